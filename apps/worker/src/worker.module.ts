@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { CoreModule, Logger } from '@app/common';
+import type { WorkerConfig } from '@app/config';
+
+/** Root module of the worker app: infrastructure from CoreModule plus this app's transport. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: WorkerConfig, logger: Logger): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [CoreModule.forRoot('worker', config, logger)],
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import 'reflect-metadata';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError } from '@app/config';
+import { createLogger, Logger, NestPinoLogger } from './logger';
+
+export interface RunningApp {
+  app: INestApplication;
+  url: string;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads config (a bad variable stops boot with a message naming it), creates the
+ * Nest app, listens, and wires SIGINT/SIGTERM to a graceful close.
+ */
+export async function bootstrapHttpApp<C extends { PORT: number; HOST: string; LOG_LEVEL: string }>(opts: {
+  name: string;
+  loadConfig: () => C;
+  module: (config: C, logger: Logger) => unknown;
+  configure?: (app: INestApplication, config: C) => void | Promise<void>;
+  handleSignals?: boolean;
+}): Promise<RunningApp> {
+  let config: C;
+  try {
+    config = opts.loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`[${opts.name}] cannot start: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger(opts.name, config.LOG_LEVEL);
+  const app = await NestFactory.create(opts.module(config, logger) as never, {
+    logger: new NestPinoLogger(logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  await opts.configure?.(app, config);
+  await app.listen(config.PORT, config.HOST);
+  const addr = app.getHttpServer().address();
+  const url = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.PORT}`;
+  logger.info({ url }, `${opts.name} listening`);
+  return { app, url, logger, close: () => app.close() };
+}

@@ -1,0 +1,46 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { createPrisma, PrismaClient, SecretBox } from '@app/db';
+import type { CommonConfig } from '@app/config';
+import { createLogger, Logger } from './logger';
+import { createRedis } from './redis';
+import { HealthController } from './health';
+import { APP_NAME, CONFIG, LOGGER, PRISMA, REDIS, SECRET_BOX } from './tokens';
+
+/**
+ * Infrastructure every app needs: validated config, Prisma (Postgres), a Redis
+ * command connection, the logger, the secret box, and GET /health.
+ */
+@Global()
+@Module({})
+export class CoreModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  static forRoot(app: string, config: CommonConfig, logger?: Logger): DynamicModule {
+    const log = logger ?? createLogger(app, config.LOG_LEVEL);
+    return {
+      module: CoreModule,
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_NAME, useValue: app },
+        { provide: CONFIG, useValue: config },
+        { provide: LOGGER, useValue: log },
+        { provide: SECRET_BOX, useValue: new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY) },
+        {
+          provide: PRISMA,
+          useFactory: () => createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS }),
+        },
+        { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL) },
+      ],
+      exports: [APP_NAME, CONFIG, LOGGER, SECRET_BOX, PRISMA, REDIS],
+    };
+  }
+
+  async onApplicationShutdown() {
+    await this.prisma.$disconnect().catch(() => undefined);
+    this.redis.disconnect();
+  }
+}

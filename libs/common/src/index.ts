@@ -1,0 +1,6 @@
+export * from './logger';
+export * from './tokens';
+export * from './redis';
+export * from './health';
+export * from './core.module';
+export * from './bootstrap';

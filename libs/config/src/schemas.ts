@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { env } from './load';
+
+/** Variables every app reads. */
+export const commonEnv = {
+  NODE_ENV: z.enum(['development', 'test', 'production']).optional().transform((v) => v ?? 'development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().transform((v) => v ?? 'info'),
+  DATABASE_URL: env.url(['postgres', 'postgresql']),
+  REDIS_URL: env.url(['redis', 'rediss']),
+  /** 32-byte key that encrypts Dojo API keys and webhook secrets at rest. */
+  EPOS_RELAY_ENCRYPTION_KEY: env.key32(),
+  DB_POOL_SIZE: env.int(10, 1, 500),
+  DB_ACQUIRE_TIMEOUT_MS: env.int(5_000, 100, 120_000),
+  /** Prefix of every BullMQ key, so several deployments can share one Redis. */
+  QUEUE_PREFIX: env.str('epos-relay'),
+  HOST: env.str('127.0.0.1'),
+};
+
+export const gatewayEnv = {
+  ...commonEnv,
+  PORT: env.int(3001, 0, 65535),
+  DOJO_WS_URL: env.url(['ws', 'wss']).optional().transform((v) => v ?? 'wss://eu.ws.dojo.tech/epos'),
+  /** Stable id of this replica; random when omitted. */
+  GATEWAY_REPLICA_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only').optional(),
+  GATEWAY_PING_INTERVAL_MS: env.int(25_000, 100, 30_000),
+  GATEWAY_PONG_TIMEOUT_MS: env.int(10_000, 50, 120_000),
+  GATEWAY_BACKOFF_BASE_MS: env.int(1_000, 10, 60_000),
+  GATEWAY_BACKOFF_MAX_MS: env.int(30_000, 100, 600_000),
+  GATEWAY_AUTH_BACKOFF_MS: env.int(300_000, 100, 86_400_000),
+  GATEWAY_STABLE_AFTER_MS: env.int(60_000, 100, 3_600_000),
+  GATEWAY_LEASE_TTL_MS: env.int(10_000, 500, 300_000),
+  GATEWAY_MAX_MESSAGE_BYTES: env.int(1_048_576, 1024, 64 * 1_048_576),
+  /** Connection attempts per second this replica may start (a thundering-herd cap). */
+  GATEWAY_CONNECT_RATE: env.int(200, 1, 100_000),
+};
+
+export const workerEnv = {
+  ...commonEnv,
+  PORT: env.int(3002, 0, 65535),
+  WORKER_CONCURRENCY: env.int(50, 1, 1000),
+  DOJO_API_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://api.dojo.tech'),
+};
+
+export const webhookEnv = {
+  ...commonEnv,
+  PORT: env.int(3003, 0, 65535),
+  WEBHOOK_MAX_BODY_BYTES: env.int(65_536, 256, 10_485_760),
+};
+
+export const adminEnv = {
+  ...commonEnv,
+  PORT: env.int(3000, 0, 65535),
+  /** Comma-separated bearer tokens for the operator API. */
+  ADMIN_OPERATOR_TOKENS: env.list().pipe(z.array(z.string().min(16, 'each operator token needs 16+ characters')).min(1, 'at least one token')),
+  DOJO_API_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://api.dojo.tech'),
+  DOJO_API_VERSION: env.str('2026-02-27'),
+  /** Public base URL of the webhook app, used when subscribing a location's webhook with Dojo. */
+  WEBHOOK_PUBLIC_URL: env.url(['http', 'https']).optional(),
+};
+
+export type CommonConfig = z.infer<z.ZodObject<typeof commonEnv>>;
+export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
+export type WorkerConfig = z.infer<z.ZodObject<typeof workerEnv>>;
+export type WebhookConfig = z.infer<z.ZodObject<typeof webhookEnv>>;
+export type AdminConfig = z.infer<z.ZodObject<typeof adminEnv>>;

@@ -1,0 +1,32 @@
+/** Dojo Events (payment intents), delivered by webhook and by HandleEventV1. */
+export const DOJO_EVENT_TYPES = ['payment_intent.created', 'payment_intent.status_updated', 'payment_intent.send-receipt'] as const;
+export type DojoEventType = (typeof DOJO_EVENT_TYPES)[number];
+
+export const PAYMENT_INTENT_STATUSES = ['Created', 'Authorized', 'Captured', 'Reversed', 'Refunded', 'Canceled'] as const;
+export type PaymentIntentStatus = (typeof PAYMENT_INTENT_STATUSES)[number];
+
+export interface DojoEventPayload {
+  id: string;
+  event: string;
+  accountId: string;
+  createdAt: string;
+  data: { paymentIntentId?: string; paymentStatus?: string; captureMode?: string; [k: string]: unknown };
+}
+
+/**
+ * Order of payment-intent states for out-of-order delivery: a status never
+ * moves back to a lower rank (a late Authorized does not overwrite Captured).
+ * Terminal undo states (Reversed, Refunded, Canceled) outrank the rest.
+ */
+export const STATUS_RANK: Record<PaymentIntentStatus, number> = {
+  Created: 0,
+  Authorized: 1,
+  Captured: 2,
+  Reversed: 3,
+  Canceled: 3,
+  Refunded: 4,
+};
+
+export function isUndoStatus(s: string): s is 'Reversed' | 'Refunded' | 'Canceled' {
+  return s === 'Reversed' || s === 'Refunded' || s === 'Canceled';
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { EposErrorType, JsonRpcCode, JsonRpcErrorBody } from './jsonrpc';
+
+const DEFAULT_CODE: Record<EposErrorType, number> = {
+  NotFound: JsonRpcCode.NotFound,
+  Conflict: JsonRpcCode.Conflict,
+  InvalidRequest: JsonRpcCode.InvalidParams,
+  UnexpectedError: JsonRpcCode.InternalError,
+};
+
+const DEFAULT_MESSAGE: Record<EposErrorType, string> = {
+  NotFound: 'Not found',
+  Conflict: 'Conflict',
+  InvalidRequest: 'Invalid params',
+  UnexpectedError: 'Internal error',
+};
+
+/**
+ * An error a use-case raises for Dojo to see: errorType is Dojo's category,
+ * debugMessage says what to do about it. Anything else thrown inside a handler
+ * becomes UnexpectedError with a generic message (details go to the log only).
+ */
+export class EposError extends Error {
+  constructor(
+    readonly errorType: EposErrorType,
+    readonly debugMessage: string,
+    readonly code: number = DEFAULT_CODE[errorType],
+    readonly rpcMessage: string = DEFAULT_MESSAGE[errorType],
+  ) {
+    super(`${errorType}: ${debugMessage}`);
+    this.name = 'EposError';
+  }
+
+  static notFound(what: string, id: string): EposError {
+    return new EposError('NotFound', `${what} ${JSON.stringify(id)} was not found at this location`);
+  }
+  static conflict(debugMessage: string): EposError {
+    return new EposError('Conflict', debugMessage);
+  }
+  static invalid(debugMessage: string): EposError {
+    return new EposError('InvalidRequest', debugMessage);
+  }
+  static unexpected(debugMessage = 'the EPOS could not complete the request; it was not applied'): EposError {
+    return new EposError('UnexpectedError', debugMessage);
+  }
+
+  toBody(traceId: string): JsonRpcErrorBody {
+    return { code: this.code, message: this.rpcMessage, errorType: this.errorType, debugMessage: this.debugMessage, traceId };
+  }
+}
+
+export function newTraceId(): string {
+  return randomUUID();
+}
+
+/** Turns anything thrown into the error body Dojo receives; unknown errors never leak their message. */
+export function toErrorBody(err: unknown, traceId: string): JsonRpcErrorBody {
+  if (err instanceof EposError) return err.toBody(traceId);
+  return EposError.unexpected().toBody(traceId);
+}

@@ -1,0 +1,7 @@
+export * from './jsonrpc';
+export * from './errors';
+export * from './methods';
+export * from './validator';
+export * from './queues';
+export * from './dojo-events';
+export * as Models from './generated/models';

@@ -1,0 +1,91 @@
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import bundle from './generated/epos-data.schemas.json';
+import { EposMethod, isEposMethod } from './methods';
+
+export interface ValidationOk {
+  ok: true;
+}
+export interface ValidationFailure {
+  ok: false;
+  /** JSON pointer-ish path of the offending field, e.g. "params.paidAmount.value". */
+  field: string;
+  reason: string;
+}
+export type ValidationResult = ValidationOk | ValidationFailure;
+
+type Bundle = { methods: Record<string, { request: string; response: string }>; schemas: Record<string, unknown> };
+const contracts = bundle as unknown as Bundle;
+
+/**
+ * Validates JSON-RPC messages against the schemas derived from Dojo's AsyncAPI
+ * contract (libs/contracts/src/generated). Compiled once per process.
+ */
+export class ContractValidator {
+  private readonly ajv: Ajv;
+  private readonly cache = new Map<string, ValidateFunction>();
+
+  constructor() {
+    this.ajv = new Ajv({ strict: false, allErrors: false, validateFormats: true });
+    addFormats(this.ajv);
+    // Dojo's `int64` is a JS-safe integer in practice; accept any integer.
+    this.ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+    this.ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) <= 2 ** 31 });
+    this.ajv.addSchema({ $id: 'epos', components: { schemas: contracts.schemas } });
+  }
+
+  private fn(schemaName: string): ValidateFunction {
+    let f = this.cache.get(schemaName);
+    if (!f) {
+      f = this.ajv.compile({ $ref: `epos#/components/schemas/${schemaName}` });
+      this.cache.set(schemaName, f);
+    }
+    return f;
+  }
+
+  schemaNames(method: EposMethod): { request: string; response: string } {
+    return contracts.methods[method];
+  }
+
+  validateSchema(schemaName: string, value: unknown): ValidationResult {
+    const f = this.fn(schemaName);
+    if (f(value)) return { ok: true };
+    return describe(f.errors ?? []);
+  }
+
+  validateRequest(method: string, message: unknown): ValidationResult {
+    if (!isEposMethod(method)) return { ok: false, field: 'method', reason: `unknown method ${method}` };
+    return this.validateSchema(contracts.methods[method].request, message);
+  }
+
+  validateResponse(method: string, message: unknown): ValidationResult {
+    if (!isEposMethod(method)) return { ok: false, field: 'method', reason: `unknown method ${method}` };
+    const m = message as { error?: unknown };
+    // Error responses are checked against the generic envelope (EPOSError), success ones against the method's schema.
+    return this.validateSchema(m && m.error !== undefined ? 'JsonrpcResponseV1' : contracts.methods[method].response, message);
+  }
+}
+
+function describe(errors: ErrorObject[]): ValidationFailure {
+  // With anyOf/oneOf, ajv reports the branch failures first; the deepest path is the most useful.
+  const best = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
+  if (!best) return { ok: false, field: '(root)', reason: 'invalid' };
+  let field = best.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (best.keyword === 'required') field = field ? `${field}.${best.params.missingProperty}` : String(best.params.missingProperty);
+  if (best.keyword === 'additionalProperties') field = `${field ? field + '.' : ''}${best.params.additionalProperty}`;
+  const reason =
+    best.keyword === 'required'
+      ? 'is required'
+      : best.keyword === 'additionalProperties'
+        ? 'is not allowed'
+        : best.keyword === 'enum'
+          ? `must be one of ${(best.params.allowedValues as unknown[]).join(', ')}`
+          : (best.message ?? 'is invalid');
+  return { ok: false, field: field || '(root)', reason };
+}
+
+let shared: ContractValidator | undefined;
+/** A process-wide validator (compiling the schemas once). */
+export function contractValidator(): ContractValidator {
+  return (shared ??= new ContractValidator());
+}

@@ -1,0 +1,6 @@
+export * from './prisma';
+export * from './migrator';
+export * from './databases';
+export * from './secret-box';
+export { Prisma, PrismaClient } from './generated/prisma/client';
+export * from './generated/prisma/enums';

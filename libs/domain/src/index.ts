@@ -1,0 +1,3 @@
+export * from './shared/tx';
+export * from './shared/venue-feed';
+export * from './shared/pos-outbox';

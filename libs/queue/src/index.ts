@@ -1,0 +1,3 @@
+export * from './rpc-client';
+export * from './rpc-worker';
+export * from './reply-stream';

@@ -1,0 +1,93 @@
+/**
+ * `npm test`: starts real Postgres and Redis (given URLs, else testcontainers
+ * where a Docker engine answers, else local processes), migrates a template
+ * database that each test file clones for isolation, then runs every compiled
+ * test file with Node's test runner.
+ *
+ *   npm test                      all tests
+ *   npm test -- schema payments   only files whose path contains one of the words
+ *
+ * Environment: TEST_CONCURRENCY (files run at once, default 2), TEST_TIMEOUT_MS
+ * (per test file, default 300000), plus DATABASE_URL / REDIS_URL to reuse servers.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { startStack } from '@app/infra';
+import { dropDatabase, ensureDatabase, migrate, withDatabase } from '@app/db';
+import { TEMPLATE_DB } from '@app/testing';
+
+function findTests(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) findTests(p, out);
+    else if (/\.(test|spec)\.js$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+async function main() {
+  const filters = process.argv.slice(2);
+  // This file runs from <out>/test/run-tests.js; tests are found in the same output folder.
+  const dist = dirname(__dirname);
+  const files = ['test', 'libs', 'apps']
+    .flatMap((d) => {
+      try {
+        return findTests(join(dist, d));
+      } catch {
+        return [];
+      }
+    })
+    .filter((f) => filters.length === 0 || filters.some((w) => relative(dist, f).includes(w)))
+    .sort();
+  if (files.length === 0) {
+    console.error(`no test files match ${filters.join(' ')}`);
+    process.exit(1);
+  }
+
+  const t0 = Date.now();
+  const stack = await startStack({ log: (m) => console.log(`[test] ${m}`) });
+  const stopStack = async () => stack.stop();
+  process.once('SIGINT', () => void stopStack().then(() => process.exit(130)));
+  try {
+    const templateUrl = withDatabase(stack.databaseUrl, TEMPLATE_DB);
+    await dropDatabase(stack.databaseUrl, TEMPLATE_DB);
+    await ensureDatabase(templateUrl);
+    await migrate(templateUrl);
+    console.log(`[test] stack ready in ${Date.now() - t0} ms; running ${files.length} test files`);
+
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--test',
+          `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`,
+          `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? '300000'}`,
+          '--test-reporter=spec',
+          '--enable-source-maps',
+          ...files,
+        ],
+        {
+          stdio: 'inherit',
+          env: {
+            ...process.env,
+            NODE_ENV: 'test',
+            EPOS_TEST_DATABASE_URL: stack.databaseUrl,
+            EPOS_TEST_REDIS_URL: stack.redisUrl,
+            EPOS_RELAY_NO_APT: '1',
+          },
+        },
+      );
+      child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
+    });
+    console.log(`[test] finished in ${Math.round((Date.now() - t0) / 1000)} s`);
+    process.exitCode = code;
+  } finally {
+    await stopStack();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
