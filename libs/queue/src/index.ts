@@ -1,3 +1,4 @@
 export * from './rpc-client';
 export * from './rpc-worker';
 export * from './reply-stream';
+export * from './connection-status';
