@@ -29,7 +29,14 @@ async function timed(fn: () => Promise<unknown>, timeoutMs: number, onTimeout: (
 export async function checkDependencies(prisma: PrismaClient, redis: Redis, timeoutMs = 2_000) {
   const [postgres, redisCheck] = await Promise.all([
     timed(() => prisma.$queryRaw`SELECT 1`, timeoutMs),
-    timed(() => redis.ping(), timeoutMs, () => ` (connection ${redis.status})`),
+    timed(
+      () =>
+        redis.ping().catch((err: Error) => {
+          throw new Error(`redis is unreachable (connection ${redis.status}): ${err.message}`);
+        }),
+      timeoutMs,
+      () => ` (connection ${redis.status})`,
+    ),
   ]);
   return { postgres, redis: redisCheck };
 }

@@ -4,3 +4,4 @@ export * from './databases';
 export * from './secret-box';
 export { Prisma, PrismaClient } from './generated/prisma/client';
 export * from './generated/prisma/enums';
+export * from './drift/schema-shape';

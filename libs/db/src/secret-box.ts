@@ -25,12 +25,13 @@ export class SecretBox {
     this.key = raw;
   }
 
-  encrypt(plaintext: string, associatedData: string): Buffer {
+  /** Returns a plain Uint8Array (what Prisma's Bytes columns take). */
+  encrypt(plaintext: string, associatedData: string): Uint8Array<ArrayBuffer> {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), body]);
+    return new Uint8Array(Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), body]));
   }
 
   decrypt(stored: Uint8Array, associatedData: string): string {

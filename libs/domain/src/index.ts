@@ -1,3 +1,4 @@
 export * from './shared/tx';
 export * from './shared/venue-feed';
 export * from './shared/pos-outbox';
+export * from './demo/demo-venue';

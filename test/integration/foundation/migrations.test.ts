@@ -1,0 +1,98 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { dropDatabase, ensureDatabase, loadMigrations, migrate, MigrationError, withDatabase } from '@app/db';
+
+const server = () => process.env.EPOS_TEST_DATABASE_URL!;
+
+async function emptyDatabase(): Promise<{ url: string; name: string }> {
+  const name = `t_mig_${randomBytes(5).toString('hex')}`;
+  const url = withDatabase(server(), name);
+  await ensureDatabase(url);
+  return { url, name };
+}
+
+async function tables(url: string): Promise<string[]> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema='public' ORDER BY 1`);
+    return r.rows.map((x) => x.t);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('migrations', () => {
+  const created: string[] = [];
+  const fresh = async () => {
+    const d = await emptyDatabase();
+    created.push(d.name);
+    return d.url;
+  };
+  after(async () => {
+    for (const n of created) await dropDatabase(server(), n);
+  });
+
+  it('are laid out as prisma/migrations/<timestamp>_<name>/migration.sql, in order', () => {
+    const ms = loadMigrations();
+    assert.ok(ms.length >= 1);
+    for (const m of ms) assert.match(m.name, /^\d{14}_[a-z0-9_]+$/);
+    assert.deepEqual(ms.map((m) => m.name), [...ms.map((m) => m.name)].sort());
+  });
+
+  it('apply on an empty database and are a no-op the second time', async () => {
+    const url = await fresh();
+    const first = await migrate(url);
+    assert.deepEqual(first.applied, loadMigrations().map((m) => m.name));
+    const t = await tables(url);
+    for (const expected of ['locations', 'orders', 'payments', 'dojo_events', 'processed_requests', 'outbox_events', '_prisma_migrations']) {
+      assert.ok(t.includes(expected), `${expected} missing after migrate`);
+    }
+    const second = await migrate(url);
+    assert.deepEqual(second.applied, []);
+    assert.equal(second.alreadyApplied.length, first.applied.length);
+    assert.deepEqual(await tables(url), t);
+  });
+
+  it('run exactly once when several processes migrate at the same time', async () => {
+    const url = await fresh();
+    const reports = await Promise.all([migrate(url), migrate(url), migrate(url)]);
+    const appliedCount = reports.reduce((n, r) => n + r.applied.length, 0);
+    assert.equal(appliedCount, loadMigrations().length);
+  });
+
+  it("record Prisma's bookkeeping so `prisma migrate deploy` agrees", async () => {
+    const url = await fresh();
+    await migrate(url);
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      const r = await c.query('SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name');
+      assert.deepEqual(
+        r.rows.map((x) => [x.migration_name, x.checksum, x.applied_steps_count]),
+        loadMigrations().map((m) => [m.name, m.checksum, 1]),
+      );
+      for (const row of r.rows) assert.ok(row.finished_at instanceof Date);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('refuse to continue when an applied migration was edited', async () => {
+    const url = await fresh();
+    await migrate(url);
+    const edited = loadMigrations().map((m, i) => (i === 0 ? { ...m, sql: m.sql + '\n-- edited', checksum: 'different' } : m));
+    await assert.rejects(migrate(url, edited), (err: Error) => err instanceof MigrationError && /edited after it was applied/.test(err.message));
+  });
+
+  it('roll back a failing migration completely and report it', async () => {
+    const url = await fresh();
+    const broken = [...loadMigrations(), { name: '29990101000000_broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();', checksum: 'x' }];
+    await assert.rejects(migrate(url, broken), /29990101000000_broken failed/);
+    const t = await tables(url);
+    assert.ok(!t.includes('half_done'), 'a failed migration must leave nothing behind');
+    assert.ok(t.includes('orders'), 'earlier migrations stay applied');
+  });
+});

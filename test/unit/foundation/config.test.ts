@@ -1,0 +1,56 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminEnv, ConfigError, gatewayEnv, loadConfig, workerEnv } from '@app/config';
+
+const base = {
+  DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  EPOS_RELAY_ENCRYPTION_KEY: 'a'.repeat(64),
+};
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('applies documented defaults', () => {
+    const c = loadConfig(gatewayEnv, base);
+    assert.equal(c.DOJO_WS_URL, 'wss://eu.ws.dojo.tech/epos');
+    assert.equal(c.GATEWAY_PING_INTERVAL_MS, 25_000);
+    assert.equal(c.LOG_LEVEL, 'info');
+    assert.equal(loadConfig(workerEnv, base).WORKER_CONCURRENCY, 50);
+  });
+
+  it('names a missing variable', () => {
+    const p = problems(() => loadConfig(workerEnv, { ...base, REDIS_URL: undefined }));
+    assert.equal(p.length, 1);
+    assert.match(p[0], /^REDIS_URL is required/);
+  });
+
+  it('names each malformed variable and says what is wrong', () => {
+    const p = problems(() =>
+      loadConfig(gatewayEnv, { ...base, DATABASE_URL: 'mysql://x', GATEWAY_PING_INTERVAL_MS: 'soon', EPOS_RELAY_ENCRYPTION_KEY: 'short' }),
+    );
+    assert.ok(p.some((x) => /^DATABASE_URL is malformed: must be a URL with scheme postgres or postgresql/.test(x)), p.join('\n'));
+    assert.ok(p.some((x) => /^GATEWAY_PING_INTERVAL_MS is malformed: must be a whole number/.test(x)), p.join('\n'));
+    assert.ok(p.some((x) => /^EPOS_RELAY_ENCRYPTION_KEY is malformed/.test(x)), p.join('\n'));
+  });
+
+  it('refuses a keepalive interval above 30 s', () => {
+    const p = problems(() => loadConfig(gatewayEnv, { ...base, GATEWAY_PING_INTERVAL_MS: '45000' }));
+    assert.match(p[0], /^GATEWAY_PING_INTERVAL_MS is malformed/);
+  });
+
+  it('requires operator tokens for the admin app', () => {
+    const p = problems(() => loadConfig(adminEnv, base));
+    assert.ok(p.some((x) => x.startsWith('ADMIN_OPERATOR_TOKENS')), p.join('\n'));
+    const c = loadConfig(adminEnv, { ...base, ADMIN_OPERATOR_TOKENS: 'operator-token-0001, operator-token-0002' });
+    assert.deepEqual(c.ADMIN_OPERATOR_TOKENS, ['operator-token-0001', 'operator-token-0002']);
+  });
+});

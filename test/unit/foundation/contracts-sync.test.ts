@@ -1,0 +1,52 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ALL_CAPABILITIES, contractValidator, EPOS_METHODS, METHOD_INFO } from '@app/contracts';
+import { repoRoot, specsDir } from '@app/infra';
+import { deriveContracts } from '../../../scripts/generate-contracts';
+
+describe('contracts derived from the AsyncAPI file', () => {
+  const specText = readFileSync(join(specsDir(), 'epos-data-asyncapi.yml'), 'utf8');
+  const bundle = JSON.parse(readFileSync(join(repoRoot(), 'libs/contracts/src/generated/epos-data.schemas.json'), 'utf8'));
+
+  it('are up to date with ../shared/specs (run `npm run contracts:generate` when this fails)', () => {
+    assert.equal(bundle.source.sha256, createHash('sha256').update(specText).digest('hex'));
+    const fresh = deriveContracts(specText);
+    assert.deepEqual(bundle.schemas, fresh.schemas);
+    assert.deepEqual(bundle.methods, fresh.methods);
+  });
+
+  it('cover exactly the 22 methods of the contract', () => {
+    const channels = Object.keys(parse(specText).channels).sort();
+    assert.equal(channels.length, 22);
+    assert.deepEqual([...EPOS_METHODS].sort(), channels);
+    assert.equal(new Set(ALL_CAPABILITIES).size, ALL_CAPABILITIES.length);
+    for (const m of EPOS_METHODS) assert.ok(METHOD_INFO[m].capabilities.length > 0);
+  });
+
+  it('validate requests and name the offending field', () => {
+    const v = contractValidator();
+    const ok = {
+      jsonrpc: '2.0', id: '1', method: 'RecordOrderPaymentByIdV1',
+      params: { headers: {}, orderId: 'o1', paymentIntentId: 'pi_1', paidAmount: { value: 100, currencyCode: 'GBP' } },
+    };
+    assert.deepEqual(v.validateRequest('RecordOrderPaymentByIdV1', ok), { ok: true });
+    const bad = { ...ok, params: { ...ok.params, paidAmount: { value: '100', currencyCode: 'GBP' } } };
+    const r = v.validateRequest('RecordOrderPaymentByIdV1', bad);
+    assert.equal(r.ok, false);
+    assert.equal(!r.ok && r.field, 'params.paidAmount.value');
+    const missing = v.validateRequest('RecordOrderPaymentByIdV1', { ...ok, params: { headers: {}, orderId: 'o1' } });
+    assert.equal(!missing.ok && missing.field.startsWith('params.'), true);
+  });
+
+  it('accept JSON-RPC responses without `method` (a quirk of the published file)', () => {
+    const v = contractValidator();
+    const resp = { jsonrpc: '2.0', id: '1', result: [{ id: 'a1', name: 'Main room' }] };
+    assert.deepEqual(v.validateResponse('ListAreasV1', resp), { ok: true });
+    const err = { jsonrpc: '2.0', id: '1', error: { code: -32004, message: 'Not found', errorType: 'NotFound', debugMessage: 'x', traceId: 't' } };
+    assert.deepEqual(v.validateResponse('GetOrderByIdV1', err), { ok: true });
+  });
+});
