@@ -58,7 +58,22 @@ export const adminEnv = {
   WEBHOOK_PUBLIC_URL: env.url(['http', 'https']).optional(),
 };
 
+/** The Dojo sandbox simulator (apps/dojo-sandbox): no database or Redis. */
+export const sandboxEnv = {
+  NODE_ENV: commonEnv.NODE_ENV,
+  LOG_LEVEL: commonEnv.LOG_LEVEL,
+  /** HTTP + WebSocket (/epos) port of the sandbox. */
+  SANDBOX_PORT: env.int(4010, 0, 65535),
+  /** Interface the sandbox listens on. */
+  SANDBOX_HOST: env.str('127.0.0.1'),
+  /** Accounts as a JSON array of {apiKey, softwareHouseId, accountId, webhookUrl?, webhookSecret?, capabilities?} or a path to such a file; a demo account when empty. */
+  SANDBOX_ACCOUNTS: z.string().optional(),
+  /** Interval between the sandbox's WebSocket pings to each EPOS connection. */
+  SANDBOX_PING_INTERVAL_MS: env.int(25_000, 50, 600_000),
+};
+
 export type CommonConfig = z.infer<z.ZodObject<typeof commonEnv>>;
+export type SandboxConfig = z.infer<z.ZodObject<typeof sandboxEnv>>;
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
 export type WorkerConfig = z.infer<z.ZodObject<typeof workerEnv>>;
 export type WebhookConfig = z.infer<z.ZodObject<typeof webhookEnv>>;

@@ -1,0 +1,289 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createLogger, Logger, NestPinoLogger } from '@app/common';
+import { DojoEventPayload, EposMethod, JsonRpcResponse } from '@app/contracts';
+import { AccountRegistry } from './accounts';
+import { CallOptions, ConnectionInfo, EposHub, StrayFrame } from './epos-hub';
+import { FlowEngine, FLOWS, paymentIntentEvents } from './flows';
+import { SandboxHttpModule } from './http/sandbox-http.module';
+import { LatencyRecorder } from './latency';
+import { LoadOptions, LoadReport, runLoad } from './load-generator';
+import { FlowResult, Misbehaviour, PosEventRecord, SandboxAccount, WebhookDelivery, WsIntegration } from './types';
+import { WebhookSender } from './webhooks';
+
+export interface SandboxOptions {
+  port?: number;
+  host?: string;
+  accounts?: SandboxAccount[];
+  /** Interval between pings to every EPOS connection (default 25 s). */
+  pingIntervalMs?: number;
+  /** Terminate a connection that has not answered a ping for this long (default 3 intervals; 0 disables). */
+  pongTimeoutMs?: number;
+  /** How long a routed request waits for the EPOS reply (default 10 s). */
+  callTimeoutMs?: number;
+  maxPayloadBytes?: number;
+  logger?: Logger;
+  /** Used when no logger is given (default 'silent'). */
+  logLevel?: string;
+}
+
+/**
+ * A Dojo stand-in for EPOS development and tests: the /epos WebSocket endpoint
+ * (handshake auth, capability routing, pings), Dojo's REST stand-ins, scripted
+ * flows (the EPOS tester tool), misbehaviour switches and a load generator.
+ *
+ *   const sim = await DojoSandbox.start({ port: 0 });
+ *   sim.addAccount({ apiKey, softwareHouseId, accountId });
+ *   await sim.runFlow('pay-at-table', { accountId, tableId: 'T1' });
+ */
+export class DojoSandbox {
+  readonly accounts = new AccountRegistry();
+  readonly misbehaviour: Misbehaviour = {
+    duplicateRequests: false,
+    duplicateWebhooks: false,
+    webhooksOutOfOrder: false,
+    pingsPaused: false,
+    pingDelayMs: 0,
+    answerPongs: true,
+  };
+  readonly hub: EposHub;
+  readonly webhooks: WebhookSender;
+  readonly flows: FlowEngine;
+  private app?: INestApplication;
+  private _url = '';
+
+  private constructor(
+    readonly logger: Logger,
+    private readonly opts: Required<Pick<SandboxOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'callTimeoutMs' | 'maxPayloadBytes'>>,
+  ) {
+    this.hub = new EposHub(this.accounts, logger, { ...opts }, this.misbehaviour);
+    this.webhooks = new WebhookSender(this.accounts, logger);
+    this.flows = new FlowEngine(FLOWS, {
+      hub: this.hub,
+      accounts: this.accounts,
+      webhooks: this.webhooks,
+      misbehaviour: this.misbehaviour,
+      logger,
+      callTimeoutMs: opts.callTimeoutMs,
+    });
+  }
+
+  static async start(options: SandboxOptions = {}): Promise<DojoSandbox> {
+    const logger = options.logger ?? createLogger('dojo-sandbox', options.logLevel ?? 'silent');
+    const pingIntervalMs = options.pingIntervalMs ?? 25_000;
+    const sim = new DojoSandbox(logger, {
+      pingIntervalMs,
+      pongTimeoutMs: options.pongTimeoutMs ?? pingIntervalMs * 3,
+      callTimeoutMs: options.callTimeoutMs ?? 10_000,
+      maxPayloadBytes: options.maxPayloadBytes ?? 4 * 1024 * 1024,
+    });
+    for (const a of options.accounts ?? []) sim.addAccount(a);
+    const app = await NestFactory.create(SandboxHttpModule.forRoot(sim), { logger: new NestPinoLogger(logger), abortOnError: false });
+    const server = app.getHttpServer() as Server;
+    server.on('upgrade', (req, socket, head) => {
+      if (!sim.hub.handleUpgrade(req, socket, head)) socket.destroy();
+    });
+    // Thousands of sockets: no per-connection idle timeout from the HTTP server.
+    server.keepAliveTimeout = 5_000;
+    await app.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    const addr = server.address();
+    const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+    sim._url = `http://${host}:${typeof addr === 'object' && addr ? addr.port : options.port}`;
+    sim.app = app;
+    logger.info({ url: sim._url }, 'dojo sandbox listening');
+    return sim;
+  }
+
+  /** Base URL of the REST stand-ins, flows and control API. */
+  get url(): string {
+    return this._url;
+  }
+
+  /** The EPOS WebSocket endpoint. */
+  get wsUrl(): string {
+    return this._url.replace(/^http/, 'ws') + '/epos';
+  }
+
+  // ---- accounts and Dojo-side state
+
+  addAccount(account: SandboxAccount): SandboxAccount {
+    return this.accounts.add(account);
+  }
+
+  /** Registers `count` accounts at once (load tests): keys `sk_sandbox_<prefix>_<i>`, ids `<prefix>_<i>`. */
+  addAccounts(count: number, o: { prefix?: string; softwareHouseId?: string; capabilities?: string[] } = {}): SandboxAccount[] {
+    const prefix = o.prefix ?? 'acc_load';
+    const out: SandboxAccount[] = [];
+    for (let i = 0; i < count; i++) {
+      out.push(this.addAccount({ apiKey: `sk_sandbox_${prefix}_${i}`, softwareHouseId: o.softwareHouseId ?? 'sh_sandbox', accountId: `${prefix}_${i}`, capabilities: o.capabilities }));
+    }
+    return out;
+  }
+
+  /** Same as PUT /epos/integrations/ws for the account (the full set; versions default to v1). */
+  register(accountId: string, capabilities: string[]): WsIntegration {
+    this.accounts.require(accountId);
+    return this.accounts.register(accountId, capabilities.map((name) => ({ name, version: 'v1' })));
+  }
+
+  /** Registered WS integrations by account id. */
+  get registrations(): Record<string, WsIntegration> {
+    return Object.fromEntries(this.accounts.integrations);
+  }
+
+  /** POS events received on POST /epos/events. */
+  get posEvents(): PosEventRecord[] {
+    return this.accounts.posEvents;
+  }
+
+  get webhookDeliveries(): WebhookDelivery[] {
+    return this.webhooks.deliveries;
+  }
+
+  // ---- connections
+
+  connectionsFor(accountId: string): number {
+    return this.hub.connectionsFor(accountId);
+  }
+
+  /** The most connections an account ever had open at once (assert 'exactly one'). */
+  peakConnectionsFor(accountId: string): number {
+    return this.hub.peakConnectionsFor(accountId);
+  }
+
+  connections(accountId?: string): ConnectionInfo[] {
+    return this.hub.connectionInfo(accountId);
+  }
+
+  /** Frames from EPOS connections that matched no request (duplicate replies, garbage). */
+  get strayFrames(): StrayFrame[] {
+    return this.hub.stray;
+  }
+
+  get latency(): LatencyRecorder {
+    return this.hub.latency;
+  }
+
+  // ---- calls and flows
+
+  /**
+   * Sends one method to the account's routed connection and returns the reply.
+   * Rejects with NotRoutedError when its capability is not registered (nothing is
+   * sent), NotConnectedError, CallTimeoutError or ConnectionClosedError.
+   * `params.headers` is added ({}) when absent, as Dojo always sends it.
+   */
+  call(accountId: string, method: EposMethod | string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<JsonRpcResponse> {
+    const p = params && typeof params === 'object' && !('headers' in params) ? { ...params, headers: {} } : params;
+    return this.hub.call(accountId, method, p, opts);
+  }
+
+  runFlow(name: string, params: Record<string, unknown>): Promise<FlowResult> {
+    return this.flows.run(name, params);
+  }
+
+  startFlow(name: string, params: Record<string, unknown>): string {
+    return this.flows.start(name, params);
+  }
+
+  getFlow(flowId: string): FlowResult | undefined {
+    return this.flows.get(flowId);
+  }
+
+  /** Sends one payment-intent event by webhook (signed) and, when routed, over the socket as HandleEventV1. */
+  async sendPaymentEvent(
+    accountId: string,
+    event: Partial<DojoEventPayload> & { data?: Partial<DojoEventPayload['data']> } = {},
+    o: { webhook?: boolean; socket?: boolean } = {},
+  ): Promise<{ event: DojoEventPayload; deliveries: WebhookDelivery[]; reply?: JsonRpcResponse; socketError?: string }> {
+    this.accounts.require(accountId);
+    const base = paymentIntentEvents(accountId, event.data?.paymentIntentId ?? `pi_sandbox_${Date.now().toString(36)}`, (p) => `${p}${Math.random().toString(36).slice(2, 12)}`)[0];
+    const full: DojoEventPayload = { ...base, ...event, accountId, data: { ...base.data, ...(event.data ?? {}) } } as DojoEventPayload;
+    const deliveries: WebhookDelivery[] = [];
+    if (o.webhook !== false) {
+      const times = this.misbehaviour.duplicateWebhooks ? 2 : 1;
+      for (let i = 0; i < times; i++) deliveries.push(...(await this.webhooks.deliver(full)));
+    }
+    let reply: JsonRpcResponse | undefined;
+    let socketError: string | undefined;
+    if (o.socket !== false) {
+      try {
+        reply = await this.call(accountId, 'HandleEventV1', { ...full });
+      } catch (err) {
+        socketError = (err as Error).message;
+      }
+    }
+    return { event: full, deliveries, reply, socketError };
+  }
+
+  // ---- misbehaviour
+
+  /** Drops one account's connections, or all when accountId is omitted. */
+  dropConnections(accountId?: string, o: { terminate?: boolean; code?: number } = {}): number {
+    return this.hub.drop({ accountId, ...o });
+  }
+
+  /** Pauses/resumes pings, delays each ping, or changes the interval. */
+  setPings(o: { paused?: boolean; delayMs?: number; intervalMs?: number }): void {
+    if (o.paused !== undefined) this.misbehaviour.pingsPaused = o.paused;
+    if (o.delayMs !== undefined) this.misbehaviour.pingDelayMs = o.delayMs;
+    if (o.intervalMs !== undefined) this.hub.schedulePings(o.intervalMs);
+  }
+
+  /** When false, the sandbox stops answering the EPOS's pings with pongs. */
+  answerPongs(on: boolean): void {
+    this.misbehaviour.answerPongs = on;
+  }
+
+  duplicateRequests(on: boolean): void {
+    this.misbehaviour.duplicateRequests = on;
+  }
+
+  duplicateWebhooks(on: boolean): void {
+    this.misbehaviour.duplicateWebhooks = on;
+  }
+
+  webhooksOutOfOrder(on: boolean): void {
+    this.misbehaviour.webhooksOutOfOrder = on;
+  }
+
+  /** Sends a frame that is not JSON to the account's routed connection. */
+  sendMalformed(accountId: string, text = '{"jsonrpc":"2.0","id":"sbx_bad",'): void {
+    this.hub.sendRaw(accountId, text);
+  }
+
+  /** Sends a raw text frame to the account's routed connection. */
+  sendRaw(accountId: string, text: string): void {
+    this.hub.sendRaw(accountId, text);
+  }
+
+  /** Sends a request for a method Dojo does not have (bypassing routing) and returns the EPOS reply. */
+  sendUnknownMethod(accountId: string, method = 'UnknownMethodV9', timeoutMs = 2_000): Promise<JsonRpcResponse> {
+    return this.hub.call(accountId, method, { headers: {} }, { bypassRouting: true, timeoutMs });
+  }
+
+  resetMisbehaviour(): void {
+    Object.assign(this.misbehaviour, {
+      duplicateRequests: false,
+      duplicateWebhooks: false,
+      webhooksOutOfOrder: false,
+      pingsPaused: false,
+      pingDelayMs: 0,
+      answerPongs: true,
+    });
+  }
+
+  // ---- load
+
+  /** Runs a method mix at a target rate over the given accounts and reports latency (p50/p95/p99/max, errors). */
+  load(o: LoadOptions): Promise<LoadReport> {
+    return runLoad(this.hub, o);
+  }
+
+  async close(): Promise<void> {
+    await this.hub.close();
+    await this.flows.drain();
+    await this.app?.close();
+  }
+}

@@ -1,0 +1,15 @@
+import { bookingsFlow } from './bookings.flow';
+import { eventsFlow } from './events.flow';
+import { FlowDefinition } from './flow-definition';
+import { orderAndPayFlow } from './order-and-pay.flow';
+import { payAtTableFlow } from './pay-at-table.flow';
+
+export * from './flow-context';
+export * from './flow-definition';
+export * from './flow-engine';
+export { paymentIntentEvents } from './events.flow';
+
+/** Every flow the sandbox can run, by name. */
+export const FLOWS: Record<string, FlowDefinition> = Object.fromEntries(
+  [payAtTableFlow, orderAndPayFlow, bookingsFlow, eventsFlow].map((f) => [f.name, f]),
+);

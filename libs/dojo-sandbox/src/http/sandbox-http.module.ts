@@ -1,0 +1,23 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { DojoSandbox } from '../dojo-sandbox';
+import { ControlController } from './control.controller';
+import { DojoRestController } from './dojo-rest.controller';
+import { SandboxErrorFilter } from './errors';
+import { FlowsController } from './flows.controller';
+import { SANDBOX } from './token';
+
+/** HTTP side of the sandbox: Dojo REST stand-ins, the flows API and the /_sandbox control API. */
+@Module({})
+export class SandboxHttpModule {
+  static forRoot(sim: DojoSandbox): DynamicModule {
+    return {
+      module: SandboxHttpModule,
+      controllers: [DojoRestController, FlowsController, ControlController],
+      providers: [
+        { provide: SANDBOX, useValue: sim },
+        { provide: APP_FILTER, useClass: SandboxErrorFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,135 @@
+import { EposMethod, isFailure } from '@app/contracts';
+import { CallTimeoutError, EposHub, NotConnectedError, NotRoutedError } from './epos-hub';
+import { LatencyStats, summarize } from './latency';
+
+export interface LoadOptions {
+  /** Accounts to spread requests over (round robin). */
+  accountIds: string[];
+  /** Target requests per second across all accounts (open loop: sends do not wait for replies). */
+  ratePerSec: number;
+  /** How long to send for. */
+  durationMs: number;
+  /** Method mix as relative weights, e.g. { SearchOrdersV1: 3, GetOrderByIdV1: 1 }. */
+  mix: Partial<Record<EposMethod, number>>;
+  /** Params per request (headers are added). Defaults to small valid params per method. */
+  params?: (method: EposMethod, accountId: string, n: number) => Record<string, unknown>;
+  timeoutMs?: number;
+  /** Cap on requests awaiting a reply; sends beyond it are counted as `skipped`. */
+  maxInFlight?: number;
+}
+
+export interface LoadReport {
+  sent: number;
+  ok: number;
+  /** JSON-RPC error replies, timeouts, closed connections, unrouted or unconnected sends. */
+  errors: number;
+  rpcErrors: number;
+  timeouts: number;
+  notRouted: number;
+  notConnected: number;
+  skipped: number;
+  durationMs: number;
+  achievedRatePerSec: number;
+  /** Send-to-reply latency of every reply (ms). */
+  latency: LatencyStats;
+  byMethod: Record<string, LatencyStats>;
+}
+
+const DEFAULT_PARAMS: Partial<Record<EposMethod, Record<string, unknown>>> = {
+  SearchOrdersV1: { payableOnly: true },
+  GetOrderByIdV1: { orderId: 'ord_1' },
+  GetOrderBillByIdV1: { orderId: 'ord_1' },
+  SearchTablesV1: {},
+  ListAreasV1: {},
+  SearchPartiesV1: {},
+  SearchReservationsV1: {},
+};
+
+/**
+ * Sends a method mix at a target rate across many locations and records the
+ * latency of each request from send to reply (p50/p95/p99/max, errors).
+ */
+export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport> {
+  if (o.accountIds.length === 0) throw new Error('runLoad needs at least one account');
+  const entries = Object.entries(o.mix).filter(([, w]) => (w ?? 0) > 0) as [EposMethod, number][];
+  if (entries.length === 0) throw new Error('runLoad needs a method mix');
+  const totalWeight = entries.reduce((a, [, w]) => a + w, 0);
+  const pick = (): EposMethod => {
+    let r = Math.random() * totalWeight;
+    for (const [m, w] of entries) if ((r -= w) < 0) return m;
+    return entries[entries.length - 1][0];
+  };
+  const samples: number[] = [];
+  const perMethod = new Map<string, { s: number[]; e: number }>();
+  const r: LoadReport = {
+    sent: 0, ok: 0, errors: 0, rpcErrors: 0, timeouts: 0, notRouted: 0, notConnected: 0, skipped: 0,
+    durationMs: 0, achievedRatePerSec: 0, latency: summarize([]), byMethod: {},
+  };
+  const maxInFlight = o.maxInFlight ?? 10_000;
+  let inFlight = 0;
+  const pendings = new Set<Promise<void>>();
+  const t0 = performance.now();
+  let n = 0;
+
+  const sendOne = () => {
+    const method = pick();
+    const accountId = o.accountIds[n % o.accountIds.length];
+    const params = { ...(o.params ? o.params(method, accountId, n) : (DEFAULT_PARAMS[method] ?? {})), headers: { dojoRequestingProduct: 'LoadGenerator' } };
+    n++;
+    if (inFlight >= maxInFlight) {
+      r.skipped++;
+      return;
+    }
+    r.sent++;
+    inFlight++;
+    const started = performance.now();
+    let pm = perMethod.get(method);
+    if (!pm) perMethod.set(method, (pm = { s: [], e: 0 }));
+    const bucket = pm;
+    const p = hub
+      .call(accountId, method, params, { timeoutMs: o.timeoutMs })
+      .then((reply) => {
+        const ms = performance.now() - started;
+        samples.push(ms);
+        bucket.s.push(ms);
+        if (isFailure(reply)) {
+          r.rpcErrors++;
+          bucket.e++;
+        } else r.ok++;
+      })
+      .catch((err: unknown) => {
+        bucket.e++;
+        if (err instanceof CallTimeoutError) r.timeouts++;
+        else if (err instanceof NotRoutedError) r.notRouted++;
+        else if (err instanceof NotConnectedError) r.notConnected++;
+        else r.rpcErrors++;
+      })
+      .finally(() => {
+        inFlight--;
+        pendings.delete(p);
+      });
+    pendings.add(p);
+  };
+
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed = performance.now() - t0;
+      const due = Math.min(Math.floor((Math.min(elapsed, o.durationMs) * o.ratePerSec) / 1000), Math.floor((o.durationMs * o.ratePerSec) / 1000));
+      while (n < due) sendOne();
+      if (elapsed >= o.durationMs) {
+        clearInterval(timer);
+        resolve();
+      }
+    };
+    const timer = setInterval(tick, 5);
+    tick();
+  });
+  const sendWindow = performance.now() - t0;
+  await Promise.allSettled([...pendings]);
+  r.durationMs = Math.round(performance.now() - t0);
+  r.achievedRatePerSec = Math.round((r.sent / sendWindow) * 1000 * 10) / 10;
+  r.errors = r.rpcErrors + r.timeouts + r.notRouted + r.notConnected;
+  r.latency = summarize(samples, r.errors);
+  for (const [m, v] of perMethod) r.byMethod[m] = summarize(v.s, v.e);
+  return r;
+}

@@ -1,0 +1,191 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer, Server } from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { dojoSignature, DojoSandbox, FlowResult } from '@app/dojo-sandbox';
+import { waitFor } from '@app/testing';
+import { FakeEpos } from './fake-epos';
+
+const failedStep = (r: FlowResult) => r.steps.find((s) => s.status !== 'SUCCESS');
+const explain = (r: FlowResult) => JSON.stringify(r.steps.map((s) => [s.name, s.status, s.additionalInformation]), null, 1);
+
+describe('dojo sandbox: flows against a fake EPOS', () => {
+  let sim: DojoSandbox;
+  let epos: FakeEpos;
+  let receiver: Server;
+  let receiverUrl: string;
+  const received: { body: string; signature: string }[] = [];
+  const secret = 'PDYkJQq6sESYHp_zJuTTBQ';
+
+  before(async () => {
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['dojo-signature']) });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const addr = receiver.address() as { port: number };
+    receiverUrl = `http://127.0.0.1:${addr.port}/dojo`;
+
+    sim = await DojoSandbox.start({ port: 0, callTimeoutMs: 3_000 });
+    sim.addAccount({ apiKey: 'sk_sandbox_flow', softwareHouseId: 'sh_test', accountId: 'acc_flow', webhookUrl: receiverUrl, webhookSecret: secret });
+    epos = new FakeEpos({ wsUrl: sim.wsUrl, restUrl: sim.url, apiKey: 'sk_sandbox_flow', softwareHouseId: 'sh_test' });
+    await epos.connect();
+    await epos.register();
+    epos.seedOrder('ord_1', 'T1', 2000);
+    epos.seedOrder('ord_2', 'T2', 3000);
+    epos.seedOrder('ord_3', 'T3', 4000);
+    epos.seedOrder('ord_4', 'T4', 1000);
+  });
+
+  after(async () => {
+    epos.close();
+    await sim.close();
+    await new Promise((r) => receiver.close(r));
+  });
+
+  it('lists its flows (GET /flows)', async () => {
+    const flows = (await (await fetch(`${sim.url}/flows`)).json()) as { name: string; params: { name: string; required: boolean }[] }[];
+    assert.deepEqual(flows.map((f) => f.name).sort(), ['bookings', 'events', 'order-and-pay', 'pay-at-table']);
+    assert.ok(flows.every((f) => f.params.some((p) => p.name === 'accountId' && p.required)));
+  });
+
+  it('pay-at-table runs green: search, get, lock, two payments (the second with a tip), unlock', async () => {
+    const r = await sim.runFlow('pay-at-table', { accountId: 'acc_flow', tableId: 'T1' });
+    assert.equal(r.status, 'SUCCESS', explain(r));
+    assert.deepEqual(r.steps.map((s) => s.method), [
+      'SearchOrdersV1', 'GetOrderByIdV1', 'CreateOrderLockV1', 'RecordOrderPaymentByIdV1', 'RecordOrderPaymentByIdV1', 'DeleteOrderLockV1',
+    ]);
+    assert.match(r.steps[2].additionalInformation[0], /^locked order ord_1 until \d\d:\d\d:\d\dZ$/);
+    assert.equal(r.steps[3].additionalInformation[0], 'paid 10.00 GBP');
+    assert.equal(r.steps[4].additionalInformation[0], 'paid 10.00 GBP + tip 2.00; order fully paid');
+    assert.ok(r.steps.every((s) => s.finishedAt && typeof s.ms === 'number'));
+    const order = epos.orders.get('ord_1')!;
+    assert.equal(order.paidAmount.value, 2000);
+    assert.equal(order.tipsAmount.value, 200);
+    const payments = epos.received.filter((x) => x.method === 'RecordOrderPaymentByIdV1');
+    assert.equal(payments[0].params.lockId, payments[1].params.lockId);
+    assert.equal(payments[1].params.tipsAmount.value, 200);
+  });
+
+  it('order-and-pay and bookings run green', async () => {
+    const op = await sim.runFlow('order-and-pay', { accountId: 'acc_flow', amount: 1234 });
+    assert.equal(op.status, 'SUCCESS', explain(op));
+    assert.deepEqual(op.steps.map((s) => s.method), ['CreateOrderV1', 'RecordOrderPaymentByIdV1']);
+    assert.match(op.steps[1].additionalInformation[0], /paid 12.34 GBP; order ord_new_\d+ fully paid/);
+    const b = await sim.runFlow('bookings', { accountId: 'acc_flow', tableId: 'T9' });
+    assert.equal(b.status, 'SUCCESS', explain(b));
+    assert.deepEqual(b.steps.map((s) => s.method), [
+      'CreatePartyV1', 'GetPartyByIdV1', 'UpdatePartyV1', 'SearchPartiesV1', 'DeletePartyByIdV1',
+      'CreateReservationV1', 'GetReservationByIdV1', 'UpdateReservationV1', 'SearchReservationsV1', 'DeleteReservationByIdV1',
+    ]);
+    assert.equal(epos.parties.size, 0);
+    assert.equal(epos.reservations.size, 0);
+  });
+
+  it('events: signed webhooks and HandleEventV1 with a duplicate', async () => {
+    received.length = 0;
+    const before = epos.events.length;
+    const r = await sim.runFlow('events', { accountId: 'acc_flow', paymentIntentId: 'pi_test_1' });
+    assert.equal(r.status, 'SUCCESS', explain(r));
+    assert.equal(received.length, 4, 'three events plus one duplicate by webhook');
+    for (const d of received) assert.equal(d.signature, dojoSignature(secret, d.body), 'signature verifies');
+    const bodies = received.map((d) => JSON.parse(d.body));
+    assert.deepEqual(bodies.map((b) => b.data.paymentStatus), ['Created', 'Authorized', 'Captured', 'Created']);
+    assert.equal(bodies[0].id, bodies[3].id, 'the duplicate has the same event id');
+    assert.ok(bodies.every((b) => b.accountId === 'acc_flow' && b.data.paymentIntentId === 'pi_test_1'));
+    const socketEvents = epos.events.slice(before);
+    assert.equal(socketEvents.length, 4);
+    assert.equal(socketEvents[0].id, socketEvents[3].id);
+    assert.ok(r.steps.some((s) => /\(duplicate\)/.test(s.name)));
+  });
+
+  it('runs a flow over HTTP: POST /flows returns an id, GET /flows/{id} shows per-step status', async () => {
+    const res = await fetch(`${sim.url}/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ flow: 'pay-at-table', params: { accountId: 'acc_flow', tableId: 'T2', lock: 'false' } }),
+    });
+    assert.equal(res.status, 200);
+    const id = (await res.json()) as string;
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    const done = await waitFor(async () => {
+      const f = (await (await fetch(`${sim.url}/flows/${id}`)).json()) as FlowResult;
+      return f.status !== 'IN_PROGRESS' ? f : undefined;
+    }, 'flow to finish');
+    assert.equal(done.status, 'SUCCESS', explain(done));
+    assert.equal(done.flowID, id);
+    assert.equal(done.flowName, 'pay-at-table');
+    assert.ok(!done.steps.some((s) => s.method === 'CreateOrderLockV1'), 'lock=false skips the lock');
+    assert.equal((await fetch(`${sim.url}/flows/00000000-0000-0000-0000-000000000000`)).status, 404);
+    const bad = await fetch(`${sim.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ flow: 'pay-at-table', params: {} }) });
+    assert.equal(bad.status, 400);
+    assert.equal((await fetch(`${sim.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ flow: 'nope' }) })).status, 400);
+  });
+
+  it('a contract-breaking reply fails the flow, naming the method and the field', async () => {
+    epos.corrupt = (method, reply) => {
+      if (method === 'GetOrderByIdV1' && reply.result) reply.result.totalAmount.value = '40.00';
+      return reply;
+    };
+    try {
+      const r = await sim.runFlow('pay-at-table', { accountId: 'acc_flow', tableId: 'T3' });
+      assert.equal(r.status, 'FAILURE');
+      const step = failedStep(r)!;
+      assert.equal(step.name, 'GetOrderByIdV1');
+      assert.match(step.additionalInformation[0], /GetOrderByIdV1/);
+      assert.match(step.additionalInformation[0], /result\.totalAmount\.value/);
+      assert.match(step.additionalInformation[0], /integer/);
+      assert.ok(!r.steps.some((s) => s.method === 'CreateOrderLockV1'), 'the flow stops at the failure');
+    } finally {
+      epos.corrupt = undefined;
+    }
+    // A missing required field is named too.
+    epos.corrupt = (method, reply) => {
+      if (method === 'RecordOrderPaymentByIdV1' && reply.result) delete reply.result.status;
+      return reply;
+    };
+    try {
+      const r = await sim.runFlow('order-and-pay', { accountId: 'acc_flow' });
+      assert.equal(r.status, 'FAILURE');
+      assert.match(failedStep(r)!.additionalInformation[0], /RecordOrderPaymentByIdV1 response breaks the contract: result\.status is required/);
+    } finally {
+      epos.corrupt = undefined;
+    }
+  });
+
+  it('a reply that never comes makes the step TIMED_OUT', async () => {
+    const quiet = await DojoSandbox.start({ port: 0, callTimeoutMs: 200 });
+    try {
+      quiet.addAccount({ apiKey: 'sk_q', softwareHouseId: 'sh', accountId: 'acc_q', capabilities: ['SearchOrders'] });
+      const { WebSocket } = await import('ws');
+      const ws = new WebSocket(quiet.wsUrl, { headers: { authorization: 'Basic sk_q', 'software-house-id': 'sh' } });
+      await new Promise((r) => ws.once('open', r));
+      const r = await quiet.runFlow('pay-at-table', { accountId: 'acc_q' });
+      assert.equal(r.status, 'TIMED_OUT');
+      assert.match(failedStep(r)!.additionalInformation[0], /SearchOrdersV1 timed out/);
+      ws.terminate();
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it('scripts/flow.ts prints each step and exits 0 on success', async () => {
+    epos.seedOrder('ord_5', 'T5', 2500);
+    const script = join(__dirname, '../../../scripts/flow.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [script, 'pay-at-table', '--sandbox', sim.url, '--account', 'acc_flow', '--table', 'T5'], { timeout: 20_000 });
+    assert.match(stdout, /CreateOrderLockV1 .* locked order ord_5 until/);
+    assert.match(stdout, /paid 12\.50 GBP \+ tip 2\.50; order fully paid/);
+    assert.match(stdout, /SUCCESS/);
+    // A failing flow exits non-zero.
+    await assert.rejects(
+      promisify(execFile)(process.execPath, [script, 'pay-at-table', '--sandbox', sim.url, '--account', 'acc_flow', '--table', 'T404'], { timeout: 20_000 }),
+      (e: { code?: number; stdout?: string }) => e.code === 1 && /no payable order at table T404/.test(e.stdout ?? ''),
+    );
+  });
+});
