@@ -85,8 +85,6 @@ export class DojoSandbox {
     server.on('upgrade', (req, socket, head) => {
       if (!sim.hub.handleUpgrade(req, socket, head)) socket.destroy();
     });
-    // Thousands of sockets: no per-connection idle timeout from the HTTP server.
-    server.keepAliveTimeout = 5_000;
     await app.listen(options.port ?? 0, options.host ?? '127.0.0.1');
     const addr = server.address();
     const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
