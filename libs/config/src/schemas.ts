@@ -32,13 +32,35 @@ export const gatewayEnv = {
   GATEWAY_MAX_MESSAGE_BYTES: env.int(1_048_576, 1024, 64 * 1_048_576),
   /** Connection attempts per second this replica may start (a thundering-herd cap). */
   GATEWAY_CONNECT_RATE: env.int(200, 1, 100_000),
+  /** How often the gateway re-reads all locations from Postgres (safety net behind location-changed messages). */
+  GATEWAY_RESYNC_MS: env.int(30_000, 100, 3_600_000),
+  /** How long a replica remembers recent replies per location to answer Dojo's retries of the same id (0 = off). */
+  GATEWAY_REPLY_CACHE_MS: env.int(60_000, 0, 3_600_000),
+  /** WebSocket handshake timeout for outbound links. */
+  GATEWAY_HANDSHAKE_TIMEOUT_MS: env.int(10_000, 50, 120_000),
+  /** When > 0, replaces every method's deadline (tests and tuning); 0 uses METHOD_INFO[method].deadlineMs. */
+  GATEWAY_DEADLINE_OVERRIDE_MS: env.int(0, 0, 600_000),
 };
 
 export const workerEnv = {
   ...commonEnv,
   PORT: env.int(3002, 0, 65535),
   WORKER_CONCURRENCY: env.int(50, 1, 1000),
+  /** Dojo events applied at once by this worker (events helper). */
+  EVENTS_CONCURRENCY: env.int(10, 1, 500),
+  /** How often the events sweeper looks for stored events that never reached the queue (events helper). */
+  EVENTS_SWEEP_INTERVAL_MS: env.int(5_000, 50, 600_000),
+  /** A stored event still 'received' after this long is enqueued again by the sweeper (events helper). */
+  EVENTS_SWEEP_AFTER_MS: env.int(5_000, 0, 3_600_000),
   DOJO_API_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://api.dojo.tech'),
+  /** Dojo API version header for POS events sent by the outbox dispatcher (admin helper). */
+  DOJO_API_VERSION: env.str('2026-02-27'),
+  /** How often the outbox dispatcher looks for due POS events (admin helper). */
+  OUTBOX_POLL_MS: env.int(500, 10, 60_000),
+  /** First retry delay of a failed POS event; doubles per attempt (admin helper). */
+  OUTBOX_BACKOFF_BASE_MS: env.int(1_000, 10, 600_000),
+  /** Longest delay between retries of a POS event (admin helper). */
+  OUTBOX_BACKOFF_MAX_MS: env.int(300_000, 10, 86_400_000),
 };
 
 export const webhookEnv = {
@@ -56,6 +78,14 @@ export const adminEnv = {
   DOJO_API_VERSION: env.str('2026-02-27'),
   /** Public base URL of the webhook app, used when subscribing a location's webhook with Dojo. */
   WEBHOOK_PUBLIC_URL: env.url(['http', 'https']).optional(),
+  /** Largest JSON body the admin API accepts, in bytes. */
+  ADMIN_MAX_BODY_BYTES: env.int(1_048_576, 1024, 20 * 1_048_576),
+  /** Attempts of one capability registration (PUT /epos/integrations/ws) before it is marked failed. */
+  ADMIN_REGISTRATION_ATTEMPTS: env.int(8, 1, 100),
+  /** First retry delay of a failed registration; BullMQ doubles it per attempt. */
+  ADMIN_REGISTRATION_BACKOFF_MS: env.int(2_000, 1, 3_600_000),
+  /** Timeout of one call to the Dojo API. */
+  DOJO_TIMEOUT_MS: env.int(10_000, 100, 120_000),
 };
 
 /** The Dojo sandbox simulator (apps/dojo-sandbox): no database or Redis. */

@@ -27,6 +27,7 @@ interface Pending {
  */
 export class RpcClient {
   private readonly queue: Queue;
+  private readonly queueConnection: Redis;
   private readonly reader: Redis;
   private readonly pending = new Map<string, Pending>();
   private readonly stream: string;
@@ -35,8 +36,9 @@ export class RpcClient {
   private loop?: Promise<void>;
 
   constructor(private readonly opts: RpcClientOptions) {
+    this.queueConnection = createRedis(opts.redisUrl, 'command');
     this.queue = new Queue(QueueName.Rpc, {
-      connection: createRedis(opts.redisUrl, 'command'),
+      connection: this.queueConnection,
       prefix: opts.prefix,
       defaultJobOptions: { attempts: 1, removeOnComplete: { age: 300, count: 20_000 }, removeOnFail: { age: 3_600, count: 20_000 } },
     });
@@ -135,6 +137,8 @@ export class RpcClient {
     this.reader.disconnect();
     await this.loop?.catch(() => undefined);
     await this.queue.close();
+    // BullMQ does not close a connection it was given.
+    this.queueConnection.disconnect();
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       this.pending.delete(id);

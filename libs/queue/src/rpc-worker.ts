@@ -22,11 +22,13 @@ export interface RpcWorkerOptions {
 export class RpcWorkerHost {
   private readonly worker: Worker<RpcJob>;
   private readonly publisher: Redis;
+  private readonly workerConnection: Redis;
 
   constructor(private readonly opts: RpcWorkerOptions) {
     this.publisher = createRedis(opts.redisUrl, 'command');
+    this.workerConnection = createRedis(opts.redisUrl, 'blocking');
     this.worker = new Worker<RpcJob>(QueueName.Rpc, (job) => this.process(job), {
-      connection: createRedis(opts.redisUrl, 'blocking'),
+      connection: this.workerConnection,
       prefix: opts.prefix,
       concurrency: opts.concurrency,
       autorun: false,
@@ -66,5 +68,7 @@ export class RpcWorkerHost {
   async close(): Promise<void> {
     await this.worker.close();
     this.publisher.disconnect();
+    // BullMQ does not close a connection it was given.
+    this.workerConnection.disconnect();
   }
 }

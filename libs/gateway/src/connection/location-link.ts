@@ -1,0 +1,315 @@
+import WebSocket from 'ws';
+import type { Logger } from '@app/common';
+import type { ConnectionState, ConnectionStatus } from '@app/queue';
+import type { ConnectionProfile } from '../profiles/connection-profile';
+import { LocationConfig, needsRedial } from '../locations/location-config';
+import { Backoff, BackoffOptions } from './backoff';
+import type { DialGate } from './dial-gate';
+
+export interface LinkOptions {
+  /** URL used when the location has no ws_url of its own. */
+  defaultUrl: string;
+  /** Ping when nothing was sent or received for this long. */
+  pingIntervalMs: number;
+  /** A ping without a pong for this long means the link is dead: terminate and reconnect. */
+  pongTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  /** Messages above this size are refused (answered with an error, the socket stays up). */
+  maxMessageBytes: number;
+  /** An open link that lasts this long resets the backoff schedule. */
+  stableAfterMs: number;
+  backoff: BackoffOptions;
+}
+
+export interface LinkHooks {
+  /** True while this replica still holds the location's lease with `token` (the fencing check). */
+  fenceValid(locationId: string, token: number): Promise<boolean>;
+  /** The fencing check failed: the owner must step down. */
+  onFenceLost(locationId: string): void;
+  /** A frame arrived on `socket`; the dispatcher answers through link.reply(socket, ...). */
+  onFrame(link: LocationLink, socket: WebSocket, data: Buffer, receivedAt: number): void;
+  /** Something in the link's status changed. */
+  onStatus(link: LocationLink): void;
+}
+
+const HARD_PAYLOAD_FLOOR = 16 * 1_048_576;
+
+/**
+ * The outbound WebSocket of one location: dials with the profile's URL and
+ * headers, keeps the link alive with ping/pong, detects dead links, and
+ * reconnects with backoff (a longer one after an authentication refusal).
+ * It never dials without first checking its fencing token.
+ */
+export class LocationLink {
+  state: ConnectionState = 'connecting';
+  since = new Date();
+  lastPongAt?: Date;
+  lastError?: string;
+  lastHttpStatus?: number;
+  nextAttemptAt?: Date;
+  reconnects = 0;
+  requestsServed = 0;
+
+  private ws?: WebSocket;
+  private stopped = false;
+  private generation = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private keepaliveTimer?: NodeJS.Timeout;
+  private pongTimer?: NodeJS.Timeout;
+  private stableTimer?: NodeJS.Timeout;
+  private lastInboundAt = 0;
+  private lastSentAt = 0;
+  private redialNow = false;
+  /** Why this side ended the current socket, when it did (dead link). */
+  private closeCause?: string;
+  private readonly backoff: Backoff;
+
+  constructor(
+    public location: LocationConfig,
+    readonly token: number,
+    private readonly profile: ConnectionProfile,
+    private readonly opts: LinkOptions,
+    private readonly hooks: LinkHooks,
+    private readonly gate: DialGate,
+    private readonly logger: Logger,
+  ) {
+    this.backoff = new Backoff(opts.backoff);
+  }
+
+  get locationId(): string {
+    return this.location.id;
+  }
+
+  get profileName(): string {
+    return this.profile.name;
+  }
+
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    void this.dial();
+  }
+
+  status(replicaId: string): ConnectionStatus {
+    return {
+      locationId: this.location.id,
+      state: this.state,
+      since: this.since.toISOString(),
+      replicaId,
+      lastPongAt: this.lastPongAt?.toISOString(),
+      lastError: this.lastError,
+      lastHttpStatus: this.lastHttpStatus,
+      nextAttemptAt: this.state === 'backing_off' || this.state === 'auth_failed' ? this.nextAttemptAt?.toISOString() : undefined,
+      reconnects: this.reconnects,
+      requestsServed: this.requestsServed,
+      profile: this.profile.name,
+      fence: this.token,
+      configVersion: this.location.configVersion,
+    };
+  }
+
+  /** New configuration: re-dial at once when credentials, URL or headers changed. */
+  update(location: LocationConfig): void {
+    const redial = needsRedial(this.location, location);
+    this.location = location;
+    if (!redial || this.stopped) {
+      this.hooks.onStatus(this);
+      return;
+    }
+    this.logger.info({ locationId: location.id, configVersion: location.configVersion }, 'location credentials changed: re-dialling');
+    this.backoff.reset();
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      void this.dial();
+    } else if (this.ws) {
+      this.redialNow = true;
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, 'credentials changed');
+      else this.ws.terminate();
+    }
+  }
+
+  /** Sends a reply on the socket the request came in on, if it is still open and this replica still owns the location. */
+  async reply(socket: WebSocket, text: string): Promise<boolean> {
+    if (socket.readyState !== WebSocket.OPEN || this.stopped) return false;
+    if (!(await this.hooks.fenceValid(this.location.id, this.token))) {
+      this.hooks.onFenceLost(this.location.id);
+      return false;
+    }
+    if (socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(text);
+    this.lastSentAt = Date.now();
+    this.requestsServed++;
+    return true;
+  }
+
+  /** Closes the link for good (handover, disable, shutdown). */
+  async stop(code = 1001, reason = 'going away', finalState?: ConnectionState): Promise<void> {
+    this.stopped = true;
+    this.generation++;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.clearLiveTimers();
+    if (finalState) this.setState(finalState);
+    const ws = this.ws;
+    this.ws = undefined;
+    if (!ws) return;
+    if (ws.readyState !== WebSocket.OPEN) {
+      ws.terminate();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 1_000);
+      ws.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      ws.close(code, reason);
+    });
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state !== state) {
+      this.state = state;
+      this.since = new Date();
+    }
+    this.hooks.onStatus(this);
+  }
+
+  private async dial(): Promise<void> {
+    this.retryTimer = undefined;
+    if (this.stopped) return;
+    const gen = ++this.generation;
+    this.setState('connecting');
+    await this.gate.take();
+    if (this.stopped || gen !== this.generation) return;
+    let fenced = false;
+    try {
+      fenced = await this.hooks.fenceValid(this.location.id, this.token);
+    } catch {
+      fenced = false;
+    }
+    if (this.stopped || gen !== this.generation) return;
+    if (!fenced) {
+      this.logger.warn({ locationId: this.location.id, fence: this.token }, 'lease lost before dialling: stepping down');
+      this.hooks.onFenceLost(this.location.id);
+      return;
+    }
+    const loc = this.location;
+    if (!loc.apiKey) {
+      this.lastError = 'the API key cannot be decrypted';
+      this.scheduleRetry('auth');
+      return;
+    }
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.profile.buildUrl(loc, this.opts.defaultUrl), {
+        headers: this.profile.handshakeHeaders(loc),
+        perMessageDeflate: false,
+        handshakeTimeout: this.opts.handshakeTimeoutMs,
+        // Frames above this close the socket (1009); smaller oversize messages are refused politely by the dispatcher.
+        maxPayload: Math.max(HARD_PAYLOAD_FLOOR, this.opts.maxMessageBytes * 16),
+        followRedirects: false,
+      });
+    } catch (err) {
+      this.lastError = `cannot dial: ${(err as Error).message}`;
+      this.scheduleRetry('error');
+      return;
+    }
+    this.ws = ws;
+    let httpStatus: number | undefined;
+    let socketError: string | undefined;
+    ws.on('open', () => this.onOpen(ws));
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      const now = Date.now();
+      this.lastInboundAt = now;
+      const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      this.hooks.onFrame(this, ws, buf, now);
+    });
+    ws.on('ping', () => {
+      // ws answers pings with a pong by itself, at once.
+      this.lastInboundAt = Date.now();
+    });
+    ws.on('pong', () => {
+      this.lastInboundAt = Date.now();
+      this.lastPongAt = new Date();
+      if (this.pongTimer) clearTimeout(this.pongTimer);
+      this.pongTimer = undefined;
+    });
+    ws.on('error', (err: Error) => {
+      const m = /Unexpected server response: (\d{3})/.exec(err.message);
+      if (m) httpStatus = Number(m[1]);
+      socketError = err.message;
+    });
+    ws.on('close', (code: number, reason: Buffer) => this.onClose(ws, code, reason.toString('utf8').slice(0, 200), httpStatus, socketError));
+  }
+
+  private onOpen(ws: WebSocket): void {
+    if (ws !== this.ws) return;
+    const now = Date.now();
+    this.lastInboundAt = now;
+    this.lastSentAt = now;
+    this.lastHttpStatus = undefined;
+    this.nextAttemptAt = undefined;
+    this.logger.info({ locationId: this.location.id, fence: this.token, reconnects: this.reconnects }, 'link open');
+    this.keepaliveTimer = setInterval(() => this.keepaliveTick(ws), Math.max(10, Math.floor(this.opts.pingIntervalMs / 2)));
+    this.stableTimer = setTimeout(() => this.backoff.reset(), this.opts.stableAfterMs);
+    this.setState('open');
+  }
+
+  private keepaliveTick(ws: WebSocket): void {
+    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN || this.pongTimer) return;
+    const now = Date.now();
+    const idle = now - this.lastInboundAt >= this.opts.pingIntervalMs || now - this.lastSentAt >= this.opts.pingIntervalMs;
+    if (!idle) return;
+    this.lastSentAt = now;
+    ws.ping();
+    this.pongTimer = setTimeout(() => {
+      this.pongTimer = undefined;
+      if (ws !== this.ws) return;
+      this.closeCause = `no pong within ${this.opts.pongTimeoutMs} ms: link presumed dead`;
+      this.logger.warn({ locationId: this.location.id }, 'dead link: terminating');
+      ws.terminate();
+    }, this.opts.pongTimeoutMs);
+  }
+
+  private clearLiveTimers(): void {
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    if (this.pongTimer) clearTimeout(this.pongTimer);
+    if (this.stableTimer) clearTimeout(this.stableTimer);
+    this.keepaliveTimer = this.pongTimer = this.stableTimer = undefined;
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string, httpStatus?: number, socketError?: string): void {
+    if (ws !== this.ws) return;
+    this.ws = undefined;
+    this.clearLiveTimers();
+    if (this.stopped) return;
+    if (this.redialNow) {
+      this.redialNow = false;
+      void this.dial();
+      return;
+    }
+    this.lastHttpStatus = httpStatus;
+    const auth = httpStatus === 401 || httpStatus === 403;
+    if (auth) this.lastError = `handshake refused with HTTP ${httpStatus}: check the API key and software-house-id`;
+    else this.lastError = this.closeCause ?? socketError ?? `closed with code ${code}${reason ? ` (${reason})` : ''}`;
+    this.closeCause = undefined;
+    this.scheduleRetry(auth ? 'auth' : 'error');
+  }
+
+  private scheduleRetry(kind: 'error' | 'auth'): void {
+    if (this.stopped) return;
+    const delay = this.backoff.next(kind);
+    this.nextAttemptAt = new Date(Date.now() + delay);
+    this.reconnects++;
+    this.logger.info({ locationId: this.location.id, delayMs: delay, kind, lastError: this.lastError }, 'link down: retrying later');
+    this.setState(kind === 'auth' ? 'auth_failed' : 'backing_off');
+    this.retryTimer = setTimeout(() => void this.dial(), delay);
+  }
+}

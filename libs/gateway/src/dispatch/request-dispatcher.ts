@@ -1,0 +1,149 @@
+import {
+  EposError,
+  failure,
+  isFailure,
+  JsonRpcCode,
+  JsonRpcResponse,
+  METHOD_INFO,
+  newTraceId,
+  RpcJob,
+} from '@app/contracts';
+import type { Logger } from '@app/common';
+import type { ConnectionProfile } from '../profiles/connection-profile';
+import type { LocationConfig } from '../locations/location-config';
+import { ReplyCache } from './reply-cache';
+
+/** What the dispatcher needs from the request path (RpcClient in production). */
+export interface RpcCaller {
+  call(job: Omit<RpcJob, 'replyTo'>): Promise<JsonRpcResponse>;
+}
+
+export interface DispatchOptions {
+  maxMessageBytes: number;
+  /** How long answered ids are remembered per location (0 = only join in-flight duplicates). */
+  replyCacheMs: number;
+  /** When > 0, replaces every method's deadline. */
+  deadlineOverrideMs: number;
+}
+
+export interface DispatchContext {
+  location: LocationConfig;
+  /** Fencing token of this replica's lease on the location, passed to the worker. */
+  fence: number;
+  profile: ConnectionProfile;
+  receivedAt: number;
+}
+
+/**
+ * Turns one incoming frame into one reply: size check, decode and contract
+ * validation (by the profile), de-duplication by JSON-RPC id, the worker call
+ * with its deadline, and encoding. Never throws: every failure becomes an
+ * error reply, so a bad message cannot harm the link or other requests.
+ */
+export class RequestDispatcher {
+  private readonly caches = new Map<string, ReplyCache>();
+  private draining = false;
+
+  constructor(
+    private readonly rpc: RpcCaller,
+    private readonly opts: DispatchOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** After this, new requests are refused (retryable) while in-flight ones finish. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  get inFlight(): number {
+    let n = 0;
+    for (const c of this.caches.values()) n += c.inflightCount;
+    return n;
+  }
+
+  forget(locationId: string): void {
+    this.caches.delete(locationId);
+  }
+
+  private cache(locationId: string): ReplyCache {
+    let c = this.caches.get(locationId);
+    if (!c) this.caches.set(locationId, (c = new ReplyCache(this.opts.replyCacheMs)));
+    return c;
+  }
+
+  /** Returns the encoded reply for `data`, or undefined when nothing should be sent. */
+  async handle(ctx: DispatchContext, data: Buffer): Promise<string | undefined> {
+    const { location, profile } = ctx;
+    const traceId = newTraceId();
+    try {
+      if (data.length > this.opts.maxMessageBytes) {
+        const id = profile.peekId(data.subarray(0, 512).toString('utf8'));
+        this.logger.warn({ locationId: location.id, rpcId: id, traceId, bytes: data.length }, 'oversize message refused');
+        const err = new EposError(
+          'InvalidRequest',
+          `the message is ${data.length} bytes; the limit is ${this.opts.maxMessageBytes}`,
+          JsonRpcCode.InvalidRequest,
+          'Invalid Request',
+        );
+        return profile.encode(failure(id as string | null, err.toBody(traceId)));
+      }
+      const decoded = profile.decode(data.toString('utf8'), location);
+      if (decoded.kind === 'reject') {
+        this.logger.info(
+          { locationId: location.id, rpcId: decoded.id, traceId, errorType: decoded.error.errorType, code: decoded.error.code },
+          `request refused: ${decoded.error.debugMessage}`,
+        );
+        return profile.encode(failure(decoded.id as string | null, decoded.error.toBody(traceId)));
+      }
+      const { id, method } = decoded;
+      const rpcId = String(id);
+      const log = this.logger.child({ locationId: location.id, rpcId, traceId, method });
+      if (this.draining) {
+        log.info('request refused: replica shutting down');
+        return profile.encode(
+          failure(id as string, EposError.unexpected('the EPOS gateway is restarting; nothing was applied, please retry').toBody(traceId)),
+        );
+      }
+      const cache = this.cache(location.id);
+      const key = `${typeof id}:${rpcId}`;
+      const cached = cache.cached(key);
+      let response: JsonRpcResponse;
+      if (cached) {
+        log.info('duplicate of a recently answered id: same reply');
+        response = cached;
+      } else {
+        const pending = cache.pending(key);
+        if (pending) {
+          log.info('duplicate of an id in flight: joining it');
+          response = await pending;
+        } else {
+          const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : METHOD_INFO[method].deadlineMs;
+          const p = this.rpc.call({
+            locationId: location.id,
+            method,
+            rpcId,
+            params: decoded.params,
+            deadline: ctx.receivedAt + deadlineMs,
+            traceId,
+            fence: ctx.fence,
+          });
+          cache.track(key, p);
+          try {
+            response = await p;
+          } catch (err) {
+            log.error({ err: (err as Error).message }, 'request path failed');
+            response = failure(rpcId, EposError.unexpected().toBody(traceId));
+          }
+          // A failure of the platform itself (deadline, queue down) committed nothing: let Dojo's retry run again.
+          const remember = !(isFailure(response) && response.error.errorType === 'UnexpectedError');
+          cache.settle(key, response, remember);
+          log.info({ ms: Date.now() - ctx.receivedAt, ok: !isFailure(response) }, 'request answered');
+        }
+      }
+      return profile.encode({ ...response, id: id as string });
+    } catch (err) {
+      this.logger.error({ locationId: location.id, traceId, err: (err as Error).message }, 'dispatch failed');
+      return profile.encode(failure(null, EposError.unexpected().toBody(traceId)));
+    }
+  }
+}

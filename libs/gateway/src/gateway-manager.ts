@@ -1,0 +1,376 @@
+import type Redis from 'ioredis';
+import type WebSocket from 'ws';
+import type { Logger } from '@app/common';
+import { Channels, LocationChangedMessage, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
+import { ConnectionStatus, writeConnectionStatus } from '@app/queue';
+import { DialGate } from './connection/dial-gate';
+import { LinkOptions, LocationLink } from './connection/location-link';
+import { DispatchOptions, RequestDispatcher, RpcCaller } from './dispatch/request-dispatcher';
+import type { LocationConfig } from './locations/location-config';
+import { leaseKey, LeaseStore, releasedChannel } from './ownership/lease-store';
+import { Membership } from './ownership/membership';
+import { rendezvousOwner } from './ownership/rendezvous';
+import type { ConnectionProfile } from './profiles/connection-profile';
+
+export interface LocationProvider {
+  loadAll(): Promise<LocationConfig[]>;
+  loadOne(locationId: string): Promise<LocationConfig | undefined>;
+}
+
+export interface GatewayManagerOptions {
+  replicaId: string;
+  /** Key prefix (QUEUE_PREFIX) for membership, leases and statuses. */
+  prefix: string;
+  leaseTtlMs: number;
+  resyncMs: number;
+  connectRate: number;
+  link: LinkOptions;
+  dispatch: DispatchOptions;
+}
+
+export interface GatewayManagerDeps {
+  /** Command connection (membership, leases, statuses, publish). */
+  redis: Redis;
+  /** A connection this manager may put into subscriber mode. */
+  subscriber: Redis;
+  rpc: RpcCaller & { start(): Promise<void>; close(): Promise<void> };
+  locations: LocationProvider;
+  profiles: Map<string, ConnectionProfile>;
+  logger: Logger;
+}
+
+export interface ReplicaStatus {
+  replicaId: string;
+  members: string[];
+  stopping: boolean;
+  inFlight: number;
+  locations: ConnectionStatus[];
+}
+
+/**
+ * One gateway replica: keeps membership alive, works out which locations are
+ * its share (rendezvous hashing over live replicas), holds a fenced lease and
+ * one link for each, hands locations over when membership changes, reacts to
+ * location changes, and shuts down by draining and handing everything over.
+ */
+export class GatewayManager {
+  private readonly membership: Membership;
+  private readonly leases: LeaseStore;
+  private readonly dispatcher: RequestDispatcher;
+  private readonly gate: DialGate;
+  private readonly locations = new Map<string, LocationConfig>();
+  private readonly links = new Map<string, LocationLink>();
+  private readonly leaseValidUntil = new Map<string, number>();
+  private readonly orphanSince = new Map<string, number>();
+  private readonly disabledSince = new Map<string, Date>();
+  private members: string[] = [];
+  private tickTimer?: NodeJS.Timeout;
+  private resyncTimer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private tickAgain = false;
+  private started = false;
+  private stopping = false;
+  private readonly statusTtlMs: number;
+
+  constructor(
+    private readonly opts: GatewayManagerOptions,
+    private readonly deps: GatewayManagerDeps,
+  ) {
+    this.membership = new Membership(deps.redis, opts.prefix, opts.replicaId, opts.leaseTtlMs);
+    this.leases = new LeaseStore(deps.redis, opts.prefix, opts.replicaId, opts.leaseTtlMs);
+    this.dispatcher = new RequestDispatcher(deps.rpc, opts.dispatch, deps.logger);
+    this.gate = new DialGate(opts.connectRate);
+    this.statusTtlMs = Math.max(3 * opts.leaseTtlMs, 3_000);
+  }
+
+  get replicaId(): string {
+    return this.opts.replicaId;
+  }
+
+  private get heartbeatMs(): number {
+    return Math.max(50, Math.floor(this.opts.leaseTtlMs / 3));
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const log = this.deps.logger;
+    await this.deps.rpc.start();
+    const released = releasedChannel(this.opts.prefix);
+    this.deps.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === Channels.locationChanged) void this.onLocationChanged(message);
+      else if (channel === released) this.requestTick();
+    });
+    await this.deps.subscriber.subscribe(Channels.locationChanged, released);
+    await this.resync();
+    await this.runTick();
+    this.tickTimer = setInterval(() => this.requestTick(), this.heartbeatMs);
+    this.resyncTimer = setInterval(() => {
+      void this.resync()
+        .then(() => this.requestTick())
+        .catch((err: Error) => log.warn({ err: err.message }, 'location resync failed'));
+    }, this.opts.resyncMs);
+    log.info({ replicaId: this.opts.replicaId, locations: this.locations.size }, 'gateway replica started');
+  }
+
+  /** Graceful shutdown: refuse new requests, finish in-flight ones within their deadlines, close links with 1001, hand over at once. */
+  async stop(): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    const log = this.deps.logger;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.membership.leave().catch(() => undefined);
+    this.dispatcher.drain();
+    const maxDeadline =
+      this.opts.dispatch.deadlineOverrideMs > 0 ? this.opts.dispatch.deadlineOverrideMs : Math.max(...EPOS_METHODS.map((m) => METHOD_INFO[m].deadlineMs));
+    const until = Date.now() + maxDeadline + 250;
+    while (this.dispatcher.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    await this.ticking?.catch(() => undefined);
+    const links = [...this.links.values()];
+    this.links.clear();
+    await Promise.all(
+      links.map(async (link) => {
+        await link.stop(1001, 'EPOS gateway shutting down');
+        await this.leases.release(link.locationId, link.token).catch(() => undefined);
+      }),
+    );
+    if (links.length > 0) await this.deps.redis.publish(releasedChannel(this.opts.prefix), 'shutdown').catch(() => 0);
+    await this.deps.subscriber.quit().catch(() => undefined);
+    await this.deps.rpc.close().catch(() => undefined);
+    log.info({ replicaId: this.opts.replicaId, handedOver: links.length }, 'gateway replica stopped');
+  }
+
+  status(): ReplicaStatus {
+    const locations: ConnectionStatus[] = [...this.links.values()].map((l) => l.status(this.opts.replicaId));
+    for (const [id, since] of this.disabledSince) {
+      locations.push({ locationId: id, state: 'disabled', since: since.toISOString(), replicaId: this.opts.replicaId, reconnects: 0, requestsServed: 0 });
+    }
+    return { replicaId: this.opts.replicaId, members: this.members, stopping: this.stopping, inFlight: this.dispatcher.inFlight, locations };
+  }
+
+  /** Ids of locations this replica holds a link for. */
+  ownedLocationIds(): string[] {
+    return [...this.links.keys()].sort();
+  }
+
+  // ---- locations -----------------------------------------------------------
+
+  private async resync(): Promise<void> {
+    const all = await this.deps.locations.loadAll();
+    const seen = new Set<string>();
+    for (const loc of all) {
+      seen.add(loc.id);
+      this.applyLocation(loc);
+    }
+    for (const id of [...this.locations.keys()]) if (!seen.has(id)) this.locations.delete(id);
+  }
+
+  private applyLocation(loc: LocationConfig): void {
+    this.locations.set(loc.id, loc);
+    const link = this.links.get(loc.id);
+    if (link && link.location.configVersion !== loc.configVersion) link.update(loc);
+  }
+
+  private async onLocationChanged(message: string): Promise<void> {
+    let msg: LocationChangedMessage;
+    try {
+      msg = JSON.parse(message) as LocationChangedMessage;
+    } catch {
+      return;
+    }
+    if (typeof msg?.locationId !== 'string' || !/^[0-9a-f-]{36}$/i.test(msg.locationId)) return;
+    try {
+      const loc = await this.deps.locations.loadOne(msg.locationId);
+      if (loc) this.applyLocation(loc);
+      else this.locations.delete(msg.locationId);
+      this.deps.logger.info({ locationId: msg.locationId, configVersion: loc?.configVersion }, 'location changed');
+      this.requestTick();
+    } catch (err) {
+      this.deps.logger.warn({ locationId: msg.locationId, err: (err as Error).message }, 'could not reload a changed location');
+    }
+  }
+
+  // ---- ownership -----------------------------------------------------------
+
+  private requestTick(): void {
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    void this.runTick();
+  }
+
+  private runTick(): Promise<void> {
+    const run = async () => {
+      do {
+        this.tickAgain = false;
+        try {
+          await this.tick();
+        } catch (err) {
+          this.deps.logger.warn({ err: (err as Error).message }, 'ownership tick failed');
+        }
+      } while (this.tickAgain && !this.stopping);
+    };
+    this.ticking = run().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async tick(): Promise<void> {
+    const me = this.opts.replicaId;
+    const started = Date.now();
+    if (!this.stopping) {
+      this.members = await this.membership.heartbeat();
+      if (!this.members.includes(me)) this.members = [...this.members, me].sort();
+    }
+
+    // Renew what we hold; whatever is no longer ours is dropped at once (fencing).
+    const held = new Map([...this.links.values()].map((l) => [l.locationId, l.token] as const));
+    const lost = await this.leases.renewAll(held);
+    const lostSet = new Set(lost);
+    for (const [id] of held) if (!lostSet.has(id)) this.leaseValidUntil.set(id, started + this.opts.leaseTtlMs);
+    for (const id of lost) await this.stepDown(id, 'lease lost');
+    if (this.stopping) return;
+
+    const candidates: string[] = [];
+    for (const loc of this.locations.values()) {
+      const owner = rendezvousOwner(loc.id, this.members);
+      const mine = owner === me;
+      const link = this.links.get(loc.id);
+      if (!loc.enabled) {
+        if (link) await this.dropLink(link, 1000, 'location disabled');
+        if (mine) {
+          if (!this.disabledSince.has(loc.id)) this.disabledSince.set(loc.id, new Date());
+          this.writeStatus({
+            locationId: loc.id,
+            state: 'disabled',
+            since: this.disabledSince.get(loc.id)!.toISOString(),
+            replicaId: me,
+            reconnects: 0,
+            requestsServed: 0,
+            configVersion: loc.configVersion,
+          });
+        } else this.disabledSince.delete(loc.id);
+        continue;
+      }
+      this.disabledSince.delete(loc.id);
+      if (mine && !link) await this.tryAcquire(loc);
+      else if (!mine && link) {
+        // The rightful owner is alive (it is in the member list): hand over.
+        this.deps.logger.info({ locationId: loc.id, to: owner }, 'handing location over');
+        await this.dropLink(link, 1001, 'handed over to another replica');
+      } else if (!mine && !link) candidates.push(loc.id);
+    }
+    for (const id of [...this.links.keys()]) {
+      if (!this.locations.has(id)) await this.dropLink(this.links.get(id)!, 1000, 'location removed');
+    }
+    for (const id of [...this.disabledSince.keys()]) if (!this.locations.has(id)) this.disabledSince.delete(id);
+
+    await this.adoptOrphans(candidates);
+    for (const link of this.links.values()) this.writeStatus(link.status(me));
+  }
+
+  /** Locations whose lease has been free for a whole lease period (their owner never took them) are taken by anyone. */
+  private async adoptOrphans(ids: string[]): Promise<void> {
+    const now = Date.now();
+    const keep = new Set(ids);
+    for (const id of [...this.orphanSince.keys()]) if (!keep.has(id)) this.orphanSince.delete(id);
+    if (ids.length === 0) return;
+    const values: (string | null)[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      values.push(...(await this.deps.redis.mget(...ids.slice(i, i + 500).map((id) => leaseKey(this.opts.prefix, id)))));
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (values[i]) {
+        this.orphanSince.delete(id);
+        continue;
+      }
+      const since = this.orphanSince.get(id);
+      if (since === undefined) this.orphanSince.set(id, now);
+      else if (now - since >= 2 * this.opts.leaseTtlMs) {
+        const loc = this.locations.get(id);
+        if (loc) {
+          this.deps.logger.info({ locationId: id }, 'adopting an orphaned location');
+          await this.tryAcquire(loc);
+        }
+        this.orphanSince.delete(id);
+      }
+    }
+  }
+
+  private async tryAcquire(loc: LocationConfig): Promise<void> {
+    const profile = this.deps.profiles.get(loc.profile);
+    if (!profile) {
+      this.deps.logger.error({ locationId: loc.id, profile: loc.profile }, 'no connection profile of that name');
+      return;
+    }
+    const startedAt = Date.now();
+    const token = await this.leases.acquire(loc.id);
+    if (token === undefined) return;
+    this.leaseValidUntil.set(loc.id, startedAt + this.opts.leaseTtlMs);
+    const link = new LocationLink(
+      loc,
+      token,
+      profile,
+      this.opts.link,
+      {
+        fenceValid: (id, t) => this.fenceValid(id, t),
+        onFenceLost: (id) => void this.stepDown(id, 'fencing check failed'),
+        onFrame: (l, socket, data, receivedAt) => this.onFrame(l, socket, data, receivedAt),
+        onStatus: (l) => {
+          if (this.links.get(l.locationId) === l) this.writeStatus(l.status(this.opts.replicaId));
+        },
+      },
+      this.gate,
+      this.deps.logger,
+    );
+    this.links.set(loc.id, link);
+    this.deps.logger.info({ locationId: loc.id, fence: token }, 'lease acquired');
+    link.start();
+  }
+
+  private async fenceValid(locationId: string, token: number): Promise<boolean> {
+    const link = this.links.get(locationId);
+    if (!link || link.token !== token) return false;
+    const localOk = Date.now() < (this.leaseValidUntil.get(locationId) ?? 0);
+    if (!localOk) return false; // paused past the lease: do not trust anything until a renewal succeeds
+    try {
+      return await this.leases.verify(locationId, token);
+    } catch {
+      return localOk;
+    }
+  }
+
+  private async stepDown(locationId: string, why: string): Promise<void> {
+    const link = this.links.get(locationId);
+    if (!link) return;
+    this.links.delete(locationId);
+    this.leaseValidUntil.delete(locationId);
+    this.deps.logger.warn({ locationId, fence: link.token, why }, 'stepping down');
+    await link.stop(1001, 'EPOS gateway handing over');
+  }
+
+  private async dropLink(link: LocationLink, code: number, reason: string): Promise<void> {
+    this.links.delete(link.locationId);
+    this.leaseValidUntil.delete(link.locationId);
+    await link.stop(code, reason);
+    await this.leases.release(link.locationId, link.token).catch(() => undefined);
+    await this.deps.redis.publish(releasedChannel(this.opts.prefix), link.locationId).catch(() => 0);
+  }
+
+  private onFrame(link: LocationLink, socket: WebSocket, data: Buffer, receivedAt: number): void {
+    const profile = this.deps.profiles.get(link.location.profile);
+    if (!profile) return;
+    void this.dispatcher
+      .handle({ location: link.location, fence: link.token, profile, receivedAt }, data)
+      .then((text) => (text === undefined ? false : link.reply(socket, text)))
+      .catch((err: Error) => this.deps.logger.error({ locationId: link.locationId, err: err.message }, 'reply failed'));
+  }
+
+  private writeStatus(status: ConnectionStatus): void {
+    void writeConnectionStatus(this.deps.redis, this.opts.prefix, status, this.statusTtlMs).catch(() => undefined);
+  }
+}

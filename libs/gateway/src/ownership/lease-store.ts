@@ -1,0 +1,108 @@
+import type Redis from 'ioredis';
+
+export function leaseKey(prefix: string, locationId: string): string {
+  return `${prefix}:gw:lease:${locationId}`;
+}
+export function fenceKey(prefix: string, locationId: string): string {
+  return `${prefix}:gw:fence:${locationId}`;
+}
+export function releasedChannel(prefix: string): string {
+  return `${prefix}:gw:released`;
+}
+
+// KEYS: lease, fence. ARGV: replicaId, ttlMs. Returns the new fencing token, or 0 when someone else holds the lease.
+const ACQUIRE = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local owner = string.match(cur, '^(.*):%d+$')
+  if owner ~= ARGV[1] then return 0 end
+end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
+return token`;
+
+// KEYS: lease. ARGV: expected value, ttlMs.
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
+
+// KEYS: lease. ARGV: expected value.
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+type LeaseRedis = Redis & {
+  gwAcquire(lease: string, fence: string, replicaId: string, ttlMs: number): Promise<number>;
+  gwRenew(lease: string, value: string, ttlMs: number): Promise<number>;
+  gwRelease(lease: string, value: string): Promise<number>;
+};
+
+/**
+ * Per-location leases with fencing tokens. The lease value is
+ * "<replicaId>:<token>"; the token comes from a per-location INCR, so it only
+ * grows. Renew and release are compare-and-set, so a replica that was paused
+ * past its lease can never extend or delete the new owner's lease; it learns
+ * it lost and steps down.
+ */
+export class LeaseStore {
+  private readonly r: LeaseRedis;
+
+  constructor(
+    redis: Redis,
+    private readonly prefix: string,
+    readonly replicaId: string,
+    readonly ttlMs: number,
+  ) {
+    this.r = redis as LeaseRedis;
+    if (typeof this.r.gwAcquire !== 'function') {
+      redis.defineCommand('gwAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+      redis.defineCommand('gwRenew', { numberOfKeys: 1, lua: RENEW });
+      redis.defineCommand('gwRelease', { numberOfKeys: 1, lua: RELEASE });
+    }
+  }
+
+  private value(token: number): string {
+    return `${this.replicaId}:${token}`;
+  }
+
+  /** Takes the lease if it is free; returns the fencing token, or undefined. */
+  async acquire(locationId: string): Promise<number | undefined> {
+    const t = await this.r.gwAcquire(leaseKey(this.prefix, locationId), fenceKey(this.prefix, locationId), this.replicaId, this.ttlMs);
+    return t > 0 ? Number(t) : undefined;
+  }
+
+  /** Renews many leases in one round trip; returns the ids whose lease is no longer ours. */
+  async renewAll(held: ReadonlyMap<string, number>): Promise<string[]> {
+    if (held.size === 0) return [];
+    const entries = [...held.entries()];
+    const p = this.r.pipeline();
+    for (const [id, token] of entries) (p as unknown as LeaseRedis).gwRenew(leaseKey(this.prefix, id), this.value(token), this.ttlMs);
+    const res = (await p.exec()) ?? [];
+    const lost: string[] = [];
+    entries.forEach(([id], i) => {
+      const [err, ok] = res[i] ?? [new Error('no reply'), 0];
+      if (err || Number(ok) !== 1) lost.push(id);
+    });
+    return lost;
+  }
+
+  /** The fencing check: is the lease still ours with this token? */
+  async verify(locationId: string, token: number): Promise<boolean> {
+    return (await this.r.get(leaseKey(this.prefix, locationId))) === this.value(token);
+  }
+
+  async release(locationId: string, token: number): Promise<void> {
+    await this.r.gwRelease(leaseKey(this.prefix, locationId), this.value(token));
+  }
+
+  /** Current holder's replica id, if any. */
+  async holder(locationId: string): Promise<string | undefined> {
+    const v = await this.r.get(leaseKey(this.prefix, locationId));
+    return v ? v.replace(/:\d+$/, '') : undefined;
+  }
+}

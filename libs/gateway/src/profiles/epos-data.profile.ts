@@ -1,0 +1,97 @@
+import {
+  contractValidator,
+  ContractValidator,
+  EposError,
+  isEposMethod,
+  JsonRpcCode,
+  JsonRpcResponse,
+  methodEnabled,
+} from '@app/contracts';
+import type { LocationConfig } from '../locations/location-config';
+import type { ConnectionProfile, Decoded } from './connection-profile';
+
+export const EPOS_DATA_PROFILE = 'epos-data';
+export const DEFAULT_EPOS_DATA_URL = 'wss://eu.ws.dojo.tech/epos';
+
+const invalidRequest = (msg: string) => new EposError('InvalidRequest', msg, JsonRpcCode.InvalidRequest, 'Invalid Request');
+const methodNotFound = (msg: string) => new EposError('InvalidRequest', msg, JsonRpcCode.MethodNotFound, 'Method not found');
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function usableId(id: unknown): id is string | number {
+  return (typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isFinite(id));
+}
+
+/**
+ * Dojo's EPOS Data API over WebSocket: `Authorization: Basic <raw api key>`
+ * (not base64), `software-house-id`, optional `reseller-id`; JSON-RPC 2.0
+ * requests validated against the AsyncAPI contract; errors in `error` with both
+ * Dojo's (errorType, debugMessage, traceId) and JSON-RPC's (code, message) fields.
+ */
+export class EposDataProfile implements ConnectionProfile {
+  readonly name = EPOS_DATA_PROFILE;
+
+  constructor(private readonly validator: ContractValidator = contractValidator()) {}
+
+  buildUrl(location: LocationConfig, defaultUrl: string): string {
+    return location.wsUrl ?? defaultUrl ?? DEFAULT_EPOS_DATA_URL;
+  }
+
+  handshakeHeaders(location: LocationConfig): Record<string, string> {
+    const headers: Record<string, string> = {
+      Authorization: `Basic ${location.apiKey ?? ''}`,
+      'software-house-id': location.softwareHouseId,
+    };
+    if (location.resellerId) headers['reseller-id'] = location.resellerId;
+    return headers;
+  }
+
+  decode(text: string, location: LocationConfig): Decoded {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return {
+        kind: 'reject',
+        id: null,
+        error: new EposError('InvalidRequest', 'the message is not valid JSON', JsonRpcCode.ParseError, 'Parse error'),
+      };
+    }
+    if (!isRecord(msg)) return { kind: 'reject', id: null, error: invalidRequest('a JSON-RPC request must be a JSON object') };
+    const id = usableId(msg.id) ? msg.id : null;
+    if (id === null) return { kind: 'reject', id: null, error: invalidRequest('id is required (a non-empty string)') };
+    if (typeof msg.method !== 'string' || msg.method.length === 0) {
+      return { kind: 'reject', id, error: invalidRequest('method is required (a non-empty string)') };
+    }
+    if (msg.jsonrpc !== '2.0') return { kind: 'reject', id, error: invalidRequest('jsonrpc must be "2.0"') };
+    const method = msg.method;
+    if (!isEposMethod(method)) {
+      return { kind: 'reject', id, error: methodNotFound(`method ${JSON.stringify(method).slice(0, 100)} is not served by this EPOS`) };
+    }
+    if (!methodEnabled(method, location.capabilities)) {
+      return { kind: 'reject', id, error: methodNotFound(`method ${method} is not enabled for this location`) };
+    }
+    const v = this.validator.validateRequest(method, msg);
+    if (!v.ok) return { kind: 'reject', id, error: EposError.invalid(`${v.field} ${v.reason}`) };
+    return { kind: 'request', id, method, params: msg.params };
+  }
+
+  encode(response: JsonRpcResponse): string {
+    return JSON.stringify(response);
+  }
+
+  peekId(head: string): string | number | null {
+    const m = /"id"\s*:\s*(?:"((?:[^"\\]|\\.){1,200})"|(-?\d{1,16}))/.exec(head);
+    if (!m) return null;
+    if (m[1] !== undefined) {
+      try {
+        return JSON.parse(`"${m[1]}"`) as string;
+      } catch {
+        return null;
+      }
+    }
+    return Number(m[2]);
+  }
+}
