@@ -1,0 +1,46 @@
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { CONFIG, LOGGER, Logger, PRISMA } from '@app/common';
+import type { WorkerConfig } from '@app/config';
+import type { PrismaClient } from '@app/db';
+import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { RpcWorkerHost } from '@app/queue';
+
+/**
+ * Serves Dojo's JSON-RPC requests: takes jobs from the RPC queue (QUEUE_PREFIX,
+ * WORKER_CONCURRENCY at a time) and answers them with the RpcDispatcher.
+ * Scale out by running more worker processes. On shutdown the queue worker is
+ * closed (in-flight jobs finish) before Prisma disconnects.
+ */
+@Injectable()
+export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly host: RpcWorkerHost;
+  private readonly enqueuer: BullmqEventEnqueuer;
+  private readonly log: Logger;
+
+  constructor(@Inject(CONFIG) config: WorkerConfig, @Inject(PRISMA) prisma: PrismaClient, @Inject(LOGGER) logger: Logger) {
+    this.log = logger.child({ component: 'rpc-worker' });
+    this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+    const ingest = new IngestDojoEvent(prisma, this.enqueuer, this.log);
+    const dispatcher = new RpcDispatcher({ prisma, logger: this.log, events: { ingest: (cmd) => ingest.execute(cmd) } });
+    this.host = new RpcWorkerHost({
+      redisUrl: config.REDIS_URL,
+      prefix: config.QUEUE_PREFIX,
+      concurrency: config.WORKER_CONCURRENCY,
+      handler: (job) => dispatcher.handle(job),
+      onError: (err, job) => this.log.error({ err, rpcId: job.rpcId, locationId: job.locationId, traceId: job.traceId }, 'rpc job failed'),
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.host.start();
+    await this.host.waitUntilReady();
+    this.log.info('rpc worker ready');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.host.close();
+    await this.enqueuer.close();
+    this.log.info('rpc worker closed');
+  }
+}

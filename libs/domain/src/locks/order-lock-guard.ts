@@ -1,0 +1,40 @@
+import { EposError } from '@app/contracts';
+import type { Tx } from '../shared/tx';
+
+export interface LiveLock {
+  lockId: string;
+  expiresAt: Date;
+}
+
+/** The order's Dojo lock if it is still live at `now` (an expired lock counts as absent). */
+export async function findLiveLock(db: Tx, locationId: string, orderId: string, now: Date): Promise<LiveLock | null> {
+  const lock = await db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } });
+  if (!lock || lock.expiresAt.getTime() <= now.getTime()) return null;
+  return { lockId: lock.lockId, expiresAt: lock.expiresAt };
+}
+
+/**
+ * For the venue's own edits (venue API): refuses a change to an order while
+ * Dojo holds a live lock on it, with a reason the venue can act on. Call it
+ * in the same transaction as the edit, after taking the order row lock
+ * (lockOrderRow), so a lock cannot appear between the check and the write.
+ */
+export async function assertOrderEditableByVenue(db: Tx, locationId: string, orderId: string, now = new Date()): Promise<void> {
+  const lock = await findLiveLock(db, locationId, orderId, now);
+  if (lock) {
+    throw EposError.conflict(
+      `order ${orderId} is locked by Dojo (lock ${lock.lockId}) while a payment is taken; ` +
+        `edits are refused until Dojo releases the lock or it expires at ${lock.expiresAt.toISOString()}`,
+    );
+  }
+}
+
+/** Parses a lock expiry and refuses one that is not in the future. */
+export function parseFutureExpiry(expiry: string, now: Date): Date {
+  const at = new Date(expiry);
+  if (Number.isNaN(at.getTime())) throw EposError.invalid(`expiry ${JSON.stringify(expiry)} is not an ISO 8601 date-time`);
+  if (at.getTime() <= now.getTime()) {
+    throw EposError.invalid(`expiry ${expiry} is not in the future (EPOS time ${now.toISOString()}); send a later expiry`);
+  }
+  return at;
+}

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { EposError, Models } from '@app/contracts';
+import { appendVenueFeed } from '../../shared/venue-feed';
+import { toJson } from '../../shared/venue-feed';
+import type { ExecContext, UseCase } from '../../rpc/exec-context';
+import { requireTables } from '../../tables/table-refs';
+import { parseTime, partyToDojo } from '../party-mapper';
+
+export const DEFAULT_PARTY_STATUS = 'Seated';
+
+/**
+ * CreatePartyV1: Dojo seats a party at the venue. Idempotent on dojoPartyId.
+ * Tables and the reservation it refers to must exist at this location
+ * (NotFound otherwise); a dojoReservationId is resolved to the EPOS's
+ * reservation when reservationId is not given.
+ */
+export class CreateParty implements UseCase<Models.CreatePartyRequest, Models.Party> {
+  async execute(ctx: ExecContext, params: Models.CreatePartyRequest): Promise<Models.Party> {
+    const { db, locationId } = ctx;
+    await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`party:${locationId}:${params.dojoPartyId}`}, 0))`;
+    const existing = await db.party.findUnique({ where: { locationId_dojoPartyId: { locationId, dojoPartyId: params.dojoPartyId } } });
+    if (existing) return partyToDojo(existing);
+    await requireTables(db, locationId, params.tableIds);
+    let reservationId = params.reservationId ?? null;
+    if (reservationId !== null) {
+      const r = await db.reservation.findUnique({ where: { locationId_id: { locationId, id: reservationId } }, select: { id: true } });
+      if (!r) throw EposError.notFound('reservation', reservationId);
+    } else if (params.dojoReservationId) {
+      const r = await db.reservation.findUnique({
+        where: { locationId_dojoReservationId: { locationId, dojoReservationId: params.dojoReservationId } },
+        select: { id: true },
+      });
+      reservationId = r?.id ?? null;
+    }
+    const party = await db.party.create({
+      data: {
+        locationId,
+        id: randomUUID(),
+        dojoPartyId: params.dojoPartyId,
+        name: params.name ?? null,
+        covers: params.covers ?? null,
+        tableIds: params.tableIds,
+        status: params.status && params.status.length > 0 ? params.status : DEFAULT_PARTY_STATUS,
+        startTime: parseTime(params.startTime, 'startTime'),
+        expectedEndTime: params.expectedEndTime ? parseTime(params.expectedEndTime, 'expectedEndTime') : null,
+        hostNotes: params.hostNotes ?? null,
+        guestRequests: params.guestRequests ?? null,
+        reservationId,
+        deposit: params.deposit ? toJson(params.deposit) : undefined,
+      },
+    });
+    const out = partyToDojo(party);
+    await appendVenueFeed(db, locationId, 'party.created', 'party', party.id, out);
+    return out;
+  }
+}

@@ -1,0 +1,41 @@
+import { EposError, Models } from '@app/contracts';
+import { Prisma } from '@app/db';
+import { appendVenueFeed, toJson } from '../../shared/venue-feed';
+import type { ExecContext, UseCase } from '../../rpc/exec-context';
+import { requireTables } from '../../tables/table-refs';
+import { parseTime, partyToDojo, requireParty } from '../party-mapper';
+
+/**
+ * UpdatePartyV1: sets the party's details to those provided (fields left out
+ * are cleared). The dojoPartyId must be the one the party was created with.
+ */
+export class UpdateParty implements UseCase<Models.UpdatePartyRequest, Models.Party> {
+  async execute(ctx: ExecContext, params: Models.UpdatePartyRequest): Promise<Models.Party> {
+    const { db, locationId } = ctx;
+    const current = await requireParty(db, locationId, params.id);
+    if (current.dojoPartyId !== null && current.dojoPartyId !== params.dojoPartyId) {
+      throw EposError.invalid(`party ${params.id} belongs to Dojo party ${current.dojoPartyId}, not ${params.dojoPartyId}`);
+    }
+    await requireTables(db, locationId, params.tableIds);
+    const party = await db.party.update({
+      where: { locationId_id: { locationId, id: params.id } },
+      data: {
+        dojoPartyId: params.dojoPartyId,
+        name: params.name ?? null,
+        covers: params.covers ?? null,
+        tableIds: params.tableIds,
+        status: params.status,
+        startTime: parseTime(params.startTime, 'startTime'),
+        expectedEndTime: params.expectedEndTime ? parseTime(params.expectedEndTime, 'expectedEndTime') : null,
+        endTime: params.endTime ? parseTime(params.endTime, 'endTime') : null,
+        hostNotes: params.hostNotes ?? null,
+        guestRequests: params.guestRequests ?? null,
+        deposit: params.deposit ? toJson(params.deposit) : Prisma.DbNull,
+        version: { increment: 1 },
+      },
+    });
+    const out = partyToDojo(party);
+    await appendVenueFeed(db, locationId, 'party.updated', 'party', party.id, out);
+    return out;
+  }
+}

@@ -1,0 +1,35 @@
+import { EposError, Models } from '@app/contracts';
+import type { Prisma } from '@app/db';
+import type { Tx } from '../shared/tx';
+
+type ReservationRow = Prisma.ReservationGetPayload<{}>;
+
+export function reservationToDojo(r: ReservationRow): Models.Reservation {
+  const out: Models.Reservation = {
+    id: r.id,
+    name: r.name,
+    covers: r.covers,
+    startTime: r.startTime.toISOString(),
+    endTime: r.endTime.toISOString(),
+    tableIds: r.tableIds as Models.TableIDs2,
+  };
+  if (r.hostNotes !== null) out.hostNotes = r.hostNotes;
+  if (r.guestRequests !== null) out.guestRequests = r.guestRequests;
+  return out;
+}
+
+export async function requireReservation(db: Tx, locationId: string, id: string): Promise<ReservationRow> {
+  const r = await db.reservation.findUnique({ where: { locationId_id: { locationId, id } } });
+  if (!r) throw EposError.notFound('reservation', id);
+  return r;
+}
+
+/** Parses start/end and refuses an end that is not after the start. */
+export function reservationWindow(startTime: string, endTime: string): { startTime: Date; endTime: Date } {
+  const s = new Date(startTime);
+  const e = new Date(endTime);
+  if (Number.isNaN(s.getTime())) throw EposError.invalid(`startTime ${JSON.stringify(startTime)} is not an ISO 8601 date-time`);
+  if (Number.isNaN(e.getTime())) throw EposError.invalid(`endTime ${JSON.stringify(endTime)} is not an ISO 8601 date-time`);
+  if (e.getTime() <= s.getTime()) throw EposError.invalid(`endTime ${endTime} must be after startTime ${startTime}`);
+  return { startTime: s, endTime: e };
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { Models } from '@app/contracts';
+import { appendVenueFeed } from '../../shared/venue-feed';
+import type { ExecContext, UseCase } from '../../rpc/exec-context';
+import { requireTables } from '../../tables/table-refs';
+import { reservationToDojo, reservationWindow } from '../reservation-mapper';
+
+/** CreateReservationV1: idempotent on dojoReservationId; its tables must exist at this location. */
+export class CreateReservation implements UseCase<Models.CreateReservationRequest, Models.Reservation> {
+  async execute(ctx: ExecContext, params: Models.CreateReservationRequest): Promise<Models.Reservation> {
+    const { db, locationId } = ctx;
+    await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`reservation:${locationId}:${params.dojoReservationId}`}, 0))`;
+    const existing = await db.reservation.findUnique({
+      where: { locationId_dojoReservationId: { locationId, dojoReservationId: params.dojoReservationId } },
+    });
+    if (existing) return reservationToDojo(existing);
+    const window = reservationWindow(params.startTime, params.endTime);
+    await requireTables(db, locationId, params.tableIds);
+    const r = await db.reservation.create({
+      data: {
+        locationId,
+        id: randomUUID(),
+        dojoReservationId: params.dojoReservationId,
+        name: params.name,
+        covers: params.covers,
+        ...window,
+        tableIds: params.tableIds,
+        hostNotes: params.hostNotes ?? null,
+        guestRequests: params.guestRequests ?? null,
+      },
+    });
+    const out = reservationToDojo(r);
+    await appendVenueFeed(db, locationId, 'reservation.created', 'reservation', r.id, out);
+    return out;
+  }
+}

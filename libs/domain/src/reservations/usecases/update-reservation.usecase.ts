@@ -1,0 +1,36 @@
+import { EposError, Models } from '@app/contracts';
+import { appendVenueFeed } from '../../shared/venue-feed';
+import type { ExecContext, UseCase } from '../../rpc/exec-context';
+import { requireTables } from '../../tables/table-refs';
+import { requireReservation, reservationToDojo, reservationWindow } from '../reservation-mapper';
+
+/** UpdateReservationV1: sets the reservation's details to those provided (fields left out are cleared). */
+export class UpdateReservation implements UseCase<Models.UpdateReservationRequest, Models.Reservation> {
+  async execute(ctx: ExecContext, params: Models.UpdateReservationRequest): Promise<Models.Reservation> {
+    const { db, locationId } = ctx;
+    const current = await requireReservation(db, locationId, params.id);
+    if (current.dojoReservationId !== null && current.dojoReservationId !== params.dojoReservationId) {
+      throw EposError.invalid(
+        `reservation ${params.id} belongs to Dojo reservation ${current.dojoReservationId}, not ${params.dojoReservationId}`,
+      );
+    }
+    const window = reservationWindow(params.startTime, params.endTime);
+    await requireTables(db, locationId, params.tableIds);
+    const r = await db.reservation.update({
+      where: { locationId_id: { locationId, id: params.id } },
+      data: {
+        dojoReservationId: params.dojoReservationId,
+        name: params.name,
+        covers: params.covers,
+        ...window,
+        tableIds: params.tableIds,
+        hostNotes: params.hostNotes ?? null,
+        guestRequests: params.guestRequests ?? null,
+        version: { increment: 1 },
+      },
+    });
+    const out = reservationToDojo(r);
+    await appendVenueFeed(db, locationId, 'reservation.updated', 'reservation', r.id, out);
+    return out;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './rpc-dispatcher';
+export * from './cursor';
+export * from './exec-context';

@@ -1,0 +1,178 @@
+import type { Logger } from '@app/common';
+import {
+  DojoEventPayload,
+  EposError,
+  EposMethod,
+  failure,
+  JsonRpcResponse,
+  METHOD_INFO,
+  RpcJob,
+  success,
+} from '@app/contracts';
+import type { PrismaClient } from '@app/db';
+import { ListAreas } from '../areas/usecases/list-areas.usecase';
+import { GetOrderBillById } from '../bills/usecases/get-order-bill-by-id.usecase';
+import { CreateOrderLock } from '../locks/usecases/create-order-lock.usecase';
+import { DeleteOrderLock } from '../locks/usecases/delete-order-lock.usecase';
+import { ExtendOrderLock } from '../locks/usecases/extend-order-lock.usecase';
+import { CancelOrderById } from '../orders/usecases/cancel-order-by-id.usecase';
+import { CreateOrder } from '../orders/usecases/create-order.usecase';
+import { GetOrderById } from '../orders/usecases/get-order-by-id.usecase';
+import { SearchOrders } from '../orders/usecases/search-orders.usecase';
+import { CreateParty } from '../parties/usecases/create-party.usecase';
+import { DeletePartyById } from '../parties/usecases/delete-party-by-id.usecase';
+import { GetPartyById } from '../parties/usecases/get-party-by-id.usecase';
+import { SearchParties } from '../parties/usecases/search-parties.usecase';
+import { UpdateParty } from '../parties/usecases/update-party.usecase';
+import { RecordOrderPayment } from '../payments/usecases/record-order-payment.usecase';
+import { CreateReservation } from '../reservations/usecases/create-reservation.usecase';
+import { DeleteReservationById } from '../reservations/usecases/delete-reservation-by-id.usecase';
+import { GetReservationById } from '../reservations/usecases/get-reservation-by-id.usecase';
+import { SearchReservations } from '../reservations/usecases/search-reservations.usecase';
+import { UpdateReservation } from '../reservations/usecases/update-reservation.usecase';
+import { SearchTables } from '../tables/usecases/search-tables.usecase';
+import { toJson } from '../shared/venue-feed';
+import type { ExecContext, UseCase } from './exec-context';
+
+/** The Dojo events pipeline as the dispatcher needs it (IngestDojoEvent implements it). */
+export interface DojoEventIngest {
+  ingest(cmd: { payload: DojoEventPayload; channel: 'socket'; locationId: string }): Promise<{ eventRowId: string; duplicate: boolean }>;
+}
+
+export interface RpcDispatcherDeps {
+  prisma: PrismaClient;
+  logger: Logger;
+  events: DojoEventIngest;
+}
+
+type Job = Omit<RpcJob, 'replyTo'>;
+
+/** Raised inside a transaction that reached the request's deadline before committing. */
+class DeadlinePassed extends Error {}
+
+/**
+ * Answers one JSON-RPC request of Dojo's EPOS Data API for one location: picks
+ * the method's use-case, runs it scoped to job.locationId and turns the result
+ * or error into the JSON-RPC response. Transport-free: the worker app feeds it
+ * BullMQ jobs, the gateway's in-process benchmark calls handle() directly.
+ *
+ * Methods that change state run in one interactive transaction that
+ * - is serialised per (locationId, rpcId) and answers a repeated id from
+ *   processed_requests instead of executing again;
+ * - never commits after job.deadline (statement timeout, transaction timeout
+ *   and a final check before commit), so a late answer means nothing applied;
+ * - writes the processed_requests row together with the side effects.
+ */
+export class RpcDispatcher {
+  private readonly handlers: Record<Exclude<EposMethod, 'HandleEventV1'>, UseCase<any, unknown>> = {
+    SearchOrdersV1: new SearchOrders(),
+    GetOrderByIdV1: new GetOrderById(),
+    CancelOrderByIdV1: new CancelOrderById(),
+    CreateOrderV1: new CreateOrder(),
+    CreateOrderLockV1: new CreateOrderLock(),
+    DeleteOrderLockV1: new DeleteOrderLock(),
+    ExtendOrderLockV1: new ExtendOrderLock(),
+    GetOrderBillByIdV1: new GetOrderBillById(),
+    RecordOrderPaymentByIdV1: new RecordOrderPayment(),
+    ListAreasV1: new ListAreas(),
+    SearchTablesV1: new SearchTables(),
+    SearchPartiesV1: new SearchParties(),
+    GetPartyByIdV1: new GetPartyById(),
+    CreatePartyV1: new CreateParty(),
+    UpdatePartyV1: new UpdateParty(),
+    DeletePartyByIdV1: new DeletePartyById(),
+    SearchReservationsV1: new SearchReservations(),
+    GetReservationByIdV1: new GetReservationById(),
+    CreateReservationV1: new CreateReservation(),
+    UpdateReservationV1: new UpdateReservation(),
+    DeleteReservationByIdV1: new DeleteReservationById(),
+  };
+
+  constructor(private readonly deps: RpcDispatcherDeps) {}
+
+  async handle(job: Job): Promise<JsonRpcResponse> {
+    const started = Date.now();
+    const log = this.deps.logger.child({ rpcId: job.rpcId, locationId: job.locationId, traceId: job.traceId, method: job.method });
+    let response: JsonRpcResponse;
+    try {
+      const result = await this.run(job, log);
+      response = 'replay' in result ? result.replay : success(job.rpcId, result.value);
+      log.info({ ms: Date.now() - started, replayed: 'replay' in result }, 'rpc answered');
+    } catch (err) {
+      response = failure(job.rpcId, this.toError(err, job, log).toBody(job.traceId));
+      const e = (response as { error: { errorType: string; debugMessage: string } }).error;
+      log.info({ ms: Date.now() - started, errorType: e.errorType, debugMessage: e.debugMessage }, 'rpc refused');
+    }
+    return response;
+  }
+
+  private toError(err: unknown, job: Job, log: Logger): EposError {
+    if (err instanceof EposError) return err;
+    if (err instanceof DeadlinePassed || isTimeout(err)) {
+      log.warn({ deadline: new Date(job.deadline).toISOString() }, 'deadline reached before commit; rolled back');
+      return EposError.unexpected(`${job.method} could not finish before its deadline; it was rolled back and nothing was applied`);
+    }
+    log.error({ err }, 'rpc failed unexpectedly');
+    return EposError.unexpected();
+  }
+
+  private async run(job: Job, log: Logger): Promise<{ value: unknown } | { replay: JsonRpcResponse }> {
+    const raw = (job.params ?? {}) as Record<string, unknown>;
+    const { headers: _headers, ...params } = raw;
+    const ctx = (db: ExecContext['db']): ExecContext => ({
+      db,
+      locationId: job.locationId,
+      rpcId: job.rpcId,
+      traceId: job.traceId,
+      log,
+      now: new Date(),
+    });
+
+    if (job.method === 'HandleEventV1') {
+      if (Date.now() >= job.deadline) throw new DeadlinePassed();
+      const stored = await this.deps.events.ingest({ payload: params as unknown as DojoEventPayload, channel: 'socket', locationId: job.locationId });
+      log.info({ eventRowId: stored.eventRowId, duplicate: stored.duplicate }, 'dojo event stored');
+      return { value: {} };
+    }
+
+    const useCase = this.handlers[job.method];
+    if (!useCase) throw EposError.invalid(`method ${String(job.method)} is not served by this EPOS`);
+    if (!METHOD_INFO[job.method].mutates) return { value: await useCase.execute(ctx(this.deps.prisma), params) };
+
+    const remaining = job.deadline - Date.now();
+    if (remaining <= 0) throw new DeadlinePassed();
+    return this.deps.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT set_config('statement_timeout', ${String(Math.max(1, remaining))}, true)`;
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`rpc:${job.locationId}:${job.rpcId}`}, 0))`;
+        const prior = await tx.processedRequest.findUnique({
+          where: { locationId_rpcId: { locationId: job.locationId, rpcId: job.rpcId } },
+        });
+        if (prior) {
+          if (prior.method !== job.method) {
+            throw EposError.invalid(`JSON-RPC id ${job.rpcId} was already used for ${prior.method}; use a new id for a new request`);
+          }
+          log.info('request id already processed; answering with the stored response');
+          return { replay: prior.response as unknown as JsonRpcResponse };
+        }
+        const value = await useCase.execute(ctx(tx), params);
+        const response = success(job.rpcId, value);
+        await tx.processedRequest.create({
+          data: { locationId: job.locationId, rpcId: job.rpcId, method: job.method, response: toJson(response) },
+        });
+        if (Date.now() >= job.deadline) throw new DeadlinePassed();
+        return { value };
+      },
+      { maxWait: Math.max(1, remaining), timeout: Math.max(1, remaining) + 500 },
+    );
+  }
+}
+
+/** Prisma's transaction timeouts and Postgres' statement timeout (57014). */
+function isTimeout(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; cause?: unknown } | null;
+  if (!e) return false;
+  if (e.code === 'P2028' || e.code === 'P1008' || e.code === '57014') return true;
+  const msg = String(e.message ?? '');
+  return /statement timeout|Transaction API error|transaction.*(expired|timeout|closed)|Unable to start a transaction/i.test(msg);
+}
