@@ -1,14 +1,67 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { CoreModule, Logger } from '@app/common';
+import { APP_FILTER } from '@nestjs/core';
+import type Redis from 'ioredis';
+import { CoreModule, Logger, PRISMA, REDIS, SECRET_BOX } from '@app/common';
 import type { AdminConfig } from '@app/config';
+import { Channels, LocationChangedMessage } from '@app/contracts';
+import type { PrismaClient, SecretBox } from '@app/db';
+import { DojoClient } from '@app/dojo-client';
+import type { AdminDeps } from '@app/domain/admin';
+import type { VenueDeps } from '@app/domain/venue';
+import { readConnectionStatuses } from '@app/queue';
+import { AdminErrorFilter } from './shared/error.filter';
+import { OperatorGuard, VenueGuard } from './shared/guards';
+import { RegistrationService } from './shared/registration.service';
+import { ADMIN_DEPS, VENUE_DEPS } from './shared/tokens';
+import { USE_CASE_PROVIDERS } from './shared/use-cases';
+import { SoftwareHousesController } from './operator/software-houses.controller';
+import { LocationsController } from './operator/locations.controller';
+import { LocationSecretsController } from './operator/location-secrets.controller';
+import { VenueController } from './venue/venue.controller';
 
-/** Root module of the admin app: infrastructure from CoreModule plus this app's transport. */
+/** Root module of the admin app: the operator API and the venue API over the shared infrastructure. */
 @Module({})
 export class AdminModule {
   static forRoot(config: AdminConfig, logger: Logger): DynamicModule {
     return {
       module: AdminModule,
       imports: [CoreModule.forRoot('admin', config, logger)],
+      controllers: [SoftwareHousesController, LocationsController, LocationSecretsController, VenueController],
+      providers: [
+        { provide: APP_FILTER, useClass: AdminErrorFilter },
+        {
+          provide: DojoClient,
+          useFactory: () => new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS }),
+        },
+        RegistrationService,
+        OperatorGuard,
+        VenueGuard,
+        {
+          provide: ADMIN_DEPS,
+          inject: [PRISMA, SECRET_BOX, REDIS, DojoClient, RegistrationService],
+          useFactory: (prisma: PrismaClient, secretBox: SecretBox, redis: Redis, dojo: DojoClient, registration: RegistrationService): AdminDeps => ({
+            prisma,
+            secretBox,
+            dojo,
+            registration,
+            webhookPublicUrl: config.WEBHOOK_PUBLIC_URL,
+            publisher: {
+              // Published after the commit; a gateway that misses it still converges on config_version.
+              publishChanged: async (locationId, configVersion) => {
+                const msg: LocationChangedMessage = { locationId, configVersion };
+                try {
+                  await redis.publish(Channels.locationChanged, JSON.stringify(msg));
+                } catch (err) {
+                  logger.warn({ locationId, configVersion, err: (err as Error).message }, 'could not publish location change');
+                }
+              },
+            },
+            connections: { read: (ids) => readConnectionStatuses(redis, config.QUEUE_PREFIX, ids) },
+          }),
+        },
+        { provide: VENUE_DEPS, inject: [PRISMA], useFactory: (prisma: PrismaClient): VenueDeps => ({ prisma }) },
+        ...USE_CASE_PROVIDERS,
+      ],
     };
   }
 }

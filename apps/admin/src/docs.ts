@@ -1,0 +1,26 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import bundle from '@app/contracts/generated/epos-data.schemas.json';
+
+/** Builds the OpenAPI document of both audiences, with Dojo's contract schemas as components. */
+export function buildOpenApi(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('epos-relay admin')
+    .setDescription(
+      'Operator API (software houses, locations, registration, webhook secrets, venue tokens; `Bearer <operator token>`) and ' +
+        "venue API (a venue's orders, parties, reservations, areas, tables, bill template and its feed; `Bearer <venue token>`).",
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'one of ADMIN_OPERATOR_TOKENS' }, 'operator')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'a venue token issued for the location in the path' }, 'venue')
+    .build();
+  const doc = SwaggerModule.createDocument(app, config);
+  const contract = (bundle as unknown as { schemas: Record<string, any> }).schemas;
+  doc.components = { ...doc.components, schemas: { ...contract, ...(doc.components?.schemas ?? {}) } };
+  return doc;
+}
+
+/** Serves the document at /docs (UI) and /docs-json. */
+export function setupDocs(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, buildOpenApi(app), { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ALL_CAPABILITIES } from '@app/contracts';
+
+const text = (max = 200) => z.string().trim().min(1).max(max);
+const httpUrl = z.url({ protocol: /^https?$/ });
+const wsUrl = z.url({ protocol: /^wss?$/ });
+const apiKey = z
+  .string()
+  .regex(/^sk_(sandbox|prod)_[A-Za-z0-9_-]{4,}$/, 'must be a Dojo secret key starting with sk_sandbox_ or sk_prod_');
+const capabilities = z
+  .array(z.string())
+  .refine((cs) => cs.every((c) => ALL_CAPABILITIES.includes(c)), { message: `unknown capability; known: ${ALL_CAPABILITIES.join(', ')}` });
+
+export const SoftwareHouseCreate = z.strictObject({
+  name: text(),
+  dojoSoftwareHouseId: text(100),
+  resellerId: text(100).nullable().optional(),
+});
+export const SoftwareHouseUpdate = SoftwareHouseCreate.partial();
+
+export const LocationCreate = z.strictObject({
+  name: text(),
+  softwareHouseId: z.uuid(),
+  dojoAccountId: text(100),
+  apiKey,
+  resellerId: text(100).nullable().optional(),
+  wsUrl: wsUrl.nullable().optional(),
+  restUrl: httpUrl.nullable().optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code').optional(),
+  capabilities: capabilities.optional().describe('Capability names to register with Dojo; all the platform serves when omitted.'),
+});
+
+export const LocationBulkCreate = z.strictObject({ locations: z.array(z.unknown()).min(1).max(1000) });
+
+export const LocationUpdate = z.strictObject({
+  name: text().optional(),
+  resellerId: text(100).nullable().optional(),
+  wsUrl: wsUrl.nullable().optional(),
+  restUrl: httpUrl.nullable().optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+  capabilities: capabilities.optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const ApiKeyRotate = z.strictObject({ apiKey });
+
+export const WebhookSecretCreate = z.strictObject({
+  secret: z.string().min(16).max(500).optional().describe('The signing secret; generated (and shown once) when omitted.'),
+  active: z.boolean().optional(),
+});
+
+export const WebhookSubscribe = z.strictObject({
+  url: z.url({ protocol: /^https$/ }).optional().describe('Delivery URL; WEBHOOK_PUBLIC_URL when omitted.'),
+  events: z.array(z.string().min(1)).min(1).optional(),
+});
+
+export const VenueTokenCreate = z.strictObject({ name: text(100) });
+
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.uuid().optional(),
+});
+
+export const LocationListQuery = ListQuery.extend({
+  softwareHouseId: z.uuid().optional(),
+  enabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  registrationState: z.enum(['pending', 'registered', 'failed']).optional(),
+  connectionState: z.enum(['connecting', 'open', 'backing_off', 'auth_failed', 'disabled', 'unowned', 'unknown']).optional(),
+});

@@ -1,0 +1,120 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  BulkOnboardLocations, DeleteLocation, GetLocation, ListLocations, OnboardLocation, ResyncCapabilities, RotateLocationApiKey,
+  SetLocationEnabled, UpdateLocation,
+} from '@app/domain/admin';
+import { OperatorGuard } from '../shared/guards';
+import { jsonSchema, parseBody } from '../shared/validation';
+import { ApiKeyRotate, LocationBulkCreate, LocationCreate, LocationListQuery, LocationUpdate } from './dto';
+import { DomainError } from '@app/domain/admin';
+
+@ApiTags('operator: locations')
+@ApiBearerAuth('operator')
+@UseGuards(OperatorGuard)
+@Controller('v1/locations')
+export class LocationsController {
+  constructor(
+    private readonly onboard: OnboardLocation,
+    private readonly bulk: BulkOnboardLocations,
+    private readonly list: ListLocations,
+    private readonly get: GetLocation,
+    private readonly update: UpdateLocation,
+    private readonly setEnabled: SetLocationEnabled,
+    private readonly rotate: RotateLocationApiKey,
+    private readonly remove: DeleteLocation,
+    private readonly resync: ResyncCapabilities,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Onboard a venue (location); registers its capabilities with Dojo' })
+  @ApiBody({ schema: jsonSchema(LocationCreate) })
+  createOne(@Body() body: unknown) {
+    return this.onboard.execute(parseBody(LocationCreate, body));
+  }
+
+  @Post('bulk')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Onboard many venues; reports each row's outcome" })
+  @ApiBody({ schema: { type: 'object', required: ['locations'], properties: { locations: { type: 'array', items: jsonSchema(LocationCreate) } } } })
+  async bulkCreate(@Body() body: unknown) {
+    const { locations } = parseBody(LocationBulkCreate, body);
+    // Rows are validated one by one so a bad row is reported without failing the others.
+    const valid: { index: number; row: ReturnType<typeof LocationCreate.parse> }[] = [];
+    const invalid: { index: number; ok: false; error: { kind: string; message: string; fields: { field: string; reason: string }[] } }[] = [];
+    locations.forEach((raw, index) => {
+      try {
+        valid.push({ index, row: parseBody(LocationCreate, raw) });
+      } catch (err) {
+        const e = err as DomainError;
+        invalid.push({ index, ok: false, error: { kind: e.kind, message: e.message, fields: e.fields } });
+      }
+    });
+    const done = await this.bulk.execute(valid.map((v) => v.row));
+    const results = [
+      ...done.results.map((r) => ({ ...r, index: valid[r.index].index })),
+      ...invalid,
+    ].sort((a, b) => a.index - b.index);
+    return { created: done.created, failed: results.length - done.created, results };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List locations (cursor pagination by id; filter by connection state and more)' })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
+  @ApiQuery({ name: 'cursor', required: false, type: String })
+  @ApiQuery({ name: 'softwareHouseId', required: false, type: String })
+  @ApiQuery({ name: 'enabled', required: false, enum: ['true', 'false'] })
+  @ApiQuery({ name: 'registrationState', required: false, enum: ['pending', 'registered', 'failed'] })
+  @ApiQuery({ name: 'connectionState', required: false, enum: ['connecting', 'open', 'backing_off', 'auth_failed', 'disabled', 'unowned', 'unknown'] })
+  listAll(@Query() query: unknown) {
+    return this.list.execute(parseBody(LocationListQuery, query));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Read a location with its live connection status and registration outcome' })
+  getOne(@Param('id', ParseUUIDPipe) id: string) {
+    return this.get.execute(id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Update a location (a changed capability set is registered again)' })
+  @ApiBody({ schema: jsonSchema(LocationUpdate) })
+  updateOne(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
+    return this.update.execute(id, parseBody(LocationUpdate, body));
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Disable a location (its gateway socket closes at once)' })
+  disableOne(@Param('id', ParseUUIDPipe) id: string) {
+    return this.setEnabled.execute(id, false);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Enable a location' })
+  enableOne(@Param('id', ParseUUIDPipe) id: string) {
+    return this.setEnabled.execute(id, true);
+  }
+
+  @Put(':id/api-key')
+  @ApiOperation({ summary: "Rotate a location's Dojo API key (the gateway reconnects with it at once)" })
+  @ApiBody({ schema: jsonSchema(ApiKeyRotate) })
+  rotateKey(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
+    return this.rotate.execute(id, parseBody(ApiKeyRotate, body).apiKey);
+  }
+
+  @Post(':id/registration/resync')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Register the capability set with Dojo again (PUT /epos/integrations/ws)' })
+  resyncOne(@Param('id', ParseUUIDPipe) id: string) {
+    return this.resync.execute(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a location and all its data' })
+  async deleteOne(@Param('id', ParseUUIDPipe) id: string) {
+    await this.remove.execute(id);
+  }
+}

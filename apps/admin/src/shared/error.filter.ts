@@ -1,0 +1,50 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import type { Response } from 'express';
+import { LOGGER, Logger } from '@app/common';
+import { DojoApiError } from '@app/dojo-client';
+import { DomainError } from '@app/domain/admin';
+
+const STATUS: Record<DomainError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, locked: 409, forbidden: 403 };
+
+/**
+ * Errors as JSON: {statusCode, error, message, fields?, ...details}. Domain
+ * errors map to 400/404/409, Dojo failures to 502, anything else to a generic
+ * 500 (details only in the log).
+ */
+@Catch()
+export class AdminErrorFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(err: unknown, host: ArgumentsHost) {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (err instanceof DomainError) {
+      const status = STATUS[err.kind];
+      res.status(status).json({
+        statusCode: status,
+        error: err.kind,
+        message: err.message,
+        ...(err.fields.length ? { fields: err.fields } : {}),
+        ...err.details,
+      });
+      return;
+    }
+    if (err instanceof HttpException) {
+      const body = err.getResponse();
+      res.status(err.getStatus()).json(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      return;
+    }
+    if (err instanceof DojoApiError) {
+      res.status(502).json({ statusCode: 502, error: 'dojo_error', message: err.message, dojoStatus: err.status });
+      return;
+    }
+    const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
+    const status = e?.status ?? e?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // body-parser errors: malformed JSON, too large, wrong charset.
+      res.status(status).json({ statusCode: status, error: e.type ?? 'bad_request', message: e.message ?? 'bad request' });
+      return;
+    }
+    this.logger.error({ err: (err as Error)?.message, stack: (err as Error)?.stack }, 'admin request failed');
+    res.status(500).json({ statusCode: 500, error: 'internal', message: 'internal error' });
+  }
+}

@@ -1,0 +1,26 @@
+import type { Provider } from '@nestjs/common';
+import * as Admin from '@app/domain/admin';
+import * as Venue from '@app/domain/venue';
+import { ADMIN_DEPS, VENUE_DEPS } from './tokens';
+
+type Ctor<D> = new (deps: D) => unknown;
+
+const adminUseCases: Ctor<Admin.AdminDeps>[] = [
+  Admin.CreateSoftwareHouse, Admin.ListSoftwareHouses, Admin.GetSoftwareHouse, Admin.UpdateSoftwareHouse, Admin.DisableSoftwareHouse,
+  Admin.DeleteSoftwareHouse, Admin.OnboardLocation, Admin.BulkOnboardLocations, Admin.ListLocations, Admin.GetLocation,
+  Admin.UpdateLocation, Admin.SetLocationEnabled, Admin.RotateLocationApiKey, Admin.DeleteLocation, Admin.ResyncCapabilities,
+  Admin.ListWebhookSecrets, Admin.AddWebhookSecret, Admin.ActivateWebhookSecret, Admin.RetireWebhookSecret,
+  Admin.SubscribeLocationWebhook, Admin.IssueVenueToken, Admin.ListVenueTokens, Admin.RevokeVenueToken,
+];
+
+const venueUseCases: Ctor<Venue.VenueDeps>[] = [
+  Venue.UpsertOrder, Venue.DeleteOrder, Venue.UpsertParty, Venue.DeleteParty, Venue.UpsertReservation, Venue.DeleteReservation,
+  Venue.UpsertArea, Venue.DeleteArea, Venue.UpsertTable, Venue.DeleteTable, Venue.PutBillTemplate, Venue.DeleteBillTemplate,
+  Venue.ReadVenueFeed,
+];
+
+/** Every use-case as a provider, built from the shared dependencies. */
+export const USE_CASE_PROVIDERS: Provider[] = [
+  ...adminUseCases.map((c) => ({ provide: c, useFactory: (d: Admin.AdminDeps) => new c(d), inject: [ADMIN_DEPS] })),
+  ...venueUseCases.map((c) => ({ provide: c, useFactory: (d: Venue.VenueDeps) => new c(d), inject: [VENUE_DEPS] })),
+];

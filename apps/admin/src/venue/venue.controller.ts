@@ -1,0 +1,135 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import {
+  DeleteArea, DeleteBillTemplate, DeleteOrder, DeleteParty, DeleteReservation, DeleteTable, PutBillTemplate, ReadVenueFeed, UpsertArea,
+  UpsertOrder, UpsertParty, UpsertReservation, UpsertTable,
+} from '@app/domain/venue';
+import { VenueGuard } from '../shared/guards';
+import { parseBody } from '../shared/validation';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const FeedQuery = z.object({
+  after: z.string().max(50).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/**
+ * The venue API: a venue's POS keeps its data here (Dojo's shapes) and reads
+ * what happened on Dojo's side from a cursor feed. A venue token reaches only
+ * routes under its own location id.
+ */
+@ApiTags('venue')
+@ApiBearerAuth('venue')
+@UseGuards(VenueGuard)
+@Controller('venue/v1/locations/:locationId')
+export class VenueController {
+  constructor(
+    private readonly upsertOrder: UpsertOrder,
+    private readonly deleteOrder: DeleteOrder,
+    private readonly upsertParty: UpsertParty,
+    private readonly deleteParty: DeleteParty,
+    private readonly upsertReservation: UpsertReservation,
+    private readonly deleteReservation: DeleteReservation,
+    private readonly upsertArea: UpsertArea,
+    private readonly deleteArea: DeleteArea,
+    private readonly upsertTable: UpsertTable,
+    private readonly deleteTable: DeleteTable,
+    private readonly putBill: PutBillTemplate,
+    private readonly deleteBill: DeleteBillTemplate,
+    private readonly feed: ReadVenueFeed,
+  ) {}
+
+  @Put('orders/:orderId')
+  @ApiOperation({ summary: "Create or replace an order (Dojo's Order shape); refused with 409 while Dojo holds a lock" })
+  @ApiBody({ schema: ref('Order') })
+  putOrder(@Param('locationId') locationId: string, @Param('orderId') orderId: string, @Body() body: unknown) {
+    return this.upsertOrder.execute(locationId, orderId, body);
+  }
+
+  @Delete('orders/:orderId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an order; refused with 409 while Dojo holds a lock' })
+  async removeOrder(@Param('locationId') locationId: string, @Param('orderId') orderId: string) {
+    await this.deleteOrder.execute(locationId, orderId);
+  }
+
+  @Put('parties/:partyId')
+  @ApiOperation({ summary: "Create or replace a party (Dojo's Party shape)" })
+  @ApiBody({ schema: ref('Party') })
+  putParty(@Param('locationId') locationId: string, @Param('partyId') partyId: string, @Body() body: unknown) {
+    return this.upsertParty.execute(locationId, partyId, body);
+  }
+
+  @Delete('parties/:partyId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a party' })
+  async removeParty(@Param('locationId') locationId: string, @Param('partyId') partyId: string) {
+    await this.deleteParty.execute(locationId, partyId);
+  }
+
+  @Put('reservations/:reservationId')
+  @ApiOperation({ summary: "Create or replace a reservation (Dojo's Reservation shape)" })
+  @ApiBody({ schema: ref('Reservation') })
+  putReservation(@Param('locationId') locationId: string, @Param('reservationId') reservationId: string, @Body() body: unknown) {
+    return this.upsertReservation.execute(locationId, reservationId, body);
+  }
+
+  @Delete('reservations/:reservationId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a reservation' })
+  async removeReservation(@Param('locationId') locationId: string, @Param('reservationId') reservationId: string) {
+    await this.deleteReservation.execute(locationId, reservationId);
+  }
+
+  @Put('areas/:areaId')
+  @ApiOperation({ summary: "Create or replace an area (Dojo's Area shape)" })
+  @ApiBody({ schema: ref('Area') })
+  putArea(@Param('locationId') locationId: string, @Param('areaId') areaId: string, @Body() body: unknown) {
+    return this.upsertArea.execute(locationId, areaId, body);
+  }
+
+  @Delete('areas/:areaId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an area that has no tables' })
+  async removeArea(@Param('locationId') locationId: string, @Param('areaId') areaId: string) {
+    await this.deleteArea.execute(locationId, areaId);
+  }
+
+  @Put('tables/:tableId')
+  @ApiOperation({ summary: "Create or replace a table (Dojo's Table shape)" })
+  @ApiBody({ schema: ref('Table') })
+  putTable(@Param('locationId') locationId: string, @Param('tableId') tableId: string, @Body() body: unknown) {
+    return this.upsertTable.execute(locationId, tableId, body);
+  }
+
+  @Delete('tables/:tableId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a table' })
+  async removeTable(@Param('locationId') locationId: string, @Param('tableId') tableId: string) {
+    await this.deleteTable.execute(locationId, tableId);
+  }
+
+  @Put('bill-template')
+  @ApiOperation({ summary: 'Replace the bill template (bill lines above and below the order)' })
+  @ApiBody({ schema: { type: 'object', properties: { header: { type: 'array', items: ref('BillLine') }, footer: { type: 'array', items: ref('BillLine') } } } })
+  putBillTemplate(@Param('locationId') locationId: string, @Body() body: unknown) {
+    return this.putBill.execute(locationId, body);
+  }
+
+  @Delete('bill-template')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete the bill template' })
+  async removeBillTemplate(@Param('locationId') locationId: string) {
+    await this.deleteBill.execute(locationId);
+  }
+
+  @Get('feed')
+  @ApiOperation({ summary: "What happened on Dojo's side (payments, locks, Dojo-created/cancelled orders, payment-intent events), from a cursor" })
+  @ApiQuery({ name: 'after', required: false, type: String, description: 'The cursor of the last entry read (or of the last page)' })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
+  readFeed(@Param('locationId') locationId: string, @Query() query: unknown) {
+    const q = parseBody(FeedQuery, query);
+    return this.feed.execute(locationId, q.after, q.limit);
+  }
+}

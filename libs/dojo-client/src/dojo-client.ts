@@ -1,0 +1,174 @@
+/**
+ * One client for Dojo's REST API (https://api.dojo.tech): capability
+ * registration, POS events and webhook subscriptions. Auth is `Basic <key>`
+ * with the key as-is (not base64), plus the dated `version` header. Retries
+ * 429 and 5xx (and network errors / timeouts) with exponential backoff and
+ * jitter, honouring Retry-After. Errors say what Dojo answered; keys never
+ * appear in messages.
+ */
+export interface DojoClientOptions {
+  /** Default base URL (DOJO_API_URL). A call may override it (a location's rest_url). */
+  baseUrl: string;
+  /** Value of the `version` header (DOJO_API_VERSION). */
+  apiVersion: string;
+  timeoutMs?: number;
+  /** Attempts per call, including the first. */
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  fetchImpl?: typeof fetch;
+}
+
+/** Who a call is made for: the location's key and optional identification headers. */
+export interface DojoCredentials {
+  apiKey: string;
+  /** Per-location override of the base URL. */
+  baseUrl?: string | null;
+  softwareHouseId?: string | null;
+  resellerId?: string | null;
+}
+
+export class DojoApiError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    /** HTTP status, or 0 when no answer came (network error, timeout). */
+    readonly status: number,
+    readonly body: string,
+    readonly attempts: number,
+  ) {
+    super(
+      status === 0
+        ? `Dojo ${method} ${path}: no answer after ${attempts} attempt(s): ${body}`
+        : `Dojo ${method} ${path} answered ${status} after ${attempts} attempt(s): ${truncate(body, 500)}`,
+    );
+    this.name = 'DojoApiError';
+  }
+
+  /** True when repeating the same call later may succeed. */
+  get retryable(): boolean {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n)}...` : s;
+}
+
+export interface CapabilityRegistration {
+  name: string;
+  version: string;
+}
+
+export type PosEventType = 'OrderUpdated' | 'PartyUpdated' | 'ReservationUpdated';
+export type PosEventBody =
+  | { eventType: 'OrderUpdated'; event: { orderId: string } }
+  | { eventType: 'PartyUpdated'; event: { partyId: string } }
+  | { eventType: 'ReservationUpdated'; event: { reservationId: string } };
+
+export interface WebhookSubscription {
+  id: string;
+  accountId?: string | null;
+  events: string[];
+  url: string;
+  secrets?: { id: string; value: string; createdAt?: string; isActive?: boolean }[];
+}
+
+/** Version string sent with every capability (the EPOS Data guides use "v1"). */
+export const CAPABILITY_VERSION = 'v1';
+
+export class DojoClient {
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly opts: DojoClientOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
+    this.backoffBaseMs = opts.backoffBaseMs ?? 200;
+    this.backoffMaxMs = opts.backoffMaxMs ?? 5_000;
+    this.fetchImpl = opts.fetchImpl ?? fetch;
+  }
+
+  /** PUT /epos/integrations/ws with the full capability set (it replaces what was registered). */
+  registerWsCapabilities(creds: DojoCredentials, capabilities: readonly string[]): Promise<unknown> {
+    const body = { capabilities: capabilities.map((name) => ({ name, version: CAPABILITY_VERSION })) };
+    return this.request(creds, 'PUT', '/epos/integrations/ws', body);
+  }
+
+  /** GET /epos/integrations: everything registered for the account. */
+  listIntegrations(creds: DojoCredentials): Promise<unknown> {
+    return this.request(creds, 'GET', '/epos/integrations');
+  }
+
+  /** POST /epos/events: tells Dojo an order, party or reservation changed (ids only). */
+  sendPosEvent(creds: DojoCredentials, body: PosEventBody): Promise<unknown> {
+    return this.request(creds, 'POST', '/epos/events', body);
+  }
+
+  /** POST /webhooks: subscribes `url` to `events`; the answer carries the signing secret(s). */
+  subscribeWebhook(creds: DojoCredentials, url: string, events: string[]): Promise<WebhookSubscription> {
+    return this.request(creds, 'POST', '/webhooks', { events, url }) as Promise<WebhookSubscription>;
+  }
+
+  async request(creds: DojoCredentials, method: string, path: string, body?: unknown): Promise<unknown> {
+    const base = (creds.baseUrl || this.opts.baseUrl).replace(/\/+$/, '');
+    const url = `${base}${path}`;
+    const headers: Record<string, string> = {
+      authorization: `Basic ${creds.apiKey}`,
+      version: this.opts.apiVersion,
+      accept: 'application/json',
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (creds.softwareHouseId) headers['software-house-id'] = creds.softwareHouseId;
+    if (creds.resellerId) headers['reseller-id'] = creds.resellerId;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+
+    let last: DojoApiError | undefined;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      let retryAfterMs: number | undefined;
+      try {
+        const res = await this.fetchImpl(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) });
+        const text = await res.text();
+        if (res.ok) return text ? safeJson(text) : undefined;
+        last = new DojoApiError(method, path, res.status, text, attempt);
+        if (!last.retryable) throw last;
+        retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+      } catch (err) {
+        if (err instanceof DojoApiError && !err.retryable) throw err;
+        if (!(err instanceof DojoApiError)) {
+          const e = err as Error;
+          const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timed out after ${this.timeoutMs} ms` : e.message;
+          last = new DojoApiError(method, path, 0, why, attempt);
+        }
+      }
+      if (attempt < this.maxAttempts) await sleep(retryAfterMs ?? this.backoff(attempt));
+    }
+    throw last!;
+  }
+
+  private backoff(attempt: number): number {
+    const exp = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1));
+    return Math.round(exp / 2 + Math.random() * (exp / 2));
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function parseRetryAfter(v: string | null): number | undefined {
+  if (!v) return undefined;
+  const secs = Number(v);
+  if (Number.isFinite(secs)) return Math.min(30_000, Math.max(0, secs * 1000));
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.min(30_000, Math.max(0, at - Date.now()));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,43 @@
+/** A field-level problem with input. */
+export interface FieldError {
+  field: string;
+  reason: string;
+}
+
+export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'locked' | 'forbidden';
+
+/**
+ * An error a use-case of the admin or venue API raises for the caller to see.
+ * The transport maps `kind` to an HTTP status (400, 404, 409, 409, 403).
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: DomainErrorKind,
+    message: string,
+    readonly fields: FieldError[] = [],
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  static invalid(fields: FieldError[], message = 'the request is invalid'): DomainError {
+    return new DomainError('invalid', message, fields);
+  }
+  static notFound(what: string, id: string): DomainError {
+    return new DomainError('not_found', `${what} ${JSON.stringify(id)} was not found`);
+  }
+  static conflict(message: string, details: Record<string, unknown> = {}): DomainError {
+    return new DomainError('conflict', message, [], details);
+  }
+}
+
+/** True for Prisma's unique-constraint violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002';
+}
+
+/** True for Prisma's foreign-key violation. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2003';
+}

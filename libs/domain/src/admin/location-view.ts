@@ -1,0 +1,96 @@
+import type { ConnectionStatus } from '@app/queue';
+
+/** The fields of a location row the admin API shows (never the key, only its last four characters). */
+export interface LocationRow {
+  id: string;
+  softwareHouseId: string;
+  name: string;
+  dojoAccountId: string;
+  apiKeyLast4: string;
+  environment: string;
+  resellerId: string | null;
+  wsUrl: string | null;
+  restUrl: string | null;
+  currency: string;
+  enabled: boolean;
+  capabilities: string[];
+  configVersion: number;
+  registrationState: string;
+  registrationError: string | null;
+  registrationAttempts: number;
+  registeredAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type ConnectionView = ConnectionStatus | { state: 'unknown'; reason: string };
+
+export interface LocationView {
+  id: string;
+  softwareHouseId: string;
+  name: string;
+  dojoAccountId: string;
+  apiKeyLast4: string;
+  environment: string;
+  resellerId: string | null;
+  wsUrl: string | null;
+  restUrl: string | null;
+  currency: string;
+  enabled: boolean;
+  capabilities: string[];
+  configVersion: number;
+  registration: { state: string; error: string | null; attempts: number; registeredAt: string | null };
+  connection?: ConnectionView;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toLocationView(l: LocationRow, connection?: ConnectionView): LocationView {
+  return {
+    id: l.id,
+    softwareHouseId: l.softwareHouseId,
+    name: l.name,
+    dojoAccountId: l.dojoAccountId,
+    apiKeyLast4: l.apiKeyLast4,
+    environment: l.environment,
+    resellerId: l.resellerId,
+    wsUrl: l.wsUrl,
+    restUrl: l.restUrl,
+    currency: l.currency,
+    enabled: l.enabled,
+    capabilities: l.capabilities,
+    configVersion: l.configVersion,
+    registration: {
+      state: l.registrationState,
+      error: l.registrationError,
+      attempts: l.registrationAttempts,
+      registeredAt: l.registeredAt?.toISOString() ?? null,
+    },
+    ...(connection ? { connection } : {}),
+    createdAt: l.createdAt.toISOString(),
+    updatedAt: l.updatedAt.toISOString(),
+  };
+}
+
+/** Select list that never loads the key ciphertext. */
+export const LOCATION_SELECT = {
+  id: true,
+  softwareHouseId: true,
+  name: true,
+  dojoAccountId: true,
+  apiKeyLast4: true,
+  environment: true,
+  resellerId: true,
+  wsUrl: true,
+  restUrl: true,
+  currency: true,
+  enabled: true,
+  capabilities: true,
+  configVersion: true,
+  registrationState: true,
+  registrationError: true,
+  registrationAttempts: true,
+  registeredAt: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;

@@ -1,0 +1,29 @@
+import type { PrismaClient, SecretBox } from '@app/db';
+import type { DojoClient } from '@app/dojo-client';
+import type { ConnectionStatus } from '@app/queue';
+
+/** Publishes LocationChangedMessage so gateways act at once (called after the DB commit). */
+export interface LocationChangePublisher {
+  publishChanged(locationId: string, configVersion: number): Promise<void>;
+}
+
+/** Durably schedules a capability registration (PUT /epos/integrations/ws) for a location. */
+export interface RegistrationScheduler {
+  schedule(locationId: string, opts?: { now?: boolean }): Promise<void>;
+}
+
+/** Reads live connection statuses from the gateways; may throw when unavailable. */
+export interface ConnectionStatusReader {
+  read(locationIds: string[]): Promise<Map<string, ConnectionStatus>>;
+}
+
+export interface AdminDeps {
+  prisma: PrismaClient;
+  secretBox: SecretBox;
+  dojo: DojoClient;
+  publisher: LocationChangePublisher;
+  registration: RegistrationScheduler;
+  connections: ConnectionStatusReader;
+  /** Public URL Dojo should deliver webhooks to (WEBHOOK_PUBLIC_URL), when configured. */
+  webhookPublicUrl?: string;
+}

@@ -1,0 +1,61 @@
+import { apiKeyAad } from '@app/db';
+import { DojoApiError } from '@app/dojo-client';
+import type { AdminDeps } from './ports';
+
+export type RegistrationOutcome =
+  | { outcome: 'registered'; capabilities: string[] }
+  | { outcome: 'gone' }
+  /** Dojo refused for good (4xx other than 408/429): retrying the same request will not help. */
+  | { outcome: 'refused'; error: string }
+  /** Worth another attempt later (network, timeout, 429, 5xx, or the set changed meanwhile). */
+  | { outcome: 'retry'; error: string };
+
+/**
+ * One attempt at PUT /epos/integrations/ws with the location's full capability
+ * set, recording the outcome on the location (registration_state/error/attempts,
+ * registered_at). The caller (a durable job) retries with backoff on `retry`
+ * and passes `finalAttempt` on its last try so the state becomes `failed`.
+ */
+export class RegisterCapabilities {
+  constructor(private readonly d: Pick<AdminDeps, 'prisma' | 'secretBox' | 'dojo'>) {}
+
+  async execute(locationId: string, opts: { finalAttempt: boolean }): Promise<RegistrationOutcome> {
+    const loc = await this.d.prisma.location.findUnique({
+      where: { id: locationId },
+      include: { softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } } },
+    });
+    if (!loc) return { outcome: 'gone' };
+    const capabilities = [...loc.capabilities];
+    try {
+      const apiKey = this.d.secretBox.decrypt(loc.apiKeyCiphertext, apiKeyAad(loc.id));
+      await this.d.dojo.registerWsCapabilities(
+        {
+          apiKey,
+          baseUrl: loc.restUrl,
+          softwareHouseId: loc.softwareHouse.dojoSoftwareHouseId,
+          resellerId: loc.resellerId ?? loc.softwareHouse.resellerId,
+        },
+        capabilities,
+      );
+    } catch (err) {
+      const refused = err instanceof DojoApiError && !err.retryable;
+      const message = err instanceof DojoApiError ? err.message : `registration failed: ${(err as Error).message}`;
+      await this.d.prisma.location.updateMany({
+        where: { id: locationId },
+        data: {
+          registrationState: refused || opts.finalAttempt ? 'failed' : 'pending',
+          registrationError: message,
+          registrationAttempts: { increment: 1 },
+        },
+      });
+      return refused ? { outcome: 'refused', error: message } : { outcome: 'retry', error: message };
+    }
+    // Only the set that was sent counts as registered: if it changed during the call, go again.
+    const { count } = await this.d.prisma.location.updateMany({
+      where: { id: locationId, capabilities: { equals: capabilities } },
+      data: { registrationState: 'registered', registrationError: null, registeredAt: new Date(), registrationAttempts: { increment: 1 } },
+    });
+    if (count === 0) return { outcome: 'retry', error: 'the capability set changed during registration' };
+    return { outcome: 'registered', capabilities };
+  }
+}

@@ -1,0 +1,150 @@
+import type { PrismaClient, SecretBox } from '@app/db';
+import { apiKeyAad } from '@app/db';
+import { DojoApiError, DojoClient, PosEventBody } from '@app/dojo-client';
+
+export interface OutboxDispatchOptions {
+  /** Rows claimed per pass. */
+  batchSize?: number;
+  /** How long a claimed row is reserved for the dispatcher that claimed it. */
+  leaseMs?: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+export interface OutboxDeps {
+  prisma: PrismaClient;
+  secretBox: SecretBox;
+  dojo: DojoClient;
+  log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
+}
+
+interface Claimed {
+  id: bigint;
+  location_id: string;
+  event_type: string;
+  entity_type: string;
+  entity_id: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  /** Newest pending row of the same entity when claimed: one send covers all rows up to it. */
+  max_id: bigint;
+}
+
+/**
+ * Delivers queued POS events (outbox_events) to Dojo's POST /epos/events.
+ *
+ * - In order per entity: only the oldest pending row of an entity is eligible,
+ *   so a later change is never sent before an earlier one is through.
+ * - POS events carry ids only (Dojo fetches the entity), so one successful send
+ *   also settles the entity's other rows that were pending when it was claimed;
+ *   rows written after the claim are sent again.
+ * - Claiming pushes next_attempt_at ahead by a lease (FOR UPDATE SKIP LOCKED),
+ *   so several dispatchers share the work and a crashed one's rows come back.
+ * - Failures (Dojo down, 429, 5xx, bad key) are retried with exponential
+ *   backoff without limit: nothing is lost while Dojo is unreachable. Only a
+ *   request Dojo refuses as malformed (400/404/422) is marked failed.
+ */
+export class DispatchOutbox {
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly d: OutboxDeps,
+    private readonly opts: OutboxDispatchOptions,
+  ) {
+    this.batchSize = opts.batchSize ?? 50;
+    this.leaseMs = opts.leaseMs ?? 60_000;
+  }
+
+  /** One pass; returns how many rows were sent. */
+  async execute(): Promise<{ sent: number; failed: number; retried: number }> {
+    const claimed = await this.claim();
+    let sent = 0;
+    let failed = 0;
+    let retried = 0;
+    const creds = new Map<string, Awaited<ReturnType<DispatchOutbox['credentials']>>>();
+    await Promise.all(
+      claimed.map(async (row) => {
+        try {
+          if (!creds.has(row.location_id)) creds.set(row.location_id, await this.credentials(row.location_id));
+          const c = creds.get(row.location_id);
+          if (!c) {
+            await this.d.prisma.outboxEvent.updateMany({ where: { id: row.id }, data: { state: 'failed', lastError: 'location is gone' } });
+            failed++;
+            return;
+          }
+          await this.d.dojo.sendPosEvent(c, this.body(row));
+          await this.d.prisma.$executeRaw`
+            UPDATE outbox_events SET state = 'sent', sent_at = now(), attempts = attempts + CASE WHEN id = ${row.id} THEN 1 ELSE 0 END
+            WHERE location_id = ${row.location_id}::uuid AND entity_type = ${row.entity_type} AND entity_id = ${row.entity_id}
+              AND state = 'pending' AND id <= ${row.max_id}`;
+          sent++;
+        } catch (err) {
+          const refused = err instanceof DojoApiError && [400, 404, 422].includes(err.status);
+          const message = err instanceof Error ? err.message : String(err);
+          const attempts = row.attempts + 1;
+          const delay = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
+          const jittered = Math.round(delay * (0.75 + Math.random() * 0.25));
+          await this.d.prisma.outboxEvent.updateMany({
+            where: { id: row.id },
+            data: refused
+              ? { state: 'failed', attempts, lastError: message }
+              : { attempts, lastError: message, nextAttemptAt: new Date(Date.now() + jittered) },
+          });
+          if (refused) failed++;
+          else retried++;
+          this.d.log?.warn({ locationId: row.location_id, outboxId: String(row.id), attempts, refused, err: message }, 'POS event not delivered');
+        }
+      }),
+    );
+    return { sent, failed, retried };
+  }
+
+  private body(row: Claimed): PosEventBody {
+    const p = row.payload ?? {};
+    switch (row.event_type) {
+      case 'OrderUpdated':
+        return { eventType: 'OrderUpdated', event: { orderId: String(p.orderId ?? row.entity_id) } };
+      case 'PartyUpdated':
+        return { eventType: 'PartyUpdated', event: { partyId: String(p.partyId ?? row.entity_id) } };
+      default:
+        return { eventType: 'ReservationUpdated', event: { reservationId: String(p.reservationId ?? row.entity_id) } };
+    }
+  }
+
+  private async credentials(locationId: string) {
+    const loc = await this.d.prisma.location.findUnique({
+      where: { id: locationId },
+      include: { softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } } },
+    });
+    if (!loc) return undefined;
+    return {
+      apiKey: this.d.secretBox.decrypt(loc.apiKeyCiphertext, apiKeyAad(loc.id)),
+      baseUrl: loc.restUrl,
+      softwareHouseId: loc.softwareHouse.dojoSoftwareHouseId,
+      resellerId: loc.resellerId ?? loc.softwareHouse.resellerId,
+    };
+  }
+
+  private claim(): Promise<Claimed[]> {
+    const lease = `${this.leaseMs} milliseconds`;
+    return this.d.prisma.$queryRaw<Claimed[]>`
+      WITH heads AS (
+        SELECT o.id FROM outbox_events o
+        JOIN locations l ON l.id = o.location_id AND l.enabled
+        WHERE o.state = 'pending' AND o.next_attempt_at <= now()
+          AND NOT EXISTS (
+            SELECT 1 FROM outbox_events p
+            WHERE p.location_id = o.location_id AND p.entity_type = o.entity_type AND p.entity_id = o.entity_id
+              AND p.state = 'pending' AND p.id < o.id)
+        ORDER BY o.next_attempt_at, o.id
+        LIMIT ${this.batchSize}
+        FOR UPDATE OF o SKIP LOCKED
+      )
+      UPDATE outbox_events u SET next_attempt_at = now() + ${lease}::interval
+      FROM heads WHERE u.id = heads.id
+      RETURNING u.id, u.location_id, u.event_type, u.entity_type, u.entity_id, u.payload, u.attempts,
+        (SELECT max(p.id) FROM outbox_events p
+          WHERE p.location_id = u.location_id AND p.entity_type = u.entity_type AND p.entity_id = u.entity_id AND p.state = 'pending') AS max_id`;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './dispatch-outbox.usecase';
+export * from './outbox-loop';

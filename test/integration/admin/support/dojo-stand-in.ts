@@ -1,0 +1,82 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: any;
+  at: number;
+}
+
+export type Responder = (req: RecordedRequest) => { status: number; body?: unknown } | undefined;
+
+/**
+ * A local stand-in for Dojo's REST API: records every request, answers 200
+ * with a plausible body unless a responder says otherwise.
+ */
+export class DojoStandIn {
+  readonly requests: RecordedRequest[] = [];
+  private responders: Responder[] = [];
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** Adds a responder consulted before the default answer (first one that returns wins). */
+  respond(r: Responder): () => void {
+    this.responders.push(r);
+    return () => (this.responders = this.responders.filter((x) => x !== r));
+  }
+
+  find(pred: (r: RecordedRequest) => boolean): RecordedRequest[] {
+    return this.requests.filter(pred);
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = raw;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      /* keep raw */
+    }
+    const rec: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() };
+    this.requests.push(rec);
+    let answer: { status: number; body?: unknown } | undefined;
+    for (const r of this.responders) {
+      answer = r(rec);
+      if (answer) break;
+    }
+    answer ??= this.defaultAnswer(rec);
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+  }
+
+  private defaultAnswer(r: RecordedRequest): { status: number; body?: unknown } {
+    if (r.method === 'PUT' && r.path === '/epos/integrations/ws') {
+      const now = new Date().toISOString();
+      return { status: 200, body: [{ capabilities: (r.body?.capabilities ?? []).map((c: any) => ({ ...c, updatedAt: now })), createdAt: now }] };
+    }
+    if (r.method === 'POST' && r.path === '/epos/events') return { status: 200, body: r.body };
+    if (r.method === 'POST' && r.path === '/webhooks') {
+      return {
+        status: 200,
+        body: { id: 'ws_standin1', events: r.body?.events, url: r.body?.url, secrets: [{ id: 'sc_1', value: 'c3RhbmQtaW4tc2VjcmV0LXZhbHVlLTAx', isActive: true }] },
+      };
+    }
+    return { status: 404, body: { title: 'not found' } };
+  }
+}

@@ -1,0 +1,45 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DojoApiError, DojoClient } from '@app/dojo-client';
+import { DojoStandIn } from '../../integration/admin/support/dojo-stand-in';
+
+describe('DojoClient', () => {
+  let dojo: DojoStandIn;
+  before(async () => {
+    dojo = await new DojoStandIn().start();
+  });
+  after(async () => dojo.stop());
+
+  it('sends Basic <key as-is>, the version header, and retries 429/5xx with backoff', async () => {
+    let n = 0;
+    const stop = dojo.respond((r) => (r.path === '/epos/events' && n++ < 2 ? { status: n === 1 ? 429 : 502, body: { title: 'busy' } } : undefined));
+    const client = new DojoClient({ baseUrl: 'http://unused.invalid', apiVersion: '2026-02-27', maxAttempts: 3, backoffBaseMs: 5 });
+    await client.sendPosEvent({ apiKey: 'sk_sandbox_abc', baseUrl: dojo.url }, { eventType: 'OrderUpdated', event: { orderId: 'o1' } });
+    stop();
+    const reqs = dojo.find((r) => r.path === '/epos/events');
+    assert.equal(reqs.length, 3);
+    assert.equal(reqs[2].headers.authorization, 'Basic sk_sandbox_abc');
+    assert.equal(reqs[2].headers.version, '2026-02-27');
+    assert.deepEqual(reqs[2].body, { eventType: 'OrderUpdated', event: { orderId: 'o1' } });
+  });
+
+  it("does not retry a 4xx and says what Dojo answered, without the key", async () => {
+    const stop = dojo.respond((r) => (r.path === '/epos/integrations/ws' ? { status: 403, body: { title: 'Forbidden', detail: 'no permission' } } : undefined));
+    const before = dojo.requests.length;
+    const client = new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 3, backoffBaseMs: 5 });
+    await assert.rejects(client.registerWsCapabilities({ apiKey: 'sk_prod_secret1234' }, ['SearchOrders']), (err: unknown) => {
+      assert.ok(err instanceof DojoApiError);
+      assert.equal(err.status, 403);
+      assert.match(err.message, /403.*no permission/);
+      assert.ok(!err.message.includes('sk_prod_secret1234'));
+      return true;
+    });
+    stop();
+    assert.equal(dojo.requests.length - before, 1);
+  });
+
+  it('times out and reports no answer', async () => {
+    const client = new DojoClient({ baseUrl: 'http://127.0.0.1:9', apiVersion: 'v', maxAttempts: 2, backoffBaseMs: 1, timeoutMs: 500 });
+    await assert.rejects(client.listIntegrations({ apiKey: 'sk_sandbox_x' }), (err: unknown) => err instanceof DojoApiError && err.status === 0 && err.attempts === 2);
+  });
+});
