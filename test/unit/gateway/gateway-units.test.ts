@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { JsonRpcCode } from '@app/contracts';
+import { Backoff, EposDataProfile, LocationConfig, rendezvousOwner } from '@app/gateway';
+
+const loc: LocationConfig = {
+  id: '11111111-1111-1111-1111-111111111111',
+  name: 'v',
+  enabled: true,
+  configVersion: 1,
+  capabilities: ['GetOrderById'],
+  apiKey: 'sk_sandbox_abc',
+  softwareHouseId: 'sh-1',
+  profile: 'epos-data',
+};
+
+describe('gateway units', () => {
+  it('backoff doubles from the base, caps, jitters downward only, and resets', () => {
+    const b = new Backoff({ baseMs: 1000, maxMs: 30_000, authBaseMs: 300_000, authMaxMs: 3_600_000, random: () => 0 });
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(() => b.next('error')), [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    b.reset();
+    assert.equal(b.next('error'), 1000);
+    const j = new Backoff({ baseMs: 1000, maxMs: 30_000, authBaseMs: 300_000, authMaxMs: 3_600_000, random: () => 1 });
+    assert.equal(j.next('error'), 750);
+    assert.equal(j.next('auth'), 225_000);
+    assert.equal(j.next('auth'), 450_000);
+  });
+
+  it('rendezvous ownership moves only the keys a new member wins', () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `loc-${i}`);
+    const two = new Map(keys.map((k) => [k, rendezvousOwner(k, ['a', 'b'])]));
+    const three = new Map(keys.map((k) => [k, rendezvousOwner(k, ['a', 'b', 'c'])]));
+    for (const k of keys) if (two.get(k) !== three.get(k)) assert.equal(three.get(k), 'c');
+    const share = keys.filter((k) => three.get(k) === 'c').length;
+    assert.ok(share > 60 && share < 140, `roughly a third moves (${share})`);
+    assert.equal(rendezvousOwner('x', []), undefined);
+  });
+
+  it('EPOS Data profile: raw key in Basic auth, reseller only when set, URL override', () => {
+    const p = new EposDataProfile();
+    assert.deepEqual(p.handshakeHeaders(loc), { Authorization: 'Basic sk_sandbox_abc', 'software-house-id': 'sh-1' });
+    assert.equal(p.handshakeHeaders({ ...loc, resellerId: 'r' })['reseller-id'], 'r');
+    assert.equal(p.buildUrl(loc, 'wss://eu.ws.dojo.tech/epos'), 'wss://eu.ws.dojo.tech/epos');
+    assert.equal(p.buildUrl({ ...loc, wsUrl: 'ws://x/epos' }, 'wss://eu.ws.dojo.tech/epos'), 'ws://x/epos');
+  });
+
+  it('EPOS Data profile decodes and rejects with the right codes', () => {
+    const p = new EposDataProfile();
+    const d = p.decode(JSON.stringify({ jsonrpc: '2.0', id: 'a', method: 'GetOrderByIdV1', params: { orderId: 'o', headers: {} } }), loc);
+    assert.equal(d.kind, 'request');
+    const code = (text: string) => {
+      const r = p.decode(text, loc);
+      return r.kind === 'reject' ? r.error.code : 0;
+    };
+    assert.equal(code('nope'), JsonRpcCode.ParseError);
+    assert.equal(code('{"jsonrpc":"2.0","method":"GetOrderByIdV1"}'), JsonRpcCode.InvalidRequest);
+    assert.equal(code('{"jsonrpc":"2.0","id":"x"}'), JsonRpcCode.InvalidRequest);
+    assert.equal(code('{"jsonrpc":"2.0","id":"x","method":"SearchOrdersV1","params":{"headers":{}}}'), JsonRpcCode.MethodNotFound);
+    assert.equal(code('{"jsonrpc":"2.0","id":"x","method":"GetOrderByIdV1","params":{"headers":{}}}'), JsonRpcCode.InvalidParams);
+    assert.equal(p.peekId('{"jsonrpc":"2.0","id":"abc-1","method":"X","params":{"pad":"xxxx'), 'abc-1');
+    assert.equal(p.peekId('{"id":17,'), 17);
+  });
+});
