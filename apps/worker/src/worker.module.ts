@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { CoreModule, Logger } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import { RpcWorkerService } from './rpc-worker.service';
+import { EventsWorker } from './events.worker';
 import { OutboxWorker } from './outbox.worker';
 
 /** Root module of the worker app: infrastructure from CoreModule plus this app's transport. */
@@ -11,7 +12,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [CoreModule.forRoot('worker', config, logger)],
-      providers: [RpcWorkerService, OutboxWorker],
+      providers: [RpcWorkerService, EventsWorker, OutboxWorker],
     };
   }
 }

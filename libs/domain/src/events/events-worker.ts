@@ -1,0 +1,131 @@
+import { Job, Worker } from 'bullmq';
+import type Redis from 'ioredis';
+import type { Logger } from '@app/common';
+import { createRedis } from '@app/common';
+import { DojoEventJob, QueueName } from '@app/contracts';
+import type { PrismaClient } from '@app/db';
+import type { EventEnqueuer } from './ingest-dojo-event.usecase';
+import type { ApplyDojoEvent } from './usecases/apply-dojo-event.usecase';
+
+export interface DojoEventsWorkerOptions {
+  redisUrl: string;
+  prefix: string;
+  concurrency: number;
+}
+
+/** Consumes QueueName.DojoEvents: one job per stored event row, applied by ApplyDojoEvent. */
+export class DojoEventsWorker {
+  private readonly worker: Worker<DojoEventJob>;
+  private readonly connection: Redis;
+
+  constructor(
+    opts: DojoEventsWorkerOptions,
+    private readonly apply: ApplyDojoEvent,
+    private readonly logger: Logger,
+  ) {
+    this.connection = createRedis(opts.redisUrl, 'blocking');
+    this.worker = new Worker<DojoEventJob>(QueueName.DojoEvents, (job) => this.process(job), {
+      connection: this.connection,
+      prefix: opts.prefix,
+      concurrency: opts.concurrency,
+      autorun: false,
+    });
+    this.worker.on('error', () => undefined); // connection errors: the client reconnects on its own
+    this.worker.on('failed', (job, err) =>
+      this.logger.warn({ eventRowId: job?.data.eventRowId, attempt: job?.attemptsMade, err: err.message }, 'applying a dojo event failed'),
+    );
+  }
+
+  private async process(job: Job<DojoEventJob>): Promise<string> {
+    const result = await this.apply.execute({ eventRowId: job.data.eventRowId });
+    return result.outcome;
+  }
+
+  start(): void {
+    void this.worker.run().catch((err) => this.logger.error({ err: (err as Error).message }, 'dojo events worker stopped'));
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await this.worker.waitUntilReady();
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close().catch(() => undefined);
+    this.connection.disconnect();
+  }
+}
+
+export interface DojoEventsSweeperOptions {
+  /** How often to look for stranded rows. */
+  intervalMs: number;
+  /** Rows 'received' for longer than this are enqueued again (Redis was down, or a job was lost). */
+  staleAfterMs: number;
+  /** Rows per sweep. */
+  batchSize?: number;
+}
+
+/**
+ * The recovery path: stored events that never reached (or fell out of) the
+ * queue are enqueued again. Enqueueing is idempotent (jobId = row id) and
+ * applying is idempotent (row state), so several sweepers may run at once.
+ * It also re-checks 'pending_payment' rows whose payment now exists, a safety
+ * net for the hand-over with RecordOrderPayment.
+ */
+export class DojoEventsSweeper {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private stopped = false;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly enqueuer: EventEnqueuer,
+    private readonly logger: Logger,
+    private readonly opts: DojoEventsSweeperOptions,
+  ) {}
+
+  /** One pass; returns how many rows were enqueued. */
+  async sweepOnce(): Promise<number> {
+    const limit = this.opts.batchSize ?? 500;
+    const staleMs = this.opts.staleAfterMs;
+    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
+      (SELECT id::text AS id FROM dojo_events
+        WHERE state = 'received' AND received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+        ORDER BY received_at LIMIT ${limit})
+      UNION ALL
+      (SELECT e.id::text AS id FROM dojo_events e
+         JOIN payments p ON p.location_id = e.location_id AND p.payment_intent_id = e.payment_intent_id
+        WHERE e.state = 'pending_payment' AND e.received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+        LIMIT ${limit})`;
+    let enqueued = 0;
+    for (const row of rows) {
+      try {
+        await this.enqueuer.enqueue(row.id);
+        enqueued++;
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message, pending: rows.length - enqueued }, 'sweeper could not enqueue dojo events; will retry');
+        break;
+      }
+    }
+    if (enqueued > 0) this.logger.info({ enqueued }, 'sweeper enqueued stranded dojo events');
+    return enqueued;
+  }
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.sweepOnce()
+        .catch((err) => this.logger.warn({ err: (err as Error).message }, 'dojo events sweep failed'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, this.opts.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import type { Logger } from '@app/common';
+import { createRedis } from '@app/common';
+import { DojoEventJob, DojoEventPayload, EposError, QueueName } from '@app/contracts';
+import type { PrismaClient } from '@app/db';
+
+/** Hands a stored event row to the events pipeline (BullMQ in production). */
+export interface EventEnqueuer {
+  enqueue(eventRowId: string): Promise<void>;
+}
+
+export interface IngestDojoEventCommand {
+  payload: DojoEventPayload;
+  channel: 'webhook' | 'socket';
+  /** Our location id; the payload's accountId must be this location's Dojo account. */
+  locationId: string;
+}
+
+export interface IngestDojoEventResult {
+  eventRowId: string;
+  duplicate: boolean;
+}
+
+/**
+ * Accepts a Dojo event durably, whichever channel delivered it (webhook or
+ * HandleEventV1): one row per (account, event id) in dojo_events; a repeat only
+ * counts a delivery. Then it asks the pipeline to apply the row. Enqueueing is
+ * best effort: when Redis is down the row stays 'received' and the worker's
+ * sweeper picks it up later, so a stored event is never lost.
+ * Throws when the event could not be stored (the caller answers 5xx / an error).
+ */
+export class IngestDojoEvent {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly enqueuer: EventEnqueuer,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(cmd: IngestDojoEventCommand): Promise<IngestDojoEventResult> {
+    const { payload, channel, locationId } = cmd;
+    const occurred = new Date(payload.createdAt);
+    if (Number.isNaN(occurred.getTime())) throw EposError.invalid('createdAt is not an ISO 8601 date-time');
+    const data = payload.data ?? {};
+    const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
+    const rows = await this.prisma.$queryRaw<Array<{ id: string; inserted: boolean; state: string }>>`
+      INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id,
+                               payment_status, capture_mode, occurred_at, channel, deliveries, payload, state, received_at)
+      SELECT ${randomUUID()}::uuid, l.id, l.dojo_account_id, ${payload.id}, ${payload.event}, ${text(data.paymentIntentId)},
+             ${text(data.paymentStatus)}, ${text(data.captureMode)}, ${occurred.toISOString()}::timestamptz, ${channel}, 1,
+             ${JSON.stringify(payload)}::jsonb, 'received', now()
+        FROM locations l
+       WHERE l.id = ${locationId}::uuid AND l.dojo_account_id = ${payload.accountId}
+      ON CONFLICT (dojo_account_id, event_id) DO UPDATE SET deliveries = dojo_events.deliveries + 1
+      RETURNING id::text AS id, (xmax = 0) AS inserted, state::text AS state`;
+    const row = rows[0];
+    if (!row) throw EposError.invalid(`accountId ${JSON.stringify(payload.accountId)} does not belong to this location`);
+    const duplicate = !row.inserted;
+    const log = this.logger.child({ locationId, eventId: payload.id, eventRowId: row.id, channel });
+    log.info({ eventType: payload.event, duplicate, state: row.state }, duplicate ? 'dojo event delivered again' : 'dojo event stored');
+    // A repeat of an event that is still waiting (e.g. Redis was down) is enqueued again; the job id makes it harmless.
+    if (!duplicate || row.state === 'received') {
+      try {
+        await this.enqueuer.enqueue(row.id);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'could not enqueue the dojo event; the sweeper will pick it up');
+      }
+    }
+    return { eventRowId: row.id, duplicate };
+  }
+}
+
+export interface BullmqEventEnqueuerOptions {
+  redisUrl: string;
+  /** BullMQ key prefix (QUEUE_PREFIX). */
+  prefix: string;
+  /** An add() that takes longer fails (the row stays for the sweeper). */
+  timeoutMs?: number;
+}
+
+/** Enqueues rows on QueueName.DojoEvents with jobId = row id, so double enqueues are harmless. */
+export class BullmqEventEnqueuer implements EventEnqueuer {
+  private readonly queue: Queue<DojoEventJob>;
+  private readonly redis: Redis;
+  private readonly timeoutMs: number;
+
+  constructor(opts: BullmqEventEnqueuerOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 1_000;
+    this.redis = createRedis(opts.redisUrl, 'command');
+    this.queue = new Queue<DojoEventJob>(QueueName.DojoEvents, {
+      connection: this.redis,
+      prefix: opts.prefix,
+    });
+    this.queue.on('error', () => undefined); // a failed add() is reported to the caller
+  }
+
+  async enqueue(eventRowId: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const add = this.queue.add(
+      'apply',
+      { eventRowId },
+      {
+        jobId: eventRowId,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: { count: 1000 },
+        // A job that failed every attempt is removed, so the sweeper can enqueue the row again later.
+        removeOnFail: true,
+      },
+    );
+    add.catch(() => undefined);
+    try {
+      await Promise.race([
+        add,
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`enqueue took longer than ${this.timeoutMs} ms`)), this.timeoutMs))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close().catch(() => undefined);
+    this.redis.disconnect();
+  }
+}

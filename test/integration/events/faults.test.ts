@@ -1,0 +1,143 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startWebhook } from '../../../apps/webhook/src/main';
+import { createLogger, RunningApp } from '@app/common';
+import { createPrisma, migrate, PrismaClient } from '@app/db';
+import { DojoEventsSweeper, DojoEventsWorker } from '@app/domain/events/events-worker';
+import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
+import { sign } from '@app/domain/events/webhook-signature';
+import { recomputeOrderPaid } from '@app/domain/payments/recompute-order-paid';
+import { Stack, startStack } from '@app/infra';
+import { sleep, TEST_ENCRYPTION_KEY, uniquePrefix, waitFor } from '@app/testing';
+import { eventPayload, seedLocation, SeededLocation, seedOrder, seedPayment } from './fixtures';
+
+const SECRET = 'fault-secret';
+
+describe('Dojo events under faults (private Postgres and Redis)', () => {
+  let dir: string;
+  let stack: Stack;
+  let prisma: PrismaClient;
+  let webhook: RunningApp;
+  let worker: DojoEventsWorker;
+  let enqueuer: BullmqEventEnqueuer;
+  let sweeper: DojoEventsSweeper;
+  let loc: SeededLocation;
+  const prefix = uniquePrefix('evflt');
+  const logger = createLogger('events-fault-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'epos-events-fault-'));
+    chmodSync(dir, 0o777); // initdb may run as the postgres user
+    stack = await startStack({ env: { EPOS_RELAY_NO_DOCKER: '1', EPOS_RELAY_NO_APT: '1' }, persistent: true, postgresDataDir: join(dir, 'pg') });
+    assert.ok(stack.postgres && stack.redis, 'local processes that can be stopped');
+    await migrate(stack.databaseUrl);
+    prisma = createPrisma(stack.databaseUrl, { poolSize: 4, acquireTimeoutMs: 2_000 });
+    loc = await seedLocation(prisma, [{ value: SECRET }]);
+    await seedOrder(prisma, loc.locationId, 'ord_1', 1000);
+    await seedPayment(prisma, loc.locationId, 'ord_1', 'pi_pg', 400);
+    await seedPayment(prisma, loc.locationId, 'ord_1', 'pi_redis', 600);
+    await prisma.$transaction((tx) => recomputeOrderPaid(tx, loc.locationId, 'ord_1'));
+    webhook = await startWebhook({
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      DATABASE_URL: stack.databaseUrl,
+      REDIS_URL: stack.redisUrl,
+      EPOS_RELAY_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      PORT: '0',
+      QUEUE_PREFIX: prefix,
+      DB_ACQUIRE_TIMEOUT_MS: '2000',
+    });
+    worker = new DojoEventsWorker({ redisUrl: stack.redisUrl, prefix, concurrency: 2 }, new ApplyDojoEvent(prisma, logger), logger);
+    worker.start();
+    await worker.waitUntilReady();
+    enqueuer = new BullmqEventEnqueuer({ redisUrl: stack.redisUrl, prefix });
+    sweeper = new DojoEventsSweeper(prisma, enqueuer, logger, { intervalMs: 250, staleAfterMs: 500 });
+    sweeper.start();
+  });
+
+  after(async () => {
+    await sweeper?.stop();
+    await worker?.close();
+    await enqueuer?.close();
+    await webhook?.close();
+    await prisma?.$disconnect();
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const deliver = (id: string, intent: string, status: string) => {
+    const raw = JSON.stringify(eventPayload(loc.accountId, id, 'payment_intent.status_updated', intent, status, new Date()));
+    return fetch(`${webhook.url}/webhooks/dojo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'dojo-signature': sign(SECRET, raw) },
+      body: raw,
+      signal: AbortSignal.timeout(15_000),
+    });
+  };
+
+  it('answers 5xx while Postgres is down, and the retried event is stored and applied', async () => {
+    await stack.postgres!.stop();
+    try {
+      const res = await deliver('evt_pg', 'pi_pg', 'Refunded');
+      assert.equal(res.status, 503, 'Dojo must retry: nothing was stored');
+    } finally {
+      await stack.postgres!.start();
+    }
+    // Dojo retries until it gets a 2xx.
+    await waitFor(async () => (await deliver('evt_pg', 'pi_pg', 'Refunded')).status === 200, 'a 2xx after Postgres returned', 20_000, 250);
+    await waitFor(async () => (await prisma.dojoEvent.findFirst({ where: { eventId: 'evt_pg', state: 'applied' } })) !== null, 'the event applied', 20_000, 100);
+    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.locationId, paymentIntentId: 'pi_pg' } } });
+    assert.equal(p.state, 'Refunded');
+    const o = await prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: loc.locationId, id: 'ord_1' } } });
+    assert.equal(o.paidAmount, 600n);
+    assert.equal(o.payable, true);
+  });
+
+  it('stores the event while Redis is down and applies it after Redis returns', async () => {
+    await stack.redis!.stop();
+    let stored = false;
+    try {
+      const res = await deliver('evt_redis', 'pi_redis', 'Canceled');
+      assert.equal(res.status, 200, 'stored durably in Postgres: accepted');
+      stored = true;
+      await sleep(1_500);
+      const row = await prisma.dojoEvent.findFirstOrThrow({ where: { eventId: 'evt_redis' } });
+      assert.equal(row.state, 'received', 'not applied while Redis is down');
+    } finally {
+      await stack.redis!.start();
+    }
+    assert.ok(stored);
+    await waitFor(async () => (await prisma.dojoEvent.findFirst({ where: { eventId: 'evt_redis', state: 'applied' } })) !== null, 'the event applied after Redis returned', 40_000, 200);
+    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.locationId, paymentIntentId: 'pi_redis' } } });
+    assert.equal(p.state, 'Canceled');
+    const o = await prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: loc.locationId, id: 'ord_1' } } });
+    assert.equal(o.paidAmount, 0n);
+    const feed = await prisma.venueFeedEntry.count({ where: { locationId: loc.locationId, kind: 'event.received' } });
+    assert.equal(feed, 2);
+  });
+
+  it('keeps an event whose enqueue failed and the sweeper hands it to the workers', async () => {
+    const failing = { enqueue: async () => { throw new Error('redis is unreachable'); } };
+    const ingest = new IngestDojoEvent(prisma, failing, logger);
+    await seedPayment(prisma, loc.locationId, 'ord_1', 'pi_sweep', 0);
+    const payload = eventPayload(loc.accountId, 'evt_sweep', 'payment_intent.status_updated', 'pi_sweep', 'Captured', new Date());
+    const { eventRowId, duplicate } = await ingest.execute({ payload, channel: 'socket', locationId: loc.locationId });
+    assert.equal(duplicate, false);
+    const stored = await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } });
+    assert.equal(stored.channel, 'socket');
+    await waitFor(async () => (await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).state === 'applied', 'the sweeper recovered the event', 20_000, 100);
+    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.locationId, paymentIntentId: 'pi_sweep' } } });
+    assert.equal(p.intentStatus, 'Captured');
+  });
+
+  it('refuses a socket event whose accountId is not the location\'s', async () => {
+    const ingest = new IngestDojoEvent(prisma, enqueuer, logger);
+    const payload = eventPayload('acc_someone_else', 'evt_x', 'payment_intent.created', 'pi_x', 'Created', new Date());
+    await assert.rejects(ingest.execute({ payload, channel: 'socket', locationId: loc.locationId }), /does not belong/);
+    assert.equal(await prisma.dojoEvent.count({ where: { eventId: 'evt_x' } }), 0);
+  });
+});

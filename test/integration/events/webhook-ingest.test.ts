@@ -1,0 +1,114 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Queue } from 'bullmq';
+import { startWebhook } from '../../../apps/webhook/src/main';
+import type { RunningApp } from '@app/common';
+import { QueueName } from '@app/contracts';
+import { sign } from '@app/domain/events/webhook-signature';
+import { appEnv, createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
+import { seedLocation, SeededLocation } from './fixtures';
+
+const OLD = 'old-secret-still-active';
+const NEW = 'PDYkJQq6sESYHp_zJuTTBQ';
+const RETIRED = 'retired-secret';
+const MAX = 2048;
+
+describe('POST /webhooks/dojo', () => {
+  let db: TestDatabase;
+  let app: RunningApp;
+  let loc: SeededLocation;
+  let queue: Queue;
+  const prefix = uniquePrefix('evwh');
+
+  before(async () => {
+    db = await createTestDatabase('events-webhook');
+    loc = await seedLocation(db.prisma, [{ value: OLD }, { value: NEW }, { value: RETIRED, state: 'retired' }]);
+    app = await startWebhook(appEnv(db, { QUEUE_PREFIX: prefix, WEBHOOK_MAX_BODY_BYTES: String(MAX) }));
+    queue = new Queue(QueueName.DojoEvents, { connection: { url: testRedisUrl() }, prefix });
+  });
+
+  after(async () => {
+    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.close();
+    await app?.close();
+    await db?.drop();
+  });
+
+  const body = (id: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      id,
+      event: 'payment_intent.status_updated',
+      accountId: loc.accountId,
+      createdAt: '2026-11-21T10:00:00.123Z',
+      data: { paymentIntentId: 'pi_1', paymentStatus: 'Captured', captureMode: 'Auto' },
+      ...extra,
+    });
+
+  const post = (raw: string | Buffer, headers: Record<string, string>) =>
+    fetch(`${app.url}/webhooks/dojo`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw, signal: AbortSignal.timeout(5_000) });
+
+  const count = () => db.prisma.dojoEvent.count();
+
+  it('stores a correctly signed event, enqueues it, and answers 200', async () => {
+    const raw = body('evt_ok');
+    const res = await post(raw, { 'Dojo-Signature': sign(NEW, raw) });
+    assert.equal(res.status, 200);
+    const json = (await res.json()) as { received: boolean; duplicate: boolean };
+    assert.deepEqual([json.received, json.duplicate], [true, false]);
+    const row = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { dojoAccountId_eventId: { dojoAccountId: loc.accountId, eventId: 'evt_ok' } } });
+    assert.equal(row.locationId, loc.locationId);
+    assert.equal(row.channel, 'webhook');
+    assert.equal(row.paymentIntentId, 'pi_1');
+    assert.equal(row.paymentStatus, 'Captured');
+    assert.equal(row.occurredAt.toISOString(), '2026-11-21T10:00:00.123Z');
+    assert.equal(row.state, 'received'); // the webhook app does not apply events
+    const job = await queue.getJob(row.id);
+    assert.ok(job, 'a job with id = row id was enqueued');
+    assert.deepEqual(job.data, { eventRowId: row.id });
+  });
+
+  it('accepts the old secret during rotation and any header-name case', async () => {
+    const raw = body('evt_old');
+    const res = await post(raw, { 'DOJO-SIGNATURE': sign(OLD, raw) });
+    assert.equal(res.status, 200);
+  });
+
+  it('answers a duplicate with 200 and only counts the delivery', async () => {
+    const raw = body('evt_dup');
+    const first = await post(raw, { 'dojo-signature': sign(NEW, raw) });
+    assert.equal(first.status, 200);
+    const before = await count();
+    const again = await post(raw, { 'dojo-signature': sign(OLD, raw) });
+    assert.equal(again.status, 200);
+    assert.equal(((await again.json()) as { duplicate: boolean }).duplicate, true);
+    assert.equal(await count(), before);
+    const row = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { dojoAccountId_eventId: { dojoAccountId: loc.accountId, eventId: 'evt_dup' } } });
+    assert.equal(row.deliveries, 2);
+  });
+
+  it('refuses bad deliveries with a 4xx and stores nothing', async () => {
+    const before = await count();
+    const raw = body('evt_bad');
+    const cases: Array<[string, Promise<Response>, number]> = [
+      ['missing signature', post(raw, {}), 401],
+      ['retired secret', post(raw, { 'dojo-signature': sign(RETIRED, raw) }), 401],
+      ['unknown secret', post(raw, { 'dojo-signature': sign('nope', raw) }), 401],
+      ['tampered body', post(raw.replace('Captured', 'Refunded'), { 'dojo-signature': sign(NEW, raw) }), 401],
+      ['mangled header', post(raw, { 'dojo-signature': sign(NEW, raw).replaceAll('-', '') }), 401],
+      ['unknown account', post(body('evt_bad', { accountId: 'acc_unknown' }), { 'dojo-signature': sign(NEW, body('evt_bad', { accountId: 'acc_unknown' })) }), 404],
+      ['malformed JSON', post('{"id":', { 'dojo-signature': sign(NEW, '{"id":') }), 400],
+      ['signed but invalid shape', post(body('evt_bad', { createdAt: 'soon' }), { 'dojo-signature': sign(NEW, body('evt_bad', { createdAt: 'soon' })) }), 400],
+    ];
+    for (const [what, res, status] of cases) {
+      const r = await res.catch((err) => assert.fail(`${what}: ${(err as Error).message}`));
+      assert.equal(r.status, status, what);
+      const j = (await r.json()) as { error: string };
+      assert.ok(j.error, `${what}: a reason is given`);
+    }
+    const big = body('evt_big', { pad: 'x'.repeat(MAX) });
+    const r = await post(big, { 'dojo-signature': sign(NEW, big) });
+    assert.equal(r.status, 413);
+    await r.arrayBuffer();
+    assert.equal(await count(), before);
+  });
+});
