@@ -7,6 +7,8 @@ import { SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import { appendVenueFeed } from '@app/domain';
 import { DispatchOutbox, OutboxLoop } from '@app/domain/outbox';
+import { RecordOrderPayment } from '@app/domain/payments/usecases/record-order-payment.usecase';
+import { createLogger } from '@app/common';
 import { appEnv, createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY, testRedisUrl, uniquePrefix, waitFor, sleep } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { DojoStandIn } from './support/dojo-stand-in';
@@ -21,6 +23,7 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
   const published: LocationChangedMessage[] = [];
   let softwareHouseId: string;
   let loop: OutboxLoop | undefined;
+  let env: NodeJS.ProcessEnv;
 
   before(async () => {
     db = await createTestDatabase('admine2e');
@@ -28,15 +31,14 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     sub = createRedis(testRedisUrl(), 'blocking');
     await sub.subscribe(Channels.locationChanged);
     sub.on('message', (_ch, msg) => published.push(JSON.parse(msg)));
-    admin = await startAdmin(
-      appEnv(db, {
-        ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN,
-        DOJO_API_URL: dojo.url,
-        QUEUE_PREFIX: uniquePrefix('admin'),
-        ADMIN_REGISTRATION_BACKOFF_MS: '50',
-        ADMIN_REGISTRATION_ATTEMPTS: '6',
-      }),
-    );
+    env = appEnv(db, {
+      ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN,
+      DOJO_API_URL: dojo.url,
+      QUEUE_PREFIX: uniquePrefix('admin'),
+      ADMIN_REGISTRATION_BACKOFF_MS: '50',
+      ADMIN_REGISTRATION_ATTEMPTS: '6',
+    });
+    admin = await startAdmin(env);
     api = apiClient(admin.url);
     const sh = await api('POST', '/v1/software-houses', { body: { name: 'Tills Ltd', dojoSoftwareHouseId: `sh-${Date.now()}` } });
     assert.equal(sh.status, 201, JSON.stringify(sh.body));
@@ -127,6 +129,24 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     const resync = await api('POST', `/v1/locations/${res.body.id}/registration/resync`);
     assert.equal(resync.status, 202);
     await waitFor(async () => (await api('GET', `/v1/locations/${res.body.id}`)).body.registration.state === 'registered', 're-synced');
+  });
+
+  it('a registration still being retried survives a restart of the admin app', async () => {
+    const key = sandboxKey();
+    let down = true;
+    const stop = dojo.respond((r) => (down && r.headers.authorization === `Basic ${key}` ? { status: 503 } : undefined));
+    const res = await onboard({ apiKey: key });
+    await waitFor(() => dojo.find((r) => r.headers.authorization === `Basic ${key}`).length >= 1, 'first attempt');
+    await admin.close();
+    down = false;
+    stop();
+    admin = await startAdmin(env);
+    api = apiClient(admin.url);
+    const shown = await waitFor(async () => {
+      const r = await api('GET', `/v1/locations/${res.body.id}`);
+      return r.body.registration.state === 'registered' ? r.body : undefined;
+    }, 'registered after the restart');
+    assert.ok(shown.registration.attempts >= 2);
   });
 
   it('refuses unknown capabilities and malformed keys with field errors', async () => {
@@ -318,6 +338,26 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     assert.equal(first.entries[0].kind, 'payment.recorded');
     assert.equal(first.entries[0].entityId, 'pi_1');
     assert.equal((await feed(first.cursor)).body.entries.length, 0, 'nothing twice');
+
+    // A payment recorded by the worker's RecordOrderPayment shows once, even when Dojo retries it.
+    assert.equal((await venue('PUT', `/venue/v1/locations/${loc.id}/orders/o-pay`, { body: sampleOrder('o-pay') })).status, 200);
+    const record = () =>
+      db.prisma.$transaction((tx) =>
+        new RecordOrderPayment().execute(
+          { db: tx, locationId: loc.id, rpcId: 'rpc-1', traceId: 't-1', log: createLogger('test', 'silent'), now: new Date() },
+          { orderId: 'o-pay', paymentIntentId: 'pi_pay', paidAmount: { value: 1000, currencyCode: 'GBP' } } as never,
+        ),
+      );
+    await record();
+    await record();
+    const paid = await waitFor(async () => {
+      const r = await feed(first.cursor);
+      return r.body.entries.length >= 1 ? r.body : undefined;
+    }, 'recorded payment in the feed');
+    assert.deepEqual(paid.entries.map((e: { kind: string; entityId: string }) => `${e.kind}:${e.entityId}`), ['payment.recorded:o-pay']);
+    assert.equal(paid.entries[0].data.paymentIntentId, 'pi_pay');
+    assert.equal((await feed(paid.cursor)).body.entries.length, 0, 'nothing twice');
+    first.cursor = paid.cursor;
 
     // A writes first (smaller id) but commits after B: the reader must not pass A.
     let release!: () => void;

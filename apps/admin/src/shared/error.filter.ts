@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { Response } from 'express';
 import { LOGGER, Logger } from '@app/common';
+import { EposError } from '@app/contracts';
 import { DojoApiError } from '@app/dojo-client';
 import { DomainError } from '@app/domain/admin';
 
@@ -26,6 +27,12 @@ export class AdminErrorFilter implements ExceptionFilter {
         ...(err.fields.length ? { fields: err.fields } : {}),
         ...err.details,
       });
+      return;
+    }
+    if (err instanceof EposError) {
+      // Shared domain helpers (e.g. the order mapper) speak Dojo's error categories.
+      const status = err.errorType === 'InvalidRequest' ? 400 : err.errorType === 'NotFound' ? 404 : err.errorType === 'Conflict' ? 409 : 500;
+      res.status(status).json({ statusCode: status, error: err.errorType, message: status === 500 ? 'internal error' : err.debugMessage });
       return;
     }
     if (err instanceof HttpException) {

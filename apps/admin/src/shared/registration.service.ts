@@ -8,6 +8,9 @@ import { DojoClient } from '@app/dojo-client';
 import { RegisterCapabilities, RegistrationScheduler } from '@app/domain/admin';
 import { REGISTRATION_QUEUE } from './tokens';
 
+/** How often locations left `pending` are scheduled again. */
+const SWEEP_MS = 60_000;
+
 interface RegistrationJob {
   locationId: string;
 }
@@ -15,8 +18,9 @@ interface RegistrationJob {
 /**
  * Durable capability registration: a BullMQ job per location with attempts
  * and exponential backoff (kept in Redis, so a restart resumes it). At boot,
- * locations still `pending` in the database are scheduled again, which covers
- * a schedule that was lost (e.g. Redis down when the location was saved).
+ * and every minute, locations still `pending` in the database are scheduled
+ * again, which covers a schedule that was lost (e.g. Redis down when the
+ * location was saved).
  */
 @Injectable()
 export class RegistrationService implements RegistrationScheduler, OnApplicationBootstrap, OnApplicationShutdown {
@@ -24,6 +28,7 @@ export class RegistrationService implements RegistrationScheduler, OnApplication
   private readonly worker: Worker<RegistrationJob>;
   private readonly connections: Redis[] = [];
   private readonly register: RegisterCapabilities;
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     @Inject(CONFIG) private readonly config: AdminConfig,
@@ -52,33 +57,54 @@ export class RegistrationService implements RegistrationScheduler, OnApplication
 
   async onApplicationBootstrap() {
     void this.worker.run().catch(() => undefined);
-    const pending = await this.prisma.location.findMany({ where: { registrationState: 'pending' }, select: { id: true } });
-    for (const l of pending) await this.schedule(l.id).catch(() => undefined);
+    await this.sweep().catch(() => undefined);
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), SWEEP_MS);
+    this.sweeper.unref();
   }
 
   async onApplicationShutdown() {
+    clearInterval(this.sweeper);
     await this.worker.close().catch(() => undefined);
     await this.queue.close().catch(() => undefined);
     for (const c of this.connections) c.disconnect();
   }
 
+  /**
+   * Idempotent: a location has at most one waiting/delayed job. With `now`
+   * (the set or key changed, or an explicit re-sync) a delayed retry runs at
+   * once, and a job already running gets a follow-up so the newest set is
+   * what ends up registered. Never throws: a schedule that cannot reach Redis
+   * is picked up by the sweep, since the location stays `pending`.
+   */
   async schedule(locationId: string, opts: { now?: boolean } = {}): Promise<void> {
-    const jobId = `reg.${locationId}`;
-    const existing = await this.queue.getJob(jobId);
-    const state = existing ? await existing.getState() : undefined;
-    if (existing && (state === 'waiting' || state === 'prioritized' || state === 'waiting-children')) return;
-    if (existing && state === 'delayed') {
-      if (opts.now) await existing.promote().catch(() => undefined);
-      return;
+    try {
+      const jobId = `reg.${locationId}`;
+      const existing = await this.queue.getJob(jobId);
+      const state = existing ? await existing.getState() : undefined;
+      const live = state !== undefined && state !== 'completed' && state !== 'failed' && state !== 'unknown';
+      if (live && state === 'delayed' && opts.now) await existing!.promote().catch(() => undefined);
+      if (live && !(state === 'active' && opts.now)) return;
+      await this.queue.add(
+        'register',
+        { locationId },
+        {
+          // A job already running may be registering an older set: the follow-up gets its own id.
+          jobId: live ? `${jobId}.${Date.now()}` : jobId,
+          attempts: this.config.ADMIN_REGISTRATION_ATTEMPTS,
+          backoff: { type: 'exponential', delay: this.config.ADMIN_REGISTRATION_BACKOFF_MS },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
+    } catch (err) {
+      this.logger.warn({ locationId, err: (err as Error).message }, 'could not schedule capability registration; the sweep will retry');
     }
-    const opts2 = {
-      attempts: this.config.ADMIN_REGISTRATION_ATTEMPTS,
-      backoff: { type: 'exponential' as const, delay: this.config.ADMIN_REGISTRATION_BACKOFF_MS },
-      removeOnComplete: true,
-      removeOnFail: true,
-    };
-    // A job already running may be registering an older set: queue a follow-up under another id.
-    await this.queue.add('register', { locationId }, { ...opts2, jobId: existing ? `${jobId}.${Date.now()}` : jobId });
+  }
+
+  /** Schedules every location still `pending` (a lost schedule, or a restart before Redis had it). */
+  private async sweep(): Promise<void> {
+    const pending = await this.prisma.location.findMany({ where: { registrationState: 'pending' }, select: { id: true } });
+    for (const l of pending) await this.schedule(l.id);
   }
 
   private async process(job: Job<RegistrationJob>): Promise<void> {

@@ -4,7 +4,9 @@ import { enqueuePosEvent } from '../shared/pos-outbox';
 import { toJson } from '../shared/venue-feed';
 import type { Tx } from '../shared/tx';
 import { DomainError, isForeignKeyViolation } from '../admin/errors';
-import { orderToRows } from './order-rows';
+import { checkVenueOrder, TERMINAL_STATUSES } from './order-rows';
+import { dojoOrderToCreateData } from '../orders/order-mapper';
+import { findLiveLock } from '../locks/order-lock-guard';
 import { requireEntityId, requireObject, requireSchema, withPathId } from './validation';
 
 /** Everything a venue use-case needs: the database (every query is scoped by the token's location). */
@@ -20,8 +22,8 @@ type Result = { id: string; version?: number; created: boolean };
  * race a lock being taken.
  */
 async function refuseIfLocked(tx: Tx, locationId: string, orderId: string): Promise<void> {
-  const lock = await tx.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } });
-  if (lock && lock.expiresAt.getTime() > Date.now()) {
+  const lock = await findLiveLock(tx, locationId, orderId, new Date());
+  if (lock) {
     throw new DomainError('locked', `order ${JSON.stringify(orderId)} is locked by Dojo until ${lock.expiresAt.toISOString()}`, [], {
       lockExpiresAt: lock.expiresAt.toISOString(),
     });
@@ -42,18 +44,17 @@ export class UpsertOrder {
     requireEntityId(orderId, 'order');
     const input = withPathId(requireObject(body), orderId);
     requireSchema('Order', input);
-    const rows = orderToRows(input as unknown as Models.Order);
+    const order = input as unknown as Models.Order;
+    checkVenueOrder(order);
+    const rows = dojoOrderToCreateData(locationId, order, { id: orderId, origin: 'pos' });
     return this.d.prisma.$transaction(async (tx) => {
       const existing = await lockOrderRow(tx, locationId, orderId);
       if (existing) await refuseIfLocked(tx, locationId, orderId);
-      const o = rows.order;
-      const data = {
-        ...o,
-        customer: o.customer === null ? Prisma.DbNull : toJson(o.customer),
-        discounts: toJson(o.discounts),
-        taxLines: toJson(o.taxLines),
-        payable: o.payable && (!existing || existing.paid_amount < o.totalAmount),
-      };
+      const total = BigInt(rows.order.totalAmount as bigint);
+      // Payable unless the venue says otherwise, the order is closed, or it is already fully paid.
+      const payable = rows.order.payable !== false && !TERMINAL_STATUSES.has(order.status) && (!existing || existing.paid_amount < total);
+      const { locationId: _l, id: _i, origin: _o, dojoOrderId: _d, ...fields } = rows.order;
+      const data = { ...fields, payable, customer: rows.order.customer ?? Prisma.DbNull };
       let version: number;
       if (existing) {
         const up = await tx.order.update({
@@ -64,14 +65,10 @@ export class UpsertOrder {
         version = up.version;
         await tx.orderItem.deleteMany({ where: { locationId, orderId } });
       } else {
-        const created = await tx.order.create({ data: { locationId, id: orderId, ...data }, select: { version: true } });
+        const created = await tx.order.create({ data: { ...rows.order, ...data }, select: { version: true } });
         version = created.version;
       }
-      if (rows.items.length) {
-        await tx.orderItem.createMany({
-          data: rows.items.map((it) => ({ locationId, orderId, ...it, modifiers: toJson(it.modifiers), subItems: toJson(it.subItems) })),
-        });
-      }
+      if (rows.items.length) await tx.orderItem.createMany({ data: rows.items });
       await enqueuePosEvent(tx, locationId, 'OrderUpdated', orderId, { orderId });
       return { id: orderId, version, created: !existing };
     });

@@ -1,0 +1,85 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningApp } from '@app/common';
+import { apiKeyAad, SecretBox } from '@app/db';
+import { enqueuePosEvent } from '@app/domain';
+import { appEnv, createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY, uniquePrefix, waitFor, sleep } from '@app/testing';
+import { startWorker } from '../../../apps/worker/src/main';
+import { DojoStandIn } from './support/dojo-stand-in';
+import { sandboxKey } from './support/helpers';
+
+describe('outbox dispatcher in the worker app', () => {
+  let db: TestDatabase;
+  let dojo: DojoStandIn;
+  let worker: RunningApp;
+  let locationId: string;
+  let key: string;
+
+  before(async () => {
+    db = await createTestDatabase('outboxwk');
+    dojo = await new DojoStandIn().start();
+    const sh = await db.prisma.softwareHouse.create({ data: { name: 'SH', dojoSoftwareHouseId: 'sh-outbox' } });
+    key = sandboxKey();
+    locationId = '0b8a1a9e-5c1e-4a57-9d59-3a3c3b0f0a01';
+    await db.prisma.location.create({
+      data: {
+        id: locationId,
+        softwareHouseId: sh.id,
+        name: 'V',
+        dojoAccountId: 'acc_outbox',
+        apiKeyCiphertext: new Uint8Array(new SecretBox(TEST_ENCRYPTION_KEY).encrypt(key, apiKeyAad(locationId))),
+        apiKeyLast4: key.slice(-4),
+        environment: 'sandbox',
+        capabilities: [],
+      },
+    });
+    worker = await startWorker(
+      appEnv(db, { DOJO_API_URL: dojo.url, QUEUE_PREFIX: uniquePrefix('outbox'), OUTBOX_POLL_MS: '20', OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_BACKOFF_MAX_MS: '200' }),
+    );
+  });
+
+  after(async () => {
+    await worker?.close();
+    await dojo?.stop();
+    await db?.drop();
+  });
+
+  const events = () => dojo.find((r) => r.path === '/epos/events');
+
+  it('sends POS events with the location key, in order per entity, holding later ones back while the first fails', async () => {
+    let failX = true;
+    const stop = dojo.respond((r) => (failX && r.path === '/epos/events' && r.body?.event?.orderId === 'X' ? { status: 503 } : undefined));
+    await enqueuePosEvent(db.prisma, locationId, 'OrderUpdated', 'X', { orderId: 'X' });
+    await enqueuePosEvent(db.prisma, locationId, 'PartyUpdated', 'P', { partyId: 'P' });
+    await enqueuePosEvent(db.prisma, locationId, 'OrderUpdated', 'X', { orderId: 'X' });
+
+    await waitFor(() => events().some((e) => e.body.event.partyId === 'P'), 'the party event (another entity) goes out');
+    const p = events().find((e) => e.body.event.partyId === 'P')!;
+    assert.deepEqual(p.body, { eventType: 'PartyUpdated', event: { partyId: 'P' } });
+    assert.equal(p.headers.authorization, `Basic ${key}`);
+    assert.equal(p.headers.version, '2026-02-27');
+    await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { entityId: 'X', attempts: { gte: 2 } } })) !== null, 'X retried');
+    const xRows = await db.prisma.outboxEvent.findMany({ where: { entityId: 'X' }, orderBy: { id: 'asc' } });
+    assert.equal(xRows[1].attempts, 0, 'the later X event waits for the first');
+    assert.equal(xRows[0].state, 'pending');
+    assert.match(xRows[0].lastError ?? '', /503/);
+
+    failX = false;
+    stop();
+    await waitFor(async () => (await db.prisma.outboxEvent.count({ where: { state: 'pending' } })) === 0, 'outbox drained');
+    const sentX = events().filter((e) => e.body.event.orderId === 'X' && e.at > 0);
+    assert.ok(sentX.length >= 1);
+    const rows = await db.prisma.outboxEvent.findMany({ orderBy: { id: 'asc' } });
+    assert.ok(rows.every((r) => r.state === 'sent' && r.sentAt));
+  });
+
+  it('marks an event Dojo refuses as malformed failed, without blocking the entity', async () => {
+    const stop = dojo.respond((r) => (r.path === '/epos/events' && r.body?.event?.reservationId === 'bad' ? { status: 400, body: { title: 'bad' } } : undefined));
+    await enqueuePosEvent(db.prisma, locationId, 'ReservationUpdated', 'bad', { reservationId: 'bad' });
+    await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { entityId: 'bad', state: 'failed' } })) !== null, 'failed');
+    stop();
+    await enqueuePosEvent(db.prisma, locationId, 'ReservationUpdated', 'bad', { reservationId: 'bad' });
+    await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { entityId: 'bad', state: 'sent' } })) !== null, 'next one sent');
+    await sleep(10);
+  });
+});
