@@ -134,6 +134,17 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
     assert.equal(p.intentStatus, 'Captured');
   });
 
+  it('re-checks kept events when their payment appears without the hand-over (safety net)', async () => {
+    const ingest = new IngestDojoEvent(prisma, enqueuer, logger);
+    const payload = eventPayload(loc.accountId, 'evt_net', 'payment_intent.status_updated', 'pi_net', 'Captured', new Date());
+    const { eventRowId } = await ingest.execute({ payload, channel: 'webhook', locationId: loc.locationId });
+    await waitFor(async () => (await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).state === 'pending_payment', 'kept', 20_000, 100);
+    await seedPayment(prisma, loc.locationId, 'ord_1', 'pi_net', 0); // no applyPendingEventsForIntent call
+    await waitFor(async () => (await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).state === 'applied', 'applied by the sweeper', 20_000, 100);
+    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.locationId, paymentIntentId: 'pi_net' } } });
+    assert.equal(p.intentStatus, 'Captured');
+  });
+
   it('refuses a socket event whose accountId is not the location\'s', async () => {
     const ingest = new IngestDojoEvent(prisma, enqueuer, logger);
     const payload = eventPayload('acc_someone_else', 'evt_x', 'payment_intent.created', 'pi_x', 'Created', new Date());

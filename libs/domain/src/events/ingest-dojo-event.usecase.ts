@@ -104,7 +104,9 @@ export class BullmqEventEnqueuer implements EventEnqueuer {
         jobId: eventRowId,
         attempts: 5,
         backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: { count: 1000 },
+        // Finished jobs are removed: the job id only needs to de-duplicate while a job waits or runs, and a
+        // later enqueue of the same row (the sweeper re-checking a 'pending_payment' row) must not be swallowed.
+        removeOnComplete: true,
         // A job that failed every attempt is removed, so the sweeper can enqueue the row again later.
         removeOnFail: true,
       },
