@@ -7,3 +7,4 @@ export * from './webhooks';
 export * from './load-generator';
 export * from './flows';
 export * from './dojo-sandbox';
+export * from './flow-watch';

@@ -148,6 +148,16 @@ export async function seedDemoVenue(
     await prisma.location.create({ data: { id: locationId, dojoAccountId: accountId, ...locationData } });
   }
 
+  await seedDemoVenueData(prisma, locationId);
+  return { softwareHouseId: sh.id, locationId, apiKey, accountId };
+}
+
+/**
+ * Areas, tables, bill template and open orders of the demo venue, for a
+ * location that already exists (e.g. one onboarded through the admin API).
+ * Idempotent: the demo orders are reset to unpaid.
+ */
+export async function seedDemoVenueData(prisma: PrismaClient, locationId: string): Promise<void> {
   await prisma.$transaction(async (tx) => {
     for (const a of DEMO.areas) {
       await tx.area.upsert({
@@ -213,5 +223,4 @@ export async function seedDemoVenue(
       });
     }
   });
-  return { softwareHouseId: sh.id, locationId, apiKey, accountId };
 }
