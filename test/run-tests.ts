@@ -64,6 +64,8 @@ async function main() {
           `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`,
           `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? '300000'}`,
           '--test-reporter=spec',
+          // A file whose tests all finished but left a handle open must not hang the run until the timeout.
+          '--test-force-exit',
           '--enable-source-maps',
           ...files,
         ],
