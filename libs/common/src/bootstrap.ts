@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError } from '@app/config';
+import { SecretBox } from '@app/db';
 import { createLogger, Logger, NestPinoLogger } from './logger';
 
 export interface RunningApp {
@@ -31,6 +32,11 @@ export async function bootstrapHttpApp<C extends { PORT: number; HOST: string; L
       process.exit(78); // EX_CONFIG
     }
     throw err;
+  }
+  const dev = SecretBox.developmentKey();
+  if ((config as { NODE_ENV?: string }).NODE_ENV === 'production' && (config as { EPOS_RELAY_ENCRYPTION_KEY?: string }).EPOS_RELAY_ENCRYPTION_KEY === dev) {
+    process.stderr.write(`[${opts.name}] cannot start: EPOS_RELAY_ENCRYPTION_KEY is the public development key; set your own with NODE_ENV=production\n`);
+    process.exit(78);
   }
   const logger = createLogger(opts.name, config.LOG_LEVEL);
   const app = await NestFactory.create(opts.module(config, logger) as never, {

@@ -46,20 +46,20 @@ export const workerEnv = {
   ...commonEnv,
   PORT: env.int(3002, 0, 65535),
   WORKER_CONCURRENCY: env.int(50, 1, 1000),
-  /** Dojo events applied at once by this worker (events helper). */
+  /** Dojo events applied at once by this worker. */
   EVENTS_CONCURRENCY: env.int(10, 1, 500),
-  /** How often the events sweeper looks for stored events that never reached the queue (events helper). */
+  /** How often the events sweeper looks for stored events that never reached the queue. */
   EVENTS_SWEEP_INTERVAL_MS: env.int(5_000, 50, 600_000),
-  /** A stored event still 'received' after this long is enqueued again by the sweeper (events helper). */
+  /** A stored event still 'received' after this long is enqueued again by the sweeper. */
   EVENTS_SWEEP_AFTER_MS: env.int(5_000, 0, 3_600_000),
   DOJO_API_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://api.dojo.tech'),
-  /** Dojo API version header for POS events sent by the outbox dispatcher (admin helper). */
+  /** Dojo API version header for POS events sent by the outbox dispatcher. */
   DOJO_API_VERSION: env.str('2026-02-27'),
-  /** How often the outbox dispatcher looks for due POS events (admin helper). */
+  /** How often the outbox dispatcher looks for due POS events. */
   OUTBOX_POLL_MS: env.int(500, 10, 60_000),
-  /** First retry delay of a failed POS event; doubles per attempt (admin helper). */
+  /** First retry delay of a failed POS event; doubles per attempt. */
   OUTBOX_BACKOFF_BASE_MS: env.int(1_000, 10, 600_000),
-  /** Longest delay between retries of a POS event (admin helper). */
+  /** Longest delay between retries of a POS event. */
   OUTBOX_BACKOFF_MAX_MS: env.int(300_000, 10, 86_400_000),
 };
 
