@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { contractValidator } from '@app/contracts';
 import { apiKeyAad, SecretBox } from '@app/db';
 import { DEMO, DEMO_ORDERS, demoTotals, lineTotal, seedDemoVenue } from '@app/domain';
+import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
 import { createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
 
 describe('demo venue seed', () => {
@@ -38,6 +39,15 @@ describe('demo venue seed', () => {
       assert.equal(Number(o.totalAmount), items - discounts + Number(o.serviceChargeAmount), `${o.id} total = items - discounts + service`);
       assert.equal(o.payable, true);
       assert.equal(o.paidAmount, 0n);
+    }
+    // As Dojo sees them: contract-valid, payable, with the totals above.
+    const v0 = contractValidator();
+    for (const row of await db.prisma.order.findMany({ where: { locationId: loc.id }, include: ORDER_INCLUDE })) {
+      const o = orderToDojo(row);
+      assert.deepEqual(v0.validateSchema('Order', o), { ok: true }, JSON.stringify(o));
+      assert.equal(o.totalAmount?.value, Number(row.totalAmount));
+      assert.equal(o.paidAmount?.value, 0);
+      assert.equal(o.payable, true);
     }
     const tpl = await db.prisma.billTemplate.findUniqueOrThrow({ where: { locationId: loc.id } });
     const v = contractValidator();

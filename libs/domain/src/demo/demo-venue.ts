@@ -1,5 +1,6 @@
 import { apiKeyAad, PrismaClient, SecretBox } from '@app/db';
 import { ALL_CAPABILITIES } from '@app/contracts';
+import { dojoOrderToCreateData } from '../orders/order-mapper';
 
 /**
  * The demo software house and venue that `npm start` onboards against the
@@ -188,39 +189,26 @@ export async function seedDemoVenueData(prisma: PrismaClient, locationId: string
     });
     for (const o of DEMO_ORDERS) {
       const totals = demoTotals(o.items, o.discounts);
-      await tx.order.deleteMany({ where: { locationId, id: o.id } });
-      await tx.order.create({
-        data: {
-          locationId,
-          id: o.id,
+      // The same mapping the venue API uses for a POS's orders.
+      const { order, items } = dojoOrderToCreateData(
+        locationId,
+        {
           reference: o.reference,
           displayName: o.reference,
           status: 'Accepted',
-          orderType: 'DineIn',
-          tableId: o.tableId,
-          waiterId: o.waiterId,
-          currency: 'GBP',
+          details: { orderType: 'DineIn', dineIn: { tableId: o.tableId, waiterId: o.waiterId } },
+          items: o.items,
           discounts: o.discounts,
           taxLines: [{ id: 'VAT', name: 'VAT 20% (included)', amountPercentage: 2000, amountTotal: gbp(totals.vatIncluded) }],
-          serviceChargeAmount: BigInt(totals.serviceCharge),
-          totalAmount: BigInt(totals.total),
-          paidAmount: 0n,
-          tipsAmount: 0n,
+          serviceChargeAmount: gbp(totals.serviceCharge),
+          totalAmount: gbp(totals.total),
           payable: true,
-          items: {
-            create: o.items.map((it, position) => ({
-              position,
-              name: it.name,
-              plu: it.plu,
-              quantity: it.quantity,
-              amountPerItem: BigInt(it.amountPerItem.value),
-              note: it.note ?? null,
-              modifiers: it.modifiers ?? [],
-              subItems: it.subItems ?? [],
-            })),
-          },
         },
-      });
+        { id: o.id },
+      );
+      await tx.order.deleteMany({ where: { locationId, id: o.id } });
+      await tx.order.create({ data: order });
+      await tx.orderItem.createMany({ data: items });
     }
   });
 }
