@@ -76,7 +76,7 @@ export const adminEnv = {
   ADMIN_OPERATOR_TOKENS: env.list().pipe(z.array(z.string().min(16, 'each operator token needs 16+ characters')).min(1, 'at least one token')),
   DOJO_API_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://api.dojo.tech'),
   DOJO_API_VERSION: env.str('2026-02-27'),
-  /** Public base URL of the webhook app, used when subscribing a location's webhook with Dojo. */
+  /** Full public URL Dojo delivers webhooks to (the webhook app's /webhooks/dojo); default target when subscribing through Dojo. */
   WEBHOOK_PUBLIC_URL: env.url(['http', 'https']).optional(),
   /** Largest JSON body the admin API accepts, in bytes. */
   ADMIN_MAX_BODY_BYTES: env.int(1_048_576, 1024, 20 * 1_048_576),
