@@ -1,5 +1,6 @@
 import { EposError } from '@app/contracts';
 import type { Tx } from '../shared/tx';
+import { DomainError } from '../admin/errors';
 
 export interface LiveLock {
   lockId: string;
@@ -15,17 +16,16 @@ export async function findLiveLock(db: Tx, locationId: string, orderId: string, 
 
 /**
  * For the venue's own edits (venue API): refuses a change to an order while
- * Dojo holds a live lock on it, with a reason the venue can act on. Call it
- * in the same transaction as the edit, after taking the order row lock
- * (lockOrderRow), so a lock cannot appear between the check and the write.
+ * Dojo holds a live lock on it, as a `locked` DomainError (409) that carries
+ * lockExpiresAt so the venue knows when to try again. Call it in the same
+ * transaction as the edit, after taking the order row lock (lockOrderRow /
+ * lockOrderRowIfExists), so a lock cannot appear between the check and the write.
  */
 export async function assertOrderEditableByVenue(db: Tx, locationId: string, orderId: string, now = new Date()): Promise<void> {
   const lock = await findLiveLock(db, locationId, orderId, now);
   if (lock) {
-    throw EposError.conflict(
-      `order ${orderId} is locked by Dojo (lock ${lock.lockId}) while a payment is taken; ` +
-        `edits are refused until Dojo releases the lock or it expires at ${lock.expiresAt.toISOString()}`,
-    );
+    const lockExpiresAt = lock.expiresAt.toISOString();
+    throw new DomainError('locked', `order ${JSON.stringify(orderId)} is locked by Dojo until ${lockExpiresAt}`, [], { lockExpiresAt });
   }
 }
 

@@ -4,16 +4,29 @@ import { appendVenueFeed, FeedKind } from '../shared/venue-feed';
 import { enqueuePosEvent } from '../shared/pos-outbox';
 import { ORDER_INCLUDE, OrderWithRelations } from './order-mapper';
 
+/** What taking the row lock reads of the order: enough to decide on a change without loading it. */
+export interface LockedOrderRow {
+  paidAmount: bigint;
+  version: number;
+}
+
 /**
  * Takes the row lock on one order (SELECT ... FOR UPDATE) inside the caller's
- * interactive transaction, so concurrent payments, lock changes and
- * cancellations of the same order run one after another. Throws NotFound when
- * the order does not exist at this location.
+ * interactive transaction, so concurrent payments, lock changes, cancellations
+ * and venue edits of the same order run one after another. Returns undefined
+ * when the order does not exist at this location (nothing is locked then).
  */
-export async function lockOrderRow(tx: Tx, locationId: string, orderId: string): Promise<void> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
-  if (rows.length === 0) throw EposError.notFound('order', orderId);
+export async function lockOrderRowIfExists(tx: Tx, locationId: string, orderId: string): Promise<LockedOrderRow | undefined> {
+  const rows = await tx.$queryRaw<{ paid_amount: bigint; version: number }[]>`
+    SELECT paid_amount, version FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
+  return rows.length ? { paidAmount: rows[0].paid_amount, version: rows[0].version } : undefined;
+}
+
+/** lockOrderRowIfExists for an order that must exist: throws NotFound when it does not. */
+export async function lockOrderRow(tx: Tx, locationId: string, orderId: string): Promise<LockedOrderRow> {
+  const row = await lockOrderRowIfExists(tx, locationId, orderId);
+  if (!row) throw EposError.notFound('order', orderId);
+  return row;
 }
 
 /** The order with items and payments, or null. Scoped to the location. */

@@ -1,5 +1,5 @@
-import { DomainError } from '../admin/errors';
-import type { VenueDeps } from './venue.usecases';
+import { DomainError } from '../../admin/errors';
+import type { VenueDeps } from '../ports';
 
 export interface FeedEntryView {
   cursor: string;

@@ -1,0 +1,17 @@
+import { DomainError, isForeignKeyViolation } from '../../admin/errors';
+import type { VenueDeps } from '../ports';
+
+/** Deletes an area; refused (conflict) while tables are still in it. */
+export class DeleteArea {
+  constructor(private readonly d: VenueDeps) {}
+
+  async execute(locationId: string, areaId: string): Promise<void> {
+    try {
+      const { count } = await this.d.prisma.area.deleteMany({ where: { locationId, id: areaId } });
+      if (count === 0) throw DomainError.notFound('area', areaId);
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw DomainError.conflict(`area ${JSON.stringify(areaId)} still has tables`);
+      throw err;
+    }
+  }
+}

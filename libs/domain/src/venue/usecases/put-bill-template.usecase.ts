@@ -1,0 +1,27 @@
+import { toJson } from '../../shared/venue-feed';
+import { DomainError } from '../../admin/errors';
+import type { VenueDeps } from '../ports';
+import { requireObject, requireSchema } from '../validation';
+
+export interface BillTemplateInput {
+  header?: unknown[];
+  footer?: unknown[];
+}
+
+/** Replaces the bill template (BillLine[] above and below the order on printed bills). */
+export class PutBillTemplate {
+  constructor(private readonly d: VenueDeps) {}
+
+  async execute(locationId: string, body: unknown): Promise<{ header: unknown[]; footer: unknown[] }> {
+    const b = requireObject(body) as BillTemplateInput;
+    for (const part of ['header', 'footer'] as const) {
+      const lines = b[part] ?? [];
+      if (!Array.isArray(lines)) throw DomainError.invalid([{ field: part, reason: 'must be an array of bill lines' }]);
+      lines.forEach((line, i) => requireSchema('BillLine', line, `${part}.${i}`));
+    }
+    const header = toJson(b.header ?? []);
+    const footer = toJson(b.footer ?? []);
+    await this.d.prisma.billTemplate.upsert({ where: { locationId }, create: { locationId, header, footer }, update: { header, footer } });
+    return { header, footer };
+  }
+}

@@ -1,0 +1,48 @@
+import type { Models } from '@app/contracts';
+import { Prisma } from '@app/db';
+import { enqueuePosEvent } from '../../shared/pos-outbox';
+import { dojoOrderToCreateData } from '../../orders/order-mapper';
+import { lockOrderRowIfExists } from '../../orders/order-store';
+import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
+import { checkVenueOrder, TERMINAL_STATUSES } from '../order-rows';
+import type { VenueDeps, VenueUpsertResult } from '../ports';
+import { requireEntityId, requireObject, requireSchema, withPathId } from '../validation';
+
+/** Creates or replaces an order from Dojo's Order shape, and tells Dojo it changed (outbox). */
+export class UpsertOrder {
+  constructor(private readonly d: VenueDeps) {}
+
+  async execute(locationId: string, orderId: string, body: unknown): Promise<VenueUpsertResult> {
+    requireEntityId(orderId, 'order');
+    const input = withPathId(requireObject(body), orderId);
+    requireSchema('Order', input);
+    const order = input as unknown as Models.Order;
+    checkVenueOrder(order);
+    const rows = dojoOrderToCreateData(locationId, order, { id: orderId, origin: 'pos' });
+    return this.d.prisma.$transaction(async (tx) => {
+      const existing = await lockOrderRowIfExists(tx, locationId, orderId);
+      if (existing) await assertOrderEditableByVenue(tx, locationId, orderId);
+      const total = BigInt(rows.order.totalAmount as bigint);
+      // Payable unless the venue says otherwise, the order is closed, or it is already fully paid.
+      const payable = rows.order.payable !== false && !TERMINAL_STATUSES.has(order.status) && (!existing || existing.paidAmount < total);
+      const { locationId: _l, id: _i, origin: _o, dojoOrderId: _d, ...fields } = rows.order;
+      const data = { ...fields, payable, customer: rows.order.customer ?? Prisma.DbNull };
+      let version: number;
+      if (existing) {
+        const up = await tx.order.update({
+          where: { locationId_id: { locationId, id: orderId } },
+          data: { ...data, version: { increment: 1 } },
+          select: { version: true },
+        });
+        version = up.version;
+        await tx.orderItem.deleteMany({ where: { locationId, orderId } });
+      } else {
+        const created = await tx.order.create({ data: { ...rows.order, ...data }, select: { version: true } });
+        version = created.version;
+      }
+      if (rows.items.length) await tx.orderItem.createMany({ data: rows.items });
+      await enqueuePosEvent(tx, locationId, 'OrderUpdated', orderId, { orderId });
+      return { id: orderId, version, created: !existing };
+    });
+  }
+}
