@@ -1,7 +1,8 @@
 import type { Models } from '@app/contracts';
 import { EposError } from '@app/contracts';
-import type { Prisma } from '@app/db';
+import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
+import { toJson } from '../shared/venue-feed';
 
 type PartyRow = Prisma.PartyGetPayload<{}>;
 
@@ -34,4 +35,38 @@ export function parseTime(value: string, field: string): Date {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw EposError.invalid(`${field} ${JSON.stringify(value)} is not an ISO 8601 date-time`);
   return d;
+}
+
+/** The party fields Dojo's shapes (Party, CreatePartyRequest, UpdatePartyRequest) carry alike. */
+export interface PartyFields {
+  name?: string;
+  covers?: number;
+  tableIds: string[];
+  status: string;
+  startTime: string;
+  expectedEndTime?: string;
+  endTime?: string;
+  hostNotes?: string;
+  guestRequests?: string;
+  deposit?: Models.PartyDeposit;
+}
+
+/**
+ * The party columns those fields set, for a create or a full replace: a field
+ * left out is cleared. Ids (id, dojoPartyId) and the reservation link are the
+ * caller's, as they differ between Dojo's requests and the venue API.
+ */
+export function partyDataFromDojo(p: PartyFields) {
+  return {
+    name: p.name ?? null,
+    covers: p.covers ?? null,
+    tableIds: p.tableIds,
+    status: p.status,
+    startTime: parseTime(p.startTime, 'startTime'),
+    expectedEndTime: p.expectedEndTime ? parseTime(p.expectedEndTime, 'expectedEndTime') : null,
+    endTime: p.endTime ? parseTime(p.endTime, 'endTime') : null,
+    hostNotes: p.hostNotes ?? null,
+    guestRequests: p.guestRequests ?? null,
+    deposit: p.deposit ? toJson(p.deposit) : Prisma.DbNull,
+  };
 }

@@ -33,3 +33,30 @@ export function reservationWindow(startTime: string, endTime: string): { startTi
   if (e.getTime() <= s.getTime()) throw EposError.invalid(`endTime ${endTime} must be after startTime ${startTime}`);
   return { startTime: s, endTime: e };
 }
+
+/** The reservation fields Dojo's shapes (Reservation, Create/UpdateReservationRequest) carry alike. */
+export interface ReservationFields {
+  name: string;
+  covers: number;
+  startTime: string;
+  endTime: string;
+  tableIds: string[];
+  hostNotes?: string;
+  guestRequests?: string;
+}
+
+/**
+ * The reservation columns those fields set, for a create or a full replace (a
+ * field left out is cleared); refuses a window whose end is not after its
+ * start. Ids (id, dojoReservationId) are the caller's.
+ */
+export function reservationDataFromDojo(r: ReservationFields) {
+  return {
+    name: r.name,
+    covers: r.covers,
+    ...reservationWindow(r.startTime, r.endTime),
+    tableIds: r.tableIds,
+    hostNotes: r.hostNotes ?? null,
+    guestRequests: r.guestRequests ?? null,
+  };
+}

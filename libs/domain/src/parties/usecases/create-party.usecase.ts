@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EposError, Models } from '@app/contracts';
 import { appendVenueFeed } from '../../shared/venue-feed';
-import { toJson } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
-import { parseTime, partyToDojo } from '../party-mapper';
+import { partyDataFromDojo, partyToDojo } from '../party-mapper';
 
 export const DEFAULT_PARTY_STATUS = 'Seated';
 
@@ -37,16 +36,9 @@ export class CreateParty implements UseCase<Models.CreatePartyRequest, Models.Pa
         locationId,
         id: randomUUID(),
         dojoPartyId: params.dojoPartyId,
-        name: params.name ?? null,
-        covers: params.covers ?? null,
-        tableIds: params.tableIds,
-        status: params.status && params.status.length > 0 ? params.status : DEFAULT_PARTY_STATUS,
-        startTime: parseTime(params.startTime, 'startTime'),
-        expectedEndTime: params.expectedEndTime ? parseTime(params.expectedEndTime, 'expectedEndTime') : null,
-        hostNotes: params.hostNotes ?? null,
-        guestRequests: params.guestRequests ?? null,
+        // A party Dojo seats has not ended yet: CreatePartyRequest carries no endTime.
+        ...partyDataFromDojo({ ...params, status: params.status && params.status.length > 0 ? params.status : DEFAULT_PARTY_STATUS, endTime: undefined }),
         reservationId,
-        deposit: params.deposit ? toJson(params.deposit) : undefined,
       },
     });
     const out = partyToDojo(party);

@@ -1,9 +1,8 @@
 import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
-import { appendVenueFeed, toJson } from '../../shared/venue-feed';
+import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
-import { parseTime, partyToDojo, requireParty } from '../party-mapper';
+import { partyDataFromDojo, partyToDojo, requireParty } from '../party-mapper';
 
 /**
  * UpdatePartyV1: sets the party's details to those provided (fields left out
@@ -21,16 +20,7 @@ export class UpdateParty implements UseCase<Models.UpdatePartyRequest, Models.Pa
       where: { locationId_id: { locationId, id: params.id } },
       data: {
         dojoPartyId: params.dojoPartyId,
-        name: params.name ?? null,
-        covers: params.covers ?? null,
-        tableIds: params.tableIds,
-        status: params.status,
-        startTime: parseTime(params.startTime, 'startTime'),
-        expectedEndTime: params.expectedEndTime ? parseTime(params.expectedEndTime, 'expectedEndTime') : null,
-        endTime: params.endTime ? parseTime(params.endTime, 'endTime') : null,
-        hostNotes: params.hostNotes ?? null,
-        guestRequests: params.guestRequests ?? null,
-        deposit: params.deposit ? toJson(params.deposit) : Prisma.DbNull,
+        ...partyDataFromDojo(params),
         version: { increment: 1 },
       },
     });

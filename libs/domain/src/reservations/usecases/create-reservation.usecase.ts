@@ -3,7 +3,7 @@ import type { Models } from '@app/contracts';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
-import { reservationToDojo, reservationWindow } from '../reservation-mapper';
+import { reservationDataFromDojo, reservationToDojo } from '../reservation-mapper';
 
 /** CreateReservationV1: idempotent on dojoReservationId; its tables must exist at this location. */
 export class CreateReservation implements UseCase<Models.CreateReservationRequest, Models.Reservation> {
@@ -14,20 +14,10 @@ export class CreateReservation implements UseCase<Models.CreateReservationReques
       where: { locationId_dojoReservationId: { locationId, dojoReservationId: params.dojoReservationId } },
     });
     if (existing) return reservationToDojo(existing);
-    const window = reservationWindow(params.startTime, params.endTime);
+    const data = reservationDataFromDojo(params);
     await requireTables(db, locationId, params.tableIds);
     const r = await db.reservation.create({
-      data: {
-        locationId,
-        id: randomUUID(),
-        dojoReservationId: params.dojoReservationId,
-        name: params.name,
-        covers: params.covers,
-        ...window,
-        tableIds: params.tableIds,
-        hostNotes: params.hostNotes ?? null,
-        guestRequests: params.guestRequests ?? null,
-      },
+      data: { locationId, id: randomUUID(), dojoReservationId: params.dojoReservationId, ...data },
     });
     const out = reservationToDojo(r);
     await appendVenueFeed(db, locationId, 'reservation.created', 'reservation', r.id, out);

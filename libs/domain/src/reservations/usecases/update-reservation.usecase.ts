@@ -2,7 +2,7 @@ import { EposError, Models } from '@app/contracts';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
-import { requireReservation, reservationToDojo, reservationWindow } from '../reservation-mapper';
+import { requireReservation, reservationDataFromDojo, reservationToDojo } from '../reservation-mapper';
 
 /** UpdateReservationV1: sets the reservation's details to those provided (fields left out are cleared). */
 export class UpdateReservation implements UseCase<Models.UpdateReservationRequest, Models.Reservation> {
@@ -14,20 +14,11 @@ export class UpdateReservation implements UseCase<Models.UpdateReservationReques
         `reservation ${params.id} belongs to Dojo reservation ${current.dojoReservationId}, not ${params.dojoReservationId}`,
       );
     }
-    const window = reservationWindow(params.startTime, params.endTime);
+    const data = reservationDataFromDojo(params);
     await requireTables(db, locationId, params.tableIds);
     const r = await db.reservation.update({
       where: { locationId_id: { locationId, id: params.id } },
-      data: {
-        dojoReservationId: params.dojoReservationId,
-        name: params.name,
-        covers: params.covers,
-        ...window,
-        tableIds: params.tableIds,
-        hostNotes: params.hostNotes ?? null,
-        guestRequests: params.guestRequests ?? null,
-        version: { increment: 1 },
-      },
+      data: { dojoReservationId: params.dojoReservationId, ...data, version: { increment: 1 } },
     });
     const out = reservationToDojo(r);
     await appendVenueFeed(db, locationId, 'reservation.updated', 'reservation', r.id, out);

@@ -1,7 +1,6 @@
 import type { Models } from '@app/contracts';
-import { Prisma } from '@app/db';
 import { enqueuePosEvent } from '../../shared/pos-outbox';
-import { toJson } from '../../shared/venue-feed';
+import { partyDataFromDojo } from '../../parties/party-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireEntityId, requireObject, requireSchema, withPathId } from '../validation';
 
@@ -13,19 +12,7 @@ export class UpsertParty {
     requireEntityId(partyId, 'party');
     const p = withPathId(requireObject(body), partyId) as unknown as Models.Party;
     requireSchema('Party', p);
-    const data = {
-      name: p.name ?? null,
-      covers: p.covers ?? null,
-      tableIds: p.tableIds,
-      status: p.status,
-      startTime: new Date(p.startTime),
-      expectedEndTime: p.expectedEndTime ? new Date(p.expectedEndTime) : null,
-      endTime: p.endTime ? new Date(p.endTime) : null,
-      hostNotes: p.hostNotes ?? null,
-      guestRequests: p.guestRequests ?? null,
-      reservationId: p.reservationId ?? null,
-      deposit: p.deposit ? toJson(p.deposit) : Prisma.DbNull,
-    };
+    const data = { ...partyDataFromDojo(p), reservationId: p.reservationId ?? null };
     return this.d.prisma.$transaction(async (tx) => {
       const existing = await tx.party.findUnique({ where: { locationId_id: { locationId, id: partyId } }, select: { version: true } });
       const row = existing

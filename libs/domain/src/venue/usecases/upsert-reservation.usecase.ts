@@ -1,6 +1,7 @@
 import type { Models } from '@app/contracts';
 import { enqueuePosEvent } from '../../shared/pos-outbox';
 import { DomainError } from '../../admin/errors';
+import { reservationDataFromDojo } from '../../reservations/reservation-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireEntityId, requireObject, requireSchema, withPathId } from '../validation';
 
@@ -12,19 +13,12 @@ export class UpsertReservation {
     requireEntityId(reservationId, 'reservation');
     const r = withPathId(requireObject(body), reservationId) as unknown as Models.Reservation;
     requireSchema('Reservation', r);
+    // Field-level reasons for the venue first; the shared mapper below then builds the row.
     const start = new Date(r.startTime);
     const end = new Date(r.endTime);
     if (end.getTime() <= start.getTime()) throw DomainError.invalid([{ field: 'endTime', reason: 'must be after startTime' }]);
     if (!Number.isInteger(r.covers) || r.covers < 1) throw DomainError.invalid([{ field: 'covers', reason: 'must be a positive integer' }]);
-    const data = {
-      name: r.name,
-      covers: r.covers,
-      startTime: start,
-      endTime: end,
-      tableIds: r.tableIds,
-      hostNotes: r.hostNotes ?? null,
-      guestRequests: r.guestRequests ?? null,
-    };
+    const data = reservationDataFromDojo(r);
     return this.d.prisma.$transaction(async (tx) => {
       const existing = await tx.reservation.findUnique({ where: { locationId_id: { locationId, id: reservationId } }, select: { version: true } });
       const row = existing
