@@ -9,8 +9,14 @@ export interface LoadOptions {
   ratePerSec: number;
   /** How long to send for. */
   durationMs: number;
-  /** Method mix as relative weights, e.g. { SearchOrdersV1: 3, GetOrderByIdV1: 1 }. */
-  mix: Partial<Record<EposMethod, number>>;
+  /** Method mix as relative weights, e.g. { SearchOrdersV1: 3, GetOrderByIdV1: 1 }. Ignored when `script` is given. */
+  mix?: Partial<Record<EposMethod, number>>;
+  /**
+   * A per-account script instead of a random mix: the k-th request to an account
+   * (k = 0, 1, ...) is `script(accountId, k)`, e.g. search, get, lock, pay, unlock
+   * on the account's own orders, so locks are released and do not conflict.
+   */
+  script?: (accountId: string, k: number) => { method: EposMethod; params: Record<string, unknown> };
   /** Params per request (headers are added). Defaults to small valid params per method. */
   params?: (method: EposMethod, accountId: string, n: number) => Record<string, unknown>;
   timeoutMs?: number;
@@ -33,6 +39,8 @@ export interface LoadReport {
   /** Send-to-reply latency of every reply (ms). */
   latency: LatencyStats;
   byMethod: Record<string, LatencyStats>;
+  /** The first few errors (method: message), to tell what went wrong. */
+  errorSamples: string[];
 }
 
 const DEFAULT_PARAMS: Partial<Record<EposMethod, Record<string, unknown>>> = {
@@ -51,8 +59,8 @@ const DEFAULT_PARAMS: Partial<Record<EposMethod, Record<string, unknown>>> = {
  */
 export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport> {
   if (o.accountIds.length === 0) throw new Error('runLoad needs at least one account');
-  const entries = Object.entries(o.mix).filter(([, w]) => (w ?? 0) > 0) as [EposMethod, number][];
-  if (entries.length === 0) throw new Error('runLoad needs a method mix');
+  const entries = Object.entries(o.mix ?? {}).filter(([, w]) => (w ?? 0) > 0) as [EposMethod, number][];
+  if (entries.length === 0 && !o.script) throw new Error('runLoad needs a method mix or a script');
   const totalWeight = entries.reduce((a, [, w]) => a + w, 0);
   const pick = (): EposMethod => {
     let r = Math.random() * totalWeight;
@@ -63,7 +71,7 @@ export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport>
   const perMethod = new Map<string, { s: number[]; e: number }>();
   const r: LoadReport = {
     sent: 0, ok: 0, errors: 0, rpcErrors: 0, timeouts: 0, notRouted: 0, notConnected: 0, skipped: 0,
-    durationMs: 0, achievedRatePerSec: 0, latency: summarize([]), byMethod: {},
+    durationMs: 0, achievedRatePerSec: 0, latency: summarize([]), byMethod: {}, errorSamples: [],
   };
   const maxInFlight = o.maxInFlight ?? 10_000;
   let inFlight = 0;
@@ -72,9 +80,16 @@ export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport>
   let n = 0;
 
   const sendOne = () => {
-    const method = pick();
     const accountId = o.accountIds[n % o.accountIds.length];
-    const params = { ...(o.params ? o.params(method, accountId, n) : (DEFAULT_PARAMS[method] ?? {})), headers: { dojoRequestingProduct: 'LoadGenerator' } };
+    let method: EposMethod;
+    let base: Record<string, unknown>;
+    if (o.script) {
+      ({ method, params: base } = o.script(accountId, Math.floor(n / o.accountIds.length)));
+    } else {
+      method = pick();
+      base = o.params ? o.params(method, accountId, n) : (DEFAULT_PARAMS[method] ?? {});
+    }
+    const params = { ...base, headers: { dojoRequestingProduct: 'LoadGenerator' } };
     n++;
     if (inFlight >= maxInFlight) {
       r.skipped++;
@@ -95,10 +110,12 @@ export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport>
         if (isFailure(reply)) {
           r.rpcErrors++;
           bucket.e++;
+          if (r.errorSamples.length < 10) r.errorSamples.push(`${method}: ${reply.error.errorType}: ${String(reply.error.debugMessage).slice(0, 200)}`);
         } else r.ok++;
       })
       .catch((err: unknown) => {
         bucket.e++;
+        if (r.errorSamples.length < 10) r.errorSamples.push(`${method}: ${(err as Error).message}`);
         if (err instanceof CallTimeoutError) r.timeouts++;
         else if (err instanceof NotRoutedError) r.notRouted++;
         else if (err instanceof NotConnectedError) r.notConnected++;

@@ -6,6 +6,7 @@ export * from './connection/dial-gate';
 export * from './connection/location-link';
 export * from './dispatch/reply-cache';
 export * from './dispatch/request-dispatcher';
+export * from './dispatch/in-process-caller';
 export * from './ownership/rendezvous';
 export * from './ownership/membership';
 export * from './ownership/lease-store';

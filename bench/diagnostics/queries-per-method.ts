@@ -1,0 +1,66 @@
+/**
+ * How many SQL round trips and how much CPU each method of the payment mix
+ * costs in the RpcDispatcher (in this process, no queue), measured by counting
+ * pg client queries. `node dist/bench/diagnostics/queries-per-method.js`
+ * (DATABASE_URL / REDIS_URL optional, as for the bench).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createLogger } from '@app/common';
+import { JsonRpcResponse } from '@app/contracts';
+import { createPrisma, ensureDatabase, migrate, SecretBox, withDatabase } from '@app/db';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { startStack } from '@app/infra';
+import { seedLocations } from '../lib/seed';
+import { MIX_STEPS, paymentMix } from '../scenarios/mix';
+
+async function main() {
+  const stack = await startStack();
+  try {
+    const url = withDatabase(stack.databaseUrl, `bench_queries_${Date.now().toString(36)}`);
+    await ensureDatabase(url);
+    await migrate(url);
+    let queries = 0;
+    const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+    const orig = proto.query;
+    proto.query = function (this: unknown, ...a: unknown[]) {
+      queries++;
+      return orig.apply(this, a);
+    };
+    const prisma = createPrisma(url, { poolSize: 4 });
+    const box = new SecretBox(randomBytes(32).toString('hex'));
+    const locs = await seedLocations(prisma, box, { count: 20, prefix: 'q', ordersPerLocation: 4 });
+    const dispatcher = new RpcDispatcher({ prisma, logger: createLogger('q', 'silent'), events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
+    const script = paymentMix(4, 'q');
+    const per = new Map<string, { n: number; q: number; cpuUs: number; sysUs: number; ms: number }>();
+    let rpc = 0;
+    for (let round = 0; round < 6; round++) {
+      for (const l of locs) {
+        for (let k = 8; k < 8 + MIX_STEPS.length; k++) {
+          const { method, params } = script(l.accountId.replace(/\d+$/, '0'), k + round * 8);
+          const q0 = queries;
+          const c0 = process.cpuUsage();
+          const t0 = performance.now();
+          const res: JsonRpcResponse = await dispatcher.handle({ locationId: l.locationId, method, rpcId: `r${++rpc}`, params, deadline: Date.now() + 10_000, traceId: 't', fence: 1 });
+          const c = process.cpuUsage(c0);
+          if ('error' in res && res.error) throw new Error(`${method}: ${JSON.stringify(res.error)}`);
+          if (round === 0) continue; // warm-up
+          const s = per.get(method) ?? { n: 0, q: 0, cpuUs: 0, sysUs: 0, ms: 0 };
+          s.n++;
+          s.q += queries - q0;
+          s.cpuUs += c.user + c.system;
+          s.sysUs += c.system;
+          s.ms += performance.now() - t0;
+          per.set(method, s);
+        }
+      }
+    }
+    console.log('method                     SQL round trips   node CPU ms   (kernel ms)   wall ms (one at a time)');
+    for (const [m, s] of per) console.log(`${m.padEnd(26)} ${(s.q / s.n).toFixed(1).padStart(15)} ${(s.cpuUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.sysUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.ms / s.n).toFixed(2).padStart(10)}`);
+    await prisma.$disconnect();
+  } finally {
+    await stack.stop();
+  }
+}
+
+void main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

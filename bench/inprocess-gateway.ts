@@ -1,0 +1,51 @@
+/**
+ * The in-process baseline of the request-path benchmark: a gateway replica
+ * whose dispatch calls RpcDispatcher.handle() in its own process (no BullMQ,
+ * no worker process), like a single-process connector. Same configuration as
+ * the gateway app (gatewayEnv); run as a child process by bench/run.ts.
+ */
+import { createLogger, createRedis } from '@app/common';
+import { gatewayEnv, loadConfig } from '@app/config';
+import { createPrisma, SecretBox } from '@app/db';
+import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource } from '@app/gateway';
+
+async function main(): Promise<void> {
+  const config = loadConfig(gatewayEnv, process.env);
+  const logger = createLogger('gateway-inprocess', config.LOG_LEVEL);
+  const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS });
+  const redis = createRedis(config.REDIS_URL);
+  const subscriber = createRedis(config.REDIS_URL, 'blocking');
+  const enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+  const ingest = new IngestDojoEvent(prisma, enqueuer, logger);
+  const dispatcher = new RpcDispatcher({ prisma, logger, events: { ingest: (cmd) => ingest.execute(cmd) } });
+  const opts = gatewayManagerOptions(config);
+  const manager = new GatewayManager(opts, {
+    redis,
+    subscriber,
+    rpc: new InProcessRpcCaller(dispatcher),
+    locations: new LocationSource(prisma, new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY)),
+    profiles: defaultProfiles(),
+    logger: logger.child({ replicaId: opts.replicaId }),
+  });
+  await manager.start();
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await manager.stop().catch(() => undefined);
+    subscriber.disconnect();
+    redis.disconnect();
+    await enqueuer.close().catch(() => undefined);
+    await prisma.$disconnect().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((err) => {
+  process.stderr.write(`in-process gateway failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ALL_CAPABILITIES } from '@app/contracts';
+import { createPrisma, ensureDatabase, migrate, PrismaClient, SecretBox, withDatabase } from '@app/db';
+import { DojoSandbox } from '@app/dojo-sandbox';
+import { freePort, Stack } from '@app/infra';
+import { AppProcess, CpuMeter, ServerCpuMeter, spawnApp, until, waitHealthy } from './procs';
+
+export interface BenchSettings {
+  quick: boolean;
+  /** LOG_LEVEL of the apps under test. */
+  logLevel: string;
+  /** DB_POOL_SIZE of every app. */
+  poolSize: number;
+  workerConcurrency: number;
+  connectRate: number;
+  /** Apps to run with node --cpu-prof (gateway, worker, webhook, gateway-inprocess). */
+  profile: string[];
+  resultsDir: string;
+  logDir: string;
+}
+
+/** Where the compiled apps live: <out>/apps/<app>/src/main.js next to <out>/bench. */
+const DIST = join(__dirname, '..', '..');
+const APP_MAIN = (name: string) => join(DIST, 'apps', name, 'src', 'main.js');
+
+/** One scenario's platform: its own database and queue prefix on the shared Postgres/Redis, and the app processes. */
+export class Platform {
+  readonly apps: AppProcess[] = [];
+  readonly box: SecretBox;
+  readonly encryptionKey = randomBytes(32).toString('hex');
+  readonly prefix: string;
+  prisma!: PrismaClient;
+  databaseUrl = '';
+  sandbox?: DojoSandbox;
+
+  constructor(
+    readonly stack: Stack,
+    readonly settings: BenchSettings,
+    readonly label: string,
+  ) {
+    this.box = new SecretBox(this.encryptionKey);
+    this.prefix = `bench-${label}-${Date.now().toString(36)}`;
+  }
+
+  async init(): Promise<this> {
+    const name = `bench_${this.label.replace(/[^a-z0-9]/gi, '_')}_${Date.now().toString(36)}`;
+    this.databaseUrl = withDatabase(this.stack.databaseUrl, name);
+    await ensureDatabase(this.databaseUrl);
+    await migrate(this.databaseUrl);
+    this.prisma = createPrisma(this.databaseUrl, { poolSize: 5 });
+    return this;
+  }
+
+  async startSandbox(accounts: number, prefix = 'bench'): Promise<DojoSandbox> {
+    this.sandbox = await DojoSandbox.start({ port: 0, host: '127.0.0.1', callTimeoutMs: 10_000 });
+    this.sandbox.addAccounts(accounts, { prefix, softwareHouseId: 'sh_bench', capabilities: ALL_CAPABILITIES });
+    return this.sandbox;
+  }
+
+  env(extra: Record<string, string | number> = {}): NodeJS.ProcessEnv {
+    const s = this.settings;
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      LOG_LEVEL: s.logLevel,
+      DATABASE_URL: this.databaseUrl,
+      REDIS_URL: this.stack.redisUrl,
+      EPOS_RELAY_ENCRYPTION_KEY: this.encryptionKey,
+      QUEUE_PREFIX: this.prefix,
+      DB_POOL_SIZE: String(s.poolSize),
+      WORKER_CONCURRENCY: String(s.workerConcurrency),
+      GATEWAY_CONNECT_RATE: String(s.connectRate),
+      ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
+      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
+    };
+  }
+
+  private spawn(name: string, script: string, env: NodeJS.ProcessEnv, profileAs: string, nodeArgs: string[] = []): AppProcess {
+    const app = spawnApp({
+      nodeArgs,
+      name: `${this.label}-${name}`,
+      script,
+      env,
+      logDir: this.settings.logDir,
+      cpuProfDir: this.settings.profile.includes(profileAs) ? join(this.settings.resultsDir, 'profiles') : undefined,
+    });
+    this.apps.push(app);
+    return app;
+  }
+
+  async startApp(app: 'gateway' | 'worker' | 'webhook', name: string = app, extra: Record<string, string | number> = {}, nodeArgs: string[] = []): Promise<AppProcess> {
+    const port = await freePort();
+    const p = this.spawn(name, APP_MAIN(app), this.env({ PORT: port, ...extra }), app, nodeArgs);
+    p.url = `http://127.0.0.1:${port}`;
+    await waitHealthy(p, p.url);
+    return p;
+  }
+
+  /** The gateway variant that answers in its own process (RpcDispatcher.handle, no queue). */
+  startInProcessGateway(extra: Record<string, string | number> = {}): AppProcess {
+    return this.spawn('gateway-inprocess', join(DIST, 'bench', 'inprocess-gateway.js'), this.env({ PORT: 0, ...extra }), 'gateway-inprocess');
+  }
+
+  /** Waits until the sandbox sees one connection per account id. */
+  async waitConnected(accountIds: string[], timeoutMs: number): Promise<boolean> {
+    const sim = this.sandbox!;
+    return until(() => sim.hub.totalConnections() >= accountIds.length && accountIds.every((a) => sim.connectionsFor(a) >= 1), timeoutMs, 100);
+  }
+
+  /** CPU of the given app processes plus Postgres and Redis over a window, in cores. */
+  meter(pids: Record<string, number>): { end(): Record<string, number> } {
+    const apps = new CpuMeter(pids).begin();
+    const servers = new ServerCpuMeter(Number(new URL(this.stack.databaseUrl).port), Number(new URL(this.stack.redisUrl).port)).begin();
+    return { end: () => ({ ...apps.end(), ...servers.end() }) };
+  }
+
+  async stopApps(): Promise<void> {
+    for (const a of [...this.apps].reverse()) await a.stop();
+    this.apps.length = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.stopApps();
+    await this.sandbox?.close().catch(() => undefined);
+    await this.prisma?.$disconnect().catch(() => undefined);
+  }
+}

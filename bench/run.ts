@@ -1,0 +1,279 @@
+/**
+ * `npm run bench [-- <scenario> ...] [--quick] [options]`: benchmarks of the
+ * whole platform on this machine, with the Dojo sandbox simulator as Dojo.
+ * Prints tables and writes every figure to bench/results/<time>.json.
+ *
+ * Scenarios (default: all, in this order): request-path, throughput, connections, webhook.
+ * Options:
+ *   --quick                 about a minute in all (shorter runs, fewer steps, 2,000 idle venues)
+ *   --locations N           venues of request-path and throughput (default 500)
+ *   --rates 200,1000        offered rates of request-path
+ *   --duration-ms N         length of each request-path run (default 15000)
+ *   --connections N         idle venues of the connections scenario (default 5000; 10000 works)
+ *   --webhook-rates 250,500,1000,2000
+ *   --ceiling-rates 100,200,...  the throughput ramp; --step-ms N its step length; --workers 1,2
+ *   --log-level warn        LOG_LEVEL of the apps (default warn; info logs every request)
+ *   --pool-size N           DB_POOL_SIZE of every app (default 10)
+ *   --worker-concurrency N  WORKER_CONCURRENCY (default 50)
+ *   --connect-rate N        GATEWAY_CONNECT_RATE (default 200)
+ *   --profile gateway,worker,webhook,gateway-inprocess   run those with node --cpu-prof and summarise the top self time
+ *   --heap-snapshot         connections: V8 heap snapshots of the gateway before/after, growth per connection by constructor
+ * Postgres/Redis: DATABASE_URL / REDIS_URL when set, else started like `npm start` does.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, startStack, Stack } from '@app/infra';
+import { selfTimeByPackage, topSelfTime } from './lib/cpuprofile';
+import { machineFacts } from './lib/machine';
+import { BenchSettings, Platform } from './lib/platform';
+import { kb, ms, table } from './lib/table';
+import { connections, ConnectionsResult } from './scenarios/connections';
+import { requestPath, RequestPathResult } from './scenarios/request-path';
+import { throughput, ThroughputResult } from './scenarios/throughput';
+import { webhook, WebhookResult } from './scenarios/webhook';
+
+const SCENARIOS = ['request-path', 'throughput', 'connections', 'webhook'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+function parseArgs(argv: string[]) {
+  const opts: Record<string, string> = {};
+  const names: Scenario[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.quick = '1';
+    else if (a === '--heap-snapshot') opts['heap-snapshot'] = '1';
+    else if (a.startsWith('--')) {
+      const [k, v] = a.includes('=') ? a.slice(2).split('=', 2) : [a.slice(2), argv[++i]];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      opts[k] = v;
+    } else if ((SCENARIOS as readonly string[]).includes(a)) names.push(a as Scenario);
+    else throw new Error(`unknown scenario "${a}"; choose from ${SCENARIOS.join(', ')}`);
+  }
+  return { names: names.length ? names : [...SCENARIOS], opts };
+}
+
+const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
+
+const GOALS = {
+  requestP99At1000: 25,
+  queueP50OverheadMs: 2,
+  ceilingRate: 2_000,
+  bytesPerConnection: 24 * 1024,
+  reconnectMs: 60_000,
+  webhookRate: 2_000,
+  webhookP99: 20,
+};
+
+interface Goal {
+  goal: string;
+  measured: string;
+  target: string;
+  met: boolean;
+  miss?: string;
+}
+
+function evaluate(results: Record<string, unknown>): Goal[] {
+  const goals: Goal[] = [];
+  const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(0)}%`;
+  const rp = results['request-path'] as RequestPathResult | undefined;
+  if (rp) {
+    const q = rp.runs.find((r) => r.variant === 'queue' && r.offered === 1000);
+    if (q) {
+      const met = q.p99 <= GOALS.requestP99At1000 && q.errors === 0;
+      goals.push({ goal: 'request path p99 @ 1,000/s', measured: `${ms(q.p99)} ms, ${q.errors} errors`, target: `<= ${GOALS.requestP99At1000} ms`, met, miss: met ? undefined : `over by ${ms(q.p99 - GOALS.requestP99At1000)} ms (${pct(q.p99, GOALS.requestP99At1000)})${q.errors ? `, ${q.errors} errors` : ''}` });
+    }
+    const r = rp.ratios.find((x) => x.offered === 1000);
+    if (r) {
+      const met = r.p50DeltaMs <= GOALS.queueP50OverheadMs;
+      goals.push({ goal: 'queue adds at p50 @ 1,000/s', measured: `${ms(r.p50DeltaMs)} ms`, target: `<= ${GOALS.queueP50OverheadMs} ms`, met, miss: met ? undefined : `over by ${ms(r.p50DeltaMs - GOALS.queueP50OverheadMs)} ms` });
+    }
+  }
+  const tp = results.throughput as ThroughputResult | undefined;
+  if (tp) {
+    for (const c of tp.ceilings) {
+      const met = c.highestCleanRate >= GOALS.ceilingRate;
+      goals.push({ goal: `throughput ceiling, ${c.workers} worker(s)`, measured: `${c.highestCleanRate}/s`, target: `>= ${GOALS.ceilingRate}/s`, met, miss: met ? undefined : `short by ${GOALS.ceilingRate - c.highestCleanRate}/s (${pct(c.highestCleanRate, GOALS.ceilingRate)})` });
+    }
+  }
+  const cn = results.connections as ConnectionsResult | undefined;
+  if (cn) {
+    const met = cn.bytesPerConnection <= GOALS.bytesPerConnection;
+    goals.push({ goal: 'memory per idle connection', measured: kb(cn.bytesPerConnection), target: `<= ${kb(GOALS.bytesPerConnection)}`, met, miss: met ? undefined : `over by ${kb(cn.bytesPerConnection - GOALS.bytesPerConnection)}` });
+    const rmet = cn.reconnect.allConnected && cn.reconnect.ms <= GOALS.reconnectMs;
+    goals.push({
+      goal: `full reconnect of ${cn.locations} venues`,
+      measured: `${(cn.reconnect.ms / 1000).toFixed(1)} s, mean ${cn.reconnect.meanPerSecond}/s, max ${cn.reconnect.maxPerSecond} in 1 s (cap ${cn.connectRateCap}/s)`,
+      target: `<= ${GOALS.reconnectMs / 1000} s under the cap`,
+      met: rmet,
+      miss: rmet ? undefined : !cn.reconnect.allConnected ? `${cn.reconnect.connected}/${cn.locations} back` : `over by ${((cn.reconnect.ms - GOALS.reconnectMs) / 1000).toFixed(1)} s`,
+    });
+    const worst = Math.max(cn.reconnect.maxPerSecond, cn.initialConnect.maxPerSecond);
+    const cmet = worst <= cn.connectRateCap;
+    goals.push({
+      goal: 'connect rate under GATEWAY_CONNECT_RATE',
+      measured: `mean ${cn.reconnect.meanPerSecond}/s, busiest 1 s window ${worst}`,
+      target: `<= ${cn.connectRateCap} in any 1 s`,
+      met: cmet,
+      miss: cmet ? undefined : `busiest 1 s window over by ${worst - cn.connectRateCap} (${Math.round(((worst - cn.connectRateCap) / cn.connectRateCap) * 100)}%)`,
+    });
+  }
+  const wh = results.webhook as WebhookResult | undefined;
+  if (wh) {
+    const best = wh.runs.filter((r) => r.non2xx + r.failed === 0 && r.ack.p99 < GOALS.webhookP99).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0];
+    const first = wh.runs.find((r) => r.offered >= GOALS.webhookRate) ?? wh.runs[0];
+    const run = best && best.acceptedPerSec >= GOALS.webhookRate * 0.97 ? best : first;
+    const met = run.acceptedPerSec >= GOALS.webhookRate * 0.97 && run.ack.p99 < GOALS.webhookP99 && run.non2xx + run.failed === 0;
+    goals.push({
+      goal: 'webhook ingest',
+      measured: `${run.acceptedPerSec}/s accepted (offered ${run.offered}/s), p99 ${ms(run.ack.p99)} ms`,
+      target: `>= ${GOALS.webhookRate}/s, p99 < ${GOALS.webhookP99} ms`,
+      met,
+      miss: met ? undefined : [run.acceptedPerSec < GOALS.webhookRate * 0.97 ? `rate short by ${GOALS.webhookRate - run.acceptedPerSec}/s` : '', run.ack.p99 >= GOALS.webhookP99 ? `p99 over by ${ms(run.ack.p99 - GOALS.webhookP99)} ms` : '', run.non2xx + run.failed ? `${run.non2xx + run.failed} not accepted` : ''].filter(Boolean).join(', '),
+    });
+    goals.push({ goal: 'webhook: each event took effect once', measured: `${wh.check.rows} rows for ${wh.check.uniqueEventsAccepted} events, deliveries ${wh.check.deliveriesSum}/${wh.check.deliveriesExpected}`, target: 'rows = events, deliveries = accepted', met: wh.check.exactlyOnce, miss: wh.check.exactlyOnce ? undefined : `${wh.check.rowsWithWrongDeliveries} wrong counts, ${wh.check.missingRows} missing, ${wh.check.extraRows} extra` });
+  }
+  return goals;
+}
+
+function print(results: Record<string, unknown>, goals: Goal[]): void {
+  const say = (s = '') => process.stdout.write(`${s}\n`);
+  const rp = results['request-path'] as RequestPathResult | undefined;
+  if (rp) {
+    say(`\nRequest path: ${rp.locations} venues, payment mix, ${rp.durationMs / 1000} s per run, latency at the simulated Dojo from send to reply (ms)`);
+    say(table(['variant', 'offered/s', 'achieved/s', 'p50', 'p95', 'p99', 'max', 'errors', 'CPU (cores)'], rp.runs.map((r) => [r.variant, r.offered, r.achieved, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.errors, Object.entries(r.cpu).map(([k, v]) => `${k.split(' ')[0]} ${v.toFixed(2)}`).join(', ')])));
+    say('\nqueue / in-process');
+    say(table(['offered/s', 'p50', 'p95', 'p99', 'max', 'p50 added (ms)'], rp.ratios.map((r) => [r.offered, `${r.p50}x`, `${r.p95}x`, `${r.p99}x`, `${r.max}x`, ms(r.p50DeltaMs)])));
+  }
+  const tp = results.throughput as ThroughputResult | undefined;
+  if (tp) {
+    say(`\nThroughput ceiling: offered rate raised until p99 > ${tp.p99LimitMs} ms or errors; ${tp.stepMs / 1000} s per step`);
+    say(table(['workers', 'offered/s', 'achieved/s', 'p50', 'p99', 'max', 'errors', 'CPU (cores)'], tp.ceilings.flatMap((c) => c.steps.map((r) => [c.workers, r.offered, r.achieved, ms(r.p50), ms(r.p99), ms(r.max), r.errors, Object.entries(r.cpu).map(([k, v]) => `${k.split(' ')[0]} ${v.toFixed(2)}`).join(', ')]))));
+    for (const c of tp.ceilings) say(`  ${c.workers} worker(s): highest clean rate ${c.highestCleanRate}/s; stopped by: ${c.stoppedBy}`);
+  }
+  const cn = results.connections as ConnectionsResult | undefined;
+  if (cn) {
+    say(`\nConnections: ${cn.locations} idle venues on one gateway process`);
+    say(table(['figure', 'value'], [
+      ['RSS, no venues', `${(cn.rssBaselineBytes / 2 ** 20).toFixed(1)} MiB`],
+      [`RSS, ${cn.locations} venues connected`, `${(cn.rssConnectedBytes / 2 ** 20).toFixed(1)} MiB`],
+      ['memory per connection', kb(cn.bytesPerConnection)],
+      [`idle CPU (pings every ${cn.pingIntervalMs / 1000} s, ${cn.idleWindowMs / 1000} s window)`, `${(cn.idleCpuCores * 100).toFixed(2)}% of a core`],
+      ['first connect of all venues (from process start)', `${(cn.initialConnect.ms / 1000).toFixed(1)} s, mean ${cn.initialConnect.meanPerSecond}/s, max ${cn.initialConnect.maxPerSecond} in 1 s`],
+      [`reconnect after dropping ${cn.reconnect.dropped}`, `${(cn.reconnect.ms / 1000).toFixed(1)} s, mean ${cn.reconnect.meanPerSecond}/s, max ${cn.reconnect.maxPerSecond} in 1 s (cap ${cn.connectRateCap}/s)`],
+    ]));
+  }
+  const wh = results.webhook as WebhookResult | undefined;
+  if (wh) {
+    say(`\nWebhook ingest: ${wh.locations} venues, ${Math.round(wh.duplicateShare * 100)}% duplicates, signed, keep-alive HTTP`);
+    say(table(['offered/s', 'sent', 'dups', 'accepted/s', 'ack p50', 'p95', 'p99', 'max', 'non-2xx', 'failed', 'CPU (cores)'], wh.runs.map((r) => [r.offered, r.sent, r.duplicatesSent, r.acceptedPerSec, ms(r.ack.p50), ms(r.ack.p95), ms(r.ack.p99), ms(r.ack.max), r.non2xx, r.failed, Object.entries(r.cpu).map(([k, v]) => `${k.split(' ')[0]} ${v.toFixed(2)}`).join(', ')])));
+    say(`  Postgres: ${wh.check.rows} dojo_events rows for ${wh.check.uniqueEventsAccepted} distinct accepted events; deliveries ${wh.check.deliveriesSum} (expected ${wh.check.deliveriesExpected}); states ${JSON.stringify(wh.check.states)}; exactly once: ${wh.check.exactlyOnce ? 'yes' : 'NO'}`);
+  }
+  if (goals.length) {
+    say('\nGoals');
+    say(table(['goal', 'measured', 'target', 'result'], goals.map((g) => [g.goal, g.measured, g.target, g.met ? 'met' : `MISSED: ${g.miss}`])));
+  }
+}
+
+async function main(): Promise<number> {
+  const { names, opts } = parseArgs(process.argv.slice(2));
+  const quick = opts.quick === '1';
+  const root = repoRoot();
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = join(root, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const settings: BenchSettings = {
+    quick,
+    logLevel: opts['log-level'] ?? 'warn',
+    poolSize: num(opts['pool-size'], 10),
+    workerConcurrency: num(opts['worker-concurrency'], 50),
+    connectRate: num(opts['connect-rate'], 200),
+    profile: opts.profile ? opts.profile.split(',') : [],
+    resultsDir: join(resultsDir, `${stamp}`),
+    logDir: join(resultsDir, `${stamp}`, 'logs'),
+  };
+  const t0 = Date.now();
+  const log = (m: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${m}\n`);
+  const stack: Stack = await startStack({ log: (m) => log(m) });
+  const results: Record<string, unknown> = {};
+  const config: Record<string, unknown> = { scenarios: names, settings };
+  let failed = false;
+  try {
+    const machine = await machineFacts(stack.databaseUrl);
+    for (const name of names) {
+      const p = new Platform(stack, settings, name);
+      const started = Date.now();
+      try {
+        if (name === 'request-path') {
+          const o = { locations: num(opts.locations, 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 5_000 : 15_000), warmupMs: quick ? 2_000 : 4_000 };
+          config[name] = o;
+          results[name] = await requestPath(p, { ...o, log });
+        } else if (name === 'throughput') {
+          const o = {
+            locations: num(opts.locations, 500),
+            rates: list(opts['ceiling-rates'], quick ? [100, 200, 400, 700, 1000, 2000] : [100, 200, 300, 400, 500, 600, 800, 1000, 1500, 2000, 2500, 3000]),
+            stepMs: num(opts['step-ms'], quick ? 3_000 : 6_000),
+            workers: list(opts.workers, [1, 2]),
+            p99LimitMs: 100,
+          };
+          config[name] = o;
+          results[name] = await throughput(p, { ...o, log });
+        } else if (name === 'connections') {
+          const o = {
+            locations: num(opts.connections, quick ? 2_000 : 5_000),
+            idleMs: num(opts['idle-ms'], quick ? 8_000 : 30_000),
+            settleMs: quick ? 3_000 : 5_000,
+            connectRate: settings.connectRate,
+            pingIntervalMs: num(opts['ping-interval-ms'], 25_000),
+            heapSnapshot: opts['heap-snapshot'] === '1',
+          };
+          config[name] = o;
+          results[name] = await connections(p, { ...o, log });
+        } else if (name === 'webhook') {
+          const o = { locations: num(opts['webhook-locations'], 200), rates: list(opts['webhook-rates'], quick ? [500, 2000] : [250, 500, 1000, 2000]), durationMs: num(opts['webhook-duration-ms'], quick ? 4_000 : 10_000), duplicateShare: 0.3 };
+          config[name] = o;
+          results[name] = await webhook(p, { ...o, log });
+        }
+        (results[name] as { wallMs?: number }).wallMs = Date.now() - started;
+      } catch (err) {
+        failed = true;
+        log(`${name} failed: ${(err as Error).stack ?? err}`);
+        results[name] = { error: (err as Error).message };
+      } finally {
+        await p.close();
+      }
+    }
+    const profiles: Record<string, unknown> = {};
+    try {
+      const dir = join(settings.resultsDir, 'profiles');
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+        profiles[f] = { ...topSelfTime(join(dir, f)), byPackage: selfTimeByPackage(join(dir, f)) };
+      }
+    } catch {
+      /* no profiles */
+    }
+    const ok = Object.fromEntries(Object.entries(results).filter(([, v]) => !(v as { error?: string }).error));
+    const goals = evaluate(ok);
+    print(ok, goals);
+    for (const [f, prof] of Object.entries(profiles)) {
+      const pr = prof as ReturnType<typeof topSelfTime> & { byPackage: { pkg: string; share: number }[] };
+      process.stdout.write(`\nCPU profile ${f}: ${(pr.totalMs / 1000).toFixed(1)} s sampled, ${pr.idleShare}% idle; self time of the busy part\n`);
+      process.stdout.write(table(['function', 'where', 'self ms', '%'], pr.top.map((t) => [t.fn.slice(0, 40), t.where.slice(0, 60), t.selfMs, t.share])) + '\n');
+      process.stdout.write(`  by package: ${pr.byPackage.map((b) => `${b.pkg} ${b.share}%`).join(', ')}\n`);
+    }
+    const file = join(resultsDir, `${stamp}.json`);
+    writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), wallMs: Date.now() - t0, machine, config, results, goals, profiles }, null, 2));
+    process.stdout.write(`\nAll figures: ${file} (${((Date.now() - t0) / 1000).toFixed(0)} s in all; app logs in ${settings.logDir})\n`);
+  } finally {
+    await stack.stop();
+  }
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

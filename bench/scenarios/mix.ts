@@ -1,0 +1,79 @@
+import type { EposMethod } from '@app/contracts';
+import type { LoadOptions, LoadReport } from '@app/dojo-sandbox';
+import type { Platform } from '../lib/platform';
+import { PAYMENT_AMOUNT } from '../lib/seed';
+
+/**
+ * What one card machine at a venue does, over and over: look for bills, open
+ * one, lock it, record a payment under the lock, unlock; plus extra searches
+ * and reads. 8 steps: 3/8 SearchOrdersV1, 2/8 GetOrderByIdV1 and 1/8 each of
+ * CreateOrderLockV1, RecordOrderPaymentByIdV1, DeleteOrderLockV1. Every cycle
+ * uses the next of the venue's orders and a fresh lock id, so locks are
+ * released and venues never conflict with each other.
+ */
+export const MIX_STEPS: EposMethod[] = [
+  'SearchOrdersV1',
+  'GetOrderByIdV1',
+  'CreateOrderLockV1',
+  'RecordOrderPaymentByIdV1',
+  'DeleteOrderLockV1',
+  'SearchOrdersV1',
+  'GetOrderByIdV1',
+  'SearchOrdersV1',
+];
+
+export function paymentMix(ordersPerLocation: number, tag: string): NonNullable<LoadOptions['script']> {
+  return (accountId, k0) => {
+    // Venues start at different steps of the cycle (by their number), so at any moment the
+    // requests in flight are the mix above rather than every venue locking at once.
+    const k = k0 + (Number(/(\d+)$/.exec(accountId)?.[1] ?? 0) % MIX_STEPS.length);
+    const cycle = Math.floor(k / MIX_STEPS.length);
+    const step = MIX_STEPS[k % MIX_STEPS.length];
+    // A venue that starts mid-cycle searches instead of paying or unlocking a lock it never took.
+    const method: EposMethod = cycle === 0 && k0 < MIX_STEPS.length && k % MIX_STEPS.length >= 2 && k % MIX_STEPS.length <= 4 ? 'SearchOrdersV1' : step;
+    const orderId = `ord_${cycle % ordersPerLocation}`;
+    const lockId = `lk_${tag}_${cycle}`;
+    switch (method) {
+      case 'SearchOrdersV1':
+        return { method, params: { payableOnly: true } };
+      case 'GetOrderByIdV1':
+        return { method, params: { orderId } };
+      case 'CreateOrderLockV1':
+        return { method, params: { orderId, lockId, expiry: new Date(Date.now() + 120_000).toISOString() } };
+      case 'RecordOrderPaymentByIdV1':
+        return {
+          method,
+          params: { orderId, lockId, paymentIntentId: `pi_${tag}_${accountId}_${cycle}`, paidAmount: { value: PAYMENT_AMOUNT, currencyCode: 'GBP' } },
+        };
+      default:
+        return { method, params: { orderId, lockId } };
+    }
+  };
+}
+
+let runs = 0;
+
+/** Runs the mix at a fixed offered rate over the accounts; clears leftover locks first. */
+export async function runMix(
+  p: Platform,
+  accountIds: string[],
+  ratePerSec: number,
+  durationMs: number,
+  o: { ordersPerLocation: number; timeoutMs?: number },
+): Promise<LoadReport & { loadGenCpu: number }> {
+  await p.prisma.$executeRawUnsafe('DELETE FROM order_locks');
+  const tag = `${Date.now().toString(36)}${++runs}`;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const report = await p.sandbox!.load({
+    accountIds,
+    ratePerSec,
+    durationMs,
+    script: paymentMix(o.ordersPerLocation, tag),
+    timeoutMs: o.timeoutMs ?? 10_000,
+    maxInFlight: 20_000,
+  });
+  const c = process.cpuUsage(cpu0);
+  const loadGenCpu = Math.round(((c.user + c.system) / 1000 / (performance.now() - t0)) * 1000) / 1000;
+  return { ...report, loadGenCpu };
+}

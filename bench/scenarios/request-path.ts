@@ -1,0 +1,112 @@
+import type { LoadReport } from '@app/dojo-sandbox';
+import { Platform } from '../lib/platform';
+import { AppProcess } from '../lib/procs';
+import { seedLocations } from '../lib/seed';
+import { runMix } from './mix';
+
+export const ORDERS_PER_LOCATION = 4;
+
+export interface MixRun {
+  variant: string;
+  offered: number;
+  achieved: number;
+  sent: number;
+  ok: number;
+  errors: number;
+  timeouts: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+  /** CPU of each process during the run, in cores (1 = one core busy). */
+  cpu: Record<string, number>;
+  byMethod: LoadReport['byMethod'];
+  errorSamples: string[];
+}
+
+export function toRun(variant: string, offered: number, r: LoadReport & { loadGenCpu: number }, cpu: Record<string, number>): MixRun {
+  return {
+    variant,
+    offered,
+    achieved: r.achievedRatePerSec,
+    sent: r.sent,
+    ok: r.ok,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    p50: r.latency.p50,
+    p95: r.latency.p95,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    mean: r.latency.mean,
+    cpu: { ...cpu, 'sandbox+loadgen (bench process)': r.loadGenCpu },
+    byMethod: r.byMethod,
+    errorSamples: r.errorSamples,
+  };
+}
+
+/** Seeds `locations` venues with orders, starts the sandbox with matching accounts. */
+export async function preparePaymentVenues(p: Platform, locations: number): Promise<string[]> {
+  await p.init();
+  const seeded = await seedLocations(p.prisma, p.box, { count: locations, prefix: 'bench', ordersPerLocation: ORDERS_PER_LOCATION });
+  await p.startSandbox(locations, 'bench');
+  return seeded.map((l) => l.accountId);
+}
+
+/** Starts the queue variant (workers + gateway) or the in-process gateway and waits until every venue is connected. */
+export async function startVariant(p: Platform, variant: 'queue' | 'in-process', accountIds: string[], workers = 1): Promise<Record<string, number>> {
+  const procs: AppProcess[] = [];
+  if (variant === 'queue') {
+    for (let i = 0; i < workers; i++) procs.push(await p.startApp('worker', `worker${i + 1}`));
+    procs.push(await p.startApp('gateway'));
+  } else {
+    procs.push(p.startInProcessGateway());
+  }
+  const ok = await p.waitConnected(accountIds, 60_000);
+  if (!ok) throw new Error(`${variant}: only ${p.sandbox!.hub.totalConnections()} of ${accountIds.length} venues connected within 60 s`);
+  return Object.fromEntries(procs.map((a) => [a.name.replace(/^[^-]+-/, ''), a.pid]));
+}
+
+export interface RequestPathResult {
+  scenario: 'request-path';
+  locations: number;
+  durationMs: number;
+  runs: MixRun[];
+  ratios: { offered: number; p50: number; p95: number; p99: number; max: number; p50DeltaMs: number }[];
+}
+
+export async function requestPath(
+  p: Platform,
+  o: { locations: number; rates: number[]; durationMs: number; warmupMs: number; log: (m: string) => void },
+): Promise<RequestPathResult> {
+  const accountIds = await preparePaymentVenues(p, o.locations);
+  o.log(`request-path: ${o.locations} venues seeded`);
+  const runs: MixRun[] = [];
+  for (const variant of ['queue', 'in-process'] as const) {
+    const pids = await startVariant(p, variant, accountIds);
+    o.log(`request-path: ${variant} variant up, ${accountIds.length} venues connected`);
+    await runMix(p, accountIds, Math.min(...o.rates), o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION });
+    for (const rate of o.rates) {
+      const meter = p.meter(pids);
+      const r = await runMix(p, accountIds, rate, o.durationMs, { ordersPerLocation: ORDERS_PER_LOCATION });
+      const run = toRun(variant, rate, r, meter.end());
+      runs.push(run);
+      o.log(`request-path: ${variant} @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} max ${run.max} ms, errors ${run.errors}`);
+    }
+    await p.stopApps();
+  }
+  const ratios = o.rates.map((rate) => {
+    const q = runs.find((r) => r.variant === 'queue' && r.offered === rate)!;
+    const i = runs.find((r) => r.variant === 'in-process' && r.offered === rate)!;
+    const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 0.001)) * 100) / 100;
+    return {
+      offered: rate,
+      p50: ratio(q.p50, i.p50),
+      p95: ratio(q.p95, i.p95),
+      p99: ratio(q.p99, i.p99),
+      max: ratio(q.max, i.max),
+      p50DeltaMs: Math.round((q.p50 - i.p50) * 1000) / 1000,
+    };
+  });
+  return { scenario: 'request-path', locations: o.locations, durationMs: o.durationMs, runs, ratios };
+}
