@@ -1,4 +1,6 @@
 import type { ConnectionStatus } from '@app/queue';
+import { DomainError } from './errors';
+import type { AdminDeps } from './ports';
 
 /** The fields of a location row the admin API shows (never the key, only its last four characters). */
 export interface LocationRow {
@@ -94,3 +96,22 @@ export const LOCATION_SELECT = {
   createdAt: true,
   updatedAt: true,
 } as const;
+
+/** Connection states of these locations as the gateways report them; unknown (with a reason) when they cannot say. */
+export async function connectionsFor(d: AdminDeps, ids: string[]): Promise<Map<string, ConnectionView>> {
+  const out = new Map<string, ConnectionView>();
+  if (ids.length === 0) return out;
+  try {
+    const statuses = await d.connections.read(ids);
+    for (const id of ids) out.set(id, statuses.get(id) ?? { state: 'unknown', reason: 'no gateway reported on this location' });
+  } catch {
+    for (const id of ids) out.set(id, { state: 'unknown', reason: 'connection status is not available' });
+  }
+  return out;
+}
+
+/** Throws NotFound unless the location exists. */
+export async function requireLocation(d: Pick<AdminDeps, 'prisma'>, locationId: string): Promise<void> {
+  const loc = await d.prisma.location.findUnique({ where: { id: locationId }, select: { id: true } });
+  if (!loc) throw DomainError.notFound('location', locationId);
+}

@@ -1,6 +1,6 @@
 import { apiKeyAad } from '@app/db';
 import { DojoApiError } from '@app/dojo-client';
-import type { AdminDeps } from './ports';
+import type { AdminDeps } from '../ports';
 
 export type RegistrationOutcome =
   | { outcome: 'registered'; capabilities: string[] }

@@ -1,0 +1,10 @@
+import type { AdminDeps } from '../ports';
+import { setWebhookSecretState, WebhookSecretView } from '../webhook-secret-view';
+
+/** Makes a webhook secret active again (signatures made with it are accepted). */
+export class ActivateWebhookSecret {
+  constructor(private readonly d: AdminDeps) {}
+  async execute(locationId: string, secretId: string): Promise<WebhookSecretView> {
+    return setWebhookSecretState(this.d, locationId, secretId, { state: 'active', retiredAt: null });
+  }
+}

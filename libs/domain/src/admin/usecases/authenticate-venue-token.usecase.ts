@@ -1,0 +1,19 @@
+import type { PrismaClient } from '@app/db';
+import { hashVenueToken } from '../venue-token-view';
+
+/**
+ * Resolves a presented venue token to its location, or undefined (unknown or
+ * revoked). A disabled location's venue keeps its data in sync: disabling is
+ * about Dojo's connection, not the POS.
+ */
+export class AuthenticateVenueToken {
+  constructor(private readonly prisma: PrismaClient) {}
+  async execute(token: string): Promise<{ locationId: string; tokenId: string } | undefined> {
+    const row = await this.prisma.venueToken.findUnique({
+      where: { tokenHash: hashVenueToken(token) },
+      select: { id: true, locationId: true, revokedAt: true },
+    });
+    if (!row || row.revokedAt) return undefined;
+    return { locationId: row.locationId, tokenId: row.id };
+  }
+}

@@ -1,0 +1,13 @@
+import { DomainError } from '../errors';
+import type { AdminDeps } from '../ports';
+import { SoftwareHouseView, toSoftwareHouseView } from '../software-house-view';
+
+/** One software house with its location count. */
+export class GetSoftwareHouse {
+  constructor(private readonly d: AdminDeps) {}
+  async execute(id: string): Promise<SoftwareHouseView> {
+    const r = await this.d.prisma.softwareHouse.findUnique({ where: { id }, include: { _count: { select: { locations: true } } } });
+    if (!r) throw DomainError.notFound('software house', id);
+    return toSoftwareHouseView(r);
+  }
+}

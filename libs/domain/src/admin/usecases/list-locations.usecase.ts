@@ -1,0 +1,49 @@
+import type { AdminDeps } from '../ports';
+import { connectionsFor, LOCATION_SELECT, LocationView, toLocationView } from '../location-view';
+
+export interface ListLocationsQuery {
+  limit: number;
+  cursor?: string;
+  softwareHouseId?: string;
+  enabled?: boolean;
+  registrationState?: 'pending' | 'registered' | 'failed';
+  /** Connection state as the gateways report it (or 'unknown'). */
+  connectionState?: string;
+}
+
+/** Pages through locations in id order; with a connection-state filter, scans until the page is full. */
+export class ListLocations {
+  constructor(private readonly d: AdminDeps) {}
+
+  async execute(q: ListLocationsQuery): Promise<{ items: LocationView[]; nextCursor: string | null }> {
+    const items: LocationView[] = [];
+    let cursor = q.cursor;
+    const batch = q.connectionState ? Math.max(q.limit, 100) : q.limit + 1;
+    for (;;) {
+      const rows = await this.d.prisma.location.findMany({
+        where: {
+          ...(cursor ? { id: { gt: cursor } } : {}),
+          ...(q.softwareHouseId ? { softwareHouseId: q.softwareHouseId } : {}),
+          ...(q.enabled !== undefined ? { enabled: q.enabled } : {}),
+          ...(q.registrationState ? { registrationState: q.registrationState } : {}),
+        },
+        orderBy: { id: 'asc' },
+        take: batch,
+        select: LOCATION_SELECT,
+      });
+      const conns = await connectionsFor(this.d, rows.map((r) => r.id));
+      for (const r of rows) {
+        const c = conns.get(r.id)!;
+        if (q.connectionState && c.state !== q.connectionState) {
+          cursor = r.id;
+          continue;
+        }
+        if (items.length === q.limit) return { items, nextCursor: items[items.length - 1].id };
+        items.push(toLocationView(r, c));
+        cursor = r.id;
+      }
+      if (rows.length < batch) return { items, nextCursor: null };
+      if (!q.connectionState && items.length === q.limit) return { items, nextCursor: items[items.length - 1].id };
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import type { AdminDeps } from '../ports';
+import { SoftwareHouseView, toSoftwareHouseView } from '../software-house-view';
+
+/** Pages through software houses in id order, each with its location count. */
+export class ListSoftwareHouses {
+  constructor(private readonly d: AdminDeps) {}
+  async execute(q: { limit: number; cursor?: string }): Promise<{ items: SoftwareHouseView[]; nextCursor: string | null }> {
+    const rows = await this.d.prisma.softwareHouse.findMany({
+      where: q.cursor ? { id: { gt: q.cursor } } : {},
+      orderBy: { id: 'asc' },
+      take: q.limit + 1,
+      include: { _count: { select: { locations: true } } },
+    });
+    const page = rows.slice(0, q.limit);
+    return { items: page.map(toSoftwareHouseView), nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
+  }
+}

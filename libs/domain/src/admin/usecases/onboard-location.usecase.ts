@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { apiKeyAad } from '@app/db';
+import { DomainError, isForeignKeyViolation, isUniqueViolation } from '../errors';
+import type { AdminDeps } from '../ports';
+import { LOCATION_SELECT, LocationView, toLocationView } from '../location-view';
+import { keyEnvironment, normaliseCapabilities } from '../location-rules';
+
+export interface OnboardLocationInput {
+  name: string;
+  softwareHouseId: string;
+  dojoAccountId: string;
+  apiKey: string;
+  resellerId?: string | null;
+  wsUrl?: string | null;
+  restUrl?: string | null;
+  currency?: string;
+  /** Capability names to register; every capability the platform serves when omitted. */
+  capabilities?: string[];
+}
+
+/** Onboards one venue: stores it with its key encrypted, then announces it and schedules registration. */
+export class OnboardLocation {
+  constructor(private readonly d: AdminDeps) {}
+
+  async execute(input: OnboardLocationInput): Promise<LocationView> {
+    const environment = keyEnvironment(input.apiKey);
+    const capabilities = normaliseCapabilities(input.capabilities);
+    // The id is minted first: the ciphertext's associated data binds the key to this location.
+    const id = randomUUID();
+    let row;
+    try {
+      row = await this.d.prisma.location.create({
+        data: {
+          id,
+          softwareHouseId: input.softwareHouseId,
+          name: input.name,
+          dojoAccountId: input.dojoAccountId,
+          apiKeyCiphertext: new Uint8Array(this.d.secretBox.encrypt(input.apiKey, apiKeyAad(id))),
+          apiKeyLast4: input.apiKey.slice(-4),
+          environment,
+          resellerId: input.resellerId ?? null,
+          wsUrl: input.wsUrl ?? null,
+          restUrl: input.restUrl ?? null,
+          ...(input.currency ? { currency: input.currency } : {}),
+          capabilities,
+          registrationState: 'pending',
+        },
+        select: LOCATION_SELECT,
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw DomainError.conflict(`a location with dojoAccountId ${JSON.stringify(input.dojoAccountId)} exists`);
+      if (isForeignKeyViolation(err)) throw DomainError.invalid([{ field: 'softwareHouseId', reason: 'no such software house' }]);
+      throw err;
+    }
+    await this.d.publisher.publishChanged(row.id, row.configVersion);
+    await this.d.registration.schedule(row.id);
+    return toLocationView(row);
+  }
+}

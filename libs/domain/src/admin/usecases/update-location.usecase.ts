@@ -1,0 +1,60 @@
+import { DomainError } from '../errors';
+import type { AdminDeps } from '../ports';
+import { LOCATION_SELECT, LocationView, toLocationView } from '../location-view';
+import { normaliseCapabilities } from '../location-rules';
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+export interface UpdateLocationInput {
+  name?: string;
+  resellerId?: string | null;
+  wsUrl?: string | null;
+  restUrl?: string | null;
+  currency?: string;
+  capabilities?: string[];
+  enabled?: boolean;
+}
+
+/**
+ * Changes a location. Changes the gateway acts on (URLs, capabilities, enabled)
+ * bump config_version and are published after the commit; a changed capability
+ * set is registered with Dojo again.
+ */
+export class UpdateLocation {
+  constructor(private readonly d: AdminDeps) {}
+
+  async execute(id: string, input: UpdateLocationInput): Promise<LocationView> {
+    const capabilities = input.capabilities === undefined ? undefined : normaliseCapabilities(input.capabilities);
+    const result = await this.d.prisma.$transaction(async (tx) => {
+      const cur = await tx.location.findUnique({ where: { id }, select: LOCATION_SELECT });
+      if (!cur) throw DomainError.notFound('location', id);
+      const capsChanged = capabilities !== undefined && !sameSet(capabilities, cur.capabilities);
+      const gatewayChanged =
+        capsChanged ||
+        (input.wsUrl !== undefined && input.wsUrl !== cur.wsUrl) ||
+        (input.restUrl !== undefined && input.restUrl !== cur.restUrl) ||
+        (input.resellerId !== undefined && input.resellerId !== cur.resellerId) ||
+        (input.enabled !== undefined && input.enabled !== cur.enabled);
+      const row = await tx.location.update({
+        where: { id },
+        data: {
+          ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.resellerId !== undefined ? { resellerId: input.resellerId } : {}),
+          ...(input.wsUrl !== undefined ? { wsUrl: input.wsUrl } : {}),
+          ...(input.restUrl !== undefined ? { restUrl: input.restUrl } : {}),
+          ...(input.currency !== undefined ? { currency: input.currency } : {}),
+          ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+          ...(capsChanged ? { capabilities, registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : {}),
+          ...(gatewayChanged ? { configVersion: { increment: 1 } } : {}),
+        },
+        select: LOCATION_SELECT,
+      });
+      return { row, capsChanged, gatewayChanged };
+    });
+    if (result.gatewayChanged) await this.d.publisher.publishChanged(id, result.row.configVersion);
+    if (result.capsChanged) await this.d.registration.schedule(id, { now: true });
+    return toLocationView(result.row);
+  }
+}

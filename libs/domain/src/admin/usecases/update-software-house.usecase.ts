@@ -1,0 +1,27 @@
+import { DomainError, isUniqueViolation } from '../errors';
+import type { AdminDeps } from '../ports';
+import { SoftwareHouseInput, SoftwareHouseView, toSoftwareHouseView } from '../software-house-view';
+
+/** Changes the given fields of a software house. */
+export class UpdateSoftwareHouse {
+  constructor(private readonly d: AdminDeps) {}
+  async execute(id: string, input: Partial<SoftwareHouseInput>): Promise<SoftwareHouseView> {
+    const exists = await this.d.prisma.softwareHouse.findUnique({ where: { id }, select: { id: true } });
+    if (!exists) throw DomainError.notFound('software house', id);
+    try {
+      return toSoftwareHouseView(
+        await this.d.prisma.softwareHouse.update({
+          where: { id },
+          data: {
+            ...(input.name !== undefined ? { name: input.name } : {}),
+            ...(input.dojoSoftwareHouseId !== undefined ? { dojoSoftwareHouseId: input.dojoSoftwareHouseId } : {}),
+            ...(input.resellerId !== undefined ? { resellerId: input.resellerId } : {}),
+          },
+        }),
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw DomainError.conflict('another software house has that dojoSoftwareHouseId');
+      throw err;
+    }
+  }
+}

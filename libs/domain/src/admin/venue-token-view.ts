@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+
+/** A venue token as the admin API shows it (never the token or its hash). */
+export interface VenueTokenView {
+  id: string;
+  locationId: string;
+  name: string;
+  last4: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+type Row = { id: string; locationId: string; name: string; last4: string; createdAt: Date; revokedAt: Date | null };
+
+export const toVenueTokenView = (r: Row): VenueTokenView => ({
+  id: r.id,
+  locationId: r.locationId,
+  name: r.name,
+  last4: r.last4,
+  createdAt: r.createdAt.toISOString(),
+  revokedAt: r.revokedAt?.toISOString() ?? null,
+});
+
+export const VENUE_TOKEN_SELECT = { id: true, locationId: true, name: true, last4: true, createdAt: true, revokedAt: true } as const;
+
+/** Venue tokens are stored as SHA-256 hex digests only. */
+export function hashVenueToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
