@@ -27,20 +27,9 @@ export interface LocationRow {
 
 export type ConnectionView = ConnectionStatus | { state: 'unknown'; reason: string };
 
-export interface LocationView {
-  id: string;
-  softwareHouseId: string;
-  name: string;
-  dojoAccountId: string;
-  apiKeyLast4: string;
-  environment: string;
-  resellerId: string | null;
-  wsUrl: string | null;
-  restUrl: string | null;
-  currency: string;
-  enabled: boolean;
-  capabilities: string[];
-  configVersion: number;
+/** A location as the admin API shows it: the row's fields, with registration grouped and times as ISO 8601 strings. */
+export interface LocationView
+  extends Omit<LocationRow, 'registrationState' | 'registrationError' | 'registrationAttempts' | 'registeredAt' | 'createdAt' | 'updatedAt'> {
   registration: { state: string; error: string | null; attempts: number; registeredAt: string | null };
   connection?: ConnectionView;
   createdAt: string;

@@ -13,6 +13,18 @@ export function withPathId<T extends { id?: unknown }>(body: T, id: string): T &
   return { ...body, id };
 }
 
+/**
+ * The venue API's checks on a create-or-replace body, in order: a usable id in
+ * the path, a JSON object whose id (if any) is that one, and a fit with the
+ * contract schema. Returns the body, with the id set, as that schema's type.
+ */
+export function requireVenueEntity<T>(schema: string, what: string, id: string, body: unknown): T {
+  requireEntityId(id, what);
+  const value = withPathId(requireObject(body), id);
+  requireSchema(schema, value);
+  return value as unknown as T;
+}
+
 export function requireObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw DomainError.invalid([{ field: '(root)', reason: 'must be a JSON object' }]);
   return body as Record<string, unknown>;

@@ -1,15 +1,13 @@
 import type { Models } from '@app/contracts';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
-import { requireEntityId, requireObject, requireSchema, withPathId } from '../validation';
+import { requireVenueEntity } from '../validation';
 
 /** Creates or replaces an area from Dojo's Area shape. */
 export class UpsertArea {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, areaId: string, body: unknown): Promise<VenueUpsertResult> {
-    requireEntityId(areaId, 'area');
-    const a = withPathId(requireObject(body), areaId) as unknown as Models.Area;
-    requireSchema('Area', a);
+    const a = requireVenueEntity<Models.Area>('Area', 'area', areaId, body);
     const existing = await this.d.prisma.area.findUnique({ where: { locationId_id: { locationId, id: areaId } }, select: { id: true } });
     await this.d.prisma.area.upsert({
       where: { locationId_id: { locationId, id: areaId } },

@@ -6,17 +6,14 @@ import { lockOrderRowIfExists } from '../../orders/order-store';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
 import { checkVenueOrder, TERMINAL_STATUSES } from '../order-rows';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
-import { requireEntityId, requireObject, requireSchema, withPathId } from '../validation';
+import { requireVenueEntity } from '../validation';
 
 /** Creates or replaces an order from Dojo's Order shape, and tells Dojo it changed (outbox). */
 export class UpsertOrder {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, orderId: string, body: unknown): Promise<VenueUpsertResult> {
-    requireEntityId(orderId, 'order');
-    const input = withPathId(requireObject(body), orderId);
-    requireSchema('Order', input);
-    const order = input as unknown as Models.Order;
+    const order = requireVenueEntity<Models.Order>('Order', 'order', orderId, body);
     checkVenueOrder(order);
     const rows = dojoOrderToCreateData(locationId, order, { id: orderId, origin: 'pos' });
     return this.d.prisma.$transaction(async (tx) => {

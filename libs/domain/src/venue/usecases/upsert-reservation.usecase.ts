@@ -1,35 +1,28 @@
 import type { Models } from '@app/contracts';
-import { enqueuePosEvent } from '../../shared/pos-outbox';
 import { DomainError } from '../../admin/errors';
 import { reservationDataFromDojo } from '../../reservations/reservation-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
-import { requireEntityId, requireObject, requireSchema, withPathId } from '../validation';
+import { requireVenueEntity } from '../validation';
+import { upsertVersionedRow } from '../versioned-upsert';
 
 /** Creates or replaces a reservation from Dojo's Reservation shape, and tells Dojo it changed (outbox). */
 export class UpsertReservation {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, reservationId: string, body: unknown): Promise<VenueUpsertResult> {
-    requireEntityId(reservationId, 'reservation');
-    const r = withPathId(requireObject(body), reservationId) as unknown as Models.Reservation;
-    requireSchema('Reservation', r);
+    const r = requireVenueEntity<Models.Reservation>('Reservation', 'reservation', reservationId, body);
     // Field-level reasons for the venue first; the shared mapper below then builds the row.
     const start = new Date(r.startTime);
     const end = new Date(r.endTime);
     if (end.getTime() <= start.getTime()) throw DomainError.invalid([{ field: 'endTime', reason: 'must be after startTime' }]);
     if (!Number.isInteger(r.covers) || r.covers < 1) throw DomainError.invalid([{ field: 'covers', reason: 'must be a positive integer' }]);
     const data = reservationDataFromDojo(r);
-    return this.d.prisma.$transaction(async (tx) => {
-      const existing = await tx.reservation.findUnique({ where: { locationId_id: { locationId, id: reservationId } }, select: { version: true } });
-      const row = existing
-        ? await tx.reservation.update({
-            where: { locationId_id: { locationId, id: reservationId } },
-            data: { ...data, version: { increment: 1 } },
-            select: { version: true },
-          })
-        : await tx.reservation.create({ data: { locationId, id: reservationId, ...data }, select: { version: true } });
-      await enqueuePosEvent(tx, locationId, 'ReservationUpdated', reservationId, { reservationId });
-      return { id: reservationId, version: row.version, created: !existing };
+    const where = { locationId_id: { locationId, id: reservationId } };
+    const select = { version: true } as const;
+    return upsertVersionedRow(this.d.prisma, locationId, reservationId, { type: 'ReservationUpdated', payload: { reservationId } }, {
+      find: (tx) => tx.reservation.findUnique({ where, select }),
+      replace: (tx) => tx.reservation.update({ where, data: { ...data, version: { increment: 1 } }, select }),
+      create: (tx) => tx.reservation.create({ data: { locationId, id: reservationId, ...data }, select }),
     });
   }
 }

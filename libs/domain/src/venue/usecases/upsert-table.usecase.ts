@@ -1,16 +1,14 @@
 import type { Models } from '@app/contracts';
 import { DomainError, isForeignKeyViolation } from '../../admin/errors';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
-import { requireEntityId, requireObject, requireSchema, withPathId } from '../validation';
+import { requireVenueEntity } from '../validation';
 
 /** Creates or replaces a table from Dojo's Table shape; its area, when given, must exist at the venue. */
 export class UpsertTable {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, tableId: string, body: unknown): Promise<VenueUpsertResult> {
-    requireEntityId(tableId, 'table');
-    const t = withPathId(requireObject(body), tableId) as unknown as Models.Table;
-    requireSchema('Table', t);
+    const t = requireVenueEntity<Models.Table>('Table', 'table', tableId, body);
     if (t.maxCovers !== undefined && t.maxCovers < 0) throw DomainError.invalid([{ field: 'maxCovers', reason: 'must not be negative' }]);
     const data = { name: t.name, maxCovers: t.maxCovers ?? null, areaId: t.areaId ?? null, waiterIds: t.waiterIds ?? [] };
     try {
