@@ -6,6 +6,8 @@ import { sleep, until } from '../lib/procs';
 import { BenchLocation, seedLocations } from '../lib/seed';
 
 export interface WebhookRun {
+  /** Whether the events worker was running (applying events) during the run, or only the ingest path was. */
+  eventsWorker: boolean;
   offered: number;
   durationMs: number;
   sent: number;
@@ -147,49 +149,60 @@ async function fire(url: string, locs: BenchLocation[], events: Map<string, Sent
 
 export async function webhook(
   p: Platform,
-  o: { locations: number; rates: number[]; durationMs: number; duplicateShare: number; log: (m: string) => void },
+  o: { locations: number; rates: number[]; durationMs: number; duplicateShare: number; ingestOnlyRates: number[]; ingestOnlyMs: number; log: (m: string) => void },
 ): Promise<WebhookResult> {
   await p.init();
   const locs = await seedLocations(p.prisma, p.box, { count: o.locations, prefix: 'wh', ordersPerLocation: 0, webhookSecrets: true });
-  const worker = await p.startApp('worker', 'worker');
   const hook = await p.startApp('webhook', 'webhook');
-  const pids = { webhook: hook.pid, worker: worker.pid };
   const events = new Map<string, Sent>();
+  const runs: WebhookRun[] = [];
+  const series = async (rates: number[], durationMs: number, pids: Record<string, number>, eventsWorker: boolean) => {
+    for (const rate of rates) {
+      const meter = p.meter(pids);
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const r = await fire(hook.url!, locs, events, { rate, durationMs, duplicateShare: o.duplicateShare, maxInFlight: 2_000 });
+      const cpu = meter.end();
+      const c = process.cpuUsage(cpu0);
+      cpu['sender (bench process)'] = Math.round(((c.user + c.system) / 1000 / (performance.now() - t0)) * 1000) / 1000;
+      const run: WebhookRun = {
+        eventsWorker,
+        offered: rate,
+        durationMs: Math.round(r.sendWindow),
+        sent: r.sent,
+        duplicatesSent: r.duplicatesSent,
+        accepted: r.accepted,
+        acceptedPerSec: Math.round((r.accepted / r.sendWindow) * 1000),
+        acceptedDuplicates: r.acceptedDuplicates,
+        non2xx: r.non2xx,
+        failed: r.failed,
+        ack: r.ack,
+        cpu,
+        errorSamples: r.errorSamples,
+      };
+      runs.push(run);
+      o.log(`webhook${eventsWorker ? '' : ' (ingest only)'} @ ${rate}/s: accepted ${run.acceptedPerSec}/s, ack p50 ${run.ack.p50} p99 ${run.ack.p99} ms, non-2xx ${run.non2xx}, failed ${run.failed}`);
+      await sleep(500);
+    }
+  };
+  const received = async () => {
+    const [{ n }] = await p.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM dojo_events WHERE state = 'received'`);
+    return Number(n);
+  };
   // Warm-up: not counted in the runs but checked with the rest.
   await fire(hook.url!, locs, events, { rate: 200, durationMs: 1_000, duplicateShare: o.duplicateShare, maxInFlight: 2_000 });
-  const runs: WebhookRun[] = [];
-  for (const rate of o.rates) {
-    const meter = p.meter(pids);
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const r = await fire(hook.url!, locs, events, { rate, durationMs: o.durationMs, duplicateShare: o.duplicateShare, maxInFlight: 2_000 });
-    const cpu = meter.end();
-    const c = process.cpuUsage(cpu0);
-    cpu['sender (bench process)'] = Math.round(((c.user + c.system) / 1000 / (performance.now() - t0)) * 1000) / 1000;
-    const run: WebhookRun = {
-      offered: rate,
-      durationMs: Math.round(r.sendWindow),
-      sent: r.sent,
-      duplicatesSent: r.duplicatesSent,
-      accepted: r.accepted,
-      acceptedPerSec: Math.round((r.accepted / r.sendWindow) * 1000),
-      acceptedDuplicates: r.acceptedDuplicates,
-      non2xx: r.non2xx,
-      failed: r.failed,
-      ack: r.ack,
-      cpu,
-      errorSamples: r.errorSamples,
-    };
-    runs.push(run);
-    o.log(`webhook @ ${rate}/s: accepted ${run.acceptedPerSec}/s, ack p50 ${run.ack.p50} p99 ${run.ack.p99} ms, non-2xx ${run.non2xx}, failed ${run.failed}`);
-    await sleep(500);
-  }
+  // 1. The ingest path alone (verify, store, enqueue): no events worker yet, the jobs wait in the queue.
+  await series(o.ingestOnlyRates, o.ingestOnlyMs, { webhook: hook.pid }, false);
+  // 2. With the events worker applying what arrives; it first drains what the ingest-only runs queued.
+  const worker = await p.startApp('worker', 'worker');
+  const backlog = await received();
+  const d0 = Date.now();
+  await until(async () => (await received()) === 0, 60_000, 250);
+  if (backlog) o.log(`webhook: the events worker applied the ${backlog} queued events in ${Date.now() - d0} ms`);
+  await series(o.rates, o.durationMs, { webhook: hook.pid, worker: worker.pid }, true);
   // Let the events worker apply what was stored, then compare Postgres with what was sent.
   const s0 = Date.now();
-  await until(async () => {
-    const [{ n }] = await p.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM dojo_events WHERE state = 'received'`);
-    return n === 0n;
-  }, 30_000, 250);
+  await until(async () => (await received()) === 0, 30_000, 250);
   const settleMs = Date.now() - s0;
   const rows = await p.prisma.$queryRawUnsafe<{ event_id: string; deliveries: number; state: string }[]>(`SELECT event_id, deliveries, state::text AS state FROM dojo_events`);
   const byId = new Map(rows.map((x) => [x.event_id, x]));
