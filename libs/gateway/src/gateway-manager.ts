@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type WebSocket from 'ws';
 import type { Logger } from '@app/common';
 import { Channels, LocationChangedMessage, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
-import { ConnectionStatus, writeConnectionStatus } from '@app/queue';
+import { ConnectionStatus, writeConnectionStatuses } from '@app/queue';
 import { DialGate } from './connection/dial-gate';
 import { LinkOptions, LocationLink } from './connection/location-link';
 import { DispatchOptions, RequestDispatcher, RpcCaller } from './dispatch/request-dispatcher';
@@ -71,6 +71,13 @@ export class GatewayManager {
   private started = false;
   private stopping = false;
   private readonly statusTtlMs: number;
+  /** An unchanged status record is written again (its TTL refreshed) this long after its last write. */
+  private readonly statusRefreshMs: number;
+  /** What was last written per location: the record without lastPongAt (plus whether it had one), and when. */
+  private readonly written = new Map<string, { sig: string; at: number }>();
+  /** Locations whose status changed since the last flush. */
+  private readonly dirty = new Set<string>();
+  private flushQueued = false;
 
   constructor(
     private readonly opts: GatewayManagerOptions,
@@ -81,6 +88,7 @@ export class GatewayManager {
     this.dispatcher = new RequestDispatcher(deps.rpc, opts.dispatch, deps.logger);
     this.gate = new DialGate(opts.connectRate);
     this.statusTtlMs = Math.max(3 * opts.leaseTtlMs, 3_000);
+    this.statusRefreshMs = Math.floor(this.statusTtlMs / 3);
   }
 
   get replicaId(): string {
@@ -243,15 +251,6 @@ export class GatewayManager {
         if (link) await this.dropLink(link, 1000, 'location disabled');
         if (mine) {
           if (!this.disabledSince.has(loc.id)) this.disabledSince.set(loc.id, new Date());
-          this.writeStatus({
-            locationId: loc.id,
-            state: 'disabled',
-            since: this.disabledSince.get(loc.id)!.toISOString(),
-            replicaId: me,
-            reconnects: 0,
-            requestsServed: 0,
-            configVersion: loc.configVersion,
-          });
         } else this.disabledSince.delete(loc.id);
         continue;
       }
@@ -269,7 +268,7 @@ export class GatewayManager {
     for (const id of [...this.disabledSince.keys()]) if (!this.locations.has(id)) this.disabledSince.delete(id);
 
     await this.adoptOrphans(candidates);
-    for (const link of this.links.values()) this.writeStatus(link.status(me));
+    this.flushStatuses(true);
   }
 
   /** Locations whose lease has been free for a whole lease period (their owner never took them) are taken by anyone. */
@@ -321,7 +320,7 @@ export class GatewayManager {
         onFenceLost: (id) => void this.stepDown(id, 'fencing check failed'),
         onFrame: (l, socket, data, receivedAt) => this.onFrame(l, socket, data, receivedAt),
         onStatus: (l) => {
-          if (this.links.get(l.locationId) === l) this.writeStatus(l.status(this.opts.replicaId));
+          if (this.links.get(l.locationId) === l) this.markDirty(l.locationId);
         },
       },
       this.gate,
@@ -370,7 +369,65 @@ export class GatewayManager {
       .catch((err: Error) => this.deps.logger.error({ locationId: link.locationId, err: err.message }, 'reply failed'));
   }
 
-  private writeStatus(status: ConnectionStatus): void {
-    void writeConnectionStatus(this.deps.redis, this.opts.prefix, status, this.statusTtlMs).catch(() => undefined);
+  // ---- statuses ------------------------------------------------------------
+
+  /** The status this replica reports for a location, if it reports one. */
+  private statusOf(id: string): ConnectionStatus | undefined {
+    const link = this.links.get(id);
+    if (link) return link.status(this.opts.replicaId);
+    const since = this.disabledSince.get(id);
+    if (!since) return undefined;
+    return {
+      locationId: id,
+      state: 'disabled',
+      since: since.toISOString(),
+      replicaId: this.opts.replicaId,
+      reconnects: 0,
+      requestsServed: 0,
+      configVersion: this.locations.get(id)?.configVersion,
+    };
+  }
+
+  /** A link's status changed: write it soon, batched with others that change in the same turn of the event loop. */
+  private markDirty(id: string): void {
+    this.dirty.add(id);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.flushStatuses(false);
+    });
+  }
+
+  /**
+   * Writes the status records that changed, plus those due for a refresh (so
+   * they do not expire), in one pipelined batch. A change of lastPongAt alone
+   * waits for the refresh. `all` checks every reported location (the heartbeat);
+   * otherwise only the ones marked dirty.
+   */
+  private flushStatuses(all: boolean): void {
+    const now = Date.now();
+    const ids = all ? new Set([...this.links.keys(), ...this.disabledSince.keys(), ...this.dirty]) : new Set(this.dirty);
+    this.dirty.clear();
+    if (all) for (const id of this.written.keys()) if (!ids.has(id)) this.written.delete(id);
+    const out: ConnectionStatus[] = [];
+    for (const id of ids) {
+      const st = this.statusOf(id);
+      if (!st) {
+        this.written.delete(id);
+        continue;
+      }
+      const { lastPongAt, ...rest } = st;
+      const sig = JSON.stringify(rest) + (lastPongAt ? '|pong' : '');
+      const prev = this.written.get(id);
+      if (prev && prev.sig === sig && now - prev.at < this.statusRefreshMs) continue;
+      this.written.set(id, { sig, at: now });
+      out.push(st);
+    }
+    if (out.length === 0) return;
+    writeConnectionStatuses(this.deps.redis, this.opts.prefix, out, this.statusTtlMs).catch(() => {
+      // Not written: forget them so the next heartbeat writes them again.
+      for (const st of out) if (this.written.get(st.locationId)?.at === now) this.written.delete(st.locationId);
+    });
   }
 }

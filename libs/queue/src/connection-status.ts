@@ -48,6 +48,44 @@ export async function writeConnectionStatus(
   await redis.set(connectionStatusKey(prefix, status.locationId), JSON.stringify(record), 'PX', Math.max(1, Math.round(ttlMs)));
 }
 
+const WRITE_MANY = `
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[i + 1], 'PX', ARGV[1])
+end
+return #KEYS`;
+
+/** Records per script call (several calls go out in one pipeline). */
+const WRITE_CHUNK = 500;
+
+type StatusRedis = Redis & { gwWriteStatuses(numKeys: number, ...args: (string | number)[]): Promise<number> };
+
+/**
+ * Writes many statuses in one round trip (one script call per 500 records, all
+ * in one pipeline), each expiring after ttlMs unless written again.
+ */
+export async function writeConnectionStatuses(
+  redis: Redis,
+  prefix: string,
+  statuses: readonly ConnectionStatus[],
+  ttlMs: number = CONNECTION_STATUS_TTL_MS,
+): Promise<void> {
+  if (statuses.length === 0) return;
+  const r = redis as StatusRedis;
+  if (typeof r.gwWriteStatuses !== 'function') redis.defineCommand('gwWriteStatuses', { lua: WRITE_MANY });
+  const updatedAt = new Date().toISOString();
+  const px = Math.max(1, Math.round(ttlMs));
+  const p = r.pipeline() as unknown as StatusRedis;
+  for (let i = 0; i < statuses.length; i += WRITE_CHUNK) {
+    const chunk = statuses.slice(i, i + WRITE_CHUNK);
+    const keys = chunk.map((s) => connectionStatusKey(prefix, s.locationId));
+    const values = chunk.map((s) => JSON.stringify({ ...s, updatedAt }));
+    p.gwWriteStatuses(keys.length, ...keys, px, ...values);
+  }
+  const res = (await (p as unknown as ReturnType<Redis['pipeline']>).exec()) ?? [];
+  const failed = res.find(([err]) => err);
+  if (failed) throw failed[0];
+}
+
 /** Statuses for the given locations; a location no replica reports on is `unowned`. */
 export async function readConnectionStatuses(redis: Redis, prefix: string, locationIds: string[]): Promise<Map<string, ConnectionStatus>> {
   const out = new Map<string, ConnectionStatus>();

@@ -29,6 +29,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+// KEYS: leases. ARGV: ttlMs, then the expected value of each lease. Returns 1/0 per lease (renewed / no longer ours).
+const RENEW_MANY = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i + 1] then
+    redis.call('PEXPIRE', key, ARGV[1])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out`;
+
+/** Leases renewed per script call (several calls still go out in one pipeline). */
+const RENEW_CHUNK = 1_000;
+
 // KEYS: lease. ARGV: expected value.
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -40,6 +56,7 @@ type LeaseRedis = Redis & {
   gwAcquire(lease: string, fence: string, replicaId: string, ttlMs: number): Promise<number>;
   gwRenew(lease: string, value: string, ttlMs: number): Promise<number>;
   gwRelease(lease: string, value: string): Promise<number>;
+  gwRenewMany(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
 
 /**
@@ -64,6 +81,7 @@ export class LeaseStore {
       redis.defineCommand('gwRenew', { numberOfKeys: 1, lua: RENEW });
       redis.defineCommand('gwRelease', { numberOfKeys: 1, lua: RELEASE });
     }
+    if (typeof this.r.gwRenewMany !== 'function') redis.defineCommand('gwRenewMany', { lua: RENEW_MANY });
   }
 
   private value(token: number): string {
@@ -76,18 +94,29 @@ export class LeaseStore {
     return t > 0 ? Number(t) : undefined;
   }
 
-  /** Renews many leases in one round trip; returns the ids whose lease is no longer ours. */
+  /**
+   * Renews many leases in one round trip (one compare-and-set script call per
+   * 1,000 leases, all in one pipeline); returns the ids whose lease is no
+   * longer ours (or could not be renewed).
+   */
   async renewAll(held: ReadonlyMap<string, number>): Promise<string[]> {
     if (held.size === 0) return [];
     const entries = [...held.entries()];
     const p = this.r.pipeline();
-    for (const [id, token] of entries) (p as unknown as LeaseRedis).gwRenew(leaseKey(this.prefix, id), this.value(token), this.ttlMs);
+    for (let i = 0; i < entries.length; i += RENEW_CHUNK) {
+      const chunk = entries.slice(i, i + RENEW_CHUNK);
+      const keys = chunk.map(([id]) => leaseKey(this.prefix, id));
+      const values = chunk.map(([, token]) => this.value(token));
+      (p as unknown as LeaseRedis).gwRenewMany(keys.length, ...keys, this.ttlMs, ...values);
+    }
     const res = (await p.exec()) ?? [];
     const lost: string[] = [];
-    entries.forEach(([id], i) => {
-      const [err, ok] = res[i] ?? [new Error('no reply'), 0];
-      if (err || Number(ok) !== 1) lost.push(id);
-    });
+    for (let i = 0; i < entries.length; i += RENEW_CHUNK) {
+      const [err, oks] = res[i / RENEW_CHUNK] ?? [new Error('no reply'), undefined];
+      const list = !err && Array.isArray(oks) ? (oks as unknown[]) : [];
+      const n = Math.min(RENEW_CHUNK, entries.length - i);
+      for (let j = 0; j < n; j++) if (Number(list[j]) !== 1) lost.push(entries[i + j]![0]);
+    }
     return lost;
   }
 
