@@ -2,7 +2,8 @@ import { EposError } from '@app/contracts';
 import type { Tx } from '../shared/tx';
 import { appendVenueFeed, FeedKind } from '../shared/venue-feed';
 import { enqueuePosEvent } from '../shared/pos-outbox';
-import { ORDER_INCLUDE, OrderWithRelations } from './order-mapper';
+import type { OrderWithRelations } from './order-mapper';
+import { selectOrder } from './order-sql';
 
 /** What taking the row lock reads of the order: enough to decide on a change without loading it. */
 export interface LockedOrderRow {
@@ -29,9 +30,9 @@ export async function lockOrderRow(tx: Tx, locationId: string, orderId: string):
   return row;
 }
 
-/** The order with items and payments, or null. Scoped to the location. */
+/** The order with items and payments, or null, in one round trip. Scoped to the location. */
 export function findOrder(db: Tx, locationId: string, orderId: string): Promise<OrderWithRelations | null> {
-  return db.order.findUnique({ where: { locationId_id: { locationId, id: orderId } }, include: ORDER_INCLUDE });
+  return selectOrder(db, locationId, orderId);
 }
 
 export async function requireOrder(db: Tx, locationId: string, orderId: string): Promise<OrderWithRelations> {

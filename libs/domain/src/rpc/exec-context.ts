@@ -1,4 +1,5 @@
 import type { Logger } from '@app/common';
+import type { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 
 /**
@@ -15,9 +16,37 @@ export interface ExecContext {
   log: Logger;
   /** One "now" per request, so every comparison in it agrees. */
   now: Date;
+  /**
+   * Set by RpcDispatcher for a use-case with a plan(): the locks of the plan
+   * are held, and `pre` is the value of the plan's `read`, read after they
+   * were taken (so it is current). Absent when the use-case runs on its own.
+   */
+  planned?: { pre: unknown };
+  /**
+   * Set by RpcDispatcher for methods that change state: returns an SQL
+   * fragment (one CTE, `name AS (INSERT ...)`) that stores the request's
+   * response in processed_requests, for the use-case to fold into its last
+   * write. Once called, the dispatcher does not store the response again.
+   * `value` must be exactly what execute() returns.
+   */
+  storeResponse?: (name: string, value: unknown) => Prisma.Sql;
+}
+
+/**
+ * What a state-changing use-case asks the dispatcher to do in the statements
+ * that open its transaction (after the request's own advisory lock):
+ * take these advisory locks, in this order, then the order's row lock, then
+ * read `read` (a scalar SQL expression, handed to execute() as ctx.planned.pre).
+ */
+export interface MutationPlan {
+  advisoryKeys?: string[];
+  orderId?: string;
+  read?: Prisma.Sql;
 }
 
 /** A capability: one class per JSON-RPC method, with a single execute(). */
 export interface UseCase<P, R> {
   execute(ctx: ExecContext, params: P): Promise<R>;
+  /** Optional, for methods that change state: see MutationPlan. */
+  plan?(locationId: string, params: P, now: Date): MutationPlan | undefined;
 }

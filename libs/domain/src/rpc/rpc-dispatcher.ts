@@ -9,6 +9,7 @@ import {
   RpcJob,
   success,
 } from '@app/contracts';
+import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
 import { ListAreas } from '../areas/usecases/list-areas.usecase';
 import { GetOrderBillById } from '../bills/usecases/get-order-bill-by-id.usecase';
@@ -31,8 +32,10 @@ import { GetReservationById } from '../reservations/usecases/get-reservation-by-
 import { SearchReservations } from '../reservations/usecases/search-reservations.usecase';
 import { UpdateReservation } from '../reservations/usecases/update-reservation.usecase';
 import { SearchTables } from '../tables/usecases/search-tables.usecase';
-import { toJson } from '../shared/venue-feed';
-import type { ExecContext, UseCase } from './exec-context';
+import { jsonValue } from '../orders/order-sql';
+import type { Tx } from '../shared/tx';
+import { jsonText, runWrites } from '../shared/write-sql';
+import type { ExecContext, MutationPlan, UseCase } from './exec-context';
 
 /** The Dojo events pipeline as the dispatcher needs it (IngestDojoEvent implements it). */
 export interface DojoEventIngest {
@@ -143,28 +146,61 @@ export class RpcDispatcher {
     if (remaining <= 0) throw new DeadlinePassed();
     return this.deps.prisma.$transaction(
       async (tx) => {
-        await tx.$executeRaw`SELECT set_config('statement_timeout', ${String(Math.max(1, remaining))}, true)`;
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`rpc:${job.locationId}:${job.rpcId}`}, 0))`;
-        const prior = await tx.processedRequest.findUnique({
-          where: { locationId_rpcId: { locationId: job.locationId, rpcId: job.rpcId } },
-        });
-        if (prior) {
-          if (prior.method !== job.method) {
-            throw EposError.invalid(`JSON-RPC id ${job.rpcId} was already used for ${prior.method}; use a new id for a new request`);
+        const c = ctx(tx);
+        const plan: MutationPlan | undefined = useCase.plan?.(job.locationId, params, c.now);
+        await this.takeLocks(tx, job, plan, String(Math.max(1, remaining)));
+        // With the locks held, one statement reads the stored answer to this id and what the plan asks for.
+        const [first] = await tx.$queryRaw<{ method: string | null; response: unknown; pre: unknown }[]>`
+          SELECT p.method, p.response, ${plan?.read ?? Prisma.sql`NULL::json`} AS pre
+            FROM (SELECT 1) AS one
+            LEFT JOIN processed_requests p ON p.location_id = ${job.locationId}::uuid AND p.rpc_id = ${job.rpcId}`;
+        if (first!.method !== null) {
+          if (first!.method !== job.method) {
+            throw EposError.invalid(`JSON-RPC id ${job.rpcId} was already used for ${first!.method}; use a new id for a new request`);
           }
           log.info('request id already processed; answering with the stored response');
-          return { replay: prior.response as unknown as JsonRpcResponse };
+          return { replay: jsonValue<JsonRpcResponse>(first!.response) };
         }
-        const value = await useCase.execute(ctx(tx), params);
-        const response = success(job.rpcId, value);
-        await tx.processedRequest.create({
-          data: { locationId: job.locationId, rpcId: job.rpcId, method: job.method, response: toJson(response) },
-        });
+        if (plan) c.planned = { pre: first!.pre };
+        let stored = false;
+        const storeCte = (name: string, value: unknown) => {
+          stored = true;
+          return Prisma.sql`${Prisma.raw(name)} AS (INSERT INTO processed_requests (location_id, rpc_id, method, response)
+            VALUES (${job.locationId}::uuid, ${job.rpcId}, ${job.method}, ${jsonText(success(job.rpcId, value))}::jsonb))`;
+        };
+        c.storeResponse = storeCte;
+        const value = await useCase.execute(c, params);
+        if (!stored) await runWrites(tx, [storeCte('pr', value)]);
         if (Date.now() >= job.deadline) throw new DeadlinePassed();
         return { value };
       },
       { maxWait: Math.max(1, remaining), timeout: Math.max(1, remaining) + 500 },
     );
+  }
+
+  /**
+   * Opens a state-changing request's transaction: sets the statement timeout
+   * and takes, in this order, the request's advisory lock (serialises a
+   * repeated id), the plan's advisory locks and the plan's order row lock.
+   * The first statement only tries them (it runs before the timeout applies,
+   * so it must not wait); whatever it could not take is then waited for, one
+   * statement each, under the timeout, in the same order.
+   */
+  private async takeLocks(tx: Tx, job: Job, plan: MutationPlan | undefined, timeoutMs: string): Promise<void> {
+    const keys = [`rpc:${job.locationId}:${job.rpcId}`, ...(plan?.advisoryKeys ?? [])];
+    const orderId = plan?.orderId;
+    const steps = keys.map((k, i) => Prisma.sql`WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${k}, 0)) THEN ${i}::int`);
+    if (orderId !== undefined) {
+      steps.push(Prisma.sql`WHEN NOT EXISTS (SELECT 1 FROM orders WHERE location_id = ${job.locationId}::uuid AND id = ${orderId} FOR UPDATE SKIP LOCKED) THEN ${keys.length}::int`);
+    }
+    const [row] = await tx.$queryRaw<{ held: number }[]>`
+      SELECT set_config('statement_timeout', ${timeoutMs}, true) AS t, CASE ${Prisma.join(steps, ' ')} ELSE ${steps.length}::int END AS held`;
+    const held = Number(row!.held);
+    for (let i = held; i < keys.length; i++) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${keys[i]!}, 0))`;
+    // Not taken: held by another transaction, or no such order (the use-case's read then finds none).
+    if (orderId !== undefined && held <= keys.length) {
+      await tx.$executeRaw`SELECT 1 FROM orders WHERE location_id = ${job.locationId}::uuid AND id = ${orderId} FOR UPDATE`;
+    }
   }
 }
 

@@ -1,29 +1,38 @@
 import { EposError, Models } from '@app/contracts';
+import { Prisma } from '@app/db';
+import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
 import { orderToDojo } from '../../orders/order-mapper';
-import { lockOrderRow, publishOrderChange, requireOrder } from '../../orders/order-store';
-import type { ExecContext, UseCase } from '../../rpc/exec-context';
+import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
+import { runWrites } from '../../shared/write-sql';
 
 /**
  * DeleteOrderLockV1: releases Dojo's lock. Releasing a lock that is already
  * gone (released, expired) returns the order; another live lock is Conflict.
+ * Releasing a lock does not touch the order row, so the order read under its
+ * row lock is what is returned.
  */
 export class DeleteOrderLock implements UseCase<Models.DeleteOrderLockRequest, Models.Order> {
+  plan(locationId: string, params: Models.DeleteOrderLockRequest): MutationPlan | undefined {
+    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+  }
+
   async execute(ctx: ExecContext, params: Models.DeleteOrderLockRequest): Promise<Models.Order> {
     const { db, locationId, now } = ctx;
-    await lockOrderRow(db, locationId, params.orderId);
-    const current = await db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId: params.orderId } } });
+    const { order, lock: current } = await lockedOrderForChange(ctx, params.orderId);
     const live = current && current.expiresAt.getTime() > now.getTime();
     if (live && current.lockId !== params.lockId) {
       throw EposError.conflict(`order ${params.orderId} is locked by another lock (${current.lockId}); lock ${params.lockId} is not held`);
     }
+    const result = orderToDojo(order);
+    const writes: Prisma.Sql[] = [];
     if (current && (current.lockId === params.lockId || !live)) {
-      await db.orderLock.delete({ where: { locationId_orderId: { locationId, orderId: params.orderId } } });
-      await publishOrderChange(db, locationId, params.orderId, 'lock.released', {
-        orderId: params.orderId,
-        lockId: current.lockId,
-        expired: !live,
-      });
+      writes.push(
+        Prisma.sql`del AS (DELETE FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${params.orderId})`,
+        ...publishOrderChangeCtes(locationId, params.orderId, 'lock.released', { orderId: params.orderId, lockId: current.lockId, expired: !live }),
+      );
     }
-    return orderToDojo(await requireOrder(db, locationId, params.orderId));
+    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
+    await runWrites(db, writes);
+    return result;
   }
 }

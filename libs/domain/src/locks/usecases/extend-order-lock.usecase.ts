@@ -1,6 +1,8 @@
 import { EposError, Models } from '@app/contracts';
-import { lockOrderRow, publishOrderChange } from '../../orders/order-store';
-import type { ExecContext, UseCase } from '../../rpc/exec-context';
+import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
+import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
+import { runWrites, tsParam } from '../../shared/write-sql';
+import { Prisma } from '@app/db';
 import { parseFutureExpiry } from '../order-lock-guard';
 
 /**
@@ -8,11 +10,14 @@ import { parseFutureExpiry } from '../order-lock-guard';
  * or was released, or another lock, is Conflict (create a new lock instead).
  */
 export class ExtendOrderLock implements UseCase<Models.ExtendOrderLockRequest, Record<string, never>> {
+  plan(locationId: string, params: Models.ExtendOrderLockRequest): MutationPlan | undefined {
+    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+  }
+
   async execute(ctx: ExecContext, params: Models.ExtendOrderLockRequest): Promise<Record<string, never>> {
     const { db, locationId, now } = ctx;
     const expiresAt = parseFutureExpiry(params.expiry, now);
-    await lockOrderRow(db, locationId, params.orderId);
-    const current = await db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId: params.orderId } } });
+    const { lock: current } = await lockedOrderForChange(ctx, params.orderId);
     const live = current && current.expiresAt.getTime() > now.getTime();
     if (!live) {
       const why = current ? `expired at ${current.expiresAt.toISOString()}` : 'is not held (released or never created)';
@@ -21,12 +26,18 @@ export class ExtendOrderLock implements UseCase<Models.ExtendOrderLockRequest, R
     if (current.lockId !== params.lockId) {
       throw EposError.conflict(`order ${params.orderId} is locked by another lock (${current.lockId}); lock ${params.lockId} cannot be extended`);
     }
-    await db.orderLock.update({ where: { locationId_orderId: { locationId, orderId: params.orderId } }, data: { expiresAt } });
-    await publishOrderChange(db, locationId, params.orderId, 'lock.extended', {
-      orderId: params.orderId,
-      lockId: params.lockId,
-      expiresAt: expiresAt.toISOString(),
-    });
-    return {};
+    const result: Record<string, never> = {};
+    const writes: Prisma.Sql[] = [
+      Prisma.sql`upd AS (UPDATE order_locks SET expires_at = ${tsParam(expiresAt)}, updated_at = ${tsParam(new Date())}
+        WHERE location_id = ${locationId}::uuid AND order_id = ${params.orderId})`,
+      ...publishOrderChangeCtes(locationId, params.orderId, 'lock.extended', {
+        orderId: params.orderId,
+        lockId: params.lockId,
+        expiresAt: expiresAt.toISOString(),
+      }),
+    ];
+    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
+    await runWrites(db, writes);
+    return result;
   }
 }

@@ -1,10 +1,31 @@
 import { EposError, Models } from '@app/contracts';
+import { Prisma } from '@app/db';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
-import { findLiveLock } from '../../locks/order-lock-guard';
-import { orderToDojo } from '../../orders/order-mapper';
-import { CLOSED_STATUSES, lockOrderRow, publishOrderChange, requireOrder } from '../../orders/order-store';
-import type { ExecContext, UseCase } from '../../rpc/exec-context';
+import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
+import { orderToDojo, OrderWithRelations } from '../../orders/order-mapper';
+import { CLOSED_STATUSES, publishOrderChange, requireOrder } from '../../orders/order-store';
+import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
+import { runWrites, tsParam } from '../../shared/write-sql';
 import { recomputeOrderPaid } from '../recompute-order-paid';
+
+/** The advisory lock key of lockPaymentIntent (libs/domain/src/events/event-effects.ts): same key, same lock. */
+export const paymentIntentLockKey = (locationId: string, paymentIntentId: string) => `dojo-intent:${locationId}:${paymentIntentId}`;
+
+/** The payment already recorded for the intent, and whether Dojo events for it wait for it (state pending_payment). */
+function intentSql(locationId: string, paymentIntentId: string): Prisma.Sql {
+  return Prisma.sql`, 'payment', (SELECT json_build_object('order_id', p.order_id, 'currency', p.currency,
+        'paid_amount', p.paid_amount::text, 'tips_amount', p.tips_amount::text)
+      FROM payments p WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ${paymentIntentId}),
+    'pending', EXISTS (SELECT 1 FROM dojo_events e WHERE e.location_id = ${locationId}::uuid
+      AND e.payment_intent_id = ${paymentIntentId} AND e.state = 'pending_payment')`;
+}
+
+interface ExistingPayment {
+  order_id: string;
+  currency: string;
+  paid_amount: string;
+  tips_amount: string;
+}
 
 /**
  * RecordOrderPaymentByIdV1: records a payment Dojo took against an order and
@@ -17,8 +38,25 @@ import { recomputeOrderPaid } from '../recompute-order-paid';
  *   currency, or when the amount is more than what is outstanding.
  * - Runs under the order's row lock, so racing payments are applied one at a
  *   time: no lost update, no overpayment.
+ *
+ * Under RpcDispatcher the plan takes the payment intent's lock (the one the
+ * events worker takes, before the order row lock, in the events worker's
+ * order) and reads the order, its lock, the intent's payment and whether
+ * events wait for the intent. With no event waiting, the payment, the order's
+ * new totals (as recomputeOrderPaid would set them), the venue feed entry, the
+ * POS event and the stored response are one statement, and the returned order
+ * is computed from what was read. When events wait, they are applied
+ * (applyPendingEventsForIntent) and the order is recomputed and read again.
  */
 export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequest, Models.Order> {
+  plan(locationId: string, params: Models.RecordOrderPaymentRequest): MutationPlan | undefined {
+    if (typeof params?.orderId !== 'string' || typeof params.paymentIntentId !== 'string') return undefined;
+    return orderChangePlan(locationId, params.orderId, {
+      advisoryKeys: [paymentIntentLockKey(locationId, params.paymentIntentId)],
+      extra: intentSql(locationId, params.paymentIntentId),
+    });
+  }
+
   async execute(ctx: ExecContext, params: Models.RecordOrderPaymentRequest): Promise<Models.Order> {
     const { db, locationId, now } = ctx;
     const paid = params.paidAmount;
@@ -26,23 +64,21 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
     if (!Number.isSafeInteger(paid.value) || paid.value < 0) throw EposError.invalid('paidAmount.value must be a non-negative integer in minor units');
     if (tips && (!Number.isSafeInteger(tips.value) || tips.value < 0)) throw EposError.invalid('tipsAmount.value must be a non-negative integer in minor units');
     const tipsValue = BigInt(tips?.value ?? 0);
+    const paidValue = BigInt(paid.value);
 
-    await lockOrderRow(db, locationId, params.orderId);
-    const order = await requireOrder(db, locationId, params.orderId);
-
-    const existing = await db.payment.findUnique({
-      where: { locationId_paymentIntentId: { locationId, paymentIntentId: params.paymentIntentId } },
-    });
+    const found = await lockedOrderForChange(ctx, params.orderId, intentSql(locationId, params.paymentIntentId));
+    const order = found.order;
+    const existing = found.extra.payment as ExistingPayment | null;
     if (existing) {
       const same =
-        existing.orderId === order.id &&
-        existing.paidAmount === BigInt(paid.value) &&
-        existing.tipsAmount === tipsValue &&
+        existing.order_id === order.id &&
+        BigInt(existing.paid_amount) === paidValue &&
+        BigInt(existing.tips_amount) === tipsValue &&
         existing.currency === paid.currencyCode;
       if (!same) {
         throw EposError.conflict(
-          `payment intent ${params.paymentIntentId} is already recorded against order ${existing.orderId} ` +
-            `with paidAmount ${existing.paidAmount} and tipsAmount ${existing.tipsAmount} ${existing.currency}; it cannot be recorded again with other values`,
+          `payment intent ${params.paymentIntentId} is already recorded against order ${existing.order_id} ` +
+            `with paidAmount ${existing.paid_amount} and tipsAmount ${existing.tips_amount} ${existing.currency}; it cannot be recorded again with other values`,
         );
       }
       ctx.log.info({ orderId: order.id, paymentIntentId: params.paymentIntentId }, 'payment already recorded; returning the order unchanged');
@@ -55,31 +91,33 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
     if (paid.currencyCode !== order.currency || (tips && tips.currencyCode !== order.currency)) {
       throw refuse(`the order is in ${order.currency} but the payment is in ${tips && tips.currencyCode !== order.currency ? tips.currencyCode : paid.currencyCode}`);
     }
-    const lock = await findLiveLock(db, locationId, order.id, now);
+    const lock = found.lock && found.lock.expiresAt.getTime() > now.getTime() ? found.lock : null;
     if (lock && params.lockId !== undefined && lock.lockId !== params.lockId) {
       throw refuse(`order ${order.id} is locked by another lock (${lock.lockId}), not ${params.lockId}`);
     }
     const outstanding = order.totalAmount - order.paidAmount;
-    if (BigInt(paid.value) > outstanding) {
+    if (paidValue > outstanding) {
       throw refuse(`paidAmount ${paid.value} is more than the ${outstanding} outstanding on order ${order.id} (total ${order.totalAmount}, paid ${order.paidAmount})`);
     }
 
-    await db.payment.create({
-      data: {
-        locationId,
-        paymentIntentId: params.paymentIntentId,
-        orderId: order.id,
-        currency: order.currency,
-        paidAmount: BigInt(paid.value),
-        tipsAmount: tipsValue,
-        lockId: params.lockId ?? null,
-      },
-    });
-    // Dojo events for this intent that arrived before the payment (e.g. a refund) apply now.
-    await applyPendingEventsForIntent(db, locationId, params.paymentIntentId);
-    await recomputeOrderPaid(db, locationId, order.id);
-    const updated = await requireOrder(db, locationId, order.id);
-    await publishOrderChange(db, locationId, order.id, 'payment.recorded', {
+    const at = new Date();
+    const payment: OrderWithRelations['payments'][number] = {
+      locationId,
+      paymentIntentId: params.paymentIntentId,
+      orderId: order.id,
+      currency: order.currency,
+      paidAmount: paidValue,
+      tipsAmount: tipsValue,
+      lockId: params.lockId ?? null,
+      state: 'Recorded',
+      intentStatus: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const insertPayment = Prisma.sql`pay AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, lock_id, created_at, updated_at)
+      VALUES (${locationId}::uuid, ${payment.paymentIntentId}, ${order.id}, ${order.currency}, ${paidValue.toString()}::bigint,
+              ${tipsValue.toString()}::bigint, ${payment.lockId}, ${tsParam(at)}, ${tsParam(at)}))`;
+    const feedData = (updated: OrderWithRelations) => ({
       orderId: order.id,
       paymentIntentId: params.paymentIntentId,
       paidAmount: paid.value,
@@ -90,6 +128,59 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
       orderTotalAmount: Number(updated.totalAmount),
       payable: updated.payable,
     });
-    return orderToDojo(updated);
+
+    if (!ctx.planned || found.extra.pending !== false) {
+      // Events wait for this intent (or the intent's lock was not taken up front): apply them, then recompute and read.
+      await runWrites(db, [insertPayment]);
+      // Dojo events for this intent that arrived before the payment (e.g. a refund) apply now.
+      await applyPendingEventsForIntent(db, locationId, params.paymentIntentId);
+      await recomputeOrderPaid(db, locationId, order.id);
+      const updated = await requireOrder(db, locationId, order.id);
+      await publishOrderChange(db, locationId, order.id, 'payment.recorded', feedData(updated));
+      return orderToDojo(updated);
+    }
+
+    // No event waits: the order's totals are what recomputeOrderPaid computes from the payments read under the row lock plus this one.
+    const { updated, changed } = withPayment(order, payment, found.dbNow);
+    const writes = [insertPayment];
+    if (changed) {
+      writes.push(Prisma.sql`upd AS (UPDATE orders SET paid_amount = ${updated.paidAmount.toString()}::bigint,
+          tips_amount = ${updated.tipsAmount.toString()}::bigint, payable = ${updated.payable}, version = version + 1, updated_at = now()
+        WHERE location_id = ${locationId}::uuid AND id = ${order.id})`);
+    }
+    const result = orderToDojo(updated);
+    writes.push(...publishOrderChangeCtes(locationId, order.id, 'payment.recorded', feedData(updated)));
+    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
+    await runWrites(db, writes);
+    return result;
   }
+}
+
+/**
+ * The order as a fresh read gives it after `payment` (state Recorded) is added
+ * and recomputeOrderPaid ran: paid/tips are the sums over Recorded payments,
+ * payable is paid < total (the order is open), and only when one of them
+ * changed are version bumped and updatedAt set to the transaction's now().
+ * `changed` says whether the orders row is to be updated.
+ */
+function withPayment(
+  order: OrderWithRelations,
+  payment: OrderWithRelations['payments'][number],
+  dbNow: Date,
+): { updated: OrderWithRelations; changed: boolean } {
+  const payments = [...order.payments];
+  let i = payments.length;
+  while (i > 0 && payments[i - 1]!.createdAt.getTime() > payment.createdAt.getTime()) i--;
+  payments.splice(i, 0, payment);
+  let paid = 0n;
+  let tips = 0n;
+  for (const p of payments) {
+    if (p.state !== 'Recorded') continue;
+    paid += p.paidAmount;
+    tips += p.tipsAmount;
+  }
+  const payable = paid < order.totalAmount && !CLOSED_STATUSES.has(order.status);
+  const changed = paid !== order.paidAmount || tips !== order.tipsAmount || payable !== order.payable;
+  if (!changed) return { updated: { ...order, payments }, changed };
+  return { updated: { ...order, payments, paidAmount: paid, tipsAmount: tips, payable, version: order.version + 1, updatedAt: dbNow }, changed };
 }
