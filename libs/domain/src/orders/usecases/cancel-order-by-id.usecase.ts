@@ -1,18 +1,26 @@
 import { EposError, Models } from '@app/contracts';
-import type { ExecContext, UseCase } from '../../rpc/exec-context';
+import { Prisma } from '@app/db';
+import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
+import { runWrites, tsParam } from '../../shared/write-sql';
+import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../order-for-change';
 import { orderToDojo } from '../order-mapper';
-import { CLOSED_STATUSES, lockOrderRow, publishOrderChange, requireOrder } from '../order-store';
+import { CLOSED_STATUSES } from '../order-store';
 
 /**
  * CancelOrderByIdV1. Cancelling an order that is already Canceled returns it
  * unchanged. A Finalized or Failed order, or one with payments recorded
  * against it, cannot be cancelled (Conflict). Any Dojo lock on it is released.
+ * The returned order is the one read under the row lock with the change
+ * applied (status, payable, version, updatedAt as written).
  */
 export class CancelOrderById implements UseCase<Models.OrderId, Models.Order> {
+  plan(locationId: string, params: Models.OrderId): MutationPlan | undefined {
+    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+  }
+
   async execute(ctx: ExecContext, params: Models.OrderId): Promise<Models.Order> {
     const { db, locationId } = ctx;
-    await lockOrderRow(db, locationId, params.orderId);
-    const order = await requireOrder(db, locationId, params.orderId);
+    const { order } = await lockedOrderForChange(ctx, params.orderId);
     if (order.status === 'Canceled') return orderToDojo(order);
     if (CLOSED_STATUSES.has(order.status)) {
       throw EposError.conflict(`order ${order.id} is ${order.status} and can no longer be cancelled`);
@@ -22,12 +30,16 @@ export class CancelOrderById implements UseCase<Models.OrderId, Models.Order> {
         `order ${order.id} has ${order.paidAmount} (minor units) paid against it; refund its payments before cancelling it`,
       );
     }
-    await db.orderLock.deleteMany({ where: { locationId, orderId: order.id } });
-    await db.order.update({
-      where: { locationId_id: { locationId, id: order.id } },
-      data: { status: 'Canceled', payable: false, version: { increment: 1 } },
-    });
-    await publishOrderChange(db, locationId, order.id, 'order.cancelled', { orderId: order.id, previousStatus: order.status });
-    return orderToDojo(await requireOrder(db, locationId, order.id));
+    const updatedAt = new Date();
+    const result = orderToDojo({ ...order, status: 'Canceled', payable: false, version: order.version + 1, updatedAt });
+    const writes: Prisma.Sql[] = [
+      Prisma.sql`unlock AS (DELETE FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${order.id})`,
+      Prisma.sql`upd AS (UPDATE orders SET status = 'Canceled', payable = false, version = version + 1, updated_at = ${tsParam(updatedAt)}
+        WHERE location_id = ${locationId}::uuid AND id = ${order.id})`,
+      ...publishOrderChangeCtes(locationId, order.id, 'order.cancelled', { orderId: order.id, previousStatus: order.status }),
+    ];
+    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
+    await runWrites(db, writes);
+    return result;
   }
 }

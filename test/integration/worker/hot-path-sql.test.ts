@@ -1,0 +1,158 @@
+/**
+ * The raw-SQL hot paths of the RpcDispatcher (one-statement order reads, the
+ * planned mutations that compute the returned order instead of reading it
+ * again) give exactly what the Prisma reads give: the returned order equals a
+ * fresh read, pages and cursors equal the keyset reference, every query stays
+ * within its location, and the payment path still applies Dojo events that
+ * waited for the payment.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger } from '@app/common';
+import { isFailure, JsonRpcResponse, Models } from '@app/contracts';
+import type { PrismaClient } from '@app/db';
+import { lockPaymentIntent } from '@app/domain/events/event-effects';
+import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
+import { paymentIntentLockKey } from '@app/domain/payments/usecases/record-order-payment.usecase';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { createTestDatabase, TestDatabase } from '@app/testing';
+import { GBP, rpcJob, seedLocation, seedOrder } from './fixtures';
+
+describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
+  let db: TestDatabase;
+  let prisma: PrismaClient;
+  let dispatcher: RpcDispatcher;
+  let locA: string;
+  let locB: string;
+
+  before(async () => {
+    db = await createTestDatabase('hotsql');
+    prisma = db.prisma;
+    dispatcher = new RpcDispatcher({ prisma, logger: createLogger('t', 'silent'), events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
+    locA = (await seedLocation(prisma, 'A')).id;
+    locB = (await seedLocation(prisma, 'B')).id;
+    for (let i = 1; i <= 7; i++) {
+      await seedOrder(prisma, locA, `o${i}`, { tableId: i % 2 ? 'T1' : 'T2', payable: i !== 3 });
+      await seedOrder(prisma, locB, `o${i}`, { tableId: 'T1' });
+    }
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  const call = async (loc: string, method: Parameters<typeof rpcJob>[1], params: object): Promise<JsonRpcResponse> =>
+    dispatcher.handle(rpcJob(loc, method, params));
+  const ok = async <T>(loc: string, method: Parameters<typeof rpcJob>[1], params: object): Promise<T> => {
+    const res = await call(loc, method, params);
+    if (isFailure(res)) assert.fail(`${method}: ${JSON.stringify(res.error)}`);
+    return (res as { result: T }).result;
+  };
+  /** The order as the Prisma include read maps it (the reference). */
+  const prismaRead = async (loc: string, id: string) =>
+    orderToDojo((await prisma.order.findUnique({ where: { locationId_id: { locationId: loc, id } }, include: ORDER_INCLUDE }))!);
+
+  it('GetOrderById equals the Prisma read; another location\'s order is NotFound', async () => {
+    assert.deepEqual(await ok(locA, 'GetOrderByIdV1', { orderId: 'o2' }), await prismaRead(locA, 'o2'));
+    await prisma.order.create({ data: { locationId: locB, id: 'onlyB', orderType: 'Collection', currency: 'GBP', totalAmount: 100n } });
+    const res = await call(locA, 'GetOrderByIdV1', { orderId: 'onlyB' });
+    assert.ok(isFailure(res));
+    assert.equal((res as { error: { errorType: string } }).error.errorType, 'NotFound');
+  });
+
+  it('SearchOrders pages forwards and backwards like the keyset reference, within the location', async () => {
+    const reference = async (where: object) =>
+      Promise.all((await prisma.order.findMany({ where: { locationId: locA, ...where }, orderBy: { seq: 'asc' }, select: { id: true } })).map((o) => prismaRead(locA, o.id)));
+    for (const [filter, where] of [
+      [{}, {}],
+      [{ dineIn: { tableId: 'T1' } }, { tableId: 'T1' }],
+      [{ dineIn: { tableId: 'T1' }, payableOnly: true }, { tableId: 'T1', payable: true }],
+    ] as const) {
+      const all = await reference(where);
+      const seen: Models.Order[] = [];
+      let page = await ok<Models.PagedOrdersResponse>(locA, 'SearchOrdersV1', { ...filter, cursor: { limit: 2 } });
+      assert.equal(page.before, undefined, 'the first page has nothing before it');
+      const pages = [page];
+      seen.push(...page.data);
+      while (page.after) {
+        page = await ok<Models.PagedOrdersResponse>(locA, 'SearchOrdersV1', { ...filter, cursor: { limit: 2, after: page.after } });
+        assert.ok(page.before, 'a later page points back');
+        pages.push(page);
+        seen.push(...page.data);
+      }
+      assert.deepEqual(seen, all, `forward pages of ${JSON.stringify(filter)}`);
+      // Back from the last page: each page equals the forward one before it.
+      for (let i = pages.length - 1; i > 0; i--) {
+        const back = await ok<Models.PagedOrdersResponse>(locA, 'SearchOrdersV1', { ...filter, cursor: { limit: 2, before: pages[i]!.before } });
+        assert.deepEqual(back.data, pages[i - 1]!.data);
+        assert.equal(back.after !== undefined, true);
+        assert.equal(back.before !== undefined, i - 1 > 0);
+      }
+    }
+    const empty = await ok<Models.PagedOrdersResponse>(locA, 'SearchOrdersV1', { dineIn: { tableId: 'nope' } });
+    assert.deepEqual(empty, { data: [] });
+  });
+
+  it('lock, payments, release and cancel return exactly what a fresh read gives', async () => {
+    const expiry = new Date(Date.now() + 60_000).toISOString();
+    assert.deepEqual(await ok(locA, 'CreateOrderLockV1', { orderId: 'o1', lockId: 'L1', expiry }), await prismaRead(locA, 'o1'));
+    for (const [pi, paid, tips] of [['pi1', 1000, 0], ['pi0', 0, 0], ['pi2', 1500, 250], ['pi3', 2500, 0]] as const) {
+      const got = await ok<Models.Order>(locA, 'RecordOrderPaymentByIdV1', { orderId: 'o1', paymentIntentId: pi, lockId: 'L1', paidAmount: GBP(paid), tipsAmount: GBP(tips) });
+      assert.deepEqual(got, await prismaRead(locA, 'o1'), `after ${pi}`);
+    }
+    const final = await prismaRead(locA, 'o1');
+    assert.equal(final.paidAmount!.value, 5000);
+    assert.equal(final.tipsAmount!.value, 250);
+    assert.equal(final.payable, false);
+    assert.equal(final.payments!.length, 4);
+    assert.deepEqual(await ok(locA, 'DeleteOrderLockV1', { orderId: 'o1', lockId: 'L1' }), await prismaRead(locA, 'o1'));
+    // Location B's o1 is untouched by all of this.
+    const b1 = await prismaRead(locB, 'o1');
+    assert.equal(b1.paidAmount!.value, 0);
+    assert.equal(await prisma.orderLock.count({ where: { locationId: locB } }), 0);
+    assert.deepEqual(await ok(locA, 'CancelOrderByIdV1', { orderId: 'o4' }), await prismaRead(locA, 'o4'));
+    assert.equal((await prismaRead(locA, 'o4')).status, 'Canceled');
+    // Each change wrote one feed entry and one POS event, and stored its response.
+    assert.equal(await prisma.venueFeedEntry.count({ where: { locationId: locA, entityId: 'o1', kind: 'payment.recorded' } }), 4);
+    assert.equal(await prisma.outboxEvent.count({ where: { locationId: locA, entityId: 'o1' } }), 6);
+    assert.equal(await prisma.processedRequest.count({ where: { locationId: locA, method: 'RecordOrderPaymentByIdV1' } }), 4);
+  });
+
+  it('a replayed id answers the stored response of the planned write', async () => {
+    const job = rpcJob(locA, 'RecordOrderPaymentByIdV1', { orderId: 'o5', paymentIntentId: 'pi-r', paidAmount: GBP(100) });
+    const first = await dispatcher.handle(job);
+    const again = await dispatcher.handle(job);
+    assert.deepEqual(again, first);
+    assert.equal(await prisma.payment.count({ where: { locationId: locA, orderId: 'o5' } }), 1);
+  });
+
+  it('a payment applies the Dojo events that waited for it, and returns the order as read after them', async () => {
+    const loc = await prisma.location.findUniqueOrThrow({ where: { id: locA } });
+    await prisma.dojoEvent.create({
+      data: {
+        locationId: locA, dojoAccountId: loc.dojoAccountId, eventId: 'ev-refund', eventType: 'payment_intent.status_updated',
+        paymentIntentId: 'pi-late', paymentStatus: 'Refunded', occurredAt: new Date(), channel: 'webhook', payload: {}, state: 'pending_payment',
+      },
+    });
+    const got = await ok<Models.Order>(locA, 'RecordOrderPaymentByIdV1', { orderId: 'o6', paymentIntentId: 'pi-late', paidAmount: GBP(700) });
+    assert.deepEqual(got, await prismaRead(locA, 'o6'));
+    assert.equal(got.paidAmount!.value, 0, 'the refund applied before the order was returned');
+    assert.equal((await prisma.dojoEvent.findFirstOrThrow({ where: { eventId: 'ev-refund' } })).state, 'applied');
+  });
+
+  it('the payment path takes the same intent lock as the events worker', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = prisma.$transaction(async (tx) => {
+      await lockPaymentIntent(tx, locA, 'pi-x');
+      locked();
+      await held;
+    });
+    await isLocked;
+    const rows = await prisma.$queryRaw<{ got: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtextextended(${paymentIntentLockKey(locA, 'pi-x')}, 0)) AS got`;
+    release();
+    await holder;
+    assert.equal(rows[0]!.got, false);
+  });
+});
