@@ -1,15 +1,40 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { CoreModule, LOGGER, Logger, PRISMA, SECRET_BOX } from '@app/common';
+import type Redis from 'ioredis';
+import { CoreModule, createRedis, LOGGER, Logger, PRISMA, SECRET_BOX } from '@app/common';
 import type { WebhookConfig } from '@app/config';
+import { Channels, LocationChangedMessage } from '@app/contracts';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { AcceptDojoWebhook } from '@app/domain/events/usecases/accept-dojo-webhook.usecase';
+import { WebhookAccountCache } from '@app/domain/events/usecases/accept-dojo-webhook.cache';
 import { DojoWebhookController } from './dojo-webhook.controller';
+
+/** Subscriber connection that drops a location's cached account at once when the admin publishes a change. */
+const LOCATION_CHANGES = Symbol('LOCATION_CHANGES');
+
+function subscribeLocationChanges(config: WebhookConfig, cache: WebhookAccountCache, logger: Logger): Redis {
+  const sub = createRedis(config.REDIS_URL, 'blocking');
+  sub.on('message', (channel: string, message: string) => {
+    if (channel !== Channels.locationChanged) return;
+    try {
+      const msg = JSON.parse(message) as LocationChangedMessage;
+      if (typeof msg?.locationId === 'string') cache.forgetLocation(msg.locationId);
+    } catch {
+      // not ours to judge: the cache entry expires by itself
+    }
+  });
+  // Best effort: without the subscription, entries still expire after a few seconds.
+  sub.subscribe(Channels.locationChanged).catch((err: Error) => logger.warn({ err: err.message }, 'could not subscribe to location changes'));
+  return sub;
+}
 
 /** Root module of the webhook app: stores and enqueues Dojo events; the worker app applies them. */
 @Module({})
 export class WebhookModule implements OnApplicationShutdown {
-  constructor(@Inject(BullmqEventEnqueuer) private readonly enqueuer: BullmqEventEnqueuer) {}
+  constructor(
+    @Inject(BullmqEventEnqueuer) private readonly enqueuer: BullmqEventEnqueuer,
+    @Inject(LOCATION_CHANGES) private readonly subscriber: Redis,
+  ) {}
 
   static forRoot(config: WebhookConfig, logger: Logger): DynamicModule {
     return {
@@ -24,15 +49,27 @@ export class WebhookModule implements OnApplicationShutdown {
           useFactory: (prisma: PrismaClient, enqueuer: BullmqEventEnqueuer, log: Logger) => new IngestDojoEvent(prisma, enqueuer, log),
         },
         {
+          provide: WebhookAccountCache,
+          inject: [PRISMA, SECRET_BOX, LOGGER],
+          useFactory: (prisma: PrismaClient, box: SecretBox, log: Logger) => new WebhookAccountCache(prisma, box, log),
+        },
+        {
+          provide: LOCATION_CHANGES,
+          inject: [WebhookAccountCache, LOGGER],
+          useFactory: (cache: WebhookAccountCache, log: Logger) => subscribeLocationChanges(config, cache, log),
+        },
+        {
           provide: AcceptDojoWebhook,
-          inject: [PRISMA, SECRET_BOX, IngestDojoEvent, LOGGER],
-          useFactory: (prisma: PrismaClient, box: SecretBox, ingest: IngestDojoEvent, log: Logger) => new AcceptDojoWebhook(prisma, box, ingest, log),
+          inject: [PRISMA, SECRET_BOX, IngestDojoEvent, LOGGER, WebhookAccountCache],
+          useFactory: (prisma: PrismaClient, box: SecretBox, ingest: IngestDojoEvent, log: Logger, cache: WebhookAccountCache) =>
+            new AcceptDojoWebhook(prisma, box, ingest, log, cache),
         },
       ],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.subscriber.disconnect();
     await this.enqueuer.close();
   }
 }
