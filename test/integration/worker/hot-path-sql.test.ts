@@ -117,6 +117,33 @@ describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
     assert.equal(await prisma.processedRequest.count({ where: { locationId: locA, method: 'RecordOrderPaymentByIdV1' } }), 4);
   });
 
+  it('CreateOrder returns what a fresh read gives, is idempotent on dojoOrderId and refuses a recorded intent', async () => {
+    const req = {
+      dojoOrderId: 'dojo-1',
+      totalAmount: GBP(3000),
+      items: [{ name: 'Tea', plu: 'T', quantity: 3, amountPerItem: GBP(1000), modifiers: [], subItems: [] }],
+      taxLines: [],
+      discounts: [],
+      note: 'window seat',
+      details: { orderType: 'Collection', collection: { asap: true } },
+      payments: [{ paymentIntentId: 'pi-c1', paidAmount: GBP(1000), tipsAmount: GBP(50) }, { paidAmount: GBP(500) }],
+    };
+    const created = await ok<Models.Order>(locA, 'CreateOrderV1', req);
+    assert.deepEqual(created, await prismaRead(locA, created.id!));
+    assert.equal(created.paidAmount!.value, 1500);
+    assert.equal(created.payments!.length, 2);
+    assert.deepEqual(await ok(locA, 'CreateOrderV1', req), created);
+    const none = await ok<Models.Order>(locA, 'CreateOrderV1', { ...req, dojoOrderId: 'dojo-2', payments: [] });
+    assert.deepEqual(none, await prismaRead(locA, none.id!));
+    const clash = await call(locA, 'CreateOrderV1', { ...req, dojoOrderId: 'dojo-3' });
+    assert.ok(isFailure(clash));
+    assert.match((clash as { error: { debugMessage: string } }).error.debugMessage, /payment intent pi-c1 is already recorded against order/);
+    assert.equal(await prisma.order.count({ where: { locationId: locA, dojoOrderId: 'dojo-3' } }), 0);
+    // The same intent at another location is no clash.
+    const atB = await ok<Models.Order>(locB, 'CreateOrderV1', req);
+    assert.deepEqual(atB, await prismaRead(locB, atB.id!));
+  });
+
   it('a replayed id answers the stored response of the planned write', async () => {
     const job = rpcJob(locA, 'RecordOrderPaymentByIdV1', { orderId: 'o5', paymentIntentId: 'pi-r', paidAmount: GBP(100) });
     const first = await dispatcher.handle(job);

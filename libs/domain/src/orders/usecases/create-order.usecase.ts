@@ -1,21 +1,95 @@
 import { randomUUID } from 'node:crypto';
 import { EposError, Models } from '@app/contracts';
+import { Prisma } from '@app/db';
 import { recomputeOrderPaid } from '../../payments/recompute-order-paid';
-import type { ExecContext, UseCase } from '../../rpc/exec-context';
-import { dojoOrderToCreateData, orderToDojo } from '../order-mapper';
-import { findOrder, publishOrderChange, requireOrder } from '../order-store';
+import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
+import { jsonText, runWrites, tsParam } from '../../shared/write-sql';
+import { dojoOrderToCreateData, OrderCreateData, orderToDojo, OrderWithRelations } from '../order-mapper';
+import { CLOSED_STATUSES, findOrder, publishOrderChange, requireOrder } from '../order-store';
+import { publishOrderChangeCtes } from '../order-for-change';
+import { jsonValue, ORDER_JSON_SQL, OrderJson, orderRowFromJson } from '../order-sql';
+
+const orderKey = (locationId: string, dojoOrderId: string) => `order:${locationId}:${dojoOrderId}`;
+const intentIdOf = (params: Models.CreateOrderRequest, p: Models.Payment, i: number) => p.paymentIntentId ?? `${params.dojoOrderId}#${i}`;
+
+interface Pre {
+  existing: OrderJson | null;
+  /** payment intent id -> order id, for the intents of the request that are already recorded. */
+  clashes: Record<string, string> | null;
+  db_now: string;
+}
 
 /**
  * CreateOrderV1: Dojo creates an order at the venue. Idempotent on
  * dojoOrderId: the same Dojo order again returns the order created the first
  * time. Payments that came with it are recorded, and the venue sees the new
  * order in its feed and as an OrderUpdated POS event.
+ *
+ * Under RpcDispatcher the plan takes the Dojo order's advisory lock and reads
+ * the existing order and the recorded intents; the order, its items and
+ * payments (with the totals recomputeOrderPaid would set), the venue feed
+ * entry, the POS event and the stored response are then one statement.
  */
 export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Order> {
+  plan(locationId: string, params: Models.CreateOrderRequest): MutationPlan | undefined {
+    if (typeof params?.dojoOrderId !== 'string' || (params.payments !== undefined && !Array.isArray(params.payments))) return undefined;
+    const intents = (params.payments ?? []).map((p, i) => intentIdOf(params, p ?? ({} as Models.Payment), i));
+    return {
+      advisoryKeys: [orderKey(locationId, params.dojoOrderId)],
+      read: Prisma.sql`json_build_object(
+        'existing', (SELECT ${ORDER_JSON_SQL} FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.dojo_order_id = ${params.dojoOrderId}),
+        'clashes', (SELECT json_object_agg(p.payment_intent_id, p.order_id) FROM payments p
+                     WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ANY(${intents}::text[])),
+        'db_now', now()::timestamptz(3))`,
+    };
+  }
+
   async execute(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Models.Order> {
+    if (!ctx.planned) return this.unplanned(ctx, params);
+    const { locationId } = ctx;
+    const pre = jsonValue<Pre>(ctx.planned.pre);
+    if (pre.existing) {
+      ctx.log.info({ orderId: pre.existing.id, dojoOrderId: params.dojoOrderId }, 'order for this dojoOrderId exists; returning it');
+      return orderToDojo(orderRowFromJson(pre.existing));
+    }
+    const id = randomUUID();
+    const data = dojoOrderToCreateData(locationId, params, { id, origin: 'dojo', dojoOrderId: params.dojoOrderId });
+    const currency = String(data.order.currency);
+    const at = new Date();
+    const recorded = new Map(Object.entries(pre.clashes ?? {}));
+    const payments: OrderWithRelations['payments'] = [];
+    for (const [i, p] of (params.payments ?? []).entries()) {
+      checkPayment(p, i, currency);
+      const paymentIntentId = intentIdOf(params, p, i);
+      const clash = recorded.get(paymentIntentId);
+      if (clash !== undefined) throw EposError.conflict(`payment intent ${paymentIntentId} is already recorded against order ${clash}`);
+      recorded.set(paymentIntentId, id);
+      payments.push({
+        locationId, paymentIntentId, orderId: id, currency, paidAmount: BigInt(p.paidAmount.value), tipsAmount: BigInt(p.tipsAmount?.value ?? 0),
+        lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at,
+      });
+    }
+    const row = createdRow(data, payments, at, new Date(pre.db_now));
+    if (row.paidAmount > row.totalAmount) {
+      throw EposError.invalid(`payments add up to ${row.paidAmount} but totalAmount is ${row.totalAmount}`);
+    }
+    const result = orderToDojo(row);
+    const writes = [
+      insertOrderCte(row),
+      ...(row.items.length ? [insertItemsCte(row)] : []),
+      ...(payments.length ? [insertPaymentsCte(payments)] : []),
+      ...publishOrderChangeCtes(locationId, id, 'order.created', { orderId: id, dojoOrderId: params.dojoOrderId }),
+    ];
+    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
+    await runWrites(ctx.db, writes);
+    return result;
+  }
+
+  /** The same, statement by statement, when the use-case runs without the dispatcher's plan. */
+  private async unplanned(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Models.Order> {
     const { db, locationId } = ctx;
     // Serialise creations of the same Dojo order (the unique key would also refuse a twin).
-    await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`order:${locationId}:${params.dojoOrderId}`}, 0))`;
+    await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${orderKey(locationId, params.dojoOrderId)}, 0))`;
     const existing = await db.order.findUnique({
       where: { locationId_dojoOrderId: { locationId, dojoOrderId: params.dojoOrderId } },
       select: { id: true },
@@ -30,24 +104,13 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Or
     if (data.items.length > 0) await db.orderItem.createMany({ data: data.items });
 
     const currency = String(data.order.currency);
-    const payments = params.payments ?? [];
-    for (const [i, p] of payments.entries()) {
-      if (p.paidAmount.currencyCode !== currency || (p.tipsAmount && p.tipsAmount.currencyCode !== currency)) {
-        throw EposError.invalid(`payments[${i}] is not in the order's currency ${currency}`);
-      }
-      if (p.paidAmount.value < 0 || (p.tipsAmount?.value ?? 0) < 0) throw EposError.invalid(`payments[${i}] has a negative amount`);
-      const paymentIntentId = p.paymentIntentId ?? `${params.dojoOrderId}#${i}`;
+    for (const [i, p] of (params.payments ?? []).entries()) {
+      checkPayment(p, i, currency);
+      const paymentIntentId = intentIdOf(params, p, i);
       const clash = await db.payment.findUnique({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, select: { orderId: true } });
       if (clash) throw EposError.conflict(`payment intent ${paymentIntentId} is already recorded against order ${clash.orderId}`);
       await db.payment.create({
-        data: {
-          locationId,
-          paymentIntentId,
-          orderId: id,
-          currency,
-          paidAmount: BigInt(p.paidAmount.value),
-          tipsAmount: BigInt(p.tipsAmount?.value ?? 0),
-        },
+        data: { locationId, paymentIntentId, orderId: id, currency, paidAmount: BigInt(p.paidAmount.value), tipsAmount: BigInt(p.tipsAmount?.value ?? 0) },
       });
     }
     await recomputeOrderPaid(db, locationId, id);
@@ -58,4 +121,105 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Or
     await publishOrderChange(db, locationId, id, 'order.created', { orderId: id, dojoOrderId: params.dojoOrderId });
     return orderToDojo(order!);
   }
+}
+
+function checkPayment(p: Models.Payment, i: number, currency: string): void {
+  if (p.paidAmount.currencyCode !== currency || (p.tipsAmount && p.tipsAmount.currencyCode !== currency)) {
+    throw EposError.invalid(`payments[${i}] is not in the order's currency ${currency}`);
+  }
+  if (p.paidAmount.value < 0 || (p.tipsAmount?.value ?? 0) < 0) throw EposError.invalid(`payments[${i}] has a negative amount`);
+}
+
+/**
+ * The order row as a fresh read gives it once created with its payments and
+ * recomputed (recomputeOrderPaid): paid/tips are the sums of the payments,
+ * payable is paid < total for an open order, and when that changed anything,
+ * version is 2 and updatedAt the transaction's now(). `seq` is assigned by
+ * the insert and is not part of the contract Order; it is left 0 here.
+ */
+function createdRow(data: OrderCreateData, payments: OrderWithRelations['payments'], at: Date, dbNow: Date): OrderWithRelations {
+  const o = data.order;
+  const paid = payments.reduce((s, p) => s + p.paidAmount, 0n);
+  const tips = payments.reduce((s, p) => s + p.tipsAmount, 0n);
+  const status = (o.status ?? 'New') as OrderWithRelations['status'];
+  const initialPayable = o.payable ?? true;
+  const payable = paid < BigInt(o.totalAmount as bigint) && !CLOSED_STATUSES.has(status);
+  const changed = paid !== 0n || tips !== 0n || payable !== initialPayable;
+  return {
+    locationId: o.locationId,
+    id: o.id,
+    seq: 0n,
+    origin: o.origin ?? 'pos',
+    dojoOrderId: o.dojoOrderId ?? null,
+    reference: o.reference ?? null,
+    displayName: o.displayName ?? null,
+    note: o.note ?? null,
+    status,
+    orderType: o.orderType,
+    tableId: o.tableId ?? null,
+    waiterId: o.waiterId ?? null,
+    partyId: o.partyId ?? null,
+    reservationId: o.reservationId ?? null,
+    readyAt: (o.readyAt as Date | null | undefined) ?? null,
+    collectionAsap: o.collectionAsap ?? null,
+    collectAt: (o.collectAt as Date | null | undefined) ?? null,
+    customer: (o.customer ?? null) as OrderWithRelations['customer'],
+    discounts: o.discounts as OrderWithRelations['discounts'],
+    taxLines: o.taxLines as OrderWithRelations['taxLines'],
+    currency: o.currency,
+    totalAmount: BigInt(o.totalAmount as bigint),
+    serviceChargeAmount: o.serviceChargeAmount === null || o.serviceChargeAmount === undefined ? null : BigInt(o.serviceChargeAmount as bigint),
+    paidAmount: paid,
+    tipsAmount: tips,
+    payable: changed ? payable : initialPayable,
+    version: changed ? 2 : 1,
+    createdAt: at,
+    updatedAt: changed ? dbNow : at,
+    items: data.items.map((it) => ({
+      locationId: it.locationId,
+      orderId: it.orderId,
+      position: it.position,
+      name: it.name,
+      plu: it.plu,
+      quantity: it.quantity,
+      amountPerItem: BigInt(it.amountPerItem as bigint),
+      note: it.note ?? null,
+      modifiers: it.modifiers as OrderWithRelations['items'][number]['modifiers'],
+      subItems: it.subItems as OrderWithRelations['items'][number]['subItems'],
+    })),
+    payments,
+  };
+}
+
+const tsOrNull = (d: Date | null) => (d ? tsParam(d) : Prisma.sql`NULL::timestamptz`);
+const jsonbOrNull = (v: unknown) => (v === null || v === undefined ? Prisma.sql`NULL::jsonb` : Prisma.sql`${jsonText(v)}::jsonb`);
+
+function insertOrderCte(r: OrderWithRelations): Prisma.Sql {
+  return Prisma.sql`ord AS (INSERT INTO orders (location_id, id, origin, dojo_order_id, reference, display_name, note, status, order_type,
+      table_id, waiter_id, party_id, reservation_id, ready_at, collection_asap, collect_at, customer, discounts, tax_lines, currency,
+      total_amount, service_charge_amount, paid_amount, tips_amount, payable, version, created_at, updated_at)
+    VALUES (${r.locationId}::uuid, ${r.id}, ${r.origin}::"OrderOrigin", ${r.dojoOrderId}, ${r.reference}, ${r.displayName}, ${r.note},
+      ${r.status}::"OrderStatus", ${r.orderType}::"OrderType", ${r.tableId}, ${r.waiterId}, ${r.partyId}, ${r.reservationId},
+      ${tsOrNull(r.readyAt)}, ${r.collectionAsap}::boolean, ${tsOrNull(r.collectAt)}, ${jsonbOrNull(r.customer)}, ${jsonText(r.discounts)}::jsonb,
+      ${jsonText(r.taxLines)}::jsonb, ${r.currency}, ${r.totalAmount.toString()}::bigint,
+      ${r.serviceChargeAmount === null ? null : r.serviceChargeAmount.toString()}::bigint, ${r.paidAmount.toString()}::bigint,
+      ${r.tipsAmount.toString()}::bigint, ${r.payable}, ${r.version}::int, ${tsParam(r.createdAt)}, ${tsParam(r.updatedAt)}))`;
+}
+
+function insertItemsCte(r: OrderWithRelations): Prisma.Sql {
+  const rows = r.items.map(
+    (it) => Prisma.sql`(${r.locationId}::uuid, ${r.id}, ${it.position}::int, ${it.name}, ${it.plu}, ${it.quantity}::int,
+      ${it.amountPerItem.toString()}::bigint, ${it.note}, ${jsonText(it.modifiers)}::jsonb, ${jsonText(it.subItems)}::jsonb)`,
+  );
+  return Prisma.sql`items AS (INSERT INTO order_items (location_id, order_id, position, name, plu, quantity, amount_per_item, note, modifiers, sub_items)
+    VALUES ${Prisma.join(rows, ', ')})`;
+}
+
+function insertPaymentsCte(payments: OrderWithRelations['payments']): Prisma.Sql {
+  const rows = payments.map(
+    (p) => Prisma.sql`(${p.locationId}::uuid, ${p.paymentIntentId}, ${p.orderId}, ${p.currency}, ${p.paidAmount.toString()}::bigint,
+      ${p.tipsAmount.toString()}::bigint, ${tsParam(p.createdAt)}, ${tsParam(p.updatedAt)})`,
+  );
+  return Prisma.sql`pays AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, created_at, updated_at)
+    VALUES ${Prisma.join(rows, ', ')})`;
 }
