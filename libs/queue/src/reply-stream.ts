@@ -9,11 +9,53 @@ export function replyStreamKey(prefix: string, replicaId: string): string {
   return `${prefix}:replies:${replicaId}`;
 }
 
-/** Appends a reply to the owning replica's stream (worker side). */
+/** Appends a reply to the owning replica's stream and refreshes its TTL, in one MULTI (worker side). */
 export async function publishReply(redis: Redis, stream: string, reply: RpcReply): Promise<void> {
   await redis
     .multi()
     .xadd(stream, 'MAXLEN', '~', String(REPLY_STREAM_MAXLEN), '*', 'r', JSON.stringify(reply))
     .expire(stream, REPLY_STREAM_TTL_S)
     .exec();
+}
+
+/** A stream's TTL is pushed forward at most this often (it is REPLY_STREAM_TTL_S long). */
+const EXPIRE_EVERY_MS = 30_000;
+
+/**
+ * Worker-side reply writer: one XADD per reply, and the stream's EXPIRE only
+ * when that stream's TTL was last refreshed more than 30 s ago (both in one
+ * pipeline, no MULTI). A stream that receives replies therefore never expires,
+ * and one whose replica stopped asking still disappears REPLY_STREAM_TTL_S
+ * after the last refresh.
+ */
+export class ReplyPublisher {
+  private readonly expiredAt = new Map<string, number>();
+
+  constructor(private readonly redis: Redis) {}
+
+  async publish(stream: string, reply: RpcReply): Promise<void> {
+    const now = Date.now();
+    const last = this.expiredAt.get(stream);
+    const text = JSON.stringify(reply);
+    if (last !== undefined && now - last < EXPIRE_EVERY_MS) {
+      await this.redis.xadd(stream, 'MAXLEN', '~', String(REPLY_STREAM_MAXLEN), '*', 'r', text);
+      return;
+    }
+    this.expiredAt.set(stream, now);
+    if (this.expiredAt.size > 10_000) this.forgetOld(now);
+    const res = await this.redis
+      .pipeline()
+      .xadd(stream, 'MAXLEN', '~', String(REPLY_STREAM_MAXLEN), '*', 'r', text)
+      .expire(stream, REPLY_STREAM_TTL_S)
+      .exec();
+    const failed = res?.find(([err]) => err);
+    if (failed) {
+      this.expiredAt.delete(stream);
+      throw failed[0];
+    }
+  }
+
+  private forgetOld(now: number): void {
+    for (const [k, at] of this.expiredAt) if (now - at >= EXPIRE_EVERY_MS) this.expiredAt.delete(k);
+  }
 }

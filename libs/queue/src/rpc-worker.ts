@@ -2,7 +2,7 @@ import { Job, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { createRedis } from '@app/common';
 import { EposError, failure, JsonRpcResponse, QueueName, RpcJob } from '@app/contracts';
-import { publishReply } from './reply-stream';
+import { ReplyPublisher } from './reply-stream';
 
 export type RpcHandler = (job: RpcJob) => Promise<JsonRpcResponse>;
 
@@ -22,10 +22,12 @@ export interface RpcWorkerOptions {
 export class RpcWorkerHost {
   private readonly worker: Worker<RpcJob>;
   private readonly publisher: Redis;
+  private readonly replies: ReplyPublisher;
   private readonly workerConnection: Redis;
 
   constructor(private readonly opts: RpcWorkerOptions) {
     this.publisher = createRedis(opts.redisUrl, 'command');
+    this.replies = new ReplyPublisher(this.publisher);
     this.workerConnection = createRedis(opts.redisUrl, 'blocking');
     this.worker = new Worker<RpcJob>(QueueName.Rpc, (job) => this.process(job), {
       connection: this.workerConnection,
@@ -54,7 +56,7 @@ export class RpcWorkerHost {
         response = failure(data.rpcId, EposError.unexpected().toBody(data.traceId));
       }
     }
-    await publishReply(this.publisher, data.replyTo, { jobId: job.id!, response });
+    await this.replies.publish(data.replyTo, { jobId: job.id!, response });
   }
 
   start(): void {

@@ -57,14 +57,18 @@ export class IngestDojoEvent {
     const row = rows[0];
     if (!row) throw EposError.invalid(`accountId ${JSON.stringify(payload.accountId)} does not belong to this location`);
     const duplicate = !row.inserted;
-    const log = this.logger.child({ locationId, eventId: payload.id, eventRowId: row.id, channel });
-    log.info({ eventType: payload.event, duplicate, state: row.state }, duplicate ? 'dojo event delivered again' : 'dojo event stored');
+    // The child logger is made only when a line is written (at LOG_LEVEL=warn an accepted event writes none).
+    let child: Logger | undefined;
+    const log = () => (child ??= this.logger.child({ locationId, eventId: payload.id, eventRowId: row.id, channel }));
+    if (this.logger.isLevelEnabled('info')) {
+      log().info({ eventType: payload.event, duplicate, state: row.state }, duplicate ? 'dojo event delivered again' : 'dojo event stored');
+    }
     // A repeat of an event that is still waiting (e.g. Redis was down) is enqueued again; the job id makes it harmless.
     if (!duplicate || row.state === 'received') {
       try {
         await this.enqueuer.enqueue(row.id);
       } catch (err) {
-        log.warn({ err: (err as Error).message }, 'could not enqueue the dojo event; the sweeper will pick it up');
+        log().warn({ err: (err as Error).message }, 'could not enqueue the dojo event; the sweeper will pick it up');
       }
     }
     return { eventRowId: row.id, duplicate };

@@ -97,9 +97,12 @@ export class RequestDispatcher {
       }
       const { id, method } = decoded;
       const rpcId = String(id);
-      const log = this.logger.child({ locationId: location.id, rpcId, traceId, method });
+      // The request's child logger is made only when a line is written (at LOG_LEVEL=warn most requests write none).
+      let child: Logger | undefined;
+      const log = () => (child ??= this.logger.child({ locationId: location.id, rpcId, traceId, method }));
+      const infoOn = this.logger.isLevelEnabled('info');
       if (this.draining) {
-        log.info('request refused: replica shutting down');
+        if (infoOn) log().info('request refused: replica shutting down');
         return profile.encode(
           failure(id as string, EposError.unexpected('the EPOS gateway is restarting; nothing was applied, please retry').toBody(traceId)),
         );
@@ -109,12 +112,12 @@ export class RequestDispatcher {
       const cached = cache.cached(key);
       let response: JsonRpcResponse;
       if (cached) {
-        log.info('duplicate of a recently answered id: same reply');
+        if (infoOn) log().info('duplicate of a recently answered id: same reply');
         response = cached;
       } else {
         const pending = cache.pending(key);
         if (pending) {
-          log.info('duplicate of an id in flight: joining it');
+          if (infoOn) log().info('duplicate of an id in flight: joining it');
           response = await pending;
         } else {
           const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : METHOD_INFO[method].deadlineMs;
@@ -131,13 +134,13 @@ export class RequestDispatcher {
           try {
             response = await p;
           } catch (err) {
-            log.error({ err: (err as Error).message }, 'request path failed');
+            log().error({ err: (err as Error).message }, 'request path failed');
             response = failure(rpcId, EposError.unexpected().toBody(traceId));
           }
           // A failure of the platform itself (deadline, queue down) committed nothing: let Dojo's retry run again.
           const remember = !(isFailure(response) && response.error.errorType === 'UnexpectedError');
           cache.settle(key, response, remember);
-          log.info({ ms: Date.now() - ctx.receivedAt, ok: !isFailure(response) }, 'request answered');
+          if (infoOn) log().info({ ms: Date.now() - ctx.receivedAt, ok: !isFailure(response) }, 'request answered');
         }
       }
       return profile.encode({ ...response, id: id as string });

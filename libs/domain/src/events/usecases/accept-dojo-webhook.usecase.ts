@@ -40,8 +40,8 @@ export class AcceptDojoWebhook {
   }
 
   async execute(cmd: AcceptDojoWebhookCommand): Promise<AcceptDojoWebhookResult> {
-    const log = this.logger.child({ traceId: cmd.traceId });
     const reject = <S extends 400 | 401 | 404 | 503>(status: S, reason: string, extra: object = {}) => {
+      const log = this.logger.child({ traceId: cmd.traceId });
       (status === 503 ? log.error.bind(log) : log.warn.bind(log))({ status, reason, ...extra }, 'dojo webhook rejected');
       return { status, reason };
     };
