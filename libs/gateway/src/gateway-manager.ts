@@ -64,6 +64,9 @@ export class GatewayManager {
   private readonly orphanSince = new Map<string, number>();
   private readonly disabledSince = new Map<string, Date>();
   private members: string[] = [];
+  /** Rendezvous owner per location, valid for the member list in ownersFor. */
+  private readonly owners = new Map<string, string | undefined>();
+  private ownersFor = '';
   private tickTimer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -73,7 +76,7 @@ export class GatewayManager {
   private readonly statusTtlMs: number;
   /** An unchanged status record is written again (its TTL refreshed) this long after its last write. */
   private readonly statusRefreshMs: number;
-  /** What was last written per location: the record without lastPongAt (plus whether it had one), and when. */
+  /** What was last written per location: a fingerprint of the record without lastPongAt (LocationLink.statusKey), and when. */
   private readonly written = new Map<string, { sig: string; at: number }>();
   /** Locations whose status changed since the last flush. */
   private readonly dirty = new Set<string>();
@@ -243,8 +246,9 @@ export class GatewayManager {
     if (this.stopping) return;
 
     const candidates: string[] = [];
+    if (this.owners.size > this.locations.size + 1_000) this.owners.clear(); // removed locations
     for (const loc of this.locations.values()) {
-      const owner = rendezvousOwner(loc.id, this.members);
+      const owner = this.ownerOf(loc.id);
       const mine = owner === me;
       const link = this.links.get(loc.id);
       if (!loc.enabled) {
@@ -269,6 +273,19 @@ export class GatewayManager {
 
     await this.adoptOrphans(candidates);
     this.flushStatuses(true);
+  }
+
+  /** The rendezvous owner among the current members (hashed once per location while the member list stays the same). */
+  private ownerOf(locationId: string): string | undefined {
+    const key = this.members.join('\n');
+    if (key !== this.ownersFor) {
+      this.owners.clear();
+      this.ownersFor = key;
+    }
+    if (this.owners.has(locationId)) return this.owners.get(locationId);
+    const owner = rendezvousOwner(locationId, this.members);
+    this.owners.set(locationId, owner);
+    return owner;
   }
 
   /** Locations whose lease has been free for a whole lease period (their owner never took them) are taken by anyone. */
@@ -412,17 +429,17 @@ export class GatewayManager {
     if (all) for (const id of this.written.keys()) if (!ids.has(id)) this.written.delete(id);
     const out: ConnectionStatus[] = [];
     for (const id of ids) {
-      const st = this.statusOf(id);
-      if (!st) {
+      const link = this.links.get(id);
+      const since = link ? undefined : this.disabledSince.get(id);
+      if (!link && !since) {
         this.written.delete(id);
         continue;
       }
-      const { lastPongAt, ...rest } = st;
-      const sig = JSON.stringify(rest) + (lastPongAt ? '|pong' : '');
+      const sig = link ? link.statusKey() : `disabled|${since!.getTime()}|${this.locations.get(id)?.configVersion ?? ''}`;
       const prev = this.written.get(id);
       if (prev && prev.sig === sig && now - prev.at < this.statusRefreshMs) continue;
       this.written.set(id, { sig, at: now });
-      out.push(st);
+      out.push(this.statusOf(id)!);
     }
     if (out.length === 0) return;
     writeConnectionStatuses(this.deps.redis, this.opts.prefix, out, this.statusTtlMs).catch(() => {

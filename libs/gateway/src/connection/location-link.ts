@@ -110,6 +110,16 @@ export class LocationLink {
     };
   }
 
+  /**
+   * A cheap fingerprint of status() without lastPongAt (only whether there is
+   * one): it changes whenever anything else in the status does.
+   */
+  statusKey(): string {
+    return `${this.token}|${this.state}|${this.since.getTime()}|${this.reconnects}|${this.requestsServed}|${this.lastHttpStatus ?? ''}|${
+      this.nextAttemptAt?.getTime() ?? ''
+    }|${this.location.configVersion}|${this.lastPongAt ? 1 : 0}|${this.lastError ?? ''}`;
+  }
+
   /** New configuration: re-dial at once when credentials, URL or headers changed. */
   update(location: LocationConfig): void {
     const redial = needsRedial(this.location, location);
