@@ -205,7 +205,10 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     assert.equal(b.body.secret, undefined);
     let list = await api('GET', `/v1/locations/${loc.id}/webhook-secrets`);
     assert.equal(list.body.filter((s: { state: string }) => s.state === 'active').length, 2);
+    const before = published.filter((m) => m.locationId === loc.id).length;
     assert.equal((await api('POST', `/v1/locations/${loc.id}/webhook-secrets/${a.body.id}/retire`)).body.state, 'retired');
+    // Webhook apps cache active secrets briefly; the change message makes a retirement take effect at once.
+    await waitFor(() => published.filter((m) => m.locationId === loc.id).length > before, 'retirement published');
     assert.equal((await api('POST', `/v1/locations/${loc.id}/webhook-secrets/${a.body.id}/activate`)).body.state, 'active');
     const row = await db.prisma.webhookSecret.findUniqueOrThrow({ where: { id: b.body.id } });
     assert.equal(new SecretBox(TEST_ENCRYPTION_KEY).decrypt(row.secretCiphertext, `webhook-secret:${b.body.id}`), 'a-provided-secret-value-123');

@@ -26,12 +26,16 @@ export const WEBHOOK_SECRET_SELECT = { id: true, locationId: true, state: true, 
 
 /** Sets a webhook secret's state (active or retired); NotFound unless it belongs to this location. */
 export async function setWebhookSecretState(
-  d: Pick<AdminDeps, 'prisma'>,
+  d: Pick<AdminDeps, 'prisma' | 'publisher'>,
   locationId: string,
   secretId: string,
   data: { state: 'active' | 'retired'; retiredAt: Date | null },
 ): Promise<WebhookSecretView> {
   const { count } = await d.prisma.webhookSecret.updateMany({ where: { id: secretId, locationId }, data });
   if (count === 0) throw DomainError.notFound('webhook secret', secretId);
+  // Webhook apps cache an account's active secrets for a few seconds; the change
+  // message makes them drop it at once, so a retired secret stops verifying now.
+  const loc = await d.prisma.location.findUnique({ where: { id: locationId }, select: { configVersion: true } });
+  if (loc) await d.publisher.publishChanged(locationId, loc.configVersion);
   return toWebhookSecretView((await d.prisma.webhookSecret.findUnique({ where: { id: secretId }, select: WEBHOOK_SECRET_SELECT }))!);
 }
