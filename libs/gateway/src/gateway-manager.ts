@@ -73,6 +73,8 @@ export class GatewayManager {
   private tickAgain = false;
   private started = false;
   private stopping = false;
+  /** Frames received and not yet answered on their socket (dispatch plus the fenced send). */
+  private repliesInProgress = 0;
   private readonly statusTtlMs: number;
   /** An unchanged status record is written again (its TTL refreshed) this long after its last write. */
   private readonly statusRefreshMs: number;
@@ -135,7 +137,7 @@ export class GatewayManager {
     const maxDeadline =
       this.opts.dispatch.deadlineOverrideMs > 0 ? this.opts.dispatch.deadlineOverrideMs : Math.max(...EPOS_METHODS.map((m) => METHOD_INFO[m].deadlineMs));
     const until = Date.now() + maxDeadline + 250;
-    while (this.dispatcher.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (this.repliesInProgress > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     if (this.tickTimer) clearInterval(this.tickTimer);
     await this.ticking?.catch(() => undefined);
     const links = [...this.links.values()];
@@ -380,10 +382,14 @@ export class GatewayManager {
   private onFrame(link: LocationLink, socket: WebSocket, data: Buffer, receivedAt: number): void {
     const profile = this.deps.profiles.get(link.location.profile);
     if (!profile) return;
+    // Counted from receipt until the reply is on the socket (the fence check before
+    // sending is async), so a graceful stop never closes a link under a reply.
+    this.repliesInProgress++;
     void this.dispatcher
       .handle({ location: link.location, fence: link.token, profile, receivedAt }, data)
       .then((text) => (text === undefined ? false : link.reply(socket, text)))
-      .catch((err: Error) => this.deps.logger.error({ locationId: link.locationId, err: err.message }, 'reply failed'));
+      .catch((err: Error) => this.deps.logger.error({ locationId: link.locationId, err: err.message }, 'reply failed'))
+      .finally(() => this.repliesInProgress--);
   }
 
   // ---- statuses ------------------------------------------------------------

@@ -200,7 +200,8 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
 
     assert.ok(await redis.get(leaseKey(prefix, locationId)), 'lease held while running');
     const inflight = fake.request(conn, req('shutdown-1', 'sleep-300'), 'shutdown-1', 3_000);
-    await sleep(50);
+    // Shut down only once the request is really in flight (a worker runs it), not after a guessed delay.
+    await waitFor(() => executions.get('shutdown-1'), 'shutdown-1 running on a worker', 3_000, 5);
     const closing = gw!.close();
     const reply = await inflight;
     assert.equal(reply.result.id, 'sleep-300', 'the in-flight request was answered during shutdown');
