@@ -56,7 +56,7 @@ export class DojoSandbox {
 
   private constructor(
     readonly logger: Logger,
-    private readonly opts: Required<Pick<SandboxOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'callTimeoutMs' | 'maxPayloadBytes'>>,
+    opts: Required<Pick<SandboxOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'callTimeoutMs' | 'maxPayloadBytes'>>,
   ) {
     this.hub = new EposHub(this.accounts, logger, { ...opts }, this.misbehaviour);
     this.webhooks = new WebhookSender(this.accounts, logger);

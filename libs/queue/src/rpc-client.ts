@@ -35,7 +35,7 @@ export class RpcClient {
   private running = false;
   private loop?: Promise<void>;
 
-  constructor(private readonly opts: RpcClientOptions) {
+  constructor(opts: RpcClientOptions) {
     this.queueConnection = createRedis(opts.redisUrl, 'command');
     this.queue = new Queue(QueueName.Rpc, {
       connection: this.queueConnection,
