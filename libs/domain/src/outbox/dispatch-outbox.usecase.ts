@@ -1,6 +1,6 @@
 import type { PrismaClient, SecretBox } from '@app/db';
 import { apiKeyAad } from '@app/db';
-import { DojoApiError, DojoClient, PosEventBody } from '@app/dojo-client';
+import { DojoApiError, DojoClient, DojoCredentials, PosEventBody } from '@app/dojo-client';
 
 export interface OutboxDispatchOptions {
   /** Rows claimed per pass. */
@@ -59,14 +59,17 @@ export class DispatchOutbox {
   /** One pass; returns how many rows were sent. */
   async execute(): Promise<{ sent: number; failed: number; retried: number }> {
     const claimed = await this.claim();
-    let sent = 0;
+    if (claimed.length === 0) return { sent: 0, failed: 0, retried: 0 };
     let failed = 0;
     let retried = 0;
-    const creds = new Map<string, Awaited<ReturnType<DispatchOutbox['credentials']>>>();
+    // One query for the credentials of every location in the batch, and one statement marking every delivered
+    // row sent: a pass holds a pooled connection for 3 statements instead of 2 per row, so a burst of POS events
+    // no longer starves the RPC handlers that share the pool (it made the request path's p99 several times higher).
+    const creds = await this.credentials([...new Set(claimed.map((r) => r.location_id))]);
+    const delivered: Claimed[] = [];
     await Promise.all(
       claimed.map(async (row) => {
         try {
-          if (!creds.has(row.location_id)) creds.set(row.location_id, await this.credentials(row.location_id));
           const c = creds.get(row.location_id);
           if (!c) {
             await this.d.prisma.outboxEvent.updateMany({ where: { id: row.id }, data: { state: 'failed', lastError: 'location is gone' } });
@@ -74,11 +77,7 @@ export class DispatchOutbox {
             return;
           }
           await this.d.dojo.sendPosEvent(c, this.body(row));
-          await this.d.prisma.$executeRaw`
-            UPDATE outbox_events SET state = 'sent', sent_at = now(), attempts = attempts + CASE WHEN id = ${row.id} THEN 1 ELSE 0 END
-            WHERE location_id = ${row.location_id}::uuid AND entity_type = ${row.entity_type} AND entity_id = ${row.entity_id}
-              AND state = 'pending' AND id <= ${row.max_id}`;
-          sent++;
+          delivered.push(row);
         } catch (err) {
           const refused = err instanceof DojoApiError && [400, 404, 422].includes(err.status);
           const message = err instanceof Error ? err.message : String(err);
@@ -97,7 +96,23 @@ export class DispatchOutbox {
         }
       }),
     );
-    return { sent, failed, retried };
+    if (delivered.length) await this.markSent(delivered);
+    return { sent: delivered.length, failed, retried };
+  }
+
+  /** Marks each delivered head row and the rows of its entity that were pending when it was claimed (id <= max_id) sent. */
+  private async markSent(rows: Claimed[]): Promise<void> {
+    const heads = rows.map((r) => String(r.id));
+    const locations = rows.map((r) => r.location_id);
+    const types = rows.map((r) => r.entity_type);
+    const entities = rows.map((r) => r.entity_id);
+    const maxIds = rows.map((r) => String(r.max_id));
+    await this.d.prisma.$executeRaw`
+      UPDATE outbox_events o SET state = 'sent', sent_at = now(), attempts = o.attempts + CASE WHEN o.id = d.head THEN 1 ELSE 0 END
+      FROM unnest(${heads}::bigint[], ${locations}::uuid[], ${types}::text[], ${entities}::text[], ${maxIds}::bigint[])
+        AS d(head, location_id, entity_type, entity_id, max_id)
+      WHERE o.location_id = d.location_id AND o.entity_type = d.entity_type AND o.entity_id = d.entity_id
+        AND o.state = 'pending' AND o.id <= d.max_id`;
   }
 
   private body(row: Claimed): PosEventBody {
@@ -112,18 +127,25 @@ export class DispatchOutbox {
     }
   }
 
-  private async credentials(locationId: string) {
-    const loc = await this.d.prisma.location.findUnique({
-      where: { id: locationId },
-      include: { softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } } },
-    });
-    if (!loc) return undefined;
-    return {
-      apiKey: this.d.secretBox.decrypt(loc.apiKeyCiphertext, apiKeyAad(loc.id)),
-      baseUrl: loc.restUrl,
-      softwareHouseId: loc.softwareHouse.dojoSoftwareHouseId,
-      resellerId: loc.resellerId ?? loc.softwareHouse.resellerId,
-    };
+  /** Credentials of the given locations, in one query; a location that is gone has no entry. */
+  private async credentials(locationIds: string[]): Promise<Map<string, DojoCredentials>> {
+    const rows = await this.d.prisma.$queryRaw<
+      { id: string; api_key_ciphertext: Uint8Array; rest_url: string | null; reseller_id: string | null; sh_id: string; sh_reseller_id: string | null }[]
+    >`
+      SELECT l.id::text AS id, l.api_key_ciphertext, l.rest_url, l.reseller_id,
+        s.dojo_software_house_id AS sh_id, s.reseller_id AS sh_reseller_id
+      FROM locations l JOIN software_houses s ON s.id = l.software_house_id
+      WHERE l.id = ANY(${locationIds}::uuid[])`;
+    const out = new Map<string, DojoCredentials>();
+    for (const loc of rows) {
+      out.set(loc.id, {
+        apiKey: this.d.secretBox.decrypt(loc.api_key_ciphertext, apiKeyAad(loc.id)),
+        baseUrl: loc.rest_url,
+        softwareHouseId: loc.sh_id,
+        resellerId: loc.reseller_id ?? loc.sh_reseller_id,
+      });
+    }
+    return out;
   }
 
   private claim(): Promise<Claimed[]> {

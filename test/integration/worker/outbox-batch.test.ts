@@ -1,0 +1,101 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiKeyAad, SecretBox } from '@app/db';
+import { enqueuePosEvent } from '@app/domain';
+import { DispatchOutbox } from '@app/domain/outbox';
+import { DojoClient } from '@app/dojo-client';
+import { createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
+import { DojoStandIn } from '../admin/support/dojo-stand-in';
+import { sandboxKey } from '../admin/support/helpers';
+
+// One outbox pass over several locations: credentials come from one query and the delivered rows are marked sent in
+// one statement, so each location's events must still go out with that location's own key and reseller, and every
+// row of a delivered entity that was pending at the claim must end up sent (only the head row counts an attempt).
+describe('outbox pass over several locations (batched credentials and marking)', () => {
+  let db: TestDatabase;
+  let dojo: DojoStandIn;
+  const box = new SecretBox(TEST_ENCRYPTION_KEY);
+  const locs = [
+    { id: '1c0e5d3a-6a0b-4e8e-9d11-000000000001', key: sandboxKey(), reseller: 'rs_1' },
+    { id: '1c0e5d3a-6a0b-4e8e-9d11-000000000002', key: sandboxKey(), reseller: null },
+  ];
+
+  before(async () => {
+    db = await createTestDatabase('outboxbatch');
+    dojo = await new DojoStandIn().start();
+    const sh = await db.prisma.softwareHouse.create({ data: { name: 'SH', dojoSoftwareHouseId: 'sh-batch', resellerId: 'rs_sh' } });
+    for (const [i, l] of locs.entries()) {
+      await db.prisma.location.create({
+        data: {
+          id: l.id,
+          softwareHouseId: sh.id,
+          name: `V${i}`,
+          dojoAccountId: `acc_batch_${i}`,
+          apiKeyCiphertext: new Uint8Array(box.encrypt(l.key, apiKeyAad(l.id))),
+          apiKeyLast4: l.key.slice(-4),
+          environment: 'sandbox',
+          capabilities: [],
+          resellerId: l.reseller,
+        },
+      });
+    }
+  });
+
+  after(async () => {
+    await dojo?.stop();
+    await db?.drop();
+  });
+
+  it('sends each event with its own location key in one pass and marks every settled row sent', async () => {
+    await enqueuePosEvent(db.prisma, locs[0].id, 'OrderUpdated', 'A', { orderId: 'A' });
+    await enqueuePosEvent(db.prisma, locs[0].id, 'OrderUpdated', 'A', { orderId: 'A' });
+    await enqueuePosEvent(db.prisma, locs[0].id, 'PartyUpdated', 'P', { partyId: 'P' });
+    await enqueuePosEvent(db.prisma, locs[1].id, 'OrderUpdated', 'A', { orderId: 'A' });
+    const dispatch = new DispatchOutbox(
+      { prisma: db.prisma, secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+      { backoffBaseMs: 100, backoffMaxMs: 200 },
+    );
+    const r = await dispatch.execute();
+    assert.deepEqual(r, { sent: 3, failed: 0, retried: 0 });
+
+    const sent = dojo.find((x) => x.path === '/epos/events');
+    assert.equal(sent.length, 3, 'one send per entity: the second A row of location 0 rides on the first');
+    const auth = (k: string) => `Basic ${k}`;
+    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[0].key)).length, 2);
+    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[1].key)).length, 1);
+    for (const x of sent) {
+      assert.equal(x.headers['software-house-id'], 'sh-batch');
+      assert.equal(x.headers['reseller-id'], x.headers.authorization === auth(locs[0].key) ? 'rs_1' : 'rs_sh');
+    }
+
+    const rows = await db.prisma.outboxEvent.findMany({ orderBy: { id: 'asc' } });
+    assert.ok(rows.every((x) => x.state === 'sent' && x.sentAt), 'every row sent');
+    assert.deepEqual(
+      rows.map((x) => x.attempts),
+      [1, 0, 1, 1],
+      'only the head row of each entity counts an attempt',
+    );
+    assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 0, retried: 0 }, 'nothing left');
+  });
+
+  it('marks only the delivered rows of a pass: a failed send stays pending with its attempt counted', async () => {
+    await enqueuePosEvent(db.prisma, locs[0].id, 'OrderUpdated', 'OK', { orderId: 'OK' });
+    await enqueuePosEvent(db.prisma, locs[1].id, 'OrderUpdated', 'BAD', { orderId: 'BAD' });
+    const stop = dojo.respond((x) => (x.path === '/epos/events' && x.body?.event?.orderId === 'BAD' ? { status: 503 } : undefined));
+    try {
+      const dispatch = new DispatchOutbox(
+        { prisma: db.prisma, secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+        { backoffBaseMs: 60_000, backoffMaxMs: 60_000 },
+      );
+      assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 1 });
+    } finally {
+      stop();
+    }
+    const ok = await db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId: 'OK' } });
+    const bad = await db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId: 'BAD' } });
+    assert.equal(ok.state, 'sent');
+    assert.equal(bad.state, 'pending');
+    assert.equal(bad.attempts, 1);
+    assert.match(bad.lastError ?? '', /503/);
+  });
+});
