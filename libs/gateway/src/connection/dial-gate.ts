@@ -4,6 +4,13 @@ export interface GateClock {
   setTimeout(fn: () => void, ms: number): unknown;
 }
 
+/**
+ * The sliding window, with a few ms of margin: a caller observes its release a
+ * little after the gate decides it (promise callbacks, a busy process), and it
+ * is the caller's dial that must stay under the cap.
+ */
+const WINDOW_MS = 1_005;
+
 const realClock: GateClock = {
   now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -63,7 +70,7 @@ export class DialGate {
       let wait = this.tokens >= 1 ? 0 : (1 - this.tokens) * this.gap;
       if (this.starts.length >= this.limit) {
         // The oldest of the last `limit` starts must have left the 1-second window.
-        wait = Math.max(wait, this.starts[this.head]! + 1000 - now);
+        wait = Math.max(wait, this.starts[this.head]! + WINDOW_MS - now);
       }
       if (wait > 0) {
         this.timerArmed = true;
