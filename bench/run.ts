@@ -36,15 +36,34 @@ import { webhook, WebhookResult } from './scenarios/webhook';
 const SCENARIOS = ['request-path', 'throughput', 'connections', 'webhook'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
+const VALUE_OPTIONS = [
+  'locations', 'rates', 'duration-ms', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
+  'workers', 'log-level', 'pool-size', 'worker-concurrency', 'connect-rate', 'profile', 'idle-ms', 'ping-interval-ms',
+  'webhook-duration-ms', 'webhook-locations',
+];
+
+function usage(): string {
+  return [
+    'usage: npm run bench [-- <scenario> ...] [--quick] [--heap-snapshot] [--<option> <value> ...]',
+    `scenarios: ${SCENARIOS.join(', ')} (default: all)`,
+    `options with a value: ${VALUE_OPTIONS.map((o) => `--${o}`).join(', ')}`,
+    'details: the header of bench/run.ts and docs/performance.md',
+  ].join('\n');
+}
+
 function parseArgs(argv: string[]) {
   const opts: Record<string, string> = {};
   const names: Scenario[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--quick') opts.quick = '1';
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(`${usage()}\n`);
+      process.exit(0);
+    } else if (a === '--quick') opts.quick = '1';
     else if (a === '--heap-snapshot') opts['heap-snapshot'] = '1';
     else if (a.startsWith('--')) {
       const [k, v] = a.includes('=') ? a.slice(2).split('=', 2) : [a.slice(2), argv[++i]];
+      if (!VALUE_OPTIONS.includes(k)) throw new Error(`unknown option --${k}\n${usage()}`);
       if (v === undefined) throw new Error(`${a} needs a value`);
       opts[k] = v;
     } else if ((SCENARIOS as readonly string[]).includes(a)) names.push(a as Scenario);
