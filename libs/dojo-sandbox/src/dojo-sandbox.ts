@@ -13,6 +13,11 @@ import { LoadOptions, LoadReport, runLoad } from './load-generator';
 import { FlowResult, Misbehaviour, PosEventRecord, SandboxAccount, WebhookDelivery, WsIntegration } from './types';
 import { WebhookSender } from './webhooks';
 
+/** The switches of a sandbox that behaves like Dojo (no misbehaviour). */
+function wellBehaved(): Misbehaviour {
+  return { duplicateRequests: false, duplicateWebhooks: false, webhooksOutOfOrder: false, pingsPaused: false, pingDelayMs: 0, answerPongs: true };
+}
+
 export interface SandboxOptions {
   port?: number;
   host?: string;
@@ -40,14 +45,7 @@ export interface SandboxOptions {
  */
 export class DojoSandbox {
   readonly accounts = new AccountRegistry();
-  readonly misbehaviour: Misbehaviour = {
-    duplicateRequests: false,
-    duplicateWebhooks: false,
-    webhooksOutOfOrder: false,
-    pingsPaused: false,
-    pingDelayMs: 0,
-    answerPongs: true,
-  };
+  readonly misbehaviour: Misbehaviour = wellBehaved();
   readonly hub: EposHub;
   readonly webhooks: WebhookSender;
   readonly flows: FlowEngine;
@@ -262,14 +260,7 @@ export class DojoSandbox {
   }
 
   resetMisbehaviour(): void {
-    Object.assign(this.misbehaviour, {
-      duplicateRequests: false,
-      duplicateWebhooks: false,
-      webhooksOutOfOrder: false,
-      pingsPaused: false,
-      pingDelayMs: 0,
-      answerPongs: true,
-    });
+    Object.assign(this.misbehaviour, wellBehaved());
   }
 
   // ---- load
