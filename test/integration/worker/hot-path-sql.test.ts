@@ -14,6 +14,7 @@ import type { PrismaClient } from '@app/db';
 import { lockPaymentIntent } from '@app/domain/events/event-effects';
 import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
 import { paymentIntentLockKey } from '@app/domain/payments/usecases/record-order-payment.usecase';
+import { CreateOrder } from '@app/domain/orders/usecases/create-order.usecase';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { createTestDatabase, TestDatabase } from '@app/testing';
 import { GBP, rpcJob, seedLocation, seedOrder } from './fixtures';
@@ -142,6 +143,25 @@ describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
     // The same intent at another location is no clash.
     const atB = await ok<Models.Order>(locB, 'CreateOrderV1', req);
     assert.deepEqual(atB, await prismaRead(locB, atB.id!));
+  });
+
+  it('CreateOrder run on its own (no dispatcher) takes the same path: same result, idempotent', async () => {
+    const req = {
+      dojoOrderId: 'dojo-own',
+      totalAmount: GBP(2000),
+      items: [{ name: 'Cake', plu: 'C', quantity: 2, amountPerItem: GBP(1000) }],
+      details: { orderType: 'DineIn', dineIn: { tableId: 'T9' } },
+      payments: [{ paymentIntentId: 'pi-own', paidAmount: GBP(2000) }],
+    } as unknown as Models.CreateOrderRequest;
+    const run = () =>
+      prisma.$transaction((tx) =>
+        new CreateOrder().execute({ db: tx, locationId: locA, rpcId: 'own', traceId: 't', log: createLogger('t', 'silent'), now: new Date() }, req),
+      );
+    const created = await run();
+    assert.deepEqual(created, await prismaRead(locA, created.id!));
+    assert.equal(created.payable, false, 'fully paid by its payment');
+    assert.deepEqual(await run(), created, 'the same dojoOrderId returns the order created first');
+    assert.equal(await prisma.order.count({ where: { locationId: locA, dojoOrderId: 'dojo-own' } }), 1);
   });
 
   it('a replayed id answers the stored response of the planned write', async () => {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EposError, Models } from '@app/contracts';
 import { Prisma } from '@app/db';
-import { recomputeOrderPaid } from '../../payments/recompute-order-paid';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import { jsonText, runWrites, tsParam } from '../../shared/write-sql';
 import { dojoOrderToCreateData, OrderCreateData, orderToDojo, OrderWithRelations } from '../order-mapper';
-import { CLOSED_STATUSES, findOrder, publishOrderChange, requireOrder } from '../order-store';
+import { CLOSED_STATUSES } from '../order-store';
 import { publishOrderChangeCtes } from '../order-for-change';
 import { jsonValue, ORDER_JSON_SQL, OrderJson, orderRowFromJson } from '../order-sql';
 
@@ -45,9 +44,8 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Or
   }
 
   async execute(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Models.Order> {
-    if (!ctx.planned) return this.unplanned(ctx, params);
     const { locationId } = ctx;
-    const pre = jsonValue<Pre>(ctx.planned.pre);
+    const pre = jsonValue<Pre>(ctx.planned ? ctx.planned.pre : await this.readOnOwn(ctx, params));
     if (pre.existing) {
       ctx.log.info({ orderId: pre.existing.id, dojoOrderId: params.dojoOrderId }, 'order for this dojoOrderId exists; returning it');
       return orderToDojo(orderRowFromJson(pre.existing));
@@ -85,41 +83,13 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Or
     return result;
   }
 
-  /** The same, statement by statement, when the use-case runs without the dispatcher's plan. */
-  private async unplanned(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Models.Order> {
-    const { db, locationId } = ctx;
-    // Serialise creations of the same Dojo order (the unique key would also refuse a twin).
-    await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${orderKey(locationId, params.dojoOrderId)}, 0))`;
-    const existing = await db.order.findUnique({
-      where: { locationId_dojoOrderId: { locationId, dojoOrderId: params.dojoOrderId } },
-      select: { id: true },
-    });
-    if (existing) {
-      ctx.log.info({ orderId: existing.id, dojoOrderId: params.dojoOrderId }, 'order for this dojoOrderId exists; returning it');
-      return orderToDojo(await requireOrder(db, locationId, existing.id));
-    }
-    const id = randomUUID();
-    const data = dojoOrderToCreateData(locationId, params, { id, origin: 'dojo', dojoOrderId: params.dojoOrderId });
-    await db.order.create({ data: data.order });
-    if (data.items.length > 0) await db.orderItem.createMany({ data: data.items });
-
-    const currency = String(data.order.currency);
-    for (const [i, p] of (params.payments ?? []).entries()) {
-      checkPayment(p, i, currency);
-      const paymentIntentId = intentIdOf(params, p, i);
-      const clash = await db.payment.findUnique({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, select: { orderId: true } });
-      if (clash) throw EposError.conflict(`payment intent ${paymentIntentId} is already recorded against order ${clash.orderId}`);
-      await db.payment.create({
-        data: { locationId, paymentIntentId, orderId: id, currency, paidAmount: BigInt(p.paidAmount.value), tipsAmount: BigInt(p.tipsAmount?.value ?? 0) },
-      });
-    }
-    await recomputeOrderPaid(db, locationId, id);
-    const order = await findOrder(db, locationId, id);
-    if (order && order.paidAmount > order.totalAmount) {
-      throw EposError.invalid(`payments add up to ${order.paidAmount} but totalAmount is ${order.totalAmount}`);
-    }
-    await publishOrderChange(db, locationId, id, 'order.created', { orderId: id, dojoOrderId: params.dojoOrderId });
-    return orderToDojo(order!);
+  /** Without the dispatcher: take the plan's locks and read its `read` here (two round trips), then the same path. */
+  private async readOnOwn(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<unknown> {
+    const plan = this.plan(ctx.locationId, params);
+    if (!plan?.read) throw EposError.invalid('dojoOrderId must be a string and payments an array');
+    for (const key of plan.advisoryKeys ?? []) await ctx.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+    const [row] = await ctx.db.$queryRaw<{ pre: unknown }[]>`SELECT ${plan.read} AS pre`;
+    return row!.pre;
   }
 }
 
