@@ -3,6 +3,7 @@ import { partyDataFromDojo } from '../../parties/party-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
+import { tableRefs } from '../table-refs';
 
 /** Creates or replaces a party from Dojo's Party shape, and tells Dojo it changed (outbox). */
 export class UpsertParty {
@@ -17,6 +18,7 @@ export class UpsertParty {
       find: (tx) => tx.party.findUnique({ where, select }),
       replace: (tx) => tx.party.update({ where, data: { ...data, version: { increment: 1 } }, select }),
       create: (tx) => tx.party.create({ data: { locationId, id: partyId, ...data }, select }),
+      tables: tableRefs('tableIds', p.tableIds as string[]),
     });
   }
 }

@@ -4,6 +4,7 @@ import { reservationDataFromDojo } from '../../reservations/reservation-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
+import { tableRefs } from '../table-refs';
 
 /** Creates or replaces a reservation from Dojo's Reservation shape, and tells Dojo it changed (outbox). */
 export class UpsertReservation {
@@ -23,6 +24,7 @@ export class UpsertReservation {
       find: (tx) => tx.reservation.findUnique({ where, select }),
       replace: (tx) => tx.reservation.update({ where, data: { ...data, version: { increment: 1 } }, select }),
       create: (tx) => tx.reservation.create({ data: { locationId, id: reservationId, ...data }, select }),
+      tables: tableRefs('tableIds', r.tableIds as string[] | undefined),
     });
   }
 }
