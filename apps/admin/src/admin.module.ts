@@ -12,6 +12,7 @@ import { readConnectionStatuses } from '@app/queue';
 import { AdminErrorFilter } from './shared/error.filter';
 import { OperatorGuard, VenueGuard } from './shared/guards';
 import { KnownQueryInterceptor } from './shared/known-query.interceptor';
+import { SafeInputInterceptor } from './shared/safe-input.interceptor';
 import { RegistrationService } from './shared/registration.service';
 import { ADMIN_DEPS, VENUE_DEPS } from './shared/tokens';
 import { USE_CASE_PROVIDERS } from './shared/use-cases';
@@ -31,6 +32,7 @@ export class AdminModule {
       providers: [
         { provide: APP_FILTER, useClass: AdminErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: KnownQueryInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: SafeInputInterceptor },
         {
           provide: DojoClient,
           useFactory: () => new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS }),

@@ -3,7 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError } from '@app/config';
 import { SecretBox } from '@app/db';
-import { applyServerTimeouts } from './http-limits';
+import { hardenHttpServer } from './http-limits';
 import { createLogger, Logger, NestPinoLogger } from './logger';
 
 export interface RunningApp {
@@ -52,8 +52,8 @@ export async function bootstrapHttpApp<
     bodyParser: false,
     abortOnError: false,
   });
-  // Slow clients (a byte at a time) are cut off by our own timeouts, not Node's generous defaults.
-  applyServerTimeouts(app.getHttpServer(), {
+  // Slow clients (a byte at a time) are cut off by our own timeouts, not Node's generous defaults; Node's own 4xx answers are JSON.
+  hardenHttpServer(app.getHttpServer(), {
     headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS ?? 10_000,
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 5_000,

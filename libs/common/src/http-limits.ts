@@ -1,4 +1,5 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { IncomingMessage, Server, ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /**
  * The most body bytes an app reads and throws away after deciding to refuse a
@@ -75,11 +76,13 @@ export interface HttpServerTimeouts {
 }
 
 /**
- * Applies the timeouts to a Node HTTP server before it listens. Node checks
- * the header and request timeouts on a timer (connectionsCheckingInterval,
- * 30 s by default), so the timer runs often enough for the shortest of them.
+ * Applies the timeouts to a Node HTTP server before it listens, and answers
+ * requests Node itself refuses (unparsable, headers too large, too slow) with
+ * a JSON error like every other 4xx. Node checks the header and request
+ * timeouts on a timer (connectionsCheckingInterval, 30 s by default), so the
+ * timer runs often enough for the shortest of them.
  */
-export function applyServerTimeouts(server: Server, t: HttpServerTimeouts): void {
+export function hardenHttpServer(server: Server, t: HttpServerTimeouts): void {
   server.headersTimeout = t.headersTimeoutMs;
   server.requestTimeout = t.requestTimeoutMs;
   server.keepAliveTimeout = t.keepAliveTimeoutMs;
@@ -87,4 +90,29 @@ export function applyServerTimeouts(server: Server, t: HttpServerTimeouts): void
   if (Number.isFinite(shortest)) {
     (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(30_000, Math.max(50, Math.floor(shortest / 4)));
   }
+  server.on('clientError', answerClientError);
+}
+
+const answered = new WeakSet<Duplex>();
+
+/** What Node does by default on a client error (see its socketOnError), with a JSON body, and a moment for the client to read it. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (answered.has(socket)) return; // the parser may report the same broken stream again
+  answered.add(socket);
+  socket.on('error', () => undefined);
+  const inFlight = (socket as Duplex & { _httpMessage?: { _headerSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?._headerSent) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message =
+    status === 431 ? 'the request headers are too large' : status === 408 ? 'the request took too long to arrive' : 'the request could not be parsed as HTTP';
+  const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  // Closing at once with unread bytes would reset the connection and could destroy the answer before it is read.
+  setTimeout(() => socket.destroy(), 1_000).unref();
 }

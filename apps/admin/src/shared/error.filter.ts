@@ -10,6 +10,15 @@ export function tooLargeBody(limit?: number): Record<string, unknown> {
   return { error: 'entity.too.large', message: limit ? `the body is larger than ${limit} bytes` : 'the body is too large', ...(limit ? { limit } : {}) };
 }
 
+/** Postgres data exceptions caused by input (Prisma P2020 value out of range, 22003, 22021, 22P05). */
+function isDataException(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; cause?: { originalCode?: unknown } } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.code === 'P2020') return true;
+  if (['22003', '22021', '22P05'].includes(String(e.cause?.originalCode ?? ''))) return true;
+  return typeof e.message === 'string' && /value out of range|out of range for type|invalid byte sequence|unsupported Unicode escape/i.test(e.message);
+}
+
 const STATUS: Record<DomainError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, locked: 409, forbidden: 403 };
 
 /**
@@ -60,6 +69,12 @@ export class AdminErrorFilter implements ExceptionFilter {
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // body-parser errors: malformed JSON, too large, wrong charset.
       res.status(status).json({ statusCode: status, error: e.type ?? 'bad_request', message: e.message ?? 'bad request' });
+      return;
+    }
+    if (isDataException(err)) {
+      // A value the checks above let through but Postgres cannot store: the caller's input, not our failure.
+      this.logger.warn({ err: (err as Error)?.message }, 'admin request refused by the database as a data exception');
+      res.status(400).json({ statusCode: 400, error: 'invalid', message: 'a value cannot be stored (out of range, or not valid text)' });
       return;
     }
     this.logger.error({ err: (err as Error)?.message, stack: (err as Error)?.stack }, 'admin request failed');

@@ -1,7 +1,7 @@
 import type { Models } from '@app/contracts';
 import { partyDataFromDojo } from '../../parties/party-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
-import { requireVenueEntity } from '../validation';
+import { requireInt4, requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
 import { tableRefs } from '../table-refs';
 
@@ -11,6 +11,7 @@ export class UpsertParty {
 
   async execute(locationId: string, partyId: string, body: unknown): Promise<VenueUpsertResult> {
     const p = requireVenueEntity<Models.Party>('Party', 'party', partyId, body);
+    requireInt4([[p.covers, 'covers']]);
     const data = { ...partyDataFromDojo(p), reservationId: p.reservationId ?? null };
     const where = { locationId_id: { locationId, id: partyId } };
     const select = { version: true } as const;

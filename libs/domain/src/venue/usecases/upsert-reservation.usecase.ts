@@ -2,7 +2,7 @@ import type { Models } from '@app/contracts';
 import { DomainError } from '../../admin/errors';
 import { reservationDataFromDojo } from '../../reservations/reservation-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
-import { requireVenueEntity } from '../validation';
+import { requireInt4, requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
 import { tableRefs } from '../table-refs';
 
@@ -17,6 +17,7 @@ export class UpsertReservation {
     const end = new Date(r.endTime);
     if (end.getTime() <= start.getTime()) throw DomainError.invalid([{ field: 'endTime', reason: 'must be after startTime' }]);
     if (!Number.isInteger(r.covers) || r.covers < 1) throw DomainError.invalid([{ field: 'covers', reason: 'must be a positive integer' }]);
+    requireInt4([[r.covers, 'covers']]);
     const data = reservationDataFromDojo(r);
     const where = { locationId_id: { locationId, id: reservationId } };
     const select = { version: true } as const;
