@@ -113,6 +113,13 @@ describe('admin list filters, query checks and table references', () => {
     assert.ok(p3.body.nextCursor, 'a second unowned location follows');
   });
 
+  it('documents the list filters in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${admin.url}/docs-json`)).json()) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema?: { enum?: string[] } }[] }>> };
+    const params = doc.paths['/v1/locations'].get.parameters!.filter((p) => p.in === 'query');
+    assert.deepEqual(params.map((p) => p.name).sort(), ['connectionState', 'cursor', 'dojoAccountId', 'enabled', 'limit', 'protocol', 'registrationState', 'softwareHouseId']);
+    assert.deepEqual(params.find((p) => p.name === 'protocol')!.schema?.enum, ['epos-data']);
+  });
+
   it('refuses unknown query parameters with 400 naming them, on every list route of both APIs', async () => {
     let r = await api('GET', '/v1/locations?dojoAcountId=x&colour=red');
     assert.equal(r.status, 400, JSON.stringify(r.body));
