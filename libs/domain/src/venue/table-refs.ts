@@ -10,14 +10,14 @@ export interface TableRef {
 /**
  * Refuses references to tables that do not exist at this venue, with one field
  * error per unknown table (the same shape as a table's unknown area). Run inside
- * the write's transaction: the tables found are share-locked until it commits,
- * so a table deleted meanwhile cannot leave the row pointing at nothing.
+ * the write's transaction: the tables found are key-share-locked until it commits,
+ * so a table cannot be deleted between the check and the commit (renaming it still can).
  */
 export async function requireVenueTables(tx: Tx, locationId: string, refs: TableRef[]): Promise<void> {
   if (refs.length === 0) return;
   const ids = [...new Set(refs.map((r) => r.tableId))];
   const rows = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM dining_tables WHERE location_id = ${locationId}::uuid AND id = ANY(${ids}::text[]) FOR SHARE`;
+    SELECT id FROM dining_tables WHERE location_id = ${locationId}::uuid AND id = ANY(${ids}::text[]) FOR KEY SHARE`;
   const found = new Set(rows.map((r) => r.id));
   const fields: FieldError[] = refs
     .filter((r) => !found.has(r.tableId))
