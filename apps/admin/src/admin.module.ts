@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import type Redis from 'ioredis';
 import { CoreModule, Logger, PRISMA, REDIS, SECRET_BOX } from '@app/common';
 import type { AdminConfig } from '@app/config';
@@ -11,6 +11,8 @@ import type { VenueDeps } from '@app/domain/venue';
 import { readConnectionStatuses } from '@app/queue';
 import { AdminErrorFilter } from './shared/error.filter';
 import { OperatorGuard, VenueGuard } from './shared/guards';
+import { KnownQueryInterceptor } from './shared/known-query.interceptor';
+import { SafeInputInterceptor } from './shared/safe-input.interceptor';
 import { RegistrationService } from './shared/registration.service';
 import { ADMIN_DEPS, VENUE_DEPS } from './shared/tokens';
 import { USE_CASE_PROVIDERS } from './shared/use-cases';
@@ -29,6 +31,8 @@ export class AdminModule {
       controllers: [SoftwareHousesController, LocationsController, LocationSecretsController, VenueController],
       providers: [
         { provide: APP_FILTER, useClass: AdminErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: KnownQueryInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: SafeInputInterceptor },
         {
           provide: DojoClient,
           useFactory: () => new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS }),

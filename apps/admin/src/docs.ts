@@ -8,7 +8,12 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .setTitle('epos-relay admin')
     .setDescription(
       'Operator API (software houses, locations, registration, webhook secrets, venue tokens; `Bearer <operator token>`) and ' +
-        "venue API (a venue's orders, parties, reservations, areas, tables, bill template and its feed; `Bearer <venue token>`).",
+        "venue API (a venue's orders, parties, reservations, areas, tables, bill template and its feed; `Bearer <venue token>`).\n\n" +
+        'Errors are JSON `{statusCode, error, message, fields?}`; each entry of `fields` names a field path and a reason. ' +
+        'Query parameters a route does not document are refused with 400 naming them. ' +
+        'Text containing NUL (\\u0000) or unpaired UTF-16 surrogates, and JSON nested more than 64 levels, are refused with 400 naming the field. ' +
+        'Venue writes naming a table the venue does not have are refused with 400. ' +
+        'Bodies over ADMIN_MAX_BODY_BYTES get 413. Operator lists page with `limit` and `cursor` (the previous page\'s `nextCursor`, null on the last page); the venue feed with `after`.',
     )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'one of ADMIN_OPERATOR_TOKENS' }, 'operator')

@@ -1,8 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { bootstrapHttpApp, RunningApp } from '@app/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerTooLarge, bootstrapHttpApp, RunningApp } from '@app/common';
 import { adminEnv, loadConfig } from '@app/config';
 import { AdminModule } from './admin.module';
 import { setupDocs } from './docs';
+import { tooLargeBody } from './shared/error.filter';
 
 /** Starts the admin app with configuration from `env` (process.env by default). */
 export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
@@ -12,6 +14,15 @@ export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
     module: (config, logger) => AdminModule.forRoot(config, logger),
     configure: (app, config) => {
       // bootstrapHttpApp turns Nest's body parser off; the admin API takes JSON bodies up to a limit.
+      // A body declared larger is refused before parsing, read through (so the client gets the 413, not a reset).
+      app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+        const declared = Number(req.headers['content-length']);
+        if (Number.isFinite(declared) && declared > config.ADMIN_MAX_BODY_BYTES) {
+          void answerTooLarge(req, res, tooLargeBody(config.ADMIN_MAX_BODY_BYTES));
+          return;
+        }
+        next();
+      });
       (app as NestExpressApplication).useBodyParser('json', { limit: config.ADMIN_MAX_BODY_BYTES });
       setupDocs(app);
     },

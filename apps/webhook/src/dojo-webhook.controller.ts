@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { CONFIG, LOGGER, Logger } from '@app/common';
+import { answerTooLarge, CONFIG, LOGGER, Logger } from '@app/common';
 import type { WebhookConfig } from '@app/config';
 import { AcceptDojoWebhook } from '@app/domain/events/usecases/accept-dojo-webhook.usecase';
-import { BodyTooLarge, readRawBody } from './read-body';
+import { BodyTooLarge, drainRequest, readRawBody } from './read-body';
+
+/** How many header lines named `name` (lower case) the request had. */
+function countHeaderLines(rawHeaders: string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === name) n++;
+  return n;
+}
 
 /**
  * POST /webhooks/dojo: Dojo's payment-intent webhooks. Reads the exact body
@@ -24,22 +31,28 @@ export class DojoWebhookController {
   @HttpCode(200)
   async receive(@Req() req: Request, @Res() res: Response): Promise<void> {
     const traceId = randomUUID();
+    // Two Dojo-Signature lines would reach us joined by a comma: say so instead of a puzzling 401.
+    const signatureLines = countHeaderLines(req.rawHeaders, 'dojo-signature');
+    if (signatureLines > 1) {
+      this.logger.warn({ traceId, status: 400, reason: 'several dojo-signature headers', lines: signatureLines }, 'dojo webhook rejected');
+      await drainRequest(req);
+      if (!res.headersSent && !req.socket.destroyed) res.status(400).json({ error: 'exactly one dojo-signature header is allowed', traceId });
+      return;
+    }
     let rawBody: Buffer;
     try {
       rawBody = await readRawBody(req, this.config.WEBHOOK_MAX_BODY_BYTES);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         this.logger.warn({ traceId, status: 413, reason: 'body too large', limit: this.config.WEBHOOK_MAX_BODY_BYTES }, 'dojo webhook rejected');
-        if (!res.headersSent && !req.socket.destroyed) res.status(413).json({ error: 'body too large', traceId });
+        await answerTooLarge(req, res, { error: 'body too large', limit: this.config.WEBHOOK_MAX_BODY_BYTES, traceId });
       } else {
         this.logger.warn({ traceId, reason: (err as Error).message }, 'dojo webhook body could not be read');
         if (!res.headersSent && !req.socket.destroyed) res.status(400).json({ error: 'body could not be read', traceId });
       }
       return;
     }
-    // Node lower-cases header names, so Dojo-Signature and dojo-signature both land here.
-    const header = req.headers['dojo-signature'];
-    const signature = Array.isArray(header) ? header.join(',') : header;
+    const signature = req.headers['dojo-signature'] as string | undefined;
     const result = await this.accept.execute({ rawBody, signature, traceId });
     if (result.status === 200) {
       res.status(200).json({ received: true, duplicate: result.duplicate, traceId });

@@ -3,6 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError } from '@app/config';
 import { SecretBox } from '@app/db';
+import { hardenHttpServer } from './http-limits';
 import { createLogger, Logger, NestPinoLogger } from './logger';
 
 export interface RunningApp {
@@ -16,7 +17,9 @@ export interface RunningApp {
  * Loads config (a bad variable stops boot with a message naming it), creates the
  * Nest app, listens, and wires SIGINT/SIGTERM to a graceful close.
  */
-export async function bootstrapHttpApp<C extends { PORT: number; HOST: string; LOG_LEVEL: string }>(opts: {
+export async function bootstrapHttpApp<
+  C extends { PORT: number; HOST: string; LOG_LEVEL: string; HTTP_HEADERS_TIMEOUT_MS?: number; HTTP_REQUEST_TIMEOUT_MS?: number; HTTP_KEEP_ALIVE_TIMEOUT_MS?: number },
+>(opts: {
   name: string;
   loadConfig: () => C;
   module: (config: C, logger: Logger) => unknown;
@@ -26,6 +29,11 @@ export async function bootstrapHttpApp<C extends { PORT: number; HOST: string; L
   let config: C;
   try {
     config = opts.loadConfig();
+    const headersMs = config.HTTP_HEADERS_TIMEOUT_MS ?? 10_000;
+    const requestMs = config.HTTP_REQUEST_TIMEOUT_MS ?? 30_000;
+    if (requestMs > 0 && headersMs > requestMs) {
+      throw new ConfigError([`HTTP_HEADERS_TIMEOUT_MS is malformed: ${headersMs} is more than HTTP_REQUEST_TIMEOUT_MS (${requestMs})`]);
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`[${opts.name}] cannot start: ${err.message}\n`);
@@ -43,6 +51,12 @@ export async function bootstrapHttpApp<C extends { PORT: number; HOST: string; L
     logger: new NestPinoLogger(logger),
     bodyParser: false,
     abortOnError: false,
+  });
+  // Slow clients (a byte at a time) are cut off by our own timeouts, not Node's generous defaults; Node's own 4xx answers are JSON.
+  hardenHttpServer(app.getHttpServer(), {
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS ?? 10_000,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 5_000,
   });
   app.enableShutdownHooks();
   await opts.configure?.(app, config);

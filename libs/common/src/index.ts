@@ -4,3 +4,4 @@ export * from './redis';
 export * from './health';
 export * from './core.module';
 export * from './bootstrap';
+export * from './http-limits';

@@ -14,6 +14,12 @@ export const commonEnv = {
   /** Prefix of every BullMQ key, so several deployments can share one Redis. */
   QUEUE_PREFIX: env.str('epos-relay'),
   HOST: env.str('127.0.0.1'),
+  /** Longest time a client may take to send a request's headers (slow clients get 408 and are closed). */
+  HTTP_HEADERS_TIMEOUT_MS: env.int(10_000, 100, 600_000),
+  /** Longest time a client may take to send a whole request, headers and body (0 = no limit). */
+  HTTP_REQUEST_TIMEOUT_MS: env.int(30_000, 0, 3_600_000),
+  /** How long an idle keep-alive connection stays open. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(5_000, 0, 600_000),
 };
 
 export const gatewayEnv = {

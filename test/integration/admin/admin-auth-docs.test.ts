@@ -31,6 +31,8 @@ describe('admin authorization and OpenAPI document', () => {
     locB = await mk('b');
     tokenA = (await api('POST', `/v1/locations/${locA}/venue-tokens`, { body: { name: 'a' } })).body.token;
     tokenB = (await api('POST', `/v1/locations/${locB}/venue-tokens`, { body: { name: 'b' } })).body.token;
+    // sampleOrder is at table t1, which must exist at the venue.
+    assert.equal((await api('PUT', `/venue/v1/locations/${locA}/tables/t1`, { token: tokenA, body: { name: 'T1' } })).status, 200);
   });
 
   after(async () => {

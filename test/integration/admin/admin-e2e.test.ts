@@ -229,6 +229,7 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     const venue = apiClient(admin.url, tok.body.token);
     const row = await db.prisma.venueToken.findUniqueOrThrow({ where: { id: tok.body.id } });
     assert.notEqual(row.tokenHash, tok.body.token);
+    assert.equal((await venue('PUT', `/venue/v1/locations/${loc.id}/tables/t1`, { body: { name: 'T1' } })).status, 200);
 
     // Dojo is down at first: events wait in the outbox and go out once it answers.
     let down = true;
@@ -274,6 +275,7 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     const tok = await api('POST', `/v1/locations/${loc.id}/venue-tokens`, { body: { name: 'till' } });
     const venue = apiClient(admin.url, tok.body.token);
     const base = `/venue/v1/locations/${loc.id}`;
+    assert.equal((await venue('PUT', `${base}/tables/t1`, { body: { name: 'T1' } })).status, 200);
     const bad = sampleOrder('o-9') as any;
     bad.items[0].quantity = 'two';
     let r = await venue('PUT', `${base}/orders/o-9`, { body: bad });
@@ -343,6 +345,7 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     assert.equal((await feed(first.cursor)).body.entries.length, 0, 'nothing twice');
 
     // A payment recorded by the worker's RecordOrderPayment shows once, even when Dojo retries it.
+    assert.equal((await venue('PUT', `/venue/v1/locations/${loc.id}/tables/t1`, { body: { name: 'T1' } })).status, 200);
     assert.equal((await venue('PUT', `/venue/v1/locations/${loc.id}/orders/o-pay`, { body: sampleOrder('o-pay') })).status, 200);
     const record = () =>
       db.prisma.$transaction((tx) =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALL_CAPABILITIES } from '@app/contracts';
+import { oneOf } from '../shared/validation';
 
 const text = (max = 200) => z.string().trim().min(1).max(max);
 const httpUrl = z.url({ protocol: /^https?$/ });
@@ -56,14 +57,32 @@ export const WebhookSubscribe = z.strictObject({
 
 export const VenueTokenCreate = z.strictObject({ name: text(100) });
 
+/** Query of every operator list route: a page of `limit` rows after `cursor` (the previous page's nextCursor). */
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.uuid().optional(),
 });
 
+/** Protocols a location can speak. Every location speaks Dojo's EPOS Data API today. */
+export const LOCATION_PROTOCOLS = ['epos-data'] as const;
+export const LOCATION_REGISTRATION_STATES = ['pending', 'registered', 'failed'] as const;
+export const LOCATION_CONNECTION_STATES = ['connecting', 'open', 'backing_off', 'auth_failed', 'disabled', 'unowned', 'unknown'] as const;
+
 export const LocationListQuery = ListQuery.extend({
   softwareHouseId: z.uuid().optional(),
-  enabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  registrationState: z.enum(['pending', 'registered', 'failed']).optional(),
-  connectionState: z.enum(['connecting', 'open', 'backing_off', 'auth_failed', 'disabled', 'unowned', 'unknown']).optional(),
+  dojoAccountId: text(100).optional(),
+  enabled: oneOf(['true', 'false']).transform((v) => v === 'true').optional(),
+  protocol: oneOf(LOCATION_PROTOCOLS).optional(),
+  registrationState: oneOf(LOCATION_REGISTRATION_STATES).optional(),
+  connectionState: oneOf(LOCATION_CONNECTION_STATES).optional(),
 });
+
+/** OpenAPI shape of a page of locations. */
+export const LOCATION_PAGE_SCHEMA = {
+  type: 'object',
+  required: ['items', 'nextCursor'],
+  properties: {
+    items: { type: 'array', items: { type: 'object', description: 'A location with its registration and live connection status' } },
+    nextCursor: { type: 'string', nullable: true, description: 'Pass as cursor for the next page; null on the last page' },
+  },
+};

@@ -1,12 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   BulkOnboardLocations, DeleteLocation, GetLocation, ListLocations, OnboardLocation, ResyncCapabilities, RotateLocationApiKey,
   SetLocationEnabled, UpdateLocation,
 } from '@app/domain/admin';
 import { OperatorGuard } from '../shared/guards';
-import { jsonSchema, parseBody } from '../shared/validation';
-import { ApiKeyRotate, LocationBulkCreate, LocationCreate, LocationListQuery, LocationUpdate } from './dto';
+import { jsonSchema, parseBody, parseQuery } from '../shared/validation';
+import {
+  ApiKeyRotate, LOCATION_CONNECTION_STATES, LOCATION_PAGE_SCHEMA, LOCATION_PROTOCOLS, LOCATION_REGISTRATION_STATES, LocationBulkCreate, LocationCreate,
+  LocationListQuery, LocationUpdate,
+} from './dto';
 import { DomainError } from '@app/domain/admin';
 
 @ApiTags('operator: locations')
@@ -59,15 +62,28 @@ export class LocationsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List locations (cursor pagination by id; filter by connection state and more)' })
-  @ApiQuery({ name: 'limit', required: false, type: Number })
-  @ApiQuery({ name: 'cursor', required: false, type: String })
+  @ApiOperation({
+    summary: 'List locations, filtered, one page at a time (cursor pagination by id)',
+    description:
+      'Filters combine (AND). Pass the nextCursor of a page as cursor to read the next one; nextCursor is null on the last page. ' +
+      'Unknown query parameters are refused with 400 naming them.',
+  })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: 'Page size, 1-500 [50]' })
+  @ApiQuery({ name: 'cursor', required: false, type: String, description: 'The nextCursor of the previous page' })
   @ApiQuery({ name: 'softwareHouseId', required: false, type: String })
+  @ApiQuery({ name: 'dojoAccountId', required: false, type: String, description: "The location's Dojo account id (exact match)" })
   @ApiQuery({ name: 'enabled', required: false, enum: ['true', 'false'] })
-  @ApiQuery({ name: 'registrationState', required: false, enum: ['pending', 'registered', 'failed'] })
-  @ApiQuery({ name: 'connectionState', required: false, enum: ['connecting', 'open', 'backing_off', 'auth_failed', 'disabled', 'unowned', 'unknown'] })
+  @ApiQuery({ name: 'protocol', required: false, enum: [...LOCATION_PROTOCOLS], description: 'Every location speaks epos-data today' })
+  @ApiQuery({ name: 'registrationState', required: false, enum: [...LOCATION_REGISTRATION_STATES] })
+  @ApiQuery({
+    name: 'connectionState',
+    required: false,
+    enum: [...LOCATION_CONNECTION_STATES],
+    description: 'As the gateways report it (unowned: no gateway reported; unknown: statuses could not be read)',
+  })
+  @ApiOkResponse({ schema: LOCATION_PAGE_SCHEMA })
   listAll(@Query() query: unknown) {
-    return this.list.execute(parseBody(LocationListQuery, query));
+    return this.list.execute(parseQuery(LocationListQuery, query));
   }
 
   @Get(':id')

@@ -4,7 +4,7 @@ import {
   CreateSoftwareHouse, DeleteSoftwareHouse, DisableSoftwareHouse, GetSoftwareHouse, ListSoftwareHouses, UpdateSoftwareHouse,
 } from '@app/domain/admin';
 import { OperatorGuard } from '../shared/guards';
-import { jsonSchema, parseBody } from '../shared/validation';
+import { jsonSchema, parseBody, parseQuery } from '../shared/validation';
 import { ListQuery, SoftwareHouseCreate, SoftwareHouseUpdate } from './dto';
 
 @ApiTags('operator: software houses')
@@ -33,7 +33,7 @@ export class SoftwareHousesController {
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'cursor', required: false, type: String })
   listAll(@Query() query: unknown) {
-    return this.list.execute(parseBody(ListQuery, query));
+    return this.list.execute(parseQuery(ListQuery, query));
   }
 
   @Get(':id')

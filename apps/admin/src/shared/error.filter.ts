@@ -1,9 +1,23 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
-import type { Response } from 'express';
-import { LOGGER, Logger } from '@app/common';
+import type { Request, Response } from 'express';
+import { answerTooLarge, LOGGER, Logger } from '@app/common';
 import { EposError } from '@app/contracts';
 import { DojoApiError } from '@app/dojo-client';
 import { DomainError } from '@app/domain/admin';
+
+/** The JSON body of a 413 (ADMIN_MAX_BODY_BYTES exceeded). */
+export function tooLargeBody(limit?: number): Record<string, unknown> {
+  return { error: 'entity.too.large', message: limit ? `the body is larger than ${limit} bytes` : 'the body is too large', ...(limit ? { limit } : {}) };
+}
+
+/** Postgres data exceptions caused by input (Prisma P2020 value out of range, 22003, 22021, 22P05). */
+function isDataException(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; cause?: { originalCode?: unknown } } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.code === 'P2020') return true;
+  if (['22003', '22021', '22P05'].includes(String(e.cause?.originalCode ?? ''))) return true;
+  return typeof e.message === 'string' && /value out of range|out of range for type|invalid byte sequence|unsupported Unicode escape/i.test(e.message);
+}
 
 const STATUS: Record<DomainError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, locked: 409, forbidden: 403 };
 
@@ -44,11 +58,23 @@ export class AdminErrorFilter implements ExceptionFilter {
       res.status(502).json({ statusCode: 502, error: 'dojo_error', message: err.message, dojoStatus: err.status });
       return;
     }
-    const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
+    const e = err as { status?: number; statusCode?: number; type?: string; message?: string; limit?: number };
     const status = e?.status ?? e?.statusCode;
+    if (status === 413) {
+      // body-parser stopped reading a body over the limit: read the rest through before answering.
+      const req = host.switchToHttp().getRequest<Request>();
+      void answerTooLarge(req, res, tooLargeBody(e.limit));
+      return;
+    }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // body-parser errors: malformed JSON, too large, wrong charset.
       res.status(status).json({ statusCode: status, error: e.type ?? 'bad_request', message: e.message ?? 'bad request' });
+      return;
+    }
+    if (isDataException(err)) {
+      // A value the checks above let through but Postgres cannot store: the caller's input, not our failure.
+      this.logger.warn({ err: (err as Error)?.message }, 'admin request refused by the database as a data exception');
+      res.status(400).json({ statusCode: 400, error: 'invalid', message: 'a value cannot be stored (out of range, or not valid text)' });
       return;
     }
     this.logger.error({ err: (err as Error)?.message, stack: (err as Error)?.stack }, 'admin request failed');

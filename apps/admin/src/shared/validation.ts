@@ -10,6 +10,33 @@ export function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.inf
   );
 }
 
+/**
+ * Parses a query string with an object schema. Parameters the schema does not
+ * name are refused (a 400 naming each), never silently ignored: a mistyped
+ * filter would otherwise return everything.
+ */
+export function parseQuery<S extends z.ZodObject>(schema: S, query: unknown): z.infer<S> {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const allowed = Object.keys(schema.shape);
+  const unknown = Object.keys(q).filter((k) => !allowed.includes(k));
+  if (unknown.length) throw unknownQueryParameters(unknown, allowed);
+  return parseBody(schema, q);
+}
+
+/** The 400 for query parameters a route does not take: one field error per parameter, with the allowed ones. */
+export function unknownQueryParameters(unknown: string[], allowed: string[]): DomainError {
+  const reason = `unknown query parameter; ${allowed.length ? `allowed: ${allowed.join(', ')}` : 'this route takes none'}`;
+  return DomainError.invalid(
+    unknown.map((field) => ({ field, reason })),
+    `unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`,
+  );
+}
+
+/** A string enum whose error lists the allowed values. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of: ${values.join(', ')}` });
+}
+
 /** JSON schema of a zod schema, for @ApiBody / @ApiResponse. */
 export function jsonSchema(schema: z.ZodType): Record<string, any> {
   const s = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as Record<string, any>;

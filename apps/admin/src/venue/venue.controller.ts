@@ -6,7 +6,7 @@ import {
   UpsertOrder, UpsertParty, UpsertReservation, UpsertTable,
 } from '@app/domain/venue';
 import { VenueGuard } from '../shared/guards';
-import { parseBody } from '../shared/validation';
+import { parseQuery } from '../shared/validation';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const FeedQuery = z.object({
@@ -129,7 +129,7 @@ export class VenueController {
   @ApiQuery({ name: 'after', required: false, type: String, description: 'The cursor of the last entry read (or of the last page)' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   readFeed(@Param('locationId') locationId: string, @Query() query: unknown) {
-    const q = parseBody(FeedQuery, query);
+    const q = parseQuery(FeedQuery, query);
     return this.feed.execute(locationId, q.after, q.limit);
   }
 }

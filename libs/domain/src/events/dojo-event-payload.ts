@@ -1,3 +1,4 @@
+import { findUnsafeValue } from '../shared/safe-strings';
 import { DOJO_EVENT_TYPES, DojoEventPayload, DojoEventType, PAYMENT_INTENT_STATUSES, PaymentIntentStatus } from '@app/contracts';
 
 export type ParsedPayload = { ok: true; payload: DojoEventPayload } | { ok: false; reason: string };
@@ -29,6 +30,9 @@ export function parseDojoEventPayload(value: unknown): ParsedPayload {
   for (const k of ['paymentIntentId', 'paymentStatus', 'captureMode'] as const) {
     if (data[k] !== undefined && data[k] !== null && !str(data[k])) return { ok: false, reason: `data.${k} is not a string` };
   }
+  // Stored as text and JSON: Postgres refuses NUL, and a lone surrogate is not Unicode.
+  const unsafe = findUnsafeValue(value);
+  if (unsafe) return { ok: false, reason: `${unsafe.field} ${unsafe.reason}` };
   return { ok: true, payload: value as DojoEventPayload };
 }
 

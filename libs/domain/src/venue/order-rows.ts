@@ -1,6 +1,6 @@
 import type { Models } from '@app/contracts';
 import { DomainError, FieldError } from '../admin/errors';
-import { check } from './validation';
+import { check, checkInt4 } from './validation';
 
 type Order = Models.Order;
 type Money = { value: number; currencyCode: string };
@@ -29,10 +29,12 @@ export function checkVenueOrder(o: Order): void {
   money(o.serviceChargeAmount as Money | undefined, 'serviceChargeAmount');
   (o.items ?? []).forEach((it, i) => {
     check(fields, Number.isInteger(it.quantity) && it.quantity > 0, `items.${i}.quantity`, 'must be a positive integer');
+    checkInt4(fields, it.quantity, `items.${i}.quantity`);
     money(it.amountPerItem as Money, `items.${i}.amountPerItem`, true);
     (it.modifiers ?? []).forEach((m, j) => money(m.amountPerModifier as Money, `items.${i}.modifiers.${j}.amountPerModifier`, true));
     (it.subItems ?? []).forEach((s, j) => {
       check(fields, Number.isInteger(s.quantity) && s.quantity > 0, `items.${i}.subItems.${j}.quantity`, 'must be a positive integer');
+      checkInt4(fields, s.quantity, `items.${i}.subItems.${j}.quantity`);
       money(s.amountPerItem as Money, `items.${i}.subItems.${j}.amountPerItem`, true);
       (s.modifiers ?? []).forEach((m, k) => money(m.amountPerModifier as Money, `items.${i}.subItems.${j}.modifiers.${k}.amountPerModifier`, true));
     });

@@ -38,3 +38,20 @@ export function check(fields: FieldError[], cond: boolean, field: string, reason
 export function requireEntityId(id: string, what: string): void {
   if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) throw DomainError.invalid([{ field: `${what}Id`, reason: 'must be 1-128 characters of letters, digits, _ . : -' }]);
 }
+
+/** Postgres INTEGER bounds: covers, quantities and the like are stored in 32 bits. */
+export const INT4_MIN = -2_147_483_648;
+export const INT4_MAX = 2_147_483_647;
+
+/** Adds a field error when `value` is given but is not an integer Postgres can store in an INTEGER column. */
+export function checkInt4(fields: FieldError[], value: unknown, field: string): void {
+  if (value === undefined || value === null) return;
+  check(fields, typeof value === 'number' && Number.isInteger(value) && value >= INT4_MIN && value <= INT4_MAX, field, `must be an integer from ${INT4_MIN} to ${INT4_MAX}`);
+}
+
+/** Throws the field errors checkInt4 finds for each [value, field] pair. */
+export function requireInt4(pairs: [unknown, string][]): void {
+  const fields: FieldError[] = [];
+  for (const [v, f] of pairs) checkInt4(fields, v, f);
+  if (fields.length) throw DomainError.invalid(fields);
+}

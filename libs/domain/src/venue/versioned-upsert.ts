@@ -2,6 +2,7 @@ import type { PrismaClient } from '@app/db';
 import { enqueuePosEvent, PosEventType } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import type { VenueUpsertResult } from './ports';
+import { requireVenueTables, TableRef } from './table-refs';
 
 type Versioned = { version: number };
 
@@ -10,12 +11,14 @@ export interface VersionedRowStore {
   find(tx: Tx): Promise<Versioned | null>;
   replace(tx: Tx): Promise<Versioned>;
   create(tx: Tx): Promise<Versioned>;
+  /** Tables the row refers to; each must exist at the venue. */
+  tables?: TableRef[];
 }
 
 /**
  * The venue API's create-or-replace of a row Dojo reads back (party,
  * reservation), in one transaction: replaces it when it exists, creates it
- * otherwise, and queues the POS event that tells Dojo it changed (outbox).
+ * otherwise (after checking the tables it refers to exist), and queues the POS event that tells Dojo it changed (outbox).
  */
 export function upsertVersionedRow(
   prisma: PrismaClient,
@@ -25,6 +28,7 @@ export function upsertVersionedRow(
   store: VersionedRowStore,
 ): Promise<VenueUpsertResult> {
   return prisma.$transaction(async (tx) => {
+    await requireVenueTables(tx, locationId, store.tables ?? []);
     const existing = await store.find(tx);
     const row = existing ? await store.replace(tx) : await store.create(tx);
     await enqueuePosEvent(tx, locationId, event.type, id, event.payload);

@@ -1,3 +1,4 @@
+import type { Prisma } from '@app/db';
 import type { AdminDeps } from '../ports';
 import { connectionsFor, LOCATION_SELECT, LocationView, toLocationView } from '../location-view';
 
@@ -5,13 +6,32 @@ export interface ListLocationsQuery {
   limit: number;
   cursor?: string;
   softwareHouseId?: string;
+  dojoAccountId?: string;
   enabled?: boolean;
+  /** Every location speaks 'epos-data' today, so that value matches them all. */
+  protocol?: 'epos-data';
   registrationState?: 'pending' | 'registered' | 'failed';
   /** Connection state as the gateways report it (or 'unknown'). */
   connectionState?: string;
 }
 
-/** Pages through locations in id order; with a connection-state filter, scans until the page is full. */
+/** The SQL side of the list's filters: everything stored in Postgres, plus the cursor. */
+export function locationListWhere(q: ListLocationsQuery, cursor: string | undefined): Prisma.LocationWhereInput {
+  return {
+    ...(cursor ? { id: { gt: cursor } } : {}),
+    ...(q.softwareHouseId ? { softwareHouseId: q.softwareHouseId } : {}),
+    ...(q.dojoAccountId ? { dojoAccountId: q.dojoAccountId } : {}),
+    ...(q.enabled !== undefined ? { enabled: q.enabled } : {}),
+    ...(q.registrationState ? { registrationState: q.registrationState } : {}),
+    // protocol: every row is 'epos-data' (no column yet); the API refuses any other value.
+  };
+}
+
+/**
+ * Pages through locations in id order. Stored fields are filtered in the query;
+ * the connection state lives in Redis (written by the gateways), so with that
+ * filter it reads the query's rows in batches until the page is full.
+ */
 export class ListLocations {
   constructor(private readonly d: AdminDeps) {}
 
@@ -21,12 +41,7 @@ export class ListLocations {
     const batch = q.connectionState ? Math.max(q.limit, 100) : q.limit + 1;
     for (;;) {
       const rows = await this.d.prisma.location.findMany({
-        where: {
-          ...(cursor ? { id: { gt: cursor } } : {}),
-          ...(q.softwareHouseId ? { softwareHouseId: q.softwareHouseId } : {}),
-          ...(q.enabled !== undefined ? { enabled: q.enabled } : {}),
-          ...(q.registrationState ? { registrationState: q.registrationState } : {}),
-        },
+        where: locationListWhere(q, cursor),
         orderBy: { id: 'asc' },
         take: batch,
         select: LOCATION_SELECT,

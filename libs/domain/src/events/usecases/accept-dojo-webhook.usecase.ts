@@ -3,6 +3,7 @@ import type { PrismaClient, SecretBox } from '@app/db';
 import { parseDojoEventPayload } from '../dojo-event-payload';
 import { IngestDojoEvent } from '../ingest-dojo-event.usecase';
 import { verify } from '../webhook-signature';
+import { findUnsafeValue } from '../../shared/safe-strings';
 import { WebhookAccount, WebhookAccountCache } from './accept-dojo-webhook.cache';
 
 export interface AcceptDojoWebhookCommand {
@@ -52,6 +53,9 @@ export class AcceptDojoWebhook {
     } catch {
       return reject(400, 'body is not valid JSON', { bytes: cmd.rawBody.length });
     }
+    // Before anything reaches Postgres, which refuses NUL in text (a lone surrogate is not Unicode either).
+    const unsafe = findUnsafeValue(body);
+    if (unsafe) return reject(400, `${unsafe.field} ${unsafe.reason}`);
     const accountId = (body as { accountId?: unknown } | null)?.accountId;
     if (typeof accountId !== 'string' || accountId.length === 0) return reject(400, 'accountId is missing');
 

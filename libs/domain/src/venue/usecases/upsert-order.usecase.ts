@@ -7,8 +7,9 @@ import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
 import { checkVenueOrder, TERMINAL_STATUSES } from '../order-rows';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireVenueEntity } from '../validation';
+import { requireVenueTables } from '../table-refs';
 
-/** Creates or replaces an order from Dojo's Order shape, and tells Dojo it changed (outbox). */
+/** Creates or replaces an order from Dojo's Order shape (its table, when given, must exist at the venue), and tells Dojo it changed (outbox). */
 export class UpsertOrder {
   constructor(private readonly d: VenueDeps) {}
 
@@ -17,6 +18,8 @@ export class UpsertOrder {
     checkVenueOrder(order);
     const rows = dojoOrderToCreateData(locationId, order, { id: orderId, origin: 'pos' });
     return this.d.prisma.$transaction(async (tx) => {
+      // A dine-in order at a table the venue does not have would show at no table.
+      if (rows.order.tableId) await requireVenueTables(tx, locationId, [{ field: 'details.dineIn.tableId', tableId: rows.order.tableId }]);
       const existing = await lockOrderRowIfExists(tx, locationId, orderId);
       if (existing) await assertOrderEditableByVenue(tx, locationId, orderId);
       const total = BigInt(rows.order.totalAmount as bigint);

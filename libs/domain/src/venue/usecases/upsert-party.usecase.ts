@@ -1,8 +1,9 @@
 import type { Models } from '@app/contracts';
 import { partyDataFromDojo } from '../../parties/party-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
-import { requireVenueEntity } from '../validation';
+import { requireInt4, requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
+import { tableRefs } from '../table-refs';
 
 /** Creates or replaces a party from Dojo's Party shape, and tells Dojo it changed (outbox). */
 export class UpsertParty {
@@ -10,6 +11,7 @@ export class UpsertParty {
 
   async execute(locationId: string, partyId: string, body: unknown): Promise<VenueUpsertResult> {
     const p = requireVenueEntity<Models.Party>('Party', 'party', partyId, body);
+    requireInt4([[p.covers, 'covers']]);
     const data = { ...partyDataFromDojo(p), reservationId: p.reservationId ?? null };
     const where = { locationId_id: { locationId, id: partyId } };
     const select = { version: true } as const;
@@ -17,6 +19,7 @@ export class UpsertParty {
       find: (tx) => tx.party.findUnique({ where, select }),
       replace: (tx) => tx.party.update({ where, data: { ...data, version: { increment: 1 } }, select }),
       create: (tx) => tx.party.create({ data: { locationId, id: partyId, ...data }, select }),
+      tables: tableRefs('tableIds', p.tableIds as string[]),
     });
   }
 }

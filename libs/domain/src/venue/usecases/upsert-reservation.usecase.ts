@@ -2,8 +2,9 @@ import type { Models } from '@app/contracts';
 import { DomainError } from '../../admin/errors';
 import { reservationDataFromDojo } from '../../reservations/reservation-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
-import { requireVenueEntity } from '../validation';
+import { requireInt4, requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
+import { tableRefs } from '../table-refs';
 
 /** Creates or replaces a reservation from Dojo's Reservation shape, and tells Dojo it changed (outbox). */
 export class UpsertReservation {
@@ -16,6 +17,7 @@ export class UpsertReservation {
     const end = new Date(r.endTime);
     if (end.getTime() <= start.getTime()) throw DomainError.invalid([{ field: 'endTime', reason: 'must be after startTime' }]);
     if (!Number.isInteger(r.covers) || r.covers < 1) throw DomainError.invalid([{ field: 'covers', reason: 'must be a positive integer' }]);
+    requireInt4([[r.covers, 'covers']]);
     const data = reservationDataFromDojo(r);
     const where = { locationId_id: { locationId, id: reservationId } };
     const select = { version: true } as const;
@@ -23,6 +25,7 @@ export class UpsertReservation {
       find: (tx) => tx.reservation.findUnique({ where, select }),
       replace: (tx) => tx.reservation.update({ where, data: { ...data, version: { increment: 1 } }, select }),
       create: (tx) => tx.reservation.create({ data: { locationId, id: reservationId, ...data }, select }),
+      tables: tableRefs('tableIds', r.tableIds as string[] | undefined),
     });
   }
 }

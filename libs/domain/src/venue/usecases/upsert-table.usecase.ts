@@ -1,7 +1,7 @@
 import type { Models } from '@app/contracts';
 import { DomainError, isForeignKeyViolation } from '../../admin/errors';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
-import { requireVenueEntity } from '../validation';
+import { requireInt4, requireVenueEntity } from '../validation';
 
 /** Creates or replaces a table from Dojo's Table shape; its area, when given, must exist at the venue. */
 export class UpsertTable {
@@ -10,6 +10,7 @@ export class UpsertTable {
   async execute(locationId: string, tableId: string, body: unknown): Promise<VenueUpsertResult> {
     const t = requireVenueEntity<Models.Table>('Table', 'table', tableId, body);
     if (t.maxCovers !== undefined && t.maxCovers < 0) throw DomainError.invalid([{ field: 'maxCovers', reason: 'must not be negative' }]);
+    requireInt4([[t.maxCovers, 'maxCovers']]);
     const data = { name: t.name, maxCovers: t.maxCovers ?? null, areaId: t.areaId ?? null, waiterIds: t.waiterIds ?? [] };
     try {
       const existing = await this.d.prisma.diningTable.findUnique({ where: { locationId_id: { locationId, id: tableId } }, select: { id: true } });

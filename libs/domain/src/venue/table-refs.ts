@@ -1,0 +1,31 @@
+import { DomainError, FieldError } from '../admin/errors';
+import type { Tx } from '../shared/tx';
+
+/** A table id a venue body refers to, with the path of the field that names it. */
+export interface TableRef {
+  field: string;
+  tableId: string;
+}
+
+/**
+ * Refuses references to tables that do not exist at this venue, with one field
+ * error per unknown table (the same shape as a table's unknown area). Run inside
+ * the write's transaction: the tables found are key-share-locked until it commits,
+ * so a table cannot be deleted between the check and the commit (renaming it still can).
+ */
+export async function requireVenueTables(tx: Tx, locationId: string, refs: TableRef[]): Promise<void> {
+  if (refs.length === 0) return;
+  const ids = [...new Set(refs.map((r) => r.tableId))];
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM dining_tables WHERE location_id = ${locationId}::uuid AND id = ANY(${ids}::text[]) FOR KEY SHARE`;
+  const found = new Set(rows.map((r) => r.id));
+  const fields: FieldError[] = refs
+    .filter((r) => !found.has(r.tableId))
+    .map((r) => ({ field: r.field, reason: `no table ${JSON.stringify(r.tableId)} at this venue` }));
+  if (fields.length) throw DomainError.invalid(fields);
+}
+
+/** The table references of a list field such as a party's or reservation's tableIds. */
+export function tableRefs(field: string, tableIds: readonly string[] | undefined): TableRef[] {
+  return (tableIds ?? []).map((tableId, i) => ({ field: `${field}.${i}`, tableId }));
+}
