@@ -135,6 +135,38 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
     assert.ok(after.reconnects >= 1);
   });
 
+  it('never leaves a gap longer than the ping interval between frames it sends, after traffic and when idle', async () => {
+    const sh = await insertSoftwareHouse(db.prisma);
+    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });
+    await onlyLocations([loc.id]);
+    const interval = 500;
+    await boot({ GATEWAY_PING_INTERVAL_MS: String(interval), GATEWAY_PONG_TIMEOUT_MS: '5000' });
+    const conn = await waitFor(() => fake.open(loc.apiKey)[0], 'link');
+    const nextPing = () => new Promise<void>((resolve) => conn.ws.once('ping', () => resolve()));
+
+    // Idle for a few intervals.
+    await waitFor(() => conn.pings >= 3, 'three pings while idle', 5_000, 5);
+    // Traffic at different points of the keepalive cycle: a malformed frame is answered at
+    // once, so the reply is the last frame sent and the next ping must follow it by one interval.
+    for (const offset of [0, 0, 120, 300, 450]) {
+      await nextPing();
+      if (offset) await sleep(offset);
+      const reply = await fake.sendRaw(conn, 'not json at all');
+      assert.equal(reply.error?.code, -32700, 'answered with a parse error');
+    }
+    // Idle again.
+    const n = conn.pings;
+    await waitFor(() => conn.pings >= n + 3, 'three more pings while idle', 5_000, 5);
+
+    const times = [conn.openedAt, ...conn.frames];
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    const worst = Math.max(...gaps);
+    // The contract is "at most the interval plus a second"; on this box timers are late by
+    // a few ms, so hold it to 150 ms (polling at half the interval gave up to 1.5 intervals).
+    assert.ok(worst <= interval + 150, `longest gap between frames sent is ${worst} ms (interval ${interval} ms): ${gaps.join(', ')}`);
+    assert.ok(conn.pings <= Math.ceil((Date.now() - conn.openedAt) / (interval - 50)), `no more pings than the interval asks for (${conn.pings})`);
+  });
+
   it('backs off exponentially with jitter up to the cap, and resets after a stable period', async () => {
     const sh = await insertSoftwareHouse(db.prisma);
     const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });

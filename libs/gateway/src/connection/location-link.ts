@@ -9,7 +9,11 @@ import type { DialGate } from './dial-gate';
 export interface LinkOptions {
   /** URL used when the location has no ws_url of its own. */
   defaultUrl: string;
-  /** Ping when nothing was sent or received for this long. */
+  /**
+   * Ping when nothing was sent (or nothing received) for this long. A ping goes
+   * out exactly this long after the last frame sent, so no gap between frames
+   * sent on an idle link is longer than this (at most 30 s, seed 001).
+   */
   pingIntervalMs: number;
   /** A ping without a pong for this long means the link is dead: terminate and reconnect. */
   pongTimeoutMs: number;
@@ -267,18 +271,39 @@ export class LocationLink {
     this.lastHttpStatus = undefined;
     this.nextAttemptAt = undefined;
     this.logger.info({ locationId: this.location.id, fence: this.token, reconnects: this.reconnects }, 'link open');
-    this.keepaliveTimer = setInterval(() => this.keepaliveTick(ws), Math.max(10, Math.floor(this.opts.pingIntervalMs / 2)));
+    this.armKeepalive(ws, this.opts.pingIntervalMs);
     this.stableTimer = setTimeout(() => this.backoff.reset(), this.opts.stableAfterMs);
     this.setState('open');
   }
 
+  /**
+   * One timer per link, never re-armed per frame: it fires when the link may
+   * have gone idle, pings if nothing was sent (or received) for a whole
+   * interval, and otherwise sleeps for exactly the time left until that would
+   * be true. So the gap between frames sent never exceeds the interval (plus
+   * timer latency), however traffic and pings interleave.
+   */
+  private armKeepalive(ws: WebSocket, delayMs: number): void {
+    this.keepaliveTimer = setTimeout(() => this.keepaliveTick(ws), Math.max(1, delayMs));
+  }
+
   private keepaliveTick(ws: WebSocket): void {
-    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN || this.pongTimer) return;
+    this.keepaliveTimer = undefined;
+    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+    const interval = this.opts.pingIntervalMs;
     const now = Date.now();
-    const idle = now - this.lastInboundAt >= this.opts.pingIntervalMs || now - this.lastSentAt >= this.opts.pingIntervalMs;
-    if (!idle) return;
+    // Due when nothing was sent for an interval (the keepalive Dojo asks for), or nothing
+    // was received for one (so a half-open link is found even while replies still go out).
+    const dueAt = Math.min(this.lastSentAt, this.lastInboundAt) + interval;
+    if (now < dueAt) {
+      this.armKeepalive(ws, dueAt - now);
+      return;
+    }
     this.lastSentAt = now;
     ws.ping();
+    this.armKeepalive(ws, interval);
+    // One outstanding pong deadline at a time; a later ping does not push it back.
+    if (this.pongTimer) return;
     this.pongTimer = setTimeout(() => {
       this.pongTimer = undefined;
       if (ws !== this.ws) return;
@@ -289,7 +314,7 @@ export class LocationLink {
   }
 
   private clearLiveTimers(): void {
-    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
     if (this.pongTimer) clearTimeout(this.pongTimer);
     if (this.stableTimer) clearTimeout(this.stableTimer);
     this.keepaliveTimer = this.pongTimer = this.stableTimer = undefined;
