@@ -123,7 +123,7 @@ export class GatewayManager {
         .then(() => this.requestTick())
         .catch((err: Error) => log.warn({ err: err.message }, 'location resync failed'));
     }, this.opts.resyncMs);
-    log.info({ replicaId: this.opts.replicaId, locations: this.locations.size }, 'gateway replica started');
+    log.info({ locations: this.locations.size }, 'gateway replica started'); // the logger is bound to replicaId
   }
 
   /** Graceful shutdown: refuse new requests, finish in-flight ones within their deadlines, close links with 1001, hand over at once. */
@@ -151,7 +151,7 @@ export class GatewayManager {
     if (links.length > 0) await this.deps.redis.publish(releasedChannel(this.opts.prefix), 'shutdown').catch(() => 0);
     await this.deps.subscriber.quit().catch(() => undefined);
     await this.deps.rpc.close().catch(() => undefined);
-    log.info({ replicaId: this.opts.replicaId, handedOver: links.length }, 'gateway replica stopped');
+    log.info({ handedOver: links.length }, 'gateway replica stopped');
   }
 
   status(): ReplicaStatus {
