@@ -124,25 +124,46 @@ export class LocationLink {
     }|${this.location.configVersion}|${this.lastPongAt ? 1 : 0}|${this.lastError ?? ''}`;
   }
 
-  /** New configuration: re-dial at once when credentials, URL or headers changed. */
+  /**
+   * New configuration: re-dial at once when credentials, URL or headers changed,
+   * or when any change (an operator re-submitting the same key, for instance)
+   * arrives while the link waits out an authentication refusal.
+   */
   update(location: LocationConfig): void {
-    const redial = needsRedial(this.location, location);
+    const redial = needsRedial(this.location, location) || (this.state === 'auth_failed' && location.configVersion !== this.location.configVersion);
     this.location = location;
     if (!redial || this.stopped) {
       this.hooks.onStatus(this);
       return;
     }
     this.logger.info({ locationId: location.id, configVersion: location.configVersion }, 'location credentials changed: re-dialling');
+    this.redialAtOnce('credentials changed');
+  }
+
+  /**
+   * An operator's reconnect: forget the backoff and dial again now (an open
+   * link is closed first). Returns what it did, for the caller's log.
+   */
+  reconnectNow(): 'redialled' | 'reopened' | 'already dialling' | 'stopped' {
+    if (this.stopped) return 'stopped';
+    return this.redialAtOnce('reconnect requested');
+  }
+
+  private redialAtOnce(reason: string): 'redialled' | 'reopened' | 'already dialling' {
     this.backoff.reset();
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
       void this.dial();
-    } else if (this.ws) {
-      this.redialNow = true;
-      if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, 'credentials changed');
-      else this.ws.terminate();
+      return 'redialled';
     }
+    if (this.ws) {
+      this.redialNow = true;
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, reason);
+      else this.ws.terminate();
+      return 'reopened';
+    }
+    return 'already dialling';
   }
 
   /** Sends a reply on the socket the request came in on, if it is still open and this replica still owns the location. */
