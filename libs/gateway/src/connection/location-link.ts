@@ -130,13 +130,15 @@ export class LocationLink {
    * arrives while the link waits out an authentication refusal.
    */
   update(location: LocationConfig): void {
-    const redial = needsRedial(this.location, location) || (this.state === 'auth_failed' && location.configVersion !== this.location.configVersion);
+    const changed = needsRedial(this.location, location);
+    const redial = changed || (this.state === 'auth_failed' && location.configVersion !== this.location.configVersion);
     this.location = location;
     if (!redial || this.stopped) {
       this.hooks.onStatus(this);
       return;
     }
-    this.logger.info({ locationId: location.id, configVersion: location.configVersion }, 'location credentials changed: re-dialling');
+    const why = changed ? 'location credentials changed: re-dialling' : 'location changed while its key was refused: retrying now';
+    this.logger.info({ locationId: location.id, configVersion: location.configVersion }, why);
     this.redialAtOnce('credentials changed');
   }
 
