@@ -162,8 +162,8 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     const worst = Math.max(...gaps);
     // The contract is "at most the interval plus a second"; on this box timers are late by
-    // a few ms, so hold it to 150 ms (polling at half the interval gave up to 1.5 intervals).
-    assert.ok(worst <= interval + 150, `longest gap between frames sent is ${worst} ms (interval ${interval} ms): ${gaps.join(', ')}`);
+    // a few ms, so hold it to 200 ms (polling at half the interval gave up to 1.5 intervals: 740 ms here).
+    assert.ok(worst <= interval + 200, `longest gap between frames sent is ${worst} ms (interval ${interval} ms): ${gaps.join(', ')}`);
     assert.ok(conn.pings <= Math.ceil((Date.now() - conn.openedAt) / (interval - 50)), `no more pings than the interval asks for (${conn.pings})`);
   });
 
