@@ -235,7 +235,7 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
     fake.refuse.delete(loc.apiKey);
     await waitFor(() => fake.open(loc.apiKey).length === 1, 'reconnected', 5_000);
     const took = Date.now() - refusedAt;
-    assert.ok(took <= 1_000 + 250, `reconnected ${took} ms after the refusal (first auth backoff 1000 ms)`);
+    assert.ok(took <= 1_000 + 400, `reconnected ${took} ms after the refusal (first auth backoff 1000 ms)`);
     assert.ok(tries()[1]!.at - refusedAt >= 750 - 20, 'not before the auth backoff (jitter takes at most a quarter)');
   });
 
