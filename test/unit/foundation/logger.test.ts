@@ -40,8 +40,13 @@ describe('logger: one JSON object with unique keys per line', () => {
     c2.info({ locationId: 'L1', rpcId: 'r1', msg: 'field msg', time: 'then', level: 'loud', pid: process.pid }, 'hello');
     c2.error(new Error('boom'));
     logger.info('plain');
-    const [a, b, c] = parsed();
-    assert.equal(lines.length, 3);
+    logger.info({ msg: 'only a field', n: 1 });
+    logger.child({ msg: 'bound' }).info('said');
+    const [a, b, c, d, e] = parsed();
+    assert.equal(lines.length, 5);
+    assert.equal(d!.msg, 'only a field', 'a msg field without a message string is the message, as pino has it');
+    assert.equal(e!.msg, 'said');
+    assert.equal(e!.msg_2, 'bound');
     assert.equal(a!.locationId, 'L1');
     assert.equal(a!.locationId_2, 'L2', 'the inner child’s different value is kept');
     assert.equal(a!.rpcId, 'r1');
