@@ -3,7 +3,7 @@ import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import type Redis from 'ioredis';
 import { CoreModule, Logger, PRISMA, REDIS, SECRET_BOX } from '@app/common';
 import type { AdminConfig } from '@app/config';
-import { Channels, LocationChangedMessage } from '@app/contracts';
+import { Channels, LocationChangedMessage, LocationReconnectMessage } from '@app/contracts';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import type { AdminDeps } from '@app/domain/admin';
@@ -58,6 +58,11 @@ export class AdminModule {
                 } catch (err) {
                   logger.warn({ locationId, configVersion, err: (err as Error).message }, 'could not publish location change');
                 }
+              },
+              // Every gateway replica subscribes; the one holding the location acts. A failure here is the caller's error (503/500).
+              requestReconnect: async (locationId) => {
+                const msg: LocationReconnectMessage = { locationId, requestedAt: new Date().toISOString() };
+                return redis.publish(Channels.locationReconnect, JSON.stringify(msg));
               },
             },
             connections: { read: (ids) => readConnectionStatuses(redis, config.QUEUE_PREFIX, ids) },

@@ -32,7 +32,10 @@ export const gatewayEnv = {
   GATEWAY_PONG_TIMEOUT_MS: env.int(10_000, 50, 120_000),
   GATEWAY_BACKOFF_BASE_MS: env.int(1_000, 10, 60_000),
   GATEWAY_BACKOFF_MAX_MS: env.int(30_000, 100, 600_000),
-  GATEWAY_AUTH_BACKOFF_MS: env.int(300_000, 100, 86_400_000),
+  /** First retry after a handshake refused with 401/403: a brief refusal must not keep a venue dark (at most 1 minute). */
+  GATEWAY_AUTH_BACKOFF_MS: env.int(30_000, 100, 60_000),
+  /** Cap of the doubling auth-refusal backoff (at most 15 minutes). */
+  GATEWAY_AUTH_BACKOFF_MAX_MS: env.int(900_000, 100, 900_000),
   GATEWAY_STABLE_AFTER_MS: env.int(60_000, 100, 3_600_000),
   GATEWAY_LEASE_TTL_MS: env.int(10_000, 500, 300_000),
   GATEWAY_MAX_MESSAGE_BYTES: env.int(1_048_576, 1024, 64 * 1_048_576),

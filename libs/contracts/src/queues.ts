@@ -52,9 +52,18 @@ export const Channels = {
   reply: (replicaId: string) => `epos-relay:reply:${replicaId}`,
   /** Location changes (enable, disable, key rotation, capabilities): the gateways react at once. */
   locationChanged: 'epos-relay:location-changed',
+  /** An operator asks for a location's link to be re-dialled now; only the replica holding it acts. */
+  locationReconnect: 'epos-relay:location-reconnect',
 } as const;
 
 export interface LocationChangedMessage {
   locationId: string;
   configVersion: number;
+}
+
+/** On Channels.locationReconnect: reset the location's backoff and dial again now. */
+export interface LocationReconnectMessage {
+  locationId: string;
+  /** ISO time of the operator's request. */
+  requestedAt: string;
 }

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type WebSocket from 'ws';
 import type { Logger } from '@app/common';
-import { Channels, LocationChangedMessage, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
+import { Channels, LocationChangedMessage, LocationReconnectMessage, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
 import { ConnectionStatus, writeConnectionStatuses } from '@app/queue';
 import { DialGate } from './connection/dial-gate';
 import { LinkOptions, LocationLink } from './connection/location-link';
@@ -112,9 +112,10 @@ export class GatewayManager {
     const released = releasedChannel(this.opts.prefix);
     this.deps.subscriber.on('message', (channel: string, message: string) => {
       if (channel === Channels.locationChanged) void this.onLocationChanged(message);
+      else if (channel === Channels.locationReconnect) this.onReconnectRequested(message);
       else if (channel === released) this.requestTick();
     });
-    await this.deps.subscriber.subscribe(Channels.locationChanged, released);
+    await this.deps.subscriber.subscribe(Channels.locationChanged, Channels.locationReconnect, released);
     await this.resync();
     await this.runTick();
     this.tickTimer = setInterval(() => this.requestTick(), this.heartbeatMs);
@@ -123,7 +124,7 @@ export class GatewayManager {
         .then(() => this.requestTick())
         .catch((err: Error) => log.warn({ err: err.message }, 'location resync failed'));
     }, this.opts.resyncMs);
-    log.info({ replicaId: this.opts.replicaId, locations: this.locations.size }, 'gateway replica started');
+    log.info({ locations: this.locations.size }, 'gateway replica started'); // the logger is bound to replicaId
   }
 
   /** Graceful shutdown: refuse new requests, finish in-flight ones within their deadlines, close links with 1001, hand over at once. */
@@ -151,7 +152,7 @@ export class GatewayManager {
     if (links.length > 0) await this.deps.redis.publish(releasedChannel(this.opts.prefix), 'shutdown').catch(() => 0);
     await this.deps.subscriber.quit().catch(() => undefined);
     await this.deps.rpc.close().catch(() => undefined);
-    log.info({ replicaId: this.opts.replicaId, handedOver: links.length }, 'gateway replica stopped');
+    log.info({ handedOver: links.length }, 'gateway replica stopped');
   }
 
   status(): ReplicaStatus {
@@ -202,6 +203,21 @@ export class GatewayManager {
     } catch (err) {
       this.deps.logger.warn({ locationId: msg.locationId, err: (err as Error).message }, 'could not reload a changed location');
     }
+  }
+
+  /** An operator's reconnect (POST /v1/locations/{id}/reconnect): every replica hears it, the one holding the link acts. */
+  private onReconnectRequested(message: string): void {
+    let msg: LocationReconnectMessage;
+    try {
+      msg = JSON.parse(message) as LocationReconnectMessage;
+    } catch {
+      return;
+    }
+    if (typeof msg?.locationId !== 'string') return;
+    const link = this.links.get(msg.locationId);
+    if (!link || this.stopping) return;
+    const outcome = link.reconnectNow();
+    this.deps.logger.info({ locationId: msg.locationId, outcome, requestedAt: msg.requestedAt }, 'operator reconnect');
   }
 
   // ---- ownership -----------------------------------------------------------

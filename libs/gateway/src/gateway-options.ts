@@ -3,9 +3,6 @@ import { randomBytes } from 'node:crypto';
 import type { GatewayConfig } from '@app/config';
 import type { GatewayManagerOptions } from './gateway-manager';
 
-/** Authentication refusals back off from GATEWAY_AUTH_BACKOFF_MS, doubling up to this many times that value. */
-const AUTH_BACKOFF_GROWTH = 12;
-
 export function defaultReplicaId(): string {
   return `${hostname().replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 30) || 'gw'}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
@@ -29,7 +26,7 @@ export function gatewayManagerOptions(config: GatewayConfig, replicaId = config.
         baseMs: config.GATEWAY_BACKOFF_BASE_MS,
         maxMs: config.GATEWAY_BACKOFF_MAX_MS,
         authBaseMs: config.GATEWAY_AUTH_BACKOFF_MS,
-        authMaxMs: config.GATEWAY_AUTH_BACKOFF_MS * AUTH_BACKOFF_GROWTH,
+        authMaxMs: config.GATEWAY_AUTH_BACKOFF_MAX_MS,
       },
     },
     dispatch: {

@@ -1,2 +1,3 @@
 export * from './env';
 export * from './wait';
+export * from './strict-json';

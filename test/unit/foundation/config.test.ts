@@ -47,6 +47,15 @@ describe('config', () => {
     assert.match(p[0], /^GATEWAY_PING_INTERVAL_MS is malformed/);
   });
 
+  it('keeps the auth-refusal backoff short: first retry at most 1 minute, cap at most 15 minutes', () => {
+    const c = loadConfig(gatewayEnv, base);
+    assert.equal(c.GATEWAY_AUTH_BACKOFF_MS, 30_000);
+    assert.equal(c.GATEWAY_AUTH_BACKOFF_MAX_MS, 900_000);
+    assert.match(problems(() => loadConfig(gatewayEnv, { ...base, GATEWAY_AUTH_BACKOFF_MS: '300000' }))[0]!, /^GATEWAY_AUTH_BACKOFF_MS is malformed/);
+    assert.match(problems(() => loadConfig(gatewayEnv, { ...base, GATEWAY_AUTH_BACKOFF_MAX_MS: '3600000' }))[0]!, /^GATEWAY_AUTH_BACKOFF_MAX_MS is malformed/);
+    assert.equal(loadConfig(gatewayEnv, { ...base, GATEWAY_AUTH_BACKOFF_MS: '60000', GATEWAY_AUTH_BACKOFF_MAX_MS: '600000' }).GATEWAY_AUTH_BACKOFF_MAX_MS, 600_000);
+  });
+
   it('requires operator tokens for the admin app', () => {
     const p = problems(() => loadConfig(adminEnv, base));
     assert.ok(p.some((x) => x.startsWith('ADMIN_OPERATOR_TOKENS')), p.join('\n'));

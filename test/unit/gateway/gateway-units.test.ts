@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { JsonRpcCode } from '@app/contracts';
-import { Backoff, EposDataProfile, LocationConfig, rendezvousOwner } from '@app/gateway';
+import { gatewayEnv, loadConfig } from '@app/config';
+import { Backoff, EposDataProfile, gatewayManagerOptions, LocationConfig, rendezvousOwner } from '@app/gateway';
 
 const loc: LocationConfig = {
   id: '11111111-1111-1111-1111-111111111111',
@@ -24,6 +25,30 @@ describe('gateway units', () => {
     assert.equal(j.next('error'), 750);
     assert.equal(j.next('auth'), 225_000);
     assert.equal(j.next('auth'), 450_000);
+  });
+
+  it('auth refusals with the default settings: first retry within 30 s, doubling to a 15-minute cap, reset by new credentials', () => {
+    const config = loadConfig(gatewayEnv, {
+      DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      EPOS_RELAY_ENCRYPTION_KEY: 'a'.repeat(64),
+    });
+    const opts = gatewayManagerOptions(config, 'gw-unit').link.backoff;
+    const schedule = (random: number) => {
+      const b = new Backoff({ ...opts, random: () => random });
+      return [1, 2, 3, 4, 5, 6, 7, 8].map(() => b.next('auth'));
+    };
+    const MIN = 60_000;
+    assert.deepEqual(schedule(0), [30_000, MIN, 2 * MIN, 4 * MIN, 8 * MIN, 15 * MIN, 15 * MIN, 15 * MIN]);
+    const jittered = schedule(1);
+    assert.equal(jittered[0], 22_500, 'jitter only shortens the delay');
+    assert.ok(jittered.every((d) => d <= 15 * MIN));
+    const b = new Backoff({ ...opts, random: () => 0 });
+    b.next('auth');
+    b.next('auth');
+    b.reset();
+    assert.equal(b.next('auth'), 30_000, 'after a reset the schedule starts again');
+    assert.equal(b.next('error'), 1_000, 'ordinary failures keep their own schedule');
   });
 
   it('rendezvous ownership moves only the keys a new member wins', () => {

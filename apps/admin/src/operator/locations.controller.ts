@@ -11,6 +11,10 @@ import {
   LocationListQuery, LocationUpdate,
 } from './dto';
 import { DomainError } from '@app/domain/admin';
+// POST /v1/locations/{id}/reconnect
+import { Inject } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { ReconnectLocation } from '@app/domain/admin';
 
 @ApiTags('operator: locations')
 @ApiBearerAuth('operator')
@@ -125,6 +129,38 @@ export class LocationsController {
   @ApiOperation({ summary: 'Register the capability set with Dojo again (PUT /epos/integrations/ws)' })
   resyncOne(@Param('id', ParseUUIDPipe) id: string) {
     return this.resync.execute(id);
+  }
+
+  // Injected as a property so this route stays one self-contained addition to the controller.
+  @Inject(ReconnectLocation) private readonly reconnect!: ReconnectLocation;
+
+  @Post(':id/reconnect')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: "Reconnect a location's Dojo socket now",
+    description:
+      'The gateway replica that holds the location resets its reconnect backoff (after a 401/403 it can be up to 15 minutes) and dials at once; an open link is closed and dialled again. Answers before the dial; poll GET /v1/locations/{id} for the new connection state.',
+  })
+  @ApiResponse({
+    status: 202,
+    description: 'Reconnect requested',
+    schema: {
+      type: 'object',
+      required: ['locationId', 'status', 'message', 'requestedAt', 'gatewaysNotified', 'connection'],
+      properties: {
+        locationId: { type: 'string', format: 'uuid' },
+        status: { type: 'string', enum: ['reconnect_requested'] },
+        message: { type: 'string' },
+        requestedAt: { type: 'string', format: 'date-time' },
+        gatewaysNotified: { type: 'integer', description: 'gateway replicas that heard the request (0: none running)' },
+        connection: { type: 'object', description: 'the connection status just before the request' },
+      },
+    },
+  })
+  @ApiResponse({ status: 404, description: 'No such location' })
+  @ApiResponse({ status: 409, description: 'The location is disabled' })
+  reconnectOne(@Param('id', ParseUUIDPipe) id: string) {
+    return this.reconnect.execute(id);
   }
 
   @Delete(':id')

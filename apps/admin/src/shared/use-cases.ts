@@ -11,6 +11,7 @@ const adminUseCases: Ctor<Admin.AdminDeps>[] = [
   Admin.UpdateLocation, Admin.SetLocationEnabled, Admin.RotateLocationApiKey, Admin.DeleteLocation, Admin.ResyncCapabilities,
   Admin.ListWebhookSecrets, Admin.AddWebhookSecret, Admin.ActivateWebhookSecret, Admin.RetireWebhookSecret,
   Admin.SubscribeLocationWebhook, Admin.IssueVenueToken, Admin.ListVenueTokens, Admin.RevokeVenueToken,
+  Admin.ReconnectLocation,
 ];
 
 const venueUseCases: Ctor<Venue.VenueDeps>[] = [

@@ -5,6 +5,8 @@ import type { ConnectionStatus } from '@app/queue';
 /** Publishes LocationChangedMessage so gateways act at once (called after the DB commit). */
 export interface LocationChangePublisher {
   publishChanged(locationId: string, configVersion: number): Promise<void>;
+  /** Asks the gateway replica holding the location to reset its backoff and dial now; resolves to how many replicas heard it. */
+  requestReconnect(locationId: string): Promise<number>;
 }
 
 /** Durably schedules a capability registration (PUT /epos/integrations/ws) for a location. */

@@ -3,9 +3,9 @@ export interface BackoffOptions {
   baseMs: number;
   /** Cap for ordinary failures (about 30 s). */
   maxMs: number;
-  /** First delay after a handshake refused for authentication (401/403). */
+  /** First delay after a handshake refused for authentication (401/403): 30 s by default, at most 1 minute. */
   authBaseMs: number;
-  /** Cap for authentication failures. */
+  /** Cap for authentication failures: 15 minutes by default and at most (a smaller authBaseMs wins over nothing: the cap is never below it). */
   authMaxMs: number;
   /** Fraction of the delay that jitter may remove (0.25 gives [0.75 d, d]). */
   jitter?: number;
@@ -15,7 +15,10 @@ export interface BackoffOptions {
 /**
  * Exponential backoff with jitter: base, 2 base, 4 base ... capped at maxMs,
  * each shortened by a random part so venues do not reconnect in a herd.
- * Authentication refusals use their own, much longer schedule.
+ * Authentication refusals use their own, longer schedule (30 s, 1 min, 2 min ...
+ * up to 15 min by default): long enough not to hammer a refused key, short
+ * enough that a brief refusal does not keep the venue dark. New credentials or
+ * an operator's reconnect reset it.
  */
 export class Backoff {
   private failures = 0;

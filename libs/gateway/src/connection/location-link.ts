@@ -9,7 +9,11 @@ import type { DialGate } from './dial-gate';
 export interface LinkOptions {
   /** URL used when the location has no ws_url of its own. */
   defaultUrl: string;
-  /** Ping when nothing was sent or received for this long. */
+  /**
+   * Ping when nothing was sent (or nothing received) for this long. A ping goes
+   * out exactly this long after the last frame sent, so no gap between frames
+   * sent on an idle link is longer than this (at most 30 s, seed 001).
+   */
   pingIntervalMs: number;
   /** A ping without a pong for this long means the link is dead: terminate and reconnect. */
   pongTimeoutMs: number;
@@ -120,25 +124,48 @@ export class LocationLink {
     }|${this.location.configVersion}|${this.lastPongAt ? 1 : 0}|${this.lastError ?? ''}`;
   }
 
-  /** New configuration: re-dial at once when credentials, URL or headers changed. */
+  /**
+   * New configuration: re-dial at once when credentials, URL or headers changed,
+   * or when any change (an operator re-submitting the same key, for instance)
+   * arrives while the link waits out an authentication refusal.
+   */
   update(location: LocationConfig): void {
-    const redial = needsRedial(this.location, location);
+    const changed = needsRedial(this.location, location);
+    const redial = changed || (this.state === 'auth_failed' && location.configVersion !== this.location.configVersion);
     this.location = location;
     if (!redial || this.stopped) {
       this.hooks.onStatus(this);
       return;
     }
-    this.logger.info({ locationId: location.id, configVersion: location.configVersion }, 'location credentials changed: re-dialling');
+    const why = changed ? 'location credentials changed: re-dialling' : 'location changed while its key was refused: retrying now';
+    this.logger.info({ locationId: location.id, configVersion: location.configVersion }, why);
+    this.redialAtOnce('credentials changed');
+  }
+
+  /**
+   * An operator's reconnect: forget the backoff and dial again now (an open
+   * link is closed first). Returns what it did, for the caller's log.
+   */
+  reconnectNow(): 'redialled' | 'reopened' | 'already dialling' | 'stopped' {
+    if (this.stopped) return 'stopped';
+    return this.redialAtOnce('reconnect requested');
+  }
+
+  private redialAtOnce(reason: string): 'redialled' | 'reopened' | 'already dialling' {
     this.backoff.reset();
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
       void this.dial();
-    } else if (this.ws) {
-      this.redialNow = true;
-      if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, 'credentials changed');
-      else this.ws.terminate();
+      return 'redialled';
     }
+    if (this.ws) {
+      this.redialNow = true;
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, reason);
+      else this.ws.terminate();
+      return 'reopened';
+    }
+    return 'already dialling';
   }
 
   /** Sends a reply on the socket the request came in on, if it is still open and this replica still owns the location. */
@@ -267,18 +294,39 @@ export class LocationLink {
     this.lastHttpStatus = undefined;
     this.nextAttemptAt = undefined;
     this.logger.info({ locationId: this.location.id, fence: this.token, reconnects: this.reconnects }, 'link open');
-    this.keepaliveTimer = setInterval(() => this.keepaliveTick(ws), Math.max(10, Math.floor(this.opts.pingIntervalMs / 2)));
+    this.armKeepalive(ws, this.opts.pingIntervalMs);
     this.stableTimer = setTimeout(() => this.backoff.reset(), this.opts.stableAfterMs);
     this.setState('open');
   }
 
+  /**
+   * One timer per link, never re-armed per frame: it fires when the link may
+   * have gone idle, pings if nothing was sent (or received) for a whole
+   * interval, and otherwise sleeps for exactly the time left until that would
+   * be true. So the gap between frames sent never exceeds the interval (plus
+   * timer latency), however traffic and pings interleave.
+   */
+  private armKeepalive(ws: WebSocket, delayMs: number): void {
+    this.keepaliveTimer = setTimeout(() => this.keepaliveTick(ws), Math.max(1, delayMs));
+  }
+
   private keepaliveTick(ws: WebSocket): void {
-    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN || this.pongTimer) return;
+    this.keepaliveTimer = undefined;
+    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+    const interval = this.opts.pingIntervalMs;
     const now = Date.now();
-    const idle = now - this.lastInboundAt >= this.opts.pingIntervalMs || now - this.lastSentAt >= this.opts.pingIntervalMs;
-    if (!idle) return;
+    // Due when nothing was sent for an interval (the keepalive Dojo asks for), or nothing
+    // was received for one (so a half-open link is found even while replies still go out).
+    const dueAt = Math.min(this.lastSentAt, this.lastInboundAt) + interval;
+    if (now < dueAt) {
+      this.armKeepalive(ws, dueAt - now);
+      return;
+    }
     this.lastSentAt = now;
     ws.ping();
+    this.armKeepalive(ws, interval);
+    // One outstanding pong deadline at a time; a later ping does not push it back.
+    if (this.pongTimer) return;
     this.pongTimer = setTimeout(() => {
       this.pongTimer = undefined;
       if (ws !== this.ws) return;
@@ -289,7 +337,7 @@ export class LocationLink {
   }
 
   private clearLiveTimers(): void {
-    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
     if (this.pongTimer) clearTimeout(this.pongTimer);
     if (this.stableTimer) clearTimeout(this.stableTimer);
     this.keepaliveTimer = this.pongTimer = this.stableTimer = undefined;

@@ -14,6 +14,8 @@ export interface FakeConnection {
   closeCode?: number;
   received: unknown[];
   pings: number;
+  /** When each frame the EPOS side sent arrived (messages, pings and pongs), in order. */
+  frames: number[];
 }
 
 /**
@@ -58,13 +60,17 @@ export class FakeDojo {
         openedAt: Date.now(),
         received: [],
         pings: 0,
+        frames: [],
       };
       this.connections.push(conn);
+      ws.on('pong', () => conn.frames.push(Date.now()));
       ws.on('ping', (data) => {
+        conn.frames.push(Date.now());
         conn.pings++;
         if (this.autoPong) ws.pong(data);
       });
       ws.on('message', (data) => {
+        conn.frames.push(Date.now());
         let msg: unknown;
         try {
           msg = JSON.parse(data.toString());

@@ -1,0 +1,84 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger, NestPinoLogger } from '@app/common';
+import { parseStrictJson } from '@app/testing';
+
+function capture() {
+  const lines: string[] = [];
+  const logger = createLogger('unit', 'trace', { write: (s: string) => void lines.push(...s.split('\n').filter(Boolean)) });
+  const parsed = () => lines.map((l) => parseStrictJson(l) as Record<string, unknown>);
+  return { logger, lines, parsed };
+}
+
+describe('strict JSON reader for log lines', () => {
+  it('accepts ordinary JSON and refuses a key written twice, at the top level or nested', () => {
+    assert.deepEqual(parseStrictJson('{"a":1,"b":{"c":[1,{"d":"x\\"}"}],"e":{}},"f":[]}'), { a: 1, b: { c: [1, { d: 'x"}' }], e: {} }, f: [] });
+    assert.throws(() => parseStrictJson('{"replicaId":"a","x":1,"replicaId":"a"}'), /duplicate key "replicaId" in the top-level object/);
+    assert.throws(() => parseStrictJson('{"a":{"b":1,"c":[{"k":1,"k":2}]}}'), /duplicate key "k" in \.a\.c\[0\]/);
+    assert.throws(() => parseStrictJson('{"a":1,'), SyntaxError);
+  });
+});
+
+describe('logger: one JSON object with unique keys per line', () => {
+  it('drops a call field that repeats a bound key with the same value, and keeps a different one as key_2', () => {
+    const { logger, parsed } = capture();
+    const child = logger.child({ replicaId: 'gw-1' });
+    child.info({ replicaId: 'gw-1', locations: 3 }, 'gateway replica started');
+    child.warn({ replicaId: 'gw-2' }, 'another replica');
+    const [a, b] = parsed();
+    assert.equal(a!.replicaId, 'gw-1');
+    assert.equal(a!.locations, 3);
+    assert.equal(a!.msg, 'gateway replica started');
+    assert.equal(b!.replicaId, 'gw-1');
+    assert.equal(b!.replicaId_2, 'gw-2');
+  });
+
+  it('never repeats a key across nested children, the base, or pino’s own level/time/msg', () => {
+    const { logger, parsed, lines } = capture();
+    const c1 = logger.child({ locationId: 'L1', app: 'unit' });
+    const c2 = c1.child({ locationId: 'L2', rpcId: 'r1' });
+    c2.info({ locationId: 'L1', rpcId: 'r1', msg: 'field msg', time: 'then', level: 'loud', pid: process.pid }, 'hello');
+    c2.error(new Error('boom'));
+    logger.info('plain');
+    logger.info({ msg: 'only a field', n: 1 });
+    logger.child({ msg: 'bound' }).info('said');
+    const [a, b, c, d, e] = parsed();
+    assert.equal(lines.length, 5);
+    assert.equal(d!.msg, 'only a field', 'a msg field without a message string is the message, as pino has it');
+    assert.equal(e!.msg, 'said');
+    assert.equal(e!.msg_2, 'bound');
+    assert.equal(a!.locationId, 'L1');
+    assert.equal(a!.locationId_2, 'L2', 'the inner child’s different value is kept');
+    assert.equal(a!.rpcId, 'r1');
+    assert.equal(a!.msg, 'hello');
+    assert.equal(a!.msg_2, 'field msg');
+    assert.equal(a!.level, 'info');
+    assert.equal(a!.level_2, 'loud');
+    assert.equal(a!.time_2, 'then');
+    assert.equal(a!.app, 'unit');
+    assert.equal((b!.err as { message: string }).message, 'boom');
+    assert.equal(b!.msg, 'boom');
+    assert.equal(c!.msg, 'plain');
+  });
+
+  it('still redacts secrets, and leaves the caller’s object untouched', () => {
+    const { logger, parsed } = capture();
+    const child = logger.child({ token: 'x' });
+    const fields = { token: 'y', apiKey: 'sk_sandbox_secret', other: 1 };
+    child.info(fields, 'with secrets');
+    const [a] = parsed();
+    assert.equal(a!.apiKey, '[redacted]');
+    assert.equal(a!.token, '[redacted]');
+    assert.equal(a!.token_2, '[redacted]', 'a renamed secret is censored as well');
+    assert.ok(!JSON.stringify(a).includes('sk_sandbox_secret'));
+    assert.deepEqual(fields, { token: 'y', apiKey: 'sk_sandbox_secret', other: 1 });
+  });
+
+  it('keeps Nest framework lines unique too', () => {
+    const { logger, parsed } = capture();
+    new NestPinoLogger(logger.child({ context: 'Bound' })).log('booted', 'RoutesResolver');
+    const [a] = parsed();
+    assert.equal(a!.context, 'Bound');
+    assert.equal(a!.context_2, 'RoutesResolver');
+  });
+});
