@@ -602,7 +602,7 @@ async function main(): Promise<number> {
       }
     };
 
-    const cycles = { started: 0, completed: 0, abandoned: 0, ordersExhausted: 0 };
+    const cycles = { started: 0, completed: 0, abandoned: 0, cutShort: 0, ordersExhausted: 0 };
     const terminal = async (v: Venue, t: number) => {
       const orders = plan[v.index][t];
       for (let k = 0; !loadEnded; k++) {
@@ -614,7 +614,8 @@ async function main(): Promise<number> {
         cycles.started++;
         const search = await dojoCall(v, 'SearchOrdersV1', { dineIn: { tableId: ord.tableId }, payableOnly: true });
         if (search.final !== 'ok' || loadEnded) {
-          cycles.abandoned++;
+          if (search.final === 'ok') cycles.cutShort++;
+          else cycles.abandoned++;
           continue;
         }
         const lockId = `lock-${ord.id}`;
@@ -646,6 +647,7 @@ async function main(): Promise<number> {
         }
         const unlock = await dojoCall(v, 'DeleteOrderLockV1', { orderId: ord.id, lockId });
         if (allPaid && unlock.final === 'ok') cycles.completed++;
+        else if (loadEnded && unlock.final === 'ok') cycles.cutShort++;
         else cycles.abandoned++;
       }
     };
@@ -676,6 +678,7 @@ async function main(): Promise<number> {
 
     const inject = async (f: Fault) => {
       f.at = Date.now();
+      log(`${rel(f.at)} injecting ${f.kind}`);
       switch (f.kind) {
         case 'worker-kill':
         case 'gateway-kill': {
@@ -716,7 +719,7 @@ async function main(): Promise<number> {
           break;
         }
       }
-      log(`${rel(f.at)} ${f.kind}: ${f.detail}`);
+      log(`${rel(Date.now())} healed ${f.kind}: ${f.detail}`);
     };
     const faultLoop = async () => {
       let free = loadStart;
@@ -772,12 +775,12 @@ async function main(): Promise<number> {
     const retried = count((r) => r.sends > 1);
     const attemptsBy = new Map<string, number>();
     for (const r of requests) for (const a of r.attempts) if (a.outcome !== 'reply-ok' && a.outcome !== 'reply-error') attemptsBy.set(a.outcome, (attemptsBy.get(a.outcome) ?? 0) + 1);
-    say(`  requests       ${requests.length} (unique JSON-RPC ids) in ${((loadEndAt - loadStart) / 1000).toFixed(0)} s = ${(requests.length / ((loadEndAt - loadStart) / 1000)).toFixed(1)}/s; ${sends} sends`);
+    say(`  requests       ${requests.length} (unique JSON-RPC ids) in ${((loadEndAt - loadStart) / 1000).toFixed(0)} s = ${(requests.length / ((loadEndAt - loadStart) / 1000)).toFixed(1)}/s (card machines wait for answers, so outages lower the rate); ${sends} sends`);
     say(`  acknowledged   ${count((r) => r.final === 'ok')}`);
     say(`  error replies  ${count((r) => r.final === 'error')}`);
     say(`  given up       ${count((r) => r.final === 'gave-up')}`);
     say(`  retries        ${sends - requests.length} re-sends of the same id, over ${retried} requests; unanswered sends: ${[...attemptsBy].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
-    say(`  cycles         ${cycles.started} started, ${cycles.completed} paid in full and unlocked, ${cycles.abandoned} abandoned${cycles.ordersExhausted ? `, ${cycles.ordersExhausted} card machines ran out of orders` : ''}`);
+    say(`  cycles         ${cycles.started} started, ${cycles.completed} paid in full and unlocked, ${cycles.abandoned} abandoned after an error or a give-up, ${cycles.cutShort} cut short by the end of the load${cycles.ordersExhausted ? `, ${cycles.ordersExhausted} card machines ran out of orders` : ''}`);
     const byMethod = new Map<string, { n: number; ok: number; err: number; gu: number }>();
     for (const r of requests) {
       const b = byMethod.get(r.method) ?? { n: 0, ok: 0, err: 0, gu: 0 };
