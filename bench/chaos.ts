@@ -257,7 +257,8 @@ class App {
   }
   async stop(): Promise<void> {
     this.expectedExit = true;
-    if (this.stopped) this.signal('SIGCONT');
+    // A frozen process would never act on SIGTERM.
+    if (this.proc && this.proc.child.exitCode === null && this.proc.child.signalCode === null) this.signal('SIGCONT');
     await this.proc?.stop();
   }
 }
