@@ -42,8 +42,12 @@ import { AppProcess, sleep, spawnApp, waitHealthy } from './lib/procs';
 
 // ---------------------------------------------------------------- Dojo's retry policy (as modelled here)
 
-/** How long Dojo waits for the answer to one send of a request. */
-const ATTEMPT_TIMEOUT_MS = 10_000;
+/**
+ * How long Dojo waits for the answer to one send of a request. A little longer than the platform's
+ * longest method deadline (10 s for writes, libs/contracts/src/methods.ts), so that the platform's own
+ * answer at its deadline reaches Dojo instead of racing Dojo's timeout.
+ */
+const ATTEMPT_TIMEOUT_MS = 12_000;
 /** At most this many sends of one JSON-RPC id. */
 const MAX_SENDS = 6;
 /** A request not answered this long after its first try is given up. */
@@ -766,7 +770,8 @@ async function main(): Promise<number> {
     log(`settled; checking invariants`);
 
     // ---- invariants
-    const checks = await checkInvariants(prisma, venues, requests, admin.url);
+    const late = lateErrorReplies(simRef, requests);
+    const checks = await checkInvariants(prisma, venues, requests, late, admin.url);
 
     // ---- summary
     say('');
@@ -856,14 +861,15 @@ interface Check {
   examples: string[];
 }
 
-async function readFeed(adminUrl: string, v: Venue): Promise<{ kind: string; entityId: string; data: Record<string, unknown> }[]> {
-  const out: { kind: string; entityId: string; data: Record<string, unknown> }[] = [];
+type FeedEntry = { kind: string; entityId: string; data: Record<string, unknown>; createdAt: string };
+async function readFeed(adminUrl: string, v: Venue): Promise<FeedEntry[]> {
+  const out: FeedEntry[] = [];
   let after: string | undefined;
   for (let page = 0; page < 10_000; page++) {
     const q = new URLSearchParams({ limit: '1000', ...(after ? { after } : {}) });
     const res = await fetch(`${adminUrl}/venue/v1/locations/${v.locationId}/feed?${q}`, { headers: { authorization: `Bearer ${v.venueToken}` } });
     if (!res.ok) throw new Error(`GET feed of venue ${v.index}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-    const body = (await res.json()) as { entries: { kind: string; entityId: string; data: Record<string, unknown> }[]; cursor: string };
+    const body = (await res.json()) as { entries: FeedEntry[]; cursor: string };
     out.push(...body.entries);
     if (body.entries.length === 0) break;
     after = body.cursor;
@@ -871,7 +877,33 @@ async function readFeed(adminUrl: string, v: Venue): Promise<{ kind: string; ent
   return out;
 }
 
-async function checkInvariants(prisma: PrismaClient, venues: Venue[], requests: Req[], adminUrl: string): Promise<Check[]> {
+/** An error reply that arrived after Dojo had stopped waiting for that send (Dojo then re-sent the id). */
+interface LateError {
+  req: Req;
+  at: number;
+  errorType: string;
+  message: string;
+}
+
+/** Error replies among the sandbox's unmatched (late) frames, matched to the requests they answer. */
+function lateErrorReplies(sim: DojoSandbox, requests: Req[]): LateError[] {
+  const byId = new Map(requests.map((r) => [`${r.accountId}|${r.rpcId}`, r]));
+  const out: LateError[] = [];
+  for (const s of sim.hub.stray) {
+    if (s.reason !== 'unmatched-reply') continue;
+    try {
+      const msg = JSON.parse(s.text) as { id?: unknown; error?: { errorType?: string; code?: number; debugMessage?: string; message?: string } };
+      const req = byId.get(`${s.accountId}|${String(msg.id)}`);
+      if (!req || !msg.error) continue;
+      out.push({ req, at: Date.parse(s.at), errorType: msg.error.errorType ?? `code ${msg.error.code}`, message: String(msg.error.debugMessage ?? msg.error.message ?? '') });
+    } catch {
+      /* not JSON: not an answer */
+    }
+  }
+  return out;
+}
+
+async function checkInvariants(prisma: PrismaClient, venues: Venue[], requests: Req[], late: LateError[], adminUrl: string): Promise<Check[]> {
   const locIds = venues.map((v) => v.locationId);
   const venueOf = new Map(venues.map((v) => [v.locationId, v.index]));
   const payments = await prisma.payment.findMany({ where: { locationId: { in: locIds } } });
@@ -950,7 +982,7 @@ async function checkInvariants(prisma: PrismaClient, venues: Venue[], requests: 
   }
 
   // Feeds through the venue API (used by 4 and 5).
-  const feeds = new Map<string, { kind: string; entityId: string; data: Record<string, unknown> }[]>();
+  const feeds = new Map<string, { kind: string; entityId: string; data: Record<string, unknown>; createdAt: string }[]>();
   let feedError: string | undefined;
   for (const v of venues) {
     try {
@@ -960,32 +992,49 @@ async function checkInvariants(prisma: PrismaClient, venues: Venue[], requests: 
     }
   }
 
-  // 4. No error reply whose write was applied.
+  // 4. No error reply whose write was applied. Final error replies: the write must not exist at all (Dojo
+  // never re-sent that id, and every payment intent / lock id is used by one request only). Late error
+  // replies (they arrived after Dojo had stopped waiting and re-sent the id): the write must not have
+  // been applied before that error reply arrived and before Dojo's second send of the id (what a
+  // re-send applied is legitimate).
   {
     const errs = requests.filter((r) => r.final === 'error' && r.method !== 'SearchOrdersV1');
+    const lateWrites = late.filter((l) => l.req.method !== 'SearchOrdersV1');
     const bad: string[] = [];
-    const feedHas = (loc: string, kind: string, lockId: string) => (feeds.get(loc) ?? []).some((e) => e.kind === kind && e.data?.lockId === lockId);
-    for (const r of errs) {
+    const feedAt = (loc: string, kind: string, lockId: string) =>
+      (feeds.get(loc) ?? []).filter((e) => e.kind === kind && e.data?.lockId === lockId).map((e) => Date.parse(e.createdAt));
+    const applied = (r: Req, before: number): string | undefined => {
       const p = P(r);
-      const what = `${r.rpcId} ${r.method} answered ${r.errorType} ("${(r.errorMessage ?? '').slice(0, 120)}")`;
-      const stored = processedById.get(key(r.locationId, r.rpcId));
-      if (stored && (stored.response as { result?: unknown })?.result !== undefined) bad.push(`${what}, but processed_requests holds a success response for that id`);
-      else if (r.method === 'RecordOrderPaymentByIdV1') {
+      if (r.method === 'RecordOrderPaymentByIdV1') {
         const row = payByIntent.get(key(r.locationId, p.paymentIntentId!));
-        if (row) bad.push(`${what}, but payment ${p.paymentIntentId} is recorded (paid ${row.paidAmount}, tips ${row.tipsAmount}, at ${row.createdAt.toISOString()})`);
+        if (row && row.createdAt.getTime() <= before) return `payment ${p.paymentIntentId} is recorded (paid ${row.paidAmount}, tips ${row.tipsAmount}, at ${row.createdAt.toISOString()})`;
       } else if (r.method === 'CreateOrderLockV1') {
-        const live = locks.some((l) => l.locationId === r.locationId && l.lockId === p.lockId);
-        if (live || feedHas(r.locationId, 'lock.created', p.lockId!)) bad.push(`${what}, but lock ${p.lockId} was created (${live ? 'still stored' : 'lock.created in the venue feed'})`);
+        const at = feedAt(r.locationId, 'lock.created', p.lockId!).filter((t) => t <= before);
+        if (at.length) return `lock ${p.lockId} was created at ${new Date(at[0]).toISOString()} (lock.created in the venue feed)`;
+        if (before === Infinity && locks.some((l) => l.locationId === r.locationId && l.lockId === p.lockId)) return `lock ${p.lockId} is stored`;
       } else if (r.method === 'DeleteOrderLockV1') {
-        if (feedHas(r.locationId, 'lock.released', p.lockId!) && !locks.some((l) => l.locationId === r.locationId && l.lockId === p.lockId)) {
-          bad.push(`${what}, but lock ${p.lockId} was released (lock.released in the venue feed)`);
-        }
+        const at = feedAt(r.locationId, 'lock.released', p.lockId!).filter((t) => t <= before);
+        if (at.length) return `lock ${p.lockId} was released at ${new Date(at[0]).toISOString()} (lock.released in the venue feed)`;
       }
+      return undefined;
+    };
+    for (const r of errs) {
+      const what = `${r.rpcId} ${r.method} answered ${r.errorType} at +${((r.answeredAt! - loadStart) / 1000).toFixed(1)}s ("${(r.errorMessage ?? '').slice(0, 110)}")`;
+      const stored = processedById.get(key(r.locationId, r.rpcId));
+      const found = applied(r, Infinity);
+      if (found) bad.push(`${what}, but ${found}`);
+      else if (stored && (stored.response as { result?: unknown })?.result !== undefined) bad.push(`${what}, but processed_requests holds a success response for that id`);
+    }
+    for (const l of lateWrites) {
+      // A write stored before Dojo's second send of the id cannot come from a re-send.
+      const secondSend = l.req.attempts.filter((a) => a.outcome !== 'not-connected')[1]?.at ?? Infinity;
+      const found = applied(l.req, Math.min(l.at, secondSend));
+      if (found) bad.push(`(late reply) ${l.req.rpcId} ${l.req.method} answered ${l.errorType} at +${((l.at - loadStart) / 1000).toFixed(1)}s ("${l.message.slice(0, 110)}"), but ${found}`);
     }
     checks.push({
       name: 'no error reply whose write was applied',
       pass: bad.length === 0 && !feedError,
-      summary: `${errs.length} error replies to writes, ${bad.length} of them applied${feedError ? `; venue feed unreadable: ${feedError}` : ''}`,
+      summary: `${errs.length} final and ${lateWrites.length} late error replies to writes, ${bad.length} of them applied${feedError ? `; venue feed unreadable: ${feedError}` : ''}`,
       examples: bad,
     });
   }
