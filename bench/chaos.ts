@@ -785,7 +785,8 @@ async function main(): Promise<number> {
     say(`  acknowledged   ${count((r) => r.final === 'ok')}`);
     say(`  error replies  ${count((r) => r.final === 'error')}`);
     say(`  given up       ${count((r) => r.final === 'gave-up')}`);
-    say(`  retries        ${sends - requests.length} re-sends of the same id, over ${retried} requests; unanswered sends: ${[...attemptsBy].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+    const unanswered = [...attemptsBy].filter(([k]) => k !== 'not-connected').map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+    say(`  retries        ${sends - requests.length} re-sends of the same id, over ${retried} requests; sends without an answer: ${unanswered}; requests that waited for the venue's socket: ${attemptsBy.get('not-connected') ?? 0}`);
     say(`  cycles         ${cycles.started} started, ${cycles.completed} paid in full and unlocked, ${cycles.abandoned} abandoned after an error or a give-up, ${cycles.cutShort} cut short by the end of the load${cycles.ordersExhausted ? `, ${cycles.ordersExhausted} card machines ran out of orders` : ''}`);
     const byMethod = new Map<string, { n: number; ok: number; err: number; gu: number }>();
     for (const r of requests) {
@@ -935,7 +936,7 @@ async function checkInvariants(prisma: PrismaClient, venues: Venue[], requests: 
     checks.push({
       name: 'acknowledged payments recorded exactly once with their amounts and tips',
       pass: bad.length === 0,
-      summary: `${acked.length} acknowledged, ${payments.length} stored (PK (location, intent) makes a duplicate row impossible), ${bad.length} violation(s)`,
+      summary: `${acked.length} acknowledged, ${payments.length} stored (${payments.length - (acked.length - bad.filter((b) => b.includes('not in payments')).length)} of them not acknowledged: answered with an error or given up), ${bad.length} violation(s)`,
       examples: bad,
     });
   }
