@@ -111,6 +111,11 @@ export interface CallOptions {
   duplicate?: boolean;
   /** Skip the capability check (used to send unknown methods on purpose). */
   bypassRouting?: boolean;
+  /**
+   * The JSON-RPC id to send, instead of a fresh one: Dojo retrying an earlier
+   * request with the same id (after a dropped socket or no answer).
+   */
+  id?: string;
 }
 
 const MAX_STRAY = 1000;
@@ -362,7 +367,11 @@ export class EposHub {
       this.latency.recordError(method);
       return Promise.reject(new NotConnectedError(method, accountId));
     }
-    const id = `sbx_${this.idPrefix}_${++this.seq}`;
+    const id = opts.id ?? `sbx_${this.idPrefix}_${++this.seq}`;
+    if (conn.pending.has(id)) {
+      this.latency.recordError(method);
+      return Promise.reject(new Error(`${method} not sent: request ${id} is already awaiting a reply on this connection`));
+    }
     const frame = JSON.stringify({ jsonrpc: '2.0', id, method, params });
     const timeoutMs = opts.timeoutMs ?? this.opts.callTimeoutMs;
     return new Promise<JsonRpcResponse>((resolve, reject) => {

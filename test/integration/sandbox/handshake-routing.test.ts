@@ -89,6 +89,21 @@ describe('dojo sandbox: handshake, pings, routing, REST stand-ins', () => {
     await waitFor(() => sim.connectionsFor('acc_a') === 0, 'connection gone');
   });
 
+  it('sends a retry with the JSON-RPC id it is given, as Dojo retries a request', async () => {
+    sim.addAccount({ apiKey: 'sk_sandbox_retry', softwareHouseId: 'sh_test', accountId: 'acc_retry' });
+    const f = await fake('sk_sandbox_retry').connect();
+    f.seedOrder('ord_r', 'T1', 1500);
+    await f.register(['SearchOrders']);
+    await waitFor(() => sim.connectionsFor('acc_retry') === 1, 'connected');
+    const first = (await sim.call('acc_retry', 'SearchOrdersV1', { payableOnly: true }, { id: 'dojo-retry-1' })) as any;
+    const again = (await sim.call('acc_retry', 'SearchOrdersV1', { payableOnly: true }, { id: 'dojo-retry-1' })) as any;
+    assert.equal(first.id, 'dojo-retry-1');
+    assert.equal(again.id, 'dojo-retry-1');
+    assert.deepEqual(f.received.map((r) => r.id), ['dojo-retry-1', 'dojo-retry-1']);
+    f.close();
+    await waitFor(() => sim.connectionsFor('acc_retry') === 0, 'connection gone');
+  });
+
   it('keeps one routed connection per location: the newest wins, the second is logged and counted', async () => {
     const first = await fake('sk_sandbox_b').connect();
     await first.register(['SearchOrders']);
