@@ -14,6 +14,8 @@ export const commonEnv = {
   /** Prefix of every BullMQ key, so several deployments can share one Redis. */
   QUEUE_PREFIX: env.str('epos-relay'),
   HOST: env.str('127.0.0.1'),
+  /** On SIGINT/SIGTERM, how long a graceful close may take before the app logs what it still waits for and exits 1. */
+  SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100, 600_000),
 };
 
 export const gatewayEnv = {
