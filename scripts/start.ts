@@ -152,7 +152,7 @@ async function main(): Promise<number> {
     }
     if (signal !== 'SIGINT') return; // a SIGTERM while stopping: the stop is already bounded
     // A second Ctrl-C: kill what is left at once; Redis and Postgres are told to stop as this process exits.
-    say(paint(31, 'forced: killing the apps'));
+    say(`\n${paint(31, 'forced: killing the apps; Redis and Postgres are told to stop')}`);
     for (const c of children.values()) if (!gone(c)) c.kill('SIGKILL');
     process.exit(130);
   };
