@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { findRedisServer, freePort, RedisProcess } from '@app/infra';
+import { connect } from 'node:net';
+import { freePort } from '@app/infra';
 import { appEnv, createTestDatabase, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
 import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts, TerminalProcess } from './terminal';
 
@@ -52,24 +53,26 @@ describe('Ctrl-C in a terminal (SIGINT to the whole process group)', () => {
   });
 
   it('bounds an app\'s shutdown: past SHUTDOWN_TIMEOUT_MS it says what it still waits for and exits 1', async () => {
-    // The worker's queue consumers cannot close while their Redis is gone.
-    const redis = await RedisProcess.start(findRedisServer()!);
     const port = await freePort();
     const term = spawnInTerminal(
-      join(dist, 'apps', 'worker', 'src', 'main.js'),
-      { PATH: process.env.PATH, ...appEnv(db, { PORT: String(port), REDIS_URL: redis.url, QUEUE_PREFIX: uniquePrefix('lc'), LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '2000' }) },
+      join(dist, 'apps', 'admin', 'src', 'main.js'),
+      { PATH: process.env.PATH, ...appEnv(db, { PORT: String(port), ADMIN_OPERATOR_TOKENS: 'operator-token-lifecycle-01', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '2000' }) },
     );
     running.push(term);
+    await waitFor(() => healthy(port), 'the admin app to answer /health', 60_000, 100);
+    // A client that never finishes its request: the HTTP server cannot close while it is in progress.
+    const slow = connect({ port, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => slow.once('connect', () => resolve()));
+    slow.on('error', () => undefined);
+    slow.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     try {
-      await waitFor(() => healthy(port), 'the worker to answer /health', 60_000, 100);
-      await redis.stop();
       const stop = await pressCtrlC(term);
       assert.equal(stop.code, 1, term.output().slice(-3000));
       assert.ok(stop.seconds >= 1.9 && stop.seconds < 6, `stopped ${stop.seconds} s after Ctrl-C`);
-      assert.match(term.output(), /shutdown did not finish within 2000 ms \(SHUTDOWN_TIMEOUT_MS\); still waiting for \S+/);
-      await assertPortsClosed({ worker: port }, term.output());
+      assert.match(term.output(), /shutdown did not finish within 2000 ms \(SHUTDOWN_TIMEOUT_MS\); still waiting for the HTTP server to close/);
+      await assertPortsClosed({ admin: port }, term.output());
     } finally {
-      await redis.stop();
+      slow.destroy();
     }
   });
 
