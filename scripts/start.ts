@@ -143,14 +143,20 @@ async function main(): Promise<number> {
       await within(stack?.stop() ?? Promise.resolve(), 20_000);
       return code;
     })());
-  let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals === 1) {
-      void stopAll().then((code) => process.exit(code));
+    if (!firstSignalAt) {
+      firstSignalAt = Date.now();
+      void stopAll().then((code) => {
+        say(code === 0 ? 'stopped.' : paint(31, 'stopped, not cleanly (exit code 1).'));
+        process.exit(code);
+      });
       return;
     }
-    if (signal !== 'SIGINT') return; // a SIGTERM while stopping: the stop is already bounded
+    // A SIGTERM while stopping: the stop is already bounded. A SIGINT within a second of the
+    // first is the same Ctrl-C delivered twice: `npm start` forwards the terminal's SIGINT to
+    // this script, which the terminal has already signalled with its whole process group.
+    if (signal !== 'SIGINT' || Date.now() - firstSignalAt < 1_000) return;
     // A second Ctrl-C: kill what is left at once; Redis and Postgres are told to stop as this process exits.
     say(`\n${paint(31, 'forced: killing the apps; Redis and Postgres are told to stop')}`);
     for (const c of children.values()) if (!gone(c)) c.kill('SIGKILL');

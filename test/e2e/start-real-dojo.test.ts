@@ -76,7 +76,10 @@ describe('npm start against real Dojo', () => {
     assert.equal(await db.prisma.diningTable.count(where), 1);
     assert.ok(dojo.registrations[account.accountId]?.capabilities.length, 'capabilities registered with "Dojo"');
 
-    const stop = await pressCtrlC(term);
+    // Ctrl-C as under `npm start`: the terminal signals the group, and npm forwards its copy to the script.
+    const stop = await pressCtrlC(term, { forwardedByNpm: true });
     assert.equal(stop.code, 0, out());
+    assert.ok(stop.seconds < 15, `stopped ${stop.seconds} s after Ctrl-C`);
+    assert.match(out(), /stopped\.\n/);
   });
 });

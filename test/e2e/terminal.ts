@@ -36,9 +36,14 @@ export function spawnInTerminal(file: string, env: NodeJS.ProcessEnv): TerminalP
 }
 
 /** Ctrl-C, then the exit code and how long the exit took. */
-export async function pressCtrlC(p: TerminalProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; seconds: number }> {
+export async function pressCtrlC(
+  p: TerminalProcess,
+  opts: { forwardedByNpm?: boolean } = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; seconds: number }> {
   const t0 = Date.now();
   p.ctrlC();
+  // npm run-script forwards the SIGINT it got from the terminal to its child (`exec node ...`).
+  if (opts.forwardedByNpm) setTimeout(() => p.child.kill('SIGINT'), 20);
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit 30 s after Ctrl-C:\n${p.output()}`)), 30_000).unref());
   const { code, signal, at } = await Promise.race([p.exited, timeout]);
   return { code, signal, seconds: (at - t0) / 1000 };
