@@ -13,7 +13,7 @@ export interface TerminalProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   /** SIGINT to the whole process group, as Ctrl-C in a terminal. */
   ctrlC(): void;
-  /** SIGKILL to whatever is left of the group (test cleanup). */
+  /** SIGKILL to the group while its leader lives (test cleanup). */
   kill(): void;
 }
 
@@ -26,6 +26,9 @@ export function spawnInTerminal(file: string, env: NodeJS.ProcessEnv): TerminalP
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   const group = (signal: NodeJS.Signals) => {
+    // Only while the leader lives: once it has exited, its pid (and so the group id) may be reused
+    // by someone else's process (pid_max is 32768 here).
+    if (child.exitCode !== null || child.signalCode !== null) return;
     try {
       process.kill(-child.pid!, signal);
     } catch {

@@ -8,20 +8,24 @@ const HOOKS = ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShu
  * SIGINT/SIGTERM close the app gracefully, within `timeoutMs`. Past it the app
  * logs what it was still waiting for (the lifecycle hooks that had not returned,
  * the HTTP server, Node's active resources) and exits with code 1. A second
- * SIGINT (Ctrl-C again) exits at once (code 130); a SIGTERM while closing is
- * ignored, because a supervisor (`npm start`) sends one to apps that may have
+ * SIGINT (Ctrl-C again, a second or more after the first) exits at once (code
+ * 130); a SIGTERM while closing is ignored, because a supervisor (`npm start`) sends one to apps that may have
  * had the terminal's SIGINT already. A graceful close exits with code 0.
  */
 export function closeOnSignals(app: INestApplication, name: string, logger: Logger, timeoutMs: number): void {
   const pending = trackShutdown(app);
   let closing = false;
+  let firstAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {
-      if (signal !== 'SIGINT') return; // already closing, within the deadline
+      // Already closing within the deadline: a SIGTERM, or the same Ctrl-C delivered twice
+      // (a SIGINT less than a second after the first), changes nothing.
+      if (signal !== 'SIGINT' || Date.now() - firstAt < 1_000) return;
       logger.warn({ signal, waitingFor: [...pending] }, `${name}: second ${signal}, exiting at once`);
       process.exit(130);
     }
     closing = true;
+    firstAt = Date.now();
     logger.info({ signal, timeoutMs }, `${name} shutting down`);
     setTimeout(() => {
       const waitingFor = [...pending];

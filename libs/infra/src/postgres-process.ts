@@ -154,7 +154,7 @@ export class PostgresProcess {
   async stop(): Promise<void> {
     const child = this.child;
     this.forget();
-    if (child) await stopChild(child, [['SIGINT', 10_000], ['SIGQUIT', 3_000], ['SIGKILL', 2_000]]);
+    if (child) await stopChild(child, [['SIGINT', 10_000], ['SIGQUIT', 3_000], ['SIGKILL', 2_000]], { group: true });
     if (!this.persistent) {
       rmSync(this.dataDir, { recursive: true, force: true });
       rmSync(this.logFile, { force: true });

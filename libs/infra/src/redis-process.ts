@@ -83,6 +83,6 @@ export class RedisProcess {
     if (!child) return;
     this.child = undefined;
     // Bounded, also when it already died from a signal (exitCode stays null then; signalCode is set).
-    await stopChild(child, [['SIGTERM', 3000], ['SIGKILL', 2000]]);
+    await stopChild(child, [['SIGTERM', 3000], ['SIGKILL', 2000]], { group: true });
   }
 }
