@@ -273,7 +273,11 @@ async function usableBinaries(runAs: RunAs, nativeDir: string | undefined, cache
   } catch (err) {
     throw new PostgresSetupError(`${hint}, and copying them to ${cache} failed (${(err as Error).message}); move the checkout somewhere others can read (e.g. /opt or /srv) or set DATABASE_URL`);
   } finally {
-    rmSync(partial, { recursive: true, force: true });
+    try {
+      rmSync(partial, { recursive: true, force: true });
+    } catch {
+      /* nothing was made there */
+    }
   }
   if (!canRun(cache, runAs)) {
     throw new PostgresSetupError(`${hint}, nor their copy in ${cache}; move the checkout somewhere others can read (e.g. /opt or /srv) or set DATABASE_URL`);

@@ -73,7 +73,7 @@ describe('the local Postgres', () => {
         `const { PostgresProcess } = require('./dist/libs/infra/src/postgres-process.js');
 const { Client } = require('pg');
 (async () => {
-  const pg = await PostgresProcess.start({ log: (m) => console.log(m) });
+  const pg = await PostgresProcess.start({ log: (m) => console.log(m), cacheRoot: process.env.CACHE_ROOT });
   const c = new Client({ connectionString: pg.url });
   await c.connect();
   const r = await c.query('SELECT 41 + 1 AS answer');
@@ -84,14 +84,20 @@ const { Client } = require('pg');
 })().catch((e) => { console.error('FAILED ' + (e && e.message)); process.exit(1); });
 `,
       );
-      const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
-        // A private temp dir, so the binaries' cache is built by this test.
-        const child = spawn(process.execPath, [join(checkout, 'run.js')], { env: { ...process.env, TMPDIR: temp }, stdio: ['ignore', 'pipe', 'pipe'] });
-        let text = '';
-        child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-        child.once('close', (c) => resolve({ code: c, out: text }));
-      });
+      const run = (env: Record<string, string>) =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          // A private temp dir, so the binaries' cache is built by this test.
+          const child = spawn(process.execPath, [join(checkout, 'run.js')], { env: { ...process.env, TMPDIR: temp, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+          let text = '';
+          child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+          child.once('close', (c) => resolve({ code: c, out: text }));
+        });
+      // Where the copy cannot be made either: one sentence that says what to do.
+      const refused = await run({ CACHE_ROOT: '/dev/null/cache' });
+      assert.equal(refused.code, 1, refused.out);
+      assert.match(refused.out, /^FAILED the "postgres" OS user cannot reach the Postgres binaries .* move the checkout somewhere others can read .* or set DATABASE_URL\n$/, refused.out);
+      const { code, out } = await run({});
       assert.equal(code, 0, out);
       assert.match(out, /ANSWER 42/);
       assert.match(out, /cannot reach the Postgres binaries .* running them from /, out);
