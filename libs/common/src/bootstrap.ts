@@ -5,6 +5,7 @@ import { ConfigError } from '@app/config';
 import { SecretBox } from '@app/db';
 import { hardenHttpServer } from './http-limits';
 import { createLogger, Logger, NestPinoLogger } from './logger';
+import { closeOnSignals } from './shutdown';
 
 export interface RunningApp {
   app: INestApplication;
@@ -15,10 +16,19 @@ export interface RunningApp {
 
 /**
  * Loads config (a bad variable stops boot with a message naming it), creates the
- * Nest app, listens, and wires SIGINT/SIGTERM to a graceful close.
+ * Nest app, listens, and wires SIGINT/SIGTERM to a graceful close bounded by
+ * SHUTDOWN_TIMEOUT_MS (see ./shutdown.ts).
  */
 export async function bootstrapHttpApp<
-  C extends { PORT: number; HOST: string; LOG_LEVEL: string; HTTP_HEADERS_TIMEOUT_MS?: number; HTTP_REQUEST_TIMEOUT_MS?: number; HTTP_KEEP_ALIVE_TIMEOUT_MS?: number },
+  C extends {
+    PORT: number;
+    HOST: string;
+    LOG_LEVEL: string;
+    SHUTDOWN_TIMEOUT_MS?: number;
+    HTTP_HEADERS_TIMEOUT_MS?: number;
+    HTTP_REQUEST_TIMEOUT_MS?: number;
+    HTTP_KEEP_ALIVE_TIMEOUT_MS?: number;
+  },
 >(opts: {
   name: string;
   loadConfig: () => C;
@@ -58,11 +68,11 @@ export async function bootstrapHttpApp<
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 5_000,
   });
-  app.enableShutdownHooks();
   await opts.configure?.(app, config);
   await app.listen(config.PORT, config.HOST);
   const addr = app.getHttpServer().address();
   const url = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.PORT}`;
   logger.info({ url }, `${opts.name} listening`);
+  if (opts.handleSignals !== false) closeOnSignals(app, opts.name, logger, config.SHUTDOWN_TIMEOUT_MS ?? 10_000);
   return { app, url, logger, close: () => app.close() };
 }

@@ -20,6 +20,8 @@ export const commonEnv = {
   HTTP_REQUEST_TIMEOUT_MS: env.int(30_000, 0, 3_600_000),
   /** How long an idle keep-alive connection stays open. */
   HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(5_000, 0, 600_000),
+  /** On SIGINT/SIGTERM, how long a graceful close may take before the app logs what it still waits for and exits 1. */
+  SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100, 600_000),
 };
 
 export const gatewayEnv = {

@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { freePort, waitForPort } from './ports';
+import { stopChild } from './child';
 
 const CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'];
 
@@ -54,9 +55,16 @@ export class RedisProcess {
       this.binary,
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
         '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      // Its own process group: a terminal's Ctrl-C must not stop it under the apps that still use it.
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
     );
     this.child = child;
+    const exitHook = () => {
+      // This process is exiting without having stopped Redis: stop it too.
+      if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
+    };
+    process.once('exit', exitHook);
+    child.once('exit', () => process.removeListener('exit', exitHook));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('exit', () => {
@@ -74,10 +82,7 @@ export class RedisProcess {
     const child = this.child;
     if (!child) return;
     this.child = undefined;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-    });
+    // Bounded, also when it already died from a signal (exitCode stays null then; signalCode is set).
+    await stopChild(child, [['SIGTERM', 3000], ['SIGKILL', 2000]], { group: true });
   }
 }

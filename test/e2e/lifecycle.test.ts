@@ -1,0 +1,115 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { freePort } from '@app/infra';
+import { appEnv, createTestDatabase, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts, TerminalProcess } from './terminal';
+
+const dist = join(__dirname, '..', '..');
+
+async function healthy(port: number): Promise<boolean> {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+function childrenOf(pid: number): Array<{ pid: number; args: string }> {
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => ({ pid: Number(l.split(/\s+/)[0]), args: l.replace(/^\d+\s+/, '') }));
+}
+
+describe('Ctrl-C in a terminal (SIGINT to the whole process group)', () => {
+  let db: TestDatabase;
+  const running: TerminalProcess[] = [];
+  before(async () => {
+    db = await createTestDatabase('lifecycle');
+  });
+  after(async () => {
+    for (const t of running) t.kill();
+    await db.drop();
+  });
+
+  it('stops one app alone within 15 s, exit code 0, port closed', async () => {
+    const port = await freePort();
+    const term = spawnInTerminal(
+      join(dist, 'apps', 'admin', 'src', 'main.js'),
+      { PATH: process.env.PATH, ...appEnv(db, { PORT: String(port), ADMIN_OPERATOR_TOKENS: 'operator-token-lifecycle-01', QUEUE_PREFIX: uniquePrefix('lc') }) },
+    );
+    running.push(term);
+    await waitFor(() => healthy(port), 'the admin app to answer /health', 60_000, 100);
+    const stop = await pressCtrlC(term);
+    assert.equal(stop.code, 0, term.output());
+    assert.ok(stop.seconds < 15, `stopped ${stop.seconds} s after Ctrl-C`);
+    await assertPortsClosed({ admin: port }, term.output());
+    assert.deepEqual(processesLeft(term.child.pid!, []), []);
+  });
+
+  it('bounds an app\'s shutdown: past SHUTDOWN_TIMEOUT_MS it says what it still waits for and exits 1', async () => {
+    const port = await freePort();
+    const term = spawnInTerminal(
+      join(dist, 'apps', 'admin', 'src', 'main.js'),
+      { PATH: process.env.PATH, ...appEnv(db, { PORT: String(port), ADMIN_OPERATOR_TOKENS: 'operator-token-lifecycle-01', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '2000' }) },
+    );
+    running.push(term);
+    await waitFor(() => healthy(port), 'the admin app to answer /health', 60_000, 100);
+    // A client that never finishes its request: the HTTP server cannot close while it is in progress.
+    const slow = connect({ port, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => slow.once('connect', () => resolve()));
+    slow.on('error', () => undefined);
+    slow.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    try {
+      const stop = await pressCtrlC(term);
+      assert.equal(stop.code, 1, term.output().slice(-3000));
+      assert.ok(stop.seconds >= 1.9 && stop.seconds < 6, `stopped ${stop.seconds} s after Ctrl-C`);
+      assert.match(term.output(), /shutdown did not finish within 2000 ms \(SHUTDOWN_TIMEOUT_MS\); still waiting for the HTTP server to close/);
+      await assertPortsClosed({ admin: port }, term.output());
+    } finally {
+      slow.destroy();
+    }
+  });
+
+  it('stops npm start within 15 s even after an app and Postgres died from a signal', async () => {
+    const [admin, gateway, worker, webhook, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const term = spawnInTerminal(join(dist, 'scripts', 'start.js'), {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      EPOS_RELAY_NO_APT: '1',
+      EPOS_RELAY_NO_DOCKER: '1',
+      ADMIN_PORT: String(admin),
+      GATEWAY_PORT: String(gateway),
+      WORKER_PORT: String(worker),
+      WEBHOOK_PORT: String(webhook),
+      SANDBOX_PORT: String(sandbox),
+      LOG_LEVEL: 'warn',
+    });
+    running.push(term);
+    const { child } = term;
+    await waitFor(() => term.output().includes('keeps running') || child.exitCode !== null, 'the platform to start', 90_000, 100);
+    assert.equal(child.exitCode, null, term.output());
+    const stack = stackPorts(term.output());
+
+    const workerApp = childrenOf(child.pid!).find((c) => c.args.includes(join('apps', 'worker', 'src', 'main.js')));
+    assert.ok(workerApp, 'the worker process');
+    process.kill(workerApp.pid, 'SIGKILL');
+    const postmaster = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.includes(`epos-relay-pg-${child.pid}-`) && l.includes(' -D '));
+    assert.ok(postmaster, 'the Postgres server process');
+    process.kill(Number(postmaster.trim().split(/\s+/)[0]), 'SIGKILL');
+    await waitFor(() => term.output().includes('worker exited (SIGKILL)'), 'npm start to notice the worker died', 10_000, 50);
+
+    const stop = await pressCtrlC(term);
+    assert.equal(stop.code, 0, term.output());
+    assert.ok(stop.seconds < 15, `stopped ${stop.seconds} s after Ctrl-C`);
+    await assertPortsClosed({ admin, gateway, worker, webhook, sandbox, ...stack }, term.output());
+    assert.deepEqual(processesLeft(child.pid!, [`epos-relay-pg-${child.pid}-`, `redis-server 127.0.0.1:${stack.redis}`]), [], term.output());
+  });
+});
