@@ -5,15 +5,15 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Channels } from '@app/contracts';
 import { membersKey, rendezvousOwner } from '@app/gateway';
-import { appEnv, createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { appEnv, createTestDatabase, Fixtures, fixtures, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { FakeConnection, FakeDojo } from './support/fake-dojo';
 import { bootGateway, getStatus, TestGateway } from './support/harness';
-import { insertLocation, insertSoftwareHouse } from './support/seed';
 
 const LEASE_TTL_MS = 1000;
 
 describe('gateway replicas: one connection per location, failover, rebalancing, fencing', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let fake: FakeDojo;
   let redis: Redis;
   let prefix: string;
@@ -27,11 +27,12 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
 
   before(async () => {
     db = await createTestDatabase('gwreplicas');
+    fx = fixtures(db.prisma);
     fake = await new FakeDojo().start();
     redis = new Redis(testRedisUrl());
     prefix = uniquePrefix('gwrep');
-    const sh = await insertSoftwareHouse(db.prisma);
-    for (let i = 0; i < 9; i++) locs.push(await insertLocation(db.prisma, { softwareHouseId: sh.id }));
+    const sh = await fx.softwareHouse();
+    for (let i = 0; i < 9; i++) locs.push(await fx.location({ softwareHouseId: sh.id }));
     env = {
       QUEUE_PREFIX: prefix,
       DOJO_WS_URL: fake.url,

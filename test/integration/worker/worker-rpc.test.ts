@@ -8,19 +8,20 @@ import { EPOS_METHODS, EposMethod, isFailure } from '@app/contracts';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcClient, RpcWorkerHost } from '@app/queue';
-import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
-import { call, errorOf, GBP, resultOf, rpcJob, seedLocation, SeededLocation, seedOrder, seedVenue } from './fixtures';
+import { createTestDatabase, Fixtures, fixtures, LocationFixture, sleep, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
+import { call, errorOf, GBP, resultOf, rpcJob, seedVenue } from './fixtures';
 
 describe('worker: every EPOS Data API method through the real queue', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let client: RpcClient;
   let host: RpcWorkerHost;
   let dispatcher: RpcDispatcher;
-  let A: SeededLocation;
-  let B: SeededLocation;
+  let A: LocationFixture;
+  let B: LocationFixture;
   const logLines: string[] = [];
   const used = new Set<EposMethod>();
-  const rpc = async (loc: SeededLocation, method: EposMethod, params: object | undefined, over = {}) => {
+  const rpc = async (loc: LocationFixture, method: EposMethod, params: object | undefined, over = {}) => {
     used.add(method);
     return call(client, loc.id, method, params, over);
   };
@@ -28,14 +29,15 @@ describe('worker: every EPOS Data API method through the real queue', () => {
 
   before(async () => {
     db = await createTestDatabase('worker_rpc');
-    A = await seedLocation(db.prisma, 'The Anchor');
-    B = await seedLocation(db.prisma, 'The Bell');
-    await seedVenue(db.prisma, A.id);
-    await seedVenue(db.prisma, B.id);
-    await seedOrder(db.prisma, A.id, 'A-1', { total: 5000, tableId: 'T1', waiterId: 'w1' });
-    await seedOrder(db.prisma, A.id, 'A-2', { total: 3000, tableId: 'T2', waiterId: 'w2' });
-    await seedOrder(db.prisma, A.id, 'A-3', { total: 1200, collection: true });
-    await seedOrder(db.prisma, B.id, 'B-1', { total: 999, tableId: 'T1' });
+    fx = fixtures(db.prisma);
+    A = await fx.location({ name: 'The Anchor' });
+    B = await fx.location({ name: 'The Bell' });
+    await seedVenue(fx, A.id);
+    await seedVenue(fx, B.id);
+    await fx.order(A.id, { id: 'A-1', total: 5000, tableId: 'T1', waiterId: 'w1' });
+    await fx.order(A.id, { id: 'A-2', total: 3000, tableId: 'T2', waiterId: 'w2' });
+    await fx.order(A.id, { id: 'A-3', total: 1200, collection: true });
+    await fx.order(B.id, { id: 'B-1', total: 999, tableId: 'T1' });
     await db.prisma.billTemplate.create({
       data: {
         locationId: A.id,
@@ -127,7 +129,7 @@ describe('worker: every EPOS Data API method through the real queue', () => {
   });
 
   it('locks: create, same lockId idempotent, other lock Conflict, extend, delete, expired lock replaced', async () => {
-    await seedOrder(db.prisma, A.id, 'L-1', { total: 2000, tableId: 'T3' });
+    await fx.order(A.id, { id: 'L-1', total: 2000, tableId: 'T3' });
     errorOf(await rpc(A, 'CreateOrderLockV1', { orderId: 'L-1', lockId: 'lk1', expiry: new Date(Date.now() - 1000).toISOString() }), 'InvalidRequest');
     const locked = resultOf(await rpc(A, 'CreateOrderLockV1', { orderId: 'L-1', lockId: 'lk1', expiry: future(60_000) }));
     assert.equal(locked.id, 'L-1');
@@ -155,7 +157,7 @@ describe('worker: every EPOS Data API method through the real queue', () => {
   });
 
   it('payments: recorded, idempotent on the intent, refused when over, not payable or other amounts', async () => {
-    await seedOrder(db.prisma, A.id, 'P-1', { total: 1000, tableId: 'T2' });
+    await fx.order(A.id, { id: 'P-1', total: 1000, tableId: 'T2' });
     const first = resultOf(await rpc(A, 'RecordOrderPaymentByIdV1', { orderId: 'P-1', paymentIntentId: 'pi_1', paidAmount: GBP(600), tipsAmount: GBP(50) }));
     assert.equal(first.paidAmount.value, 600);
     assert.equal(first.tipsAmount.value, 50);
@@ -172,9 +174,9 @@ describe('worker: every EPOS Data API method through the real queue', () => {
     assert.match(errorOf(await rpc(A, 'RecordOrderPaymentByIdV1', { orderId: 'P-1', paymentIntentId: 'pi_3', paidAmount: GBP(1) }), 'Conflict'), /not payable/);
     const ids = resultOf(await rpc(A, 'SearchOrdersV1', { payableOnly: true })).data.map((o: any) => o.id);
     assert.ok(!ids.includes('P-1'));
-    await seedOrder(db.prisma, A.id, 'P-2', { total: 1000, payable: false });
+    await fx.order(A.id, { id: 'P-2', total: 1000, payable: false });
     errorOf(await rpc(A, 'RecordOrderPaymentByIdV1', { orderId: 'P-2', paymentIntentId: 'pi_p2', paidAmount: GBP(10) }), 'Conflict');
-    await seedOrder(db.prisma, A.id, 'P-3', { total: 1000, status: 'Finalized' });
+    await fx.order(A.id, { id: 'P-3', total: 1000, status: 'Finalized' });
     assert.match(errorOf(await rpc(A, 'RecordOrderPaymentByIdV1', { orderId: 'P-3', paymentIntentId: 'pi_p3', paidAmount: GBP(10) }), 'Conflict'), /Finalized/);
     assert.equal(await db.prisma.payment.count({ where: { locationId: A.id, orderId: 'P-1' } }), 2);
     assert.equal(await db.prisma.venueFeedEntry.count({ where: { locationId: A.id, entityId: 'P-1', kind: 'payment.recorded' } }), 2);
@@ -183,7 +185,7 @@ describe('worker: every EPOS Data API method through the real queue', () => {
   });
 
   it('a retried JSON-RPC id is answered from processed_requests, not executed twice', async () => {
-    await seedOrder(db.prisma, A.id, 'R-1', { total: 1000 });
+    await fx.order(A.id, { id: 'R-1', total: 1000 });
     const rpcId = 'dojo-retry-1';
     const one = await rpc(A, 'RecordOrderPaymentByIdV1', { orderId: 'R-1', paymentIntentId: 'pi_r1', paidAmount: GBP(300) }, { rpcId });
     // The venue changes the order meanwhile; the retry must not see it.
@@ -199,7 +201,7 @@ describe('worker: every EPOS Data API method through the real queue', () => {
   });
 
   it('a job whose deadline passes before it can commit rolls back', async () => {
-    await seedOrder(db.prisma, A.id, 'D-1', { total: 1000 });
+    await fx.order(A.id, { id: 'D-1', total: 1000 });
     const pg = new Client({ connectionString: db.url });
     await pg.connect();
     try {
@@ -239,7 +241,7 @@ describe('worker: every EPOS Data API method through the real queue', () => {
   });
 
   it('order search pages with opaque, stable cursors; a bad cursor is InvalidRequest', async () => {
-    for (let i = 0; i < 7; i++) await seedOrder(db.prisma, A.id, `PG-${i}`, { tableId: 'T1', waiterId: 'pager' });
+    for (let i = 0; i < 7; i++) await fx.order(A.id, { id: `PG-${i}`, tableId: 'T1', waiterId: 'pager' });
     const ids: string[] = [];
     let after: string | undefined;
     const pages: any[] = [];
