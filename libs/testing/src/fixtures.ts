@@ -14,6 +14,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ALL_CAPABILITIES, Models } from '@app/contracts';
 import { apiKeyAad, PrismaClient, SecretBox, webhookSecretAad } from '@app/db';
 import { dojoOrderToCreateData } from '@app/domain/orders/order-mapper';
+import { TEST_ENCRYPTION_KEY } from './env';
 
 /** Ids as the database stores them (uuid for rows the app creates, the POS's own id below a location). */
 export type SoftwareHouseId = string;
@@ -266,6 +267,6 @@ export class Fixtures {
 }
 
 /** A fixture builder writing through `prisma`; secrets are encrypted with `box` (default: the key tests give the apps). */
-export function fixtures(prisma: PrismaClient, box: SecretBox = new SecretBox(SecretBox.developmentKey())): Fixtures {
+export function fixtures(prisma: PrismaClient, box: SecretBox = new SecretBox(TEST_ENCRYPTION_KEY)): Fixtures {
   return new Fixtures(prisma, box);
 }
