@@ -77,6 +77,11 @@ async function main(): Promise<number> {
   // --test-name-pattern=… and other node --test options pass through.
   const testArgs = args.filter((a) => a.startsWith('--test-'));
   const filters = args.filter((a) => !a.startsWith('--'));
+  const unknown = args.filter((a) => a.startsWith('--') && a !== '--unit' && !a.startsWith('--test-'));
+  if (unknown.length) {
+    console.error(`unknown option ${unknown.join(' ')}: the runner takes words (path filters), --unit and --test-* options of node --test`);
+    process.exit(2);
+  }
   // This file runs from <out>/test/run-tests.js; tests are found in the same output folder.
   const dist = dirname(__dirname);
   const isUnit = (f: string) => relative(dist, f).startsWith(join('test', 'unit') + sep) || f.endsWith('.spec.js');
