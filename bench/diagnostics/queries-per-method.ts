@@ -11,7 +11,8 @@ import { JsonRpcResponse } from '@app/contracts';
 import { createPrisma, ensureDatabase, migrate, SecretBox, withDatabase } from '@app/db';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { startStack } from '@app/infra';
-import { seedLocations } from '../lib/seed';
+import { fixtures } from '@app/testing';
+import { benchVenues } from '../lib/seed';
 import { MIX_STEPS, paymentMix } from '../scenarios/mix';
 
 async function main() {
@@ -29,7 +30,7 @@ async function main() {
     };
     const prisma = createPrisma(url, { poolSize: 4 });
     const box = new SecretBox(randomBytes(32).toString('hex'));
-    const locs = await seedLocations(prisma, box, { count: 20, prefix: 'q', ordersPerLocation: 4 });
+    const locs = await benchVenues(fixtures(prisma, box), { count: 20, prefix: 'q', ordersPerLocation: 4 });
     const dispatcher = new RpcDispatcher({ prisma, logger: createLogger('q', 'silent'), events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
     const script = paymentMix(4, 'q');
     const per = new Map<string, { n: number; q: number; cpuUs: number; sysUs: number; ms: number }>();
@@ -37,11 +38,11 @@ async function main() {
     for (let round = 0; round < 6; round++) {
       for (const l of locs) {
         for (let k = 8; k < 8 + MIX_STEPS.length; k++) {
-          const { method, params } = script(l.accountId.replace(/\d+$/, '0'), k + round * 8);
+          const { method, params } = script(l.dojoAccountId.replace(/\d+$/, '0'), k + round * 8);
           const q0 = queries;
           const c0 = process.cpuUsage();
           const t0 = performance.now();
-          const res: JsonRpcResponse = await dispatcher.handle({ locationId: l.locationId, method, rpcId: `r${++rpc}`, params, deadline: Date.now() + 10_000, traceId: 't', fence: 1 });
+          const res: JsonRpcResponse = await dispatcher.handle({ locationId: l.id, method, rpcId: `r${++rpc}`, params, deadline: Date.now() + 10_000, traceId: 't', fence: 1 });
           const c = process.cpuUsage(c0);
           if ('error' in res && res.error) throw new Error(`${method}: ${JSON.stringify(res.error)}`);
           if (round === 0) continue; // warm-up

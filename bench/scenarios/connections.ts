@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { heapByConstructor } from '../lib/heapsnapshot';
 import { Platform } from '../lib/platform';
 import { cpuSeconds, rssBytes, sleep } from '../lib/procs';
-import { seedLocations } from '../lib/seed';
+import { fixtures } from '@app/testing';
+import { benchVenues } from '../lib/seed';
 
 export interface ConnectResult {
   ms: number;
@@ -115,7 +116,7 @@ export async function connections(
   const baseSnap = o.heapSnapshot ? await snapshot(empty.pid) : undefined;
   await empty.stop();
 
-  await seedLocations(p.prisma, p.box, { count: o.locations, prefix: 'idle', ordersPerLocation: 0 });
+  await benchVenues(fixtures(p.prisma, p.box), { count: o.locations, prefix: 'idle', ordersPerLocation: 0 });
   const startedAt = Date.now();
   const gw = await p.startApp('gateway', 'gateway', gatewayEnv, nodeArgs);
   const alive = () => gw.child.exitCode === null && gw.child.signalCode === null;

@@ -1,7 +1,8 @@
 import type { LoadReport } from '@app/dojo-sandbox';
 import { Platform } from '../lib/platform';
 import { AppProcess } from '../lib/procs';
-import { seedLocations } from '../lib/seed';
+import { fixtures } from '@app/testing';
+import { benchVenues } from '../lib/seed';
 import { runMix } from './mix';
 
 export const ORDERS_PER_LOCATION = 4;
@@ -48,9 +49,9 @@ export function toRun(variant: string, offered: number, r: LoadReport & { loadGe
 /** Seeds `locations` venues with orders, starts the sandbox with matching accounts. */
 export async function preparePaymentVenues(p: Platform, locations: number): Promise<string[]> {
   await p.init();
-  const seeded = await seedLocations(p.prisma, p.box, { count: locations, prefix: 'bench', ordersPerLocation: ORDERS_PER_LOCATION });
+  const seeded = await benchVenues(fixtures(p.prisma, p.box), { count: locations, prefix: 'bench', ordersPerLocation: ORDERS_PER_LOCATION });
   await p.startSandbox(locations, 'bench');
-  return seeded.map((l) => l.accountId);
+  return seeded.map((l) => l.dojoAccountId);
 }
 
 /** Starts the queue variant (workers + gateway) or the in-process gateway and waits until every venue is connected. */

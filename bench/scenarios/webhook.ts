@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { dojoSignature, summarize, LatencyStats } from '@app/dojo-sandbox';
 import { Platform } from '../lib/platform';
 import { sleep, until } from '../lib/procs';
-import { BenchLocation, seedLocations } from '../lib/seed';
+import { fixtures, LocationFixture } from '@app/testing';
+import { benchVenues } from '../lib/seed';
 
 export interface WebhookRun {
   /** Whether the events worker was running (applying events) during the run, or only the ingest path was. */
@@ -53,7 +54,7 @@ interface Sent {
  * keep-alive HTTP; then checks Postgres: one dojo_events row per distinct
  * event and a deliveries count equal to the times it was accepted.
  */
-async function fire(url: string, locs: BenchLocation[], events: Map<string, Sent>, o: { rate: number; durationMs: number; duplicateShare: number; maxInFlight: number }) {
+async function fire(url: string, locs: LocationFixture[], events: Map<string, Sent>, o: { rate: number; durationMs: number; duplicateShare: number; maxInFlight: number }) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL('/webhooks/dojo', url);
   const samples: number[] = [];
@@ -113,11 +114,11 @@ async function fire(url: string, locs: BenchLocation[], events: Map<string, Sent
     const body = JSON.stringify({
       id,
       event: 'payment_intent.status_updated',
-      accountId: loc.accountId,
+      accountId: loc.dojoAccountId,
       createdAt: new Date().toISOString(),
       data: { paymentIntentId: `pi_wh_${randomBytes(6).toString('hex')}`, paymentStatus: 'Authorized', captureMode: 'Auto' },
     });
-    const ev: Sent = { body, signature: dojoSignature(loc.webhookSecret!, body), accepted: 0 };
+    const ev: Sent = { body, signature: dojoSignature(loc.webhookSecrets[0]!.value, body), accepted: 0 };
     events.set(id, ev);
     recent.push(id);
     if (recent.length > 2_000) recent.shift();
@@ -152,7 +153,7 @@ export async function webhook(
   o: { locations: number; rates: number[]; durationMs: number; duplicateShare: number; ingestOnlyRates: number[]; ingestOnlyMs: number; log: (m: string) => void },
 ): Promise<WebhookResult> {
   await p.init();
-  const locs = await seedLocations(p.prisma, p.box, { count: o.locations, prefix: 'wh', ordersPerLocation: 0, webhookSecrets: true });
+  const locs = await benchVenues(fixtures(p.prisma, p.box), { count: o.locations, prefix: 'wh', ordersPerLocation: 0, webhookSecrets: true });
   const hook = await p.startApp('webhook', 'webhook');
   const events = new Map<string, Sent>();
   const runs: WebhookRun[] = [];

@@ -7,6 +7,9 @@ export const TEMPLATE_DB = 'epos_template';
 
 function required(name: string): string {
   const v = process.env[name];
+  if (!v && process.env.EPOS_TEST_TIER === 'unit') {
+    throw new Error(`${name} is not set: this is the unit tier (npm run test:unit), which starts no Postgres or Redis; a test that needs them belongs in test/integration`);
+  }
   if (!v) throw new Error(`${name} is not set: run tests through \`npm test\` (test/run-tests.ts), which starts Postgres and Redis`);
   return v;
 }

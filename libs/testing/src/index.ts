@@ -1,3 +1,4 @@
 export * from './env';
 export * from './wait';
 export * from './strict-json';
+export * from './fixtures';

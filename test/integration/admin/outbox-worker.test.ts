@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
-import { apiKeyAad, SecretBox } from '@app/db';
 import { enqueuePosEvent } from '@app/domain';
-import { appEnv, createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY, uniquePrefix, waitFor, sleep } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, TestDatabase, uniquePrefix, waitFor, sleep } from '@app/testing';
 import { startWorker } from '../../../apps/worker/src/main';
 import { DojoStandIn } from './support/dojo-stand-in';
 import { sandboxKey } from './support/helpers';
@@ -18,21 +17,9 @@ describe('outbox dispatcher in the worker app', () => {
   before(async () => {
     db = await createTestDatabase('outboxwk');
     dojo = await new DojoStandIn().start();
-    const sh = await db.prisma.softwareHouse.create({ data: { name: 'SH', dojoSoftwareHouseId: 'sh-outbox' } });
     key = sandboxKey();
     locationId = '0b8a1a9e-5c1e-4a57-9d59-3a3c3b0f0a01';
-    await db.prisma.location.create({
-      data: {
-        id: locationId,
-        softwareHouseId: sh.id,
-        name: 'V',
-        dojoAccountId: 'acc_outbox',
-        apiKeyCiphertext: new Uint8Array(new SecretBox(TEST_ENCRYPTION_KEY).encrypt(key, apiKeyAad(locationId))),
-        apiKeyLast4: key.slice(-4),
-        environment: 'sandbox',
-        capabilities: [],
-      },
-    });
+    await fixtures(db.prisma).location({ id: locationId, name: 'V', dojoAccountId: 'acc_outbox', apiKey: key, capabilities: [] });
     worker = await startWorker(
       appEnv(db, { DOJO_API_URL: dojo.url, QUEUE_PREFIX: uniquePrefix('outbox'), OUTBOX_POLL_MS: '20', OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_BACKOFF_MAX_MS: '200' }),
     );

@@ -9,8 +9,8 @@ import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { sign } from '@app/domain/events/webhook-signature';
 import { recomputeOrderPaid } from '@app/domain/payments/recompute-order-paid';
-import { appEnv, createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { eventPayload, seedLocation, SeededLocation, seedOrder, seedPayment } from './fixtures';
+import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { eventPayload } from './fixtures';
 
 const SECRET = 'exactly-once-secret';
 const INTENTS = 64; // 2 per order
@@ -25,8 +25,9 @@ function rng(seed: number) {
 
 describe('Dojo events: exactly-once effects from at-least-once delivery over both channels', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let webhook: RunningApp;
-  let loc: SeededLocation;
+  let loc: LocationFixture;
   let enqueuer: BullmqEventEnqueuer;
   let ingest: IngestDojoEvent;
   const workers: DojoEventsWorker[] = [];
@@ -35,7 +36,8 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
 
   before(async () => {
     db = await createTestDatabase('events-once');
-    loc = await seedLocation(db.prisma, [{ value: SECRET }]);
+    fx = fixtures(db.prisma);
+    loc = await fx.location({ webhookSecrets: [{ value: SECRET }] });
     webhook = await startWebhook(appEnv(db, { QUEUE_PREFIX: prefix }));
     enqueuer = new BullmqEventEnqueuer({ redisUrl: testRedisUrl(), prefix });
     ingest = new IngestDojoEvent(db.prisma, enqueuer, logger);
@@ -63,22 +65,22 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     const undoOf = (i: number) => UNDO[i % UNDO.length];
     const late = (i: number) => i % (INTENTS / LATE_RECORDED) === 1; // 8 intents
 
-    for (let o = 0; o < INTENTS / 2; o++) await seedOrder(db.prisma, loc.locationId, `ord_${o}`, 1000);
-    for (let i = 0; i < INTENTS; i++) if (!late(i)) await seedPayment(db.prisma, loc.locationId, orderOf(i), intent(i), 500);
+    for (let o = 0; o < INTENTS / 2; o++) await fx.order(loc.id, { id: `ord_${o}`, total: 1000 });
+    for (let i = 0; i < INTENTS; i++) if (!late(i)) await fx.payment(loc.id, orderOf(i), { paymentIntentId: intent(i), amount: 500 });
     for (let o = 0; o < INTENTS / 2; o++) {
-      await db.prisma.$transaction((tx) => recomputeOrderPaid(tx, loc.locationId, `ord_${o}`));
+      await db.prisma.$transaction((tx) => recomputeOrderPaid(tx, loc.id, `ord_${o}`));
     }
 
     // The events of each intent: created, authorized, captured, maybe an undo, and a send-receipt.
     const events: DojoEventPayload[] = [];
     for (let i = 0; i < INTENTS; i++) {
       const at = (s: number) => new Date(t0 + i * 60_000 + s * 1000);
-      events.push(eventPayload(loc.accountId, `evt_${i}_c`, 'payment_intent.created', intent(i), 'Created', at(0)));
-      events.push(eventPayload(loc.accountId, `evt_${i}_a`, 'payment_intent.status_updated', intent(i), 'Authorized', at(1)));
-      events.push(eventPayload(loc.accountId, `evt_${i}_p`, 'payment_intent.status_updated', intent(i), 'Captured', at(2)));
-      events.push(eventPayload(loc.accountId, `evt_${i}_r`, 'payment_intent.send-receipt', intent(i), 'Captured', at(3)));
+      events.push(eventPayload(loc.dojoAccountId, `evt_${i}_c`, 'payment_intent.created', intent(i), 'Created', at(0)));
+      events.push(eventPayload(loc.dojoAccountId, `evt_${i}_a`, 'payment_intent.status_updated', intent(i), 'Authorized', at(1)));
+      events.push(eventPayload(loc.dojoAccountId, `evt_${i}_p`, 'payment_intent.status_updated', intent(i), 'Captured', at(2)));
+      events.push(eventPayload(loc.dojoAccountId, `evt_${i}_r`, 'payment_intent.send-receipt', intent(i), 'Captured', at(3)));
       const undo = undoOf(i);
-      if (undo) events.push(eventPayload(loc.accountId, `evt_${i}_u`, 'payment_intent.status_updated', intent(i), undo, at(4)));
+      if (undo) events.push(eventPayload(loc.dojoAccountId, `evt_${i}_u`, 'payment_intent.status_updated', intent(i), undo, at(4)));
     }
     // Each event two or three times, shuffled, each delivery by webhook or by socket.
     const sends = new Map<string, number>();
@@ -97,7 +99,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     let next = 0;
     const deliverOne = async (d: (typeof deliveries)[number]) => {
       if (d.channel === 'socket') {
-        await ingest.execute({ payload: d.payload, channel: 'socket', locationId: loc.locationId });
+        await ingest.execute({ payload: d.payload, channel: 'socket', locationId: loc.id });
         return;
       }
       const raw = JSON.stringify(d.payload);
@@ -115,13 +117,13 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     );
 
     // Everything stored once, every delivery counted.
-    const rows = await db.prisma.dojoEvent.findMany({ where: { locationId: loc.locationId } });
+    const rows = await db.prisma.dojoEvent.findMany({ where: { locationId: loc.id } });
     assert.equal(rows.length, events.length);
     for (const r of rows) assert.equal(r.deliveries, sends.get(r.eventId), `deliveries of ${r.eventId}`);
 
     const lateIntents = new Set(Array.from({ length: INTENTS }, (_, i) => i).filter(late).map(intent));
     await waitFor(
-      async () => (await db.prisma.dojoEvent.count({ where: { locationId: loc.locationId, state: { in: ['received', 'queued'] } } })) === 0,
+      async () => (await db.prisma.dojoEvent.count({ where: { locationId: loc.id, state: { in: ['received', 'queued'] } } })) === 0,
       'all events processed',
       45_000,
       100,
@@ -133,16 +135,16 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     for (let i = 0; i < INTENTS; i++) {
       if (!late(i)) continue;
       await db.prisma.$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT 1 FROM orders WHERE location_id = ${loc.locationId}::uuid AND id = ${orderOf(i)} FOR UPDATE`;
-        await tx.payment.create({ data: { locationId: loc.locationId, orderId: orderOf(i), paymentIntentId: intent(i), currency: 'GBP', paidAmount: 500n } });
-        await applyPendingEventsForIntent(tx, loc.locationId, intent(i));
-        await recomputeOrderPaid(tx, loc.locationId, orderOf(i));
+        await tx.$executeRaw`SELECT 1 FROM orders WHERE location_id = ${loc.id}::uuid AND id = ${orderOf(i)} FOR UPDATE`;
+        await tx.payment.create({ data: { locationId: loc.id, orderId: orderOf(i), paymentIntentId: intent(i), currency: 'GBP', paidAmount: 500n } });
+        await applyPendingEventsForIntent(tx, loc.id, intent(i));
+        await recomputeOrderPaid(tx, loc.id, orderOf(i));
       });
     }
     assert.equal(await db.prisma.dojoEvent.count({ where: { state: { not: 'applied' } } }), 0, 'every event applied');
 
     // Final payment states: the undo (highest rank) wins whatever the arrival order; otherwise Captured.
-    const payments = await db.prisma.payment.findMany({ where: { locationId: loc.locationId } });
+    const payments = await db.prisma.payment.findMany({ where: { locationId: loc.id } });
     assert.equal(payments.length, INTENTS);
     for (const p of payments) {
       const i = Number(p.paymentIntentId.slice(3));
@@ -152,7 +154,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     }
 
     // Orders: paid = the payments still recorded; payable again when something was undone.
-    const orders = await db.prisma.order.findMany({ where: { locationId: loc.locationId } });
+    const orders = await db.prisma.order.findMany({ where: { locationId: loc.id } });
     for (const o of orders) {
       const recorded = payments.filter((p) => p.orderId === o.id && p.state === 'Recorded').length;
       assert.equal(o.paidAmount, BigInt(500 * recorded), `paid amount of ${o.id}`);
@@ -160,14 +162,14 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     }
 
     // Exactly once: one event.received per event, one OrderUpdated and one undo payment.updated per undone payment.
-    const feed = await db.prisma.venueFeedEntry.findMany({ where: { locationId: loc.locationId } });
+    const feed = await db.prisma.venueFeedEntry.findMany({ where: { locationId: loc.id } });
     const received = feed.filter((f) => f.kind === 'event.received');
     assert.equal(received.length, events.length);
     assert.equal(new Set(received.map((f) => f.entityId)).size, events.length);
     const undone = payments.filter((p) => p.state !== 'Recorded');
     const undoFeed = feed.filter((f) => f.kind === 'payment.updated' && (f.data as { state: string }).state !== 'Recorded');
     assert.equal(undoFeed.length, undone.length);
-    const outbox = await db.prisma.outboxEvent.findMany({ where: { locationId: loc.locationId, eventType: 'OrderUpdated' } });
+    const outbox = await db.prisma.outboxEvent.findMany({ where: { locationId: loc.id, eventType: 'OrderUpdated' } });
     assert.equal(outbox.length, undone.length);
     for (const p of undone) {
       assert.equal(outbox.filter((e) => e.entityId === p.orderId).length, undone.filter((u) => u.orderId === p.orderId).length);

@@ -12,8 +12,8 @@ import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.use
 import { sign } from '@app/domain/events/webhook-signature';
 import { recomputeOrderPaid } from '@app/domain/payments/recompute-order-paid';
 import { Stack, startStack } from '@app/infra';
-import { sleep, TEST_ENCRYPTION_KEY, uniquePrefix, waitFor } from '@app/testing';
-import { eventPayload, seedLocation, SeededLocation, seedOrder, seedPayment } from './fixtures';
+import { Fixtures, fixtures, LocationFixture, sleep, TEST_ENCRYPTION_KEY, uniquePrefix, waitFor } from '@app/testing';
+import { eventPayload } from './fixtures';
 
 const SECRET = 'fault-secret';
 
@@ -21,11 +21,12 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
   let dir: string;
   let stack: Stack;
   let prisma: PrismaClient;
+  let fx: Fixtures;
   let webhook: RunningApp;
   let worker: DojoEventsWorker;
   let enqueuer: BullmqEventEnqueuer;
   let sweeper: DojoEventsSweeper;
-  let loc: SeededLocation;
+  let loc: LocationFixture;
   const prefix = uniquePrefix('evflt');
   const logger = createLogger('events-fault-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -36,11 +37,12 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
     assert.ok(stack.postgres && stack.redis, 'local processes that can be stopped');
     await migrate(stack.databaseUrl);
     prisma = createPrisma(stack.databaseUrl, { poolSize: 4, acquireTimeoutMs: 2_000 });
-    loc = await seedLocation(prisma, [{ value: SECRET }]);
-    await seedOrder(prisma, loc.locationId, 'ord_1', 1000);
-    await seedPayment(prisma, loc.locationId, 'ord_1', 'pi_pg', 400);
-    await seedPayment(prisma, loc.locationId, 'ord_1', 'pi_redis', 600);
-    await prisma.$transaction((tx) => recomputeOrderPaid(tx, loc.locationId, 'ord_1'));
+    fx = fixtures(prisma);
+    loc = await fx.location({ webhookSecrets: [{ value: SECRET }] });
+    await fx.order(loc.id, { id: 'ord_1', total: 1000 });
+    await fx.payment(loc.id, 'ord_1', { paymentIntentId: 'pi_pg', amount: 400 });
+    await fx.payment(loc.id, 'ord_1', { paymentIntentId: 'pi_redis', amount: 600 });
+    await prisma.$transaction((tx) => recomputeOrderPaid(tx, loc.id, 'ord_1'));
     webhook = await startWebhook({
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -70,7 +72,7 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
   });
 
   const deliver = (id: string, intent: string, status: string) => {
-    const raw = JSON.stringify(eventPayload(loc.accountId, id, 'payment_intent.status_updated', intent, status, new Date()));
+    const raw = JSON.stringify(eventPayload(loc.dojoAccountId, id, 'payment_intent.status_updated', intent, status, new Date()));
     return fetch(`${webhook.url}/webhooks/dojo`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'dojo-signature': sign(SECRET, raw) },
@@ -90,9 +92,9 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
     // Dojo retries until it gets a 2xx.
     await waitFor(async () => (await deliver('evt_pg', 'pi_pg', 'Refunded')).status === 200, 'a 2xx after Postgres returned', 20_000, 250);
     await waitFor(async () => (await prisma.dojoEvent.findFirst({ where: { eventId: 'evt_pg', state: 'applied' } })) !== null, 'the event applied', 20_000, 100);
-    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.locationId, paymentIntentId: 'pi_pg' } } });
+    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.id, paymentIntentId: 'pi_pg' } } });
     assert.equal(p.state, 'Refunded');
-    const o = await prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: loc.locationId, id: 'ord_1' } } });
+    const o = await prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: loc.id, id: 'ord_1' } } });
     assert.equal(o.paidAmount, 600n);
     assert.equal(o.payable, true);
   });
@@ -112,43 +114,43 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
     }
     assert.ok(stored);
     await waitFor(async () => (await prisma.dojoEvent.findFirst({ where: { eventId: 'evt_redis', state: 'applied' } })) !== null, 'the event applied after Redis returned', 40_000, 200);
-    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.locationId, paymentIntentId: 'pi_redis' } } });
+    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.id, paymentIntentId: 'pi_redis' } } });
     assert.equal(p.state, 'Canceled');
-    const o = await prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: loc.locationId, id: 'ord_1' } } });
+    const o = await prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: loc.id, id: 'ord_1' } } });
     assert.equal(o.paidAmount, 0n);
-    const feed = await prisma.venueFeedEntry.count({ where: { locationId: loc.locationId, kind: 'event.received' } });
+    const feed = await prisma.venueFeedEntry.count({ where: { locationId: loc.id, kind: 'event.received' } });
     assert.equal(feed, 2);
   });
 
   it('keeps an event whose enqueue failed and the sweeper hands it to the workers', async () => {
     const failing = { enqueue: async () => { throw new Error('redis is unreachable'); } };
     const ingest = new IngestDojoEvent(prisma, failing, logger);
-    await seedPayment(prisma, loc.locationId, 'ord_1', 'pi_sweep', 0);
-    const payload = eventPayload(loc.accountId, 'evt_sweep', 'payment_intent.status_updated', 'pi_sweep', 'Captured', new Date());
-    const { eventRowId, duplicate } = await ingest.execute({ payload, channel: 'socket', locationId: loc.locationId });
+    await fx.payment(loc.id, 'ord_1', { paymentIntentId: 'pi_sweep', amount: 0 });
+    const payload = eventPayload(loc.dojoAccountId, 'evt_sweep', 'payment_intent.status_updated', 'pi_sweep', 'Captured', new Date());
+    const { eventRowId, duplicate } = await ingest.execute({ payload, channel: 'socket', locationId: loc.id });
     assert.equal(duplicate, false);
     const stored = await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } });
     assert.equal(stored.channel, 'socket');
     await waitFor(async () => (await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).state === 'applied', 'the sweeper recovered the event', 20_000, 100);
-    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.locationId, paymentIntentId: 'pi_sweep' } } });
+    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.id, paymentIntentId: 'pi_sweep' } } });
     assert.equal(p.intentStatus, 'Captured');
   });
 
   it('re-checks kept events when their payment appears without the hand-over (safety net)', async () => {
     const ingest = new IngestDojoEvent(prisma, enqueuer, logger);
-    const payload = eventPayload(loc.accountId, 'evt_net', 'payment_intent.status_updated', 'pi_net', 'Captured', new Date());
-    const { eventRowId } = await ingest.execute({ payload, channel: 'webhook', locationId: loc.locationId });
+    const payload = eventPayload(loc.dojoAccountId, 'evt_net', 'payment_intent.status_updated', 'pi_net', 'Captured', new Date());
+    const { eventRowId } = await ingest.execute({ payload, channel: 'webhook', locationId: loc.id });
     await waitFor(async () => (await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).state === 'pending_payment', 'kept', 20_000, 100);
-    await seedPayment(prisma, loc.locationId, 'ord_1', 'pi_net', 0); // no applyPendingEventsForIntent call
+    await fx.payment(loc.id, 'ord_1', { paymentIntentId: 'pi_net', amount: 0 }); // no applyPendingEventsForIntent call
     await waitFor(async () => (await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).state === 'applied', 'applied by the sweeper', 20_000, 100);
-    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.locationId, paymentIntentId: 'pi_net' } } });
+    const p = await prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.id, paymentIntentId: 'pi_net' } } });
     assert.equal(p.intentStatus, 'Captured');
   });
 
   it('refuses a socket event whose accountId is not the location\'s', async () => {
     const ingest = new IngestDojoEvent(prisma, enqueuer, logger);
     const payload = eventPayload('acc_someone_else', 'evt_x', 'payment_intent.created', 'pi_x', 'Created', new Date());
-    await assert.rejects(ingest.execute({ payload, channel: 'socket', locationId: loc.locationId }), /does not belong/);
+    await assert.rejects(ingest.execute({ payload, channel: 'socket', locationId: loc.id }), /does not belong/);
     assert.equal(await prisma.dojoEvent.count({ where: { eventId: 'evt_x' } }), 0);
   });
 });

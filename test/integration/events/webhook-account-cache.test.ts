@@ -6,13 +6,12 @@ import { Queue } from 'bullmq';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import type { RunningApp } from '@app/common';
 import { Channels, LocationChangedMessage, QueueName } from '@app/contracts';
-import { webhookSecretAad } from '@app/db';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { box, seedLocation } from './fixtures';
+import { appEnv, createTestDatabase, Fixtures, fixtures, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 
 describe('webhook ingest: cached account lookups', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let app: RunningApp;
   let queue: Queue;
   let redis: Redis;
@@ -21,6 +20,7 @@ describe('webhook ingest: cached account lookups', () => {
 
   before(async () => {
     db = await createTestDatabase('events-webhook-cache');
+    fx = fixtures(db.prisma);
     app = await startWebhook(appEnv(db, { QUEUE_PREFIX: prefix }));
     queue = new Queue(QueueName.DojoEvents, { connection: { url: testRedisUrl() }, prefix });
     redis = new Redis(testRedisUrl());
@@ -55,48 +55,44 @@ describe('webhook ingest: cached account lookups', () => {
     return res.status;
   };
 
-  const addSecret = async (locationId: string, value: string, state: 'active' | 'retired' = 'active') => {
-    const id = randomUUID();
-    await db.prisma.webhookSecret.create({ data: { id, locationId, secretCiphertext: box.encrypt(value, webhookSecretAad(id)), state } });
-    return id;
-  };
+  const addSecret = async (locationId: string, value: string, state: 'active' | 'retired' = 'active') => (await fx.webhookSecret(locationId, value, state)).id;
 
   const publishChanged = (locationId: string) => redis.publish(Channels.locationChanged, JSON.stringify({ locationId, configVersion: 2 } satisfies LocationChangedMessage));
 
   it('a secret added after the account was cached verifies at once', async () => {
-    const loc = await seedLocation(db.prisma, [{ value: 'first-secret' }]);
-    assert.equal(await deliver(loc.accountId, 'first-secret'), 200); // the account is now cached
-    await addSecret(loc.locationId, 'added-later');
-    assert.equal(await deliver(loc.accountId, 'added-later'), 200);
-    assert.equal(await deliver(loc.accountId, 'never-added'), 401);
+    const loc = await fx.location({ webhookSecrets: [{ value: 'first-secret' }] });
+    assert.equal(await deliver(loc.dojoAccountId, 'first-secret'), 200); // the account is now cached
+    await addSecret(loc.id, 'added-later');
+    assert.equal(await deliver(loc.dojoAccountId, 'added-later'), 200);
+    assert.equal(await deliver(loc.dojoAccountId, 'never-added'), 401);
   });
 
   it('serves repeat deliveries from the cache, and a location change drops the entry at once', async () => {
-    const loc = await seedLocation(db.prisma, []);
-    const secretId = await addSecret(loc.locationId, 'rotating');
-    assert.equal(await deliver(loc.accountId, 'rotating'), 200);
+    const loc = await fx.location();
+    const secretId = await addSecret(loc.id, 'rotating');
+    assert.equal(await deliver(loc.dojoAccountId, 'rotating'), 200);
     // Retired directly in the database, with no change published: the cached secret still verifies (for at most a few seconds).
     await db.prisma.webhookSecret.update({ where: { id: secretId }, data: { state: 'retired' } });
-    assert.equal(await deliver(loc.accountId, 'rotating'), 200, 'the second delivery came from the cache');
+    assert.equal(await deliver(loc.dojoAccountId, 'rotating'), 200, 'the second delivery came from the cache');
     // Published as a location change: the entry is dropped well before it would expire (5 s).
     const t0 = Date.now();
-    await publishChanged(loc.locationId);
-    await waitFor(async () => (await deliver(loc.accountId, 'rotating')) === 401, 'the retired secret refused', 2_000, 50);
+    await publishChanged(loc.id);
+    await waitFor(async () => (await deliver(loc.dojoAccountId, 'rotating')) === 401, 'the retired secret refused', 2_000, 50);
     assert.ok(Date.now() - t0 < 2_000);
   });
 
   it('does not cache unknown accounts, and forgets a deleted location when its change is published', async () => {
     const accountId = `acc_${randomUUID().slice(0, 8)}`;
     assert.equal(await deliver(accountId, 's'), 404);
-    const loc = await seedLocation(db.prisma, [{ value: 'fresh' }]);
-    assert.equal(await deliver(loc.accountId, 'fresh'), 200);
-    await db.prisma.webhookSecret.deleteMany({ where: { locationId: loc.locationId } });
-    await db.prisma.dojoEvent.deleteMany({ where: { locationId: loc.locationId } });
-    await db.prisma.location.delete({ where: { id: loc.locationId } });
-    await publishChanged(loc.locationId);
-    await waitFor(async () => (await deliver(loc.accountId, 'fresh')) === 404, 'the deleted location is unknown', 2_000, 50);
+    const loc = await fx.location({ webhookSecrets: [{ value: 'fresh' }] });
+    assert.equal(await deliver(loc.dojoAccountId, 'fresh'), 200);
+    await db.prisma.webhookSecret.deleteMany({ where: { locationId: loc.id } });
+    await db.prisma.dojoEvent.deleteMany({ where: { locationId: loc.id } });
+    await db.prisma.location.delete({ where: { id: loc.id } });
+    await publishChanged(loc.id);
+    await waitFor(async () => (await deliver(loc.dojoAccountId, 'fresh')) === 404, 'the deleted location is unknown', 2_000, 50);
     // A new location with an account never seen before is found on its first delivery.
-    const next = await seedLocation(db.prisma, [{ value: 'newcomer' }]);
-    assert.equal(await deliver(next.accountId, 'newcomer'), 200);
+    const next = await fx.location({ webhookSecrets: [{ value: 'newcomer' }] });
+    assert.equal(await deliver(next.dojoAccountId, 'newcomer'), 200);
   });
 });

@@ -5,8 +5,7 @@ import { startWebhook } from '../../../apps/webhook/src/main';
 import type { RunningApp } from '@app/common';
 import { QueueName } from '@app/contracts';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
-import { seedLocation, SeededLocation } from './fixtures';
+import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
 
 const OLD = 'old-secret-still-active';
 const NEW = 'PDYkJQq6sESYHp_zJuTTBQ';
@@ -15,14 +14,16 @@ const MAX = 2048;
 
 describe('POST /webhooks/dojo', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let app: RunningApp;
-  let loc: SeededLocation;
+  let loc: LocationFixture;
   let queue: Queue;
   const prefix = uniquePrefix('evwh');
 
   before(async () => {
     db = await createTestDatabase('events-webhook');
-    loc = await seedLocation(db.prisma, [{ value: OLD }, { value: NEW }, { value: RETIRED, state: 'retired' }]);
+    fx = fixtures(db.prisma);
+    loc = await fx.location({ webhookSecrets: [{ value: OLD }, { value: NEW }, { value: RETIRED, state: 'retired' }] });
     app = await startWebhook(appEnv(db, { QUEUE_PREFIX: prefix, WEBHOOK_MAX_BODY_BYTES: String(MAX) }));
     queue = new Queue(QueueName.DojoEvents, { connection: { url: testRedisUrl() }, prefix });
   });
@@ -38,7 +39,7 @@ describe('POST /webhooks/dojo', () => {
     JSON.stringify({
       id,
       event: 'payment_intent.status_updated',
-      accountId: loc.accountId,
+      accountId: loc.dojoAccountId,
       createdAt: '2026-11-21T10:00:00.123Z',
       data: { paymentIntentId: 'pi_1', paymentStatus: 'Captured', captureMode: 'Auto' },
       ...extra,
@@ -55,8 +56,8 @@ describe('POST /webhooks/dojo', () => {
     assert.equal(res.status, 200);
     const json = (await res.json()) as { received: boolean; duplicate: boolean };
     assert.deepEqual([json.received, json.duplicate], [true, false]);
-    const row = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { dojoAccountId_eventId: { dojoAccountId: loc.accountId, eventId: 'evt_ok' } } });
-    assert.equal(row.locationId, loc.locationId);
+    const row = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { dojoAccountId_eventId: { dojoAccountId: loc.dojoAccountId, eventId: 'evt_ok' } } });
+    assert.equal(row.locationId, loc.id);
     assert.equal(row.channel, 'webhook');
     assert.equal(row.paymentIntentId, 'pi_1');
     assert.equal(row.paymentStatus, 'Captured');
@@ -82,7 +83,7 @@ describe('POST /webhooks/dojo', () => {
     assert.equal(again.status, 200);
     assert.equal(((await again.json()) as { duplicate: boolean }).duplicate, true);
     assert.equal(await count(), before);
-    const row = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { dojoAccountId_eventId: { dojoAccountId: loc.accountId, eventId: 'evt_dup' } } });
+    const row = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { dojoAccountId_eventId: { dojoAccountId: loc.dojoAccountId, eventId: 'evt_dup' } } });
     assert.equal(row.deliveries, 2);
   });
 

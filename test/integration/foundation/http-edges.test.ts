@@ -4,10 +4,9 @@ import http from 'node:http';
 import net from 'node:net';
 import type { RunningApp } from '@app/common';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, TestDatabase, uniquePrefix } from '@app/testing';
+import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startWebhook } from '../../../apps/webhook/src/main';
-import { seedLocation, SeededLocation } from '../events/fixtures';
 
 const OPERATOR_TOKEN = 'op-token-0123456789abcdef';
 const SECRET = 'edges-secret-0123456789';
@@ -73,13 +72,15 @@ const jsonOf = (a: Answer) => JSON.parse(a.body) as Record<string, unknown>;
 
 describe('HTTP edges of the webhook and admin apps: oversized bodies, duplicate signatures, slow clients', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let webhook: RunningApp;
   let admin: RunningApp;
-  let loc: SeededLocation;
+  let loc: LocationFixture;
 
   before(async () => {
     db = await createTestDatabase('httpedges');
-    loc = await seedLocation(db.prisma, [{ value: SECRET }]);
+    fx = fixtures(db.prisma);
+    loc = await fx.location({ webhookSecrets: [{ value: SECRET }] });
     const timeouts = { HTTP_HEADERS_TIMEOUT_MS: '600', HTTP_REQUEST_TIMEOUT_MS: '1500' };
     webhook = await startWebhook(appEnv(db, { QUEUE_PREFIX: uniquePrefix('edges'), ...timeouts }));
     admin = await startAdmin(appEnv(db, { QUEUE_PREFIX: uniquePrefix('edges'), ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, ...timeouts }));
@@ -95,7 +96,7 @@ describe('HTTP edges of the webhook and admin apps: oversized bodies, duplicate 
     JSON.stringify({
       id,
       event: 'payment_intent.status_updated',
-      accountId: loc.accountId,
+      accountId: loc.dojoAccountId,
       createdAt: '2026-11-21T10:00:00.000Z',
       data: { paymentIntentId: 'pi_edges', paymentStatus: 'Captured', captureMode: 'Auto' },
     });

@@ -4,11 +4,10 @@ import http from 'node:http';
 import net from 'node:net';
 import type { RunningApp } from '@app/common';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, TestDatabase, uniquePrefix } from '@app/testing';
+import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import { sampleOrder } from '../admin/support/helpers';
-import { seedLocation, SeededLocation } from '../events/fixtures';
 
 /**
  * A bounded, reproducible fuzz of both HTTP apps: about 2,000 malformed
@@ -198,9 +197,10 @@ function rawRequest(rng: Rng, path: string, headers: string): { raw: string; wha
 
 describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZZ_SEED=${SEED})`, () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let webhook: RunningApp;
   let admin: RunningApp;
-  let loc: SeededLocation;
+  let loc: LocationFixture;
   let venueToken: string;
   let otherLocation: string;
   let softwareHouseId: string;
@@ -209,7 +209,8 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
   before(async () => {
     console.log(`http fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
     db = await createTestDatabase('httpfuzz');
-    loc = await seedLocation(db.prisma, [{ value: SECRET }]);
+    fx = fixtures(db.prisma);
+    loc = await fx.location({ webhookSecrets: [{ value: SECRET }] });
     const prefix = uniquePrefix('fuzz');
     webhook = await startWebhook(appEnv(db, { QUEUE_PREFIX: prefix, WEBHOOK_MAX_BODY_BYTES: String(WEBHOOK_MAX) }));
     admin = await startAdmin(
@@ -222,17 +223,17 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
         ADMIN_REGISTRATION_ATTEMPTS: '1',
       }),
     );
-    const tok = await fetch(`${admin.url}/v1/locations/${loc.locationId}/venue-tokens`, {
+    const tok = await fetch(`${admin.url}/v1/locations/${loc.id}/venue-tokens`, {
       method: 'POST',
       headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'fuzz till' }),
     });
     assert.equal(tok.status, 201);
     venueToken = ((await tok.json()) as { token: string }).token;
-    const loc2 = await seedLocation(db.prisma);
-    otherLocation = loc2.locationId;
-    softwareHouseId = (await db.prisma.location.findUniqueOrThrow({ where: { id: loc.locationId } })).softwareHouseId;
-    const t1 = await venue('PUT', `/venue/v1/locations/${loc.locationId}/tables/t1`, { name: 'T1' });
+    const loc2 = await fx.location();
+    otherLocation = loc2.id;
+    softwareHouseId = (await db.prisma.location.findUniqueOrThrow({ where: { id: loc.id } })).softwareHouseId;
+    const t1 = await venue('PUT', `/venue/v1/locations/${loc.id}/tables/t1`, { name: 'T1' });
     assert.equal(t1.status, 200);
   });
 
@@ -256,7 +257,7 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
     JSON.stringify({
       id,
       event: 'payment_intent.status_updated',
-      accountId: loc.accountId,
+      accountId: loc.dojoAccountId,
       createdAt: '2026-11-21T10:00:00.000Z',
       data: { paymentIntentId: `pi_${id}`, paymentStatus: 'Captured', captureMode: 'Auto', amount: { value: 1000, currencyCode: 'GBP' } },
     });
@@ -323,7 +324,7 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
   }
 
   function adminCase(rng: Rng, i: number): Case {
-    const L = loc.locationId;
+    const L = loc.id;
     const op = { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' };
     const ven = { authorization: `Bearer ${venueToken}`, 'content-type': 'application/json' };
     const writes: { method: string; path: string; headers: Record<string, string>; valid: object }[] = [
@@ -526,7 +527,7 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
     const ev = validEvent('evt_fuzz_final');
     const r = await fetch(`${webhook.url}/webhooks/dojo`, { method: 'POST', headers: { 'content-type': 'application/json', 'dojo-signature': sign(SECRET, ev) }, body: ev });
     assert.equal(r.status, 200, await r.text());
-    const o = await venue('PUT', `/venue/v1/locations/${loc.locationId}/orders/o-final`, sampleOrder('o-final'));
+    const o = await venue('PUT', `/venue/v1/locations/${loc.id}/orders/o-final`, sampleOrder('o-final'));
     assert.equal(o.status, 200, o.body);
     const list = await fetch(`${admin.url}/v1/locations?limit=5`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
     assert.equal(list.status, 200);

@@ -2,9 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { appEnv, createTestDatabase, parseStrictJson, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import { appEnv, createTestDatabase, Fixtures, fixtures, parseStrictJson, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
 import { FakeDojo } from '../gateway/support/fake-dojo';
-import { insertLocation, insertSoftwareHouse } from '../gateway/support/seed';
 
 interface AppProcess {
   name: string;
@@ -23,14 +22,16 @@ const TOKEN = 'operator-token-loglines-0001';
  */
 describe('log lines: every app writes one JSON object with unique keys per line', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let fake: FakeDojo;
   const apps: AppProcess[] = [];
 
   before(async () => {
     db = await createTestDatabase('loglines');
+    fx = fixtures(db.prisma);
     fake = await new FakeDojo().start();
-    const sh = await insertSoftwareHouse(db.prisma);
-    await insertLocation(db.prisma, { softwareHouseId: sh.id });
+    const sh = await fx.softwareHouse();
+    await fx.location({ softwareHouseId: sh.id });
     const env = appEnv(db, {
       QUEUE_PREFIX: uniquePrefix('loglines'),
       LOG_LEVEL: 'trace',

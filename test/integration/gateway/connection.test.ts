@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { Channels, LocationChangedMessage } from '@app/contracts';
 import { readConnectionStatuses } from '@app/queue';
-import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { createTestDatabase, Fixtures, fixtures, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { FakeDojo } from './support/fake-dojo';
 import { bootGateway, getStatus, TestGateway } from './support/harness';
-import { encryptKey, insertLocation, insertSoftwareHouse } from './support/seed';
 
 describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let fake: FakeDojo;
   let fake2: FakeDojo;
   let redis: Redis;
@@ -17,6 +17,7 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
 
   before(async () => {
     db = await createTestDatabase('gwconn');
+    fx = fixtures(db.prisma);
     fake = await new FakeDojo().start();
     fake2 = await new FakeDojo().start();
     redis = new Redis(testRedisUrl());
@@ -53,13 +54,13 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   }
 
   it('dials each enabled location once with the exact handshake headers, over HTTP/1.1, without permessage-deflate', async () => {
-    const shWithReseller = await insertSoftwareHouse(db.prisma, { dojoId: 'sh-alpha', resellerId: 'res-house' });
-    const shPlain = await insertSoftwareHouse(db.prisma, { dojoId: 'sh-beta' });
-    const a = await insertLocation(db.prisma, { softwareHouseId: shWithReseller.id, resellerId: 'res-venue' });
-    const b = await insertLocation(db.prisma, { softwareHouseId: shWithReseller.id });
-    const c = await insertLocation(db.prisma, { softwareHouseId: shPlain.id });
-    const d = await insertLocation(db.prisma, { softwareHouseId: shPlain.id, wsUrl: fake2.url });
-    const off = await insertLocation(db.prisma, { softwareHouseId: shPlain.id, enabled: false });
+    const shWithReseller = await fx.softwareHouse({ dojoId: 'sh-alpha', resellerId: 'res-house' });
+    const shPlain = await fx.softwareHouse({ dojoId: 'sh-beta' });
+    const a = await fx.location({ softwareHouseId: shWithReseller.id, resellerId: 'res-venue' });
+    const b = await fx.location({ softwareHouseId: shWithReseller.id });
+    const c = await fx.location({ softwareHouseId: shPlain.id });
+    const d = await fx.location({ softwareHouseId: shPlain.id, wsUrl: fake2.url });
+    const off = await fx.location({ softwareHouseId: shPlain.id, enabled: false });
     await onlyLocations([a.id, b.id, c.id, d.id]);
     const { gw, prefix } = await boot({});
 
@@ -101,8 +102,8 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   });
 
   it('answers pings at once, pings when idle, and replaces a link whose pongs stop', async () => {
-    const sh = await insertSoftwareHouse(db.prisma);
-    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });
+    const sh = await fx.softwareHouse();
+    const loc = await fx.location({ softwareHouseId: sh.id });
     await onlyLocations([loc.id]);
     const { gw } = await boot({ GATEWAY_PING_INTERVAL_MS: '150', GATEWAY_PONG_TIMEOUT_MS: '200', GATEWAY_BACKOFF_BASE_MS: '50' });
     const first = await waitFor(() => fake.open(loc.apiKey)[0], 'link');
@@ -136,8 +137,8 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   });
 
   it('never leaves a gap longer than the ping interval between frames it sends, after traffic and when idle', async () => {
-    const sh = await insertSoftwareHouse(db.prisma);
-    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });
+    const sh = await fx.softwareHouse();
+    const loc = await fx.location({ softwareHouseId: sh.id });
     await onlyLocations([loc.id]);
     const interval = 500;
     await boot({ GATEWAY_PING_INTERVAL_MS: String(interval), GATEWAY_PONG_TIMEOUT_MS: '5000' });
@@ -168,8 +169,8 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   });
 
   it('backs off exponentially with jitter up to the cap, and resets after a stable period', async () => {
-    const sh = await insertSoftwareHouse(db.prisma);
-    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });
+    const sh = await fx.softwareHouse();
+    const loc = await fx.location({ softwareHouseId: sh.id });
     await onlyLocations([loc.id]);
     fake.refuse.set(loc.apiKey, 503);
     const { gw } = await boot({ GATEWAY_BACKOFF_BASE_MS: '100', GATEWAY_BACKOFF_MAX_MS: '400', GATEWAY_STABLE_AFTER_MS: '300' });
@@ -198,8 +199,8 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   });
 
   it('a brief 401 does not keep the venue dark: with the defaults the next attempt is within 30 s, and a re-submitted key retries at once', async () => {
-    const sh = await insertSoftwareHouse(db.prisma);
-    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });
+    const sh = await fx.softwareHouse();
+    const loc = await fx.location({ softwareHouseId: sh.id });
     await onlyLocations([loc.id]);
     fake.refuse.set(loc.apiKey, 401);
     const { prefix } = await boot({}); // GATEWAY_AUTH_BACKOFF_MS and GATEWAY_AUTH_BACKOFF_MAX_MS at their defaults
@@ -223,8 +224,8 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   });
 
   it('refused with 401 once and accepted again: reconnected within the configured first auth backoff', async () => {
-    const sh = await insertSoftwareHouse(db.prisma);
-    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });
+    const sh = await fx.softwareHouse();
+    const loc = await fx.location({ softwareHouseId: sh.id });
     await onlyLocations([loc.id]);
     fake.refuse.set(loc.apiKey, 401);
     await boot({ GATEWAY_AUTH_BACKOFF_MS: '1000', GATEWAY_BACKOFF_BASE_MS: '20' });
@@ -240,8 +241,8 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   });
 
   it('does not hammer a refused key (401/403): long backoff, auth_failed status, and re-dials at once on new credentials', async () => {
-    const sh = await insertSoftwareHouse(db.prisma);
-    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });
+    const sh = await fx.softwareHouse();
+    const loc = await fx.location({ softwareHouseId: sh.id });
     await onlyLocations([loc.id]);
     fake.refuse.set(loc.apiKey, 401);
     const { gw, prefix } = await boot({ GATEWAY_BACKOFF_BASE_MS: '20', GATEWAY_AUTH_BACKOFF_MS: '400' });
@@ -264,7 +265,7 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
     fake.refuse.set(loc.apiKey, 403);
     // New credentials: reach the owner through Redis and dial at once, even mid-backoff.
     const newKey = 'sk_sandbox_rotated_key_0001';
-    await db.prisma.location.update({ where: { id: loc.id }, data: { apiKeyCiphertext: encryptKey(loc.id, newKey), apiKeyLast4: '0001' } });
+    await db.prisma.location.update({ where: { id: loc.id }, data: { apiKeyCiphertext: fx.encryptApiKey(loc.id, newKey), apiKeyLast4: '0001' } });
     const changed = Date.now();
     await publishChange(loc.id);
     await waitFor(() => fake.open(newKey).length === 1, 'link with the new key', 5_000);

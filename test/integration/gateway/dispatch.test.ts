@@ -4,10 +4,9 @@ import Redis from 'ioredis';
 import { Channels, JsonRpcCode, RpcJob, success } from '@app/contracts';
 import { RpcWorkerHost } from '@app/queue';
 import { leaseKey } from '@app/gateway';
-import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { createTestDatabase, Fixtures, fixtures, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { FakeConnection, FakeDojo } from './support/fake-dojo';
 import { bootGateway, TestGateway } from './support/harness';
-import { insertLocation, insertSoftwareHouse } from './support/seed';
 
 const DEADLINE_MS = 700;
 
@@ -30,6 +29,7 @@ function assertErrorShape(reply: Record<string, any>, code: number, errorType: s
 
 describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates, shutdown', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let fake: FakeDojo;
   let worker: RpcWorkerHost;
   let gw: TestGateway | undefined;
@@ -43,6 +43,7 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
 
   before(async () => {
     db = await createTestDatabase('gwdispatch');
+    fx = fixtures(db.prisma);
     fake = await new FakeDojo().start();
     redis = new Redis(testRedisUrl());
     prefix = uniquePrefix('gwdisp');
@@ -63,8 +64,8 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
     });
     worker.start();
     await worker.waitUntilReady();
-    const sh = await insertSoftwareHouse(db.prisma);
-    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id, capabilities: ['GetOrderById', 'SearchOrders'] });
+    const sh = await fx.softwareHouse();
+    const loc = await fx.location({ softwareHouseId: sh.id, capabilities: ['GetOrderById', 'SearchOrders'] });
     locationId = loc.id;
     gw = await bootGateway(db, {
       QUEUE_PREFIX: prefix,

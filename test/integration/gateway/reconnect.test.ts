@@ -2,11 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { RunningApp } from '@app/common';
-import { appEnv, createTestDatabase, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import { appEnv, createTestDatabase, Fixtures, fixtures, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { FakeDojo } from './support/fake-dojo';
 import { bootGateway, TestGateway } from './support/harness';
-import { insertLocation, insertSoftwareHouse } from './support/seed';
 
 const TOKEN = 'operator-token-reconnect-0001';
 
@@ -18,6 +17,7 @@ const TOKEN = 'operator-token-reconnect-0001';
  */
 describe('operator reconnect: key updates and POST /v1/locations/{id}/reconnect', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let fake: FakeDojo;
   let admin: RunningApp;
   let gw: TestGateway;
@@ -37,10 +37,11 @@ describe('operator reconnect: key updates and POST /v1/locations/{id}/reconnect'
 
   before(async () => {
     db = await createTestDatabase('gwreconnect');
+    fx = fixtures(db.prisma);
     fake = await new FakeDojo().start();
-    const sh = await insertSoftwareHouse(db.prisma);
-    loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });
-    disabled = await insertLocation(db.prisma, { softwareHouseId: sh.id, enabled: false });
+    const sh = await fx.softwareHouse();
+    loc = await fx.location({ softwareHouseId: sh.id });
+    disabled = await fx.location({ softwareHouseId: sh.id, enabled: false });
     // Registered already, so a key update does not also go to Dojo's REST API (not part of this test).
     await db.prisma.location.updateMany({ data: { registrationState: 'registered' } });
     const prefix = uniquePrefix('gwreconnect');

@@ -1,19 +1,39 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Channels } from '@app/contracts';
 import { membersKey, rendezvousOwner } from '@app/gateway';
-import { appEnv, createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { appEnv, createTestDatabase, Fixtures, fixtures, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { FakeConnection, FakeDojo } from './support/fake-dojo';
 import { bootGateway, getStatus, TestGateway } from './support/harness';
-import { insertLocation, insertSoftwareHouse } from './support/seed';
 
 const LEASE_TTL_MS = 1000;
+const TRIO = ['gw-a', 'gw-b', 'gw-child'];
+
+/**
+ * Nine location ids that rendezvous hashing spreads three to each of gw-a, gw-b
+ * and gw-child, and of which gw-c (the later newcomer) wins at least one. With
+ * random ids the child owned nothing about one run in forty, and the tests that
+ * move the child's venues would have had nothing to check.
+ */
+function spreadIds(): string[] {
+  for (;;) {
+    const ids: string[] = [];
+    const owned = (owner: string) => ids.filter((id) => rendezvousOwner(id, TRIO) === owner).length;
+    while (ids.length < 9) {
+      const id = randomUUID();
+      if (owned(rendezvousOwner(id, TRIO)!) < 3) ids.push(id);
+    }
+    if (ids.some((id) => rendezvousOwner(id, ['gw-a', 'gw-b', 'gw-c']) === 'gw-c')) return ids;
+  }
+}
 
 describe('gateway replicas: one connection per location, failover, rebalancing, fencing', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let fake: FakeDojo;
   let redis: Redis;
   let prefix: string;
@@ -27,11 +47,12 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
 
   before(async () => {
     db = await createTestDatabase('gwreplicas');
+    fx = fixtures(db.prisma);
     fake = await new FakeDojo().start();
     redis = new Redis(testRedisUrl());
     prefix = uniquePrefix('gwrep');
-    const sh = await insertSoftwareHouse(db.prisma);
-    for (let i = 0; i < 9; i++) locs.push(await insertLocation(db.prisma, { softwareHouseId: sh.id }));
+    const sh = await fx.softwareHouse();
+    for (const id of spreadIds()) locs.push(await fx.location({ id, softwareHouseId: sh.id }));
     env = {
       QUEUE_PREFIX: prefix,
       DOJO_WS_URL: fake.url,
@@ -87,8 +108,14 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
   it('spreads locations over three replicas (one a real process) with exactly one link each', async () => {
     child = startChild('gw-child');
     for (const id of ['gw-a', 'gw-b']) inProcess.set(id, await bootGateway(db, { ...env, GATEWAY_REPLICA_ID: id }));
-    await converged(['gw-a', 'gw-b', 'gw-child'], locs, 15_000);
+    await converged(TRIO, locs, 15_000);
     await sleep(500);
+    // The real process owns its share: three leases in its name, one open link each.
+    const childLocs = locs.filter((l) => rendezvousOwner(l.id, TRIO) === 'gw-child');
+    assert.equal(childLocs.length, 3, 'the ids give the child process three locations');
+    const childLeases = await Promise.all(childLocs.map((l) => redis.get(`${prefix}:gw:lease:${l.id}`)));
+    assert.ok(childLeases.every((v) => v?.startsWith('gw-child:')), `the child holds its leases: ${childLeases.join(', ')}`);
+    assert.ok(childLocs.every((l) => holderOf(l.apiKey)), 'the child has one open link per location it owns');
     assert.deepEqual(doubles, [], 'never two links for one location');
     assert.equal(fake.connections.length, locs.length + fake.connections.filter((c) => c.closedAt).length);
     const a = await getStatus(inProcess.get('gw-a')!);
@@ -97,8 +124,8 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
   });
 
   it('fences a paused replica: its venues move on, and after resuming it steps down instead of keeping a second link', async () => {
-    const childLocs = locs.filter((l) => rendezvousOwner(l.id, ['gw-a', 'gw-b', 'gw-child']) === 'gw-child');
-    if (childLocs.length === 0) return; // hashing gave the child nothing (not with these ids, but stay honest)
+    const childLocs = locs.filter((l) => rendezvousOwner(l.id, TRIO) === 'gw-child');
+    assert.ok(childLocs.length > 0, 'the paused replica owns locations (else this test checks nothing)');
     const oldLinks = childLocs.map((l) => holderOf(l.apiKey)!);
     allowDoubleUntil = Number.MAX_SAFE_INTEGER;
     child!.kill('SIGSTOP');
@@ -119,7 +146,8 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
   });
 
   it('fails over within the bound after kill -9 of a replica', async () => {
-    const childLocs = locs.filter((l) => rendezvousOwner(l.id, ['gw-a', 'gw-b', 'gw-child']) === 'gw-child');
+    const childLocs = locs.filter((l) => rendezvousOwner(l.id, TRIO) === 'gw-child');
+    assert.ok(childLocs.length > 0, 'the killed replica owns locations (else this test checks nothing)');
     const killed = Date.now();
     child!.kill('SIGKILL');
     child = undefined;
@@ -136,6 +164,7 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
     await converged(['gw-a', 'gw-b', 'gw-c']);
     const moved = locs.filter((l) => before.get(l.id) !== holderOf(l.apiKey)).map((l) => l.id).sort();
     const cShare = locs.filter((l) => rendezvousOwner(l.id, ['gw-a', 'gw-b', 'gw-c']) === 'gw-c').map((l) => l.id).sort();
+    assert.ok(cShare.length > 0, 'the newcomer wins some locations (else nothing moves)');
     assert.deepEqual(moved, cShare, 'only the newcomer’s share reconnected');
     assert.deepEqual(doubles, []);
   });

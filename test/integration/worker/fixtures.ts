@@ -1,89 +1,19 @@
-/** Shared seed data and RPC helpers for the worker tests (not a test file itself). */
+/** RPC helpers for the worker tests (not a test file itself); rows come from `fixtures()` in @app/testing. */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { contractValidator, EposMethod, isFailure, JsonRpcResponse, METHOD_INFO, Models, RpcJob } from '@app/contracts';
-import type { PrismaClient } from '@app/db';
-import { dojoOrderToCreateData } from '@app/domain/orders/order-mapper';
 import type { RpcClient } from '@app/queue';
-
-export interface SeededLocation {
-  id: string;
-  dojoAccountId: string;
-}
-
-export async function seedLocation(prisma: PrismaClient, name: string): Promise<SeededLocation> {
-  const tag = randomBytes(4).toString('hex');
-  const sh = await prisma.softwareHouse.create({ data: { name: `SH ${tag}`, dojoSoftwareHouseId: `sh-${tag}` } });
-  const id = randomUUID();
-  const dojoAccountId = `acc_${tag}`;
-  await prisma.location.create({
-    data: {
-      id,
-      softwareHouseId: sh.id,
-      name,
-      dojoAccountId,
-      environment: 'sandbox',
-      apiKeyCiphertext: new Uint8Array(randomBytes(32)),
-      apiKeyLast4: 'abcd',
-      capabilities: [],
-    },
-  });
-  return { id, dojoAccountId };
-}
+import type { Fixtures } from '@app/testing';
 
 export const GBP = (value: number): Models.Money => ({ value, currencyCode: 'GBP' });
 
-/** Inserts a POS order the way the venue API would (through the mapper). */
-export async function seedOrder(
-  prisma: PrismaClient,
-  locationId: string,
-  id: string,
-  opts: { total?: number; tableId?: string; waiterId?: string; partyId?: string; payable?: boolean; status?: Models.OrderStatus; collection?: boolean } = {},
-): Promise<void> {
-  const total = opts.total ?? 5000;
-  const order: Models.Order = {
-    id,
-    status: opts.status ?? 'Accepted',
-    payable: opts.payable,
-    totalAmount: GBP(total),
-    serviceChargeAmount: GBP(0),
-    reference: `R-${id}`,
-    displayName: `Order ${id}`,
-    items: [
-      {
-        name: 'Burger',
-        plu: 'B1',
-        quantity: 2,
-        amountPerItem: GBP(Math.floor(total / 2)),
-        modifiers: [{ name: 'Cheese', plu: 'M1', quantity: 1, amountPerModifier: GBP(0) }],
-        subItems: [],
-      },
-    ],
-    taxLines: [{ name: 'VAT', amountPercentage: 2000, amountTotal: GBP(Math.floor(total / 6)) }],
-    discounts: [],
-    details: opts.collection
-      ? { orderType: 'Collection', collection: { asap: true } }
-      : { orderType: 'DineIn', dineIn: { tableId: opts.tableId, waiterId: opts.waiterId, partyId: opts.partyId } },
-  };
-  const data = dojoOrderToCreateData(locationId, order, { id, origin: 'pos' });
-  await prisma.order.create({ data: data.order });
-  if (data.items.length) await prisma.orderItem.createMany({ data: data.items });
-}
-
-export async function seedVenue(prisma: PrismaClient, locationId: string): Promise<void> {
-  await prisma.area.createMany({
-    data: [
-      { locationId, id: 'A1', name: 'Main hall', waiterIds: ['w1'] },
-      { locationId, id: 'A2', name: 'Terrace', waiterIds: ['w2'] },
-    ],
-  });
-  await prisma.diningTable.createMany({
-    data: [
-      { locationId, id: 'T1', name: 'Table 1', maxCovers: 4, areaId: 'A1', waiterIds: ['w1'] },
-      { locationId, id: 'T2', name: 'Table 2', maxCovers: 2, areaId: 'A1', waiterIds: ['w1', 'w2'] },
-      { locationId, id: 'T3', name: 'Table 3', areaId: 'A2', waiterIds: ['w2'] },
-    ],
-  });
+/** Two areas and three tables (T1, T2 in the main hall; T3 on the terrace). */
+export async function seedVenue(fx: Fixtures, locationId: string): Promise<void> {
+  await fx.area(locationId, { id: 'A1', name: 'Main hall', waiterIds: ['w1'] });
+  await fx.area(locationId, { id: 'A2', name: 'Terrace', waiterIds: ['w2'] });
+  await fx.table(locationId, { id: 'T1', name: 'Table 1', maxCovers: 4, areaId: 'A1', waiterIds: ['w1'] });
+  await fx.table(locationId, { id: 'T2', name: 'Table 2', maxCovers: 2, areaId: 'A1', waiterIds: ['w1', 'w2'] });
+  await fx.table(locationId, { id: 'T3', name: 'Table 3', areaId: 'A2', waiterIds: ['w2'] });
 }
 
 let counter = 0;

@@ -16,8 +16,8 @@ import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
 import { paymentIntentLockKey } from '@app/domain/payments/usecases/record-order-payment.usecase';
 import { CreateOrder } from '@app/domain/orders/usecases/create-order.usecase';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
-import { createTestDatabase, TestDatabase } from '@app/testing';
-import { GBP, rpcJob, seedLocation, seedOrder } from './fixtures';
+import { createTestDatabase, fixtures, TestDatabase } from '@app/testing';
+import { GBP, rpcJob } from './fixtures';
 
 describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
   let db: TestDatabase;
@@ -30,11 +30,12 @@ describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
     db = await createTestDatabase('hotsql');
     prisma = db.prisma;
     dispatcher = new RpcDispatcher({ prisma, logger: createLogger('t', 'silent'), events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
-    locA = (await seedLocation(prisma, 'A')).id;
-    locB = (await seedLocation(prisma, 'B')).id;
+    const fx = fixtures(prisma);
+    locA = (await fx.location({ name: 'A' })).id;
+    locB = (await fx.location({ name: 'B' })).id;
     for (let i = 1; i <= 7; i++) {
-      await seedOrder(prisma, locA, `o${i}`, { tableId: i % 2 ? 'T1' : 'T2', payable: i !== 3 });
-      await seedOrder(prisma, locB, `o${i}`, { tableId: 'T1' });
+      await fx.order(locA, { id: `o${i}`, tableId: i % 2 ? 'T1' : 'T2', payable: i !== 3 });
+      await fx.order(locB, { id: `o${i}`, tableId: 'T1' });
     }
   });
   after(async () => {

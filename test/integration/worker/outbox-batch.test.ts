@@ -1,10 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiKeyAad, SecretBox } from '@app/db';
+import { SecretBox } from '@app/db';
 import { enqueuePosEvent } from '@app/domain';
 import { DispatchOutbox } from '@app/domain/outbox';
 import { DojoClient } from '@app/dojo-client';
-import { createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
+import { createTestDatabase, fixtures, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
 import { DojoStandIn } from '../admin/support/dojo-stand-in';
 import { sandboxKey } from '../admin/support/helpers';
 
@@ -23,21 +23,10 @@ describe('outbox pass over several locations (batched credentials and marking)',
   before(async () => {
     db = await createTestDatabase('outboxbatch');
     dojo = await new DojoStandIn().start();
-    const sh = await db.prisma.softwareHouse.create({ data: { name: 'SH', dojoSoftwareHouseId: 'sh-batch', resellerId: 'rs_sh' } });
+    const fx = fixtures(db.prisma, box);
+    const sh = await fx.softwareHouse({ name: 'SH', dojoId: 'sh-batch', resellerId: 'rs_sh' });
     for (const [i, l] of locs.entries()) {
-      await db.prisma.location.create({
-        data: {
-          id: l.id,
-          softwareHouseId: sh.id,
-          name: `V${i}`,
-          dojoAccountId: `acc_batch_${i}`,
-          apiKeyCiphertext: new Uint8Array(box.encrypt(l.key, apiKeyAad(l.id))),
-          apiKeyLast4: l.key.slice(-4),
-          environment: 'sandbox',
-          capabilities: [],
-          resellerId: l.reseller,
-        },
-      });
+      await fx.location({ id: l.id, softwareHouseId: sh.id, name: `V${i}`, dojoAccountId: `acc_batch_${i}`, apiKey: l.key, capabilities: [], resellerId: l.reseller });
     }
   });
 

@@ -4,8 +4,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { isFailure, JsonRpcResponse } from '@app/contracts';
 import { RpcClient } from '@app/queue';
-import { appEnv, createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { call, errorOf, GBP, resultOf, seedLocation, SeededLocation, seedOrder } from './fixtures';
+import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { call, errorOf, GBP, resultOf } from './fixtures';
 
 /** This file runs from <out>/test/integration/worker; the worker app is <out>/apps/worker/src/main.js. */
 const WORKER_MAIN = join(__dirname, '..', '..', '..', 'apps', 'worker', 'src', 'main.js');
@@ -19,14 +19,16 @@ interface Proc {
 
 describe('worker: races on one order across several worker processes', () => {
   let db: TestDatabase;
+  let fx: Fixtures;
   let client: RpcClient;
-  let loc: SeededLocation;
+  let loc: LocationFixture;
   const procs: Proc[] = [];
   const future = (ms: number) => new Date(Date.now() + ms).toISOString();
 
   before(async () => {
     db = await createTestDatabase('worker_race');
-    loc = await seedLocation(db.prisma, 'Race Venue');
+    fx = fixtures(db.prisma);
+    loc = await fx.location({ name: 'Race Venue' });
     const prefix = uniquePrefix('worker-race');
     for (let i = 0; i < PROCESSES; i++) {
       const env = appEnv(db, { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '6', DB_POOL_SIZE: '4', LOG_LEVEL: 'info' });
@@ -53,7 +55,7 @@ describe('worker: races on one order across several worker processes', () => {
     call(client, loc.id, 'RecordOrderPaymentByIdV1', { orderId, paymentIntentId, paidAmount: GBP(value) }, rpcId ? { rpcId } : {});
 
   it('parallel payments never overpay and never lose an update', async () => {
-    await seedOrder(db.prisma, loc.id, 'RACE-1', { total: 10_000 });
+    await fx.order(loc.id, { id: 'RACE-1', total: 10_000 });
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => pay('RACE-1', `pi_race_${i}`, 1_000)));
     const ok = results.filter((r) => !isFailure(r));
     const refused = results.filter((r) => isFailure(r));
@@ -72,7 +74,7 @@ describe('worker: races on one order across several worker processes', () => {
   });
 
   it('uneven parallel payments add up exactly to what was accepted', async () => {
-    await seedOrder(db.prisma, loc.id, 'RACE-2', { total: 7_777 });
+    await fx.order(loc.id, { id: 'RACE-2', total: 7_777 });
     const amounts = Array.from({ length: 20 }, (_, i) => 300 + ((i * 397) % 900));
     const results = await Promise.all(amounts.map((v, i) => pay('RACE-2', `pi_uneven_${i}`, v)));
     const accepted = results.reduce((sum, r, i) => sum + (isFailure(r) ? 0 : amounts[i]!), 0);
@@ -84,7 +86,7 @@ describe('worker: races on one order across several worker processes', () => {
   });
 
   it('the same payment intent racing with itself is recorded once', async () => {
-    await seedOrder(db.prisma, loc.id, 'RACE-3', { total: 5_000 });
+    await fx.order(loc.id, { id: 'RACE-3', total: 5_000 });
     const results = await Promise.all(Array.from({ length: 8 }, () => pay('RACE-3', 'pi_twin', 1_500)));
     for (const r of results) assert.equal(resultOf(r).paidAmount.value, 1_500);
     assert.equal(await db.prisma.payment.count({ where: { locationId: loc.id, orderId: 'RACE-3' } }), 1);
@@ -97,7 +99,7 @@ describe('worker: races on one order across several worker processes', () => {
   });
 
   it('lock races: exactly one lock wins; payments under a losing lock are refused', async () => {
-    await seedOrder(db.prisma, loc.id, 'RACE-4', { total: 4_000 });
+    await fx.order(loc.id, { id: 'RACE-4', total: 4_000 });
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => call(client, loc.id, 'CreateOrderLockV1', { orderId: 'RACE-4', lockId: `lock-${i}`, expiry: future(60_000) })),
     );
