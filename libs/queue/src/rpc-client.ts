@@ -34,6 +34,13 @@ interface Pending {
 }
 
 const CLAIM_RETRY_MAX_MS = 5_000;
+const CLOSE_TIMEOUT_MS = 2_000;
+
+async function bounded(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
 
 /**
  * The gateway's side of the request path: publishes a JSON-RPC request as a
@@ -63,6 +70,8 @@ export class RpcClient {
       // thousands for minutes cost a ZADD and a trim in Redis per request). Failed jobs are kept an hour for diagnosis.
       defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 3_600, count: 20_000 } },
     });
+    // Connection errors surface as failed add() calls (logged with the request); no unhandled 'error' events.
+    this.queue.on('error', () => undefined);
     this.reader = createRedis(opts.redisUrl, 'blocking');
     this.stream = replyStreamKey(opts.prefix, opts.replicaId);
   }
@@ -145,7 +154,7 @@ export class RpcClient {
         const p = this.pending.get(jobId);
         if (!p || p.claiming) return;
         this.log(job)?.error({ jobId, err: err?.message ?? String(err) }, 'the request could not be queued');
-        this.giveUp(jobId, job, 'the EPOS could not accept the request just now; nothing was applied, please retry');
+        this.giveUp(jobId, job, 'the EPOS could not accept the request just now; nothing was applied');
       });
     });
   }
@@ -195,8 +204,10 @@ export class RpcClient {
   async close(): Promise<void> {
     this.running = false;
     this.reader.disconnect();
-    await this.loop?.catch(() => undefined);
-    await this.queue.close();
+    // Both bounded: with Redis unreachable, a command queued while reconnecting is never settled by disconnect(),
+    // and Queue.close() waits for a connection that may never come back.
+    await bounded(this.loop?.catch(() => undefined), CLOSE_TIMEOUT_MS);
+    await bounded(this.queue.close().catch(() => undefined), CLOSE_TIMEOUT_MS);
     // BullMQ does not close a connection it was given.
     this.queueConnection.disconnect();
     for (const [id, p] of this.pending) {
