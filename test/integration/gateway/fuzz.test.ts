@@ -21,7 +21,8 @@ import { insertLocation, insertSoftwareHouse } from './support/seed';
  * Replay a run with FUZZ_SEED=<seed>; FUZZ_FRAMES changes the number of frames.
  */
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomInt(2 ** 31);
-const FRAMES = Number(process.env.FUZZ_FRAMES ?? 2_000);
+/** Random frames, after the sweep. */
+const RANDOM_FRAMES = Number(process.env.FUZZ_FRAMES ?? 1_500);
 const MAX_BYTES = 1_048_576;
 
 function mulberry32(seed: number): () => number {
@@ -50,7 +51,7 @@ function encode(v: unknown): string {
   return JSON.stringify(v).replace(/"\\u0001RAW:([^"\\]*)\\u0001"/g, '$1');
 }
 
-describe(`gateway fuzz (seed ${SEED}, ${FRAMES} frames)`, () => {
+describe(`gateway fuzz (seed ${SEED}, a sweep and ${RANDOM_FRAMES} random frames)`, () => {
   let db: TestDatabase;
   let fake: FakeDojo;
   let worker: RpcWorkerHost;
@@ -99,7 +100,7 @@ describe(`gateway fuzz (seed ${SEED}, ${FRAMES} frames)`, () => {
     let n = 0;
 
     const bases: Record<string, () => Record<string, unknown>> = {
-      SearchOrdersV1: () => ({ dineIn: { tableId: 'T2', waiterId: 'w1' }, payableOnly: true, cursor: undefined }),
+      SearchOrdersV1: () => ({ dineIn: { tableId: 'T2', waiterId: 'w1' }, payableOnly: true, cursor: { limit: 10, after: 'by4x' } }),
       GetOrderByIdV1: () => ({ orderId: pick(['F-1', 'F-2', 'nope']) }),
       CreateOrderLockV1: () => ({ orderId: pick(['F-1', 'F-2', 'F-3']), lockId: `lk-${n}`, expiry: future() }),
       ExtendOrderLockV1: () => ({ orderId: pick(['F-1', 'F-2']), lockId: `lk-${n}`, expiry: future() }),
@@ -117,11 +118,13 @@ describe(`gateway fuzz (seed ${SEED}, ${FRAMES} frames)`, () => {
     const methods = Object.keys(bases);
     const MISSING = Symbol('missing');
     const badValues = (): unknown[] => [
-      MISSING, null, true, false, 0, -1, 1.5, -0.000001, 1e20, 2 ** 63, -(2 ** 63), RAW('9007199254740993'), RAW('123456789012345678901234567890'),
+      MISSING, null, true, false, 0, -1, 1.5, -0.000001, 2 ** 31, -(2 ** 31) - 1, 2 ** 40, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER,
+      1e20, 2 ** 63, -(2 ** 63), RAW('-0'), RAW('1E3'), RAW('0.1e1'), RAW('9007199254740993'), RAW('123456789012345678901234567890'),
       RAW('1e400'), RAW('-1e400'), RAW('1e-400'), '', 'x', '\u0000', `a\u0000b`, '\ud800', `x\udfff`, '\udc00\ud800', 'x'.repeat(200_000),
       'x'.repeat(MAX_BYTES), '€'.repeat(2_000), [], {}, [1, 2], [null], { a: { b: {} } }, { '\u0000': 1 }, { ['\ud800']: 'x' },
       '2026-02-30T00:00:00Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:60Z', '+275760-09-13T00:00:00Z', '1970-01-01T00:00:00+25:00',
-      'NaN', '-1', 'GBP', 'ZZZZZZZZZZ', 'T1', 'F-1',
+      '2026-01-01', '2026-01-01T00:00:00', '2026-01-01T00:00:00.123456789Z', '1900-01-01T00:00:00Z', ' ', '\n', '%', '_', '\\', "'; --",
+      'bykx', 'by5k', 'by45OTk5OTk5OTk5OTk5OTk5OTk5OQ', 'dC54', 'o.1', 'AAAA', 'NaN', '-1', 'GBP', 'gbp', 'ZZZZZZZZZZ', 'T1', 'F-1', 'DineIn', 'Collection',
     ];
 
     /** Sets `path` (dot-separated) in `obj` to `value` (MISSING deletes it). */
@@ -147,9 +150,23 @@ describe(`gateway fuzz (seed ${SEED}, ${FRAMES} frames)`, () => {
       return open.repeat(depth) + inner + close.repeat(depth);
     }
 
+    /** First every method x every param x every bad value once (the sweep), then random frames. */
+    const sweep: { method: string; path: string[]; value: unknown }[] = [];
+    for (const method of methods) {
+      const base = bases[method]!();
+      for (const path of [...leafPaths(base), ['extra']]) for (const value of badValues()) sweep.push({ method, path, value });
+    }
+
     function frame(i: number): Frame {
       n = i;
       const id = `f${i}`;
+      const s = sweep[i];
+      if (s) {
+        const params = bases[s.method]!();
+        setPath(params, s.path, s.value);
+        const text = encode({ jsonrpc: '2.0', id, method: s.method, params: { headers: {}, ...params } });
+        return { kind: `sweep:${s.method}`, data: text, expect: { id } };
+      }
       const roll = rnd();
       const method = pick(methods);
       if (roll < 0.45) {
@@ -246,6 +263,7 @@ describe(`gateway fuzz (seed ${SEED}, ${FRAMES} frames)`, () => {
         tick();
       });
 
+    const FRAMES = sweep.length + RANDOM_FRAMES;
     const connections = fake.connections.length;
     const t0 = Date.now();
     const kinds = new Map<string, number>();
