@@ -126,8 +126,17 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
     assertErrorShape(noMethod, JsonRpcCode.InvalidRequest, 'InvalidRequest');
     assert.match(noMethod.error.debugMessage, /method/);
 
-    const notObject = await fake.sendRaw(conn, '[1,2,3]');
+    const notObject = await fake.sendRaw(conn, '42');
     assertErrorShape(notObject, JsonRpcCode.InvalidRequest, 'InvalidRequest');
+
+    // A batch: one array reply, an error per element carrying that element's id (JSON-RPC 2.0); an empty one: one error.
+    const batch = (await fake.sendRaw(conn, JSON.stringify([req('bt1', 'o-1'), 1, { jsonrpc: '2.0', id: 7, method: 'GetOrderByIdV1' }]))) as unknown as any[];
+    assert.ok(Array.isArray(batch), JSON.stringify(batch));
+    assert.deepEqual(batch.map((r) => r.id), ['bt1', null, 7]);
+    for (const r of batch) assertErrorShape(r, JsonRpcCode.InvalidRequest, 'InvalidRequest');
+    const empty = await fake.sendRaw(conn, '[]');
+    assertErrorShape(empty, JsonRpcCode.InvalidRequest, 'InvalidRequest');
+    assert.equal(empty.id, null);
 
     const unknown = await fake.request(conn, req('u1', 'x', 'MakeCoffeeV1'), 'u1');
     assertErrorShape(unknown, JsonRpcCode.MethodNotFound, 'InvalidRequest');
@@ -153,7 +162,7 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
     assert.equal(ok.result.id, 'o-1');
     assert.equal(conn.ws.readyState, conn.ws.OPEN);
     assert.equal(fake.connections.length, before, 'no reconnect');
-    for (const id of ['m1', 'u1', 'n1', 'b1', 'b2', 'big1']) assert.equal(executions.get(id), undefined, `${id} never reached a worker`);
+    for (const id of ['m1', 'u1', 'n1', 'b1', 'b2', 'big1', 'bt1']) assert.equal(executions.get(id), undefined, `${id} never reached a worker`);
   });
 
   it('answers UnexpectedError at the deadline, commits nothing, and sends no late second reply', async () => {
