@@ -146,7 +146,13 @@ export class RpcClient {
       const ms = Math.max(0, job.deadline - Date.now());
       const timer = setTimeout(() => {
         this.log(job)?.warn({ jobId, deadline: new Date(job.deadline).toISOString() }, 'no reply from a worker within the deadline');
-        this.giveUp(jobId, job, `the EPOS did not answer ${job.method} within its deadline; nothing was applied`);
+        this.giveUp(
+          jobId,
+          job,
+          job.method === 'HandleEventV1'
+            ? 'the EPOS did not confirm the event within its deadline; please deliver it again (an event is applied once however often it is delivered)'
+            : `the EPOS did not answer ${job.method} within its deadline; nothing was applied`,
+        );
       }, ms);
       this.pending.set(jobId, { resolve, timer, rpcId: job.rpcId });
       const data: RpcJob = { ...job, replyTo: this.stream };
@@ -154,7 +160,13 @@ export class RpcClient {
         const p = this.pending.get(jobId);
         if (!p || p.claiming) return;
         this.log(job)?.error({ jobId, err: err?.message ?? String(err) }, 'the request could not be queued');
-        this.giveUp(jobId, job, 'the EPOS could not accept the request just now; nothing was applied');
+        this.giveUp(
+          jobId,
+          job,
+          job.method === 'HandleEventV1'
+            ? 'the EPOS could not accept the event just now; please deliver it again (an event is applied once however often it is delivered)'
+            : 'the EPOS could not accept the request just now; nothing was applied',
+        );
       });
     });
   }
