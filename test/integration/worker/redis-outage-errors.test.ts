@@ -83,13 +83,13 @@ describe('redis outage: internal error messages never reach Dojo', () => {
     await db?.drop();
   });
 
-  function check(res: JsonRpcResponse, traceId: string, locationId: string) {
+  function check(res: JsonRpcResponse, traceId: string, locationId: string, says = /could not accept the request.*nothing was applied/) {
     assert.ok(isFailure(res), `expected an error, got ${JSON.stringify(res)}`);
     assert.equal(res.error.errorType, 'UnexpectedError');
     assert.equal(res.error.traceId, traceId, 'the reply carries the traceId');
     assert.doesNotMatch(res.error.debugMessage, INTERNAL, `internal text reached Dojo: ${res.error.debugMessage}`);
     assert.doesNotMatch(res.error.message, INTERNAL);
-    assert.match(res.error.debugMessage, /could not accept the request.*nothing was applied/);
+    assert.match(res.error.debugMessage, says);
     const lines = logLines.filter((l) => l.includes(traceId)).map((l) => JSON.parse(l) as Record<string, unknown>);
     const detail = lines.find((l) => typeof l.err === 'string' && /max retries|ECONNREFUSED|connect|Connection is closed|writeable/i.test(l.err as string));
     assert.ok(detail, `the log line with the traceId carries the detail: ${JSON.stringify(lines)}`);
@@ -99,6 +99,15 @@ describe('redis outage: internal error messages never reach Dojo', () => {
   it('a read: stable message and traceId; the detail is logged', async () => {
     const job = rpcJob(A.id, 'GetOrderByIdV1', { orderId: 'R-1' }, { deadline: Date.now() + 8_000 });
     check(await client.call(job), job.traceId, A.id);
+  });
+
+  it('HandleEventV1: the same, but it asks for the event again instead of claiming nothing was applied (it may be stored later)', async () => {
+    const payload = { id: 'evt_1', event: 'payment_intent.created', accountId: 'acc', createdAt: new Date().toISOString(), data: {} };
+    const job = rpcJob(A.id, 'HandleEventV1', payload, { deadline: Date.now() + 8_000 });
+    const res = await client.call(job);
+    check(res, job.traceId, A.id, /deliver it again/);
+    assert.ok(isFailure(res));
+    assert.doesNotMatch(res.error.debugMessage, /nothing was applied/);
   });
 
   it('a payment: the same, and the stored answer makes sure nothing can be applied later', async () => {
