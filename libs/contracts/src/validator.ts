@@ -1,5 +1,6 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats';
 import bundle from './generated/epos-data.schemas.json';
 import { EposMethod, isEposMethod } from './methods';
 
@@ -30,6 +31,13 @@ export class ContractValidator {
     addFormats(this.ajv);
     // Dojo's `int64` is a JS-safe integer in practice; accept any integer.
     this.ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+    // RFC 3339 as ajv-formats checks it, and also a time Postgres and JavaScript can both hold: year 0000 (which
+    // Postgres refuses) and leap seconds (which Date cannot parse) are refused here instead of failing later.
+    const rfc3339 = fullFormats['date-time'] as { validate: (s: string) => boolean };
+    this.ajv.addFormat('date-time', {
+      type: 'string',
+      validate: (s: string) => rfc3339.validate(s) && !s.startsWith('0000') && !Number.isNaN(Date.parse(s)),
+    });
     this.ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
     this.ajv.addSchema({ $id: 'epos', components: { schemas: withInt32Default(contracts.schemas) } });
   }
