@@ -65,7 +65,10 @@ class DeadlinePassed extends Error {}
  *   processed_requests instead of executing again;
  * - never commits after job.deadline (statement timeout, transaction timeout
  *   and a final check before commit), so a late answer means nothing applied;
- * - writes the processed_requests row together with the side effects.
+ * - writes the processed_requests row together with the side effects, with
+ *   a plain INSERT: if the gateway stored its own error answer for the id at
+ *   the deadline first (ProcessedRequests.claimAtDeadline), that insert fails,
+ *   everything rolls back and the stored error is the answer.
  */
 export class RpcDispatcher {
   private readonly handlers: Record<Exclude<EposMethod, 'HandleEventV1'>, UseCase<any, unknown>> = {
