@@ -4,6 +4,7 @@ import { CONFIG, createRedis, LOGGER, Logger, PRISMA, REDIS, SECRET_BOX } from '
 import type { GatewayConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { defaultProfiles, GatewayManager, gatewayManagerOptions, LocationSource, ReplicaStatus } from '@app/gateway';
+import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
 import { RpcClient } from '@app/queue';
 
 /** Starts this replica's gateway manager with the app and drains it on shutdown. */
@@ -21,13 +22,22 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
   ) {
     const opts = gatewayManagerOptions(config);
     this.subscriber = createRedis(config.REDIS_URL, 'blocking');
+    const processed = new ProcessedRequests(prisma);
+    const log = logger.child({ replicaId: opts.replicaId });
     this.manager = new GatewayManager(opts, {
       redis,
       subscriber: this.subscriber,
-      rpc: new RpcClient({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, replicaId: opts.replicaId }),
+      rpc: new RpcClient({
+        redisUrl: config.REDIS_URL,
+        prefix: config.QUEUE_PREFIX,
+        replicaId: opts.replicaId,
+        // A state-changing request answered with an error by the gateway is first settled in processed_requests.
+        claim: (job, error) => processed.claimAtDeadline(job, error),
+        logger: log.child({ component: 'rpc-client' }),
+      }),
       locations: new LocationSource(prisma, secretBox),
       profiles: defaultProfiles(),
-      logger: logger.child({ replicaId: opts.replicaId }),
+      logger: log,
     });
   }
 

@@ -2,6 +2,7 @@ export * from './jsonrpc';
 export * from './errors';
 export * from './methods';
 export * from './validator';
+export * from './input-guard';
 export * from './queues';
 export * from './dojo-events';
 export * as Models from './generated/models';

@@ -1,5 +1,6 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats';
 import bundle from './generated/epos-data.schemas.json';
 import { EposMethod, isEposMethod } from './methods';
 
@@ -30,8 +31,15 @@ export class ContractValidator {
     addFormats(this.ajv);
     // Dojo's `int64` is a JS-safe integer in practice; accept any integer.
     this.ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-    this.ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) <= 2 ** 31 });
-    this.ajv.addSchema({ $id: 'epos', components: { schemas: contracts.schemas } });
+    // RFC 3339 as ajv-formats checks it, and also a time Postgres and JavaScript can both hold: year 0000 (which
+    // Postgres refuses) and leap seconds (which Date cannot parse) are refused here instead of failing later.
+    const rfc3339 = fullFormats['date-time'] as { validate: (s: string) => boolean };
+    this.ajv.addFormat('date-time', {
+      type: 'string',
+      validate: (s: string) => rfc3339.validate(s) && !s.startsWith('0000') && !Number.isNaN(Date.parse(s)),
+    });
+    this.ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+    this.ajv.addSchema({ $id: 'epos', components: { schemas: withInt32Default(contracts.schemas) } });
   }
 
   private fn(schemaName: string): ValidateFunction {
@@ -66,6 +74,27 @@ export class ContractValidator {
   }
 }
 
+/**
+ * The contract's integers without a format (quantities, covers, percentages,
+ * page limits) are stored as Postgres INTEGER: they are validated as int32, so
+ * a larger one is InvalidRequest instead of failing in the database. Money
+ * (format int64) is unchanged. Works on a copy.
+ */
+function withInt32Default(schemas: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(schemas);
+  const stack: unknown[] = [copy];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) stack.push(...node);
+    else if (node && typeof node === 'object') {
+      const o = node as Record<string, unknown>;
+      if (o.type === 'integer' && o.format === undefined) o.format = 'int32';
+      stack.push(...Object.values(o));
+    }
+  }
+  return copy;
+}
+
 function describe(errors: ErrorObject[]): ValidationFailure {
   // With anyOf/oneOf, ajv reports the branch failures first; the deepest path is the most useful.
   const best = [...errors].sort((a, b) => b.instancePath.length - a.instancePath.length)[0];
@@ -80,6 +109,10 @@ function describe(errors: ErrorObject[]): ValidationFailure {
         ? 'is not allowed'
         : best.keyword === 'enum'
           ? `must be one of ${(best.params.allowedValues as unknown[]).join(', ')}`
+          : best.keyword === 'format' && best.params.format === 'int32'
+            ? `must be an integer from ${-(2 ** 31)} to ${2 ** 31 - 1}`
+            : best.keyword === 'format' && best.params.format === 'int64'
+              ? `must be an integer from ${-Number.MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`
           : (best.message ?? 'is invalid');
   return { ok: false, field: field || '(root)', reason };
 }

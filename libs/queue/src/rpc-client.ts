@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { createRedis } from '@app/common';
-import { EposError, failure, JsonRpcResponse, QueueName, RpcJob, RpcReply } from '@app/contracts';
+import { createRedis, Logger } from '@app/common';
+import { EposError, failure, JsonRpcResponse, METHOD_INFO, QueueName, RpcJob, RpcReply } from '@app/contracts';
 import { replyStreamKey, REPLY_STREAM_TTL_S } from './reply-stream';
 
 export interface RpcClientOptions {
@@ -10,12 +10,36 @@ export interface RpcClientOptions {
   prefix: string;
   /** Identity of this gateway replica: workers address replies to its stream. */
   replicaId: string;
+  /**
+   * Settles a state-changing request the gateway is about to answer with an
+   * error itself (deadline passed, or it could not be queued): stores that
+   * error as the request's answer so no commit can follow, or returns the
+   * answer already committed. Throws when that cannot be known (Postgres
+   * unreachable): the error is then not sent. ProcessedRequests.claimAtDeadline
+   * (@app/domain) in production. Without it, such requests get the error
+   * directly (tests and tools only).
+   */
+  claim?: (job: Omit<RpcJob, 'replyTo'>, error: JsonRpcResponse) => Promise<{ claimed: boolean; response: JsonRpcResponse }>;
+  logger?: Logger;
+  /** First wait before a failed claim is tried again (doubling, at most 5 s). */
+  claimRetryMs?: number;
 }
 
 interface Pending {
   resolve: (r: JsonRpcResponse) => void;
   timer: NodeJS.Timeout;
   rpcId: string;
+  /** A claim is running or scheduled: the worker's reply is still taken if it comes first. */
+  claiming?: boolean;
+}
+
+const CLAIM_RETRY_MAX_MS = 5_000;
+const CLOSE_TIMEOUT_MS = 2_000;
+
+async function bounded(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 /**
@@ -26,6 +50,7 @@ interface Pending {
  * waitUntilFinished are deliberately not used (see the README).
  */
 export class RpcClient {
+  private readonly opts: RpcClientOptions;
   private readonly queue: Queue;
   private readonly queueConnection: Redis;
   private readonly reader: Redis;
@@ -36,6 +61,7 @@ export class RpcClient {
   private loop?: Promise<void>;
 
   constructor(opts: RpcClientOptions) {
+    this.opts = opts;
     this.queueConnection = createRedis(opts.redisUrl, 'command');
     this.queue = new Queue(QueueName.Rpc, {
       connection: this.queueConnection,
@@ -44,6 +70,8 @@ export class RpcClient {
       // thousands for minutes cost a ZADD and a trim in Redis per request). Failed jobs are kept an hour for diagnosis.
       defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 3_600, count: 20_000 } },
     });
+    // Connection errors surface as failed add() calls (logged with the request); no unhandled 'error' events.
+    this.queue.on('error', () => undefined);
     this.reader = createRedis(opts.redisUrl, 'blocking');
     this.stream = replyStreamKey(opts.prefix, opts.replicaId);
   }
@@ -104,41 +132,94 @@ export class RpcClient {
 
   /**
    * Sends `job` to the workers and resolves with their JSON-RPC response, or
-   * with an UnexpectedError response when the deadline passes first (the worker
-   * will not commit after the deadline, so a failure reply means nothing was applied).
+   * with an UnexpectedError response when the deadline passes first or the job
+   * cannot be queued. Such an error always means nothing was applied: for a
+   * read nothing could be; for a state-changing request it is sent only once
+   * `claim` has stored it as the request's answer (a worker commit after that
+   * is refused), and if the worker's commit came first, its answer is sent
+   * instead. The error text is stable; what went wrong is logged under the
+   * traceId.
    */
   call(job: Omit<RpcJob, 'replyTo'>): Promise<JsonRpcResponse> {
     const jobId = randomUUID();
     return new Promise<JsonRpcResponse>((resolve) => {
       const ms = Math.max(0, job.deadline - Date.now());
       const timer = setTimeout(() => {
-        this.pending.delete(jobId);
-        resolve(
-          failure(
-            job.rpcId,
-            new EposError('UnexpectedError', `the EPOS did not answer ${job.method} within its deadline; nothing was applied`).toBody(job.traceId),
-          ),
+        this.log(job)?.warn({ jobId, deadline: new Date(job.deadline).toISOString() }, 'no reply from a worker within the deadline');
+        this.giveUp(
+          jobId,
+          job,
+          job.method === 'HandleEventV1'
+            ? 'the EPOS did not confirm the event within its deadline; please deliver it again (an event is applied once however often it is delivered)'
+            : `the EPOS did not answer ${job.method} within its deadline; nothing was applied`,
         );
       }, ms);
       this.pending.set(jobId, { resolve, timer, rpcId: job.rpcId });
       const data: RpcJob = { ...job, replyTo: this.stream };
       this.queue.add(job.method, data, { jobId }).catch((err: Error) => {
         const p = this.pending.get(jobId);
-        if (!p) return;
-        this.pending.delete(jobId);
-        clearTimeout(p.timer);
-        resolve(
-          failure(job.rpcId, new EposError('UnexpectedError', `the request could not be queued (${err.message}); nothing was applied`).toBody(job.traceId)),
+        if (!p || p.claiming) return;
+        this.log(job)?.error({ jobId, err: err?.message ?? String(err) }, 'the request could not be queued');
+        this.giveUp(
+          jobId,
+          job,
+          job.method === 'HandleEventV1'
+            ? 'the EPOS could not accept the event just now; please deliver it again (an event is applied once however often it is delivered)'
+            : 'the EPOS could not accept the request just now; nothing was applied',
         );
       });
     });
   }
 
+  private log(job: Omit<RpcJob, 'replyTo'>): Logger | undefined {
+    return this.opts.logger?.child({ traceId: job.traceId, locationId: job.locationId, rpcId: job.rpcId, method: job.method });
+  }
+
+  /** The gateway answers `job` itself with an error (see call()). */
+  private giveUp(jobId: string, job: Omit<RpcJob, 'replyTo'>, debugMessage: string): void {
+    const p = this.pending.get(jobId);
+    if (!p || p.claiming) return;
+    clearTimeout(p.timer);
+    const error = failure(job.rpcId, new EposError('UnexpectedError', debugMessage).toBody(job.traceId));
+    const claim = this.opts.claim;
+    // HandleEventV1 has no stored answer (events are stored once per event id, so Dojo's redelivery is safe).
+    if (!claim || !METHOD_INFO[job.method]?.mutates || job.method === 'HandleEventV1') {
+      this.pending.delete(jobId);
+      p.resolve(error);
+      return;
+    }
+    p.claiming = true;
+    let wait = this.opts.claimRetryMs ?? 250;
+    const attempt = () => {
+      if (this.pending.get(jobId) !== p) return; // the worker's reply came first, or closed
+      claim(job, error).then(
+        (res) => {
+          if (this.pending.get(jobId) !== p) return;
+          this.pending.delete(jobId);
+          if (!res.claimed) this.log(job)?.info({ jobId }, 'deadline passed after the worker stored its answer; sending that answer');
+          p.resolve(res.response);
+        },
+        (err: unknown) => {
+          if (this.pending.get(jobId) !== p) return;
+          this.log(job)?.error(
+            { jobId, err: (err as Error)?.message ?? String(err), retryInMs: wait },
+            'could not settle the request in Postgres; no error is sent while a commit is still possible, waiting for the worker',
+          );
+          p.timer = setTimeout(attempt, wait);
+          wait = Math.min(wait * 2, CLAIM_RETRY_MAX_MS);
+        },
+      );
+    };
+    attempt();
+  }
+
   async close(): Promise<void> {
     this.running = false;
     this.reader.disconnect();
-    await this.loop?.catch(() => undefined);
-    await this.queue.close();
+    // Both bounded: with Redis unreachable, a command queued while reconnecting is never settled by disconnect(),
+    // and Queue.close() waits for a connection that may never come back.
+    await bounded(this.loop?.catch(() => undefined), CLOSE_TIMEOUT_MS);
+    await bounded(this.queue.close().catch(() => undefined), CLOSE_TIMEOUT_MS);
     // BullMQ does not close a connection it was given.
     this.queueConnection.disconnect();
     for (const [id, p] of this.pending) {

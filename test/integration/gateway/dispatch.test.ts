@@ -127,8 +127,17 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
     assertErrorShape(noMethod, JsonRpcCode.InvalidRequest, 'InvalidRequest');
     assert.match(noMethod.error.debugMessage, /method/);
 
-    const notObject = await fake.sendRaw(conn, '[1,2,3]');
+    const notObject = await fake.sendRaw(conn, '42');
     assertErrorShape(notObject, JsonRpcCode.InvalidRequest, 'InvalidRequest');
+
+    // A batch: one array reply, an error per element carrying that element's id (JSON-RPC 2.0); an empty one: one error.
+    const batch = (await fake.sendRaw(conn, JSON.stringify([req('bt1', 'o-1'), 1, { jsonrpc: '2.0', id: 7, method: 'GetOrderByIdV1' }]))) as unknown as any[];
+    assert.ok(Array.isArray(batch), JSON.stringify(batch));
+    assert.deepEqual(batch.map((r) => r.id), ['bt1', null, 7]);
+    for (const r of batch) assertErrorShape(r, JsonRpcCode.InvalidRequest, 'InvalidRequest');
+    const empty = await fake.sendRaw(conn, '[]');
+    assertErrorShape(empty, JsonRpcCode.InvalidRequest, 'InvalidRequest');
+    assert.equal(empty.id, null);
 
     const unknown = await fake.request(conn, req('u1', 'x', 'MakeCoffeeV1'), 'u1');
     assertErrorShape(unknown, JsonRpcCode.MethodNotFound, 'InvalidRequest');
@@ -145,6 +154,24 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
     assertErrorShape(badType, JsonRpcCode.InvalidParams, 'InvalidRequest');
     assert.match(badType.error.debugMessage, /params\.orderId/);
 
+    // Values the schema allows but Postgres (or JavaScript) cannot take: refused at the edge, naming the field.
+    const nul = await fake.request(conn, req('v1', 'a\u0000b'), 'v1');
+    assertErrorShape(nul, JsonRpcCode.InvalidParams, 'InvalidRequest');
+    assert.match(nul.error.debugMessage, /params\.orderId .*NUL/);
+    const lone = await fake.request(conn, req('v2', 'x\ud800'), 'v2');
+    assertErrorShape(lone, JsonRpcCode.InvalidParams, 'InvalidRequest');
+    assert.match(lone.error.debugMessage, /params\.orderId .*surrogate/);
+    const deep = `{"jsonrpc":"2.0","id":"v3","method":"GetOrderByIdV1","params":{"orderId":"o-1","headers":{},"x":${'['.repeat(800)}${']'.repeat(800)}}}`;
+    const tooDeep = await fake.request(conn, deep, 'v3');
+    assertErrorShape(tooDeep, JsonRpcCode.InvalidParams, 'InvalidRequest');
+    assert.match(tooDeep.error.debugMessage, /params\.x(\.0)* is nested more than 32 levels/);
+    const huge = await fake.request(conn, '{"jsonrpc":"2.0","id":"v4","method":"GetOrderByIdV1","params":{"orderId":"o-1","headers":{"n":1e300}}}', 'v4');
+    assertErrorShape(huge, JsonRpcCode.InvalidParams, 'InvalidRequest');
+    assert.match(huge.error.debugMessage, /params\.headers\.n is out of range/);
+    const nulId = await fake.request(conn, req('v5\u0000', 'o-1'), 'v5\u0000');
+    assertErrorShape(nulId, JsonRpcCode.InvalidRequest, 'InvalidRequest');
+    assert.match(nulId.error.debugMessage, /^id .*NUL/);
+
     const big = JSON.stringify(req('big1', 'x'.repeat(3000)));
     const tooBig = await fake.request(conn, big, 'big1');
     assertErrorShape(tooBig, JsonRpcCode.InvalidRequest, 'InvalidRequest');
@@ -154,7 +181,7 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
     assert.equal(ok.result.id, 'o-1');
     assert.equal(conn.ws.readyState, conn.ws.OPEN);
     assert.equal(fake.connections.length, before, 'no reconnect');
-    for (const id of ['m1', 'u1', 'n1', 'b1', 'b2', 'big1']) assert.equal(executions.get(id), undefined, `${id} never reached a worker`);
+    for (const id of ['m1', 'u1', 'n1', 'b1', 'b2', 'big1', 'bt1', 'v1', 'v2', 'v3', 'v4', 'v5\u0000']) assert.equal(executions.get(id), undefined, `${id} never reached a worker`);
   });
 
   it('answers UnexpectedError at the deadline, commits nothing, and sends no late second reply', async () => {

@@ -34,8 +34,9 @@ import { UpdateReservation } from '../reservations/usecases/update-reservation.u
 import { SearchTables } from '../tables/usecases/search-tables.usecase';
 import { jsonValue } from '../orders/order-sql';
 import type { Tx } from '../shared/tx';
-import { jsonText, runWrites } from '../shared/write-sql';
+import { runWrites } from '../shared/write-sql';
 import type { ExecContext, MutationPlan, UseCase } from './exec-context';
+import { ProcessedRequests } from './processed-requests';
 
 /** The Dojo events pipeline as the dispatcher needs it (IngestDojoEvent implements it). */
 export interface DojoEventIngest {
@@ -64,7 +65,10 @@ class DeadlinePassed extends Error {}
  *   processed_requests instead of executing again;
  * - never commits after job.deadline (statement timeout, transaction timeout
  *   and a final check before commit), so a late answer means nothing applied;
- * - writes the processed_requests row together with the side effects.
+ * - writes the processed_requests row together with the side effects, with
+ *   a plain INSERT: if the gateway stored its own error answer for the id at
+ *   the deadline first (ProcessedRequests.claimAtDeadline), that insert fails,
+ *   everything rolls back and the stored error is the answer.
  */
 export class RpcDispatcher {
   private readonly handlers: Record<Exclude<EposMethod, 'HandleEventV1'>, UseCase<any, unknown>> = {
@@ -91,7 +95,11 @@ export class RpcDispatcher {
     DeleteReservationByIdV1: new DeleteReservationById(),
   };
 
-  constructor(private readonly deps: RpcDispatcherDeps) {}
+  private readonly processed: ProcessedRequests;
+
+  constructor(private readonly deps: RpcDispatcherDeps) {
+    this.processed = new ProcessedRequests(deps.prisma);
+  }
 
   async handle(job: Job): Promise<JsonRpcResponse> {
     const started = Date.now();
@@ -144,6 +152,32 @@ export class RpcDispatcher {
 
     const remaining = job.deadline - Date.now();
     if (remaining <= 0) throw new DeadlinePassed();
+    try {
+      return await this.mutate(job, useCase, params, ctx, remaining, log);
+    } catch (err) {
+      if (err instanceof EposError) throw err;
+      // Rolled back. If an answer to this id is stored now, it was not ours: the gateway stored its error at the
+      // deadline (before our commit), and Dojo has been told nothing was applied. That answer stands.
+      const stored = await this.processed.find(job.locationId, job.rpcId).catch(() => undefined);
+      if (stored && stored.method === job.method) {
+        log.warn(
+          { deadline: new Date(job.deadline).toISOString() },
+          'the gateway answered this request at its deadline before it committed; rolled back, nothing was applied',
+        );
+        return { replay: stored.response };
+      }
+      throw err;
+    }
+  }
+
+  private mutate(
+    job: Job,
+    useCase: UseCase<any, unknown>,
+    params: Record<string, unknown>,
+    ctx: (db: ExecContext['db']) => ExecContext,
+    remaining: number,
+    log: Logger,
+  ): Promise<{ value: unknown } | { replay: JsonRpcResponse }> {
     return this.deps.prisma.$transaction(
       async (tx) => {
         const c = ctx(tx);
@@ -163,10 +197,10 @@ export class RpcDispatcher {
         }
         if (plan) c.planned = { pre: first!.pre };
         let stored = false;
+        // A plain INSERT: when the gateway already stored its deadline answer for this id, it fails and all rolls back.
         const storeCte = (name: string, value: unknown) => {
           stored = true;
-          return Prisma.sql`${Prisma.raw(name)} AS (INSERT INTO processed_requests (location_id, rpc_id, method, response)
-            VALUES (${job.locationId}::uuid, ${job.rpcId}, ${job.method}, ${jsonText(success(job.rpcId, value))}::jsonb))`;
+          return ProcessedRequests.insertCte(name, job, success(job.rpcId, value));
         };
         c.storeResponse = storeCte;
         const value = await useCase.execute(c, params);

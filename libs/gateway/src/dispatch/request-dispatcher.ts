@@ -95,6 +95,10 @@ export class RequestDispatcher {
         );
         return profile.encode(failure(decoded.id as string | null, decoded.error.toBody(traceId)));
       }
+      if (decoded.kind === 'batch') {
+        this.logger.info({ locationId: location.id, traceId, elements: decoded.replies.length }, 'JSON-RPC batch refused element by element');
+        return `[${decoded.replies.map((r) => profile.encode(failure(r.id as string | null, r.error.toBody(traceId)))).join(',')}]`;
+      }
       const { id, method } = decoded;
       const rpcId = String(id);
       // The request's child logger is made only when a line is written (at LOG_LEVEL=warn most requests write none).

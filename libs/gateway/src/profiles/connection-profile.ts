@@ -17,7 +17,13 @@ export interface DecodedRejection {
   error: EposError;
 }
 
-export type Decoded = DecodedRequest | DecodedRejection;
+/** A JSON-RPC batch: one error reply per element (by its id), sent together as one array. */
+export interface DecodedBatch {
+  kind: 'batch';
+  replies: { id: string | number | null; error: EposError }[];
+}
+
+export type Decoded = DecodedRequest | DecodedRejection | DecodedBatch;
 
 /**
  * One family of Dojo links (EPOS Data today; legacy Tables API and

@@ -1,4 +1,6 @@
 import {
+  badString,
+  checkInputValues,
   contractValidator,
   ContractValidator,
   EposError,
@@ -22,6 +24,18 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function usableId(id: unknown): id is string | number {
   return (typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isFinite(id));
+}
+
+/** Longest id accepted (it is stored, and indexed, with the answer). */
+const MAX_ID_LENGTH = 256;
+/** Largest batch answered element by element; a larger one gets one error. */
+const MAX_BATCH = 100;
+
+/** Why a usable id is still refused, or undefined. */
+function badId(id: string | number): string | undefined {
+  if (typeof id === 'number') return Number.isSafeInteger(id) || !Number.isInteger(id) ? undefined : 'id is out of range';
+  const why = badString(id, MAX_ID_LENGTH);
+  return why && `id ${why}`;
 }
 
 /**
@@ -59,9 +73,12 @@ export class EposDataProfile implements ConnectionProfile {
         error: new EposError('InvalidRequest', 'the message is not valid JSON', JsonRpcCode.ParseError, 'Parse error'),
       };
     }
+    if (Array.isArray(msg)) return this.batch(msg);
     if (!isRecord(msg)) return { kind: 'reject', id: null, error: invalidRequest('a JSON-RPC request must be a JSON object') };
     const id = usableId(msg.id) ? msg.id : null;
     if (id === null) return { kind: 'reject', id: null, error: invalidRequest('id is required (a non-empty string)') };
+    const idWrong = badId(id);
+    if (idWrong) return { kind: 'reject', id, error: invalidRequest(idWrong) };
     if (typeof msg.method !== 'string' || msg.method.length === 0) {
       return { kind: 'reject', id, error: invalidRequest('method is required (a non-empty string)') };
     }
@@ -73,9 +90,33 @@ export class EposDataProfile implements ConnectionProfile {
     if (!methodEnabled(method, location.capabilities)) {
       return { kind: 'reject', id, error: methodNotFound(`method ${method} is not enabled for this location`) };
     }
+    // Values the schema allows but nothing downstream can store or process (NUL, lone surrogates, huge numbers,
+    // deep nesting, over-long ids); checked first, because the schema validator recurses.
+    const values = checkInputValues(msg.params, 'params');
+    if (!values.ok) return { kind: 'reject', id, error: EposError.invalid(`${values.field} ${values.reason}`) };
     const v = this.validator.validateRequest(method, msg);
     if (!v.ok) return { kind: 'reject', id, error: EposError.invalid(`${v.field} ${v.reason}`) };
     return { kind: 'request', id, method, params: msg.params };
+  }
+
+  /**
+   * A JSON-RPC batch: not served (Dojo sends one request per message). Each
+   * element is refused with its own id, as JSON-RPC 2.0 answers a batch; an
+   * empty or oversized batch gets one Invalid Request with a null id.
+   */
+  private batch(items: unknown[]): Decoded {
+    if (items.length === 0) return { kind: 'reject', id: null, error: invalidRequest('an empty JSON-RPC batch is not a request') };
+    if (items.length > MAX_BATCH) {
+      return { kind: 'reject', id: null, error: invalidRequest(`JSON-RPC batches are not served, and this one has more than ${MAX_BATCH} elements`) };
+    }
+    return {
+      kind: 'batch',
+      replies: items.map((item) => {
+        const raw = isRecord(item) && usableId(item.id) ? item.id : null;
+        const id = raw !== null && badId(raw) === undefined ? raw : null;
+        return { id, error: invalidRequest('JSON-RPC batches are not served by this EPOS; send each request as its own message') };
+      }),
+    };
   }
 
   encode(response: JsonRpcResponse): string {

@@ -1,0 +1,177 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Client } from 'pg';
+import { isFailure, JsonRpcResponse, RpcJob } from '@app/contracts';
+import { createPrisma, PrismaClient } from '@app/db';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
+import { RpcClient, RpcWorkerHost } from '@app/queue';
+import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { GBP, rpcJob, seedLocation, SeededLocation, seedOrder } from './fixtures';
+
+/**
+ * Issue 18, item 1: the gateway's deadline must never produce a false "nothing
+ * was applied". Real Postgres, Redis, BullMQ and RpcDispatcher; the worker is
+ * "frozen" by a handler wrapper around the real dispatcher.
+ */
+describe('deadline: an error reply means nothing was applied, even when the worker freezes', () => {
+  let db: TestDatabase;
+  let host: RpcWorkerHost;
+  let client: RpcClient;
+  let deadClient: RpcClient;
+  let deadPrisma: PrismaClient;
+  let dispatcher: RpcDispatcher;
+  let A: SeededLocation;
+  const logLines: string[] = [];
+  /** How the worker treats a request, by rpcId. */
+  const mode = new Map<string, 'freeze-after-commit' | 'late-clock'>();
+  const handled = new Map<string, Promise<JsonRpcResponse>>();
+  const DEADLINE = 2_500;
+
+  before(async () => {
+    db = await createTestDatabase('deadline_claim');
+    A = await seedLocation(db.prisma, 'The Clock');
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _enc, cb) {
+          logLines.push(String(chunk));
+          cb();
+        },
+      }),
+    );
+    dispatcher = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: async () => ({ eventRowId: '0', duplicate: false }) } });
+    const prefix = uniquePrefix('deadline');
+    host = new RpcWorkerHost({
+      redisUrl: testRedisUrl(),
+      prefix,
+      concurrency: 4,
+      handler: (job: RpcJob) => {
+        const p = (async () => {
+          switch (mode.get(job.rpcId)) {
+            case 'freeze-after-commit': {
+              // Commits in time, then stops (SIGSTOP) until well after the gateway's deadline before replying.
+              const res = await dispatcher.handle(job);
+              await sleep(job.deadline - Date.now() + 1_500);
+              return res;
+            }
+            case 'late-clock':
+              // A worker that believes it still has time (frozen after its last deadline check, or a skewed clock):
+              // only the database can stop its commit now.
+              return dispatcher.handle({ ...job, deadline: job.deadline + 60_000 });
+            default:
+              return dispatcher.handle(job);
+          }
+        })();
+        handled.set(job.rpcId, p);
+        return p;
+      },
+    });
+    host.start();
+    await host.waitUntilReady();
+    const processed = new ProcessedRequests(db.prisma);
+    client = new RpcClient({
+      redisUrl: testRedisUrl(),
+      prefix,
+      replicaId: 'gw-deadline',
+      claim: (job, error) => processed.claimAtDeadline(job, error),
+      logger,
+    });
+    await client.start();
+    // A replica whose Postgres cannot be reached (nothing listens on port 1).
+    deadPrisma = createPrisma('postgresql://postgres:x@127.0.0.1:1/none', { poolSize: 1, acquireTimeoutMs: 300 });
+    const unreachable = new ProcessedRequests(deadPrisma);
+    deadClient = new RpcClient({
+      redisUrl: testRedisUrl(),
+      prefix,
+      replicaId: 'gw-deadline-nopg',
+      claim: (job, error) => unreachable.claimAtDeadline(job, error),
+      logger,
+      claimRetryMs: 100,
+    });
+    await deadClient.start();
+  });
+
+  after(async () => {
+    await client?.close();
+    await deadClient?.close();
+    await host?.close();
+    await deadPrisma?.$disconnect().catch(() => undefined);
+    await db?.drop();
+  });
+
+  const pay = (orderId: string, pi: string, value: number, rpcId: string) =>
+    rpcJob(A.id, 'RecordOrderPaymentByIdV1', { orderId, paymentIntentId: pi, paidAmount: GBP(value) }, { rpcId, deadline: Date.now() + DEADLINE });
+
+  it('worker committed before the deadline but replied after it: Dojo gets the committed answer, not an error', async () => {
+    await seedOrder(db.prisma, A.id, 'D-1', { total: 1000, tableId: 'T1' });
+    mode.set('pay-d1', 'freeze-after-commit');
+    const t0 = Date.now();
+    const res = await client.call(pay('D-1', 'pi_d1', 400, 'pay-d1'));
+    assert.ok(!isFailure(res), `expected the committed payment, got ${JSON.stringify(res)}`);
+    assert.equal((res as any).result.paidAmount.value, 400);
+    assert.ok(Date.now() - t0 < DEADLINE + 1_200, 'answered at the deadline from the stored response, not after the worker woke up');
+    const order = await db.prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: A.id, id: 'D-1' } } });
+    assert.equal(Number(order.paidAmount), 400);
+  });
+
+  it('worker not committed at the deadline: Dojo gets the error, the late commit is refused, and a retry of the id gets the same error', async () => {
+    await seedOrder(db.prisma, A.id, 'D-2', { total: 1000, tableId: 'T2' });
+    mode.set('pay-d2', 'late-clock');
+    // Hold the worker's final write (it inserts into payments) until after the gateway's deadline.
+    const blocker = new Client({ connectionString: db.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE payments IN SHARE MODE');
+    let released = false;
+    try {
+      const res = await client.call(pay('D-2', 'pi_d2', 300, 'pay-d2'));
+      assert.ok(isFailure(res), `expected an error at the deadline, got ${JSON.stringify(res)}`);
+      assert.equal(res.error.errorType, 'UnexpectedError');
+      assert.match(res.error.debugMessage, /nothing was applied/);
+      assert.ok(handled.has('pay-d2'), 'the worker was running the request');
+      await blocker.query('COMMIT');
+      released = true;
+      const late = await handled.get('pay-d2')!;
+      assert.deepEqual(late, res, "the worker's late attempt ends with the gateway's stored answer");
+      assert.equal(await db.prisma.payment.count({ where: { locationId: A.id, orderId: 'D-2' } }), 0, 'the payment was never applied');
+      const order = await db.prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: A.id, id: 'D-2' } } });
+      assert.equal(Number(order.paidAmount), 0);
+      assert.ok(
+        logLines.some((l) => l.includes('pay-d2') && /rolled back, nothing was applied/.test(l)),
+        'the worker logs plainly that its commit was refused',
+      );
+
+      // Dojo retries the same id: the stored error again, and still nothing applied.
+      mode.delete('pay-d2');
+      const retry = await client.call(pay('D-2', 'pi_d2', 300, 'pay-d2'));
+      assert.deepEqual(retry, res);
+      assert.equal(await db.prisma.payment.count({ where: { locationId: A.id, orderId: 'D-2' } }), 0);
+    } finally {
+      if (!released) await blocker.query('ROLLBACK').catch(() => undefined);
+      await blocker.end();
+    }
+  });
+
+  it('Postgres unreachable for the claim: no error is sent; the worker\'s committed answer is, once it arrives', async () => {
+    await seedOrder(db.prisma, A.id, 'D-3', { total: 1000, tableId: 'T3' });
+    mode.set('pay-d3', 'freeze-after-commit');
+    const t0 = Date.now();
+    const res = await deadClient.call(pay('D-3', 'pi_d3', 250, 'pay-d3'));
+    assert.ok(!isFailure(res), `expected the committed payment, got ${JSON.stringify(res)}`);
+    assert.equal((res as any).result.paidAmount.value, 250);
+    assert.ok(Date.now() - t0 >= DEADLINE + 1_000, 'it waited for the worker instead of answering at the deadline');
+    assert.ok(logLines.some((l) => l.includes('pay-d3') && /could not settle the request/.test(l)), 'the failed claim is logged');
+  });
+
+  it('a read still gets the plain deadline error', async () => {
+    mode.set('read-1', 'freeze-after-commit');
+    const res = await client.call(rpcJob(A.id, 'GetOrderByIdV1', { orderId: 'D-1' }, { rpcId: 'read-1', deadline: Date.now() + 800 }));
+    assert.ok(isFailure(res));
+    assert.equal(res.error.errorType, 'UnexpectedError');
+    await waitFor(() => handled.get('read-1'), 'read handled');
+    await handled.get('read-1');
+  });
+});

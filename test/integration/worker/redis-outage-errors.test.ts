@@ -1,0 +1,120 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer, Server, Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { isFailure, JsonRpcResponse } from '@app/contracts';
+import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
+import { RpcClient } from '@app/queue';
+import { createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
+import { GBP, rpcJob, seedLocation, SeededLocation, seedOrder } from './fixtures';
+
+/** A TCP proxy to the test Redis that can be cut: Redis "goes away" for whoever connected through it. */
+class CuttableProxy {
+  private readonly sockets = new Set<Socket>();
+  private server!: Server;
+  port = 0;
+
+  async start(target: URL): Promise<this> {
+    this.server = createServer((down) => {
+      const up = connect(Number(target.port), target.hostname);
+      for (const s of [down, up]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => this.sockets.delete(s));
+      }
+      down.pipe(up);
+      up.pipe(down);
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.address() as { port: number }).port;
+    return this;
+  }
+
+  /** Stops accepting and drops every connection: the port is closed from now on. */
+  async cut(): Promise<void> {
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}
+
+/** Words of Redis / ioredis / BullMQ / Node errors that must never reach Dojo. */
+const INTERNAL = /redis|ioredis|bullmq|max retries|ECONNREFUSED|connect|stream isn't writeable|enableOfflineQueue|127\.0\.0\.1|\(.*Error/i;
+
+/**
+ * Issue 18, item 2: during a Redis outage Dojo gets a stable, readable
+ * debugMessage and the traceId; what went wrong is in the log under that traceId.
+ */
+describe('redis outage: internal error messages never reach Dojo', () => {
+  let db: TestDatabase;
+  let client: RpcClient;
+  let A: SeededLocation;
+  const logLines: string[] = [];
+
+  before(async () => {
+    db = await createTestDatabase('redis_outage');
+    A = await seedLocation(db.prisma, 'The Outage');
+    await seedOrder(db.prisma, A.id, 'R-1', { total: 1000, tableId: 'T1' });
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _enc, cb) {
+          logLines.push(String(chunk));
+          cb();
+        },
+      }),
+    );
+    const processed = new ProcessedRequests(db.prisma);
+    const proxy = await new CuttableProxy().start(new URL(testRedisUrl()));
+    client = new RpcClient({
+      redisUrl: `redis://127.0.0.1:${proxy.port}`,
+      prefix: uniquePrefix('outage'),
+      replicaId: 'gw-outage',
+      claim: (job, error) => processed.claimAtDeadline(job, error),
+      logger,
+    });
+    await client.start();
+    await proxy.cut();
+  });
+
+  after(async () => {
+    await client?.close();
+    await db?.drop();
+  });
+
+  function check(res: JsonRpcResponse, traceId: string, locationId: string, says = /could not accept the request.*nothing was applied/) {
+    assert.ok(isFailure(res), `expected an error, got ${JSON.stringify(res)}`);
+    assert.equal(res.error.errorType, 'UnexpectedError');
+    assert.equal(res.error.traceId, traceId, 'the reply carries the traceId');
+    assert.doesNotMatch(res.error.debugMessage, INTERNAL, `internal text reached Dojo: ${res.error.debugMessage}`);
+    assert.doesNotMatch(res.error.message, INTERNAL);
+    assert.match(res.error.debugMessage, says);
+    const lines = logLines.filter((l) => l.includes(traceId)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const detail = lines.find((l) => typeof l.err === 'string' && /max retries|ECONNREFUSED|connect|Connection is closed|writeable/i.test(l.err as string));
+    assert.ok(detail, `the log line with the traceId carries the detail: ${JSON.stringify(lines)}`);
+    assert.equal(detail.locationId, locationId);
+  }
+
+  it('a read: stable message and traceId; the detail is logged', async () => {
+    const job = rpcJob(A.id, 'GetOrderByIdV1', { orderId: 'R-1' }, { deadline: Date.now() + 8_000 });
+    check(await client.call(job), job.traceId, A.id);
+  });
+
+  it('HandleEventV1: the same, but it asks for the event again instead of claiming nothing was applied (it may be stored later)', async () => {
+    const payload = { id: 'evt_1', event: 'payment_intent.created', accountId: 'acc', createdAt: new Date().toISOString(), data: {} };
+    const job = rpcJob(A.id, 'HandleEventV1', payload, { deadline: Date.now() + 8_000 });
+    const res = await client.call(job);
+    check(res, job.traceId, A.id, /deliver it again/);
+    assert.ok(isFailure(res));
+    assert.doesNotMatch(res.error.debugMessage, /nothing was applied/);
+  });
+
+  it('a payment: the same, and the stored answer makes sure nothing can be applied later', async () => {
+    const job = rpcJob(A.id, 'RecordOrderPaymentByIdV1', { orderId: 'R-1', paymentIntentId: 'pi_r1', paidAmount: GBP(100) }, { deadline: Date.now() + 8_000 });
+    const res = await client.call(job);
+    check(res, job.traceId, A.id);
+    const row = await db.prisma.processedRequest.findUniqueOrThrow({ where: { locationId_rpcId: { locationId: A.id, rpcId: job.rpcId } } });
+    assert.deepEqual(row.response, res);
+  });
+});
