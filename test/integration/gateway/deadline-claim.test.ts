@@ -5,11 +5,10 @@ import { JsonRpcResponse, RpcJob } from '@app/contracts';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcWorkerHost } from '@app/queue';
 import { createLogger } from '@app/common';
-import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { GBP, seedOrder } from '../worker/fixtures';
+import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
+import { GBP } from '../worker/fixtures';
 import { FakeConnection, FakeDojo } from './support/fake-dojo';
 import { bootGateway, TestGateway } from './support/harness';
-import { insertLocation, insertSoftwareHouse } from './support/seed';
 
 const DEADLINE_MS = 3_000;
 
@@ -31,8 +30,8 @@ describe('gateway deadline: the answer Dojo gets matches what was committed', ()
     db = await createTestDatabase('gwdeadline');
     fake = await new FakeDojo().start();
     const prefix = uniquePrefix('gwdeadline');
-    const sh = await insertSoftwareHouse(db.prisma);
-    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id });
+    const sh = await fixtures(db.prisma).softwareHouse();
+    const loc = await fixtures(db.prisma).location({ softwareHouseId: sh.id });
     locationId = loc.id;
     const dispatcher = new RpcDispatcher({
       prisma: db.prisma,
@@ -78,7 +77,7 @@ describe('gateway deadline: the answer Dojo gets matches what was committed', ()
   });
 
   it('worker froze after committing: Dojo gets the payment, not an error', async () => {
-    await seedOrder(db.prisma, locationId, 'G-1', { total: 1_000, tableId: 'T1' });
+    await fixtures(db.prisma).order(locationId, { id: 'G-1', total: 1_000, tableId: 'T1' });
     const reply = await fake.request(conn, pay('freeze-1', 'G-1', 'pi_g1', 600), 'freeze-1', DEADLINE_MS + 5_000);
     assert.equal(reply.error, undefined, JSON.stringify(reply));
     assert.equal(reply.result.paidAmount.value, 600);
@@ -88,7 +87,7 @@ describe('gateway deadline: the answer Dojo gets matches what was committed', ()
   });
 
   it('worker not committed at the deadline: Dojo gets the error, the payment never lands, and the retried id gets the same error', async () => {
-    await seedOrder(db.prisma, locationId, 'G-2', { total: 1_000, tableId: 'T2' });
+    await fixtures(db.prisma).order(locationId, { id: 'G-2', total: 1_000, tableId: 'T2' });
     const blocker = new Client({ connectionString: db.url });
     await blocker.connect();
     await blocker.query('BEGIN');

@@ -7,11 +7,10 @@ import pino from 'pino';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcWorkerHost } from '@app/queue';
-import { createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { GBP, seedOrder, seedVenue } from '../worker/fixtures';
+import { createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
+import { GBP, seedVenue } from '../worker/fixtures';
 import { FakeConnection, FakeDojo } from './support/fake-dojo';
 import { bootGateway, TestGateway } from './support/harness';
-import { insertLocation, insertSoftwareHouse } from './support/seed';
 
 /**
  * Issue 18, item 3: a seeded fuzz over a real socket to the gateway, with the
@@ -64,10 +63,10 @@ describe(`gateway fuzz (seed ${SEED}, a sweep and ${RANDOM_FRAMES} random frames
     db = await createTestDatabase('gwfuzz');
     fake = await new FakeDojo().start();
     const prefix = uniquePrefix('gwfuzz');
-    const sh = await insertSoftwareHouse(db.prisma);
-    const loc = await insertLocation(db.prisma, { softwareHouseId: sh.id, capabilities: ALL_CAPABILITIES });
-    await seedVenue(db.prisma, loc.id);
-    for (let i = 1; i <= 5; i++) await seedOrder(db.prisma, loc.id, `F-${i}`, { total: 1_000_000, tableId: 'T2' });
+    const sh = await fixtures(db.prisma).softwareHouse();
+    const loc = await fixtures(db.prisma).location({ softwareHouseId: sh.id, capabilities: ALL_CAPABILITIES });
+    await seedVenue(fixtures(db.prisma), loc.id);
+    for (let i = 1; i <= 5; i++) await fixtures(db.prisma).order(loc.id, { id: `F-${i}`, total: 1_000_000, tableId: 'T2' });
     const logger = pino(
       { level: 'warn' },
       new Writable({
@@ -330,7 +329,7 @@ describe(`gateway fuzz (seed ${SEED}, a sweep and ${RANDOM_FRAMES} random frames
 
     // A pay-at-table cycle on the same socket.
     const locationId = gw!.service.ownedLocationIds()[0]!;
-    await seedOrder(db.prisma, locationId, 'PAT-1', { total: 2_000, tableId: 'T1' });
+    await fixtures(db.prisma).order(locationId, { id: 'PAT-1', total: 2_000, tableId: 'T1' });
     const rq = (id: string, method: string, params: object) => fake.request(conn, request(id, method, params), id, 15_000);
     const ok = (r: Record<string, any>) => {
       assert.equal(r.error, undefined, JSON.stringify(r));

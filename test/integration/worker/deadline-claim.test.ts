@@ -8,8 +8,8 @@ import { createPrisma, PrismaClient } from '@app/db';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
 import { RpcClient, RpcWorkerHost } from '@app/queue';
-import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { GBP, rpcJob, seedLocation, SeededLocation, seedOrder } from './fixtures';
+import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor, fixtures, LocationFixture } from '@app/testing';
+import { GBP, rpcJob } from './fixtures';
 
 /**
  * Issue 18, item 1: the gateway's deadline must never produce a false "nothing
@@ -23,7 +23,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
   let deadClient: RpcClient;
   let deadPrisma: PrismaClient;
   let dispatcher: RpcDispatcher;
-  let A: SeededLocation;
+  let A: LocationFixture;
   const logLines: string[] = [];
   /** How the worker treats a request, by rpcId. */
   const mode = new Map<string, 'freeze-after-commit' | 'late-clock'>();
@@ -32,7 +32,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
 
   before(async () => {
     db = await createTestDatabase('deadline_claim');
-    A = await seedLocation(db.prisma, 'The Clock');
+    A = await fixtures(db.prisma).location({ name: 'The Clock' });
     const logger = pino(
       { level: 'info' },
       new Writable({
@@ -106,7 +106,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
     rpcJob(A.id, 'RecordOrderPaymentByIdV1', { orderId, paymentIntentId: pi, paidAmount: GBP(value) }, { rpcId, deadline: Date.now() + DEADLINE });
 
   it('worker committed before the deadline but replied after it: Dojo gets the committed answer, not an error', async () => {
-    await seedOrder(db.prisma, A.id, 'D-1', { total: 1000, tableId: 'T1' });
+    await fixtures(db.prisma).order(A.id, { id: 'D-1', total: 1000, tableId: 'T1' });
     mode.set('pay-d1', 'freeze-after-commit');
     const t0 = Date.now();
     const res = await client.call(pay('D-1', 'pi_d1', 400, 'pay-d1'));
@@ -118,7 +118,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
   });
 
   it('worker not committed at the deadline: Dojo gets the error, the late commit is refused, and a retry of the id gets the same error', async () => {
-    await seedOrder(db.prisma, A.id, 'D-2', { total: 1000, tableId: 'T2' });
+    await fixtures(db.prisma).order(A.id, { id: 'D-2', total: 1000, tableId: 'T2' });
     mode.set('pay-d2', 'late-clock');
     // Hold the worker's final write (it inserts into payments) until after the gateway's deadline.
     const blocker = new Client({ connectionString: db.url });
@@ -156,7 +156,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
   });
 
   it('Postgres unreachable for the claim: no error is sent; the worker\'s committed answer is, once it arrives', async () => {
-    await seedOrder(db.prisma, A.id, 'D-3', { total: 1000, tableId: 'T3' });
+    await fixtures(db.prisma).order(A.id, { id: 'D-3', total: 1000, tableId: 'T3' });
     mode.set('pay-d3', 'freeze-after-commit');
     const t0 = Date.now();
     const res = await deadClient.call(pay('D-3', 'pi_d3', 250, 'pay-d3'));

@@ -6,8 +6,8 @@ import pino from 'pino';
 import { isFailure, JsonRpcResponse } from '@app/contracts';
 import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
 import { RpcClient } from '@app/queue';
-import { createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
-import { GBP, rpcJob, seedLocation, SeededLocation, seedOrder } from './fixtures';
+import { createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix, fixtures, LocationFixture } from '@app/testing';
+import { GBP, rpcJob } from './fixtures';
 
 /** A TCP proxy to the test Redis that can be cut: Redis "goes away" for whoever connected through it. */
 class CuttableProxy {
@@ -49,13 +49,13 @@ const INTERNAL = /redis|ioredis|bullmq|max retries|ECONNREFUSED|connect|stream i
 describe('redis outage: internal error messages never reach Dojo', () => {
   let db: TestDatabase;
   let client: RpcClient;
-  let A: SeededLocation;
+  let A: LocationFixture;
   const logLines: string[] = [];
 
   before(async () => {
     db = await createTestDatabase('redis_outage');
-    A = await seedLocation(db.prisma, 'The Outage');
-    await seedOrder(db.prisma, A.id, 'R-1', { total: 1000, tableId: 'T1' });
+    A = await fixtures(db.prisma).location({ name: 'The Outage' });
+    await fixtures(db.prisma).order(A.id, { id: 'R-1', total: 1000, tableId: 'T1' });
     const logger = pino(
       { level: 'info' },
       new Writable({
