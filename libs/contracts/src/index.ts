@@ -2,6 +2,6 @@ export * from './jsonrpc';
 export * from './errors';
 export * from './methods';
 export * from './validator';
-export * from './queues';
+export * from './channels';
 export * from './dojo-events';
 export * as Models from './generated/models';

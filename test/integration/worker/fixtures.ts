@@ -1,7 +1,8 @@
 /** Shared seed data and RPC helpers for the worker tests (not a test file itself). */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { contractValidator, EposMethod, isFailure, JsonRpcResponse, METHOD_INFO, Models, RpcJob } from '@app/contracts';
+import { contractValidator, EposMethod, isFailure, JsonRpcResponse, METHOD_INFO, Models } from '@app/contracts';
+import type { RpcJob } from '@app/queue';
 import type { PrismaClient } from '@app/db';
 import { dojoOrderToCreateData } from '@app/domain/orders/order-mapper';
 import type { RpcClient } from '@app/queue';
