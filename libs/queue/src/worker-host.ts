@@ -19,8 +19,13 @@ export interface QueueWorkerOptions<Q extends QueueName> {
   worker?: Partial<Omit<WorkerOptions, 'connection' | 'prefix' | 'concurrency' | 'autorun'>>;
 }
 
-/** How long the worker's Redis connection may be down before /health says so (ioredis reconnects on its own). */
-const CONNECTION_GRACE_MS = 5_000;
+/**
+ * How long the worker's Redis connection may be down, or its loop keep failing,
+ * before /health says so (ioredis reconnects and BullMQ retries on their own).
+ */
+const GRACE_MS = 5_000;
+/** An error streak counts as over when no error came for this long. */
+const ERROR_QUIET_MS = 10_000;
 /** Loop errors are logged at most this often (a Redis outage would otherwise log one per retry). */
 const ERROR_LOG_EVERY_MS = 10_000;
 
@@ -28,8 +33,10 @@ const ERROR_LOG_EVERY_MS = 10_000;
  * The base of every queue consumer: wraps a BullMQ Worker on one catalog
  * queue. It logs failed jobs and errors of the loop, and reports as a health
  * indicator that turns unhealthy, with a readable reason, when the loop cannot
- * work: `run()` rejected, the worker closed without being asked to, or its
- * Redis connection has been down longer than a few seconds (or closed for good).
+ * work: `run()` rejected or returned, the worker closed without being asked to,
+ * its Redis connection has been down longer than a few seconds (or closed for
+ * good), or the loop has kept emitting errors for that long without a job
+ * finishing or the queue draining in between (a stalled loop).
  */
 export class QueueWorker<Q extends QueueName> implements HealthIndicator {
   readonly name: string;
@@ -39,7 +46,10 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
   private closing = false;
   private dead?: string;
   private lastError?: string;
+  private lastErrorAt = 0;
   private lastErrorLoggedAt = 0;
+  /** When the current run of errors began (reset by a sign of progress: a job finished, the queue drained, a reconnect). */
+  private errorsSince?: number;
   private downSince?: number;
 
   constructor(
@@ -48,12 +58,17 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
   ) {
     this.name = `worker:${opts.queue}`;
     this.connection = createRedis(opts.redisUrl, 'blocking');
-    this.connection.on('ready', () => (this.downSince = undefined));
+    this.connection.on('ready', () => {
+      this.downSince = undefined;
+      this.errorsSince = undefined;
+    });
     this.connection.on('close', () => (this.downSince ??= Date.now()));
     this.connection.on('end', () => {
       if (!this.closing) this.die('its Redis connection was closed for good');
     });
     this.worker = new Worker<QueuePayloads[Q]>(opts.queue, processor, {
+      // After a failed fetch BullMQ waits this long before trying again (15 s by default, and close() waits it out).
+      runRetryDelay: 2_000,
       ...opts.worker,
       connection: this.connection,
       prefix: opts.prefix,
@@ -61,14 +76,22 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
       autorun: false,
     });
     this.worker.on('error', (err) => {
-      this.lastError = err.message;
       const now = Date.now();
+      // A streak is errors less than ERROR_QUIET_MS apart; a sporadic error starts a new one.
+      if (this.errorsSince === undefined || now - this.lastErrorAt >= ERROR_QUIET_MS) this.errorsSince = now;
+      this.lastError = err.message;
+      this.lastErrorAt = now;
       if (now - this.lastErrorLoggedAt >= ERROR_LOG_EVERY_MS) {
         this.lastErrorLoggedAt = now;
         this.opts.logger?.warn({ queue: opts.queue, err: err.message }, 'queue worker error');
       }
     });
+    const progress = () => (this.errorsSince = undefined);
+    this.worker.on('completed', progress);
+    this.worker.on('drained', progress);
+    this.worker.on('stalled', (jobId) => this.opts.logger?.warn({ queue: opts.queue, jobId }, 'queue job stalled (its lock expired); it is moved back to wait or failed'));
     this.worker.on('failed', (job, err) => {
+      progress();
       const fields = job ? (opts.describe?.(job.data) ?? { jobId: job.id }) : {};
       this.opts.logger?.warn(
         { queue: opts.queue, ...fields, attempt: job?.attemptsMade, attempts: job?.opts.attempts, err: err.message },
@@ -99,12 +122,16 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
   check(): { ok: boolean; error?: string } {
     if (this.dead) return { ok: false, error: `${this.opts.queue} worker is dead: ${this.dead}` };
     if (!this.started) return { ok: false, error: `${this.opts.queue} worker has not started` };
-    if (this.downSince !== undefined && Date.now() - this.downSince >= CONNECTION_GRACE_MS) {
-      const why = this.lastError ? ` (last error: ${this.lastError})` : '';
+    const now = Date.now();
+    const why = this.lastError ? ` (last error: ${this.lastError})` : '';
+    if (this.downSince !== undefined && now - this.downSince >= GRACE_MS) {
       return {
         ok: false,
-        error: `${this.opts.queue} worker's Redis connection has been ${this.connection.status} for ${Math.round((Date.now() - this.downSince) / 1000)} s${why}`,
+        error: `${this.opts.queue} worker's Redis connection has been ${this.connection.status} for ${Math.round((now - this.downSince) / 1000)} s${why}`,
       };
+    }
+    if (this.errorsSince !== undefined && now - this.lastErrorAt < ERROR_QUIET_MS && now - this.errorsSince >= GRACE_MS) {
+      return { ok: false, error: `${this.opts.queue} worker's loop has been failing for ${Math.round((now - this.errorsSince) / 1000)} s${why}` };
     }
     return { ok: true };
   }

@@ -4,6 +4,7 @@ import { RunningApp } from '@app/common';
 import { appEnv, createTestDatabase, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
 import { startWorker } from '../../../apps/worker/src/main';
 import { EventsWorker } from '../../../apps/worker/src/events.worker';
+import { RegistrationWorker } from '../../../apps/worker/src/registration.worker';
 import { RpcWorkerService } from '../../../apps/worker/src/rpc-worker.service';
 
 type Check = { ok: boolean; error?: string };
@@ -70,5 +71,26 @@ describe('worker app: /health reports a dead queue worker loop', () => {
     }, 'the rpc worker reported dead');
     assert.equal(code, 503);
     assert.match(body.checks['worker:epos-rpc'].error!, /epos-rpc worker is dead: the worker (closed|loop ended) without being asked to/);
+  });
+
+  it('names a loop that keeps failing (errors for 5 s with no job finishing), and clears it once the loop makes progress', async () => {
+    // BullMQ reports a loop that cannot move jobs (e.g. a script error on every fetch) through 'error' events.
+    const registration = worker.app.get(RegistrationWorker);
+    const bull = (registration.worker as any).worker.worker as { emit(event: string, ...args: unknown[]): boolean };
+    const check = async () => (await health(worker)).body.checks['worker:capability-registration'];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 4_000) {
+      bull.emit('error', new Error('ERR Error running script: moveToActive failed'));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.deepEqual(await check(), { ok: true }, 'a few seconds of errors are tolerated (BullMQ retries)');
+    const failing = await waitFor(async () => {
+      bull.emit('error', new Error('ERR Error running script: moveToActive failed'));
+      const c = await check();
+      return c.ok ? undefined : c;
+    }, 'the failing loop reported', 5_000, 250);
+    assert.match(failing.error!, /capability-registration worker's loop has been failing for \d+ s \(last error: ERR Error running script: moveToActive failed\)/);
+    bull.emit('drained');
+    assert.deepEqual(await check(), { ok: true }, 'progress clears it');
   });
 });
