@@ -38,7 +38,7 @@ describe('worker app: /health reports a dead queue worker loop', () => {
   it('is healthy with every queue worker running, and lists them', async () => {
     const { code, body } = await health(worker);
     assert.equal(code, 200, JSON.stringify(body));
-    for (const name of ['worker:epos-rpc', 'worker:dojo-events', 'worker:capability-registration']) {
+    for (const name of ['worker:epos-rpc', 'worker:dojo-events', 'worker:capability-registration', 'worker:outbox']) {
       assert.deepEqual(body.checks[name], { ok: true }, `${name} is reported: ${JSON.stringify(body.checks)}`);
     }
   });
