@@ -34,7 +34,8 @@ describe('worker: races on one order across several worker processes', () => {
       const out: string[] = [];
       child.stdout!.on('data', (d) => out.push(String(d)));
       child.stderr!.on('data', (d) => out.push(String(d)));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // 'close', not 'exit': by then all of the child's output has been read (the shutdown lines are checked below).
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
       procs.push({ child, out, exited });
     }
     for (const p of procs) await waitFor(() => p.out.join('').includes('rpc worker ready'), `worker process ${p.child.pid} ready:\n${p.out.join('')}`, 30_000);
