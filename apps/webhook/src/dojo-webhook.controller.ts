@@ -3,8 +3,16 @@ import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { answerTooLarge, CONFIG, LOGGER, Logger } from '@app/common';
 import type { WebhookConfig } from '@app/config';
-import { AcceptDojoWebhook } from '@app/domain/events/usecases/accept-dojo-webhook.usecase';
+import { AcceptDojoWebhook, WebhookRejection } from '@app/domain/events/usecases/accept-dojo-webhook.usecase';
 import { BodyTooLarge, drainRequest, readRawBody } from './read-body';
+
+/** The HTTP answer to each refusal: 4xx = refused for good, 503 = not stored, Dojo should send it again. */
+const REJECTION_STATUS: Record<WebhookRejection, number> = {
+  malformed: 400,
+  unauthenticated: 401,
+  'unknown-account': 404,
+  unavailable: 503,
+};
 
 /** How many header lines named `name` (lower case) the request had. */
 function countHeaderLines(rawHeaders: string[], name: string): number {
@@ -54,10 +62,10 @@ export class DojoWebhookController {
     }
     const signature = req.headers['dojo-signature'] as string | undefined;
     const result = await this.accept.execute({ rawBody, signature, traceId });
-    if (result.status === 200) {
+    if (result.outcome === 'stored') {
       res.status(200).json({ received: true, duplicate: result.duplicate, traceId });
     } else {
-      res.status(result.status).json({ error: result.reason, traceId });
+      res.status(REJECTION_STATUS[result.rejection]).json({ error: result.reason, traceId });
     }
   }
 }

@@ -4,7 +4,8 @@ import { CoreModule, createRedis, LOGGER, Logger, PRISMA, SECRET_BOX } from '@ap
 import type { WebhookConfig } from '@app/config';
 import { Channels, LocationChangedMessage } from '@app/contracts';
 import type { PrismaClient, SecretBox } from '@app/db';
-import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { BullmqEventEnqueuer } from '@app/queue';
 import { AcceptDojoWebhook } from '@app/domain/events/usecases/accept-dojo-webhook.usecase';
 import { WebhookAccountCache } from '@app/domain/events/usecases/accept-dojo-webhook.cache';
 import { DojoWebhookController } from './dojo-webhook.controller';

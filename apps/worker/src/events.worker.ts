@@ -1,26 +1,31 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { CONFIG, LOGGER, Logger, PRISMA } from '@app/common';
+import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
-import { DojoEventsSweeper, DojoEventsWorker } from '@app/domain/events/events-worker';
-import { BullmqEventEnqueuer } from '@app/domain/events/ingest-dojo-event.usecase';
+import { DojoEventsSweeper } from '@app/domain/events/dojo-events-sweeper';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
+import { BullmqEventEnqueuer, DojoEventsWorker } from '@app/queue';
 
 /**
- * The Dojo events pipeline in the worker app: a BullMQ worker applying stored
+ * The Dojo events pipeline in the worker app: a queue worker applying stored
  * events (QueueName.DojoEvents) and the sweeper that re-enqueues stored events
  * that never reached the queue (Redis down at ingest time).
  */
 @Injectable()
 export class EventsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly worker: DojoEventsWorker;
+  readonly worker: DojoEventsWorker;
   private readonly enqueuer: BullmqEventEnqueuer;
   private readonly sweeper: DojoEventsSweeper;
 
-  constructor(@Inject(CONFIG) config: WorkerConfig, @Inject(PRISMA) prisma: PrismaClient, @Inject(LOGGER) logger: Logger) {
+  constructor(
+    @Inject(CONFIG) config: WorkerConfig,
+    @Inject(PRISMA) prisma: PrismaClient,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(HEALTH) health: HealthRegistry,
+  ) {
     const log = logger.child({ component: 'dojo-events' });
     this.worker = new DojoEventsWorker(
-      { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, concurrency: config.EVENTS_CONCURRENCY },
+      { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, concurrency: config.EVENTS_CONCURRENCY, health },
       new ApplyDojoEvent(prisma, log),
       log,
     );

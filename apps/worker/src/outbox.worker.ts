@@ -1,9 +1,36 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { CONFIG, LOGGER, Logger, PRISMA, SECRET_BOX } from '@app/common';
+import { CONFIG, HEALTH, HealthIndicator, HealthRegistry, LOGGER, Logger, PRISMA, SECRET_BOX } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import { DispatchOutbox, OutboxLoop } from '@app/domain/outbox';
+
+/** Failing passes are reported by /health once they have failed without a success in between for this long. */
+const FAILING_FOR_MS = 5_000;
+
+/**
+ * Health of the outbox loop (not a BullMQ worker: it polls Postgres): unhealthy
+ * while every pass has failed for FAILING_FOR_MS, named with the last error.
+ */
+class OutboxLoopHealth implements HealthIndicator {
+  readonly name = 'worker:outbox';
+  private failingSince?: number;
+  private lastError?: string;
+
+  succeeded(): void {
+    this.failingSince = undefined;
+  }
+
+  failed(err: unknown): void {
+    this.failingSince ??= Date.now();
+    this.lastError = (err as Error)?.message ?? String(err);
+  }
+
+  check(): { ok: boolean; error?: string } {
+    if (this.failingSince === undefined || Date.now() - this.failingSince < FAILING_FOR_MS) return { ok: true };
+    return { ok: false, error: `every outbox pass has failed for ${Math.round((Date.now() - this.failingSince) / 1000)} s (last error: ${this.lastError})` };
+  }
+}
 
 /**
  * Sends queued POS events (outbox_events) to Dojo's POST /epos/events: polls
@@ -13,12 +40,14 @@ import { DispatchOutbox, OutboxLoop } from '@app/domain/outbox';
 @Injectable()
 export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly loop: OutboxLoop;
+  private readonly health = new OutboxLoopHealth();
 
   constructor(
     @Inject(CONFIG) config: WorkerConfig,
     @Inject(PRISMA) prisma: PrismaClient,
     @Inject(SECRET_BOX) secretBox: SecretBox,
     @Inject(LOGGER) logger: Logger,
+    @Inject(HEALTH) private readonly registry: HealthRegistry,
   ) {
     const log = logger.child({ component: 'outbox' });
     // Retries live in the outbox rows (backoff per row); the client itself retries briefly on 429/5xx.
@@ -27,7 +56,18 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
       { prisma, secretBox, dojo, log },
       { backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS, backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS },
     );
-    this.loop = new OutboxLoop(dispatch, config.OUTBOX_POLL_MS, (err) => log.error({ err: (err as Error).message }, 'outbox pass failed'));
+    const reported = {
+      execute: async () => {
+        const r = await dispatch.execute();
+        this.health.succeeded();
+        return r;
+      },
+    };
+    this.loop = new OutboxLoop(reported, config.OUTBOX_POLL_MS, (err) => {
+      this.health.failed(err);
+      log.error({ err: (err as Error).message }, 'outbox pass failed');
+    });
+    registry.register(this.health);
   }
 
   onApplicationBootstrap() {
@@ -35,6 +75,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async onApplicationShutdown() {
+    this.registry.unregister(this.health);
     await this.loop.stop();
   }
 }

@@ -1,10 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { CONFIG, LOGGER, Logger, PRISMA } from '@app/common';
+import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
-import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
-import { RpcWorkerHost } from '@app/queue';
+import { BullmqEventEnqueuer, RpcWorkerHost } from '@app/queue';
 
 /**
  * Serves Dojo's JSON-RPC requests: takes jobs from the RPC queue (QUEUE_PREFIX,
@@ -14,11 +14,16 @@ import { RpcWorkerHost } from '@app/queue';
  */
 @Injectable()
 export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly host: RpcWorkerHost;
+  readonly host: RpcWorkerHost;
   private readonly enqueuer: BullmqEventEnqueuer;
   private readonly log: Logger;
 
-  constructor(@Inject(CONFIG) config: WorkerConfig, @Inject(PRISMA) prisma: PrismaClient, @Inject(LOGGER) logger: Logger) {
+  constructor(
+    @Inject(CONFIG) config: WorkerConfig,
+    @Inject(PRISMA) prisma: PrismaClient,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(HEALTH) health: HealthRegistry,
+  ) {
     this.log = logger.child({ component: 'rpc-worker' });
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
     const ingest = new IngestDojoEvent(prisma, this.enqueuer, this.log);
@@ -28,6 +33,8 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
       prefix: config.QUEUE_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,
       handler: (job) => dispatcher.handle(job),
+      logger: this.log,
+      health,
       onError: (err, job) => this.log.error({ err, rpcId: job.rpcId, locationId: job.locationId, traceId: job.traceId }, 'rpc job failed'),
     });
   }

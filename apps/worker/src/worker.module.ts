@@ -4,6 +4,7 @@ import type { WorkerConfig } from '@app/config';
 import { RpcWorkerService } from './rpc-worker.service';
 import { EventsWorker } from './events.worker';
 import { OutboxWorker } from './outbox.worker';
+import { RegistrationWorker } from './registration.worker';
 
 /** Root module of the worker app: infrastructure from CoreModule plus this app's transport. */
 @Module({})
@@ -12,7 +13,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [CoreModule.forRoot('worker', config, logger)],
-      providers: [RpcWorkerService, EventsWorker, OutboxWorker],
+      providers: [RpcWorkerService, EventsWorker, OutboxWorker, RegistrationWorker],
     };
   }
 }

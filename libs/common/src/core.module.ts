@@ -4,12 +4,13 @@ import { createPrisma, PrismaClient, SecretBox } from '@app/db';
 import type { CommonConfig } from '@app/config';
 import { createLogger, Logger } from './logger';
 import { createRedis } from './redis';
-import { HealthController } from './health';
-import { APP_NAME, CONFIG, LOGGER, PRISMA, REDIS, SECRET_BOX } from './tokens';
+import { HealthController, HealthRegistry } from './health';
+import { APP_NAME, CONFIG, HEALTH, LOGGER, PRISMA, REDIS, SECRET_BOX } from './tokens';
 
 /**
  * Infrastructure every app needs: validated config, Prisma (Postgres), a Redis
- * command connection, the logger, the secret box, and GET /health.
+ * command connection, the logger, the secret box, and GET /health (with the
+ * HealthRegistry that components such as queue workers report to).
  */
 @Global()
 @Module({})
@@ -26,6 +27,7 @@ export class CoreModule implements OnApplicationShutdown {
       controllers: [HealthController],
       providers: [
         { provide: APP_NAME, useValue: app },
+        { provide: HEALTH, useValue: new HealthRegistry() },
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: log },
         { provide: SECRET_BOX, useValue: new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY) },
@@ -35,7 +37,7 @@ export class CoreModule implements OnApplicationShutdown {
         },
         { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL) },
       ],
-      exports: [APP_NAME, CONFIG, LOGGER, SECRET_BOX, PRISMA, REDIS],
+      exports: [APP_NAME, HEALTH, CONFIG, LOGGER, SECRET_BOX, PRISMA, REDIS],
     };
   }
 

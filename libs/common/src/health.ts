@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type Redis from 'ioredis';
 import type { PrismaClient } from '@app/db';
-import { APP_NAME, PRISMA, REDIS } from './tokens';
+import { APP_NAME, HEALTH, PRISMA, REDIS } from './tokens';
 
 export interface DependencyCheck {
   ok: boolean;
@@ -41,19 +41,63 @@ export async function checkDependencies(prisma: PrismaClient, redis: Redis, time
   return { postgres, redis: redisCheck };
 }
 
-/** GET /health: 200 when Postgres and Redis both answer, 503 with the reason otherwise. */
+/** Something besides Postgres and Redis that the app's health depends on (e.g. a queue worker's loop). */
+export interface HealthIndicator {
+  /** The key of its check in the /health body, e.g. "worker:epos-rpc". */
+  readonly name: string;
+  /** Synchronous and cheap: /health is polled often. */
+  check(): { ok: boolean; error?: string };
+}
+
+/**
+ * The app's extra health indicators. Components that can fail on their own
+ * (a BullMQ worker whose loop died, a connection closed for good) register
+ * here, and GET /health turns 503 naming them.
+ */
+export class HealthRegistry {
+  private readonly indicators = new Map<string, HealthIndicator>();
+
+  register(indicator: HealthIndicator): void {
+    this.indicators.set(indicator.name, indicator);
+  }
+
+  unregister(indicator: HealthIndicator): void {
+    if (this.indicators.get(indicator.name) === indicator) this.indicators.delete(indicator.name);
+  }
+
+  checks(): Record<string, { ok: boolean; error?: string }> {
+    const out: Record<string, { ok: boolean; error?: string }> = {};
+    for (const [name, indicator] of this.indicators) {
+      try {
+        out[name] = indicator.check();
+      } catch (err) {
+        out[name] = { ok: false, error: `the check failed: ${(err as Error).message}` };
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * GET /health: 200 when Postgres and Redis both answer and every registered
+ * indicator is ok, 503 with the reasons otherwise.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_NAME) private readonly app: string,
+    @Inject(HEALTH) private readonly registry: HealthRegistry,
   ) {}
 
   @Get()
   async health(@Res() res: Response) {
-    const checks = await checkDependencies(this.prisma, this.redis);
-    const ok = checks.postgres.ok && checks.redis.ok;
+    const checks: Record<string, { ok: boolean; error?: string }> = {
+      ...(await checkDependencies(this.prisma, this.redis)),
+      ...this.registry.checks(),
+    };
+    const ok = Object.values(checks).every((c) => c.ok);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unhealthy', app: this.app, checks });
   }
 }

@@ -5,3 +5,5 @@ export const REDIS = Symbol('REDIS');
 export const LOGGER = Symbol('LOGGER');
 export const SECRET_BOX = Symbol('SECRET_BOX');
 export const APP_NAME = Symbol('APP_NAME');
+/** The app's HealthRegistry: extra indicators GET /health reports (see health.ts). */
+export const HEALTH = Symbol('HEALTH');

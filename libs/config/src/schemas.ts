@@ -24,6 +24,35 @@ export const commonEnv = {
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100, 600_000),
 };
 
+const optionalInt = (min: number, max: number) =>
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max)).optional();
+
+/**
+ * Retry policy of capability registration jobs, read by the apps that schedule
+ * them (admin on a change, worker in its sweep of pending locations). The older
+ * ADMIN_ names are still accepted; the new names win when both are set.
+ */
+const registrationEnv = {
+  /** Attempts of one capability registration (PUT /epos/integrations/ws) before it is marked failed [8]. */
+  REGISTRATION_ATTEMPTS: optionalInt(1, 100),
+  /** First retry delay of a failed registration; BullMQ doubles it per attempt [2000]. */
+  REGISTRATION_BACKOFF_MS: optionalInt(1, 3_600_000),
+  /** Former name of REGISTRATION_ATTEMPTS. */
+  ADMIN_REGISTRATION_ATTEMPTS: optionalInt(1, 100),
+  /** Former name of REGISTRATION_BACKOFF_MS. */
+  ADMIN_REGISTRATION_BACKOFF_MS: optionalInt(1, 3_600_000),
+};
+
+type RegistrationConfig = { [K in keyof typeof registrationEnv]?: number };
+
+/** The registration retry policy of a loaded admin or worker config. */
+export function registrationRetry(config: RegistrationConfig): { attempts: number; backoffMs: number } {
+  return {
+    attempts: config.REGISTRATION_ATTEMPTS ?? config.ADMIN_REGISTRATION_ATTEMPTS ?? 8,
+    backoffMs: config.REGISTRATION_BACKOFF_MS ?? config.ADMIN_REGISTRATION_BACKOFF_MS ?? 2_000,
+  };
+}
+
 export const gatewayEnv = {
   ...commonEnv,
   PORT: env.int(3001, 0, 65535),
@@ -72,6 +101,9 @@ export const workerEnv = {
   OUTBOX_BACKOFF_BASE_MS: env.int(1_000, 10, 600_000),
   /** Longest delay between retries of a POS event. */
   OUTBOX_BACKOFF_MAX_MS: env.int(300_000, 10, 86_400_000),
+  /** Timeout of one call to the Dojo API (capability registration). */
+  DOJO_TIMEOUT_MS: env.int(10_000, 100, 120_000),
+  ...registrationEnv,
 };
 
 export const webhookEnv = {
@@ -91,10 +123,7 @@ export const adminEnv = {
   WEBHOOK_PUBLIC_URL: env.url(['http', 'https']).optional(),
   /** Largest JSON body the admin API accepts, in bytes. */
   ADMIN_MAX_BODY_BYTES: env.int(1_048_576, 1024, 20 * 1_048_576),
-  /** Attempts of one capability registration (PUT /epos/integrations/ws) before it is marked failed. */
-  ADMIN_REGISTRATION_ATTEMPTS: env.int(8, 1, 100),
-  /** First retry delay of a failed registration; BullMQ doubles it per attempt. */
-  ADMIN_REGISTRATION_BACKOFF_MS: env.int(2_000, 1, 3_600_000),
+  ...registrationEnv,
   /** Timeout of one call to the Dojo API. */
   DOJO_TIMEOUT_MS: env.int(10_000, 100, 120_000),
 };

@@ -3,6 +3,6 @@ export * from './errors';
 export * from './methods';
 export * from './validator';
 export * from './input-guard';
-export * from './queues';
+export * from './channels';
 export * from './dojo-events';
 export * as Models from './generated/models';

@@ -1,34 +1,8 @@
 import type Redis from 'ioredis';
 
-/**
- * OWNED BY the gateway. Live connection state of a location, written by the
- * gateway replica that owns it and read by the admin API.
- */
-export type ConnectionState = 'connecting' | 'open' | 'backing_off' | 'auth_failed' | 'disabled' | 'unowned';
-
-export interface ConnectionStatus {
-  locationId: string;
-  state: ConnectionState;
-  /** ISO time the state was entered. */
-  since: string;
-  replicaId?: string;
-  lastPongAt?: string;
-  lastError?: string;
-  reconnects: number;
-  requestsServed: number;
-  /** Connection profile serving the location (e.g. "epos-data"). */
-  profile?: string;
-  /** Fencing token of the owning replica's lease. */
-  fence?: number;
-  /** locations.config_version the replica is acting on. */
-  configVersion?: number;
-  /** ISO time of the next connection attempt while backing off or after an auth failure. */
-  nextAttemptAt?: string;
-  /** HTTP status of the last refused handshake, when there was one. */
-  lastHttpStatus?: number;
-  /** ISO time this record was written; records expire so a dead replica's locations read as `unowned`. */
-  updatedAt?: string;
-}
+// The types are shared with the admin API (libs/domain reads them), so they live in the contracts.
+import type { ConnectionStatus } from '@app/contracts';
+export type { ConnectionState, ConnectionStatus } from '@app/contracts';
 
 /** Status records outlive their writer by this long unless refreshed (the owner refreshes every few seconds). */
 export const CONNECTION_STATUS_TTL_MS = 30_000;

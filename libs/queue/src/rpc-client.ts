@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { createRedis, Logger } from '@app/common';
-import { EposError, failure, JsonRpcResponse, METHOD_INFO, QueueName, RpcJob, RpcReply } from '@app/contracts';
+import { EposError, failure, JsonRpcResponse, METHOD_INFO } from '@app/contracts';
+import { QueueName, RpcJob, RpcReply } from './catalog';
 import { replyStreamKey, REPLY_STREAM_TTL_S } from './reply-stream';
 
 export interface RpcClientOptions {

@@ -1,8 +1,10 @@
-import { Job, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
-import { createRedis } from '@app/common';
-import { EposError, failure, JsonRpcResponse, QueueName, RpcJob } from '@app/contracts';
+import { createRedis, HealthRegistry, Logger } from '@app/common';
+import { EposError, failure, JsonRpcResponse, RpcRequest } from '@app/contracts';
+import { fenceKey, QueueName, RpcJob } from './catalog';
 import { ReplyPublisher } from './reply-stream';
+import { QueueWorker } from './worker-host';
 
 export type RpcHandler = (job: RpcJob) => Promise<JsonRpcResponse>;
 
@@ -11,33 +13,40 @@ export interface RpcWorkerOptions {
   prefix: string;
   concurrency: number;
   handler: RpcHandler;
-  onError?: (err: unknown, job: RpcJob) => void;
+  onError?: (err: unknown, job: RpcRequest) => void;
+  logger?: Logger;
+  health?: HealthRegistry;
 }
 
 /**
  * The worker's side of the request path: takes RPC jobs, runs the handler and
  * appends the response to the requesting gateway replica's reply stream. A job
- * whose deadline already passed is answered with an error without running.
+ * is answered with an error without running when its deadline already passed,
+ * or when its fencing token is older than the location's current one (the
+ * replica that sent it lost its lease, and would drop the reply anyway).
  */
 export class RpcWorkerHost {
-  private readonly worker: Worker<RpcJob>;
+  private readonly worker: QueueWorker<typeof QueueName.Rpc>;
   private readonly publisher: Redis;
   private readonly replies: ReplyPublisher;
-  private readonly workerConnection: Redis;
 
   constructor(private readonly opts: RpcWorkerOptions) {
     this.publisher = createRedis(opts.redisUrl, 'command');
     this.replies = new ReplyPublisher(this.publisher);
-    this.workerConnection = createRedis(opts.redisUrl, 'blocking');
-    this.worker = new Worker<RpcJob>(QueueName.Rpc, (job) => this.process(job), {
-      connection: this.workerConnection,
-      prefix: opts.prefix,
-      concurrency: opts.concurrency,
-      autorun: false,
-      // A crashed worker's job is not retried: the gateway's deadline has long passed by then.
-      maxStalledCount: 0,
-    });
-    this.worker.on('error', () => undefined);
+    this.worker = new QueueWorker(
+      {
+        queue: QueueName.Rpc,
+        redisUrl: opts.redisUrl,
+        prefix: opts.prefix,
+        concurrency: opts.concurrency,
+        logger: opts.logger,
+        health: opts.health,
+        describe: (d) => ({ locationId: d.locationId, method: d.method, rpcId: d.rpcId, traceId: d.traceId }),
+        // A crashed worker's job is not retried: the gateway's deadline has long passed by then.
+        worker: { maxStalledCount: 0 },
+      },
+      (job) => this.process(job),
+    );
   }
 
   private async process(job: Job<RpcJob>): Promise<void> {
@@ -47,6 +56,11 @@ export class RpcWorkerHost {
       response = failure(
         data.rpcId,
         new EposError('UnexpectedError', `${data.method} reached the EPOS after its deadline; it was not applied`).toBody(data.traceId),
+      );
+    } else if (await this.superseded(data)) {
+      response = failure(
+        data.rpcId,
+        new EposError('UnexpectedError', `${data.method} came from a connection that no longer owns the location; it was not applied`).toBody(data.traceId),
       );
     } else {
       try {
@@ -59,8 +73,15 @@ export class RpcWorkerHost {
     await this.replies.publish(data.replyTo, { jobId: job.id!, response });
   }
 
+  /** True when a gateway replica has acquired the location's lease since this request was accepted. */
+  private async superseded(data: RpcRequest): Promise<boolean> {
+    if (!(data.fence > 0)) return false;
+    const current = await this.publisher.get(fenceKey(this.opts.prefix, data.locationId)).catch(() => null);
+    return current !== null && Number(current) > data.fence;
+  }
+
   start(): void {
-    void this.worker.run().catch(() => undefined);
+    this.worker.start();
   }
 
   async waitUntilReady(): Promise<void> {
@@ -70,7 +91,5 @@ export class RpcWorkerHost {
   async close(): Promise<void> {
     await this.worker.close();
     this.publisher.disconnect();
-    // BullMQ does not close a connection it was given.
-    this.workerConnection.disconnect();
   }
 }

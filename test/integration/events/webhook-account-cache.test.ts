@@ -5,7 +5,8 @@ import Redis from 'ioredis';
 import { Queue } from 'bullmq';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import type { RunningApp } from '@app/common';
-import { Channels, LocationChangedMessage, QueueName } from '@app/contracts';
+import { Channels, LocationChangedMessage } from '@app/contracts';
+import { QueueName } from '@app/queue';
 import { sign } from '@app/domain/events/webhook-signature';
 import { appEnv, createTestDatabase, Fixtures, fixtures, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import type { RunningApp } from '@app/common';
-import { QueueName } from '@app/contracts';
+import { QueueName } from '@app/queue';
 import { sign } from '@app/domain/events/webhook-signature';
 import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
 

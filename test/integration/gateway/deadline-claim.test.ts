@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
-import { JsonRpcResponse, RpcJob } from '@app/contracts';
+import { JsonRpcResponse } from '@app/contracts';
+import type { RpcJob } from '@app/queue';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcWorkerHost } from '@app/queue';
 import { createLogger } from '@app/common';

@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
-import { Channels, JsonRpcCode, RpcJob, success } from '@app/contracts';
-import { RpcWorkerHost } from '@app/queue';
+import { Channels, JsonRpcCode, success } from '@app/contracts';
+import { RpcJob, RpcWorkerHost } from '@app/queue';
 import { leaseKey } from '@app/gateway';
 import { createTestDatabase, Fixtures, fixtures, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { FakeConnection, FakeDojo } from './support/fake-dojo';

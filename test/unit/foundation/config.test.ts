@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminEnv, ConfigError, gatewayEnv, loadConfig, workerEnv } from '@app/config';
+import { adminEnv, ConfigError, gatewayEnv, loadConfig, registrationRetry, workerEnv } from '@app/config';
 
 const base = {
   DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db',
@@ -25,6 +25,18 @@ describe('config', () => {
     assert.equal(c.GATEWAY_PING_INTERVAL_MS, 25_000);
     assert.equal(c.LOG_LEVEL, 'info');
     assert.equal(loadConfig(workerEnv, base).WORKER_CONCURRENCY, 50);
+  });
+
+  it('reads the registration retry policy in the worker and the admin, under its new and its former names', () => {
+    const admin = { ...base, ADMIN_OPERATOR_TOKENS: 'operator-token-0123456789' };
+    for (const [shape, env] of [[workerEnv, base], [adminEnv, admin]] as const) {
+      assert.deepEqual(registrationRetry(loadConfig(shape, env)), { attempts: 8, backoffMs: 2_000 }, 'defaults');
+      const old = loadConfig(shape, { ...env, ADMIN_REGISTRATION_ATTEMPTS: '3', ADMIN_REGISTRATION_BACKOFF_MS: '50' });
+      assert.deepEqual(registrationRetry(old), { attempts: 3, backoffMs: 50 }, 'the former ADMIN_ names are still accepted');
+      const both = loadConfig(shape, { ...env, ADMIN_REGISTRATION_ATTEMPTS: '3', REGISTRATION_ATTEMPTS: '5', REGISTRATION_BACKOFF_MS: '70' });
+      assert.deepEqual(registrationRetry(both), { attempts: 5, backoffMs: 70 }, 'the new names win');
+    }
+    assert.match(problems(() => loadConfig(workerEnv, { ...base, REGISTRATION_ATTEMPTS: '0' }))[0], /^REGISTRATION_ATTEMPTS is malformed/);
   });
 
   it('names a missing variable', () => {

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '@app/common';
-import { RpcJob, success } from '@app/contracts';
+import { success } from '@app/contracts';
+import type { RpcJob } from '@app/queue';
 import { EposDataProfile, InProcessRpcCaller, LocationConfig, RequestDispatcher } from '@app/gateway';
 
 const loc: LocationConfig = {

@@ -1,7 +1,6 @@
 /** Injection tokens of the admin app. */
 export const ADMIN_DEPS = Symbol('ADMIN_DEPS');
 export const VENUE_DEPS = Symbol('VENUE_DEPS');
-export const REGISTRATION_QUEUE = 'capability-registration';
 
 /** What the venue guard attaches to the request. */
 export interface VenueAuth {

@@ -22,6 +22,7 @@ export * from './usecases/reconnect-location.usecase';
 export * from './usecases/delete-location.usecase';
 export * from './usecases/resync-capabilities.usecase';
 export * from './usecases/register-capabilities.usecase';
+export * from './usecases/schedule-pending-registrations.usecase';
 export * from './usecases/list-webhook-secrets.usecase';
 export * from './usecases/add-webhook-secret.usecase';
 export * from './usecases/activate-webhook-secret.usecase';

@@ -1,4 +1,4 @@
-import type { ConnectionStatus } from '@app/queue';
+import type { ConnectionStatus } from '@app/contracts';
 import { DomainError } from './errors';
 import type { AdminDeps } from './ports';
 

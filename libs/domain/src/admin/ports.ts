@@ -1,6 +1,6 @@
 import type { PrismaClient, SecretBox } from '@app/db';
 import type { DojoClient } from '@app/dojo-client';
-import type { ConnectionStatus } from '@app/queue';
+import type { ConnectionStatus } from '@app/contracts';
 
 /** Publishes LocationChangedMessage so gateways act at once (called after the DB commit). */
 export interface LocationChangePublisher {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
-import type Redis from 'ioredis';
 import type { Logger } from '@app/common';
-import { createRedis } from '@app/common';
-import { DojoEventJob, DojoEventPayload, EposError, QueueName } from '@app/contracts';
+import { DojoEventPayload, EposError } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
 
-/** Hands a stored event row to the events pipeline (BullMQ in production). */
+/**
+ * Port: hands a stored event row to the events pipeline to be applied (ApplyDojoEvent).
+ * Must be idempotent per row. The BullMQ adapter is BullmqEventEnqueuer in libs/queue.
+ */
 export interface EventEnqueuer {
   enqueue(eventRowId: string): Promise<void>;
 }
@@ -72,62 +72,5 @@ export class IngestDojoEvent {
       }
     }
     return { eventRowId: row.id, duplicate };
-  }
-}
-
-export interface BullmqEventEnqueuerOptions {
-  redisUrl: string;
-  /** BullMQ key prefix (QUEUE_PREFIX). */
-  prefix: string;
-  /** An add() that takes longer fails (the row stays for the sweeper). */
-  timeoutMs?: number;
-}
-
-/** Enqueues rows on QueueName.DojoEvents with jobId = row id, so double enqueues are harmless. */
-export class BullmqEventEnqueuer implements EventEnqueuer {
-  private readonly queue: Queue<DojoEventJob>;
-  private readonly redis: Redis;
-  private readonly timeoutMs: number;
-
-  constructor(opts: BullmqEventEnqueuerOptions) {
-    this.timeoutMs = opts.timeoutMs ?? 1_000;
-    this.redis = createRedis(opts.redisUrl, 'command');
-    this.queue = new Queue<DojoEventJob>(QueueName.DojoEvents, {
-      connection: this.redis,
-      prefix: opts.prefix,
-    });
-    this.queue.on('error', () => undefined); // a failed add() is reported to the caller
-  }
-
-  async enqueue(eventRowId: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const add = this.queue.add(
-      'apply',
-      { eventRowId },
-      {
-        jobId: eventRowId,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 500 },
-        // Finished jobs are removed: the job id only needs to de-duplicate while a job waits or runs, and a
-        // later enqueue of the same row (the sweeper re-checking a 'pending_payment' row) must not be swallowed.
-        removeOnComplete: true,
-        // A job that failed every attempt is removed, so the sweeper can enqueue the row again later.
-        removeOnFail: true,
-      },
-    );
-    add.catch(() => undefined);
-    try {
-      await Promise.race([
-        add,
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`enqueue took longer than ${this.timeoutMs} ms`)), this.timeoutMs))),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.queue.close().catch(() => undefined);
-    this.redis.disconnect();
   }
 }

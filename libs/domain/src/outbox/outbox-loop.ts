@@ -11,7 +11,7 @@ export class OutboxLoop {
   private stopped = false;
 
   constructor(
-    private readonly dispatch: DispatchOutbox,
+    private readonly dispatch: Pick<DispatchOutbox, 'execute'>,
     private readonly pollMs: number,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {}

@@ -1,10 +1,10 @@
-import { EposError, failure, JsonRpcResponse, RpcJob } from '@app/contracts';
+import { EposError, failure, JsonRpcResponse, RpcRequest } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
 import { jsonValue } from '../orders/order-sql';
 import { jsonText } from '../shared/write-sql';
 
-type Job = Pick<RpcJob, 'locationId' | 'rpcId' | 'method' | 'traceId'>;
+type Job = Pick<RpcRequest, 'locationId' | 'rpcId' | 'method' | 'traceId'>;
 
 /**
  * processed_requests: one row per (location, JSON-RPC id) of a state-changing

@@ -6,7 +6,8 @@ import {
   failure,
   JsonRpcResponse,
   METHOD_INFO,
-  RpcJob,
+  // The request as handed over by the gateway, whatever carries it (no queue types in the domain).
+  RpcRequest as RpcJob,
   success,
 } from '@app/contracts';
 import { Prisma } from '@app/db';

@@ -1,4 +1,5 @@
-import type { JsonRpcResponse, RpcJob } from '@app/contracts';
+import type { JsonRpcResponse } from '@app/contracts';
+import type { RpcJob } from '@app/queue';
 import type { RpcCaller } from './request-dispatcher';
 
 /** Whatever answers a job in the same process (RpcDispatcher from @app/domain in practice). */

@@ -6,8 +6,8 @@ import {
   JsonRpcResponse,
   METHOD_INFO,
   newTraceId,
-  RpcJob,
 } from '@app/contracts';
+import type { RpcJob } from '@app/queue';
 import type { Logger } from '@app/common';
 import type { ConnectionProfile } from '../profiles/connection-profile';
 import type { LocationConfig } from '../locations/location-config';

@@ -1,11 +1,11 @@
 import type Redis from 'ioredis';
+import { fenceKey } from '@app/queue';
 
 export function leaseKey(prefix: string, locationId: string): string {
   return `${prefix}:gw:lease:${locationId}`;
 }
-export function fenceKey(prefix: string, locationId: string): string {
-  return `${prefix}:gw:fence:${locationId}`;
-}
+// The fencing counter's key is in the queue catalog: RPC workers read it to skip requests from a superseded replica.
+export { fenceKey };
 export function releasedChannel(prefix: string): string {
   return `${prefix}:gw:released`;
 }

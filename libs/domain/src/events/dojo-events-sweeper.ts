@@ -1,59 +1,6 @@
-import { Job, Worker } from 'bullmq';
-import type Redis from 'ioredis';
 import type { Logger } from '@app/common';
-import { createRedis } from '@app/common';
-import { DojoEventJob, QueueName } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
 import type { EventEnqueuer } from './ingest-dojo-event.usecase';
-import type { ApplyDojoEvent } from './usecases/apply-dojo-event.usecase';
-
-export interface DojoEventsWorkerOptions {
-  redisUrl: string;
-  prefix: string;
-  concurrency: number;
-}
-
-/** Consumes QueueName.DojoEvents: one job per stored event row, applied by ApplyDojoEvent. */
-export class DojoEventsWorker {
-  private readonly worker: Worker<DojoEventJob>;
-  private readonly connection: Redis;
-
-  constructor(
-    opts: DojoEventsWorkerOptions,
-    private readonly apply: ApplyDojoEvent,
-    private readonly logger: Logger,
-  ) {
-    this.connection = createRedis(opts.redisUrl, 'blocking');
-    this.worker = new Worker<DojoEventJob>(QueueName.DojoEvents, (job) => this.process(job), {
-      connection: this.connection,
-      prefix: opts.prefix,
-      concurrency: opts.concurrency,
-      autorun: false,
-    });
-    this.worker.on('error', () => undefined); // connection errors: the client reconnects on its own
-    this.worker.on('failed', (job, err) =>
-      this.logger.warn({ eventRowId: job?.data.eventRowId, attempt: job?.attemptsMade, err: err.message }, 'applying a dojo event failed'),
-    );
-  }
-
-  private async process(job: Job<DojoEventJob>): Promise<string> {
-    const result = await this.apply.execute({ eventRowId: job.data.eventRowId });
-    return result.outcome;
-  }
-
-  start(): void {
-    void this.worker.run().catch((err) => this.logger.error({ err: (err as Error).message }, 'dojo events worker stopped'));
-  }
-
-  async waitUntilReady(): Promise<void> {
-    await this.worker.waitUntilReady();
-  }
-
-  async close(): Promise<void> {
-    await this.worker.close().catch(() => undefined);
-    this.connection.disconnect();
-  }
-}
 
 export interface DojoEventsSweeperOptions {
   /** How often to look for stranded rows. */

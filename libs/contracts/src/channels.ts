@@ -1,0 +1,70 @@
+import type { EposMethod } from './methods';
+
+/**
+ * A JSON-RPC request from Dojo as the gateway hands it over to be answered,
+ * whatever carries it (the BullMQ job in libs/queue adds the reply address;
+ * the in-process caller passes it as is).
+ */
+export interface RpcRequest {
+  /** Location (our id) whose socket received the request. */
+  locationId: string;
+  method: EposMethod;
+  rpcId: string;
+  params: unknown;
+  /** Epoch ms after which the answer is useless: the job must not commit past it. */
+  deadline: number;
+  traceId: string;
+  /**
+   * The gateway's fencing token for this location when it accepted the request.
+   * The worker answers a request whose token is older than the location's current
+   * one with an error, without running it: the replica that sent it lost its lease.
+   */
+  fence: number;
+}
+
+/** Redis pub/sub channels used between apps. */
+export const Channels = {
+  /** Location changes (enable, disable, key rotation, capabilities): the gateways react at once. */
+  locationChanged: 'epos-relay:location-changed',
+  /** An operator asks for a location's link to be re-dialled now; only the replica holding it acts. */
+  locationReconnect: 'epos-relay:location-reconnect',
+} as const;
+
+export interface LocationChangedMessage {
+  locationId: string;
+  configVersion: number;
+}
+
+/** On Channels.locationReconnect: reset the location's backoff and dial again now. */
+export interface LocationReconnectMessage {
+  locationId: string;
+  /** ISO time of the operator's request. */
+  requestedAt: string;
+}
+
+/** Live connection state of a location, written by the gateway replica that owns it and read by the admin API. */
+export type ConnectionState = 'connecting' | 'open' | 'backing_off' | 'auth_failed' | 'disabled' | 'unowned';
+
+export interface ConnectionStatus {
+  locationId: string;
+  state: ConnectionState;
+  /** ISO time the state was entered. */
+  since: string;
+  replicaId?: string;
+  lastPongAt?: string;
+  lastError?: string;
+  reconnects: number;
+  requestsServed: number;
+  /** Connection profile serving the location (e.g. "epos-data"). */
+  profile?: string;
+  /** Fencing token of the owning replica's lease. */
+  fence?: number;
+  /** locations.config_version the replica is acting on. */
+  configVersion?: number;
+  /** ISO time of the next connection attempt while backing off or after an auth failure. */
+  nextAttemptAt?: string;
+  /** HTTP status of the last refused handshake, when there was one. */
+  lastHttpStatus?: number;
+  /** ISO time this record was written; records expire so a dead replica's locations read as `unowned`. */
+  updatedAt?: string;
+}

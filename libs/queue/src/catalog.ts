@@ -1,0 +1,78 @@
+import type { EposMethod, JsonRpcResponse, RpcRequest } from '@app/contracts';
+
+/**
+ * The queue catalog: every BullMQ queue, its job names and payloads. Producers
+ * go through JobEnqueuer (enqueuer.ts), which derives the queue from the job
+ * name; consumers are QueueWorker instances (worker-host.ts) run by apps/worker.
+ */
+export const QueueName = {
+  /** Dojo's JSON-RPC requests, from the gateway to the workers. */
+  Rpc: 'epos-rpc',
+  /** Stored Dojo events (dojo_events rows) to apply. */
+  DojoEvents: 'dojo-events',
+  /** Capability registrations (PUT /epos/integrations/ws) per location, with attempts and backoff. */
+  Registration: 'capability-registration',
+} as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+/** Job names other than the RPC queue's, whose jobs are named after their JSON-RPC method. */
+export const JobName = {
+  ApplyDojoEvent: 'apply',
+  RegisterCapabilities: 'register',
+} as const;
+export type JobName = EposMethod | (typeof JobName)[keyof typeof JobName];
+
+/** A JSON-RPC request on QueueName.Rpc. */
+export interface RpcJob extends RpcRequest {
+  /** Key of the Redis Stream of the gateway replica that holds the socket: the worker XADDs its reply there. */
+  replyTo: string;
+}
+
+/** What a worker appends to the `replyTo` stream. */
+export interface RpcReply {
+  jobId: string;
+  response: JsonRpcResponse;
+}
+
+/** A stored Dojo event to apply (payments, orders, venue feed). */
+export interface DojoEventJob {
+  eventRowId: string;
+}
+
+/** A location whose capabilities should be registered with Dojo. */
+export interface RegistrationJob {
+  locationId: string;
+}
+
+/** Payload of each queue. */
+export interface QueuePayloads {
+  [QueueName.Rpc]: RpcJob;
+  [QueueName.DojoEvents]: DojoEventJob;
+  [QueueName.Registration]: RegistrationJob;
+}
+
+/** The queue a job name belongs to. */
+export type QueueOf<N extends JobName> = N extends typeof JobName.ApplyDojoEvent
+  ? typeof QueueName.DojoEvents
+  : N extends typeof JobName.RegisterCapabilities
+    ? typeof QueueName.Registration
+    : typeof QueueName.Rpc;
+
+/** The payload of a job name. */
+export type JobData<N extends JobName> = QueuePayloads[QueueOf<N>];
+
+export function queueOf<N extends JobName>(name: N): QueueOf<N> {
+  switch (name) {
+    case JobName.ApplyDojoEvent:
+      return QueueName.DojoEvents as QueueOf<N>;
+    case JobName.RegisterCapabilities:
+      return QueueName.Registration as QueueOf<N>;
+    default:
+      return QueueName.Rpc as QueueOf<N>;
+  }
+}
+
+/** Redis key holding a location's latest fencing token (INCR on every lease acquisition by a gateway replica). */
+export function fenceKey(prefix: string, locationId: string): string {
+  return `${prefix}:gw:fence:${locationId}`;
+}

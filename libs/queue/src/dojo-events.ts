@@ -1,0 +1,102 @@
+import type { Job } from 'bullmq';
+import type { HealthRegistry, Logger } from '@app/common';
+import { JobName, QueueName, DojoEventJob } from './catalog';
+import { JobEnqueuer } from './enqueuer';
+import { QueueWorker } from './worker-host';
+
+export interface BullmqEventEnqueuerOptions {
+  redisUrl: string;
+  /** BullMQ key prefix (QUEUE_PREFIX). */
+  prefix: string;
+  /** An add() that takes longer fails (the row stays for the sweeper). */
+  timeoutMs?: number;
+}
+
+/**
+ * The BullMQ adapter of the domain's EventEnqueuer port: enqueues stored event
+ * rows on QueueName.DojoEvents with jobId = row id, so double enqueues are harmless.
+ */
+export class BullmqEventEnqueuer {
+  private readonly jobs: JobEnqueuer;
+  private readonly timeoutMs: number;
+
+  constructor(opts: BullmqEventEnqueuerOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 1_000;
+    this.jobs = new JobEnqueuer(opts);
+  }
+
+  async enqueue(eventRowId: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const add = this.jobs.add(
+      JobName.ApplyDojoEvent,
+      { eventRowId },
+      {
+        jobId: eventRowId,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 500 },
+        // Finished jobs are removed: the job id only needs to de-duplicate while a job waits or runs, and a
+        // later enqueue of the same row (the sweeper re-checking a 'pending_payment' row) must not be swallowed.
+        removeOnComplete: true,
+        // A job that failed every attempt is removed, so the sweeper can enqueue the row again later.
+        removeOnFail: true,
+      },
+    );
+    add.catch(() => undefined);
+    try {
+      await Promise.race([
+        add,
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`enqueue took longer than ${this.timeoutMs} ms`)), this.timeoutMs))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.close();
+  }
+}
+
+export interface DojoEventsWorkerOptions {
+  redisUrl: string;
+  prefix: string;
+  concurrency: number;
+  health?: HealthRegistry;
+}
+
+/** What applies one stored event (the domain's ApplyDojoEvent). */
+export interface DojoEventApplier {
+  execute(cmd: { eventRowId: string }): Promise<{ outcome: string }>;
+}
+
+/** Consumes QueueName.DojoEvents: one job per stored event row, applied by the given use-case. */
+export class DojoEventsWorker {
+  private readonly worker: QueueWorker<typeof QueueName.DojoEvents>;
+
+  constructor(opts: DojoEventsWorkerOptions, apply: DojoEventApplier, logger: Logger) {
+    this.worker = new QueueWorker(
+      {
+        queue: QueueName.DojoEvents,
+        redisUrl: opts.redisUrl,
+        prefix: opts.prefix,
+        concurrency: opts.concurrency,
+        logger,
+        health: opts.health,
+        describe: (d: DojoEventJob) => ({ eventRowId: d.eventRowId }),
+      },
+      async (job: Job<DojoEventJob>) => (await apply.execute({ eventRowId: job.data.eventRowId })).outcome,
+    );
+  }
+
+  start(): void {
+    this.worker.start();
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await this.worker.waitUntilReady();
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+}

@@ -1,0 +1,121 @@
+import { Job, UnrecoverableError } from 'bullmq';
+import type { HealthRegistry, Logger } from '@app/common';
+import { JobName, QueueName, RegistrationJob } from './catalog';
+import { JobEnqueuer } from './enqueuer';
+import { QueueWorker } from './worker-host';
+
+export interface RegistrationRetry {
+  /** Attempts of one registration before it is marked failed. */
+  attempts: number;
+  /** First retry delay; BullMQ doubles it per attempt. */
+  backoffMs: number;
+}
+
+/**
+ * The BullMQ adapter of the domain's RegistrationScheduler port: a job per
+ * location on QueueName.Registration, with attempts and exponential backoff
+ * kept in Redis (so a restart resumes it). Used by the admin app (a location
+ * saved or re-synced) and by the worker's sweep of locations left `pending`.
+ */
+export class BullmqRegistrationScheduler {
+  private readonly jobs: JobEnqueuer;
+
+  constructor(
+    opts: { redisUrl: string; prefix: string },
+    private readonly retry: RegistrationRetry,
+    private readonly logger: Logger,
+  ) {
+    this.jobs = new JobEnqueuer(opts);
+  }
+
+  /**
+   * Idempotent: a location has at most one waiting/delayed job. With `now`
+   * (the set or key changed, or an explicit re-sync) a delayed retry runs at
+   * once, and a job already running gets a follow-up so the newest set is
+   * what ends up registered. Never throws: a schedule that cannot reach Redis
+   * is picked up by the sweep, since the location stays `pending`.
+   */
+  async schedule(locationId: string, opts: { now?: boolean } = {}): Promise<void> {
+    try {
+      const jobId = `reg.${locationId}`;
+      const existing = await this.jobs.getJob(JobName.RegisterCapabilities, jobId);
+      const state = existing ? await existing.getState() : undefined;
+      const live = state !== undefined && state !== 'completed' && state !== 'failed' && state !== 'unknown';
+      if (live && state === 'delayed' && opts.now) await existing!.promote().catch(() => undefined);
+      if (live && !(state === 'active' && opts.now)) return;
+      await this.jobs.add(
+        JobName.RegisterCapabilities,
+        { locationId },
+        {
+          // A job already running may be registering an older set: the follow-up gets its own id.
+          jobId: live ? `${jobId}.${Date.now()}` : jobId,
+          attempts: this.retry.attempts,
+          backoff: { type: 'exponential', delay: this.retry.backoffMs },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
+    } catch (err) {
+      this.logger.warn({ locationId, err: (err as Error).message }, 'could not schedule capability registration; the sweep will retry');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.close();
+  }
+}
+
+/** What registers one location's capabilities (the domain's RegisterCapabilities). */
+export interface CapabilityRegistrar {
+  execute(
+    locationId: string,
+    opts: { finalAttempt: boolean },
+  ): Promise<{ outcome: 'registered'; capabilities: string[] } | { outcome: 'gone' } | { outcome: 'refused' | 'retry'; error: string }>;
+}
+
+/**
+ * Consumes QueueName.Registration: one registration attempt per job run. A
+ * refusal by Dojo fails the job for good; other failures are retried with the
+ * job's backoff, the last attempt marking the location failed.
+ */
+export class CapabilityRegistrationWorker {
+  private readonly worker: QueueWorker<typeof QueueName.Registration>;
+
+  constructor(
+    opts: { redisUrl: string; prefix: string; concurrency: number; health?: HealthRegistry },
+    private readonly register: CapabilityRegistrar,
+    private readonly logger: Logger,
+  ) {
+    this.worker = new QueueWorker(
+      { queue: QueueName.Registration, ...opts, logger, describe: (d) => ({ locationId: d.locationId }) },
+      (job) => this.process(job),
+    );
+  }
+
+  private async process(job: Job<RegistrationJob>): Promise<void> {
+    const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const r = await this.register.execute(job.data.locationId, { finalAttempt });
+    const log = { locationId: job.data.locationId, attempt: job.attemptsMade + 1 };
+    if (r.outcome === 'registered') this.logger.info({ ...log, capabilities: r.capabilities.length }, 'capabilities registered with Dojo');
+    if (r.outcome === 'refused') {
+      this.logger.warn({ ...log, err: r.error }, 'Dojo refused the capability registration');
+      throw new UnrecoverableError(r.error);
+    }
+    if (r.outcome === 'retry') {
+      this.logger.warn({ ...log, err: r.error, finalAttempt }, 'capability registration failed; will retry');
+      throw new Error(r.error);
+    }
+  }
+
+  start(): void {
+    this.worker.start();
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await this.worker.waitUntilReady();
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+}
