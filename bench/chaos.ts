@@ -102,7 +102,7 @@ function parseArgs(argv: string[]): Options | 'help' {
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => (inline !== undefined ? inline : argv[++i]);
     switch (flag) {
@@ -602,20 +602,20 @@ async function main(): Promise<number> {
           }
           const outcome = err instanceof CallTimeoutError ? 'timeout' : err instanceof ConnectionClosedError ? 'closed' : 'other';
           req.attempts.push({ at: now, outcome, detail: outcome === 'other' ? (err as Error).message : undefined });
-          await sleep(RETRY_BACKOFF_MS[Math.min(req.sends - 1, RETRY_BACKOFF_MS.length - 1)]);
+          await sleep(RETRY_BACKOFF_MS[Math.min(req.sends - 1, RETRY_BACKOFF_MS.length - 1)]!);
         }
       }
     };
 
     const cycles = { started: 0, completed: 0, abandoned: 0, cutShort: 0, ordersExhausted: 0 };
     const terminal = async (v: Venue, t: number) => {
-      const orders = plan[v.index][t];
+      const orders = plan[v.index]![t]!;
       for (let k = 0; !loadEnded; k++) {
         if (k >= orders.length) {
           cycles.ordersExhausted++;
           return;
         }
-        const ord = orders[k];
+        const ord = orders[k]!;
         cycles.started++;
         const search = await dojoCall(v, 'SearchOrdersV1', { dineIn: { tableId: ord.tableId }, payableOnly: true });
         if (search.final !== 'ok' || loadEnded) {
@@ -636,7 +636,7 @@ async function main(): Promise<number> {
             allPaid = false;
             break;
           }
-          const part = ord.parts[p];
+          const part = ord.parts[p]!;
           const params: Record<string, unknown> = {
             orderId: ord.id,
             paymentIntentId: `pi_chaos_${o.seed}_${ord.id}_${p + 1}`,
@@ -669,7 +669,7 @@ async function main(): Promise<number> {
         const round = [...o.faults];
         for (let i = round.length - 1; i > 0; i--) {
           const j = Math.floor(rnd() * (i + 1));
-          [round[i], round[j]] = [round[j], round[i]];
+          [round[i], round[j]] = [round[j]!, round[i]!];
         }
         kinds.push(...round);
       }
@@ -1014,11 +1014,11 @@ async function checkInvariants(prisma: PrismaClient, venues: Venue[], requests: 
         if (row && row.createdAt.getTime() <= before) return `payment ${p.paymentIntentId} is recorded (paid ${row.paidAmount}, tips ${row.tipsAmount}, at ${row.createdAt.toISOString()})`;
       } else if (r.method === 'CreateOrderLockV1') {
         const at = feedAt(r.locationId, 'lock.created', p.lockId!).filter((t) => t <= before);
-        if (at.length) return `lock ${p.lockId} was created at ${new Date(at[0]).toISOString()} (lock.created in the venue feed)`;
+        if (at.length) return `lock ${p.lockId} was created at ${new Date(at[0]!).toISOString()} (lock.created in the venue feed)`;
         if (before === Infinity && locks.some((l) => l.locationId === r.locationId && l.lockId === p.lockId)) return `lock ${p.lockId} is stored`;
       } else if (r.method === 'DeleteOrderLockV1') {
         const at = feedAt(r.locationId, 'lock.released', p.lockId!).filter((t) => t <= before);
-        if (at.length) return `lock ${p.lockId} was released at ${new Date(at[0]).toISOString()} (lock.released in the venue feed)`;
+        if (at.length) return `lock ${p.lockId} was released at ${new Date(at[0]!).toISOString()} (lock.released in the venue feed)`;
       }
       return undefined;
     };
@@ -1058,9 +1058,10 @@ async function checkInvariants(prisma: PrismaClient, venues: Venue[], requests: 
       }
       for (const p of payments.filter((x) => x.locationId === v.locationId)) {
         const es = byIntent.get(p.paymentIntentId) ?? [];
-        if (es.length !== 1) bad.push(`payment ${p.paymentIntentId} (venue ${v.index}) has ${es.length} payment.recorded feed entries`);
-        else if (Number(es[0].data.paidAmount) !== Number(p.paidAmount) || Number(es[0].data.tipsAmount ?? 0) !== Number(p.tipsAmount) || es[0].data.orderId !== p.orderId) {
-          bad.push(`payment ${p.paymentIntentId}: feed says order ${String(es[0].data.orderId)} paid ${String(es[0].data.paidAmount)} tips ${String(es[0].data.tipsAmount)}, stored order ${p.orderId} paid ${p.paidAmount} tips ${p.tipsAmount}`);
+        const e0 = es[0];
+        if (es.length !== 1 || !e0) bad.push(`payment ${p.paymentIntentId} (venue ${v.index}) has ${es.length} payment.recorded feed entries`);
+        else if (Number(e0.data.paidAmount) !== Number(p.paidAmount) || Number(e0.data.tipsAmount ?? 0) !== Number(p.tipsAmount) || e0.data.orderId !== p.orderId) {
+          bad.push(`payment ${p.paymentIntentId}: feed says order ${String(e0.data.orderId)} paid ${String(e0.data.paidAmount)} tips ${String(e0.data.tipsAmount)}, stored order ${p.orderId} paid ${p.paidAmount} tips ${p.tipsAmount}`);
         }
         byIntent.delete(p.paymentIntentId);
       }

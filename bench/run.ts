@@ -55,7 +55,7 @@ function parseArgs(argv: string[]) {
   const opts: Record<string, string> = {};
   const names: Scenario[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!;
     if (a === '--help' || a === '-h') {
       process.stdout.write(`${usage()}\n`);
       process.exit(0);
@@ -155,6 +155,7 @@ function evaluate(results: Record<string, unknown>): Goal[] {
     const best = withWorker.filter((r) => r.non2xx + r.failed === 0 && r.ack.p99 < GOALS.webhookP99).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0];
     const first = withWorker.find((r) => r.offered >= GOALS.webhookRate) ?? withWorker[0];
     const run = best && best.acceptedPerSec >= GOALS.webhookRate * 0.97 ? best : first;
+    if (!run) throw new Error('webhook: no run with the events worker to judge the goal by');
     const met = run.acceptedPerSec >= GOALS.webhookRate * 0.97 && run.ack.p99 < GOALS.webhookP99 && run.non2xx + run.failed === 0;
     goals.push({
       goal: 'webhook ingest',
@@ -253,7 +254,7 @@ async function main(): Promise<number> {
     for (const name of names) {
       const p = new Platform(stack, settings, name);
       const started = Date.now();
-      const load = loadavg()[0];
+      const load = loadavg()[0]!;
       // Recorded with the results; it includes the bench's own previous scenario (the average decays over minutes).
       log(`${name}: 1-minute load average before: ${load.toFixed(2)}`);
       try {
@@ -287,7 +288,7 @@ async function main(): Promise<number> {
           config[name] = o;
           results[name] = await webhook(p, { ...o, log });
         }
-        Object.assign(results[name] as object, { wallMs: Date.now() - started, loadAvgBefore: Math.round(load * 100) / 100, loadAvgAfter: Math.round(loadavg()[0] * 100) / 100 });
+        Object.assign(results[name] as object, { wallMs: Date.now() - started, loadAvgBefore: Math.round(load * 100) / 100, loadAvgAfter: Math.round(loadavg()[0]! * 100) / 100 });
       } catch (err) {
         failed = true;
         log(`${name} failed: ${(err as Error).stack ?? err}`);

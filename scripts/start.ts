@@ -301,7 +301,7 @@ async function main(): Promise<number> {
       if (Date.now() > ready) throw new Error('the gateway did not connect and register with the sandbox within 30 s; see .epos-relay/logs/');
       await new Promise((r) => setTimeout(r, 100));
     }
-    say(`  ${since()}  gateway connected to the sandbox; ${sim.registrations[account.accountId].capabilities.length} capabilities registered`);
+    say(`  ${since()}  gateway connected to the sandbox; ${sim.registrations[account.accountId]!.capabilities.length} capabilities registered`);
     say('');
     say(paint(1, `Pay at table: a card machine at ${cfg.START_TABLE} finds the bill, locks it, takes two split payments (one with a tip) and unlocks`));
     const status = await watchFlow({

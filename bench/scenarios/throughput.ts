@@ -35,7 +35,7 @@ export async function throughput(
   for (const workers of o.workers) {
     const pids = await startVariant(p, 'queue', accountIds, workers);
     o.log(`throughput: gateway + ${workers} worker(s) up`);
-    await runMix(p, accountIds, o.rates[0] / 2, 2_000, { ordersPerLocation: ORDERS_PER_LOCATION });
+    await runMix(p, accountIds, o.rates[0]! / 2, 2_000, { ordersPerLocation: ORDERS_PER_LOCATION });
     const steps: MixRun[] = [];
     let highest = 0;
     let stoppedBy = `reached the top step (${o.rates[o.rates.length - 1]}/s)`;

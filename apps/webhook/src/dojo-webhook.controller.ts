@@ -9,7 +9,7 @@ import { BodyTooLarge, drainRequest, readRawBody } from './read-body';
 /** How many header lines named `name` (lower case) the request had. */
 function countHeaderLines(rawHeaders: string[], name: string): number {
   let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === name) n++;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) n++;
   return n;
 }
 

@@ -52,7 +52,10 @@ export class ContractValidator {
   }
 
   schemaNames(method: EposMethod): { request: string; response: string } {
-    return contracts.methods[method];
+    const names = contracts.methods[method];
+    // The bundle is generated from the same method list as EposMethod; a gap means a stale bundle.
+    if (!names) throw new Error(`contract bundle has no schemas for ${method}; run npm run contracts:generate`);
+    return names;
   }
 
   validateSchema(schemaName: string, value: unknown): ValidationResult {
@@ -63,14 +66,14 @@ export class ContractValidator {
 
   validateRequest(method: string, message: unknown): ValidationResult {
     if (!isEposMethod(method)) return { ok: false, field: 'method', reason: `unknown method ${method}` };
-    return this.validateSchema(contracts.methods[method].request, message);
+    return this.validateSchema(this.schemaNames(method).request, message);
   }
 
   validateResponse(method: string, message: unknown): ValidationResult {
     if (!isEposMethod(method)) return { ok: false, field: 'method', reason: `unknown method ${method}` };
     const m = message as { error?: unknown };
     // Error responses are checked against the generic envelope (EPOSError), success ones against the method's schema.
-    return this.validateSchema(m && m.error !== undefined ? 'JsonrpcResponseV1' : contracts.methods[method].response, message);
+    return this.validateSchema(m && m.error !== undefined ? 'JsonrpcResponseV1' : this.schemaNames(method).response, message);
   }
 }
 

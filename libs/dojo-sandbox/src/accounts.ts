@@ -73,7 +73,7 @@ export class AccountRegistry {
   /** Resolves `Authorization: Basic <key>` (the key as-is, never base64). */
   fromAuthorization(header: string | undefined): SandboxAccount | undefined {
     const m = /^Basic (.+)$/.exec(header ?? '');
-    return m ? this.byKey.get(m[1].trim()) : undefined;
+    return m ? this.byKey.get(m[1]!.trim()) : undefined;
   }
 
   /** PUT /epos/integrations/ws: the body is the full set; capabilities left out stop being routed. */

@@ -102,9 +102,9 @@ describe('admin authorization and OpenAPI document', () => {
     const rank = (op: string) => (/^DELETE \/v1\/(locations|software-houses)\/\{id\}$/.test(op) ? 2 : op.startsWith('DELETE') ? 1 : 0);
     const order = [...documented].sort((a, b) => rank(a) - rank(b) || (a.includes('software-houses') ? 1 : 0) - (b.includes('software-houses') ? 1 : 0));
     for (const op of order) {
-      const [method, path] = op.split(' ');
+      const [method = '', path = ''] = op.split(' ');
       const url = path.replace(/\{(\w+)\}/g, (_m, n: string) => (path.startsWith('/v1/software-houses') && n === 'id' ? shId : ids[n] ?? 'x'));
-      const sec = doc.paths[path][method.toLowerCase()].security ?? [];
+      const sec = doc.paths[path]![method.toLowerCase()]!.security ?? [];
       const token = sec.some((s) => 'venue' in s) ? tokenA : sec.some((s) => 'operator' in s) ? OPERATOR_TOKEN : null;
       const r = await api(method, url, { token, body: ['POST', 'PUT', 'PATCH'].includes(method) ? {} : undefined });
       assert.notEqual(r.status, 401, `${op} accepted its credentials`);

@@ -47,9 +47,9 @@ describe('outbox dispatcher in the worker app', () => {
     assert.equal(p.headers.version, '2026-02-27');
     await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { entityId: 'X', attempts: { gte: 2 } } })) !== null, 'X retried');
     const xRows = await db.prisma.outboxEvent.findMany({ where: { entityId: 'X' }, orderBy: { id: 'asc' } });
-    assert.equal(xRows[1].attempts, 0, 'the later X event waits for the first');
-    assert.equal(xRows[0].state, 'pending');
-    assert.match(xRows[0].lastError ?? '', /503/);
+    assert.equal(xRows[1]!.attempts, 0, 'the later X event waits for the first');
+    assert.equal(xRows[0]!.state, 'pending');
+    assert.match(xRows[0]!.lastError ?? '', /503/);
 
     failX = false;
     stop();

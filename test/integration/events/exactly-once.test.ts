@@ -92,7 +92,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     }
     for (let i = deliveries.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
-      [deliveries[i], deliveries[j]] = [deliveries[j], deliveries[i]];
+      [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
     }
     assert.ok(events.length >= 250, `a few hundred events (${events.length})`);
 
@@ -112,7 +112,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     };
     await Promise.all(
       Array.from({ length: 12 }, async () => {
-        while (next < deliveries.length) await deliverOne(deliveries[next++]);
+        while (next < deliveries.length) await deliverOne(deliveries[next++]!);
       }),
     );
 

@@ -45,7 +45,7 @@ describe('secrets at rest', () => {
     const b = box.encrypt('sk_prod_same', 'aad');
     assert.notDeepEqual(a, b);
     const tampered = Buffer.from(a);
-    tampered[tampered.length - 1] ^= 1;
+    tampered[tampered.length - 1]! ^= 1;
     assert.throws(() => box.decrypt(tampered, 'aad'));
     assert.throws(() => new SecretBox('too-short'), /32 bytes/);
   });

@@ -36,10 +36,10 @@ describe('outbox pass over several locations (batched credentials and marking)',
   });
 
   it('sends each event with its own location key in one pass and marks every settled row sent', async () => {
-    await enqueuePosEvent(db.prisma, locs[0].id, 'OrderUpdated', 'A', { orderId: 'A' });
-    await enqueuePosEvent(db.prisma, locs[0].id, 'OrderUpdated', 'A', { orderId: 'A' });
-    await enqueuePosEvent(db.prisma, locs[0].id, 'PartyUpdated', 'P', { partyId: 'P' });
-    await enqueuePosEvent(db.prisma, locs[1].id, 'OrderUpdated', 'A', { orderId: 'A' });
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'A', { orderId: 'A' });
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'A', { orderId: 'A' });
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'PartyUpdated', 'P', { partyId: 'P' });
+    await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'A', { orderId: 'A' });
     const dispatch = new DispatchOutbox(
       { prisma: db.prisma, secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
       { backoffBaseMs: 100, backoffMaxMs: 200 },
@@ -50,11 +50,11 @@ describe('outbox pass over several locations (batched credentials and marking)',
     const sent = dojo.find((x) => x.path === '/epos/events');
     assert.equal(sent.length, 3, 'one send per entity: the second A row of location 0 rides on the first');
     const auth = (k: string) => `Basic ${k}`;
-    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[0].key)).length, 2);
-    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[1].key)).length, 1);
+    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[0]!.key)).length, 2);
+    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[1]!.key)).length, 1);
     for (const x of sent) {
       assert.equal(x.headers['software-house-id'], 'sh-batch');
-      assert.equal(x.headers['reseller-id'], x.headers.authorization === auth(locs[0].key) ? 'rs_1' : 'rs_sh');
+      assert.equal(x.headers['reseller-id'], x.headers.authorization === auth(locs[0]!.key) ? 'rs_1' : 'rs_sh');
     }
 
     const rows = await db.prisma.outboxEvent.findMany({ orderBy: { id: 'asc' } });
@@ -68,8 +68,8 @@ describe('outbox pass over several locations (batched credentials and marking)',
   });
 
   it('marks only the delivered rows of a pass: a failed send stays pending with its attempt counted', async () => {
-    await enqueuePosEvent(db.prisma, locs[0].id, 'OrderUpdated', 'OK', { orderId: 'OK' });
-    await enqueuePosEvent(db.prisma, locs[1].id, 'OrderUpdated', 'BAD', { orderId: 'BAD' });
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'OK', { orderId: 'OK' });
+    await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'BAD', { orderId: 'BAD' });
     const stop = dojo.respond((x) => (x.path === '/epos/events' && x.body?.event?.orderId === 'BAD' ? { status: 503 } : undefined));
     try {
       const dispatch = new DispatchOutbox(

@@ -33,9 +33,10 @@ describe('in-process request path (the benchmark baseline seam)', () => {
     assert.deepEqual(first.result, { orderId: 'o1' });
     assert.deepEqual(again, first);
     assert.equal(jobs.length, 1, 'a repeated id is answered from the reply cache, not run again');
-    assert.equal(jobs[0].locationId, loc.id);
-    assert.equal(jobs[0].fence, 7);
-    assert.equal(jobs[0].method, 'GetOrderByIdV1');
+    const job = jobs[0]!;
+    assert.equal(job.locationId, loc.id);
+    assert.equal(job.fence, 7);
+    assert.equal(job.method, 'GetOrderByIdV1');
     await caller.close();
   });
 });

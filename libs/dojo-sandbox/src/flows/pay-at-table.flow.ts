@@ -69,7 +69,7 @@ export const payAtTableFlow: FlowDefinition = {
     const parts = first > 0 ? [{ amount: first, tip: 0 }, { amount: second, tip }] : [{ amount: second, tip }];
     let paidSoFar = order.paidAmount?.value ?? 0;
     for (let i = 0; i < parts.length; i++) {
-      const part = parts[i];
+      const part = parts[i]!;
       const last = i === parts.length - 1;
       const params: Record<string, unknown> = {
         orderId,
