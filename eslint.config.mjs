@@ -124,4 +124,24 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // TODO(issue 11): libs/domain, libs/queue and apps/worker are being rewritten on other
+    // branches. Until those merge, their findings are warnings (printed by `npm run lint`,
+    // not failing it); take this block out once they are clean.
+    files: ['libs/domain/**/*.ts', 'libs/queue/**/*.ts', 'apps/worker/**/*.ts'],
+    rules: Object.fromEntries(
+      [
+        '@typescript-eslint/consistent-type-imports',
+        '@typescript-eslint/no-base-to-string',
+        '@typescript-eslint/no-empty-object-type',
+        '@typescript-eslint/no-floating-promises',
+        '@typescript-eslint/no-misused-promises',
+        '@typescript-eslint/no-redundant-type-constituents',
+        '@typescript-eslint/no-unnecessary-type-assertion',
+        '@typescript-eslint/only-throw-error',
+        '@typescript-eslint/switch-exhaustiveness-check',
+        'no-restricted-imports',
+      ].map((rule) => [rule, 'warn']),
+    ),
+  },
 );

@@ -29,16 +29,19 @@
  * A run takes about the duration plus ~40-90 s (setup, draining retries, checks).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFailure } from '@app/contracts';
-import { createPrisma, migrate, PrismaClient } from '@app/db';
+import type { PrismaClient } from '@app/db';
+import { createPrisma, migrate } from '@app/db';
 import { seedDemoVenueData } from '@app/domain';
 import { CallTimeoutError, ConnectionClosedError, DojoSandbox, NotConnectedError, NotRoutedError } from '@app/dojo-sandbox';
 import { findRedisServer, freePort, PostgresProcess, repoRoot, waitForPort } from '@app/infra';
-import { AppProcess, sleep, spawnApp, waitHealthy } from './lib/procs';
+import type { AppProcess } from './lib/procs';
+import { sleep, spawnApp, waitHealthy } from './lib/procs';
 
 // ---------------------------------------------------------------- Dojo's retry policy (as modelled here)
 
@@ -848,7 +851,7 @@ async function main(): Promise<number> {
     await cleanup();
     return failed.length === 0 ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`chaos: the run failed: ${(err as Error).stack ?? err}\n`);
+    process.stderr.write(`chaos: the run failed: ${(err as Error).stack ?? String(err)}\n`);
     await cleanup();
     return 2;
   } finally {
@@ -871,7 +874,7 @@ async function readFeed(adminUrl: string, v: Venue): Promise<FeedEntry[]> {
   let after: string | undefined;
   for (let page = 0; page < 10_000; page++) {
     const q = new URLSearchParams({ limit: '1000', ...(after ? { after } : {}) });
-    const res = await fetch(`${adminUrl}/venue/v1/locations/${v.locationId}/feed?${q}`, { headers: { authorization: `Bearer ${v.venueToken}` } });
+    const res = await fetch(`${adminUrl}/venue/v1/locations/${v.locationId}/feed?${q.toString()}`, { headers: { authorization: `Bearer ${v.venueToken}` } });
     if (!res.ok) throw new Error(`GET feed of venue ${v.index}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
     const body = (await res.json()) as { entries: FeedEntry[]; cursor: string };
     out.push(...body.entries);

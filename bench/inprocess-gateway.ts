@@ -7,8 +7,8 @@
 import { createLogger, createRedis } from '@app/common';
 import { gatewayEnv, loadConfig } from '@app/config';
 import { createPrisma, SecretBox } from '@app/db';
-import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
-import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events';
+import { RpcDispatcher } from '@app/domain/rpc';
 import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource } from '@app/gateway';
 
 async function main(): Promise<void> {

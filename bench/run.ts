@@ -23,15 +23,21 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, startStack, Stack } from '@app/infra';
+import type { Stack } from '@app/infra';
+import { repoRoot, startStack } from '@app/infra';
 import { selfTimeByPackage, topSelfTime } from './lib/cpuprofile';
 import { machineFacts } from './lib/machine';
-import { BenchSettings, Platform } from './lib/platform';
+import type { BenchSettings } from './lib/platform';
+import { Platform } from './lib/platform';
 import { kb, ms, table } from './lib/table';
-import { connections, ConnectionsResult } from './scenarios/connections';
-import { requestPath, RequestPathResult } from './scenarios/request-path';
-import { throughput, ThroughputResult } from './scenarios/throughput';
-import { webhook, WebhookResult } from './scenarios/webhook';
+import type { ConnectionsResult } from './scenarios/connections';
+import { connections } from './scenarios/connections';
+import type { RequestPathResult } from './scenarios/request-path';
+import { requestPath } from './scenarios/request-path';
+import type { ThroughputResult } from './scenarios/throughput';
+import { throughput } from './scenarios/throughput';
+import type { WebhookResult } from './scenarios/webhook';
+import { webhook } from './scenarios/webhook';
 
 const SCENARIOS = ['request-path', 'throughput', 'connections', 'webhook'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -291,7 +297,7 @@ async function main(): Promise<number> {
         Object.assign(results[name] as object, { wallMs: Date.now() - started, loadAvgBefore: Math.round(load * 100) / 100, loadAvgAfter: Math.round(loadavg()[0]! * 100) / 100 });
       } catch (err) {
         failed = true;
-        log(`${name} failed: ${(err as Error).stack ?? err}`);
+        log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
         results[name] = { error: (err as Error).message };
       } finally {
         await p.close();

@@ -19,7 +19,8 @@
  *
  * START_EXIT_AFTER_FLOW=1 stops after the flow (exit code 0 when it succeeded).
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +29,8 @@ import { env as e, loadConfig, ConfigError } from '@app/config';
 import { createPrisma, migrate, SecretBox } from '@app/db';
 import { DEMO, seedDemoVenueData } from '@app/domain';
 import { DojoSandbox, formatStep, paint, watchFlow } from '@app/dojo-sandbox';
-import { redact, repoRoot, startStack, Stack, stopChild } from '@app/infra';
+import type { Stack } from '@app/infra';
+import { redact, repoRoot, startStack, stopChild } from '@app/infra';
 
 const APPS = ['admin', 'webhook', 'worker', 'gateway'] as const;
 type AppName = (typeof APPS)[number];
@@ -327,4 +329,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`start failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

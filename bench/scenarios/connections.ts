@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { heapByConstructor } from '../lib/heapsnapshot';
-import { Platform } from '../lib/platform';
+import type { Platform } from '../lib/platform';
 import { cpuSeconds, rssBytes, sleep } from '../lib/procs';
 import { fixtures } from '@app/testing';
 import { benchVenues } from '../lib/seed';

@@ -1,6 +1,7 @@
-import { Platform } from '../lib/platform';
+import type { Platform } from '../lib/platform';
 import { runMix } from './mix';
-import { MixRun, ORDERS_PER_LOCATION, preparePaymentVenues, startVariant, toRun } from './request-path';
+import type { MixRun } from './request-path';
+import { ORDERS_PER_LOCATION, preparePaymentVenues, startVariant, toRun } from './request-path';
 
 export interface CeilingResult {
   workers: number;

@@ -1,9 +1,11 @@
 import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { dojoSignature, summarize, LatencyStats } from '@app/dojo-sandbox';
-import { Platform } from '../lib/platform';
+import type { LatencyStats } from '@app/dojo-sandbox';
+import { dojoSignature, summarize } from '@app/dojo-sandbox';
+import type { Platform } from '../lib/platform';
 import { sleep, until } from '../lib/procs';
-import { fixtures, LocationFixture } from '@app/testing';
+import type { LocationFixture } from '@app/testing';
+import { fixtures } from '@app/testing';
 import { benchVenues } from '../lib/seed';
 
 export interface WebhookRun {

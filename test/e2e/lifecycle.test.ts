@@ -4,8 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort } from '@app/infra';
-import { appEnv, createTestDatabase, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
-import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts, TerminalProcess } from './terminal';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import type { TerminalProcess } from './terminal';
+import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts } from './terminal';
 
 const dist = join(__dirname, '..', '..');
 

@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answerTooLarge, bootstrapHttpApp, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { answerTooLarge, bootstrapHttpApp } from '@app/common';
 import { adminEnv, loadConfig } from '@app/config';
 import { AdminModule } from './admin.module';
 import { setupDocs } from './docs';

@@ -3,7 +3,7 @@ import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { answerTooLarge, CONFIG, LOGGER, Logger } from '@app/common';
 import type { WebhookConfig } from '@app/config';
-import { AcceptDojoWebhook } from '@app/domain/events/usecases/accept-dojo-webhook.usecase';
+import { AcceptDojoWebhook } from '@app/domain/events';
 import { BodyTooLarge, drainRequest, readRawBody } from './read-body';
 
 /** How many header lines named `name` (lower case) the request had. */

@@ -1,4 +1,5 @@
-import { bootstrapHttpApp, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { bootstrapHttpApp } from '@app/common';
 import { webhookEnv, loadConfig } from '@app/config';
 import { WebhookModule } from './webhook.module';
 

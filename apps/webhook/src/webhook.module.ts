@@ -4,8 +4,9 @@ import { CoreModule, createRedis, LOGGER, Logger, PRISMA, SECRET_BOX } from '@ap
 import type { WebhookConfig } from '@app/config';
 import { Channels, LocationChangedMessage } from '@app/contracts';
 import type { PrismaClient, SecretBox } from '@app/db';
-import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
-import { AcceptDojoWebhook } from '@app/domain/events/usecases/accept-dojo-webhook.usecase';
+import { AcceptDojoWebhook, BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events';
+// TODO(issue 11): libs/domain/src/events is being rewritten; export the cache from its index then.
+// eslint-disable-next-line no-restricted-imports
 import { WebhookAccountCache } from '@app/domain/events/usecases/accept-dojo-webhook.cache';
 import { DojoWebhookController } from './dojo-webhook.controller';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { EposErrorType, JsonRpcCode, JsonRpcErrorBody } from './jsonrpc';
+import type { EposErrorType, JsonRpcErrorBody } from './jsonrpc';
+import { JsonRpcCode } from './jsonrpc';
 
 const DEFAULT_CODE: Record<EposErrorType, number> = {
   NotFound: JsonRpcCode.NotFound,

@@ -1,8 +1,10 @@
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
 import bundle from './generated/epos-data.schemas.json';
-import { EposMethod, isEposMethod } from './methods';
+import type { EposMethod } from './methods';
+import { isEposMethod } from './methods';
 
 export interface ValidationOk {
   ok: true;
@@ -17,6 +19,11 @@ export type ValidationResult = ValidationOk | ValidationFailure;
 
 type Bundle = { methods: Record<string, { request: string; response: string }>; schemas: Record<string, unknown> };
 const contracts = bundle as unknown as Bundle;
+
+/** Dojo's contract schemas by name (the generated bundle's `schemas`), e.g. for OpenAPI components. */
+export function contractSchemas(): Record<string, unknown> {
+  return contracts.schemas;
+}
 
 /**
  * Validates JSON-RPC messages against the schemas derived from Dojo's AsyncAPI

@@ -1,6 +1,9 @@
-import { EposMethod, isFailure } from '@app/contracts';
-import { CallTimeoutError, EposHub, NotConnectedError, NotRoutedError } from './epos-hub';
-import { LatencyStats, summarize } from './latency';
+import type { EposMethod } from '@app/contracts';
+import { isFailure } from '@app/contracts';
+import type { EposHub } from './epos-hub';
+import { CallTimeoutError, NotConnectedError, NotRoutedError } from './epos-hub';
+import type { LatencyStats } from './latency';
+import { summarize } from './latency';
 
 export interface LoadOptions {
   /** Accounts to spread requests over (round robin). */

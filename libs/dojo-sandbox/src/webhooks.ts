@@ -1,8 +1,8 @@
 import type { Logger } from '@app/common';
 import type { DojoEventPayload } from '@app/contracts';
-import { AccountRegistry } from './accounts';
+import type { AccountRegistry } from './accounts';
 import { dojoSignature } from './signature';
-import { WebhookDelivery } from './types';
+import type { WebhookDelivery } from './types';
 
 export interface WebhookTarget {
   url: string;

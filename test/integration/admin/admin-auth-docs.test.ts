@@ -1,10 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
-import { appEnv, createTestDatabase, TestDatabase, uniquePrefix } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { DojoStandIn } from './support/dojo-stand-in';
-import { Api, apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
+import type { Api } from './support/helpers';
+import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
 
 describe('admin authorization and OpenAPI document', () => {
   let db: TestDatabase;

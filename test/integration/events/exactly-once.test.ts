@@ -1,7 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWebhook } from '../../../apps/webhook/src/main';
-import { createLogger, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { createLogger } from '@app/common';
 import type { DojoEventPayload } from '@app/contracts';
 import { applyPendingEventsForIntent } from '@app/domain/events/apply-pending-events';
 import { DojoEventsWorker } from '@app/domain/events/events-worker';
@@ -9,7 +10,8 @@ import { BullmqEventEnqueuer, IngestDojoEvent } from '@app/domain/events/ingest-
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { sign } from '@app/domain/events/webhook-signature';
 import { recomputeOrderPaid } from '@app/domain/payments/recompute-order-paid';
-import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { eventPayload } from './fixtures';
 
 const SECRET = 'exactly-once-secret';

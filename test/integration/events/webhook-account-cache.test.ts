@@ -5,9 +5,11 @@ import Redis from 'ioredis';
 import { Queue } from 'bullmq';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import type { RunningApp } from '@app/common';
-import { Channels, LocationChangedMessage, QueueName } from '@app/contracts';
+import type { LocationChangedMessage } from '@app/contracts';
+import { Channels, QueueName } from '@app/contracts';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, Fixtures, fixtures, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 
 describe('webhook ingest: cached account lookups', () => {
   let db: TestDatabase;

@@ -4,7 +4,8 @@ import { contractValidator } from '@app/contracts';
 import { apiKeyAad, SecretBox } from '@app/db';
 import { DEMO, DEMO_ORDERS, demoTotals, lineTotal, seedDemoVenue } from '@app/domain';
 import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
-import { createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
 
 describe('demo venue seed', () => {
   let db: TestDatabase;

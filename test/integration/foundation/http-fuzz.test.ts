@@ -4,7 +4,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { RunningApp } from '@app/common';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, uniquePrefix } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import { sampleOrder } from '../admin/support/helpers';
@@ -434,7 +435,7 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
         const sock = net.connect(Number(port), hostname);
         let text = '';
         sock.setEncoding('latin1');
-        sock.on('data', (d) => (text += d));
+        sock.on('data', (d) => (text += String(d)));
         sock.on('error', (err) => (text ? undefined : reject(err)));
         sock.setTimeout(10_000, () => sock.destroy(new Error('no answer within 10 s')));
         sock.on('close', () => {

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { apiKeyAad, SecretBox } from '@app/db';
-import { createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
 
 describe('secrets at rest', () => {
   let db: TestDatabase;

@@ -1,11 +1,14 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
-import { Channels, LocationChangedMessage } from '@app/contracts';
+import type { LocationChangedMessage } from '@app/contracts';
+import { Channels } from '@app/contracts';
 import { readConnectionStatuses } from '@app/queue';
-import { createTestDatabase, Fixtures, fixtures, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { FakeDojo } from './support/fake-dojo';
-import { bootGateway, getStatus, TestGateway } from './support/harness';
+import type { TestGateway } from './support/harness';
+import { bootGateway, getStatus } from './support/harness';
 
 describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   let db: TestDatabase;

@@ -2,10 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { RunningApp } from '@app/common';
-import { appEnv, createTestDatabase, Fixtures, fixtures, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { FakeDojo } from './support/fake-dojo';
-import { bootGateway, TestGateway } from './support/harness';
+import type { TestGateway } from './support/harness';
+import { bootGateway } from './support/harness';
 
 const TOKEN = 'operator-token-reconnect-0001';
 

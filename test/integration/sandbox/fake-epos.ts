@@ -76,7 +76,7 @@ export class FakeEpos {
     this.socket.on('error', () => undefined);
     this.socket.on('ping', () => this.pings++);
     this.socket.on('pong', () => this.pongs++);
-    this.socket.on('message', (data) => this.onMessage(data.toString()));
+    this.socket.on('message', (data) => this.onMessage((Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')));
     this.socket.on('close', (code) => {
       this.closed = true;
       this.closeCode = code;

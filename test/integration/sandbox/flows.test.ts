@@ -1,10 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createServer, Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { dojoSignature, DojoSandbox, FlowResult } from '@app/dojo-sandbox';
+import type { FlowResult } from '@app/dojo-sandbox';
+import { dojoSignature, DojoSandbox } from '@app/dojo-sandbox';
 import { waitFor } from '@app/testing';
 import { FakeEpos } from './fake-epos';
 

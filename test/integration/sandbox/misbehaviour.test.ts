@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { dojoSignature, DojoSandbox } from '@app/dojo-sandbox';
 import { sleep, waitFor } from '@app/testing';
 import { ALL_TEST_CAPABILITIES, FakeEpos } from './fake-epos';

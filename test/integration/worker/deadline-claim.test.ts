@@ -3,12 +3,15 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Client } from 'pg';
-import { isFailure, JsonRpcResponse, RpcJob } from '@app/contracts';
-import { createPrisma, PrismaClient } from '@app/db';
+import type { JsonRpcResponse, RpcJob } from '@app/contracts';
+import { isFailure } from '@app/contracts';
+import type { PrismaClient } from '@app/db';
+import { createPrisma } from '@app/db';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
 import { RpcClient, RpcWorkerHost } from '@app/queue';
-import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor, fixtures, LocationFixture } from '@app/testing';
+import type { TestDatabase, LocationFixture } from '@app/testing';
+import { createTestDatabase, sleep, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
 import { GBP, rpcJob } from './fixtures';
 
 /**

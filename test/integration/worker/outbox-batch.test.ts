@@ -4,7 +4,8 @@ import { SecretBox } from '@app/db';
 import { enqueuePosEvent } from '@app/domain';
 import { DispatchOutbox } from '@app/domain/outbox';
 import { DojoClient } from '@app/dojo-client';
-import { createTestDatabase, fixtures, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures, TEST_ENCRYPTION_KEY } from '@app/testing';
 import { DojoStandIn } from '../admin/support/dojo-stand-in';
 import { sandboxKey } from '../admin/support/helpers';
 

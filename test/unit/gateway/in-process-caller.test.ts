@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '@app/common';
-import { RpcJob, success } from '@app/contracts';
-import { EposDataProfile, InProcessRpcCaller, LocationConfig, RequestDispatcher } from '@app/gateway';
+import type { RpcJob } from '@app/contracts';
+import { success } from '@app/contracts';
+import type { LocationConfig } from '@app/gateway';
+import { EposDataProfile, InProcessRpcCaller, RequestDispatcher } from '@app/gateway';
 
 const loc: LocationConfig = {
   id: '22222222-2222-2222-2222-222222222222',

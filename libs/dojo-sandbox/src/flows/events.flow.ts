@@ -1,6 +1,7 @@
 import type { DojoEventPayload } from '@app/contracts';
 import { StepCheckError } from './flow-context';
-import { ACCOUNT_PARAM, FlowDefinition } from './flow-definition';
+import type { FlowDefinition } from './flow-definition';
+import { ACCOUNT_PARAM, textParam } from './flow-definition';
 
 /** The payment-intent events of one card payment, in the order Dojo emits them. */
 export function paymentIntentEvents(accountId: string, paymentIntentId: string, newId: (p: string) => string): [DojoEventPayload, DojoEventPayload, DojoEventPayload] {
@@ -33,12 +34,12 @@ export const eventsFlow: FlowDefinition = {
   ],
   async run(ctx, p) {
     const { webhooks, misbehaviour } = ctx.deps;
-    const paymentIntentId = String(p.paymentIntentId ?? ctx.newId('pi_sandbox_'));
+    const paymentIntentId = textParam(p, 'paymentIntentId') ?? ctx.newId('pi_sandbox_');
     const events = paymentIntentEvents(ctx.accountId, paymentIntentId, (x) => ctx.newId(x));
     if (p.outOfOrder === true || misbehaviour.webhooksOutOfOrder) [events[1], events[2]] = [events[2], events[1]];
     const sequence = [...events];
     if (p.duplicates !== false) sequence.push(events[0]);
-    const channels = String(p.channels ?? 'auto');
+    const channels = textParam(p, 'channels') ?? 'auto';
     const hasTargets = webhooks.targets(ctx.accountId, 'payment_intent.created').length > 0;
     const viaWebhook = channels === 'webhook' || channels === 'both' || (channels === 'auto' && hasTargets);
     const viaSocket = channels === 'socket' || channels === 'both' || channels === 'auto';

@@ -2,8 +2,10 @@ import WebSocket from 'ws';
 import type { Logger } from '@app/common';
 import type { ConnectionState, ConnectionStatus } from '@app/queue';
 import type { ConnectionProfile } from '../profiles/connection-profile';
-import { LocationConfig, needsRedial } from '../locations/location-config';
-import { Backoff, BackoffOptions } from './backoff';
+import type { LocationConfig } from '../locations/location-config';
+import { needsRedial } from '../locations/location-config';
+import type { BackoffOptions } from './backoff';
+import { Backoff } from './backoff';
 import type { DialGate } from './dial-gate';
 
 export interface LinkOptions {
@@ -225,7 +227,7 @@ export class LocationLink {
     this.setState('connecting');
     await this.gate.take();
     if (this.stopped || gen !== this.generation) return;
-    let fenced = false;
+    let fenced: boolean;
     try {
       fenced = await this.hooks.fenceValid(this.location.id, this.token);
     } catch {

@@ -1,12 +1,13 @@
+import type {
+  JsonRpcResponse,
+  RpcJob} from '@app/contracts';
 import {
   EposError,
   failure,
   isFailure,
   JsonRpcCode,
-  JsonRpcResponse,
   METHOD_INFO,
-  newTraceId,
-  RpcJob,
+  newTraceId
 } from '@app/contracts';
 import type { Logger } from '@app/common';
 import type { ConnectionProfile } from '../profiles/connection-profile';

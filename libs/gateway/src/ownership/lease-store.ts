@@ -107,7 +107,8 @@ export class LeaseStore {
       const chunk = entries.slice(i, i + RENEW_CHUNK);
       const keys = chunk.map(([id]) => leaseKey(this.prefix, id));
       const values = chunk.map(([, token]) => this.value(token));
-      (p as unknown as LeaseRedis).gwRenewMany(keys.length, ...keys, this.ttlMs, ...values);
+      // Queued on the pipeline: its reply (or error) comes back from exec() below.
+      void (p as unknown as LeaseRedis).gwRenewMany(keys.length, ...keys, this.ttlMs, ...values);
     }
     const res = (await p.exec()) ?? [];
     const lost: string[] = [];
