@@ -53,9 +53,3 @@ export class EposError extends Error {
 export function newTraceId(): string {
   return randomUUID();
 }
-
-/** Turns anything thrown into the error body Dojo receives; unknown errors never leak their message. */
-export function toErrorBody(err: unknown, traceId: string): JsonRpcErrorBody {
-  if (err instanceof EposError) return err.toBody(traceId);
-  return EposError.unexpected().toBody(traceId);
-}

@@ -18,14 +18,14 @@ export interface RpcJob {
   params: unknown;
   /** Epoch ms after which the answer is useless: the job must not commit past it. */
   deadline: number;
-  /** Redis pub/sub channel of the gateway replica that holds the socket. */
+  /** Redis Stream key of the gateway replica that holds the socket (`<prefix>:replies:<replicaId>`): the worker XADDs its reply there. */
   replyTo: string;
   traceId: string;
   /** The gateway's fencing token for this location when it accepted the request. */
   fence: number;
 }
 
-/** What a worker publishes on `replyTo`. */
+/** What a worker appends to the `replyTo` stream. */
 export interface RpcReply {
   jobId: string;
   response: JsonRpcResponse;
@@ -36,20 +36,8 @@ export interface DojoEventJob {
   eventRowId: string;
 }
 
-/** An outbox row to deliver to Dojo's POST /epos/events. */
-export interface OutboxJob {
-  locationId: string;
-}
-
-export function rpcJobId(locationId: string, rpcId: string): string {
-  // BullMQ job ids may not contain ':'; the id also de-duplicates retries of the same request.
-  return `${locationId}.${Buffer.from(rpcId).toString('base64url')}`;
-}
-
-/** Redis channel names used between apps. */
+/** Redis pub/sub channel names used between apps. */
 export const Channels = {
-  /** Replies addressed to one gateway replica. */
-  reply: (replicaId: string) => `epos-relay:reply:${replicaId}`,
   /** Location changes (enable, disable, key rotation, capabilities): the gateways react at once. */
   locationChanged: 'epos-relay:location-changed',
   /** An operator asks for a location's link to be re-dialled now; only the replica holding it acts. */

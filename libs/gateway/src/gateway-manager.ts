@@ -389,12 +389,16 @@ export class GatewayManager {
     this.leaseValidUntil.delete(locationId);
     this.deps.logger.warn({ locationId, fence: link.token, why }, 'stepping down');
     await link.stop(1001, 'EPOS gateway handing over');
+    // Its requests now reach another replica: free the reply cache.
+    this.dispatcher.forget(locationId);
   }
 
   private async dropLink(link: LocationLink, code: number, reason: string): Promise<void> {
     this.links.delete(link.locationId);
     this.leaseValidUntil.delete(link.locationId);
     await link.stop(code, reason);
+    // The link is closed for good here (disabled, removed or handed over): free its reply cache.
+    this.dispatcher.forget(link.locationId);
     await this.leases.release(link.locationId, link.token).catch(() => undefined);
     await this.deps.redis.publish(releasedChannel(this.opts.prefix), link.locationId).catch(() => 0);
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '@app/db';
-import { cloneDatabase, createPrisma, dropDatabase, withDatabase } from '@app/db';
+import { cloneDatabase, createPrisma, dropDatabase } from '@app/db';
 import { SecretBox } from '@app/db';
 
 /** Name of the migrated database each test file clones. */
@@ -62,5 +62,3 @@ export function appEnv(db: TestDatabase, extra: Record<string, string> = {}): No
     ...extra,
   };
 }
-
-export { withDatabase };

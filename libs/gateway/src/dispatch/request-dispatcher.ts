@@ -62,6 +62,7 @@ export class RequestDispatcher {
     return n;
   }
 
+  /** Frees a location's reply cache once its link is closed for good on this replica. */
   forget(locationId: string): void {
     this.caches.delete(locationId);
   }
