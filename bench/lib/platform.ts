@@ -126,7 +126,7 @@ export class Platform {
 
   async close(): Promise<void> {
     await this.stopApps();
-    await this.sandbox?.close().catch(() => undefined);
-    await this.prisma?.$disconnect().catch(() => undefined);
+    await this.sandbox?.close().catch(() => undefined); // best effort (teardown)
+    await this.prisma?.$disconnect().catch(() => undefined); // best effort (teardown)
   }
 }

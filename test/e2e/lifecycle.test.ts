@@ -65,7 +65,7 @@ describe('Ctrl-C in a terminal (SIGINT to the whole process group)', () => {
     // A client that never finishes its request: the HTTP server cannot close while it is in progress.
     const slow = connect({ port, host: '127.0.0.1' });
     await new Promise<void>((resolve) => slow.once('connect', () => resolve()));
-    slow.on('error', () => undefined);
+    slow.on('error', () => undefined); // the app drops this slow client on purpose
     slow.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     try {
       const stop = await pressCtrlC(term);

@@ -19,6 +19,7 @@ export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
       app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
         const declared = Number(req.headers['content-length']);
         if (Number.isFinite(declared) && declared > config.ADMIN_MAX_BODY_BYTES) {
+          // Never rejects: answerTooLarge drains with its own error handling and gives up on an aborted request.
           void answerTooLarge(req, res, tooLargeBody(config.ADMIN_MAX_BODY_BYTES));
           return;
         }
@@ -31,5 +32,6 @@ export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
 }
 
 if (require.main === module) {
+  // A failed start rejects unhandled: Node prints the error and exits non-zero, which is what we want.
   void startAdmin();
 }

@@ -13,5 +13,6 @@ export function startWebhook(env: NodeJS.ProcessEnv = process.env): Promise<Runn
 }
 
 if (require.main === module) {
+  // A failed start rejects unhandled: Node prints the error and exits non-zero, which is what we want.
   void startWebhook();
 }

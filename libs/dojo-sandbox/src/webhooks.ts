@@ -57,7 +57,7 @@ export class WebhookSender {
             signal: AbortSignal.timeout(this.timeoutMs),
           });
           d.status = res.status;
-          await res.arrayBuffer().catch(() => undefined);
+          await res.arrayBuffer().catch(() => undefined); // only drains the body; the status is what counts
         } catch (err) {
           d.error = (err as Error).message;
         }

@@ -133,7 +133,7 @@ export class PostgresProcess {
     process.once('exit', this.exitHook);
     const deadline = Date.now() + 60_000;
     let outcome: string | undefined;
-    void exited.then((m) => (outcome = m));
+    void exited.then((m) => (outcome = m)); // `exited` only resolves (it reports how the process ended)
     for (;;) {
       if (this.readLog().includes('database system is ready to accept connections')) return;
       if (outcome !== undefined) {

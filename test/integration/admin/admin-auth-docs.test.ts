@@ -65,7 +65,7 @@ describe('admin authorization and OpenAPI document', () => {
     assert.equal((await api('GET', `/venue/v1/locations/${locB}/feed`, { token: issued.token })).status, 200);
     assert.equal((await api('DELETE', `/v1/locations/${locB}/venue-tokens/${issued.id}`)).status, 200);
     assert.equal((await api('GET', `/venue/v1/locations/${locB}/feed`, { token: issued.token })).status, 401);
-    void tokenB;
+    void tokenB; // not a promise: marks tokenB as deliberately unused here
   });
 
   it('documents every route, and every documented route answers with valid auth', async () => {

@@ -29,7 +29,7 @@ describe('webhook ingest: cached account lookups', () => {
   });
 
   after(async () => {
-    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.obliterate({ force: true }).catch(() => undefined); // best effort (teardown)
     await queue?.close();
     redis?.disconnect();
     await app?.close();

@@ -30,7 +30,7 @@ describe('POST /webhooks/dojo', () => {
   });
 
   after(async () => {
-    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.obliterate({ force: true }).catch(() => undefined); // best effort (teardown)
     await queue?.close();
     await app?.close();
     await db?.drop();

@@ -33,7 +33,7 @@ describe('every app boots and reports its dependencies on GET /health', () => {
   });
 
   after(async () => {
-    for (const a of Object.values(apps)) await a.close().catch(() => undefined);
+    for (const a of Object.values(apps)) await a.close().catch(() => undefined); // best effort (teardown)
     await redis.stop();
     await db.drop();
   });

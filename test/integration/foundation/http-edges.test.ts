@@ -50,7 +50,7 @@ function raw(url: string, chunks: string[], pauseMs = 0): Promise<{ text: string
     let stopped = false;
     sock.setEncoding('utf8');
     sock.on('data', (d) => (text += String(d)));
-    sock.on('error', () => undefined);
+    sock.on('error', () => undefined); // the server resets slow or oversized clients on purpose; close resolves
     sock.on('close', () => {
       stopped = true;
       resolve({ text, ms: Date.now() - t0 });

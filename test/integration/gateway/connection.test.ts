@@ -28,7 +28,7 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
 
   afterEach(async () => {
     // Every replica here has its own prefix (its own cluster): close each test's before the next starts.
-    for (const g of gateways.splice(0)) await g.close().catch(() => undefined);
+    for (const g of gateways.splice(0)) await g.close().catch(() => undefined); // best effort (teardown)
   });
 
   after(async () => {
@@ -280,6 +280,6 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
     await publishChange(loc.id);
     await waitFor(() => fake.open(newKey).length === 0, 'link closed when disabled', 5_000);
     await waitFor(async () => (await readConnectionStatuses(redis, prefix, [loc.id])).get(loc.id)!.state === 'disabled', 'disabled status');
-    void gw;
+    void gw; // not a promise: marks gw as deliberately unused here
   });
 });

@@ -66,7 +66,7 @@ describe('gateway deadline: the answer Dojo gets matches what was committed', ()
   });
 
   after(async () => {
-    await gw?.close().catch(() => undefined);
+    await gw?.close().catch(() => undefined); // best effort (teardown)
     await worker?.close();
     await fake?.close();
     await db?.drop();

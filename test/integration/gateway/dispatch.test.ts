@@ -83,7 +83,7 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
   });
 
   after(async () => {
-    await gw?.close().catch(() => undefined);
+    await gw?.close().catch(() => undefined); // best effort (teardown)
     await worker.close();
     await fake.close();
     redis.disconnect();

@@ -88,7 +88,7 @@ describe(`gateway fuzz (seed ${SEED}, a sweep and ${RANDOM_FRAMES} random frames
   });
 
   after(async () => {
-    await gw?.close().catch(() => undefined);
+    await gw?.close().catch(() => undefined); // best effort (teardown)
     await worker?.close();
     await fake?.close();
     await db?.drop();

@@ -32,7 +32,7 @@ describe('operator reconnect: key updates and POST /v1/locations/{id}/reconnect'
       headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as any }; // a non-JSON body is checked through status
   };
   const tries = (key: string) => fake.handshakes.filter((h) => h.apiKey === key);
   const connection = async () => (await api('GET', `/v1/locations/${loc.id}`)).body.connection;
@@ -59,8 +59,8 @@ describe('operator reconnect: key updates and POST /v1/locations/{id}/reconnect'
   });
 
   after(async () => {
-    await gw?.close().catch(() => undefined);
-    await admin?.close().catch(() => undefined);
+    await gw?.close().catch(() => undefined); // best effort (teardown)
+    await admin?.close().catch(() => undefined); // best effort (teardown)
     await fake?.close();
     await db?.drop();
   });

@@ -75,7 +75,7 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
   after(async () => {
     if (monitor) clearInterval(monitor);
     child?.kill('SIGKILL');
-    for (const g of inProcess.values()) await g.close().catch(() => undefined);
+    for (const g of inProcess.values()) await g.close().catch(() => undefined); // best effort (teardown)
     await fake.close();
     redis.disconnect();
     await db.drop();

@@ -101,7 +101,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
     await client?.close();
     await deadClient?.close();
     await host?.close();
-    await deadPrisma?.$disconnect().catch(() => undefined);
+    await deadPrisma?.$disconnect().catch(() => undefined); // best effort (teardown)
     await db?.drop();
   });
 
@@ -153,7 +153,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
       assert.deepEqual(retry, res);
       assert.equal(await db.prisma.payment.count({ where: { locationId: A.id, orderId: 'D-2' } }), 0);
     } finally {
-      if (!released) await blocker.query('ROLLBACK').catch(() => undefined);
+      if (!released) await blocker.query('ROLLBACK').catch(() => undefined); // best effort: the connection may already have gone with the blocked transaction
       await blocker.end();
     }
   });

@@ -23,7 +23,7 @@ class CuttableProxy {
       const up = connect(Number(target.port), target.hostname);
       for (const s of [down, up]) {
         this.sockets.add(s);
-        s.on('error', () => undefined);
+        s.on('error', () => undefined); // the proxy cuts sockets on purpose
         s.on('close', () => this.sockets.delete(s));
       }
       down.pipe(up);

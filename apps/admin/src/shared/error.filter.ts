@@ -64,6 +64,7 @@ export class AdminErrorFilter implements ExceptionFilter {
     if (status === 413) {
       // body-parser stopped reading a body over the limit: read the rest through before answering.
       const req = host.switchToHttp().getRequest<Request>();
+      // Never rejects: answerTooLarge drains with its own error handling and gives up on an aborted request.
       void answerTooLarge(req, res, tooLargeBody(e.limit));
       return;
     }

@@ -95,7 +95,7 @@ export class LocationLink {
   }
 
   start(): void {
-    void this.dial();
+    void this.dial(); // never rejects: dial turns every failure into a scheduled retry
   }
 
   status(replicaId: string): ConnectionStatus {
@@ -158,7 +158,7 @@ export class LocationLink {
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      void this.dial();
+      void this.dial(); // never rejects: dial turns every failure into a scheduled retry
       return 'redialled';
     }
     if (this.ws) {
@@ -352,7 +352,7 @@ export class LocationLink {
     if (this.stopped) return;
     if (this.redialNow) {
       this.redialNow = false;
-      void this.dial();
+      void this.dial(); // never rejects: dial turns every failure into a scheduled retry
       return;
     }
     this.lastHttpStatus = httpStatus;
@@ -370,6 +370,6 @@ export class LocationLink {
     this.reconnects++;
     this.logger.info({ locationId: this.location.id, delayMs: delay, kind, lastError: this.lastError }, 'link down: retrying later');
     this.setState(kind === 'auth' ? 'auth_failed' : 'backing_off');
-    this.retryTimer = setTimeout(() => void this.dial(), delay);
+    this.retryTimer = setTimeout(() => void this.dial(), delay); // dial never rejects (see start)
   }
 }
