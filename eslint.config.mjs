@@ -47,7 +47,8 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: true,
+        // knip.ts sits outside tsconfig.json's folders.
+        projectService: { allowDefaultProject: ['knip.ts'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

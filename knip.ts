@@ -16,7 +16,7 @@ const config: KnipConfig = {
     // Loaded with --import by test/run-tests.ts for unit runs.
     'test/support/unit-guard.ts',
   ],
-  project: ['apps/**/*.ts', 'libs/**/*.ts', 'scripts/**/*.{ts,mjs}', 'bench/**/*.ts', 'test/**/*.ts', '*.mjs'],
+  project: ['apps/**/*.ts', 'libs/**/*.ts', 'scripts/**/*.{ts,mjs}', 'bench/**/*.ts', 'test/**/*.ts', '*.mjs', 'prisma/**/*.prisma'],
   // Exports a file uses itself are not dead code.
   ignoreExportsUsedInFile: true,
   ignoreIssues: {
