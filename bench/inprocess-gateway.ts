@@ -7,9 +7,9 @@
 import { createLogger, createRedis } from '@app/common';
 import { gatewayEnv, loadConfig } from '@app/config';
 import { createPrisma, SecretBox } from '@app/db';
-import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { IngestDojoEvent } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
-import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { RpcDispatcher } from '@app/domain/rpc';
 import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource } from '@app/gateway';
 
 async function main(): Promise<void> {
@@ -35,15 +35,15 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await manager.stop().catch(() => undefined);
+    await manager.stop().catch(() => undefined); // best effort on shutdown: the process exits next
     subscriber.disconnect();
     redis.disconnect();
-    await enqueuer.close().catch(() => undefined);
-    await prisma.$disconnect().catch(() => undefined);
+    await enqueuer.close().catch(() => undefined); // best effort on shutdown
+    await prisma.$disconnect().catch(() => undefined); // best effort on shutdown
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop()); // stop() swallows its own failures
+  process.once('SIGINT', () => void stop()); // stop() swallows its own failures
 }
 
 main().catch((err) => {

@@ -23,15 +23,21 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, startStack, Stack } from '@app/infra';
+import type { Stack } from '@app/infra';
+import { repoRoot, startStack } from '@app/infra';
 import { selfTimeByPackage, topSelfTime } from './lib/cpuprofile';
 import { machineFacts } from './lib/machine';
-import { BenchSettings, Platform } from './lib/platform';
+import type { BenchSettings } from './lib/platform';
+import { Platform } from './lib/platform';
 import { kb, ms, table } from './lib/table';
-import { connections, ConnectionsResult } from './scenarios/connections';
-import { requestPath, RequestPathResult } from './scenarios/request-path';
-import { throughput, ThroughputResult } from './scenarios/throughput';
-import { webhook, WebhookResult } from './scenarios/webhook';
+import type { ConnectionsResult } from './scenarios/connections';
+import { connections } from './scenarios/connections';
+import type { RequestPathResult } from './scenarios/request-path';
+import { requestPath } from './scenarios/request-path';
+import type { ThroughputResult } from './scenarios/throughput';
+import { throughput } from './scenarios/throughput';
+import type { WebhookResult } from './scenarios/webhook';
+import { webhook } from './scenarios/webhook';
 
 const SCENARIOS = ['request-path', 'throughput', 'connections', 'webhook'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -55,7 +61,7 @@ function parseArgs(argv: string[]) {
   const opts: Record<string, string> = {};
   const names: Scenario[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!;
     if (a === '--help' || a === '-h') {
       process.stdout.write(`${usage()}\n`);
       process.exit(0);
@@ -155,6 +161,7 @@ function evaluate(results: Record<string, unknown>): Goal[] {
     const best = withWorker.filter((r) => r.non2xx + r.failed === 0 && r.ack.p99 < GOALS.webhookP99).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0];
     const first = withWorker.find((r) => r.offered >= GOALS.webhookRate) ?? withWorker[0];
     const run = best && best.acceptedPerSec >= GOALS.webhookRate * 0.97 ? best : first;
+    if (!run) throw new Error('webhook: no run with the events worker to judge the goal by');
     const met = run.acceptedPerSec >= GOALS.webhookRate * 0.97 && run.ack.p99 < GOALS.webhookP99 && run.non2xx + run.failed === 0;
     goals.push({
       goal: 'webhook ingest',
@@ -253,7 +260,7 @@ async function main(): Promise<number> {
     for (const name of names) {
       const p = new Platform(stack, settings, name);
       const started = Date.now();
-      const load = loadavg()[0];
+      const load = loadavg()[0]!;
       // Recorded with the results; it includes the bench's own previous scenario (the average decays over minutes).
       log(`${name}: 1-minute load average before: ${load.toFixed(2)}`);
       try {
@@ -287,10 +294,10 @@ async function main(): Promise<number> {
           config[name] = o;
           results[name] = await webhook(p, { ...o, log });
         }
-        Object.assign(results[name] as object, { wallMs: Date.now() - started, loadAvgBefore: Math.round(load * 100) / 100, loadAvgAfter: Math.round(loadavg()[0] * 100) / 100 });
+        Object.assign(results[name] as object, { wallMs: Date.now() - started, loadAvgBefore: Math.round(load * 100) / 100, loadAvgAfter: Math.round(loadavg()[0]! * 100) / 100 });
       } catch (err) {
         failed = true;
-        log(`${name} failed: ${(err as Error).stack ?? err}`);
+        log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
         results[name] = { error: (err as Error).message };
       } finally {
         await p.close();

@@ -10,7 +10,7 @@ import { formatStep, listFlows, paint, watchFlow } from '@app/dojo-sandbox';
 function parseArgs(argv: string[]) {
   const out = { flow: '', sandbox: 'http://127.0.0.1:4010', account: 'acc_demo', params: {} as Record<string, string>, timeoutMs: 120_000 };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!;
     const next = () => {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${a} needs a value`);
@@ -21,7 +21,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--table') out.params.tableId = next();
     else if (a === '--timeout') out.timeoutMs = Number(next()) * 1000;
     else if (a === '--param') {
-      const [k, ...v] = next().split('=');
+      const [k = '', ...v] = next().split('=');
       out.params[k] = v.join('=');
     } else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (!out.flow) out.flow = a;
@@ -37,7 +37,7 @@ async function main(): Promise<number> {
     if (!args.flow) throw new Error('a flow name is required');
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\nusage: npm run flow -- <flowName> [--sandbox URL] [--account ID] [--table ID] [--param k=v]\n`);
-    const base = process.argv.includes('--sandbox') ? process.argv[process.argv.indexOf('--sandbox') + 1] : 'http://127.0.0.1:4010';
+    const base = (process.argv.includes('--sandbox') ? process.argv[process.argv.indexOf('--sandbox') + 1] : undefined) ?? 'http://127.0.0.1:4010';
     try {
       const flows = await listFlows(base);
       process.stderr.write(`flows: ${flows.map((f) => f.name).join(', ')}\n`);

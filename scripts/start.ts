@@ -19,7 +19,8 @@
  *
  * START_EXIT_AFTER_FLOW=1 stops after the flow (exit code 0 when it succeeded).
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +29,8 @@ import { env as e, loadConfig, ConfigError } from '@app/config';
 import { createPrisma, migrate, SecretBox } from '@app/db';
 import { DEMO, seedDemoVenueData } from '@app/domain';
 import { DojoSandbox, formatStep, paint, watchFlow } from '@app/dojo-sandbox';
-import { redact, repoRoot, startStack, Stack, stopChild } from '@app/infra';
+import type { Stack } from '@app/infra';
+import { redact, repoRoot, startStack, stopChild } from '@app/infra';
 
 const APPS = ['admin', 'webhook', 'worker', 'gateway'] as const;
 type AppName = (typeof APPS)[number];
@@ -111,6 +113,7 @@ async function main(): Promise<number> {
   let stack: Stack | undefined;
   const gone = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
   const within = <T>(p: Promise<T>, ms: number) =>
+    // A stop that fails counts like one that times out: the caller escalates to SIGKILL either way.
     Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
   let stopping: Promise<number> | undefined;
   /**
@@ -147,10 +150,16 @@ async function main(): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (!firstSignalAt) {
       firstSignalAt = Date.now();
-      void stopAll().then((code) => {
-        say(code === 0 ? 'stopped.' : paint(31, 'stopped, not cleanly (exit code 1).'));
-        process.exit(code);
-      });
+      void stopAll().then(
+        (code) => {
+          say(code === 0 ? 'stopped.' : paint(31, 'stopped, not cleanly (exit code 1).'));
+          process.exit(code);
+        },
+        (err: unknown) => {
+          say(paint(31, `stop failed: ${(err as Error).message}`));
+          process.exit(1);
+        },
+      );
       return;
     }
     // A SIGTERM while stopping: the stop is already bounded. A SIGINT within a second of the
@@ -301,7 +310,7 @@ async function main(): Promise<number> {
       if (Date.now() > ready) throw new Error('the gateway did not connect and register with the sandbox within 30 s; see .epos-relay/logs/');
       await new Promise((r) => setTimeout(r, 100));
     }
-    say(`  ${since()}  gateway connected to the sandbox; ${sim.registrations[account.accountId].capabilities.length} capabilities registered`);
+    say(`  ${since()}  gateway connected to the sandbox; ${sim.registrations[account.accountId]!.capabilities.length} capabilities registered`);
     say('');
     say(paint(1, `Pay at table: a card machine at ${cfg.START_TABLE} finds the bill, locks it, takes two split payments (one with a tip) and unlocks`));
     const status = await watchFlow({
@@ -327,4 +336,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`start failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

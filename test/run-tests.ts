@@ -116,7 +116,7 @@ async function main(): Promise<number> {
     log: (m) => console.log(`[test] ${m}`),
   });
   const stopStack = async () => stack.stop();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stopStack().then(() => process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stopStack().finally(() => process.exit(130)));
   try {
     const templateUrl = withDatabase(stack.databaseUrl, TEMPLATE_DB);
     await dropDatabase(stack.databaseUrl, TEMPLATE_DB);

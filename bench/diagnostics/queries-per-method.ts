@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createLogger } from '@app/common';
-import { JsonRpcResponse } from '@app/contracts';
+import type { JsonRpcResponse } from '@app/contracts';
 import { createPrisma, ensureDatabase, migrate, SecretBox, withDatabase } from '@app/db';
-import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { RpcDispatcher } from '@app/domain/rpc';
 import { startStack } from '@app/infra';
 import { fixtures } from '@app/testing';
 import { benchVenues } from '../lib/seed';

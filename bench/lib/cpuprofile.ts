@@ -63,7 +63,7 @@ export function selfTimeByPackage(file: string): { pkg: string; share: number }[
     const url = n.callFrame.url;
     let pkg: string;
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-    if (m) pkg = m[1];
+    if (m) pkg = m[1]!;
     else if (name === '(garbage collector)') pkg = '(gc)';
     else if (name === '(program)') pkg = '(program: native, I/O)';
     else if (url.startsWith('node:') || (!url && name)) pkg = '(node internals/native)';

@@ -16,10 +16,10 @@ export function heapByConstructor(file: string, top = 20): { totalBytes: number;
   const agg = new Map<string, { count: number; bytes: number }>();
   let total = 0;
   for (let i = 0; i < snap.nodes.length; i += width) {
-    const type = types[snap.nodes[i + iType]];
-    const size = snap.nodes[i + iSize];
+    const type = types[snap.nodes[i + iType]!];
+    const size = snap.nodes[i + iSize]!;
     total += size;
-    const name = type === 'object' || type === 'closure' ? `${snap.strings[snap.nodes[i + iName]]}${type === 'closure' ? ' (closure)' : ''}` : `(${type})`;
+    const name = type === 'object' || type === 'closure' ? `${snap.strings[snap.nodes[i + iName]!]}${type === 'closure' ? ' (closure)' : ''}` : `(${type})`;
     const a = agg.get(name) ?? { count: 0, bytes: 0 };
     a.count++;
     a.bytes += size;

@@ -24,7 +24,7 @@ function redisVersion(): string | undefined {
 /** Facts about the machine and software a run was measured on. */
 export async function machineFacts(databaseUrl: string): Promise<Record<string, unknown>> {
   const c = cpus();
-  let postgres: Record<string, string> = {};
+  let postgres: Record<string, string>;
   const prisma = createPrisma(databaseUrl, { poolSize: 1 });
   try {
     const rows = await prisma.$queryRawUnsafe<{ name: string; setting: string }[]>(

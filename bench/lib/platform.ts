@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ALL_CAPABILITIES } from '@app/contracts';
-import { createPrisma, ensureDatabase, migrate, PrismaClient, SecretBox, withDatabase } from '@app/db';
+import type { PrismaClient } from '@app/db';
+import { createPrisma, ensureDatabase, migrate, SecretBox, withDatabase } from '@app/db';
 import { DojoSandbox } from '@app/dojo-sandbox';
-import { freePort, Stack } from '@app/infra';
-import { AppProcess, CpuMeter, ServerCpuMeter, spawnApp, until, waitHealthy } from './procs';
+import type { Stack } from '@app/infra';
+import { freePort } from '@app/infra';
+import type { AppProcess } from './procs';
+import { CpuMeter, ServerCpuMeter, spawnApp, until, waitHealthy } from './procs';
 
 export interface BenchSettings {
   quick: boolean;
@@ -123,7 +126,7 @@ export class Platform {
 
   async close(): Promise<void> {
     await this.stopApps();
-    await this.sandbox?.close().catch(() => undefined);
-    await this.prisma?.$disconnect().catch(() => undefined);
+    await this.sandbox?.close().catch(() => undefined); // best effort (teardown)
+    await this.prisma?.$disconnect().catch(() => undefined); // best effort (teardown)
   }
 }

@@ -1,4 +1,4 @@
-import { Fixtures, LocationFixture } from '@app/testing';
+import type { Fixtures, LocationFixture } from '@app/testing';
 
 export interface SeedOptions {
   /** Index of the first location (keys and ids continue a previous seed). */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { heapByConstructor } from '../lib/heapsnapshot';
-import { Platform } from '../lib/platform';
+import type { Platform } from '../lib/platform';
 import { cpuSeconds, rssBytes, sleep } from '../lib/procs';
 import { fixtures } from '@app/testing';
 import { benchVenues } from '../lib/seed';
@@ -38,7 +38,7 @@ function maxInWindow(times: number[], windowMs: number): number {
   let best = 0;
   let j = 0;
   for (let i = 0; i < t.length; i++) {
-    while (t[i] - t[j] >= windowMs) j++;
+    while (t[i]! - t[j]! >= windowMs) j++;
     best = Math.max(best, i - j + 1);
   }
   return best;
@@ -70,9 +70,9 @@ async function watchConnects(total: () => number, target: number, timeoutMs: num
   let maxPerSecond = 0;
   let j = 0;
   for (let i = 0; i < samples.length; i++) {
-    while (samples[i].t - samples[j].t > 1000) j++;
+    while (samples[i]!.t - samples[j]!.t > 1000) j++;
     // Count over windows that span close to a full second (or the whole run when shorter).
-    maxPerSecond = Math.max(maxPerSecond, samples[i].n - samples[j].n);
+    maxPerSecond = Math.max(maxPerSecond, samples[i]!.n - samples[j]!.n);
   }
   return { ms: Math.round(performance.now() - t0), allConnected: n >= target, connected: n, maxPerSecond };
 }

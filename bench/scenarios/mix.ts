@@ -29,7 +29,7 @@ export function paymentMix(ordersPerLocation: number, tag: string): NonNullable<
     const offset = Number(/(\d+)$/.exec(accountId)?.[1] ?? 0) % MIX_STEPS.length;
     const k = k0 + offset;
     const cycle = Math.floor(k / MIX_STEPS.length);
-    const step = MIX_STEPS[k % MIX_STEPS.length];
+    const step = MIX_STEPS[k % MIX_STEPS.length]!;
     // A venue that starts after the lock step (offset 3 or 4) searches instead of paying or unlocking a lock it
     // never took. Only those two steps are replaced: a venue starting at or before the lock step takes it, so even a
     // short run (4 requests per venue at 200/s over 500 venues) has the mix above, mutations included.

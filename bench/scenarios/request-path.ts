@@ -1,6 +1,6 @@
 import type { LoadReport } from '@app/dojo-sandbox';
-import { Platform } from '../lib/platform';
-import { AppProcess } from '../lib/procs';
+import type { Platform } from '../lib/platform';
+import type { AppProcess } from '../lib/procs';
 import { fixtures } from '@app/testing';
 import { benchVenues } from '../lib/seed';
 import { runMix } from './mix';

@@ -1,6 +1,7 @@
-import { Platform } from '../lib/platform';
+import type { Platform } from '../lib/platform';
 import { runMix } from './mix';
-import { MixRun, ORDERS_PER_LOCATION, preparePaymentVenues, startVariant, toRun } from './request-path';
+import type { MixRun } from './request-path';
+import { ORDERS_PER_LOCATION, preparePaymentVenues, startVariant, toRun } from './request-path';
 
 export interface CeilingResult {
   workers: number;
@@ -35,7 +36,7 @@ export async function throughput(
   for (const workers of o.workers) {
     const pids = await startVariant(p, 'queue', accountIds, workers);
     o.log(`throughput: gateway + ${workers} worker(s) up`);
-    await runMix(p, accountIds, o.rates[0] / 2, 2_000, { ordersPerLocation: ORDERS_PER_LOCATION });
+    await runMix(p, accountIds, o.rates[0]! / 2, 2_000, { ordersPerLocation: ORDERS_PER_LOCATION });
     const steps: MixRun[] = [];
     let highest = 0;
     let stoppedBy = `reached the top step (${o.rates[o.rates.length - 1]}/s)`;

@@ -1,9 +1,11 @@
 import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { dojoSignature, summarize, LatencyStats } from '@app/dojo-sandbox';
-import { Platform } from '../lib/platform';
+import type { LatencyStats } from '@app/dojo-sandbox';
+import { dojoSignature, summarize } from '@app/dojo-sandbox';
+import type { Platform } from '../lib/platform';
 import { sleep, until } from '../lib/procs';
-import { fixtures, LocationFixture } from '@app/testing';
+import type { LocationFixture } from '@app/testing';
+import { fixtures } from '@app/testing';
 import { benchVenues } from '../lib/seed';
 
 export interface WebhookRun {
@@ -105,11 +107,11 @@ async function fire(url: string, locs: LocationFixture[], events: Map<string, Se
   const sendOne = () => {
     if (inFlight >= o.maxInFlight) return;
     if (recent.length > 0 && Math.random() < o.duplicateShare) {
-      const id = recent[Math.floor(Math.random() * recent.length)];
+      const id = recent[Math.floor(Math.random() * recent.length)]!;
       post(id, events.get(id)!, true);
       return;
     }
-    const loc = locs[n % locs.length];
+    const loc = locs[n % locs.length]!;
     const id = `evt_bench_${randomBytes(9).toString('base64url')}`;
     const body = JSON.stringify({
       id,
@@ -187,8 +189,8 @@ export async function webhook(
     }
   };
   const received = async () => {
-    const [{ n }] = await p.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM dojo_events WHERE state = 'received'`);
-    return Number(n);
+    const [row] = await p.prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM dojo_events WHERE state = 'received'`);
+    return Number(row?.n ?? 0);
   };
   // Warm-up: not counted in the runs but checked with the rest.
   await fire(hook.url!, locs, events, { rate: 200, durationMs: 1_000, duplicateShare: o.duplicateShare, maxInFlight: 2_000 });

@@ -4,8 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort } from '@app/infra';
-import { appEnv, createTestDatabase, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
-import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts, TerminalProcess } from './terminal';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import type { TerminalProcess } from './terminal';
+import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts } from './terminal';
 
 const dist = join(__dirname, '..', '..');
 
@@ -63,7 +65,7 @@ describe('Ctrl-C in a terminal (SIGINT to the whole process group)', () => {
     // A client that never finishes its request: the HTTP server cannot close while it is in progress.
     const slow = connect({ port, host: '127.0.0.1' });
     await new Promise<void>((resolve) => slow.once('connect', () => resolve()));
-    slow.on('error', () => undefined);
+    slow.on('error', () => undefined); // the app drops this slow client on purpose
     slow.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     try {
       const stop = await pressCtrlC(term);

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DojoSandbox } from '@app/dojo-sandbox';
 import { freePort } from '@app/infra';
-import { createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { pressCtrlC, spawnInTerminal, TerminalProcess } from './terminal';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { TerminalProcess } from './terminal';
+import { pressCtrlC, spawnInTerminal } from './terminal';
 
 // `npm start` with DOJO_API_KEY, DOJO_ACCOUNT_ID and DOJO_SOFTWARE_HOUSE_ID: a real Dojo
 // account, whose card machines would show whatever the platform holds for it. Dojo is

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { watchFlow } from '@app/dojo-sandbox';
 import { freePort } from '@app/infra';
 import { waitFor } from '@app/testing';
-import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts, TerminalProcess } from './terminal';
+import type { TerminalProcess } from './terminal';
+import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts } from './terminal';
 
 // The README's run command, end to end: its own Postgres and Redis, the sandbox,
 // the four apps as processes, the demo venue and a pay-at-table flow; then the

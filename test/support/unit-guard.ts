@@ -17,6 +17,8 @@ function portOf(args: unknown[]): number | undefined {
   return undefined;
 }
 
+// The original method, called below with the socket as `this`.
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const connect = net.Socket.prototype.connect as (...args: unknown[]) => net.Socket;
 net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
   const port = portOf(args);
@@ -32,4 +34,4 @@ net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
     throw err;
   }
   return connect.apply(this, args);
-} as typeof net.Socket.prototype.connect;
+};

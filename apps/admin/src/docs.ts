@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import bundle from '@app/contracts/generated/epos-data.schemas.json';
+import type { OpenAPIObject, SchemaObject } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { contractSchemas } from '@app/contracts';
 
 /** Builds the OpenAPI document of both audiences, with Dojo's contract schemas as components. */
 export function buildOpenApi(app: INestApplication): OpenAPIObject {
@@ -20,7 +21,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'a venue token issued for the location in the path' }, 'venue')
     .build();
   const doc = SwaggerModule.createDocument(app, config);
-  const contract = (bundle as unknown as { schemas: Record<string, any> }).schemas;
+  const contract = contractSchemas() as Record<string, SchemaObject>;
   doc.components = { ...doc.components, schemas: { ...contract, ...(doc.components?.schemas ?? {}) } };
   return doc;
 }

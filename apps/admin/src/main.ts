@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answerTooLarge, bootstrapHttpApp, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { answerTooLarge, bootstrapHttpApp } from '@app/common';
 import { adminEnv, loadConfig } from '@app/config';
 import { AdminModule } from './admin.module';
 import { setupDocs } from './docs';
@@ -18,6 +19,7 @@ export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
       app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
         const declared = Number(req.headers['content-length']);
         if (Number.isFinite(declared) && declared > config.ADMIN_MAX_BODY_BYTES) {
+          // Never rejects: answerTooLarge drains with its own error handling and gives up on an aborted request.
           void answerTooLarge(req, res, tooLargeBody(config.ADMIN_MAX_BODY_BYTES));
           return;
         }
@@ -30,5 +32,6 @@ export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
 }
 
 if (require.main === module) {
+  // A failed start rejects unhandled: Node prints the error and exits non-zero, which is what we want.
   void startAdmin();
 }

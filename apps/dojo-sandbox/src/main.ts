@@ -38,8 +38,16 @@ export async function startDojoSandbox(env: NodeJS.ProcessEnv = process.env): Pr
 }
 
 if (require.main === module) {
+  // A failed start rejects unhandled: Node prints the error and exits non-zero, which is what we want.
   void startDojoSandbox().then((sim) => {
-    const stop = () => void sim.close().then(() => process.exit(0));
+    const stop = () =>
+      void sim.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`dojo-sandbox: close failed: ${(err as Error).stack ?? String(err)}\n`);
+          process.exit(1);
+        },
+      );
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

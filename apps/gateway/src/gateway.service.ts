@@ -4,7 +4,7 @@ import { CONFIG, createRedis, LOGGER, Logger, PRISMA, REDIS, SECRET_BOX } from '
 import type { GatewayConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { defaultProfiles, GatewayManager, gatewayManagerOptions, LocationSource, ReplicaStatus } from '@app/gateway';
-import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
+import { ProcessedRequests } from '@app/domain/rpc';
 import { RpcClient } from '@app/queue';
 
 /** Starts this replica's gateway manager with the app and drains it on shutdown. */

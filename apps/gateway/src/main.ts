@@ -1,4 +1,5 @@
-import { bootstrapHttpApp, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { bootstrapHttpApp } from '@app/common';
 import { gatewayEnv, loadConfig } from '@app/config';
 import { GatewayModule } from './gateway.module';
 
@@ -12,5 +13,6 @@ export function startGateway(env: NodeJS.ProcessEnv = process.env): Promise<Runn
 }
 
 if (require.main === module) {
+  // A failed start rejects unhandled: Node prints the error and exits non-zero, which is what we want.
   void startGateway();
 }

@@ -3,7 +3,7 @@ import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { answerTooLarge, CONFIG, LOGGER, Logger } from '@app/common';
 import type { WebhookConfig } from '@app/config';
-import { AcceptDojoWebhook, WebhookRejection } from '@app/domain/events/usecases/accept-dojo-webhook.usecase';
+import { AcceptDojoWebhook, WebhookRejection } from '@app/domain/events';
 import { BodyTooLarge, drainRequest, readRawBody } from './read-body';
 
 /** The HTTP answer to each refusal: 4xx = refused for good, 503 = not stored, Dojo should send it again. */
@@ -17,7 +17,7 @@ const REJECTION_STATUS: Record<WebhookRejection, number> = {
 /** How many header lines named `name` (lower case) the request had. */
 function countHeaderLines(rawHeaders: string[], name: string): number {
   let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === name) n++;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) n++;
   return n;
 }
 

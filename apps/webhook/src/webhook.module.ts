@@ -4,10 +4,10 @@ import { CoreModule, createRedis, LOGGER, Logger, PRISMA, SECRET_BOX } from '@ap
 import type { WebhookConfig } from '@app/config';
 import { Channels, LocationChangedMessage } from '@app/contracts';
 import type { PrismaClient, SecretBox } from '@app/db';
-import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { IngestDojoEvent } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
-import { AcceptDojoWebhook } from '@app/domain/events/usecases/accept-dojo-webhook.usecase';
-import { WebhookAccountCache } from '@app/domain/events/usecases/accept-dojo-webhook.cache';
+import { AcceptDojoWebhook } from '@app/domain/events';
+import { WebhookAccountCache } from '@app/domain/events';
 import { DojoWebhookController } from './dojo-webhook.controller';
 
 /** Subscriber connection that drops a location's cached account at once when the admin publishes a change. */

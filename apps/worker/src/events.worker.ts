@@ -2,8 +2,8 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
-import { DojoEventsSweeper } from '@app/domain/events/dojo-events-sweeper';
-import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
+import { DojoEventsSweeper } from '@app/domain/events';
+import { ApplyDojoEvent } from '@app/domain/events';
 import { BullmqEventEnqueuer, DojoEventsWorker } from '@app/queue';
 
 /**

@@ -1,4 +1,5 @@
-import { bootstrapHttpApp, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { bootstrapHttpApp } from '@app/common';
 import { workerEnv, loadConfig } from '@app/config';
 import { WorkerModule } from './worker.module';
 

@@ -2,8 +2,8 @@ import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap }
 import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
-import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
-import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { IngestDojoEvent } from '@app/domain/events';
+import { RpcDispatcher } from '@app/domain/rpc';
 import { BullmqEventEnqueuer, RpcWorkerHost } from '@app/queue';
 
 /**

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError } from '@app/config';
 import { SecretBox } from '@app/db';
 import { hardenHttpServer } from './http-limits';
-import { createLogger, Logger, NestPinoLogger } from './logger';
+import type { Logger } from './logger';
+import { createLogger, NestPinoLogger } from './logger';
 import { closeOnSignals } from './shutdown';
 
 export interface RunningApp {

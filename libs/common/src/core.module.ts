@@ -42,7 +42,7 @@ export class CoreModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown() {
-    await this.prisma.$disconnect().catch(() => undefined);
+    await this.prisma.$disconnect().catch(() => undefined); // best effort on shutdown: the pool goes with the process
     this.redis.disconnect();
   }
 }

@@ -1,4 +1,5 @@
-import { IncomingMessage, Server, ServerResponse, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /**
@@ -99,7 +100,7 @@ const answered = new WeakSet<Duplex>();
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (answered.has(socket)) return; // the parser may report the same broken stream again
   answered.add(socket);
-  socket.on('error', () => undefined);
+  socket.on('error', () => undefined); // the stream is already broken; we only try to answer and close it
   const inFlight = (socket as Duplex & { _httpMessage?: { _headerSent?: boolean } })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || inFlight?._headerSent) {
     socket.destroy();

@@ -1,4 +1,5 @@
-import pino, { Logger } from 'pino';
+import type { Logger } from 'pino';
+import pino from 'pino';
 import type { LoggerService } from '@nestjs/common';
 
 export type { Logger };
@@ -94,14 +95,14 @@ export function createLogger(app: string, level = 'info', destination?: pino.Des
     formatters: { level: (label) => ({ level: label }) },
     // The mixin hands the logger's bound keys to the merge strategy, which returns
     // the call's fields without them (the same object when nothing clashes).
-    mixin: (_obj, _level, logger) => boundOf(logger as Logger) as unknown as object,
+    mixin: (_obj, _level, logger) => boundOf(logger),
     mixinMergeStrategy: (fields, bound) => withoutBoundKeys(fields as Record<string, unknown>, bound as unknown as Map<string, unknown>),
     hooks: {
       // log({ msg: 'a' }, 'b') would write msg twice: keep the field as msg_2.
       logMethod(args, method) {
-        const first = args[0] as unknown;
+        const first = args[0];
         if (args.length > 1 && typeof first === 'object' && first !== null && !(first instanceof Error) && Object.prototype.hasOwnProperty.call(first, MESSAGE_KEY)) {
-          args[0] = withoutBoundKeys(first as Record<string, unknown>, EMPTY, MESSAGE_KEY) as never;
+          args[0] = withoutBoundKeys(first as Record<string, unknown>, EMPTY, MESSAGE_KEY);
         }
         return method.apply(this, args);
       },
@@ -110,10 +111,12 @@ export function createLogger(app: string, level = 'info', destination?: pino.Des
   const root = destination ? pino(options, destination) : pino(options);
   boundKeys.set(root, new Map<string, unknown>([...RESERVED.map((k) => [k, undefined] as [string, unknown]), ['app', app], ['pid', process.pid]]));
   // Children are Object.create(parent), so every descendant inherits this child().
+  // Taken unbound on purpose: it is called below with each descendant as `this`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const pinoChild = root.child as unknown as (this: Logger, bindings: pino.Bindings, opts?: pino.ChildLoggerOptions) => Logger;
   const child = function (this: Logger, bindings: pino.Bindings, opts?: pino.ChildLoggerOptions): Logger {
     const bound = boundOf(this);
-    const own = withoutBoundKeys(bindings as Record<string, unknown>, bound, MESSAGE_KEY);
+    const own = withoutBoundKeys(bindings, bound, MESSAGE_KEY);
     const c = pinoChild.call(this, own, opts);
     const mine = new Map(bound);
     for (const k in own) if (Object.prototype.hasOwnProperty.call(own, k) && own[k] !== undefined) mine.set(k, own[k]);

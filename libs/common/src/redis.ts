@@ -1,4 +1,5 @@
-import Redis, { RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import Redis from 'ioredis';
 
 /**
  * A Redis connection for commands (fail fast: one retry per request, no offline

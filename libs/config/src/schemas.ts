@@ -143,7 +143,6 @@ export const sandboxEnv = {
 };
 
 export type CommonConfig = z.infer<z.ZodObject<typeof commonEnv>>;
-export type SandboxConfig = z.infer<z.ZodObject<typeof sandboxEnv>>;
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
 export type WorkerConfig = z.infer<z.ZodObject<typeof workerEnv>>;
 export type WebhookConfig = z.infer<z.ZodObject<typeof webhookEnv>>;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { EposErrorType, JsonRpcCode, JsonRpcErrorBody } from './jsonrpc';
+import type { EposErrorType, JsonRpcErrorBody } from './jsonrpc';
+import { JsonRpcCode } from './jsonrpc';
 
 const DEFAULT_CODE: Record<EposErrorType, number> = {
   NotFound: JsonRpcCode.NotFound,
@@ -51,10 +52,4 @@ export class EposError extends Error {
 
 export function newTraceId(): string {
   return randomUUID();
-}
-
-/** Turns anything thrown into the error body Dojo receives; unknown errors never leak their message. */
-export function toErrorBody(err: unknown, traceId: string): JsonRpcErrorBody {
-  if (err instanceof EposError) return err.toBody(traceId);
-  return EposError.unexpected().toBody(traceId);
 }

@@ -2,13 +2,6 @@
 
 export type JsonRpcId = string;
 
-export interface JsonRpcRequest<P = unknown> {
-  jsonrpc: '2.0';
-  id: JsonRpcId;
-  method: string;
-  params?: P;
-}
-
 /** Dojo's EPOSError fields plus JSON-RPC 2.0's code/message, so both kinds of client are satisfied. */
 export interface JsonRpcErrorBody {
   code: number;

@@ -77,7 +77,7 @@ export function isEposMethod(m: unknown): m is EposMethod {
 /** Every capability name the platform can serve, in a stable order. */
 export const ALL_CAPABILITIES: string[] = EPOS_METHODS.flatMap((m) => METHOD_INFO[m].capabilities);
 
-/** A method is enabled for a location when all of its capabilities are in the location's set. */
+/** A method is enabled for a location when any one of its capabilities is in the location's set. */
 export function methodEnabled(method: EposMethod, capabilities: readonly string[]): boolean {
   const set = new Set(capabilities);
   return METHOD_INFO[method].capabilities.some((c) => set.has(c));

@@ -1,8 +1,10 @@
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
 import bundle from './generated/epos-data.schemas.json';
-import { EposMethod, isEposMethod } from './methods';
+import type { EposMethod } from './methods';
+import { isEposMethod } from './methods';
 
 export interface ValidationOk {
   ok: true;
@@ -17,6 +19,11 @@ export type ValidationResult = ValidationOk | ValidationFailure;
 
 type Bundle = { methods: Record<string, { request: string; response: string }>; schemas: Record<string, unknown> };
 const contracts = bundle as unknown as Bundle;
+
+/** Dojo's contract schemas by name (the generated bundle's `schemas`), e.g. for OpenAPI components. */
+export function contractSchemas(): Record<string, unknown> {
+  return contracts.schemas;
+}
 
 /**
  * Validates JSON-RPC messages against the schemas derived from Dojo's AsyncAPI
@@ -52,7 +59,10 @@ export class ContractValidator {
   }
 
   schemaNames(method: EposMethod): { request: string; response: string } {
-    return contracts.methods[method];
+    const names = contracts.methods[method];
+    // The bundle is generated from the same method list as EposMethod; a gap means a stale bundle.
+    if (!names) throw new Error(`contract bundle has no schemas for ${method}; run npm run contracts:generate`);
+    return names;
   }
 
   validateSchema(schemaName: string, value: unknown): ValidationResult {
@@ -63,14 +73,14 @@ export class ContractValidator {
 
   validateRequest(method: string, message: unknown): ValidationResult {
     if (!isEposMethod(method)) return { ok: false, field: 'method', reason: `unknown method ${method}` };
-    return this.validateSchema(contracts.methods[method].request, message);
+    return this.validateSchema(this.schemaNames(method).request, message);
   }
 
   validateResponse(method: string, message: unknown): ValidationResult {
     if (!isEposMethod(method)) return { ok: false, field: 'method', reason: `unknown method ${method}` };
     const m = message as { error?: unknown };
     // Error responses are checked against the generic envelope (EPOSError), success ones against the method's schema.
-    return this.validateSchema(m && m.error !== undefined ? 'JsonrpcResponseV1' : contracts.methods[method].response, message);
+    return this.validateSchema(m && m.error !== undefined ? 'JsonrpcResponseV1' : this.schemaNames(method).response, message);
   }
 }
 

@@ -89,6 +89,7 @@ export async function migrate(databaseUrl: string, migrations = loadMigrations()
     }
     return report;
   } finally {
+    // Best effort: the session lock is released anyway when the connection closes just after.
     await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK_KEY]).catch(() => undefined);
     await client.end();
   }

@@ -8,7 +8,6 @@ export interface PrismaOptions {
   acquireTimeoutMs?: number;
 }
 
-export type Db = PrismaClient;
 
 export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): PrismaClient {
   const adapter = new PrismaPg({

@@ -45,7 +45,7 @@ export class SecretBox {
     return Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
   }
 
-  /** A development key derived from a fixed phrase; refused by config when NODE_ENV=production. */
+  /** A development key derived from a fixed phrase (public); an app refuses to start with it when NODE_ENV=production (libs/common bootstrap). */
   static developmentKey(): string {
     return createHash('sha256').update('epos-relay development key: not for production').digest('hex');
   }

@@ -55,12 +55,6 @@ function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n)}...` : s;
 }
 
-export interface CapabilityRegistration {
-  name: string;
-  version: string;
-}
-
-export type PosEventType = 'OrderUpdated' | 'PartyUpdated' | 'ReservationUpdated';
 export type PosEventBody =
   | { eventType: 'OrderUpdated'; event: { orderId: string } }
   | { eventType: 'PartyUpdated'; event: { partyId: string } }

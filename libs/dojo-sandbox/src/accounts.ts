@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { unknownCapabilities } from '@app/contracts';
-import { CapabilityRecord, PosEventRecord, SandboxAccount, WebhookSubscription, WsIntegration } from './types';
+import type { CapabilityRecord, PosEventRecord, SandboxAccount, WebhookSubscription, WsIntegration } from './types';
 
 export class SandboxInputError extends Error {
   constructor(
@@ -73,7 +73,7 @@ export class AccountRegistry {
   /** Resolves `Authorization: Basic <key>` (the key as-is, never base64). */
   fromAuthorization(header: string | undefined): SandboxAccount | undefined {
     const m = /^Basic (.+)$/.exec(header ?? '');
-    return m ? this.byKey.get(m[1].trim()) : undefined;
+    return m ? this.byKey.get(m[1]!.trim()) : undefined;
   }
 
   /** PUT /epos/integrations/ws: the body is the full set; capabilities left out stop being routed. */
@@ -105,7 +105,7 @@ export class AccountRegistry {
     const idField = typeof b.eventType === 'string' ? POS_EVENT_TYPES[b.eventType] : undefined;
     if (!idField) throw new SandboxInputError('invalid eventType', { eventType: [`must be one of ${Object.keys(POS_EVENT_TYPES).join(', ')}`] });
     const ev = b.event as Record<string, unknown> | undefined;
-    if (!ev || typeof ev !== 'object' || typeof ev[idField] !== 'string' || !(ev[idField] as string).length) {
+    if (!ev || typeof ev !== 'object' || typeof ev[idField] !== 'string' || !(ev[idField]).length) {
       throw new SandboxInputError(`event.${idField} is required`, { [`event.${idField}`]: ['is required'] });
     }
     const rec: PosEventRecord = { accountId, receivedAt: new Date().toISOString(), eventType: b.eventType as string, event: ev };
@@ -120,7 +120,7 @@ export class AccountRegistry {
     if (!b || !Array.isArray(b.events) || !b.events.every((e) => typeof e === 'string') || b.events.length === 0) {
       throw new SandboxInputError('events must be a non-empty array of strings', { events: ['is required'] });
     }
-    let ok = false;
+    let ok: boolean;
     try {
       ok = typeof b.url === 'string' && ['http:', 'https:'].includes(new URL(b.url).protocol);
     } catch {
@@ -132,7 +132,7 @@ export class AccountRegistry {
     const sub: WebhookSubscription = {
       id: randomId('ws_'),
       accountId,
-      events: b.events as string[],
+      events: b.events,
       url: b.url as string,
       description: typeof b.description === 'string' ? b.description : null,
       secrets: [{ id: randomId('sc_'), value: randomBytes(16).toString('base64url'), createdAt: now, isActive: true }],

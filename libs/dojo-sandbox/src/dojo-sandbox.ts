@@ -1,16 +1,19 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import { INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, Logger, NestPinoLogger } from '@app/common';
-import { DojoEventPayload, EposMethod, JsonRpcResponse } from '@app/contracts';
+import type { Logger } from '@app/common';
+import { createLogger, NestPinoLogger } from '@app/common';
+import type { DojoEventPayload, JsonRpcResponse } from '@app/contracts';
 import { AccountRegistry } from './accounts';
-import { CallOptions, ConnectionInfo, EposHub, StrayFrame } from './epos-hub';
+import type { CallOptions, ConnectionInfo, StrayFrame } from './epos-hub';
+import { EposHub } from './epos-hub';
 import { FlowEngine, FLOWS, paymentIntentEvents } from './flows';
 import { SandboxHttpModule } from './http/sandbox-http.module';
-import { LatencyRecorder } from './latency';
-import { LoadOptions, LoadReport, runLoad } from './load-generator';
-import { FlowResult, Misbehaviour, PosEventRecord, SandboxAccount, WebhookDelivery, WsIntegration } from './types';
+import type { LatencyRecorder } from './latency';
+import type { LoadOptions, LoadReport } from './load-generator';
+import { runLoad } from './load-generator';
+import type { FlowResult, Misbehaviour, PosEventRecord, SandboxAccount, WebhookDelivery, WsIntegration } from './types';
 import { WebhookSender } from './webhooks';
 
 /** The switches of a sandbox that behaves like Dojo (no misbehaviour). */
@@ -169,8 +172,9 @@ export class DojoSandbox {
    * Rejects with NotRoutedError when its capability is not registered (nothing is
    * sent), NotConnectedError, CallTimeoutError or ConnectionClosedError.
    * `params.headers` is added ({}) when absent, as Dojo always sends it.
+   * `method` is normally an EposMethod; any other name is sent as is (to test unknown methods).
    */
-  call(accountId: string, method: EposMethod | string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<JsonRpcResponse> {
+  call(accountId: string, method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<JsonRpcResponse> {
     const p = params && typeof params === 'object' && !('headers' in params) ? { ...params, headers: {} } : params;
     return this.hub.call(accountId, method, p, opts);
   }
@@ -195,7 +199,7 @@ export class DojoSandbox {
   ): Promise<{ event: DojoEventPayload; deliveries: WebhookDelivery[]; reply?: JsonRpcResponse; socketError?: string }> {
     this.accounts.require(accountId);
     const base = paymentIntentEvents(accountId, event.data?.paymentIntentId ?? `pi_sandbox_${Date.now().toString(36)}`, (p) => `${p}${Math.random().toString(36).slice(2, 12)}`)[0];
-    const full: DojoEventPayload = { ...base, ...event, accountId, data: { ...base.data, ...(event.data ?? {}) } } as DojoEventPayload;
+    const full: DojoEventPayload = { ...base, ...event, accountId, data: { ...base.data, ...(event.data ?? {}) } };
     const deliveries: WebhookDelivery[] = [];
     if (o.webhook !== false) {
       const times = this.misbehaviour.duplicateWebhooks ? 2 : 1;

@@ -3,10 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '@app/common';
-import { isEposMethod, JsonRpcResponse, METHOD_INFO, methodEnabled } from '@app/contracts';
-import { AccountRegistry } from './accounts';
+import type { JsonRpcResponse } from '@app/contracts';
+import { isEposMethod, METHOD_INFO, methodEnabled } from '@app/contracts';
+import type { AccountRegistry } from './accounts';
 import { LatencyRecorder } from './latency';
-import { Misbehaviour, SandboxAccount } from './types';
+import type { Misbehaviour, SandboxAccount } from './types';
 
 /** A method was not sent because its capability is not registered (Dojo does not route it). */
 export class NotRoutedError extends Error {
@@ -236,7 +237,7 @@ export class EposHub {
     } else {
       log.info('EPOS connected');
     }
-    ws.on('message', (data, isBinary) => this.onMessage(conn, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()));
+    ws.on('message', (data) => this.onMessage(conn, (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')));
     ws.on('ping', (data) => {
       conn.pingsReceived++;
       if (this.misbehaviour.answerPongs && ws.readyState === WebSocket.OPEN) ws.pong(data);

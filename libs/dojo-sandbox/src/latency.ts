@@ -13,7 +13,7 @@ export interface LatencyStats {
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
 export function summarize(samples: number[], errors = 0): LatencyStats {
@@ -26,7 +26,7 @@ export function summarize(samples: number[], errors = 0): LatencyStats {
     p50: r(percentile(sorted, 50)),
     p95: r(percentile(sorted, 95)),
     p99: r(percentile(sorted, 99)),
-    max: r(sorted.length ? sorted[sorted.length - 1] : 0),
+    max: r(sorted.at(-1) ?? 0),
     mean: r(sorted.length ? sum / sorted.length : 0),
   };
 }

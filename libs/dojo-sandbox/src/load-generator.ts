@@ -1,6 +1,9 @@
-import { EposMethod, isFailure } from '@app/contracts';
-import { CallTimeoutError, EposHub, NotConnectedError, NotRoutedError } from './epos-hub';
-import { LatencyStats, summarize } from './latency';
+import type { EposMethod } from '@app/contracts';
+import { isFailure } from '@app/contracts';
+import type { EposHub } from './epos-hub';
+import { CallTimeoutError, NotConnectedError, NotRoutedError } from './epos-hub';
+import type { LatencyStats } from './latency';
+import { summarize } from './latency';
 
 export interface LoadOptions {
   /** Accounts to spread requests over (round robin). */
@@ -65,7 +68,7 @@ export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport>
   const pick = (): EposMethod => {
     let r = Math.random() * totalWeight;
     for (const [m, w] of entries) if ((r -= w) < 0) return m;
-    return entries[entries.length - 1][0];
+    return entries[entries.length - 1]![0];
   };
   const samples: number[] = [];
   const perMethod = new Map<string, { s: number[]; e: number }>();
@@ -80,7 +83,7 @@ export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport>
   let n = 0;
 
   const sendOne = () => {
-    const accountId = o.accountIds[n % o.accountIds.length];
+    const accountId = o.accountIds[n % o.accountIds.length]!;
     let method: EposMethod;
     let base: Record<string, unknown>;
     if (o.script) {

@@ -1,8 +1,8 @@
 import type { Logger } from '@app/common';
 import type { DojoEventPayload } from '@app/contracts';
-import { AccountRegistry } from './accounts';
+import type { AccountRegistry } from './accounts';
 import { dojoSignature } from './signature';
-import { WebhookDelivery } from './types';
+import type { WebhookDelivery } from './types';
 
 export interface WebhookTarget {
   url: string;
@@ -57,7 +57,7 @@ export class WebhookSender {
             signal: AbortSignal.timeout(this.timeoutMs),
           });
           d.status = res.status;
-          await res.arrayBuffer().catch(() => undefined);
+          await res.arrayBuffer().catch(() => undefined); // only drains the body; the status is what counts
         } catch (err) {
           d.error = (err as Error).message;
         }

@@ -1,11 +1,15 @@
 import type Redis from 'ioredis';
 import type WebSocket from 'ws';
 import type { Logger } from '@app/common';
-import { Channels, LocationChangedMessage, LocationReconnectMessage, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
-import { ConnectionStatus, writeConnectionStatuses } from '@app/queue';
+import type { LocationChangedMessage, LocationReconnectMessage } from '@app/contracts';
+import { Channels, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
+import type { ConnectionStatus } from '@app/queue';
+import { writeConnectionStatuses } from '@app/queue';
 import { DialGate } from './connection/dial-gate';
-import { LinkOptions, LocationLink } from './connection/location-link';
-import { DispatchOptions, RequestDispatcher, RpcCaller } from './dispatch/request-dispatcher';
+import type { LinkOptions } from './connection/location-link';
+import { LocationLink } from './connection/location-link';
+import type { DispatchOptions, RpcCaller } from './dispatch/request-dispatcher';
+import { RequestDispatcher } from './dispatch/request-dispatcher';
 import type { LocationConfig } from './locations/location-config';
 import { leaseKey, LeaseStore, releasedChannel } from './ownership/lease-store';
 import { Membership } from './ownership/membership';
@@ -111,6 +115,7 @@ export class GatewayManager {
     await this.deps.rpc.start();
     const released = releasedChannel(this.opts.prefix);
     this.deps.subscriber.on('message', (channel: string, message: string) => {
+      // Never rejects: onLocationChanged logs its own failures.
       if (channel === Channels.locationChanged) void this.onLocationChanged(message);
       else if (channel === Channels.locationReconnect) this.onReconnectRequested(message);
       else if (channel === released) this.requestTick();
@@ -133,6 +138,7 @@ export class GatewayManager {
     this.stopping = true;
     const log = this.deps.logger;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    // Best effort: a replica that cannot say goodbye drops out of the member list when its entry expires.
     await this.membership.leave().catch(() => undefined);
     this.dispatcher.drain();
     const maxDeadline =
@@ -140,18 +146,22 @@ export class GatewayManager {
     const until = Date.now() + maxDeadline + 250;
     while (this.repliesInProgress > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     if (this.tickTimer) clearInterval(this.tickTimer);
-    await this.ticking?.catch(() => undefined);
+    await this.ticking?.catch(() => undefined); // runTick logs a failed tick itself
     const links = [...this.links.values()];
     this.links.clear();
     await Promise.all(
       links.map(async (link) => {
         await link.stop(1001, 'EPOS gateway shutting down');
-        await this.leases.release(link.locationId, link.token).catch(() => undefined);
+        await this.leases
+          .release(link.locationId, link.token)
+          .catch((err: Error) => log.warn({ locationId: link.locationId, err: err.message }, 'lease not released on shutdown; it expires by itself'));
       }),
     );
+    // Best effort: without the notice, other replicas adopt these locations on their next heartbeat instead of at once.
     if (links.length > 0) await this.deps.redis.publish(releasedChannel(this.opts.prefix), 'shutdown').catch(() => 0);
+    // Best effort on the way out: the connections are being dropped either way.
     await this.deps.subscriber.quit().catch(() => undefined);
-    await this.deps.rpc.close().catch(() => undefined);
+    await this.deps.rpc.close().catch((err: Error) => log.warn({ err: err.message }, 'RPC caller did not close cleanly'));
     log.info({ handedOver: links.length }, 'gateway replica stopped');
   }
 
@@ -227,7 +237,7 @@ export class GatewayManager {
       this.tickAgain = true;
       return;
     }
-    void this.runTick();
+    void this.runTick(); // never rejects: each tick's failure is logged in runTick
   }
 
   private runTick(): Promise<void> {
@@ -352,6 +362,7 @@ export class GatewayManager {
       this.opts.link,
       {
         fenceValid: (id, t) => this.fenceValid(id, t),
+        // Never rejects in practice: stepDown only stops the link, which handles its own socket errors.
         onFenceLost: (id) => void this.stepDown(id, 'fencing check failed'),
         onFrame: (l, socket, data, receivedAt) => this.onFrame(l, socket, data, receivedAt),
         onStatus: (l) => {
@@ -385,13 +396,20 @@ export class GatewayManager {
     this.leaseValidUntil.delete(locationId);
     this.deps.logger.warn({ locationId, fence: link.token, why }, 'stepping down');
     await link.stop(1001, 'EPOS gateway handing over');
+    // Its requests now reach another replica: free the reply cache.
+    this.dispatcher.forget(locationId);
   }
 
   private async dropLink(link: LocationLink, code: number, reason: string): Promise<void> {
     this.links.delete(link.locationId);
     this.leaseValidUntil.delete(link.locationId);
     await link.stop(code, reason);
-    await this.leases.release(link.locationId, link.token).catch(() => undefined);
+    // The link is closed for good here (disabled, removed or handed over): free its reply cache.
+    this.dispatcher.forget(link.locationId);
+    await this.leases
+      .release(link.locationId, link.token)
+      .catch((err: Error) => this.deps.logger.warn({ locationId: link.locationId, err: err.message }, 'lease not released; it expires by itself'));
+    // Best effort: without the notice, the new owner adopts the location on its next heartbeat instead of at once.
     await this.deps.redis.publish(releasedChannel(this.opts.prefix), link.locationId).catch(() => 0);
   }
 
@@ -401,6 +419,7 @@ export class GatewayManager {
     // Counted from receipt until the reply is on the socket (the fence check before
     // sending is async), so a graceful stop never closes a link under a reply.
     this.repliesInProgress++;
+    // Handled in the chain: a failed reply is logged below.
     void this.dispatcher
       .handle({ location: link.location, fence: link.token, profile, receivedAt }, data)
       .then((text) => (text === undefined ? false : link.reply(socket, text)))

@@ -1,4 +1,5 @@
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync, chownSync, closeSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync,
@@ -132,7 +133,7 @@ export class PostgresProcess {
     process.once('exit', this.exitHook);
     const deadline = Date.now() + 60_000;
     let outcome: string | undefined;
-    void exited.then((m) => (outcome = m));
+    void exited.then((m) => (outcome = m)); // `exited` only resolves (it reports how the process ended)
     for (;;) {
       if (this.readLog().includes('database system is ready to accept connections')) return;
       if (outcome !== undefined) {

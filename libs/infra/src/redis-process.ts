@@ -1,4 +1,5 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { freePort, waitForPort } from './ports';
 import { stopChild } from './child';
@@ -74,7 +75,7 @@ export class RedisProcess {
       await waitForPort(this.port, '127.0.0.1', 15_000);
     } catch (err) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${this.port}: ${stderr || (err as Error).message}`);
+      throw new Error(`redis-server did not start on port ${this.port}: ${stderr || (err as Error).message}`, { cause: err });
     }
   }
 

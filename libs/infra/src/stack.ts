@@ -49,6 +49,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     postgresProvider: 'given',
     redisProvider: 'given',
     stop: async () => {
+      // Best effort: stop every provider even when one fails (test and dev stacks only).
       for (const s of stops.reverse()) await s().catch(() => undefined);
     },
   };

@@ -53,11 +53,12 @@ export async function writeConnectionStatuses(
     const chunk = statuses.slice(i, i + WRITE_CHUNK);
     const keys = chunk.map((s) => connectionStatusKey(prefix, s.locationId));
     const values = chunk.map((s) => JSON.stringify({ ...s, updatedAt }));
-    p.gwWriteStatuses(keys.length, ...keys, px, ...values);
+    // Queued on the pipeline (sent by exec() below), not a promise of its own.
+    void p.gwWriteStatuses(keys.length, ...keys, px, ...values);
   }
   const res = (await (p as unknown as ReturnType<Redis['pipeline']>).exec()) ?? [];
-  const failed = res.find(([err]) => err);
-  if (failed) throw failed[0];
+  const failed = res.find(([err]) => err)?.[0];
+  if (failed) throw failed;
 }
 
 /** Statuses for the given locations; a location no replica reports on is `unowned`. */

@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { HealthRegistry, Logger } from '@app/common';
-import { JobName, QueueName, DojoEventJob } from './catalog';
+import type { DojoEventJob } from './catalog';
+import { JobName, QueueName } from './catalog';
 import { JobEnqueuer } from './enqueuer';
 import { QueueWorker } from './worker-host';
 

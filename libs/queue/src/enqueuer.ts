@@ -1,7 +1,9 @@
-import { Job, JobsOptions, Queue } from 'bullmq';
+import type { Job, JobsOptions} from 'bullmq';
+import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { createRedis } from '@app/common';
-import { JobData, JobName, QueueName, QueueOf, QueuePayloads, queueOf } from './catalog';
+import type { JobData, JobName, QueueName, QueuePayloads} from './catalog';
+import { queueOf } from './catalog';
 
 export interface JobEnqueuerOptions {
   redisUrl: string;
@@ -38,7 +40,7 @@ export class JobEnqueuer {
   }
 
   getJob<N extends JobName>(name: N, jobId: string): Promise<Job<JobData<N>> | undefined> {
-    const q = this.queue(queueOf(name) as QueueOf<N>) as unknown as Queue<JobData<N>>;
+    const q = this.queue(queueOf(name)) as unknown as Queue<JobData<N>>;
     return q.getJob(jobId);
   }
 

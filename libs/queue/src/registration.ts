@@ -1,6 +1,8 @@
-import { Job, UnrecoverableError } from 'bullmq';
+import type { Job} from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
 import type { HealthRegistry, Logger } from '@app/common';
-import { JobName, QueueName, RegistrationJob } from './catalog';
+import type { RegistrationJob } from './catalog';
+import { JobName, QueueName } from './catalog';
 import { JobEnqueuer } from './enqueuer';
 import { QueueWorker } from './worker-host';
 

@@ -39,10 +39,10 @@ export class ReplyPublisher {
       .xadd(stream, 'MAXLEN', '~', String(REPLY_STREAM_MAXLEN), '*', 'r', text)
       .expire(stream, REPLY_STREAM_TTL_S)
       .exec();
-    const failed = res?.find(([err]) => err);
+    const failed = res?.find(([err]) => err)?.[0];
     if (failed) {
       this.expiredAt.delete(stream);
-      throw failed[0];
+      throw failed;
     }
   }
 

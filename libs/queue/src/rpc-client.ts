@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { createRedis, Logger } from '@app/common';
-import { EposError, failure, JsonRpcResponse, METHOD_INFO } from '@app/contracts';
-import { QueueName, RpcJob, RpcReply } from './catalog';
-import { replyStreamKey, REPLY_STREAM_TTL_S } from './reply-stream';
+import type { Logger } from '@app/common';
+import { createRedis } from '@app/common';
+import type { JsonRpcResponse} from '@app/contracts';
+import { EposError, failure, METHOD_INFO } from '@app/contracts';
+import type { RpcJob, RpcReply } from './catalog';
+import { QueueName } from './catalog';
+import { replyStreamKey } from './reply-stream';
 
 export interface RpcClientOptions {
   redisUrl: string;
@@ -99,9 +102,7 @@ export class RpcClient {
   private async readLoop(): Promise<void> {
     while (this.running) {
       try {
-        const res = (await this.reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', this.stream, this.lastId)) as
-          | [string, [string, string[]][]][]
-          | null;
+        const res = (await this.reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', this.stream, this.lastId));
         if (!res) continue;
         for (const [, entries] of res) {
           for (const [id, fields] of entries) {
@@ -230,4 +231,3 @@ export class RpcClient {
   }
 }
 
-export { REPLY_STREAM_TTL_S };

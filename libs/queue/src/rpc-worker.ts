@@ -1,8 +1,11 @@
 import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
-import { createRedis, HealthRegistry, Logger } from '@app/common';
-import { EposError, failure, JsonRpcResponse, RpcRequest } from '@app/contracts';
-import { fenceKey, QueueName, RpcJob } from './catalog';
+import type { HealthRegistry, Logger } from '@app/common';
+import { createRedis } from '@app/common';
+import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
+import { EposError, failure } from '@app/contracts';
+import type { RpcJob } from './catalog';
+import { fenceKey, QueueName } from './catalog';
 import { ReplyPublisher } from './reply-stream';
 import { QueueWorker } from './worker-host';
 

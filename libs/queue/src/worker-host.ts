@@ -1,7 +1,9 @@
-import { Job, Worker, WorkerOptions } from 'bullmq';
+import type { Job, WorkerOptions } from 'bullmq';
+import { Worker } from 'bullmq';
 import type Redis from 'ioredis';
-import { createRedis, HealthIndicator, HealthRegistry, Logger } from '@app/common';
-import { QueueName, QueuePayloads } from './catalog';
+import type { HealthIndicator, HealthRegistry, Logger } from '@app/common';
+import { createRedis } from '@app/common';
+import type { QueueName, QueuePayloads } from './catalog';
 
 export interface QueueWorkerOptions<Q extends QueueName> {
   queue: Q;

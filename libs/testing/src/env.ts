@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { cloneDatabase, createPrisma, dropDatabase, PrismaClient, withDatabase } from '@app/db';
+import type { PrismaClient } from '@app/db';
+import { cloneDatabase, createPrisma, dropDatabase } from '@app/db';
 import { SecretBox } from '@app/db';
 
 /** Name of the migrated database each test file clones. */
@@ -61,5 +62,3 @@ export function appEnv(db: TestDatabase, extra: Record<string, string> = {}): No
     ...extra,
   };
 }
-
-export { withDatabase };

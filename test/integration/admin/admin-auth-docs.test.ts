@@ -1,10 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
-import { appEnv, createTestDatabase, TestDatabase, uniquePrefix } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { DojoStandIn } from './support/dojo-stand-in';
-import { Api, apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
+import type { Api } from './support/helpers';
+import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
 
 describe('admin authorization and OpenAPI document', () => {
   let db: TestDatabase;
@@ -63,7 +65,7 @@ describe('admin authorization and OpenAPI document', () => {
     assert.equal((await api('GET', `/venue/v1/locations/${locB}/feed`, { token: issued.token })).status, 200);
     assert.equal((await api('DELETE', `/v1/locations/${locB}/venue-tokens/${issued.id}`)).status, 200);
     assert.equal((await api('GET', `/venue/v1/locations/${locB}/feed`, { token: issued.token })).status, 401);
-    void tokenB;
+    void tokenB; // not a promise: marks tokenB as deliberately unused here
   });
 
   it('documents every route, and every documented route answers with valid auth', async () => {
@@ -102,9 +104,9 @@ describe('admin authorization and OpenAPI document', () => {
     const rank = (op: string) => (/^DELETE \/v1\/(locations|software-houses)\/\{id\}$/.test(op) ? 2 : op.startsWith('DELETE') ? 1 : 0);
     const order = [...documented].sort((a, b) => rank(a) - rank(b) || (a.includes('software-houses') ? 1 : 0) - (b.includes('software-houses') ? 1 : 0));
     for (const op of order) {
-      const [method, path] = op.split(' ');
+      const [method = '', path = ''] = op.split(' ');
       const url = path.replace(/\{(\w+)\}/g, (_m, n: string) => (path.startsWith('/v1/software-houses') && n === 'id' ? shId : ids[n] ?? 'x'));
-      const sec = doc.paths[path][method.toLowerCase()].security ?? [];
+      const sec = doc.paths[path]![method.toLowerCase()]!.security ?? [];
       const token = sec.some((s) => 'venue' in s) ? tokenA : sec.some((s) => 'operator' in s) ? OPERATOR_TOKEN : null;
       const r = await api(method, url, { token, body: ['POST', 'PUT', 'PATCH'].includes(method) ? {} : undefined });
       assert.notEqual(r.status, 401, `${op} accepted its credentials`);

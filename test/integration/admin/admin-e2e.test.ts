@@ -1,19 +1,23 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { createRedis, RunningApp } from '@app/common';
-import { ALL_CAPABILITIES, Channels, LocationChangedMessage } from '@app/contracts';
+import type { RunningApp } from '@app/common';
+import { createRedis } from '@app/common';
+import type { LocationChangedMessage } from '@app/contracts';
+import { ALL_CAPABILITIES, Channels } from '@app/contracts';
 import { SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import { appendVenueFeed } from '@app/domain';
 import { DispatchOutbox, OutboxLoop } from '@app/domain/outbox';
 import { RecordOrderPayment } from '@app/domain/payments/usecases/record-order-payment.usecase';
 import { createLogger } from '@app/common';
-import { appEnv, createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY, testRedisUrl, uniquePrefix, waitFor, sleep } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, TEST_ENCRYPTION_KEY, testRedisUrl, uniquePrefix, waitFor, sleep } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startWorker } from '../../../apps/worker/src/main';
 import { DojoStandIn } from './support/dojo-stand-in';
-import { Api, apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
+import type { Api } from './support/helpers';
+import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
 
 describe('admin app end to end (with a Dojo stand-in)', () => {
   let db: TestDatabase;
@@ -358,7 +362,7 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
       db.prisma.$transaction((tx) =>
         new RecordOrderPayment().execute(
           { db: tx, locationId: loc.id, rpcId: 'rpc-1', traceId: 't-1', log: createLogger('test', 'silent'), now: new Date() },
-          { orderId: 'o-pay', paymentIntentId: 'pi_pay', paidAmount: { value: 1000, currencyCode: 'GBP' } } as never,
+          { orderId: 'o-pay', paymentIntentId: 'pi_pay', paidAmount: { value: 1000, currencyCode: 'GBP' } },
         ),
       );
     await record();

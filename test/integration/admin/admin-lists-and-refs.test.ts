@@ -1,12 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { createRedis, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { createRedis } from '@app/common';
 import { writeConnectionStatus } from '@app/queue';
-import { appEnv, createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { DojoStandIn } from './support/dojo-stand-in';
-import { Api, apiClient, sampleOrder, sandboxKey } from './support/helpers';
+import type { Api } from './support/helpers';
+import { apiClient, sampleOrder, sandboxKey } from './support/helpers';
 
 /** The operator list filters and pagination, unknown query parameters, and venue writes that name tables. */
 describe('admin list filters, query checks and table references', () => {
@@ -115,7 +118,7 @@ describe('admin list filters, query checks and table references', () => {
 
   it('documents the list filters in the OpenAPI document', async () => {
     const doc = (await (await fetch(`${admin.url}/docs-json`)).json()) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema?: { enum?: string[] } }[] }>> };
-    const params = doc.paths['/v1/locations'].get.parameters!.filter((p) => p.in === 'query');
+    const params = doc.paths['/v1/locations']!.get!.parameters!.filter((p) => p.in === 'query');
     assert.deepEqual(params.map((p) => p.name).sort(), ['connectionState', 'cursor', 'dojoAccountId', 'enabled', 'limit', 'protocol', 'registrationState', 'softwareHouseId']);
     assert.deepEqual(params.find((p) => p.name === 'protocol')!.schema?.enum, ['epos-data']);
   });

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
 import { enqueuePosEvent } from '@app/domain';
-import { appEnv, createTestDatabase, fixtures, TestDatabase, uniquePrefix, waitFor, sleep } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor, sleep } from '@app/testing';
 import { startWorker } from '../../../apps/worker/src/main';
 import { DojoStandIn } from './support/dojo-stand-in';
 import { sandboxKey } from './support/helpers';
@@ -47,9 +48,9 @@ describe('outbox dispatcher in the worker app', () => {
     assert.equal(p.headers.version, '2026-02-27');
     await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { entityId: 'X', attempts: { gte: 2 } } })) !== null, 'X retried');
     const xRows = await db.prisma.outboxEvent.findMany({ where: { entityId: 'X' }, orderBy: { id: 'asc' } });
-    assert.equal(xRows[1].attempts, 0, 'the later X event waits for the first');
-    assert.equal(xRows[0].state, 'pending');
-    assert.match(xRows[0].lastError ?? '', /503/);
+    assert.equal(xRows[1]!.attempts, 0, 'the later X event waits for the first');
+    assert.equal(xRows[0]!.state, 'pending');
+    assert.match(xRows[0]!.lastError ?? '', /503/);
 
     failX = false;
     stop();

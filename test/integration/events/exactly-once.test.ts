@@ -1,7 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWebhook } from '../../../apps/webhook/src/main';
-import { createLogger, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { createLogger } from '@app/common';
 import type { DojoEventPayload } from '@app/contracts';
 import { applyPendingEventsForIntent } from '@app/domain/events/apply-pending-events';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
@@ -9,7 +10,8 @@ import { BullmqEventEnqueuer, DojoEventsWorker } from '@app/queue';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { sign } from '@app/domain/events/webhook-signature';
 import { recomputeOrderPaid } from '@app/domain/payments/recompute-order-paid';
-import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { eventPayload } from './fixtures';
 
 const SECRET = 'exactly-once-secret';
@@ -92,7 +94,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     }
     for (let i = deliveries.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
-      [deliveries[i], deliveries[j]] = [deliveries[j], deliveries[i]];
+      [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
     }
     assert.ok(events.length >= 250, `a few hundred events (${events.length})`);
 
@@ -112,7 +114,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     };
     await Promise.all(
       Array.from({ length: 12 }, async () => {
-        while (next < deliveries.length) await deliverOne(deliveries[next++]);
+        while (next < deliveries.length) await deliverOne(deliveries[next++]!);
       }),
     );
 

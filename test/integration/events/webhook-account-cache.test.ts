@@ -5,10 +5,12 @@ import Redis from 'ioredis';
 import { Queue } from 'bullmq';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import type { RunningApp } from '@app/common';
-import { Channels, LocationChangedMessage } from '@app/contracts';
+import type { LocationChangedMessage } from '@app/contracts';
+import { Channels } from '@app/contracts';
 import { QueueName } from '@app/queue';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, Fixtures, fixtures, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 
 describe('webhook ingest: cached account lookups', () => {
   let db: TestDatabase;
@@ -28,7 +30,7 @@ describe('webhook ingest: cached account lookups', () => {
   });
 
   after(async () => {
-    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.obliterate({ force: true }).catch(() => undefined); // best effort (teardown)
     await queue?.close();
     redis?.disconnect();
     await app?.close();

@@ -5,7 +5,8 @@ import { startWebhook } from '../../../apps/webhook/src/main';
 import type { RunningApp } from '@app/common';
 import { QueueName } from '@app/queue';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix } from '@app/testing';
 
 const OLD = 'old-secret-still-active';
 const NEW = 'PDYkJQq6sESYHp_zJuTTBQ';
@@ -29,7 +30,7 @@ describe('POST /webhooks/dojo', () => {
   });
 
   after(async () => {
-    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.obliterate({ force: true }).catch(() => undefined); // best effort (teardown)
     await queue?.close();
     await app?.close();
     await db?.drop();

@@ -1,9 +1,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from '../../../apps/worker/src/main';
-import { createLogger, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { createLogger } from '@app/common';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
-import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
 import { eventPayload } from './fixtures';
 
 describe('worker app: the events pipeline is wired in', () => {

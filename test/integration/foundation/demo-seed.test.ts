@@ -4,7 +4,8 @@ import { contractValidator } from '@app/contracts';
 import { apiKeyAad, SecretBox } from '@app/db';
 import { DEMO, DEMO_ORDERS, demoTotals, lineTotal, seedDemoVenue } from '@app/domain';
 import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
-import { createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
 
 describe('demo venue seed', () => {
   let db: TestDatabase;
@@ -16,7 +17,7 @@ describe('demo venue seed', () => {
     assert.equal(lineTotal({ name: 'x', plu: '1', quantity: 2, amountPerItem: { value: 100, currencyCode: 'GBP' },
       modifiers: [{ name: 'm', plu: '2', quantity: 2, amountPerModifier: { value: 10, currencyCode: 'GBP' } }] }), 240);
     // Sharing platter: 1800 + halloumi 0 + wings (200 + 50) = 2050
-    assert.equal(lineTotal(DEMO_ORDERS[1].items[0]), 2050);
+    assert.equal(lineTotal(DEMO_ORDERS[1]!.items[0]!), 2050);
   });
 
   it('creates the venue, areas, tables and orders whose totals add up, and is idempotent', async () => {

@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
 import { findRedisServer, RedisProcess } from '@app/infra';
-import { appEnv, createTestDatabase, TestDatabase, uniquePrefix } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startGateway } from '../../../apps/gateway/src/main';
 import { startWebhook } from '../../../apps/webhook/src/main';
@@ -32,7 +33,7 @@ describe('every app boots and reports its dependencies on GET /health', () => {
   });
 
   after(async () => {
-    for (const a of Object.values(apps)) await a.close().catch(() => undefined);
+    for (const a of Object.values(apps)) await a.close().catch(() => undefined); // best effort (teardown)
     await redis.stop();
     await db.drop();
   });

@@ -4,7 +4,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { RunningApp } from '@app/common';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, uniquePrefix } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startWebhook } from '../../../apps/webhook/src/main';
 
@@ -48,8 +49,8 @@ function raw(url: string, chunks: string[], pauseMs = 0): Promise<{ text: string
     let text = '';
     let stopped = false;
     sock.setEncoding('utf8');
-    sock.on('data', (d) => (text += d));
-    sock.on('error', () => undefined);
+    sock.on('data', (d) => (text += String(d)));
+    sock.on('error', () => undefined); // the server resets slow or oversized clients on purpose; close resolves
     sock.on('close', () => {
       stopped = true;
       resolve({ text, ms: Date.now() - t0 });
@@ -58,12 +59,14 @@ function raw(url: string, chunks: string[], pauseMs = 0): Promise<{ text: string
       sock.destroy();
       reject(new Error(`no close within 15 s; got ${JSON.stringify(text.slice(0, 200))}`));
     });
-    sock.on('connect', async () => {
-      for (const c of chunks) {
-        if (stopped) return;
-        sock.write(c);
-        if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
-      }
+    sock.on('connect', () => {
+      (async () => {
+        for (const c of chunks) {
+          if (stopped) return;
+          sock.write(c);
+          if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+        }
+      })().catch(reject);
     });
   });
 }

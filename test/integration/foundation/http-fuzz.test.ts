@@ -4,7 +4,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { RunningApp } from '@app/common';
 import { sign } from '@app/domain/events/webhook-signature';
-import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, uniquePrefix } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import { sampleOrder } from '../admin/support/helpers';
@@ -40,7 +41,7 @@ class Rng {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
   pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)];
+    return xs[Math.floor(this.next() * xs.length)]!;
   }
   chance(p: number): boolean {
     return this.next() < p;
@@ -133,7 +134,7 @@ function mutate(rng: Rng, valid: object): { text: string; what: string } {
   const p = rng.pick(all);
   let parent = copy;
   for (const k of p.slice(0, -1)) parent = parent[k];
-  const last = p[p.length - 1];
+  const last = p[p.length - 1]!;
   if (roll < 0.2) {
     delete parent[last];
     return { text: JSON.stringify(copy), what: `without ${p.join('.')}` };
@@ -297,7 +298,7 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
           [sign('wrong-secret', body)],
           ['sha256=' + 'ZZ-'.repeat(31) + 'ZZ'],
         ]);
-        return { ...base, label: `webhook signature ${JSON.stringify(sig).slice(0, 60)}`, body, headers: { ...base.headers, 'dojo-signature': sig.length === 1 ? sig[0] : sig } };
+        return { ...base, label: `webhook signature ${JSON.stringify(sig).slice(0, 60)}`, body, headers: { ...base.headers, 'dojo-signature': sig.length === 1 ? sig[0]! : sig } };
       }
       case 'headers': {
         const body = Buffer.from(valid);
@@ -369,7 +370,7 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
       }
       case 'content-type': {
         const ct = rng.pick(CONTENT_TYPES);
-        const headers: Record<string, string | string[]> = { authorization: w.headers.authorization };
+        const headers: Record<string, string | string[]> = { authorization: w.headers.authorization! };
         if (ct) headers['content-type'] = ct;
         if (rng.chance(0.2)) headers['content-type'] = ['application/json', 'application/json'];
         return { ...base, label: `admin ${w.method} ${w.path} content-type ${JSON.stringify(headers['content-type'])}`, headers, body: Buffer.from(JSON.stringify(w.valid)) };
@@ -434,14 +435,14 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
         const sock = net.connect(Number(port), hostname);
         let text = '';
         sock.setEncoding('latin1');
-        sock.on('data', (d) => (text += d));
+        sock.on('data', (d) => (text += String(d)));
         sock.on('error', (err) => (text ? undefined : reject(err)));
         sock.setTimeout(10_000, () => sock.destroy(new Error('no answer within 10 s')));
         sock.on('close', () => {
           const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
           if (!m) return reject(new Error(`no HTTP answer (got ${JSON.stringify(text.slice(0, 80))})`));
           const [head, ...rest] = text.split('\r\n\r\n');
-          resolve({ status: Number(m[1]), contentType: /content-type: *([^\r\n]*)/i.exec(head)?.[1] ?? '', body: rest.join('\r\n\r\n') });
+          resolve({ status: Number(m[1]), contentType: /content-type: *([^\r\n]*)/i.exec(head ?? '')?.[1] ?? '', body: rest.join('\r\n\r\n') });
         });
         sock.on('connect', () => sock.write(Buffer.from(c.raw!, 'latin1')));
       });
@@ -490,7 +491,7 @@ describe(`HTTP fuzz of the webhook and admin apps (seed ${SEED}; replay with FUZ
       Array.from({ length: PARALLEL }, async () => {
         while (next < cases.length) {
           const idx = next++;
-          const c = cases[idx];
+          const c = cases[idx]!;
           let problem: string | undefined;
           try {
             const a = await send(c);

@@ -1,8 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { appEnv, createTestDatabase, Fixtures, fixtures, parseStrictJson, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, parseStrictJson, uniquePrefix, waitFor } from '@app/testing';
 import { FakeDojo } from '../gateway/support/fake-dojo';
 
 interface AppProcess {
@@ -43,8 +45,8 @@ describe('log lines: every app writes one JSON object with unique keys per line'
     for (const name of ['gateway', 'worker', 'webhook', 'admin']) {
       const child = spawn(process.execPath, [join(__dirname, `../../../apps/${name}/src/main.js`)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       const out: string[] = [];
-      child.stdout!.on('data', (d) => out.push(String(d)));
-      child.stderr!.on('data', (d) => process.stderr.write(`[${name}] ${String(d)}`));
+      child.stdout.on('data', (d) => out.push(String(d)));
+      child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${String(d)}`));
       apps.push({ name, child, out, exited: new Promise((r) => child.on('exit', (code) => r(code))) });
     }
     for (const a of apps) {

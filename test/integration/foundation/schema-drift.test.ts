@@ -4,9 +4,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { getDMMF } from '@prisma/internals';
-import { diffShapes, SchemaShape, shapeFromDatabase, shapeFromDmmf } from '@app/db';
+import type { SchemaShape } from '@app/db';
+import { diffShapes, shapeFromDatabase, shapeFromDmmf } from '@app/db';
 import { repoRoot } from '@app/infra';
-import { createTestDatabase, TestDatabase } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase } from '@app/testing';
 
 async function expectedShape(schemaText: string): Promise<SchemaShape> {
   const dmmf = await getDMMF({ datamodel: schemaText });

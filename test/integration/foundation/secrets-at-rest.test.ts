@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { apiKeyAad, SecretBox } from '@app/db';
-import { createTestDatabase, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
 
 describe('secrets at rest', () => {
   let db: TestDatabase;
@@ -45,7 +46,7 @@ describe('secrets at rest', () => {
     const b = box.encrypt('sk_prod_same', 'aad');
     assert.notDeepEqual(a, b);
     const tampered = Buffer.from(a);
-    tampered[tampered.length - 1] ^= 1;
+    tampered[tampered.length - 1]! ^= 1;
     assert.throws(() => box.decrypt(tampered, 'aad'));
     assert.throws(() => new SecretBox('too-short'), /32 bytes/);
   });

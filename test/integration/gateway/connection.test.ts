@@ -1,11 +1,14 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
-import { Channels, LocationChangedMessage } from '@app/contracts';
+import type { LocationChangedMessage } from '@app/contracts';
+import { Channels } from '@app/contracts';
 import { readConnectionStatuses } from '@app/queue';
-import { createTestDatabase, Fixtures, fixtures, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { FakeDojo } from './support/fake-dojo';
-import { bootGateway, getStatus, TestGateway } from './support/harness';
+import type { TestGateway } from './support/harness';
+import { bootGateway, getStatus } from './support/harness';
 
 describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
   let db: TestDatabase;
@@ -25,7 +28,7 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
 
   afterEach(async () => {
     // Every replica here has its own prefix (its own cluster): close each test's before the next starts.
-    for (const g of gateways.splice(0)) await g.close().catch(() => undefined);
+    for (const g of gateways.splice(0)) await g.close().catch(() => undefined); // best effort (teardown)
   });
 
   after(async () => {
@@ -277,6 +280,6 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
     await publishChange(loc.id);
     await waitFor(() => fake.open(newKey).length === 0, 'link closed when disabled', 5_000);
     await waitFor(async () => (await readConnectionStatuses(redis, prefix, [loc.id])).get(loc.id)!.state === 'disabled', 'disabled status');
-    void gw;
+    void gw; // not a promise: marks gw as deliberately unused here
   });
 });

@@ -1,15 +1,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
-import { JsonRpcResponse } from '@app/contracts';
+import type { JsonRpcResponse } from '@app/contracts';
 import type { RpcJob } from '@app/queue';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcWorkerHost } from '@app/queue';
 import { createLogger } from '@app/common';
-import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, sleep, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
 import { GBP } from '../worker/fixtures';
-import { FakeConnection, FakeDojo } from './support/fake-dojo';
-import { bootGateway, TestGateway } from './support/harness';
+import type { FakeConnection } from './support/fake-dojo';
+import { FakeDojo } from './support/fake-dojo';
+import type { TestGateway } from './support/harness';
+import { bootGateway } from './support/harness';
 
 const DEADLINE_MS = 3_000;
 
@@ -64,7 +67,7 @@ describe('gateway deadline: the answer Dojo gets matches what was committed', ()
   });
 
   after(async () => {
-    await gw?.close().catch(() => undefined);
+    await gw?.close().catch(() => undefined); // best effort (teardown)
     await worker?.close();
     await fake?.close();
     await db?.drop();

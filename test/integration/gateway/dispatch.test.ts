@@ -2,11 +2,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { Channels, JsonRpcCode, success } from '@app/contracts';
-import { RpcJob, RpcWorkerHost } from '@app/queue';
+import type { RpcJob} from '@app/queue';
+import { RpcWorkerHost } from '@app/queue';
 import { leaseKey } from '@app/gateway';
-import { createTestDatabase, Fixtures, fixtures, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { FakeConnection, FakeDojo } from './support/fake-dojo';
-import { bootGateway, TestGateway } from './support/harness';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { FakeConnection } from './support/fake-dojo';
+import { FakeDojo } from './support/fake-dojo';
+import type { TestGateway } from './support/harness';
+import { bootGateway } from './support/harness';
 
 const DEADLINE_MS = 700;
 
@@ -79,7 +83,7 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
   });
 
   after(async () => {
-    await gw?.close().catch(() => undefined);
+    await gw?.close().catch(() => undefined); // best effort (teardown)
     await worker.close();
     await fake.close();
     redis.disconnect();

@@ -7,10 +7,13 @@ import pino from 'pino';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcWorkerHost } from '@app/queue';
-import { createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
 import { GBP, seedVenue } from '../worker/fixtures';
-import { FakeConnection, FakeDojo } from './support/fake-dojo';
-import { bootGateway, TestGateway } from './support/harness';
+import type { FakeConnection } from './support/fake-dojo';
+import { FakeDojo } from './support/fake-dojo';
+import type { TestGateway } from './support/harness';
+import { bootGateway } from './support/harness';
 
 /**
  * Issue 18, item 3: a seeded fuzz over a real socket to the gateway, with the
@@ -85,7 +88,7 @@ describe(`gateway fuzz (seed ${SEED}, a sweep and ${RANDOM_FRAMES} random frames
   });
 
   after(async () => {
-    await gw?.close().catch(() => undefined);
+    await gw?.close().catch(() => undefined); // best effort (teardown)
     await worker?.close();
     await fake?.close();
     await db?.drop();

@@ -2,10 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { RunningApp } from '@app/common';
-import { appEnv, createTestDatabase, Fixtures, fixtures, TestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { FakeDojo } from './support/fake-dojo';
-import { bootGateway, TestGateway } from './support/harness';
+import type { TestGateway } from './support/harness';
+import { bootGateway } from './support/harness';
 
 const TOKEN = 'operator-token-reconnect-0001';
 
@@ -30,7 +32,7 @@ describe('operator reconnect: key updates and POST /v1/locations/{id}/reconnect'
       headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as any }; // a non-JSON body is checked through status
   };
   const tries = (key: string) => fake.handshakes.filter((h) => h.apiKey === key);
   const connection = async () => (await api('GET', `/v1/locations/${loc.id}`)).body.connection;
@@ -57,8 +59,8 @@ describe('operator reconnect: key updates and POST /v1/locations/{id}/reconnect'
   });
 
   after(async () => {
-    await gw?.close().catch(() => undefined);
-    await admin?.close().catch(() => undefined);
+    await gw?.close().catch(() => undefined); // best effort (teardown)
+    await admin?.close().catch(() => undefined); // best effort (teardown)
     await fake?.close();
     await db?.drop();
   });

@@ -1,14 +1,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Channels } from '@app/contracts';
 import { membersKey, rendezvousOwner } from '@app/gateway';
-import { appEnv, createTestDatabase, Fixtures, fixtures, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { FakeConnection, FakeDojo } from './support/fake-dojo';
-import { bootGateway, getStatus, TestGateway } from './support/harness';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { FakeConnection } from './support/fake-dojo';
+import { FakeDojo } from './support/fake-dojo';
+import type { TestGateway } from './support/harness';
+import { bootGateway, getStatus } from './support/harness';
 
 const LEASE_TTL_MS = 1000;
 const TRIO = ['gw-a', 'gw-b', 'gw-child'];
@@ -71,7 +75,7 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
   after(async () => {
     if (monitor) clearInterval(monitor);
     child?.kill('SIGKILL');
-    for (const g of inProcess.values()) await g.close().catch(() => undefined);
+    for (const g of inProcess.values()) await g.close().catch(() => undefined); // best effort (teardown)
     await fake.close();
     redis.disconnect();
     await db.drop();

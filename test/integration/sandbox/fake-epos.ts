@@ -73,10 +73,10 @@ export class FakeEpos {
     const headers: Record<string, string> = { authorization: `Basic ${this.opts.apiKey}` };
     if (this.opts.softwareHouseId !== undefined) headers['software-house-id'] = this.opts.softwareHouseId;
     this.socket = new WebSocket(this.opts.wsUrl, { headers, perMessageDeflate: false, autoPong: this.opts.autoPong ?? true });
-    this.socket.on('error', () => undefined);
+    this.socket.on('error', () => undefined); // failures show up as the close event the tests assert on
     this.socket.on('ping', () => this.pings++);
     this.socket.on('pong', () => this.pongs++);
-    this.socket.on('message', (data) => this.onMessage(data.toString()));
+    this.socket.on('message', (data) => this.onMessage((Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')));
     this.socket.on('close', (code) => {
       this.closed = true;
       this.closeCode = code;

@@ -1,10 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createServer, Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { dojoSignature, DojoSandbox, FlowResult } from '@app/dojo-sandbox';
+import type { FlowResult } from '@app/dojo-sandbox';
+import { dojoSignature, DojoSandbox } from '@app/dojo-sandbox';
 import { waitFor } from '@app/testing';
 import { FakeEpos } from './fake-epos';
 
@@ -61,23 +63,23 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     assert.deepEqual(r.steps.map((s) => s.method), [
       'SearchOrdersV1', 'GetOrderByIdV1', 'CreateOrderLockV1', 'RecordOrderPaymentByIdV1', 'RecordOrderPaymentByIdV1', 'DeleteOrderLockV1',
     ]);
-    assert.match(r.steps[2].additionalInformation[0], /^locked order ord_1 until \d\d:\d\d:\d\dZ$/);
-    assert.equal(r.steps[3].additionalInformation[0], 'paid 10.00 GBP');
-    assert.equal(r.steps[4].additionalInformation[0], 'paid 10.00 GBP + tip 2.00; order fully paid');
+    assert.match(r.steps[2]!.additionalInformation[0]!, /^locked order ord_1 until \d\d:\d\d:\d\dZ$/);
+    assert.equal(r.steps[3]!.additionalInformation[0]!, 'paid 10.00 GBP');
+    assert.equal(r.steps[4]!.additionalInformation[0]!, 'paid 10.00 GBP + tip 2.00; order fully paid');
     assert.ok(r.steps.every((s) => s.finishedAt && typeof s.ms === 'number'));
     const order = epos.orders.get('ord_1')!;
     assert.equal(order.paidAmount.value, 2000);
     assert.equal(order.tipsAmount.value, 200);
     const payments = epos.received.filter((x) => x.method === 'RecordOrderPaymentByIdV1');
-    assert.equal(payments[0].params.lockId, payments[1].params.lockId);
-    assert.equal(payments[1].params.tipsAmount.value, 200);
+    assert.equal(payments[0]!.params.lockId, payments[1]!.params.lockId);
+    assert.equal(payments[1]!.params.tipsAmount.value, 200);
   });
 
   it('order-and-pay and bookings run green', async () => {
     const op = await sim.runFlow('order-and-pay', { accountId: 'acc_flow', amount: 1234 });
     assert.equal(op.status, 'SUCCESS', explain(op));
     assert.deepEqual(op.steps.map((s) => s.method), ['CreateOrderV1', 'RecordOrderPaymentByIdV1']);
-    assert.match(op.steps[1].additionalInformation[0], /paid 12.34 GBP; order ord_new_\d+ fully paid/);
+    assert.match(op.steps[1]!.additionalInformation[0]!, /paid 12.34 GBP; order ord_new_\d+ fully paid/);
     const b = await sim.runFlow('bookings', { accountId: 'acc_flow', tableId: 'T9' });
     assert.equal(b.status, 'SUCCESS', explain(b));
     assert.deepEqual(b.steps.map((s) => s.method), [
@@ -101,7 +103,7 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     assert.ok(bodies.every((b) => b.accountId === 'acc_flow' && b.data.paymentIntentId === 'pi_test_1'));
     const socketEvents = epos.events.slice(before);
     assert.equal(socketEvents.length, 4);
-    assert.equal(socketEvents[0].id, socketEvents[3].id);
+    assert.equal(socketEvents[0]!.id, socketEvents[3]!.id);
     assert.ok(r.steps.some((s) => /\(duplicate\)/.test(s.name)));
   });
 
@@ -138,9 +140,9 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
       assert.equal(r.status, 'FAILURE');
       const step = failedStep(r)!;
       assert.equal(step.name, 'GetOrderByIdV1');
-      assert.match(step.additionalInformation[0], /GetOrderByIdV1/);
-      assert.match(step.additionalInformation[0], /result\.totalAmount\.value/);
-      assert.match(step.additionalInformation[0], /integer/);
+      assert.match(step.additionalInformation[0]!, /GetOrderByIdV1/);
+      assert.match(step.additionalInformation[0]!, /result\.totalAmount\.value/);
+      assert.match(step.additionalInformation[0]!, /integer/);
       assert.ok(!r.steps.some((s) => s.method === 'CreateOrderLockV1'), 'the flow stops at the failure');
     } finally {
       epos.corrupt = undefined;
@@ -153,7 +155,7 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     try {
       const r = await sim.runFlow('order-and-pay', { accountId: 'acc_flow' });
       assert.equal(r.status, 'FAILURE');
-      assert.match(failedStep(r)!.additionalInformation[0], /RecordOrderPaymentByIdV1 response breaks the contract: result\.status is required/);
+      assert.match(failedStep(r)!.additionalInformation[0]!, /RecordOrderPaymentByIdV1 response breaks the contract: result\.status is required/);
     } finally {
       epos.corrupt = undefined;
     }
@@ -168,7 +170,7 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
       await new Promise((r) => ws.once('open', r));
       const r = await quiet.runFlow('pay-at-table', { accountId: 'acc_q' });
       assert.equal(r.status, 'TIMED_OUT');
-      assert.match(failedStep(r)!.additionalInformation[0], /SearchOrdersV1 timed out/);
+      assert.match(failedStep(r)!.additionalInformation[0]!, /SearchOrdersV1 timed out/);
       ws.terminate();
     } finally {
       await quiet.close();

@@ -53,7 +53,7 @@ describe('dojo sandbox: handshake, pings, routing, REST stand-ins', () => {
     const f = await fake('sk_sandbox_a').connect();
     await waitFor(() => sim.connectionsFor('acc_a') === 1, 'connection counted');
     await waitFor(() => f.pings >= 2, 'two pings from the sandbox', 3_000);
-    await waitFor(() => sim.connections('acc_a')[0].pongsReceived >= 1, 'pong recorded', 3_000);
+    await waitFor(() => sim.connections('acc_a')[0]!.pongsReceived >= 1, 'pong recorded', 3_000);
     f.close();
     await waitFor(() => sim.connectionsFor('acc_a') === 0, 'connection gone');
   });
@@ -84,7 +84,7 @@ describe('dojo sandbox: handshake, pings, routing, REST stand-ins', () => {
     assert.equal(flow.status, 'FAILURE');
     const failed = flow.steps.find((s) => s.status === 'FAILURE')!;
     assert.equal(failed.name, 'SearchOrdersV1');
-    assert.match(failed.additionalInformation[0], /SearchOrdersV1 not sent: capability SearchOrders is not registered/);
+    assert.match(failed.additionalInformation[0]!, /SearchOrdersV1 not sent: capability SearchOrders is not registered/);
     f.close();
     await waitFor(() => sim.connectionsFor('acc_a') === 0, 'connection gone');
   });
@@ -146,7 +146,7 @@ describe('dojo sandbox: handshake, pings, routing, REST stand-ins', () => {
     const all = (await (await rest('/epos/integrations', { key: 'sk_sandbox_a' })).json()) as any;
     assert.equal(all.wsIntegrations[0].capabilities.length, 2);
     assert.deepEqual(all.restIntegrations, []);
-    assert.equal(sim.registrations.acc_a.capabilities.length, 2);
+    assert.equal(sim.registrations.acc_a!.capabilities.length, 2);
 
     const ev = await rest('/epos/events', { method: 'POST', key: 'sk_sandbox_a', body: JSON.stringify({ eventType: 'OrderUpdated', event: { orderId: 'ord_9' } }) });
     assert.equal(ev.status, 200);

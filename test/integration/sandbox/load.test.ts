@@ -41,7 +41,7 @@ describe('dojo sandbox: load generator', () => {
     assert.equal(report.ok + report.notRouted, report.sent);
     assert.equal(report.latency.count, report.ok);
     assert.ok(report.latency.p50 > 0 && report.latency.p50 <= report.latency.p95 && report.latency.p95 <= report.latency.p99 && report.latency.p99 <= report.latency.max);
-    assert.ok(report.byMethod.SearchOrdersV1.count > report.byMethod.GetOrderByIdV1.count);
+    assert.ok(report.byMethod.SearchOrdersV1!.count > report.byMethod.GetOrderByIdV1!.count);
     assert.equal(fakes.reduce((n, f) => n + f.received.filter((r) => r.method === 'ListAreasV1').length, 0), 0);
     assert.ok(fakes.every((f) => f.received.length > 0), 'every location got requests');
     for (const a of sim.accounts.all()) assert.equal(sim.peakConnectionsFor(a.accountId), 1);

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { dojoSignature, DojoSandbox } from '@app/dojo-sandbox';
 import { sleep, waitFor } from '@app/testing';
 import { ALL_TEST_CAPABILITIES, FakeEpos } from './fake-epos';
@@ -87,7 +88,7 @@ describe('dojo sandbox: misbehaviour switches', () => {
     const f = await connect('b');
     await control('send', { accountId: 'acc_b', kind: 'malformed' });
     await waitFor(() => f.frames.length === 1, 'malformed frame received');
-    assert.throws(() => JSON.parse(f.frames[0]));
+    assert.throws(() => JSON.parse(f.frames[0]!));
     await waitFor(() => sim.strayFrames.some((s) => s.accountId === 'acc_b' && /Parse error/.test(s.text)), 'EPOS parse error recorded as stray');
     const r = await control('send', { accountId: 'acc_b', kind: 'unknown-method', method: 'FrobnicateV7' });
     assert.equal(r.reply.error.errorType, 'InvalidRequest');
@@ -105,7 +106,7 @@ describe('dojo sandbox: misbehaviour switches', () => {
       const reply = (await sim.call('acc_c', 'GetOrderByIdV1', { orderId: 'ord_1' })) as any;
       assert.equal(reply.result.id, 'ord_1');
       await waitFor(() => f.received.length === 2, 'two copies received');
-      assert.equal(f.received[0].id, f.received[1].id);
+      assert.equal(f.received[0]!.id, f.received[1]!.id);
       await waitFor(() => sim.strayFrames.some((s) => s.accountId === 'acc_c' && s.reason === 'unmatched-reply'), 'second reply is stray');
     } finally {
       sim.duplicateRequests(false);

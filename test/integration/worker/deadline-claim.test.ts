@@ -3,13 +3,16 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Client } from 'pg';
-import { isFailure, JsonRpcResponse } from '@app/contracts';
+import type { JsonRpcResponse } from '@app/contracts';
+import { isFailure } from '@app/contracts';
 import type { RpcJob } from '@app/queue';
-import { createPrisma, PrismaClient } from '@app/db';
+import type { PrismaClient } from '@app/db';
+import { createPrisma } from '@app/db';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
 import { RpcClient, RpcWorkerHost } from '@app/queue';
-import { createTestDatabase, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor, fixtures, LocationFixture } from '@app/testing';
+import type { TestDatabase, LocationFixture } from '@app/testing';
+import { createTestDatabase, sleep, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
 import { GBP, rpcJob } from './fixtures';
 
 /**
@@ -99,7 +102,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
     await client?.close();
     await deadClient?.close();
     await host?.close();
-    await deadPrisma?.$disconnect().catch(() => undefined);
+    await deadPrisma?.$disconnect().catch(() => undefined); // best effort (teardown)
     await db?.drop();
   });
 
@@ -151,7 +154,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
       assert.deepEqual(retry, res);
       assert.equal(await db.prisma.payment.count({ where: { locationId: A.id, orderId: 'D-2' } }), 0);
     } finally {
-      if (!released) await blocker.query('ROLLBACK').catch(() => undefined);
+      if (!released) await blocker.query('ROLLBACK').catch(() => undefined); // best effort: the connection may already have gone with the blocked transaction
       await blocker.end();
     }
   });

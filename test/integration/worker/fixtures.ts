@@ -1,7 +1,8 @@
 /** RPC helpers for the worker tests (not a test file itself); rows come from `fixtures()` in @app/testing. */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { contractValidator, EposMethod, isFailure, JsonRpcResponse, METHOD_INFO, Models } from '@app/contracts';
+import type { EposMethod, JsonRpcResponse, Models } from '@app/contracts';
+import { contractValidator, isFailure, METHOD_INFO } from '@app/contracts';
 import type { RpcJob } from '@app/queue';
 import type { RpcClient } from '@app/queue';
 import type { Fixtures } from '@app/testing';

@@ -9,14 +9,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '@app/common';
-import { isFailure, JsonRpcResponse, Models } from '@app/contracts';
+import type { JsonRpcResponse, Models } from '@app/contracts';
+import { isFailure } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
 import { lockPaymentIntent } from '@app/domain/events/event-effects';
 import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
 import { paymentIntentLockKey } from '@app/domain/payments/usecases/record-order-payment.usecase';
 import { CreateOrder } from '@app/domain/orders/usecases/create-order.usecase';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
-import { createTestDatabase, fixtures, TestDatabase } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures } from '@app/testing';
 import { GBP, rpcJob } from './fixtures';
 
 describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {

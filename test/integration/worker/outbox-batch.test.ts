@@ -4,7 +4,8 @@ import { SecretBox } from '@app/db';
 import { enqueuePosEvent } from '@app/domain';
 import { DispatchOutbox } from '@app/domain/outbox';
 import { DojoClient } from '@app/dojo-client';
-import { createTestDatabase, fixtures, TestDatabase, TEST_ENCRYPTION_KEY } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures, TEST_ENCRYPTION_KEY } from '@app/testing';
 import { DojoStandIn } from '../admin/support/dojo-stand-in';
 import { sandboxKey } from '../admin/support/helpers';
 
@@ -36,10 +37,10 @@ describe('outbox pass over several locations (batched credentials and marking)',
   });
 
   it('sends each event with its own location key in one pass and marks every settled row sent', async () => {
-    await enqueuePosEvent(db.prisma, locs[0].id, 'OrderUpdated', 'A', { orderId: 'A' });
-    await enqueuePosEvent(db.prisma, locs[0].id, 'OrderUpdated', 'A', { orderId: 'A' });
-    await enqueuePosEvent(db.prisma, locs[0].id, 'PartyUpdated', 'P', { partyId: 'P' });
-    await enqueuePosEvent(db.prisma, locs[1].id, 'OrderUpdated', 'A', { orderId: 'A' });
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'A', { orderId: 'A' });
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'A', { orderId: 'A' });
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'PartyUpdated', 'P', { partyId: 'P' });
+    await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'A', { orderId: 'A' });
     const dispatch = new DispatchOutbox(
       { prisma: db.prisma, secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
       { backoffBaseMs: 100, backoffMaxMs: 200 },
@@ -50,11 +51,11 @@ describe('outbox pass over several locations (batched credentials and marking)',
     const sent = dojo.find((x) => x.path === '/epos/events');
     assert.equal(sent.length, 3, 'one send per entity: the second A row of location 0 rides on the first');
     const auth = (k: string) => `Basic ${k}`;
-    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[0].key)).length, 2);
-    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[1].key)).length, 1);
+    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[0]!.key)).length, 2);
+    assert.equal(sent.filter((x) => x.headers.authorization === auth(locs[1]!.key)).length, 1);
     for (const x of sent) {
       assert.equal(x.headers['software-house-id'], 'sh-batch');
-      assert.equal(x.headers['reseller-id'], x.headers.authorization === auth(locs[0].key) ? 'rs_1' : 'rs_sh');
+      assert.equal(x.headers['reseller-id'], x.headers.authorization === auth(locs[0]!.key) ? 'rs_1' : 'rs_sh');
     }
 
     const rows = await db.prisma.outboxEvent.findMany({ orderBy: { id: 'asc' } });
@@ -68,8 +69,8 @@ describe('outbox pass over several locations (batched credentials and marking)',
   });
 
   it('marks only the delivered rows of a pass: a failed send stays pending with its attempt counted', async () => {
-    await enqueuePosEvent(db.prisma, locs[0].id, 'OrderUpdated', 'OK', { orderId: 'OK' });
-    await enqueuePosEvent(db.prisma, locs[1].id, 'OrderUpdated', 'BAD', { orderId: 'BAD' });
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'OK', { orderId: 'OK' });
+    await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'BAD', { orderId: 'BAD' });
     const stop = dojo.respond((x) => (x.path === '/epos/events' && x.body?.event?.orderId === 'BAD' ? { status: 503 } : undefined));
     try {
       const dispatch = new DispatchOutbox(

@@ -1,12 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, Server, Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { isFailure, JsonRpcResponse } from '@app/contracts';
+import type { JsonRpcResponse } from '@app/contracts';
+import { isFailure } from '@app/contracts';
 import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
 import { RpcClient } from '@app/queue';
-import { createTestDatabase, TestDatabase, testRedisUrl, uniquePrefix, fixtures, LocationFixture } from '@app/testing';
+import type { TestDatabase, LocationFixture } from '@app/testing';
+import { createTestDatabase, testRedisUrl, uniquePrefix, fixtures } from '@app/testing';
 import { GBP, rpcJob } from './fixtures';
 
 /** A TCP proxy to the test Redis that can be cut: Redis "goes away" for whoever connected through it. */
@@ -20,7 +23,7 @@ class CuttableProxy {
       const up = connect(Number(target.port), target.hostname);
       for (const s of [down, up]) {
         this.sockets.add(s);
-        s.on('error', () => undefined);
+        s.on('error', () => undefined); // the proxy cuts sockets on purpose
         s.on('close', () => this.sockets.delete(s));
       }
       down.pipe(up);
@@ -91,7 +94,7 @@ describe('redis outage: internal error messages never reach Dojo', () => {
     assert.doesNotMatch(res.error.message, INTERNAL);
     assert.match(res.error.debugMessage, says);
     const lines = logLines.filter((l) => l.includes(traceId)).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const detail = lines.find((l) => typeof l.err === 'string' && /max retries|ECONNREFUSED|connect|Connection is closed|writeable/i.test(l.err as string));
+    const detail = lines.find((l) => typeof l.err === 'string' && /max retries|ECONNREFUSED|connect|Connection is closed|writeable/i.test(l.err));
     assert.ok(detail, `the log line with the traceId carries the detail: ${JSON.stringify(lines)}`);
     assert.equal(detail.locationId, locationId);
   }

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { createRedis } from '@app/common';
-import { isFailure, RpcRequest, success } from '@app/contracts';
+import type { RpcRequest} from '@app/contracts';
+import { isFailure, success } from '@app/contracts';
 import { fenceKey, RpcClient, RpcWorkerHost } from '@app/queue';
 import { testRedisUrl, uniquePrefix } from '@app/testing';
 

@@ -1,10 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { isFailure, JsonRpcResponse } from '@app/contracts';
+import type { JsonRpcResponse } from '@app/contracts';
+import { isFailure } from '@app/contracts';
 import { RpcClient } from '@app/queue';
-import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { call, errorOf, GBP, resultOf } from './fixtures';
 
 /** This file runs from <out>/test/integration/worker; the worker app is <out>/apps/worker/src/main.js. */
@@ -34,8 +37,8 @@ describe('worker: races on one order across several worker processes', () => {
       const env = appEnv(db, { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '6', DB_POOL_SIZE: '4', LOG_LEVEL: 'info' });
       const child = spawn(process.execPath, ['--enable-source-maps', WORKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       const out: string[] = [];
-      child.stdout!.on('data', (d) => out.push(String(d)));
-      child.stderr!.on('data', (d) => out.push(String(d)));
+      child.stdout.on('data', (d) => out.push(String(d)));
+      child.stderr.on('data', (d) => out.push(String(d)));
       // 'close', not 'exit': 'exit' can come before the last stdout data is read (the SIGTERM test then missed 'rpc worker closed').
       const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
       procs.push({ child, out, exited });
@@ -122,7 +125,7 @@ describe('worker: races on one order across several worker processes', () => {
       call(client, loc.id, 'DeleteOrderLockV1', { orderId: 'RACE-4', lockId: winner }),
       ...Array.from({ length: 4 }, (_, i) => call(client, loc.id, 'CreateOrderLockV1', { orderId: 'RACE-4', lockId: `again-${i}`, expiry: future(60_000) })),
     ]);
-    resultOf(rel!);
+    resultOf(rel);
     const now = await db.prisma.orderLock.findFirst({ where: { locationId: loc.id, orderId: 'RACE-4' } });
     const relockWinners = relock.filter((r) => !isFailure(r)).length;
     assert.ok(relockWinners <= 1);

@@ -4,11 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Client } from 'pg';
-import { EPOS_METHODS, EposMethod, isFailure, METHOD_INFO } from '@app/contracts';
+import type { EposMethod } from '@app/contracts';
+import { EPOS_METHODS, isFailure, METHOD_INFO } from '@app/contracts';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcClient, RpcWorkerHost } from '@app/queue';
-import { createTestDatabase, Fixtures, fixtures, LocationFixture, sleep, TestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix } from '@app/testing';
 import { call, errorOf, GBP, resultOf, rpcJob, seedVenue } from './fixtures';
 
 describe('worker: every EPOS Data API method through the real queue', () => {
@@ -354,7 +356,7 @@ describe('worker: every EPOS Data API method through the real queue', () => {
     assert.deepEqual(resultOf(await rpc(B, 'SearchOrdersV1', {})).data.map((o: any) => o.id), ['B-1']);
     const line = logLines.find((l) => l.includes(traceId));
     assert.ok(line, 'the traceId appears in the logs');
-    const parsed = JSON.parse(line!);
+    const parsed = JSON.parse(line);
     assert.equal(parsed.rpcId, (res as any).id);
     assert.equal(parsed.locationId, A.id);
     assert.equal(isFailure(res) && res.error.traceId, traceId);

@@ -18,9 +18,10 @@ describe('DojoClient', () => {
     stop();
     const reqs = dojo.find((r) => r.path === '/epos/events');
     assert.equal(reqs.length, 3);
-    assert.equal(reqs[2].headers.authorization, 'Basic sk_sandbox_abc');
-    assert.equal(reqs[2].headers.version, '2026-02-27');
-    assert.deepEqual(reqs[2].body, { eventType: 'OrderUpdated', event: { orderId: 'o1' } });
+    const third = reqs[2]!;
+    assert.equal(third.headers.authorization, 'Basic sk_sandbox_abc');
+    assert.equal(third.headers.version, '2026-02-27');
+    assert.deepEqual(third.body, { eventType: 'OrderUpdated', event: { orderId: 'o1' } });
   });
 
   it("does not retry a 4xx and says what Dojo answered, without the key", async () => {

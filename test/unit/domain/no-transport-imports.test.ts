@@ -25,7 +25,8 @@ function sourceFiles(dir: string): string[] {
 function specifiers(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]|require\s*\(\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm)) {
-    out.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
+    const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
+    if (spec !== undefined) out.push(spec);
   }
   return out;
 }

@@ -36,13 +36,13 @@ describe('config', () => {
       const both = loadConfig(shape, { ...env, ADMIN_REGISTRATION_ATTEMPTS: '3', REGISTRATION_ATTEMPTS: '5', REGISTRATION_BACKOFF_MS: '70' });
       assert.deepEqual(registrationRetry(both), { attempts: 5, backoffMs: 70 }, 'the new names win');
     }
-    assert.match(problems(() => loadConfig(workerEnv, { ...base, REGISTRATION_ATTEMPTS: '0' }))[0], /^REGISTRATION_ATTEMPTS is malformed/);
+    assert.match(problems(() => loadConfig(workerEnv, { ...base, REGISTRATION_ATTEMPTS: '0' }))[0] ?? '', /^REGISTRATION_ATTEMPTS is malformed/);
   });
 
   it('names a missing variable', () => {
     const p = problems(() => loadConfig(workerEnv, { ...base, REDIS_URL: undefined }));
     assert.equal(p.length, 1);
-    assert.match(p[0], /^REDIS_URL is required/);
+    assert.match(p[0]!, /^REDIS_URL is required/);
   });
 
   it('names each malformed variable and says what is wrong', () => {
@@ -56,7 +56,7 @@ describe('config', () => {
 
   it('refuses a keepalive interval above 30 s', () => {
     const p = problems(() => loadConfig(gatewayEnv, { ...base, GATEWAY_PING_INTERVAL_MS: '45000' }));
-    assert.match(p[0], /^GATEWAY_PING_INTERVAL_MS is malformed/);
+    assert.match(p[0]!, /^GATEWAY_PING_INTERVAL_MS is malformed/);
   });
 
   it('keeps the auth-refusal backoff short: first retry at most 1 minute, cap at most 15 minutes', () => {

@@ -20,7 +20,7 @@ describe('README', () => {
     for (const f of sources) {
       const text = readFileSync(join(repoRoot(), f), 'utf8');
       for (const m of text.matchAll(/process\.env\.([A-Z][A-Z0-9_]+)|env\.([A-Z][A-Z0-9_]+)|^\s+([A-Z][A-Z0-9_]{3,}):\s|_ENV = '([A-Z][A-Z0-9_]+)'/gm)) {
-        used.add(m[1] ?? m[2] ?? m[3] ?? m[4]);
+        used.add((m[1] ?? m[2] ?? m[3] ?? m[4])!);
       }
     }
     for (const internal of ['PATH', 'HOME', 'NODE_ENV', 'EPOS_TEST_DATABASE_URL', 'EPOS_TEST_REDIS_URL', 'PRISMA_SCHEMA_ENGINE_BINARY', 'PRISMA_HIDE_UPDATE_MESSAGE', 'CHECKPOINT_DISABLE']) used.delete(internal);

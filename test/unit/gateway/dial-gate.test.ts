@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DialGate, GateClock } from '@app/gateway';
+import type { GateClock } from '@app/gateway';
+import { DialGate } from '@app/gateway';
 
 /** Most timestamps inside any half-open window of `windowMs` (the bench's connect-rate measure). */
 function maxInWindow(times: number[], windowMs: number): number {

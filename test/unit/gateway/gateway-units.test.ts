@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { JsonRpcCode } from '@app/contracts';
 import { gatewayEnv, loadConfig } from '@app/config';
-import { Backoff, EposDataProfile, gatewayManagerOptions, LocationConfig, rendezvousOwner } from '@app/gateway';
+import type { LocationConfig } from '@app/gateway';
+import { Backoff, EposDataProfile, gatewayManagerOptions, rendezvousOwner } from '@app/gateway';
 
 const loc: LocationConfig = {
   id: '11111111-1111-1111-1111-111111111111',

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createLogger } from '@app/common';
 import { success } from '@app/contracts';
 import type { RpcJob } from '@app/queue';
-import { EposDataProfile, InProcessRpcCaller, LocationConfig, RequestDispatcher } from '@app/gateway';
+import type { LocationConfig} from '@app/gateway';
+import { EposDataProfile, InProcessRpcCaller, RequestDispatcher } from '@app/gateway';
 
 const loc: LocationConfig = {
   id: '22222222-2222-2222-2222-222222222222',
@@ -34,9 +35,10 @@ describe('in-process request path (the benchmark baseline seam)', () => {
     assert.deepEqual(first.result, { orderId: 'o1' });
     assert.deepEqual(again, first);
     assert.equal(jobs.length, 1, 'a repeated id is answered from the reply cache, not run again');
-    assert.equal(jobs[0].locationId, loc.id);
-    assert.equal(jobs[0].fence, 7);
-    assert.equal(jobs[0].method, 'GetOrderByIdV1');
+    const job = jobs[0]!;
+    assert.equal(job.locationId, loc.id);
+    assert.equal(job.fence, 7);
+    assert.equal(job.method, 'GetOrderByIdV1');
     await caller.close();
   });
 });

@@ -59,7 +59,7 @@ export class LocationsController {
     });
     const done = await this.bulk.execute(valid.map((v) => v.row));
     const results = [
-      ...done.results.map((r) => ({ ...r, index: valid[r.index].index })),
+      ...done.results.map((r) => ({ ...r, index: valid[r.index]!.index })),
       ...invalid,
     ].sort((a, b) => a.index - b.index);
     return { created: done.created, failed: results.length - done.created, results };

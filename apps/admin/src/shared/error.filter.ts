@@ -15,7 +15,8 @@ function isDataException(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; cause?: { originalCode?: unknown } } | null;
   if (!e || typeof e !== 'object') return false;
   if (e.code === 'P2020') return true;
-  if (['22003', '22021', '22P05'].includes(String(e.cause?.originalCode ?? ''))) return true;
+  const code = e.cause?.originalCode;
+  if (typeof code === 'string' && ['22003', '22021', '22P05'].includes(code)) return true;
   return typeof e.message === 'string' && /value out of range|out of range for type|invalid byte sequence|unsupported Unicode escape/i.test(e.message);
 }
 
@@ -63,6 +64,7 @@ export class AdminErrorFilter implements ExceptionFilter {
     if (status === 413) {
       // body-parser stopped reading a body over the limit: read the rest through before answering.
       const req = host.switchToHttp().getRequest<Request>();
+      // Never rejects: answerTooLarge drains with its own error handling and gives up on an aborted request.
       void answerTooLarge(req, res, tooLargeBody(e.limit));
       return;
     }

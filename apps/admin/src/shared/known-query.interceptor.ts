@@ -14,16 +14,19 @@ const API_PARAMETERS = 'swagger/apiParameters';
  * document and the behaviour cannot drift apart. Runs after the guards, so an
  * unauthenticated call still gets its 401 first.
  */
+/** A route handler as Nest hands it over. */
+type Handler = ReturnType<ExecutionContext['getHandler']>;
+
 @Injectable()
 export class KnownQueryInterceptor implements NestInterceptor {
-  private readonly allowed = new Map<Function, string[]>();
+  private readonly allowed = new Map<Handler, string[]>();
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (ctx.getType() !== 'http') return next.handle();
     const path = String(Reflect.getMetadata(PATH_METADATA, ctx.getClass()) ?? '').replace(/^\//, '');
     if (!/^(v1|venue\/v1)(\/|$)/.test(path)) return next.handle();
     const req = ctx.switchToHttp().getRequest<Request>();
-    const given = Object.keys((req.query ?? {}) as Record<string, unknown>);
+    const given = Object.keys(req.query ?? {});
     if (given.length === 0) return next.handle();
     const allowed = this.allowedFor(ctx.getHandler());
     const unknown = given.filter((k) => !allowed.includes(k));
@@ -31,7 +34,7 @@ export class KnownQueryInterceptor implements NestInterceptor {
     return next.handle();
   }
 
-  private allowedFor(handler: Function): string[] {
+  private allowedFor(handler: Handler): string[] {
     let names = this.allowed.get(handler);
     if (!names) {
       const params = (Reflect.getMetadata(API_PARAMETERS, handler) ?? []) as { in?: string; name?: string }[];

@@ -142,7 +142,7 @@ export async function shapeFromDatabase(databaseUrl: string): Promise<SchemaShap
     );
     for (const r of idx.rows) {
       const t = table(r.table);
-      const cols = (r.cols as unknown as string[]).join(',');
+      const cols = (r.cols).join(',');
       if (r.primary) t.primaryKey = r.cols;
       else if (r.unique) t.uniques.push(cols);
       else t.indexes.push(`${r.method}(${cols})`);
@@ -162,7 +162,7 @@ export async function shapeFromDatabase(databaseUrl: string): Promise<SchemaShap
         WHERE con.contype = 'f' AND n.nspname = 'public'`,
     );
     for (const r of fks.rows) {
-      table(r.table).foreignKeys.push(`(${(r.cols as unknown as string[]).join(',')}) -> ${r.ref}(${(r.refcols as unknown as string[]).join(',')}) on delete ${r.del}`);
+      table(r.table).foreignKeys.push(`(${(r.cols).join(',')}) -> ${r.ref}(${(r.refcols).join(',')}) on delete ${r.del}`);
     }
     for (const t of Object.values(shape.tables)) normalise(t);
     return shape;

@@ -1,6 +1,7 @@
 import type { Models } from '@app/contracts';
 import { StepCheckError } from './flow-context';
-import { ACCOUNT_PARAM, FlowDefinition } from './flow-definition';
+import type { FlowDefinition } from './flow-definition';
+import { ACCOUNT_PARAM, textParam } from './flow-definition';
 
 type Party = Models.Party;
 type Reservation = Models.Reservation;
@@ -18,7 +19,7 @@ export const bookingsFlow: FlowDefinition = {
     { name: 'tableId', type: 'string', required: false, description: 'Table the party and the reservation use', default: 'T1' },
   ],
   async run(ctx, p) {
-    const tableId = String(p.tableId ?? 'T1');
+    const tableId = textParam(p, 'tableId') ?? 'T1';
 
     // Parties
     const dojoPartyId = ctx.newId('pty_dojo_');

@@ -1,9 +1,10 @@
 import type { DojoEventPayload } from '@app/contracts';
 import { StepCheckError } from './flow-context';
-import { ACCOUNT_PARAM, FlowDefinition } from './flow-definition';
+import type { FlowDefinition } from './flow-definition';
+import { ACCOUNT_PARAM, textParam } from './flow-definition';
 
 /** The payment-intent events of one card payment, in the order Dojo emits them. */
-export function paymentIntentEvents(accountId: string, paymentIntentId: string, newId: (p: string) => string): DojoEventPayload[] {
+export function paymentIntentEvents(accountId: string, paymentIntentId: string, newId: (p: string) => string): [DojoEventPayload, DojoEventPayload, DojoEventPayload] {
   const at = (i: number) => new Date(Date.now() + i).toISOString();
   const ev = (i: number, event: string, paymentStatus: string): DojoEventPayload => ({
     id: newId('evt_'),
@@ -33,12 +34,12 @@ export const eventsFlow: FlowDefinition = {
   ],
   async run(ctx, p) {
     const { webhooks, misbehaviour } = ctx.deps;
-    const paymentIntentId = String(p.paymentIntentId ?? ctx.newId('pi_sandbox_'));
+    const paymentIntentId = textParam(p, 'paymentIntentId') ?? ctx.newId('pi_sandbox_');
     const events = paymentIntentEvents(ctx.accountId, paymentIntentId, (x) => ctx.newId(x));
     if (p.outOfOrder === true || misbehaviour.webhooksOutOfOrder) [events[1], events[2]] = [events[2], events[1]];
     const sequence = [...events];
     if (p.duplicates !== false) sequence.push(events[0]);
-    const channels = String(p.channels ?? 'auto');
+    const channels = textParam(p, 'channels') ?? 'auto';
     const hasTargets = webhooks.targets(ctx.accountId, 'payment_intent.created').length > 0;
     const viaWebhook = channels === 'webhook' || channels === 'both' || (channels === 'auto' && hasTargets);
     const viaSocket = channels === 'socket' || channels === 'both' || channels === 'auto';
@@ -55,7 +56,8 @@ export const eventsFlow: FlowDefinition = {
           for (let i = 0; i < times; i++) out.push(...(await webhooks.deliver(e)));
           if (out.length === 0) throw new StepCheckError(`no webhook target for ${ctx.accountId} and ${e.event}`);
           const bad = out.filter((d) => d.status === null || d.status < 200 || d.status >= 300);
-          if (bad.length) throw new StepCheckError(`webhook to ${bad[0].url} answered ${bad[0].status ?? bad[0].error}`);
+          const [firstBad] = bad;
+          if (firstBad) throw new StepCheckError(`webhook to ${firstBad.url} answered ${firstBad.status ?? firstBad.error}`);
           return { value: out, summary: `delivered ${e.id} signed to ${out.length} target(s)${times > 1 ? ' (twice)' : ''}` };
         });
       }

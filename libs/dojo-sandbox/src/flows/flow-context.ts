@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { contractValidator, EposErrorType, EposMethod, JsonRpcResponse } from '@app/contracts';
+import type { EposErrorType, EposMethod, JsonRpcResponse } from '@app/contracts';
+import { contractValidator } from '@app/contracts';
 import type { Logger } from '@app/common';
-import { AccountRegistry } from '../accounts';
-import { CallTimeoutError, EposHub } from '../epos-hub';
-import { Misbehaviour, StepResult } from '../types';
-import { WebhookSender } from '../webhooks';
+import type { AccountRegistry } from '../accounts';
+import type { EposHub } from '../epos-hub';
+import { CallTimeoutError } from '../epos-hub';
+import type { Misbehaviour, StepResult } from '../types';
+import type { WebhookSender } from '../webhooks';
 
 /** Everything a flow may use. */
 export interface FlowDeps {

@@ -1,5 +1,5 @@
-import { FlowParam } from '../types';
-import { FlowContext } from './flow-context';
+import type { FlowParam } from '../types';
+import type { FlowContext } from './flow-context';
 
 /** A scripted flow Dojo runs against an EPOS (modelled on Dojo's EPOS tester tool). */
 export interface FlowDefinition {
@@ -12,3 +12,9 @@ export interface FlowDefinition {
 }
 
 export const ACCOUNT_PARAM: FlowParam = { name: 'accountId', type: 'string', required: true, description: 'Dojo account (location) to run the flow against' };
+
+/** A param as text (the engine has already checked and coerced it), or undefined when not given. */
+export function textParam(params: Record<string, unknown>, name: string): string | undefined {
+  const v = params[name];
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}

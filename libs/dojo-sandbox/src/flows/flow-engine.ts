@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SandboxInputError } from '../accounts';
-import { FlowDescription, FlowResult } from '../types';
-import { FlowContext, FlowDeps, FlowStopped } from './flow-context';
-import { FlowDefinition } from './flow-definition';
+import type { FlowDescription, FlowResult } from '../types';
+import type { FlowDeps } from './flow-context';
+import { FlowContext, FlowStopped } from './flow-context';
+import type { FlowDefinition } from './flow-definition';
 
 const MAX_KEPT = 1000;
 

@@ -1,6 +1,6 @@
 import { bookingsFlow } from './bookings.flow';
 import { eventsFlow } from './events.flow';
-import { FlowDefinition } from './flow-definition';
+import type { FlowDefinition } from './flow-definition';
 import { orderAndPayFlow } from './order-and-pay.flow';
 import { payAtTableFlow } from './pay-at-table.flow';
 

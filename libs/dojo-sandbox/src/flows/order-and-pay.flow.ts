@@ -1,6 +1,7 @@
 import type { Models } from '@app/contracts';
 import { money, StepCheckError } from './flow-context';
-import { ACCOUNT_PARAM, FlowDefinition } from './flow-definition';
+import type { FlowDefinition } from './flow-definition';
+import { ACCOUNT_PARAM, textParam } from './flow-definition';
 
 type Order = Models.Order;
 
@@ -17,10 +18,11 @@ export const orderAndPayFlow: FlowDefinition = {
   ],
   async run(ctx, p) {
     const amount = Number(p.amount ?? 1500);
-    const currencyCode = String(p.currency ?? 'GBP');
+    const currencyCode = textParam(p, 'currency') ?? 'GBP';
     const total = { value: amount, currencyCode };
-    const details = p.tableId
-      ? { orderType: 'DineIn', dineIn: { tableId: String(p.tableId) } }
+    const tableId = textParam(p, 'tableId');
+    const details = tableId
+      ? { orderType: 'DineIn', dineIn: { tableId } }
       : { orderType: 'Collection', collection: { asap: true } };
     const created = await ctx.rpc<Order>({
       method: 'CreateOrderV1',

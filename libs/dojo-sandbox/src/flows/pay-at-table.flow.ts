@@ -1,6 +1,7 @@
 import type { Models } from '@app/contracts';
 import { clock, money, StepCheckError } from './flow-context';
-import { ACCOUNT_PARAM, FlowDefinition } from './flow-definition';
+import type { FlowDefinition } from './flow-definition';
+import { ACCOUNT_PARAM, textParam } from './flow-definition';
 
 type Order = Models.Order;
 type Paged<T> = { data: T[] };
@@ -20,7 +21,7 @@ export const payAtTableFlow: FlowDefinition = {
     { name: 'tipPercent', type: 'integer', required: false, description: 'Tip on the second payment, percent of the order total', default: '10' },
   ],
   async run(ctx, p) {
-    const tableId = String(p.tableId ?? 'T1');
+    const tableId = textParam(p, 'tableId') ?? 'T1';
     const useLock = p.lock !== false;
     const tipPercent = Number(p.tipPercent ?? 10);
 
@@ -69,7 +70,7 @@ export const payAtTableFlow: FlowDefinition = {
     const parts = first > 0 ? [{ amount: first, tip: 0 }, { amount: second, tip }] : [{ amount: second, tip }];
     let paidSoFar = order.paidAmount?.value ?? 0;
     for (let i = 0; i < parts.length; i++) {
-      const part = parts[i];
+      const part = parts[i]!;
       const last = i === parts.length - 1;
       const params: Record<string, unknown> = {
         orderId,

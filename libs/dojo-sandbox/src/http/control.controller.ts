@@ -171,7 +171,7 @@ export class ControlController {
     if (!accountId) throw new SandboxInputError('accountId is required', { accountId: ['is required'] });
     return this.sim.sendPaymentEvent(
       accountId,
-      { ...(typeof b.event === 'string' ? { event: b.event } : {}), data: obj(b.data) as never },
+      { ...(typeof b.event === 'string' ? { event: b.event } : {}), data: obj(b.data) },
       { webhook: optBool(b.webhook, 'webhook'), socket: optBool(b.socket, 'socket') },
     );
   }

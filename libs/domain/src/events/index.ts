@@ -6,3 +6,4 @@ export * from './apply-pending-events';
 export * from './dojo-events-sweeper';
 export * from './usecases/apply-dojo-event.usecase';
 export * from './usecases/accept-dojo-webhook.usecase';
+export * from './usecases/accept-dojo-webhook.cache';

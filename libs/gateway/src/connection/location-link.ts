@@ -2,8 +2,10 @@ import WebSocket from 'ws';
 import type { Logger } from '@app/common';
 import type { ConnectionState, ConnectionStatus } from '@app/queue';
 import type { ConnectionProfile } from '../profiles/connection-profile';
-import { LocationConfig, needsRedial } from '../locations/location-config';
-import { Backoff, BackoffOptions } from './backoff';
+import type { LocationConfig } from '../locations/location-config';
+import { needsRedial } from '../locations/location-config';
+import type { BackoffOptions } from './backoff';
+import { Backoff } from './backoff';
 import type { DialGate } from './dial-gate';
 
 export interface LinkOptions {
@@ -93,7 +95,7 @@ export class LocationLink {
   }
 
   start(): void {
-    void this.dial();
+    void this.dial(); // never rejects: dial turns every failure into a scheduled retry
   }
 
   status(replicaId: string): ConnectionStatus {
@@ -156,7 +158,7 @@ export class LocationLink {
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      void this.dial();
+      void this.dial(); // never rejects: dial turns every failure into a scheduled retry
       return 'redialled';
     }
     if (this.ws) {
@@ -225,7 +227,7 @@ export class LocationLink {
     this.setState('connecting');
     await this.gate.take();
     if (this.stopped || gen !== this.generation) return;
-    let fenced = false;
+    let fenced: boolean;
     try {
       fenced = await this.hooks.fenceValid(this.location.id, this.token);
     } catch {
@@ -350,7 +352,7 @@ export class LocationLink {
     if (this.stopped) return;
     if (this.redialNow) {
       this.redialNow = false;
-      void this.dial();
+      void this.dial(); // never rejects: dial turns every failure into a scheduled retry
       return;
     }
     this.lastHttpStatus = httpStatus;
@@ -368,6 +370,6 @@ export class LocationLink {
     this.reconnects++;
     this.logger.info({ locationId: this.location.id, delayMs: delay, kind, lastError: this.lastError }, 'link down: retrying later');
     this.setState(kind === 'auth' ? 'auth_failed' : 'backing_off');
-    this.retryTimer = setTimeout(() => void this.dial(), delay);
+    this.retryTimer = setTimeout(() => void this.dial(), delay); // dial never rejects (see start)
   }
 }

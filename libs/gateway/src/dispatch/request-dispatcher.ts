@@ -1,9 +1,9 @@
+import type { JsonRpcResponse } from '@app/contracts';
 import {
   EposError,
   failure,
   isFailure,
   JsonRpcCode,
-  JsonRpcResponse,
   METHOD_INFO,
   newTraceId,
 } from '@app/contracts';
@@ -61,6 +61,7 @@ export class RequestDispatcher {
     return n;
   }
 
+  /** Frees a location's reply cache once its link is closed for good on this replica. */
   forget(locationId: string): void {
     this.caches.delete(locationId);
   }

@@ -21,14 +21,6 @@ local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
 return token`;
 
-// KEYS: lease. ARGV: expected value, ttlMs.
-const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0`;
-
 // KEYS: leases. ARGV: ttlMs, then the expected value of each lease. Returns 1/0 per lease (renewed / no longer ours).
 const RENEW_MANY = `
 local out = {}
@@ -54,7 +46,6 @@ return 0`;
 
 type LeaseRedis = Redis & {
   gwAcquire(lease: string, fence: string, replicaId: string, ttlMs: number): Promise<number>;
-  gwRenew(lease: string, value: string, ttlMs: number): Promise<number>;
   gwRelease(lease: string, value: string): Promise<number>;
   gwRenewMany(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
@@ -78,7 +69,6 @@ export class LeaseStore {
     this.r = redis as LeaseRedis;
     if (typeof this.r.gwAcquire !== 'function') {
       redis.defineCommand('gwAcquire', { numberOfKeys: 2, lua: ACQUIRE });
-      redis.defineCommand('gwRenew', { numberOfKeys: 1, lua: RENEW });
       redis.defineCommand('gwRelease', { numberOfKeys: 1, lua: RELEASE });
     }
     if (typeof this.r.gwRenewMany !== 'function') redis.defineCommand('gwRenewMany', { lua: RENEW_MANY });
@@ -107,7 +97,8 @@ export class LeaseStore {
       const chunk = entries.slice(i, i + RENEW_CHUNK);
       const keys = chunk.map(([id]) => leaseKey(this.prefix, id));
       const values = chunk.map(([, token]) => this.value(token));
-      (p as unknown as LeaseRedis).gwRenewMany(keys.length, ...keys, this.ttlMs, ...values);
+      // Queued on the pipeline: its reply (or error) comes back from exec() below.
+      void (p as unknown as LeaseRedis).gwRenewMany(keys.length, ...keys, this.ttlMs, ...values);
     }
     const res = (await p.exec()) ?? [];
     const lost: string[] = [];
@@ -127,11 +118,5 @@ export class LeaseStore {
 
   async release(locationId: string, token: number): Promise<void> {
     await this.r.gwRelease(leaseKey(this.prefix, locationId), this.value(token));
-  }
-
-  /** Current holder's replica id, if any. */
-  async holder(locationId: string): Promise<string | undefined> {
-    const v = await this.r.get(leaseKey(this.prefix, locationId));
-    return v ? v.replace(/:\d+$/, '') : undefined;
   }
 }

@@ -1,12 +1,13 @@
+import type {
+  ContractValidator,
+  JsonRpcResponse} from '@app/contracts';
 import {
   badString,
   checkInputValues,
   contractValidator,
-  ContractValidator,
   EposError,
   isEposMethod,
   JsonRpcCode,
-  JsonRpcResponse,
   methodEnabled,
 } from '@app/contracts';
 import type { LocationConfig } from '../locations/location-config';

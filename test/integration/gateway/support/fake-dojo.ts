@@ -71,11 +71,12 @@ export class FakeDojo {
       });
       ws.on('message', (data) => {
         conn.frames.push(Date.now());
+        const text = (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
         let msg: unknown;
         try {
-          msg = JSON.parse(data.toString());
+          msg = JSON.parse(text);
         } catch {
-          msg = data.toString();
+          msg = text;
         }
         conn.received.push(msg);
         for (const w of [...this.waiters]) {

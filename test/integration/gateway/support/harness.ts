@@ -1,6 +1,7 @@
 import { startGateway } from '../../../../apps/gateway/src/main';
 import type { RunningApp } from '@app/common';
-import { appEnv, TestDatabase } from '@app/testing';
+import type { TestDatabase } from '@app/testing';
+import { appEnv } from '@app/testing';
 import { GatewayService } from '../../../../apps/gateway/src/gateway.service';
 
 export interface TestGateway extends RunningApp {
