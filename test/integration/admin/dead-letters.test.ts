@@ -5,6 +5,7 @@ import { createLogger, RunningApp } from '@app/common';
 import { enqueuePosEvent } from '@app/domain';
 import { countDeadLetters } from '@app/domain/dead-letters';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { BullmqEventEnqueuer } from '@app/queue';
 import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
@@ -145,6 +146,42 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
     const again = await api('POST', `/v1/dead-letters/dojo-event:${eventRowId}/replay`);
     assert.equal(again.status, 409, 'an applied event is not dead');
     assert.equal((await countDeadLetters(db.prisma))['dojo-event'], 0);
+  });
+
+  it('logs a warn line naming the dead letter when a Dojo event dies, and rethrows the failures before it', async () => {
+    await db.prisma.$executeRawUnsafe(`
+      CREATE FUNCTION test_refuse_warn() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.entity_id = 'evt_warn' THEN RAISE EXCEPTION 'refused %', NEW.entity_id; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.prisma.$executeRawUnsafe(`CREATE TRIGGER test_refuse_warn BEFORE INSERT ON venue_feed FOR EACH ROW EXECUTE FUNCTION test_refuse_warn()`);
+    const unqueued = { enqueue: async () => undefined };
+    const { eventRowId } = await new IngestDojoEvent(db.prisma, unqueued, createLogger('test', 'silent')).execute({
+      payload: eventPayload(loc.dojoAccountId, 'evt_warn', 'payment_intent.created', undefined, undefined, new Date()),
+      channel: 'socket',
+      locationId: loc.id,
+    });
+    // Received "in the future", so the worker's sweeper (rows received over 200 ms ago) leaves it to this test.
+    await db.prisma.dojoEvent.update({ where: { id: eventRowId }, data: { receivedAt: new Date(Date.now() + 3_600_000) } });
+    const lines: any[] = [];
+    const logger = createLogger('test', 'info', { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const apply = new ApplyDojoEvent(db.prisma, logger, { maxAttempts: 2 });
+    await assert.rejects(apply.execute({ eventRowId }), /refused evt_warn/, 'the first failure is rethrown for the queue to retry');
+    assert.equal(lines.filter((l) => l.level === 'warn').length, 0);
+    assert.deepEqual(await apply.execute({ eventRowId }), { outcome: 'dead' });
+    const warn = lines.find((l) => l.level === 'warn');
+    assert.ok(warn, JSON.stringify(lines));
+    assert.equal(warn.deadLetter, `dojo-event:${eventRowId}`);
+    assert.equal(warn.locationId, loc.id);
+    assert.equal(warn.eventId, 'evt_warn');
+    assert.equal(warn.attempts, 2);
+    assert.match(warn.msg, /dead/);
+    assert.deepEqual(await apply.execute({ eventRowId }), { outcome: 'dead' }, 'a dead row is left alone');
+    assert.equal((await db.prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).attempts, 2);
+    await db.prisma.$executeRawUnsafe(`DROP TRIGGER test_refuse_warn ON venue_feed`);
+    const discard = await api('POST', `/v1/dead-letters/dojo-event:${eventRowId}/discard`, { body: { reason: 'test row' } });
+    assert.equal(discard.status, 200, JSON.stringify(discard.body));
   });
 
   it('a POS event Dojo keeps answering 500 ends dead after OUTBOX_MAX_ATTEMPTS without blocking anyone, and replay delivers it once Dojo accepts', async () => {
