@@ -10,6 +10,7 @@ ALTER TYPE "OutboxState" ADD VALUE IF NOT EXISTS 'discarded';
 ALTER TABLE "dojo_events"
     ADD COLUMN "attempts" INTEGER NOT NULL DEFAULT 0,
     ADD COLUMN "last_error" TEXT,
+    ADD COLUMN "last_failed_at" TIMESTAMPTZ(3),
     ADD COLUMN "dead_at" TIMESTAMPTZ(3),
     ADD COLUMN "discarded_at" TIMESTAMPTZ(3),
     ADD COLUMN "discard_reason" TEXT;

@@ -6,6 +6,7 @@ import { enqueuePosEvent } from '@app/domain';
 import { countDeadLetters } from '@app/domain/dead-letters';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
+import { DojoEventsSweeper } from '@app/domain/events/dojo-events-sweeper';
 import { BullmqEventEnqueuer } from '@app/queue';
 import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
@@ -182,6 +183,34 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
     await db.prisma.$executeRawUnsafe(`DROP TRIGGER test_refuse_warn ON venue_feed`);
     const discard = await api('POST', `/v1/dead-letters/dojo-event:${eventRowId}/discard`, { body: { reason: 'test row' } });
     assert.equal(discard.status, 200, JSON.stringify(discard.body));
+  });
+
+  it('the sweeper re-enqueues a failing event only after a doubling delay since its last failure, and never a dead one', async () => {
+    const sweepLoc = await fx.location({ registrationState: 'registered' });
+    const row = async (eventId: string, data: { state: 'received' | 'dead'; attempts: number; lastFailedAt: Date | null; deadAt?: Date }) =>
+      (
+        await db.prisma.dojoEvent.create({
+          data: {
+            locationId: sweepLoc.id, dojoAccountId: sweepLoc.dojoAccountId, eventId, eventType: 'payment_intent.created', occurredAt: new Date(),
+            channel: 'webhook', payload: {}, receivedAt: new Date(Date.now() - 3_600_000), ...data,
+          },
+        })
+      ).id;
+    const now = Date.now();
+    const fresh = await row('evt_sw_fresh', { state: 'received', attempts: 0, lastFailedAt: null });
+    // staleAfterMs 1000: after 5 failures the wait is 32 s, after 1 it is 2 s.
+    const waiting = await row('evt_sw_wait', { state: 'received', attempts: 5, lastFailedAt: new Date(now - 10_000) });
+    const due = await row('evt_sw_due', { state: 'received', attempts: 1, lastFailedAt: new Date(now - 10_000) });
+    const capped = await row('evt_sw_cap', { state: 'received', attempts: 19, lastFailedAt: new Date(now - 301_000) });
+    const dead = await row('evt_sw_dead', { state: 'dead', attempts: 3, lastFailedAt: new Date(now - 3_600_000), deadAt: new Date(now - 3_600_000) });
+    const enqueued: string[] = [];
+    const sweeper = new DojoEventsSweeper(db.prisma, { enqueue: async (id) => void enqueued.push(id) }, createLogger('test', 'silent'), {
+      intervalMs: 60_000,
+      staleAfterMs: 1_000,
+    });
+    await sweeper.sweepOnce();
+    const mine = enqueued.filter((id) => [fresh, waiting, due, capped, dead].includes(id)).sort();
+    assert.deepEqual(mine, [fresh, due, capped].sort());
   });
 
   it('a POS event Dojo keeps answering 500 ends dead after OUTBOX_MAX_ATTEMPTS without blocking anyone, and replay delivers it once Dojo accepts', async () => {

@@ -61,7 +61,11 @@ interface Row {
   created_at: Date;
 }
 
-/** One SELECT per kind, each restricted to its dead rows and the filter. */
+/**
+ * One SELECT per kind, each restricted to its dead rows and the filter. A dead
+ * row always has dead_at; should one lack it (written by hand), it is listed as
+ * dead since it was received or created rather than breaking the list.
+ */
 function branches(f: DeadLetterFilter): Prisma.Sql[] {
   const kinds = f.kind ? [f.kind] : DEAD_LETTER_KINDS;
   const loc = (col: string) => (f.locationId ? Prisma.sql` AND ${Prisma.raw(col)} = ${f.locationId}::uuid` : Prisma.empty);
@@ -70,12 +74,12 @@ function branches(f: DeadLetterFilter): Prisma.Sql[] {
     switch (k) {
       case 'dojo-event':
         return Prisma.sql`SELECT 'dojo-event' AS kind, id::text AS row_id, location_id::text AS location_id, event_id AS subject,
-            attempts, last_error, dead_at, received_at AS created_at
-          FROM dojo_events WHERE state = 'dead'${loc('location_id')}${since('dead_at')}`;
+            attempts, last_error, coalesce(dead_at, received_at) AS dead_at, received_at AS created_at
+          FROM dojo_events WHERE state = 'dead'${loc('location_id')}${since('coalesce(dead_at, received_at)')}`;
       case 'pos-event':
         return Prisma.sql`SELECT 'pos-event' AS kind, id::text AS row_id, location_id::text AS location_id, entity_type || ' ' || entity_id AS subject,
-            attempts, last_error, dead_at, created_at
-          FROM outbox_events WHERE state = 'dead'${loc('location_id')}${since('dead_at')}`;
+            attempts, last_error, coalesce(dead_at, created_at) AS dead_at, created_at
+          FROM outbox_events WHERE state = 'dead'${loc('location_id')}${since('coalesce(dead_at, created_at)')}`;
       case 'registration':
         return Prisma.sql`SELECT 'registration' AS kind, id::text AS row_id, id::text AS location_id, 'capabilities' AS subject,
             registration_attempts AS attempts, registration_error AS last_error, registration_dead_at AS dead_at, created_at
@@ -160,7 +164,7 @@ export async function requeueDeadLetters(
   const ids = async (q: Prisma.Sql) => (await prisma.$queryRaw<Array<{ id: string }>>(q)).map((r) => r.id);
   return {
     dojoEventIds: want('dojo-event')
-      ? await ids(Prisma.sql`UPDATE dojo_events SET state = 'received', attempts = 0, dead_at = NULL
+      ? await ids(Prisma.sql`UPDATE dojo_events SET state = 'received', attempts = 0, dead_at = NULL, last_failed_at = NULL
           WHERE state = 'dead'${one('id', 'uuid')}${loc('location_id')}${since('dead_at')} RETURNING id::text AS id`)
       : [],
     posEventIds: want('pos-event')
@@ -210,7 +214,7 @@ export async function recordDojoEventFailure(
   maxAttempts: number,
 ): Promise<{ attempts: number; dead: boolean; locationId: string; eventId: string } | undefined> {
   const rows = await prisma.$queryRaw<Array<{ attempts: number; dead: boolean; location_id: string; event_id: string }>>`
-    UPDATE dojo_events SET attempts = attempts + 1, last_error = ${error},
+    UPDATE dojo_events SET attempts = attempts + 1, last_error = ${error}, last_failed_at = now(),
         state = CASE WHEN attempts + 1 >= ${maxAttempts} THEN 'dead'::"EventState" ELSE state END,
         dead_at = CASE WHEN attempts + 1 >= ${maxAttempts} THEN now() ELSE dead_at END
       WHERE id = ${eventRowId}::uuid AND state IN ('received', 'queued', 'pending_payment')
