@@ -186,31 +186,37 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
   });
 
   it('the sweeper re-enqueues a failing event only after a doubling delay since its last failure, and never a dead one', async () => {
-    const sweepLoc = await fx.location({ registrationState: 'registered' });
-    const row = async (eventId: string, data: { state: 'received' | 'dead'; attempts: number; lastFailedAt: Date | null; deadAt?: Date }) =>
-      (
-        await db.prisma.dojoEvent.create({
-          data: {
-            locationId: sweepLoc.id, dojoAccountId: sweepLoc.dojoAccountId, eventId, eventType: 'payment_intent.created', occurredAt: new Date(),
-            channel: 'webhook', payload: {}, receivedAt: new Date(Date.now() - 3_600_000), ...data,
-          },
-        })
-      ).id;
-    const now = Date.now();
-    const fresh = await row('evt_sw_fresh', { state: 'received', attempts: 0, lastFailedAt: null });
-    // staleAfterMs 1000: after 5 failures the wait is 32 s, after 1 it is 2 s.
-    const waiting = await row('evt_sw_wait', { state: 'received', attempts: 5, lastFailedAt: new Date(now - 10_000) });
-    const due = await row('evt_sw_due', { state: 'received', attempts: 1, lastFailedAt: new Date(now - 10_000) });
-    const capped = await row('evt_sw_cap', { state: 'received', attempts: 19, lastFailedAt: new Date(now - 301_000) });
-    const dead = await row('evt_sw_dead', { state: 'dead', attempts: 3, lastFailedAt: new Date(now - 3_600_000), deadAt: new Date(now - 3_600_000) });
-    const enqueued: string[] = [];
-    const sweeper = new DojoEventsSweeper(db.prisma, { enqueue: async (id) => void enqueued.push(id) }, createLogger('test', 'silent'), {
-      intervalMs: 60_000,
-      staleAfterMs: 1_000,
-    });
-    await sweeper.sweepOnce();
-    const mine = enqueued.filter((id) => [fresh, waiting, due, capped, dead].includes(id)).sort();
-    assert.deepEqual(mine, [fresh, due, capped].sort());
+    // A database of its own: the worker app's sweeper would race this one for the rows.
+    const own = await createTestDatabase('deadsweep');
+    try {
+      const sweepLoc = await fixtures(own.prisma).location({ registrationState: 'registered' });
+      const row = async (eventId: string, data: { state: 'received' | 'dead'; attempts: number; lastFailedAt: Date | null; deadAt?: Date }) =>
+        (
+          await own.prisma.dojoEvent.create({
+            data: {
+              locationId: sweepLoc.id, dojoAccountId: sweepLoc.dojoAccountId, eventId, eventType: 'payment_intent.created', occurredAt: new Date(),
+              channel: 'webhook', payload: {}, receivedAt: new Date(Date.now() - 3_600_000), ...data,
+            },
+          })
+        ).id;
+      const now = Date.now();
+      const fresh = await row('evt_sw_fresh', { state: 'received', attempts: 0, lastFailedAt: null });
+      // staleAfterMs 1000: after 5 failures the wait is 32 s, after 1 it is 2 s.
+      const waiting = await row('evt_sw_wait', { state: 'received', attempts: 5, lastFailedAt: new Date(now - 10_000) });
+      const due = await row('evt_sw_due', { state: 'received', attempts: 1, lastFailedAt: new Date(now - 10_000) });
+      const capped = await row('evt_sw_cap', { state: 'received', attempts: 19, lastFailedAt: new Date(now - 301_000) });
+      const dead = await row('evt_sw_dead', { state: 'dead', attempts: 3, lastFailedAt: new Date(now - 3_600_000), deadAt: new Date(now - 3_600_000) });
+      const enqueued: string[] = [];
+      const sweeper = new DojoEventsSweeper(own.prisma, { enqueue: async (id) => void enqueued.push(id) }, createLogger('test', 'silent'), {
+        intervalMs: 60_000,
+        staleAfterMs: 1_000,
+      });
+      await sweeper.sweepOnce();
+      const mine = enqueued.filter((id) => [fresh, waiting, due, capped, dead].includes(id)).sort();
+      assert.deepEqual(mine, [fresh, due, capped].sort());
+    } finally {
+      await own.drop();
+    }
   });
 
   it('a POS event Dojo keeps answering 500 ends dead after OUTBOX_MAX_ATTEMPTS without blocking anyone, and replay delivers it once Dojo accepts', async () => {
