@@ -11,17 +11,17 @@ import { BullmqEventEnqueuer } from '@app/queue';
  */
 @Injectable()
 export class EventEnqueuerService implements EventEnqueuer, OnApplicationShutdown {
-  private readonly enqueuer: BullmqEventEnqueuer;
+  /** Opened on the first replay: most admin processes never enqueue an event, and need no connection for it. */
+  private enqueuer?: BullmqEventEnqueuer;
 
-  constructor(@Inject(CONFIG) config: AdminConfig) {
-    this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
-  }
+  constructor(@Inject(CONFIG) private readonly config: AdminConfig) {}
 
   enqueue(eventRowId: string): Promise<void> {
+    this.enqueuer ??= new BullmqEventEnqueuer({ redisUrl: this.config.REDIS_URL, prefix: this.config.QUEUE_PREFIX });
     return this.enqueuer.enqueue(eventRowId);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.enqueuer.close();
+    await this.enqueuer?.close();
   }
 }
