@@ -14,7 +14,10 @@ import { OperatorGuard, VenueGuard } from './shared/guards';
 import { KnownQueryInterceptor } from './shared/known-query.interceptor';
 import { SafeInputInterceptor } from './shared/safe-input.interceptor';
 import { RegistrationService } from './shared/registration.service';
-import { ADMIN_DEPS, VENUE_DEPS } from './shared/tokens';
+import { ADMIN_DEPS, DEAD_LETTER_DEPS, VENUE_DEPS } from './shared/tokens';
+import { EventEnqueuerService } from './shared/event-enqueuer.service';
+import { DeadLettersController } from './operator/dead-letters.controller';
+import { DeadLetterDeps, DiscardDeadLetter, ListDeadLetters, ReplayDeadLetter, ReplayDeadLetters } from '@app/domain/dead-letters';
 import { USE_CASE_PROVIDERS } from './shared/use-cases';
 import { SoftwareHousesController } from './operator/software-houses.controller';
 import { LocationsController } from './operator/locations.controller';
@@ -28,7 +31,7 @@ export class AdminModule {
     return {
       module: AdminModule,
       imports: [CoreModule.forRoot('admin', config, logger)],
-      controllers: [SoftwareHousesController, LocationsController, LocationSecretsController, VenueController],
+      controllers: [SoftwareHousesController, LocationsController, LocationSecretsController, DeadLettersController, VenueController],
       providers: [
         { provide: APP_FILTER, useClass: AdminErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: KnownQueryInterceptor },
@@ -38,6 +41,22 @@ export class AdminModule {
           useFactory: () => new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS }),
         },
         RegistrationService,
+        EventEnqueuerService,
+        {
+          provide: DEAD_LETTER_DEPS,
+          inject: [PRISMA, EventEnqueuerService, RegistrationService],
+          useFactory: (prisma: PrismaClient, events: EventEnqueuerService, registration: RegistrationService): DeadLetterDeps => ({
+            prisma,
+            events,
+            registration,
+            log: logger.child({ component: 'dead-letters' }),
+          }),
+        },
+        ...[ListDeadLetters, ReplayDeadLetter, ReplayDeadLetters, DiscardDeadLetter].map((c) => ({
+          provide: c,
+          useFactory: (d: DeadLetterDeps) => new c(d),
+          inject: [DEAD_LETTER_DEPS],
+        })),
         OperatorGuard,
         VenueGuard,
         {

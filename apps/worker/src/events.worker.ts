@@ -26,7 +26,7 @@ export class EventsWorker implements OnApplicationBootstrap, OnApplicationShutdo
     const log = logger.child({ component: 'dojo-events' });
     this.worker = new DojoEventsWorker(
       { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, concurrency: config.EVENTS_CONCURRENCY, health },
-      new ApplyDojoEvent(prisma, log),
+      new ApplyDojoEvent(prisma, log, { maxAttempts: config.EVENTS_MAX_ATTEMPTS }),
       log,
     );
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });

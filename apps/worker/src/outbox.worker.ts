@@ -54,7 +54,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
     const dojo = new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, maxAttempts: 2, timeoutMs: 10_000 });
     const dispatch = new DispatchOutbox(
       { prisma, secretBox, dojo, log },
-      { backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS, backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS },
+      { backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS, backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
     );
     const reported = {
       execute: async () => {

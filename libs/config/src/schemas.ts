@@ -92,6 +92,8 @@ export const workerEnv = {
   EVENTS_SWEEP_INTERVAL_MS: env.int(5_000, 50, 600_000),
   /** A stored event still 'received' after this long is enqueued again by the sweeper. */
   EVENTS_SWEEP_AFTER_MS: env.int(5_000, 0, 3_600_000),
+  /** Failed attempts at applying a stored Dojo event before it becomes a dead letter. */
+  EVENTS_MAX_ATTEMPTS: env.int(10, 1, 1000),
   DOJO_API_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://api.dojo.tech'),
   /** Dojo API version header for POS events sent by the outbox dispatcher. */
   DOJO_API_VERSION: env.str('2026-02-27'),
@@ -101,6 +103,8 @@ export const workerEnv = {
   OUTBOX_BACKOFF_BASE_MS: env.int(1_000, 10, 600_000),
   /** Longest delay between retries of a POS event. */
   OUTBOX_BACKOFF_MAX_MS: env.int(300_000, 10, 86_400_000),
+  /** Failed deliveries of a POS event before it becomes a dead letter. */
+  OUTBOX_MAX_ATTEMPTS: env.int(20, 1, 10_000),
   /** Timeout of one call to the Dojo API (capability registration). */
   DOJO_TIMEOUT_MS: env.int(10_000, 100, 120_000),
   ...registrationEnv,

@@ -72,7 +72,9 @@ export interface CapabilityRegistrar {
   execute(
     locationId: string,
     opts: { finalAttempt: boolean },
-  ): Promise<{ outcome: 'registered'; capabilities: string[] } | { outcome: 'gone' } | { outcome: 'refused' | 'retry'; error: string }>;
+  ): Promise<
+    { outcome: 'registered'; capabilities: string[] } | { outcome: 'gone' } | { outcome: 'refused' | 'retry'; error: string; dead?: boolean; attempts?: number }
+  >;
 }
 
 /**
@@ -99,6 +101,13 @@ export class CapabilityRegistrationWorker {
     const r = await this.register.execute(job.data.locationId, { finalAttempt });
     const log = { locationId: job.data.locationId, attempt: job.attemptsMade + 1 };
     if (r.outcome === 'registered') this.logger.info({ ...log, capabilities: r.capabilities.length }, 'capabilities registered with Dojo');
+    if ((r.outcome === 'refused' || r.outcome === 'retry') && r.dead) {
+      this.logger.warn(
+        { ...log, deadLetter: `registration:${job.data.locationId}`, attempts: r.attempts, refused: r.outcome === 'refused', err: r.error },
+        'capability registration is dead; replay or discard it through /v1/dead-letters',
+      );
+      throw new UnrecoverableError(r.error);
+    }
     if (r.outcome === 'refused') {
       this.logger.warn({ ...log, err: r.error }, 'Dojo refused the capability registration');
       throw new UnrecoverableError(r.error);

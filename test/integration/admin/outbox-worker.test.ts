@@ -61,10 +61,10 @@ describe('outbox dispatcher in the worker app', () => {
     assert.ok(rows.every((r) => r.state === 'sent' && r.sentAt));
   });
 
-  it('marks an event Dojo refuses as malformed failed, without blocking the entity', async () => {
+  it('makes an event Dojo refuses as malformed a dead letter at once, without blocking the entity', async () => {
     const stop = dojo.respond((r) => (r.path === '/epos/events' && r.body?.event?.reservationId === 'bad' ? { status: 400, body: { title: 'bad' } } : undefined));
     await enqueuePosEvent(db.prisma, locationId, 'ReservationUpdated', 'bad', { reservationId: 'bad' });
-    await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { entityId: 'bad', state: 'failed' } })) !== null, 'failed');
+    await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { entityId: 'bad', state: 'dead', attempts: 1, deadAt: { not: null } } })) !== null, 'dead');
     stop();
     await enqueuePosEvent(db.prisma, locationId, 'ReservationUpdated', 'bad', { reservationId: 'bad' });
     await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { entityId: 'bad', state: 'sent' } })) !== null, 'next one sent');

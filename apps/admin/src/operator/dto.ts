@@ -86,3 +86,44 @@ export const LOCATION_PAGE_SCHEMA = {
     nextCursor: { type: 'string', nullable: true, description: 'Pass as cursor for the next page; null on the last page' },
   },
 };
+
+/** Kinds of dead letters (GET /v1/dead-letters?kind=). */
+export const DEAD_LETTER_KIND_VALUES = ['dojo-event', 'pos-event', 'registration'] as const;
+
+const isoInstant = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-11-30T10:00:00Z' })
+  .transform((s) => new Date(s));
+
+export const DeadLetterListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).max(500).optional(),
+  locationId: z.uuid().optional(),
+  kind: oneOf(DEAD_LETTER_KIND_VALUES).optional(),
+  since: isoInstant.optional(),
+});
+
+export const DeadLetterReplayFilter = z.strictObject({
+  locationId: z.uuid().optional(),
+  kind: oneOf(DEAD_LETTER_KIND_VALUES).optional(),
+  since: isoInstant.optional(),
+});
+
+export const DeadLetterDiscard = z.strictObject({
+  reason: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'),
+});
+
+/** OpenAPI shape of a DeadLetter. */
+export const DEAD_LETTER_SCHEMA = {
+  type: 'object',
+  required: ['id', 'kind', 'locationId', 'subject', 'attempts', 'lastError', 'deadAt', 'createdAt'],
+  properties: {
+    id: { type: 'string', description: '"<kind>:<row id>", e.g. dojo-event:<uuid>, pos-event:<number>, registration:<location id>' },
+    kind: { type: 'string', enum: [...DEAD_LETTER_KIND_VALUES] },
+    locationId: { type: 'string', format: 'uuid' },
+    subject: { type: 'string', description: 'The Dojo event id, "<entityType> <entityId>" for a POS event, or "capabilities"' },
+    attempts: { type: 'integer' },
+    lastError: { type: 'string', description: 'The last failure (truncated, secrets redacted)' },
+    deadAt: { type: 'string', format: 'date-time' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+};

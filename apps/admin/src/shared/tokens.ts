@@ -7,3 +7,6 @@ export interface VenueAuth {
   locationId: string;
   tokenId: string;
 }
+
+/** Dependencies of the dead-letter use-cases (DeadLetterDeps). */
+export const DEAD_LETTER_DEPS = Symbol('DEAD_LETTER_DEPS');

@@ -2,6 +2,9 @@ import type { Logger } from '@app/common';
 import type { PrismaClient } from '@app/db';
 import type { EventEnqueuer } from './ingest-dojo-event.usecase';
 
+/** Longest wait before the sweeper re-enqueues a row whose attempts keep failing. */
+const MAX_FAILED_BACKOFF_MS = 300_000;
+
 export interface DojoEventsSweeperOptions {
   /** How often to look for stranded rows. */
   intervalMs: number;
@@ -17,6 +20,11 @@ export interface DojoEventsSweeperOptions {
  * applying is idempotent (row state), so several sweepers may run at once.
  * It also re-checks 'pending_payment' rows whose payment now exists, a safety
  * net for the hand-over with RecordOrderPayment.
+ *
+ * A row whose attempts have failed (the queue's own retries ran out) is
+ * re-enqueued only after staleAfterMs doubled per failed attempt (at most
+ * 5 minutes) since its last failure, so EVENTS_MAX_ATTEMPTS spans minutes
+ * rather than seconds; at EVENTS_MAX_ATTEMPTS it is dead and never swept.
  */
 export class DojoEventsSweeper {
   private timer?: NodeJS.Timeout;
@@ -37,6 +45,8 @@ export class DojoEventsSweeper {
     const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
       (SELECT id::text AS id FROM dojo_events
         WHERE state = 'received' AND received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+          AND (last_failed_at IS NULL OR last_failed_at < now() - make_interval(
+                secs => least(${staleMs / 1000}::float8 * power(2, least(attempts, 20)), ${MAX_FAILED_BACKOFF_MS / 1000}::float8)))
         ORDER BY received_at LIMIT ${limit})
       UNION ALL
       (SELECT e.id::text AS id FROM dojo_events e

@@ -8,7 +8,8 @@ import { carriesStatus, isKnownStatus } from './dojo-event-payload';
 
 type DojoEvent = Prisma.DojoEventModel;
 
-export type ApplyOutcome = 'applied' | 'pending_payment' | 'already_applied' | 'missing';
+/** 'dead' / 'discarded': a dead letter (see libs/domain/src/dead-letters), left alone until an operator replays it. */
+export type ApplyOutcome = 'applied' | 'pending_payment' | 'already_applied' | 'missing' | 'dead' | 'discarded';
 
 export interface ApplyResult {
   outcome: ApplyOutcome;
@@ -64,6 +65,7 @@ function describe(ev: DojoEvent) {
  */
 export async function applyLockedEvent(tx: Tx, ev: DojoEvent): Promise<ApplyResult> {
   if (ev.state === 'applied') return { outcome: 'already_applied' };
+  if (ev.state === 'dead' || ev.state === 'discarded') return { outcome: ev.state };
   const markApplied = () => tx.dojoEvent.update({ where: { id: ev.id }, data: { state: 'applied', appliedAt: new Date() } });
 
   if (!ev.paymentIntentId) {

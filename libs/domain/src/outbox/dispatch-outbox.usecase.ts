@@ -1,6 +1,7 @@
 import type { PrismaClient, SecretBox } from '@app/db';
 import { apiKeyAad } from '@app/db';
 import { DojoApiError, DojoClient, DojoCredentials, PosEventBody } from '@app/dojo-client';
+import { deadLetterErrorText } from '../dead-letters/error-text';
 
 export interface OutboxDispatchOptions {
   /** Rows claimed per pass. */
@@ -9,6 +10,8 @@ export interface OutboxDispatchOptions {
   leaseMs?: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** Failed deliveries before a POS event becomes a dead letter (OUTBOX_MAX_ATTEMPTS) [20]. */
+  maxAttempts?: number;
 }
 
 export interface OutboxDeps {
@@ -41,12 +44,21 @@ interface Claimed {
  * - Claiming pushes next_attempt_at ahead by a lease (FOR UPDATE SKIP LOCKED),
  *   so several dispatchers share the work and a crashed one's rows come back.
  * - Failures (Dojo down, 429, 5xx, bad key) are retried with exponential
- *   backoff without limit: nothing is lost while Dojo is unreachable. Only a
- *   request Dojo refuses as malformed (400/404/422) is marked failed.
+ *   backoff, up to `maxAttempts` deliveries; then the row becomes a dead letter
+ *   ('dead', with its last error and dead_at) and a warn line is logged. A
+ *   request Dojo refuses as malformed (400/404/422) is dead at once: sending
+ *   it again cannot help. An operator replays (back to 'pending', attempts 0)
+ *   or discards it through /v1/dead-letters.
+ * - A dead row blocks no one: other entities never wait for it, and neither do
+ *   later events of its own entity. A POS event carries only the entity's id
+ *   and Dojo fetches the entity's current state, so a later event of the same
+ *   entity tells Dojo everything the dead one would have; holding it back
+ *   would leave Dojo on a stale order/party/reservation until an operator acts.
  */
 export class DispatchOutbox {
   private readonly batchSize: number;
   private readonly leaseMs: number;
+  private readonly maxAttempts: number;
 
   constructor(
     private readonly d: OutboxDeps,
@@ -54,6 +66,7 @@ export class DispatchOutbox {
   ) {
     this.batchSize = opts.batchSize ?? 50;
     this.leaseMs = opts.leaseMs ?? 60_000;
+    this.maxAttempts = opts.maxAttempts ?? 20;
   }
 
   /** One pass; returns how many rows were sent. */
@@ -80,19 +93,22 @@ export class DispatchOutbox {
           delivered.push(row);
         } catch (err) {
           const refused = err instanceof DojoApiError && [400, 404, 422].includes(err.status);
-          const message = err instanceof Error ? err.message : String(err);
+          const message = deadLetterErrorText(err);
           const attempts = row.attempts + 1;
+          const dead = refused || attempts >= this.maxAttempts;
           const delay = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
           const jittered = Math.round(delay * (0.75 + Math.random() * 0.25));
           await this.d.prisma.outboxEvent.updateMany({
-            where: { id: row.id },
-            data: refused
-              ? { state: 'failed', attempts, lastError: message }
+            where: { id: row.id, state: 'pending' },
+            data: dead
+              ? { state: 'dead', attempts, lastError: message, deadAt: new Date() }
               : { attempts, lastError: message, nextAttemptAt: new Date(Date.now() + jittered) },
           });
-          if (refused) failed++;
+          if (dead) failed++;
           else retried++;
-          this.d.log?.warn({ locationId: row.location_id, outboxId: String(row.id), attempts, refused, err: message }, 'POS event not delivered');
+          const where = { locationId: row.location_id, outboxId: String(row.id), entity: `${row.entity_type} ${row.entity_id}`, attempts, refused, err: message };
+          if (dead) this.d.log?.warn({ ...where, deadLetter: `pos-event:${row.id}` }, 'POS event is dead; replay or discard it through /v1/dead-letters');
+          else this.d.log?.warn(where, 'POS event not delivered');
         }
       }),
     );

@@ -1,20 +1,27 @@
 import { apiKeyAad } from '@app/db';
 import { DojoApiError } from '@app/dojo-client';
+import { deadLetterErrorText } from '../../dead-letters/error-text';
 import type { AdminDeps } from '../ports';
 
 export type RegistrationOutcome =
   | { outcome: 'registered'; capabilities: string[] }
   | { outcome: 'gone' }
   /** Dojo refused for good (4xx other than 408/429): retrying the same request will not help. */
-  | { outcome: 'refused'; error: string }
-  /** Worth another attempt later (network, timeout, 429, 5xx, or the set changed meanwhile). */
-  | { outcome: 'retry'; error: string };
+  | { outcome: 'refused'; error: string; dead: true; attempts: number }
+  /** Worth another attempt later (network, timeout, 429, 5xx, or the set changed meanwhile); `dead` on the last attempt. */
+  | { outcome: 'retry'; error: string; dead?: boolean; attempts?: number };
 
 /**
  * One attempt at PUT /epos/integrations/ws with the location's full capability
  * set, recording the outcome on the location (registration_state/error/attempts,
  * registered_at). The caller (a durable job) retries with backoff on `retry`
  * and passes `finalAttempt` on its last try so the state becomes `failed`.
+ *
+ * A registration that ends `failed` (refused, or its last attempt failed) is a
+ * dead letter: registration_dead_at is set, and nothing retries it (the
+ * worker's sweep only schedules `pending` locations) until an operator replays
+ * it (POST /v1/dead-letters/registration:<id>/replay), re-syncs it or changes
+ * its capabilities (or rotates its key).
  */
 export class RegisterCapabilities {
   constructor(private readonly d: Pick<AdminDeps, 'prisma' | 'secretBox' | 'dojo'>) {}
@@ -39,21 +46,27 @@ export class RegisterCapabilities {
       );
     } catch (err) {
       const refused = err instanceof DojoApiError && !err.retryable;
-      const message = err instanceof DojoApiError ? err.message : `registration failed: ${(err as Error).message}`;
+      const message = deadLetterErrorText(err instanceof DojoApiError ? err.message : `registration failed: ${(err as Error).message}`);
+      const attempts = loc.registrationAttempts + 1;
+      const dead = refused || opts.finalAttempt;
       await this.d.prisma.location.updateMany({
         where: { id: locationId },
         data: {
-          registrationState: refused || opts.finalAttempt ? 'failed' : 'pending',
+          registrationState: dead ? 'failed' : 'pending',
           registrationError: message,
           registrationAttempts: { increment: 1 },
+          ...(dead ? { registrationDeadAt: new Date(), registrationDiscardedAt: null, registrationDiscardReason: null } : {}),
         },
       });
-      return refused ? { outcome: 'refused', error: message } : { outcome: 'retry', error: message };
+      return refused ? { outcome: 'refused', error: message, dead: true, attempts } : { outcome: 'retry', error: message, dead, attempts };
     }
     // Only the set that was sent counts as registered: if it changed during the call, go again.
     const { count } = await this.d.prisma.location.updateMany({
       where: { id: locationId, capabilities: { equals: capabilities } },
-      data: { registrationState: 'registered', registrationError: null, registeredAt: new Date(), registrationAttempts: { increment: 1 } },
+      data: {
+        registrationState: 'registered', registrationError: null, registeredAt: new Date(), registrationAttempts: { increment: 1 },
+        registrationDeadAt: null, registrationDiscardedAt: null, registrationDiscardReason: null,
+      },
     });
     if (count === 0) return { outcome: 'retry', error: 'the capability set changed during registration' };
     return { outcome: 'registered', capabilities };

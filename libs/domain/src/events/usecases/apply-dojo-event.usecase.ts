@@ -1,9 +1,16 @@
 import type { Logger } from '@app/common';
 import type { PrismaClient } from '@app/db';
+import { recordDojoEventFailure } from '../../dead-letters/dead-letter-repository';
+import { deadLetterErrorText } from '../../dead-letters/error-text';
 import { ApplyResult, applyLockedEvent, lockPaymentIntent } from '../event-effects';
 
 export interface ApplyDojoEventCommand {
   eventRowId: string;
+}
+
+export interface ApplyDojoEventOptions {
+  /** Failed attempts before the event becomes a dead letter (EVENTS_MAX_ATTEMPTS) [10]. */
+  maxAttempts?: number;
 }
 
 /**
@@ -12,15 +19,48 @@ export interface ApplyDojoEventCommand {
  * forward by rank (never back), marks undone payments (Reversed, Refunded,
  * Canceled), recomputes the order and tells the venue. Safe to run any number
  * of times for the same row: only the first run has effects.
+ *
+ * A failed attempt is counted on the row (attempts, last_error) and the error
+ * is rethrown for the queue to retry with backoff. At `maxAttempts` the row
+ * becomes 'dead' (dead_at set, a warn line logged) and the call resolves with
+ * outcome 'dead': neither the queue nor the sweeper touches it again until an
+ * operator replays it (POST /v1/dead-letters/{id}/replay). When the failure
+ * cannot even be recorded (Postgres unreachable) nothing is counted: an outage
+ * does not kill events.
  */
 export class ApplyDojoEvent {
+  private readonly maxAttempts: number;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly logger: Logger,
-  ) {}
+    opts: ApplyDojoEventOptions = {},
+  ) {
+    this.maxAttempts = opts.maxAttempts ?? 10;
+  }
 
   async execute(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
-    const result = await this.prisma.$transaction(
+    let result: ApplyResult;
+    try {
+      result = await this.apply(cmd);
+    } catch (err) {
+      const text = deadLetterErrorText(err);
+      const failure = await recordDojoEventFailure(this.prisma, cmd.eventRowId, text, this.maxAttempts).catch(() => undefined);
+      if (failure?.dead) {
+        this.logger.warn(
+          { deadLetter: `dojo-event:${cmd.eventRowId}`, locationId: failure.locationId, eventId: failure.eventId, attempts: failure.attempts, err: text },
+          'dojo event is dead after its last attempt; replay or discard it through /v1/dead-letters',
+        );
+        return { outcome: 'dead' };
+      }
+      throw err;
+    }
+    this.logger.debug({ eventRowId: cmd.eventRowId, ...result }, 'dojo event processed');
+    return result;
+  }
+
+  private apply(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
+    return this.prisma.$transaction(
       async (tx) => {
         const head = await tx.dojoEvent.findUnique({
           where: { id: cmd.eventRowId },
@@ -28,6 +68,7 @@ export class ApplyDojoEvent {
         });
         if (!head) return { outcome: 'missing' } as ApplyResult;
         if (head.state === 'applied') return { outcome: 'already_applied' } as ApplyResult;
+        if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state } as ApplyResult;
         if (head.paymentIntentId) await lockPaymentIntent(tx, head.locationId, head.paymentIntentId);
         await tx.$executeRaw`SELECT 1 FROM dojo_events WHERE id = ${cmd.eventRowId}::uuid FOR UPDATE`;
         const ev = await tx.dojoEvent.findUniqueOrThrow({ where: { id: cmd.eventRowId } });
@@ -35,7 +76,5 @@ export class ApplyDojoEvent {
       },
       { maxWait: 10_000, timeout: 30_000 },
     );
-    this.logger.debug({ eventRowId: cmd.eventRowId, ...result }, 'dojo event processed');
-    return result;
   }
 }
