@@ -11,6 +11,7 @@ import { leaseKey, LeaseStore, releasedChannel } from './ownership/lease-store';
 import { Membership } from './ownership/membership';
 import { rendezvousOwner } from './ownership/rendezvous';
 import type { ConnectionProfile } from './profiles/connection-profile';
+import { gatewayMetrics, LinkSample } from '@app/common';
 
 export interface LocationProvider {
   loadAll(): Promise<LocationConfig[]>;
@@ -83,6 +84,13 @@ export class GatewayManager {
   /** Locations whose status changed since the last flush. */
   private readonly dirty = new Set<string>();
   private flushQueued = false;
+  private readonly metrics = gatewayMetrics();
+  private readonly renewed = this.metrics.leaseRenewals.labels('renewed');
+  private readonly renewLost = this.metrics.leaseRenewals.labels('lost');
+  private readonly stepDownLease = this.metrics.stepDowns.labels('lease_lost');
+  private readonly stepDownFence = this.metrics.stepDowns.labels('fence_check');
+  /** Removes this replica's links from epos_relay_gateway_links (on stop). */
+  private unprovideLinks?: () => void;
 
   constructor(
     private readonly opts: GatewayManagerOptions,
@@ -116,6 +124,7 @@ export class GatewayManager {
       else if (channel === released) this.requestTick();
     });
     await this.deps.subscriber.subscribe(Channels.locationChanged, Channels.locationReconnect, released);
+    this.unprovideLinks = this.metrics.links.provide(() => this.linkSamples());
     await this.resync();
     await this.runTick();
     this.tickTimer = setInterval(() => this.requestTick(), this.heartbeatMs);
@@ -152,6 +161,7 @@ export class GatewayManager {
     if (links.length > 0) await this.deps.redis.publish(releasedChannel(this.opts.prefix), 'shutdown').catch(() => 0);
     await this.deps.subscriber.quit().catch(() => undefined);
     await this.deps.rpc.close().catch(() => undefined);
+    this.unprovideLinks?.();
     log.info({ handedOver: links.length }, 'gateway replica stopped');
   }
 
@@ -161,6 +171,14 @@ export class GatewayManager {
       locations.push({ locationId: id, state: 'disabled', since: since.toISOString(), replicaId: this.opts.replicaId, reconnects: 0, requestsServed: 0 });
     }
     return { replicaId: this.opts.replicaId, members: this.members, stopping: this.stopping, inFlight: this.dispatcher.inFlight, locations };
+  }
+
+  /** What epos_relay_gateway_links counts: each link by state and protocol, and the disabled locations this replica reports. */
+  private linkSamples(): LinkSample[] {
+    const out: LinkSample[] = [];
+    for (const l of this.links.values()) out.push({ state: l.state, protocol: l.profileName });
+    for (const id of this.disabledSince.keys()) out.push({ state: 'disabled', protocol: this.locations.get(id)?.profile ?? 'epos-data' });
+    return out;
   }
 
   /** Ids of locations this replica holds a link for. */
@@ -259,8 +277,13 @@ export class GatewayManager {
     const held = new Map([...this.links.values()].map((l) => [l.locationId, l.token] as const));
     const lost = await this.leases.renewAll(held);
     const lostSet = new Set(lost);
+    if (held.size > lost.length) this.renewed.inc(held.size - lost.length);
+    if (lost.length > 0) this.renewLost.inc(lost.length);
     for (const [id] of held) if (!lostSet.has(id)) this.leaseValidUntil.set(id, started + this.opts.leaseTtlMs);
-    for (const id of lost) await this.stepDown(id, 'lease lost');
+    for (const id of lost) {
+      if (this.links.has(id)) this.stepDownLease.inc();
+      await this.stepDown(id, 'lease lost');
+    }
     if (this.stopping) return;
 
     const candidates: string[] = [];
@@ -352,7 +375,10 @@ export class GatewayManager {
       this.opts.link,
       {
         fenceValid: (id, t) => this.fenceValid(id, t),
-        onFenceLost: (id) => void this.stepDown(id, 'fencing check failed'),
+        onFenceLost: (id) => {
+          if (this.links.get(id)?.token === token) this.stepDownFence.inc();
+          void this.stepDown(id, 'fencing check failed');
+        },
         onFrame: (l, socket, data, receivedAt) => this.onFrame(l, socket, data, receivedAt),
         onStatus: (l) => {
           if (this.links.get(l.locationId) === l) this.markDirty(l.locationId);

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { HealthRegistry, Logger } from '@app/common';
+import { HealthRegistry, Logger, pipelineMetrics } from '@app/common';
 import { JobName, QueueName, DojoEventJob } from './catalog';
 import { JobEnqueuer } from './enqueuer';
 import { QueueWorker } from './worker-host';
@@ -84,7 +84,18 @@ export class DojoEventsWorker {
         health: opts.health,
         describe: (d: DojoEventJob) => ({ eventRowId: d.eventRowId }),
       },
-      async (job: Job<DojoEventJob>) => (await apply.execute({ eventRowId: job.data.eventRowId })).outcome,
+      async (job: Job<DojoEventJob>) => {
+        const m = pipelineMetrics();
+        let outcome: string;
+        try {
+          outcome = (await apply.execute({ eventRowId: job.data.eventRowId })).outcome;
+        } catch (err) {
+          m.eventsFailed.inc();
+          throw err;
+        }
+        m.eventsApplied.labels(outcome).inc();
+        return outcome;
+      },
     );
   }
 

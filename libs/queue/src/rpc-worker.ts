@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
-import { createRedis, HealthRegistry, Logger } from '@app/common';
+import { createRedis, HealthRegistry, Logger, workerMetrics } from '@app/common';
 import { EposError, failure, JsonRpcResponse, RpcRequest } from '@app/contracts';
 import { fenceKey, QueueName, RpcJob } from './catalog';
 import { ReplyPublisher } from './reply-stream';
@@ -29,6 +29,7 @@ export class RpcWorkerHost {
   private readonly worker: QueueWorker<typeof QueueName.Rpc>;
   private readonly publisher: Redis;
   private readonly replies: ReplyPublisher;
+  private readonly deadlineMisses = workerMetrics().deadlineMisses;
 
   constructor(private readonly opts: RpcWorkerOptions) {
     this.publisher = createRedis(opts.redisUrl, 'command');
@@ -53,6 +54,7 @@ export class RpcWorkerHost {
     const data = job.data;
     let response: JsonRpcResponse;
     if (Date.now() >= data.deadline) {
+      this.deadlineMisses.labels(data.method, 'picked_up_late').inc();
       response = failure(
         data.rpcId,
         new EposError('UnexpectedError', `${data.method} reached the EPOS after its deadline; it was not applied`).toBody(data.traceId),
@@ -69,6 +71,7 @@ export class RpcWorkerHost {
         this.opts.onError?.(err, data);
         response = failure(data.rpcId, EposError.unexpected().toBody(data.traceId));
       }
+      if (Date.now() >= data.deadline) this.deadlineMisses.labels(data.method, 'finished_late').inc();
     }
     await this.replies.publish(data.replyTo, { jobId: job.id!, response });
   }

@@ -1,0 +1,62 @@
+import type { Counter, Histogram } from 'prom-client';
+import { gatewayMetrics } from '@app/common';
+
+/** The gateway's counters for one protocol (connection profile), bound once and shared by every link speaking it. */
+export interface ProtocolMetrics {
+  connects: Counter.Internal;
+  reconnects: Counter.Internal;
+  authRefusals: Counter.Internal;
+  handshakeAuth: Counter.Internal;
+  handshakeHttp: Counter.Internal;
+  handshakeNetwork: Counter.Internal;
+  pingRtt: Histogram.Internal<string>;
+  framesIn: Counter.Internal;
+  framesOut: Counter.Internal;
+}
+
+const byProtocol = new Map<string, ProtocolMetrics>();
+
+export function protocolMetrics(protocol: string): ProtocolMetrics {
+  let m = byProtocol.get(protocol);
+  if (!m) {
+    const g = gatewayMetrics();
+    m = {
+      connects: g.connects.labels(protocol),
+      reconnects: g.reconnects.labels(protocol),
+      authRefusals: g.authRefusals.labels(protocol),
+      handshakeAuth: g.handshakeFailures.labels(protocol, 'auth'),
+      handshakeHttp: g.handshakeFailures.labels(protocol, 'http'),
+      handshakeNetwork: g.handshakeFailures.labels(protocol, 'network'),
+      pingRtt: g.pingRtt.labels(protocol),
+      framesIn: g.frames.labels('in', protocol),
+      framesOut: g.frames.labels('out', protocol),
+    };
+    byProtocol.set(protocol, m);
+  }
+  return m;
+}
+
+/** Request outcomes counted by epos_relay_gateway_requests_total. */
+export type RequestOutcome = 'ok' | 'error' | 'failed' | 'duplicate' | 'invalid';
+
+/** Per method: the requests counter of each outcome and the latency histogram, bound once. */
+export interface MethodMetrics {
+  outcome: Record<RequestOutcome, Counter.Internal>;
+  duration: Histogram.Internal<string>;
+}
+
+const byMethod = new Map<string, MethodMetrics>();
+
+export function methodMetrics(method: string): MethodMetrics {
+  let m = byMethod.get(method);
+  if (!m) {
+    const g = gatewayMetrics();
+    const c = (o: RequestOutcome) => g.requests.labels(method, o);
+    m = {
+      outcome: { ok: c('ok'), error: c('error'), failed: c('failed'), duplicate: c('duplicate'), invalid: c('invalid') },
+      duration: g.requestDuration.labels(method),
+    };
+    byMethod.set(method, m);
+  }
+  return m;
+}
