@@ -20,6 +20,7 @@ import { SoftwareHousesController } from './operator/software-houses.controller'
 import { LocationsController } from './operator/locations.controller';
 import { LocationSecretsController } from './operator/location-secrets.controller';
 import { VenueController } from './venue/venue.controller';
+import { QueueBoard } from './queues/queue-board';
 
 /** Root module of the admin app: the operator API and the venue API over the shared infrastructure. */
 @Module({})
@@ -38,6 +39,7 @@ export class AdminModule {
           useFactory: () => new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS }),
         },
         RegistrationService,
+        QueueBoard,
         OperatorGuard,
         VenueGuard,
         {
