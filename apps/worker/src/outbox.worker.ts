@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { CONFIG, HEALTH, HealthIndicator, HealthRegistry, LOGGER, Logger, pipelineMetrics, PRISMA, SECRET_BOX } from '@app/common';
+import { boundCounter, CONFIG, HEALTH, HealthIndicator, HealthRegistry, LOGGER, Logger, pipelineMetrics, PRISMA, SECRET_BOX } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
@@ -57,8 +57,8 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
       { backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS, backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS },
     );
     const m = pipelineMetrics();
-    const retried = m.outboxFailedTotal.labels('retried');
-    const refused = m.outboxFailedTotal.labels('refused');
+    const retried = boundCounter(m.outboxFailedTotal, 'retried');
+    const refused = boundCounter(m.outboxFailedTotal, 'refused');
     const reported = {
       execute: async () => {
         const r = await dispatch.execute();

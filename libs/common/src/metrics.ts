@@ -42,6 +42,13 @@ export function secondsSince(startMs: number): number {
   return (performance.now() - startMs) / 1000;
 }
 
+/** A counter's child for these label values, shown at 0 from now on (so rate() and increase() see it start). */
+export function boundCounter(counter: Counter<string>, ...values: string[]): Counter.Internal {
+  const child = counter.labels(...values);
+  child.inc(0);
+  return child;
+}
+
 function once<T>(make: () => T): () => T {
   let v: T | undefined;
   return () => (v ??= make());
@@ -326,7 +333,7 @@ export const webhookMetrics = once(() => {
       help: 'Dojo webhooks for events already stored (from either channel), answered 200',
       registers: [metricsRegistry],
     }),
-    rejected: Object.fromEntries(WEBHOOK_REJECTIONS.map((r) => [r, rejected.labels(r)])) as Record<WebhookRejectionReason, Counter.Internal>,
+    rejected: Object.fromEntries(WEBHOOK_REJECTIONS.map((r) => [r, boundCounter(rejected, r)])) as Record<WebhookRejectionReason, Counter.Internal>,
     ackAccepted: ack.labels('accepted'),
     ackDuplicate: ack.labels('duplicate'),
     ackRejected: ack.labels('rejected'),
@@ -400,6 +407,7 @@ export class MetricsController {
       }
     }
     const text = await metricsRegistry.metrics();
-    res.status(200).setHeader('content-type', metricsRegistry.contentType).send(text);
+    res.status(200).setHeader('content-type', metricsRegistry.contentType);
+    res.end(text);
   }
 }

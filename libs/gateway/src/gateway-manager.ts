@@ -11,7 +11,7 @@ import { leaseKey, LeaseStore, releasedChannel } from './ownership/lease-store';
 import { Membership } from './ownership/membership';
 import { rendezvousOwner } from './ownership/rendezvous';
 import type { ConnectionProfile } from './profiles/connection-profile';
-import { gatewayMetrics, LinkSample } from '@app/common';
+import { boundCounter, gatewayMetrics, LinkSample } from '@app/common';
 
 export interface LocationProvider {
   loadAll(): Promise<LocationConfig[]>;
@@ -85,10 +85,10 @@ export class GatewayManager {
   private readonly dirty = new Set<string>();
   private flushQueued = false;
   private readonly metrics = gatewayMetrics();
-  private readonly renewed = this.metrics.leaseRenewals.labels('renewed');
-  private readonly renewLost = this.metrics.leaseRenewals.labels('lost');
-  private readonly stepDownLease = this.metrics.stepDowns.labels('lease_lost');
-  private readonly stepDownFence = this.metrics.stepDowns.labels('fence_check');
+  private readonly renewed = boundCounter(this.metrics.leaseRenewals, 'renewed');
+  private readonly renewLost = boundCounter(this.metrics.leaseRenewals, 'lost');
+  private readonly stepDownLease = boundCounter(this.metrics.stepDowns, 'lease_lost');
+  private readonly stepDownFence = boundCounter(this.metrics.stepDowns, 'fence_check');
   /** Removes this replica's links from epos_relay_gateway_links (on stop). */
   private unprovideLinks?: () => void;
 

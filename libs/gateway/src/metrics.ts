@@ -1,5 +1,5 @@
 import type { Counter, Histogram } from 'prom-client';
-import { gatewayMetrics } from '@app/common';
+import { boundCounter, gatewayMetrics } from '@app/common';
 
 /** The gateway's counters for one protocol (connection profile), bound once and shared by every link speaking it. */
 export interface ProtocolMetrics {
@@ -21,15 +21,15 @@ export function protocolMetrics(protocol: string): ProtocolMetrics {
   if (!m) {
     const g = gatewayMetrics();
     m = {
-      connects: g.connects.labels(protocol),
-      reconnects: g.reconnects.labels(protocol),
-      authRefusals: g.authRefusals.labels(protocol),
-      handshakeAuth: g.handshakeFailures.labels(protocol, 'auth'),
-      handshakeHttp: g.handshakeFailures.labels(protocol, 'http'),
-      handshakeNetwork: g.handshakeFailures.labels(protocol, 'network'),
+      connects: boundCounter(g.connects, protocol),
+      reconnects: boundCounter(g.reconnects, protocol),
+      authRefusals: boundCounter(g.authRefusals, protocol),
+      handshakeAuth: boundCounter(g.handshakeFailures, protocol, 'auth'),
+      handshakeHttp: boundCounter(g.handshakeFailures, protocol, 'http'),
+      handshakeNetwork: boundCounter(g.handshakeFailures, protocol, 'network'),
       pingRtt: g.pingRtt.labels(protocol),
-      framesIn: g.frames.labels('in', protocol),
-      framesOut: g.frames.labels('out', protocol),
+      framesIn: boundCounter(g.frames, 'in', protocol),
+      framesOut: boundCounter(g.frames, 'out', protocol),
     };
     byProtocol.set(protocol, m);
   }
@@ -51,7 +51,7 @@ export function methodMetrics(method: string): MethodMetrics {
   let m = byMethod.get(method);
   if (!m) {
     const g = gatewayMetrics();
-    const c = (o: RequestOutcome) => g.requests.labels(method, o);
+    const c = (o: RequestOutcome) => boundCounter(g.requests, method, o);
     m = {
       outcome: { ok: c('ok'), error: c('error'), failed: c('failed'), duplicate: c('duplicate'), invalid: c('invalid') },
       duration: g.requestDuration.labels(method),

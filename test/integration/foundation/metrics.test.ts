@@ -70,12 +70,7 @@ const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
 };
 
 /** Families that only show samples once something happened (labelled families with no child yet). */
-const MAY_BE_EMPTY = new Set([
-  'epos_relay_gateway_fencing_step_downs_total',
-  'epos_relay_worker_deadline_misses_total',
-  'epos_relay_dojo_events_failed_total',
-  'epos_relay_outbox_failures_total',
-]);
+const MAY_BE_EMPTY = new Set(['epos_relay_worker_deadline_misses_total']);
 
 /** Label names that would make a series per venue: never allowed. */
 const FORBIDDEN_LABELS = /location|venue|account|tenant|url|rpc_?id|trace/i;
