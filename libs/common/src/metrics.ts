@@ -215,24 +215,46 @@ export type WorkerMetrics = ReturnType<typeof workerMetrics>;
 
 /** Job states counted per queue by epos_relay_queue_jobs. */
 export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
-export type QueueJobCounts = Record<string, Partial<Record<(typeof QUEUE_JOB_STATES)[number], number>>>;
+/** What the queue gauges read from Redis at scrape time, per queue name. */
+export type QueueSnapshot = Record<
+  string,
+  {
+    counts: Partial<Record<(typeof QUEUE_JOB_STATES)[number], number>>;
+    /** Age of the oldest job waiting to be picked up (0 when none). */
+    oldestWaitingSeconds: number;
+  }
+>;
 
 export const queueMetrics = once(() => {
-  const counts = new MetricSource<QueueJobCounts>();
-  const gauge = new Gauge({
+  const snapshot = new MetricSource<QueueSnapshot>();
+  let last: Promise<QueueSnapshot | undefined> | undefined;
+  // Both gauges are read by one pass over Redis: the first collected in a scrape starts it, the other shares it.
+  const read = () => (last ??= snapshot.read().finally(() => setImmediate(() => (last = undefined))));
+  const jobs = new Gauge({
     name: `${METRICS_PREFIX}queue_jobs`,
     help: 'BullMQ jobs per queue and state (waiting, active, delayed, prioritized, failed), read from Redis at scrape time (cached for a second or two)',
     labelNames: ['queue', 'state'] as const,
     registers: [metricsRegistry],
     async collect() {
-      const byQueue = await counts.read();
+      const byQueue = await read();
       this.reset();
-      for (const [queue, states] of Object.entries(byQueue ?? {})) {
-        for (const s of QUEUE_JOB_STATES) this.labels(queue, s).set(states[s] ?? 0);
+      for (const [queue, q] of Object.entries(byQueue ?? {})) {
+        for (const s of QUEUE_JOB_STATES) this.labels(queue, s).set(q.counts[s] ?? 0);
       }
     },
   });
-  return { counts, gauge };
+  const oldest = new Gauge({
+    name: `${METRICS_PREFIX}queue_oldest_waiting_age_seconds`,
+    help: 'Per queue, how long the oldest waiting job has existed (since it was added; 0 when none waits), read from Redis at scrape time',
+    labelNames: ['queue'] as const,
+    registers: [metricsRegistry],
+    async collect() {
+      const byQueue = await read();
+      this.reset();
+      for (const [queue, q] of Object.entries(byQueue ?? {})) this.labels(queue).set(q.oldestWaitingSeconds);
+    },
+  });
+  return { snapshot, jobs, oldest };
 });
 
 // ---- Dojo events and the outbox ---------------------------------------------
