@@ -24,6 +24,7 @@ interface AppProcess {
 const TOKEN = 'operator-token-metrics-0001';
 const METRICS_TOKEN = 'metrics-token-0123456789';
 const SECRET = 'whsec_metrics_test';
+const REFUSED_KEY = 'sk_sandbox_refused_metrics_0001';
 
 /** Family → [type, label names] that each app must expose. */
 const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
@@ -107,6 +108,9 @@ describe('metrics: /metrics on every app', () => {
     dojo = await new DojoStandIn().start();
     const sh = await fx.softwareHouse();
     loc = await fx.location({ softwareHouseId: sh.id, webhookSecrets: [{ value: SECRET }], registrationState: 'registered' });
+    // A second venue whose key Dojo refuses: its link waits in auth_failed.
+    fake.refuse.set(REFUSED_KEY, 401);
+    await fx.location({ softwareHouseId: sh.id, apiKey: REFUSED_KEY, registrationState: 'registered' });
     const env = appEnv(db, {
       QUEUE_PREFIX: uniquePrefix('metrics'),
       LOG_LEVEL: 'info',
@@ -143,6 +147,7 @@ describe('metrics: /metrics on every app', () => {
 
   it('exposes process metrics, the families of each app with their types and label names, and values that move with traffic', async () => {
     await waitFor(() => fake.open().length === 1 && fake.open()[0]!.pings >= 1, 'the gateway links the location and pings it', 20_000);
+    await waitFor(() => fake.handshakes.some((h) => h.apiKey === REFUSED_KEY && h.status === 401), 'the refused venue dials', 20_000);
     const before: Record<string, Map<string, Family>> = {};
     for (const a of apps) before[a.name] = await scrape(a.name);
 
@@ -226,6 +231,11 @@ describe('metrics: /metrics on every app', () => {
     const g = after.gateway!;
     assert.equal(sampleSum(g, 'epos_relay_gateway_links', { state: 'open', protocol: 'epos-data' }), 1, 'one open link');
     assert.equal(sampleSum(g, 'epos_relay_gateway_links', { state: 'backing_off', protocol: 'epos-data' }), 0, 'every state shows, at 0 too');
+    assert.equal(sampleSum(g, 'epos_relay_gateway_links', { state: 'auth_failed', protocol: 'epos-data' }), 1, 'the refused venue is dark');
+    assert.ok(sampleSum(g, 'epos_relay_gateway_auth_refusals_total', { protocol: 'epos-data' }) >= 1, 'an auth refusal');
+    assert.ok(sampleSum(g, 'epos_relay_gateway_handshake_failures_total', { protocol: 'epos-data', reason: 'auth' }) >= 1, 'a failed handshake');
+    assert.equal(sampleSum(g, 'epos_relay_gateway_handshake_failures_total', { protocol: 'epos-data', reason: 'network' }), 0);
+    assert.ok(sampleSum(g, 'epos_relay_gateway_reconnects_total', { protocol: 'epos-data' }) >= 1, 'a reconnect scheduled');
     assert.ok(sampleSum(g, 'epos_relay_gateway_connects_total', { protocol: 'epos-data' }) >= 1, 'a connect');
     assert.ok(sampleSum(g, 'epos_relay_gateway_ping_rtt_seconds', {}, 'epos_relay_gateway_ping_rtt_seconds_count') >= 1, 'a ping round trip');
     assert.ok(moved('gateway', 'epos_relay_gateway_frames_total', { direction: 'in' }) >= 4, 'frames in');
