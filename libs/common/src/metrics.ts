@@ -260,8 +260,13 @@ export const queueMetrics = once(() => {
 // ---- Dojo events and the outbox ---------------------------------------------
 
 /** What the pipeline gauges read from Postgres at scrape time. */
+/** States of a stored Dojo event not applied yet (epos_relay_dojo_events_pending{state}). */
+export const PENDING_EVENT_STATES = ['received', 'queued', 'pending_payment'] as const;
+
 export interface PipelineBacklog {
-  eventsPending: number;
+  /** Stored events not applied yet, per state. */
+  eventsPending: Record<(typeof PENDING_EVENT_STATES)[number], number>;
+  /** Age of the oldest event still on its way to being applied (received or queued; not those waiting for their payment). */
   eventsOldestPendingSeconds: number;
   outboxPending: number;
   outboxOldestPendingSeconds: number;
@@ -285,14 +290,19 @@ export const pipelineMetrics = once(() => {
     });
   return {
     backlog,
-    eventsPending: g(
-      'dojo_events_pending',
-      'Stored Dojo events not applied yet (received, queued or waiting for their payment), from Postgres at scrape time',
-      (b) => b.eventsPending,
-    ),
+    eventsPending: new Gauge({
+      name: `${METRICS_PREFIX}dojo_events_pending`,
+      help: 'Stored Dojo events not applied yet, by state (received, queued, pending_payment = waiting for the payment it is about to be recorded), from Postgres at scrape time',
+      labelNames: ['state'] as const,
+      registers: [metricsRegistry],
+      async collect() {
+        const b = await read();
+        for (const s of PENDING_EVENT_STATES) this.labels(s).set(b?.eventsPending[s] ?? 0);
+      },
+    }),
     eventsOldestPending: g(
       'dojo_events_oldest_pending_age_seconds',
-      'Age of the oldest stored Dojo event not applied yet (0 when none), from Postgres at scrape time',
+      'Age of the oldest stored Dojo event still on its way to being applied (received or queued; not those waiting for their payment; 0 when none), from Postgres at scrape time',
       (b) => b.eventsOldestPendingSeconds,
     ),
     outboxPending: g('outbox_pending', 'POS events in the outbox waiting to be sent to Dojo, from Postgres at scrape time', (b) => b.outboxPending),

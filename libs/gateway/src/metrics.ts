@@ -51,7 +51,9 @@ export function methodMetrics(method: string): MethodMetrics {
   let m = byMethod.get(method);
   if (!m) {
     const g = gatewayMetrics();
-    const c = (o: RequestOutcome) => boundCounter(g.requests, method, o);
+    // Shown from 0: the outcomes a method can have (a real method is never 'invalid'; the edge's refusals are 'invalid' or 'failed').
+    const shown: RequestOutcome[] = method === 'invalid' ? ['invalid', 'failed'] : ['ok', 'error', 'failed', 'duplicate'];
+    const c = (o: RequestOutcome) => (shown.includes(o) ? boundCounter(g.requests, method, o) : g.requests.labels(method, o));
     m = {
       outcome: { ok: c('ok'), error: c('error'), failed: c('failed'), duplicate: c('duplicate'), invalid: c('invalid') },
       duration: g.requestDuration.labels(method),

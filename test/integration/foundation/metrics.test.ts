@@ -49,7 +49,7 @@ const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
     epos_relay_worker_replays_total: ['counter', ['method']],
     epos_relay_queue_jobs: ['gauge', ['queue', 'state']],
     epos_relay_queue_oldest_waiting_age_seconds: ['gauge', ['queue']],
-    epos_relay_dojo_events_pending: ['gauge', []],
+    epos_relay_dojo_events_pending: ['gauge', ['state']],
     epos_relay_dojo_events_oldest_pending_age_seconds: ['gauge', []],
     epos_relay_outbox_pending: ['gauge', []],
     epos_relay_outbox_oldest_pending_age_seconds: ['gauge', []],

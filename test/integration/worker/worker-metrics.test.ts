@@ -53,7 +53,7 @@ describe('worker metrics: what the queue and backlog gauges read', () => {
 
   it('reads pending Dojo events and outbox rows, with the age of the oldest, and refused outbox rows', async () => {
     const none = await svc.readBacklog();
-    assert.deepEqual(none, { eventsPending: 0, eventsOldestPendingSeconds: 0, outboxPending: 0, outboxOldestPendingSeconds: 0, outboxFailed: 0 });
+    assert.deepEqual(none, { eventsPending: { received: 0, queued: 0, pending_payment: 0 }, eventsOldestPendingSeconds: 0, outboxPending: 0, outboxOldestPendingSeconds: 0, outboxFailed: 0 });
     const loc = await fixtures(db.prisma).location();
     const old = new Date(Date.now() - 120_000);
     const ev = (eventId: string, state: 'received' | 'queued' | 'applied' | 'pending_payment', receivedAt: Date) =>
@@ -61,7 +61,8 @@ describe('worker metrics: what the queue and backlog gauges read', () => {
         data: { locationId: loc.id, dojoAccountId: loc.dojoAccountId, eventId, eventType: 'payment_intent.status_updated', occurredAt: receivedAt, channel: 'webhook', payload: {}, state, receivedAt },
       });
     await ev('e1', 'received', old);
-    await ev('e2', 'pending_payment', new Date());
+    await ev('e2', 'pending_payment', new Date(Date.now() - 3_600_000));
+    await ev('e4', 'queued', new Date());
     await ev('e3', 'applied', new Date(Date.now() - 3_600_000));
     const ob = (entityId: string, state: 'pending' | 'sent' | 'failed', createdAt: Date) =>
       db.prisma.outboxEvent.create({ data: { locationId: loc.id, eventType: 'OrderUpdated', entityType: 'order', entityId, payload: {}, state, createdAt } });
@@ -69,7 +70,8 @@ describe('worker metrics: what the queue and backlog gauges read', () => {
     await ob('o2', 'sent', new Date(Date.now() - 3_600_000));
     await ob('o3', 'failed', new Date());
     const b = await svc.readBacklog();
-    assert.equal(b.eventsPending, 2);
+    assert.deepEqual(b.eventsPending, { received: 1, queued: 1, pending_payment: 1 });
+    // The hour-old event waiting for its payment does not count in the age: the oldest on its way is 2 minutes old.
     assert.ok(b.eventsOldestPendingSeconds >= 119 && b.eventsOldestPendingSeconds < 200, `events age ${b.eventsOldestPendingSeconds}`);
     assert.equal(b.outboxPending, 1);
     assert.ok(b.outboxOldestPendingSeconds >= 59 && b.outboxOldestPendingSeconds < 120, `outbox age ${b.outboxOldestPendingSeconds}`);
