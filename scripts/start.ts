@@ -285,6 +285,8 @@ async function main(): Promise<number> {
     say(`  admin API docs   ${admin}/docs        (operator token: ${operatorToken})`);
     say(`  webhook ingest   ${url(ports.webhook)}/webhooks/dojo`);
     say(`  gateway status   ${url(ports.gateway)}/status`);
+    say(`  queue board      ${admin}/queues/login   (the same operator token)`);
+    say(`  metrics          /metrics on every app, e.g. ${url(ports.gateway)}/metrics`);
     if (sandbox) say(`  sandbox flows    ${sandbox.url}/flows   (npm run flow -- pay-at-table --account ${account.accountId} --table T5)`);
     say(`  database         ${redact(stack.databaseUrl)}   redis ${stack.redisUrl}`);
     say(`  logs             ${logDir}/<app>.log`);

@@ -23,6 +23,7 @@ import { SoftwareHousesController } from './operator/software-houses.controller'
 import { LocationsController } from './operator/locations.controller';
 import { LocationSecretsController } from './operator/location-secrets.controller';
 import { VenueController } from './venue/venue.controller';
+import { QueueBoard } from './queues/queue-board';
 
 /** Root module of the admin app: the operator API and the venue API over the shared infrastructure. */
 @Module({})
@@ -57,6 +58,7 @@ export class AdminModule {
           useFactory: (d: DeadLetterDeps) => new c(d),
           inject: [DEAD_LETTER_DEPS],
         })),
+        QueueBoard,
         OperatorGuard,
         VenueGuard,
         {

@@ -6,6 +6,7 @@ import { adminEnv, loadConfig } from '@app/config';
 import { AdminModule } from './admin.module';
 import { setupDocs } from './docs';
 import { tooLargeBody } from './shared/error.filter';
+import { QUEUE_BOARD_PATH, QueueBoard } from './queues/queue-board';
 
 /** Starts the admin app with configuration from `env` (process.env by default). */
 export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
@@ -27,6 +28,8 @@ export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
       });
       (app as NestExpressApplication).useBodyParser('json', { limit: config.ADMIN_MAX_BODY_BYTES });
       setupDocs(app);
+      // The queue board (bull-board) behind operator authentication; see queues/queue-board.ts.
+      app.use(QUEUE_BOARD_PATH, app.get(QueueBoard).handler());
     },
   });
 }

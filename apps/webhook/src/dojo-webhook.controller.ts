@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { answerTooLarge, CONFIG, LOGGER, Logger } from '@app/common';
+import { answerTooLarge, CONFIG, LOGGER, Logger, WebhookRejectionReason, webhookMetrics } from '@app/common';
 import type { WebhookConfig } from '@app/config';
 import { AcceptDojoWebhook, WebhookRejection } from '@app/domain/events';
 import { BodyTooLarge, drainRequest, readRawBody } from './read-body';
@@ -12,6 +12,14 @@ const REJECTION_STATUS: Record<WebhookRejection, number> = {
   unauthenticated: 401,
   'unknown-account': 404,
   unavailable: 503,
+};
+
+/** The reason label of epos_relay_webhook_rejected_total for each refusal of the use-case. */
+const REJECTION_REASON: Record<WebhookRejection, WebhookRejectionReason> = {
+  malformed: 'malformed',
+  unauthenticated: 'signature',
+  'unknown-account': 'unknown_account',
+  unavailable: 'unavailable',
 };
 
 /** How many header lines named `name` (lower case) the request had. */
@@ -29,6 +37,8 @@ function countHeaderLines(rawHeaders: string[], name: string): number {
  */
 @Controller('webhooks')
 export class DojoWebhookController {
+  private readonly metrics = webhookMetrics();
+
   constructor(
     @Inject(AcceptDojoWebhook) private readonly accept: AcceptDojoWebhook,
     @Inject(CONFIG) private readonly config: WebhookConfig,
@@ -39,12 +49,20 @@ export class DojoWebhookController {
   @HttpCode(200)
   async receive(@Req() req: Request, @Res() res: Response): Promise<void> {
     const traceId = randomUUID();
+    const t0 = performance.now();
+    const m = this.metrics;
+    m.received.inc();
+    const rejected = (reason: WebhookRejectionReason) => {
+      m.rejected[reason].inc();
+      m.ackRejected.observe((performance.now() - t0) / 1000);
+    };
     // Two Dojo-Signature lines would reach us joined by a comma: say so instead of a puzzling 401.
     const signatureLines = countHeaderLines(req.rawHeaders, 'dojo-signature');
     if (signatureLines > 1) {
       this.logger.warn({ traceId, status: 400, reason: 'several dojo-signature headers', lines: signatureLines }, 'dojo webhook rejected');
       await drainRequest(req);
       if (!res.headersSent && !req.socket.destroyed) res.status(400).json({ error: 'exactly one dojo-signature header is allowed', traceId });
+      rejected('headers');
       return;
     }
     let rawBody: Buffer;
@@ -54,9 +72,11 @@ export class DojoWebhookController {
       if (err instanceof BodyTooLarge) {
         this.logger.warn({ traceId, status: 413, reason: 'body too large', limit: this.config.WEBHOOK_MAX_BODY_BYTES }, 'dojo webhook rejected');
         await answerTooLarge(req, res, { error: 'body too large', limit: this.config.WEBHOOK_MAX_BODY_BYTES, traceId });
+        rejected('size');
       } else {
         this.logger.warn({ traceId, reason: (err as Error).message }, 'dojo webhook body could not be read');
         if (!res.headersSent && !req.socket.destroyed) res.status(400).json({ error: 'body could not be read', traceId });
+        rejected('unreadable');
       }
       return;
     }
@@ -64,8 +84,11 @@ export class DojoWebhookController {
     const result = await this.accept.execute({ rawBody, signature, traceId });
     if (result.outcome === 'stored') {
       res.status(200).json({ received: true, duplicate: result.duplicate, traceId });
+      (result.duplicate ? m.duplicates : m.accepted).inc();
+      (result.duplicate ? m.ackDuplicate : m.ackAccepted).observe((performance.now() - t0) / 1000);
     } else {
       res.status(REJECTION_STATUS[result.rejection]).json({ error: result.reason, traceId });
+      rejected(REJECTION_REASON[result.rejection]);
     }
   }
 }

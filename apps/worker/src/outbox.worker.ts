@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { CONFIG, HEALTH, HealthIndicator, HealthRegistry, LOGGER, Logger, PRISMA, SECRET_BOX } from '@app/common';
+import { boundCounter, CONFIG, HEALTH, HealthIndicator, HealthRegistry, LOGGER, Logger, pipelineMetrics, PRISMA, SECRET_BOX } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
@@ -56,9 +56,15 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
       { prisma, secretBox, dojo, log },
       { backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS, backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
     );
+    const m = pipelineMetrics();
+    const retried = boundCounter(m.outboxFailedTotal, 'retried');
+    const refused = boundCounter(m.outboxFailedTotal, 'refused');
     const reported = {
       execute: async () => {
         const r = await dispatch.execute();
+        if (r.sent) m.outboxSent.inc(r.sent);
+        if (r.retried) retried.inc(r.retried);
+        if (r.failed) refused.inc(r.failed);
         this.health.succeeded();
         return r;
       },

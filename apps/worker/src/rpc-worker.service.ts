@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA } from '@app/common';
+import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, workerMetrics } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
@@ -27,7 +27,27 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
     this.log = logger.child({ component: 'rpc-worker' });
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
     const ingest = new IngestDojoEvent(prisma, this.enqueuer, this.log);
-    const dispatcher = new RpcDispatcher({ prisma, logger: this.log, events: { ingest: (cmd) => ingest.execute(cmd) } });
+    const m = workerMetrics();
+    const replays = new Map<string, { inc(): void }>();
+    const db = new Map<string, { observe(v: number): void }>();
+    const dispatcher = new RpcDispatcher({
+      prisma,
+      logger: this.log,
+      events: { ingest: (cmd) => ingest.execute(cmd) },
+      // epos_relay_worker_replays_total / _db_duration_seconds, one bound child per method.
+      observe: {
+        replayed: (method) => {
+          let c = replays.get(method);
+          if (!c) replays.set(method, (c = m.replays.labels(method)));
+          c.inc();
+        },
+        dbTime: (method, seconds) => {
+          let h = db.get(method);
+          if (!h) db.set(method, (h = m.dbDuration.labels(method)));
+          h.observe(seconds);
+        },
+      },
+    });
     this.host = new RpcWorkerHost({
       redisUrl: config.REDIS_URL,
       prefix: config.QUEUE_PREFIX,

@@ -5,6 +5,7 @@ import { RpcWorkerService } from './rpc-worker.service';
 import { EventsWorker } from './events.worker';
 import { OutboxWorker } from './outbox.worker';
 import { RegistrationWorker } from './registration.worker';
+import { WorkerMetricsService } from './worker-metrics.service';
 
 /** Root module of the worker app: infrastructure from CoreModule plus this app's transport. */
 @Module({})
@@ -13,7 +14,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [CoreModule.forRoot('worker', config, logger)],
-      providers: [RpcWorkerService, EventsWorker, OutboxWorker, RegistrationWorker],
+      providers: [RpcWorkerService, EventsWorker, OutboxWorker, RegistrationWorker, WorkerMetricsService],
     };
   }
 }

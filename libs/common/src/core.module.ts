@@ -5,12 +5,14 @@ import type { CommonConfig } from '@app/config';
 import { createLogger, Logger } from './logger';
 import { createRedis } from './redis';
 import { HealthController, HealthRegistry } from './health';
+import { enableDefaultMetrics, MetricsController } from './metrics';
 import { APP_NAME, CONFIG, HEALTH, LOGGER, PRISMA, REDIS, SECRET_BOX } from './tokens';
 
 /**
  * Infrastructure every app needs: validated config, Prisma (Postgres), a Redis
  * command connection, the logger, the secret box, and GET /health (with the
- * HealthRegistry that components such as queue workers report to).
+ * HealthRegistry that components such as queue workers report to), and GET
+ * /metrics (Prometheus, see ./metrics.ts).
  */
 @Global()
 @Module({})
@@ -22,9 +24,10 @@ export class CoreModule implements OnApplicationShutdown {
 
   static forRoot(app: string, config: CommonConfig, logger?: Logger): DynamicModule {
     const log = logger ?? createLogger(app, config.LOG_LEVEL);
+    enableDefaultMetrics();
     return {
       module: CoreModule,
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: APP_NAME, useValue: app },
         { provide: HEALTH, useValue: new HealthRegistry() },

@@ -5,3 +5,4 @@ export * from './health';
 export * from './core.module';
 export * from './bootstrap';
 export * from './http-limits';
+export * from './metrics';

@@ -1,3 +1,5 @@
+import { dojoApiMetrics } from '@app/common';
+
 /**
  * One client for Dojo's REST API (https://api.dojo.tech): capability
  * registration, POS events and webhook subscriptions. Auth is `Basic <key>`
@@ -120,12 +122,24 @@ export class DojoClient {
     if (creds.resellerId) headers['reseller-id'] = creds.resellerId;
     const payload = body === undefined ? undefined : JSON.stringify(body);
 
+    // epos_relay_dojo_api_requests_total{endpoint,status} and _request_duration_seconds{endpoint}, per attempt.
+    const metrics = dojoApiMetrics();
+    const endpoint = metrics.endpoint(method, path);
     let last: DojoApiError | undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       let retryAfterMs: number | undefined;
+      const t0 = performance.now();
+      let status = 'network';
       try {
-        const res = await this.fetchImpl(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) });
+        const res = await this.fetchImpl(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) }).catch((err: Error) => {
+          if (err?.name === 'TimeoutError' || err?.name === 'AbortError') status = 'timeout';
+          throw err;
+        });
+        status = String(res.status);
         const text = await res.text();
+        metrics.calls.labels(endpoint, status).inc();
+        metrics.duration.labels(endpoint).observe((performance.now() - t0) / 1000);
+        status = '';
         if (res.ok) return text ? safeJson(text) : undefined;
         last = new DojoApiError(method, path, res.status, text, attempt);
         if (!last.retryable) throw last;
@@ -133,6 +147,11 @@ export class DojoClient {
       } catch (err) {
         if (err instanceof DojoApiError && !err.retryable) throw err;
         if (!(err instanceof DojoApiError)) {
+          if (status) {
+            // No answer (or its body could not be read): counted here; an answer is counted above.
+            metrics.calls.labels(endpoint, status).inc();
+            metrics.duration.labels(endpoint).observe((performance.now() - t0) / 1000);
+          }
           const e = err as Error;
           const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timed out after ${this.timeoutMs} ms` : e.message;
           last = new DojoApiError(method, path, 0, why, attempt);

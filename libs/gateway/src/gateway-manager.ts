@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type WebSocket from 'ws';
-import type { Logger } from '@app/common';
+import type { Logger , LinkSample } from '@app/common';
 import type { LocationChangedMessage, LocationReconnectMessage } from '@app/contracts';
 import { Channels, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
 import type { ConnectionStatus } from '@app/queue';
@@ -15,6 +15,7 @@ import { leaseKey, LeaseStore, releasedChannel } from './ownership/lease-store';
 import { Membership } from './ownership/membership';
 import { rendezvousOwner } from './ownership/rendezvous';
 import type { ConnectionProfile } from './profiles/connection-profile';
+import { boundCounter, gatewayMetrics } from '@app/common';
 
 export interface LocationProvider {
   loadAll(): Promise<LocationConfig[]>;
@@ -87,6 +88,13 @@ export class GatewayManager {
   /** Locations whose status changed since the last flush. */
   private readonly dirty = new Set<string>();
   private flushQueued = false;
+  private readonly metrics = gatewayMetrics();
+  private readonly renewed = boundCounter(this.metrics.leaseRenewals, 'renewed');
+  private readonly renewLost = boundCounter(this.metrics.leaseRenewals, 'lost');
+  private readonly stepDownLease = boundCounter(this.metrics.stepDowns, 'lease_lost');
+  private readonly stepDownFence = boundCounter(this.metrics.stepDowns, 'fence_check');
+  /** Removes this replica's links from epos_relay_gateway_links (on stop). */
+  private unprovideLinks?: () => void;
 
   constructor(
     private readonly opts: GatewayManagerOptions,
@@ -121,6 +129,7 @@ export class GatewayManager {
       else if (channel === released) this.requestTick();
     });
     await this.deps.subscriber.subscribe(Channels.locationChanged, Channels.locationReconnect, released);
+    this.unprovideLinks = this.metrics.links.provide(() => this.linkSamples());
     await this.resync();
     await this.runTick();
     this.tickTimer = setInterval(() => this.requestTick(), this.heartbeatMs);
@@ -162,6 +171,7 @@ export class GatewayManager {
     // Best effort on the way out: the connections are being dropped either way.
     await this.deps.subscriber.quit().catch(() => undefined);
     await this.deps.rpc.close().catch((err: Error) => log.warn({ err: err.message }, 'RPC caller did not close cleanly'));
+    this.unprovideLinks?.();
     log.info({ handedOver: links.length }, 'gateway replica stopped');
   }
 
@@ -171,6 +181,14 @@ export class GatewayManager {
       locations.push({ locationId: id, state: 'disabled', since: since.toISOString(), replicaId: this.opts.replicaId, reconnects: 0, requestsServed: 0 });
     }
     return { replicaId: this.opts.replicaId, members: this.members, stopping: this.stopping, inFlight: this.dispatcher.inFlight, locations };
+  }
+
+  /** What epos_relay_gateway_links counts: each link by state and protocol, and the disabled locations this replica reports. */
+  private linkSamples(): LinkSample[] {
+    const out: LinkSample[] = [];
+    for (const l of this.links.values()) out.push({ state: l.state, protocol: l.profileName });
+    for (const id of this.disabledSince.keys()) out.push({ state: 'disabled', protocol: this.locations.get(id)?.profile ?? 'epos-data' });
+    return out;
   }
 
   /** Ids of locations this replica holds a link for. */
@@ -269,8 +287,13 @@ export class GatewayManager {
     const held = new Map([...this.links.values()].map((l) => [l.locationId, l.token] as const));
     const lost = await this.leases.renewAll(held);
     const lostSet = new Set(lost);
+    if (held.size > lost.length) this.renewed.inc(held.size - lost.length);
+    if (lost.length > 0) this.renewLost.inc(lost.length);
     for (const [id] of held) if (!lostSet.has(id)) this.leaseValidUntil.set(id, started + this.opts.leaseTtlMs);
-    for (const id of lost) await this.stepDown(id, 'lease lost');
+    for (const id of lost) {
+      if (this.links.has(id)) this.stepDownLease.inc();
+      await this.stepDown(id, 'lease lost');
+    }
     if (this.stopping) return;
 
     const candidates: string[] = [];
@@ -362,8 +385,11 @@ export class GatewayManager {
       this.opts.link,
       {
         fenceValid: (id, t) => this.fenceValid(id, t),
-        // Never rejects in practice: stepDown only stops the link, which handles its own socket errors.
-        onFenceLost: (id) => void this.stepDown(id, 'fencing check failed'),
+        onFenceLost: (id) => {
+          if (this.links.get(id)?.token === token) this.stepDownFence.inc();
+          // Never rejects in practice: stepDown only stops the link, which handles its own socket errors.
+          void this.stepDown(id, 'fencing check failed');
+        },
         onFrame: (l, socket, data, receivedAt) => this.onFrame(l, socket, data, receivedAt),
         onStatus: (l) => {
           if (this.links.get(l.locationId) === l) this.markDirty(l.locationId);

@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
-import type { HealthRegistry, Logger } from '@app/common';
+import type { HealthRegistry, Logger} from '@app/common';
+import { pipelineMetrics } from '@app/common';
 import type { DojoEventJob } from './catalog';
 import { JobName, QueueName } from './catalog';
 import { JobEnqueuer } from './enqueuer';
@@ -85,7 +86,18 @@ export class DojoEventsWorker {
         health: opts.health,
         describe: (d: DojoEventJob) => ({ eventRowId: d.eventRowId }),
       },
-      async (job: Job<DojoEventJob>) => (await apply.execute({ eventRowId: job.data.eventRowId })).outcome,
+      async (job: Job<DojoEventJob>) => {
+        const m = pipelineMetrics();
+        let outcome: string;
+        try {
+          outcome = (await apply.execute({ eventRowId: job.data.eventRowId })).outcome;
+        } catch (err) {
+          m.eventsFailed.inc();
+          throw err;
+        }
+        m.eventsApplied.labels(outcome).inc();
+        return outcome;
+      },
     );
   }
 

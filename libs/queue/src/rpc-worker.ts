@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
-import type { HealthRegistry, Logger } from '@app/common';
-import { createRedis } from '@app/common';
+import type { HealthRegistry, Logger} from '@app/common';
+import { createRedis, workerMetrics } from '@app/common';
 import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
 import { EposError, failure } from '@app/contracts';
 import type { RpcJob } from './catalog';
@@ -32,6 +32,7 @@ export class RpcWorkerHost {
   private readonly worker: QueueWorker<typeof QueueName.Rpc>;
   private readonly publisher: Redis;
   private readonly replies: ReplyPublisher;
+  private readonly deadlineMisses = workerMetrics().deadlineMisses;
 
   constructor(private readonly opts: RpcWorkerOptions) {
     this.publisher = createRedis(opts.redisUrl, 'command');
@@ -56,6 +57,7 @@ export class RpcWorkerHost {
     const data = job.data;
     let response: JsonRpcResponse;
     if (Date.now() >= data.deadline) {
+      this.deadlineMisses.labels(data.method, 'picked_up_late').inc();
       response = failure(
         data.rpcId,
         new EposError('UnexpectedError', `${data.method} reached the EPOS after its deadline; it was not applied`).toBody(data.traceId),
@@ -72,6 +74,7 @@ export class RpcWorkerHost {
         this.opts.onError?.(err, data);
         response = failure(data.rpcId, EposError.unexpected().toBody(data.traceId));
       }
+      if (Date.now() >= data.deadline) this.deadlineMisses.labels(data.method, 'finished_late').inc();
     }
     await this.replies.publish(data.replyTo, { jobId: job.id!, response });
   }

@@ -1,8 +1,9 @@
 import type { Job, WorkerOptions } from 'bullmq';
 import { Worker } from 'bullmq';
 import type Redis from 'ioredis';
-import type { HealthIndicator, HealthRegistry, Logger } from '@app/common';
-import { createRedis } from '@app/common';
+import type { HealthIndicator, HealthRegistry, Logger} from '@app/common';
+import { createRedis, workerMetrics } from '@app/common';
+import type { Histogram } from 'prom-client';
 import type { QueueName, QueuePayloads } from './catalog';
 
 export interface QueueWorkerOptions<Q extends QueueName> {
@@ -68,7 +69,20 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
     this.connection.on('end', () => {
       if (!this.closing) this.die('its Redis connection was closed for good');
     });
-    this.worker = new Worker<QueuePayloads[Q]>(opts.queue, processor, {
+    // epos_relay_worker_job_duration_seconds{queue, job}: one bound child per job name (catalog names and RPC methods).
+    const durations = new Map<string, Histogram.Internal<string>>();
+    const hist = workerMetrics().jobDuration;
+    const timed = async (job: Job<QueuePayloads[Q]>) => {
+      const t0 = performance.now();
+      try {
+        return await processor(job);
+      } finally {
+        let h = durations.get(job.name);
+        if (!h) durations.set(job.name, (h = hist.labels(opts.queue, job.name)));
+        h.observe((performance.now() - t0) / 1000);
+      }
+    };
+    this.worker = new Worker<QueuePayloads[Q]>(opts.queue, timed, {
       // After a failed fetch BullMQ waits this long before trying again (15 s by default, and close() waits it out).
       runRetryDelay: 2_000,
       ...opts.worker,

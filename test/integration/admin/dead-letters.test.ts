@@ -1,19 +1,22 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createLogger, RunningApp } from '@app/common';
+import type { RunningApp } from '@app/common';
+import { createLogger } from '@app/common';
 import { enqueuePosEvent } from '@app/domain';
 import { countDeadLetters } from '@app/domain/dead-letters';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { DojoEventsSweeper } from '@app/domain/events/dojo-events-sweeper';
 import { BullmqEventEnqueuer } from '@app/queue';
-import { appEnv, createTestDatabase, Fixtures, fixtures, LocationFixture, sleep, TestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import type { Fixtures, LocationFixture, TestDatabase} from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startWorker } from '../../../apps/worker/src/main';
 import { eventPayload } from '../events/fixtures';
 import { DojoStandIn } from './support/dojo-stand-in';
-import { Api, apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
+import type { Api} from './support/helpers';
+import { apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
 
 /**
  * Dead letters end to end: the worker app (events, outbox, registration) with
@@ -122,7 +125,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
         subject: 'evt_poison',
         attempts: 3,
         lastError: dead.lastError,
-        deadAt: dead.deadAt!.toISOString(),
+        deadAt: dead.deadAt.toISOString(),
         createdAt: dead.receivedAt.toISOString(),
       },
     ]);
@@ -246,7 +249,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
       subject: 'order O-dead',
       attempts: 3,
       lastError: dead.lastError,
-      deadAt: dead.deadAt!.toISOString(),
+      deadAt: dead.deadAt.toISOString(),
       createdAt: dead.createdAt.toISOString(),
     });
 
@@ -303,7 +306,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
         createdAt: row.createdAt.toISOString(),
       },
     ]);
-    assert.match(page.items[0].lastError, /503/);
+    assert.match(page.items[0]!.lastError, /503/);
     await sleep(300);
     assert.equal(dojo.find((r) => r.headers.authorization === `Basic ${key}`).length, puts, 'not retried any more');
 
@@ -432,7 +435,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
       const r = await api('POST', `/v1/dead-letters/${ids.a1}/discard`, { body: { reason: 'duplicate of evt_a3' } });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.deepEqual(r.body, { id: ids.a1, kind: 'dojo-event', state: 'discarded', reason: 'duplicate of evt_a3' });
-      const row = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { id: ids.a1.split(':')[1] } });
+      const row = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { id: ids.a1!.split(':')[1] } });
       assert.equal(row.state, 'discarded');
       assert.equal(row.discardReason, 'duplicate of evt_a3');
       assert.ok(row.discardedAt);
@@ -462,7 +465,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
       const pos = await api('POST', '/v1/dead-letters/replay', { body: { locationId: a.id, kind: 'pos-event' } });
       assert.equal(pos.status, 202, JSON.stringify(pos.body));
       assert.deepEqual(pos.body, { requeued: 1 });
-      const a2 = await db.prisma.outboxEvent.findUniqueOrThrow({ where: { id: BigInt(ids.a2.split(':')[1]) } });
+      const a2 = await db.prisma.outboxEvent.findUniqueOrThrow({ where: { id: BigInt(ids.a2!.split(':')[1]!) } });
       assert.equal(a2.state, 'pending');
       assert.equal(a2.attempts, 0);
       assert.equal(a2.deadAt, null);
@@ -472,7 +475,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
       assert.deepEqual(since.body, { requeued: 1 }, 'only evt_b6 died at or after the given time');
       assert.deepEqual((await listOf(`?locationId=${b.id}`)).items.map((i) => i.id), [ids.b4]);
       const b6 = await waitFor(async () => {
-        const r = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { id: ids.b6.split(':')[1] } });
+        const r = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { id: ids.b6!.split(':')[1] } });
         return r.state === 'applied' ? r : undefined;
       }, 'the replayed event is applied by the worker');
       assert.equal(b6.attempts, 0);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG } from '@app/common';
 import type { AdminConfig } from '@app/config';
-import type { EventEnqueuer } from '@app/domain/events/ingest-dojo-event.usecase';
+import type { EventEnqueuer } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
 
 /**

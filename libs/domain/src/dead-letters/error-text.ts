@@ -18,7 +18,7 @@ const SECRETS: [RegExp, string][] = [
 export function deadLetterErrorText(err: unknown): string {
   let text = err instanceof Error ? err.message || err.name : typeof err === 'string' ? err : String(err);
   for (const [re, to] of SECRETS) text = text.replace(re, to);
-  text = text.replace(/\u0000/g, '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '');
+  text = text.replaceAll('\u0000', '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '');
   if (text.length > DEAD_LETTER_ERROR_MAX) text = `${text.slice(0, DEAD_LETTER_ERROR_MAX - 1)}…`;
   return text || 'unknown error';
 }

@@ -48,6 +48,16 @@ export interface RpcDispatcherDeps {
   prisma: PrismaClient;
   logger: Logger;
   events: DojoEventIngest;
+  /** Optional observer (the worker's metrics): stored responses replayed, and time spent in the database per method. */
+  observe?: RpcObserver;
+}
+
+/** What the dispatcher reports to the app's metrics; no metrics library here. */
+export interface RpcObserver {
+  /** A request answered with a stored response. */
+  replayed(method: string): void;
+  /** Seconds of database work of one request: the transaction of a mutating method, or the use-case of a read. */
+  dbTime(method: string, seconds: number): void;
 }
 
 type Job = Omit<RpcJob, 'replyTo'>;
@@ -109,6 +119,7 @@ export class RpcDispatcher {
     try {
       const result = await this.run(job, log);
       response = 'replay' in result ? result.replay : success(job.rpcId, result.value);
+      if ('replay' in result) this.deps.observe?.replayed(job.method);
       log.info({ ms: Date.now() - started, replayed: 'replay' in result }, 'rpc answered');
     } catch (err) {
       response = failure(job.rpcId, this.toError(err, job, log).toBody(job.traceId));
@@ -149,12 +160,20 @@ export class RpcDispatcher {
 
     const useCase = this.handlers[job.method];
     if (!useCase) throw EposError.invalid(`method ${String(job.method)} is not served by this EPOS`);
-    if (!METHOD_INFO[job.method].mutates) return { value: await useCase.execute(ctx(this.deps.prisma), params) };
+    const t0 = performance.now();
+    const observe = this.deps.observe;
+    if (!METHOD_INFO[job.method].mutates) {
+      try {
+        return { value: await useCase.execute(ctx(this.deps.prisma), params) };
+      } finally {
+        observe?.dbTime(job.method, (performance.now() - t0) / 1000);
+      }
+    }
 
     const remaining = job.deadline - Date.now();
     if (remaining <= 0) throw new DeadlinePassed();
     try {
-      return await this.mutate(job, useCase, params, ctx, remaining, log);
+      return await this.mutate(job, useCase, params, ctx, remaining, log).finally(() => observe?.dbTime(job.method, (performance.now() - t0) / 1000));
     } catch (err) {
       if (err instanceof EposError) throw err;
       // Rolled back. If an answer to this id is stored now, it was not ours: the gateway stored its error at the

@@ -7,6 +7,8 @@ import { needsRedial } from '../locations/location-config';
 import type { BackoffOptions } from './backoff';
 import { Backoff } from './backoff';
 import type { DialGate } from './dial-gate';
+import type { ProtocolMetrics } from '../metrics';
+import { protocolMetrics } from '../metrics';
 
 export interface LinkOptions {
   /** URL used when the location has no ws_url of its own. */
@@ -69,6 +71,11 @@ export class LocationLink {
   /** Why this side ended the current socket, when it did (dead link). */
   private closeCause?: string;
   private readonly backoff: Backoff;
+  /** The socket that reached 'open' (a close of any other one is a failed handshake). */
+  private openedWs?: WebSocket;
+  /** When the outstanding ping went out (performance.now()), 0 when none is outstanding. */
+  private pingSentAt = 0;
+  private readonly metrics: ProtocolMetrics;
 
   constructor(
     public location: LocationConfig,
@@ -80,6 +87,7 @@ export class LocationLink {
     private readonly logger: Logger,
   ) {
     this.backoff = new Backoff(opts.backoff);
+    this.metrics = protocolMetrics(profile.name);
   }
 
   get locationId(): string {
@@ -179,6 +187,7 @@ export class LocationLink {
     }
     if (socket.readyState !== WebSocket.OPEN) return false;
     socket.send(text);
+    this.metrics.framesOut.inc();
     this.lastSentAt = Date.now();
     this.requestsServed++;
     return true;
@@ -242,6 +251,7 @@ export class LocationLink {
     const loc = this.location;
     if (!loc.apiKey) {
       this.lastError = 'the API key cannot be decrypted';
+      this.metrics.authRefusals.inc();
       this.scheduleRetry('auth');
       return;
     }
@@ -267,6 +277,7 @@ export class LocationLink {
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       const now = Date.now();
       this.lastInboundAt = now;
+      this.metrics.framesIn.inc();
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       this.hooks.onFrame(this, ws, buf, now);
     });
@@ -277,6 +288,10 @@ export class LocationLink {
     ws.on('pong', () => {
       this.lastInboundAt = Date.now();
       this.lastPongAt = new Date();
+      if (this.pingSentAt > 0) {
+        this.metrics.pingRtt.observe((performance.now() - this.pingSentAt) / 1000);
+        this.pingSentAt = 0;
+      }
       if (this.pongTimer) clearTimeout(this.pongTimer);
       this.pongTimer = undefined;
     });
@@ -295,6 +310,9 @@ export class LocationLink {
     this.lastSentAt = now;
     this.lastHttpStatus = undefined;
     this.nextAttemptAt = undefined;
+    this.openedWs = ws;
+    this.pingSentAt = 0;
+    this.metrics.connects.inc();
     this.logger.info({ locationId: this.location.id, fence: this.token, reconnects: this.reconnects }, 'link open');
     this.armKeepalive(ws, this.opts.pingIntervalMs);
     this.stableTimer = setTimeout(() => this.backoff.reset(), this.opts.stableAfterMs);
@@ -325,6 +343,7 @@ export class LocationLink {
       return;
     }
     this.lastSentAt = now;
+    if (this.pingSentAt === 0) this.pingSentAt = performance.now();
     ws.ping();
     this.armKeepalive(ws, interval);
     // One outstanding pong deadline at a time; a later ping does not push it back.
@@ -357,6 +376,10 @@ export class LocationLink {
     }
     this.lastHttpStatus = httpStatus;
     const auth = httpStatus === 401 || httpStatus === 403;
+    if (auth) this.metrics.authRefusals.inc();
+    if (this.openedWs !== ws) {
+      (auth ? this.metrics.handshakeAuth : httpStatus ? this.metrics.handshakeHttp : this.metrics.handshakeNetwork).inc();
+    }
     if (auth) this.lastError = `handshake refused with HTTP ${httpStatus}: check the API key and software-house-id`;
     else this.lastError = this.closeCause ?? socketError ?? `closed with code ${code}${reason ? ` (${reason})` : ''}`;
     this.closeCause = undefined;
@@ -368,6 +391,7 @@ export class LocationLink {
     const delay = this.backoff.next(kind);
     this.nextAttemptAt = new Date(Date.now() + delay);
     this.reconnects++;
+    this.metrics.reconnects.inc();
     this.logger.info({ locationId: this.location.id, delayMs: delay, kind, lastError: this.lastError }, 'link down: retrying later');
     this.setState(kind === 'auth' ? 'auth_failed' : 'backing_off');
     this.retryTimer = setTimeout(() => void this.dial(), delay); // dial never rejects (see start)

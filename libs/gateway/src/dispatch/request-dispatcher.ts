@@ -12,6 +12,12 @@ import type { Logger } from '@app/common';
 import type { ConnectionProfile } from '../profiles/connection-profile';
 import type { LocationConfig } from '../locations/location-config';
 import { ReplyCache } from './reply-cache';
+import { gatewayMetrics } from '@app/common';
+import type { MethodMetrics } from '../metrics';
+import { methodMetrics } from '../metrics';
+
+/** Requests refused at the edge (oversize, not decodable, invalid, batches) are counted under this method name. */
+const INVALID = 'invalid';
 
 /** What the dispatcher needs from the request path (RpcClient in production). */
 export interface RpcCaller {
@@ -43,6 +49,8 @@ export interface DispatchContext {
 export class RequestDispatcher {
   private readonly caches = new Map<string, ReplyCache>();
   private draining = false;
+  private readonly invalid: MethodMetrics = methodMetrics(INVALID);
+  private readonly inFlightGauge = gatewayMetrics().inFlight;
 
   constructor(
     private readonly rpc: RpcCaller,
@@ -74,7 +82,11 @@ export class RequestDispatcher {
 
   /** Returns the encoded reply for `data`, or undefined when nothing should be sent. */
   async handle(ctx: DispatchContext, data: Buffer): Promise<string | undefined> {
+    const t0 = performance.now();
     const { location, profile } = ctx;
+    // Counted once the reply is ready (epos_relay_gateway_requests_total / _request_duration_seconds).
+    let m = this.invalid;
+    let outcome: 'ok' | 'error' | 'failed' | 'duplicate' | 'invalid' = 'invalid';
     const traceId = newTraceId();
     try {
       if (data.length > this.opts.maxMessageBytes) {
@@ -101,6 +113,7 @@ export class RequestDispatcher {
         return `[${decoded.replies.map((r) => profile.encode(failure(r.id as string | null, r.error.toBody(traceId)))).join(',')}]`;
       }
       const { id, method } = decoded;
+      m = methodMetrics(method);
       const rpcId = String(id);
       // The request's child logger is made only when a line is written (at LOG_LEVEL=warn most requests write none).
       let child: Logger | undefined;
@@ -108,6 +121,7 @@ export class RequestDispatcher {
       const infoOn = this.logger.isLevelEnabled('info');
       if (this.draining) {
         if (infoOn) log().info('request refused: replica shutting down');
+        outcome = 'failed';
         return profile.encode(
           failure(id as string, EposError.unexpected('the EPOS gateway is restarting; nothing was applied, please retry').toBody(traceId)),
         );
@@ -118,11 +132,13 @@ export class RequestDispatcher {
       let response: JsonRpcResponse;
       if (cached) {
         if (infoOn) log().info('duplicate of a recently answered id: same reply');
+        outcome = 'duplicate';
         response = cached;
       } else {
         const pending = cache.pending(key);
         if (pending) {
           if (infoOn) log().info('duplicate of an id in flight: joining it');
+          outcome = 'duplicate';
           response = await pending;
         } else {
           const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : METHOD_INFO[method].deadlineMs;
@@ -136,12 +152,16 @@ export class RequestDispatcher {
             fence: ctx.fence,
           });
           cache.track(key, p);
+          this.inFlightGauge.inc();
           try {
             response = await p;
           } catch (err) {
             log().error({ err: (err as Error).message }, 'request path failed');
             response = failure(rpcId, EposError.unexpected().toBody(traceId));
+          } finally {
+            this.inFlightGauge.dec();
           }
+          outcome = !isFailure(response) ? 'ok' : response.error.errorType === 'UnexpectedError' ? 'failed' : 'error';
           // A failure of the platform itself (deadline, queue down) committed nothing: let Dojo's retry run again.
           const remember = !(isFailure(response) && response.error.errorType === 'UnexpectedError');
           cache.settle(key, response, remember);
@@ -151,7 +171,11 @@ export class RequestDispatcher {
       return profile.encode({ ...response, id: id as string });
     } catch (err) {
       this.logger.error({ locationId: location.id, traceId, err: (err as Error).message }, 'dispatch failed');
+      outcome = 'failed';
       return profile.encode(failure(null, EposError.unexpected().toBody(traceId)));
+    } finally {
+      m.outcome[outcome].inc();
+      m.duration.observe((performance.now() - t0) / 1000);
     }
   }
 }

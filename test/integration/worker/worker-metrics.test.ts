@@ -1,0 +1,81 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig, workerEnv } from '@app/config';
+import { JobEnqueuer, JobName, QueueName } from '@app/queue';
+import type { TestDatabase} from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix } from '@app/testing';
+import { WorkerMetricsService } from '../../../apps/worker/src/worker-metrics.service';
+
+/**
+ * The worker's scrape-time readers, on their own (no queue worker consumes
+ * here, so jobs stay where they are put): job counts and the oldest waiting
+ * job per catalog queue from Redis, and the events/outbox backlog from Postgres.
+ */
+describe('worker metrics: what the queue and backlog gauges read', () => {
+  let db: TestDatabase;
+  let jobs: JobEnqueuer;
+  let svc: WorkerMetricsService;
+  const prefix = uniquePrefix('wkmetrics');
+
+  before(async () => {
+    db = await createTestDatabase('wkmetrics');
+    const config = loadConfig(workerEnv, appEnv(db, { QUEUE_PREFIX: prefix }));
+    svc = new WorkerMetricsService(config, db.prisma);
+    jobs = new JobEnqueuer({ redisUrl: testRedisUrl(), prefix });
+  });
+
+  after(async () => {
+    for (const q of Object.values(QueueName)) await jobs.queue(q).obliterate({ force: true }).catch(() => undefined);
+    await jobs?.close();
+    await svc?.onApplicationShutdown();
+    await db?.drop();
+  });
+
+  it('counts jobs per state and ages the oldest waiting job of every catalog queue', async () => {
+    const empty = await svc.readQueues();
+    assert.deepEqual(Object.keys(empty).sort(), Object.values(QueueName).sort());
+    for (const q of Object.values(empty)) {
+      assert.equal(q.oldestWaitingSeconds, 0);
+      assert.equal(q.counts.waiting, 0);
+    }
+    await jobs.add(JobName.ApplyDojoEvent, { eventRowId: 'e-1' }, { jobId: 'e-1' });
+    await new Promise((r) => setTimeout(r, 1_200));
+    await jobs.add(JobName.ApplyDojoEvent, { eventRowId: 'e-2' }, { jobId: 'e-2' });
+    await jobs.add(JobName.RegisterCapabilities, { locationId: 'l-1' }, { jobId: 'r-1', delay: 600_000 });
+    const snap = await svc.readQueues();
+    const ev = snap[QueueName.DojoEvents]!;
+    assert.equal(ev.counts.waiting, 2);
+    assert.ok(ev.oldestWaitingSeconds >= 1.1 && ev.oldestWaitingSeconds < 30, `the first job's age: ${ev.oldestWaitingSeconds}`);
+    const reg = snap[QueueName.Registration]!;
+    assert.equal(reg.counts.delayed, 1);
+    assert.equal(reg.oldestWaitingSeconds, 0, 'a delayed job is not waiting');
+    assert.equal(snap[QueueName.Rpc]!.counts.waiting, 0);
+  });
+
+  it('reads pending Dojo events and outbox rows, with the age of the oldest, and refused outbox rows', async () => {
+    const none = await svc.readBacklog();
+    assert.deepEqual(none, { eventsPending: { received: 0, queued: 0, pending_payment: 0 }, eventsOldestPendingSeconds: 0, outboxPending: 0, outboxOldestPendingSeconds: 0, deadLetters: { 'dojo-event': 0, 'pos-event': 0, registration: 0 } });
+    const loc = await fixtures(db.prisma).location();
+    const old = new Date(Date.now() - 120_000);
+    const ev = (eventId: string, state: 'received' | 'queued' | 'applied' | 'pending_payment', receivedAt: Date) =>
+      db.prisma.dojoEvent.create({
+        data: { locationId: loc.id, dojoAccountId: loc.dojoAccountId, eventId, eventType: 'payment_intent.status_updated', occurredAt: receivedAt, channel: 'webhook', payload: {}, state, receivedAt },
+      });
+    await ev('e1', 'received', old);
+    await ev('e2', 'pending_payment', new Date(Date.now() - 3_600_000));
+    await ev('e4', 'queued', new Date());
+    await ev('e3', 'applied', new Date(Date.now() - 3_600_000));
+    const ob = (entityId: string, state: 'pending' | 'sent' | 'dead', createdAt: Date) =>
+      db.prisma.outboxEvent.create({ data: { locationId: loc.id, eventType: 'OrderUpdated', entityType: 'order', entityId, payload: {}, state, createdAt } });
+    await ob('o1', 'pending', new Date(Date.now() - 60_000));
+    await ob('o2', 'sent', new Date(Date.now() - 3_600_000));
+    await ob('o3', 'dead', new Date());
+    const b = await svc.readBacklog();
+    assert.deepEqual(b.eventsPending, { received: 1, queued: 1, pending_payment: 1 });
+    // The hour-old event waiting for its payment does not count in the age: the oldest on its way is 2 minutes old.
+    assert.ok(b.eventsOldestPendingSeconds >= 119 && b.eventsOldestPendingSeconds < 200, `events age ${b.eventsOldestPendingSeconds}`);
+    assert.equal(b.outboxPending, 1);
+    assert.ok(b.outboxOldestPendingSeconds >= 59 && b.outboxOldestPendingSeconds < 120, `outbox age ${b.outboxOldestPendingSeconds}`);
+    assert.deepEqual(b.deadLetters, { 'dojo-event': 0, 'pos-event': 1, registration: 0 });
+  });
+});

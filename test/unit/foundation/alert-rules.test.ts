@@ -1,0 +1,54 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import {
+  dojoApiMetrics,
+  enableDefaultMetrics,
+  gatewayMetrics,
+  metricsRegistry,
+  pipelineMetrics,
+  queueMetrics,
+  webhookMetrics,
+  workerMetrics,
+} from '@app/common';
+import { alertMetricNames, alertRules } from '../../support/alert-rules';
+
+const FILE = join(__dirname, '../../../../deploy/prometheus/alerts.yml');
+
+describe('deploy/prometheus/alerts.yml', () => {
+  const doc = parse(readFileSync(FILE, 'utf8'));
+
+  it('parses as a Prometheus rule file whose alerts each have an expression, a duration, a severity and a summary', () => {
+    const rules = alertRules(doc);
+    assert.ok(rules.length >= 8, `${rules.length} rules`);
+    const names = new Set<string>();
+    for (const r of rules as Record<string, any>[]) {
+      assert.equal(typeof r.alert, 'string', JSON.stringify(r));
+      assert.ok(!names.has(r.alert), `alert ${r.alert} defined twice`);
+      names.add(r.alert);
+      assert.equal(typeof r.expr, 'string', r.alert);
+      assert.match(String(r.for), /^\d+[smh]$/, `${r.alert} has a for: duration`);
+      assert.ok(['page', 'ticket'].includes(r.labels?.severity), `${r.alert} has a severity`);
+      assert.equal(typeof r.annotations?.summary, 'string', `${r.alert} has a summary`);
+    }
+  });
+
+  it('references only metrics defined in libs/common/src/metrics.ts', async () => {
+    enableDefaultMetrics();
+    for (const group of [gatewayMetrics, workerMetrics, queueMetrics, pipelineMetrics, webhookMetrics, dojoApiMetrics]) group();
+    const defined = new Set<string>();
+    for (const m of await metricsRegistry.getMetricsAsJSON()) {
+      defined.add(m.name);
+      if (String(m.type) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) defined.add(m.name + s);
+    }
+    const referenced = alertMetricNames(doc);
+    assert.ok(referenced.includes('epos_relay_dead_letters'), 'the dead letters are alerted on');
+    for (const wanted of ['epos_relay_gateway_links', 'epos_relay_queue_jobs', 'epos_relay_webhook_rejected_total', 'epos_relay_worker_deadline_misses_total']) {
+      assert.ok(referenced.includes(wanted), `an alert on ${wanted}`);
+    }
+    const unknown = referenced.filter((n) => !defined.has(n));
+    assert.deepEqual(unknown, []);
+  });
+});
