@@ -20,6 +20,8 @@ import { SoftwareHousesController } from './operator/software-houses.controller'
 import { LocationsController } from './operator/locations.controller';
 import { LocationSecretsController } from './operator/location-secrets.controller';
 import { VenueController } from './venue/venue.controller';
+import { LocationActivityController } from './operator/location-activity.controller';
+import { ConsoleGateway } from './console/console.gateway';
 
 /** Root module of the admin app: the operator API and the venue API over the shared infrastructure. */
 @Module({})
@@ -28,7 +30,7 @@ export class AdminModule {
     return {
       module: AdminModule,
       imports: [CoreModule.forRoot('admin', config, logger)],
-      controllers: [SoftwareHousesController, LocationsController, LocationSecretsController, VenueController],
+      controllers: [SoftwareHousesController, LocationsController, LocationSecretsController, LocationActivityController, VenueController],
       providers: [
         { provide: APP_FILTER, useClass: AdminErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: KnownQueryInterceptor },
@@ -39,6 +41,7 @@ export class AdminModule {
         },
         RegistrationService,
         OperatorGuard,
+        ConsoleGateway,
         VenueGuard,
         {
           provide: ADMIN_DEPS,

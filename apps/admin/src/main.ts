@@ -2,7 +2,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerTooLarge, bootstrapHttpApp, RunningApp } from '@app/common';
 import { adminEnv, loadConfig } from '@app/config';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { AdminModule } from './admin.module';
+import { consoleStatic } from './console/console-static';
 import { setupDocs } from './docs';
 import { tooLargeBody } from './shared/error.filter';
 
@@ -25,6 +27,9 @@ export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
       });
       (app as NestExpressApplication).useBodyParser('json', { limit: config.ADMIN_MAX_BODY_BYTES });
       setupDocs(app);
+      // The operator console: static page at /console, live fleet over ws /console/ws (ConsoleGateway).
+      app.use('/console', consoleStatic());
+      app.useWebSocketAdapter(new WsAdapter(app));
     },
   });
 }

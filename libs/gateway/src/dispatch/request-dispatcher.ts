@@ -7,7 +7,7 @@ import {
   METHOD_INFO,
   newTraceId,
 } from '@app/contracts';
-import type { RpcJob } from '@app/queue';
+import type { RequestLogEntry, RpcJob } from '@app/queue';
 import type { Logger } from '@app/common';
 import type { ConnectionProfile } from '../profiles/connection-profile';
 import type { LocationConfig } from '../locations/location-config';
@@ -24,6 +24,16 @@ export interface DispatchOptions {
   replyCacheMs: number;
   /** When > 0, replaces every method's deadline. */
   deadlineOverrideMs: number;
+}
+
+/** Called once per answered frame with what the per-location request record keeps. */
+export type RequestRecorder = (locationId: string, entry: RequestLogEntry) => void;
+
+/** What handle() learnt about the request, for the recorder. */
+interface Seen {
+  method: string | null;
+  rpcId: string | null;
+  errorType?: string;
 }
 
 export interface DispatchContext {
@@ -48,6 +58,7 @@ export class RequestDispatcher {
     private readonly rpc: RpcCaller,
     private readonly opts: DispatchOptions,
     private readonly logger: Logger,
+    private readonly recorder?: RequestRecorder,
   ) {}
 
   /** After this, new requests are refused (retryable) while in-flight ones finish. */
@@ -73,11 +84,33 @@ export class RequestDispatcher {
 
   /** Returns the encoded reply for `data`, or undefined when nothing should be sent. */
   async handle(ctx: DispatchContext, data: Buffer): Promise<string | undefined> {
-    const { location, profile } = ctx;
+    if (!this.recorder) return this.answer(ctx, data, newTraceId(), { method: null, rpcId: null });
     const traceId = newTraceId();
+    const seen: Seen = { method: null, rpcId: null };
+    const text = await this.answer(ctx, data, traceId, seen);
+    try {
+      this.recorder(ctx.location.id, {
+        at: new Date(ctx.receivedAt).toISOString(),
+        method: seen.method,
+        rpcId: seen.rpcId,
+        ms: Date.now() - ctx.receivedAt,
+        outcome: seen.errorType ? 'error' : 'ok',
+        ...(seen.errorType ? { errorType: seen.errorType } : {}),
+        traceId,
+      });
+    } catch {
+      // the record is diagnostic only
+    }
+    return text;
+  }
+
+  private async answer(ctx: DispatchContext, data: Buffer, traceId: string, seen: Seen): Promise<string | undefined> {
+    const { location, profile } = ctx;
     try {
       if (data.length > this.opts.maxMessageBytes) {
         const id = profile.peekId(data.subarray(0, 512).toString('utf8'));
+        seen.rpcId = id == null ? null : String(id);
+        seen.errorType = 'InvalidRequest';
         this.logger.warn({ locationId: location.id, rpcId: id, traceId, bytes: data.length }, 'oversize message refused');
         const err = new EposError(
           'InvalidRequest',
@@ -89,6 +122,8 @@ export class RequestDispatcher {
       }
       const decoded = profile.decode(data.toString('utf8'), location);
       if (decoded.kind === 'reject') {
+        seen.rpcId = decoded.id == null ? null : String(decoded.id);
+        seen.errorType = decoded.error.errorType;
         this.logger.info(
           { locationId: location.id, rpcId: decoded.id, traceId, errorType: decoded.error.errorType, code: decoded.error.code },
           `request refused: ${decoded.error.debugMessage}`,
@@ -96,17 +131,22 @@ export class RequestDispatcher {
         return profile.encode(failure(decoded.id as string | null, decoded.error.toBody(traceId)));
       }
       if (decoded.kind === 'batch') {
+        seen.method = 'batch';
+        seen.errorType = 'InvalidRequest';
         this.logger.info({ locationId: location.id, traceId, elements: decoded.replies.length }, 'JSON-RPC batch refused element by element');
         return `[${decoded.replies.map((r) => profile.encode(failure(r.id as string | null, r.error.toBody(traceId)))).join(',')}]`;
       }
       const { id, method } = decoded;
       const rpcId = String(id);
+      seen.method = method;
+      seen.rpcId = rpcId;
       // The request's child logger is made only when a line is written (at LOG_LEVEL=warn most requests write none).
       let child: Logger | undefined;
       const log = () => (child ??= this.logger.child({ locationId: location.id, rpcId, traceId, method }));
       const infoOn = this.logger.isLevelEnabled('info');
       if (this.draining) {
         if (infoOn) log().info('request refused: replica shutting down');
+        seen.errorType = 'UnexpectedError';
         return profile.encode(
           failure(id as string, EposError.unexpected('the EPOS gateway is restarting; nothing was applied, please retry').toBody(traceId)),
         );
@@ -147,8 +187,10 @@ export class RequestDispatcher {
           if (infoOn) log().info({ ms: Date.now() - ctx.receivedAt, ok: !isFailure(response) }, 'request answered');
         }
       }
+      if (isFailure(response)) seen.errorType = response.error.errorType;
       return profile.encode({ ...response, id: id as string });
     } catch (err) {
+      seen.errorType = 'UnexpectedError';
       this.logger.error({ locationId: location.id, traceId, err: (err as Error).message }, 'dispatch failed');
       return profile.encode(failure(null, EposError.unexpected().toBody(traceId)));
     }
