@@ -30,9 +30,10 @@ export function consoleStatic(dir = consoleDir()) {
     if (!b) cache.set(file, (b = readFileSync(join(dir, file))));
     return b;
   };
-  return (req: IncomingMessage & { path?: string }, res: ServerResponse, next: () => void) => {
+  return (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    const path = (req.path ?? (req.url ?? '').split('?')[0]).replace(/^\/console/, '');
+    // The full path (Express strips the mount point from req.url and req.path).
+    const path = (req.originalUrl ?? req.url ?? '').split('?')[0].replace(/^\/console/, '');
     const f = FILES[path];
     if (!f) return next();
     const body = read(f.file);
