@@ -10,6 +10,7 @@
   let wsRetry = 0;
   let current = null; // id of the open location
   let currentLoaded = null;
+  let currentErrors = null; // errors in the last 5 minutes, from the location's request record
 
   const token = () => sessionStorage.getItem(TOKEN_KEY);
 
@@ -142,7 +143,7 @@
         el('td', {}, el('a', { href: '#/locations/' + i.id }, i.name)),
         el('td', {}, i.dojoAccountId),
         el('td', {}, i.protocol),
-        el('td', {}, stateBadge(i.state), i.lastError ? el('span', { class: 'sr-hint', title: i.lastError }, ' ⓘ') : null),
+        el('td', i.lastError ? { title: i.lastError } : {}, stateBadge(i.state)),
         el('td', {}, i.replicaId || '—'),
         el('td', {}, time(i.since)),
         el('td', {}, time(i.lastPongAt)),
@@ -184,7 +185,7 @@
       ['Last pong', time(i && i.lastPongAt)],
       ['Reconnects', i ? i.reconnects : '—'],
       ['Requests served', i ? i.requestsServed : '—'],
-      ['Errors (5 min)', i ? i.errorsLast5m : '—'],
+      ['Errors (5 min)', currentErrors !== null ? currentErrors : i ? i.errorsLast5m : '—'],
       ['Last error', (i && i.lastError) || '—'],
       ['Next attempt', time(i && i.nextAttemptAt)],
       ['API key', loc ? '…' + loc.apiKeyLast4 : '—'],
@@ -198,6 +199,7 @@
   async function openLocation(id) {
     current = id;
     currentLoaded = null;
+    currentErrors = null;
     for (const t of ['requests-table', 'events-table', 'outbox-table', 'dead-table']) $(t).tBodies[0].replaceChildren();
     $('action-result').textContent = '';
     renderSummary();
@@ -212,6 +214,7 @@
     const id = current;
     const r = await api('GET', '/v1/locations/' + id + '/requests');
     if (current !== id || !r.ok) return;
+    if (currentErrors !== r.body.errorsLast5m) { currentErrors = r.body.errorsLast5m; renderSummary(); }
     $('requests-note').textContent = r.body.items.length + ' recorded; ' + r.body.errorsLast5m + ' error(s) in the last 5 minutes';
     $('requests-table').tBodies[0].replaceChildren(...r.body.items.map((q) =>
       el('tr', {},

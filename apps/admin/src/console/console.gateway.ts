@@ -93,6 +93,12 @@ export class ConsoleGateway implements OnGatewayConnection, OnGatewayDisconnect,
     try {
       const items = await this.read(true);
       if (client.readyState !== WebSocket.OPEN) return;
+      // The first watcher's snapshot is the baseline of the diffs. With others already watching, the baseline
+      // stays theirs: the next update may repeat to this page what its snapshot already showed (harmless).
+      if (this.authed.size === 0) {
+        this.last.clear();
+        for (const i of items) this.last.set(i.id, JSON.stringify(i));
+      }
       this.authed.add(client);
       send(client, 'snapshot', { items, at: new Date().toISOString(), pollMs: CONSOLE_POLL_MS });
       this.schedule();
@@ -172,7 +178,8 @@ function toItem(f: FleetRow, s: ConnectionStatus | undefined, errorsLast5m: numb
     ...f,
     state: s?.state ?? 'unowned',
     replicaId: s?.replicaId ?? null,
-    since: s?.since ?? null,
+    // No record (no replica reports on it): readConnectionStatuses stamps `since` with the time of reading; not shown.
+    since: s?.updatedAt ? s.since : null,
     lastPongAt: s?.lastPongAt ?? null,
     reconnects: s?.reconnects ?? 0,
     requestsServed: s?.requestsServed ?? 0,
