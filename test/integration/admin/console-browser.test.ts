@@ -196,6 +196,34 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     await waitFor(async () => (await row('Dark Tavern').getAttribute('data-state')) === 'open', 'open in the fleet');
   });
 
+  it('enables a disabled venue, rotates its key (shown once, never again) and disables it, each seen live', async () => {
+    await page.getByLabel('Search name or Dojo account').fill(''); // the keyboard step's filter is still set
+    await row('Closed Cellar').getByRole('link').click();
+    await page.getByRole('heading', { name: 'Closed Cellar', level: 2 }).waitFor();
+    await waitFor(async () => (await summary('Connection state').textContent())?.trim() === 'disabled', 'disabled');
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByText('Location enabled.').waitFor();
+    // Dojo does not know its key: it goes dark, live.
+    await waitFor(async () => (await summary('Connection state').textContent())?.trim() === 'auth_failed', 'auth_failed after enabling', 15_000);
+
+    const newKey = `sk_sandbox_console_${Date.now().toString(36)}_rotated`;
+    sim.addAccount({ apiKey: newKey, softwareHouseId: shDojoId, accountId: closed.dojoAccountId, capabilities: ALL_CAPABILITIES });
+    await page.getByLabel('New Dojo API key').fill(newKey);
+    await page.getByRole('button', { name: 'Rotate key' }).click();
+    await page.getByText(`Key rotated; it ends in …${newKey.slice(-4)}`).waitFor();
+    assert.equal(await page.getByLabel('New Dojo API key').inputValue(), '', 'the field is cleared');
+    assert.ok(!(await page.content()).includes(newKey), 'the key is nowhere on the page');
+    assert.equal((await summary('API key').textContent())?.trim(), `…${newKey.slice(-4)}`);
+    await waitFor(async () => (await summary('Connection state').textContent())?.trim() === 'open', 'open with the new key', 15_000);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('Location disabled.').waitFor();
+    await waitFor(async () => (await summary('Connection state').textContent())?.trim() === 'disabled', 'disabled again, live', 15_000);
+    await waitFor(() => sim.connectionsFor(closed.dojoAccountId) === 0, 'its socket closed at Dojo');
+    await page.getByRole('link', { name: /Back to the fleet/ }).click();
+  });
+
   it('replays a dead Dojo event and sees it applied', async (t) => {
     const probe = await api('GET', `/v1/dead-letters?locationId=${alpha.id}`);
     if (probe.status === 404) {
@@ -237,6 +265,5 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     await page.getByRole('heading', { name: 'Sign in', level: 2 }).waitFor();
     assert.equal(await page.evaluate("sessionStorage.getItem('epos-relay.console.token')"), null);
     assert.deepEqual(pageErrors, [], 'no script errors on the page');
-    void closed;
   });
 });
