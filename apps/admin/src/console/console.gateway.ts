@@ -42,7 +42,8 @@ const CLOSE_UNAUTHORIZED = 4401;
  * admin reads the gateways' status records in Redis every CONSOLE_POLL_MS
  * while at least one signed-in page is open.
  */
-@WebSocketGateway({ path: '/console/ws' })
+// The page only ever sends its sign-in message: anything larger than 16 KiB closes the socket (1009).
+@WebSocketGateway({ path: '/console/ws', maxPayload: 16 * 1024, perMessageDeflate: false })
 export class ConsoleGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
   private readonly authed = new Set<WebSocket>();
   private readonly timers = new Map<WebSocket, NodeJS.Timeout>();
