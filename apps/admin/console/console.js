@@ -33,8 +33,14 @@
   function stateBadge(state) {
     return el('span', { class: 'state state-' + state }, state);
   }
+  // The status line is a live region: only the state of live updates goes there (announced when it changes);
+  // the time of the last update sits beside it, outside the region, so screen readers are not told every poll.
   function setLive(text) {
-    $('live').textContent = text;
+    if ($('live').textContent !== text) $('live').textContent = text;
+    if (!/^Live/.test(text)) $('updated').textContent = '';
+  }
+  function setUpdated(at) {
+    $('updated').textContent = '· updated ' + new Date(at).toLocaleTimeString([], { hour12: false });
   }
 
   // ---- API -----------------------------------------------------------------
@@ -98,13 +104,14 @@
         wsRetry = 0;
         fleet.clear();
         for (const it of msg.data.items) fleet.set(it.id, it);
-        setLive('Live · updated ' + new Date(msg.data.at).toLocaleTimeString([], { hour12: false }));
+        setLive('Live');
+        setUpdated(msg.data.at);
         renderFleet();
         renderSummary();
       } else if (msg.event === 'update') {
         for (const it of msg.data.items) fleet.set(it.id, it);
         for (const id of msg.data.removed || []) fleet.delete(id);
-        setLive('Live · updated ' + new Date(msg.data.at).toLocaleTimeString([], { hour12: false }));
+        setUpdated(msg.data.at);
         renderFleet();
         if (current && msg.data.items.some((i) => i.id === current)) {
           renderSummary();

@@ -108,6 +108,11 @@ describe('console API: request record, activity routes, live fleet socket', () =
     assert.deepEqual(second.body.items.map((e: { eventId: string; state: string }) => [e.eventId, e.state]), [['evt_Kings Head_0', 'applied']]);
     assert.equal(second.body.nextCursor, null);
     assert.equal((await api('GET', `/v1/locations/${loc.id}/dojo-events?cursor=bogus`)).status, 400);
+    // Forged cursors that decode but that Postgres could not take are 400s too, not failed queries.
+    for (const forged of ['0000-01-01T00:00:00.000Z|' + loc.id, '2026-01-01T00:00:00.000Z|------------------------------------']) {
+      const r = await api('GET', `/v1/locations/${loc.id}/dojo-events?cursor=${Buffer.from(forged).toString('base64url')}`);
+      assert.equal(r.status, 400, `${forged}: ${JSON.stringify(r.body)}`);
+    }
 
     const ob1 = await api('GET', `/v1/locations/${loc.id}/outbox?limit=2`);
     assert.equal(ob1.status, 200, JSON.stringify(ob1.body));
@@ -118,6 +123,7 @@ describe('console API: request record, activity routes, live fleet socket', () =
     assert.deepEqual(ob2.body.items.map((e: { entityId: string }) => e.entityId), ['o0']);
     assert.equal(ob2.body.nextCursor, null);
     assert.equal((await api('GET', `/v1/locations/${loc.id}/outbox?cursor=x1`)).status, 400);
+    assert.equal((await api('GET', `/v1/locations/${loc.id}/outbox?cursor=9999999999999999999`)).status, 400);
     assert.equal((await api('GET', `/v1/locations/00000000-0000-4000-8000-000000000000/outbox`)).status, 404);
   });
 

@@ -90,8 +90,10 @@ export class LocationActivityRepository {
   async dojoEvents(locationId: string, limit: number, cursor?: string): Promise<Page<DojoEventView>> {
     let after: { at: Date; id: string } | undefined;
     if (cursor) {
-      const m = /^(\d{4}-[^|]+)\|([0-9a-f-]{36})$/i.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-      if (!m || Number.isNaN(Date.parse(m[1]))) throw badCursor();
+      const m = /^(\d{4}-[^|]+)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+      const t = m ? Date.parse(m[1]) : NaN;
+      // Only times Postgres can take (a forged cursor must be a 400, not a failed query).
+      if (!m || !(t >= Date.UTC(1970, 0, 1) && t < Date.UTC(9999, 0, 1))) throw badCursor();
       after = { at: new Date(m[1]), id: m[2] };
     }
     const rows = after
@@ -131,7 +133,7 @@ export class LocationActivityRepository {
   }
 
   async outbox(locationId: string, limit: number, cursor?: string): Promise<Page<OutboxEventView>> {
-    if (cursor !== undefined && !/^\d{1,19}$/.test(cursor)) throw badCursor();
+    if (cursor !== undefined && (!/^\d{1,19}$/.test(cursor) || BigInt(cursor) > 9_223_372_036_854_775_807n)) throw badCursor();
     const rows = cursor
       ? await this.prisma.$queryRaw<OutboxRow[]>`
           SELECT id, event_type, entity_type, entity_id, state::text AS state, attempts, next_attempt_at, last_error, created_at, sent_at
