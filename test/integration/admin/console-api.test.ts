@@ -36,8 +36,9 @@ describe('console API: request record, activity routes, live fleet socket', () =
     api = apiClient(admin.url);
   });
 
+  let adminClosed = false;
   after(async () => {
-    await admin?.close();
+    if (!adminClosed) await admin?.close();
     redis?.disconnect();
     await db?.drop();
   });
@@ -176,5 +177,16 @@ describe('console API: request record, activity routes, live fleet socket', () =
     assert.ok(!upd.data.items.some((i: { id: string }) => i.id === loc.id), 'only what changed is pushed');
     c.ws.close();
     await c.closed;
+  });
+
+  it("a watching console does not hold up the admin's graceful shutdown", async () => {
+    const c = await open();
+    c.ws.send(JSON.stringify({ event: 'auth', data: { token: OPERATOR_TOKEN } }));
+    await waitFor(() => c.messages.find((m) => m.event === 'snapshot'), 'snapshot');
+    const started = Date.now();
+    adminClosed = true;
+    await admin.close();
+    assert.ok(Date.now() - started < 5_000, `closed in ${Date.now() - started} ms`);
+    assert.equal(await c.closed, 1001, 'the page is told the admin is going away');
   });
 });
