@@ -274,6 +274,7 @@ async function main(): Promise<number> {
     say('');
     say(paint(1, 'Ready.'));
     say(`  admin API docs   ${admin}/docs        (operator token: ${operatorToken})`);
+    say(`  operator console ${admin}/console     (sign in with the operator token)`);
     say(`  webhook ingest   ${url(ports.webhook)}/webhooks/dojo`);
     say(`  gateway status   ${url(ports.gateway)}/status`);
     if (sandbox) say(`  sandbox flows    ${sandbox.url}/flows   (npm run flow -- pay-at-table --account ${account.accountId} --table T5)`);
