@@ -203,8 +203,19 @@
     const enabled = loc ? loc.enabled : i ? i.enabled : true;
     $('toggle-enabled').textContent = enabled ? 'Disable' : 'Enable';
   }
+  // While a location's page is open (and the tab visible), its events, outbox and dead letters are re-read every
+  // few seconds; its requests are re-read whenever its live status changes.
+  let activityTimer = null;
+  function watchActivity() {
+    if (activityTimer) clearInterval(activityTimer);
+    activityTimer = setInterval(() => {
+      if (!current || document.hidden) return;
+      void Promise.all([refreshEvents(), refreshOutbox(), refreshDead()]).catch(() => undefined);
+    }, 5000);
+  }
   async function openLocation(id) {
     current = id;
+    watchActivity();
     currentLoaded = null;
     currentErrors = null;
     for (const t of ['requests-table', 'events-table', 'outbox-table', 'dead-table']) $(t).tBodies[0].replaceChildren();
@@ -323,6 +334,7 @@
   function route() {
     if (!token()) {
       current = null;
+      if (activityTimer) { clearInterval(activityTimer); activityTimer = null; }
       show('signin-view');
       $('token').focus();
       return;
@@ -334,6 +346,7 @@
       $('location-title').focus();
     } else {
       current = null;
+      if (activityTimer) { clearInterval(activityTimer); activityTimer = null; }
       show('fleet-view');
       renderFleet();
       $('fleet-title').focus();

@@ -125,6 +125,20 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     await page.getByLabel('Search name or Dojo account').fill(dark.dojoAccountId);
     assert.deepEqual(await page.locator('#fleet-table tbody tr td:first-child').allTextContents(), ['Dark Tavern']);
     await page.getByLabel('Search name or Dojo account').fill('');
+    // Markup a screen reader and a keyboard can use: landmarks, one h1, named controls, captioned tables with header cells.
+    const audit = (await page.evaluate(`(() => {
+      const named = (e) => (e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || (e.tagName === 'BUTTON' && e.textContent.trim());
+      return {
+        banner: document.querySelectorAll('header[role=banner], body > header').length,
+        main: document.querySelectorAll('main').length,
+        h1: document.querySelectorAll('h1').length,
+        unnamed: [...document.querySelectorAll('input, select, button')].filter((e) => !named(e)).map((e) => e.outerHTML),
+        tablesWithoutCaption: [...document.querySelectorAll('table')].filter((t) => !t.caption).length,
+        headerCellsWithoutScope: document.querySelectorAll('thead th:not([scope=col])').length,
+        positiveTabindex: document.querySelectorAll('[tabindex]:not([tabindex="-1"]):not([tabindex="0"])').length,
+      };
+    })()`)) as Record<string, unknown>;
+    assert.deepEqual(audit, { banner: 1, main: 1, h1: 1, unnamed: [], tablesWithoutCaption: 0, headerCellsWithoutScope: 0, positiveTabindex: 0 });
     await page.screenshot({ path: join(ARTIFACTS, 'console-fleet.png'), fullPage: true });
   });
 
