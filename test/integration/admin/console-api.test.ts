@@ -175,6 +175,19 @@ describe('console API: request record, activity routes, live fleet socket', () =
     assert.equal(pushed.replicaId, 'gw-test');
     assert.equal(pushed.requestsServed, 7);
     assert.ok(!upd.data.items.some((i: { id: string }) => i.id === loc.id), 'only what changed is pushed');
+
+    // A new error reply at that venue: its requestsServed moves, its record is read again and the count is pushed.
+    const writer = new RequestLogWriter(redis, prefix);
+    writer.record(other.id, { at: new Date().toISOString(), method: 'GetOrderByIdV1', rpcId: 'x1', ms: 3, outcome: 'error', errorType: 'NotFound', traceId: 't' });
+    await writer.flush();
+    await writeConnectionStatus(redis, prefix, {
+      locationId: other.id, state: 'open', since: pushed.since, replicaId: 'gw-test', reconnects: 2, requestsServed: 8, lastPongAt: pushed.lastPongAt,
+    });
+    await waitFor(
+      () => c.messages.find((m) => m.event === 'update' && m.data.items.some((i: { id: string; errorsLast5m: number }) => i.id === other.id && i.errorsLast5m === 1)),
+      'the new error count pushed',
+      6_000,
+    );
     c.ws.close();
     await c.closed;
   });

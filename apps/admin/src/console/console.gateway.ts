@@ -53,6 +53,8 @@ export class ConsoleGateway implements OnGatewayConnection, OnGatewayDisconnect,
   private errorsAt = 0;
   private readonly errors = new Map<string, number>();
   private readonly served = new Map<string, number>();
+  /** When each location's requestsServed last moved (as seen here). */
+  private readonly activeAt = new Map<string, number>();
   /** What each client was last sent, per location, as JSON. */
   private last = new Map<string, string>();
   private pollTimer?: NodeJS.Timeout;
@@ -163,13 +165,21 @@ export class ConsoleGateway implements OnGatewayConnection, OnGatewayDisconnect,
     }
     const ids = this.fleet.map((f) => f.id);
     const statuses = await readConnectionStatuses(this.redis, this.config.QUEUE_PREFIX, ids);
-    const allErrors = full || now - this.errorsAt >= ERRORS_REFRESH_MS;
-    const recount = allErrors
-      ? ids
-      : ids.filter((id) => (statuses.get(id)?.requestsServed ?? 0) !== this.served.get(id) || !this.errors.has(id));
-    if (allErrors) this.errorsAt = now;
+    // Errors in the last 5 minutes, from the request records. Recounted where requestsServed moved; every
+    // ERRORS_REFRESH_MS also where errors are shown (they age out) or requests were served in the window; all of
+    // them for a new page's snapshot. Venues idle for longer cost nothing.
+    const periodic = now - this.errorsAt >= ERRORS_REFRESH_MS;
+    if (periodic || full) this.errorsAt = now;
+    const recount: string[] = [];
+    for (const id of ids) {
+      const served = statuses.get(id)?.requestsServed ?? 0;
+      const moved = this.served.has(id) && served !== this.served.get(id);
+      if (moved) this.activeAt.set(id, now);
+      this.served.set(id, served);
+      const recent = now - (this.activeAt.get(id) ?? 0) < 5 * 60_000 + ERRORS_REFRESH_MS;
+      if (full || moved || !this.errors.has(id) || (periodic && ((this.errors.get(id) ?? 0) > 0 || recent))) recount.push(id);
+    }
     if (recount.length) for (const [id, n] of await countRecentErrors(this.redis, this.config.QUEUE_PREFIX, recount, 5 * 60_000, now)) this.errors.set(id, n);
-    for (const id of ids) this.served.set(id, statuses.get(id)?.requestsServed ?? 0);
     return this.fleet.map((f) => toItem(f, statuses.get(f.id), this.errors.get(f.id) ?? 0));
   }
 }
