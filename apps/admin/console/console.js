@@ -11,6 +11,10 @@
   let current = null; // id of the open location
   let currentLoaded = null;
   let currentErrors = null; // errors in the last 5 minutes, from the location's request record
+  // How many Dojo events and outbox rows the page shows (newest first); "Show more" adds a page, up to the API's 500.
+  const PAGE = 50;
+  let eventsLimit = PAGE;
+  let outboxLimit = PAGE;
 
   const token = () => sessionStorage.getItem(TOKEN_KEY);
 
@@ -215,6 +219,8 @@
   }
   async function openLocation(id) {
     current = id;
+    eventsLimit = PAGE;
+    outboxLimit = PAGE;
     watchActivity();
     currentLoaded = null;
     currentErrors = null;
@@ -246,8 +252,9 @@
   }
   async function refreshEvents() {
     const id = current;
-    const r = await api('GET', '/v1/locations/' + id + '/dojo-events?limit=50');
+    const r = await api('GET', '/v1/locations/' + id + '/dojo-events?limit=' + eventsLimit);
     if (current !== id || !r.ok) return;
+    $('events-more').hidden = !r.body.nextCursor || eventsLimit >= 500;
     $('events-table').tBodies[0].replaceChildren(...r.body.items.map((e) =>
       el('tr', { 'data-event-id': e.eventId, 'data-state': e.state },
         el('td', {}, time(e.receivedAt)), el('td', {}, e.eventType), el('td', {}, e.eventId),
@@ -255,8 +262,9 @@
   }
   async function refreshOutbox() {
     const id = current;
-    const r = await api('GET', '/v1/locations/' + id + '/outbox?limit=50');
+    const r = await api('GET', '/v1/locations/' + id + '/outbox?limit=' + outboxLimit);
     if (current !== id || !r.ok) return;
+    $('outbox-more').hidden = !r.body.nextCursor || outboxLimit >= 500;
     $('outbox-table').tBodies[0].replaceChildren(...r.body.items.map((o) =>
       el('tr', { 'data-state': o.state },
         el('td', {}, time(o.createdAt)), el('td', {}, o.eventType), el('td', {}, o.entityType + ' ' + o.entityId),
@@ -362,6 +370,8 @@
     $('toggle-enabled').addEventListener('click', () => void toggleEnabled().catch(() => undefined));
     $('rotate-form').addEventListener('submit', (e) => void rotateKey(e).catch(() => undefined));
     $('replay-all').addEventListener('click', () => void replayAll().catch(() => undefined));
+    $('events-more').addEventListener('click', () => { eventsLimit = Math.min(500, eventsLimit + PAGE); void refreshEvents().catch(() => undefined); });
+    $('outbox-more').addEventListener('click', () => { outboxLimit = Math.min(500, outboxLimit + PAGE); void refreshOutbox().catch(() => undefined); });
     window.addEventListener('hashchange', route);
     if (token()) connect();
     route();

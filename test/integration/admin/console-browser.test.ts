@@ -176,6 +176,9 @@ describe('operator console in a browser', { skip: noChromium }, () => {
   });
 
   it('keyboard only: Tab to the search box, type, Enter, and Enter again opens the dark venue', async () => {
+    await db.prisma.outboxEvent.createMany({
+      data: Array.from({ length: 60 }, (_, i) => ({ locationId: dark.id, eventType: 'OrderUpdated', entityType: 'order', entityId: `dark-${i}`, payload: {} })),
+    });
     await page.goto(`${admin.url}/console#/`);
     await page.getByRole('heading', { name: 'Fleet', level: 2 }).waitFor();
     await waitFor(async () => (await page.locator('#fleet-table tbody tr').count()) === 3, 'fleet loaded');
@@ -193,6 +196,13 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     assert.equal(await page.evaluate('document.activeElement && document.activeElement.id'), 'location-title', 'focus moves to the page heading');
     assert.equal((await summary('Connection state').textContent())?.trim(), 'auth_failed');
     assert.match((await summary('Last error').textContent()) ?? '', /401/);
+    // Its outbox, newest first, 50 at a time: the keyboard reaches "Show more".
+    await waitFor(async () => (await page.locator('#outbox-table tbody tr').count()) === 50, 'the first 50 outbox rows');
+    assert.equal(await page.locator('#outbox-table tbody tr td:nth-child(3)').first().textContent(), 'order dark-59');
+    await page.getByRole('button', { name: 'Show more outbox events' }).focus();
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await page.locator('#outbox-table tbody tr').count()) === 60, 'all 60 outbox rows');
+    assert.equal(await page.getByRole('button', { name: 'Show more outbox events' }).isHidden(), true, 'nothing more to show');
   });
 
   it('reconnect now, once Dojo accepts the key: the state turns open live, without a reload', async () => {
