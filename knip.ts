@@ -27,10 +27,6 @@ const config: KnipConfig = {
     'libs/domain/**': ['exports', 'types'],
   },
   ignoreDependencies: [
-    // Named in the platform's design for the sandbox socket and the operator console
-    // (planned); not imported yet, kept on purpose. (@nestjs/websockets, kept for the same
-    // reason, needs no entry: it is a peer dependency of @nestjs/platform-ws.)
-    '@nestjs/platform-ws',
     // Imported by the Prisma client that scripts/build.mjs generates into libs/db/src/generated (git-ignored).
     '@prisma/client',
     // Run by scripts/build.mjs through their paths in node_modules (prisma generate, tsc-alias).

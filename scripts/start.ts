@@ -283,6 +283,7 @@ async function main(): Promise<number> {
     say('');
     say(paint(1, 'Ready.'));
     say(`  admin API docs   ${admin}/docs        (operator token: ${operatorToken})`);
+    say(`  operator console ${admin}/console     (sign in with the operator token)`);
     say(`  webhook ingest   ${url(ports.webhook)}/webhooks/dojo`);
     say(`  gateway status   ${url(ports.gateway)}/status`);
     say(`  queue board      ${admin}/queues/login   (the same operator token)`);

@@ -40,6 +40,7 @@ describe('npm start', () => {
     }
     assert.match(out(), /pay-at-table: SUCCESS/);
     assert.match(out(), /admin API docs\s+http:\/\/127\.0\.0\.1:\d+\/docs/);
+    assert.match(out(), /operator console\s+http:\/\/127\.0\.0\.1:\d+\/console/);
     assert.match(out(), /sandbox flows\s+http:\/\/127\.0\.0\.1:\d+\/flows/);
     assert.ok(seconds < 60, `pay-at-table shown ${seconds} s after start`);
 

@@ -24,6 +24,8 @@ import { LocationsController } from './operator/locations.controller';
 import { LocationSecretsController } from './operator/location-secrets.controller';
 import { VenueController } from './venue/venue.controller';
 import { QueueBoard } from './queues/queue-board';
+import { LocationActivityController } from './operator/location-activity.controller';
+import { ConsoleGateway } from './console/console.gateway';
 
 /** Root module of the admin app: the operator API and the venue API over the shared infrastructure. */
 @Module({})
@@ -32,7 +34,14 @@ export class AdminModule {
     return {
       module: AdminModule,
       imports: [CoreModule.forRoot('admin', config, logger)],
-      controllers: [SoftwareHousesController, LocationsController, LocationSecretsController, DeadLettersController, VenueController],
+      controllers: [
+        SoftwareHousesController,
+        LocationsController,
+        LocationSecretsController,
+        LocationActivityController,
+        DeadLettersController,
+        VenueController,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: AdminErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: KnownQueryInterceptor },
@@ -60,6 +69,7 @@ export class AdminModule {
         })),
         QueueBoard,
         OperatorGuard,
+        ConsoleGateway,
         VenueGuard,
         {
           provide: ADMIN_DEPS,

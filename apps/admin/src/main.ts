@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunningApp } from '@app/common';
 import { answerTooLarge, bootstrapHttpApp } from '@app/common';
 import { adminEnv, loadConfig } from '@app/config';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { AdminModule } from './admin.module';
+import { consoleStatic } from './console/console-static';
 import { setupDocs } from './docs';
 import { tooLargeBody } from './shared/error.filter';
 import { QUEUE_BOARD_PATH, QueueBoard } from './queues/queue-board';
@@ -30,6 +32,9 @@ export function startAdmin(env: NodeJS.ProcessEnv = process.env): Promise<Runnin
       setupDocs(app);
       // The queue board (bull-board) behind operator authentication; see queues/queue-board.ts.
       app.use(QUEUE_BOARD_PATH, app.get(QueueBoard).handler());
+      // The operator console: static page at /console, live fleet over ws /console/ws (ConsoleGateway).
+      app.use('/console', consoleStatic());
+      app.useWebSocketAdapter(new WsAdapter(app));
     },
   });
 }

@@ -1,10 +1,10 @@
 import type Redis from 'ioredis';
 import type WebSocket from 'ws';
-import type { Logger , LinkSample } from '@app/common';
+import type { Logger, LinkSample } from '@app/common';
 import type { LocationChangedMessage, LocationReconnectMessage } from '@app/contracts';
 import { Channels, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
 import type { ConnectionStatus } from '@app/queue';
-import { writeConnectionStatuses } from '@app/queue';
+import { RequestLogWriter, writeConnectionStatuses } from '@app/queue';
 import { DialGate } from './connection/dial-gate';
 import type { LinkOptions } from './connection/location-link';
 import { LocationLink } from './connection/location-link';
@@ -102,7 +102,11 @@ export class GatewayManager {
   ) {
     this.membership = new Membership(deps.redis, opts.prefix, opts.replicaId, opts.leaseTtlMs);
     this.leases = new LeaseStore(deps.redis, opts.prefix, opts.replicaId, opts.leaseTtlMs);
-    this.dispatcher = new RequestDispatcher(deps.rpc, opts.dispatch, deps.logger);
+    // Each answered request goes to the location's capped record in Redis (batched per event-loop turn).
+    const requestLog = new RequestLogWriter(deps.redis, opts.prefix);
+    this.dispatcher = new RequestDispatcher(deps.rpc, opts.dispatch, deps.logger, (locationId, entry) =>
+      requestLog.record(locationId, { ...entry, replicaId: opts.replicaId }),
+    );
     this.gate = new DialGate(opts.connectRate);
     this.statusTtlMs = Math.max(3 * opts.leaseTtlMs, 3_000);
     this.statusRefreshMs = Math.floor(this.statusTtlMs / 3);

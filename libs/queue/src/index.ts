@@ -7,3 +7,4 @@ export * from './reply-stream';
 export * from './dojo-events';
 export * from './registration';
 export * from './connection-status';
+export * from './request-log';

@@ -28,12 +28,17 @@ export class OperatorGuard implements CanActivate {
   canActivate(ctx: ExecutionContext): boolean {
     const token = bearer(ctx.switchToHttp().getRequest<Request>());
     if (!token) throw new UnauthorizedException('an operator bearer token is required');
+    if (!this.accepts(token)) throw new UnauthorizedException('the operator token is not valid');
+    return true;
+  }
+
+  /** True when `token` is one of ADMIN_OPERATOR_TOKENS (also used by the console's WebSocket). */
+  accepts(token: string): boolean {
     // Digests have equal length, so timingSafeEqual applies; every configured token is compared.
     const presented = digest(token);
     let ok = false;
     for (const d of this.digests) ok = timingSafeEqual(d, presented) || ok;
-    if (!ok) throw new UnauthorizedException('the operator token is not valid');
-    return true;
+    return ok;
   }
 }
 

@@ -32,3 +32,4 @@ export * from './usecases/issue-venue-token.usecase';
 export * from './usecases/list-venue-tokens.usecase';
 export * from './usecases/revoke-venue-token.usecase';
 export * from './usecases/authenticate-venue-token.usecase';
+export * from './location-activity.repository';

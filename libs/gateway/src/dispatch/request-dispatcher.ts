@@ -7,7 +7,7 @@ import {
   METHOD_INFO,
   newTraceId,
 } from '@app/contracts';
-import type { RpcJob } from '@app/queue';
+import type { RequestLogEntry, RpcJob } from '@app/queue';
 import type { Logger } from '@app/common';
 import type { ConnectionProfile } from '../profiles/connection-profile';
 import type { LocationConfig } from '../locations/location-config';
@@ -30,6 +30,21 @@ export interface DispatchOptions {
   replyCacheMs: number;
   /** When > 0, replaces every method's deadline. */
   deadlineOverrideMs: number;
+}
+
+/** Called once per answered frame with what the per-location request record keeps. */
+export type RequestRecorder = (locationId: string, entry: RequestLogEntry) => void;
+
+type Outcome = 'ok' | 'error' | 'failed' | 'duplicate' | 'invalid';
+
+/** What answer() learnt about the request: for the metrics and the request record. */
+interface Seen {
+  method: string | null;
+  rpcId: string | null;
+  errorType?: string;
+  /** Counted in epos_relay_gateway_requests_total. */
+  outcome: Outcome;
+  metrics: MethodMetrics;
 }
 
 export interface DispatchContext {
@@ -56,6 +71,7 @@ export class RequestDispatcher {
     private readonly rpc: RpcCaller,
     private readonly opts: DispatchOptions,
     private readonly logger: Logger,
+    private readonly recorder?: RequestRecorder,
   ) {}
 
   /** After this, new requests are refused (retryable) while in-flight ones finish. */
@@ -83,14 +99,38 @@ export class RequestDispatcher {
   /** Returns the encoded reply for `data`, or undefined when nothing should be sent. */
   async handle(ctx: DispatchContext, data: Buffer): Promise<string | undefined> {
     const t0 = performance.now();
-    const { location, profile } = ctx;
-    // Counted once the reply is ready (epos_relay_gateway_requests_total / _request_duration_seconds).
-    let m = this.invalid;
-    let outcome: 'ok' | 'error' | 'failed' | 'duplicate' | 'invalid' = 'invalid';
     const traceId = newTraceId();
+    const seen: Seen = { method: null, rpcId: null, outcome: 'invalid', metrics: this.invalid };
+    const text = await this.answer(ctx, data, traceId, seen);
+    // Counted once the reply is ready (epos_relay_gateway_requests_total / _request_duration_seconds).
+    seen.metrics.outcome[seen.outcome].inc();
+    seen.metrics.duration.observe((performance.now() - t0) / 1000);
+    if (this.recorder) {
+      try {
+        this.recorder(ctx.location.id, {
+          at: new Date(ctx.receivedAt).toISOString(),
+          method: seen.method,
+          rpcId: seen.rpcId,
+          ms: Date.now() - ctx.receivedAt,
+          outcome: seen.errorType ? 'error' : 'ok',
+          ...(seen.errorType ? { errorType: seen.errorType } : {}),
+          traceId,
+        });
+      } catch (err) {
+        // The record is diagnostic only: a failure to keep it must not touch the reply.
+        this.logger.debug({ err: (err as Error).message }, 'request record not kept');
+      }
+    }
+    return text;
+  }
+
+  private async answer(ctx: DispatchContext, data: Buffer, traceId: string, seen: Seen): Promise<string | undefined> {
+    const { location, profile } = ctx;
     try {
       if (data.length > this.opts.maxMessageBytes) {
         const id = profile.peekId(data.subarray(0, 512).toString('utf8'));
+        seen.rpcId = id == null ? null : String(id);
+        seen.errorType = 'InvalidRequest';
         this.logger.warn({ locationId: location.id, rpcId: id, traceId, bytes: data.length }, 'oversize message refused');
         const err = new EposError(
           'InvalidRequest',
@@ -102,6 +142,8 @@ export class RequestDispatcher {
       }
       const decoded = profile.decode(data.toString('utf8'), location);
       if (decoded.kind === 'reject') {
+        seen.rpcId = decoded.id == null ? null : String(decoded.id);
+        seen.errorType = decoded.error.errorType;
         this.logger.info(
           { locationId: location.id, rpcId: decoded.id, traceId, errorType: decoded.error.errorType, code: decoded.error.code },
           `request refused: ${decoded.error.debugMessage}`,
@@ -109,19 +151,24 @@ export class RequestDispatcher {
         return profile.encode(failure(decoded.id as string | null, decoded.error.toBody(traceId)));
       }
       if (decoded.kind === 'batch') {
+        seen.method = 'batch';
+        seen.errorType = 'InvalidRequest';
         this.logger.info({ locationId: location.id, traceId, elements: decoded.replies.length }, 'JSON-RPC batch refused element by element');
         return `[${decoded.replies.map((r) => profile.encode(failure(r.id as string | null, r.error.toBody(traceId)))).join(',')}]`;
       }
       const { id, method } = decoded;
-      m = methodMetrics(method);
       const rpcId = String(id);
+      seen.method = method;
+      seen.rpcId = rpcId;
+      seen.metrics = methodMetrics(method);
       // The request's child logger is made only when a line is written (at LOG_LEVEL=warn most requests write none).
       let child: Logger | undefined;
       const log = () => (child ??= this.logger.child({ locationId: location.id, rpcId, traceId, method }));
       const infoOn = this.logger.isLevelEnabled('info');
       if (this.draining) {
         if (infoOn) log().info('request refused: replica shutting down');
-        outcome = 'failed';
+        seen.outcome = 'failed';
+        seen.errorType = 'UnexpectedError';
         return profile.encode(
           failure(id as string, EposError.unexpected('the EPOS gateway is restarting; nothing was applied, please retry').toBody(traceId)),
         );
@@ -132,13 +179,13 @@ export class RequestDispatcher {
       let response: JsonRpcResponse;
       if (cached) {
         if (infoOn) log().info('duplicate of a recently answered id: same reply');
-        outcome = 'duplicate';
+        seen.outcome = 'duplicate';
         response = cached;
       } else {
         const pending = cache.pending(key);
         if (pending) {
           if (infoOn) log().info('duplicate of an id in flight: joining it');
-          outcome = 'duplicate';
+          seen.outcome = 'duplicate';
           response = await pending;
         } else {
           const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : METHOD_INFO[method].deadlineMs;
@@ -161,21 +208,20 @@ export class RequestDispatcher {
           } finally {
             this.inFlightGauge.dec();
           }
-          outcome = !isFailure(response) ? 'ok' : response.error.errorType === 'UnexpectedError' ? 'failed' : 'error';
+          seen.outcome = !isFailure(response) ? 'ok' : response.error.errorType === 'UnexpectedError' ? 'failed' : 'error';
           // A failure of the platform itself (deadline, queue down) committed nothing: let Dojo's retry run again.
           const remember = !(isFailure(response) && response.error.errorType === 'UnexpectedError');
           cache.settle(key, response, remember);
           if (infoOn) log().info({ ms: Date.now() - ctx.receivedAt, ok: !isFailure(response) }, 'request answered');
         }
       }
+      if (isFailure(response)) seen.errorType = response.error.errorType;
       return profile.encode({ ...response, id: id as string });
     } catch (err) {
+      seen.outcome = 'failed';
+      seen.errorType = 'UnexpectedError';
       this.logger.error({ locationId: location.id, traceId, err: (err as Error).message }, 'dispatch failed');
-      outcome = 'failed';
       return profile.encode(failure(null, EposError.unexpected().toBody(traceId)));
-    } finally {
-      m.outcome[outcome].inc();
-      m.duration.observe((performance.now() - t0) / 1000);
     }
   }
 }

@@ -1,0 +1,115 @@
+import type Redis from 'ioredis';
+
+/**
+ * The capped per-location record of recent JSON-RPC requests: a Redis list per
+ * location, newest first, trimmed to REQUEST_LOG_CAP entries and expiring
+ * REQUEST_LOG_TTL_MS after the last write. Written by the gateway replica that
+ * answered (batched: one pipeline per turn of the event loop), read by the admin.
+ */
+export const REQUEST_LOG_CAP = 100;
+export const REQUEST_LOG_TTL_MS = 24 * 3_600_000;
+
+export interface RequestLogEntry {
+  /** ISO time the request was received. */
+  at: string;
+  /** Null when the frame could not be decoded far enough to name it (or a batch: "batch"). */
+  method: string | null;
+  rpcId: string | null;
+  /** Receipt to reply, in milliseconds. */
+  ms: number;
+  outcome: 'ok' | 'error';
+  errorType?: string;
+  traceId: string;
+  replicaId?: string;
+}
+
+export function requestLogKey(prefix: string, locationId: string): string {
+  return `${prefix}:gw:requests:${locationId}`;
+}
+
+/**
+ * Buffers entries and writes them in one pipeline per event-loop turn: for each
+ * location that answered, one LPUSH of all its new entries, LTRIM to the cap and
+ * PEXPIRE. Under load many requests share the three commands; failures are dropped
+ * (the record is diagnostic, never on the request path).
+ */
+export class RequestLogWriter {
+  private readonly pending = new Map<string, string[]>();
+  private queued = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly cap = REQUEST_LOG_CAP,
+    private readonly ttlMs = REQUEST_LOG_TTL_MS,
+  ) {}
+
+  record(locationId: string, entry: RequestLogEntry): void {
+    let list = this.pending.get(locationId);
+    if (!list) this.pending.set(locationId, (list = []));
+    list.push(JSON.stringify(entry));
+    if (this.queued) return;
+    this.queued = true;
+    setImmediate(() => void this.flush());
+  }
+
+  async flush(): Promise<void> {
+    this.queued = false;
+    if (this.pending.size === 0) return;
+    const p = this.redis.pipeline();
+    for (const [id, entries] of this.pending) {
+      const key = requestLogKey(this.prefix, id);
+      p.lpush(key, ...entries.slice(-this.cap));
+      p.ltrim(key, 0, this.cap - 1);
+      p.pexpire(key, this.ttlMs);
+    }
+    this.pending.clear();
+    await p.exec().catch(() => undefined);
+  }
+}
+
+/** A location's recent requests, newest first. */
+export async function readRequestLog(redis: Redis, prefix: string, locationId: string, limit = REQUEST_LOG_CAP): Promise<RequestLogEntry[]> {
+  const raws = await redis.lrange(requestLogKey(prefix, locationId), 0, Math.max(0, limit - 1));
+  return parseEntries(raws);
+}
+
+function parseEntries(raws: string[]): RequestLogEntry[] {
+  const out: RequestLogEntry[] = [];
+  for (const raw of raws) {
+    try {
+      out.push(JSON.parse(raw) as RequestLogEntry);
+    } catch {
+      // a foreign value: skipped
+    }
+  }
+  return out;
+}
+
+/** Errors answered in the last `windowMs` per location, from the records (one pipelined LRANGE per location). */
+export async function countRecentErrors(
+  redis: Redis,
+  prefix: string,
+  locationIds: string[],
+  windowMs = 5 * 60_000,
+  now = Date.now(),
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (locationIds.length === 0) return out;
+  const p = redis.pipeline();
+  for (const id of locationIds) p.lrange(requestLogKey(prefix, id), 0, -1);
+  const res = (await p.exec()) ?? [];
+  const since = now - windowMs;
+  locationIds.forEach((id, i) => {
+    const [err, raws] = res[i] ?? [];
+    let n = 0;
+    if (!err && Array.isArray(raws)) {
+      for (const e of parseEntries(raws as string[])) {
+        if (Date.parse(e.at) < since) break; // newest first
+        if (e.outcome === 'error') n++;
+      }
+    }
+    out.set(id, n);
+  });
+  return out;
+}
