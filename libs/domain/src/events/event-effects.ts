@@ -1,5 +1,7 @@
 import { isUndoStatus, PaymentIntentStatus, STATUS_RANK } from '@app/contracts';
 import type { Prisma } from '@app/db';
+import { paymentIntentLockKey } from '../core/rules';
+import { lockOrderRowIfExists } from '../orders/order-store';
 import { recomputeOrderPaid } from '../payments/recompute-order-paid';
 import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
@@ -23,7 +25,7 @@ export interface ApplyResult {
  * recording of its payment) for the rest of the transaction.
  */
 export async function lockPaymentIntent(tx: Tx, locationId: string, paymentIntentId: string): Promise<void> {
-  await tx.$executeRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(${`dojo-intent:${locationId}:${paymentIntentId}`}, 0))) AS l`;
+  await tx.$executeRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(${paymentIntentLockKey(locationId, paymentIntentId)}, 0))) AS l`;
 }
 
 /** Whether a new status outranks the current one (equal ranks: the later event wins). */
@@ -89,7 +91,7 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent): Promise<ApplyResu
     const state = isUndoStatus(status) ? status : payment.state;
     if (state !== payment.state) {
       // The order row first (same order as payment recording), then the payment.
-      await tx.$executeRaw`SELECT 1 FROM orders WHERE location_id = ${ev.locationId}::uuid AND id = ${payment.orderId} FOR UPDATE`;
+      await lockOrderRowIfExists(tx, ev.locationId, payment.orderId);
       paymentStateChanged = true;
     }
     await tx.payment.update({

@@ -1,6 +1,7 @@
 import { EposError } from '@app/contracts';
 import type { Tx } from '../shared/tx';
 import { DomainError } from '../admin/errors';
+import { liveLock } from '../core/rules';
 
 export interface LiveLock {
   lockId: string;
@@ -9,9 +10,8 @@ export interface LiveLock {
 
 /** The order's Dojo lock if it is still live at `now` (an expired lock counts as absent). */
 export async function findLiveLock(db: Tx, locationId: string, orderId: string, now: Date): Promise<LiveLock | null> {
-  const lock = await db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } });
-  if (!lock || lock.expiresAt.getTime() <= now.getTime()) return null;
-  return { lockId: lock.lockId, expiresAt: lock.expiresAt };
+  const lock = liveLock(await db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } }), now);
+  return lock ? { lockId: lock.lockId, expiresAt: lock.expiresAt } : null;
 }
 
 /**

@@ -1,12 +1,10 @@
 import { EposError } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { ExecContext, MutationPlan } from '../rpc/exec-context';
-import type { Tx } from '../shared/tx';
 import { posEventInsertCte, venueFeedInsertCte } from '../shared/write-sql';
 import type { FeedKind } from '../shared/venue-feed';
 import type { OrderWithRelations } from './order-mapper';
 import { jsonValue, orderJsonByIdSql, OrderJson, orderRowFromJson } from './order-sql';
-import { lockOrderRowIfExists } from './order-store';
 
 /**
  * What a change to one order (lock, payment, cancellation) reads once it holds
@@ -54,29 +52,23 @@ export function orderChangePlan(locationId: string, orderId: string, opts: { adv
 }
 
 /**
- * The order under its row lock, as read by the dispatcher for the use-case's
- * plan, or (when the use-case runs on its own) locked and read here in two
- * round trips. NotFound when the order does not exist at this location.
+ * The order under its row lock, as RpcDispatcher read it for the use-case's
+ * plan (orderChangePlan) once the plan's locks were held: the only way an
+ * order change reads its order. NotFound when the order does not exist at
+ * this location, or when no plan ran (a plan is made only for a string
+ * orderId; the gateway refuses anything else at the edge).
  */
-export async function lockedOrderForChange(ctx: ExecContext, orderId: string, extra?: Prisma.Sql): Promise<OrderForChange & { order: OrderWithRelations }> {
-  let found: OrderForChange;
-  if (ctx.planned) {
-    found = parse(ctx.planned.pre);
-  } else {
-    const row = await lockOrderRowIfExists(ctx.db, ctx.locationId, orderId);
-    if (!row) throw EposError.notFound('order', orderId);
-    found = await readOrderForChange(ctx.db, ctx.locationId, orderId, extra);
-  }
-  if (!found.order) throw EposError.notFound('order', orderId);
+export function lockedOrderForChange(ctx: ExecContext, orderId: string): OrderForChange & { order: OrderWithRelations } {
+  const found = ctx.planned ? parse(ctx.planned.pre) : undefined;
+  if (!found?.order) throw EposError.notFound('order', orderId);
   return found as OrderForChange & { order: OrderWithRelations };
 }
 
-export async function readOrderForChange(db: Tx, locationId: string, orderId: string, extra?: Prisma.Sql): Promise<OrderForChange> {
-  const rows = await db.$queryRaw<{ pre: unknown }[]>`SELECT ${orderForChangeSql(locationId, orderId, extra)} AS pre`;
-  return parse(rows[0]!.pre);
-}
-
-/** publishOrderChange's two inserts (venue feed entry + OrderUpdated POS event) as CTEs. */
+/**
+ * Makes a change Dojo made to an order visible to the venue: an entry in the
+ * venue feed and an OrderUpdated POS event in the outbox, as CTEs for the
+ * change's one statement.
+ */
 export function publishOrderChangeCtes(locationId: string, orderId: string, kind: FeedKind, data: unknown): Prisma.Sql[] {
   return [
     venueFeedInsertCte('feed', locationId, kind, 'order', orderId, data),

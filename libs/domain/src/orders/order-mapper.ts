@@ -1,6 +1,7 @@
 import type { Models } from '@app/contracts';
 import { EposError } from '@app/contracts';
 import type { Prisma } from '@app/db';
+import { COUNTED_PAYMENT_STATE } from '../core/rules';
 import { toJson } from '../shared/venue-feed';
 
 /**
@@ -75,7 +76,7 @@ export function orderToDojo(row: OrderWithRelations): Models.Order {
     paidAmount: money(row.paidAmount, cur),
     tipsAmount: money(row.tipsAmount, cur),
     payments: row.payments
-      .filter((p) => p.state === 'Recorded')
+      .filter((p) => p.state === COUNTED_PAYMENT_STATE)
       .map((p) => ({
         paymentIntentId: p.paymentIntentId,
         paidAmount: money(p.paidAmount, p.currency),

@@ -1,7 +1,5 @@
 import { EposError } from '@app/contracts';
 import type { Tx } from '../shared/tx';
-import { appendVenueFeed, FeedKind } from '../shared/venue-feed';
-import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { OrderWithRelations } from './order-mapper';
 import { selectOrder } from './order-sql';
 
@@ -39,16 +37,4 @@ export async function requireOrder(db: Tx, locationId: string, orderId: string):
   const order = await findOrder(db, locationId, orderId);
   if (!order) throw EposError.notFound('order', orderId);
   return order;
-}
-
-/** Order statuses after which nothing can be paid, locked or cancelled. */
-export const CLOSED_STATUSES = new Set(['Canceled', 'Finalized', 'Failed']);
-
-/**
- * Makes a change Dojo made to an order visible to the venue: an entry in the
- * venue feed and an OrderUpdated POS event in the outbox, both in `tx`.
- */
-export async function publishOrderChange(tx: Tx, locationId: string, orderId: string, kind: FeedKind, data: unknown): Promise<void> {
-  await appendVenueFeed(tx, locationId, kind, 'order', orderId, data);
-  await enqueuePosEvent(tx, locationId, 'OrderUpdated', orderId, { orderId });
 }

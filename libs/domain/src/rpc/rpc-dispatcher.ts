@@ -32,6 +32,7 @@ import { GetReservationById } from '../reservations/usecases/get-reservation-by-
 import { SearchReservations } from '../reservations/usecases/search-reservations.usecase';
 import { UpdateReservation } from '../reservations/usecases/update-reservation.usecase';
 import { SearchTables } from '../tables/usecases/search-tables.usecase';
+import { requestIdempotencyKey } from '../core/rules';
 import { jsonValue } from '../orders/order-sql';
 import type { Tx } from '../shared/tx';
 import { runWrites } from '../shared/write-sql';
@@ -221,7 +222,7 @@ export class RpcDispatcher {
    * statement each, under the timeout, in the same order.
    */
   private async takeLocks(tx: Tx, job: Job, plan: MutationPlan | undefined, timeoutMs: string): Promise<void> {
-    const keys = [`rpc:${job.locationId}:${job.rpcId}`, ...(plan?.advisoryKeys ?? [])];
+    const keys = [requestIdempotencyKey(job.locationId, job.rpcId), ...(plan?.advisoryKeys ?? [])];
     const orderId = plan?.orderId;
     const steps = keys.map((k, i) => Prisma.sql`WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${k}, 0)) THEN ${i}::int`);
     if (orderId !== undefined) {

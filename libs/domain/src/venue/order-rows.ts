@@ -5,8 +5,6 @@ import { check, checkInt4 } from './validation';
 type Order = Models.Order;
 type Money = { value: number; currencyCode: string };
 
-const TERMINAL = new Set(['Canceled', 'Finalized', 'Failed']);
-
 /**
  * The venue API's checks on an order beyond the contract schema, reported per
  * field: totals and items present, one currency throughout, positive
@@ -47,6 +45,3 @@ export function checkVenueOrder(o: Order): void {
   if (fields.length) throw DomainError.invalid(fields);
 
 }
-
-/** Statuses in which an order cannot be paid. */
-export const TERMINAL_STATUSES = TERMINAL;

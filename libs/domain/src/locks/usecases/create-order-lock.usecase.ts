@@ -2,7 +2,7 @@ import { EposError, Models } from '@app/contracts';
 import { Prisma } from '@app/db';
 import { orderChangePlan, lockedOrderForChange, publishOrderChangeCtes } from '../../orders/order-for-change';
 import { orderToDojo } from '../../orders/order-mapper';
-import { CLOSED_STATUSES } from '../../orders/order-store';
+import { isClosedStatus, liveLock } from '../../core/rules';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import { runWrites, tsParam } from '../../shared/write-sql';
 import { parseFutureExpiry } from '../order-lock-guard';
@@ -25,20 +25,20 @@ export class CreateOrderLock implements UseCase<Models.CreateOrderLockRequest, M
   async execute(ctx: ExecContext, params: Models.CreateOrderLockRequest): Promise<Models.Order> {
     const { db, locationId, now } = ctx;
     const expiresAt = parseFutureExpiry(params.expiry, now);
-    const { order, lock: current } = await lockedOrderForChange(ctx, params.orderId);
-    if (CLOSED_STATUSES.has(order.status)) {
+    const { order, lock: current } = lockedOrderForChange(ctx, params.orderId);
+    if (isClosedStatus(order.status)) {
       throw EposError.conflict(`order ${order.id} is ${order.status}; there is nothing to lock for payment`);
     }
-    const live = current && current.expiresAt.getTime() > now.getTime();
-    if (live && current.lockId !== params.lockId) {
+    const live = liveLock(current, now);
+    if (live && live.lockId !== params.lockId) {
       throw EposError.conflict(
-        `order ${order.id} is already locked by lock ${current.lockId} until ${current.expiresAt.toISOString()}; release it first`,
+        `order ${order.id} is already locked by lock ${live.lockId} until ${live.expiresAt.toISOString()}; release it first`,
       );
     }
     const result = orderToDojo(order);
     const writes: Prisma.Sql[] = [];
-    if (live && current.lockId === params.lockId) {
-      if (current.expiresAt.getTime() !== expiresAt.getTime()) {
+    if (live && live.lockId === params.lockId) {
+      if (live.expiresAt.getTime() !== expiresAt.getTime()) {
         writes.push(Prisma.sql`upd AS (UPDATE order_locks SET expires_at = ${tsParam(expiresAt)}, updated_at = ${tsParam(new Date())}
           WHERE location_id = ${locationId}::uuid AND order_id = ${order.id})`);
       }

@@ -2,6 +2,7 @@ import { EposError, Models } from '@app/contracts';
 import { Prisma } from '@app/db';
 import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
 import { orderToDojo } from '../../orders/order-mapper';
+import { liveLock } from '../../core/rules';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import { runWrites } from '../../shared/write-sql';
 
@@ -18,10 +19,10 @@ export class DeleteOrderLock implements UseCase<Models.DeleteOrderLockRequest, M
 
   async execute(ctx: ExecContext, params: Models.DeleteOrderLockRequest): Promise<Models.Order> {
     const { db, locationId, now } = ctx;
-    const { order, lock: current } = await lockedOrderForChange(ctx, params.orderId);
-    const live = current && current.expiresAt.getTime() > now.getTime();
-    if (live && current.lockId !== params.lockId) {
-      throw EposError.conflict(`order ${params.orderId} is locked by another lock (${current.lockId}); lock ${params.lockId} is not held`);
+    const { order, lock: current } = lockedOrderForChange(ctx, params.orderId);
+    const live = liveLock(current, now);
+    if (live && live.lockId !== params.lockId) {
+      throw EposError.conflict(`order ${params.orderId} is locked by another lock (${live.lockId}); lock ${params.lockId} is not held`);
     }
     const result = orderToDojo(order);
     const writes: Prisma.Sql[] = [];

@@ -1,5 +1,6 @@
 import { EposError, Models } from '@app/contracts';
 import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
+import { liveLock } from '../../core/rules';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import { runWrites, tsParam } from '../../shared/write-sql';
 import { Prisma } from '@app/db';
@@ -17,14 +18,14 @@ export class ExtendOrderLock implements UseCase<Models.ExtendOrderLockRequest, R
   async execute(ctx: ExecContext, params: Models.ExtendOrderLockRequest): Promise<Record<string, never>> {
     const { db, locationId, now } = ctx;
     const expiresAt = parseFutureExpiry(params.expiry, now);
-    const { lock: current } = await lockedOrderForChange(ctx, params.orderId);
-    const live = current && current.expiresAt.getTime() > now.getTime();
+    const { lock: current } = lockedOrderForChange(ctx, params.orderId);
+    const live = liveLock(current, now);
     if (!live) {
       const why = current ? `expired at ${current.expiresAt.toISOString()}` : 'is not held (released or never created)';
       throw EposError.conflict(`lock ${params.lockId} on order ${params.orderId} ${why}; create a new lock`);
     }
-    if (current.lockId !== params.lockId) {
-      throw EposError.conflict(`order ${params.orderId} is locked by another lock (${current.lockId}); lock ${params.lockId} cannot be extended`);
+    if (live.lockId !== params.lockId) {
+      throw EposError.conflict(`order ${params.orderId} is locked by another lock (${live.lockId}); lock ${params.lockId} cannot be extended`);
     }
     const result: Record<string, never> = {};
     const writes: Prisma.Sql[] = [

@@ -4,7 +4,7 @@ import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context'
 import { runWrites, tsParam } from '../../shared/write-sql';
 import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../order-for-change';
 import { orderToDojo } from '../order-mapper';
-import { CLOSED_STATUSES } from '../order-store';
+import { isClosedStatus } from '../../core/rules';
 
 /**
  * CancelOrderByIdV1. Cancelling an order that is already Canceled returns it
@@ -20,9 +20,9 @@ export class CancelOrderById implements UseCase<Models.OrderId, Models.Order> {
 
   async execute(ctx: ExecContext, params: Models.OrderId): Promise<Models.Order> {
     const { db, locationId } = ctx;
-    const { order } = await lockedOrderForChange(ctx, params.orderId);
+    const { order } = lockedOrderForChange(ctx, params.orderId);
     if (order.status === 'Canceled') return orderToDojo(order);
-    if (CLOSED_STATUSES.has(order.status)) {
+    if (isClosedStatus(order.status)) {
       throw EposError.conflict(`order ${order.id} is ${order.status} and can no longer be cancelled`);
     }
     if (order.paidAmount > 0n) {

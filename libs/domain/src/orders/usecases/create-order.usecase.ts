@@ -4,11 +4,10 @@ import { Prisma } from '@app/db';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import { jsonText, runWrites, tsParam } from '../../shared/write-sql';
 import { dojoOrderToCreateData, OrderCreateData, orderToDojo, OrderWithRelations } from '../order-mapper';
-import { CLOSED_STATUSES } from '../order-store';
+import { dojoOrderLockKey, isPayable, paidTotals } from '../../core/rules';
 import { publishOrderChangeCtes } from '../order-for-change';
 import { jsonValue, ORDER_JSON_SQL, OrderJson, orderRowFromJson } from '../order-sql';
 
-const orderKey = (locationId: string, dojoOrderId: string) => `order:${locationId}:${dojoOrderId}`;
 const intentIdOf = (params: Models.CreateOrderRequest, p: Models.Payment, i: number) => p.paymentIntentId ?? `${params.dojoOrderId}#${i}`;
 
 interface Pre {
@@ -34,7 +33,7 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Or
     if (typeof params?.dojoOrderId !== 'string' || (params.payments !== undefined && !Array.isArray(params.payments))) return undefined;
     const intents = (params.payments ?? []).map((p, i) => intentIdOf(params, p ?? ({} as Models.Payment), i));
     return {
-      advisoryKeys: [orderKey(locationId, params.dojoOrderId)],
+      advisoryKeys: [dojoOrderLockKey(locationId, params.dojoOrderId)],
       read: Prisma.sql`json_build_object(
         'existing', (SELECT ${ORDER_JSON_SQL} FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.dojo_order_id = ${params.dojoOrderId}),
         'clashes', (SELECT json_object_agg(p.payment_intent_id, p.order_id) FROM payments p
@@ -45,7 +44,8 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Or
 
   async execute(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Models.Order> {
     const { locationId } = ctx;
-    const pre = jsonValue<Pre>(ctx.planned ? ctx.planned.pre : await this.readOnOwn(ctx, params));
+    if (!ctx.planned) throw EposError.invalid('dojoOrderId must be a string and payments an array');
+    const pre = jsonValue<Pre>(ctx.planned.pre);
     if (pre.existing) {
       ctx.log.info({ orderId: pre.existing.id, dojoOrderId: params.dojoOrderId }, 'order for this dojoOrderId exists; returning it');
       return orderToDojo(orderRowFromJson(pre.existing));
@@ -82,15 +82,6 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Or
     await runWrites(ctx.db, writes);
     return result;
   }
-
-  /** Without the dispatcher: take the plan's locks and read its `read` here (two round trips), then the same path. */
-  private async readOnOwn(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<unknown> {
-    const plan = this.plan(ctx.locationId, params);
-    if (!plan?.read) throw EposError.invalid('dojoOrderId must be a string and payments an array');
-    for (const key of plan.advisoryKeys ?? []) await ctx.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
-    const [row] = await ctx.db.$queryRaw<{ pre: unknown }[]>`SELECT ${plan.read} AS pre`;
-    return row!.pre;
-  }
 }
 
 function checkPayment(p: Models.Payment, i: number, currency: string): void {
@@ -109,11 +100,10 @@ function checkPayment(p: Models.Payment, i: number, currency: string): void {
  */
 function createdRow(data: OrderCreateData, payments: OrderWithRelations['payments'], at: Date, dbNow: Date): OrderWithRelations {
   const o = data.order;
-  const paid = payments.reduce((s, p) => s + p.paidAmount, 0n);
-  const tips = payments.reduce((s, p) => s + p.tipsAmount, 0n);
+  const { paid, tips } = paidTotals(payments);
   const status = (o.status ?? 'New') as OrderWithRelations['status'];
   const initialPayable = o.payable ?? true;
-  const payable = paid < BigInt(o.totalAmount as bigint) && !CLOSED_STATUSES.has(status);
+  const payable = isPayable({ status, totalAmount: BigInt(o.totalAmount as bigint), paidAmount: paid });
   const changed = paid !== 0n || tips !== 0n || payable !== initialPayable;
   return {
     locationId: o.locationId,

@@ -1,15 +1,13 @@
 import { EposError, Models } from '@app/contracts';
 import { Prisma } from '@app/db';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
+import { decidePayment, isPayable, isValidMinorAmount, liveLock, paidTotals, paymentIntentLockKey } from '../../core/rules';
 import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
 import { orderToDojo, OrderWithRelations } from '../../orders/order-mapper';
-import { CLOSED_STATUSES, publishOrderChange, requireOrder } from '../../orders/order-store';
+import { requireOrder } from '../../orders/order-store';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import { runWrites, tsParam } from '../../shared/write-sql';
 import { recomputeOrderPaid } from '../recompute-order-paid';
-
-/** The advisory lock key of lockPaymentIntent (libs/domain/src/events/event-effects.ts): same key, same lock. */
-export const paymentIntentLockKey = (locationId: string, paymentIntentId: string) => `dojo-intent:${locationId}:${paymentIntentId}`;
 
 /** The payment already recorded for the intent, and whether Dojo events for it wait for it (state pending_payment). */
 function intentSql(locationId: string, paymentIntentId: string): Prisma.Sql {
@@ -61,44 +59,37 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
     const { db, locationId, now } = ctx;
     const paid = params.paidAmount;
     const tips = params.tipsAmount;
-    if (!Number.isSafeInteger(paid.value) || paid.value < 0) throw EposError.invalid('paidAmount.value must be a non-negative integer in minor units');
-    if (tips && (!Number.isSafeInteger(tips.value) || tips.value < 0)) throw EposError.invalid('tipsAmount.value must be a non-negative integer in minor units');
+    if (!isValidMinorAmount(paid.value)) throw EposError.invalid('paidAmount.value must be a non-negative integer in minor units');
+    if (tips && !isValidMinorAmount(tips.value)) throw EposError.invalid('tipsAmount.value must be a non-negative integer in minor units');
     const tipsValue = BigInt(tips?.value ?? 0);
     const paidValue = BigInt(paid.value);
 
-    const found = await lockedOrderForChange(ctx, params.orderId, intentSql(locationId, params.paymentIntentId));
+    const found = lockedOrderForChange(ctx, params.orderId);
     const order = found.order;
-    const existing = found.extra.payment as ExistingPayment | null;
-    if (existing) {
-      const same =
-        existing.order_id === order.id &&
-        BigInt(existing.paid_amount) === paidValue &&
-        BigInt(existing.tips_amount) === tipsValue &&
-        existing.currency === paid.currencyCode;
-      if (!same) {
-        throw EposError.conflict(
-          `payment intent ${params.paymentIntentId} is already recorded against order ${existing.order_id} ` +
-            `with paidAmount ${existing.paid_amount} and tipsAmount ${existing.tips_amount} ${existing.currency}; it cannot be recorded again with other values`,
-        );
-      }
+    const raw = found.extra.payment as ExistingPayment | null;
+    const existing = raw
+      ? { orderId: raw.order_id, currency: raw.currency, paidAmount: BigInt(raw.paid_amount), tipsAmount: BigInt(raw.tips_amount) }
+      : null;
+    const attempt = {
+      paymentRef: params.paymentIntentId,
+      amount: paidValue,
+      tips: tipsValue,
+      currency: paid.currencyCode,
+      tipsCurrency: tips?.currencyCode,
+      lockRef: params.lockId,
+    };
+    const decision = decidePayment(order, liveLock(found.lock, now), existing, attempt, now);
+    if (decision.kind === 'mismatch') {
+      throw EposError.conflict(
+        `payment intent ${params.paymentIntentId} is already recorded against order ${raw!.order_id} ` +
+          `with paidAmount ${raw!.paid_amount} and tipsAmount ${raw!.tips_amount} ${raw!.currency}; it cannot be recorded again with other values`,
+      );
+    }
+    if (decision.kind === 'replay') {
       ctx.log.info({ orderId: order.id, paymentIntentId: params.paymentIntentId }, 'payment already recorded; returning the order unchanged');
       return orderToDojo(order);
     }
-
-    const refuse = (why: string) => EposError.conflict(`payment ${params.paymentIntentId} was not recorded: ${why}`);
-    if (CLOSED_STATUSES.has(order.status)) throw refuse(`order ${order.id} is ${order.status}`);
-    if (!order.payable) throw refuse(`order ${order.id} is not payable (fully paid, or being edited at the venue)`);
-    if (paid.currencyCode !== order.currency || (tips && tips.currencyCode !== order.currency)) {
-      throw refuse(`the order is in ${order.currency} but the payment is in ${tips && tips.currencyCode !== order.currency ? tips.currencyCode : paid.currencyCode}`);
-    }
-    const lock = found.lock && found.lock.expiresAt.getTime() > now.getTime() ? found.lock : null;
-    if (lock && params.lockId !== undefined && lock.lockId !== params.lockId) {
-      throw refuse(`order ${order.id} is locked by another lock (${lock.lockId}), not ${params.lockId}`);
-    }
-    const outstanding = order.totalAmount - order.paidAmount;
-    if (paidValue > outstanding) {
-      throw refuse(`paidAmount ${paid.value} is more than the ${outstanding} outstanding on order ${order.id} (total ${order.totalAmount}, paid ${order.paidAmount})`);
-    }
+    if (decision.kind === 'refuse') throw EposError.conflict(`payment ${params.paymentIntentId} was not recorded: ${decision.reason}`);
 
     const at = new Date();
     const payment: OrderWithRelations['payments'][number] = {
@@ -129,15 +120,18 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
       payable: updated.payable,
     });
 
-    if (!ctx.planned || found.extra.pending !== false) {
-      // Events wait for this intent (or the intent's lock was not taken up front): apply them, then recompute and read.
+    if (found.extra.pending !== false) {
+      // Events wait for this intent: apply them, then recompute and read.
       await runWrites(db, [insertPayment]);
       // Dojo events for this intent that arrived before the payment (e.g. a refund) apply now.
       await applyPendingEventsForIntent(db, locationId, params.paymentIntentId);
       await recomputeOrderPaid(db, locationId, order.id);
       const updated = await requireOrder(db, locationId, order.id);
-      await publishOrderChange(db, locationId, order.id, 'payment.recorded', feedData(updated));
-      return orderToDojo(updated);
+      const result = orderToDojo(updated);
+      const writes = publishOrderChangeCtes(locationId, order.id, 'payment.recorded', feedData(updated));
+      if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
+      await runWrites(db, writes);
+      return result;
     }
 
     // No event waits: the order's totals are what recomputeOrderPaid computes from the payments read under the row lock plus this one.
@@ -172,14 +166,8 @@ function withPayment(
   let i = payments.length;
   while (i > 0 && payments[i - 1]!.createdAt.getTime() > payment.createdAt.getTime()) i--;
   payments.splice(i, 0, payment);
-  let paid = 0n;
-  let tips = 0n;
-  for (const p of payments) {
-    if (p.state !== 'Recorded') continue;
-    paid += p.paidAmount;
-    tips += p.tipsAmount;
-  }
-  const payable = paid < order.totalAmount && !CLOSED_STATUSES.has(order.status);
+  const { paid, tips } = paidTotals(payments);
+  const payable = isPayable({ status: order.status, totalAmount: order.totalAmount, paidAmount: paid });
   const changed = paid !== order.paidAmount || tips !== order.tipsAmount || payable !== order.payable;
   if (!changed) return { updated: { ...order, payments }, changed };
   return { updated: { ...order, payments, paidAmount: paid, tipsAmount: tips, payable, version: order.version + 1, updatedAt: dbNow }, changed };

@@ -4,7 +4,8 @@ import { enqueuePosEvent } from '../../shared/pos-outbox';
 import { dojoOrderToCreateData } from '../../orders/order-mapper';
 import { lockOrderRowIfExists } from '../../orders/order-store';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
-import { checkVenueOrder, TERMINAL_STATUSES } from '../order-rows';
+import { isClosedStatus } from '../../core/rules';
+import { checkVenueOrder } from '../order-rows';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireVenueEntity } from '../validation';
 import { requireVenueTables } from '../table-refs';
@@ -24,7 +25,7 @@ export class UpsertOrder {
       if (existing) await assertOrderEditableByVenue(tx, locationId, orderId);
       const total = BigInt(rows.order.totalAmount as bigint);
       // Payable unless the venue says otherwise, the order is closed, or it is already fully paid.
-      const payable = rows.order.payable !== false && !TERMINAL_STATUSES.has(order.status) && (!existing || existing.paidAmount < total);
+      const payable = rows.order.payable !== false && !isClosedStatus(order.status) && (!existing || existing.paidAmount < total);
       const { locationId: _l, id: _i, origin: _o, dojoOrderId: _d, ...fields } = rows.order;
       const data = { ...fields, payable, customer: rows.order.customer ?? Prisma.DbNull };
       let version: number;
