@@ -20,7 +20,7 @@ import {
   paymentIntentLockKey,
   requestIdempotencyKey,
 } from '@app/domain/core/rules';
-import { CLOSED_STATUSES_SQL, payableSql } from '@app/domain/payments/recompute-order-paid';
+import { CLOSED_STATUSES_SQL, payableSql } from '@app/domain/repositories/order-rules.sql';
 import { Prisma } from '@app/db';
 
 const now = new Date('2026-01-01T12:00:00.000Z');

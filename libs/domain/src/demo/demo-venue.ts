@@ -1,5 +1,6 @@
 import { apiKeyAad, PrismaClient, SecretBox } from '@app/db';
 import { ALL_CAPABILITIES } from '@app/contracts';
+import { ordersRepo } from '../repositories/orders.repository';
 import { dojoOrderToCreateData } from '../orders/order-mapper';
 
 /**
@@ -206,9 +207,7 @@ export async function seedDemoVenueData(prisma: PrismaClient, locationId: string
         },
         { id: o.id },
       );
-      await tx.order.deleteMany({ where: { locationId, id: o.id } });
-      await tx.order.create({ data: order });
-      await tx.orderItem.createMany({ data: items });
+      await ordersRepo(tx).replace(locationId, { order, items });
     }
   });
 }

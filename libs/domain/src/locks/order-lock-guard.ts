@@ -2,6 +2,7 @@ import { EposError } from '@app/contracts';
 import type { Tx } from '../shared/tx';
 import { DomainError } from '../admin/errors';
 import { liveLock } from '../core/rules';
+import { ordersRepo } from '../repositories/orders.repository';
 
 export interface LiveLock {
   lockId: string;
@@ -10,8 +11,7 @@ export interface LiveLock {
 
 /** The order's Dojo lock if it is still live at `now` (an expired lock counts as absent). */
 export async function findLiveLock(db: Tx, locationId: string, orderId: string, now: Date): Promise<LiveLock | null> {
-  const lock = liveLock(await db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } }), now);
-  return lock ? { lockId: lock.lockId, expiresAt: lock.expiresAt } : null;
+  return liveLock(await ordersRepo(db).findLock(locationId, orderId), now);
 }
 
 /**

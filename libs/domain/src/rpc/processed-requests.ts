@@ -1,7 +1,7 @@
 import { EposError, failure, JsonRpcResponse, RpcJob } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
-import { jsonValue } from '../orders/order-sql';
+import { jsonValue } from '../shared/json-value';
 import { jsonText } from '../shared/write-sql';
 
 type Job = Pick<RpcJob, 'locationId' | 'rpcId' | 'method' | 'traceId'>;

@@ -33,7 +33,8 @@ import { SearchReservations } from '../reservations/usecases/search-reservations
 import { UpdateReservation } from '../reservations/usecases/update-reservation.usecase';
 import { SearchTables } from '../tables/usecases/search-tables.usecase';
 import { requestIdempotencyKey } from '../core/rules';
-import { jsonValue } from '../orders/order-sql';
+import { jsonValue } from '../shared/json-value';
+import { ordersRepo, OrdersRepository } from '../repositories/orders.repository';
 import type { Tx } from '../shared/tx';
 import { runWrites } from '../shared/write-sql';
 import type { ExecContext, MutationPlan, UseCase } from './exec-context';
@@ -226,7 +227,7 @@ export class RpcDispatcher {
     const orderId = plan?.orderId;
     const steps = keys.map((k, i) => Prisma.sql`WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${k}, 0)) THEN ${i}::int`);
     if (orderId !== undefined) {
-      steps.push(Prisma.sql`WHEN NOT EXISTS (SELECT 1 FROM orders WHERE location_id = ${job.locationId}::uuid AND id = ${orderId} FOR UPDATE SKIP LOCKED) THEN ${keys.length}::int`);
+      steps.push(Prisma.sql`WHEN ${OrdersRepository.rowLockNotTakenSql(job.locationId, orderId)} THEN ${keys.length}::int`);
     }
     const [row] = await tx.$queryRaw<{ held: number }[]>`
       SELECT set_config('statement_timeout', ${timeoutMs}, true) AS t, CASE ${Prisma.join(steps, ' ')} ELSE ${steps.length}::int END AS held`;
@@ -234,7 +235,7 @@ export class RpcDispatcher {
     for (let i = held; i < keys.length; i++) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${keys[i]!}, 0))`;
     // Not taken: held by another transaction, or no such order (the use-case's read then finds none).
     if (orderId !== undefined && held <= keys.length) {
-      await tx.$executeRaw`SELECT 1 FROM orders WHERE location_id = ${job.locationId}::uuid AND id = ${orderId} FOR UPDATE`;
+      await ordersRepo(tx).lockRowIfExists(job.locationId, orderId);
     }
   }
 }

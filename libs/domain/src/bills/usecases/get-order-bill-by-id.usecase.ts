@@ -1,6 +1,6 @@
 import { contractValidator, Models } from '@app/contracts';
 import { orderToDojo } from '../../orders/order-mapper';
-import { requireOrder } from '../../orders/order-store';
+import { requireOrder } from '../../orders/order-for-change';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 
 /**
@@ -12,7 +12,7 @@ import type { ExecContext, UseCase } from '../../rpc/exec-context';
  */
 export class GetOrderBillById implements UseCase<Models.OrderId, Models.OrderBill> {
   async execute(ctx: ExecContext, params: Models.OrderId): Promise<Models.OrderBill> {
-    const order = await requireOrder(ctx.db, ctx.locationId, params.orderId);
+    const order = await requireOrder(ctx, params.orderId);
     const template = await ctx.db.billTemplate.findUnique({ where: { locationId: ctx.locationId } });
     let header: Models.BillLine[];
     let footer: Models.BillLine[];

@@ -1,10 +1,9 @@
 import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
-import { orderChangePlan, lockedOrderForChange, publishOrderChangeCtes } from '../../orders/order-for-change';
+import { lockedOrderForChange } from '../../orders/order-for-change';
 import { orderToDojo } from '../../orders/order-mapper';
 import { isClosedStatus, liveLock } from '../../core/rules';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites, tsParam } from '../../shared/write-sql';
+import { ordersRepo, OrdersRepository as Orders, Write } from '../../repositories/orders.repository';
 import { parseFutureExpiry } from '../order-lock-guard';
 
 /**
@@ -19,7 +18,7 @@ import { parseFutureExpiry } from '../order-lock-guard';
  */
 export class CreateOrderLock implements UseCase<Models.CreateOrderLockRequest, Models.Order> {
   plan(locationId: string, params: Models.CreateOrderLockRequest): MutationPlan | undefined {
-    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+    return typeof params?.orderId === 'string' ? Orders.changePlan(locationId, params.orderId) : undefined;
   }
 
   async execute(ctx: ExecContext, params: Models.CreateOrderLockRequest): Promise<Models.Order> {
@@ -36,20 +35,16 @@ export class CreateOrderLock implements UseCase<Models.CreateOrderLockRequest, M
       );
     }
     const result = orderToDojo(order);
-    const writes: Prisma.Sql[] = [];
+    const writes: Write[] = [];
     if (live && live.lockId === params.lockId) {
       if (live.expiresAt.getTime() !== expiresAt.getTime()) {
-        writes.push(Prisma.sql`upd AS (UPDATE order_locks SET expires_at = ${tsParam(expiresAt)}, updated_at = ${tsParam(new Date())}
-          WHERE location_id = ${locationId}::uuid AND order_id = ${order.id})`);
+        writes.push(Orders.setLockExpiry(locationId, order.id, expiresAt, new Date()));
       }
     } else {
       const at = new Date();
       writes.push(
-        Prisma.sql`lck AS (INSERT INTO order_locks (location_id, order_id, lock_id, expires_at, created_at, updated_at)
-          VALUES (${locationId}::uuid, ${order.id}, ${params.lockId}, ${tsParam(expiresAt)}, ${tsParam(at)}, ${tsParam(at)})
-          ON CONFLICT (location_id, order_id) DO UPDATE SET lock_id = EXCLUDED.lock_id, expires_at = EXCLUDED.expires_at,
-            created_at = ${tsParam(now)}, updated_at = EXCLUDED.updated_at)`,
-        ...publishOrderChangeCtes(locationId, order.id, 'lock.created', {
+        Orders.putLock(locationId, order.id, params.lockId, expiresAt, at, now),
+        ...Orders.publishChange(locationId, order.id, 'lock.created', {
           orderId: order.id,
           lockId: params.lockId,
           expiresAt: expiresAt.toISOString(),
@@ -58,7 +53,7 @@ export class CreateOrderLock implements UseCase<Models.CreateOrderLockRequest, M
       );
     }
     if (writes.length > 0 && ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
+    await ordersRepo(db).commit(writes);
     return result;
   }
 }

@@ -1,10 +1,9 @@
 import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
-import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
+import { lockedOrderForChange } from '../../orders/order-for-change';
 import { orderToDojo } from '../../orders/order-mapper';
 import { liveLock } from '../../core/rules';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites } from '../../shared/write-sql';
+import { ordersRepo, OrdersRepository as Orders, Write } from '../../repositories/orders.repository';
 
 /**
  * DeleteOrderLockV1: releases Dojo's lock. Releasing a lock that is already
@@ -14,7 +13,7 @@ import { runWrites } from '../../shared/write-sql';
  */
 export class DeleteOrderLock implements UseCase<Models.DeleteOrderLockRequest, Models.Order> {
   plan(locationId: string, params: Models.DeleteOrderLockRequest): MutationPlan | undefined {
-    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+    return typeof params?.orderId === 'string' ? Orders.changePlan(locationId, params.orderId) : undefined;
   }
 
   async execute(ctx: ExecContext, params: Models.DeleteOrderLockRequest): Promise<Models.Order> {
@@ -25,15 +24,15 @@ export class DeleteOrderLock implements UseCase<Models.DeleteOrderLockRequest, M
       throw EposError.conflict(`order ${params.orderId} is locked by another lock (${live.lockId}); lock ${params.lockId} is not held`);
     }
     const result = orderToDojo(order);
-    const writes: Prisma.Sql[] = [];
+    const writes: Write[] = [];
     if (current && (current.lockId === params.lockId || !live)) {
       writes.push(
-        Prisma.sql`del AS (DELETE FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${params.orderId})`,
-        ...publishOrderChangeCtes(locationId, params.orderId, 'lock.released', { orderId: params.orderId, lockId: current.lockId, expired: !live }),
+        Orders.deleteLock(locationId, params.orderId),
+        ...Orders.publishChange(locationId, params.orderId, 'lock.released', { orderId: params.orderId, lockId: current.lockId, expired: !live }),
       );
     }
     if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
+    await ordersRepo(db).commit(writes);
     return result;
   }
 }

@@ -1,9 +1,8 @@
 import { EposError, Models } from '@app/contracts';
-import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
+import { lockedOrderForChange } from '../../orders/order-for-change';
 import { liveLock } from '../../core/rules';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites, tsParam } from '../../shared/write-sql';
-import { Prisma } from '@app/db';
+import { ordersRepo, OrdersRepository as Orders, Write } from '../../repositories/orders.repository';
 import { parseFutureExpiry } from '../order-lock-guard';
 
 /**
@@ -12,7 +11,7 @@ import { parseFutureExpiry } from '../order-lock-guard';
  */
 export class ExtendOrderLock implements UseCase<Models.ExtendOrderLockRequest, Record<string, never>> {
   plan(locationId: string, params: Models.ExtendOrderLockRequest): MutationPlan | undefined {
-    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+    return typeof params?.orderId === 'string' ? Orders.changePlan(locationId, params.orderId) : undefined;
   }
 
   async execute(ctx: ExecContext, params: Models.ExtendOrderLockRequest): Promise<Record<string, never>> {
@@ -28,17 +27,16 @@ export class ExtendOrderLock implements UseCase<Models.ExtendOrderLockRequest, R
       throw EposError.conflict(`order ${params.orderId} is locked by another lock (${live.lockId}); lock ${params.lockId} cannot be extended`);
     }
     const result: Record<string, never> = {};
-    const writes: Prisma.Sql[] = [
-      Prisma.sql`upd AS (UPDATE order_locks SET expires_at = ${tsParam(expiresAt)}, updated_at = ${tsParam(new Date())}
-        WHERE location_id = ${locationId}::uuid AND order_id = ${params.orderId})`,
-      ...publishOrderChangeCtes(locationId, params.orderId, 'lock.extended', {
+    const writes: Write[] = [
+      Orders.setLockExpiry(locationId, params.orderId, expiresAt, new Date()),
+      ...Orders.publishChange(locationId, params.orderId, 'lock.extended', {
         orderId: params.orderId,
         lockId: params.lockId,
         expiresAt: expiresAt.toISOString(),
       }),
     ];
     if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
+    await ordersRepo(db).commit(writes);
     return result;
   }
 }

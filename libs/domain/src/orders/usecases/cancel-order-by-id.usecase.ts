@@ -1,8 +1,7 @@
 import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites, tsParam } from '../../shared/write-sql';
-import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../order-for-change';
+import { ordersRepo, OrdersRepository as Orders, Write } from '../../repositories/orders.repository';
+import { lockedOrderForChange } from '../order-for-change';
 import { orderToDojo } from '../order-mapper';
 import { isClosedStatus } from '../../core/rules';
 
@@ -15,7 +14,7 @@ import { isClosedStatus } from '../../core/rules';
  */
 export class CancelOrderById implements UseCase<Models.OrderId, Models.Order> {
   plan(locationId: string, params: Models.OrderId): MutationPlan | undefined {
-    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+    return typeof params?.orderId === 'string' ? Orders.changePlan(locationId, params.orderId) : undefined;
   }
 
   async execute(ctx: ExecContext, params: Models.OrderId): Promise<Models.Order> {
@@ -32,14 +31,12 @@ export class CancelOrderById implements UseCase<Models.OrderId, Models.Order> {
     }
     const updatedAt = new Date();
     const result = orderToDojo({ ...order, status: 'Canceled', payable: false, version: order.version + 1, updatedAt });
-    const writes: Prisma.Sql[] = [
-      Prisma.sql`unlock AS (DELETE FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${order.id})`,
-      Prisma.sql`upd AS (UPDATE orders SET status = 'Canceled', payable = false, version = version + 1, updated_at = ${tsParam(updatedAt)}
-        WHERE location_id = ${locationId}::uuid AND id = ${order.id})`,
-      ...publishOrderChangeCtes(locationId, order.id, 'order.cancelled', { orderId: order.id, previousStatus: order.status }),
+    const writes: Write[] = [
+      ...Orders.cancel(locationId, order.id, updatedAt),
+      ...Orders.publishChange(locationId, order.id, 'order.cancelled', { orderId: order.id, previousStatus: order.status }),
     ];
     if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
+    await ordersRepo(db).commit(writes);
     return result;
   }
 }

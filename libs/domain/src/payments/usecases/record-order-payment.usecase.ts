@@ -1,29 +1,10 @@
 import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
-import { decidePayment, isPayable, isValidMinorAmount, liveLock, paidTotals, paymentIntentLockKey } from '../../core/rules';
-import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
+import { decidePayment, isPayable, isValidMinorAmount, liveLock, paidTotals } from '../../core/rules';
+import { lockedOrderForChange, requireOrder } from '../../orders/order-for-change';
 import { orderToDojo, OrderWithRelations } from '../../orders/order-mapper';
-import { requireOrder } from '../../orders/order-store';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites, tsParam } from '../../shared/write-sql';
-import { recomputeOrderPaid } from '../recompute-order-paid';
-
-/** The payment already recorded for the intent, and whether Dojo events for it wait for it (state pending_payment). */
-function intentSql(locationId: string, paymentIntentId: string): Prisma.Sql {
-  return Prisma.sql`, 'payment', (SELECT json_build_object('order_id', p.order_id, 'currency', p.currency,
-        'paid_amount', p.paid_amount::text, 'tips_amount', p.tips_amount::text)
-      FROM payments p WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ${paymentIntentId}),
-    'pending', EXISTS (SELECT 1 FROM dojo_events e WHERE e.location_id = ${locationId}::uuid
-      AND e.payment_intent_id = ${paymentIntentId} AND e.state = 'pending_payment')`;
-}
-
-interface ExistingPayment {
-  order_id: string;
-  currency: string;
-  paid_amount: string;
-  tips_amount: string;
-}
+import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
 /**
  * RecordOrderPaymentByIdV1: records a payment Dojo took against an order and
@@ -49,10 +30,7 @@ interface ExistingPayment {
 export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequest, Models.Order> {
   plan(locationId: string, params: Models.RecordOrderPaymentRequest): MutationPlan | undefined {
     if (typeof params?.orderId !== 'string' || typeof params.paymentIntentId !== 'string') return undefined;
-    return orderChangePlan(locationId, params.orderId, {
-      advisoryKeys: [paymentIntentLockKey(locationId, params.paymentIntentId)],
-      extra: intentSql(locationId, params.paymentIntentId),
-    });
+    return Orders.changePlan(locationId, params.orderId, { paymentIntentId: params.paymentIntentId });
   }
 
   async execute(ctx: ExecContext, params: Models.RecordOrderPaymentRequest): Promise<Models.Order> {
@@ -66,10 +44,7 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
 
     const found = lockedOrderForChange(ctx, params.orderId);
     const order = found.order;
-    const raw = found.extra.payment as ExistingPayment | null;
-    const existing = raw
-      ? { orderId: raw.order_id, currency: raw.currency, paidAmount: BigInt(raw.paid_amount), tipsAmount: BigInt(raw.tips_amount) }
-      : null;
+    const existing = found.payment;
     const attempt = {
       paymentRef: params.paymentIntentId,
       amount: paidValue,
@@ -81,8 +56,9 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
     const decision = decidePayment(order, liveLock(found.lock, now), existing, attempt, now);
     if (decision.kind === 'mismatch') {
       throw EposError.conflict(
-        `payment intent ${params.paymentIntentId} is already recorded against order ${raw!.order_id} ` +
-          `with paidAmount ${raw!.paid_amount} and tipsAmount ${raw!.tips_amount} ${raw!.currency}; it cannot be recorded again with other values`,
+        `payment intent ${params.paymentIntentId} is already recorded against order ${decision.existing.orderId} ` +
+          `with paidAmount ${decision.existing.paidAmount} and tipsAmount ${decision.existing.tipsAmount} ${decision.existing.currency}; ` +
+          'it cannot be recorded again with other values',
       );
     }
     if (decision.kind === 'replay') {
@@ -105,9 +81,8 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
       createdAt: at,
       updatedAt: at,
     };
-    const insertPayment = Prisma.sql`pay AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, lock_id, created_at, updated_at)
-      VALUES (${locationId}::uuid, ${payment.paymentIntentId}, ${order.id}, ${order.currency}, ${paidValue.toString()}::bigint,
-              ${tipsValue.toString()}::bigint, ${payment.lockId}, ${tsParam(at)}, ${tsParam(at)}))`;
+    const orders = ordersRepo(db);
+    const insertPayment = Orders.insertPayment(payment);
     const feedData = (updated: OrderWithRelations) => ({
       orderId: order.id,
       paymentIntentId: params.paymentIntentId,
@@ -120,32 +95,28 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
       payable: updated.payable,
     });
 
-    if (found.extra.pending !== false) {
+    if (found.eventsWaiting !== false) {
       // Events wait for this intent: apply them, then recompute and read.
-      await runWrites(db, [insertPayment]);
+      await orders.commit([insertPayment]);
       // Dojo events for this intent that arrived before the payment (e.g. a refund) apply now.
       await applyPendingEventsForIntent(db, locationId, params.paymentIntentId);
-      await recomputeOrderPaid(db, locationId, order.id);
-      const updated = await requireOrder(db, locationId, order.id);
+      await orders.recomputePaid(locationId, order.id);
+      const updated = await requireOrder(ctx, order.id);
       const result = orderToDojo(updated);
-      const writes = publishOrderChangeCtes(locationId, order.id, 'payment.recorded', feedData(updated));
+      const writes = Orders.publishChange(locationId, order.id, 'payment.recorded', feedData(updated));
       if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-      await runWrites(db, writes);
+      await orders.commit(writes);
       return result;
     }
 
     // No event waits: the order's totals are what recomputeOrderPaid computes from the payments read under the row lock plus this one.
     const { updated, changed } = withPayment(order, payment, found.dbNow);
     const writes = [insertPayment];
-    if (changed) {
-      writes.push(Prisma.sql`upd AS (UPDATE orders SET paid_amount = ${updated.paidAmount.toString()}::bigint,
-          tips_amount = ${updated.tipsAmount.toString()}::bigint, payable = ${updated.payable}, version = version + 1, updated_at = now()
-        WHERE location_id = ${locationId}::uuid AND id = ${order.id})`);
-    }
+    if (changed) writes.push(Orders.setPaidTotals(locationId, order.id, updated));
     const result = orderToDojo(updated);
-    writes.push(...publishOrderChangeCtes(locationId, order.id, 'payment.recorded', feedData(updated)));
+    writes.push(...Orders.publishChange(locationId, order.id, 'payment.recorded', feedData(updated)));
     if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
+    await orders.commit(writes);
     return result;
   }
 }
