@@ -1,6 +1,7 @@
 import { apiKeyAad, PrismaClient, SecretBox } from '@app/db';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import { ordersRepo } from '../repositories/orders.repository';
+import { tablesRepo } from '../repositories/tables.repository';
 import { dojoOrderToCreateData } from '../orders/order-mapper';
 
 /**
@@ -162,15 +163,11 @@ export async function seedDemoVenue(
 export async function seedDemoVenueData(prisma: PrismaClient, locationId: string): Promise<void> {
   await prisma.$transaction(async (tx) => {
     for (const a of DEMO.areas) {
-      await tx.area.upsert({
-        where: { locationId_id: { locationId, id: a.id } },
-        update: { name: a.name, waiterIds: [...a.waiterIds] },
-        create: { locationId, id: a.id, name: a.name, waiterIds: [...a.waiterIds] },
-      });
+      await tablesRepo(tx).saveArea(locationId, a.id, { name: a.name, waiterIds: [...a.waiterIds] });
     }
     for (const t of DEMO.tables) {
       const data = { name: t.name, areaId: t.areaId, maxCovers: t.maxCovers, waiterIds: [...t.waiterIds] };
-      await tx.diningTable.upsert({ where: { locationId_id: { locationId, id: t.id } }, update: data, create: { locationId, id: t.id, ...data } });
+      await tablesRepo(tx).saveTable(locationId, t.id, data);
     }
     await tx.billTemplate.upsert({
       where: { locationId },

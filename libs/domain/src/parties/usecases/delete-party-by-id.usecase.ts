@@ -1,4 +1,5 @@
 import type { Models } from '@app/contracts';
+import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireParty } from '../party-mapper';
@@ -8,7 +9,7 @@ export class DeletePartyById implements UseCase<Models.PartyId, Record<string, n
   async execute(ctx: ExecContext, params: Models.PartyId): Promise<Record<string, never>> {
     const { db, locationId } = ctx;
     const party = await requireParty(db, locationId, params.partyId);
-    await db.party.delete({ where: { locationId_id: { locationId, id: party.id } } });
+    await partiesRepo(db).deleteParty(locationId, party.id);
     await appendVenueFeed(db, locationId, 'party.deleted', 'party', party.id, { partyId: party.id, dojoPartyId: party.dojoPartyId });
     return {};
   }

@@ -1,5 +1,5 @@
 import type { Models } from '@app/contracts';
-import type { Prisma } from '@app/db';
+import { partiesRepo, type PartyRow, type PartySearch } from '../../repositories/parties-reservations.repository';
 import { decodeSeqCursor, encodeCursor, paginate, pageRequest } from '../../rpc/cursor';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { partyToDojo } from '../party-mapper';
@@ -11,16 +11,14 @@ import { partyToDojo } from '../party-mapper';
 export class SearchParties implements UseCase<Models.SearchPartiesRequest, Models.PagedPartiesResponse> {
   async execute(ctx: ExecContext, params: Models.SearchPartiesRequest): Promise<Models.PagedPartiesResponse> {
     const page = pageRequest(params.cursor, (c, f) => decodeSeqCursor('p', c, f));
-    const where: Prisma.PartyWhereInput = { locationId: ctx.locationId, endTime: params.completedOnly ? { not: null } : null };
-    if (params.tableId !== undefined) where.tableIds = { has: params.tableId };
-    const bound = (dir: 'asc' | 'desc', seq: bigint | undefined): Prisma.PartyWhereInput =>
-      seq === undefined ? where : { AND: [where, { seq: dir === 'asc' ? { gt: seq } : { lt: seq } }] };
+    const search: PartySearch = { completedOnly: !!params.completedOnly, tableId: params.tableId };
+    const repo = partiesRepo(ctx.db);
     const result = await paginate(
       page,
-      (row: Prisma.PartyGetPayload<{}>) => row.seq,
+      (row: PartyRow) => row.seq,
       (seq) => encodeCursor('p', seq),
-      (dir, seq, take) => ctx.db.party.findMany({ where: bound(dir, seq), orderBy: { seq: dir }, take }),
-      async (dir, seq) => (await ctx.db.party.findFirst({ where: bound(dir, seq), select: { seq: true } })) !== null,
+      (dir, seq, take) => repo.searchParties(ctx.locationId, search, dir, seq, take),
+      (dir, seq) => repo.anyParty(ctx.locationId, search, dir, seq),
     );
     return { ...result, data: result.data.map(partyToDojo) };
   }
