@@ -1,4 +1,3 @@
-import { EposError } from '@app/contracts';
 import type { Tx } from '../shared/tx';
 import { DomainError } from '../admin/errors';
 import { liveLock } from '../core/rules';
@@ -27,14 +26,4 @@ export async function assertOrderEditableByVenue(db: Tx, locationId: string, ord
     const lockExpiresAt = lock.expiresAt.toISOString();
     throw new DomainError('locked', `order ${JSON.stringify(orderId)} is locked by Dojo until ${lockExpiresAt}`, [], { lockExpiresAt });
   }
-}
-
-/** Parses a lock expiry and refuses one that is not in the future. */
-export function parseFutureExpiry(expiry: string, now: Date): Date {
-  const at = new Date(expiry);
-  if (Number.isNaN(at.getTime())) throw EposError.invalid(`expiry ${JSON.stringify(expiry)} is not an ISO 8601 date-time`);
-  if (at.getTime() <= now.getTime()) {
-    throw EposError.invalid(`expiry ${expiry} is not in the future (EPOS time ${now.toISOString()}); send a later expiry`);
-  }
-  return at;
 }

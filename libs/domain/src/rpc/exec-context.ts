@@ -27,7 +27,9 @@ export interface ExecContext {
    * fragment (one CTE, `name AS (INSERT ...)`) that stores the request's
    * response in processed_requests, for the use-case to fold into its last
    * write. Once called, the dispatcher does not store the response again.
-   * `value` must be exactly what execute() returns.
+   * `value` must be exactly what execute() returns (the domain result: the
+   * dispatcher maps it to the wire response with the method table's toWire,
+   * once).
    */
   storeResponse?: (name: string, value: unknown) => Prisma.Sql;
 }
@@ -44,7 +46,7 @@ export interface MutationPlan {
   read?: Prisma.Sql;
 }
 
-/** A capability: one class per JSON-RPC method, with a single execute(). */
+/** A capability: one class per command, with a single execute(); a dialect's method table maps wire methods onto it. */
 export interface UseCase<P, R> {
   execute(ctx: ExecContext, params: P): Promise<R>;
   /** Optional, for methods that change state: see MutationPlan. */

@@ -21,3 +21,8 @@ export function liveLock<L extends OrderLockState>(lock: L | null | undefined, n
 export function isHeldByAnother(lock: OrderLockState | null | undefined, lockId: string, now: Date): boolean {
   return !!lock && isLockLive(lock, now) && lock.lockId !== lockId;
 }
+
+/** A lock's requested expiry must be after `now` (a lock that is born expired holds nothing). */
+export function isValidLockExpiry(expiresAt: Date, now: Date): boolean {
+  return expiresAt.getTime() > now.getTime();
+}

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { EposError, Models } from '@app/contracts';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { dojoOrderToCreateData, OrderCreateData, orderToDojo, OrderWithRelations } from '../order-mapper';
+import type { Order } from '../../core/commands';
+import { dojoOrderToCreateData, OrderCreateData, OrderWithRelations } from '../order-mapper';
 import { dojoOrderLockKey, isPayable, paidTotals } from '../../core/rules';
 import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
 const intentIdOf = (params: Models.CreateOrderRequest, p: Models.Payment, i: number) => p.paymentIntentId ?? `${params.dojoOrderId}#${i}`;
 
 /**
- * CreateOrderV1: Dojo creates an order at the venue. Idempotent on
+ * CreateOrderV1: Dojo creates an order at the venue. Its command is still the
+ * EPOS Data CreateOrderRequest (the dialect's order shape, mapped to rows by
+ * orders/order-mapper.ts); its result is the domain Order. Idempotent on
  * dojoOrderId: the same Dojo order again returns the order created the first
  * time. Payments that came with it are recorded, and the venue sees the new
  * order in its feed and as an OrderUpdated POS event.
@@ -18,20 +21,20 @@ const intentIdOf = (params: Models.CreateOrderRequest, p: Models.Payment, i: num
  * payments (with the totals recomputeOrderPaid would set), the venue feed
  * entry, the POS event and the stored response are then one statement.
  */
-export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Order> {
+export class CreateOrder implements UseCase<Models.CreateOrderRequest, Order> {
   plan(locationId: string, params: Models.CreateOrderRequest): MutationPlan | undefined {
     if (typeof params?.dojoOrderId !== 'string' || (params.payments !== undefined && !Array.isArray(params.payments))) return undefined;
     const intents = (params.payments ?? []).map((p, i) => intentIdOf(params, p ?? ({} as Models.Payment), i));
     return Orders.createPlan(locationId, params.dojoOrderId, dojoOrderLockKey(locationId, params.dojoOrderId), intents);
   }
 
-  async execute(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Models.Order> {
+  async execute(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Order> {
     const { locationId } = ctx;
     if (!ctx.planned) throw EposError.invalid('dojoOrderId must be a string and payments an array');
     const pre = Orders.parseCreate(ctx.planned.pre);
     if (pre.existing) {
       ctx.log.info({ orderId: pre.existing.id, dojoOrderId: params.dojoOrderId }, 'order for this dojoOrderId exists; returning it');
-      return orderToDojo(pre.existing);
+      return pre.existing;
     }
     const id = randomUUID();
     const data = dojoOrderToCreateData(locationId, params, { id, origin: 'dojo', dojoOrderId: params.dojoOrderId });
@@ -54,7 +57,7 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Or
     if (row.paidAmount > row.totalAmount) {
       throw EposError.invalid(`payments add up to ${row.paidAmount} but totalAmount is ${row.totalAmount}`);
     }
-    const result = orderToDojo(row);
+    const result = row;
     const writes = [
       ...Orders.insertOrder(row),
       ...Orders.publishChange(locationId, id, 'order.created', { orderId: id, dojoOrderId: params.dojoOrderId }),

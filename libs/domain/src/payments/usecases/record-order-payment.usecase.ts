@@ -1,20 +1,22 @@
-import { EposError, Models } from '@app/contracts';
+import { EposError } from '@app/contracts';
+import type { Order, RecordPayment } from '../../core/commands';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
-import { decidePayment, isPayable, isValidMinorAmount, liveLock, paidTotals } from '../../core/rules';
+import { decidePayment, isPayable, liveLock, paidTotals } from '../../core/rules';
 import { lockedOrderForChange, requireOrder } from '../../orders/order-for-change';
-import { orderToDojo, OrderWithRelations } from '../../orders/order-mapper';
+import type { OrderWithRelations } from '../../orders/order-mapper';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
 /**
- * RecordOrderPaymentByIdV1: records a payment Dojo took against an order and
- * returns the updated order.
+ * RecordPayment: records a payment taken against an order and returns the
+ * updated order. The rule is core/rules decidePayment:
  *
- * - Idempotent on paymentIntentId: the same intent with the same order and
- *   amounts returns the order unchanged; with anything else it is Conflict.
- * - Refused with Conflict (Dojo then refunds) when the order is Canceled,
- *   Finalized or Failed, not payable, held by another live lock, in another
- *   currency, or when the amount is more than what is outstanding.
+ * - Idempotent on the payment reference: the same reference with the same
+ *   order and amounts returns the order unchanged; with anything else it is
+ *   Conflict.
+ * - Refused with Conflict (Dojo then refunds) when the order is closed, not
+ *   payable, held by another live lock, in another currency, or when the
+ *   amount is more than what is outstanding.
  * - Runs under the order's row lock, so racing payments are applied one at a
  *   time: no lost update, no overpayment.
  *
@@ -27,55 +29,39 @@ import { ordersRepo, OrdersRepository as Orders } from '../../repositories/order
  * is computed from what was read. When events wait, they are applied
  * (applyPendingEventsForIntent) and the order is recomputed and read again.
  */
-export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequest, Models.Order> {
-  plan(locationId: string, params: Models.RecordOrderPaymentRequest): MutationPlan | undefined {
-    if (typeof params?.orderId !== 'string' || typeof params.paymentIntentId !== 'string') return undefined;
-    return Orders.changePlan(locationId, params.orderId, { paymentIntentId: params.paymentIntentId });
+export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
+  plan(locationId: string, cmd: RecordPayment): MutationPlan {
+    return Orders.changePlan(locationId, cmd.orderId, { paymentIntentId: cmd.paymentRef });
   }
 
-  async execute(ctx: ExecContext, params: Models.RecordOrderPaymentRequest): Promise<Models.Order> {
+  async execute(ctx: ExecContext, cmd: RecordPayment): Promise<Order> {
     const { db, locationId, now } = ctx;
-    const paid = params.paidAmount;
-    const tips = params.tipsAmount;
-    if (!isValidMinorAmount(paid.value)) throw EposError.invalid('paidAmount.value must be a non-negative integer in minor units');
-    if (tips && !isValidMinorAmount(tips.value)) throw EposError.invalid('tipsAmount.value must be a non-negative integer in minor units');
-    const tipsValue = BigInt(tips?.value ?? 0);
-    const paidValue = BigInt(paid.value);
-
-    const found = lockedOrderForChange(ctx, params.orderId);
+    const found = lockedOrderForChange(ctx, cmd.orderId);
     const order = found.order;
     const existing = found.payment;
-    const attempt = {
-      paymentRef: params.paymentIntentId,
-      amount: paidValue,
-      tips: tipsValue,
-      currency: paid.currencyCode,
-      tipsCurrency: tips?.currencyCode,
-      lockRef: params.lockId,
-    };
-    const decision = decidePayment(order, liveLock(found.lock, now), existing, attempt, now);
+    const decision = decidePayment(order, liveLock(found.lock, now), existing, cmd, now);
     if (decision.kind === 'mismatch') {
       throw EposError.conflict(
-        `payment intent ${params.paymentIntentId} is already recorded against order ${decision.existing.orderId} ` +
+        `payment intent ${cmd.paymentRef} is already recorded against order ${decision.existing.orderId} ` +
           `with paidAmount ${decision.existing.paidAmount} and tipsAmount ${decision.existing.tipsAmount} ${decision.existing.currency}; ` +
           'it cannot be recorded again with other values',
       );
     }
     if (decision.kind === 'replay') {
-      ctx.log.info({ orderId: order.id, paymentIntentId: params.paymentIntentId }, 'payment already recorded; returning the order unchanged');
-      return orderToDojo(order);
+      ctx.log.info({ orderId: order.id, paymentIntentId: cmd.paymentRef }, 'payment already recorded; returning the order unchanged');
+      return order;
     }
-    if (decision.kind === 'refuse') throw EposError.conflict(`payment ${params.paymentIntentId} was not recorded: ${decision.reason}`);
+    if (decision.kind === 'refuse') throw EposError.conflict(`payment ${cmd.paymentRef} was not recorded: ${decision.reason}`);
 
     const at = new Date();
     const payment: OrderWithRelations['payments'][number] = {
       locationId,
-      paymentIntentId: params.paymentIntentId,
+      paymentIntentId: cmd.paymentRef,
       orderId: order.id,
       currency: order.currency,
-      paidAmount: paidValue,
-      tipsAmount: tipsValue,
-      lockId: params.lockId ?? null,
+      paidAmount: cmd.amount,
+      tipsAmount: cmd.tips,
+      lockId: cmd.lockRef ?? null,
       state: 'Recorded',
       intentStatus: null,
       createdAt: at,
@@ -85,11 +71,11 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
     const insertPayment = Orders.insertPayment(payment);
     const feedData = (updated: OrderWithRelations) => ({
       orderId: order.id,
-      paymentIntentId: params.paymentIntentId,
-      paidAmount: paid.value,
-      tipsAmount: Number(tipsValue),
+      paymentIntentId: cmd.paymentRef,
+      paidAmount: Number(cmd.amount),
+      tipsAmount: Number(cmd.tips),
       currency: order.currency,
-      lockId: params.lockId,
+      lockId: cmd.lockRef,
       orderPaidAmount: Number(updated.paidAmount),
       orderTotalAmount: Number(updated.totalAmount),
       payable: updated.payable,
@@ -99,25 +85,23 @@ export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequ
       // Events wait for this intent: apply them, then recompute and read.
       await orders.commit([insertPayment]);
       // Dojo events for this intent that arrived before the payment (e.g. a refund) apply now.
-      await applyPendingEventsForIntent(db, locationId, params.paymentIntentId);
+      await applyPendingEventsForIntent(db, locationId, cmd.paymentRef);
       await orders.recomputePaid(locationId, order.id);
       const updated = await requireOrder(ctx, order.id);
-      const result = orderToDojo(updated);
       const writes = Orders.publishChange(locationId, order.id, 'payment.recorded', feedData(updated));
-      if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
+      if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', updated));
       await orders.commit(writes);
-      return result;
+      return updated;
     }
 
     // No event waits: the order's totals are what recomputeOrderPaid computes from the payments read under the row lock plus this one.
     const { updated, changed } = withPayment(order, payment, found.dbNow);
     const writes = [insertPayment];
     if (changed) writes.push(Orders.setPaidTotals(locationId, order.id, updated));
-    const result = orderToDojo(updated);
     writes.push(...Orders.publishChange(locationId, order.id, 'payment.recorded', feedData(updated)));
-    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
+    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', updated));
     await orders.commit(writes);
-    return result;
+    return updated;
   }
 }
 
