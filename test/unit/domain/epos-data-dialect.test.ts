@@ -10,6 +10,7 @@ import { EposError, METHOD_INFO } from '@app/contracts';
 import type { Order } from '@app/domain/core/commands';
 import { EPOS_DATA_METHODS } from '@app/domain/dialects/epos-data/method-table';
 import * as orders from '@app/domain/dialects/epos-data/orders.mapping';
+import * as venue from '@app/domain/dialects/epos-data/venue-objects.mapping';
 import { encodeCursor } from '@app/domain/rpc/cursor';
 
 const now = new Date('2026-01-01T12:00:00.000Z');
@@ -99,5 +100,27 @@ describe('EPOS Data dialect: results to the wire', () => {
     assert.deepEqual(bill.header.lines, [{ lineType: 'MerchantName', merchantName: { name: 'The Arms' } }]);
     const kept = orders.getBill.toWire({ order: order(), header: [{ lineType: 'Nope' }], footer: [], venueName: null, hasTemplate: true }, log);
     assert.deepEqual(kept.header.lines, [], 'a stored line that does not fit the contract is left out');
+  });
+});
+
+describe('EPOS Data dialect: parties, reservations, tables and areas', () => {
+  it('search params become filters; a reversed time window is refused before any read', () => {
+    assert.deepEqual(venue.searchParties.toCommand({ tableId: 'T1' }).filter, { completedOnly: false, tableId: 'T1' });
+    const r = venue.searchReservations.toCommand({ fromTime: '2026-01-01T10:00:00Z', toTime: '2026-01-01T12:00:00Z' });
+    assert.deepEqual(r.filter, { tableId: undefined, endsAfter: new Date('2026-01-01T10:00:00Z'), startsBefore: new Date('2026-01-01T12:00:00Z') });
+    refused(() => venue.searchReservations.toCommand({ fromTime: '2026-01-01T12:00:00Z', toTime: '2026-01-01T10:00:00Z' }), 'InvalidRequest', /is before fromTime/);
+    refused(() => venue.searchReservations.toCommand({ fromTime: 'later' }), 'InvalidRequest', /fromTime "later" is not an ISO 8601/);
+    assert.deepEqual(venue.searchTables.toCommand({ areaId: 'A', cursor: { limit: 3, before: encodeCursor('t', 'T9') } }), {
+      filter: { areaId: 'A', waiterId: undefined }, page: { limit: 3, after: undefined, before: 'T9' },
+    });
+  });
+
+  it('pages of tables carry table-id cursors; areas and deletes map as the contract says', () => {
+    const t = (id: string) => ({ locationId: 'loc', id, name: id, maxCovers: null, areaId: null, waiterIds: [] }) as never;
+    const page = venue.searchTables.toWire({ rows: [t('T1'), t('T2')], hasBefore: false, hasAfter: true });
+    assert.deepEqual(page, { data: [{ id: 'T1', name: 'T1', waiterIds: [] }, { id: 'T2', name: 'T2', waiterIds: [] }], after: encodeCursor('t', 'T2') });
+    assert.deepEqual(venue.listAreas.toWire([{ locationId: 'loc', id: 'A', name: 'Bar', waiterIds: ['w'] } as never]), [{ id: 'A', name: 'Bar', waiterIds: ['w'] }]);
+    assert.deepEqual(venue.deleteParty.toWire(), {});
+    assert.deepEqual(venue.deleteReservation.toWire(), {});
   });
 });

@@ -1,5 +1,7 @@
 import type { OrderWithRelations } from '../orders/order-mapper';
 import type { OrderSearch } from '../repositories/orders.repository';
+import type { PartySearch, ReservationSearch } from '../repositories/parties-reservations.repository';
+import type { TableSearch } from '../repositories/tables.repository';
 
 /**
  * The commands of the order/lock/payment core, in venue terms and free of any
@@ -97,4 +99,41 @@ export interface Bill {
   /** The venue's name, for a dialect's default header when the venue has no template. */
   venueName: string | null;
   hasTemplate: boolean;
+}
+
+// ---- parties, reservations, tables, areas (reads and deletes; creates and updates still take the EPOS Data shapes) ----
+
+export type { PartyRow as Party, ReservationRow as Reservation } from '../repositories/parties-reservations.repository';
+export type { TableRow as Table, AreaRow as Area } from '../repositories/tables.repository';
+export type { KeysetPage } from '../rpc/cursor';
+
+export interface GetParty {
+  partyId: string;
+}
+
+export interface DeleteParty {
+  partyId: string;
+}
+
+export interface FindParties {
+  filter: PartySearch;
+  page: { limit: number; after?: bigint; before?: bigint };
+}
+
+export interface GetReservation {
+  reservationId: string;
+}
+
+export interface DeleteReservation {
+  reservationId: string;
+}
+
+export interface FindReservations {
+  filter: ReservationSearch;
+  page: { limit: number; after?: bigint; before?: bigint };
+}
+
+export interface FindTables {
+  filter: TableSearch;
+  page: { limit: number; after?: string; before?: string };
 }

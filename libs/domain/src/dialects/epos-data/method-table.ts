@@ -24,6 +24,7 @@ import { UpdateReservation } from '../../reservations/usecases/update-reservatio
 import type { UseCase } from '../../rpc/exec-context';
 import { SearchTables } from '../../tables/usecases/search-tables.usecase';
 import * as orders from './orders.mapping';
+import * as venue from './venue-objects.mapping';
 
 /**
  * One wire method of a dialect: its params to a command (toCommand, which may
@@ -44,9 +45,9 @@ const entry = <P, C, R, W>(mapping: { toCommand(params: P, now: Date): C; toWire
 });
 
 /**
- * Parties, reservations, tables and areas: their use-cases still take and
- * return the EPOS Data shapes (see docs/architecture.md, "What is left"), so
- * their mapping passes them through.
+ * Creating and updating parties and reservations: their use-cases still take
+ * and return the EPOS Data shapes (see docs/architecture.md, "What is left"),
+ * so their mapping passes them through.
  */
 const asIs = { toCommand: <P>(p: P): P => p, toWire: <R>(r: R): R => r };
 
@@ -68,16 +69,16 @@ export const EPOS_DATA_METHODS: Record<Exclude<EposMethod, 'HandleEventV1'>, Met
   ExtendOrderLockV1: entry(orders.extendLock, new ExtendOrderLock()),
   GetOrderBillByIdV1: entry(orders.getBill, new GetOrderBillById()),
   RecordOrderPaymentByIdV1: entry(orders.recordPayment, new RecordOrderPayment()),
-  ListAreasV1: entry(asIs, new ListAreas()),
-  SearchTablesV1: entry(asIs, new SearchTables()),
-  SearchPartiesV1: entry(asIs, new SearchParties()),
-  GetPartyByIdV1: entry(asIs, new GetPartyById()),
+  ListAreasV1: entry(venue.listAreas, new ListAreas()),
+  SearchTablesV1: entry(venue.searchTables, new SearchTables()),
+  SearchPartiesV1: entry(venue.searchParties, new SearchParties()),
+  GetPartyByIdV1: entry(venue.getParty, new GetPartyById()),
   CreatePartyV1: entry(asIs, new CreateParty()),
   UpdatePartyV1: entry(asIs, new UpdateParty()),
-  DeletePartyByIdV1: entry(asIs, new DeletePartyById()),
-  SearchReservationsV1: entry(asIs, new SearchReservations()),
-  GetReservationByIdV1: entry(asIs, new GetReservationById()),
+  DeletePartyByIdV1: entry(venue.deleteParty, new DeletePartyById()),
+  SearchReservationsV1: entry(venue.searchReservations, new SearchReservations()),
+  GetReservationByIdV1: entry(venue.getReservation, new GetReservationById()),
   CreateReservationV1: entry(asIs, new CreateReservation()),
   UpdateReservationV1: entry(asIs, new UpdateReservation()),
-  DeleteReservationByIdV1: entry(asIs, new DeleteReservationById()),
+  DeleteReservationByIdV1: entry(venue.deleteReservation, new DeleteReservationById()),
 };
