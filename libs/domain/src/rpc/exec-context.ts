@@ -19,7 +19,8 @@ export interface ExecContext {
   /**
    * Set by RpcDispatcher for a use-case with a plan(): the locks of the plan
    * are held, and `pre` is the value of the plan's `read`, read after they
-   * were taken (so it is current). Absent when the use-case runs on its own.
+   * were taken (so it is current). Absent for a use-case without a plan (reads,
+   * and a change whose command could not be built).
    */
   planned?: { pre: unknown };
   /**
