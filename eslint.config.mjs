@@ -125,24 +125,4 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    // TODO(issue 11): libs/domain is being rewritten on another branch (the domain core).
-    // Until it merges, its findings are warnings (printed by `npm run lint`, not failing
-    // it); take this block out once it is clean.
-    files: ['libs/domain/**/*.ts'],
-    rules: Object.fromEntries(
-      [
-        '@typescript-eslint/consistent-type-imports',
-        '@typescript-eslint/no-base-to-string',
-        '@typescript-eslint/no-empty-object-type',
-        '@typescript-eslint/no-floating-promises',
-        '@typescript-eslint/no-misused-promises',
-        '@typescript-eslint/no-redundant-type-constituents',
-        '@typescript-eslint/no-unnecessary-type-assertion',
-        '@typescript-eslint/only-throw-error',
-        '@typescript-eslint/switch-exhaustiveness-check',
-        'no-restricted-imports',
-      ].map((rule) => [rule, 'warn']),
-    ),
-  },
 );

@@ -22,9 +22,6 @@ const config: KnipConfig = {
   ignoreIssues: {
     // Dojo's contract, generated whole: every model is part of it whether used yet or not.
     'libs/contracts/src/generated/**': ['exports', 'types'],
-    // TODO(issue 11): being rewritten on another branch (the domain core); its unused exports
-    // (lockOrderRow, isKnownEventType) go with that rewrite. Remove this line then.
-    'libs/domain/**': ['exports', 'types'],
   },
   ignoreDependencies: [
     // Imported by the Prisma client that scripts/build.mjs generates into libs/db/src/generated (git-ignored).

@@ -68,10 +68,8 @@ let typeErrors = false;
 
 generatePrismaClient();
 try {
-  // noUncheckedIndexedAccess (tsconfig.json) is enforced by `npm run typecheck`, which still
-  // tolerates it in the folders being rewritten (scripts/typecheck.mjs); the build leaves it
-  // off until they compile with it, so their work in progress never blocks a run.
-  run(bin('typescript', 'bin/tsc'), ['-p', 'tsconfig.json', '--outDir', outDir, '--tsBuildInfoFile', join(outDir, '.tsbuildinfo'), '--noUncheckedIndexedAccess', 'false']);
+  // The full tsconfig.json, noUncheckedIndexedAccess included: a type error fails the build.
+  run(bin('typescript', 'bin/tsc'), ['-p', 'tsconfig.json', '--outDir', outDir, '--tsBuildInfoFile', join(outDir, '.tsbuildinfo')]);
 } catch (err) {
   // tsc still emitted JavaScript; BUILD_IGNORE_TYPE_ERRORS=1 lets work in progress elsewhere not block a run.
   if (process.env.BUILD_IGNORE_TYPE_ERRORS !== '1') process.exit(1);

@@ -1,7 +1,4 @@
 /** Dojo Events (payment intents), delivered by webhook and by HandleEventV1. */
-export const DOJO_EVENT_TYPES = ['payment_intent.created', 'payment_intent.status_updated', 'payment_intent.send-receipt'] as const;
-export type DojoEventType = (typeof DOJO_EVENT_TYPES)[number];
-
 export const PAYMENT_INTENT_STATUSES = ['Created', 'Authorized', 'Captured', 'Reversed', 'Refunded', 'Canceled'] as const;
 export type PaymentIntentStatus = (typeof PAYMENT_INTENT_STATUSES)[number];
 

@@ -15,9 +15,7 @@ import type { Models } from '@app/contracts';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
 import { apiKeyAad, SecretBox, webhookSecretAad } from '@app/db';
-// TODO(issue 11): libs/domain is being rewritten; give the order mapper an entry point then.
-// eslint-disable-next-line no-restricted-imports
-import { dojoOrderToCreateData } from '@app/domain/orders/order-mapper';
+import { dojoOrderToCreateData } from '@app/domain';
 import { TEST_ENCRYPTION_KEY } from './env';
 
 /** Ids as the database stores them (uuid for rows the app creates, the POS's own id below a location). */

@@ -9,13 +9,14 @@ import { SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import { appendVenueFeed } from '@app/domain';
 import { DispatchOutbox, OutboxLoop } from '@app/domain/outbox';
-import { RecordOrderPayment } from '@app/domain/payments/usecases/record-order-payment.usecase';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { createLogger } from '@app/common';
 import type { TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, TEST_ENCRYPTION_KEY, testRedisUrl, uniquePrefix, waitFor, sleep } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startWorker } from '../../../apps/worker/src/main';
 import { DojoStandIn } from './support/dojo-stand-in';
+import { rpcJob } from '../worker/fixtures';
 import type { Api } from './support/helpers';
 import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
 
@@ -358,13 +359,13 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     // A payment recorded by the worker's RecordOrderPayment shows once, even when Dojo retries it.
     assert.equal((await venue('PUT', `/venue/v1/locations/${loc.id}/tables/t1`, { body: { name: 'T1' } })).status, 200);
     assert.equal((await venue('PUT', `/venue/v1/locations/${loc.id}/orders/o-pay`, { body: sampleOrder('o-pay') })).status, 200);
-    const record = () =>
-      db.prisma.$transaction((tx) =>
-        new RecordOrderPayment().execute(
-          { db: tx, locationId: loc.id, rpcId: 'rpc-1', traceId: 't-1', log: createLogger('test', 'silent'), now: new Date() },
-          { orderId: 'o-pay', paymentIntentId: 'pi_pay', paidAmount: { value: 1000, currencyCode: 'GBP' } },
-        ),
-      );
+    const dispatcher = new RpcDispatcher({
+      prisma: db.prisma,
+      logger: createLogger('test', 'silent'),
+      events: { ingest: async () => ({ eventRowId: '', duplicate: false }) },
+    });
+    const job = rpcJob(loc.id, 'RecordOrderPaymentByIdV1', { orderId: 'o-pay', paymentIntentId: 'pi_pay', paidAmount: { value: 1000, currencyCode: 'GBP' } }, { rpcId: 'rpc-1' });
+    const record = async () => assert.ok('result' in (await dispatcher.handle(job)));
     await record();
     await record();
     const paid = await waitFor(async () => {

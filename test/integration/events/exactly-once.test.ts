@@ -9,7 +9,7 @@ import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { BullmqEventEnqueuer, DojoEventsWorker } from '@app/queue';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { sign } from '@app/domain/events/webhook-signature';
-import { recomputeOrderPaid } from '@app/domain/payments/recompute-order-paid';
+import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { eventPayload } from './fixtures';
@@ -70,7 +70,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     for (let o = 0; o < INTENTS / 2; o++) await fx.order(loc.id, { id: `ord_${o}`, total: 1000 });
     for (let i = 0; i < INTENTS; i++) if (!late(i)) await fx.payment(loc.id, orderOf(i), { paymentIntentId: intent(i), amount: 500 });
     for (let o = 0; o < INTENTS / 2; o++) {
-      await db.prisma.$transaction((tx) => recomputeOrderPaid(tx, loc.id, `ord_${o}`));
+      await db.prisma.$transaction((tx) => ordersRepo(tx).recomputePaid(loc.id, `ord_${o}`));
     }
 
     // The events of each intent: created, authorized, captured, maybe an undo, and a send-receipt.
@@ -140,7 +140,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
         await tx.$executeRaw`SELECT 1 FROM orders WHERE location_id = ${loc.id}::uuid AND id = ${orderOf(i)} FOR UPDATE`;
         await tx.payment.create({ data: { locationId: loc.id, orderId: orderOf(i), paymentIntentId: intent(i), currency: 'GBP', paidAmount: 500n } });
         await applyPendingEventsForIntent(tx, loc.id, intent(i));
-        await recomputeOrderPaid(tx, loc.id, orderOf(i));
+        await ordersRepo(tx).recomputePaid(loc.id, orderOf(i));
       });
     }
     assert.equal(await db.prisma.dojoEvent.count({ where: { state: { not: 'applied' } } }), 0, 'every event applied');

@@ -13,7 +13,7 @@ import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { BullmqEventEnqueuer, DojoEventsWorker } from '@app/queue';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { sign } from '@app/domain/events/webhook-signature';
-import { recomputeOrderPaid } from '@app/domain/payments/recompute-order-paid';
+import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import type { Stack } from '@app/infra';
 import { startStack } from '@app/infra';
 import type { Fixtures, LocationFixture } from '@app/testing';
@@ -47,7 +47,7 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
     await fx.order(loc.id, { id: 'ord_1', total: 1000 });
     await fx.payment(loc.id, 'ord_1', { paymentIntentId: 'pi_pg', amount: 400 });
     await fx.payment(loc.id, 'ord_1', { paymentIntentId: 'pi_redis', amount: 600 });
-    await prisma.$transaction((tx) => recomputeOrderPaid(tx, loc.id, 'ord_1'));
+    await prisma.$transaction((tx) => ordersRepo(tx).recomputePaid(loc.id, 'ord_1'));
     webhook = await startWebhook({
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -14,7 +14,7 @@ import { isFailure } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
 import { lockPaymentIntent } from '@app/domain/events/event-effects';
 import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
-import { paymentIntentLockKey } from '@app/domain/payments/usecases/record-order-payment.usecase';
+import { paymentIntentLockKey } from '@app/domain/core/rules';
 import { CreateOrder } from '@app/domain/orders/usecases/create-order.usecase';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import type { TestDatabase } from '@app/testing';
@@ -148,23 +148,28 @@ describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
     assert.deepEqual(atB, await prismaRead(locB, atB.id!));
   });
 
-  it('CreateOrder run on its own (no dispatcher) takes the same path: same result, idempotent', async () => {
+  it('CreateOrder has one write path: a DineIn order paid in full equals a fresh read and is idempotent; without the plan nothing is written', async () => {
     const req = {
       dojoOrderId: 'dojo-own',
       totalAmount: GBP(2000),
       items: [{ name: 'Cake', plu: 'C', quantity: 2, amountPerItem: GBP(1000) }],
       details: { orderType: 'DineIn', dineIn: { tableId: 'T9' } },
       payments: [{ paymentIntentId: 'pi-own', paidAmount: GBP(2000) }],
-    } as unknown as Models.CreateOrderRequest;
-    const run = () =>
-      prisma.$transaction((tx) =>
-        new CreateOrder().execute({ db: tx, locationId: locA, rpcId: 'own', traceId: 't', log: createLogger('t', 'silent'), now: new Date() }, req),
-      );
-    const created = await run();
+    };
+    const created = await ok<Models.Order>(locA, 'CreateOrderV1', req);
     assert.deepEqual(created, await prismaRead(locA, created.id!));
     assert.equal(created.payable, false, 'fully paid by its payment');
-    assert.deepEqual(await run(), created, 'the same dojoOrderId returns the order created first');
+    assert.deepEqual(await ok(locA, 'CreateOrderV1', req), created, 'the same dojoOrderId returns the order created first');
     assert.equal(await prisma.order.count({ where: { locationId: locA, dojoOrderId: 'dojo-own' } }), 1);
+    // Run outside RpcDispatcher (no plan read under its locks), the use-case refuses instead of taking a second path.
+    const own = prisma.$transaction((tx) =>
+      new CreateOrder().execute(
+        { db: tx, locationId: locA, rpcId: 'own', traceId: 't', log: createLogger('t', 'silent'), now: new Date() },
+        { ...req, dojoOrderId: 'dojo-own-2' } as unknown as Models.CreateOrderRequest,
+      ),
+    );
+    await assert.rejects(own, /dojoOrderId must be a string/);
+    assert.equal(await prisma.order.count({ where: { locationId: locA, dojoOrderId: 'dojo-own-2' } }), 0);
   });
 
   it('a replayed id answers the stored response of the planned write', async () => {

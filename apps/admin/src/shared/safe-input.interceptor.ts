@@ -2,9 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
 import { DomainError } from '@app/domain/admin';
-// TODO(issue 11): libs/domain is being rewritten; give safe-strings an entry point (or move it to @app/contracts) then.
-// eslint-disable-next-line no-restricted-imports
-import { findUnsafeValue } from '@app/domain/shared/safe-strings';
+import { findUnsafeValue } from '@app/domain';
 
 /**
  * Refuses, on every route, input Postgres cannot store or JSON nested too

@@ -91,10 +91,10 @@ export class LocationActivityRepository {
     let after: { at: Date; id: string } | undefined;
     if (cursor) {
       const m = /^(\d{4}-[^|]+)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-      const t = m ? Date.parse(m[1]) : NaN;
+      const t = m ? Date.parse(m[1]!) : NaN;
       // Only times Postgres can take (a forged cursor must be a 400, not a failed query).
       if (!m || !(t >= Date.UTC(1970, 0, 1) && t < Date.UTC(9999, 0, 1))) throw badCursor();
-      after = { at: new Date(m[1]), id: m[2] };
+      after = { at: new Date(m[1]!), id: m[2]! };
     }
     const rows = after
       ? await this.prisma.$queryRaw<DojoEventRow[]>`
@@ -162,7 +162,7 @@ export class LocationActivityRepository {
         createdAt: r.created_at.toISOString(),
         sentAt: r.sent_at?.toISOString() ?? null,
       })),
-      nextCursor: more ? page[page.length - 1].id.toString() : null,
+      nextCursor: more ? page[page.length - 1]!.id.toString() : null,
     };
   }
 

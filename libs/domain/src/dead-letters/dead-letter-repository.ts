@@ -1,4 +1,5 @@
-import { Prisma, PrismaClient } from '@app/db';
+import type { PrismaClient } from '@app/db';
+import { Prisma } from '@app/db';
 
 /** What can die: a Dojo event (dojo_events), a POS event (outbox_events) or a capability registration (locations). */
 export const DEAD_LETTER_KINDS = ['dojo-event', 'pos-event', 'registration'] as const;

@@ -2,8 +2,9 @@ import type { PrismaClient } from '@app/db';
 import { DomainError } from '../admin/errors';
 import type { RegistrationScheduler } from '../admin/ports';
 import type { EventEnqueuer } from '../events/ingest-dojo-event.usecase';
-import {
-  DeadLetter, DeadLetterCursor, DeadLetterFilter, DeadLetterKind, discardDeadLetter, listDeadLetters, parseDeadLetterId,
+import type {
+  DeadLetter, DeadLetterCursor, DeadLetterFilter, DeadLetterKind} from './dead-letter-repository';
+import { discardDeadLetter, listDeadLetters, parseDeadLetterId,
   requeueDeadLetter, requeueDeadLetters,
 } from './dead-letter-repository';
 

@@ -1,5 +1,8 @@
-import { apiKeyAad, PrismaClient, SecretBox } from '@app/db';
+import type { PrismaClient, SecretBox } from '@app/db';
+import { apiKeyAad } from '@app/db';
 import { ALL_CAPABILITIES } from '@app/contracts';
+import { ordersRepo } from '../repositories/orders.repository';
+import { tablesRepo } from '../repositories/tables.repository';
 import { dojoOrderToCreateData } from '../orders/order-mapper';
 
 /**
@@ -161,15 +164,11 @@ export async function seedDemoVenue(
 export async function seedDemoVenueData(prisma: PrismaClient, locationId: string): Promise<void> {
   await prisma.$transaction(async (tx) => {
     for (const a of DEMO.areas) {
-      await tx.area.upsert({
-        where: { locationId_id: { locationId, id: a.id } },
-        update: { name: a.name, waiterIds: [...a.waiterIds] },
-        create: { locationId, id: a.id, name: a.name, waiterIds: [...a.waiterIds] },
-      });
+      await tablesRepo(tx).saveArea(locationId, a.id, { name: a.name, waiterIds: [...a.waiterIds] });
     }
     for (const t of DEMO.tables) {
       const data = { name: t.name, areaId: t.areaId, maxCovers: t.maxCovers, waiterIds: [...t.waiterIds] };
-      await tx.diningTable.upsert({ where: { locationId_id: { locationId, id: t.id } }, update: data, create: { locationId, id: t.id, ...data } });
+      await tablesRepo(tx).saveTable(locationId, t.id, data);
     }
     await tx.billTemplate.upsert({
       where: { locationId },
@@ -206,9 +205,7 @@ export async function seedDemoVenueData(prisma: PrismaClient, locationId: string
         },
         { id: o.id },
       );
-      await tx.order.deleteMany({ where: { locationId, id: o.id } });
-      await tx.order.create({ data: order });
-      await tx.orderItem.createMany({ data: items });
+      await ordersRepo(tx).replace(locationId, { order, items });
     }
   });
 }

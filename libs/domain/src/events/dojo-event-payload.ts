@@ -1,5 +1,6 @@
 import { findUnsafeValue } from '../shared/safe-strings';
-import { DOJO_EVENT_TYPES, DojoEventPayload, DojoEventType, PAYMENT_INTENT_STATUSES, PaymentIntentStatus } from '@app/contracts';
+import type { DojoEventPayload, PaymentIntentStatus } from '@app/contracts';
+import { PAYMENT_INTENT_STATUSES } from '@app/contracts';
 
 export type ParsedPayload = { ok: true; payload: DojoEventPayload } | { ok: false; reason: string };
 
@@ -34,10 +35,6 @@ export function parseDojoEventPayload(value: unknown): ParsedPayload {
   const unsafe = findUnsafeValue(value);
   if (unsafe) return { ok: false, reason: `${unsafe.field} ${unsafe.reason}` };
   return { ok: true, payload: value as DojoEventPayload };
-}
-
-export function isKnownEventType(t: string): t is DojoEventType {
-  return (DOJO_EVENT_TYPES as readonly string[]).includes(t);
 }
 
 export function isKnownStatus(s: unknown): s is PaymentIntentStatus {

@@ -1,6 +1,7 @@
-import { isUndoStatus, PaymentIntentStatus, STATUS_RANK } from '@app/contracts';
+import type { PaymentIntentStatus} from '@app/contracts';
+import { isUndoStatus, STATUS_RANK } from '@app/contracts';
 import type { Prisma } from '@app/db';
-import { recomputeOrderPaid } from '../payments/recompute-order-paid';
+import { ordersRepo } from '../repositories/orders.repository';
 import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import { appendVenueFeed } from '../shared/venue-feed';
@@ -24,7 +25,7 @@ export interface ApplyResult {
  * recording of its payment) for the rest of the transaction.
  */
 export async function lockPaymentIntent(tx: Tx, locationId: string, paymentIntentId: string): Promise<void> {
-  await tx.$executeRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(${`dojo-intent:${locationId}:${paymentIntentId}`}, 0))) AS l`;
+  await ordersRepo(tx).lockPaymentIntent(locationId, paymentIntentId);
 }
 
 /** Whether a new status outranks the current one (equal ranks: the later event wins). */
@@ -74,9 +75,8 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent): Promise<ApplyResu
     return { outcome: 'applied' };
   }
 
-  const payment = await tx.payment.findUnique({
-    where: { locationId_paymentIntentId: { locationId: ev.locationId, paymentIntentId: ev.paymentIntentId } },
-  });
+  const orders = ordersRepo(tx);
+  const payment = await orders.findPayment(ev.locationId, ev.paymentIntentId);
   if (!payment) {
     if (ev.state !== 'pending_payment') await tx.dojoEvent.update({ where: { id: ev.id }, data: { state: 'pending_payment' } });
     return { outcome: 'pending_payment' };
@@ -91,14 +91,11 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent): Promise<ApplyResu
     const state = isUndoStatus(status) ? status : payment.state;
     if (state !== payment.state) {
       // The order row first (same order as payment recording), then the payment.
-      await tx.$executeRaw`SELECT 1 FROM orders WHERE location_id = ${ev.locationId}::uuid AND id = ${payment.orderId} FOR UPDATE`;
+      await orders.lockRowIfExists(ev.locationId, payment.orderId);
       paymentStateChanged = true;
     }
-    await tx.payment.update({
-      where: { locationId_paymentIntentId: { locationId: ev.locationId, paymentIntentId: ev.paymentIntentId } },
-      data: { intentStatus: status, state },
-    });
-    if (paymentStateChanged) await recomputeOrderPaid(tx, ev.locationId, payment.orderId);
+    await orders.setPaymentStatus(ev.locationId, ev.paymentIntentId, status, state);
+    if (paymentStateChanged) await orders.recomputePaid(ev.locationId, payment.orderId);
     paymentChanged = true;
     after = { state, intentStatus: status };
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@app/common';
-import { DojoEventPayload, EposError } from '@app/contracts';
+import type { DojoEventPayload} from '@app/contracts';
+import { EposError } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
 
 /**

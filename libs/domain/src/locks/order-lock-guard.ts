@@ -1,6 +1,7 @@
-import { EposError } from '@app/contracts';
 import type { Tx } from '../shared/tx';
 import { DomainError } from '../admin/errors';
+import { liveLock } from '../core/rules';
+import { ordersRepo } from '../repositories/orders.repository';
 
 export interface LiveLock {
   lockId: string;
@@ -9,9 +10,7 @@ export interface LiveLock {
 
 /** The order's Dojo lock if it is still live at `now` (an expired lock counts as absent). */
 export async function findLiveLock(db: Tx, locationId: string, orderId: string, now: Date): Promise<LiveLock | null> {
-  const lock = await db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } });
-  if (!lock || lock.expiresAt.getTime() <= now.getTime()) return null;
-  return { lockId: lock.lockId, expiresAt: lock.expiresAt };
+  return liveLock(await ordersRepo(db).findLock(locationId, orderId), now);
 }
 
 /**
@@ -27,14 +26,4 @@ export async function assertOrderEditableByVenue(db: Tx, locationId: string, ord
     const lockExpiresAt = lock.expiresAt.toISOString();
     throw new DomainError('locked', `order ${JSON.stringify(orderId)} is locked by Dojo until ${lockExpiresAt}`, [], { lockExpiresAt });
   }
-}
-
-/** Parses a lock expiry and refuses one that is not in the future. */
-export function parseFutureExpiry(expiry: string, now: Date): Date {
-  const at = new Date(expiry);
-  if (Number.isNaN(at.getTime())) throw EposError.invalid(`expiry ${JSON.stringify(expiry)} is not an ISO 8601 date-time`);
-  if (at.getTime() <= now.getTime()) {
-    throw EposError.invalid(`expiry ${expiry} is not in the future (EPOS time ${now.toISOString()}); send a later expiry`);
-  }
-  return at;
 }

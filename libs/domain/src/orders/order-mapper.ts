@@ -1,6 +1,7 @@
 import type { Models } from '@app/contracts';
 import { EposError } from '@app/contracts';
 import type { Prisma } from '@app/db';
+import { COUNTED_PAYMENT_STATE } from '../core/rules';
 import { toJson } from '../shared/venue-feed';
 
 /**
@@ -13,9 +14,9 @@ import { toJson } from '../shared/venue-feed';
  *   (CreateOrderV1) and when a venue's POS upserts one of its own orders.
  */
 
-type OrderRow = Prisma.OrderGetPayload<{}>;
-type OrderItemRow = Prisma.OrderItemGetPayload<{}>;
-type PaymentRow = Prisma.PaymentGetPayload<{}>;
+type OrderRow = Prisma.OrderGetPayload<Record<string, never>>;
+type OrderItemRow = Prisma.OrderItemGetPayload<Record<string, never>>;
+type PaymentRow = Prisma.PaymentGetPayload<Record<string, never>>;
 
 /** An order row with what orderToDojo needs (load it with ORDER_INCLUDE). */
 export type OrderWithRelations = OrderRow & { items: OrderItemRow[]; payments: PaymentRow[] };
@@ -75,7 +76,7 @@ export function orderToDojo(row: OrderWithRelations): Models.Order {
     paidAmount: money(row.paidAmount, cur),
     tipsAmount: money(row.tipsAmount, cur),
     payments: row.payments
-      .filter((p) => p.state === 'Recorded')
+      .filter((p) => p.state === COUNTED_PAYMENT_STATE)
       .map((p) => ({
         paymentIntentId: p.paymentIntentId,
         paidAmount: money(p.paidAmount, p.currency),

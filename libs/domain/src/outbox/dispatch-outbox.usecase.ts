@@ -1,6 +1,7 @@
 import type { PrismaClient, SecretBox } from '@app/db';
 import { apiKeyAad } from '@app/db';
-import { DojoApiError, DojoClient, DojoCredentials, PosEventBody } from '@app/dojo-client';
+import type { DojoClient, DojoCredentials, PosEventBody } from '@app/dojo-client';
+import { DojoApiError } from '@app/dojo-client';
 import { deadLetterErrorText } from '../dead-letters/error-text';
 
 export interface OutboxDispatchOptions {
@@ -135,11 +136,11 @@ export class DispatchOutbox {
     const p = row.payload ?? {};
     switch (row.event_type) {
       case 'OrderUpdated':
-        return { eventType: 'OrderUpdated', event: { orderId: String(p.orderId ?? row.entity_id) } };
+        return { eventType: 'OrderUpdated', event: { orderId: idOf(p.orderId, row.entity_id) } };
       case 'PartyUpdated':
-        return { eventType: 'PartyUpdated', event: { partyId: String(p.partyId ?? row.entity_id) } };
+        return { eventType: 'PartyUpdated', event: { partyId: idOf(p.partyId, row.entity_id) } };
       default:
-        return { eventType: 'ReservationUpdated', event: { reservationId: String(p.reservationId ?? row.entity_id) } };
+        return { eventType: 'ReservationUpdated', event: { reservationId: idOf(p.reservationId, row.entity_id) } };
     }
   }
 
@@ -185,4 +186,9 @@ export class DispatchOutbox {
         (SELECT max(p.id) FROM outbox_events p
           WHERE p.location_id = u.location_id AND p.entity_type = u.entity_type AND p.entity_id = u.entity_id AND p.state = 'pending') AS max_id`;
   }
+}
+
+/** The entity id a POS event names: the payload's, else the outbox row's entity id. */
+function idOf(fromPayload: unknown, entityId: string): string {
+  return typeof fromPayload === 'string' || typeof fromPayload === 'number' ? String(fromPayload) : entityId;
 }

@@ -1,10 +1,10 @@
 import type { Models } from '@app/contracts';
 import { EposError } from '@app/contracts';
 import { Prisma } from '@app/db';
+import { partiesRepo, type PartyRow } from '../repositories/parties-reservations.repository';
 import type { Tx } from '../shared/tx';
 import { toJson } from '../shared/venue-feed';
 
-type PartyRow = Prisma.PartyGetPayload<{}>;
 
 /** A party row as the contract's Party. */
 export function partyToDojo(p: PartyRow): Models.Party {
@@ -26,7 +26,7 @@ export function partyToDojo(p: PartyRow): Models.Party {
 }
 
 export async function requireParty(db: Tx, locationId: string, id: string): Promise<PartyRow> {
-  const p = await db.party.findUnique({ where: { locationId_id: { locationId, id } } });
+  const p = await partiesRepo(db).findParty(locationId, id);
   if (!p) throw EposError.notFound('party', id);
   return p;
 }

@@ -1,8 +1,8 @@
-import { EposError, Models } from '@app/contracts';
-import type { Prisma } from '@app/db';
+import type { Models } from '@app/contracts';
+import { EposError } from '@app/contracts';
+import { partiesRepo, type ReservationRow } from '../repositories/parties-reservations.repository';
 import type { Tx } from '../shared/tx';
 
-type ReservationRow = Prisma.ReservationGetPayload<{}>;
 
 export function reservationToDojo(r: ReservationRow): Models.Reservation {
   const out: Models.Reservation = {
@@ -19,7 +19,7 @@ export function reservationToDojo(r: ReservationRow): Models.Reservation {
 }
 
 export async function requireReservation(db: Tx, locationId: string, id: string): Promise<ReservationRow> {
-  const r = await db.reservation.findUnique({ where: { locationId_id: { locationId, id } } });
+  const r = await partiesRepo(db).findReservation(locationId, id);
   if (!r) throw EposError.notFound('reservation', id);
   return r;
 }

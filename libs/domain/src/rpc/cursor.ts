@@ -68,20 +68,25 @@ export interface Page<T> {
   after?: string;
 }
 
+/** A keyset page as the core returns it: the rows, and whether more lie before the first / after the last. */
+export interface KeysetPage<R> {
+  rows: R[];
+  hasBefore: boolean;
+  hasAfter: boolean;
+}
+
 /**
  * Runs a keyset-paginated query. `fetch(direction, bound, take)` returns rows
  * ordered by key (ascending for 'asc' from `bound` exclusive, descending for
  * 'desc'); `exists(direction, bound)` says whether any row lies beyond `bound`.
- * The response's `after` points past the last item when more follow, `before`
- * before the first item when some precede.
+ * hasAfter says more follow the last row, hasBefore that some precede the first.
  */
-export async function paginate<R, K>(
-  req: PageRequest<K>,
+export async function keysetPage<R, K>(
+  req: { limit: number; after?: K; before?: K },
   keyOf: (row: R) => K,
-  toCursor: (key: K) => string,
   fetch: (direction: 'asc' | 'desc', bound: K | undefined, take: number) => Promise<R[]>,
   exists: (direction: 'asc' | 'desc', bound: K) => Promise<boolean>,
-): Promise<Page<R>> {
+): Promise<KeysetPage<R>> {
   let rows: R[];
   let hasBefore: boolean;
   let hasAfter: boolean;
@@ -96,8 +101,25 @@ export async function paginate<R, K>(
     rows = asc.slice(0, req.limit);
     hasBefore = rows.length > 0 ? await exists('desc', keyOf(rows[0]!)) : false;
   }
-  const page: Page<R> = { data: rows };
-  if (rows.length > 0 && hasBefore) page.before = toCursor(keyOf(rows[0]!));
-  if (rows.length > 0 && hasAfter) page.after = toCursor(keyOf(rows[rows.length - 1]!));
-  return page;
+  return { rows, hasBefore, hasAfter };
+}
+
+/** A keyset page as a wire page: `before` points at the first row when some precede, `after` at the last when more follow. */
+export function toWirePage<R, T>(page: KeysetPage<R>, map: (row: R) => T, cursorOf: (row: R) => string): Page<T> {
+  const { rows } = page;
+  const out: Page<T> = { data: rows.map(map) };
+  if (rows.length > 0 && page.hasBefore) out.before = cursorOf(rows[0]!);
+  if (rows.length > 0 && page.hasAfter) out.after = cursorOf(rows[rows.length - 1]!);
+  return out;
+}
+
+/** keysetPage, then toWirePage with the row's key as cursor. */
+export async function paginate<R, K>(
+  req: PageRequest<K>,
+  keyOf: (row: R) => K,
+  toCursor: (key: K) => string,
+  fetch: (direction: 'asc' | 'desc', bound: K | undefined, take: number) => Promise<R[]>,
+  exists: (direction: 'asc' | 'desc', bound: K) => Promise<boolean>,
+): Promise<Page<R>> {
+  return toWirePage(await keysetPage(req, keyOf, fetch, exists), (r) => r, (r) => toCursor(keyOf(r)));
 }

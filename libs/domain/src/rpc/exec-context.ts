@@ -19,7 +19,8 @@ export interface ExecContext {
   /**
    * Set by RpcDispatcher for a use-case with a plan(): the locks of the plan
    * are held, and `pre` is the value of the plan's `read`, read after they
-   * were taken (so it is current). Absent when the use-case runs on its own.
+   * were taken (so it is current). Absent for a use-case without a plan (reads,
+   * and a change whose command could not be built).
    */
   planned?: { pre: unknown };
   /**
@@ -27,7 +28,9 @@ export interface ExecContext {
    * fragment (one CTE, `name AS (INSERT ...)`) that stores the request's
    * response in processed_requests, for the use-case to fold into its last
    * write. Once called, the dispatcher does not store the response again.
-   * `value` must be exactly what execute() returns.
+   * `value` must be exactly what execute() returns (the domain result: the
+   * dispatcher maps it to the wire response with the method table's toWire,
+   * once).
    */
   storeResponse?: (name: string, value: unknown) => Prisma.Sql;
 }
@@ -44,7 +47,7 @@ export interface MutationPlan {
   read?: Prisma.Sql;
 }
 
-/** A capability: one class per JSON-RPC method, with a single execute(). */
+/** A capability: one class per command, with a single execute(); a dialect's method table maps wire methods onto it. */
 export interface UseCase<P, R> {
   execute(ctx: ExecContext, params: P): Promise<R>;
   /** Optional, for methods that change state: see MutationPlan. */

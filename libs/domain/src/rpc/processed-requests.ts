@@ -1,7 +1,8 @@
-import { EposError, failure, JsonRpcResponse, RpcRequest } from '@app/contracts';
+import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
+import { EposError, failure } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
-import { jsonValue } from '../orders/order-sql';
+import { jsonValue } from '../shared/json-value';
 import { jsonText } from '../shared/write-sql';
 
 type Job = Pick<RpcRequest, 'locationId' | 'rpcId' | 'method' | 'traceId'>;

@@ -1,42 +1,25 @@
 import type { Logger } from '@app/common';
-import {
+import type {
   DojoEventPayload,
-  EposError,
-  EposMethod,
-  failure,
   JsonRpcResponse,
-  METHOD_INFO,
   // The request as handed over by the gateway, whatever carries it (no queue types in the domain).
-  RpcRequest as RpcJob,
+  RpcRequest as RpcJob} from '@app/contracts';
+import {
+  EposError,
+  failure,
+  METHOD_INFO,
   success,
 } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
-import { ListAreas } from '../areas/usecases/list-areas.usecase';
-import { GetOrderBillById } from '../bills/usecases/get-order-bill-by-id.usecase';
-import { CreateOrderLock } from '../locks/usecases/create-order-lock.usecase';
-import { DeleteOrderLock } from '../locks/usecases/delete-order-lock.usecase';
-import { ExtendOrderLock } from '../locks/usecases/extend-order-lock.usecase';
-import { CancelOrderById } from '../orders/usecases/cancel-order-by-id.usecase';
-import { CreateOrder } from '../orders/usecases/create-order.usecase';
-import { GetOrderById } from '../orders/usecases/get-order-by-id.usecase';
-import { SearchOrders } from '../orders/usecases/search-orders.usecase';
-import { CreateParty } from '../parties/usecases/create-party.usecase';
-import { DeletePartyById } from '../parties/usecases/delete-party-by-id.usecase';
-import { GetPartyById } from '../parties/usecases/get-party-by-id.usecase';
-import { SearchParties } from '../parties/usecases/search-parties.usecase';
-import { UpdateParty } from '../parties/usecases/update-party.usecase';
-import { RecordOrderPayment } from '../payments/usecases/record-order-payment.usecase';
-import { CreateReservation } from '../reservations/usecases/create-reservation.usecase';
-import { DeleteReservationById } from '../reservations/usecases/delete-reservation-by-id.usecase';
-import { GetReservationById } from '../reservations/usecases/get-reservation-by-id.usecase';
-import { SearchReservations } from '../reservations/usecases/search-reservations.usecase';
-import { UpdateReservation } from '../reservations/usecases/update-reservation.usecase';
-import { SearchTables } from '../tables/usecases/search-tables.usecase';
-import { jsonValue } from '../orders/order-sql';
+import type { MethodEntry } from '../dialects/epos-data/method-table';
+import { EPOS_DATA_METHODS } from '../dialects/epos-data/method-table';
+import { requestIdempotencyKey } from '../core/rules';
+import { jsonValue } from '../shared/json-value';
+import { ordersRepo, OrdersRepository } from '../repositories/orders.repository';
 import type { Tx } from '../shared/tx';
 import { runWrites } from '../shared/write-sql';
-import type { ExecContext, MutationPlan, UseCase } from './exec-context';
+import type { ExecContext, MutationPlan } from './exec-context';
 import { ProcessedRequests } from './processed-requests';
 
 /** The Dojo events pipeline as the dispatcher needs it (IngestDojoEvent implements it). */
@@ -66,9 +49,10 @@ type Job = Omit<RpcJob, 'replyTo'>;
 class DeadlinePassed extends Error {}
 
 /**
- * Answers one JSON-RPC request of Dojo's EPOS Data API for one location: picks
- * the method's use-case, runs it scoped to job.locationId and turns the result
- * or error into the JSON-RPC response. Transport-free: the worker app feeds it
+ * Answers one JSON-RPC request of Dojo's EPOS Data API for one location: looks
+ * the method up in the dialect's method table (dialects/epos-data/method-table.ts),
+ * maps the params to a command, runs the use-case scoped to job.locationId and
+ * maps its result (or error) to the JSON-RPC response. Transport-free: the worker app feeds it
  * BullMQ jobs, the gateway's in-process benchmark calls handle() directly.
  *
  * Methods that change state run in one interactive transaction that
@@ -82,29 +66,8 @@ class DeadlinePassed extends Error {}
  *   everything rolls back and the stored error is the answer.
  */
 export class RpcDispatcher {
-  private readonly handlers: Record<Exclude<EposMethod, 'HandleEventV1'>, UseCase<any, unknown>> = {
-    SearchOrdersV1: new SearchOrders(),
-    GetOrderByIdV1: new GetOrderById(),
-    CancelOrderByIdV1: new CancelOrderById(),
-    CreateOrderV1: new CreateOrder(),
-    CreateOrderLockV1: new CreateOrderLock(),
-    DeleteOrderLockV1: new DeleteOrderLock(),
-    ExtendOrderLockV1: new ExtendOrderLock(),
-    GetOrderBillByIdV1: new GetOrderBillById(),
-    RecordOrderPaymentByIdV1: new RecordOrderPayment(),
-    ListAreasV1: new ListAreas(),
-    SearchTablesV1: new SearchTables(),
-    SearchPartiesV1: new SearchParties(),
-    GetPartyByIdV1: new GetPartyById(),
-    CreatePartyV1: new CreateParty(),
-    UpdatePartyV1: new UpdateParty(),
-    DeletePartyByIdV1: new DeletePartyById(),
-    SearchReservationsV1: new SearchReservations(),
-    GetReservationByIdV1: new GetReservationById(),
-    CreateReservationV1: new CreateReservation(),
-    UpdateReservationV1: new UpdateReservation(),
-    DeleteReservationByIdV1: new DeleteReservationById(),
-  };
+  /** Wire method -> (mapping, use-case): the EPOS Data dialect's method table. */
+  private readonly methods = EPOS_DATA_METHODS;
 
   private readonly processed: ProcessedRequests;
 
@@ -158,13 +121,14 @@ export class RpcDispatcher {
       return { value: {} };
     }
 
-    const useCase = this.handlers[job.method];
-    if (!useCase) throw EposError.invalid(`method ${String(job.method)} is not served by this EPOS`);
+    const method = this.methods[job.method];
+    if (!method) throw EposError.invalid(`method ${String(job.method)} is not served by this EPOS`);
     const t0 = performance.now();
     const observe = this.deps.observe;
     if (!METHOD_INFO[job.method].mutates) {
+      const c = ctx(this.deps.prisma);
       try {
-        return { value: await useCase.execute(ctx(this.deps.prisma), params) };
+        return { value: method.toWire(await method.useCase.execute(c, method.toCommand(params, c.now)), log) };
       } finally {
         observe?.dbTime(job.method, (performance.now() - t0) / 1000);
       }
@@ -173,7 +137,7 @@ export class RpcDispatcher {
     const remaining = job.deadline - Date.now();
     if (remaining <= 0) throw new DeadlinePassed();
     try {
-      return await this.mutate(job, useCase, params, ctx, remaining, log).finally(() => observe?.dbTime(job.method, (performance.now() - t0) / 1000));
+      return await this.mutate(job, method, params, ctx, remaining, log).finally(() => observe?.dbTime(job.method, (performance.now() - t0) / 1000));
     } catch (err) {
       if (err instanceof EposError) throw err;
       // Rolled back. If an answer to this id is stored now, it was not ours: the gateway stored its error at the
@@ -192,7 +156,7 @@ export class RpcDispatcher {
 
   private mutate(
     job: Job,
-    useCase: UseCase<any, unknown>,
+    method: MethodEntry,
     params: Record<string, unknown>,
     ctx: (db: ExecContext['db']) => ExecContext,
     remaining: number,
@@ -201,7 +165,15 @@ export class RpcDispatcher {
     return this.deps.prisma.$transaction(
       async (tx) => {
         const c = ctx(tx);
-        const plan: MutationPlan | undefined = useCase.plan?.(job.locationId, params, c.now);
+        // A refusal of the params is thrown where the use-case would run (after the replay check), as before the mapping existed.
+        let cmd: unknown;
+        let refused: { err: unknown } | undefined;
+        try {
+          cmd = method.toCommand(params, c.now);
+        } catch (err) {
+          refused = { err };
+        }
+        const plan: MutationPlan | undefined = refused ? undefined : method.useCase.plan?.(job.locationId, cmd, c.now);
         await this.takeLocks(tx, job, plan, String(Math.max(1, remaining)));
         // With the locks held, one statement reads the stored answer to this id and what the plan asks for.
         const [first] = await tx.$queryRaw<{ method: string | null; response: unknown; pre: unknown }[]>`
@@ -215,16 +187,19 @@ export class RpcDispatcher {
           log.info('request id already processed; answering with the stored response');
           return { replay: jsonValue<JsonRpcResponse>(first!.response) };
         }
+        if (refused) throw refused.err;
         if (plan) c.planned = { pre: first!.pre };
-        let stored = false;
+        // The wire response, mapped once: where the use-case folds the stored response into its last write, or after it.
+        let wire: { value: unknown } | undefined;
         // A plain INSERT: when the gateway already stored its deadline answer for this id, it fails and all rolls back.
-        const storeCte = (name: string, value: unknown) => {
-          stored = true;
-          return ProcessedRequests.insertCte(name, job, success(job.rpcId, value));
+        const storeCte = (name: string, result: unknown) => {
+          wire = { value: method.toWire(result, log) };
+          return ProcessedRequests.insertCte(name, job, success(job.rpcId, wire.value));
         };
         c.storeResponse = storeCte;
-        const value = await useCase.execute(c, params);
-        if (!stored) await runWrites(tx, [storeCte('pr', value)]);
+        const result = await method.useCase.execute(c, cmd);
+        if (!wire) await runWrites(tx, [storeCte('pr', result)]);
+        const value = wire!.value;
         if (Date.now() >= job.deadline) throw new DeadlinePassed();
         return { value };
       },
@@ -241,11 +216,11 @@ export class RpcDispatcher {
    * statement each, under the timeout, in the same order.
    */
   private async takeLocks(tx: Tx, job: Job, plan: MutationPlan | undefined, timeoutMs: string): Promise<void> {
-    const keys = [`rpc:${job.locationId}:${job.rpcId}`, ...(plan?.advisoryKeys ?? [])];
+    const keys = [requestIdempotencyKey(job.locationId, job.rpcId), ...(plan?.advisoryKeys ?? [])];
     const orderId = plan?.orderId;
     const steps = keys.map((k, i) => Prisma.sql`WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${k}, 0)) THEN ${i}::int`);
     if (orderId !== undefined) {
-      steps.push(Prisma.sql`WHEN NOT EXISTS (SELECT 1 FROM orders WHERE location_id = ${job.locationId}::uuid AND id = ${orderId} FOR UPDATE SKIP LOCKED) THEN ${keys.length}::int`);
+      steps.push(Prisma.sql`WHEN ${OrdersRepository.rowLockNotTakenSql(job.locationId, orderId)} THEN ${keys.length}::int`);
     }
     const [row] = await tx.$queryRaw<{ held: number }[]>`
       SELECT set_config('statement_timeout', ${timeoutMs}, true) AS t, CASE ${Prisma.join(steps, ' ')} ELSE ${steps.length}::int END AS held`;
@@ -253,7 +228,7 @@ export class RpcDispatcher {
     for (let i = held; i < keys.length; i++) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${keys[i]!}, 0))`;
     // Not taken: held by another transaction, or no such order (the use-case's read then finds none).
     if (orderId !== undefined && held <= keys.length) {
-      await tx.$executeRaw`SELECT 1 FROM orders WHERE location_id = ${job.locationId}::uuid AND id = ${orderId} FOR UPDATE`;
+      await ordersRepo(tx).lockRowIfExists(job.locationId, orderId);
     }
   }
 }

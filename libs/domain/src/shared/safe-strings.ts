@@ -36,7 +36,7 @@ export function findUnsafeValue(value: unknown, maxDepth = MAX_JSON_DEPTH, root 
     if (depth >= maxDepth) return { field: name(path), reason: `is nested more than ${maxDepth} levels deep` };
     const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v as Record<string, unknown>);
     for (let i = entries.length - 1; i >= 0; i--) {
-      const [k, x] = entries[i];
+      const [k, x] = entries[i]!;
       const p = path ? `${path}.${k}` : k;
       if (!Array.isArray(v)) {
         const reason = unsafeStringReason(k);

@@ -1,4 +1,5 @@
 import type { Tx } from './tx';
+import { runWrites, venueFeedInsertCte } from './write-sql';
 
 /** Kinds of entries in the venue feed (what happened on Dojo's side, for the POS to read). */
 export type FeedKind =
@@ -19,7 +20,9 @@ export type FeedKind =
 
 /**
  * Appends an entry to the venue feed, in the caller's transaction, so the feed
- * shows exactly what was committed (nothing rolled back, nothing twice).
+ * shows exactly what was committed (nothing rolled back, nothing twice). The
+ * row is venueFeedInsertCte's, the one definition of a feed entry; a change
+ * that writes more than the entry folds that CTE into its own statement.
  */
 export async function appendVenueFeed(
   tx: Tx,
@@ -29,7 +32,7 @@ export async function appendVenueFeed(
   entityId: string,
   data: unknown,
 ): Promise<void> {
-  await tx.venueFeedEntry.create({ data: { locationId, kind, entityType, entityId, data: toJson(data) } });
+  await runWrites(tx, [venueFeedInsertCte('feed', locationId, kind, entityType, entityId, data)]);
 }
 
 /** BigInt-safe JSON for Prisma Json columns. */

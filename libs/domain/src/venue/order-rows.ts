@@ -1,11 +1,10 @@
 import type { Models } from '@app/contracts';
-import { DomainError, FieldError } from '../admin/errors';
+import type { FieldError } from '../admin/errors';
+import { DomainError } from '../admin/errors';
 import { check, checkInt4 } from './validation';
 
 type Order = Models.Order;
 type Money = { value: number; currencyCode: string };
-
-const TERMINAL = new Set(['Canceled', 'Finalized', 'Failed']);
 
 /**
  * The venue API's checks on an order beyond the contract schema, reported per
@@ -16,7 +15,7 @@ const TERMINAL = new Set(['Canceled', 'Finalized', 'Failed']);
  */
 export function checkVenueOrder(o: Order): void {
   const fields: FieldError[] = [];
-  const total = o.totalAmount as Money | undefined;
+  const total = o.totalAmount;
   check(fields, !!total, 'totalAmount', 'is required');
   check(fields, Array.isArray(o.items), 'items', 'is required');
   const currency = total?.currencyCode ?? '';
@@ -26,27 +25,24 @@ export function checkVenueOrder(o: Order): void {
     if (!allowNegative) check(fields, m.value >= 0, `${field}.value`, 'must not be negative');
   };
   money(total, 'totalAmount');
-  money(o.serviceChargeAmount as Money | undefined, 'serviceChargeAmount');
+  money(o.serviceChargeAmount, 'serviceChargeAmount');
   (o.items ?? []).forEach((it, i) => {
     check(fields, Number.isInteger(it.quantity) && it.quantity > 0, `items.${i}.quantity`, 'must be a positive integer');
     checkInt4(fields, it.quantity, `items.${i}.quantity`);
-    money(it.amountPerItem as Money, `items.${i}.amountPerItem`, true);
-    (it.modifiers ?? []).forEach((m, j) => money(m.amountPerModifier as Money, `items.${i}.modifiers.${j}.amountPerModifier`, true));
+    money(it.amountPerItem, `items.${i}.amountPerItem`, true);
+    (it.modifiers ?? []).forEach((m, j) => money(m.amountPerModifier, `items.${i}.modifiers.${j}.amountPerModifier`, true));
     (it.subItems ?? []).forEach((s, j) => {
       check(fields, Number.isInteger(s.quantity) && s.quantity > 0, `items.${i}.subItems.${j}.quantity`, 'must be a positive integer');
       checkInt4(fields, s.quantity, `items.${i}.subItems.${j}.quantity`);
-      money(s.amountPerItem as Money, `items.${i}.subItems.${j}.amountPerItem`, true);
-      (s.modifiers ?? []).forEach((m, k) => money(m.amountPerModifier as Money, `items.${i}.subItems.${j}.modifiers.${k}.amountPerModifier`, true));
+      money(s.amountPerItem, `items.${i}.subItems.${j}.amountPerItem`, true);
+      (s.modifiers ?? []).forEach((m, k) => money(m.amountPerModifier, `items.${i}.subItems.${j}.modifiers.${k}.amountPerModifier`, true));
     });
   });
-  (o.discounts ?? []).forEach((d, i) => money(d.amountTotal as Money, `discounts.${i}.amountTotal`));
-  (o.taxLines ?? []).forEach((t, i) => money(t.amountTotal as Money, `taxLines.${i}.amountTotal`));
+  (o.discounts ?? []).forEach((d, i) => money(d.amountTotal, `discounts.${i}.amountTotal`));
+  (o.taxLines ?? []).forEach((t, i) => money(t.amountTotal, `taxLines.${i}.amountTotal`));
   const details = o.details;
   if (details.orderType === 'DineIn') check(fields, !!details.dineIn, 'details.dineIn', 'is required for a DineIn order');
   if (details.orderType === 'Collection') check(fields, !!details.collection, 'details.collection', 'is required for a Collection order');
   if (fields.length) throw DomainError.invalid(fields);
 
 }
-
-/** Statuses in which an order cannot be paid. */
-export const TERMINAL_STATUSES = TERMINAL;

@@ -1,4 +1,6 @@
-import { DomainError, FieldError } from '../admin/errors';
+import type { FieldError } from '../admin/errors';
+import { DomainError } from '../admin/errors';
+import { tablesRepo } from '../repositories/tables.repository';
 import type { Tx } from '../shared/tx';
 
 /** A table id a venue body refers to, with the path of the field that names it. */
@@ -16,9 +18,7 @@ export interface TableRef {
 export async function requireVenueTables(tx: Tx, locationId: string, refs: TableRef[]): Promise<void> {
   if (refs.length === 0) return;
   const ids = [...new Set(refs.map((r) => r.tableId))];
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM dining_tables WHERE location_id = ${locationId}::uuid AND id = ANY(${ids}::text[]) FOR KEY SHARE`;
-  const found = new Set(rows.map((r) => r.id));
+  const found = await tablesRepo(tx).lockExistingTableIds(locationId, ids);
   const fields: FieldError[] = refs
     .filter((r) => !found.has(r.tableId))
     .map((r) => ({ field: r.field, reason: `no table ${JSON.stringify(r.tableId)} at this venue` }));

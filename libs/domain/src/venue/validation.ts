@@ -1,5 +1,6 @@
 import { contractValidator } from '@app/contracts';
-import { DomainError, FieldError } from '../admin/errors';
+import type { FieldError } from '../admin/errors';
+import { DomainError } from '../admin/errors';
 
 /** Validates `value` against a schema of Dojo's contract; throws a field-level DomainError when it does not fit. */
 export function requireSchema(schema: string, value: unknown, prefix = ''): void {

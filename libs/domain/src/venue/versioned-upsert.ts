@@ -1,16 +1,14 @@
 import type { PrismaClient } from '@app/db';
-import { enqueuePosEvent, PosEventType } from '../shared/pos-outbox';
+import type { PosEventType } from '../shared/pos-outbox';
+import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import type { VenueUpsertResult } from './ports';
-import { requireVenueTables, TableRef } from './table-refs';
+import type { TableRef } from './table-refs';
+import { requireVenueTables } from './table-refs';
 
-type Versioned = { version: number };
-
-/** How one kind of versioned venue row is read, replaced (its version bumped) and created, inside a transaction. */
+/** How one kind of versioned venue row is saved (created, or replaced with its version bumped) inside a transaction: a repository method. */
 export interface VersionedRowStore {
-  find(tx: Tx): Promise<Versioned | null>;
-  replace(tx: Tx): Promise<Versioned>;
-  create(tx: Tx): Promise<Versioned>;
+  save(tx: Tx): Promise<{ version: number; created: boolean }>;
   /** Tables the row refers to; each must exist at the venue. */
   tables?: TableRef[];
 }
@@ -29,9 +27,8 @@ export function upsertVersionedRow(
 ): Promise<VenueUpsertResult> {
   return prisma.$transaction(async (tx) => {
     await requireVenueTables(tx, locationId, store.tables ?? []);
-    const existing = await store.find(tx);
-    const row = existing ? await store.replace(tx) : await store.create(tx);
+    const row = await store.save(tx);
     await enqueuePosEvent(tx, locationId, event.type, id, event.payload);
-    return { id, version: row.version, created: !existing };
+    return { id, version: row.version, created: row.created };
   });
 }

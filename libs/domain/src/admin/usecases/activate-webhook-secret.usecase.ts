@@ -1,5 +1,6 @@
 import type { AdminDeps } from '../ports';
-import { setWebhookSecretState, WebhookSecretView } from '../webhook-secret-view';
+import type { WebhookSecretView } from '../webhook-secret-view';
+import { setWebhookSecretState } from '../webhook-secret-view';
 
 /** Makes a webhook secret active again (signatures made with it are accepted). */
 export class ActivateWebhookSecret {

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { webhookSecretAad } from '@app/db';
 import type { AdminDeps } from '../ports';
 import { requireLocation } from '../location-view';
-import { toWebhookSecretView, WEBHOOK_SECRET_SELECT, WebhookSecretView } from '../webhook-secret-view';
+import type { WebhookSecretView } from '../webhook-secret-view';
+import { toWebhookSecretView, WEBHOOK_SECRET_SELECT } from '../webhook-secret-view';
 
 /**
  * Stores a webhook signing secret (encrypted, bound to its own id). Without a

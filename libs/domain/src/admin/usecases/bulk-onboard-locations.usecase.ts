@@ -1,7 +1,9 @@
-import { DomainError, FieldError } from '../errors';
+import type { FieldError } from '../errors';
+import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView } from '../location-view';
-import { OnboardLocation, OnboardLocationInput } from './onboard-location.usecase';
+import type { OnboardLocationInput } from './onboard-location.usecase';
+import { OnboardLocation } from './onboard-location.usecase';
 
 export interface BulkRowOutcome {
   index: number;

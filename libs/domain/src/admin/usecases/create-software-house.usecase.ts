@@ -1,6 +1,7 @@
 import { DomainError, isUniqueViolation } from '../errors';
 import type { AdminDeps } from '../ports';
-import { SoftwareHouseInput, SoftwareHouseView, toSoftwareHouseView } from '../software-house-view';
+import type { SoftwareHouseInput, SoftwareHouseView} from '../software-house-view';
+import { toSoftwareHouseView } from '../software-house-view';
 
 /** Registers a software house (an EPOS vendor account at Dojo). */
 export class CreateSoftwareHouse {

@@ -1,6 +1,7 @@
 import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
-import { connectionsFor, LOCATION_SELECT, LocationView, toLocationView } from '../location-view';
+import type { LocationView} from '../location-view';
+import { connectionsFor, LOCATION_SELECT, toLocationView } from '../location-view';
 
 /** One location with its live connection state. */
 export class GetLocation {

@@ -1,6 +1,7 @@
 import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
-import { SoftwareHouseView, toSoftwareHouseView } from '../software-house-view';
+import type { SoftwareHouseView} from '../software-house-view';
+import { toSoftwareHouseView } from '../software-house-view';
 
 /** One software house with its location count. */
 export class GetSoftwareHouse {

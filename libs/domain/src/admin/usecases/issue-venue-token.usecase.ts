@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AdminDeps } from '../ports';
 import { requireLocation } from '../location-view';
-import { hashVenueToken, toVenueTokenView, VENUE_TOKEN_SELECT, VenueTokenView } from '../venue-token-view';
+import type { VenueTokenView } from '../venue-token-view';
+import { hashVenueToken, toVenueTokenView, VENUE_TOKEN_SELECT } from '../venue-token-view';
 
 /** Issues a venue API token for one location; the token is returned once and never stored. */
 export class IssueVenueToken {

@@ -1,6 +1,7 @@
 import type { Prisma } from '@app/db';
 import type { AdminDeps } from '../ports';
-import { connectionsFor, LOCATION_SELECT, LocationView, toLocationView } from '../location-view';
+import type { LocationView} from '../location-view';
+import { connectionsFor, LOCATION_SELECT, toLocationView } from '../location-view';
 
 export interface ListLocationsQuery {
   limit: number;
@@ -53,12 +54,12 @@ export class ListLocations {
           cursor = r.id;
           continue;
         }
-        if (items.length === q.limit) return { items, nextCursor: items[items.length - 1].id };
+        if (items.length === q.limit) return { items, nextCursor: items[items.length - 1]!.id };
         items.push(toLocationView(r, c));
         cursor = r.id;
       }
       if (rows.length < batch) return { items, nextCursor: null };
-      if (!q.connectionState && items.length === q.limit) return { items, nextCursor: items[items.length - 1].id };
+      if (!q.connectionState && items.length === q.limit) return { items, nextCursor: items[items.length - 1]!.id };
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { AdminDeps } from '../ports';
-import { SoftwareHouseView, toSoftwareHouseView } from '../software-house-view';
+import type { SoftwareHouseView} from '../software-house-view';
+import { toSoftwareHouseView } from '../software-house-view';
 
 /** Pages through software houses in id order, each with its location count. */
 export class ListSoftwareHouses {
@@ -12,6 +13,6 @@ export class ListSoftwareHouses {
       include: { _count: { select: { locations: true } } },
     });
     const page = rows.slice(0, q.limit);
-    return { items: page.map(toSoftwareHouseView), nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
+    return { items: page.map(toSoftwareHouseView), nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null };
   }
 }

@@ -1,6 +1,7 @@
 import type { AdminDeps } from '../ports';
 import { requireLocation } from '../location-view';
-import { toVenueTokenView, VENUE_TOKEN_SELECT, VenueTokenView } from '../venue-token-view';
+import type { VenueTokenView } from '../venue-token-view';
+import { toVenueTokenView, VENUE_TOKEN_SELECT } from '../venue-token-view';
 
 /** A location's venue tokens, oldest first (never the tokens themselves). */
 export class ListVenueTokens {

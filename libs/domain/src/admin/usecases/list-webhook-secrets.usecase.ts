@@ -1,6 +1,7 @@
 import type { AdminDeps } from '../ports';
 import { requireLocation } from '../location-view';
-import { toWebhookSecretView, WEBHOOK_SECRET_SELECT, WebhookSecretView } from '../webhook-secret-view';
+import type { WebhookSecretView } from '../webhook-secret-view';
+import { toWebhookSecretView, WEBHOOK_SECRET_SELECT } from '../webhook-secret-view';
 
 /** A location's webhook secrets, oldest first (never the secrets themselves). */
 export class ListWebhookSecrets {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { apiKeyAad } from '@app/db';
 import { DomainError, isForeignKeyViolation, isUniqueViolation } from '../errors';
 import type { AdminDeps } from '../ports';
-import { LOCATION_SELECT, LocationView, toLocationView } from '../location-view';
+import type { LocationView} from '../location-view';
+import { LOCATION_SELECT, toLocationView } from '../location-view';
 import { keyEnvironment, normaliseCapabilities } from '../location-rules';
 
 export interface OnboardLocationInput {

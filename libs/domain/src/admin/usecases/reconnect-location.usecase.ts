@@ -1,6 +1,7 @@
 import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
-import { ConnectionView, connectionsFor } from '../location-view';
+import type { ConnectionView} from '../location-view';
+import { connectionsFor } from '../location-view';
 
 export interface ReconnectRequested {
   locationId: string;

@@ -1,5 +1,6 @@
 import type { AdminDeps } from '../ports';
-import { setWebhookSecretState, WebhookSecretView } from '../webhook-secret-view';
+import type { WebhookSecretView } from '../webhook-secret-view';
+import { setWebhookSecretState } from '../webhook-secret-view';
 
 /** Retires a webhook secret (signatures made with it are no longer accepted). */
 export class RetireWebhookSecret {

@@ -1,6 +1,7 @@
 import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
-import { toVenueTokenView, VENUE_TOKEN_SELECT, VenueTokenView } from '../venue-token-view';
+import type { VenueTokenView } from '../venue-token-view';
+import { toVenueTokenView, VENUE_TOKEN_SELECT } from '../venue-token-view';
 
 /** Revokes a venue token (revoking it again changes nothing); answers the token as it now is. */
 export class RevokeVenueToken {

@@ -1,7 +1,8 @@
 import { apiKeyAad } from '@app/db';
 import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
-import { LOCATION_SELECT, LocationView, toLocationView } from '../location-view';
+import type { LocationView} from '../location-view';
+import { LOCATION_SELECT, toLocationView } from '../location-view';
 import { keyEnvironment } from '../location-rules';
 
 /** Replaces a location's Dojo API key (stored encrypted); the gateway reconnects with it at once. */

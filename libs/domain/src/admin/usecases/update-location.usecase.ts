@@ -1,6 +1,7 @@
 import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
-import { LOCATION_SELECT, LocationView, toLocationView } from '../location-view';
+import type { LocationView} from '../location-view';
+import { LOCATION_SELECT, toLocationView } from '../location-view';
 import { normaliseCapabilities } from '../location-rules';
 
 function sameSet(a: string[], b: string[]): boolean {

@@ -1,10 +1,10 @@
-import type { Models } from '@app/contracts';
+import type { Area } from '../../core/commands';
+import { tablesRepo } from '../../repositories/tables.repository';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 
-/** ListAreasV1: every area of the location, by name. */
-export class ListAreas implements UseCase<unknown, Models.Area[]> {
-  async execute(ctx: ExecContext): Promise<Models.Area[]> {
-    const rows = await ctx.db.area.findMany({ where: { locationId: ctx.locationId }, orderBy: [{ name: 'asc' }, { id: 'asc' }] });
-    return rows.map((a) => ({ id: a.id, name: a.name, waiterIds: a.waiterIds }));
+/** ListAreas (ListAreasV1): the location's areas by name, then id. */
+export class ListAreas implements UseCase<unknown, Area[]> {
+  execute(ctx: ExecContext): Promise<Area[]> {
+    return tablesRepo(ctx.db).listAreas(ctx.locationId);
   }
 }

@@ -1,41 +1,22 @@
-import { contractValidator, Models } from '@app/contracts';
-import { orderToDojo } from '../../orders/order-mapper';
-import { requireOrder } from '../../orders/order-store';
+import type { Bill, GetBill } from '../../core/commands';
+import { requireOrder } from '../../orders/order-for-change';
+import { billsRepo } from '../../repositories/bills.repository';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 
 /**
- * GetOrderBillByIdV1: the order framed by the venue's bill template (header
- * and footer BillLines: merchant name, address, phone, email, tax number,
- * logo, text, QR url, horizontal lines). Without a template the header is the
- * location's name. Stored lines that do not fit the contract are left out
- * (and logged) rather than breaking the bill.
+ * GetBill: the order and the venue's bill template (header and footer lines
+ * as stored). Without a template, the venue's name for the dialect's default
+ * header. Which stored lines a dialect can show is the dialect's business.
  */
-export class GetOrderBillById implements UseCase<Models.OrderId, Models.OrderBill> {
-  async execute(ctx: ExecContext, params: Models.OrderId): Promise<Models.OrderBill> {
-    const order = await requireOrder(ctx.db, ctx.locationId, params.orderId);
-    const template = await ctx.db.billTemplate.findUnique({ where: { locationId: ctx.locationId } });
-    let header: Models.BillLine[];
-    let footer: Models.BillLine[];
+export class GetOrderBillById implements UseCase<GetBill, Bill> {
+  async execute(ctx: ExecContext, cmd: GetBill): Promise<Bill> {
+    const order = await requireOrder(ctx, cmd.orderId);
+    const bills = billsRepo(ctx.db);
+    const template = await bills.template(ctx.locationId);
     if (template) {
-      header = validLines(ctx, template.header, 'header');
-      footer = validLines(ctx, template.footer, 'footer');
-    } else {
-      const loc = await ctx.db.location.findUnique({ where: { id: ctx.locationId }, select: { name: true } });
-      header = loc ? [{ lineType: 'MerchantName', merchantName: { name: loc.name } } as Models.BillLine] : [];
-      footer = [];
+      const lines = (v: unknown) => (Array.isArray(v) ? v : []);
+      return { order, header: lines(template.header), footer: lines(template.footer), venueName: null, hasTemplate: true };
     }
-    return { header: { lines: header }, order: orderToDojo(order), footer: { lines: footer } };
+    return { order, header: [], footer: [], venueName: await bills.venueName(ctx.locationId), hasTemplate: false };
   }
-}
-
-function validLines(ctx: ExecContext, raw: unknown, section: string): Models.BillLine[] {
-  if (!Array.isArray(raw)) return [];
-  const v = contractValidator();
-  const out: Models.BillLine[] = [];
-  raw.forEach((line, i) => {
-    const res = v.validateSchema('BillLine', line);
-    if (res.ok) out.push(line as Models.BillLine);
-    else ctx.log.warn({ section, index: i, field: res.field, reason: res.reason }, 'bill template line does not fit the contract; left out');
-  });
-  return out;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '@app/common';
-import { PrismaClient, SecretBox, webhookSecretAad } from '@app/db';
+import type { PrismaClient, SecretBox} from '@app/db';
+import { webhookSecretAad } from '@app/db';
 
 /** A Dojo account's location and the plain text of its active webhook secrets. */
 export interface WebhookAccount {

@@ -1,10 +1,11 @@
 import type { Logger } from '@app/common';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { parseDojoEventPayload } from '../dojo-event-payload';
-import { IngestDojoEvent } from '../ingest-dojo-event.usecase';
+import type { IngestDojoEvent } from '../ingest-dojo-event.usecase';
 import { verify } from '../webhook-signature';
 import { findUnsafeValue } from '../../shared/safe-strings';
-import { WebhookAccount, WebhookAccountCache } from './accept-dojo-webhook.cache';
+import type { WebhookAccount} from './accept-dojo-webhook.cache';
+import { WebhookAccountCache } from './accept-dojo-webhook.cache';
 
 export interface AcceptDojoWebhookCommand {
   /** The exact request body bytes (the signature covers them). */

@@ -2,7 +2,8 @@ import type { Logger } from '@app/common';
 import type { PrismaClient } from '@app/db';
 import { recordDojoEventFailure } from '../../dead-letters/dead-letter-repository';
 import { deadLetterErrorText } from '../../dead-letters/error-text';
-import { ApplyResult, applyLockedEvent, lockPaymentIntent } from '../event-effects';
+import type { ApplyResult} from '../event-effects';
+import { applyLockedEvent, lockPaymentIntent } from '../event-effects';
 
 export interface ApplyDojoEventCommand {
   eventRowId: string;
@@ -66,9 +67,9 @@ export class ApplyDojoEvent {
           where: { id: cmd.eventRowId },
           select: { locationId: true, paymentIntentId: true, state: true },
         });
-        if (!head) return { outcome: 'missing' } as ApplyResult;
-        if (head.state === 'applied') return { outcome: 'already_applied' } as ApplyResult;
-        if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state } as ApplyResult;
+        if (!head) return { outcome: 'missing' };
+        if (head.state === 'applied') return { outcome: 'already_applied' };
+        if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state };
         if (head.paymentIntentId) await lockPaymentIntent(tx, head.locationId, head.paymentIntentId);
         await tx.$executeRaw`SELECT 1 FROM dojo_events WHERE id = ${cmd.eventRowId}::uuid FOR UPDATE`;
         const ev = await tx.dojoEvent.findUniqueOrThrow({ where: { id: cmd.eventRowId } });

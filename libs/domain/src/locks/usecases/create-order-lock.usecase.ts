@@ -1,64 +1,58 @@
-import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
-import { orderChangePlan, lockedOrderForChange, publishOrderChangeCtes } from '../../orders/order-for-change';
-import { orderToDojo } from '../../orders/order-mapper';
-import { CLOSED_STATUSES } from '../../orders/order-store';
+import { EposError } from '@app/contracts';
+import type { LockOrder, Order } from '../../core/commands';
+import { isClosedStatus, liveLock } from '../../core/rules';
+import { lockedOrderForChange } from '../../orders/order-for-change';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites, tsParam } from '../../shared/write-sql';
-import { parseFutureExpiry } from '../order-lock-guard';
+import type { Write } from '../../repositories/orders.repository';
+import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
 /**
- * CreateOrderLockV1: Dojo's write lock on an order while it takes a payment.
- * The same lockId again is idempotent (its expiry is set to the one sent);
- * another live lock is Conflict; an expired lock is replaced. Returns the
- * order as it is once locked.
+ * LockOrder: Dojo's write lock on an order while it takes a payment. The same
+ * lockRef again is idempotent (its expiry is set to the one sent); another
+ * live lock is Conflict; an expired lock is replaced; a closed order cannot be
+ * locked. Returns the order as it is once locked.
  *
- * Under RpcDispatcher: the order row lock and the read of the order with its
- * lock row come from the plan; the lock write, the venue feed entry, the POS
- * event and the stored response are one statement.
+ * The order row lock and the read of the order with its lock row come from the
+ * plan; the lock write, the venue feed entry, the POS event and the stored
+ * response are one statement.
  */
-export class CreateOrderLock implements UseCase<Models.CreateOrderLockRequest, Models.Order> {
-  plan(locationId: string, params: Models.CreateOrderLockRequest): MutationPlan | undefined {
-    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+export class CreateOrderLock implements UseCase<LockOrder, Order> {
+  plan(locationId: string, cmd: LockOrder): MutationPlan {
+    return Orders.changePlan(locationId, cmd.orderId);
   }
 
-  async execute(ctx: ExecContext, params: Models.CreateOrderLockRequest): Promise<Models.Order> {
+  async execute(ctx: ExecContext, cmd: LockOrder): Promise<Order> {
     const { db, locationId, now } = ctx;
-    const expiresAt = parseFutureExpiry(params.expiry, now);
-    const { order, lock: current } = await lockedOrderForChange(ctx, params.orderId);
-    if (CLOSED_STATUSES.has(order.status)) {
+    const { expiresAt } = cmd;
+    const { order, lock: current } = lockedOrderForChange(ctx, cmd.orderId);
+    if (isClosedStatus(order.status)) {
       throw EposError.conflict(`order ${order.id} is ${order.status}; there is nothing to lock for payment`);
     }
-    const live = current && current.expiresAt.getTime() > now.getTime();
-    if (live && current.lockId !== params.lockId) {
+    const live = liveLock(current, now);
+    if (live && live.lockId !== cmd.lockRef) {
       throw EposError.conflict(
-        `order ${order.id} is already locked by lock ${current.lockId} until ${current.expiresAt.toISOString()}; release it first`,
+        `order ${order.id} is already locked by lock ${live.lockId} until ${live.expiresAt.toISOString()}; release it first`,
       );
     }
-    const result = orderToDojo(order);
-    const writes: Prisma.Sql[] = [];
-    if (live && current.lockId === params.lockId) {
-      if (current.expiresAt.getTime() !== expiresAt.getTime()) {
-        writes.push(Prisma.sql`upd AS (UPDATE order_locks SET expires_at = ${tsParam(expiresAt)}, updated_at = ${tsParam(new Date())}
-          WHERE location_id = ${locationId}::uuid AND order_id = ${order.id})`);
+    const writes: Write[] = [];
+    if (live && live.lockId === cmd.lockRef) {
+      if (live.expiresAt.getTime() !== expiresAt.getTime()) {
+        writes.push(Orders.setLockExpiry(locationId, order.id, expiresAt, new Date()));
       }
     } else {
       const at = new Date();
       writes.push(
-        Prisma.sql`lck AS (INSERT INTO order_locks (location_id, order_id, lock_id, expires_at, created_at, updated_at)
-          VALUES (${locationId}::uuid, ${order.id}, ${params.lockId}, ${tsParam(expiresAt)}, ${tsParam(at)}, ${tsParam(at)})
-          ON CONFLICT (location_id, order_id) DO UPDATE SET lock_id = EXCLUDED.lock_id, expires_at = EXCLUDED.expires_at,
-            created_at = ${tsParam(now)}, updated_at = EXCLUDED.updated_at)`,
-        ...publishOrderChangeCtes(locationId, order.id, 'lock.created', {
+        Orders.putLock(locationId, order.id, cmd.lockRef, expiresAt, at, now),
+        ...Orders.publishChange(locationId, order.id, 'lock.created', {
           orderId: order.id,
-          lockId: params.lockId,
+          lockId: cmd.lockRef,
           expiresAt: expiresAt.toISOString(),
           replacedExpiredLock: current ? current.lockId : undefined,
         }),
       );
     }
-    if (writes.length > 0 && ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
-    return result;
+    if (writes.length > 0 && ctx.storeResponse) writes.push(ctx.storeResponse('pr', order));
+    await ordersRepo(db).commit(writes);
+    return order;
   }
 }

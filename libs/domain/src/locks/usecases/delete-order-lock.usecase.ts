@@ -1,38 +1,38 @@
-import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
-import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
-import { orderToDojo } from '../../orders/order-mapper';
+import { EposError } from '@app/contracts';
+import type { Order, UnlockOrder } from '../../core/commands';
+import { liveLock } from '../../core/rules';
+import { lockedOrderForChange } from '../../orders/order-for-change';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites } from '../../shared/write-sql';
+import type { Write } from '../../repositories/orders.repository';
+import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
 /**
- * DeleteOrderLockV1: releases Dojo's lock. Releasing a lock that is already
- * gone (released, expired) returns the order; another live lock is Conflict.
+ * UnlockOrder: releases Dojo's lock. Releasing a lock that is already gone
+ * (released, expired) returns the order; another live lock is Conflict.
  * Releasing a lock does not touch the order row, so the order read under its
  * row lock is what is returned.
  */
-export class DeleteOrderLock implements UseCase<Models.DeleteOrderLockRequest, Models.Order> {
-  plan(locationId: string, params: Models.DeleteOrderLockRequest): MutationPlan | undefined {
-    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+export class DeleteOrderLock implements UseCase<UnlockOrder, Order> {
+  plan(locationId: string, cmd: UnlockOrder): MutationPlan {
+    return Orders.changePlan(locationId, cmd.orderId);
   }
 
-  async execute(ctx: ExecContext, params: Models.DeleteOrderLockRequest): Promise<Models.Order> {
+  async execute(ctx: ExecContext, cmd: UnlockOrder): Promise<Order> {
     const { db, locationId, now } = ctx;
-    const { order, lock: current } = await lockedOrderForChange(ctx, params.orderId);
-    const live = current && current.expiresAt.getTime() > now.getTime();
-    if (live && current.lockId !== params.lockId) {
-      throw EposError.conflict(`order ${params.orderId} is locked by another lock (${current.lockId}); lock ${params.lockId} is not held`);
+    const { order, lock: current } = lockedOrderForChange(ctx, cmd.orderId);
+    const live = liveLock(current, now);
+    if (live && live.lockId !== cmd.lockRef) {
+      throw EposError.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${cmd.lockRef} is not held`);
     }
-    const result = orderToDojo(order);
-    const writes: Prisma.Sql[] = [];
-    if (current && (current.lockId === params.lockId || !live)) {
+    const writes: Write[] = [];
+    if (current && (current.lockId === cmd.lockRef || !live)) {
       writes.push(
-        Prisma.sql`del AS (DELETE FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${params.orderId})`,
-        ...publishOrderChangeCtes(locationId, params.orderId, 'lock.released', { orderId: params.orderId, lockId: current.lockId, expired: !live }),
+        Orders.deleteLock(locationId, cmd.orderId),
+        ...Orders.publishChange(locationId, cmd.orderId, 'lock.released', { orderId: cmd.orderId, lockId: current.lockId, expired: !live }),
       );
     }
-    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
-    return result;
+    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', order));
+    await ordersRepo(db).commit(writes);
+    return order;
   }
 }

@@ -1,43 +1,43 @@
-import { EposError, Models } from '@app/contracts';
-import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
+import { EposError } from '@app/contracts';
+import type { ExtendLock, Lock } from '../../core/commands';
+import { liveLock } from '../../core/rules';
+import { lockedOrderForChange } from '../../orders/order-for-change';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites, tsParam } from '../../shared/write-sql';
-import { Prisma } from '@app/db';
-import { parseFutureExpiry } from '../order-lock-guard';
+import type { Write } from '../../repositories/orders.repository';
+import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
 /**
- * ExtendOrderLockV1: moves the expiry of Dojo's live lock. A lock that expired
- * or was released, or another lock, is Conflict (create a new lock instead).
+ * ExtendLock: moves the expiry of Dojo's live lock. A lock that expired or
+ * was released, or another lock, is Conflict (create a new lock instead).
+ * Returns the lock as extended.
  */
-export class ExtendOrderLock implements UseCase<Models.ExtendOrderLockRequest, Record<string, never>> {
-  plan(locationId: string, params: Models.ExtendOrderLockRequest): MutationPlan | undefined {
-    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+export class ExtendOrderLock implements UseCase<ExtendLock, Lock> {
+  plan(locationId: string, cmd: ExtendLock): MutationPlan {
+    return Orders.changePlan(locationId, cmd.orderId);
   }
 
-  async execute(ctx: ExecContext, params: Models.ExtendOrderLockRequest): Promise<Record<string, never>> {
+  async execute(ctx: ExecContext, cmd: ExtendLock): Promise<Lock> {
     const { db, locationId, now } = ctx;
-    const expiresAt = parseFutureExpiry(params.expiry, now);
-    const { lock: current } = await lockedOrderForChange(ctx, params.orderId);
-    const live = current && current.expiresAt.getTime() > now.getTime();
+    const { lock: current } = lockedOrderForChange(ctx, cmd.orderId);
+    const live = liveLock(current, now);
     if (!live) {
       const why = current ? `expired at ${current.expiresAt.toISOString()}` : 'is not held (released or never created)';
-      throw EposError.conflict(`lock ${params.lockId} on order ${params.orderId} ${why}; create a new lock`);
+      throw EposError.conflict(`lock ${cmd.lockRef} on order ${cmd.orderId} ${why}; create a new lock`);
     }
-    if (current.lockId !== params.lockId) {
-      throw EposError.conflict(`order ${params.orderId} is locked by another lock (${current.lockId}); lock ${params.lockId} cannot be extended`);
+    if (live.lockId !== cmd.lockRef) {
+      throw EposError.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${cmd.lockRef} cannot be extended`);
     }
-    const result: Record<string, never> = {};
-    const writes: Prisma.Sql[] = [
-      Prisma.sql`upd AS (UPDATE order_locks SET expires_at = ${tsParam(expiresAt)}, updated_at = ${tsParam(new Date())}
-        WHERE location_id = ${locationId}::uuid AND order_id = ${params.orderId})`,
-      ...publishOrderChangeCtes(locationId, params.orderId, 'lock.extended', {
-        orderId: params.orderId,
-        lockId: params.lockId,
-        expiresAt: expiresAt.toISOString(),
+    const result: Lock = { lockRef: cmd.lockRef, expiresAt: cmd.expiresAt };
+    const writes: Write[] = [
+      Orders.setLockExpiry(locationId, cmd.orderId, cmd.expiresAt, new Date()),
+      ...Orders.publishChange(locationId, cmd.orderId, 'lock.extended', {
+        orderId: cmd.orderId,
+        lockId: cmd.lockRef,
+        expiresAt: cmd.expiresAt.toISOString(),
       }),
     ];
     if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
+    await ordersRepo(db).commit(writes);
     return result;
   }
 }

@@ -1,28 +1,28 @@
-import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
+import { EposError } from '@app/contracts';
+import type { CancelOrder, Order } from '../../core/commands';
+import { isClosedStatus } from '../../core/rules';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites, tsParam } from '../../shared/write-sql';
-import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../order-for-change';
-import { orderToDojo } from '../order-mapper';
-import { CLOSED_STATUSES } from '../order-store';
+import type { Write } from '../../repositories/orders.repository';
+import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
+import { lockedOrderForChange } from '../order-for-change';
 
 /**
- * CancelOrderByIdV1. Cancelling an order that is already Canceled returns it
- * unchanged. A Finalized or Failed order, or one with payments recorded
+ * CancelOrder. Cancelling an order that is already Canceled returns it
+ * unchanged. A closed order (core/rules), or one with payments recorded
  * against it, cannot be cancelled (Conflict). Any Dojo lock on it is released.
  * The returned order is the one read under the row lock with the change
  * applied (status, payable, version, updatedAt as written).
  */
-export class CancelOrderById implements UseCase<Models.OrderId, Models.Order> {
-  plan(locationId: string, params: Models.OrderId): MutationPlan | undefined {
-    return typeof params?.orderId === 'string' ? orderChangePlan(locationId, params.orderId) : undefined;
+export class CancelOrderById implements UseCase<CancelOrder, Order> {
+  plan(locationId: string, cmd: CancelOrder): MutationPlan {
+    return Orders.changePlan(locationId, cmd.orderId);
   }
 
-  async execute(ctx: ExecContext, params: Models.OrderId): Promise<Models.Order> {
+  async execute(ctx: ExecContext, cmd: CancelOrder): Promise<Order> {
     const { db, locationId } = ctx;
-    const { order } = await lockedOrderForChange(ctx, params.orderId);
-    if (order.status === 'Canceled') return orderToDojo(order);
-    if (CLOSED_STATUSES.has(order.status)) {
+    const { order } = lockedOrderForChange(ctx, cmd.orderId);
+    if (order.status === 'Canceled') return order;
+    if (isClosedStatus(order.status)) {
       throw EposError.conflict(`order ${order.id} is ${order.status} and can no longer be cancelled`);
     }
     if (order.paidAmount > 0n) {
@@ -31,15 +31,13 @@ export class CancelOrderById implements UseCase<Models.OrderId, Models.Order> {
       );
     }
     const updatedAt = new Date();
-    const result = orderToDojo({ ...order, status: 'Canceled', payable: false, version: order.version + 1, updatedAt });
-    const writes: Prisma.Sql[] = [
-      Prisma.sql`unlock AS (DELETE FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${order.id})`,
-      Prisma.sql`upd AS (UPDATE orders SET status = 'Canceled', payable = false, version = version + 1, updated_at = ${tsParam(updatedAt)}
-        WHERE location_id = ${locationId}::uuid AND id = ${order.id})`,
-      ...publishOrderChangeCtes(locationId, order.id, 'order.cancelled', { orderId: order.id, previousStatus: order.status }),
+    const result: Order = { ...order, status: 'Canceled', payable: false, version: order.version + 1, updatedAt };
+    const writes: Write[] = [
+      ...Orders.cancel(locationId, order.id, updatedAt),
+      ...Orders.publishChange(locationId, order.id, 'order.cancelled', { orderId: order.id, previousStatus: order.status }),
     ];
     if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
+    await ordersRepo(db).commit(writes);
     return result;
   }
 }

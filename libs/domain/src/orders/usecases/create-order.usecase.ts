@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
+import type { Models } from '@app/contracts';
+import { EposError } from '@app/contracts';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { jsonText, runWrites, tsParam } from '../../shared/write-sql';
-import { dojoOrderToCreateData, OrderCreateData, orderToDojo, OrderWithRelations } from '../order-mapper';
-import { CLOSED_STATUSES } from '../order-store';
-import { publishOrderChangeCtes } from '../order-for-change';
-import { jsonValue, ORDER_JSON_SQL, OrderJson, orderRowFromJson } from '../order-sql';
+import type { Order } from '../../core/commands';
+import type { OrderCreateData, OrderWithRelations } from '../order-mapper';
+import { dojoOrderToCreateData } from '../order-mapper';
+import { dojoOrderLockKey, isPayable, paidTotals } from '../../core/rules';
+import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
-const orderKey = (locationId: string, dojoOrderId: string) => `order:${locationId}:${dojoOrderId}`;
 const intentIdOf = (params: Models.CreateOrderRequest, p: Models.Payment, i: number) => p.paymentIntentId ?? `${params.dojoOrderId}#${i}`;
 
-interface Pre {
-  existing: OrderJson | null;
-  /** payment intent id -> order id, for the intents of the request that are already recorded. */
-  clashes: Record<string, string> | null;
-  db_now: string;
-}
-
 /**
- * CreateOrderV1: Dojo creates an order at the venue. Idempotent on
+ * CreateOrderV1: Dojo creates an order at the venue. Its command is still the
+ * EPOS Data CreateOrderRequest (the dialect's order shape, mapped to rows by
+ * orders/order-mapper.ts); its result is the domain Order. Idempotent on
  * dojoOrderId: the same Dojo order again returns the order created the first
  * time. Payments that came with it are recorded, and the venue sees the new
  * order in its feed and as an OrderUpdated POS event.
@@ -29,32 +23,26 @@ interface Pre {
  * payments (with the totals recomputeOrderPaid would set), the venue feed
  * entry, the POS event and the stored response are then one statement.
  */
-export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Order> {
+export class CreateOrder implements UseCase<Models.CreateOrderRequest, Order> {
   plan(locationId: string, params: Models.CreateOrderRequest): MutationPlan | undefined {
     if (typeof params?.dojoOrderId !== 'string' || (params.payments !== undefined && !Array.isArray(params.payments))) return undefined;
     const intents = (params.payments ?? []).map((p, i) => intentIdOf(params, p ?? ({} as Models.Payment), i));
-    return {
-      advisoryKeys: [orderKey(locationId, params.dojoOrderId)],
-      read: Prisma.sql`json_build_object(
-        'existing', (SELECT ${ORDER_JSON_SQL} FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.dojo_order_id = ${params.dojoOrderId}),
-        'clashes', (SELECT json_object_agg(p.payment_intent_id, p.order_id) FROM payments p
-                     WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ANY(${intents}::text[])),
-        'db_now', now()::timestamptz(3))`,
-    };
+    return Orders.createPlan(locationId, params.dojoOrderId, dojoOrderLockKey(locationId, params.dojoOrderId), intents);
   }
 
-  async execute(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Models.Order> {
+  async execute(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Order> {
     const { locationId } = ctx;
-    const pre = jsonValue<Pre>(ctx.planned ? ctx.planned.pre : await this.readOnOwn(ctx, params));
+    if (!ctx.planned) throw EposError.invalid('dojoOrderId must be a string and payments an array');
+    const pre = Orders.parseCreate(ctx.planned.pre);
     if (pre.existing) {
       ctx.log.info({ orderId: pre.existing.id, dojoOrderId: params.dojoOrderId }, 'order for this dojoOrderId exists; returning it');
-      return orderToDojo(orderRowFromJson(pre.existing));
+      return pre.existing;
     }
     const id = randomUUID();
     const data = dojoOrderToCreateData(locationId, params, { id, origin: 'dojo', dojoOrderId: params.dojoOrderId });
     const currency = String(data.order.currency);
     const at = new Date();
-    const recorded = new Map(Object.entries(pre.clashes ?? {}));
+    const recorded = pre.clashes;
     const payments: OrderWithRelations['payments'] = [];
     for (const [i, p] of (params.payments ?? []).entries()) {
       checkPayment(p, i, currency);
@@ -67,29 +55,18 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Models.Or
         lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at,
       });
     }
-    const row = createdRow(data, payments, at, new Date(pre.db_now));
+    const row = createdRow(data, payments, at, pre.dbNow);
     if (row.paidAmount > row.totalAmount) {
       throw EposError.invalid(`payments add up to ${row.paidAmount} but totalAmount is ${row.totalAmount}`);
     }
-    const result = orderToDojo(row);
+    const result = row;
     const writes = [
-      insertOrderCte(row),
-      ...(row.items.length ? [insertItemsCte(row)] : []),
-      ...(payments.length ? [insertPaymentsCte(payments)] : []),
-      ...publishOrderChangeCtes(locationId, id, 'order.created', { orderId: id, dojoOrderId: params.dojoOrderId }),
+      ...Orders.insertOrder(row),
+      ...Orders.publishChange(locationId, id, 'order.created', { orderId: id, dojoOrderId: params.dojoOrderId }),
     ];
     if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(ctx.db, writes);
+    await ordersRepo(ctx.db).commit(writes);
     return result;
-  }
-
-  /** Without the dispatcher: take the plan's locks and read its `read` here (two round trips), then the same path. */
-  private async readOnOwn(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<unknown> {
-    const plan = this.plan(ctx.locationId, params);
-    if (!plan?.read) throw EposError.invalid('dojoOrderId must be a string and payments an array');
-    for (const key of plan.advisoryKeys ?? []) await ctx.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
-    const [row] = await ctx.db.$queryRaw<{ pre: unknown }[]>`SELECT ${plan.read} AS pre`;
-    return row!.pre;
   }
 }
 
@@ -109,11 +86,10 @@ function checkPayment(p: Models.Payment, i: number, currency: string): void {
  */
 function createdRow(data: OrderCreateData, payments: OrderWithRelations['payments'], at: Date, dbNow: Date): OrderWithRelations {
   const o = data.order;
-  const paid = payments.reduce((s, p) => s + p.paidAmount, 0n);
-  const tips = payments.reduce((s, p) => s + p.tipsAmount, 0n);
-  const status = (o.status ?? 'New') as OrderWithRelations['status'];
+  const { paid, tips } = paidTotals(payments);
+  const status = (o.status ?? 'New');
   const initialPayable = o.payable ?? true;
-  const payable = paid < BigInt(o.totalAmount as bigint) && !CLOSED_STATUSES.has(status);
+  const payable = isPayable({ status, totalAmount: BigInt(o.totalAmount), paidAmount: paid });
   const changed = paid !== 0n || tips !== 0n || payable !== initialPayable;
   return {
     locationId: o.locationId,
@@ -137,8 +113,8 @@ function createdRow(data: OrderCreateData, payments: OrderWithRelations['payment
     discounts: o.discounts as OrderWithRelations['discounts'],
     taxLines: o.taxLines as OrderWithRelations['taxLines'],
     currency: o.currency,
-    totalAmount: BigInt(o.totalAmount as bigint),
-    serviceChargeAmount: o.serviceChargeAmount === null || o.serviceChargeAmount === undefined ? null : BigInt(o.serviceChargeAmount as bigint),
+    totalAmount: BigInt(o.totalAmount),
+    serviceChargeAmount: o.serviceChargeAmount === null || o.serviceChargeAmount === undefined ? null : BigInt(o.serviceChargeAmount),
     paidAmount: paid,
     tipsAmount: tips,
     payable: changed ? payable : initialPayable,
@@ -159,37 +135,4 @@ function createdRow(data: OrderCreateData, payments: OrderWithRelations['payment
     })),
     payments,
   };
-}
-
-const tsOrNull = (d: Date | null) => (d ? tsParam(d) : Prisma.sql`NULL::timestamptz`);
-const jsonbOrNull = (v: unknown) => (v === null || v === undefined ? Prisma.sql`NULL::jsonb` : Prisma.sql`${jsonText(v)}::jsonb`);
-
-function insertOrderCte(r: OrderWithRelations): Prisma.Sql {
-  return Prisma.sql`ord AS (INSERT INTO orders (location_id, id, origin, dojo_order_id, reference, display_name, note, status, order_type,
-      table_id, waiter_id, party_id, reservation_id, ready_at, collection_asap, collect_at, customer, discounts, tax_lines, currency,
-      total_amount, service_charge_amount, paid_amount, tips_amount, payable, version, created_at, updated_at)
-    VALUES (${r.locationId}::uuid, ${r.id}, ${r.origin}::"OrderOrigin", ${r.dojoOrderId}, ${r.reference}, ${r.displayName}, ${r.note},
-      ${r.status}::"OrderStatus", ${r.orderType}::"OrderType", ${r.tableId}, ${r.waiterId}, ${r.partyId}, ${r.reservationId},
-      ${tsOrNull(r.readyAt)}, ${r.collectionAsap}::boolean, ${tsOrNull(r.collectAt)}, ${jsonbOrNull(r.customer)}, ${jsonText(r.discounts)}::jsonb,
-      ${jsonText(r.taxLines)}::jsonb, ${r.currency}, ${r.totalAmount.toString()}::bigint,
-      ${r.serviceChargeAmount === null ? null : r.serviceChargeAmount.toString()}::bigint, ${r.paidAmount.toString()}::bigint,
-      ${r.tipsAmount.toString()}::bigint, ${r.payable}, ${r.version}::int, ${tsParam(r.createdAt)}, ${tsParam(r.updatedAt)}))`;
-}
-
-function insertItemsCte(r: OrderWithRelations): Prisma.Sql {
-  const rows = r.items.map(
-    (it) => Prisma.sql`(${r.locationId}::uuid, ${r.id}, ${it.position}::int, ${it.name}, ${it.plu}, ${it.quantity}::int,
-      ${it.amountPerItem.toString()}::bigint, ${it.note}, ${jsonText(it.modifiers)}::jsonb, ${jsonText(it.subItems)}::jsonb)`,
-  );
-  return Prisma.sql`items AS (INSERT INTO order_items (location_id, order_id, position, name, plu, quantity, amount_per_item, note, modifiers, sub_items)
-    VALUES ${Prisma.join(rows, ', ')})`;
-}
-
-function insertPaymentsCte(payments: OrderWithRelations['payments']): Prisma.Sql {
-  const rows = payments.map(
-    (p) => Prisma.sql`(${p.locationId}::uuid, ${p.paymentIntentId}, ${p.orderId}, ${p.currency}, ${p.paidAmount.toString()}::bigint,
-      ${p.tipsAmount.toString()}::bigint, ${tsParam(p.createdAt)}, ${tsParam(p.updatedAt)})`,
-  );
-  return Prisma.sql`pays AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, created_at, updated_at)
-    VALUES ${Prisma.join(rows, ', ')})`;
 }

@@ -1,11 +1,10 @@
-import type { Models } from '@app/contracts';
+import type { GetOrder, Order } from '../../core/commands';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
-import { orderToDojo } from '../order-mapper';
-import { requireOrder } from '../order-store';
+import { requireOrder } from '../order-for-change';
 
-/** GetOrderByIdV1. */
-export class GetOrderById implements UseCase<Models.OrderId, Models.Order> {
-  async execute(ctx: ExecContext, params: Models.OrderId): Promise<Models.Order> {
-    return orderToDojo(await requireOrder(ctx.db, ctx.locationId, params.orderId));
+/** GetOrder: the order with items and payments, or NotFound. */
+export class GetOrderById implements UseCase<GetOrder, Order> {
+  execute(ctx: ExecContext, cmd: GetOrder): Promise<Order> {
+    return requireOrder(ctx, cmd.orderId);
   }
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { EposError, Models } from '@app/contracts';
+import type { Models } from '@app/contracts';
+import { EposError } from '@app/contracts';
+import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
@@ -16,30 +18,24 @@ export const DEFAULT_PARTY_STATUS = 'Seated';
 export class CreateParty implements UseCase<Models.CreatePartyRequest, Models.Party> {
   async execute(ctx: ExecContext, params: Models.CreatePartyRequest): Promise<Models.Party> {
     const { db, locationId } = ctx;
-    await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`party:${locationId}:${params.dojoPartyId}`}, 0))`;
-    const existing = await db.party.findUnique({ where: { locationId_dojoPartyId: { locationId, dojoPartyId: params.dojoPartyId } } });
+    const repo = partiesRepo(db);
+    await repo.lockDojoId(locationId, 'party', params.dojoPartyId);
+    const existing = await repo.findPartyByDojoId(locationId, params.dojoPartyId);
     if (existing) return partyToDojo(existing);
     await requireTables(db, locationId, params.tableIds);
     let reservationId = params.reservationId ?? null;
     if (reservationId !== null) {
-      const r = await db.reservation.findUnique({ where: { locationId_id: { locationId, id: reservationId } }, select: { id: true } });
+      const r = await repo.findReservation(locationId, reservationId);
       if (!r) throw EposError.notFound('reservation', reservationId);
     } else if (params.dojoReservationId) {
-      const r = await db.reservation.findUnique({
-        where: { locationId_dojoReservationId: { locationId, dojoReservationId: params.dojoReservationId } },
-        select: { id: true },
-      });
+      const r = await repo.findReservationByDojoId(locationId, params.dojoReservationId);
       reservationId = r?.id ?? null;
     }
-    const party = await db.party.create({
-      data: {
-        locationId,
-        id: randomUUID(),
-        dojoPartyId: params.dojoPartyId,
-        // A party Dojo seats has not ended yet: CreatePartyRequest carries no endTime.
-        ...partyDataFromDojo({ ...params, status: params.status && params.status.length > 0 ? params.status : DEFAULT_PARTY_STATUS, endTime: undefined }),
-        reservationId,
-      },
+    const party = await repo.createParty(locationId, randomUUID(), {
+      dojoPartyId: params.dojoPartyId,
+      // A party Dojo seats has not ended yet: CreatePartyRequest carries no endTime.
+      ...partyDataFromDojo({ ...params, status: params.status && params.status.length > 0 ? params.status : DEFAULT_PARTY_STATUS, endTime: undefined }),
+      reservationId,
     });
     const out = partyToDojo(party);
     await appendVenueFeed(db, locationId, 'party.created', 'party', party.id, out);

@@ -1,10 +1,10 @@
-import type { Models } from '@app/contracts';
+import type { GetParty, Party } from '../../core/commands';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
-import { partyToDojo, requireParty } from '../party-mapper';
+import { requireParty } from '../party-mapper';
 
-/** GetPartyByIdV1. */
-export class GetPartyById implements UseCase<Models.PartyId, Models.Party> {
-  async execute(ctx: ExecContext, params: Models.PartyId): Promise<Models.Party> {
-    return partyToDojo(await requireParty(ctx.db, ctx.locationId, params.partyId));
+/** GetParty (GetPartyByIdV1), or NotFound. */
+export class GetPartyById implements UseCase<GetParty, Party> {
+  execute(ctx: ExecContext, cmd: GetParty): Promise<Party> {
+    return requireParty(ctx.db, ctx.locationId, cmd.partyId);
   }
 }

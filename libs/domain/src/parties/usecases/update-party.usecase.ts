@@ -1,4 +1,6 @@
-import { EposError, Models } from '@app/contracts';
+import type { Models } from '@app/contracts';
+import { EposError } from '@app/contracts';
+import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
@@ -16,14 +18,7 @@ export class UpdateParty implements UseCase<Models.UpdatePartyRequest, Models.Pa
       throw EposError.invalid(`party ${params.id} belongs to Dojo party ${current.dojoPartyId}, not ${params.dojoPartyId}`);
     }
     await requireTables(db, locationId, params.tableIds);
-    const party = await db.party.update({
-      where: { locationId_id: { locationId, id: params.id } },
-      data: {
-        dojoPartyId: params.dojoPartyId,
-        ...partyDataFromDojo(params),
-        version: { increment: 1 },
-      },
-    });
+    const party = await partiesRepo(db).updateParty(locationId, params.id, { dojoPartyId: params.dojoPartyId, ...partyDataFromDojo(params) });
     const out = partyToDojo(party);
     await appendVenueFeed(db, locationId, 'party.updated', 'party', party.id, out);
     return out;

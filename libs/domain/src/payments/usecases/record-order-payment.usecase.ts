@@ -1,41 +1,22 @@
-import { EposError, Models } from '@app/contracts';
-import { Prisma } from '@app/db';
+import { EposError } from '@app/contracts';
+import type { Order, RecordPayment } from '../../core/commands';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
-import { lockedOrderForChange, orderChangePlan, publishOrderChangeCtes } from '../../orders/order-for-change';
-import { orderToDojo, OrderWithRelations } from '../../orders/order-mapper';
-import { CLOSED_STATUSES, publishOrderChange, requireOrder } from '../../orders/order-store';
+import { decidePayment, isPayable, liveLock, paidTotals } from '../../core/rules';
+import { lockedOrderForChange, requireOrder } from '../../orders/order-for-change';
+import type { OrderWithRelations } from '../../orders/order-mapper';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import { runWrites, tsParam } from '../../shared/write-sql';
-import { recomputeOrderPaid } from '../recompute-order-paid';
-
-/** The advisory lock key of lockPaymentIntent (libs/domain/src/events/event-effects.ts): same key, same lock. */
-export const paymentIntentLockKey = (locationId: string, paymentIntentId: string) => `dojo-intent:${locationId}:${paymentIntentId}`;
-
-/** The payment already recorded for the intent, and whether Dojo events for it wait for it (state pending_payment). */
-function intentSql(locationId: string, paymentIntentId: string): Prisma.Sql {
-  return Prisma.sql`, 'payment', (SELECT json_build_object('order_id', p.order_id, 'currency', p.currency,
-        'paid_amount', p.paid_amount::text, 'tips_amount', p.tips_amount::text)
-      FROM payments p WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ${paymentIntentId}),
-    'pending', EXISTS (SELECT 1 FROM dojo_events e WHERE e.location_id = ${locationId}::uuid
-      AND e.payment_intent_id = ${paymentIntentId} AND e.state = 'pending_payment')`;
-}
-
-interface ExistingPayment {
-  order_id: string;
-  currency: string;
-  paid_amount: string;
-  tips_amount: string;
-}
+import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
 /**
- * RecordOrderPaymentByIdV1: records a payment Dojo took against an order and
- * returns the updated order.
+ * RecordPayment: records a payment taken against an order and returns the
+ * updated order. The rule is core/rules decidePayment:
  *
- * - Idempotent on paymentIntentId: the same intent with the same order and
- *   amounts returns the order unchanged; with anything else it is Conflict.
- * - Refused with Conflict (Dojo then refunds) when the order is Canceled,
- *   Finalized or Failed, not payable, held by another live lock, in another
- *   currency, or when the amount is more than what is outstanding.
+ * - Idempotent on the payment reference: the same reference with the same
+ *   order and amounts returns the order unchanged; with anything else it is
+ *   Conflict.
+ * - Refused with Conflict (Dojo then refunds) when the order is closed, not
+ *   payable, held by another live lock, in another currency, or when the
+ *   amount is more than what is outstanding.
  * - Runs under the order's row lock, so racing payments are applied one at a
  *   time: no lost update, no overpayment.
  *
@@ -48,111 +29,79 @@ interface ExistingPayment {
  * is computed from what was read. When events wait, they are applied
  * (applyPendingEventsForIntent) and the order is recomputed and read again.
  */
-export class RecordOrderPayment implements UseCase<Models.RecordOrderPaymentRequest, Models.Order> {
-  plan(locationId: string, params: Models.RecordOrderPaymentRequest): MutationPlan | undefined {
-    if (typeof params?.orderId !== 'string' || typeof params.paymentIntentId !== 'string') return undefined;
-    return orderChangePlan(locationId, params.orderId, {
-      advisoryKeys: [paymentIntentLockKey(locationId, params.paymentIntentId)],
-      extra: intentSql(locationId, params.paymentIntentId),
-    });
+export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
+  plan(locationId: string, cmd: RecordPayment): MutationPlan {
+    return Orders.changePlan(locationId, cmd.orderId, { paymentIntentId: cmd.paymentRef });
   }
 
-  async execute(ctx: ExecContext, params: Models.RecordOrderPaymentRequest): Promise<Models.Order> {
+  async execute(ctx: ExecContext, cmd: RecordPayment): Promise<Order> {
     const { db, locationId, now } = ctx;
-    const paid = params.paidAmount;
-    const tips = params.tipsAmount;
-    if (!Number.isSafeInteger(paid.value) || paid.value < 0) throw EposError.invalid('paidAmount.value must be a non-negative integer in minor units');
-    if (tips && (!Number.isSafeInteger(tips.value) || tips.value < 0)) throw EposError.invalid('tipsAmount.value must be a non-negative integer in minor units');
-    const tipsValue = BigInt(tips?.value ?? 0);
-    const paidValue = BigInt(paid.value);
-
-    const found = await lockedOrderForChange(ctx, params.orderId, intentSql(locationId, params.paymentIntentId));
+    const found = lockedOrderForChange(ctx, cmd.orderId);
     const order = found.order;
-    const existing = found.extra.payment as ExistingPayment | null;
-    if (existing) {
-      const same =
-        existing.order_id === order.id &&
-        BigInt(existing.paid_amount) === paidValue &&
-        BigInt(existing.tips_amount) === tipsValue &&
-        existing.currency === paid.currencyCode;
-      if (!same) {
-        throw EposError.conflict(
-          `payment intent ${params.paymentIntentId} is already recorded against order ${existing.order_id} ` +
-            `with paidAmount ${existing.paid_amount} and tipsAmount ${existing.tips_amount} ${existing.currency}; it cannot be recorded again with other values`,
-        );
-      }
-      ctx.log.info({ orderId: order.id, paymentIntentId: params.paymentIntentId }, 'payment already recorded; returning the order unchanged');
-      return orderToDojo(order);
+    const existing = found.payment;
+    const decision = decidePayment(order, liveLock(found.lock, now), existing, cmd, now);
+    if (decision.kind === 'mismatch') {
+      throw EposError.conflict(
+        `payment intent ${cmd.paymentRef} is already recorded against order ${decision.existing.orderId} ` +
+          `with paidAmount ${decision.existing.paidAmount} and tipsAmount ${decision.existing.tipsAmount} ${decision.existing.currency}; ` +
+          'it cannot be recorded again with other values',
+      );
     }
-
-    const refuse = (why: string) => EposError.conflict(`payment ${params.paymentIntentId} was not recorded: ${why}`);
-    if (CLOSED_STATUSES.has(order.status)) throw refuse(`order ${order.id} is ${order.status}`);
-    if (!order.payable) throw refuse(`order ${order.id} is not payable (fully paid, or being edited at the venue)`);
-    if (paid.currencyCode !== order.currency || (tips && tips.currencyCode !== order.currency)) {
-      throw refuse(`the order is in ${order.currency} but the payment is in ${tips && tips.currencyCode !== order.currency ? tips.currencyCode : paid.currencyCode}`);
+    if (decision.kind === 'replay') {
+      ctx.log.info({ orderId: order.id, paymentIntentId: cmd.paymentRef }, 'payment already recorded; returning the order unchanged');
+      return order;
     }
-    const lock = found.lock && found.lock.expiresAt.getTime() > now.getTime() ? found.lock : null;
-    if (lock && params.lockId !== undefined && lock.lockId !== params.lockId) {
-      throw refuse(`order ${order.id} is locked by another lock (${lock.lockId}), not ${params.lockId}`);
-    }
-    const outstanding = order.totalAmount - order.paidAmount;
-    if (paidValue > outstanding) {
-      throw refuse(`paidAmount ${paid.value} is more than the ${outstanding} outstanding on order ${order.id} (total ${order.totalAmount}, paid ${order.paidAmount})`);
-    }
+    if (decision.kind === 'refuse') throw EposError.conflict(`payment ${cmd.paymentRef} was not recorded: ${decision.reason}`);
 
     const at = new Date();
     const payment: OrderWithRelations['payments'][number] = {
       locationId,
-      paymentIntentId: params.paymentIntentId,
+      paymentIntentId: cmd.paymentRef,
       orderId: order.id,
       currency: order.currency,
-      paidAmount: paidValue,
-      tipsAmount: tipsValue,
-      lockId: params.lockId ?? null,
+      paidAmount: cmd.amount,
+      tipsAmount: cmd.tips,
+      lockId: cmd.lockRef ?? null,
       state: 'Recorded',
       intentStatus: null,
       createdAt: at,
       updatedAt: at,
     };
-    const insertPayment = Prisma.sql`pay AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, lock_id, created_at, updated_at)
-      VALUES (${locationId}::uuid, ${payment.paymentIntentId}, ${order.id}, ${order.currency}, ${paidValue.toString()}::bigint,
-              ${tipsValue.toString()}::bigint, ${payment.lockId}, ${tsParam(at)}, ${tsParam(at)}))`;
+    const orders = ordersRepo(db);
+    const insertPayment = Orders.insertPayment(payment);
     const feedData = (updated: OrderWithRelations) => ({
       orderId: order.id,
-      paymentIntentId: params.paymentIntentId,
-      paidAmount: paid.value,
-      tipsAmount: Number(tipsValue),
+      paymentIntentId: cmd.paymentRef,
+      paidAmount: Number(cmd.amount),
+      tipsAmount: Number(cmd.tips),
       currency: order.currency,
-      lockId: params.lockId,
+      lockId: cmd.lockRef,
       orderPaidAmount: Number(updated.paidAmount),
       orderTotalAmount: Number(updated.totalAmount),
       payable: updated.payable,
     });
 
-    if (!ctx.planned || found.extra.pending !== false) {
-      // Events wait for this intent (or the intent's lock was not taken up front): apply them, then recompute and read.
-      await runWrites(db, [insertPayment]);
+    if (found.eventsWaiting !== false) {
+      // Events wait for this intent: apply them, then recompute and read.
+      await orders.commit([insertPayment]);
       // Dojo events for this intent that arrived before the payment (e.g. a refund) apply now.
-      await applyPendingEventsForIntent(db, locationId, params.paymentIntentId);
-      await recomputeOrderPaid(db, locationId, order.id);
-      const updated = await requireOrder(db, locationId, order.id);
-      await publishOrderChange(db, locationId, order.id, 'payment.recorded', feedData(updated));
-      return orderToDojo(updated);
+      await applyPendingEventsForIntent(db, locationId, cmd.paymentRef);
+      await orders.recomputePaid(locationId, order.id);
+      const updated = await requireOrder(ctx, order.id);
+      const writes = Orders.publishChange(locationId, order.id, 'payment.recorded', feedData(updated));
+      if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', updated));
+      await orders.commit(writes);
+      return updated;
     }
 
     // No event waits: the order's totals are what recomputeOrderPaid computes from the payments read under the row lock plus this one.
     const { updated, changed } = withPayment(order, payment, found.dbNow);
     const writes = [insertPayment];
-    if (changed) {
-      writes.push(Prisma.sql`upd AS (UPDATE orders SET paid_amount = ${updated.paidAmount.toString()}::bigint,
-          tips_amount = ${updated.tipsAmount.toString()}::bigint, payable = ${updated.payable}, version = version + 1, updated_at = now()
-        WHERE location_id = ${locationId}::uuid AND id = ${order.id})`);
-    }
-    const result = orderToDojo(updated);
-    writes.push(...publishOrderChangeCtes(locationId, order.id, 'payment.recorded', feedData(updated)));
-    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await runWrites(db, writes);
-    return result;
+    if (changed) writes.push(Orders.setPaidTotals(locationId, order.id, updated));
+    writes.push(...Orders.publishChange(locationId, order.id, 'payment.recorded', feedData(updated)));
+    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', updated));
+    await orders.commit(writes);
+    return updated;
   }
 }
 
@@ -172,14 +121,8 @@ function withPayment(
   let i = payments.length;
   while (i > 0 && payments[i - 1]!.createdAt.getTime() > payment.createdAt.getTime()) i--;
   payments.splice(i, 0, payment);
-  let paid = 0n;
-  let tips = 0n;
-  for (const p of payments) {
-    if (p.state !== 'Recorded') continue;
-    paid += p.paidAmount;
-    tips += p.tipsAmount;
-  }
-  const payable = paid < order.totalAmount && !CLOSED_STATUSES.has(order.status);
+  const { paid, tips } = paidTotals(payments);
+  const payable = isPayable({ status: order.status, totalAmount: order.totalAmount, paidAmount: paid });
   const changed = paid !== order.paidAmount || tips !== order.tipsAmount || payable !== order.payable;
   if (!changed) return { updated: { ...order, payments }, changed };
   return { updated: { ...order, payments, paidAmount: paid, tipsAmount: tips, payable, version: order.version + 1, updatedAt: dbNow }, changed };

@@ -1,10 +1,10 @@
-import type { Models } from '@app/contracts';
+import type { GetReservation, Reservation } from '../../core/commands';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
-import { requireReservation, reservationToDojo } from '../reservation-mapper';
+import { requireReservation } from '../reservation-mapper';
 
-/** GetReservationByIdV1. */
-export class GetReservationById implements UseCase<Models.ReservationId, Models.Reservation> {
-  async execute(ctx: ExecContext, params: Models.ReservationId): Promise<Models.Reservation> {
-    return reservationToDojo(await requireReservation(ctx.db, ctx.locationId, params.reservationId));
+/** GetReservation (GetReservationByIdV1), or NotFound. */
+export class GetReservationById implements UseCase<GetReservation, Reservation> {
+  execute(ctx: ExecContext, cmd: GetReservation): Promise<Reservation> {
+    return requireReservation(ctx.db, ctx.locationId, cmd.reservationId);
   }
 }

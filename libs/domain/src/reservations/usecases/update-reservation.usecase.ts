@@ -1,4 +1,6 @@
-import { EposError, Models } from '@app/contracts';
+import type { Models } from '@app/contracts';
+import { EposError } from '@app/contracts';
+import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
@@ -16,10 +18,7 @@ export class UpdateReservation implements UseCase<Models.UpdateReservationReques
     }
     const data = reservationDataFromDojo(params);
     await requireTables(db, locationId, params.tableIds);
-    const r = await db.reservation.update({
-      where: { locationId_id: { locationId, id: params.id } },
-      data: { dojoReservationId: params.dojoReservationId, ...data, version: { increment: 1 } },
-    });
+    const r = await partiesRepo(db).updateReservation(locationId, params.id, { dojoReservationId: params.dojoReservationId, ...data });
     const out = reservationToDojo(r);
     await appendVenueFeed(db, locationId, 'reservation.updated', 'reservation', r.id, out);
     return out;

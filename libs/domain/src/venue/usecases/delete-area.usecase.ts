@@ -1,4 +1,5 @@
 import { DomainError, isForeignKeyViolation } from '../../admin/errors';
+import { tablesRepo } from '../../repositories/tables.repository';
 import type { VenueDeps } from '../ports';
 
 /** Deletes an area; refused (conflict) while tables are still in it. */
@@ -7,8 +8,7 @@ export class DeleteArea {
 
   async execute(locationId: string, areaId: string): Promise<void> {
     try {
-      const { count } = await this.d.prisma.area.deleteMany({ where: { locationId, id: areaId } });
-      if (count === 0) throw DomainError.notFound('area', areaId);
+      if (!(await tablesRepo(this.d.prisma).deleteArea(locationId, areaId))) throw DomainError.notFound('area', areaId);
     } catch (err) {
       if (isForeignKeyViolation(err)) throw DomainError.conflict(`area ${JSON.stringify(areaId)} still has tables`);
       throw err;

@@ -1,5 +1,5 @@
 import { enqueuePosEvent } from '../../shared/pos-outbox';
-import { lockOrderRowIfExists } from '../../orders/order-store';
+import { ordersRepo } from '../../repositories/orders.repository';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
 import { DomainError } from '../../admin/errors';
 import type { VenueDeps } from '../ports';
@@ -10,10 +10,11 @@ export class DeleteOrder {
 
   async execute(locationId: string, orderId: string): Promise<void> {
     await this.d.prisma.$transaction(async (tx) => {
-      const existing = await lockOrderRowIfExists(tx, locationId, orderId);
+      const orders = ordersRepo(tx);
+      const existing = await orders.lockRowIfExists(locationId, orderId);
       if (!existing) throw DomainError.notFound('order', orderId);
       await assertOrderEditableByVenue(tx, locationId, orderId);
-      await tx.order.delete({ where: { locationId_id: { locationId, id: orderId } } });
+      await orders.delete(locationId, orderId);
       // Dojo reads a NotFound after OrderUpdated as "deleted".
       await enqueuePosEvent(tx, locationId, 'OrderUpdated', orderId, { orderId });
     });

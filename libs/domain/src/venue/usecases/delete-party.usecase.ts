@@ -1,5 +1,6 @@
 import { enqueuePosEvent } from '../../shared/pos-outbox';
 import { DomainError } from '../../admin/errors';
+import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import type { VenueDeps } from '../ports';
 
 /** Deletes a party, and tells Dojo it changed (outbox). */
@@ -8,8 +9,7 @@ export class DeleteParty {
 
   async execute(locationId: string, partyId: string): Promise<void> {
     await this.d.prisma.$transaction(async (tx) => {
-      const { count } = await tx.party.deleteMany({ where: { locationId, id: partyId } });
-      if (count === 0) throw DomainError.notFound('party', partyId);
+      if (!(await partiesRepo(tx).deleteParty(locationId, partyId))) throw DomainError.notFound('party', partyId);
       await enqueuePosEvent(tx, locationId, 'PartyUpdated', partyId, { partyId });
     });
   }

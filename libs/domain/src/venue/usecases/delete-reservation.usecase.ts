@@ -1,5 +1,6 @@
 import { enqueuePosEvent } from '../../shared/pos-outbox';
 import { DomainError } from '../../admin/errors';
+import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import type { VenueDeps } from '../ports';
 
 /** Deletes a reservation, and tells Dojo it changed (outbox). */
@@ -8,8 +9,7 @@ export class DeleteReservation {
 
   async execute(locationId: string, reservationId: string): Promise<void> {
     await this.d.prisma.$transaction(async (tx) => {
-      const { count } = await tx.reservation.deleteMany({ where: { locationId, id: reservationId } });
-      if (count === 0) throw DomainError.notFound('reservation', reservationId);
+      if (!(await partiesRepo(tx).deleteReservation(locationId, reservationId))) throw DomainError.notFound('reservation', reservationId);
       await enqueuePosEvent(tx, locationId, 'ReservationUpdated', reservationId, { reservationId });
     });
   }

@@ -1,4 +1,5 @@
 import { DomainError } from '../../admin/errors';
+import { tablesRepo } from '../../repositories/tables.repository';
 import type { VenueDeps } from '../ports';
 
 /** Deletes a table. */
@@ -6,7 +7,6 @@ export class DeleteTable {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, tableId: string): Promise<void> {
-    const { count } = await this.d.prisma.diningTable.deleteMany({ where: { locationId, id: tableId } });
-    if (count === 0) throw DomainError.notFound('table', tableId);
+    if (!(await tablesRepo(this.d.prisma).deleteTable(locationId, tableId))) throw DomainError.notFound('table', tableId);
   }
 }

@@ -22,7 +22,7 @@ function parseCursor(c: string | undefined): [bigint, bigint] {
   if (!c) return [0n, 0n];
   const m = /^(\d{1,20})\.(\d{1,20})$/.exec(c);
   if (!m) throw DomainError.invalid([{ field: 'after', reason: 'is not a cursor this feed handed out' }]);
-  return [BigInt(m[1]), BigInt(m[2])];
+  return [BigInt(m[1]!), BigInt(m[2]!)];
 }
 
 /**
@@ -65,6 +65,6 @@ export class ReadVenueFeed {
       data: r.data,
       createdAt: r.created_at.toISOString(),
     }));
-    return { entries, cursor: entries.length ? entries[entries.length - 1].cursor : after ?? START };
+    return { entries, cursor: entries.length ? entries[entries.length - 1]!.cursor : after ?? START };
   }
 }

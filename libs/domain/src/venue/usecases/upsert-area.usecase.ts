@@ -1,4 +1,5 @@
 import type { Models } from '@app/contracts';
+import { tablesRepo } from '../../repositories/tables.repository';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireVenueEntity } from '../validation';
 
@@ -8,12 +9,7 @@ export class UpsertArea {
 
   async execute(locationId: string, areaId: string, body: unknown): Promise<VenueUpsertResult> {
     const a = requireVenueEntity<Models.Area>('Area', 'area', areaId, body);
-    const existing = await this.d.prisma.area.findUnique({ where: { locationId_id: { locationId, id: areaId } }, select: { id: true } });
-    await this.d.prisma.area.upsert({
-      where: { locationId_id: { locationId, id: areaId } },
-      create: { locationId, id: areaId, name: a.name, waiterIds: a.waiterIds ?? [] },
-      update: { name: a.name, waiterIds: a.waiterIds ?? [] },
-    });
-    return { id: areaId, created: !existing };
+    const { created } = await tablesRepo(this.d.prisma).saveArea(locationId, areaId, { name: a.name, waiterIds: a.waiterIds ?? [] });
+    return { id: areaId, created };
   }
 }

@@ -1,10 +1,10 @@
 import type { Models } from '@app/contracts';
-import { Prisma } from '@app/db';
 import { enqueuePosEvent } from '../../shared/pos-outbox';
 import { dojoOrderToCreateData } from '../../orders/order-mapper';
-import { lockOrderRowIfExists } from '../../orders/order-store';
+import { ordersRepo } from '../../repositories/orders.repository';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
-import { checkVenueOrder, TERMINAL_STATUSES } from '../order-rows';
+import { isClosedStatus } from '../../core/rules';
+import { checkVenueOrder } from '../order-rows';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireVenueEntity } from '../validation';
 import { requireVenueTables } from '../table-refs';
@@ -20,27 +20,14 @@ export class UpsertOrder {
     return this.d.prisma.$transaction(async (tx) => {
       // A dine-in order at a table the venue does not have would show at no table.
       if (rows.order.tableId) await requireVenueTables(tx, locationId, [{ field: 'details.dineIn.tableId', tableId: rows.order.tableId }]);
-      const existing = await lockOrderRowIfExists(tx, locationId, orderId);
+      const orders = ordersRepo(tx);
+      const existing = await orders.lockRowIfExists(locationId, orderId);
       if (existing) await assertOrderEditableByVenue(tx, locationId, orderId);
-      const total = BigInt(rows.order.totalAmount as bigint);
+      const total = BigInt(rows.order.totalAmount);
       // Payable unless the venue says otherwise, the order is closed, or it is already fully paid.
-      const payable = rows.order.payable !== false && !TERMINAL_STATUSES.has(order.status) && (!existing || existing.paidAmount < total);
+      const payable = rows.order.payable !== false && !isClosedStatus(order.status) && (!existing || existing.paidAmount < total);
       const { locationId: _l, id: _i, origin: _o, dojoOrderId: _d, ...fields } = rows.order;
-      const data = { ...fields, payable, customer: rows.order.customer ?? Prisma.DbNull };
-      let version: number;
-      if (existing) {
-        const up = await tx.order.update({
-          where: { locationId_id: { locationId, id: orderId } },
-          data: { ...data, version: { increment: 1 } },
-          select: { version: true },
-        });
-        version = up.version;
-        await tx.orderItem.deleteMany({ where: { locationId, orderId } });
-      } else {
-        const created = await tx.order.create({ data: { ...rows.order, ...data }, select: { version: true } });
-        version = created.version;
-      }
-      if (rows.items.length) await tx.orderItem.createMany({ data: rows.items });
+      const version = await orders.saveFromVenue(locationId, orderId, rows, { ...fields, payable }, !!existing);
       await enqueuePosEvent(tx, locationId, 'OrderUpdated', orderId, { orderId });
       return { id: orderId, version, created: !existing };
     });

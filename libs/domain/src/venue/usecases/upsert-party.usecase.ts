@@ -4,6 +4,7 @@ import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireInt4, requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
 import { tableRefs } from '../table-refs';
+import { partiesRepo } from '../../repositories/parties-reservations.repository';
 
 /** Creates or replaces a party from Dojo's Party shape, and tells Dojo it changed (outbox). */
 export class UpsertParty {
@@ -13,13 +14,9 @@ export class UpsertParty {
     const p = requireVenueEntity<Models.Party>('Party', 'party', partyId, body);
     requireInt4([[p.covers, 'covers']]);
     const data = { ...partyDataFromDojo(p), reservationId: p.reservationId ?? null };
-    const where = { locationId_id: { locationId, id: partyId } };
-    const select = { version: true } as const;
     return upsertVersionedRow(this.d.prisma, locationId, partyId, { type: 'PartyUpdated', payload: { partyId } }, {
-      find: (tx) => tx.party.findUnique({ where, select }),
-      replace: (tx) => tx.party.update({ where, data: { ...data, version: { increment: 1 } }, select }),
-      create: (tx) => tx.party.create({ data: { locationId, id: partyId, ...data }, select }),
-      tables: tableRefs('tableIds', p.tableIds as string[]),
+      save: (tx) => partiesRepo(tx).saveParty(locationId, partyId, data),
+      tables: tableRefs('tableIds', p.tableIds),
     });
   }
 }

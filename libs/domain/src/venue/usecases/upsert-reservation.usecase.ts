@@ -5,6 +5,7 @@ import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireInt4, requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
 import { tableRefs } from '../table-refs';
+import { partiesRepo } from '../../repositories/parties-reservations.repository';
 
 /** Creates or replaces a reservation from Dojo's Reservation shape, and tells Dojo it changed (outbox). */
 export class UpsertReservation {
@@ -19,13 +20,9 @@ export class UpsertReservation {
     if (!Number.isInteger(r.covers) || r.covers < 1) throw DomainError.invalid([{ field: 'covers', reason: 'must be a positive integer' }]);
     requireInt4([[r.covers, 'covers']]);
     const data = reservationDataFromDojo(r);
-    const where = { locationId_id: { locationId, id: reservationId } };
-    const select = { version: true } as const;
     return upsertVersionedRow(this.d.prisma, locationId, reservationId, { type: 'ReservationUpdated', payload: { reservationId } }, {
-      find: (tx) => tx.reservation.findUnique({ where, select }),
-      replace: (tx) => tx.reservation.update({ where, data: { ...data, version: { increment: 1 } }, select }),
-      create: (tx) => tx.reservation.create({ data: { locationId, id: reservationId, ...data }, select }),
-      tables: tableRefs('tableIds', r.tableIds as string[] | undefined),
+      save: (tx) => partiesRepo(tx).saveReservation(locationId, reservationId, data),
+      tables: tableRefs('tableIds', r.tableIds),
     });
   }
 }

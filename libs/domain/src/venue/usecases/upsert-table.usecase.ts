@@ -1,5 +1,6 @@
 import type { Models } from '@app/contracts';
 import { DomainError, isForeignKeyViolation } from '../../admin/errors';
+import { tablesRepo } from '../../repositories/tables.repository';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireInt4, requireVenueEntity } from '../validation';
 
@@ -13,13 +14,8 @@ export class UpsertTable {
     requireInt4([[t.maxCovers, 'maxCovers']]);
     const data = { name: t.name, maxCovers: t.maxCovers ?? null, areaId: t.areaId ?? null, waiterIds: t.waiterIds ?? [] };
     try {
-      const existing = await this.d.prisma.diningTable.findUnique({ where: { locationId_id: { locationId, id: tableId } }, select: { id: true } });
-      await this.d.prisma.diningTable.upsert({
-        where: { locationId_id: { locationId, id: tableId } },
-        create: { locationId, id: tableId, ...data },
-        update: data,
-      });
-      return { id: tableId, created: !existing };
+      const { created } = await tablesRepo(this.d.prisma).saveTable(locationId, tableId, data);
+      return { id: tableId, created };
     } catch (err) {
       if (isForeignKeyViolation(err)) throw DomainError.invalid([{ field: 'areaId', reason: `no area ${JSON.stringify(t.areaId)} at this venue` }]);
       throw err;

@@ -1,6 +1,5 @@
 import { Prisma } from '@app/db';
-import type { Tx } from '../shared/tx';
-import type { OrderWithRelations } from './order-mapper';
+import type { OrderWithRelations } from '../orders/order-mapper';
 
 /**
  * Single-statement reads of orders for the hot paths: one SQL round trip
@@ -93,10 +92,7 @@ export function orderJsonByIdSql(locationId: string, orderId: string): Prisma.Sq
   return Prisma.sql`(SELECT ${ORDER_JSON_SQL} FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.id = ${orderId})`;
 }
 
-/** Raw json columns may come back as text or parsed, depending on the driver. */
-export function jsonValue<T>(v: unknown): T {
-  return (typeof v === 'string' ? JSON.parse(v) : v) as T;
-}
+export { jsonValue } from '../shared/json-value';
 
 const date = (s: string) => new Date(s);
 const dateOrNull = (s: string | null) => (s === null ? null : new Date(s));
@@ -159,10 +155,4 @@ export function orderRowFromJson(j: OrderJson): OrderWithRelations {
       updatedAt: date(p.updated_at),
     })),
   };
-}
-
-/** The order with items and payments in one round trip, or null. Scoped to the location. */
-export async function selectOrder(db: Tx, locationId: string, orderId: string): Promise<OrderWithRelations | null> {
-  const rows = await db.$queryRaw<{ o: unknown }[]>`SELECT ${ORDER_JSON_SQL} AS o FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.id = ${orderId}`;
-  return rows.length ? orderRowFromJson(jsonValue<OrderJson>(rows[0]!.o)) : null;
 }

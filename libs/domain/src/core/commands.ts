@@ -1,0 +1,134 @@
+import type { OrderWithRelations } from '../orders/order-mapper';
+import type { OrderSearch } from '../repositories/orders.repository';
+import type { PartySearch, ReservationSearch } from '../repositories/parties-reservations.repository';
+import type { TableSearch } from '../repositories/tables.repository';
+
+/**
+ * The commands of the order/lock/payment core, in venue terms and free of any
+ * dialect: a dialect's mapping module (dialects/<dialect>/) builds them from
+ * its wire params and maps the results (domain types, money in integer minor
+ * units as bigint) back to its wire responses.
+ */
+
+/** Which dialect (or channel) a command came from. */
+export type CommandSource = 'epos-data' | 'dojo-tables' | 'connect-pat' | 'online';
+
+/** An order with its items, payments (every state) and money in minor units (bigint). */
+export type Order = OrderWithRelations;
+
+/** Dojo's lock on an order, as stored. */
+export interface Lock {
+  lockRef: string;
+  expiresAt: Date;
+}
+
+export interface GetOrder {
+  orderId: string;
+}
+
+/** Orders matching a filter, a keyset page over their sequence (after/before exclusive). */
+export interface FindOrders {
+  filter: OrderSearch;
+  page: { limit: number; after?: bigint; before?: bigint };
+}
+
+export interface FoundOrders {
+  orders: Order[];
+  /** More matches lie before the first / after the last order of this page. */
+  hasBefore: boolean;
+  hasAfter: boolean;
+}
+
+export interface LockOrder {
+  orderId: string;
+  lockRef: string;
+  /** Must be in the future. */
+  expiresAt: Date;
+  source: CommandSource;
+}
+
+export interface UnlockOrder {
+  orderId: string;
+  lockRef: string;
+  source: CommandSource;
+}
+
+export interface ExtendLock {
+  orderId: string;
+  lockRef: string;
+  expiresAt: Date;
+  source: CommandSource;
+}
+
+export interface CancelOrder {
+  orderId: string;
+  source: CommandSource;
+}
+
+export interface RecordPayment {
+  orderId: string;
+  /** The payment's own id (Dojo's payment intent id): a payment is recorded once per reference. */
+  paymentRef: string;
+  /** Minor units, >= 0. */
+  amount: bigint;
+  /** Minor units, >= 0. */
+  tips: bigint;
+  /** Minor units; no dialect mapped today sends it, so it is not stored yet. */
+  cashback?: bigint;
+  currency: string;
+  /** The tips' currency when the dialect sends it apart from the amount's. */
+  tipsCurrency?: string;
+  lockRef?: string;
+  source: CommandSource;
+}
+
+export interface GetBill {
+  orderId: string;
+}
+
+/** The bill: the order and the venue's bill template lines as stored (a dialect keeps the lines it can show). */
+export interface Bill {
+  order: Order;
+  header: unknown[];
+  footer: unknown[];
+  /** The venue's name, for a dialect's default header when the venue has no template. */
+  venueName: string | null;
+  hasTemplate: boolean;
+}
+
+// ---- parties, reservations, tables, areas (reads and deletes; creates and updates still take the EPOS Data shapes) ----
+
+export type { PartyRow as Party, ReservationRow as Reservation } from '../repositories/parties-reservations.repository';
+export type { TableRow as Table, AreaRow as Area } from '../repositories/tables.repository';
+export type { KeysetPage } from '../rpc/cursor';
+
+export interface GetParty {
+  partyId: string;
+}
+
+export interface DeleteParty {
+  partyId: string;
+}
+
+export interface FindParties {
+  filter: PartySearch;
+  page: { limit: number; after?: bigint; before?: bigint };
+}
+
+export interface GetReservation {
+  reservationId: string;
+}
+
+export interface DeleteReservation {
+  reservationId: string;
+}
+
+export interface FindReservations {
+  filter: ReservationSearch;
+  page: { limit: number; after?: bigint; before?: bigint };
+}
+
+export interface FindTables {
+  filter: TableSearch;
+  page: { limit: number; after?: string; before?: string };
+}

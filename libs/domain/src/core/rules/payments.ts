@@ -1,0 +1,89 @@
+import type { OrderLockState } from './locks';
+import { isHeldByAnother } from './locks';
+import { outstandingAmount } from './money';
+import { isClosedStatus } from './order-status';
+
+/**
+ * Whether a payment is accepted on an order. Pure: the caller has read the
+ * order (under its row lock), its lock row and any payment already recorded
+ * for the same payment reference, and turns a refusal into its dialect's error.
+ */
+
+export interface PaymentAttempt {
+  paymentRef: string;
+  /** Minor units, >= 0. */
+  amount: bigint;
+  /** Minor units, >= 0. */
+  tips: bigint;
+  currency: string;
+  /** Currency of the tips when the dialect sends it apart (else the same as currency). */
+  tipsCurrency?: string;
+  /** The lock the payment was taken under, when the dialect names it. */
+  lockRef?: string;
+}
+
+export interface OrderForPayment {
+  id: string;
+  status: string;
+  currency: string;
+  totalAmount: bigint;
+  paidAmount: bigint;
+  payable: boolean;
+}
+
+export interface RecordedPayment {
+  orderId: string;
+  currency: string;
+  paidAmount: bigint;
+  tipsAmount: bigint;
+}
+
+/** An amount a payment may carry: a non-negative safe integer of minor units. */
+export function isValidMinorAmount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A payment already recorded for the reference is the same payment again (an idempotent replay) only with the same order, amounts and currency. */
+export function isSamePayment(existing: RecordedPayment, orderId: string, attempt: PaymentAttempt): boolean {
+  return existing.orderId === orderId && existing.paidAmount === attempt.amount && existing.tipsAmount === attempt.tips && existing.currency === attempt.currency;
+}
+
+export type PaymentDecision =
+  | { kind: 'accept' }
+  | { kind: 'replay' }
+  /** Recorded before with other values. */
+  | { kind: 'mismatch'; existing: RecordedPayment }
+  | { kind: 'refuse'; reason: string };
+
+/**
+ * The rule, checked in this order: a payment already recorded for the
+ * reference is a replay (same values) or a mismatch; then the order must be
+ * open, payable, in the payment's currency, not held by another live lock,
+ * and the amount at most what is outstanding.
+ */
+export function decidePayment(
+  order: OrderForPayment,
+  lock: OrderLockState | null,
+  existing: RecordedPayment | null,
+  attempt: PaymentAttempt,
+  now: Date,
+): PaymentDecision {
+  if (existing) return isSamePayment(existing, order.id, attempt) ? { kind: 'replay' } : { kind: 'mismatch', existing };
+  if (isClosedStatus(order.status)) return { kind: 'refuse', reason: `order ${order.id} is ${order.status}` };
+  if (!order.payable) return { kind: 'refuse', reason: `order ${order.id} is not payable (fully paid, or being edited at the venue)` };
+  const tipsCurrency = attempt.tipsCurrency ?? attempt.currency;
+  if (attempt.currency !== order.currency || tipsCurrency !== order.currency) {
+    return { kind: 'refuse', reason: `the order is in ${order.currency} but the payment is in ${tipsCurrency !== order.currency ? tipsCurrency : attempt.currency}` };
+  }
+  if (attempt.lockRef !== undefined && isHeldByAnother(lock, attempt.lockRef, now)) {
+    return { kind: 'refuse', reason: `order ${order.id} is locked by another lock (${lock!.lockId}), not ${attempt.lockRef}` };
+  }
+  const outstanding = outstandingAmount(order);
+  if (attempt.amount > outstanding) {
+    return {
+      kind: 'refuse',
+      reason: `paidAmount ${attempt.amount} is more than the ${outstanding} outstanding on order ${order.id} (total ${order.totalAmount}, paid ${order.paidAmount})`,
+    };
+  }
+  return { kind: 'accept' };
+}

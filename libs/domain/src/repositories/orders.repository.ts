@@ -1,0 +1,384 @@
+import { Prisma } from '@app/db';
+import { COUNTED_PAYMENT_STATE, paymentIntentLockKey, type RecordedPayment } from '../core/rules';
+import type { OrderCreateData, OrderWithRelations } from '../orders/order-mapper';
+import type { MutationPlan } from '../rpc/exec-context';
+import type { FeedKind } from '../shared/venue-feed';
+import type { Tx } from '../shared/tx';
+import { jsonText, posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from '../shared/write-sql';
+import type { OrderJson} from './order-json';
+import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
+import { payableSql } from './order-rules.sql';
+
+/**
+ * The orders aggregate: orders with their items, Dojo's lock and the
+ * payments. The only code that reads or writes the tables orders,
+ * order_items, order_locks and payments; every method takes the location
+ * first and scopes its query by it.
+ *
+ * Changes are planned: RpcDispatcher takes the plan's locks and reads the
+ * plan's `read` in the statements that open the transaction (changePlan,
+ * createPlan), the use-case decides with core/rules, and its writes (Write
+ * steps from this repository, the stored response included) go out as one
+ * statement through commit(). Other paths (the events worker, the venue API)
+ * use the same methods for the same writes.
+ */
+
+/** One write step of a planned change (a CTE); opaque to use-cases, run by commit(). */
+export type Write = Prisma.Sql;
+
+export interface OrderLockRow {
+  lockId: string;
+  expiresAt: Date;
+}
+
+/** What an order change reads under the order's row lock (changePlan). */
+export interface OrderForChange {
+  order: OrderWithRelations | null;
+  lock: OrderLockRow | null;
+  /** now() of the transaction, rounded as Postgres stores it in a timestamptz(3) column. */
+  dbNow: Date;
+  /** With changePlan's paymentIntentId: the payment recorded for it, if any. */
+  payment: RecordedPayment | null;
+  /** With changePlan's paymentIntentId: whether Dojo events wait for that payment (undefined without). */
+  eventsWaiting?: boolean;
+}
+
+/** What CreateOrder's plan reads (createPlan). */
+export interface OrderCreatePre {
+  existing: OrderWithRelations | null;
+  /** payment intent id -> order id, for the request's intents already recorded at the location. */
+  clashes: Map<string, string>;
+  dbNow: Date;
+}
+
+export interface OrderSearch {
+  tableId?: string | null;
+  waiterId?: string | null;
+  partyId?: string | null;
+  reservationId?: string | null;
+  payableOnly?: boolean;
+}
+
+/** A keyset page over seq: after/before are seq bounds (exclusive), limit rows wanted. */
+export interface SeqPage {
+  limit: number;
+  after?: bigint;
+  before?: bigint;
+}
+
+/** What taking the row lock reads of the order: enough to decide on a change without loading it. */
+export interface LockedOrderRow {
+  paidAmount: bigint;
+  version: number;
+}
+
+interface ChangeRaw {
+  order: OrderJson | null;
+  lock: { lock_id: string; expires_at: string } | null;
+  db_now: string;
+  payment?: { order_id: string; currency: string; paid_amount: string; tips_amount: string } | null;
+  pending?: boolean;
+}
+
+const SEARCH_COLUMNS: Record<Exclude<keyof OrderSearch, 'payableOnly'>, string> = {
+  tableId: 'o.table_id',
+  waiterId: 'o.waiter_id',
+  partyId: 'o.party_id',
+  reservationId: 'o.reservation_id',
+};
+
+const tsOrNull = (d: Date | null) => (d ? tsParam(d) : Prisma.sql`NULL::timestamptz`);
+const jsonbOrNull = (v: unknown) => (v === null || v === undefined ? Prisma.sql`NULL::jsonb` : Prisma.sql`${jsonText(v)}::jsonb`);
+
+export class OrdersRepository {
+  constructor(private readonly db: Tx) {}
+
+  // ---- plans (built before the transaction, read by RpcDispatcher under the plan's locks) ----
+
+  /**
+   * The plan of a change to one order: the advisory keys (with a payment
+   * intent: its lock, the one the events worker takes, before the order row
+   * lock), the order's row lock, and one read of the order with items,
+   * payments and its lock row (live or expired) and the transaction's now();
+   * with a payment intent also the payment recorded for it and whether Dojo
+   * events wait for it.
+   */
+  static changePlan(locationId: string, orderId: string, opts: { paymentIntentId?: string } = {}): MutationPlan {
+    const intent = opts.paymentIntentId;
+    const extra =
+      intent === undefined
+        ? Prisma.empty
+        : Prisma.sql`, 'payment', (SELECT json_build_object('order_id', p.order_id, 'currency', p.currency,
+        'paid_amount', p.paid_amount::text, 'tips_amount', p.tips_amount::text)
+      FROM payments p WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ${intent}),
+    'pending', EXISTS (SELECT 1 FROM dojo_events e WHERE e.location_id = ${locationId}::uuid
+      AND e.payment_intent_id = ${intent} AND e.state = 'pending_payment')`;
+    return {
+      advisoryKeys: intent === undefined ? undefined : [paymentIntentLockKey(locationId, intent)],
+      orderId,
+      read: Prisma.sql`json_build_object('order', ${orderJsonByIdSql(locationId, orderId)},
+    'lock', (SELECT json_build_object('lock_id', l.lock_id, 'expires_at', l.expires_at) FROM order_locks l
+              WHERE l.location_id = ${locationId}::uuid AND l.order_id = ${orderId}),
+    'db_now', now()::timestamptz(3)${extra})`,
+    };
+  }
+
+  static parseChange(pre: unknown): OrderForChange {
+    const r = jsonValue<ChangeRaw>(pre);
+    const p = r.payment;
+    return {
+      order: r.order ? orderRowFromJson(r.order) : null,
+      lock: r.lock ? { lockId: r.lock.lock_id, expiresAt: new Date(r.lock.expires_at) } : null,
+      dbNow: new Date(r.db_now),
+      payment: p ? { orderId: p.order_id, currency: p.currency, paidAmount: BigInt(p.paid_amount), tipsAmount: BigInt(p.tips_amount) } : null,
+      eventsWaiting: r.pending,
+    };
+  }
+
+  /** The plan of creating the order for a Dojo order id: its advisory key, then one read of the existing order and the intents already recorded. */
+  static createPlan(locationId: string, dojoOrderId: string, advisoryKey: string, intents: string[]): MutationPlan {
+    return {
+      advisoryKeys: [advisoryKey],
+      read: Prisma.sql`json_build_object(
+        'existing', (SELECT ${ORDER_JSON_SQL} FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.dojo_order_id = ${dojoOrderId}),
+        'clashes', (SELECT json_object_agg(p.payment_intent_id, p.order_id) FROM payments p
+                     WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ANY(${intents}::text[])),
+        'db_now', now()::timestamptz(3))`,
+    };
+  }
+
+  static parseCreate(pre: unknown): OrderCreatePre {
+    const r = jsonValue<{ existing: OrderJson | null; clashes: Record<string, string> | null; db_now: string }>(pre);
+    return { existing: r.existing ? orderRowFromJson(r.existing) : null, clashes: new Map(Object.entries(r.clashes ?? {})), dbNow: new Date(r.db_now) };
+  }
+
+  // ---- reads ----
+
+  /** The order with items and payments, or null, in one round trip. */
+  async find(locationId: string, orderId: string): Promise<OrderWithRelations | null> {
+    const rows = await this.db.$queryRaw<{ o: unknown }[]>`SELECT ${ORDER_JSON_SQL} AS o FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.id = ${orderId}`;
+    return rows.length ? orderRowFromJson(jsonValue<OrderJson>(rows[0]!.o)) : null;
+  }
+
+  /**
+   * A keyset page of the location's orders matching the filter, in seq order
+   * (limit + 1 rows, so the caller sees whether more follow), and whether a
+   * match lies on the other side of the page. One statement.
+   */
+  async search(locationId: string, filter: OrderSearch, page: SeqPage): Promise<{ rows: OrderWithRelations[]; beyond: boolean }> {
+    const conds: Prisma.Sql[] = [Prisma.sql`o.location_id = ${locationId}::uuid`];
+    for (const [key, column] of Object.entries(SEARCH_COLUMNS) as [keyof typeof SEARCH_COLUMNS, string][]) {
+      const value = filter[key];
+      if (value === undefined) continue;
+      conds.push(value === null ? Prisma.sql`${Prisma.raw(column)} IS NULL` : Prisma.sql`${Prisma.raw(column)} = ${value}`);
+    }
+    if (filter.payableOnly) conds.push(Prisma.sql`o.payable = true`);
+    const where = Prisma.join(conds, ' AND ');
+    const backwards = page.before !== undefined;
+    const bound = backwards
+      ? Prisma.sql` AND o.seq < ${page.before}::bigint`
+      : page.after !== undefined
+        ? Prisma.sql` AND o.seq > ${page.after}::bigint`
+        : Prisma.empty;
+    const dir = Prisma.raw(backwards ? 'DESC' : 'ASC');
+    // Forwards: "before" exists when a match precedes the page's first seq; backwards: "after" when one follows its last.
+    const beyond = backwards
+      ? Prisma.sql`EXISTS (SELECT 1 FROM orders o WHERE ${where} AND o.seq > (SELECT max(seq) FROM page))`
+      : Prisma.sql`EXISTS (SELECT 1 FROM orders o WHERE ${where} AND o.seq < (SELECT min(seq) FROM page))`;
+    const rows = await this.db.$queryRaw<{ page: unknown; beyond: boolean }[]>`
+      WITH page AS (SELECT o.* FROM orders o WHERE ${where}${bound} ORDER BY o.seq ${dir} LIMIT ${page.limit + 1}::int)
+      SELECT COALESCE((SELECT json_agg(${ORDER_JSON_SQL} ORDER BY o.seq ${dir}) FROM page o), '[]'::json) AS page, ${beyond} AS beyond`;
+    const fetched = jsonValue<OrderJson[]>(rows[0]!.page);
+    return { rows: fetched.map(orderRowFromJson), beyond: rows[0]!.beyond };
+  }
+
+  /** The order's lock row (live or expired), or null. */
+  async findLock(locationId: string, orderId: string): Promise<OrderLockRow | null> {
+    const lock = await this.db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } });
+    return lock ? { lockId: lock.lockId, expiresAt: lock.expiresAt } : null;
+  }
+
+  /** The payment recorded for a payment intent, or null. */
+  findPayment(locationId: string, paymentIntentId: string) {
+    return this.db.payment.findUnique({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } } });
+  }
+
+  // ---- locks taken outside a plan (events worker, venue API) ----
+
+  /**
+   * Takes the row lock on one order (SELECT ... FOR UPDATE) inside the
+   * caller's interactive transaction, so concurrent payments, lock changes,
+   * cancellations, Dojo events and venue edits of the same order run one
+   * after another. Undefined when the order does not exist at this location.
+   */
+  async lockRowIfExists(locationId: string, orderId: string): Promise<LockedOrderRow | undefined> {
+    const rows = await this.db.$queryRaw<{ paid_amount: bigint; version: number }[]>`
+      SELECT paid_amount, version FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
+    return rows.length ? { paidAmount: rows[0]!.paid_amount, version: rows[0]!.version } : undefined;
+  }
+
+  /**
+   * For RpcDispatcher's first statement: a boolean SQL condition that is true
+   * when the order's row lock could NOT be taken without waiting (held by
+   * another transaction, or no such order). lockRowIfExists then waits for it.
+   */
+  static rowLockNotTakenSql(locationId: string, orderId: string): Prisma.Sql {
+    return Prisma.sql`NOT EXISTS (SELECT 1 FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE SKIP LOCKED)`;
+  }
+
+  /** Serialises all work on one payment intent for the rest of the transaction (core/rules paymentIntentLockKey). */
+  async lockPaymentIntent(locationId: string, paymentIntentId: string): Promise<void> {
+    await this.db.$executeRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(${paymentIntentLockKey(locationId, paymentIntentId)}, 0))) AS l`;
+  }
+
+  // ---- writes ----
+
+  /** Runs the write steps (none is allowed) as one statement. */
+  commit(writes: Write[]): Promise<void> {
+    return runWrites(this.db, writes);
+  }
+
+  /**
+   * Recomputes an order's paid and tips amounts from its counted payments
+   * (core/rules paidTotals) and payable accordingly (core/rules isPayable).
+   * The caller holds the order row lock. Bumps the version when anything changed.
+   */
+  async recomputePaid(locationId: string, orderId: string): Promise<void> {
+    await this.db.$executeRaw`
+    UPDATE orders o
+       SET paid_amount = s.paid,
+           tips_amount = s.tips,
+           payable = ${payableSql(Prisma.sql`s.paid`)},
+           version = o.version + 1,
+           updated_at = now()
+      FROM (SELECT COALESCE(SUM(paid_amount), 0)::bigint AS paid, COALESCE(SUM(tips_amount), 0)::bigint AS tips
+              FROM payments
+             WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND state = ${COUNTED_PAYMENT_STATE}::"PaymentState") s
+     WHERE o.location_id = ${locationId}::uuid AND o.id = ${orderId}
+       AND (o.paid_amount IS DISTINCT FROM s.paid OR o.tips_amount IS DISTINCT FROM s.tips
+            OR o.payable IS DISTINCT FROM ${payableSql(Prisma.sql`s.paid`)})`;
+  }
+
+  /** A Dojo event moved a payment's intent status (and maybe its state). */
+  async setPaymentStatus(locationId: string, paymentIntentId: string, intentStatus: string, state: OrderWithRelations['payments'][number]['state']): Promise<void> {
+    await this.db.payment.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data: { intentStatus, state } });
+  }
+
+  /**
+   * The venue's create-or-replace of an order (venue API), its items replaced.
+   * Returns the order's version after the write.
+   */
+  async saveFromVenue(locationId: string, orderId: string, rows: OrderCreateData, fields: Record<string, unknown>, exists: boolean): Promise<number> {
+    const data = { ...fields, customer: rows.order.customer ?? Prisma.DbNull };
+    let version: number;
+    if (exists) {
+      const up = await this.db.order.update({
+        where: { locationId_id: { locationId, id: orderId } },
+        data: { ...data, version: { increment: 1 } },
+        select: { version: true },
+      });
+      version = up.version;
+      await this.db.orderItem.deleteMany({ where: { locationId, orderId } });
+    } else {
+      const created = await this.db.order.create({ data: { ...rows.order, ...data }, select: { version: true } });
+      version = created.version;
+    }
+    if (rows.items.length) await this.db.orderItem.createMany({ data: rows.items });
+    return version;
+  }
+
+  /** Replaces the order outright (no version carried over): the demo venue's seeding. */
+  async replace(locationId: string, rows: OrderCreateData): Promise<void> {
+    await this.db.order.deleteMany({ where: { locationId, id: rows.order.id } });
+    await this.db.order.create({ data: rows.order });
+    await this.db.orderItem.createMany({ data: rows.items });
+  }
+
+  async delete(locationId: string, orderId: string): Promise<void> {
+    await this.db.order.delete({ where: { locationId_id: { locationId, id: orderId } } });
+  }
+
+  // ---- write steps of planned changes (one statement through commit) ----
+
+  /**
+   * Makes a change Dojo made to an order visible to the venue: an entry in the
+   * venue feed and an OrderUpdated POS event in the outbox.
+   */
+  static publishChange(locationId: string, orderId: string, kind: FeedKind, data: unknown): Write[] {
+    return [venueFeedInsertCte('feed', locationId, kind, 'order', orderId, data), posEventInsertCte('outbox', locationId, 'OrderUpdated', orderId, { orderId })];
+  }
+
+  static insertPayment(p: OrderWithRelations['payments'][number]): Write {
+    return Prisma.sql`pay AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, lock_id, created_at, updated_at)
+      VALUES (${p.locationId}::uuid, ${p.paymentIntentId}, ${p.orderId}, ${p.currency}, ${p.paidAmount.toString()}::bigint,
+              ${p.tipsAmount.toString()}::bigint, ${p.lockId}, ${tsParam(p.createdAt)}, ${tsParam(p.updatedAt)}))`;
+  }
+
+  /** The order's paid/tips/payable as computed from its payments (version bumped, updated_at the transaction's now()). */
+  static setPaidTotals(locationId: string, orderId: string, t: { paidAmount: bigint; tipsAmount: bigint; payable: boolean }): Write {
+    return Prisma.sql`upd AS (UPDATE orders SET paid_amount = ${t.paidAmount.toString()}::bigint,
+          tips_amount = ${t.tipsAmount.toString()}::bigint, payable = ${t.payable}, version = version + 1, updated_at = now()
+        WHERE location_id = ${locationId}::uuid AND id = ${orderId})`;
+  }
+
+  /** Cancels the order: status Canceled, not payable, version bumped, and its lock released. */
+  static cancel(locationId: string, orderId: string, updatedAt: Date): Write[] {
+    return [
+      Prisma.sql`unlock AS (DELETE FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${orderId})`,
+      Prisma.sql`upd AS (UPDATE orders SET status = 'Canceled', payable = false, version = version + 1, updated_at = ${tsParam(updatedAt)}
+        WHERE location_id = ${locationId}::uuid AND id = ${orderId})`,
+    ];
+  }
+
+  /** Takes the order's lock, replacing a lock row that is there (an expired one: the caller checked). */
+  static putLock(locationId: string, orderId: string, lockId: string, expiresAt: Date, at: Date, now: Date): Write {
+    return Prisma.sql`lck AS (INSERT INTO order_locks (location_id, order_id, lock_id, expires_at, created_at, updated_at)
+          VALUES (${locationId}::uuid, ${orderId}, ${lockId}, ${tsParam(expiresAt)}, ${tsParam(at)}, ${tsParam(at)})
+          ON CONFLICT (location_id, order_id) DO UPDATE SET lock_id = EXCLUDED.lock_id, expires_at = EXCLUDED.expires_at,
+            created_at = ${tsParam(now)}, updated_at = EXCLUDED.updated_at)`;
+  }
+
+  static setLockExpiry(locationId: string, orderId: string, expiresAt: Date, at: Date): Write {
+    return Prisma.sql`upd AS (UPDATE order_locks SET expires_at = ${tsParam(expiresAt)}, updated_at = ${tsParam(at)}
+          WHERE location_id = ${locationId}::uuid AND order_id = ${orderId})`;
+  }
+
+  static deleteLock(locationId: string, orderId: string): Write {
+    return Prisma.sql`del AS (DELETE FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${orderId})`;
+  }
+
+  /** The order row, its items and its payments, as built by the caller (OrderWithRelations). */
+  static insertOrder(r: OrderWithRelations): Write[] {
+    const writes: Write[] = [
+      Prisma.sql`ord AS (INSERT INTO orders (location_id, id, origin, dojo_order_id, reference, display_name, note, status, order_type,
+      table_id, waiter_id, party_id, reservation_id, ready_at, collection_asap, collect_at, customer, discounts, tax_lines, currency,
+      total_amount, service_charge_amount, paid_amount, tips_amount, payable, version, created_at, updated_at)
+    VALUES (${r.locationId}::uuid, ${r.id}, ${r.origin}::"OrderOrigin", ${r.dojoOrderId}, ${r.reference}, ${r.displayName}, ${r.note},
+      ${r.status}::"OrderStatus", ${r.orderType}::"OrderType", ${r.tableId}, ${r.waiterId}, ${r.partyId}, ${r.reservationId},
+      ${tsOrNull(r.readyAt)}, ${r.collectionAsap}::boolean, ${tsOrNull(r.collectAt)}, ${jsonbOrNull(r.customer)}, ${jsonText(r.discounts)}::jsonb,
+      ${jsonText(r.taxLines)}::jsonb, ${r.currency}, ${r.totalAmount.toString()}::bigint,
+      ${r.serviceChargeAmount === null ? null : r.serviceChargeAmount.toString()}::bigint, ${r.paidAmount.toString()}::bigint,
+      ${r.tipsAmount.toString()}::bigint, ${r.payable}, ${r.version}::int, ${tsParam(r.createdAt)}, ${tsParam(r.updatedAt)}))`,
+    ];
+    if (r.items.length) {
+      const rows = r.items.map(
+        (it) => Prisma.sql`(${r.locationId}::uuid, ${r.id}, ${it.position}::int, ${it.name}, ${it.plu}, ${it.quantity}::int,
+      ${it.amountPerItem.toString()}::bigint, ${it.note}, ${jsonText(it.modifiers)}::jsonb, ${jsonText(it.subItems)}::jsonb)`,
+      );
+      writes.push(Prisma.sql`items AS (INSERT INTO order_items (location_id, order_id, position, name, plu, quantity, amount_per_item, note, modifiers, sub_items)
+    VALUES ${Prisma.join(rows, ', ')})`);
+    }
+    if (r.payments.length) {
+      const rows = r.payments.map(
+        (p) => Prisma.sql`(${p.locationId}::uuid, ${p.paymentIntentId}, ${p.orderId}, ${p.currency}, ${p.paidAmount.toString()}::bigint,
+      ${p.tipsAmount.toString()}::bigint, ${tsParam(p.createdAt)}, ${tsParam(p.updatedAt)})`,
+      );
+      writes.push(Prisma.sql`pays AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, created_at, updated_at)
+    VALUES ${Prisma.join(rows, ', ')})`);
+    }
+    return writes;
+  }
+}
+
+/** The repository on a database handle (the request's transaction, or the client for reads). */
+export const ordersRepo = (db: Tx) => new OrdersRepository(db);

@@ -1,0 +1,144 @@
+import type { Prisma } from '@app/db';
+import type { Tx } from '../shared/tx';
+
+/**
+ * Parties and reservations: the only code that reads or writes the tables
+ * parties and reservations. Every method takes the location first and scopes
+ * its query by it. Rows are Prisma's row types; the mappers turn them into
+ * a dialect's shapes.
+ */
+export type PartyRow = Prisma.PartyGetPayload<Record<string, never>>;
+export type ReservationRow = Prisma.ReservationGetPayload<Record<string, never>>;
+
+/** The fields of a party or reservation row the use-cases set (everything but the keys and seq). */
+export type PartyData = Omit<Prisma.PartyUncheckedCreateInput, 'locationId' | 'id' | 'seq' | 'version'>;
+export type ReservationData = Omit<Prisma.ReservationUncheckedCreateInput, 'locationId' | 'id' | 'seq' | 'version'>;
+
+export interface PartySearch {
+  /** true: ended parties only; false: still seated (no endTime). */
+  completedOnly: boolean;
+  tableId?: string;
+}
+
+export interface ReservationSearch {
+  tableId?: string;
+  /** Reservations ending after this. */
+  endsAfter?: Date;
+  /** Reservations starting before this. */
+  startsBefore?: Date;
+}
+
+type Dir = 'asc' | 'desc';
+const select = { version: true } as const;
+
+const seqBound = <W>(where: W, dir: Dir, seq: bigint | undefined): W | { AND: [W, { seq: { gt: bigint } | { lt: bigint } }] } =>
+  seq === undefined ? where : { AND: [where, { seq: dir === 'asc' ? { gt: seq } : { lt: seq } }] };
+
+export class PartiesReservationsRepository {
+  constructor(private readonly db: Tx) {}
+
+  /** Serialises the creation of the party or reservation for one Dojo id (a transaction advisory lock). */
+  async lockDojoId(locationId: string, kind: 'party' | 'reservation', dojoId: string): Promise<void> {
+    await this.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${kind}:${locationId}:${dojoId}`}, 0))`;
+  }
+
+  // ---- parties ----
+
+  findParty(locationId: string, id: string): Promise<PartyRow | null> {
+    return this.db.party.findUnique({ where: { locationId_id: { locationId, id } } });
+  }
+
+  findPartyByDojoId(locationId: string, dojoPartyId: string): Promise<PartyRow | null> {
+    return this.db.party.findUnique({ where: { locationId_dojoPartyId: { locationId, dojoPartyId } } });
+  }
+
+  createParty(locationId: string, id: string, data: PartyData): Promise<PartyRow> {
+    return this.db.party.create({ data: { ...data, locationId, id } });
+  }
+
+  /** Sets the fields and bumps the version. */
+  updateParty(locationId: string, id: string, data: Partial<PartyData>): Promise<PartyRow> {
+    return this.db.party.update({ where: { locationId_id: { locationId, id } }, data: { ...data, version: { increment: 1 } } });
+  }
+
+  /** Deletes the party; false when there was none. */
+  async deleteParty(locationId: string, id: string): Promise<boolean> {
+    const { count } = await this.db.party.deleteMany({ where: { locationId, id } });
+    return count > 0;
+  }
+
+  /** Up to `take` parties past `seq` in direction `dir` (keyset by seq). */
+  searchParties(locationId: string, s: PartySearch, dir: Dir, seq: bigint | undefined, take: number): Promise<PartyRow[]> {
+    return this.db.party.findMany({ where: seqBound(partyWhere(locationId, s), dir, seq), orderBy: { seq: dir }, take });
+  }
+
+  async anyParty(locationId: string, s: PartySearch, dir: Dir, seq: bigint | undefined): Promise<boolean> {
+    return (await this.db.party.findFirst({ where: seqBound(partyWhere(locationId, s), dir, seq), select: { seq: true } })) !== null;
+  }
+
+  /** The venue's create-or-replace: the version after the write, and whether it was created. */
+  async saveParty(locationId: string, id: string, data: PartyData): Promise<{ version: number; created: boolean }> {
+    const where = { locationId_id: { locationId, id } };
+    const existing = await this.db.party.findUnique({ where, select });
+    const row = existing
+      ? await this.db.party.update({ where, data: { ...data, version: { increment: 1 } }, select })
+      : await this.db.party.create({ data: { ...data, locationId, id }, select });
+    return { version: row.version, created: !existing };
+  }
+
+  // ---- reservations ----
+
+  findReservation(locationId: string, id: string): Promise<ReservationRow | null> {
+    return this.db.reservation.findUnique({ where: { locationId_id: { locationId, id } } });
+  }
+
+  findReservationByDojoId(locationId: string, dojoReservationId: string): Promise<ReservationRow | null> {
+    return this.db.reservation.findUnique({ where: { locationId_dojoReservationId: { locationId, dojoReservationId } } });
+  }
+
+  createReservation(locationId: string, id: string, data: ReservationData): Promise<ReservationRow> {
+    return this.db.reservation.create({ data: { ...data, locationId, id } });
+  }
+
+  updateReservation(locationId: string, id: string, data: Partial<ReservationData>): Promise<ReservationRow> {
+    return this.db.reservation.update({ where: { locationId_id: { locationId, id } }, data: { ...data, version: { increment: 1 } } });
+  }
+
+  async deleteReservation(locationId: string, id: string): Promise<boolean> {
+    const { count } = await this.db.reservation.deleteMany({ where: { locationId, id } });
+    return count > 0;
+  }
+
+  searchReservations(locationId: string, s: ReservationSearch, dir: Dir, seq: bigint | undefined, take: number): Promise<ReservationRow[]> {
+    return this.db.reservation.findMany({ where: seqBound(reservationWhere(locationId, s), dir, seq), orderBy: { seq: dir }, take });
+  }
+
+  async anyReservation(locationId: string, s: ReservationSearch, dir: Dir, seq: bigint | undefined): Promise<boolean> {
+    return (await this.db.reservation.findFirst({ where: seqBound(reservationWhere(locationId, s), dir, seq), select: { seq: true } })) !== null;
+  }
+
+  async saveReservation(locationId: string, id: string, data: ReservationData): Promise<{ version: number; created: boolean }> {
+    const where = { locationId_id: { locationId, id } };
+    const existing = await this.db.reservation.findUnique({ where, select });
+    const row = existing
+      ? await this.db.reservation.update({ where, data: { ...data, version: { increment: 1 } }, select })
+      : await this.db.reservation.create({ data: { ...data, locationId, id }, select });
+    return { version: row.version, created: !existing };
+  }
+}
+
+function partyWhere(locationId: string, s: PartySearch): Prisma.PartyWhereInput {
+  const where: Prisma.PartyWhereInput = { locationId, endTime: s.completedOnly ? { not: null } : null };
+  if (s.tableId !== undefined) where.tableIds = { has: s.tableId };
+  return where;
+}
+
+function reservationWhere(locationId: string, s: ReservationSearch): Prisma.ReservationWhereInput {
+  const where: Prisma.ReservationWhereInput = { locationId };
+  if (s.tableId !== undefined) where.tableIds = { has: s.tableId };
+  if (s.endsAfter) where.endTime = { gt: s.endsAfter };
+  if (s.startsBefore) where.startTime = { lt: s.startsBefore };
+  return where;
+}
+
+export const partiesRepo = (db: Tx) => new PartiesReservationsRepository(db);

@@ -1,0 +1,93 @@
+import type { Prisma } from '@app/db';
+import type { Tx } from '../shared/tx';
+
+/**
+ * Tables and areas: the only code that reads or writes dining_tables and
+ * areas. Every method takes the location first and scopes its query by it.
+ */
+export type TableRow = Prisma.DiningTableGetPayload<Record<string, never>>;
+export type AreaRow = Prisma.AreaGetPayload<Record<string, never>>;
+
+export interface TableData {
+  name: string;
+  maxCovers: number | null;
+  areaId: string | null;
+  waiterIds: string[];
+}
+
+export interface TableSearch {
+  areaId?: string;
+  waiterId?: string;
+}
+
+type Dir = 'asc' | 'desc';
+
+function tableWhere(locationId: string, s: TableSearch, dir: Dir, id: string | undefined): Prisma.DiningTableWhereInput {
+  const where: Prisma.DiningTableWhereInput = { locationId };
+  if (s.areaId !== undefined) where.areaId = s.areaId;
+  if (s.waiterId !== undefined) where.waiterIds = { has: s.waiterId };
+  return id === undefined ? where : { AND: [where, { id: dir === 'asc' ? { gt: id } : { lt: id } }] };
+}
+
+export class TablesRepository {
+  constructor(private readonly db: Tx) {}
+
+  /** Which of the ids are tables at the location. */
+  async existingTableIds(locationId: string, ids: readonly string[]): Promise<Set<string>> {
+    const found = await this.db.diningTable.findMany({ where: { locationId, id: { in: [...ids] } }, select: { id: true } });
+    return new Set(found.map((t) => t.id));
+  }
+
+  /**
+   * Which of the ids are tables at the location, key-share-locking those
+   * found until the transaction ends (a table cannot be deleted under a write
+   * that refers to it).
+   */
+  async lockExistingTableIds(locationId: string, ids: readonly string[]): Promise<Set<string>> {
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT id FROM dining_tables WHERE location_id = ${locationId}::uuid AND id = ANY(${[...ids]}::text[]) FOR KEY SHARE`;
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Up to `take` tables past `id` in direction `dir` (keyset by table id). */
+  searchTables(locationId: string, s: TableSearch, dir: Dir, id: string | undefined, take: number): Promise<TableRow[]> {
+    return this.db.diningTable.findMany({ where: tableWhere(locationId, s, dir, id), orderBy: { id: dir }, take });
+  }
+
+  async anyTable(locationId: string, s: TableSearch, dir: Dir, id: string | undefined): Promise<boolean> {
+    return (await this.db.diningTable.findFirst({ where: tableWhere(locationId, s, dir, id), select: { id: true } })) !== null;
+  }
+
+  /** Creates or replaces a table; whether it was created. Throws Postgres' foreign-key violation for an unknown area. */
+  async saveTable(locationId: string, id: string, data: TableData): Promise<{ created: boolean }> {
+    const where = { locationId_id: { locationId, id } };
+    const existing = await this.db.diningTable.findUnique({ where, select: { id: true } });
+    await this.db.diningTable.upsert({ where, create: { locationId, id, ...data }, update: data });
+    return { created: !existing };
+  }
+
+  async deleteTable(locationId: string, id: string): Promise<boolean> {
+    const { count } = await this.db.diningTable.deleteMany({ where: { locationId, id } });
+    return count > 0;
+  }
+
+  /** The location's areas by name, then id. */
+  listAreas(locationId: string): Promise<AreaRow[]> {
+    return this.db.area.findMany({ where: { locationId }, orderBy: [{ name: 'asc' }, { id: 'asc' }] });
+  }
+
+  async saveArea(locationId: string, id: string, data: { name: string; waiterIds: string[] }): Promise<{ created: boolean }> {
+    const where = { locationId_id: { locationId, id } };
+    const existing = await this.db.area.findUnique({ where, select: { id: true } });
+    await this.db.area.upsert({ where, create: { locationId, id, ...data }, update: data });
+    return { created: !existing };
+  }
+
+  /** Deletes the area; false when there was none. Throws Postgres' foreign-key violation while tables are in it. */
+  async deleteArea(locationId: string, id: string): Promise<boolean> {
+    const { count } = await this.db.area.deleteMany({ where: { locationId, id } });
+    return count > 0;
+  }
+}
+
+export const tablesRepo = (db: Tx) => new TablesRepository(db);

@@ -1,0 +1,141 @@
+/**
+ * The pure rules of orders, locks and payments (libs/domain/src/core/rules):
+ * no database. Every path and the SQL fragments that express a rule use them.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CLOSED_ORDER_STATUSES,
+  decidePayment,
+  dojoOrderLockKey,
+  isClosedStatus,
+  isHeldByAnother,
+  isLockLive,
+  isPayable,
+  isSamePayment,
+  isValidMinorAmount,
+  liveLock,
+  outstandingAmount,
+  paidTotals,
+  paymentIntentLockKey,
+  requestIdempotencyKey,
+} from '@app/domain/core/rules';
+import { CLOSED_STATUSES_SQL, payableSql } from '@app/domain/repositories/order-rules.sql';
+import { Prisma } from '@app/db';
+
+const now = new Date('2026-01-01T12:00:00.000Z');
+const at = (ms: number) => new Date(now.getTime() + ms);
+const order = (o: Partial<{ id: string; status: string; currency: string; totalAmount: bigint; paidAmount: bigint; payable: boolean }> = {}) => ({
+  id: 'o1', status: 'New', currency: 'GBP', totalAmount: 1000n, paidAmount: 0n, payable: true, ...o,
+});
+const attempt = (a: Partial<Parameters<typeof decidePayment>[3]> = {}) => ({ paymentRef: 'pi1', amount: 400n, tips: 0n, currency: 'GBP', ...a });
+
+describe('core rules: order status', () => {
+  it('Canceled, Finalized and Failed are closed; every other status is open', () => {
+    assert.deepEqual([...CLOSED_ORDER_STATUSES], ['Canceled', 'Finalized', 'Failed']);
+    for (const s of CLOSED_ORDER_STATUSES) assert.equal(isClosedStatus(s), true);
+    for (const s of ['New', 'Submitted', 'Confirmed', 'Accepted', 'Preparing', 'Prepared', 'Ready']) assert.equal(isClosedStatus(s), false);
+    assert.equal(isClosedStatus(null), false);
+    assert.equal(isClosedStatus(undefined), false);
+  });
+
+  it('the SQL list and payable expression are generated from the same constant', () => {
+    assert.equal(CLOSED_STATUSES_SQL.sql, "'Canceled', 'Finalized', 'Failed'");
+    assert.equal(payableSql(Prisma.sql`s.paid`).sql, "(s.paid < o.total_amount AND o.status NOT IN ('Canceled', 'Finalized', 'Failed'))");
+  });
+});
+
+describe('core rules: money', () => {
+  it('paid and tips are the sums over Recorded payments only', () => {
+    const p = (state: string, paid: bigint, tips: bigint) => ({ state, paidAmount: paid, tipsAmount: tips });
+    assert.deepEqual(paidTotals([]), { paid: 0n, tips: 0n });
+    assert.deepEqual(paidTotals([p('Recorded', 300n, 20n), p('Refunded', 500n, 50n), p('Recorded', 100n, 0n), p('Reversed', 1n, 1n), p('Canceled', 2n, 2n)]), { paid: 400n, tips: 20n });
+  });
+
+  it('outstanding is total - paid', () => {
+    assert.equal(outstandingAmount({ totalAmount: 1000n, paidAmount: 250n }), 750n);
+    assert.equal(outstandingAmount({ totalAmount: 1000n, paidAmount: 1000n }), 0n);
+  });
+
+  it('payable: open and paid < total', () => {
+    assert.equal(isPayable({ status: 'New', totalAmount: 1000n, paidAmount: 999n }), true);
+    assert.equal(isPayable({ status: 'New', totalAmount: 1000n, paidAmount: 1000n }), false);
+    assert.equal(isPayable({ status: 'New', totalAmount: 0n, paidAmount: 0n }), false);
+    assert.equal(isPayable({ status: 'Finalized', totalAmount: 1000n, paidAmount: 0n }), false);
+    assert.equal(isPayable({ status: 'Canceled', totalAmount: 1000n, paidAmount: 0n }), false);
+  });
+
+  it('amounts are non-negative safe integers', () => {
+    assert.equal(isValidMinorAmount(0), true);
+    assert.equal(isValidMinorAmount(Number.MAX_SAFE_INTEGER), true);
+    assert.equal(isValidMinorAmount(-1), false);
+    assert.equal(isValidMinorAmount(1.5), false);
+    assert.equal(isValidMinorAmount(2 ** 53), false);
+    assert.equal(isValidMinorAmount(Number.NaN), false);
+  });
+});
+
+describe('core rules: locks', () => {
+  const lock = { lockId: 'L1', expiresAt: at(1000) };
+  it('a lock is live only while its expiry is after now (an expired lock counts as absent)', () => {
+    assert.equal(isLockLive(lock, now), true);
+    assert.equal(isLockLive({ ...lock, expiresAt: now }, now), false);
+    assert.equal(isLockLive({ ...lock, expiresAt: at(-1) }, now), false);
+    assert.equal(isLockLive(null, now), false);
+    assert.equal(liveLock(lock, now), lock);
+    assert.equal(liveLock({ ...lock, expiresAt: at(-1) }, now), null);
+    assert.equal(liveLock(undefined, now), null);
+  });
+
+  it('held by another: a live lock with another id', () => {
+    assert.equal(isHeldByAnother(lock, 'L2', now), true);
+    assert.equal(isHeldByAnother(lock, 'L1', now), false);
+    assert.equal(isHeldByAnother({ ...lock, expiresAt: at(-1) }, 'L2', now), false);
+    assert.equal(isHeldByAnother(null, 'L2', now), false);
+  });
+});
+
+describe('core rules: payment acceptance', () => {
+  it('accepts a payment up to what is outstanding, in the order currency', () => {
+    assert.deepEqual(decidePayment(order(), null, null, attempt(), now), { kind: 'accept' });
+    assert.deepEqual(decidePayment(order({ paidAmount: 600n }), null, null, attempt(), now), { kind: 'accept' });
+    assert.deepEqual(decidePayment(order(), null, null, attempt({ amount: 0n }), now), { kind: 'accept' });
+  });
+
+  it('refuses overpayment, closed and non-payable orders, another currency', () => {
+    const refused = (d: ReturnType<typeof decidePayment>) => (d.kind === 'refuse' ? d.reason : assert.fail(`expected a refusal, got ${d.kind}`));
+    assert.match(refused(decidePayment(order({ paidAmount: 700n }), null, null, attempt(), now)), /paidAmount 400 is more than the 300 outstanding on order o1 \(total 1000, paid 700\)/);
+    assert.match(refused(decidePayment(order({ status: 'Finalized' }), null, null, attempt(), now)), /order o1 is Finalized/);
+    assert.match(refused(decidePayment(order({ payable: false }), null, null, attempt(), now)), /not payable/);
+    assert.match(refused(decidePayment(order(), null, null, attempt({ currency: 'EUR' }), now)), /the order is in GBP but the payment is in EUR/);
+    assert.match(refused(decidePayment(order(), null, null, attempt({ tipsCurrency: 'USD' }), now)), /the payment is in USD/);
+  });
+
+  it('a live lock of another id refuses a payment that names its lock; an expired lock or no lockRef does not', () => {
+    const lock = { lockId: 'L1', expiresAt: at(1000) };
+    const d = decidePayment(order(), lock, null, attempt({ lockRef: 'L2' }), now);
+    assert.equal(d.kind, 'refuse');
+    assert.match((d as { reason: string }).reason, /locked by another lock \(L1\), not L2/);
+    assert.equal(decidePayment(order(), lock, null, attempt({ lockRef: 'L1' }), now).kind, 'accept');
+    assert.equal(decidePayment(order(), lock, null, attempt(), now).kind, 'accept');
+    assert.equal(decidePayment(order(), { ...lock, expiresAt: at(-1) }, null, attempt({ lockRef: 'L2' }), now).kind, 'accept');
+  });
+
+  it('a payment already recorded for the reference is a replay with the same values, else a mismatch (checked first)', () => {
+    const existing = { orderId: 'o1', currency: 'GBP', paidAmount: 400n, tipsAmount: 0n };
+    assert.equal(isSamePayment(existing, 'o1', attempt()), true);
+    assert.deepEqual(decidePayment(order({ status: 'Finalized', payable: false }), null, existing, attempt(), now), { kind: 'replay' });
+    for (const other of [attempt({ amount: 401n }), attempt({ tips: 1n }), attempt({ currency: 'EUR' })]) {
+      assert.deepEqual(decidePayment(order(), null, existing, other, now), { kind: 'mismatch', existing });
+    }
+    assert.equal(decidePayment(order({ id: 'o2' }), null, existing, attempt(), now).kind, 'mismatch');
+  });
+});
+
+describe('core rules: keys', () => {
+  it('the payment-intent lock key, the request idempotency key and the Dojo order key', () => {
+    assert.equal(paymentIntentLockKey('loc', 'pi'), 'dojo-intent:loc:pi');
+    assert.equal(requestIdempotencyKey('loc', '42'), 'rpc:loc:42');
+    assert.equal(dojoOrderLockKey('loc', 'd1'), 'order:loc:d1');
+  });
+});
