@@ -7,6 +7,7 @@ import { Channels, LocationChangedMessage, LocationReconnectMessage } from '@app
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import type { AdminDeps } from '@app/domain/admin';
+import { LocationsRepository, SoftwareHousesRepository, VenueTokensRepository } from '@app/domain/admin';
 import type { VenueDeps } from '@app/domain/venue';
 import { readConnectionStatuses } from '@app/queue';
 import { AdminErrorFilter } from './shared/error.filter';
@@ -75,7 +76,9 @@ export class AdminModule {
           provide: ADMIN_DEPS,
           inject: [PRISMA, SECRET_BOX, REDIS, DojoClient, RegistrationService],
           useFactory: (prisma: PrismaClient, secretBox: SecretBox, redis: Redis, dojo: DojoClient, registration: RegistrationService): AdminDeps => ({
-            prisma,
+            softwareHouses: new SoftwareHousesRepository(prisma),
+            locations: new LocationsRepository(prisma),
+            venueTokens: new VenueTokensRepository(prisma),
             secretBox,
             dojo,
             registration,
