@@ -9,6 +9,7 @@ import { DojoClient } from '@app/dojo-client';
 import type { AdminDeps } from '@app/domain/admin';
 import { LocationsRepository, SoftwareHousesRepository, VenueTokensRepository } from '@app/domain/admin';
 import type { VenueDeps } from '@app/domain/venue';
+import { VenueStore } from '@app/domain/venue';
 import { readConnectionStatuses } from '@app/queue';
 import { AdminErrorFilter } from './shared/error.filter';
 import { OperatorGuard, VenueGuard } from './shared/guards';
@@ -102,7 +103,7 @@ export class AdminModule {
             connections: { read: (ids) => readConnectionStatuses(redis, config.QUEUE_PREFIX, ids) },
           }),
         },
-        { provide: VENUE_DEPS, inject: [PRISMA], useFactory: (prisma: PrismaClient): VenueDeps => ({ prisma }) },
+        { provide: VENUE_DEPS, inject: [PRISMA], useFactory: (prisma: PrismaClient): VenueDeps => ({ venue: new VenueStore(prisma) }) },
         ...USE_CASE_PROVIDERS,
       ],
     };
