@@ -7,7 +7,9 @@ import { Channels, LocationChangedMessage, LocationReconnectMessage } from '@app
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import type { AdminDeps } from '@app/domain/admin';
+import { LocationsRepository, SoftwareHousesRepository, VenueTokensRepository } from '@app/domain/admin';
 import type { VenueDeps } from '@app/domain/venue';
+import { VenueStore } from '@app/domain/venue';
 import { readConnectionStatuses } from '@app/queue';
 import { AdminErrorFilter } from './shared/error.filter';
 import { OperatorGuard, VenueGuard } from './shared/guards';
@@ -75,7 +77,9 @@ export class AdminModule {
           provide: ADMIN_DEPS,
           inject: [PRISMA, SECRET_BOX, REDIS, DojoClient, RegistrationService],
           useFactory: (prisma: PrismaClient, secretBox: SecretBox, redis: Redis, dojo: DojoClient, registration: RegistrationService): AdminDeps => ({
-            prisma,
+            softwareHouses: new SoftwareHousesRepository(prisma),
+            locations: new LocationsRepository(prisma),
+            venueTokens: new VenueTokensRepository(prisma),
             secretBox,
             dojo,
             registration,
@@ -99,7 +103,7 @@ export class AdminModule {
             connections: { read: (ids) => readConnectionStatuses(redis, config.QUEUE_PREFIX, ids) },
           }),
         },
-        { provide: VENUE_DEPS, inject: [PRISMA], useFactory: (prisma: PrismaClient): VenueDeps => ({ prisma }) },
+        { provide: VENUE_DEPS, inject: [PRISMA], useFactory: (prisma: PrismaClient): VenueDeps => ({ venue: new VenueStore(prisma) }) },
         ...USE_CASE_PROVIDERS,
       ],
     };

@@ -3,7 +3,7 @@ import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, SECRET_BOX } fr
 import { registrationRetry, WorkerConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
-import { RegisterCapabilities, SchedulePendingRegistrations } from '@app/domain/admin';
+import { LocationsRepository, RegisterCapabilities, SchedulePendingRegistrations } from '@app/domain/admin';
 import { BullmqRegistrationScheduler, CapabilityRegistrationWorker } from '@app/queue';
 
 /** How often locations left `pending` are scheduled again. */
@@ -35,10 +35,11 @@ export class RegistrationWorker implements OnApplicationBootstrap, OnApplication
     this.log = logger.child({ component: 'registration' });
     // BullMQ keeps failed registrations' retries itself; the client makes one attempt per job run.
     const dojo = new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS, maxAttempts: 1 });
+    const locations = new LocationsRepository(prisma);
     const queue = { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX };
-    this.worker = new CapabilityRegistrationWorker({ ...queue, concurrency: 5, health }, new RegisterCapabilities({ prisma, secretBox, dojo }), this.log);
+    this.worker = new CapabilityRegistrationWorker({ ...queue, concurrency: 5, health }, new RegisterCapabilities({ locations, secretBox, dojo }), this.log);
     this.scheduler = new BullmqRegistrationScheduler(queue, registrationRetry(config), this.log);
-    this.sweep = new SchedulePendingRegistrations({ prisma, registration: this.scheduler });
+    this.sweep = new SchedulePendingRegistrations({ locations, registration: this.scheduler });
   }
 
   async onApplicationBootstrap(): Promise<void> {

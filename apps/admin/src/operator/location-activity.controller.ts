@@ -46,8 +46,8 @@ export class LocationActivityController {
     @Inject(CONFIG) private readonly config: AdminConfig,
   ) {
     this.repo = new LocationActivityRepository(prisma);
-    this.events = new ListLocationDojoEvents({ prisma });
-    this.outboxes = new ListLocationOutbox({ prisma });
+    this.events = new ListLocationDojoEvents(this.repo);
+    this.outboxes = new ListLocationOutbox(this.repo);
   }
 
   @Get('requests')

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { CONFIG, PRISMA } from '@app/common';
 import type { AdminConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
-import { AuthenticateVenueToken } from '@app/domain/admin';
+import { AuthenticateVenueToken, VenueTokensRepository } from '@app/domain/admin';
 import type { VenueAuth } from './tokens';
 
 function bearer(req: Request): string | undefined {
@@ -51,7 +51,7 @@ export class VenueGuard implements CanActivate {
   private readonly auth: AuthenticateVenueToken;
 
   constructor(@Inject(PRISMA) prisma: PrismaClient) {
-    this.auth = new AuthenticateVenueToken(prisma);
+    this.auth = new AuthenticateVenueToken(new VenueTokensRepository(prisma));
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {

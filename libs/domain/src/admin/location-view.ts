@@ -1,29 +1,9 @@
 import type { ConnectionStatus } from '@app/contracts';
+import type { LocationRow } from '../repositories/locations.repository';
 import { DomainError } from './errors';
 import type { AdminDeps } from './ports';
 
-/** The fields of a location row the admin API shows (never the key, only its last four characters). */
-export interface LocationRow {
-  id: string;
-  softwareHouseId: string;
-  name: string;
-  dojoAccountId: string;
-  apiKeyLast4: string;
-  environment: string;
-  resellerId: string | null;
-  wsUrl: string | null;
-  restUrl: string | null;
-  currency: string;
-  enabled: boolean;
-  capabilities: string[];
-  configVersion: number;
-  registrationState: string;
-  registrationError: string | null;
-  registrationAttempts: number;
-  registeredAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type { LocationRow } from '../repositories/locations.repository';
 
 export type ConnectionView = ConnectionStatus | { state: 'unknown'; reason: string };
 
@@ -63,29 +43,6 @@ export function toLocationView(l: LocationRow, connection?: ConnectionView): Loc
   };
 }
 
-/** Select list that never loads the key ciphertext. */
-export const LOCATION_SELECT = {
-  id: true,
-  softwareHouseId: true,
-  name: true,
-  dojoAccountId: true,
-  apiKeyLast4: true,
-  environment: true,
-  resellerId: true,
-  wsUrl: true,
-  restUrl: true,
-  currency: true,
-  enabled: true,
-  capabilities: true,
-  configVersion: true,
-  registrationState: true,
-  registrationError: true,
-  registrationAttempts: true,
-  registeredAt: true,
-  createdAt: true,
-  updatedAt: true,
-} as const;
-
 /** Connection states of these locations as the gateways report them; unknown (with a reason) when they cannot say. */
 export async function connectionsFor(d: AdminDeps, ids: string[]): Promise<Map<string, ConnectionView>> {
   const out = new Map<string, ConnectionView>();
@@ -100,7 +57,6 @@ export async function connectionsFor(d: AdminDeps, ids: string[]): Promise<Map<s
 }
 
 /** Throws NotFound unless the location exists. */
-export async function requireLocation(d: Pick<AdminDeps, 'prisma'>, locationId: string): Promise<void> {
-  const loc = await d.prisma.location.findUnique({ where: { id: locationId }, select: { id: true } });
-  if (!loc) throw DomainError.notFound('location', locationId);
+export async function requireLocation(d: Pick<AdminDeps, 'locations'>, locationId: string): Promise<void> {
+  if (!(await d.locations.exists(locationId))) throw DomainError.notFound('location', locationId);
 }

@@ -1,6 +1,9 @@
-import type { PrismaClient, SecretBox } from '@app/db';
+import type { SecretBox } from '@app/db';
 import type { DojoClient } from '@app/dojo-client';
 import type { ConnectionStatus } from '@app/contracts';
+import type { LocationsRepository } from '../repositories/locations.repository';
+import type { SoftwareHousesRepository } from '../repositories/software-houses.repository';
+import type { VenueTokensRepository } from '../repositories/venue-tokens.repository';
 
 /** Publishes LocationChangedMessage so gateways act at once (called after the DB commit). */
 export interface LocationChangePublisher {
@@ -20,7 +23,10 @@ export interface ConnectionStatusReader {
 }
 
 export interface AdminDeps {
-  prisma: PrismaClient;
+  softwareHouses: SoftwareHousesRepository;
+  /** Locations with their credentials and webhook secrets. */
+  locations: LocationsRepository;
+  venueTokens: VenueTokensRepository;
   secretBox: SecretBox;
   dojo: DojoClient;
   publisher: LocationChangePublisher;

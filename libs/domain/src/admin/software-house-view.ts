@@ -1,3 +1,5 @@
+import type { SoftwareHouseRow } from '../repositories/software-houses.repository';
+
 export interface SoftwareHouseInput {
   name: string;
   dojoSoftwareHouseId: string;
@@ -15,9 +17,8 @@ export interface SoftwareHouseView {
   updatedAt: string;
 }
 
-type Row = { id: string; name: string; dojoSoftwareHouseId: string; resellerId: string | null; createdAt: Date; updatedAt: Date; _count?: { locations: number } };
 
-export function toSoftwareHouseView(r: Row): SoftwareHouseView {
+export function toSoftwareHouseView(r: SoftwareHouseRow): SoftwareHouseView {
   return {
     id: r.id,
     name: r.name,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { VenueTokenRow } from '../repositories/venue-tokens.repository';
 
 /** A venue token as the admin API shows it (never the token or its hash). */
 export interface VenueTokenView {
@@ -10,9 +11,8 @@ export interface VenueTokenView {
   revokedAt: string | null;
 }
 
-type Row = { id: string; locationId: string; name: string; last4: string; createdAt: Date; revokedAt: Date | null };
 
-export const toVenueTokenView = (r: Row): VenueTokenView => ({
+export const toVenueTokenView = (r: VenueTokenRow): VenueTokenView => ({
   id: r.id,
   locationId: r.locationId,
   name: r.name,
@@ -20,8 +20,6 @@ export const toVenueTokenView = (r: Row): VenueTokenView => ({
   createdAt: r.createdAt.toISOString(),
   revokedAt: r.revokedAt?.toISOString() ?? null,
 });
-
-export const VENUE_TOKEN_SELECT = { id: true, locationId: true, name: true, last4: true, createdAt: true, revokedAt: true } as const;
 
 /** Venue tokens are stored as SHA-256 hex digests only. */
 export function hashVenueToken(token: string): string {

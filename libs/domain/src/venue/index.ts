@@ -1,4 +1,5 @@
 export * from './ports';
+export { VenueStore } from '../repositories/venue-store';
 export * from './validation';
 export * from './order-rows';
 export * from './usecases/upsert-order.usecase';

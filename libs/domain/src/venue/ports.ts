@@ -1,8 +1,8 @@
-import type { PrismaClient } from '@app/db';
+import type { VenueStore } from '../repositories/venue-store';
 
-/** Everything a venue use-case needs: the database (every query is scoped by the token's location). */
+/** Everything a venue use-case needs: the venue's repositories (every query is scoped by the token's location). */
 export interface VenueDeps {
-  prisma: PrismaClient;
+  venue: VenueStore;
 }
 
 /** What a venue create-or-replace answers: the entity id, its version where it has one, and whether it was new. */

@@ -1,7 +1,6 @@
 import type { FieldError } from '../admin/errors';
 import { DomainError } from '../admin/errors';
-import { tablesRepo } from '../repositories/tables.repository';
-import type { Tx } from '../shared/tx';
+import type { TablesRepository } from '../repositories/tables.repository';
 
 /** A table id a venue body refers to, with the path of the field that names it. */
 export interface TableRef {
@@ -15,10 +14,10 @@ export interface TableRef {
  * the write's transaction: the tables found are key-share-locked until it commits,
  * so a table cannot be deleted between the check and the commit (renaming it still can).
  */
-export async function requireVenueTables(tx: Tx, locationId: string, refs: TableRef[]): Promise<void> {
+export async function requireVenueTables(tables: TablesRepository, locationId: string, refs: TableRef[]): Promise<void> {
   if (refs.length === 0) return;
   const ids = [...new Set(refs.map((r) => r.tableId))];
-  const found = await tablesRepo(tx).lockExistingTableIds(locationId, ids);
+  const found = await tables.lockExistingTableIds(locationId, ids);
   const fields: FieldError[] = refs
     .filter((r) => !found.has(r.tableId))
     .map((r) => ({ field: r.field, reason: `no table ${JSON.stringify(r.tableId)} at this venue` }));

@@ -1,14 +1,12 @@
-import type { PrismaClient } from '@app/db';
 import type { PosEventType } from '../shared/pos-outbox';
-import { enqueuePosEvent } from '../shared/pos-outbox';
-import type { Tx } from '../shared/tx';
+import type { VenueStore } from '../repositories/venue-store';
 import type { VenueUpsertResult } from './ports';
 import type { TableRef } from './table-refs';
 import { requireVenueTables } from './table-refs';
 
 /** How one kind of versioned venue row is saved (created, or replaced with its version bumped) inside a transaction: a repository method. */
 export interface VersionedRowStore {
-  save(tx: Tx): Promise<{ version: number; created: boolean }>;
+  save(s: VenueStore): Promise<{ version: number; created: boolean }>;
   /** Tables the row refers to; each must exist at the venue. */
   tables?: TableRef[];
 }
@@ -19,16 +17,16 @@ export interface VersionedRowStore {
  * otherwise (after checking the tables it refers to exist), and queues the POS event that tells Dojo it changed (outbox).
  */
 export function upsertVersionedRow(
-  prisma: PrismaClient,
+  venue: VenueStore,
   locationId: string,
   id: string,
   event: { type: PosEventType; payload: unknown },
   store: VersionedRowStore,
 ): Promise<VenueUpsertResult> {
-  return prisma.$transaction(async (tx) => {
-    await requireVenueTables(tx, locationId, store.tables ?? []);
-    const row = await store.save(tx);
-    await enqueuePosEvent(tx, locationId, event.type, id, event.payload);
+  return venue.transaction(async (s) => {
+    await requireVenueTables(s.tables, locationId, store.tables ?? []);
+    const row = await store.save(s);
+    await s.enqueuePosEvent(locationId, event.type, id, event.payload);
     return { id, version: row.version, created: row.created };
   });
 }

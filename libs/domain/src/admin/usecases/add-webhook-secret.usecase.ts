@@ -3,7 +3,7 @@ import { webhookSecretAad } from '@app/db';
 import type { AdminDeps } from '../ports';
 import { requireLocation } from '../location-view';
 import type { WebhookSecretView } from '../webhook-secret-view';
-import { toWebhookSecretView, WEBHOOK_SECRET_SELECT } from '../webhook-secret-view';
+import { toWebhookSecretView } from '../webhook-secret-view';
 
 /**
  * Stores a webhook signing secret (encrypted, bound to its own id). Without a
@@ -17,16 +17,12 @@ export class AddWebhookSecret {
     const generated = input.secret === undefined;
     const secret = input.secret ?? randomBytes(32).toString('base64');
     const id = randomUUID();
-    const row = await this.d.prisma.webhookSecret.create({
-      data: {
-        id,
-        locationId,
-        secretCiphertext: new Uint8Array(this.d.secretBox.encrypt(secret, webhookSecretAad(id))),
-        state: input.active === false ? 'retired' : 'active',
-        retiredAt: input.active === false ? new Date() : null,
-        dojoSubscriptionId: input.dojoSubscriptionId ?? null,
-      },
-      select: WEBHOOK_SECRET_SELECT,
+    const row = await this.d.locations.addWebhookSecret(locationId, {
+      id,
+      secretCiphertext: new Uint8Array(this.d.secretBox.encrypt(secret, webhookSecretAad(id))),
+      state: input.active === false ? 'retired' : 'active',
+      retiredAt: input.active === false ? new Date() : null,
+      dojoSubscriptionId: input.dojoSubscriptionId ?? null,
     });
     return { ...toWebhookSecretView(row), ...(generated ? { secret } : {}) };
   }

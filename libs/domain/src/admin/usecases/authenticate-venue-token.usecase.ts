@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@app/db';
+import type { VenueTokensRepository } from '../../repositories/venue-tokens.repository';
 import { hashVenueToken } from '../venue-token-view';
 
 /**
@@ -7,12 +7,9 @@ import { hashVenueToken } from '../venue-token-view';
  * about Dojo's connection, not the POS.
  */
 export class AuthenticateVenueToken {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly venueTokens: VenueTokensRepository) {}
   async execute(token: string): Promise<{ locationId: string; tokenId: string } | undefined> {
-    const row = await this.prisma.venueToken.findUnique({
-      where: { tokenHash: hashVenueToken(token) },
-      select: { id: true, locationId: true, revokedAt: true },
-    });
+    const row = await this.venueTokens.findByHash(hashVenueToken(token));
     if (!row || row.revokedAt) return undefined;
     return { locationId: row.locationId, tokenId: row.id };
   }

@@ -8,7 +8,7 @@ export class CreateSoftwareHouse {
   constructor(private readonly d: AdminDeps) {}
   async execute(input: SoftwareHouseInput): Promise<SoftwareHouseView> {
     try {
-      return toSoftwareHouseView(await this.d.prisma.softwareHouse.create({ data: { name: input.name, dojoSoftwareHouseId: input.dojoSoftwareHouseId, resellerId: input.resellerId ?? null } }));
+      return toSoftwareHouseView(await this.d.softwareHouses.create({ name: input.name, dojoSoftwareHouseId: input.dojoSoftwareHouseId, resellerId: input.resellerId ?? null }));
     } catch (err) {
       if (isUniqueViolation(err)) throw DomainError.conflict(`a software house with dojoSoftwareHouseId ${JSON.stringify(input.dojoSoftwareHouseId)} exists`);
       throw err;

@@ -6,9 +6,9 @@ export class DeleteLocation {
   constructor(private readonly d: AdminDeps) {}
 
   async execute(id: string): Promise<void> {
-    const row = await this.d.prisma.location.findUnique({ where: { id }, select: { configVersion: true } });
-    if (!row) throw DomainError.notFound('location', id);
-    await this.d.prisma.location.deleteMany({ where: { id } });
-    await this.d.publisher.publishChanged(id, row.configVersion + 1);
+    const configVersion = await this.d.locations.configVersion(id);
+    if (configVersion === null) throw DomainError.notFound('location', id);
+    await this.d.locations.delete(id);
+    await this.d.publisher.publishChanged(id, configVersion + 1);
   }
 }

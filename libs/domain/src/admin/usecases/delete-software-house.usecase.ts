@@ -6,8 +6,7 @@ export class DeleteSoftwareHouse {
   constructor(private readonly d: AdminDeps) {}
   async execute(id: string): Promise<void> {
     try {
-      const { count } = await this.d.prisma.softwareHouse.deleteMany({ where: { id } });
-      if (count === 0) throw DomainError.notFound('software house', id);
+      if (!(await this.d.softwareHouses.delete(id))) throw DomainError.notFound('software house', id);
     } catch (err) {
       if (isForeignKeyViolation(err)) throw DomainError.conflict('the software house still has locations; delete them first');
       throw err;

@@ -6,11 +6,10 @@ import { SetLocationEnabled } from './set-location-enabled.usecase';
 export class DisableSoftwareHouse {
   constructor(private readonly d: AdminDeps) {}
   async execute(id: string): Promise<{ disabledLocations: number }> {
-    const sh = await this.d.prisma.softwareHouse.findUnique({ where: { id }, select: { id: true } });
-    if (!sh) throw DomainError.notFound('software house', id);
-    const locs = await this.d.prisma.location.findMany({ where: { softwareHouseId: id, enabled: true }, select: { id: true } });
+    if (!(await this.d.softwareHouses.exists(id))) throw DomainError.notFound('software house', id);
+    const locs = await this.d.locations.enabledIdsOfSoftwareHouse(id);
     const setEnabled = new SetLocationEnabled(this.d);
-    for (const l of locs) await setEnabled.execute(l.id, false);
+    for (const l of locs) await setEnabled.execute(l, false);
     return { disabledLocations: locs.length };
   }
 }

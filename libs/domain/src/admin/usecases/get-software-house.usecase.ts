@@ -7,7 +7,7 @@ import { toSoftwareHouseView } from '../software-house-view';
 export class GetSoftwareHouse {
   constructor(private readonly d: AdminDeps) {}
   async execute(id: string): Promise<SoftwareHouseView> {
-    const r = await this.d.prisma.softwareHouse.findUnique({ where: { id }, include: { _count: { select: { locations: true } } } });
+    const r = await this.d.softwareHouses.getWithCount(id);
     if (!r) throw DomainError.notFound('software house', id);
     return toSoftwareHouseView(r);
   }

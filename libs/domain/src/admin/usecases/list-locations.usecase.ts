@@ -1,7 +1,6 @@
-import type { Prisma } from '@app/db';
 import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
-import { connectionsFor, LOCATION_SELECT, toLocationView } from '../location-view';
+import { connectionsFor, toLocationView } from '../location-view';
 
 export interface ListLocationsQuery {
   limit: number;
@@ -14,18 +13,6 @@ export interface ListLocationsQuery {
   registrationState?: 'pending' | 'registered' | 'failed';
   /** Connection state as the gateways report it (or 'unknown'). */
   connectionState?: string;
-}
-
-/** The SQL side of the list's filters: everything stored in Postgres, plus the cursor. */
-export function locationListWhere(q: ListLocationsQuery, cursor: string | undefined): Prisma.LocationWhereInput {
-  return {
-    ...(cursor ? { id: { gt: cursor } } : {}),
-    ...(q.softwareHouseId ? { softwareHouseId: q.softwareHouseId } : {}),
-    ...(q.dojoAccountId ? { dojoAccountId: q.dojoAccountId } : {}),
-    ...(q.enabled !== undefined ? { enabled: q.enabled } : {}),
-    ...(q.registrationState ? { registrationState: q.registrationState } : {}),
-    // protocol: every row is 'epos-data' (no column yet); the API refuses any other value.
-  };
 }
 
 /**
@@ -41,12 +28,9 @@ export class ListLocations {
     let cursor = q.cursor;
     const batch = q.connectionState ? Math.max(q.limit, 100) : q.limit + 1;
     for (;;) {
-      const rows = await this.d.prisma.location.findMany({
-        where: locationListWhere(q, cursor),
-        orderBy: { id: 'asc' },
-        take: batch,
-        select: LOCATION_SELECT,
-      });
+      // protocol: every row is 'epos-data' (no column yet); the API refuses any other value.
+      const filter = { softwareHouseId: q.softwareHouseId, dojoAccountId: q.dojoAccountId, enabled: q.enabled, registrationState: q.registrationState };
+      const rows = await this.d.locations.page(filter, cursor, batch);
       const conns = await connectionsFor(this.d, rows.map((r) => r.id));
       for (const r of rows) {
         const c = conns.get(r.id)!;

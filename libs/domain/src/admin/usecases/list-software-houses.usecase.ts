@@ -6,12 +6,7 @@ import { toSoftwareHouseView } from '../software-house-view';
 export class ListSoftwareHouses {
   constructor(private readonly d: AdminDeps) {}
   async execute(q: { limit: number; cursor?: string }): Promise<{ items: SoftwareHouseView[]; nextCursor: string | null }> {
-    const rows = await this.d.prisma.softwareHouse.findMany({
-      where: q.cursor ? { id: { gt: q.cursor } } : {},
-      orderBy: { id: 'asc' },
-      take: q.limit + 1,
-      include: { _count: { select: { locations: true } } },
-    });
+    const rows = await this.d.softwareHouses.page(q.cursor, q.limit + 1);
     const page = rows.slice(0, q.limit);
     return { items: page.map(toSoftwareHouseView), nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null };
   }

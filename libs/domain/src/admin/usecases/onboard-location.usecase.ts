@@ -3,7 +3,7 @@ import { apiKeyAad } from '@app/db';
 import { DomainError, isForeignKeyViolation, isUniqueViolation } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
-import { LOCATION_SELECT, toLocationView } from '../location-view';
+import { toLocationView } from '../location-view';
 import { keyEnvironment, normaliseCapabilities } from '../location-rules';
 
 export interface OnboardLocationInput {
@@ -30,23 +30,19 @@ export class OnboardLocation {
     const id = randomUUID();
     let row;
     try {
-      row = await this.d.prisma.location.create({
-        data: {
-          id,
-          softwareHouseId: input.softwareHouseId,
-          name: input.name,
-          dojoAccountId: input.dojoAccountId,
-          apiKeyCiphertext: new Uint8Array(this.d.secretBox.encrypt(input.apiKey, apiKeyAad(id))),
-          apiKeyLast4: input.apiKey.slice(-4),
-          environment,
-          resellerId: input.resellerId ?? null,
-          wsUrl: input.wsUrl ?? null,
-          restUrl: input.restUrl ?? null,
-          ...(input.currency ? { currency: input.currency } : {}),
-          capabilities,
-          registrationState: 'pending',
-        },
-        select: LOCATION_SELECT,
+      row = await this.d.locations.create(id, {
+        softwareHouseId: input.softwareHouseId,
+        name: input.name,
+        dojoAccountId: input.dojoAccountId,
+        apiKeyCiphertext: new Uint8Array(this.d.secretBox.encrypt(input.apiKey, apiKeyAad(id))),
+        apiKeyLast4: input.apiKey.slice(-4),
+        environment,
+        resellerId: input.resellerId ?? null,
+        wsUrl: input.wsUrl ?? null,
+        restUrl: input.restUrl ?? null,
+        ...(input.currency ? { currency: input.currency } : {}),
+        capabilities,
+        registrationState: 'pending',
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw DomainError.conflict(`a location with dojoAccountId ${JSON.stringify(input.dojoAccountId)} exists`);

@@ -25,9 +25,9 @@ export class ReconnectLocation {
   constructor(private readonly d: AdminDeps) {}
 
   async execute(id: string): Promise<ReconnectRequested> {
-    const loc = await this.d.prisma.location.findUnique({ where: { id }, select: { id: true, enabled: true } });
-    if (!loc) throw DomainError.notFound('location', id);
-    if (!loc.enabled) throw DomainError.conflict('the location is disabled: enable it (POST /v1/locations/{id}/enable) to connect it', { locationId: id });
+    const enabled = await this.d.locations.enabled(id);
+    if (enabled === null) throw DomainError.notFound('location', id);
+    if (!enabled) throw DomainError.conflict('the location is disabled: enable it (POST /v1/locations/{id}/enable) to connect it', { locationId: id });
     const connection = (await connectionsFor(this.d, [id])).get(id)!;
     const requestedAt = new Date().toISOString();
     const gatewaysNotified = await this.d.publisher.requestReconnect(id);

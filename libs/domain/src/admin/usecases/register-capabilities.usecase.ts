@@ -24,13 +24,10 @@ export type RegistrationOutcome =
  * its capabilities (or rotates its key).
  */
 export class RegisterCapabilities {
-  constructor(private readonly d: Pick<AdminDeps, 'prisma' | 'secretBox' | 'dojo'>) {}
+  constructor(private readonly d: Pick<AdminDeps, 'locations' | 'secretBox' | 'dojo'>) {}
 
   async execute(locationId: string, opts: { finalAttempt: boolean }): Promise<RegistrationOutcome> {
-    const loc = await this.d.prisma.location.findUnique({
-      where: { id: locationId },
-      include: { softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } } },
-    });
+    const loc = await this.d.locations.credentials(locationId);
     if (!loc) return { outcome: 'gone' };
     const capabilities = [...loc.capabilities];
     try {
@@ -49,26 +46,11 @@ export class RegisterCapabilities {
       const message = deadLetterErrorText(err instanceof DojoApiError ? err.message : `registration failed: ${(err as Error).message}`);
       const attempts = loc.registrationAttempts + 1;
       const dead = refused || opts.finalAttempt;
-      await this.d.prisma.location.updateMany({
-        where: { id: locationId },
-        data: {
-          registrationState: dead ? 'failed' : 'pending',
-          registrationError: message,
-          registrationAttempts: { increment: 1 },
-          ...(dead ? { registrationDeadAt: new Date(), registrationDiscardedAt: null, registrationDiscardReason: null } : {}),
-        },
-      });
+      await this.d.locations.recordRegistrationFailure(locationId, { state: dead ? 'failed' : 'pending', error: message, dead, at: new Date() });
       return refused ? { outcome: 'refused', error: message, dead: true, attempts } : { outcome: 'retry', error: message, dead, attempts };
     }
     // Only the set that was sent counts as registered: if it changed during the call, go again.
-    const { count } = await this.d.prisma.location.updateMany({
-      where: { id: locationId, capabilities: { equals: capabilities } },
-      data: {
-        registrationState: 'registered', registrationError: null, registeredAt: new Date(), registrationAttempts: { increment: 1 },
-        registrationDeadAt: null, registrationDiscardedAt: null, registrationDiscardReason: null,
-      },
-    });
-    if (count === 0) return { outcome: 'retry', error: 'the capability set changed during registration' };
+    if (!(await this.d.locations.recordRegistered(locationId, capabilities, new Date()))) return { outcome: 'retry', error: 'the capability set changed during registration' };
     return { outcome: 'registered', capabilities };
   }
 }

@@ -1,21 +1,15 @@
 import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
-import { LOCATION_SELECT, toLocationView } from '../location-view';
+import { toLocationView } from '../location-view';
 
 /** Registers the location's current capability set with Dojo again, now. */
 export class ResyncCapabilities {
   constructor(private readonly d: AdminDeps) {}
 
   async execute(id: string): Promise<LocationView> {
-    const row = await this.d.prisma.location.update({
-      where: { id },
-      data: { registrationState: 'pending', registrationError: null, registrationAttempts: 0 },
-      select: LOCATION_SELECT,
-    }).catch((err) => {
-      if ((err as { code?: string }).code === 'P2025') throw DomainError.notFound('location', id);
-      throw err;
-    });
+    const row = await this.d.locations.update(id, { registrationState: 'pending', registrationError: null, registrationAttempts: 0 });
+    if (!row) throw DomainError.notFound('location', id);
     await this.d.registration.schedule(id, { now: true });
     return toLocationView(row);
   }

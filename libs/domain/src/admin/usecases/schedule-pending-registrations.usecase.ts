@@ -6,12 +6,12 @@ import type { AdminDeps } from '../ports';
  * or a restart before Redis had it). Scheduling is idempotent per location.
  */
 export class SchedulePendingRegistrations {
-  constructor(private readonly deps: Pick<AdminDeps, 'prisma' | 'registration'>) {}
+  constructor(private readonly deps: Pick<AdminDeps, 'locations' | 'registration'>) {}
 
   /** Returns how many locations were pending. */
   async execute(): Promise<number> {
-    const pending = await this.deps.prisma.location.findMany({ where: { registrationState: 'pending' }, select: { id: true } });
-    for (const l of pending) await this.deps.registration.schedule(l.id);
+    const pending = await this.deps.locations.idsInRegistrationState('pending');
+    for (const id of pending) await this.deps.registration.schedule(id);
     return pending.length;
   }
 }

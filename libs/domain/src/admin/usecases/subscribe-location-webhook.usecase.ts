@@ -14,7 +14,7 @@ export const WEBHOOK_EVENTS = ['payment_intent.created', 'payment_intent.status_
 export class SubscribeLocationWebhook {
   constructor(private readonly d: AdminDeps) {}
   async execute(locationId: string, input: { url?: string; events?: string[] }): Promise<{ subscriptionId: string; secrets: WebhookSecretView[] }> {
-    const loc = await this.d.prisma.location.findUnique({ where: { id: locationId }, include: { softwareHouse: true } });
+    const loc = await this.d.locations.credentials(locationId);
     if (!loc) throw DomainError.notFound('location', locationId);
     const url = input.url ?? this.d.webhookPublicUrl;
     if (!url) throw DomainError.invalid([{ field: 'url', reason: 'is required when WEBHOOK_PUBLIC_URL is not configured' }]);

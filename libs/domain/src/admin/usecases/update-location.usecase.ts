@@ -1,7 +1,7 @@
 import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
-import { LOCATION_SELECT, toLocationView } from '../location-view';
+import { toLocationView } from '../location-view';
 import { normaliseCapabilities } from '../location-rules';
 
 function sameSet(a: string[], b: string[]): boolean {
@@ -28,8 +28,8 @@ export class UpdateLocation {
 
   async execute(id: string, input: UpdateLocationInput): Promise<LocationView> {
     const capabilities = input.capabilities === undefined ? undefined : normaliseCapabilities(input.capabilities);
-    const result = await this.d.prisma.$transaction(async (tx) => {
-      const cur = await tx.location.findUnique({ where: { id }, select: LOCATION_SELECT });
+    const result = await this.d.locations.transaction(async (locations) => {
+      const cur = await locations.get(id);
       if (!cur) throw DomainError.notFound('location', id);
       const capsChanged = capabilities !== undefined && !sameSet(capabilities, cur.capabilities);
       const gatewayChanged =
@@ -38,20 +38,17 @@ export class UpdateLocation {
         (input.restUrl !== undefined && input.restUrl !== cur.restUrl) ||
         (input.resellerId !== undefined && input.resellerId !== cur.resellerId) ||
         (input.enabled !== undefined && input.enabled !== cur.enabled);
-      const row = await tx.location.update({
-        where: { id },
-        data: {
-          ...(input.name !== undefined ? { name: input.name } : {}),
-          ...(input.resellerId !== undefined ? { resellerId: input.resellerId } : {}),
-          ...(input.wsUrl !== undefined ? { wsUrl: input.wsUrl } : {}),
-          ...(input.restUrl !== undefined ? { restUrl: input.restUrl } : {}),
-          ...(input.currency !== undefined ? { currency: input.currency } : {}),
-          ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
-          ...(capsChanged ? { capabilities, registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : {}),
-          ...(gatewayChanged ? { configVersion: { increment: 1 } } : {}),
-        },
-        select: LOCATION_SELECT,
+      const row = await locations.update(id, {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.resellerId !== undefined ? { resellerId: input.resellerId } : {}),
+        ...(input.wsUrl !== undefined ? { wsUrl: input.wsUrl } : {}),
+        ...(input.restUrl !== undefined ? { restUrl: input.restUrl } : {}),
+        ...(input.currency !== undefined ? { currency: input.currency } : {}),
+        ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+        ...(capsChanged ? { capabilities, registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : {}),
+        ...(gatewayChanged ? { bumpConfigVersion: true } : {}),
       });
+      if (!row) throw DomainError.notFound('location', id);
       return { row, capsChanged, gatewayChanged };
     });
     if (result.gatewayChanged) await this.d.publisher.publishChanged(id, result.row.configVersion);

@@ -7,17 +7,13 @@ import { toSoftwareHouseView } from '../software-house-view';
 export class UpdateSoftwareHouse {
   constructor(private readonly d: AdminDeps) {}
   async execute(id: string, input: Partial<SoftwareHouseInput>): Promise<SoftwareHouseView> {
-    const exists = await this.d.prisma.softwareHouse.findUnique({ where: { id }, select: { id: true } });
-    if (!exists) throw DomainError.notFound('software house', id);
+    if (!(await this.d.softwareHouses.exists(id))) throw DomainError.notFound('software house', id);
     try {
       return toSoftwareHouseView(
-        await this.d.prisma.softwareHouse.update({
-          where: { id },
-          data: {
-            ...(input.name !== undefined ? { name: input.name } : {}),
-            ...(input.dojoSoftwareHouseId !== undefined ? { dojoSoftwareHouseId: input.dojoSoftwareHouseId } : {}),
-            ...(input.resellerId !== undefined ? { resellerId: input.resellerId } : {}),
-          },
+        await this.d.softwareHouses.update(id, {
+          ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.dojoSoftwareHouseId !== undefined ? { dojoSoftwareHouseId: input.dojoSoftwareHouseId } : {}),
+          ...(input.resellerId !== undefined ? { resellerId: input.resellerId } : {}),
         }),
       );
     } catch (err) {

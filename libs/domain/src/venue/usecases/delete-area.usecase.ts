@@ -1,5 +1,4 @@
 import { DomainError, isForeignKeyViolation } from '../../admin/errors';
-import { tablesRepo } from '../../repositories/tables.repository';
 import type { VenueDeps } from '../ports';
 
 /** Deletes an area; refused (conflict) while tables are still in it. */
@@ -8,7 +7,7 @@ export class DeleteArea {
 
   async execute(locationId: string, areaId: string): Promise<void> {
     try {
-      if (!(await tablesRepo(this.d.prisma).deleteArea(locationId, areaId))) throw DomainError.notFound('area', areaId);
+      if (!(await this.d.venue.tables.deleteArea(locationId, areaId))) throw DomainError.notFound('area', areaId);
     } catch (err) {
       if (isForeignKeyViolation(err)) throw DomainError.conflict(`area ${JSON.stringify(areaId)} still has tables`);
       throw err;

@@ -6,7 +6,6 @@ export class DeleteBillTemplate {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string): Promise<void> {
-    const { count } = await this.d.prisma.billTemplate.deleteMany({ where: { locationId } });
-    if (count === 0) throw DomainError.notFound('bill template', locationId);
+    if (!(await this.d.venue.bills.deleteTemplate(locationId))) throw DomainError.notFound('bill template', locationId);
   }
 }

@@ -1,5 +1,3 @@
-import { enqueuePosEvent } from '../../shared/pos-outbox';
-import { ordersRepo } from '../../repositories/orders.repository';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
 import { DomainError } from '../../admin/errors';
 import type { VenueDeps } from '../ports';
@@ -9,14 +7,13 @@ export class DeleteOrder {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, orderId: string): Promise<void> {
-    await this.d.prisma.$transaction(async (tx) => {
-      const orders = ordersRepo(tx);
-      const existing = await orders.lockRowIfExists(locationId, orderId);
+    await this.d.venue.transaction(async (s) => {
+      const existing = await s.orders.lockRowIfExists(locationId, orderId);
       if (!existing) throw DomainError.notFound('order', orderId);
-      await assertOrderEditableByVenue(tx, locationId, orderId);
-      await orders.delete(locationId, orderId);
+      await assertOrderEditableByVenue(s.orders, locationId, orderId);
+      await s.orders.delete(locationId, orderId);
       // Dojo reads a NotFound after OrderUpdated as "deleted".
-      await enqueuePosEvent(tx, locationId, 'OrderUpdated', orderId, { orderId });
+      await s.enqueuePosEvent(locationId, 'OrderUpdated', orderId, { orderId });
     });
   }
 }

@@ -1,6 +1,4 @@
-import { enqueuePosEvent } from '../../shared/pos-outbox';
 import { DomainError } from '../../admin/errors';
-import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import type { VenueDeps } from '../ports';
 
 /** Deletes a party, and tells Dojo it changed (outbox). */
@@ -8,9 +6,9 @@ export class DeleteParty {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, partyId: string): Promise<void> {
-    await this.d.prisma.$transaction(async (tx) => {
-      if (!(await partiesRepo(tx).deleteParty(locationId, partyId))) throw DomainError.notFound('party', partyId);
-      await enqueuePosEvent(tx, locationId, 'PartyUpdated', partyId, { partyId });
+    await this.d.venue.transaction(async (s) => {
+      if (!(await s.parties.deleteParty(locationId, partyId))) throw DomainError.notFound('party', partyId);
+      await s.enqueuePosEvent(locationId, 'PartyUpdated', partyId, { partyId });
     });
   }
 }

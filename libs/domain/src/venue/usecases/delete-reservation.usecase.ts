@@ -1,6 +1,4 @@
-import { enqueuePosEvent } from '../../shared/pos-outbox';
 import { DomainError } from '../../admin/errors';
-import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import type { VenueDeps } from '../ports';
 
 /** Deletes a reservation, and tells Dojo it changed (outbox). */
@@ -8,9 +6,9 @@ export class DeleteReservation {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, reservationId: string): Promise<void> {
-    await this.d.prisma.$transaction(async (tx) => {
-      if (!(await partiesRepo(tx).deleteReservation(locationId, reservationId))) throw DomainError.notFound('reservation', reservationId);
-      await enqueuePosEvent(tx, locationId, 'ReservationUpdated', reservationId, { reservationId });
+    await this.d.venue.transaction(async (s) => {
+      if (!(await s.parties.deleteReservation(locationId, reservationId))) throw DomainError.notFound('reservation', reservationId);
+      await s.enqueuePosEvent(locationId, 'ReservationUpdated', reservationId, { reservationId });
     });
   }
 }

@@ -1,5 +1,4 @@
 import { DomainError } from '../../admin/errors';
-import { tablesRepo } from '../../repositories/tables.repository';
 import type { VenueDeps } from '../ports';
 
 /** Deletes a table. */
@@ -7,6 +6,6 @@ export class DeleteTable {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, tableId: string): Promise<void> {
-    if (!(await tablesRepo(this.d.prisma).deleteTable(locationId, tableId))) throw DomainError.notFound('table', tableId);
+    if (!(await this.d.venue.tables.deleteTable(locationId, tableId))) throw DomainError.notFound('table', tableId);
   }
 }

@@ -47,16 +47,7 @@ export class ReadVenueFeed {
 
   async execute(locationId: string, after: string | undefined, limit: number): Promise<FeedPage> {
     const [tx, id] = parseCursor(after);
-    const rows = await this.d.prisma.$queryRaw<
-      { id: bigint; tx_id: bigint; kind: string; entity_type: string; entity_id: string; data: unknown; created_at: Date }[]
-    >`
-      SELECT id, tx_id, kind, entity_type, entity_id, data, created_at
-      FROM venue_feed
-      WHERE location_id = ${locationId}::uuid
-        AND tx_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
-        AND (tx_id, id) > (${tx}::bigint, ${id}::bigint)
-      ORDER BY tx_id, id
-      LIMIT ${limit}`;
+    const rows = await this.d.venue.feed.readAfter(locationId, { tx, id }, limit);
     const entries = rows.map((r) => ({
       cursor: `${r.tx_id}.${r.id}`,
       kind: r.kind,

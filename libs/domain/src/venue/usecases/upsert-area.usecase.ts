@@ -1,5 +1,4 @@
 import type { Models } from '@app/contracts';
-import { tablesRepo } from '../../repositories/tables.repository';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireVenueEntity } from '../validation';
 
@@ -9,7 +8,7 @@ export class UpsertArea {
 
   async execute(locationId: string, areaId: string, body: unknown): Promise<VenueUpsertResult> {
     const a = requireVenueEntity<Models.Area>('Area', 'area', areaId, body);
-    const { created } = await tablesRepo(this.d.prisma).saveArea(locationId, areaId, { name: a.name, waiterIds: a.waiterIds ?? [] });
+    const { created } = await this.d.venue.tables.saveArea(locationId, areaId, { name: a.name, waiterIds: a.waiterIds ?? [] });
     return { id: areaId, created };
   }
 }

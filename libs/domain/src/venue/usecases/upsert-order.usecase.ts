@@ -1,7 +1,5 @@
 import type { Models } from '@app/contracts';
-import { enqueuePosEvent } from '../../shared/pos-outbox';
 import { dojoOrderToCreateData } from '../../orders/order-mapper';
-import { ordersRepo } from '../../repositories/orders.repository';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
 import { isClosedStatus } from '../../core/rules';
 import { checkVenueOrder } from '../order-rows';
@@ -17,18 +15,18 @@ export class UpsertOrder {
     const order = requireVenueEntity<Models.Order>('Order', 'order', orderId, body);
     checkVenueOrder(order);
     const rows = dojoOrderToCreateData(locationId, order, { id: orderId, origin: 'pos' });
-    return this.d.prisma.$transaction(async (tx) => {
+    return this.d.venue.transaction(async (s) => {
       // A dine-in order at a table the venue does not have would show at no table.
-      if (rows.order.tableId) await requireVenueTables(tx, locationId, [{ field: 'details.dineIn.tableId', tableId: rows.order.tableId }]);
-      const orders = ordersRepo(tx);
+      if (rows.order.tableId) await requireVenueTables(s.tables, locationId, [{ field: 'details.dineIn.tableId', tableId: rows.order.tableId }]);
+      const orders = s.orders;
       const existing = await orders.lockRowIfExists(locationId, orderId);
-      if (existing) await assertOrderEditableByVenue(tx, locationId, orderId);
+      if (existing) await assertOrderEditableByVenue(orders, locationId, orderId);
       const total = BigInt(rows.order.totalAmount);
       // Payable unless the venue says otherwise, the order is closed, or it is already fully paid.
       const payable = rows.order.payable !== false && !isClosedStatus(order.status) && (!existing || existing.paidAmount < total);
       const { locationId: _l, id: _i, origin: _o, dojoOrderId: _d, ...fields } = rows.order;
       const version = await orders.saveFromVenue(locationId, orderId, rows, { ...fields, payable }, !!existing);
-      await enqueuePosEvent(tx, locationId, 'OrderUpdated', orderId, { orderId });
+      await s.enqueuePosEvent(locationId, 'OrderUpdated', orderId, { orderId });
       return { id: orderId, version, created: !existing };
     });
   }

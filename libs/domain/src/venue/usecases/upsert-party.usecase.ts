@@ -4,7 +4,6 @@ import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireInt4, requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
 import { tableRefs } from '../table-refs';
-import { partiesRepo } from '../../repositories/parties-reservations.repository';
 
 /** Creates or replaces a party from Dojo's Party shape, and tells Dojo it changed (outbox). */
 export class UpsertParty {
@@ -14,8 +13,8 @@ export class UpsertParty {
     const p = requireVenueEntity<Models.Party>('Party', 'party', partyId, body);
     requireInt4([[p.covers, 'covers']]);
     const data = { ...partyDataFromDojo(p), reservationId: p.reservationId ?? null };
-    return upsertVersionedRow(this.d.prisma, locationId, partyId, { type: 'PartyUpdated', payload: { partyId } }, {
-      save: (tx) => partiesRepo(tx).saveParty(locationId, partyId, data),
+    return upsertVersionedRow(this.d.venue, locationId, partyId, { type: 'PartyUpdated', payload: { partyId } }, {
+      save: (s) => s.parties.saveParty(locationId, partyId, data),
       tables: tableRefs('tableIds', p.tableIds),
     });
   }

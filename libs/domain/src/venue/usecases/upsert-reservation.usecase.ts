@@ -5,7 +5,6 @@ import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireInt4, requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
 import { tableRefs } from '../table-refs';
-import { partiesRepo } from '../../repositories/parties-reservations.repository';
 
 /** Creates or replaces a reservation from Dojo's Reservation shape, and tells Dojo it changed (outbox). */
 export class UpsertReservation {
@@ -20,8 +19,8 @@ export class UpsertReservation {
     if (!Number.isInteger(r.covers) || r.covers < 1) throw DomainError.invalid([{ field: 'covers', reason: 'must be a positive integer' }]);
     requireInt4([[r.covers, 'covers']]);
     const data = reservationDataFromDojo(r);
-    return upsertVersionedRow(this.d.prisma, locationId, reservationId, { type: 'ReservationUpdated', payload: { reservationId } }, {
-      save: (tx) => partiesRepo(tx).saveReservation(locationId, reservationId, data),
+    return upsertVersionedRow(this.d.venue, locationId, reservationId, { type: 'ReservationUpdated', payload: { reservationId } }, {
+      save: (s) => s.parties.saveReservation(locationId, reservationId, data),
       tables: tableRefs('tableIds', r.tableIds),
     });
   }

@@ -1,5 +1,5 @@
-import type { PrismaClient } from '@app/db';
-import { DomainError } from './errors';
+import type { Tx } from '../shared/tx';
+import { DomainError } from '../admin/errors';
 
 /** A Dojo event of a location as the operator console shows it (no payload). */
 export interface DojoEventView {
@@ -80,7 +80,7 @@ const badCursor = () => DomainError.invalid([{ field: 'cursor', reason: 'is not 
  * keyset on id) and the fleet list. Plain SQL, scoped by location.
  */
 export class LocationActivityRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly prisma: Tx) {}
 
   async locationExists(locationId: string): Promise<boolean> {
     const rows = await this.prisma.$queryRaw<{ one: number }[]>`SELECT 1 AS one FROM locations WHERE id = ${locationId}::uuid`;
@@ -171,29 +171,5 @@ export class LocationActivityRepository {
     const rows = await this.prisma.$queryRaw<{ id: string; name: string; dojo_account_id: string; enabled: boolean }[]>`
       SELECT id, name, dojo_account_id, enabled FROM locations ORDER BY name, id`;
     return rows.map((r) => ({ id: r.id, name: r.name, dojoAccountId: r.dojo_account_id, enabled: r.enabled, protocol: 'epos-data' }));
-  }
-}
-
-/** GET /v1/locations/{id}/dojo-events */
-export class ListLocationDojoEvents {
-  private readonly repo: LocationActivityRepository;
-  constructor(d: { prisma: PrismaClient }) {
-    this.repo = new LocationActivityRepository(d.prisma);
-  }
-  async execute(locationId: string, q: { limit: number; cursor?: string }): Promise<Page<DojoEventView>> {
-    if (!(await this.repo.locationExists(locationId))) throw DomainError.notFound('location', locationId);
-    return this.repo.dojoEvents(locationId, q.limit, q.cursor);
-  }
-}
-
-/** GET /v1/locations/{id}/outbox */
-export class ListLocationOutbox {
-  private readonly repo: LocationActivityRepository;
-  constructor(d: { prisma: PrismaClient }) {
-    this.repo = new LocationActivityRepository(d.prisma);
-  }
-  async execute(locationId: string, q: { limit: number; cursor?: string }): Promise<Page<OutboxEventView>> {
-    if (!(await this.repo.locationExists(locationId))) throw DomainError.notFound('location', locationId);
-    return this.repo.outbox(locationId, q.limit, q.cursor);
   }
 }

@@ -1,0 +1,251 @@
+import type { Prisma, PrismaClient } from '@app/db';
+import type { Tx } from '../shared/tx';
+import { runInTransaction } from './unit-of-work';
+
+export type RegistrationState = 'pending' | 'registered' | 'failed';
+export type WebhookSecretState = 'active' | 'retired';
+export type DojoEnvironment = 'sandbox' | 'production';
+type Bytes = Uint8Array<ArrayBuffer>;
+
+/** The fields of a location row the admin API shows (never the key, only its last four characters). */
+export interface LocationRow {
+  id: string;
+  softwareHouseId: string;
+  name: string;
+  dojoAccountId: string;
+  apiKeyLast4: string;
+  environment: string;
+  resellerId: string | null;
+  wsUrl: string | null;
+  restUrl: string | null;
+  currency: string;
+  enabled: boolean;
+  capabilities: string[];
+  configVersion: number;
+  registrationState: string;
+  registrationError: string | null;
+  registrationAttempts: number;
+  registeredAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Select list that never loads the key ciphertext. */
+const LOCATION_SELECT = {
+  id: true,
+  softwareHouseId: true,
+  name: true,
+  dojoAccountId: true,
+  apiKeyLast4: true,
+  environment: true,
+  resellerId: true,
+  wsUrl: true,
+  restUrl: true,
+  currency: true,
+  enabled: true,
+  capabilities: true,
+  configVersion: true,
+  registrationState: true,
+  registrationError: true,
+  registrationAttempts: true,
+  registeredAt: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+
+/** What calling Dojo for a location needs: its encrypted key, URLs and its software house's ids. */
+export interface LocationCredentials {
+  id: string;
+  apiKeyCiphertext: Bytes;
+  restUrl: string | null;
+  resellerId: string | null;
+  capabilities: string[];
+  registrationAttempts: number;
+  softwareHouse: { dojoSoftwareHouseId: string; resellerId: string | null };
+}
+
+/** The stored filters of the location list. */
+export interface LocationFilter {
+  softwareHouseId?: string;
+  dojoAccountId?: string;
+  enabled?: boolean;
+  registrationState?: RegistrationState;
+}
+
+export interface NewLocation {
+  softwareHouseId: string;
+  name: string;
+  dojoAccountId: string;
+  apiKeyCiphertext: Bytes;
+  apiKeyLast4: string;
+  environment: DojoEnvironment;
+  resellerId: string | null;
+  wsUrl: string | null;
+  restUrl: string | null;
+  currency?: string;
+  capabilities: string[];
+  registrationState: RegistrationState;
+}
+
+/** A change to a location's row; `bumpConfigVersion` increments config_version. */
+export interface LocationChange {
+  name?: string;
+  resellerId?: string | null;
+  wsUrl?: string | null;
+  restUrl?: string | null;
+  currency?: string;
+  enabled?: boolean;
+  capabilities?: string[];
+  apiKeyCiphertext?: Bytes;
+  apiKeyLast4?: string;
+  environment?: DojoEnvironment;
+  registrationState?: RegistrationState;
+  registrationError?: string | null;
+  registrationAttempts?: number;
+  bumpConfigVersion?: boolean;
+}
+
+/** A webhook secret row (never the secret). */
+export interface WebhookSecretRow {
+  id: string;
+  locationId: string;
+  state: string;
+  dojoSubscriptionId: string | null;
+  createdAt: Date;
+  retiredAt: Date | null;
+}
+
+const WEBHOOK_SECRET_SELECT = { id: true, locationId: true, state: true, dojoSubscriptionId: true, createdAt: true, retiredAt: true } as const;
+
+/**
+ * Locations with their credentials (the encrypted Dojo API key, registration
+ * state, webhook signing secrets): the only code that reads or writes
+ * locations and webhook_secrets for the admin API. Every method takes the
+ * location id first. Unique and foreign-key violations surface as the driver
+ * raises them; the use-cases say what they mean.
+ */
+export class LocationsRepository {
+  constructor(private readonly db: Tx) {}
+
+  /** Runs fn in one transaction with a repository bound to it (joins the current one when already inside). */
+  async transaction<T>(fn: (r: LocationsRepository) => Promise<T>): Promise<T> {
+    if (!('$transaction' in this.db)) return fn(this);
+    return runInTransaction(this.db as PrismaClient, (tx) => fn(new LocationsRepository(tx)));
+  }
+
+  async exists(locationId: string): Promise<boolean> {
+    return (await this.db.location.findUnique({ where: { id: locationId }, select: { id: true } })) !== null;
+  }
+
+  async get(locationId: string): Promise<LocationRow | null> {
+    return this.db.location.findUnique({ where: { id: locationId }, select: LOCATION_SELECT });
+  }
+
+  async configVersion(locationId: string): Promise<number | null> {
+    const row = await this.db.location.findUnique({ where: { id: locationId }, select: { configVersion: true } });
+    return row?.configVersion ?? null;
+  }
+
+  async enabled(locationId: string): Promise<boolean | null> {
+    const row = await this.db.location.findUnique({ where: { id: locationId }, select: { enabled: true } });
+    return row?.enabled ?? null;
+  }
+
+  /** The encrypted key and what a Dojo call needs besides it. */
+  async credentials(locationId: string): Promise<LocationCredentials | null> {
+    return this.db.location.findUnique({
+      where: { id: locationId },
+      select: {
+        id: true, apiKeyCiphertext: true, restUrl: true, resellerId: true, capabilities: true, registrationAttempts: true,
+        softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } },
+      },
+    });
+  }
+
+  /** Up to `take` locations after the cursor in id order, filtered on stored fields. */
+  async page(filter: LocationFilter, cursor: string | undefined, take: number): Promise<LocationRow[]> {
+    const where: Prisma.LocationWhereInput = {
+      ...(cursor ? { id: { gt: cursor } } : {}),
+      ...(filter.softwareHouseId ? { softwareHouseId: filter.softwareHouseId } : {}),
+      ...(filter.dojoAccountId ? { dojoAccountId: filter.dojoAccountId } : {}),
+      ...(filter.enabled !== undefined ? { enabled: filter.enabled } : {}),
+      ...(filter.registrationState ? { registrationState: filter.registrationState } : {}),
+    };
+    return this.db.location.findMany({ where, orderBy: { id: 'asc' }, take, select: LOCATION_SELECT });
+  }
+
+  async enabledIdsOfSoftwareHouse(softwareHouseId: string): Promise<string[]> {
+    const rows = await this.db.location.findMany({ where: { softwareHouseId, enabled: true }, select: { id: true } });
+    return rows.map((r) => r.id);
+  }
+
+  async idsInRegistrationState(state: RegistrationState): Promise<string[]> {
+    const rows = await this.db.location.findMany({ where: { registrationState: state }, select: { id: true } });
+    return rows.map((r) => r.id);
+  }
+
+  async create(locationId: string, data: NewLocation): Promise<LocationRow> {
+    const { currency, ...rest } = data;
+    return this.db.location.create({ data: { id: locationId, ...rest, ...(currency ? { currency } : {}) }, select: LOCATION_SELECT });
+  }
+
+  /** Applies the change; null when there is no such location. */
+  async update(locationId: string, change: LocationChange): Promise<LocationRow | null> {
+    const { bumpConfigVersion, ...fields } = change;
+    const data: Prisma.LocationUpdateInput = { ...fields, ...(bumpConfigVersion ? { configVersion: { increment: 1 } } : {}) };
+    return this.db.location.update({ where: { id: locationId }, data, select: LOCATION_SELECT }).catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'P2025') return null;
+      throw err;
+    });
+  }
+
+  async delete(locationId: string): Promise<void> {
+    await this.db.location.deleteMany({ where: { id: locationId } });
+  }
+
+  /** Records a failed registration attempt; `dead` marks it a dead letter. */
+  async recordRegistrationFailure(locationId: string, outcome: { state: RegistrationState; error: string; dead: boolean; at: Date }): Promise<void> {
+    await this.db.location.updateMany({
+      where: { id: locationId },
+      data: {
+        registrationState: outcome.state,
+        registrationError: outcome.error,
+        registrationAttempts: { increment: 1 },
+        ...(outcome.dead ? { registrationDeadAt: outcome.at, registrationDiscardedAt: null, registrationDiscardReason: null } : {}),
+      },
+    });
+  }
+
+  /** Records a registration as done if the capability set is still the one sent; false when it changed. */
+  async recordRegistered(locationId: string, capabilities: string[], at: Date): Promise<boolean> {
+    const { count } = await this.db.location.updateMany({
+      where: { id: locationId, capabilities: { equals: capabilities } },
+      data: {
+        registrationState: 'registered', registrationError: null, registeredAt: at, registrationAttempts: { increment: 1 },
+        registrationDeadAt: null, registrationDiscardedAt: null, registrationDiscardReason: null,
+      },
+    });
+    return count > 0;
+  }
+
+  async webhookSecrets(locationId: string): Promise<WebhookSecretRow[]> {
+    return this.db.webhookSecret.findMany({ where: { locationId }, orderBy: { createdAt: 'asc' }, select: WEBHOOK_SECRET_SELECT });
+  }
+
+  async webhookSecret(locationId: string, secretId: string): Promise<WebhookSecretRow | null> {
+    return this.db.webhookSecret.findFirst({ where: { id: secretId, locationId }, select: WEBHOOK_SECRET_SELECT });
+  }
+
+  async addWebhookSecret(
+    locationId: string,
+    data: { id: string; secretCiphertext: Bytes; state: WebhookSecretState; retiredAt: Date | null; dojoSubscriptionId: string | null },
+  ): Promise<WebhookSecretRow> {
+    return this.db.webhookSecret.create({ data: { locationId, ...data }, select: WEBHOOK_SECRET_SELECT });
+  }
+
+  /** Sets a secret's state; false unless it belongs to this location. */
+  async setWebhookSecretState(locationId: string, secretId: string, data: { state: WebhookSecretState; retiredAt: Date | null }): Promise<boolean> {
+    const { count } = await this.db.webhookSecret.updateMany({ where: { id: secretId, locationId }, data });
+    return count > 0;
+  }
+}
