@@ -9,8 +9,7 @@ import { gatewayEnv, loadConfig } from '@app/config';
 import { createPrisma, SecretBox } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
-import { EPOS_DATA } from '@app/domain/dialects/epos-data/dialect';
-import { RpcDispatcher } from '@app/domain/rpc';
+import { EPOS_DATA, RpcDispatcher } from '@app/domain/rpc';
 import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource } from '@app/gateway';
 
 async function main(): Promise<void> {

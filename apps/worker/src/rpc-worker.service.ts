@@ -3,8 +3,7 @@ import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, workerMetrics }
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
-import { EPOS_DATA } from '@app/domain/dialects/epos-data/dialect';
-import { RpcDispatcher } from '@app/domain/rpc';
+import { EPOS_DATA, RpcDispatcher } from '@app/domain/rpc';
 import { BullmqEventEnqueuer, RpcWorkerHost } from '@app/queue';
 
 /**

@@ -3,3 +3,4 @@ export * from './cursor';
 export * from './exec-context';
 export * from './processed-requests';
 export * from './dialect';
+export { EPOS_DATA } from '../dialects/epos-data/dialect';
