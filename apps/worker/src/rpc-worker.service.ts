@@ -3,7 +3,7 @@ import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, workerMetrics }
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
-import { RpcDispatcher } from '@app/domain/rpc';
+import { EPOS_DATA, RpcDispatcher } from '@app/domain/rpc';
 import { BullmqEventEnqueuer, RpcWorkerHost } from '@app/queue';
 
 /**
@@ -32,6 +32,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
     const db = new Map<string, { observe(v: number): void }>();
     const dispatcher = new RpcDispatcher({
       prisma,
+      dialect: EPOS_DATA,
       logger: this.log,
       events: { ingest: (cmd) => ingest.execute(cmd) },
       // epos_relay_worker_replays_total / _db_duration_seconds, one bound child per method.

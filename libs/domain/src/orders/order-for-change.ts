@@ -1,4 +1,4 @@
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../core/refusal';
 import type { ExecContext } from '../rpc/exec-context';
 import type { OrderForChange} from '../repositories/orders.repository';
 import { ordersRepo, OrdersRepository } from '../repositories/orders.repository';
@@ -13,13 +13,13 @@ import type { OrderWithRelations } from './order-mapper';
  */
 export function lockedOrderForChange(ctx: ExecContext, orderId: string): OrderForChange & { order: OrderWithRelations } {
   const found = ctx.planned ? OrdersRepository.parseChange(ctx.planned.pre) : undefined;
-  if (!found?.order) throw EposError.notFound('order', orderId);
+  if (!found?.order) throw DomainRefusal.notFound('order', orderId);
   return found as OrderForChange & { order: OrderWithRelations };
 }
 
 /** The order with items and payments (one round trip), or NotFound. Scoped to the location. */
 export async function requireOrder(ctx: Pick<ExecContext, 'db' | 'locationId'>, orderId: string): Promise<OrderWithRelations> {
   const order = await ordersRepo(ctx.db).find(ctx.locationId, orderId);
-  if (!order) throw EposError.notFound('order', orderId);
+  if (!order) throw DomainRefusal.notFound('order', orderId);
   return order;
 }

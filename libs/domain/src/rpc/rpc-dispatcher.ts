@@ -1,24 +1,19 @@
 import type { Logger } from '@app/common';
 import type {
   DojoEventPayload,
+  EposError,
   JsonRpcResponse,
   // The request as handed over by the gateway, whatever carries it (no queue types in the domain).
   RpcRequest as RpcJob} from '@app/contracts';
-import {
-  EposError,
-  failure,
-  METHOD_INFO,
-  success,
-} from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
-import type { MethodEntry } from '../dialects/epos-data/method-table';
-import { EPOS_DATA_METHODS } from '../dialects/epos-data/method-table';
+import { EPOS_DATA } from '../dialects/epos-data/dialect';
 import { requestIdempotencyKey } from '../core/rules';
 import { jsonValue } from '../shared/json-value';
 import { ordersRepo, OrdersRepository } from '../repositories/orders.repository';
 import type { Tx } from '../shared/tx';
 import { runWrites } from '../shared/write-sql';
+import type { Dialect, MethodEntry } from './dialect';
 import type { ExecContext, MutationPlan } from './exec-context';
 import { ProcessedRequests } from './processed-requests';
 
@@ -27,8 +22,10 @@ export interface DojoEventIngest {
   ingest(cmd: { payload: DojoEventPayload; channel: 'socket'; locationId: string }): Promise<{ eventRowId: string; duplicate: boolean }>;
 }
 
-export interface RpcDispatcherDeps {
+export interface RpcDispatcherDeps<Res = JsonRpcResponse, E = EposError> {
   prisma: PrismaClient;
+  /** The wire dialect answered (method table, error mapping, envelope); EPOS Data (EPOS_DATA) when absent. */
+  dialect?: Dialect<Res, E>;
   logger: Logger;
   events: DojoEventIngest;
   /** Optional observer (the worker's metrics): stored responses replayed, and time spent in the database per method. */
@@ -43,16 +40,28 @@ export interface RpcObserver {
   dbTime(method: string, seconds: number): void;
 }
 
-type Job = Omit<RpcJob, 'replyTo'>;
+/** A request of any dialect: the method is the dialect's wire method. */
+type Job = Omit<RpcJob, 'replyTo' | 'method'> & { method: string };
+/** processed_requests keeps any dialect's method name (the column is text). */
+type StoredJob = Parameters<typeof ProcessedRequests.insertCte>[1];
 
 /** Raised inside a transaction that reached the request's deadline before committing. */
 class DeadlinePassed extends Error {}
 
+/** A refusal worded by the dialect for the dispatcher itself (method not served, request id reused). */
+class Refused<E> extends Error {
+  constructor(readonly error: E) {
+    super('refused by the dialect');
+  }
+}
+
 /**
- * Answers one JSON-RPC request of Dojo's EPOS Data API for one location: looks
- * the method up in the dialect's method table (dialects/epos-data/method-table.ts),
- * maps the params to a command, runs the use-case scoped to job.locationId and
- * maps its result (or error) to the JSON-RPC response. Transport-free: the worker app feeds it
+ * Answers one request of a wire dialect (Dojo's EPOS Data API unless
+ * deps.dialect says otherwise; see rpc/dialect.ts) for one location: looks
+ * the method up in the dialect's method table (EPOS Data:
+ * dialects/epos-data/method-table.ts), maps the params to a command, runs the
+ * use-case scoped to job.locationId and maps its result (or refusal) to the
+ * dialect's response. Transport-free: the worker app feeds it
  * BullMQ jobs, the gateway's in-process benchmark calls handle() directly.
  *
  * Methods that change state run in one interactive transaction that
@@ -65,44 +74,50 @@ class DeadlinePassed extends Error {}
  *   the deadline first (ProcessedRequests.claimAtDeadline), that insert fails,
  *   everything rolls back and the stored error is the answer.
  */
-export class RpcDispatcher {
-  /** Wire method -> (mapping, use-case): the EPOS Data dialect's method table. */
-  private readonly methods = EPOS_DATA_METHODS;
+export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
+  /** Method table, error mapping and envelope of the dialect answered. */
+  private readonly dialect: Dialect<Res, E>;
 
   private readonly processed: ProcessedRequests;
 
-  constructor(private readonly deps: RpcDispatcherDeps) {
+  constructor(private readonly deps: RpcDispatcherDeps<Res, E>) {
+    // The default type arguments are EPOS Data's: without a dialect, Res and E are JsonRpcResponse and EposError.
+    this.dialect = deps.dialect ?? (EPOS_DATA as unknown as Dialect<Res, E>);
     this.processed = new ProcessedRequests(deps.prisma);
   }
 
-  async handle(job: Job): Promise<JsonRpcResponse> {
+  async handle(job: Job): Promise<Res> {
     const started = Date.now();
     const log = this.deps.logger.child({ rpcId: job.rpcId, locationId: job.locationId, traceId: job.traceId, method: job.method });
-    let response: JsonRpcResponse;
+    const dialect = this.dialect;
+    let response: Res;
     try {
       const result = await this.run(job, log);
-      response = 'replay' in result ? result.replay : success(job.rpcId, result.value);
+      response = 'replay' in result ? result.replay : dialect.success(job.rpcId, result.value);
       if ('replay' in result) this.deps.observe?.replayed(job.method);
       log.info({ ms: Date.now() - started, replayed: 'replay' in result }, 'rpc answered');
     } catch (err) {
-      response = failure(job.rpcId, this.toError(err, job, log).toBody(job.traceId));
-      const e = (response as { error: { errorType: string; debugMessage: string } }).error;
-      log.info({ ms: Date.now() - started, errorType: e.errorType, debugMessage: e.debugMessage }, 'rpc refused');
+      const e = this.toError(err, job, log);
+      response = dialect.failure(job.rpcId, e, job.traceId);
+      log.info({ ms: Date.now() - started, ...dialect.describe(e) }, 'rpc refused');
     }
     return response;
   }
 
-  private toError(err: unknown, job: Job, log: Logger): EposError {
-    if (err instanceof EposError) return err;
+  /** The dialect's error for what the request threw: a refusal as mapped by the dialect, a deadline, or unexpected. */
+  private toError(err: unknown, job: Job, log: Logger): E {
+    if (err instanceof Refused) return err.error as E;
+    const refused = this.dialect.refusal(err);
+    if (refused !== undefined) return refused;
     if (err instanceof DeadlinePassed || isTimeout(err)) {
       log.warn({ deadline: new Date(job.deadline).toISOString() }, 'deadline reached before commit; rolled back');
-      return EposError.unexpected(`${job.method} could not finish before its deadline; it was rolled back and nothing was applied`);
+      return this.dialect.deadlinePassed(job.method);
     }
     log.error({ err }, 'rpc failed unexpectedly');
-    return EposError.unexpected();
+    return this.dialect.unexpected();
   }
 
-  private async run(job: Job, log: Logger): Promise<{ value: unknown } | { replay: JsonRpcResponse }> {
+  private async run(job: Job, log: Logger): Promise<{ value: unknown } | { replay: Res }> {
     const raw = (job.params ?? {}) as Record<string, unknown>;
     const { headers: _headers, ...params } = raw;
     const ctx = (db: ExecContext['db']): ExecContext => ({
@@ -114,18 +129,19 @@ export class RpcDispatcher {
       now: new Date(),
     });
 
-    if (job.method === 'HandleEventV1') {
+    const dialect = this.dialect;
+    if (job.method === dialect.eventMethod) {
       if (Date.now() >= job.deadline) throw new DeadlinePassed();
       const stored = await this.deps.events.ingest({ payload: params as unknown as DojoEventPayload, channel: 'socket', locationId: job.locationId });
       log.info({ eventRowId: stored.eventRowId, duplicate: stored.duplicate }, 'dojo event stored');
       return { value: {} };
     }
 
-    const method = this.methods[job.method];
-    if (!method) throw EposError.invalid(`method ${String(job.method)} is not served by this EPOS`);
+    const method = Object.prototype.hasOwnProperty.call(dialect.methods, job.method) ? dialect.methods[job.method] : undefined;
+    if (!method) throw new Refused(dialect.unknownMethod(job.method));
     const t0 = performance.now();
     const observe = this.deps.observe;
-    if (!METHOD_INFO[job.method].mutates) {
+    if (!dialect.mutates(job.method)) {
       const c = ctx(this.deps.prisma);
       try {
         return { value: method.toWire(await method.useCase.execute(c, method.toCommand(params, c.now)), log) };
@@ -139,7 +155,7 @@ export class RpcDispatcher {
     try {
       return await this.mutate(job, method, params, ctx, remaining, log).finally(() => observe?.dbTime(job.method, (performance.now() - t0) / 1000));
     } catch (err) {
-      if (err instanceof EposError) throw err;
+      if (err instanceof Refused || dialect.refusal(err) !== undefined) throw err;
       // Rolled back. If an answer to this id is stored now, it was not ours: the gateway stored its error at the
       // deadline (before our commit), and Dojo has been told nothing was applied. That answer stands.
       const stored = await this.processed.find(job.locationId, job.rpcId).catch(() => undefined);
@@ -148,7 +164,7 @@ export class RpcDispatcher {
           { deadline: new Date(job.deadline).toISOString() },
           'the gateway answered this request at its deadline before it committed; rolled back, nothing was applied',
         );
-        return { replay: stored.response };
+        return { replay: stored.response as Res };
       }
       throw err;
     }
@@ -161,7 +177,7 @@ export class RpcDispatcher {
     ctx: (db: ExecContext['db']) => ExecContext,
     remaining: number,
     log: Logger,
-  ): Promise<{ value: unknown } | { replay: JsonRpcResponse }> {
+  ): Promise<{ value: unknown } | { replay: Res }> {
     return this.deps.prisma.$transaction(
       async (tx) => {
         const c = ctx(tx);
@@ -182,10 +198,10 @@ export class RpcDispatcher {
             LEFT JOIN processed_requests p ON p.location_id = ${job.locationId}::uuid AND p.rpc_id = ${job.rpcId}`;
         if (first!.method !== null) {
           if (first!.method !== job.method) {
-            throw EposError.invalid(`JSON-RPC id ${job.rpcId} was already used for ${first!.method}; use a new id for a new request`);
+            throw new Refused(this.dialect.idReused(job.rpcId, first!.method));
           }
           log.info('request id already processed; answering with the stored response');
-          return { replay: jsonValue<JsonRpcResponse>(first!.response) };
+          return { replay: jsonValue<Res>(first!.response) };
         }
         if (refused) throw refused.err;
         if (plan) c.planned = { pre: first!.pre };
@@ -194,7 +210,8 @@ export class RpcDispatcher {
         // A plain INSERT: when the gateway already stored its deadline answer for this id, it fails and all rolls back.
         const storeCte = (name: string, result: unknown) => {
           wire = { value: method.toWire(result, log) };
-          return ProcessedRequests.insertCte(name, job, success(job.rpcId, wire.value));
+          // Stored as the dialect's envelope (processed_requests holds any dialect's JSON answer).
+          return ProcessedRequests.insertCte(name, job as StoredJob, this.dialect.success(job.rpcId, wire.value) as JsonRpcResponse);
         };
         c.storeResponse = storeCte;
         const result = await method.useCase.execute(c, cmd);

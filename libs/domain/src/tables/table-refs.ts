@@ -1,4 +1,4 @@
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../core/refusal';
 import { tablesRepo } from '../repositories/tables.repository';
 import type { Tx } from '../shared/tx';
 
@@ -7,5 +7,5 @@ export async function requireTables(db: Tx, locationId: string, tableIds: readon
   const unique = [...new Set(tableIds)];
   const have = await tablesRepo(db).existingTableIds(locationId, unique);
   const missing = unique.find((id) => !have.has(id));
-  if (missing !== undefined) throw EposError.notFound('table', missing);
+  if (missing !== undefined) throw DomainRefusal.notFound('table', missing);
 }

@@ -1,4 +1,3 @@
-import type { Logger } from '@app/common';
 import type { EposMethod } from '@app/contracts';
 import { ListAreas } from '../../areas/usecases/list-areas.usecase';
 import { GetOrderBillById } from '../../bills/usecases/get-order-bill-by-id.usecase';
@@ -21,28 +20,13 @@ import { DeleteReservationById } from '../../reservations/usecases/delete-reserv
 import { GetReservationById } from '../../reservations/usecases/get-reservation-by-id.usecase';
 import { SearchReservations } from '../../reservations/usecases/search-reservations.usecase';
 import { UpdateReservation } from '../../reservations/usecases/update-reservation.usecase';
-import type { UseCase } from '../../rpc/exec-context';
+import type { MethodEntry } from '../../rpc/dialect';
+import { methodEntry } from '../../rpc/dialect';
 import { SearchTables } from '../../tables/usecases/search-tables.usecase';
 import * as orders from './orders.mapping';
 import * as venue from './venue-objects.mapping';
 
-/**
- * One wire method of a dialect: its params to a command (toCommand, which may
- * refuse bad input with the dialect's wording; `now` is the request's clock),
- * the use-case that runs the command, and its result to the wire response
- * (toWire). RpcDispatcher reads only this.
- */
-export interface MethodEntry<P = any, C = any, R = any, W = unknown> {
-  toCommand(params: P, now: Date): C;
-  useCase: UseCase<C, R>;
-  toWire(result: R, log: Logger): W;
-}
-
-const entry = <P, C, R, W>(mapping: { toCommand(params: P, now: Date): C; toWire(result: R, log: Logger): W }, useCase: UseCase<C, R>): MethodEntry<P, C, R, W> => ({
-  toCommand: (params, now) => mapping.toCommand(params, now),
-  toWire: (result, log) => mapping.toWire(result, log),
-  useCase,
-});
+const entry = methodEntry;
 
 /**
  * Creating and updating parties and reservations: their use-cases still take

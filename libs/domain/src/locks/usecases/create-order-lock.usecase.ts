@@ -1,4 +1,4 @@
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../../core/refusal';
 import type { LockOrder, Order } from '../../core/commands';
 import { isClosedStatus, liveLock } from '../../core/rules';
 import { lockedOrderForChange } from '../../orders/order-for-change';
@@ -26,11 +26,11 @@ export class CreateOrderLock implements UseCase<LockOrder, Order> {
     const { expiresAt } = cmd;
     const { order, lock: current } = lockedOrderForChange(ctx, cmd.orderId);
     if (isClosedStatus(order.status)) {
-      throw EposError.conflict(`order ${order.id} is ${order.status}; there is nothing to lock for payment`);
+      throw DomainRefusal.conflict(`order ${order.id} is ${order.status}; there is nothing to lock for payment`);
     }
     const live = liveLock(current, now);
     if (live && live.lockId !== cmd.lockRef) {
-      throw EposError.conflict(
+      throw DomainRefusal.conflict(
         `order ${order.id} is already locked by lock ${live.lockId} until ${live.expiresAt.toISOString()}; release it first`,
       );
     }

@@ -1,4 +1,4 @@
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../../core/refusal';
 import type { Order, UnlockOrder } from '../../core/commands';
 import { liveLock } from '../../core/rules';
 import { lockedOrderForChange } from '../../orders/order-for-change';
@@ -22,7 +22,7 @@ export class DeleteOrderLock implements UseCase<UnlockOrder, Order> {
     const { order, lock: current } = lockedOrderForChange(ctx, cmd.orderId);
     const live = liveLock(current, now);
     if (live && live.lockId !== cmd.lockRef) {
-      throw EposError.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${cmd.lockRef} is not held`);
+      throw DomainRefusal.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${cmd.lockRef} is not held`);
     }
     const writes: Write[] = [];
     if (current && (current.lockId === cmd.lockRef || !live)) {

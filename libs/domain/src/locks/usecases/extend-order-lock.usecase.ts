@@ -1,4 +1,4 @@
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../../core/refusal';
 import type { ExtendLock, Lock } from '../../core/commands';
 import { liveLock } from '../../core/rules';
 import { lockedOrderForChange } from '../../orders/order-for-change';
@@ -22,10 +22,10 @@ export class ExtendOrderLock implements UseCase<ExtendLock, Lock> {
     const live = liveLock(current, now);
     if (!live) {
       const why = current ? `expired at ${current.expiresAt.toISOString()}` : 'is not held (released or never created)';
-      throw EposError.conflict(`lock ${cmd.lockRef} on order ${cmd.orderId} ${why}; create a new lock`);
+      throw DomainRefusal.conflict(`lock ${cmd.lockRef} on order ${cmd.orderId} ${why}; create a new lock`);
     }
     if (live.lockId !== cmd.lockRef) {
-      throw EposError.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${cmd.lockRef} cannot be extended`);
+      throw DomainRefusal.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${cmd.lockRef} cannot be extended`);
     }
     const result: Lock = { lockRef: cmd.lockRef, expiresAt: cmd.expiresAt };
     const writes: Write[] = [

@@ -1,4 +1,4 @@
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../../core/refusal';
 import type { CancelOrder, Order } from '../../core/commands';
 import { isClosedStatus } from '../../core/rules';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
@@ -23,10 +23,10 @@ export class CancelOrderById implements UseCase<CancelOrder, Order> {
     const { order } = lockedOrderForChange(ctx, cmd.orderId);
     if (order.status === 'Canceled') return order;
     if (isClosedStatus(order.status)) {
-      throw EposError.conflict(`order ${order.id} is ${order.status} and can no longer be cancelled`);
+      throw DomainRefusal.conflict(`order ${order.id} is ${order.status} and can no longer be cancelled`);
     }
     if (order.paidAmount > 0n) {
-      throw EposError.conflict(
+      throw DomainRefusal.conflict(
         `order ${order.id} has ${order.paidAmount} (minor units) paid against it; refund its payments before cancelling it`,
       );
     }

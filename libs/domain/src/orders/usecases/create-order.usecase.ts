@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Models } from '@app/contracts';
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../../core/refusal';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import type { Order } from '../../core/commands';
 import type { OrderCreateData, OrderWithRelations } from '../order-mapper';
@@ -32,7 +32,7 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Order> {
 
   async execute(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Order> {
     const { locationId } = ctx;
-    if (!ctx.planned) throw EposError.invalid('dojoOrderId must be a string and payments an array');
+    if (!ctx.planned) throw DomainRefusal.invalid('dojoOrderId must be a string and payments an array');
     const pre = Orders.parseCreate(ctx.planned.pre);
     if (pre.existing) {
       ctx.log.info({ orderId: pre.existing.id, dojoOrderId: params.dojoOrderId }, 'order for this dojoOrderId exists; returning it');
@@ -48,7 +48,7 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Order> {
       checkPayment(p, i, currency);
       const paymentIntentId = intentIdOf(params, p, i);
       const clash = recorded.get(paymentIntentId);
-      if (clash !== undefined) throw EposError.conflict(`payment intent ${paymentIntentId} is already recorded against order ${clash}`);
+      if (clash !== undefined) throw DomainRefusal.conflict(`payment intent ${paymentIntentId} is already recorded against order ${clash}`);
       recorded.set(paymentIntentId, id);
       payments.push({
         locationId, paymentIntentId, orderId: id, currency, paidAmount: BigInt(p.paidAmount.value), tipsAmount: BigInt(p.tipsAmount?.value ?? 0),
@@ -57,7 +57,7 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Order> {
     }
     const row = createdRow(data, payments, at, pre.dbNow);
     if (row.paidAmount > row.totalAmount) {
-      throw EposError.invalid(`payments add up to ${row.paidAmount} but totalAmount is ${row.totalAmount}`);
+      throw DomainRefusal.invalid(`payments add up to ${row.paidAmount} but totalAmount is ${row.totalAmount}`);
     }
     const result = row;
     const writes = [
@@ -72,9 +72,9 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Order> {
 
 function checkPayment(p: Models.Payment, i: number, currency: string): void {
   if (p.paidAmount.currencyCode !== currency || (p.tipsAmount && p.tipsAmount.currencyCode !== currency)) {
-    throw EposError.invalid(`payments[${i}] is not in the order's currency ${currency}`);
+    throw DomainRefusal.invalid(`payments[${i}] is not in the order's currency ${currency}`);
   }
-  if (p.paidAmount.value < 0 || (p.tipsAmount?.value ?? 0) < 0) throw EposError.invalid(`payments[${i}] has a negative amount`);
+  if (p.paidAmount.value < 0 || (p.tipsAmount?.value ?? 0) < 0) throw DomainRefusal.invalid(`payments[${i}] has a negative amount`);
 }
 
 /**

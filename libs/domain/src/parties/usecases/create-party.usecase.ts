@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Models } from '@app/contracts';
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../../core/refusal';
 import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
@@ -26,7 +26,7 @@ export class CreateParty implements UseCase<Models.CreatePartyRequest, Models.Pa
     let reservationId = params.reservationId ?? null;
     if (reservationId !== null) {
       const r = await repo.findReservation(locationId, reservationId);
-      if (!r) throw EposError.notFound('reservation', reservationId);
+      if (!r) throw DomainRefusal.notFound('reservation', reservationId);
     } else if (params.dojoReservationId) {
       const r = await repo.findReservationByDojoId(locationId, params.dojoReservationId);
       reservationId = r?.id ?? null;

@@ -1,5 +1,5 @@
 import type { Models } from '@app/contracts';
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../../core/refusal';
 import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
@@ -15,7 +15,7 @@ export class UpdateParty implements UseCase<Models.UpdatePartyRequest, Models.Pa
     const { db, locationId } = ctx;
     const current = await requireParty(db, locationId, params.id);
     if (current.dojoPartyId !== null && current.dojoPartyId !== params.dojoPartyId) {
-      throw EposError.invalid(`party ${params.id} belongs to Dojo party ${current.dojoPartyId}, not ${params.dojoPartyId}`);
+      throw DomainRefusal.invalid(`party ${params.id} belongs to Dojo party ${current.dojoPartyId}, not ${params.dojoPartyId}`);
     }
     await requireTables(db, locationId, params.tableIds);
     const party = await partiesRepo(db).updateParty(locationId, params.id, { dojoPartyId: params.dojoPartyId, ...partyDataFromDojo(params) });

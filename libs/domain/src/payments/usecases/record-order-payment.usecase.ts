@@ -1,4 +1,4 @@
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../../core/refusal';
 import type { Order, RecordPayment } from '../../core/commands';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
 import { decidePayment, isPayable, liveLock, paidTotals } from '../../core/rules';
@@ -41,7 +41,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
     const existing = found.payment;
     const decision = decidePayment(order, liveLock(found.lock, now), existing, cmd, now);
     if (decision.kind === 'mismatch') {
-      throw EposError.conflict(
+      throw DomainRefusal.conflict(
         `payment intent ${cmd.paymentRef} is already recorded against order ${decision.existing.orderId} ` +
           `with paidAmount ${decision.existing.paidAmount} and tipsAmount ${decision.existing.tipsAmount} ${decision.existing.currency}; ` +
           'it cannot be recorded again with other values',
@@ -51,7 +51,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       ctx.log.info({ orderId: order.id, paymentIntentId: cmd.paymentRef }, 'payment already recorded; returning the order unchanged');
       return order;
     }
-    if (decision.kind === 'refuse') throw EposError.conflict(`payment ${cmd.paymentRef} was not recorded: ${decision.reason}`);
+    if (decision.kind === 'refuse') throw DomainRefusal.conflict(`payment ${cmd.paymentRef} was not recorded: ${decision.reason}`);
 
     const at = new Date();
     const payment: OrderWithRelations['payments'][number] = {

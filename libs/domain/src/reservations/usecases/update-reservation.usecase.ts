@@ -1,5 +1,5 @@
 import type { Models } from '@app/contracts';
-import { EposError } from '@app/contracts';
+import { DomainRefusal } from '../../core/refusal';
 import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
@@ -12,7 +12,7 @@ export class UpdateReservation implements UseCase<Models.UpdateReservationReques
     const { db, locationId } = ctx;
     const current = await requireReservation(db, locationId, params.id);
     if (current.dojoReservationId !== null && current.dojoReservationId !== params.dojoReservationId) {
-      throw EposError.invalid(
+      throw DomainRefusal.invalid(
         `reservation ${params.id} belongs to Dojo reservation ${current.dojoReservationId}, not ${params.dojoReservationId}`,
       );
     }
