@@ -1,4 +1,4 @@
 export * from './rpc-dispatcher';
 export * from './cursor';
 export * from './exec-context';
-export * from './processed-requests';
+export * from '../repositories/processed-requests.repository';
