@@ -5,6 +5,7 @@ import type { WebhookConfig } from '@app/config';
 import { Channels, LocationChangedMessage } from '@app/contracts';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
+import { DojoEventsRepository } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
 import { AcceptDojoWebhook } from '@app/domain/events';
 import { WebhookAccountCache } from '@app/domain/events';
@@ -47,7 +48,7 @@ export class WebhookModule implements OnApplicationShutdown {
         {
           provide: IngestDojoEvent,
           inject: [PRISMA, BullmqEventEnqueuer, LOGGER],
-          useFactory: (prisma: PrismaClient, enqueuer: BullmqEventEnqueuer, log: Logger) => new IngestDojoEvent(prisma, enqueuer, log),
+          useFactory: (prisma: PrismaClient, enqueuer: BullmqEventEnqueuer, log: Logger) => new IngestDojoEvent(new DojoEventsRepository(prisma), enqueuer, log),
         },
         {
           provide: WebhookAccountCache,

@@ -1,6 +1,5 @@
 import type { Logger } from '@app/common';
-import type { PrismaClient } from '@app/db';
-import { dojoEventsRepo } from '../repositories/dojo-events.repository';
+import type { DojoEventsRepository } from '../repositories/dojo-events.repository';
 import type { EventEnqueuer } from './ingest-dojo-event.usecase';
 
 /** Longest wait before the sweeper re-enqueues a row whose attempts keep failing. */
@@ -33,7 +32,7 @@ export class DojoEventsSweeper {
   private stopped = false;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly events: DojoEventsRepository,
     private readonly enqueuer: EventEnqueuer,
     private readonly logger: Logger,
     private readonly opts: DojoEventsSweeperOptions,
@@ -43,7 +42,7 @@ export class DojoEventsSweeper {
   async sweepOnce(): Promise<number> {
     const limit = this.opts.batchSize ?? 500;
     const staleMs = this.opts.staleAfterMs;
-    const rows = await dojoEventsRepo(this.prisma).findStrandedAcrossLocations(staleMs, MAX_FAILED_BACKOFF_MS, limit);
+    const rows = await this.events.findStrandedAcrossLocations(staleMs, MAX_FAILED_BACKOFF_MS, limit);
     let enqueued = 0;
     for (const row of rows) {
       try {

@@ -1,8 +1,7 @@
 import type { Logger } from '@app/common';
 import type { DojoEventPayload} from '@app/contracts';
 import { EposError } from '@app/contracts';
-import type { PrismaClient } from '@app/db';
-import { dojoEventsRepo } from '../repositories/dojo-events.repository';
+import type { DojoEventsRepository } from '../repositories/dojo-events.repository';
 
 /**
  * Port: hands a stored event row to the events pipeline to be applied (ApplyDojoEvent).
@@ -34,7 +33,7 @@ export interface IngestDojoEventResult {
  */
 export class IngestDojoEvent {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly events: DojoEventsRepository,
     private readonly enqueuer: EventEnqueuer,
     private readonly logger: Logger,
   ) {}
@@ -43,7 +42,7 @@ export class IngestDojoEvent {
     const { payload, channel, locationId } = cmd;
     const occurred = new Date(payload.createdAt);
     if (Number.isNaN(occurred.getTime())) throw EposError.invalid('createdAt is not an ISO 8601 date-time');
-    const row = await dojoEventsRepo(this.prisma).store(locationId, payload, channel, occurred);
+    const row = await this.events.store(locationId, payload, channel, occurred);
     if (!row) throw EposError.invalid(`accountId ${JSON.stringify(payload.accountId)} does not belong to this location`);
     const duplicate = !row.inserted;
     // The child logger is made only when a line is written (at LOG_LEVEL=warn an accepted event writes none).
