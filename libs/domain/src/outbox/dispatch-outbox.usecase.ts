@@ -1,9 +1,8 @@
-import type { PrismaClient, SecretBox } from '@app/db';
+import type { SecretBox } from '@app/db';
 import type { DojoClient, PosEventBody } from '@app/dojo-client';
 import { DojoApiError } from '@app/dojo-client';
 import { deadLetterErrorText } from '../dead-letters/error-text';
-import type { ClaimedPosEvent } from '../repositories/outbox.repository';
-import { OutboxRepository } from '../repositories/outbox.repository';
+import type { ClaimedPosEvent, OutboxRepository } from '../repositories/outbox.repository';
 
 export interface OutboxDispatchOptions {
   /** Rows claimed per pass. */
@@ -17,7 +16,7 @@ export interface OutboxDispatchOptions {
 }
 
 export interface OutboxDeps {
-  prisma: PrismaClient;
+  outbox: OutboxRepository;
   secretBox: SecretBox;
   dojo: DojoClient;
   log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
@@ -58,7 +57,7 @@ export class DispatchOutbox {
     this.batchSize = opts.batchSize ?? 50;
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.maxAttempts = opts.maxAttempts ?? 20;
-    this.outbox = new OutboxRepository(d.prisma);
+    this.outbox = d.outbox;
   }
 
   /** One pass; returns how many rows were sent. */
