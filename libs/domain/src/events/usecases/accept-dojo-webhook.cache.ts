@@ -1,7 +1,7 @@
 import type { Logger } from '@app/common';
-import type { PrismaClient, SecretBox} from '@app/db';
+import type { SecretBox} from '@app/db';
 import { webhookSecretAad } from '@app/db';
-import { WebhookAccountsRepository } from '../../repositories/webhook-accounts.repository';
+import type { WebhookAccountsRepository } from '../../repositories/webhook-accounts.repository';
 
 /** A Dojo account's location and the plain text of its active webhook secrets. */
 export interface WebhookAccount {
@@ -40,7 +40,7 @@ export class WebhookAccountCache {
   private epoch = 0;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly repository: WebhookAccountsRepository,
     private readonly secretBox: SecretBox,
     private readonly logger: Logger,
     opts: WebhookAccountCacheOptions = {},
@@ -89,7 +89,7 @@ export class WebhookAccountCache {
   private async read(accountId: string): Promise<WebhookAccount | null> {
     const epoch = this.epoch;
     const startedAt = Date.now();
-    const accounts = new WebhookAccountsRepository(this.prisma);
+    const accounts = this.repository;
     const locationId = await accounts.locationIdOfAccount(accountId);
     if (locationId === undefined) {
       this.forgetAccount(accountId);
