@@ -8,6 +8,7 @@ import { createLogger, createRedis } from '@app/common';
 import { gatewayEnv, loadConfig } from '@app/config';
 import { createPrisma, SecretBox } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
+import { DojoEventsRepository } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
 import { EPOS_DATA, RpcDispatcher } from '@app/domain/rpc';
 import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource } from '@app/gateway';
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const redis = createRedis(config.REDIS_URL);
   const subscriber = createRedis(config.REDIS_URL, 'blocking');
   const enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
-  const ingest = new IngestDojoEvent(prisma, enqueuer, logger);
+  const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), enqueuer, logger);
   const dispatcher = new RpcDispatcher({ prisma, dialect: EPOS_DATA, logger, events: { ingest: (cmd) => ingest.execute(cmd) } });
   const opts = gatewayManagerOptions(config);
   const manager = new GatewayManager(opts, {

@@ -5,9 +5,10 @@ import type { WebhookConfig } from '@app/config';
 import { Channels, LocationChangedMessage } from '@app/contracts';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
+import { DojoEventsRepository } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
 import { AcceptDojoWebhook } from '@app/domain/events';
-import { WebhookAccountCache } from '@app/domain/events';
+import { WebhookAccountCache, WebhookAccountsRepository } from '@app/domain/events';
 import { DojoWebhookController } from './dojo-webhook.controller';
 
 /** Subscriber connection that drops a location's cached account at once when the admin publishes a change. */
@@ -47,12 +48,12 @@ export class WebhookModule implements OnApplicationShutdown {
         {
           provide: IngestDojoEvent,
           inject: [PRISMA, BullmqEventEnqueuer, LOGGER],
-          useFactory: (prisma: PrismaClient, enqueuer: BullmqEventEnqueuer, log: Logger) => new IngestDojoEvent(prisma, enqueuer, log),
+          useFactory: (prisma: PrismaClient, enqueuer: BullmqEventEnqueuer, log: Logger) => new IngestDojoEvent(new DojoEventsRepository(prisma), enqueuer, log),
         },
         {
           provide: WebhookAccountCache,
           inject: [PRISMA, SECRET_BOX, LOGGER],
-          useFactory: (prisma: PrismaClient, box: SecretBox, log: Logger) => new WebhookAccountCache(prisma, box, log),
+          useFactory: (prisma: PrismaClient, box: SecretBox, log: Logger) => new WebhookAccountCache(new WebhookAccountsRepository(prisma), box, log),
         },
         {
           provide: LOCATION_CHANGES,
@@ -63,7 +64,7 @@ export class WebhookModule implements OnApplicationShutdown {
           provide: AcceptDojoWebhook,
           inject: [PRISMA, SECRET_BOX, IngestDojoEvent, LOGGER, WebhookAccountCache],
           useFactory: (prisma: PrismaClient, box: SecretBox, ingest: IngestDojoEvent, log: Logger, cache: WebhookAccountCache) =>
-            new AcceptDojoWebhook(prisma, box, ingest, log, cache),
+            new AcceptDojoWebhook(new WebhookAccountsRepository(prisma), box, ingest, log, cache),
         },
       ],
     };

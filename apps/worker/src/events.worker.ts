@@ -3,6 +3,7 @@ import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA } from '@app/com
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { DojoEventsSweeper } from '@app/domain/events';
+import { DojoEventsRepository } from '@app/domain/events';
 import { ApplyDojoEvent } from '@app/domain/events';
 import { BullmqEventEnqueuer, DojoEventsWorker } from '@app/queue';
 
@@ -30,7 +31,7 @@ export class EventsWorker implements OnApplicationBootstrap, OnApplicationShutdo
       log,
     );
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
-    this.sweeper = new DojoEventsSweeper(prisma, this.enqueuer, log, {
+    this.sweeper = new DojoEventsSweeper(new DojoEventsRepository(prisma), this.enqueuer, log, {
       intervalMs: config.EVENTS_SWEEP_INTERVAL_MS,
       staleAfterMs: config.EVENTS_SWEEP_AFTER_MS,
     });

@@ -3,6 +3,7 @@ import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, workerMetrics }
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
+import { DojoEventsRepository } from '@app/domain/events';
 import { EPOS_DATA, RpcDispatcher } from '@app/domain/rpc';
 import { BullmqEventEnqueuer, RpcWorkerHost } from '@app/queue';
 
@@ -26,7 +27,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
   ) {
     this.log = logger.child({ component: 'rpc-worker' });
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
-    const ingest = new IngestDojoEvent(prisma, this.enqueuer, this.log);
+    const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), this.enqueuer, this.log);
     const m = workerMetrics();
     const replays = new Map<string, { inc(): void }>();
     const db = new Map<string, { observe(v: number): void }>();

@@ -4,6 +4,7 @@ import { cachedSource, CONFIG, createRedis, pipelineMetrics, PipelineBacklog, PR
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { countDeadLetters } from '@app/domain/dead-letters';
+import { PipelineBacklogRepository } from '@app/domain';
 import { JobEnqueuer, QueueName } from '@app/queue';
 
 /** Scrapes closer together than this share one read of Redis / Postgres. */
@@ -59,23 +60,10 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
   }
 
   async readBacklog(): Promise<PipelineBacklog> {
-    // Pending = not applied yet and not given up on: the states a stored event passes through on its way.
-    // The age is that of events still on their way (an event waiting for its payment may wait legitimately).
     const dead = countDeadLetters(this.prisma);
-    const [row] = await this.prisma.$queryRaw<
-      { er: bigint; eq: bigint; epp: bigint; eage: number | null; op: bigint; oage: number | null }[]
-    >`SELECT
-        (SELECT count(*) FROM dojo_events WHERE state = 'received') AS er,
-        (SELECT count(*) FROM dojo_events WHERE state = 'queued') AS eq,
-        (SELECT count(*) FROM dojo_events WHERE state = 'pending_payment') AS epp,
-        (SELECT extract(epoch FROM now() - min(received_at))::float8 FROM dojo_events WHERE state IN ('received', 'queued')) AS eage,
-        (SELECT count(*) FROM outbox_events WHERE state = 'pending') AS op,
-        (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM outbox_events WHERE state = 'pending') AS oage`;
+    const backlog = await new PipelineBacklogRepository(this.prisma).readAllLocations();
     return {
-      eventsPending: { received: Number(row!.er), queued: Number(row!.eq), pending_payment: Number(row!.epp) },
-      eventsOldestPendingSeconds: Math.max(0, row!.eage ?? 0),
-      outboxPending: Number(row!.op),
-      outboxOldestPendingSeconds: Math.max(0, row!.oage ?? 0),
+      ...backlog,
       deadLetters: await dead,
     };
   }

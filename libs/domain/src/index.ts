@@ -4,3 +4,6 @@ export * from './shared/pos-outbox';
 export * from './demo/demo-venue';
 export * from './shared/safe-strings';
 export { dojoOrderToCreateData } from './orders/order-mapper';
+export { PipelineBacklogRepository } from './repositories/pipeline-backlog.repository';
+export { GatewayLocationsRepository } from './repositories/gateway-locations.repository';
+export type { GatewayLocationRow } from './repositories/gateway-locations.repository';

@@ -8,7 +8,7 @@ import { ALL_CAPABILITIES, Channels } from '@app/contracts';
 import { SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import { appendVenueFeed } from '@app/domain';
-import { DispatchOutbox, OutboxLoop } from '@app/domain/outbox';
+import { DispatchOutbox, OutboxLoop, OutboxRepository } from '@app/domain/outbox';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { createLogger } from '@app/common';
 import type { TestDatabase } from '@app/testing';
@@ -257,7 +257,7 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     assert.equal(stored.tableId, 't1');
 
     const dispatch = new DispatchOutbox(
-      { prisma: db.prisma, secretBox: new SecretBox(TEST_ENCRYPTION_KEY), dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+      { outbox: new OutboxRepository(db.prisma), secretBox: new SecretBox(TEST_ENCRYPTION_KEY), dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
       { backoffBaseMs: 30, backoffMaxMs: 100 },
     );
     loop = new OutboxLoop(dispatch, 20);

@@ -6,6 +6,7 @@ import { createLogger } from '@app/common';
 import { enqueuePosEvent } from '@app/domain';
 import { countDeadLetters } from '@app/domain/dead-letters';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { DojoEventsSweeper } from '@app/domain/events/dojo-events-sweeper';
 import { BullmqEventEnqueuer } from '@app/queue';
@@ -57,7 +58,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
     worker = await startWorker(env);
     api = apiClient(admin.url);
     enqueuer = new BullmqEventEnqueuer({ redisUrl: testRedisUrl(), prefix });
-    ingest = new IngestDojoEvent(db.prisma, enqueuer, createLogger('test', 'silent'));
+    ingest = new IngestDojoEvent(new DojoEventsRepository(db.prisma), enqueuer, createLogger('test', 'silent'));
     loc = await fx.location({ registrationState: 'registered' });
   });
 
@@ -161,7 +162,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
       END $$`);
     await db.prisma.$executeRawUnsafe(`CREATE TRIGGER test_refuse_warn BEFORE INSERT ON venue_feed FOR EACH ROW EXECUTE FUNCTION test_refuse_warn()`);
     const unqueued = { enqueue: async () => undefined };
-    const { eventRowId } = await new IngestDojoEvent(db.prisma, unqueued, createLogger('test', 'silent')).execute({
+    const { eventRowId } = await new IngestDojoEvent(new DojoEventsRepository(db.prisma), unqueued, createLogger('test', 'silent')).execute({
       payload: eventPayload(loc.dojoAccountId, 'evt_warn', 'payment_intent.created', undefined, undefined, new Date()),
       channel: 'socket',
       locationId: loc.id,
@@ -210,7 +211,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
       const capped = await row('evt_sw_cap', { state: 'received', attempts: 19, lastFailedAt: new Date(now - 301_000) });
       const dead = await row('evt_sw_dead', { state: 'dead', attempts: 3, lastFailedAt: new Date(now - 3_600_000), deadAt: new Date(now - 3_600_000) });
       const enqueued: string[] = [];
-      const sweeper = new DojoEventsSweeper(own.prisma, { enqueue: async (id) => void enqueued.push(id) }, createLogger('test', 'silent'), {
+      const sweeper = new DojoEventsSweeper(new DojoEventsRepository(own.prisma), { enqueue: async (id) => void enqueued.push(id) }, createLogger('test', 'silent'), {
         intervalMs: 60_000,
         staleAfterMs: 1_000,
       });

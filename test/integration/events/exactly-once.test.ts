@@ -6,6 +6,7 @@ import { createLogger } from '@app/common';
 import type { DojoEventPayload } from '@app/contracts';
 import { applyPendingEventsForIntent } from '@app/domain/events/apply-pending-events';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import { BullmqEventEnqueuer, DojoEventsWorker } from '@app/queue';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { sign } from '@app/domain/events/webhook-signature';
@@ -42,7 +43,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
     loc = await fx.location({ webhookSecrets: [{ value: SECRET }] });
     webhook = await startWebhook(appEnv(db, { QUEUE_PREFIX: prefix }));
     enqueuer = new BullmqEventEnqueuer({ redisUrl: testRedisUrl(), prefix });
-    ingest = new IngestDojoEvent(db.prisma, enqueuer, logger);
+    ingest = new IngestDojoEvent(new DojoEventsRepository(db.prisma), enqueuer, logger);
     // Two "replicas" of the events worker.
     for (let i = 0; i < 2; i++) {
       const w = new DojoEventsWorker({ redisUrl: testRedisUrl(), prefix, concurrency: 4 }, new ApplyDojoEvent(db.prisma, logger), logger);

@@ -10,6 +10,7 @@ import type { PrismaClient } from '@app/db';
 import { createPrisma, migrate } from '@app/db';
 import { DojoEventsSweeper } from '@app/domain/events/dojo-events-sweeper';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import { BullmqEventEnqueuer, DojoEventsWorker } from '@app/queue';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { sign } from '@app/domain/events/webhook-signature';
@@ -62,7 +63,7 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
     worker.start();
     await worker.waitUntilReady();
     enqueuer = new BullmqEventEnqueuer({ redisUrl: stack.redisUrl, prefix });
-    sweeper = new DojoEventsSweeper(prisma, enqueuer, logger, { intervalMs: 250, staleAfterMs: 500 });
+    sweeper = new DojoEventsSweeper(new DojoEventsRepository(prisma), enqueuer, logger, { intervalMs: 250, staleAfterMs: 500 });
     sweeper.start();
   });
 
@@ -126,7 +127,7 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
 
   it('keeps an event whose enqueue failed and the sweeper hands it to the workers', async () => {
     const failing = { enqueue: async () => { throw new Error('redis is unreachable'); } };
-    const ingest = new IngestDojoEvent(prisma, failing, logger);
+    const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), failing, logger);
     await fx.payment(loc.id, 'ord_1', { paymentIntentId: 'pi_sweep', amount: 0 });
     const payload = eventPayload(loc.dojoAccountId, 'evt_sweep', 'payment_intent.status_updated', 'pi_sweep', 'Captured', new Date());
     const { eventRowId, duplicate } = await ingest.execute({ payload, channel: 'socket', locationId: loc.id });
@@ -139,7 +140,7 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
   });
 
   it('re-checks kept events when their payment appears without the hand-over (safety net)', async () => {
-    const ingest = new IngestDojoEvent(prisma, enqueuer, logger);
+    const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), enqueuer, logger);
     const payload = eventPayload(loc.dojoAccountId, 'evt_net', 'payment_intent.status_updated', 'pi_net', 'Captured', new Date());
     const { eventRowId } = await ingest.execute({ payload, channel: 'webhook', locationId: loc.id });
     await waitFor(async () => (await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).state === 'pending_payment', 'kept', 20_000, 100);
@@ -150,7 +151,7 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
   });
 
   it('refuses a socket event whose accountId is not the location\'s', async () => {
-    const ingest = new IngestDojoEvent(prisma, enqueuer, logger);
+    const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), enqueuer, logger);
     const payload = eventPayload('acc_someone_else', 'evt_x', 'payment_intent.created', 'pi_x', 'Created', new Date());
     await assert.rejects(ingest.execute({ payload, channel: 'socket', locationId: loc.id }), /does not belong/);
     assert.equal(await prisma.dojoEvent.count({ where: { eventId: 'evt_x' } }), 0);

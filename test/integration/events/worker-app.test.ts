@@ -4,6 +4,7 @@ import { startWorker } from '../../../apps/worker/src/main';
 import type { RunningApp } from '@app/common';
 import { createLogger } from '@app/common';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
 import { eventPayload } from './fixtures';
@@ -37,7 +38,7 @@ describe('worker app: the events pipeline is wired in', () => {
 
   it('applies a stored event that was never enqueued (sweeper + worker)', async () => {
     const unreachable = { enqueue: async () => Promise.reject(new Error('no queue')) };
-    const ingest = new IngestDojoEvent(db.prisma, unreachable, createLogger('t', 'silent'));
+    const ingest = new IngestDojoEvent(new DojoEventsRepository(db.prisma), unreachable, createLogger('t', 'silent'));
     const { eventRowId } = await ingest.execute({
       payload: eventPayload(loc.dojoAccountId, 'evt_1', 'payment_intent.status_updated', 'pi_1', 'Authorized', new Date()),
       channel: 'socket',

@@ -9,7 +9,7 @@ import type { RpcJob } from '@app/queue';
 import type { PrismaClient } from '@app/db';
 import { createPrisma } from '@app/db';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
-import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
+import { ProcessedRequests } from '@app/domain/rpc';
 import { RpcClient, RpcWorkerHost } from '@app/queue';
 import type { TestDatabase, LocationFixture } from '@app/testing';
 import { createTestDatabase, sleep, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SecretBox } from '@app/db';
 import { enqueuePosEvent } from '@app/domain';
-import { DispatchOutbox } from '@app/domain/outbox';
+import { DispatchOutbox, OutboxRepository } from '@app/domain/outbox';
 import { DojoClient } from '@app/dojo-client';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, TEST_ENCRYPTION_KEY } from '@app/testing';
@@ -42,7 +42,7 @@ describe('outbox pass over several locations (batched credentials and marking)',
     await enqueuePosEvent(db.prisma, locs[0]!.id, 'PartyUpdated', 'P', { partyId: 'P' });
     await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'A', { orderId: 'A' });
     const dispatch = new DispatchOutbox(
-      { prisma: db.prisma, secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+      { outbox: new OutboxRepository(db.prisma), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
       { backoffBaseMs: 100, backoffMaxMs: 200 },
     );
     const r = await dispatch.execute();
@@ -74,7 +74,7 @@ describe('outbox pass over several locations (batched credentials and marking)',
     const stop = dojo.respond((x) => (x.path === '/epos/events' && x.body?.event?.orderId === 'BAD' ? { status: 503 } : undefined));
     try {
       const dispatch = new DispatchOutbox(
-        { prisma: db.prisma, secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+        { outbox: new OutboxRepository(db.prisma), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
         { backoffBaseMs: 60_000, backoffMaxMs: 60_000 },
       );
       assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 1 });

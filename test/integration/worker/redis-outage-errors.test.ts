@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { JsonRpcResponse } from '@app/contracts';
 import { isFailure } from '@app/contracts';
-import { ProcessedRequests } from '@app/domain/rpc/processed-requests';
+import { ProcessedRequests } from '@app/domain/rpc';
 import { RpcClient } from '@app/queue';
 import type { TestDatabase, LocationFixture } from '@app/testing';
 import { createTestDatabase, testRedisUrl, uniquePrefix, fixtures } from '@app/testing';

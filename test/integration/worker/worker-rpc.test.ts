@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import type { EposMethod } from '@app/contracts';
 import { EPOS_METHODS, isFailure, METHOD_INFO } from '@app/contracts';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
+import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcClient, RpcWorkerHost } from '@app/queue';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
@@ -83,7 +84,7 @@ describe('worker: every EPOS Data API method through the real queue', () => {
         },
       }),
     );
-    const ingest = new IngestDojoEvent(db.prisma, { enqueue: async () => undefined }, logger);
+    const ingest = new IngestDojoEvent(new DojoEventsRepository(db.prisma), { enqueue: async () => undefined }, logger);
     dispatcher = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: (cmd) => ingest.execute(cmd) } });
     const prefix = uniquePrefix('worker-rpc');
     host = new RpcWorkerHost({ redisUrl: testRedisUrl(), prefix, concurrency: 8, handler: (job) => dispatcher.handle(job) });

@@ -3,10 +3,10 @@ import { DomainError } from '../admin/errors';
 import type { RegistrationScheduler } from '../admin/ports';
 import type { EventEnqueuer } from '../events/ingest-dojo-event.usecase';
 import type {
-  DeadLetter, DeadLetterCursor, DeadLetterFilter, DeadLetterKind} from './dead-letter-repository';
+  DeadLetter, DeadLetterCursor, DeadLetterFilter, DeadLetterKind} from '../repositories/dead-letters.repository';
 import { discardDeadLetter, listDeadLetters, parseDeadLetterId,
   requeueDeadLetter, requeueDeadLetters,
-} from './dead-letter-repository';
+} from '../repositories/dead-letters.repository';
 
 export interface DeadLetterDeps {
   prisma: PrismaClient;

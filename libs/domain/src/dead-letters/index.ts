@@ -1,3 +1,3 @@
 export * from './error-text';
-export * from './dead-letter-repository';
+export * from '../repositories/dead-letters.repository';
 export * from './dead-letters.usecases';

@@ -1,7 +1,9 @@
 import type { PrismaClient, SecretBox } from '@app/db';
 import { apiKeyAad } from '@app/db';
 import { ALL_CAPABILITIES } from '@app/contracts';
+import { DemoVenueRepository } from '../repositories/demo-venue.repository';
 import { ordersRepo } from '../repositories/orders.repository';
+import { runInTransaction } from '../repositories/unit-of-work';
 import { tablesRepo } from '../repositories/tables.repository';
 import { dojoOrderToCreateData } from '../orders/order-mapper';
 
@@ -127,13 +129,10 @@ export async function seedDemoVenue(
 ): Promise<SeedResult> {
   const apiKey = opts.apiKey ?? DEMO.location.apiKey;
   const accountId = opts.accountId ?? DEMO.location.dojoAccountId;
-  const sh = await prisma.softwareHouse.upsert({
-    where: { dojoSoftwareHouseId: DEMO.softwareHouse.dojoSoftwareHouseId },
-    update: {},
-    create: { name: DEMO.softwareHouse.name, dojoSoftwareHouseId: DEMO.softwareHouse.dojoSoftwareHouseId },
-  });
-  const existing = await prisma.location.findUnique({ where: { dojoAccountId: accountId } });
-  const locationId = existing?.id ?? crypto.randomUUID();
+  const demo = new DemoVenueRepository(prisma);
+  const sh = { id: await demo.ensureSoftwareHouse(DEMO.softwareHouse.dojoSoftwareHouseId, DEMO.softwareHouse.name) };
+  const existing = await demo.locationIdOfAccount(accountId);
+  const locationId = existing ?? crypto.randomUUID();
   const locationData = {
     softwareHouseId: sh.id,
     name: DEMO.location.name,
@@ -146,11 +145,8 @@ export async function seedDemoVenue(
     enabled: true,
     capabilities: ALL_CAPABILITIES,
   };
-  if (existing) {
-    await prisma.location.update({ where: { id: locationId }, data: { ...locationData, configVersion: { increment: 1 } } });
-  } else {
-    await prisma.location.create({ data: { id: locationId, dojoAccountId: accountId, ...locationData } });
-  }
+  if (existing !== undefined) await demo.updateLocation(locationId, locationData);
+  else await demo.createLocation(locationId, accountId, locationData);
 
   await seedDemoVenueData(prisma, locationId);
   return { softwareHouseId: sh.id, locationId, apiKey, accountId };
@@ -162,7 +158,7 @@ export async function seedDemoVenue(
  * Idempotent: the demo orders are reset to unpaid.
  */
 export async function seedDemoVenueData(prisma: PrismaClient, locationId: string): Promise<void> {
-  await prisma.$transaction(async (tx) => {
+  await runInTransaction(prisma, async (tx) => {
     for (const a of DEMO.areas) {
       await tablesRepo(tx).saveArea(locationId, a.id, { name: a.name, waiterIds: [...a.waiterIds] });
     }
@@ -170,22 +166,18 @@ export async function seedDemoVenueData(prisma: PrismaClient, locationId: string
       const data = { name: t.name, areaId: t.areaId, maxCovers: t.maxCovers, waiterIds: [...t.waiterIds] };
       await tablesRepo(tx).saveTable(locationId, t.id, data);
     }
-    await tx.billTemplate.upsert({
-      where: { locationId },
-      update: {},
-      create: {
-        locationId,
-        header: [
-          { lineType: 'MerchantName', merchantName: { name: DEMO.location.name } },
-          { lineType: 'MerchantAddress', merchantAddress: { addressLines: ['1 High Street', 'London'], postcode: 'N1 1AA' } },
-          { lineType: 'HorizontalLine', horizontalLine: { line: 'Single' } },
-        ],
-        footer: [
-          { lineType: 'HorizontalLine', horizontalLine: { line: 'Single' } },
-          { lineType: 'Text', text: { value: 'Thank you for visiting!', size: 'Body', align: 'Center' } },
-        ],
-      },
-    });
+    await new DemoVenueRepository(tx).ensureBillTemplate(
+      locationId,
+      [
+        { lineType: 'MerchantName', merchantName: { name: DEMO.location.name } },
+        { lineType: 'MerchantAddress', merchantAddress: { addressLines: ['1 High Street', 'London'], postcode: 'N1 1AA' } },
+        { lineType: 'HorizontalLine', horizontalLine: { line: 'Single' } },
+      ],
+      [
+        { lineType: 'HorizontalLine', horizontalLine: { line: 'Single' } },
+        { lineType: 'Text', text: { value: 'Thank you for visiting!', size: 'Body', align: 'Center' } },
+      ],
+    );
     for (const o of DEMO_ORDERS) {
       const totals = demoTotals(o.items, o.discounts);
       // The same mapping the venue API uses for a POS's orders.

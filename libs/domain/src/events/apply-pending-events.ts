@@ -1,3 +1,4 @@
+import { dojoEventsRepo } from '../repositories/dojo-events.repository';
 import type { Tx } from '../shared/tx';
 import { applyLockedEvent, lockPaymentIntent } from './event-effects';
 
@@ -11,13 +12,6 @@ import { applyLockedEvent, lockPaymentIntent } from './event-effects';
  */
 export async function applyPendingEventsForIntent(tx: Tx, locationId: string, paymentIntentId: string): Promise<void> {
   await lockPaymentIntent(tx, locationId, paymentIntentId);
-  await tx.$executeRaw`
-    SELECT 1 FROM dojo_events
-     WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId} AND state = 'pending_payment'
-       FOR UPDATE`;
-  const pending = await tx.dojoEvent.findMany({
-    where: { locationId, paymentIntentId, state: 'pending_payment' },
-    orderBy: [{ occurredAt: 'asc' }, { eventId: 'asc' }],
-  });
+  const pending = await dojoEventsRepo(tx).lockPendingForIntent(locationId, paymentIntentId);
   for (const ev of pending) await applyLockedEvent(tx, ev);
 }

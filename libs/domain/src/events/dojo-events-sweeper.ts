@@ -1,5 +1,5 @@
 import type { Logger } from '@app/common';
-import type { PrismaClient } from '@app/db';
+import type { DojoEventsRepository } from '../repositories/dojo-events.repository';
 import type { EventEnqueuer } from './ingest-dojo-event.usecase';
 
 /** Longest wait before the sweeper re-enqueues a row whose attempts keep failing. */
@@ -32,7 +32,7 @@ export class DojoEventsSweeper {
   private stopped = false;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly events: DojoEventsRepository,
     private readonly enqueuer: EventEnqueuer,
     private readonly logger: Logger,
     private readonly opts: DojoEventsSweeperOptions,
@@ -42,21 +42,11 @@ export class DojoEventsSweeper {
   async sweepOnce(): Promise<number> {
     const limit = this.opts.batchSize ?? 500;
     const staleMs = this.opts.staleAfterMs;
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      (SELECT id::text AS id FROM dojo_events
-        WHERE state = 'received' AND received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
-          AND (last_failed_at IS NULL OR last_failed_at < now() - make_interval(
-                secs => least(${staleMs / 1000}::float8 * power(2, least(attempts, 20)), ${MAX_FAILED_BACKOFF_MS / 1000}::float8)))
-        ORDER BY received_at LIMIT ${limit})
-      UNION ALL
-      (SELECT e.id::text AS id FROM dojo_events e
-         JOIN payments p ON p.location_id = e.location_id AND p.payment_intent_id = e.payment_intent_id
-        WHERE e.state = 'pending_payment' AND e.received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
-        LIMIT ${limit})`;
+    const rows = await this.events.findStrandedAcrossLocations(staleMs, MAX_FAILED_BACKOFF_MS, limit);
     let enqueued = 0;
     for (const row of rows) {
       try {
-        await this.enqueuer.enqueue(row.id);
+        await this.enqueuer.enqueue(row);
         enqueued++;
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, pending: rows.length - enqueued }, 'sweeper could not enqueue dojo events; will retry');

@@ -1,13 +1,14 @@
 import type { PaymentIntentStatus} from '@app/contracts';
 import { isUndoStatus, STATUS_RANK } from '@app/contracts';
-import type { Prisma } from '@app/db';
+import type { DojoEventRow } from '../repositories/dojo-events.repository';
+import { dojoEventsRepo } from '../repositories/dojo-events.repository';
 import { ordersRepo } from '../repositories/orders.repository';
 import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import { appendVenueFeed } from '../shared/venue-feed';
 import { carriesStatus, isKnownStatus } from './dojo-event-payload';
 
-type DojoEvent = Prisma.DojoEventModel;
+type DojoEvent = DojoEventRow;
 
 /** 'dead' / 'discarded': a dead letter (see libs/domain/src/dead-letters), left alone until an operator replays it. */
 export type ApplyOutcome = 'applied' | 'pending_payment' | 'already_applied' | 'missing' | 'dead' | 'discarded';
@@ -35,11 +36,7 @@ async function outranks(tx: Tx, ev: DojoEvent, next: PaymentIntentStatus, curren
   const rn = STATUS_RANK[next];
   const rc = STATUS_RANK[current];
   if (rn !== rc) return rn > rc;
-  const last = await tx.dojoEvent.findFirst({
-    where: { locationId: ev.locationId, paymentIntentId: ev.paymentIntentId, state: 'applied', paymentStatus: current },
-    orderBy: [{ occurredAt: 'desc' }, { eventId: 'desc' }],
-    select: { occurredAt: true, eventId: true },
-  });
+  const last = await dojoEventsRepo(tx).lastAppliedWithStatus(ev.locationId, ev.paymentIntentId, current);
   if (!last) return true;
   const dt = ev.occurredAt.getTime() - last.occurredAt.getTime();
   return dt > 0 || (dt === 0 && ev.eventId > last.eventId);
@@ -67,7 +64,8 @@ function describe(ev: DojoEvent) {
 export async function applyLockedEvent(tx: Tx, ev: DojoEvent): Promise<ApplyResult> {
   if (ev.state === 'applied') return { outcome: 'already_applied' };
   if (ev.state === 'dead' || ev.state === 'discarded') return { outcome: ev.state };
-  const markApplied = () => tx.dojoEvent.update({ where: { id: ev.id }, data: { state: 'applied', appliedAt: new Date() } });
+  const events = dojoEventsRepo(tx);
+  const markApplied = () => events.markApplied(ev.locationId, ev.id);
 
   if (!ev.paymentIntentId) {
     await markApplied();
@@ -78,7 +76,7 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent): Promise<ApplyResu
   const orders = ordersRepo(tx);
   const payment = await orders.findPayment(ev.locationId, ev.paymentIntentId);
   if (!payment) {
-    if (ev.state !== 'pending_payment') await tx.dojoEvent.update({ where: { id: ev.id }, data: { state: 'pending_payment' } });
+    if (ev.state !== 'pending_payment') await events.markPendingPayment(ev.locationId, ev.id);
     return { outcome: 'pending_payment' };
   }
 

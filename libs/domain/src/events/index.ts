@@ -1,6 +1,8 @@
 export * from './webhook-signature';
 export * from './dojo-event-payload';
 export * from './ingest-dojo-event.usecase';
+export { DojoEventsRepository } from '../repositories/dojo-events.repository';
+export { WebhookAccountsRepository } from '../repositories/webhook-accounts.repository';
 export * from './event-effects';
 export * from './apply-pending-events';
 export * from './dojo-events-sweeper';

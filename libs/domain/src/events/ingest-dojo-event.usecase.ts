@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '@app/common';
 import type { DojoEventPayload} from '@app/contracts';
 import { EposError } from '@app/contracts';
-import type { PrismaClient } from '@app/db';
+import type { DojoEventsRepository } from '../repositories/dojo-events.repository';
 
 /**
  * Port: hands a stored event row to the events pipeline to be applied (ApplyDojoEvent).
@@ -34,7 +33,7 @@ export interface IngestDojoEventResult {
  */
 export class IngestDojoEvent {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly events: DojoEventsRepository,
     private readonly enqueuer: EventEnqueuer,
     private readonly logger: Logger,
   ) {}
@@ -43,19 +42,7 @@ export class IngestDojoEvent {
     const { payload, channel, locationId } = cmd;
     const occurred = new Date(payload.createdAt);
     if (Number.isNaN(occurred.getTime())) throw EposError.invalid('createdAt is not an ISO 8601 date-time');
-    const data = payload.data ?? {};
-    const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
-    const rows = await this.prisma.$queryRaw<Array<{ id: string; inserted: boolean; state: string }>>`
-      INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id,
-                               payment_status, capture_mode, occurred_at, channel, deliveries, payload, state, received_at)
-      SELECT ${randomUUID()}::uuid, l.id, l.dojo_account_id, ${payload.id}, ${payload.event}, ${text(data.paymentIntentId)},
-             ${text(data.paymentStatus)}, ${text(data.captureMode)}, ${occurred.toISOString()}::timestamptz, ${channel}, 1,
-             ${JSON.stringify(payload)}::jsonb, 'received', now()
-        FROM locations l
-       WHERE l.id = ${locationId}::uuid AND l.dojo_account_id = ${payload.accountId}
-      ON CONFLICT (dojo_account_id, event_id) DO UPDATE SET deliveries = dojo_events.deliveries + 1
-      RETURNING id::text AS id, (xmax = 0) AS inserted, state::text AS state`;
-    const row = rows[0];
+    const row = await this.events.store(locationId, payload, channel, occurred);
     if (!row) throw EposError.invalid(`accountId ${JSON.stringify(payload.accountId)} does not belong to this location`);
     const duplicate = !row.inserted;
     // The child logger is made only when a line is written (at LOG_LEVEL=warn an accepted event writes none).

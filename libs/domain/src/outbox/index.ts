@@ -1,2 +1,3 @@
 export * from './dispatch-outbox.usecase';
 export * from './outbox-loop';
+export { OutboxRepository } from '../repositories/outbox.repository';

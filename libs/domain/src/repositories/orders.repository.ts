@@ -4,7 +4,7 @@ import type { OrderCreateData, OrderWithRelations } from '../orders/order-mapper
 import type { MutationPlan } from '../rpc/exec-context';
 import type { FeedKind } from '../shared/venue-feed';
 import type { Tx } from '../shared/tx';
-import { jsonText, posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from '../shared/write-sql';
+import { jsonText, posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from './outbox.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
 import { payableSql } from './order-rules.sql';

@@ -1,6 +1,38 @@
-import type { Prisma, PrismaClient } from '@app/db';
+import type { PrismaClient } from '@app/db';
+import { Prisma } from '@app/db';
+import type { Tx } from '../shared/tx';
 
-/** Runs fn in one interactive transaction; repositories built on `tx` share it. */
-export async function runInTransaction<T>(prisma: PrismaClient, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-  return prisma.$transaction(fn);
+export interface TransactionOptions {
+  /** Longest wait for a connection from the pool [Prisma's default]. */
+  maxWait?: number;
+  /** Longest the transaction may stay open [Prisma's default]. */
+  timeout?: number;
+}
+
+/**
+ * Runs `fn` in one interactive transaction: the only place outside a repository's
+ * own methods that opens one. `fn` hands the transaction client to repositories
+ * (ordersRepo(tx), dojoEventsRepo(tx), ...), never queries it itself.
+ */
+export function runInTransaction<T>(prisma: PrismaClient, fn: (tx: Prisma.TransactionClient) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+  return prisma.$transaction(fn, opts);
+}
+
+/**
+ * The first statement of a state-changing request's transaction: sets the statement
+ * timeout and tries, in order, the advisory locks of `keys` and then the row lock that
+ * `rowLockNotTaken` expresses (true when not taken), without waiting. Returns the
+ * index of the first lock not taken (keys.length + 1 when all were).
+ */
+export async function setTimeoutAndTryLocks(tx: Tx, timeoutMs: string, keys: string[], rowLockNotTaken?: Prisma.Sql): Promise<number> {
+  const steps = keys.map((k, i) => Prisma.sql`WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${k}, 0)) THEN ${i}::int`);
+  if (rowLockNotTaken) steps.push(Prisma.sql`WHEN ${rowLockNotTaken} THEN ${keys.length}::int`);
+  const [row] = await tx.$queryRaw<{ held: number }[]>`
+    SELECT set_config('statement_timeout', ${timeoutMs}, true) AS t, CASE ${Prisma.join(steps, ' ')} ELSE ${steps.length}::int END AS held`;
+  return Number(row!.held);
+}
+
+/** Waits for a transaction-scoped advisory lock (under the transaction's statement timeout). */
+export async function waitForAdvisoryLock(tx: Tx, key: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
 }

@@ -1,6 +1,6 @@
 export * from './rpc-dispatcher';
 export * from './cursor';
 export * from './exec-context';
-export * from './processed-requests';
+export * from '../repositories/processed-requests.repository';
 export * from './dialect';
 export { EPOS_DATA } from '../dialects/epos-data/dialect';

@@ -5,17 +5,17 @@ import type {
   JsonRpcResponse,
   // The request as handed over by the gateway, whatever carries it (no queue types in the domain).
   RpcRequest as RpcJob} from '@app/contracts';
-import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
 import { EPOS_DATA } from '../dialects/epos-data/dialect';
 import { requestIdempotencyKey } from '../core/rules';
 import { jsonValue } from '../shared/json-value';
 import { ordersRepo, OrdersRepository } from '../repositories/orders.repository';
 import type { Tx } from '../shared/tx';
-import { runWrites } from '../shared/write-sql';
+import { runWrites } from '../repositories/outbox.repository';
 import type { Dialect, MethodEntry } from './dialect';
 import type { ExecContext, MutationPlan } from './exec-context';
-import { ProcessedRequests } from './processed-requests';
+import { ProcessedRequests, readStoredWithPlan } from '../repositories/processed-requests.repository';
+import { runInTransaction, setTimeoutAndTryLocks, waitForAdvisoryLock } from '../repositories/unit-of-work';
 
 /** The Dojo events pipeline as the dispatcher needs it (IngestDojoEvent implements it). */
 export interface DojoEventIngest {
@@ -178,7 +178,8 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
     remaining: number,
     log: Logger,
   ): Promise<{ value: unknown } | { replay: Res }> {
-    return this.deps.prisma.$transaction(
+    return runInTransaction(
+      this.deps.prisma,
       async (tx) => {
         const c = ctx(tx);
         // A refusal of the params is thrown where the use-case would run (after the replay check), as before the mapping existed.
@@ -192,19 +193,16 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
         const plan: MutationPlan | undefined = refused ? undefined : method.useCase.plan?.(job.locationId, cmd, c.now);
         await this.takeLocks(tx, job, plan, String(Math.max(1, remaining)));
         // With the locks held, one statement reads the stored answer to this id and what the plan asks for.
-        const [first] = await tx.$queryRaw<{ method: string | null; response: unknown; pre: unknown }[]>`
-          SELECT p.method, p.response, ${plan?.read ?? Prisma.sql`NULL::json`} AS pre
-            FROM (SELECT 1) AS one
-            LEFT JOIN processed_requests p ON p.location_id = ${job.locationId}::uuid AND p.rpc_id = ${job.rpcId}`;
-        if (first!.method !== null) {
-          if (first!.method !== job.method) {
-            throw new Refused(this.dialect.idReused(job.rpcId, first!.method));
+        const first = await readStoredWithPlan(tx, job.locationId, job.rpcId, plan?.read);
+        if (first.method !== null) {
+          if (first.method !== job.method) {
+            throw new Refused(this.dialect.idReused(job.rpcId, first.method));
           }
           log.info('request id already processed; answering with the stored response');
-          return { replay: jsonValue<Res>(first!.response) };
+          return { replay: jsonValue<Res>(first.response) };
         }
         if (refused) throw refused.err;
-        if (plan) c.planned = { pre: first!.pre };
+        if (plan) c.planned = { pre: first.pre };
         // The wire response, mapped once: where the use-case folds the stored response into its last write, or after it.
         let wire: { value: unknown } | undefined;
         // A plain INSERT: when the gateway already stored its deadline answer for this id, it fails and all rolls back.
@@ -235,14 +233,9 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
   private async takeLocks(tx: Tx, job: Job, plan: MutationPlan | undefined, timeoutMs: string): Promise<void> {
     const keys = [requestIdempotencyKey(job.locationId, job.rpcId), ...(plan?.advisoryKeys ?? [])];
     const orderId = plan?.orderId;
-    const steps = keys.map((k, i) => Prisma.sql`WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${k}, 0)) THEN ${i}::int`);
-    if (orderId !== undefined) {
-      steps.push(Prisma.sql`WHEN ${OrdersRepository.rowLockNotTakenSql(job.locationId, orderId)} THEN ${keys.length}::int`);
-    }
-    const [row] = await tx.$queryRaw<{ held: number }[]>`
-      SELECT set_config('statement_timeout', ${timeoutMs}, true) AS t, CASE ${Prisma.join(steps, ' ')} ELSE ${steps.length}::int END AS held`;
-    const held = Number(row!.held);
-    for (let i = held; i < keys.length; i++) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${keys[i]!}, 0))`;
+    const rowLock = orderId !== undefined ? OrdersRepository.rowLockNotTakenSql(job.locationId, orderId) : undefined;
+    const held = await setTimeoutAndTryLocks(tx, timeoutMs, keys, rowLock);
+    for (let i = held; i < keys.length; i++) await waitForAdvisoryLock(tx, keys[i]!);
     // Not taken: held by another transaction, or no such order (the use-case's read then finds none).
     if (orderId !== undefined && held <= keys.length) {
       await ordersRepo(tx).lockRowIfExists(job.locationId, orderId);

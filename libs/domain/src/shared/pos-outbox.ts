@@ -1,5 +1,5 @@
 import type { Tx } from './tx';
-import { posEventInsertCte, runWrites } from './write-sql';
+import { posEventInsertCte, runWrites } from '../repositories/outbox.repository';
 
 export type PosEventType = 'OrderUpdated' | 'PartyUpdated' | 'ReservationUpdated';
 

@@ -1,5 +1,5 @@
 import type { Tx } from './tx';
-import { runWrites, venueFeedInsertCte } from './write-sql';
+import { runWrites, venueFeedInsertCte } from '../repositories/outbox.repository';
 
 /** Kinds of entries in the venue feed (what happened on Dojo's side, for the POS to read). */
 export type FeedKind =

@@ -1,30 +1,10 @@
 import type { PrismaClient, SecretBox } from '@app/db';
 import { apiKeyAad } from '@app/db';
+import type { GatewayLocationRow } from '@app/domain';
+import { GatewayLocationsRepository } from '@app/domain';
 import type { LocationConfig } from './location-config';
 
-type LocationRow = {
-  id: string;
-  name: string;
-  enabled: boolean;
-  configVersion: number;
-  capabilities: string[];
-  apiKeyCiphertext: Uint8Array;
-  resellerId: string | null;
-  wsUrl: string | null;
-  softwareHouse: { dojoSoftwareHouseId: string; resellerId: string | null };
-};
-
-const SELECT = {
-  id: true,
-  name: true,
-  enabled: true,
-  configVersion: true,
-  capabilities: true,
-  apiKeyCiphertext: true,
-  resellerId: true,
-  wsUrl: true,
-  softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } },
-} as const;
+type LocationRow = GatewayLocationRow;
 
 /** Reads locations from Postgres and decrypts their API keys. */
 export class LocationSource {
@@ -34,12 +14,12 @@ export class LocationSource {
   ) {}
 
   async loadAll(): Promise<LocationConfig[]> {
-    const rows = (await this.prisma.location.findMany({ select: SELECT, orderBy: { id: 'asc' } })) as LocationRow[];
+    const rows = await new GatewayLocationsRepository(this.prisma).readAllLocations();
     return rows.map((r) => this.toConfig(r));
   }
 
   async loadOne(locationId: string): Promise<LocationConfig | undefined> {
-    const row = (await this.prisma.location.findUnique({ where: { id: locationId }, select: SELECT })) as LocationRow | null;
+    const row = await new GatewayLocationsRepository(this.prisma).read(locationId);
     return row ? this.toConfig(row) : undefined;
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '@app/common';
-import type { PrismaClient, SecretBox} from '@app/db';
+import type { SecretBox} from '@app/db';
 import { webhookSecretAad } from '@app/db';
+import type { WebhookAccountsRepository } from '../../repositories/webhook-accounts.repository';
 
 /** A Dojo account's location and the plain text of its active webhook secrets. */
 export interface WebhookAccount {
@@ -39,7 +40,7 @@ export class WebhookAccountCache {
   private epoch = 0;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly repository: WebhookAccountsRepository,
     private readonly secretBox: SecretBox,
     private readonly logger: Logger,
     opts: WebhookAccountCacheOptions = {},
@@ -88,15 +89,14 @@ export class WebhookAccountCache {
   private async read(accountId: string): Promise<WebhookAccount | null> {
     const epoch = this.epoch;
     const startedAt = Date.now();
-    const location = await this.prisma.location.findUnique({ where: { dojoAccountId: accountId }, select: { id: true } });
-    if (!location) {
+    const accounts = this.repository;
+    const locationId = await accounts.locationIdOfAccount(accountId);
+    if (locationId === undefined) {
       this.forgetAccount(accountId);
       return null;
     }
-    const rows = await this.prisma.webhookSecret.findMany({
-      where: { locationId: location.id, state: 'active' },
-      select: { id: true, secretCiphertext: true },
-    });
+    const location = { id: locationId };
+    const rows = await accounts.activeSecrets(locationId);
     const secrets: string[] = [];
     for (const row of rows) {
       try {

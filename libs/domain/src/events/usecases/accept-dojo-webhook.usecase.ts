@@ -1,5 +1,6 @@
 import type { Logger } from '@app/common';
-import type { PrismaClient, SecretBox } from '@app/db';
+import type { SecretBox } from '@app/db';
+import type { WebhookAccountsRepository } from '../../repositories/webhook-accounts.repository';
 import { parseDojoEventPayload } from '../dojo-event-payload';
 import type { IngestDojoEvent } from '../ingest-dojo-event.usecase';
 import { verify } from '../webhook-signature';
@@ -41,13 +42,13 @@ export class AcceptDojoWebhook {
   readonly accounts: WebhookAccountCache;
 
   constructor(
-    prisma: PrismaClient,
+    repository: WebhookAccountsRepository,
     secretBox: SecretBox,
     private readonly ingest: IngestDojoEvent,
     private readonly logger: Logger,
     accounts?: WebhookAccountCache,
   ) {
-    this.accounts = accounts ?? new WebhookAccountCache(prisma, secretBox, logger);
+    this.accounts = accounts ?? new WebhookAccountCache(repository, secretBox, logger);
   }
 
   async execute(cmd: AcceptDojoWebhookCommand): Promise<AcceptDojoWebhookResult> {

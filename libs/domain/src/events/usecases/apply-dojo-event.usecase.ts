@@ -1,6 +1,8 @@
 import type { Logger } from '@app/common';
 import type { PrismaClient } from '@app/db';
-import { recordDojoEventFailure } from '../../dead-letters/dead-letter-repository';
+import { dojoEventsRepo } from '../../repositories/dojo-events.repository';
+import { runInTransaction } from '../../repositories/unit-of-work';
+import { recordDojoEventFailure } from '../../repositories/dead-letters.repository';
 import { deadLetterErrorText } from '../../dead-letters/error-text';
 import type { ApplyResult} from '../event-effects';
 import { applyLockedEvent, lockPaymentIntent } from '../event-effects';
@@ -61,18 +63,16 @@ export class ApplyDojoEvent {
   }
 
   private apply(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
-    return this.prisma.$transaction(
+    return runInTransaction(
+      this.prisma,
       async (tx) => {
-        const head = await tx.dojoEvent.findUnique({
-          where: { id: cmd.eventRowId },
-          select: { locationId: true, paymentIntentId: true, state: true },
-        });
+        const events = dojoEventsRepo(tx);
+        const head = await events.findHeadByRowId(cmd.eventRowId);
         if (!head) return { outcome: 'missing' };
         if (head.state === 'applied') return { outcome: 'already_applied' };
         if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state };
         if (head.paymentIntentId) await lockPaymentIntent(tx, head.locationId, head.paymentIntentId);
-        await tx.$executeRaw`SELECT 1 FROM dojo_events WHERE id = ${cmd.eventRowId}::uuid FOR UPDATE`;
-        const ev = await tx.dojoEvent.findUniqueOrThrow({ where: { id: cmd.eventRowId } });
+        const ev = await events.lockAndRead(head.locationId, cmd.eventRowId);
         return applyLockedEvent(tx, ev);
       },
       { maxWait: 10_000, timeout: 30_000 },

@@ -3,7 +3,8 @@ import { EposError, failure } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
 import { jsonValue } from '../shared/json-value';
-import { jsonText } from '../shared/write-sql';
+import type { Tx } from '../shared/tx';
+import { jsonText } from './outbox.repository';
 
 type Job = Pick<RpcRequest, 'locationId' | 'rpcId' | 'method' | 'traceId'>;
 
@@ -76,4 +77,22 @@ export class ProcessedRequests {
     }
     return { claimed: false, response: jsonValue<JsonRpcResponse>(row.response) };
   }
+}
+
+/**
+ * The first read of a state-changing request's transaction, with its locks held: the
+ * answer stored for (location, rpc id), if any, and the plan's read (`pre`, NULL without one),
+ * in one statement.
+ */
+export async function readStoredWithPlan(
+  tx: Tx,
+  locationId: string,
+  rpcId: string,
+  planRead: Prisma.Sql | undefined,
+): Promise<{ method: string | null; response: unknown; pre: unknown }> {
+  const [first] = await tx.$queryRaw<{ method: string | null; response: unknown; pre: unknown }[]>`
+    SELECT p.method, p.response, ${planRead ?? Prisma.sql`NULL::json`} AS pre
+      FROM (SELECT 1) AS one
+      LEFT JOIN processed_requests p ON p.location_id = ${locationId}::uuid AND p.rpc_id = ${rpcId}`;
+  return first!;
 }

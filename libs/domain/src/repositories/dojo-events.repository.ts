@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { DojoEventPayload } from '@app/contracts';
+import type { Prisma } from '@app/db';
+import type { Tx } from '../shared/tx';
+
+export type DojoEventRow = Prisma.DojoEventModel;
+
+export interface StoredDojoEvent {
+  id: string;
+  /** False when the (account, event id) was already stored: only its delivery count moved. */
+  inserted: boolean;
+  state: string;
+}
+
+export interface DojoEventHead {
+  locationId: string;
+  paymentIntentId: string | null;
+  state: string;
+}
+
+/**
+ * dojo_events: the Dojo events a location received (webhook or socket), their
+ * apply states (received → applied | pending_payment, dead/discarded through
+ * the dead letters repository). Methods take the location id first; the
+ * exceptions work from a row id alone (the events queue carries only that) or
+ * sweep every location, and say so in their names.
+ */
+export class DojoEventsRepository {
+  constructor(private readonly db: Tx) {}
+
+  /**
+   * Stores an event once per (account, event id), a repeat only counts a delivery.
+   * Undefined when the payload's account is not this location's.
+   */
+  async store(locationId: string, payload: DojoEventPayload, channel: 'webhook' | 'socket', occurred: Date): Promise<StoredDojoEvent | undefined> {
+    const data = payload.data ?? {};
+    const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
+    const rows = await this.db.$queryRaw<StoredDojoEvent[]>`
+      INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id,
+                               payment_status, capture_mode, occurred_at, channel, deliveries, payload, state, received_at)
+      SELECT ${randomUUID()}::uuid, l.id, l.dojo_account_id, ${payload.id}, ${payload.event}, ${text(data.paymentIntentId)},
+             ${text(data.paymentStatus)}, ${text(data.captureMode)}, ${occurred.toISOString()}::timestamptz, ${channel}, 1,
+             ${JSON.stringify(payload)}::jsonb, 'received', now()
+        FROM locations l
+       WHERE l.id = ${locationId}::uuid AND l.dojo_account_id = ${payload.accountId}
+      ON CONFLICT (dojo_account_id, event_id) DO UPDATE SET deliveries = dojo_events.deliveries + 1
+      RETURNING id::text AS id, (xmax = 0) AS inserted, state::text AS state`;
+    return rows[0];
+  }
+
+  /**
+   * Across all locations: rows 'received' for longer than staleMs (a failed one only after
+   * staleMs doubled per attempt, at most maxBackoffMs, since its last failure), and
+   * 'pending_payment' rows whose payment now exists. At most `limit` of each.
+   */
+  async findStrandedAcrossLocations(staleMs: number, maxBackoffMs: number, limit: number): Promise<string[]> {
+    const rows = await this.db.$queryRaw<Array<{ id: string }>>`
+      (SELECT id::text AS id FROM dojo_events
+        WHERE state = 'received' AND received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+          AND (last_failed_at IS NULL OR last_failed_at < now() - make_interval(
+                secs => least(${staleMs / 1000}::float8 * power(2, least(attempts, 20)), ${maxBackoffMs / 1000}::float8)))
+        ORDER BY received_at LIMIT ${limit})
+      UNION ALL
+      (SELECT e.id::text AS id FROM dojo_events e
+         JOIN payments p ON p.location_id = e.location_id AND p.payment_intent_id = e.payment_intent_id
+        WHERE e.state = 'pending_payment' AND e.received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+        LIMIT ${limit})`;
+    return rows.map((r) => r.id);
+  }
+
+  /** By row id alone (the events queue's job): where the row belongs and its state, unlocked. */
+  findHeadByRowId(eventRowId: string): Promise<DojoEventHead | null> {
+    return this.db.dojoEvent.findUnique({ where: { id: eventRowId }, select: { locationId: true, paymentIntentId: true, state: true } });
+  }
+
+  /** Locks the row (FOR UPDATE, to the end of the transaction) and reads it. */
+  async lockAndRead(locationId: string, eventRowId: string): Promise<DojoEventRow> {
+    await this.db.$executeRaw`SELECT 1 FROM dojo_events WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid FOR UPDATE`;
+    return this.db.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId, locationId } });
+  }
+
+  /** Locks and reads the intent's events waiting for its payment, oldest first. */
+  async lockPendingForIntent(locationId: string, paymentIntentId: string): Promise<DojoEventRow[]> {
+    await this.db.$executeRaw`
+      SELECT 1 FROM dojo_events
+       WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId} AND state = 'pending_payment'
+         FOR UPDATE`;
+    return this.db.dojoEvent.findMany({
+      where: { locationId, paymentIntentId, state: 'pending_payment' },
+      orderBy: [{ occurredAt: 'asc' }, { eventId: 'asc' }],
+    });
+  }
+
+  /** The latest applied event of the intent that set `status` (occurredAt, then event id). */
+  lastAppliedWithStatus(locationId: string, paymentIntentId: string | null, status: string): Promise<{ occurredAt: Date; eventId: string } | null> {
+    return this.db.dojoEvent.findFirst({
+      where: { locationId, paymentIntentId, state: 'applied', paymentStatus: status },
+      orderBy: [{ occurredAt: 'desc' }, { eventId: 'desc' }],
+      select: { occurredAt: true, eventId: true },
+    });
+  }
+
+  async markApplied(locationId: string, eventRowId: string): Promise<void> {
+    await this.db.dojoEvent.update({ where: { id: eventRowId, locationId }, data: { state: 'applied', appliedAt: new Date() } });
+  }
+
+  async markPendingPayment(locationId: string, eventRowId: string): Promise<void> {
+    await this.db.dojoEvent.update({ where: { id: eventRowId, locationId }, data: { state: 'pending_payment' } });
+  }
+}
+
+export const dojoEventsRepo = (db: Tx) => new DojoEventsRepository(db);

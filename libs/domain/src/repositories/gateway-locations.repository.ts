@@ -1,0 +1,41 @@
+import type { Tx } from '../shared/tx';
+
+/** A location as the gateway dials it (API key still encrypted). */
+export interface GatewayLocationRow {
+  id: string;
+  name: string;
+  enabled: boolean;
+  configVersion: number;
+  capabilities: string[];
+  apiKeyCiphertext: Uint8Array;
+  resellerId: string | null;
+  wsUrl: string | null;
+  softwareHouse: { dojoSoftwareHouseId: string; resellerId: string | null };
+}
+
+const SELECT = {
+  id: true,
+  name: true,
+  enabled: true,
+  configVersion: true,
+  capabilities: true,
+  apiKeyCiphertext: true,
+  resellerId: true,
+  wsUrl: true,
+  softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } },
+} as const;
+
+/** locations (with their software house), read by the gateway's LocationSource. */
+export class GatewayLocationsRepository {
+  constructor(private readonly db: Tx) {}
+
+  /** Every location (the gateway owns a fleet), by id. */
+  async readAllLocations(): Promise<GatewayLocationRow[]> {
+    return this.db.location.findMany({ select: SELECT, orderBy: { id: 'asc' } });
+  }
+
+  async read(locationId: string): Promise<GatewayLocationRow | undefined> {
+    const row = (await this.db.location.findUnique({ where: { id: locationId }, select: SELECT })) as GatewayLocationRow | null;
+    return row ?? undefined;
+  }
+}

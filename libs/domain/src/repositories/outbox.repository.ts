@@ -1,0 +1,143 @@
+import type { SecretBox } from '@app/db';
+import { apiKeyAad, Prisma } from '@app/db';
+import type { DojoCredentials } from '@app/dojo-client';
+import type { PosEventType } from '../shared/pos-outbox';
+import type { Tx } from '../shared/tx';
+import type { FeedKind } from '../shared/venue-feed';
+
+/**
+ * The venue feed and outbox inserts of appendVenueFeed / enqueuePosEvent as
+ * CTE fragments (`name AS (INSERT ...)`), so a use-case can write them in the
+ * same statement as its own change. Same rows, same defaults.
+ */
+
+/** BigInt-safe JSON text for a jsonb parameter (as toJson for Prisma Json columns). */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)) ?? 'null';
+}
+
+export function venueFeedInsertCte(name: string, locationId: string, kind: FeedKind, entityType: string, entityId: string, data: unknown): Prisma.Sql {
+  return Prisma.sql`${Prisma.raw(name)} AS (INSERT INTO venue_feed (location_id, kind, entity_type, entity_id, data)
+    VALUES (${locationId}::uuid, ${kind}, ${entityType}, ${entityId}, ${jsonText(data)}::jsonb))`;
+}
+
+const ENTITY: Record<PosEventType, string> = { OrderUpdated: 'order', PartyUpdated: 'party', ReservationUpdated: 'reservation' };
+
+export function posEventInsertCte(name: string, locationId: string, eventType: PosEventType, entityId: string, payload: unknown): Prisma.Sql {
+  return Prisma.sql`${Prisma.raw(name)} AS (INSERT INTO outbox_events (location_id, event_type, entity_type, entity_id, payload)
+    VALUES (${locationId}::uuid, ${eventType}, ${ENTITY[eventType]}, ${entityId}, ${jsonText(payload)}::jsonb))`;
+}
+
+/** Runs the CTEs (none is allowed) as one statement. */
+export async function runWrites(db: Tx, ctes: Prisma.Sql[]): Promise<void> {
+  if (ctes.length === 0) return;
+  await db.$executeRaw(Prisma.sql`WITH ${Prisma.join(ctes, ', ')} SELECT 1`);
+}
+
+/** A timestamptz parameter (ISO 8601 with its zone, so the session's TimeZone does not matter). */
+export function tsParam(d: Date): Prisma.Sql {
+  return Prisma.sql`${d.toISOString()}::timestamptz`;
+}
+
+/** An outbox row claimed for delivery (snake_case: the row as the claim returns it). */
+export interface ClaimedPosEvent {
+  id: bigint;
+  location_id: string;
+  event_type: string;
+  entity_type: string;
+  entity_id: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  /** Newest pending row of the same entity when claimed: one send covers all rows up to it. */
+  max_id: bigint;
+}
+
+/**
+ * outbox_events: POS events waiting for delivery to Dojo. The inserts are the CTEs above
+ * (written in the caller's statement); this class is the dispatcher's side: claim across
+ * locations, credentials, and the outcome of each delivery.
+ */
+export class OutboxRepository {
+  constructor(private readonly db: Tx) {}
+
+  /**
+   * Across all enabled locations: claims up to batchSize head rows (the oldest pending row of each entity,
+   * due now) by pushing next_attempt_at ahead by leaseMs (FOR UPDATE SKIP LOCKED). One statement.
+   */
+  claimAcrossLocations(batchSize: number, leaseMs: number): Promise<ClaimedPosEvent[]> {
+    const lease = `${leaseMs} milliseconds`;
+    return this.db.$queryRaw<ClaimedPosEvent[]>`
+      WITH heads AS (
+        SELECT o.id FROM outbox_events o
+        JOIN locations l ON l.id = o.location_id AND l.enabled
+        WHERE o.state = 'pending' AND o.next_attempt_at <= now()
+          AND NOT EXISTS (
+            SELECT 1 FROM outbox_events p
+            WHERE p.location_id = o.location_id AND p.entity_type = o.entity_type AND p.entity_id = o.entity_id
+              AND p.state = 'pending' AND p.id < o.id)
+        ORDER BY o.next_attempt_at, o.id
+        LIMIT ${batchSize}
+        FOR UPDATE OF o SKIP LOCKED
+      )
+      UPDATE outbox_events u SET next_attempt_at = now() + ${lease}::interval
+      FROM heads WHERE u.id = heads.id
+      RETURNING u.id, u.location_id, u.event_type, u.entity_type, u.entity_id, u.payload, u.attempts,
+        (SELECT max(p.id) FROM outbox_events p
+          WHERE p.location_id = u.location_id AND p.entity_type = u.entity_type AND p.entity_id = u.entity_id AND p.state = 'pending') AS max_id`;
+  }
+
+  /** Credentials of the given locations, in one query; a location that is gone has no entry. */
+  async credentialsOfLocations(locationIds: string[], secretBox: SecretBox): Promise<Map<string, DojoCredentials>> {
+    const rows = await this.db.$queryRaw<
+      { id: string; api_key_ciphertext: Uint8Array; rest_url: string | null; reseller_id: string | null; sh_id: string; sh_reseller_id: string | null }[]
+    >`
+      SELECT l.id::text AS id, l.api_key_ciphertext, l.rest_url, l.reseller_id,
+        s.dojo_software_house_id AS sh_id, s.reseller_id AS sh_reseller_id
+      FROM locations l JOIN software_houses s ON s.id = l.software_house_id
+      WHERE l.id = ANY(${locationIds}::uuid[])`;
+    const out = new Map<string, DojoCredentials>();
+    for (const loc of rows) {
+      out.set(loc.id, {
+        apiKey: secretBox.decrypt(loc.api_key_ciphertext, apiKeyAad(loc.id)),
+        baseUrl: loc.rest_url,
+        softwareHouseId: loc.sh_id,
+        resellerId: loc.reseller_id ?? loc.sh_reseller_id,
+      });
+    }
+    return out;
+  }
+
+  /** Marks each delivered head row and the rows of its entity that were pending when it was claimed (id <= max_id) sent. */
+  async markSent(rows: ClaimedPosEvent[]): Promise<void> {
+    const heads = rows.map((r) => String(r.id));
+    const locations = rows.map((r) => r.location_id);
+    const types = rows.map((r) => r.entity_type);
+    const entities = rows.map((r) => r.entity_id);
+    const maxIds = rows.map((r) => String(r.max_id));
+    await this.db.$executeRaw`
+      UPDATE outbox_events o SET state = 'sent', sent_at = now(), attempts = o.attempts + CASE WHEN o.id = d.head THEN 1 ELSE 0 END
+      FROM unnest(${heads}::bigint[], ${locations}::uuid[], ${types}::text[], ${entities}::text[], ${maxIds}::bigint[])
+        AS d(head, location_id, entity_type, entity_id, max_id)
+      WHERE o.location_id = d.location_id AND o.entity_type = d.entity_type AND o.entity_id = d.entity_id
+        AND o.state = 'pending' AND o.id <= d.max_id`;
+  }
+
+  /** The row's location is gone: the row fails for good. */
+  async markLocationGone(locationId: string, id: bigint): Promise<void> {
+    await this.db.outboxEvent.updateMany({ where: { id, locationId }, data: { state: 'failed', lastError: 'location is gone' } });
+  }
+
+  /** A failed delivery of a still-pending row: counted, then retried at nextAttemptAt or dead. */
+  async recordFailure(
+    locationId: string,
+    id: bigint,
+    f: { dead: true; attempts: number; message: string } | { dead: false; attempts: number; message: string; nextAttemptAt: Date },
+  ): Promise<void> {
+    await this.db.outboxEvent.updateMany({
+      where: { id, locationId, state: 'pending' },
+      data: f.dead
+        ? { state: 'dead', attempts: f.attempts, lastError: f.message, deadAt: new Date() }
+        : { attempts: f.attempts, lastError: f.message, nextAttemptAt: f.nextAttemptAt },
+    });
+  }
+}
