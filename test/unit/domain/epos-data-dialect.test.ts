@@ -115,6 +115,29 @@ describe('EPOS Data dialect: parties, reservations, tables and areas', () => {
     });
   });
 
+  it('party and reservation creates and updates become SaveParty / SaveReservation in venue terms', () => {
+    const created = venue.createParty.toCommand({ dojoPartyId: 'dp1', tableIds: ['T1'], startTime: '2026-01-01T10:00:00Z', covers: 2, dojoReservationId: 'dr1' });
+    assert.deepEqual(created, {
+      dojoPartyId: 'dp1', dojoReservationId: 'dr1',
+      details: {
+        name: null, covers: 2, tableIds: ['T1'], status: undefined, startTime: new Date('2026-01-01T10:00:00Z'),
+        expectedEndTime: null, endTime: null, hostNotes: null, guestRequests: null, deposit: null,
+      },
+    });
+    const updated = venue.updateParty.toCommand({ id: 'p1', dojoPartyId: 'dp1', tableIds: ['T1'], status: 'Seated', startTime: '2026-01-01T10:00:00Z', endTime: '2026-01-01T11:00:00Z' });
+    assert.equal(updated.partyId, 'p1');
+    assert.deepEqual(updated.details.endTime, new Date('2026-01-01T11:00:00Z'));
+    refused(() => venue.updateParty.toCommand({ id: 'p1', dojoPartyId: 'dp1', tableIds: ['T1'], status: 'Seated', startTime: 'soon' }), 'InvalidRequest', /startTime "soon" is not an ISO 8601/);
+    const res = venue.updateReservation.toCommand({
+      id: 'r1', dojoReservationId: 'dr1', name: 'Ada', covers: 4, tableIds: ['T1'], startTime: '2026-01-01T19:00:00Z', endTime: '2026-01-01T21:00:00Z',
+    });
+    assert.deepEqual(res, {
+      reservationId: 'r1', dojoReservationId: 'dr1',
+      details: { name: 'Ada', covers: 4, startTime: new Date('2026-01-01T19:00:00Z'), endTime: new Date('2026-01-01T21:00:00Z'), tableIds: ['T1'], hostNotes: null, guestRequests: null },
+    });
+    refused(() => venue.createReservation.toCommand({ dojoReservationId: 'dr1', name: 'Ada', covers: 4, tableIds: ['T1'], startTime: '2026-01-01T19:00:00Z', endTime: 'x' }), 'InvalidRequest', /endTime "x"/);
+  });
+
   it('pages of tables carry table-id cursors; areas and deletes map as the contract says', () => {
     const t = (id: string) => ({ locationId: 'loc', id, name: id, maxCovers: null, areaId: null, waiterIds: [] }) as never;
     const page = venue.searchTables.toWire({ rows: [t('T1'), t('T2')], hasBefore: false, hasAfter: true });

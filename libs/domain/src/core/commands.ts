@@ -96,7 +96,7 @@ export interface Bill {
   hasTemplate: boolean;
 }
 
-// ---- parties, reservations, tables, areas (reads and deletes; creates and updates still take the EPOS Data shapes) ----
+// ---- parties, reservations, tables, areas ----
 
 export type { PartyRow as Party, ReservationRow as Reservation } from '../repositories/parties-reservations.repository';
 export type { TableRow as Table, AreaRow as Area } from '../repositories/tables.repository';
@@ -131,4 +131,59 @@ export interface FindReservations {
 export interface FindTables {
   filter: TableSearch;
   page: { limit: number; after?: string; before?: string };
+}
+
+/**
+ * A party's details as the venue keeps them, for a create or a full replace:
+ * what is null is cleared. The deposit is kept as the dialect gave it.
+ */
+export interface PartyDetails {
+  name: string | null;
+  covers: number | null;
+  tableIds: string[];
+  /** Absent or empty on a create: the venue's default (Seated). */
+  status?: string;
+  startTime: Date;
+  expectedEndTime: Date | null;
+  endTime: Date | null;
+  hostNotes: string | null;
+  guestRequests: string | null;
+  deposit: Record<string, unknown> | null;
+}
+
+/**
+ * Seat a party (no partyId: idempotent on dojoPartyId) or replace an existing
+ * party's details (partyId; its dojoPartyId must be the one it was created with).
+ */
+export interface SaveParty {
+  partyId?: string;
+  dojoPartyId: string;
+  /** The venue's reservation the party came from, on a create; must exist at the location. An update keeps the party's link. */
+  reservationId?: string;
+  /** Dojo's reservation id, resolved to the venue's when reservationId is absent (create only). */
+  dojoReservationId?: string;
+  details: PartyDetails;
+}
+
+/** A reservation's details, for a create or a full replace: what is null is cleared. */
+export interface ReservationDetails {
+  name: string;
+  covers: number;
+  /** endTime must be after startTime. */
+  startTime: Date;
+  endTime: Date;
+  tableIds: string[];
+  hostNotes: string | null;
+  guestRequests: string | null;
+}
+
+/**
+ * Book a reservation (no reservationId: idempotent on dojoReservationId) or
+ * replace an existing one's details (its dojoReservationId must be the one it
+ * was created with).
+ */
+export interface SaveReservation {
+  reservationId?: string;
+  dojoReservationId: string;
+  details: ReservationDetails;
 }

@@ -3,6 +3,8 @@ import { EposError } from '@app/contracts';
 import { Prisma } from '@app/db';
 import { partiesRepo, type PartyRow } from '../repositories/parties-reservations.repository';
 import type { Tx } from '../shared/tx';
+import { DomainRefusal } from '../core/refusal';
+import type { PartyDetails } from '../core/commands';
 import { toJson } from '../shared/venue-feed';
 
 
@@ -27,7 +29,7 @@ export function partyToDojo(p: PartyRow): Models.Party {
 
 export async function requireParty(db: Tx, locationId: string, id: string): Promise<PartyRow> {
   const p = await partiesRepo(db).findParty(locationId, id);
-  if (!p) throw EposError.notFound('party', id);
+  if (!p) throw DomainRefusal.notFound('party', id);
   return p;
 }
 
@@ -51,12 +53,8 @@ export interface PartyFields {
   deposit?: Models.PartyDeposit;
 }
 
-/**
- * The party columns those fields set, for a create or a full replace: a field
- * left out is cleared. Ids (id, dojoPartyId) and the reservation link are the
- * caller's, as they differ between Dojo's requests and the venue API.
- */
-export function partyDataFromDojo(p: PartyFields) {
+/** Those fields as the domain's PartyDetails; refuses (EposError, the wire's field names) a time that is not ISO 8601. */
+export function partyDetailsFromDojo(p: PartyFields): PartyDetails & { status: string } {
   return {
     name: p.name ?? null,
     covers: p.covers ?? null,
@@ -67,6 +65,31 @@ export function partyDataFromDojo(p: PartyFields) {
     endTime: p.endTime ? parseTime(p.endTime, 'endTime') : null,
     hostNotes: p.hostNotes ?? null,
     guestRequests: p.guestRequests ?? null,
-    deposit: p.deposit ? toJson(p.deposit) : Prisma.DbNull,
+    deposit: p.deposit ? (p.deposit as unknown as Record<string, unknown>) : null,
   };
+}
+
+/** The party columns a PartyDetails sets, for a create or a full replace (null clears). */
+export function partyColumns(d: PartyDetails & { status: string }) {
+  return {
+    name: d.name,
+    covers: d.covers,
+    tableIds: d.tableIds,
+    status: d.status,
+    startTime: d.startTime,
+    expectedEndTime: d.expectedEndTime,
+    endTime: d.endTime,
+    hostNotes: d.hostNotes,
+    guestRequests: d.guestRequests,
+    deposit: d.deposit ? toJson(d.deposit) : Prisma.DbNull,
+  };
+}
+
+/**
+ * The party columns those fields set, for a create or a full replace: a field
+ * left out is cleared. Ids (id, dojoPartyId) and the reservation link are the
+ * caller's, as they differ between Dojo's requests and the venue API.
+ */
+export function partyDataFromDojo(p: PartyFields) {
+  return partyColumns(partyDetailsFromDojo(p));
 }

@@ -2,6 +2,8 @@ import type { Models } from '@app/contracts';
 import { EposError } from '@app/contracts';
 import { partiesRepo, type ReservationRow } from '../repositories/parties-reservations.repository';
 import type { Tx } from '../shared/tx';
+import { DomainRefusal } from '../core/refusal';
+import type { ReservationDetails } from '../core/commands';
 
 
 export function reservationToDojo(r: ReservationRow): Models.Reservation {
@@ -20,7 +22,7 @@ export function reservationToDojo(r: ReservationRow): Models.Reservation {
 
 export async function requireReservation(db: Tx, locationId: string, id: string): Promise<ReservationRow> {
   const r = await partiesRepo(db).findReservation(locationId, id);
-  if (!r) throw EposError.notFound('reservation', id);
+  if (!r) throw DomainRefusal.notFound('reservation', id);
   return r;
 }
 
@@ -45,6 +47,32 @@ export interface ReservationFields {
   guestRequests?: string;
 }
 
+/** Those fields as the domain's ReservationDetails; refuses (EposError, the wire's field names) a time that is not ISO 8601. */
+export function reservationDetailsFromDojo(r: ReservationFields): ReservationDetails {
+  return {
+    name: r.name,
+    covers: r.covers,
+    startTime: isoTime(r.startTime, 'startTime'),
+    endTime: isoTime(r.endTime, 'endTime'),
+    tableIds: r.tableIds,
+    hostNotes: r.hostNotes ?? null,
+    guestRequests: r.guestRequests ?? null,
+  };
+}
+
+/** The reservation columns a ReservationDetails sets, for a create or a full replace (null clears). */
+export function reservationColumns(d: ReservationDetails) {
+  return {
+    name: d.name,
+    covers: d.covers,
+    startTime: d.startTime,
+    endTime: d.endTime,
+    tableIds: d.tableIds,
+    hostNotes: d.hostNotes,
+    guestRequests: d.guestRequests,
+  };
+}
+
 /**
  * The reservation columns those fields set, for a create or a full replace (a
  * field left out is cleared); refuses a window whose end is not after its
@@ -59,4 +87,10 @@ export function reservationDataFromDojo(r: ReservationFields) {
     hostNotes: r.hostNotes ?? null,
     guestRequests: r.guestRequests ?? null,
   };
+}
+
+function isoTime(value: string, field: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw EposError.invalid(`${field} ${JSON.stringify(value)} is not an ISO 8601 date-time`);
+  return d;
 }

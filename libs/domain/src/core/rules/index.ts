@@ -9,3 +9,4 @@ export * from './money';
 export * from './locks';
 export * from './payments';
 export * from './keys';
+export * from './reservations';

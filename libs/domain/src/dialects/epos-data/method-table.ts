@@ -28,13 +28,6 @@ import * as venue from './venue-objects.mapping';
 
 const entry = methodEntry;
 
-/**
- * Creating and updating parties and reservations: their use-cases still take
- * and return the EPOS Data shapes (see docs/architecture.md, "What is left"),
- * so their mapping passes them through.
- */
-const asIs = { toCommand: <P>(p: P): P => p, toWire: <R>(r: R): R => r };
-
 /** CreateOrder takes the EPOS Data order shape and returns the domain Order. */
 const createOrder = { toCommand: <P>(p: P): P => p, toWire: orderToDojo };
 
@@ -57,12 +50,12 @@ export const EPOS_DATA_METHODS: Record<Exclude<EposMethod, 'HandleEventV1'>, Met
   SearchTablesV1: entry(venue.searchTables, new SearchTables()),
   SearchPartiesV1: entry(venue.searchParties, new SearchParties()),
   GetPartyByIdV1: entry(venue.getParty, new GetPartyById()),
-  CreatePartyV1: entry(asIs, new CreateParty()),
-  UpdatePartyV1: entry(asIs, new UpdateParty()),
+  CreatePartyV1: entry(venue.createParty, new CreateParty()),
+  UpdatePartyV1: entry(venue.updateParty, new UpdateParty()),
   DeletePartyByIdV1: entry(venue.deleteParty, new DeletePartyById()),
   SearchReservationsV1: entry(venue.searchReservations, new SearchReservations()),
   GetReservationByIdV1: entry(venue.getReservation, new GetReservationById()),
-  CreateReservationV1: entry(asIs, new CreateReservation()),
-  UpdateReservationV1: entry(asIs, new UpdateReservation()),
+  CreateReservationV1: entry(venue.createReservation, new CreateReservation()),
+  UpdateReservationV1: entry(venue.updateReservation, new UpdateReservation()),
   DeleteReservationByIdV1: entry(venue.deleteReservation, new DeleteReservationById()),
 };

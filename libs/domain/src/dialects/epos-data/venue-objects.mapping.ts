@@ -1,16 +1,18 @@
 import type { Models } from '@app/contracts';
 import { EposError } from '@app/contracts';
 import type {
-  Area, DeleteParty, DeleteReservation, FindParties, FindReservations, FindTables, GetParty, GetReservation, KeysetPage, Party, Reservation, Table,
+  Area, DeleteParty, DeleteReservation, FindParties, FindReservations, FindTables, GetParty, GetReservation, KeysetPage, Party, Reservation,
+  SaveParty, SaveReservation, Table,
 } from '../../core/commands';
-import { partyToDojo } from '../../parties/party-mapper';
-import { reservationToDojo } from '../../reservations/reservation-mapper';
+import { partyDetailsFromDojo, partyToDojo } from '../../parties/party-mapper';
+import { reservationDetailsFromDojo, reservationToDojo } from '../../reservations/reservation-mapper';
 import { decodeCursor, decodeSeqCursor, encodeCursor, pageRequest, toWirePage } from '../../rpc/cursor';
 
 /**
- * EPOS Data <-> parties, reservations, tables and areas for the reads and
- * deletes (creates and updates still take the EPOS Data shapes, see
- * method-table.ts). Cursors are this dialect's: opaque, per kind.
+ * EPOS Data <-> parties, reservations, tables and areas: each wire method's
+ * params to a command, each domain result to the wire response. Times that
+ * are not ISO 8601 are refused here with the wire's field names. Cursors are
+ * this dialect's: opaque, per kind.
  */
 
 export function tableToDojo(t: Table): Models.Table {
@@ -48,6 +50,27 @@ export const getParty = {
   toWire: (row: Party): Models.Party => partyToDojo(row),
 };
 
+export const createParty = {
+  toCommand(p: Models.CreatePartyRequest): SaveParty {
+    // CreatePartyRequest carries no endTime: a party Dojo seats has not ended yet.
+    const details = partyDetailsFromDojo({ ...p, status: p.status ?? '', endTime: undefined });
+    const cmd: SaveParty = { dojoPartyId: p.dojoPartyId, details: { ...details, status: p.status } };
+    if (p.reservationId !== undefined) cmd.reservationId = p.reservationId;
+    if (p.dojoReservationId !== undefined) cmd.dojoReservationId = p.dojoReservationId;
+    return cmd;
+  },
+  toWire: (row: Party): Models.Party => partyToDojo(row),
+};
+
+export const updateParty = {
+  toCommand: (p: Models.UpdatePartyRequest): SaveParty & { partyId: string } => ({
+    partyId: p.id,
+    dojoPartyId: p.dojoPartyId,
+    details: partyDetailsFromDojo(p),
+  }),
+  toWire: (row: Party): Models.Party => partyToDojo(row),
+};
+
 export const deleteParty = {
   toCommand: (p: Models.PartyId): DeleteParty => ({ partyId: p.partyId }),
   toWire: ok,
@@ -66,6 +89,23 @@ export const searchReservations = {
 
 export const getReservation = {
   toCommand: (p: Models.ReservationId): GetReservation => ({ reservationId: p.reservationId }),
+  toWire: (row: Reservation): Models.Reservation => reservationToDojo(row),
+};
+
+export const createReservation = {
+  toCommand: (p: Models.CreateReservationRequest): SaveReservation => ({
+    dojoReservationId: p.dojoReservationId,
+    details: reservationDetailsFromDojo(p),
+  }),
+  toWire: (row: Reservation): Models.Reservation => reservationToDojo(row),
+};
+
+export const updateReservation = {
+  toCommand: (p: Models.UpdateReservationRequest): SaveReservation & { reservationId: string } => ({
+    reservationId: p.id,
+    dojoReservationId: p.dojoReservationId,
+    details: reservationDetailsFromDojo(p),
+  }),
   toWire: (row: Reservation): Models.Reservation => reservationToDojo(row),
 };
 

@@ -1,26 +1,32 @@
-import type { Models } from '@app/contracts';
+import type { Party, SaveParty } from '../../core/commands';
 import { DomainRefusal } from '../../core/refusal';
 import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
-import { partyDataFromDojo, partyToDojo, requireParty } from '../party-mapper';
+import { partyColumns, partyToDojo, requireParty } from '../party-mapper';
+import { DEFAULT_PARTY_STATUS } from './create-party.usecase';
 
 /**
- * UpdatePartyV1: sets the party's details to those provided (fields left out
- * are cleared). The dojoPartyId must be the one the party was created with.
+ * UpdatePartyV1: sets the party's details to those given (null clears); its
+ * reservation link stays as it is. The dojoPartyId must be the one the party
+ * was created with. The venue feed
+ * entry is in the EPOS Data shape (the venue API shows it as is).
  */
-export class UpdateParty implements UseCase<Models.UpdatePartyRequest, Models.Party> {
-  async execute(ctx: ExecContext, params: Models.UpdatePartyRequest): Promise<Models.Party> {
+export class UpdateParty implements UseCase<SaveParty & { partyId: string }, Party> {
+  async execute(ctx: ExecContext, cmd: SaveParty & { partyId: string }): Promise<Party> {
     const { db, locationId } = ctx;
-    const current = await requireParty(db, locationId, params.id);
-    if (current.dojoPartyId !== null && current.dojoPartyId !== params.dojoPartyId) {
-      throw DomainRefusal.invalid(`party ${params.id} belongs to Dojo party ${current.dojoPartyId}, not ${params.dojoPartyId}`);
+    const current = await requireParty(db, locationId, cmd.partyId);
+    if (current.dojoPartyId !== null && current.dojoPartyId !== cmd.dojoPartyId) {
+      throw DomainRefusal.invalid(`party ${cmd.partyId} belongs to Dojo party ${current.dojoPartyId}, not ${cmd.dojoPartyId}`);
     }
-    await requireTables(db, locationId, params.tableIds);
-    const party = await partiesRepo(db).updateParty(locationId, params.id, { dojoPartyId: params.dojoPartyId, ...partyDataFromDojo(params) });
-    const out = partyToDojo(party);
-    await appendVenueFeed(db, locationId, 'party.updated', 'party', party.id, out);
-    return out;
+    const d = cmd.details;
+    await requireTables(db, locationId, d.tableIds);
+    const party = await partiesRepo(db).updateParty(locationId, cmd.partyId, {
+      dojoPartyId: cmd.dojoPartyId,
+      ...partyColumns({ ...d, status: d.status ?? DEFAULT_PARTY_STATUS }),
+    });
+    await appendVenueFeed(db, locationId, 'party.updated', 'party', party.id, partyToDojo(party));
+    return party;
   }
 }

@@ -1,26 +1,33 @@
-import type { Models } from '@app/contracts';
+import type { Reservation, SaveReservation } from '../../core/commands';
 import { DomainRefusal } from '../../core/refusal';
 import { partiesRepo } from '../../repositories/parties-reservations.repository';
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
-import { requireReservation, reservationDataFromDojo, reservationToDojo } from '../reservation-mapper';
+import { requireReservation, reservationColumns, reservationToDojo } from '../reservation-mapper';
+import { requireWindow } from './create-reservation.usecase';
 
-/** UpdateReservationV1: sets the reservation's details to those provided (fields left out are cleared). */
-export class UpdateReservation implements UseCase<Models.UpdateReservationRequest, Models.Reservation> {
-  async execute(ctx: ExecContext, params: Models.UpdateReservationRequest): Promise<Models.Reservation> {
+/**
+ * UpdateReservationV1: sets the reservation's details to those given (null
+ * clears). The dojoReservationId must be the one it was created with. The
+ * venue feed entry is in the EPOS Data shape (the venue API shows it as is).
+ */
+export class UpdateReservation implements UseCase<SaveReservation & { reservationId: string }, Reservation> {
+  async execute(ctx: ExecContext, cmd: SaveReservation & { reservationId: string }): Promise<Reservation> {
     const { db, locationId } = ctx;
-    const current = await requireReservation(db, locationId, params.id);
-    if (current.dojoReservationId !== null && current.dojoReservationId !== params.dojoReservationId) {
+    const current = await requireReservation(db, locationId, cmd.reservationId);
+    if (current.dojoReservationId !== null && current.dojoReservationId !== cmd.dojoReservationId) {
       throw DomainRefusal.invalid(
-        `reservation ${params.id} belongs to Dojo reservation ${current.dojoReservationId}, not ${params.dojoReservationId}`,
+        `reservation ${cmd.reservationId} belongs to Dojo reservation ${current.dojoReservationId}, not ${cmd.dojoReservationId}`,
       );
     }
-    const data = reservationDataFromDojo(params);
-    await requireTables(db, locationId, params.tableIds);
-    const r = await partiesRepo(db).updateReservation(locationId, params.id, { dojoReservationId: params.dojoReservationId, ...data });
-    const out = reservationToDojo(r);
-    await appendVenueFeed(db, locationId, 'reservation.updated', 'reservation', r.id, out);
-    return out;
+    requireWindow(cmd.details);
+    await requireTables(db, locationId, cmd.details.tableIds);
+    const r = await partiesRepo(db).updateReservation(locationId, cmd.reservationId, {
+      dojoReservationId: cmd.dojoReservationId,
+      ...reservationColumns(cmd.details),
+    });
+    await appendVenueFeed(db, locationId, 'reservation.updated', 'reservation', r.id, reservationToDojo(r));
+    return r;
   }
 }
