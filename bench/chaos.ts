@@ -40,6 +40,7 @@ import { createPrisma, migrate } from '@app/db';
 import { seedDemoVenueData } from '@app/domain';
 import { CallTimeoutError, ConnectionClosedError, DojoSandbox, NotConnectedError, NotRoutedError } from '@app/dojo-sandbox';
 import { findRedisServer, freePort, PostgresProcess, repoRoot, waitForPort } from '@app/infra';
+import { seededRandom } from '@app/testing';
 import type { AppProcess } from './lib/procs';
 import { sleep, spawnApp, waitHealthy } from './lib/procs';
 
@@ -146,16 +147,6 @@ function parseArgs(argv: string[]): Options | 'help' {
 
 // ---------------------------------------------------------------- seeded randomness
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const between = (rnd: () => number, lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
 
 // ---------------------------------------------------------------- output
@@ -341,7 +332,7 @@ async function main(): Promise<number> {
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-seed${o.seed}`;
   const runDir = join(repoRoot(), '.epos-relay', 'chaos', runId);
   mkdirSync(runDir, { recursive: true });
-  const rnd = mulberry32(o.seed);
+  const rnd = seededRandom(o.seed);
   const durationMs = o.durationS * 1000;
 
   say(`epos-relay chaos: seed ${o.seed}, ${o.durationS} s of load at ${o.rate} req/s over ${o.venues} venue(s), faults: ${o.faults.join(', ') || 'none'}`);

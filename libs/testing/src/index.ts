@@ -2,3 +2,4 @@ export * from './env';
 export * from './wait';
 export * from './strict-json';
 export * from './fixtures';
+export * from './random';

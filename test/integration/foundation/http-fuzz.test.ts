@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { RunningApp } from '@app/common';
 import { sign } from '@app/domain/events/webhook-signature';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, fixtures, uniquePrefix } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, seededRandom, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import { sampleOrder } from '../admin/support/helpers';
@@ -27,15 +27,11 @@ const SECRET = 'fuzz-secret-0123456789abcdef';
 const WEBHOOK_MAX = 65_536;
 const ADMIN_MAX = 65_536;
 
-/** mulberry32: small, fast, good enough to pick cases. */
+/** Picks cases from a seeded source (seededRandom in @app/testing). */
 class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = seededRandom(seed);
   }
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));

@@ -8,7 +8,7 @@ import { ALL_CAPABILITIES } from '@app/contracts';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcWorkerHost } from '@app/queue';
 import type { TestDatabase } from '@app/testing';
-import { createTestDatabase, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
+import { createTestDatabase, fixtures, seededRandom, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { GBP, seedVenue } from '../worker/fixtures';
 import type { FakeConnection } from './support/fake-dojo';
 import { FakeDojo } from './support/fake-dojo';
@@ -27,16 +27,6 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomInt(2
 const RANDOM_FRAMES = Number(process.env.FUZZ_FRAMES ?? 1_000);
 const MAX_BYTES = 1_048_576;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A frame to send, and what its reply must look like. */
 interface Frame {
@@ -95,7 +85,7 @@ describe(`gateway fuzz (seed ${SEED}, a sweep and ${RANDOM_FRAMES} random frames
   });
 
   it('answers every frame, never UnexpectedError for bad input, keeps the socket, and pays at table afterwards', async () => {
-    const rnd = mulberry32(SEED);
+    const rnd = seededRandom(SEED);
     const int = (n: number) => Math.floor(rnd() * n);
     const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
     const future = () => new Date(Date.now() + 60_000).toISOString();
