@@ -1,19 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { Fixtures, TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, parseStrictJson, uniquePrefix, waitFor } from '@app/testing';
+import type { AppProcess } from '../../support/app-processes';
+import { killApps, spawnApps } from '../../support/app-processes';
 import { FakeDojo } from '../gateway/support/fake-dojo';
-
-interface AppProcess {
-  name: string;
-  child: ChildProcess;
-  out: string[];
-  url?: string;
-  exited: Promise<number | null>;
-}
 
 const TOKEN = 'operator-token-loglines-0001';
 
@@ -26,7 +17,7 @@ describe('log lines: every app writes one JSON object with unique keys per line'
   let db: TestDatabase;
   let fx: Fixtures;
   let fake: FakeDojo;
-  const apps: AppProcess[] = [];
+  let apps: AppProcess[] = [];
 
   before(async () => {
     db = await createTestDatabase('loglines');
@@ -42,21 +33,11 @@ describe('log lines: every app writes one JSON object with unique keys per line'
       GATEWAY_REPLICA_ID: 'gw-loglines',
       GATEWAY_PING_INTERVAL_MS: '200',
     });
-    for (const name of ['gateway', 'worker', 'webhook', 'admin']) {
-      const child = spawn(process.execPath, [join(__dirname, `../../../apps/${name}/src/main.js`)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: string[] = [];
-      child.stdout.on('data', (d) => out.push(String(d)));
-      child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${String(d)}`));
-      apps.push({ name, child, out, exited: new Promise((r) => child.on('exit', (code) => r(code))) });
-    }
-    for (const a of apps) {
-      a.url = await waitFor(() => /"url":"(http:[^"]+)"/.exec(a.out.join(''))?.[1], `${a.name} listening`, 60_000, 50);
-    }
+    apps = await spawnApps(['gateway', 'worker', 'webhook', 'admin'], () => env);
   });
 
   after(async () => {
-    for (const a of apps) if (a.child.exitCode === null) a.child.kill('SIGKILL');
-    await Promise.all(apps.map((a) => a.exited));
+    await killApps(apps);
     await fake.close();
     await db.drop();
   });

@@ -1,7 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess} from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -15,14 +13,8 @@ import { apiClient, sampleOrder } from '../admin/support/helpers';
 import type { Family} from '../../support/prometheus-text';
 import { labelNames, parsePrometheusText, sampleSum } from '../../support/prometheus-text';
 import { alertMetricNames } from '../../support/alert-rules';
-
-interface AppProcess {
-  name: string;
-  child: ChildProcess;
-  out: string[];
-  url?: string;
-  exited: Promise<number | null>;
-}
+import type { AppProcess } from '../../support/app-processes';
+import { killApps, spawnApps } from '../../support/app-processes';
 
 const TOKEN = 'operator-token-metrics-0001';
 const METRICS_TOKEN = 'metrics-token-0123456789';
@@ -93,7 +85,7 @@ describe('metrics: /metrics on every app', () => {
   let fake: FakeDojo;
   let dojo: DojoStandIn;
   let loc: LocationFixture;
-  const apps: AppProcess[] = [];
+  let apps: AppProcess[] = [];
   const by = (n: string) => apps.find((a) => a.name === n)!;
 
   const scrape = async (name: string): Promise<Map<string, Family>> => {
@@ -127,22 +119,11 @@ describe('metrics: /metrics on every app', () => {
       GATEWAY_REPLY_CACHE_MS: '0',
       OUTBOX_POLL_MS: '50',
     });
-    for (const name of ['gateway', 'worker', 'webhook', 'admin']) {
-      const appEnvFor = name === 'admin' ? { ...env, METRICS_TOKEN } : env;
-      const child = spawn(process.execPath, [join(__dirname, `../../../apps/${name}/src/main.js`)], { env: appEnvFor, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: string[] = [];
-      child.stdout.on('data', (d) => out.push(String(d)));
-      child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${String(d)}`));
-      apps.push({ name, child, out, exited: new Promise((r) => child.on('exit', (code) => r(code))) });
-    }
-    for (const a of apps) {
-      a.url = await waitFor(() => /"url":"(http:[^"]+)"/.exec(a.out.join(''))?.[1], `${a.name} listening`, 60_000, 50);
-    }
+    apps = await spawnApps(['gateway', 'worker', 'webhook', 'admin'], (name) => (name === 'admin' ? { ...env, METRICS_TOKEN } : env));
   });
 
   after(async () => {
-    for (const a of apps) if (a.child.exitCode === null) a.child.kill('SIGKILL');
-    await Promise.all(apps.map((a) => a.exited));
+    await killApps(apps);
     await fake?.close();
     await dojo?.stop();
     await db?.drop();
