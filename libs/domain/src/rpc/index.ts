@@ -5,4 +5,4 @@ export * from '../repositories/processed-requests.repository';
 export * from './dialect';
 export { EPOS_DATA } from '../dialects/epos-data/dialect';
 export * from './dialect-router';
-export { DIALECTS } from '../dialects';
+export { dialects } from '../dialects';
