@@ -10,4 +10,5 @@ export * from './locks';
 export * from './payments';
 export * from './keys';
 export * from './reservations';
+export * from './orders';
 export * from './tables';
