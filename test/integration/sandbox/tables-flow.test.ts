@@ -32,7 +32,7 @@ describe('dojo sandbox: the Tables API endpoint and its pay-at-table flow', () =
     await fx.table(loc.id, { id: 'T1', name: 'Table 1', maxCovers: 4 });
     await fx.order(loc.id, { id: 'ORD-1', total: 3000, tableId: 'T1' });
     await db.prisma.billTemplate.create({ data: { locationId: loc.id, header: [{ lineType: 'MerchantName', merchantName: { name: 'Sandbox Inn' } }], footer: [] } });
-    const env = { QUEUE_PREFIX: uniquePrefix('tablesflow'), GATEWAY_LEASE_TTL_MS: '1000' };
+    const env = { QUEUE_PREFIX: uniquePrefix('tablesflow') };
     apps.push(await startWorker(appEnv(db, env)));
     apps.push(await bootGateway(db, env));
     await waitFor(() => sim.connectionsFor('acctables01') === 1, 'the gateway on the Tables endpoint', 20_000);
