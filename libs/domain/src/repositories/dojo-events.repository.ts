@@ -32,7 +32,7 @@ export class DojoEventsRepository {
    * Stores an event once per (account, event id), a repeat only counts a delivery.
    * Undefined when the payload's account is not this location's.
    */
-  async store(locationId: string, payload: DojoEventPayload, channel: 'webhook' | 'socket', occurred: Date): Promise<StoredDojoEvent | undefined> {
+  async store(locationId: string, payload: DojoEventPayload, channel: 'webhook' | 'socket' | 'reconciler', occurred: Date): Promise<StoredDojoEvent | undefined> {
     const data = payload.data ?? {};
     const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
     const rows = await this.db.$queryRaw<StoredDojoEvent[]>`

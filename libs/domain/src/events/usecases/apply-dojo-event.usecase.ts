@@ -73,7 +73,7 @@ export class ApplyDojoEvent {
         if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state };
         if (head.paymentIntentId) await lockPaymentIntent(tx, head.locationId, head.paymentIntentId);
         const ev = await events.lockAndRead(head.locationId, cmd.eventRowId);
-        return applyLockedEvent(tx, ev);
+        return applyLockedEvent(tx, ev, this.logger);
       },
       { maxWait: 10_000, timeout: 30_000 },
     );
