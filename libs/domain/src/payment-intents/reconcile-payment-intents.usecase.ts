@@ -26,6 +26,10 @@ export interface ReconcileOptions {
  * read counts the same way.
  */
 export class ReconcilePaymentIntents {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private stopped = false;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly dojo: DojoClient,
@@ -70,5 +74,25 @@ export class ReconcilePaymentIntents {
       }
     }
     return { checked: due.length, moved };
+  }
+
+  /** Runs every `intervalMs` until stop(); a failed run is logged and the next one comes as planned. */
+  start(intervalMs: number): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.runOnce()
+        .catch((err) => this.logger.warn({ err: (err as Error).message }, 'payment intent reconciliation failed'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
   }
 }
