@@ -294,6 +294,18 @@ describe('online payments', () => {
     assert.equal((await order(o2.id)).paidAmount, 700);
   });
 
+  it("runs the sandbox's online-payment flow: intent, checkout, paid, half refunded, payable again", async () => {
+    const o = await fx.order(a.id, { total: 2600 });
+    const r = await sim.runFlow('online-payment', { accountId: a.dojoAccountId, venueApi: admin.url, locationId: a.id, venueToken: tokenA, orderId: o.id });
+    assert.equal(r.status, 'SUCCESS', JSON.stringify(r.steps.filter((st) => st.status !== 'SUCCESS')));
+    assert.deepEqual(
+      r.steps.map((st) => st.name),
+      ['create payment intent (venue API)', 'pay at the checkout page', 'order paid (GetOrderByIdV1)', 'refund half (venue API)', 'order payable again (GetOrderByIdV1)'],
+    );
+    assert.equal((r.params as Record<string, unknown>).venueToken, '***', 'the token is not shown in the result');
+    assert.equal((await order(o.id)).payable, true);
+  });
+
   it('refuses cleanly: closed orders, decimals, missing or reused keys; replays a key; isolates venues', async () => {
     const closed = await fx.order(a.id, { total: 1000, status: 'Finalized' });
     assert.equal((await call('POST', `${venue(a)}/orders/${closed.id}/payment-intents`, { body: {}, key: key() })).status, 409);

@@ -119,7 +119,7 @@ export class CreatePaymentIntent {
       if (e.status === 'Creating') throw DomainError.conflict('this payment intent is still being created at Dojo; retry with the same idempotency key');
       return withQr(e);
     }
-    const row = claimed.row!;
+    const row = claimed.row;
     const log = this.d.log.child({ locationId, orderId: cmd.orderId, idempotencyKey: cmd.idempotencyKey });
     let pi: DojoPaymentIntent;
     try {
