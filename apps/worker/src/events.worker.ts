@@ -33,9 +33,15 @@ export class EventsWorker implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(SECRET_BOX) secretBox: SecretBox,
   ) {
     const log = logger.child({ component: 'dojo-events' });
+    const dojo = new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS, maxAttempts: 2 });
+    const credentials = new LocationCredentials(prisma, secretBox);
+    const checkoutTips = {
+      tipsOf: async (locationId: string, paymentIntentId: string) =>
+        BigInt((await dojo.getPaymentIntent(await credentials.forLocation(locationId), paymentIntentId)).tipsAmount?.value ?? 0),
+    };
     this.worker = new DojoEventsWorker(
       { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, concurrency: config.EVENTS_CONCURRENCY, health },
-      new ApplyDojoEvent(prisma, log, { maxAttempts: config.EVENTS_MAX_ATTEMPTS }),
+      new ApplyDojoEvent(prisma, log, { maxAttempts: config.EVENTS_MAX_ATTEMPTS, checkoutTips }),
       log,
     );
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
@@ -46,8 +52,8 @@ export class EventsWorker implements OnApplicationBootstrap, OnApplicationShutdo
     const recLog = logger.child({ component: 'payment-intent-reconciler' });
     this.reconciler = new ReconcilePaymentIntents(
       prisma,
-      new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS, maxAttempts: 2 }),
-      new LocationCredentials(prisma, secretBox),
+      dojo,
+      credentials,
       new IngestDojoEvent(new DojoEventsRepository(prisma), this.enqueuer, recLog),
       recLog,
       { baseMs: config.PAYMENT_INTENT_CHECK_AFTER_MS, maxMs: config.PAYMENT_INTENT_CHECK_MAX_MS },

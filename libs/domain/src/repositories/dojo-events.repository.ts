@@ -15,6 +15,7 @@ export interface StoredDojoEvent {
 export interface DojoEventHead {
   locationId: string;
   paymentIntentId: string | null;
+  paymentStatus: string | null;
   state: string;
 }
 
@@ -70,7 +71,7 @@ export class DojoEventsRepository {
 
   /** By row id alone (the events queue's job): where the row belongs and its state, unlocked. */
   findHeadByRowId(eventRowId: string): Promise<DojoEventHead | null> {
-    return this.db.dojoEvent.findUnique({ where: { id: eventRowId }, select: { locationId: true, paymentIntentId: true, state: true } });
+    return this.db.dojoEvent.findUnique({ where: { id: eventRowId }, select: { locationId: true, paymentIntentId: true, paymentStatus: true, state: true } });
   }
 
   /** Locks the row (FOR UPDATE, to the end of the transaction) and reads it. */
