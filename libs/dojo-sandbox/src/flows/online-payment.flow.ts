@@ -58,8 +58,8 @@ export const onlinePaymentFlow: FlowDefinition = {
       return json!;
     };
 
-    let orderId = textParam(p, 'orderId');
-    if (!orderId) {
+    let given = textParam(p, 'orderId');
+    if (!given) {
       const found = await ctx.rpc<{ data: Order[] }>({
         method: 'SearchOrdersV1',
         params: { payableOnly: true },
@@ -69,8 +69,9 @@ export const onlinePaymentFlow: FlowDefinition = {
           return `${r.data.length} payable order(s); paying ${first.id}`;
         },
       });
-      orderId = found.data.find((o) => o.payable !== false && o.id)!.id as string;
+      given = found.data.find((o) => o.payable !== false && o.id)?.id;
     }
+    const orderId = given ?? '';
     const intent = await ctx.task('create payment intent (venue API)', async () => {
       const pi = await venue('POST', `/orders/${encodeURIComponent(orderId)}/payment-intents`, { tipsAllowed: true }, ctx.newId('flow-'));
       return { value: pi, summary: `${pi.id} for ${money({ value: pi.amount, currencyCode: pi.currency })}: ${pi.checkoutUrl}` };
