@@ -21,7 +21,7 @@ import type { PaymentIntentDeps } from '@app/domain/payment-intents';
 import { LocationCredentials } from '@app/domain/payment-intents';
 import { EventEnqueuerService } from './shared/event-enqueuer.service';
 import { DeadLettersController } from './operator/dead-letters.controller';
-import { DeadLetterDeps, DiscardDeadLetter, ListDeadLetters, ReplayDeadLetter, ReplayDeadLetters } from '@app/domain/dead-letters';
+import { DeadLetterDeps, DeadLettersRepository, DiscardDeadLetter, ListDeadLetters, ReplayDeadLetter, ReplayDeadLetters } from '@app/domain/dead-letters';
 import { USE_CASE_PROVIDERS } from './shared/use-cases';
 import { SoftwareHousesController } from './operator/software-houses.controller';
 import { LocationsController } from './operator/locations.controller';
@@ -62,7 +62,7 @@ export class AdminModule {
           provide: DEAD_LETTER_DEPS,
           inject: [PRISMA, EventEnqueuerService, RegistrationService],
           useFactory: (prisma: PrismaClient, events: EventEnqueuerService, registration: RegistrationService): DeadLetterDeps => ({
-            prisma,
+            deadLetters: new DeadLettersRepository(prisma),
             events,
             registration,
             log: logger.child({ component: 'dead-letters' }),

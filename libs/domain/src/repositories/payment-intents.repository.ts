@@ -1,4 +1,5 @@
 import type { Tx } from '../shared/tx';
+import { constrained } from './constraint-violation';
 
 /** One online payment intent of an order (payment_intents). Money in minor units. */
 export interface PaymentIntentRow {
@@ -67,9 +68,9 @@ export class PaymentIntentsRepository {
     return r._sum.amount ?? 0n;
   }
 
-  /** Claims the idempotency key before Dojo is called (status Creating). */
+  /** Claims the idempotency key before Dojo is called (status Creating); a key taken meanwhile is a ConstraintViolation. */
   claim(row: Omit<PaymentIntentRow, 'createdAt' | 'updatedAt' | 'refundedAmount' | 'settlementNote' | 'checkAttempts' | 'nextCheckAt' | 'paymentIntentId' | 'checkoutUrl'>): Promise<PaymentIntentRow> {
-    return this.db.paymentIntent.create({ data: { ...row } });
+    return constrained(() => this.db.paymentIntent.create({ data: { ...row } }));
   }
 
   /** Dojo created it: its id, status and checkout URL; the reconciler first looks at it at `nextCheckAt`. */
@@ -120,7 +121,7 @@ export class PaymentIntentsRepository {
   }
 
   async recordOperation(row: Omit<PaymentIntentOperationRow, 'createdAt'>): Promise<void> {
-    await this.db.paymentIntentOperation.create({ data: row });
+    await constrained(() => this.db.paymentIntentOperation.create({ data: row }));
   }
 }
 
