@@ -367,7 +367,7 @@ async function printCheckoutLink(admin: string, operatorToken: string, locationI
     say(`  checkout link    ${pi.checkoutUrl}`);
     say(`  test cards       ${TEST_CARDS.success} succeeds, ${TEST_CARDS.declined} is declined, ${TEST_CARDS.manualCapture} needs a manual capture`);
     say(`  watch the order  curl ${venueApi}/orders/${order.id} -H 'authorization: Bearer ${venueToken}'`);
-    say(`  the whole flow   npm run flow -- online-payment --account ${accountId} --sandbox ${sandboxUrl} --param venueApi=${admin} --param locationId=${locationId} --param venueToken=${venueToken}`);
+    say(`  the whole flow   npm run flow -- online-payment --account ${accountId} --sandbox ${sandboxUrl} --param venueApi=${admin} --param locationId=${locationId} --param venueToken=${venueToken} --param paymentIntentId=${pi.id ?? ''}`);
     say('');
   } catch (err) {
     say(paint(33, `  no checkout link: ${(err as Error).message}`));

@@ -42,6 +42,7 @@ export const onlinePaymentFlow: FlowDefinition = {
     { name: 'locationId', type: 'string', required: true, description: "epos-relay's location id of the account" },
     { name: 'venueToken', type: 'string', required: true, description: 'A venue API token of the location (not shown in the flow result)' },
     { name: 'orderId', type: 'string', required: false, description: 'The order to pay (default: the first payable order)' },
+    { name: 'paymentIntentId', type: 'string', required: false, description: 'Pay this existing intent (e.g. the one npm start printed) instead of creating one' },
   ],
   async run(ctx, p) {
     const base = `${textParam(p, 'venueApi')!.replace(/\/+$/, '')}/venue/v1/locations/${encodeURIComponent(textParam(p, 'locationId')!)}`;
@@ -58,7 +59,14 @@ export const onlinePaymentFlow: FlowDefinition = {
       return json!;
     };
 
-    let given = textParam(p, 'orderId');
+    const existing = textParam(p, 'paymentIntentId');
+    const shown = existing
+      ? await ctx.task('read payment intent (venue API)', async () => {
+          const pi = await venue('GET', `/payment-intents/${encodeURIComponent(existing)}`);
+          return { value: pi, summary: `${pi.id} for order ${pi.orderId}: ${pi.status}` };
+        })
+      : undefined;
+    let given = shown ? String(shown.orderId) : textParam(p, 'orderId');
     if (!given) {
       const found = await ctx.rpc<{ data: Order[] }>({
         method: 'SearchOrdersV1',
@@ -72,7 +80,7 @@ export const onlinePaymentFlow: FlowDefinition = {
       given = found.data.find((o) => o.payable !== false && o.id)?.id;
     }
     const orderId = given ?? '';
-    const intent = await ctx.task('create payment intent (venue API)', async () => {
+    const intent = shown ?? await ctx.task('create payment intent (venue API)', async () => {
       const pi = await venue('POST', `/orders/${encodeURIComponent(orderId)}/payment-intents`, { tipsAllowed: true }, ctx.newId('flow-'));
       return { value: pi, summary: `${pi.id} for ${money({ value: pi.amount, currencyCode: pi.currency })}: ${pi.checkoutUrl}` };
     });
