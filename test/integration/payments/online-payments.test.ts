@@ -324,6 +324,23 @@ describe('online payments', () => {
     assert.equal((await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: { amount: 401 }, key: k })).status, 409);
     assert.equal((await call('GET', `${venue(a)}/orders/${o.id}/payment-intents`)).body.items.length, 1);
 
+    // A claim left Creating by a process that died mid-call stops counting once stale; a fresh one still counts.
+    const o3 = await fx.order(a.id, { total: 800 });
+    const claim = (id: string, k: string, ageMs: number) =>
+      db.prisma.paymentIntent.create({
+        data: {
+          locationId: a.id, id, orderId: o3.id, idempotencyKey: k, requestHash: 'x', amount: 800n, currency: 'GBP', captureMode: 'Auto',
+          tipsAllowed: false, status: 'Creating', createdAt: new Date(Date.now() - ageMs),
+        },
+      });
+    await claim('00000000-0000-4000-8000-000000000001', 'died-fresh', 1_000);
+    assert.equal((await call('POST', `${venue(a)}/orders/${o3.id}/payment-intents`, { body: {}, key: key() })).status, 409, 'a fresh claim covers the order');
+    await db.prisma.paymentIntent.deleteMany({ where: { locationId: a.id, orderId: o3.id } });
+    await claim('00000000-0000-4000-8000-000000000002', 'died-stale', 600_000);
+    const after = await call('POST', `${venue(a)}/orders/${o3.id}/payment-intents`, { body: {}, key: 'died-stale' });
+    assert.equal(after.status, 201, JSON.stringify(after.body));
+    assert.equal(after.body.amount, 800);
+
     // Venue B: A's routes are forbidden to its token; A's order and intent are not found under B.
     assert.equal((await call('GET', `${venue(a)}/orders/${o.id}/payment-intents`, { token: tokenB })).status, 403);
     assert.equal((await call('POST', `${venue(b)}/orders/${o.id}/payment-intents`, { token: tokenB, body: {}, key: key() })).status, 404);

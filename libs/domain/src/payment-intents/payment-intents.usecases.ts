@@ -54,6 +54,14 @@ async function withQr(r: PaymentIntentRow): Promise<CreatedPaymentIntentView> {
   return { ...view(r), qr: r.checkoutUrl ? await checkoutQr(r.checkoutUrl) : null };
 }
 
+/**
+ * A claim still Creating after this long was left by a process that died
+ * while Dojo was called (the create call is not retried and times out after
+ * DOJO_TIMEOUT_MS, at most 120 s): it is dropped so it neither blocks the key
+ * nor counts against what the order may still ask for.
+ */
+const CLAIM_STALE_MS = 180_000;
+
 const hashOf = (v: unknown) => createHash('sha256').update(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))).digest('hex');
 
 export interface CreatePaymentIntentCommand {
@@ -73,7 +81,8 @@ export interface CreatePaymentIntentCommand {
  * key: the key is claimed with the order row locked (so two intents never
  * over-ask the outstanding amount), then Dojo is called, then the claim is
  * completed; a repeat of the key answers the same intent, a reuse with
- * another request is 409, and a failed Dojo call frees the key.
+ * another request is 409, and a failed Dojo call frees the key (so does a
+ * claim left Creating by a process that died, after CLAIM_STALE_MS).
  */
 export class CreatePaymentIntent {
   constructor(private readonly d: PaymentIntentDeps) {}
@@ -84,6 +93,7 @@ export class CreatePaymentIntent {
       const intents = paymentIntentsRepo(tx);
       const orders = ordersRepo(tx);
       const locked = await orders.lockRowIfExists(locationId, cmd.orderId);
+      if (locked) await intents.dropStaleClaims(locationId, cmd.orderId, new Date(Date.now() - CLAIM_STALE_MS));
       const existing = await intents.findByKey(locationId, cmd.idempotencyKey);
       if (existing) return { existing };
       if (!locked) throw DomainError.notFound('order', cmd.orderId);

@@ -78,6 +78,12 @@ export class PaymentIntentsRepository {
     return this.db.paymentIntent.update({ where: { locationId_id: { locationId, id } }, data });
   }
 
+  /** Claims of the order still Creating since before `before` (the process died while Dojo was called): dropped, so they stop counting. */
+  async dropStaleClaims(locationId: string, orderId: string, before: Date): Promise<number> {
+    const r = await this.db.paymentIntent.deleteMany({ where: { locationId, orderId, status: 'Creating', createdAt: { lt: before } } });
+    return r.count;
+  }
+
   /** Dojo refused or could not be reached: the claim is dropped, so the same key may be tried again. */
   async dropClaim(locationId: string, id: string): Promise<void> {
     await this.db.paymentIntent.deleteMany({ where: { locationId, id, status: 'Creating' } });
