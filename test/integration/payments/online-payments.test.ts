@@ -257,6 +257,22 @@ describe('online payments', () => {
     assert.equal((await order(o.id)).tipsAmount, 300);
   });
 
+  it('keeps a capture the order can no longer take off the order, with a note on the intent for the venue to refund', async () => {
+    const o = await fx.order(a.id, { total: 1100 });
+    const pi = await createIntent(o.id);
+    await db.prisma.order.update({ where: { locationId_id: { locationId: a.id, id: o.id } }, data: { status: 'Finalized', payable: false } });
+    await payAtCheckout(pi.checkoutUrl);
+    const seen = await waitFor(async () => {
+      const r = (await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body;
+      return r.settlementNote ? r : undefined;
+    }, 'the settlement note');
+    assert.equal(seen.status, 'Captured');
+    assert.match(seen.settlementNote, /Finalized/);
+    assert.equal((await paymentsOf(o.id)).length, 0);
+    const updates = await db.prisma.dojoEvent.findMany({ where: { paymentIntentId: pi.id, eventType: 'payment_intent.status_updated' } });
+    assert.deepEqual(updates.map((e) => e.state), ['applied', 'applied'], 'Authorized and Captured applied: nothing left to retry');
+  });
+
   it('recovers a lost webhook and socket event with the reconciler reading the intent from Dojo', async () => {
     const o = await fx.order(a.id, { total: 900 });
     const pi = await createIntent(o.id);
