@@ -52,7 +52,9 @@ export class DojoEventsRepository {
   /**
    * Across all locations: rows 'received' for longer than staleMs (a failed one only after
    * staleMs doubled per attempt, at most maxBackoffMs, since its last failure), and
-   * 'pending_payment' rows whose payment now exists. At most `limit` of each.
+   * 'pending_payment' rows whose payment now exists, or whose intent turned out to be an online
+   * one of ours (it arrived before the venue API stored Dojo's id; it applies without a payment).
+   * At most `limit` of each.
    */
   async findStrandedAcrossLocations(staleMs: number, maxBackoffMs: number, limit: number): Promise<string[]> {
     const rows = await this.db.$queryRaw<Array<{ id: string }>>`
@@ -65,6 +67,12 @@ export class DojoEventsRepository {
       (SELECT e.id::text AS id FROM dojo_events e
          JOIN payments p ON p.location_id = e.location_id AND p.payment_intent_id = e.payment_intent_id
         WHERE e.state = 'pending_payment' AND e.received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+        LIMIT ${limit})
+      UNION ALL
+      (SELECT e.id::text AS id FROM dojo_events e
+         JOIN payment_intents i ON i.location_id = e.location_id AND i.payment_intent_id = e.payment_intent_id
+        WHERE e.state = 'pending_payment' AND e.received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+          AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.location_id = e.location_id AND p.payment_intent_id = e.payment_intent_id)
         LIMIT ${limit})`;
     return rows.map((r) => r.id);
   }
