@@ -10,5 +10,6 @@ export * from './locks';
 export * from './payments';
 export * from './keys';
 export * from './reservations';
+export * from './payment-intents';
 export * from './orders';
 export * from './tables';
