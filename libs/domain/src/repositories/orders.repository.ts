@@ -65,7 +65,11 @@ export interface SessionSearch {
   orderIds?: string[];
 }
 
-/** Most sessions one list answers (oldest first); a venue has far fewer open ones. */
+/**
+ * Most sessions one list answers: the open ones first, then the most recent
+ * finished ones, listed oldest first. A venue has far fewer open sessions, so a
+ * long history never hides a session that is still open.
+ */
 export const MAX_SESSIONS = 500;
 
 export interface OrderSearch {
@@ -228,7 +232,8 @@ export class OrdersRepository {
     if (f.orderIds !== undefined) conds.push(Prisma.sql`o.id = ANY(${f.orderIds}::text[])`);
     const rows = await this.db.$queryRaw<{ page: unknown }[]>`
       SELECT COALESCE(json_agg(${ORDER_JSON_SQL} ORDER BY o.seq), '[]'::json) AS page
-        FROM (SELECT * FROM orders o WHERE ${Prisma.join(conds, ' AND ')} ORDER BY o.seq LIMIT ${MAX_SESSIONS}::int) o`;
+        FROM (SELECT * FROM orders o WHERE ${Prisma.join(conds, ' AND ')}
+               ORDER BY (o.status NOT IN (${CLOSED_STATUSES_SQL})) DESC, o.seq DESC LIMIT ${MAX_SESSIONS}::int) o`;
     return jsonValue<OrderJson[]>(rows[0]!.page).map(orderRowFromJson);
   }
 

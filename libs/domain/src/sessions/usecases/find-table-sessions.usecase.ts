@@ -6,7 +6,7 @@ import type { ExecContext, UseCase } from '../../rpc/exec-context';
 
 /**
  * FindSessions: the venue's table sessions (orders at a table, or tabs),
- * oldest first, with every filter given holding, the venue's tables (so a
+ * oldest first (at most MAX_SESSIONS: the open ones, then the most recent finished), with every filter given holding, the venue's tables (so a
  * dialect can name each session's table) and the covers of their parties. Table names the venue does not have
  * match nothing.
  */
