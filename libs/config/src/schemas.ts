@@ -6,13 +6,14 @@ export const commonEnv = {
   NODE_ENV: z.enum(['development', 'test', 'production']).optional().transform((v) => v ?? 'development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().transform((v) => v ?? 'info'),
   DATABASE_URL: env.url(['postgres', 'postgresql']),
-  REDIS_URL: env.url(['redis', 'rediss']),
+  /** One Redis, a Redis Cluster (redis+cluster://) or Sentinels (redis+sentinel://): redis-url.ts. */
+  REDIS_URL: env.redisUrl(),
   /** 32-byte key that encrypts Dojo API keys and webhook secrets at rest. */
   EPOS_RELAY_ENCRYPTION_KEY: env.key32(),
   DB_POOL_SIZE: env.int(10, 1, 500),
   DB_ACQUIRE_TIMEOUT_MS: env.int(5_000, 100, 120_000),
-  /** Prefix of every BullMQ key, so several deployments can share one Redis. */
-  QUEUE_PREFIX: env.str('epos-relay'),
+  /** Prefix of every BullMQ key, so several deployments can share one Redis. No braces: the keys' own `{hash tags}` follow it. */
+  QUEUE_PREFIX: env.str('epos-relay').pipe(z.string().regex(/^[^{}]+$/, 'must not contain { or } (the keys carry their own Redis Cluster hash tags)')),
   HOST: env.str('127.0.0.1'),
   /** Longest time a client may take to send a request's headers (slow clients get 408 and are closed). */
   HTTP_HEADERS_TIMEOUT_MS: env.int(10_000, 100, 600_000),
