@@ -23,6 +23,8 @@ export const commonEnv = {
   HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(5_000, 0, 600_000),
   /** On SIGINT/SIGTERM, how long a graceful close may take before the app logs what it still waits for and exits 1. */
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100, 600_000),
+  /** On SIGINT/SIGTERM, how long the app keeps serving with GET /health/ready at 503 before it starts closing (load balancers drain it). */
+  SHUTDOWN_DRAIN_MS: env.int(0, 0, 120_000),
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>` (16+ characters); unset, /metrics is open on the app's port. */
   METRICS_TOKEN: z.string().min(16, 'needs 16+ characters').optional(),
 };
