@@ -10,6 +10,8 @@ export const commonEnv = {
   REDIS_URL: env.redisUrl(),
   /** 32-byte key that encrypts Dojo API keys and webhook secrets at rest. */
   EPOS_RELAY_ENCRYPTION_KEY: env.key32(),
+  /** Previous encryption keys, comma-separated: they still decrypt, never encrypt (key rotation, docs/operations.md). */
+  EPOS_RELAY_ENCRYPTION_KEYS_OLD: env.list().pipe(z.array(z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'each key must be 32 bytes as 64 hex or 44 base64 characters'))),
   DB_POOL_SIZE: env.int(10, 1, 500),
   DB_ACQUIRE_TIMEOUT_MS: env.int(5_000, 100, 120_000),
   /** Prefix of every BullMQ key, so several deployments can share one Redis. No braces: the keys' own `{hash tags}` follow it. */
