@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import { startWorker } from '../../../apps/worker/src/main';
 import type { RunningApp } from '@app/common';

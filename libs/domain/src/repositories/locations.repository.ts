@@ -138,7 +138,7 @@ export class LocationsRepository {
     const row = await this.db.location.findUnique({ where: { id: locationId }, select: { apiKeyCiphertext: true } });
     if (!row) return null;
     const secrets = await this.db.webhookSecret.findMany({ where: { locationId }, orderBy: { id: 'asc' }, select: { id: true, secretCiphertext: true } });
-    return { apiKey: row.apiKeyCiphertext as Bytes, webhookSecrets: secrets.map((s) => ({ id: s.id, ciphertext: s.secretCiphertext as Bytes })) };
+    return { apiKey: row.apiKeyCiphertext, webhookSecrets: secrets.map((s) => ({ id: s.id, ciphertext: s.secretCiphertext })) };
   }
 
   /** Key rotation: replaces a ciphertext only if it is still `expected` (a concurrent key change wins); true when replaced. */
