@@ -33,7 +33,7 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: HEALTH, useValue: new HealthRegistry() },
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: log },
-        { provide: SECRET_BOX, useValue: new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY) },
+        { provide: SECRET_BOX, useValue: new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY, config.EPOS_RELAY_ENCRYPTION_KEYS_OLD) },
         {
           provide: PRISMA,
           useFactory: () => createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS }),
