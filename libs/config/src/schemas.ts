@@ -11,6 +11,11 @@ export const commonEnv = {
   EPOS_RELAY_ENCRYPTION_KEY: env.key32(),
   DB_POOL_SIZE: env.int(10, 1, 500),
   DB_ACQUIRE_TIMEOUT_MS: env.int(5_000, 100, 120_000),
+  /**
+   * Named prepared statements for the request path's SQL (parsed once per connection). Leave off when a
+   * transaction-mode pooler such as PgBouncer sits between the apps and Postgres: it cannot carry them.
+   */
+  DB_PREPARED_STATEMENTS: env.bool(false),
   /** Prefix of every BullMQ key, so several deployments can share one Redis. */
   QUEUE_PREFIX: env.str('epos-relay'),
   HOST: env.str('127.0.0.1'),
