@@ -1,5 +1,5 @@
 /**
- * The request path's SQL straight on pg (SqlRunner, readsOnSql,
+ * The request path's SQL straight on pg (SqlRunner, rawOnPg,
  * runPlannedTransaction): rows as Prisma's $queryRaw gives them, named
  * prepared statements only when switched on, and a planned transaction that
  * reaches for a Prisma model call rolled back and run again on Prisma, its
@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PrismaClient } from '@app/db';
 import { createPrisma, Prisma, sqlRunner } from '@app/db';
-import { readsOnSql, runPlannedTransaction } from '@app/domain/repositories/unit-of-work';
+import { rawOnPg, runPlannedTransaction } from '@app/domain/repositories/unit-of-work';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures } from '@app/testing';
 
@@ -35,16 +35,16 @@ describe('SqlRunner: the request path on pg directly', () => {
 
   it('returns rows as Prisma $queryRaw does (int8 as BigInt, timestamptz as Date, json parsed)', async () => {
     const viaPrisma = await db.prisma.$queryRaw<Record<string, unknown>[]>(TYPES);
-    const viaPg = await readsOnSql(db.prisma).$queryRaw<Record<string, unknown>[]>(TYPES);
+    const viaPg = await rawOnPg(db.prisma).$queryRaw<Record<string, unknown>[]>(TYPES);
     assert.deepEqual(viaPg, viaPrisma);
     assert.equal(typeof viaPg[0]!.b, 'bigint');
     assert.ok(viaPg[0]!.t instanceof Date);
     // The tagged-template form gives the same.
-    assert.deepEqual(await readsOnSql(db.prisma).$queryRaw`SELECT ${5}::int AS v`, [{ v: 5 }]);
+    assert.deepEqual(await rawOnPg(db.prisma).$queryRaw`SELECT ${5}::int AS v`, [{ v: 5 }]);
   });
 
   it('model calls on the reads handle still go through Prisma', async () => {
-    const row = await readsOnSql(db.prisma).location.findUnique({ where: { id: locationId }, select: { id: true } });
+    const row = await rawOnPg(db.prisma).location.findUnique({ where: { id: locationId }, select: { id: true } });
     assert.equal(row?.id, locationId);
   });
 
@@ -64,7 +64,7 @@ describe('SqlRunner: the request path on pg directly', () => {
       return (await c.query<{ n: number }>(names))[0]!.n;
     }, { maxWait: 2_000, timeout: 5_000 });
     assert.ok(onCount >= 1, 'the statement was prepared under its name');
-    assert.deepEqual(await readsOnSql(prepared).$queryRaw(TYPES), await db.prisma.$queryRaw(TYPES));
+    assert.deepEqual(await rawOnPg(prepared).$queryRaw(TYPES), await db.prisma.$queryRaw(TYPES));
   });
 
   const rows = async (rpcId: string) =>

@@ -32,13 +32,14 @@ function rawCalls(conn: SqlConnection) {
 }
 
 /**
- * The handle the request path's reads run on: Prisma's client, except that the
+ * A handle for hot paths outside transactions (the request path's reads, the
+ * webhook's insert of an event): Prisma's client, except that the
  * repositories' raw statements ($queryRaw, $executeRaw) go straight to pg
- * (SqlRunner on Prisma's own pool). Same statements, same rows, no Prisma
- * runtime per round trip. Model calls still go through Prisma. The client
- * itself when it has no SqlRunner.
+ * (SqlRunner on Prisma's own pool), each on its own as Prisma runs them.
+ * Same statements, same rows, no Prisma runtime per round trip. Model calls
+ * still go through Prisma. The client itself when it has no SqlRunner.
  */
-export function readsOnSql(prisma: PrismaClient): Tx {
+export function rawOnPg(prisma: PrismaClient): Tx {
   const sql = sqlRunner(prisma);
   if (!sql) return prisma;
   const raw = rawCalls(sql);

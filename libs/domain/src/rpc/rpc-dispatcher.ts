@@ -15,7 +15,7 @@ import { runWrites } from '../repositories/outbox.repository';
 import type { Dialect, MethodEntry } from './dialect';
 import type { ExecContext, MutationPlan } from './exec-context';
 import { ProcessedRequests, readStoredWithPlan } from '../repositories/processed-requests.repository';
-import { readsOnSql, runInTransaction, runPlannedTransaction, setTimeoutAndTryLocks, waitForAdvisoryLock } from '../repositories/unit-of-work';
+import { rawOnPg, runInTransaction, runPlannedTransaction, setTimeoutAndTryLocks, waitForAdvisoryLock } from '../repositories/unit-of-work';
 
 /** The Dojo events pipeline as the dispatcher needs it (IngestDojoEvent implements it). */
 export interface DojoEventIngest {
@@ -80,14 +80,14 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
 
   private readonly processed: ProcessedRequests;
 
-  /** What reads run on: the repositories' raw statements straight on pg (readsOnSql). */
+  /** What reads run on: the repositories' raw statements straight on pg (rawOnPg). */
   private readonly reads: ExecContext['db'];
 
   constructor(private readonly deps: RpcDispatcherDeps<Res, E>) {
     // The default type arguments are EPOS Data's: without a dialect, Res and E are JsonRpcResponse and EposError.
     this.dialect = deps.dialect ?? (EPOS_DATA as unknown as Dialect<Res, E>);
     this.processed = new ProcessedRequests(deps.prisma);
-    this.reads = readsOnSql(deps.prisma);
+    this.reads = rawOnPg(deps.prisma);
   }
 
   async handle(job: Job): Promise<Res> {
