@@ -22,7 +22,7 @@ export class BullmqEventEnqueuer {
   private readonly jobs: JobEnqueuer;
   private readonly timeoutMs: number;
   /** Rows asked for in this turn of the event loop: they go to Redis together in one addBulk (one round trip). */
-  private batch: { eventRowId: string; done: (err?: unknown) => void }[] = [];
+  private batch: { eventRowId: string; done: (err?: Error) => void }[] = [];
 
   constructor(opts: BullmqEventEnqueuerOptions) {
     this.timeoutMs = opts.timeoutMs ?? 1_000;
@@ -63,7 +63,7 @@ export class BullmqEventEnqueuer {
       batch.map((b) => ({ name: JobName.ApplyDojoEvent, data: { eventRowId: b.eventRowId }, opts: { ...opts, jobId: b.eventRowId } })),
     ).then(
       () => batch.forEach((b) => b.done()),
-      (err: unknown) => batch.forEach((b) => b.done(err ?? new Error('enqueue failed'))),
+      (err: unknown) => batch.forEach((b) => b.done(err instanceof Error ? err : new Error(String(err)))),
     );
   }
 
