@@ -9,6 +9,8 @@
  *   --locations N           venues of request-path and throughput (default 500; quick 200)
  *   --rates 200,1000        offered rates of request-path
  *   --duration-ms N         length of each request-path run (default 10000)
+ *   --max-in-flight N       request-path: at most N requests awaiting a reply; the rest of the offered rate is skipped,
+ *                          so a high rate becomes a closed loop of N (CPU per request then barely depends on other load)
  *   --connections N         idle venues of the connections scenario (default 5000; 10000 works)
  *   --webhook-rates 500,1000,2000,3000   (with the events worker running); --ingest-only-rates 3000 (before it starts)
  *   --ceiling-rates 100,200,...  the throughput ramp; --step-ms N its step length; --workers 1,2
@@ -50,7 +52,7 @@ type Scenario = (typeof SCENARIOS)[number];
 const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
 
 const VALUE_OPTIONS = [
-  'locations', 'rates', 'duration-ms', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
+  'locations', 'rates', 'duration-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
   'workers', 'log-level', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'profile', 'idle-ms', 'ping-interval-ms',
   'webhook-duration-ms', 'webhook-locations',
 ];
@@ -283,7 +285,7 @@ async function main(): Promise<number> {
       log(`${name}: 1-minute load average before: ${load.toFixed(2)}`);
       try {
         if (name === 'request-path') {
-          const o = { locations: num(opts.locations, quick ? 200 : 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 3_000 : 10_000), warmupMs: quick ? 1_000 : 3_000 };
+          const o = { locations: num(opts.locations, quick ? 200 : 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 3_000 : 10_000), warmupMs: quick ? 1_000 : 3_000, maxInFlight: opts['max-in-flight'] ? Number(opts['max-in-flight']) : undefined };
           config[name] = o;
           results[name] = await requestPath(p, { ...o, log });
         } else if (name === 'throughput') {
