@@ -8,3 +8,4 @@ export * from './load-generator';
 export * from './flows';
 export * from './dojo-sandbox';
 export * from './flow-watch';
+export * from './payment-intents';

@@ -10,4 +10,5 @@ export * from './locks';
 export * from './payments';
 export * from './keys';
 export * from './reservations';
+export * from './payment-intents';
 export * from './orders';
