@@ -14,6 +14,11 @@ export const commonEnv = {
   EPOS_RELAY_ENCRYPTION_KEYS_OLD: env.list().pipe(z.array(z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'each key must be 32 bytes as 64 hex or 44 base64 characters'))),
   DB_POOL_SIZE: env.int(10, 1, 500),
   DB_ACQUIRE_TIMEOUT_MS: env.int(5_000, 100, 120_000),
+  /**
+   * Named prepared statements for the request path's SQL (parsed once per connection). Leave off when a
+   * transaction-mode pooler such as PgBouncer sits between the apps and Postgres: it cannot carry them.
+   */
+  DB_PREPARED_STATEMENTS: env.bool(false),
   /** Prefix of every BullMQ key, so several deployments can share one Redis. No braces: the keys' own `{hash tags}` follow it. */
   QUEUE_PREFIX: env.str('epos-relay').pipe(z.string().regex(/^[^{}]+$/, 'must not contain { or } (the keys carry their own Redis Cluster hash tags)')),
   HOST: env.str('127.0.0.1'),

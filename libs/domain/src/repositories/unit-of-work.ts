@@ -1,5 +1,5 @@
-import type { PrismaClient } from '@app/db';
-import { Prisma } from '@app/db';
+import type { PrismaClient, SqlConnection } from '@app/db';
+import { Prisma, sqlRunner } from '@app/db';
 import type { Tx } from '../shared/tx';
 
 export interface TransactionOptions {
@@ -16,6 +16,88 @@ export interface TransactionOptions {
  */
 export function runInTransaction<T>(prisma: PrismaClient, fn: (tx: Prisma.TransactionClient) => Promise<T>, opts?: TransactionOptions): Promise<T> {
   return prisma.$transaction(fn, opts);
+}
+
+/** A statement from $queryRaw's two call forms: a tagged template, or one Prisma.Sql. */
+function statement(q: TemplateStringsArray | Prisma.Sql, values: unknown[]): Prisma.Sql {
+  return q instanceof Prisma.Sql ? q : Prisma.sql(q, ...(values as Prisma.Sql[]));
+}
+
+/** $queryRaw and $executeRaw (the calls the repositories' raw statements make) on one SQL connection. */
+function rawCalls(conn: SqlConnection) {
+  return {
+    $queryRaw: (q: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => conn.query(statement(q, values)),
+    $executeRaw: (q: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => conn.execute(statement(q, values)),
+  };
+}
+
+/**
+ * A handle for hot paths outside transactions (the request path's reads, the
+ * webhook's insert of an event): Prisma's client, except that the
+ * repositories' raw statements ($queryRaw, $executeRaw) go straight to pg
+ * (SqlRunner on Prisma's own pool), each on its own as Prisma runs them.
+ * Same statements, same rows, no Prisma runtime per round trip. Model calls
+ * still go through Prisma. The client itself when it has no SqlRunner.
+ */
+export function rawOnPg(prisma: PrismaClient): Tx {
+  const sql = sqlRunner(prisma);
+  if (!sql) return prisma;
+  const raw = rawCalls(sql);
+  return new Proxy(prisma, {
+    get(target, prop) {
+      if (prop === '$queryRaw' || prop === '$executeRaw') return raw[prop];
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** A planned change's transaction used something only Prisma has (a model call): it is rolled back and run on Prisma. */
+class NeedsPrisma extends Error {
+  constructor(what: string) {
+    super(`${what} is not available on the SQL transaction; the transaction runs again on Prisma`);
+  }
+}
+
+/**
+ * Runs a planned change's transaction (RpcDispatcher: a use-case with a plan,
+ * whose statements are the repositories' raw SQL) on pg directly, BEGIN ...
+ * COMMIT on one pooled connection, without Prisma's interactive-transaction
+ * machinery. The handle given to `fn` has $queryRaw and $executeRaw only. If
+ * `fn` reaches for anything else (a Prisma model call: RecordOrderPayment
+ * applying Dojo events that waited for the payment), that call throws, the
+ * transaction rolls back whatever `fn` did with the error, and the whole of
+ * `fn` runs again in a Prisma transaction: nothing of the first run was
+ * committed. Prisma's transaction outright when the client has no SqlRunner.
+ */
+export async function runPlannedTransaction<T>(
+  prisma: PrismaClient,
+  fn: (tx: Prisma.TransactionClient) => Promise<T>,
+  opts: Required<TransactionOptions>,
+): Promise<T> {
+  const sql = sqlRunner(prisma);
+  if (!sql) return runInTransaction(prisma, fn, opts);
+  let needsPrisma: NeedsPrisma | undefined;
+  try {
+    return await sql.transaction(async (conn) => {
+      const raw = rawCalls(conn);
+      const tx = new Proxy(raw, {
+        get(target, prop) {
+          if (prop === '$queryRaw' || prop === '$executeRaw') return target[prop];
+          // Not a thenable (so awaiting the handle is harmless); symbols are inspection, not calls.
+          if (prop === 'then' || typeof prop === 'symbol') return undefined;
+          throw (needsPrisma = new NeedsPrisma(`tx.${String(prop)}`));
+        },
+      }) as unknown as Prisma.TransactionClient;
+      const out = await fn(tx);
+      // Even when fn caught the model call's error, what it did must not be committed half done.
+      if (needsPrisma) throw needsPrisma;
+      return out;
+    }, opts);
+  } catch (err) {
+    if (!needsPrisma) throw err;
+    return runInTransaction(prisma, fn, opts);
+  }
 }
 
 /**
