@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import type { HealthRegistry, Logger} from '@app/common';
 import { createRedis, workerMetrics } from '@app/common';
 import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
-import { EposError, failure, METHOD_INFO } from '@app/contracts';
+import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
 import type { RpcJob } from './catalog';
 import { fenceKey, QueueName } from './catalog';
 import { ReplyPublisher } from './reply-stream';
@@ -90,7 +90,9 @@ export class RpcWorkerHost {
 
   /** True when a gateway replica has acquired the location's lease since this request was accepted. */
   private async superseded(data: RpcRequest): Promise<boolean> {
-    if (!(data.fence > 0) || METHOD_INFO[data.method]?.mutates === false) return false;
+    // Reads cannot do harm when answered by a superseded replica's request; a method whose dialect says nothing is checked.
+    const mutates = data.mutates ?? (isEposMethod(data.method) ? METHOD_INFO[data.method].mutates : true);
+    if (!(data.fence > 0) || !mutates) return false;
     const current = await this.publisher.get(fenceKey(this.opts.prefix, data.locationId)).catch(() => null);
     return current !== null && Number(current) > data.fence;
   }
