@@ -6,3 +6,4 @@ export * from './input-guard';
 export * from './channels';
 export * from './dojo-events';
 export * as Models from './generated/models';
+export * as ConnectPat from './connect-pat';

@@ -10,3 +10,4 @@ export * from './locks';
 export * from './payments';
 export * from './keys';
 export * from './reservations';
+export * from './table-payments';

@@ -15,3 +15,6 @@ export const requestIdempotencyKey = (locationId: string, requestId: string): st
 
 /** Serialises the creation of the order for one Dojo order id (CreateOrder is idempotent on it). */
 export const dojoOrderLockKey = (locationId: string, dojoOrderId: string): string => `order:${locationId}:${dojoOrderId}`;
+
+/** Serialises the table-level changes of pay at table by table (lock, payments, unlock of a table's orders). */
+export const tableLockKey = (locationId: string, tableId: string): string => `table:${locationId}:${tableId}`;
