@@ -8,3 +8,5 @@ export * from './load-generator';
 export * from './flows';
 export * from './dojo-sandbox';
 export * from './flow-watch';
+export * from './pat-hub';
+export * from './pat-load';

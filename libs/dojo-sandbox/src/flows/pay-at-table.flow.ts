@@ -1,5 +1,6 @@
 import type { Models } from '@app/contracts';
 import { clock, money, StepCheckError } from './flow-context';
+import { connectPayAtTableFlow } from './connect-pay-at-table.flow';
 import type { FlowDefinition } from './flow-definition';
 import { ACCOUNT_PARAM, textParam } from './flow-definition';
 
@@ -21,6 +22,8 @@ export const payAtTableFlow: FlowDefinition = {
     { name: 'tipPercent', type: 'integer', required: false, description: 'Tip on the second payment, percent of the order total', default: '10' },
   ],
   async run(ctx, p) {
+    // A location connected over Connect PAT pays at table by table, in Connect's messages.
+    if (ctx.deps.pat?.routed(ctx.accountId)) return connectPayAtTableFlow.run(ctx, p);
     const tableId = textParam(p, 'tableId') ?? 'T1';
     const useLock = p.lock !== false;
     const tipPercent = Number(p.tipPercent ?? 10);

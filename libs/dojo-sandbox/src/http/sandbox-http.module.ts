@@ -5,6 +5,7 @@ import { ControlController } from './control.controller';
 import { DojoRestController } from './dojo-rest.controller';
 import { SandboxErrorFilter } from './errors';
 import { FlowsController } from './flows.controller';
+import { PatController } from './pat.controller';
 import { SANDBOX } from './token';
 
 /** HTTP side of the sandbox: Dojo REST stand-ins, the flows API and the /_sandbox control API. */
@@ -13,7 +14,7 @@ export class SandboxHttpModule {
   static forRoot(sim: DojoSandbox): DynamicModule {
     return {
       module: SandboxHttpModule,
-      controllers: [DojoRestController, FlowsController, ControlController],
+      controllers: [DojoRestController, FlowsController, ControlController, PatController],
       providers: [
         { provide: SANDBOX, useValue: sim },
         { provide: APP_FILTER, useClass: SandboxErrorFilter },
