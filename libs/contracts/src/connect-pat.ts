@@ -190,7 +190,6 @@ export const transactionResponseSchema = z
       }
     });
   });
-export type TransactionResponse = z.infer<typeof transactionResponseSchema>;
 
 /** Params of each message served. */
 export const PAT_PARAMS = {

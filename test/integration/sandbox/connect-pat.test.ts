@@ -24,7 +24,7 @@ class FakePatEpos {
   constructor(readonly url: string) {}
   async open(): Promise<void> {
     this.ws = new WebSocket(this.url);
-    this.ws.on('message', (d) => this.onMessage(JSON.parse(String(d)) as Json));
+    this.ws.on('message', (d: Buffer) => this.onMessage(JSON.parse(d.toString('utf8')) as Json));
     this.ws.on('close', (code, reason) => (this.closed = { code, reason: String(reason) }));
     await new Promise<void>((res, rej) => {
       this.ws.once('open', () => res());
