@@ -5,5 +5,7 @@ export * from './validator';
 export * from './input-guard';
 export * from './channels';
 export * from './dojo-events';
+export * from './protocols';
+export * from './dojo-tables';
 export * as Models from './generated/models';
 export * as ConnectPat from './connect-pat';

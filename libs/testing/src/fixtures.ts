@@ -51,7 +51,11 @@ export interface LocationOptions {
   /** Default: every capability. */
   capabilities?: string[];
   /** Default: the schema's (pending). */
-  registrationState?: 'pending' | 'registered' | 'failed';
+  registrationState?: 'pending' | 'registered' | 'failed' | 'not_required';
+  /** Default: epos-data. */
+  protocol?: 'epos-data' | 'dojo-tables' | 'connect-pat';
+  /** The protocol's settings (ProtocolSettingsOf in @app/contracts); default {}. */
+  protocolSettings?: Record<string, string | boolean>;
   webhookSecrets?: WebhookSecretOption[];
 }
 
@@ -220,6 +224,8 @@ export class Fixtures {
       enabled: o.enabled ?? true,
       capabilities: o.capabilities ?? ALL_CAPABILITIES,
       registrationState: o.registrationState,
+      protocol: o.protocol ?? 'epos-data',
+      protocolSettings: o.protocolSettings ?? {},
     } as const;
     const webhookSecrets = (o.webhookSecrets ?? []).map((s) => {
       const { value, state = 'active' } = typeof s === 'string' ? { value: s } : s;

@@ -31,6 +31,8 @@ export function toLocationView(l: LocationRow, connection?: ConnectionView): Loc
     enabled: l.enabled,
     capabilities: l.capabilities,
     configVersion: l.configVersion,
+    protocol: l.protocol,
+    protocolSettings: l.protocolSettings,
     registration: {
       state: l.registrationState,
       error: l.registrationError,

@@ -2,7 +2,7 @@ import type { Prisma, PrismaClient } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { runInTransaction } from './unit-of-work';
 
-export type RegistrationState = 'pending' | 'registered' | 'failed';
+export type RegistrationState = 'pending' | 'registered' | 'failed' | 'not_required';
 export type WebhookSecretState = 'active' | 'retired';
 export type DojoEnvironment = 'sandbox' | 'production';
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -22,6 +22,10 @@ export interface LocationRow {
   enabled: boolean;
   capabilities: string[];
   configVersion: number;
+  /** epos-data | dojo-tables | connect-pat (LOCATION_PROTOCOLS in @app/contracts). */
+  protocol: string;
+  /** The protocol's non-secret credentials (ProtocolSettingsOf in @app/contracts). */
+  protocolSettings: unknown;
   registrationState: string;
   registrationError: string | null;
   registrationAttempts: number;
@@ -45,6 +49,8 @@ const LOCATION_SELECT = {
   enabled: true,
   capabilities: true,
   configVersion: true,
+  protocol: true,
+  protocolSettings: true,
   registrationState: true,
   registrationError: true,
   registrationAttempts: true,
@@ -61,6 +67,7 @@ export interface LocationCredentials {
   resellerId: string | null;
   capabilities: string[];
   registrationAttempts: number;
+  protocol: string;
   softwareHouse: { dojoSoftwareHouseId: string; resellerId: string | null };
 }
 
@@ -70,6 +77,7 @@ export interface LocationFilter {
   dojoAccountId?: string;
   enabled?: boolean;
   registrationState?: RegistrationState;
+  protocol?: string;
 }
 
 export interface NewLocation {
@@ -85,6 +93,8 @@ export interface NewLocation {
   currency?: string;
   capabilities: string[];
   registrationState: RegistrationState;
+  protocol: string;
+  protocolSettings: Prisma.InputJsonValue;
 }
 
 /** A change to a location's row; `bumpConfigVersion` increments config_version. */
@@ -99,6 +109,8 @@ export interface LocationChange {
   apiKeyCiphertext?: Bytes;
   apiKeyLast4?: string;
   environment?: DojoEnvironment;
+  protocol?: string;
+  protocolSettings?: Prisma.InputJsonValue;
   registrationState?: RegistrationState;
   registrationError?: string | null;
   registrationAttempts?: number;
@@ -156,7 +168,7 @@ export class LocationsRepository {
     return this.db.location.findUnique({
       where: { id: locationId },
       select: {
-        id: true, apiKeyCiphertext: true, restUrl: true, resellerId: true, capabilities: true, registrationAttempts: true,
+        id: true, apiKeyCiphertext: true, restUrl: true, resellerId: true, capabilities: true, registrationAttempts: true, protocol: true,
         softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } },
       },
     });
@@ -170,6 +182,7 @@ export class LocationsRepository {
       ...(filter.dojoAccountId ? { dojoAccountId: filter.dojoAccountId } : {}),
       ...(filter.enabled !== undefined ? { enabled: filter.enabled } : {}),
       ...(filter.registrationState ? { registrationState: filter.registrationState } : {}),
+      ...(filter.protocol ? { protocol: filter.protocol } : {}),
     };
     return this.db.location.findMany({ where, orderBy: { id: 'asc' }, take, select: LOCATION_SELECT });
   }

@@ -53,6 +53,8 @@ export interface Dialect<Res = unknown, E = unknown> {
   deadlinePassed(method: string): E;
   /** An unexpected failure (details only in the log). */
   unexpected(): E;
+  /** Nothing was applied, for a reason of the platform's own that `message` states (picked up late, superseded link). */
+  notApplied(message: string): E;
   success(rpcId: string, value: unknown): Res;
   failure(rpcId: string, error: E, traceId: string): Res;
   /** What the dispatcher logs about a refused request. */

@@ -4,5 +4,7 @@ export * from './exec-context';
 export * from '../repositories/processed-requests.repository';
 export * from './dialect';
 export { EPOS_DATA } from '../dialects/epos-data/dialect';
+export * from './dialect-router';
+export { DIALECTS } from '../dialects';
 export { CONNECT_PAT } from '../dialects/connect-pat/dialect';
 export type { PatReply } from '../dialects/connect-pat/dialect';

@@ -158,7 +158,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
       if (err instanceof Refused || dialect.refusal(err) !== undefined) throw err;
       // Rolled back. If an answer to this id is stored now, it was not ours: the gateway stored its error at the
       // deadline (before our commit), and Dojo has been told nothing was applied. That answer stands.
-      const stored = await this.processed.find(job.locationId, job.rpcId).catch(() => undefined);
+      const stored = await this.processed.find(job.locationId, job.rpcId, dialect.name).catch(() => undefined);
       if (stored && stored.method === job.method) {
         log.warn(
           { deadline: new Date(job.deadline).toISOString() },
@@ -193,7 +193,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
         const plan: MutationPlan | undefined = refused ? undefined : method.useCase.plan?.(job.locationId, cmd, c.now);
         await this.takeLocks(tx, job, plan, String(Math.max(1, remaining)));
         // With the locks held, one statement reads the stored answer to this id and what the plan asks for.
-        const first = await readStoredWithPlan(tx, job.locationId, job.rpcId, plan?.read);
+        const first = await readStoredWithPlan(tx, job.locationId, job.rpcId, plan?.read, this.dialect.name);
         if (first.method !== null) {
           if (first.method !== job.method) {
             throw new Refused(this.dialect.idReused(job.rpcId, first.method));
@@ -209,7 +209,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
         const storeCte = (name: string, result: unknown) => {
           wire = { value: method.toWire(result, log) };
           // Stored as the dialect's envelope (processed_requests holds any dialect's JSON answer).
-          return ProcessedRequests.insertCte(name, job as StoredJob, this.dialect.success(job.rpcId, wire.value) as JsonRpcResponse);
+          return ProcessedRequests.insertCte(name, { ...(job as StoredJob), dialect: this.dialect.name }, this.dialect.success(job.rpcId, wire.value) as JsonRpcResponse);
         };
         c.storeResponse = storeCte;
         const result = await method.useCase.execute(c, cmd);
@@ -231,7 +231,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
    * statement each, under the timeout, in the same order.
    */
   private async takeLocks(tx: Tx, job: Job, plan: MutationPlan | undefined, timeoutMs: string): Promise<void> {
-    const keys = [requestIdempotencyKey(job.locationId, job.rpcId), ...(plan?.advisoryKeys ?? [])];
+    const keys = [requestIdempotencyKey(job.locationId, job.rpcId, this.dialect.name), ...(plan?.advisoryKeys ?? [])];
     const orderId = plan?.orderId;
     const rowLock = orderId !== undefined ? OrdersRepository.rowLockNotTakenSql(job.locationId, orderId) : undefined;
     const held = await setTimeoutAndTryLocks(tx, timeoutMs, keys, rowLock);
