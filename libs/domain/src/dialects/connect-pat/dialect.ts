@@ -22,6 +22,7 @@ export const CONNECT_PAT: Dialect<PatReply, ConnectPat.PatError> = {
   idReused: patErrors.idReused,
   deadlinePassed: patErrors.deadlinePassed,
   unexpected: patErrors.unexpected,
+  notApplied: patErrors.notApplied,
   success: (rpcId, value) => ({ jsonrpc: '2.0', id: rpcId, result: value }),
   failure: (rpcId, error, traceId) => ({ jsonrpc: '2.0', id: rpcId, error: { ...error, data: { traceId } } }),
   describe: (error) => ({ code: error.code, errorMessage: error.message }),

@@ -48,6 +48,7 @@ export const patErrors = {
     message: `${method} could not finish in time; nothing was applied`,
     userMessage: 'The till is busy; please try again',
   }),
+  notApplied: (message: string): ConnectPat.PatError => ({ code: C.internalError, message, userMessage: 'The till could not answer; please try again' }),
   unexpected: (): ConnectPat.PatError => ({
     code: C.internalError,
     message: 'the EPOS could not complete the request; it was not applied',
