@@ -120,4 +120,14 @@ describe('dojo sandbox: Connect PAT endpoint /pat', () => {
     assert.match(failed.additionalInformation.join(' '), /tableLockResponse\.amount /);
     epos.corrupt = undefined;
   });
+
+  it('load generator: the list, lock, receipt and unlock cycle at a target rate, with latency per message', async () => {
+    await open(url());
+    await waitFor(() => sim.pat.routed('acc_a') !== undefined, 'connected');
+    const r = await sim.patLoad({ accountIds: ['acc_a'], ratePerSec: 200, durationMs: 300 });
+    assert.ok(r.sent >= 40, `sent ${r.sent}`);
+    assert.equal(r.ok, r.sent, JSON.stringify(r.errorSamples));
+    assert.deepEqual(Object.keys(r.byMethod).sort(), ['posReceiptRequest', 'tableListRequest', 'tableLockRequest', 'tableUnlock']);
+    assert.ok(r.latency.p99 >= 0);
+  });
 });
