@@ -97,7 +97,7 @@ export class ConnectPatProfile implements ConnectionProfile {
     if ('result' in r) return notified !== undefined ? undefined : ConnectPat.encodePatResult(id!, r.result);
     const { data, ...error } = r.error;
     const d = (data ?? {}) as { method?: string; traceId?: string };
-    const body = (d.traceId ? { ...error, data: { traceId: d.traceId } } : error) as ConnectPat.PatError;
+    const body = d.traceId ? { ...error, data: { traceId: d.traceId } } : error;
     if (notified !== undefined || id === null) return ConnectPat.encodePatError(null, body, notified ?? d.method);
     return ConnectPat.encodePatError(id, body);
   }
