@@ -4,7 +4,7 @@ import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
 import { DojoEventsRepository } from '@app/domain/events';
-import { DialectRouter, DIALECTS } from '@app/domain/rpc';
+import { DialectRouter, dialects } from '@app/domain/rpc';
 import { BullmqEventEnqueuer, RpcWorkerHost } from '@app/queue';
 
 /**
@@ -32,7 +32,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
     const replays = new Map<string, { inc(): void }>();
     const db = new Map<string, { observe(v: number): void }>();
     // One dispatcher per wire dialect; each job names its own (RpcJob.dialect).
-    const dialects = new DialectRouter({
+    const router = new DialectRouter({
       prisma,
       logger: this.log,
       events: { ingest: (cmd) => ingest.execute(cmd) },
@@ -49,13 +49,13 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
           h.observe(seconds);
         },
       },
-    }, DIALECTS);
+    }, dialects({ tablesLockTtlMs: config.TABLES_LOCK_TTL_MS }));
     this.host = new RpcWorkerHost({
       redisUrl: config.REDIS_URL,
       prefix: config.QUEUE_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,
-      handler: (job) => dialects.handle(job),
-      refuse: (job, message) => dialects.refuse(job, message),
+      handler: (job) => router.handle(job),
+      refuse: (job, message) => router.refuse(job, message),
       logger: this.log,
       health,
       onError: (err, job) => this.log.error({ err, rpcId: job.rpcId, locationId: job.locationId, traceId: job.traceId }, 'rpc job failed'),

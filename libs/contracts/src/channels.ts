@@ -17,6 +17,8 @@ export interface RpcRequest {
   method: string;
   /** Whether the method changes state (stored answer per id, claimed at the deadline); METHOD_INFO's when absent. */
   mutates?: boolean;
+  /** The location's protocol settings the dialect reads (never a secret; e.g. enforceWaiterId); absent when none. */
+  settings?: Record<string, unknown>;
   rpcId: string;
   params: unknown;
   /** Epoch ms after which the answer is useless: the job must not commit past it. */

@@ -232,3 +232,87 @@ export function requestTerminalId(params: { requestorInfo?: z.output<typeof requ
   const t = params.requestorInfo?.cardMachineRequestorInfo?.terminalId;
   return typeof t === 'string' && t.length > 0 ? t.slice(0, 64) : undefined;
 }
+
+// ---- answers the EPOS sends (checked by the sandbox's flows and the tests) ----
+
+const int = z.number().int();
+const iso = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, 'must be an ISO 8601 date-time');
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID');
+const sessionSchema = z.strictObject({
+  id: uuid,
+  name: z.string(),
+  tableName: z.string().optional(),
+  waiter: z.strictObject({ id: int, name: z.string().optional() }).optional(),
+  numberOfCovers: int.optional(),
+  createdAt: iso,
+  finishedAt: iso.optional(),
+  isPayable: z.boolean(),
+});
+const modifierSchema = z.strictObject({ id: z.string(), name: z.string(), amountPerModifier: int, quantity: int });
+const billSchema = z.strictObject({
+  totalAmount: int,
+  serviceCharge: int,
+  taxAmount: int,
+  paidAmount: int,
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
+  items: z.array(
+    z.strictObject({
+      id: z.string(),
+      name: z.string(),
+      category: z.array(z.string()),
+      quantity: int,
+      amountPerItem: int,
+      lastOrderedAt: iso,
+      modifiers: z.array(modifierSchema).optional(),
+    }),
+  ),
+  note: z.string().optional(),
+  sessionId: uuid,
+});
+const receiptLineSchema = z
+  .looseObject({ receiptLineType: z.enum(['RECEIPT_LINE_TYPE_LOGO', 'RECEIPT_LINE_TYPE_TEXT', 'RECEIPT_LINE_TYPE_MERCHANT_NAME', 'RECEIPT_LINE_TYPE_MERCHANT_PHONE_NUMBER', 'RECEIPT_LINE_TYPE_MERCHANT_EMAIL_ADDRESS', 'RECEIPT_LINE_TYPE_MERCHANT_ADDRESS', 'RECEIPT_LINE_TYPE_HORIZONTAL_LINE', 'RECEIPT_LINE_TYPE_VAT_NUMBER']) })
+  .refine((l) => Object.keys(l).filter((k) => k !== 'receiptLineType').length === 1, { message: 'must carry exactly one payload object' });
+const tableSchema = z.strictObject({ name: z.string().refine((s) => !s.includes(' - '), { message: 'must not contain " - "' }), maxCovers: int, status: z.enum(TABLE_STATUSES) });
+const empty = z.strictObject({});
+
+const TABLES_RESULTS: Record<TablesAnsweredMethod, z.ZodType> = {
+  ListSessions: z.strictObject({ sessions: z.array(sessionSchema) }),
+  GetSession: z.strictObject({ session: sessionSchema }),
+  LockSession: z.strictObject({ billItems: billSchema }),
+  UnlockSession: empty,
+  GetBillItems: z.strictObject({ billItems: billSchema }),
+  GetFullBill: z.strictObject({
+    fullBill: z.strictObject({
+      header: z.strictObject({ receiptLines: z.array(receiptLineSchema) }).optional(),
+      billItems: billSchema,
+      footer: z.strictObject({ receiptLines: z.array(receiptLineSchema) }).optional(),
+    }),
+  }),
+  ListBillItems: z.strictObject({ billItems: z.array(billSchema) }),
+  GetTable: z.strictObject({ table: tableSchema }),
+  ListTables: z.strictObject({ tables: z.array(tableSchema) }),
+  RecordPayment: empty,
+};
+const errorResult = z.strictObject({ errorCode: z.enum(TABLES_ERROR_CODES), errorReason: z.string() });
+const envelope = z.strictObject({ jsonrpc: z.literal('2.0'), id: z.union([z.string(), z.number(), z.null()]), result: z.unknown() });
+
+/**
+ * Checks an EPOS answer to a Tables API method: the JSON-RPC envelope (never an `error` member), then either an
+ * error result `{errorCode, errorReason}` with a documented code or the method's result shape. Names the first
+ * offending field (e.g. `result.billItems.items.0.amountPerItem`).
+ */
+export function validateTablesReply(method: TablesAnsweredMethod, reply: unknown): { ok: true; error?: TablesErrorResult } | { ok: false; field: string; reason: string } {
+  const fail = (prefix: string[], e: z.ZodError) => {
+    const issue = e.issues[0]!;
+    return { ok: false as const, field: [...prefix, ...issue.path].join('.') || '(reply)', reason: issue.message };
+  };
+  const env = envelope.safeParse(reply);
+  if (!env.success) return fail([], env.error);
+  const result = env.data.result;
+  if (isTablesError(result)) {
+    const e = errorResult.safeParse(result);
+    return e.success ? { ok: true, error: e.data } : fail(['result'], e.error);
+  }
+  const r = TABLES_RESULTS[method].safeParse(result);
+  return r.success ? { ok: true } : fail(['result'], r.error);
+}

@@ -98,6 +98,10 @@ export interface OrderOptions {
   displayName?: string;
   /** Default: one line (2 × Burger with a Cheese modifier) adding up to about the total. */
   items?: Models.OrderItem[];
+  /** Default: none. */
+  discounts?: Models.Discount[];
+  /** Minor units; default 0. */
+  serviceCharge?: number;
 }
 
 export interface PaymentOptions {
@@ -250,7 +254,7 @@ export class Fixtures {
       status: o.status ?? 'Accepted',
       payable: o.payable,
       totalAmount: money(total),
-      serviceChargeAmount: money(0),
+      serviceChargeAmount: money(o.serviceCharge ?? 0),
       reference: o.reference ?? `R-${id}`,
       displayName: o.displayName ?? `Order ${id}`,
       items: o.items ?? [
@@ -264,7 +268,7 @@ export class Fixtures {
         },
       ],
       taxLines: [{ name: 'VAT', amountPercentage: 2000, amountTotal: money(Math.floor(total / 6)) }],
-      discounts: [],
+      discounts: o.discounts ?? [],
       details: o.collection
         ? { orderType: 'Collection', collection: { asap: true } }
         : { orderType: 'DineIn', dineIn: { tableId: o.tableId, waiterId: o.waiterId, partyId: o.partyId } },

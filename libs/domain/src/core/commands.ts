@@ -1,7 +1,9 @@
 import type { OrderWithRelations } from '../orders/order-mapper';
 import type { OrderSearch } from '../repositories/orders.repository';
 import type { PartySearch, ReservationSearch } from '../repositories/parties-reservations.repository';
-import type { TableSearch } from '../repositories/tables.repository';
+import type { TableRow, TableSearch } from '../repositories/tables.repository';
+import type { SessionSearch } from '../repositories/orders.repository';
+import type { TableOccupancy } from './rules/tables';
 
 /**
  * The commands of the order/lock/payment core, in venue terms and free of any
@@ -45,12 +47,18 @@ export interface LockOrder {
   /** Must be in the future. */
   expiresAt: Date;
   source: CommandSource;
+  /** Waiter ids enforced: only this waiter's order (core/rules isWaiterAllowed). */
+  waiterId?: string;
 }
 
 export interface UnlockOrder {
   orderId: string;
   lockRef: string;
   source: CommandSource;
+  /** Refuse (reason not_locked) when the order has no live lock, instead of answering that it is released. */
+  mustHold?: boolean;
+  /** Waiter ids enforced: only this waiter's order. */
+  waiterId?: string;
 }
 
 export interface ExtendLock {
@@ -73,13 +81,21 @@ export interface RecordPayment {
   amount: bigint;
   /** Minor units, >= 0. */
   tips: bigint;
-  /** Minor units; no dialect mapped today sends it, so it is not stored yet. */
+  /** Minor units: cash handed out on the card, recorded with the payment and never counted toward the bill. */
   cashback?: bigint;
   currency: string;
   /** The tips' currency when the dialect sends it apart from the amount's. */
   tipsCurrency?: string;
   lockRef?: string;
   source: CommandSource;
+  /** Refuse (reason not_locked) unless `lockRef` is the order's live lock: the payment was taken under it. */
+  mustHoldLock?: boolean;
+  /** Refuse a payment reference recorded already (reason already_recorded) instead of answering the order unchanged. */
+  refuseReplay?: boolean;
+  /** The terminal reports an attempt that failed: nothing is recorded and no total changes; the order is returned. */
+  attemptFailed?: boolean;
+  /** Waiter ids enforced: only this waiter's order. */
+  waiterId?: string;
 }
 
 export interface GetBill {
@@ -94,6 +110,46 @@ export interface Bill {
   /** The venue's name, for a dialect's default header when the venue has no template. */
   venueName: string | null;
   hasTemplate: boolean;
+}
+
+// ---- table sessions (the legacy pay-at-table dialects' view of orders) ----
+
+/**
+ * Table sessions: orders served at a table, or tabs (no table). Every filter
+ * given must hold; `tableNames` are the venue's table names.
+ */
+export interface FindSessions {
+  filter: SessionSearch & { tableNames?: string[] };
+}
+
+export interface TableSessions {
+  orders: Order[];
+  /** Every table of the venue (for the sessions' table names). */
+  tables: TableRow[];
+}
+
+export interface GetSession {
+  orderId: string;
+  /** Waiter ids enforced: only this waiter's order (core/rules isWaiterAllowed). */
+  waiterId?: string;
+}
+
+export interface SessionWithTable {
+  order: Order;
+  table: TableRow | null;
+}
+
+/** The venue's tables with what they are doing, by name and occupancy (every filter given must hold). */
+export interface FindTableStates {
+  names?: string[];
+  occupancy?: TableOccupancy[];
+}
+
+export interface TableState {
+  table: TableRow;
+  occupancy: TableOccupancy;
+  /** The table's open orders, oldest first. */
+  openOrders: Order[];
 }
 
 // ---- parties, reservations, tables, areas ----

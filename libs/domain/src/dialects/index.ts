@@ -1,6 +1,14 @@
 import type { Dialect } from '../rpc/dialect';
 import { CONNECT_PAT } from './connect-pat/dialect';
+import { dojoTablesDialect } from './dojo-tables/dialect';
 import { EPOS_DATA } from './epos-data/dialect';
 
-/** Every wire dialect the workers answer, by name (RpcJob.dialect). A new dialect is one more entry. */
-export const DIALECTS: readonly Dialect<unknown, unknown>[] = [EPOS_DATA, CONNECT_PAT];
+interface DialectOptions {
+  /** How long a Tables API LockSession holds the order (ms). */
+  tablesLockTtlMs?: number;
+}
+
+/** Every wire dialect the workers answer (RpcJob.dialect names one). A new dialect is one more entry. */
+export function dialects(opts: DialectOptions = {}): Dialect<unknown, unknown>[] {
+  return [EPOS_DATA, dojoTablesDialect({ lockTtlMs: opts.tablesLockTtlMs }), CONNECT_PAT];
+}

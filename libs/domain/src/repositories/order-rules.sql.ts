@@ -15,3 +15,11 @@ export const CLOSED_STATUSES_SQL = Prisma.raw(CLOSED_ORDER_STATUSES.map((s) => `
 export function payableSql(paid: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`(${paid} < o.total_amount AND o.status NOT IN (${CLOSED_STATUSES_SQL}))`;
 }
+
+/**
+ * core/rules tableSessionId as an SQL expression over the order row `o`: the same version-3 UUID of
+ * `<location id>:<order id>`, so a session id sent by a pay-at-table dialect finds its order.
+ */
+export const tableSessionIdSql = Prisma.sql`(SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-3' || substr(h, 14, 3) || '-'
+    || substr('89ab', (('x' || substr(h, 17, 1))::bit(4)::int & 3) + 1, 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12))::uuid
+  FROM (SELECT md5(o.location_id::text || ':' || o.id) AS h) AS session_hash)`;

@@ -5,6 +5,6 @@ export * from '../repositories/processed-requests.repository';
 export * from './dialect';
 export { EPOS_DATA } from '../dialects/epos-data/dialect';
 export * from './dialect-router';
-export { DIALECTS } from '../dialects';
+export { dialects } from '../dialects';
 export { CONNECT_PAT } from '../dialects/connect-pat/dialect';
 export type { PatReply } from '../dialects/connect-pat/dialect';

@@ -195,6 +195,8 @@ export class RequestDispatcher {
               mutates: profile.mutates(method),
               rpcId,
               params: decoded.params,
+              // The protocol's non-secret settings the dialect reads (none for epos-data: the job stays as it was).
+              ...(location.settings && Object.keys(location.settings).length > 0 ? { settings: location.settings } : {}),
               deadline: ctx.receivedAt + deadlineMs,
               traceId,
               fence: ctx.fence,

@@ -11,3 +11,4 @@ export * from './payments';
 export * from './keys';
 export * from './reservations';
 export * from './table-payments';
+export * from './tables';

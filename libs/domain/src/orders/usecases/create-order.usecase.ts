@@ -52,7 +52,7 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Order> {
       recorded.set(paymentIntentId, id);
       payments.push({
         locationId, paymentIntentId, orderId: id, currency, paidAmount: BigInt(p.paidAmount.value), tipsAmount: BigInt(p.tipsAmount?.value ?? 0),
-        lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at,
+        cashbackAmount: 0n, lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at,
       });
     }
     const row = createdRow(data, payments, at, pre.dbNow);

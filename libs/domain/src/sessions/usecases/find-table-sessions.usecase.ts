@@ -1,0 +1,23 @@
+import type { FindSessions, TableSessions } from '../../core/commands';
+import { ordersRepo } from '../../repositories/orders.repository';
+import { tablesRepo } from '../../repositories/tables.repository';
+import type { ExecContext, UseCase } from '../../rpc/exec-context';
+
+/**
+ * FindSessions: the venue's table sessions (orders at a table, or tabs),
+ * oldest first, with every filter given holding, and the venue's tables (so a
+ * dialect can name each session's table). Table names the venue does not have
+ * match nothing.
+ */
+export class FindTableSessions implements UseCase<FindSessions, TableSessions> {
+  async execute(ctx: ExecContext, cmd: FindSessions): Promise<TableSessions> {
+    const tables = await tablesRepo(ctx.db).allTables(ctx.locationId);
+    const { tableNames, ...filter } = cmd.filter;
+    if (tableNames !== undefined) {
+      const names = new Set(tableNames);
+      filter.tableIds = tables.filter((t) => names.has(t.name)).map((t) => t.id);
+      if (filter.tableIds.length === 0) return { orders: [], tables };
+    }
+    return { orders: await ordersRepo(ctx.db).findSessions(ctx.locationId, filter), tables };
+  }
+}

@@ -1,0 +1,18 @@
+import { DomainRefusal } from '../../core/refusal';
+import type { GetSession, SessionWithTable } from '../../core/commands';
+import { isWaiterAllowed } from '../../core/rules';
+import { requireOrder } from '../../orders/order-for-change';
+import { tablesRepo } from '../../repositories/tables.repository';
+import type { ExecContext, UseCase } from '../../rpc/exec-context';
+
+/** GetSession: one table session (an order) with its table, if it has one; another waiter's order is refused when waiter ids are enforced. */
+export class GetTableSession implements UseCase<GetSession, SessionWithTable> {
+  async execute(ctx: ExecContext, cmd: GetSession): Promise<SessionWithTable> {
+    const order = await requireOrder(ctx, cmd.orderId);
+    if (cmd.waiterId !== undefined && !isWaiterAllowed(order.waiterId, cmd.waiterId)) {
+      throw DomainRefusal.conflict(`order ${order.id} belongs to another waiter than ${cmd.waiterId}`, 'wrong_waiter');
+    }
+    const table = order.tableId === null ? null : ((await tablesRepo(ctx.db).allTables(ctx.locationId)).find((t) => t.id === order.tableId) ?? null);
+    return { order, table };
+  }
+}
