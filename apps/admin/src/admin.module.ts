@@ -19,7 +19,7 @@ import { RegistrationService } from './shared/registration.service';
 import { ADMIN_DEPS, DEAD_LETTER_DEPS, VENUE_DEPS } from './shared/tokens';
 import { EventEnqueuerService } from './shared/event-enqueuer.service';
 import { DeadLettersController } from './operator/dead-letters.controller';
-import { DeadLetterDeps, DiscardDeadLetter, ListDeadLetters, ReplayDeadLetter, ReplayDeadLetters } from '@app/domain/dead-letters';
+import { DeadLetterDeps, DeadLettersRepository, DiscardDeadLetter, ListDeadLetters, ReplayDeadLetter, ReplayDeadLetters } from '@app/domain/dead-letters';
 import { USE_CASE_PROVIDERS } from './shared/use-cases';
 import { SoftwareHousesController } from './operator/software-houses.controller';
 import { LocationsController } from './operator/locations.controller';
@@ -58,7 +58,7 @@ export class AdminModule {
           provide: DEAD_LETTER_DEPS,
           inject: [PRISMA, EventEnqueuerService, RegistrationService],
           useFactory: (prisma: PrismaClient, events: EventEnqueuerService, registration: RegistrationService): DeadLetterDeps => ({
-            prisma,
+            deadLetters: new DeadLettersRepository(prisma),
             events,
             registration,
             log: logger.child({ component: 'dead-letters' }),

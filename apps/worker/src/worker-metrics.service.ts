@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { cachedSource, CONFIG, createRedis, pipelineMetrics, PipelineBacklog, PRISMA, QUEUE_JOB_STATES, QueueSnapshot, queueMetrics } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
-import { countDeadLetters } from '@app/domain/dead-letters';
+import { DeadLettersRepository } from '@app/domain/dead-letters';
 import { PipelineBacklogRepository } from '@app/domain';
 import { JobEnqueuer, QueueName } from '@app/queue';
 
@@ -60,7 +60,7 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
   }
 
   async readBacklog(): Promise<PipelineBacklog> {
-    const dead = countDeadLetters(this.prisma);
+    const dead = new DeadLettersRepository(this.prisma).countAcrossLocations();
     const backlog = await new PipelineBacklogRepository(this.prisma).readAllLocations();
     return {
       ...backlog,

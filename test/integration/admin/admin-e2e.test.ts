@@ -71,6 +71,28 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
       body: { name: 'The Anchor', softwareHouseId, dojoAccountId: `acc_${Math.random().toString(36).slice(2)}`, apiKey: sandboxKey(), ...extra },
     });
 
+  it('answers constraint clashes as 409 or a field error, never 500', async () => {
+    const shId = `sh-clash-${Date.now()}`;
+    const first = await api('POST', '/v1/software-houses', { body: { name: 'Clash', dojoSoftwareHouseId: shId } });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const again = await api('POST', '/v1/software-houses', { body: { name: 'Clash again', dojoSoftwareHouseId: shId } });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.match(again.body.message, /exists/);
+    const other = await api('POST', '/v1/software-houses', { body: { name: 'Other', dojoSoftwareHouseId: `${shId}-b` } });
+    const renamed = await api('PATCH', `/v1/software-houses/${other.body.id}`, { body: { dojoSoftwareHouseId: shId } });
+    assert.equal(renamed.status, 409, JSON.stringify(renamed.body));
+    const unknownHouse = await onboard({ softwareHouseId: '00000000-0000-4000-8000-000000000000' });
+    assert.equal(unknownHouse.status, 400, JSON.stringify(unknownHouse.body));
+    assert.equal(unknownHouse.body.fields[0].field, 'softwareHouseId');
+    const loc = await api('POST', '/v1/locations', {
+      body: { name: 'Clash venue', softwareHouseId: first.body.id, dojoAccountId: `acc_clash_${Date.now()}`, apiKey: sandboxKey() },
+    });
+    assert.equal(loc.status, 201, JSON.stringify(loc.body));
+    const busy = await api('DELETE', `/v1/software-houses/${first.body.id}`);
+    assert.equal(busy.status, 409, JSON.stringify(busy.body));
+    assert.match(busy.body.message, /still has locations/);
+  });
+
   it('onboarding registers the full capability set with Dojo, keeps the key secret and announces the location', async () => {
     const key = sandboxKey();
     const res = await onboard({ apiKey: key, resellerId: 'res-1' });

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunningApp } from '@app/common';
 import { createLogger } from '@app/common';
 import { enqueuePosEvent } from '@app/domain';
-import { countDeadLetters } from '@app/domain/dead-letters';
+import { DeadLettersRepository } from '@app/domain/dead-letters';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
@@ -131,7 +131,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
       },
     ]);
     assert.equal(page.nextCursor, null);
-    assert.equal((await countDeadLetters(db.prisma))['dojo-event'], 1);
+    assert.equal((await new DeadLettersRepository(db.prisma).countAcrossLocations())['dojo-event'], 1);
 
     // Fix the cause, then replay: applied, exactly once.
     await db.prisma.$executeRawUnsafe(`DROP TRIGGER test_refuse_feed ON venue_feed`);
@@ -150,7 +150,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
     assert.equal((await listOf(`?kind=dojo-event&locationId=${loc.id}`)).items.length, 0);
     const again = await api('POST', `/v1/dead-letters/dojo-event:${eventRowId}/replay`);
     assert.equal(again.status, 409, 'an applied event is not dead');
-    assert.equal((await countDeadLetters(db.prisma))['dojo-event'], 0);
+    assert.equal((await new DeadLettersRepository(db.prisma).countAcrossLocations())['dojo-event'], 0);
   });
 
   it('logs a warn line naming the dead letter when a Dojo event dies, and rethrows the failures before it', async () => {
@@ -389,7 +389,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
       assert.deepEqual(deadAts, [...deadAts].sort((x, y) => y - x), 'newest first');
 
       // The counts by kind agree with the list.
-      const counts = await countDeadLetters(db.prisma);
+      const counts = await new DeadLettersRepository(db.prisma).countAcrossLocations();
       const listed = (await listOf('?limit=500')).items;
       for (const kind of ['dojo-event', 'pos-event', 'registration'] as const) {
         assert.equal(counts[kind], listed.filter((i) => i.kind === kind).length, kind);

@@ -16,6 +16,7 @@ import { lockPaymentIntent } from '@app/domain/events/event-effects';
 import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
 import { paymentIntentLockKey } from '@app/domain/core/rules';
 import { CreateOrder } from '@app/domain/orders/usecases/create-order.usecase';
+import { placeOrder } from '@app/domain/dialects/epos-data/orders.mapping';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures } from '@app/testing';
@@ -149,7 +150,7 @@ describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
   });
 
   it('CreateOrder has one write path: a DineIn order paid in full equals a fresh read and is idempotent; without the plan nothing is written', async () => {
-    const req = {
+    const req: Models.CreateOrderRequest = {
       dojoOrderId: 'dojo-own',
       totalAmount: GBP(2000),
       items: [{ name: 'Cake', plu: 'C', quantity: 2, amountPerItem: GBP(1000) }],
@@ -165,10 +166,10 @@ describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
     const own = prisma.$transaction((tx) =>
       new CreateOrder().execute(
         { db: tx, locationId: locA, rpcId: 'own', traceId: 't', log: createLogger('t', 'silent'), now: new Date() },
-        { ...req, dojoOrderId: 'dojo-own-2' } as unknown as Models.CreateOrderRequest,
+        placeOrder.toCommand({ ...req, dojoOrderId: 'dojo-own-2' }),
       ),
     );
-    await assert.rejects(own, /dojoOrderId must be a string/);
+    await assert.rejects(own, /runs under RpcDispatcher with its plan/);
     assert.equal(await prisma.order.count({ where: { locationId: locA, dojoOrderId: 'dojo-own-2' } }), 0);
   });
 

@@ -5,7 +5,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  checkOrderDraft,
   CLOSED_ORDER_STATUSES,
+  ORDER_STATUSES,
+  placedPaymentRefusal,
   decidePayment,
   dojoOrderLockKey,
   isClosedStatus,
@@ -21,7 +24,9 @@ import {
   requestIdempotencyKey,
 } from '@app/domain/core/rules';
 import { CLOSED_STATUSES_SQL, payableSql } from '@app/domain/repositories/order-rules.sql';
-import { Prisma } from '@app/db';
+import { OrderStatus as OrderStatusEnum, Prisma } from '@app/db';
+import type { OrderDraft } from '@app/domain/core/commands';
+import { DomainRefusal } from '@app/domain/core/refusal';
 
 const now = new Date('2026-01-01T12:00:00.000Z');
 const at = (ms: number) => new Date(now.getTime() + ms);
@@ -137,5 +142,58 @@ describe('core rules: keys', () => {
     assert.equal(paymentIntentLockKey('loc', 'pi'), 'dojo-intent:loc:pi');
     assert.equal(requestIdempotencyKey('loc', '42'), 'rpc:loc:42');
     assert.equal(dojoOrderLockKey('loc', 'd1'), 'order:loc:d1');
+  });
+});
+
+describe('a new order\'s amounts (checkOrderDraft, placedPaymentRefusal)', () => {
+  const gbp = (value: number) => ({ value, currency: 'GBP' });
+  const draft = (over: Partial<OrderDraft> = {}): OrderDraft => ({
+    details: { orderType: 'Collection', asap: true },
+    lines: [{ name: 'Tea', plu: 'T', quantity: 2, amountPerItem: gbp(250), modifiers: [], subItems: [] }],
+    discounts: [],
+    taxLines: [],
+    totalAmount: gbp(500),
+    ...over,
+  });
+
+  it('gives the currency and totals in minor units', () => {
+    assert.deepEqual(checkOrderDraft(draft({ serviceChargeAmount: gbp(50) })), { currency: 'GBP', totalAmount: 500n, serviceChargeAmount: 50n });
+    assert.deepEqual(checkOrderDraft(draft()), { currency: 'GBP', totalAmount: 500n, serviceChargeAmount: null });
+  });
+
+  it('refuses a missing total, a second currency and a total that is not minor units, naming the field', () => {
+    const refusal = (d: OrderDraft) => {
+      try {
+        checkOrderDraft(d);
+      } catch (err) {
+        assert.ok(err instanceof DomainRefusal);
+        return { kind: err.kind, field: err.field, message: err.message };
+      }
+      return assert.fail('accepted');
+    };
+    assert.deepEqual(refusal(draft({ totalAmount: undefined })), { kind: 'invalid', field: 'totalAmount', message: 'totalAmount is required' });
+    assert.equal(refusal(draft({ serviceChargeAmount: { value: 1, currency: 'EUR' } })).field, 'serviceChargeAmount');
+    const line = { name: 'x', plu: 'x', quantity: 1, amountPerItem: { value: 1, currency: 'EUR' }, modifiers: [], subItems: [] };
+    assert.match(refusal(draft({ lines: [line] })).message, /items\[0\]\.amountPerItem is in EUR but totalAmount is in GBP/);
+    for (const value of [-1, 1.5, Number.MAX_SAFE_INTEGER + 2]) {
+      assert.equal(refusal(draft({ totalAmount: gbp(value) })).message, 'totalAmount.value must be a non-negative integer in minor units', String(value));
+    }
+  });
+
+  it('allows negative line amounts (a discount line)', () => {
+    const line = { name: 'Voucher', plu: 'V', quantity: 1, amountPerItem: gbp(-100), modifiers: [], subItems: [] };
+    assert.equal(checkOrderDraft(draft({ lines: [line], totalAmount: gbp(0) })).totalAmount, 0n);
+  });
+
+  it('refuses a placed payment in another currency or negative, and accepts one in the order\'s currency', () => {
+    assert.equal(placedPaymentRefusal({ paymentRef: 'p', amount: gbp(100), tips: gbp(10) }, 0, 'GBP'), undefined);
+    assert.match(placedPaymentRefusal({ paymentRef: 'p', amount: { value: 1, currency: 'EUR' } }, 2, 'GBP')!.message, /payments\[2\] is not in the order's currency GBP/);
+    assert.match(placedPaymentRefusal({ paymentRef: 'p', amount: gbp(100), tips: { value: 1, currency: 'EUR' } }, 0, 'GBP')!.message, /currency/);
+    assert.match(placedPaymentRefusal({ paymentRef: 'p', amount: gbp(-1) }, 0, 'GBP')!.message, /negative/);
+    assert.match(placedPaymentRefusal({ paymentRef: 'p', amount: gbp(1), tips: gbp(-1) }, 0, 'GBP')!.message, /negative/);
+  });
+
+  it('knows every order status the database knows', () => {
+    assert.deepEqual([...ORDER_STATUSES].sort(), Object.values(OrderStatusEnum).sort());
   });
 });

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractValidator, EposError } from '@app/contracts';
 import { decodeSeqCursor, encodeCursor, pageRequest, paginate } from '@app/domain/rpc/cursor';
-import { dojoOrderToCreateData, orderToDojo } from '@app/domain/orders/order-mapper';
+import { orderToDojo } from '@app/domain/orders/order-mapper';
+import { dojoOrderToCreateData } from '@app/domain/dialects/epos-data/orders.mapping';
 
 describe('cursors', () => {
   it('round-trip, and refuse cursors of another kind or garbage as InvalidRequest', () => {

@@ -1,3 +1,5 @@
+import { ConstraintViolation } from '../repositories/constraint-violation';
+
 /** A field-level problem with input. */
 export interface FieldError {
   field: string;
@@ -32,12 +34,12 @@ export class DomainError extends Error {
   }
 }
 
-/** True for Prisma's unique-constraint violation. */
+/** True when a repository write was refused by a unique constraint (repositories/constraint-violation.ts). */
 export function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002';
+  return err instanceof ConstraintViolation && err.kind === 'unique';
 }
 
-/** True for Prisma's foreign-key violation. */
+/** True when a repository write was refused by a foreign-key constraint. */
 export function isForeignKeyViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2003';
+  return err instanceof ConstraintViolation && err.kind === 'foreign_key';
 }

@@ -1,4 +1,5 @@
 import type { OrderWithRelations } from '../orders/order-mapper';
+import type { OrderStatus } from './rules/order-status';
 import type { OrderSearch } from '../repositories/orders.repository';
 import type { PartySearch, ReservationSearch } from '../repositories/parties-reservations.repository';
 import type { TableRow, TableSearch } from '../repositories/tables.repository';
@@ -96,6 +97,72 @@ export interface RecordPayment {
   attemptFailed?: boolean;
   /** Waiter ids enforced: only this waiter's order. */
   waiterId?: string;
+}
+
+/** An amount as a channel stated it (integer minor units and a currency), before the order's rules checked it. */
+export interface StatedAmount {
+  value: number;
+  currency: string;
+}
+
+/** A line of a new order. Modifiers and sub-items are kept as the channel described them and shown back as stored. */
+export interface OrderDraftLine {
+  name: string;
+  plu: string;
+  quantity: number;
+  amountPerItem: StatedAmount;
+  note?: string;
+  modifiers: unknown[];
+  subItems: unknown[];
+}
+
+/** Where the order is served: at a table (dine in) or collected. */
+export type OrderDraftDetails =
+  | { orderType: 'DineIn'; tableId?: string; waiterId?: string; partyId?: string; reservationId?: string; readyAt?: Date }
+  | { orderType: 'Collection'; asap?: boolean; collectAt?: Date };
+
+/**
+ * A new order as a channel described it, not yet checked: `checkOrderDraft`
+ * (core/rules/orders.ts) checks it (a total is given, one currency, amounts in
+ * minor units) where the use-case decides to create it, so that a repeated
+ * request for an order that exists is answered with that order whatever it says.
+ * Discounts and tax lines are kept as described, like modifiers.
+ */
+export interface OrderDraft {
+  details: OrderDraftDetails;
+  /** Absent: New. */
+  status?: OrderStatus;
+  lines: OrderDraftLine[];
+  discounts: unknown[];
+  taxLines: unknown[];
+  totalAmount?: StatedAmount;
+  serviceChargeAmount?: StatedAmount;
+  note?: string;
+  reference?: string;
+  displayName?: string;
+  customer?: Record<string, unknown>;
+  /** Absent: payable. */
+  payable?: boolean;
+}
+
+/** A payment that came with a placed order (taken before it reached the venue), unchecked like the draft. */
+export interface PlacedPayment {
+  /** The payment's own id: recorded once per reference at the location. */
+  paymentRef: string;
+  amount: StatedAmount;
+  tips?: StatedAmount;
+}
+
+/**
+ * Dojo places an order at the venue (an order taken online or at a kiosk),
+ * possibly already paid in part. Idempotent on dojoOrderId: placing the same
+ * Dojo order again answers the order placed the first time.
+ */
+export interface PlaceOrder {
+  dojoOrderId: string;
+  draft: OrderDraft;
+  payments: PlacedPayment[];
+  source: CommandSource;
 }
 
 export interface GetBill {

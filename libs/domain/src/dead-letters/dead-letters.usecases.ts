@@ -1,15 +1,12 @@
-import type { PrismaClient } from '@app/db';
 import { DomainError } from '../admin/errors';
 import type { RegistrationScheduler } from '../admin/ports';
 import type { EventEnqueuer } from '../events/ingest-dojo-event.usecase';
 import type {
-  DeadLetter, DeadLetterCursor, DeadLetterFilter, DeadLetterKind} from '../repositories/dead-letters.repository';
-import { discardDeadLetter, listDeadLetters, parseDeadLetterId,
-  requeueDeadLetter, requeueDeadLetters,
-} from '../repositories/dead-letters.repository';
+  DeadLetter, DeadLetterCursor, DeadLetterFilter, DeadLetterKind, DeadLettersRepository } from '../repositories/dead-letters.repository';
+import { parseDeadLetterId } from '../repositories/dead-letters.repository';
 
 export interface DeadLetterDeps {
-  prisma: PrismaClient;
+  deadLetters: DeadLettersRepository;
   /** Hands a requeued Dojo event to the events queue (best effort: the sweeper enqueues 'received' rows it missed). */
   events: EventEnqueuer;
   /** Schedules a requeued registration now (never throws: the worker's sweep of pending locations covers it). */
@@ -42,12 +39,12 @@ export interface ListDeadLettersQuery extends DeadLetterFilter {
 
 /** GET /v1/dead-letters: dead Dojo events, POS events and registrations, newest first. */
 export class ListDeadLetters {
-  constructor(private readonly d: Pick<DeadLetterDeps, 'prisma'>) {}
+  constructor(private readonly d: Pick<DeadLetterDeps, 'deadLetters'>) {}
 
   async execute(q: ListDeadLettersQuery): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
     const cursor = q.cursor === undefined ? undefined : decodeDeadLetterCursor(q.cursor);
     if (q.cursor !== undefined && !cursor) throw DomainError.invalid([{ field: 'cursor', reason: 'must be the nextCursor of a previous page' }]);
-    const page = await listDeadLetters(this.d.prisma, { ...q, cursor });
+    const page = await this.d.deadLetters.list({ ...q, cursor });
     return { items: page.items, nextCursor: page.nextCursor ? encodeDeadLetterCursor(page.nextCursor) : null };
   }
 }
@@ -73,7 +70,7 @@ export class ReplayDeadLetter {
 
   async execute(id: string): Promise<{ id: string; kind: DeadLetterKind; state: 'requeued' }> {
     const ref = refOf(id);
-    const change = await requeueDeadLetter(this.d.prisma, ref);
+    const change = await this.d.deadLetters.requeueOne(ref);
     if (change === 'missing') throw DomainError.notFound('dead letter', id);
     if (change === 'not_dead') throw DomainError.conflict(`${id} is not dead (it is pending, delivered, applied or discarded)`);
     await handOn(this.d, {
@@ -89,7 +86,7 @@ export class ReplayDeadLetters {
   constructor(private readonly d: DeadLetterDeps) {}
 
   async execute(f: DeadLetterFilter): Promise<{ requeued: number }> {
-    const r = await requeueDeadLetters(this.d.prisma, f);
+    const r = await this.d.deadLetters.requeue(f);
     await handOn(this.d, r);
     return { requeued: r.dojoEventIds.length + r.posEventIds.length + r.registrationLocationIds.length };
   }
@@ -97,11 +94,11 @@ export class ReplayDeadLetters {
 
 /** POST /v1/dead-letters/{id}/discard: kept for audit with the reason, never retried. */
 export class DiscardDeadLetter {
-  constructor(private readonly d: Pick<DeadLetterDeps, 'prisma'>) {}
+  constructor(private readonly d: Pick<DeadLetterDeps, 'deadLetters'>) {}
 
   async execute(id: string, reason: string): Promise<{ id: string; kind: DeadLetterKind; state: 'discarded'; reason: string }> {
     const ref = refOf(id);
-    const change = await discardDeadLetter(this.d.prisma, ref, reason);
+    const change = await this.d.deadLetters.discard(ref, reason);
     if (change === 'missing') throw DomainError.notFound('dead letter', id);
     if (change === 'not_dead') throw DomainError.conflict(`${id} is not dead (it is pending, delivered, applied or already discarded)`);
     return { id: `${ref.kind}:${ref.rowId}`, kind: ref.kind, state: 'discarded', reason };

@@ -5,7 +5,7 @@ import { DemoVenueRepository } from '../repositories/demo-venue.repository';
 import { ordersRepo } from '../repositories/orders.repository';
 import { runInTransaction } from '../repositories/unit-of-work';
 import { tablesRepo } from '../repositories/tables.repository';
-import { dojoOrderToCreateData } from '../orders/order-mapper';
+import { dojoOrderToCreateData } from '../dialects/epos-data/orders.mapping';
 
 /**
  * The demo software house and venue that `npm start` onboards against the

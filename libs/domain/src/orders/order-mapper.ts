@@ -1,7 +1,7 @@
 import type { Models } from '@app/contracts';
-import { EposError } from '@app/contracts';
 import type { Prisma } from '@app/db';
-import { COUNTED_PAYMENT_STATE } from '../core/rules';
+import type { OrderDraft } from '../core/commands';
+import { checkOrderDraft, COUNTED_PAYMENT_STATE } from '../core/rules';
 import { toJson } from '../shared/venue-feed';
 
 /**
@@ -9,9 +9,9 @@ import { toJson } from '../shared/venue-feed';
  * payments) and Dojo's contract `Order`.
  *
  * - orderToDojo(row): DB -> contract, for every response that carries an Order.
- * - dojoOrderToCreateData(locationId, order, opts): contract -> Prisma create
- *   data for `orders` and `order_items`, used when Dojo creates an order
- *   (CreateOrderV1) and when a venue's POS upserts one of its own orders.
+ * - orderRowsOf(locationId, draft, opts): an order draft (core/commands, any
+ *   channel's new order) -> create data for `orders` and `order_items`, used when
+ *   Dojo places an order (CreateOrder) and when a venue's POS upserts one of its own.
  */
 
 type OrderRow = Prisma.OrderGetPayload<Record<string, never>>;
@@ -94,85 +94,57 @@ export function orderToDojo(row: OrderWithRelations): Models.Order {
   return order;
 }
 
-/** The fields of a contract Order (or CreateOrderRequest) that become database rows. */
-export interface DojoOrderInput {
-  items?: Models.OrderItem[];
-  note?: string;
-  customer?: Models.Customer;
-  discounts?: Models.Discount[];
-  taxLines?: Models.TaxLine[];
-  status?: Models.OrderStatus;
-  totalAmount?: Models.Money;
-  serviceChargeAmount?: Models.Money;
-  reference?: string;
-  displayName?: string;
-  payable?: boolean;
-  details: Models.OrderDetails;
-}
-
 export interface OrderCreateData {
   order: Prisma.OrderUncheckedCreateInput;
   items: Prisma.OrderItemCreateManyInput[];
 }
 
 /**
- * Turns a contract Order into Prisma create data for `orders` and
- * `order_items` (positions 0..n-1). paidAmount/tipsAmount are not taken from
- * the input: they follow from the payments table (recomputeOrderPaid).
- * `payable` is taken from the input when given (a POS may mark an order it is
- * editing as not payable), else true. Throws InvalidRequest when the total is
- * missing or an amount is in another currency than the total.
+ * Turns an order draft into create data for `orders` and `order_items`
+ * (positions 0..n-1), after checking its amounts (core/rules checkOrderDraft,
+ * which refuses with a DomainRefusal). paidAmount/tipsAmount are not taken
+ * from the draft: they follow from the payments. `payable` is the draft's when
+ * given (a POS may mark an order it is editing as not payable), else true.
  *
  * @param opts.id the order id Dojo will see (the POS's own id, or one minted for Dojo's orders)
- * @param opts.origin 'pos' for the venue's orders, 'dojo' for CreateOrderV1
- * @param opts.dojoOrderId Dojo's order id, for orders Dojo created
+ * @param opts.origin 'pos' for the venue's orders, 'dojo' for orders Dojo placed
+ * @param opts.dojoOrderId Dojo's order id, for orders Dojo placed
  */
-export function dojoOrderToCreateData(
+export function orderRowsOf(
   locationId: string,
-  input: DojoOrderInput,
+  draft: OrderDraft,
   opts: { id: string; origin?: 'pos' | 'dojo'; dojoOrderId?: string },
 ): OrderCreateData {
-  if (!input.totalAmount) throw EposError.invalid('totalAmount is required');
-  const currency = input.totalAmount.currencyCode;
-  const sameCurrency = (m: Models.Money | undefined, field: string) => {
-    if (m && m.currencyCode !== currency) {
-      throw EposError.invalid(`${field} is in ${m.currencyCode} but totalAmount is in ${currency}; use one currency per order`);
-    }
-  };
-  sameCurrency(input.serviceChargeAmount, 'serviceChargeAmount');
-  (input.items ?? []).forEach((it, i) => sameCurrency(it.amountPerItem, `items[${i}].amountPerItem`));
-  if (!Number.isSafeInteger(input.totalAmount.value) || input.totalAmount.value < 0) {
-    throw EposError.invalid('totalAmount.value must be a non-negative integer in minor units');
-  }
-  const d = input.details;
-  const dine = d.dineIn ?? {};
-  const col = d.collection ?? {};
+  const amounts = checkOrderDraft(draft);
+  const d = draft.details;
+  const dine = d.orderType === 'DineIn' ? d : undefined;
+  const col = d.orderType === 'Collection' ? d : undefined;
   const order: Prisma.OrderUncheckedCreateInput = {
     locationId,
     id: opts.id,
     origin: opts.origin ?? 'pos',
     dojoOrderId: opts.dojoOrderId ?? null,
-    reference: input.reference ?? null,
-    displayName: input.displayName ?? null,
-    note: input.note ?? null,
-    status: input.status ?? 'New',
+    reference: draft.reference ?? null,
+    displayName: draft.displayName ?? null,
+    note: draft.note ?? null,
+    status: draft.status ?? 'New',
     orderType: d.orderType,
-    tableId: d.orderType === 'DineIn' ? (dine.tableId ?? null) : null,
-    waiterId: d.orderType === 'DineIn' ? (dine.waiterId ?? null) : null,
-    partyId: d.orderType === 'DineIn' ? (dine.partyId ?? null) : null,
-    reservationId: d.orderType === 'DineIn' ? (dine.reservationId ?? null) : null,
-    readyAt: d.orderType === 'DineIn' && dine.readyAt ? new Date(dine.readyAt) : null,
-    collectionAsap: d.orderType === 'Collection' ? (col.asap ?? null) : null,
-    collectAt: d.orderType === 'Collection' && col.collectAt ? new Date(col.collectAt) : null,
-    customer: input.customer ? toJson(input.customer) : undefined,
-    discounts: toJson(input.discounts ?? []),
-    taxLines: toJson(input.taxLines ?? []),
-    currency,
-    totalAmount: BigInt(input.totalAmount.value),
-    serviceChargeAmount: input.serviceChargeAmount ? BigInt(input.serviceChargeAmount.value) : null,
-    payable: input.payable ?? true,
+    tableId: dine?.tableId ?? null,
+    waiterId: dine?.waiterId ?? null,
+    partyId: dine?.partyId ?? null,
+    reservationId: dine?.reservationId ?? null,
+    readyAt: dine?.readyAt ?? null,
+    collectionAsap: col ? (col.asap ?? null) : null,
+    collectAt: col?.collectAt ?? null,
+    customer: draft.customer ? toJson(draft.customer) : undefined,
+    discounts: toJson(draft.discounts),
+    taxLines: toJson(draft.taxLines),
+    currency: amounts.currency,
+    totalAmount: amounts.totalAmount,
+    serviceChargeAmount: amounts.serviceChargeAmount,
+    payable: draft.payable ?? true,
   };
-  const items: Prisma.OrderItemCreateManyInput[] = (input.items ?? []).map((it, position) => ({
+  const items: Prisma.OrderItemCreateManyInput[] = draft.lines.map((it, position) => ({
     locationId,
     orderId: opts.id,
     position,
@@ -181,8 +153,8 @@ export function dojoOrderToCreateData(
     quantity: it.quantity,
     amountPerItem: BigInt(it.amountPerItem.value),
     note: it.note ?? null,
-    modifiers: toJson(it.modifiers ?? []),
-    subItems: toJson(it.subItems ?? []),
+    modifiers: toJson(it.modifiers),
+    subItems: toJson(it.subItems),
   }));
   return { order, items };
 }

@@ -104,7 +104,7 @@ function toDeadLetter(r: Row): DeadLetter {
 }
 
 /** A page of dead letters, newest first (dead_at desc, then id desc), after `cursor`. */
-export async function listDeadLetters(
+async function listDeadLetters(
   prisma: PrismaClient,
   f: DeadLetterFilter & { limit: number; cursor?: DeadLetterCursor },
 ): Promise<{ items: DeadLetter[]; nextCursor: DeadLetterCursor | null }> {
@@ -122,7 +122,7 @@ export async function listDeadLetters(
 }
 
 /** How many dead letters there are of each kind (for the epos_relay_dead_letters{kind} gauge). */
-export async function countDeadLetters(prisma: PrismaClient): Promise<Record<DeadLetterKind, number>> {
+async function countDeadLetters(prisma: PrismaClient): Promise<Record<DeadLetterKind, number>> {
   const rows = await prisma.$queryRaw<Array<{ kind: DeadLetterKind; n: number }>>`
     SELECT 'dojo-event' AS kind, count(*)::int AS n FROM dojo_events WHERE state = 'dead'
     UNION ALL
@@ -154,7 +154,7 @@ async function exists(prisma: PrismaClient, ref: DeadLetterRef): Promise<boolean
  * POS event back to 'pending' and due now, a registration back to 'pending'
  * (the caller schedules it). Returns the ids the caller must hand on.
  */
-export async function requeueDeadLetters(
+async function requeueDeadLetters(
   prisma: PrismaClient,
   f: DeadLetterFilter & { ref?: DeadLetterRef },
 ): Promise<{ dojoEventIds: string[]; posEventIds: string[]; registrationLocationIds: string[] }> {
@@ -182,14 +182,14 @@ export async function requeueDeadLetters(
 }
 
 /** Requeues one dead letter (see requeueDeadLetters). */
-export async function requeueDeadLetter(prisma: PrismaClient, ref: DeadLetterRef): Promise<DeadLetterChange> {
+async function requeueDeadLetter(prisma: PrismaClient, ref: DeadLetterRef): Promise<DeadLetterChange> {
   const r = await requeueDeadLetters(prisma, { ref });
   if (r.dojoEventIds.length + r.posEventIds.length + r.registrationLocationIds.length > 0) return 'done';
   return (await exists(prisma, ref)) ? 'not_dead' : 'missing';
 }
 
 /** Marks one dead letter discarded with the operator's reason: kept for audit, never retried. */
-export async function discardDeadLetter(prisma: PrismaClient, ref: DeadLetterRef, reason: string): Promise<DeadLetterChange> {
+async function discardDeadLetter(prisma: PrismaClient, ref: DeadLetterRef, reason: string): Promise<DeadLetterChange> {
   const n =
     ref.kind === 'dojo-event'
       ? await prisma.$executeRaw`UPDATE dojo_events SET state = 'discarded', discarded_at = now(), discard_reason = ${reason}
@@ -208,7 +208,7 @@ export async function discardDeadLetter(prisma: PrismaClient, ref: DeadLetterRef
  * statement (the attempt's transaction rolled back). The row dies when it
  * reaches `maxAttempts`. Rows already applied, dead or discarded are left alone.
  */
-export async function recordDojoEventFailure(
+async function recordDojoEventFailure(
   prisma: PrismaClient,
   eventRowId: string,
   error: string,
@@ -222,4 +222,34 @@ export async function recordDojoEventFailure(
     RETURNING attempts, state = 'dead' AS dead, location_id::text AS location_id, event_id`;
   const r = rows[0];
   return r ? { attempts: Number(r.attempts), dead: r.dead, locationId: r.location_id, eventId: r.event_id } : undefined;
+}
+
+/**
+ * Dead letters across the three pipelines: dead Dojo events (dojo_events),
+ * dead POS events (outbox_events) and failed registrations (locations). The
+ * operator's list, counts, replay and discard, and the events worker's record
+ * of a failed attempt. Not scoped to one location: the operator's view spans
+ * the fleet (a filter narrows it to one location).
+ */
+export class DeadLettersRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  list(f: DeadLetterFilter & { limit: number; cursor?: DeadLetterCursor }) {
+    return listDeadLetters(this.prisma, f);
+  }
+  countAcrossLocations(): Promise<Record<DeadLetterKind, number>> {
+    return countDeadLetters(this.prisma);
+  }
+  requeue(f: DeadLetterFilter & { ref?: DeadLetterRef }) {
+    return requeueDeadLetters(this.prisma, f);
+  }
+  requeueOne(ref: DeadLetterRef): Promise<DeadLetterChange> {
+    return requeueDeadLetter(this.prisma, ref);
+  }
+  discard(ref: DeadLetterRef, reason: string): Promise<DeadLetterChange> {
+    return discardDeadLetter(this.prisma, ref, reason);
+  }
+  recordDojoEventFailureByRowId(eventRowId: string, error: string, maxAttempts: number) {
+    return recordDojoEventFailure(this.prisma, eventRowId, error, maxAttempts);
+  }
 }

@@ -1,6 +1,7 @@
 import type { Prisma, PrismaClient } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { runInTransaction } from './unit-of-work';
+import { constrained } from './constraint-violation';
 
 export type RegistrationState = 'pending' | 'registered' | 'failed' | 'not_required';
 export type WebhookSecretState = 'active' | 'retired';
@@ -199,7 +200,7 @@ export class LocationsRepository {
 
   async create(locationId: string, data: NewLocation): Promise<LocationRow> {
     const { currency, ...rest } = data;
-    return this.db.location.create({ data: { id: locationId, ...rest, ...(currency ? { currency } : {}) }, select: LOCATION_SELECT });
+    return constrained(() => this.db.location.create({ data: { id: locationId, ...rest, ...(currency ? { currency } : {}) }, select: LOCATION_SELECT }));
   }
 
   /** Applies the change; null when there is no such location. */

@@ -1,4 +1,5 @@
 import type { Tx } from '../shared/tx';
+import { constrained } from './constraint-violation';
 
 /** A software house row, with its location count where asked for. */
 export interface SoftwareHouseRow {
@@ -26,7 +27,7 @@ export class SoftwareHousesRepository {
   constructor(private readonly db: Tx) {}
 
   async create(data: SoftwareHouseData): Promise<SoftwareHouseRow> {
-    return this.db.softwareHouse.create({ data });
+    return constrained(() => this.db.softwareHouse.create({ data }));
   }
 
   /** Up to `take` software houses after the cursor in id order, each with its location count. */
@@ -48,12 +49,12 @@ export class SoftwareHousesRepository {
   }
 
   async update(id: string, data: Partial<SoftwareHouseData>): Promise<SoftwareHouseRow> {
-    return this.db.softwareHouse.update({ where: { id }, data });
+    return constrained(() => this.db.softwareHouse.update({ where: { id }, data }));
   }
 
   /** Deletes the software house; false when there was none. */
   async delete(id: string): Promise<boolean> {
-    const { count } = await this.db.softwareHouse.deleteMany({ where: { id } });
+    const { count } = await constrained(() => this.db.softwareHouse.deleteMany({ where: { id } }));
     return count > 0;
   }
 }

@@ -1,5 +1,6 @@
 import type { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
+import { constrained } from './constraint-violation';
 
 /**
  * Tables and areas: the only code that reads or writes dining_tables and
@@ -67,7 +68,7 @@ export class TablesRepository {
   async saveTable(locationId: string, id: string, data: TableData): Promise<{ created: boolean }> {
     const where = { locationId_id: { locationId, id } };
     const existing = await this.db.diningTable.findUnique({ where, select: { id: true } });
-    await this.db.diningTable.upsert({ where, create: { locationId, id, ...data }, update: data });
+    await constrained(() => this.db.diningTable.upsert({ where, create: { locationId, id, ...data }, update: data }));
     return { created: !existing };
   }
 
@@ -90,7 +91,7 @@ export class TablesRepository {
 
   /** Deletes the area; false when there was none. Throws Postgres' foreign-key violation while tables are in it. */
   async deleteArea(locationId: string, id: string): Promise<boolean> {
-    const { count } = await this.db.area.deleteMany({ where: { locationId, id } });
+    const { count } = await constrained(() => this.db.area.deleteMany({ where: { locationId, id } }));
     return count > 0;
   }
 }

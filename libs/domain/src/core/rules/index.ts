@@ -12,3 +12,4 @@ export * from './keys';
 export * from './reservations';
 export * from './table-payments';
 export * from './tables';
+export * from './orders';

@@ -4,7 +4,6 @@ import { GetOrderBillById } from '../../bills/usecases/get-order-bill-by-id.usec
 import { CreateOrderLock } from '../../locks/usecases/create-order-lock.usecase';
 import { DeleteOrderLock } from '../../locks/usecases/delete-order-lock.usecase';
 import { ExtendOrderLock } from '../../locks/usecases/extend-order-lock.usecase';
-import { orderToDojo } from '../../orders/order-mapper';
 import { CancelOrderById } from '../../orders/usecases/cancel-order-by-id.usecase';
 import { CreateOrder } from '../../orders/usecases/create-order.usecase';
 import { GetOrderById } from '../../orders/usecases/get-order-by-id.usecase';
@@ -28,9 +27,6 @@ import * as venue from './venue-objects.mapping';
 
 const entry = methodEntry;
 
-/** CreateOrder takes the EPOS Data order shape and returns the domain Order. */
-const createOrder = { toCommand: <P>(p: P): P => p, toWire: orderToDojo };
-
 /**
  * The EPOS Data API: wire method -> (mapping, use-case). HandleEventV1 is not
  * here: it stores a Dojo event for the events pipeline (RpcDispatcher's
@@ -40,7 +36,7 @@ export const EPOS_DATA_METHODS: Record<Exclude<EposMethod, 'HandleEventV1'>, Met
   SearchOrdersV1: entry(orders.searchOrders, new SearchOrders()),
   GetOrderByIdV1: entry(orders.getOrder, new GetOrderById()),
   CancelOrderByIdV1: entry(orders.cancelOrder, new CancelOrderById()),
-  CreateOrderV1: entry(createOrder, new CreateOrder()),
+  CreateOrderV1: entry(orders.placeOrder, new CreateOrder()),
   CreateOrderLockV1: entry(orders.lockOrder, new CreateOrderLock()),
   DeleteOrderLockV1: entry(orders.unlockOrder, new DeleteOrderLock()),
   ExtendOrderLockV1: entry(orders.extendLock, new ExtendOrderLock()),

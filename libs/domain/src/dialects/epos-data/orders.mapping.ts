@@ -1,9 +1,12 @@
 import type { Logger } from '@app/common';
 import type { Models } from '@app/contracts';
 import { contractValidator, EposError } from '@app/contracts';
-import type { Bill, CancelOrder, ExtendLock, FindOrders, FoundOrders, GetBill, GetOrder, Lock, LockOrder, Order, RecordPayment, UnlockOrder } from '../../core/commands';
+import type {
+  Bill, CancelOrder, ExtendLock, FindOrders, FoundOrders, GetBill, GetOrder, Lock, LockOrder, Order, OrderDraft, PlaceOrder, RecordPayment, StatedAmount, UnlockOrder,
+} from '../../core/commands';
 import { isValidLockExpiry, isValidMinorAmount } from '../../core/rules';
-import { orderToDojo } from '../../orders/order-mapper';
+import type { OrderCreateData } from '../../orders/order-mapper';
+import { orderRowsOf, orderToDojo } from '../../orders/order-mapper';
 import { decodeSeqCursor, encodeCursor, pageRequest } from '../../rpc/cursor';
 
 /**
@@ -57,6 +60,102 @@ export const searchOrders = {
 
 export const cancelOrder = {
   toCommand: (p: Models.OrderId): CancelOrder => ({ orderId: orderIdOf(p), source: SOURCE }),
+  toWire: (o: Order): Models.Order => orderToDojo(o),
+};
+
+/** The fields of a contract Order (or CreateOrderRequest) that describe a new order. */
+export interface DojoOrderInput {
+  items?: Models.OrderItem[];
+  note?: string;
+  customer?: Models.Customer;
+  discounts?: Models.Discount[];
+  taxLines?: Models.TaxLine[];
+  status?: Models.OrderStatus;
+  totalAmount?: Models.Money;
+  serviceChargeAmount?: Models.Money;
+  reference?: string;
+  displayName?: string;
+  payable?: boolean;
+  details: Models.OrderDetails;
+}
+
+const stated = (m: Models.Money): StatedAmount => ({ value: m.value, currency: m.currencyCode });
+
+/**
+ * Dojo's Order shape -> the core's order draft, unchecked (the core checks its
+ * amounts when it creates the order). The venue API takes the same shape for a
+ * POS's own orders and uses this too.
+ */
+export function orderDraftOf(input: DojoOrderInput): OrderDraft {
+  const d = input.details;
+  const dine = d.dineIn ?? {};
+  const col = d.collection ?? {};
+  const draft: OrderDraft = {
+    details:
+      d.orderType === 'DineIn'
+        ? {
+            orderType: 'DineIn',
+            tableId: dine.tableId,
+            waiterId: dine.waiterId,
+            partyId: dine.partyId,
+            reservationId: dine.reservationId,
+            readyAt: dine.readyAt ? new Date(dine.readyAt) : undefined,
+          }
+        : { orderType: 'Collection', asap: col.asap, collectAt: col.collectAt ? new Date(col.collectAt) : undefined },
+    status: input.status,
+    lines: (input.items ?? []).map((it) => ({
+      name: it.name,
+      plu: it.plu,
+      quantity: it.quantity,
+      amountPerItem: stated(it.amountPerItem),
+      note: it.note,
+      modifiers: it.modifiers ?? [],
+      subItems: it.subItems ?? [],
+    })),
+    discounts: input.discounts ?? [],
+    taxLines: input.taxLines ?? [],
+    totalAmount: input.totalAmount ? stated(input.totalAmount) : undefined,
+    serviceChargeAmount: input.serviceChargeAmount ? stated(input.serviceChargeAmount) : undefined,
+    note: input.note,
+    reference: input.reference,
+    displayName: input.displayName,
+    customer: input.customer as Record<string, unknown> | undefined,
+    payable: input.payable,
+  };
+  return draft;
+}
+
+/** Dojo's Order shape -> checked rows (the venue API's upsert, the demo venue and test fixtures). Refuses with a DomainRefusal. */
+export function dojoOrderToCreateData(
+  locationId: string,
+  input: DojoOrderInput,
+  opts: { id: string; origin?: 'pos' | 'dojo'; dojoOrderId?: string },
+): OrderCreateData {
+  return orderRowsOf(locationId, orderDraftOf(input), opts);
+}
+
+/**
+ * CreateOrderV1 -> PlaceOrder. A payment without a paymentIntentId is given
+ * `<dojoOrderId>#<index>` as its reference, so a repeat of the request names it
+ * again. Nothing here refuses the order's contents: the core checks them after
+ * it has looked for the order this dojoOrderId already placed.
+ */
+export const placeOrder = {
+  toCommand(p: Models.CreateOrderRequest): PlaceOrder {
+    if (typeof p?.dojoOrderId !== 'string' || (p.payments !== undefined && !Array.isArray(p.payments))) {
+      throw EposError.invalid('dojoOrderId must be a string and payments an array');
+    }
+    return {
+      dojoOrderId: p.dojoOrderId,
+      draft: orderDraftOf(p),
+      payments: (p.payments ?? []).map((pay, i) => ({
+        paymentRef: pay.paymentIntentId ?? `${p.dojoOrderId}#${i}`,
+        amount: stated(pay.paidAmount),
+        tips: pay.tipsAmount ? stated(pay.tipsAmount) : undefined,
+      })),
+      source: SOURCE,
+    };
+  },
   toWire: (o: Order): Models.Order => orderToDojo(o),
 };
 

@@ -2,7 +2,7 @@ import type { Logger } from '@app/common';
 import type { PrismaClient } from '@app/db';
 import { dojoEventsRepo } from '../../repositories/dojo-events.repository';
 import { runInTransaction } from '../../repositories/unit-of-work';
-import { recordDojoEventFailure } from '../../repositories/dead-letters.repository';
+import { DeadLettersRepository } from '../../repositories/dead-letters.repository';
 import { deadLetterErrorText } from '../../dead-letters/error-text';
 import type { ApplyResult} from '../event-effects';
 import { applyLockedEvent, lockPaymentIntent } from '../event-effects';
@@ -33,6 +33,7 @@ export interface ApplyDojoEventOptions {
  */
 export class ApplyDojoEvent {
   private readonly maxAttempts: number;
+  private readonly deadLetters: DeadLettersRepository;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -40,6 +41,7 @@ export class ApplyDojoEvent {
     opts: ApplyDojoEventOptions = {},
   ) {
     this.maxAttempts = opts.maxAttempts ?? 10;
+    this.deadLetters = new DeadLettersRepository(prisma);
   }
 
   async execute(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
@@ -48,7 +50,7 @@ export class ApplyDojoEvent {
       result = await this.apply(cmd);
     } catch (err) {
       const text = deadLetterErrorText(err);
-      const failure = await recordDojoEventFailure(this.prisma, cmd.eventRowId, text, this.maxAttempts).catch(() => undefined);
+      const failure = await this.deadLetters.recordDojoEventFailureByRowId(cmd.eventRowId, text, this.maxAttempts).catch(() => undefined);
       if (failure?.dead) {
         this.logger.warn(
           { deadLetter: `dojo-event:${cmd.eventRowId}`, locationId: failure.locationId, eventId: failure.eventId, attempts: failure.attempts, err: text },

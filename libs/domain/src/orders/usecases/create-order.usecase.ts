@@ -1,57 +1,53 @@
 import { randomUUID } from 'node:crypto';
-import type { Models } from '@app/contracts';
 import { DomainRefusal } from '../../core/refusal';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
-import type { Order } from '../../core/commands';
+import type { Order, PlaceOrder } from '../../core/commands';
 import type { OrderCreateData, OrderWithRelations } from '../order-mapper';
-import { dojoOrderToCreateData } from '../order-mapper';
-import { dojoOrderLockKey, isPayable, paidTotals } from '../../core/rules';
+import { orderRowsOf } from '../order-mapper';
+import { dojoOrderLockKey, isPayable, paidTotals, placedPaymentRefusal } from '../../core/rules';
 import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
-const intentIdOf = (params: Models.CreateOrderRequest, p: Models.Payment, i: number) => p.paymentIntentId ?? `${params.dojoOrderId}#${i}`;
-
 /**
- * CreateOrderV1: Dojo creates an order at the venue. Its command is still the
- * EPOS Data CreateOrderRequest (the dialect's order shape, mapped to rows by
- * orders/order-mapper.ts); its result is the domain Order. Idempotent on
- * dojoOrderId: the same Dojo order again returns the order created the first
- * time. Payments that came with it are recorded, and the venue sees the new
- * order in its feed and as an OrderUpdated POS event.
+ * Dojo places an order at the venue (PlaceOrder; EPOS Data's CreateOrderV1).
+ * Idempotent on dojoOrderId: the same Dojo order again returns the order
+ * created the first time, whatever the repeat says. Otherwise the draft is
+ * checked (core/rules checkOrderDraft), payments that came with it are
+ * recorded, and the venue sees the new order in its feed and as an
+ * OrderUpdated POS event.
  *
  * Under RpcDispatcher the plan takes the Dojo order's advisory lock and reads
- * the existing order and the recorded intents; the order, its items and
+ * the existing order and the recorded payment references; the order, its items and
  * payments (with the totals recomputeOrderPaid would set), the venue feed
  * entry, the POS event and the stored response are then one statement.
  */
-export class CreateOrder implements UseCase<Models.CreateOrderRequest, Order> {
-  plan(locationId: string, params: Models.CreateOrderRequest): MutationPlan | undefined {
-    if (typeof params?.dojoOrderId !== 'string' || (params.payments !== undefined && !Array.isArray(params.payments))) return undefined;
-    const intents = (params.payments ?? []).map((p, i) => intentIdOf(params, p ?? ({} as Models.Payment), i));
-    return Orders.createPlan(locationId, params.dojoOrderId, dojoOrderLockKey(locationId, params.dojoOrderId), intents);
+export class CreateOrder implements UseCase<PlaceOrder, Order> {
+  plan(locationId: string, cmd: PlaceOrder): MutationPlan {
+    const refs = cmd.payments.map((p) => p.paymentRef);
+    return Orders.createPlan(locationId, cmd.dojoOrderId, dojoOrderLockKey(locationId, cmd.dojoOrderId), refs);
   }
 
-  async execute(ctx: ExecContext, params: Models.CreateOrderRequest): Promise<Order> {
+  async execute(ctx: ExecContext, cmd: PlaceOrder): Promise<Order> {
     const { locationId } = ctx;
-    if (!ctx.planned) throw DomainRefusal.invalid('dojoOrderId must be a string and payments an array');
+    if (!ctx.planned) throw new Error('CreateOrder runs under RpcDispatcher with its plan');
     const pre = Orders.parseCreate(ctx.planned.pre);
     if (pre.existing) {
-      ctx.log.info({ orderId: pre.existing.id, dojoOrderId: params.dojoOrderId }, 'order for this dojoOrderId exists; returning it');
+      ctx.log.info({ orderId: pre.existing.id, dojoOrderId: cmd.dojoOrderId }, 'order for this dojoOrderId exists; returning it');
       return pre.existing;
     }
     const id = randomUUID();
-    const data = dojoOrderToCreateData(locationId, params, { id, origin: 'dojo', dojoOrderId: params.dojoOrderId });
+    const data = orderRowsOf(locationId, cmd.draft, { id, origin: 'dojo', dojoOrderId: cmd.dojoOrderId });
     const currency = String(data.order.currency);
     const at = new Date();
     const recorded = pre.clashes;
     const payments: OrderWithRelations['payments'] = [];
-    for (const [i, p] of (params.payments ?? []).entries()) {
-      checkPayment(p, i, currency);
-      const paymentIntentId = intentIdOf(params, p, i);
-      const clash = recorded.get(paymentIntentId);
-      if (clash !== undefined) throw DomainRefusal.conflict(`payment intent ${paymentIntentId} is already recorded against order ${clash}`);
-      recorded.set(paymentIntentId, id);
+    for (const [i, p] of cmd.payments.entries()) {
+      const refusal = placedPaymentRefusal(p, i, currency);
+      if (refusal) throw refusal;
+      const clash = recorded.get(p.paymentRef);
+      if (clash !== undefined) throw DomainRefusal.conflict(`payment intent ${p.paymentRef} is already recorded against order ${clash}`);
+      recorded.set(p.paymentRef, id);
       payments.push({
-        locationId, paymentIntentId, orderId: id, currency, paidAmount: BigInt(p.paidAmount.value), tipsAmount: BigInt(p.tipsAmount?.value ?? 0),
+        locationId, paymentIntentId: p.paymentRef, orderId: id, currency, paidAmount: BigInt(p.amount.value), tipsAmount: BigInt(p.tips?.value ?? 0),
         cashbackAmount: 0n, lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at,
       });
     }
@@ -62,19 +58,12 @@ export class CreateOrder implements UseCase<Models.CreateOrderRequest, Order> {
     const result = row;
     const writes = [
       ...Orders.insertOrder(row),
-      ...Orders.publishChange(locationId, id, 'order.created', { orderId: id, dojoOrderId: params.dojoOrderId }),
+      ...Orders.publishChange(locationId, id, 'order.created', { orderId: id, dojoOrderId: cmd.dojoOrderId }),
     ];
     if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
     await ordersRepo(ctx.db).commit(writes);
     return result;
   }
-}
-
-function checkPayment(p: Models.Payment, i: number, currency: string): void {
-  if (p.paidAmount.currencyCode !== currency || (p.tipsAmount && p.tipsAmount.currencyCode !== currency)) {
-    throw DomainRefusal.invalid(`payments[${i}] is not in the order's currency ${currency}`);
-  }
-  if (p.paidAmount.value < 0 || (p.tipsAmount?.value ?? 0) < 0) throw DomainRefusal.invalid(`payments[${i}] has a negative amount`);
 }
 
 /**

@@ -1,0 +1,46 @@
+import { DomainRefusal } from '../refusal';
+import type { OrderDraft, PlacedPayment, StatedAmount } from '../commands';
+
+/**
+ * The rules of a new order's amounts: a total is given, every amount is in the
+ * total's currency (one currency per order), and the total is a non-negative
+ * integer in minor units. Line amounts may be negative (a discount line).
+ */
+
+/** An order draft's amounts once checked: the order's currency and its totals in minor units. */
+export interface CheckedOrderAmounts {
+  currency: string;
+  totalAmount: bigint;
+  serviceChargeAmount: bigint | null;
+}
+
+/** Checks a draft's amounts; throws the refusal of the first problem found. */
+export function checkOrderDraft(draft: OrderDraft): CheckedOrderAmounts {
+  const total = draft.totalAmount;
+  if (!total) throw DomainRefusal.invalid('totalAmount is required', 'totalAmount');
+  const currency = total.currency;
+  const sameCurrency = (m: StatedAmount | undefined, field: string) => {
+    if (m && m.currency !== currency) {
+      throw DomainRefusal.invalid(`${field} is in ${m.currency} but totalAmount is in ${currency}; use one currency per order`, field);
+    }
+  };
+  sameCurrency(draft.serviceChargeAmount, 'serviceChargeAmount');
+  draft.lines.forEach((line, i) => sameCurrency(line.amountPerItem, `items[${i}].amountPerItem`));
+  if (!Number.isSafeInteger(total.value) || total.value < 0) {
+    throw DomainRefusal.invalid('totalAmount.value must be a non-negative integer in minor units', 'totalAmount');
+  }
+  return {
+    currency,
+    totalAmount: BigInt(total.value),
+    serviceChargeAmount: draft.serviceChargeAmount ? BigInt(draft.serviceChargeAmount.value) : null,
+  };
+}
+
+/** The refusal of a payment that came with a placed order (the i-th), if any: in the order's currency, never negative. */
+export function placedPaymentRefusal(p: PlacedPayment, i: number, currency: string): DomainRefusal | undefined {
+  if (p.amount.currency !== currency || (p.tips && p.tips.currency !== currency)) {
+    return DomainRefusal.invalid(`payments[${i}] is not in the order's currency ${currency}`);
+  }
+  if (p.amount.value < 0 || (p.tips?.value ?? 0) < 0) return DomainRefusal.invalid(`payments[${i}] has a negative amount`);
+  return undefined;
+}
