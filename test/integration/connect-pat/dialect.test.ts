@@ -82,6 +82,9 @@ describe('Connect PAT dialect: table-level pay at table through the shared comma
   it('tableLockRequest locks every payable order at the table with the EPOS Data order lock, answered with the amount due', async () => {
     assert.deepEqual(result(await send('tableLockRequest', { tableId: 'T1', tid: 'TID1' })), { tableId: 'T1', confirmed: true, amount: 1500, currency: 'GBP' });
     assert.deepEqual(await locks(), [['o1', 'connect-pat:T1:TID1'], ['o2', 'connect-pat:T1:TID1']]);
+    // Held for the dialect's lock lifetime (CONNECT_PAT_LOCK_TTL_MS, 10 minutes by default).
+    const held = (await db.prisma.orderLock.findFirstOrThrow({ where: { locationId: A.id } })).expiresAt.getTime() - Date.now();
+    assert.ok(held > 9 * 60_000 && held <= 10 * 60_000, `held for ${held} ms`);
     // The same terminal again: idempotent.
     assert.equal(result(await send('tableLockRequest', { tableId: 'T1', tid: 'TID1' })).confirmed, true);
     // Another terminal: not confirmed, nothing changed.

@@ -11,15 +11,15 @@ import * as pat from './pat.mapping';
 const bill = new GetTableBillById();
 
 /**
- * Connect pay at table: wire message -> (mapping, use-case). The table-level
+ * Connect pay at table: wire message -> (mapping, use-case), a table lock held for `lockTtlMs`. The table-level
  * use-cases run the order use-cases (CreateOrderLock, DeleteOrderLock,
  * RecordOrderPayment) on each of the table's orders.
  */
-export const CONNECT_PAT_METHODS: Record<ConnectPat.PatMethod, MethodEntry> = {
+export const connectPatMethods = (lockTtlMs: number): Record<ConnectPat.PatMethod, MethodEntry> => ({
   tableListRequest: entry(pat.tableList, new ListPayableTables()),
-  tableLockRequest: entry(pat.tableLock, new LockTableOrders()),
+  tableLockRequest: entry(pat.tableLock(lockTtlMs), new LockTableOrders()),
   posReceiptRequest: entry(pat.posReceipt, bill),
   transactionResponse: entry(pat.transaction, new RecordPaymentsAtTable()),
   finalPOSReceiptRequest: entry(pat.finalReceipt, bill),
   tableUnlock: entry(pat.tableUnlock, new UnlockTableOrders()),
-};
+});

@@ -17,13 +17,14 @@ type Params = ConnectPat.PatParams;
 type Results = ConnectPat.PatResults;
 
 /**
- * How long a table lock lasts. Connect's lock has no expiry on the wire; the
- * terminal unlocks when done. 10 minutes covers a split bill paid card after
- * card with receipts; a lock the terminal never releases (a terminal or link
- * lost mid-payment) frees the table's orders after that. A dropped link does
- * not release it: Connect reconnects and the terminal carries on.
+ * How long a table lock lasts by default (CONNECT_PAT_LOCK_TTL_MS). Connect's
+ * lock has no expiry on the wire; the terminal unlocks when done. 10 minutes
+ * covers a split bill paid card after card with receipts; a lock the terminal
+ * never releases (a terminal or link lost mid-payment) frees the table's
+ * orders after that. A dropped link does not release it: Connect reconnects
+ * and the terminal carries on.
  */
-export const CONNECT_PAT_LOCK_LIFETIME_MS = 10 * 60_000;
+export const CONNECT_PAT_LOCK_TTL_MS = 10 * 60_000;
 
 /** The lock a terminal holds on a table: per table, and per terminal when Connect names it (`tid`). */
 export function patLockRef(p: { tableId: string; tid?: string | undefined }): string {
@@ -40,18 +41,19 @@ export const tableList = {
   },
 };
 
-export const tableLock = {
+/** tableLockRequest, its lock held for `lockTtlMs`. */
+export const tableLock = (lockTtlMs: number) => ({
   toCommand: (p: Params['tableLockRequest'], now: Date): LockTable => ({
     tableId: p.tableId,
     lockRef: patLockRef(p),
-    expiresAt: new Date(now.getTime() + CONNECT_PAT_LOCK_LIFETIME_MS),
+    expiresAt: new Date(now.getTime() + lockTtlMs),
     source: SOURCE,
   }),
   toWire(r: TableLock): Results['tableLockRequest'] {
     if (!r.confirmed || r.currency === null) return { tableId: r.tableId, confirmed: false, userMessage: r.reason ?? 'the table cannot be locked' };
     return { tableId: r.tableId, confirmed: true, amount: num(r.amountDue), currency: r.currency };
   },
-};
+});
 
 export const tableUnlock = {
   toCommand: (p: Params['tableUnlock']): UnlockTable => ({ tableId: p.tableId, lockRef: patLockRef(p), source: SOURCE }),
