@@ -60,6 +60,10 @@ describe('Connect PAT dialect: table-level pay at table through the shared comma
     await fx.order(A.id, { id: 'o3', total: 700, tableId: 'T2' });
     await fx.order(A.id, { id: 'o4', total: 800, tableId: 'T4' });
     await fx.order(A.id, { id: 'o5', total: 1000, tableId: 'T5' });
+    // An order at a table the venue no longer has is not listed.
+    await fx.table(A.id, { id: 'T6' });
+    await fx.order(A.id, { id: 'o6', total: 100, tableId: 'T6' });
+    await db.prisma.diningTable.delete({ where: { locationId_id: { locationId: A.id, id: 'T6' } } });
     await db.prisma.billTemplate.create({
       data: {
         locationId: A.id,

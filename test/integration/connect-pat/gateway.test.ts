@@ -91,6 +91,8 @@ describe('Connect PAT through the real gateway, queue and Postgres', () => {
     const ok = sim.pat.handshakes.filter((h) => h.status === 101);
     assert.ok(ok.length >= 1);
     assert.equal(ok[0]!.rawUrl, `/pat?token=${TOKEN}&api-version=v1&software-house-id=${shRow.dojoSoftwareHouseId}&installer-id=INST-1&final-pos-receipt-request`);
+    // Connect's pings are answered (the sandbox terminates a socket that leaves one unanswered for three intervals).
+    await waitFor(() => (sim.pat.routed(accountId)?.pongsReceived ?? 0) >= 2, 'pings answered');
   });
 
   it('runs the pay-at-table flow for the connect-pat location, and the orders are paid and unlocked', async () => {
