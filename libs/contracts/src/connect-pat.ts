@@ -35,7 +35,7 @@
  * notification naming the refused message). Amounts are integer minor units.
  */
 import { z } from 'zod';
-import { checkInputValues } from './input-guard';
+import { badString, checkInputValues } from './input-guard';
 
 // ---- connection ----
 
@@ -295,6 +295,9 @@ export function decodePatFrame(text: string, opts: PatDecodeOptions): PatDecoded
   const parsedId = m.id === undefined || m.id === null ? { success: true as const, data: null } : id.safeParse(m.id);
   if (!parsedId.success) return { kind: 'reject', id: null, error: refuse(PAT_ERROR_CODES.invalidRequest, 'id must be a non-empty string or a number') };
   const rid = parsedId.data;
+  // An id is stored with the answer: what Postgres cannot hold (NUL, lone surrogates) is refused here.
+  const idProblem = typeof rid === 'string' ? badString(rid, 256) : rid !== null && !Number.isSafeInteger(rid) && Number.isInteger(rid) ? 'is out of range' : undefined;
+  if (idProblem) return { kind: 'reject', id: null, error: refuse(PAT_ERROR_CODES.invalidRequest, `id ${idProblem}`) };
   const method = m.method;
   if (m.jsonrpc !== '2.0') return { kind: 'reject', id: rid, error: refuse(PAT_ERROR_CODES.invalidRequest, 'jsonrpc must be "2.0"') };
   if (method === PAT_ERROR_MESSAGE) {

@@ -95,6 +95,8 @@ describe('codec: Connect PAT frames at the edge', () => {
     const C = ConnectPat.PAT_ERROR_CODES;
     expect('{"jsonrpc":', C.parseError, /not valid JSON/);
     expect([1], C.invalidRequest, /batches/);
+    expect({ jsonrpc: '2.0', id: 'a\u0000b', method: 'tableListRequest' }, C.invalidRequest, /^id /);
+    expect({ jsonrpc: '2.0', id: 2 ** 60, method: 'tableListRequest' }, C.invalidRequest, /^id is out of range/);
     expect({ jsonrpc: '1.0', id: 1, method: 'tableListRequest' }, C.invalidRequest, /jsonrpc/);
     expect(req('sale', {}), C.methodNotFound, /"sale" is not served/);
     expect(req('tableLockRequest', {}), C.invalidParams, /^params\.tableId /);
