@@ -33,9 +33,13 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
 
   it('onboards each protocol with its credentials, encrypted at rest, registration only for epos-data', async () => {
     const tables = await api('POST', '/v1/locations', {
-      body: { name: 'Old Tables Inn', softwareHouseId, dojoAccountId: 'abcdef0000000', protocol: 'dojo-tables', apiKey: TABLES_KEY, dojoTables: { enforceWaiterId: true } },
+      body: {
+        name: 'Old Tables Inn', softwareHouseId, dojoAccountId: 'abcdef0000000', protocol: 'dojo-tables', apiKey: TABLES_KEY, dojoTables: { enforceWaiterId: true },
+        wsUrl: 'wss://tables.example.test/ws/v1/tables/epos?token=URL-SECRET-1',
+      },
     });
     assert.equal(tables.status, 201, JSON.stringify(tables.body));
+    assert.equal(tables.body.wsUrl, 'wss://tables.example.test/ws/v1/tables/epos?token=***', 'a URL is shown redacted');
     assert.equal(tables.body.protocol, 'dojo-tables');
     assert.deepEqual(tables.body.protocolSettings, { accountName: 'abcdef0000000', environment: 'production', enforceWaiterId: true });
     assert.equal(tables.body.registration.state, 'not_required');

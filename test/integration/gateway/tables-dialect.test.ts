@@ -245,7 +245,8 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
   it('shares the order lock with EPOS Data across a switch dojo-tables -> epos-data -> dojo-tables, keeping the data', async () => {
     await fx.order(loc.id, { id: 'SHARED', total: 1000, tableId: 'T3' });
     const s = sid('SHARED');
-    assert.equal((await result('LockSession', { sessionId: s })).billItems.totalAmount, 1000);
+    // The same request id in both dialects: answers are stored per (location, dialect, id), so neither replays the other's.
+    assert.equal((await call('LockSession', { sessionId: s }, 'same-id-1')).result.billItems.totalAmount, 1000);
     const publish = async (data: Record<string, unknown>) => {
       const row = await db.prisma.location.update({ where: { id: loc.id }, data: { ...data, configVersion: { increment: 1 } } });
       const msg: LocationChangedMessage = { locationId: loc.id, configVersion: row.configVersion };
@@ -256,9 +257,9 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     const epos = await waitFor(() => fake.open(eposKey)[0], 're-dialled as epos-data', 20_000);
     assert.equal(epos.headers.authorization, `Basic ${eposKey}`);
     const lockReply = await fake.request(epos, {
-      jsonrpc: '2.0', id: 'e1', method: 'CreateOrderLockV1',
+      jsonrpc: '2.0', id: 'same-id-1', method: 'CreateOrderLockV1',
       params: { orderId: 'SHARED', lockId: 'dojo-lock-1', expiry: new Date(Date.now() + 60_000).toISOString(), headers: {} },
-    }, 'e1', 15_000);
+    }, 'same-id-1', 15_000);
     assert.equal(lockReply.error?.errorType, 'Conflict', `the Tables lock blocks EPOS Data: ${JSON.stringify(lockReply)}`);
     const get = await fake.request(epos, { jsonrpc: '2.0', id: 'e2', method: 'GetOrderByIdV1', params: { orderId: 'A', headers: {} } }, 'e2', 15_000);
     assert.equal(get.result.paidAmount.value, 4300, 'the venue data stays');

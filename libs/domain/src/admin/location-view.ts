@@ -1,4 +1,5 @@
 import type { ConnectionStatus } from '@app/contracts';
+import { redactUrl } from '@app/contracts';
 import type { LocationRow } from '../repositories/locations.repository';
 import { DomainError } from './errors';
 import type { AdminDeps } from './ports';
@@ -25,7 +26,8 @@ export function toLocationView(l: LocationRow, connection?: ConnectionView): Loc
     apiKeyLast4: l.apiKeyLast4,
     environment: l.environment,
     resellerId: l.resellerId,
-    wsUrl: l.wsUrl,
+    // A URL may carry a secret (a token in its query): shown redacted, like every URL the platform shows.
+    wsUrl: l.wsUrl === null ? null : redactUrl(l.wsUrl),
     restUrl: l.restUrl,
     currency: l.currency,
     enabled: l.enabled,

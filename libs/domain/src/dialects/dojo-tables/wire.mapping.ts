@@ -193,7 +193,7 @@ function receiptLine(l: BillLineIn): TablesReceiptLine | undefined {
 function receiptLines(raw: unknown[], section: string, log: Logger): TablesReceiptLine[] {
   const out: TablesReceiptLine[] = [];
   raw.forEach((line, index) => {
-    const r = typeof line === 'object' && line !== null ? receiptLine(line as BillLineIn) : undefined;
+    const r = typeof line === 'object' && line !== null ? receiptLine(line) : undefined;
     if (r) out.push(r);
     else log.info({ section, index, lineType: (line as BillLineIn | null)?.lineType }, 'bill template line has no Tables receipt line; left out');
   });
