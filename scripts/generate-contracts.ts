@@ -52,7 +52,36 @@ export function deriveContracts(specText: string): { schemas: Json; methods: Jso
   return { schemas, methods, sha256: createHash('sha256').update(specText).digest('hex') };
 }
 
+/** The payment-intent bodies epos-relay sends to Dojo (and the sandbox checks), by schema name. */
+export const PAYMENT_INTENT_SCHEMAS = ['CreatePaymentIntentRequest', 'CreateCaptureRequest', 'SetTipsAmountRequest', 'CreateRefundRequest', 'PaymentIntent'];
+
+/**
+ * The payment-intent schemas of dojo-api-openapi.json with every component
+ * they reference (the closure), examples dropped.
+ */
+export function derivePaymentIntentSchemas(specText: string): { schemas: Json; sha256: string } {
+  const doc = JSON.parse(specText) as Json;
+  const all = doc.components.schemas as Json;
+  const out: Json = {};
+  const visit = (name: string) => {
+    if (out[name] || !all[name]) return;
+    out[name] = clean(all[name]);
+    const refs = JSON.stringify(all[name]).matchAll(/#\/components\/schemas\/([A-Za-z0-9_]+)/g);
+    for (const m of refs) visit(m[1]!);
+  };
+  for (const n of PAYMENT_INTENT_SCHEMAS) visit(n);
+  const sorted = Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
+  return { schemas: sorted, sha256: createHash('sha256').update(specText).digest('hex') };
+}
+
 async function main() {
+  const apiPath = join(specsDir(), 'dojo-api-openapi.json');
+  const pi = derivePaymentIntentSchemas(readFileSync(apiPath, 'utf8'));
+  writeFileSync(
+    join(repoRoot(), 'libs/contracts/src/generated/dojo-payment-intents.schemas.json'),
+    JSON.stringify({ source: { file: 'dojo-api-openapi.json', sha256: pi.sha256 }, requests: PAYMENT_INTENT_SCHEMAS, schemas: pi.schemas }, null, 1) + '\n',
+  );
+
   const specPath = join(specsDir(), 'epos-data-asyncapi.yml');
   const text = readFileSync(specPath, 'utf8');
   const { schemas, methods, sha256 } = deriveContracts(text);

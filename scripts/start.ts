@@ -27,8 +27,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { env as e, loadConfig, ConfigError } from '@app/config';
 import { createPrisma, migrate, SecretBox } from '@app/db';
-import { DEMO, seedDemoVenueData } from '@app/domain';
-import { DojoSandbox, formatStep, paint, TABLES_PATH, watchFlow } from '@app/dojo-sandbox';
+import { DEMO, DEMO_ORDERS, seedDemoVenueData } from '@app/domain';
+import { DojoSandbox, formatStep, paint, TABLES_PATH, TEST_CARDS, watchFlow } from '@app/dojo-sandbox';
 import type { Stack } from '@app/infra';
 import { redact, repoRoot, startStack, stopChild } from '@app/infra';
 
@@ -219,6 +219,8 @@ async function main(): Promise<number> {
       ADMIN_OPERATOR_TOKENS: operatorToken,
       ...(dojoApiUrl ? { DOJO_API_URL: dojoApiUrl } : {}),
       ...(dojoWsUrl ? { DOJO_WS_URL: dojoWsUrl } : {}),
+      // The simulator's own checkout page stands in for https://pay.dojo.tech/checkout.
+      ...(sandbox ? { DOJO_CHECKOUT_URL: sandbox.checkoutBase } : {}),
     };
     for (const name of APPS) {
       const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
@@ -327,6 +329,7 @@ async function main(): Promise<number> {
     say(status === 'SUCCESS' ? paint(32, `pay-at-table: SUCCESS (${since()} after start)`) : paint(31, `pay-at-table: ${status}`));
     say('');
     const tablesStatus = await runTablesDemo(sim, admin, operatorToken, sh.body.id, stack.databaseUrl, say, since);
+    await printCheckoutLink(admin, operatorToken, locationId, account.accountId, sim.url, cfg.START_TABLE);
     if (cfg.START_EXIT_AFTER_FLOW) {
       await stopAll();
       return status === 'SUCCESS' && tablesStatus === 'SUCCESS' ? 0 : 1;
@@ -389,6 +392,38 @@ async function runTablesDemo(
   say(`  more: npm run flow -- pay-at-table --account ${venue.dojoAccountId} --table "Table 5"`);
   say('');
   return status;
+}
+
+/**
+ * Online payment of an open demo order (one not at the pay-at-table flow's
+ * table): a venue token, a payment intent through the venue API, and its
+ * checkout link, so a person can pay it in a browser with a test card and
+ * watch the order change (GET .../orders/<id>). Failures are said, not fatal.
+ */
+async function printCheckoutLink(admin: string, operatorToken: string, locationId: string, accountId: string, sandboxUrl: string, payAtTableTable: string): Promise<void> {
+  const order = DEMO_ORDERS.find((o) => o.tableId !== payAtTableTable);
+  if (!order) return;
+  try {
+    const vt = await api<{ token?: string }>(admin, operatorToken, 'POST', `/v1/locations/${locationId}/venue-tokens`, { name: 'npm start (online payment)' });
+    const venueToken = vt.body?.token;
+    if (!venueToken) throw new Error(`no venue token: ${JSON.stringify(vt.body)}`);
+    const venueApi = `${admin}/venue/v1/locations/${locationId}`;
+    const res = await fetch(`${venueApi}/orders/${order.id}/payment-intents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${venueToken}`, 'content-type': 'application/json', 'idempotency-key': `npm-start-${order.id}-${Date.now()}` },
+      body: JSON.stringify({ tipsAllowed: true }),
+    });
+    const pi = (await res.json()) as { id?: string; checkoutUrl?: string; amount?: number; currency?: string; message?: string };
+    if (!res.ok || !pi.checkoutUrl) throw new Error(`${res.status} ${pi.message ?? ''}`);
+    say(paint(1, `Pay online: order ${order.id} (${order.reference}) has a payment intent for ${((pi.amount ?? 0) / 100).toFixed(2)} ${pi.currency ?? ''}`));
+    say(`  checkout link    ${pi.checkoutUrl}`);
+    say(`  test cards       ${TEST_CARDS.success} succeeds, ${TEST_CARDS.declined} is declined, ${TEST_CARDS.manualCapture} needs a manual capture`);
+    say(`  watch the order  curl ${venueApi}/orders/${order.id} -H 'authorization: Bearer ${venueToken}'`);
+    say(`  the whole flow   npm run flow -- online-payment --account ${accountId} --sandbox ${sandboxUrl} --param venueApi=${admin} --param locationId=${locationId} --param venueToken=${venueToken} --param paymentIntentId=${pi.id ?? ''}`);
+    say('');
+  } catch (err) {
+    say(paint(33, `  no checkout link: ${(err as Error).message}`));
+  }
 }
 
 main().then(

@@ -49,6 +49,16 @@ describe('npm start', () => {
     assert.match(out(), /operator console\s+http:\/\/127\.0\.0\.1:\d+\/console/);
     assert.match(out(), /sandbox flows\s+http:\/\/127\.0\.0\.1:\d+\/flows/);
     assert.ok(seconds < 60, `pay-at-table shown ${seconds} s after start`);
+    // The online payment of an open demo order: its checkout link on the simulator, and the flow that pays it.
+    const link = /checkout link\s+(http:\/\/127\.0\.0\.1:\d+\/checkout\/pi_sandbox_\S+)/.exec(out());
+    assert.ok(link, out());
+    const checkout = await fetch(link[1]!);
+    assert.equal(checkout.status, 200);
+    assert.match(await checkout.text(), /Card number/);
+    const flowLine = /npm run flow -- online-payment (.+)/.exec(out());
+    assert.ok(flowLine, out());
+    const onlineParams = Object.fromEntries([...flowLine[1]!.matchAll(/--param (\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    assert.deepEqual(Object.keys(onlineParams).sort(), ['locationId', 'paymentIntentId', 'venueApi', 'venueToken']);
 
     const sandboxUrl = `http://127.0.0.1:${sandbox}`;
     for (const [flow, params] of [
@@ -57,6 +67,7 @@ describe('npm start', () => {
       ['events', {}],
       ['pay-at-table', { tableId: 'T5' }],
       ['pay-at-table', { accountId: 'acctables0001', tableId: 'Table 5' }],
+      ['online-payment', onlineParams],
     ] as const) {
       const steps: string[] = [];
       const status = await watchFlow({

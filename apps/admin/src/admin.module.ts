@@ -16,7 +16,9 @@ import { OperatorGuard, VenueGuard } from './shared/guards';
 import { KnownQueryInterceptor } from './shared/known-query.interceptor';
 import { SafeInputInterceptor } from './shared/safe-input.interceptor';
 import { RegistrationService } from './shared/registration.service';
-import { ADMIN_DEPS, DEAD_LETTER_DEPS, VENUE_DEPS } from './shared/tokens';
+import { ADMIN_DEPS, DEAD_LETTER_DEPS, PAYMENT_INTENT_DEPS, VENUE_DEPS } from './shared/tokens';
+import type { PaymentIntentDeps } from '@app/domain/payment-intents';
+import { LocationCredentials } from '@app/domain/payment-intents';
 import { EventEnqueuerService } from './shared/event-enqueuer.service';
 import { DeadLettersController } from './operator/dead-letters.controller';
 import { DeadLetterDeps, DeadLettersRepository, DiscardDeadLetter, ListDeadLetters, ReplayDeadLetter, ReplayDeadLetters } from '@app/domain/dead-letters';
@@ -25,6 +27,7 @@ import { SoftwareHousesController } from './operator/software-houses.controller'
 import { LocationsController } from './operator/locations.controller';
 import { LocationSecretsController } from './operator/location-secrets.controller';
 import { VenueController } from './venue/venue.controller';
+import { PaymentIntentsController } from './venue/payment-intents.controller';
 import { QueueBoard } from './queues/queue-board';
 import { LocationActivityController } from './operator/location-activity.controller';
 import { ConsoleGateway } from './console/console.gateway';
@@ -43,6 +46,7 @@ export class AdminModule {
         LocationActivityController,
         DeadLettersController,
         VenueController,
+        PaymentIntentsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AdminErrorFilter },
@@ -101,6 +105,18 @@ export class AdminModule {
               },
             },
             connections: { read: (ids) => readConnectionStatuses(redis, config.QUEUE_PREFIX, ids) },
+          }),
+        },
+        {
+          provide: PAYMENT_INTENT_DEPS,
+          inject: [PRISMA, SECRET_BOX, DojoClient],
+          useFactory: (prisma: PrismaClient, secretBox: SecretBox, dojo: DojoClient): PaymentIntentDeps => ({
+            prisma,
+            dojo,
+            credentials: new LocationCredentials(prisma, secretBox),
+            checkoutBase: config.DOJO_CHECKOUT_URL,
+            firstCheckAfterMs: config.PAYMENT_INTENT_CHECK_AFTER_MS,
+            log: logger.child({ component: 'payment-intents' }),
           }),
         },
         { provide: VENUE_DEPS, inject: [PRISMA], useFactory: (prisma: PrismaClient): VenueDeps => ({ venue: new VenueStore(prisma) }) },

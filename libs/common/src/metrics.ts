@@ -408,7 +408,7 @@ export const dojoApiMetrics = once(() => {
         const route = path
           .split('?')[0]!
           .split('/')
-          .map((seg) => (/\d/.test(seg) || seg.length > 40 ? ':id' : seg))
+          .map((seg) => (/\d/.test(seg) || seg.length > 40 || /^(pi|rfnd|cp|rvs)_/.test(seg) ? ':id' : seg))
           .join('/');
         t = templates.size < MAX_ENDPOINTS ? `${method.toUpperCase()} ${route}` : 'other';
         templates.set(key, t);

@@ -113,6 +113,12 @@ export const workerEnv = {
   OUTBOX_MAX_ATTEMPTS: env.int(20, 1, 10_000),
   /** Timeout of one call to the Dojo API (capability registration). */
   DOJO_TIMEOUT_MS: env.int(10_000, 100, 120_000),
+  /** How often the payment-intent reconciler looks for online intents due for a read from Dojo. */
+  PAYMENT_INTENT_RECONCILE_INTERVAL_MS: env.int(5_000, 50, 600_000),
+  /** The reconciler's delay after a read that found an intent still open, doubling per read. */
+  PAYMENT_INTENT_CHECK_AFTER_MS: env.int(60_000, 10, 86_400_000),
+  /** The longest delay between two reads of one intent. */
+  PAYMENT_INTENT_CHECK_MAX_MS: env.int(900_000, 10, 86_400_000),
   ...registrationEnv,
 };
 
@@ -136,6 +142,10 @@ export const adminEnv = {
   ...registrationEnv,
   /** Timeout of one call to the Dojo API. */
   DOJO_TIMEOUT_MS: env.int(10_000, 100, 120_000),
+  /** Base of the checkout links handed to venues: Dojo's prebuilt checkout page, or the sandbox's. */
+  DOJO_CHECKOUT_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://pay.dojo.tech/checkout'),
+  /** The reconciler's first read of an online intent, this long after it was created or acted on. */
+  PAYMENT_INTENT_CHECK_AFTER_MS: env.int(60_000, 10, 86_400_000),
 };
 
 /** The Dojo sandbox simulator (apps/dojo-sandbox): no database or Redis. */

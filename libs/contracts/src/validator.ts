@@ -3,6 +3,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
 import bundle from './generated/epos-data.schemas.json';
+import paymentIntentBundle from './generated/dojo-payment-intents.schemas.json';
 import type { EposMethod } from './methods';
 import { isEposMethod } from './methods';
 
@@ -131,4 +132,58 @@ let shared: ContractValidator | undefined;
 /** A process-wide validator (compiling the schemas once). */
 export function contractValidator(): ContractValidator {
   return (shared ??= new ContractValidator());
+}
+
+type PaymentIntentBundle = { requests: string[]; schemas: Record<string, unknown> };
+const paymentIntentContracts = paymentIntentBundle as unknown as PaymentIntentBundle;
+
+/** The payment-intent schemas of dojo-api-openapi.json that epos-relay sends (and the sandbox receives). */
+export type PaymentIntentSchema = 'CreatePaymentIntentRequest' | 'CreateCaptureRequest' | 'SetTipsAmountRequest' | 'CreateRefundRequest' | 'PaymentIntent';
+
+let paymentIntentAjv: { ajv: Ajv; cache: Map<string, ValidateFunction> } | undefined;
+
+/**
+ * Validates a payment-intent body against the schemas derived from Dojo's
+ * dojo-api-openapi.json (libs/contracts/src/generated/dojo-payment-intents.schemas.json).
+ */
+export function validatePaymentIntentBody(schema: PaymentIntentSchema, value: unknown): ValidationResult {
+  if (!paymentIntentAjv) {
+    const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: true });
+    addFormats(ajv);
+    ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+    ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+    // .NET's TimeSpan as Dojo writes it: [d.]hh:mm:ss (autoExpireIn).
+    ajv.addFormat('timespan', { type: 'string', validate: (s: string) => /^(\d+\.)?\d{2}:\d{2}:\d{2}$/.test(s) });
+    // OpenAPI's `nullable: true` is not JSON Schema; ajv reads it only with the keyword declared.
+    ajv.addSchema({ $id: 'dojo-api', components: { schemas: withNullable(paymentIntentContracts.schemas) } });
+    paymentIntentAjv = { ajv, cache: new Map() };
+  }
+  let f = paymentIntentAjv.cache.get(schema);
+  if (!f) {
+    f = paymentIntentAjv.ajv.compile({ $ref: `dojo-api#/components/schemas/${schema}` });
+    paymentIntentAjv.cache.set(schema, f);
+  }
+  if (f(value)) return { ok: true };
+  return describe(f.errors ?? []);
+}
+
+/** OpenAPI 3.0 `nullable: true` as JSON Schema: null is allowed besides the declared type (works on a copy). */
+function withNullable(schemas: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(schemas);
+  const stack: unknown[] = [copy];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) stack.push(...node);
+    else if (node && typeof node === 'object') {
+      const o = node as Record<string, unknown>;
+      if (o.nullable === true) {
+        delete o.nullable;
+        if (typeof o.type === 'string') o.type = [o.type, 'null'];
+        else if (Array.isArray(o.oneOf)) o.oneOf = [...(o.oneOf as unknown[]), { type: 'null' }];
+        if (Array.isArray(o.enum)) o.enum = [...(o.enum as unknown[]), null];
+      }
+      stack.push(...Object.values(o));
+    }
+  }
+  return copy;
 }

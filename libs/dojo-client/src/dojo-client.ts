@@ -1,4 +1,6 @@
 import { dojoApiMetrics } from '@app/common';
+import type { PaymentIntentSchema } from '@app/contracts';
+import { validatePaymentIntentBody } from '@app/contracts';
 
 /**
  * One client for Dojo's REST API (https://api.dojo.tech): capability
@@ -70,6 +72,67 @@ export interface WebhookSubscription {
   secrets?: { id: string; value: string; createdAt?: string; isActive?: boolean }[];
 }
 
+/** Dojo's money: minor units and an ISO 4217 code. */
+export interface DojoMoney {
+  value: number;
+  currencyCode: string;
+}
+
+/** The part of Dojo's PaymentIntent epos-relay reads (dojo-api-openapi.json PaymentIntent). */
+export interface DojoPaymentIntent {
+  id: string;
+  status: 'Created' | 'Authorized' | 'Captured' | 'Reversed' | 'Refunded' | 'Canceled';
+  captureMode?: 'Auto' | 'Manual';
+  amount: DojoMoney;
+  tipsAmount?: DojoMoney | null;
+  totalAmount?: DojoMoney;
+  refundedAmount?: number;
+  reference?: string;
+  paymentLink?: string | null;
+  createdAt?: string;
+  updatedAt?: string;
+  [k: string]: unknown;
+}
+
+/** POST /payment-intents body (CreatePaymentIntentRequest), the fields epos-relay sets. */
+export interface CreatePaymentIntentBody {
+  amount: DojoMoney;
+  reference: string;
+  description?: string;
+  captureMode?: 'Auto' | 'Manual';
+  autoExpireAction?: 'Release' | 'Capture';
+  autoExpireIn?: string;
+  config?: { payment?: { tipsAllowed?: boolean; customAmountAllowed?: boolean } };
+  metadata?: Record<string, string>;
+}
+
+/** Per-call options of request(). */
+export interface RequestOptions {
+  /**
+   * Whether the call may be sent again after a 429, a 5xx, a timeout or a
+   * network error. Only for calls whose repetition cannot do anything twice:
+   * reads, replacements, and calls carrying an idempotency key Dojo honours.
+   * Default true (the capability, POS-event and webhook calls are all such).
+   */
+  idempotent?: boolean;
+  /** Sent as Dojo's `idempotencyKey` header. */
+  idempotencyKey?: string;
+  /** The body's schema in dojo-api-openapi.json: the body is checked before it is sent. */
+  schema?: PaymentIntentSchema;
+}
+
+/** A body that does not validate against Dojo's contract: nothing was sent. */
+export class DojoContractError extends Error {
+  constructor(
+    readonly path: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`not sent to Dojo: ${path} body ${field} ${reason} (dojo-api-openapi.json)`);
+    this.name = 'DojoContractError';
+  }
+}
+
 /** Version string sent with every capability (the EPOS Data guides use "v1"). */
 export const CAPABILITY_VERSION = 'v1';
 
@@ -109,7 +172,68 @@ export class DojoClient {
     return this.request(creds, 'POST', '/webhooks', { events, url }) as Promise<WebhookSubscription>;
   }
 
-  async request(creds: DojoCredentials, method: string, path: string, body?: unknown): Promise<unknown> {
+  // ---- payment intents (dojo-api-openapi.json, tag "Payment intents", "Captures", "Refunds", "Reversal")
+
+  /**
+   * POST /payment-intents. Not repeated after a 5xx or a timeout: Dojo
+   * documents no idempotency for creation, and a second intent would be a
+   * second checkout. The key is sent (idempotencyKey) for Dojo's logs and
+   * for the sandbox, which honours it; the caller keeps its own key too.
+   */
+  createPaymentIntent(creds: DojoCredentials, body: CreatePaymentIntentBody, idempotencyKey: string): Promise<DojoPaymentIntent> {
+    return this.request(creds, 'POST', '/payment-intents', body, { idempotent: false, idempotencyKey, schema: 'CreatePaymentIntentRequest' }) as Promise<DojoPaymentIntent>;
+  }
+
+  /** GET /payment-intents/{id}, also when Canceled (returnCanceled=true); repeated on 429/5xx. */
+  getPaymentIntent(creds: DojoCredentials, paymentIntentId: string): Promise<DojoPaymentIntent> {
+    return this.request(creds, 'GET', `/payment-intents/${encodeURIComponent(paymentIntentId)}?returnCanceled=true`) as Promise<DojoPaymentIntent>;
+  }
+
+  /** DELETE /payment-intents/{id}: cancels an intent not yet paid. Repeating it changes nothing more. */
+  cancelPaymentIntent(creds: DojoCredentials, paymentIntentId: string): Promise<DojoPaymentIntent> {
+    return this.request(creds, 'DELETE', `/payment-intents/${encodeURIComponent(paymentIntentId)}`) as Promise<DojoPaymentIntent>;
+  }
+
+  /** POST /payment-intents/{id}/captures (Manual intents). Not repeated: partial captures add up. */
+  capturePaymentIntent(creds: DojoCredentials, paymentIntentId: string, body: { amount: number; tipsAmount?: number | null }, idempotencyKey: string): Promise<{ captureId?: string | null; message?: string | null }> {
+    return this.request(creds, 'POST', `/payment-intents/${encodeURIComponent(paymentIntentId)}/captures`, body, {
+      idempotent: false,
+      idempotencyKey,
+      schema: 'CreateCaptureRequest',
+    }) as Promise<{ captureId?: string | null }>;
+  }
+
+  /** POST /payment-intents/{id}/tips-amount: sets (replaces) the tips; repeating it sets the same value. */
+  setPaymentIntentTips(creds: DojoCredentials, paymentIntentId: string, tipsAmount: DojoMoney): Promise<DojoPaymentIntent> {
+    return this.request(creds, 'POST', `/payment-intents/${encodeURIComponent(paymentIntentId)}/tips-amount`, { tipsAmount }, { schema: 'SetTipsAmountRequest' }) as Promise<DojoPaymentIntent>;
+  }
+
+  /** POST /payment-intents/{id}/refunds with Dojo's required idempotencyKey header, so a repeat is the same refund. */
+  refundPaymentIntent(
+    creds: DojoCredentials,
+    paymentIntentId: string,
+    body: { amount: number; refundReason?: string; notes?: string },
+    idempotencyKey: string,
+  ): Promise<{ refundId?: string | null; paymentIntentId?: string | null }> {
+    return this.request(creds, 'POST', `/payment-intents/${encodeURIComponent(paymentIntentId)}/refunds`, body, {
+      idempotencyKey,
+      schema: 'CreateRefundRequest',
+    }) as Promise<{ refundId?: string | null }>;
+  }
+
+  /** POST /payment-intents/{id}/reversal (no body). Not repeated after a 5xx: its outcome is read back instead. */
+  reversePaymentIntent(creds: DojoCredentials, paymentIntentId: string, idempotencyKey: string): Promise<{ reversalId?: string | null; message?: string | null }> {
+    return this.request(creds, 'POST', `/payment-intents/${encodeURIComponent(paymentIntentId)}/reversal`, undefined, { idempotent: false, idempotencyKey }) as Promise<{
+      reversalId?: string | null;
+    }>;
+  }
+
+  async request(creds: DojoCredentials, method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<unknown> {
+    if (opts.schema) {
+      const v = validatePaymentIntentBody(opts.schema, body);
+      if (!v.ok) throw new DojoContractError(path, v.field, v.reason);
+    }
+    const attempts = opts.idempotent === false ? 1 : this.maxAttempts;
     const base = (creds.baseUrl || this.opts.baseUrl).replace(/\/+$/, '');
     const url = `${base}${path}`;
     const headers: Record<string, string> = {
@@ -120,13 +244,14 @@ export class DojoClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (creds.softwareHouseId) headers['software-house-id'] = creds.softwareHouseId;
     if (creds.resellerId) headers['reseller-id'] = creds.resellerId;
+    if (opts.idempotencyKey) headers.idempotencyKey = opts.idempotencyKey;
     const payload = body === undefined ? undefined : JSON.stringify(body);
 
     // epos_relay_dojo_api_requests_total{endpoint,status} and _request_duration_seconds{endpoint}, per attempt.
     const metrics = dojoApiMetrics();
     const endpoint = metrics.endpoint(method, path);
     let last: DojoApiError | undefined;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       let retryAfterMs: number | undefined;
       const t0 = performance.now();
       let status = 'network';
@@ -157,7 +282,7 @@ export class DojoClient {
           last = new DojoApiError(method, path, 0, why, attempt);
         }
       }
-      if (attempt < this.maxAttempts) await sleep(retryAfterMs ?? this.backoff(attempt));
+      if (attempt < attempts) await sleep(retryAfterMs ?? this.backoff(attempt));
     }
     throw last!;
   }

@@ -18,10 +18,12 @@ import type { PatLoadOptions, PatLoadReport } from './pat-load';
 import { runPatLoad } from './pat-load';
 import type { FlowResult, Misbehaviour, PosEventRecord, SandboxAccount, WebhookDelivery, WsIntegration } from './types';
 import { WebhookSender } from './webhooks';
+import type { SandboxPaymentIntent, StatusChanges } from './payment-intents';
+import { PaymentIntentStore } from './payment-intents';
 
 /** The switches of a sandbox that behaves like Dojo (no misbehaviour). */
 function wellBehaved(): Misbehaviour {
-  return { duplicateRequests: false, duplicateWebhooks: false, webhooksOutOfOrder: false, pingsPaused: false, pingDelayMs: 0, answerPongs: true };
+  return { duplicateRequests: false, duplicateWebhooks: false, webhooksOutOfOrder: false, loseIntentEvents: false, pingsPaused: false, pingDelayMs: 0, answerPongs: true };
 }
 
 export interface SandboxOptions {
@@ -57,6 +59,9 @@ export class DojoSandbox {
   readonly pat: PatHub;
   readonly webhooks: WebhookSender;
   readonly flows: FlowEngine;
+  /** Dojo's online payment intents (REST /payment-intents and the /checkout page). */
+  readonly paymentIntents = new PaymentIntentStore();
+  private readonly emitting = new Set<Promise<unknown>>();
   private app?: INestApplication;
   private _url = '';
 
@@ -110,6 +115,11 @@ export class DojoSandbox {
   /** Connect's pay-at-table endpoint, without its query (ConnectPat.connectPatUrl adds it). */
   get patUrl(): string {
     return this._url.replace(/^http/, 'ws') + '/pat';
+  }
+
+  /** The prebuilt checkout page's base: `<url>/checkout/<paymentIntentId>` (Dojo's is https://pay.dojo.tech/checkout). */
+  get checkoutBase(): string {
+    return `${this._url}/checkout`;
   }
 
   /** The EPOS WebSocket endpoint. */
@@ -229,6 +239,40 @@ export class DojoSandbox {
     return { event: full, deliveries, reply, socketError };
   }
 
+  /**
+   * Tells the EPOS about an intent's new statuses as Dojo does, after the call
+   * that caused them has been answered: one payment_intent.status_updated (or
+   * .created) event per status, each by signed webhook and over the socket
+   * (HandleEventV1). Duplicated webhooks, reversed order and lost events follow
+   * the misbehaviour switches. Never throws; close() waits for what is in flight.
+   */
+  emitIntentEvents(pi: SandboxPaymentIntent, statuses: StatusChanges | ['Created'], o: { created?: boolean } = {}): void {
+    if (statuses.length === 0 || this.misbehaviour.loseIntentEvents) return;
+    const base = Date.now();
+    const events: DojoEventPayload[] = statuses.map((status, i) => ({
+      id: `evt_${Math.random().toString(36).slice(2, 12)}${i}`,
+      event: o.created ? 'payment_intent.created' : 'payment_intent.status_updated',
+      accountId: pi.accountId,
+      createdAt: new Date(base + i).toISOString(),
+      data: { paymentIntentId: pi.id, paymentStatus: status, captureMode: pi.captureMode },
+    }));
+    if (this.misbehaviour.webhooksOutOfOrder) events.reverse();
+    const run = (async () => {
+      await new Promise((r) => setImmediate(r));
+      for (const e of events) {
+        const out = await this.sendPaymentEvent(pi.accountId, e);
+        if (out.socketError) this.logger.debug({ eventId: e.id, err: out.socketError }, 'payment intent event not sent over the socket');
+      }
+    })().catch((err: Error) => this.logger.warn({ err: err.message, paymentIntentId: pi.id }, 'payment intent events could not be sent'));
+    this.emitting.add(run);
+    void run.finally(() => this.emitting.delete(run));
+  }
+
+  /** Loses (true) or delivers again (false) the events of online payment intents. */
+  loseIntentEvents(on: boolean): void {
+    this.misbehaviour.loseIntentEvents = on;
+  }
+
   // ---- misbehaviour
 
   /** Drops one account's connections, or all when accountId is omitted. */
@@ -297,6 +341,7 @@ export class DojoSandbox {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.emitting]);
     await this.hub.close();
     await this.pat.close();
     await this.flows.drain();

@@ -10,3 +10,4 @@ export * from './dojo-sandbox';
 export * from './flow-watch';
 export * from './pat-hub';
 export * from './pat-load';
+export * from './payment-intents';

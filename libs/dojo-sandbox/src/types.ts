@@ -110,6 +110,8 @@ export interface Misbehaviour {
   duplicateWebhooks: boolean;
   /** Payment-intent events are sent in a shuffled order (a later status before an earlier one). */
   webhooksOutOfOrder: boolean;
+  /** The events of online payment intents (checkout, refunds, ...) are lost on both channels: only GET /payment-intents/{id} tells. */
+  loseIntentEvents: boolean;
   /** No pings are sent while true. */
   pingsPaused: boolean;
   /** Extra delay before each ping. */

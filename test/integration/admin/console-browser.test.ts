@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningApp } from '@app/common';
@@ -11,11 +11,11 @@ import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@ap
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startGateway } from '../../../apps/gateway/src/main';
 import { startWorker } from '../../../apps/worker/src/main';
+import { launchChromium, skipWithoutChromium } from '../../support/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'operator-token-console-browser-01';
 const ARTIFACTS = join(process.cwd(), '.epos-relay', 'artifacts');
-const noChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium): the console browser test cannot run`;
+const noChromium = skipWithoutChromium('the console browser test');
 
 /**
  * The operator console in a real browser (Debian's chromium driven by
@@ -76,8 +76,7 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     admin = await startAdmin(env);
     worker = await startWorker(env);
     gateway = await startGateway(env);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {

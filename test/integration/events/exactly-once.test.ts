@@ -140,7 +140,7 @@ describe('Dojo events: exactly-once effects from at-least-once delivery over bot
       await db.prisma.$transaction(async (tx) => {
         await tx.$executeRaw`SELECT 1 FROM orders WHERE location_id = ${loc.id}::uuid AND id = ${orderOf(i)} FOR UPDATE`;
         await tx.payment.create({ data: { locationId: loc.id, orderId: orderOf(i), paymentIntentId: intent(i), currency: 'GBP', paidAmount: 500n } });
-        await applyPendingEventsForIntent(tx, loc.id, intent(i));
+        await applyPendingEventsForIntent(tx, loc.id, intent(i), logger);
         await ordersRepo(tx).recomputePaid(loc.id, orderOf(i));
       });
     }

@@ -61,8 +61,9 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     await fx.table(loc.id, { id: 'T2', name: 'Table 2', maxCovers: 2 });
     await fx.table(loc.id, { id: 'T3', name: 'Patio', maxCovers: 6 });
     await fx.table(loc.id, { id: 'T4', name: 'Closed corner', maxCovers: 0 });
+    await db.prisma.party.create({ data: { locationId: loc.id, id: 'P1', covers: 3, tableIds: ['T1'], status: 'Seated', startTime: new Date() } });
     await fx.order(loc.id, {
-      id: 'A', total: 4300, tableId: 'T1', waiterId: '7', serviceCharge: 300,
+      id: 'A', total: 4300, tableId: 'T1', waiterId: '7', serviceCharge: 300, partyId: 'P1',
       discounts: [{ name: 'Voucher', amountTotal: { value: 500, currencyCode: 'GBP' } }],
     });
     await fx.order(loc.id, { id: 'B', total: 2000, tableId: 'T2', payable: false });
@@ -106,7 +107,7 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     const all = (await result('ListSessions')).sessions as any[];
     assert.deepEqual(all.map((s) => s.name).sort(), ['Order A', 'Order B', 'Order DONE', 'Order TAB']);
     const a = all.find((s) => s.name === 'Order A');
-    assert.deepEqual(a, { id: sid('A'), name: 'Order A', tableName: 'Table 1', waiter: { id: 7 }, createdAt: a.createdAt, isPayable: true });
+    assert.deepEqual(a, { id: sid('A'), name: 'Order A', tableName: 'Table 1', waiter: { id: 7 }, numberOfCovers: 3, createdAt: a.createdAt, isPayable: true });
     assert.match(a.id, /^[0-9a-f]{8}-[0-9a-f]{4}-3[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.ok(all.find((s) => s.name === 'Order DONE').finishedAt, 'a finished session has finishedAt');
     assert.equal(all.find((s) => s.name === 'Order TAB').tableName, undefined, 'a tab has no table');

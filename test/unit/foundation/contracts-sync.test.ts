@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ALL_CAPABILITIES, contractValidator, EPOS_METHODS, METHOD_INFO } from '@app/contracts';
 import { repoRoot, specsDir } from '@app/infra';
-import { deriveContracts } from '../../../scripts/generate-contracts';
+import { deriveContracts, derivePaymentIntentSchemas } from '../../../scripts/generate-contracts';
 
 describe('contracts derived from the AsyncAPI file', () => {
   const specText = readFileSync(join(specsDir(), 'epos-data-asyncapi.yml'), 'utf8');
@@ -17,6 +17,15 @@ describe('contracts derived from the AsyncAPI file', () => {
     const fresh = deriveContracts(specText);
     assert.deepEqual(bundle.schemas, fresh.schemas);
     assert.deepEqual(bundle.methods, fresh.methods);
+  });
+
+  it('payment-intent schemas are up to date with dojo-api-openapi.json (run `npm run contracts:generate` when this fails)', () => {
+    const apiText = readFileSync(join(specsDir(), 'dojo-api-openapi.json'), 'utf8');
+    const pi = JSON.parse(readFileSync(join(repoRoot(), 'libs/contracts/src/generated/dojo-payment-intents.schemas.json'), 'utf8'));
+    const fresh = derivePaymentIntentSchemas(apiText);
+    assert.equal(pi.source.sha256, fresh.sha256);
+    assert.deepEqual(pi.schemas, fresh.schemas);
+    assert.ok(pi.schemas.CreatePaymentIntentRequest && pi.schemas.Money && pi.schemas.CreateRefundRequest);
   });
 
   it('cover exactly the 22 methods of the contract', () => {

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@n
 import type { Request, Response } from 'express';
 import { answerTooLarge, LOGGER, Logger } from '@app/common';
 import { EposError } from '@app/contracts';
-import { DojoApiError } from '@app/dojo-client';
+import { DojoApiError, DojoContractError } from '@app/dojo-client';
 import { DomainError } from '@app/domain/admin';
 
 /** The JSON body of a 413 (ADMIN_MAX_BODY_BYTES exceeded). */
@@ -53,6 +53,12 @@ export class AdminErrorFilter implements ExceptionFilter {
     if (err instanceof HttpException) {
       const body = err.getResponse();
       res.status(err.getStatus()).json(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      return;
+    }
+    if (err instanceof DojoContractError) {
+      // Our request would not fit Dojo's contract: nothing was sent; logged in full, answered as a gateway failure.
+      this.logger.error({ err: err.message }, 'a Dojo call was not sent: its body does not fit the contract');
+      res.status(502).json({ statusCode: 502, error: 'dojo_contract', message: err.message });
       return;
     }
     if (err instanceof DojoApiError) {

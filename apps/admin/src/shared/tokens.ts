@@ -10,3 +10,6 @@ export interface VenueAuth {
 
 /** Dependencies of the dead-letter use-cases (DeadLetterDeps). */
 export const DEAD_LETTER_DEPS = Symbol('DEAD_LETTER_DEPS');
+
+/** Dependencies of the venue API's payment-intent use-cases (PaymentIntentDeps). */
+export const PAYMENT_INTENT_DEPS = Symbol('PAYMENT_INTENT_DEPS');

@@ -1,7 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import * as Admin from '@app/domain/admin';
 import * as Venue from '@app/domain/venue';
-import { ADMIN_DEPS, VENUE_DEPS } from './tokens';
+import * as Intents from '@app/domain/payment-intents';
+import { ADMIN_DEPS, PAYMENT_INTENT_DEPS, VENUE_DEPS } from './tokens';
 
 type Ctor<D> = new (deps: D) => unknown;
 
@@ -17,11 +18,17 @@ const adminUseCases: Ctor<Admin.AdminDeps>[] = [
 const venueUseCases: Ctor<Venue.VenueDeps>[] = [
   Venue.UpsertOrder, Venue.DeleteOrder, Venue.UpsertParty, Venue.DeleteParty, Venue.UpsertReservation, Venue.DeleteReservation,
   Venue.UpsertArea, Venue.DeleteArea, Venue.UpsertTable, Venue.DeleteTable, Venue.PutBillTemplate, Venue.DeleteBillTemplate,
-  Venue.ReadVenueFeed,
+  Venue.ReadVenueFeed, Venue.GetVenueOrder,
+];
+
+const paymentIntentUseCases: Ctor<Intents.PaymentIntentDeps>[] = [
+  Intents.CreatePaymentIntent, Intents.ListOrderPaymentIntents, Intents.GetPaymentIntent, Intents.CancelPaymentIntent, Intents.CapturePaymentIntent,
+  Intents.ChangePaymentIntentTips, Intents.RefundPaymentIntent, Intents.ReversePaymentIntent,
 ];
 
 /** Every use-case as a provider, built from the shared dependencies. */
 export const USE_CASE_PROVIDERS: Provider[] = [
   ...adminUseCases.map((c) => ({ provide: c, useFactory: (d: Admin.AdminDeps) => new c(d), inject: [ADMIN_DEPS] })),
   ...venueUseCases.map((c) => ({ provide: c, useFactory: (d: Venue.VenueDeps) => new c(d), inject: [VENUE_DEPS] })),
+  ...paymentIntentUseCases.map((c) => ({ provide: c, useFactory: (d: Intents.PaymentIntentDeps) => new c(d), inject: [PAYMENT_INTENT_DEPS] })),
 ];

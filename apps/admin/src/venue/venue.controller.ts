@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, UseGuards }
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
-  DeleteArea, DeleteBillTemplate, DeleteOrder, DeleteParty, DeleteReservation, DeleteTable, PutBillTemplate, ReadVenueFeed, UpsertArea,
+  DeleteArea, DeleteBillTemplate, DeleteOrder, GetVenueOrder, DeleteParty, DeleteReservation, DeleteTable, PutBillTemplate, ReadVenueFeed, UpsertArea,
   UpsertOrder, UpsertParty, UpsertReservation, UpsertTable,
 } from '@app/domain/venue';
 import { VenueGuard } from '../shared/guards';
@@ -38,7 +38,14 @@ export class VenueController {
     private readonly putBill: PutBillTemplate,
     private readonly deleteBill: DeleteBillTemplate,
     private readonly feed: ReadVenueFeed,
+    private readonly getOrder: GetVenueOrder,
   ) {}
+
+  @Get('orders/:orderId')
+  @ApiOperation({ summary: "The order's totals, payable flag and payments in minor units (what card machines and online payments did to it)" })
+  readOrder(@Param('locationId') locationId: string, @Param('orderId') orderId: string) {
+    return this.getOrder.execute(locationId, orderId);
+  }
 
   @Put('orders/:orderId')
   @ApiOperation({ summary: "Create or replace an order (Dojo's Order shape); refused with 409 while Dojo holds a lock" })

@@ -61,7 +61,8 @@ export class FlowEngine {
       flowName: name,
       status: 'IN_PROGRESS',
       startedAt: new Date().toISOString(),
-      params,
+      // Tokens a flow is given (venueToken) are not shown in its result.
+      params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, /token$/i.test(k) ? '***' : v])),
       steps: [],
     };
     this.results.set(result.flowID, result);

@@ -111,7 +111,7 @@ export class ControlController {
     return this.state();
   }
 
-  /** Body: {duplicateRequests?, duplicateWebhooks?, webhooksOutOfOrder?, reset?}. */
+  /** Body: {duplicateRequests?, duplicateWebhooks?, webhooksOutOfOrder?, loseIntentEvents?, reset?}. */
   @Post('misbehaviour')
   @HttpCode(200)
   misbehaviour(@Body() body: unknown) {
@@ -123,6 +123,8 @@ export class ControlController {
     if (w !== undefined) this.sim.duplicateWebhooks(w);
     const o = optBool(b.webhooksOutOfOrder, 'webhooksOutOfOrder');
     if (o !== undefined) this.sim.webhooksOutOfOrder(o);
+    const l = optBool(b.loseIntentEvents, 'loseIntentEvents');
+    if (l !== undefined) this.sim.loseIntentEvents(l);
     return this.state();
   }
 

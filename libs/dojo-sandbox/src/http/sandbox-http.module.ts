@@ -5,6 +5,8 @@ import { ControlController } from './control.controller';
 import { DojoRestController } from './dojo-rest.controller';
 import { SandboxErrorFilter } from './errors';
 import { FlowsController } from './flows.controller';
+import { CheckoutController } from './checkout.controller';
+import { PaymentIntentsRestController } from './payment-intents.controller';
 import { PatController } from './pat.controller';
 import { SANDBOX } from './token';
 
@@ -14,7 +16,7 @@ export class SandboxHttpModule {
   static forRoot(sim: DojoSandbox): DynamicModule {
     return {
       module: SandboxHttpModule,
-      controllers: [DojoRestController, FlowsController, ControlController, PatController],
+      controllers: [DojoRestController, PaymentIntentsRestController, CheckoutController, FlowsController, ControlController, PatController],
       providers: [
         { provide: SANDBOX, useValue: sim },
         { provide: APP_FILTER, useClass: SandboxErrorFilter },

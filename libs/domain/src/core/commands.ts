@@ -193,6 +193,8 @@ export interface TableSessions {
   orders: Order[];
   /** Every table of the venue (for the sessions' table names). */
   tables: TableRow[];
+  /** The covers of the orders' parties, by party id (a session's number of covers). */
+  partyCovers: Map<string, number>;
 }
 
 export interface GetSession {
@@ -204,6 +206,8 @@ export interface GetSession {
 export interface SessionWithTable {
   order: Order;
   table: TableRow | null;
+  /** The covers of the order's party, when it has one with covers. */
+  covers: number | null;
 }
 
 /** The venue's tables with what they are doing, by name and occupancy (every filter given must hold). */

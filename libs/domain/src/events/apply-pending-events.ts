@@ -1,3 +1,4 @@
+import type { Logger } from '@app/common';
 import { dojoEventsRepo } from '../repositories/dojo-events.repository';
 import type { Tx } from '../shared/tx';
 import { applyLockedEvent, lockPaymentIntent } from './event-effects';
@@ -10,8 +11,8 @@ import { applyLockedEvent, lockPaymentIntent } from './event-effects';
  * same intent either commits first (and its row is seen here) or waits for
  * this transaction (and then sees the payment).
  */
-export async function applyPendingEventsForIntent(tx: Tx, locationId: string, paymentIntentId: string): Promise<void> {
+export async function applyPendingEventsForIntent(tx: Tx, locationId: string, paymentIntentId: string, log: Logger): Promise<void> {
   await lockPaymentIntent(tx, locationId, paymentIntentId);
   const pending = await dojoEventsRepo(tx).lockPendingForIntent(locationId, paymentIntentId);
-  for (const ev of pending) await applyLockedEvent(tx, ev);
+  for (const ev of pending) await applyLockedEvent(tx, ev, log);
 }

@@ -13,7 +13,8 @@ export interface EventEnqueuer {
 
 export interface IngestDojoEventCommand {
   payload: DojoEventPayload;
-  channel: 'webhook' | 'socket';
+  /** 'reconciler': read from Dojo (GET /payment-intents/{id}) by ReconcilePaymentIntents, not delivered. */
+  channel: 'webhook' | 'socket' | 'reconciler';
   /** Our location id; the payload's accountId must be this location's Dojo account. */
   locationId: string;
 }

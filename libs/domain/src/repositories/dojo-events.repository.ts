@@ -15,6 +15,7 @@ export interface StoredDojoEvent {
 export interface DojoEventHead {
   locationId: string;
   paymentIntentId: string | null;
+  paymentStatus: string | null;
   state: string;
 }
 
@@ -32,7 +33,7 @@ export class DojoEventsRepository {
    * Stores an event once per (account, event id), a repeat only counts a delivery.
    * Undefined when the payload's account is not this location's.
    */
-  async store(locationId: string, payload: DojoEventPayload, channel: 'webhook' | 'socket', occurred: Date): Promise<StoredDojoEvent | undefined> {
+  async store(locationId: string, payload: DojoEventPayload, channel: 'webhook' | 'socket' | 'reconciler', occurred: Date): Promise<StoredDojoEvent | undefined> {
     const data = payload.data ?? {};
     const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
     const rows = await this.db.$queryRaw<StoredDojoEvent[]>`
@@ -51,7 +52,9 @@ export class DojoEventsRepository {
   /**
    * Across all locations: rows 'received' for longer than staleMs (a failed one only after
    * staleMs doubled per attempt, at most maxBackoffMs, since its last failure), and
-   * 'pending_payment' rows whose payment now exists. At most `limit` of each.
+   * 'pending_payment' rows whose payment now exists, or whose intent turned out to be an online
+   * one of ours (it arrived before the venue API stored Dojo's id; it applies without a payment).
+   * At most `limit` of each.
    */
   async findStrandedAcrossLocations(staleMs: number, maxBackoffMs: number, limit: number): Promise<string[]> {
     const rows = await this.db.$queryRaw<Array<{ id: string }>>`
@@ -64,13 +67,19 @@ export class DojoEventsRepository {
       (SELECT e.id::text AS id FROM dojo_events e
          JOIN payments p ON p.location_id = e.location_id AND p.payment_intent_id = e.payment_intent_id
         WHERE e.state = 'pending_payment' AND e.received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+        LIMIT ${limit})
+      UNION ALL
+      (SELECT e.id::text AS id FROM dojo_events e
+         JOIN payment_intents i ON i.location_id = e.location_id AND i.payment_intent_id = e.payment_intent_id
+        WHERE e.state = 'pending_payment' AND e.received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+          AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.location_id = e.location_id AND p.payment_intent_id = e.payment_intent_id)
         LIMIT ${limit})`;
     return rows.map((r) => r.id);
   }
 
   /** By row id alone (the events queue's job): where the row belongs and its state, unlocked. */
   findHeadByRowId(eventRowId: string): Promise<DojoEventHead | null> {
-    return this.db.dojoEvent.findUnique({ where: { id: eventRowId }, select: { locationId: true, paymentIntentId: true, state: true } });
+    return this.db.dojoEvent.findUnique({ where: { id: eventRowId }, select: { locationId: true, paymentIntentId: true, paymentStatus: true, state: true } });
   }
 
   /** Locks the row (FOR UPDATE, to the end of the transaction) and reads it. */

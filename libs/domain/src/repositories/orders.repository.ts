@@ -303,6 +303,16 @@ export class OrdersRepository {
   }
 
   /** Serialises all work on one payment intent for the rest of the transaction (core/rules paymentIntentLockKey). */
+  /**
+   * Runs a plan's read (MutationPlan.read) in the caller's transaction, for a
+   * use-case run outside RpcDispatcher (the events worker recording an online
+   * payment) once the plan's locks are held.
+   */
+  async readPlanned(read: Prisma.Sql): Promise<unknown> {
+    const [row] = await this.db.$queryRaw<{ pre: unknown }[]>`SELECT ${read} AS pre`;
+    return row!.pre;
+  }
+
   async lockPaymentIntent(locationId: string, paymentIntentId: string): Promise<void> {
     await this.db.$executeRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(${paymentIntentLockKey(locationId, paymentIntentId)}, 0))) AS l`;
   }

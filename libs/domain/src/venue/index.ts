@@ -15,3 +15,4 @@ export * from './usecases/delete-table.usecase';
 export * from './usecases/put-bill-template.usecase';
 export * from './usecases/delete-bill-template.usecase';
 export * from './usecases/read-venue-feed.usecase';
+export * from './usecases/get-order.usecase';

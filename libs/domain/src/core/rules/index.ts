@@ -11,5 +11,6 @@ export * from './payments';
 export * from './keys';
 export * from './reservations';
 export * from './table-payments';
+export * from './payment-intents';
 export * from './tables';
 export * from './orders';

@@ -75,8 +75,11 @@ export const listSessions = {
   },
   toWire(r: TableSessions): { sessions: TableSession[] } {
     const tables = byId(r.tables);
-    // isPayable is also the order's own flag; a finished order is never payable (tableSession), so filter again.
-    return { sessions: r.orders.map((o) => tableSession(o, o.tableId === null ? null : (tables.get(o.tableId) ?? null))) };
+    return {
+      sessions: r.orders.map((o) =>
+        tableSession(o, o.tableId === null ? null : (tables.get(o.tableId) ?? null), o.partyId === null ? null : (r.partyCovers.get(o.partyId) ?? null)),
+      ),
+    };
   },
 };
 
@@ -90,7 +93,7 @@ const oneSession = <M extends 'GetSession' | 'GetBillItems' | 'GetFullBill'>() =
 
 export const getSession = {
   ...oneSession<'GetSession'>(),
-  toWire: (r: SessionWithTable): { session: TableSession } => ({ session: tableSession(r.order, r.table) }),
+  toWire: (r: SessionWithTable): { session: TableSession } => ({ session: tableSession(r.order, r.table, r.covers) }),
 };
 
 /** A canceled or failed order has no bill to show or print (BILL_NO_SUCH_BILL); a finalized one keeps its bill. */

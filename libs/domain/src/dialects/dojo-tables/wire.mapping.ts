@@ -98,8 +98,8 @@ export function tablesWaiterId(waiterId: string | null): number | undefined {
   return waiterId !== null && /^\d{1,9}$/.test(waiterId) ? Number(waiterId) : undefined;
 }
 
-/** An order as a TableSession: stable UUID id, the table's name, finishedAt only once it is closed. */
-export function tableSession(order: Order, table: TableRow | null): TableSession {
+/** An order as a TableSession: stable UUID id, the table's name, its party's covers, finishedAt only once it is closed. */
+export function tableSession(order: Order, table: TableRow | null, covers: number | null = null): TableSession {
   const finished = isSessionFinished(order);
   const waiter = tablesWaiterId(order.waiterId);
   return {
@@ -107,6 +107,7 @@ export function tableSession(order: Order, table: TableRow | null): TableSession
     name: order.displayName ?? order.reference ?? order.id,
     ...(table ? { tableName: table.name } : {}),
     ...(waiter !== undefined ? { waiter: { id: waiter } } : {}),
+    ...(covers !== null ? { numberOfCovers: covers } : {}),
     createdAt: order.createdAt.toISOString(),
     ...(finished ? { finishedAt: order.updatedAt.toISOString() } : {}),
     isPayable: order.payable && !finished,

@@ -6,14 +6,24 @@ import { DeadLettersRepository } from '../../repositories/dead-letters.repositor
 import { deadLetterErrorText } from '../../dead-letters/error-text';
 import type { ApplyResult} from '../event-effects';
 import { applyLockedEvent, lockPaymentIntent } from '../event-effects';
+import { settlementOf } from '../../core/rules';
+import { ordersRepo } from '../../repositories/orders.repository';
+import { paymentIntentsRepo } from '../../repositories/payment-intents.repository';
 
 export interface ApplyDojoEventCommand {
   eventRowId: string;
 }
 
+/** Port: the tips a guest added at Dojo's checkout to an online intent (GET /payment-intents/{id}), in minor units. */
+export interface CheckoutTipsSource {
+  tipsOf(locationId: string, paymentIntentId: string): Promise<bigint>;
+}
+
 export interface ApplyDojoEventOptions {
   /** Failed attempts before the event becomes a dead letter (EVENTS_MAX_ATTEMPTS) [10]. */
   maxAttempts?: number;
+  /** Reads checkout tips before a captured online payment is recorded; without it the intent's own tips are recorded. */
+  checkoutTips?: CheckoutTipsSource;
 }
 
 /**
@@ -41,8 +51,11 @@ export class ApplyDojoEvent {
     opts: ApplyDojoEventOptions = {},
   ) {
     this.maxAttempts = opts.maxAttempts ?? 10;
+    this.checkoutTips = opts.checkoutTips;
     this.deadLetters = new DeadLettersRepository(prisma);
   }
+
+  private readonly checkoutTips?: CheckoutTipsSource;
 
   async execute(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
     let result: ApplyResult;
@@ -64,7 +77,29 @@ export class ApplyDojoEvent {
     return result;
   }
 
-  private apply(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
+  /**
+   * Before a Captured (or Refunded) event records an online payment with tips
+   * allowed, the tips the guest chose at the checkout are read from Dojo and
+   * kept on the intent, outside the transaction (no network call holds locks).
+   * A failed read is logged and the intent's known tips are recorded.
+   */
+  private async learnCheckoutTips(eventRowId: string): Promise<void> {
+    if (!this.checkoutTips) return;
+    const head = await dojoEventsRepo(this.prisma).findHeadByRowId(eventRowId);
+    if (!head?.paymentIntentId || head.state === 'applied' || settlementOf(head.paymentStatus ?? '', false) !== 'record') return;
+    const intents = paymentIntentsRepo(this.prisma);
+    const intent = await intents.findByDojoId(head.locationId, head.paymentIntentId);
+    if (!intent?.tipsAllowed || (await ordersRepo(this.prisma).findPayment(head.locationId, head.paymentIntentId))) return;
+    try {
+      const tips = await this.checkoutTips.tipsOf(head.locationId, head.paymentIntentId);
+      if (tips !== intent.tipsAmount) await intents.setTips(head.locationId, head.paymentIntentId, tips);
+    } catch (err) {
+      this.logger.warn({ locationId: head.locationId, paymentIntentId: head.paymentIntentId, err: (err as Error).message }, 'could not read checkout tips from Dojo; recording the intent without them');
+    }
+  }
+
+  private async apply(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
+    await this.learnCheckoutTips(cmd.eventRowId);
     return runInTransaction(
       this.prisma,
       async (tx) => {
@@ -75,7 +110,7 @@ export class ApplyDojoEvent {
         if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state };
         if (head.paymentIntentId) await lockPaymentIntent(tx, head.locationId, head.paymentIntentId);
         const ev = await events.lockAndRead(head.locationId, cmd.eventRowId);
-        return applyLockedEvent(tx, ev);
+        return applyLockedEvent(tx, ev, this.logger);
       },
       { maxWait: 10_000, timeout: 30_000 },
     );

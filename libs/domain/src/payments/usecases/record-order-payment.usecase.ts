@@ -103,7 +103,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       // Events wait for this intent: apply them, then recompute and read.
       await orders.commit([insertPayment]);
       // Dojo events for this intent that arrived before the payment (e.g. a refund) apply now.
-      await applyPendingEventsForIntent(db, locationId, cmd.paymentRef);
+      await applyPendingEventsForIntent(db, locationId, cmd.paymentRef, ctx.log);
       await orders.recomputePaid(locationId, order.id);
       const updated = await requireOrder(ctx, order.id);
       const writes = Orders.publishChange(locationId, order.id, 'payment.recorded', feedData(updated));

@@ -1,0 +1,95 @@
+import { outstandingAmount } from './money';
+import { isClosedStatus } from './order-status';
+
+/**
+ * Online payment intents (issue 14): how much a new intent may ask for, what
+ * each Dojo status does to the order, when the reconciler looks again, and
+ * the checkout link. Pure.
+ */
+
+/** Dojo's PaymentIntentStatus values, lowest to highest rank (statuses only move forward). */
+export const INTENT_STATUS_RANK: Readonly<Record<string, number>> = {
+  Creating: -1,
+  Created: 0,
+  Authorized: 1,
+  Captured: 2,
+  Reversed: 3,
+  Refunded: 3,
+  Canceled: 3,
+};
+
+/** No further status will come: the reconciler stops looking. */
+export function isFinalIntentStatus(status: string): boolean {
+  return status === 'Reversed' || status === 'Refunded' || status === 'Canceled';
+}
+
+/** Whether `next` moves the intent forward from `current` (unknown statuses never do). */
+export function intentStatusAdvances(current: string, next: string): boolean {
+  const rn = INTENT_STATUS_RANK[next];
+  const rc = INTENT_STATUS_RANK[current];
+  if (rn === undefined) return false;
+  if (rc === undefined) return true;
+  return rn > rc;
+}
+
+/**
+ * What a status Dojo reports does to the order's payment for the intent:
+ * - `record`: the money is taken (Captured; or Refunded, which implies a capture
+ *   before it), so the payment is recorded through RecordPayment if it is not yet;
+ * - `none`: nothing is taken yet (Created, Authorized) or nothing ever was
+ *   (Reversed or Canceled before any capture).
+ * The undo of a recorded payment (Reversed, Refunded, Canceled) is the events
+ * pipeline's rule (isUndoStatus), applied once the payment exists.
+ */
+export function settlementOf(status: string, paymentRecorded: boolean): 'record' | 'none' {
+  if (paymentRecorded) return 'none';
+  return status === 'Captured' || status === 'Refunded' ? 'record' : 'none';
+}
+
+export interface OrderForIntent {
+  id: string;
+  status: string;
+  currency: string;
+  totalAmount: bigint;
+  paidAmount: bigint;
+  payable: boolean;
+}
+
+export type IntentAmountDecision = { kind: 'accept'; amount: bigint } | { kind: 'refuse'; reason: string } | { kind: 'invalid'; reason: string };
+
+/**
+ * The amount of a new intent for an order: what is outstanding and not yet
+ * asked for by the order's open intents (`openAmount`), or `requested` when
+ * given (a part, e.g. one guest's share), which must be > 0 and fit in it.
+ */
+export function decideIntentAmount(order: OrderForIntent, openAmount: bigint, requested: bigint | undefined): IntentAmountDecision {
+  if (requested !== undefined && requested <= 0n) return { kind: 'invalid', reason: 'amount must be a positive integer of minor units' };
+  if (isClosedStatus(order.status)) return { kind: 'refuse', reason: `order ${order.id} is ${order.status}` };
+  if (!order.payable) return { kind: 'refuse', reason: `order ${order.id} is not payable (fully paid, or being edited at the venue)` };
+  const outstanding = outstandingAmount(order);
+  const free = outstanding - openAmount;
+  if (free <= 0n) {
+    return { kind: 'refuse', reason: `open payment intents already cover the ${outstanding} outstanding on order ${order.id}` };
+  }
+  if (requested === undefined) return { kind: 'accept', amount: free };
+  if (requested > free) {
+    return {
+      kind: 'refuse',
+      reason: `amount ${requested} is more than the ${free} left on order ${order.id} (outstanding ${outstanding}, ${openAmount} in open intents)`,
+    };
+  }
+  return { kind: 'accept', amount: requested };
+}
+
+/**
+ * The reconciler's delay before its next read of an intent still open:
+ * `baseMs` doubled per read that found nothing new, at most `maxMs`.
+ */
+export function nextCheckDelayMs(checkAttempts: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, checkAttempts)));
+}
+
+/** The prebuilt checkout page of an intent: `<base>/<id>` (Dojo: https://pay.dojo.tech/checkout). */
+export function checkoutUrl(checkoutBase: string, paymentIntentId: string): string {
+  return `${checkoutBase.replace(/\/+$/, '')}/${encodeURIComponent(paymentIntentId)}`;
+}

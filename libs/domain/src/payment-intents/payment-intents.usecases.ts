@@ -1,0 +1,346 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { DojoPaymentIntent } from '@app/dojo-client';
+import { DojoApiError } from '@app/dojo-client';
+import { DomainError, isUniqueViolation } from '../admin/errors';
+import { checkoutUrl, decideIntentAmount } from '../core/rules';
+import { ordersRepo } from '../repositories/orders.repository';
+import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
+import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
+import { runInTransaction } from '../repositories/unit-of-work';
+import { checkoutQr } from './checkout-qr';
+import type { PaymentIntentDeps } from './ports';
+
+/** A payment intent as the venue API answers it (money in minor units). */
+export interface PaymentIntentView {
+  id: string;
+  orderId: string;
+  status: string;
+  amount: number;
+  tipsAmount: number;
+  refundedAmount: number;
+  currency: string;
+  captureMode: string;
+  tipsAllowed: boolean;
+  checkoutUrl: string | null;
+  /** Why a captured payment could not be recorded on the order (the venue refunds it). */
+  settlementNote: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CreatedPaymentIntentView extends PaymentIntentView {
+  qr: { svg: string; pngDataUrl: string } | null;
+}
+
+function view(r: PaymentIntentRow): PaymentIntentView {
+  return {
+    id: r.paymentIntentId ?? r.id,
+    orderId: r.orderId,
+    status: r.status,
+    amount: Number(r.amount),
+    tipsAmount: Number(r.tipsAmount),
+    refundedAmount: Number(r.refundedAmount),
+    currency: r.currency,
+    captureMode: r.captureMode,
+    tipsAllowed: r.tipsAllowed,
+    checkoutUrl: r.checkoutUrl,
+    settlementNote: r.settlementNote,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+async function withQr(r: PaymentIntentRow): Promise<CreatedPaymentIntentView> {
+  return { ...view(r), qr: r.checkoutUrl ? await checkoutQr(r.checkoutUrl) : null };
+}
+
+/**
+ * A claim still Creating after this long was left by a process that died
+ * while Dojo was called (the create call is not retried and times out after
+ * DOJO_TIMEOUT_MS, at most 120 s): it is dropped so it neither blocks the key
+ * nor counts against what the order may still ask for.
+ */
+const CLAIM_STALE_MS = 180_000;
+
+const hashOf = (v: unknown) => createHash('sha256').update(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))).digest('hex');
+
+export interface CreatePaymentIntentCommand {
+  orderId: string;
+  idempotencyKey: string;
+  /** Minor units; absent: what is outstanding and not yet in open intents. */
+  amount?: bigint;
+  tipsAllowed: boolean;
+  captureMode: 'Auto' | 'Manual';
+  description?: string;
+}
+
+/**
+ * CreatePaymentIntent: an online payment for an order (all that is left, or a
+ * part), created at Dojo with the order as reference and the order's
+ * currency; answers the checkout link and its QR code. Once per idempotency
+ * key: the key is claimed with the order row locked (so two intents never
+ * over-ask the outstanding amount), then Dojo is called, then the claim is
+ * completed; a repeat of the key answers the same intent, a reuse with
+ * another request is 409, and a failed Dojo call frees the key (so does a
+ * claim left Creating by a process that died, after CLAIM_STALE_MS).
+ */
+export class CreatePaymentIntent {
+  constructor(private readonly d: PaymentIntentDeps) {}
+
+  async execute(locationId: string, cmd: CreatePaymentIntentCommand): Promise<CreatedPaymentIntentView> {
+    const hash = hashOf({ o: cmd.orderId, a: cmd.amount ?? null, t: cmd.tipsAllowed, c: cmd.captureMode, d: cmd.description ?? null });
+    const claimed = await runInTransaction(this.d.prisma, async (tx) => {
+      const intents = paymentIntentsRepo(tx);
+      const orders = ordersRepo(tx);
+      const locked = await orders.lockRowIfExists(locationId, cmd.orderId);
+      if (locked) await intents.dropStaleClaims(locationId, cmd.orderId, new Date(Date.now() - CLAIM_STALE_MS));
+      const existing = await intents.findByKey(locationId, cmd.idempotencyKey);
+      if (existing) return { existing };
+      if (!locked) throw DomainError.notFound('order', cmd.orderId);
+      const order = await orders.find(locationId, cmd.orderId);
+      if (!order) throw DomainError.notFound('order', cmd.orderId);
+      const decision = decideIntentAmount(order, await intents.openAmount(locationId, cmd.orderId), cmd.amount);
+      if (decision.kind === 'invalid') throw DomainError.invalid([{ field: 'amount', reason: decision.reason }]);
+      if (decision.kind === 'refuse') throw DomainError.conflict(decision.reason);
+      const row = await intents.claim({
+        locationId,
+        id: randomUUID(),
+        orderId: cmd.orderId,
+        idempotencyKey: cmd.idempotencyKey,
+        requestHash: hash,
+        amount: decision.amount,
+        tipsAmount: 0n,
+        currency: order.currency,
+        captureMode: cmd.captureMode,
+        tipsAllowed: cmd.tipsAllowed,
+        status: 'Creating',
+      });
+      return { row };
+    }).catch((err: unknown) => {
+      if (isUniqueViolation(err)) throw DomainError.conflict(`idempotency key ${JSON.stringify(cmd.idempotencyKey)} is being used by another request; retry it`);
+      throw err;
+    });
+
+    if (claimed.existing) {
+      const e = claimed.existing;
+      if (e.requestHash !== hash || e.orderId !== cmd.orderId) {
+        throw DomainError.conflict(`idempotency key ${JSON.stringify(cmd.idempotencyKey)} was used for another request`);
+      }
+      if (e.status === 'Creating') throw DomainError.conflict('this payment intent is still being created at Dojo; retry with the same idempotency key');
+      return withQr(e);
+    }
+    const row = claimed.row;
+    const log = this.d.log.child({ locationId, orderId: cmd.orderId, idempotencyKey: cmd.idempotencyKey });
+    let pi: DojoPaymentIntent;
+    try {
+      const creds = await this.d.credentials.forLocation(locationId);
+      pi = await this.d.dojo.createPaymentIntent(
+        creds,
+        {
+          amount: { value: Number(row.amount), currencyCode: row.currency },
+          reference: cmd.orderId.slice(0, 60),
+          ...(cmd.description ? { description: cmd.description } : {}),
+          captureMode: cmd.captureMode,
+          ...(cmd.captureMode === 'Manual' ? { autoExpireAction: 'Release' as const, autoExpireIn: '6.00:00:00' } : {}),
+          config: { payment: { tipsAllowed: cmd.tipsAllowed } },
+          metadata: { orderId: cmd.orderId.slice(0, 128), eposIntentId: row.id },
+        },
+        cmd.idempotencyKey,
+      );
+    } catch (err) {
+      // The key is freed so the venue may retry it; a Dojo intent created despite the error is never paid through us (no link was handed out).
+      await paymentIntentsRepo(this.d.prisma).dropClaim(locationId, row.id);
+      log.warn({ err: (err as Error).message }, 'Dojo did not create the payment intent');
+      throw err;
+    }
+    const done = await paymentIntentsRepo(this.d.prisma).completeCreate(locationId, row.id, {
+      paymentIntentId: pi.id,
+      status: pi.status ?? 'Created',
+      checkoutUrl: checkoutUrl(this.d.checkoutBase, pi.id),
+      nextCheckAt: new Date(Date.now() + this.d.firstCheckAfterMs),
+    });
+    log.info({ paymentIntentId: pi.id, amount: Number(row.amount) }, 'payment intent created');
+    return withQr(done);
+  }
+}
+
+/** ListOrderPaymentIntents: the order's intents with their statuses, oldest first; NotFound for another venue's order. */
+export class ListOrderPaymentIntents {
+  constructor(private readonly d: PaymentIntentDeps) {}
+
+  async execute(locationId: string, orderId: string): Promise<{ items: PaymentIntentView[] }> {
+    const order = await ordersRepo(this.d.prisma).find(locationId, orderId);
+    if (!order) throw DomainError.notFound('order', orderId);
+    const rows = await paymentIntentsRepo(this.d.prisma).listForOrder(locationId, orderId);
+    return { items: rows.filter((r) => r.paymentIntentId !== null).map(view) };
+  }
+}
+
+/** GetPaymentIntent: one intent of the venue (with its QR code), NotFound for another venue's. */
+export class GetPaymentIntent {
+  constructor(private readonly d: PaymentIntentDeps) {}
+
+  async execute(locationId: string, paymentIntentId: string): Promise<CreatedPaymentIntentView> {
+    return withQr(await requireIntent(this.d, locationId, paymentIntentId));
+  }
+}
+
+async function requireIntent(d: PaymentIntentDeps, locationId: string, paymentIntentId: string): Promise<PaymentIntentRow> {
+  const row = await paymentIntentsRepo(d.prisma).findByDojoId(locationId, paymentIntentId);
+  if (!row) throw DomainError.notFound('payment intent', paymentIntentId);
+  return row;
+}
+
+/** After an action the reconciler looks at the intent soon, so a lost event is recovered. */
+async function watch(d: PaymentIntentDeps, r: PaymentIntentRow): Promise<PaymentIntentRow> {
+  await paymentIntentsRepo(d.prisma).scheduleCheck(r.locationId, r.paymentIntentId!, new Date(Date.now() + d.firstCheckAfterMs), 0);
+  return (await paymentIntentsRepo(d.prisma).findByDojoId(r.locationId, r.paymentIntentId!))!;
+}
+
+/** Dojo's 4xx answer to an action as a 409 quoting it (the intent's state at Dojo does not allow it). */
+async function atDojo<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof DojoApiError && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 429) {
+      throw DomainError.conflict(`Dojo refused: ${err.message}`, { dojoStatus: err.status });
+    }
+    throw err;
+  }
+}
+
+/** CancelPaymentIntent: cancels an intent nobody has paid yet (Created); Dojo's Canceled event then closes it. */
+export class CancelPaymentIntent {
+  constructor(private readonly d: PaymentIntentDeps) {}
+
+  async execute(locationId: string, paymentIntentId: string): Promise<PaymentIntentView> {
+    const r = await requireIntent(this.d, locationId, paymentIntentId);
+    if (r.status === 'Canceled') return view(r);
+    if (r.status !== 'Created') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only an unpaid (Created) intent can be canceled`);
+    const creds = await this.d.credentials.forLocation(locationId);
+    await atDojo(() => this.d.dojo.cancelPaymentIntent(creds, paymentIntentId));
+    return view(await watch(this.d, r));
+  }
+}
+
+export interface CaptureCommand {
+  idempotencyKey: string;
+  /** Minor units; absent: the whole intent. */
+  amount?: bigint;
+}
+
+/** An action asked once per venue idempotency key: a repeat answers what the first did, a reuse with another request is 409. */
+async function once(
+  d: PaymentIntentDeps,
+  locationId: string,
+  paymentIntentId: string,
+  key: string,
+  kind: string,
+  request: unknown,
+): Promise<'new' | 'replay'> {
+  const op = await paymentIntentsRepo(d.prisma).findOperation(locationId, key);
+  if (!op) return 'new';
+  if (op.kind !== kind || op.paymentIntentId !== paymentIntentId || op.requestHash !== hashOf(request)) {
+    throw DomainError.conflict(`idempotency key ${JSON.stringify(key)} was used for another request`);
+  }
+  return 'replay';
+}
+
+async function recordOp(d: PaymentIntentDeps, row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null; reason: string | null; dojoRef: string | null }) {
+  try {
+    await paymentIntentsRepo(d.prisma).recordOperation({
+      locationId: row.locationId,
+      idempotencyKey: row.key,
+      paymentIntentId: row.paymentIntentId,
+      kind: row.kind,
+      requestHash: hashOf(row.request),
+      amount: row.amount,
+      reason: row.reason,
+      dojoRef: row.dojoRef,
+    });
+  } catch (err) {
+    // Two requests with the same key raced: Dojo de-duplicated by the key, the first row stands.
+    if (!isUniqueViolation(err)) throw err;
+  }
+}
+
+/** CapturePaymentIntent: captures an Authorized Manual intent (all of it by default). */
+export class CapturePaymentIntent {
+  constructor(private readonly d: PaymentIntentDeps) {}
+
+  async execute(locationId: string, paymentIntentId: string, cmd: CaptureCommand): Promise<PaymentIntentView> {
+    const r = await requireIntent(this.d, locationId, paymentIntentId);
+    const request = { amount: cmd.amount ?? null };
+    if ((await once(this.d, locationId, paymentIntentId, cmd.idempotencyKey, 'capture', request)) === 'replay') return view(r);
+    if (r.captureMode !== 'Manual') throw DomainError.conflict(`payment intent ${paymentIntentId} is captured automatically (captureMode Auto)`);
+    if (r.status !== 'Authorized') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only an Authorized intent can be captured`);
+    const amount = cmd.amount ?? r.amount;
+    if (amount <= 0n || amount > r.amount) throw DomainError.invalid([{ field: 'amount', reason: `must be from 1 to ${r.amount}` }]);
+    const creds = await this.d.credentials.forLocation(locationId);
+    const res = await atDojo(() => this.d.dojo.capturePaymentIntent(creds, paymentIntentId, { amount: Number(amount), tipsAmount: Number(r.tipsAmount) }, cmd.idempotencyKey));
+    await recordOp(this.d, { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'capture', request, amount, reason: null, dojoRef: res.captureId ?? null });
+    return view(await watch(this.d, r));
+  }
+}
+
+/** ChangePaymentIntentTips: sets the tips of an intent that allows them and is not captured yet (Dojo's rule). */
+export class ChangePaymentIntentTips {
+  constructor(private readonly d: PaymentIntentDeps) {}
+
+  async execute(locationId: string, paymentIntentId: string, tipsAmount: bigint): Promise<PaymentIntentView> {
+    const r = await requireIntent(this.d, locationId, paymentIntentId);
+    if (!r.tipsAllowed) throw DomainError.conflict(`payment intent ${paymentIntentId} was created without tips`);
+    if (r.status !== 'Created' && r.status !== 'Authorized') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; tips can change only before it is captured`);
+    const creds = await this.d.credentials.forLocation(locationId);
+    await atDojo(() => this.d.dojo.setPaymentIntentTips(creds, paymentIntentId, { value: Number(tipsAmount), currencyCode: r.currency }));
+    await paymentIntentsRepo(this.d.prisma).setTips(locationId, paymentIntentId, tipsAmount);
+    return view((await paymentIntentsRepo(this.d.prisma).findByDojoId(locationId, paymentIntentId))!);
+  }
+}
+
+export interface RefundCommand {
+  idempotencyKey: string;
+  /** Minor units; absent: all that is not refunded yet. */
+  amount?: bigint;
+  reason: string;
+}
+
+/**
+ * RefundPaymentIntent: refunds a Captured intent in full or in part, once per
+ * idempotency key (sent to Dojo as its idempotencyKey). Dojo's status event
+ * (Refunded) then undoes the payment on the order through the events pipeline.
+ */
+export class RefundPaymentIntent {
+  constructor(private readonly d: PaymentIntentDeps) {}
+
+  async execute(locationId: string, paymentIntentId: string, cmd: RefundCommand): Promise<PaymentIntentView> {
+    const r = await requireIntent(this.d, locationId, paymentIntentId);
+    const request = { amount: cmd.amount ?? null, reason: cmd.reason };
+    if ((await once(this.d, locationId, paymentIntentId, cmd.idempotencyKey, 'refund', request)) === 'replay') return view(r);
+    if (r.status !== 'Captured' && r.status !== 'Refunded') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only a Captured intent can be refunded`);
+    const left = r.amount + r.tipsAmount - r.refundedAmount;
+    const amount = cmd.amount ?? left;
+    if (amount <= 0n || amount > left) throw DomainError.invalid([{ field: 'amount', reason: `must be from 1 to ${left} (what is not refunded yet)` }]);
+    const creds = await this.d.credentials.forLocation(locationId);
+    const res = await atDojo(() => this.d.dojo.refundPaymentIntent(creds, paymentIntentId, { amount: Number(amount), refundReason: cmd.reason }, cmd.idempotencyKey));
+    await recordOp(this.d, { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason, dojoRef: res.refundId ?? null });
+    await paymentIntentsRepo(this.d.prisma).addRefunded(locationId, paymentIntentId, amount);
+    return view(await watch(this.d, r));
+  }
+}
+
+/** ReversePaymentIntent: reverses an Authorized or Captured intent (before settlement), with a reason. */
+export class ReversePaymentIntent {
+  constructor(private readonly d: PaymentIntentDeps) {}
+
+  async execute(locationId: string, paymentIntentId: string, cmd: { idempotencyKey: string; reason: string }): Promise<PaymentIntentView> {
+    const r = await requireIntent(this.d, locationId, paymentIntentId);
+    const request = { reason: cmd.reason };
+    if ((await once(this.d, locationId, paymentIntentId, cmd.idempotencyKey, 'reversal', request)) === 'replay') return view(r);
+    if (r.status !== 'Authorized' && r.status !== 'Captured') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only an Authorized or Captured intent can be reversed`);
+    const creds = await this.d.credentials.forLocation(locationId);
+    const res = await atDojo(() => this.d.dojo.reversePaymentIntent(creds, paymentIntentId, cmd.idempotencyKey));
+    await recordOp(this.d, { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'reversal', request, amount: null, reason: cmd.reason, dojoRef: res.reversalId ?? null });
+    return view(await watch(this.d, r));
+  }
+}

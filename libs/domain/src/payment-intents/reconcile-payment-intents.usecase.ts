@@ -1,0 +1,98 @@
+import type { Logger } from '@app/common';
+import type { PrismaClient } from '@app/db';
+import type { DojoClient } from '@app/dojo-client';
+import { intentStatusAdvances, isFinalIntentStatus, nextCheckDelayMs } from '../core/rules';
+import type { IngestDojoEvent } from '../events/ingest-dojo-event.usecase';
+import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
+import type { DojoCredentialsSource } from './ports';
+
+export interface ReconcileOptions {
+  /** Delay after the first read that found the intent still open, doubled per read (PAYMENT_INTENT_CHECK_AFTER_MS). */
+  baseMs: number;
+  /** At most this long between reads (PAYMENT_INTENT_CHECK_MAX_MS). */
+  maxMs: number;
+  /** Intents read per run. */
+  batch?: number;
+}
+
+/**
+ * ReconcilePaymentIntents: for online intents left open past their check
+ * time (a webhook and the socket event both late or lost), reads the intent
+ * from Dojo (GET /payment-intents/{id}) and, when its status moved, hands
+ * that status to the events pipeline as an event of the 'reconciler' channel
+ * (event id `reconciler:<intent>:<status>`, so it is stored and applied once,
+ * beside whatever Dojo delivers). Captured, and the final statuses, end the
+ * watch; otherwise the next read is later, doubling (backoff), and a failed
+ * read counts the same way.
+ */
+export class ReconcilePaymentIntents {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private stopped = false;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly dojo: DojoClient,
+    private readonly credentials: DojoCredentialsSource,
+    private readonly ingest: IngestDojoEvent,
+    private readonly logger: Logger,
+    private readonly opts: ReconcileOptions,
+  ) {}
+
+  async runOnce(now = new Date()): Promise<{ checked: number; moved: number }> {
+    const intents = paymentIntentsRepo(this.prisma);
+    const due = await intents.dueForCheckAcrossLocations(now, this.opts.batch ?? 50);
+    let moved = 0;
+    for (const r of due) {
+      const id = r.paymentIntentId!;
+      const log = this.logger.child({ locationId: r.locationId, paymentIntentId: id });
+      const attempts = r.checkAttempts + 1;
+      const later = new Date(now.getTime() + nextCheckDelayMs(r.checkAttempts, this.opts.baseMs, this.opts.maxMs));
+      try {
+        const pi = await this.dojo.getPaymentIntent(await this.credentials.forLocation(r.locationId), id);
+        const status = pi.status;
+        if (status !== r.status && intentStatusAdvances(r.status, status)) {
+          moved++;
+          await this.ingest.execute({
+            locationId: r.locationId,
+            channel: 'reconciler',
+            payload: {
+              id: `reconciler:${id}:${status}`,
+              event: 'payment_intent.status_updated',
+              accountId: r.location.dojoAccountId,
+              createdAt: pi.updatedAt && !Number.isNaN(Date.parse(pi.updatedAt)) ? new Date(pi.updatedAt).toISOString() : now.toISOString(),
+              data: { paymentIntentId: id, paymentStatus: status, captureMode: pi.captureMode ?? r.captureMode },
+            },
+          });
+          log.info({ from: r.status, to: status }, 'reconciler found a payment intent status no event had brought');
+        }
+        const settled = status === 'Captured' || isFinalIntentStatus(status);
+        await intents.scheduleCheck(r.locationId, id, settled ? null : later, settled ? 0 : attempts);
+      } catch (err) {
+        log.warn({ err: (err as Error).message, nextCheckAt: later.toISOString() }, 'reconciler could not read the payment intent from Dojo; it tries again later');
+        await intents.scheduleCheck(r.locationId, id, later, attempts);
+      }
+    }
+    return { checked: due.length, moved };
+  }
+
+  /** Runs every `intervalMs` until stop(); a failed run is logged and the next one comes as planned. */
+  start(intervalMs: number): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.runOnce()
+        .catch((err) => this.logger.warn({ err: (err as Error).message }, 'payment intent reconciliation failed'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,134 @@
+import type { Tx } from '../shared/tx';
+import { constrained } from './constraint-violation';
+
+/** One online payment intent of an order (payment_intents). Money in minor units. */
+export interface PaymentIntentRow {
+  locationId: string;
+  id: string;
+  paymentIntentId: string | null;
+  orderId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  amount: bigint;
+  tipsAmount: bigint;
+  currency: string;
+  captureMode: string;
+  tipsAllowed: boolean;
+  status: string;
+  checkoutUrl: string | null;
+  refundedAmount: bigint;
+  settlementNote: string | null;
+  nextCheckAt: Date | null;
+  checkAttempts: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PaymentIntentOperationRow {
+  locationId: string;
+  idempotencyKey: string;
+  paymentIntentId: string;
+  kind: string;
+  requestHash: string;
+  amount: bigint | null;
+  reason: string | null;
+  dojoRef: string | null;
+  createdAt: Date;
+}
+
+/** The statuses in which an intent may still take money (they count against what is outstanding). */
+export const OPEN_INTENT_STATUSES = ['Creating', 'Created', 'Authorized'] as const;
+
+/**
+ * payment_intents and payment_intent_operations: the only code that reads or
+ * writes them. Location first, as every repository.
+ */
+export class PaymentIntentsRepository {
+  constructor(private readonly db: Tx) {}
+
+  findByKey(locationId: string, idempotencyKey: string): Promise<PaymentIntentRow | null> {
+    return this.db.paymentIntent.findUnique({ where: { locationId_idempotencyKey: { locationId, idempotencyKey } } });
+  }
+
+  findByDojoId(locationId: string, paymentIntentId: string): Promise<PaymentIntentRow | null> {
+    return this.db.paymentIntent.findUnique({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } } });
+  }
+
+  /** The order's intents, oldest first. */
+  listForOrder(locationId: string, orderId: string): Promise<PaymentIntentRow[]> {
+    return this.db.paymentIntent.findMany({ where: { locationId, orderId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  /** What the order's open intents (not yet paid, not canceled) may still take. */
+  async openAmount(locationId: string, orderId: string): Promise<bigint> {
+    const r = await this.db.paymentIntent.aggregate({
+      where: { locationId, orderId, status: { in: [...OPEN_INTENT_STATUSES] } },
+      _sum: { amount: true },
+    });
+    return r._sum.amount ?? 0n;
+  }
+
+  /** Claims the idempotency key before Dojo is called (status Creating); a key taken meanwhile is a ConstraintViolation. */
+  claim(row: Omit<PaymentIntentRow, 'createdAt' | 'updatedAt' | 'refundedAmount' | 'settlementNote' | 'checkAttempts' | 'nextCheckAt' | 'paymentIntentId' | 'checkoutUrl'>): Promise<PaymentIntentRow> {
+    return constrained(() => this.db.paymentIntent.create({ data: { ...row } }));
+  }
+
+  /** Dojo created it: its id, status and checkout URL; the reconciler first looks at it at `nextCheckAt`. */
+  async completeCreate(locationId: string, id: string, data: { paymentIntentId: string; status: string; checkoutUrl: string; nextCheckAt: Date }): Promise<PaymentIntentRow> {
+    return this.db.paymentIntent.update({ where: { locationId_id: { locationId, id } }, data });
+  }
+
+  /** Claims of the order still Creating since before `before` (the process died while Dojo was called): dropped, so they stop counting. */
+  async dropStaleClaims(locationId: string, orderId: string, before: Date): Promise<number> {
+    const r = await this.db.paymentIntent.deleteMany({ where: { locationId, orderId, status: 'Creating', createdAt: { lt: before } } });
+    return r.count;
+  }
+
+  /** Dojo refused or could not be reached: the claim is dropped, so the same key may be tried again. */
+  async dropClaim(locationId: string, id: string): Promise<void> {
+    await this.db.paymentIntent.deleteMany({ where: { locationId, id, status: 'Creating' } });
+  }
+
+  async setStatus(locationId: string, paymentIntentId: string, data: { status: string; nextCheckAt?: Date | null; settlementNote?: string | null; checkAttempts?: number }): Promise<void> {
+    await this.db.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data });
+  }
+
+  async setTips(locationId: string, paymentIntentId: string, tipsAmount: bigint): Promise<void> {
+    await this.db.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data: { tipsAmount } });
+  }
+
+  async addRefunded(locationId: string, paymentIntentId: string, amount: bigint): Promise<void> {
+    await this.db.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data: { refundedAmount: { increment: amount } } });
+  }
+
+  /** The reconciler's next look at an intent, after a read that found it still open. */
+  async scheduleCheck(locationId: string, paymentIntentId: string, nextCheckAt: Date | null, checkAttempts: number): Promise<void> {
+    await this.db.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data: { nextCheckAt, checkAttempts } });
+  }
+
+  /** Intents due for the reconciler, across every location (oldest due first). */
+  dueForCheckAcrossLocations(now: Date, limit: number): Promise<(PaymentIntentRow & { location: { dojoAccountId: string } })[]> {
+    return this.db.paymentIntent.findMany({
+      where: { nextCheckAt: { lte: now }, paymentIntentId: { not: null } },
+      orderBy: { nextCheckAt: 'asc' },
+      take: limit,
+      include: { location: { select: { dojoAccountId: true } } },
+    });
+  }
+
+  findOperation(locationId: string, idempotencyKey: string): Promise<PaymentIntentOperationRow | null> {
+    return this.db.paymentIntentOperation.findUnique({ where: { locationId_idempotencyKey: { locationId, idempotencyKey } } });
+  }
+
+  sumRefundedOperations(locationId: string, paymentIntentId: string): Promise<bigint> {
+    return this.db.paymentIntentOperation
+      .aggregate({ where: { locationId, paymentIntentId, kind: 'refund' }, _sum: { amount: true } })
+      .then((r) => r._sum.amount ?? 0n);
+  }
+
+  async recordOperation(row: Omit<PaymentIntentOperationRow, 'createdAt'>): Promise<void> {
+    await constrained(() => this.db.paymentIntentOperation.create({ data: row }));
+  }
+}
+
+export const paymentIntentsRepo = (db: Tx) => new PaymentIntentsRepository(db);

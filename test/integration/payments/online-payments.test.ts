@@ -1,0 +1,371 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningApp } from '@app/common';
+import { ALL_CAPABILITIES } from '@app/contracts';
+import type { DojoEventPayload } from '@app/contracts';
+import { DojoSandbox, TEST_CARDS } from '@app/dojo-sandbox';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, seededRandom, uniquePrefix, waitFor } from '@app/testing';
+import { startAdmin } from '../../../apps/admin/src/main';
+import { startGateway } from '../../../apps/gateway/src/main';
+import { startWebhook } from '../../../apps/webhook/src/main';
+import { startWorker } from '../../../apps/worker/src/main';
+
+const TOKEN = 'operator-token-online-payments-01';
+const SECRET_A = 'whsec_online_payments_secret_A_0001';
+
+/**
+ * Online payments through the real apps (admin, webhook, worker, gateway),
+ * Redis, Postgres and the Dojo sandbox: intents created through the venue API,
+ * paid at the sandbox's checkout, settled on the order by Dojo's events by
+ * webhook and over the socket (shuffled, duplicated), by the reconciler when
+ * the events are lost, and counted once beside a card machine's payment.
+ */
+describe('online payments', () => {
+  let db: TestDatabase;
+  let fx: Fixtures;
+  let sim: DojoSandbox;
+  let admin: RunningApp;
+  let worker: RunningApp;
+  let gateway: RunningApp;
+  let webhook: RunningApp;
+  let a: LocationFixture;
+  let b: LocationFixture;
+  let tokenA = '';
+  let tokenB = '';
+  let n = 0;
+  const key = () => `key-${++n}-${Date.now().toString(36)}`;
+
+  const call = async (method: string, path: string, o: { token?: string; body?: unknown; key?: string } = {}) => {
+    const res = await fetch(`${admin.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${o.token ?? tokenA}`,
+        ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(o.key ? { 'idempotency-key': o.key } : {}),
+      },
+      body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
+    });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+  };
+  const venue = (loc: LocationFixture) => `/venue/v1/locations/${loc.id}`;
+  const createIntent = async (orderId: string, body: Record<string, unknown> = {}, loc = a) => {
+    const r = await call('POST', `${venue(loc)}/orders/${orderId}/payment-intents`, { body, key: key(), token: loc === a ? tokenA : tokenB });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body;
+  };
+  const order = async (orderId: string) => (await call('GET', `${venue(a)}/orders/${orderId}`)).body;
+  const payAtCheckout = async (url: string, card: string = TEST_CARDS.success, tips?: number) => {
+    const form = new URLSearchParams({ cardNumber: card, expiry: '12/30', cvc: '123', ...(tips !== undefined ? { tips: String(tips) } : {}) });
+    const res = await fetch(`${url}/pay`, { method: 'POST', body: form });
+    return { status: res.status, text: await res.text() };
+  };
+  const paymentsOf = (orderId: string) => db.prisma.payment.findMany({ where: { locationId: a.id, orderId } });
+  const paidIs = (orderId: string, paid: number) =>
+    waitFor(async () => ((await order(orderId)).paidAmount === paid ? true : undefined), `order ${orderId} paid ${paid}`, 20_000);
+
+  before(async () => {
+    db = await createTestDatabase('online');
+    fx = fixtures(db.prisma);
+    sim = await DojoSandbox.start({ port: 0, pingIntervalMs: 2_000 });
+    const sh = await fx.softwareHouse();
+    a = await fx.location({ softwareHouseId: sh.id, name: 'Online Arms', webhookSecrets: [SECRET_A] });
+    b = await fx.location({ softwareHouseId: sh.id, name: 'Other Inn' });
+    await db.prisma.location.updateMany({ data: { registrationState: 'registered', capabilities: ALL_CAPABILITIES } });
+    const env = appEnv(db, {
+      QUEUE_PREFIX: uniquePrefix('online'),
+      ADMIN_OPERATOR_TOKENS: TOKEN,
+      DOJO_WS_URL: sim.wsUrl,
+      DOJO_API_URL: sim.url,
+      DOJO_CHECKOUT_URL: sim.checkoutBase,
+      PAYMENT_INTENT_CHECK_AFTER_MS: '1500',
+      PAYMENT_INTENT_CHECK_MAX_MS: '3000',
+      PAYMENT_INTENT_RECONCILE_INTERVAL_MS: '200',
+      EVENTS_SWEEP_INTERVAL_MS: '250',
+      EVENTS_SWEEP_AFTER_MS: '1000',
+      GATEWAY_AUTH_BACKOFF_MS: '500',
+    });
+    webhook = await startWebhook(env);
+    sim.addAccount({
+      apiKey: a.apiKey, softwareHouseId: sh.dojoSoftwareHouseId, accountId: a.dojoAccountId, capabilities: ALL_CAPABILITIES,
+      webhookUrl: `${webhook.url}/webhooks/dojo`, webhookSecret: SECRET_A,
+    });
+    sim.addAccount({ apiKey: b.apiKey, softwareHouseId: sh.dojoSoftwareHouseId, accountId: b.dojoAccountId, capabilities: ALL_CAPABILITIES });
+    admin = await startAdmin(env);
+    worker = await startWorker(env);
+    gateway = await startGateway(env);
+    const issue = async (loc: LocationFixture) => {
+      const res = await fetch(`${admin.url}/v1/locations/${loc.id}/venue-tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'pos' }),
+      });
+      return ((await res.json()) as { token: string }).token;
+    };
+    tokenA = await issue(a);
+    tokenB = await issue(b);
+    await waitFor(() => sim.connectionsFor(a.dojoAccountId) === 1 || undefined, 'the gateway connected venue A', 20_000);
+  });
+
+  after(async () => {
+    await gateway?.close().catch(() => undefined);
+    await worker?.close().catch(() => undefined);
+    await admin?.close().catch(() => undefined);
+    await webhook?.close().catch(() => undefined);
+    await sim?.close().catch(() => undefined);
+    await db?.drop();
+  });
+
+  it('creates an intent for the outstanding amount, pays it at the checkout, and records one payment on the order', async () => {
+    const o = await fx.order(a.id, { total: 4200 });
+    const pi = await createIntent(o.id, { tipsAllowed: true });
+    assert.equal(pi.amount, 4200);
+    assert.equal(pi.currency, 'GBP');
+    assert.equal(pi.status, 'Created');
+    assert.equal(pi.checkoutUrl, `${sim.checkoutBase}/${pi.id}`);
+    assert.match(pi.qr.svg, /^<svg[\s\S]*<\/svg>\s*$/);
+    assert.match(pi.qr.pngDataUrl, /^data:image\/png;base64,/);
+    assert.equal(sim.paymentIntents.get(a.dojoAccountId, pi.id).reference, o.id);
+
+    const page = await fetch(pi.checkoutUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /42\.00 GBP/);
+    const paid = await payAtCheckout(pi.checkoutUrl);
+    assert.match(paid.text, /Payment successful/);
+
+    await paidIs(o.id, 4200);
+    const view = await order(o.id);
+    assert.equal(view.payable, false);
+    assert.equal(view.outstandingAmount, 0);
+    assert.deepEqual(view.payments.map((p: any) => [p.paymentIntentId, p.paidAmount, p.state]), [[pi.id, 4200, 'Recorded']]);
+    const list = (await call('GET', `${venue(a)}/orders/${o.id}/payment-intents`)).body.items;
+    await waitFor(async () => ((await call('GET', `${venue(a)}/orders/${o.id}/payment-intents`)).body.items[0].status === 'Captured' ? true : undefined), 'intent Captured');
+    assert.equal(list.length, 1);
+    const feed = (await call('GET', `${venue(a)}/feed?limit=1000`)).body;
+    const recorded = (feed.entries ?? feed.items ?? []).filter((e: any) => e.kind === 'payment.recorded' && e.entityId === o.id);
+    assert.equal(recorded.length, 1, JSON.stringify(feed).slice(0, 500));
+    await waitFor(() => sim.posEvents.some((e) => e.accountId === a.dojoAccountId && (e.event as { orderId?: string }).orderId === o.id) || undefined, 'OrderUpdated sent to Dojo');
+  });
+
+  it('settles by webhook only, by socket only, and by both shuffled with duplicates: one payment each', async () => {
+    const rnd = seededRandom(Number(process.env.FUZZ_SEED ?? 1414));
+    const cases: Array<{ channels: Array<'webhook' | 'socket'>; orderId: string; pi: string }> = [];
+    for (const channels of [['webhook'], ['socket'], ['webhook', 'socket']] as Array<Array<'webhook' | 'socket'>>) {
+      const o = await fx.order(a.id, { total: 1500 });
+      const pi = await createIntent(o.id);
+      cases.push({ channels, orderId: o.id, pi: pi.id });
+    }
+    sim.loseIntentEvents(true);
+    try {
+      for (const c of cases) assert.deepEqual(sim.paymentIntents.pay(c.pi, TEST_CARDS.success, undefined).changes, ['Authorized', 'Captured']);
+    } finally {
+      sim.loseIntentEvents(false);
+    }
+    for (const c of cases) {
+      const ev = (status: string, i: number): DojoEventPayload => ({
+        id: `evt_${c.pi}_${status}`, event: 'payment_intent.status_updated', accountId: a.dojoAccountId,
+        createdAt: new Date(Date.now() + i).toISOString(), data: { paymentIntentId: c.pi, paymentStatus: status, captureMode: 'Auto' },
+      });
+      const deliveries: Array<{ e: DojoEventPayload; ch: 'webhook' | 'socket' }> = [];
+      for (const e of [ev('Authorized', 0), ev('Captured', 1)]) for (const ch of c.channels) deliveries.push({ e, ch }, { e, ch });
+      // Shuffle (Fisher-Yates with the seeded source): Captured may come first, duplicates anywhere.
+      for (let i = deliveries.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
+      }
+      await Promise.all(deliveries.map((d) => sim.sendPaymentEvent(a.dojoAccountId, d.e, { webhook: d.ch === 'webhook', socket: d.ch === 'socket' })));
+    }
+    for (const c of cases) {
+      await paidIs(c.orderId, 1500);
+      assert.equal((await paymentsOf(c.orderId)).length, 1);
+      const rows = await db.prisma.dojoEvent.findMany({ where: { locationId: a.id, paymentIntentId: c.pi, eventId: { startsWith: `evt_${c.pi}_` } } });
+      assert.equal(rows.length, 2, 'Authorized and Captured, each stored once however often delivered');
+      assert.ok(rows.every((r) => r.state === 'applied' && r.deliveries === 2 * c.channels.length));
+      assert.ok(rows.every((r) => c.channels.includes(r.channel as 'webhook' | 'socket')));
+    }
+  });
+
+  it('splits an order into partial intents, refuses one that over-asks, and is paid once both are', async () => {
+    const o = await fx.order(a.id, { total: 5000 });
+    const first = await createIntent(o.id, { amount: 2000 });
+    const rest = await createIntent(o.id);
+    assert.equal(rest.amount, 3000);
+    const over = await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: {}, key: key() });
+    assert.equal(over.status, 409);
+    assert.match(over.body.message, /already cover/);
+    const tooMuch = await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: { amount: 1 }, key: key() });
+    assert.equal(tooMuch.status, 409);
+    await payAtCheckout(first.checkoutUrl);
+    await paidIs(o.id, 2000);
+    assert.equal((await order(o.id)).payable, true);
+    await payAtCheckout(rest.checkoutUrl);
+    await paidIs(o.id, 5000);
+    assert.equal((await order(o.id)).payable, false);
+    assert.equal((await paymentsOf(o.id)).length, 2);
+  });
+
+  it('refunds (half) and reverses, each undoing the payment: the order is payable again', async () => {
+    const o = await fx.order(a.id, { total: 3000 });
+    const pi = await createIntent(o.id);
+    await payAtCheckout(pi.checkoutUrl);
+    await paidIs(o.id, 3000);
+    await waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body.status === 'Captured' ? true : undefined), 'Captured');
+    const k = key();
+    const refund = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 1500, reason: 'cold soup' }, key: k });
+    assert.equal(refund.status, 200, JSON.stringify(refund.body));
+    assert.equal(refund.body.refundedAmount, 1500);
+    const again = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 1500, reason: 'cold soup' }, key: k });
+    assert.equal(again.status, 200);
+    assert.equal(sim.paymentIntents.get(a.dojoAccountId, pi.id).refundedAmount, 1500, 'a repeated key refunds once');
+    const reused = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 10, reason: 'other' }, key: k });
+    assert.equal(reused.status, 409);
+    await paidIs(o.id, 0);
+    const view = await order(o.id);
+    assert.equal(view.payable, true);
+    assert.equal(view.payments[0].state, 'Refunded');
+
+    const o2 = await fx.order(a.id, { total: 1200 });
+    const pi2 = await createIntent(o2.id);
+    await payAtCheckout(pi2.checkoutUrl);
+    await paidIs(o2.id, 1200);
+    await waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${pi2.id}`)).body.status === 'Captured' ? true : undefined), 'Captured');
+    const rev = await call('POST', `${venue(a)}/payment-intents/${pi2.id}/reversal`, { body: { reason: 'wrong table' }, key: key() });
+    assert.equal(rev.status, 200, JSON.stringify(rev.body));
+    await paidIs(o2.id, 0);
+    assert.equal((await order(o2.id)).payments[0].state, 'Reversed');
+    assert.equal((await order(o2.id)).payable, true);
+  });
+
+  it('cancels an unpaid intent (freeing its amount), captures a manual one, and changes tips', async () => {
+    const o = await fx.order(a.id, { total: 2500 });
+    const pi = await createIntent(o.id);
+    const cancel = await call('POST', `${venue(a)}/payment-intents/${pi.id}/cancel`);
+    assert.equal(cancel.status, 200);
+    await waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body.status === 'Canceled' ? true : undefined), 'Canceled');
+    const manual = await createIntent(o.id, { captureMode: 'Manual', tipsAllowed: true });
+    assert.equal(manual.amount, 2500, 'the canceled intent no longer counts');
+    const tips = await call('POST', `${venue(a)}/payment-intents/${manual.id}/tips`, { body: { tipsAmount: 300 } });
+    assert.equal(tips.status, 200, JSON.stringify(tips.body));
+    assert.equal(tips.body.tipsAmount, 300);
+    const declined = await payAtCheckout(manual.checkoutUrl, TEST_CARDS.declined);
+    assert.match(declined.text, /declined/);
+    const paid = await payAtCheckout(manual.checkoutUrl, TEST_CARDS.manualCapture);
+    assert.match(paid.text, /authorized/);
+    await waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${manual.id}`)).body.status === 'Authorized' ? true : undefined), 'Authorized');
+    assert.equal((await order(o.id)).paidAmount, 0, 'an authorization is not a payment');
+    const cap = await call('POST', `${venue(a)}/payment-intents/${manual.id}/capture`, { body: {}, key: key() });
+    assert.equal(cap.status, 200, JSON.stringify(cap.body));
+    await paidIs(o.id, 2500);
+    assert.equal((await order(o.id)).tipsAmount, 300);
+  });
+
+  it('keeps a capture the order can no longer take off the order, with a note on the intent for the venue to refund', async () => {
+    const o = await fx.order(a.id, { total: 1100 });
+    const pi = await createIntent(o.id);
+    await db.prisma.order.update({ where: { locationId_id: { locationId: a.id, id: o.id } }, data: { status: 'Finalized', payable: false } });
+    await payAtCheckout(pi.checkoutUrl);
+    const seen = await waitFor(async () => {
+      const r = (await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body;
+      return r.settlementNote ? r : undefined;
+    }, 'the settlement note');
+    assert.equal(seen.status, 'Captured');
+    assert.match(seen.settlementNote, /Finalized/);
+    assert.equal((await paymentsOf(o.id)).length, 0);
+    const updates = await db.prisma.dojoEvent.findMany({ where: { paymentIntentId: pi.id, eventType: 'payment_intent.status_updated' } });
+    assert.deepEqual(updates.map((e) => e.state), ['applied', 'applied'], 'Authorized and Captured applied: nothing left to retry');
+    // payment_intent.created may beat the venue API's write of Dojo's id (then it waits); the sweeper applies it without a payment.
+    await waitFor(async () => ((await db.prisma.dojoEvent.count({ where: { paymentIntentId: pi.id, state: { not: 'applied' } } })) === 0 ? true : undefined), 'every event applied', 20_000);
+  });
+
+  it('recovers a lost webhook and socket event with the reconciler reading the intent from Dojo', async () => {
+    const o = await fx.order(a.id, { total: 900 });
+    const pi = await createIntent(o.id);
+    sim.loseIntentEvents(true);
+    try {
+      await payAtCheckout(pi.checkoutUrl);
+      await paidIs(o.id, 900);
+    } finally {
+      sim.loseIntentEvents(false);
+    }
+    const rows = await db.prisma.dojoEvent.findMany({ where: { locationId: a.id, paymentIntentId: pi.id, channel: 'reconciler' } });
+    assert.deepEqual(rows.map((r) => [r.eventId, r.state]), [[`reconciler:${pi.id}:Captured`, 'applied']]);
+    assert.equal((await paymentsOf(o.id)).length, 1);
+  });
+
+  it('counts the same intent once when a card machine and an event both record it', async () => {
+    const o = await fx.order(a.id, { total: 1800 });
+    const pi = await createIntent(o.id);
+    const reply = await sim.call(a.dojoAccountId, 'RecordOrderPaymentByIdV1', { orderId: o.id, paymentIntentId: pi.id, paidAmount: { value: 1800, currencyCode: 'GBP' } });
+    assert.ok('result' in reply, JSON.stringify(reply));
+    await payAtCheckout(pi.checkoutUrl);
+    await waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body.status === 'Captured' ? true : undefined), 'Captured');
+    await waitFor(async () => ((await db.prisma.dojoEvent.count({ where: { paymentIntentId: pi.id, state: { not: 'applied' } } })) === 0 ? true : undefined), 'events applied');
+    assert.equal((await paymentsOf(o.id)).length, 1);
+    assert.equal((await order(o.id)).paidAmount, 1800);
+
+    // The other way round: the event first, then the card machine's replay.
+    const o2 = await fx.order(a.id, { total: 700 });
+    const pi2 = await createIntent(o2.id);
+    await payAtCheckout(pi2.checkoutUrl);
+    await paidIs(o2.id, 700);
+    const replay = await sim.call(a.dojoAccountId, 'RecordOrderPaymentByIdV1', { orderId: o2.id, paymentIntentId: pi2.id, paidAmount: { value: 700, currencyCode: 'GBP' } });
+    assert.ok('result' in replay, JSON.stringify(replay));
+    assert.equal((await paymentsOf(o2.id)).length, 1);
+    assert.equal((await order(o2.id)).paidAmount, 700);
+  });
+
+  it("runs the sandbox's online-payment flow: intent, checkout, paid, half refunded, payable again", async () => {
+    const o = await fx.order(a.id, { total: 2600 });
+    const r = await sim.runFlow('online-payment', { accountId: a.dojoAccountId, venueApi: admin.url, locationId: a.id, venueToken: tokenA, orderId: o.id });
+    assert.equal(r.status, 'SUCCESS', JSON.stringify(r.steps.filter((st) => st.status !== 'SUCCESS')));
+    assert.deepEqual(
+      r.steps.map((st) => st.name),
+      ['create payment intent (venue API)', 'pay at the checkout page', 'order paid (GetOrderByIdV1)', 'refund half (venue API)', 'order payable again (GetOrderByIdV1)'],
+    );
+    assert.equal(r.params.venueToken, '***', 'the token is not shown in the result');
+    assert.equal((await order(o.id)).payable, true);
+  });
+
+  it('refuses cleanly: closed orders, decimals, missing or reused keys; replays a key; isolates venues', async () => {
+    const closed = await fx.order(a.id, { total: 1000, status: 'Finalized' });
+    assert.equal((await call('POST', `${venue(a)}/orders/${closed.id}/payment-intents`, { body: {}, key: key() })).status, 409);
+    const o = await fx.order(a.id, { total: 1000 });
+    const decimal = await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: { amount: 10.5 }, key: key() });
+    assert.equal(decimal.status, 400);
+    assert.equal(decimal.body.fields[0].field, 'amount');
+    const text = await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: { amount: '1000' }, key: key() });
+    assert.equal(text.status, 400);
+    assert.equal((await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: {} })).status, 400, 'no Idempotency-Key');
+    const k = key();
+    const one = await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: { amount: 400 }, key: k });
+    const two = await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: { amount: 400 }, key: k });
+    assert.equal(one.status, 201);
+    assert.equal(two.body.id, one.body.id, 'the same key answers the same intent');
+    assert.equal((await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: { amount: 401 }, key: k })).status, 409);
+    assert.equal((await call('GET', `${venue(a)}/orders/${o.id}/payment-intents`)).body.items.length, 1);
+
+    // A claim left Creating by a process that died mid-call stops counting once stale; a fresh one still counts.
+    const o3 = await fx.order(a.id, { total: 800 });
+    const claim = (id: string, k: string, ageMs: number) =>
+      db.prisma.paymentIntent.create({
+        data: {
+          locationId: a.id, id, orderId: o3.id, idempotencyKey: k, requestHash: 'x', amount: 800n, currency: 'GBP', captureMode: 'Auto',
+          tipsAllowed: false, status: 'Creating', createdAt: new Date(Date.now() - ageMs),
+        },
+      });
+    await claim('00000000-0000-4000-8000-000000000001', 'died-fresh', 1_000);
+    assert.equal((await call('POST', `${venue(a)}/orders/${o3.id}/payment-intents`, { body: {}, key: key() })).status, 409, 'a fresh claim covers the order');
+    await db.prisma.paymentIntent.deleteMany({ where: { locationId: a.id, orderId: o3.id } });
+    await claim('00000000-0000-4000-8000-000000000002', 'died-stale', 600_000);
+    const after = await call('POST', `${venue(a)}/orders/${o3.id}/payment-intents`, { body: {}, key: 'died-stale' });
+    assert.equal(after.status, 201, JSON.stringify(after.body));
+    assert.equal(after.body.amount, 800);
+
+    // Venue B: A's routes are forbidden to its token; A's order and intent are not found under B.
+    assert.equal((await call('GET', `${venue(a)}/orders/${o.id}/payment-intents`, { token: tokenB })).status, 403);
+    assert.equal((await call('POST', `${venue(b)}/orders/${o.id}/payment-intents`, { token: tokenB, body: {}, key: key() })).status, 404);
+    assert.equal((await call('GET', `${venue(b)}/orders/${o.id}/payment-intents`, { token: tokenB })).status, 404);
+    assert.equal((await call('GET', `${venue(b)}/payment-intents/${one.body.id}`, { token: tokenB })).status, 404);
+    assert.equal((await call('POST', `${venue(b)}/payment-intents/${one.body.id}/refunds`, { token: tokenB, body: { reason: 'x' }, key: key() })).status, 404);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkoutUrl, decideIntentAmount, intentStatusAdvances, isFinalIntentStatus, nextCheckDelayMs, settlementOf } from '@app/domain/core/rules';
+
+const order = (o: Partial<{ status: string; totalAmount: bigint; paidAmount: bigint; payable: boolean }> = {}) => ({
+  id: 'o1', status: 'Accepted', currency: 'GBP', totalAmount: 5000n, paidAmount: 0n, payable: true, ...o,
+});
+
+describe('payment intent rules', () => {
+  it('asks for what is outstanding minus the open intents, or a part of it', () => {
+    assert.deepEqual(decideIntentAmount(order(), 0n, undefined), { kind: 'accept', amount: 5000n });
+    assert.deepEqual(decideIntentAmount(order({ paidAmount: 1000n }), 1500n, undefined), { kind: 'accept', amount: 2500n });
+    assert.deepEqual(decideIntentAmount(order(), 2000n, 3000n), { kind: 'accept', amount: 3000n });
+    assert.equal(decideIntentAmount(order(), 2000n, 3001n).kind, 'refuse');
+    assert.match((decideIntentAmount(order(), 5000n, undefined) as { reason: string }).reason, /already cover/);
+    assert.equal(decideIntentAmount(order(), 0n, 0n).kind, 'invalid');
+    assert.equal(decideIntentAmount(order(), 0n, -5n).kind, 'invalid');
+  });
+
+  it('refuses closed and non-payable orders', () => {
+    assert.match((decideIntentAmount(order({ status: 'Finalized' }), 0n, undefined) as { reason: string }).reason, /Finalized/);
+    assert.match((decideIntentAmount(order({ status: 'Canceled' }), 0n, 100n) as { reason: string }).reason, /Canceled/);
+    assert.match((decideIntentAmount(order({ payable: false }), 0n, undefined) as { reason: string }).reason, /not payable/);
+  });
+
+  it('moves statuses only forward and knows the final ones', () => {
+    assert.equal(intentStatusAdvances('Creating', 'Created'), true);
+    assert.equal(intentStatusAdvances('Created', 'Captured'), true);
+    assert.equal(intentStatusAdvances('Captured', 'Authorized'), false);
+    assert.equal(intentStatusAdvances('Captured', 'Refunded'), true);
+    assert.equal(intentStatusAdvances('Refunded', 'Canceled'), false);
+    assert.equal(intentStatusAdvances('Created', 'Bogus'), false);
+    assert.deepEqual(['Created', 'Authorized', 'Captured', 'Reversed', 'Refunded', 'Canceled'].map(isFinalIntentStatus), [false, false, false, true, true, true]);
+  });
+
+  it('records a payment for Captured (and Refunded, which implies a capture) only when none is recorded', () => {
+    assert.equal(settlementOf('Captured', false), 'record');
+    assert.equal(settlementOf('Refunded', false), 'record');
+    assert.equal(settlementOf('Captured', true), 'none');
+    for (const s of ['Created', 'Authorized', 'Reversed', 'Canceled']) assert.equal(settlementOf(s, false), 'none');
+  });
+
+  it('backs off the reconciler by doubling, capped', () => {
+    assert.deepEqual([0, 1, 2, 3, 10, 100].map((n) => nextCheckDelayMs(n, 1000, 60_000)), [1000, 2000, 4000, 8000, 60_000, 60_000]);
+  });
+
+  it('builds the checkout link', () => {
+    assert.equal(checkoutUrl('https://pay.dojo.tech/checkout', 'pi_sandbox_x1'), 'https://pay.dojo.tech/checkout/pi_sandbox_x1');
+    assert.equal(checkoutUrl('http://127.0.0.1:4010/checkout/', 'pi_a'), 'http://127.0.0.1:4010/checkout/pi_a');
+  });
+});
