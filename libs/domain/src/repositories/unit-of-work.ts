@@ -1,6 +1,7 @@
 import type { PrismaClient, SqlConnection } from '@app/db';
 import { Prisma, sqlRunner } from '@app/db';
 import type { Tx } from '../shared/tx';
+import { ordersRepo } from './orders.repository';
 
 export interface TransactionOptions {
   /** Longest wait for a connection from the pool [Prisma's default]. */
@@ -117,4 +118,20 @@ export async function setTimeoutAndTryLocks(tx: Tx, timeoutMs: string, keys: str
 /** Waits for a transaction-scoped advisory lock (under the transaction's statement timeout). */
 export async function waitForAdvisoryLock(tx: Tx, key: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+}
+
+/**
+ * Takes a change's plan (rpc/exec-context MutationPlan) inside a transaction that
+ * is already open, for a use-case that runs other use-cases' changes in its own
+ * transaction (a table's orders one by one): waits for the plan's advisory
+ * locks in order, then the order's row lock, then reads the plan's `read`.
+ */
+export async function takePlanInTransaction(tx: Tx, locationId: string, plan: { advisoryKeys?: string[]; orderId?: string; read?: Prisma.Sql }): Promise<unknown> {
+  for (const key of plan.advisoryKeys ?? []) await waitForAdvisoryLock(tx, key);
+  if (plan.orderId !== undefined) {
+    await ordersRepo(tx).lockRowIfExists(locationId, plan.orderId);
+  }
+  if (!plan.read) return undefined;
+  const [row] = await tx.$queryRaw<{ pre: unknown }[]>`SELECT ${plan.read} AS pre`;
+  return row?.pre;
 }
