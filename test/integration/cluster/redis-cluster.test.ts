@@ -11,7 +11,7 @@ import { sign } from '@app/domain/events/webhook-signature';
 import { leaseKey, rendezvousOwner } from '@app/gateway';
 import { QueueName, queuePrefix, replyStreamKey } from '@app/queue';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
+import { appEnv, bounded, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
 import { RedisClusterProcesses } from '../../support/redis-cluster';
 import type { FakeConnection } from '../gateway/support/fake-dojo';
 import { FakeDojo } from '../gateway/support/fake-dojo';
@@ -77,12 +77,13 @@ describe('Redis Cluster: request path, webhook ingest, gateway ownership, master
   });
 
   after(async () => {
-    for (const g of gateways) await g.close().catch(() => undefined); // best effort (teardown)
-    await worker?.close().catch(() => undefined); // best effort (teardown)
-    await webhook?.close().catch(() => undefined); // best effort (teardown)
+    // Each step bounded: an app's Redis Cluster client may still be chasing the killed master.
+    for (const g of gateways) await bounded(g.close(), 10_000, 'a gateway');
+    await bounded(worker?.close() ?? Promise.resolve(), 10_000, 'the worker');
+    await bounded(webhook?.close() ?? Promise.resolve(), 10_000, 'the webhook app');
     redis?.disconnect();
-    await fake?.close();
-    await db?.drop();
+    await bounded(fake?.close() ?? Promise.resolve(), 5_000, 'the fake Dojo');
+    await bounded(db?.drop() ?? Promise.resolve(), 15_000, 'the test database');
     await cluster?.stop();
   });
 
