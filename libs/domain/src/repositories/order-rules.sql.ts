@@ -3,7 +3,7 @@
  * constants (one definition). Used by the orders repository only.
  */
 import { Prisma } from '@app/db';
-import { CLOSED_ORDER_STATUSES } from '../core/rules';
+import { CLOSED_ORDER_STATUSES, COUNTED_PAYMENT_STATE } from '../core/rules';
 
 /**
  * The closed statuses as an SQL list, generated from the one definition
@@ -15,3 +15,13 @@ export const CLOSED_STATUSES_SQL = Prisma.raw(CLOSED_ORDER_STATUSES.map((s) => `
 export function payableSql(paid: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`(${paid} < o.total_amount AND o.status NOT IN (${CLOSED_STATUSES_SQL}))`;
 }
+
+/**
+ * core/rules countedAmounts as SQL over the payments row `p`: what a payment
+ * counts towards its order's paid amount (Recorded only, net of its refunded
+ * amount, the refund coming off the paid amount first).
+ */
+export const COUNTED_PAID_SQL = Prisma.sql`(CASE WHEN p.state = ${Prisma.raw(`'${COUNTED_PAYMENT_STATE}'`)} THEN GREATEST(p.paid_amount - p.refunded_amount, 0) ELSE 0 END)`;
+
+/** core/rules countedAmounts' tips as SQL over `p`: the tips less what a refund took beyond the paid amount. */
+export const COUNTED_TIPS_SQL = Prisma.sql`(CASE WHEN p.state = ${Prisma.raw(`'${COUNTED_PAYMENT_STATE}'`)} THEN GREATEST(p.tips_amount - GREATEST(p.refunded_amount - p.paid_amount, 0), 0) ELSE 0 END)`;

@@ -61,6 +61,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       currency: order.currency,
       paidAmount: cmd.amount,
       tipsAmount: cmd.tips,
+      refundedAmount: 0n,
       lockId: cmd.lockRef ?? null,
       state: 'Recorded',
       intentStatus: null,
