@@ -85,6 +85,14 @@ describe('EPOS Data dialect: results to the wire', () => {
     assert.deepEqual(wire.payments, [{ paymentIntentId: 'pi1', paidAmount: GBP(400), tipsAmount: GBP(50) }]);
   });
 
+  it('a partly refunded payment shows what it counts (net), so the payments add up to paidAmount', () => {
+    const at = new Date('2026-01-01T10:00:00.000Z');
+    const half = { locationId: 'loc', paymentIntentId: 'pi2', orderId: 'o1', currency: 'GBP', paidAmount: 2000n, tipsAmount: 0n, refundedAmount: 1000n, lockId: null, state: 'Recorded' as const, intentStatus: 'Refunded', createdAt: at, updatedAt: at };
+    const wire = orders.getOrder.toWire(order({ paidAmount: 1000n, tipsAmount: 0n, payments: [half] }));
+    assert.deepEqual(wire.payments, [{ paymentIntentId: 'pi2', paidAmount: GBP(1000), tipsAmount: GBP(0) }]);
+    assert.deepEqual(wire.paidAmount, GBP(1000));
+  });
+
   it('a page of orders gets cursors on the sides where more matches lie', () => {
     const page = orders.searchOrders.toWire({ orders: [order(), order({ id: 'o2', seq: 9n })], hasBefore: true, hasAfter: false });
     assert.equal(page.data.length, 2);
