@@ -28,7 +28,7 @@ import { z } from 'zod';
 import { env as e, loadConfig, ConfigError } from '@app/config';
 import { createPrisma, migrate, SecretBox } from '@app/db';
 import { DEMO, DEMO_ORDERS, seedDemoVenueData } from '@app/domain';
-import { DojoSandbox, formatStep, paint, TEST_CARDS, watchFlow } from '@app/dojo-sandbox';
+import { DojoSandbox, formatStep, paint, TABLES_PATH, TEST_CARDS, watchFlow } from '@app/dojo-sandbox';
 import type { Stack } from '@app/infra';
 import { redact, repoRoot, startStack, stopChild } from '@app/infra';
 
@@ -200,6 +200,8 @@ async function main(): Promise<number> {
         webhookUrl: `${url(ports.webhook)}/webhooks/dojo`,
         webhookSecret,
       });
+      // The second demo venue speaks Dojo's legacy Tables API (its account name is its account id).
+      sandbox.addAccount({ apiKey: DEMO.tablesLocation.apiKey, softwareHouseId: account.softwareHouseId, accountId: DEMO.tablesLocation.dojoAccountId });
       dojoApiUrl = sandbox.url;
       dojoWsUrl = sandbox.wsUrl;
       say(`  ${since()}  Dojo sandbox simulator at ${sandbox.url} (socket ${sandbox.wsUrl})`);
@@ -326,10 +328,11 @@ async function main(): Promise<number> {
     });
     say(status === 'SUCCESS' ? paint(32, `pay-at-table: SUCCESS (${since()} after start)`) : paint(31, `pay-at-table: ${status}`));
     say('');
+    const tablesStatus = await runTablesDemo(sim, admin, operatorToken, sh.body.id, stack.databaseUrl, say, since);
     await printCheckoutLink(admin, operatorToken, locationId, account.accountId, sim.url, cfg.START_TABLE);
     if (cfg.START_EXIT_AFTER_FLOW) {
       await stopAll();
-      return status === 'SUCCESS' ? 0 : 1;
+      return status === 'SUCCESS' && tablesStatus === 'SUCCESS' ? 0 : 1;
     }
     say('The platform keeps running. Ctrl-C stops everything.');
     await new Promise(() => undefined);
@@ -340,6 +343,55 @@ async function main(): Promise<number> {
     await stopAll();
     return 1;
   }
+}
+
+/**
+ * The second demo venue, on Dojo's legacy Tables API: onboarded through the admin API as `dojo-tables` (dialling
+ * the sandbox's /ws/v1/tables/epos), seeded with the demo floor and orders, and its pay-at-table flow printed.
+ */
+async function runTablesDemo(
+  sim: DojoSandbox,
+  admin: string,
+  operatorToken: string,
+  softwareHouseId: string,
+  databaseUrl: string,
+  say: (line: string) => void,
+  since: () => string,
+): Promise<string> {
+  const venue = DEMO.tablesLocation;
+  let loc = await api<{ id: string }>(admin, operatorToken, 'POST', '/v1/locations', {
+    name: venue.name,
+    softwareHouseId,
+    dojoAccountId: venue.dojoAccountId,
+    protocol: 'dojo-tables',
+    apiKey: venue.apiKey,
+    wsUrl: `${sim.wsUrl.replace(/\/epos$/, '')}${TABLES_PATH}`,
+    dojoTables: { accountName: venue.dojoAccountId, environment: 'staging' },
+  });
+  if (loc.status === 409) {
+    const list = await api<{ items: { id: string; dojoAccountId: string }[] }>(admin, operatorToken, 'GET', '/v1/locations?protocol=dojo-tables&limit=500');
+    loc = { status: 200, body: list.body.items.find((x) => x.dojoAccountId === venue.dojoAccountId)! };
+  }
+  if (!loc.body?.id) throw new Error(`could not onboard the Tables API venue: ${JSON.stringify(loc.body)}`);
+  const prisma = createPrisma(databaseUrl);
+  try {
+    await seedDemoVenueData(prisma, loc.body.id);
+  } finally {
+    await prisma.$disconnect();
+  }
+  say(`  ${since()}  onboarded "${venue.name}" (${venue.dojoAccountId}, location ${loc.body.id}) on the legacy Tables API (protocol dojo-tables)`);
+  const ready = Date.now() + 30_000;
+  while (sim.connectionsFor(venue.dojoAccountId) < 1) {
+    if (Date.now() > ready) throw new Error('the gateway did not connect to the sandbox\'s Tables API endpoint within 30 s; see .epos-relay/logs/');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  say('');
+  say(paint(1, 'Pay at table over the Tables API: a card machine finds a table\'s session, then locks, pays and unlocks twice (split, tip), and prints the bill'));
+  const status = await watchFlow({ sandboxUrl: sim.url, flow: 'pay-at-table', params: { accountId: venue.dojoAccountId }, onStep: (step) => say(formatStep(step)) });
+  say(status === 'SUCCESS' ? paint(32, `pay-at-table (Tables API): SUCCESS (${since()} after start)`) : paint(31, `pay-at-table (Tables API): ${status}`));
+  say(`  more: npm run flow -- pay-at-table --account ${venue.dojoAccountId} --table "Table 5"`);
+  say('');
+  return status;
 }
 
 /**

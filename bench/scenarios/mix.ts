@@ -1,5 +1,5 @@
 import type { EposMethod } from '@app/contracts';
-import type { LoadOptions, LoadReport } from '@app/dojo-sandbox';
+import type { LoadMethod, LoadOptions, LoadReport } from '@app/dojo-sandbox';
 import type { Platform } from '../lib/platform';
 import { PAYMENT_AMOUNT } from '../lib/seed';
 
@@ -73,6 +73,68 @@ export async function runMix(
     ratePerSec,
     durationMs,
     script: paymentMix(o.ordersPerLocation, tag),
+    timeoutMs: o.timeoutMs ?? 10_000,
+    maxInFlight: 20_000,
+  });
+  const c = process.cpuUsage(cpu0);
+  const loadGenCpu = Math.round(((c.user + c.system) / 1000 / (performance.now() - t0)) * 1000) / 1000;
+  return { ...report, loadGenCpu };
+}
+
+/**
+ * The same card machine over Dojo's legacy Tables API: 3/8 ListSessions (the table's payable sessions), 2/8
+ * GetBillItems, and 1/8 each of LockSession, RecordPayment, UnlockSession, on the venue's orders in turn (session
+ * ids from core/rules tableSessionId), one terminal per venue so locks never conflict.
+ */
+export const TABLES_MIX_STEPS: LoadMethod[] = [
+  'ListSessions', 'GetBillItems', 'LockSession', 'RecordPayment', 'UnlockSession', 'ListSessions', 'GetBillItems', 'ListSessions',
+];
+
+export function tablesPaymentMix(ordersPerLocation: number, tag: string, sessionOf: (accountId: string, orderId: string) => string): NonNullable<LoadOptions['script']> {
+  return (accountId, k0) => {
+    const offset = Number(/(\d+)$/.exec(accountId)?.[1] ?? 0) % TABLES_MIX_STEPS.length;
+    const k = k0 + offset;
+    const cycle = Math.floor(k / TABLES_MIX_STEPS.length);
+    const step = TABLES_MIX_STEPS[k % TABLES_MIX_STEPS.length]!;
+    // As paymentMix: a venue starting after the lock step lists sessions instead of paying or unlocking.
+    const method: LoadMethod = cycle === 0 && offset > 2 && k % TABLES_MIX_STEPS.length <= 4 ? 'ListSessions' : step;
+    const sessionId = sessionOf(accountId, `ord_${cycle % ordersPerLocation}`);
+    switch (method) {
+      case 'ListSessions':
+        return { method, params: { isFinished: false, hasTable: true, isPayable: true, tableNames: ['Table 1'] } };
+      case 'RecordPayment':
+        return {
+          method,
+          params: {
+            payment: {
+              id: `${tag}-${accountId}-${cycle}`, sessionId, baseAmount: PAYMENT_AMOUNT, tipsAmount: 0, currency: 'GBP', paymentSuccessful: true,
+              attemptedAt: new Date().toISOString(), methodDetails: { method: 'PAYMENT_METHOD_CARD_PRESENT' },
+            },
+          },
+        };
+      default:
+        return { method, params: { sessionId } };
+    }
+  };
+}
+
+/** Runs the Tables API mix at a fixed offered rate over the accounts; clears leftover locks first. */
+export async function runTablesMix(
+  p: Platform,
+  accountIds: string[],
+  ratePerSec: number,
+  durationMs: number,
+  o: { ordersPerLocation: number; sessionOf: (accountId: string, orderId: string) => string; timeoutMs?: number },
+): Promise<LoadReport & { loadGenCpu: number }> {
+  await p.prisma.$executeRawUnsafe('DELETE FROM order_locks');
+  const tag = `${Date.now().toString(36)}${++runs}`;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const report = await p.sandbox!.load({
+    accountIds,
+    ratePerSec,
+    durationMs,
+    script: tablesPaymentMix(o.ordersPerLocation, tag, o.sessionOf),
     timeoutMs: o.timeoutMs ?? 10_000,
     maxInFlight: 20_000,
   });

@@ -3,7 +3,9 @@ import type { Platform } from '../lib/platform';
 import type { AppProcess } from '../lib/procs';
 import { fixtures } from '@app/testing';
 import { benchVenues } from '../lib/seed';
-import { runMix } from './mix';
+import { tableSessionId } from '@app/domain';
+import { TABLES_PATH } from '@app/dojo-sandbox';
+import { runMix, runTablesMix } from './mix';
 
 export const ORDERS_PER_LOCATION = 4;
 
@@ -76,6 +78,49 @@ export interface RequestPathResult {
   ratios: { offered: number; p50: number; p95: number; p99: number; max: number; p50DeltaMs: number }[];
 }
 
+/**
+ * The same venues and the same card-machine work over Dojo's legacy Tables API (the queue variant): the venues are
+ * switched to protocol dojo-tables (what PUT /v1/locations/{id}/protocol stores), dialling the sandbox's
+ * /ws/v1/tables/epos with their sandbox account id as the account name, and switched back afterwards.
+ */
+async function tablesVariant(
+  p: Platform,
+  accountIds: string[],
+  o: { rates: number[]; durationMs: number; warmupMs: number; log: (m: string) => void },
+): Promise<MixRun[]> {
+  const tablesUrl = `${p.sandbox!.wsUrl.replace(/\/epos$/, '')}${TABLES_PATH}`;
+  await p.prisma.$executeRawUnsafe(
+    `UPDATE locations SET protocol = 'dojo-tables', ws_url = $1, config_version = config_version + 1,
+       protocol_settings = jsonb_build_object('accountName', dojo_account_id, 'environment', 'staging', 'enforceWaiterId', false)
+     WHERE dojo_account_id = ANY($2::text[])`,
+    tablesUrl,
+    accountIds,
+  );
+  const rows = await p.prisma.location.findMany({ where: { dojoAccountId: { in: accountIds } }, select: { id: true, dojoAccountId: true } });
+  const locationOf = new Map(rows.map((r) => [r.dojoAccountId, r.id]));
+  const sessionOf = (accountId: string, orderId: string) => tableSessionId(locationOf.get(accountId)!, orderId);
+  const runs: MixRun[] = [];
+  try {
+    const pids = await startVariant(p, 'queue', accountIds);
+    o.log(`request-path: queue variant over the Tables API up, ${accountIds.length} venues connected`);
+    await runTablesMix(p, accountIds, Math.min(...o.rates), o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION, sessionOf });
+    for (const rate of o.rates) {
+      const meter = p.meter(pids);
+      const r = await runTablesMix(p, accountIds, rate, o.durationMs, { ordersPerLocation: ORDERS_PER_LOCATION, sessionOf });
+      const run = toRun('queue, Tables API', rate, r, meter.end());
+      runs.push(run);
+      o.log(`request-path: queue (Tables API) @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} max ${run.max} ms, errors ${run.errors}`);
+    }
+    await p.stopApps();
+  } finally {
+    await p.prisma.$executeRawUnsafe(
+      `UPDATE locations SET protocol = 'epos-data', ws_url = NULL, protocol_settings = '{}', config_version = config_version + 1 WHERE dojo_account_id = ANY($1::text[])`,
+      accountIds,
+    );
+  }
+  return runs;
+}
+
 export async function requestPath(
   p: Platform,
   o: { locations: number; rates: number[]; durationMs: number; warmupMs: number; log: (m: string) => void },
@@ -96,6 +141,7 @@ export async function requestPath(
     }
     await p.stopApps();
   }
+  runs.push(...(await tablesVariant(p, accountIds, o)));
   const ratios = o.rates.map((rate) => {
     const q = runs.find((r) => r.variant === 'queue' && r.offered === rate)!;
     const i = runs.find((r) => r.variant === 'in-process' && r.offered === rate)!;

@@ -39,6 +39,12 @@ describe('npm start', () => {
       assert.match(out(), new RegExp(`ok\\s+${step.replace(/[()/]/g, '\\$&')}`), `step ${step} succeeded:\n${out()}`);
     }
     assert.match(out(), /pay-at-table: SUCCESS/);
+    // The second demo venue, on the legacy Tables API, after the first.
+    for (const step of ['ListSessions', 'GetSession', 'LockSession (1/2)', 'RecordPayment (1/2)', 'UnlockSession (1/2)', 'RecordPayment (2/2)', 'GetFullBill']) {
+      assert.match(out(), new RegExp(`ok\\s+${step.replace(/[()/]/g, '\\$&')}`), `Tables step ${step} succeeded:\n${out()}`);
+    }
+    assert.match(out(), /pay-at-table \(Tables API\): SUCCESS/);
+    assert.ok(out().indexOf('pay-at-table: SUCCESS') < out().indexOf('pay-at-table (Tables API): SUCCESS'), 'printed after the first');
     assert.match(out(), /admin API docs\s+http:\/\/127\.0\.0\.1:\d+\/docs/);
     assert.match(out(), /operator console\s+http:\/\/127\.0\.0\.1:\d+\/console/);
     assert.match(out(), /sandbox flows\s+http:\/\/127\.0\.0\.1:\d+\/flows/);
@@ -60,6 +66,7 @@ describe('npm start', () => {
       ['bookings', { tableId: 'T3' }],
       ['events', {}],
       ['pay-at-table', { tableId: 'T5' }],
+      ['pay-at-table', { accountId: 'acctables0001', tableId: 'Table 5' }],
       ['online-payment', onlineParams],
     ] as const) {
       const steps: string[] = [];

@@ -4,7 +4,7 @@ import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
 import { DojoEventsRepository } from '@app/domain/events';
-import { EPOS_DATA, RpcDispatcher } from '@app/domain/rpc';
+import { DialectRouter, dialects } from '@app/domain/rpc';
 import { BullmqEventEnqueuer, RpcWorkerHost } from '@app/queue';
 
 /**
@@ -31,9 +31,9 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
     const m = workerMetrics();
     const replays = new Map<string, { inc(): void }>();
     const db = new Map<string, { observe(v: number): void }>();
-    const dispatcher = new RpcDispatcher({
+    // One dispatcher per wire dialect; each job names its own (RpcJob.dialect).
+    const router = new DialectRouter({
       prisma,
-      dialect: EPOS_DATA,
       logger: this.log,
       events: { ingest: (cmd) => ingest.execute(cmd) },
       // epos_relay_worker_replays_total / _db_duration_seconds, one bound child per method.
@@ -49,12 +49,13 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
           h.observe(seconds);
         },
       },
-    });
+    }, dialects({ tablesLockTtlMs: config.TABLES_LOCK_TTL_MS }));
     this.host = new RpcWorkerHost({
       redisUrl: config.REDIS_URL,
       prefix: config.QUEUE_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,
-      handler: (job) => dispatcher.handle(job),
+      handler: (job) => router.handle(job),
+      refuse: (job, message) => router.refuse(job, message),
       logger: this.log,
       health,
       onError: (err, job) => this.log.error({ err, rpcId: job.rpcId, locationId: job.locationId, traceId: job.traceId }, 'rpc job failed'),

@@ -88,6 +88,8 @@ export const workerEnv = {
   ...commonEnv,
   PORT: env.int(3002, 0, 65535),
   WORKER_CONCURRENCY: env.int(50, 1, 1000),
+  /** How long a Tables API LockSession holds the order when nothing releases it (the protocol has no expiry). */
+  TABLES_LOCK_TTL_MS: env.int(300_000, 1_000, 3_600_000),
   /** Dojo events applied at once by this worker. */
   EVENTS_CONCURRENCY: env.int(10, 1, 500),
   /** How often the events sweeper looks for stored events that never reached the queue. */

@@ -1,4 +1,3 @@
-import type { EposMethod } from './methods';
 
 /**
  * A JSON-RPC request from Dojo as the gateway hands it over to be answered,
@@ -8,7 +7,18 @@ import type { EposMethod } from './methods';
 export interface RpcRequest {
   /** Location (our id) whose socket received the request. */
   locationId: string;
-  method: EposMethod;
+  /**
+   * The wire dialect the request came in (epos-data, dojo-tables, ...): the
+   * worker answers it with that dialect, and request ids are unique per dialect.
+   * Absent means epos-data (jobs queued before dialects existed).
+   */
+  dialect?: string;
+  /** The dialect's method name (an EposMethod for epos-data). */
+  method: string;
+  /** Whether the method changes state (stored answer per id, claimed at the deadline); METHOD_INFO's when absent. */
+  mutates?: boolean;
+  /** The location's protocol settings the dialect reads (never a secret; e.g. enforceWaiterId); absent when none. */
+  settings?: Record<string, unknown>;
   rpcId: string;
   params: unknown;
   /** Epoch ms after which the answer is useless: the job must not commit past it. */

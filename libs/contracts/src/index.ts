@@ -5,4 +5,6 @@ export * from './validator';
 export * from './input-guard';
 export * from './channels';
 export * from './dojo-events';
+export * from './protocols';
+export * from './dojo-tables';
 export * as Models from './generated/models';

@@ -76,6 +76,22 @@ export class AccountRegistry {
     return m ? this.byKey.get(m[1]!.trim()) : undefined;
   }
 
+  /**
+   * The Tables API's handshake: exactly `Basic base64("<accountName>:<apiKey>")` (no spaces; the account name is
+   * the sandbox account's id) of a known account, or undefined.
+   */
+  fromTablesAuthorization(header: string | undefined): SandboxAccount | undefined {
+    const m = /^Basic ([A-Za-z0-9+/]+=*)$/.exec(header ?? '');
+    if (!m) return undefined;
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return undefined;
+    const account = this.byKey.get(decoded.slice(colon + 1));
+    // Re-encoding must give the header back exactly (no padding games, no spaces around the colon).
+    if (!account || decoded.slice(0, colon) !== account.accountId) return undefined;
+    return Buffer.from(`${account.accountId}:${account.apiKey}`, 'utf8').toString('base64') === m[1] ? account : undefined;
+  }
+
   /** PUT /epos/integrations/ws: the body is the full set; capabilities left out stop being routed. */
   register(accountId: string, capabilities: { name: string; version: string }[]): WsIntegration {
     const bad = unknownCapabilities(capabilities.map((c) => c.name));

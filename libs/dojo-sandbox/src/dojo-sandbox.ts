@@ -297,6 +297,11 @@ export class DojoSandbox {
     this.hub.sendRaw(accountId, text);
   }
 
+  /** Tables API: an ErrorNotification about the EPOS message `id` (no reply is expected). */
+  sendErrorNotification(accountId: string, id = 'sbx_unreadable', errorReason = 'the sandbox could not read a reply'): void {
+    this.hub.sendRaw(accountId, JSON.stringify({ jsonrpc: '2.0', method: 'ErrorNotification', params: { errorCode: 'ERROR_PARSE_ERROR', errorReason, id } }));
+  }
+
   /** Sends a raw text frame to the account's routed connection. */
   sendRaw(accountId: string, text: string): void {
     this.hub.sendRaw(accountId, text);

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '@app/common';
 import type { JsonRpcResponse } from '@app/contracts';
-import { isEposMethod, METHOD_INFO, methodEnabled } from '@app/contracts';
+import { isEposMethod, isTablesError, isTablesMethod, METHOD_INFO, methodEnabled } from '@app/contracts';
 import type { AccountRegistry } from './accounts';
 import { LatencyRecorder } from './latency';
 import type { Misbehaviour, SandboxAccount } from './types';
@@ -64,10 +64,17 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/** The protocols the sandbox serves: Dojo's EPOS Data API (/epos) and the legacy Tables API (/ws/v1/tables/epos). */
+export type SandboxProtocol = 'epos-data' | 'dojo-tables';
+
+/** The Tables API's endpoint path (wss://api.dojo.tech/ws/v1/tables/epos). */
+export const TABLES_PATH = '/ws/v1/tables/epos';
+
 /** One accepted EPOS socket. */
 export interface EposConnection {
   id: string;
   accountId: string;
+  protocol: SandboxProtocol;
   socket: WebSocket;
   openedAt: Date;
   remote: string;
@@ -81,6 +88,7 @@ export interface EposConnection {
 export interface ConnectionInfo {
   id: string;
   accountId: string;
+  protocol: SandboxProtocol;
   openedAt: string;
   routed: boolean;
   pingsSent: number;
@@ -186,21 +194,33 @@ export class EposHub {
     }
   }
 
-  /** Handles an HTTP upgrade; anything but /epos is not ours (returns false). */
+  /**
+   * Handles an HTTP upgrade on /epos (EPOS Data: `Authorization: Basic <key>`) or /ws/v1/tables/epos (Tables API:
+   * `Authorization: Basic base64("<accountId>:<key>")`); anything else is not ours (returns false).
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/epos' && path !== '/epos/') return false;
-    const account = this.accounts.fromAuthorization(req.headers.authorization);
+    const protocol: SandboxProtocol | undefined =
+      path === '/epos' || path === '/epos/' ? 'epos-data' : path === TABLES_PATH || path === `${TABLES_PATH}/` ? 'dojo-tables' : undefined;
+    if (!protocol) return false;
+    const account =
+      protocol === 'dojo-tables' ? this.accounts.fromTablesAuthorization(req.headers.authorization) : this.accounts.fromAuthorization(req.headers.authorization);
     const shid = req.headers['software-house-id'];
     let reason: string | undefined;
-    if (!account) reason = req.headers.authorization ? 'unknown API key' : 'missing Authorization header';
+    if (!account) {
+      reason = !req.headers.authorization
+        ? 'missing Authorization header'
+        : protocol === 'dojo-tables'
+          ? 'Authorization must be Basic base64("<accountName>:<apiKey>") of a known account'
+          : 'unknown API key';
+    }
     else if (typeof shid !== 'string' || shid.length === 0) reason = 'missing software-house-id header';
     else if (account.softwareHouseId && shid !== account.softwareHouseId) reason = 'software-house-id does not match the key';
     if (reason || !account) {
       this.refuse(socket, 401, reason ?? 'unauthorized');
       return true;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, account, req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, account, req, protocol));
     return true;
   }
 
@@ -214,10 +234,11 @@ export class EposHub {
     );
   }
 
-  private accept(ws: WebSocket, account: SandboxAccount, req: IncomingMessage): void {
+  private accept(ws: WebSocket, account: SandboxAccount, req: IncomingMessage, protocol: SandboxProtocol): void {
     const conn: EposConnection = {
       id: `conn_${this.idPrefix}_${++this.seq}`,
       accountId: account.accountId,
+      protocol,
       socket: ws,
       openedAt: new Date(),
       remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
@@ -235,7 +256,7 @@ export class EposHub {
     if (list.length > 1) {
       log.warn({ concurrent: list.length }, 'another connection for the same location; the newest one now receives routed requests');
     } else {
-      log.info('EPOS connected');
+      log.info({ protocol }, 'EPOS connected');
     }
     ws.on('message', (data) => this.onMessage(conn, (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')));
     ws.on('ping', (data) => {
@@ -314,6 +335,7 @@ export class EposHub {
         out.push({
           id: c.id,
           accountId: acc,
+          protocol: c.protocol,
           openedAt: c.openedAt.toISOString(),
           routed: i === list.length - 1,
           pingsSent: c.pingsSent,
@@ -349,9 +371,20 @@ export class EposHub {
     return METHOD_INFO[method].capabilities;
   }
 
-  /** Whether Dojo would route `method` to this account now. */
+  /** The protocol of the connection that receives an account's requests, if any. */
+  protocolOf(accountId: string): SandboxProtocol | undefined {
+    return this.routed(accountId)?.protocol;
+  }
+
+  /**
+   * Whether Dojo would route `method` to this account now: an EPOS Data method once its capability is
+   * registered and the account is on /epos; a Tables API method (no registration exists) when it is on the
+   * Tables endpoint.
+   */
   isRouted(accountId: string, method: string, params?: unknown): boolean {
-    if (!isEposMethod(method)) return false;
+    const protocol = this.protocolOf(accountId);
+    if (isTablesMethod(method)) return protocol === 'dojo-tables';
+    if (!isEposMethod(method) || protocol === 'dojo-tables') return false;
     const caps = this.accounts.capabilityNames(accountId);
     const needed = this.capabilitiesFor(method, params);
     return method === 'HandleEventV1' ? needed.some((c) => caps.includes(c)) : methodEnabled(method, caps);
@@ -387,7 +420,8 @@ export class EposHub {
         sentAt,
         timer,
         resolve: (r) => {
-          this.latency.record(method, performance.now() - sentAt, !('error' in r && r.error !== undefined));
+          const failed = ('error' in r && r.error !== undefined) || ('result' in r && isTablesError(r.result));
+          this.latency.record(method, performance.now() - sentAt, !failed);
           resolve(r);
         },
         reject,

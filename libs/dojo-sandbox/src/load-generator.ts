@@ -1,5 +1,8 @@
-import type { EposMethod } from '@app/contracts';
-import { isFailure } from '@app/contracts';
+import type { EposMethod, TablesAnsweredMethod } from '@app/contracts';
+import { isFailure, isTablesError, isTablesMethod } from '@app/contracts';
+
+/** A method the load generator sends: EPOS Data's, or the Tables API's (to accounts on /ws/v1/tables/epos). */
+export type LoadMethod = EposMethod | TablesAnsweredMethod;
 import type { EposHub } from './epos-hub';
 import { CallTimeoutError, NotConnectedError, NotRoutedError } from './epos-hub';
 import type { LatencyStats } from './latency';
@@ -13,15 +16,15 @@ export interface LoadOptions {
   /** How long to send for. */
   durationMs: number;
   /** Method mix as relative weights, e.g. { SearchOrdersV1: 3, GetOrderByIdV1: 1 }. Ignored when `script` is given. */
-  mix?: Partial<Record<EposMethod, number>>;
+  mix?: Partial<Record<LoadMethod, number>>;
   /**
    * A per-account script instead of a random mix: the k-th request to an account
    * (k = 0, 1, ...) is `script(accountId, k)`, e.g. search, get, lock, pay, unlock
    * on the account's own orders, so locks are released and do not conflict.
    */
-  script?: (accountId: string, k: number) => { method: EposMethod; params: Record<string, unknown> };
-  /** Params per request (headers are added). Defaults to small valid params per method. */
-  params?: (method: EposMethod, accountId: string, n: number) => Record<string, unknown>;
+  script?: (accountId: string, k: number) => { method: LoadMethod; params: Record<string, unknown> };
+  /** Params per request (EPOS Data: headers are added; Tables API: a card machine's requestorInfo). Defaults to small valid params per method. */
+  params?: (method: LoadMethod, accountId: string, n: number) => Record<string, unknown>;
   timeoutMs?: number;
   /** Cap on requests awaiting a reply; sends beyond it are counted as `skipped`. */
   maxInFlight?: number;
@@ -46,7 +49,10 @@ export interface LoadReport {
   errorSamples: string[];
 }
 
-const DEFAULT_PARAMS: Partial<Record<EposMethod, Record<string, unknown>>> = {
+const DEFAULT_PARAMS: Partial<Record<LoadMethod, Record<string, unknown>>> = {
+  ListSessions: { isFinished: false, isPayable: true },
+  ListTables: {},
+  ListBillItems: {},
   SearchOrdersV1: { payableOnly: true },
   GetOrderByIdV1: { orderId: 'ord_1' },
   GetOrderBillByIdV1: { orderId: 'ord_1' },
@@ -62,10 +68,10 @@ const DEFAULT_PARAMS: Partial<Record<EposMethod, Record<string, unknown>>> = {
  */
 export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport> {
   if (o.accountIds.length === 0) throw new Error('runLoad needs at least one account');
-  const entries = Object.entries(o.mix ?? {}).filter(([, w]) => (w ?? 0) > 0) as [EposMethod, number][];
+  const entries = Object.entries(o.mix ?? {}).filter(([, w]) => (w ?? 0) > 0) as [LoadMethod, number][];
   if (entries.length === 0 && !o.script) throw new Error('runLoad needs a method mix or a script');
   const totalWeight = entries.reduce((a, [, w]) => a + w, 0);
-  const pick = (): EposMethod => {
+  const pick = (): LoadMethod => {
     let r = Math.random() * totalWeight;
     for (const [m, w] of entries) if ((r -= w) < 0) return m;
     return entries[entries.length - 1]![0];
@@ -84,7 +90,7 @@ export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport>
 
   const sendOne = () => {
     const accountId = o.accountIds[n % o.accountIds.length]!;
-    let method: EposMethod;
+    let method: LoadMethod;
     let base: Record<string, unknown>;
     if (o.script) {
       ({ method, params: base } = o.script(accountId, Math.floor(n / o.accountIds.length)));
@@ -92,7 +98,9 @@ export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport>
       method = pick();
       base = o.params ? o.params(method, accountId, n) : (DEFAULT_PARAMS[method] ?? {});
     }
-    const params = { ...base, headers: { dojoRequestingProduct: 'LoadGenerator' } };
+    const params = isTablesMethod(method)
+      ? { requestorInfo: { requestorType: 'REQUESTOR_TYPE_CARD_MACHINE', cardMachineRequestorInfo: { terminalId: 'load-generator' } }, ...base }
+      : { ...base, headers: { dojoRequestingProduct: 'LoadGenerator' } };
     n++;
     if (inFlight >= maxInFlight) {
       r.skipped++;
@@ -114,6 +122,11 @@ export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport>
           r.rpcErrors++;
           bucket.e++;
           if (r.errorSamples.length < 10) r.errorSamples.push(`${method}: ${reply.error.errorType}: ${String(reply.error.debugMessage).slice(0, 200)}`);
+        } else if (isTablesError(reply.result)) {
+          // The Tables API answers errors inside result.
+          r.rpcErrors++;
+          bucket.e++;
+          if (r.errorSamples.length < 10) r.errorSamples.push(`${method}: ${reply.result.errorCode}: ${reply.result.errorReason.slice(0, 200)}`);
         } else r.ok++;
       })
       .catch((err: unknown) => {

@@ -7,3 +7,4 @@ export { dojoOrderToCreateData } from './dialects/epos-data/orders.mapping';
 export { PipelineBacklogRepository } from './repositories/pipeline-backlog.repository';
 export { GatewayLocationsRepository } from './repositories/gateway-locations.repository';
 export type { GatewayLocationRow } from './repositories/gateway-locations.repository';
+export { tableSessionId } from './core/rules';

@@ -215,7 +215,12 @@ export class GatewayManager {
   private applyLocation(loc: LocationConfig): void {
     this.locations.set(loc.id, loc);
     const link = this.links.get(loc.id);
-    if (link && link.location.configVersion !== loc.configVersion) link.update(loc);
+    if (link && link.location.configVersion !== loc.configVersion) {
+      // A switched protocol re-dials with the new profile (URL, headers, codec); the venue's data stays as it is.
+      const profile = this.deps.profiles.get(loc.profile);
+      if (!profile) this.deps.logger.error({ locationId: loc.id, profile: loc.profile }, 'no connection profile of that name; keeping the old one');
+      link.update(loc, profile);
+    }
   }
 
   private async onLocationChanged(message: string): Promise<void> {

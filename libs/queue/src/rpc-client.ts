@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Logger } from '@app/common';
 import { createRedis } from '@app/common';
 import type { JsonRpcResponse} from '@app/contracts';
-import { EposError, failure, METHOD_INFO } from '@app/contracts';
+import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
 import type { RpcJob, RpcReply } from './catalog';
 import { QueueName } from './catalog';
 import { replyStreamKey } from './reply-stream';
@@ -31,6 +31,8 @@ export interface RpcClientOptions {
 
 interface Pending {
   resolve: (r: JsonRpcResponse) => void;
+  /** The caller's wording of this client's own error (its profile's error form). */
+  failure?: (message: string) => JsonRpcResponse;
   timer: NodeJS.Timeout;
   rpcId: string;
   /** A claim is running or scheduled: the worker's reply is still taken if it comes first. */
@@ -142,7 +144,7 @@ export class RpcClient {
    * instead. The error text is stable; what went wrong is logged under the
    * traceId.
    */
-  call(job: Omit<RpcJob, 'replyTo'>): Promise<JsonRpcResponse> {
+  call(job: Omit<RpcJob, 'replyTo'>, failure?: (message: string) => JsonRpcResponse): Promise<JsonRpcResponse> {
     const jobId = randomUUID();
     return new Promise<JsonRpcResponse>((resolve) => {
       const ms = Math.max(0, job.deadline - Date.now());
@@ -156,7 +158,7 @@ export class RpcClient {
             : `the EPOS did not answer ${job.method} within its deadline; nothing was applied`,
         );
       }, ms);
-      this.pending.set(jobId, { resolve, timer, rpcId: job.rpcId });
+      this.pending.set(jobId, { resolve, timer, rpcId: job.rpcId, failure });
       const data: RpcJob = { ...job, replyTo: this.stream };
       this.queue.add(job.method, data, { jobId }).catch((err: Error) => {
         const p = this.pending.get(jobId);
@@ -182,10 +184,11 @@ export class RpcClient {
     const p = this.pending.get(jobId);
     if (!p || p.claiming) return;
     clearTimeout(p.timer);
-    const error = failure(job.rpcId, new EposError('UnexpectedError', debugMessage).toBody(job.traceId));
+    const error = p.failure ? p.failure(debugMessage) : failure(job.rpcId, new EposError('UnexpectedError', debugMessage).toBody(job.traceId));
     const claim = this.opts.claim;
+    const mutates = job.mutates ?? (isEposMethod(job.method) && METHOD_INFO[job.method].mutates);
     // HandleEventV1 has no stored answer (events are stored once per event id, so Dojo's redelivery is safe).
-    if (!claim || !METHOD_INFO[job.method]?.mutates || job.method === 'HandleEventV1') {
+    if (!claim || !mutates || job.method === 'HandleEventV1') {
       this.pending.delete(jobId);
       p.resolve(error);
       return;

@@ -16,6 +16,12 @@ export interface RpcWorkerOptions {
   prefix: string;
   concurrency: number;
   handler: RpcHandler;
+  /**
+   * The job's dialect's error for a request this host refuses without running
+   * it (picked up after its deadline, superseded fence) or whose handler threw.
+   * An EPOS Data UnexpectedError when absent.
+   */
+  refuse?: (job: RpcRequest, message: string) => JsonRpcResponse;
   onError?: (err: unknown, job: RpcRequest) => void;
   logger?: Logger;
   health?: HealthRegistry;
@@ -58,25 +64,24 @@ export class RpcWorkerHost {
     let response: JsonRpcResponse;
     if (Date.now() >= data.deadline) {
       this.deadlineMisses.labels(data.method, 'picked_up_late').inc();
-      response = failure(
-        data.rpcId,
-        new EposError('UnexpectedError', `${data.method} reached the EPOS after its deadline; it was not applied`).toBody(data.traceId),
-      );
+      response = this.refuse(data, `${data.method} reached the EPOS after its deadline; it was not applied`);
     } else if (await this.superseded(data)) {
-      response = failure(
-        data.rpcId,
-        new EposError('UnexpectedError', `${data.method} came from a connection that no longer owns the location; it was not applied`).toBody(data.traceId),
-      );
+      response = this.refuse(data, `${data.method} came from a connection that no longer owns the location; it was not applied`);
     } else {
       try {
         response = await this.opts.handler(data);
       } catch (err) {
         this.opts.onError?.(err, data);
-        response = failure(data.rpcId, EposError.unexpected().toBody(data.traceId));
+        response = this.refuse(data, EposError.unexpected().debugMessage);
       }
       if (Date.now() >= data.deadline) this.deadlineMisses.labels(data.method, 'finished_late').inc();
     }
     await this.replies.publish(data.replyTo, { jobId: job.id!, response });
+  }
+
+  private refuse(data: RpcRequest, message: string): JsonRpcResponse {
+    if (this.opts.refuse) return this.opts.refuse(data, message);
+    return failure(data.rpcId, new EposError('UnexpectedError', message).toBody(data.traceId));
   }
 
   /** True when a gateway replica has acquired the location's lease since this request was accepted. */

@@ -51,7 +51,11 @@ export interface LocationOptions {
   /** Default: every capability. */
   capabilities?: string[];
   /** Default: the schema's (pending). */
-  registrationState?: 'pending' | 'registered' | 'failed';
+  registrationState?: 'pending' | 'registered' | 'failed' | 'not_required';
+  /** Default: epos-data. */
+  protocol?: 'epos-data' | 'dojo-tables' | 'connect-pat';
+  /** The protocol's settings (ProtocolSettingsOf in @app/contracts); default {}. */
+  protocolSettings?: Record<string, string | boolean>;
   webhookSecrets?: WebhookSecretOption[];
 }
 
@@ -94,6 +98,10 @@ export interface OrderOptions {
   displayName?: string;
   /** Default: one line (2 × Burger with a Cheese modifier) adding up to about the total. */
   items?: Models.OrderItem[];
+  /** Default: none. */
+  discounts?: Models.Discount[];
+  /** Minor units; default 0. */
+  serviceCharge?: number;
 }
 
 export interface PaymentOptions {
@@ -220,6 +228,8 @@ export class Fixtures {
       enabled: o.enabled ?? true,
       capabilities: o.capabilities ?? ALL_CAPABILITIES,
       registrationState: o.registrationState,
+      protocol: o.protocol ?? 'epos-data',
+      protocolSettings: o.protocolSettings ?? {},
     } as const;
     const webhookSecrets = (o.webhookSecrets ?? []).map((s) => {
       const { value, state = 'active' } = typeof s === 'string' ? { value: s } : s;
@@ -244,7 +254,7 @@ export class Fixtures {
       status: o.status ?? 'Accepted',
       payable: o.payable,
       totalAmount: money(total),
-      serviceChargeAmount: money(0),
+      serviceChargeAmount: money(o.serviceCharge ?? 0),
       reference: o.reference ?? `R-${id}`,
       displayName: o.displayName ?? `Order ${id}`,
       items: o.items ?? [
@@ -258,7 +268,7 @@ export class Fixtures {
         },
       ],
       taxLines: [{ name: 'VAT', amountPercentage: 2000, amountTotal: money(Math.floor(total / 6)) }],
-      discounts: [],
+      discounts: o.discounts ?? [],
       details: o.collection
         ? { orderType: 'Collection', collection: { asap: true } }
         : { orderType: 'DineIn', dineIn: { tableId: o.tableId, waiterId: o.waiterId, partyId: o.partyId } },

@@ -117,7 +117,7 @@ describe('redis outage: internal error messages never reach Dojo', () => {
     const job = rpcJob(A.id, 'RecordOrderPaymentByIdV1', { orderId: 'R-1', paymentIntentId: 'pi_r1', paidAmount: GBP(100) }, { deadline: Date.now() + 8_000 });
     const res = await client.call(job);
     check(res, job.traceId, A.id);
-    const row = await db.prisma.processedRequest.findUniqueOrThrow({ where: { locationId_rpcId: { locationId: A.id, rpcId: job.rpcId } } });
+    const row = await db.prisma.processedRequest.findUniqueOrThrow({ where: { locationId_dialect_rpcId: { dialect: 'epos-data', locationId: A.id, rpcId: job.rpcId } } });
     assert.deepEqual(row.response, res);
   });
 });

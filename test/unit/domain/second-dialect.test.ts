@@ -60,6 +60,7 @@ const TABLES_TEST: Dialect<TablesReply, TablesError> = {
   idReused: (ref, stored) => ({ code: 409, reason: `${ref} was ${stored}` }),
   deadlinePassed: (method) => ({ code: 504, reason: `${method} timed out` }),
   unexpected: () => ({ code: 500, reason: 'unexpected' }),
+  notApplied: (reason) => ({ code: 503, reason }),
   success: (ref, body) => ({ ok: true, ref, body }),
   failure: (ref, e, trace) => ({ ok: false, ref, code: e.code, reason: e.reason, trace }),
   describe: (e) => ({ code: e.code }),

@@ -76,7 +76,7 @@ describe('gateway units', () => {
     assert.equal(d.kind, 'request');
     const code = (text: string) => {
       const r = p.decode(text, loc);
-      return r.kind === 'reject' ? r.error.code : 0;
+      return r.kind === 'reject' ? (r.response('t') as { error: { code: number } }).error.code : 0;
     };
     assert.equal(code('nope'), JsonRpcCode.ParseError);
     assert.equal(code('{"jsonrpc":"2.0","method":"GetOrderByIdV1"}'), JsonRpcCode.InvalidRequest);

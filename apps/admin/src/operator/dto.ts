@@ -1,13 +1,32 @@
 import { z } from 'zod';
-import { ALL_CAPABILITIES } from '@app/contracts';
+import { ALL_CAPABILITIES, LOCATION_PROTOCOLS } from '@app/contracts';
 import { oneOf } from '../shared/validation';
 
 const text = (max = 200) => z.string().trim().min(1).max(max);
 const httpUrl = z.url({ protocol: /^https?$/ });
 const wsUrl = z.url({ protocol: /^wss?$/ });
+/** The protocol's secret; its shape is checked by the protocol's rules (location-rules checkProtocolCredentials). */
 const apiKey = z
   .string()
-  .regex(/^sk_(sandbox|prod)_[A-Za-z0-9_-]{4,}$/, 'must be a Dojo secret key starting with sk_sandbox_ or sk_prod_');
+  .min(1)
+  .max(500)
+  .describe('epos-data: the Dojo secret key (sk_sandbox_... / sk_prod_...); dojo-tables: the Tables API key; connect-pat: the Connect API key (token)');
+const protocol = oneOf(LOCATION_PROTOCOLS).describe('epos-data (default), dojo-tables or connect-pat');
+const dojoTables = z
+  .strictObject({
+    accountName: text(100).optional().describe('Basic-auth user name (the account name); dojoAccountId when omitted'),
+    environment: oneOf(['production', 'staging']).optional().describe('Default URL: wss://api.dojo.tech/ws/v1/tables/epos or the staging one; wsUrl overrides it'),
+    enforceWaiterId: z.boolean().optional().describe('Refuse requests without the session waiter id (WAITER_INCORRECT_WAITER_ID); default false'),
+  })
+  .describe('dojo-tables credentials besides the API key');
+const connectPat = z
+  .strictObject({
+    hostAddress: text(63).describe('<host-address>.connect.paymentsense.cloud'),
+    environment: oneOf(['production', 'test']).optional().describe('test: <host>.test.connect.paymentsense.cloud'),
+    installerId: text(100),
+    finalPosReceiptRequest: z.boolean().optional().describe('Ask Connect for the final POS receipt (the bare final-pos-receipt-request flag)'),
+  })
+  .describe('connect-pat credentials besides the token (apiKey); the software-house-id is the software house\'s');
 const capabilities = z
   .array(z.string())
   .refine((cs) => cs.every((c) => ALL_CAPABILITIES.includes(c)), { message: `unknown capability; known: ${ALL_CAPABILITIES.join(', ')}` });
@@ -29,6 +48,16 @@ export const LocationCreate = z.strictObject({
   restUrl: httpUrl.nullable().optional(),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code').optional(),
   capabilities: capabilities.optional().describe('Capability names to register with Dojo; all the platform serves when omitted.'),
+  protocol: protocol.optional(),
+  dojoTables: dojoTables.nullable().optional(),
+  connectPat: connectPat.nullable().optional(),
+});
+
+export const LocationProtocolSet = z.strictObject({
+  protocol,
+  apiKey: apiKey.optional().describe("The new protocol's secret; may be omitted when only the settings of the current protocol change"),
+  dojoTables: dojoTables.nullable().optional(),
+  connectPat: connectPat.nullable().optional(),
 });
 
 export const LocationBulkCreate = z.strictObject({ locations: z.array(z.unknown()).min(1).max(1000) });
@@ -63,9 +92,8 @@ export const ListQuery = z.object({
   cursor: z.uuid().optional(),
 });
 
-/** Protocols a location can speak. Every location speaks Dojo's EPOS Data API today. */
-export const LOCATION_PROTOCOLS = ['epos-data'] as const;
-export const LOCATION_REGISTRATION_STATES = ['pending', 'registered', 'failed'] as const;
+export { LOCATION_PROTOCOLS };
+export const LOCATION_REGISTRATION_STATES = ['pending', 'registered', 'failed', 'not_required'] as const;
 export const LOCATION_CONNECTION_STATES = ['connecting', 'open', 'backing_off', 'auth_failed', 'disabled', 'unowned', 'unknown'] as const;
 
 export const LocationListQuery = ListQuery.extend({

@@ -2,13 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   BulkOnboardLocations, DeleteLocation, GetLocation, ListLocations, OnboardLocation, ResyncCapabilities, RotateLocationApiKey,
-  SetLocationEnabled, UpdateLocation,
+  SetLocationEnabled, SetLocationProtocol, UpdateLocation,
 } from '@app/domain/admin';
 import { OperatorGuard } from '../shared/guards';
 import { jsonSchema, parseBody, parseQuery } from '../shared/validation';
 import {
   ApiKeyRotate, LOCATION_CONNECTION_STATES, LOCATION_PAGE_SCHEMA, LOCATION_PROTOCOLS, LOCATION_REGISTRATION_STATES, LocationBulkCreate, LocationCreate,
-  LocationListQuery, LocationUpdate,
+  LocationListQuery, LocationProtocolSet, LocationUpdate,
 } from './dto';
 import { DomainError } from '@app/domain/admin';
 // POST /v1/locations/{id}/reconnect
@@ -77,7 +77,7 @@ export class LocationsController {
   @ApiQuery({ name: 'softwareHouseId', required: false, type: String })
   @ApiQuery({ name: 'dojoAccountId', required: false, type: String, description: "The location's Dojo account id (exact match)" })
   @ApiQuery({ name: 'enabled', required: false, enum: ['true', 'false'] })
-  @ApiQuery({ name: 'protocol', required: false, enum: [...LOCATION_PROTOCOLS], description: 'Every location speaks epos-data today' })
+  @ApiQuery({ name: 'protocol', required: false, enum: [...LOCATION_PROTOCOLS], description: 'The protocol the location speaks' })
   @ApiQuery({ name: 'registrationState', required: false, enum: [...LOCATION_REGISTRATION_STATES] })
   @ApiQuery({
     name: 'connectionState',
@@ -122,6 +122,19 @@ export class LocationsController {
   @ApiBody({ schema: jsonSchema(ApiKeyRotate) })
   rotateKey(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
     return this.rotate.execute(id, parseBody(ApiKeyRotate, body).apiKey);
+  }
+
+  // Injected as a property so this route stays one self-contained addition to the controller.
+  @Inject(SetLocationProtocol) private readonly setProtocol!: SetLocationProtocol;
+
+  @Put(':id/protocol')
+  @ApiOperation({
+    summary: "Switch a location's protocol (epos-data, dojo-tables, connect-pat) or change its protocol's settings",
+    description: "The venue's data stays; the gateway re-dials with the new protocol at once. Capability registration applies to epos-data only.",
+  })
+  @ApiBody({ schema: jsonSchema(LocationProtocolSet) })
+  setProtocolOf(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
+    return this.setProtocol.execute(id, parseBody(LocationProtocolSet, body));
   }
 
   @Post(':id/registration/resync')

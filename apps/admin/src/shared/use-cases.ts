@@ -9,7 +9,7 @@ type Ctor<D> = new (deps: D) => unknown;
 const adminUseCases: Ctor<Admin.AdminDeps>[] = [
   Admin.CreateSoftwareHouse, Admin.ListSoftwareHouses, Admin.GetSoftwareHouse, Admin.UpdateSoftwareHouse, Admin.DisableSoftwareHouse,
   Admin.DeleteSoftwareHouse, Admin.OnboardLocation, Admin.BulkOnboardLocations, Admin.ListLocations, Admin.GetLocation,
-  Admin.UpdateLocation, Admin.SetLocationEnabled, Admin.RotateLocationApiKey, Admin.DeleteLocation, Admin.ResyncCapabilities,
+  Admin.UpdateLocation, Admin.SetLocationEnabled, Admin.RotateLocationApiKey, Admin.SetLocationProtocol, Admin.DeleteLocation, Admin.ResyncCapabilities,
   Admin.ListWebhookSecrets, Admin.AddWebhookSecret, Admin.ActivateWebhookSecret, Admin.RetireWebhookSecret,
   Admin.SubscribeLocationWebhook, Admin.IssueVenueToken, Admin.ListVenueTokens, Admin.RevokeVenueToken,
   Admin.ReconnectLocation,

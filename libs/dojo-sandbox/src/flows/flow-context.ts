@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EposErrorType, EposMethod, JsonRpcResponse } from '@app/contracts';
-import { contractValidator } from '@app/contracts';
+import type { EposErrorType, EposMethod, JsonRpcResponse, TablesAnsweredMethod, TablesErrorCode } from '@app/contracts';
+import { contractValidator, validateTablesReply } from '@app/contracts';
 import type { Logger } from '@app/common';
 import type { AccountRegistry } from '../accounts';
 import type { EposHub } from '../epos-hub';
@@ -44,6 +44,17 @@ export interface RpcStep<R> {
   summary: (result: R) => string;
   /** The step expects this error type instead of a result. */
   expectError?: EposErrorType;
+}
+
+/** One Tables API call of a flow (the legacy pay-at-table dialect: errors come inside `result`). */
+export interface TablesStep<R> {
+  name?: string;
+  method: TablesAnsweredMethod;
+  /** Params besides requestorInfo (added from the flow's terminal). */
+  params: Record<string, unknown>;
+  summary: (result: R) => string;
+  /** The step expects this error code instead of a result. */
+  expectError?: TablesErrorCode;
 }
 
 const HH_MM_SS = (iso: string) => iso.replace(/^.*T/, '').replace(/\.\d+Z$/, 'Z');
@@ -118,6 +129,46 @@ export class FlowContext {
     if (error) {
       this.end(step, t0, 'FAILURE', [`${s.method} returned ${error.errorType}${error.debugMessage ? `: ${error.debugMessage}` : ''}`]);
       throw new FlowStopped('FAILURE');
+    }
+    const result = (reply as { result: R }).result;
+    let summary: string;
+    try {
+      summary = s.summary(result);
+    } catch (err) {
+      this.end(step, t0, 'FAILURE', [`${s.method}: ${(err as Error).message}`]);
+      throw new FlowStopped('FAILURE');
+    }
+    this.end(step, t0, 'SUCCESS', [summary]);
+    return result;
+  }
+
+  /**
+   * Sends one Tables API method, checks the reply against the Tables answer shapes (validateTablesReply: a
+   * corrupted field fails the step naming the method and the field) and returns `result`; stops the flow on any
+   * failure, an error result included unless expected.
+   */
+  async tablesRpc<R>(s: TablesStep<R>, requestorInfo: Record<string, unknown>): Promise<R> {
+    const step = this.begin(s.name ?? s.method, s.method);
+    const t0 = performance.now();
+    let reply: JsonRpcResponse;
+    try {
+      reply = await this.deps.hub.call(this.accountId, s.method, { requestorInfo, ...s.params }, { timeoutMs: this.deps.callTimeoutMs });
+    } catch (err) {
+      const timedOut = err instanceof CallTimeoutError;
+      this.end(step, t0, timedOut ? 'TIMED_OUT' : 'FAILURE', [(err as Error).message]);
+      throw new FlowStopped(timedOut ? 'TIMED_OUT' : 'FAILURE');
+    }
+    const v = validateTablesReply(s.method, reply);
+    if (!v.ok) {
+      this.end(step, t0, 'FAILURE', [`${s.method} reply breaks the Tables API: ${v.field} ${v.reason}`]);
+      throw new FlowStopped('FAILURE');
+    }
+    if (s.expectError || v.error) {
+      const ok = v.error?.errorCode === s.expectError;
+      const got = v.error ? `${v.error.errorCode}: ${v.error.errorReason}` : 'a result';
+      this.end(step, t0, ok ? 'SUCCESS' : 'FAILURE', [ok ? `${s.expectError} as expected` : `${s.method} returned ${got}${s.expectError ? ` instead of ${s.expectError}` : ''}`]);
+      if (!ok) throw new FlowStopped('FAILURE');
+      return undefined as R;
     }
     const result = (reply as { result: R }).result;
     let summary: string;

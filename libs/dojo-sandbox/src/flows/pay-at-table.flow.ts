@@ -2,6 +2,7 @@ import type { Models } from '@app/contracts';
 import { clock, money, StepCheckError } from './flow-context';
 import type { FlowDefinition } from './flow-definition';
 import { ACCOUNT_PARAM, textParam } from './flow-definition';
+import { runTablesPayAtTable } from './pay-at-table.tables';
 
 type Order = Models.Order;
 type Paged<T> = { data: T[] };
@@ -12,15 +13,24 @@ type Paged<T> = { data: T[] };
  */
 export const payAtTableFlow: FlowDefinition = {
   name: 'pay-at-table',
-  description: 'SearchOrders (tableId, payableOnly), GetOrderById, CreateOrderLock, RecordOrderPayment x2 (split, tip), DeleteOrderLock',
+  description:
+    'EPOS Data: SearchOrders (tableId, payableOnly), GetOrderById, CreateOrderLock, RecordOrderPayment x2 (split, tip), DeleteOrderLock. ' +
+    'Tables API (an account on /ws/v1/tables/epos; tableId is then the table name, the first occupied table by default): ' +
+    'ListSessions, GetSession, (LockSession, RecordPayment, UnlockSession) x2 (split, tip), GetFullBill',
   headers: { dojoRequestingProduct: 'PayAtTable', deviceId: 'sandbox-terminal-1', deviceType: 'CardMachine' },
   params: [
     ACCOUNT_PARAM,
-    { name: 'tableId', type: 'string', required: false, description: 'Table whose order is paid', default: 'T1' },
+    { name: 'tableId', type: 'string', required: false, description: 'Table whose order is paid (Tables API: its name)', default: 'T1' },
     { name: 'lock', type: 'boolean', required: false, description: 'Lock the order while paying', default: 'true' },
     { name: 'tipPercent', type: 'integer', required: false, description: 'Tip on the second payment, percent of the order total', default: '10' },
   ],
   async run(ctx, p) {
+    if (ctx.deps.hub.protocolOf(ctx.accountId) === 'dojo-tables') {
+      const given = textParam(p, 'tableId');
+      // The default T1 is an EPOS Data table id; on the Tables API a table is named, so the default picks one.
+      await runTablesPayAtTable(ctx, { tableName: given === undefined || given === 'T1' ? undefined : given, tipPercent: Number(p.tipPercent ?? 10) });
+      return;
+    }
     const tableId = textParam(p, 'tableId') ?? 'T1';
     const useLock = p.lock !== false;
     const tipPercent = Number(p.tipPercent ?? 10);

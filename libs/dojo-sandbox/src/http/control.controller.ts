@@ -128,7 +128,7 @@ export class ControlController {
     return this.state();
   }
 
-  /** Body: {accountId, kind: 'malformed' | 'unknown-method' | 'raw', data?, method?}. */
+  /** Body: {accountId, kind: 'malformed' | 'unknown-method' | 'raw' | 'error-notification', data?, method?, id?}. */
   @Post('send')
   @HttpCode(200)
   async send(@Body() body: unknown) {
@@ -148,8 +148,14 @@ export class ControlController {
         } catch (err) {
           return { sent: true, reply: null, error: (err as Error).message };
         }
+      case 'error-notification':
+        // The Tables API's ErrorNotification (Dojo could not read a reply); the EPOS must log it and never answer.
+        this.sim.sendErrorNotification(accountId, optStr(b.id, 'id'), optStr(b.data, 'data'));
+        return { sent: true };
       default:
-        throw new SandboxInputError('kind must be malformed, unknown-method or raw', { kind: ['must be malformed, unknown-method or raw'] });
+        throw new SandboxInputError('kind must be malformed, unknown-method, raw or error-notification', {
+          kind: ['must be malformed, unknown-method, raw or error-notification'],
+        });
     }
   }
 

@@ -1,3 +1,4 @@
+import type { ConnectPatSettings, DojoTablesSettings, LocationProtocol, ProtocolSettingsOf } from '@app/contracts';
 import { ALL_CAPABILITIES, unknownCapabilities } from '@app/contracts';
 import { DomainError } from './errors';
 
@@ -18,4 +19,83 @@ export function normaliseCapabilities(caps: string[] | undefined, field = 'capab
   if (unknown.length) throw DomainError.invalid(unknown.map((c) => ({ field, reason: `unknown capability ${JSON.stringify(c)}` })));
   const set = new Set(caps);
   return ALL_CAPABILITIES.filter((c) => set.has(c));
+}
+
+/** What an operator sends for a protocol's credentials (settings objects as the API names them). */
+export interface ProtocolCredentialsInput {
+  protocol?: LocationProtocol;
+  /** The protocol's secret: Dojo API key (epos-data, dojo-tables) or Connect token (connect-pat). */
+  apiKey: string;
+  dojoAccountId: string;
+  dojoTables?: Partial<DojoTablesSettings> | null;
+  connectPat?: Partial<ConnectPatSettings> | null;
+}
+
+/** A protocol's credentials, checked and completed with defaults: what is stored. */
+export interface CheckedProtocolCredentials {
+  protocol: LocationProtocol;
+  settings: ProtocolSettingsOf[LocationProtocol];
+  environment: 'sandbox' | 'production';
+}
+
+const PRINTABLE_SECRET = /^[\x21-\x7e]{8,200}$/;
+const URL_SAFE_SECRET = /^[A-Za-z0-9._~-]{8,200}$/;
+const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+/**
+ * Checks the credentials of a location's protocol, with one field error per
+ * problem (all of them at once), and returns what to store: the protocol's
+ * settings with defaults filled in and the environment its key or settings
+ * name. The settings object of another protocol is refused, so a typo in
+ * `protocol` cannot store credentials nobody reads.
+ */
+export function checkProtocolCredentials(input: ProtocolCredentialsInput): CheckedProtocolCredentials {
+  const protocol = input.protocol ?? 'epos-data';
+  const errors: { field: string; reason: string }[] = [];
+  const refuseOther = (field: 'dojoTables' | 'connectPat', owner: LocationProtocol) => {
+    if (input[field] != null && protocol !== owner) errors.push({ field, reason: `only for protocol ${owner}` });
+  };
+  refuseOther('dojoTables', 'dojo-tables');
+  refuseOther('connectPat', 'connect-pat');
+  let result: CheckedProtocolCredentials | undefined;
+  if (protocol === 'epos-data') {
+    let environment: 'sandbox' | 'production' = 'sandbox';
+    try {
+      environment = keyEnvironment(input.apiKey);
+    } catch (err) {
+      errors.push(...(err as DomainError).fields);
+    }
+    result = { protocol, settings: {}, environment };
+  } else if (protocol === 'dojo-tables') {
+    const t = input.dojoTables ?? {};
+    const accountName = t.accountName ?? input.dojoAccountId;
+    if (!PRINTABLE_SECRET.test(input.apiKey)) errors.push({ field: 'apiKey', reason: 'must be the Tables API key: 8-200 printable ASCII characters, no spaces' });
+    if (!/^[\x21-\x7e]{1,100}$/.test(accountName) || accountName.includes(':')) {
+      errors.push({ field: t.accountName === undefined ? 'dojoAccountId' : 'dojoTables.accountName', reason: 'must be 1-100 printable ASCII characters without spaces or ":" (it is the Basic-auth user name)' });
+    }
+    const environment = t.environment ?? 'production';
+    result = { protocol, settings: { accountName, environment, enforceWaiterId: t.enforceWaiterId ?? false }, environment: environment === 'staging' ? 'sandbox' : 'production' };
+  } else {
+    const c = input.connectPat;
+    if (!URL_SAFE_SECRET.test(input.apiKey)) errors.push({ field: 'apiKey', reason: 'must be the Connect API key (token): 8-200 of A-Z a-z 0-9 . _ ~ -' });
+    if (!c) {
+      errors.push({ field: 'connectPat', reason: 'is required for protocol connect-pat (hostAddress, installerId)' });
+    } else {
+      if (!c.hostAddress || !DNS_LABEL.test(c.hostAddress)) errors.push({ field: 'connectPat.hostAddress', reason: 'must be the host address: one DNS label (letters, digits, hyphens)' });
+      if (!c.installerId || !/^[\x21-\x7e]{1,100}$/.test(c.installerId)) errors.push({ field: 'connectPat.installerId', reason: 'must be 1-100 printable ASCII characters without spaces' });
+    }
+    const environment = c?.environment ?? 'production';
+    result = {
+      protocol,
+      settings: { hostAddress: (c?.hostAddress ?? '').toLowerCase(), environment, installerId: c?.installerId ?? '', finalPosReceiptRequest: c?.finalPosReceiptRequest ?? false },
+      environment: environment === 'test' ? 'sandbox' : 'production',
+    };
+  }
+  if (errors.length) throw DomainError.invalid(errors);
+  return result;
+}
+
+/** Capability registration with Dojo (PUT /epos/integrations/ws) exists for the EPOS Data API only. */
+export function registersCapabilities(protocol: string): boolean {
+  return protocol === 'epos-data';
 }

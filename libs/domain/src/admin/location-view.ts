@@ -1,4 +1,5 @@
 import type { ConnectionStatus } from '@app/contracts';
+import { redactUrl } from '@app/contracts';
 import type { LocationRow } from '../repositories/locations.repository';
 import { DomainError } from './errors';
 import type { AdminDeps } from './ports';
@@ -25,12 +26,15 @@ export function toLocationView(l: LocationRow, connection?: ConnectionView): Loc
     apiKeyLast4: l.apiKeyLast4,
     environment: l.environment,
     resellerId: l.resellerId,
-    wsUrl: l.wsUrl,
+    // A URL may carry a secret (a token in its query): shown redacted, like every URL the platform shows.
+    wsUrl: l.wsUrl === null ? null : redactUrl(l.wsUrl),
     restUrl: l.restUrl,
     currency: l.currency,
     enabled: l.enabled,
     capabilities: l.capabilities,
     configVersion: l.configVersion,
+    protocol: l.protocol,
+    protocolSettings: l.protocolSettings,
     registration: {
       state: l.registrationState,
       error: l.registrationError,

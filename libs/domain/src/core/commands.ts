@@ -2,7 +2,9 @@ import type { OrderWithRelations } from '../orders/order-mapper';
 import type { OrderStatus } from './rules/order-status';
 import type { OrderSearch } from '../repositories/orders.repository';
 import type { PartySearch, ReservationSearch } from '../repositories/parties-reservations.repository';
-import type { TableSearch } from '../repositories/tables.repository';
+import type { TableRow, TableSearch } from '../repositories/tables.repository';
+import type { SessionSearch } from '../repositories/orders.repository';
+import type { TableOccupancy } from './rules/tables';
 
 /**
  * The commands of the order/lock/payment core, in venue terms and free of any
@@ -46,12 +48,18 @@ export interface LockOrder {
   /** Must be in the future. */
   expiresAt: Date;
   source: CommandSource;
+  /** Waiter ids enforced: only this waiter's order (core/rules isWaiterAllowed). */
+  waiterId?: string;
 }
 
 export interface UnlockOrder {
   orderId: string;
   lockRef: string;
   source: CommandSource;
+  /** Refuse (reason not_locked) when the order has no live lock, instead of answering that it is released. */
+  mustHold?: boolean;
+  /** Waiter ids enforced: only this waiter's order. */
+  waiterId?: string;
 }
 
 export interface ExtendLock {
@@ -74,13 +82,21 @@ export interface RecordPayment {
   amount: bigint;
   /** Minor units, >= 0. */
   tips: bigint;
-  /** Minor units; no dialect mapped today sends it, so it is not stored yet. */
+  /** Minor units: cash handed out on the card, recorded with the payment and never counted toward the bill. */
   cashback?: bigint;
   currency: string;
   /** The tips' currency when the dialect sends it apart from the amount's. */
   tipsCurrency?: string;
   lockRef?: string;
   source: CommandSource;
+  /** Refuse (reason not_locked) unless `lockRef` is the order's live lock: the payment was taken under it. */
+  mustHoldLock?: boolean;
+  /** Refuse a payment reference recorded already (reason already_recorded) instead of answering the order unchanged. */
+  refuseReplay?: boolean;
+  /** The terminal reports an attempt that failed: nothing is recorded and no total changes; the order is returned. */
+  attemptFailed?: boolean;
+  /** Waiter ids enforced: only this waiter's order. */
+  waiterId?: string;
 }
 
 /** An amount as a channel stated it (integer minor units and a currency), before the order's rules checked it. */
@@ -161,6 +177,50 @@ export interface Bill {
   /** The venue's name, for a dialect's default header when the venue has no template. */
   venueName: string | null;
   hasTemplate: boolean;
+}
+
+// ---- table sessions (the legacy pay-at-table dialects' view of orders) ----
+
+/**
+ * Table sessions: orders served at a table, or tabs (no table). Every filter
+ * given must hold; `tableNames` are the venue's table names.
+ */
+export interface FindSessions {
+  filter: SessionSearch & { tableNames?: string[] };
+}
+
+export interface TableSessions {
+  orders: Order[];
+  /** Every table of the venue (for the sessions' table names). */
+  tables: TableRow[];
+  /** The covers of the orders' parties, by party id (a session's number of covers). */
+  partyCovers: Map<string, number>;
+}
+
+export interface GetSession {
+  orderId: string;
+  /** Waiter ids enforced: only this waiter's order (core/rules isWaiterAllowed). */
+  waiterId?: string;
+}
+
+export interface SessionWithTable {
+  order: Order;
+  table: TableRow | null;
+  /** The covers of the order's party, when it has one with covers. */
+  covers: number | null;
+}
+
+/** The venue's tables with what they are doing, by name and occupancy (every filter given must hold). */
+export interface FindTableStates {
+  names?: string[];
+  occupancy?: TableOccupancy[];
+}
+
+export interface TableState {
+  table: TableRow;
+  occupancy: TableOccupancy;
+  /** The table's open orders, oldest first. */
+  openOrders: Order[];
 }
 
 // ---- parties, reservations, tables, areas ----

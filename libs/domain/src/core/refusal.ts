@@ -13,7 +13,27 @@ export type RefusalKind =
   /** The command itself is not acceptable (bad amounts, times, references). */
   | 'invalid';
 
+/**
+ * Why a conflict happened, for dialects whose wire tells these cases apart (the Tables API's
+ * SESSION_ALREADY_LOCKED, SESSION_NOT_LOCKED, PAYMENT_ALREADY_RECORDED, WAITER_INCORRECT_WAITER_ID);
+ * dialects that do not, ignore it.
+ */
+export type RefusalReason =
+  /** A live lock is held by someone else. */
+  | 'lock_held'
+  /** The command needs the caller's own live lock and there is none. */
+  | 'not_locked'
+  /** The payment reference is recorded already (a replay refused, or other values). */
+  | 'already_recorded'
+  /** Waiter ids are enforced and the order belongs to another waiter. */
+  | 'wrong_waiter'
+  /** The order is closed (Canceled, Finalized, Failed). */
+  | 'closed';
+
 export class DomainRefusal extends Error {
+  /** The conflict's cause, when a dialect may need it. */
+  reason?: RefusalReason;
+
   constructor(
     readonly kind: RefusalKind,
     message: string,
@@ -28,8 +48,10 @@ export class DomainRefusal extends Error {
   static notFound(what: string, id: string): DomainRefusal {
     return new DomainRefusal('not_found', `${what} ${JSON.stringify(id)} was not found at this location`);
   }
-  static conflict(message: string): DomainRefusal {
-    return new DomainRefusal('conflict', message);
+  static conflict(message: string, reason?: RefusalReason): DomainRefusal {
+    const r = new DomainRefusal('conflict', message);
+    if (reason) r.reason = reason;
+    return r;
   }
   static invalid(message: string, field?: string): DomainRefusal {
     return new DomainRefusal('invalid', message, field);

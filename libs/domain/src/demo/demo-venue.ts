@@ -21,6 +21,13 @@ export const DEMO = {
     apiKey: 'sk_sandbox_demo_arms_0001_5f2c9e',
     currency: 'GBP',
   },
+  /** The second demo venue (npm start): the same floor and orders, served over Dojo's legacy Tables API. */
+  tablesLocation: {
+    name: 'The Old Tables Inn',
+    /** Also the Tables API account name (the Basic-auth user name). */
+    dojoAccountId: 'acctables0001',
+    apiKey: '3f6b1c2a-9d4e-4b7a-8c21-5e0f7a9d2b64',
+  },
   areas: [
     { id: 'area-bar', name: 'Bar', waiterIds: ['w-amy'] },
     { id: 'area-garden', name: 'Garden', waiterIds: ['w-ben', 'w-cat'] },

@@ -10,6 +10,8 @@ export interface GatewayLocationRow {
   apiKeyCiphertext: Uint8Array;
   resellerId: string | null;
   wsUrl: string | null;
+  protocol: string;
+  protocolSettings: unknown;
   softwareHouse: { dojoSoftwareHouseId: string; resellerId: string | null };
 }
 
@@ -22,6 +24,8 @@ const SELECT = {
   apiKeyCiphertext: true,
   resellerId: true,
   wsUrl: true,
+  protocol: true,
+  protocolSettings: true,
   softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } },
 } as const;
 

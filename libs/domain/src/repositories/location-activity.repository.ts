@@ -36,8 +36,8 @@ export interface FleetRow {
   name: string;
   dojoAccountId: string;
   enabled: boolean;
-  /** Every location speaks epos-data today (no column yet). */
-  protocol: 'epos-data';
+  /** epos-data | dojo-tables | connect-pat. */
+  protocol: string;
 }
 
 export interface Page<T> {
@@ -168,8 +168,8 @@ export class LocationActivityRepository {
 
   /** Every location, by name (the console's fleet; hundreds of rows). */
   async fleet(): Promise<FleetRow[]> {
-    const rows = await this.prisma.$queryRaw<{ id: string; name: string; dojo_account_id: string; enabled: boolean }[]>`
-      SELECT id, name, dojo_account_id, enabled FROM locations ORDER BY name, id`;
-    return rows.map((r) => ({ id: r.id, name: r.name, dojoAccountId: r.dojo_account_id, enabled: r.enabled, protocol: 'epos-data' }));
+    const rows = await this.prisma.$queryRaw<{ id: string; name: string; dojo_account_id: string; enabled: boolean; protocol: string }[]>`
+      SELECT id, name, dojo_account_id, enabled, protocol FROM locations ORDER BY name, id`;
+    return rows.map((r) => ({ id: r.id, name: r.name, dojoAccountId: r.dojo_account_id, enabled: r.enabled, protocol: r.protocol }));
   }
 }

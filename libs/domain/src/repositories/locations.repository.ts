@@ -3,7 +3,7 @@ import type { Tx } from '../shared/tx';
 import { runInTransaction } from './unit-of-work';
 import { constrained } from './constraint-violation';
 
-export type RegistrationState = 'pending' | 'registered' | 'failed';
+export type RegistrationState = 'pending' | 'registered' | 'failed' | 'not_required';
 export type WebhookSecretState = 'active' | 'retired';
 export type DojoEnvironment = 'sandbox' | 'production';
 type Bytes = Uint8Array<ArrayBuffer>;
@@ -23,6 +23,10 @@ export interface LocationRow {
   enabled: boolean;
   capabilities: string[];
   configVersion: number;
+  /** epos-data | dojo-tables | connect-pat (LOCATION_PROTOCOLS in @app/contracts). */
+  protocol: string;
+  /** The protocol's non-secret credentials (ProtocolSettingsOf in @app/contracts). */
+  protocolSettings: unknown;
   registrationState: string;
   registrationError: string | null;
   registrationAttempts: number;
@@ -46,6 +50,8 @@ const LOCATION_SELECT = {
   enabled: true,
   capabilities: true,
   configVersion: true,
+  protocol: true,
+  protocolSettings: true,
   registrationState: true,
   registrationError: true,
   registrationAttempts: true,
@@ -62,6 +68,7 @@ export interface LocationCredentials {
   resellerId: string | null;
   capabilities: string[];
   registrationAttempts: number;
+  protocol: string;
   softwareHouse: { dojoSoftwareHouseId: string; resellerId: string | null };
 }
 
@@ -71,6 +78,7 @@ export interface LocationFilter {
   dojoAccountId?: string;
   enabled?: boolean;
   registrationState?: RegistrationState;
+  protocol?: string;
 }
 
 export interface NewLocation {
@@ -86,6 +94,8 @@ export interface NewLocation {
   currency?: string;
   capabilities: string[];
   registrationState: RegistrationState;
+  protocol: string;
+  protocolSettings: Prisma.InputJsonValue;
 }
 
 /** A change to a location's row; `bumpConfigVersion` increments config_version. */
@@ -100,6 +110,8 @@ export interface LocationChange {
   apiKeyCiphertext?: Bytes;
   apiKeyLast4?: string;
   environment?: DojoEnvironment;
+  protocol?: string;
+  protocolSettings?: Prisma.InputJsonValue;
   registrationState?: RegistrationState;
   registrationError?: string | null;
   registrationAttempts?: number;
@@ -157,7 +169,7 @@ export class LocationsRepository {
     return this.db.location.findUnique({
       where: { id: locationId },
       select: {
-        id: true, apiKeyCiphertext: true, restUrl: true, resellerId: true, capabilities: true, registrationAttempts: true,
+        id: true, apiKeyCiphertext: true, restUrl: true, resellerId: true, capabilities: true, registrationAttempts: true, protocol: true,
         softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } },
       },
     });
@@ -171,6 +183,7 @@ export class LocationsRepository {
       ...(filter.dojoAccountId ? { dojoAccountId: filter.dojoAccountId } : {}),
       ...(filter.enabled !== undefined ? { enabled: filter.enabled } : {}),
       ...(filter.registrationState ? { registrationState: filter.registrationState } : {}),
+      ...(filter.protocol ? { protocol: filter.protocol } : {}),
     };
     return this.db.location.findMany({ where, orderBy: { id: 'asc' }, take, select: LOCATION_SELECT });
   }

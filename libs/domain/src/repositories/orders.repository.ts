@@ -7,7 +7,7 @@ import type { Tx } from '../shared/tx';
 import { jsonText, posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from './outbox.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
-import { COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql } from './order-rules.sql';
+import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql, tableSessionIdSql } from './order-rules.sql';
 
 /**
  * The orders aggregate: orders with their items, Dojo's lock and the
@@ -50,6 +50,27 @@ export interface OrderCreatePre {
   clashes: Map<string, string>;
   dbNow: Date;
 }
+
+/** The table sessions (orders at a table, or tabs) a pay-at-table dialect asks for; every filter given must hold. */
+export interface SessionSearch {
+  /** Closed (Canceled, Finalized, Failed) or open. */
+  finished?: boolean;
+  hasTable?: boolean;
+  payable?: boolean;
+  /** At one of these tables (by id). */
+  tableIds?: string[];
+  /** Orders of this waiter, and orders without a waiter. */
+  waiterId?: string;
+  /** These orders only. */
+  orderIds?: string[];
+}
+
+/**
+ * Most sessions one list answers: the open ones first, then the most recent
+ * finished ones, listed oldest first. A venue has far fewer open sessions, so a
+ * long history never hides a session that is still open.
+ */
+export const MAX_SESSIONS = 500;
 
 export interface OrderSearch {
   tableId?: string | null;
@@ -192,6 +213,30 @@ export class OrdersRepository {
     return { rows: fetched.map(orderRowFromJson), beyond: rows[0]!.beyond };
   }
 
+  /** The order a table session id names (core/rules tableSessionId), or null. Scans the location's orders. */
+  async orderIdOfSession(locationId: string, sessionId: string): Promise<string | null> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sessionId)) return null;
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT o.id FROM orders o WHERE o.location_id = ${locationId}::uuid AND ${tableSessionIdSql} = ${sessionId.toLowerCase()}::uuid LIMIT 1`;
+    return rows[0]?.id ?? null;
+  }
+
+  /** The location's orders matching every filter given, oldest first, at most MAX_SESSIONS. One statement. */
+  async findSessions(locationId: string, f: SessionSearch): Promise<OrderWithRelations[]> {
+    const conds: Prisma.Sql[] = [Prisma.sql`o.location_id = ${locationId}::uuid`];
+    if (f.finished !== undefined) conds.push(f.finished ? Prisma.sql`o.status IN (${CLOSED_STATUSES_SQL})` : Prisma.sql`o.status NOT IN (${CLOSED_STATUSES_SQL})`);
+    if (f.hasTable !== undefined) conds.push(f.hasTable ? Prisma.sql`o.table_id IS NOT NULL` : Prisma.sql`o.table_id IS NULL`);
+    if (f.payable !== undefined) conds.push(Prisma.sql`o.payable = ${f.payable}`);
+    if (f.tableIds !== undefined) conds.push(Prisma.sql`o.table_id = ANY(${f.tableIds}::text[])`);
+    if (f.waiterId !== undefined) conds.push(Prisma.sql`(o.waiter_id = ${f.waiterId} OR o.waiter_id IS NULL)`);
+    if (f.orderIds !== undefined) conds.push(Prisma.sql`o.id = ANY(${f.orderIds}::text[])`);
+    const rows = await this.db.$queryRaw<{ page: unknown }[]>`
+      SELECT COALESCE(json_agg(${ORDER_JSON_SQL} ORDER BY o.seq), '[]'::json) AS page
+        FROM (SELECT * FROM orders o WHERE ${Prisma.join(conds, ' AND ')}
+               ORDER BY (o.status NOT IN (${CLOSED_STATUSES_SQL})) DESC, o.seq DESC LIMIT ${MAX_SESSIONS}::int) o`;
+    return jsonValue<OrderJson[]>(rows[0]!.page).map(orderRowFromJson);
+  }
+
   /** The order's lock row (live or expired), or null. */
   async findLock(locationId: string, orderId: string): Promise<OrderLockRow | null> {
     const lock = await this.db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } });
@@ -327,9 +372,9 @@ export class OrdersRepository {
   }
 
   static insertPayment(p: OrderWithRelations['payments'][number]): Write {
-    return Prisma.sql`pay AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, lock_id, created_at, updated_at)
+    return Prisma.sql`pay AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, cashback_amount, lock_id, created_at, updated_at)
       VALUES (${p.locationId}::uuid, ${p.paymentIntentId}, ${p.orderId}, ${p.currency}, ${p.paidAmount.toString()}::bigint,
-              ${p.tipsAmount.toString()}::bigint, ${p.lockId}, ${tsParam(p.createdAt)}, ${tsParam(p.updatedAt)}))`;
+              ${p.tipsAmount.toString()}::bigint, ${p.cashbackAmount.toString()}::bigint, ${p.lockId}, ${tsParam(p.createdAt)}, ${tsParam(p.updatedAt)}))`;
   }
 
   /** The order's paid/tips/payable as computed from its payments (version bumped, updated_at the transaction's now()). */

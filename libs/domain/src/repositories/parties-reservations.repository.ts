@@ -48,6 +48,13 @@ export class PartiesReservationsRepository {
     return this.db.party.findUnique({ where: { locationId_id: { locationId, id } } });
   }
 
+  /** The covers of these parties (those that have some), by party id. */
+  async coversOfParties(locationId: string, ids: readonly string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.party.findMany({ where: { locationId, id: { in: [...ids] }, covers: { not: null } }, select: { id: true, covers: true } });
+    return new Map(rows.map((r) => [r.id, r.covers!]));
+  }
+
   findPartyByDojoId(locationId: string, dojoPartyId: string): Promise<PartyRow | null> {
     return this.db.party.findUnique({ where: { locationId_dojoPartyId: { locationId, dojoPartyId } } });
   }

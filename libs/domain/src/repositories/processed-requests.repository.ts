@@ -6,10 +6,13 @@ import { jsonValue } from '../shared/json-value';
 import type { Tx } from '../shared/tx';
 import { jsonText } from './outbox.repository';
 
-type Job = Pick<RpcRequest, 'locationId' | 'rpcId' | 'method' | 'traceId'>;
+type Job = Pick<RpcRequest, 'locationId' | 'rpcId' | 'method' | 'traceId' | 'dialect'>;
+
+/** The dialect a job's id belongs to (ids are unique per location and dialect). */
+const dialectOf = (job: Pick<RpcRequest, 'dialect'>): string => job.dialect ?? 'epos-data';
 
 /**
- * processed_requests: one row per (location, JSON-RPC id) of a state-changing
+ * processed_requests: one row per (location, dialect, request id) of a state-changing
  * request, holding the response Dojo was (or will be) sent. Whoever inserts the
  * row first decides the answer to that id:
  *
@@ -31,14 +34,14 @@ export class ProcessedRequests {
 
   /** A CTE (`name AS (INSERT ...)`) that stores `response` for the job; a row already there fails the statement (23505). */
   static insertCte(name: string, job: Job, response: JsonRpcResponse): Prisma.Sql {
-    return Prisma.sql`${Prisma.raw(name)} AS (INSERT INTO processed_requests (location_id, rpc_id, method, response)
-      VALUES (${job.locationId}::uuid, ${job.rpcId}, ${job.method}, ${jsonText(response)}::jsonb))`;
+    return Prisma.sql`${Prisma.raw(name)} AS (INSERT INTO processed_requests (location_id, dialect, rpc_id, method, response)
+      VALUES (${job.locationId}::uuid, ${dialectOf(job)}, ${job.rpcId}, ${job.method}, ${jsonText(response)}::jsonb))`;
   }
 
   /** The stored answer of an id, if any (method: the method it was stored for). */
-  async find(locationId: string, rpcId: string): Promise<{ method: string; response: JsonRpcResponse } | undefined> {
+  async find(locationId: string, rpcId: string, dialect = 'epos-data'): Promise<{ method: string; response: JsonRpcResponse } | undefined> {
     const rows = await this.prisma.$queryRaw<{ method: string; response: unknown }[]>`
-      SELECT method, response FROM processed_requests WHERE location_id = ${locationId}::uuid AND rpc_id = ${rpcId}`;
+      SELECT method, response FROM processed_requests WHERE location_id = ${locationId}::uuid AND dialect = ${dialect} AND rpc_id = ${rpcId}`;
     const row = rows[0];
     return row ? { method: row.method, response: jsonValue<JsonRpcResponse>(row.response) } : undefined;
   }
@@ -56,17 +59,20 @@ export class ProcessedRequests {
     const [, inserted, stored] = await this.prisma.$transaction([
       this.prisma.$queryRaw`SELECT set_config('statement_timeout', ${timeout}, true)`,
       this.prisma.$queryRaw<{ n: number }[]>`
-        INSERT INTO processed_requests (location_id, rpc_id, method, response)
-        VALUES (${job.locationId}::uuid, ${job.rpcId}, ${job.method}, ${jsonText(error)}::jsonb)
+        INSERT INTO processed_requests (location_id, dialect, rpc_id, method, response)
+        VALUES (${job.locationId}::uuid, ${dialectOf(job)}, ${job.rpcId}, ${job.method}, ${jsonText(error)}::jsonb)
         ON CONFLICT DO NOTHING RETURNING 1 AS n`,
       this.prisma.$queryRaw<{ method: string; response: unknown }[]>`
-        SELECT method, response FROM processed_requests WHERE location_id = ${job.locationId}::uuid AND rpc_id = ${job.rpcId}`,
+        SELECT method, response FROM processed_requests
+         WHERE location_id = ${job.locationId}::uuid AND dialect = ${dialectOf(job)} AND rpc_id = ${job.rpcId}`,
     ]);
     if (inserted.length > 0) return { claimed: true, response: error };
     const row = stored[0];
     if (!row) throw new Error('processed_requests row neither inserted nor found');
     if (row.method !== job.method) {
       // The id was used before for another request; this one was never run (the worker refuses it likewise).
+      // Another dialect's answer is its own deadline error, which is just as true: nothing was applied.
+      if (dialectOf(job) !== 'epos-data') return { claimed: false, response: error };
       return {
         claimed: false,
         response: failure(
@@ -89,10 +95,11 @@ export async function readStoredWithPlan(
   locationId: string,
   rpcId: string,
   planRead: Prisma.Sql | undefined,
+  dialect = 'epos-data',
 ): Promise<{ method: string | null; response: unknown; pre: unknown }> {
   const [first] = await tx.$queryRaw<{ method: string | null; response: unknown; pre: unknown }[]>`
     SELECT p.method, p.response, ${planRead ?? Prisma.sql`NULL::json`} AS pre
       FROM (SELECT 1) AS one
-      LEFT JOIN processed_requests p ON p.location_id = ${locationId}::uuid AND p.rpc_id = ${rpcId}`;
+      LEFT JOIN processed_requests p ON p.location_id = ${locationId}::uuid AND p.dialect = ${dialect} AND p.rpc_id = ${rpcId}`;
   return first!;
 }

@@ -50,6 +50,11 @@ export class TablesRepository {
     return new Set(rows.map((r) => r.id));
   }
 
+  /** Every table of the location, by id (a venue has tens, at most a few hundred). */
+  allTables(locationId: string): Promise<TableRow[]> {
+    return this.db.diningTable.findMany({ where: { locationId }, orderBy: { id: 'asc' } });
+  }
+
   /** Up to `take` tables past `id` in direction `dir` (keyset by table id). */
   searchTables(locationId: string, s: TableSearch, dir: Dir, id: string | undefined, take: number): Promise<TableRow[]> {
     return this.db.diningTable.findMany({ where: tableWhere(locationId, s, dir, id), orderBy: { id: dir }, take });

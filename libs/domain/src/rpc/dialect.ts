@@ -1,5 +1,24 @@
 import type { Logger } from '@app/common';
+import type { Tx } from '../shared/tx';
 import type { UseCase } from './exec-context';
+
+/**
+ * What a mapping may learn about the request besides its params: the
+ * location's protocol settings as the gateway held them (RpcJob.settings;
+ * e.g. the Tables API's enforceWaiterId), never a secret.
+ */
+export interface RequestSettings {
+  settings: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Before toCommand, a mapping whose wire names the venue's objects by ids of
+ * its own (the Tables API's session UUIDs) may look them up: `resolve` runs
+ * with the request's database handle (inside a change's transaction, before
+ * its plan's locks) and returns the params toCommand receives. It reads
+ * through repositories only.
+ */
+export type Resolve<P> = (db: Tx, locationId: string, params: P) => Promise<P>;
 
 /**
  * One wire method of a dialect: its params to a command (toCommand, which may
@@ -8,7 +27,9 @@ import type { UseCase } from './exec-context';
  * (toWire). RpcDispatcher reads only this.
  */
 export interface MethodEntry<P = any, C = any, R = any, W = unknown> {
-  toCommand(params: P, now: Date): C;
+  resolve?: Resolve<P>;
+  /** `req` is the request's settings (RpcDispatcher always passes them; none when absent). */
+  toCommand(params: P, now: Date, req?: RequestSettings): C;
   useCase: UseCase<C, R>;
   toWire(result: R, log: Logger): W;
 }
@@ -16,12 +37,15 @@ export interface MethodEntry<P = any, C = any, R = any, W = unknown> {
 /** A dialect's method table: wire method -> (mapping, use-case). */
 export type MethodTable = Readonly<Partial<Record<string, MethodEntry>>>;
 
+const NO_SETTINGS: RequestSettings = { settings: {} };
+
 /** A method table entry from a mapping ({toCommand, toWire}) and the use-case it feeds. */
 export const methodEntry = <P, C, R, W>(
-  mapping: { toCommand(params: P, now: Date): C; toWire(result: R, log: Logger): W },
+  mapping: { resolve?: Resolve<P>; toCommand(params: P, now: Date, req: RequestSettings): C; toWire(result: R, log: Logger): W },
   useCase: UseCase<C, R>,
 ): MethodEntry<P, C, R, W> => ({
-  toCommand: (params, now) => mapping.toCommand(params, now),
+  ...(mapping.resolve ? { resolve: mapping.resolve } : {}),
+  toCommand: (params, now, req) => mapping.toCommand(params, now, req ?? NO_SETTINGS),
   toWire: (result, log) => mapping.toWire(result, log),
   useCase,
 });
@@ -43,8 +67,8 @@ export interface Dialect<Res = unknown, E = unknown> {
   mutates(method: string): boolean;
   /** The method that hands a Dojo event to the events pipeline (RpcDispatcherDeps.events), if the dialect has one. */
   readonly eventMethod?: string;
-  /** The dialect's answer to a refusal (the core's DomainRefusal or the dialect's own error); undefined for anything else. */
-  refusal(err: unknown): E | undefined;
+  /** The dialect's answer to a refusal (the core's DomainRefusal or the dialect's own error) of `method`; undefined for anything else. */
+  refusal(err: unknown, method?: string): E | undefined;
   /** A method not in the table. */
   unknownMethod(method: string): E;
   /** A request id already answered for another method. */
@@ -53,6 +77,8 @@ export interface Dialect<Res = unknown, E = unknown> {
   deadlinePassed(method: string): E;
   /** An unexpected failure (details only in the log). */
   unexpected(): E;
+  /** Nothing was applied, for a reason of the platform's own that `message` states (picked up late, superseded link). */
+  notApplied(message: string): E;
   success(rpcId: string, value: unknown): Res;
   failure(rpcId: string, error: E, traceId: string): Res;
   /** What the dispatcher logs about a refused request. */

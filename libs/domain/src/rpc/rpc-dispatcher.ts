@@ -12,7 +12,7 @@ import { jsonValue } from '../shared/json-value';
 import { ordersRepo, OrdersRepository } from '../repositories/orders.repository';
 import type { Tx } from '../shared/tx';
 import { runWrites } from '../repositories/outbox.repository';
-import type { Dialect, MethodEntry } from './dialect';
+import type { Dialect, MethodEntry, RequestSettings } from './dialect';
 import type { ExecContext, MutationPlan } from './exec-context';
 import { ProcessedRequests, readStoredWithPlan } from '../repositories/processed-requests.repository';
 import { runInTransaction, setTimeoutAndTryLocks, waitForAdvisoryLock } from '../repositories/unit-of-work';
@@ -107,7 +107,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
   /** The dialect's error for what the request threw: a refusal as mapped by the dialect, a deadline, or unexpected. */
   private toError(err: unknown, job: Job, log: Logger): E {
     if (err instanceof Refused) return err.error as E;
-    const refused = this.dialect.refusal(err);
+    const refused = this.dialect.refusal(err, job.method);
     if (refused !== undefined) return refused;
     if (err instanceof DeadlinePassed || isTimeout(err)) {
       log.warn({ deadline: new Date(job.deadline).toISOString() }, 'deadline reached before commit; rolled back');
@@ -141,10 +141,12 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
     if (!method) throw new Refused(dialect.unknownMethod(job.method));
     const t0 = performance.now();
     const observe = this.deps.observe;
+    const req = { settings: job.settings ?? {} };
     if (!dialect.mutates(job.method)) {
       const c = ctx(this.deps.prisma);
       try {
-        return { value: method.toWire(await method.useCase.execute(c, method.toCommand(params, c.now)), log) };
+        const p = method.resolve ? await method.resolve(c.db, job.locationId, params) : params;
+        return { value: method.toWire(await method.useCase.execute(c, method.toCommand(p, c.now, req)), log) };
       } finally {
         observe?.dbTime(job.method, (performance.now() - t0) / 1000);
       }
@@ -153,12 +155,12 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
     const remaining = job.deadline - Date.now();
     if (remaining <= 0) throw new DeadlinePassed();
     try {
-      return await this.mutate(job, method, params, ctx, remaining, log).finally(() => observe?.dbTime(job.method, (performance.now() - t0) / 1000));
+      return await this.mutate(job, method, params, req, ctx, remaining, log).finally(() => observe?.dbTime(job.method, (performance.now() - t0) / 1000));
     } catch (err) {
-      if (err instanceof Refused || dialect.refusal(err) !== undefined) throw err;
+      if (err instanceof Refused || dialect.refusal(err, job.method) !== undefined) throw err;
       // Rolled back. If an answer to this id is stored now, it was not ours: the gateway stored its error at the
       // deadline (before our commit), and Dojo has been told nothing was applied. That answer stands.
-      const stored = await this.processed.find(job.locationId, job.rpcId).catch(() => undefined);
+      const stored = await this.processed.find(job.locationId, job.rpcId, dialect.name).catch(() => undefined);
       if (stored && stored.method === job.method) {
         log.warn(
           { deadline: new Date(job.deadline).toISOString() },
@@ -174,6 +176,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
     job: Job,
     method: MethodEntry,
     params: Record<string, unknown>,
+    req: RequestSettings,
     ctx: (db: ExecContext['db']) => ExecContext,
     remaining: number,
     log: Logger,
@@ -186,14 +189,16 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
         let cmd: unknown;
         let refused: { err: unknown } | undefined;
         try {
-          cmd = method.toCommand(params, c.now);
+          // A dialect's lookup of its own ids (session UUID -> order id) reads before the plan, which needs the order id.
+          const p = method.resolve ? await method.resolve(tx, job.locationId, params) : params;
+          cmd = method.toCommand(p, c.now, req);
         } catch (err) {
           refused = { err };
         }
         const plan: MutationPlan | undefined = refused ? undefined : method.useCase.plan?.(job.locationId, cmd, c.now);
         await this.takeLocks(tx, job, plan, String(Math.max(1, remaining)));
         // With the locks held, one statement reads the stored answer to this id and what the plan asks for.
-        const first = await readStoredWithPlan(tx, job.locationId, job.rpcId, plan?.read);
+        const first = await readStoredWithPlan(tx, job.locationId, job.rpcId, plan?.read, this.dialect.name);
         if (first.method !== null) {
           if (first.method !== job.method) {
             throw new Refused(this.dialect.idReused(job.rpcId, first.method));
@@ -209,7 +214,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
         const storeCte = (name: string, result: unknown) => {
           wire = { value: method.toWire(result, log) };
           // Stored as the dialect's envelope (processed_requests holds any dialect's JSON answer).
-          return ProcessedRequests.insertCte(name, job as StoredJob, this.dialect.success(job.rpcId, wire.value) as JsonRpcResponse);
+          return ProcessedRequests.insertCte(name, { ...(job as StoredJob), dialect: this.dialect.name }, this.dialect.success(job.rpcId, wire.value) as JsonRpcResponse);
         };
         c.storeResponse = storeCte;
         const result = await method.useCase.execute(c, cmd);
@@ -231,7 +236,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
    * statement each, under the timeout, in the same order.
    */
   private async takeLocks(tx: Tx, job: Job, plan: MutationPlan | undefined, timeoutMs: string): Promise<void> {
-    const keys = [requestIdempotencyKey(job.locationId, job.rpcId), ...(plan?.advisoryKeys ?? [])];
+    const keys = [requestIdempotencyKey(job.locationId, job.rpcId, this.dialect.name), ...(plan?.advisoryKeys ?? [])];
     const orderId = plan?.orderId;
     const rowLock = orderId !== undefined ? OrdersRepository.rowLockNotTakenSql(job.locationId, orderId) : undefined;
     const held = await setTimeoutAndTryLocks(tx, timeoutMs, keys, rowLock);

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import type { Logger } from '@app/common';
 import type { ConnectionState, ConnectionStatus } from '@app/queue';
+import { redactSecretsInText, redactUrl } from '@app/contracts';
 import type { ConnectionProfile } from '../profiles/connection-profile';
 import type { LocationConfig } from '../locations/location-config';
 import { needsRedial } from '../locations/location-config';
@@ -75,12 +76,14 @@ export class LocationLink {
   private openedWs?: WebSocket;
   /** When the outstanding ping went out (performance.now()), 0 when none is outstanding. */
   private pingSentAt = 0;
-  private readonly metrics: ProtocolMetrics;
+  /** The URL of the current socket with its secrets redacted (redactUrl): what logs and statuses may show. */
+  private dialledUrl?: string;
+  private metrics: ProtocolMetrics;
 
   constructor(
     public location: LocationConfig,
     readonly token: number,
-    private readonly profile: ConnectionProfile,
+    private profile: ConnectionProfile,
     private readonly opts: LinkOptions,
     private readonly hooks: LinkHooks,
     private readonly gate: DialGate,
@@ -139,8 +142,12 @@ export class LocationLink {
    * or when any change (an operator re-submitting the same key, for instance)
    * arrives while the link waits out an authentication refusal.
    */
-  update(location: LocationConfig): void {
+  update(location: LocationConfig, profile?: ConnectionProfile): void {
     const changed = needsRedial(this.location, location);
+    if (profile && profile !== this.profile) {
+      this.profile = profile;
+      this.metrics = protocolMetrics(profile.name);
+    }
     const redial = changed || (this.state === 'auth_failed' && location.configVersion !== this.location.configVersion);
     this.location = location;
     if (!redial || this.stopped) {
@@ -250,14 +257,17 @@ export class LocationLink {
     }
     const loc = this.location;
     if (!loc.apiKey) {
+      // The secret (API key or Connect token) cannot be decrypted.
       this.lastError = 'the API key cannot be decrypted';
       this.metrics.authRefusals.inc();
       this.scheduleRetry('auth');
       return;
     }
     let ws: WebSocket;
+    let url = '';
     try {
-      ws = new WebSocket(this.profile.buildUrl(loc, this.opts.defaultUrl), {
+      url = this.profile.buildUrl(loc, this.opts.defaultUrl);
+      ws = new WebSocket(url, {
         headers: this.profile.handshakeHeaders(loc),
         perMessageDeflate: false,
         handshakeTimeout: this.opts.handshakeTimeoutMs,
@@ -266,11 +276,13 @@ export class LocationLink {
         followRedirects: false,
       });
     } catch (err) {
-      this.lastError = `cannot dial: ${(err as Error).message}`;
+      // The URL may carry a secret (Connect's token): never shown, in the status or the log.
+      this.lastError = redactSecretsInText(`cannot dial ${redactUrl(url)}: ${(err as Error).message}`);
       this.scheduleRetry('error');
       return;
     }
     this.ws = ws;
+    this.dialledUrl = redactUrl(url);
     let httpStatus: number | undefined;
     let socketError: string | undefined;
     ws.on('open', () => this.onOpen(ws));
@@ -298,7 +310,7 @@ export class LocationLink {
     ws.on('error', (err: Error) => {
       const m = /Unexpected server response: (\d{3})/.exec(err.message);
       if (m) httpStatus = Number(m[1]);
-      socketError = err.message;
+      socketError = redactSecretsInText(err.message);
     });
     ws.on('close', (code: number, reason: Buffer) => this.onClose(ws, code, reason.toString('utf8').slice(0, 200), httpStatus, socketError));
   }
@@ -313,7 +325,7 @@ export class LocationLink {
     this.openedWs = ws;
     this.pingSentAt = 0;
     this.metrics.connects.inc();
-    this.logger.info({ locationId: this.location.id, fence: this.token, reconnects: this.reconnects }, 'link open');
+    this.logger.info({ locationId: this.location.id, fence: this.token, reconnects: this.reconnects, protocol: this.profile.name, url: this.dialledUrl }, 'link open');
     this.armKeepalive(ws, this.opts.pingIntervalMs);
     this.stableTimer = setTimeout(() => this.backoff.reset(), this.opts.stableAfterMs);
     this.setState('open');
@@ -381,7 +393,7 @@ export class LocationLink {
       (auth ? this.metrics.handshakeAuth : httpStatus ? this.metrics.handshakeHttp : this.metrics.handshakeNetwork).inc();
     }
     if (auth) this.lastError = `handshake refused with HTTP ${httpStatus}: check the API key and software-house-id`;
-    else this.lastError = this.closeCause ?? socketError ?? `closed with code ${code}${reason ? ` (${reason})` : ''}`;
+    else this.lastError = redactSecretsInText(this.closeCause ?? socketError ?? `closed with code ${code}${reason ? ` (${reason})` : ''}`);
     this.closeCause = undefined;
     this.scheduleRetry(auth ? 'auth' : 'error');
   }

@@ -1,12 +1,5 @@
 import type { JsonRpcResponse } from '@app/contracts';
-import {
-  EposError,
-  failure,
-  isFailure,
-  JsonRpcCode,
-  METHOD_INFO,
-  newTraceId,
-} from '@app/contracts';
+import { newTraceId, redactSecretsInText } from '@app/contracts';
 import type { RequestLogEntry, RpcJob } from '@app/queue';
 import type { Logger } from '@app/common';
 import type { ConnectionProfile } from '../profiles/connection-profile';
@@ -21,7 +14,11 @@ const INVALID = 'invalid';
 
 /** What the dispatcher needs from the request path (RpcClient in production). */
 export interface RpcCaller {
-  call(job: Omit<RpcJob, 'replyTo'>): Promise<JsonRpcResponse>;
+  /**
+   * Runs the job on a worker. `failure` words the caller's own error (the
+   * deadline passed, the job could not be queued) in the profile's error form.
+   */
+  call(job: Omit<RpcJob, 'replyTo'>, failure?: (message: string) => JsonRpcResponse): Promise<JsonRpcResponse>;
 }
 
 export interface DispatchOptions {
@@ -130,31 +127,32 @@ export class RequestDispatcher {
       if (data.length > this.opts.maxMessageBytes) {
         const id = profile.peekId(data.subarray(0, 512).toString('utf8'));
         seen.rpcId = id == null ? null : String(id);
-        seen.errorType = 'InvalidRequest';
+        const response = profile.failure(id, 'oversize', `the message is ${data.length} bytes; the limit is ${this.opts.maxMessageBytes}`, traceId);
+        seen.errorType = profile.outcome(response).errorType;
         this.logger.warn({ locationId: location.id, rpcId: id, traceId, bytes: data.length }, 'oversize message refused');
-        const err = new EposError(
-          'InvalidRequest',
-          `the message is ${data.length} bytes; the limit is ${this.opts.maxMessageBytes}`,
-          JsonRpcCode.InvalidRequest,
-          'Invalid Request',
-        );
-        return profile.encode(failure(id as string | null, err.toBody(traceId)));
+        return profile.encode(response, id);
       }
       const decoded = profile.decode(data.toString('utf8'), location);
+      if (decoded.kind === 'ignore') {
+        seen.method = 'ignored';
+        seen.outcome = 'ok';
+        this.logger.warn({ locationId: location.id, traceId, protocol: profile.name, ...decoded.fields }, decoded.message);
+        return undefined;
+      }
       if (decoded.kind === 'reject') {
         seen.rpcId = decoded.id == null ? null : String(decoded.id);
-        seen.errorType = decoded.error.errorType;
+        seen.errorType = decoded.errorType;
         this.logger.info(
-          { locationId: location.id, rpcId: decoded.id, traceId, errorType: decoded.error.errorType, code: decoded.error.code },
-          `request refused: ${decoded.error.debugMessage}`,
+          { locationId: location.id, rpcId: decoded.id, traceId, errorType: decoded.errorType },
+          `request refused: ${redactSecretsInText(decoded.reason)}`,
         );
-        return profile.encode(failure(decoded.id as string | null, decoded.error.toBody(traceId)));
+        return profile.encode(decoded.response(traceId), decoded.id);
       }
       if (decoded.kind === 'batch') {
         seen.method = 'batch';
-        seen.errorType = 'InvalidRequest';
+        seen.errorType = decoded.errorType;
         this.logger.info({ locationId: location.id, traceId, elements: decoded.replies.length }, 'JSON-RPC batch refused element by element');
-        return `[${decoded.replies.map((r) => profile.encode(failure(r.id as string | null, r.error.toBody(traceId)))).join(',')}]`;
+        return `[${decoded.replies.map((r) => profile.encode(r.response(traceId), r.id)).join(',')}]`;
       }
       const { id, method } = decoded;
       const rpcId = String(id);
@@ -168,13 +166,13 @@ export class RequestDispatcher {
       if (this.draining) {
         if (infoOn) log().info('request refused: replica shutting down');
         seen.outcome = 'failed';
-        seen.errorType = 'UnexpectedError';
-        return profile.encode(
-          failure(id as string, EposError.unexpected('the EPOS gateway is restarting; nothing was applied, please retry').toBody(traceId)),
-        );
+        const response = profile.failure(id, 'draining', 'the EPOS gateway is restarting; nothing was applied, please retry', traceId);
+        seen.errorType = profile.outcome(response).errorType;
+        return profile.encode(response, id);
       }
       const cache = this.cache(location.id);
-      const key = `${typeof id}:${rpcId}`;
+      // Ids are per dialect: a profile switch never answers one dialect's id with another's reply.
+      const key = `${profile.dialect}:${typeof id}:${rpcId}`;
       const cached = cache.cached(key);
       let response: JsonRpcResponse;
       if (cached) {
@@ -188,40 +186,48 @@ export class RequestDispatcher {
           seen.outcome = 'duplicate';
           response = await pending;
         } else {
-          const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : METHOD_INFO[method].deadlineMs;
-          const p = this.rpc.call({
-            locationId: location.id,
-            method,
-            rpcId,
-            params: decoded.params,
-            deadline: ctx.receivedAt + deadlineMs,
-            traceId,
-            fence: ctx.fence,
-          });
+          const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : profile.deadlineMs(method);
+          const p = this.rpc.call(
+            {
+              locationId: location.id,
+              dialect: profile.dialect,
+              method,
+              mutates: profile.mutates(method),
+              rpcId,
+              params: decoded.params,
+              // The protocol's non-secret settings the dialect reads (none for epos-data: the job stays as it was).
+              ...(location.settings && Object.keys(location.settings).length > 0 ? { settings: location.settings } : {}),
+              deadline: ctx.receivedAt + deadlineMs,
+              traceId,
+              fence: ctx.fence,
+            },
+            (message) => profile.failure(rpcId, 'deadline', message, traceId),
+          );
           cache.track(key, p);
           this.inFlightGauge.inc();
           try {
             response = await p;
           } catch (err) {
             log().error({ err: (err as Error).message }, 'request path failed');
-            response = failure(rpcId, EposError.unexpected().toBody(traceId));
+            response = profile.failure(rpcId, 'unexpected', 'the EPOS could not complete the request; it was not applied', traceId);
           } finally {
             this.inFlightGauge.dec();
           }
-          seen.outcome = !isFailure(response) ? 'ok' : response.error.errorType === 'UnexpectedError' ? 'failed' : 'error';
+          const o = profile.outcome(response);
+          seen.outcome = o.errorType === undefined ? 'ok' : o.platformFailure ? 'failed' : 'error';
           // A failure of the platform itself (deadline, queue down) committed nothing: let Dojo's retry run again.
-          const remember = !(isFailure(response) && response.error.errorType === 'UnexpectedError');
-          cache.settle(key, response, remember);
-          if (infoOn) log().info({ ms: Date.now() - ctx.receivedAt, ok: !isFailure(response) }, 'request answered');
+          cache.settle(key, response, !o.platformFailure);
+          if (infoOn) log().info({ ms: Date.now() - ctx.receivedAt, ok: o.errorType === undefined }, 'request answered');
         }
       }
-      if (isFailure(response)) seen.errorType = response.error.errorType;
-      return profile.encode({ ...response, id: id as string });
+      seen.errorType = profile.outcome(response).errorType;
+      return profile.encode(response, id);
     } catch (err) {
       seen.outcome = 'failed';
-      seen.errorType = 'UnexpectedError';
-      this.logger.error({ locationId: location.id, traceId, err: (err as Error).message }, 'dispatch failed');
-      return profile.encode(failure(null, EposError.unexpected().toBody(traceId)));
+      this.logger.error({ locationId: location.id, traceId, err: redactSecretsInText((err as Error).message) }, 'dispatch failed');
+      const response = profile.failure(null, 'unexpected', 'the EPOS could not complete the request; it was not applied', traceId);
+      seen.errorType = profile.outcome(response).errorType;
+      return profile.encode(response, null);
     }
   }
 }

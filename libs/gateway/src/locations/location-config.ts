@@ -17,8 +17,10 @@ export interface LocationConfig {
   resellerId?: string;
   /** Per-location override of the WebSocket URL. */
   wsUrl?: string;
-  /** Connection profile name; only "epos-data" exists today. */
+  /** Connection profile name: the location's protocol (epos-data, dojo-tables, connect-pat). */
   profile: string;
+  /** The protocol's non-secret settings (ProtocolSettingsOf in @app/contracts); {} for epos-data. */
+  settings?: Record<string, unknown>;
 }
 
 /** True when a change means the live socket must be re-dialled (credentials, URL, headers, profile). */
@@ -28,6 +30,7 @@ export function needsRedial(a: LocationConfig, b: LocationConfig): boolean {
     a.softwareHouseId !== b.softwareHouseId ||
     a.resellerId !== b.resellerId ||
     a.wsUrl !== b.wsUrl ||
-    a.profile !== b.profile
+    a.profile !== b.profile ||
+    JSON.stringify(a.settings ?? {}) !== JSON.stringify(b.settings ?? {})
   );
 }

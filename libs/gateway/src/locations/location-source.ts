@@ -6,6 +6,10 @@ import type { LocationConfig } from './location-config';
 
 type LocationRow = GatewayLocationRow;
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** Reads locations from Postgres and decrypts their API keys. */
 export class LocationSource {
   constructor(
@@ -40,7 +44,8 @@ export class LocationSource {
       softwareHouseId: r.softwareHouse.dojoSoftwareHouseId,
       resellerId: r.resellerId ?? r.softwareHouse.resellerId ?? undefined,
       wsUrl: r.wsUrl ?? undefined,
-      profile: 'epos-data',
+      profile: r.protocol,
+      settings: isRecord(r.protocolSettings) ? r.protocolSettings : {},
     };
   }
 }

@@ -1,46 +1,87 @@
-import type { EposError, EposMethod, JsonRpcResponse } from '@app/contracts';
+import type { JsonRpcResponse } from '@app/contracts';
 import type { LocationConfig } from '../locations/location-config';
+
+/**
+ * The request path's internal envelope is JSON-RPC shaped whatever the wire
+ * is: the worker's dialect answers `{jsonrpc, id, result}` (or `error`), and a
+ * profile whose wire is something else turns that into its own frame in
+ * `encode`. So the queue, the reply stream, the de-duplication and
+ * processed_requests never need to know the wire.
+ */
+export type InternalResponse = JsonRpcResponse;
 
 /** A request the profile accepted: ready to go to the workers. */
 export interface DecodedRequest {
   kind: 'request';
   /** The id exactly as it arrived (echoed in the reply). */
   id: string | number;
-  method: EposMethod;
+  /** The dialect's method name as the worker's method table knows it. */
+  method: string;
   params: unknown;
 }
 
-/** A message the profile refused: answer it at once with this error. */
+/** A message the profile refused: answer it at once with `response`. */
 export interface DecodedRejection {
   kind: 'reject';
   id: string | number | null;
-  error: EposError;
+  /** For logs and metrics (EPOS Data's errorType, the Tables API's errorCode, ...). */
+  errorType: string;
+  reason: string;
+  response(traceId: string): InternalResponse;
 }
 
-/** A JSON-RPC batch: one error reply per element (by its id), sent together as one array. */
+/** Several answers to one frame, sent together as one array (a JSON-RPC batch, refused element by element). */
 export interface DecodedBatch {
   kind: 'batch';
-  replies: { id: string | number | null; error: EposError }[];
+  errorType: string;
+  replies: { id: string | number | null; response(traceId: string): InternalResponse }[];
 }
 
-export type Decoded = DecodedRequest | DecodedRejection | DecodedBatch;
+/** A message that is never answered (the Tables API's ErrorNotification): logged with `fields`. */
+export interface DecodedIgnored {
+  kind: 'ignore';
+  /** Logged at warn with the location and trace id. */
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+export type Decoded = DecodedRequest | DecodedRejection | DecodedBatch | DecodedIgnored;
+
+/** Errors the gateway answers by itself, in the profile's own error form. */
+export type GatewayFailure = 'oversize' | 'draining' | 'unexpected' | 'deadline' | 'unavailable';
 
 /**
- * One family of Dojo links (EPOS Data today; legacy Tables API and
- * Paymentsense Connect later). Everything protocol-specific lives here; the
- * link (ownership, keepalive, backoff) and the dispatcher (dedupe, deadline,
- * worker call) are shared by every profile.
+ * One protocol's transport seam (a "codec" plus how to dial): EPOS Data, the
+ * legacy Tables API, Paymentsense Connect PAT. Everything protocol-specific
+ * in the gateway lives in a profile: the URL and handshake headers, parsing
+ * a frame into requests to dispatch / replies to send at once / messages to
+ * ignore, each method's deadline and whether it changes state, the profile's
+ * own errors, and the wire form of the worker's answer. The link (ownership,
+ * ping/pong keepalive, backoff) and the dispatcher (dedupe, deadline, worker
+ * call with `dialect` in the job) are shared by every profile.
+ * See docs/architecture.md "Adding a protocol".
  */
 export interface ConnectionProfile {
+  /** The protocol (locations.protocol), also the metrics label. */
   readonly name: string;
-  /** The URL to dial for a location; `defaultUrl` comes from configuration. */
+  /** The worker's dialect that answers this profile's requests (RpcJob.dialect; Dialect.name in @app/domain). */
+  readonly dialect: string;
+  /** The URL to dial for a location; `defaultUrl` is the gateway's configured EPOS Data URL (other profiles use their own defaults). */
   buildUrl(location: LocationConfig, defaultUrl: string): string;
   /** Handshake headers (authentication etc.). */
   handshakeHeaders(location: LocationConfig): Record<string, string>;
   /** Parses and validates one incoming text frame. */
   decode(text: string, location: LocationConfig): Decoded;
-  /** Serialises a reply in the profile's envelope. */
-  encode(response: JsonRpcResponse): string;
+  /** Serialises the worker's (or the gateway's) answer as the wire frame, with the request's id exactly as it arrived. */
+  encode(response: InternalResponse, id: string | number | null): string;
   /** Best-effort id of a message too large to parse, so its rejection can still be correlated. */
   peekId(head: string): string | number | null;
+  /** How long the worker has to answer `method` (ms). */
+  deadlineMs(method: string): number;
+  /** Whether `method` changes state (its answer is stored once per id; the gateway claims it at the deadline). */
+  mutates(method: string): boolean;
+  /** The profile's error for a failure of the gateway itself (nothing was applied). */
+  failure(id: string | number | null, kind: GatewayFailure, message: string, traceId: string): InternalResponse;
+  /** The error type of an answer (undefined for success), and whether it is a platform failure that must not be remembered for the id. */
+  outcome(response: InternalResponse): { errorType?: string; platformFailure: boolean };
 }

@@ -1,11 +1,13 @@
 import type { ConnectionProfile } from './connection-profile';
+import { DojoTablesProfile } from './dojo-tables.profile';
 import { EposDataProfile } from './epos-data.profile';
 
 export * from './connection-profile';
 export * from './epos-data.profile';
+export * from './dojo-tables.profile';
 
-/** Profiles by name; a new Dojo-family link is one more entry here. */
+/** Profiles by protocol name; a new protocol's link is one more entry here (see docs/architecture.md "Adding a protocol"). */
 export function defaultProfiles(): Map<string, ConnectionProfile> {
-  const p = new EposDataProfile();
-  return new Map([[p.name, p]]);
+  const profiles: ConnectionProfile[] = [new EposDataProfile(), new DojoTablesProfile()];
+  return new Map(profiles.map((p) => [p.name, p]));
 }

@@ -1,3 +1,4 @@
+import type { LocationProtocol } from '@app/contracts';
 import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
 import { connectionsFor, toLocationView } from '../location-view';
@@ -8,9 +9,8 @@ export interface ListLocationsQuery {
   softwareHouseId?: string;
   dojoAccountId?: string;
   enabled?: boolean;
-  /** Every location speaks 'epos-data' today, so that value matches them all. */
-  protocol?: 'epos-data';
-  registrationState?: 'pending' | 'registered' | 'failed';
+  protocol?: LocationProtocol;
+  registrationState?: 'pending' | 'registered' | 'failed' | 'not_required';
   /** Connection state as the gateways report it (or 'unknown'). */
   connectionState?: string;
 }
@@ -28,8 +28,9 @@ export class ListLocations {
     let cursor = q.cursor;
     const batch = q.connectionState ? Math.max(q.limit, 100) : q.limit + 1;
     for (;;) {
-      // protocol: every row is 'epos-data' (no column yet); the API refuses any other value.
-      const filter = { softwareHouseId: q.softwareHouseId, dojoAccountId: q.dojoAccountId, enabled: q.enabled, registrationState: q.registrationState };
+      const filter = {
+        softwareHouseId: q.softwareHouseId, dojoAccountId: q.dojoAccountId, enabled: q.enabled, registrationState: q.registrationState, protocol: q.protocol,
+      };
       const rows = await this.d.locations.page(filter, cursor, batch);
       const conns = await connectionsFor(this.d, rows.map((r) => r.id));
       for (const r of rows) {

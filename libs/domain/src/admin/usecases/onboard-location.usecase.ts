@@ -4,7 +4,8 @@ import { DomainError, isForeignKeyViolation, isUniqueViolation } from '../errors
 import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
 import { toLocationView } from '../location-view';
-import { keyEnvironment, normaliseCapabilities } from '../location-rules';
+import type { ConnectPatSettings, DojoTablesSettings, LocationProtocol } from '@app/contracts';
+import { checkProtocolCredentials, normaliseCapabilities, registersCapabilities } from '../location-rules';
 
 export interface OnboardLocationInput {
   name: string;
@@ -17,14 +18,22 @@ export interface OnboardLocationInput {
   currency?: string;
   /** Capability names to register; every capability the platform serves when omitted. */
   capabilities?: string[];
+  /** epos-data when omitted. */
+  protocol?: LocationProtocol;
+  dojoTables?: Partial<DojoTablesSettings> | null;
+  connectPat?: Partial<ConnectPatSettings> | null;
 }
 
-/** Onboards one venue: stores it with its key encrypted, then announces it and schedules registration. */
+/**
+ * Onboards one venue in its protocol: stores it with its secret (API key or
+ * token) encrypted, then announces it and, for epos-data, schedules the
+ * capability registration (the other protocols have none).
+ */
 export class OnboardLocation {
   constructor(private readonly d: AdminDeps) {}
 
   async execute(input: OnboardLocationInput): Promise<LocationView> {
-    const environment = keyEnvironment(input.apiKey);
+    const { protocol, settings, environment } = checkProtocolCredentials(input);
     const capabilities = normaliseCapabilities(input.capabilities);
     // The id is minted first: the ciphertext's associated data binds the key to this location.
     const id = randomUUID();
@@ -42,7 +51,9 @@ export class OnboardLocation {
         restUrl: input.restUrl ?? null,
         ...(input.currency ? { currency: input.currency } : {}),
         capabilities,
-        registrationState: 'pending',
+        protocol,
+        protocolSettings: settings as Record<string, string | boolean>,
+        registrationState: registersCapabilities(protocol) ? 'pending' : 'not_required',
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw DomainError.conflict(`a location with dojoAccountId ${JSON.stringify(input.dojoAccountId)} exists`);
@@ -50,7 +61,7 @@ export class OnboardLocation {
       throw err;
     }
     await this.d.publisher.publishChanged(row.id, row.configVersion);
-    await this.d.registration.schedule(row.id);
+    if (registersCapabilities(protocol)) await this.d.registration.schedule(row.id);
     return toLocationView(row);
   }
 }

@@ -2,6 +2,7 @@ import { apiKeyAad } from '@app/db';
 import { DojoApiError } from '@app/dojo-client';
 import { deadLetterErrorText } from '../../dead-letters/error-text';
 import type { AdminDeps } from '../ports';
+import { registersCapabilities } from '../location-rules';
 
 export type RegistrationOutcome =
   | { outcome: 'registered'; capabilities: string[] }
@@ -29,6 +30,8 @@ export class RegisterCapabilities {
   async execute(locationId: string, opts: { finalAttempt: boolean }): Promise<RegistrationOutcome> {
     const loc = await this.d.locations.credentials(locationId);
     if (!loc) return { outcome: 'gone' };
+    // A location switched to a protocol without registration after this job was scheduled: nothing to do.
+    if (!registersCapabilities(loc.protocol)) return { outcome: 'gone' };
     const capabilities = [...loc.capabilities];
     try {
       const apiKey = this.d.secretBox.decrypt(loc.apiKeyCiphertext, apiKeyAad(loc.id));

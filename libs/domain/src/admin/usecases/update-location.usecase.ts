@@ -2,7 +2,7 @@ import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
 import { toLocationView } from '../location-view';
-import { normaliseCapabilities } from '../location-rules';
+import { normaliseCapabilities, registersCapabilities } from '../location-rules';
 
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
@@ -45,11 +45,12 @@ export class UpdateLocation {
         ...(input.restUrl !== undefined ? { restUrl: input.restUrl } : {}),
         ...(input.currency !== undefined ? { currency: input.currency } : {}),
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
-        ...(capsChanged ? { capabilities, registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : {}),
+        ...(capsChanged ? { capabilities } : {}),
+        ...(capsChanged && registersCapabilities(cur.protocol) ? { registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : {}),
         ...(gatewayChanged ? { bumpConfigVersion: true } : {}),
       });
       if (!row) throw DomainError.notFound('location', id);
-      return { row, capsChanged, gatewayChanged };
+      return { row, capsChanged: capsChanged && registersCapabilities(cur.protocol), gatewayChanged };
     });
     if (result.gatewayChanged) await this.d.publisher.publishChanged(id, result.row.configVersion);
     if (result.capsChanged) await this.d.registration.schedule(id, { now: true });

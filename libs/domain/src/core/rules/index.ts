@@ -12,3 +12,4 @@ export * from './keys';
 export * from './reservations';
 export * from './payment-intents';
 export * from './orders';
+export * from './tables';

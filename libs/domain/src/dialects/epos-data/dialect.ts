@@ -20,6 +20,7 @@ export const EPOS_DATA: Dialect<JsonRpcResponse, EposError> = {
   idReused: (rpcId, storedMethod) => EposError.invalid(`JSON-RPC id ${rpcId} was already used for ${storedMethod}; use a new id for a new request`),
   deadlinePassed: (method) => EposError.unexpected(`${method} could not finish before its deadline; it was rolled back and nothing was applied`),
   unexpected: () => EposError.unexpected(),
+  notApplied: (message) => EposError.unexpected(message),
   success: (rpcId, value) => success(rpcId, value),
   failure: (rpcId, error, traceId) => failure(rpcId, error.toBody(traceId)),
   describe: (error) => ({ errorType: error.errorType, debugMessage: error.debugMessage }),

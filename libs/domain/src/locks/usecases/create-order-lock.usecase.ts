@@ -1,6 +1,6 @@
 import { DomainRefusal } from '../../core/refusal';
 import type { LockOrder, Order } from '../../core/commands';
-import { isClosedStatus, liveLock } from '../../core/rules';
+import { isClosedStatus, isWaiterAllowed, liveLock } from '../../core/rules';
 import { lockedOrderForChange } from '../../orders/order-for-change';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import type { Write } from '../../repositories/orders.repository';
@@ -25,13 +25,17 @@ export class CreateOrderLock implements UseCase<LockOrder, Order> {
     const { db, locationId, now } = ctx;
     const { expiresAt } = cmd;
     const { order, lock: current } = lockedOrderForChange(ctx, cmd.orderId);
+    if (cmd.waiterId !== undefined && !isWaiterAllowed(order.waiterId, cmd.waiterId)) {
+      throw DomainRefusal.conflict(`order ${order.id} belongs to another waiter than ${cmd.waiterId}`, 'wrong_waiter');
+    }
     if (isClosedStatus(order.status)) {
-      throw DomainRefusal.conflict(`order ${order.id} is ${order.status}; there is nothing to lock for payment`);
+      throw DomainRefusal.conflict(`order ${order.id} is ${order.status}; there is nothing to lock for payment`, 'closed');
     }
     const live = liveLock(current, now);
     if (live && live.lockId !== cmd.lockRef) {
       throw DomainRefusal.conflict(
         `order ${order.id} is already locked by lock ${live.lockId} until ${live.expiresAt.toISOString()}; release it first`,
+        'lock_held',
       );
     }
     const writes: Write[] = [];

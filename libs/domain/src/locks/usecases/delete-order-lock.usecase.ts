@@ -1,6 +1,6 @@
 import { DomainRefusal } from '../../core/refusal';
 import type { Order, UnlockOrder } from '../../core/commands';
-import { liveLock } from '../../core/rules';
+import { isWaiterAllowed, liveLock } from '../../core/rules';
 import { lockedOrderForChange } from '../../orders/order-for-change';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import type { Write } from '../../repositories/orders.repository';
@@ -20,10 +20,14 @@ export class DeleteOrderLock implements UseCase<UnlockOrder, Order> {
   async execute(ctx: ExecContext, cmd: UnlockOrder): Promise<Order> {
     const { db, locationId, now } = ctx;
     const { order, lock: current } = lockedOrderForChange(ctx, cmd.orderId);
+    if (cmd.waiterId !== undefined && !isWaiterAllowed(order.waiterId, cmd.waiterId)) {
+      throw DomainRefusal.conflict(`order ${order.id} belongs to another waiter than ${cmd.waiterId}`, 'wrong_waiter');
+    }
     const live = liveLock(current, now);
     if (live && live.lockId !== cmd.lockRef) {
-      throw DomainRefusal.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${cmd.lockRef} is not held`);
+      throw DomainRefusal.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${cmd.lockRef} is not held`, 'lock_held');
     }
+    if (!live && cmd.mustHold) throw DomainRefusal.conflict(`order ${cmd.orderId} is not locked`, 'not_locked');
     const writes: Write[] = [];
     if (current && (current.lockId === cmd.lockRef || !live)) {
       writes.push(

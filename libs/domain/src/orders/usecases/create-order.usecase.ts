@@ -47,8 +47,8 @@ export class CreateOrder implements UseCase<PlaceOrder, Order> {
       if (clash !== undefined) throw DomainRefusal.conflict(`payment intent ${p.paymentRef} is already recorded against order ${clash}`);
       recorded.set(p.paymentRef, id);
       payments.push({
-        locationId, paymentIntentId: p.paymentRef, orderId: id, currency, paidAmount: BigInt(p.amount.value), tipsAmount: BigInt(p.tips?.value ?? 0), refundedAmount: 0n,
-        lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at,
+        locationId, paymentIntentId: p.paymentRef, orderId: id, currency, paidAmount: BigInt(p.amount.value), tipsAmount: BigInt(p.tips?.value ?? 0),
+        cashbackAmount: 0n, refundedAmount: 0n, lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at,
       });
     }
     const row = createdRow(data, payments, at, pre.dbNow);

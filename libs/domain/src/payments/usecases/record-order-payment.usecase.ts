@@ -1,7 +1,7 @@
 import { DomainRefusal } from '../../core/refusal';
 import type { Order, RecordPayment } from '../../core/commands';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
-import { decidePayment, isPayable, liveLock, paidTotals } from '../../core/rules';
+import { decidePayment, isPayable, isWaiterAllowed, liveLock, paidTotals } from '../../core/rules';
 import { lockedOrderForChange, requireOrder } from '../../orders/order-for-change';
 import type { OrderWithRelations } from '../../orders/order-mapper';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
@@ -39,15 +39,31 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
     const found = lockedOrderForChange(ctx, cmd.orderId);
     const order = found.order;
     const existing = found.payment;
-    const decision = decidePayment(order, liveLock(found.lock, now), existing, cmd, now);
+    if (cmd.waiterId !== undefined && !isWaiterAllowed(order.waiterId, cmd.waiterId)) {
+      throw DomainRefusal.conflict(`order ${order.id} belongs to another waiter than ${cmd.waiterId}`, 'wrong_waiter');
+    }
+    const live = liveLock(found.lock, now);
+    if (cmd.mustHoldLock && (!live || live.lockId !== cmd.lockRef)) {
+      throw DomainRefusal.conflict(
+        live ? `order ${order.id} is locked by another lock (${live.lockId}), not ${cmd.lockRef}` : `order ${order.id} is not locked; lock it before recording a payment`,
+        'not_locked',
+      );
+    }
+    if (cmd.attemptFailed) {
+      ctx.log.info({ orderId: order.id, paymentRef: cmd.paymentRef }, 'failed payment attempt reported; nothing recorded');
+      return order;
+    }
+    const decision = decidePayment(order, live, existing, cmd, now);
     if (decision.kind === 'mismatch') {
       throw DomainRefusal.conflict(
         `payment intent ${cmd.paymentRef} is already recorded against order ${decision.existing.orderId} ` +
           `with paidAmount ${decision.existing.paidAmount} and tipsAmount ${decision.existing.tipsAmount} ${decision.existing.currency}; ` +
           'it cannot be recorded again with other values',
+        'already_recorded',
       );
     }
     if (decision.kind === 'replay') {
+      if (cmd.refuseReplay) throw DomainRefusal.conflict(`payment ${cmd.paymentRef} is already recorded against order ${order.id}`, 'already_recorded');
       ctx.log.info({ orderId: order.id, paymentIntentId: cmd.paymentRef }, 'payment already recorded; returning the order unchanged');
       return order;
     }
@@ -62,6 +78,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       paidAmount: cmd.amount,
       tipsAmount: cmd.tips,
       refundedAmount: 0n,
+      cashbackAmount: cmd.cashback ?? 0n,
       lockId: cmd.lockRef ?? null,
       state: 'Recorded',
       intentStatus: null,
@@ -75,6 +92,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       paymentIntentId: cmd.paymentRef,
       paidAmount: Number(cmd.amount),
       tipsAmount: Number(cmd.tips),
+      ...(cmd.cashback ? { cashbackAmount: Number(cmd.cashback) } : {}),
       currency: order.currency,
       lockId: cmd.lockRef,
       orderPaidAmount: Number(updated.paidAmount),

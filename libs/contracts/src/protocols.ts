@@ -1,0 +1,108 @@
+/**
+ * The protocols a location can speak towards Dojo's card machines, and what
+ * each needs to connect. Shared by the admin API (validation), the gateway
+ * (dialling) and the worker (which dialect answers). Facts:
+ * ../shared/notes/protocols.md Part 1 (Tables API), Part 2 (Connect).
+ *
+ * - `epos-data`: Dojo's EPOS Data API (wss://eu.ws.dojo.tech/epos), the default.
+ * - `dojo-tables`: Dojo's legacy Tables API, JSON-RPC with errors inside `result`.
+ * - `connect-pat`: Paymentsense Connect's pay-at-table socket (the API key in the URL).
+ * - `connect-pac` will follow (Connect pay-at-counter); adding one is a new entry here,
+ *   a new value in the locations_protocol_check constraint, a gateway profile and a dialect.
+ */
+export const LOCATION_PROTOCOLS = ['epos-data', 'dojo-tables', 'connect-pat'] as const;
+export type LocationProtocol = (typeof LOCATION_PROTOCOLS)[number];
+
+export function isLocationProtocol(v: unknown): v is LocationProtocol {
+  return typeof v === 'string' && (LOCATION_PROTOCOLS as readonly string[]).includes(v);
+}
+
+/** Dojo's Tables API endpoints by environment (DojoTablesConnector.cs; PAT-legacy getting-started). */
+export const DOJO_TABLES_URLS = {
+  production: 'wss://api.dojo.tech/ws/v1/tables/epos',
+  staging: 'wss://staging-api.dojo.dev/ws/v1/tables/epos',
+} as const;
+
+/** Non-secret credentials of a dojo-tables location (the API key is the location's encrypted secret). */
+export interface DojoTablesSettings {
+  /** The Basic-auth user name: `base64("<accountName>:<apiKey>")`. */
+  accountName: string;
+  environment: keyof typeof DOJO_TABLES_URLS;
+  /** Refuse single-session requests without the session's waiter id (WAITER_INCORRECT_WAITER_ID) and filter lists by it. */
+  enforceWaiterId: boolean;
+}
+
+/** Non-secret credentials of a connect-pat location (the token is the location's encrypted secret). */
+export interface ConnectPatSettings {
+  /** `<host-address>.connect.paymentsense.cloud` (one host per site). */
+  hostAddress: string;
+  /** Connect's `test` hosts (`<host>.test.connect.paymentsense.cloud`) or production. */
+  environment: 'production' | 'test';
+  installerId: string;
+  /** Adds the bare `final-pos-receipt-request` flag to the URL: Connect then asks for the final POS receipt. */
+  finalPosReceiptRequest: boolean;
+}
+
+export interface ProtocolSettingsOf {
+  'epos-data': Record<string, never>;
+  'dojo-tables': DojoTablesSettings;
+  'connect-pat': ConnectPatSettings;
+}
+
+/** `wss://<host>.[test.]connect.paymentsense.cloud/pat`, without its query. */
+export function connectPatBaseUrl(s: Pick<ConnectPatSettings, 'hostAddress' | 'environment'>): string {
+  return `wss://${s.hostAddress}.${s.environment === 'test' ? 'test.' : ''}connect.paymentsense.cloud/pat`;
+}
+
+/** Query parameter and field names whose values are secrets wherever they appear in a URL. */
+const SECRET_PARAMS = /^(token|api[-_]?key|key|secret|password|access[-_]?token)$/i;
+const REDACTED = '***';
+
+/**
+ * A URL with its secrets replaced by `***`: the values of secret query
+ * parameters (Connect's `token=<api key>`) and a password in the user info.
+ * Used by every log line, status record and error that may show a URL.
+ * Text that does not parse as a URL goes through redactSecretsInText.
+ */
+export function redactUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return redactSecretsInText(url);
+  }
+  if (u.password) u.password = REDACTED;
+  let changed = false;
+  for (const k of [...u.searchParams.keys()]) {
+    if (SECRET_PARAMS.test(k)) {
+      u.searchParams.set(k, REDACTED);
+      changed = true;
+    }
+  }
+  // URLSearchParams re-encodes `***` and turns a bare flag into `flag=`; rebuild the query by hand instead.
+  if (!changed && !u.password) return url;
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1).split('#')[0]! : '';
+  const redactedQuery = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      return eq >= 0 && SECRET_PARAMS.test(decodeURIComponentSafe(name)) ? `${name}=${REDACTED}` : pair;
+    })
+    .join('&');
+  const base = `${u.protocol}//${u.username ? `${u.username}${u.password ? `:${REDACTED}` : ''}@` : ''}${u.host}${u.pathname}`;
+  return query ? `${base}?${redactedQuery}` : base;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Free text (an error message, a log line) with every `token=...`-style secret parameter value replaced by `***`. */
+export function redactSecretsInText(text: string): string {
+  return text.replace(/([?&;\s"']|^)(token|api[-_]?key|key|secret|password|access[-_]?token)=([^&\s"'#]+)/gi, (_m, pre: string, name: string) => `${pre}${name}=${REDACTED}`);
+}

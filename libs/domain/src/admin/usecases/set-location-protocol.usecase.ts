@@ -1,0 +1,59 @@
+import { apiKeyAad } from '@app/db';
+import type { ConnectPatSettings, DojoTablesSettings, LocationProtocol } from '@app/contracts';
+import { DomainError } from '../errors';
+import type { AdminDeps } from '../ports';
+import type { LocationView } from '../location-view';
+import { toLocationView } from '../location-view';
+import { checkProtocolCredentials, registersCapabilities } from '../location-rules';
+
+export interface SetLocationProtocolInput {
+  protocol: LocationProtocol;
+  /** The new protocol's secret; may be omitted only when the protocol stays the same (settings change). */
+  apiKey?: string;
+  dojoTables?: Partial<DojoTablesSettings> | null;
+  connectPat?: Partial<ConnectPatSettings> | null;
+}
+
+/**
+ * Switches a location to a protocol (or changes its protocol's settings): the
+ * credentials are checked by the new protocol's rules and stored (the secret
+ * encrypted), config_version is bumped so the gateway re-dials with the new
+ * profile at once. Only the location row changes: the venue's tables, orders,
+ * payments, locks and feed stay as they are, whichever dialect serves them.
+ * Switching to epos-data schedules a capability registration; switching away
+ * marks it not required.
+ */
+export class SetLocationProtocol {
+  constructor(private readonly d: AdminDeps) {}
+
+  async execute(id: string, input: SetLocationProtocolInput): Promise<LocationView> {
+    const result = await this.d.locations.transaction(async (locations) => {
+      const cur = await locations.get(id);
+      if (!cur) throw DomainError.notFound('location', id);
+      const same = cur.protocol === input.protocol;
+      let apiKey = input.apiKey;
+      if (apiKey === undefined) {
+        if (!same) throw DomainError.invalid([{ field: 'apiKey', reason: `is required when switching from ${cur.protocol} to ${input.protocol}` }]);
+        const creds = await locations.credentials(id);
+        apiKey = this.d.secretBox.decrypt(creds!.apiKeyCiphertext, apiKeyAad(id));
+      }
+      const checked = checkProtocolCredentials({ ...input, apiKey, dojoAccountId: cur.dojoAccountId });
+      const registers = registersCapabilities(checked.protocol);
+      const row = await locations.update(id, {
+        protocol: checked.protocol,
+        protocolSettings: checked.settings as Record<string, string | boolean>,
+        environment: checked.environment,
+        ...(input.apiKey !== undefined
+          ? { apiKeyCiphertext: new Uint8Array(this.d.secretBox.encrypt(input.apiKey, apiKeyAad(id))), apiKeyLast4: input.apiKey.slice(-4) }
+          : {}),
+        ...(same ? {} : registers ? { registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : { registrationState: 'not_required', registrationError: null }),
+        bumpConfigVersion: true,
+      });
+      if (!row) throw DomainError.notFound('location', id);
+      return { row, register: registers && !same };
+    });
+    await this.d.publisher.publishChanged(id, result.row.configVersion);
+    if (result.register) await this.d.registration.schedule(id, { now: true });
+    return toLocationView(result.row);
+  }
+}

@@ -1,0 +1,217 @@
+import type { Logger } from '@app/common';
+import type { TablesBill, TablesFullBill, TablesParams, TableSession } from '@app/contracts';
+import { requestTerminalId, requestWaiterId } from '@app/contracts';
+import type { Bill, FindSessions, GetSession, LockOrder, Order, RecordPayment, SessionWithTable, TableSessions, UnlockOrder } from '../../core/commands';
+import { DomainRefusal } from '../../core/refusal';
+import { tableSessionId } from '../../core/rules';
+import { ordersRepo } from '../../repositories/orders.repository';
+import type { RequestSettings } from '../../rpc/dialect';
+import type { Tx } from '../../shared/tx';
+import { TablesError } from './errors';
+import { tablesBill, tablesFullBill, tableSession } from './wire.mapping';
+
+const SOURCE = 'dojo-tables' as const;
+
+type P<M extends keyof TablesParams> = TablesParams[M];
+/** Params of a method naming one session, with the order it names once resolved (undefined: no such session). */
+type Resolved<T> = T & { orderId?: string };
+
+/** The order a session id names (the Tables API names sessions by UUID: core/rules tableSessionId). */
+async function resolveSession<T extends { sessionId: string }>(db: Tx, locationId: string, params: T): Promise<Resolved<T>> {
+  return { ...params, orderId: (await ordersRepo(db).orderIdOfSession(locationId, params.sessionId)) ?? undefined };
+}
+
+function orderIdOf(p: Resolved<{ sessionId: string }>): string {
+  if (p.orderId === undefined) throw DomainRefusal.notFound('session', p.sessionId);
+  return p.orderId;
+}
+
+const enforced = (req: RequestSettings): boolean => req.settings.enforceWaiterId === true;
+
+/**
+ * Waiter-id enforcement (a per-location setting, dojoTables.enforceWaiterId): when on, a single-session request
+ * must carry a waiter id (else WAITER_INCORRECT_WAITER_ID), and the use-case refuses another waiter's order.
+ */
+function waiterFor(req: RequestSettings, waiterId: number | undefined): string | undefined {
+  if (!enforced(req)) return undefined;
+  if (waiterId === undefined) throw new TablesError('WAITER_INCORRECT_WAITER_ID', 'no waiter id was given, and this venue enforces waiter ids');
+  return String(waiterId);
+}
+
+/**
+ * List methods under enforcement: the waiter's sessions (and sessions without a waiter); without a waiter id,
+ * nothing (protocols.md 1.7: "List methods apply the same filter or return empty sets").
+ */
+function listWaiter(req: RequestSettings, params: Parameters<typeof requestWaiterId>[0]): { waiterId?: string; none?: true } {
+  if (!enforced(req)) return {};
+  const w = requestWaiterId(params);
+  return w === undefined ? { none: true } : { waiterId: String(w) };
+}
+
+/**
+ * The lock a terminal takes: one per terminal id (requestorInfo.cardMachineRequestorInfo.terminalId), so a second
+ * terminal's LockSession is SESSION_ALREADY_LOCKED while the first one's retry is idempotent, and the same
+ * terminal's RecordPayment and UnlockSession name the lock it holds.
+ */
+export function tablesLockRef(terminalId: string | undefined): string {
+  return `${SOURCE}:${terminalId ?? 'terminal'}`;
+}
+
+const byId = (tables: TableSessions['tables']) => new Map(tables.map((t) => [t.id, t]));
+
+export const listSessions = {
+  toCommand(p: P<'ListSessions'>, _now: Date, req: RequestSettings): FindSessions {
+    const w = listWaiter(req, p);
+    return {
+      filter: {
+        ...(p.isFinished != null ? { finished: p.isFinished } : {}),
+        ...(p.hasTable != null ? { hasTable: p.hasTable } : {}),
+        ...(p.isPayable != null ? { payable: p.isPayable } : {}),
+        ...(p.tableNames != null ? { tableNames: p.tableNames } : {}),
+        ...(w.waiterId !== undefined ? { waiterId: w.waiterId } : {}),
+        ...(w.none ? { orderIds: [] } : {}),
+      },
+    };
+  },
+  toWire(r: TableSessions): { sessions: TableSession[] } {
+    const tables = byId(r.tables);
+    return {
+      sessions: r.orders.map((o) =>
+        tableSession(o, o.tableId === null ? null : (tables.get(o.tableId) ?? null), o.partyId === null ? null : (r.partyCovers.get(o.partyId) ?? null)),
+      ),
+    };
+  },
+};
+
+const oneSession = <M extends 'GetSession' | 'GetBillItems' | 'GetFullBill'>() => ({
+  resolve: (db: Tx, locationId: string, p: P<M>) => resolveSession(db, locationId, p),
+  toCommand(p: Resolved<P<M>>, _now: Date, req: RequestSettings): GetSession {
+    const waiterId = waiterFor(req, requestWaiterId(p));
+    return { orderId: orderIdOf(p), ...(waiterId !== undefined ? { waiterId } : {}) };
+  },
+});
+
+export const getSession = {
+  ...oneSession<'GetSession'>(),
+  toWire: (r: SessionWithTable): { session: TableSession } => ({ session: tableSession(r.order, r.table, r.covers) }),
+};
+
+/** A canceled or failed order has no bill to show or print (BILL_NO_SUCH_BILL); a finalized one keeps its bill. */
+function requireBill(order: Order): Order {
+  if (order.status === 'Canceled' || order.status === 'Failed') {
+    throw new TablesError('BILL_NO_SUCH_BILL', `session ${tableSessionId(order.locationId, order.id)} was ${order.status.toLowerCase()}; it has no bill`);
+  }
+  return order;
+}
+
+export const getBillItems = {
+  ...oneSession<'GetBillItems'>(),
+  toWire: (r: SessionWithTable): { billItems: TablesBill } => ({ billItems: tablesBill(requireBill(r.order)) }),
+};
+
+export const getFullBill = {
+  ...oneSession<'GetFullBill'>(),
+  toWire: (b: Bill, log: Logger): { fullBill: TablesFullBill } => {
+    requireBill(b.order);
+    return { fullBill: tablesFullBill(b, log) };
+  },
+};
+
+export const listBillItems = {
+  async resolve(db: Tx, locationId: string, p: P<'ListBillItems'>): Promise<P<'ListBillItems'> & { orderIds?: string[] }> {
+    if (p.sessionIds == null) return p;
+    const orders = ordersRepo(db);
+    const ids = await Promise.all(p.sessionIds.map((id) => orders.orderIdOfSession(locationId, id)));
+    // Unknown session ids are left out: the list answers what exists (no error code applies).
+    return { ...p, orderIds: ids.filter((id): id is string => id !== null) };
+  },
+  toCommand(p: P<'ListBillItems'> & { orderIds?: string[] }, _now: Date, req: RequestSettings): FindSessions {
+    const w = listWaiter(req, p);
+    return {
+      filter: {
+        ...(p.orderIds !== undefined ? { orderIds: p.orderIds } : {}),
+        ...(w.waiterId !== undefined ? { waiterId: w.waiterId } : {}),
+        ...(w.none ? { orderIds: [] } : {}),
+      },
+    };
+  },
+  toWire: (r: TableSessions): { billItems: TablesBill[] } => ({ billItems: r.orders.map(tablesBill) }),
+};
+
+/**
+ * LockSession: the same order lock EPOS Data's CreateOrderLock takes (so a lock in one dialect blocks the other),
+ * for `lockTtlMs` (the protocol has no expiry; see README "Tables API locks"), answered with the bill as locked.
+ */
+export const lockSession = (lockTtlMs: number) => ({
+  resolve: (db: Tx, locationId: string, p: P<'LockSession'>) => resolveSession(db, locationId, p),
+  toCommand(p: Resolved<P<'LockSession'>>, now: Date, req: RequestSettings): LockOrder {
+    const waiterId = waiterFor(req, requestWaiterId(p));
+    return {
+      orderId: orderIdOf(p),
+      lockRef: tablesLockRef(requestTerminalId(p)),
+      expiresAt: new Date(now.getTime() + lockTtlMs),
+      source: SOURCE,
+      ...(waiterId !== undefined ? { waiterId } : {}),
+    };
+  },
+  toWire: (order: Order): { billItems: TablesBill } => ({ billItems: tablesBill(order) }),
+});
+
+/** UnlockSession: releases the terminal's lock; SESSION_NOT_LOCKED when there is none, SESSION_UNABLE_TO_UNLOCK when another holds it. */
+export const unlockSession = {
+  resolve: (db: Tx, locationId: string, p: P<'UnlockSession'>) => resolveSession(db, locationId, p),
+  toCommand(p: Resolved<P<'UnlockSession'>>, _now: Date, req: RequestSettings): UnlockOrder {
+    const waiterId = waiterFor(req, requestWaiterId(p));
+    return { orderId: orderIdOf(p), lockRef: tablesLockRef(requestTerminalId(p)), source: SOURCE, mustHold: true, ...(waiterId !== undefined ? { waiterId } : {}) };
+  },
+  toWire: (): Record<string, never> => ({}),
+};
+
+type PaymentParams = P<'RecordPayment'>;
+
+function paymentTerminalId(p: PaymentParams): string | undefined {
+  const fromRequestor = requestTerminalId(p);
+  if (fromRequestor) return fromRequestor;
+  const details = p.payment.methodDetails as { cardPresentPaymentInfo?: { terminalId?: unknown } } | undefined;
+  const t = details?.cardPresentPaymentInfo?.terminalId;
+  return typeof t === 'string' && t.length > 0 ? t.slice(0, 64) : undefined;
+}
+
+/**
+ * RecordPayment, through the shared RecordPayment command: needs the terminal's own lock (SESSION_NOT_LOCKED),
+ * once per payment id, trimmed (Dojo's own example carries a trailing space; a repeat is PAYMENT_ALREADY_RECORDED
+ * and changes nothing), tips from tipsAmount (the docs) or gratuityAmount (the SDK), the same tip under either
+ * name, cashback recorded and never counted toward the bill. A failed attempt (paymentSuccessful false) changes
+ * nothing and is answered `{}` once the session and its lock are checked.
+ */
+export const recordPayment = {
+  async resolve(db: Tx, locationId: string, p: PaymentParams): Promise<PaymentParams & { orderId?: string }> {
+    return { ...p, orderId: (await ordersRepo(db).orderIdOfSession(locationId, p.payment.sessionId)) ?? undefined };
+  },
+  toCommand(p: PaymentParams & { orderId?: string }, _now: Date, req: RequestSettings): RecordPayment {
+    const pay = p.payment;
+    if (p.orderId === undefined) throw DomainRefusal.notFound('session', pay.sessionId);
+    const waiterId = waiterFor(req, requestWaiterId(p) ?? (typeof pay.waiterId === 'number' ? pay.waiterId : undefined));
+    const paymentRef = pay.id.trim();
+    if (paymentRef.length === 0) throw DomainRefusal.invalid('payment.id is empty', 'payment.id');
+    const tips = pay.tipsAmount ?? pay.gratuityAmount ?? 0;
+    if (pay.tipsAmount != null && pay.gratuityAmount != null && pay.tipsAmount !== pay.gratuityAmount) {
+      throw DomainRefusal.invalid(`tipsAmount ${pay.tipsAmount} and gratuityAmount ${pay.gratuityAmount} differ; send the tip once`, 'payment.tipsAmount');
+    }
+    return {
+      orderId: p.orderId,
+      paymentRef,
+      amount: BigInt(pay.baseAmount),
+      tips: BigInt(tips),
+      ...(pay.cashbackAmount ? { cashback: BigInt(pay.cashbackAmount) } : {}),
+      currency: pay.currency.toUpperCase(),
+      lockRef: tablesLockRef(paymentTerminalId(p)),
+      source: SOURCE,
+      mustHoldLock: true,
+      refuseReplay: true,
+      ...(pay.paymentSuccessful ? {} : { attemptFailed: true }),
+      ...(waiterId !== undefined ? { waiterId } : {}),
+    };
+  },
+  toWire: (): Record<string, never> => ({}),
+};

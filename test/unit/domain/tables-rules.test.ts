@@ -1,0 +1,36 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { isSessionFinished, isWaiterAllowed, requestIdempotencyKey, tableOccupancy, tableSessionId } from '@app/domain/core/rules';
+
+const order = (status: string, total: bigint, paid: bigint) => ({ status, payable: paid < total, totalAmount: total, paidAmount: paid });
+
+describe('core rules for table sessions (pay-at-table dialects)', () => {
+  it('a session id is a stable version-3 UUID of the location and order', () => {
+    const a = tableSessionId('7f73c3c0-0000-4000-8000-000000000001', 'ORD-1');
+    assert.equal(a, tableSessionId('7f73c3c0-0000-4000-8000-000000000001', 'ORD-1'));
+    assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-3[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.notEqual(a, tableSessionId('7f73c3c0-0000-4000-8000-000000000002', 'ORD-1'), 'another venue, another session');
+    assert.notEqual(a, tableSessionId('7f73c3c0-0000-4000-8000-000000000001', 'ORD-2'));
+  });
+
+  it('table occupancy: not in use without covers, occupied while something is owed, pending once all is paid, else available', () => {
+    assert.equal(tableOccupancy({ maxCovers: 0 }, [order('Accepted', 100n, 0n)]), 'not_in_use');
+    assert.equal(tableOccupancy({ maxCovers: 4 }, []), 'available');
+    assert.equal(tableOccupancy({ maxCovers: null }, [order('Finalized', 100n, 100n)]), 'available', 'closed orders do not count');
+    assert.equal(tableOccupancy({ maxCovers: 4 }, [order('Accepted', 100n, 100n), order('Accepted', 50n, 10n)]), 'occupied');
+    assert.equal(tableOccupancy({ maxCovers: 4 }, [order('Accepted', 100n, 100n)]), 'pending_available');
+  });
+
+  it('finished sessions and waiter ids', () => {
+    assert.equal(isSessionFinished({ status: 'Canceled' }), true);
+    assert.equal(isSessionFinished({ status: 'Accepted' }), false);
+    assert.equal(isWaiterAllowed('7', '7'), true);
+    assert.equal(isWaiterAllowed('7', '8'), false);
+    assert.equal(isWaiterAllowed(null, '8'), true, 'an order without a waiter is any waiter\'s');
+  });
+
+  it('request ids are unique per dialect; EPOS Data keeps its key', () => {
+    assert.equal(requestIdempotencyKey('loc', '42'), 'rpc:loc:42');
+    assert.equal(requestIdempotencyKey('loc', '42', 'dojo-tables'), 'rpc:dojo-tables:loc:42');
+  });
+});
