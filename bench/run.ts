@@ -9,14 +9,19 @@
  *   --locations N           venues of request-path and throughput (default 500; quick 200)
  *   --rates 200,1000        offered rates of request-path
  *   --duration-ms N         length of each request-path run (default 10000)
+ *   --max-in-flight N       request-path: at most N requests awaiting a reply; the rest of the offered rate is skipped,
+ *                          so a high rate becomes a closed loop of N (CPU per request then barely depends on other load)
  *   --connections N         idle venues of the connections scenario (default 5000; 10000 works)
- *   --webhook-rates 500,1000,2000   (with the events worker running); --ingest-only-rates 2000 (before it starts)
+ *   --webhook-rates 500,1000,2000,3000   (with the events worker running); --ingest-only-rates 3000 (before it starts)
  *   --ceiling-rates 100,200,...  the throughput ramp; --step-ms N its step length; --workers 1,2
  *   --log-level warn        LOG_LEVEL of the apps (default warn; info logs every request)
  *   --pool-size N           DB_POOL_SIZE of every app (default 10)
  *   --worker-concurrency N  WORKER_CONCURRENCY (default 50)
  *   --connect-rate N        GATEWAY_CONNECT_RATE (default 200)
- *   --profile gateway,worker,webhook,gateway-inprocess   run those with node --cpu-prof and summarise the top self time
+ *   --prepared-statements true|false   DB_PREPARED_STATEMENTS of every app (default true: no pooler in between)
+ *   --profile [gateway,worker,webhook,gateway-inprocess]   run those (alone: all of them) with node --cpu-prof; the
+ *                          .cpuprofile files go to bench/results/<time>/profiles (open them in Chrome DevTools or
+ *                          speedscope), and the top self time and the share per package are printed
  *   --heap-snapshot         connections: V8 heap snapshots of the gateway before/after, growth per connection by constructor
  * Postgres/Redis: DATABASE_URL / REDIS_URL when set, else started like `npm start` does.
  */
@@ -25,6 +30,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Stack } from '@app/infra';
 import { repoRoot, startStack } from '@app/infra';
+import { writeCharts } from './lib/bench-charts';
 import { selfTimeByPackage, topSelfTime } from './lib/cpuprofile';
 import { machineFacts } from './lib/machine';
 import type { BenchSettings } from './lib/platform';
@@ -42,9 +48,12 @@ import { webhook } from './scenarios/webhook';
 const SCENARIOS = ['request-path', 'throughput', 'connections', 'webhook'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
+/** The Node processes --profile can run with --cpu-prof (Postgres and Redis are not Node: their CPU is in the tables). */
+const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
+
 const VALUE_OPTIONS = [
-  'locations', 'rates', 'duration-ms', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
-  'workers', 'log-level', 'pool-size', 'worker-concurrency', 'connect-rate', 'profile', 'idle-ms', 'ping-interval-ms',
+  'locations', 'rates', 'duration-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
+  'workers', 'log-level', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'profile', 'idle-ms', 'ping-interval-ms',
   'webhook-duration-ms', 'webhook-locations',
 ];
 
@@ -67,6 +76,8 @@ function parseArgs(argv: string[]) {
       process.exit(0);
     } else if (a === '--quick') opts.quick = '1';
     else if (a === '--heap-snapshot') opts['heap-snapshot'] = '1';
+    // --profile alone: every Node process of the scenario (a list after it picks some).
+    else if (a === '--profile' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--') || (SCENARIOS as readonly string[]).includes(argv[i + 1]!))) opts.profile = PROFILED.join(',');
     else if (a.startsWith('--')) {
       const [k, v] = a.includes('=') ? a.slice(2).split('=', 2) : [a.slice(2), argv[++i]];
       if (!VALUE_OPTIONS.includes(k)) throw new Error(`unknown option --${k}\n${usage()}`);
@@ -81,14 +92,18 @@ function parseArgs(argv: string[]) {
 const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
 
+/** Issue 15's goals (docs/performance.md); the rates they are judged at. */
 const GOALS = {
-  requestP99At1000: 25,
-  queueP50OverheadMs: 2,
-  ceilingRate: 2_000,
-  bytesPerConnection: 24 * 1024,
+  cpuRate: 200,
+  queueCpuMs: 1.5,
+  inProcessCpuMs: 1.0,
+  p50Ratio: 1.5,
+  ceilingRate: 1_000,
+  bytesPerConnection: 16 * 1024,
   reconnectMs: 60_000,
-  webhookRate: 2_000,
-  webhookP99: 20,
+  webhookRate: 2_500,
+  webhookP99Rate: 1_000,
+  webhookP99: 50,
 };
 
 interface Goal {
@@ -99,38 +114,46 @@ interface Goal {
   miss?: string;
 }
 
+/** CPU ms per request of the platform's processes (apps, Postgres, Redis; not the load generator), as a number. */
+function cpuMs(cpu: Record<string, number>, rate: number): number {
+  const cores = Object.entries(cpu).filter(([k]) => !/sandbox|sender/.test(k)).reduce((a, [, v]) => a + v, 0);
+  return rate > 0 ? (cores / rate) * 1000 : NaN;
+}
+
 function evaluate(results: Record<string, unknown>): Goal[] {
   const goals: Goal[] = [];
   const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(0)}%`;
   const rp = results['request-path'] as RequestPathResult | undefined;
   if (rp) {
-    const q = rp.runs.find((r) => r.variant === 'queue' && r.offered === 1000);
-    if (q) {
-      const met = q.p99 <= GOALS.requestP99At1000 && q.errors === 0;
-      goals.push({ goal: 'request path p99 @ 1,000/s', measured: `${ms(q.p99)} ms, ${q.errors} errors`, target: `<= ${GOALS.requestP99At1000} ms`, met, miss: met ? undefined : `over by ${ms(q.p99 - GOALS.requestP99At1000)} ms (${pct(q.p99, GOALS.requestP99At1000)})${q.errors ? `, ${q.errors} errors` : ''}` });
-    }
-    const r = rp.ratios.find((x) => x.offered === 1000);
-    if (r) {
-      const i = rp.runs.find((x) => x.variant === 'in-process' && x.offered === 1000)!;
-      const qq = rp.runs.find((x) => x.variant === 'queue' && x.offered === 1000)!;
-      // The overhead is only meaningful while both variants keep up with the offered rate.
-      const comparable = i.errors === 0 && qq.errors === 0 && i.p99 < 1_000 && qq.p99 < 1_000;
-      const met = comparable && r.p50DeltaMs <= GOALS.queueP50OverheadMs;
-      const lowest = rp.ratios.filter((x) => x.offered < 1000).sort((a, b) => b.offered - a.offered)[0];
+    for (const r of rp.runs) {
+      const limit = r.variant === 'queue' ? GOALS.queueCpuMs : GOALS.inProcessCpuMs;
+      const v = cpuMs(r.cpu, r.achieved);
+      const judged = r.offered === GOALS.cpuRate;
+      const met = v <= limit && r.errors === 0;
       goals.push({
-        goal: 'queue adds at p50 @ 1,000/s',
-        measured: comparable ? `${ms(r.p50DeltaMs)} ms` : `not measurable: ${i.errors || i.p99 >= 1_000 ? 'both variants are' : 'the queue variant is'} overloaded at 1,000/s${lowest ? `; at ${lowest.offered}/s it adds ${ms(lowest.p50DeltaMs)} ms` : ''}`,
-        target: `<= ${GOALS.queueP50OverheadMs} ms`,
-        met,
-        miss: met ? undefined : comparable ? `over by ${ms(r.p50DeltaMs - GOALS.queueP50OverheadMs)} ms` : 'overloaded (see the ceiling)',
+        goal: `CPU per request, ${r.variant} @ ${r.offered}/s (all processes)`,
+        measured: `${ms(v)} ms${r.errors ? `, ${r.errors} errors` : ''}`,
+        target: judged ? `<= ${limit} ms` : '(shown, judged at 200/s)',
+        met: judged ? met : true,
+        miss: !judged || met ? undefined : `over by ${ms(v - limit)} ms (${pct(v, limit)})`,
       });
+    }
+    const r = rp.ratios.find((x) => x.offered === GOALS.cpuRate);
+    if (r) {
+      const met = r.p50 <= GOALS.p50Ratio;
+      goals.push({ goal: `queue / in-process p50 @ ${r.offered}/s`, measured: `${r.p50}x (+${ms(r.p50DeltaMs)} ms)`, target: `<= ${GOALS.p50Ratio}x`, met, miss: met ? undefined : `over by ${(r.p50 - GOALS.p50Ratio).toFixed(2)}x` });
     }
   }
   const tp = results.throughput as ThroughputResult | undefined;
   if (tp) {
     for (const c of tp.ceilings) {
       const met = c.highestCleanRate >= GOALS.ceilingRate;
-      goals.push({ goal: `throughput ceiling, ${c.workers} worker(s)`, measured: `${c.highestCleanRate}/s`, target: `>= ${GOALS.ceilingRate}/s`, met, miss: met ? undefined : `short by ${GOALS.ceilingRate - c.highestCleanRate}/s (${pct(c.highestCleanRate, GOALS.ceilingRate)})` });
+      goals.push({ goal: `throughput ceiling (p99 <= ${tp.p99LimitMs} ms, no errors), ${c.workers} worker(s)`, measured: `${c.highestCleanRate}/s`, target: `>= ${GOALS.ceilingRate}/s`, met, miss: met ? undefined : `short by ${GOALS.ceilingRate - c.highestCleanRate}/s (${pct(c.highestCleanRate, GOALS.ceilingRate)})` });
+    }
+    const one = tp.ceilings.find((c) => c.workers === 1);
+    for (const c of tp.ceilings.filter((x) => x.workers > 1 && one)) {
+      const met = c.highestCleanRate >= one!.highestCleanRate;
+      goals.push({ goal: `${c.workers} workers against 1`, measured: `${c.highestCleanRate}/s against ${one!.highestCleanRate}/s`, target: '>= the 1-worker ceiling', met, miss: met ? undefined : `short by ${one!.highestCleanRate - c.highestCleanRate}/s` });
     }
   }
   const cn = results.connections as ConnectionsResult | undefined;
@@ -158,27 +181,24 @@ function evaluate(results: Record<string, unknown>): Goal[] {
   const wh = results.webhook as WebhookResult | undefined;
   if (wh) {
     const withWorker = wh.runs.filter((r) => r.eventsWorker);
-    const best = withWorker.filter((r) => r.non2xx + r.failed === 0 && r.ack.p99 < GOALS.webhookP99).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0];
-    const first = withWorker.find((r) => r.offered >= GOALS.webhookRate) ?? withWorker[0];
-    const run = best && best.acceptedPerSec >= GOALS.webhookRate * 0.97 ? best : first;
-    if (!run) throw new Error('webhook: no run with the events worker to judge the goal by');
-    const met = run.acceptedPerSec >= GOALS.webhookRate * 0.97 && run.ack.p99 < GOALS.webhookP99 && run.non2xx + run.failed === 0;
+    const clean = (r: (typeof wh.runs)[number]) => r.non2xx + r.failed === 0;
+    const best = withWorker.filter(clean).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0] ?? withWorker[0];
+    if (!best) throw new Error('webhook: no run with the events worker to judge the goal by');
+    const rmet = best.acceptedPerSec >= GOALS.webhookRate * 0.97 && clean(best);
     goals.push({
-      goal: 'webhook ingest',
-      measured: `${run.acceptedPerSec}/s accepted (offered ${run.offered}/s), p99 ${ms(run.ack.p99)} ms`,
-      target: `>= ${GOALS.webhookRate}/s, p99 < ${GOALS.webhookP99} ms`,
-      met,
-      miss: met ? undefined : [run.acceptedPerSec < GOALS.webhookRate * 0.97 ? `rate short by ${GOALS.webhookRate - run.acceptedPerSec}/s` : '', run.ack.p99 >= GOALS.webhookP99 ? `p99 over by ${ms(run.ack.p99 - GOALS.webhookP99)} ms` : '', run.non2xx + run.failed ? `${run.non2xx + run.failed} not accepted` : ''].filter(Boolean).join(', '),
+      goal: 'webhook ingest rate, events worker running',
+      measured: `${best.acceptedPerSec}/s accepted (offered ${best.offered}/s)`,
+      target: `>= ${GOALS.webhookRate}/s`,
+      met: rmet,
+      miss: rmet ? undefined : `short by ${GOALS.webhookRate - best.acceptedPerSec}/s${clean(best) ? '' : `, ${best.non2xx + best.failed} not accepted`}`,
     });
-    for (const r of wh.runs.filter((x) => !x.eventsWorker)) {
-      const met = r.acceptedPerSec >= GOALS.webhookRate * 0.97 && r.ack.p99 < GOALS.webhookP99 && r.non2xx + r.failed === 0;
-      goals.push({
-        goal: 'webhook ingest path alone (no events worker)',
-        measured: `${r.acceptedPerSec}/s accepted (offered ${r.offered}/s), p99 ${ms(r.ack.p99)} ms`,
-        target: `>= ${GOALS.webhookRate}/s, p99 < ${GOALS.webhookP99} ms`,
-        met,
-        miss: met ? undefined : [r.acceptedPerSec < GOALS.webhookRate * 0.97 ? `rate short by ${GOALS.webhookRate - r.acceptedPerSec}/s` : '', r.ack.p99 >= GOALS.webhookP99 ? `p99 over by ${ms(r.ack.p99 - GOALS.webhookP99)} ms` : ''].filter(Boolean).join(', '),
-      });
+    const at = withWorker.find((r) => r.offered === GOALS.webhookP99Rate);
+    if (at) {
+      const met = at.ack.p99 <= GOALS.webhookP99 && clean(at);
+      goals.push({ goal: `webhook ack p99 @ ${at.offered}/s, events worker running`, measured: `${ms(at.ack.p99)} ms`, target: `<= ${GOALS.webhookP99} ms`, met, miss: met ? undefined : `over by ${ms(at.ack.p99 - GOALS.webhookP99)} ms` });
+    }
+    for (const r of wh.runs) {
+      goals.push({ goal: `CPU per webhook event${r.eventsWorker ? '' : ' (ingest only)'} @ ${r.offered}/s`, measured: `${ms(cpuMs(r.cpu, r.acceptedPerSec))} ms`, target: '(shown)', met: true });
     }
     goals.push({ goal: 'webhook: each event took effect once', measured: `${wh.check.rows} rows for ${wh.check.uniqueEventsAccepted} events, deliveries ${wh.check.deliveriesSum}/${wh.check.deliveriesExpected}`, target: 'rows = events, deliveries = accepted', met: wh.check.exactlyOnce, miss: wh.check.exactlyOnce ? undefined : `${wh.check.rowsWithWrongDeliveries} wrong counts, ${wh.check.missingRows} missing, ${wh.check.extraRows} extra` });
   }
@@ -187,8 +207,7 @@ function evaluate(results: Record<string, unknown>): Goal[] {
 
 /** CPU of the platform (apps, Postgres, Redis; not the load generator) per request, in ms. */
 function cpuPerRequest(cpu: Record<string, number>, rate: number): string {
-  const cores = Object.entries(cpu).filter(([k]) => !/sandbox|sender/.test(k)).reduce((a, [, v]) => a + v, 0);
-  return rate > 0 ? ms((cores / rate) * 1000) : '-';
+  return rate > 0 ? ms(cpuMs(cpu, rate)) : '-';
 }
 
 function print(results: Record<string, unknown>, goals: Goal[]): void {
@@ -226,7 +245,7 @@ function print(results: Record<string, unknown>, goals: Goal[]): void {
   }
   if (goals.length) {
     say('\nGoals');
-    say(table(['goal', 'measured', 'target', 'result'], goals.map((g) => [g.goal, g.measured, g.target, g.met ? 'met' : `MISSED: ${g.miss}`])));
+    say(table(['goal', 'measured', 'target', 'result'], goals.map((g) => [g.goal, g.measured, g.target, g.target.startsWith('(') ? '' : g.met ? 'met' : `MISSED: ${g.miss}`])));
   }
 }
 
@@ -243,6 +262,7 @@ async function main(): Promise<number> {
     poolSize: num(opts['pool-size'], 10),
     workerConcurrency: num(opts['worker-concurrency'], 50),
     connectRate: num(opts['connect-rate'], 200),
+    preparedStatements: (opts['prepared-statements'] ?? 'true') === 'true',
     profile: opts.profile ? opts.profile.split(',') : [],
     resultsDir: join(resultsDir, `${stamp}`),
     logDir: join(resultsDir, `${stamp}`, 'logs'),
@@ -265,7 +285,7 @@ async function main(): Promise<number> {
       log(`${name}: 1-minute load average before: ${load.toFixed(2)}`);
       try {
         if (name === 'request-path') {
-          const o = { locations: num(opts.locations, quick ? 200 : 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 3_000 : 10_000), warmupMs: quick ? 1_000 : 3_000 };
+          const o = { locations: num(opts.locations, quick ? 200 : 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 3_000 : 10_000), warmupMs: quick ? 1_000 : 3_000, maxInFlight: opts['max-in-flight'] ? Number(opts['max-in-flight']) : undefined };
           config[name] = o;
           results[name] = await requestPath(p, { ...o, log });
         } else if (name === 'throughput') {
@@ -290,7 +310,7 @@ async function main(): Promise<number> {
           config[name] = o;
           results[name] = await connections(p, { ...o, log });
         } else if (name === 'webhook') {
-          const o = { locations: num(opts['webhook-locations'], 200), rates: list(opts['webhook-rates'], quick ? [500, 2000] : [500, 1000, 2000]), durationMs: num(opts['webhook-duration-ms'], quick ? 3_000 : 8_000), duplicateShare: 0.3, ingestOnlyRates: list(opts['ingest-only-rates'], [2000]), ingestOnlyMs: quick ? 2_000 : 5_000 };
+          const o = { locations: num(opts['webhook-locations'], 200), rates: list(opts['webhook-rates'], quick ? [1000, 2500] : [500, 1000, 2000, 3000]), durationMs: num(opts['webhook-duration-ms'], quick ? 3_000 : 8_000), duplicateShare: 0.3, ingestOnlyRates: list(opts['ingest-only-rates'], [3000]), ingestOnlyMs: quick ? 2_000 : 5_000 };
           config[name] = o;
           results[name] = await webhook(p, { ...o, log });
         }
@@ -323,7 +343,9 @@ async function main(): Promise<number> {
     }
     const file = join(resultsDir, `${stamp}.json`);
     writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), wallMs: Date.now() - t0, machine, config, results, goals, profiles }, null, 2));
+    const charts = writeCharts(ok, join(resultsDir, stamp));
     process.stdout.write(`\nAll figures: ${file} (${((Date.now() - t0) / 1000).toFixed(0)} s in all; app logs in ${settings.logDir})\n`);
+    if (charts.length) process.stdout.write(`Charts: ${charts.map((c) => join(resultsDir, stamp, c)).join(', ')}\n`);
   } finally {
     await stack.stop();
   }

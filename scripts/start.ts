@@ -38,7 +38,7 @@ type AppName = (typeof APPS)[number];
 function readConfig() {
   return loadConfig({
     DATABASE_URL: e.url(['postgres', 'postgresql']).optional(),
-    REDIS_URL: e.url(['redis', 'rediss']).optional(),
+    REDIS_URL: e.redisUrl().optional(),
     EPOS_RELAY_ENCRYPTION_KEY: e.key32().optional(),
     ADMIN_OPERATOR_TOKENS: z.string().optional(),
     LOG_LEVEL: z.string().optional(),

@@ -1,8 +1,10 @@
 /**
  * How many SQL round trips and how much CPU each method of the payment mix
  * costs in the RpcDispatcher (in this process, no queue), measured by counting
- * pg client queries. `node dist/bench/diagnostics/queries-per-method.js`
- * (DATABASE_URL / REDIS_URL optional, as for the bench).
+ * pg client queries, with this process's and Postgres' CPU counters (requests
+ * one at a time, so other load on the machine does not enter the figures).
+ * `node dist/bench/diagnostics/queries-per-method.js` (DATABASE_URL / REDIS_URL
+ * optional, as for the bench; DB_PREPARED_STATEMENTS=true for named statements).
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -12,6 +14,7 @@ import { createPrisma, ensureDatabase, migrate, SecretBox, withDatabase } from '
 import { RpcDispatcher } from '@app/domain/rpc';
 import { startStack } from '@app/infra';
 import { fixtures } from '@app/testing';
+import { cpuSeconds, serverPids } from '../lib/procs';
 import { benchVenues } from '../lib/seed';
 import { MIX_STEPS, paymentMix } from '../scenarios/mix';
 
@@ -28,25 +31,31 @@ async function main() {
       queries++;
       return orig.apply(this, a);
     };
-    const prisma = createPrisma(url, { poolSize: 4 });
+    const prepared = process.env.DB_PREPARED_STATEMENTS === 'true';
+    const prisma = createPrisma(url, { poolSize: 4, preparedStatements: prepared });
     const box = new SecretBox(randomBytes(32).toString('hex'));
     const locs = await benchVenues(fixtures(prisma, box), { count: 20, prefix: 'q', ordersPerLocation: 4 });
     const dispatcher = new RpcDispatcher({ prisma, logger: createLogger('q', 'silent'), events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
     const script = paymentMix(4, 'q');
-    const per = new Map<string, { n: number; q: number; cpuUs: number; sysUs: number; ms: number }>();
+    const per = new Map<string, { n: number; q: number; cpuUs: number; sysUs: number; ms: number; pgMs: number }>();
+    const pgPids = () => serverPids(Number(new URL(stack.databaseUrl).port), Number(new URL(stack.redisUrl).port)).postgres;
+    const pgCpu = () => pgPids().reduce((a, pid) => a + cpuSeconds(pid), 0);
     let rpc = 0;
     for (let round = 0; round < 6; round++) {
       for (const l of locs) {
         for (let k = 8; k < 8 + MIX_STEPS.length; k++) {
           const { method, params } = script(l.dojoAccountId.replace(/\d+$/, '0'), k + round * 8);
           const q0 = queries;
+          const pg0 = pgCpu();
           const c0 = process.cpuUsage();
           const t0 = performance.now();
           const res: JsonRpcResponse = await dispatcher.handle({ locationId: l.id, method, rpcId: `r${++rpc}`, params, deadline: Date.now() + 10_000, traceId: 't', fence: 1 });
           const c = process.cpuUsage(c0);
+          const pg1 = pgCpu();
           if ('error' in res && res.error) throw new Error(`${method}: ${JSON.stringify(res.error)}`);
           if (round === 0) continue; // warm-up
-          const s = per.get(method) ?? { n: 0, q: 0, cpuUs: 0, sysUs: 0, ms: 0 };
+          const s = per.get(method) ?? { n: 0, q: 0, cpuUs: 0, sysUs: 0, ms: 0, pgMs: 0 };
+          s.pgMs += (pg1 - pg0) * 1000;
           s.n++;
           s.q += queries - q0;
           s.cpuUs += c.user + c.system;
@@ -56,8 +65,15 @@ async function main() {
         }
       }
     }
-    console.log('method                     SQL round trips   node CPU ms   (kernel ms)   wall ms (one at a time)');
-    for (const [m, s] of per) console.log(`${m.padEnd(26)} ${(s.q / s.n).toFixed(1).padStart(15)} ${(s.cpuUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.sysUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.ms / s.n).toFixed(2).padStart(10)}`);
+    console.log(`prepared statements: ${prepared ? 'on' : 'off'}`);
+    console.log('method                     SQL round trips   node CPU ms   (kernel ms)   Postgres CPU ms   wall ms (one at a time)');
+    let mix = { node: 0, pg: 0 };
+    for (const [m, s] of per) {
+      console.log(`${m.padEnd(26)} ${(s.q / s.n).toFixed(1).padStart(15)} ${(s.cpuUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.sysUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.pgMs / s.n).toFixed(2).padStart(17)} ${(s.ms / s.n).toFixed(2).padStart(10)}`);
+      const share = MIX_STEPS.filter((x) => x === m).length / MIX_STEPS.length;
+      mix = { node: mix.node + (share * s.cpuUs) / s.n / 1000, pg: mix.pg + (share * s.pgMs) / s.n };
+    }
+    console.log(`payment mix (weighted): node ${mix.node.toFixed(2)} ms + Postgres ${mix.pg.toFixed(2)} ms per request`);
     await prisma.$disconnect();
   } finally {
     await stack.stop();

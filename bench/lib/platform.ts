@@ -17,6 +17,8 @@ export interface BenchSettings {
   poolSize: number;
   workerConcurrency: number;
   connectRate: number;
+  /** DB_PREPARED_STATEMENTS of every app. */
+  preparedStatements: boolean;
   /** Apps to run with node --cpu-prof (gateway, worker, webhook, gateway-inprocess). */
   profile: string[];
   resultsDir: string;
@@ -75,6 +77,7 @@ export class Platform {
       DB_POOL_SIZE: String(s.poolSize),
       WORKER_CONCURRENCY: String(s.workerConcurrency),
       GATEWAY_CONNECT_RATE: String(s.connectRate),
+      DB_PREPARED_STATEMENTS: String(s.preparedStatements),
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
     };

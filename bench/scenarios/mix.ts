@@ -62,7 +62,7 @@ export async function runMix(
   accountIds: string[],
   ratePerSec: number,
   durationMs: number,
-  o: { ordersPerLocation: number; timeoutMs?: number },
+  o: { ordersPerLocation: number; timeoutMs?: number; maxInFlight?: number },
 ): Promise<LoadReport & { loadGenCpu: number }> {
   await p.prisma.$executeRawUnsafe('DELETE FROM order_locks');
   const tag = `${Date.now().toString(36)}${++runs}`;
@@ -74,7 +74,7 @@ export async function runMix(
     durationMs,
     script: paymentMix(o.ordersPerLocation, tag),
     timeoutMs: o.timeoutMs ?? 10_000,
-    maxInFlight: 20_000,
+    maxInFlight: o.maxInFlight ?? 20_000,
   });
   const c = process.cpuUsage(cpu0);
   const loadGenCpu = Math.round(((c.user + c.system) / 1000 / (performance.now() - t0)) * 1000) / 1000;

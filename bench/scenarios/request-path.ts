@@ -123,7 +123,7 @@ async function tablesVariant(
 
 export async function requestPath(
   p: Platform,
-  o: { locations: number; rates: number[]; durationMs: number; warmupMs: number; log: (m: string) => void },
+  o: { locations: number; rates: number[]; durationMs: number; warmupMs: number; maxInFlight?: number; log: (m: string) => void },
 ): Promise<RequestPathResult> {
   const accountIds = await preparePaymentVenues(p, o.locations);
   o.log(`request-path: ${o.locations} venues seeded`);
@@ -131,10 +131,10 @@ export async function requestPath(
   for (const variant of ['queue', 'in-process'] as const) {
     const pids = await startVariant(p, variant, accountIds);
     o.log(`request-path: ${variant} variant up, ${accountIds.length} venues connected`);
-    await runMix(p, accountIds, Math.min(...o.rates), o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION });
+    await runMix(p, accountIds, Math.min(...o.rates), o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight });
     for (const rate of o.rates) {
       const meter = p.meter(pids);
-      const r = await runMix(p, accountIds, rate, o.durationMs, { ordersPerLocation: ORDERS_PER_LOCATION });
+      const r = await runMix(p, accountIds, rate, o.durationMs, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight });
       const run = toRun(variant, rate, r, meter.end());
       runs.push(run);
       o.log(`request-path: ${variant} @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} max ${run.max} ms, errors ${run.errors}`);

@@ -49,7 +49,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
           h.observe(seconds);
         },
       },
-    }, dialects({ tablesLockTtlMs: config.TABLES_LOCK_TTL_MS }));
+    }, dialects({ tablesLockTtlMs: config.TABLES_LOCK_TTL_MS, connectPatLockTtlMs: config.CONNECT_PAT_LOCK_TTL_MS }));
     this.host = new RpcWorkerHost({
       redisUrl: config.REDIS_URL,
       prefix: config.QUEUE_PREFIX,

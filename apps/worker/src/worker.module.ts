@@ -5,6 +5,7 @@ import { RpcWorkerService } from './rpc-worker.service';
 import { EventsWorker } from './events.worker';
 import { OutboxWorker } from './outbox.worker';
 import { RegistrationWorker } from './registration.worker';
+import { QueueDepthController } from './queue-depth.controller';
 import { WorkerMetricsService } from './worker-metrics.service';
 
 /** Root module of the worker app: infrastructure from CoreModule plus this app's transport. */
@@ -14,6 +15,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [CoreModule.forRoot('worker', config, logger)],
+      controllers: [QueueDepthController],
       providers: [RpcWorkerService, EventsWorker, OutboxWorker, RegistrationWorker, WorkerMetricsService],
     };
   }

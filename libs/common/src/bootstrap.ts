@@ -26,6 +26,7 @@ export async function bootstrapHttpApp<
     HOST: string;
     LOG_LEVEL: string;
     SHUTDOWN_TIMEOUT_MS?: number;
+    SHUTDOWN_DRAIN_MS?: number;
     HTTP_HEADERS_TIMEOUT_MS?: number;
     HTTP_REQUEST_TIMEOUT_MS?: number;
     HTTP_KEEP_ALIVE_TIMEOUT_MS?: number;
@@ -74,6 +75,6 @@ export async function bootstrapHttpApp<
   const addr = app.getHttpServer().address();
   const url = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.PORT}`;
   logger.info({ url }, `${opts.name} listening`);
-  if (opts.handleSignals !== false) closeOnSignals(app, opts.name, logger, config.SHUTDOWN_TIMEOUT_MS ?? 10_000);
+  if (opts.handleSignals !== false) closeOnSignals(app, opts.name, logger, config.SHUTDOWN_TIMEOUT_MS ?? 10_000, config.SHUTDOWN_DRAIN_MS ?? 0);
   return { app, url, logger, close: () => app.close() };
 }

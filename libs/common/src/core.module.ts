@@ -33,10 +33,10 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: HEALTH, useValue: new HealthRegistry() },
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: log },
-        { provide: SECRET_BOX, useValue: new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY) },
+        { provide: SECRET_BOX, useValue: new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY, config.EPOS_RELAY_ENCRYPTION_KEYS_OLD) },
         {
           provide: PRISMA,
-          useFactory: () => createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS }),
+          useFactory: () => createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS, preparedStatements: config.DB_PREPARED_STATEMENTS }),
         },
         { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL) },
       ],

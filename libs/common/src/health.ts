@@ -56,6 +56,8 @@ export interface HealthIndicator {
  */
 export class HealthRegistry {
   private readonly indicators = new Map<string, HealthIndicator>();
+  /** Set once SIGTERM/SIGINT arrives (shutdown.ts): GET /health/ready answers 503 from then on. */
+  draining = false;
 
   register(indicator: HealthIndicator): void {
     this.indicators.set(indicator.name, indicator);
@@ -90,6 +92,29 @@ export class HealthController {
     @Inject(APP_NAME) private readonly app: string,
     @Inject(HEALTH) private readonly registry: HealthRegistry,
   ) {}
+
+  /**
+   * GET /health/live: the liveness probe. 200 whenever the process answers HTTP;
+   * it checks no dependency, since restarting the app cures no Postgres or Redis outage.
+   */
+  @Get('live')
+  live(@Res() res: Response) {
+    res.status(200).json({ status: 'alive', app: this.app });
+  }
+
+  /**
+   * GET /health/ready: the readiness probe. 503 `draining` from the shutdown
+   * signal on (so a load balancer stops sending before the app closes, see
+   * SHUTDOWN_DRAIN_MS), else the same answer as GET /health.
+   */
+  @Get('ready')
+  async ready(@Res() res: Response) {
+    if (this.registry.draining) {
+      res.status(503).json({ status: 'draining', app: this.app, checks: {} });
+      return;
+    }
+    await this.health(res);
+  }
 
   @Get()
   async health(@Res() res: Response) {

@@ -423,27 +423,34 @@ export const dojoApiMetrics = once(() => {
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /**
+ * The METRICS_TOKEN check of every metrics route: true when the request may
+ * read (no token configured, or the right bearer); otherwise answers 401 and
+ * returns false.
+ */
+export function metricsAuthorized(res: Response, token: string | undefined): boolean {
+  if (!token) return true;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(String(res.req.headers.authorization ?? ''));
+  if (m && timingSafeEqual(digest(m[1]!), digest(token))) return true;
+  res.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'a metrics bearer token is required (METRICS_TOKEN)' });
+  return false;
+}
+
+/**
  * GET /metrics on the app's own port: the Prometheus text format. Not
  * authenticated unless METRICS_TOKEN is set (then `Authorization: Bearer
  * <METRICS_TOKEN>` is required); do not expose it publicly either way.
  */
 @Controller('metrics')
 export class MetricsController {
-  private readonly token?: Buffer;
+  private readonly token?: string;
 
   constructor(@Optional() @Inject(CONFIG) config?: { METRICS_TOKEN?: string }) {
-    this.token = config?.METRICS_TOKEN ? digest(config.METRICS_TOKEN) : undefined;
+    this.token = config?.METRICS_TOKEN;
   }
 
   @Get()
   async metrics(@Res() res: Response): Promise<void> {
-    if (this.token) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(String(res.req.headers.authorization ?? ''));
-      if (!m || !timingSafeEqual(digest(m[1]!), this.token)) {
-        res.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'a metrics bearer token is required (METRICS_TOKEN)' });
-        return;
-      }
-    }
+    if (!metricsAuthorized(res, this.token)) return;
     const text = await metricsRegistry.metrics();
     res.status(200).setHeader('content-type', metricsRegistry.contentType);
     res.end(text);

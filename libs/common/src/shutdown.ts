@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
+import { HealthRegistry } from './health';
 import type { Logger } from './logger';
+import { HEALTH } from './tokens';
 
 const HOOKS = ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown'] as const;
 
@@ -12,7 +14,7 @@ const HOOKS = ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShu
  * 130); a SIGTERM while closing is ignored, because a supervisor (`npm start`) sends one to apps that may have
  * had the terminal's SIGINT already. A graceful close exits with code 0.
  */
-export function closeOnSignals(app: INestApplication, name: string, logger: Logger, timeoutMs: number): void {
+export function closeOnSignals(app: INestApplication, name: string, logger: Logger, timeoutMs: number, drainMs = 0): void {
   const pending = trackShutdown(app);
   let closing = false;
   let firstAt = 0;
@@ -26,7 +28,9 @@ export function closeOnSignals(app: INestApplication, name: string, logger: Logg
     }
     closing = true;
     firstAt = Date.now();
-    logger.info({ signal, timeoutMs }, `${name} shutting down`);
+    logger.info({ signal, timeoutMs, drainMs }, `${name} shutting down`);
+    // Readiness goes false first; the app keeps serving for drainMs while load balancers take it out of rotation.
+    markDraining(app);
     setTimeout(() => {
       const waitingFor = [...pending];
       logger.error(
@@ -34,8 +38,9 @@ export function closeOnSignals(app: INestApplication, name: string, logger: Logg
         `${name}: shutdown did not finish within ${timeoutMs} ms (SHUTDOWN_TIMEOUT_MS); still waiting for ${waitingFor.join(', ') || 'the close to return'}; exiting`,
       );
       process.exit(1);
-    }, timeoutMs);
-    app.close().then(
+    }, drainMs + timeoutMs);
+    const drained = drainMs > 0 ? new Promise<void>((r) => setTimeout(r, drainMs)) : Promise.resolve();
+    drained.then(() => app.close()).then(
       () => {
         logger.info(`${name} stopped`);
         process.exit(0);
@@ -93,4 +98,14 @@ function trackShutdown(app: INestApplication): Set<string> {
   const adapter = app.getHttpAdapter() as unknown as object;
   track(adapter, 'close', 'the HTTP server to close (open connections)');
   return pending;
+}
+
+/** Turns GET /health/ready to 503 (an app without the health registry has nothing to mark). */
+function markDraining(app: INestApplication): void {
+  try {
+    const registry: unknown = app.get(HEALTH, { strict: false });
+    if (registry instanceof HealthRegistry) registry.draining = true;
+  } catch {
+    // No HEALTH provider (not a CoreModule app): readiness is then the listener itself, closed by app.close().
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedisUrl } from './redis-url';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -37,6 +38,15 @@ export const env = {
         return false;
       }
     }, `must be a URL with scheme ${protocols.join(' or ')}`),
+  /** REDIS_URL: one Redis, a Redis Cluster or Sentinels (the forms in redis-url.ts). */
+  redisUrl: () =>
+    z.string().superRefine((v, ctx) => {
+      try {
+        parseRedisUrl(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
   int: (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     z
       .string()

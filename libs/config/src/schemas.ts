@@ -6,13 +6,21 @@ export const commonEnv = {
   NODE_ENV: z.enum(['development', 'test', 'production']).optional().transform((v) => v ?? 'development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().transform((v) => v ?? 'info'),
   DATABASE_URL: env.url(['postgres', 'postgresql']),
-  REDIS_URL: env.url(['redis', 'rediss']),
+  /** One Redis, a Redis Cluster (redis+cluster://) or Sentinels (redis+sentinel://): redis-url.ts. */
+  REDIS_URL: env.redisUrl(),
   /** 32-byte key that encrypts Dojo API keys and webhook secrets at rest. */
   EPOS_RELAY_ENCRYPTION_KEY: env.key32(),
+  /** Previous encryption keys, comma-separated: they still decrypt, never encrypt (key rotation, docs/operations.md). */
+  EPOS_RELAY_ENCRYPTION_KEYS_OLD: env.list().pipe(z.array(z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'each key must be 32 bytes as 64 hex or 44 base64 characters'))),
   DB_POOL_SIZE: env.int(10, 1, 500),
   DB_ACQUIRE_TIMEOUT_MS: env.int(5_000, 100, 120_000),
-  /** Prefix of every BullMQ key, so several deployments can share one Redis. */
-  QUEUE_PREFIX: env.str('epos-relay'),
+  /**
+   * Named prepared statements for the request path's SQL (parsed once per connection). Leave off when a
+   * transaction-mode pooler such as PgBouncer sits between the apps and Postgres: it cannot carry them.
+   */
+  DB_PREPARED_STATEMENTS: env.bool(false),
+  /** Prefix of every BullMQ key, so several deployments can share one Redis. No braces: the keys' own `{hash tags}` follow it. */
+  QUEUE_PREFIX: env.str('epos-relay').pipe(z.string().regex(/^[^{}]+$/, 'must not contain { or } (the keys carry their own Redis Cluster hash tags)')),
   HOST: env.str('127.0.0.1'),
   /** Longest time a client may take to send a request's headers (slow clients get 408 and are closed). */
   HTTP_HEADERS_TIMEOUT_MS: env.int(10_000, 100, 600_000),
@@ -22,6 +30,8 @@ export const commonEnv = {
   HTTP_KEEP_ALIVE_TIMEOUT_MS: env.int(5_000, 0, 600_000),
   /** On SIGINT/SIGTERM, how long a graceful close may take before the app logs what it still waits for and exits 1. */
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100, 600_000),
+  /** On SIGINT/SIGTERM, how long the app keeps serving with GET /health/ready at 503 before it starts closing (load balancers drain it). */
+  SHUTDOWN_DRAIN_MS: env.int(0, 0, 120_000),
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>` (16+ characters); unset, /metrics is open on the app's port. */
   METRICS_TOKEN: z.string().min(16, 'needs 16+ characters').optional(),
 };
@@ -90,6 +100,8 @@ export const workerEnv = {
   WORKER_CONCURRENCY: env.int(50, 1, 1000),
   /** How long a Tables API LockSession holds the order when nothing releases it (the protocol has no expiry). */
   TABLES_LOCK_TTL_MS: env.int(300_000, 1_000, 3_600_000),
+  /** How long a Connect PAT table lock holds the table's orders when the terminal never unlocks (no expiry on the wire). */
+  CONNECT_PAT_LOCK_TTL_MS: env.int(600_000, 1_000, 3_600_000),
   /** Dojo events applied at once by this worker. */
   EVENTS_CONCURRENCY: env.int(10, 1, 500),
   /** How often the events sweeper looks for stored events that never reached the queue. */

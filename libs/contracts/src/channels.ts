@@ -75,6 +75,12 @@ export interface ConnectionStatus {
   nextAttemptAt?: string;
   /** HTTP status of the last refused handshake, when there was one. */
   lastHttpStatus?: number;
+  /**
+   * Why the last socket (or dial) ended: `replaced` when the far end said a newer connection of the site took
+   * over (Connect PAT's last-connection-wins, "Connection Discontinued"), `auth` for a refused handshake,
+   * `network` for anything else (a drop, a dead link, a close by the far end).
+   */
+  lastDisconnect?: 'replaced' | 'auth' | 'network';
   /** ISO time this record was written; records expire so a dead replica's locations read as `unowned`. */
   updatedAt?: string;
 }

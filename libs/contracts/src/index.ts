@@ -8,3 +8,4 @@ export * from './dojo-events';
 export * from './protocols';
 export * from './dojo-tables';
 export * as Models from './generated/models';
+export * as ConnectPat from './connect-pat';

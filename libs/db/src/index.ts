@@ -1,4 +1,5 @@
 export * from './prisma';
+export * from './sql-runner';
 export * from './migrator';
 export * from './databases';
 export * from './secret-box';

@@ -48,49 +48,64 @@ CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 const ADVISORY_LOCK_KEY = 72707369;
 
 /**
- * Applies pending migrations, each in its own transaction, under a Postgres
- * advisory lock so that several processes starting at once migrate exactly once.
- * A migration whose file changed after it was applied stops the run.
+ * Applies pending migrations, each in its own transaction, so that several
+ * processes starting at once migrate exactly once. Every transaction first takes
+ * a transaction-scoped advisory lock (pg_advisory_xact_lock: released by its
+ * COMMIT or ROLLBACK), then re-reads whether the migration is in place. Nothing
+ * is held between transactions, so this also works through PgBouncer in
+ * transaction pooling mode, where a session lock could stay behind on a pooled
+ * server connection. A migration whose file changed after it was applied stops the run.
  */
 export async function migrate(databaseUrl: string, migrations = loadMigrations()): Promise<MigrationReport> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   const report: MigrationReport = { applied: [], alreadyApplied: [] };
+  /** Runs `fn` in a transaction holding the migrators' lock. */
+  const locked = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK_KEY]);
+      const out = await fn();
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined); // the connection may be gone; the error below says why
+      throw err;
+    }
+  };
+  const prior = async (name: string) =>
+    (
+      await client.query<{ checksum: string; finished_at: Date | null }>(
+        'SELECT checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND migration_name = $1 LIMIT 1',
+        [name],
+      )
+    ).rows[0];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCK_KEY]);
-    await client.query(BOOKKEEPING);
-    const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
-    );
-    const done = new Map(rows.map((r) => [r.migration_name, r]));
+    await locked(() => client.query(BOOKKEEPING));
     for (const m of migrations) {
-      const prior = done.get(m.name);
-      if (prior) {
-        if (!prior.finished_at) throw new MigrationError(`migration ${m.name} started earlier but never finished; fix the database by hand`);
-        if (prior.checksum !== m.checksum) throw new MigrationError(`migration ${m.name} was edited after it was applied (checksum differs)`);
-        report.alreadyApplied.push(m.name);
-        continue;
-      }
-      const id = randomUUID();
-      await client.query('BEGIN');
-      try {
-        await client.query(m.sql);
+      const applied = await locked(async () => {
+        const row = await prior(m.name);
+        if (row) {
+          if (!row.finished_at) throw new MigrationError(`migration ${m.name} started earlier but never finished; fix the database by hand`);
+          if (row.checksum !== m.checksum) throw new MigrationError(`migration ${m.name} was edited after it was applied (checksum differs)`);
+          return false;
+        }
+        try {
+          await client.query(m.sql);
+        } catch (err) {
+          throw new MigrationError(`migration ${m.name} failed: ${(err as Error).message}`);
+        }
         await client.query(
           `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count)
            VALUES ($1, $2, now(), $3, 1)`,
-          [id, m.checksum, m.name],
+          [randomUUID(), m.checksum, m.name],
         );
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw new MigrationError(`migration ${m.name} failed: ${(err as Error).message}`);
-      }
-      report.applied.push(m.name);
+        return true;
+      });
+      (applied ? report.applied : report.alreadyApplied).push(m.name);
     }
     return report;
   } finally {
-    // Best effort: the session lock is released anyway when the connection closes just after.
-    await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK_KEY]).catch(() => undefined);
     await client.end();
   }
 }

@@ -1,20 +1,45 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client';
+import { SqlRunner } from './sql-runner';
 
 export interface PrismaOptions {
   /** Pool size (pg's default of 10 when omitted). */
   poolSize?: number;
   /** How long a query waits for a pooled connection before failing. Prisma 7 over pg sets none by default. */
   acquireTimeoutMs?: number;
+  /** Named prepared statements for sqlRunner()'s statements (DB_PREPARED_STATEMENTS); off by default. */
+  preparedStatements?: boolean;
 }
 
+const runners = new WeakMap<PrismaClient, SqlRunner>();
 
 export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): PrismaClient {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
   });
-  return new PrismaClient({ adapter });
+  // An idle connection that fails (Postgres restarted, the database dropped) is removed by the pool itself;
+  // the next query opens a new one. Without a listener the 'error' event would crash the process.
+  pool.on('error', () => undefined);
+  // Prisma and sqlRunner() share the one pool; $disconnect() ends it, also when only sqlRunner() used it
+  // (Prisma then never connected, and would leave an external pool open).
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  const disconnect = client.$disconnect.bind(client);
+  client.$disconnect = async () => {
+    await disconnect();
+    if (!pool.ended) await pool.end();
+  };
+  runners.set(client, new SqlRunner(pool, opts.preparedStatements ?? false));
+  return client;
+}
+
+/**
+ * Raw SQL on the client's own pg pool, without Prisma's runtime (see SqlRunner);
+ * undefined for a client that createPrisma did not make.
+ */
+export function sqlRunner(prisma: PrismaClient): SqlRunner | undefined {
+  return runners.get(prisma);
 }

@@ -8,11 +8,14 @@ import type { DojoEventPayload, JsonRpcResponse } from '@app/contracts';
 import { AccountRegistry } from './accounts';
 import type { CallOptions, ConnectionInfo, StrayFrame } from './epos-hub';
 import { EposHub } from './epos-hub';
+import { PatHub } from './pat-hub';
 import { FlowEngine, FLOWS, paymentIntentEvents } from './flows';
 import { SandboxHttpModule } from './http/sandbox-http.module';
 import type { LatencyRecorder } from './latency';
 import type { LoadOptions, LoadReport } from './load-generator';
 import { runLoad } from './load-generator';
+import type { PatLoadOptions, PatLoadReport } from './pat-load';
+import { runPatLoad } from './pat-load';
 import type { FlowResult, Misbehaviour, PosEventRecord, SandboxAccount, WebhookDelivery, WsIntegration } from './types';
 import { WebhookSender } from './webhooks';
 import type { SandboxPaymentIntent, StatusChanges } from './payment-intents';
@@ -52,6 +55,8 @@ export class DojoSandbox {
   readonly accounts = new AccountRegistry();
   readonly misbehaviour: Misbehaviour = wellBehaved();
   readonly hub: EposHub;
+  /** Connect's pay-at-table endpoint (/pat). */
+  readonly pat: PatHub;
   readonly webhooks: WebhookSender;
   readonly flows: FlowEngine;
   /** Dojo's online payment intents (REST /payment-intents and the /checkout page). */
@@ -65,9 +70,11 @@ export class DojoSandbox {
     opts: Required<Pick<SandboxOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'callTimeoutMs' | 'maxPayloadBytes'>>,
   ) {
     this.hub = new EposHub(this.accounts, logger, { ...opts }, this.misbehaviour);
+    this.pat = new PatHub(this.accounts, logger, { ...opts }, this.misbehaviour);
     this.webhooks = new WebhookSender(this.accounts, logger);
     this.flows = new FlowEngine(FLOWS, {
       hub: this.hub,
+      pat: this.pat,
       accounts: this.accounts,
       webhooks: this.webhooks,
       misbehaviour: this.misbehaviour,
@@ -89,7 +96,7 @@ export class DojoSandbox {
     const app = await NestFactory.create(SandboxHttpModule.forRoot(sim), { logger: new NestPinoLogger(logger), abortOnError: false });
     const server = app.getHttpServer() as Server;
     server.on('upgrade', (req, socket, head) => {
-      if (!sim.hub.handleUpgrade(req, socket, head)) socket.destroy();
+      if (!sim.hub.handleUpgrade(req, socket, head) && !sim.pat.handleUpgrade(req, socket, head)) socket.destroy();
     });
     await app.listen(options.port ?? 0, options.host ?? '127.0.0.1');
     const addr = server.address();
@@ -103,6 +110,11 @@ export class DojoSandbox {
   /** Base URL of the REST stand-ins, flows and control API. */
   get url(): string {
     return this._url;
+  }
+
+  /** Connect's pay-at-table endpoint, without its query (ConnectPat.connectPatUrl adds it). */
+  get patUrl(): string {
+    return this._url.replace(/^http/, 'ws') + '/pat';
   }
 
   /** The prebuilt checkout page's base: `<url>/checkout/<paymentIntentId>` (Dojo's is https://pay.dojo.tech/checkout). */
@@ -323,9 +335,15 @@ export class DojoSandbox {
     return runLoad(this.hub, o);
   }
 
+  /** Load over Connect PAT: the terminal's list, lock, receipt and unlock cycle on each account's table. */
+  patLoad(o: PatLoadOptions): Promise<PatLoadReport> {
+    return runPatLoad(this.pat, o);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.emitting]);
     await this.hub.close();
+    await this.pat.close();
     await this.flows.drain();
     await this.app?.close();
   }

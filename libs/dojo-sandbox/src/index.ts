@@ -8,4 +8,6 @@ export * from './load-generator';
 export * from './flows';
 export * from './dojo-sandbox';
 export * from './flow-watch';
+export * from './pat-hub';
+export * from './pat-load';
 export * from './payment-intents';

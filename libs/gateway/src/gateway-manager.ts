@@ -415,8 +415,15 @@ export class GatewayManager {
   private async fenceValid(locationId: string, token: number): Promise<boolean> {
     const link = this.links.get(locationId);
     if (!link || link.token !== token) return false;
-    const localOk = Date.now() < (this.leaseValidUntil.get(locationId) ?? 0);
+    const now = Date.now();
+    const validUntil = this.leaseValidUntil.get(locationId) ?? 0;
+    const localOk = now < validUntil;
     if (!localOk) return false; // paused past the lease: do not trust anything until a renewal succeeds
+    // Redis confirmed the lease (acquire or renewal, which run every heartbeat) less than a heartbeat ago: no other
+    // replica can hold it before it expires, so the reply goes out without a round trip. Only a lease removed behind
+    // the replica's back (a Redis failover that lost it, an operator) goes unnoticed that long; the renewal then
+    // steps down, and the worker's fencing check still refuses a state change from the stale token.
+    if (now - (validUntil - this.opts.leaseTtlMs) < this.heartbeatMs) return true;
     try {
       return await this.leases.verify(locationId, token);
     } catch {

@@ -72,7 +72,32 @@ export function queueOf<N extends JobName>(name: N): QueueOf<N> {
   }
 }
 
+/**
+ * Redis Cluster: a command or script may only touch keys of one hash slot, and
+ * only the part of a key inside its first `{...}` is hashed. So every key family
+ * that is used several keys at a time carries its own hash tag:
+ *
+ * - each BullMQ queue: prefix `<QUEUE_PREFIX>:{<queue>}` (queuePrefix), since
+ *   BullMQ's scripts touch many keys of one queue;
+ * - the gateway's leases with their fencing counters (one script takes both, one
+ *   renews many leases), `{gw-lease}`;
+ * - the connection status records (written and read many at a time), `{gw-status}`;
+ * - the per-location request records (written and read in pipelines), `{gw-requests}`.
+ *
+ * A family therefore lives on one master; the load of each is a few thousand
+ * commands a second at most (docs/operations.md). Single-key families (reply
+ * streams, membership) need no tag. On a single Redis the tags change nothing.
+ */
+export function keyFamily(prefix: string, family: 'gw-lease' | 'gw-status' | 'gw-requests'): string {
+  return `${prefix}:{${family}}`;
+}
+
+/** BullMQ's prefix for a queue: QUEUE_PREFIX plus the queue's own hash tag, so each queue's keys share one slot. */
+export function queuePrefix(prefix: string, queue: QueueName): string {
+  return `${prefix}:{${queue}}`;
+}
+
 /** Redis key holding a location's latest fencing token (INCR on every lease acquisition by a gateway replica). */
 export function fenceKey(prefix: string, locationId: string): string {
-  return `${prefix}:gw:fence:${locationId}`;
+  return `${keyFamily(prefix, 'gw-lease')}:fence:${locationId}`;
 }

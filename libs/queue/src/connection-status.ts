@@ -2,13 +2,15 @@ import type Redis from 'ioredis';
 
 // The types are shared with the admin API (libs/domain reads them), so they live in the contracts.
 import type { ConnectionStatus } from '@app/contracts';
+import { keyFamily } from './catalog';
 export type { ConnectionState, ConnectionStatus } from '@app/contracts';
 
 /** Status records outlive their writer by this long unless refreshed (the owner refreshes every few seconds). */
 export const CONNECTION_STATUS_TTL_MS = 30_000;
 
 export function connectionStatusKey(prefix: string, locationId: string): string {
-  return `${prefix}:gw:status:${locationId}`;
+  // One hash slot for all records: WRITE_MANY and MGET touch many at once (Redis Cluster).
+  return `${keyFamily(prefix, 'gw-status')}:${locationId}`;
 }
 
 /** Writes (or refreshes) a location's status; it expires after ttlMs unless written again. */

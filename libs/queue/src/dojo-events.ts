@@ -21,6 +21,8 @@ export interface BullmqEventEnqueuerOptions {
 export class BullmqEventEnqueuer {
   private readonly jobs: JobEnqueuer;
   private readonly timeoutMs: number;
+  /** Rows asked for in this turn of the event loop: they go to Redis together in one addBulk (one round trip). */
+  private batch: { eventRowId: string; done: (err?: Error) => void }[] = [];
 
   constructor(opts: BullmqEventEnqueuerOptions) {
     this.timeoutMs = opts.timeoutMs ?? 1_000;
@@ -29,20 +31,10 @@ export class BullmqEventEnqueuer {
 
   async enqueue(eventRowId: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const add = this.jobs.add(
-      JobName.ApplyDojoEvent,
-      { eventRowId },
-      {
-        jobId: eventRowId,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 500 },
-        // Finished jobs are removed: the job id only needs to de-duplicate while a job waits or runs, and a
-        // later enqueue of the same row (the sweeper re-checking a 'pending_payment' row) must not be swallowed.
-        removeOnComplete: true,
-        // A job that failed every attempt is removed, so the sweeper can enqueue the row again later.
-        removeOnFail: true,
-      },
-    );
+    const add = new Promise<void>((resolve, reject) => {
+      if (this.batch.length === 0) setImmediate(() => this.flush());
+      this.batch.push({ eventRowId, done: (err) => (err === undefined ? resolve() : reject(err)) });
+    });
     add.catch(() => undefined);
     try {
       await Promise.race([
@@ -52,6 +44,27 @@ export class BullmqEventEnqueuer {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    const opts = {
+      attempts: 5,
+      backoff: { type: 'exponential' as const, delay: 500 },
+      // Finished jobs are removed: the job id only needs to de-duplicate while a job waits or runs, and a
+      // later enqueue of the same row (the sweeper re-checking a 'pending_payment' row) must not be swallowed.
+      removeOnComplete: true,
+      // A job that failed every attempt is removed, so the sweeper can enqueue the row again later.
+      removeOnFail: true,
+    };
+    // jobId = row id: an add of a row already waiting is a no-op, also within one batch.
+    this.jobs.queue(QueueName.DojoEvents).addBulk(
+      batch.map((b) => ({ name: JobName.ApplyDojoEvent, data: { eventRowId: b.eventRowId }, opts: { ...opts, jobId: b.eventRowId } })),
+    ).then(
+      () => batch.forEach((b) => b.done()),
+      (err: unknown) => batch.forEach((b) => b.done(err instanceof Error ? err : new Error(String(err)))),
+    );
   }
 
   async close(): Promise<void> {

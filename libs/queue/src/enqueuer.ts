@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { createRedis } from '@app/common';
 import type { JobData, JobName, QueueName, QueuePayloads} from './catalog';
-import { queueOf } from './catalog';
+import { queueOf, queuePrefix } from './catalog';
 
 export interface JobEnqueuerOptions {
   redisUrl: string;
@@ -27,7 +27,7 @@ export class JobEnqueuer {
   queue<Q extends QueueName>(name: Q): Queue<QueuePayloads[Q]> {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: this.connection, prefix: this.opts.prefix });
+      q = new Queue(name, { connection: this.connection, prefix: queuePrefix(this.opts.prefix, name) });
       q.on('error', () => undefined); // a failed add() is reported to its caller
       this.queues.set(name, q);
     }

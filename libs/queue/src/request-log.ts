@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { keyFamily } from './catalog';
 
 /**
  * The capped per-location record of recent JSON-RPC requests: a Redis list per
@@ -24,7 +25,8 @@ export interface RequestLogEntry {
 }
 
 export function requestLogKey(prefix: string, locationId: string): string {
-  return `${prefix}:gw:requests:${locationId}`;
+  // One hash slot for all records: they are written and read in pipelines (Redis Cluster).
+  return `${keyFamily(prefix, 'gw-requests')}:${locationId}`;
 }
 
 /**

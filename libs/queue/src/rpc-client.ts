@@ -6,7 +6,7 @@ import { createRedis } from '@app/common';
 import type { JsonRpcResponse} from '@app/contracts';
 import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
 import type { RpcJob, RpcReply } from './catalog';
-import { QueueName } from './catalog';
+import { QueueName, queuePrefix } from './catalog';
 import { replyStreamKey } from './reply-stream';
 
 export interface RpcClientOptions {
@@ -71,7 +71,7 @@ export class RpcClient {
     this.queueConnection = createRedis(opts.redisUrl, 'command');
     this.queue = new Queue(QueueName.Rpc, {
       connection: this.queueConnection,
-      prefix: opts.prefix,
+      prefix: queuePrefix(opts.prefix, QueueName.Rpc),
       // A completed job is deleted at once: its answer went to the reply stream and nothing reads it again (keeping
       // thousands for minutes cost a ZADD and a trim in Redis per request). Failed jobs are kept an hour for diagnosis.
       defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 3_600, count: 20_000 } },

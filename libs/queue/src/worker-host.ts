@@ -5,6 +5,7 @@ import type { HealthIndicator, HealthRegistry, Logger} from '@app/common';
 import { createRedis, workerMetrics } from '@app/common';
 import type { Histogram } from 'prom-client';
 import type { QueueName, QueuePayloads } from './catalog';
+import { queuePrefix } from './catalog';
 
 export interface QueueWorkerOptions<Q extends QueueName> {
   queue: Q;
@@ -87,7 +88,7 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
       runRetryDelay: 2_000,
       ...opts.worker,
       connection: this.connection,
-      prefix: opts.prefix,
+      prefix: queuePrefix(opts.prefix, opts.queue),
       concurrency: opts.concurrency,
       autorun: false,
     });

@@ -7,7 +7,7 @@ import { startWebhook } from '../../../apps/webhook/src/main';
 import type { RunningApp } from '@app/common';
 import type { LocationChangedMessage } from '@app/contracts';
 import { Channels } from '@app/contracts';
-import { QueueName } from '@app/queue';
+import { QueueName, queuePrefix } from '@app/queue';
 import { sign } from '@app/domain/events/webhook-signature';
 import type { Fixtures, TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
@@ -25,7 +25,7 @@ describe('webhook ingest: cached account lookups', () => {
     db = await createTestDatabase('events-webhook-cache');
     fx = fixtures(db.prisma);
     app = await startWebhook(appEnv(db, { QUEUE_PREFIX: prefix }));
-    queue = new Queue(QueueName.DojoEvents, { connection: { url: testRedisUrl() }, prefix });
+    queue = new Queue(QueueName.DojoEvents, { connection: { url: testRedisUrl() }, prefix: queuePrefix(prefix, QueueName.DojoEvents) });
     redis = new Redis(testRedisUrl());
   });
 

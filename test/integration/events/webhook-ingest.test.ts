@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import type { RunningApp } from '@app/common';
-import { QueueName } from '@app/queue';
+import { QueueName, queuePrefix } from '@app/queue';
 import { sign } from '@app/domain/events/webhook-signature';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix } from '@app/testing';
@@ -26,7 +26,7 @@ describe('POST /webhooks/dojo', () => {
     fx = fixtures(db.prisma);
     loc = await fx.location({ webhookSecrets: [{ value: OLD }, { value: NEW }, { value: RETIRED, state: 'retired' }] });
     app = await startWebhook(appEnv(db, { QUEUE_PREFIX: prefix, WEBHOOK_MAX_BODY_BYTES: String(MAX) }));
-    queue = new Queue(QueueName.DojoEvents, { connection: { url: testRedisUrl() }, prefix });
+    queue = new Queue(QueueName.DojoEvents, { connection: { url: testRedisUrl() }, prefix: queuePrefix(prefix, QueueName.DojoEvents) });
   });
 
   after(async () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Channels } from '@app/contracts';
-import { membersKey, rendezvousOwner } from '@app/gateway';
+import { leaseKey, membersKey, rendezvousOwner } from '@app/gateway';
 import type { Fixtures, TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import type { FakeConnection } from './support/fake-dojo';
@@ -95,7 +95,7 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
     await waitFor(async () => {
       if (JSON.stringify(await members()) !== JSON.stringify([...expected].sort())) return false;
       if (!enabled.every((l) => holderOf(l.apiKey))) return false;
-      const leases = await Promise.all(enabled.map((l) => redis.get(`${prefix}:gw:lease:${l.id}`)));
+      const leases = await Promise.all(enabled.map((l) => redis.get(leaseKey(prefix, l.id))));
       return enabled.every((l, i) => leases[i]?.startsWith(`${rendezvousOwner(l.id, expected)}:`));
     }, `convergence on ${expected.join(',')}`, timeoutMs, 50);
   }
@@ -117,7 +117,7 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
     // The real process owns its share: three leases in its name, one open link each.
     const childLocs = locs.filter((l) => rendezvousOwner(l.id, TRIO) === 'gw-child');
     assert.equal(childLocs.length, 3, 'the ids give the child process three locations');
-    const childLeases = await Promise.all(childLocs.map((l) => redis.get(`${prefix}:gw:lease:${l.id}`)));
+    const childLeases = await Promise.all(childLocs.map((l) => redis.get(leaseKey(prefix, l.id))));
     assert.ok(childLeases.every((v) => v?.startsWith('gw-child:')), `the child holds its leases: ${childLeases.join(', ')}`);
     assert.ok(childLocs.every((l) => holderOf(l.apiKey)), 'the child has one open link per location it owns');
     assert.deepEqual(doubles, [], 'never two links for one location');
@@ -135,7 +135,7 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
     child!.kill('SIGSTOP');
     // Its membership and leases expire; the others take its venues (the paused process still has its TCP sockets).
     await waitFor(async () => {
-      const leases = await Promise.all(childLocs.map((l) => redis.get(`${prefix}:gw:lease:${l.id}`)));
+      const leases = await Promise.all(childLocs.map((l) => redis.get(leaseKey(prefix, l.id))));
       return leases.every((v) => v && !v.startsWith('gw-child:'));
     }, 'leases taken over', 8_000, 50);
     await waitFor(() => childLocs.every((l) => fake.open(l.apiKey).some((c) => !oldLinks.includes(c))), 'new links', 5_000);

@@ -44,9 +44,9 @@ describe('rpc worker: requests from a superseded lease are not run', () => {
     redis?.disconnect();
   });
 
-  const request = (rpcId: string, fence: number): RpcRequest => ({
+  const request = (rpcId: string, fence: number, method: RpcRequest['method'] = 'RecordOrderPaymentByIdV1'): RpcRequest => ({
     locationId,
-    method: 'SearchOrdersV1',
+    method,
     rpcId,
     params: {},
     deadline: Date.now() + 5_000,
@@ -67,5 +67,14 @@ describe('rpc worker: requests from a superseded lease are not run', () => {
     assert.ok(isFailure(res), JSON.stringify(res));
     assert.match(JSON.stringify(res), /no longer owns the location; it was not applied/);
     assert.ok(!ran.includes('stale'), 'the handler did not run');
+  });
+
+  it('runs a read carrying an older token: it changes nothing, and the sending replica fences its answer', async () => {
+    await redis.set(fenceKey(prefix, locationId), '7');
+    assert.equal(isFailure(await client.call(request('stale-read', 5, 'SearchOrdersV1'))), false);
+    assert.ok(ran.includes('stale-read'));
+    // The same token on a method that changes state is still refused.
+    assert.ok(isFailure(await client.call(request('stale-write', 5, 'CreateOrderLockV1'))));
+    assert.ok(!ran.includes('stale-write'));
   });
 });

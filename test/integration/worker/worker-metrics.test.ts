@@ -5,6 +5,7 @@ import { JobEnqueuer, JobName, QueueName } from '@app/queue';
 import type { TestDatabase} from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix } from '@app/testing';
 import { WorkerMetricsService } from '../../../apps/worker/src/worker-metrics.service';
+import { startWorker } from '../../../apps/worker/src/main';
 
 /**
  * The worker's scrape-time readers, on their own (no queue worker consumes
@@ -77,5 +78,31 @@ describe('worker metrics: what the queue and backlog gauges read', () => {
     assert.equal(b.outboxPending, 1);
     assert.ok(b.outboxOldestPendingSeconds >= 59 && b.outboxOldestPendingSeconds < 120, `outbox age ${b.outboxOldestPendingSeconds}`);
     assert.deepEqual(b.deadLetters, { 'dojo-event': 0, 'pos-event': 1, registration: 0 });
+  });
+
+  it('GET /metrics/queue-depth: waiting plus prioritized jobs per queue and in all (what KEDA scales on), behind METRICS_TOKEN', async () => {
+    const depthPrefix = uniquePrefix('wkdepth');
+    const q = new JobEnqueuer({ redisUrl: testRedisUrl(), prefix: depthPrefix });
+    // Paused queues keep their jobs where they are put while the app's queue workers run.
+    for (const name of Object.values(QueueName)) await q.queue(name).pause();
+    for (let i = 0; i < 2; i++) await q.add(JobName.ApplyDojoEvent, { eventRowId: `w-${i}` }, { jobId: `w-${i}` });
+    for (let i = 0; i < 3; i++) await q.add(JobName.ApplyDojoEvent, { eventRowId: `p-${i}` }, { jobId: `p-${i}`, priority: 5 });
+    await q.add(JobName.RegisterCapabilities, { locationId: 'l-1' }, { jobId: 'd-1', delay: 600_000 });
+    const token = 'queue-depth-token-0001';
+    const app = await startWorker(appEnv(db, { QUEUE_PREFIX: depthPrefix, METRICS_TOKEN: token, DOJO_API_URL: 'http://127.0.0.1:9' }));
+    try {
+      assert.equal((await fetch(`${app.url}/metrics/queue-depth`)).status, 401);
+      const res = await fetch(`${app.url}/metrics/queue-depth`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { depth: number; queues: Record<string, { waiting: number; prioritized: number; depth: number }> };
+      assert.deepEqual(body.queues[QueueName.DojoEvents], { waiting: 2, prioritized: 3, depth: 5 });
+      // (The app itself schedules the registration of the location an earlier test created: that one counts too.)
+      assert.equal(body.queues[QueueName.Registration]!.prioritized, 0, 'a delayed job is not backlog');
+      assert.equal(body.depth, Object.values(body.queues).reduce((n, x) => n + x.depth, 0));
+    } finally {
+      await app.close();
+      for (const name of Object.values(QueueName)) await q.queue(name).obliterate({ force: true }).catch(() => undefined); // best effort (teardown)
+      await q.close();
+    }
   });
 });

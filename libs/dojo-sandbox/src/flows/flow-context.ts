@@ -4,6 +4,7 @@ import { contractValidator, validateTablesReply } from '@app/contracts';
 import type { Logger } from '@app/common';
 import type { AccountRegistry } from '../accounts';
 import type { EposHub } from '../epos-hub';
+import type { PatHub } from '../pat-hub';
 import { CallTimeoutError } from '../epos-hub';
 import type { Misbehaviour, StepResult } from '../types';
 import type { WebhookSender } from '../webhooks';
@@ -11,6 +12,8 @@ import type { WebhookSender } from '../webhooks';
 /** Everything a flow may use. */
 export interface FlowDeps {
   hub: EposHub;
+  /** Connect's pay-at-table endpoint (/pat). */
+  pat?: PatHub;
   accounts: AccountRegistry;
   webhooks: WebhookSender;
   misbehaviour: Misbehaviour;

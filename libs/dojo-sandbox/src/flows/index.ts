@@ -1,4 +1,5 @@
 import { bookingsFlow } from './bookings.flow';
+import { connectPayAtTableFlow } from './connect-pay-at-table.flow';
 import { eventsFlow } from './events.flow';
 import type { FlowDefinition } from './flow-definition';
 import { orderAndPayFlow } from './order-and-pay.flow';
@@ -12,5 +13,5 @@ export { paymentIntentEvents } from './events.flow';
 
 /** Every flow the sandbox can run, by name. */
 export const FLOWS: Record<string, FlowDefinition> = Object.fromEntries(
-  [payAtTableFlow, orderAndPayFlow, bookingsFlow, eventsFlow, onlinePaymentFlow].map((f) => [f.name, f]),
+  [payAtTableFlow, orderAndPayFlow, bookingsFlow, eventsFlow, onlinePaymentFlow, connectPayAtTableFlow].map((f) => [f.name, f]),
 );

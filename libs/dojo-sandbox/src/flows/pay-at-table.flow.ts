@@ -1,5 +1,6 @@
 import type { Models } from '@app/contracts';
 import { clock, money, StepCheckError } from './flow-context';
+import { connectPayAtTableFlow } from './connect-pay-at-table.flow';
 import type { FlowDefinition } from './flow-definition';
 import { ACCOUNT_PARAM, textParam } from './flow-definition';
 import { runTablesPayAtTable } from './pay-at-table.tables';
@@ -25,6 +26,8 @@ export const payAtTableFlow: FlowDefinition = {
     { name: 'tipPercent', type: 'integer', required: false, description: 'Tip on the second payment, percent of the order total', default: '10' },
   ],
   async run(ctx, p) {
+    // A location connected over Connect PAT pays at table by table, in Connect's messages.
+    if (ctx.deps.pat?.routed(ctx.accountId)) return connectPayAtTableFlow.run(ctx, p);
     if (ctx.deps.hub.protocolOf(ctx.accountId) === 'dojo-tables') {
       const given = textParam(p, 'tableId');
       // The default T1 is an EPOS Data table id; on the Tables API a table is named, so the default picks one.

@@ -19,6 +19,7 @@ export * from './usecases/update-location.usecase';
 export * from './usecases/set-location-enabled.usecase';
 export * from './usecases/rotate-location-api-key.usecase';
 export * from './usecases/set-location-protocol.usecase';
+export * from './usecases/reencrypt-secrets.usecase';
 export * from './usecases/reconnect-location.usecase';
 export * from './usecases/delete-location.usecase';
 export * from './usecases/resync-capabilities.usecase';

@@ -314,3 +314,81 @@ export interface SaveReservation {
   dojoReservationId: string;
   details: ReservationDetails;
 }
+
+// ---- a table as a whole (pay at table by table: Connect PAT) ----
+
+/** The tables with something to pay (a payable order). */
+export type FindPayableTables = Record<string, never>;
+
+export interface PayableTables {
+  tables: { tableId: string; currency: string }[];
+}
+
+/**
+ * Lock a table: the same order lock as LockOrder, on every payable order at the
+ * table, all or none (refused when another lock holds one of them).
+ */
+export interface LockTable {
+  tableId: string;
+  lockRef: string;
+  expiresAt: Date;
+  source: CommandSource;
+}
+
+export interface TableLock {
+  tableId: string;
+  /** False when the table has nothing to pay, mixes currencies, or another lock holds one of its orders (reason says which). */
+  confirmed: boolean;
+  reason?: string;
+  /** The orders locked, oldest first. */
+  orders: Order[];
+  /** What is outstanding across the locked orders. */
+  amountDue: bigint;
+  currency: string | null;
+}
+
+/** Release a table's lock: every order at the table held by lockRef. */
+export interface UnlockTable {
+  tableId: string;
+  lockRef: string;
+  source: CommandSource;
+}
+
+export interface TableUnlocked {
+  tableId: string;
+  /** The orders whose lock was released. */
+  orderIds: string[];
+}
+
+/** Payments taken against a table (core/rules allocateTablePayment splits each over its orders). */
+export interface RecordTablePayments {
+  tableId: string;
+  currency: string;
+  /** The lock the payments were taken under, when known (an order held by another live lock refuses them). */
+  lockRef?: string;
+  payments: { paymentRef: string; amount: bigint; tips: bigint; cashback: bigint }[];
+  source: CommandSource;
+}
+
+export interface TablePaymentsRecorded {
+  tableId: string;
+  /** Payments newly recorded (a repeated payment id is recorded once and not counted again). */
+  recorded: number;
+  /** Outstanding at the table afterwards. */
+  amountDue: bigint;
+  currency: string;
+}
+
+export interface GetTableBill {
+  tableId: string;
+}
+
+/** A table's open orders (oldest first) and the venue's bill template lines as stored. */
+export interface TableBill {
+  tableId: string;
+  orders: Order[];
+  header: unknown[];
+  footer: unknown[];
+  venueName: string | null;
+  hasTemplate: boolean;
+}

@@ -1,13 +1,16 @@
 import type { Dialect } from '../rpc/dialect';
+import { connectPatDialect } from './connect-pat/dialect';
 import { dojoTablesDialect } from './dojo-tables/dialect';
 import { EPOS_DATA } from './epos-data/dialect';
 
 interface DialectOptions {
   /** How long a Tables API LockSession holds the order (ms). */
   tablesLockTtlMs?: number;
+  /** How long a Connect PAT table lock holds the table's orders (ms). */
+  connectPatLockTtlMs?: number;
 }
 
 /** Every wire dialect the workers answer (RpcJob.dialect names one). A new dialect is one more entry. */
 export function dialects(opts: DialectOptions = {}): Dialect<unknown, unknown>[] {
-  return [EPOS_DATA, dojoTablesDialect({ lockTtlMs: opts.tablesLockTtlMs })];
+  return [EPOS_DATA, dojoTablesDialect({ lockTtlMs: opts.tablesLockTtlMs }), connectPatDialect({ lockTtlMs: opts.connectPatLockTtlMs })];
 }

@@ -3,6 +3,7 @@ export * from './dojo-event-payload';
 export * from './ingest-dojo-event.usecase';
 export { DojoEventsRepository } from '../repositories/dojo-events.repository';
 export { WebhookAccountsRepository } from '../repositories/webhook-accounts.repository';
+export { rawOnPg } from '../repositories/unit-of-work';
 export * from './event-effects';
 export * from './apply-pending-events';
 export * from './dojo-events-sweeper';

@@ -13,11 +13,11 @@ export class ConstraintViolation extends Error {
   }
 }
 
-/** Prisma's codes (P2002, P2003), or Postgres' SQLSTATE (23505, 23503) where a raw statement failed through the pg adapter. */
+/** Prisma's codes (P2002, P2003), or Postgres' SQLSTATE (23505, 23503) where a raw statement failed through the pg adapter or on pg directly (SqlRunner). */
 function violationKind(err: unknown): ConstraintViolation['kind'] | undefined {
   const e = err as { code?: unknown; cause?: { originalCode?: unknown; code?: unknown } } | null;
   if (!e || typeof e !== 'object') return undefined;
-  const sqlstate = e.cause?.originalCode ?? e.cause?.code;
+  const sqlstate = e.cause?.originalCode ?? e.cause?.code ?? e.code;
   if (e.code === 'P2002' || sqlstate === '23505') return 'unique';
   if (e.code === 'P2003' || sqlstate === '23503') return 'foreign_key';
   return undefined;

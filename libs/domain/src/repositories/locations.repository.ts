@@ -140,6 +140,34 @@ const WEBHOOK_SECRET_SELECT = { id: true, locationId: true, state: true, dojoSub
 export class LocationsRepository {
   constructor(private readonly db: Tx) {}
 
+  /** Key rotation: a page of location ids in id order, after `afterId`. */
+  async idsAfter(afterId: string | undefined, limit: number): Promise<string[]> {
+    const rows = await this.db.location.findMany({ where: afterId ? { id: { gt: afterId } } : {}, orderBy: { id: 'asc' }, take: limit, select: { id: true } });
+    return rows.map((r) => r.id);
+  }
+
+  /** Key rotation: the stored secrets of one location (its API key and its webhook secrets), ciphertexts as stored. */
+  async storedSecrets(locationId: string): Promise<{ apiKey: Bytes; webhookSecrets: { id: string; ciphertext: Bytes }[] } | null> {
+    const row = await this.db.location.findUnique({ where: { id: locationId }, select: { apiKeyCiphertext: true } });
+    if (!row) return null;
+    const secrets = await this.db.webhookSecret.findMany({ where: { locationId }, orderBy: { id: 'asc' }, select: { id: true, secretCiphertext: true } });
+    return { apiKey: row.apiKeyCiphertext, webhookSecrets: secrets.map((s) => ({ id: s.id, ciphertext: s.secretCiphertext })) };
+  }
+
+  /** Key rotation: replaces a ciphertext only if it is still `expected` (a concurrent key change wins); true when replaced. */
+  async replaceApiKeyCiphertext(locationId: string, expected: Bytes, next: Bytes): Promise<boolean> {
+    const { count } = await this.db.location.updateMany({ where: { id: locationId, apiKeyCiphertext: { equals: expected } }, data: { apiKeyCiphertext: next } });
+    return count === 1;
+  }
+
+  async replaceWebhookSecretCiphertext(locationId: string, secretId: string, expected: Bytes, next: Bytes): Promise<boolean> {
+    const { count } = await this.db.webhookSecret.updateMany({
+      where: { id: secretId, locationId, secretCiphertext: { equals: expected } },
+      data: { secretCiphertext: next },
+    });
+    return count === 1;
+  }
+
   /** Runs fn in one transaction with a repository bound to it (joins the current one when already inside). */
   async transaction<T>(fn: (r: LocationsRepository) => Promise<T>): Promise<T> {
     if (!('$transaction' in this.db)) return fn(this);

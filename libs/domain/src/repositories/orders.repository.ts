@@ -78,6 +78,8 @@ export interface OrderSearch {
   partyId?: string | null;
   reservationId?: string | null;
   payableOnly?: boolean;
+  /** Only orders whose status is not closed (core/rules CLOSED_ORDER_STATUSES). */
+  openOnly?: boolean;
 }
 
 /** A keyset page over seq: after/before are seq bounds (exclusive), limit rows wanted. */
@@ -101,7 +103,7 @@ interface ChangeRaw {
   pending?: boolean;
 }
 
-const SEARCH_COLUMNS: Record<Exclude<keyof OrderSearch, 'payableOnly'>, string> = {
+const SEARCH_COLUMNS: Record<Exclude<keyof OrderSearch, 'payableOnly' | 'openOnly'>, string> = {
   tableId: 'o.table_id',
   waiterId: 'o.waiter_id',
   partyId: 'o.party_id',
@@ -194,6 +196,7 @@ export class OrdersRepository {
       conds.push(value === null ? Prisma.sql`${Prisma.raw(column)} IS NULL` : Prisma.sql`${Prisma.raw(column)} = ${value}`);
     }
     if (filter.payableOnly) conds.push(Prisma.sql`o.payable = true`);
+    if (filter.openOnly) conds.push(Prisma.sql`o.status NOT IN (${CLOSED_STATUSES_SQL})`);
     const where = Prisma.join(conds, ' AND ');
     const backwards = page.before !== undefined;
     const bound = backwards
@@ -241,6 +244,39 @@ export class OrdersRepository {
   async findLock(locationId: string, orderId: string): Promise<OrderLockRow | null> {
     const lock = await this.db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } });
     return lock ? { lockId: lock.lockId, expiresAt: lock.expiresAt } : null;
+  }
+
+  /**
+   * The tables with a payable order, each with the currency of its payable
+   * orders (the smallest when they differ), ordered by table id.
+   */
+  async payableTables(locationId: string): Promise<{ tableId: string; currency: string }[]> {
+    return this.db.$queryRaw<{ tableId: string; currency: string }[]>`
+      SELECT o.table_id AS "tableId", min(o.currency) AS currency FROM orders o
+       WHERE o.location_id = ${locationId}::uuid AND o.payable = true AND o.table_id IS NOT NULL
+       GROUP BY o.table_id ORDER BY o.table_id`;
+  }
+
+  /**
+   * The payments recorded for the parts of a table payment (core/rules
+   * tablePaymentPartRef: the reference itself, then `<ref>/2`, `<ref>/3`, ...).
+   */
+  async tablePaymentParts(locationId: string, paymentRef: string): Promise<(RecordedPayment & { paymentRef: string })[]> {
+    const rows = await this.db.$queryRaw<{ ref: string; order_id: string; currency: string; paid_amount: bigint; tips_amount: bigint }[]>`
+      SELECT payment_intent_id AS ref, order_id, currency, paid_amount, tips_amount FROM payments
+       WHERE location_id = ${locationId}::uuid
+         AND (payment_intent_id = ${paymentRef}
+              OR (left(payment_intent_id, ${paymentRef.length + 1}::int) = ${`${paymentRef}/`} AND substr(payment_intent_id, ${paymentRef.length + 2}::int) ~ '^[0-9]+$'))
+       ORDER BY created_at, payment_intent_id`;
+    return rows.map((r) => ({ paymentRef: r.ref, orderId: r.order_id, currency: r.currency, paidAmount: r.paid_amount, tipsAmount: r.tips_amount }));
+  }
+
+  /** Ids of the orders at a table whose lock row (live or expired) is `lockId`. */
+  async ordersLockedAtTable(locationId: string, tableId: string, lockId: string): Promise<string[]> {
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT o.id FROM orders o JOIN order_locks l ON l.location_id = o.location_id AND l.order_id = o.id
+       WHERE o.location_id = ${locationId}::uuid AND o.table_id = ${tableId} AND l.lock_id = ${lockId} ORDER BY o.id`;
+    return rows.map((r) => r.id);
   }
 
   /** The payment recorded for a payment intent, or null. */

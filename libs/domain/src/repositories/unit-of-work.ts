@@ -1,6 +1,7 @@
-import type { PrismaClient } from '@app/db';
-import { Prisma } from '@app/db';
+import type { PrismaClient, SqlConnection } from '@app/db';
+import { Prisma, sqlRunner } from '@app/db';
 import type { Tx } from '../shared/tx';
+import { ordersRepo } from './orders.repository';
 
 export interface TransactionOptions {
   /** Longest wait for a connection from the pool [Prisma's default]. */
@@ -16,6 +17,88 @@ export interface TransactionOptions {
  */
 export function runInTransaction<T>(prisma: PrismaClient, fn: (tx: Prisma.TransactionClient) => Promise<T>, opts?: TransactionOptions): Promise<T> {
   return prisma.$transaction(fn, opts);
+}
+
+/** A statement from $queryRaw's two call forms: a tagged template, or one Prisma.Sql. */
+function statement(q: TemplateStringsArray | Prisma.Sql, values: unknown[]): Prisma.Sql {
+  return q instanceof Prisma.Sql ? q : Prisma.sql(q, ...(values as Prisma.Sql[]));
+}
+
+/** $queryRaw and $executeRaw (the calls the repositories' raw statements make) on one SQL connection. */
+function rawCalls(conn: SqlConnection) {
+  return {
+    $queryRaw: (q: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => conn.query(statement(q, values)),
+    $executeRaw: (q: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => conn.execute(statement(q, values)),
+  };
+}
+
+/**
+ * A handle for hot paths outside transactions (the request path's reads, the
+ * webhook's insert of an event): Prisma's client, except that the
+ * repositories' raw statements ($queryRaw, $executeRaw) go straight to pg
+ * (SqlRunner on Prisma's own pool), each on its own as Prisma runs them.
+ * Same statements, same rows, no Prisma runtime per round trip. Model calls
+ * still go through Prisma. The client itself when it has no SqlRunner.
+ */
+export function rawOnPg(prisma: PrismaClient): Tx {
+  const sql = sqlRunner(prisma);
+  if (!sql) return prisma;
+  const raw = rawCalls(sql);
+  return new Proxy(prisma, {
+    get(target, prop) {
+      if (prop === '$queryRaw' || prop === '$executeRaw') return raw[prop];
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** A planned change's transaction used something only Prisma has (a model call): it is rolled back and run on Prisma. */
+class NeedsPrisma extends Error {
+  constructor(what: string) {
+    super(`${what} is not available on the SQL transaction; the transaction runs again on Prisma`);
+  }
+}
+
+/**
+ * Runs a planned change's transaction (RpcDispatcher: a use-case with a plan,
+ * whose statements are the repositories' raw SQL) on pg directly, BEGIN ...
+ * COMMIT on one pooled connection, without Prisma's interactive-transaction
+ * machinery. The handle given to `fn` has $queryRaw and $executeRaw only. If
+ * `fn` reaches for anything else (a Prisma model call: RecordOrderPayment
+ * applying Dojo events that waited for the payment), that call throws, the
+ * transaction rolls back whatever `fn` did with the error, and the whole of
+ * `fn` runs again in a Prisma transaction: nothing of the first run was
+ * committed. Prisma's transaction outright when the client has no SqlRunner.
+ */
+export async function runPlannedTransaction<T>(
+  prisma: PrismaClient,
+  fn: (tx: Prisma.TransactionClient) => Promise<T>,
+  opts: Required<TransactionOptions>,
+): Promise<T> {
+  const sql = sqlRunner(prisma);
+  if (!sql) return runInTransaction(prisma, fn, opts);
+  let needsPrisma: NeedsPrisma | undefined;
+  try {
+    return await sql.transaction(async (conn) => {
+      const raw = rawCalls(conn);
+      const tx = new Proxy(raw, {
+        get(target, prop) {
+          if (prop === '$queryRaw' || prop === '$executeRaw') return target[prop];
+          // Not a thenable (so awaiting the handle is harmless); symbols are inspection, not calls.
+          if (prop === 'then' || typeof prop === 'symbol') return undefined;
+          throw (needsPrisma = new NeedsPrisma(`tx.${String(prop)}`));
+        },
+      }) as unknown as Prisma.TransactionClient;
+      const out = await fn(tx);
+      // Even when fn caught the model call's error, what it did must not be committed half done.
+      if (needsPrisma) throw needsPrisma;
+      return out;
+    }, opts);
+  } catch (err) {
+    if (!needsPrisma) throw err;
+    return runInTransaction(prisma, fn, opts);
+  }
 }
 
 /**
@@ -35,4 +118,20 @@ export async function setTimeoutAndTryLocks(tx: Tx, timeoutMs: string, keys: str
 /** Waits for a transaction-scoped advisory lock (under the transaction's statement timeout). */
 export async function waitForAdvisoryLock(tx: Tx, key: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+}
+
+/**
+ * Takes a change's plan (rpc/exec-context MutationPlan) inside a transaction that
+ * is already open, for a use-case that runs other use-cases' changes in its own
+ * transaction (a table's orders one by one): waits for the plan's advisory
+ * locks in order, then the order's row lock, then reads the plan's `read`.
+ */
+export async function takePlanInTransaction(tx: Tx, locationId: string, plan: { advisoryKeys?: string[]; orderId?: string; read?: Prisma.Sql }): Promise<unknown> {
+  for (const key of plan.advisoryKeys ?? []) await waitForAdvisoryLock(tx, key);
+  if (plan.orderId !== undefined) {
+    await ordersRepo(tx).lockRowIfExists(locationId, plan.orderId);
+  }
+  if (!plan.read) return undefined;
+  const [row] = await tx.$queryRaw<{ pre: unknown }[]>`SELECT ${plan.read} AS pre`;
+  return row?.pre;
 }

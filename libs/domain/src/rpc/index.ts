@@ -6,3 +6,5 @@ export * from './dialect';
 export { EPOS_DATA } from '../dialects/epos-data/dialect';
 export * from './dialect-router';
 export { dialects } from '../dialects';
+export { CONNECT_PAT } from '../dialects/connect-pat/dialect';
+export type { PatReply } from '../dialects/connect-pat/dialect';

@@ -15,7 +15,7 @@ import { runWrites } from '../repositories/outbox.repository';
 import type { Dialect, MethodEntry, RequestSettings } from './dialect';
 import type { ExecContext, MutationPlan } from './exec-context';
 import { ProcessedRequests, readStoredWithPlan } from '../repositories/processed-requests.repository';
-import { runInTransaction, setTimeoutAndTryLocks, waitForAdvisoryLock } from '../repositories/unit-of-work';
+import { rawOnPg, runInTransaction, runPlannedTransaction, setTimeoutAndTryLocks, waitForAdvisoryLock } from '../repositories/unit-of-work';
 
 /** The Dojo events pipeline as the dispatcher needs it (IngestDojoEvent implements it). */
 export interface DojoEventIngest {
@@ -80,10 +80,14 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
 
   private readonly processed: ProcessedRequests;
 
+  /** What reads run on: the repositories' raw statements straight on pg (rawOnPg). */
+  private readonly reads: ExecContext['db'];
+
   constructor(private readonly deps: RpcDispatcherDeps<Res, E>) {
     // The default type arguments are EPOS Data's: without a dialect, Res and E are JsonRpcResponse and EposError.
     this.dialect = deps.dialect ?? (EPOS_DATA as unknown as Dialect<Res, E>);
     this.processed = new ProcessedRequests(deps.prisma);
+    this.reads = rawOnPg(deps.prisma);
   }
 
   async handle(job: Job): Promise<Res> {
@@ -143,7 +147,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
     const observe = this.deps.observe;
     const req = { settings: job.settings ?? {} };
     if (!dialect.mutates(job.method)) {
-      const c = ctx(this.deps.prisma);
+      const c = ctx(this.reads);
       try {
         const p = method.resolve ? await method.resolve(c.db, job.locationId, params) : params;
         return { value: method.toWire(await method.useCase.execute(c, method.toCommand(p, c.now, req)), log) };
@@ -181,7 +185,8 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
     remaining: number,
     log: Logger,
   ): Promise<{ value: unknown } | { replay: Res }> {
-    return runInTransaction(
+    // A planned change's statements are all raw SQL: its transaction runs on pg directly (runPlannedTransaction).
+    return (method.useCase.plan ? runPlannedTransaction : runInTransaction)(
       this.deps.prisma,
       async (tx) => {
         const c = ctx(tx);

@@ -58,6 +58,8 @@ export class LocationLink {
   nextAttemptAt?: Date;
   reconnects = 0;
   requestsServed = 0;
+  /** Why the last socket or dial ended (ConnectionStatus.lastDisconnect). */
+  lastDisconnect?: 'replaced' | 'auth' | 'network';
 
   private ws?: WebSocket;
   private stopped = false;
@@ -118,6 +120,7 @@ export class LocationLink {
       lastPongAt: this.lastPongAt?.toISOString(),
       lastError: this.lastError,
       lastHttpStatus: this.lastHttpStatus,
+      lastDisconnect: this.lastDisconnect,
       nextAttemptAt: this.state === 'backing_off' || this.state === 'auth_failed' ? this.nextAttemptAt?.toISOString() : undefined,
       reconnects: this.reconnects,
       requestsServed: this.requestsServed,
@@ -392,7 +395,11 @@ export class LocationLink {
     if (this.openedWs !== ws) {
       (auth ? this.metrics.handshakeAuth : httpStatus ? this.metrics.handshakeHttp : this.metrics.handshakeNetwork).inc();
     }
+    // Asked on every close, so a replacement notice never outlives its socket.
+    const replaced = this.profile.takeReplaced?.(this.location.id, reason) === true && !auth;
+    this.lastDisconnect = auth ? 'auth' : replaced ? 'replaced' : 'network';
     if (auth) this.lastError = `handshake refused with HTTP ${httpStatus}: check the API key and software-house-id`;
+    else if (replaced) this.lastError = 'replaced: the far end served a newer connection of this site and closed this one (Connection Discontinued)';
     else this.lastError = redactSecretsInText(this.closeCause ?? socketError ?? `closed with code ${code}${reason ? ` (${reason})` : ''}`);
     this.closeCause = undefined;
     this.scheduleRetry(auth ? 'auth' : 'error');

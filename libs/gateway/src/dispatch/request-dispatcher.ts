@@ -152,7 +152,7 @@ export class RequestDispatcher {
         seen.method = 'batch';
         seen.errorType = decoded.errorType;
         this.logger.info({ locationId: location.id, traceId, elements: decoded.replies.length }, 'JSON-RPC batch refused element by element');
-        return `[${decoded.replies.map((r) => profile.encode(r.response(traceId), r.id)).join(',')}]`;
+        return `[${decoded.replies.map((r) => profile.encode(r.response(traceId), r.id)).filter((f) => f !== undefined).join(',')}]`;
       }
       const { id, method } = decoded;
       const rpcId = String(id);

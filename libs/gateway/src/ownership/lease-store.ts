@@ -1,8 +1,9 @@
 import type Redis from 'ioredis';
-import { fenceKey } from '@app/queue';
+import { fenceKey, keyFamily } from '@app/queue';
 
+/** In the fencing counters' hash slot (keyFamily 'gw-lease'): ACQUIRE touches both, RENEW_MANY many leases. */
 export function leaseKey(prefix: string, locationId: string): string {
-  return `${prefix}:gw:lease:${locationId}`;
+  return `${keyFamily(prefix, 'gw-lease')}:lease:${locationId}`;
 }
 // The fencing counter's key is in the queue catalog: RPC workers read it to skip requests from a superseded replica.
 export { fenceKey };

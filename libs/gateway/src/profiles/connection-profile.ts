@@ -72,8 +72,11 @@ export interface ConnectionProfile {
   handshakeHeaders(location: LocationConfig): Record<string, string>;
   /** Parses and validates one incoming text frame. */
   decode(text: string, location: LocationConfig): Decoded;
-  /** Serialises the worker's (or the gateway's) answer as the wire frame, with the request's id exactly as it arrived. */
-  encode(response: InternalResponse, id: string | number | null): string;
+  /**
+   * Serialises the worker's (or the gateway's) answer as the wire frame, with the request's id exactly as it arrived;
+   * undefined when nothing is to be sent (Connect PAT: the success of a message that came without an id).
+   */
+  encode(response: InternalResponse, id: string | number | null): string | undefined;
   /** Best-effort id of a message too large to parse, so its rejection can still be correlated. */
   peekId(head: string): string | number | null;
   /** How long the worker has to answer `method` (ms). */
@@ -84,4 +87,9 @@ export interface ConnectionProfile {
   failure(id: string | number | null, kind: GatewayFailure, message: string, traceId: string): InternalResponse;
   /** The error type of an answer (undefined for success), and whether it is a platform failure that must not be remembered for the id. */
   outcome(response: InternalResponse): { errorType?: string; platformFailure: boolean };
+  /**
+   * Optional: whether the far end ended the location's socket because a newer connection of the same site took over
+   * (Connect PAT), judged from what it sent before closing and the close reason; asked once per close.
+   */
+  takeReplaced?(locationId: string, closeReason: string): boolean;
 }

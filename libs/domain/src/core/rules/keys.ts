@@ -32,3 +32,5 @@ export function tableSessionId(locationId: string, orderId: string): string {
   const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-3${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+/** Serialises the table-level changes of pay at table by table (lock, payments, unlock of a table's orders). */
+export const tableLockKey = (locationId: string, tableId: string): string => `table:${locationId}:${tableId}`;

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { Prisma } from './generated/prisma/client';
+
+/**
+ * Raw SQL on the pg pool that Prisma itself runs on, without Prisma's query
+ * engine in between: for the request path's statements (one Prisma.Sql each,
+ * built by the repositories), where Prisma's runtime cost about 0.25 ms of
+ * Node CPU per round trip against pg's 0.1 (docs/performance.md). Rows come
+ * back as Prisma's $queryRaw gives them: int8 as BigInt, timestamptz as
+ * Date, json/jsonb parsed, bytea as Buffer.
+ *
+ * Statements go out unnamed (extended protocol, parsed per execution), which
+ * works through a transaction-mode pooler such as PgBouncer. With
+ * `preparedStatements` they are named after a hash of their text and
+ * prepared once per connection instead: Postgres then skips parse and
+ * analysis (and, once it settles on a generic plan, planning). That must stay
+ * off behind a transaction-mode pooler (PgBouncer 1.18 does not carry named
+ * statements across server connections): DB_PREPARED_STATEMENTS.
+ */
+
+/** pg's own parsers, with int8 (and int8[]) as BigInt as Prisma's raw queries return them. */
+const INT8 = 20;
+const INT8_ARRAY = 1016;
+const int8Texts = pg.types.getTypeParser(INT8_ARRAY as Parameters<typeof pg.types.getTypeParser>[0]) as (v: string) => (string | null)[];
+const parseBigIntArray = (v: string) => int8Texts(v).map((x) => (x === null ? null : BigInt(x)));
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8) return (v: string) => BigInt(v);
+    if (oid === INT8_ARRAY) return parseBigIntArray;
+    return pg.types.getTypeParser(oid, format);
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** Distinct statements prepared per process at most; past it, statements go out unnamed (no unbounded growth in the backends). */
+const MAX_PREPARED = 1_000;
+
+export interface SqlTransactionOptions {
+  /** Longest wait for a pooled connection. */
+  maxWait: number;
+  /** Longest the transaction may stay open; past it, its next statement fails and it rolls back. */
+  timeout: number;
+}
+
+/** A statement as Prisma.sql builds it (text with $n placeholders, values). */
+type Statement = Pick<Prisma.Sql, 'text' | 'values'>;
+
+/** Raised for a statement run after the transaction's timeout (worded like Prisma's, so callers classify it alike). */
+export class SqlTransactionExpired extends Error {
+  constructor(ms: number) {
+    super(`Transaction expired: it was open longer than its timeout of ${ms} ms and was rolled back`);
+  }
+}
+
+/** One connection (a transaction's, or any pooled one for a single statement). */
+export interface SqlConnection {
+  query<T>(s: Statement): Promise<T[]>;
+  execute(s: Statement): Promise<number>;
+}
+
+export class SqlRunner implements SqlConnection {
+  private readonly names = new Map<string, string>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    /** Named prepared statements (see the class comment); off behind a transaction-mode pooler. */
+    readonly preparedStatements: boolean,
+  ) {}
+
+  private config(s: Statement): pg.QueryConfig {
+    const values = s.values;
+    if (!this.preparedStatements) return { text: s.text, values, types: TYPES };
+    let name = this.names.get(s.text);
+    if (name === undefined && this.names.size < MAX_PREPARED) {
+      name = `s_${createHash('sha1').update(s.text).digest('base64url').slice(0, 20)}`;
+      this.names.set(s.text, name);
+    }
+    return { name, text: s.text, values, types: TYPES };
+  }
+
+  async query<T>(s: Statement, client?: pg.PoolClient): Promise<T[]> {
+    const res = await (client ?? this.pool).query(this.config(s));
+    return res.rows as T[];
+  }
+
+  async execute(s: Statement, client?: pg.PoolClient): Promise<number> {
+    const res = await (client ?? this.pool).query(this.config(s));
+    return res.rowCount ?? 0;
+  }
+
+  /**
+   * Runs `fn` in one transaction on one pooled connection: BEGIN, fn, COMMIT;
+   * ROLLBACK when fn throws (and the connection is dropped when even that fails).
+   */
+  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, opts: SqlTransactionOptions): Promise<T> {
+    const client = await acquire(this.pool, opts.maxWait);
+    const openedAt = performance.now();
+    const live = () => {
+      if (performance.now() - openedAt > opts.timeout) throw new SqlTransactionExpired(opts.timeout);
+    };
+    const conn: SqlConnection = {
+      query: async <R>(s: Statement) => {
+        live();
+        return this.query<R>(s, client);
+      },
+      execute: async (s: Statement) => {
+        live();
+        return this.execute(s, client);
+      },
+    };
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(conn);
+      live();
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e; // the connection is unusable: released with the error below, so the pool drops it
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+async function acquire(pool: pg.Pool, maxWait: number): Promise<pg.PoolClient> {
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = pool.connect();
+  try {
+    return await Promise.race([
+      connecting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Unable to start a transaction in the given time (${maxWait} ms): no pooled connection`)), maxWait);
+      }),
+    ]);
+  } catch (err) {
+    // A connection that arrives after the wait gave up goes back to the pool.
+    connecting.then((c) => c.release(), () => undefined);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

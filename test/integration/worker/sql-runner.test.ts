@@ -1,0 +1,126 @@
+/**
+ * The request path's SQL straight on pg (SqlRunner, rawOnPg,
+ * runPlannedTransaction): rows as Prisma's $queryRaw gives them, named
+ * prepared statements only when switched on, and a planned transaction that
+ * reaches for a Prisma model call rolled back and run again on Prisma, its
+ * effects committed once.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PrismaClient } from '@app/db';
+import { createPrisma, Prisma, sqlRunner } from '@app/db';
+import { rawOnPg, runPlannedTransaction } from '@app/domain/repositories/unit-of-work';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures } from '@app/testing';
+
+const TYPES = Prisma.sql`SELECT 7::int AS i, 9007199254740993::bigint AS b, '{1,9007199254740993}'::bigint[] AS ba,
+  '2026-11-30T12:00:00.123Z'::timestamptz(3) AS t, '{"a":[1,"x"]}'::jsonb AS j, json_build_object('x', 1) AS jj, true AS bo,
+  'text'::text AS s, ARRAY['a','b'] AS sa, NULL::text AS n, ${'param'}::text AS p, ${42} + 1 AS q`;
+
+describe('SqlRunner: the request path on pg directly', () => {
+  let db: TestDatabase;
+  let prepared: PrismaClient;
+  let locationId: string;
+
+  before(async () => {
+    db = await createTestDatabase('sqlrunner');
+    prepared = createPrisma(db.url, { poolSize: 2, preparedStatements: true });
+    locationId = (await fixtures(db.prisma).location({ name: 'SQL' })).id;
+  });
+
+  after(async () => {
+    await prepared?.$disconnect();
+    await db?.drop();
+  });
+
+  it('returns rows as Prisma $queryRaw does (int8 as BigInt, timestamptz as Date, json parsed)', async () => {
+    const viaPrisma = await db.prisma.$queryRaw<Record<string, unknown>[]>(TYPES);
+    const viaPg = await rawOnPg(db.prisma).$queryRaw<Record<string, unknown>[]>(TYPES);
+    assert.deepEqual(viaPg, viaPrisma);
+    assert.equal(typeof viaPg[0]!.b, 'bigint');
+    assert.ok(viaPg[0]!.t instanceof Date);
+    // The tagged-template form gives the same.
+    assert.deepEqual(await rawOnPg(db.prisma).$queryRaw`SELECT ${5}::int AS v`, [{ v: 5 }]);
+  });
+
+  it('model calls on the reads handle still go through Prisma', async () => {
+    const row = await rawOnPg(db.prisma).location.findUnique({ where: { id: locationId }, select: { id: true } });
+    assert.equal(row?.id, locationId);
+  });
+
+  it('names statements only when prepared statements are switched on', async () => {
+    const names = Prisma.sql`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 's\\_%'`;
+    const off = sqlRunner(db.prisma)!;
+    assert.equal(off.preparedStatements, false);
+    const offCount = await off.transaction(async (c) => {
+      await c.query(TYPES);
+      return (await c.query<{ n: number }>(names))[0]!.n;
+    }, { maxWait: 2_000, timeout: 5_000 });
+    assert.equal(offCount, 0, 'no named statement without the switch (works behind PgBouncer in transaction mode)');
+    const on = sqlRunner(prepared)!;
+    const onCount = await on.transaction(async (c) => {
+      await c.query(TYPES);
+      await c.query(TYPES);
+      return (await c.query<{ n: number }>(names))[0]!.n;
+    }, { maxWait: 2_000, timeout: 5_000 });
+    assert.ok(onCount >= 1, 'the statement was prepared under its name');
+    assert.deepEqual(await rawOnPg(prepared).$queryRaw(TYPES), await db.prisma.$queryRaw(TYPES));
+  });
+
+  const rows = async (rpcId: string) =>
+    (await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM processed_requests WHERE rpc_id = ${rpcId}`)[0]!.n;
+  const insert = (tx: Prisma.TransactionClient, rpcId: string) =>
+    tx.$executeRaw`INSERT INTO processed_requests (location_id, rpc_id, method, response) VALUES (${locationId}::uuid, ${rpcId}, 'm', '{}'::jsonb)`;
+
+  it('a planned transaction commits its raw statements once; an error rolls them back', async () => {
+    await runPlannedTransaction(db.prisma, (tx) => insert(tx, 'ok-1'), { maxWait: 2_000, timeout: 5_000 });
+    assert.equal(await rows('ok-1'), 1);
+    await assert.rejects(
+      runPlannedTransaction(db.prisma, async (tx) => {
+        await insert(tx, 'fail-1');
+        throw new Error('refused');
+      }, { maxWait: 2_000, timeout: 5_000 }),
+      /refused/,
+    );
+    assert.equal(await rows('fail-1'), 0);
+  });
+
+  it('a planned transaction that makes a model call is rolled back and run again on Prisma, committed once', async () => {
+    let runs = 0;
+    const name = await runPlannedTransaction(db.prisma, async (tx) => {
+      runs++;
+      await insert(tx, 'model-1');
+      return (await tx.location.findUnique({ where: { id: locationId }, select: { name: true } }))?.name;
+    }, { maxWait: 2_000, timeout: 5_000 });
+    assert.equal(name, 'SQL');
+    assert.equal(runs, 2, 'the pg run gave way to a Prisma run');
+    assert.equal(await rows('model-1'), 1);
+  });
+
+  it('even when the use-case swallows the model call error, nothing of the pg run is committed', async () => {
+    let runs = 0;
+    await runPlannedTransaction(db.prisma, async (tx) => {
+      runs++;
+      await insert(tx, 'model-2');
+      try {
+        await tx.location.findUnique({ where: { id: locationId } });
+      } catch {
+        // swallowed on purpose: the test's point
+      }
+    }, { maxWait: 2_000, timeout: 5_000 });
+    assert.equal(runs, 2);
+    assert.equal(await rows('model-2'), 1);
+  });
+
+  it('a statement after the transaction timeout fails and everything rolls back', async () => {
+    await assert.rejects(
+      runPlannedTransaction(db.prisma, async (tx) => {
+        await insert(tx, 'late-1');
+        await new Promise((r) => setTimeout(r, 120));
+        await tx.$executeRaw`SELECT 1`;
+      }, { maxWait: 2_000, timeout: 50 }),
+      /Transaction expired/,
+    );
+    assert.equal(await rows('late-1'), 0);
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * A real Redis Cluster for tests: six redis-server processes (three masters,
+ * three replicas) joined by `redis-cli --cluster create`, each with its own
+ * client and bus port and a short node timeout so that a killed master's
+ * replica takes over within a few seconds.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { findRedisServer, freePort, stopChild, waitForPort } from '@app/infra';
+import { waitFor } from '@app/testing';
+
+const run = promisify(execFile);
+
+export interface ClusterNode {
+  port: number;
+  child: ChildProcess;
+}
+
+export class RedisClusterProcesses {
+  private constructor(
+    readonly nodes: ClusterNode[],
+    private readonly dir: string,
+  ) {}
+
+  /** REDIS_URL for the apps: every node as a seed. */
+  get url(): string {
+    return `redis+cluster://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`;
+  }
+
+  static async start(nodeTimeoutMs = 1_000): Promise<RedisClusterProcesses> {
+    const bin = findRedisServer();
+    if (!bin) throw new Error('redis-server is not installed');
+    const cli = bin.replace(/redis-server$/, 'redis-cli');
+    const dir = mkdtempSync(join(tmpdir(), 'epos-redis-cluster-'));
+    const nodes: ClusterNode[] = [];
+    const cluster = new RedisClusterProcesses(nodes, dir);
+    try {
+      for (let i = 0; i < 6; i++) {
+        const port = await freePort();
+        const bus = await freePort();
+        const child = spawn(
+          bin,
+          ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+            '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs), '--dir', dir,
+            '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+          { stdio: ['ignore', 'ignore', 'inherit'] },
+        );
+        nodes.push({ port, child });
+      }
+      for (const n of nodes) await waitForPort(n.port, '127.0.0.1', 15_000);
+      await run(cli, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
+      await cluster.waitHealthy();
+      return cluster;
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+  }
+
+  /** Every live node reports cluster_state:ok and sees three masters that each have a live replica... or at least a master per slot. */
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+    await waitFor(
+      async () => {
+        for (const n of this.nodes) {
+          if (n.child.exitCode !== null || n.child.signalCode !== null) continue;
+          const c = new Redis({ port: n.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+          try {
+            await c.connect();
+            const info = String(await c.cluster('INFO'));
+            if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) return false;
+          } catch {
+            return false;
+          } finally {
+            c.disconnect();
+          }
+        }
+        return true;
+      },
+      'redis cluster healthy',
+      timeoutMs,
+      100,
+    );
+  }
+
+  /** The node (by port) that is master for the slot of `key`, asked of a live node. */
+  async masterFor(key: string): Promise<ClusterNode> {
+    const live = this.nodes.find((n) => n.child.exitCode === null && n.child.signalCode === null)!;
+    const c = new Redis({ port: live.port, host: '127.0.0.1' });
+    try {
+      const slot = Number(await c.cluster('KEYSLOT', key));
+      const ranges = await c.cluster('SLOTS');
+      const hit = ranges.find(([from, to]) => slot >= from && slot <= to);
+      const port = hit?.[2]?.[1];
+      const node = this.nodes.find((n) => n.port === port);
+      if (!node) throw new Error(`no master for slot ${slot}`);
+      return node;
+    } finally {
+      c.disconnect();
+    }
+  }
+
+  /** Waits until a live node other than `dead` is master for the slot of `key` and the cluster is ok again. */
+  async waitPromoted(key: string, dead: ClusterNode, timeoutMs = 30_000): Promise<ClusterNode> {
+    const node = await waitFor(
+      async () => {
+        const m = await this.masterFor(key).catch(() => undefined);
+        return m && m !== dead ? m : undefined;
+      },
+      'a replica promoted',
+      timeoutMs,
+      100,
+    );
+    await this.waitHealthy(timeoutMs);
+    return node;
+  }
+
+  /** kill -9 of one node; resolves once it is gone. */
+  async kill9(node: ClusterNode): Promise<void> {
+    await stopChild(node.child, [['SIGKILL', 5_000]]);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => stopChild(n.child, [['SIGTERM', 3_000], ['SIGKILL', 2_000]])));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
