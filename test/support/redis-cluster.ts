@@ -46,7 +46,9 @@ export class RedisClusterProcesses {
         const child = spawn(
           bin,
           ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-            '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs), '--dir', dir,
+            '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs),
+            // A replica may take over however long its link to the master was down (a loaded machine delays pings).
+            '--cluster-replica-validity-factor', '0', '--dir', dir,
             '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
           { stdio: ['ignore', 'ignore', 'inherit'] },
         );
@@ -105,7 +107,7 @@ export class RedisClusterProcesses {
   }
 
   /** Waits until a live node other than `dead` is master for the slot of `key` and the cluster is ok again. */
-  async waitPromoted(key: string, dead: ClusterNode, timeoutMs = 30_000): Promise<ClusterNode> {
+  async waitPromoted(key: string, dead: ClusterNode, timeoutMs = 60_000): Promise<ClusterNode> {
     const node = await waitFor(
       async () => {
         const m = await this.masterFor(key).catch(() => undefined);

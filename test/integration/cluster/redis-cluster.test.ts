@@ -184,13 +184,18 @@ describe('Redis Cluster: request path, webhook ingest, gateway ownership, master
       }
     };
     const payers = locs.map((l) => payer(l));
-    await waitFor(() => acked >= 8, 'payments flowing before the kill', 15_000, 20);
-    killedAt = Date.now();
-    await cluster.kill9(victim);
-    await cluster.waitPromoted(key, victim);
-    const failoverMs = Date.now() - killedAt;
-    await waitFor(() => ackedAfterKill >= 8, 'payments acknowledged after the failover', 45_000, 50);
-    stop = true;
+    let failoverMs: number;
+    try {
+      await waitFor(() => acked >= 8, 'payments flowing before the kill', 15_000, 20);
+      killedAt = Date.now();
+      await cluster.kill9(victim);
+      await cluster.waitPromoted(key, victim);
+      failoverMs = Date.now() - killedAt;
+      await waitFor(() => ackedAfterKill >= 8, 'payments acknowledged after the failover', 45_000, 50);
+    } finally {
+      // Also when a wait fails: the payers must end, or the file hangs until the runner's timeout.
+      stop = true;
+    }
     await Promise.all(payers);
     return `replica promoted ${failoverMs} ms after kill -9; ${acked} payments acknowledged, ${ackedAfterKill} after the kill`;
   }
