@@ -35,13 +35,15 @@ export class EventsWorker implements OnApplicationBootstrap, OnApplicationShutdo
     const log = logger.child({ component: 'dojo-events' });
     const dojo = new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS, maxAttempts: 2 });
     const credentials = new LocationCredentials(prisma, secretBox);
-    const checkoutTips = {
-      tipsOf: async (locationId: string, paymentIntentId: string) =>
-        BigInt((await dojo.getPaymentIntent(await credentials.forLocation(locationId), paymentIntentId)).tipsAmount?.value ?? 0),
+    const dojoIntents = {
+      read: async (locationId: string, paymentIntentId: string) => {
+        const pi = await dojo.getPaymentIntent(await credentials.forLocation(locationId), paymentIntentId);
+        return { tipsAmount: BigInt(pi.tipsAmount?.value ?? 0), refundedAmount: BigInt(pi.refundedAmount ?? 0) };
+      },
     };
     this.worker = new DojoEventsWorker(
       { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, concurrency: config.EVENTS_CONCURRENCY, health },
-      new ApplyDojoEvent(prisma, log, { maxAttempts: config.EVENTS_MAX_ATTEMPTS, checkoutTips }),
+      new ApplyDojoEvent(prisma, log, { maxAttempts: config.EVENTS_MAX_ATTEMPTS, dojoIntents }),
       log,
     );
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });

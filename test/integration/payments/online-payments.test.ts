@@ -207,26 +207,123 @@ describe('online payments', () => {
     assert.equal((await paymentsOf(o.id)).length, 2);
   });
 
-  it('refunds (half) and reverses, each undoing the payment: the order is payable again', async () => {
-    const o = await fx.order(a.id, { total: 3000 });
+  const feedOf = async (entityId: string, kind: string) => {
+    const feed = (await call('GET', `${venue(a)}/feed?limit=1000`)).body;
+    return ((feed.entries ?? feed.items ?? []) as any[]).filter((e) => e.kind === kind && e.entityId === entityId);
+  };
+  const eventsSettled = (pi: string) =>
+    waitFor(async () => ((await db.prisma.dojoEvent.count({ where: { locationId: a.id, paymentIntentId: pi, state: { not: 'applied' } } })) === 0 ? true : undefined), `events of ${pi} applied`, 20_000);
+  /** Refunded status events for `pi`, each twice on each channel, shuffled with the seeded source. */
+  const deliverRefunded = async (pi: string, ids: string[], seed: number) => {
+    const rnd = seededRandom(seed);
+    const deliveries: Array<{ e: DojoEventPayload; ch: 'webhook' | 'socket' }> = [];
+    ids.forEach((id, i) => {
+      const e: DojoEventPayload = {
+        id, event: 'payment_intent.status_updated', accountId: a.dojoAccountId,
+        createdAt: new Date(Date.now() + i).toISOString(), data: { paymentIntentId: pi, paymentStatus: 'Refunded', captureMode: 'Auto' },
+      };
+      for (const ch of ['webhook', 'socket'] as const) deliveries.push({ e, ch }, { e, ch });
+    });
+    for (let i = deliveries.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
+    }
+    await Promise.all(deliveries.map((d) => sim.sendPaymentEvent(a.dojoAccountId, d.e, { webhook: d.ch === 'webhook', socket: d.ch === 'socket' })));
+  };
+  const paymentView = async (orderId: string) => (await order(orderId)).payments[0];
+
+  it('refunds half through the venue API: the order is paid the other half and payable for the refunded one; the rest undoes it', async () => {
+    const o = await fx.order(a.id, { total: 2000 });
     const pi = await createIntent(o.id);
     await payAtCheckout(pi.checkoutUrl);
-    await paidIs(o.id, 3000);
+    await paidIs(o.id, 2000);
     await waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body.status === 'Captured' ? true : undefined), 'Captured');
+    await eventsSettled(pi.id);
     const k = key();
-    const refund = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 1500, reason: 'cold soup' }, key: k });
+    const refund = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 1000, reason: 'cold soup' }, key: k });
     assert.equal(refund.status, 200, JSON.stringify(refund.body));
-    assert.equal(refund.body.refundedAmount, 1500);
-    const again = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 1500, reason: 'cold soup' }, key: k });
+    assert.equal(refund.body.refundedAmount, 1000);
+    const again = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 1000, reason: 'cold soup' }, key: k });
     assert.equal(again.status, 200);
-    assert.equal(sim.paymentIntents.get(a.dojoAccountId, pi.id).refundedAmount, 1500, 'a repeated key refunds once');
+    assert.equal(sim.paymentIntents.get(a.dojoAccountId, pi.id).refundedAmount, 1000, 'a repeated key refunds once');
     const reused = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 10, reason: 'other' }, key: k });
     assert.equal(reused.status, 409);
-    await paidIs(o.id, 0);
-    const view = await order(o.id);
-    assert.equal(view.payable, true);
-    assert.equal(view.payments[0].state, 'Refunded');
 
+    // Settled at once by the venue API; then Dojo's Refunded events (webhook and socket) and more duplicates, shuffled, change nothing.
+    let view = await order(o.id);
+    assert.equal(view.paidAmount, 1000);
+    assert.equal(view.outstandingAmount, 1000);
+    assert.equal(view.payable, true);
+    const { intentStatus: _status, ...half } = await paymentView(o.id);
+    assert.deepEqual(half, { paymentIntentId: pi.id, paidAmount: 1000, tipsAmount: 0, capturedAmount: 2000, capturedTipsAmount: 0, refundedAmount: 1000, state: 'Recorded' });
+    await waitFor(async () => ((await paymentView(o.id)).intentStatus === 'Refunded' ? true : undefined), 'the Refunded event applied');
+    await deliverRefunded(pi.id, [`evt_${pi.id}_refunded_a`, `evt_${pi.id}_refunded_b`], 1401);
+    await eventsSettled(pi.id);
+    view = await order(o.id);
+    assert.equal(view.paidAmount, 1000, 'the refund is counted once however many Refunded events come');
+    assert.equal(view.payable, true);
+    assert.equal((await paymentView(o.id)).refundedAmount, 1000);
+    const updates = (await feedOf(pi.id, 'payment.updated')).filter((e) => e.data.refundedAmount !== e.data.previousRefundedAmount);
+    assert.deepEqual(updates.map((e) => [e.data.previousRefundedAmount, e.data.refundedAmount]), [[0, 1000]], 'one change of the refunded amount in the feed');
+
+    // Payable for the refunded half: a new intent asks for exactly that.
+    const more = await createIntent(o.id);
+    assert.equal(more.amount, 1000);
+    assert.equal((await call('POST', `${venue(a)}/payment-intents/${more.id}/cancel`)).status, 200);
+
+    // The other half: a full refund undoes the payment (Dojo sends no status event, the status stays Refunded).
+    const rest = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { reason: 'still cold' }, key: key() });
+    assert.equal(rest.status, 200, JSON.stringify(rest.body));
+    assert.equal(rest.body.refundedAmount, 2000);
+    view = await order(o.id);
+    assert.equal(view.paidAmount, 0);
+    assert.equal(view.outstandingAmount, 2000);
+    assert.equal(view.payable, true);
+    assert.deepEqual(await paymentView(o.id), {
+      paymentIntentId: pi.id, paidAmount: 0, tipsAmount: 0, capturedAmount: 2000, capturedTipsAmount: 0, refundedAmount: 2000, state: 'Refunded', intentStatus: 'Refunded',
+    });
+    await deliverRefunded(pi.id, [`evt_${pi.id}_refunded_c`], 1402);
+    await eventsSettled(pi.id);
+    assert.equal((await order(o.id)).paidAmount, 0);
+    const posEvents = await db.prisma.outboxEvent.count({ where: { locationId: a.id, eventType: 'OrderUpdated', entityId: o.id } });
+    assert.equal(posEvents, 3, 'OrderUpdated for the payment and each refund, none for the repeated events');
+  });
+
+  it('settles refunds made at Dojo (not through the venue API) from the Refunded events, reading refundedAmount from Dojo, once', async () => {
+    const o = await fx.order(a.id, { total: 2000 });
+    const pi = await createIntent(o.id, { tipsAllowed: true });
+    await payAtCheckout(pi.checkoutUrl, TEST_CARDS.success, 200);
+    await paidIs(o.id, 2000);
+    await eventsSettled(pi.id);
+    assert.equal((await order(o.id)).tipsAmount, 200);
+    // Refunded at Dojo (its portal): no event until we deliver them, shuffled and duplicated on both channels.
+    sim.paymentIntents.refund(a.dojoAccountId, pi.id, { amount: 500, refundReason: 'portal' }, 'portal-refund-1');
+    await deliverRefunded(pi.id, [`evt_${pi.id}_portal_1`, `evt_${pi.id}_portal_1b`], 1403);
+    await paidIs(o.id, 1500);
+    await eventsSettled(pi.id);
+    let view = await order(o.id);
+    assert.equal(view.paidAmount, 1500);
+    assert.equal(view.tipsAmount, 200, 'a refund within the paid amount leaves the tips');
+    assert.equal(view.payable, true);
+    assert.equal((await paymentView(o.id)).state, 'Recorded');
+    assert.equal((await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body.refundedAmount, 500, "the intent shows Dojo's refundedAmount");
+
+    // A further refund at Dojo beyond the paid amount: the next event brings the cumulative amount; it takes tips last.
+    sim.paymentIntents.refund(a.dojoAccountId, pi.id, { amount: 1600, refundReason: 'portal' }, 'portal-refund-2');
+    await deliverRefunded(pi.id, [`evt_${pi.id}_portal_2`], 1404);
+    await paidIs(o.id, 0);
+    await eventsSettled(pi.id);
+    view = await order(o.id);
+    assert.equal(view.tipsAmount, 100);
+    assert.equal((await paymentView(o.id)).state, 'Recorded', '2100 of 2200 refunded: not full yet');
+    sim.paymentIntents.refund(a.dojoAccountId, pi.id, { amount: 100, refundReason: 'portal' }, 'portal-refund-3');
+    await deliverRefunded(pi.id, [`evt_${pi.id}_portal_3`], 1405);
+    await waitFor(async () => ((await paymentView(o.id)).state === 'Refunded' ? true : undefined), 'fully refunded');
+    view = await order(o.id);
+    assert.deepEqual([view.paidAmount, view.tipsAmount, view.payable], [0, 0, true]);
+  });
+
+  it('reverses a captured intent, undoing the payment: the order is payable again', async () => {
     const o2 = await fx.order(a.id, { total: 1200 });
     const pi2 = await createIntent(o2.id);
     await payAtCheckout(pi2.checkoutUrl);
@@ -319,16 +416,17 @@ describe('online payments', () => {
     assert.equal((await order(o2.id)).paidAmount, 700);
   });
 
-  it("runs the sandbox's online-payment flow: intent, checkout, paid, half refunded, payable again", async () => {
+  it("runs the sandbox's online-payment flow: intent, checkout, paid, half refunded, payable for that half", async () => {
     const o = await fx.order(a.id, { total: 2600 });
     const r = await sim.runFlow('online-payment', { accountId: a.dojoAccountId, venueApi: admin.url, locationId: a.id, venueToken: tokenA, orderId: o.id });
     assert.equal(r.status, 'SUCCESS', JSON.stringify(r.steps.filter((st) => st.status !== 'SUCCESS')));
     assert.deepEqual(
       r.steps.map((st) => st.name),
-      ['create payment intent (venue API)', 'pay at the checkout page', 'order paid (GetOrderByIdV1)', 'refund half (venue API)', 'order payable again (GetOrderByIdV1)'],
+      ['create payment intent (venue API)', 'pay at the checkout page', 'order paid (GetOrderByIdV1)', 'refund half (venue API)', 'order payable for the refunded half (GetOrderByIdV1)'],
     );
     assert.equal(r.params.venueToken, '***', 'the token is not shown in the result');
-    assert.equal((await order(o.id)).payable, true);
+    const view = await order(o.id);
+    assert.deepEqual([view.payable, view.paidAmount, view.outstandingAmount], [true, 1300, 1300]);
   });
 
   it('refuses cleanly: closed orders, decimals, missing or reused keys; replays a key; isolates venues', async () => {

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import {
   checkOrderDraft,
   CLOSED_ORDER_STATUSES,
+  countedAmounts,
+  isFullRefund,
   ORDER_STATUSES,
   placedPaymentRefusal,
   decidePayment,
@@ -23,7 +25,7 @@ import {
   paymentIntentLockKey,
   requestIdempotencyKey,
 } from '@app/domain/core/rules';
-import { CLOSED_STATUSES_SQL, payableSql } from '@app/domain/repositories/order-rules.sql';
+import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql } from '@app/domain/repositories/order-rules.sql';
 import { OrderStatus as OrderStatusEnum, Prisma } from '@app/db';
 import type { OrderDraft } from '@app/domain/core/commands';
 import { DomainRefusal } from '@app/domain/core/refusal';
@@ -48,6 +50,12 @@ describe('core rules: order status', () => {
     assert.equal(CLOSED_STATUSES_SQL.sql, "'Canceled', 'Finalized', 'Failed'");
     assert.equal(payableSql(Prisma.sql`s.paid`).sql, "(s.paid < o.total_amount AND o.status NOT IN ('Canceled', 'Finalized', 'Failed'))");
   });
+
+  it('the SQL of a payment\'s counted amounts is countedAmounts: Recorded only, net of refunds, paid first then tips', () => {
+    assert.equal(COUNTED_PAID_SQL.sql, "(CASE WHEN p.state = 'Recorded' THEN GREATEST(p.paid_amount - p.refunded_amount, 0) ELSE 0 END)");
+    assert.equal(COUNTED_TIPS_SQL.sql, "(CASE WHEN p.state = 'Recorded' THEN GREATEST(p.tips_amount - GREATEST(p.refunded_amount - p.paid_amount, 0), 0) ELSE 0 END)");
+    assert.equal(COUNTED_PAID_SQL.values.length + COUNTED_TIPS_SQL.values.length, 0, 'no parameters: the state is the rule\'s constant');
+  });
 });
 
 describe('core rules: money', () => {
@@ -55,6 +63,35 @@ describe('core rules: money', () => {
     const p = (state: string, paid: bigint, tips: bigint) => ({ state, paidAmount: paid, tipsAmount: tips });
     assert.deepEqual(paidTotals([]), { paid: 0n, tips: 0n });
     assert.deepEqual(paidTotals([p('Recorded', 300n, 20n), p('Refunded', 500n, 50n), p('Recorded', 100n, 0n), p('Reversed', 1n, 1n), p('Canceled', 2n, 2n)]), { paid: 400n, tips: 20n });
+  });
+
+  it('a Recorded payment counts net of its refunds: off the paid amount first, then the tips', () => {
+    const p = (paid: bigint, tips: bigint, refunded: bigint, state = 'Recorded') => ({ state, paidAmount: paid, tipsAmount: tips, refundedAmount: refunded });
+    assert.deepEqual(countedAmounts(p(2000n, 0n, 0n)), { paid: 2000n, tips: 0n });
+    assert.deepEqual(countedAmounts(p(2000n, 0n, 1000n)), { paid: 1000n, tips: 0n }, 'half refunded: £10 of £20 counts');
+    assert.deepEqual(countedAmounts(p(2000n, 0n, 2000n)), { paid: 0n, tips: 0n });
+    assert.deepEqual(countedAmounts(p(2000n, 300n, 500n)), { paid: 1500n, tips: 300n }, 'tips untouched while the refund fits in the paid amount');
+    assert.deepEqual(countedAmounts(p(2000n, 300n, 2100n)), { paid: 0n, tips: 200n }, 'beyond the paid amount the refund takes tips');
+    assert.deepEqual(countedAmounts(p(2000n, 300n, 9999n)), { paid: 0n, tips: 0n }, 'never negative');
+    assert.deepEqual(countedAmounts({ state: 'Recorded', paidAmount: 700n, tipsAmount: 10n }), { paid: 700n, tips: 10n }, 'no refundedAmount: nothing refunded');
+    for (const state of ['Refunded', 'Reversed', 'Canceled']) assert.deepEqual(countedAmounts(p(2000n, 300n, 500n, state)), { paid: 0n, tips: 0n }, state);
+    // paid + tips drops by exactly the refund, whatever the split.
+    for (const [paid, tips] of [[2000n, 0n], [2000n, 300n], [1n, 5n]] as const) {
+      for (let r = 0n; r <= paid + tips; r++) {
+        const c = countedAmounts(p(paid, tips, r));
+        assert.equal(c.paid + c.tips, paid + tips - r, `${paid}+${tips} refunded ${r}`);
+        if (r > 40n && r < paid - 40n) r += 97n;
+      }
+    }
+    assert.deepEqual(paidTotals([p(2000n, 0n, 1000n), p(500n, 50n, 0n), p(900n, 0n, 100n, 'Refunded')]), { paid: 1500n, tips: 50n });
+  });
+
+  it('a refund is full when it reaches the payment\'s total (paid + tips)', () => {
+    assert.equal(isFullRefund({ paidAmount: 2000n, tipsAmount: 0n }, 1000n), false);
+    assert.equal(isFullRefund({ paidAmount: 2000n, tipsAmount: 0n }, 2000n), true);
+    assert.equal(isFullRefund({ paidAmount: 2000n, tipsAmount: 300n }, 2000n), false);
+    assert.equal(isFullRefund({ paidAmount: 2000n, tipsAmount: 300n }, 2300n), true);
+    assert.equal(isFullRefund({ paidAmount: 2000n, tipsAmount: 300n }, 2400n), true);
   });
 
   it('outstanding is total - paid', () => {

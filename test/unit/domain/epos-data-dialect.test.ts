@@ -26,8 +26,8 @@ function order(over: Partial<Order> = {}): Order {
     collectionAsap: null, collectAt: null, customer: null, discounts: [], taxLines: [], currency: 'GBP', totalAmount: 1000n,
     serviceChargeAmount: null, paidAmount: 400n, tipsAmount: 50n, payable: true, version: 3, createdAt: at, updatedAt: at, items: [],
     payments: [
-      { locationId: 'loc', paymentIntentId: 'pi1', orderId: 'o1', currency: 'GBP', paidAmount: 400n, tipsAmount: 50n, cashbackAmount: 0n, lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at },
-      { locationId: 'loc', paymentIntentId: 'pi0', orderId: 'o1', currency: 'GBP', paidAmount: 100n, tipsAmount: 0n, cashbackAmount: 0n, lockId: null, state: 'Refunded', intentStatus: 'Refunded', createdAt: at, updatedAt: at },
+      { locationId: 'loc', paymentIntentId: 'pi1', orderId: 'o1', currency: 'GBP', paidAmount: 400n, tipsAmount: 50n, cashbackAmount: 0n, refundedAmount: 0n, lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at },
+      { locationId: 'loc', paymentIntentId: 'pi0', orderId: 'o1', currency: 'GBP', paidAmount: 100n, tipsAmount: 0n, cashbackAmount: 0n, refundedAmount: 0n, lockId: null, state: 'Refunded', intentStatus: 'Refunded', createdAt: at, updatedAt: at },
     ],
     ...over,
   };
@@ -83,6 +83,14 @@ describe('EPOS Data dialect: results to the wire', () => {
     const wire = orders.getOrder.toWire(order());
     assert.deepEqual(wire.paidAmount, GBP(400));
     assert.deepEqual(wire.payments, [{ paymentIntentId: 'pi1', paidAmount: GBP(400), tipsAmount: GBP(50) }]);
+  });
+
+  it('a partly refunded payment shows what it counts (net), so the payments add up to paidAmount', () => {
+    const at = new Date('2026-01-01T10:00:00.000Z');
+    const half = { locationId: 'loc', paymentIntentId: 'pi2', orderId: 'o1', currency: 'GBP', paidAmount: 2000n, tipsAmount: 0n, cashbackAmount: 0n, refundedAmount: 1000n, lockId: null, state: 'Recorded' as const, intentStatus: 'Refunded', createdAt: at, updatedAt: at };
+    const wire = orders.getOrder.toWire(order({ paidAmount: 1000n, tipsAmount: 0n, payments: [half] }));
+    assert.deepEqual(wire.payments, [{ paymentIntentId: 'pi2', paidAmount: GBP(1000), tipsAmount: GBP(0) }]);
+    assert.deepEqual(wire.paidAmount, GBP(1000));
   });
 
   it('a page of orders gets cursors on the sides where more matches lie', () => {

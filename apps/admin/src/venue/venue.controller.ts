@@ -42,7 +42,11 @@ export class VenueController {
   ) {}
 
   @Get('orders/:orderId')
-  @ApiOperation({ summary: "The order's totals, payable flag and payments in minor units (what card machines and online payments did to it)" })
+  @ApiOperation({
+    summary: "The order's totals, payable flag and payments in minor units (what card machines and online payments did to it)",
+    description:
+      "A payment's paidAmount/tipsAmount are what it counts towards the order: net of what was refunded of it (a refund comes off paidAmount first, then tips), 0 once reversed, canceled or fully refunded; capturedAmount/capturedTipsAmount are what was taken and refundedAmount what was refunded of it (cumulative).",
+  })
   readOrder(@Param('locationId') locationId: string, @Param('orderId') orderId: string) {
     return this.getOrder.execute(locationId, orderId);
   }

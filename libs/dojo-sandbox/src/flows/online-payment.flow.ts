@@ -30,11 +30,11 @@ async function orderUntil(ctx: FlowContext, orderId: string, name: string, done:
  * Online payment: the venue creates a payment intent for an order through
  * epos-relay's venue API, a guest pays it at the sandbox's checkout page with
  * a test card, the events settle it on the order (paid, as Dojo reads it),
- * the venue refunds half, and the order is payable again.
+ * the venue refunds half, and the order is payable for that half (paid the other).
  */
 export const onlinePaymentFlow: FlowDefinition = {
   name: 'online-payment',
-  description: "Venue API payment intent for an order, paid at the checkout with a test card, seen paid over the socket; half refunded, payable again",
+  description: "Venue API payment intent for an order, paid at the checkout with a test card, seen paid over the socket; half refunded, payable for that half",
   headers: { dojoRequestingProduct: 'OnlinePayments' },
   params: [
     ACCOUNT_PARAM,
@@ -102,6 +102,10 @@ export const onlinePaymentFlow: FlowDefinition = {
       const r = await venue('POST', `/payment-intents/${encodeURIComponent(String(intent.id))}/refunds`, { amount: half, reason: 'online-payment flow' }, ctx.newId('flow-'));
       return { value: r, summary: `refunded ${money({ value: half, currencyCode: intent.currency })}` };
     });
-    await orderUntil(ctx, orderId, 'order payable again (GetOrderByIdV1)', (o) => (o.payable === true ? `payable again: paid ${money(o.paidAmount)} of ${money(o.totalAmount)}` : undefined));
+    await orderUntil(ctx, orderId, 'order payable for the refunded half (GetOrderByIdV1)', (o) =>
+      o.payable === true && o.paidAmount?.value === (o.totalAmount?.value ?? 0) - half
+        ? `payable for the refunded half: paid ${money(o.paidAmount)} of ${money(o.totalAmount)}`
+        : undefined,
+    );
   },
 };

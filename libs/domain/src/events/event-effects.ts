@@ -3,7 +3,7 @@ import type { PaymentIntentStatus} from '@app/contracts';
 import { isUndoStatus, STATUS_RANK } from '@app/contracts';
 import type { RecordPayment } from '../core/commands';
 import { DomainRefusal } from '../core/refusal';
-import { intentStatusAdvances, isFinalIntentStatus, settlementOf } from '../core/rules';
+import { intentStatusAdvances, isFinalIntentStatus, isFullRefund, settlementOf } from '../core/rules';
 import { RecordOrderPayment } from '../payments/usecases/record-order-payment.usecase';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
 import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
@@ -24,7 +24,7 @@ export interface ApplyResult {
   outcome: ApplyOutcome;
   /** The payment row changed (intent status and/or state). */
   paymentChanged?: boolean;
-  /** The payment's state changed (Recorded -> Reversed/Refunded/Canceled): the order was recomputed. */
+  /** What the payment counts changed (its state, or a refunded amount): the order was recomputed. */
   paymentStateChanged?: boolean;
 }
 
@@ -80,8 +80,7 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger): Prom
     return { outcome: 'applied' };
   }
 
-  const orders = ordersRepo(tx);
-  const payment = await orders.findPayment(ev.locationId, ev.paymentIntentId);
+  const payment = await ordersRepo(tx).findPayment(ev.locationId, ev.paymentIntentId);
   const status = ev.paymentStatus;
   // An online intent the venue created (payment_intents): its status moves forward, and Captured records its payment.
   const intent = await paymentIntentsRepo(tx).findByDojoId(ev.locationId, ev.paymentIntentId);
@@ -105,44 +104,99 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger): Prom
     return { outcome: 'pending_payment' };
   }
 
-  let paymentChanged = false;
-  let paymentStateChanged = false;
-  const before = { state: payment.state, intentStatus: payment.intentStatus };
-  let after = before;
-  if (carriesStatus(ev.eventType) && isKnownStatus(status) && (await outranks(tx, ev, status, payment.intentStatus))) {
-    const state = isUndoStatus(status) ? status : payment.state;
-    if (state !== payment.state) {
-      // The order row first (same order as payment recording), then the payment.
-      await orders.lockRowIfExists(ev.locationId, payment.orderId);
-      paymentStateChanged = true;
-    }
-    await orders.setPaymentStatus(ev.locationId, ev.paymentIntentId, status, state);
-    if (paymentStateChanged) await orders.recomputePaid(ev.locationId, payment.orderId);
-    paymentChanged = true;
-    after = { state, intentStatus: status };
-  }
+  const advances = carriesStatus(ev.eventType) && isKnownStatus(status) && (await outranks(tx, ev, status, payment.intentStatus));
+  const change = await settlePayment(tx, ev.locationId, payment, intent, advances ? status : undefined);
 
   await markApplied();
   await appendVenueFeed(tx, ev.locationId, 'event.received', 'dojo_event', ev.eventId, {
     ...describe(ev),
     orderId: payment.orderId,
-    paymentChanged,
+    paymentChanged: change.paymentChanged,
   });
-  if (paymentChanged) {
-    await appendVenueFeed(tx, ev.locationId, 'payment.updated', 'payment', ev.paymentIntentId, {
-      paymentIntentId: ev.paymentIntentId,
+  await publishPaymentChange(tx, ev.locationId, payment, change, ev.eventId);
+  return { outcome: 'applied', paymentChanged: change.paymentChanged, paymentStateChanged: change.paymentStateChanged };
+}
+
+type PaymentRow = NonNullable<Awaited<ReturnType<ReturnType<typeof ordersRepo>['findPayment']>>>;
+
+interface PaymentChange {
+  paymentChanged: boolean;
+  /** The payment's state or refunded amount changed: what it counts towards the order changed, the order was recomputed. */
+  paymentStateChanged: boolean;
+  before: { state: string; intentStatus: string | null; refundedAmount: bigint };
+  after: { state: string; intentStatus: string | null; refundedAmount: bigint };
+}
+
+/**
+ * Moves a payment to what is known of its intent: the status an event
+ * brought (`advanceTo`, already checked to outrank the payment's), and for an
+ * online intent what was refunded of it (the intent row's refundedAmount,
+ * cumulative: read from Dojo before the event's transaction, or what the
+ * venue API's refunds add up to). The refunded amount only grows (a repeated
+ * or late event changes nothing). An undo status undoes the payment, except
+ * that a known partial refund (core/rules isFullRefund false) keeps it
+ * Recorded and counted net of the refund (countedAmounts); a Refunded status
+ * with no known amount undoes it all. The caller holds the intent lock; the
+ * order row lock is taken here before the payment is written, and the order
+ * recomputed when what the payment counts changed.
+ */
+async function settlePayment(tx: Tx, locationId: string, payment: PaymentRow, intent: PaymentIntentRow | null, advanceTo: PaymentIntentStatus | undefined): Promise<PaymentChange> {
+  const before = { state: payment.state, intentStatus: payment.intentStatus, refundedAmount: payment.refundedAmount };
+  const known = intent?.refundedAmount ?? 0n;
+  const refundedAmount = known > payment.refundedAmount && payment.state === 'Recorded' ? known : payment.refundedAmount;
+  let state: PaymentRow['state'] = advanceTo !== undefined && isUndoStatus(advanceTo) ? advanceTo : payment.state;
+  if (payment.state === 'Recorded' && refundedAmount > 0n && (state === 'Recorded' || state === 'Refunded')) {
+    state = isFullRefund(payment, refundedAmount) ? 'Refunded' : 'Recorded';
+  }
+  const after = { state, intentStatus: advanceTo ?? payment.intentStatus, refundedAmount };
+  const paymentStateChanged = state !== payment.state || refundedAmount !== payment.refundedAmount;
+  const paymentChanged = paymentStateChanged || after.intentStatus !== payment.intentStatus;
+  if (!paymentChanged) return { paymentChanged, paymentStateChanged, before, after };
+  const orders = ordersRepo(tx);
+  // The order row first (same order as payment recording), then the payment.
+  if (paymentStateChanged) await orders.lockRowIfExists(locationId, payment.orderId);
+  await orders.setPaymentStatus(locationId, payment.paymentIntentId, after);
+  if (paymentStateChanged) await orders.recomputePaid(locationId, payment.orderId);
+  return { paymentChanged, paymentStateChanged, before, after };
+}
+
+/** The venue feed's payment.updated entry and, when the order's money moved, the OrderUpdated POS event. */
+async function publishPaymentChange(tx: Tx, locationId: string, payment: PaymentRow, change: PaymentChange, eventId: string | null): Promise<void> {
+  if (change.paymentChanged) {
+    await appendVenueFeed(tx, locationId, 'payment.updated', 'payment', payment.paymentIntentId, {
+      paymentIntentId: payment.paymentIntentId,
       orderId: payment.orderId,
-      state: after.state,
-      intentStatus: after.intentStatus,
-      previousState: before.state,
-      previousIntentStatus: before.intentStatus,
-      eventId: ev.eventId,
+      state: change.after.state,
+      intentStatus: change.after.intentStatus,
+      refundedAmount: Number(change.after.refundedAmount),
+      previousState: change.before.state,
+      previousIntentStatus: change.before.intentStatus,
+      previousRefundedAmount: Number(change.before.refundedAmount),
+      eventId,
     });
   }
-  if (paymentStateChanged) {
-    await enqueuePosEvent(tx, ev.locationId, 'OrderUpdated', payment.orderId, { orderId: payment.orderId });
+  if (change.paymentStateChanged) {
+    await enqueuePosEvent(tx, locationId, 'OrderUpdated', payment.orderId, { orderId: payment.orderId });
   }
-  return { outcome: 'applied', paymentChanged, paymentStateChanged };
+}
+
+/**
+ * After the venue API refunded an online intent (Dojo accepted it, and the
+ * intent row's refundedAmount now includes it): applies the refunded amount
+ * to the intent's payment at once, under the intent lock, as a Refunded
+ * event would. Needed because a second partial refund leaves the intent's
+ * status Refunded, so Dojo sends no status event for it. Nothing happens when
+ * no payment is recorded yet (the capture's event records it with the
+ * refund), or when an event already applied this amount.
+ */
+export async function settleKnownRefund(tx: Tx, locationId: string, paymentIntentId: string): Promise<boolean> {
+  await lockPaymentIntent(tx, locationId, paymentIntentId);
+  const payment = await ordersRepo(tx).findPayment(locationId, paymentIntentId);
+  if (!payment) return false;
+  const intent = await paymentIntentsRepo(tx).findByDojoId(locationId, paymentIntentId);
+  const change = await settlePayment(tx, locationId, payment, intent, undefined);
+  await publishPaymentChange(tx, locationId, payment, change, null);
+  return change.paymentStateChanged;
 }
 
 /** Moves an online intent's status forward (never back); a final status ends the reconciler's watch. */

@@ -1,7 +1,7 @@
 import type { Models } from '@app/contracts';
 import type { Prisma } from '@app/db';
 import type { OrderDraft } from '../core/commands';
-import { checkOrderDraft, COUNTED_PAYMENT_STATE } from '../core/rules';
+import { checkOrderDraft, COUNTED_PAYMENT_STATE, countedAmounts } from '../core/rules';
 import { toJson } from '../shared/venue-feed';
 
 /**
@@ -36,8 +36,9 @@ const iso = (d: Date) => d.toISOString();
 /**
  * Turns an order row (with items and payments) into the contract's Order.
  * Money comes out as {value (minor units), currencyCode}; times as ISO 8601 UTC.
- * `payments` lists the payments that currently count (state Recorded), so
- * their sum is `paidAmount` and the sum of their tips is `tipsAmount`.
+ * `payments` lists the payments that currently count (state Recorded), each
+ * with what it counts (core/rules countedAmounts: net of what was refunded of
+ * it), so their sum is `paidAmount` and the sum of their tips is `tipsAmount`.
  */
 export function orderToDojo(row: OrderWithRelations): Models.Order {
   const cur = row.currency;
@@ -77,11 +78,10 @@ export function orderToDojo(row: OrderWithRelations): Models.Order {
     tipsAmount: money(row.tipsAmount, cur),
     payments: row.payments
       .filter((p) => p.state === COUNTED_PAYMENT_STATE)
-      .map((p) => ({
-        paymentIntentId: p.paymentIntentId,
-        paidAmount: money(p.paidAmount, p.currency),
-        tipsAmount: money(p.tipsAmount, p.currency),
-      })),
+      .map((p) => {
+        const counted = countedAmounts(p);
+        return { paymentIntentId: p.paymentIntentId, paidAmount: money(counted.paid, p.currency), tipsAmount: money(counted.tips, p.currency) };
+      }),
     payable: row.payable,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),

@@ -7,6 +7,7 @@ import { ordersRepo } from '../repositories/orders.repository';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
 import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
 import { runInTransaction } from '../repositories/unit-of-work';
+import { settleKnownRefund } from '../events/event-effects';
 import { checkoutQr } from './checkout-qr';
 import type { PaymentIntentDeps } from './ports';
 
@@ -307,8 +308,11 @@ export interface RefundCommand {
 
 /**
  * RefundPaymentIntent: refunds a Captured intent in full or in part, once per
- * idempotency key (sent to Dojo as its idempotencyKey). Dojo's status event
- * (Refunded) then undoes the payment on the order through the events pipeline.
+ * idempotency key (sent to Dojo as its idempotencyKey). Once Dojo accepted it,
+ * the intent's refunded amount (cumulative) is applied to its payment at once
+ * (settleKnownRefund): a partial refund makes the order payable for the
+ * refunded amount, a full one undoes the payment. Dojo's Refunded status event
+ * then finds it applied (the refunded amount only grows: counted once).
  */
 export class RefundPaymentIntent {
   constructor(private readonly d: PaymentIntentDeps) {}
@@ -324,7 +328,11 @@ export class RefundPaymentIntent {
     const creds = await this.d.credentials.forLocation(locationId);
     const res = await atDojo(() => this.d.dojo.refundPaymentIntent(creds, paymentIntentId, { amount: Number(amount), refundReason: cmd.reason }, cmd.idempotencyKey));
     await recordOp(this.d, { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason, dojoRef: res.refundId ?? null });
-    await paymentIntentsRepo(this.d.prisma).addRefunded(locationId, paymentIntentId, amount);
+    // Cumulative (the sum of the refunds Dojo accepted from us), never added: an event that read Dojo's refundedAmount meanwhile is not counted twice.
+    const intents = paymentIntentsRepo(this.d.prisma);
+    await intents.raiseRefunded(locationId, paymentIntentId, await intents.sumRefundedOperations(locationId, paymentIntentId));
+    // Settled on the order now: a second partial refund leaves the status Refunded, so Dojo sends no status event for it.
+    await runInTransaction(this.d.prisma, (tx) => settleKnownRefund(tx, locationId, paymentIntentId), { maxWait: 10_000, timeout: 30_000 });
     return view(await watch(this.d, r));
   }
 }

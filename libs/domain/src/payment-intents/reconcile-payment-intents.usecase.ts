@@ -21,7 +21,9 @@ export interface ReconcileOptions {
  * from Dojo (GET /payment-intents/{id}) and, when its status moved, hands
  * that status to the events pipeline as an event of the 'reconciler' channel
  * (event id `reconciler:<intent>:<status>`, so it is stored and applied once,
- * beside whatever Dojo delivers). Captured, and the final statuses, end the
+ * beside whatever Dojo delivers); a Refunded intent whose refundedAmount grew
+ * past what is known (a further partial refund, which moves no status) gives
+ * `reconciler:<intent>:Refunded:<refundedAmount>`. Captured, and the final statuses, end the
  * watch; otherwise the next read is later, doubling (backoff), and a failed
  * read counts the same way.
  */
@@ -51,20 +53,24 @@ export class ReconcilePaymentIntents {
       try {
         const pi = await this.dojo.getPaymentIntent(await this.credentials.forLocation(r.locationId), id);
         const status = pi.status;
-        if (status !== r.status && intentStatusAdvances(r.status, status)) {
+        const advanced = status !== r.status && intentStatusAdvances(r.status, status);
+        // A further refund leaves the status Refunded (no status event): its growing refundedAmount is the news.
+        const refunded = BigInt(pi.refundedAmount ?? 0);
+        const refundGrew = !advanced && status === 'Refunded' && refunded > r.refundedAmount;
+        if (advanced || refundGrew) {
           moved++;
           await this.ingest.execute({
             locationId: r.locationId,
             channel: 'reconciler',
             payload: {
-              id: `reconciler:${id}:${status}`,
+              id: advanced ? `reconciler:${id}:${status}` : `reconciler:${id}:Refunded:${refunded}`,
               event: 'payment_intent.status_updated',
               accountId: r.location.dojoAccountId,
               createdAt: pi.updatedAt && !Number.isNaN(Date.parse(pi.updatedAt)) ? new Date(pi.updatedAt).toISOString() : now.toISOString(),
               data: { paymentIntentId: id, paymentStatus: status, captureMode: pi.captureMode ?? r.captureMode },
             },
           });
-          log.info({ from: r.status, to: status }, 'reconciler found a payment intent status no event had brought');
+          log.info({ from: r.status, to: status, refundedAmount: Number(refunded) }, 'reconciler found a payment intent status (or refund) no event had brought');
         }
         const settled = status === 'Captured' || isFinalIntentStatus(status);
         await intents.scheduleCheck(r.locationId, id, settled ? null : later, settled ? 0 : attempts);

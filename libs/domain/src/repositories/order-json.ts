@@ -57,6 +57,7 @@ export interface OrderJson {
     currency: string;
     paid_amount: string;
     tips_amount: string;
+    refunded_amount: string;
     cashback_amount: string;
     lock_id: string | null;
     state: OrderWithRelations['payments'][number]['state'];
@@ -84,7 +85,7 @@ export const ORDER_JSON_SQL = Prisma.sql`json_build_object(
     FROM order_items i WHERE i.location_id = o.location_id AND i.order_id = o.id), '[]'::json),
   'payments', COALESCE((SELECT json_agg(json_build_object(
       'payment_intent_id', p.payment_intent_id, 'currency', p.currency, 'paid_amount', p.paid_amount::text,
-      'tips_amount', p.tips_amount::text, 'cashback_amount', p.cashback_amount::text, 'lock_id', p.lock_id, 'state', p.state, 'intent_status', p.intent_status,
+      'tips_amount', p.tips_amount::text, 'cashback_amount', p.cashback_amount::text, 'refunded_amount', p.refunded_amount::text, 'lock_id', p.lock_id, 'state', p.state, 'intent_status', p.intent_status,
       'created_at', p.created_at, 'updated_at', p.updated_at) ORDER BY p.created_at)
     FROM payments p WHERE p.location_id = o.location_id AND p.order_id = o.id), '[]'::json))`;
 
@@ -149,6 +150,7 @@ export function orderRowFromJson(j: OrderJson): OrderWithRelations {
       currency: p.currency,
       paidAmount: BigInt(p.paid_amount),
       tipsAmount: BigInt(p.tips_amount),
+      refundedAmount: BigInt(p.refunded_amount),
       cashbackAmount: BigInt(p.cashback_amount),
       lockId: p.lock_id,
       state: p.state,

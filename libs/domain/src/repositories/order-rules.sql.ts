@@ -3,7 +3,7 @@
  * constants (one definition). Used by the orders repository only.
  */
 import { Prisma } from '@app/db';
-import { CLOSED_ORDER_STATUSES } from '../core/rules';
+import { CLOSED_ORDER_STATUSES, COUNTED_PAYMENT_STATE } from '../core/rules';
 
 /**
  * The closed statuses as an SQL list, generated from the one definition
@@ -23,3 +23,13 @@ export function payableSql(paid: Prisma.Sql): Prisma.Sql {
 export const tableSessionIdSql = Prisma.sql`(SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-3' || substr(h, 14, 3) || '-'
     || substr('89ab', (('x' || substr(h, 17, 1))::bit(4)::int & 3) + 1, 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12))::uuid
   FROM (SELECT md5(o.location_id::text || ':' || o.id) AS h) AS session_hash)`;
+
+/**
+ * core/rules countedAmounts as SQL over the payments row `p`: what a payment
+ * counts towards its order's paid amount (Recorded only, net of its refunded
+ * amount, the refund coming off the paid amount first).
+ */
+export const COUNTED_PAID_SQL = Prisma.sql`(CASE WHEN p.state = ${Prisma.raw(`'${COUNTED_PAYMENT_STATE}'`)} THEN GREATEST(p.paid_amount - p.refunded_amount, 0) ELSE 0 END)`;
+
+/** core/rules countedAmounts' tips as SQL over `p`: the tips less what a refund took beyond the paid amount. */
+export const COUNTED_TIPS_SQL = Prisma.sql`(CASE WHEN p.state = ${Prisma.raw(`'${COUNTED_PAYMENT_STATE}'`)} THEN GREATEST(p.tips_amount - GREATEST(p.refunded_amount - p.paid_amount, 0), 0) ELSE 0 END)`;

@@ -1,5 +1,5 @@
 import { Prisma } from '@app/db';
-import { COUNTED_PAYMENT_STATE, paymentIntentLockKey, type RecordedPayment } from '../core/rules';
+import { paymentIntentLockKey, type RecordedPayment } from '../core/rules';
 import type { OrderCreateData, OrderWithRelations } from '../orders/order-mapper';
 import type { MutationPlan } from '../rpc/exec-context';
 import type { FeedKind } from '../shared/venue-feed';
@@ -7,7 +7,7 @@ import type { Tx } from '../shared/tx';
 import { jsonText, posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from './outbox.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
-import { CLOSED_STATUSES_SQL, payableSql, tableSessionIdSql } from './order-rules.sql';
+import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql, tableSessionIdSql } from './order-rules.sql';
 
 /**
  * The orders aggregate: orders with their items, Dojo's lock and the
@@ -331,7 +331,7 @@ export class OrdersRepository {
 
   /**
    * Recomputes an order's paid and tips amounts from its counted payments
-   * (core/rules paidTotals) and payable accordingly (core/rules isPayable).
+   * (core/rules paidTotals: Recorded ones, net of refunds; order-rules.sql.ts) and payable accordingly (core/rules isPayable).
    * The caller holds the order row lock. Bumps the version when anything changed.
    */
   async recomputePaid(locationId: string, orderId: string): Promise<void> {
@@ -342,17 +342,25 @@ export class OrdersRepository {
            payable = ${payableSql(Prisma.sql`s.paid`)},
            version = o.version + 1,
            updated_at = now()
-      FROM (SELECT COALESCE(SUM(paid_amount), 0)::bigint AS paid, COALESCE(SUM(tips_amount), 0)::bigint AS tips
-              FROM payments
-             WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND state = ${COUNTED_PAYMENT_STATE}::"PaymentState") s
+      FROM (SELECT COALESCE(SUM(${COUNTED_PAID_SQL}), 0)::bigint AS paid, COALESCE(SUM(${COUNTED_TIPS_SQL}), 0)::bigint AS tips
+              FROM payments p
+             WHERE p.location_id = ${locationId}::uuid AND p.order_id = ${orderId}) s
      WHERE o.location_id = ${locationId}::uuid AND o.id = ${orderId}
        AND (o.paid_amount IS DISTINCT FROM s.paid OR o.tips_amount IS DISTINCT FROM s.tips
             OR o.payable IS DISTINCT FROM ${payableSql(Prisma.sql`s.paid`)})`;
   }
 
-  /** A Dojo event moved a payment's intent status (and maybe its state). */
-  async setPaymentStatus(locationId: string, paymentIntentId: string, intentStatus: string, state: OrderWithRelations['payments'][number]['state']): Promise<void> {
-    await this.db.payment.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data: { intentStatus, state } });
+  /**
+   * A Dojo event or a refund moved a payment: its intent status, its state,
+   * what was refunded of it (cumulative; the caller never lowers it). The
+   * caller holds the intent lock and the order row lock, and recomputes the order.
+   */
+  async setPaymentStatus(
+    locationId: string,
+    paymentIntentId: string,
+    data: { intentStatus: string | null; state: OrderWithRelations['payments'][number]['state']; refundedAmount: bigint },
+  ): Promise<void> {
+    await this.db.payment.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data });
   }
 
   /**

@@ -97,8 +97,13 @@ export class PaymentIntentsRepository {
     await this.db.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data: { tipsAmount } });
   }
 
-  async addRefunded(locationId: string, paymentIntentId: string, amount: bigint): Promise<void> {
-    await this.db.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data: { refundedAmount: { increment: amount } } });
+  /**
+   * What is known refunded of the intent (cumulative: Dojo's refundedAmount,
+   * or the sum of the venue API's refunds), kept only when it is more than
+   * the row has: never lowered, so repeated or late reads change nothing.
+   */
+  async raiseRefunded(locationId: string, paymentIntentId: string, refundedAmount: bigint): Promise<void> {
+    await this.db.paymentIntent.updateMany({ where: { locationId, paymentIntentId, refundedAmount: { lt: refundedAmount } }, data: { refundedAmount } });
   }
 
   /** The reconciler's next look at an intent, after a read that found it still open. */

@@ -1,7 +1,7 @@
 import type { Logger } from '@app/common';
 import type { ConnectPat } from '@app/contracts';
 import type { Order, TableBill } from '../../core/commands';
-import { COUNTED_PAYMENT_STATE, outstandingAmount } from '../../core/rules';
+import { COUNTED_PAYMENT_STATE, countedAmounts, outstandingAmount } from '../../core/rules';
 
 type Line = ConnectPat.ReceiptLine;
 type Format = ConnectPat.ReceiptFormat;
@@ -134,8 +134,10 @@ export function tableReceipt(bill: TableBill, kind: 'bill' | 'final', log: Logge
     for (const o of bill.orders) {
       for (const p of o.payments) {
         if (p.state !== COUNTED_PAYMENT_STATE) continue;
-        lines.push(text(columns('Card payment', money(p.paidAmount, o.currency))));
-        if (p.tipsAmount > 0n) lines.push(text(columns('  Gratuity', money(p.tipsAmount, o.currency))));
+        // What the payment counts (net of a partial refund), so the lines add up to Paid.
+        const counted = countedAmounts(p);
+        lines.push(text(columns('Card payment', money(counted.paid, o.currency))));
+        if (counted.tips > 0n) lines.push(text(columns('  Gratuity', money(counted.tips, o.currency))));
       }
     }
   }

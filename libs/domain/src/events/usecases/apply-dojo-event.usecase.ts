@@ -14,16 +14,25 @@ export interface ApplyDojoEventCommand {
   eventRowId: string;
 }
 
-/** Port: the tips a guest added at Dojo's checkout to an online intent (GET /payment-intents/{id}), in minor units. */
-export interface CheckoutTipsSource {
-  tipsOf(locationId: string, paymentIntentId: string): Promise<bigint>;
+/**
+ * Port: an online intent as Dojo has it now (GET /payment-intents/{id}): the
+ * tips the guest added at the checkout and what was refunded of it
+ * (cumulative), in minor units.
+ */
+export interface DojoIntentReader {
+  read(locationId: string, paymentIntentId: string): Promise<{ tipsAmount: bigint; refundedAmount: bigint }>;
 }
 
 export interface ApplyDojoEventOptions {
   /** Failed attempts before the event becomes a dead letter (EVENTS_MAX_ATTEMPTS) [10]. */
   maxAttempts?: number;
-  /** Reads checkout tips before a captured online payment is recorded; without it the intent's own tips are recorded. */
-  checkoutTips?: CheckoutTipsSource;
+  /**
+   * Reads an online intent from Dojo before its capture is recorded (the
+   * checkout tips) and before a Refunded status is applied (the refunded
+   * amount). Without it the intent's own tips are recorded and a refund
+   * counts what the venue API's refunds add up to (nothing known: a full undo).
+   */
+  dojoIntents?: DojoIntentReader;
 }
 
 /**
@@ -51,11 +60,11 @@ export class ApplyDojoEvent {
     opts: ApplyDojoEventOptions = {},
   ) {
     this.maxAttempts = opts.maxAttempts ?? 10;
-    this.checkoutTips = opts.checkoutTips;
+    this.dojoIntents = opts.dojoIntents;
     this.deadLetters = new DeadLettersRepository(prisma);
   }
 
-  private readonly checkoutTips?: CheckoutTipsSource;
+  private readonly dojoIntents?: DojoIntentReader;
 
   async execute(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
     let result: ApplyResult;
@@ -78,28 +87,45 @@ export class ApplyDojoEvent {
   }
 
   /**
-   * Before a Captured (or Refunded) event records an online payment with tips
-   * allowed, the tips the guest chose at the checkout are read from Dojo and
-   * kept on the intent, outside the transaction (no network call holds locks).
-   * A failed read is logged and the intent's known tips are recorded.
+   * Before the event's transaction (no network call holds locks), for an
+   * online intent the event may settle, reads the intent from Dojo:
+   * - a Captured (or Refunded) status with no payment recorded yet, tips
+   *   allowed: the tips the guest chose at the checkout are kept on the intent;
+   *   a failed read is logged and the intent's known tips are recorded;
+   * - a Refunded status: Dojo's refundedAmount (cumulative) is kept on the
+   *   intent (never lowered), so the transaction applies exactly what was
+   *   refunded: a partial refund keeps the payment counted net of it. The
+   *   status alone does not say how much, and refunds made outside the venue
+   *   API (Dojo's portal) are only known this way, so a failed read fails the
+   *   attempt: the event is retried with backoff rather than guessed.
    */
-  private async learnCheckoutTips(eventRowId: string): Promise<void> {
-    if (!this.checkoutTips) return;
+  private async learnFromDojo(eventRowId: string): Promise<void> {
+    if (!this.dojoIntents) return;
     const head = await dojoEventsRepo(this.prisma).findHeadByRowId(eventRowId);
-    if (!head?.paymentIntentId || head.state === 'applied' || settlementOf(head.paymentStatus ?? '', false) !== 'record') return;
+    if (!head?.paymentIntentId || head.state === 'applied') return;
+    const status = head.paymentStatus ?? '';
+    const refund = status === 'Refunded';
+    if (!refund && settlementOf(status, false) !== 'record') return;
     const intents = paymentIntentsRepo(this.prisma);
     const intent = await intents.findByDojoId(head.locationId, head.paymentIntentId);
-    if (!intent?.tipsAllowed || (await ordersRepo(this.prisma).findPayment(head.locationId, head.paymentIntentId))) return;
+    if (!intent) return;
+    const wantsTips = intent.tipsAllowed && !(await ordersRepo(this.prisma).findPayment(head.locationId, head.paymentIntentId));
+    if (!refund && !wantsTips) return;
+    const log = this.logger.child({ locationId: head.locationId, paymentIntentId: head.paymentIntentId });
+    let read: { tipsAmount: bigint; refundedAmount: bigint };
     try {
-      const tips = await this.checkoutTips.tipsOf(head.locationId, head.paymentIntentId);
-      if (tips !== intent.tipsAmount) await intents.setTips(head.locationId, head.paymentIntentId, tips);
+      read = await this.dojoIntents.read(head.locationId, head.paymentIntentId);
     } catch (err) {
-      this.logger.warn({ locationId: head.locationId, paymentIntentId: head.paymentIntentId, err: (err as Error).message }, 'could not read checkout tips from Dojo; recording the intent without them');
+      if (refund) throw err;
+      log.warn({ err: (err as Error).message }, 'could not read checkout tips from Dojo; recording the intent without them');
+      return;
     }
+    if (wantsTips && read.tipsAmount !== intent.tipsAmount) await intents.setTips(head.locationId, head.paymentIntentId, read.tipsAmount);
+    if (refund) await intents.raiseRefunded(head.locationId, head.paymentIntentId, read.refundedAmount);
   }
 
   private async apply(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
-    await this.learnCheckoutTips(cmd.eventRowId);
+    await this.learnFromDojo(cmd.eventRowId);
     return runInTransaction(
       this.prisma,
       async (tx) => {

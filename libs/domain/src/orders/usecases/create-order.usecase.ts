@@ -48,7 +48,7 @@ export class CreateOrder implements UseCase<PlaceOrder, Order> {
       recorded.set(p.paymentRef, id);
       payments.push({
         locationId, paymentIntentId: p.paymentRef, orderId: id, currency, paidAmount: BigInt(p.amount.value), tipsAmount: BigInt(p.tips?.value ?? 0),
-        cashbackAmount: 0n, lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at,
+        cashbackAmount: 0n, refundedAmount: 0n, lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at,
       });
     }
     const row = createdRow(data, payments, at, pre.dbNow);

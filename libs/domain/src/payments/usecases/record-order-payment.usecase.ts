@@ -77,6 +77,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       currency: order.currency,
       paidAmount: cmd.amount,
       tipsAmount: cmd.tips,
+      refundedAmount: 0n,
       cashbackAmount: cmd.cashback ?? 0n,
       lockId: cmd.lockRef ?? null,
       state: 'Recorded',

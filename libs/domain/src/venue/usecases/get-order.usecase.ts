@@ -1,8 +1,14 @@
 import { DomainError } from '../../admin/errors';
-import { outstandingAmount } from '../../core/rules';
+import { countedAmounts, outstandingAmount } from '../../core/rules';
 import type { VenueDeps } from '../ports';
 
-/** An order's money as the venue API shows it: minor units, with its payments (every state). */
+/**
+ * An order's money as the venue API shows it: minor units, with its payments
+ * (every state). A payment's paidAmount and tipsAmount are what it counts
+ * towards the order (core/rules countedAmounts: net of its refunds, 0 once
+ * undone), so a Recorded payment's amounts add up to the order's; capturedAmount
+ * and capturedTipsAmount are what was taken, refundedAmount what was refunded of it.
+ */
 export interface VenueOrderView {
   id: string;
   status: string;
@@ -13,7 +19,16 @@ export interface VenueOrderView {
   outstandingAmount: number;
   payable: boolean;
   version: number;
-  payments: { paymentIntentId: string; paidAmount: number; tipsAmount: number; state: string; intentStatus: string | null }[];
+  payments: {
+    paymentIntentId: string;
+    paidAmount: number;
+    tipsAmount: number;
+    capturedAmount: number;
+    capturedTipsAmount: number;
+    refundedAmount: number;
+    state: string;
+    intentStatus: string | null;
+  }[];
 }
 
 /** GetVenueOrder: the order's totals, payable flag and payments (what card machines and online payments did to it). */
@@ -33,13 +48,19 @@ export class GetVenueOrder {
       outstandingAmount: Number(outstandingAmount(o)),
       payable: o.payable,
       version: o.version,
-      payments: o.payments.map((p) => ({
-        paymentIntentId: p.paymentIntentId,
-        paidAmount: Number(p.paidAmount),
-        tipsAmount: Number(p.tipsAmount),
-        state: p.state,
-        intentStatus: p.intentStatus,
-      })),
+      payments: o.payments.map((p) => {
+        const counted = countedAmounts(p);
+        return {
+          paymentIntentId: p.paymentIntentId,
+          paidAmount: Number(counted.paid),
+          tipsAmount: Number(counted.tips),
+          capturedAmount: Number(p.paidAmount),
+          capturedTipsAmount: Number(p.tipsAmount),
+          refundedAmount: Number(p.refundedAmount),
+          state: p.state,
+          intentStatus: p.intentStatus,
+        };
+      }),
     };
   }
 }
