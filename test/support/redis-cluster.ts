@@ -21,6 +21,46 @@ export interface ClusterNode {
   child: ChildProcess;
 }
 
+/** A port no other node of this cluster uses (freePort may hand the same free port out twice). */
+async function distinctFreePort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (!taken.has(port)) {
+      taken.add(port);
+      return port;
+    }
+  }
+}
+
+/**
+ * One cluster-enabled redis-server, listening. A port found free can be taken
+ * by another process before redis-server binds it (other test files start
+ * servers at the same time), so a node that does not listen is started again
+ * on new ports, up to three times; its log is in `dir`.
+ */
+async function startNode(bin: string, dir: string, nodeTimeoutMs: number, taken: Set<number>): Promise<ClusterNode> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await distinctFreePort(taken);
+    const bus = await distinctFreePort(taken);
+    const child = spawn(
+      bin,
+      ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+        '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs),
+        // A replica may take over however long its link to the master was down (a loaded machine delays pings).
+        '--cluster-replica-validity-factor', '0', '--dir', dir, '--logfile', join(dir, `redis-${port}.log`),
+        '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    try {
+      await waitForPort(port, '127.0.0.1', 15_000);
+      return { port, child };
+    } catch (err) {
+      await stopChild(child, [['SIGKILL', 2_000]]);
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
 export class RedisClusterProcesses {
   private constructor(
     readonly nodes: ClusterNode[],
@@ -40,21 +80,8 @@ export class RedisClusterProcesses {
     const nodes: ClusterNode[] = [];
     const cluster = new RedisClusterProcesses(nodes, dir);
     try {
-      for (let i = 0; i < 6; i++) {
-        const port = await freePort();
-        const bus = await freePort();
-        const child = spawn(
-          bin,
-          ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-            '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs),
-            // A replica may take over however long its link to the master was down (a loaded machine delays pings).
-            '--cluster-replica-validity-factor', '0', '--dir', dir,
-            '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
-          { stdio: ['ignore', 'ignore', 'inherit'] },
-        );
-        nodes.push({ port, child });
-      }
-      for (const n of nodes) await waitForPort(n.port, '127.0.0.1', 15_000);
+      const taken = new Set<number>();
+      for (let i = 0; i < 6; i++) nodes.push(await startNode(bin, dir, nodeTimeoutMs, taken));
       await run(cli, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
       await cluster.waitHealthy();
       return cluster;

@@ -36,6 +36,7 @@
  */
 import { z } from 'zod';
 import { badString, checkInputValues } from './input-guard';
+import { peekJsonId } from './jsonrpc';
 
 // ---- connection ----
 
@@ -351,18 +352,9 @@ export function encodePatError(rid: PatId | null, error: PatError, method?: stri
   return JSON.stringify({ jsonrpc: '2.0', method: PAT_ERROR_MESSAGE, params: method ? { ...error, method } : error });
 }
 
-/** Best-effort id of a message too large to parse. */
+/** Best-effort id of a message too large to parse (the same `"id"` as the other dialects). */
 export function peekPatId(head: string): PatId | null {
-  const m = /"id"\s*:\s*(?:"((?:[^"\\]|\\.){1,200})"|(-?\d{1,16}))/.exec(head);
-  if (!m) return null;
-  if (m[1] !== undefined) {
-    try {
-      return JSON.parse(`"${m[1]}"`) as string;
-    } catch {
-      return null;
-    }
-  }
-  return Number(m[2]);
+  return peekJsonId(head);
 }
 
 /**

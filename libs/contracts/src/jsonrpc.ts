@@ -50,3 +50,21 @@ export function success<R>(id: JsonRpcId | null, result: R): JsonRpcSuccess<R> {
 export function failure(id: JsonRpcId | null, error: JsonRpcErrorBody): JsonRpcFailure {
   return { jsonrpc: '2.0', id, error };
 }
+
+/**
+ * Best-effort `id` of a JSON message too large (or too broken) to parse, read
+ * from its first bytes: a string id (JSON-unescaped) or an integer id, else
+ * null. Every dialect's frames carry their id as `"id"`, so each uses this.
+ */
+export function peekJsonId(head: string): string | number | null {
+  const m = /"id"\s*:\s*(?:"((?:[^"\\]|\\.){1,200})"|(-?\d{1,16}))/.exec(head);
+  if (!m) return null;
+  if (m[1] !== undefined) {
+    try {
+      return JSON.parse(`"${m[1]}"`) as string;
+    } catch {
+      return null;
+    }
+  }
+  return Number(m[2]);
+}

@@ -1,5 +1,6 @@
 import type { JsonRpcResponse, TablesErrorCode } from '@app/contracts';
 import {
+  peekJsonId,
   badString,
   checkInputValues,
   DOJO_TABLES_URLS,
@@ -115,16 +116,7 @@ export class DojoTablesProfile implements ConnectionProfile {
   }
 
   peekId(head: string): string | number | null {
-    const m = /"id"\s*:\s*(?:"((?:[^"\\]|\\.){1,200})"|(-?\d{1,16}))/.exec(head);
-    if (!m) return null;
-    if (m[1] !== undefined) {
-      try {
-        return JSON.parse(`"${m[1]}"`) as string;
-      } catch {
-        return null;
-      }
-    }
-    return Number(m[2]);
+    return peekJsonId(head);
   }
 
   deadlineMs(method: string): number {

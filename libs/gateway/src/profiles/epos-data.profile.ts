@@ -1,5 +1,6 @@
 import type { ContractValidator, JsonRpcResponse } from '@app/contracts';
 import {
+  peekJsonId,
   badString,
   checkInputValues,
   contractValidator,
@@ -150,15 +151,6 @@ export class EposDataProfile implements ConnectionProfile {
   }
 
   peekId(head: string): string | number | null {
-    const m = /"id"\s*:\s*(?:"((?:[^"\\]|\\.){1,200})"|(-?\d{1,16}))/.exec(head);
-    if (!m) return null;
-    if (m[1] !== undefined) {
-      try {
-        return JSON.parse(`"${m[1]}"`) as string;
-      } catch {
-        return null;
-      }
-    }
-    return Number(m[2]);
+    return peekJsonId(head);
   }
 }
