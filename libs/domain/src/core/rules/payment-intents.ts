@@ -1,5 +1,6 @@
 import { outstandingAmount } from './money';
 import { isClosedStatus } from './order-status';
+import type { OrderForPayment } from './payments';
 
 /**
  * Online payment intents (issue 14): how much a new intent may ask for, what
@@ -46,14 +47,8 @@ export function settlementOf(status: string, paymentRecorded: boolean): 'record'
   return status === 'Captured' || status === 'Refunded' ? 'record' : 'none';
 }
 
-export interface OrderForIntent {
-  id: string;
-  status: string;
-  currency: string;
-  totalAmount: bigint;
-  paidAmount: bigint;
-  payable: boolean;
-}
+/** What the intent rules read of an order: the same fields as the payment rules. */
+export type OrderForIntent = OrderForPayment;
 
 export type IntentAmountDecision = { kind: 'accept'; amount: bigint } | { kind: 'refuse'; reason: string } | { kind: 'invalid'; reason: string };
 
