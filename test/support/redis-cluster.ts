@@ -79,6 +79,10 @@ export class RedisClusterProcesses {
     const dir = mkdtempSync(join(tmpdir(), 'epos-redis-cluster-'));
     const nodes: ClusterNode[] = [];
     const cluster = new RedisClusterProcesses(nodes, dir);
+    // If the file ends without stop() (a timeout, a force exit), the nodes must not outlive it.
+    process.once('exit', () => {
+      for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
+    });
     try {
       const taken = new Set<number>();
       for (let i = 0; i < 6; i++) nodes.push(await startNode(bin, dir, nodeTimeoutMs, taken));
