@@ -64,6 +64,18 @@ export async function runMix(
   durationMs: number,
   o: { ordersPerLocation: number; timeoutMs?: number; maxInFlight?: number },
 ): Promise<LoadReport & { loadGenCpu: number }> {
+  return runScript(p, accountIds, ratePerSec, durationMs, (tag) => paymentMix(o.ordersPerLocation, tag), o);
+}
+
+/** Runs a load script at a fixed offered rate over the accounts; clears leftover locks first; measures the load generator's CPU. */
+async function runScript(
+  p: Platform,
+  accountIds: string[],
+  ratePerSec: number,
+  durationMs: number,
+  script: (tag: string) => NonNullable<LoadOptions['script']>,
+  o: { timeoutMs?: number; maxInFlight?: number },
+): Promise<LoadReport & { loadGenCpu: number }> {
   await p.prisma.$executeRawUnsafe('DELETE FROM order_locks');
   const tag = `${Date.now().toString(36)}${++runs}`;
   const cpu0 = process.cpuUsage();
@@ -72,7 +84,7 @@ export async function runMix(
     accountIds,
     ratePerSec,
     durationMs,
-    script: paymentMix(o.ordersPerLocation, tag),
+    script: script(tag),
     timeoutMs: o.timeoutMs ?? 10_000,
     maxInFlight: o.maxInFlight ?? 20_000,
   });
@@ -126,19 +138,5 @@ export async function runTablesMix(
   durationMs: number,
   o: { ordersPerLocation: number; sessionOf: (accountId: string, orderId: string) => string; timeoutMs?: number },
 ): Promise<LoadReport & { loadGenCpu: number }> {
-  await p.prisma.$executeRawUnsafe('DELETE FROM order_locks');
-  const tag = `${Date.now().toString(36)}${++runs}`;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const report = await p.sandbox!.load({
-    accountIds,
-    ratePerSec,
-    durationMs,
-    script: tablesPaymentMix(o.ordersPerLocation, tag, o.sessionOf),
-    timeoutMs: o.timeoutMs ?? 10_000,
-    maxInFlight: 20_000,
-  });
-  const c = process.cpuUsage(cpu0);
-  const loadGenCpu = Math.round(((c.user + c.system) / 1000 / (performance.now() - t0)) * 1000) / 1000;
-  return { ...report, loadGenCpu };
+  return runScript(p, accountIds, ratePerSec, durationMs, (tag) => tablesPaymentMix(o.ordersPerLocation, tag, o.sessionOf), o);
 }

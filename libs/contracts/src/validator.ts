@@ -92,6 +92,13 @@ export class ContractValidator {
  * (format int64) is unchanged. Works on a copy.
  */
 function withInt32Default(schemas: Record<string, unknown>): Record<string, unknown> {
+  return editedCopy(schemas, (o) => {
+    if (o.type === 'integer' && o.format === undefined) o.format = 'int32';
+  });
+}
+
+/** A deep copy of `schemas` with `edit` applied to every object node in it (before its children are visited). */
+function editedCopy(schemas: Record<string, unknown>, edit: (node: Record<string, unknown>) => void): Record<string, unknown> {
   const copy = structuredClone(schemas);
   const stack: unknown[] = [copy];
   while (stack.length > 0) {
@@ -99,7 +106,7 @@ function withInt32Default(schemas: Record<string, unknown>): Record<string, unkn
     if (Array.isArray(node)) stack.push(...node);
     else if (node && typeof node === 'object') {
       const o = node as Record<string, unknown>;
-      if (o.type === 'integer' && o.format === undefined) o.format = 'int32';
+      edit(o);
       stack.push(...Object.values(o));
     }
   }
@@ -169,21 +176,11 @@ export function validatePaymentIntentBody(schema: PaymentIntentSchema, value: un
 
 /** OpenAPI 3.0 `nullable: true` as JSON Schema: null is allowed besides the declared type (works on a copy). */
 function withNullable(schemas: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(schemas);
-  const stack: unknown[] = [copy];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (Array.isArray(node)) stack.push(...node);
-    else if (node && typeof node === 'object') {
-      const o = node as Record<string, unknown>;
-      if (o.nullable === true) {
-        delete o.nullable;
-        if (typeof o.type === 'string') o.type = [o.type, 'null'];
-        else if (Array.isArray(o.oneOf)) o.oneOf = [...(o.oneOf as unknown[]), { type: 'null' }];
-        if (Array.isArray(o.enum)) o.enum = [...(o.enum as unknown[]), null];
-      }
-      stack.push(...Object.values(o));
-    }
-  }
-  return copy;
+  return editedCopy(schemas, (o) => {
+    if (o.nullable !== true) return;
+    delete o.nullable;
+    if (typeof o.type === 'string') o.type = [o.type, 'null'];
+    else if (Array.isArray(o.oneOf)) o.oneOf = [...(o.oneOf as unknown[]), { type: 'null' }];
+    if (Array.isArray(o.enum)) o.enum = [...(o.enum as unknown[]), null];
+  });
 }

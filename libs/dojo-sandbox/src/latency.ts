@@ -68,3 +68,28 @@ export class LatencyRecorder {
     return { all: summarize(all, errs), byMethod };
   }
 }
+
+/**
+ * The open loop of a load run: calls `send` at `ratePerSec` from `t0` until
+ * `durationMs` has passed (due sends caught up on a 5 ms tick, never more than
+ * rate × duration in all), whatever is still in flight. Resolves with the
+ * sending window in ms.
+ */
+export async function sendAtRate(o: { ratePerSec: number; durationMs: number }, t0: number, send: () => void): Promise<number> {
+  const total = Math.floor((o.durationMs * o.ratePerSec) / 1000);
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed = performance.now() - t0;
+      const due = Math.min(Math.floor((Math.min(elapsed, o.durationMs) * o.ratePerSec) / 1000), total);
+      for (; sent < due; sent++) send();
+      if (elapsed >= o.durationMs) {
+        clearInterval(timer);
+        resolve();
+      }
+    };
+    const timer = setInterval(tick, 5);
+    tick();
+  });
+  return performance.now() - t0;
+}

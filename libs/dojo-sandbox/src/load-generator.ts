@@ -6,7 +6,7 @@ export type LoadMethod = EposMethod | TablesAnsweredMethod;
 import type { EposHub } from './epos-hub';
 import { CallTimeoutError, NotConnectedError, NotRoutedError } from './epos-hub';
 import type { LatencyStats } from './latency';
-import { summarize } from './latency';
+import { sendAtRate, summarize } from './latency';
 
 export interface LoadOptions {
   /** Accounts to spread requests over (round robin). */
@@ -144,20 +144,7 @@ export async function runLoad(hub: EposHub, o: LoadOptions): Promise<LoadReport>
     pendings.add(p);
   };
 
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const elapsed = performance.now() - t0;
-      const due = Math.min(Math.floor((Math.min(elapsed, o.durationMs) * o.ratePerSec) / 1000), Math.floor((o.durationMs * o.ratePerSec) / 1000));
-      while (n < due) sendOne();
-      if (elapsed >= o.durationMs) {
-        clearInterval(timer);
-        resolve();
-      }
-    };
-    const timer = setInterval(tick, 5);
-    tick();
-  });
-  const sendWindow = performance.now() - t0;
+  const sendWindow = await sendAtRate(o, t0, sendOne);
   await Promise.allSettled([...pendings]);
   r.durationMs = Math.round(performance.now() - t0);
   r.achievedRatePerSec = Math.round((r.sent / sendWindow) * 1000 * 10) / 10;

@@ -1,7 +1,7 @@
 import { ConnectPat } from '@app/contracts';
 import { CallTimeoutError } from './epos-hub';
 import type { LatencyStats } from './latency';
-import { summarize } from './latency';
+import { sendAtRate, summarize } from './latency';
 import type { PatHub } from './pat-hub';
 
 export interface PatLoadOptions {
@@ -76,21 +76,7 @@ export async function runPatLoad(pat: PatHub, o: PatLoadOptions): Promise<PatLoa
       .finally(() => pendings.delete(p));
     pendings.add(p);
   };
-  await new Promise<void>((resolve) => {
-    const total = Math.floor((o.durationMs * o.ratePerSec) / 1000);
-    const tick = () => {
-      const elapsed = performance.now() - t0;
-      const due = Math.min(Math.floor((Math.min(elapsed, o.durationMs) * o.ratePerSec) / 1000), total);
-      while (n < due) sendOne();
-      if (elapsed >= o.durationMs) {
-        clearInterval(timer);
-        resolve();
-      }
-    };
-    const timer = setInterval(tick, 5);
-    tick();
-  });
-  const window = performance.now() - t0;
+  const window = await sendAtRate(o, t0, sendOne);
   await Promise.allSettled([...pendings]);
   r.durationMs = Math.round(performance.now() - t0);
   r.achievedRatePerSec = Math.round((r.sent / window) * 10_000) / 10;
