@@ -5,7 +5,7 @@ import type { WebhookConfig } from '@app/config';
 import { Channels, LocationChangedMessage } from '@app/contracts';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
-import { DojoEventsRepository, rawOnPg } from '@app/domain/events';
+import { BatchedDojoEventStore, DojoEventsRepository, rawOnPg } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
 import { AcceptDojoWebhook } from '@app/domain/events';
 import { WebhookAccountCache, WebhookAccountsRepository } from '@app/domain/events';
@@ -48,7 +48,7 @@ export class WebhookModule implements OnApplicationShutdown {
         {
           provide: IngestDojoEvent,
           inject: [PRISMA, BullmqEventEnqueuer, LOGGER],
-          useFactory: (prisma: PrismaClient, enqueuer: BullmqEventEnqueuer, log: Logger) => new IngestDojoEvent(new DojoEventsRepository(rawOnPg(prisma)), enqueuer, log),
+          useFactory: (prisma: PrismaClient, enqueuer: BullmqEventEnqueuer, log: Logger) => new IngestDojoEvent(new BatchedDojoEventStore(new DojoEventsRepository(rawOnPg(prisma))), enqueuer, log),
         },
         {
           provide: WebhookAccountCache,

@@ -12,6 +12,14 @@ export interface StoredDojoEvent {
   state: string;
 }
 
+/** One store() call's arguments, for storeMany. */
+export interface StoreItem {
+  locationId: string;
+  payload: DojoEventPayload;
+  channel: 'webhook' | 'socket' | 'reconciler';
+  occurred: Date;
+}
+
 export interface DojoEventHead {
   locationId: string;
   paymentIntentId: string | null;
@@ -47,6 +55,70 @@ export class DojoEventsRepository {
       ON CONFLICT (dojo_account_id, event_id) DO UPDATE SET deliveries = dojo_events.deliveries + 1
       RETURNING id::text AS id, (xmax = 0) AS inserted, state::text AS state`;
     return rows[0];
+  }
+
+  /**
+   * Stores several events in one statement (one commit, so one WAL flush for all of them): the
+   * same effect as store() called once per item in the order given. Items with the same
+   * (account, event id) are folded into one row whose deliveries count them all; only the first
+   * of them can be `inserted`. The rows are written in key order, so two batches touching the
+   * same keys lock them in the same order. One result per item, undefined where the item's
+   * account is not its location's.
+   */
+  async storeMany(items: readonly StoreItem[]): Promise<(StoredDojoEvent | undefined)[]> {
+    const groups = new Map<string, { item: StoreItem; n: number; members: number[] }>();
+    items.forEach((item, i) => {
+      const key = `${item.locationId}\u0000${item.payload.accountId}\u0000${item.payload.id}`;
+      const g = groups.get(key);
+      if (g) {
+        g.n++;
+        g.members.push(i);
+      } else groups.set(key, { item, n: 1, members: [i] });
+    });
+    const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
+    const cols = {
+      id: [] as string[], location: [] as string[], account: [] as string[], event: [] as string[], type: [] as string[],
+      intent: [] as (string | null)[], status: [] as (string | null)[], capture: [] as (string | null)[], occurred: [] as string[],
+      channel: [] as string[], n: [] as number[], payload: [] as string[],
+    };
+    for (const { item, n } of groups.values()) {
+      const data = item.payload.data ?? {};
+      cols.id.push(randomUUID());
+      cols.location.push(item.locationId);
+      cols.account.push(item.payload.accountId);
+      cols.event.push(item.payload.id);
+      cols.type.push(item.payload.event);
+      cols.intent.push(text(data.paymentIntentId));
+      cols.status.push(text(data.paymentStatus));
+      cols.capture.push(text(data.captureMode));
+      cols.occurred.push(item.occurred.toISOString());
+      cols.channel.push(item.channel);
+      cols.n.push(n);
+      cols.payload.push(JSON.stringify(item.payload));
+    }
+    const rows = await this.db.$queryRaw<Array<StoredDojoEvent & { locationId: string; accountId: string; eventId: string }>>`
+      INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id,
+                               payment_status, capture_mode, occurred_at, channel, deliveries, payload, state, received_at)
+      SELECT b.id, l.id, l.dojo_account_id, b.event_id, b.event_type, b.payment_intent_id,
+             b.payment_status, b.capture_mode, b.occurred_at, b.channel, b.n, b.payload, 'received', now()
+        FROM unnest(${cols.id}::uuid[], ${cols.location}::uuid[], ${cols.account}::text[], ${cols.event}::text[], ${cols.type}::text[],
+                    ${cols.intent}::text[], ${cols.status}::text[], ${cols.capture}::text[], ${cols.occurred}::timestamptz[],
+                    ${cols.channel}::text[], ${cols.n}::int[], ${cols.payload}::jsonb[])
+             AS b(id, location_id, dojo_account_id, event_id, event_type, payment_intent_id, payment_status, capture_mode,
+                  occurred_at, channel, n, payload)
+        JOIN locations l ON l.id = b.location_id AND l.dojo_account_id = b.dojo_account_id
+       ORDER BY b.dojo_account_id, b.event_id
+      ON CONFLICT (dojo_account_id, event_id) DO UPDATE SET deliveries = dojo_events.deliveries + EXCLUDED.deliveries
+      RETURNING id::text AS id, (xmax = 0) AS inserted, state::text AS state, location_id::text AS "locationId", dojo_account_id AS "accountId", event_id AS "eventId"`;
+    const byKey = new Map(rows.map((r) => [`${r.locationId}\u0000${r.accountId}\u0000${r.eventId}`, r]));
+    const out: (StoredDojoEvent | undefined)[] = new Array<StoredDojoEvent | undefined>(items.length);
+    for (const { item, members } of groups.values()) {
+      const row = byKey.get(`${item.locationId}\u0000${item.payload.accountId}\u0000${item.payload.id}`);
+      members.forEach((i, k) => {
+        out[i] = row && { id: row.id, inserted: row.inserted && k === 0, state: row.state };
+      });
+    }
+    return out;
   }
 
   /**
