@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { DojoEventPayload } from '@app/contracts';
-import type { Prisma } from '@app/db';
+import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 
 export type DojoEventRow = Prisma.DojoEventModel;
+
+/** Every column of dojo_events under its model field name, as Prisma's model calls return a row. */
+const EVENT_COLUMNS = Prisma.raw(`id::text AS id, location_id::text AS "locationId", dojo_account_id AS "dojoAccountId", event_id AS "eventId",
+  event_type AS "eventType", payment_intent_id AS "paymentIntentId", payment_status AS "paymentStatus", capture_mode AS "captureMode",
+  occurred_at AS "occurredAt", channel, deliveries, payload, state::text AS state, received_at AS "receivedAt", applied_at AS "appliedAt",
+  attempts, last_error AS "lastError", last_failed_at AS "lastFailedAt", dead_at AS "deadAt", discarded_at AS "discardedAt",
+  discard_reason AS "discardReason"`);
 
 export interface StoredDojoEvent {
   id: string;
@@ -150,43 +157,49 @@ export class DojoEventsRepository {
   }
 
   /** By row id alone (the events queue's job): where the row belongs and its state, unlocked. */
-  findHeadByRowId(eventRowId: string): Promise<DojoEventHead | null> {
-    return this.db.dojoEvent.findUnique({ where: { id: eventRowId }, select: { locationId: true, paymentIntentId: true, paymentStatus: true, state: true } });
+  async findHeadByRowId(eventRowId: string): Promise<DojoEventHead | null> {
+    const rows = await this.db.$queryRaw<DojoEventHead[]>`
+      SELECT location_id::text AS "locationId", payment_intent_id AS "paymentIntentId", payment_status AS "paymentStatus", state::text AS state
+        FROM dojo_events WHERE id = ${eventRowId}::uuid`;
+    return rows[0] ?? null;
   }
 
-  /** Locks the row (FOR UPDATE, to the end of the transaction) and reads it. */
+  /** Locks the row (FOR UPDATE, to the end of the transaction) and reads it; throws when it is gone. */
   async lockAndRead(locationId: string, eventRowId: string): Promise<DojoEventRow> {
-    await this.db.$executeRaw`SELECT 1 FROM dojo_events WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid FOR UPDATE`;
-    return this.db.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId, locationId } });
+    const rows = await this.db.$queryRaw<DojoEventRow[]>`
+      SELECT ${EVENT_COLUMNS} FROM dojo_events
+       WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid FOR UPDATE`;
+    if (!rows[0]) throw new Error(`dojo event ${eventRowId} of location ${locationId} does not exist`);
+    return rows[0];
   }
 
   /** Locks and reads the intent's events waiting for its payment, oldest first. */
-  async lockPendingForIntent(locationId: string, paymentIntentId: string): Promise<DojoEventRow[]> {
-    await this.db.$executeRaw`
-      SELECT 1 FROM dojo_events
+  lockPendingForIntent(locationId: string, paymentIntentId: string): Promise<DojoEventRow[]> {
+    return this.db.$queryRaw<DojoEventRow[]>`
+      SELECT ${EVENT_COLUMNS} FROM dojo_events
        WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId} AND state = 'pending_payment'
+       ORDER BY occurred_at, event_id
          FOR UPDATE`;
-    return this.db.dojoEvent.findMany({
-      where: { locationId, paymentIntentId, state: 'pending_payment' },
-      orderBy: [{ occurredAt: 'asc' }, { eventId: 'asc' }],
-    });
   }
 
   /** The latest applied event of the intent that set `status` (occurredAt, then event id). */
-  lastAppliedWithStatus(locationId: string, paymentIntentId: string | null, status: string): Promise<{ occurredAt: Date; eventId: string } | null> {
-    return this.db.dojoEvent.findFirst({
-      where: { locationId, paymentIntentId, state: 'applied', paymentStatus: status },
-      orderBy: [{ occurredAt: 'desc' }, { eventId: 'desc' }],
-      select: { occurredAt: true, eventId: true },
-    });
+  async lastAppliedWithStatus(locationId: string, paymentIntentId: string | null, status: string): Promise<{ occurredAt: Date; eventId: string } | null> {
+    const rows = await this.db.$queryRaw<{ occurredAt: Date; eventId: string }[]>`
+      SELECT occurred_at AS "occurredAt", event_id AS "eventId" FROM dojo_events
+       WHERE location_id = ${locationId}::uuid AND ${paymentIntentId === null ? Prisma.sql`payment_intent_id IS NULL` : Prisma.sql`payment_intent_id = ${paymentIntentId}`}
+         AND state = 'applied' AND payment_status = ${status}
+       ORDER BY occurred_at DESC, event_id DESC LIMIT 1`;
+    return rows[0] ?? null;
   }
 
   async markApplied(locationId: string, eventRowId: string): Promise<void> {
-    await this.db.dojoEvent.update({ where: { id: eventRowId, locationId }, data: { state: 'applied', appliedAt: new Date() } });
+    await this.db.$executeRaw`
+      UPDATE dojo_events SET state = 'applied', applied_at = now() WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid`;
   }
 
   async markPendingPayment(locationId: string, eventRowId: string): Promise<void> {
-    await this.db.dojoEvent.update({ where: { id: eventRowId, locationId }, data: { state: 'pending_payment' } });
+    await this.db.$executeRaw`
+      UPDATE dojo_events SET state = 'pending_payment' WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid`;
   }
 }
 
