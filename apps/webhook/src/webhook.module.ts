@@ -9,7 +9,7 @@ import { BatchedDojoEventStore, DojoEventsRepository, rawOnPg } from '@app/domai
 import { BullmqEventEnqueuer } from '@app/queue';
 import { AcceptDojoWebhook } from '@app/domain/events';
 import { WebhookAccountCache, WebhookAccountsRepository } from '@app/domain/events';
-import { DojoWebhookController } from './dojo-webhook.controller';
+import { DojoWebhookHandler } from './dojo-webhook.handler';
 
 /** Subscriber connection that drops a location's cached account at once when the admin publishes a change. */
 const LOCATION_CHANGES = Symbol('LOCATION_CHANGES');
@@ -42,8 +42,8 @@ export class WebhookModule implements OnApplicationShutdown {
     return {
       module: WebhookModule,
       imports: [CoreModule.forRoot('webhook', config, logger)],
-      controllers: [DojoWebhookController],
       providers: [
+        DojoWebhookHandler,
         { provide: BullmqEventEnqueuer, useFactory: () => new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX }) },
         {
           provide: IngestDojoEvent,
