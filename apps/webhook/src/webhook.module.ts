@@ -53,7 +53,7 @@ export class WebhookModule implements OnApplicationShutdown {
         {
           provide: WebhookAccountCache,
           inject: [PRISMA, SECRET_BOX, LOGGER],
-          useFactory: (prisma: PrismaClient, box: SecretBox, log: Logger) => new WebhookAccountCache(new WebhookAccountsRepository(prisma), box, log),
+          useFactory: (prisma: PrismaClient, box: SecretBox, log: Logger) => new WebhookAccountCache(new WebhookAccountsRepository(rawOnPg(prisma)), box, log),
         },
         {
           provide: LOCATION_CHANGES,
@@ -64,7 +64,7 @@ export class WebhookModule implements OnApplicationShutdown {
           provide: AcceptDojoWebhook,
           inject: [PRISMA, SECRET_BOX, IngestDojoEvent, LOGGER, WebhookAccountCache],
           useFactory: (prisma: PrismaClient, box: SecretBox, ingest: IngestDojoEvent, log: Logger, cache: WebhookAccountCache) =>
-            new AcceptDojoWebhook(new WebhookAccountsRepository(prisma), box, ingest, log, cache),
+            new AcceptDojoWebhook(new WebhookAccountsRepository(rawOnPg(prisma)), box, ingest, log, cache),
         },
       ],
     };
