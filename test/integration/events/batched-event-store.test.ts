@@ -60,6 +60,35 @@ describe('BatchedDojoEventStore: the store() calls of one turn in one statement'
     assert.deepEqual(rb.map((r) => [r.eventId, r.deliveries, r.channel, r.paymentIntentId]), [['e1', 1, 'socket', 'pi_e1']]);
   });
 
+  it('does not wait on a row being applied while holding others: the rest of the batch is answered first', async () => {
+    const store = new BatchedDojoEventStore(new DojoEventsRepository(rawOnPg(db.prisma)));
+    const ev = (id: string) => eventPayload(a.dojoAccountId, id, 'payment_intent.status_updated', `pi_${id}`, 'Authorized', at);
+    await Promise.all([store.store(a.id, ev('g1'), 'webhook', at), store.store(a.id, ev('g2'), 'webhook', at)]);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    // An events worker's transaction holding g1's row.
+    const tx = db.prisma.$transaction(async (t) => {
+      await t.$queryRaw`SELECT 1 FROM dojo_events WHERE dojo_account_id = ${a.dojoAccountId} AND event_id = 'g1' FOR UPDATE`;
+      locked();
+      await held;
+    }, { timeout: 20_000 });
+    await isLocked;
+    const g1 = store.store(a.id, ev('g1'), 'webhook', at);
+    const rest = Promise.all([store.store(a.id, ev('g2'), 'webhook', at), store.store(a.id, ev('g3'), 'webhook', at)]);
+    let g1Done = false;
+    void g1.then(() => (g1Done = true));
+    const [r2, r3] = await rest;
+    assert.equal(g1Done, false, 'the locked repeat waits');
+    assert.deepEqual([r2!.inserted, r3!.inserted], [false, true]);
+    release();
+    await tx;
+    assert.equal((await g1)!.inserted, false);
+    const byId = new Map((await rows(a.dojoAccountId)).map((r) => [r.eventId, r.deliveries]));
+    assert.deepEqual([byId.get('g1'), byId.get('g2'), byId.get('g3')], [2, 2, 1]);
+  });
+
   it('tries each item on its own when the batch statement fails, so one bad item fails only its caller', async () => {
     const repo = new DojoEventsRepository(rawOnPg(db.prisma));
     const store = new BatchedDojoEventStore(repo);

@@ -23,7 +23,9 @@ interface Waiting {
  * a burst of deliveries costs one statement and one commit (one WAL flush on a durable
  * server) instead of one each. Each caller's promise settles only after that statement
  * committed, so "answered 2xx" still means "durable". When the batch statement fails,
- * each item is tried again on its own, so one bad item only fails its own delivery.
+ * each item is tried again on its own, so one bad item only fails its own delivery; so is
+ * an item the batch could not decide without waiting (storeMany's null), so the rest of
+ * the batch is answered at once.
  */
 export class BatchedDojoEventStore implements DojoEventStore {
   private readonly maxBatch: number;
@@ -55,14 +57,22 @@ export class BatchedDojoEventStore implements DojoEventStore {
       await this.repository.store(w.item.locationId, w.item.payload, w.item.channel, w.item.occurred).then(w.resolve, w.reject);
       return;
     }
-    let rows: (StoredDojoEvent | undefined)[];
+    let rows: (StoredDojoEvent | null)[];
     try {
       rows = await this.repository.storeMany(batch.map((w) => w.item));
     } catch {
       // Not swallowed: each item is stored again on its own, and its own error (if any) reaches its caller.
-      for (const w of batch) void this.repository.store(w.item.locationId, w.item.payload, w.item.channel, w.item.occurred).then(w.resolve, w.reject);
+      for (const w of batch) this.alone(w);
       return;
     }
-    batch.forEach((w, i) => w.resolve(rows[i]));
+    batch.forEach((w, i) => {
+      const row = rows[i];
+      if (row === null || row === undefined) this.alone(w);
+      else w.resolve(row);
+    });
+  }
+
+  private alone(w: Waiting): void {
+    this.repository.store(w.item.locationId, w.item.payload, w.item.channel, w.item.occurred).then(w.resolve, w.reject);
   }
 }

@@ -65,22 +65,29 @@ export class DojoEventsRepository {
   }
 
   /**
-   * Stores several events in one statement (one commit, so one WAL flush for all of them): the
-   * same effect as store() called once per item in the order given. Items with the same
-   * (account, event id) are folded into one row whose deliveries count them all; only the first
-   * of them can be `inserted`. The rows are written in key order, so two batches touching the
-   * same keys lock them in the same order. One result per item, undefined where the item's
-   * account is not its location's.
+   * Stores several events with the effect of store() called once per item in the order given,
+   * in at most two statements for the whole batch (a commit, so a WAL flush, each):
+   * 1. the new events, inserted in key order with ON CONFLICT DO NOTHING: it locks only rows
+   *    it creates, so it cannot deadlock with a transaction holding existing rows (the events
+   *    worker, a payment applying its pending events);
+   * 2. the repeats (events already stored): their delivery counts, in one UPDATE of the rows it
+   *    can lock at once (SKIP LOCKED), so it never waits while holding other rows.
+   * Items with the same location, account and event id are folded into one row whose
+   * deliveries count them all; only the first of them can be `inserted`. One result per item:
+   * null for a repeat whose row is locked (being applied) and for an item whose account is not
+   * its location's, which the caller stores with store() on its own (waiting, if it must, while
+   * holding nothing).
    */
-  async storeMany(items: readonly StoreItem[]): Promise<(StoredDojoEvent | undefined)[]> {
-    const groups = new Map<string, { item: StoreItem; n: number; members: number[] }>();
+  async storeMany(items: readonly StoreItem[]): Promise<(StoredDojoEvent | null)[]> {
+    const key = (locationId: string, accountId: string, eventId: string) => `${locationId}\u0000${accountId}\u0000${eventId}`;
+    const groups = new Map<string, { item: StoreItem; n: number; members: number[]; row?: StoredDojoEvent; fresh?: boolean }>();
     items.forEach((item, i) => {
-      const key = `${item.locationId}\u0000${item.payload.accountId}\u0000${item.payload.id}`;
-      const g = groups.get(key);
+      const k = key(item.locationId, item.payload.accountId, item.payload.id);
+      const g = groups.get(k);
       if (g) {
         g.n++;
         g.members.push(i);
-      } else groups.set(key, { item, n: 1, members: [i] });
+      } else groups.set(k, { item, n: 1, members: [i] });
     });
     const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
     const cols = {
@@ -103,7 +110,8 @@ export class DojoEventsRepository {
       cols.n.push(n);
       cols.payload.push(JSON.stringify(item.payload));
     }
-    const rows = await this.db.$queryRaw<Array<StoredDojoEvent & { locationId: string; accountId: string; eventId: string }>>`
+    type Returned = StoredDojoEvent & { locationId: string; accountId: string; eventId: string };
+    const inserted = await this.db.$queryRaw<Returned[]>`
       INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id,
                                payment_status, capture_mode, occurred_at, channel, deliveries, payload, state, received_at)
       SELECT b.id, l.id, l.dojo_account_id, b.event_id, b.event_type, b.payment_intent_id,
@@ -115,15 +123,36 @@ export class DojoEventsRepository {
                   occurred_at, channel, n, payload)
         JOIN locations l ON l.id = b.location_id AND l.dojo_account_id = b.dojo_account_id
        ORDER BY b.dojo_account_id, b.event_id
-      ON CONFLICT (dojo_account_id, event_id) DO UPDATE SET deliveries = dojo_events.deliveries + EXCLUDED.deliveries
-      RETURNING id::text AS id, (xmax = 0) AS inserted, state::text AS state, location_id::text AS "locationId", dojo_account_id AS "accountId", event_id AS "eventId"`;
-    const byKey = new Map(rows.map((r) => [`${r.locationId}\u0000${r.accountId}\u0000${r.eventId}`, r]));
-    const out: (StoredDojoEvent | undefined)[] = new Array<StoredDojoEvent | undefined>(items.length);
-    for (const { item, members } of groups.values()) {
-      const row = byKey.get(`${item.locationId}\u0000${item.payload.accountId}\u0000${item.payload.id}`);
-      members.forEach((i, k) => {
-        out[i] = row && { id: row.id, inserted: row.inserted && k === 0, state: row.state };
-      });
+      ON CONFLICT (dojo_account_id, event_id) DO NOTHING
+      RETURNING id::text AS id, true AS inserted, state::text AS state,
+                location_id::text AS "locationId", dojo_account_id AS "accountId", event_id AS "eventId"`;
+    for (const r of inserted) {
+      const g = groups.get(key(r.locationId, r.accountId, r.eventId));
+      if (g) Object.assign(g, { row: r, fresh: true });
+    }
+    const repeats = [...groups.values()].filter((g) => !g.row);
+    if (repeats.length > 0) {
+      const updated = await this.db.$queryRaw<Returned[]>`
+        UPDATE dojo_events e SET deliveries = e.deliveries + b.n
+          FROM (SELECT d.id, r.n FROM unnest(${repeats.map((g) => g.item.locationId)}::uuid[], ${repeats.map((g) => g.item.payload.accountId)}::text[],
+                                             ${repeats.map((g) => g.item.payload.id)}::text[], ${repeats.map((g) => g.n)}::int[])
+                                      AS r(location_id, dojo_account_id, event_id, n)
+                  JOIN dojo_events d ON d.dojo_account_id = r.dojo_account_id AND d.event_id = r.event_id AND d.location_id = r.location_id
+                 ORDER BY d.dojo_account_id, d.event_id
+                   FOR UPDATE OF d SKIP LOCKED) b
+         WHERE e.id = b.id
+        RETURNING e.id::text AS id, false AS inserted, e.state::text AS state,
+                  e.location_id::text AS "locationId", e.dojo_account_id AS "accountId", e.event_id AS "eventId"`;
+      for (const r of updated) {
+        const g = groups.get(key(r.locationId, r.accountId, r.eventId));
+        if (g) g.row = r;
+      }
+    }
+    // null: locked by a transaction applying it, or not this location's account; store() decides it alone.
+    const out: (StoredDojoEvent | null)[] = new Array<StoredDojoEvent | null>(items.length).fill(null);
+    for (const g of groups.values()) {
+      const row = g.row;
+      if (row) g.members.forEach((i, k) => (out[i] = { id: row.id, inserted: g.fresh === true && k === 0, state: row.state }));
     }
     return out;
   }
