@@ -6,3 +6,7 @@ export * from './usecases/record-terminal-notification.usecase';
 export * from './usecases/verify-cardholder-signature.usecase';
 export { CounterRepository, counterRepo } from '../repositories/counter.repository';
 export type { CounterTransactionRow, CounterEventRow } from '../repositories/counter.repository';
+export * from './usecases/start-counter-transaction.usecase';
+export * from './usecases/cancel-counter-transaction.usecase';
+export * from './usecases/answer-cardholder-signature.usecase';
+export * from './usecases/read-counter.usecases';

@@ -113,6 +113,14 @@ export class CounterRepository {
       LIMIT ${f.limit}`;
   }
 
+  /** What the open counter sales against an order may still take (minor units). */
+  async openSaleAmount(locationId: string, orderId: string): Promise<bigint> {
+    const rows = await this.db.$queryRaw<{ s: bigint | null }[]>`
+      SELECT sum(amount)::bigint AS s FROM counter_transactions
+      WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND kind = 'sale' AND state IN ('accepted', 'sent', 'cancel_requested', 'recovering')`;
+    return rows[0]?.s ?? 0n;
+  }
+
   /** The transaction running on a terminal now (the newest sent one), if any. */
   async openOnTerminal(locationId: string, tid: string): Promise<CounterTransactionRow | null> {
     const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
@@ -271,6 +279,15 @@ export class CounterRepository {
     const rows = await this.db.$queryRaw<{ n: number }[]>`
       SELECT 1 AS n FROM counter_events WHERE location_id = ${locationId}::uuid AND transaction_id = ${transactionId}::uuid AND type = ${type} LIMIT 1`;
     return rows.length > 0;
+  }
+
+  /** The newest readable event's cursor (below the snapshot's xmin), if any: every event committed later sorts after it. */
+  async head(locationId: string): Promise<{ tx: bigint; id: bigint } | null> {
+    const rows = await this.db.$queryRaw<{ tx: bigint; id: bigint }[]>`
+      SELECT tx_id AS tx, id FROM counter_events
+      WHERE location_id = ${locationId}::uuid AND tx_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+      ORDER BY tx_id DESC, id DESC LIMIT 1`;
+    return rows[0] ?? null;
   }
 
   /**

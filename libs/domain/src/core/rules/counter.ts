@@ -4,6 +4,7 @@
  */
 import type { ConnectPac, CounterFailure, CounterKind, CounterOutcome, CounterState } from '@app/contracts';
 import { COUNTER_OPEN_STATES } from '@app/contracts';
+import { isPayable, outstandingAmount } from './money';
 
 type PacTransaction = ConnectPac.PacTransaction;
 
@@ -75,4 +76,23 @@ export function cancelOf(state: CounterState): 'fail' | 'request' | 'already' | 
   if (state === 'sent') return 'request';
   if (state === 'cancel_requested') return 'already';
   return 'refuse';
+}
+
+/**
+ * Whether a counter sale of `amount` may be started against an order: the
+ * order is payable, in the same currency, and the sale fits in what is
+ * outstanding once the other counter sales still open against it are
+ * counted (so two terminals never both charge the whole bill).
+ */
+export function counterSaleRefusal(
+  order: { id: string; status: string; totalAmount: bigint; paidAmount: bigint; currency: string },
+  openSales: bigint,
+  amount: bigint,
+  currency: string,
+): string | undefined {
+  if (!isPayable(order)) return `order ${order.id} is not payable (status ${order.status}, paid ${order.paidAmount} of ${order.totalAmount})`;
+  if (order.currency !== currency) return `order ${order.id} is in ${order.currency}, not ${currency}`;
+  const room = outstandingAmount(order) - openSales;
+  if (amount > room) return `order ${order.id} has ${room} ${order.currency} left to pay${openSales > 0n ? ` (${openSales} is in counter sales still running)` : ''}; ${amount} is more`;
+  return undefined;
 }
