@@ -12,6 +12,7 @@ import type { VenueDeps } from '@app/domain/venue';
 import { VenueStore } from '@app/domain/venue';
 import { readConnectionStatuses, RedisCounterSignals } from '@app/queue';
 import type { CounterDeps } from '@app/domain/counter';
+import { CounterRepository } from '@app/domain/counter';
 import { AdminErrorFilter } from './shared/error.filter';
 import { OperatorGuard, VenueGuard } from './shared/guards';
 import { KnownQueryInterceptor } from './shared/known-query.interceptor';
@@ -26,6 +27,7 @@ import { DeadLetterDeps, DeadLettersRepository, DiscardDeadLetter, ListDeadLette
 import { USE_CASE_PROVIDERS } from './shared/use-cases';
 import { SoftwareHousesController } from './operator/software-houses.controller';
 import { LocationsController } from './operator/locations.controller';
+import { CounterLinkController } from './operator/counter-link.controller';
 import { LocationSecretsController } from './operator/location-secrets.controller';
 import { VenueController } from './venue/venue.controller';
 import { PaymentIntentsController } from './venue/payment-intents.controller';
@@ -45,6 +47,7 @@ export class AdminModule {
       controllers: [
         SoftwareHousesController,
         LocationsController,
+        CounterLinkController,
         LocationSecretsController,
         LocationActivityController,
         DeadLettersController,
@@ -109,6 +112,7 @@ export class AdminModule {
               },
             },
             connections: { read: (ids) => readConnectionStatuses(redis, config.QUEUE_PREFIX, ids) },
+            counter: { status: new RedisCounterSignals(redis, config.QUEUE_PREFIX, logger.child({ component: 'counter' })), transactions: new CounterRepository(prisma) },
           }),
         },
         {

@@ -13,7 +13,7 @@ const adminUseCases: Ctor<Admin.AdminDeps>[] = [
   Admin.UpdateLocation, Admin.SetLocationEnabled, Admin.RotateLocationApiKey, Admin.SetLocationProtocol, Admin.DeleteLocation, Admin.ResyncCapabilities,
   Admin.ListWebhookSecrets, Admin.AddWebhookSecret, Admin.ActivateWebhookSecret, Admin.RetireWebhookSecret,
   Admin.SubscribeLocationWebhook, Admin.IssueVenueToken, Admin.ListVenueTokens, Admin.RevokeVenueToken,
-  Admin.ReconnectLocation,
+  Admin.ReconnectLocation, Admin.SetCounterLink, Admin.GetCounterLink, Admin.DeleteCounterLink,
 ];
 
 const venueUseCases: Ctor<Venue.VenueDeps>[] = [
