@@ -131,8 +131,10 @@ export class DojoEventsRepository {
       if (g) Object.assign(g, { row: r, fresh: true });
     }
     const repeats = [...groups.values()].filter((g) => !g.row);
-    if (repeats.length > 0) {
-      const updated = await this.db.$queryRaw<Returned[]>`
+    // The new events are committed: from here a failure must not fail them (their callers would store them again).
+    const countRepeats = async (): Promise<Returned[]> => {
+      if (repeats.length === 0) return [];
+      return this.db.$queryRaw<Returned[]>`
         UPDATE dojo_events e SET deliveries = e.deliveries + b.n
           FROM (SELECT d.id, r.n FROM unnest(${repeats.map((g) => g.item.locationId)}::uuid[], ${repeats.map((g) => g.item.payload.accountId)}::text[],
                                              ${repeats.map((g) => g.item.payload.id)}::text[], ${repeats.map((g) => g.n)}::int[])
@@ -143,10 +145,12 @@ export class DojoEventsRepository {
          WHERE e.id = b.id
         RETURNING e.id::text AS id, false AS inserted, e.state::text AS state,
                   e.location_id::text AS "locationId", e.dojo_account_id AS "accountId", e.event_id AS "eventId"`;
-      for (const r of updated) {
-        const g = groups.get(key(r.locationId, r.accountId, r.eventId));
-        if (g) g.row = r;
-      }
+    };
+    // A failed count leaves the repeats undecided (null below): each is stored alone, and its own error reaches its caller.
+    const updated = await countRepeats().catch((): Returned[] => []);
+    for (const r of updated) {
+      const g = groups.get(key(r.locationId, r.accountId, r.eventId));
+      if (g) g.row = r;
     }
     // null: locked by a transaction applying it, or not this location's account; store() decides it alone.
     const out: (StoredDojoEvent | null)[] = new Array<StoredDojoEvent | null>(items.length).fill(null);
