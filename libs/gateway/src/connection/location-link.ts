@@ -244,22 +244,24 @@ export class LocationLink {
     if (this.stopped) return;
     const gen = ++this.generation;
     this.setState('connecting');
-    await this.gate.take();
-    if (this.stopped || gen !== this.generation) return;
+    const slot = await this.gate.take();
+    if (this.stopped || gen !== this.generation) return slot.cancel();
     let fenced: boolean;
     try {
       fenced = await this.hooks.fenceValid(this.location.id, this.token);
     } catch {
       fenced = false;
     }
-    if (this.stopped || gen !== this.generation) return;
+    if (this.stopped || gen !== this.generation) return slot.cancel();
     if (!fenced) {
+      slot.cancel();
       this.logger.warn({ locationId: this.location.id, fence: this.token }, 'lease lost before dialling: stepping down');
       this.hooks.onFenceLost(this.location.id);
       return;
     }
     const loc = this.location;
     if (!loc.apiKey) {
+      slot.cancel();
       // The secret (API key or Connect token) cannot be decrypted.
       this.lastError = 'the API key cannot be decrypted';
       this.metrics.authRefusals.inc();
@@ -270,6 +272,8 @@ export class LocationLink {
     let url = '';
     try {
       url = this.profile.buildUrl(loc, this.opts.defaultUrl);
+      // Counted by the gate from here: the socket's TCP connect begins now.
+      slot.started();
       ws = new WebSocket(url, {
         headers: this.profile.handshakeHeaders(loc),
         perMessageDeflate: false,
@@ -279,6 +283,7 @@ export class LocationLink {
         followRedirects: false,
       });
     } catch (err) {
+      slot.cancel(); // no-op once started: a socket that threw while being created still counts as a dial
       // The URL may carry a secret (Connect's token): never shown, in the status or the log.
       this.lastError = redactSecretsInText(`cannot dial ${redactUrl(url)}: ${(err as Error).message}`);
       this.scheduleRetry('error');
