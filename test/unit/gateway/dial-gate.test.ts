@@ -102,7 +102,8 @@ describe('dial gate', () => {
 
   it('counts a dial when it starts, not when the gate let it go: a slow step in between cannot bunch dials up', async () => {
     // After its release each caller makes a round trip before dialling (the fencing check). Its latency swings
-    // between 1 and 120 ms (a Redis reply held up by a busy moment), so callers released over 120 ms dial at once.
+    // between 120 ms (Redis replies held up by a busy second) and 1 ms (the next second): counted at release,
+    // the last second's slow callers and the next second's fast ones would dial within the same second.
     const rate = 100;
     const clock = new StallingClock([]);
     const gate = new DialGate(rate, clock);
@@ -117,7 +118,7 @@ describe('dial gate', () => {
               slot.started();
               starts.push(clock.now());
               done();
-            }, i % 12 === 11 ? 1 : 120 - (i % 12) * 10);
+            }, Math.floor(i / rate) % 2 === 0 ? 120 : 1);
           }),
       ),
     );
