@@ -8,6 +8,7 @@ import { needsRedial } from '../locations/location-config';
 import type { BackoffOptions } from './backoff';
 import { Backoff } from './backoff';
 import type { DialGate } from './dial-gate';
+import { countedConnection } from './counted-connect';
 import type { ProtocolMetrics } from '../metrics';
 import { protocolMetrics } from '../metrics';
 
@@ -272,9 +273,9 @@ export class LocationLink {
     let url = '';
     try {
       url = this.profile.buildUrl(loc, this.opts.defaultUrl);
-      // Counted by the gate from here: the socket's TCP connect begins now.
-      slot.started();
       ws = new WebSocket(url, {
+        // The gate counts this dial when its socket connects (the upgrade request goes out then).
+        createConnection: countedConnection(slot, url.startsWith('wss:')),
         headers: this.profile.handshakeHeaders(loc),
         perMessageDeflate: false,
         handshakeTimeout: this.opts.handshakeTimeoutMs,
@@ -283,7 +284,7 @@ export class LocationLink {
         followRedirects: false,
       });
     } catch (err) {
-      slot.cancel(); // no-op once started: a socket that threw while being created still counts as a dial
+      slot.cancel(); // nothing was dialled (a bad URL or headers: ws throws before its socket exists)
       // The URL may carry a secret (Connect's token): never shown, in the status or the log.
       this.lastError = redactSecretsInText(`cannot dial ${redactUrl(url)}: ${(err as Error).message}`);
       this.scheduleRetry('error');
