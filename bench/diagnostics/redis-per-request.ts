@@ -1,7 +1,8 @@
 /**
  * Redis commands (and Redis CPU) per request of the payment mix through the queue, by command, and the CPU of
  * each process per request: `node dist/bench/diagnostics/redis-per-request.js [rate] [seconds] [workers]`
- * (defaults 200, 8, 1; DATABASE_URL / REDIS_URL optional, as for the bench). Reads Redis' INFO commandstats
+ * (defaults 200, 8, 1; rate 0 measures the idle platform instead; DATABASE_URL / REDIS_URL optional, as for
+ * the bench). Reads Redis' INFO commandstats
  * before and after one open-loop run, so it shows what BullMQ, the reply stream, the fencing checks and the
  * console's request record cost per request, script by script. PROFILE=worker,gateway runs those with
  * --cpu-prof (profiles in the temporary folder printed at the end).
@@ -25,7 +26,7 @@ async function commandStats(redis: Redis): Promise<Stats> {
 }
 
 async function main() {
-  const [rate = 200, seconds = 8, workers = 1] = process.argv.slice(2).map(Number);
+  const [rate = 200, seconds = 8, workers = 1] = process.argv.slice(2).map(Number) as [number?, number?, number?];
   const stack = await startStack();
   const dir = mkdtempSync(join(tmpdir(), 'redis-per-request-'));
   const p = new Platform(
@@ -37,6 +38,23 @@ async function main() {
   try {
     const accountIds = await preparePaymentVenues(p, 200);
     const pids = await startVariant(p, 'queue', accountIds, workers);
+    if (rate === 0) {
+      // Idle: what the platform costs with the venues connected and no requests (the fixed part of CPU per request).
+      await new Promise((r) => setTimeout(r, 3_000));
+      const before = await commandStats(redis);
+      const meter = p.meter(pids);
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      const cpu = meter.end();
+      const after = await commandStats(redis);
+      console.log(`idle for ${seconds} s with ${accountIds.length} venues connected; Redis commands per second:`);
+      for (const [cmd, a] of [...after].sort((x, y) => y[1].usec - x[1].usec)) {
+        const calls = (a.calls - (before.get(cmd)?.calls ?? 0)) / seconds;
+        if (calls > 0.01) console.log(`  ${cmd.padEnd(14)} ${calls.toFixed(1).padStart(8)} /s ${((a.usec - (before.get(cmd)?.usec ?? 0)) / seconds).toFixed(0).padStart(8)} µs/s`);
+      }
+      console.log('CPU by process (share of one core), and as ms per request at 200/s:');
+      for (const [name, cores] of Object.entries(cpu)) console.log(`  ${name.padEnd(24)} ${(cores * 100).toFixed(2).padStart(6)}%  ${((cores / 200) * 1000).toFixed(3)} ms`);
+      return;
+    }
     await runMix(p, accountIds, rate, 3_000, { ordersPerLocation: ORDERS_PER_LOCATION });
     const before = await commandStats(redis);
     const meter = p.meter(pids);
