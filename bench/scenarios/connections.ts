@@ -91,7 +91,8 @@ async function collectGarbage(url: string): Promise<void> {
     for (let id = 1; id <= 2; id++) {
       await new Promise<void>((resolve, reject) => {
         const onMessage = (data: WebSocket.RawData) => {
-          if ((JSON.parse(data.toString()) as { id?: number }).id !== id) return;
+          const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+          if ((JSON.parse(text) as { id?: number }).id !== id) return;
           ws.off('message', onMessage);
           resolve();
         };
