@@ -9,3 +9,5 @@ export * from './protocols';
 export * from './dojo-tables';
 export * as Models from './generated/models';
 export * as ConnectPat from './connect-pat';
+export * as ConnectPac from './connect-pac';
+export * from './counter';

@@ -1,4 +1,4 @@
-import type { EposMethod, JsonRpcResponse, RpcRequest } from '@app/contracts';
+import type { CounterSettleJob, EposMethod, JsonRpcResponse, RpcRequest } from '@app/contracts';
 
 /**
  * The queue catalog: every BullMQ queue, its job names and payloads. Producers
@@ -12,6 +12,8 @@ export const QueueName = {
   DojoEvents: 'dojo-events',
   /** Capability registrations (PUT /epos/integrations/ws) per location, with attempts and backoff. */
   Registration: 'capability-registration',
+  /** Pay at counter: outcomes of terminal transactions read by the gateway, settled once by a worker (CounterSettleJob). */
+  Counter: 'counter-settle',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -19,6 +21,7 @@ export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 export const JobName = {
   ApplyDojoEvent: 'apply',
   RegisterCapabilities: 'register',
+  SettleCounter: 'settle-counter',
 } as const;
 export type JobName = EposMethod | (typeof JobName)[keyof typeof JobName];
 
@@ -49,6 +52,7 @@ export interface QueuePayloads {
   [QueueName.Rpc]: RpcJob;
   [QueueName.DojoEvents]: DojoEventJob;
   [QueueName.Registration]: RegistrationJob;
+  [QueueName.Counter]: CounterSettleJob;
 }
 
 /** The queue a job name belongs to. */
@@ -56,7 +60,9 @@ export type QueueOf<N extends JobName> = N extends typeof JobName.ApplyDojoEvent
   ? typeof QueueName.DojoEvents
   : N extends typeof JobName.RegisterCapabilities
     ? typeof QueueName.Registration
-    : typeof QueueName.Rpc;
+    : N extends typeof JobName.SettleCounter
+      ? typeof QueueName.Counter
+      : typeof QueueName.Rpc;
 
 /** The payload of a job name. */
 export type JobData<N extends JobName> = QueuePayloads[QueueOf<N>];
@@ -67,6 +73,8 @@ export function queueOf<N extends JobName>(name: N): QueueOf<N> {
       return QueueName.DojoEvents as QueueOf<N>;
     case JobName.RegisterCapabilities:
       return QueueName.Registration as QueueOf<N>;
+    case JobName.SettleCounter:
+      return QueueName.Counter as QueueOf<N>;
     default:
       return QueueName.Rpc as QueueOf<N>;
   }

@@ -18,6 +18,7 @@ const DESCRIPTIONS: Record<string, string> = {
   [QueueName.Rpc]: "Dojo's JSON-RPC requests, from the gateways to the workers (read-only: a retried request is past its deadline)",
   [QueueName.DojoEvents]: 'Stored Dojo events to apply',
   [QueueName.Registration]: 'Capability registrations with Dojo, per location',
+  [QueueName.Counter]: 'Pay at counter: terminal transaction outcomes to settle',
 };
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
