@@ -25,7 +25,7 @@ const realClock: GateClock = {
  * counts against the cap as a dial that could start at any moment.
  */
 export interface DialSlot {
-  /** The dial starts now (call it right before creating the socket). */
+  /** The dial reached the far end now (the link calls it when its socket connects: counted-connect.ts). */
   started(): void;
   /** No dial after all (stopped, lease lost, no key): the slot is given back. */
   cancel(): void;
@@ -37,11 +37,12 @@ export interface DialSlot {
  *
  * The cap is a sliding-window limiter over the dials actually started: no
  * more than `perSecond` dials in any window of WINDOW_MS, counting each at the
- * moment its caller calls `started()` (right before its socket is created),
- * not when the gate let it go. Whatever the caller does in between (the
- * fencing check is a Redis round trip whose latency varies under load) cannot
- * bunch dials up: a released slot that has not started yet counts as started
- * now, so starts recorded + slots outstanding never exceed the cap. Within the
+ * moment its caller calls `started()` (when its socket connects), not when the
+ * gate let it go. Whatever happens in between (the fencing check is a Redis
+ * round trip whose latency varies under load; the connect is handled by a
+ * busy event loop) cannot bunch dials up: a released slot that has not started
+ * yet counts as started now, so starts recorded + slots outstanding never
+ * exceed the cap. Within the
  * cap, releases are spread about WINDOW_MS/perSecond apart (with at most
  * perSecond/50 at once after a late timer), so the far end sees a steady
  * trickle rather than one burst per second.
