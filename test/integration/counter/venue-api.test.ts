@@ -165,6 +165,9 @@ describe('pay at counter: venue API and event stream', () => {
     const s = await call('POST', `${venue(plain)}/terminals/T1/transactions`, { token: plainToken, key: 'k1', body: { kind: 'sale', amount: 100 } });
     assert.equal(s.status, 404);
     assert.equal((await call('GET', `${venue()}/terminals?bogus=1`)).status, 400, 'unknown query parameters are refused');
+    const sse = await call('GET', `${venue(plain)}/terminal-events`, { token: plainToken });
+    assert.equal(sse.status, 404, 'no stream without a PAC link');
+    assert.equal(sse.body.error, 'counter_not_configured');
   });
 
   it('lists the terminals the owning gateway read, with the link state; refresh waits for a newer read', async () => {
