@@ -175,7 +175,7 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     assert.equal(sent?.op, 'send');
     assert.deepEqual(await take.takeWork(loc, owner('old', 1, [a.view.id])), [], 'tracked by its sender: nothing to do');
     const [both1, both2] = await Promise.all([take.takeWork(loc, owner('new', 2)), take.takeWork(loc, owner('new2', 3))]);
-    const recovers = [...both1!, ...both2!].filter((w) => w.transactionId === a.view.id);
+    const recovers = [...both1, ...both2].filter((w) => w.transactionId === a.view.id);
     assert.ok(recovers.length >= 1 && recovers.every((w) => w.op === 'recover'));
     assert.deepEqual(await take.takeWork(loc, owner('old', 1)), [], 'the replica that lost its lease never takes it back');
     const r = recovers[0] as Extract<CounterWork, { op: 'recover' }>;
@@ -309,10 +309,20 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const v = await new GetCounterTransaction(deps).execute(loc, s.view.id);
     assert.equal(v.lastNotification, 'PIN_ENTRY');
     assert.deepEqual(v.events.filter((e) => e.type === 'notification').map((e) => e.data.notificationValue), ['TRANSACTION_STARTED', 'PRESENT_CARD', 'PIN_ENTRY']);
+    // Connect's last notifications come just before its reply, which may be settled first: they still belong to it.
+    await settle(s.view.id, { kind: 'transaction', transaction: approved(1000) });
+    await note.execute(ctx, { tid: 'T-NOTE', notificationValue: 'TRANSACTION_FINISHED' });
+    const late = await new GetCounterTransaction(deps).execute(loc, s.view.id);
+    assert.equal(late.events.at(-1)?.data.notificationValue, 'TRANSACTION_FINISHED');
+    assert.equal(late.events.at(-1)?.transactionId, s.view.id);
     const all = await new ReadCounterEvents(deps).execute(loc, undefined, 1000);
     const ids = all.map((e) => e.id);
     const after = await new ReadCounterEvents(deps).execute(loc, ids[ids.length - 3], 1000);
     assert.deepEqual(after.map((e) => e.id), ids.slice(-2), 'replay after an id returns what followed it');
+    // Another terminal's notification with nothing running is stored without a transaction.
+    await note.execute(ctx, { tid: 'T-IDLE', notificationValue: 'PLEASE_WAIT' });
+    const idle = (await new ReadCounterEvents(deps).execute(loc, ids.at(-1), 10)).find((e) => e.tid === 'T-IDLE');
+    assert.equal(idle?.transactionId, undefined);
     await sub.unsubscribe();
     sub.removeAllListeners('message');
   });

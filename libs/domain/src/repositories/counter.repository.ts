@@ -133,6 +133,21 @@ export class CounterRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * The transaction a notification from the terminal belongs to: the one
+   * running on it, else the one that ended on it within `graceMs` (Connect
+   * sends the last notifications just before its reply, and the reply may be
+   * settled first).
+   */
+  async forNotification(locationId: string, tid: string, graceMs: number): Promise<CounterTransactionRow | null> {
+    const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
+      SELECT ${COLUMNS} FROM counter_transactions t
+      WHERE t.location_id = ${locationId}::uuid AND t.tid = ${tid}
+        AND (t.state IN ${ON_TERMINAL} OR (t.sent_at IS NOT NULL AND t.finished_at > now() - ${`${graceMs} milliseconds`}::interval))
+      ORDER BY (t.state IN ${ON_TERMINAL}) DESC, t.sent_at DESC NULLS LAST, t.created_at DESC LIMIT 1`;
+    return rows[0] ?? null;
+  }
+
   /** A new command (state accepted); a key taken meanwhile is a ConstraintViolation. */
   async insert(row: Pick<CounterTransactionRow, 'id' | 'locationId' | 'idempotencyKey' | 'requestHash' | 'kind' | 'tid' | 'amount' | 'amountCashback' | 'currency' | 'orderId' | 'expiresAt'>): Promise<CounterTransactionRow> {
     const rows = await constrained(() => this.db.$queryRaw<CounterTransactionRow[]>`
