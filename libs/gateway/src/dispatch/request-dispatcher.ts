@@ -2,7 +2,7 @@ import type { JsonRpcResponse } from '@app/contracts';
 import { newTraceId, redactSecretsInText } from '@app/contracts';
 import type { RequestLogEntry, RpcJob } from '@app/queue';
 import type { Logger } from '@app/common';
-import type { ConnectionProfile } from '../profiles/connection-profile';
+import type { ConnectionProfile, DecodedReply } from '../profiles/connection-profile';
 import type { LocationConfig } from '../locations/location-config';
 import { ReplyCache } from './reply-cache';
 import { gatewayMetrics } from '@app/common';
@@ -50,6 +50,8 @@ export interface DispatchContext {
   fence: number;
   profile: ConnectionProfile;
   receivedAt: number;
+  /** Where a reply to a request this side sent goes (the counter pump of a PAC link). */
+  onReply?: (reply: DecodedReply) => void;
 }
 
 /**
@@ -137,6 +139,14 @@ export class RequestDispatcher {
         seen.method = 'ignored';
         seen.outcome = 'ok';
         this.logger.warn({ locationId: location.id, traceId, protocol: profile.name, ...decoded.fields }, decoded.message);
+        return undefined;
+      }
+      if (decoded.kind === 'reply') {
+        seen.method = 'reply';
+        seen.rpcId = String(decoded.id);
+        seen.outcome = 'ok';
+        if (ctx.onReply) ctx.onReply(decoded);
+        else this.logger.warn({ locationId: location.id, traceId, rpcId: decoded.id, protocol: profile.name }, 'a reply to no request of ours: dropped');
         return undefined;
       }
       if (decoded.kind === 'reject') {

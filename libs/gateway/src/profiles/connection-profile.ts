@@ -45,7 +45,20 @@ export interface DecodedIgnored {
   fields: Record<string, unknown>;
 }
 
-export type Decoded = DecodedRequest | DecodedRejection | DecodedBatch | DecodedIgnored;
+/**
+ * The far end's reply to a request this side sent (Connect PAC: the EPOS sends sale, refund, ... and Connect replies,
+ * in any order, matched by id). Handed to the dispatch context's `onReply` (the counter pump), never to the workers.
+ */
+export interface DecodedReply {
+  kind: 'reply';
+  id: string | number;
+  /** The result, not yet checked against the request's schema. */
+  result?: unknown;
+  /** An error reply: the far end refused the request. */
+  error?: { code: number; message: string };
+}
+
+export type Decoded = DecodedRequest | DecodedRejection | DecodedBatch | DecodedIgnored | DecodedReply;
 
 /** Errors the gateway answers by itself, in the profile's own error form. */
 export type GatewayFailure = 'oversize' | 'draining' | 'unexpected' | 'deadline' | 'unavailable';
