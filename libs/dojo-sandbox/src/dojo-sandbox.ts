@@ -9,6 +9,8 @@ import { AccountRegistry } from './accounts';
 import type { CallOptions, ConnectionInfo, StrayFrame } from './epos-hub';
 import { EposHub } from './epos-hub';
 import { PatHub } from './pat-hub';
+import type { PacSettings } from './pac-hub';
+import { PacHub } from './pac-hub';
 import { FlowEngine, FLOWS, paymentIntentEvents } from './flows';
 import { SandboxHttpModule } from './http/sandbox-http.module';
 import type { LatencyRecorder } from './latency';
@@ -37,6 +39,8 @@ export interface SandboxOptions {
   /** How long a routed request waits for the EPOS reply (default 10 s). */
   callTimeoutMs?: number;
   maxPayloadBytes?: number;
+  /** Connect pay at counter (/pac): terminal timeout, signature window, pause between notifications. */
+  pac?: Partial<PacSettings>;
   logger?: Logger;
   /** Used when no logger is given (default 'silent'). */
   logLevel?: string;
@@ -57,6 +61,8 @@ export class DojoSandbox {
   readonly hub: EposHub;
   /** Connect's pay-at-table endpoint (/pat). */
   readonly pat: PatHub;
+  /** Connect's pay-at-counter endpoint (/pac) and its virtual terminals. */
+  readonly pac: PacHub;
   readonly webhooks: WebhookSender;
   readonly flows: FlowEngine;
   /** Dojo's online payment intents (REST /payment-intents and the /checkout page). */
@@ -67,14 +73,16 @@ export class DojoSandbox {
 
   private constructor(
     readonly logger: Logger,
-    opts: Required<Pick<SandboxOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'callTimeoutMs' | 'maxPayloadBytes'>>,
+    opts: Required<Pick<SandboxOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'callTimeoutMs' | 'maxPayloadBytes'>> & Pick<SandboxOptions, 'pac'>,
   ) {
     this.hub = new EposHub(this.accounts, logger, { ...opts }, this.misbehaviour);
     this.pat = new PatHub(this.accounts, logger, { ...opts }, this.misbehaviour);
+    this.pac = new PacHub(this.accounts, logger, { ...opts });
     this.webhooks = new WebhookSender(this.accounts, logger);
     this.flows = new FlowEngine(FLOWS, {
       hub: this.hub,
       pat: this.pat,
+      pac: this.pac,
       accounts: this.accounts,
       webhooks: this.webhooks,
       misbehaviour: this.misbehaviour,
@@ -91,12 +99,13 @@ export class DojoSandbox {
       pongTimeoutMs: options.pongTimeoutMs ?? pingIntervalMs * 3,
       callTimeoutMs: options.callTimeoutMs ?? 10_000,
       maxPayloadBytes: options.maxPayloadBytes ?? 4 * 1024 * 1024,
+      pac: options.pac,
     });
     for (const a of options.accounts ?? []) sim.addAccount(a);
     const app = await NestFactory.create(SandboxHttpModule.forRoot(sim), { logger: new NestPinoLogger(logger), abortOnError: false });
     const server = app.getHttpServer() as Server;
     server.on('upgrade', (req, socket, head) => {
-      if (!sim.hub.handleUpgrade(req, socket, head) && !sim.pat.handleUpgrade(req, socket, head)) socket.destroy();
+      if (!sim.hub.handleUpgrade(req, socket, head) && !sim.pat.handleUpgrade(req, socket, head) && !sim.pac.handleUpgrade(req, socket, head)) socket.destroy();
     });
     await app.listen(options.port ?? 0, options.host ?? '127.0.0.1');
     const addr = server.address();
@@ -115,6 +124,11 @@ export class DojoSandbox {
   /** Connect's pay-at-table endpoint, without its query (ConnectPat.connectPatUrl adds it). */
   get patUrl(): string {
     return this._url.replace(/^http/, 'ws') + '/pat';
+  }
+
+  /** Connect's pay-at-counter endpoint, without its query (ConnectPac.connectPacUrl adds it). */
+  get pacUrl(): string {
+    return this._url.replace(/^http/, 'ws') + '/pac';
   }
 
   /** The prebuilt checkout page's base: `<url>/checkout/<paymentIntentId>` (Dojo's is https://pay.dojo.tech/checkout). */
@@ -326,6 +340,7 @@ export class DojoSandbox {
 
   resetMisbehaviour(): void {
     Object.assign(this.misbehaviour, wellBehaved());
+    this.pac.resetSwitches();
   }
 
   // ---- load
@@ -344,6 +359,7 @@ export class DojoSandbox {
     await Promise.allSettled([...this.emitting]);
     await this.hub.close();
     await this.pat.close();
+    await this.pac.close();
     await this.flows.drain();
     await this.app?.close();
   }

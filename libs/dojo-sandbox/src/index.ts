@@ -11,3 +11,5 @@ export * from './flow-watch';
 export * from './pat-hub';
 export * from './pat-load';
 export * from './payment-intents';
+export * from './pac-hub';
+export * from './pac-terminals';

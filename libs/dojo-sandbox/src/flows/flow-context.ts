@@ -5,6 +5,7 @@ import type { Logger } from '@app/common';
 import type { AccountRegistry } from '../accounts';
 import type { EposHub } from '../epos-hub';
 import type { PatHub } from '../pat-hub';
+import type { PacHub } from '../pac-hub';
 import { CallTimeoutError } from '../epos-hub';
 import type { Misbehaviour, StepResult } from '../types';
 import type { WebhookSender } from '../webhooks';
@@ -14,6 +15,8 @@ export interface FlowDeps {
   hub: EposHub;
   /** Connect's pay-at-table endpoint (/pat). */
   pat?: PatHub;
+  /** Connect's pay-at-counter endpoint (/pac) and its virtual terminals. */
+  pac?: PacHub;
   accounts: AccountRegistry;
   webhooks: WebhookSender;
   misbehaviour: Misbehaviour;
