@@ -14,7 +14,6 @@ import type { LocationConfig } from './locations/location-config';
 import { besideCounterConfig, CONNECT_PAC_PROFILE } from './locations/location-config';
 import type { CounterPumpOptions, SettleQueue, PacSocket, TerminalsStore } from './counter/counter-pump';
 import { CounterPump } from './counter/counter-pump';
-import { SIGNATURE_DEADLINE_MS } from './profiles/connect-pac.profile';
 import { leaseKey, LeaseStore, releasedChannel } from './ownership/lease-store';
 import { Membership } from './ownership/membership';
 import { rendezvousOwner } from './ownership/rendezvous';
@@ -173,10 +172,10 @@ export class GatewayManager {
     this.dispatcher.drain();
     // Outcomes of transactions still on the terminals are recovered by the next owner (duplicate).
     this.counterPump?.stop();
+    // A signature request still waiting for the POS is not waited for (its deadline is far beyond a shutdown's):
+    // Connect decides by itself when its window passes.
     const maxDeadline =
-      this.opts.dispatch.deadlineOverrideMs > 0
-        ? this.opts.dispatch.deadlineOverrideMs
-        : Math.max(...EPOS_METHODS.map((m) => METHOD_INFO[m].deadlineMs), this.hasPacLinks() ? SIGNATURE_DEADLINE_MS : 0);
+      this.opts.dispatch.deadlineOverrideMs > 0 ? this.opts.dispatch.deadlineOverrideMs : Math.max(...EPOS_METHODS.map((m) => METHOD_INFO[m].deadlineMs));
     const until = Date.now() + maxDeadline + 250;
     while (this.repliesInProgress > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     if (this.tickTimer) clearInterval(this.tickTimer);
@@ -485,12 +484,6 @@ export class GatewayManager {
     if (!side) return;
     this.counterLinks.delete(locationId);
     await side.stop(code, reason);
-  }
-
-  private hasPacLinks(): boolean {
-    if (this.counterLinks.size > 0) return true;
-    for (const l of this.links.values()) if (l.profileName === CONNECT_PAC_PROFILE) return true;
-    return false;
   }
 
   /** A location's status with its beside PAC link's state. */

@@ -5,7 +5,6 @@ import type { LocationConfig } from '../locations/location-config';
 import { CONNECT_PAC_PROFILE } from '../locations/location-config';
 import type { ConnectionProfile, Decoded, GatewayFailure } from './connection-profile';
 
-export { CONNECT_PAC_PROFILE };
 
 const C = ConnectPac.PAC_ERROR_CODES;
 const CODE_NAMES = new Map<number, string>(Object.entries(C).map(([name, code]) => [code, name]));
@@ -19,7 +18,7 @@ const MAX_OPEN = 10_000;
 /** A notification is stored and published: a short deadline [choice]. */
 const NOTIFICATION_DEADLINE_MS = 5_000;
 /** The worker waits up to the location's signatureWaitMs (at most COUNTER_SIGNATURE_WAIT_MAX_MS) for the POS, then applies the default. */
-export const SIGNATURE_DEADLINE_MS = COUNTER_SIGNATURE_WAIT_MAX_MS + 5_000;
+const SIGNATURE_DEADLINE_MS = COUNTER_SIGNATURE_WAIT_MAX_MS + 5_000;
 
 type PacResponse = { jsonrpc: '2.0'; id: string | number | null; result: unknown } | { jsonrpc: '2.0'; id: string | number | null; error: ConnectPac.PacError & { data?: unknown } };
 
