@@ -5,7 +5,6 @@ import type { LocationConfig } from '../locations/location-config';
 import { CONNECT_PAC_PROFILE } from '../locations/location-config';
 import type { ConnectionProfile, Decoded, GatewayFailure } from './connection-profile';
 
-
 const C = ConnectPac.PAC_ERROR_CODES;
 const CODE_NAMES = new Map<number, string>(Object.entries(C).map(([name, code]) => [code, name]));
 
