@@ -109,7 +109,7 @@ describe('counter pump (in-memory port and socket)', () => {
   let pump: CounterPump | undefined;
   afterEach(() => pump?.stop());
 
-  function setup(opts: { replyTimeoutMs?: number; recoverGiveUpMs?: number; failSettles?: number } = {}) {
+  function setup(opts: { replyTimeoutMs?: number; recoverGiveUpMs?: number; failSettles?: number; settleLater?: boolean } = {}) {
     const port = new MemoryPort();
     const settled: CounterSettleJob[] = [];
     const snapshots: CounterTerminalsSnapshot[] = [];
@@ -122,7 +122,8 @@ describe('counter pump (in-memory port and socket)', () => {
           settle: async (job) => {
             if (failSettles-- > 0) throw new Error('redis down');
             settled.push(job);
-            port.finish(job.transactionId);
+            // The worker settles it soon after (or, with settleLater, when the test says so).
+            if (!opts.settleLater) port.finish(job.transactionId);
           },
         },
         terminals: { write: async (s) => void snapshots.push(s) },
@@ -185,6 +186,22 @@ describe('counter pump (in-memory port and socket)', () => {
     assert.deepEqual(by.get(b.id), { kind: 'refused', code: ConnectPac.PAC_ERROR_CODES.terminalBusy, message: 'terminal busy' });
     assert.equal(by.get(c.id)!.kind, 'unreadable');
     assert.match((by.get(c.id) as any).problem, /transactionType/);
+  });
+
+  it('does not recover a transaction whose outcome is queued while the worker has not settled it yet', async () => {
+    const { port, settled, pump } = setup({ settleLater: true });
+    const tx = port.add({ tid: 'VT-1' });
+    const socket = new MemorySocket(1);
+    pump.attach(LOC, socket);
+    await waitFor(() => socket.sent('sale').length === 1, 'written');
+    pump.onReply(LOC, socket, { kind: 'reply', id: tx.id, result: sale('VT-1', 'SUCCESSFUL') });
+    await waitFor(() => settled.length === 1, 'queued');
+    const calls = port.calls.length;
+    await waitFor(() => port.calls.length >= calls + 5, 'several more takeWork rounds');
+    assert.equal(port.txs.get(tx.id)!.state, 'sent', 'never handed out as recover');
+    assert.ok(port.calls.at(-1)!.inFlight.includes(tx.id));
+    assert.equal(socket.sent('duplicate').length, 0);
+    assert.deepEqual(pump.inFlight(LOC), []);
   });
 
   it('sends one transaction per terminal at a time: the next goes once the first is settled', async () => {

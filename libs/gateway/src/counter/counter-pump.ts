@@ -141,6 +141,12 @@ interface InFlight {
 class CounterSession {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly recovering = new Set<string>();
+  /**
+   * Outcomes queued and not yet settled by a worker, as far as this replica knows: still reported as in flight to
+   * takeWork (for at most the reply timeout), so the transaction, still `sent` until the worker settles it, is not
+   * handed out again as `recover` meanwhile.
+   */
+  private readonly settling = new Map<string, NodeJS.Timeout>();
   private readonly requests = new Map<string, { resolve: (r: Reply) => void; timer: NodeJS.Timeout }>();
   private readonly timers: NodeJS.Timeout[] = [];
   private running?: Promise<void>;
@@ -179,6 +185,8 @@ class CounterSession {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     for (const f of this.inFlight.values()) clearTimeout(f.timer);
+    for (const t of this.settling.values()) clearTimeout(t);
+    this.settling.clear();
     if (this.inFlight.size > 0) this.log.warn({ transactions: [...this.inFlight.keys()], why }, 'PAC transactions in flight lost their socket: they will be recovered');
     this.inFlight.clear();
     for (const [, r] of this.requests) {
@@ -211,7 +219,7 @@ class CounterSession {
       work = await this.deps.port.takeWork(this.locationId, {
         fence: this.socket.fence,
         replicaId: this.opts.replicaId,
-        inFlight: [...this.inFlight.keys(), ...this.recovering],
+        inFlight: [...new Set([...this.inFlight.keys(), ...this.recovering, ...this.settling.keys()])],
       });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'counter takeWork failed; retrying on the next poll');
@@ -314,6 +322,13 @@ class CounterSession {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.deps.settler.settle(job);
+        if (!this.closed) {
+          clearTimeout(this.settling.get(transactionId));
+          this.settling.set(
+            transactionId,
+            setTimeout(() => this.settling.delete(transactionId), this.opts.replyTimeoutMs),
+          );
+        }
         return;
       } catch (err) {
         if (attempt >= SETTLE_ATTEMPTS) {
