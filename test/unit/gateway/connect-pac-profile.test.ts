@@ -53,6 +53,7 @@ describe('connect-pac profile', () => {
     assert.equal(d.method, 'terminalNotification');
     assert.match(String(d.id), /^notification:/);
     assert.deepEqual(d.params, { tid: 'VT-1', notificationValue: 'PIN_ENTRY' });
+    assert.equal(d.ordered, true, 'notifications are applied in the order they came');
     assert.equal(p.encode(ok(d.id, {}), d.id), undefined);
     assert.equal(p.mutates('terminalNotification'), false);
     assert.equal(p.deadlineMs('terminalNotification'), 5_000);

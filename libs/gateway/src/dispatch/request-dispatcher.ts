@@ -62,6 +62,8 @@ export interface DispatchContext {
  */
 export class RequestDispatcher {
   private readonly caches = new Map<string, ReplyCache>();
+  /** Per location, the last ordered request's completion (takeTurn). */
+  private readonly ordered = new Map<string, Promise<void>>();
   private draining = false;
   private readonly invalid: MethodMetrics = methodMetrics(INVALID);
   private readonly inFlightGauge = gatewayMetrics().inFlight;
@@ -82,6 +84,25 @@ export class RequestDispatcher {
     let n = 0;
     for (const c of this.caches.values()) n += c.inflightCount;
     return n;
+  }
+
+  /**
+   * A place in the location's line of ordered requests: `ready` once every earlier one was answered; `done` lets the
+   * next one go. Connect PAC's terminal notifications are ordered, so the POS sees the terminal's progress in order
+   * even though the workers run requests concurrently.
+   */
+  private takeTurn(locationId: string): { ready: Promise<void>; done: () => void } {
+    const prev = this.ordered.get(locationId);
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    this.ordered.set(locationId, mine);
+    return {
+      ready: prev ?? Promise.resolve(),
+      done: () => {
+        done();
+        if (this.ordered.get(locationId) === mine) this.ordered.delete(locationId);
+      },
+    };
   }
 
   /** Frees a location's reply cache once its link is closed for good on this replica. */
@@ -197,22 +218,31 @@ export class RequestDispatcher {
           response = await pending;
         } else {
           const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : profile.deadlineMs(method);
-          const p = this.rpc.call(
-            {
-              locationId: location.id,
-              dialect: profile.dialect,
-              method,
-              mutates: profile.mutates(method),
-              rpcId,
-              params: decoded.params,
-              // The protocol's non-secret settings the dialect reads (none for epos-data: the job stays as it was).
-              ...(location.settings && Object.keys(location.settings).length > 0 ? { settings: location.settings } : {}),
-              deadline: ctx.receivedAt + deadlineMs,
-              traceId,
-              fence: ctx.fence,
-            },
-            (message) => profile.failure(rpcId, 'deadline', message, traceId),
-          );
+          // An ordered request waits for the location's previous ordered one to be answered (bounded by that one's deadline).
+          const turn = decoded.ordered ? this.takeTurn(location.id) : undefined;
+          if (turn) await turn.ready;
+          let p: Promise<JsonRpcResponse>;
+          try {
+            p = this.rpc.call(
+              {
+                locationId: location.id,
+                dialect: profile.dialect,
+                method,
+                mutates: profile.mutates(method),
+                rpcId,
+                params: decoded.params,
+                // The protocol's non-secret settings the dialect reads (none for epos-data: the job stays as it was).
+                ...(location.settings && Object.keys(location.settings).length > 0 ? { settings: location.settings } : {}),
+                deadline: ctx.receivedAt + deadlineMs,
+                traceId,
+                fence: ctx.fence,
+              },
+              (message) => profile.failure(rpcId, 'deadline', message, traceId),
+            );
+          } catch (err) {
+            turn?.done(); // the next ordered request must not wait for one that never started
+            throw err;
+          }
           cache.track(key, p);
           this.inFlightGauge.inc();
           try {
@@ -222,6 +252,7 @@ export class RequestDispatcher {
             response = profile.failure(rpcId, 'unexpected', 'the EPOS could not complete the request; it was not applied', traceId);
           } finally {
             this.inFlightGauge.dec();
+            turn?.done();
           }
           const o = profile.outcome(response);
           seen.outcome = o.errorType === undefined ? 'ok' : o.platformFailure ? 'failed' : 'error';

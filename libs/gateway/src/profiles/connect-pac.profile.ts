@@ -77,7 +77,8 @@ export class ConnectPacProfile implements ConnectionProfile {
         };
       }
       case 'notification':
-        return { kind: 'request', id: this.remember(`${NOTIFICATION_PREFIX}${randomUUID()}`, { kind: 'notification' }), method: d.method, params: d.params };
+        // In order: a terminal's progress reaches the POS as it happened.
+        return { kind: 'request', id: this.remember(`${NOTIFICATION_PREFIX}${randomUUID()}`, { kind: 'notification' }), method: d.method, params: d.params, ordered: true };
       case 'request':
         return { kind: 'request', id: this.remember(`${SIGNATURE_PREFIX}${randomUUID()}`, { kind: 'signature', id: d.id }), method: d.method, params: d.params };
     }

@@ -18,6 +18,11 @@ export interface DecodedRequest {
   /** The dialect's method name as the worker's method table knows it. */
   method: string;
   params: unknown;
+  /**
+   * Dispatched only once the location's previous ordered request was answered, so the workers apply them in the
+   * order they arrived (Connect PAC's terminal notifications: the POS sees a terminal's progress in order).
+   */
+  ordered?: boolean;
 }
 
 /** A message the profile refused: answer it at once with `response`. */
