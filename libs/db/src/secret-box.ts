@@ -102,7 +102,7 @@ export class SecretBox {
 
 export const apiKeyAad = (locationId: string) => `api-key:${locationId}`;
 export const webhookSecretAad = (secretId: string) => `webhook-secret:${secretId}`;
-/** The Connect token of a location's PAC link beside its own protocol (counter_links.token_ciphertext). */
+/** A location's pay-at-counter token beside its own protocol (counter_links.token_ciphertext). */
 export const counterTokenAad = (locationId: string) => `counter-token:${locationId}`;
 
 /** [iv][tag][ciphertext] under `key`. */

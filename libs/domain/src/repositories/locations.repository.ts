@@ -280,6 +280,27 @@ export class LocationsRepository {
     });
   }
 
+  /** The counter_links row's token ciphertext (to keep it when only settings change), or null without a row. */
+  async counterLinkToken(locationId: string): Promise<Bytes | null> {
+    const r = await this.db.counterLink.findUnique({ where: { locationId }, select: { tokenCiphertext: true } });
+    return r ? (r.tokenCiphertext as Bytes) : null;
+  }
+
+  /** Creates or replaces the location's counter link (call inside transaction() with update(..., bumpConfigVersion)). */
+  async saveCounterLink(
+    locationId: string,
+    data: { settings: ConnectPacSettings; tokenCiphertext: Bytes; tokenLast4: string; wsUrl: string | null; enabled: boolean },
+  ): Promise<void> {
+    const row = { ...data, settings: data.settings as unknown as Prisma.InputJsonValue };
+    await this.db.counterLink.upsert({ where: { locationId }, create: { locationId, ...row }, update: row });
+  }
+
+  /** Removes the location's counter link; false when it had none. */
+  async deleteCounterLink(locationId: string): Promise<boolean> {
+    const r = await this.db.counterLink.deleteMany({ where: { locationId } });
+    return r.count === 1;
+  }
+
   async delete(locationId: string): Promise<void> {
     await this.db.location.deleteMany({ where: { id: locationId } });
   }

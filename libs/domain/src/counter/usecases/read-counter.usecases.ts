@@ -2,6 +2,7 @@ import type { CounterEvent, CounterState, CounterTransactionView } from '@app/co
 import { DomainError } from '../../admin/errors';
 import { counterRepo } from '../../repositories/counter.repository';
 import type { CounterDeps } from '../ports';
+import { requireCounterLink } from './start-counter-transaction.usecase';
 import { counterEventOf, counterView, parseCounterCursor } from '../view';
 
 /** ListCounterTransactions (venue API): newest first, by terminal and state. */
@@ -48,5 +49,50 @@ export class CounterStreamHead {
   async execute(locationId: string): Promise<string> {
     const h = await counterRepo(this.d.prisma).head(locationId);
     return h ? `${h.tx}.${h.id}` : '0.0';
+  }
+}
+
+/** The terminals as the venue API lists them. */
+export interface CounterTerminalsView {
+  /** When the owning gateway last read them (connectedTerminals); null when no fresh read is known. */
+  observedAt: string | null;
+  link: { state: string; since?: string; lastError?: string };
+  terminals: { tid: string; status: string; currency?: string; location?: string }[];
+}
+
+/** How long `refresh` waits for the gateway's newer read. */
+const REFRESH_WAIT_MS = 3_000;
+
+/**
+ * ListCounterTerminals (venue API): the terminals the owning gateway last
+ * read (Redis, expiring), with the PAC link's state. `refresh` asks the
+ * owner to read them now and waits up to 3 s for a newer read (else the last
+ * one is answered). 404 counter_not_configured without a PAC link.
+ */
+export class ListCounterTerminals {
+  constructor(private readonly d: CounterDeps) {}
+
+  async execute(locationId: string, refresh: boolean): Promise<CounterTerminalsView> {
+    await requireCounterLink(this.d, locationId);
+    let snap = await this.d.signals.terminals(locationId);
+    if (refresh) {
+      const before = snap?.observedAt ?? '';
+      await this.d.signals.notifyGateways({ locationId, what: 'refresh_terminals' });
+      const until = Date.now() + REFRESH_WAIT_MS;
+      while (Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        const next = await this.d.signals.terminals(locationId);
+        if (next && next.observedAt > before) {
+          snap = next;
+          break;
+        }
+      }
+    }
+    const link = (await this.d.signals.linkState(locationId)) ?? { state: 'unowned' };
+    return {
+      observedAt: snap?.observedAt ?? null,
+      link,
+      terminals: (snap?.terminals ?? []).map((t) => ({ tid: t.tid, status: t.status, ...(t.currency ? { currency: t.currency } : {}), ...(t.location ? { location: t.location } : {}) })),
+    };
   }
 }
