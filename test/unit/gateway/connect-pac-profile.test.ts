@@ -15,7 +15,7 @@ const pacLoc: LocationConfig = {
   apiKey: 'pac-token-secret',
   softwareHouseId: 'SH-1',
   profile: 'connect-pac',
-  settings: settings as unknown as Record<string, unknown>,
+  settings,
 };
 const ok = (id: string | number, result: unknown) => ({ jsonrpc: '2.0', id, result }) as unknown as JsonRpcResponse;
 
