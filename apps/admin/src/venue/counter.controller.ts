@@ -166,7 +166,7 @@ export class CounterController {
   @ApiOperation({
     summary: 'Server-Sent Events: every counter event of the venue as it happens (transaction state changes, terminal notifications, signature requests and answers)',
     description:
-      '`id:` is the event id, `event:` its type (`transaction`, `notification`, `signature.requested`, `signature.answered`), `data:` the CounterEvent as JSON. With `Last-Event-ID` (or `after`) the stored events after it are replayed first, in order; without, the stream starts now. A comment line every 15 s keeps the connection alive.',
+      '`id:` is the event id, `event:` its type (`transaction`, `notification`, `signature.requested`, `signature.answered`), `data:` the CounterEvent as JSON. With `Last-Event-ID` (or `after`) the stored events after it are replayed first, in order; without, the stream starts now. A comment line every 15 s keeps the connection alive. 404 `counter_not_configured` without a PAC link.',
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last event id received: resume after it' })
   @ApiQuery({ name: 'after', required: false, type: String })
@@ -176,13 +176,16 @@ export class CounterController {
     if (given !== undefined && given !== '' && !parseCounterCursor(given)) {
       throw DomainError.invalid([{ field: lastEventId !== undefined ? 'Last-Event-ID' : 'after', reason: 'is not an event id of this stream' }]);
     }
-    let cursor = given || (await this.head.execute(locationId));
+    const head = await this.head.execute(locationId);
+    let cursor = given || head;
     const log = this.logger.child({ locationId, component: 'counter-stream' });
     let closed = false;
     let reading = false;
     let again = false;
     let waitingFor: string | undefined;
     let retry: NodeJS.Timeout | undefined;
+    /** Set once the hub listens (the client may have gone before that). */
+    const subscription: { stop?: () => void } = {};
     const send = (e: CounterEvent) => res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
     const later = (a: string, b: string) => {
       const x = parseCounterCursor(a)!;
@@ -221,7 +224,7 @@ export class CounterController {
       clearInterval(heartbeat);
       clearInterval(poll);
       clearTimeout(retry);
-      stop?.();
+      subscription.stop?.();
       res.end();
     };
     res.status(200);
@@ -233,9 +236,8 @@ export class CounterController {
     res.write(': counter events\n\n');
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
     const poll = setInterval(() => void pump(), POLL_MS);
-    let stop: (() => void) | undefined;
     req.on('close', end);
-    stop = await this.hub.listen(
+    subscription.stop = await this.hub.listen(
       locationId,
       (id) => {
         if (id && parseCounterCursor(id) && (!waitingFor || later(id, waitingFor))) waitingFor = id;
@@ -243,7 +245,7 @@ export class CounterController {
       },
       end,
     );
-    if (closed) stop();
+    if (closed) subscription.stop();
     await pump();
   }
 }

@@ -42,11 +42,12 @@ export class ReadCounterEvents {
   }
 }
 
-/** The cursor of the stream's newest readable point (a stream opened without Last-Event-ID starts there). */
+/** The cursor of the stream's newest readable point (a stream opened without Last-Event-ID starts there); 404 counter_not_configured without a PAC link. */
 export class CounterStreamHead {
   constructor(private readonly d: CounterDeps) {}
 
   async execute(locationId: string): Promise<string> {
+    await requireCounterLink(this.d, locationId);
     const h = await counterRepo(this.d.prisma).head(locationId);
     return h ? `${h.tx}.${h.id}` : '0.0';
   }
