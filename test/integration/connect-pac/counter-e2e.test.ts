@@ -266,6 +266,12 @@ describe('Connect pay at counter through the venue API, two gateway replicas, th
       const payments = await paymentsOf(o.id);
       assert.deepEqual(payments.map((p) => [p.paymentIntentId, p.paidAmount]), [[id, 1200n]]);
       assert.equal(runsOf(id).length, 1);
+      // The terminal's progress in the order it happened, all of it before the outcome.
+      const mine = events.events.filter((e) => e.transactionId === id);
+      const values = mine.filter((e) => e.type === 'notification').map((e) => e.data.notificationValue);
+      assert.deepEqual(values, runsOf(id)[0]!.notifications);
+      assert.equal(mine.at(-1)!.type, 'transaction', 'the outcome comes after the last notification');
+      assert.equal(mine.at(-1)!.data.state, 'finished');
       // The same key with another request is refused.
       const other = await start('VT-1', { amount: 999, orderId: o.id }, key);
       assert.equal(other.status, 422, JSON.stringify(other.body));
