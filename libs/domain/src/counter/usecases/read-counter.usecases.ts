@@ -42,7 +42,11 @@ export class ReadCounterEvents {
   }
 }
 
-/** The cursor of the stream's newest readable point (a stream opened without Last-Event-ID starts there); 404 counter_not_configured without a PAC link. */
+/**
+ * The cursor of the stream's newest readable point (a stream opened without
+ * Last-Event-ID starts there); 404 counter_not_configured without a PAC link,
+ * so a stream is never held open for a venue that can have no counter events.
+ */
 export class CounterStreamHead {
   constructor(private readonly d: CounterDeps) {}
 
