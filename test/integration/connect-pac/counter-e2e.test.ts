@@ -356,6 +356,17 @@ describe('Connect pay at counter through the venue API, two gateway replicas, th
     }
   });
 
+  it('a refund is written as refund and settled with the terminal\'s REFUND', async () => {
+    const r = await start('VT-2', { kind: 'refund', amount: 650 });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const v = await settled(r.body.id);
+    assert.equal(v.result, 'SUCCESSFUL');
+    assert.equal(v.transaction.transactionType, 'REFUND');
+    assert.equal(v.transaction.amountBase, 650);
+    const sent = sim.pac.requests.filter((q) => q.id === r.body.id);
+    assert.deepEqual(sent.map((q) => [q.method, q.params]), [['refund', { tid: 'VT-2', currency: 'GBP', amount: 650 }]]);
+  });
+
   it('a stuck terminal ends TIMED_OUT and nothing is recorded', async () => {
     const o = await fx.order(locationId, { total: 900 });
     const r = await start('VT-TIMEOUT', { amount: 900, orderId: o.id });
