@@ -151,6 +151,10 @@ export const payAtCounterFlow: FlowDefinition = {
         if (last.link?.state === 'open' && want.every((x) => x?.status === 'AVAILABLE')) {
           return { value: last, summary: `link open; ${list.length} terminal(s): ${list.map((x) => `${x.tid} ${x.status}`).join(', ')}` };
         }
+        const missing = [tid, declineTid].filter((t) => !list.some((x) => x.tid === t));
+        if (last.link?.state === 'open' && last.observedAt && list.length > 0 && missing.length > 0) {
+          throw new StepCheckError(`terminal ${missing.join(' and ')} is not connected (connected: ${list.map((x) => x.tid).join(', ')})`);
+        }
         if (Date.now() > until) throw new StepCheckError(`no open PAC link with ${tid} and ${declineTid} AVAILABLE within 30 s: ${JSON.stringify(last).slice(0, 300)}`);
         await new Promise((r) => setTimeout(r, 250));
       }
