@@ -143,7 +143,7 @@ export const payAtCounterFlow: FlowDefinition = {
 
     await ctx.task('terminals (venue API)', async () => {
       const until = Date.now() + 30_000;
-      let last: Json = {};
+      let last: Json;
       for (let refresh = true; ; refresh = false) {
         last = (await venue.call('GET', `/terminals${refresh ? '?refresh=true' : ''}`)).body;
         const list = (last.terminals ?? []) as { tid: string; status: string }[];
