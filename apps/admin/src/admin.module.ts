@@ -10,13 +10,15 @@ import type { AdminDeps } from '@app/domain/admin';
 import { LocationsRepository, SoftwareHousesRepository, VenueTokensRepository } from '@app/domain/admin';
 import type { VenueDeps } from '@app/domain/venue';
 import { VenueStore } from '@app/domain/venue';
-import { readConnectionStatuses } from '@app/queue';
+import { readConnectionStatuses, RedisCounterSignals } from '@app/queue';
+import type { CounterDeps } from '@app/domain/counter';
+import { CounterRepository } from '@app/domain/counter';
 import { AdminErrorFilter } from './shared/error.filter';
 import { OperatorGuard, VenueGuard } from './shared/guards';
 import { KnownQueryInterceptor } from './shared/known-query.interceptor';
 import { SafeInputInterceptor } from './shared/safe-input.interceptor';
 import { RegistrationService } from './shared/registration.service';
-import { ADMIN_DEPS, DEAD_LETTER_DEPS, PAYMENT_INTENT_DEPS, VENUE_DEPS } from './shared/tokens';
+import { ADMIN_DEPS, COUNTER_DEPS, DEAD_LETTER_DEPS, PAYMENT_INTENT_DEPS, VENUE_DEPS } from './shared/tokens';
 import type { PaymentIntentDeps } from '@app/domain/payment-intents';
 import { LocationCredentials } from '@app/domain/payment-intents';
 import { EventEnqueuerService } from './shared/event-enqueuer.service';
@@ -25,9 +27,12 @@ import { DeadLetterDeps, DeadLettersRepository, DiscardDeadLetter, ListDeadLette
 import { USE_CASE_PROVIDERS } from './shared/use-cases';
 import { SoftwareHousesController } from './operator/software-houses.controller';
 import { LocationsController } from './operator/locations.controller';
+import { CounterLinkController } from './operator/counter-link.controller';
 import { LocationSecretsController } from './operator/location-secrets.controller';
 import { VenueController } from './venue/venue.controller';
 import { PaymentIntentsController } from './venue/payment-intents.controller';
+import { CounterController } from './venue/counter.controller';
+import { CounterStreamHub } from './venue/counter-stream.service';
 import { QueueBoard } from './queues/queue-board';
 import { LocationActivityController } from './operator/location-activity.controller';
 import { ConsoleGateway } from './console/console.gateway';
@@ -42,11 +47,13 @@ export class AdminModule {
       controllers: [
         SoftwareHousesController,
         LocationsController,
+        CounterLinkController,
         LocationSecretsController,
         LocationActivityController,
         DeadLettersController,
         VenueController,
         PaymentIntentsController,
+        CounterController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AdminErrorFilter },
@@ -105,6 +112,7 @@ export class AdminModule {
               },
             },
             connections: { read: (ids) => readConnectionStatuses(redis, config.QUEUE_PREFIX, ids) },
+            counter: { status: new RedisCounterSignals(redis, config.QUEUE_PREFIX, logger.child({ component: 'counter' })), transactions: new CounterRepository(prisma) },
           }),
         },
         {
@@ -118,6 +126,15 @@ export class AdminModule {
             firstCheckAfterMs: config.PAYMENT_INTENT_CHECK_AFTER_MS,
             log: logger.child({ component: 'payment-intents' }),
           }),
+        },
+        CounterStreamHub,
+        {
+          provide: COUNTER_DEPS,
+          inject: [PRISMA, REDIS],
+          useFactory: (prisma: PrismaClient, redis: Redis): CounterDeps => {
+            const log = logger.child({ component: 'counter' });
+            return { prisma, signals: new RedisCounterSignals(redis, config.QUEUE_PREFIX, log), log, acceptTtlMs: config.COUNTER_ACCEPT_TTL_MS };
+          },
         },
         { provide: VENUE_DEPS, inject: [PRISMA], useFactory: (prisma: PrismaClient): VenueDeps => ({ venue: new VenueStore(prisma) }) },
         ...USE_CASE_PROVIDERS,

@@ -1,11 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, workerMetrics } from '@app/common';
+import type Redis from 'ioredis';
+import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, REDIS, workerMetrics } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
 import { DojoEventsRepository } from '@app/domain/events';
 import { DialectRouter, dialects } from '@app/domain/rpc';
-import { BullmqEventEnqueuer, RpcWorkerHost } from '@app/queue';
+import { BullmqEventEnqueuer, RedisCounterSignals, RpcWorkerHost } from '@app/queue';
 
 /**
  * Serves Dojo's JSON-RPC requests: takes jobs from the RPC queue (QUEUE_PREFIX,
@@ -24,6 +25,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(PRISMA) prisma: PrismaClient,
     @Inject(LOGGER) logger: Logger,
     @Inject(HEALTH) health: HealthRegistry,
+    @Inject(REDIS) redis: Redis,
   ) {
     this.log = logger.child({ component: 'rpc-worker' });
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
@@ -49,7 +51,12 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
           h.observe(seconds);
         },
       },
-    }, dialects({ tablesLockTtlMs: config.TABLES_LOCK_TTL_MS, connectPatLockTtlMs: config.CONNECT_PAT_LOCK_TTL_MS }));
+    }, dialects({
+      tablesLockTtlMs: config.TABLES_LOCK_TTL_MS,
+      connectPatLockTtlMs: config.CONNECT_PAT_LOCK_TTL_MS,
+      // Pay at counter: notifications and signature requests publish their events; a signature waits for the POS (holding a job slot).
+      counter: new RedisCounterSignals(redis, config.QUEUE_PREFIX, this.log),
+    }));
     this.host = new RpcWorkerHost({
       redisUrl: config.REDIS_URL,
       prefix: config.QUEUE_PREFIX,

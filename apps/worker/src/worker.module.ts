@@ -5,6 +5,7 @@ import { RpcWorkerService } from './rpc-worker.service';
 import { EventsWorker } from './events.worker';
 import { OutboxWorker } from './outbox.worker';
 import { RegistrationWorker } from './registration.worker';
+import { CounterWorker } from './counter.worker';
 import { QueueDepthController } from './queue-depth.controller';
 import { WorkerMetricsService } from './worker-metrics.service';
 
@@ -16,7 +17,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [CoreModule.forRoot('worker', config, logger)],
       controllers: [QueueDepthController],
-      providers: [RpcWorkerService, EventsWorker, OutboxWorker, RegistrationWorker, WorkerMetricsService],
+      providers: [RpcWorkerService, EventsWorker, OutboxWorker, RegistrationWorker, CounterWorker, WorkerMetricsService],
     };
   }
 }

@@ -105,7 +105,7 @@ export interface LinkSample {
 /** Connection states a link reports (the ConnectionState of @app/contracts, repeated here so every state shows, at 0 too). */
 export const LINK_STATES = ['connecting', 'open', 'backing_off', 'auth_failed', 'disabled', 'unowned'] as const;
 /** Protocols (connection profiles) a link can speak. */
-export const LINK_PROTOCOLS = ['epos-data', 'dojo-tables', 'connect-pat'] as const;
+export const LINK_PROTOCOLS = ['epos-data', 'dojo-tables', 'connect-pat', 'connect-pac'] as const;
 
 export const gatewayMetrics = once(() => {
   const links = new MetricSource<Iterable<LinkSample>>();

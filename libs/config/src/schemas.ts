@@ -156,6 +156,8 @@ export const adminEnv = {
   DOJO_CHECKOUT_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://pay.dojo.tech/checkout'),
   /** The reconciler's first read of an online intent, this long after it was created or acted on. */
   PAYMENT_INTENT_CHECK_AFTER_MS: env.int(60_000, 10, 86_400_000),
+  /** Pay at counter: how long a command may wait for the owning gateway to send it before it fails not_sent. */
+  COUNTER_ACCEPT_TTL_MS: env.int(60_000, 1_000, 3_600_000),
 };
 
 /** The Dojo sandbox simulator (apps/dojo-sandbox): no database or Redis. */

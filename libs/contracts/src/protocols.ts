@@ -1,3 +1,5 @@
+import type { ConnectPacSettings } from './counter';
+
 /**
  * The protocols a location can speak towards Dojo's card machines, and what
  * each needs to connect. Shared by the admin API (validation), the gateway
@@ -7,10 +9,13 @@
  * - `epos-data`: Dojo's EPOS Data API (wss://eu.ws.dojo.tech/epos), the default.
  * - `dojo-tables`: Dojo's legacy Tables API, JSON-RPC with errors inside `result`.
  * - `connect-pat`: Paymentsense Connect's pay-at-table socket (the API key in the URL).
- * - `connect-pac` will follow (Connect pay-at-counter); adding one is a new entry here,
- *   a new value in the locations_protocol_check constraint, a gateway profile and a dialect.
+ * - `connect-pac`: Paymentsense Connect's pay-at-counter socket (the token in the URL): the venue's
+ *   counter terminals, driven by its POS through the venue API (a location may also have a PAC link
+ *   beside another protocol: counter_links).
+ * Adding one is a new entry here, a new value in the locations_protocol_check constraint, a gateway
+ * profile and a dialect.
  */
-export const LOCATION_PROTOCOLS = ['epos-data', 'dojo-tables', 'connect-pat'] as const;
+export const LOCATION_PROTOCOLS = ['epos-data', 'dojo-tables', 'connect-pat', 'connect-pac'] as const;
 export type LocationProtocol = (typeof LOCATION_PROTOCOLS)[number];
 
 export function isLocationProtocol(v: unknown): v is LocationProtocol {
@@ -47,6 +52,7 @@ export interface ProtocolSettingsOf {
   'epos-data': Record<string, never>;
   'dojo-tables': DojoTablesSettings;
   'connect-pat': ConnectPatSettings;
+  'connect-pac': ConnectPacSettings;
 }
 
 /** `wss://<host>.[test.]connect.paymentsense.cloud/pat`, without its query. */

@@ -102,6 +102,8 @@ export class SecretBox {
 
 export const apiKeyAad = (locationId: string) => `api-key:${locationId}`;
 export const webhookSecretAad = (secretId: string) => `webhook-secret:${secretId}`;
+/** A location's pay-at-counter token beside its own protocol (counter_links.token_ciphertext). */
+export const counterTokenAad = (locationId: string) => `counter-token:${locationId}`;
 
 /** [iv][tag][ciphertext] under `key`. */
 function open(key: Buffer, rest: Buffer, associatedData: string): string {

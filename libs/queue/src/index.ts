@@ -8,3 +8,4 @@ export * from './dojo-events';
 export * from './registration';
 export * from './connection-status';
 export * from './request-log';
+export * from './counter';

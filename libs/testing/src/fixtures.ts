@@ -53,9 +53,9 @@ export interface LocationOptions {
   /** Default: the schema's (pending). */
   registrationState?: 'pending' | 'registered' | 'failed' | 'not_required';
   /** Default: epos-data. */
-  protocol?: 'epos-data' | 'dojo-tables' | 'connect-pat';
+  protocol?: 'epos-data' | 'dojo-tables' | 'connect-pat' | 'connect-pac';
   /** The protocol's settings (ProtocolSettingsOf in @app/contracts); default {}. */
-  protocolSettings?: Record<string, string | boolean>;
+  protocolSettings?: Record<string, string | boolean | number>;
   webhookSecrets?: WebhookSecretOption[];
 }
 

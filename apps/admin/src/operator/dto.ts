@@ -10,8 +10,8 @@ const apiKey = z
   .string()
   .min(1)
   .max(500)
-  .describe('epos-data: the Dojo secret key (sk_sandbox_... / sk_prod_...); dojo-tables: the Tables API key; connect-pat: the Connect API key (token)');
-const protocol = oneOf(LOCATION_PROTOCOLS).describe('epos-data (default), dojo-tables or connect-pat');
+  .describe('epos-data: the Dojo secret key (sk_sandbox_... / sk_prod_...); dojo-tables: the Tables API key; connect-pat and connect-pac: the Connect API key (token)');
+const protocol = oneOf(LOCATION_PROTOCOLS).describe('epos-data (default), dojo-tables, connect-pat or connect-pac');
 const dojoTables = z
   .strictObject({
     accountName: text(100).optional().describe('Basic-auth user name (the account name); dojoAccountId when omitted'),
@@ -27,6 +27,24 @@ const connectPat = z
     finalPosReceiptRequest: z.boolean().optional().describe('Ask Connect for the final POS receipt (the bare final-pos-receipt-request flag)'),
   })
   .describe('connect-pat credentials besides the token (apiKey); the software-house-id is the software house\'s');
+/** Connect pay-at-counter settings (a connect-pac location's, or a counter link's beside another protocol). */
+const pacSettings = {
+  hostAddress: text(63).describe('<host-address>.connect.paymentsense.cloud'),
+  environment: oneOf(['production', 'test']).optional().describe('test: <host>.test.connect.paymentsense.cloud; default production'),
+  installerId: text(100),
+  signatureDefault: oneOf(['accept', 'decline']).optional().describe("Applied to a signature verification request when no POS listens or answers in time; default decline"),
+  signatureWaitMs: z.number().int().min(0).max(70_000).optional().describe('How long a listening POS has to answer a signature request (ms); default 30000'),
+};
+const connectPac = z.strictObject(pacSettings).describe("connect-pac credentials besides the token (apiKey); the software-house-id is the software house's");
+
+/** PUT /v1/locations/{id}/counter-link: a PAC link beside the location's own protocol. */
+export const CounterLinkSet = z.strictObject({
+  ...pacSettings,
+  token: z.string().min(1).max(500).optional().describe("Connect's API key (token) of the site; required when the location has no counter link yet"),
+  wsUrl: wsUrl.nullable().optional().describe('Replaces wss://<host>.connect.paymentsense.cloud/pac (the sandbox); the query is always added'),
+  enabled: z.boolean().optional(),
+});
+
 const capabilities = z
   .array(z.string())
   .refine((cs) => cs.every((c) => ALL_CAPABILITIES.includes(c)), { message: `unknown capability; known: ${ALL_CAPABILITIES.join(', ')}` });
@@ -51,6 +69,7 @@ export const LocationCreate = z.strictObject({
   protocol: protocol.optional(),
   dojoTables: dojoTables.nullable().optional(),
   connectPat: connectPat.nullable().optional(),
+  connectPac: connectPac.nullable().optional(),
 });
 
 export const LocationProtocolSet = z.strictObject({
@@ -58,6 +77,7 @@ export const LocationProtocolSet = z.strictObject({
   apiKey: apiKey.optional().describe("The new protocol's secret; may be omitted when only the settings of the current protocol change"),
   dojoTables: dojoTables.nullable().optional(),
   connectPat: connectPat.nullable().optional(),
+  connectPac: connectPac.nullable().optional(),
 });
 
 export const LocationBulkCreate = z.strictObject({ locations: z.array(z.unknown()).min(1).max(1000) });

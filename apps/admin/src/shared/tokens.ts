@@ -13,3 +13,6 @@ export const DEAD_LETTER_DEPS = Symbol('DEAD_LETTER_DEPS');
 
 /** Dependencies of the venue API's payment-intent use-cases (PaymentIntentDeps). */
 export const PAYMENT_INTENT_DEPS = Symbol('PAYMENT_INTENT_DEPS');
+
+/** Dependencies of the venue API's pay-at-counter use-cases (CounterDeps). */
+export const COUNTER_DEPS = Symbol('COUNTER_DEPS');

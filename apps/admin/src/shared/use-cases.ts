@@ -2,7 +2,8 @@ import type { Provider } from '@nestjs/common';
 import * as Admin from '@app/domain/admin';
 import * as Venue from '@app/domain/venue';
 import * as Intents from '@app/domain/payment-intents';
-import { ADMIN_DEPS, PAYMENT_INTENT_DEPS, VENUE_DEPS } from './tokens';
+import * as Counter from '@app/domain/counter';
+import { ADMIN_DEPS, COUNTER_DEPS, PAYMENT_INTENT_DEPS, VENUE_DEPS } from './tokens';
 
 type Ctor<D> = new (deps: D) => unknown;
 
@@ -12,7 +13,7 @@ const adminUseCases: Ctor<Admin.AdminDeps>[] = [
   Admin.UpdateLocation, Admin.SetLocationEnabled, Admin.RotateLocationApiKey, Admin.SetLocationProtocol, Admin.DeleteLocation, Admin.ResyncCapabilities,
   Admin.ListWebhookSecrets, Admin.AddWebhookSecret, Admin.ActivateWebhookSecret, Admin.RetireWebhookSecret,
   Admin.SubscribeLocationWebhook, Admin.IssueVenueToken, Admin.ListVenueTokens, Admin.RevokeVenueToken,
-  Admin.ReconnectLocation,
+  Admin.ReconnectLocation, Admin.SetCounterLink, Admin.GetCounterLink, Admin.DeleteCounterLink,
 ];
 
 const venueUseCases: Ctor<Venue.VenueDeps>[] = [
@@ -26,9 +27,15 @@ const paymentIntentUseCases: Ctor<Intents.PaymentIntentDeps>[] = [
   Intents.ChangePaymentIntentTips, Intents.RefundPaymentIntent, Intents.ReversePaymentIntent,
 ];
 
+const counterUseCases: Ctor<Counter.CounterDeps>[] = [
+  Counter.ListCounterTerminals, Counter.StartCounterTransaction, Counter.ListCounterTransactions, Counter.GetCounterTransaction,
+  Counter.CancelCounterTransaction, Counter.AnswerCardholderSignature, Counter.ReadCounterEvents, Counter.CounterStreamHead,
+];
+
 /** Every use-case as a provider, built from the shared dependencies. */
 export const USE_CASE_PROVIDERS: Provider[] = [
   ...adminUseCases.map((c) => ({ provide: c, useFactory: (d: Admin.AdminDeps) => new c(d), inject: [ADMIN_DEPS] })),
   ...venueUseCases.map((c) => ({ provide: c, useFactory: (d: Venue.VenueDeps) => new c(d), inject: [VENUE_DEPS] })),
   ...paymentIntentUseCases.map((c) => ({ provide: c, useFactory: (d: Intents.PaymentIntentDeps) => new c(d), inject: [PAYMENT_INTENT_DEPS] })),
+  ...counterUseCases.map((c) => ({ provide: c, useFactory: (d: Counter.CounterDeps) => new c(d), inject: [COUNTER_DEPS] })),
 ];

@@ -6,11 +6,12 @@ export interface FieldError {
   reason: string;
 }
 
-export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'locked' | 'forbidden';
+/** `unprocessable`: the request is well formed but cannot be taken as it stands (an idempotency key reused for another request): 422. */
+export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'locked' | 'forbidden' | 'unprocessable';
 
 /**
  * An error a use-case of the admin or venue API raises for the caller to see.
- * The transport maps `kind` to an HTTP status (400, 404, 409, 409, 403).
+ * The transport maps `kind` to an HTTP status (400, 404, 409, 409, 403, 422).
  */
 export class DomainError extends Error {
   constructor(

@@ -39,3 +39,4 @@ export * from '../repositories/location-activity.repository';
 export { LocationsRepository } from '../repositories/locations.repository';
 export { SoftwareHousesRepository } from '../repositories/software-houses.repository';
 export { VenueTokensRepository } from '../repositories/venue-tokens.repository';
+export * from './usecases/set-counter-link.usecase';

@@ -1,5 +1,5 @@
-import type { ConnectPatSettings, DojoTablesSettings, LocationProtocol, ProtocolSettingsOf } from '@app/contracts';
-import { ALL_CAPABILITIES, unknownCapabilities } from '@app/contracts';
+import type { ConnectPacSettings, ConnectPatSettings, DojoTablesSettings, LocationProtocol, ProtocolSettingsOf } from '@app/contracts';
+import { ALL_CAPABILITIES, COUNTER_SIGNATURE_WAIT_DEFAULT_MS, COUNTER_SIGNATURE_WAIT_MAX_MS, unknownCapabilities } from '@app/contracts';
 import { DomainError } from './errors';
 
 const KEY_PREFIXES = { sk_sandbox_: 'sandbox', sk_prod_: 'production' } as const;
@@ -29,6 +29,7 @@ export interface ProtocolCredentialsInput {
   dojoAccountId: string;
   dojoTables?: Partial<DojoTablesSettings> | null;
   connectPat?: Partial<ConnectPatSettings> | null;
+  connectPac?: Partial<ConnectPacSettings> | null;
 }
 
 /** A protocol's credentials, checked and completed with defaults: what is stored. */
@@ -57,6 +58,7 @@ export function checkProtocolCredentials(input: ProtocolCredentialsInput): Check
   };
   refuseOther('dojoTables', 'dojo-tables');
   refuseOther('connectPat', 'connect-pat');
+  if (input.connectPac != null && protocol !== 'connect-pac') errors.push({ field: 'connectPac', reason: 'only for protocol connect-pac' });
   let result: CheckedProtocolCredentials | undefined;
   if (protocol === 'epos-data') {
     let environment: 'sandbox' | 'production' = 'sandbox';
@@ -75,6 +77,10 @@ export function checkProtocolCredentials(input: ProtocolCredentialsInput): Check
     }
     const environment = t.environment ?? 'production';
     result = { protocol, settings: { accountName, environment, enforceWaiterId: t.enforceWaiterId ?? false }, environment: environment === 'staging' ? 'sandbox' : 'production' };
+  } else if (protocol === 'connect-pac') {
+    if (!URL_SAFE_SECRET.test(input.apiKey)) errors.push({ field: 'apiKey', reason: 'must be the Connect API key (token): 8-200 of A-Z a-z 0-9 . _ ~ -' });
+    const checked = checkConnectPacSettings(input.connectPac, 'connectPac', errors);
+    result = { protocol, settings: checked, environment: checked.environment === 'test' ? 'sandbox' : 'production' };
   } else {
     const c = input.connectPat;
     if (!URL_SAFE_SECRET.test(input.apiKey)) errors.push({ field: 'apiKey', reason: 'must be the Connect API key (token): 8-200 of A-Z a-z 0-9 . _ ~ -' });
@@ -93,6 +99,35 @@ export function checkProtocolCredentials(input: ProtocolCredentialsInput): Check
   }
   if (errors.length) throw DomainError.invalid(errors);
   return result;
+}
+
+/**
+ * Checks Connect pay-at-counter settings (a connect-pac location's, or a
+ * counter link's) into `errors` (field names under `prefix`) and returns them
+ * with defaults: environment production, signatureDefault decline,
+ * signatureWaitMs 30 s (at most COUNTER_SIGNATURE_WAIT_MAX_MS, below Connect's own window).
+ */
+export function checkConnectPacSettings(c: Partial<ConnectPacSettings> | null | undefined, prefix: string, errors: { field: string; reason: string }[]): ConnectPacSettings {
+  if (!c) {
+    errors.push({ field: prefix, reason: 'is required for pay at counter (hostAddress, installerId)' });
+    c = {};
+  } else {
+    if (!c.hostAddress || !DNS_LABEL.test(c.hostAddress)) errors.push({ field: `${prefix}.hostAddress`, reason: 'must be the host address: one DNS label (letters, digits, hyphens)' });
+    if (!c.installerId || !/^[\x21-\x7e]{1,100}$/.test(c.installerId)) errors.push({ field: `${prefix}.installerId`, reason: 'must be 1-100 printable ASCII characters without spaces' });
+    if (c.environment !== undefined && c.environment !== 'production' && c.environment !== 'test') errors.push({ field: `${prefix}.environment`, reason: 'must be production or test' });
+    if (c.signatureDefault !== undefined && c.signatureDefault !== 'accept' && c.signatureDefault !== 'decline') errors.push({ field: `${prefix}.signatureDefault`, reason: 'must be accept or decline' });
+    const w = c.signatureWaitMs;
+    if (w !== undefined && (!Number.isInteger(w) || w < 0 || w > COUNTER_SIGNATURE_WAIT_MAX_MS)) {
+      errors.push({ field: `${prefix}.signatureWaitMs`, reason: `must be 0 to ${COUNTER_SIGNATURE_WAIT_MAX_MS} ms (Connect decides by itself after its own window)` });
+    }
+  }
+  return {
+    hostAddress: (c.hostAddress ?? '').toLowerCase(),
+    environment: c.environment ?? 'production',
+    installerId: c.installerId ?? '',
+    signatureDefault: c.signatureDefault ?? 'decline',
+    signatureWaitMs: c.signatureWaitMs ?? COUNTER_SIGNATURE_WAIT_DEFAULT_MS,
+  };
 }
 
 /** Capability registration with Dojo (PUT /epos/integrations/ws) exists for the EPOS Data API only. */

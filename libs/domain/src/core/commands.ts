@@ -14,7 +14,7 @@ import type { TableOccupancy } from './rules/tables';
  */
 
 /** Which dialect (or channel) a command came from. */
-export type CommandSource = 'epos-data' | 'dojo-tables' | 'connect-pat' | 'online';
+export type CommandSource = 'epos-data' | 'dojo-tables' | 'connect-pat' | 'connect-pac' | 'online';
 
 /** An order with its items, payments (every state) and money in minor units (bigint). */
 export type Order = OrderWithRelations;

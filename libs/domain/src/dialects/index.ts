@@ -1,4 +1,6 @@
+import type { CounterSignals } from '../counter/ports';
 import type { Dialect } from '../rpc/dialect';
+import { connectPacDialect } from './connect-pac/dialect';
 import { connectPatDialect } from './connect-pat/dialect';
 import { dojoTablesDialect } from './dojo-tables/dialect';
 import { EPOS_DATA } from './epos-data/dialect';
@@ -8,9 +10,11 @@ interface DialectOptions {
   tablesLockTtlMs?: number;
   /** How long a Connect PAT table lock holds the table's orders (ms). */
   connectPatLockTtlMs?: number;
+  /** Redis for pay at counter (events, signature decisions): the connect-pac dialect. */
+  counter: CounterSignals;
 }
 
 /** Every wire dialect the workers answer (RpcJob.dialect names one). A new dialect is one more entry. */
-export function dialects(opts: DialectOptions = {}): Dialect<unknown, unknown>[] {
-  return [EPOS_DATA, dojoTablesDialect({ lockTtlMs: opts.tablesLockTtlMs }), connectPatDialect({ lockTtlMs: opts.connectPatLockTtlMs })];
+export function dialects(opts: DialectOptions): Dialect<unknown, unknown>[] {
+  return [EPOS_DATA, dojoTablesDialect({ lockTtlMs: opts.tablesLockTtlMs }), connectPatDialect({ lockTtlMs: opts.connectPatLockTtlMs }), connectPacDialect(opts.counter)];
 }

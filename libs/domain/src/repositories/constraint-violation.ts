@@ -13,11 +13,12 @@ export class ConstraintViolation extends Error {
   }
 }
 
-/** Prisma's codes (P2002, P2003), or Postgres' SQLSTATE (23505, 23503) where a raw statement failed through the pg adapter or on pg directly (SqlRunner). */
+/** Prisma's codes (P2002, P2003; P2010 carrying the driver adapter's SQLSTATE), or Postgres' SQLSTATE (23505, 23503) where a raw statement failed through the pg adapter or on pg directly (SqlRunner). */
 function violationKind(err: unknown): ConstraintViolation['kind'] | undefined {
-  const e = err as { code?: unknown; cause?: { originalCode?: unknown; code?: unknown } } | null;
+  const e = err as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } }; cause?: { originalCode?: unknown; code?: unknown } } | null;
   if (!e || typeof e !== 'object') return undefined;
-  const sqlstate = e.cause?.originalCode ?? e.cause?.code ?? e.code;
+  // A raw statement through Prisma's client fails as P2010 ("Raw query failed") with the driver adapter's error in meta.
+  const sqlstate = e.cause?.originalCode ?? e.cause?.code ?? e.meta?.driverAdapterError?.cause?.originalCode ?? e.code;
   if (e.code === 'P2002' || sqlstate === '23505') return 'unique';
   if (e.code === 'P2003' || sqlstate === '23503') return 'foreign_key';
   return undefined;

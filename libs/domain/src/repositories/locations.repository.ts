@@ -1,3 +1,4 @@
+import type { ConnectPacSettings } from '@app/contracts';
 import type { Prisma, PrismaClient } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { runInTransaction } from './unit-of-work';
@@ -7,6 +8,18 @@ export type RegistrationState = 'pending' | 'registered' | 'failed' | 'not_requi
 export type WebhookSecretState = 'active' | 'retired';
 export type DojoEnvironment = 'sandbox' | 'production';
 type Bytes = Uint8Array<ArrayBuffer>;
+
+/** A location's pay-at-counter link (LocationsRepository.counterLink). */
+export interface CounterLinkInfo {
+  /** `protocol`: the location speaks connect-pac; `link`: a counter_links row beside its own protocol. */
+  via: 'protocol' | 'link';
+  settings: ConnectPacSettings;
+  /** The location's currency (the default of a counter transaction). */
+  currency: string;
+  enabled: boolean;
+  tokenLast4: string;
+  wsUrl: string | null;
+}
 
 /** The fields of a location row the admin API shows (never the key, only its last four characters). */
 export interface LocationRow {
@@ -174,6 +187,32 @@ export class LocationsRepository {
     return runInTransaction(this.db as PrismaClient, (tx) => fn(new LocationsRepository(tx)));
   }
 
+  /**
+   * The location's pay-at-counter link, if it has one: its own protocol
+   * (connect-pac: the location's settings) or a counter_links row beside
+   * another protocol. Never the token.
+   */
+  async counterLink(locationId: string): Promise<CounterLinkInfo | null> {
+    const row = await this.db.location.findUnique({
+      where: { id: locationId },
+      select: {
+        protocol: true,
+        protocolSettings: true,
+        currency: true,
+        enabled: true,
+        apiKeyLast4: true,
+        counterLink: { select: { settings: true, tokenLast4: true, wsUrl: true, enabled: true, updatedAt: true } },
+      },
+    });
+    if (!row) return null;
+    if (row.protocol === 'connect-pac') {
+      return { via: 'protocol', settings: row.protocolSettings as unknown as ConnectPacSettings, currency: row.currency, enabled: row.enabled, tokenLast4: row.apiKeyLast4, wsUrl: null };
+    }
+    const l = row.counterLink;
+    if (!l) return null;
+    return { via: 'link', settings: l.settings as unknown as ConnectPacSettings, currency: row.currency, enabled: row.enabled && l.enabled, tokenLast4: l.tokenLast4, wsUrl: l.wsUrl };
+  }
+
   async exists(locationId: string): Promise<boolean> {
     return (await this.db.location.findUnique({ where: { id: locationId }, select: { id: true } })) !== null;
   }
@@ -239,6 +278,27 @@ export class LocationsRepository {
       if ((err as { code?: string }).code === 'P2025') return null;
       throw err;
     });
+  }
+
+  /** The counter_links row's token ciphertext (to keep it when only settings change), or null without a row. */
+  async counterLinkToken(locationId: string): Promise<Bytes | null> {
+    const r = await this.db.counterLink.findUnique({ where: { locationId }, select: { tokenCiphertext: true } });
+    return r ? (r.tokenCiphertext as Bytes) : null;
+  }
+
+  /** Creates or replaces the location's counter link (call inside transaction() with update(..., bumpConfigVersion)). */
+  async saveCounterLink(
+    locationId: string,
+    data: { settings: ConnectPacSettings; tokenCiphertext: Bytes; tokenLast4: string; wsUrl: string | null; enabled: boolean },
+  ): Promise<void> {
+    const row = { ...data, settings: data.settings as unknown as Prisma.InputJsonValue };
+    await this.db.counterLink.upsert({ where: { locationId }, create: { locationId, ...row }, update: row });
+  }
+
+  /** Removes the location's counter link; false when it had none. */
+  async deleteCounterLink(locationId: string): Promise<boolean> {
+    const r = await this.db.counterLink.deleteMany({ where: { locationId } });
+    return r.count === 1;
   }
 
   async delete(locationId: string): Promise<void> {

@@ -4,7 +4,7 @@ import { DomainError, isForeignKeyViolation, isUniqueViolation } from '../errors
 import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
 import { toLocationView } from '../location-view';
-import type { ConnectPatSettings, DojoTablesSettings, LocationProtocol } from '@app/contracts';
+import type { ConnectPacSettings, ConnectPatSettings, DojoTablesSettings, LocationProtocol } from '@app/contracts';
 import { checkProtocolCredentials, normaliseCapabilities, registersCapabilities } from '../location-rules';
 
 export interface OnboardLocationInput {
@@ -22,6 +22,7 @@ export interface OnboardLocationInput {
   protocol?: LocationProtocol;
   dojoTables?: Partial<DojoTablesSettings> | null;
   connectPat?: Partial<ConnectPatSettings> | null;
+  connectPac?: Partial<ConnectPacSettings> | null;
 }
 
 /**
@@ -52,7 +53,7 @@ export class OnboardLocation {
         ...(input.currency ? { currency: input.currency } : {}),
         capabilities,
         protocol,
-        protocolSettings: settings as Record<string, string | boolean>,
+        protocolSettings: settings as Record<string, string | boolean | number>,
         registrationState: registersCapabilities(protocol) ? 'pending' : 'not_required',
       });
     } catch (err) {

@@ -24,7 +24,7 @@ export class RotateLocationApiKey {
       protocol,
       apiKey,
       dojoAccountId: cur.dojoAccountId,
-      ...(protocol === 'dojo-tables' ? { dojoTables: settings } : protocol === 'connect-pat' ? { connectPat: settings } : {}),
+      ...(protocol === 'dojo-tables' ? { dojoTables: settings } : protocol === 'connect-pat' ? { connectPat: settings } : protocol === 'connect-pac' ? { connectPac: settings } : {}),
     });
     const row = await this.d.locations.update(id, {
       apiKeyCiphertext: new Uint8Array(this.d.secretBox.encrypt(apiKey, apiKeyAad(id))),

@@ -1,5 +1,5 @@
 import { apiKeyAad } from '@app/db';
-import type { ConnectPatSettings, DojoTablesSettings, LocationProtocol } from '@app/contracts';
+import type { ConnectPacSettings, ConnectPatSettings, DojoTablesSettings, LocationProtocol } from '@app/contracts';
 import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView } from '../location-view';
@@ -12,6 +12,7 @@ export interface SetLocationProtocolInput {
   apiKey?: string;
   dojoTables?: Partial<DojoTablesSettings> | null;
   connectPat?: Partial<ConnectPatSettings> | null;
+  connectPac?: Partial<ConnectPacSettings> | null;
 }
 
 /**
@@ -41,7 +42,7 @@ export class SetLocationProtocol {
       const registers = registersCapabilities(checked.protocol);
       const row = await locations.update(id, {
         protocol: checked.protocol,
-        protocolSettings: checked.settings as Record<string, string | boolean>,
+        protocolSettings: checked.settings as Record<string, string | boolean | number>,
         environment: checked.environment,
         ...(input.apiKey !== undefined
           ? { apiKeyCiphertext: new Uint8Array(this.d.secretBox.encrypt(input.apiKey, apiKeyAad(id))), apiKeyLast4: input.apiKey.slice(-4) }

@@ -14,3 +14,4 @@ export * from './table-payments';
 export * from './payment-intents';
 export * from './tables';
 export * from './orders';
+export * from './counter';

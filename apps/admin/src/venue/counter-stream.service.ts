@@ -1,0 +1,75 @@
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { CONFIG, createRedis, LOGGER, Logger } from '@app/common';
+import type { AdminConfig } from '@app/config';
+import { CounterChannels } from '@app/contracts';
+
+type Wake = (eventId: string | undefined) => void;
+
+/**
+ * One Redis subscriber for the admin app's counter streams (SSE): a
+ * location's channel is subscribed while at least one of its streams is open,
+ * and each published event wakes that location's streams (they then read
+ * Postgres from their cursor, so what they send is ordered and complete even
+ * when a message is lost). Being subscribed is what tells a signature request
+ * that a POS listens.
+ */
+@Injectable()
+export class CounterStreamHub implements BeforeApplicationShutdown {
+  private sub?: Redis;
+  private readonly listeners = new Map<string, Set<Wake>>();
+  private readonly closers = new Set<() => void>();
+
+  constructor(
+    @Inject(CONFIG) private readonly config: AdminConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  private subscriber(): Redis {
+    if (!this.sub) {
+      this.sub = createRedis(this.config.REDIS_URL, 'blocking');
+      this.sub.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'counter stream subscriber error; streams still poll'));
+      this.sub.on('message', (channel: string, message: string) => {
+        const m = /\{([0-9a-f-]{36})\}$/.exec(channel);
+        const set = m ? this.listeners.get(m[1]!) : undefined;
+        if (!set) return;
+        let id: string | undefined;
+        try {
+          id = (JSON.parse(message) as { id?: string }).id;
+        } catch {
+          id = undefined; // a wake-up without an id still makes the streams read
+        }
+        for (const wake of set) wake(id);
+      });
+    }
+    return this.sub;
+  }
+
+  /** Listens to a location's events until the returned function is called; `close` ends the stream when the app shuts down. */
+  async listen(locationId: string, wake: Wake, close: () => void): Promise<() => void> {
+    let set = this.listeners.get(locationId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(locationId, set);
+      await this.subscriber().subscribe(CounterChannels.events(locationId));
+    }
+    set.add(wake);
+    this.closers.add(close);
+    return () => {
+      this.closers.delete(close);
+      const s = this.listeners.get(locationId);
+      if (!s) return;
+      s.delete(wake);
+      if (s.size === 0) {
+        this.listeners.delete(locationId);
+        this.sub?.unsubscribe(CounterChannels.events(locationId)).catch((err: Error) => this.logger.warn({ locationId, err: err.message }, 'counter stream unsubscribe failed'));
+      }
+    };
+  }
+
+  beforeApplicationShutdown(): void {
+    // Open streams would keep the HTTP server from closing: end them first (a POS reconnects with Last-Event-ID).
+    for (const close of [...this.closers]) close();
+    this.sub?.disconnect();
+  }
+}

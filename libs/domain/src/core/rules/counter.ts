@@ -1,0 +1,98 @@
+/**
+ * Pay at counter: the pure rules of a counter transaction (states in
+ * @app/contracts counter.ts). No database, no transport.
+ */
+import type { ConnectPac, CounterFailure, CounterKind, CounterOutcome, CounterState } from '@app/contracts';
+import { COUNTER_OPEN_STATES } from '@app/contracts';
+import { isPayable, outstandingAmount } from './money';
+
+type PacTransaction = ConnectPac.PacTransaction;
+
+/** A `duplicate` may report a transaction that ran a little before we marked ours sent (clocks of the terminal and Postgres). */
+export const RECOVER_CLOCK_SLACK_MS = 5_000;
+
+/** The transaction as the recovery rule reads it. */
+export interface CounterRequestFacts {
+  kind: CounterKind;
+  amount: bigint | null;
+  sentAt: Date | null;
+}
+
+const TYPE_OF_KIND: Record<Exclude<CounterKind, 'duplicate'>, PacTransaction['transactionType']> = { sale: 'SALE', refund: 'REFUND' };
+
+/**
+ * Whether the terminal's last transaction (read with `duplicate` while
+ * recovering) is the one we sent: same type (a duplicate request matches any),
+ * same base amount, and run no earlier than RECOVER_CLOCK_SLACK_MS before we
+ * sent it. A transaction without a time cannot be told apart from an older
+ * one, so it does not match.
+ */
+export function recoveredMatches(req: CounterRequestFacts, t: PacTransaction): boolean {
+  if (req.kind !== 'duplicate') {
+    if (t.transactionType !== TYPE_OF_KIND[req.kind]) return false;
+    if (req.amount === null || t.amountBase === undefined || BigInt(t.amountBase) !== req.amount) return false;
+  }
+  if (!req.sentAt || !t.transactionTime) return false;
+  const ran = Date.parse(t.transactionTime);
+  return Number.isFinite(ran) && ran >= req.sentAt.getTime() - RECOVER_CLOCK_SLACK_MS;
+}
+
+/** What settling an outcome does to a transaction. */
+export type CounterSettlement =
+  | { state: 'finished'; result: PacTransaction['transactionResult']; transaction: PacTransaction }
+  | { state: 'failed'; failure: CounterFailure; message: string; raw?: unknown };
+
+/** The settlement of `outcome` for a transaction still open (see isCounterOpen). */
+export function counterSettlementOf(req: CounterRequestFacts, outcome: CounterOutcome): CounterSettlement {
+  switch (outcome.kind) {
+    case 'transaction':
+      return { state: 'finished', result: outcome.transaction.transactionResult, transaction: outcome.transaction };
+    case 'recovered':
+      if (!outcome.transaction) return { state: 'failed', failure: 'not_executed', message: 'the terminal reports no transaction: it never ran' };
+      if (!recoveredMatches(req, outcome.transaction)) {
+        return { state: 'failed', failure: 'not_executed', message: "the terminal's last transaction is not this one: it never ran", raw: outcome.transaction };
+      }
+      return { state: 'finished', result: outcome.transaction.transactionResult, transaction: outcome.transaction };
+    case 'refused':
+      return { state: 'failed', failure: 'refused', message: `Connect refused the request (${outcome.code}): ${outcome.message}` };
+    case 'unreadable':
+      return { state: 'failed', failure: 'unreadable', message: `Connect's answer could not be read (${outcome.problem}); check the terminal`, raw: outcome.raw };
+  }
+}
+
+/** Whether the transaction may still change (not finished or failed). */
+export function isCounterOpen(state: string): state is CounterState {
+  return (COUNTER_OPEN_STATES as readonly string[]).includes(state);
+}
+
+/** Whether a settled sale is to be recorded as a payment on its order: a SUCCESSFUL sale against an order. */
+export function recordsPayment(kind: CounterKind, orderId: string | null, s: CounterSettlement): s is Extract<CounterSettlement, { state: 'finished' }> {
+  return kind === 'sale' && orderId !== null && s.state === 'finished' && s.result === 'SUCCESSFUL';
+}
+
+/** What the POS's cancel does: an accepted one fails at once, a sent one asks the terminal, anything else cannot be cancelled. */
+export function cancelOf(state: CounterState): 'fail' | 'request' | 'already' | 'refuse' {
+  if (state === 'accepted') return 'fail';
+  if (state === 'sent') return 'request';
+  if (state === 'cancel_requested') return 'already';
+  return 'refuse';
+}
+
+/**
+ * Whether a counter sale of `amount` may be started against an order: the
+ * order is payable, in the same currency, and the sale fits in what is
+ * outstanding once the other counter sales still open against it are
+ * counted (so two terminals never both charge the whole bill).
+ */
+export function counterSaleRefusal(
+  order: { id: string; status: string; totalAmount: bigint; paidAmount: bigint; currency: string },
+  openSales: bigint,
+  amount: bigint,
+  currency: string,
+): string | undefined {
+  if (!isPayable(order)) return `order ${order.id} is not payable (status ${order.status}, paid ${order.paidAmount} of ${order.totalAmount})`;
+  if (order.currency !== currency) return `order ${order.id} is in ${order.currency}, not ${currency}`;
+  const room = outstandingAmount(order) - openSales;
+  if (amount > room) return `order ${order.id} has ${room} ${order.currency} left to pay${openSales > 0n ? ` (${openSales} is in counter sales still running)` : ''}; ${amount} is more`;
+  return undefined;
+}

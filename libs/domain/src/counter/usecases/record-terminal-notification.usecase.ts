@@ -1,0 +1,32 @@
+import type { ExecContext, UseCase } from '../../rpc/exec-context';
+import { counterRepo } from '../../repositories/counter.repository';
+import type { CounterSignals } from '../ports';
+import { counterEventOf } from '../view';
+
+export interface RecordTerminalNotificationCommand {
+  tid: string;
+  notificationValue: string;
+}
+
+/**
+ * RecordTerminalNotification (connect-pac's terminalNotification): stores a
+ * `notification` event tied to the transaction running on that terminal (if
+ * any) and sets its last notification, in one statement, then publishes it.
+ * A notification is never answered, so nothing is returned.
+ */
+export class RecordTerminalNotification implements UseCase<RecordTerminalNotificationCommand, Record<string, never>> {
+  constructor(private readonly signals: CounterSignals) {}
+
+  async execute(ctx: ExecContext, cmd: RecordTerminalNotificationCommand): Promise<Record<string, never>> {
+    const repo = counterRepo(ctx.db);
+    const open = await repo.openOnTerminal(ctx.locationId, cmd.tid);
+    const stored = await repo.appendEvents(
+      ctx.locationId,
+      [{ type: 'notification', ...(open ? { transactionId: open.id } : {}), tid: cmd.tid, data: { ...(open ? { transactionId: open.id } : {}), tid: cmd.tid, notificationValue: cmd.notificationValue } }],
+      open ? { transactionId: open.id, value: cmd.notificationValue } : undefined,
+    );
+    ctx.log.info({ tid: cmd.tid, transactionId: open?.id, notificationValue: cmd.notificationValue }, 'terminal notification');
+    await this.signals.publishEvents(ctx.locationId, stored.map(counterEventOf));
+    return {};
+  }
+}

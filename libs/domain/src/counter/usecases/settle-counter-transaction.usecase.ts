@@ -1,0 +1,114 @@
+import type { Logger } from '@app/common';
+import type { ConnectPac, CounterSettleJob, CounterTransactionView } from '@app/contracts';
+import type { RecordPayment } from '../../core/commands';
+import { DomainRefusal } from '../../core/refusal';
+import { counterSettlementOf, isCounterOpen, recordsPayment } from '../../core/rules';
+import { RecordOrderPayment } from '../../payments/usecases/record-order-payment.usecase';
+import type { CounterTransactionRow } from '../../repositories/counter.repository';
+import { counterRepo } from '../../repositories/counter.repository';
+import { runInTransaction, takePlanInTransaction } from '../../repositories/unit-of-work';
+import type { Tx } from '../../shared/tx';
+import type { CounterDeps } from '../ports';
+import { counterEventOf, counterView } from '../view';
+
+export type SettleOutcome =
+  /** Settled now (exactly once): finished or failed. */
+  | { kind: 'settled'; view: CounterTransactionView }
+  /** Settled before (a repeated job, or a second reply): nothing changed. */
+  | { kind: 'already'; view: CounterTransactionView }
+  /** Not sent yet (accepted): an outcome for it cannot be ours; nothing changed. */
+  | { kind: 'not_sent'; view: CounterTransactionView }
+  /** No such transaction at the location. */
+  | { kind: 'missing' };
+
+/**
+ * Records a SUCCESSFUL counter sale on its order through the shared
+ * RecordOrderPayment command (source connect-pac, payment id = the counter
+ * transaction's id), inside the settling transaction: the plan's advisory
+ * lock, the order row lock and the plan's read, as RpcDispatcher takes them.
+ * Returns the refusal's message when the order cannot take it (closed, paid
+ * meanwhile, another currency, locked by another): nothing is recorded then.
+ */
+async function recordCounterPayment(tx: Tx, row: CounterTransactionRow, t: ConnectPac.PacTransaction, traceId: string, log: Logger): Promise<string | undefined> {
+  const cmd: RecordPayment = {
+    orderId: row.orderId!,
+    paymentRef: row.id,
+    amount: t.amountBase !== undefined ? BigInt(t.amountBase) : row.amount!,
+    tips: BigInt(t.amountGratuity ?? 0),
+    ...(t.amountCashback ? { cashback: BigInt(t.amountCashback) } : {}),
+    currency: t.currency ?? row.currency,
+    source: 'connect-pac',
+  };
+  const uc = new RecordOrderPayment();
+  const plan = uc.plan(row.locationId, cmd);
+  const pre = await takePlanInTransaction(tx, row.locationId, plan);
+  const ctx = {
+    db: tx,
+    locationId: row.locationId,
+    rpcId: `counter:${row.id}`,
+    traceId,
+    log: log.child({ orderId: cmd.orderId }),
+    now: new Date(),
+    planned: { pre },
+  };
+  try {
+    await uc.execute(ctx, cmd);
+    return undefined;
+  } catch (err) {
+    // A refusal is decided before any write, so the settling transaction goes on; anything else rolls it back (the job is retried).
+    if (!(err instanceof DomainRefusal)) throw err;
+    ctx.log.warn({ err: err.message }, 'counter sale could not be recorded on its order; refund it on the terminal');
+    return err.message;
+  }
+}
+
+/**
+ * SettleCounterTransaction (the worker, from a CounterSettleJob): one
+ * transaction that locks the counter transaction's row and, only while it is
+ * open, moves it to finished or failed (core/rules counterSettlementOf: a
+ * `recovered` outcome settles it only when the terminal's last transaction is
+ * this one). A SUCCESSFUL sale against an order is recorded on the order in
+ * the same transaction. So duplicate jobs, a reply and a recovery of the
+ * same transaction, or two workers, settle it exactly once. The `transaction`
+ * event is stored with it and published after the commit.
+ */
+export class SettleCounterTransaction {
+  constructor(private readonly d: CounterDeps) {}
+
+  async execute(job: CounterSettleJob): Promise<SettleOutcome> {
+    const log = this.d.log.child({ locationId: job.locationId, transactionId: job.transactionId, traceId: job.traceId, replicaId: job.replicaId });
+    const done = await runInTransaction(this.d.prisma, async (tx) => {
+      const repo = counterRepo(tx);
+      const row = await repo.lockForSettle(job.locationId, job.transactionId);
+      if (!row) return { kind: 'missing' as const };
+      if (!isCounterOpen(row.state)) return { kind: 'already' as const, view: counterView(row) };
+      if (row.state === 'accepted') return { kind: 'not_sent' as const, view: counterView(row) };
+      const s = counterSettlementOf({ kind: row.kind, amount: row.amount, sentAt: row.sentAt }, job.outcome);
+      let paymentId: string | null = null;
+      let message = s.state === 'failed' ? s.message : (s.transaction.userMessage ?? null);
+      if (recordsPayment(row.kind, row.orderId, s)) {
+        const refused = await recordCounterPayment(tx, row, s.transaction, job.traceId, log);
+        if (refused === undefined) paymentId = row.id;
+        else message = `the payment was not recorded on order ${row.orderId}: ${refused}`;
+      }
+      const updated = await repo.settle(
+        job.locationId,
+        row.id,
+        s.state === 'finished'
+          ? { state: 'finished', result: s.result, message, outcome: s.transaction, paymentId }
+          : { state: 'failed', failure: s.failure, message, ...(s.raw !== undefined ? { outcome: s.raw } : {}) },
+      );
+      const view = counterView(updated!);
+      const events = await repo.appendEvents(job.locationId, [{ type: 'transaction', transactionId: row.id, tid: row.tid, data: { ...view } }]);
+      return { kind: 'settled' as const, view, events: events.map(counterEventOf) };
+    });
+    if (done.kind === 'settled') {
+      log.info({ state: done.view.state, result: done.view.result, failure: done.view.failure, paymentId: done.view.paymentId, outcome: job.outcome.kind }, 'counter transaction settled');
+      await this.d.signals.publishEvents(job.locationId, done.events);
+      return { kind: 'settled', view: done.view };
+    }
+    if (done.kind === 'missing') log.warn('settle job for an unknown counter transaction; ignored');
+    else log.info({ state: done.view.state, outcome: job.outcome.kind }, done.kind === 'already' ? 'counter transaction already settled; nothing changed' : 'counter transaction not sent yet; outcome ignored');
+    return done;
+  }
+}

@@ -1,0 +1,315 @@
+import type { CounterEventType, CounterFailure, CounterKind, CounterState } from '@app/contracts';
+import { Prisma } from '@app/db';
+import type { Tx } from '../shared/tx';
+import { constrained } from './constraint-violation';
+import { jsonText } from './outbox.repository';
+
+/** One counter transaction (counter_transactions), money in minor units. */
+export interface CounterTransactionRow {
+  id: string;
+  locationId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  kind: CounterKind;
+  tid: string;
+  amount: bigint | null;
+  amountCashback: bigint | null;
+  currency: string;
+  orderId: string | null;
+  state: CounterState;
+  result: string | null;
+  failure: CounterFailure | null;
+  message: string | null;
+  /** Connect's final transaction as read (or, for an unreadable or unmatched answer, what came). */
+  outcome: unknown;
+  lastNotification: string | null;
+  fence: bigint | null;
+  sentBy: string | null;
+  sentAt: Date | null;
+  cancelRequestedAt: Date | null;
+  cancelSentAt: Date | null;
+  expiresAt: Date;
+  finishedAt: Date | null;
+  paymentId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A row changed by a claim, with the state it had before (to tell a change from a re-claim). */
+export type ClaimedCounterRow = CounterTransactionRow & { previousState: CounterState };
+
+/** One stored event of the venue's counter stream. `txId` and `id` make its cursor (see CounterEventsCursor). */
+export interface CounterEventRow {
+  id: bigint;
+  txId: bigint;
+  locationId: string;
+  transactionId: string | null;
+  tid: string | null;
+  type: CounterEventType;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface NewCounterEvent {
+  type: CounterEventType;
+  transactionId?: string;
+  tid?: string;
+  data: Record<string, unknown>;
+}
+
+const COLUMNS = Prisma.sql`
+  t.id::text AS "id", t.location_id::text AS "locationId", t.idempotency_key AS "idempotencyKey", t.request_hash AS "requestHash",
+  t.kind, t.tid, t.amount, t.amount_cashback AS "amountCashback", t.currency, t.order_id AS "orderId", t.state, t.result, t.failure,
+  t.message, t.outcome, t.last_notification AS "lastNotification", t.fence, t.sent_by AS "sentBy", t.sent_at AS "sentAt",
+  t.cancel_requested_at AS "cancelRequestedAt", t.cancel_sent_at AS "cancelSentAt", t.expires_at AS "expiresAt",
+  t.finished_at AS "finishedAt", t.payment_id AS "paymentId", t.created_at AS "createdAt", t.updated_at AS "updatedAt"`;
+
+const EVENT_COLUMNS = Prisma.sql`
+  e.id, e.tx_id AS "txId", e.location_id::text AS "locationId", e.transaction_id::text AS "transactionId", e.tid, e.type, e.data,
+  e.created_at AS "createdAt"`;
+
+/** The open states in which the transaction is (or may be) running on the terminal. */
+const ON_TERMINAL = Prisma.sql`('sent', 'cancel_requested', 'recovering')`;
+
+/**
+ * counter_transactions and counter_events: the only code that reads or writes
+ * them. Location first, as every repository. The claims are conditional
+ * UPDATEs, so two callers never both move one transaction.
+ */
+export class CounterRepository {
+  constructor(private readonly db: Tx) {}
+
+  // ---- transactions ----
+
+  async find(locationId: string, id: string): Promise<CounterTransactionRow | null> {
+    if (!isUuid(id)) return null;
+    const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
+      SELECT ${COLUMNS} FROM counter_transactions t WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid`;
+    return rows[0] ?? null;
+  }
+
+  /** The row locked for the rest of the transaction (settling it), or null. */
+  async lockForSettle(locationId: string, id: string): Promise<CounterTransactionRow | null> {
+    if (!isUuid(id)) return null;
+    const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
+      SELECT ${COLUMNS} FROM counter_transactions t WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid FOR UPDATE`;
+    return rows[0] ?? null;
+  }
+
+  async findByKey(locationId: string, idempotencyKey: string): Promise<CounterTransactionRow | null> {
+    const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
+      SELECT ${COLUMNS} FROM counter_transactions t WHERE t.location_id = ${locationId}::uuid AND t.idempotency_key = ${idempotencyKey}`;
+    return rows[0] ?? null;
+  }
+
+  /** Newest first; filtered by terminal and state. */
+  list(locationId: string, f: { tid?: string; state?: CounterState; limit: number }): Promise<CounterTransactionRow[]> {
+    return this.db.$queryRaw<CounterTransactionRow[]>`
+      SELECT ${COLUMNS} FROM counter_transactions t
+      WHERE t.location_id = ${locationId}::uuid
+        ${f.tid !== undefined ? Prisma.sql`AND t.tid = ${f.tid}` : Prisma.empty}
+        ${f.state !== undefined ? Prisma.sql`AND t.state = ${f.state}` : Prisma.empty}
+      ORDER BY t.created_at DESC, t.id DESC
+      LIMIT ${f.limit}`;
+  }
+
+  /** What the open counter sales against an order may still take (minor units). */
+  async openSaleAmount(locationId: string, orderId: string): Promise<bigint> {
+    const rows = await this.db.$queryRaw<{ s: bigint | null }[]>`
+      SELECT sum(amount)::bigint AS s FROM counter_transactions
+      WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND kind = 'sale' AND state IN ('accepted', 'sent', 'cancel_requested', 'recovering')`;
+    return rows[0]?.s ?? 0n;
+  }
+
+  /** The transaction running on a terminal now (the newest sent one), if any. */
+  async openOnTerminal(locationId: string, tid: string): Promise<CounterTransactionRow | null> {
+    const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
+      SELECT ${COLUMNS} FROM counter_transactions t
+      WHERE t.location_id = ${locationId}::uuid AND t.tid = ${tid} AND t.state IN ${ON_TERMINAL}
+      ORDER BY t.sent_at DESC NULLS LAST, t.created_at DESC LIMIT 1`;
+    return rows[0] ?? null;
+  }
+
+  /** A new command (state accepted); a key taken meanwhile is a ConstraintViolation. */
+  async insert(row: Pick<CounterTransactionRow, 'id' | 'locationId' | 'idempotencyKey' | 'requestHash' | 'kind' | 'tid' | 'amount' | 'amountCashback' | 'currency' | 'orderId' | 'expiresAt'>): Promise<CounterTransactionRow> {
+    const rows = await constrained(() => this.db.$queryRaw<CounterTransactionRow[]>`
+      INSERT INTO counter_transactions AS t (id, location_id, idempotency_key, request_hash, kind, tid, amount, amount_cashback, currency, order_id, expires_at)
+      VALUES (${row.id}::uuid, ${row.locationId}::uuid, ${row.idempotencyKey}, ${row.requestHash}, ${row.kind}, ${row.tid}, ${row.amount}::bigint,
+        ${row.amountCashback}::bigint, ${row.currency}, ${row.orderId}, ${row.expiresAt.toISOString()}::timestamptz)
+      RETURNING ${COLUMNS}`);
+    return rows[0]!;
+  }
+
+  /**
+   * Whether takeWork has anything to do (one cheap read on the polling path):
+   * an accepted command, a cancel not yet sent, or a transaction on the
+   * terminal that the caller does not track.
+   */
+  async hasWork(locationId: string, inFlight: readonly string[]): Promise<boolean> {
+    const keep = inFlight.filter(isUuid);
+    const rows = await this.db.$queryRaw<{ n: number }[]>`
+      SELECT 1 AS n FROM counter_transactions
+      WHERE location_id = ${locationId}::uuid AND state IN ('accepted', 'sent', 'cancel_requested', 'recovering')
+        AND (state = 'accepted' OR (state = 'cancel_requested' AND cancel_sent_at IS NULL) OR NOT (id = ANY(${keep}::uuid[])))
+      LIMIT 1`;
+    return rows.length > 0;
+  }
+
+  /** Accepted commands past their expiry: failed not_sent (returned). */
+  failExpired(locationId: string): Promise<ClaimedCounterRow[]> {
+    return this.db.$queryRaw<ClaimedCounterRow[]>`
+      UPDATE counter_transactions t
+      SET state = 'failed', failure = 'not_sent', message = 'no gateway sent it to the terminal in time', finished_at = now(), updated_at = now()
+      FROM (SELECT id, state FROM counter_transactions WHERE location_id = ${locationId}::uuid AND state = 'accepted' AND expires_at <= now() FOR UPDATE) o
+      WHERE t.id = o.id AND t.state = 'accepted'
+      RETURNING ${COLUMNS}, o.state AS "previousState"`;
+  }
+
+  /**
+   * Transactions on the terminal that the caller is not tracking (not in
+   * `inFlight`): moved to recovering and claimed for `owner` (the caller asks
+   * the terminal with `duplicate`).
+   */
+  claimLost(locationId: string, owner: { fence: number; replicaId: string }, inFlight: readonly string[]): Promise<ClaimedCounterRow[]> {
+    const keep = inFlight.filter(isUuid);
+    return this.db.$queryRaw<ClaimedCounterRow[]>`
+      UPDATE counter_transactions t
+      SET state = 'recovering', fence = ${owner.fence}::bigint, sent_by = ${owner.replicaId}, updated_at = now()
+      FROM (SELECT id, state FROM counter_transactions
+            WHERE location_id = ${locationId}::uuid AND state IN ${ON_TERMINAL} AND NOT (id = ANY(${keep}::uuid[]))
+            ORDER BY created_at, id FOR UPDATE) o
+      WHERE t.id = o.id AND t.state IN ${ON_TERMINAL}
+      RETURNING ${COLUMNS}, o.state AS "previousState"`;
+  }
+
+  /** Cancels asked by the POS and not yet sent: marked sent (returned once). */
+  claimCancels(locationId: string): Promise<ClaimedCounterRow[]> {
+    return this.db.$queryRaw<ClaimedCounterRow[]>`
+      UPDATE counter_transactions t SET cancel_sent_at = now(), updated_at = now()
+      FROM (SELECT id, state FROM counter_transactions
+            WHERE location_id = ${locationId}::uuid AND state = 'cancel_requested' AND cancel_sent_at IS NULL FOR UPDATE) o
+      WHERE t.id = o.id AND t.state = 'cancel_requested' AND t.cancel_sent_at IS NULL
+      RETURNING ${COLUMNS}, o.state AS "previousState"`;
+  }
+
+  /**
+   * The oldest accepted command of each terminal with nothing on it, moved to
+   * sent for `owner`. A terminal whose oldest accepted command has expired
+   * gets nothing this time (failExpired runs first in the same transaction).
+   */
+  claimSends(locationId: string, owner: { fence: number; replicaId: string }): Promise<ClaimedCounterRow[]> {
+    return this.db.$queryRaw<ClaimedCounterRow[]>`
+      UPDATE counter_transactions t
+      SET state = 'sent', fence = ${owner.fence}::bigint, sent_by = ${owner.replicaId}, sent_at = now(), updated_at = now()
+      FROM (
+        SELECT DISTINCT ON (a.tid) a.id, a.state FROM counter_transactions a
+        WHERE a.location_id = ${locationId}::uuid AND a.state = 'accepted'
+          AND NOT EXISTS (SELECT 1 FROM counter_transactions b WHERE b.location_id = a.location_id AND b.tid = a.tid AND b.state IN ${ON_TERMINAL})
+        ORDER BY a.tid, a.created_at, a.id
+      ) o
+      WHERE t.id = o.id AND t.state = 'accepted' AND t.expires_at > now()
+      RETURNING ${COLUMNS}, o.state AS "previousState"`;
+  }
+
+  /** The POS's cancel: accepted -> failed cancelled_before_sending, sent -> cancel_requested. Null when the state moved meanwhile. */
+  async cancel(locationId: string, id: string, from: 'accepted' | 'sent'): Promise<CounterTransactionRow | null> {
+    const rows =
+      from === 'accepted'
+        ? await this.db.$queryRaw<CounterTransactionRow[]>`
+            UPDATE counter_transactions t SET state = 'failed', failure = 'cancelled_before_sending', message = 'cancelled by the POS before it was sent',
+              cancel_requested_at = now(), finished_at = now(), updated_at = now()
+            WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid AND t.state = 'accepted'
+            RETURNING ${COLUMNS}`
+        : await this.db.$queryRaw<CounterTransactionRow[]>`
+            UPDATE counter_transactions t SET state = 'cancel_requested', cancel_requested_at = now(), updated_at = now()
+            WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid AND t.state = 'sent'
+            RETURNING ${COLUMNS}`;
+    return rows[0] ?? null;
+  }
+
+  /** Settles a row locked with lockForSettle (still open): finished or failed, once. */
+  async settle(
+    locationId: string,
+    id: string,
+    s: { state: 'finished' | 'failed'; result?: string; failure?: CounterFailure; message?: string | null; outcome?: unknown; paymentId?: string | null },
+  ): Promise<CounterTransactionRow | null> {
+    const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
+      UPDATE counter_transactions t
+      SET state = ${s.state}, result = ${s.result ?? null}, failure = ${s.failure ?? null}, message = ${s.message ?? null},
+        outcome = ${s.outcome === undefined ? null : jsonText(s.outcome)}::jsonb, payment_id = ${s.paymentId ?? null},
+        finished_at = now(), updated_at = now()
+      WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid AND t.state IN ('accepted', 'sent', 'cancel_requested', 'recovering')
+      RETURNING ${COLUMNS}`;
+    return rows[0] ?? null;
+  }
+
+  // ---- events ----
+
+  /**
+   * Stores events (in the caller's transaction, if any) and returns them as
+   * stored; with `lastNotification`, that transaction's last notification is
+   * set in the same statement.
+   */
+  async appendEvents(locationId: string, events: readonly NewCounterEvent[], lastNotification?: { transactionId: string; value: string }): Promise<CounterEventRow[]> {
+    if (events.length === 0) return [];
+    const values = events.map(
+      (e) => Prisma.sql`(${locationId}::uuid, ${e.transactionId ?? null}::uuid, ${e.tid ?? null}, ${e.type}, ${jsonText(e.data)}::jsonb)`,
+    );
+    const note = lastNotification
+      ? Prisma.sql`, note AS (UPDATE counter_transactions SET last_notification = ${lastNotification.value}, updated_at = now()
+          WHERE location_id = ${locationId}::uuid AND id = ${lastNotification.transactionId}::uuid RETURNING 1)`
+      : Prisma.empty;
+    return this.db.$queryRaw<CounterEventRow[]>`
+      WITH ins AS (
+        INSERT INTO counter_events (location_id, transaction_id, tid, type, data) VALUES ${Prisma.join(values)}
+        RETURNING id, tx_id, location_id, transaction_id, tid, type, data, created_at
+      )${note}
+      SELECT ${EVENT_COLUMNS} FROM ins e ORDER BY e.id`;
+  }
+
+  /** A transaction's events, oldest first. */
+  eventsOf(locationId: string, transactionId: string): Promise<CounterEventRow[]> {
+    return this.db.$queryRaw<CounterEventRow[]>`
+      SELECT ${EVENT_COLUMNS} FROM counter_events e
+      WHERE e.location_id = ${locationId}::uuid AND e.transaction_id = ${transactionId}::uuid ORDER BY e.tx_id, e.id`;
+  }
+
+  /** Whether the transaction has an event of this type. */
+  async hasEvent(locationId: string, transactionId: string, type: CounterEventType): Promise<boolean> {
+    const rows = await this.db.$queryRaw<{ n: number }[]>`
+      SELECT 1 AS n FROM counter_events WHERE location_id = ${locationId}::uuid AND transaction_id = ${transactionId}::uuid AND type = ${type} LIMIT 1`;
+    return rows.length > 0;
+  }
+
+  /** The newest readable event's cursor (below the snapshot's xmin), if any: every event committed later sorts after it. */
+  async head(locationId: string): Promise<{ tx: bigint; id: bigint } | null> {
+    const rows = await this.db.$queryRaw<{ tx: bigint; id: bigint }[]>`
+      SELECT tx_id AS tx, id FROM counter_events
+      WHERE location_id = ${locationId}::uuid AND tx_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+      ORDER BY tx_id DESC, id DESC LIMIT 1`;
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Events after the cursor (tx_id, id), in (tx_id, id) order, only of
+   * transactions below the reading snapshot's xmin (all finished), so a
+   * reader moving its cursor never skips a late commit (as the venue feed).
+   */
+  eventsAfter(locationId: string, after: { tx: bigint; id: bigint }, limit: number): Promise<CounterEventRow[]> {
+    return this.db.$queryRaw<CounterEventRow[]>`
+      SELECT ${EVENT_COLUMNS} FROM counter_events e
+      WHERE e.location_id = ${locationId}::uuid
+        AND e.tx_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+        AND (e.tx_id, e.id) > (${after.tx}::bigint, ${after.id}::bigint)
+      ORDER BY e.tx_id, e.id
+      LIMIT ${limit}`;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids the POS sends are checked before they reach a uuid cast (another id is simply not found). */
+export function isUuid(s: string): boolean {
+  return UUID.test(s);
+}
+
+export const counterRepo = (db: Tx) => new CounterRepository(db);

@@ -1,0 +1,385 @@
+/**
+ * Pay at counter's domain on real Postgres and Redis: the gateway's port
+ * (TakeCounterWork) under concurrent callers, the worker's settle (exactly
+ * once, payment recorded once through RecordOrderPayment, refusals), the
+ * connect-pac dialect's signature default and POS answer, idempotent starts,
+ * cancels, and the settle consumer through the real queue.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type Redis from 'ioredis';
+import { createLogger, createRedis } from '@app/common';
+import type { ConnectPac, CounterEvent, CounterSettleJob, CounterWork } from '@app/contracts';
+import { CounterChannels } from '@app/contracts';
+import {
+  AnswerCardholderSignature, CancelCounterTransaction, GetCounterTransaction, ReadCounterEvents, RecordTerminalNotification, SettleCounterTransaction,
+  StartCounterTransaction, TakeCounterWork, VerifyCardholderSignature,
+} from '@app/domain/counter';
+import type { CounterDeps } from '@app/domain/counter';
+import { DomainError } from '@app/domain/admin';
+import { ordersRepo } from '@app/domain/repositories/orders.repository';
+import { CounterSettleWorker, enqueueCounterSettle, JobEnqueuer, RedisCounterSignals } from '@app/queue';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+
+const logger = createLogger('counter-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+const pacSettings = (over: Record<string, string | number> = {}) => ({
+  hostAddress: 'venue1',
+  environment: 'test',
+  installerId: 'inst-1',
+  signatureDefault: 'decline',
+  signatureWaitMs: 2_000,
+  ...over,
+});
+
+function approved(amountBase: number, over: Partial<ConnectPac.PacTransaction> = {}): ConnectPac.PacTransaction {
+  return {
+    transactionType: 'SALE',
+    transactionResult: 'SUCCESSFUL',
+    currency: 'GBP',
+    amountBase,
+    amountGratuity: 150,
+    amountTotal: amountBase + 150,
+    transactionTime: new Date().toISOString(),
+    receiptLines: { MERCHANT: [{ type: 'TEXT', value: 'APPROVED' }], CUSTOMER: [{ type: 'TEXT', value: 'APPROVED' }] },
+    ...over,
+  };
+}
+
+async function expectDomainError(p: Promise<unknown>, kind: DomainError['kind'], code?: string): Promise<DomainError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof DomainError, `expected a DomainError, got ${String(err)}`);
+    assert.equal(err.kind, kind, err.message);
+    if (code) assert.equal(err.details.error, code, err.message);
+    return err;
+  }
+  assert.fail(`expected ${kind}${code ? ` ${code}` : ''}`);
+}
+
+describe('pay at counter: domain on Postgres and Redis', () => {
+  let db: TestDatabase;
+  let redis: Redis;
+  let sub: Redis;
+  let prefix: string;
+  let deps: CounterDeps;
+  let loc: string;
+  let other: string;
+  let fx: ReturnType<typeof fixtures>;
+  /** A fresh connect-pac venue with ord-1 (5000), ord-2 (3000), ord-3 (2000) and a canceled order, so tests never share work. */
+  const venue = async (settings: Record<string, string | number> = {}) => {
+    const id = (await fx.location({ name: 'Counter', protocol: 'connect-pac', protocolSettings: pacSettings(settings), registrationState: 'not_required' })).id;
+    await fx.order(id, { id: 'ord-1', total: 5000 });
+    await fx.order(id, { id: 'ord-2', total: 3000 });
+    await fx.order(id, { id: 'ord-3', total: 2000 });
+    await fx.order(id, { id: 'ord-closed', total: 3000, status: 'Canceled' });
+    return id;
+  };
+  const owner = (replicaId: string, fence = 1, inFlight: string[] = []) => ({ replicaId, fence, inFlight });
+
+  before(async () => {
+    db = await createTestDatabase('counter');
+    redis = createRedis(testRedisUrl());
+    sub = createRedis(testRedisUrl());
+    prefix = uniquePrefix('counter');
+    deps = { prisma: db.prisma, signals: new RedisCounterSignals(redis, prefix, logger), log: logger };
+    fx = fixtures(db.prisma);
+    other = await venue({ signatureDefault: 'accept' });
+  });
+  after(async () => {
+    sub?.disconnect();
+    redis?.disconnect();
+    await db?.drop();
+  });
+
+  const start = (key: string, body: Partial<Parameters<StartCounterTransaction['execute']>[1]> & { tid: string }, at = loc) =>
+    new StartCounterTransaction(deps).execute(at, { idempotencyKey: key, kind: 'sale', amount: 1000n, ...body });
+  const settle = (transactionId: string, outcome: CounterSettleJob['outcome'], at = loc) =>
+    new SettleCounterTransaction(deps).execute({ locationId: at, transactionId, outcome, replicaId: 'r1', traceId: 'trace' });
+
+  it('a start is idempotent per key: the same request answers the same transaction, another request is 422', async () => {
+    loc = await venue();
+    const a = await start('idem-1', { tid: 'T-IDEM' });
+    assert.equal(a.created, true);
+    assert.equal(a.view.state, 'accepted');
+    assert.equal(a.view.currency, 'GBP', "the location's currency by default");
+    const b = await start('idem-1', { tid: 'T-IDEM' });
+    assert.equal(b.created, false);
+    assert.equal(b.view.id, a.view.id);
+    await expectDomainError(start('idem-1', { tid: 'T-IDEM', amount: 1001n }), 'unprocessable', 'idempotency_key_reused');
+    // Ten concurrent retries of one new key: one transaction.
+    const many = await Promise.all(Array.from({ length: 10 }, () => start('idem-2', { tid: 'T-IDEM2' })));
+    assert.equal(new Set(many.map((m) => m.view.id)).size, 1);
+    assert.equal(many.filter((m) => m.created).length, 1);
+  });
+
+  it('a sale against an order: the order must exist here and the amount fit what is outstanding net of running sales', async () => {
+    loc = await venue();
+    await expectDomainError(start('ord-a', { tid: 'T-ORD', orderId: 'nope' }), 'not_found');
+    await expectDomainError(start('ord-b', { tid: 'T-ORD', orderId: 'ord-2', amount: 3001n }), 'conflict', 'order_not_payable');
+    await expectDomainError(start('ord-c', { tid: 'T-ORD', orderId: 'ord-closed', amount: 100n }), 'conflict', 'order_not_payable');
+    await expectDomainError(start('ord-d', { tid: 'T-ORD', orderId: 'ord-2', amount: 100n, currency: 'EUR' }), 'conflict', 'order_not_payable');
+    const first = await start('ord-e', { tid: 'T-ORD', orderId: 'ord-2', amount: 2000n });
+    assert.equal(first.created, true);
+    // 1000 is left while the first sale runs; 1500 is refused, 1000 fits.
+    await expectDomainError(start('ord-f', { tid: 'T-ORD2', orderId: 'ord-2', amount: 1500n }), 'conflict', 'order_not_payable');
+    const cancelled = await new CancelCounterTransaction(deps).execute(loc, first.view.id);
+    assert.equal(cancelled.state, 'failed');
+    assert.equal(cancelled.failure, 'cancelled_before_sending');
+    assert.equal((await start('ord-g', { tid: 'T-ORD2', orderId: 'ord-2', amount: 3000n })).created, true, 'a cancelled sale no longer counts');
+    await expectDomainError(start('bad-1', { tid: 'T-X', amount: 0n }), 'invalid');
+    await expectDomainError(start('bad-2', { tid: 'T-X', kind: 'refund', amountCashback: 100n }), 'invalid');
+    await expectDomainError(new StartCounterTransaction(deps).execute(loc, { idempotencyKey: 'bad-3', kind: 'duplicate', tid: 'T-X', amount: 5n }), 'invalid');
+  });
+
+  it('concurrent takeWork callers never both get an item, and a terminal runs one transaction at a time', async () => {
+    const race = await venue();
+    const ids: string[] = [];
+    for (let i = 0; i < 24; i++) ids.push((await start(`race-${i}`, { tid: `T${i % 6}`, amount: BigInt(100 + i) }, race)).view.id);
+    const take = new TakeCounterWork(deps);
+    const got = new Map<string, string[]>();
+    const flying: Record<string, string[]> = { a: [], b: [], c: [] };
+    // Three replicas (their own fences) call at once, round after round; each settles what it got before the next round.
+    for (let round = 0; round < 6; round++) {
+      const results = await Promise.all((['a', 'b', 'c'] as const).map((r, i) => take.takeWork(race, owner(r, 10 + i, flying[r])).then((w) => ({ r, w }))));
+      for (const { r, w } of results) {
+        for (const item of w) {
+          assert.equal(item.op, 'send', `only sends: ${JSON.stringify(item)}`);
+          got.set(item.transactionId, [...(got.get(item.transactionId) ?? []), r]);
+        }
+      }
+      const sentNow = results.flatMap((x) => x.w);
+      const tids = sentNow.map((w) => (w as Extract<CounterWork, { op: 'send' }>).tid);
+      assert.equal(new Set(tids).size, tids.length, `one transaction per terminal per round: ${tids.join(',')}`);
+      for (const w of sentNow) await settle(w.transactionId, { kind: 'transaction', transaction: approved(100) }, race);
+    }
+    assert.equal(got.size, 24, 'every command was sent');
+    for (const [id, who] of got) assert.equal(who.length, 1, `${id} went to ${who.join(' and ')}`);
+    assert.deepEqual([...got.keys()].sort(), [...ids].sort());
+  });
+
+  it('a transaction the owner does not track is recovered by the next owner, once', async () => {
+    loc = await venue();
+    const a = await start('rec-1', { tid: 'T-REC', amount: 700n });
+    const take = new TakeCounterWork(deps);
+    const [sent] = await take.takeWork(loc, owner('old', 1));
+    assert.equal(sent?.op, 'send');
+    assert.deepEqual(await take.takeWork(loc, owner('old', 1, [a.view.id])), [], 'tracked by its sender: nothing to do');
+    const [both1, both2] = await Promise.all([take.takeWork(loc, owner('new', 2)), take.takeWork(loc, owner('new2', 3))]);
+    const recovers = [...both1!, ...both2!].filter((w) => w.transactionId === a.view.id);
+    assert.ok(recovers.length >= 1 && recovers.every((w) => w.op === 'recover'));
+    const r = recovers[0] as Extract<CounterWork, { op: 'recover' }>;
+    assert.equal(r.amount, 700);
+    // The terminal's last transaction is an older one: not ours, so it never ran.
+    const stale = await settle(a.view.id, { kind: 'recovered', transaction: approved(700, { transactionTime: new Date(Date.now() - 60_000).toISOString() }) });
+    assert.equal(stale.kind, 'settled');
+    assert.equal(stale.kind === 'settled' && stale.view.failure, 'not_executed');
+
+    const b = await start('rec-2', { tid: 'T-REC', amount: 800n });
+    await take.takeWork(loc, owner('old', 1));
+    await take.takeWork(loc, owner('new', 2));
+    const ok = await settle(b.view.id, { kind: 'recovered', transaction: approved(800) });
+    assert.equal(ok.kind === 'settled' && ok.view.state, 'finished');
+    assert.equal(ok.kind === 'settled' && ok.view.result, 'SUCCESSFUL');
+    const late = await settle(b.view.id, { kind: 'transaction', transaction: approved(800) });
+    assert.equal(late.kind, 'already', 'the late reply of the old owner changes nothing');
+  });
+
+  it('a settle runs exactly once under duplicate jobs and records the payment once', async () => {
+    loc = await venue();
+    const s = await start('pay-1', { tid: 'T-PAY', orderId: 'ord-1', amount: 5000n });
+    const take = new TakeCounterWork(deps);
+    assert.equal((await take.takeWork(loc, owner('r1'))).length, 1);
+    const outcome = { kind: 'transaction' as const, transaction: approved(5000, { amountCashback: 0 }) };
+    const results = await Promise.all([
+      ...Array.from({ length: 6 }, () => settle(s.view.id, outcome)),
+      settle(s.view.id, { kind: 'recovered', transaction: approved(5000) }),
+      settle(s.view.id, { kind: 'refused', code: -32009, message: 'busy' }),
+    ]);
+    assert.equal(results.filter((r) => r.kind === 'settled').length, 1, JSON.stringify(results.map((r) => r.kind)));
+    const order = await ordersRepo(db.prisma).find(loc, 'ord-1');
+    assert.equal(order!.paidAmount, 5000n);
+    assert.equal(order!.tipsAmount, 150n);
+    assert.equal(order!.payments.length, 1);
+    assert.equal(order!.payments[0]!.paymentIntentId, s.view.id, 'the payment id is the counter transaction id');
+    const view = await new GetCounterTransaction(deps).execute(loc, s.view.id);
+    assert.equal(view.paymentId, s.view.id);
+    assert.deepEqual(view.receiptLines?.CUSTOMER, [{ type: 'TEXT', value: 'APPROVED' }]);
+    assert.equal(view.events.filter((e) => e.type === 'transaction' && e.data.state !== 'accepted' && e.data.state !== 'sent').length, 1, 'one final transaction event');
+    const feed = await db.prisma.venueFeedEntry.findMany({ where: { locationId: loc, kind: 'payment.recorded', entityId: 'ord-1' } });
+    assert.equal(feed.length, 1, 'the venue feed has the payment once');
+  });
+
+  it('declined, refused and unreadable outcomes record nothing; a sale the order can no longer take is finished with a message', async () => {
+    loc = await venue();
+    const take = new TakeCounterWork(deps);
+    const paid = async (id: string) => (await ordersRepo(db.prisma).find(loc, id))!.paidAmount;
+    const d = await start('dec-1', { tid: 'T-DEC', orderId: 'ord-3', amount: 2000n });
+    await take.takeWork(loc, owner('r1'));
+    const declined = await settle(d.view.id, { kind: 'transaction', transaction: approved(2000, { transactionResult: 'DECLINED' }) });
+    assert.equal(declined.kind === 'settled' && declined.view.result, 'DECLINED');
+    assert.equal(declined.kind === 'settled' && declined.view.paymentId, undefined);
+    assert.equal(await paid('ord-3'), 0n);
+
+    const r = await start('ref-1', { tid: 'T-DEC', orderId: 'ord-3', amount: 2000n });
+    await take.takeWork(loc, owner('r1'));
+    const refused = await settle(r.view.id, { kind: 'refused', code: -32009, message: 'terminal busy' });
+    assert.equal(refused.kind === 'settled' && refused.view.failure, 'refused');
+    const u = await start('unr-1', { tid: 'T-DEC', orderId: 'ord-3', amount: 2000n });
+    await take.takeWork(loc, owner('r1'));
+    const unreadable = await settle(u.view.id, { kind: 'unreadable', problem: 'sale.transactionResult is missing', raw: { transactionType: 'SALE' } });
+    assert.equal(unreadable.kind === 'settled' && unreadable.view.failure, 'unreadable');
+    assert.equal(await paid('ord-3'), 0n);
+
+    // Two sales of 2000 are accepted one after the other; the order is paid by something else meanwhile.
+    const s = await start('late-1', { tid: 'T-LATE', orderId: 'ord-3', amount: 2000n });
+    await take.takeWork(loc, owner('r1'));
+    // Paid meanwhile by another channel (as a card machine's payment leaves the order).
+    await db.prisma.order.update({ where: { locationId_id: { locationId: loc, id: 'ord-3' } }, data: { paidAmount: 2000n, payable: false } });
+    const late = await settle(s.view.id, { kind: 'transaction', transaction: approved(2000) });
+    assert.equal(late.kind === 'settled' && late.view.state, 'finished');
+    assert.equal(late.kind === 'settled' && late.view.result, 'SUCCESSFUL');
+    assert.equal(late.kind === 'settled' && late.view.paymentId, undefined);
+    assert.match(late.kind === 'settled' ? (late.view.message ?? '') : '', /not recorded on order ord-3/);
+    assert.equal(await paid('ord-3'), 2000n, 'not paid twice');
+  });
+
+  it('cancel: accepted fails at once, sent asks the terminal once, finished is 409', async () => {
+    loc = await venue();
+    const take = new TakeCounterWork(deps);
+    const c = await start('can-1', { tid: 'T-CAN' });
+    await take.takeWork(loc, owner('r1'));
+    const asked = await new CancelCounterTransaction(deps).execute(loc, c.view.id);
+    assert.equal(asked.state, 'cancel_requested');
+    assert.equal((await new CancelCounterTransaction(deps).execute(loc, c.view.id)).state, 'cancel_requested');
+    const work = await take.takeWork(loc, owner('r1', 1, [c.view.id]));
+    assert.deepEqual(work, [{ op: 'cancel', transactionId: c.view.id, tid: 'T-CAN' }]);
+    assert.deepEqual(await take.takeWork(loc, owner('r1', 1, [c.view.id])), [], 'the cancel is sent once');
+    await settle(c.view.id, { kind: 'transaction', transaction: approved(1000, { transactionResult: 'CANCELLED' }) });
+    await expectDomainError(new CancelCounterTransaction(deps).execute(loc, c.view.id), 'conflict', 'not_cancellable');
+  });
+
+  it('an accepted command nobody claims in time fails not_sent', async () => {
+    loc = await venue();
+    const quick = { ...deps, acceptTtlMs: 1 };
+    const s = await new StartCounterTransaction(quick).execute(loc, { idempotencyKey: 'exp-1', kind: 'refund', tid: 'T-EXP', amount: 300n });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await new TakeCounterWork(deps).takeWork(loc, owner('r1')), []);
+    const v = await new GetCounterTransaction(deps).execute(loc, s.view.id);
+    assert.equal(v.failure, 'not_sent');
+  });
+
+  it('venue isolation: another location sees none of these transactions, and cannot settle or cancel them', async () => {
+    loc = await venue();
+    const s = await start('iso-1', { tid: 'T-ISO' });
+    await expectDomainError(new GetCounterTransaction(deps).execute(other, s.view.id), 'not_found');
+    await expectDomainError(new CancelCounterTransaction(deps).execute(other, s.view.id), 'not_found');
+    assert.equal((await settle(s.view.id, { kind: 'transaction', transaction: approved(1000) }, other)).kind, 'missing');
+    assert.deepEqual(await new TakeCounterWork(deps).takeWork(other, owner('r1')), [], "the other venue's gateway gets none of this venue's work");
+    await expectDomainError(new GetCounterTransaction(deps).execute(loc, 'not-a-uuid'), 'not_found');
+    const theirs = await new ReadCounterEvents(deps).execute(other, undefined, 1000);
+    assert.ok(theirs.every((e) => e.locationId === other));
+    // The same idempotency key at another venue is another transaction.
+    const mine = await start('shared-key', { tid: 'T-ISO' });
+    const their = await start('shared-key', { tid: 'T-ISO' }, other);
+    assert.notEqual(mine.view.id, their.view.id);
+  });
+
+  it("notifications attach to the terminal's running transaction and stream in order", async () => {
+    loc = await venue();
+    const s = await start('note-1', { tid: 'T-NOTE' });
+    await new TakeCounterWork(deps).takeWork(loc, owner('r1'));
+    const received: CounterEvent[] = [];
+    await sub.subscribe(CounterChannels.events(loc));
+    sub.on('message', (_c, m) => received.push(JSON.parse(m) as CounterEvent));
+    const note = new RecordTerminalNotification(deps.signals);
+    const ctx = { db: db.prisma, locationId: loc, rpcId: 'n', traceId: 't', log: logger, now: new Date() };
+    for (const v of ['TRANSACTION_STARTED', 'PRESENT_CARD', 'PIN_ENTRY']) await note.execute(ctx, { tid: 'T-NOTE', notificationValue: v });
+    await waitFor(() => received.filter((e) => e.type === 'notification').length === 3, 'published notifications');
+    const v = await new GetCounterTransaction(deps).execute(loc, s.view.id);
+    assert.equal(v.lastNotification, 'PIN_ENTRY');
+    assert.deepEqual(v.events.filter((e) => e.type === 'notification').map((e) => e.data.notificationValue), ['TRANSACTION_STARTED', 'PRESENT_CARD', 'PIN_ENTRY']);
+    const all = await new ReadCounterEvents(deps).execute(loc, undefined, 1000);
+    const ids = all.map((e) => e.id);
+    const after = await new ReadCounterEvents(deps).execute(loc, ids[ids.length - 3], 1000);
+    assert.deepEqual(after.map((e) => e.id), ids.slice(-2), 'replay after an id returns what followed it');
+    await sub.unsubscribe();
+    sub.removeAllListeners('message');
+  });
+
+  it('signature: the default at once when nobody listens; the POS answers when it listens; first writer wins', async () => {
+    loc = await venue();
+    const verify = new VerifyCardholderSignature(deps.signals);
+    const ctx = (at: string) => ({ db: db.prisma, locationId: at, rpcId: 's', traceId: 't', log: logger, now: new Date() });
+    const take = new TakeCounterWork(deps);
+
+    // Nobody listens: the location's default (decline) at once.
+    const a = await start('sig-1', { tid: 'T-SIG' });
+    await take.takeWork(loc, owner('r1'));
+    const t0 = Date.now();
+    assert.deepEqual(await verify.execute(ctx(loc), { tid: 'T-SIG' }), { accepted: false });
+    assert.ok(Date.now() - t0 < 1_000, 'answered at once');
+    const ev = (await new GetCounterTransaction(deps).execute(loc, a.view.id)).events;
+    assert.deepEqual(ev.find((e) => e.type === 'signature.answered')?.data, { transactionId: a.view.id, tid: 'T-SIG', accepted: false, by: 'default' });
+    await expectDomainError(new AnswerCardholderSignature(deps).execute(loc, a.view.id, true), 'conflict', 'signature_already_answered');
+    await settle(a.view.id, { kind: 'transaction', transaction: approved(1000, { transactionResult: 'DECLINED' }) });
+
+    // The other venue's default is accept.
+    await start('sig-o', { tid: 'T-SIG' }, other);
+    await take.takeWork(other, owner('r1'));
+    assert.deepEqual(await verify.execute(ctx(other), { tid: 'T-SIG' }), { accepted: true });
+
+    // A POS listens and answers: its answer is applied, the default is not.
+    const b = await start('sig-2', { tid: 'T-SIG' });
+    await take.takeWork(loc, owner('r1'));
+    await expectDomainError(new AnswerCardholderSignature(deps).execute(loc, b.view.id, true), 'conflict', 'no_signature_request');
+    await sub.subscribe(CounterChannels.events(loc));
+    sub.on('message', (_c, m) => {
+      const e = JSON.parse(m) as CounterEvent;
+      if (e.type === 'signature.requested' && e.transactionId === b.view.id) void new AnswerCardholderSignature(deps).execute(loc, b.view.id, true);
+    });
+    assert.deepEqual(await verify.execute(ctx(loc), { tid: 'T-SIG', receiptLines: { MERCHANT: [{ type: 'TEXT', value: 'SIGN HERE' }] } }), { accepted: true });
+    const evB = (await new GetCounterTransaction(deps).execute(loc, b.view.id)).events;
+    assert.equal(evB.find((e) => e.type === 'signature.answered')?.data.by, 'pos');
+    assert.deepEqual(evB.find((e) => e.type === 'signature.requested')?.data.receiptLines, { MERCHANT: [{ type: 'TEXT', value: 'SIGN HERE' }] });
+    // Asked again (Connect retried): the same answer, nothing asked of the POS.
+    assert.deepEqual(await verify.execute(ctx(loc), { tid: 'T-SIG' }), { accepted: true });
+    sub.removeAllListeners('message');
+
+    // A listener that never answers: the default after signatureWaitMs (2 s here).
+    await settle(b.view.id, { kind: 'transaction', transaction: approved(1000) });
+    const c = await start('sig-3', { tid: 'T-SIG' });
+    await take.takeWork(loc, owner('r1'));
+    const t1 = Date.now();
+    assert.deepEqual(await verify.execute(ctx(loc), { tid: 'T-SIG' }), { accepted: false });
+    assert.ok(Date.now() - t1 >= 1_900, 'waited for the POS');
+    const evC = (await new GetCounterTransaction(deps).execute(loc, c.view.id)).events;
+    assert.equal(evC.find((e) => e.type === 'signature.answered')?.data.by, 'default');
+    await sub.unsubscribe();
+  });
+
+  it('the settle consumer settles through the real queue once, whatever is enqueued twice', async () => {
+    loc = await venue();
+    await fx.order(loc, { id: 'ord-q', total: 1200 });
+    const s = await start('q-1', { tid: 'T-Q', orderId: 'ord-q', amount: 1200n });
+    await new TakeCounterWork(deps).takeWork(loc, owner('r1'));
+    const worker = new CounterSettleWorker({ redisUrl: testRedisUrl(), prefix, concurrency: 4 }, new SettleCounterTransaction(deps), logger);
+    const jobs = new JobEnqueuer({ redisUrl: testRedisUrl(), prefix });
+    try {
+      worker.start();
+      await worker.waitUntilReady();
+      const job: CounterSettleJob = { locationId: loc, transactionId: s.view.id, outcome: { kind: 'transaction', transaction: approved(1200) }, replicaId: 'r1', traceId: 'q' };
+      await Promise.all([enqueueCounterSettle(jobs, job), enqueueCounterSettle(jobs, job), enqueueCounterSettle(jobs, { ...job, outcome: { kind: 'recovered', transaction: approved(1200) } })]);
+      await waitFor(async () => (await new GetCounterTransaction(deps).execute(loc, s.view.id)).state === 'finished', 'settled by the worker');
+      await waitFor(async () => ((await jobs.queue('counter-settle').getJobCounts('completed')).completed ?? 0) >= 2, 'both jobs done');
+      const order = await ordersRepo(db.prisma).find(loc, 'ord-q');
+      assert.equal(order!.paidAmount, 1200n);
+      assert.equal(order!.payments.length, 1);
+    } finally {
+      await worker.close();
+      await jobs.close();
+    }
+  });
+});
