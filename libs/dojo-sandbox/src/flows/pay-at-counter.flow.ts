@@ -8,6 +8,9 @@ import { VenueEventStream } from './venue-events';
 
 type Json = Record<string, any>;
 
+/** How long the flow reads on after a transaction ended, for the terminal's last notifications. */
+const TAIL_MS = 1_500;
+
 const pounds = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
 
 /** A terminal's notification as a person at the counter would read it. */
@@ -82,20 +85,29 @@ async function follow(
 ): Promise<{ view: CounterTransactionView; signature: boolean }> {
   const at = () => `+${((performance.now() - startedAt) / 1000).toFixed(2)} s`;
   let signature = false;
+  let finished = false;
+  let ended: CounterTransactionView | undefined;
   const until = Date.now() + 90_000;
   for (;;) {
+    // Once the transaction has ended, the terminal's last notifications may still be on their way (they can be
+    // stored after the result): read on briefly, until the terminal says it has finished.
+    if (ended && finished) return { view: ended, signature };
     let e: SseEvent;
     try {
-      e = await stream.next(Math.max(1, until - Date.now()));
+      e = await stream.next(ended ? TAIL_MS : Math.max(1, until - Date.now()));
     } catch (err) {
+      if (ended) return { view: ended, signature };
       return ctx.task<never>('event stream', () => Promise.reject(new StepCheckError(`${(err as Error).message} (transaction ${tx.id} not finished)`)));
     }
     if (typeof e.data !== 'object' || e.data === null) continue;
     const ev = e.data as CounterEvent;
-    if (ev.transactionId !== tx.id && (ev.data as Json).id !== tx.id) continue;
     const d = ev.data as Json;
+    // A notification is tied to the transaction running on its terminal; one stored after the result is only the terminal's.
+    const ours = ev.transactionId === tx.id || (e.event === 'transaction' && d.id === tx.id) || (e.event === 'notification' && !ev.transactionId && ev.tid === tx.tid);
+    if (!ours) continue;
     if (e.event === 'notification') {
       const value = String(d.notificationValue);
+      if (value === 'TRANSACTION_FINISHED') finished = true;
       ctx.note(`  ${ev.tid ?? tx.tid}  ${value}`, `${at()}  ${SAYS[value] ?? value.toLowerCase().replace(/_/g, ' ')}`);
     } else if (e.event === 'signature.requested') {
       signature = true;
@@ -110,7 +122,7 @@ async function follow(
     } else if (e.event === 'transaction') {
       const view = d as CounterTransactionView;
       ctx.note(`  transaction ${view.state}`, `${at()}  ${view.result ?? view.failure ?? ''}${view.message ? ` (${view.message})` : ''}`.trimEnd());
-      if (view.state === 'finished' || view.state === 'failed') return { view, signature };
+      if (view.state === 'finished' || view.state === 'failed') ended = view;
     }
   }
 }
