@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { VenueEventStream } from '../../../libs/dojo-sandbox/src/flows/venue-events';
+import { VenueEventStream } from '@app/dojo-sandbox';
 
 describe('venue event stream reader (SSE)', () => {
   let url = '';

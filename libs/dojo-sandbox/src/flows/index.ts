@@ -10,6 +10,7 @@ import { payAtCounterFlow } from './pay-at-counter.flow';
 export * from './flow-context';
 export * from './flow-definition';
 export * from './flow-engine';
+export * from './venue-events';
 export { paymentIntentEvents } from './events.flow';
 
 /** Every flow the sandbox can run, by name. */
