@@ -120,7 +120,7 @@ describe('admin list filters, query checks and table references', () => {
     const doc = (await (await fetch(`${admin.url}/docs-json`)).json()) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema?: { enum?: string[] } }[] }>> };
     const params = doc.paths['/v1/locations']!.get!.parameters!.filter((p) => p.in === 'query');
     assert.deepEqual(params.map((p) => p.name).sort(), ['connectionState', 'cursor', 'dojoAccountId', 'enabled', 'limit', 'protocol', 'registrationState', 'softwareHouseId']);
-    assert.deepEqual(params.find((p) => p.name === 'protocol')!.schema?.enum, ['epos-data', 'dojo-tables', 'connect-pat']);
+    assert.deepEqual(params.find((p) => p.name === 'protocol')!.schema?.enum, ['epos-data', 'dojo-tables', 'connect-pat', 'connect-pac']);
   });
 
   it('refuses unknown query parameters with 400 naming them, on every list route of both APIs', async () => {

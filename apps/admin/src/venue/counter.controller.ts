@@ -166,7 +166,7 @@ export class CounterController {
   @ApiOperation({
     summary: 'Server-Sent Events: every counter event of the venue as it happens (transaction state changes, terminal notifications, signature requests and answers)',
     description:
-      '`id:` is the event id, `event:` its type (`transaction`, `notification`, `signature.requested`, `signature.answered`), `data:` the CounterEvent as JSON. With `Last-Event-ID` (or `after`) the stored events after it are replayed first, in order; without, the stream starts now. A comment line every 15 s keeps the connection alive.',
+      '`id:` is the event id, `event:` its type (`transaction`, `notification`, `signature.requested`, `signature.answered`), `data:` the CounterEvent as JSON. With `Last-Event-ID` (or `after`) the stored events after it are replayed first, in order; without, the stream starts now. A comment line every 15 s keeps the connection alive. 404 `counter_not_configured` when the location has no PAC link.',
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last event id received: resume after it' })
   @ApiQuery({ name: 'after', required: false, type: String })
@@ -176,7 +176,8 @@ export class CounterController {
     if (given !== undefined && given !== '' && !parseCounterCursor(given)) {
       throw DomainError.invalid([{ field: lastEventId !== undefined ? 'Last-Event-ID' : 'after', reason: 'is not an event id of this stream' }]);
     }
-    let cursor = given || (await this.head.execute(locationId));
+    const head = await this.head.execute(locationId);
+    let cursor = given || head;
     const log = this.logger.child({ locationId, component: 'counter-stream' });
     let closed = false;
     let reading = false;

@@ -42,11 +42,16 @@ export class ReadCounterEvents {
   }
 }
 
-/** The cursor of the stream's newest readable point (a stream opened without Last-Event-ID starts there). */
+/**
+ * The cursor of the stream's newest readable point (a stream opened without
+ * Last-Event-ID starts there); 404 counter_not_configured without a PAC link,
+ * so a stream is never held open for a venue that can have no counter events.
+ */
 export class CounterStreamHead {
   constructor(private readonly d: CounterDeps) {}
 
   async execute(locationId: string): Promise<string> {
+    await requireCounterLink(this.d, locationId);
     const h = await counterRepo(this.d.prisma).head(locationId);
     return h ? `${h.tx}.${h.id}` : '0.0';
   }
