@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import type { JsonRpcResponse } from '@app/contracts';
 import { ConnectPac, COUNTER_SIGNATURE_WAIT_MAX_MS } from '@app/contracts';
 import type { ConnectionProfile, LocationConfig } from '@app/gateway';
-import { besideCounterConfig, ConnectPacProfile, defaultProfiles, pacSettingsOf } from '@app/gateway';
+import { besideCounterConfig, ConnectPacProfile, defaultProfiles, pacSettingsOf, RequestDispatcher } from '@app/gateway';
+import { createLogger } from '@app/common';
+import { waitFor } from '@app/testing';
 
 const settings = { hostAddress: 'venue1', environment: 'test' as const, installerId: 'INST-9', signatureDefault: 'accept' as const, signatureWaitMs: 5_000 };
 const pacLoc: LocationConfig = {
@@ -15,7 +17,7 @@ const pacLoc: LocationConfig = {
   apiKey: 'pac-token-secret',
   softwareHouseId: 'SH-1',
   profile: 'connect-pac',
-  settings: settings as unknown as Record<string, unknown>,
+  settings,
 };
 const ok = (id: string | number, result: unknown) => ({ jsonrpc: '2.0', id, result }) as unknown as JsonRpcResponse;
 
@@ -101,5 +103,42 @@ describe('connect-pac profile', () => {
   it('fills the documented defaults of stored PAC settings', () => {
     assert.deepEqual(pacSettingsOf({ hostAddress: 'h', installerId: 'i' }), { hostAddress: 'h', environment: 'production', installerId: 'i', signatureDefault: 'decline', signatureWaitMs: 30_000 });
     assert.deepEqual(pacSettingsOf(settings), settings);
+  });
+});
+
+describe('dispatching a PAC link in order', () => {
+  it("applies notifications one after another in arrival order, and hands a transaction's reply on only after them", async () => {
+    const started: string[] = [];
+    const pending: (() => void)[] = [];
+    const rpc = {
+      // Each call is answered only when the test says so (a slow worker).
+      call: (job: { params: unknown; rpcId: string }) =>
+        new Promise<JsonRpcResponse>((resolve) => {
+          started.push((job.params as { notificationValue: string }).notificationValue);
+          pending.push(() => resolve(ok(job.rpcId, {})));
+        }),
+    };
+    const dispatcher = new RequestDispatcher(rpc, { maxMessageBytes: 1 << 20, replyCacheMs: 0, deadlineOverrideMs: 0 }, createLogger('test', 'silent'));
+    const replies: unknown[] = [];
+    const ctx = { location: pacLoc, fence: 1, profile: new ConnectPacProfile(), receivedAt: Date.now(), onReply: (r: unknown) => replies.push(r) };
+    const frame = (v: string) => Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'terminalNotification', params: { tid: 'VT-1', notificationValue: v } }));
+    const all = [
+      dispatcher.handle(ctx, frame('APPROVED')),
+      dispatcher.handle(ctx, frame('REMOVE_CARD')),
+      dispatcher.handle(ctx, frame('TRANSACTION_FINISHED')),
+      dispatcher.handle(ctx, Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 'tx-1', result: { transactionResult: 'SUCCESSFUL' } }))),
+    ];
+    await waitFor(() => started.length === 1, 'the first is dispatched');
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(started, ['APPROVED'], 'the next waits for the first to be answered');
+    for (const expected of [['APPROVED', 'REMOVE_CARD'], ['APPROVED', 'REMOVE_CARD', 'TRANSACTION_FINISHED']]) {
+      pending.shift()!();
+      await waitFor(() => started.length === expected.length, 'the next is dispatched');
+      assert.deepEqual(started, expected);
+      assert.equal(replies.length, 0, 'the reply waits for the notifications before it');
+    }
+    pending.shift()!();
+    assert.deepEqual(await Promise.all(all), [undefined, undefined, undefined, undefined], 'nothing is sent back for any of them');
+    assert.deepEqual(replies, [{ kind: 'reply', id: 'tx-1', result: { transactionResult: 'SUCCESSFUL' } }]);
   });
 });

@@ -211,7 +211,8 @@ describe('counter pump (in-memory port and socket)', () => {
     const socket = new MemorySocket(1);
     pump.attach(LOC, socket);
     await waitFor(() => socket.sent('sale').length === 1, 'the first is written');
-    await new Promise((r) => setTimeout(r, 80));
+    const calls = port.calls.length;
+    await waitFor(() => port.calls.length >= calls + 3, 'more takeWork rounds');
     assert.equal(socket.sent('sale').length, 1, 'the second waits');
     pump.onReply(LOC, socket, { kind: 'reply', id: first.id, result: sale('VT-1', 'SUCCESSFUL') });
     const next = await waitFor(() => socket.sent('sale')[1], 'the second is written after the first settled');

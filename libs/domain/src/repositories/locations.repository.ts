@@ -283,7 +283,7 @@ export class LocationsRepository {
   /** The counter_links row's token ciphertext (to keep it when only settings change), or null without a row. */
   async counterLinkToken(locationId: string): Promise<Bytes | null> {
     const r = await this.db.counterLink.findUnique({ where: { locationId }, select: { tokenCiphertext: true } });
-    return r ? (r.tokenCiphertext as Bytes) : null;
+    return r ? (r.tokenCiphertext) : null;
   }
 
   /** Creates or replaces the location's counter link (call inside transaction() with update(..., bumpConfigVersion)). */

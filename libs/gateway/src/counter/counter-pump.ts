@@ -132,7 +132,7 @@ export class CounterPump {
 }
 
 interface InFlight {
-  kind: CounterSend['kind'];
+  kind: ConnectPac.PacTransactionMethod;
   tid: string;
   timer: NodeJS.Timeout;
 }
@@ -309,7 +309,7 @@ class CounterSession {
     });
   }
 
-  private outcomeOf(kind: CounterSend['kind'], reply: DecodedReply): CounterOutcome {
+  private outcomeOf(kind: ConnectPac.PacTransactionMethod, reply: DecodedReply): CounterOutcome {
     if (reply.error) return { kind: 'refused', code: reply.error.code, message: reply.error.message };
     const problem = ConnectPac.pacResultProblem(kind, reply.result);
     if (problem) return { kind: 'unreadable', problem, raw: reply.result };

@@ -166,8 +166,19 @@ export class RequestDispatcher {
         seen.method = 'reply';
         seen.rpcId = String(decoded.id);
         seen.outcome = 'ok';
-        if (ctx.onReply) ctx.onReply(decoded);
-        else this.logger.warn({ locationId: location.id, traceId, rpcId: decoded.id, protocol: profile.name }, 'a reply to no request of ours: dropped');
+        if (!ctx.onReply) {
+          this.logger.warn({ locationId: location.id, traceId, rpcId: decoded.id, protocol: profile.name }, 'a reply to no request of ours: dropped');
+          return undefined;
+        }
+        // In line with the ordered requests: the notifications that came before a transaction's reply are stored
+        // while it is still open, before its outcome is handed on (and settled).
+        const turn = this.takeTurn(location.id);
+        await turn.ready;
+        try {
+          ctx.onReply(decoded);
+        } finally {
+          turn.done();
+        }
         return undefined;
       }
       if (decoded.kind === 'reject') {
