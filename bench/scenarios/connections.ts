@@ -1,9 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import WebSocket from 'ws';
 import { heapByConstructor } from '../lib/heapsnapshot';
 import type { Platform } from '../lib/platform';
 import { cpuSeconds, rssBytes, sleep } from '../lib/procs';
 import { fixtures } from '@app/testing';
+import { createRedis } from '@app/common';
+import type { LocationChangedMessage } from '@app/contracts';
+import { Channels } from '@app/contracts';
 import { benchVenues } from '../lib/seed';
 
 export interface ConnectResult {
@@ -14,6 +19,13 @@ export interface ConnectResult {
   maxPerSecond: number;
   /** Connections opened / (last opening - first opening). */
   meanPerSecond?: number;
+  /**
+   * Longest event-loop delay of this process (the simulated Dojo, which stamps each connection's opening) while
+   * the venues connected: a stall of this length can put dials that arrived that far apart into the same second.
+   */
+  farEndLoopDelayMaxMs?: number;
+  /** Connections opened in each whole second from the start (by the simulator's opening times). */
+  perSecond?: number[];
 }
 
 export interface ConnectionsResult {
@@ -21,15 +33,85 @@ export interface ConnectionsResult {
   locations: number;
   connectRateCap: number;
   pingIntervalMs: number;
+  /** Venues connected at the first memory reading (a fifth of them; the rest connect after). */
+  baselineConnections: number;
+  /** The gateway's RSS with baselineConnections venues, and with all of them (each after a full GC). */
   rssBaselineBytes: number;
   rssConnectedBytes: number;
+  /** Both points as the gateway reports them (V8 heap by space, external memory) beside the RSS. */
+  memory: { baseline: GatewayMemory; connected: GatewayMemory };
+  /**
+   * Memory per connection: the growth of what the gateway holds alive (V8 heap used plus external memory, each
+   * reading right after a full GC) between the two points, per added connection.
+   */
   bytesPerConnection: number;
+  /** The RSS slope between the same two points: shown, not the goal's figure (see docs/performance.md). */
+  rssBytesPerConnection: number;
   idleWindowMs: number;
   idleCpuCores: number;
+  /** The venues enabled after the baseline (four fifths), dialled at once. */
   initialConnect: ConnectResult;
   reconnect: ConnectResult & { dropped: number; lowestAfterDrop: number };
   /** With --heap-snapshot: V8 heap growth per connection by constructor (snapshots before and after). */
   heap?: { heapBytesPerConnection: number; growthPerConnection: { name: string; countPerConnection: number; bytesPerConnection: number }[] };
+}
+
+/** The gateway's own memory figures (prom-client's process metrics at GET /metrics), in bytes. */
+export interface GatewayMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  /** heapTotal by V8 space (new, old, code, large_object...). */
+  spaces: Record<string, number>;
+}
+
+/** The inspector URL a process started with --inspect=127.0.0.1:0 printed to its log. */
+async function inspectorUrl(logFile: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const m = existsSync(logFile) ? /Debugger listening on (ws:\/\/\S+)/.exec(readFileSync(logFile, 'utf8')) : null;
+    if (m) return m[1]!;
+    await sleep(100);
+  }
+  throw new Error(`no inspector URL in ${logFile}`);
+}
+
+/**
+ * A full garbage collection in another Node process, through its inspector (HeapProfiler.collectGarbage), so that
+ * its heap holds only what is alive: an idle gateway does not collect on its own, and the garbage of loading and
+ * dialling venues would otherwise count as memory per connection (10 to 40 KB of it per venue in trial runs).
+ */
+async function collectGarbage(url: string): Promise<void> {
+  const ws = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  try {
+    for (let id = 1; id <= 2; id++) {
+      await new Promise<void>((resolve, reject) => {
+        const onMessage = (data: WebSocket.RawData) => {
+          const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+          if ((JSON.parse(text) as { id?: number }).id !== id) return;
+          ws.off('message', onMessage);
+          resolve();
+        };
+        ws.on('message', onMessage);
+        ws.once('error', reject);
+        ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
+      });
+    }
+  } finally {
+    ws.close();
+  }
+}
+
+async function gatewayMemory(url: string | undefined, pid: number): Promise<GatewayMemory> {
+  const text = url ? await fetch(`${url}/metrics`).then((r) => (r.ok ? r.text() : ''), () => '') : '';
+  const one = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  const spaces: Record<string, number> = {};
+  for (const m of text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="([a-z_]+)"\} (\S+)/gm)) spaces[m[1]!] = Number(m[2]);
+  return { rss: rssBytes(pid), heapUsed: one('nodejs_heap_size_used_bytes'), heapTotal: one('nodejs_heap_size_total_bytes'), external: one('nodejs_external_memory_bytes'), spaces };
 }
 
 /** Most timestamps (ms) inside any window of `windowMs`. */
@@ -51,6 +133,16 @@ function meanRate(times: number[]): number {
   return Math.round(times.length / Math.max(span, 0.001));
 }
 
+function histogram(times: number[], since: number): number[] {
+  const out: number[] = [];
+  for (const t of times) {
+    const i = Math.floor((t - since) / 1000);
+    while (out.length <= i) out.push(0);
+    out[i]!++;
+  }
+  return out;
+}
+
 function openedSince(sim: { connections(): { openedAt: string }[] }, since: number): number[] {
   return sim.connections().map((c) => Date.parse(c.openedAt)).filter((t) => t >= since);
 }
@@ -58,6 +150,8 @@ function openedSince(sim: { connections(): { openedAt: string }[] }, since: numb
 /** Samples the sandbox's connection count until `target` are open or the time runs out. */
 async function watchConnects(total: () => number, target: number, timeoutMs: number, alive: () => boolean): Promise<ConnectResult> {
   const t0 = performance.now();
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
   const samples: { t: number; n: number }[] = [];
   let n = total();
   while (performance.now() - t0 < timeoutMs) {
@@ -74,13 +168,21 @@ async function watchConnects(total: () => number, target: number, timeoutMs: num
     // Count over windows that span close to a full second (or the whole run when shorter).
     maxPerSecond = Math.max(maxPerSecond, samples[i]!.n - samples[j]!.n);
   }
-  return { ms: Math.round(performance.now() - t0), allConnected: n >= target, connected: n, maxPerSecond };
+  lag.disable();
+  return { ms: Math.round(performance.now() - t0), allConnected: n >= target, connected: n, maxPerSecond, farEndLoopDelayMaxMs: Math.round(lag.max / 1e6) };
 }
 
 /**
- * Many idle venues on one gateway process: memory per connection (RSS before
- * and after they connect), idle CPU with keepalive running, and the time to
- * bring every venue back after the simulator drops them all at once.
+ * Many idle venues on one gateway process: memory per connection, idle CPU
+ * with keepalive running, and the time to bring every venue back after the
+ * simulator drops them all at once.
+ *
+ * Memory per connection is the slope of the gateway's RSS between two
+ * connection counts in the same process: a fifth of the venues connect first,
+ * then the rest are enabled (as the admin does: a location-changed message
+ * each) and connect too. (RSS minus a separate idle gateway's RSS, as before,
+ * carried the difference between two processes' baselines, tens of MiB on
+ * this machine, into the per-connection figure.)
  */
 export async function connections(
   p: Platform,
@@ -91,13 +193,11 @@ export async function connections(
   sim.setPings({ intervalMs: o.pingIntervalMs });
   const snapDir = join(p.settings.resultsDir, 'heap');
   if (o.heapSnapshot) mkdirSync(snapDir, { recursive: true });
-  const gatewayEnv = { GATEWAY_PING_INTERVAL_MS: o.pingIntervalMs, GATEWAY_CONNECT_RATE: o.connectRate };
-  const nodeArgs = o.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${snapDir}`] : [];
-  // The same gateway with no venues, for the baseline (then stopped).
-  const empty = await p.startApp('gateway', 'gateway-empty', gatewayEnv, nodeArgs);
-  await sleep(o.settleMs);
-  const rssBaselineBytes = rssBytes(empty.pid);
-  o.log(`connections: gateway idle with no venues: RSS ${(rssBaselineBytes / 2 ** 20).toFixed(1)} MiB`);
+  // No periodic resync during the run: the venues enabled after the baseline must be dialled when their
+  // location-changed messages arrive, not by a resync that happens to run while they are being seeded.
+  const gatewayEnv = { GATEWAY_PING_INTERVAL_MS: o.pingIntervalMs, GATEWAY_CONNECT_RATE: o.connectRate, GATEWAY_RESYNC_MS: 3_600_000 };
+  // The inspector (loopback, a free port) lets the bench collect the gateway's garbage before each memory reading.
+  const nodeArgs = ['--inspect=127.0.0.1:0', ...(o.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${snapDir}`] : [])];
   const snapshot = async (pid: number): Promise<string | undefined> => {
     const before = new Set(existsSync(snapDir) ? readdirSync(snapDir) : []);
     process.kill(pid, 'SIGUSR1');
@@ -113,26 +213,56 @@ export async function connections(
     }
     return undefined;
   };
-  const baseSnap = o.heapSnapshot ? await snapshot(empty.pid) : undefined;
-  await empty.stop();
 
-  await benchVenues(fixtures(p.prisma, p.box), { count: o.locations, prefix: 'idle', ordersPerLocation: 0 });
+  const fx = fixtures(p.prisma, p.box);
+  const first = Math.max(1, Math.floor(o.locations / 5));
+  await benchVenues(fx, { count: first, prefix: 'idle', ordersPerLocation: 0 });
   const startedAt = Date.now();
   const gw = await p.startApp('gateway', 'gateway', gatewayEnv, nodeArgs);
   const alive = () => gw.child.exitCode === null && gw.child.signalCode === null;
   const total = () => sim.hub.totalConnections();
+  const firstConnect = await watchConnects(total, first, 180_000, alive);
+  if (!firstConnect.allConnected) throw new Error(`only ${firstConnect.connected} of the first ${first} venues connected`);
+  await sleep(o.settleMs);
+  const inspector = await inspectorUrl(join(p.settings.logDir, `${p.label}-gateway.log`));
+  await collectGarbage(inspector);
+  await sleep(1_000);
+  const memBaseline = await gatewayMemory(gw.url, gw.pid);
+  const rssBaselineBytes = memBaseline.rss;
+  o.log(`connections: RSS ${(rssBaselineBytes / 2 ** 20).toFixed(1)} MiB with ${first} venues (${Date.now() - startedAt} ms from the gateway's start)`);
+  const baseSnap = o.heapSnapshot ? await snapshot(gw.pid) : undefined;
+
+  // The rest of the venues, enabled as the admin does it: each location-changed message makes the gateway load it.
+  const rest = await benchVenues(fx, { from: first, count: o.locations - first, prefix: 'idle', ordersPerLocation: 0 });
+  const enabledAt = Date.now();
+  const redis = createRedis(p.stack.redisUrl, 'command');
+  try {
+    const pipe = redis.pipeline();
+    for (const l of rest) pipe.publish(Channels.locationChanged, JSON.stringify({ locationId: l.id, configVersion: 1 } satisfies LocationChangedMessage));
+    await pipe.exec();
+  } finally {
+    redis.disconnect();
+  }
   const watchedStart = await watchConnects(total, o.locations, 180_000, alive);
-  // From the gateway's start (process start and health included) to the last venue connected.
-  const initialConnect = { ...watchedStart, ms: Date.now() - startedAt, maxPerSecond: maxInWindow(openedSince(sim, startedAt), 1000), meanPerSecond: meanRate(openedSince(sim, startedAt)) };
-  o.log(`connections: ${initialConnect.connected}/${o.locations} connected in ${initialConnect.ms} ms (max ${initialConnect.maxPerSecond}/s)`);
+  // From the first message to the last venue connected: the dials of the venues enabled in one go.
+  const initialConnect = { ...watchedStart, ms: Date.now() - enabledAt, maxPerSecond: maxInWindow(openedSince(sim, enabledAt), 1000), meanPerSecond: meanRate(openedSince(sim, enabledAt)), perSecond: histogram(openedSince(sim, enabledAt), enabledAt) };
+  o.log(`connections: ${rest.length} more enabled: ${initialConnect.connected}/${o.locations} connected in ${initialConnect.ms} ms (max ${initialConnect.maxPerSecond}/s; this process's longest event-loop delay meanwhile ${initialConnect.farEndLoopDelayMaxMs} ms)`);
 
   await sleep(o.settleMs);
-  const rssConnectedBytes = rssBytes(gw.pid);
   const c0 = cpuSeconds(gw.pid);
   const t0 = performance.now();
   await sleep(o.idleMs);
   const idleCpuCores = Math.round(((cpuSeconds(gw.pid) - c0) / ((performance.now() - t0) / 1000)) * 10_000) / 10_000;
+  await collectGarbage(inspector);
+  await sleep(1_000);
+  const memConnected = await gatewayMemory(gw.url, gw.pid);
+  const rssConnectedBytes = memConnected.rss;
   o.log(`connections: RSS ${(rssConnectedBytes / 2 ** 20).toFixed(1)} MiB with ${o.locations} venues; idle CPU ${(idleCpuCores * 100).toFixed(2)}% of a core`);
+  const per = (a: number, b: number) => `${((b - a) / Math.max(1, o.locations - first) / 1024).toFixed(1)} KB`;
+  const mib = (n: number | undefined) => ((n ?? NaN) / 2 ** 20).toFixed(1);
+  o.log(
+    `connections: per added connection: RSS ${per(memBaseline.rss, memConnected.rss)}, V8 heap used ${per(memBaseline.heapUsed, memConnected.heapUsed)}, heap total ${per(memBaseline.heapTotal, memConnected.heapTotal)}, external ${per(memBaseline.external, memConnected.external)}; V8 new space ${mib(memBaseline.spaces.new)} -> ${mib(memConnected.spaces.new)} MiB, old space ${mib(memBaseline.spaces.old)} -> ${mib(memConnected.spaces.old)} MiB`,
+  );
 
   let heap: ConnectionsResult['heap'];
   if (baseSnap) {
@@ -141,10 +271,11 @@ export async function connections(
       const a = heapByConstructor(baseSnap, 400);
       const b = heapByConstructor(connSnap, 400);
       const prev = new Map(a.top.map((x) => [x.name, x]));
+      const added = o.locations - first;
       heap = {
-        heapBytesPerConnection: Math.round((b.totalBytes - a.totalBytes) / o.locations),
+        heapBytesPerConnection: Math.round((b.totalBytes - a.totalBytes) / added),
         growthPerConnection: b.top
-          .map((x) => ({ name: x.name, countPerConnection: Math.round(((x.count - (prev.get(x.name)?.count ?? 0)) / o.locations) * 100) / 100, bytesPerConnection: Math.round((x.bytes - (prev.get(x.name)?.bytes ?? 0)) / o.locations) }))
+          .map((x) => ({ name: x.name, countPerConnection: Math.round(((x.count - (prev.get(x.name)?.count ?? 0)) / added) * 100) / 100, bytesPerConnection: Math.round((x.bytes - (prev.get(x.name)?.bytes ?? 0)) / added) }))
           .sort((x, y) => y.bytesPerConnection - x.bytesPerConnection)
           .slice(0, 25),
       };
@@ -158,17 +289,22 @@ export async function connections(
   while (total() > o.locations * 0.5 && performance.now() - dropAt < 5_000) await sleep(5);
   const lowest = total();
   const watched = await watchConnects(total, o.locations, 120_000, alive);
-  const reconnect = { ...watched, ms: Math.round(performance.now() - dropAt), lowestAfterDrop: lowest, maxPerSecond: maxInWindow(openedSince(sim, dropWall), 1000), meanPerSecond: meanRate(openedSince(sim, dropWall)) };
-  o.log(`connections: dropped ${dropped}; ${reconnect.connected} back in ${reconnect.ms} ms (max ${reconnect.maxPerSecond}/s)`);
+  const reconnect = { ...watched, ms: Math.round(performance.now() - dropAt), lowestAfterDrop: lowest, maxPerSecond: maxInWindow(openedSince(sim, dropWall), 1000), meanPerSecond: meanRate(openedSince(sim, dropWall)), perSecond: histogram(openedSince(sim, dropWall), dropWall) };
+  o.log(`connections: dropped ${dropped}; ${reconnect.connected} back in ${reconnect.ms} ms (max ${reconnect.maxPerSecond}/s; this process's longest event-loop delay meanwhile ${reconnect.farEndLoopDelayMaxMs} ms)`);
   await p.stopApps();
   return {
     scenario: 'connections',
     locations: o.locations,
     connectRateCap: o.connectRate,
     pingIntervalMs: o.pingIntervalMs,
+    baselineConnections: first,
+    memory: { baseline: memBaseline, connected: memConnected },
     rssBaselineBytes,
     rssConnectedBytes,
-    bytesPerConnection: Math.round((rssConnectedBytes - rssBaselineBytes) / Math.max(1, initialConnect.connected)),
+    bytesPerConnection: Math.round(
+      (memConnected.heapUsed + memConnected.external - memBaseline.heapUsed - memBaseline.external) / Math.max(1, initialConnect.connected - first),
+    ),
+    rssBytesPerConnection: Math.round((rssConnectedBytes - rssBaselineBytes) / Math.max(1, initialConnect.connected - first)),
     idleWindowMs: o.idleMs,
     idleCpuCores,
     initialConnect,

@@ -29,14 +29,20 @@ export function requestLogKey(prefix: string, locationId: string): string {
   return `${keyFamily(prefix, 'gw-requests')}:${locationId}`;
 }
 
+/** A key's TTL is pushed forward at most this often (it is REQUEST_LOG_TTL_MS long). */
+const EXPIRE_EVERY_MS = 60_000;
+
 /**
  * Buffers entries and writes them in one pipeline per event-loop turn: for each
- * location that answered, one LPUSH of all its new entries, LTRIM to the cap and
- * PEXPIRE. Under load many requests share the three commands; failures are dropped
+ * location that answered, one LPUSH of all its new entries and LTRIM to the cap,
+ * plus PEXPIRE when that key's TTL was last pushed forward more than a minute
+ * ago (the TTL is a day: refreshing it on every request cost Redis a command per
+ * request). Under load many requests share the commands; failures are dropped
  * (the record is diagnostic, never on the request path).
  */
 export class RequestLogWriter {
   private readonly pending = new Map<string, string[]>();
+  private readonly expiredAt = new Map<string, number>();
   private queued = false;
 
   constructor(
@@ -58,19 +64,28 @@ export class RequestLogWriter {
   async flush(): Promise<void> {
     this.queued = false;
     if (this.pending.size === 0) return;
+    const now = Date.now();
     const p = this.redis.pipeline();
+    const refreshed: string[] = [];
     for (const [id, entries] of this.pending) {
       const key = requestLogKey(this.prefix, id);
       p.lpush(key, ...entries.slice(-this.cap));
       p.ltrim(key, 0, this.cap - 1);
-      p.pexpire(key, this.ttlMs);
+      const last = this.expiredAt.get(id);
+      if (last === undefined || now - last >= EXPIRE_EVERY_MS) {
+        p.pexpire(key, this.ttlMs);
+        this.expiredAt.set(id, now);
+        refreshed.push(id);
+      }
     }
     this.pending.clear();
-    await p.exec().catch(() => undefined);
+    if (this.expiredAt.size > 50_000) for (const [id, at] of this.expiredAt) if (now - at >= EXPIRE_EVERY_MS) this.expiredAt.delete(id);
+    const res = await p.exec().catch(() => null);
+    // A failed pipeline (or PEXPIRE) may have left a key without its TTL: the next flush of those locations sets it.
+    if (!res || res.some(([err]) => err)) for (const id of refreshed) this.expiredAt.delete(id);
   }
 }
 
-/** A location's recent requests, newest first. */
 export async function readRequestLog(redis: Redis, prefix: string, locationId: string, limit = REQUEST_LOG_CAP): Promise<RequestLogEntry[]> {
   const raws = await redis.lrange(requestLogKey(prefix, locationId), 0, Math.max(0, limit - 1));
   return parseEntries(raws);

@@ -45,7 +45,9 @@ export class RpcWorkerHost {
   private readonly deadlineMisses = workerMetrics().deadlineMisses;
 
   constructor(private readonly opts: RpcWorkerOptions) {
-    this.publisher = createRedis(opts.redisUrl, 'command');
+    // Replies (XADD) and fencing checks (GET) of the jobs that finish in one event-loop turn go to Redis in one
+    // write (ioredis auto-pipelining; only plain commands use this connection, never BullMQ's scripts).
+    this.publisher = createRedis(opts.redisUrl, 'command', { enableAutoPipelining: true });
     this.replies = new ReplyPublisher(this.publisher);
     this.worker = new QueueWorker(
       {

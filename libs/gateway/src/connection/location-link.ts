@@ -8,6 +8,7 @@ import { needsRedial } from '../locations/location-config';
 import type { BackoffOptions } from './backoff';
 import { Backoff } from './backoff';
 import type { DialGate } from './dial-gate';
+import { countedConnection } from './counted-connect';
 import type { ProtocolMetrics } from '../metrics';
 import { protocolMetrics } from '../metrics';
 
@@ -263,22 +264,24 @@ export class LocationLink {
     if (this.stopped) return;
     const gen = ++this.generation;
     this.setState('connecting');
-    await this.gate.take();
-    if (this.stopped || gen !== this.generation) return;
+    const slot = await this.gate.take();
+    if (this.stopped || gen !== this.generation) return slot.cancel();
     let fenced: boolean;
     try {
       fenced = await this.hooks.fenceValid(this.location.id, this.token);
     } catch {
       fenced = false;
     }
-    if (this.stopped || gen !== this.generation) return;
+    if (this.stopped || gen !== this.generation) return slot.cancel();
     if (!fenced) {
+      slot.cancel();
       this.logger.warn({ locationId: this.location.id, fence: this.token }, 'lease lost before dialling: stepping down');
       this.hooks.onFenceLost(this.location.id);
       return;
     }
     const loc = this.location;
     if (!loc.apiKey) {
+      slot.cancel();
       // The secret (API key or Connect token) cannot be decrypted.
       this.lastError = 'the API key cannot be decrypted';
       this.metrics.authRefusals.inc();
@@ -290,6 +293,8 @@ export class LocationLink {
     try {
       url = this.profile.buildUrl(loc, this.opts.defaultUrl);
       ws = new WebSocket(url, {
+        // The gate counts this dial when its socket connects (the upgrade request goes out then).
+        createConnection: countedConnection(slot, url.startsWith('wss:')),
         headers: this.profile.handshakeHeaders(loc),
         perMessageDeflate: false,
         handshakeTimeout: this.opts.handshakeTimeoutMs,
@@ -298,6 +303,7 @@ export class LocationLink {
         followRedirects: false,
       });
     } catch (err) {
+      slot.cancel(); // nothing was dialled (a bad URL or headers: ws throws before its socket exists)
       // The URL may carry a secret (Connect's token): never shown, in the status or the log.
       this.lastError = redactSecretsInText(`cannot dial ${redactUrl(url)}: ${(err as Error).message}`);
       this.scheduleRetry('error');

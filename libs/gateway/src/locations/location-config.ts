@@ -22,7 +22,8 @@ export interface LocationConfig {
   name: string;
   enabled: boolean;
   configVersion: number;
-  capabilities: string[];
+  /** Shared between locations with the same list (LocationSource): never mutated. */
+  capabilities: readonly string[];
   /** Decrypted Dojo API key (sk_sandbox_... / sk_prod_...); undefined when it cannot be decrypted. */
   apiKey?: string;
   /** Dojo's software-house-id for the vendor. */

@@ -9,6 +9,33 @@ import { CONNECT_PAC_PROFILE } from './location-config';
 
 type LocationRow = GatewayLocationRow;
 
+/**
+ * One shared, frozen copy of each distinct capability list (and of each
+ * software-house id): thousands of venues hold the same few lists, and each
+ * row read from Postgres brings its own copies of 25 strings (about 2 KB per
+ * venue, held for as long as its link lives). Bounded: past MAX_INTERNED
+ * distinct values a row keeps its own copy.
+ */
+const MAX_INTERNED = 1_000;
+const capabilityLists = new Map<string, readonly string[]>();
+const softwareHouses = new Map<string, string>();
+
+function sharedList(list: readonly string[]): readonly string[] {
+  const key = list.join('\n');
+  const known = capabilityLists.get(key);
+  if (known) return known;
+  const frozen = Object.freeze([...list]);
+  if (capabilityLists.size < MAX_INTERNED) capabilityLists.set(key, frozen);
+  return frozen;
+}
+
+function sharedString(map: Map<string, string>, s: string): string {
+  const known = map.get(s);
+  if (known !== undefined) return known;
+  if (map.size < MAX_INTERNED) map.set(s, s);
+  return s;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -65,9 +92,9 @@ export class LocationSource {
       name: r.name,
       enabled: r.enabled,
       configVersion: r.configVersion,
-      capabilities: r.capabilities,
+      capabilities: sharedList(r.capabilities),
       apiKey,
-      softwareHouseId: r.softwareHouse.dojoSoftwareHouseId,
+      softwareHouseId: sharedString(softwareHouses, r.softwareHouse.dojoSoftwareHouseId),
       resellerId: r.resellerId ?? r.softwareHouse.resellerId ?? undefined,
       wsUrl: r.wsUrl ?? undefined,
       profile: r.protocol,
