@@ -126,7 +126,7 @@ export class CounterController {
   }
 
   @Get('terminal-transactions')
-  @ApiOperation({ summary: 'Counter transactions, newest first' })
+  @ApiOperation({ summary: 'Counter transactions, newest first', description: `A finished transaction's \`result\` is Connect's: ${ConnectPac.PAC_TRANSACTION_RESULTS.join(', ')}.` })
   @ApiQuery({ name: 'tid', required: false, type: String })
   @ApiQuery({ name: 'state', required: false, enum: COUNTER_STATES })
   @ApiQuery({ name: 'limit', required: false, type: Number })

@@ -1,3 +1,4 @@
+import { ConnectPac } from '@app/contracts';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { counterRepo } from '../../repositories/counter.repository';
 import type { CounterSignals } from '../ports';
@@ -29,7 +30,9 @@ export class RecordTerminalNotification implements UseCase<RecordTerminalNotific
       [{ type: 'notification', ...(open ? { transactionId: open.id } : {}), tid: cmd.tid, data: { ...(open ? { transactionId: open.id } : {}), tid: cmd.tid, notificationValue: cmd.notificationValue } }],
       open ? { transactionId: open.id, value: cmd.notificationValue } : undefined,
     );
-    ctx.log.info({ tid: cmd.tid, transactionId: open?.id, notificationValue: cmd.notificationValue }, 'terminal notification');
+    // A value the codec does not list is still passed on (Connect adds values over time); the log says so.
+    const known = (ConnectPac.NOTIFICATION_VALUES as readonly string[]).includes(cmd.notificationValue);
+    ctx.log.info({ tid: cmd.tid, transactionId: open?.id, notificationValue: cmd.notificationValue, ...(known ? {} : { unknownValue: true }) }, 'terminal notification');
     await this.signals.publishEvents(ctx.locationId, stored.map(counterEventOf));
     return {};
   }
