@@ -1,6 +1,7 @@
 import type { RunningApp } from '@app/common';
-import { bootstrapHttpApp } from '@app/common';
+import { bootstrapHttpApp, LOGGER, serveFastRoute } from '@app/common';
 import { webhookEnv, loadConfig } from '@app/config';
+import { DojoWebhookHandler } from './dojo-webhook.handler';
 import { WebhookModule } from './webhook.module';
 
 /** Starts the webhook app with configuration from `env` (process.env by default). */
@@ -9,6 +10,11 @@ export function startWebhook(env: NodeJS.ProcessEnv = process.env): Promise<Runn
     name: 'webhook',
     loadConfig: () => loadConfig(webhookEnv, env),
     module: (config, logger) => WebhookModule.forRoot(config, logger),
+    // The one hot route skips Express and Nest's pipeline; health, metrics and everything else stay on the app.
+    configure: (app) => {
+      const handler = app.get(DojoWebhookHandler);
+      serveFastRoute(app.getHttpServer(), 'POST', '/webhooks/dojo', (req, res) => handler.receive(req, res), app.get(LOGGER));
+    },
   });
 }
 

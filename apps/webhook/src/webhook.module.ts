@@ -5,11 +5,11 @@ import type { WebhookConfig } from '@app/config';
 import { Channels, LocationChangedMessage } from '@app/contracts';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
-import { DojoEventsRepository, rawOnPg } from '@app/domain/events';
+import { BatchedDojoEventStore, DojoEventsRepository, rawOnPg } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
 import { AcceptDojoWebhook } from '@app/domain/events';
 import { WebhookAccountCache, WebhookAccountsRepository } from '@app/domain/events';
-import { DojoWebhookController } from './dojo-webhook.controller';
+import { DojoWebhookHandler } from './dojo-webhook.handler';
 
 /** Subscriber connection that drops a location's cached account at once when the admin publishes a change. */
 const LOCATION_CHANGES = Symbol('LOCATION_CHANGES');
@@ -42,18 +42,18 @@ export class WebhookModule implements OnApplicationShutdown {
     return {
       module: WebhookModule,
       imports: [CoreModule.forRoot('webhook', config, logger)],
-      controllers: [DojoWebhookController],
       providers: [
+        DojoWebhookHandler,
         { provide: BullmqEventEnqueuer, useFactory: () => new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX }) },
         {
           provide: IngestDojoEvent,
           inject: [PRISMA, BullmqEventEnqueuer, LOGGER],
-          useFactory: (prisma: PrismaClient, enqueuer: BullmqEventEnqueuer, log: Logger) => new IngestDojoEvent(new DojoEventsRepository(rawOnPg(prisma)), enqueuer, log),
+          useFactory: (prisma: PrismaClient, enqueuer: BullmqEventEnqueuer, log: Logger) => new IngestDojoEvent(new BatchedDojoEventStore(new DojoEventsRepository(rawOnPg(prisma))), enqueuer, log),
         },
         {
           provide: WebhookAccountCache,
           inject: [PRISMA, SECRET_BOX, LOGGER],
-          useFactory: (prisma: PrismaClient, box: SecretBox, log: Logger) => new WebhookAccountCache(new WebhookAccountsRepository(prisma), box, log),
+          useFactory: (prisma: PrismaClient, box: SecretBox, log: Logger) => new WebhookAccountCache(new WebhookAccountsRepository(rawOnPg(prisma)), box, log),
         },
         {
           provide: LOCATION_CHANGES,
@@ -64,7 +64,7 @@ export class WebhookModule implements OnApplicationShutdown {
           provide: AcceptDojoWebhook,
           inject: [PRISMA, SECRET_BOX, IngestDojoEvent, LOGGER, WebhookAccountCache],
           useFactory: (prisma: PrismaClient, box: SecretBox, ingest: IngestDojoEvent, log: Logger, cache: WebhookAccountCache) =>
-            new AcceptDojoWebhook(new WebhookAccountsRepository(prisma), box, ingest, log, cache),
+            new AcceptDojoWebhook(new WebhookAccountsRepository(rawOnPg(prisma)), box, ingest, log, cache),
         },
       ],
     };

@@ -6,3 +6,4 @@ export * from './core.module';
 export * from './bootstrap';
 export * from './http-limits';
 export * from './metrics';
+export * from './fast-route';

@@ -88,6 +88,26 @@ describe('POST /webhooks/dojo', () => {
     assert.equal(row.deliveries, 2);
   });
 
+  it('serves the route on Node directly, as Express matched it, and leaves every other route to the app', async () => {
+    const raw = body('evt_route');
+    for (const path of ['/webhooks/dojo?x=1', '/Webhooks/Dojo', '/webhooks/dojo/']) {
+      const r = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'dojo-signature': sign(NEW, raw) }, body: raw });
+      assert.equal(r.status, 200, path);
+      assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
+      // Express would have added these: the answer did not go through it.
+      assert.equal(r.headers.get('x-powered-by'), null, path);
+      assert.equal(r.headers.get('etag'), null, path);
+      assert.equal(((await r.json()) as { duplicate: boolean }).duplicate, path !== '/webhooks/dojo?x=1', path);
+    }
+    for (const [method, path] of [['GET', '/webhooks/dojo'], ['POST', '/webhooks/dojo/x'], ['POST', '/webhooks']] as const) {
+      const r = await fetch(`${app.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+      assert.equal(r.status, 404, `${method} ${path}`);
+      assert.equal(r.headers.get('x-powered-by'), 'Express', `${method} ${path} is the app's`);
+      await r.arrayBuffer();
+    }
+    assert.equal((await fetch(`${app.url}/health`)).status, 200);
+  });
+
   it('refuses bad deliveries with a 4xx and stores nothing', async () => {
     const before = await count();
     const raw = body('evt_bad');

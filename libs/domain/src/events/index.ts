@@ -1,6 +1,7 @@
 export * from './webhook-signature';
 export * from './dojo-event-payload';
 export * from './ingest-dojo-event.usecase';
+export * from './batched-event-store';
 export { DojoEventsRepository } from '../repositories/dojo-events.repository';
 export { WebhookAccountsRepository } from '../repositories/webhook-accounts.repository';
 export { rawOnPg } from '../repositories/unit-of-work';

@@ -1,7 +1,7 @@
 import type { Logger } from '@app/common';
 import type { DojoEventPayload} from '@app/contracts';
 import { EposError } from '@app/contracts';
-import type { DojoEventsRepository } from '../repositories/dojo-events.repository';
+import type { DojoEventStore } from './batched-event-store';
 
 /**
  * Port: hands a stored event row to the events pipeline to be applied (ApplyDojoEvent).
@@ -34,7 +34,7 @@ export interface IngestDojoEventResult {
  */
 export class IngestDojoEvent {
   constructor(
-    private readonly events: DojoEventsRepository,
+    private readonly events: DojoEventStore,
     private readonly enqueuer: EventEnqueuer,
     private readonly logger: Logger,
   ) {}

@@ -17,16 +17,16 @@ export function sign(secret: string, rawBody: Uint8Array | string): string {
   return PREFIX + (hex.match(/../g) ?? []).join('-');
 }
 
+/** `sha256=` (any case) and 32 hex pairs joined by `-`: one regular expression instead of a test per pair. */
+const HEADER = /^sha256=((?:[0-9a-f]{2}-){31}[0-9a-f]{2})$/i;
+
 /**
  * Parses a header value into the 32 signature bytes, or undefined when it is
  * not exactly `sha256=` + 32 hex pairs joined by `-` (hex case is accepted either way).
  */
 function parseHeader(header: string): Buffer | undefined {
-  const value = header.trim();
-  if (!value.toLowerCase().startsWith(PREFIX)) return undefined;
-  const pairs = value.slice(PREFIX.length).split('-');
-  if (pairs.length !== 32 || !pairs.every((p) => /^[0-9A-Fa-f]{2}$/.test(p))) return undefined;
-  return Buffer.from(pairs.join(''), 'hex');
+  const m = HEADER.exec(header.trim());
+  return m ? Buffer.from(m[1]!.replaceAll('-', ''), 'hex') : undefined;
 }
 
 /**

@@ -1,15 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import type { DojoEventPayload } from '@app/contracts';
-import type { Prisma } from '@app/db';
+import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 
 export type DojoEventRow = Prisma.DojoEventModel;
+
+/** Every column of dojo_events under its model field name, as Prisma's model calls return a row. */
+const EVENT_COLUMNS = Prisma.raw(`id::text AS id, location_id::text AS "locationId", dojo_account_id AS "dojoAccountId", event_id AS "eventId",
+  event_type AS "eventType", payment_intent_id AS "paymentIntentId", payment_status AS "paymentStatus", capture_mode AS "captureMode",
+  occurred_at AS "occurredAt", channel, deliveries, payload, state::text AS state, received_at AS "receivedAt", applied_at AS "appliedAt",
+  attempts, last_error AS "lastError", last_failed_at AS "lastFailedAt", dead_at AS "deadAt", discarded_at AS "discardedAt",
+  discard_reason AS "discardReason"`);
 
 export interface StoredDojoEvent {
   id: string;
   /** False when the (account, event id) was already stored: only its delivery count moved. */
   inserted: boolean;
   state: string;
+}
+
+/** One store() call's arguments, for storeMany. */
+export interface StoreItem {
+  locationId: string;
+  payload: DojoEventPayload;
+  channel: 'webhook' | 'socket' | 'reconciler';
+  occurred: Date;
 }
 
 export interface DojoEventHead {
@@ -50,6 +65,103 @@ export class DojoEventsRepository {
   }
 
   /**
+   * Stores several events with the effect of store() called once per item in the order given,
+   * in at most two statements for the whole batch (a commit, so a WAL flush, each):
+   * 1. the new events, inserted in key order with ON CONFLICT DO NOTHING: it locks only rows
+   *    it creates, so it cannot deadlock with a transaction holding existing rows (the events
+   *    worker, a payment applying its pending events);
+   * 2. the repeats (events already stored): their delivery counts, in one UPDATE of the rows it
+   *    can lock at once (SKIP LOCKED), so it never waits while holding other rows.
+   * Items with the same location, account and event id are folded into one row whose
+   * deliveries count them all; only the first of them can be `inserted`. One result per item:
+   * null for a repeat whose row is locked (being applied) and for an item whose account is not
+   * its location's, which the caller stores with store() on its own (waiting, if it must, while
+   * holding nothing).
+   */
+  async storeMany(items: readonly StoreItem[]): Promise<(StoredDojoEvent | null)[]> {
+    const key = (locationId: string, accountId: string, eventId: string) => `${locationId}\u0000${accountId}\u0000${eventId}`;
+    const groups = new Map<string, { item: StoreItem; n: number; members: number[]; row?: StoredDojoEvent; fresh?: boolean }>();
+    items.forEach((item, i) => {
+      const k = key(item.locationId, item.payload.accountId, item.payload.id);
+      const g = groups.get(k);
+      if (g) {
+        g.n++;
+        g.members.push(i);
+      } else groups.set(k, { item, n: 1, members: [i] });
+    });
+    const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
+    const cols = {
+      id: [] as string[], location: [] as string[], account: [] as string[], event: [] as string[], type: [] as string[],
+      intent: [] as (string | null)[], status: [] as (string | null)[], capture: [] as (string | null)[], occurred: [] as string[],
+      channel: [] as string[], n: [] as number[], payload: [] as string[],
+    };
+    for (const { item, n } of groups.values()) {
+      const data = item.payload.data ?? {};
+      cols.id.push(randomUUID());
+      cols.location.push(item.locationId);
+      cols.account.push(item.payload.accountId);
+      cols.event.push(item.payload.id);
+      cols.type.push(item.payload.event);
+      cols.intent.push(text(data.paymentIntentId));
+      cols.status.push(text(data.paymentStatus));
+      cols.capture.push(text(data.captureMode));
+      cols.occurred.push(item.occurred.toISOString());
+      cols.channel.push(item.channel);
+      cols.n.push(n);
+      cols.payload.push(JSON.stringify(item.payload));
+    }
+    type Returned = StoredDojoEvent & { locationId: string; accountId: string; eventId: string };
+    const inserted = await this.db.$queryRaw<Returned[]>`
+      INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id,
+                               payment_status, capture_mode, occurred_at, channel, deliveries, payload, state, received_at)
+      SELECT b.id, l.id, l.dojo_account_id, b.event_id, b.event_type, b.payment_intent_id,
+             b.payment_status, b.capture_mode, b.occurred_at, b.channel, b.n, b.payload, 'received', now()
+        FROM unnest(${cols.id}::uuid[], ${cols.location}::uuid[], ${cols.account}::text[], ${cols.event}::text[], ${cols.type}::text[],
+                    ${cols.intent}::text[], ${cols.status}::text[], ${cols.capture}::text[], ${cols.occurred}::timestamptz[],
+                    ${cols.channel}::text[], ${cols.n}::int[], ${cols.payload}::jsonb[])
+             AS b(id, location_id, dojo_account_id, event_id, event_type, payment_intent_id, payment_status, capture_mode,
+                  occurred_at, channel, n, payload)
+        JOIN locations l ON l.id = b.location_id AND l.dojo_account_id = b.dojo_account_id
+       ORDER BY b.dojo_account_id, b.event_id
+      ON CONFLICT (dojo_account_id, event_id) DO NOTHING
+      RETURNING id::text AS id, true AS inserted, state::text AS state,
+                location_id::text AS "locationId", dojo_account_id AS "accountId", event_id AS "eventId"`;
+    for (const r of inserted) {
+      const g = groups.get(key(r.locationId, r.accountId, r.eventId));
+      if (g) Object.assign(g, { row: r, fresh: true });
+    }
+    const repeats = [...groups.values()].filter((g) => !g.row);
+    // The new events are committed: from here a failure must not fail them (their callers would store them again).
+    const countRepeats = async (): Promise<Returned[]> => {
+      if (repeats.length === 0) return [];
+      return this.db.$queryRaw<Returned[]>`
+        UPDATE dojo_events e SET deliveries = e.deliveries + b.n
+          FROM (SELECT d.id, r.n FROM unnest(${repeats.map((g) => g.item.locationId)}::uuid[], ${repeats.map((g) => g.item.payload.accountId)}::text[],
+                                             ${repeats.map((g) => g.item.payload.id)}::text[], ${repeats.map((g) => g.n)}::int[])
+                                      AS r(location_id, dojo_account_id, event_id, n)
+                  JOIN dojo_events d ON d.dojo_account_id = r.dojo_account_id AND d.event_id = r.event_id AND d.location_id = r.location_id
+                 ORDER BY d.dojo_account_id, d.event_id
+                   FOR UPDATE OF d SKIP LOCKED) b
+         WHERE e.id = b.id
+        RETURNING e.id::text AS id, false AS inserted, e.state::text AS state,
+                  e.location_id::text AS "locationId", e.dojo_account_id AS "accountId", e.event_id AS "eventId"`;
+    };
+    // A failed count leaves the repeats undecided (null below): each is stored alone, and its own error reaches its caller.
+    const updated = await countRepeats().catch((): Returned[] => []);
+    for (const r of updated) {
+      const g = groups.get(key(r.locationId, r.accountId, r.eventId));
+      if (g) g.row = r;
+    }
+    // null: locked by a transaction applying it, or not this location's account; store() decides it alone.
+    const out: (StoredDojoEvent | null)[] = new Array<StoredDojoEvent | null>(items.length).fill(null);
+    for (const g of groups.values()) {
+      const row = g.row;
+      if (row) g.members.forEach((i, k) => (out[i] = { id: row.id, inserted: g.fresh === true && k === 0, state: row.state }));
+    }
+    return out;
+  }
+
+  /**
    * Across all locations: rows 'received' for longer than staleMs (a failed one only after
    * staleMs doubled per attempt, at most maxBackoffMs, since its last failure), and
    * 'pending_payment' rows whose payment now exists, or whose intent turned out to be an online
@@ -78,43 +190,49 @@ export class DojoEventsRepository {
   }
 
   /** By row id alone (the events queue's job): where the row belongs and its state, unlocked. */
-  findHeadByRowId(eventRowId: string): Promise<DojoEventHead | null> {
-    return this.db.dojoEvent.findUnique({ where: { id: eventRowId }, select: { locationId: true, paymentIntentId: true, paymentStatus: true, state: true } });
+  async findHeadByRowId(eventRowId: string): Promise<DojoEventHead | null> {
+    const rows = await this.db.$queryRaw<DojoEventHead[]>`
+      SELECT location_id::text AS "locationId", payment_intent_id AS "paymentIntentId", payment_status AS "paymentStatus", state::text AS state
+        FROM dojo_events WHERE id = ${eventRowId}::uuid`;
+    return rows[0] ?? null;
   }
 
-  /** Locks the row (FOR UPDATE, to the end of the transaction) and reads it. */
+  /** Locks the row (FOR UPDATE, to the end of the transaction) and reads it; throws when it is gone. */
   async lockAndRead(locationId: string, eventRowId: string): Promise<DojoEventRow> {
-    await this.db.$executeRaw`SELECT 1 FROM dojo_events WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid FOR UPDATE`;
-    return this.db.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId, locationId } });
+    const rows = await this.db.$queryRaw<DojoEventRow[]>`
+      SELECT ${EVENT_COLUMNS} FROM dojo_events
+       WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid FOR UPDATE`;
+    if (!rows[0]) throw new Error(`dojo event ${eventRowId} of location ${locationId} does not exist`);
+    return rows[0];
   }
 
   /** Locks and reads the intent's events waiting for its payment, oldest first. */
-  async lockPendingForIntent(locationId: string, paymentIntentId: string): Promise<DojoEventRow[]> {
-    await this.db.$executeRaw`
-      SELECT 1 FROM dojo_events
+  lockPendingForIntent(locationId: string, paymentIntentId: string): Promise<DojoEventRow[]> {
+    return this.db.$queryRaw<DojoEventRow[]>`
+      SELECT ${EVENT_COLUMNS} FROM dojo_events
        WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId} AND state = 'pending_payment'
+       ORDER BY occurred_at, event_id
          FOR UPDATE`;
-    return this.db.dojoEvent.findMany({
-      where: { locationId, paymentIntentId, state: 'pending_payment' },
-      orderBy: [{ occurredAt: 'asc' }, { eventId: 'asc' }],
-    });
   }
 
   /** The latest applied event of the intent that set `status` (occurredAt, then event id). */
-  lastAppliedWithStatus(locationId: string, paymentIntentId: string | null, status: string): Promise<{ occurredAt: Date; eventId: string } | null> {
-    return this.db.dojoEvent.findFirst({
-      where: { locationId, paymentIntentId, state: 'applied', paymentStatus: status },
-      orderBy: [{ occurredAt: 'desc' }, { eventId: 'desc' }],
-      select: { occurredAt: true, eventId: true },
-    });
+  async lastAppliedWithStatus(locationId: string, paymentIntentId: string | null, status: string): Promise<{ occurredAt: Date; eventId: string } | null> {
+    const rows = await this.db.$queryRaw<{ occurredAt: Date; eventId: string }[]>`
+      SELECT occurred_at AS "occurredAt", event_id AS "eventId" FROM dojo_events
+       WHERE location_id = ${locationId}::uuid AND ${paymentIntentId === null ? Prisma.sql`payment_intent_id IS NULL` : Prisma.sql`payment_intent_id = ${paymentIntentId}`}
+         AND state = 'applied' AND payment_status = ${status}
+       ORDER BY occurred_at DESC, event_id DESC LIMIT 1`;
+    return rows[0] ?? null;
   }
 
   async markApplied(locationId: string, eventRowId: string): Promise<void> {
-    await this.db.dojoEvent.update({ where: { id: eventRowId, locationId }, data: { state: 'applied', appliedAt: new Date() } });
+    await this.db.$executeRaw`
+      UPDATE dojo_events SET state = 'applied', applied_at = now() WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid`;
   }
 
   async markPendingPayment(locationId: string, eventRowId: string): Promise<void> {
-    await this.db.dojoEvent.update({ where: { id: eventRowId, locationId }, data: { state: 'pending_payment' } });
+    await this.db.$executeRaw`
+      UPDATE dojo_events SET state = 'pending_payment' WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid`;
   }
 }
 

@@ -279,9 +279,15 @@ export class OrdersRepository {
     return rows.map((r) => r.id);
   }
 
-  /** The payment recorded for a payment intent, or null. */
-  findPayment(locationId: string, paymentIntentId: string) {
-    return this.db.payment.findUnique({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } } });
+  /** The payment recorded for a payment intent, or null (every column, as Prisma's model call returns it). */
+  async findPayment(locationId: string, paymentIntentId: string): Promise<Prisma.PaymentModel | null> {
+    const rows = await this.db.$queryRaw<Prisma.PaymentModel[]>`
+      SELECT location_id::text AS "locationId", payment_intent_id AS "paymentIntentId", order_id AS "orderId", currency,
+             paid_amount AS "paidAmount", tips_amount AS "tipsAmount", refunded_amount AS "refundedAmount",
+             cashback_amount AS "cashbackAmount", lock_id AS "lockId", state::text AS state, intent_status AS "intentStatus",
+             created_at AS "createdAt", updated_at AS "updatedAt"
+        FROM payments WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId}`;
+    return rows[0] ?? null;
   }
 
   // ---- locks taken outside a plan (events worker, venue API) ----
@@ -360,7 +366,11 @@ export class OrdersRepository {
     paymentIntentId: string,
     data: { intentStatus: string | null; state: OrderWithRelations['payments'][number]['state']; refundedAmount: bigint },
   ): Promise<void> {
-    await this.db.payment.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data });
+    const n = await this.db.$executeRaw`
+      UPDATE payments SET intent_status = ${data.intentStatus}, state = ${data.state}::"PaymentState", refunded_amount = ${data.refundedAmount}::bigint,
+             updated_at = now()
+       WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId}`;
+    if (n !== 1) throw new Error(`payment ${paymentIntentId} of location ${locationId} does not exist`);
   }
 
   /**

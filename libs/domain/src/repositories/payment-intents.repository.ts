@@ -50,8 +50,15 @@ export class PaymentIntentsRepository {
     return this.db.paymentIntent.findUnique({ where: { locationId_idempotencyKey: { locationId, idempotencyKey } } });
   }
 
-  findByDojoId(locationId: string, paymentIntentId: string): Promise<PaymentIntentRow | null> {
-    return this.db.paymentIntent.findUnique({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } } });
+  async findByDojoId(locationId: string, paymentIntentId: string): Promise<PaymentIntentRow | null> {
+    const rows = await this.db.$queryRaw<PaymentIntentRow[]>`
+      SELECT location_id::text AS "locationId", id::text AS id, payment_intent_id AS "paymentIntentId", order_id AS "orderId",
+             idempotency_key AS "idempotencyKey", request_hash AS "requestHash", amount, tips_amount AS "tipsAmount", currency,
+             capture_mode AS "captureMode", tips_allowed AS "tipsAllowed", status, checkout_url AS "checkoutUrl",
+             refunded_amount AS "refundedAmount", settlement_note AS "settlementNote", next_check_at AS "nextCheckAt",
+             check_attempts AS "checkAttempts", created_at AS "createdAt", updated_at AS "updatedAt"
+        FROM payment_intents WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId}`;
+    return rows[0] ?? null;
   }
 
   /** The order's intents, oldest first. */

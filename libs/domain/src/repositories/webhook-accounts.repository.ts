@@ -6,12 +6,14 @@ export class WebhookAccountsRepository {
 
   /** Across locations by Dojo account id (the webhook names only the account): the location's id, if any. */
   async locationIdOfAccount(dojoAccountId: string): Promise<string | undefined> {
-    const location = await this.db.location.findUnique({ where: { dojoAccountId }, select: { id: true } });
-    return location?.id;
+    const rows = await this.db.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM locations WHERE dojo_account_id = ${dojoAccountId}`;
+    return rows[0]?.id;
   }
 
   /** The location's active webhook secrets, encrypted. */
-  activeSecrets(locationId: string) {
-    return this.db.webhookSecret.findMany({ where: { locationId, state: 'active' }, select: { id: true, secretCiphertext: true } });
+  activeSecrets(locationId: string): Promise<{ id: string; secretCiphertext: Uint8Array }[]> {
+    return this.db.$queryRaw<{ id: string; secretCiphertext: Uint8Array }[]>`
+      SELECT id::text AS id, secret_ciphertext AS "secretCiphertext" FROM webhook_secrets
+       WHERE location_id = ${locationId}::uuid AND state = 'active'`;
   }
 }

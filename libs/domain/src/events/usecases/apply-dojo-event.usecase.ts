@@ -1,7 +1,9 @@
 import type { Logger } from '@app/common';
 import type { PrismaClient } from '@app/db';
+import type { DojoEventHead } from '../../repositories/dojo-events.repository';
 import { dojoEventsRepo } from '../../repositories/dojo-events.repository';
-import { runInTransaction } from '../../repositories/unit-of-work';
+import { rawOnPg, runPlannedTransaction } from '../../repositories/unit-of-work';
+import type { Tx } from '../../shared/tx';
 import { DeadLettersRepository } from '../../repositories/dead-letters.repository';
 import { deadLetterErrorText } from '../../dead-letters/error-text';
 import type { ApplyResult} from '../event-effects';
@@ -62,7 +64,11 @@ export class ApplyDojoEvent {
     this.maxAttempts = opts.maxAttempts ?? 10;
     this.dojoIntents = opts.dojoIntents;
     this.deadLetters = new DeadLettersRepository(prisma);
+    this.fast = rawOnPg(prisma);
   }
+
+  /** Prisma's client with the repositories' raw statements on pg directly (rawOnPg). */
+  private readonly fast: Tx;
 
   private readonly dojoIntents?: DojoIntentReader;
 
@@ -99,17 +105,15 @@ export class ApplyDojoEvent {
    *   API (Dojo's portal) are only known this way, so a failed read fails the
    *   attempt: the event is retried with backoff rather than guessed.
    */
-  private async learnFromDojo(eventRowId: string): Promise<void> {
-    if (!this.dojoIntents) return;
-    const head = await dojoEventsRepo(this.prisma).findHeadByRowId(eventRowId);
-    if (!head?.paymentIntentId || head.state === 'applied') return;
+  private async learnFromDojo(head: DojoEventHead): Promise<void> {
+    if (!this.dojoIntents || !head.paymentIntentId) return;
     const status = head.paymentStatus ?? '';
     const refund = status === 'Refunded';
     if (!refund && settlementOf(status, false) !== 'record') return;
-    const intents = paymentIntentsRepo(this.prisma);
+    const intents = paymentIntentsRepo(this.fast);
     const intent = await intents.findByDojoId(head.locationId, head.paymentIntentId);
     if (!intent) return;
-    const wantsTips = intent.tipsAllowed && !(await ordersRepo(this.prisma).findPayment(head.locationId, head.paymentIntentId));
+    const wantsTips = intent.tipsAllowed && !(await ordersRepo(this.fast).findPayment(head.locationId, head.paymentIntentId));
     if (!refund && !wantsTips) return;
     const log = this.logger.child({ locationId: head.locationId, paymentIntentId: head.paymentIntentId });
     let read: { tipsAmount: bigint; refundedAmount: bigint };
@@ -125,17 +129,19 @@ export class ApplyDojoEvent {
   }
 
   private async apply(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
-    await this.learnFromDojo(cmd.eventRowId);
-    return runInTransaction(
+    // Unlocked: where the row belongs (never changes) and whether there is anything to do. The state is
+    // checked again under the row lock (applyLockedEvent), so a concurrent apply still takes effect once.
+    const head = await dojoEventsRepo(this.fast).findHeadByRowId(cmd.eventRowId);
+    if (!head) return { outcome: 'missing' };
+    if (head.state === 'applied') return { outcome: 'already_applied' };
+    if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state };
+    await this.learnFromDojo(head);
+    // On pg directly; a step that needs a Prisma model call (recording an online payment) reruns it all on Prisma.
+    return runPlannedTransaction(
       this.prisma,
       async (tx) => {
-        const events = dojoEventsRepo(tx);
-        const head = await events.findHeadByRowId(cmd.eventRowId);
-        if (!head) return { outcome: 'missing' };
-        if (head.state === 'applied') return { outcome: 'already_applied' };
-        if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state };
         if (head.paymentIntentId) await lockPaymentIntent(tx, head.locationId, head.paymentIntentId);
-        const ev = await events.lockAndRead(head.locationId, cmd.eventRowId);
+        const ev = await dojoEventsRepo(tx).lockAndRead(head.locationId, cmd.eventRowId);
         return applyLockedEvent(tx, ev, this.logger);
       },
       { maxWait: 10_000, timeout: 30_000 },

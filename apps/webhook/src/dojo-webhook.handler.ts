@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { answerTooLarge, CONFIG, LOGGER, Logger, WebhookRejectionReason, webhookMetrics } from '@app/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
+import { answerTooLarge, CONFIG, LOGGER, Logger, sendJson, WebhookRejectionReason, webhookMetrics } from '@app/common';
 import type { WebhookConfig } from '@app/config';
 import { AcceptDojoWebhook, WebhookRejection } from '@app/domain/events';
 import { BodyTooLarge, drainRequest, readRawBody } from './read-body';
@@ -33,10 +33,11 @@ function countHeaderLines(rawHeaders: string[], name: string): number {
  * POST /webhooks/dojo: Dojo's payment-intent webhooks. Reads the exact body
  * bytes (the signature covers them), stores the event and answers; the events
  * worker applies it. 2xx = stored (or already stored), 4xx = refused, nothing
- * changed, 503 = not stored, Dojo should send it again.
+ * changed, 503 = not stored, Dojo should send it again. Served on Node's HTTP
+ * server directly (serveFastRoute in main.ts), not through Express.
  */
-@Controller('webhooks')
-export class DojoWebhookController {
+@Injectable()
+export class DojoWebhookHandler {
   private readonly metrics = webhookMetrics();
 
   constructor(
@@ -45,9 +46,7 @@ export class DojoWebhookController {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  @Post('dojo')
-  @HttpCode(200)
-  async receive(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const traceId = randomUUID();
     const t0 = performance.now();
     const m = this.metrics;
@@ -61,7 +60,7 @@ export class DojoWebhookController {
     if (signatureLines > 1) {
       this.logger.warn({ traceId, status: 400, reason: 'several dojo-signature headers', lines: signatureLines }, 'dojo webhook rejected');
       await drainRequest(req);
-      if (!res.headersSent && !req.socket.destroyed) res.status(400).json({ error: 'exactly one dojo-signature header is allowed', traceId });
+      if (!res.headersSent && !req.socket.destroyed) sendJson(res, 400, { error: 'exactly one dojo-signature header is allowed', traceId });
       rejected('headers');
       return;
     }
@@ -75,7 +74,7 @@ export class DojoWebhookController {
         rejected('size');
       } else {
         this.logger.warn({ traceId, reason: (err as Error).message }, 'dojo webhook body could not be read');
-        if (!res.headersSent && !req.socket.destroyed) res.status(400).json({ error: 'body could not be read', traceId });
+        if (!res.headersSent && !req.socket.destroyed) sendJson(res, 400, { error: 'body could not be read', traceId });
         rejected('unreadable');
       }
       return;
@@ -83,11 +82,11 @@ export class DojoWebhookController {
     const signature = req.headers['dojo-signature'] as string | undefined;
     const result = await this.accept.execute({ rawBody, signature, traceId });
     if (result.outcome === 'stored') {
-      res.status(200).json({ received: true, duplicate: result.duplicate, traceId });
+      sendJson(res, 200, { received: true, duplicate: result.duplicate, traceId });
       (result.duplicate ? m.duplicates : m.accepted).inc();
       (result.duplicate ? m.ackDuplicate : m.ackAccepted).observe((performance.now() - t0) / 1000);
     } else {
-      res.status(REJECTION_STATUS[result.rejection]).json({ error: result.reason, traceId });
+      sendJson(res, REJECTION_STATUS[result.rejection], { error: result.reason, traceId });
       rejected(REJECTION_REASON[result.rejection]);
     }
   }
