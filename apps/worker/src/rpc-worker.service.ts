@@ -62,6 +62,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
       prefix: config.QUEUE_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,
       transport: config.RPC_TRANSPORT,
+      claimIdleMs: config.RPC_CLAIM_IDLE_MS,
       handler: (job) => router.handle(job),
       refuse: (job, message) => router.refuse(job, message),
       logger: this.log,
