@@ -41,7 +41,9 @@ export interface RpcWorkerOptions {
  * would drop the reply anyway). A read is not checked: it changes nothing, and
  * its answer passes the sending replica's own fencing check before it reaches
  * the socket (one Redis round trip per read saved). A method this host does
- * not know (another dialect's) is checked.
+ * not know (another dialect's) is checked. The jobs come from a BullMQ queue
+ * (QueueWorker) or, with `transport: 'streams'`, from the request stream
+ * (RpcStreamConsumer); the rules above are the same for both.
  */
 export class RpcWorkerHost {
   private readonly worker: QueueWorker<typeof QueueName.Rpc> | RpcStreamConsumer;
