@@ -202,6 +202,8 @@ async function main(): Promise<number> {
       });
       // The second demo venue speaks Dojo's legacy Tables API (its account name is its account id).
       sandbox.addAccount({ apiKey: DEMO.tablesLocation.apiKey, softwareHouseId: account.softwareHouseId, accountId: DEMO.tablesLocation.dojoAccountId });
+      // The third, a counter on Connect pay at counter: its token is the sandbox account's key on /pac.
+      sandbox.addAccount({ apiKey: DEMO.counterLocation.apiKey, softwareHouseId: account.softwareHouseId, accountId: DEMO.counterLocation.dojoAccountId });
       dojoApiUrl = sandbox.url;
       dojoWsUrl = sandbox.wsUrl;
       say(`  ${since()}  Dojo sandbox simulator at ${sandbox.url} (socket ${sandbox.wsUrl})`);
@@ -329,10 +331,11 @@ async function main(): Promise<number> {
     say(status === 'SUCCESS' ? paint(32, `pay-at-table: SUCCESS (${since()} after start)`) : paint(31, `pay-at-table: ${status}`));
     say('');
     const tablesStatus = await runTablesDemo(sim, admin, operatorToken, sh.body.id, stack.databaseUrl, say, since);
+    const counterStatus = await runCounterDemo(sim, admin, operatorToken, sh.body.id, say, since);
     await printCheckoutLink(admin, operatorToken, locationId, account.accountId, sim.url, cfg.START_TABLE);
     if (cfg.START_EXIT_AFTER_FLOW) {
       await stopAll();
-      return status === 'SUCCESS' && tablesStatus === 'SUCCESS' ? 0 : 1;
+      return status === 'SUCCESS' && tablesStatus === 'SUCCESS' && counterStatus === 'SUCCESS' ? 0 : 1;
     }
     say('The platform keeps running. Ctrl-C stops everything.');
     await new Promise(() => undefined);
@@ -390,6 +393,48 @@ async function runTablesDemo(
   const status = await watchFlow({ sandboxUrl: sim.url, flow: 'pay-at-table', params: { accountId: venue.dojoAccountId }, onStep: (step) => say(formatStep(step)) });
   say(status === 'SUCCESS' ? paint(32, `pay-at-table (Tables API): SUCCESS (${since()} after start)`) : paint(31, `pay-at-table (Tables API): ${status}`));
   say(`  more: npm run flow -- pay-at-table --account ${venue.dojoAccountId} --table "Table 5"`);
+  say('');
+  return status;
+}
+
+/**
+ * The third demo venue, a counter on Paymentsense Connect pay at counter: onboarded through the admin API as
+ * `connect-pac` (its PAC link dialling the sandbox's /pac), then the `pay-at-counter` flow as the venue's POS runs it
+ * through the venue API, each terminal notification printed as it happens, and the command that runs it again.
+ */
+async function runCounterDemo(
+  sim: DojoSandbox,
+  admin: string,
+  operatorToken: string,
+  softwareHouseId: string,
+  say: (line: string) => void,
+  since: () => string,
+): Promise<string> {
+  const venue = DEMO.counterLocation;
+  let loc = await api<{ id: string }>(admin, operatorToken, 'POST', '/v1/locations', {
+    name: venue.name,
+    softwareHouseId,
+    dojoAccountId: venue.dojoAccountId,
+    protocol: 'connect-pac',
+    apiKey: venue.apiKey,
+    wsUrl: sim.pacUrl,
+    connectPac: { hostAddress: venue.hostAddress, installerId: venue.installerId, environment: 'test', signatureDefault: 'decline' },
+  });
+  if (loc.status === 409) {
+    const list = await api<{ items: { id: string; dojoAccountId: string }[] }>(admin, operatorToken, 'GET', '/v1/locations?protocol=connect-pac&limit=500');
+    loc = { status: 200, body: list.body.items.find((x) => x.dojoAccountId === venue.dojoAccountId)! };
+  }
+  if (!loc.body?.id) throw new Error(`could not onboard the counter venue: ${JSON.stringify(loc.body)}`);
+  const locationId = loc.body.id;
+  const vt = await api<{ token?: string }>(admin, operatorToken, 'POST', `/v1/locations/${locationId}/venue-tokens`, { name: 'npm start (pay at counter)' });
+  if (!vt.body?.token) throw new Error(`could not issue the counter venue's token: ${JSON.stringify(vt.body)}`);
+  say(`  ${since()}  onboarded "${venue.name}" (${venue.dojoAccountId}, location ${locationId}) on Connect pay at counter (protocol connect-pac, terminals at ${sim.pacUrl})`);
+  say('');
+  say(paint(1, 'Pay at counter: the POS starts a sale on a terminal through the venue API, follows it live, answers the signature check; then a declined card'));
+  const params = { accountId: venue.dojoAccountId, venueApi: admin, locationId, venueToken: vt.body.token };
+  const status = await watchFlow({ sandboxUrl: sim.url, flow: 'pay-at-counter', params, timeoutMs: 120_000, onStep: (step) => say(formatStep(step)) });
+  say(status === 'SUCCESS' ? paint(32, `pay-at-counter: SUCCESS (${since()} after start)`) : paint(31, `pay-at-counter: ${status}`));
+  say(`  again: npm run flow -- pay-at-counter --account ${venue.dojoAccountId} --sandbox ${sim.url} --param venueApi=${admin} --param locationId=${locationId} --param venueToken=${vt.body.token}`);
   say('');
   return status;
 }

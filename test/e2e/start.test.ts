@@ -45,6 +45,11 @@ describe('npm start', () => {
     }
     assert.match(out(), /pay-at-table \(Tables API\): SUCCESS/);
     assert.ok(out().indexOf('pay-at-table: SUCCESS') < out().indexOf('pay-at-table (Tables API): SUCCESS'), 'printed after the first');
+    // The third, a counter on Connect pay at counter: the POS's flow with the terminal's notifications as a transcript.
+    for (const step of ['terminals (venue API)', 'start a sale on VT-SIGNATURE (venue API)', 'retry the sale (same Idempotency-Key)', 'VT-SIGNATURE  PRESENT_CARD', 'answer the signature (venue API)', 'order paid (venue API)', 'receipt (venue API)', 'VT-DECLINE  DECLINED', 'declined, nothing recorded (venue API)']) {
+      assert.match(out(), new RegExp(`ok\\s+${step.replace(/[()/]/g, '\\$&')}`), `counter step ${step} succeeded:\n${out()}`);
+    }
+    assert.match(out(), /pay-at-counter: SUCCESS/);
     assert.match(out(), /admin API docs\s+http:\/\/127\.0\.0\.1:\d+\/docs/);
     assert.match(out(), /operator console\s+http:\/\/127\.0\.0\.1:\d+\/console/);
     assert.match(out(), /sandbox flows\s+http:\/\/127\.0\.0\.1:\d+\/flows/);
@@ -60,6 +65,11 @@ describe('npm start', () => {
     const onlineParams = Object.fromEntries([...flowLine[1]!.matchAll(/--param (\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
     assert.deepEqual(Object.keys(onlineParams).sort(), ['locationId', 'paymentIntentId', 'venueApi', 'venueToken']);
 
+    const counterLine = /npm run flow -- pay-at-counter (.+)/.exec(out());
+    assert.ok(counterLine, out());
+    const counterParams = Object.fromEntries([...counterLine[1]!.matchAll(/--param (\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    assert.deepEqual(Object.keys(counterParams).sort(), ['locationId', 'venueApi', 'venueToken']);
+
     const sandboxUrl = `http://127.0.0.1:${sandbox}`;
     for (const [flow, params] of [
       ['order-and-pay', {}],
@@ -68,6 +78,7 @@ describe('npm start', () => {
       ['pay-at-table', { tableId: 'T5' }],
       ['pay-at-table', { accountId: 'acctables0001', tableId: 'Table 5' }],
       ['online-payment', onlineParams],
+      ['pay-at-counter', { accountId: 'acccounter0001', ...counterParams }],
     ] as const) {
       const steps: string[] = [];
       const status = await watchFlow({

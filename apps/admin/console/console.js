@@ -203,9 +203,37 @@
     ];
     const dl = $('location-summary');
     dl.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { 'data-field': k }, v)]));
+    renderCounter(loc && loc.counter);
     $('location-view').dataset.state = i ? i.state : '';
     const enabled = loc ? loc.enabled : i ? i.enabled : true;
     $('toggle-enabled').textContent = enabled ? 'Disable' : 'Enable';
+  }
+  // Pay at counter (GET /v1/locations/{id} `counter`): the PAC link, its terminals and the last transactions.
+  function renderCounter(c) {
+    $('counter-section').hidden = !c;
+    if (!c) return;
+    const l = c.link;
+    const rows = [
+      ['PAC link', l.via === 'protocol' ? 'the location\'s protocol (connect-pac)' : 'beside the protocol'],
+      ['Link state', stateBadge(l.state)],
+      ['Since', time(l.since)],
+      ['Last error', l.lastError || '—'],
+      ['Host', l.hostAddress + (l.environment === 'test' ? ' (test)' : '')],
+      ['Installer id', l.installerId],
+      ['Signature default', l.signatureDefault + ' after ' + l.signatureWaitMs + ' ms'],
+      ['Token', '…' + l.tokenLast4],
+      ['Enabled', l.enabled ? 'yes' : 'no'],
+      ['Terminals read', time(c.terminals.observedAt)],
+    ];
+    $('counter-summary').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { 'data-field': k }, v)]));
+    $('counter-terminals-table').tBodies[0].replaceChildren(...c.terminals.items.map((t) =>
+      el('tr', { 'data-tid': t.tid }, el('td', {}, t.tid), el('td', {}, t.status), el('td', {}, t.currency || '—'), el('td', {}, t.location || '—'))));
+    $('counter-transactions-table').tBodies[0].replaceChildren(...c.lastTransactions.map((t) =>
+      el('tr', { 'data-transaction-id': t.id, 'data-state': t.state },
+        el('td', {}, time(t.createdAt)), el('td', {}, t.tid), el('td', {}, t.kind),
+        el('td', { class: 'num' }, t.amount === undefined ? '—' : (t.amount / 100).toFixed(2) + ' ' + t.currency),
+        el('td', {}, t.orderId || '—'), el('td', {}, t.state), el('td', {}, t.result || t.failure || '—'),
+        el('td', {}, t.lastNotification || '—'), el('td', {}, t.message || ''))));
   }
   // While a location's page is open (and the tab visible), its events, outbox and dead letters are re-read every
   // few seconds; its requests are re-read whenever its live status changes.
@@ -214,7 +242,7 @@
     if (activityTimer) clearInterval(activityTimer);
     activityTimer = setInterval(() => {
       if (!current || document.hidden) return;
-      void Promise.all([refreshEvents(), refreshOutbox(), refreshDead()]).catch(() => undefined);
+      void Promise.all([refreshEvents(), refreshOutbox(), refreshDead(), refreshCounter()]).catch(() => undefined);
     }, 5000);
   }
   async function openLocation(id) {
@@ -233,6 +261,14 @@
     currentLoaded = r.body;
     renderSummary();
     await Promise.all([refreshRequests(), refreshEvents(), refreshOutbox(), refreshDead()]);
+  }
+  async function refreshCounter() {
+    const id = current;
+    if (!currentLoaded || !currentLoaded.counter) return;
+    const r = await api('GET', '/v1/locations/' + id);
+    if (current !== id || !r.ok) return;
+    currentLoaded = r.body;
+    renderCounter(r.body.counter);
   }
   async function refreshRequests() {
     const id = current;

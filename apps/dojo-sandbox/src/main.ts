@@ -33,7 +33,7 @@ export async function startDojoSandbox(env: NodeJS.ProcessEnv = process.env): Pr
     pingIntervalMs: config.SANDBOX_PING_INTERVAL_MS,
     logger,
   });
-  logger.info({ url: sim.url, wsUrl: sim.wsUrl, accounts: sim.accounts.all().map((a) => a.accountId) }, 'dojo sandbox ready');
+  logger.info({ url: sim.url, wsUrl: sim.wsUrl, patUrl: sim.patUrl, pacUrl: sim.pacUrl, accounts: sim.accounts.all().map((a) => a.accountId) }, 'dojo sandbox ready');
   return sim;
 }
 

@@ -3,15 +3,18 @@ import type Redis from 'ioredis';
 import { CONFIG, createRedis, LOGGER, Logger, PRISMA, REDIS, SECRET_BOX } from '@app/common';
 import type { GatewayConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
-import { defaultProfiles, GatewayManager, gatewayManagerOptions, LocationSource, ReplicaStatus } from '@app/gateway';
+import { defaultProfiles, GatewayManager, gatewayManagerOptions, LocationSource, RedisTerminalsStore, ReplicaStatus } from '@app/gateway';
+import { TakeCounterWork } from '@app/domain/counter';
 import { ProcessedRequests } from '@app/domain/rpc';
-import { RpcClient } from '@app/queue';
+import { enqueueCounterSettle, JobEnqueuer, RedisCounterSignals, RpcClient } from '@app/queue';
 
 /** Starts this replica's gateway manager with the app and drains it on shutdown. */
 @Injectable()
 export class GatewayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly manager: GatewayManager;
   private readonly subscriber: Redis;
+  /** The counter pump's settle jobs. */
+  private readonly jobs: JobEnqueuer;
 
   constructor(
     @Inject(CONFIG) config: GatewayConfig,
@@ -24,6 +27,8 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
     this.subscriber = createRedis(config.REDIS_URL, 'blocking');
     const processed = new ProcessedRequests(prisma);
     const log = logger.child({ replicaId: opts.replicaId });
+    this.jobs = new JobEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+    const counterLog = log.child({ component: 'counter' });
     this.manager = new GatewayManager(opts, {
       redis,
       subscriber: this.subscriber,
@@ -39,6 +44,11 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
       locations: new LocationSource(prisma, secretBox),
       profiles: defaultProfiles(),
       logger: log,
+      counter: {
+        port: new TakeCounterWork({ prisma, signals: new RedisCounterSignals(redis, config.QUEUE_PREFIX, counterLog), log: counterLog }),
+        settler: { settle: async (job) => void (await enqueueCounterSettle(this.jobs, job)) },
+        terminals: new RedisTerminalsStore(redis, config.QUEUE_PREFIX),
+      },
     });
   }
 
@@ -60,6 +70,7 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.manager.stop();
+    await this.jobs.close();
     this.subscriber.disconnect();
   }
 }

@@ -94,6 +94,14 @@ export const gatewayEnv = {
   GATEWAY_HANDSHAKE_TIMEOUT_MS: env.int(10_000, 50, 120_000),
   /** When > 0, replaces every method's deadline (tests and tuning); 0 uses METHOD_INFO[method].deadlineMs. */
   GATEWAY_DEADLINE_OVERRIDE_MS: env.int(0, 0, 600_000),
+  /** Pay at counter: the owner asks for counter work this often per PAC link, besides the wake-up messages. */
+  COUNTER_POLL_MS: env.int(1_000, 10, 60_000),
+  /** A terminal transaction without Connect's reply this long is recovered with duplicate (Connect ends a stuck terminal at ~200 s). */
+  COUNTER_REPLY_TIMEOUT_MS: env.int(230_000, 100, 3_600_000),
+  /** A transaction being recovered whose terminal stays gone this long is settled without a transaction. */
+  COUNTER_RECOVER_GIVE_UP_MS: env.int(240_000, 100, 3_600_000),
+  /** connectedTerminals this often per PAC link (the venue API's terminal list). */
+  COUNTER_TERMINALS_REFRESH_MS: env.int(15_000, 100, 3_600_000),
 };
 
 export const workerEnv = {

@@ -83,4 +83,20 @@ export interface ConnectionStatus {
   lastDisconnect?: 'replaced' | 'auth' | 'network';
   /** ISO time this record was written; records expire so a dead replica's locations read as `unowned`. */
   updatedAt?: string;
+  /**
+   * The location's pay-at-counter link (Connect PAC) when it runs beside the location's own link (counter_links);
+   * a location whose protocol is connect-pac has no such field: its own status is the PAC link's (profile connect-pac).
+   */
+  counter?: CounterLinkStatus;
+}
+
+/** The state of a PAC link held beside a location's main link (same lease, same fence). */
+export interface CounterLinkStatus {
+  state: ConnectionState;
+  since: string;
+  lastError?: string;
+  lastDisconnect?: 'replaced' | 'auth' | 'network';
+  reconnects: number;
+  nextAttemptAt?: string;
+  lastHttpStatus?: number;
 }

@@ -404,7 +404,8 @@ export class PacHub {
   }
 
   private notify(conn: PacConnection, tid: string, notificationValue: string): void {
-    const params: ConnectPac.TerminalNotification = { tid, notificationValue };
+    if (!(ConnectPac.NOTIFICATION_VALUES as readonly string[]).includes(notificationValue)) throw new PacFrameError(`${notificationValue} is not a notification value of the codec`);
+    const params = ConnectPac.PAC_INBOUND_PARAMS.terminalNotification.parse({ tid, notificationValue });
     this.sendChecked(conn, JSON.stringify({ jsonrpc: '2.0', method: ConnectPac.PAC_INBOUND.terminalNotification, params }), (d) =>
       d.kind === 'notification' && d.params.notificationValue === notificationValue ? undefined : `kind ${d.kind}`,
     );
@@ -668,7 +669,7 @@ export class PacHub {
       notifications: [],
       transactionNumber: terminal.transactions,
     }).receiptLines;
-    const params: ConnectPac.SignatureVerificationRequest = { tid: tx.run.tid, ...(lines ? { receiptLines: { MERCHANT: lines.MERCHANT ?? [] } } : {}) };
+    const params = ConnectPac.PAC_INBOUND_PARAMS.signatureVerificationRequest.parse({ tid: tx.run.tid, ...(lines ? { receiptLines: { MERCHANT: lines.MERCHANT ?? [] } } : {}) });
     let answer: boolean | undefined;
     const answered = new Promise<void>((resolve) => {
       tx.signatureAnswer = (accepted) => {

@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
 import type WebSocket from 'ws';
 import type { Logger, LinkSample } from '@app/common';
-import type { LocationChangedMessage, LocationReconnectMessage } from '@app/contracts';
-import { Channels, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
+import type { CounterCommandMessage, CounterCommandPort, LocationChangedMessage, LocationReconnectMessage } from '@app/contracts';
+import { Channels, CounterChannels, METHOD_INFO, EPOS_METHODS } from '@app/contracts';
 import type { ConnectionStatus } from '@app/queue';
 import { RequestLogWriter, writeConnectionStatuses } from '@app/queue';
 import { DialGate } from './connection/dial-gate';
@@ -11,10 +11,13 @@ import { LocationLink } from './connection/location-link';
 import type { DispatchOptions, RpcCaller } from './dispatch/request-dispatcher';
 import { RequestDispatcher } from './dispatch/request-dispatcher';
 import type { LocationConfig } from './locations/location-config';
+import { besideCounterConfig, CONNECT_PAC_PROFILE } from './locations/location-config';
+import type { CounterPumpOptions, SettleQueue, PacSocket, TerminalsStore } from './counter/counter-pump';
+import { CounterPump } from './counter/counter-pump';
 import { leaseKey, LeaseStore, releasedChannel } from './ownership/lease-store';
 import { Membership } from './ownership/membership';
 import { rendezvousOwner } from './ownership/rendezvous';
-import type { ConnectionProfile } from './profiles/connection-profile';
+import type { ConnectionProfile, DecodedReply } from './profiles/connection-profile';
 import { boundCounter, gatewayMetrics } from '@app/common';
 
 export interface LocationProvider {
@@ -31,6 +34,8 @@ export interface GatewayManagerOptions {
   connectRate: number;
   link: LinkOptions;
   dispatch: DispatchOptions;
+  /** The counter pump's timings (COUNTER_*); used when deps.counter is given. */
+  counter?: Omit<CounterPumpOptions, 'replicaId'>;
 }
 
 export interface GatewayManagerDeps {
@@ -42,6 +47,8 @@ export interface GatewayManagerDeps {
   locations: LocationProvider;
   profiles: Map<string, ConnectionProfile>;
   logger: Logger;
+  /** Pay at counter: without it, PAC links are held but no counter work is taken. */
+  counter?: { port: CounterCommandPort; settler: SettleQueue; terminals: TerminalsStore };
 }
 
 export interface ReplicaStatus {
@@ -65,6 +72,11 @@ export class GatewayManager {
   private readonly gate: DialGate;
   private readonly locations = new Map<string, LocationConfig>();
   private readonly links = new Map<string, LocationLink>();
+  /** PAC links held beside a location's own link (counter_links), under the same lease and fence. */
+  private readonly counterLinks = new Map<string, LocationLink>();
+  private readonly counterPump?: CounterPump;
+  /** The pump's view of each open PAC socket. */
+  private readonly pacSockets = new WeakMap<WebSocket, PacSocket>();
   private readonly leaseValidUntil = new Map<string, number>();
   private readonly orphanSince = new Map<string, number>();
   private readonly disabledSince = new Map<string, Date>();
@@ -108,6 +120,9 @@ export class GatewayManager {
       requestLog.record(locationId, { ...entry, replicaId: opts.replicaId }),
     );
     this.gate = new DialGate(opts.connectRate);
+    if (deps.counter && opts.counter) {
+      this.counterPump = new CounterPump({ ...opts.counter, replicaId: opts.replicaId }, { ...deps.counter, logger: deps.logger.child({ component: 'counter-pump' }) });
+    }
     this.statusTtlMs = Math.max(3 * opts.leaseTtlMs, 3_000);
     this.statusRefreshMs = Math.floor(this.statusTtlMs / 3);
   }
@@ -131,8 +146,9 @@ export class GatewayManager {
       if (channel === Channels.locationChanged) void this.onLocationChanged(message);
       else if (channel === Channels.locationReconnect) this.onReconnectRequested(message);
       else if (channel === released) this.requestTick();
+      else if (channel === CounterChannels.commands) this.onCounterCommand(message);
     });
-    await this.deps.subscriber.subscribe(Channels.locationChanged, Channels.locationReconnect, released);
+    await this.deps.subscriber.subscribe(Channels.locationChanged, Channels.locationReconnect, released, ...(this.counterPump ? [CounterChannels.commands] : []));
     this.unprovideLinks = this.metrics.links.provide(() => this.linkSamples());
     await this.resync();
     await this.runTick();
@@ -154,6 +170,10 @@ export class GatewayManager {
     // Best effort: a replica that cannot say goodbye drops out of the member list when its entry expires.
     await this.membership.leave().catch(() => undefined);
     this.dispatcher.drain();
+    // Outcomes of transactions still on the terminals are recovered by the next owner (duplicate).
+    this.counterPump?.stop();
+    // A signature request still waiting for the POS is not waited for (its deadline is far beyond a shutdown's):
+    // Connect decides by itself when its window passes.
     const maxDeadline =
       this.opts.dispatch.deadlineOverrideMs > 0 ? this.opts.dispatch.deadlineOverrideMs : Math.max(...EPOS_METHODS.map((m) => METHOD_INFO[m].deadlineMs));
     const until = Date.now() + maxDeadline + 250;
@@ -164,6 +184,7 @@ export class GatewayManager {
     this.links.clear();
     await Promise.all(
       links.map(async (link) => {
+        await this.stopCounterLink(link.locationId, 1001, 'EPOS gateway shutting down');
         await link.stop(1001, 'EPOS gateway shutting down');
         await this.leases
           .release(link.locationId, link.token)
@@ -180,7 +201,7 @@ export class GatewayManager {
   }
 
   status(): ReplicaStatus {
-    const locations: ConnectionStatus[] = [...this.links.values()].map((l) => l.status(this.opts.replicaId));
+    const locations: ConnectionStatus[] = [...this.links.values()].map((l) => this.withCounter(l.status(this.opts.replicaId)));
     for (const [id, since] of this.disabledSince) {
       locations.push({ locationId: id, state: 'disabled', since: since.toISOString(), replicaId: this.opts.replicaId, reconnects: 0, requestsServed: 0 });
     }
@@ -191,6 +212,7 @@ export class GatewayManager {
   private linkSamples(): LinkSample[] {
     const out: LinkSample[] = [];
     for (const l of this.links.values()) out.push({ state: l.state, protocol: l.profileName });
+    for (const l of this.counterLinks.values()) out.push({ state: l.state, protocol: l.profileName });
     for (const id of this.disabledSince.keys()) out.push({ state: 'disabled', protocol: this.locations.get(id)?.profile ?? 'epos-data' });
     return out;
   }
@@ -221,6 +243,7 @@ export class GatewayManager {
       if (!profile) this.deps.logger.error({ locationId: loc.id, profile: loc.profile }, 'no connection profile of that name; keeping the old one');
       link.update(loc, profile);
     }
+    if (link) this.syncCounterLink(loc, link.token);
   }
 
   private async onLocationChanged(message: string): Promise<void> {
@@ -387,7 +410,16 @@ export class GatewayManager {
     const token = await this.leases.acquire(loc.id);
     if (token === undefined) return;
     this.leaseValidUntil.set(loc.id, startedAt + this.opts.leaseTtlMs);
-    const link = new LocationLink(
+    const link = this.newLink(loc, token, profile);
+    this.links.set(loc.id, link);
+    this.deps.logger.info({ locationId: loc.id, fence: token }, 'lease acquired');
+    link.start();
+    this.syncCounterLink(loc, token);
+  }
+
+  /** A link of the location under the lease `token`: its own, or the PAC link beside it (same hooks, same fence). */
+  private newLink(loc: LocationConfig, token: number, profile: ConnectionProfile): LocationLink {
+    return new LocationLink(
       loc,
       token,
       profile,
@@ -401,15 +433,88 @@ export class GatewayManager {
         },
         onFrame: (l, socket, data, receivedAt) => this.onFrame(l, socket, data, receivedAt),
         onStatus: (l) => {
-          if (this.links.get(l.locationId) === l) this.markDirty(l.locationId);
+          if (this.links.get(l.locationId) === l || this.counterLinks.get(l.locationId) === l) this.markDirty(l.locationId);
+        },
+        onSocketOpen: (l, socket) => {
+          if (!this.counterPump || l.profileName !== CONNECT_PAC_PROFILE) return;
+          const pac: PacSocket = { fence: l.token, send: (text) => l.send(socket, text) };
+          this.pacSockets.set(socket, pac);
+          this.counterPump.attach(l.locationId, pac);
+        },
+        onSocketClosed: (l, socket) => {
+          const pac = this.pacSockets.get(socket);
+          if (pac) this.counterPump?.detach(l.locationId, pac);
         },
       },
       this.gate,
       this.deps.logger,
     );
-    this.links.set(loc.id, link);
-    this.deps.logger.info({ locationId: loc.id, fence: token }, 'lease acquired');
+  }
+
+  /**
+   * Holds, updates or drops the PAC link beside the location's own link (counter_links), under the lease the
+   * replica holds (`token`). A connect-pac location's own link is its PAC link: nothing beside it.
+   */
+  private syncCounterLink(loc: LocationConfig, token: number): void {
+    const cfg = besideCounterConfig(loc);
+    const side = this.counterLinks.get(loc.id);
+    if (side && (!cfg || side.token !== token)) {
+      this.counterLinks.delete(loc.id);
+      void side.stop(1000, 'counter link removed'); // never rejects: stop handles its own socket errors
+      this.markDirty(loc.id);
+      if (!cfg) return;
+    } else if (side && cfg) {
+      side.update(cfg);
+      return;
+    }
+    if (!cfg || this.stopping) return;
+    const profile = this.deps.profiles.get(CONNECT_PAC_PROFILE);
+    if (!profile) {
+      this.deps.logger.error({ locationId: loc.id }, 'no connect-pac profile: the counter link is not held');
+      return;
+    }
+    const link = this.newLink(cfg, token, profile);
+    this.counterLinks.set(loc.id, link);
+    this.deps.logger.info({ locationId: loc.id, fence: token }, 'holding the counter (PAC) link beside the location link');
     link.start();
+  }
+
+  private async stopCounterLink(locationId: string, code: number, reason: string): Promise<void> {
+    const side = this.counterLinks.get(locationId);
+    if (!side) return;
+    this.counterLinks.delete(locationId);
+    await side.stop(code, reason);
+  }
+
+  /** A location's status with its beside PAC link's state. */
+  private withCounter(st: ConnectionStatus): ConnectionStatus {
+    const side = this.counterLinks.get(st.locationId);
+    if (!side) return st;
+    const c = side.status(this.opts.replicaId);
+    return {
+      ...st,
+      counter: {
+        state: c.state,
+        since: c.since,
+        reconnects: c.reconnects,
+        ...(c.lastError ? { lastError: c.lastError } : {}),
+        ...(c.lastDisconnect ? { lastDisconnect: c.lastDisconnect } : {}),
+        ...(c.nextAttemptAt ? { nextAttemptAt: c.nextAttemptAt } : {}),
+        ...(c.lastHttpStatus ? { lastHttpStatus: c.lastHttpStatus } : {}),
+      },
+    };
+  }
+
+  /** CounterChannels.commands: every replica hears it; the pump acts only on a location it pumps. */
+  private onCounterCommand(message: string): void {
+    let msg: CounterCommandMessage;
+    try {
+      msg = JSON.parse(message) as CounterCommandMessage;
+    } catch {
+      return;
+    }
+    if (typeof msg?.locationId !== 'string' || (msg.what !== 'work' && msg.what !== 'refresh_terminals')) return;
+    this.counterPump?.onCommand(msg);
   }
 
   private async fenceValid(locationId: string, token: number): Promise<boolean> {
@@ -437,6 +542,7 @@ export class GatewayManager {
     this.links.delete(locationId);
     this.leaseValidUntil.delete(locationId);
     this.deps.logger.warn({ locationId, fence: link.token, why }, 'stepping down');
+    await this.stopCounterLink(locationId, 1001, 'EPOS gateway handing over');
     await link.stop(1001, 'EPOS gateway handing over');
     // Its requests now reach another replica: free the reply cache.
     this.dispatcher.forget(locationId);
@@ -445,6 +551,7 @@ export class GatewayManager {
   private async dropLink(link: LocationLink, code: number, reason: string): Promise<void> {
     this.links.delete(link.locationId);
     this.leaseValidUntil.delete(link.locationId);
+    await this.stopCounterLink(link.locationId, code, reason);
     await link.stop(code, reason);
     // The link is closed for good here (disabled, removed or handed over): free its reply cache.
     this.dispatcher.forget(link.locationId);
@@ -462,8 +569,10 @@ export class GatewayManager {
     // sending is async), so a graceful stop never closes a link under a reply.
     this.repliesInProgress++;
     // Handled in the chain: a failed reply is logged below.
+    const pac = this.pacSockets.get(socket);
+    const onReply = pac && this.counterPump ? (r: DecodedReply) => this.counterPump!.onReply(link.locationId, pac, r) : undefined;
     void this.dispatcher
-      .handle({ location: link.location, fence: link.token, profile, receivedAt }, data)
+      .handle({ location: link.location, fence: link.token, profile, receivedAt, onReply }, data)
       .then((text) => (text === undefined ? false : link.reply(socket, text)))
       .catch((err: Error) => this.deps.logger.error({ locationId: link.locationId, err: err.message }, 'reply failed'))
       .finally(() => this.repliesInProgress--);
@@ -474,7 +583,7 @@ export class GatewayManager {
   /** The status this replica reports for a location, if it reports one. */
   private statusOf(id: string): ConnectionStatus | undefined {
     const link = this.links.get(id);
-    if (link) return link.status(this.opts.replicaId);
+    if (link) return this.withCounter(link.status(this.opts.replicaId));
     const since = this.disabledSince.get(id);
     if (!since) return undefined;
     return {
@@ -518,7 +627,7 @@ export class GatewayManager {
         this.written.delete(id);
         continue;
       }
-      const sig = link ? link.statusKey() : `disabled|${since!.getTime()}|${this.locations.get(id)?.configVersion ?? ''}`;
+      const sig = link ? `${link.statusKey()}|${this.counterLinks.get(id)?.statusKey() ?? ''}` : `disabled|${since!.getTime()}|${this.locations.get(id)?.configVersion ?? ''}`;
       const prev = this.written.get(id);
       if (prev && prev.sig === sig && now - prev.at < this.statusRefreshMs) continue;
       this.written.set(id, { sig, at: now });

@@ -34,5 +34,11 @@ export function gatewayManagerOptions(config: GatewayConfig, replicaId = config.
       replyCacheMs: config.GATEWAY_REPLY_CACHE_MS,
       deadlineOverrideMs: config.GATEWAY_DEADLINE_OVERRIDE_MS,
     },
+    counter: {
+      pollMs: config.COUNTER_POLL_MS,
+      replyTimeoutMs: config.COUNTER_REPLY_TIMEOUT_MS,
+      recoverGiveUpMs: config.COUNTER_RECOVER_GIVE_UP_MS,
+      terminalsRefreshMs: config.COUNTER_TERMINALS_REFRESH_MS,
+    },
   };
 }

@@ -12,3 +12,5 @@ export * from './ownership/membership';
 export * from './ownership/lease-store';
 export * from './gateway-manager';
 export * from './gateway-options';
+export * from './counter/counter-pump';
+export * from './counter/terminals-store';

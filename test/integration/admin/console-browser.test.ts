@@ -284,6 +284,23 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     await page.screenshot({ path: join(ARTIFACTS, 'console-dead-letters.png'), fullPage: true });
   });
 
+  it("shows a venue's pay-at-counter link and its last transactions", async () => {
+    const counter = await fx.location({ name: 'Counter Corner', enabled: false });
+    assert.equal((await api('PUT', `/v1/locations/${counter.id}/counter-link`, { hostAddress: 'corner', installerId: 'inst', token: 'pac_console_9876' })).status, 200);
+    await db.prisma.counterTransaction.create({
+      data: { id: '6f1f6c3e-6a43-4d5c-9a59-3f4b8a2a0001', locationId: counter.id, idempotencyKey: 'k1', requestHash: 'h', kind: 'sale', tid: 'VT-7', amount: 1250n, currency: 'GBP', state: 'finished', result: 'SUCCESSFUL', expiresAt: new Date() },
+    });
+    await page.goto(`${admin.url}/console#/locations/${counter.id}`);
+    await page.getByRole('heading', { name: 'Pay at counter', level: 3 }).waitFor();
+    assert.equal(await page.locator('#counter-summary dd[data-field="Token"]').textContent(), '…9876');
+    assert.equal(await page.locator('#counter-summary dd[data-field="Host"]').textContent(), 'corner');
+    const cells = await page.locator('#counter-transactions-table tbody tr').first().locator('td').allTextContents();
+    assert.deepEqual(cells.slice(1, 7), ['VT-7', 'sale', '12.50 GBP', '—', 'finished', 'SUCCESSFUL']);
+    await page.goto(`${admin.url}/console#/locations/${alpha.id}`);
+    await page.getByRole('heading', { name: 'Alpha Arms', level: 2 }).waitFor();
+    assert.equal(await page.locator('#counter-section').isHidden(), true, 'no counter section without a link');
+  });
+
   it('signs out: the token is gone and the live socket is closed', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in', level: 2 }).waitFor();

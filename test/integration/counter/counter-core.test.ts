@@ -139,25 +139,32 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const ids: string[] = [];
     for (let i = 0; i < 24; i++) ids.push((await start(`race-${i}`, { tid: `T${i % 6}`, amount: BigInt(100 + i) }, race)).view.id);
     const take = new TakeCounterWork(deps);
-    const got = new Map<string, string[]>();
+    const sentTo = new Map<string, string[]>();
+    const replicas = ['a', 'b', 'c'] as const;
+    // Three replicas, each sure it owns the venue (its own fence; each tracks what it was given), call at once, round after round.
     const flying: Record<string, string[]> = { a: [], b: [], c: [] };
-    // Three replicas (their own fences) call at once, round after round; each settles what it got before the next round.
-    for (let round = 0; round < 6; round++) {
-      const results = await Promise.all((['a', 'b', 'c'] as const).map((r, i) => take.takeWork(race, owner(r, 10 + i, flying[r])).then((w) => ({ r, w }))));
+    for (let round = 0; round < 8; round++) {
+      const results = await Promise.all(replicas.map((r, i) => take.takeWork(race, owner(r, 10 + i, flying[r])).then((w) => ({ r, w }))));
+      const recoveredNow = new Map<string, string[]>();
       for (const { r, w } of results) {
         for (const item of w) {
-          assert.equal(item.op, 'send', `only sends: ${JSON.stringify(item)}`);
-          got.set(item.transactionId, [...(got.get(item.transactionId) ?? []), r]);
+          if (item.op === 'send') sentTo.set(item.transactionId, [...(sentTo.get(item.transactionId) ?? []), r]);
+          if (item.op === 'recover') recoveredNow.set(item.transactionId, [...(recoveredNow.get(item.transactionId) ?? []), r]);
+          flying[r]!.push(item.transactionId);
         }
       }
-      const sentNow = results.flatMap((x) => x.w);
-      const tids = sentNow.map((w) => (w as Extract<CounterWork, { op: 'send' }>).tid);
+      const sentNow = results.flatMap((x) => x.w.filter((w): w is Extract<CounterWork, { op: 'send' }> => w.op === 'send'));
+      const tids = sentNow.map((w) => w.tid);
       assert.equal(new Set(tids).size, tids.length, `one transaction per terminal per round: ${tids.join(',')}`);
-      for (const w of sentNow) await settle(w.transactionId, { kind: 'transaction', transaction: approved(100) }, race);
+      // A recover handed to two replicas at once goes from the lower fence to the higher only (a handover), never back.
+      for (const [id, who] of recoveredNow) assert.deepEqual(who, [...who].sort(), `${id} recovered by ${who.join(' then ')}`);
+      // Every replica settles what it was given (the terminal answered), then forgets it.
+      for (const { w } of results) for (const item of w) await settle(item.transactionId, { kind: 'transaction', transaction: approved(100) }, race);
+      for (const r of replicas) flying[r] = [];
     }
-    assert.equal(got.size, 24, 'every command was sent');
-    for (const [id, who] of got) assert.equal(who.length, 1, `${id} went to ${who.join(' and ')}`);
-    assert.deepEqual([...got.keys()].sort(), [...ids].sort());
+    assert.equal(sentTo.size, 24, 'every command was sent');
+    for (const [id, who] of sentTo) assert.equal(who.length, 1, `${id} was sent by ${who.join(' and ')}`);
+    assert.deepEqual([...sentTo.keys()].sort(), [...ids].sort());
   });
 
   it('a transaction the owner does not track is recovered by the next owner, once', async () => {
@@ -168,8 +175,9 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     assert.equal(sent?.op, 'send');
     assert.deepEqual(await take.takeWork(loc, owner('old', 1, [a.view.id])), [], 'tracked by its sender: nothing to do');
     const [both1, both2] = await Promise.all([take.takeWork(loc, owner('new', 2)), take.takeWork(loc, owner('new2', 3))]);
-    const recovers = [...both1!, ...both2!].filter((w) => w.transactionId === a.view.id);
+    const recovers = [...both1, ...both2].filter((w) => w.transactionId === a.view.id);
     assert.ok(recovers.length >= 1 && recovers.every((w) => w.op === 'recover'));
+    assert.deepEqual(await take.takeWork(loc, owner('old', 1)), [], 'the replica that lost its lease never takes it back');
     const r = recovers[0] as Extract<CounterWork, { op: 'recover' }>;
     assert.equal(r.amount, 700);
     // The terminal's last transaction is an older one: not ours, so it never ran.
@@ -301,10 +309,20 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const v = await new GetCounterTransaction(deps).execute(loc, s.view.id);
     assert.equal(v.lastNotification, 'PIN_ENTRY');
     assert.deepEqual(v.events.filter((e) => e.type === 'notification').map((e) => e.data.notificationValue), ['TRANSACTION_STARTED', 'PRESENT_CARD', 'PIN_ENTRY']);
+    // Connect's last notifications come just before its reply, which may be settled first: they still belong to it.
+    await settle(s.view.id, { kind: 'transaction', transaction: approved(1000) });
+    await note.execute(ctx, { tid: 'T-NOTE', notificationValue: 'TRANSACTION_FINISHED' });
+    const late = await new GetCounterTransaction(deps).execute(loc, s.view.id);
+    assert.equal(late.events.at(-1)?.data.notificationValue, 'TRANSACTION_FINISHED');
+    assert.equal(late.events.at(-1)?.transactionId, s.view.id);
     const all = await new ReadCounterEvents(deps).execute(loc, undefined, 1000);
     const ids = all.map((e) => e.id);
     const after = await new ReadCounterEvents(deps).execute(loc, ids[ids.length - 3], 1000);
     assert.deepEqual(after.map((e) => e.id), ids.slice(-2), 'replay after an id returns what followed it');
+    // Another terminal's notification with nothing running is stored without a transaction.
+    await note.execute(ctx, { tid: 'T-IDLE', notificationValue: 'PLEASE_WAIT' });
+    const idle = (await new ReadCounterEvents(deps).execute(loc, ids.at(-1), 10)).find((e) => e.tid === 'T-IDLE');
+    assert.equal(idle?.transactionId, undefined);
     await sub.unsubscribe();
     sub.removeAllListeners('message');
   });

@@ -37,7 +37,7 @@ describe('pay at counter: onboarding', () => {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined, text };
+    return { status: res.status, body: text ? (JSON.parse(text)) : undefined, text };
   };
 
   before(async () => {

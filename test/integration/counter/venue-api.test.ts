@@ -98,7 +98,7 @@ describe('pay at counter: venue API and event stream', () => {
       ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
+    return { status: res.status, body: text ? (JSON.parse(text)) : undefined };
   };
   const pacRequest = (method: 'terminalNotification' | 'signatureVerificationRequest', params: object) =>
     rpc.call({
@@ -165,6 +165,9 @@ describe('pay at counter: venue API and event stream', () => {
     const s = await call('POST', `${venue(plain)}/terminals/T1/transactions`, { token: plainToken, key: 'k1', body: { kind: 'sale', amount: 100 } });
     assert.equal(s.status, 404);
     assert.equal((await call('GET', `${venue()}/terminals?bogus=1`)).status, 400, 'unknown query parameters are refused');
+    const sse = await call('GET', `${venue(plain)}/terminal-events`, { token: plainToken });
+    assert.equal(sse.status, 404, 'no stream without a PAC link');
+    assert.equal(sse.body.error, 'counter_not_configured');
   });
 
   it('lists the terminals the owning gateway read, with the link state; refresh waits for a newer read', async () => {
@@ -172,7 +175,7 @@ describe('pay at counter: venue API and event stream', () => {
       locationId: loc,
       observedAt: at.toISOString(),
       replicaId: 'gw-1',
-      terminals: tids.map((tid) => ({ tid, status: 'AVAILABLE', currency: 'GBP' })) as ConnectPac.PacTerminal[],
+      terminals: tids.map((tid) => ({ tid, status: 'AVAILABLE', currency: 'GBP' })),
     });
     await redis.set(counterTerminalsKey(prefix, loc), JSON.stringify(snap(new Date(Date.now() - 10_000), ['VT-1'])), 'EX', 60);
     await redis.set(connectionStatusKey(prefix, loc), JSON.stringify({ locationId: loc, state: 'open', since: new Date().toISOString(), profile: 'connect-pac', reconnects: 0, requestsServed: 0 }), 'EX', 60);
@@ -243,7 +246,7 @@ describe('pay at counter: venue API and event stream', () => {
     assert.equal(asked.data.data.default, 'decline');
     const pos = await call('POST', `${venue()}/terminal-transactions/${id}/signature`, { body: { accepted: true } });
     assert.deepEqual(pos.body, { accepted: true, by: 'pos' });
-    assert.deepEqual((await answer) as unknown, { jsonrpc: '2.0', id: (await answer).id, result: { accepted: true } });
+    assert.deepEqual((await answer), { jsonrpc: '2.0', id: (await answer).id, result: { accepted: true } });
     const again = await call('POST', `${venue()}/terminal-transactions/${id}/signature`, { body: { accepted: false } });
     assert.equal(again.status, 409);
     assert.equal(again.body.error, 'signature_already_answered');

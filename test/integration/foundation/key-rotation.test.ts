@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startWebhook } from '../../../apps/webhook/src/main';
-import { apiKeyAad, SecretBox, webhookSecretAad } from '@app/db';
+import { apiKeyAad, counterTokenAad, SecretBox, webhookSecretAad } from '@app/db';
 import { sign } from '@app/domain/events/webhook-signature';
 import type { LocationFixture, TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, uniquePrefix } from '@app/testing';
@@ -13,6 +13,7 @@ const run = promisify(execFile);
 const OLD_KEY = 'c3'.repeat(32);
 const NEW_KEY = 'd4'.repeat(32);
 const SECRET = 'whsec_rotation_test_0001';
+const PAC_TOKEN = 'pac_token_rotation_0001';
 /** This file runs from <out>/test/integration/foundation. */
 const REENCRYPT = join(__dirname, '..', '..', '..', 'scripts', 'reencrypt-secrets.js');
 
@@ -31,6 +32,15 @@ describe('encryption key rotation with a key ring', () => {
     db = await createTestDatabase('keyrot');
     // Everything stored under the old key.
     loc = await fixtures(db.prisma, new SecretBox(OLD_KEY)).location({ webhookSecrets: [SECRET] });
+    // A pay-at-counter link beside it, its token under the old key too.
+    await db.prisma.counterLink.create({
+      data: {
+        locationId: loc.id,
+        settings: { hostAddress: 'h', environment: 'test', installerId: 'i', signatureDefault: 'decline', signatureWaitMs: 30_000 },
+        tokenCiphertext: new Uint8Array(new SecretBox(OLD_KEY).encrypt(PAC_TOKEN, counterTokenAad(loc.id))),
+        tokenLast4: PAC_TOKEN.slice(-4),
+      },
+    });
   });
 
   after(async () => {
@@ -68,16 +78,18 @@ describe('encryption key rotation with a key ring', () => {
     // New key + old key in the ring: accepted.
     assert.equal(await webhookAccepted(NEW_KEY, OLD_KEY, 'evt_rot_1'), 200);
 
-    assert.match(await reencrypt(), /re-encrypted 2, already under the current key 0, changed meanwhile 0/);
+    assert.match(await reencrypt(), /re-encrypted 3, already under the current key 0, changed meanwhile 0/);
     const onlyNew = new SecretBox(NEW_KEY);
     const row = await db.prisma.location.findUniqueOrThrow({ where: { id: loc.id } });
     assert.ok(onlyNew.isCurrent(row.apiKeyCiphertext));
     assert.equal(onlyNew.decrypt(row.apiKeyCiphertext, apiKeyAad(loc.id)), loc.apiKey);
     const secret = await db.prisma.webhookSecret.findFirstOrThrow({ where: { locationId: loc.id } });
     assert.equal(onlyNew.decrypt(secret.secretCiphertext, webhookSecretAad(secret.id)), SECRET);
+    const link = await db.prisma.counterLink.findUniqueOrThrow({ where: { locationId: loc.id } });
+    assert.equal(onlyNew.decrypt(link.tokenCiphertext, counterTokenAad(loc.id)), PAC_TOKEN);
 
     // The old key can go now, and a second run has nothing left to do.
     assert.equal(await webhookAccepted(NEW_KEY, '', 'evt_rot_2'), 200);
-    assert.match(await reencrypt(), /re-encrypted 0, already under the current key 2/);
+    assert.match(await reencrypt(), /re-encrypted 0, already under the current key 3/);
   });
 });

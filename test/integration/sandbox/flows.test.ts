@@ -53,7 +53,7 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
 
   it('lists its flows (GET /flows)', async () => {
     const flows = (await (await fetch(`${sim.url}/flows`)).json()) as { name: string; params: { name: string; required: boolean }[] }[];
-    assert.deepEqual(flows.map((f) => f.name).sort(), ['bookings', 'connect-pay-at-table', 'events', 'online-payment', 'order-and-pay', 'pay-at-table']);
+    assert.deepEqual(flows.map((f) => f.name).sort(), ['bookings', 'connect-pay-at-table', 'events', 'online-payment', 'order-and-pay', 'pay-at-counter', 'pay-at-table']);
     assert.ok(flows.every((f) => f.params.some((p) => p.name === 'accountId' && p.required)));
   });
 

@@ -126,7 +126,7 @@ export class CounterController {
   }
 
   @Get('terminal-transactions')
-  @ApiOperation({ summary: 'Counter transactions, newest first' })
+  @ApiOperation({ summary: 'Counter transactions, newest first', description: `A finished transaction's \`result\` is Connect's: ${ConnectPac.PAC_TRANSACTION_RESULTS.join(', ')}.` })
   @ApiQuery({ name: 'tid', required: false, type: String })
   @ApiQuery({ name: 'state', required: false, enum: COUNTER_STATES })
   @ApiQuery({ name: 'limit', required: false, type: Number })
@@ -184,6 +184,8 @@ export class CounterController {
     let again = false;
     let waitingFor: string | undefined;
     let retry: NodeJS.Timeout | undefined;
+    /** Set once the hub listens (the client may have gone before that). */
+    const subscription: { stop?: () => void } = {};
     const send = (e: CounterEvent) => res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
     const later = (a: string, b: string) => {
       const x = parseCounterCursor(a)!;
@@ -222,7 +224,7 @@ export class CounterController {
       clearInterval(heartbeat);
       clearInterval(poll);
       clearTimeout(retry);
-      stop?.();
+      subscription.stop?.();
       res.end();
     };
     res.status(200);
@@ -234,9 +236,8 @@ export class CounterController {
     res.write(': counter events\n\n');
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
     const poll = setInterval(() => void pump(), POLL_MS);
-    let stop: (() => void) | undefined;
     req.on('close', end);
-    stop = await this.hub.listen(
+    subscription.stop = await this.hub.listen(
       locationId,
       (id) => {
         if (id && parseCounterCursor(id) && (!waitingFor || later(id, waitingFor))) waitingFor = id;
@@ -244,7 +245,7 @@ export class CounterController {
       },
       end,
     );
-    if (closed) stop();
+    if (closed) subscription.stop();
     await pump();
   }
 }

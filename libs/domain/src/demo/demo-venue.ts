@@ -28,6 +28,15 @@ export const DEMO = {
     dojoAccountId: 'acctables0001',
     apiKey: '3f6b1c2a-9d4e-4b7a-8c21-5e0f7a9d2b64',
   },
+  /** The third demo venue (npm start): a counter on Paymentsense Connect pay at counter (protocol connect-pac). */
+  counterLocation: {
+    name: 'The Counter Cafe',
+    dojoAccountId: 'acccounter0001',
+    /** The Connect token (the sandbox account's key); sent as `token=` on /pac. */
+    apiKey: 'pac-demo-counter-token-7d1e4b2c9a',
+    hostAddress: 'democounter',
+    installerId: 'demo-installer',
+  },
   areas: [
     { id: 'area-bar', name: 'Bar', waiterIds: ['w-amy'] },
     { id: 'area-garden', name: 'Garden', waiterIds: ['w-ben', 'w-cat'] },

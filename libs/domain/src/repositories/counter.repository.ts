@@ -68,6 +68,9 @@ const EVENT_COLUMNS = Prisma.sql`
   e.id, e.tx_id AS "txId", e.location_id::text AS "locationId", e.transaction_id::text AS "transactionId", e.tid, e.type, e.data,
   e.created_at AS "createdAt"`;
 
+/** A claim on a transaction on the terminal that nobody has touched for this long may be taken by any owner (a fencing counter lost with Redis). */
+const STALE_CLAIM = '10 minutes';
+
 /** The open states in which the transaction is (or may be) running on the terminal. */
 const ON_TERMINAL = Prisma.sql`('sent', 'cancel_requested', 'recovering')`;
 
@@ -130,6 +133,21 @@ export class CounterRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * The transaction a notification from the terminal belongs to: the one
+   * running on it, else the one that ended on it within `graceMs` (Connect
+   * sends the last notifications just before its reply, and the reply may be
+   * settled first).
+   */
+  async forNotification(locationId: string, tid: string, graceMs: number): Promise<CounterTransactionRow | null> {
+    const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
+      SELECT ${COLUMNS} FROM counter_transactions t
+      WHERE t.location_id = ${locationId}::uuid AND t.tid = ${tid}
+        AND (t.state IN ${ON_TERMINAL} OR (t.sent_at IS NOT NULL AND t.finished_at > now() - ${`${graceMs} milliseconds`}::interval))
+      ORDER BY (t.state IN ${ON_TERMINAL}) DESC, t.sent_at DESC NULLS LAST, t.created_at DESC LIMIT 1`;
+    return rows[0] ?? null;
+  }
+
   /** A new command (state accepted); a key taken meanwhile is a ConstraintViolation. */
   async insert(row: Pick<CounterTransactionRow, 'id' | 'locationId' | 'idempotencyKey' | 'requestHash' | 'kind' | 'tid' | 'amount' | 'amountCashback' | 'currency' | 'orderId' | 'expiresAt'>): Promise<CounterTransactionRow> {
     const rows = await constrained(() => this.db.$queryRaw<CounterTransactionRow[]>`
@@ -145,12 +163,15 @@ export class CounterRepository {
    * an accepted command, a cancel not yet sent, or a transaction on the
    * terminal that the caller does not track.
    */
-  async hasWork(locationId: string, inFlight: readonly string[]): Promise<boolean> {
+  async hasWork(locationId: string, owner: { fence: number; replicaId: string }, inFlight: readonly string[]): Promise<boolean> {
     const keep = inFlight.filter(isUuid);
     const rows = await this.db.$queryRaw<{ n: number }[]>`
       SELECT 1 AS n FROM counter_transactions
       WHERE location_id = ${locationId}::uuid AND state IN ('accepted', 'sent', 'cancel_requested', 'recovering')
-        AND (state = 'accepted' OR (state = 'cancel_requested' AND cancel_sent_at IS NULL) OR NOT (id = ANY(${keep}::uuid[])))
+        AND (state = 'accepted' OR (state = 'cancel_requested' AND cancel_sent_at IS NULL)
+             OR (NOT (id = ANY(${keep}::uuid[]))
+                 AND (fence IS NULL OR fence < ${owner.fence}::bigint OR (fence = ${owner.fence}::bigint AND sent_by = ${owner.replicaId})
+                      OR updated_at < now() - ${STALE_CLAIM}::interval)))
       LIMIT 1`;
     return rows.length > 0;
   }
@@ -168,7 +189,10 @@ export class CounterRepository {
   /**
    * Transactions on the terminal that the caller is not tracking (not in
    * `inFlight`): moved to recovering and claimed for `owner` (the caller asks
-   * the terminal with `duplicate`).
+   * the terminal with `duplicate`). Only from an older fence (the previous
+   * owner), from the caller itself (its socket dropped), or from a claim
+   * nobody has touched for STALE_CLAIM (a lost fencing counter): a replica
+   * that lost its lease never takes a transaction back from the new owner.
    */
   claimLost(locationId: string, owner: { fence: number; replicaId: string }, inFlight: readonly string[]): Promise<ClaimedCounterRow[]> {
     const keep = inFlight.filter(isUuid);
@@ -179,6 +203,8 @@ export class CounterRepository {
             WHERE location_id = ${locationId}::uuid AND state IN ${ON_TERMINAL} AND NOT (id = ANY(${keep}::uuid[]))
             ORDER BY created_at, id FOR UPDATE) o
       WHERE t.id = o.id AND t.state IN ${ON_TERMINAL}
+        AND (t.fence IS NULL OR t.fence < ${owner.fence}::bigint OR (t.fence = ${owner.fence}::bigint AND t.sent_by = ${owner.replicaId})
+             OR t.updated_at < now() - ${STALE_CLAIM}::interval)
       RETURNING ${COLUMNS}, o.state AS "previousState"`;
   }
 

@@ -13,6 +13,8 @@ export interface GatewayLocationRow {
   protocol: string;
   protocolSettings: unknown;
   softwareHouse: { dojoSoftwareHouseId: string; resellerId: string | null };
+  /** The PAC link beside the location's own link (counter_links), token still encrypted. */
+  counterLink: { settings: unknown; tokenCiphertext: Uint8Array; wsUrl: string | null; enabled: boolean } | null;
 }
 
 const SELECT = {
@@ -27,9 +29,10 @@ const SELECT = {
   protocol: true,
   protocolSettings: true,
   softwareHouse: { select: { dojoSoftwareHouseId: true, resellerId: true } },
+  counterLink: { select: { settings: true, tokenCiphertext: true, wsUrl: true, enabled: true } },
 } as const;
 
-/** locations (with their software house), read by the gateway's LocationSource. */
+/** locations (with their software house and PAC link), read by the gateway's LocationSource. */
 export class GatewayLocationsRepository {
   constructor(private readonly db: Tx) {}
 

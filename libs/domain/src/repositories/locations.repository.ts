@@ -160,11 +160,21 @@ export class LocationsRepository {
   }
 
   /** Key rotation: the stored secrets of one location (its API key and its webhook secrets), ciphertexts as stored. */
-  async storedSecrets(locationId: string): Promise<{ apiKey: Bytes; webhookSecrets: { id: string; ciphertext: Bytes }[] } | null> {
-    const row = await this.db.location.findUnique({ where: { id: locationId }, select: { apiKeyCiphertext: true } });
+  async storedSecrets(locationId: string): Promise<{ apiKey: Bytes; webhookSecrets: { id: string; ciphertext: Bytes }[]; counterToken: Bytes | null } | null> {
+    const row = await this.db.location.findUnique({ where: { id: locationId }, select: { apiKeyCiphertext: true, counterLink: { select: { tokenCiphertext: true } } } });
     if (!row) return null;
     const secrets = await this.db.webhookSecret.findMany({ where: { locationId }, orderBy: { id: 'asc' }, select: { id: true, secretCiphertext: true } });
-    return { apiKey: row.apiKeyCiphertext, webhookSecrets: secrets.map((s) => ({ id: s.id, ciphertext: s.secretCiphertext })) };
+    return {
+      apiKey: row.apiKeyCiphertext,
+      webhookSecrets: secrets.map((s) => ({ id: s.id, ciphertext: s.secretCiphertext })),
+      counterToken: row.counterLink?.tokenCiphertext ?? null,
+    };
+  }
+
+  /** Key rotation: replaces the counter link's token ciphertext only if it is still `expected`; true when replaced. */
+  async replaceCounterTokenCiphertext(locationId: string, expected: Bytes, next: Bytes): Promise<boolean> {
+    const { count } = await this.db.counterLink.updateMany({ where: { locationId, tokenCiphertext: { equals: expected } }, data: { tokenCiphertext: next } });
+    return count === 1;
   }
 
   /** Key rotation: replaces a ciphertext only if it is still `expected` (a concurrent key change wins); true when replaced. */
@@ -283,7 +293,7 @@ export class LocationsRepository {
   /** The counter_links row's token ciphertext (to keep it when only settings change), or null without a row. */
   async counterLinkToken(locationId: string): Promise<Bytes | null> {
     const r = await this.db.counterLink.findUnique({ where: { locationId }, select: { tokenCiphertext: true } });
-    return r ? (r.tokenCiphertext as Bytes) : null;
+    return r ? (r.tokenCiphertext) : null;
   }
 
   /** Creates or replaces the location's counter link (call inside transaction() with update(..., bumpConfigVersion)). */

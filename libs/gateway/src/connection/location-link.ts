@@ -40,6 +40,10 @@ export interface LinkHooks {
   onFrame(link: LocationLink, socket: WebSocket, data: Buffer, receivedAt: number): void;
   /** Something in the link's status changed. */
   onStatus(link: LocationLink): void;
+  /** A socket of the link opened (the counter pump starts on a PAC link). */
+  onSocketOpen?(link: LocationLink, socket: WebSocket): void;
+  /** That socket is gone (closed, dropped, or the link stopped): what was in flight on it will get no reply. */
+  onSocketClosed?(link: LocationLink, socket: WebSocket): void;
 }
 
 const HARD_PAYLOAD_FLOOR = 16 * 1_048_576;
@@ -191,16 +195,30 @@ export class LocationLink {
 
   /** Sends a reply on the socket the request came in on, if it is still open and this replica still owns the location. */
   async reply(socket: WebSocket, text: string): Promise<boolean> {
+    const sent = await this.sendOn(socket, text);
+    if (sent) this.requestsServed++;
+    return sent;
+  }
+
+  /**
+   * Sends a request of this side's own (Connect PAC: sale, cancelTransaction, ...) on `socket`, if it is still the
+   * link's open socket and this replica still owns the location. False when it was not sent.
+   */
+  async send(socket: WebSocket, text: string): Promise<boolean> {
+    if (socket !== this.ws || socket !== this.openedWs) return false;
+    return this.sendOn(socket, text);
+  }
+
+  private async sendOn(socket: WebSocket, text: string): Promise<boolean> {
     if (socket.readyState !== WebSocket.OPEN || this.stopped) return false;
     if (!(await this.hooks.fenceValid(this.location.id, this.token))) {
       this.hooks.onFenceLost(this.location.id);
       return false;
     }
-    if (socket.readyState !== WebSocket.OPEN) return false;
+    if (socket.readyState !== WebSocket.OPEN || this.stopped) return false;
     socket.send(text);
     this.metrics.framesOut.inc();
     this.lastSentAt = Date.now();
-    this.requestsServed++;
     return true;
   }
 
@@ -215,6 +233,7 @@ export class LocationLink {
     const ws = this.ws;
     this.ws = undefined;
     if (!ws) return;
+    if (ws === this.openedWs) this.hooks.onSocketClosed?.(this, ws);
     if (ws.readyState !== WebSocket.OPEN) {
       ws.terminate();
       return;
@@ -338,6 +357,7 @@ export class LocationLink {
     this.armKeepalive(ws, this.opts.pingIntervalMs);
     this.stableTimer = setTimeout(() => this.backoff.reset(), this.opts.stableAfterMs);
     this.setState('open');
+    this.hooks.onSocketOpen?.(this, ws);
   }
 
   /**
@@ -389,6 +409,7 @@ export class LocationLink {
     if (ws !== this.ws) return;
     this.ws = undefined;
     this.clearLiveTimers();
+    if (ws === this.openedWs) this.hooks.onSocketClosed?.(this, ws);
     if (this.stopped) return;
     if (this.redialNow) {
       this.redialNow = false;

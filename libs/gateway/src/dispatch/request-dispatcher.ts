@@ -2,7 +2,7 @@ import type { JsonRpcResponse } from '@app/contracts';
 import { newTraceId, redactSecretsInText } from '@app/contracts';
 import type { RequestLogEntry, RpcJob } from '@app/queue';
 import type { Logger } from '@app/common';
-import type { ConnectionProfile } from '../profiles/connection-profile';
+import type { ConnectionProfile, DecodedReply } from '../profiles/connection-profile';
 import type { LocationConfig } from '../locations/location-config';
 import { ReplyCache } from './reply-cache';
 import { gatewayMetrics } from '@app/common';
@@ -50,6 +50,8 @@ export interface DispatchContext {
   fence: number;
   profile: ConnectionProfile;
   receivedAt: number;
+  /** Where a reply to a request this side sent goes (the counter pump of a PAC link). */
+  onReply?: (reply: DecodedReply) => void;
 }
 
 /**
@@ -60,6 +62,8 @@ export interface DispatchContext {
  */
 export class RequestDispatcher {
   private readonly caches = new Map<string, ReplyCache>();
+  /** Per location, the last ordered request's completion (takeTurn). */
+  private readonly ordered = new Map<string, Promise<void>>();
   private draining = false;
   private readonly invalid: MethodMetrics = methodMetrics(INVALID);
   private readonly inFlightGauge = gatewayMetrics().inFlight;
@@ -80,6 +84,25 @@ export class RequestDispatcher {
     let n = 0;
     for (const c of this.caches.values()) n += c.inflightCount;
     return n;
+  }
+
+  /**
+   * A place in the location's line of ordered requests: `ready` once every earlier one was answered; `done` lets the
+   * next one go. Connect PAC's terminal notifications are ordered, so the POS sees the terminal's progress in order
+   * even though the workers run requests concurrently.
+   */
+  private takeTurn(locationId: string): { ready: Promise<void>; done: () => void } {
+    const prev = this.ordered.get(locationId);
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    this.ordered.set(locationId, mine);
+    return {
+      ready: prev ?? Promise.resolve(),
+      done: () => {
+        done();
+        if (this.ordered.get(locationId) === mine) this.ordered.delete(locationId);
+      },
+    };
   }
 
   /** Frees a location's reply cache once its link is closed for good on this replica. */
@@ -139,6 +162,25 @@ export class RequestDispatcher {
         this.logger.warn({ locationId: location.id, traceId, protocol: profile.name, ...decoded.fields }, decoded.message);
         return undefined;
       }
+      if (decoded.kind === 'reply') {
+        seen.method = 'reply';
+        seen.rpcId = String(decoded.id);
+        seen.outcome = 'ok';
+        if (!ctx.onReply) {
+          this.logger.warn({ locationId: location.id, traceId, rpcId: decoded.id, protocol: profile.name }, 'a reply to no request of ours: dropped');
+          return undefined;
+        }
+        // In line with the ordered requests: the notifications that came before a transaction's reply are stored
+        // while it is still open, before its outcome is handed on (and settled).
+        const turn = this.takeTurn(location.id);
+        await turn.ready;
+        try {
+          ctx.onReply(decoded);
+        } finally {
+          turn.done();
+        }
+        return undefined;
+      }
       if (decoded.kind === 'reject') {
         seen.rpcId = decoded.id == null ? null : String(decoded.id);
         seen.errorType = decoded.errorType;
@@ -187,22 +229,31 @@ export class RequestDispatcher {
           response = await pending;
         } else {
           const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : profile.deadlineMs(method);
-          const p = this.rpc.call(
-            {
-              locationId: location.id,
-              dialect: profile.dialect,
-              method,
-              mutates: profile.mutates(method),
-              rpcId,
-              params: decoded.params,
-              // The protocol's non-secret settings the dialect reads (none for epos-data: the job stays as it was).
-              ...(location.settings && Object.keys(location.settings).length > 0 ? { settings: location.settings } : {}),
-              deadline: ctx.receivedAt + deadlineMs,
-              traceId,
-              fence: ctx.fence,
-            },
-            (message) => profile.failure(rpcId, 'deadline', message, traceId),
-          );
+          // An ordered request waits for the location's previous ordered one to be answered (bounded by that one's deadline).
+          const turn = decoded.ordered ? this.takeTurn(location.id) : undefined;
+          if (turn) await turn.ready;
+          let p: Promise<JsonRpcResponse>;
+          try {
+            p = this.rpc.call(
+              {
+                locationId: location.id,
+                dialect: profile.dialect,
+                method,
+                mutates: profile.mutates(method),
+                rpcId,
+                params: decoded.params,
+                // The protocol's non-secret settings the dialect reads (none for epos-data: the job stays as it was).
+                ...(location.settings && Object.keys(location.settings).length > 0 ? { settings: location.settings } : {}),
+                deadline: ctx.receivedAt + deadlineMs,
+                traceId,
+                fence: ctx.fence,
+              },
+              (message) => profile.failure(rpcId, 'deadline', message, traceId),
+            );
+          } catch (err) {
+            turn?.done(); // the next ordered request must not wait for one that never started
+            throw err;
+          }
           cache.track(key, p);
           this.inFlightGauge.inc();
           try {
@@ -212,6 +263,7 @@ export class RequestDispatcher {
             response = profile.failure(rpcId, 'unexpected', 'the EPOS could not complete the request; it was not applied', traceId);
           } finally {
             this.inFlightGauge.dec();
+            turn?.done();
           }
           const o = profile.outcome(response);
           seen.outcome = o.errorType === undefined ? 'ok' : o.platformFailure ? 'failed' : 'error';

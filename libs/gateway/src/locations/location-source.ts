@@ -1,8 +1,11 @@
 import type { PrismaClient, SecretBox } from '@app/db';
-import { apiKeyAad } from '@app/db';
+import { apiKeyAad, counterTokenAad } from '@app/db';
+import type { ConnectPacSettings } from '@app/contracts';
+import { COUNTER_SIGNATURE_WAIT_DEFAULT_MS } from '@app/contracts';
 import type { GatewayLocationRow } from '@app/domain';
 import { GatewayLocationsRepository } from '@app/domain';
-import type { LocationConfig } from './location-config';
+import type { CounterLinkConfig, LocationConfig } from './location-config';
+import { CONNECT_PAC_PROFILE } from './location-config';
 
 type LocationRow = GatewayLocationRow;
 
@@ -37,6 +40,18 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** PAC settings as stored (protocol_settings or counter_links.settings), with the documented defaults filled in. */
+export function pacSettingsOf(raw: unknown): ConnectPacSettings {
+  const s = isRecord(raw) ? raw : {};
+  return {
+    hostAddress: typeof s.hostAddress === 'string' ? s.hostAddress : '',
+    environment: s.environment === 'test' ? 'test' : 'production',
+    installerId: typeof s.installerId === 'string' ? s.installerId : '',
+    signatureDefault: s.signatureDefault === 'accept' ? 'accept' : 'decline',
+    signatureWaitMs: typeof s.signatureWaitMs === 'number' ? s.signatureWaitMs : COUNTER_SIGNATURE_WAIT_DEFAULT_MS,
+  };
+}
+
 /** Reads locations from Postgres and decrypts their API keys. */
 export class LocationSource {
   constructor(
@@ -54,12 +69,23 @@ export class LocationSource {
     return row ? this.toConfig(row) : undefined;
   }
 
-  private toConfig(r: LocationRow): LocationConfig {
-    let apiKey: string | undefined;
+  private decrypt(ciphertext: Uint8Array, aad: string): string | undefined {
     try {
-      apiKey = this.secretBox.decrypt(r.apiKeyCiphertext, apiKeyAad(r.id));
+      return this.secretBox.decrypt(ciphertext, aad);
     } catch {
-      apiKey = undefined;
+      // Shown as "cannot be decrypted" in the link's status; the error itself may not name the secret.
+      return undefined;
+    }
+  }
+
+  private toConfig(r: LocationRow): LocationConfig {
+    const apiKey = this.decrypt(r.apiKeyCiphertext, apiKeyAad(r.id));
+    let counter: CounterLinkConfig | undefined;
+    if (r.protocol === CONNECT_PAC_PROFILE) {
+      counter = { token: apiKey, settings: pacSettingsOf(r.protocolSettings), wsUrl: r.wsUrl ?? undefined, enabled: true };
+    } else if (r.counterLink) {
+      const c = r.counterLink;
+      counter = { token: this.decrypt(c.tokenCiphertext, counterTokenAad(r.id)), settings: pacSettingsOf(c.settings), wsUrl: c.wsUrl ?? undefined, enabled: c.enabled };
     }
     return {
       id: r.id,
@@ -72,7 +98,8 @@ export class LocationSource {
       resellerId: r.resellerId ?? r.softwareHouse.resellerId ?? undefined,
       wsUrl: r.wsUrl ?? undefined,
       profile: r.protocol,
-      settings: isRecord(r.protocolSettings) ? r.protocolSettings : {},
+      settings: r.protocol === CONNECT_PAC_PROFILE ? (counter!.settings as unknown as Record<string, unknown>) : isRecord(r.protocolSettings) ? r.protocolSettings : {},
+      ...(counter ? { counter } : {}),
     };
   }
 }

@@ -18,6 +18,11 @@ export interface DecodedRequest {
   /** The dialect's method name as the worker's method table knows it. */
   method: string;
   params: unknown;
+  /**
+   * Dispatched only once the location's previous ordered request was answered, so the workers apply them in the
+   * order they arrived (Connect PAC's terminal notifications: the POS sees a terminal's progress in order).
+   */
+  ordered?: boolean;
 }
 
 /** A message the profile refused: answer it at once with `response`. */
@@ -45,7 +50,20 @@ export interface DecodedIgnored {
   fields: Record<string, unknown>;
 }
 
-export type Decoded = DecodedRequest | DecodedRejection | DecodedBatch | DecodedIgnored;
+/**
+ * The far end's reply to a request this side sent (Connect PAC: the EPOS sends sale, refund, ... and Connect replies,
+ * in any order, matched by id). Handed to the dispatch context's `onReply` (the counter pump), never to the workers.
+ */
+export interface DecodedReply {
+  kind: 'reply';
+  id: string | number;
+  /** The result, not yet checked against the request's schema. */
+  result?: unknown;
+  /** An error reply: the far end refused the request. */
+  error?: { code: number; message: string };
+}
+
+export type Decoded = DecodedRequest | DecodedRejection | DecodedBatch | DecodedIgnored | DecodedReply;
 
 /** Errors the gateway answers by itself, in the profile's own error form. */
 export type GatewayFailure = 'oversize' | 'draining' | 'unexpected' | 'deadline' | 'unavailable';

@@ -1,5 +1,5 @@
 import type { SecretBox } from '@app/db';
-import { apiKeyAad, webhookSecretAad } from '@app/db';
+import { apiKeyAad, counterTokenAad, webhookSecretAad } from '@app/db';
 import type { LocationsRepository } from '../../repositories/locations.repository';
 
 export interface ReencryptReport {
@@ -13,7 +13,7 @@ export interface ReencryptReport {
 
 /**
  * Key rotation's last step: rewrites every stored secret (each location's Dojo
- * API key and webhook secrets) that is not yet under the current key
+ * API key or Connect token, webhook secrets and pay-at-counter link token) that is not yet under the current key
  * (EPOS_RELAY_ENCRYPTION_KEY), decrypting it with whichever ring key made it.
  * Location by location, each write a compare-and-set on the old ciphertext, so
  * it can run while the platform serves and be run again at any time. Once it
@@ -47,6 +47,9 @@ export class ReencryptSecrets {
             count(await this.locations.replaceWebhookSecretCiphertext(id, s.id, s.ciphertext, next));
           }
         }
+        const t = stored.counterToken;
+        if (t && this.box.isCurrent(t)) report.current++;
+        else if (t) count(await this.locations.replaceCounterTokenCiphertext(id, t, this.box.encrypt(this.box.decrypt(t, counterTokenAad(id)), counterTokenAad(id))));
       }
       after = ids[ids.length - 1];
     }

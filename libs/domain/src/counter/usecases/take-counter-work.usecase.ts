@@ -38,6 +38,8 @@ function workOf(op: CounterWork['op'], r: ClaimedCounterRow): CounterWork {
  * 2. transactions on the terminal (sent, cancel_requested, recovering) that
  *    the caller does not track (`inFlight`) move to `recovering` for it:
  *    `recover` items (the caller keeps them in inFlight while it recovers);
+ *    taken only from an older fence or from the caller itself, so a replica
+ *    that lost its lease never takes them back from the new owner;
  * 3. cancels asked by the POS and not yet sent: `cancel` items, once;
  * 4. the oldest accepted command of each terminal with nothing on it moves to
  *    `sent`: `send` items (one open transaction per terminal; a later one
@@ -49,7 +51,7 @@ export class TakeCounterWork implements CounterCommandPort {
   constructor(private readonly d: CounterDeps) {}
 
   async takeWork(locationId: string, owner: { fence: number; replicaId: string; inFlight: readonly string[] }): Promise<CounterWork[]> {
-    if (!(await counterRepo(this.d.prisma).hasWork(locationId, owner.inFlight))) return [];
+    if (!(await counterRepo(this.d.prisma).hasWork(locationId, owner, owner.inFlight))) return [];
     const { work, events } = await runInTransaction(this.d.prisma, async (tx) => {
       const repo = counterRepo(tx);
       const expired = await repo.failExpired(locationId);

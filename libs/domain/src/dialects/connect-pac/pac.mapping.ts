@@ -14,7 +14,7 @@ function parse<S extends z.ZodType>(schema: S, params: unknown, method: string):
 /** terminalNotification -> RecordTerminalNotification; a notification's answer is never sent. */
 export const terminalNotification = {
   toCommand(params: unknown): RecordTerminalNotificationCommand {
-    const p = parse(ConnectPac.terminalNotificationSchema, params, 'terminalNotification');
+    const p = parse(ConnectPac.PAC_INBOUND_PARAMS.terminalNotification, params, 'terminalNotification');
     return { tid: p.tid, notificationValue: p.notificationValue };
   },
   toWire: (r: Record<string, never>) => r,
@@ -23,7 +23,7 @@ export const terminalNotification = {
 /** signatureVerificationRequest -> VerifyCardholderSignature; answered `{accepted}`. */
 export const signatureVerificationRequest = {
   toCommand(params: unknown): VerifyCardholderSignatureCommand {
-    const p = parse(ConnectPac.signatureVerificationRequestSchema, params, 'signatureVerificationRequest');
+    const p = parse(ConnectPac.PAC_INBOUND_PARAMS.signatureVerificationRequest, params, 'signatureVerificationRequest');
     return { tid: p.tid, ...(p.receiptLines ? { receiptLines: p.receiptLines } : {}) };
   },
   toWire: (r: { accepted: boolean }) => ConnectPac.signatureVerificationResultSchema.parse({ accepted: r.accepted }),
