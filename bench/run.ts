@@ -19,6 +19,7 @@
  *   --worker-concurrency N  WORKER_CONCURRENCY (default 50)
  *   --connect-rate N        GATEWAY_CONNECT_RATE (default 200)
  *   --prepared-statements true|false   DB_PREPARED_STATEMENTS of every app (default true: no pooler in between)
+ *   --rpc-transport bullmq|streams     RPC_TRANSPORT of the gateway and workers (default bullmq)
  *   --profile [gateway,worker,webhook,gateway-inprocess]   run those (alone: all of them) with node --cpu-prof; the
  *                          .cpuprofile files go to bench/results/<time>/profiles (open them in Chrome DevTools or
  *                          speedscope), and the top self time and the share per package are printed
@@ -53,7 +54,7 @@ const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
 
 const VALUE_OPTIONS = [
   'locations', 'rates', 'duration-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
-  'workers', 'log-level', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'profile', 'idle-ms', 'ping-interval-ms',
+  'workers', 'log-level', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
   'webhook-duration-ms', 'webhook-locations',
 ];
 
@@ -266,6 +267,7 @@ async function main(): Promise<number> {
     workerConcurrency: num(opts['worker-concurrency'], 50),
     connectRate: num(opts['connect-rate'], 200),
     preparedStatements: (opts['prepared-statements'] ?? 'true') === 'true',
+    rpcTransport: opts['rpc-transport'] === 'streams' ? 'streams' : 'bullmq',
     profile: opts.profile ? opts.profile.split(',') : [],
     resultsDir: join(resultsDir, `${stamp}`),
     logDir: join(resultsDir, `${stamp}`, 'logs'),

@@ -19,6 +19,8 @@ export interface BenchSettings {
   connectRate: number;
   /** DB_PREPARED_STATEMENTS of every app. */
   preparedStatements: boolean;
+  /** RPC_TRANSPORT of the gateway and workers (default bullmq). */
+  rpcTransport?: 'bullmq' | 'streams';
   /** Apps to run with node --cpu-prof (gateway, worker, webhook, gateway-inprocess). */
   profile: string[];
   resultsDir: string;
@@ -78,6 +80,7 @@ export class Platform {
       WORKER_CONCURRENCY: String(s.workerConcurrency),
       GATEWAY_CONNECT_RATE: String(s.connectRate),
       DB_PREPARED_STATEMENTS: String(s.preparedStatements),
+      RPC_TRANSPORT: s.rpcTransport ?? 'bullmq',
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
     };

@@ -36,6 +36,7 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
         redisUrl: config.REDIS_URL,
         prefix: config.QUEUE_PREFIX,
         replicaId: opts.replicaId,
+        transport: config.RPC_TRANSPORT,
         // A state-changing request answered with an error by the gateway is first settled in processed_requests.
         claim: (job, error) => processed.claimAtDeadline(job, error),
         logger: log.child({ component: 'rpc-client' }),

@@ -61,6 +61,8 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
       redisUrl: config.REDIS_URL,
       prefix: config.QUEUE_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,
+      transport: config.RPC_TRANSPORT,
+      claimIdleMs: config.RPC_CLAIM_IDLE_MS,
       handler: (job) => router.handle(job),
       refuse: (job, message) => router.refuse(job, message),
       logger: this.log,

@@ -5,7 +5,7 @@ import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { DeadLettersRepository } from '@app/domain/dead-letters';
 import { PipelineBacklogRepository } from '@app/domain';
-import { JobEnqueuer, QueueName } from '@app/queue';
+import { JobEnqueuer, QueueName, readRpcStreamDepth } from '@app/queue';
 
 /** Scrapes closer together than this share one read of Redis / Postgres. */
 const CACHE_MS = 2_000;
@@ -24,7 +24,7 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
   private readonly redis: Redis;
 
   constructor(
-    @Inject(CONFIG) config: WorkerConfig,
+    @Inject(CONFIG) private readonly config: WorkerConfig,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
   ) {
     this.queues = new JobEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
@@ -46,6 +46,12 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
     const out: QueueSnapshot = {};
     await Promise.all(
       Object.values(QueueName).map(async (name) => {
+        if (name === QueueName.Rpc && this.config.RPC_TRANSPORT === 'streams') {
+          // The request stream: entries not yet delivered are waiting, those delivered and not answered are active.
+          const d = await readRpcStreamDepth(this.redis, this.config.QUEUE_PREFIX);
+          out[name] = { counts: { waiting: d.lag, active: d.pending }, oldestWaitingSeconds: d.oldestWaitingSeconds };
+          return;
+        }
         const queue = this.queues.queue(name);
         const [counts, oldestId] = await Promise.all([
           queue.getJobCounts(...QUEUE_JOB_STATES),

@@ -21,6 +21,8 @@ export const commonEnv = {
   DB_PREPARED_STATEMENTS: env.bool(false),
   /** Prefix of every BullMQ key, so several deployments can share one Redis. No braces: the keys' own `{hash tags}` follow it. */
   QUEUE_PREFIX: env.str('epos-relay').pipe(z.string().regex(/^[^{}]+$/, 'must not contain { or } (the keys carry their own Redis Cluster hash tags)')),
+  /** The gateway -> worker request path: a BullMQ queue or one Redis Stream with a consumer group (gateway and worker must agree). */
+  RPC_TRANSPORT: z.enum(['bullmq', 'streams']).optional().transform((v) => v ?? 'bullmq'),
   HOST: env.str('127.0.0.1'),
   /** Longest time a client may take to send a request's headers (slow clients get 408 and are closed). */
   HTTP_HEADERS_TIMEOUT_MS: env.int(10_000, 100, 600_000),
@@ -106,6 +108,8 @@ export const workerEnv = {
   ...commonEnv,
   PORT: env.int(3002, 0, 65535),
   WORKER_CONCURRENCY: env.int(50, 1, 1000),
+  /** RPC_TRANSPORT=streams: a request held this long by a worker that stopped answering is taken over by another. */
+  RPC_CLAIM_IDLE_MS: env.int(10_000, 100, 600_000),
   /** How long a Tables API LockSession holds the order when nothing releases it (the protocol has no expiry). */
   TABLES_LOCK_TTL_MS: env.int(300_000, 1_000, 3_600_000),
   /** How long a Connect PAT table lock holds the table's orders when the terminal never unlocks (no expiry on the wire). */

@@ -9,3 +9,4 @@ export * from './registration';
 export * from './connection-status';
 export * from './request-log';
 export * from './counter';
+export * from './rpc-streams';

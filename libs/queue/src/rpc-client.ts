@@ -8,6 +8,8 @@ import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
 import type { RpcJob, RpcReply } from './catalog';
 import { QueueName, queuePrefix } from './catalog';
 import { replyStreamKey } from './reply-stream';
+import type { RpcTransport } from './rpc-streams';
+import { StreamRpcSender } from './rpc-streams';
 
 export interface RpcClientOptions {
   redisUrl: string;
@@ -27,6 +29,8 @@ export interface RpcClientOptions {
   logger?: Logger;
   /** First wait before a failed claim is tried again (doubling, at most 5 s). */
   claimRetryMs?: number;
+  /** RPC_TRANSPORT: requests as BullMQ jobs (default) or as entries of the request stream (rpc-streams.ts). */
+  transport?: RpcTransport;
 }
 
 interface Pending {
@@ -57,8 +61,11 @@ async function bounded(p: Promise<unknown> | undefined, ms: number): Promise<voi
  */
 export class RpcClient {
   private readonly opts: RpcClientOptions;
-  private readonly queue: Queue;
+  /** BullMQ transport only. */
+  private readonly queue?: Queue;
   private readonly queueConnection: Redis;
+  /** Streams transport only. */
+  private readonly sender?: StreamRpcSender;
   private readonly reader: Redis;
   private readonly pending = new Map<string, Pending>();
   private readonly stream: string;
@@ -68,18 +75,29 @@ export class RpcClient {
 
   constructor(opts: RpcClientOptions) {
     this.opts = opts;
-    this.queueConnection = createRedis(opts.redisUrl, 'command');
-    this.queue = new Queue(QueueName.Rpc, {
+    if (opts.transport === 'streams') {
+      // Plain XADDs only on this connection: the requests of one event-loop turn go to Redis in one write.
+      this.queueConnection = createRedis(opts.redisUrl, 'command', { enableAutoPipelining: true });
+      this.sender = new StreamRpcSender(this.queueConnection, opts.prefix);
+    } else {
+      this.queueConnection = createRedis(opts.redisUrl, 'command');
+      this.queue = this.bullQueue();
+    }
+    this.reader = createRedis(opts.redisUrl, 'blocking');
+    this.stream = replyStreamKey(opts.prefix, opts.replicaId);
+  }
+
+  private bullQueue(): Queue {
+    const queue = new Queue(QueueName.Rpc, {
       connection: this.queueConnection,
-      prefix: queuePrefix(opts.prefix, QueueName.Rpc),
+      prefix: queuePrefix(this.opts.prefix, QueueName.Rpc),
       // A completed job is deleted at once: its answer went to the reply stream and nothing reads it again (keeping
       // thousands for minutes cost a ZADD and a trim in Redis per request). Failed jobs are kept an hour for diagnosis.
       defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 3_600, count: 20_000 } },
     });
     // Connection errors surface as failed add() calls (logged with the request); no unhandled 'error' events.
-    this.queue.on('error', () => undefined);
-    this.reader = createRedis(opts.redisUrl, 'blocking');
-    this.stream = replyStreamKey(opts.prefix, opts.replicaId);
+    queue.on('error', () => undefined);
+    return queue;
   }
 
   get replyTo(): string {
@@ -98,7 +116,7 @@ export class RpcClient {
     const last = (await this.reader.xrevrange(this.stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
     this.lastId = last[0]?.[0] ?? '0-0';
     this.loop = this.readLoop();
-    await this.queue.waitUntilReady();
+    await (this.queue ? this.queue.waitUntilReady() : this.queueConnection.ping());
   }
 
   private async readLoop(): Promise<void> {
@@ -160,7 +178,7 @@ export class RpcClient {
       }, ms);
       this.pending.set(jobId, { resolve, timer, rpcId: job.rpcId, failure });
       const data: RpcJob = { ...job, replyTo: this.stream };
-      this.queue.add(job.method, data, { jobId }).catch((err: Error) => {
+      this.enqueue(jobId, data).catch((err: Error) => {
         const p = this.pending.get(jobId);
         if (!p || p.claiming) return;
         this.log(job)?.error({ jobId, err: err?.message ?? String(err) }, 'the request could not be queued');
@@ -173,6 +191,11 @@ export class RpcClient {
         );
       });
     });
+  }
+
+  private async enqueue(jobId: string, data: RpcJob): Promise<void> {
+    if (this.sender) await this.sender.add(jobId, data);
+    else await this.queue?.add(data.method, data, { jobId });
   }
 
   private log(job: Omit<RpcJob, 'replyTo'>): Logger | undefined {
@@ -224,7 +247,7 @@ export class RpcClient {
     // Both bounded: with Redis unreachable, a command queued while reconnecting is never settled by disconnect(),
     // and Queue.close() waits for a connection that may never come back.
     await bounded(this.loop?.catch(() => undefined), CLOSE_TIMEOUT_MS);
-    await bounded(this.queue.close().catch(() => undefined), CLOSE_TIMEOUT_MS);
+    await bounded(this.queue?.close().catch(() => undefined), CLOSE_TIMEOUT_MS);
     // BullMQ does not close a connection it was given.
     this.queueConnection.disconnect();
     for (const [id, p] of this.pending) {

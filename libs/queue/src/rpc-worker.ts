@@ -1,4 +1,3 @@
-import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
 import type { HealthRegistry, Logger} from '@app/common';
 import { createRedis, workerMetrics } from '@app/common';
@@ -7,6 +6,8 @@ import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
 import type { RpcJob } from './catalog';
 import { fenceKey, QueueName } from './catalog';
 import { ReplyPublisher } from './reply-stream';
+import type { RpcTransport } from './rpc-streams';
+import { RpcStreamConsumer } from './rpc-streams';
 import { QueueWorker } from './worker-host';
 
 export type RpcHandler = (job: RpcJob) => Promise<JsonRpcResponse>;
@@ -25,6 +26,10 @@ export interface RpcWorkerOptions {
   onError?: (err: unknown, job: RpcRequest) => void;
   logger?: Logger;
   health?: HealthRegistry;
+  /** RPC_TRANSPORT: a BullMQ queue (default) or the request stream (rpc-streams.ts). */
+  transport?: RpcTransport;
+  /** `streams` only: how long a dead worker's request stays pending before another worker takes it over (ms). */
+  claimIdleMs?: number;
 }
 
 /**
@@ -36,10 +41,12 @@ export interface RpcWorkerOptions {
  * would drop the reply anyway). A read is not checked: it changes nothing, and
  * its answer passes the sending replica's own fencing check before it reaches
  * the socket (one Redis round trip per read saved). A method this host does
- * not know (another dialect's) is checked.
+ * not know (another dialect's) is checked. The jobs come from a BullMQ queue
+ * (QueueWorker) or, with `transport: 'streams'`, from the request stream
+ * (RpcStreamConsumer); the rules above are the same for both.
  */
 export class RpcWorkerHost {
-  private readonly worker: QueueWorker<typeof QueueName.Rpc>;
+  private readonly worker: QueueWorker<typeof QueueName.Rpc> | RpcStreamConsumer;
   private readonly publisher: Redis;
   private readonly replies: ReplyPublisher;
   private readonly deadlineMisses = workerMetrics().deadlineMisses;
@@ -49,7 +56,20 @@ export class RpcWorkerHost {
     // write (ioredis auto-pipelining; only plain commands use this connection, never BullMQ's scripts).
     this.publisher = createRedis(opts.redisUrl, 'command', { enableAutoPipelining: true });
     this.replies = new ReplyPublisher(this.publisher);
-    this.worker = new QueueWorker(
+    this.worker = opts.transport === 'streams'
+      ? new RpcStreamConsumer(
+        {
+          redisUrl: opts.redisUrl,
+          prefix: opts.prefix,
+          concurrency: opts.concurrency,
+          commands: this.publisher,
+          logger: opts.logger,
+          health: opts.health,
+          claimIdleMs: opts.claimIdleMs,
+        },
+        (job) => this.process(job.jobId, job.data),
+      )
+      : new QueueWorker(
       {
         queue: QueueName.Rpc,
         redisUrl: opts.redisUrl,
@@ -61,12 +81,11 @@ export class RpcWorkerHost {
         // A crashed worker's job is not retried: the gateway's deadline has long passed by then.
         worker: { maxStalledCount: 0 },
       },
-      (job) => this.process(job),
+      (job) => this.process(job.id!, job.data),
     );
   }
 
-  private async process(job: Job<RpcJob>): Promise<void> {
-    const data = job.data;
+  private async process(jobId: string, data: RpcJob): Promise<void> {
     let response: JsonRpcResponse;
     if (Date.now() >= data.deadline) {
       this.deadlineMisses.labels(data.method, 'picked_up_late').inc();
@@ -82,7 +101,7 @@ export class RpcWorkerHost {
       }
       if (Date.now() >= data.deadline) this.deadlineMisses.labels(data.method, 'finished_late').inc();
     }
-    await this.replies.publish(data.replyTo, { jobId: job.id!, response });
+    await this.replies.publish(data.replyTo, { jobId, response });
   }
 
   private refuse(data: RpcRequest, message: string): JsonRpcResponse {

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import type { JsonRpcResponse } from '@app/contracts';
 import type { RpcJob } from '@app/queue';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
-import { RpcWorkerHost } from '@app/queue';
+import { RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import { createLogger } from '@app/common';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, sleep, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
@@ -21,7 +21,7 @@ const DEADLINE_MS = 3_000;
  * its RpcClient the processed_requests claim): a worker frozen around its commit
  * never turns into a false "nothing was applied" on Dojo's socket.
  */
-describe('gateway deadline: the answer Dojo gets matches what was committed', () => {
+for (const transport of RPC_TRANSPORTS) describe(`gateway deadline: the answer Dojo gets matches what was committed [${transport}]`, () => {
   let db: TestDatabase;
   let fake: FakeDojo;
   let worker: RpcWorkerHost;
@@ -45,6 +45,7 @@ describe('gateway deadline: the answer Dojo gets matches what was committed', ()
     worker = new RpcWorkerHost({
       redisUrl: testRedisUrl(),
       prefix,
+      transport,
       concurrency: 4,
       handler: (job: RpcJob) => {
         const p = (async () => {
@@ -62,7 +63,7 @@ describe('gateway deadline: the answer Dojo gets matches what was committed', ()
     });
     worker.start();
     await worker.waitUntilReady();
-    gw = await bootGateway(db, { QUEUE_PREFIX: prefix, DOJO_WS_URL: fake.url, GATEWAY_DEADLINE_OVERRIDE_MS: String(DEADLINE_MS) });
+    gw = await bootGateway(db, { QUEUE_PREFIX: prefix, RPC_TRANSPORT: transport, DOJO_WS_URL: fake.url, GATEWAY_DEADLINE_OVERRIDE_MS: String(DEADLINE_MS) });
     conn = await waitFor(() => fake.open(loc.apiKey)[0], 'link');
   });
 

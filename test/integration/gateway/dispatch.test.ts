@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { Channels, JsonRpcCode, success } from '@app/contracts';
 import type { RpcJob} from '@app/queue';
-import { RpcWorkerHost } from '@app/queue';
+import { RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import { leaseKey } from '@app/gateway';
 import type { Fixtures, TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
@@ -31,7 +31,7 @@ function assertErrorShape(reply: Record<string, any>, code: number, errorType: s
   assert.match(reply.error.traceId, /^[0-9a-f-]{36}$/);
 }
 
-describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates, shutdown', () => {
+for (const transport of RPC_TRANSPORTS) describe(`gateway dispatch: concurrency, malformed input, deadlines, duplicates, shutdown [${transport}]`, () => {
   let db: TestDatabase;
   let fx: Fixtures;
   let fake: FakeDojo;
@@ -54,6 +54,7 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
     worker = new RpcWorkerHost({
       redisUrl: testRedisUrl(),
       prefix,
+      transport,
       concurrency: 20,
       handler: async (job) => {
         jobs.push(job);
@@ -72,7 +73,7 @@ describe('gateway dispatch: concurrency, malformed input, deadlines, duplicates,
     const loc = await fx.location({ softwareHouseId: sh.id, capabilities: ['GetOrderById', 'SearchOrders'] });
     locationId = loc.id;
     gw = await bootGateway(db, {
-      QUEUE_PREFIX: prefix,
+      QUEUE_PREFIX: prefix, RPC_TRANSPORT: transport,
       DOJO_WS_URL: fake.url,
       GATEWAY_DEADLINE_OVERRIDE_MS: String(DEADLINE_MS),
       GATEWAY_MAX_MESSAGE_BYTES: '2048',

@@ -10,7 +10,7 @@ import type { PrismaClient } from '@app/db';
 import { createPrisma } from '@app/db';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { ProcessedRequests } from '@app/domain/rpc';
-import { RpcClient, RpcWorkerHost } from '@app/queue';
+import { RpcClient, RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import type { TestDatabase, LocationFixture } from '@app/testing';
 import { createTestDatabase, sleep, testRedisUrl, uniquePrefix, waitFor, fixtures } from '@app/testing';
 import { GBP, rpcJob } from './fixtures';
@@ -20,7 +20,7 @@ import { GBP, rpcJob } from './fixtures';
  * was applied". Real Postgres, Redis, BullMQ and RpcDispatcher; the worker is
  * "frozen" by a handler wrapper around the real dispatcher.
  */
-describe('deadline: an error reply means nothing was applied, even when the worker freezes', () => {
+for (const transport of RPC_TRANSPORTS) describe(`deadline: an error reply means nothing was applied, even when the worker freezes [${transport}]`, () => {
   let db: TestDatabase;
   let host: RpcWorkerHost;
   let client: RpcClient;
@@ -51,6 +51,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
     host = new RpcWorkerHost({
       redisUrl: testRedisUrl(),
       prefix,
+      transport,
       concurrency: 4,
       handler: (job: RpcJob) => {
         const p = (async () => {
@@ -79,6 +80,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
     client = new RpcClient({
       redisUrl: testRedisUrl(),
       prefix,
+      transport,
       replicaId: 'gw-deadline',
       claim: (job, error) => processed.claimAtDeadline(job, error),
       logger,
@@ -90,6 +92,7 @@ describe('deadline: an error reply means nothing was applied, even when the work
     deadClient = new RpcClient({
       redisUrl: testRedisUrl(),
       prefix,
+      transport,
       replicaId: 'gw-deadline-nopg',
       claim: (job, error) => unreachable.claimAtDeadline(job, error),
       logger,

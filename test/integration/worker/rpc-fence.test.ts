@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { createRedis } from '@app/common';
 import type { RpcRequest} from '@app/contracts';
 import { isFailure, success } from '@app/contracts';
-import { fenceKey, RpcClient, RpcWorkerHost } from '@app/queue';
+import { fenceKey, RpcClient, RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import { testRedisUrl, uniquePrefix } from '@app/testing';
 
 /**
@@ -12,7 +12,7 @@ import { testRedisUrl, uniquePrefix } from '@app/testing';
  * A worker answers a request from a replica that has since lost the lease
  * (the location's fencing counter moved on) with an error, without running it.
  */
-describe('rpc worker: requests from a superseded lease are not run', () => {
+for (const transport of RPC_TRANSPORTS) describe(`rpc worker: requests from a superseded lease are not run [${transport}]`, () => {
   const prefix = uniquePrefix('rpcfence');
   const locationId = '00000000-0000-4000-8000-00000000f00d';
   const ran: string[] = [];
@@ -25,6 +25,7 @@ describe('rpc worker: requests from a superseded lease are not run', () => {
     host = new RpcWorkerHost({
       redisUrl: testRedisUrl(),
       prefix,
+      transport,
       concurrency: 2,
       handler: async (job) => {
         ran.push(job.rpcId);
@@ -33,7 +34,7 @@ describe('rpc worker: requests from a superseded lease are not run', () => {
     });
     host.start();
     await host.waitUntilReady();
-    client = new RpcClient({ redisUrl: testRedisUrl(), prefix, replicaId: 'fence-gw' });
+    client = new RpcClient({ redisUrl: testRedisUrl(), prefix, transport, replicaId: 'fence-gw' });
     await client.start();
   });
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { JsonRpcResponse } from '@app/contracts';
 import { isFailure } from '@app/contracts';
-import { RpcClient } from '@app/queue';
+import { RpcClient, RPC_TRANSPORTS } from '@app/queue';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { call, errorOf, GBP, resultOf } from './fixtures';
@@ -20,7 +20,7 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-describe('worker: races on one order across several worker processes', () => {
+for (const transport of RPC_TRANSPORTS) describe(`worker: races on one order across several worker processes [${transport}]`, () => {
   let db: TestDatabase;
   let fx: Fixtures;
   let client: RpcClient;
@@ -34,7 +34,7 @@ describe('worker: races on one order across several worker processes', () => {
     loc = await fx.location({ name: 'Race Venue' });
     const prefix = uniquePrefix('worker-race');
     for (let i = 0; i < PROCESSES; i++) {
-      const env = appEnv(db, { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '6', DB_POOL_SIZE: '4', LOG_LEVEL: 'info' });
+      const env = appEnv(db, { QUEUE_PREFIX: prefix, RPC_TRANSPORT: transport, WORKER_CONCURRENCY: '6', DB_POOL_SIZE: '4', LOG_LEVEL: 'info' });
       const child = spawn(process.execPath, ['--enable-source-maps', WORKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       const out: string[] = [];
       child.stdout.on('data', (d) => out.push(String(d)));
@@ -44,7 +44,7 @@ describe('worker: races on one order across several worker processes', () => {
       procs.push({ child, out, exited });
     }
     for (const p of procs) await waitFor(() => p.out.join('').includes('rpc worker ready'), `worker process ${p.child.pid} ready:\n${p.out.join('')}`, 30_000);
-    client = new RpcClient({ redisUrl: testRedisUrl(), prefix, replicaId: 'race-gw' });
+    client = new RpcClient({ redisUrl: testRedisUrl(), prefix, transport, replicaId: 'race-gw' });
     await client.start();
   });
 

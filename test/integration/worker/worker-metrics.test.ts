@@ -1,9 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig, workerEnv } from '@app/config';
-import { JobEnqueuer, JobName, QueueName } from '@app/queue';
+import { createRedis } from '@app/common';
+import { JobEnqueuer, JobName, QueueName, RPC_STREAM_GROUP, rpcStreamKey } from '@app/queue';
 import type { TestDatabase} from '@app/testing';
-import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { WorkerMetricsService } from '../../../apps/worker/src/worker-metrics.service';
 import { startWorker } from '../../../apps/worker/src/main';
 
@@ -103,6 +104,37 @@ describe('worker metrics: what the queue and backlog gauges read', () => {
       await app.close();
       for (const name of Object.values(QueueName)) await q.queue(name).obliterate({ force: true }).catch(() => undefined); // best effort (teardown)
       await q.close();
+    }
+  });
+
+  it('RPC_TRANSPORT=streams: the RPC queue reads the stream (waiting = lag, active = pending), and its depth counts both', async () => {
+    const streamPrefix = uniquePrefix('wkstream');
+    const redis = createRedis(testRedisUrl());
+    const key = rpcStreamKey(streamPrefix);
+    const streams = new WorkerMetricsService(loadConfig(workerEnv, appEnv(db, { QUEUE_PREFIX: streamPrefix, RPC_TRANSPORT: 'streams' })), db.prisma);
+    try {
+      await redis.xgroup('CREATE', key, RPC_STREAM_GROUP, '0', 'MKSTREAM');
+      for (let i = 0; i < 3; i++) await redis.xadd(key, '*', 'j', `job-${i}`, 'd', '{}');
+      // A consumer that took one entry and died: it stays pending until another worker claims it.
+      await redis.xreadgroup('GROUP', RPC_STREAM_GROUP, 'ghost', 'COUNT', 1, 'STREAMS', key, '>');
+      const rpc = (await streams.readQueues())[QueueName.Rpc]!;
+      assert.deepEqual(rpc.counts, { waiting: 2, active: 1 });
+      assert.ok(rpc.oldestWaitingSeconds >= 0 && rpc.oldestWaitingSeconds < 60);
+      // The app's own consumer takes (and drops, unreadable) the two waiting entries; the ghost's stays pending.
+      const token = 'queue-depth-token-0002';
+      const app = await startWorker(appEnv(db, { QUEUE_PREFIX: streamPrefix, RPC_TRANSPORT: 'streams', METRICS_TOKEN: token, DOJO_API_URL: 'http://127.0.0.1:9' }));
+      try {
+        await waitFor(async () => (await redis.xlen(key)) === 1, 'waiting entries consumed', 10_000);
+        const res = await fetch(`${app.url}/metrics/queue-depth`, { headers: { authorization: `Bearer ${token}` } });
+        const body = (await res.json()) as { queues: Record<string, { waiting: number; prioritized: number; depth: number }> };
+        assert.deepEqual(body.queues[QueueName.Rpc], { waiting: 0, prioritized: 0, depth: 1 });
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await streams.onApplicationShutdown();
+      await redis.del(key);
+      redis.disconnect();
     }
   });
 });

@@ -9,12 +9,12 @@ import { EPOS_METHODS, isFailure, METHOD_INFO } from '@app/contracts';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
-import { RpcClient, RpcWorkerHost } from '@app/queue';
+import { RpcClient, RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix } from '@app/testing';
 import { call, errorOf, GBP, resultOf, rpcJob, seedVenue } from './fixtures';
 
-describe('worker: every EPOS Data API method through the real queue', () => {
+for (const transport of RPC_TRANSPORTS) describe(`worker: every EPOS Data API method through the real queue [${transport}]`, () => {
   let db: TestDatabase;
   let fx: Fixtures;
   let client: RpcClient;
@@ -87,10 +87,10 @@ describe('worker: every EPOS Data API method through the real queue', () => {
     const ingest = new IngestDojoEvent(new DojoEventsRepository(db.prisma), { enqueue: async () => undefined }, logger);
     dispatcher = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: (cmd) => ingest.execute(cmd) } });
     const prefix = uniquePrefix('worker-rpc');
-    host = new RpcWorkerHost({ redisUrl: testRedisUrl(), prefix, concurrency: 8, handler: (job) => dispatcher.handle(job) });
+    host = new RpcWorkerHost({ redisUrl: testRedisUrl(), prefix, transport, concurrency: 8, handler: (job) => dispatcher.handle(job) });
     host.start();
     await host.waitUntilReady();
-    client = new RpcClient({ redisUrl: testRedisUrl(), prefix, replicaId: 'test-gw' });
+    client = new RpcClient({ redisUrl: testRedisUrl(), prefix, transport, replicaId: 'test-gw' });
     await client.start();
   });
 

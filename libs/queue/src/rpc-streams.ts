@@ -1,0 +1,402 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type Redis from 'ioredis';
+import type { HealthIndicator, HealthRegistry, Logger } from '@app/common';
+import { createRedis, workerMetrics } from '@app/common';
+import type { Histogram } from 'prom-client';
+import type { RpcJob } from './catalog';
+import { QueueName, queuePrefix } from './catalog';
+
+/**
+ * The two implementations of the gateway -> worker request path (RPC_TRANSPORT):
+ * `bullmq` (a BullMQ queue, rpc-client.ts / worker-host.ts) or `streams` (this
+ * file: one Redis Stream read by a consumer group). Replies travel the same way
+ * under both (the gateway replica's reply stream, reply-stream.ts).
+ */
+export const RPC_TRANSPORTS = ['bullmq', 'streams'] as const;
+export type RpcTransport = (typeof RPC_TRANSPORTS)[number];
+
+/** The consumer group every worker process joins (each process is one consumer). */
+export const RPC_STREAM_GROUP = 'workers';
+/**
+ * Safety cap of the request stream (XADD MAXLEN ~). Workers delete each entry once answered, so the stream holds only
+ * requests not yet answered; the cap only bites on a backlog far beyond any deadline (an entry trimmed unread was
+ * answered by the gateway's deadline already, and XAUTOCLAIM drops trimmed ids from the pending list).
+ */
+export const RPC_STREAM_MAXLEN = 100_000;
+
+/** The request stream's key: under the RPC queue's own hash tag (one slot on a Redis Cluster). */
+export function rpcStreamKey(prefix: string): string {
+  return `${queuePrefix(prefix, QueueName.Rpc)}:requests`;
+}
+
+/** The gateway's side: one XADD per request (auto-pipelined with the other requests of the same event-loop turn). */
+export class StreamRpcSender {
+  private readonly key: string;
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.key = rpcStreamKey(prefix);
+  }
+
+  async add(jobId: string, data: RpcJob): Promise<void> {
+    await this.redis.xadd(this.key, 'MAXLEN', '~', String(RPC_STREAM_MAXLEN), '*', 'j', jobId, 'd', JSON.stringify(data));
+  }
+}
+
+/** What the RPC queue depth reads from the stream: entries not yet delivered (lag) and delivered but not answered (pending). */
+export interface RpcStreamDepth {
+  lag: number;
+  pending: number;
+  /** Age of the oldest entry not yet delivered to a worker (0 when none). */
+  oldestWaitingSeconds: number;
+}
+
+function field(rows: unknown[], name: string): unknown {
+  for (let i = 0; i + 1 < rows.length; i += 2) if (rows[i] === name) return rows[i + 1];
+  return undefined;
+}
+
+/** Reads the group's lag and pending count (XINFO GROUPS; a stream or group not created yet has none of either). */
+export async function readRpcStreamDepth(redis: Redis, prefix: string): Promise<RpcStreamDepth> {
+  const key = rpcStreamKey(prefix);
+  let groups: unknown[][];
+  try {
+    groups = (await redis.call('XINFO', 'GROUPS', key)) as unknown[][];
+  } catch (err) {
+    if (/no such key/i.test((err as Error).message)) return { lag: 0, pending: 0, oldestWaitingSeconds: 0 };
+    throw err;
+  }
+  const group = groups.find((g) => field(g, 'name') === RPC_STREAM_GROUP);
+  if (!group) {
+    // No worker has started yet: everything in the stream is waiting.
+    const first = (await redis.xrange(key, '-', '+', 'COUNT', 1))[0];
+    return { lag: await redis.xlen(key), pending: 0, oldestWaitingSeconds: first ? ageOf(first[0]) : 0 };
+  }
+  const pending = Number(field(group, 'pending') ?? 0);
+  const rawLag = field(group, 'lag');
+  // Lag is unknown (nil) when entries were removed past the group's read position; answered entries are deleted,
+  // so the stream's length is then what is waiting plus what is pending.
+  const lag = rawLag === null || rawLag === undefined ? Math.max(0, (await redis.xlen(key)) - pending) : Number(rawLag);
+  let oldestWaitingSeconds = 0;
+  if (lag > 0) {
+    const next = (await redis.xrange(key, `(${String(field(group, 'last-delivered-id'))}`, '+', 'COUNT', 1))[0];
+    if (next) oldestWaitingSeconds = ageOf(next[0]);
+  }
+  return { lag, pending, oldestWaitingSeconds };
+}
+
+function ageOf(entryId: string): number {
+  return Math.max(0, (Date.now() - Number(entryId.split('-')[0])) / 1000);
+}
+
+/** One request taken from the stream. */
+export interface StreamRpcJob {
+  /** The stream entry's id (acknowledged and deleted once answered). */
+  entryId: string;
+  /** The gateway's job id, echoed in the reply. */
+  jobId: string;
+  data: RpcJob;
+}
+
+export interface RpcStreamConsumerOptions {
+  redisUrl: string;
+  prefix: string;
+  concurrency: number;
+  /**
+   * Connection for acknowledgements, claims and deletes. Should be auto-pipelining (the worker's reply connection): the
+   * XACK and XDEL of a job then go to Redis in the same write as its reply XADD.
+   */
+  commands: Redis;
+  logger?: Logger;
+  health?: HealthRegistry;
+  /** An entry delivered to a consumer and not acknowledged for this long is taken over by another one (its worker died). */
+  claimIdleMs?: number;
+  /** How long one XREADGROUP blocks; close() waits at most this long for it. */
+  blockMs?: number;
+}
+
+const DEFAULT_CLAIM_IDLE_MS = 10_000;
+const DEFAULT_BLOCK_MS = 1_000;
+/** Same health rules as QueueWorker (worker-host.ts). */
+const GRACE_MS = 5_000;
+const ERROR_QUIET_MS = 10_000;
+const ERROR_LOG_EVERY_MS = 10_000;
+const READ_RETRY_MS = 500;
+/** Consumers of dead processes that hold nothing and were idle this long are removed from the group. */
+const FORGET_CONSUMER_AFTER_MS = 3_600_000;
+const FORGET_EVERY_MS = 60_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The worker's side of the `streams` transport. One consumer per process in
+ * the group `workers`: XREADGROUP (blocking, COUNT = free slots, so at most
+ * `concurrency` jobs run and none waits in this process while another could
+ * take it), the processor (which XADDs the reply), then XACK and XDEL of the
+ * entry (the stream holds only unanswered requests).
+ *
+ * A worker that dies leaves its entries pending; every worker runs XAUTOCLAIM
+ * every claimIdleMs/2 for entries idle longer than claimIdleMs and runs them.
+ * The processor refuses a job whose deadline has passed, and a state-changing
+ * request that did commit before the crash answers its stored response
+ * (processed_requests): a request id is applied at most once. A job running
+ * longer than claimIdleMs (a signature waiting for the POS) has its idle time
+ * reset by its own consumer (XCLAIM ... JUSTID) so it is not taken over.
+ *
+ * close() stops reading, waits for the blocked read to return, runs what it
+ * returned and every job in flight to the end, then disconnects.
+ */
+export class RpcStreamConsumer implements HealthIndicator {
+  readonly name = `worker:${QueueName.Rpc}`;
+  readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly key: string;
+  private readonly reader: Redis;
+  private readonly claimIdleMs: number;
+  private readonly blockMs: number;
+  private readonly inFlight = new Map<string, { touchedAt: number; done: Promise<void> }>();
+  private slotFreed?: () => void;
+  private loop?: Promise<void>;
+  private claimTimer?: NodeJS.Timeout;
+  private claimCursor = '0-0';
+  private claiming = false;
+  private lastForgetAt = Date.now();
+  private started = false;
+  private closing = false;
+  private ready?: Promise<void>;
+  private dead?: string;
+  private lastError?: string;
+  private lastErrorAt = 0;
+  private lastErrorLoggedAt = 0;
+  private errorsSince?: number;
+  private downSince?: number;
+  private readonly durations = new Map<string, Histogram.Internal<string>>();
+
+  constructor(
+    private readonly opts: RpcStreamConsumerOptions,
+    private readonly processor: (job: StreamRpcJob) => Promise<void>,
+  ) {
+    this.key = rpcStreamKey(opts.prefix);
+    this.claimIdleMs = opts.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS;
+    this.blockMs = opts.blockMs ?? DEFAULT_BLOCK_MS;
+    this.reader = createRedis(opts.redisUrl, 'blocking');
+    this.reader.on('ready', () => {
+      this.downSince = undefined;
+      this.errorsSince = undefined;
+    });
+    this.reader.on('close', () => (this.downSince ??= Date.now()));
+    this.reader.on('end', () => {
+      if (!this.closing) this.die('its Redis connection was closed for good');
+    });
+    opts.health?.register(this);
+  }
+
+  get running(): number {
+    return this.inFlight.size;
+  }
+
+  /** Creates the group if needed (from the stream's start: requests sent before any worker existed are served). */
+  waitUntilReady(): Promise<void> {
+    this.ready ??= this.reader
+      .xgroup('CREATE', this.key, RPC_STREAM_GROUP, '0', 'MKSTREAM')
+      .then(
+        () => undefined,
+        (err: Error) => {
+          if (!/BUSYGROUP/.test(err.message)) throw err;
+        },
+      )
+      .catch((err: unknown) => {
+        this.ready = undefined;
+        throw err;
+      });
+    return this.ready;
+  }
+
+  start(): void {
+    this.started = true;
+    this.loop = this.readLoop().then(
+      () => {
+        if (!this.closing) this.die('the read loop ended without being asked to');
+      },
+      (err: Error) => this.die(`the read loop stopped: ${err.message}`),
+    );
+    this.claimTimer = setInterval(() => void this.claimTick(), Math.max(50, Math.floor(this.claimIdleMs / 2)));
+    this.claimTimer.unref();
+  }
+
+  private async readLoop(): Promise<void> {
+    while (!this.closing) {
+      const free = this.opts.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((r) => (this.slotFreed = r));
+        continue;
+      }
+      let res: [string, [string, string[]][]][] | null;
+      try {
+        await this.waitUntilReady();
+        res = (await this.reader.xreadgroup(
+          'GROUP', RPC_STREAM_GROUP, this.consumer, 'COUNT', free, 'BLOCK', this.blockMs, 'STREAMS', this.key, '>',
+        )) as [string, [string, string[]][]][] | null;
+      } catch (err) {
+        if (this.closing) return;
+        // The stream or group was deleted (a Redis flush, a failover to an empty replica): create them again.
+        if (/NOGROUP/.test((err as Error).message)) this.ready = undefined;
+        this.noteError(err as Error);
+        await sleep(READ_RETRY_MS);
+        continue;
+      }
+      this.errorsSince = undefined;
+      if (!res) continue;
+      for (const [, entries] of res) for (const [id, fields] of entries) this.dispatch(id, fields);
+    }
+  }
+
+  private dispatch(entryId: string, fields: string[] | null): void {
+    if (this.inFlight.has(entryId)) return; // reclaimed while still running here
+    const jobId = fields ? fields[fields.indexOf('j') + 1] : undefined;
+    const raw = fields ? fields[fields.indexOf('d') + 1] : undefined;
+    let data: RpcJob | undefined;
+    try {
+      data = raw ? (JSON.parse(raw) as RpcJob) : undefined;
+    } catch {
+      data = undefined;
+    }
+    if (!jobId || !data) {
+      this.opts.logger?.warn({ queue: QueueName.Rpc, entryId }, 'unreadable request stream entry; dropped');
+      void this.finish(entryId);
+      return;
+    }
+    const job = { entryId, jobId, data };
+    const done = this.run(job).finally(() => {
+      this.inFlight.delete(entryId);
+      const freed = this.slotFreed;
+      this.slotFreed = undefined;
+      freed?.();
+    });
+    this.inFlight.set(entryId, { touchedAt: Date.now(), done });
+  }
+
+  private async run(job: StreamRpcJob): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.processor(job);
+    } catch (err) {
+      // Same as the BullMQ path (attempts: 1): the job is not run again; the gateway's deadline answers it.
+      this.opts.logger?.warn(
+        { queue: QueueName.Rpc, locationId: job.data.locationId, method: job.data.method, rpcId: job.data.rpcId, traceId: job.data.traceId, err: (err as Error)?.message },
+        'queue job failed',
+      );
+    } finally {
+      let h = this.durations.get(job.data.method);
+      if (!h) this.durations.set(job.data.method, (h = workerMetrics().jobDuration.labels(QueueName.Rpc, job.data.method)));
+      h.observe((performance.now() - t0) / 1000);
+    }
+    await this.finish(job.entryId);
+  }
+
+  /** XACK and XDEL, issued together (one write with the reply on an auto-pipelining connection). */
+  private async finish(entryId: string): Promise<void> {
+    try {
+      await Promise.all([this.opts.commands.xack(this.key, RPC_STREAM_GROUP, entryId), this.opts.commands.xdel(this.key, entryId)]);
+    } catch (err) {
+      // Not fatal: the entry stays pending, another worker claims it after claimIdleMs and answers its stored response.
+      this.noteError(err as Error);
+    }
+  }
+
+  /** Keeps this consumer's long jobs from being claimed, takes over entries of dead consumers, forgets old consumers. */
+  private async claimTick(): Promise<void> {
+    if (this.claiming || this.closing) return;
+    this.claiming = true;
+    try {
+      const now = Date.now();
+      const old = [...this.inFlight].filter(([, f]) => now - f.touchedAt >= this.claimIdleMs / 3).map(([id]) => id);
+      if (old.length > 0) {
+        await this.opts.commands.call('XCLAIM', this.key, RPC_STREAM_GROUP, this.consumer, '0', ...old, 'JUSTID');
+        for (const id of old) {
+          const f = this.inFlight.get(id);
+          if (f) f.touchedAt = now;
+        }
+      }
+      const free = this.opts.concurrency - this.inFlight.size;
+      if (free > 0) {
+        const [cursor, entries] = (await this.opts.commands.call(
+          'XAUTOCLAIM', this.key, RPC_STREAM_GROUP, this.consumer, String(this.claimIdleMs), this.claimCursor, 'COUNT', String(free),
+        )) as [string, [string, string[] | null][]];
+        this.claimCursor = cursor;
+        for (const [id, fields] of entries) {
+          if (this.inFlight.has(id)) continue;
+          this.opts.logger?.warn({ queue: QueueName.Rpc, entryId: id }, 'took over a request whose worker stopped answering');
+          this.dispatch(id, fields);
+        }
+      }
+      if (now - this.lastForgetAt >= FORGET_EVERY_MS) {
+        this.lastForgetAt = now;
+        await this.forgetDeadConsumers();
+      }
+    } catch (err) {
+      if (!this.closing) this.noteError(err as Error);
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private async forgetDeadConsumers(): Promise<void> {
+    const consumers = (await this.opts.commands.call('XINFO', 'CONSUMERS', this.key, RPC_STREAM_GROUP)) as unknown[][];
+    for (const c of consumers) {
+      const name = String(field(c, 'name'));
+      if (name !== this.consumer && Number(field(c, 'pending')) === 0 && Number(field(c, 'idle')) >= FORGET_CONSUMER_AFTER_MS) {
+        await this.opts.commands.xgroup('DELCONSUMER', this.key, RPC_STREAM_GROUP, name);
+      }
+    }
+  }
+
+  private noteError(err: Error): void {
+    const now = Date.now();
+    if (this.errorsSince === undefined || now - this.lastErrorAt >= ERROR_QUIET_MS) this.errorsSince = now;
+    this.lastError = err.message;
+    this.lastErrorAt = now;
+    if (now - this.lastErrorLoggedAt >= ERROR_LOG_EVERY_MS) {
+      this.lastErrorLoggedAt = now;
+      this.opts.logger?.warn({ queue: QueueName.Rpc, err: err.message }, 'queue worker error');
+    }
+  }
+
+  check(): { ok: boolean; error?: string } {
+    const q = QueueName.Rpc;
+    if (this.dead) return { ok: false, error: `${q} worker is dead: ${this.dead}` };
+    if (!this.started) return { ok: false, error: `${q} worker has not started` };
+    const now = Date.now();
+    const why = this.lastError ? ` (last error: ${this.lastError})` : '';
+    if (this.downSince !== undefined && now - this.downSince >= GRACE_MS) {
+      return { ok: false, error: `${q} worker's Redis connection has been ${this.reader.status} for ${Math.round((now - this.downSince) / 1000)} s${why}` };
+    }
+    if (this.errorsSince !== undefined && now - this.lastErrorAt < ERROR_QUIET_MS && now - this.errorsSince >= GRACE_MS) {
+      return { ok: false, error: `${q} worker's loop has been failing for ${Math.round((now - this.errorsSince) / 1000)} s${why}` };
+    }
+    return { ok: true };
+  }
+
+  /** Graceful: no new reads, the blocked read's entries and every job in flight run to the end. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.opts.health?.unregister(this);
+    clearInterval(this.claimTimer);
+    const freed = this.slotFreed;
+    this.slotFreed = undefined;
+    freed?.();
+    // With Redis unreachable the read never returns: wait at most one block time plus a margin.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise<void>((r) => (timer = setTimeout(r, this.blockMs + 1_000)))]);
+    clearTimeout(timer);
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((f) => f.done));
+    this.reader.disconnect();
+  }
+
+  private die(reason: string): void {
+    if (this.dead || this.closing) return;
+    this.dead = reason;
+    this.opts.logger?.error({ queue: QueueName.Rpc, reason }, 'queue worker stopped working');
+  }
+}
