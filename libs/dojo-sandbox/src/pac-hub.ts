@@ -9,6 +9,7 @@ import type { AccountRegistry } from './accounts';
 import type { PacOutcome } from './pac-terminals';
 import { PAC_DEFAULT_TIDS, pacOutcome, pacTransaction } from './pac-terminals';
 import type { SandboxAccount } from './types';
+import { parseConnectQuery, pingConnections } from './connect-socket';
 
 const Q = ConnectPat.CONNECT_PAT_QUERY;
 const E = ConnectPac.PAC_ERROR_CODES;
@@ -267,35 +268,14 @@ export class PacHub {
   }
 
   private pingAll(): void {
-    const now = Date.now();
-    for (const c of this.connections()) {
-      if (this.opts.pongTimeoutMs > 0 && c.awaitingPongSince !== null && now - c.awaitingPongSince > this.opts.pongTimeoutMs) {
-        this.logger.warn({ locationId: c.accountId, connectionId: c.id }, 'no pong from the EPOS in time; terminating the PAC connection');
-        c.socket.terminate();
-        continue;
-      }
-      if (c.socket.readyState !== WebSocket.OPEN) continue;
-      c.socket.ping();
-      c.pingsSent++;
-      if (c.awaitingPongSince === null) c.awaitingPongSince = Date.now();
-    }
+    pingConnections(this.connections(), this.opts.pongTimeoutMs, this.logger, 'PAC');
   }
 
   /** Handles an HTTP upgrade on /pac (false: not ours). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const raw = req.url ?? '/';
-    const [path = '/', query = ''] = raw.split('?', 2);
+    const { path, params } = parseConnectQuery(raw);
     if (path !== ConnectPac.CONNECT_PAC_PATH) return false;
-    const params = new Map<string, string | null>();
-    for (const pair of query.split('&').filter((s) => s.length > 0)) {
-      const eq = pair.indexOf('=');
-      try {
-        params.set(decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq)), eq < 0 ? null : decodeURIComponent(pair.slice(eq + 1)));
-      } catch {
-        // A malformed escape: the parameter is ignored, so the handshake fails on what is missing.
-        continue;
-      }
-    }
     const token = params.get(Q.token);
     const account = token ? this.accounts.byApiKey(token) : undefined;
     let status: PacHandshake['status'] | undefined;

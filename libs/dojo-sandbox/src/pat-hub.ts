@@ -8,6 +8,7 @@ import type { AccountRegistry } from './accounts';
 import { CallTimeoutError, ConnectionClosedError, NotConnectedError } from './epos-hub';
 import { LatencyRecorder } from './latency';
 import type { Misbehaviour, SandboxAccount } from './types';
+import { parseConnectQuery, pingConnections } from './connect-socket';
 
 const Q = ConnectPat.CONNECT_PAT_QUERY;
 
@@ -91,30 +92,14 @@ export class PatHub {
 
   private pingAll(): void {
     if (this.misbehaviour.pingsPaused) return;
-    const now = Date.now();
-    for (const c of this.byAccount.values()) {
-      if (this.opts.pongTimeoutMs > 0 && c.awaitingPongSince !== null && now - c.awaitingPongSince > this.opts.pongTimeoutMs) {
-        this.logger.warn({ locationId: c.accountId, connectionId: c.id }, 'no pong from the EPOS in time; terminating the PAT connection');
-        c.socket.terminate();
-        continue;
-      }
-      if (c.socket.readyState !== WebSocket.OPEN) continue;
-      c.socket.ping();
-      c.pingsSent++;
-      if (c.awaitingPongSince === null) c.awaitingPongSince = Date.now();
-    }
+    pingConnections(this.byAccount.values(), this.opts.pongTimeoutMs, this.logger, 'PAT');
   }
 
   /** Handles an HTTP upgrade on /pat (false: not ours). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const raw = req.url ?? '/';
-    const [path = '/', query = ''] = raw.split('?', 2);
+    const { path, params } = parseConnectQuery(raw);
     if (path !== ConnectPat.CONNECT_PAT_PATH) return false;
-    const params = new Map<string, string | null>();
-    for (const pair of query.split('&').filter((s) => s.length > 0)) {
-      const eq = pair.indexOf('=');
-      params.set(decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq)), eq < 0 ? null : decodeURIComponent(pair.slice(eq + 1)));
-    }
     const token = params.get(Q.token);
     const account = token ? this.accounts.byApiKey(token) : undefined;
     let status: 400 | 401 | undefined;
