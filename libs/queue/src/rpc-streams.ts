@@ -6,6 +6,7 @@ import { createRedis, workerMetrics } from '@app/common';
 import type { Histogram } from 'prom-client';
 import type { RpcJob } from './catalog';
 import { QueueName, queuePrefix } from './catalog';
+import { LoopHealth } from './loop-health';
 
 /**
  * The two implementations of the gateway -> worker request path (RPC_TRANSPORT):
@@ -119,10 +120,6 @@ export interface RpcStreamConsumerOptions {
 
 const DEFAULT_CLAIM_IDLE_MS = 10_000;
 const DEFAULT_BLOCK_MS = 1_000;
-/** Same health rules as QueueWorker (worker-host.ts). */
-const GRACE_MS = 5_000;
-const ERROR_QUIET_MS = 10_000;
-const ERROR_LOG_EVERY_MS = 10_000;
 const READ_RETRY_MS = 500;
 /** Consumers of dead processes that hold nothing and were idle this long are removed from the group. */
 const FORGET_CONSUMER_AFTER_MS = 3_600_000;
@@ -162,15 +159,9 @@ export class RpcStreamConsumer implements HealthIndicator {
   private claimCursor = '0-0';
   private claiming = false;
   private lastForgetAt = Date.now();
-  private started = false;
-  private closing = false;
   private ready?: Promise<void>;
-  private dead?: string;
-  private lastError?: string;
-  private lastErrorAt = 0;
-  private lastErrorLoggedAt = 0;
-  private errorsSince?: number;
-  private downSince?: number;
+  /** The health rules of every queue consumer (started, closing, dead, Redis down, failing loop). */
+  private readonly loopHealth: LoopHealth;
   private readonly durations = new Map<string, Histogram.Internal<string>>();
 
   constructor(
@@ -181,14 +172,7 @@ export class RpcStreamConsumer implements HealthIndicator {
     this.claimIdleMs = opts.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS;
     this.blockMs = opts.blockMs ?? DEFAULT_BLOCK_MS;
     this.reader = createRedis(opts.redisUrl, 'blocking');
-    this.reader.on('ready', () => {
-      this.downSince = undefined;
-      this.errorsSince = undefined;
-    });
-    this.reader.on('close', () => (this.downSince ??= Date.now()));
-    this.reader.on('end', () => {
-      if (!this.closing) this.die('its Redis connection was closed for good');
-    });
+    this.loopHealth = new LoopHealth(QueueName.Rpc, this.reader, opts.logger);
     opts.health?.register(this);
   }
 
@@ -214,19 +198,19 @@ export class RpcStreamConsumer implements HealthIndicator {
   }
 
   start(): void {
-    this.started = true;
+    this.loopHealth.started = true;
     this.loop = this.readLoop().then(
       () => {
-        if (!this.closing) this.die('the read loop ended without being asked to');
+        if (!this.loopHealth.closing) this.loopHealth.die('the read loop ended without being asked to');
       },
-      (err: Error) => this.die(`the read loop stopped: ${err.message}`),
+      (err: Error) => this.loopHealth.die(`the read loop stopped: ${err.message}`),
     );
     this.claimTimer = setInterval(() => void this.claimTick(), Math.max(50, Math.floor(this.claimIdleMs / 2)));
     this.claimTimer.unref();
   }
 
   private async readLoop(): Promise<void> {
-    while (!this.closing) {
+    while (!this.loopHealth.closing) {
       const free = this.opts.concurrency - this.inFlight.size;
       if (free <= 0) {
         await new Promise<void>((r) => (this.slotFreed = r));
@@ -239,14 +223,14 @@ export class RpcStreamConsumer implements HealthIndicator {
           'GROUP', RPC_STREAM_GROUP, this.consumer, 'COUNT', free, 'BLOCK', this.blockMs, 'STREAMS', this.key, '>',
         )) as [string, [string, string[]][]][] | null;
       } catch (err) {
-        if (this.closing) return;
+        if (this.loopHealth.closing) return;
         // The stream or group was deleted (a Redis flush, a failover to an empty replica): create them again.
         if (/NOGROUP/.test((err as Error).message)) this.ready = undefined;
-        this.noteError(err as Error);
+        this.loopHealth.noteError(err as Error);
         await sleep(READ_RETRY_MS);
         continue;
       }
-      this.errorsSince = undefined;
+      this.loopHealth.progress();
       if (!res) continue;
       for (const [, entries] of res) for (const [id, fields] of entries) this.dispatch(id, fields);
     }
@@ -301,13 +285,13 @@ export class RpcStreamConsumer implements HealthIndicator {
       await Promise.all([this.opts.commands.xack(this.key, RPC_STREAM_GROUP, entryId), this.opts.commands.xdel(this.key, entryId)]);
     } catch (err) {
       // Not fatal: the entry stays pending, another worker claims it after claimIdleMs and answers its stored response.
-      this.noteError(err as Error);
+      this.loopHealth.noteError(err as Error);
     }
   }
 
   /** Keeps this consumer's long jobs from being claimed, takes over entries of dead consumers, forgets old consumers. */
   private async claimTick(): Promise<void> {
-    if (this.claiming || this.closing) return;
+    if (this.claiming || this.loopHealth.closing) return;
     this.claiming = true;
     try {
       const now = Date.now();
@@ -336,7 +320,7 @@ export class RpcStreamConsumer implements HealthIndicator {
         await this.forgetDeadConsumers();
       }
     } catch (err) {
-      if (!this.closing) this.noteError(err as Error);
+      if (!this.loopHealth.closing) this.loopHealth.noteError(err as Error);
     } finally {
       this.claiming = false;
     }
@@ -352,35 +336,13 @@ export class RpcStreamConsumer implements HealthIndicator {
     }
   }
 
-  private noteError(err: Error): void {
-    const now = Date.now();
-    if (this.errorsSince === undefined || now - this.lastErrorAt >= ERROR_QUIET_MS) this.errorsSince = now;
-    this.lastError = err.message;
-    this.lastErrorAt = now;
-    if (now - this.lastErrorLoggedAt >= ERROR_LOG_EVERY_MS) {
-      this.lastErrorLoggedAt = now;
-      this.opts.logger?.warn({ queue: QueueName.Rpc, err: err.message }, 'queue worker error');
-    }
-  }
-
   check(): { ok: boolean; error?: string } {
-    const q = QueueName.Rpc;
-    if (this.dead) return { ok: false, error: `${q} worker is dead: ${this.dead}` };
-    if (!this.started) return { ok: false, error: `${q} worker has not started` };
-    const now = Date.now();
-    const why = this.lastError ? ` (last error: ${this.lastError})` : '';
-    if (this.downSince !== undefined && now - this.downSince >= GRACE_MS) {
-      return { ok: false, error: `${q} worker's Redis connection has been ${this.reader.status} for ${Math.round((now - this.downSince) / 1000)} s${why}` };
-    }
-    if (this.errorsSince !== undefined && now - this.lastErrorAt < ERROR_QUIET_MS && now - this.errorsSince >= GRACE_MS) {
-      return { ok: false, error: `${q} worker's loop has been failing for ${Math.round((now - this.errorsSince) / 1000)} s${why}` };
-    }
-    return { ok: true };
+    return this.loopHealth.check();
   }
 
   /** Graceful: no new reads, the blocked read's entries and every job in flight run to the end. */
   async close(): Promise<void> {
-    this.closing = true;
+    this.loopHealth.closing = true;
     this.opts.health?.unregister(this);
     clearInterval(this.claimTimer);
     const freed = this.slotFreed;
@@ -394,9 +356,4 @@ export class RpcStreamConsumer implements HealthIndicator {
     this.reader.disconnect();
   }
 
-  private die(reason: string): void {
-    if (this.dead || this.closing) return;
-    this.dead = reason;
-    this.opts.logger?.error({ queue: QueueName.Rpc, reason }, 'queue worker stopped working');
-  }
 }

@@ -1,11 +1,12 @@
 import type { Job, WorkerOptions } from 'bullmq';
 import { Worker } from 'bullmq';
 import type Redis from 'ioredis';
-import type { HealthIndicator, HealthRegistry, Logger} from '@app/common';
+import type { HealthIndicator, HealthRegistry, Logger } from '@app/common';
 import { createRedis, workerMetrics } from '@app/common';
 import type { Histogram } from 'prom-client';
 import type { QueueName, QueuePayloads } from './catalog';
 import { queuePrefix } from './catalog';
+import { LoopHealth } from './loop-health';
 
 export interface QueueWorkerOptions<Q extends QueueName> {
   queue: Q;
@@ -24,16 +25,6 @@ export interface QueueWorkerOptions<Q extends QueueName> {
 }
 
 /**
- * How long the worker's Redis connection may be down, or its loop keep failing,
- * before /health says so (ioredis reconnects and BullMQ retries on their own).
- */
-const GRACE_MS = 5_000;
-/** An error streak counts as over when no error came for this long. */
-const ERROR_QUIET_MS = 10_000;
-/** Loop errors are logged at most this often (a Redis outage would otherwise log one per retry). */
-const ERROR_LOG_EVERY_MS = 10_000;
-
-/**
  * The base of every queue consumer: wraps a BullMQ Worker on one catalog
  * queue. It logs failed jobs and errors of the loop, and reports as a health
  * indicator that turns unhealthy, with a readable reason, when the loop cannot
@@ -46,15 +37,7 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
   readonly name: string;
   private readonly worker: Worker<QueuePayloads[Q]>;
   private readonly connection: Redis;
-  private started = false;
-  private closing = false;
-  private dead?: string;
-  private lastError?: string;
-  private lastErrorAt = 0;
-  private lastErrorLoggedAt = 0;
-  /** When the current run of errors began (reset by a sign of progress: a job finished, the queue drained, a reconnect). */
-  private errorsSince?: number;
-  private downSince?: number;
+  private readonly loopHealth: LoopHealth;
 
   constructor(
     private readonly opts: QueueWorkerOptions<Q>,
@@ -62,14 +45,7 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
   ) {
     this.name = `worker:${opts.queue}`;
     this.connection = createRedis(opts.redisUrl, 'blocking');
-    this.connection.on('ready', () => {
-      this.downSince = undefined;
-      this.errorsSince = undefined;
-    });
-    this.connection.on('close', () => (this.downSince ??= Date.now()));
-    this.connection.on('end', () => {
-      if (!this.closing) this.die('its Redis connection was closed for good');
-    });
+    this.loopHealth = new LoopHealth(opts.queue, this.connection, opts.logger);
     // epos_relay_worker_job_duration_seconds{queue, job}: one bound child per job name (catalog names and RPC methods).
     const durations = new Map<string, Histogram.Internal<string>>();
     const hist = workerMetrics().jobDuration;
@@ -92,18 +68,8 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
       concurrency: opts.concurrency,
       autorun: false,
     });
-    this.worker.on('error', (err) => {
-      const now = Date.now();
-      // A streak is errors less than ERROR_QUIET_MS apart; a sporadic error starts a new one.
-      if (this.errorsSince === undefined || now - this.lastErrorAt >= ERROR_QUIET_MS) this.errorsSince = now;
-      this.lastError = err.message;
-      this.lastErrorAt = now;
-      if (now - this.lastErrorLoggedAt >= ERROR_LOG_EVERY_MS) {
-        this.lastErrorLoggedAt = now;
-        this.opts.logger?.warn({ queue: opts.queue, err: err.message }, 'queue worker error');
-      }
-    });
-    const progress = () => (this.errorsSince = undefined);
+    this.worker.on('error', (err) => this.loopHealth.noteError(err));
+    const progress = () => this.loopHealth.progress();
     this.worker.on('completed', progress);
     this.worker.on('drained', progress);
     this.worker.on('stalled', (jobId) => this.opts.logger?.warn({ queue: opts.queue, jobId }, 'queue job stalled (its lock expired); it is moved back to wait or failed'));
@@ -116,19 +82,19 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
       );
     });
     this.worker.on('closed', () => {
-      if (!this.closing) this.die('the worker closed without being asked to');
+      if (!this.loopHealth.closing) this.loopHealth.die('the worker closed without being asked to');
     });
     opts.health?.register(this);
   }
 
   /** Starts the loop; a loop that ends with an error marks the worker dead. */
   start(): void {
-    this.started = true;
+    this.loopHealth.started = true;
     this.worker.run().then(
       () => {
-        if (!this.closing) this.die('the worker loop ended without being asked to');
+        if (!this.loopHealth.closing) this.loopHealth.die('the worker loop ended without being asked to');
       },
-      (err: Error) => this.die(`the worker loop stopped: ${err.message}`),
+      (err: Error) => this.loopHealth.die(`the worker loop stopped: ${err.message}`),
     );
   }
 
@@ -137,33 +103,15 @@ export class QueueWorker<Q extends QueueName> implements HealthIndicator {
   }
 
   check(): { ok: boolean; error?: string } {
-    if (this.dead) return { ok: false, error: `${this.opts.queue} worker is dead: ${this.dead}` };
-    if (!this.started) return { ok: false, error: `${this.opts.queue} worker has not started` };
-    const now = Date.now();
-    const why = this.lastError ? ` (last error: ${this.lastError})` : '';
-    if (this.downSince !== undefined && now - this.downSince >= GRACE_MS) {
-      return {
-        ok: false,
-        error: `${this.opts.queue} worker's Redis connection has been ${this.connection.status} for ${Math.round((now - this.downSince) / 1000)} s${why}`,
-      };
-    }
-    if (this.errorsSince !== undefined && now - this.lastErrorAt < ERROR_QUIET_MS && now - this.errorsSince >= GRACE_MS) {
-      return { ok: false, error: `${this.opts.queue} worker's loop has been failing for ${Math.round((now - this.errorsSince) / 1000)} s${why}` };
-    }
-    return { ok: true };
+    return this.loopHealth.check();
   }
 
   async close(): Promise<void> {
-    this.closing = true;
+    this.loopHealth.closing = true;
     this.opts.health?.unregister(this);
     await this.worker.close().catch(() => undefined);
     // BullMQ does not close a connection it was given.
     this.connection.disconnect();
   }
 
-  private die(reason: string): void {
-    if (this.dead || this.closing) return;
-    this.dead = reason;
-    this.opts.logger?.error({ queue: this.opts.queue, reason }, 'queue worker stopped working');
-  }
 }
