@@ -32,7 +32,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'redis-per-request-'));
   const p = new Platform(
     stack,
-    { quick: false, logLevel: 'warn', poolSize: 10, workerConcurrency: 50, connectRate: 200, preparedStatements: true, rpcTransport: process.env.RPC_TRANSPORT === 'streams' ? 'streams' : 'bullmq', profile: (process.env.PROFILE ?? '').split(',').filter(Boolean), resultsDir: dir, logDir: dir },
+    { quick: false, logLevel: 'warn', poolSize: 10, workerConcurrency: 50, connectRate: 200, preparedStatements: true, rpcTransport: process.env.RPC_TRANSPORT === 'bullmq' ? 'bullmq' : 'streams', profile: (process.env.PROFILE ?? '').split(',').filter(Boolean), resultsDir: dir, logDir: dir },
     'redis-per-request',
   );
   const redis = new Redis(stack.redisUrl);

@@ -29,7 +29,7 @@ export interface RpcClientOptions {
   logger?: Logger;
   /** First wait before a failed claim is tried again (doubling, at most 5 s). */
   claimRetryMs?: number;
-  /** RPC_TRANSPORT: requests as BullMQ jobs (default) or as entries of the request stream (rpc-streams.ts). */
+  /** RPC_TRANSPORT: requests as entries of the request stream (rpc-streams.ts, the default) or as BullMQ jobs. */
   transport?: RpcTransport;
 }
 
@@ -75,7 +75,7 @@ export class RpcClient {
 
   constructor(opts: RpcClientOptions) {
     this.opts = opts;
-    if (opts.transport === 'streams') {
+    if (opts.transport !== 'bullmq') {
       // Plain XADDs only on this connection: the requests of one event-loop turn go to Redis in one write.
       this.queueConnection = createRedis(opts.redisUrl, 'command', { enableAutoPipelining: true });
       this.sender = new StreamRpcSender(this.queueConnection, opts.prefix);

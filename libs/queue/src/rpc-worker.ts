@@ -26,7 +26,7 @@ export interface RpcWorkerOptions {
   onError?: (err: unknown, job: RpcRequest) => void;
   logger?: Logger;
   health?: HealthRegistry;
-  /** RPC_TRANSPORT: a BullMQ queue (default) or the request stream (rpc-streams.ts). */
+  /** RPC_TRANSPORT: the request stream (rpc-streams.ts, the default) or a BullMQ queue. */
   transport?: RpcTransport;
   /** `streams` only: how long a dead worker's request stays pending before another worker takes it over (ms). */
   claimIdleMs?: number;
@@ -56,7 +56,7 @@ export class RpcWorkerHost {
     // write (ioredis auto-pipelining; only plain commands use this connection, never BullMQ's scripts).
     this.publisher = createRedis(opts.redisUrl, 'command', { enableAutoPipelining: true });
     this.replies = new ReplyPublisher(this.publisher);
-    this.worker = opts.transport === 'streams'
+    this.worker = opts.transport !== 'bullmq'
       ? new RpcStreamConsumer(
         {
           redisUrl: opts.redisUrl,
