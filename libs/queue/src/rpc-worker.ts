@@ -67,7 +67,7 @@ export class RpcWorkerHost {
           health: opts.health,
           claimIdleMs: opts.claimIdleMs,
         },
-        (job) => this.process(job.jobId, job.data),
+        (job) => this.process(job.jobId, job.data, job.finish),
       )
       : new QueueWorker(
       {
@@ -85,7 +85,8 @@ export class RpcWorkerHost {
     );
   }
 
-  private async process(jobId: string, data: RpcJob): Promise<void> {
+  /** `finish`: the streams transport's XACK + XDEL of the request, issued with the reply so both go in one write. */
+  private async process(jobId: string, data: RpcJob, finish?: () => Promise<void>): Promise<void> {
     let response: JsonRpcResponse;
     if (Date.now() >= data.deadline) {
       this.deadlineMisses.labels(data.method, 'picked_up_late').inc();
@@ -101,7 +102,10 @@ export class RpcWorkerHost {
       }
       if (Date.now() >= data.deadline) this.deadlineMisses.labels(data.method, 'finished_late').inc();
     }
-    await this.replies.publish(data.replyTo, { jobId, response });
+    // Both called in this turn: the reply's XADD and the entry's XACK + XDEL leave in one write of the auto-pipelining
+    // connection (answered in one read). Acknowledging before the XADD is confirmed changes nothing: a job is never run
+    // twice either way (a failed reply is left to the gateway's deadline, as a failed job is).
+    await Promise.all([this.replies.publish(data.replyTo, { jobId, response }), finish?.()]);
   }
 
   private refuse(data: RpcRequest, message: string): JsonRpcResponse {
