@@ -3,7 +3,7 @@ import type { HealthRegistry, Logger} from '@app/common';
 import { createRedis, workerMetrics } from '@app/common';
 import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
 import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
-import type { RpcJob } from './catalog';
+import type { RpcJob, RpcReply } from './catalog';
 import { fenceKey, QueueName } from './catalog';
 import { ReplyPublisher } from './reply-stream';
 import type { RpcTransport } from './rpc-streams';
@@ -11,6 +11,15 @@ import { RpcStreamConsumer } from './rpc-streams';
 import { QueueWorker } from './worker-host';
 
 export type RpcHandler = (job: RpcJob) => Promise<JsonRpcResponse>;
+
+/**
+ * A reply that could not be written is written again for this long (a Redis Cluster or Sentinel failover: the new
+ * master answers a few seconds after the old one died). Without it the gateway waited for the deadline and then
+ * found the answer in processed_requests (a state-changing request) or answered with an error (a read).
+ */
+const REPLY_RETRY_MS = 3_000;
+const REPLY_RETRY_FIRST_WAIT_MS = 100;
+const REPLY_RETRY_MAX_WAIT_MS = 500;
 
 export interface RpcWorkerOptions {
   redisUrl: string;
@@ -50,6 +59,7 @@ export class RpcWorkerHost {
   private readonly publisher: Redis;
   private readonly replies: ReplyPublisher;
   private readonly deadlineMisses = workerMetrics().deadlineMisses;
+  private closing = false;
 
   constructor(private readonly opts: RpcWorkerOptions) {
     // Replies (XADD) and fencing checks (GET) of the jobs that finish in one event-loop turn go to Redis in one
@@ -105,7 +115,24 @@ export class RpcWorkerHost {
     // Both called in this turn: the reply's XADD and the entry's XACK + XDEL leave in one write of the auto-pipelining
     // connection (answered in one read). Acknowledging before the XADD is confirmed changes nothing: a job is never run
     // twice either way (a failed reply is left to the gateway's deadline, as a failed job is).
-    await Promise.all([this.replies.publish(data.replyTo, { jobId, response }), finish?.()]);
+    await Promise.all([this.reply(data.replyTo, { jobId, response }), finish?.()]);
+  }
+
+  /** ReplyPublisher.publish, tried again for up to REPLY_RETRY_MS (the first attempt is issued in the caller's turn). */
+  private async reply(stream: string, reply: RpcReply): Promise<void> {
+    const until = Date.now() + REPLY_RETRY_MS;
+    let wait = REPLY_RETRY_FIRST_WAIT_MS;
+    for (;;) {
+      try {
+        await this.replies.publish(stream, reply);
+        return;
+      } catch (err) {
+        // A second copy of a reply that did arrive is harmless: the gateway takes the first and ignores the rest.
+        if (this.closing || Date.now() + wait > until) throw err;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, REPLY_RETRY_MAX_WAIT_MS);
+    }
   }
 
   private refuse(data: RpcRequest, message: string): JsonRpcResponse {
@@ -131,6 +158,7 @@ export class RpcWorkerHost {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.worker.close();
     this.publisher.disconnect();
   }
