@@ -114,7 +114,7 @@ export class RpcWorkerHost {
     }
     // Both called in this turn: the reply's XADD and the entry's XACK + XDEL leave in one write of the auto-pipelining
     // connection (answered in one read). Acknowledging before the XADD is confirmed changes nothing: a job is never run
-    // twice either way (a failed reply is left to the gateway's deadline, as a failed job is).
+    // twice either way (a reply that still fails after its retries is left to the gateway's deadline, as a failed job is).
     await Promise.all([this.reply(data.replyTo, { jobId, response }), finish?.()]);
   }
 
