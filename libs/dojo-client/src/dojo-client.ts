@@ -244,6 +244,8 @@ export class DojoClient {
     const url = `${base}${path}`;
     const headers: Record<string, string> = {
       authorization: `Basic ${creds.apiKey}`,
+      // fetch sent one of its own; some gateways in front of APIs refuse requests without any.
+      'user-agent': USER_AGENT,
       version: this.opts.apiVersion,
       accept: 'application/json',
     };
@@ -295,6 +297,12 @@ export class DojoClient {
     return new Promise((resolve, reject) => {
       const secure = url.startsWith('https:');
       const h = payload === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(payload)) };
+      let timedOut: TimeoutError | undefined;
+      // A body cut short by the timeout fails as the timeout, not as the socket error it causes.
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(timedOut ?? err);
+      };
       const req = (secure ? https : http).request(url, { method, headers: h, agent: secure ? this.agents.https : this.agents.http }, (res) => {
         res.setEncoding('utf8');
         let text = '';
@@ -304,17 +312,11 @@ export class DojoClient {
           const ra = res.headers['retry-after'];
           resolve({ status: res.statusCode ?? 0, text, retryAfter: Array.isArray(ra) ? ra[0] : ra });
         });
-        res.on('error', (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
+        res.on('error', fail);
       });
       // The whole exchange, answer included, within timeoutMs (as AbortSignal.timeout did for fetch).
-      const timer = setTimeout(() => req.destroy(new TimeoutError(this.timeoutMs)), this.timeoutMs);
-      req.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
+      const timer = setTimeout(() => req.destroy((timedOut = new TimeoutError(this.timeoutMs))), this.timeoutMs);
+      req.on('error', fail);
       req.end(payload);
     });
   }
@@ -332,6 +334,8 @@ function safeJson(text: string): unknown {
     return text;
   }
 }
+
+const USER_AGENT = 'epos-relay';
 
 class TimeoutError extends Error {
   constructor(ms: number) {

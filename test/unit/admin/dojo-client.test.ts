@@ -46,10 +46,11 @@ describe('DojoClient', () => {
     await assert.rejects(client.listIntegrations({ apiKey: 'sk_sandbox_x' }), (err: unknown) => err instanceof DojoApiError && err.status === 0 && err.attempts === 2);
   });
 
-  it('gives up on a server that never answers after timeoutMs, and reuses one connection for calls in a row', async () => {
+  it('gives up after timeoutMs on a server that never answers or never finishes its answer, and reuses one connection for calls in a row', async () => {
     const sockets = new Set<unknown>();
     const server = http.createServer((req, res) => {
       if (req.url === '/epos/integrations') return; // never answers
+      if (req.url?.startsWith('/payment-intents/')) return void res.writeHead(200, { 'content-type': 'application/json' }).write('{"id":'); // answers half
       req.resume();
       req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
     });
@@ -65,6 +66,11 @@ describe('DojoClient', () => {
         return true;
       });
       assert.ok(Date.now() - t0 < 3_000, 'gave up near timeoutMs');
+      await assert.rejects(client.getPaymentIntent({ apiKey: 'sk_sandbox_x' }, 'pi_1'), (err: unknown) => {
+        assert.ok(err instanceof DojoApiError && err.status === 0, String(err));
+        assert.match(err.message, /timed out after 300 ms/, 'a body cut short by the timeout reads as the timeout');
+        return true;
+      });
       const before = sockets.size;
       for (let i = 0; i < 5; i++) assert.deepEqual(await client.sendPosEvent({ apiKey: 'sk_sandbox_x' }, { eventType: 'OrderUpdated', event: { orderId: `o${i}` } }), { ok: true });
       assert.equal(sockets.size - before, 1, 'five calls in a row on one kept-alive connection');
