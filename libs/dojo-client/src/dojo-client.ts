@@ -297,11 +297,10 @@ export class DojoClient {
     return new Promise((resolve, reject) => {
       const secure = url.startsWith('https:');
       const h = payload === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(payload)) };
-      let timedOut: TimeoutError | undefined;
-      // A body cut short by the timeout fails as the timeout, not as the socket error it causes.
+      // A body cut short by the timeout fails as the timeout too: req.destroy(err) emits it on req before res fails.
       const fail = (err: Error) => {
         clearTimeout(timer);
-        reject(timedOut ?? err);
+        reject(err);
       };
       const req = (secure ? https : http).request(url, { method, headers: h, agent: secure ? this.agents.https : this.agents.http }, (res) => {
         res.setEncoding('utf8');
@@ -315,7 +314,7 @@ export class DojoClient {
         res.on('error', fail);
       });
       // The whole exchange, answer included, within timeoutMs (as AbortSignal.timeout did for fetch).
-      const timer = setTimeout(() => req.destroy((timedOut = new TimeoutError(this.timeoutMs))), this.timeoutMs);
+      const timer = setTimeout(() => req.destroy(new TimeoutError(this.timeoutMs)), this.timeoutMs);
       req.on('error', fail);
       req.end(payload);
     });
