@@ -58,6 +58,63 @@ export interface SqlConnection {
   execute(s: Statement): Promise<number>;
 }
 
+/**
+ * A transaction's connection (SqlRunner.transaction), which can also put several statements in one round trip:
+ * - `queryTogether` sends statements back to back in one write and waits once for all their answers
+ *   (in a transaction, a statement after one that failed fails too: the first error is thrown);
+ * - `executeWithCommit` holds a write whose outcome nobody reads until it ends the transaction: it goes
+ *   out in front of COMMIT (or of the next statement, if one follows), in the same round trip.
+ */
+export interface SqlTxConnection extends SqlConnection {
+  queryTogether(statements: Statement[]): Promise<unknown[][]>;
+  executeWithCommit(s: Statement): void;
+}
+
+/** pg's client with what pipelining needs: its `pipeline` switch (a constructor option, a plain field) and its socket. */
+type PipelinableClient = pg.PoolClient & { pipeline: boolean; connection: { stream: { cork?(): void; uncork?(): void } } };
+
+/** A statement or a bare command (BEGIN, COMMIT) as pg takes it. */
+type Sendable = pg.QueryConfig | string;
+
+/**
+ * Sends `items` on `client` back to back, written to the socket at once, and waits for every answer
+ * (one round trip instead of one each). pg's pipeline mode is switched on for the sending only, on a
+ * client this caller holds alone, and back off once every answer is in, when the client is idle again
+ * in either mode: the pool's clients stay as Prisma's adapter knows them (not pipelined).
+ * Each item ends with its own Sync, so a failed one does not swallow the answers that follow it.
+ */
+async function sendTogether(client: pg.PoolClient, items: Sendable[]): Promise<PromiseSettledResult<pg.QueryResult>[]> {
+  const c = client as PipelinableClient;
+  const stream = c.connection.stream;
+  c.pipeline = true;
+  stream.cork?.();
+  let sent: Promise<pg.QueryResult>[];
+  try {
+    sent = items.map((q) => c.query(q as pg.QueryConfig));
+  } finally {
+    stream.uncork?.();
+  }
+  try {
+    return await Promise.allSettled(sent);
+  } finally {
+    c.pipeline = false;
+  }
+}
+
+/** The answers of sendTogether, or the first error among them. */
+function allOrFirstError(settled: PromiseSettledResult<pg.QueryResult>[]): pg.QueryResult[] {
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
+}
+
+/** Raised when COMMIT answers ROLLBACK: a statement of the transaction failed (a write sent with the COMMIT, or one whose error was caught). */
+export class SqlTransactionRolledBack extends Error {
+  constructor() {
+    super('COMMIT answered ROLLBACK: the transaction had failed and nothing was committed');
+  }
+}
+
 export class SqlRunner implements SqlConnection {
   private readonly names = new Map<string, string>();
 
@@ -91,39 +148,80 @@ export class SqlRunner implements SqlConnection {
   /**
    * Runs `fn` in one transaction on one pooled connection: BEGIN, fn, COMMIT;
    * ROLLBACK when fn throws (and the connection is dropped when even that fails).
+   *
+   * Round trips: BEGIN goes out with the transaction's first statement (or
+   * statements, queryTogether), and a write held by executeWithCommit with
+   * COMMIT. A change that reads once and writes once is then 2 round trips.
+   * A COMMIT that answers ROLLBACK (the held write failed, so Postgres
+   * aborted the transaction) is that write's error, never a success.
    */
-  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, opts: SqlTransactionOptions): Promise<T> {
+  async transaction<T>(fn: (conn: SqlTxConnection) => Promise<T>, opts: SqlTransactionOptions): Promise<T> {
     const client = await acquire(this.pool, opts.maxWait);
     const openedAt = performance.now();
     const live = () => {
       if (performance.now() - openedAt > opts.timeout) throw new SqlTransactionExpired(opts.timeout);
     };
-    const conn: SqlConnection = {
-      query: async <R>(s: Statement) => {
-        live();
-        return this.query<R>(s, client);
-      },
-      execute: async (s: Statement) => {
-        live();
-        return this.execute(s, client);
+    /** BEGIN not sent yet (it goes out with the first statement). */
+    let begun = false;
+    /** COMMIT answered (committed or rolled back): nothing to roll back after. */
+    let ended = false;
+    /** A write held to go out with COMMIT or the next statement (executeWithCommit). */
+    let held: Statement | undefined;
+    /** Sends the statements, with BEGIN and a held write in front when due, in one round trip; their answers. */
+    const send = async (statements: Statement[]): Promise<pg.QueryResult[]> => {
+      live();
+      const items: Sendable[] = statements.map((s) => this.config(s));
+      const lead: Sendable[] = [];
+      if (!begun) lead.push('BEGIN');
+      if (held) lead.push(this.config(held));
+      begun = true;
+      held = undefined;
+      if (lead.length === 0 && items.length === 1) return [await client.query(items[0] as pg.QueryConfig)];
+      return allOrFirstError(await sendTogether(client, [...lead, ...items])).slice(lead.length);
+    };
+    const conn: SqlTxConnection = {
+      query: async <R>(s: Statement) => (await send([s]))[0]!.rows as R[],
+      execute: async (s: Statement) => (await send([s]))[0]!.rowCount ?? 0,
+      queryTogether: async (statements: Statement[]) => (await send(statements)).map((r) => r.rows as unknown[]),
+      executeWithCommit: (s: Statement) => {
+        if (held) throw new Error('a write is already held for COMMIT');
+        held = s;
       },
     };
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
       const out = await fn(conn);
       live();
-      await client.query('COMMIT');
+      if (!begun && !held) return out; // no statement: nothing to begin or commit
+      const items: Sendable[] = [...(begun ? [] : ['BEGIN']), ...(held ? [this.config(held)] : []), 'COMMIT'];
+      begun = true;
+      held = undefined;
+      const settled = items.length === 1 ? [await client.query('COMMIT')] : allOrFirstErrorKeepingCommit(await sendTogether(client, items), () => (ended = true));
+      const commit = settled[settled.length - 1]!;
+      ended = true;
+      if (commit.command !== 'COMMIT') throw new SqlTransactionRolledBack();
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => {
-        broken = e; // the connection is unusable: released with the error below, so the pool drops it
-      });
+      if (begun && !ended) {
+        await client.query('ROLLBACK').catch((e: Error) => {
+          broken = e; // the connection is unusable: released with the error below, so the pool drops it
+        });
+      }
       throw err;
     } finally {
       client.release(broken);
     }
   }
+}
+
+/**
+ * The answers of [write, COMMIT] sent together. When the write failed, the COMMIT still ran (it answered
+ * ROLLBACK, the transaction is over): `ended` is called before the write's error is thrown, so no
+ * ROLLBACK follows. When the COMMIT itself failed, that error is thrown (the transaction is over too).
+ */
+function allOrFirstErrorKeepingCommit(settled: PromiseSettledResult<pg.QueryResult>[], ended: () => void): pg.QueryResult[] {
+  if (settled[settled.length - 1]!.status === 'fulfilled') ended();
+  return allOrFirstError(settled);
 }
 
 async function acquire(pool: pg.Pool, maxWait: number): Promise<pg.PoolClient> {
