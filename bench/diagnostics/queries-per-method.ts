@@ -3,10 +3,10 @@
  * costs in the RpcDispatcher (in this process, no queue), measured by counting
  * pg client queries, with this process's and Postgres' CPU counters (requests
  * one at a time, so other load on the machine does not enter the figures).
- * Statements and round trips are counted apart: statements sent together in
- * pg's pipeline mode (SqlRunner's queryTogether, BEGIN with the first
- * statement, the last write with COMMIT) are written at once and answered
- * in one wait, so they count as one round trip; every other query is one.
+ * Statements and round trips are counted apart: a statement batch (SqlRunner's
+ * queryBatch: BEGIN with the first statements, the last write with COMMIT) is
+ * written at once and answered after one Sync, so it is one round trip of
+ * several statements; every other query is one of each.
  * `node dist/bench/diagnostics/queries-per-method.js` (DATABASE_URL / REDIS_URL
  * optional, as for the bench; DB_PREPARED_STATEMENTS=true for named statements).
  */
@@ -32,15 +32,10 @@ async function main() {
     let trips = 0;
     const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
     const orig = proto.query;
-    /** Clients with a pipelined write under way in this tick: a query they take now joins it. */
-    const batching = new WeakSet<object>();
-    proto.query = function (this: { pipeline?: boolean }, ...a: unknown[]) {
-      queries++;
-      if (!this.pipeline || !batching.has(this)) trips++;
-      if (this.pipeline) {
-        batching.add(this);
-        queueMicrotask(() => batching.delete(this));
-      }
+    // A statement batch (SqlRunner's queryBatch: several statements, one Sync) is one query call, one round trip.
+    proto.query = function (this: unknown, ...a: unknown[]) {
+      queries += (a[0] as { statements?: unknown[] } | undefined)?.statements?.length ?? 1;
+      trips++;
       return orig.apply(this, a);
     };
     const prepared = process.env.DB_PREPARED_STATEMENTS === 'true';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Prisma } from './generated/prisma/client';
+import { queryBatch } from './pg-batch';
 
 /**
  * Raw SQL on the pg pool that Prisma itself runs on, without Prisma's query
@@ -59,9 +60,10 @@ export interface SqlConnection {
 }
 
 /**
- * A transaction's connection (SqlRunner.transaction), which can also put several statements in one round trip:
- * - `queryTogether` sends statements back to back in one write and waits once for all their answers
- *   (in a transaction, a statement after one that failed fails too: the first error is thrown);
+ * A transaction's connection (SqlRunner.transaction), which can also put several statements in one round trip
+ * (queryBatch: one write, one Sync, one answer):
+ * - `queryTogether` sends statements together and waits once for all their answers (after one that fails,
+ *   the rest are not run: the first error is thrown);
  * - `executeWithCommit` holds a write whose outcome nobody reads until it ends the transaction: it goes
  *   out in front of COMMIT (or of the next statement, if one follows), in the same round trip.
  */
@@ -70,45 +72,10 @@ export interface SqlTxConnection extends SqlConnection {
   executeWithCommit(s: Statement): void;
 }
 
-/** pg's client with what pipelining needs: its `pipeline` switch (a constructor option, a plain field) and its socket. */
-type PipelinableClient = pg.PoolClient & { pipeline: boolean; connection: { stream: { cork?(): void; uncork?(): void } } };
+/** A statement or a bare command ({ text: 'BEGIN' }) as pg takes it. */
+type Sendable = pg.QueryConfig;
 
-/** A statement or a bare command (BEGIN, COMMIT) as pg takes it. */
-type Sendable = pg.QueryConfig | string;
-
-/**
- * Sends `items` on `client` back to back, written to the socket at once, and waits for every answer
- * (one round trip instead of one each). pg's pipeline mode is switched on for the sending only, on a
- * client this caller holds alone, and back off once every answer is in, when the client is idle again
- * in either mode: the pool's clients stay as Prisma's adapter knows them (not pipelined).
- * Each item ends with its own Sync, so a failed one does not swallow the answers that follow it.
- */
-async function sendTogether(client: pg.PoolClient, items: Sendable[]): Promise<PromiseSettledResult<pg.QueryResult>[]> {
-  const c = client as PipelinableClient;
-  const stream = c.connection.stream;
-  c.pipeline = true;
-  stream.cork?.();
-  let sent: Promise<pg.QueryResult>[];
-  try {
-    sent = items.map((q) => c.query(q as pg.QueryConfig));
-  } finally {
-    stream.uncork?.();
-  }
-  try {
-    return await Promise.allSettled(sent);
-  } finally {
-    c.pipeline = false;
-  }
-}
-
-/** The answers of sendTogether, or the first error among them. */
-function allOrFirstError(settled: PromiseSettledResult<pg.QueryResult>[]): pg.QueryResult[] {
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
-}
-
-/** Raised when COMMIT answers ROLLBACK: a statement of the transaction failed (a write sent with the COMMIT, or one whose error was caught). */
+/** Raised when COMMIT answers ROLLBACK: a statement of the transaction had failed and its error was caught. */
 export class SqlTransactionRolledBack extends Error {
   constructor() {
     super('COMMIT answered ROLLBACK: the transaction had failed and nothing was committed');
@@ -151,9 +118,12 @@ export class SqlRunner implements SqlConnection {
    *
    * Round trips: BEGIN goes out with the transaction's first statement (or
    * statements, queryTogether), and a write held by executeWithCommit with
-   * COMMIT. A change that reads once and writes once is then 2 round trips.
-   * A COMMIT that answers ROLLBACK (the held write failed, so Postgres
-   * aborted the transaction) is that write's error, never a success.
+   * COMMIT, each lot in one batch (queryBatch: one write, one Sync). A change
+   * that reads once and writes once is then 2 round trips. When the held
+   * write fails, the COMMIT behind it is not run and the transaction rolls
+   * back with that write's error; a COMMIT that answers ROLLBACK (an earlier
+   * statement failed and its error was caught) is SqlTransactionRolledBack,
+   * never a success.
    */
   async transaction<T>(fn: (conn: SqlTxConnection) => Promise<T>, opts: SqlTransactionOptions): Promise<T> {
     const client = await acquire(this.pool, opts.maxWait);
@@ -170,14 +140,14 @@ export class SqlRunner implements SqlConnection {
     /** Sends the statements, with BEGIN and a held write in front when due, in one round trip; their answers. */
     const send = async (statements: Statement[]): Promise<pg.QueryResult[]> => {
       live();
-      const items: Sendable[] = statements.map((s) => this.config(s));
       const lead: Sendable[] = [];
-      if (!begun) lead.push('BEGIN');
+      if (!begun) lead.push({ text: 'BEGIN' });
       if (held) lead.push(this.config(held));
       begun = true;
       held = undefined;
-      if (lead.length === 0 && items.length === 1) return [await client.query(items[0] as pg.QueryConfig)];
-      return allOrFirstError(await sendTogether(client, [...lead, ...items])).slice(lead.length);
+      const items = [...lead, ...statements.map((s) => this.config(s))];
+      if (items.length === 1) return [await client.query(items[0]!)];
+      return (await queryBatch(client, items)).slice(lead.length);
     };
     const conn: SqlTxConnection = {
       query: async <R>(s: Statement) => (await send([s]))[0]!.rows as R[],
@@ -193,11 +163,12 @@ export class SqlRunner implements SqlConnection {
       const out = await fn(conn);
       live();
       if (!begun && !held) return out; // no statement: nothing to begin or commit
-      const items: Sendable[] = [...(begun ? [] : ['BEGIN']), ...(held ? [this.config(held)] : []), 'COMMIT'];
+      const items: Sendable[] = [...(begun ? [] : [{ text: 'BEGIN' }]), ...(held ? [this.config(held)] : []), { text: 'COMMIT' }];
       begun = true;
       held = undefined;
-      const settled = items.length === 1 ? [await client.query('COMMIT')] : allOrFirstErrorKeepingCommit(await sendTogether(client, items), () => (ended = true));
-      const commit = settled[settled.length - 1]!;
+      // When the held write fails, the COMMIT after it is not run: the transaction is left aborted, and rolled back below.
+      const results = items.length === 1 ? [await client.query('COMMIT')] : await queryBatch(client, items);
+      const commit = results[results.length - 1]!;
       ended = true;
       if (commit.command !== 'COMMIT') throw new SqlTransactionRolledBack();
       return out;
@@ -212,16 +183,6 @@ export class SqlRunner implements SqlConnection {
       client.release(broken);
     }
   }
-}
-
-/**
- * The answers of [write, COMMIT] sent together. When the write failed, the COMMIT still ran (it answered
- * ROLLBACK, the transaction is over): `ended` is called before the write's error is thrown, so no
- * ROLLBACK follows. When the COMMIT itself failed, that error is thrown (the transaction is over too).
- */
-function allOrFirstErrorKeepingCommit(settled: PromiseSettledResult<pg.QueryResult>[], ended: () => void): pg.QueryResult[] {
-  if (settled[settled.length - 1]!.status === 'fulfilled') ended();
-  return allOrFirstError(settled);
 }
 
 async function acquire(pool: pg.Pool, maxWait: number): Promise<pg.PoolClient> {

@@ -5,8 +5,8 @@
  * - the read sent along with the try is never the one that decides when a
  *   lock was held by another transaction (it saw the data before that
  *   transaction's change): the request waits and reads again;
- * - when the last write fails, the COMMIT sent with it answers ROLLBACK:
- *   that is the write's error, nothing of the change is committed.
+ * - when the last write fails, the COMMIT sent with it commits nothing: the
+ *   request fails with the write's error, nothing of the change is committed.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,7 +99,7 @@ describe('worker: a change in two round trips stays exactly-once under contentio
     assert.deepEqual(payments.map((p) => Number(p.paidAmount)), [500]);
   });
 
-  it('the last write fails (the gateway stored its deadline answer first): COMMIT answers ROLLBACK, nothing is committed, the stored answer stands', async () => {
+  it('the last write fails (the gateway stored its deadline answer first): the COMMIT sent with it commits nothing, the stored answer stands', async () => {
     await fixtures(db.prisma).order(loc, { id: 'P-3', total: 2000 });
     await other.query('SELECT pg_advisory_lock(4242)');
     const job = rpcJob(loc, 'CreateOrderLockV1', { orderId: 'P-3', lockId: 'late', expiry: future(60_000) }, { rpcId: 'hold-1' });
