@@ -42,7 +42,7 @@ interface StatementHandler {
 }
 
 /** pg's conversion of a JS value to a parameter (what client.query applies). */
-const prepareValue = (pg as unknown as { utils: { prepareValue(v: unknown): unknown } }).utils.prepareValue;
+const { prepareValue } = (pg as unknown as { utils: { prepareValue: (this: void, v: unknown) => unknown } }).utils;
 
 class StatementBatch {
   private readonly handlers: StatementHandler[];
