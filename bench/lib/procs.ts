@@ -162,10 +162,11 @@ export class ServerCpuMeter {
   end(): { postgres: number; redis: number } {
     const secs = Math.max(0.001, (performance.now() - this.t0) / 1000);
     const { postgres, redis } = serverPids(this.pgPort, this.redisPort);
-    const sum = (pids: number[]) => pids.reduce((a, pid) => a + (cpuSeconds(pid) - (this.start.get(pid) ?? cpuSeconds(pid))), 0);
-    // Backends that started during the window count from their start (their whole CPU time).
-    const sumNew = (pids: number[]) => pids.filter((p) => !this.start.has(p)).reduce((a, pid) => a + cpuSeconds(pid), 0);
+    // A process seen at the start counts from there; one that started during the window (a new backend) counts
+    // its whole CPU time. (Each process once: the sum over new backends used to be added on top of a sum that
+    // already held them.)
+    const sum = (pids: number[]) => pids.reduce((a, pid) => a + cpuSeconds(pid) - (this.start.get(pid) ?? 0), 0);
     const r = (x: number) => Math.round((x / secs) * 1000) / 1000;
-    return { postgres: r(sum(postgres) + sumNew(postgres)), redis: r(sum(redis)) };
+    return { postgres: r(sum(postgres)), redis: r(sum(redis)) };
   }
 }
