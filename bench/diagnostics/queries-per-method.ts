@@ -3,6 +3,10 @@
  * costs in the RpcDispatcher (in this process, no queue), measured by counting
  * pg client queries, with this process's and Postgres' CPU counters (requests
  * one at a time, so other load on the machine does not enter the figures).
+ * Statements and round trips are counted apart: a statement batch (SqlRunner's
+ * queryBatch: BEGIN with the first statements, the last write with COMMIT) is
+ * written at once and answered after one Sync, so it is one round trip of
+ * several statements; every other query is one of each.
  * `node dist/bench/diagnostics/queries-per-method.js` (DATABASE_URL / REDIS_URL
  * optional, as for the bench; DB_PREPARED_STATEMENTS=true for named statements).
  */
@@ -25,10 +29,13 @@ async function main() {
     await ensureDatabase(url);
     await migrate(url);
     let queries = 0;
+    let trips = 0;
     const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
     const orig = proto.query;
+    // A statement batch (SqlRunner's queryBatch: several statements, one Sync) is one query call, one round trip.
     proto.query = function (this: unknown, ...a: unknown[]) {
-      queries++;
+      queries += (a[0] as { statements?: unknown[] } | undefined)?.statements?.length ?? 1;
+      trips++;
       return orig.apply(this, a);
     };
     const prepared = process.env.DB_PREPARED_STATEMENTS === 'true';
@@ -37,7 +44,7 @@ async function main() {
     const locs = await benchVenues(fixtures(prisma, box), { count: 20, prefix: 'q', ordersPerLocation: 4 });
     const dispatcher = new RpcDispatcher({ prisma, logger: createLogger('q', 'silent'), events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
     const script = paymentMix(4, 'q');
-    const per = new Map<string, { n: number; q: number; cpuUs: number; sysUs: number; ms: number; pgMs: number }>();
+    const per = new Map<string, { n: number; q: number; trips: number; cpuUs: number; sysUs: number; ms: number; pgMs: number }>();
     const pgPids = () => serverPids(Number(new URL(stack.databaseUrl).port), Number(new URL(stack.redisUrl).port)).postgres;
     const pgCpu = () => pgPids().reduce((a, pid) => a + cpuSeconds(pid), 0);
     let rpc = 0;
@@ -46,6 +53,7 @@ async function main() {
         for (let k = 8; k < 8 + MIX_STEPS.length; k++) {
           const { method, params } = script(l.dojoAccountId.replace(/\d+$/, '0'), k + round * 8);
           const q0 = queries;
+          const t0trips = trips;
           const pg0 = pgCpu();
           const c0 = process.cpuUsage();
           const t0 = performance.now();
@@ -54,10 +62,11 @@ async function main() {
           const pg1 = pgCpu();
           if ('error' in res && res.error) throw new Error(`${method}: ${JSON.stringify(res.error)}`);
           if (round === 0) continue; // warm-up
-          const s = per.get(method) ?? { n: 0, q: 0, cpuUs: 0, sysUs: 0, ms: 0, pgMs: 0 };
+          const s = per.get(method) ?? { n: 0, q: 0, trips: 0, cpuUs: 0, sysUs: 0, ms: 0, pgMs: 0 };
           s.pgMs += (pg1 - pg0) * 1000;
           s.n++;
           s.q += queries - q0;
+          s.trips += trips - t0trips;
           s.cpuUs += c.user + c.system;
           s.sysUs += c.system;
           s.ms += performance.now() - t0;
@@ -66,10 +75,10 @@ async function main() {
       }
     }
     console.log(`prepared statements: ${prepared ? 'on' : 'off'}`);
-    console.log('method                     SQL round trips   node CPU ms   (kernel ms)   Postgres CPU ms   wall ms (one at a time)');
+    console.log('method                     SQL round trips   statements   node CPU ms   (kernel ms)   Postgres CPU ms   wall ms (one at a time)');
     let mix = { node: 0, pg: 0 };
     for (const [m, s] of per) {
-      console.log(`${m.padEnd(26)} ${(s.q / s.n).toFixed(1).padStart(15)} ${(s.cpuUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.sysUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.pgMs / s.n).toFixed(2).padStart(17)} ${(s.ms / s.n).toFixed(2).padStart(10)}`);
+      console.log(`${m.padEnd(26)} ${(s.trips / s.n).toFixed(1).padStart(15)} ${(s.q / s.n).toFixed(1).padStart(12)} ${(s.cpuUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.sysUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.pgMs / s.n).toFixed(2).padStart(17)} ${(s.ms / s.n).toFixed(2).padStart(10)}`);
       const share = MIX_STEPS.filter((x) => x === m).length / MIX_STEPS.length;
       mix = { node: mix.node + (share * s.cpuUs) / s.n / 1000, pg: mix.pg + (share * s.pgMs) / s.n };
     }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Prisma } from './generated/prisma/client';
+import { queryBatch } from './pg-batch';
 
 /**
  * Raw SQL on the pg pool that Prisma itself runs on, without Prisma's query
@@ -58,6 +59,29 @@ export interface SqlConnection {
   execute(s: Statement): Promise<number>;
 }
 
+/**
+ * A transaction's connection (SqlRunner.transaction), which can also put several statements in one round trip
+ * (queryBatch: one write, one Sync, one answer):
+ * - `queryTogether` sends statements together and waits once for all their answers (after one that fails,
+ *   the rest are not run: the first error is thrown);
+ * - `executeWithCommit` holds a write whose outcome nobody reads until it ends the transaction: it goes
+ *   out in front of COMMIT (or of the next statement, if one follows), in the same round trip.
+ */
+export interface SqlTxConnection extends SqlConnection {
+  queryTogether(statements: Statement[]): Promise<unknown[][]>;
+  executeWithCommit(s: Statement): void;
+}
+
+/** A statement or a bare command ({ text: 'BEGIN' }) as pg takes it. */
+type Sendable = pg.QueryConfig;
+
+/** Raised when COMMIT answers ROLLBACK: a statement of the transaction had failed and its error was caught. */
+export class SqlTransactionRolledBack extends Error {
+  constructor() {
+    super('COMMIT answered ROLLBACK: the transaction had failed and nothing was committed');
+  }
+}
+
 export class SqlRunner implements SqlConnection {
   private readonly names = new Map<string, string>();
 
@@ -91,34 +115,69 @@ export class SqlRunner implements SqlConnection {
   /**
    * Runs `fn` in one transaction on one pooled connection: BEGIN, fn, COMMIT;
    * ROLLBACK when fn throws (and the connection is dropped when even that fails).
+   *
+   * Round trips: BEGIN goes out with the transaction's first statement (or
+   * statements, queryTogether), and a write held by executeWithCommit with
+   * COMMIT, each lot in one batch (queryBatch: one write, one Sync). A change
+   * that reads once and writes once is then 2 round trips. When the held
+   * write fails, the COMMIT behind it is not run and the transaction rolls
+   * back with that write's error; a COMMIT that answers ROLLBACK (an earlier
+   * statement failed and its error was caught) is SqlTransactionRolledBack,
+   * never a success.
    */
-  async transaction<T>(fn: (conn: SqlConnection) => Promise<T>, opts: SqlTransactionOptions): Promise<T> {
+  async transaction<T>(fn: (conn: SqlTxConnection) => Promise<T>, opts: SqlTransactionOptions): Promise<T> {
     const client = await acquire(this.pool, opts.maxWait);
     const openedAt = performance.now();
     const live = () => {
       if (performance.now() - openedAt > opts.timeout) throw new SqlTransactionExpired(opts.timeout);
     };
-    const conn: SqlConnection = {
-      query: async <R>(s: Statement) => {
-        live();
-        return this.query<R>(s, client);
-      },
-      execute: async (s: Statement) => {
-        live();
-        return this.execute(s, client);
+    /** BEGIN not sent yet (it goes out with the first statement). */
+    let begun = false;
+    /** COMMIT answered (committed or rolled back): nothing to roll back after. */
+    let ended = false;
+    /** A write held to go out with COMMIT or the next statement (executeWithCommit). */
+    let held: Statement | undefined;
+    /** Sends the statements, with BEGIN and a held write in front when due, in one round trip; their answers. */
+    const send = async (statements: Statement[]): Promise<pg.QueryResult[]> => {
+      live();
+      const lead: Sendable[] = [];
+      if (!begun) lead.push({ text: 'BEGIN' });
+      if (held) lead.push(this.config(held));
+      begun = true;
+      held = undefined;
+      const items = [...lead, ...statements.map((s) => this.config(s))];
+      if (items.length === 1) return [await client.query(items[0]!)];
+      return (await queryBatch(client, items)).slice(lead.length);
+    };
+    const conn: SqlTxConnection = {
+      query: async <R>(s: Statement) => (await send([s]))[0]!.rows as R[],
+      execute: async (s: Statement) => (await send([s]))[0]!.rowCount ?? 0,
+      queryTogether: async (statements: Statement[]) => (await send(statements)).map((r) => r.rows as unknown[]),
+      executeWithCommit: (s: Statement) => {
+        if (held) throw new Error('a write is already held for COMMIT');
+        held = s;
       },
     };
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
       const out = await fn(conn);
       live();
-      await client.query('COMMIT');
+      if (!begun && !held) return out; // no statement: nothing to begin or commit
+      const items: Sendable[] = [...(begun ? [] : [{ text: 'BEGIN' }]), ...(held ? [this.config(held)] : []), { text: 'COMMIT' }];
+      begun = true;
+      held = undefined;
+      // When the held write fails, the COMMIT after it is not run: the transaction is left aborted, and rolled back below.
+      const results = items.length === 1 ? [await client.query('COMMIT')] : await queryBatch(client, items);
+      const commit = results[results.length - 1]!;
+      ended = true;
+      if (commit.command !== 'COMMIT') throw new SqlTransactionRolledBack();
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => {
-        broken = e; // the connection is unusable: released with the error below, so the pool drops it
-      });
+      if (begun && !ended) {
+        await client.query('ROLLBACK').catch((e: Error) => {
+          broken = e; // the connection is unusable: released with the error below, so the pool drops it
+        });
+      }
       throw err;
     } finally {
       client.release(broken);

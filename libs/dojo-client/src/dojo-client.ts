@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { dojoApiMetrics } from '@app/common';
 import type { PaymentIntentSchema } from '@app/contracts';
 import { validatePaymentIntentBody } from '@app/contracts';
@@ -20,7 +22,6 @@ export interface DojoClientOptions {
   maxAttempts?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  fetchImpl?: typeof fetch;
 }
 
 /** Who a call is made for: the location's key and optional identification headers. */
@@ -141,14 +142,19 @@ export class DojoClient {
   private readonly maxAttempts: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
-  private readonly fetchImpl: typeof fetch;
+  /**
+   * Node's own HTTP client with keep-alive connections, not fetch: fetch (undici's WHATWG layer) cost the worker
+   * about 0.3 ms more CPU per call (bench: POST /epos/events at 0.43-0.73 ms against 0.11-0.21 ms), and the outbox
+   * makes one call per POS event. undici's own request() is as cheap, but undici is not one of our dependencies.
+   * Idle pooled connections do not keep a process alive (the agent unrefs them).
+   */
+  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
   constructor(private readonly opts: DojoClientOptions) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
     this.backoffBaseMs = opts.backoffBaseMs ?? 200;
     this.backoffMaxMs = opts.backoffMaxMs ?? 5_000;
-    this.fetchImpl = opts.fetchImpl ?? fetch;
   }
 
   /** PUT /epos/integrations/ws with the full capability set (it replaces what was registered). */
@@ -238,6 +244,8 @@ export class DojoClient {
     const url = `${base}${path}`;
     const headers: Record<string, string> = {
       authorization: `Basic ${creds.apiKey}`,
+      // fetch sent one of its own; some gateways in front of APIs refuse requests without any.
+      'user-agent': USER_AGENT,
       version: this.opts.apiVersion,
       accept: 'application/json',
     };
@@ -256,19 +264,18 @@ export class DojoClient {
       const t0 = performance.now();
       let status = 'network';
       try {
-        const res = await this.fetchImpl(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) }).catch((err: Error) => {
-          if (err?.name === 'TimeoutError' || err?.name === 'AbortError') status = 'timeout';
+        const res = await this.send(url, method, headers, payload).catch((err: Error) => {
+          if (err instanceof TimeoutError) status = 'timeout';
           throw err;
         });
         status = String(res.status);
-        const text = await res.text();
         metrics.calls.labels(endpoint, status).inc();
         metrics.duration.labels(endpoint).observe((performance.now() - t0) / 1000);
         status = '';
-        if (res.ok) return text ? safeJson(text) : undefined;
-        last = new DojoApiError(method, path, res.status, text, attempt);
+        if (res.status >= 200 && res.status < 300) return res.text ? safeJson(res.text) : undefined;
+        last = new DojoApiError(method, path, res.status, res.text, attempt);
         if (!last.retryable) throw last;
-        retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+        retryAfterMs = parseRetryAfter(res.retryAfter);
       } catch (err) {
         if (err instanceof DojoApiError && !err.retryable) throw err;
         if (!(err instanceof DojoApiError)) {
@@ -277,14 +284,40 @@ export class DojoClient {
             metrics.calls.labels(endpoint, status).inc();
             metrics.duration.labels(endpoint).observe((performance.now() - t0) / 1000);
           }
-          const e = err as Error;
-          const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timed out after ${this.timeoutMs} ms` : e.message;
-          last = new DojoApiError(method, path, 0, why, attempt);
+          last = new DojoApiError(method, path, 0, (err as Error).message, attempt);
         }
       }
       if (attempt < attempts) await sleep(retryAfterMs ?? this.backoff(attempt));
     }
     throw last!;
+  }
+
+  /** One exchange: the status, the body as text and Retry-After; rejects on a network error or after timeoutMs in all. */
+  private send(url: string, method: string, headers: Record<string, string>, payload: string | undefined): Promise<{ status: number; text: string; retryAfter?: string }> {
+    return new Promise((resolve, reject) => {
+      const secure = url.startsWith('https:');
+      const h = payload === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(payload)) };
+      // A body cut short by the timeout fails as the timeout too: req.destroy(err) emits it on req before res fails.
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      const req = (secure ? https : http).request(url, { method, headers: h, agent: secure ? this.agents.https : this.agents.http }, (res) => {
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          const ra = res.headers['retry-after'];
+          resolve({ status: res.statusCode ?? 0, text, retryAfter: Array.isArray(ra) ? ra[0] : ra });
+        });
+        res.on('error', fail);
+      });
+      // The whole exchange, answer included, within timeoutMs (as AbortSignal.timeout did for fetch).
+      const timer = setTimeout(() => req.destroy(new TimeoutError(this.timeoutMs)), this.timeoutMs);
+      req.on('error', fail);
+      req.end(payload);
+    });
   }
 
   private backoff(attempt: number): number {
@@ -301,7 +334,16 @@ function safeJson(text: string): unknown {
   }
 }
 
-function parseRetryAfter(v: string | null): number | undefined {
+const USER_AGENT = 'epos-relay';
+
+class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+function parseRetryAfter(v: string | undefined): number | undefined {
   if (!v) return undefined;
   const secs = Number(v);
   if (Number.isFinite(secs)) return Math.min(30_000, Math.max(0, secs * 1000));

@@ -69,6 +69,7 @@ export class GatewayManager {
   private readonly membership: Membership;
   private readonly leases: LeaseStore;
   private readonly dispatcher: RequestDispatcher;
+  private readonly requestLog: RequestLogWriter;
   private readonly gate: DialGate;
   private readonly locations = new Map<string, LocationConfig>();
   private readonly links = new Map<string, LocationLink>();
@@ -114,8 +115,8 @@ export class GatewayManager {
   ) {
     this.membership = new Membership(deps.redis, opts.prefix, opts.replicaId, opts.leaseTtlMs);
     this.leases = new LeaseStore(deps.redis, opts.prefix, opts.replicaId, opts.leaseTtlMs);
-    // Each answered request goes to the location's capped record in Redis (batched per event-loop turn).
-    const requestLog = new RequestLogWriter(deps.redis, opts.prefix);
+    // Each answered request goes to the location's capped record in Redis (one pipeline per REQUEST_LOG_FLUSH_MS).
+    const requestLog = (this.requestLog = new RequestLogWriter(deps.redis, opts.prefix));
     this.dispatcher = new RequestDispatcher(deps.rpc, opts.dispatch, deps.logger, (locationId, entry) =>
       requestLog.record(locationId, { ...entry, replicaId: opts.replicaId }),
     );
@@ -180,6 +181,8 @@ export class GatewayManager {
     while (this.repliesInProgress > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     if (this.tickTimer) clearInterval(this.tickTimer);
     await this.ticking?.catch(() => undefined); // runTick logs a failed tick itself
+    // The answered requests' records still waiting for their write window (flush never rejects).
+    await this.requestLog.flush();
     const links = [...this.links.values()];
     this.links.clear();
     await Promise.all(

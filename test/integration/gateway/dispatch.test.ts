@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { Channels, JsonRpcCode, success } from '@app/contracts';
 import type { RpcJob} from '@app/queue';
-import { RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
+import { readRequestLog, RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import { leaseKey } from '@app/gateway';
 import type { Fixtures, TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
@@ -240,6 +240,9 @@ for (const transport of RPC_TRANSPORTS) describe(`gateway dispatch: concurrency,
     assert.equal(reply.result.id, 'sleep-300', 'the in-flight request was answered during shutdown');
     await closing;
     gw = undefined;
+    // The request records wait for their write window (REQUEST_LOG_FLUSH_MS); a graceful stop writes them first.
+    const record = await readRequestLog(redis, prefix, locationId, 10);
+    assert.ok(record.some((e) => e.rpcId === 'shutdown-1' && e.outcome === 'ok'), 'the last request is in the record once the replica stopped');
     await waitFor(() => conn.closedAt !== undefined, 'socket closed');
     assert.equal(conn.closeCode, 1001);
     assert.equal(await redis.get(leaseKey(prefix, locationId)), null, 'lease deleted for an immediate handover');

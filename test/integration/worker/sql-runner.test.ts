@@ -1,14 +1,16 @@
 /**
  * The request path's SQL straight on pg (SqlRunner, rawOnPg,
  * runPlannedTransaction): rows as Prisma's $queryRaw gives them, named
- * prepared statements only when switched on, and a planned transaction that
+ * prepared statements only when switched on, a planned transaction that
  * reaches for a Prisma model call rolled back and run again on Prisma, its
- * effects committed once.
+ * effects committed once, and a transaction's statements sent together
+ * (BEGIN with the first, a held write with COMMIT) without losing an error.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import type { PrismaClient } from '@app/db';
-import { createPrisma, Prisma, sqlRunner } from '@app/db';
+import { createPrisma, Prisma, sqlRunner, SqlTransactionRolledBack } from '@app/db';
 import { rawOnPg, runPlannedTransaction } from '@app/domain/repositories/unit-of-work';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures } from '@app/testing';
@@ -110,6 +112,91 @@ describe('SqlRunner: the request path on pg directly', () => {
     }, { maxWait: 2_000, timeout: 5_000 });
     assert.equal(runs, 2);
     assert.equal(await rows('model-2'), 1);
+  });
+
+  /** Round trips of `fn` on pg: one per client query, a statement batch (queryBatch) counting its statements (as queries-per-method). */
+  const roundTrips = async <T>(fn: () => Promise<T>): Promise<{ out: T; trips: number; statements: number }> => {
+    const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+    const orig = proto.query;
+    let trips = 0;
+    let statements = 0;
+    proto.query = function (this: unknown, ...a: unknown[]) {
+      statements += (a[0] as { statements?: unknown[] } | undefined)?.statements?.length ?? 1;
+      trips++;
+      return orig.apply(this, a);
+    };
+    try {
+      return { out: await fn(), trips, statements };
+    } finally {
+      proto.query = orig;
+    }
+  };
+  const insertSql = (rpcId: string) => Prisma.sql`INSERT INTO processed_requests (location_id, rpc_id, method, response) VALUES (${locationId}::uuid, ${rpcId}, 'm', '{}'::jsonb)`;
+
+  for (const named of [false, true]) {
+    it(`a read-then-write transaction is 2 round trips: BEGIN with the first statements, the held write with COMMIT (prepared statements ${named ? 'on' : 'off'})`, async () => {
+      const sql = sqlRunner(named ? prepared : db.prisma)!;
+      const id = `two-trips-${named}`;
+      const { out, trips, statements } = await roundTrips(() =>
+        sql.transaction(async (c) => {
+          const [a, b] = await c.queryTogether([Prisma.sql`SELECT ${1}::int AS v`, Prisma.sql`SELECT count(*)::int AS n FROM processed_requests WHERE rpc_id = ${id}`]);
+          c.executeWithCommit(insertSql(id));
+          return [a, b];
+        }, { maxWait: 2_000, timeout: 5_000 }),
+      );
+      assert.deepEqual(out, [[{ v: 1 }], [{ n: 0 }]]);
+      assert.equal(statements, 5, 'BEGIN, two reads, the write, COMMIT');
+      assert.equal(trips, 2);
+      assert.equal(await rows(id), 1, 'committed');
+      // The client went back to the pool fit for Prisma's adapter.
+      assert.deepEqual(await (named ? prepared : db.prisma).$queryRaw`SELECT ${2}::int AS v`, [{ v: 2 }]);
+    });
+  }
+
+  it('a held write that fails fails the transaction: the COMMIT sent with it does not commit, nothing is committed, the connection is fine after', async () => {
+    const sql = sqlRunner(db.prisma)!;
+    await rawOnPg(db.prisma).$executeRaw(insertSql('dup-1'));
+    await assert.rejects(
+      sql.transaction(async (c) => {
+        await c.execute(insertSql('dup-2'));
+        c.executeWithCommit(insertSql('dup-1')); // already there: 23505
+      }, { maxWait: 2_000, timeout: 5_000 }),
+      (err: { code?: string }) => err.code === '23505',
+    );
+    assert.equal(await rows('dup-2'), 0, 'the first write was rolled back with it');
+    for (let i = 0; i < 3; i++) {
+      // Every pooled connection still answers, in a transaction of its own.
+      assert.equal(await sql.transaction(async (c) => (await c.query<{ s: string }>(Prisma.sql`SELECT current_setting('transaction_isolation') AS s`))[0]!.s, { maxWait: 2_000, timeout: 5_000 }), 'read committed');
+    }
+  });
+
+  it('a statement after a held write sends it first; the held write\'s failure fails that statement', async () => {
+    const sql = sqlRunner(db.prisma)!;
+    const seen = await sql.transaction(async (c) => {
+      c.executeWithCommit(insertSql('held-1'));
+      return (await c.query<{ n: number }>(Prisma.sql`SELECT count(*)::int AS n FROM processed_requests WHERE rpc_id = 'held-1'`))[0]!.n;
+    }, { maxWait: 2_000, timeout: 5_000 });
+    assert.equal(seen, 1, 'the held write ran before the read');
+    assert.equal(await rows('held-1'), 1);
+    await assert.rejects(
+      sql.transaction(async (c) => {
+        c.executeWithCommit(insertSql('held-1'));
+        await c.query(Prisma.sql`SELECT 1`);
+      }, { maxWait: 2_000, timeout: 5_000 }),
+      (err: { code?: string }) => err.code === '23505',
+    );
+  });
+
+  it('a transaction whose failed statement was caught does not report success: COMMIT answering ROLLBACK is an error', async () => {
+    const sql = sqlRunner(db.prisma)!;
+    await assert.rejects(
+      sql.transaction(async (c) => {
+        await c.execute(insertSql('swallowed-1'));
+        await c.execute(Prisma.sql`SELECT 1/0`).catch(() => undefined); // swallowed on purpose: the test's point
+      }, { maxWait: 2_000, timeout: 5_000 }),
+      SqlTransactionRolledBack,
+    );
+    assert.equal(await rows('swallowed-1'), 0);
   });
 
   it('a statement after the transaction timeout fails and everything rolls back', async () => {

@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DojoApiError, DojoClient } from '@app/dojo-client';
 import { DojoStandIn } from '../../integration/admin/support/dojo-stand-in';
 
@@ -42,5 +44,39 @@ describe('DojoClient', () => {
   it('times out and reports no answer', async () => {
     const client = new DojoClient({ baseUrl: 'http://127.0.0.1:9', apiVersion: 'v', maxAttempts: 2, backoffBaseMs: 1, timeoutMs: 500 });
     await assert.rejects(client.listIntegrations({ apiKey: 'sk_sandbox_x' }), (err: unknown) => err instanceof DojoApiError && err.status === 0 && err.attempts === 2);
+  });
+
+  it('gives up after timeoutMs on a server that never answers or never finishes its answer, and reuses one connection for calls in a row', async () => {
+    const sockets = new Set<unknown>();
+    const server = http.createServer((req, res) => {
+      if (req.url === '/epos/integrations') return; // never answers
+      if (req.url?.startsWith('/payment-intents/')) return void res.writeHead(200, { 'content-type': 'application/json' }).write('{"id":'); // answers half
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    });
+    server.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const client = new DojoClient({ baseUrl: url, apiVersion: 'v', maxAttempts: 1, timeoutMs: 300 });
+      const t0 = Date.now();
+      await assert.rejects(client.listIntegrations({ apiKey: 'sk_sandbox_x' }), (err: unknown) => {
+        assert.ok(err instanceof DojoApiError && err.status === 0, String(err));
+        assert.match(err.message, /timed out after 300 ms/);
+        return true;
+      });
+      assert.ok(Date.now() - t0 < 3_000, 'gave up near timeoutMs');
+      await assert.rejects(client.getPaymentIntent({ apiKey: 'sk_sandbox_x' }, 'pi_1'), (err: unknown) => {
+        assert.ok(err instanceof DojoApiError && err.status === 0, String(err));
+        assert.match(err.message, /timed out after 300 ms/, 'a body cut short by the timeout reads as the timeout');
+        return true;
+      });
+      const before = sockets.size;
+      for (let i = 0; i < 5; i++) assert.deepEqual(await client.sendPosEvent({ apiKey: 'sk_sandbox_x' }, { eventType: 'OrderUpdated', event: { orderId: `o${i}` } }), { ok: true });
+      assert.equal(sockets.size - before, 1, 'five calls in a row on one kept-alive connection');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

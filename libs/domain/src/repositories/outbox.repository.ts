@@ -4,6 +4,7 @@ import type { DojoCredentials } from '@app/dojo-client';
 import type { PosEventType } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import type { FeedKind } from '../shared/venue-feed';
+import { isFinalWrite, sqlTxOf } from './sql-tx';
 
 /**
  * The venue feed and outbox inserts of appendVenueFeed / enqueuePosEvent as
@@ -28,10 +29,19 @@ export function posEventInsertCte(name: string, locationId: string, eventType: P
     VALUES (${locationId}::uuid, ${eventType}, ${ENTITY[eventType]}, ${entityId}, ${jsonText(payload)}::jsonb))`;
 }
 
-/** Runs the CTEs (none is allowed) as one statement. */
+/**
+ * Runs the CTEs (none is allowed) as one statement. When one of them ends
+ * its change (finalWrite: the stored response) and the transaction is on pg,
+ * the statement is held to go out with COMMIT, in the same round trip; its
+ * error (e.g. the gateway stored a deadline answer first) then fails the
+ * commit instead, and nothing is committed either way.
+ */
 export async function runWrites(db: Tx, ctes: Prisma.Sql[]): Promise<void> {
   if (ctes.length === 0) return;
-  await db.$executeRaw(Prisma.sql`WITH ${Prisma.join(ctes, ', ')} SELECT 1`);
+  const statement = Prisma.sql`WITH ${Prisma.join(ctes, ', ')} SELECT 1`;
+  const tx = ctes.some(isFinalWrite) ? sqlTxOf(db) : undefined;
+  if (tx) return tx.executeWithCommit(statement);
+  await db.$executeRaw(statement);
 }
 
 /** A timestamptz parameter (ISO 8601 with its zone, so the session's TimeZone does not matter). */

@@ -85,21 +85,27 @@ export class ProcessedRequests {
   }
 }
 
+/** What the first read of a state-changing request gives (storedWithPlanSql). */
+export interface StoredWithPlan {
+  method: string | null;
+  response: unknown;
+  pre: unknown;
+}
+
 /**
  * The first read of a state-changing request's transaction, with its locks held: the
  * answer stored for (location, rpc id), if any, and the plan's read (`pre`, NULL without one),
- * in one statement.
+ * in one statement (one row).
  */
-export async function readStoredWithPlan(
-  tx: Tx,
-  locationId: string,
-  rpcId: string,
-  planRead: Prisma.Sql | undefined,
-  dialect = 'epos-data',
-): Promise<{ method: string | null; response: unknown; pre: unknown }> {
-  const [first] = await tx.$queryRaw<{ method: string | null; response: unknown; pre: unknown }[]>`
+export function storedWithPlanSql(locationId: string, rpcId: string, planRead: Prisma.Sql | undefined, dialect = 'epos-data'): Prisma.Sql {
+  return Prisma.sql`
     SELECT p.method, p.response, ${planRead ?? Prisma.sql`NULL::json`} AS pre
       FROM (SELECT 1) AS one
       LEFT JOIN processed_requests p ON p.location_id = ${locationId}::uuid AND p.dialect = ${dialect} AND p.rpc_id = ${rpcId}`;
+}
+
+/** storedWithPlanSql's read on its own. */
+export async function readStoredWithPlan(tx: Tx, locationId: string, rpcId: string, planRead: Prisma.Sql | undefined, dialect = 'epos-data'): Promise<StoredWithPlan> {
+  const [first] = await tx.$queryRaw<StoredWithPlan[]>(storedWithPlanSql(locationId, rpcId, planRead, dialect));
   return first!;
 }

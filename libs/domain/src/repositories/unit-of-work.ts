@@ -2,6 +2,7 @@ import type { PrismaClient, SqlConnection } from '@app/db';
 import { Prisma, sqlRunner } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { ordersRepo } from './orders.repository';
+import { SQL_TX, sqlTxOf } from './sql-tx';
 
 export interface TransactionOptions {
   /** Longest wait for a connection from the pool [Prisma's default]. */
@@ -85,6 +86,7 @@ export async function runPlannedTransaction<T>(
       const tx = new Proxy(raw, {
         get(target, prop) {
           if (prop === '$queryRaw' || prop === '$executeRaw') return target[prop];
+          if (prop === SQL_TX) return conn; // the round-trip savers (sql-tx.ts)
           // Not a thenable (so awaiting the handle is harmless); symbols are inspection, not calls.
           if (prop === 'then' || typeof prop === 'symbol') return undefined;
           throw (needsPrisma = new NeedsPrisma(`tx.${String(prop)}`));
@@ -104,15 +106,50 @@ export async function runPlannedTransaction<T>(
 /**
  * The first statement of a state-changing request's transaction: sets the statement
  * timeout and tries, in order, the advisory locks of `keys` and then the row lock that
- * `rowLockNotTaken` expresses (true when not taken), without waiting. Returns the
- * index of the first lock not taken (keys.length + 1 when all were).
+ * `rowLockNotTaken` expresses (true when not taken), without waiting. Its single row's
+ * `held` is the index of the first lock not taken (all taken: keys.length, plus 1 with
+ * a row lock).
  */
-export async function setTimeoutAndTryLocks(tx: Tx, timeoutMs: string, keys: string[], rowLockNotTaken?: Prisma.Sql): Promise<number> {
+function tryLocksSql(timeoutMs: string, keys: string[], rowLockNotTaken?: Prisma.Sql): { sql: Prisma.Sql; all: number } {
   const steps = keys.map((k, i) => Prisma.sql`WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${k}, 0)) THEN ${i}::int`);
   if (rowLockNotTaken) steps.push(Prisma.sql`WHEN ${rowLockNotTaken} THEN ${keys.length}::int`);
-  const [row] = await tx.$queryRaw<{ held: number }[]>`
-    SELECT set_config('statement_timeout', ${timeoutMs}, true) AS t, CASE ${Prisma.join(steps, ' ')} ELSE ${steps.length}::int END AS held`;
+  return {
+    sql: Prisma.sql`SELECT set_config('statement_timeout', ${timeoutMs}, true) AS t, CASE ${Prisma.join(steps, ' ')} ELSE ${steps.length}::int END AS held`,
+    all: steps.length,
+  };
+}
+
+/** setTimeoutAndTryLocks's statement on its own: the index of the first lock not taken (keys.length + 1 when all were, with a row lock). */
+async function setTimeoutAndTryLocks(tx: Tx, timeoutMs: string, keys: string[], rowLockNotTaken?: Prisma.Sql): Promise<number> {
+  const [row] = await tx.$queryRaw<{ held: number }[]>(tryLocksSql(timeoutMs, keys, rowLockNotTaken).sql);
   return Number(row!.held);
+}
+
+/**
+ * Opens a planned change: the statement timeout and the try of its locks
+ * (setTimeoutAndTryLocks), and `read`, the change's first read. On pg
+ * (runPlannedTransaction) both go out with BEGIN in one round trip; on
+ * Prisma the read follows the try. The read's rows are given only when every
+ * lock was taken: a read that ran while one was missing saw the data before
+ * its holder's change, so it is discarded (`rows` undefined), and the caller
+ * waits for the missing locks and reads again.
+ */
+export async function tryLocksAndRead<R>(
+  tx: Tx,
+  timeoutMs: string,
+  keys: string[],
+  rowLockNotTaken: Prisma.Sql | undefined,
+  read: Prisma.Sql,
+): Promise<{ held: number; rows: R[] | undefined }> {
+  const locks = tryLocksSql(timeoutMs, keys, rowLockNotTaken);
+  const sql = sqlTxOf(tx);
+  if (!sql) {
+    const held = await setTimeoutAndTryLocks(tx, timeoutMs, keys, rowLockNotTaken);
+    return { held, rows: held === locks.all ? await tx.$queryRaw<R[]>(read) : undefined };
+  }
+  const [lockRows, readRows] = await sql.queryTogether([locks.sql, read]);
+  const held = Number((lockRows![0] as { held: number }).held);
+  return { held, rows: held === locks.all ? (readRows as R[]) : undefined };
 }
 
 /** Waits for a transaction-scoped advisory lock (under the transaction's statement timeout). */

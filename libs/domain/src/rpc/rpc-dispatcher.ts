@@ -14,8 +14,10 @@ import type { Tx } from '../shared/tx';
 import { runWrites } from '../repositories/outbox.repository';
 import type { Dialect, MethodEntry, RequestSettings } from './dialect';
 import type { ExecContext, MutationPlan } from './exec-context';
-import { ProcessedRequests, readStoredWithPlan } from '../repositories/processed-requests.repository';
-import { rawOnPg, runInTransaction, runPlannedTransaction, setTimeoutAndTryLocks, waitForAdvisoryLock } from '../repositories/unit-of-work';
+import type { StoredWithPlan } from '../repositories/processed-requests.repository';
+import { ProcessedRequests, readStoredWithPlan, storedWithPlanSql } from '../repositories/processed-requests.repository';
+import { finalWrite } from '../repositories/sql-tx';
+import { rawOnPg, runInTransaction, runPlannedTransaction, tryLocksAndRead, waitForAdvisoryLock } from '../repositories/unit-of-work';
 
 /** The Dojo events pipeline as the dispatcher needs it (IngestDojoEvent implements it). */
 export interface DojoEventIngest {
@@ -201,9 +203,8 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
           refused = { err };
         }
         const plan: MutationPlan | undefined = refused ? undefined : method.useCase.plan?.(job.locationId, cmd, c.now);
-        await this.takeLocks(tx, job, plan, String(Math.max(1, remaining)));
         // With the locks held, one statement reads the stored answer to this id and what the plan asks for.
-        const first = await readStoredWithPlan(tx, job.locationId, job.rpcId, plan?.read, this.dialect.name);
+        const first = await this.open(tx, job, plan, String(Math.max(1, remaining)));
         if (first.method !== null) {
           if (first.method !== job.method) {
             throw new Refused(this.dialect.idReused(job.rpcId, first.method));
@@ -219,12 +220,16 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
         const storeCte = (name: string, result: unknown) => {
           wire = { value: method.toWire(result, log) };
           // Stored as the dialect's envelope (processed_requests holds any dialect's JSON answer).
-          return ProcessedRequests.insertCte(name, { ...(job as StoredJob), dialect: this.dialect.name }, this.dialect.success(job.rpcId, wire.value) as JsonRpcResponse);
+          // The change's last write (ExecContext.storeResponse): on pg it goes out with COMMIT, in one round trip.
+          return finalWrite(
+            ProcessedRequests.insertCte(name, { ...(job as StoredJob), dialect: this.dialect.name }, this.dialect.success(job.rpcId, wire.value) as JsonRpcResponse),
+          );
         };
         c.storeResponse = storeCte;
         const result = await method.useCase.execute(c, cmd);
         if (!wire) await runWrites(tx, [storeCte('pr', result)]);
         const value = wire!.value;
+        // Before the last write and COMMIT are sent (together, on pg): past the deadline, nothing is committed.
         if (Date.now() >= job.deadline) throw new DeadlinePassed();
         return { value };
       },
@@ -233,23 +238,30 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
   }
 
   /**
-   * Opens a state-changing request's transaction: sets the statement timeout
-   * and takes, in this order, the request's advisory lock (serialises a
-   * repeated id), the plan's advisory locks and the plan's order row lock.
-   * The first statement only tries them (it runs before the timeout applies,
-   * so it must not wait); whatever it could not take is then waited for, one
-   * statement each, under the timeout, in the same order.
+   * Opens a state-changing request's transaction and reads what it decides on:
+   * sets the statement timeout and takes, in this order, the request's
+   * advisory lock (serialises a repeated id), the plan's advisory locks and
+   * the plan's order row lock; then reads the stored answer to this id with
+   * the plan's read. The first statement only tries the locks (it runs before
+   * the timeout applies, so it must not wait); on pg the read goes out with
+   * it (and BEGIN): one round trip when every lock was free. Whatever could
+   * not be taken is then waited for, one statement each, under the timeout,
+   * in the same order, and the read runs again with all of them held (the
+   * read sent along was made without them: discarded).
    */
-  private async takeLocks(tx: Tx, job: Job, plan: MutationPlan | undefined, timeoutMs: string): Promise<void> {
+  private async open(tx: Tx, job: Job, plan: MutationPlan | undefined, timeoutMs: string): Promise<StoredWithPlan> {
     const keys = [requestIdempotencyKey(job.locationId, job.rpcId, this.dialect.name), ...(plan?.advisoryKeys ?? [])];
     const orderId = plan?.orderId;
     const rowLock = orderId !== undefined ? OrdersRepository.rowLockNotTakenSql(job.locationId, orderId) : undefined;
-    const held = await setTimeoutAndTryLocks(tx, timeoutMs, keys, rowLock);
+    const read = storedWithPlanSql(job.locationId, job.rpcId, plan?.read, this.dialect.name);
+    const { held, rows } = await tryLocksAndRead<StoredWithPlan>(tx, timeoutMs, keys, rowLock, read);
+    if (rows) return rows[0]!;
     for (let i = held; i < keys.length; i++) await waitForAdvisoryLock(tx, keys[i]!);
     // Not taken: held by another transaction, or no such order (the use-case's read then finds none).
     if (orderId !== undefined && held <= keys.length) {
       await ordersRepo(tx).lockRowIfExists(job.locationId, orderId);
     }
+    return readStoredWithPlan(tx, job.locationId, job.rpcId, plan?.read, this.dialect.name);
   }
 }
 

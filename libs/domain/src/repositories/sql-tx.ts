@@ -1,0 +1,35 @@
+import type { Prisma, SqlTxConnection } from '@app/db';
+import type { Tx } from '../shared/tx';
+
+/**
+ * How repository code reaches the round-trip savers of a planned change's
+ * transaction on pg (SqlRunner's SqlTxConnection: statements sent together,
+ * a last write sent with COMMIT) through the handle it is given. On any other
+ * handle (Prisma's transaction, the plain client) there is none, and the
+ * callers run their statements one by one, as before.
+ */
+
+/** The key under which runPlannedTransaction's handle carries its SqlTxConnection. */
+export const SQL_TX: unique symbol = Symbol('epos-relay.sql-tx');
+
+/** The pg transaction behind `tx`, when it is runPlannedTransaction's handle. */
+export function sqlTxOf(tx: Tx): SqlTxConnection | undefined {
+  return (tx as unknown as { [SQL_TX]?: SqlTxConnection })[SQL_TX];
+}
+
+const FINAL_WRITES = new WeakSet<Prisma.Sql>();
+
+/**
+ * Marks a write step (a CTE) as one that ends its change: the statement that
+ * carries it (runWrites) may go out together with COMMIT, its failure being
+ * the transaction's. RpcDispatcher marks the stored response's CTE so, which
+ * by contract (ExecContext.storeResponse) is folded into the last write.
+ */
+export function finalWrite(step: Prisma.Sql): Prisma.Sql {
+  FINAL_WRITES.add(step);
+  return step;
+}
+
+export function isFinalWrite(step: Prisma.Sql): boolean {
+  return FINAL_WRITES.has(step);
+}
