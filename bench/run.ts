@@ -19,7 +19,7 @@
  *   --worker-concurrency N  WORKER_CONCURRENCY (default 50)
  *   --connect-rate N        GATEWAY_CONNECT_RATE (default 200)
  *   --prepared-statements true|false   DB_PREPARED_STATEMENTS of every app (default true: no pooler in between)
- *   --rpc-transport bullmq|streams     RPC_TRANSPORT of the gateway and workers (default bullmq)
+ *   --rpc-transport bullmq|streams     RPC_TRANSPORT of the gateway and workers (default streams)
  *   --profile [gateway,worker,webhook,gateway-inprocess]   run those (alone: all of them) with node --cpu-prof; the
  *                          .cpuprofile files go to bench/results/<time>/profiles (open them in Chrome DevTools or
  *                          speedscope), and the top self time and the share per package are printed
@@ -267,7 +267,7 @@ async function main(): Promise<number> {
     workerConcurrency: num(opts['worker-concurrency'], 50),
     connectRate: num(opts['connect-rate'], 200),
     preparedStatements: (opts['prepared-statements'] ?? 'true') === 'true',
-    rpcTransport: opts['rpc-transport'] === 'streams' ? 'streams' : 'bullmq',
+    rpcTransport: opts['rpc-transport'] === 'bullmq' ? 'bullmq' : 'streams',
     profile: opts.profile ? opts.profile.split(',') : [],
     resultsDir: join(resultsDir, `${stamp}`),
     logDir: join(resultsDir, `${stamp}`, 'logs'),

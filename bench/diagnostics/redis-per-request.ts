@@ -5,8 +5,8 @@
  * the bench). Reads Redis' INFO commandstats
  * before and after one open-loop run, so it shows what BullMQ, the reply stream, the fencing checks and the
  * console's request record cost per request, script by script. PROFILE=worker,gateway runs those with
- * --cpu-prof (profiles in the temporary folder printed at the end). RPC_TRANSPORT=streams measures the Redis Streams
- * request path instead of BullMQ.
+ * --cpu-prof (profiles in the temporary folder printed at the end). It measures the request path on the default
+ * Redis Streams transport; RPC_TRANSPORT=bullmq measures BullMQ instead.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'redis-per-request-'));
   const p = new Platform(
     stack,
-    { quick: false, logLevel: 'warn', poolSize: 10, workerConcurrency: 50, connectRate: 200, preparedStatements: true, rpcTransport: process.env.RPC_TRANSPORT === 'streams' ? 'streams' : 'bullmq', profile: (process.env.PROFILE ?? '').split(',').filter(Boolean), resultsDir: dir, logDir: dir },
+    { quick: false, logLevel: 'warn', poolSize: 10, workerConcurrency: 50, connectRate: 200, preparedStatements: true, rpcTransport: process.env.RPC_TRANSPORT === 'bullmq' ? 'bullmq' : 'streams', profile: (process.env.PROFILE ?? '').split(',').filter(Boolean), resultsDir: dir, logDir: dir },
     'redis-per-request',
   );
   const redis = new Redis(stack.redisUrl);

@@ -19,7 +19,7 @@ export interface BenchSettings {
   connectRate: number;
   /** DB_PREPARED_STATEMENTS of every app. */
   preparedStatements: boolean;
-  /** RPC_TRANSPORT of the gateway and workers (default bullmq). */
+  /** RPC_TRANSPORT of the gateway and workers (default streams). */
   rpcTransport?: 'bullmq' | 'streams';
   /** Apps to run with node --cpu-prof (gateway, worker, webhook, gateway-inprocess). */
   profile: string[];
@@ -80,7 +80,7 @@ export class Platform {
       WORKER_CONCURRENCY: String(s.workerConcurrency),
       GATEWAY_CONNECT_RATE: String(s.connectRate),
       DB_PREPARED_STATEMENTS: String(s.preparedStatements),
-      RPC_TRANSPORT: s.rpcTransport ?? 'bullmq',
+      RPC_TRANSPORT: s.rpcTransport ?? 'streams',
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
     };

@@ -21,8 +21,8 @@ export const commonEnv = {
   DB_PREPARED_STATEMENTS: env.bool(false),
   /** Prefix of every BullMQ key, so several deployments can share one Redis. No braces: the keys' own `{hash tags}` follow it. */
   QUEUE_PREFIX: env.str('epos-relay').pipe(z.string().regex(/^[^{}]+$/, 'must not contain { or } (the keys carry their own Redis Cluster hash tags)')),
-  /** The gateway -> worker request path: a BullMQ queue or one Redis Stream with a consumer group (gateway and worker must agree). */
-  RPC_TRANSPORT: z.enum(['bullmq', 'streams']).optional().transform((v) => v ?? 'bullmq'),
+  /** The gateway -> worker request path: one Redis Stream with a consumer group (default) or a BullMQ queue (gateway and worker must agree). */
+  RPC_TRANSPORT: z.enum(['bullmq', 'streams']).optional().transform((v) => v ?? 'streams'),
   HOST: env.str('127.0.0.1'),
   /** Longest time a client may take to send a request's headers (slow clients get 408 and are closed). */
   HTTP_HEADERS_TIMEOUT_MS: env.int(10_000, 100, 600_000),

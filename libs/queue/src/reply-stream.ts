@@ -14,10 +14,12 @@ const EXPIRE_EVERY_MS = 30_000;
 
 /**
  * Worker-side reply writer: one XADD per reply, and the stream's EXPIRE only
- * when that stream's TTL was last refreshed more than 30 s ago (both in one
- * pipeline, no MULTI). A stream that receives replies therefore never expires,
- * and one whose replica stopped asking still disappears REPLY_STREAM_TTL_S
- * after the last refresh.
+ * when that stream's TTL was last refreshed more than 30 s ago (plain commands,
+ * no MULTI: on the worker's auto-pipelining connection they leave in one write
+ * with whatever else the same turn sends, such as the request's XACK + XDEL).
+ * A stream that receives replies therefore never expires, and one whose
+ * replica stopped asking still disappears REPLY_STREAM_TTL_S after the last
+ * refresh.
  */
 export class ReplyPublisher {
   private readonly expiredAt = new Map<string, number>();
@@ -34,15 +36,14 @@ export class ReplyPublisher {
     }
     this.expiredAt.set(stream, now);
     if (this.expiredAt.size > 10_000) this.forgetOld(now);
-    const res = await this.redis
-      .pipeline()
-      .xadd(stream, 'MAXLEN', '~', String(REPLY_STREAM_MAXLEN), '*', 'r', text)
-      .expire(stream, REPLY_STREAM_TTL_S)
-      .exec();
-    const failed = res?.find(([err]) => err)?.[0];
-    if (failed) {
+    try {
+      await Promise.all([
+        this.redis.xadd(stream, 'MAXLEN', '~', String(REPLY_STREAM_MAXLEN), '*', 'r', text),
+        this.redis.expire(stream, REPLY_STREAM_TTL_S),
+      ]);
+    } catch (err) {
       this.expiredAt.delete(stream);
-      throw failed;
+      throw err;
     }
   }
 

@@ -29,8 +29,15 @@ export interface RpcClientOptions {
   logger?: Logger;
   /** First wait before a failed claim is tried again (doubling, at most 5 s). */
   claimRetryMs?: number;
-  /** RPC_TRANSPORT: requests as BullMQ jobs (default) or as entries of the request stream (rpc-streams.ts). */
+  /** RPC_TRANSPORT: requests as entries of the request stream (rpc-streams.ts, the default) or as BullMQ jobs. */
   transport?: RpcTransport;
+  /**
+   * A request that could not be sent is sent again for this long (ms, default 3000; never past its deadline) before
+   * the gateway answers it with an error itself. Covers a Redis Cluster or Sentinel failover, whose new master answers
+   * a few seconds after the old one died: without it, every request sent in between was refused, and for a
+   * state-changing one that refusal is its stored answer, which Dojo's retries of the same id then get too.
+   */
+  sendRetryMs?: number;
 }
 
 interface Pending {
@@ -44,6 +51,11 @@ interface Pending {
 }
 
 const CLAIM_RETRY_MAX_MS = 5_000;
+const SEND_RETRY_MS = 3_000;
+const SEND_RETRY_FIRST_WAIT_MS = 100;
+const SEND_RETRY_MAX_WAIT_MS = 500;
+/** A send is not tried again when less than this is left before the deadline (the worker would not have time). */
+const SEND_MIN_TIME_LEFT_MS = 1_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 
 async function bounded(p: Promise<unknown> | undefined, ms: number): Promise<void> {
@@ -75,7 +87,7 @@ export class RpcClient {
 
   constructor(opts: RpcClientOptions) {
     this.opts = opts;
-    if (opts.transport === 'streams') {
+    if (opts.transport !== 'bullmq') {
       // Plain XADDs only on this connection: the requests of one event-loop turn go to Redis in one write.
       this.queueConnection = createRedis(opts.redisUrl, 'command', { enableAutoPipelining: true });
       this.sender = new StreamRpcSender(this.queueConnection, opts.prefix);
@@ -178,7 +190,7 @@ export class RpcClient {
       }, ms);
       this.pending.set(jobId, { resolve, timer, rpcId: job.rpcId, failure });
       const data: RpcJob = { ...job, replyTo: this.stream };
-      this.enqueue(jobId, data).catch((err: Error) => {
+      this.send(jobId, data).catch((err: Error) => {
         const p = this.pending.get(jobId);
         if (!p || p.claiming) return;
         this.log(job)?.error({ jobId, err: err?.message ?? String(err) }, 'the request could not be queued');
@@ -191,6 +203,30 @@ export class RpcClient {
         );
       });
     });
+  }
+
+  /**
+   * enqueue(), tried again with a doubling wait while the request is still waiting, for at most sendRetryMs and never
+   * with less than SEND_MIN_TIME_LEFT_MS left before its deadline. Sending twice is safe: a BullMQ job id is added
+   * once; a stream entry that did reach Redis before the error is run again, which a state-changing request answers
+   * from processed_requests, and its second reply finds nothing waiting.
+   */
+  private async send(jobId: string, data: RpcJob): Promise<void> {
+    const until = Math.min(Date.now() + (this.opts.sendRetryMs ?? SEND_RETRY_MS), data.deadline - SEND_MIN_TIME_LEFT_MS);
+    let wait = SEND_RETRY_FIRST_WAIT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.enqueue(jobId, data);
+        if (attempt > 1) this.log(data)?.info({ jobId, attempt }, 'the request was sent after a retry');
+        return;
+      } catch (err) {
+        const p = this.pending.get(jobId);
+        // Closed, answered (the worker's reply came after all) or being settled at its deadline: nothing to send.
+        if (!this.running || !p || p.claiming || Date.now() + wait > until) throw err;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, SEND_RETRY_MAX_WAIT_MS);
+    }
   }
 
   private async enqueue(jobId: string, data: RpcJob): Promise<void> {

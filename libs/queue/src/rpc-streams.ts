@@ -99,6 +99,13 @@ export interface StreamRpcJob {
   /** The gateway's job id, echoed in the reply. */
   jobId: string;
   data: RpcJob;
+  /**
+   * Acknowledges and deletes the entry (XACK + XDEL; once, later calls return the same promise). The processor calls it
+   * in the same turn of the event loop as it writes its reply, so on the auto-pipelining connection the three commands
+   * go to Redis in one write and come back in one read; when the processor did not call it (it threw first), the
+   * consumer does once the processor has settled.
+   */
+  finish: () => Promise<void>;
 }
 
 export interface RpcStreamConsumerOptions {
@@ -107,7 +114,7 @@ export interface RpcStreamConsumerOptions {
   concurrency: number;
   /**
    * Connection for acknowledgements, claims and deletes. Should be auto-pipelining (the worker's reply connection): the
-   * XACK and XDEL of a job then go to Redis in the same write as its reply XADD.
+   * XACK and XDEL of a job then go to Redis in the same write as its reply XADD (see StreamRpcJob.finish).
    */
   commands: Redis;
   logger?: Logger;
@@ -131,8 +138,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * The worker's side of the `streams` transport. One consumer per process in
  * the group `workers`: XREADGROUP (blocking, COUNT = free slots, so at most
  * `concurrency` jobs run and none waits in this process while another could
- * take it), the processor (which XADDs the reply), then XACK and XDEL of the
- * entry (the stream holds only unanswered requests).
+ * take it), the processor (which XADDs the reply and, in the same write,
+ * the entry's XACK and XDEL: the stream holds only unanswered requests).
  *
  * A worker that dies leaves its entries pending; every worker runs XAUTOCLAIM
  * every claimIdleMs/2 for entries idle longer than claimIdleMs and runs them.
@@ -251,7 +258,8 @@ export class RpcStreamConsumer implements HealthIndicator {
       void this.finish(entryId);
       return;
     }
-    const job = { entryId, jobId, data };
+    let finished: Promise<void> | undefined;
+    const job: StreamRpcJob = { entryId, jobId, data, finish: () => (finished ??= this.finish(entryId)) };
     const done = this.run(job).finally(() => {
       this.inFlight.delete(entryId);
       const freed = this.slotFreed;
@@ -276,10 +284,10 @@ export class RpcStreamConsumer implements HealthIndicator {
       if (!h) this.durations.set(job.data.method, (h = workerMetrics().jobDuration.labels(QueueName.Rpc, job.data.method)));
       h.observe((performance.now() - t0) / 1000);
     }
-    await this.finish(job.entryId);
+    await job.finish();
   }
 
-  /** XACK and XDEL, issued together (one write with the reply on an auto-pipelining connection). */
+  /** XACK and XDEL, issued together (one write with the reply on an auto-pipelining connection). Never rejects. */
   private async finish(entryId: string): Promise<void> {
     try {
       await Promise.all([this.opts.commands.xack(this.key, RPC_STREAM_GROUP, entryId), this.opts.commands.xdel(this.key, entryId)]);

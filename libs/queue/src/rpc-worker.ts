@@ -3,7 +3,7 @@ import type { HealthRegistry, Logger} from '@app/common';
 import { createRedis, workerMetrics } from '@app/common';
 import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
 import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
-import type { RpcJob } from './catalog';
+import type { RpcJob, RpcReply } from './catalog';
 import { fenceKey, QueueName } from './catalog';
 import { ReplyPublisher } from './reply-stream';
 import type { RpcTransport } from './rpc-streams';
@@ -11,6 +11,15 @@ import { RpcStreamConsumer } from './rpc-streams';
 import { QueueWorker } from './worker-host';
 
 export type RpcHandler = (job: RpcJob) => Promise<JsonRpcResponse>;
+
+/**
+ * A reply that could not be written is written again for this long (a Redis Cluster or Sentinel failover: the new
+ * master answers a few seconds after the old one died). Without it the gateway waited for the deadline and then
+ * found the answer in processed_requests (a state-changing request) or answered with an error (a read).
+ */
+const REPLY_RETRY_MS = 3_000;
+const REPLY_RETRY_FIRST_WAIT_MS = 100;
+const REPLY_RETRY_MAX_WAIT_MS = 500;
 
 export interface RpcWorkerOptions {
   redisUrl: string;
@@ -26,7 +35,7 @@ export interface RpcWorkerOptions {
   onError?: (err: unknown, job: RpcRequest) => void;
   logger?: Logger;
   health?: HealthRegistry;
-  /** RPC_TRANSPORT: a BullMQ queue (default) or the request stream (rpc-streams.ts). */
+  /** RPC_TRANSPORT: the request stream (rpc-streams.ts, the default) or a BullMQ queue. */
   transport?: RpcTransport;
   /** `streams` only: how long a dead worker's request stays pending before another worker takes it over (ms). */
   claimIdleMs?: number;
@@ -50,13 +59,14 @@ export class RpcWorkerHost {
   private readonly publisher: Redis;
   private readonly replies: ReplyPublisher;
   private readonly deadlineMisses = workerMetrics().deadlineMisses;
+  private closing = false;
 
   constructor(private readonly opts: RpcWorkerOptions) {
     // Replies (XADD) and fencing checks (GET) of the jobs that finish in one event-loop turn go to Redis in one
     // write (ioredis auto-pipelining; only plain commands use this connection, never BullMQ's scripts).
     this.publisher = createRedis(opts.redisUrl, 'command', { enableAutoPipelining: true });
     this.replies = new ReplyPublisher(this.publisher);
-    this.worker = opts.transport === 'streams'
+    this.worker = opts.transport !== 'bullmq'
       ? new RpcStreamConsumer(
         {
           redisUrl: opts.redisUrl,
@@ -67,7 +77,7 @@ export class RpcWorkerHost {
           health: opts.health,
           claimIdleMs: opts.claimIdleMs,
         },
-        (job) => this.process(job.jobId, job.data),
+        (job) => this.process(job.jobId, job.data, job.finish),
       )
       : new QueueWorker(
       {
@@ -85,7 +95,8 @@ export class RpcWorkerHost {
     );
   }
 
-  private async process(jobId: string, data: RpcJob): Promise<void> {
+  /** `finish`: the streams transport's XACK + XDEL of the request, issued with the reply so both go in one write. */
+  private async process(jobId: string, data: RpcJob, finish?: () => Promise<void>): Promise<void> {
     let response: JsonRpcResponse;
     if (Date.now() >= data.deadline) {
       this.deadlineMisses.labels(data.method, 'picked_up_late').inc();
@@ -101,7 +112,27 @@ export class RpcWorkerHost {
       }
       if (Date.now() >= data.deadline) this.deadlineMisses.labels(data.method, 'finished_late').inc();
     }
-    await this.replies.publish(data.replyTo, { jobId, response });
+    // Both called in this turn: the reply's XADD and the entry's XACK + XDEL leave in one write of the auto-pipelining
+    // connection (answered in one read). Acknowledging before the XADD is confirmed changes nothing: a job is never run
+    // twice either way (a reply that still fails after its retries is left to the gateway's deadline, as a failed job is).
+    await Promise.all([this.reply(data.replyTo, { jobId, response }), finish?.()]);
+  }
+
+  /** ReplyPublisher.publish, tried again for up to REPLY_RETRY_MS (the first attempt is issued in the caller's turn). */
+  private async reply(stream: string, reply: RpcReply): Promise<void> {
+    const until = Date.now() + REPLY_RETRY_MS;
+    let wait = REPLY_RETRY_FIRST_WAIT_MS;
+    for (;;) {
+      try {
+        await this.replies.publish(stream, reply);
+        return;
+      } catch (err) {
+        // A second copy of a reply that did arrive is harmless: the gateway takes the first and ignores the rest.
+        if (this.closing || Date.now() + wait > until) throw err;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, REPLY_RETRY_MAX_WAIT_MS);
+    }
   }
 
   private refuse(data: RpcRequest, message: string): JsonRpcResponse {
@@ -127,6 +158,7 @@ export class RpcWorkerHost {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.worker.close();
     this.publisher.disconnect();
   }

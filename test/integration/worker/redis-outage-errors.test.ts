@@ -7,18 +7,21 @@ import pino from 'pino';
 import type { JsonRpcResponse } from '@app/contracts';
 import { isFailure } from '@app/contracts';
 import { ProcessedRequests } from '@app/domain/rpc';
-import { RpcClient } from '@app/queue';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { RpcClient, RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import type { TestDatabase, LocationFixture } from '@app/testing';
-import { createTestDatabase, testRedisUrl, uniquePrefix, fixtures } from '@app/testing';
+import { createTestDatabase, sleep, testRedisUrl, uniquePrefix, fixtures } from '@app/testing';
 import { GBP, rpcJob } from './fixtures';
 
 /** A TCP proxy to the test Redis that can be cut: Redis "goes away" for whoever connected through it. */
 class CuttableProxy {
   private readonly sockets = new Set<Socket>();
   private server!: Server;
+  private target!: URL;
   port = 0;
 
-  async start(target: URL): Promise<this> {
+  async start(target: URL, port = 0): Promise<this> {
+    this.target = target;
     this.server = createServer((down) => {
       const up = connect(Number(target.port), target.hostname);
       for (const s of [down, up]) {
@@ -29,7 +32,7 @@ class CuttableProxy {
       down.pipe(up);
       up.pipe(down);
     });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', () => r()));
     this.port = (this.server.address() as { port: number }).port;
     return this;
   }
@@ -39,6 +42,11 @@ class CuttableProxy {
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     for (const s of this.sockets) s.destroy();
     await closed;
+  }
+
+  /** Accepts again on the same port (Redis is back, as after a failover). */
+  async restore(): Promise<void> {
+    await this.start(this.target, this.port);
   }
 }
 
@@ -119,5 +127,59 @@ describe('redis outage: internal error messages never reach Dojo', () => {
     check(res, job.traceId, A.id);
     const row = await db.prisma.processedRequest.findUniqueOrThrow({ where: { locationId_dialect_rpcId: { dialect: 'epos-data', locationId: A.id, rpcId: job.rpcId } } });
     assert.deepEqual(row.response, res);
+  });
+});
+
+/**
+ * A Redis failover (Cluster or Sentinel) leaves the gateway without a Redis for a few seconds. A request sent
+ * meanwhile is sent again (RpcClient's sendRetryMs) instead of being refused: a refusal of a state-changing
+ * request is its stored answer, which Dojo's retries of the same id would get too.
+ */
+for (const transport of RPC_TRANSPORTS) describe(`redis away for a moment: a request sent meanwhile is sent again and answered [${transport}]`, () => {
+  let db: TestDatabase;
+  let proxy: CuttableProxy;
+  let client: RpcClient;
+  let host: RpcWorkerHost;
+  let B: LocationFixture;
+
+  before(async () => {
+    db = await createTestDatabase('redis_blip');
+    B = await fixtures(db.prisma).location({ name: 'The Blip' });
+    await fixtures(db.prisma).order(B.id, { id: 'B-1', total: 1000, tableId: 'T1' });
+    const prefix = uniquePrefix('blip');
+    const logger = pino({ level: 'silent' });
+    const dispatcher = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: async () => ({ eventRowId: '0', duplicate: false }) } });
+    host = new RpcWorkerHost({ redisUrl: testRedisUrl(), prefix, transport, concurrency: 2, handler: (job) => dispatcher.handle(job) });
+    await host.waitUntilReady();
+    host.start();
+    proxy = await new CuttableProxy().start(new URL(testRedisUrl()));
+    const processed = new ProcessedRequests(db.prisma);
+    client = new RpcClient({
+      redisUrl: `redis://127.0.0.1:${proxy.port}`,
+      prefix,
+      transport,
+      replicaId: 'gw-blip',
+      claim: (job, error) => processed.claimAtDeadline(job, error),
+      logger,
+    });
+    await client.start();
+  });
+
+  after(async () => {
+    await client?.close();
+    await host?.close();
+    await proxy?.cut().catch(() => undefined);
+    await db?.drop();
+  });
+
+  it('a payment sent while Redis is unreachable for about a second is applied once and answered with its result', async () => {
+    await proxy.cut();
+    const job = rpcJob(B.id, 'RecordOrderPaymentByIdV1', { orderId: 'B-1', paymentIntentId: 'pi_blip', paidAmount: GBP(100) }, { deadline: Date.now() + 8_000 });
+    const answer = client.call(job);
+    await sleep(800);
+    await proxy.restore();
+    const res = await answer;
+    assert.ok(!isFailure(res), `answered with its result, not refused: ${JSON.stringify(res)}`);
+    assert.equal(await db.prisma.payment.count({ where: { locationId: B.id, orderId: 'B-1' } }), 1);
   });
 });

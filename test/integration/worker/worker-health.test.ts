@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
 import type { TestDatabase} from '@app/testing';
 import { appEnv, createTestDatabase, uniquePrefix, waitFor } from '@app/testing';
+import { RpcStreamConsumer } from '@app/queue';
 import { startWorker } from '../../../apps/worker/src/main';
+import { CounterWorker } from '../../../apps/worker/src/counter.worker';
 import { EventsWorker } from '../../../apps/worker/src/events.worker';
 import { RegistrationWorker } from '../../../apps/worker/src/registration.worker';
 import { RpcWorkerService } from '../../../apps/worker/src/rpc-worker.service';
@@ -63,15 +65,29 @@ describe('worker app: /health reports a dead queue worker loop', () => {
 
   it('names a worker whose loop ended without being asked to (run() returned)', async () => {
     // Closing the BullMQ worker underneath the app ends its run() loop, as a crash of the loop would.
-    const rpc = worker.app.get(RpcWorkerService);
-    const bull = (rpc.host as any).worker.worker as { close(): Promise<void> };
+    const counter = worker.app.get(CounterWorker);
+    const bull = (counter.worker as any).worker.worker as { close(): Promise<void> };
     await bull.close();
     const { code, body } = await waitFor(async () => {
       const h = await health(worker);
-      return h.body.checks['worker:epos-rpc']?.ok === false ? h : undefined;
-    }, 'the rpc worker reported dead');
+      return h.body.checks['worker:counter-settle']?.ok === false ? h : undefined;
+    }, 'the counter settle worker reported dead');
     assert.equal(code, 503);
-    assert.match(body.checks['worker:epos-rpc']?.error ?? '', /epos-rpc worker is dead: the worker (closed|loop ended) without being asked to/);
+    assert.match(body.checks['worker:counter-settle']?.error ?? '', /counter-settle worker is dead: the worker (closed|loop ended) without being asked to/);
+  });
+
+  it("names the RPC request stream's consumer (RPC_TRANSPORT=streams, the default) when its blocking connection is closed for good", async () => {
+    const rpc = worker.app.get(RpcWorkerService);
+    assert.ok((rpc.host as any).worker instanceof RpcStreamConsumer, 'the app reads the request stream by default');
+    // The consumer's own XREADGROUP connection, closed without reconnecting (as when ioredis gives up).
+    const reader = (rpc.host as any).worker.reader as { disconnect(): void };
+    reader.disconnect();
+    const { code, body } = await waitFor(async () => {
+      const h = await health(worker);
+      return h.body.checks['worker:epos-rpc']?.ok === false ? h : undefined;
+    }, 'the rpc consumer reported dead');
+    assert.equal(code, 503);
+    assert.match(body.checks['worker:epos-rpc']?.error ?? '', /epos-rpc worker is dead: its Redis connection was closed for good/);
   });
 
   it('names a loop that keeps failing (errors for 5 s with no job finishing), and clears it once the loop makes progress', async () => {
