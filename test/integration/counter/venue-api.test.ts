@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
+import pg from 'pg';
 import type { RunningApp } from '@app/common';
 import { createLogger, createRedis } from '@app/common';
 import type { ConnectPac, CounterCommandMessage, CounterEvent, CounterTerminalsSnapshot } from '@app/contracts';
@@ -289,6 +290,30 @@ describe('pay at counter: venue API and event stream', () => {
     await resumed.close();
     const bad = await fetch(`${admin.url}${venue()}/terminal-events?after=nope`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(bad.status, 400);
+  });
+
+  it('a stream opened while an older transaction of the cluster still runs starts now: what committed before it opened is not sent', async () => {
+    // An open transaction with an xid holds the cluster's snapshot xmin below the events committed after it began.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    let stream: Awaited<ReturnType<typeof openStream>> | undefined;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_current_xact_id()');
+      const early = await call('POST', `${venue()}/terminals/VT-3/transactions`, { body: { kind: 'sale', amount: 110 }, key: 'xmin-early' });
+      assert.equal(early.status, 202);
+      stream = await openStream(`${admin.url}${venue()}/terminal-events`, token);
+      const late = await call('POST', `${venue()}/terminals/VT-3/transactions`, { body: { kind: 'sale', amount: 120 }, key: 'xmin-late' });
+      assert.equal(late.status, 202);
+      await holder.query('COMMIT');
+      const s = stream;
+      await waitFor(() => s.events.find((e) => e.data.transactionId === late.body.id), 'the later transaction on the stream');
+      assert.deepEqual(s.events.filter((e) => e.data.transactionId === early.body.id), [], 'an event committed before the stream opened');
+      for (const id of [early.body.id, late.body.id]) await call('POST', `${venue()}/terminal-transactions/${id as string}/cancel`);
+    } finally {
+      await holder.end();
+      await stream?.close();
+    }
   });
 
   it('applies the default when no POS listens, and answers no_signature_request before any', async () => {

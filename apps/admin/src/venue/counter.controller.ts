@@ -176,8 +176,11 @@ export class CounterController {
     if (given !== undefined && given !== '' && !parseCounterCursor(given)) {
       throw DomainError.invalid([{ field: lastEventId !== undefined ? 'Last-Event-ID' : 'after', reason: 'is not an event id of this stream' }]);
     }
+    // Without a cursor the stream starts now: after the newest readable event, and without the events after it that
+    // were already committed when it opened (readable later only because an older transaction of the cluster runs).
     const head = await this.head.execute(locationId);
-    let cursor = given || head;
+    let cursor = given || head.cursor;
+    const before = given ? new Set<string>() : head.seen;
     const log = this.logger.child({ locationId, component: 'counter-stream' });
     let closed = false;
     let reading = false;
@@ -186,7 +189,10 @@ export class CounterController {
     let retry: NodeJS.Timeout | undefined;
     /** Set once the hub listens (the client may have gone before that). */
     const subscription: { stop?: () => void } = {};
-    const send = (e: CounterEvent) => res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    const send = (e: CounterEvent) => {
+      if (before.delete(e.id)) return;
+      res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    };
     const later = (a: string, b: string) => {
       const x = parseCounterCursor(a)!;
       const y = parseCounterCursor(b)!;

@@ -307,13 +307,22 @@ export class CounterRepository {
     return rows.length > 0;
   }
 
-  /** The newest readable event's cursor (below the snapshot's xmin), if any: every event committed later sorts after it. */
-  async head(locationId: string): Promise<{ tx: bigint; id: bigint } | null> {
-    const rows = await this.db.$queryRaw<{ tx: bigint; id: bigint }[]>`
-      SELECT tx_id AS tx, id FROM counter_events
-      WHERE location_id = ${locationId}::uuid AND tx_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
-      ORDER BY tx_id DESC, id DESC LIMIT 1`;
-    return rows[0] ?? null;
+  /**
+   * Where a stream opened now starts: the newest readable event's cursor (below the snapshot's xmin: every event
+   * committed later sorts after it), and the ids of the events above it that are already committed (visible to
+   * this statement while an older transaction of the cluster still runs). Those happened before the stream
+   * opened, so it must not deliver them when the cursor moves past them. At most 1,000 of them.
+   */
+  async head(locationId: string): Promise<{ cursor: { tx: bigint; id: bigint } | null; seen: { tx: bigint; id: bigint }[] }> {
+    const rows = await this.db.$queryRaw<{ tx: bigint; id: bigint; seen: boolean }[]>`
+      WITH s AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS xmin)
+      (SELECT tx_id AS tx, id, false AS seen FROM counter_events, s
+        WHERE location_id = ${locationId}::uuid AND tx_id < s.xmin ORDER BY tx_id DESC, id DESC LIMIT 1)
+      UNION ALL
+      (SELECT tx_id AS tx, id, true AS seen FROM counter_events, s
+        WHERE location_id = ${locationId}::uuid AND tx_id >= s.xmin ORDER BY tx_id, id LIMIT 1000)`;
+    const at = rows.find((r) => !r.seen);
+    return { cursor: at ? { tx: at.tx, id: at.id } : null, seen: rows.filter((r) => r.seen).map((r) => ({ tx: r.tx, id: r.id })) };
   }
 
   /**

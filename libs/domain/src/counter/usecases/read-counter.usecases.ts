@@ -50,10 +50,11 @@ export class ReadCounterEvents {
 export class CounterStreamHead {
   constructor(private readonly d: CounterDeps) {}
 
-  async execute(locationId: string): Promise<string> {
+  /** `cursor`: where the stream starts; `seen`: ids of events after it that were committed before it opened (not to send). */
+  async execute(locationId: string): Promise<{ cursor: string; seen: Set<string> }> {
     await requireCounterLink(this.d, locationId);
     const h = await counterRepo(this.d.prisma).head(locationId);
-    return h ? `${h.tx}.${h.id}` : '0.0';
+    return { cursor: h.cursor ? `${h.cursor.tx}.${h.cursor.id}` : '0.0', seen: new Set(h.seen.map((e) => `${e.tx}.${e.id}`)) };
   }
 }
 
