@@ -1,4 +1,5 @@
 import type { Logger } from '@app/common';
+import type { Prisma } from '@app/db';
 import type { PaymentIntentStatus} from '@app/contracts';
 import { isUndoStatus, STATUS_RANK } from '@app/contracts';
 import type { RecordPayment } from '../core/commands';
@@ -10,12 +11,10 @@ import { PaymentIntentsRepository, paymentIntentsRepo } from '../repositories/pa
 import type { DojoEventRow } from '../repositories/dojo-events.repository';
 import { DojoEventsRepository, dojoEventsRepo } from '../repositories/dojo-events.repository';
 import { OrdersRepository, ordersRepo } from '../repositories/orders.repository';
-import { runWrites, venueFeedInsertCte } from '../repositories/outbox.repository';
+import { posEventInsertCte, runWrites, venueFeedInsertCte } from '../repositories/outbox.repository';
 import { finalWrite } from '../repositories/sql-tx';
 import { readTogether } from '../repositories/unit-of-work';
-import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
-import { appendVenueFeed } from '../shared/venue-feed';
 import { carriesStatus, isKnownStatus } from './dojo-event-payload';
 
 type DojoEvent = DojoEventRow;
@@ -199,10 +198,16 @@ async function settlePayment(tx: Tx, locationId: string, payment: PaymentRow, in
   return { paymentChanged, paymentStateChanged, before, after };
 }
 
-/** The venue feed's payment.updated entry and, when the order's money moved, the OrderUpdated POS event. */
+/**
+ * The venue feed's payment.updated entry and, when the order's money moved,
+ * the OrderUpdated POS event: one statement (two tables, so their order
+ * within it does not matter), on pg held to go out with the next statement
+ * or COMMIT (runWrites, finalWrite).
+ */
 async function publishPaymentChange(tx: Tx, locationId: string, payment: PaymentRow, change: PaymentChange, eventId: string | null): Promise<void> {
+  const writes: Prisma.Sql[] = [];
   if (change.paymentChanged) {
-    await appendVenueFeed(tx, locationId, 'payment.updated', 'payment', payment.paymentIntentId, {
+    writes.push(venueFeedInsertCte('feed', locationId, 'payment.updated', 'payment', payment.paymentIntentId, {
       paymentIntentId: payment.paymentIntentId,
       orderId: payment.orderId,
       state: change.after.state,
@@ -212,11 +217,10 @@ async function publishPaymentChange(tx: Tx, locationId: string, payment: Payment
       previousIntentStatus: change.before.intentStatus,
       previousRefundedAmount: Number(change.before.refundedAmount),
       eventId,
-    });
+    }));
   }
-  if (change.paymentStateChanged) {
-    await enqueuePosEvent(tx, locationId, 'OrderUpdated', payment.orderId, { orderId: payment.orderId });
-  }
+  if (change.paymentStateChanged) writes.push(posEventInsertCte('outbox', locationId, 'OrderUpdated', payment.orderId, { orderId: payment.orderId }));
+  if (writes.length) await runWrites(tx, [finalWrite(writes[0]!), ...writes.slice(1)]);
 }
 
 /**
