@@ -65,7 +65,8 @@ export interface SqlConnection {
  * - `queryTogether` sends statements together and waits once for all their answers (after one that fails,
  *   the rest are not run: the first error is thrown);
  * - `executeWithCommit` holds a write whose outcome nobody reads until it ends the transaction: it goes
- *   out in front of COMMIT (or of the next statement, if one follows), in the same round trip.
+ *   out in front of COMMIT (or of the next statement, if one follows), in the same round trip; several
+ *   held writes go out together, in the order they were held.
  */
 export interface SqlTxConnection extends SqlConnection {
   queryTogether(statements: Statement[]): Promise<unknown[][]>;
@@ -135,16 +136,16 @@ export class SqlRunner implements SqlConnection {
     let begun = false;
     /** COMMIT answered (committed or rolled back): nothing to roll back after. */
     let ended = false;
-    /** A write held to go out with COMMIT or the next statement (executeWithCommit). */
-    let held: Statement | undefined;
+    /** Writes held to go out, in order, with COMMIT or in front of the next statement (executeWithCommit). */
+    let held: Statement[] = [];
     /** Sends the statements, with BEGIN and a held write in front when due, in one round trip; their answers. */
     const send = async (statements: Statement[]): Promise<pg.QueryResult[]> => {
       live();
       const lead: Sendable[] = [];
       if (!begun) lead.push({ text: 'BEGIN' });
-      if (held) lead.push(this.config(held));
+      for (const h of held) lead.push(this.config(h));
       begun = true;
-      held = undefined;
+      held = [];
       const items = [...lead, ...statements.map((s) => this.config(s))];
       if (items.length === 1) return [await client.query(items[0]!)];
       return (await queryBatch(client, items)).slice(lead.length);
@@ -154,18 +155,17 @@ export class SqlRunner implements SqlConnection {
       execute: async (s: Statement) => (await send([s]))[0]!.rowCount ?? 0,
       queryTogether: async (statements: Statement[]) => (await send(statements)).map((r) => r.rows as unknown[]),
       executeWithCommit: (s: Statement) => {
-        if (held) throw new Error('a write is already held for COMMIT');
-        held = s;
+        held.push(s);
       },
     };
     let broken: Error | undefined;
     try {
       const out = await fn(conn);
       live();
-      if (!begun && !held) return out; // no statement: nothing to begin or commit
-      const items: Sendable[] = [...(begun ? [] : [{ text: 'BEGIN' }]), ...(held ? [this.config(held)] : []), { text: 'COMMIT' }];
+      if (!begun && held.length === 0) return out; // no statement: nothing to begin or commit
+      const items: Sendable[] = [...(begun ? [] : [{ text: 'BEGIN' }]), ...held.map((h) => this.config(h)), { text: 'COMMIT' }];
       begun = true;
-      held = undefined;
+      held = [];
       // When the held write fails, the COMMIT after it is not run: the transaction is left aborted, and rolled back below.
       const results = items.length === 1 ? [await client.query('COMMIT')] : await queryBatch(client, items);
       const commit = results[results.length - 1]!;

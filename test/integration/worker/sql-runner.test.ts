@@ -170,6 +170,23 @@ describe('SqlRunner: the request path on pg directly', () => {
     }
   });
 
+  it('several held writes go out in the order they were held, with COMMIT in one round trip', async () => {
+    const sql = sqlRunner(db.prisma)!;
+    const { trips, statements } = await roundTrips(() =>
+      sql.transaction(async (c) => {
+        await c.query(Prisma.sql`SELECT 1`);
+        c.executeWithCommit(insertSql('many-1'));
+        // Runs after the first: it finds many-1 and copies it.
+        c.executeWithCommit(Prisma.sql`INSERT INTO processed_requests (location_id, rpc_id, method, response)
+          SELECT location_id, 'many-2', method, response FROM processed_requests WHERE location_id = ${locationId}::uuid AND rpc_id = 'many-1'`);
+      }, { maxWait: 2_000, timeout: 5_000 }),
+    );
+    assert.equal(trips, 2);
+    assert.equal(statements, 5, 'BEGIN + SELECT; two writes + COMMIT');
+    assert.equal(await rows('many-1'), 1);
+    assert.equal(await rows('many-2'), 1, 'the second held write ran after the first');
+  });
+
   it('a statement after a held write sends it first; the held write\'s failure fails that statement', async () => {
     const sql = sqlRunner(db.prisma)!;
     const seen = await sql.transaction(async (c) => {

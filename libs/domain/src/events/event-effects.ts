@@ -1,4 +1,5 @@
 import type { Logger } from '@app/common';
+import type { Prisma } from '@app/db';
 import type { PaymentIntentStatus} from '@app/contracts';
 import { isUndoStatus, STATUS_RANK } from '@app/contracts';
 import type { RecordPayment } from '../core/commands';
@@ -6,13 +7,14 @@ import { DomainRefusal } from '../core/refusal';
 import { intentStatusAdvances, isFinalIntentStatus, isFullRefund, settlementOf } from '../core/rules';
 import { RecordOrderPayment } from '../payments/usecases/record-order-payment.usecase';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
-import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
+import { PaymentIntentsRepository, paymentIntentsRepo } from '../repositories/payment-intents.repository';
 import type { DojoEventRow } from '../repositories/dojo-events.repository';
-import { dojoEventsRepo } from '../repositories/dojo-events.repository';
-import { ordersRepo } from '../repositories/orders.repository';
-import { enqueuePosEvent } from '../shared/pos-outbox';
+import { DojoEventsRepository, dojoEventsRepo } from '../repositories/dojo-events.repository';
+import { OrdersRepository, ordersRepo } from '../repositories/orders.repository';
+import { posEventInsertCte, runWrites, venueFeedInsertCte } from '../repositories/outbox.repository';
+import { finalWrite } from '../repositories/sql-tx';
+import { readTogether } from '../repositories/unit-of-work';
 import type { Tx } from '../shared/tx';
-import { appendVenueFeed } from '../shared/venue-feed';
 import { carriesStatus, isKnownStatus } from './dojo-event-payload';
 
 type DojoEvent = DojoEventRow;
@@ -34,6 +36,51 @@ export interface ApplyResult {
  */
 export async function lockPaymentIntent(tx: Tx, locationId: string, paymentIntentId: string): Promise<void> {
   await ordersRepo(tx).lockPaymentIntent(locationId, paymentIntentId);
+}
+
+/** What the apply reads about an event's intent under its locks (lockAndLoadEvent). */
+export interface LoadedIntent {
+  payment: PaymentRow | null;
+  intent: PaymentIntentRow | null;
+}
+
+/**
+ * Opens an event's apply: waits for the intent lock (when the event names an
+ * intent), locks and reads the event row, and reads the intent's payment and
+ * online intent, in that order (readTogether: on pg one round trip with
+ * BEGIN). Each statement runs after the locks before it were granted, so
+ * every read is taken under the locks: a lock being waited for delays the
+ * reads, it never lets one run without it.
+ */
+export async function lockAndLoadEvent(
+  tx: Tx,
+  locationId: string,
+  eventRowId: string,
+  paymentIntentId: string | null,
+): Promise<{ ev: DojoEvent; loaded?: LoadedIntent }> {
+  if (!paymentIntentId) return { ev: await dojoEventsRepo(tx).lockAndRead(locationId, eventRowId) };
+  const [, evRows, paymentRows, intentRows] = await readTogether(tx, [
+    OrdersRepository.lockPaymentIntentSql(locationId, paymentIntentId),
+    DojoEventsRepository.lockAndReadSql(locationId, eventRowId),
+    OrdersRepository.findPaymentSql(locationId, paymentIntentId),
+    PaymentIntentsRepository.findByDojoIdSql(locationId, paymentIntentId),
+  ]);
+  const ev = DojoEventsRepository.lockedRow(locationId, eventRowId, evRows as DojoEvent[]);
+  // A row's intent never changes; were it to differ, these reads are not its intent's, and applyLockedEvent reads its own.
+  if (ev.paymentIntentId !== paymentIntentId) return { ev };
+  return { ev, loaded: { payment: (paymentRows![0] as PaymentRow | undefined) ?? null, intent: (intentRows![0] as PaymentIntentRow | undefined) ?? null } };
+}
+
+/**
+ * The event row's move to 'applied' and the venue feed's 'event.received'
+ * entry that reports it, as one statement; on pg held to go out with the
+ * next statement or COMMIT (runWrites, finalWrite), in that round trip.
+ */
+async function markAppliedAndReport(tx: Tx, ev: DojoEvent, data: unknown): Promise<void> {
+  await runWrites(tx, [
+    finalWrite(DojoEventsRepository.markAppliedCte('applied', ev.locationId, ev.id)),
+    venueFeedInsertCte('feed', ev.locationId, 'event.received', 'dojo_event', ev.eventId, data),
+  ]);
 }
 
 /** Whether a new status outranks the current one (equal ranks: the later event wins). */
@@ -68,36 +115,32 @@ function describe(ev: DojoEvent) {
  * An event for an intent with no recorded payment is kept as 'pending_payment'
  * and applied when the payment is recorded (applyPendingEventsForIntent).
  */
-export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger): Promise<ApplyResult> {
+export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger, loaded?: LoadedIntent): Promise<ApplyResult> {
   if (ev.state === 'applied') return { outcome: 'already_applied' };
   if (ev.state === 'dead' || ev.state === 'discarded') return { outcome: ev.state };
   const events = dojoEventsRepo(tx);
-  const markApplied = () => events.markApplied(ev.locationId, ev.id);
 
   if (!ev.paymentIntentId) {
-    await markApplied();
-    await appendVenueFeed(tx, ev.locationId, 'event.received', 'dojo_event', ev.eventId, describe(ev));
+    await markAppliedAndReport(tx, ev, describe(ev));
     return { outcome: 'applied' };
   }
 
-  const payment = await ordersRepo(tx).findPayment(ev.locationId, ev.paymentIntentId);
+  const payment = loaded ? loaded.payment : await ordersRepo(tx).findPayment(ev.locationId, ev.paymentIntentId);
   const status = ev.paymentStatus;
   // An online intent the venue created (payment_intents): its status moves forward, and Captured records its payment.
-  const intent = await paymentIntentsRepo(tx).findByDojoId(ev.locationId, ev.paymentIntentId);
+  const intent = loaded ? loaded.intent : await paymentIntentsRepo(tx).findByDojoId(ev.locationId, ev.paymentIntentId);
   if (intent && carriesStatus(ev.eventType) && isKnownStatus(status)) await advanceIntent(tx, intent, status);
   if (!payment) {
     if (intent && carriesStatus(ev.eventType) && isKnownStatus(status) && settlementOf(status, false) === 'record') {
       const refused = await recordOnlinePayment(tx, intent, ev, log);
       // Recorded: the event now applies to the payment like any other (an undo status undoes it at once).
       if (!refused) return applyLockedEvent(tx, await events.lockAndRead(ev.locationId, ev.id), log);
-      await markApplied();
-      await appendVenueFeed(tx, ev.locationId, 'event.received', 'dojo_event', ev.eventId, { ...describe(ev), orderId: intent.orderId, paymentChanged: false, refused });
+      await markAppliedAndReport(tx, ev, { ...describe(ev), orderId: intent.orderId, paymentChanged: false, refused });
       return { outcome: 'applied' };
     }
     if (intent) {
       // An online intent with nothing to record for this status (Created, Authorized, or undone before any capture).
-      await markApplied();
-      await appendVenueFeed(tx, ev.locationId, 'event.received', 'dojo_event', ev.eventId, { ...describe(ev), orderId: intent.orderId, paymentChanged: false });
+      await markAppliedAndReport(tx, ev, { ...describe(ev), orderId: intent.orderId, paymentChanged: false });
       return { outcome: 'applied' };
     }
     if (ev.state !== 'pending_payment') await events.markPendingPayment(ev.locationId, ev.id);
@@ -107,12 +150,7 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger): Prom
   const advances = carriesStatus(ev.eventType) && isKnownStatus(status) && (await outranks(tx, ev, status, payment.intentStatus));
   const change = await settlePayment(tx, ev.locationId, payment, intent, advances ? status : undefined);
 
-  await markApplied();
-  await appendVenueFeed(tx, ev.locationId, 'event.received', 'dojo_event', ev.eventId, {
-    ...describe(ev),
-    orderId: payment.orderId,
-    paymentChanged: change.paymentChanged,
-  });
+  await markAppliedAndReport(tx, ev, { ...describe(ev), orderId: payment.orderId, paymentChanged: change.paymentChanged });
   await publishPaymentChange(tx, ev.locationId, payment, change, ev.eventId);
   return { outcome: 'applied', paymentChanged: change.paymentChanged, paymentStateChanged: change.paymentStateChanged };
 }
@@ -160,10 +198,16 @@ async function settlePayment(tx: Tx, locationId: string, payment: PaymentRow, in
   return { paymentChanged, paymentStateChanged, before, after };
 }
 
-/** The venue feed's payment.updated entry and, when the order's money moved, the OrderUpdated POS event. */
+/**
+ * The venue feed's payment.updated entry and, when the order's money moved,
+ * the OrderUpdated POS event: one statement (two tables, so their order
+ * within it does not matter), on pg held to go out with the next statement
+ * or COMMIT (runWrites, finalWrite).
+ */
 async function publishPaymentChange(tx: Tx, locationId: string, payment: PaymentRow, change: PaymentChange, eventId: string | null): Promise<void> {
+  const writes: Prisma.Sql[] = [];
   if (change.paymentChanged) {
-    await appendVenueFeed(tx, locationId, 'payment.updated', 'payment', payment.paymentIntentId, {
+    writes.push(venueFeedInsertCte('feed', locationId, 'payment.updated', 'payment', payment.paymentIntentId, {
       paymentIntentId: payment.paymentIntentId,
       orderId: payment.orderId,
       state: change.after.state,
@@ -173,11 +217,10 @@ async function publishPaymentChange(tx: Tx, locationId: string, payment: Payment
       previousIntentStatus: change.before.intentStatus,
       previousRefundedAmount: Number(change.before.refundedAmount),
       eventId,
-    });
+    }));
   }
-  if (change.paymentStateChanged) {
-    await enqueuePosEvent(tx, locationId, 'OrderUpdated', payment.orderId, { orderId: payment.orderId });
-  }
+  if (change.paymentStateChanged) writes.push(posEventInsertCte('outbox', locationId, 'OrderUpdated', payment.orderId, { orderId: payment.orderId }));
+  if (writes.length) await runWrites(tx, [finalWrite(writes[0]!), ...writes.slice(1)]);
 }
 
 /**

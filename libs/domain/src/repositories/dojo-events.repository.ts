@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DojoEventPayload } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
+import { sqlTxOf } from './sql-tx';
 
 export type DojoEventRow = Prisma.DojoEventModel;
 
@@ -199,9 +200,18 @@ export class DojoEventsRepository {
 
   /** Locks the row (FOR UPDATE, to the end of the transaction) and reads it; throws when it is gone. */
   async lockAndRead(locationId: string, eventRowId: string): Promise<DojoEventRow> {
-    const rows = await this.db.$queryRaw<DojoEventRow[]>`
+    return DojoEventsRepository.lockedRow(locationId, eventRowId, await this.db.$queryRaw<DojoEventRow[]>(DojoEventsRepository.lockAndReadSql(locationId, eventRowId)));
+  }
+
+  /** lockAndRead's statement, for a caller that sends it together with others (event-effects lockAndLoadEvent). */
+  static lockAndReadSql(locationId: string, eventRowId: string): Prisma.Sql {
+    return Prisma.sql`
       SELECT ${EVENT_COLUMNS} FROM dojo_events
        WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid FOR UPDATE`;
+  }
+
+  /** lockAndReadSql's answer: the row, or an error when it is gone. */
+  static lockedRow(locationId: string, eventRowId: string, rows: DojoEventRow[]): DojoEventRow {
     if (!rows[0]) throw new Error(`dojo event ${eventRowId} of location ${locationId} does not exist`);
     return rows[0];
   }
@@ -225,14 +235,27 @@ export class DojoEventsRepository {
     return rows[0] ?? null;
   }
 
-  async markApplied(locationId: string, eventRowId: string): Promise<void> {
-    await this.db.$executeRaw`
-      UPDATE dojo_events SET state = 'applied', applied_at = now() WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid`;
+  /**
+   * The row's move to 'applied' as a CTE, for runWrites to send in one
+   * statement with the venue feed entry that reports it (event-effects).
+   */
+  static markAppliedCte(name: string, locationId: string, eventRowId: string): Prisma.Sql {
+    return Prisma.sql`${Prisma.raw(name)} AS (UPDATE dojo_events SET state = 'applied', applied_at = now()
+      WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid)`;
   }
 
+  /**
+   * Marks the row as waiting for its payment. In a planned transaction on pg
+   * (sql-tx.ts) the write is held to go out with COMMIT or the next
+   * statement, in that round trip: nothing reads its outcome, and its
+   * failure fails the transaction either way.
+   */
   async markPendingPayment(locationId: string, eventRowId: string): Promise<void> {
-    await this.db.$executeRaw`
+    const statement = Prisma.sql`
       UPDATE dojo_events SET state = 'pending_payment' WHERE id = ${eventRowId}::uuid AND location_id = ${locationId}::uuid`;
+    const tx = sqlTxOf(this.db);
+    if (tx) return tx.executeWithCommit(statement);
+    await this.db.$executeRaw(statement);
   }
 }
 

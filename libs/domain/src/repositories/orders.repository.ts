@@ -281,13 +281,18 @@ export class OrdersRepository {
 
   /** The payment recorded for a payment intent, or null (every column, as Prisma's model call returns it). */
   async findPayment(locationId: string, paymentIntentId: string): Promise<Prisma.PaymentModel | null> {
-    const rows = await this.db.$queryRaw<Prisma.PaymentModel[]>`
+    const rows = await this.db.$queryRaw<Prisma.PaymentModel[]>(OrdersRepository.findPaymentSql(locationId, paymentIntentId));
+    return rows[0] ?? null;
+  }
+
+  /** findPayment's statement, for a caller that sends it together with others (event-effects lockAndLoadEvent). */
+  static findPaymentSql(locationId: string, paymentIntentId: string): Prisma.Sql {
+    return Prisma.sql`
       SELECT location_id::text AS "locationId", payment_intent_id AS "paymentIntentId", order_id AS "orderId", currency,
              paid_amount AS "paidAmount", tips_amount AS "tipsAmount", refunded_amount AS "refundedAmount",
              cashback_amount AS "cashbackAmount", lock_id AS "lockId", state::text AS state, intent_status AS "intentStatus",
              created_at AS "createdAt", updated_at AS "updatedAt"
         FROM payments WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId}`;
-    return rows[0] ?? null;
   }
 
   // ---- locks taken outside a plan (events worker, venue API) ----
@@ -325,7 +330,12 @@ export class OrdersRepository {
   }
 
   async lockPaymentIntent(locationId: string, paymentIntentId: string): Promise<void> {
-    await this.db.$executeRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(${paymentIntentLockKey(locationId, paymentIntentId)}, 0))) AS l`;
+    await this.db.$executeRaw(OrdersRepository.lockPaymentIntentSql(locationId, paymentIntentId));
+  }
+
+  /** lockPaymentIntent's statement (waits for the lock), for a caller that sends the reads it guards behind it in one batch. */
+  static lockPaymentIntentSql(locationId: string, paymentIntentId: string): Prisma.Sql {
+    return Prisma.sql`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(${paymentIntentLockKey(locationId, paymentIntentId)}, 0))) AS l`;
   }
 
   // ---- writes ----

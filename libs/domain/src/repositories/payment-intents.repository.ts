@@ -1,3 +1,4 @@
+import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { constrained } from './constraint-violation';
 
@@ -51,14 +52,19 @@ export class PaymentIntentsRepository {
   }
 
   async findByDojoId(locationId: string, paymentIntentId: string): Promise<PaymentIntentRow | null> {
-    const rows = await this.db.$queryRaw<PaymentIntentRow[]>`
+    const rows = await this.db.$queryRaw<PaymentIntentRow[]>(PaymentIntentsRepository.findByDojoIdSql(locationId, paymentIntentId));
+    return rows[0] ?? null;
+  }
+
+  /** findByDojoId's statement, for a caller that sends it together with others (event-effects lockAndLoadEvent). */
+  static findByDojoIdSql(locationId: string, paymentIntentId: string): Prisma.Sql {
+    return Prisma.sql`
       SELECT location_id::text AS "locationId", id::text AS id, payment_intent_id AS "paymentIntentId", order_id AS "orderId",
              idempotency_key AS "idempotencyKey", request_hash AS "requestHash", amount, tips_amount AS "tipsAmount", currency,
              capture_mode AS "captureMode", tips_allowed AS "tipsAllowed", status, checkout_url AS "checkoutUrl",
              refunded_amount AS "refundedAmount", settlement_note AS "settlementNote", next_check_at AS "nextCheckAt",
              check_attempts AS "checkAttempts", created_at AS "createdAt", updated_at AS "updatedAt"
         FROM payment_intents WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId}`;
-    return rows[0] ?? null;
   }
 
   /** The order's intents, oldest first. */

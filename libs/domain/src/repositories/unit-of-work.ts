@@ -152,6 +152,21 @@ export async function tryLocksAndRead<R>(
   return { held, rows: held === locks.all ? (readRows as R[]) : undefined };
 }
 
+/**
+ * Runs `statements` in order in the caller's transaction and gives each one's
+ * rows. On pg (runPlannedTransaction) they go out together (with BEGIN when
+ * they are the transaction's first) in one round trip; Postgres still runs
+ * them one after the other, so a statement that waits for a lock holds back
+ * the reads behind it until it is granted. Elsewhere they run one by one.
+ */
+export async function readTogether(tx: Tx, statements: Prisma.Sql[]): Promise<unknown[][]> {
+  const sql = sqlTxOf(tx);
+  if (sql) return sql.queryTogether(statements);
+  const out: unknown[][] = [];
+  for (const s of statements) out.push(await tx.$queryRaw<unknown[]>(s));
+  return out;
+}
+
 /** Waits for a transaction-scoped advisory lock (under the transaction's statement timeout). */
 export async function waitForAdvisoryLock(tx: Tx, key: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;

@@ -7,7 +7,7 @@ import type { Tx } from '../../shared/tx';
 import { DeadLettersRepository } from '../../repositories/dead-letters.repository';
 import { deadLetterErrorText } from '../../dead-letters/error-text';
 import type { ApplyResult} from '../event-effects';
-import { applyLockedEvent, lockPaymentIntent } from '../event-effects';
+import { applyLockedEvent, lockAndLoadEvent } from '../event-effects';
 import { settlementOf } from '../../core/rules';
 import { ordersRepo } from '../../repositories/orders.repository';
 import { paymentIntentsRepo } from '../../repositories/payment-intents.repository';
@@ -140,9 +140,9 @@ export class ApplyDojoEvent {
     return runPlannedTransaction(
       this.prisma,
       async (tx) => {
-        if (head.paymentIntentId) await lockPaymentIntent(tx, head.locationId, head.paymentIntentId);
-        const ev = await dojoEventsRepo(tx).lockAndRead(head.locationId, cmd.eventRowId);
-        return applyLockedEvent(tx, ev, this.logger);
+        // The intent lock, the row lock and the reads they guard: with BEGIN in one round trip on pg.
+        const { ev, loaded } = await lockAndLoadEvent(tx, head.locationId, cmd.eventRowId, head.paymentIntentId);
+        return applyLockedEvent(tx, ev, this.logger, loaded);
       },
       { maxWait: 10_000, timeout: 30_000 },
     );
