@@ -23,6 +23,8 @@ export interface BenchSettings {
   rpcTransport?: 'bullmq' | 'streams';
   /** Apps to run with node --cpu-prof (gateway, worker, webhook, gateway-inprocess). */
   profile: string[];
+  /** NODE_OPTIONS of every app under test (V8 or Node flags to compare), when given. */
+  nodeOptions?: string;
   resultsDir: string;
   logDir: string;
 }
@@ -81,6 +83,7 @@ export class Platform {
       GATEWAY_CONNECT_RATE: String(s.connectRate),
       DB_PREPARED_STATEMENTS: String(s.preparedStatements),
       RPC_TRANSPORT: s.rpcTransport ?? 'streams',
+      ...(s.nodeOptions ? { NODE_OPTIONS: s.nodeOptions } : {}),
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
     };
