@@ -1,6 +1,6 @@
 /**
  * How many SQL round trips and how much CPU each method of the payment mix
- * costs in the RpcDispatcher (in this process, no queue), measured by counting
+ * (and of the Tables API mix) costs in the RpcDispatcher (in this process, no queue), measured by counting
  * pg client queries, with this process's and Postgres' CPU counters (requests
  * one at a time, so other load on the machine does not enter the figures).
  * Statements and round trips are counted apart: a statement batch (SqlRunner's
@@ -15,12 +15,14 @@ import pg from 'pg';
 import { createLogger } from '@app/common';
 import type { JsonRpcResponse } from '@app/contracts';
 import { createPrisma, ensureDatabase, migrate, SecretBox, withDatabase } from '@app/db';
-import { RpcDispatcher } from '@app/domain/rpc';
+import { tableSessionId } from '@app/domain';
+import { dojoTablesDialect, RpcDispatcher } from '@app/domain/rpc';
 import { startStack } from '@app/infra';
+import type { LocationFixture } from '@app/testing';
 import { fixtures } from '@app/testing';
 import { cpuSeconds, serverPids } from '../lib/procs';
 import { benchVenues } from '../lib/seed';
-import { MIX_STEPS, paymentMix } from '../scenarios/mix';
+import { MIX_STEPS, paymentMix, TABLES_MIX_STEPS, tablesPaymentMix } from '../scenarios/mix';
 
 async function main() {
   const stack = await startStack();
@@ -42,47 +44,66 @@ async function main() {
     const prisma = createPrisma(url, { poolSize: 4, preparedStatements: prepared });
     const box = new SecretBox(randomBytes(32).toString('hex'));
     const locs = await benchVenues(fixtures(prisma, box), { count: 20, prefix: 'q', ordersPerLocation: 4 });
-    const dispatcher = new RpcDispatcher({ prisma, logger: createLogger('q', 'silent'), events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
-    const script = paymentMix(4, 'q');
-    const per = new Map<string, { n: number; q: number; trips: number; cpuUs: number; sysUs: number; ms: number; pgMs: number }>();
+    type Stat = { n: number; q: number; trips: number; cpuUs: number; sysUs: number; ms: number; pgMs: number };
     const pgPids = () => serverPids(Number(new URL(stack.databaseUrl).port), Number(new URL(stack.redisUrl).port)).postgres;
     const pgCpu = () => pgPids().reduce((a, pid) => a + cpuSeconds(pid), 0);
     let rpc = 0;
-    for (let round = 0; round < 6; round++) {
-      for (const l of locs) {
-        for (let k = 8; k < 8 + MIX_STEPS.length; k++) {
-          const { method, params } = script(l.dojoAccountId.replace(/\d+$/, '0'), k + round * 8);
-          const q0 = queries;
-          const t0trips = trips;
-          const pg0 = pgCpu();
-          const c0 = process.cpuUsage();
-          const t0 = performance.now();
-          const res: JsonRpcResponse = await dispatcher.handle({ locationId: l.id, method, rpcId: `r${++rpc}`, params, deadline: Date.now() + 10_000, traceId: 't', fence: 1 });
-          const c = process.cpuUsage(c0);
-          const pg1 = pgCpu();
-          if ('error' in res && res.error) throw new Error(`${method}: ${JSON.stringify(res.error)}`);
-          if (round === 0) continue; // warm-up
-          const s = per.get(method) ?? { n: 0, q: 0, trips: 0, cpuUs: 0, sysUs: 0, ms: 0, pgMs: 0 };
-          s.pgMs += (pg1 - pg0) * 1000;
-          s.n++;
-          s.q += queries - q0;
-          s.trips += trips - t0trips;
-          s.cpuUs += c.user + c.system;
-          s.sysUs += c.system;
-          s.ms += performance.now() - t0;
-          per.set(method, s);
+    // Each method of a mix, one request at a time over the venues (round 0 is a warm-up), then the table.
+    const measure = async (
+      title: string,
+      dispatcher: Pick<RpcDispatcher<JsonRpcResponse, unknown>, 'handle'>,
+      steps: readonly string[],
+      script: (l: LocationFixture, k: number) => { method: string; params: Record<string, unknown> },
+    ) => {
+      const per = new Map<string, Stat>();
+      for (let round = 0; round < 6; round++) {
+        for (const l of locs) {
+          for (let k = 8; k < 8 + steps.length; k++) {
+            const { method, params } = script(l, k + round * 8);
+            const q0 = queries;
+            const t0trips = trips;
+            const pg0 = pgCpu();
+            const c0 = process.cpuUsage();
+            const t0 = performance.now();
+            const res: JsonRpcResponse = await dispatcher.handle({ locationId: l.id, method, rpcId: `r${++rpc}`, params, deadline: Date.now() + 10_000, traceId: 't', fence: 1 });
+            const c = process.cpuUsage(c0);
+            const pg1 = pgCpu();
+            if ('error' in res && res.error) throw new Error(`${method}: ${JSON.stringify(res.error)}`);
+            if (round === 0) continue; // warm-up
+            const s = per.get(method) ?? { n: 0, q: 0, trips: 0, cpuUs: 0, sysUs: 0, ms: 0, pgMs: 0 };
+            s.pgMs += (pg1 - pg0) * 1000;
+            s.n++;
+            s.q += queries - q0;
+            s.trips += trips - t0trips;
+            s.cpuUs += c.user + c.system;
+            s.sysUs += c.system;
+            s.ms += performance.now() - t0;
+            per.set(method, s);
+          }
         }
       }
-    }
+      console.log(`${title}: method              SQL round trips   statements   node CPU ms   (kernel ms)   Postgres CPU ms   wall ms (one at a time)`);
+      let mix = { node: 0, pg: 0 };
+      for (const [m, s] of per) {
+        console.log(`${m.padEnd(26)} ${(s.trips / s.n).toFixed(1).padStart(15)} ${(s.q / s.n).toFixed(1).padStart(12)} ${(s.cpuUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.sysUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.pgMs / s.n).toFixed(2).padStart(17)} ${(s.ms / s.n).toFixed(2).padStart(10)}`);
+        const share = steps.filter((x) => x === m).length / steps.length;
+        mix = { node: mix.node + (share * s.cpuUs) / s.n / 1000, pg: mix.pg + (share * s.pgMs) / s.n };
+      }
+      console.log(`${title} (weighted): node ${mix.node.toFixed(2)} ms + Postgres ${mix.pg.toFixed(2)} ms per request`);
+    };
     console.log(`prepared statements: ${prepared ? 'on' : 'off'}`);
-    console.log('method                     SQL round trips   statements   node CPU ms   (kernel ms)   Postgres CPU ms   wall ms (one at a time)');
-    let mix = { node: 0, pg: 0 };
-    for (const [m, s] of per) {
-      console.log(`${m.padEnd(26)} ${(s.trips / s.n).toFixed(1).padStart(15)} ${(s.q / s.n).toFixed(1).padStart(12)} ${(s.cpuUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.sysUs / s.n / 1000).toFixed(2).padStart(13)} ${(s.pgMs / s.n).toFixed(2).padStart(17)} ${(s.ms / s.n).toFixed(2).padStart(10)}`);
-      const share = MIX_STEPS.filter((x) => x === m).length / MIX_STEPS.length;
-      mix = { node: mix.node + (share * s.cpuUs) / s.n / 1000, pg: mix.pg + (share * s.pgMs) / s.n };
-    }
-    console.log(`payment mix (weighted): node ${mix.node.toFixed(2)} ms + Postgres ${mix.pg.toFixed(2)} ms per request`);
+    const logger = createLogger('q', 'silent');
+    const events = { ingest: async () => ({ eventRowId: '', duplicate: false }) };
+    const mixScript = paymentMix(4, 'q');
+    await measure('payment mix', new RpcDispatcher({ prisma, logger, events }), MIX_STEPS, (l, k) => mixScript(l.dojoAccountId.replace(/\d+$/, '0'), k));
+    // The same venues over the Tables API (bench request-path's "queue, Tables API" variant): session ids name the orders.
+    const tablesScript = tablesPaymentMix(4, 'qt', (_account, orderId) => tableSessionId(current!.id, orderId));
+    let current: LocationFixture | undefined;
+    const tables = new RpcDispatcher({ prisma, logger, events, dialect: dojoTablesDialect() });
+    await measure('Tables mix', tables, TABLES_MIX_STEPS, (l, k) => {
+      current = l;
+      return tablesScript(l.dojoAccountId.replace(/\d+$/, '0'), k);
+    });
     await prisma.$disconnect();
   } finally {
     await stack.stop();

@@ -117,15 +117,17 @@ export async function shapeFromDatabase(databaseUrl: string): Promise<SchemaShap
        JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' ORDER BY t.typname, e.enumsortorder`,
     );
     for (const r of enums.rows) (shape.enums[r.name] ??= []).push(r.value);
-    const cols = await c.query<{ table_name: string; column_name: string; udt_name: string; is_nullable: string; column_default: string | null; data_type: string }>(
-      `SELECT table_name, column_name, udt_name, is_nullable, column_default, data_type FROM information_schema.columns
+    const cols = await c.query<{ table_name: string; column_name: string; udt_name: string; is_nullable: string; column_default: string | null; data_type: string; is_generated: string }>(
+      `SELECT table_name, column_name, udt_name, is_nullable, column_default, data_type, is_generated FROM information_schema.columns
        WHERE table_schema = 'public' AND table_name <> '_prisma_migrations' ORDER BY table_name, ordinal_position`,
     );
     const table = (name: string) => (shape.tables[name] ??= { columns: {}, primaryKey: [], uniques: [], indexes: [], foreignKeys: [] });
     for (const r of cols.rows) {
       let type = r.udt_name.startsWith('_') ? `${r.udt_name.slice(1)}[]` : r.udt_name;
       if (r.data_type === 'USER-DEFINED') type = r.udt_name;
-      table(r.table_name).columns[r.column_name] = { type, nullable: r.is_nullable === 'YES', hasDefault: r.column_default !== null };
+      // A generated column (GENERATED ALWAYS AS ... STORED) is schema.prisma's @default(dbgenerated()): the database fills it.
+      const hasDefault = r.column_default !== null || r.is_generated === 'ALWAYS';
+      table(r.table_name).columns[r.column_name] = { type, nullable: r.is_nullable === 'YES', hasDefault };
     }
     const idx = await c.query<{ table: string; unique: boolean; primary: boolean; method: string; cols: string[] }>(
       `SELECT t.relname AS table, ix.indisunique AS unique, ix.indisprimary AS primary, am.amname AS method,

@@ -17,14 +17,6 @@ export function payableSql(paid: Prisma.Sql): Prisma.Sql {
 }
 
 /**
- * core/rules tableSessionId as an SQL expression over the order row `o`: the same version-3 UUID of
- * `<location id>:<order id>`, so a session id sent by a pay-at-table dialect finds its order.
- */
-export const tableSessionIdSql = Prisma.sql`(SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-3' || substr(h, 14, 3) || '-'
-    || substr('89ab', (('x' || substr(h, 17, 1))::bit(4)::int & 3) + 1, 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12))::uuid
-  FROM (SELECT md5(o.location_id::text || ':' || o.id) AS h) AS session_hash)`;
-
-/**
  * core/rules countedAmounts as SQL over the payments row `p`: what a payment
  * counts towards its order's paid amount (Recorded only, net of its refunded
  * amount, the refund coming off the paid amount first).

@@ -7,7 +7,7 @@ import type { Tx } from '../shared/tx';
 import { jsonText, posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from './outbox.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
-import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql, tableSessionIdSql } from './order-rules.sql';
+import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql } from './order-rules.sql';
 
 /**
  * The orders aggregate: orders with their items, Dojo's lock and the
@@ -216,11 +216,11 @@ export class OrdersRepository {
     return { rows: fetched.map(orderRowFromJson), beyond: rows[0]!.beyond };
   }
 
-  /** The order a table session id names (core/rules tableSessionId), or null. Scans the location's orders. */
+  /** The order a table session id names (core/rules tableSessionId), or null. An index probe on the generated session_id. */
   async orderIdOfSession(locationId: string, sessionId: string): Promise<string | null> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sessionId)) return null;
     const rows = await this.db.$queryRaw<{ id: string }[]>`
-      SELECT o.id FROM orders o WHERE o.location_id = ${locationId}::uuid AND ${tableSessionIdSql} = ${sessionId.toLowerCase()}::uuid LIMIT 1`;
+      SELECT o.id FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.session_id = ${sessionId.toLowerCase()}::uuid LIMIT 1`;
     return rows[0]?.id ?? null;
   }
 

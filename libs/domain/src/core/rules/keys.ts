@@ -24,8 +24,9 @@ export const dojoOrderLockKey = (locationId: string, dojoOrderId: string): strin
 /**
  * The stable UUID of the table session an order is (the legacy pay-at-table dialects name sessions by UUID, the
  * venue names orders by its own ids): an RFC 4122 version-3 (MD5, name-based) UUID of `<location id>:<order id>`.
- * The same order always has the same session id, and no column stores it: the repository computes the same
- * value in SQL (order-rules.sql.ts `tableSessionIdSql`) to find the order of a session.
+ * The same order always has the same session id. Postgres computes the same value into orders.session_id (a
+ * generated column over the SQL function table_session_id, migration 20261202700000_order_session_id, indexed
+ * with location_id) so that finding the order of a session is an index probe; tests compare the two.
  */
 export function tableSessionId(locationId: string, orderId: string): string {
   const h = createHash('md5').update(`${locationId}:${orderId}`, 'utf8').digest('hex');

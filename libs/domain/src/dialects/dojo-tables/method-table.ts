@@ -8,6 +8,7 @@ import { FindTableSessions } from '../../sessions/usecases/find-table-sessions.u
 import { FindTableStatesOfVenue } from '../../sessions/usecases/find-table-states.usecase';
 import { GetTableSessionBill } from '../../sessions/usecases/get-table-session-bill.usecase';
 import { GetTableSession } from '../../sessions/usecases/get-table-session.usecase';
+import { GetTableSessionOrder } from '../../sessions/usecases/get-table-session-order.usecase';
 import * as sessions from './sessions.mapping';
 import * as tables from './tables.mapping';
 
@@ -25,7 +26,7 @@ export function tablesMethods(opts: { lockTtlMs: number }): Record<TablesAnswere
     GetSession: entry(sessions.getSession, new GetTableSession()),
     LockSession: entry(sessions.lockSession(opts.lockTtlMs), new CreateOrderLock()),
     UnlockSession: entry(sessions.unlockSession, new DeleteOrderLock()),
-    GetBillItems: entry(sessions.getBillItems, new GetTableSession()),
+    GetBillItems: entry(sessions.getBillItems, new GetTableSessionOrder()),
     GetFullBill: entry(sessions.getFullBill, new GetTableSessionBill()),
     ListBillItems: entry(sessions.listBillItems, new FindTableSessions()),
     GetTable: entry(tables.getTable, new FindTableStatesOfVenue()),

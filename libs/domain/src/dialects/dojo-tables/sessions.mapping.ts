@@ -106,7 +106,7 @@ function requireBill(order: Order): Order {
 
 export const getBillItems = {
   ...oneSession<'GetBillItems'>(),
-  toWire: (r: SessionWithTable): { billItems: TablesBill } => ({ billItems: tablesBill(requireBill(r.order)) }),
+  toWire: (order: Order): { billItems: TablesBill } => ({ billItems: tablesBill(requireBill(order)) }),
 };
 
 export const getFullBill = {
