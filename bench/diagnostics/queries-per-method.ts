@@ -11,7 +11,6 @@
  * optional, as for the bench; DB_PREPARED_STATEMENTS=true for named statements).
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { createLogger } from '@app/common';
 import type { JsonRpcResponse } from '@app/contracts';
 import { createPrisma, ensureDatabase, migrate, SecretBox, withDatabase } from '@app/db';
@@ -19,7 +18,7 @@ import { tableSessionId } from '@app/domain';
 import { dojoTablesDialect, RpcDispatcher } from '@app/domain/rpc';
 import { startStack } from '@app/infra';
 import type { LocationFixture } from '@app/testing';
-import { fixtures } from '@app/testing';
+import { countPgRoundTrips, fixtures } from '@app/testing';
 import { cpuSeconds, serverPids } from '../lib/procs';
 import { benchVenues } from '../lib/seed';
 import { MIX_STEPS, paymentMix, TABLES_MIX_STEPS, tablesPaymentMix } from '../scenarios/mix';
@@ -30,16 +29,8 @@ async function main() {
     const url = withDatabase(stack.databaseUrl, `bench_queries_${Date.now().toString(36)}`);
     await ensureDatabase(url);
     await migrate(url);
-    let queries = 0;
-    let trips = 0;
-    const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
-    const orig = proto.query;
-    // A statement batch (SqlRunner's queryBatch: several statements, one Sync) is one query call, one round trip.
-    proto.query = function (this: unknown, ...a: unknown[]) {
-      queries += (a[0] as { statements?: unknown[] } | undefined)?.statements?.length ?? 1;
-      trips++;
-      return orig.apply(this, a);
-    };
+    // Every pg query of this process from here on: round trips, and the statements in them (a batch is one of several).
+    const sent = countPgRoundTrips();
     const prepared = process.env.DB_PREPARED_STATEMENTS === 'true';
     const prisma = createPrisma(url, { poolSize: 4, preparedStatements: prepared });
     const box = new SecretBox(randomBytes(32).toString('hex'));
@@ -60,8 +51,8 @@ async function main() {
         for (const l of locs) {
           for (let k = 8; k < 8 + steps.length; k++) {
             const { method, params } = script(l, k + round * 8);
-            const q0 = queries;
-            const t0trips = trips;
+            const q0 = sent.statements;
+            const t0trips = sent.trips;
             const pg0 = pgCpu();
             const c0 = process.cpuUsage();
             const t0 = performance.now();
@@ -73,8 +64,8 @@ async function main() {
             const s = per.get(method) ?? { n: 0, q: 0, trips: 0, cpuUs: 0, sysUs: 0, ms: 0, pgMs: 0 };
             s.pgMs += (pg1 - pg0) * 1000;
             s.n++;
-            s.q += queries - q0;
-            s.trips += trips - t0trips;
+            s.q += sent.statements - q0;
+            s.trips += sent.trips - t0trips;
             s.cpuUs += c.user + c.system;
             s.sysUs += c.system;
             s.ms += performance.now() - t0;

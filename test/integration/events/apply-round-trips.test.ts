@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { createLogger } from '@app/common';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import { rawOnPg } from '@app/domain/repositories/unit-of-work';
 import type { LocationFixture, TestDatabase } from '@app/testing';
-import { createTestDatabase, fixtures } from '@app/testing';
+import { createTestDatabase, fixtures, pgRoundTripsOf } from '@app/testing';
 import { eventPayload } from './fixtures';
 
 /**
@@ -27,24 +26,6 @@ describe('Dojo event apply: SQL round trips', () => {
     await db.drop();
   });
 
-  /** Round trips of `fn` on pg: one per client query (a statement batch is one), and the statements sent. */
-  const roundTrips = async <T>(fn: () => Promise<T>): Promise<{ out: T; trips: number; statements: number }> => {
-    const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
-    const orig = proto.query;
-    let trips = 0;
-    let statements = 0;
-    proto.query = function (this: unknown, ...a: unknown[]) {
-      statements += (a[0] as { statements?: unknown[] } | undefined)?.statements?.length ?? 1;
-      trips++;
-      return orig.apply(this, a);
-    };
-    try {
-      return { out: await fn(), trips, statements };
-    } finally {
-      proto.query = orig;
-    }
-  };
-
   const store = async (id: string, paymentIntentId: string | undefined) => {
     const stored = await new DojoEventsRepository(rawOnPg(db.prisma)).store(loc.id, eventPayload(loc.dojoAccountId, id, 'payment_intent.status_updated', paymentIntentId, 'Authorized', at), 'webhook', at);
     return stored!.id;
@@ -55,27 +36,27 @@ describe('Dojo event apply: SQL round trips', () => {
   it('an event whose intent has no payment yet: 3 round trips (head; BEGIN + locks + reads; pending mark + COMMIT)', async () => {
     const rowId = await store('rt-pending', 'pi_rt_pending');
     const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'));
-    const { out, trips, statements } = await roundTrips(() => apply.execute({ eventRowId: rowId }));
+    const { out, trips, statements } = await pgRoundTripsOf(() => apply.execute({ eventRowId: rowId }));
     assert.equal(out.outcome, 'pending_payment');
     assert.equal(await state(rowId), 'pending_payment');
     assert.equal(trips, 3);
     assert.equal(statements, 8, 'head; BEGIN, intent lock, row lock+read, payment, intent; the mark, COMMIT');
     // Again: nothing left to do, one unlocked read.
-    const again = await roundTrips(() => apply.execute({ eventRowId: rowId }));
+    const again = await pgRoundTripsOf(() => apply.execute({ eventRowId: rowId }));
     assert.equal(again.out.outcome, 'pending_payment');
   });
 
   it('an event with no intent: 3 round trips, its move to applied and its feed entry one statement sent with COMMIT', async () => {
     const rowId = await store('rt-noint', undefined);
     const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'));
-    const { out, trips, statements } = await roundTrips(() => apply.execute({ eventRowId: rowId }));
+    const { out, trips, statements } = await pgRoundTripsOf(() => apply.execute({ eventRowId: rowId }));
     assert.equal(out.outcome, 'applied');
     assert.equal(await state(rowId), 'applied');
     const feed = await db.prisma.venueFeedEntry.findMany({ where: { locationId: loc.id, kind: 'event.received', entityId: 'rt-noint' } });
     assert.equal(feed.length, 1);
     assert.equal(trips, 3);
     assert.equal(statements, 5, 'head; BEGIN, row lock+read; the write, COMMIT');
-    const again = await roundTrips(() => apply.execute({ eventRowId: rowId }));
+    const again = await pgRoundTripsOf(() => apply.execute({ eventRowId: rowId }));
     assert.equal(again.out.outcome, 'already_applied');
     assert.equal(again.trips, 1);
   });

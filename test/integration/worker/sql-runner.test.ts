@@ -8,12 +8,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import type { PrismaClient } from '@app/db';
 import { createPrisma, Prisma, sqlRunner, SqlTransactionRolledBack } from '@app/db';
 import { rawOnPg, runPlannedTransaction } from '@app/domain/repositories/unit-of-work';
 import type { TestDatabase } from '@app/testing';
-import { createTestDatabase, fixtures } from '@app/testing';
+import { createTestDatabase, fixtures, pgRoundTripsOf } from '@app/testing';
 
 const TYPES = Prisma.sql`SELECT 7::int AS i, 9007199254740993::bigint AS b, '{1,9007199254740993}'::bigint[] AS ba,
   '2026-11-30T12:00:00.123Z'::timestamptz(3) AS t, '{"a":[1,"x"]}'::jsonb AS j, json_build_object('x', 1) AS jj, true AS bo,
@@ -114,30 +113,13 @@ describe('SqlRunner: the request path on pg directly', () => {
     assert.equal(await rows('model-2'), 1);
   });
 
-  /** Round trips of `fn` on pg: one per client query, a statement batch (queryBatch) counting its statements (as queries-per-method). */
-  const roundTrips = async <T>(fn: () => Promise<T>): Promise<{ out: T; trips: number; statements: number }> => {
-    const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
-    const orig = proto.query;
-    let trips = 0;
-    let statements = 0;
-    proto.query = function (this: unknown, ...a: unknown[]) {
-      statements += (a[0] as { statements?: unknown[] } | undefined)?.statements?.length ?? 1;
-      trips++;
-      return orig.apply(this, a);
-    };
-    try {
-      return { out: await fn(), trips, statements };
-    } finally {
-      proto.query = orig;
-    }
-  };
   const insertSql = (rpcId: string) => Prisma.sql`INSERT INTO processed_requests (location_id, rpc_id, method, response) VALUES (${locationId}::uuid, ${rpcId}, 'm', '{}'::jsonb)`;
 
   for (const named of [false, true]) {
     it(`a read-then-write transaction is 2 round trips: BEGIN with the first statements, the held write with COMMIT (prepared statements ${named ? 'on' : 'off'})`, async () => {
       const sql = sqlRunner(named ? prepared : db.prisma)!;
       const id = `two-trips-${named}`;
-      const { out, trips, statements } = await roundTrips(() =>
+      const { out, trips, statements } = await pgRoundTripsOf(() =>
         sql.transaction(async (c) => {
           const [a, b] = await c.queryTogether([Prisma.sql`SELECT ${1}::int AS v`, Prisma.sql`SELECT count(*)::int AS n FROM processed_requests WHERE rpc_id = ${id}`]);
           c.executeWithCommit(insertSql(id));
@@ -172,7 +154,7 @@ describe('SqlRunner: the request path on pg directly', () => {
 
   it('several held writes go out in the order they were held, with COMMIT in one round trip', async () => {
     const sql = sqlRunner(db.prisma)!;
-    const { trips, statements } = await roundTrips(() =>
+    const { trips, statements } = await pgRoundTripsOf(() =>
       sql.transaction(async (c) => {
         await c.query(Prisma.sql`SELECT 1`);
         c.executeWithCommit(insertSql('many-1'));
