@@ -7,6 +7,7 @@ import type { JsonRpcResponse} from '@app/contracts';
 import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
 import type { RpcJob, RpcReply } from './catalog';
 import { QueueName, queuePrefix } from './catalog';
+import { FAILOVER_RETRY_MS, retryAcrossFailover } from './failover-retry';
 import { replyStreamKey } from './reply-stream';
 import type { RpcTransport } from './rpc-streams';
 import { StreamRpcSender } from './rpc-streams';
@@ -51,9 +52,6 @@ interface Pending {
 }
 
 const CLAIM_RETRY_MAX_MS = 5_000;
-const SEND_RETRY_MS = 3_000;
-const SEND_RETRY_FIRST_WAIT_MS = 100;
-const SEND_RETRY_MAX_WAIT_MS = 500;
 /** A send is not tried again when less than this is left before the deadline (the worker would not have time). */
 const SEND_MIN_TIME_LEFT_MS = 1_000;
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -212,21 +210,21 @@ export class RpcClient {
    * from processed_requests, and its second reply finds nothing waiting.
    */
   private async send(jobId: string, data: RpcJob): Promise<void> {
-    const until = Math.min(Date.now() + (this.opts.sendRetryMs ?? SEND_RETRY_MS), data.deadline - SEND_MIN_TIME_LEFT_MS);
-    let wait = SEND_RETRY_FIRST_WAIT_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
+    const until = Math.min(Date.now() + (this.opts.sendRetryMs ?? FAILOVER_RETRY_MS), data.deadline - SEND_MIN_TIME_LEFT_MS);
+    await retryAcrossFailover(
+      async (attempt) => {
         await this.enqueue(jobId, data);
         if (attempt > 1) this.log(data)?.info({ jobId, attempt }, 'the request was sent after a retry');
-        return;
-      } catch (err) {
-        const p = this.pending.get(jobId);
+      },
+      {
+        until,
         // Closed, answered (the worker's reply came after all) or being settled at its deadline: nothing to send.
-        if (!this.running || !p || p.claiming || Date.now() + wait > until) throw err;
-      }
-      await new Promise((r) => setTimeout(r, wait));
-      wait = Math.min(wait * 2, SEND_RETRY_MAX_WAIT_MS);
-    }
+        stop: () => {
+          const p = this.pending.get(jobId);
+          return !this.running || !p || Boolean(p.claiming);
+        },
+      },
+    );
   }
 
   private async enqueue(jobId: string, data: RpcJob): Promise<void> {

@@ -5,21 +5,13 @@ import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
 import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
 import type { RpcJob, RpcReply } from './catalog';
 import { fenceKey, QueueName } from './catalog';
+import { FAILOVER_RETRY_MS, retryAcrossFailover } from './failover-retry';
 import { ReplyPublisher } from './reply-stream';
 import type { RpcTransport } from './rpc-streams';
 import { RpcStreamConsumer } from './rpc-streams';
 import { QueueWorker } from './worker-host';
 
 export type RpcHandler = (job: RpcJob) => Promise<JsonRpcResponse>;
-
-/**
- * A reply that could not be written is written again for this long (a Redis Cluster or Sentinel failover: the new
- * master answers a few seconds after the old one died). Without it the gateway waited for the deadline and then
- * found the answer in processed_requests (a state-changing request) or answered with an error (a read).
- */
-const REPLY_RETRY_MS = 3_000;
-const REPLY_RETRY_FIRST_WAIT_MS = 100;
-const REPLY_RETRY_MAX_WAIT_MS = 500;
 
 export interface RpcWorkerOptions {
   redisUrl: string;
@@ -118,21 +110,14 @@ export class RpcWorkerHost {
     await Promise.all([this.reply(data.replyTo, { jobId, response }), finish?.()]);
   }
 
-  /** ReplyPublisher.publish, tried again for up to REPLY_RETRY_MS (the first attempt is issued in the caller's turn). */
-  private async reply(stream: string, reply: RpcReply): Promise<void> {
-    const until = Date.now() + REPLY_RETRY_MS;
-    let wait = REPLY_RETRY_FIRST_WAIT_MS;
-    for (;;) {
-      try {
-        await this.replies.publish(stream, reply);
-        return;
-      } catch (err) {
-        // A second copy of a reply that did arrive is harmless: the gateway takes the first and ignores the rest.
-        if (this.closing || Date.now() + wait > until) throw err;
-      }
-      await new Promise((r) => setTimeout(r, wait));
-      wait = Math.min(wait * 2, REPLY_RETRY_MAX_WAIT_MS);
-    }
+  /**
+   * ReplyPublisher.publish, tried again across a Redis failover (the first attempt is issued in the caller's turn).
+   * Without it the gateway waited for the deadline and then found the answer in processed_requests (a state-changing
+   * request) or answered with an error (a read).
+   */
+  private reply(stream: string, reply: RpcReply): Promise<void> {
+    // A second copy of a reply that did arrive is harmless: the gateway takes the first and ignores the rest.
+    return retryAcrossFailover(() => this.replies.publish(stream, reply), { until: Date.now() + FAILOVER_RETRY_MS, stop: () => this.closing });
   }
 
   private refuse(data: RpcRequest, message: string): JsonRpcResponse {
