@@ -138,22 +138,25 @@ export class SqlRunner implements SqlConnection {
     let ended = false;
     /** Writes held to go out, in order, with COMMIT or in front of the next statement (executeWithCommit). */
     let held: Statement[] = [];
-    /** Sends the statements, with BEGIN and a held write in front when due, in one round trip; their answers. */
-    const send = async (statements: Statement[]): Promise<pg.QueryResult[]> => {
+    /**
+     * Sends the items, with BEGIN and the held writes in front when due, in one round trip; the items' answers.
+     * When a held write fails, the items after it are not run (in a transaction block they could only fail).
+     */
+    const send = async (items: Sendable[]): Promise<pg.QueryResult[]> => {
       live();
       const lead: Sendable[] = [];
       if (!begun) lead.push({ text: 'BEGIN' });
       for (const h of held) lead.push(this.config(h));
       begun = true;
       held = [];
-      const items = [...lead, ...statements.map((s) => this.config(s))];
-      if (items.length === 1) return [await client.query(items[0]!)];
-      return (await queryBatch(client, items)).slice(lead.length);
+      const all = [...lead, ...items];
+      if (all.length === 1) return [await client.query(all[0]!)];
+      return (await queryBatch(client, all)).slice(lead.length);
     };
     const conn: SqlTxConnection = {
-      query: async <R>(s: Statement) => (await send([s]))[0]!.rows as R[],
-      execute: async (s: Statement) => (await send([s]))[0]!.rowCount ?? 0,
-      queryTogether: async (statements: Statement[]) => (await send(statements)).map((r) => r.rows as unknown[]),
+      query: async <R>(s: Statement) => (await send([this.config(s)]))[0]!.rows as R[],
+      execute: async (s: Statement) => (await send([this.config(s)]))[0]!.rowCount ?? 0,
+      queryTogether: async (statements: Statement[]) => (await send(statements.map((s) => this.config(s)))).map((r) => r.rows as unknown[]),
       executeWithCommit: (s: Statement) => {
         held.push(s);
       },
@@ -161,16 +164,11 @@ export class SqlRunner implements SqlConnection {
     let broken: Error | undefined;
     try {
       const out = await fn(conn);
-      live();
       if (!begun && held.length === 0) return out; // no statement: nothing to begin or commit
-      const items: Sendable[] = [...(begun ? [] : [{ text: 'BEGIN' }]), ...held.map((h) => this.config(h)), { text: 'COMMIT' }];
-      begun = true;
-      held = [];
-      // When the held write fails, the COMMIT after it is not run: the transaction is left aborted, and rolled back below.
-      const results = items.length === 1 ? [await client.query('COMMIT')] : await queryBatch(client, items);
-      const commit = results[results.length - 1]!;
+      // When a held write fails, the COMMIT after it is not run: the transaction is left aborted, and rolled back below.
+      const [commit] = await send([{ text: 'COMMIT' }]);
       ended = true;
-      if (commit.command !== 'COMMIT') throw new SqlTransactionRolledBack();
+      if (commit!.command !== 'COMMIT') throw new SqlTransactionRolledBack();
       return out;
     } catch (err) {
       if (begun && !ended) {
