@@ -56,12 +56,19 @@ export async function preparePaymentVenues(p: Platform, locations: number): Prom
   return seeded.map((l) => l.dojoAccountId);
 }
 
-/** Starts the queue variant (workers + gateway) or the in-process gateway and waits until every venue is connected. */
-export async function startVariant(p: Platform, variant: 'queue' | 'in-process', accountIds: string[], workers = 1): Promise<Record<string, number>> {
+/**
+ * The platform's shapes: `queue` as deployed (workers + gateway at their defaults: changes through the queue, reads
+ * answered by the gateway, GATEWAY_READS=local), `queue, reads queued` (GATEWAY_READS=queue: every request through the
+ * queue) and the `in-process` baseline (one gateway process answers everything).
+ */
+export type Variant = 'queue' | 'queue, reads queued' | 'in-process';
+
+/** Starts a variant and waits until every venue is connected. */
+export async function startVariant(p: Platform, variant: Variant, accountIds: string[], workers = 1): Promise<Record<string, number>> {
   const procs: AppProcess[] = [];
-  if (variant === 'queue') {
+  if (variant !== 'in-process') {
     for (let i = 0; i < workers; i++) procs.push(await p.startApp('worker', `worker${i + 1}`));
-    procs.push(await p.startApp('gateway'));
+    procs.push(await p.startApp('gateway', 'gateway', variant === 'queue, reads queued' ? { GATEWAY_READS: 'queue' } : {}));
   } else {
     procs.push(p.startInProcessGateway());
   }
@@ -128,7 +135,7 @@ export async function requestPath(
   const accountIds = await preparePaymentVenues(p, o.locations);
   o.log(`request-path: ${o.locations} venues seeded`);
   const runs: MixRun[] = [];
-  for (const variant of ['queue', 'in-process'] as const) {
+  for (const variant of ['queue', 'queue, reads queued', 'in-process'] as const) {
     const pids = await startVariant(p, variant, accountIds);
     o.log(`request-path: ${variant} variant up, ${accountIds.length} venues connected`);
     await runMix(p, accountIds, Math.min(...o.rates), o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight });

@@ -3,9 +3,9 @@ import type Redis from 'ioredis';
 import { CONFIG, createRedis, LOGGER, Logger, PRISMA, REDIS, SECRET_BOX } from '@app/common';
 import type { GatewayConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
-import { defaultProfiles, GatewayManager, gatewayManagerOptions, LocationSource, RedisTerminalsStore, ReplicaStatus } from '@app/gateway';
+import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource, RedisTerminalsStore, ReplicaStatus } from '@app/gateway';
 import { TakeCounterWork } from '@app/domain/counter';
-import { ProcessedRequests } from '@app/domain/rpc';
+import { DialectRouter, ProcessedRequests, readingDialects } from '@app/domain/rpc';
 import { enqueueCounterSettle, JobEnqueuer, RedisCounterSignals, RpcClient } from '@app/queue';
 
 /** Starts this replica's gateway manager with the app and drains it on shutdown. */
@@ -41,6 +41,8 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
         claim: (job, error) => processed.claimAtDeadline(job, error),
         logger: log.child({ component: 'rpc-client' }),
       }),
+      // GATEWAY_READS=local: reads are answered here, on this app's Postgres pool; changes go to the workers.
+      reads: config.GATEWAY_READS === 'local' ? new InProcessRpcCaller(readRouter(prisma, log)) : undefined,
       locations: new LocationSource(prisma, secretBox),
       profiles: defaultProfiles(),
       logger: log,
@@ -73,4 +75,10 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
     await this.jobs.close();
     this.subscriber.disconnect();
   }
+}
+
+/** The dialects' reads as the gateway runs them: no read reaches the events pipeline (HandleEventV1 is a change). */
+function readRouter(prisma: PrismaClient, logger: Logger): DialectRouter {
+  const events = { ingest: () => Promise.reject(new Error('Dojo events are applied by the workers, not by a gateway read')) };
+  return new DialectRouter({ prisma, logger: logger.child({ component: 'reads' }), events }, readingDialects());
 }

@@ -94,6 +94,11 @@ export const gatewayEnv = {
   GATEWAY_HANDSHAKE_TIMEOUT_MS: env.int(10_000, 50, 120_000),
   /** When > 0, replaces every method's deadline (tests and tuning); 0 uses METHOD_INFO[method].deadlineMs. */
   GATEWAY_DEADLINE_OVERRIDE_MS: env.int(0, 0, 600_000),
+  /**
+   * Who answers a request that only reads (SearchOrdersV1, GetOrderByIdV1, ListSessions, ...): `local`, the gateway
+   * replica that owns the socket, against Postgres (default: no queue hops); `queue`, a worker, like every change.
+   */
+  GATEWAY_READS: z.enum(['local', 'queue']).optional().transform((v) => v ?? 'local'),
   /** Pay at counter: the owner asks for counter work this often per PAC link, besides the wake-up messages. */
   COUNTER_POLL_MS: env.int(1_000, 10, 60_000),
   /** A terminal transaction without Connect's reply this long is recovered with duplicate (Connect ends a stuck terminal at ~200 s). */

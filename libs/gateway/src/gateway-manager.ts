@@ -44,6 +44,8 @@ export interface GatewayManagerDeps {
   /** A connection this manager may put into subscriber mode. */
   subscriber: Redis;
   rpc: RpcCaller & { start(): Promise<void>; close(): Promise<void> };
+  /** GATEWAY_READS=local: answers the requests that only read, in this process (InProcessRpcCaller); rpc the rest. */
+  reads?: RpcCaller;
   locations: LocationProvider;
   profiles: Map<string, ConnectionProfile>;
   logger: Logger;
@@ -117,8 +119,12 @@ export class GatewayManager {
     this.leases = new LeaseStore(deps.redis, opts.prefix, opts.replicaId, opts.leaseTtlMs);
     // Each answered request goes to the location's capped record in Redis (one pipeline per REQUEST_LOG_FLUSH_MS).
     const requestLog = (this.requestLog = new RequestLogWriter(deps.redis, opts.prefix));
-    this.dispatcher = new RequestDispatcher(deps.rpc, opts.dispatch, deps.logger, (locationId, entry) =>
-      requestLog.record(locationId, { ...entry, replicaId: opts.replicaId }),
+    this.dispatcher = new RequestDispatcher(
+      deps.rpc,
+      opts.dispatch,
+      deps.logger,
+      (locationId, entry) => requestLog.record(locationId, { ...entry, replicaId: opts.replicaId }),
+      deps.reads,
     );
     this.gate = new DialGate(opts.connectRate);
     if (deps.counter && opts.counter) {

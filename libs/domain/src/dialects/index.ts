@@ -18,3 +18,12 @@ interface DialectOptions {
 export function dialects(opts: DialectOptions): Dialect<unknown, unknown>[] {
   return [EPOS_DATA, dojoTablesDialect({ lockTtlMs: opts.tablesLockTtlMs }), connectPatDialect({ lockTtlMs: opts.connectPatLockTtlMs }), connectPacDialect(opts.counter)];
 }
+
+/**
+ * The dialects whose reads a gateway replica answers itself (GATEWAY_READS=local): each one's non-mutating methods
+ * read Postgres and nothing else. Their lock times are the defaults: no read takes a lock. Connect PAC is not among
+ * them (its requests publish to the POS or wait for it).
+ */
+export function readingDialects(): Dialect<unknown, unknown>[] {
+  return [EPOS_DATA, dojoTablesDialect(), connectPatDialect()];
+}

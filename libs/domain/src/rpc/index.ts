@@ -5,7 +5,7 @@ export * from '../repositories/processed-requests.repository';
 export * from './dialect';
 export { EPOS_DATA } from '../dialects/epos-data/dialect';
 export * from './dialect-router';
-export { dialects } from '../dialects';
+export { dialects, readingDialects } from '../dialects';
 export { CONNECT_PAT } from '../dialects/connect-pat/dialect';
 export { dojoTablesDialect } from '../dialects/dojo-tables/dialect';
 export type { PatReply } from '../dialects/connect-pat/dialect';

@@ -2,18 +2,24 @@ import type { JsonRpcResponse } from '@app/contracts';
 import type { RpcJob } from '@app/queue';
 import type { RpcCaller } from './request-dispatcher';
 
-/** Whatever answers a job in the same process (RpcDispatcher from @app/domain in practice). */
+/** Whatever answers a job in the same process (RpcDispatcher / DialectRouter from @app/domain in practice). */
 export interface RpcJobHandler {
   handle(job: Omit<RpcJob, 'replyTo'>): Promise<JsonRpcResponse>;
 }
 
 /**
- * The request path without a queue: the gateway answers each request itself by
- * calling the handler directly (the architecture of a single-process
- * connector). The production path is RpcClient (BullMQ + a reply stream); this
- * one exists for the in-process baseline of the benchmarks and for tools that
- * want one process only. Same interface (RpcCaller plus start/close), so
- * GatewayManager takes either.
+ * The request path without a queue: the gateway answers a request itself by
+ * calling the handler directly. Two uses:
+ * - the gateway's reads (GATEWAY_READS=local): a request whose profile says it
+ *   only reads (ConnectionProfile.readsOnly) is answered by the replica that
+ *   owns the socket, against Postgres, without the two Redis hops and the
+ *   worker's wake-ups of the queue path; changes still go to the workers;
+ * - the in-process baseline of the benchmarks, where every request runs here.
+ *
+ * Same deadline rule as RpcClient: when the handler has not answered by the
+ * job's deadline, the caller answers `failure` (a read changes nothing, so the
+ * late answer is simply dropped). Same interface (RpcCaller plus start/close),
+ * so GatewayManager takes either.
  */
 export class InProcessRpcCaller implements RpcCaller {
   constructor(private readonly handler: RpcJobHandler) {}
@@ -22,8 +28,18 @@ export class InProcessRpcCaller implements RpcCaller {
     /* nothing to connect */
   }
 
-  call(job: Omit<RpcJob, 'replyTo'>): Promise<JsonRpcResponse> {
-    return this.handler.handle(job);
+  call(job: Omit<RpcJob, 'replyTo'>, failure?: (message: string) => JsonRpcResponse): Promise<JsonRpcResponse> {
+    const answer = this.handler.handle(job);
+    if (!failure) return answer;
+    // RpcClient's wording: the answer Dojo sees is the same whichever side missed the deadline.
+    const late = () => failure(`the EPOS did not answer ${job.method} within its deadline; nothing was applied`);
+    const left = job.deadline - Date.now();
+    if (left <= 0) return Promise.resolve(late());
+    let timer: NodeJS.Timeout | undefined;
+    const missed = new Promise<JsonRpcResponse>((resolve) => {
+      timer = setTimeout(() => resolve(late()), left);
+    });
+    return Promise.race([answer, missed]).finally(() => clearTimeout(timer));
   }
 
   async close(): Promise<void> {

@@ -68,11 +68,16 @@ export class RequestDispatcher {
   private readonly invalid: MethodMetrics = methodMetrics(INVALID);
   private readonly inFlightGauge = gatewayMetrics().inFlight;
 
+  /**
+   * `rpc` answers every request, or, with `reads` given, every request but those its profile says only read
+   * (ConnectionProfile.readsOnly), which `reads` answers (GATEWAY_READS=local: this process, against Postgres).
+   */
   constructor(
     private readonly rpc: RpcCaller,
     private readonly opts: DispatchOptions,
     private readonly logger: Logger,
     private readonly recorder?: RequestRecorder,
+    private readonly reads?: RpcCaller,
   ) {}
 
   /** After this, new requests are refused (retryable) while in-flight ones finish. */
@@ -234,7 +239,8 @@ export class RequestDispatcher {
           if (turn) await turn.ready;
           let p: Promise<JsonRpcResponse>;
           try {
-            p = this.rpc.call(
+            const caller = this.reads && profile.readsOnly(method) ? this.reads : this.rpc;
+            p = caller.call(
               {
                 locationId: location.id,
                 dialect: profile.dialect,

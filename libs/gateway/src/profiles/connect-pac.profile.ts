@@ -118,6 +118,11 @@ export class ConnectPacProfile implements ConnectionProfile {
     return false;
   }
 
+  /** None: a notification is published to the POS and a signature request waits for its decision. */
+  readsOnly(): boolean {
+    return false;
+  }
+
   failure(id: string | number | null, kind: GatewayFailure, message: string, traceId: string): JsonRpcResponse {
     const code = kind === 'oversize' ? C.invalidRequest : C.internalError;
     return { jsonrpc: '2.0', id, error: { code, message, data: { traceId } } } as unknown as JsonRpcResponse;

@@ -114,6 +114,10 @@ export class ConnectPatProfile implements ConnectionProfile {
     return (ConnectPat.PAT_MUTATING as readonly string[]).includes(method);
   }
 
+  readsOnly(method: string): boolean {
+    return ConnectPat.isPatMethod(method) && !this.mutates(method);
+  }
+
   failure(id: string | number | null, kind: GatewayFailure, message: string, traceId: string): JsonRpcResponse {
     const code = kind === 'oversize' ? C.invalidRequest : kind === 'deadline' ? C.timeout : C.internalError;
     const error: ConnectPat.PatError = kind === 'oversize' ? { code, message } : { code, message, userMessage: 'The till could not answer; please try again' };

@@ -101,6 +101,11 @@ export interface ConnectionProfile {
   deadlineMs(method: string): number;
   /** Whether `method` changes state (its answer is stored once per id; the gateway claims it at the deadline). */
   mutates(method: string): boolean;
+  /**
+   * Whether `method` only reads the EPOS's state: no change, no effect, no wait on anything but Postgres. Such a
+   * request may be answered by the gateway replica itself (GATEWAY_READS=local) instead of a worker.
+   */
+  readsOnly(method: string): boolean;
   /** The profile's error for a failure of the gateway itself (nothing was applied). */
   failure(id: string | number | null, kind: GatewayFailure, message: string, traceId: string): InternalResponse;
   /** The error type of an answer (undefined for success), and whether it is a platform failure that must not be remembered for the id. */

@@ -127,6 +127,10 @@ export class DojoTablesProfile implements ConnectionProfile {
     return isTablesMethod(method) && TABLES_METHOD_INFO[method].mutates;
   }
 
+  readsOnly(method: string): boolean {
+    return isTablesMethod(method) && !TABLES_METHOD_INFO[method].mutates;
+  }
+
   failure(id: string | number | null, kind: GatewayFailure, message: string, traceId: string): JsonRpcResponse {
     return tablesError(id, kind === 'oversize' ? 'ERROR_PARSE_ERROR' : 'ERROR_INTERNAL_POS_ERROR', `${message} (trace ${traceId})`);
   }

@@ -139,6 +139,10 @@ export class EposDataProfile implements ConnectionProfile {
     return isEposMethod(method) && METHOD_INFO[method].mutates;
   }
 
+  readsOnly(method: string): boolean {
+    return isEposMethod(method) && !METHOD_INFO[method].mutates;
+  }
+
   failure(id: string | number | null, kind: GatewayFailure, message: string, traceId: string): JsonRpcResponse {
     const error =
       kind === 'oversize' ? new EposError('InvalidRequest', message, JsonRpcCode.InvalidRequest, 'Invalid Request') : new EposError('UnexpectedError', message);
