@@ -74,6 +74,8 @@ for (const transport of RPC_TRANSPORTS) describe(`gateway dispatch: concurrency,
     locationId = loc.id;
     gw = await bootGateway(db, {
       QUEUE_PREFIX: prefix, RPC_TRANSPORT: transport,
+      // These cases drive the queue path with reads the fake worker answers (local-reads.test.ts covers the gateway's own).
+      GATEWAY_READS: 'queue',
       DOJO_WS_URL: fake.url,
       GATEWAY_DEADLINE_OVERRIDE_MS: String(DEADLINE_MS),
       GATEWAY_MAX_MESSAGE_BYTES: '2048',

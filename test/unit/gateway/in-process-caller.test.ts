@@ -41,4 +41,37 @@ describe('in-process request path (the benchmark baseline seam)', () => {
     assert.equal(job.method, 'GetOrderByIdV1');
     await caller.close();
   });
+
+  it('answers the method deadline error when the handler has not answered in time (RpcClient wording), and the handler otherwise', async () => {
+    const never = new InProcessRpcCaller({ handle: () => new Promise(() => undefined) });
+    const job = { locationId: loc.id, method: 'GetOrderByIdV1', rpcId: 'd1', params: {}, deadline: Date.now() + 60, traceId: 't', fence: 1 };
+    const failure = (message: string) => ({ jsonrpc: '2.0', id: 'd1', error: { code: -32000, message } }) as never;
+    const t0 = Date.now();
+    const late = (await never.call(job, failure)) as unknown as { error: { message: string } };
+    assert.ok(Date.now() - t0 >= 50, 'waited for the deadline');
+    assert.match(late.error.message, /did not answer GetOrderByIdV1 within its deadline; nothing was applied/);
+    const past = (await never.call({ ...job, deadline: Date.now() - 1 }, failure)) as unknown as { error: { message: string } };
+    assert.match(past.error.message, /within its deadline/, 'a deadline already passed answers at once');
+    const quick = new InProcessRpcCaller({ handle: async (j) => success(j.rpcId, { ok: true }) });
+    const answered = (await quick.call({ ...job, deadline: Date.now() + 5_000 }, failure)) as unknown as { result: unknown };
+    assert.deepEqual(answered.result, { ok: true });
+  });
+
+  it("RequestDispatcher sends what the profile says only reads to `reads`, everything else to the queue's caller", async () => {
+    const seen: string[] = [];
+    const side = (name: string) =>
+      new InProcessRpcCaller({
+        handle: async (job) => {
+          seen.push(`${name}:${job.method}`);
+          return success(job.rpcId, {});
+        },
+      });
+    const d = new RequestDispatcher(side('queue'), { maxMessageBytes: 65_536, replyCacheMs: 0, deadlineOverrideMs: 0 }, createLogger('t', 'silent'), undefined, side('local'));
+    const ctx = { location: { ...loc, capabilities: ['GetOrderById', 'SearchOrders', 'CreateOrderLock', 'RecordOrderPayment'] }, fence: 1, profile: new EposDataProfile(), receivedAt: Date.now() };
+    const send = (id: string, method: string, params: object) => d.handle(ctx, Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, headers: {} } })));
+    await send('1', 'GetOrderByIdV1', { orderId: 'o1' });
+    await send('2', 'SearchOrdersV1', {});
+    await send('3', 'CreateOrderLockV1', { orderId: 'o1', lockId: 'lk1', expiry: new Date(Date.now() + 60_000).toISOString() });
+    assert.deepEqual(seen, ['local:GetOrderByIdV1', 'local:SearchOrdersV1', 'queue:CreateOrderLockV1']);
+  });
 });
