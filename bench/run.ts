@@ -19,7 +19,7 @@
  *   --worker-concurrency N  WORKER_CONCURRENCY (default 50)
  *   --connect-rate N        GATEWAY_CONNECT_RATE (default 200)
  *   --prepared-statements true|false   DB_PREPARED_STATEMENTS of every app (default true: no pooler in between)
- *   --node-options '<flags>'  NODE_OPTIONS of every app under test (e.g. V8 flags to compare; default none)
+ *   --node-options '<flags>'  Node/V8 flags on the command line of every app under test (e.g. --single-threaded-gc; default none)
  *   --rpc-transport bullmq|streams     RPC_TRANSPORT of the gateway and workers (default streams)
  *   --profile [gateway,worker,webhook,gateway-inprocess]   run those (alone: all of them) with node --cpu-prof; the
  *                          .cpuprofile files go to bench/results/<time>/profiles (open them in Chrome DevTools or

@@ -23,7 +23,7 @@ export interface BenchSettings {
   rpcTransport?: 'bullmq' | 'streams';
   /** Apps to run with node --cpu-prof (gateway, worker, webhook, gateway-inprocess). */
   profile: string[];
-  /** NODE_OPTIONS of every app under test (V8 or Node flags to compare), when given. */
+  /** Node or V8 flags of every app under test (to compare), given on each app's command line, so V8 flags NODE_OPTIONS refuses work too. */
   nodeOptions?: string;
   resultsDir: string;
   logDir: string;
@@ -83,7 +83,6 @@ export class Platform {
       GATEWAY_CONNECT_RATE: String(s.connectRate),
       DB_PREPARED_STATEMENTS: String(s.preparedStatements),
       RPC_TRANSPORT: s.rpcTransport ?? 'streams',
-      ...(s.nodeOptions ? { NODE_OPTIONS: s.nodeOptions } : {}),
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
     };
@@ -91,7 +90,7 @@ export class Platform {
 
   private spawn(name: string, script: string, env: NodeJS.ProcessEnv, profileAs: string, nodeArgs: string[] = []): AppProcess {
     const app = spawnApp({
-      nodeArgs,
+      nodeArgs: [...(this.settings.nodeOptions?.split(/\s+/).filter(Boolean) ?? []), ...nodeArgs],
       name: `${this.label}-${name}`,
       script,
       env,
