@@ -8,6 +8,8 @@
  *   --quick                 about a minute in all (shorter runs, fewer steps, 2,000 idle venues)
  *   --locations N           venues of request-path and throughput (default 500; quick 200)
  *   --rates 200,1000        offered rates of request-path
+ *   --variants a,b          request-path variants to run, in turn (default all): queue, reads-queued, in-process, tables
+ *   --rounds N              request-path: run the variants N times, alternating (default 1), to compare them on a noisy machine
  *   --duration-ms N         length of each request-path run (default 10000)
  *   --max-in-flight N       request-path: at most N requests awaiting a reply; the rest of the offered rate is skipped,
  *                          so a high rate becomes a closed loop of N (CPU per request then barely depends on other load)
@@ -37,11 +39,12 @@ import { selfTimeByPackage, topSelfTime } from './lib/cpuprofile';
 import { machineFacts } from './lib/machine';
 import type { BenchSettings } from './lib/platform';
 import { Platform } from './lib/platform';
+import { platformCpuMs } from './lib/procs';
 import { kb, ms, table } from './lib/table';
 import type { ConnectionsResult } from './scenarios/connections';
 import { connections } from './scenarios/connections';
-import type { RequestPathResult } from './scenarios/request-path';
-import { requestPath } from './scenarios/request-path';
+import type { RequestPathResult, VariantKey } from './scenarios/request-path';
+import { REQUEST_PATH_VARIANTS, requestPath } from './scenarios/request-path';
 import type { ThroughputResult } from './scenarios/throughput';
 import { throughput } from './scenarios/throughput';
 import type { WebhookResult } from './scenarios/webhook';
@@ -55,7 +58,7 @@ const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
 
 const VALUE_OPTIONS = [
   'locations', 'rates', 'duration-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
-  'workers', 'log-level', 'node-options', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
+  'variants', 'rounds', 'workers', 'log-level', 'node-options', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
   'webhook-duration-ms', 'webhook-locations',
 ];
 
@@ -94,6 +97,15 @@ function parseArgs(argv: string[]) {
 const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
 
+/** --variants: request-path's variants by name (all when not given); an unknown name stops the bench. */
+function variantsOf(v: string | undefined): VariantKey[] | undefined {
+  if (!v) return undefined;
+  const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !Object.prototype.hasOwnProperty.call(REQUEST_PATH_VARIANTS, n));
+  if (unknown.length) throw new Error(`--variants: unknown ${unknown.join(', ')}; known: ${Object.keys(REQUEST_PATH_VARIANTS).join(', ')}`);
+  return names as VariantKey[];
+}
+
 /** Issue 15's goals (docs/performance.md); the rates they are judged at. */
 const GOALS = {
   cpuRate: 200,
@@ -116,11 +128,7 @@ interface Goal {
   miss?: string;
 }
 
-/** CPU ms per request of the platform's processes (apps, Postgres, Redis; not the load generator), as a number. */
-function cpuMs(cpu: Record<string, number>, rate: number): number {
-  const cores = Object.entries(cpu).filter(([k]) => !/sandbox|sender/.test(k)).reduce((a, [, v]) => a + v, 0);
-  return rate > 0 ? (cores / rate) * 1000 : NaN;
-}
+const cpuMs = platformCpuMs;
 
 function evaluate(results: Record<string, unknown>): Goal[] {
   const goals: Goal[] = [];
@@ -293,7 +301,7 @@ async function main(): Promise<number> {
       log(`${name}: 1-minute load average before: ${load.toFixed(2)}`);
       try {
         if (name === 'request-path') {
-          const o = { locations: num(opts.locations, quick ? 200 : 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 3_000 : 10_000), warmupMs: quick ? 1_000 : 3_000, maxInFlight: opts['max-in-flight'] ? Number(opts['max-in-flight']) : undefined };
+          const o = { locations: num(opts.locations, quick ? 200 : 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 3_000 : 10_000), warmupMs: quick ? 1_000 : 3_000, maxInFlight: opts['max-in-flight'] ? Number(opts['max-in-flight']) : undefined, variants: variantsOf(opts.variants), rounds: num(opts.rounds, 1) };
           config[name] = o;
           results[name] = await requestPath(p, { ...o, log });
         } else if (name === 'throughput') {

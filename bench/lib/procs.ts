@@ -170,3 +170,9 @@ export class ServerCpuMeter {
     return { postgres: r(sum(postgres)), redis: r(sum(redis)) };
   }
 }
+
+/** CPU ms per request of the platform's processes (apps, Postgres, Redis; not the load generator), as a number. */
+export function platformCpuMs(cpu: Record<string, number>, rate: number): number {
+  const cores = Object.entries(cpu).filter(([k]) => !/sandbox|sender/.test(k)).reduce((a, [, v]) => a + v, 0);
+  return rate > 0 ? (cores / rate) * 1000 : NaN;
+}

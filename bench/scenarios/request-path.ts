@@ -1,6 +1,7 @@
 import type { LoadReport } from '@app/dojo-sandbox';
 import type { Platform } from '../lib/platform';
 import type { AppProcess } from '../lib/procs';
+import { platformCpuMs } from '../lib/procs';
 import { fixtures } from '@app/testing';
 import { benchVenues } from '../lib/seed';
 import { tableSessionId } from '@app/domain';
@@ -128,39 +129,54 @@ async function tablesVariant(
   return runs;
 }
 
+/** The variants by their --variants names: the three shapes of the payment mix, and the Tables API over the queue. */
+export const REQUEST_PATH_VARIANTS = { queue: 'queue', 'reads-queued': 'queue, reads queued', 'in-process': 'in-process', tables: 'queue, Tables API' } as const;
+export type VariantKey = keyof typeof REQUEST_PATH_VARIANTS;
+
 export async function requestPath(
   p: Platform,
-  o: { locations: number; rates: number[]; durationMs: number; warmupMs: number; maxInFlight?: number; log: (m: string) => void },
+  o: {
+    locations: number;
+    rates: number[];
+    durationMs: number;
+    warmupMs: number;
+    maxInFlight?: number;
+    /** Which variants to run (all when absent). */
+    variants?: VariantKey[];
+    /** The variants are run this many times, in turn (1 when absent): compare them on a noisy machine. */
+    rounds?: number;
+    log: (m: string) => void;
+  },
 ): Promise<RequestPathResult> {
   const accountIds = await preparePaymentVenues(p, o.locations);
   o.log(`request-path: ${o.locations} venues seeded`);
   const runs: MixRun[] = [];
-  for (const variant of ['queue', 'queue, reads queued', 'in-process'] as const) {
-    const pids = await startVariant(p, variant, accountIds);
-    o.log(`request-path: ${variant} variant up, ${accountIds.length} venues connected`);
-    await runMix(p, accountIds, Math.min(...o.rates), o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight });
-    for (const rate of o.rates) {
-      const meter = p.meter(pids);
-      const r = await runMix(p, accountIds, rate, o.durationMs, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight });
-      const run = toRun(variant, rate, r, meter.end());
-      runs.push(run);
-      o.log(`request-path: ${variant} @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} max ${run.max} ms, errors ${run.errors}`);
+  const wanted = (k: VariantKey) => !o.variants || o.variants.includes(k);
+  const mixVariants = (['queue', 'reads-queued', 'in-process'] as const).filter(wanted).map((k) => REQUEST_PATH_VARIANTS[k]);
+  for (let round = 1; round <= (o.rounds ?? 1); round++) {
+    for (const variant of mixVariants) {
+      const pids = await startVariant(p, variant, accountIds);
+      o.log(`request-path: ${variant} variant up, ${accountIds.length} venues connected${(o.rounds ?? 1) > 1 ? ` (round ${round})` : ''}`);
+      await runMix(p, accountIds, Math.min(...o.rates), o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight });
+      for (const rate of o.rates) {
+        const meter = p.meter(pids);
+        const r = await runMix(p, accountIds, rate, o.durationMs, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight });
+        const run = toRun(variant, rate, r, meter.end());
+        runs.push(run);
+        o.log(`request-path: ${variant} @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} max ${run.max} ms, errors ${run.errors}, CPU ${platformCpuMs(run.cpu, run.achieved).toFixed(2)} ms/request`);
+      }
+      await p.stopApps();
     }
-    await p.stopApps();
+    if (wanted('tables')) runs.push(...(await tablesVariant(p, accountIds, o)));
   }
-  runs.push(...(await tablesVariant(p, accountIds, o)));
-  const ratios = o.rates.map((rate) => {
-    const q = runs.find((r) => r.variant === 'queue' && r.offered === rate)!;
-    const i = runs.find((r) => r.variant === 'in-process' && r.offered === rate)!;
-    const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 0.001)) * 100) / 100;
-    return {
-      offered: rate,
-      p50: ratio(q.p50, i.p50),
-      p95: ratio(q.p95, i.p95),
-      p99: ratio(q.p99, i.p99),
-      max: ratio(q.max, i.max),
-      p50DeltaMs: Math.round((q.p50 - i.p50) * 1000) / 1000,
-    };
+  // Over every round: the mean p50 (etc.) of the queue runs over that of the in-process runs at each rate.
+  const ratios = o.rates.flatMap((rate) => {
+    const q = runs.filter((r) => r.variant === 'queue' && r.offered === rate);
+    const i = runs.filter((r) => r.variant === 'in-process' && r.offered === rate);
+    if (q.length === 0 || i.length === 0) return [];
+    const mean = (rs: MixRun[], k: 'p50' | 'p95' | 'p99' | 'max') => rs.reduce((a, r) => a + r[k], 0) / rs.length;
+    const ratio = (k: 'p50' | 'p95' | 'p99' | 'max') => Math.round((mean(q, k) / Math.max(mean(i, k), 0.001)) * 100) / 100;
+    return [{ offered: rate, p50: ratio('p50'), p95: ratio('p95'), p99: ratio('p99'), max: ratio('max'), p50DeltaMs: Math.round((mean(q, 'p50') - mean(i, 'p50')) * 1000) / 1000 }];
   });
   return { scenario: 'request-path', locations: o.locations, durationMs: o.durationMs, runs, ratios };
 }
