@@ -85,6 +85,8 @@ export class PgBouncerProcess {
     const u = new URL(databaseUrl);
     u.hostname = '127.0.0.1';
     u.port = String(this.port);
+    // The local Postgres' URL names its Unix socket (?host=): PgBouncer is reached over TCP.
+    u.searchParams.delete('host');
     return u.toString();
   }
 

@@ -11,6 +11,8 @@ import { stopChild } from './child';
 import { freePort } from './ports';
 
 const USER = 'postgres';
+/** The longest Unix socket path the kernel takes is 107 bytes (sun_path); beyond this the server listens on TCP only. */
+const MAX_SOCKET_PATH = 100;
 const PASSWORD = 'postgres';
 
 /** Set to `1` to run the local Postgres without fsync, synchronous commits and full-page writes (tests, benchmarks). */
@@ -57,7 +59,10 @@ export interface PostgresStartOptions {
  *   When that user cannot reach the binaries (a checkout in root's home, mode
  *   700), they are hard-linked or copied once per version into a cache under
  *   the system temp dir, and run from there;
- * - it is durable (fsync, synchronous commits) unless `nonDurable` is asked for.
+ * - it is durable (fsync, synchronous commits) unless `nonDurable` is asked for;
+ * - `url` reaches it over its Unix socket, in its data directory (which the server's OS user owns) when that
+ *   path is short enough (`?host=<data dir>`): on one machine a socket costs each side less CPU per round trip
+ *   than loopback TCP. It always listens on 127.0.0.1:`port` too (PgBouncer, tools).
  */
 export class PostgresProcess {
   private child?: ChildProcess;
@@ -91,7 +96,15 @@ export class PostgresProcess {
   }
 
   get url(): string {
-    return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${this.port}/postgres`;
+    const tcp = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${this.port}/postgres`;
+    return this.socketDir ? `${tcp}?host=${encodeURIComponent(this.socketDir)}` : tcp;
+  }
+
+  /** The directory of the server's Unix socket, or undefined when its path would be too long (TCP only then). */
+  private get socketDir(): string | undefined {
+    const fits = Buffer.byteLength(join(this.dataDir, `.s.PGSQL.${this.port}.lock`)) <= MAX_SOCKET_PATH;
+    // A plain path only: unix_socket_directories is a comma-separated list, and the URL's host is left unquoted.
+    return fits && /^[\w./-]+$/.test(this.dataDir) ? this.dataDir : undefined;
   }
 
   private get logFile(): string {
@@ -100,7 +113,10 @@ export class PostgresProcess {
 
   /** The server's command-line settings (durability flags included when non-durable). */
   get flags(): string[] {
-    return ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=400', ...(this.nonDurable ? NON_DURABLE_FLAGS : [])];
+    return [
+      '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${this.socketDir ?? ''}`, '-c', 'max_connections=400',
+      ...(this.nonDurable ? NON_DURABLE_FLAGS : []),
+    ];
   }
 
   async start(): Promise<void> {
