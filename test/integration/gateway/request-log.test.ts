@@ -2,9 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Redis from 'ioredis';
+import { findRedisServer, RedisProcess } from '@app/infra';
 import type { RequestLogEntry } from '@app/queue';
 import { readRequestLog, requestLogKey, RequestLogWriter } from '@app/queue';
-import { testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { uniquePrefix, waitFor } from '@app/testing';
 
 const entry = (rpcId: string): RequestLogEntry => ({ at: new Date().toISOString(), method: 'GetOrderByIdV1', rpcId, ms: 1, outcome: 'ok', traceId: `t-${rpcId}` });
 
@@ -13,15 +14,19 @@ const entry = (rpcId: string): RequestLogEntry => ({ at: new Date().toISOString(
  * event loop share one pipeline (one LPUSH and one LTRIM per location), and nothing of it is lost or reordered.
  */
 describe('request record: one write per window', () => {
+  let server: RedisProcess;
   let redis: Redis;
   let monitor: Redis;
   let prefix: string;
   const seen: string[][] = [];
 
   before(async () => {
-    redis = new Redis(testRedisUrl());
+    // A private Redis: MONITOR on the shared one sees every other test file's commands, and ioredis can take a
+    // monitored line that arrives before MONITOR's own answer for a reply ("Command queue state error").
+    server = await RedisProcess.start(findRedisServer()!);
+    redis = new Redis(server.url);
     prefix = uniquePrefix('reqlog');
-    monitor = await new Redis(testRedisUrl()).monitor();
+    monitor = await new Redis(server.url).monitor();
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (typeof args[1] === 'string' && args[1].startsWith(`${prefix}:`)) seen.push(args);
     });
@@ -30,6 +35,7 @@ describe('request record: one write per window', () => {
   after(async () => {
     monitor.disconnect();
     redis.disconnect();
+    await server.stop();
   });
 
   it('writes the entries of many turns of the event loop in one pipeline, newest first', async () => {
