@@ -216,7 +216,7 @@ async function main(): Promise<number> {
       NODE_ENV: process.env.NODE_ENV ?? 'development',
       LOG_LEVEL: cfg.LOG_LEVEL ?? 'info',
       DATABASE_URL: stack.databaseUrl,
-      REDIS_URL: stack.redisUrl,
+      REDIS_URL: stack.appsRedisUrl,
       EPOS_RELAY_ENCRYPTION_KEY: encryptionKey,
       ADMIN_OPERATOR_TOKENS: operatorToken,
       ...(dojoApiUrl ? { DOJO_API_URL: dojoApiUrl } : {}),
@@ -295,7 +295,7 @@ async function main(): Promise<number> {
     say(`  queue board      ${admin}/queues/login   (the same operator token)`);
     say(`  metrics          /metrics on every app, e.g. ${url(ports.gateway)}/metrics`);
     if (sandbox) say(`  sandbox flows    ${sandbox.url}/flows   (npm run flow -- pay-at-table --account ${account.accountId} --table T5)`);
-    say(`  database         ${redact(stack.databaseUrl)}   redis ${stack.redisUrl}`);
+    say(`  database         ${redact(stack.databaseUrl)}   redis ${stack.appsRedisUrl}`);
     say(`  logs             ${logDir}/<app>.log`);
     say('');
 

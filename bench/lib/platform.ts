@@ -75,7 +75,7 @@ export class Platform {
       NODE_ENV: 'production',
       LOG_LEVEL: s.logLevel,
       DATABASE_URL: this.databaseUrl,
-      REDIS_URL: this.stack.redisUrl,
+      REDIS_URL: this.stack.appsRedisUrl,
       EPOS_RELAY_ENCRYPTION_KEY: this.encryptionKey,
       QUEUE_PREFIX: this.prefix,
       DB_POOL_SIZE: String(s.poolSize),

@@ -6,8 +6,8 @@ import { parseRedisUrl } from '@app/config';
  * A Redis connection for commands (fail fast: one retry per request, no offline
  * queue) or for BullMQ workers / subscribers (blocking: maxRetriesPerRequest null).
  *
- * `url` is REDIS_URL in any of its forms (libs/config redis-url.ts): one Redis,
- * a Redis Cluster or Sentinels. For a Cluster this returns an ioredis `Cluster`
+ * `url` is REDIS_URL in any of its forms (libs/config redis-url.ts): one Redis
+ * (over TCP or its Unix socket), a Redis Cluster or Sentinels. For a Cluster this returns an ioredis `Cluster`
  * typed as `Redis`: it has the same command interface (commands, pipelines,
  * MULTI, scripts, pub/sub, duplicate()) and BullMQ takes it as a connection.
  * What a Cluster adds is the one-hash-slot rule for multi-key commands, which
@@ -23,6 +23,8 @@ export function createRedis(url: string, kind: 'command' | 'blocking' = 'command
   let client: Redis;
   if (target.kind === 'single') {
     client = new Redis(url, base);
+  } else if (target.kind === 'socket') {
+    client = new Redis({ ...base, path: target.path, db: target.db, username: target.username, password: target.password });
   } else if (target.kind === 'sentinel') {
     client = new Redis({
       ...base,

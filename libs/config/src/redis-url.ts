@@ -8,10 +8,13 @@
  * - `redis+sentinel://[[user]:password@]sentinel1:26379,sentinel2:26379/<master name>[/db][?sentinelPassword=...]`
  *   (or `rediss+sentinel://`): the master the Sentinels name, followed across
  *   failovers. The credentials are the data nodes'; `sentinelPassword` (and
- *   `sentinelUsername`) those of the Sentinels when they need any.
+ *   `sentinelUsername`) those of the Sentinels when they need any;
+ * - `redis+unix:///absolute/path/to/redis.sock[?db=N][&username=...][&password=...]`:
+ *   one Redis on this machine, over its Unix socket (`unixsocket` in redis.conf).
  */
 export type RedisTarget =
   | { kind: 'single'; url: string }
+  | { kind: 'socket'; path: string; db: number; username?: string; password?: string }
   | { kind: 'cluster'; nodes: RedisNode[]; username?: string; password?: string; tls: boolean }
   | {
       kind: 'sentinel';
@@ -31,11 +34,21 @@ export interface RedisNode {
 }
 
 const SCHEME = /^(rediss?)(\+(cluster|sentinel))?:\/\/(.*)$/;
+const SOCKET = /^redis\+unix:\/\/([^?#]*)(?:\?([^#]*))?$/;
 
 /** Parses REDIS_URL; throws an Error whose message says what is wrong (never echoing a password). */
 export function parseRedisUrl(url: string): RedisTarget {
+  const socket = SOCKET.exec(url);
+  if (socket) {
+    const path = decodeURIComponent(socket[1]!);
+    if (!path.startsWith('/')) throw new Error('a redis+unix:// URL names an absolute socket path: redis+unix:///run/redis/redis.sock');
+    const params = new URLSearchParams(socket[2] ?? '');
+    const db = params.get('db') ?? '0';
+    if (!/^\d+$/.test(db)) throw new Error('the db parameter must be a number');
+    return { kind: 'socket', path, db: Number(db), username: params.get('username') ?? undefined, password: params.get('password') ?? undefined };
+  }
   const m = SCHEME.exec(url);
-  if (!m) throw new Error('must start with redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel://');
+  if (!m) throw new Error('must start with redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel://, rediss+sentinel:// or redis+unix://');
   const [, base, , topology, rest] = m as unknown as [string, 'redis' | 'rediss', string | undefined, 'cluster' | 'sentinel' | undefined, string];
   if (!topology) {
     try {

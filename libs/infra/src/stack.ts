@@ -17,6 +17,11 @@ export interface StackOptions {
 export interface Stack {
   databaseUrl: string;
   redisUrl: string;
+  /**
+   * The REDIS_URL to give the apps: the local Redis' Unix socket (redis+unix://) when this stack started it, else
+   * redisUrl. redisUrl itself stays TCP (tests, proxies and tools reach it with a plain ioredis or redis-cli).
+   */
+  appsRedisUrl: string;
   postgresProvider: Provider;
   redisProvider: Provider;
   /** Present when this process started Postgres itself (local process); used by fault tests. */
@@ -46,6 +51,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const stack: Stack = {
     databaseUrl: env.DATABASE_URL ?? '',
     redisUrl: env.REDIS_URL ?? '',
+    appsRedisUrl: env.REDIS_URL ?? '',
     postgresProvider: 'given',
     redisProvider: 'given',
     stop: async () => {
@@ -85,7 +91,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         const { RedisContainer } = await import('@testcontainers/redis');
         const c = await new RedisContainer('redis:7-alpine').start();
         stops.push(async () => void (await c.stop()));
-        stack.redisUrl = c.getConnectionUrl();
+        stack.redisUrl = stack.appsRedisUrl = c.getConnectionUrl();
         stack.redisProvider = 'testcontainers';
       } else {
         let bin = findRedisServer();
@@ -99,10 +105,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         const redis = await RedisProcess.start(bin);
         stops.push(() => redis.stop());
         stack.redisUrl = redis.url;
+        stack.appsRedisUrl = redis.socketUrl ?? redis.url;
         stack.redisProvider = 'local';
         stack.redis = redis;
       }
-      log(`redis (${stack.redisProvider}) at ${stack.redisUrl}`);
+      log(`redis (${stack.redisProvider}) at ${stack.redisUrl}${stack.appsRedisUrl !== stack.redisUrl ? `, the apps over ${stack.appsRedisUrl}` : ''}`);
     }
     return stack;
   } catch (err) {

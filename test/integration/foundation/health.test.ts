@@ -25,7 +25,9 @@ describe('every app boots and reports its dependencies on GET /health', () => {
     db = await createTestDatabase('health');
     // A private Redis, so stopping it does not disturb other test files.
     redis = await RedisProcess.start(findRedisServer()!);
-    const env = appEnv(db, { REDIS_URL: redis.url, QUEUE_PREFIX: uniquePrefix('health'), ADMIN_OPERATOR_TOKENS: 'operator-token-health-0001' });
+    // Over its Unix socket (REDIS_URL=redis+unix://..., what npm start gives the apps); every other test uses TCP.
+    assert.ok(redis.socketUrl, 'the local Redis has a socket');
+    const env = appEnv(db, { REDIS_URL: redis.socketUrl, QUEUE_PREFIX: uniquePrefix('health'), ADMIN_OPERATOR_TOKENS: 'operator-token-health-0001' });
     apps.admin = await startAdmin(env);
     apps.gateway = await startGateway(env);
     apps.worker = await startWorker(env);

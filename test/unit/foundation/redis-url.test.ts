@@ -37,6 +37,13 @@ describe('REDIS_URL forms (single, Cluster, Sentinel)', () => {
     assert.throws(() => parseRedisUrl('redis+sentinel://s1:26379/m/x'), /must be a number/);
   });
 
+  it('reads a Unix socket URL: absolute path, database, credentials as parameters', () => {
+    assert.deepEqual(parseRedisUrl('redis+unix:///run/redis/redis.sock'), { kind: 'socket', path: '/run/redis/redis.sock', db: 0, username: undefined, password: undefined });
+    assert.deepEqual(parseRedisUrl('redis+unix:///tmp/r%20x.sock?db=3&password=pw'), { kind: 'socket', path: '/tmp/r x.sock', db: 3, username: undefined, password: 'pw' });
+    assert.throws(() => parseRedisUrl('redis+unix://relative.sock'), /absolute socket path/);
+    assert.throws(() => parseRedisUrl('redis+unix:///tmp/r.sock?db=x'), /must be a number/);
+  });
+
   it('refuses other schemes and malformed hosts without echoing a password', () => {
     for (const bad of ['http://a:1', 'redis+cluster://', 'redis+cluster://a:99999', 'redis+cluster://:secret@a:b:c']) {
       const r = commonEnv.REDIS_URL.safeParse(bad);
