@@ -12,6 +12,8 @@ export const ORDERS_PER_LOCATION = 4;
 
 export interface MixRun {
   variant: string;
+  /** The throughput ramp: a step run again because its first run missed the p99 limit. */
+  repeat?: boolean;
   offered: number;
   achieved: number;
   sent: number;

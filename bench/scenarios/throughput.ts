@@ -16,20 +16,31 @@ export interface ThroughputResult {
   locations: number;
   stepMs: number;
   p99LimitMs: number;
+  /** Whether a step over the p99 limit was run once more before it ended the ramp. */
+  confirmMisses: boolean;
   ceilings: CeilingResult[];
 }
 
 /** A step is clean when p99 <= the limit, no errors, and the generator offered what it should (within 3%). */
-function verdict(r: MixRun, p99LimitMs: number): string | undefined {
-  if (r.errors > 0) return `${r.errors} errors at ${r.offered}/s`;
-  if (r.p99 > p99LimitMs) return `p99 ${r.p99} ms > ${p99LimitMs} ms at ${r.offered}/s`;
-  if (r.achieved < r.offered * 0.97) return `the load generator only offered ${r.achieved}/s of ${r.offered}/s`;
+function verdict(r: MixRun, p99LimitMs: number): { why: string; tail: boolean } | undefined {
+  if (r.errors > 0) return { why: `${r.errors} errors at ${r.offered}/s`, tail: false };
+  if (r.p99 > p99LimitMs) return { why: `p99 ${r.p99} ms > ${p99LimitMs} ms at ${r.offered}/s`, tail: true };
+  if (r.achieved < r.offered * 0.97) return { why: `the load generator only offered ${r.achieved}/s of ${r.offered}/s`, tail: false };
   return undefined;
 }
 
 export async function throughput(
   p: Platform,
-  o: { locations: number; rates: number[]; stepMs: number; workers: number[]; p99LimitMs: number; log: (m: string) => void },
+  o: {
+    locations: number;
+    rates: number[];
+    stepMs: number;
+    workers: number[];
+    p99LimitMs: number;
+    /** A step over the p99 limit is run once more, and stops the ramp only if it misses again. */
+    confirmMisses: boolean;
+    log: (m: string) => void;
+  },
 ): Promise<ThroughputResult> {
   const accountIds = await preparePaymentVenues(p, o.locations);
   const ceilings: CeilingResult[] = [];
@@ -40,15 +51,30 @@ export async function throughput(
     const steps: MixRun[] = [];
     let highest = 0;
     let stoppedBy = `reached the top step (${o.rates[o.rates.length - 1]}/s)`;
-    for (const rate of o.rates) {
+    const step = async (rate: number, repeat: boolean) => {
       const meter = p.meter(pids);
       const r = await runMix(p, accountIds, rate, o.stepMs, { ordersPerLocation: ORDERS_PER_LOCATION, timeoutMs: 5_000 });
-      const run = toRun(`queue, ${workers} worker(s)`, rate, r, meter.end());
+      const run: MixRun = { ...toRun(`queue, ${workers} worker(s)`, rate, r, meter.end()), ...(repeat ? { repeat: true } : {}) };
       steps.push(run);
-      const bad = verdict(run, o.p99LimitMs);
-      o.log(`throughput: ${workers} worker(s) @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} ms, errors ${run.errors}${bad ? ` -> stop (${bad})` : ''}`);
+      return run;
+    };
+    for (const rate of o.rates) {
+      const run = await step(rate, false);
+      let bad = verdict(run, o.p99LimitMs);
+      // A tail miss is confirmed by running the step once more: one 5 s window's p99 is its 1% slowest requests, and
+      // a pause of the host (seen in this VM's own wake-up costs, which drift by half within an hour) can put them
+      // over the limit at a rate the platform sustains. Errors and a short offer stop the ramp at once.
+      if (bad?.tail && o.confirmMisses) {
+        o.log(`throughput: ${workers} worker(s) @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} ms (${bad.why}): running the step again`);
+        await new Promise((res) => setTimeout(res, 1_000));
+        const again = await step(rate, true);
+        bad = verdict(again, o.p99LimitMs);
+        o.log(`throughput: ${workers} worker(s) @ ${rate}/s, again: p50 ${again.p50} p99 ${again.p99} ms, errors ${again.errors}${bad ? ` -> stop (missed twice; ${bad.why})` : ''}`);
+      } else {
+        o.log(`throughput: ${workers} worker(s) @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} ms, errors ${run.errors}${bad ? ` -> stop (${bad.why})` : ''}`);
+      }
       if (bad) {
-        stoppedBy = bad;
+        stoppedBy = bad.why;
         break;
       }
       highest = rate;
@@ -57,5 +83,5 @@ export async function throughput(
     ceilings.push({ workers, highestCleanRate: highest, stoppedBy, steps });
     await p.stopApps();
   }
-  return { scenario: 'throughput', locations: o.locations, stepMs: o.stepMs, p99LimitMs: o.p99LimitMs, ceilings };
+  return { scenario: 'throughput', locations: o.locations, stepMs: o.stepMs, p99LimitMs: o.p99LimitMs, confirmMisses: o.confirmMisses, ceilings };
 }
