@@ -20,3 +20,14 @@ export function repoRoot(): string {
 export function specsDir(): string {
   return process.env.EPOS_RELAY_SPECS_DIR ?? join(repoRoot(), '..', 'shared', 'specs');
 }
+
+/** The longest Unix socket path the kernel takes is 107 bytes (sun_path); this keeps a margin. */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * Whether `path` can name a local server's Unix socket: short enough for the kernel, and a plain path (no comma,
+ * space or quote, which Postgres' unix_socket_directories list or a URL's host would split or need escaped).
+ */
+export function usableSocketPath(path: string): boolean {
+  return Buffer.byteLength(path) <= MAX_SOCKET_PATH && /^[\w./-]+$/.test(path);
+}

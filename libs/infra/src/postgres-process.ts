@@ -8,11 +8,10 @@ import {
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { stopChild } from './child';
+import { usableSocketPath } from './paths';
 import { freePort } from './ports';
 
 const USER = 'postgres';
-/** The longest Unix socket path the kernel takes is 107 bytes (sun_path); beyond this the server listens on TCP only. */
-const MAX_SOCKET_PATH = 100;
 const PASSWORD = 'postgres';
 
 /** Set to `1` to run the local Postgres without fsync, synchronous commits and full-page writes (tests, benchmarks). */
@@ -102,9 +101,7 @@ export class PostgresProcess {
 
   /** The directory of the server's Unix socket, or undefined when its path would be too long (TCP only then). */
   private get socketDir(): string | undefined {
-    const fits = Buffer.byteLength(join(this.dataDir, `.s.PGSQL.${this.port}.lock`)) <= MAX_SOCKET_PATH;
-    // A plain path only: unix_socket_directories is a comma-separated list, and the URL's host is left unquoted.
-    return fits && /^[\w./-]+$/.test(this.dataDir) ? this.dataDir : undefined;
+    return usableSocketPath(join(this.dataDir, `.s.PGSQL.${this.port}.lock`)) ? this.dataDir : undefined;
   }
 
   private get logFile(): string {

@@ -3,6 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { usableSocketPath } from './paths';
 import { freePort, waitForPort } from './ports';
 import { stopChild } from './child';
 
@@ -34,9 +35,6 @@ export function installRedisWithApt(log: (msg: string) => void): boolean {
   return findRedisServer() !== undefined;
 }
 
-/** The longest Unix socket path the kernel takes is 107 bytes; beyond this the server listens on TCP only. */
-const MAX_SOCKET_PATH = 100;
-
 /**
  * A redis-server child process on a loopback port, without persistence. Can be stopped and restarted on the same port.
  * It also listens on a Unix socket in the temp dir (socketUrl), which costs each side less CPU per command than
@@ -66,7 +64,7 @@ export class RedisProcess {
 
   private get socketPath(): string | undefined {
     const path = join(tmpdir(), `epos-relay-redis-${this.port}.sock`);
-    return Buffer.byteLength(path) <= MAX_SOCKET_PATH && /^[\w./-]+$/.test(path) ? path : undefined;
+    return usableSocketPath(path) ? path : undefined;
   }
 
   async start(): Promise<void> {

@@ -62,6 +62,11 @@ async function bounded(p: Promise<unknown> | undefined, ms: number): Promise<voi
   clearTimeout(timer);
 }
 
+/** The gateway's answer to a request nobody answered by its deadline (RpcClient, and a read answered in the gateway). */
+export function noAnswerInTime(method: string): string {
+  return `the EPOS did not answer ${method} within its deadline; nothing was applied`;
+}
+
 /**
  * The gateway's side of the request path: publishes a JSON-RPC request as a
  * BullMQ job and waits for the worker's answer on this replica's own reply
@@ -183,7 +188,7 @@ export class RpcClient {
           job,
           job.method === 'HandleEventV1'
             ? 'the EPOS did not confirm the event within its deadline; please deliver it again (an event is applied once however often it is delivered)'
-            : `the EPOS did not answer ${job.method} within its deadline; nothing was applied`,
+            : noAnswerInTime(job.method),
         );
       }, ms);
       this.pending.set(jobId, { resolve, timer, rpcId: job.rpcId, failure });

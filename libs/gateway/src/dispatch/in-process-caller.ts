@@ -1,5 +1,6 @@
 import type { JsonRpcResponse } from '@app/contracts';
 import type { RpcJob } from '@app/queue';
+import { noAnswerInTime } from '@app/queue';
 import type { RpcCaller } from './request-dispatcher';
 
 /** Whatever answers a job in the same process (RpcDispatcher / DialectRouter from @app/domain in practice). */
@@ -32,7 +33,7 @@ export class InProcessRpcCaller implements RpcCaller {
     const answer = this.handler.handle(job);
     if (!failure) return answer;
     // RpcClient's wording: the answer Dojo sees is the same whichever side missed the deadline.
-    const late = () => failure(`the EPOS did not answer ${job.method} within its deadline; nothing was applied`);
+    const late = () => failure(noAnswerInTime(job.method));
     const left = job.deadline - Date.now();
     if (left <= 0) return Promise.resolve(late());
     let timer: NodeJS.Timeout | undefined;
