@@ -43,7 +43,13 @@ describe('in-process request path (the benchmark baseline seam)', () => {
   });
 
   it('answers the method deadline error when the handler has not answered in time (RpcClient wording), and the handler otherwise', async () => {
-    const never = new InProcessRpcCaller({ handle: () => new Promise(() => undefined) });
+    let runs = 0;
+    const never = new InProcessRpcCaller({
+      handle: () => {
+        runs++;
+        return new Promise(() => undefined);
+      },
+    });
     const job = { locationId: loc.id, method: 'GetOrderByIdV1', rpcId: 'd1', params: {}, deadline: Date.now() + 60, traceId: 't', fence: 1 };
     const failure = (message: string) => ({ jsonrpc: '2.0', id: 'd1', error: { code: -32000, message } }) as never;
     const t0 = Date.now();
@@ -52,6 +58,7 @@ describe('in-process request path (the benchmark baseline seam)', () => {
     assert.match(late.error.message, /did not answer GetOrderByIdV1 within its deadline; nothing was applied/);
     const past = (await never.call({ ...job, deadline: Date.now() - 1 }, failure)) as unknown as { error: { message: string } };
     assert.match(past.error.message, /within its deadline/, 'a deadline already passed answers at once');
+    assert.equal(runs, 1, 'a request already past its deadline is not run');
     const quick = new InProcessRpcCaller({ handle: async (j) => success(j.rpcId, { ok: true }) });
     const answered = (await quick.call({ ...job, deadline: Date.now() + 5_000 }, failure)) as unknown as { result: unknown };
     assert.deepEqual(answered.result, { ok: true });
