@@ -119,15 +119,9 @@ function tryLocksSql(timeoutMs: string, keys: string[], rowLockNotTaken?: Prisma
   };
 }
 
-/** setTimeoutAndTryLocks's statement on its own: the index of the first lock not taken (keys.length + 1 when all were, with a row lock). */
-async function setTimeoutAndTryLocks(tx: Tx, timeoutMs: string, keys: string[], rowLockNotTaken?: Prisma.Sql): Promise<number> {
-  const [row] = await tx.$queryRaw<{ held: number }[]>(tryLocksSql(timeoutMs, keys, rowLockNotTaken).sql);
-  return Number(row!.held);
-}
-
 /**
  * Opens a planned change: the statement timeout and the try of its locks
- * (setTimeoutAndTryLocks), and `read`, the change's first read. On pg
+ * (tryLocksSql), and `read`, the change's first read. On pg
  * (runPlannedTransaction) both go out with BEGIN in one round trip; on
  * Prisma the read follows the try. The read's rows are given only when every
  * lock was taken: a read that ran while one was missing saw the data before
@@ -144,7 +138,8 @@ export async function tryLocksAndRead<R>(
   const locks = tryLocksSql(timeoutMs, keys, rowLockNotTaken);
   const sql = sqlTxOf(tx);
   if (!sql) {
-    const held = await setTimeoutAndTryLocks(tx, timeoutMs, keys, rowLockNotTaken);
+    const [row] = await tx.$queryRaw<{ held: number }[]>(locks.sql);
+    const held = Number(row!.held);
     return { held, rows: held === locks.all ? await tx.$queryRaw<R[]>(read) : undefined };
   }
   const [lockRows, readRows] = await sql.queryTogether([locks.sql, read]);
