@@ -295,7 +295,7 @@ async function main(): Promise<number> {
     say(`  queue board      ${admin}/queues/login   (the same operator token)`);
     say(`  metrics          /metrics on every app, e.g. ${url(ports.gateway)}/metrics`);
     if (sandbox) say(`  sandbox flows    ${sandbox.url}/flows   (npm run flow -- pay-at-table --account ${account.accountId} --table T5)`);
-    say(`  database         ${redact(stack.databaseUrl)}   redis ${stack.appsRedisUrl}`);
+    say(`  database         ${redact(stack.databaseUrl)}   redis ${redact(stack.appsRedisUrl)}`);
     say(`  logs             ${logDir}/<app>.log`);
     say('');
 

@@ -109,7 +109,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         stack.redisProvider = 'local';
         stack.redis = redis;
       }
-      log(`redis (${stack.redisProvider}) at ${stack.redisUrl}${stack.appsRedisUrl !== stack.redisUrl ? `, the apps over ${stack.appsRedisUrl}` : ''}`);
+      log(`redis (${stack.redisProvider}) at ${redact(stack.redisUrl)}${stack.appsRedisUrl !== stack.redisUrl ? `, the apps over ${redact(stack.appsRedisUrl)}` : ''}`);
     }
     return stack;
   } catch (err) {
@@ -127,6 +127,7 @@ function dockerAnswers(env: NodeJS.ProcessEnv): Promise<boolean> {
   });
 }
 
+/** A Postgres or Redis URL fit for a log line: the password of its userinfo and of its query (`password=`, `sentinelPassword=`) masked. */
 export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+  return url.replace(/\/\/([^:@/]*):([^@/]+)@/, '//$1:***@').replace(/([?&](?:sentinelP|p)assword=)[^&#]*/gi, '$1***');
 }
