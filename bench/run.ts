@@ -131,8 +131,6 @@ interface Goal {
   miss?: string;
 }
 
-const cpuMs = platformCpuMs;
-
 function evaluate(results: Record<string, unknown>): Goal[] {
   const goals: Goal[] = [];
   const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(0)}%`;
@@ -141,7 +139,7 @@ function evaluate(results: Record<string, unknown>): Goal[] {
     for (const r of rp.runs) {
       // Every variant through the queue (EPOS Data, the Tables API) has the queue's limit; only in-process has its own.
       const limit = r.variant.startsWith('queue') ? GOALS.queueCpuMs : GOALS.inProcessCpuMs;
-      const v = cpuMs(r.cpu, r.achieved);
+      const v = platformCpuMs(r.cpu, r.achieved);
       const judged = r.offered === GOALS.cpuRate;
       const met = v <= limit && r.errors === 0;
       goals.push({
@@ -214,7 +212,7 @@ function evaluate(results: Record<string, unknown>): Goal[] {
       goals.push({ goal: `webhook ack p99 @ ${at.offered}/s, events worker running`, measured: `${ms(at.ack.p99)} ms`, target: `<= ${GOALS.webhookP99} ms`, met, miss: met ? undefined : `over by ${ms(at.ack.p99 - GOALS.webhookP99)} ms` });
     }
     for (const r of wh.runs) {
-      goals.push({ goal: `CPU per webhook event${r.eventsWorker ? '' : ' (ingest only)'} @ ${r.offered}/s`, measured: `${ms(cpuMs(r.cpu, r.acceptedPerSec))} ms`, target: '(shown)', met: true });
+      goals.push({ goal: `CPU per webhook event${r.eventsWorker ? '' : ' (ingest only)'} @ ${r.offered}/s`, measured: `${ms(platformCpuMs(r.cpu, r.acceptedPerSec))} ms`, target: '(shown)', met: true });
     }
     goals.push({ goal: 'webhook: each event took effect once', measured: `${wh.check.rows} rows for ${wh.check.uniqueEventsAccepted} events, deliveries ${wh.check.deliveriesSum}/${wh.check.deliveriesExpected}`, target: 'rows = events, deliveries = accepted', met: wh.check.exactlyOnce, miss: wh.check.exactlyOnce ? undefined : `${wh.check.rowsWithWrongDeliveries} wrong counts, ${wh.check.missingRows} missing, ${wh.check.extraRows} extra` });
   }
@@ -223,7 +221,7 @@ function evaluate(results: Record<string, unknown>): Goal[] {
 
 /** CPU of the platform (apps, Postgres, Redis; not the load generator) per request, in ms. */
 function cpuPerRequest(cpu: Record<string, number>, rate: number): string {
-  return rate > 0 ? ms(cpuMs(cpu, rate)) : '-';
+  return rate > 0 ? ms(platformCpuMs(cpu, rate)) : '-';
 }
 
 function print(results: Record<string, unknown>, goals: Goal[]): void {
