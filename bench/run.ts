@@ -11,6 +11,10 @@
  *   --variants a,b          request-path variants to run, in turn (default all): queue, reads-queued, in-process, tables
  *   --rounds N              request-path: run the variants N times, alternating (default 1), to compare them on a noisy machine
  *   --duration-ms N         length of each request-path run (default 10000)
+ *   --warmup-ms N           request-path: each variant's fresh processes first serve one measured run at the lowest
+ *                          rate (shown as "fresh"), then N ms of the same load at 1,000/s (or the highest rate),
+ *                          unmeasured, then the measured runs of record; throughput: N ms at 1,000/s before the ramp
+ *                          (default 10000; quick 2000; 0 skips the warm-up)
  *   --max-in-flight N       request-path: at most N requests awaiting a reply; the rest of the offered rate is skipped,
  *                          so a high rate becomes a closed loop of N (CPU per request then barely depends on other load)
  *   --connections N         idle venues of the connections scenario (default 5000; 10000 works)
@@ -46,7 +50,7 @@ import { kb, ms, table } from './lib/table';
 import type { ConnectionsResult } from './scenarios/connections';
 import { connections } from './scenarios/connections';
 import type { RequestPathResult, VariantKey } from './scenarios/request-path';
-import { REQUEST_PATH_VARIANTS, requestPath } from './scenarios/request-path';
+import { REQUEST_PATH_VARIANTS, requestPath, WARM_UP } from './scenarios/request-path';
 import type { ThroughputResult } from './scenarios/throughput';
 import { throughput } from './scenarios/throughput';
 import type { WebhookResult } from './scenarios/webhook';
@@ -59,7 +63,7 @@ type Scenario = (typeof SCENARIOS)[number];
 const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
 
 const VALUE_OPTIONS = [
-  'locations', 'rates', 'duration-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
+  'locations', 'rates', 'duration-ms', 'warmup-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
   'variants', 'rounds', 'workers', 'log-level', 'node-options', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
   'webhook-duration-ms', 'webhook-locations',
 ];
@@ -140,12 +144,12 @@ function evaluate(results: Record<string, unknown>): Goal[] {
       // Every variant through the queue (EPOS Data, the Tables API) has the queue's limit; only in-process has its own.
       const limit = r.variant.startsWith('queue') ? GOALS.queueCpuMs : GOALS.inProcessCpuMs;
       const v = platformCpuMs(r.cpu, r.achieved);
-      const judged = r.offered === GOALS.cpuRate;
+      const judged = r.offered === GOALS.cpuRate && !r.fresh;
       const met = v <= limit && r.errors === 0;
       goals.push({
-        goal: `CPU per request, ${r.variant} @ ${r.offered}/s (all processes)`,
+        goal: `CPU per request, ${r.variant} @ ${r.offered}/s${r.fresh ? ', fresh processes before the warm-up' : ''} (all processes)`,
         measured: `${ms(v)} ms${r.errors ? `, ${r.errors} errors` : ''}`,
-        target: judged ? `<= ${limit} ms` : '(shown, judged at 200/s)',
+        target: judged ? `<= ${limit} ms` : r.fresh ? '(shown)' : '(shown, judged at 200/s)',
         met: judged ? met : true,
         miss: !judged || met ? undefined : `over by ${ms(v - limit)} ms (${pct(v, limit)})`,
       });
@@ -228,8 +232,8 @@ function print(results: Record<string, unknown>, goals: Goal[]): void {
   const say = (s = '') => process.stdout.write(`${s}\n`);
   const rp = results['request-path'] as RequestPathResult | undefined;
   if (rp) {
-    say(`\nRequest path: ${rp.locations} venues, payment mix, ${rp.durationMs / 1000} s per run, latency at the simulated Dojo from send to reply (ms)`);
-    say(table(['variant', 'offered/s', 'achieved/s', 'p50', 'p95', 'p99', 'max', 'errors', 'CPU ms/req', 'CPU (cores)'], rp.runs.map((r) => [r.variant, r.offered, r.achieved, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.errors, cpuPerRequest(r.cpu, r.achieved), Object.entries(r.cpu).map(([k, v]) => `${k.split(' ')[0]} ${v.toFixed(2)}`).join(', ')])));
+    say(`\nRequest path: ${rp.locations} venues, payment mix, ${rp.durationMs / 1000} s per run, latency at the simulated Dojo from send to reply (ms); "fresh": the variant's first run, before the warm-up`);
+    say(table(['variant', 'offered/s', 'achieved/s', 'p50', 'p95', 'p99', 'max', 'errors', 'CPU ms/req', 'CPU (cores)'], rp.runs.map((r) => [r.fresh ? `${r.variant} (fresh)` : r.variant, r.offered, r.achieved, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.errors, cpuPerRequest(r.cpu, r.achieved), Object.entries(r.cpu).map(([k, v]) => `${k.split(' ')[0]} ${v.toFixed(2)}`).join(', ')])));
     say('\nqueue / in-process');
     say(table(['offered/s', 'p50', 'p95', 'p99', 'max', 'p50 added (ms)'], rp.ratios.map((r) => [r.offered, `${r.p50}x`, `${r.p95}x`, `${r.p99}x`, `${r.max}x`, ms(r.p50DeltaMs)])));
   }
@@ -302,7 +306,7 @@ async function main(): Promise<number> {
       log(`${name}: 1-minute load average before: ${load.toFixed(2)}`);
       try {
         if (name === 'request-path') {
-          const o = { locations: num(opts.locations, quick ? 200 : 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 3_000 : 10_000), warmupMs: quick ? 1_000 : 3_000, maxInFlight: opts['max-in-flight'] ? Number(opts['max-in-flight']) : undefined, variants: variantsOf(opts.variants), rounds: num(opts.rounds, 1) };
+          const o = { locations: num(opts.locations, quick ? 200 : 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 3_000 : 10_000), warmupMs: num(opts['warmup-ms'], quick ? 2_000 : WARM_UP.ms), maxInFlight: opts['max-in-flight'] ? Number(opts['max-in-flight']) : undefined, variants: variantsOf(opts.variants), rounds: num(opts.rounds, 1) };
           config[name] = o;
           results[name] = await requestPath(p, { ...o, log });
         } else if (name === 'throughput') {
@@ -313,6 +317,7 @@ async function main(): Promise<number> {
             workers: list(opts.workers, quick ? [1] : [1, 2]),
             p99LimitMs: 100,
             confirmMisses: opts['single-steps'] !== '1',
+            warmupMs: num(opts['warmup-ms'], quick ? 2_000 : WARM_UP.ms),
           };
           config[name] = o;
           results[name] = await throughput(p, { ...o, log });

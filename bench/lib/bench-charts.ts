@@ -36,7 +36,11 @@ export function writeCharts(results: Record<string, unknown>, dir: string): stri
   const tp = results.throughput as ThroughputResult | undefined;
   const wh = results.webhook as WebhookResult | undefined;
   const variants = new Map<string, MixRun[]>();
-  for (const r of rp?.runs ?? []) variants.set(r.variant, [...(variants.get(r.variant) ?? []), r]);
+  // Fresh processes' runs (before the warm-up) are drawn as a variant of their own.
+  for (const r of rp?.runs ?? []) {
+    const name = r.fresh ? `${r.variant} (fresh)` : r.variant;
+    variants.set(name, [...(variants.get(name) ?? []), r]);
+  }
   // A step run again (its first run missed the tail limit) is drawn by its repeat, which decided it.
   const decided = (steps: MixRun[]) => steps.filter((r, i) => !(steps[i + 1]?.repeat && steps[i + 1]!.offered === r.offered));
   for (const c of tp?.ceilings ?? []) variants.set(`ramp, ${c.workers} worker(s)`, decided(c.steps));

@@ -14,6 +14,8 @@ export interface MixRun {
   variant: string;
   /** The throughput ramp: a step run again because its first run missed the p99 limit. */
   repeat?: boolean;
+  /** Request path: the run on the variant's fresh processes, before the warm-up (shown, never judged). */
+  fresh?: boolean;
   offered: number;
   achieved: number;
   sent: number;
@@ -89,6 +91,51 @@ export interface RequestPathResult {
 }
 
 /**
+ * Fresh processes cost more per request for their first tens of seconds, and a deployed gateway or worker runs for
+ * days: the figures of record are taken after a warm-up. `bench/diagnostics/warmup-curve.js` shows the curve: the
+ * queue variant at 200/s cost 2.5 ms per request in its first 3 s, 1.8 after 10 s and 1.3–1.4 after 40 s (8,000
+ * requests), and 1.2–1.35 ms from the first window on after 10 s of the mix at 1,000/s. In a worker's first 15 s at
+ * 1,000/s, perf put a quarter of its CPU in V8's compiler threads (TurboFan) and another quarter in the interpreter's
+ * inline caches; Postgres' new backends also start with empty caches.
+ */
+export const WARM_UP = { rate: 1_000, ms: 10_000 };
+
+type LoadRun = (rate: number, durationMs: number) => Promise<LoadReport & { loadGenCpu: number }>;
+
+/**
+ * One variant's runs on its fresh processes: the lowest rate at once, measured and kept as `fresh` (what a process
+ * costs in its first seconds: shown, never judged); then the warm-up, unmeasured (`warmupMs` of the same load at
+ * WARM_UP.rate, or the highest rate when that is lower); then every rate, measured: the figures of record.
+ */
+async function measureVariant(
+  p: Platform,
+  pids: Record<string, number>,
+  variant: string,
+  o: { rates: number[]; durationMs: number; warmupMs: number; log: (m: string) => void },
+  run: LoadRun,
+): Promise<MixRun[]> {
+  const runs: MixRun[] = [];
+  const measure = async (rate: number, fresh: boolean) => {
+    const meter = p.meter(pids);
+    const r = await run(rate, o.durationMs);
+    const out: MixRun = { ...toRun(variant, rate, r, meter.end()), ...(fresh ? { fresh: true } : {}) };
+    runs.push(out);
+    o.log(
+      `request-path: ${variant}${fresh ? ' (fresh processes)' : ''} @ ${rate}/s: p50 ${out.p50} p99 ${out.p99} max ${out.max} ms, errors ${out.errors}, CPU ${platformCpuMs(out.cpu, out.achieved).toFixed(2)} ms/request`,
+    );
+  };
+  await measure(Math.min(...o.rates), true);
+  if (o.warmupMs > 0) {
+    const rate = Math.min(WARM_UP.rate, Math.max(...o.rates));
+    const w = await run(rate, o.warmupMs);
+    o.log(`request-path: ${variant}: warmed up with ${w.sent} requests at ${rate}/s (${w.errors} errors), unmeasured`);
+    await new Promise((res) => setTimeout(res, 1_000)); // what the warm-up left in flight settles
+  }
+  for (const rate of o.rates) await measure(rate, false);
+  return runs;
+}
+
+/**
  * The same venues and the same card-machine work over Dojo's legacy Tables API (the queue variant): the venues are
  * switched to protocol dojo-tables (what PUT /v1/locations/{id}/protocol stores), dialling the sandbox's
  * /ws/v1/tables/epos with their sandbox account id as the account name, and switched back afterwards.
@@ -109,26 +156,20 @@ async function tablesVariant(
   const rows = await p.prisma.location.findMany({ where: { dojoAccountId: { in: accountIds } }, select: { id: true, dojoAccountId: true } });
   const locationOf = new Map(rows.map((r) => [r.dojoAccountId, r.id]));
   const sessionOf = (accountId: string, orderId: string) => tableSessionId(locationOf.get(accountId)!, orderId);
-  const runs: MixRun[] = [];
   try {
     const pids = await startVariant(p, 'queue', accountIds);
     o.log(`request-path: queue variant over the Tables API up, ${accountIds.length} venues connected`);
-    await runTablesMix(p, accountIds, Math.min(...o.rates), o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION, sessionOf });
-    for (const rate of o.rates) {
-      const meter = p.meter(pids);
-      const r = await runTablesMix(p, accountIds, rate, o.durationMs, { ordersPerLocation: ORDERS_PER_LOCATION, sessionOf });
-      const run = toRun('queue, Tables API', rate, r, meter.end());
-      runs.push(run);
-      o.log(`request-path: queue (Tables API) @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} max ${run.max} ms, errors ${run.errors}`);
-    }
+    const runs = await measureVariant(p, pids, 'queue, Tables API', o, (rate, ms) =>
+      runTablesMix(p, accountIds, rate, ms, { ordersPerLocation: ORDERS_PER_LOCATION, sessionOf }),
+    );
     await p.stopApps();
+    return runs;
   } finally {
     await p.prisma.$executeRawUnsafe(
       `UPDATE locations SET protocol = 'epos-data', ws_url = NULL, protocol_settings = '{}', config_version = config_version + 1 WHERE dojo_account_id = ANY($1::text[])`,
       accountIds,
     );
   }
-  return runs;
 }
 
 /** The variants by their --variants names: the three shapes of the payment mix, and the Tables API over the queue. */
@@ -159,22 +200,19 @@ export async function requestPath(
     for (const variant of mixVariants) {
       const pids = await startVariant(p, variant, accountIds);
       o.log(`request-path: ${variant} variant up, ${accountIds.length} venues connected${(o.rounds ?? 1) > 1 ? ` (round ${round})` : ''}`);
-      await runMix(p, accountIds, Math.min(...o.rates), o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight });
-      for (const rate of o.rates) {
-        const meter = p.meter(pids);
-        const r = await runMix(p, accountIds, rate, o.durationMs, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight });
-        const run = toRun(variant, rate, r, meter.end());
-        runs.push(run);
-        o.log(`request-path: ${variant} @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} max ${run.max} ms, errors ${run.errors}, CPU ${platformCpuMs(run.cpu, run.achieved).toFixed(2)} ms/request`);
-      }
+      runs.push(
+        ...(await measureVariant(p, pids, variant, o, (rate, ms) =>
+          runMix(p, accountIds, rate, ms, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight }),
+        )),
+      );
       await p.stopApps();
     }
     if (wanted('tables')) runs.push(...(await tablesVariant(p, accountIds, o)));
   }
-  // Over every round: the mean p50 (etc.) of the queue runs over that of the in-process runs at each rate.
+  // Over every round: the mean p50 (etc.) of the queue runs over that of the in-process runs at each rate (warm runs).
   const ratios = o.rates.flatMap((rate) => {
-    const q = runs.filter((r) => r.variant === 'queue' && r.offered === rate);
-    const i = runs.filter((r) => r.variant === 'in-process' && r.offered === rate);
+    const q = runs.filter((r) => r.variant === 'queue' && r.offered === rate && !r.fresh);
+    const i = runs.filter((r) => r.variant === 'in-process' && r.offered === rate && !r.fresh);
     if (q.length === 0 || i.length === 0) return [];
     const mean = (rs: MixRun[], k: 'p50' | 'p95' | 'p99' | 'max') => rs.reduce((a, r) => a + r[k], 0) / rs.length;
     const ratio = (k: 'p50' | 'p95' | 'p99' | 'max') => Math.round((mean(q, k) / Math.max(mean(i, k), 0.001)) * 100) / 100;

@@ -1,7 +1,7 @@
 import type { Platform } from '../lib/platform';
 import { runMix } from './mix';
 import type { MixRun } from './request-path';
-import { ORDERS_PER_LOCATION, preparePaymentVenues, startVariant, toRun } from './request-path';
+import { ORDERS_PER_LOCATION, preparePaymentVenues, startVariant, toRun, WARM_UP } from './request-path';
 
 export interface CeilingResult {
   workers: number;
@@ -39,6 +39,8 @@ export async function throughput(
     p99LimitMs: number;
     /** A step over the p99 limit is run once more, and stops the ramp only if it misses again. */
     confirmMisses: boolean;
+    /** The mix at WARM_UP.rate for this long before the ramp, unmeasured (fresh processes cost more: WARM_UP). */
+    warmupMs: number;
     log: (m: string) => void;
   },
 ): Promise<ThroughputResult> {
@@ -47,7 +49,13 @@ export async function throughput(
   for (const workers of o.workers) {
     const pids = await startVariant(p, 'queue', accountIds, workers);
     o.log(`throughput: gateway + ${workers} worker(s) up`);
-    await runMix(p, accountIds, o.rates[0]! / 2, 2_000, { ordersPerLocation: ORDERS_PER_LOCATION });
+    // Warmed up as the request path's variants are: a ramp of 5 s steps on fresh processes measured V8 still compiling
+    // (two workers share the warm-up's requests, so each was colder than a single one at the same step).
+    if (o.warmupMs > 0) {
+      const w = await runMix(p, accountIds, WARM_UP.rate, o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION, timeoutMs: 5_000 });
+      o.log(`throughput: ${workers} worker(s): warmed up with ${w.sent} requests at ${WARM_UP.rate}/s (${w.errors} errors), unmeasured`);
+      await new Promise((res) => setTimeout(res, 1_000));
+    }
     const steps: MixRun[] = [];
     let highest = 0;
     let stoppedBy = `reached the top step (${o.rates[o.rates.length - 1]}/s)`;
