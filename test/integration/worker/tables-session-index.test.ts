@@ -7,7 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { tableSessionId } from '@app/domain';
+import { SessionOrders } from '@app/domain/dialects/dojo-tables/session-orders';
 import { ordersRepo } from '@app/domain/repositories/orders.repository';
+import type { Tx } from '@app/domain/shared/tx';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures } from '@app/testing';
 
@@ -66,5 +68,75 @@ describe('table session lookup by the generated, indexed session_id', () => {
     } finally {
       await c.end();
     }
+  });
+});
+
+describe("the Tables API dialect remembers which order a session id names", () => {
+  let db: TestDatabase;
+  let loc: string;
+  let other: string;
+
+  before(async () => {
+    db = await createTestDatabase('sessionmem');
+    const fx = fixtures(db.prisma);
+    loc = (await fx.location({ name: 'Here' })).id;
+    other = (await fx.location({ name: 'There' })).id;
+    for (const id of ['A', 'B', 'C']) await fx.order(loc, { id });
+    await fx.order(other, { id: 'A' });
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  /** The real database, with its raw statements counted. */
+  function counted(): { tx: Tx; lookups: () => number } {
+    let n = 0;
+    const tx = new Proxy(db.prisma, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target) as unknown;
+        if (prop === '$queryRaw' && typeof v === 'function') {
+          return (...args: unknown[]) => {
+            n++;
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as Tx;
+    return { tx, lookups: () => n };
+  }
+
+  it('looks a session up once, then answers from memory, in any letter case', async () => {
+    const { tx, lookups } = counted();
+    const mem = new SessionOrders(100);
+    const sid = tableSessionId(loc, 'A');
+    assert.equal(await mem.orderIdOf(tx, loc, sid), 'A');
+    assert.equal(await mem.orderIdOf(tx, loc, sid), 'A');
+    assert.equal(await mem.orderIdOf(tx, loc, sid.toUpperCase()), 'A');
+    assert.equal(lookups(), 1);
+  });
+
+  it("never answers another venue's session id, and looks unknown ids up every time", async () => {
+    const { tx, lookups } = counted();
+    const mem = new SessionOrders(100);
+    assert.equal(await mem.orderIdOf(tx, loc, tableSessionId(loc, 'A')), 'A');
+    assert.equal(await mem.orderIdOf(tx, other, tableSessionId(loc, 'A')), null, "loc's session id at the other venue");
+    assert.equal(await mem.orderIdOf(tx, other, tableSessionId(other, 'A')), 'A');
+    const unknown = tableSessionId(loc, 'no-such-order');
+    assert.equal(await mem.orderIdOf(tx, loc, unknown), null);
+    assert.equal(await mem.orderIdOf(tx, loc, unknown), null);
+    assert.equal(lookups(), 5);
+  });
+
+  it('knows the sessions of listed orders without a lookup, and forgets the oldest past its bound', async () => {
+    const { tx, lookups } = counted();
+    const mem = new SessionOrders(2);
+    mem.learn([{ locationId: loc, id: 'A' }, { locationId: loc, id: 'B' }]);
+    assert.equal(await mem.orderIdOf(tx, loc, tableSessionId(loc, 'A')), 'A');
+    assert.equal(await mem.orderIdOf(tx, loc, tableSessionId(loc, 'B')), 'B');
+    assert.equal(lookups(), 0);
+    assert.equal(await mem.orderIdOf(tx, loc, tableSessionId(loc, 'C')), 'C'); // looked up; A is forgotten
+    assert.equal(await mem.orderIdOf(tx, loc, tableSessionId(loc, 'A')), 'A');
+    assert.equal(lookups(), 2);
   });
 });

@@ -4,10 +4,10 @@ import { requestTerminalId, requestWaiterId } from '@app/contracts';
 import type { Bill, FindSessions, GetSession, LockOrder, Order, RecordPayment, SessionWithTable, TableSessions, UnlockOrder } from '../../core/commands';
 import { DomainRefusal } from '../../core/refusal';
 import { tableSessionId } from '../../core/rules';
-import { ordersRepo } from '../../repositories/orders.repository';
 import type { RequestSettings } from '../../rpc/dialect';
 import type { Tx } from '../../shared/tx';
 import { TablesError } from './errors';
+import { sessionOrders } from './session-orders';
 import { tablesBill, tablesFullBill, tableSession } from './wire.mapping';
 
 const SOURCE = 'dojo-tables' as const;
@@ -18,7 +18,7 @@ type Resolved<T> = T & { orderId?: string };
 
 /** The order a session id names (the Tables API names sessions by UUID: core/rules tableSessionId). */
 async function resolveSession<T extends { sessionId: string }>(db: Tx, locationId: string, params: T): Promise<Resolved<T>> {
-  return { ...params, orderId: (await ordersRepo(db).orderIdOfSession(locationId, params.sessionId)) ?? undefined };
+  return { ...params, orderId: (await sessionOrders.orderIdOf(db, locationId, params.sessionId)) ?? undefined };
 }
 
 function orderIdOf(p: Resolved<{ sessionId: string }>): string {
@@ -74,6 +74,7 @@ export const listSessions = {
     };
   },
   toWire(r: TableSessions): { sessions: TableSession[] } {
+    sessionOrders.learn(r.orders);
     const tables = byId(r.tables);
     return {
       sessions: r.orders.map((o) =>
@@ -120,8 +121,7 @@ export const getFullBill = {
 export const listBillItems = {
   async resolve(db: Tx, locationId: string, p: P<'ListBillItems'>): Promise<P<'ListBillItems'> & { orderIds?: string[] }> {
     if (p.sessionIds == null) return p;
-    const orders = ordersRepo(db);
-    const ids = await Promise.all(p.sessionIds.map((id) => orders.orderIdOfSession(locationId, id)));
+    const ids = await Promise.all(p.sessionIds.map((id) => sessionOrders.orderIdOf(db, locationId, id)));
     // Unknown session ids are left out: the list answers what exists (no error code applies).
     return { ...p, orderIds: ids.filter((id): id is string => id !== null) };
   },
@@ -135,7 +135,10 @@ export const listBillItems = {
       },
     };
   },
-  toWire: (r: TableSessions): { billItems: TablesBill[] } => ({ billItems: r.orders.map(tablesBill) }),
+  toWire: (r: TableSessions): { billItems: TablesBill[] } => {
+    sessionOrders.learn(r.orders);
+    return { billItems: r.orders.map(tablesBill) };
+  },
 };
 
 /**
@@ -186,7 +189,7 @@ function paymentTerminalId(p: PaymentParams): string | undefined {
  */
 export const recordPayment = {
   async resolve(db: Tx, locationId: string, p: PaymentParams): Promise<PaymentParams & { orderId?: string }> {
-    return { ...p, orderId: (await ordersRepo(db).orderIdOfSession(locationId, p.payment.sessionId)) ?? undefined };
+    return { ...p, orderId: (await sessionOrders.orderIdOf(db, locationId, p.payment.sessionId)) ?? undefined };
   },
   toCommand(p: PaymentParams & { orderId?: string }, _now: Date, req: RequestSettings): RecordPayment {
     const pay = p.payment;

@@ -1,0 +1,48 @@
+import { tableSessionId } from '../../core/rules';
+import { ordersRepo } from '../../repositories/orders.repository';
+import type { Tx } from '../../shared/tx';
+
+/** Most session ids remembered per process (about 200 bytes each). */
+const MAX_REMEMBERED = 50_000;
+
+/**
+ * The order a Tables API session id names, remembered per process. A session id is a pure function of the
+ * location and the order id (core/rules tableSessionId: a hash, so only a lookup can reverse it), so a remembered
+ * pair can never turn wrong: whether the order still exists, and in what state, is the use-case's own read to
+ * tell. What it saves is the lookup, a round trip of its own before the method's statements: a card machine
+ * names the same session in GetBillItems, LockSession, RecordPayment and UnlockSession, usually right after a
+ * list answered with it. Unknown ids are not remembered (the next request looks again). Keys carry the location:
+ * one venue's session ids never resolve another's orders. Oldest entries go first past MAX_REMEMBERED.
+ */
+export class SessionOrders {
+  private readonly known = new Map<string, string>();
+
+  constructor(private readonly max: number) {}
+
+  private static key(locationId: string, sessionId: string): string {
+    return `${locationId}|${sessionId.toLowerCase()}`;
+  }
+
+  /** The order id `sessionId` names at the location, or null when no order there has that session id. */
+  async orderIdOf(db: Tx, locationId: string, sessionId: string): Promise<string | null> {
+    const key = SessionOrders.key(locationId, sessionId);
+    const known = this.known.get(key);
+    if (known !== undefined) return known;
+    const orderId = await ordersRepo(db).orderIdOfSession(locationId, sessionId);
+    if (orderId !== null) this.put(key, orderId);
+    return orderId;
+  }
+
+  /** Remembers the session ids of orders an answer lists (the ids the card machine will send next). */
+  learn(orders: readonly { locationId: string; id: string }[]): void {
+    for (const o of orders) this.put(SessionOrders.key(o.locationId, tableSessionId(o.locationId, o.id)), o.id);
+  }
+
+  private put(key: string, orderId: string): void {
+    if (this.known.has(key)) return;
+    if (this.known.size >= this.max) this.known.delete(this.known.keys().next().value!);
+    this.known.set(key, orderId);
+  }
+}
+
+export const sessionOrders = new SessionOrders(MAX_REMEMBERED);
