@@ -168,8 +168,10 @@ function evaluate(results: Record<string, unknown>): Goal[] {
     }
     const one = tp.ceilings.find((c) => c.workers === 1);
     for (const c of tp.ceilings.filter((x) => x.workers > 1 && one)) {
-      const met = c.highestCleanRate >= one!.highestCleanRate;
-      goals.push({ goal: `${c.workers} workers against 1`, measured: `${c.highestCleanRate}/s against ${one!.highestCleanRate}/s`, target: '>= the 1-worker ceiling', met, miss: met ? undefined : `short by ${one!.highestCleanRate - c.highestCleanRate}/s` });
+      // With no clean step in either ramp there is nothing to compare: "0 against 0" is not a result.
+      const met = c.highestCleanRate > 0 && c.highestCleanRate >= one!.highestCleanRate;
+      const miss = c.highestCleanRate === 0 ? 'no clean step in the ramp' : `short by ${one!.highestCleanRate - c.highestCleanRate}/s`;
+      goals.push({ goal: `${c.workers} workers against 1`, measured: `${c.highestCleanRate}/s against ${one!.highestCleanRate}/s`, target: '>= the 1-worker ceiling', met, miss: met ? undefined : miss });
     }
   }
   const cn = results.connections as ConnectionsResult | undefined;
