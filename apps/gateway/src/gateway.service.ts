@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { CONFIG, createRedis, LOGGER, Logger, PRISMA, REDIS, SECRET_BOX } from '@app/common';
+import { CONFIG, createRedis, gatewayMetrics, LOGGER, Logger, PRISMA, REDIS, SECRET_BOX } from '@app/common';
 import type { GatewayConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource, RedisTerminalsStore, ReplicaStatus } from '@app/gateway';
@@ -77,8 +77,21 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
   }
 }
 
-/** The dialects' reads as the gateway runs them: no read reaches the events pipeline (HandleEventV1 is a change). */
+/**
+ * The dialects' reads as the gateway runs them: no read reaches the events pipeline (HandleEventV1 is a change).
+ * Their time in Postgres is epos_relay_gateway_read_db_duration_seconds, one bound child per method.
+ */
 function readRouter(prisma: PrismaClient, logger: Logger): DialectRouter {
   const events = { ingest: () => Promise.reject(new Error('Dojo events are applied by the workers, not by a gateway read')) };
-  return new DialectRouter({ prisma, logger: logger.child({ component: 'reads' }), events }, readingDialects());
+  const histogram = gatewayMetrics().readDbDuration;
+  const byMethod = new Map<string, { observe(v: number): void }>();
+  const observe = {
+    replayed: () => undefined, // a read is never answered from a stored response
+    dbTime: (method: string, seconds: number) => {
+      let h = byMethod.get(method);
+      if (!h) byMethod.set(method, (h = histogram.labels(method)));
+      h.observe(seconds);
+    },
+  };
+  return new DialectRouter({ prisma, logger: logger.child({ component: 'reads' }), events, observe }, readingDialects());
 }

@@ -169,6 +169,13 @@ export const gatewayMetrics = once(() => {
       buckets: LATENCY_BUCKETS,
       registers: [metricsRegistry],
     }),
+    readDbDuration: new Histogram({
+      name: `${METRICS_PREFIX}gateway_read_db_duration_seconds`,
+      help: "Time a read answered by this gateway (GATEWAY_READS=local) spent in its use-case (its queries and mapping), by method; the worker's epos_relay_worker_db_duration_seconds covers the requests the workers answer",
+      labelNames: ['method'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [metricsRegistry],
+    }),
     inFlight: new Gauge({
       name: `${METRICS_PREFIX}gateway_requests_in_flight`,
       help: 'JSON-RPC requests handed to the workers and not yet answered, on this replica',

@@ -33,6 +33,7 @@ const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
     epos_relay_gateway_frames_total: ['counter', ['direction', 'protocol']],
     epos_relay_gateway_requests_total: ['counter', ['method', 'outcome']],
     epos_relay_gateway_request_duration_seconds: ['histogram', ['method']],
+    epos_relay_gateway_read_db_duration_seconds: ['histogram', ['method']],
     epos_relay_gateway_requests_in_flight: ['gauge', []],
     epos_relay_gateway_lease_renewals_total: ['counter', ['outcome']],
     epos_relay_gateway_fencing_step_downs_total: ['counter', ['reason']],
@@ -235,6 +236,8 @@ describe('metrics: /metrics on every app', () => {
     assert.equal(moved('worker', 'epos_relay_worker_job_duration_seconds', { queue: 'epos-rpc', job: 'CreateOrderLockV1' }, 'epos_relay_worker_job_duration_seconds_count'), 2);
     // The read was answered by the gateway (GATEWAY_READS=local), the two locks by the worker (one of them a replay).
     assert.equal(moved('worker', 'epos_relay_worker_db_duration_seconds', { method: 'GetOrderByIdV1' }, 'epos_relay_worker_db_duration_seconds_count'), 0);
+    assert.equal(moved('gateway', 'epos_relay_gateway_read_db_duration_seconds', { method: 'GetOrderByIdV1' }, 'epos_relay_gateway_read_db_duration_seconds_count'), 1);
+    assert.equal(moved('gateway', 'epos_relay_gateway_read_db_duration_seconds', { method: 'CreateOrderLockV1' }, 'epos_relay_gateway_read_db_duration_seconds_count'), 0);
     assert.equal(moved('worker', 'epos_relay_worker_db_duration_seconds', { method: 'CreateOrderLockV1' }, 'epos_relay_worker_db_duration_seconds_count'), 2);
     assert.equal(moved('worker', 'epos_relay_worker_replays_total', { method: 'CreateOrderLockV1' }), 1, 'the retry was a replay');
     assert.ok(moved('worker', 'epos_relay_dojo_events_applied_total') >= 1, 'an event applied');
