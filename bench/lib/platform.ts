@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
-import { createPrisma, ensureDatabase, migrate, SecretBox, withDatabase } from '@app/db';
+import { cloneDatabase, createPrisma, dropDatabase, ensureDatabase, migrate, SecretBox, withDatabase } from '@app/db';
 import { DojoSandbox } from '@app/dojo-sandbox';
 import type { Stack } from '@app/infra';
 import { freePort } from '@app/infra';
@@ -42,6 +42,9 @@ export class Platform {
   prisma!: PrismaClient;
   databaseUrl = '';
   sandbox?: DojoSandbox;
+  private databaseName = '';
+  /** The copy keepSeed() made. */
+  private seedName?: string;
 
   constructor(
     readonly stack: Stack,
@@ -53,12 +56,33 @@ export class Platform {
   }
 
   async init(): Promise<this> {
-    const name = `bench_${this.label.replace(/[^a-z0-9]/gi, '_')}_${Date.now().toString(36)}`;
-    this.databaseUrl = withDatabase(this.stack.databaseUrl, name);
+    this.databaseName = `bench_${this.label.replace(/[^a-z0-9]/gi, '_')}_${Date.now().toString(36)}`;
+    this.databaseUrl = withDatabase(this.stack.databaseUrl, this.databaseName);
     await ensureDatabase(this.databaseUrl);
     await migrate(this.databaseUrl);
     this.prisma = createPrisma(this.databaseUrl, { poolSize: 5 });
     return this;
+  }
+
+  /**
+   * Keeps a copy of the database as it is now (seeded, no app running), so that restoreSeed() can bring it back:
+   * each variant then starts from the same rows. Without it a variant run later found the payments, stored answers
+   * and events of every run before it (24,000 requests per variant), and paid for them in its reads.
+   */
+  async keepSeed(): Promise<void> {
+    await this.prisma.$disconnect();
+    this.seedName = `${this.databaseName}_seed`;
+    await cloneDatabase(this.databaseUrl, this.databaseName, this.seedName);
+    this.prisma = createPrisma(this.databaseUrl, { poolSize: 5 });
+  }
+
+  /** The database as keepSeed() left it (a fresh copy of that copy). Call it with no app running. */
+  async restoreSeed(): Promise<void> {
+    if (!this.seedName) throw new Error('restoreSeed() needs keepSeed() first');
+    await this.prisma.$disconnect();
+    await dropDatabase(this.databaseUrl, this.databaseName);
+    await cloneDatabase(this.databaseUrl, this.seedName, this.databaseName);
+    this.prisma = createPrisma(this.databaseUrl, { poolSize: 5 });
   }
 
   async startSandbox(accounts: number, prefix = 'bench'): Promise<DojoSandbox> {

@@ -53,10 +53,11 @@ export function toRun(variant: string, offered: number, r: LoadReport & { loadGe
   };
 }
 
-/** Seeds `locations` venues with orders, starts the sandbox with matching accounts. */
+/** Seeds `locations` venues with orders (kept: Platform.restoreSeed), starts the sandbox with matching accounts. */
 export async function preparePaymentVenues(p: Platform, locations: number): Promise<string[]> {
   await p.init();
   const seeded = await benchVenues(fixtures(p.prisma, p.box), { count: locations, prefix: 'bench', ordersPerLocation: ORDERS_PER_LOCATION });
+  await p.keepSeed();
   await p.startSandbox(locations, 'bench');
   return seeded.map((l) => l.dojoAccountId);
 }
@@ -196,8 +197,18 @@ export async function requestPath(
   const runs: MixRun[] = [];
   const wanted = (k: VariantKey) => !o.variants || o.variants.includes(k);
   const mixVariants = (['queue', 'reads-queued', 'in-process'] as const).filter(wanted).map((k) => REQUEST_PATH_VARIANTS[k]);
+  // Every variant but the first starts from the seeded rows again (Platform.keepSeed).
+  let started = false;
+  const fromSeed = async () => {
+    if (started) {
+      await p.restoreSeed();
+      o.log('request-path: database back to the seeded rows');
+    }
+    started = true;
+  };
   for (let round = 1; round <= (o.rounds ?? 1); round++) {
     for (const variant of mixVariants) {
+      await fromSeed();
       const pids = await startVariant(p, variant, accountIds);
       o.log(`request-path: ${variant} variant up, ${accountIds.length} venues connected${(o.rounds ?? 1) > 1 ? ` (round ${round})` : ''}`);
       runs.push(
@@ -207,7 +218,10 @@ export async function requestPath(
       );
       await p.stopApps();
     }
-    if (wanted('tables')) runs.push(...(await tablesVariant(p, accountIds, o)));
+    if (wanted('tables')) {
+      await fromSeed();
+      runs.push(...(await tablesVariant(p, accountIds, o)));
+    }
   }
   // Over every round: the mean p50 (etc.) of the queue runs over that of the in-process runs at each rate (warm runs).
   const ratios = o.rates.flatMap((rate) => {

@@ -46,7 +46,8 @@ export async function throughput(
 ): Promise<ThroughputResult> {
   const accountIds = await preparePaymentVenues(p, o.locations);
   const ceilings: CeilingResult[] = [];
-  for (const workers of o.workers) {
+  for (const [i, workers] of o.workers.entries()) {
+    if (i > 0) await p.restoreSeed(); // each ramp starts from the same rows
     const pids = await startVariant(p, 'queue', accountIds, workers);
     o.log(`throughput: gateway + ${workers} worker(s) up`);
     // Warmed up as the request path's variants are: a ramp of 5 s steps on fresh processes measured V8 still compiling
