@@ -204,7 +204,8 @@ function evaluate(results: Record<string, unknown>): Goal[] {
     const clean = (r: (typeof wh.runs)[number]) => r.non2xx + r.failed === 0;
     const best = withWorker.filter(clean).sort((a, b) => b.acceptedPerSec - a.acceptedPerSec)[0] ?? withWorker[0];
     if (!best) throw new Error('webhook: no run with the events worker to judge the goal by');
-    const rmet = best.acceptedPerSec >= GOALS.webhookRate * 0.97 && clean(best);
+    // No tolerance: the target the table prints is the one judged (a 3% allowance used to pass 2,425/s as met).
+    const rmet = best.acceptedPerSec >= GOALS.webhookRate && clean(best);
     goals.push({
       goal: 'webhook ingest rate, events worker running',
       measured: `${best.acceptedPerSec}/s accepted (offered ${best.offered}/s)`,
