@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { CONFIG, createRedis, gatewayMetrics, LOGGER, Logger, PRISMA, REDIS, SECRET_BOX } from '@app/common';
+import { CONFIG, createRedis, gatewayMetrics, LOGGER, Logger, perLabel, PRISMA, REDIS, SECRET_BOX } from '@app/common';
 import type { GatewayConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource, RedisTerminalsStore, ReplicaStatus } from '@app/gateway';
@@ -84,14 +84,10 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
 function readRouter(prisma: PrismaClient, logger: Logger): DialectRouter {
   const events = { ingest: () => Promise.reject(new Error('Dojo events are applied by the workers, not by a gateway read')) };
   const histogram = gatewayMetrics().readDbDuration;
-  const byMethod = new Map<string, { observe(v: number): void }>();
+  const db = perLabel((method) => histogram.labels(method));
   const observe = {
     replayed: () => undefined, // a read is never answered from a stored response
-    dbTime: (method: string, seconds: number) => {
-      let h = byMethod.get(method);
-      if (!h) byMethod.set(method, (h = histogram.labels(method)));
-      h.observe(seconds);
-    },
+    dbTime: (method: string, seconds: number) => db(method).observe(seconds),
   };
   return new DialectRouter({ prisma, logger: logger.child({ component: 'reads' }), events, observe }, readingDialects());
 }

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, REDIS, workerMetrics } from '@app/common';
+import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, perLabel, PRISMA, REDIS, workerMetrics } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
@@ -31,8 +31,8 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
     const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), this.enqueuer, this.log);
     const m = workerMetrics();
-    const replays = new Map<string, { inc(): void }>();
-    const db = new Map<string, { observe(v: number): void }>();
+    const replays = perLabel((method) => m.replays.labels(method));
+    const db = perLabel((method) => m.dbDuration.labels(method));
     // One dispatcher per wire dialect; each job names its own (RpcJob.dialect).
     const router = new DialectRouter({
       prisma,
@@ -40,16 +40,8 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
       events: { ingest: (cmd) => ingest.execute(cmd) },
       // epos_relay_worker_replays_total / _db_duration_seconds, one bound child per method.
       observe: {
-        replayed: (method) => {
-          let c = replays.get(method);
-          if (!c) replays.set(method, (c = m.replays.labels(method)));
-          c.inc();
-        },
-        dbTime: (method, seconds) => {
-          let h = db.get(method);
-          if (!h) db.set(method, (h = m.dbDuration.labels(method)));
-          h.observe(seconds);
-        },
+        replayed: (method) => replays(method).inc(),
+        dbTime: (method, seconds) => db(method).observe(seconds),
       },
     }, dialects({
       tablesLockTtlMs: config.TABLES_LOCK_TTL_MS,

@@ -52,6 +52,19 @@ export function boundCounter(counter: Counter<string>, ...values: string[]): Cou
   return child;
 }
 
+/**
+ * One bound child per label value, bound on first use and kept (prom-client's labels() builds and looks up a key on
+ * every call): `perLabel((method) => histogram.labels(method))(method).observe(v)`.
+ */
+export function perLabel<T>(bind: (value: string) => T): (value: string) => T {
+  const children = new Map<string, T>();
+  return (value) => {
+    let child = children.get(value);
+    if (child === undefined) children.set(value, (child = bind(value)));
+    return child;
+  };
+}
+
 function once<T>(make: () => T): () => T {
   let v: T | undefined;
   return () => (v ??= make());
