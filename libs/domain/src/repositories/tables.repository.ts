@@ -50,9 +50,16 @@ export class TablesRepository {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Every table of the location, by id (a venue has tens, at most a few hundred). */
+  /**
+   * Every table of the location, by id (a venue has tens, at most a few hundred). A raw statement: the pay-at-table
+   * reads run it on every ListSessions, GetSession and ListTables, and on the request path's reads raw statements
+   * go straight to pg (rawOnPg) while a model call goes through Prisma's runtime (about 0.4 ms of Node per round trip).
+   */
   allTables(locationId: string): Promise<TableRow[]> {
-    return this.db.diningTable.findMany({ where: { locationId }, orderBy: { id: 'asc' } });
+    return this.db.$queryRaw<TableRow[]>`
+      SELECT location_id AS "locationId", id, name, max_covers AS "maxCovers", area_id AS "areaId", waiter_ids AS "waiterIds",
+             created_at AS "createdAt", updated_at AS "updatedAt"
+        FROM dining_tables WHERE location_id = ${locationId}::uuid ORDER BY id`;
   }
 
   /** Up to `take` tables past `id` in direction `dir` (keyset by table id). */
