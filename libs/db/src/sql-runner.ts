@@ -114,6 +114,26 @@ export class SqlRunner implements SqlConnection {
   }
 
   /**
+   * Statements outside any transaction, in one round trip on one pooled connection (queryBatch: one write, one
+   * Sync, one answer): the reads of one request that do not depend on each other. Their rows, in order. After one
+   * that fails the rest are not run and the first error is thrown; the connection is then dropped rather than
+   * reused (as transaction() does when even its ROLLBACK fails: nothing is left to chance on a shared pool).
+   */
+  async queryTogether(statements: Statement[]): Promise<unknown[][]> {
+    if (statements.length === 1) return [await this.query<unknown>(statements[0]!)];
+    const client = await this.pool.connect();
+    let failed: Error | undefined;
+    try {
+      return (await queryBatch(client, statements.map((s) => this.config(s)))).map((r) => r.rows as unknown[]);
+    } catch (err) {
+      failed = err as Error;
+      throw err;
+    } finally {
+      client.release(failed);
+    }
+  }
+
+  /**
    * Runs `fn` in one transaction on one pooled connection: BEGIN, fn, COMMIT;
    * ROLLBACK when fn throws (and the connection is dropped when even that fails).
    *

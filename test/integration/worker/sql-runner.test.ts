@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PrismaClient } from '@app/db';
 import { createPrisma, Prisma, sqlRunner, SqlTransactionRolledBack } from '@app/db';
-import { rawOnPg, runPlannedTransaction } from '@app/domain/repositories/unit-of-work';
+import { rawOnPg, readTogether, runPlannedTransaction } from '@app/domain/repositories/unit-of-work';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, pgRoundTripsOf } from '@app/testing';
 
@@ -114,6 +114,23 @@ describe('SqlRunner: the request path on pg directly', () => {
   });
 
   const insertSql = (rpcId: string) => Prisma.sql`INSERT INTO processed_requests (location_id, rpc_id, method, response) VALUES (${locationId}::uuid, ${rpcId}, 'm', '{}'::jsonb)`;
+
+  it('reads sent together outside a transaction (readTogether on the reads handle) are one round trip; on Prisma one each', async () => {
+    const reads = [Prisma.sql`SELECT ${1}::int AS v`, Prisma.sql`SELECT count(*)::int AS n FROM processed_requests WHERE rpc_id = ${'none'}`];
+    const onPg = await pgRoundTripsOf(() => readTogether(rawOnPg(prepared), reads));
+    assert.deepEqual(onPg.out, [[{ v: 1 }], [{ n: 0 }]]);
+    assert.equal(onPg.statements, 2);
+    assert.equal(onPg.trips, 1);
+    const onPrisma = await readTogether(prepared, reads);
+    assert.deepEqual(onPrisma, [[{ v: 1 }], [{ n: 0 }]], 'the same rows one by one on Prisma');
+  });
+
+  it('reads sent together stop at the first error: it is thrown, the statements after it are not run, the pool serves on', async () => {
+    const handle = rawOnPg(prepared);
+    await assert.rejects(readTogether(handle, [Prisma.sql`SELECT 1 / ${0}::int AS v`, insertSql('after-error')]), /division by zero/);
+    assert.equal(await rows('after-error'), 0, 'the statement after the error was not run');
+    for (let i = 0; i < 3; i++) assert.deepEqual(await readTogether(handle, [Prisma.sql`SELECT ${i}::int AS v`, Prisma.sql`SELECT ${i + 1}::int AS w`]), [[{ v: i }], [{ w: i + 1 }]]);
+  });
 
   for (const named of [false, true]) {
     it(`a read-then-write transaction is 2 round trips: BEGIN with the first statements, the held write with COMMIT (prepared statements ${named ? 'on' : 'off'})`, async () => {

@@ -186,7 +186,7 @@ export interface Bill {
  * given must hold; `tableNames` are the venue's table names.
  */
 export interface FindSessions {
-  filter: SessionSearch & { tableNames?: string[] };
+  filter: SessionSearch;
 }
 
 export interface TableSessions {

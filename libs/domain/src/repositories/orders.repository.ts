@@ -5,6 +5,7 @@ import type { MutationPlan } from '../rpc/exec-context';
 import type { FeedKind } from '../shared/venue-feed';
 import type { Tx } from '../shared/tx';
 import { jsonText, posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from './outbox.repository';
+import { TablesRepository } from './tables.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
 import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql } from './order-rules.sql';
@@ -59,6 +60,8 @@ export interface SessionSearch {
   payable?: boolean;
   /** At one of these tables (by id). */
   tableIds?: string[];
+  /** At one of the venue's tables with these names (TablesRepository.idsNamedSql). */
+  tableNames?: string[];
   /** Orders of this waiter, and orders without a waiter. */
   waiterId?: string;
   /** These orders only. */
@@ -226,18 +229,28 @@ export class OrdersRepository {
 
   /** The location's orders matching every filter given, oldest first, at most MAX_SESSIONS. One statement. */
   async findSessions(locationId: string, f: SessionSearch): Promise<OrderWithRelations[]> {
+    return OrdersRepository.sessionsOf(await this.db.$queryRaw<unknown[]>(OrdersRepository.findSessionsSql(locationId, f)));
+  }
+
+  /** findSessions' statement, for a use-case that sends it together with other reads (readTogether); rows: sessionsOf. */
+  static findSessionsSql(locationId: string, f: SessionSearch): Prisma.Sql {
     const conds: Prisma.Sql[] = [Prisma.sql`o.location_id = ${locationId}::uuid`];
     if (f.finished !== undefined) conds.push(f.finished ? Prisma.sql`o.status IN (${CLOSED_STATUSES_SQL})` : Prisma.sql`o.status NOT IN (${CLOSED_STATUSES_SQL})`);
     if (f.hasTable !== undefined) conds.push(f.hasTable ? Prisma.sql`o.table_id IS NOT NULL` : Prisma.sql`o.table_id IS NULL`);
     if (f.payable !== undefined) conds.push(Prisma.sql`o.payable = ${f.payable}`);
     if (f.tableIds !== undefined) conds.push(Prisma.sql`o.table_id = ANY(${f.tableIds}::text[])`);
+    if (f.tableNames !== undefined) conds.push(Prisma.sql`o.table_id IN (${TablesRepository.idsNamedSql(locationId, f.tableNames)})`);
     if (f.waiterId !== undefined) conds.push(Prisma.sql`(o.waiter_id = ${f.waiterId} OR o.waiter_id IS NULL)`);
     if (f.orderIds !== undefined) conds.push(Prisma.sql`o.id = ANY(${f.orderIds}::text[])`);
-    const rows = await this.db.$queryRaw<{ page: unknown }[]>`
+    return Prisma.sql`
       SELECT COALESCE(json_agg(${ORDER_JSON_SQL} ORDER BY o.seq), '[]'::json) AS page
         FROM (SELECT * FROM orders o WHERE ${Prisma.join(conds, ' AND ')}
                ORDER BY (o.status NOT IN (${CLOSED_STATUSES_SQL})) DESC, o.seq DESC LIMIT ${MAX_SESSIONS}::int) o`;
-    return jsonValue<OrderJson[]>(rows[0]!.page).map(orderRowFromJson);
+  }
+
+  /** The orders in findSessionsSql's rows. */
+  static sessionsOf(rows: unknown[]): OrderWithRelations[] {
+    return jsonValue<OrderJson[]>((rows[0] as { page: unknown }).page).map(orderRowFromJson);
   }
 
   /** The order's lock row (live or expired), or null. */

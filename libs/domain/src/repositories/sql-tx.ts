@@ -1,4 +1,4 @@
-import type { Prisma, SqlTxConnection } from '@app/db';
+import type { Prisma, SqlRunner, SqlTxConnection } from '@app/db';
 import type { Tx } from '../shared/tx';
 
 /**
@@ -15,6 +15,14 @@ export const SQL_TX: unique symbol = Symbol('epos-relay.sql-tx');
 /** The pg transaction behind `tx`, when it is runPlannedTransaction's handle. */
 export function sqlTxOf(tx: Tx): SqlTxConnection | undefined {
   return (tx as unknown as { [SQL_TX]?: SqlTxConnection })[SQL_TX];
+}
+
+/** The key under which rawOnPg's handle carries its SqlRunner (statements sent together outside a transaction). */
+export const SQL_READS: unique symbol = Symbol('epos-relay.sql-reads');
+
+/** The SqlRunner behind `tx`, when it is rawOnPg's handle (the request path's reads). */
+export function sqlReadsOf(tx: Tx): SqlRunner | undefined {
+  return (tx as unknown as { [SQL_READS]?: SqlRunner })[SQL_READS];
 }
 
 const FINAL_WRITES = new WeakSet<Prisma.Sql>();

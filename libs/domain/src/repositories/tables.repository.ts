@@ -1,4 +1,4 @@
-import type { Prisma } from '@app/db';
+import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { constrained } from './constraint-violation';
 
@@ -56,10 +56,20 @@ export class TablesRepository {
    * go straight to pg (rawOnPg) while a model call goes through Prisma's runtime (about 0.4 ms of Node per round trip).
    */
   allTables(locationId: string): Promise<TableRow[]> {
-    return this.db.$queryRaw<TableRow[]>`
+    return this.db.$queryRaw<TableRow[]>(TablesRepository.allTablesSql(locationId));
+  }
+
+  /** allTables' statement, for a use-case that sends it together with other reads (readTogether); its rows are TableRows. */
+  static allTablesSql(locationId: string): Prisma.Sql {
+    return Prisma.sql`
       SELECT location_id AS "locationId", id, name, max_covers AS "maxCovers", area_id AS "areaId", waiter_ids AS "waiterIds",
              created_at AS "createdAt", updated_at AS "updatedAt"
         FROM dining_tables WHERE location_id = ${locationId}::uuid ORDER BY id`;
+  }
+
+  /** A subquery of the ids of the location's tables with one of these names, for another aggregate's filter. */
+  static idsNamedSql(locationId: string, names: readonly string[]): Prisma.Sql {
+    return Prisma.sql`SELECT t.id FROM dining_tables t WHERE t.location_id = ${locationId}::uuid AND t.name = ANY(${[...names]}::text[])`;
   }
 
   /** Up to `take` tables past `id` in direction `dir` (keyset by table id). */

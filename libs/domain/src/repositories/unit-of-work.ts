@@ -2,7 +2,7 @@ import type { PrismaClient, SqlConnection } from '@app/db';
 import { Prisma, sqlRunner } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { ordersRepo } from './orders.repository';
-import { SQL_TX, sqlTxOf } from './sql-tx';
+import { SQL_READS, SQL_TX, sqlReadsOf, sqlTxOf } from './sql-tx';
 
 export interface TransactionOptions {
   /** Longest wait for a connection from the pool [Prisma's default]. */
@@ -48,6 +48,7 @@ export function rawOnPg(prisma: PrismaClient): Tx {
   return new Proxy(prisma, {
     get(target, prop) {
       if (prop === '$queryRaw' || prop === '$executeRaw') return raw[prop];
+      if (prop === SQL_READS) return sql;
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
@@ -148,14 +149,14 @@ export async function tryLocksAndRead<R>(
 }
 
 /**
- * Runs `statements` in order in the caller's transaction and gives each one's
- * rows. On pg (runPlannedTransaction) they go out together (with BEGIN when
- * they are the transaction's first) in one round trip; Postgres still runs
- * them one after the other, so a statement that waits for a lock holds back
- * the reads behind it until it is granted. Elsewhere they run one by one.
+ * Runs `statements` in order and gives each one's rows: in the caller's transaction, or on the request path's
+ * reads. On pg they go out together in one round trip: in a planned change's transaction (runPlannedTransaction,
+ * with BEGIN when they are the transaction's first), or on one pooled connection for the reads' handle (rawOnPg:
+ * SqlRunner.queryTogether). Postgres still runs them one after the other, so a statement that waits for a lock
+ * holds back the reads behind it until it is granted. Elsewhere (Prisma) they run one by one.
  */
 export async function readTogether(tx: Tx, statements: Prisma.Sql[]): Promise<unknown[][]> {
-  const sql = sqlTxOf(tx);
+  const sql = sqlTxOf(tx) ?? sqlReadsOf(tx);
   if (sql) return sql.queryTogether(statements);
   const out: unknown[][] = [];
   for (const s of statements) out.push(await tx.$queryRaw<unknown[]>(s));

@@ -1,7 +1,9 @@
 import type { FindSessions, TableSessions } from '../../core/commands';
-import { ordersRepo } from '../../repositories/orders.repository';
+import { OrdersRepository } from '../../repositories/orders.repository';
 import { partiesRepo } from '../../repositories/parties-reservations.repository';
-import { tablesRepo } from '../../repositories/tables.repository';
+import type { TableRow } from '../../repositories/tables.repository';
+import { TablesRepository } from '../../repositories/tables.repository';
+import { readTogether } from '../../repositories/unit-of-work';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 
 /**
@@ -12,14 +14,14 @@ import type { ExecContext, UseCase } from '../../rpc/exec-context';
  */
 export class FindTableSessions implements UseCase<FindSessions, TableSessions> {
   async execute(ctx: ExecContext, cmd: FindSessions): Promise<TableSessions> {
-    const tables = await tablesRepo(ctx.db).allTables(ctx.locationId);
-    const { tableNames, ...filter } = cmd.filter;
-    if (tableNames !== undefined) {
-      const names = new Set(tableNames);
-      filter.tableIds = tables.filter((t) => names.has(t.name)).map((t) => t.id);
-      if (filter.tableIds.length === 0) return { orders: [], tables, partyCovers: new Map() };
-    }
-    const orders = await ordersRepo(ctx.db).findSessions(ctx.locationId, filter);
+    // The venue's tables and its sessions do not depend on each other (the sessions filter by table name in SQL):
+    // one round trip for both on pg (readTogether).
+    const [tableRows, sessionRows] = await readTogether(ctx.db, [
+      TablesRepository.allTablesSql(ctx.locationId),
+      OrdersRepository.findSessionsSql(ctx.locationId, cmd.filter),
+    ]);
+    const tables = tableRows as TableRow[];
+    const orders = OrdersRepository.sessionsOf(sessionRows!);
     const partyIds = [...new Set(orders.flatMap((o) => (o.partyId === null ? [] : [o.partyId])))];
     return { orders, tables, partyCovers: await partiesRepo(ctx.db).coversOfParties(ctx.locationId, partyIds) };
   }
