@@ -60,8 +60,13 @@ export class Platform {
     this.databaseUrl = withDatabase(this.stack.databaseUrl, this.databaseName);
     await ensureDatabase(this.databaseUrl);
     await migrate(this.databaseUrl);
-    this.prisma = createPrisma(this.databaseUrl, { poolSize: 5 });
+    this.connect();
     return this;
+  }
+
+  /** The bench's own client of the scenario's database (seeding, checks, clearing locks between runs). */
+  private connect(): void {
+    this.prisma = createPrisma(this.databaseUrl, { poolSize: 5 });
   }
 
   /**
@@ -73,7 +78,7 @@ export class Platform {
     await this.prisma.$disconnect();
     this.seedName = `${this.databaseName}_seed`;
     await cloneDatabase(this.databaseUrl, this.databaseName, this.seedName);
-    this.prisma = createPrisma(this.databaseUrl, { poolSize: 5 });
+    this.connect();
   }
 
   /** The database as keepSeed() left it (a fresh copy of that copy). Call it with no app running. */
@@ -82,7 +87,7 @@ export class Platform {
     await this.prisma.$disconnect();
     await dropDatabase(this.databaseUrl, this.databaseName);
     await cloneDatabase(this.databaseUrl, this.seedName, this.databaseName);
-    this.prisma = createPrisma(this.databaseUrl, { poolSize: 5 });
+    this.connect();
   }
 
   async startSandbox(accounts: number, prefix = 'bench'): Promise<DojoSandbox> {
