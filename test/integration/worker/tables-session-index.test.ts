@@ -131,7 +131,7 @@ describe("the Tables API dialect remembers which order a session id names", () =
   it('knows the sessions of listed orders without a lookup, and forgets the oldest past its bound', async () => {
     const { tx, lookups } = counted();
     const mem = new SessionOrders(2);
-    mem.learn([{ locationId: loc, id: 'A' }, { locationId: loc, id: 'B' }]);
+    mem.learn(['A', 'B'].map((orderId) => ({ locationId: loc, sessionId: tableSessionId(loc, orderId), orderId })));
     assert.equal(await mem.orderIdOf(tx, loc, tableSessionId(loc, 'A')), 'A');
     assert.equal(await mem.orderIdOf(tx, loc, tableSessionId(loc, 'B')), 'B');
     assert.equal(lookups(), 0);

@@ -1,4 +1,3 @@
-import { tableSessionId } from '../../core/rules';
 import { ordersRepo } from '../../repositories/orders.repository';
 import type { Tx } from '../../shared/tx';
 
@@ -33,9 +32,12 @@ export class SessionOrders {
     return orderId;
   }
 
-  /** Remembers the session ids of orders an answer lists (the ids the card machine will send next). */
-  learn(orders: readonly { locationId: string; id: string }[]): void {
-    for (const o of orders) this.put(SessionOrders.key(o.locationId, tableSessionId(o.locationId, o.id)), o.id);
+  /**
+   * Remembers the sessions an answer lists (the ids the card machine will send next), with the session ids the
+   * answer already computed (core/rules tableSessionId, in the wire mapping).
+   */
+  learn(sessions: readonly { locationId: string; sessionId: string; orderId: string }[]): void {
+    for (const s of sessions) this.put(SessionOrders.key(s.locationId, s.sessionId), s.orderId);
   }
 
   private put(key: string, orderId: string): void {

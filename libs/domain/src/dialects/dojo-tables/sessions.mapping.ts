@@ -74,13 +74,12 @@ export const listSessions = {
     };
   },
   toWire(r: TableSessions): { sessions: TableSession[] } {
-    sessionOrders.learn(r.orders);
     const tables = byId(r.tables);
-    return {
-      sessions: r.orders.map((o) =>
-        tableSession(o, o.tableId === null ? null : (tables.get(o.tableId) ?? null), o.partyId === null ? null : (r.partyCovers.get(o.partyId) ?? null)),
-      ),
-    };
+    const sessions = r.orders.map((o) =>
+      tableSession(o, o.tableId === null ? null : (tables.get(o.tableId) ?? null), o.partyId === null ? null : (r.partyCovers.get(o.partyId) ?? null)),
+    );
+    sessionOrders.learn(r.orders.map((o, i) => ({ locationId: o.locationId, sessionId: sessions[i]!.id, orderId: o.id })));
+    return { sessions };
   },
 };
 
@@ -136,8 +135,9 @@ export const listBillItems = {
     };
   },
   toWire: (r: TableSessions): { billItems: TablesBill[] } => {
-    sessionOrders.learn(r.orders);
-    return { billItems: r.orders.map(tablesBill) };
+    const billItems = r.orders.map(tablesBill);
+    sessionOrders.learn(r.orders.map((o, i) => ({ locationId: o.locationId, sessionId: billItems[i]!.sessionId, orderId: o.id })));
+    return { billItems };
   },
 };
 
