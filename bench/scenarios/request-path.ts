@@ -103,6 +103,13 @@ export const WARM_UP = { rate: 1_000, ms: 10_000 };
 
 type LoadRun = (rate: number, durationMs: number) => Promise<LoadReport & { loadGenCpu: number }>;
 
+/** The warm-up: `ms` of `run` at `rate`, unmeasured and logged, then a second for what it left in flight to settle. */
+export async function warmUp(run: LoadRun, rate: number, ms: number, log: (m: string) => void, label: string): Promise<void> {
+  const w = await run(rate, ms);
+  log(`${label}: warmed up with ${w.sent} requests at ${rate}/s (${w.errors} errors), unmeasured`);
+  await new Promise((res) => setTimeout(res, 1_000));
+}
+
 /**
  * One variant's runs on its fresh processes: the lowest rate at once, measured and kept as `fresh` (what a process
  * costs in its first seconds: shown, never judged); then the warm-up, unmeasured (`warmupMs` of the same load at
@@ -126,12 +133,7 @@ async function measureVariant(
     );
   };
   await measure(Math.min(...o.rates), true);
-  if (o.warmupMs > 0) {
-    const rate = Math.min(WARM_UP.rate, Math.max(...o.rates));
-    const w = await run(rate, o.warmupMs);
-    o.log(`request-path: ${variant}: warmed up with ${w.sent} requests at ${rate}/s (${w.errors} errors), unmeasured`);
-    await new Promise((res) => setTimeout(res, 1_000)); // what the warm-up left in flight settles
-  }
+  if (o.warmupMs > 0) await warmUp(run, Math.min(WARM_UP.rate, Math.max(...o.rates)), o.warmupMs, o.log, `request-path: ${variant}`);
   for (const rate of o.rates) await measure(rate, false);
   return runs;
 }

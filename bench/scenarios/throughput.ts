@@ -1,7 +1,7 @@
 import type { Platform } from '../lib/platform';
 import { runMix } from './mix';
 import type { MixRun } from './request-path';
-import { ORDERS_PER_LOCATION, preparePaymentVenues, startVariant, toRun, WARM_UP } from './request-path';
+import { ORDERS_PER_LOCATION, preparePaymentVenues, startVariant, toRun, WARM_UP, warmUp } from './request-path';
 
 export interface CeilingResult {
   workers: number;
@@ -53,9 +53,8 @@ export async function throughput(
     // Warmed up as the request path's variants are: a ramp of 5 s steps on fresh processes measured V8 still compiling
     // (two workers share the warm-up's requests, so each was colder than a single one at the same step).
     if (o.warmupMs > 0) {
-      const w = await runMix(p, accountIds, WARM_UP.rate, o.warmupMs, { ordersPerLocation: ORDERS_PER_LOCATION, timeoutMs: 5_000 });
-      o.log(`throughput: ${workers} worker(s): warmed up with ${w.sent} requests at ${WARM_UP.rate}/s (${w.errors} errors), unmeasured`);
-      await new Promise((res) => setTimeout(res, 1_000));
+      const mix = (rate: number, ms: number) => runMix(p, accountIds, rate, ms, { ordersPerLocation: ORDERS_PER_LOCATION, timeoutMs: 5_000 });
+      await warmUp(mix, WARM_UP.rate, o.warmupMs, o.log, `throughput: ${workers} worker(s)`);
     }
     const steps: MixRun[] = [];
     let highest = 0;
