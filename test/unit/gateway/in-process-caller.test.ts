@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '@app/common';
-import { success } from '@app/contracts';
+import { EposError, failure, success } from '@app/contracts';
+import type { RequestLogEntry } from '@app/queue';
 import type { RpcJob } from '@app/queue';
 import type { LocationConfig} from '@app/gateway';
-import { EposDataProfile, InProcessRpcCaller, RequestDispatcher } from '@app/gateway';
+import { EposDataProfile, InProcessRpcCaller, ReplyCache, RequestDispatcher } from '@app/gateway';
 
 const loc: LocationConfig = {
   id: '22222222-2222-2222-2222-222222222222',
@@ -80,5 +81,50 @@ describe('in-process request path (the benchmark baseline seam)', () => {
     await send('2', 'SearchOrdersV1', {});
     await send('3', 'CreateOrderLockV1', { orderId: 'o1', lockId: 'lk1', expiry: new Date(Date.now() + 60_000).toISOString() });
     assert.deepEqual(seen, ['local:GetOrderByIdV1', 'local:SearchOrdersV1', 'queue:CreateOrderLockV1']);
+  });
+
+  it('a repeated id gets the reply text sent the first time, with its error type; a platform failure is not remembered', async () => {
+    let runs = 0;
+    const caller = new InProcessRpcCaller({
+      handle: async (job) => {
+        runs++;
+        const orderId = (job.params as { orderId: string }).orderId;
+        if (orderId === 'missing') return failure(job.rpcId, new EposError('NotFound', 'no such order').toBody(job.traceId));
+        return success(job.rpcId, { orderId, at: runs });
+      },
+    });
+    await caller.start();
+    const records: RequestLogEntry[] = [];
+    const d = new RequestDispatcher(
+      caller,
+      { maxMessageBytes: 65_536, replyCacheMs: 60_000, deadlineOverrideMs: 0 },
+      createLogger('t', 'silent'),
+      (_loc, entry) => records.push(entry),
+    );
+    const ctx = () => ({ location: loc, fence: 1, profile: new EposDataProfile(), receivedAt: Date.now() });
+    const frame = (id: string, orderId: string) => Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'GetOrderByIdV1', params: { orderId, headers: {} } }));
+    const first = await d.handle(ctx(), frame('r1', 'o1'));
+    assert.equal(await d.handle(ctx(), frame('r1', 'o1')), first, 'the same text, byte for byte (not run again: `at` would differ)');
+    const refused = await d.handle(ctx(), frame('r2', 'missing'));
+    assert.equal(await d.handle(ctx(), frame('r2', 'missing')), refused);
+    assert.equal(runs, 2);
+    assert.deepEqual(records.map((r) => [r.rpcId, r.outcome, r.errorType ?? null]), [
+      ['r1', 'ok', null],
+      ['r1', 'ok', null],
+      ['r2', 'error', 'NotFound'],
+      ['r2', 'error', 'NotFound'],
+    ]);
+    await caller.close();
+
+    // A deadline or a queue failure committed nothing: the retry runs again.
+    const cache = new ReplyCache(60_000);
+    cache.track('k', Promise.resolve(success('k', {})));
+    cache.settle('k', undefined);
+    assert.equal(cache.cached('k'), undefined);
+    assert.equal(cache.pending('k'), undefined);
+    cache.settle('k2', { text: '{"id":"k2"}', errorType: undefined }, 1_000);
+    assert.deepEqual(cache.cached('k2', 60_999), { text: '{"id":"k2"}', errorType: undefined });
+    assert.equal(cache.cached('k2', 61_001), undefined, 'forgotten after the TTL');
+    assert.equal(cache.size, 0);
   });
 });

@@ -221,65 +221,67 @@ export class RequestDispatcher {
       // Ids are per dialect: a profile switch never answers one dialect's id with another's reply.
       const key = `${profile.dialect}:${typeof id}:${rpcId}`;
       const cached = cache.cached(key);
-      let response: JsonRpcResponse;
       if (cached) {
         if (infoOn) log().info('duplicate of a recently answered id: same reply');
         seen.outcome = 'duplicate';
-        response = cached;
-      } else {
-        const pending = cache.pending(key);
-        if (pending) {
-          if (infoOn) log().info('duplicate of an id in flight: joining it');
-          seen.outcome = 'duplicate';
-          response = await pending;
-        } else {
-          const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : profile.deadlineMs(method);
-          // An ordered request waits for the location's previous ordered one to be answered (bounded by that one's deadline).
-          const turn = decoded.ordered ? this.takeTurn(location.id) : undefined;
-          if (turn) await turn.ready;
-          let p: Promise<JsonRpcResponse>;
-          try {
-            const caller = this.reads && profile.readsOnly(method) ? this.reads : this.rpc;
-            p = caller.call(
-              {
-                locationId: location.id,
-                dialect: profile.dialect,
-                method,
-                mutates: profile.mutates(method),
-                rpcId,
-                params: decoded.params,
-                // The protocol's non-secret settings the dialect reads (none for epos-data: the job stays as it was).
-                ...(location.settings && Object.keys(location.settings).length > 0 ? { settings: location.settings } : {}),
-                deadline: ctx.receivedAt + deadlineMs,
-                traceId,
-                fence: ctx.fence,
-              },
-              (message) => profile.failure(rpcId, 'deadline', message, traceId),
-            );
-          } catch (err) {
-            turn?.done(); // the next ordered request must not wait for one that never started
-            throw err;
-          }
-          cache.track(key, p);
-          this.inFlightGauge.inc();
-          try {
-            response = await p;
-          } catch (err) {
-            log().error({ err: (err as Error).message }, 'request path failed');
-            response = profile.failure(rpcId, 'unexpected', 'the EPOS could not complete the request; it was not applied', traceId);
-          } finally {
-            this.inFlightGauge.dec();
-            turn?.done();
-          }
-          const o = profile.outcome(response);
-          seen.outcome = o.errorType === undefined ? 'ok' : o.platformFailure ? 'failed' : 'error';
-          // A failure of the platform itself (deadline, queue down) committed nothing: let Dojo's retry run again.
-          cache.settle(key, response, !o.platformFailure);
-          if (infoOn) log().info({ ms: Date.now() - ctx.receivedAt, ok: o.errorType === undefined }, 'request answered');
-        }
+        seen.errorType = cached.errorType;
+        return cached.text;
       }
-      seen.errorType = profile.outcome(response).errorType;
-      return profile.encode(response, id);
+      const pending = cache.pending(key);
+      if (pending) {
+        if (infoOn) log().info('duplicate of an id in flight: joining it');
+        seen.outcome = 'duplicate';
+        const response = await pending;
+        seen.errorType = profile.outcome(response).errorType;
+        return profile.encode(response, id);
+      }
+      const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : profile.deadlineMs(method);
+      // An ordered request waits for the location's previous ordered one to be answered (bounded by that one's deadline).
+      const turn = decoded.ordered ? this.takeTurn(location.id) : undefined;
+      if (turn) await turn.ready;
+      let p: Promise<JsonRpcResponse>;
+      try {
+        const caller = this.reads && profile.readsOnly(method) ? this.reads : this.rpc;
+        p = caller.call(
+          {
+            locationId: location.id,
+            dialect: profile.dialect,
+            method,
+            mutates: profile.mutates(method),
+            rpcId,
+            params: decoded.params,
+            // The protocol's non-secret settings the dialect reads (none for epos-data: the job stays as it was).
+            ...(location.settings && Object.keys(location.settings).length > 0 ? { settings: location.settings } : {}),
+            deadline: ctx.receivedAt + deadlineMs,
+            traceId,
+            fence: ctx.fence,
+          },
+          (message) => profile.failure(rpcId, 'deadline', message, traceId),
+        );
+      } catch (err) {
+        turn?.done(); // the next ordered request must not wait for one that never started
+        throw err;
+      }
+      cache.track(key, p);
+      this.inFlightGauge.inc();
+      let response: JsonRpcResponse;
+      try {
+        response = await p;
+      } catch (err) {
+        log().error({ err: (err as Error).message }, 'request path failed');
+        response = profile.failure(rpcId, 'unexpected', 'the EPOS could not complete the request; it was not applied', traceId);
+      } finally {
+        this.inFlightGauge.dec();
+        turn?.done();
+      }
+      const o = profile.outcome(response);
+      seen.outcome = o.errorType === undefined ? 'ok' : o.platformFailure ? 'failed' : 'error';
+      seen.errorType = o.errorType;
+      const text = profile.encode(response, id);
+      // A failure of the platform itself (deadline, queue down) committed nothing: let Dojo's retry run again.
+      cache.settle(key, o.platformFailure ? undefined : { text, errorType: o.errorType });
+      if (infoOn) log().info({ ms: Date.now() - ctx.receivedAt, ok: o.errorType === undefined }, 'request answered');
+      return text;
     } catch (err) {
       seen.outcome = 'failed';
       this.logger.error({ locationId: location.id, traceId, err: redactSecretsInText((err as Error).message) }, 'dispatch failed');
