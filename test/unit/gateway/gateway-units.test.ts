@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { JsonRpcCode } from '@app/contracts';
 import { gatewayEnv, loadConfig } from '@app/config';
 import type { LocationConfig } from '@app/gateway';
-import { Backoff, EposDataProfile, gatewayManagerOptions, rendezvousOwner } from '@app/gateway';
+import { Backoff, EposDataProfile, gatewayManagerOptions, keepaliveCheckAt, keepaliveSlotMs, rendezvousOwner } from '@app/gateway';
 
 const loc: LocationConfig = {
   id: '11111111-1111-1111-1111-111111111111',
@@ -50,6 +50,24 @@ describe('gateway units', () => {
     b.reset();
     assert.equal(b.next('auth'), 30_000, 'after a reset the schedule starts again');
     assert.equal(b.next('error'), 1_000, 'ordinary failures keep their own schedule');
+  });
+
+  it('keepalive slots: a check runs at the start of the slot its ping falls due in, never after it and at most one slot before', () => {
+    assert.equal(keepaliveSlotMs(25_000), 1_000, 'the default interval: one-second slots');
+    assert.equal(keepaliveSlotMs(300_000), 1_000, 'never wider than a second');
+    assert.equal(keepaliveSlotMs(500), 20);
+    assert.equal(keepaliveSlotMs(10), 1);
+    for (const interval of [150, 500, 25_000]) {
+      const slot = keepaliveSlotMs(interval);
+      for (let due = 1_764_547_200_000; due < 1_764_547_200_000 + 5 * slot; due += 7) {
+        const at = keepaliveCheckAt(due, slot);
+        assert.ok(at <= due && due - at < slot, `due ${due}: checked at ${at} (slot ${slot})`);
+        assert.equal(at % slot, 0, 'on a slot boundary, the same for every link');
+      }
+    }
+    // Links whose pings fall due within the same second are checked in the same turn.
+    assert.equal(keepaliveCheckAt(1_764_547_200_100, 1_000), keepaliveCheckAt(1_764_547_200_900, 1_000));
+    assert.notEqual(keepaliveCheckAt(1_764_547_200_900, 1_000), keepaliveCheckAt(1_764_547_201_000, 1_000));
   });
 
   it('rendezvous ownership moves only the keys a new member wins', () => {

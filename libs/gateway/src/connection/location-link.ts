@@ -12,6 +12,19 @@ import { countedConnection } from './counted-connect';
 import type { ProtocolMetrics } from '../metrics';
 import { protocolMetrics } from '../metrics';
 
+/** Keepalive timers are aligned to slots of the ping interval / this (at most 1 s): see armKeepalive. */
+const KEEPALIVE_SLOTS = 25;
+
+/** The width of the clock slots that links' keepalive timers are aligned to, for a ping interval. */
+export function keepaliveSlotMs(pingIntervalMs: number): number {
+  return Math.max(1, Math.min(1_000, Math.floor(pingIntervalMs / KEEPALIVE_SLOTS)));
+}
+
+/** When a keepalive check for a ping due at `dueAt` runs: the start of the clock slot it falls in (never after it). */
+export function keepaliveCheckAt(dueAt: number, slotMs: number): number {
+  return Math.floor(dueAt / slotMs) * slotMs;
+}
+
 export interface LinkOptions {
   /** URL used when the location has no ws_url of its own. */
   defaultUrl: string;
@@ -366,9 +379,19 @@ export class LocationLink {
    * interval, and otherwise sleeps for exactly the time left until that would
    * be true. So the gap between frames sent never exceeds the interval (plus
    * timer latency), however traffic and pings interleave.
+   *
+   * Links fire together: the timer is set for the start of the clock's slot
+   * (KEEPALIVE_SLOTS per interval, at most a second) in which the ping falls
+   * due, and a link pings when its due time is within the current slot. So the
+   * pings of all the links due in the same second go out in one turn of the
+   * event loop, and their pongs come back together, instead of each costing
+   * the gateway two wake-ups of its own. A ping goes out at most one slot
+   * early, never late.
    */
   private armKeepalive(ws: WebSocket, delayMs: number): void {
-    this.keepaliveTimer = setTimeout(() => this.keepaliveTick(ws), Math.max(1, delayMs));
+    const now = Date.now();
+    const at = keepaliveCheckAt(now + delayMs, keepaliveSlotMs(this.opts.pingIntervalMs));
+    this.keepaliveTimer = setTimeout(() => this.keepaliveTick(ws), Math.max(1, at - now));
   }
 
   private keepaliveTick(ws: WebSocket): void {
@@ -379,7 +402,8 @@ export class LocationLink {
     // Due when nothing was sent for an interval (the keepalive Dojo asks for), or nothing
     // was received for one (so a half-open link is found even while replies still go out).
     const dueAt = Math.min(this.lastSentAt, this.lastInboundAt) + interval;
-    if (now < dueAt) {
+    // Due within the slot that has begun: ping now, with the other links of this slot.
+    if (now < keepaliveCheckAt(dueAt, keepaliveSlotMs(interval))) {
       this.armKeepalive(ws, dueAt - now);
       return;
     }
