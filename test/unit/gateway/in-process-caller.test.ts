@@ -108,6 +108,14 @@ describe('in-process request path (the benchmark baseline seam)', () => {
     const refused = await d.handle(ctx(), frame('r2', 'missing'));
     assert.equal(await d.handle(ctx(), frame('r2', 'missing')), refused);
     assert.equal(runs, 2);
+    // A reply that cannot be encoded (a BigInt): an error reply instead, and the id is not left in flight.
+    const unencodable = new RequestDispatcher(
+      new InProcessRpcCaller({ handle: async (job) => success(job.rpcId, { n: 1n }) }),
+      { maxMessageBytes: 65_536, replyCacheMs: 60_000, deadlineOverrideMs: 0 },
+      createLogger('t', 'silent'),
+    );
+    assert.match((await unencodable.handle(ctx(), frame('r3', 'o1')))!, /UnexpectedError/);
+    assert.equal(unencodable.inFlight, 0);
     assert.deepEqual(records.map((r) => [r.rpcId, r.outcome, r.errorType ?? null]), [
       ['r1', 'ok', null],
       ['r1', 'ok', null],

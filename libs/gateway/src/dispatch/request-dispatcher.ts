@@ -4,6 +4,7 @@ import type { RequestLogEntry, RpcJob } from '@app/queue';
 import type { Logger } from '@app/common';
 import type { ConnectionProfile, DecodedReply } from '../profiles/connection-profile';
 import type { LocationConfig } from '../locations/location-config';
+import type { RememberedReply } from './reply-cache';
 import { ReplyCache } from './reply-cache';
 import { gatewayMetrics } from '@app/common';
 import type { MethodMetrics } from '../metrics';
@@ -277,11 +278,17 @@ export class RequestDispatcher {
       const o = profile.outcome(response);
       seen.outcome = o.errorType === undefined ? 'ok' : o.platformFailure ? 'failed' : 'error';
       seen.errorType = o.errorType;
-      const text = profile.encode(response, id);
-      // A failure of the platform itself (deadline, queue down) committed nothing: let Dojo's retry run again.
-      cache.settle(key, o.platformFailure ? undefined : { text, errorType: o.errorType });
-      if (infoOn) log().info({ ms: Date.now() - ctx.receivedAt, ok: o.errorType === undefined }, 'request answered');
-      return text;
+      // Settled whatever encode does, so the id never stays "in flight"; a failure of the platform itself
+      // (deadline, queue down) committed nothing and is not remembered: Dojo's retry runs again.
+      let remembered: RememberedReply | undefined;
+      try {
+        const text = profile.encode(response, id);
+        if (!o.platformFailure) remembered = { text, errorType: o.errorType };
+        if (infoOn) log().info({ ms: Date.now() - ctx.receivedAt, ok: o.errorType === undefined }, 'request answered');
+        return text;
+      } finally {
+        cache.settle(key, remembered);
+      }
     } catch (err) {
       seen.outcome = 'failed';
       this.logger.error({ locationId: location.id, traceId, err: redactSecretsInText((err as Error).message) }, 'dispatch failed');
