@@ -12,11 +12,11 @@ export interface RememberedReply {
  * a recently answered id gets the same answer without running again.
  *
  * An answered request is kept as the reply text it was sent as, not as the
- * response object. At 1,000 requests/s the default 60 s holds 60,000 replies:
- * as objects (about 40 per order answer) the garbage collector copied each one
- * twice on its way to the old generation and traced them all on every full
- * collection, and the gateway's live heap grew by about 200 MB; one flat
- * string per reply has nothing inside to trace.
+ * response object. At 1,000 requests/s the default 60 s holds 60,000 replies
+ * (about 150 MB: 2-2.5 KB each, docs/operations.md sizes the gateways with
+ * it). As objects (about 40 per order answer) the garbage collector copied
+ * each one twice on its way to the old generation and traced them all on
+ * every full collection; one flat string per reply has nothing inside to trace.
  */
 export class ReplyCache {
   private readonly inflight = new Map<string, Promise<JsonRpcResponse>>();
