@@ -16,7 +16,7 @@ import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCal
 async function main(): Promise<void> {
   const config = loadConfig(gatewayEnv, process.env);
   const logger = createLogger('gateway-inprocess', config.LOG_LEVEL);
-  const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS, preparedStatements: config.DB_PREPARED_STATEMENTS });
+  const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS, preparedStatements: config.DB_PREPARED_STATEMENTS, readLanes: config.DB_READ_LANES });
   const redis = createRedis(config.REDIS_URL);
   const subscriber = createRedis(config.REDIS_URL, 'blocking');
   const enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });

@@ -19,6 +19,8 @@ export interface BenchSettings {
   connectRate: number;
   /** DB_PREPARED_STATEMENTS of every app. */
   preparedStatements: boolean;
+  /** DB_READ_LANES of every app (the apps' default when absent). */
+  readLanes?: number;
   /** RPC_TRANSPORT of the gateway and workers (default streams). */
   rpcTransport?: 'bullmq' | 'streams';
   /** Apps to run with node --cpu-prof (gateway, worker, webhook, gateway-inprocess). */
@@ -111,6 +113,7 @@ export class Platform {
       WORKER_CONCURRENCY: String(s.workerConcurrency),
       GATEWAY_CONNECT_RATE: String(s.connectRate),
       DB_PREPARED_STATEMENTS: String(s.preparedStatements),
+      ...(s.readLanes !== undefined ? { DB_READ_LANES: String(s.readLanes) } : {}),
       RPC_TRANSPORT: s.rpcTransport ?? 'streams',
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),

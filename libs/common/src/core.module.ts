@@ -36,7 +36,7 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: SECRET_BOX, useValue: new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY, config.EPOS_RELAY_ENCRYPTION_KEYS_OLD) },
         {
           provide: PRISMA,
-          useFactory: () => createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS, preparedStatements: config.DB_PREPARED_STATEMENTS }),
+          useFactory: () => createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS, preparedStatements: config.DB_PREPARED_STATEMENTS, readLanes: config.DB_READ_LANES }),
         },
         { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL) },
       ],

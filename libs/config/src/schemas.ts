@@ -19,6 +19,11 @@ export const commonEnv = {
    * transaction-mode pooler such as PgBouncer sits between the apps and Postgres: it cannot carry them.
    */
   DB_PREPARED_STATEMENTS: env.bool(false),
+  /**
+   * Most pooled connections that carry the request path's reads at once. Reads that arrive while all are busy
+   * wait and then go out together, several in one round trip (SqlRunner.read); 0 sends each read on its own.
+   */
+  DB_READ_LANES: env.int(4, 0, 100),
   /** Prefix of every BullMQ key, so several deployments can share one Redis. No braces: the keys' own `{hash tags}` follow it. */
   QUEUE_PREFIX: env.str('epos-relay').pipe(z.string().regex(/^[^{}]+$/, 'must not contain { or } (the keys carry their own Redis Cluster hash tags)')),
   /** The gateway -> worker request path: one Redis Stream with a consumer group (default) or a BullMQ queue (gateway and worker must agree). */

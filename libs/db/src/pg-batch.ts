@@ -16,9 +16,13 @@ import pg from 'pg';
  * Protocol: for each statement Parse (unless its name is already prepared on
  * this connection), Bind, Describe, Execute; then one Sync. After an error,
  * Postgres skips everything up to the Sync: the statements after the failed
- * one are not run (in a transaction block they could only fail anyway) and
- * the batch fails with the first error.
+ * one are not run (in a transaction block they could only fail anyway).
+ * queryBatch then fails with that error; queryBatchSettled says what became
+ * of each statement.
  */
+
+/** What became of one statement of a batch: its result, its error, or `undefined` when it was not run (one before it failed). */
+export type StatementOutcome = { result: pg.QueryResult } | { error: Error } | undefined;
 
 /** The parts of pg's Connection a batch writes with (see pg/lib/connection.js). */
 interface Wire {
@@ -51,13 +55,13 @@ class StatementBatch {
   private done = false;
   /** The connection written to (set once everything was written). */
   private wire: Wire | undefined;
-  /** A value that could not be sent: the batch fails with it once Postgres answers the Sync. */
-  private failed: Error | undefined;
+  /** A value that could not be sent, and the statement it belongs to: that statement fails with it once Postgres answers the Sync. */
+  private failed: { at: number; error: Error } | undefined;
 
   constructor(
     /** The statements, in order (public for diagnostics that count statements apart from round trips). */
     readonly statements: pg.QueryConfig[],
-    private readonly callback: (err: Error | null, results?: pg.QueryResult[]) => void,
+    private readonly callback: (outcomes: StatementOutcome[]) => void,
   ) {
     this.handlers = statements.map((s) => new pg.Query({ text: s.text, types: s.types }) as unknown as StatementHandler);
   }
@@ -65,8 +69,10 @@ class StatementBatch {
   /** Called by pg's Client when the batch's turn comes. Returns an error instead of throwing, as pg's Query does. */
   submit(con: Wire): Error | null {
     con.stream.cork?.();
+    let at = 0;
     try {
-      for (const s of this.statements) {
+      for (; at < this.statements.length; at++) {
+        const s = this.statements[at]!;
         const name = s.name ?? '';
         if (name === '' || con.parsedStatements[name] === undefined) {
           // A name this connection has not seen prepared may still exist from a batch that failed after its
@@ -81,9 +87,11 @@ class StatementBatch {
       con.sync();
       this.wire = con;
     } catch (err) {
-      // Only a value that cannot be sent (bind's mapping) throws here: nothing is sent then but the Sync.
+      // Only a value that cannot be sent (bind's mapping) throws here. What was written before it goes out with the
+      // Sync: the statements before this one run, this one (at most parsed) and those after it do not.
       con.sync();
-      this.failed = err as Error;
+      this.wire = con;
+      this.failed = { at, error: err as Error };
     } finally {
       con.stream.uncork?.();
     }
@@ -116,23 +124,28 @@ class StatementBatch {
   /** An ErrorResponse: the statement at `at` failed, the rest are skipped. pg's Client expects the callback now. */
   handleError(err: Error): void {
     this.markParsed(this.at);
-    this.finish(err);
+    this.finish(this.at, err);
   }
 
   handleReadyForQuery(): void {
-    // Nothing was executed when a value could not be sent; what was parsed then is not known (Close + Parse next time).
-    if (this.failed) return this.finish(this.failed);
+    if (this.failed) {
+      // The statements before the one whose value could not be sent ran; whether that one was parsed is not
+      // known, so its name is not marked (Close + Parse next time).
+      this.markParsed(this.failed.at);
+      return this.finish(this.failed.at, this.failed.error);
+    }
     this.markParsed(this.handlers.length);
-    const rowError = this.handlers.find((h) => h._canceledDueToError)?._canceledDueToError as Error | undefined;
-    this.finish(rowError ?? null);
+    const bad = this.handlers.findIndex((h) => h._canceledDueToError);
+    if (bad >= 0) return this.finish(bad, this.handlers[bad]!._canceledDueToError as Error, true);
+    this.finish(this.handlers.length, null);
   }
 
   handlePortalSuspended(): void {
-    this.finish(new Error('a batch statement was suspended (no row limit is set)'));
+    this.finish(this.at, new Error('a batch statement was suspended (no row limit is set)'));
   }
 
   handleCopyInResponse(): void {
-    this.finish(new Error('COPY is not supported in a statement batch'));
+    this.finish(this.at, new Error('COPY is not supported in a statement batch'));
   }
 
   handleCopyData(): void {
@@ -149,11 +162,19 @@ class StatementBatch {
     }
   }
 
-  private finish(err: Error | null): void {
+  /**
+   * The statements before `failedAt` have their results and the one at `failedAt` its error; the rest were not run,
+   * unless `restRan` (a row of statement `failedAt` could not be parsed: Postgres ran them all).
+   */
+  private finish(failedAt: number, err: Error | null, restRan = false): void {
     if (this.done) return;
     this.done = true;
-    if (err) this.callback(err);
-    else this.callback(null, this.handlers.map((h) => h._result));
+    this.callback(
+      this.handlers.map((h, i): StatementOutcome => {
+        if (i === failedAt && err) return { error: err };
+        return i < failedAt || restRan ? { result: h._result } : undefined;
+      }),
+    );
   }
 }
 
@@ -162,9 +183,20 @@ class StatementBatch {
  * and one Sync; each statement's result, or the first error (the statements
  * after it did not run).
  */
-export function queryBatch(client: pg.ClientBase, statements: pg.QueryConfig[]): Promise<pg.QueryResult[]> {
-  return new Promise((resolve, reject) => {
-    const batch = new StatementBatch(statements, (err, results) => (err ? reject(err) : resolve(results!)));
+export async function queryBatch(client: pg.ClientBase, statements: pg.QueryConfig[]): Promise<pg.QueryResult[]> {
+  const outcomes = await queryBatchSettled(client, statements);
+  const failed = outcomes.find((o) => o !== undefined && 'error' in o);
+  if (failed) throw failed.error;
+  return outcomes.map((o) => (o as { result: pg.QueryResult }).result);
+}
+
+/**
+ * Runs `statements` on `client` (held by the caller alone) in one round trip and one Sync; what became of each:
+ * its result, its error, or undefined when it was not run because one before it failed.
+ */
+export function queryBatchSettled(client: pg.ClientBase, statements: pg.QueryConfig[]): Promise<StatementOutcome[]> {
+  return new Promise((resolve) => {
+    const batch = new StatementBatch(statements, resolve);
     void client.query(batch as unknown as pg.QueryConfig);
   });
 }

@@ -10,6 +10,8 @@ export interface PrismaOptions {
   acquireTimeoutMs?: number;
   /** Named prepared statements for sqlRunner()'s statements (DB_PREPARED_STATEMENTS); off by default. */
   preparedStatements?: boolean;
+  /** Most connections sqlRunner()'s read() keeps busy at once, reads that wait going out together (DB_READ_LANES); 0 (default): off. */
+  readLanes?: number;
 }
 
 const runners = new WeakMap<PrismaClient, SqlRunner>();
@@ -32,7 +34,7 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Pri
     await disconnect();
     if (!pool.ended) await pool.end();
   };
-  runners.set(client, new SqlRunner(pool, opts.preparedStatements ?? false));
+  runners.set(client, new SqlRunner(pool, opts.preparedStatements ?? false, opts.readLanes ?? 0));
   return client;
 }
 

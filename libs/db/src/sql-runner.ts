@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Prisma } from './generated/prisma/client';
-import { queryBatch } from './pg-batch';
+import { queryBatch, queryBatchSettled } from './pg-batch';
 
 /**
  * Raw SQL on the pg pool that Prisma itself runs on, without Prisma's query
@@ -35,6 +35,16 @@ const TYPES = {
 
 /** Distinct statements prepared per process at most; past it, statements go out unnamed (no unbounded growth in the backends). */
 const MAX_PREPARED = 1_000;
+
+/** Most reads sent together in one round trip by read(): their answers all arrive with the last one. */
+const MAX_READ_BATCH = 16;
+
+/** A read waiting for a lane (SqlRunner.read). */
+interface WaitingRead {
+  config: pg.QueryConfig;
+  resolve: (rows: unknown[]) => void;
+  reject: (err: unknown) => void;
+}
 
 export interface SqlTransactionOptions {
   /** Longest wait for a pooled connection. */
@@ -85,11 +95,17 @@ export class SqlTransactionRolledBack extends Error {
 
 export class SqlRunner implements SqlConnection {
   private readonly names = new Map<string, string>();
+  /** Reads waiting for a lane (read()), oldest first. */
+  private readonly waiting: WaitingRead[] = [];
+  /** Lanes running (read()). */
+  private lanes = 0;
 
   constructor(
     private readonly pool: pg.Pool,
     /** Named prepared statements (see the class comment); off behind a transaction-mode pooler. */
     readonly preparedStatements: boolean,
+    /** Most connections read() keeps busy at once (DB_READ_LANES); 0: read() is query(). */
+    readonly readLanes = 0,
   ) {}
 
   private config(s: Statement): pg.QueryConfig {
@@ -106,6 +122,82 @@ export class SqlRunner implements SqlConnection {
   async query<T>(s: Statement, client?: pg.PoolClient): Promise<T[]> {
     const res = await (client ?? this.pool).query(this.config(s));
     return res.rows as T[];
+  }
+
+  /**
+   * A read outside any transaction, from a request that does nothing but read (the gateway's answers to
+   * Dojo's reads), whose statement may share a round trip with other requests' reads.
+   *
+   * At most `readLanes` connections carry reads at once. A read that finds a lane free goes out at once, alone,
+   * as query() sends it. Reads that arrive while every lane is busy wait, and the next lane to come free sends
+   * all that wait (up to 16) together in one round trip (queryBatch: one write, one Sync, one answer), so under
+   * load both Node and Postgres wake once for several reads instead of once each; at low rates nothing waits
+   * and nothing changes.
+   *
+   * The reads of one round trip run one after the other in one implicit transaction, each with its own snapshot
+   * as on its own. Only reads may come here: a write sharing the round trip would be rolled back by a later read
+   * that failed. A read that fails gets its own error, the reads before it keep their rows, and those after it
+   * (which Postgres skipped) wait again at the head of the line.
+   */
+  read<T>(s: Statement): Promise<T[]> {
+    if (this.readLanes <= 0) return this.query<T>(s);
+    return new Promise<T[]>((resolve, reject) => {
+      this.waiting.push({ config: this.config(s), resolve: resolve as (rows: unknown[]) => void, reject });
+      if (this.lanes < this.readLanes) void this.lane();
+    });
+  }
+
+  /** One lane: sends what waits, alone or together, until nothing does. Never rejects (each read is settled). */
+  private async lane(): Promise<void> {
+    this.lanes++;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, MAX_READ_BATCH);
+        if (batch.length === 1) {
+          const r = batch[0]!;
+          await this.pool.query(r.config).then((res) => r.resolve(res.rows), r.reject);
+          continue;
+        }
+        await this.readTogether(batch);
+      }
+    } finally {
+      this.lanes--;
+    }
+  }
+
+  /** Reads in one round trip on one pooled connection; each settled, those not run put back at the head of the line. */
+  private async readTogether(batch: WaitingRead[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      for (const r of batch) r.reject(err);
+      return;
+    }
+    let failed: Error | undefined;
+    try {
+      const outcomes = await queryBatchSettled(client, batch.map((r) => r.config));
+      const notRun: WaitingRead[] = [];
+      outcomes.forEach((o, i) => {
+        const r = batch[i]!;
+        if (o === undefined) {
+          notRun.push(r);
+        } else if ('error' in o) {
+          failed = o.error;
+          r.reject(o.error);
+        } else {
+          r.resolve(o.result.rows);
+        }
+      });
+      this.waiting.unshift(...notRun);
+    } catch (err) {
+      // The connection failed under the batch (pg rejects its queries then): nothing of it can be trusted.
+      failed = err as Error;
+      for (const r of batch) r.reject(err);
+    } finally {
+      // After a failure the connection is dropped rather than reused, as queryTogether does.
+      client.release(failed);
+    }
   }
 
   async execute(s: Statement, client?: pg.PoolClient): Promise<number> {

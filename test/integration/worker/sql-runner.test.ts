@@ -132,6 +132,54 @@ describe('SqlRunner: the request path on pg directly', () => {
     for (let i = 0; i < 3; i++) assert.deepEqual(await readTogether(handle, [Prisma.sql`SELECT ${i}::int AS v`, Prisma.sql`SELECT ${i + 1}::int AS w`]), [[{ v: i }], [{ w: i + 1 }]]);
   });
 
+  describe('reads of several requests (SqlRunner.read, DB_READ_LANES)', () => {
+    let laned: PrismaClient;
+    before(() => {
+      laned = createPrisma(db.url, { poolSize: 3, preparedStatements: true, readLanes: 1 });
+    });
+    after(async () => {
+      await laned?.$disconnect();
+    });
+    const echo = (i: number) => Prisma.sql`SELECT ${i}::int AS v`;
+
+    it('go out on their own while a lane is free; those that wait for one go out together in one round trip', async () => {
+      const reads = rawOnPg(laned, { onlyReads: true });
+      const { out, trips, statements } = await pgRoundTripsOf(() => Promise.all([1, 2, 3, 4, 5, 6].map((i) => reads.$queryRaw(echo(i)))));
+      assert.deepEqual(out, [1, 2, 3, 4, 5, 6].map((v) => [{ v }]), 'each read its own rows');
+      assert.equal(statements, 6);
+      assert.equal(trips, 2, 'the first alone (the lane was free), the five that waited for it together');
+    });
+
+    it('each go out on their own on a handle not marked as reads only, or with no lanes', async () => {
+      const writesToo = await pgRoundTripsOf(() => Promise.all([1, 2, 3, 4].map((i) => rawOnPg(laned).$queryRaw(echo(i)))));
+      assert.equal(writesToo.trips, 4, 'a handle that may write never shares a round trip');
+      const noLanes = await pgRoundTripsOf(() => Promise.all([1, 2, 3, 4].map((i) => rawOnPg(prepared, { onlyReads: true }).$queryRaw(echo(i)))));
+      assert.deepEqual(noLanes.out, [1, 2, 3, 4].map((v) => [{ v }]));
+      assert.equal(noLanes.trips, 4, 'DB_READ_LANES=0: one round trip per read');
+    });
+
+    it('a read that fails among reads sent together gets its own error; the reads before and after it get their rows', async () => {
+      const reads = rawOnPg(laned, { onlyReads: true });
+      const sent = [echo(1), echo(2), echo(3), Prisma.sql`SELECT 1 / ${0}::int AS v`, echo(5), echo(6)].map((q) => reads.$queryRaw(q).then((r) => r, (e: Error) => e));
+      const { out, trips } = await pgRoundTripsOf(() => Promise.all(sent));
+      assert.deepEqual(out.slice(0, 3), [[{ v: 1 }], [{ v: 2 }], [{ v: 3 }]]);
+      assert.ok(out[3] instanceof Error && /division by zero/.test(out[3].message), 'the failing read has its own error');
+      assert.deepEqual(out.slice(4), [[{ v: 5 }], [{ v: 6 }]], 'the reads Postgres skipped after the error were sent again');
+      assert.equal(trips, 3, 'alone, together up to the error, then the skipped ones together');
+      assert.deepEqual(await reads.$queryRaw(echo(7)), [{ v: 7 }], 'the lane serves on');
+    });
+
+    it('a read whose value cannot be sent fails alone; the reads around it get their rows', async () => {
+      const reads = rawOnPg(laned, { onlyReads: true });
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      const sent = [echo(1), echo(2), Prisma.sql`SELECT ${circular}::jsonb AS v`, echo(4)].map((q) => reads.$queryRaw(q).then((r) => r, (e: Error) => e));
+      const out = await Promise.all(sent);
+      assert.deepEqual([out[0], out[1], out[3]], [[{ v: 1 }], [{ v: 2 }], [{ v: 4 }]]);
+      assert.ok(out[2] instanceof Error && /circular/i.test(out[2].message), String(out[2]));
+    });
+  });
+
   for (const named of [false, true]) {
     it(`a read-then-write transaction is 2 round trips: BEGIN with the first statements, the held write with COMMIT (prepared statements ${named ? 'on' : 'off'})`, async () => {
       const sql = sqlRunner(named ? prepared : db.prisma)!;

@@ -40,11 +40,16 @@ function rawCalls(conn: SqlConnection) {
  * (SqlRunner on Prisma's own pool), each on its own as Prisma runs them.
  * Same statements, same rows, no Prisma runtime per round trip. Model calls
  * still go through Prisma. The client itself when it has no SqlRunner.
+ *
+ * With `onlyReads` (a request that only reads), $queryRaw goes to
+ * SqlRunner.read: under load it may share a round trip with other requests'
+ * reads. Nothing that writes may run on such a handle.
  */
-export function rawOnPg(prisma: PrismaClient): Tx {
+export function rawOnPg(prisma: PrismaClient, opts: { onlyReads?: boolean } = {}): Tx {
   const sql = sqlRunner(prisma);
   if (!sql) return prisma;
   const raw = rawCalls(sql);
+  if (opts.onlyReads) raw.$queryRaw = (q: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => sql.read(statement(q, values));
   return new Proxy(prisma, {
     get(target, prop) {
       if (prop === '$queryRaw' || prop === '$executeRaw') return raw[prop];

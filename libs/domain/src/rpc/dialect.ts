@@ -65,6 +65,11 @@ export interface Dialect<Res = unknown, E = unknown> {
   readonly methods: MethodTable;
   /** Whether the method changes state (transaction, locks, replay of a repeated request id). */
   mutates(method: string): boolean;
+  /**
+   * True when the methods that do not mutate only read: no statement of theirs writes, so under load their
+   * statements may share a round trip with other requests' reads (SqlRunner.read). Absent: each runs on its own.
+   */
+  readonly pureReads?: boolean;
   /** The method that hands a Dojo event to the events pipeline (RpcDispatcherDeps.events), if the dialect has one. */
   readonly eventMethod?: string;
   /** The dialect's answer to a refusal (the core's DomainRefusal or the dialect's own error) of `method`; undefined for anything else. */

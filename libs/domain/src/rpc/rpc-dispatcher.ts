@@ -82,14 +82,14 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
 
   private readonly processed: ProcessedRequests;
 
-  /** What reads run on: the repositories' raw statements straight on pg (rawOnPg). */
+  /** What reads run on: the repositories' raw statements straight on pg (rawOnPg), together under load when the dialect's reads are pure. */
   private readonly reads: ExecContext['db'];
 
   constructor(private readonly deps: RpcDispatcherDeps<Res, E>) {
     // The default type arguments are EPOS Data's: without a dialect, Res and E are JsonRpcResponse and EposError.
     this.dialect = deps.dialect ?? (EPOS_DATA as unknown as Dialect<Res, E>);
     this.processed = new ProcessedRequests(deps.prisma);
-    this.reads = rawOnPg(deps.prisma);
+    this.reads = rawOnPg(deps.prisma, { onlyReads: this.dialect.pureReads === true });
   }
 
   async handle(job: Job): Promise<Res> {

@@ -19,6 +19,7 @@ export function dojoTablesDialect(opts: { lockTtlMs?: number } = {}): Dialect<Js
     methods: tablesMethods({ lockTtlMs: opts.lockTtlMs ?? DEFAULT_TABLES_LOCK_TTL_MS }),
     mutates: (method) => isTablesMethod(method) && TABLES_METHOD_INFO[method].mutates,
     refusal: tablesErrorOf,
+    pureReads: true,
     unknownMethod: (method) => new TablesError('ERROR_PARSE_ERROR', `method ${method} is not a Tables API method`),
     idReused: (rpcId, storedMethod) => new TablesError('ERROR_PARSE_ERROR', `request id ${rpcId} was already used for ${storedMethod}; use a new id for a new request`),
     deadlinePassed: (method) => internal(`${method} could not finish in time; it was rolled back and nothing was applied`),

@@ -15,6 +15,7 @@ export const EPOS_DATA: Dialect<JsonRpcResponse, EposError> = {
   methods: EPOS_DATA_METHODS,
   mutates: (method) => isEposMethod(method) && METHOD_INFO[method].mutates,
   eventMethod: 'HandleEventV1',
+  pureReads: true,
   refusal: eposErrorOf,
   unknownMethod: (method) => EposError.invalid(`method ${method} is not served by this EPOS`),
   idReused: (rpcId, storedMethod) => EposError.invalid(`JSON-RPC id ${rpcId} was already used for ${storedMethod}; use a new id for a new request`),
