@@ -209,9 +209,13 @@ export class OrdersRepository {
         : Prisma.empty;
     const dir = Prisma.raw(backwards ? 'DESC' : 'ASC');
     // Forwards: "before" exists when a match precedes the page's first seq; backwards: "after" when one follows its last.
+    // A first page (forwards, no cursor) starts at the first match, so nothing precedes it: no probe (about a
+    // sixth of the statement's Postgres CPU for Dojo's usual search, measured in a loop).
     const beyond = backwards
       ? Prisma.sql`EXISTS (SELECT 1 FROM orders o WHERE ${where} AND o.seq > (SELECT max(seq) FROM page))`
-      : Prisma.sql`EXISTS (SELECT 1 FROM orders o WHERE ${where} AND o.seq < (SELECT min(seq) FROM page))`;
+      : page.after === undefined
+        ? Prisma.sql`false`
+        : Prisma.sql`EXISTS (SELECT 1 FROM orders o WHERE ${where} AND o.seq < (SELECT min(seq) FROM page))`;
     const rows = await this.db.$queryRaw<{ page: unknown; beyond: boolean }[]>`
       WITH page AS (SELECT o.* FROM orders o WHERE ${where}${bound} ORDER BY o.seq ${dir} LIMIT ${page.limit + 1}::int)
       SELECT COALESCE((SELECT json_agg(${ORDER_JSON_SQL} ORDER BY o.seq ${dir}) FROM page o), '[]'::json) AS page, ${beyond} AS beyond`;
