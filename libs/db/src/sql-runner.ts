@@ -39,10 +39,10 @@ const MAX_PREPARED = 1_000;
 /** Most reads sent together in one round trip by read(): their answers all arrive with the last one. */
 const MAX_READ_BATCH = 16;
 
-/** A read waiting for a lane (SqlRunner.read). */
-interface WaitingRead {
-  config: pg.QueryConfig;
-  resolve: (rows: unknown[]) => void;
+/** A request's reads waiting for a lane (SqlRunner.read, readTogether): they go out in the same round trip. */
+interface WaitingReads {
+  configs: pg.QueryConfig[];
+  resolve: (rows: unknown[][]) => void;
   reject: (err: unknown) => void;
 }
 
@@ -95,8 +95,8 @@ export class SqlTransactionRolledBack extends Error {
 
 export class SqlRunner implements SqlConnection {
   private readonly names = new Map<string, string>();
-  /** Reads waiting for a lane (read()), oldest first. */
-  private readonly waiting: WaitingRead[] = [];
+  /** Reads waiting for a lane (read(), readTogether()), oldest first. */
+  private readonly waiting: WaitingReads[] = [];
   /** Lanes running (read()). */
   private lanes = 0;
 
@@ -141,32 +141,52 @@ export class SqlRunner implements SqlConnection {
    */
   read<T>(s: Statement): Promise<T[]> {
     if (this.readLanes <= 0) return this.query<T>(s);
-    return new Promise<T[]>((resolve, reject) => {
-      this.waiting.push({ config: this.config(s), resolve: resolve as (rows: unknown[]) => void, reject });
+    return this.enqueue([this.config(s)]).then((rows) => rows[0] as T[]);
+  }
+
+  /**
+   * queryTogether for a request that only reads, through the lanes as read(): its statements always go out in
+   * one round trip, under load with other requests' reads.
+   */
+  readTogether(statements: Statement[]): Promise<unknown[][]> {
+    if (this.readLanes <= 0) return this.queryTogether(statements);
+    return this.enqueue(statements.map((s) => this.config(s)));
+  }
+
+  private enqueue(configs: pg.QueryConfig[]): Promise<unknown[][]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ configs, resolve, reject });
       if (this.lanes < this.readLanes) void this.lane();
     });
   }
 
-  /** One lane: sends what waits, alone or together, until nothing does. Never rejects (each read is settled). */
+  /** One lane: sends what waits, alone or together, until nothing does. Never rejects (each request's reads are settled). */
   private async lane(): Promise<void> {
     this.lanes++;
     try {
       while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, MAX_READ_BATCH);
-        if (batch.length === 1) {
+        // The oldest request's reads, and the next ones' while they fit.
+        let n = 1;
+        let count = this.waiting[0]!.configs.length;
+        while (n < this.waiting.length && count + this.waiting[n]!.configs.length <= MAX_READ_BATCH) count += this.waiting[n++]!.configs.length;
+        const batch = this.waiting.splice(0, n);
+        if (count === 1) {
           const r = batch[0]!;
-          await this.pool.query(r.config).then((res) => r.resolve(res.rows), r.reject);
+          await this.pool.query(r.configs[0]!).then((res) => r.resolve([res.rows]), r.reject);
           continue;
         }
-        await this.readTogether(batch);
+        await this.sendTogether(batch);
       }
     } finally {
       this.lanes--;
     }
   }
 
-  /** Reads in one round trip on one pooled connection; each settled, those not run put back at the head of the line. */
-  private async readTogether(batch: WaitingRead[]): Promise<void> {
+  /**
+   * Requests' reads in one round trip on one pooled connection. A request with a read that failed gets that error;
+   * the requests whose reads Postgres skipped after it are put back at the head of the line; the others get their rows.
+   */
+  private async sendTogether(batch: WaitingReads[]): Promise<void> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -176,19 +196,21 @@ export class SqlRunner implements SqlConnection {
     }
     let failed: Error | undefined;
     try {
-      const outcomes = await queryBatchSettled(client, batch.map((r) => r.config));
-      const notRun: WaitingRead[] = [];
-      outcomes.forEach((o, i) => {
-        const r = batch[i]!;
-        if (o === undefined) {
+      const outcomes = await queryBatchSettled(client, batch.flatMap((r) => r.configs));
+      const notRun: WaitingReads[] = [];
+      let at = 0;
+      for (const r of batch) {
+        const own = outcomes.slice(at, (at += r.configs.length));
+        const error = own.find((o) => o !== undefined && 'error' in o);
+        if (error) {
+          failed = error.error;
+          r.reject(error.error);
+        } else if (own.some((o) => o === undefined)) {
           notRun.push(r);
-        } else if ('error' in o) {
-          failed = o.error;
-          r.reject(o.error);
         } else {
-          r.resolve(o.result.rows);
+          r.resolve(own.map((o) => (o as { result: pg.QueryResult }).result.rows as unknown[]));
         }
-      });
+      }
       this.waiting.unshift(...notRun);
     } catch (err) {
       // The connection failed under the batch (pg rejects its queries then): nothing of it can be trusted.

@@ -169,6 +169,24 @@ describe('SqlRunner: the request path on pg directly', () => {
       assert.deepEqual(await reads.$queryRaw(echo(7)), [{ v: 7 }], 'the lane serves on');
     });
 
+    it('a request\'s reads sent together (readTogether) stay in one round trip, also among other requests\' reads', async () => {
+      const reads = rawOnPg(laned, { onlyReads: true });
+      const { out, trips, statements } = await pgRoundTripsOf(() =>
+        Promise.all([
+          reads.$queryRaw(echo(1)),
+          readTogether(reads, [echo(2), echo(3)]),
+          reads.$queryRaw(echo(4)),
+          readTogether(reads, [echo(5), Prisma.sql`SELECT 1 / ${0}::int AS v`]).then((r) => r, (e: Error) => e),
+          readTogether(reads, [echo(6), echo(7)]),
+        ]),
+      );
+      assert.deepEqual(out.slice(0, 3), [[{ v: 1 }], [[{ v: 2 }], [{ v: 3 }]], [{ v: 4 }]]);
+      assert.ok(out[3] instanceof Error && /division by zero/.test(out[3].message), 'the request whose read failed has its error');
+      assert.deepEqual(out[4], [[{ v: 6 }], [{ v: 7 }]], 'the request after it was sent again, whole');
+      assert.equal(statements, 10, '8 statements, and the last request\'s 2 again');
+      assert.equal(trips, 3, 'the first alone; the others together up to the error; the skipped request');
+    });
+
     it('a read whose value cannot be sent fails alone; the reads around it get their rows', async () => {
       const reads = rawOnPg(laned, { onlyReads: true });
       const circular: Record<string, unknown> = {};

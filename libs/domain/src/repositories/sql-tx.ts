@@ -1,4 +1,4 @@
-import type { Prisma, SqlRunner, SqlTxConnection } from '@app/db';
+import type { Prisma, SqlTxConnection } from '@app/db';
 import type { Tx } from '../shared/tx';
 
 /**
@@ -17,12 +17,17 @@ export function sqlTxOf(tx: Tx): SqlTxConnection | undefined {
   return (tx as unknown as { [SQL_TX]?: SqlTxConnection })[SQL_TX];
 }
 
-/** The key under which rawOnPg's handle carries its SqlRunner (statements sent together outside a transaction). */
+/** The key under which rawOnPg's handle carries how it sends statements together outside a transaction (SqlReads). */
 export const SQL_READS: unique symbol = Symbol('epos-relay.sql-reads');
 
-/** The SqlRunner behind `tx`, when it is rawOnPg's handle (the request path's reads). */
-export function sqlReadsOf(tx: Tx): SqlRunner | undefined {
-  return (tx as unknown as { [SQL_READS]?: SqlRunner })[SQL_READS];
+/** Statements sent together outside a transaction: SqlRunner's queryTogether, or readTogether on a reads-only handle. */
+export interface SqlReads {
+  queryTogether(statements: Prisma.Sql[]): Promise<unknown[][]>;
+}
+
+/** How rawOnPg's handle sends statements together (the request path's reads), when it is one. */
+export function sqlReadsOf(tx: Tx): SqlReads | undefined {
+  return (tx as unknown as { [SQL_READS]?: SqlReads })[SQL_READS];
 }
 
 const FINAL_WRITES = new WeakSet<Prisma.Sql>();

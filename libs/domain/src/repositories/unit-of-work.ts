@@ -2,6 +2,7 @@ import type { PrismaClient, SqlConnection } from '@app/db';
 import { Prisma, sqlRunner } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { ordersRepo } from './orders.repository';
+import type { SqlReads } from './sql-tx';
 import { SQL_READS, SQL_TX, sqlReadsOf, sqlTxOf } from './sql-tx';
 
 export interface TransactionOptions {
@@ -49,11 +50,15 @@ export function rawOnPg(prisma: PrismaClient, opts: { onlyReads?: boolean } = {}
   const sql = sqlRunner(prisma);
   if (!sql) return prisma;
   const raw = rawCalls(sql);
-  if (opts.onlyReads) raw.$queryRaw = (q: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => sql.read(statement(q, values));
+  let together: SqlReads = sql;
+  if (opts.onlyReads) {
+    raw.$queryRaw = (q: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => sql.read(statement(q, values));
+    together = { queryTogether: (statements) => sql.readTogether(statements) };
+  }
   return new Proxy(prisma, {
     get(target, prop) {
       if (prop === '$queryRaw' || prop === '$executeRaw') return raw[prop];
-      if (prop === SQL_READS) return sql;
+      if (prop === SQL_READS) return together;
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
