@@ -40,6 +40,8 @@ export interface RpcReply {
 /** A stored Dojo event to apply (payments, orders, venue feed). */
 export interface DojoEventJob {
   eventRowId: string;
+  /** What the row holds of its event (its location, intent and status), when the enqueuer knew it: the apply then need not read it. */
+  facts?: { locationId: string; paymentIntentId: string | null; paymentStatus: string | null };
 }
 
 /** A location whose capabilities should be registered with Dojo. */

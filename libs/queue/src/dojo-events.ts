@@ -22,18 +22,18 @@ export class BullmqEventEnqueuer {
   private readonly jobs: JobEnqueuer;
   private readonly timeoutMs: number;
   /** Rows asked for in this turn of the event loop: they go to Redis together in one addBulk (one round trip). */
-  private batch: { eventRowId: string; done: (err?: Error) => void }[] = [];
+  private batch: { job: DojoEventJob; done: (err?: Error) => void }[] = [];
 
   constructor(opts: BullmqEventEnqueuerOptions) {
     this.timeoutMs = opts.timeoutMs ?? 1_000;
     this.jobs = new JobEnqueuer(opts);
   }
 
-  async enqueue(eventRowId: string): Promise<void> {
+  async enqueue(eventRowId: string, facts?: DojoEventJob['facts']): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const add = new Promise<void>((resolve, reject) => {
       if (this.batch.length === 0) setImmediate(() => this.flush());
-      this.batch.push({ eventRowId, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      this.batch.push({ job: facts ? { eventRowId, facts } : { eventRowId }, done: (err) => (err === undefined ? resolve() : reject(err)) });
     });
     add.catch(() => undefined);
     try {
@@ -60,7 +60,7 @@ export class BullmqEventEnqueuer {
     };
     // jobId = row id: an add of a row already waiting is a no-op, also within one batch.
     this.jobs.queue(QueueName.DojoEvents).addBulk(
-      batch.map((b) => ({ name: JobName.ApplyDojoEvent, data: { eventRowId: b.eventRowId }, opts: { ...opts, jobId: b.eventRowId } })),
+      batch.map((b) => ({ name: JobName.ApplyDojoEvent, data: b.job, opts: { ...opts, jobId: b.job.eventRowId } })),
     ).then(
       () => batch.forEach((b) => b.done()),
       (err: unknown) => batch.forEach((b) => b.done(err instanceof Error ? err : new Error(String(err)))),
@@ -81,7 +81,7 @@ export interface DojoEventsWorkerOptions {
 
 /** What applies one stored event (the domain's ApplyDojoEvent). */
 export interface DojoEventApplier {
-  execute(cmd: { eventRowId: string }): Promise<{ outcome: string }>;
+  execute(cmd: DojoEventJob): Promise<{ outcome: string }>;
 }
 
 /** Consumes QueueName.DojoEvents: one job per stored event row, applied by the given use-case. */
@@ -103,7 +103,7 @@ export class DojoEventsWorker {
         const m = pipelineMetrics();
         let outcome: string;
         try {
-          outcome = (await apply.execute({ eventRowId: job.data.eventRowId })).outcome;
+          outcome = (await apply.execute({ eventRowId: job.data.eventRowId, facts: job.data.facts })).outcome;
         } catch (err) {
           m.eventsFailed.inc();
           throw err;

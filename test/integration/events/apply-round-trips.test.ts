@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '@app/common';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
-import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
+import { dojoEventFactsOf, DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
+import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { rawOnPg } from '@app/domain/repositories/unit-of-work';
 import type { LocationFixture, TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, pgRoundTripsOf } from '@app/testing';
@@ -10,8 +11,9 @@ import { eventPayload } from './fixtures';
 
 /**
  * The events worker's apply talks to Postgres in as few round trips as its
- * locks allow: the unlocked head read; BEGIN with the intent lock, the row
- * lock and the reads they guard; the last write with COMMIT.
+ * locks allow: the unlocked head read (not needed when the job carries the
+ * row's facts); BEGIN with the intent lock, the row lock and the reads they
+ * guard; the last write with COMMIT.
  */
 describe('Dojo event apply: SQL round trips', () => {
   let db: TestDatabase;
@@ -32,6 +34,8 @@ describe('Dojo event apply: SQL round trips', () => {
   };
   const state = async (id: string) =>
     (await db.prisma.dojoEvent.findUniqueOrThrow({ where: { id }, select: { state: true } })).state as string;
+  const factsOf = (id: string, paymentIntentId: string | undefined, status = 'Authorized') =>
+    dojoEventFactsOf(loc.id, eventPayload(loc.dojoAccountId, id, 'payment_intent.status_updated', paymentIntentId, status, at));
 
   it('an event whose intent has no payment yet: 3 round trips (head; BEGIN + locks + reads; pending mark + COMMIT)', async () => {
     const rowId = await store('rt-pending', 'pi_rt_pending');
@@ -44,6 +48,61 @@ describe('Dojo event apply: SQL round trips', () => {
     // Again: nothing left to do, one unlocked read.
     const again = await pgRoundTripsOf(() => apply.execute({ eventRowId: rowId }));
     assert.equal(again.out.outcome, 'pending_payment');
+  });
+
+  it('with the row\'s facts from its job: no head read, 2 round trips, the same effects; applied, dead and missing rows left alone', async () => {
+    const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'));
+    const pending = await store('rt-facts-pending', 'pi_rt_facts');
+    const p = await pgRoundTripsOf(() => apply.execute({ eventRowId: pending, facts: factsOf('rt-facts-pending', 'pi_rt_facts') }));
+    assert.equal(p.out.outcome, 'pending_payment');
+    assert.equal(await state(pending), 'pending_payment');
+    assert.equal(p.trips, 2, 'BEGIN + locks + reads; the mark + COMMIT');
+
+    const noIntent = await store('rt-facts-noint', undefined);
+    const a = await pgRoundTripsOf(() => apply.execute({ eventRowId: noIntent, facts: factsOf('rt-facts-noint', undefined) }));
+    assert.equal(a.out.outcome, 'applied');
+    assert.equal(a.trips, 2);
+    const again = await apply.execute({ eventRowId: noIntent, facts: factsOf('rt-facts-noint', undefined) });
+    assert.equal(again.outcome, 'already_applied', 'checked under the row lock');
+    assert.equal((await db.prisma.venueFeedEntry.findMany({ where: { locationId: loc.id, kind: 'event.received', entityId: 'rt-facts-noint' } })).length, 1, 'took effect once');
+
+    const dead = await store('rt-facts-dead', undefined);
+    await db.prisma.dojoEvent.update({ where: { id: dead }, data: { state: 'dead', deadAt: new Date() } });
+    assert.equal((await apply.execute({ eventRowId: dead, facts: factsOf('rt-facts-dead', undefined) })).outcome, 'dead');
+    assert.equal(await state(dead), 'dead', 'a dead letter waits for an operator');
+
+    const missing = '00000000-0000-4000-8000-000000000001';
+    assert.equal((await apply.execute({ eventRowId: missing, facts: factsOf('rt-facts-missing', 'pi_rt_missing') })).outcome, 'missing');
+  });
+
+  it('facts of a status that may need Dojo first: the row is read before, so an applied event never costs a call to Dojo', async () => {
+    let calls = 0;
+    const reader = {
+      read: async () => {
+        calls++;
+        return { tipsAmount: 0n, refundedAmount: 0n };
+      },
+    };
+    const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'), { dojoIntents: reader });
+    const rowId = (await new DojoEventsRepository(rawOnPg(db.prisma)).store(loc.id, eventPayload(loc.dojoAccountId, 'rt-facts-refund', 'payment_intent.status_updated', 'pi_rt_refund', 'Refunded', at), 'webhook', at))!.id;
+    await db.prisma.dojoEvent.update({ where: { id: rowId }, data: { state: 'applied', appliedAt: new Date() } });
+    const { out, trips } = await pgRoundTripsOf(() => apply.execute({ eventRowId: rowId, facts: factsOf('rt-facts-refund', 'pi_rt_refund', 'Refunded') }));
+    assert.equal(out.outcome, 'already_applied');
+    assert.equal(trips, 1, 'the head read alone');
+    assert.equal(calls, 0);
+  });
+
+  it('ingest hands the pipeline the facts of a row it inserted, and none for a repeat (the row holds its first delivery\'s)', async () => {
+    const enqueued: { id: string; facts: unknown }[] = [];
+    const ingest = new IngestDojoEvent(new DojoEventsRepository(rawOnPg(db.prisma)), { enqueue: async (id, facts) => void enqueued.push({ id, facts }) }, createLogger('test', 'silent'));
+    const payload = eventPayload(loc.dojoAccountId, 'rt-ingest', 'payment_intent.status_updated', 'pi_rt_ingest', 'Authorized', at);
+    const first = await ingest.execute({ payload, channel: 'webhook', locationId: loc.id });
+    await ingest.execute({ payload, channel: 'webhook', locationId: loc.id });
+    assert.equal(enqueued.length, 2, 'a repeat of a row still waiting is enqueued again');
+    assert.deepEqual(enqueued[0], { id: first.eventRowId, facts: { locationId: loc.id, paymentIntentId: 'pi_rt_ingest', paymentStatus: 'Authorized' } });
+    assert.deepEqual(enqueued[1], { id: first.eventRowId, facts: undefined });
+    const row = await db.prisma.dojoEvent.findUniqueOrThrow({ where: { id: first.eventRowId } });
+    assert.deepEqual({ locationId: row.locationId, paymentIntentId: row.paymentIntentId, paymentStatus: row.paymentStatus }, enqueued[0].facts, 'the facts are the row\'s');
   });
 
   it('an event with no intent: 3 round trips, its move to applied and its feed entry one statement sent with COMMIT', async () => {

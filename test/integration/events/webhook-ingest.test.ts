@@ -66,7 +66,7 @@ describe('POST /webhooks/dojo', () => {
     assert.equal(row.state, 'received'); // the webhook app does not apply events
     const job = await queue.getJob(row.id);
     assert.ok(job, 'a job with id = row id was enqueued');
-    assert.deepEqual(job.data, { eventRowId: row.id });
+    assert.deepEqual(job.data, { eventRowId: row.id, facts: { locationId: loc.id, paymentIntentId: 'pi_1', paymentStatus: 'Captured' } }, 'the job carries the row\'s facts');
   });
 
   it('accepts the old secret during rotation and any header-name case', async () => {

@@ -1,14 +1,18 @@
 import type { Logger } from '@app/common';
 import type { DojoEventPayload} from '@app/contracts';
 import { EposError } from '@app/contracts';
+import type { DojoEventFacts } from '../repositories/dojo-events.repository';
+import { dojoEventFactsOf } from '../repositories/dojo-events.repository';
 import type { DojoEventStore } from './batched-event-store';
 
 /**
  * Port: hands a stored event row to the events pipeline to be applied (ApplyDojoEvent).
  * Must be idempotent per row. The BullMQ adapter is BullmqEventEnqueuer in libs/queue.
+ * `facts`, when given, are what the row holds of its event (dojoEventFactsOf): they travel
+ * with the job and spare the apply a read.
  */
 export interface EventEnqueuer {
-  enqueue(eventRowId: string): Promise<void>;
+  enqueue(eventRowId: string, facts?: DojoEventFacts): Promise<void>;
 }
 
 export interface IngestDojoEventCommand {
@@ -55,7 +59,8 @@ export class IngestDojoEvent {
     // A repeat of an event that is still waiting (e.g. Redis was down) is enqueued again; the job id makes it harmless.
     if (!duplicate || row.state === 'received') {
       try {
-        await this.enqueuer.enqueue(row.id);
+        // A row this call inserted holds this payload's facts; a repeat's row holds its first delivery's.
+        await this.enqueuer.enqueue(row.id, row.inserted ? dojoEventFactsOf(locationId, payload) : undefined);
       } catch (err) {
         log().warn({ err: (err as Error).message }, 'could not enqueue the dojo event; the sweeper will pick it up');
       }

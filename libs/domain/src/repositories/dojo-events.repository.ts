@@ -28,11 +28,27 @@ export interface StoreItem {
   occurred: Date;
 }
 
-export interface DojoEventHead {
+export interface DojoEventHead extends DojoEventFacts {
+  state: string;
+}
+
+/** Raised when the event row to lock is not there (lockAndRead). */
+export class DojoEventGone extends Error {}
+
+/** What a dojo_events row keeps of its event that never changes: whose it is, its intent and the status it reports. */
+export interface DojoEventFacts {
   locationId: string;
   paymentIntentId: string | null;
   paymentStatus: string | null;
-  state: string;
+}
+
+/** An optional string field of an event as its column keeps it (absent or empty: NULL). */
+const columnText = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
+
+/** The facts a row stored from `payload` for `locationId` holds (store, storeMany), known without reading it back. */
+export function dojoEventFactsOf(locationId: string, payload: DojoEventPayload): DojoEventFacts {
+  const data = payload.data ?? {};
+  return { locationId, paymentIntentId: columnText(data.paymentIntentId), paymentStatus: columnText(data.paymentStatus) };
 }
 
 /**
@@ -51,7 +67,7 @@ export class DojoEventsRepository {
    */
   async store(locationId: string, payload: DojoEventPayload, channel: 'webhook' | 'socket' | 'reconciler', occurred: Date): Promise<StoredDojoEvent | undefined> {
     const data = payload.data ?? {};
-    const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
+    const text = columnText;
     const rows = await this.db.$queryRaw<StoredDojoEvent[]>`
       INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id,
                                payment_status, capture_mode, occurred_at, channel, deliveries, payload, state, received_at)
@@ -90,7 +106,7 @@ export class DojoEventsRepository {
         g.members.push(i);
       } else groups.set(k, { item, n: 1, members: [i] });
     });
-    const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
+    const text = columnText;
     const cols = {
       id: [] as string[], location: [] as string[], account: [] as string[], event: [] as string[], type: [] as string[],
       intent: [] as (string | null)[], status: [] as (string | null)[], capture: [] as (string | null)[], occurred: [] as string[],
@@ -212,7 +228,7 @@ export class DojoEventsRepository {
 
   /** lockAndReadSql's answer: the row, or an error when it is gone. */
   static lockedRow(locationId: string, eventRowId: string, rows: DojoEventRow[]): DojoEventRow {
-    if (!rows[0]) throw new Error(`dojo event ${eventRowId} of location ${locationId} does not exist`);
+    if (!rows[0]) throw new DojoEventGone(`dojo event ${eventRowId} of location ${locationId} does not exist`);
     return rows[0];
   }
 

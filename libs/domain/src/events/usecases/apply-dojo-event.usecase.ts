@@ -1,7 +1,7 @@
 import type { Logger } from '@app/common';
 import type { PrismaClient } from '@app/db';
-import type { DojoEventHead } from '../../repositories/dojo-events.repository';
-import { dojoEventsRepo } from '../../repositories/dojo-events.repository';
+import type { DojoEventFacts } from '../../repositories/dojo-events.repository';
+import { DojoEventGone, dojoEventsRepo } from '../../repositories/dojo-events.repository';
 import { rawOnPg, runPlannedTransaction } from '../../repositories/unit-of-work';
 import type { Tx } from '../../shared/tx';
 import { DeadLettersRepository } from '../../repositories/dead-letters.repository';
@@ -14,6 +14,8 @@ import { paymentIntentsRepo } from '../../repositories/payment-intents.repositor
 
 export interface ApplyDojoEventCommand {
   eventRowId: string;
+  /** What the row holds of its event, when the job carries it (EventEnqueuer): spares the read of the row's head. */
+  facts?: DojoEventFacts;
 }
 
 /**
@@ -105,11 +107,9 @@ export class ApplyDojoEvent {
    *   API (Dojo's portal) are only known this way, so a failed read fails the
    *   attempt: the event is retried with backoff rather than guessed.
    */
-  private async learnFromDojo(head: DojoEventHead): Promise<void> {
-    if (!this.dojoIntents || !head.paymentIntentId) return;
-    const status = head.paymentStatus ?? '';
-    const refund = status === 'Refunded';
-    if (!refund && settlementOf(status, false) !== 'record') return;
+  private async learnFromDojo(head: DojoEventFacts): Promise<void> {
+    if (!this.mayAskDojo(head) || !this.dojoIntents || !head.paymentIntentId) return;
+    const refund = head.paymentStatus === 'Refunded';
     const intents = paymentIntentsRepo(this.fast);
     const intent = await intents.findByDojoId(head.locationId, head.paymentIntentId);
     if (!intent) return;
@@ -128,7 +128,21 @@ export class ApplyDojoEvent {
     if (refund) await intents.raiseRefunded(head.locationId, head.paymentIntentId, read.refundedAmount);
   }
 
+  /**
+   * Whether the event's status may need Dojo's answer before it is applied (learnFromDojo): an online intent's
+   * Refunded status, or a status that records a payment. Only then is the row's state read before the apply, so
+   * that an event already applied never costs a call to Dojo.
+   */
+  private mayAskDojo(facts: DojoEventFacts): boolean {
+    if (!this.dojoIntents || !facts.paymentIntentId) return false;
+    const status = facts.paymentStatus ?? '';
+    return status === 'Refunded' || settlementOf(status, false) === 'record';
+  }
+
   private async apply(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
+    // The job carries what the row holds of its event: no read before the transaction, whose row lock
+    // checks the state anyway (applyLockedEvent: applied, dead and discarded rows are left alone).
+    if (cmd.facts && !this.mayAskDojo(cmd.facts)) return this.applyLocked(cmd.eventRowId, cmd.facts);
     // Unlocked: where the row belongs (never changes) and whether there is anything to do. The state is
     // checked again under the row lock (applyLockedEvent), so a concurrent apply still takes effect once.
     const head = await dojoEventsRepo(this.fast).findHeadByRowId(cmd.eventRowId);
@@ -136,15 +150,25 @@ export class ApplyDojoEvent {
     if (head.state === 'applied') return { outcome: 'already_applied' };
     if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state };
     await this.learnFromDojo(head);
-    // On pg directly; a step that needs a Prisma model call (recording an online payment) reruns it all on Prisma.
-    return runPlannedTransaction(
-      this.prisma,
-      async (tx) => {
-        // The intent lock, the row lock and the reads they guard: with BEGIN in one round trip on pg.
-        const { ev, loaded } = await lockAndLoadEvent(tx, head.locationId, cmd.eventRowId, head.paymentIntentId);
-        return applyLockedEvent(tx, ev, this.logger, loaded);
-      },
-      { maxWait: 10_000, timeout: 30_000 },
-    );
+    return this.applyLocked(cmd.eventRowId, head);
+  }
+
+  /** The event's transaction: its locks, the reads they guard and its effects; 'missing' when the row is not there. */
+  private async applyLocked(eventRowId: string, facts: DojoEventFacts): Promise<ApplyResult> {
+    try {
+      // On pg directly; a step that needs a Prisma model call (recording an online payment) reruns it all on Prisma.
+      return await runPlannedTransaction(
+        this.prisma,
+        async (tx) => {
+          // The intent lock, the row lock and the reads they guard: with BEGIN in one round trip on pg.
+          const { ev, loaded } = await lockAndLoadEvent(tx, facts.locationId, eventRowId, facts.paymentIntentId);
+          return applyLockedEvent(tx, ev, this.logger, loaded);
+        },
+        { maxWait: 10_000, timeout: 30_000 },
+      );
+    } catch (err) {
+      if (err instanceof DojoEventGone) return { outcome: 'missing' };
+      throw err;
+    }
   }
 }
