@@ -67,12 +67,11 @@ export class DojoEventsRepository {
    */
   async store(locationId: string, payload: DojoEventPayload, channel: 'webhook' | 'socket' | 'reconciler', occurred: Date): Promise<StoredDojoEvent | undefined> {
     const data = payload.data ?? {};
-    const text = columnText;
     const rows = await this.db.$queryRaw<StoredDojoEvent[]>`
       INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id,
                                payment_status, capture_mode, occurred_at, channel, deliveries, payload, state, received_at)
-      SELECT ${randomUUID()}::uuid, l.id, l.dojo_account_id, ${payload.id}, ${payload.event}, ${text(data.paymentIntentId)},
-             ${text(data.paymentStatus)}, ${text(data.captureMode)}, ${occurred.toISOString()}::timestamptz, ${channel}, 1,
+      SELECT ${randomUUID()}::uuid, l.id, l.dojo_account_id, ${payload.id}, ${payload.event}, ${columnText(data.paymentIntentId)},
+             ${columnText(data.paymentStatus)}, ${columnText(data.captureMode)}, ${occurred.toISOString()}::timestamptz, ${channel}, 1,
              ${JSON.stringify(payload)}::jsonb, 'received', now()
         FROM locations l
        WHERE l.id = ${locationId}::uuid AND l.dojo_account_id = ${payload.accountId}
@@ -106,7 +105,6 @@ export class DojoEventsRepository {
         g.members.push(i);
       } else groups.set(k, { item, n: 1, members: [i] });
     });
-    const text = columnText;
     const cols = {
       id: [] as string[], location: [] as string[], account: [] as string[], event: [] as string[], type: [] as string[],
       intent: [] as (string | null)[], status: [] as (string | null)[], capture: [] as (string | null)[], occurred: [] as string[],
@@ -119,9 +117,9 @@ export class DojoEventsRepository {
       cols.account.push(item.payload.accountId);
       cols.event.push(item.payload.id);
       cols.type.push(item.payload.event);
-      cols.intent.push(text(data.paymentIntentId));
-      cols.status.push(text(data.paymentStatus));
-      cols.capture.push(text(data.captureMode));
+      cols.intent.push(columnText(data.paymentIntentId));
+      cols.status.push(columnText(data.paymentStatus));
+      cols.capture.push(columnText(data.captureMode));
       cols.occurred.push(item.occurred.toISOString());
       cols.channel.push(item.channel);
       cols.n.push(n);
