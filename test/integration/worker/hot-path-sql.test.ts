@@ -17,6 +17,7 @@ import { ORDER_INCLUDE, orderToDojo } from '@app/domain/orders/order-mapper';
 import { paymentIntentLockKey } from '@app/domain/core/rules';
 import { CreateOrder } from '@app/domain/orders/usecases/create-order.usecase';
 import { placeOrder } from '@app/domain/dialects/epos-data/orders.mapping';
+import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures } from '@app/testing';
@@ -55,6 +56,36 @@ describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
   /** The order as the Prisma include read maps it (the reference). */
   const prismaRead = async (loc: string, id: string) =>
     orderToDojo((await prisma.order.findUnique({ where: { locationId_id: { locationId: loc, id } }, include: ORDER_INCLUDE }))!);
+
+  it('the positional order JSON reads back every column Prisma reads, items and payments included', async () => {
+    // Every column set to something other than its default, so a position read from the wrong place shows.
+    await prisma.order.create({
+      data: {
+        locationId: locA, id: 'rich', origin: 'dojo', dojoOrderId: 'dj-rich', reference: 'REF-9', displayName: 'Table nine', note: 'no onions',
+        status: 'Ready', orderType: 'Collection', tableId: 'T9', waiterId: 'w9', partyId: 'party-9', reservationId: 'res-9',
+        readyAt: new Date('2026-11-30T18:01:02.003Z'), collectionAsap: false, collectAt: new Date('2026-11-30T19:00:00.000Z'),
+        customer: { name: 'Ada', phone: '+44' }, discounts: [{ name: 'staff', amount: 50 }], taxLines: [{ rate: 20, amount: 200 }],
+        currency: 'EUR', totalAmount: 12_345n, serviceChargeAmount: 1_234n, paidAmount: 1_000n, tipsAmount: 150n, payable: false, version: 7,
+        items: {
+          create: [
+            { position: 2, name: 'Chips', plu: 'P-2', quantity: 3, amountPerItem: 250n, note: 'crispy', modifiers: [{ name: 'salt' }], subItems: [{ name: 'dip' }] },
+            { position: 1, name: 'Fish', plu: 'P-1', quantity: 1, amountPerItem: 1_200n },
+          ],
+        },
+        payments: {
+          create: [
+            { paymentIntentId: 'pi_b', currency: 'EUR', paidAmount: 600n, tipsAmount: 100n, cashbackAmount: 20n, refundedAmount: 5n, lockId: 'lk9', state: 'Refunded', intentStatus: 'Captured', createdAt: new Date('2026-11-30T18:10:00.000Z') },
+            { paymentIntentId: 'pi_a', currency: 'EUR', paidAmount: 400n, tipsAmount: 50n, createdAt: new Date('2026-11-30T18:05:00.000Z') },
+          ],
+        },
+      },
+    });
+    const { sessionId: _generated, ...reference } = (await prisma.order.findUnique({ where: { locationId_id: { locationId: locA, id: 'rich' } }, include: ORDER_INCLUDE }))!;
+    assert.deepEqual(await ordersRepo(prisma).find(locA, 'rich'), reference);
+    const page = await ordersRepo(prisma).search(locA, { tableId: 'T9' }, { limit: 5 });
+    assert.deepEqual(page.rows, [reference]);
+    await prisma.order.delete({ where: { locationId_id: { locationId: locA, id: 'rich' } } });
+  });
 
   it('GetOrderById equals the Prisma read; another location\'s order is NotFound', async () => {
     assert.deepEqual(await ok(locA, 'GetOrderByIdV1', { orderId: 'o2' }), await prismaRead(locA, 'o2'));

