@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger, NestPinoLogger } from '@app/common';
+import { createLogger, lazyChild, NestPinoLogger } from '@app/common';
 import { parseStrictJson } from '@app/testing';
 
 function capture() {
@@ -80,5 +80,44 @@ describe('logger: one JSON object with unique keys per line', () => {
     const [a] = parsed();
     assert.equal(a!.context, 'Bound');
     assert.equal(a!.context_2, 'RoutesResolver');
+  });
+});
+
+describe('logger: a request logger bound on its first line (lazyChild)', () => {
+  const at = (level: string) => {
+    const lines: string[] = [];
+    const logger = createLogger('unit', level, { write: (s: string) => void lines.push(...s.split('\n').filter(Boolean)) });
+    return { logger, parsed: () => lines.map((l) => parseStrictJson(l) as Record<string, unknown>) };
+  };
+
+  it('at warn, a request that writes nothing never binds; a warning carries the bindings, bound once', () => {
+    const { logger, parsed } = at('warn');
+    let bound = 0;
+    const quiet = lazyChild(logger, () => (bound++, { rpcId: 'r1', locationId: 'L1' }));
+    quiet.info({ ms: 3 }, 'rpc answered');
+    quiet.debug('detail');
+    assert.equal(bound, 0, 'lines below the level bind nothing');
+    assert.equal(parsed().length, 0);
+    const log = lazyChild(logger, () => (bound++, { rpcId: 'r2', locationId: 'L2' }));
+    log.warn({ deadline: 'then' }, 'deadline reached');
+    log.error({ locationId: 'L2' }, 'failed');
+    log.child({ orderId: 'o1' }).warn('from a use-case');
+    assert.equal(bound, 1);
+    const [a, b, c] = parsed();
+    assert.deepEqual([a!.rpcId, a!.locationId, a!.msg, a!.deadline], ['r2', 'L2', 'deadline reached', 'then']);
+    assert.equal(b!.locationId, 'L2');
+    assert.equal(b!.locationId_2, undefined, 'a repeated key with the same value is still dropped');
+    assert.deepEqual([c!.rpcId, c!.orderId, c!.level], ['r2', 'o1', 'warn']);
+    assert.deepEqual(log.bindings(), logger.child({ rpcId: 'r2', locationId: 'L2' }).bindings(), 'the bindings a child made at once would have');
+  });
+
+  it('at info, every line of the request carries its bindings', () => {
+    const { logger, parsed } = at('info');
+    const log = lazyChild(logger, () => ({ rpcId: 'r3', method: 'GetOrderByIdV1' }));
+    log.info({ ms: 1 }, 'rpc answered');
+    log.debug('not written at info');
+    const lines = parsed();
+    assert.equal(lines.length, 1);
+    assert.deepEqual([lines[0]!.rpcId, lines[0]!.method, lines[0]!.ms, lines[0]!.app], ['r3', 'GetOrderByIdV1', 1, 'unit']);
   });
 });

@@ -1,4 +1,5 @@
 import type { Logger } from '@app/common';
+import { lazyChild } from '@app/common';
 import type {
   DojoEventPayload,
   EposError,
@@ -94,7 +95,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
 
   async handle(job: Job): Promise<Res> {
     const started = Date.now();
-    const log = this.deps.logger.child({ rpcId: job.rpcId, locationId: job.locationId, traceId: job.traceId, method: job.method });
+    const log = lazyChild(this.deps.logger, () => ({ rpcId: job.rpcId, locationId: job.locationId, traceId: job.traceId, method: job.method }));
     const dialect = this.dialect;
     let response: Res;
     try {
