@@ -111,3 +111,12 @@ export function queuePrefix(prefix: string, queue: QueueName): string {
 export function fenceKey(prefix: string, locationId: string): string {
   return `${keyFamily(prefix, 'gw-lease')}:fence:${locationId}`;
 }
+
+/**
+ * The channel on which a gateway replica announces each fencing token it takes, as "<locationId> <token>",
+ * published by the same script that increments fenceKey (so no token is taken unannounced). The RPC workers keep
+ * their copy of the tokens by it (FenceWatch).
+ */
+export function fenceChannel(prefix: string): string {
+  return `${prefix}:gw:fences`;
+}

@@ -1,11 +1,13 @@
 import type Redis from 'ioredis';
 import type { HealthRegistry, Logger} from '@app/common';
 import { createRedis, workerMetrics } from '@app/common';
+import { parseRedisUrl } from '@app/config';
 import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
 import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
 import type { RpcJob, RpcReply } from './catalog';
 import { fenceKey, QueueName } from './catalog';
 import { FAILOVER_RETRY_MS, retryAcrossFailover } from './failover-retry';
+import { FenceWatch } from './fence-watch';
 import { ReplyPublisher } from './reply-stream';
 import type { RpcTransport } from './rpc-streams';
 import { RpcStreamConsumer } from './rpc-streams';
@@ -39,7 +41,8 @@ export interface RpcWorkerOptions {
  * is answered with an error without running when its deadline already passed,
  * or, for a method that changes state, when its fencing token is older than
  * the location's current one (the replica that sent it lost its lease, and
- * would drop the reply anyway). A read is not checked: it changes nothing, and
+ * would drop the reply anyway; the token comes from the gateways' announcements, FenceWatch, without a Redis
+ * round trip). A read is not checked: it changes nothing, and
  * its answer passes the sending replica's own fencing check before it reaches
  * the socket (one Redis round trip per read saved). A method this host does
  * not know (another dialect's) is checked. The jobs come from a BullMQ queue
@@ -50,6 +53,8 @@ export class RpcWorkerHost {
   private readonly worker: QueueWorker<typeof QueueName.Rpc> | RpcStreamConsumer;
   private readonly publisher: Redis;
   private readonly replies: ReplyPublisher;
+  /** The locations' fencing tokens as announced by the gateways (none on a Redis Cluster: each check reads Redis). */
+  private readonly fences?: FenceWatch;
   private readonly deadlineMisses = workerMetrics().deadlineMisses;
   private closing = false;
 
@@ -58,6 +63,9 @@ export class RpcWorkerHost {
     // write (ioredis auto-pipelining; only plain commands use this connection, never BullMQ's scripts).
     this.publisher = createRedis(opts.redisUrl, 'command', { enableAutoPipelining: true });
     this.replies = new ReplyPublisher(this.publisher);
+    // A Cluster client's pub/sub connection can move to another node without a 'close' of its own, so an
+    // announcement could be missed unnoticed there: on a Cluster every check reads the token from Redis.
+    if (parseRedisUrl(opts.redisUrl).kind !== 'cluster') this.fences = new FenceWatch(opts.redisUrl, opts.prefix, this.publisher, opts.logger);
     this.worker = opts.transport !== 'bullmq'
       ? new RpcStreamConsumer(
         {
@@ -130,21 +138,36 @@ export class RpcWorkerHost {
     // Reads cannot do harm when answered by a superseded replica's request; a method whose dialect says nothing is checked.
     const mutates = data.mutates ?? (isEposMethod(data.method) ? METHOD_INFO[data.method].mutates : true);
     if (!(data.fence > 0) || !mutates) return false;
-    const current = await this.publisher.get(fenceKey(this.opts.prefix, data.locationId)).catch(() => null);
-    return current !== null && Number(current) > data.fence;
+    const current = this.fences
+      ? await this.fences.current(data.locationId).catch(() => null)
+      : await this.publisher.get(fenceKey(this.opts.prefix, data.locationId)).then((v) => (v === null ? null : Number(v)), () => null);
+    return current !== null && current > data.fence;
   }
 
   start(): void {
+    void this.fences?.start();
     this.worker.start();
   }
 
+  /** Ready to take requests; also subscribed to the fence announcements, unless that failed (checks then read Redis). */
   async waitUntilReady(): Promise<void> {
-    await this.worker.waitUntilReady();
+    await Promise.all([this.worker.waitUntilReady(), this.fences?.start()]);
+  }
+
+  /** True while this worker hears the gateways' fence announcements (false on a Redis Cluster). Diagnostics, tests. */
+  get hearsFences(): boolean {
+    return this.fences?.listening ?? false;
+  }
+
+  /** The fencing token this worker holds for a location without reading Redis (undefined: none). Diagnostics, tests. */
+  heldFence(locationId: string): number | undefined {
+    return this.fences?.held(locationId);
   }
 
   async close(): Promise<void> {
     this.closing = true;
     await this.worker.close();
+    this.fences?.close();
     this.publisher.disconnect();
   }
 }

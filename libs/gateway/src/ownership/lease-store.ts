@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { fenceKey, keyFamily } from '@app/queue';
+import { fenceChannel, fenceKey, keyFamily } from '@app/queue';
 
 /** In the fencing counters' hash slot (keyFamily 'gw-lease'): ACQUIRE touches both, RENEW_MANY many leases. */
 export function leaseKey(prefix: string, locationId: string): string {
@@ -11,7 +11,9 @@ export function releasedChannel(prefix: string): string {
   return `${prefix}:gw:released`;
 }
 
-// KEYS: lease, fence. ARGV: replicaId, ttlMs. Returns the new fencing token, or 0 when someone else holds the lease.
+// KEYS: lease, fence. ARGV: replicaId, ttlMs, the fences' channel, locationId. Returns the new fencing token, or 0
+// when someone else holds the lease. The token is announced on the channel (fenceChannel) in the same script, so the
+// RPC workers' copy (FenceWatch) never misses one while they are subscribed.
 const ACQUIRE = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -20,6 +22,7 @@ if cur then
 end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. ' ' .. token)
 return token`;
 
 // KEYS: leases. ARGV: ttlMs, then the expected value of each lease. Returns 1/0 per lease (renewed / no longer ours).
@@ -46,7 +49,7 @@ end
 return 0`;
 
 type LeaseRedis = Redis & {
-  gwAcquire(lease: string, fence: string, replicaId: string, ttlMs: number): Promise<number>;
+  gwAcquire(lease: string, fence: string, replicaId: string, ttlMs: number, channel: string, locationId: string): Promise<number>;
   gwRelease(lease: string, value: string): Promise<number>;
   gwRenewMany(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
@@ -81,7 +84,7 @@ export class LeaseStore {
 
   /** Takes the lease if it is free; returns the fencing token, or undefined. */
   async acquire(locationId: string): Promise<number | undefined> {
-    const t = await this.r.gwAcquire(leaseKey(this.prefix, locationId), fenceKey(this.prefix, locationId), this.replicaId, this.ttlMs);
+    const t = await this.r.gwAcquire(leaseKey(this.prefix, locationId), fenceKey(this.prefix, locationId), this.replicaId, this.ttlMs, fenceChannel(this.prefix), locationId);
     return t > 0 ? Number(t) : undefined;
   }
 
