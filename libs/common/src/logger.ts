@@ -143,10 +143,11 @@ export function lazyChild(parent: Logger, bindings: () => pino.Bindings): Logger
   const lazy = Object.create(parent) as Logger;
   for (const level of LEVELS) {
     if (!parent.isLevelEnabled(level)) continue; // inherited: pino's no-op for a level that is off
-    lazy[level] = function (this: unknown, ...args: unknown[]) {
+    const write: (...a: unknown[]) => void = function (this: unknown, ...args: unknown[]) {
       const target = real();
-      return (target[level] as (...a: unknown[]) => void).apply(target, args);
-    } as pino.LogFn;
+      Reflect.apply(target[level], target, args);
+    };
+    lazy[level] = write;
   }
   lazy.child = ((b: pino.Bindings, opts?: pino.ChildLoggerOptions) => real().child(b, opts)) as unknown as Logger['child'];
   lazy.bindings = () => real().bindings();
