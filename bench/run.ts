@@ -287,7 +287,7 @@ async function main(): Promise<number> {
     workerConcurrency: num(opts['worker-concurrency'], 50),
     connectRate: num(opts['connect-rate'], 200),
     preparedStatements: (opts['prepared-statements'] ?? 'true') === 'true',
-    readLanes: opts['read-lanes'] !== undefined ? num(opts['read-lanes'], 2) : undefined,
+    readLanes: opts['read-lanes'] !== undefined ? Number(opts['read-lanes']) : undefined,
     rpcTransport: opts['rpc-transport'] === 'bullmq' ? 'bullmq' : 'streams',
     profile: opts.profile ? opts.profile.split(',') : [],
     resultsDir: join(resultsDir, `${stamp}`),

@@ -25,6 +25,8 @@ export class FenceWatch {
   /** Counts the subscription's drops: a read from Redis that began before one is not kept. */
   private epoch = 0;
   private closed = false;
+  /** The first subscription (start()), shared by every caller. */
+  private starting?: Promise<void>;
 
   constructor(
     redisUrl: string,
@@ -39,13 +41,16 @@ export class FenceWatch {
     });
     // Dropped: announcements may be missed from now on. Forget everything; read Redis until subscribed again.
     this.sub.on('close', () => this.drop());
-    // ioredis subscribes again by itself after a reconnect; listening counts from our own confirmed SUBSCRIBE.
-    this.sub.on('ready', () => void this.listen());
+    // After a drop: ioredis subscribes again by itself, but listening counts from our own confirmed SUBSCRIBE.
+    // (The first connection's is start()'s.)
+    this.sub.on('ready', () => {
+      if (this.epoch > 0) void this.listen();
+    });
   }
 
   /** Subscribes (ioredis connects on its own); resolves once announcements arrive, or on failure (reads go to Redis). */
-  async start(): Promise<void> {
-    await this.listen();
+  start(): Promise<void> {
+    return (this.starting ??= this.listen());
   }
 
   private async listen(): Promise<void> {
