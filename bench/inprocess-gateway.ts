@@ -11,7 +11,7 @@ import { IngestDojoEvent } from '@app/domain/events';
 import { DojoEventsRepository } from '@app/domain/events';
 import { BullmqEventEnqueuer } from '@app/queue';
 import { EPOS_DATA, RpcDispatcher } from '@app/domain/rpc';
-import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource } from '@app/gateway';
+import { defaultProfiles, GatewayManager, gatewayManagerOptions, gatewayReadCache, InProcessRpcCaller, LocationSource } from '@app/gateway';
 
 async function main(): Promise<void> {
   const config = loadConfig(gatewayEnv, process.env);
@@ -21,12 +21,21 @@ async function main(): Promise<void> {
   const subscriber = createRedis(config.REDIS_URL, 'blocking');
   const enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
   const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), enqueuer, logger);
-  const dispatcher = new RpcDispatcher({ prisma, dialect: EPOS_DATA, logger, events: { ingest: (cmd) => ingest.execute(cmd) } });
   const opts = gatewayManagerOptions(config);
+  // As the gateway app: reads from the copy of the orders read while Postgres announces their changes
+  // (GATEWAY_READ_CACHE; GATEWAY_READS=queue turns it off here too).
+  const readCache = gatewayReadCache(config, logger);
+  await readCache?.start();
+  const dispatcher = new RpcDispatcher({ prisma, dialect: EPOS_DATA, logger, events: { ingest: (cmd) => ingest.execute(cmd) }, orderCache: readCache?.orders });
+  // A change answered late (after the deadline's failure) may have committed then: the cache hears of it too.
+  const caller = new InProcessRpcCaller(dispatcher, (job) => readCache?.changed(job.locationId));
   const manager = new GatewayManager(opts, {
     redis,
     subscriber,
-    rpc: new InProcessRpcCaller(dispatcher),
+    rpc: caller,
+    // Reads and changes both run here; named apart so the dispatcher tells the read cache of the changes.
+    reads: readCache ? caller : undefined,
+    readCache,
     locations: new LocationSource(prisma, new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY)),
     profiles: defaultProfiles(),
     logger: logger.child({ replicaId: opts.replicaId }),
@@ -37,6 +46,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await manager.stop().catch(() => undefined); // best effort on shutdown: the process exits next
+    await readCache?.close();
     subscriber.disconnect();
     redis.disconnect();
     await enqueuer.close().catch(() => undefined); // best effort on shutdown

@@ -28,6 +28,7 @@
  *   --connect-rate N        GATEWAY_CONNECT_RATE (default 200)
  *   --prepared-statements true|false   DB_PREPARED_STATEMENTS of every app (default true: no pooler in between)
  *   --read-lanes N          DB_READ_LANES of every app (default: the apps' own, 4; 0 sends each read on its own)
+ *   --read-cache true|false GATEWAY_READ_CACHE of the gateways (default: the apps' own, true)
  *   --node-options '<flags>'  Node/V8 flags on the command line of every app under test (e.g. --single-threaded-gc; default none)
  *   --rpc-transport bullmq|streams     RPC_TRANSPORT of the gateway and workers (default streams)
  *   --profile [gateway,worker,webhook,gateway-inprocess]   run those (alone: all of them) with node --cpu-prof; the
@@ -65,7 +66,7 @@ const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
 
 const VALUE_OPTIONS = [
   'locations', 'rates', 'duration-ms', 'warmup-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
-  'variants', 'rounds', 'workers', 'log-level', 'node-options', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'read-lanes', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
+  'variants', 'rounds', 'workers', 'log-level', 'node-options', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'read-lanes', 'read-cache', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
   'webhook-duration-ms', 'webhook-locations',
 ];
 
@@ -288,6 +289,7 @@ async function main(): Promise<number> {
     connectRate: num(opts['connect-rate'], 200),
     preparedStatements: (opts['prepared-statements'] ?? 'true') === 'true',
     readLanes: opts['read-lanes'] !== undefined ? Number(opts['read-lanes']) : undefined,
+    readCache: opts['read-cache'] !== undefined ? opts['read-cache'] === 'true' : undefined,
     rpcTransport: opts['rpc-transport'] === 'bullmq' ? 'bullmq' : 'streams',
     profile: opts.profile ? opts.profile.split(',') : [],
     resultsDir: join(resultsDir, `${stamp}`),

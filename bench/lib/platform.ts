@@ -21,6 +21,8 @@ export interface BenchSettings {
   preparedStatements: boolean;
   /** DB_READ_LANES of every app (the apps' default when absent). */
   readLanes?: number;
+  /** GATEWAY_READ_CACHE of the gateways (the apps' default when absent). */
+  readCache?: boolean;
   /** RPC_TRANSPORT of the gateway and workers (default streams). */
   rpcTransport?: 'bullmq' | 'streams';
   /** Apps to run with node --cpu-prof (gateway, worker, webhook, gateway-inprocess). */
@@ -114,6 +116,7 @@ export class Platform {
       GATEWAY_CONNECT_RATE: String(s.connectRate),
       DB_PREPARED_STATEMENTS: String(s.preparedStatements),
       ...(s.readLanes !== undefined ? { DB_READ_LANES: String(s.readLanes) } : {}),
+      ...(s.readCache !== undefined ? { GATEWAY_READ_CACHE: String(s.readCache) } : {}),
       RPC_TRANSPORT: s.rpcTransport ?? 'streams',
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),

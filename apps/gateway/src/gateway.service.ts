@@ -3,7 +3,8 @@ import type Redis from 'ioredis';
 import { CONFIG, createRedis, gatewayMetrics, LOGGER, Logger, perLabel, PRISMA, REDIS, SECRET_BOX } from '@app/common';
 import type { GatewayConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
-import { defaultProfiles, GatewayManager, gatewayManagerOptions, InProcessRpcCaller, LocationSource, RedisTerminalsStore, ReplicaStatus } from '@app/gateway';
+import type { GatewayReadCache } from '@app/gateway';
+import { defaultProfiles, GatewayManager, gatewayManagerOptions, gatewayReadCache, InProcessRpcCaller, LocationSource, RedisTerminalsStore, ReplicaStatus } from '@app/gateway';
 import { TakeCounterWork } from '@app/domain/counter';
 import { DialectRouter, ProcessedRequests, readingDialects } from '@app/domain/rpc';
 import { enqueueCounterSettle, JobEnqueuer, RedisCounterSignals, RpcClient } from '@app/queue';
@@ -15,6 +16,8 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
   private readonly subscriber: Redis;
   /** The counter pump's settle jobs. */
   private readonly jobs: JobEnqueuer;
+  /** GATEWAY_READ_CACHE with GATEWAY_READS=local. */
+  private readonly readCache?: GatewayReadCache;
 
   constructor(
     @Inject(CONFIG) config: GatewayConfig,
@@ -24,6 +27,7 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
     @Inject(LOGGER) logger: Logger,
   ) {
     const opts = gatewayManagerOptions(config);
+    this.readCache = gatewayReadCache(config, logger.child({ replicaId: opts.replicaId }));
     this.subscriber = createRedis(config.REDIS_URL, 'blocking');
     const processed = new ProcessedRequests(prisma);
     const log = logger.child({ replicaId: opts.replicaId });
@@ -41,8 +45,10 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
         claim: (job, error) => processed.claimAtDeadline(job, error),
         logger: log.child({ component: 'rpc-client' }),
       }),
-      // GATEWAY_READS=local: reads are answered here, on this app's Postgres pool; changes go to the workers.
-      reads: config.GATEWAY_READS === 'local' ? new InProcessRpcCaller(readRouter(prisma, log)) : undefined,
+      // GATEWAY_READS=local: reads are answered here, on this app's Postgres pool (GATEWAY_READ_CACHE: from the
+      // copy of the orders read, while Postgres announces their changes); changes go to the workers.
+      reads: config.GATEWAY_READS === 'local' ? new InProcessRpcCaller(readRouter(prisma, log, this.readCache)) : undefined,
+      readCache: this.readCache,
       locations: new LocationSource(prisma, secretBox),
       profiles: defaultProfiles(),
       logger: log,
@@ -67,11 +73,13 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.readCache?.start();
     await this.manager.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.manager.stop();
+    await this.readCache?.close();
     await this.jobs.close();
     this.subscriber.disconnect();
   }
@@ -81,7 +89,7 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
  * The dialects' reads as the gateway runs them: no read reaches the events pipeline (HandleEventV1 is a change).
  * Their time in Postgres is epos_relay_gateway_read_db_duration_seconds, one bound child per method.
  */
-function readRouter(prisma: PrismaClient, logger: Logger): DialectRouter {
+function readRouter(prisma: PrismaClient, logger: Logger, cache?: GatewayReadCache): DialectRouter {
   const events = { ingest: () => Promise.reject(new Error('Dojo events are applied by the workers, not by a gateway read')) };
   const histogram = gatewayMetrics().readDbDuration;
   const db = perLabel((method) => histogram.labels(method));
@@ -89,5 +97,5 @@ function readRouter(prisma: PrismaClient, logger: Logger): DialectRouter {
     replayed: () => undefined, // a read is never answered from a stored response
     dbTime: (method: string, seconds: number) => db(method).observe(seconds),
   };
-  return new DialectRouter({ prisma, logger: logger.child({ component: 'reads' }), events, observe }, readingDialects());
+  return new DialectRouter({ prisma, logger: logger.child({ component: 'reads' }), events, observe, orderCache: cache?.orders }, readingDialects());
 }

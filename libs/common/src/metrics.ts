@@ -128,8 +128,51 @@ export const LINK_STATES = ['connecting', 'open', 'backing_off', 'auth_failed', 
 /** Protocols (connection profiles) a link can speak. */
 export const LINK_PROTOCOLS = ['epos-data', 'dojo-tables', 'connect-pat', 'connect-pac'] as const;
 
+/** What the gateway's read cache (OrderReadCache) reports at scrape time. */
+export interface ReadCacheSample {
+  live: boolean;
+  orders: number;
+  hits: number;
+  misses: number;
+}
+
 export const gatewayMetrics = once(() => {
   const links = new MetricSource<Iterable<LinkSample>>();
+  const readCache = new MetricSource<ReadCacheSample>();
+  // The cache counts its own hits and misses (plain numbers, no metric call per read); the counters take the
+  // difference at each scrape.
+  let reported = { hits: 0, misses: 0 };
+  const readCacheReads = new Counter({
+    name: `${METRICS_PREFIX}gateway_read_cache_reads_total`,
+    help: "Reads of an order or a search page by this gateway's read cache (GATEWAY_READ_CACHE), by result (hit = answered without Postgres, miss = read from Postgres)",
+    labelNames: ['result'] as const,
+    registers: [metricsRegistry],
+    async collect() {
+      const now = await readCache.read();
+      if (!now) return;
+      if (now.hits >= reported.hits && now.misses >= reported.misses) {
+        this.labels('hit').inc(now.hits - reported.hits);
+        this.labels('miss').inc(now.misses - reported.misses);
+      }
+      reported = { hits: now.hits, misses: now.misses };
+    },
+  });
+  const readCacheOrders = new Gauge({
+    name: `${METRICS_PREFIX}gateway_read_cache_orders`,
+    help: "Orders held by this gateway's read cache (searches count their rows)",
+    registers: [metricsRegistry],
+    async collect() {
+      this.set((await readCache.read())?.orders ?? 0);
+    },
+  });
+  const readCacheLive = new Gauge({
+    name: `${METRICS_PREFIX}gateway_read_cache_live`,
+    help: "1 while this gateway's read cache hears Postgres' change announcements and may answer reads; 0 when off or not listening",
+    registers: [metricsRegistry],
+    async collect() {
+      this.set((await readCache.read())?.live ? 1 : 0);
+    },
+  });
   const linksGauge = new Gauge({
     name: `${METRICS_PREFIX}gateway_links`,
     help: 'Venue links held by this gateway replica, by connection state and protocol (open = serving; anything else is a venue that cannot be reached)',
@@ -154,6 +197,10 @@ export const gatewayMetrics = once(() => {
   return {
     links,
     linksGauge,
+    readCache,
+    readCacheReads,
+    readCacheOrders,
+    readCacheLive,
     connects: c('gateway_connects_total', 'WebSocket handshakes that succeeded (a link opened), by protocol', ['protocol']),
     reconnects: c('gateway_reconnects_total', 'Reconnections scheduled after a link went down or could not be opened, by protocol', ['protocol']),
     authRefusals: c('gateway_auth_refusals_total', 'Handshakes refused with HTTP 401/403 (or a key that cannot be decrypted), by protocol', ['protocol']),

@@ -104,6 +104,27 @@ export const gatewayEnv = {
    * replica that owns the socket, against Postgres (default: no queue hops); `queue`, a worker, like every change.
    */
   GATEWAY_READS: z.enum(['local', 'queue']).optional().transform((v) => v ?? 'local'),
+  /**
+   * With GATEWAY_READS=local: keep a copy of the orders read, per location, and answer Dojo's reads of them from it
+   * until Postgres announces a change (LISTEN on the order tables' triggers). Off when the announcements cannot
+   * reach the gateway (see DATABASE_LISTEN_URL).
+   */
+  GATEWAY_READ_CACHE: env.bool(true),
+  /** Most orders the read cache holds (searches count their rows); the least recently read venues go first. */
+  GATEWAY_READ_CACHE_ORDERS: env.int(50_000, 1, 10_000_000),
+  /** A cached read older than this is read again, whatever was announced. */
+  GATEWAY_READ_CACHE_MAX_AGE_MS: env.int(60_000, 100, 3_600_000),
+  /**
+   * How long after first seeing a venue (a takeover) the read cache keeps nothing of it: Dojo's changes sent through
+   * the previous owner may commit until their deadline. Default: the longest change deadline (10 s, or
+   * GATEWAY_DEADLINE_OVERRIDE_MS) plus 5 s. Shorter is only safe where one gateway serves every venue.
+   */
+  GATEWAY_READ_CACHE_GRACE_MS: optionalInt(0, 3_600_000),
+  /**
+   * Where the gateway LISTENs for the announcements (a direct connection: LISTEN does not pass PgBouncer's
+   * transaction pooling). Default: DATABASE_URL.
+   */
+  DATABASE_LISTEN_URL: env.url(['postgres', 'postgresql']).optional(),
   /** Pay at counter: the owner asks for counter work this often per PAC link, besides the wake-up messages. */
   COUNTER_POLL_MS: env.int(1_000, 10, 60_000),
   /** A terminal transaction without Connect's reply this long is recovered with duplicate (Connect ends a stuck terminal at ~200 s). */

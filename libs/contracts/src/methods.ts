@@ -41,6 +41,12 @@ export interface MethodInfo {
 
 const READ_DEADLINE_MS = 8_000;
 const WRITE_DEADLINE_MS = 10_000;
+/**
+ * No change of any dialect (EPOS Data, Tables API, Connect PAT) has a longer deadline, so none commits later than
+ * this after its gateway received it (GATEWAY_DEADLINE_OVERRIDE_MS aside). The gateway's read cache waits this long
+ * (and a margin) before keeping anything of a venue it has just taken over. A unit test holds every profile to it.
+ */
+export const LONGEST_CHANGE_DEADLINE_MS = 10_000;
 
 const r = (...capabilities: string[]): MethodInfo => ({ capabilities, mutates: false, deadlineMs: READ_DEADLINE_MS });
 const w = (...capabilities: string[]): MethodInfo => ({ capabilities, mutates: true, deadlineMs: WRITE_DEADLINE_MS });

@@ -6,3 +6,4 @@ export * from './secret-box';
 export { Prisma, PrismaClient } from './generated/prisma/client';
 export * from './generated/prisma/enums';
 export * from './drift/schema-shape';
+export * from './change-feed';

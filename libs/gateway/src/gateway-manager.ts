@@ -10,6 +10,7 @@ import type { LinkOptions } from './connection/location-link';
 import { LocationLink } from './connection/location-link';
 import type { DispatchOptions, RpcCaller } from './dispatch/request-dispatcher';
 import { RequestDispatcher } from './dispatch/request-dispatcher';
+import type { ReadCacheHooks } from './dispatch/read-cache';
 import type { LocationConfig } from './locations/location-config';
 import { besideCounterConfig, CONNECT_PAC_PROFILE } from './locations/location-config';
 import type { CounterPumpOptions, SettleQueue, PacSocket, TerminalsStore } from './counter/counter-pump';
@@ -46,6 +47,8 @@ export interface GatewayManagerDeps {
   rpc: RpcCaller & { start(): Promise<void>; close(): Promise<void> };
   /** GATEWAY_READS=local: answers the requests that only read, in this process (InProcessRpcCaller); rpc the rest. */
   reads?: RpcCaller;
+  /** GATEWAY_READ_CACHE: the reads' copy of the orders, told of the changes this replica answers (GatewayReadCache). */
+  readCache?: ReadCacheHooks;
   locations: LocationProvider;
   profiles: Map<string, ConnectionProfile>;
   logger: Logger;
@@ -125,6 +128,7 @@ export class GatewayManager {
       deps.logger,
       (locationId, entry) => requestLog.record(locationId, { ...entry, replicaId: opts.replicaId }),
       deps.reads,
+      deps.readCache,
     );
     this.gate = new DialGate(opts.connectRate);
     if (deps.counter && opts.counter) {

@@ -7,6 +7,7 @@ export * from './connection/location-link';
 export * from './dispatch/reply-cache';
 export * from './dispatch/request-dispatcher';
 export * from './dispatch/in-process-caller';
+export * from './dispatch/read-cache';
 export * from './ownership/rendezvous';
 export * from './ownership/membership';
 export * from './ownership/lease-store';

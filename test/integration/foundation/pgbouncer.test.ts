@@ -75,6 +75,14 @@ describe('through PgBouncer (transaction pooling)', () => {
     }
   });
 
+  it("keeps the gateway's read cache off: LISTEN through transaction pooling hears nothing, and the probe finds out", async () => {
+    // DATABASE_LISTEN_URL is not set, so the change feed listens through PgBouncer: LISTEN returns, but a
+    // notification sent from another connection never arrives. Reads all go to Postgres.
+    const text = await (await fetch(`${gw!.url}/metrics`)).text();
+    assert.match(text, /^epos_relay_gateway_read_cache_live 0$/m);
+    assert.match(text, /^epos_relay_gateway_read_cache_orders 0$/m);
+  });
+
   it('serves the request path: search, lock, pay, unlock', async () => {
     await fx.order(loc.id, { id: 'PB-1', total: 3_000, tableId: 'T1' });
     const found = await call('SearchOrdersV1', { dineIn: { tableId: 'T1' }, payableOnly: true });

@@ -8,6 +8,7 @@ import { jsonText, posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } f
 import { TablesRepository } from './tables.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
+import { orderCacheOf } from './sql-tx';
 import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql } from './order-rules.sql';
 
 /**
@@ -113,6 +114,15 @@ const SEARCH_COLUMNS: Record<Exclude<keyof OrderSearch, 'payableOnly' | 'openOnl
   reservationId: 'o.reservation_id',
 };
 
+/** A search's identity in the read cache: every filter and page field in a fixed order (absent, null and values told apart). */
+function searchKey(f: OrderSearch, page: SeqPage): string {
+  const v = (x: string | null | undefined) => (x === undefined ? 0 : x === null ? 1 : x);
+  return JSON.stringify([
+    v(f.tableId), v(f.waiterId), v(f.partyId), v(f.reservationId), f.payableOnly === true, f.openOnly === true,
+    page.limit, page.after === undefined ? 0 : String(page.after), page.before === undefined ? 0 : String(page.before),
+  ]);
+}
+
 const tsOrNull = (d: Date | null) => (d ? tsParam(d) : Prisma.sql`NULL::timestamptz`);
 const jsonbOrNull = (v: unknown) => (v === null || v === undefined ? Prisma.sql`NULL::jsonb` : Prisma.sql`${jsonText(v)}::jsonb`);
 
@@ -182,8 +192,14 @@ export class OrdersRepository {
 
   /** The order with items and payments, or null, in one round trip. */
   async find(locationId: string, orderId: string): Promise<OrderWithRelations | null> {
+    const cache = orderCacheOf(this.db);
+    const kept = cache?.order(locationId, orderId);
+    if (kept !== undefined) return kept;
+    const ticket = cache?.ticket();
     const rows = await this.db.$queryRaw<{ o: unknown }[]>`SELECT ${ORDER_JSON_SQL} AS o FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.id = ${orderId}`;
-    return rows.length ? orderRowFromJson(jsonValue<OrderJson>(rows[0]!.o)) : null;
+    const order = rows.length ? orderRowFromJson(jsonValue<OrderJson>(rows[0]!.o)) : null;
+    if (ticket !== undefined) cache!.keepOrder(ticket, locationId, orderId, order);
+    return order;
   }
 
   /**
@@ -192,6 +208,11 @@ export class OrdersRepository {
    * match lies on the other side of the page. One statement.
    */
   async search(locationId: string, filter: OrderSearch, page: SeqPage): Promise<{ rows: OrderWithRelations[]; beyond: boolean }> {
+    const cache = orderCacheOf(this.db);
+    const key = cache ? searchKey(filter, page) : '';
+    const kept = cache?.search(locationId, key);
+    if (kept !== undefined) return { rows: kept.rows as OrderWithRelations[], beyond: kept.beyond };
+    const ticket = cache?.ticket();
     const conds: Prisma.Sql[] = [Prisma.sql`o.location_id = ${locationId}::uuid`];
     for (const [key, column] of Object.entries(SEARCH_COLUMNS) as [keyof typeof SEARCH_COLUMNS, string][]) {
       const value = filter[key];
@@ -219,8 +240,12 @@ export class OrdersRepository {
     const rows = await this.db.$queryRaw<{ page: unknown; beyond: boolean }[]>`
       WITH page AS (SELECT o.* FROM orders o WHERE ${where}${bound} ORDER BY o.seq ${dir} LIMIT ${page.limit + 1}::int)
       SELECT COALESCE((SELECT json_agg(${ORDER_JSON_SQL} ORDER BY o.seq ${dir}) FROM page o), '[]'::json) AS page, ${beyond} AS beyond`;
-    const fetched = jsonValue<OrderJson[]>(rows[0]!.page);
-    return { rows: fetched.map(orderRowFromJson), beyond: rows[0]!.beyond };
+    const found = { rows: jsonValue<OrderJson[]>(rows[0]!.page).map(orderRowFromJson), beyond: rows[0]!.beyond };
+    if (ticket !== undefined) {
+      cache!.keepSearch(ticket, locationId, key, found);
+      return { rows: found.rows.slice(), beyond: found.beyond };
+    }
+    return found;
   }
 
   /** The order a table session id names (core/rules tableSessionId), or null. An index probe on the generated session_id. */

@@ -1,5 +1,6 @@
 import type { Prisma, SqlTxConnection } from '@app/db';
 import type { Tx } from '../shared/tx';
+import type { OrderReadCache } from '../orders/order-read-cache';
 
 /**
  * How repository code reaches the round-trip savers of a planned change's
@@ -28,6 +29,14 @@ export interface SqlReads {
 /** How rawOnPg's handle sends statements together (the request path's reads), when it is one. */
 export function sqlReadsOf(tx: Tx): SqlReads | undefined {
   return (tx as unknown as { [SQL_READS]?: SqlReads })[SQL_READS];
+}
+
+/** The key under which rawOnPg's handle carries the gateway's copy of the orders it read (OrderReadCache), when it has one. */
+export const ORDER_CACHE: unique symbol = Symbol('epos-relay.order-cache');
+
+/** The read cache behind `tx`: only a gateway's reads handle has one; a transaction never does. */
+export function orderCacheOf(tx: Tx): OrderReadCache | undefined {
+  return (tx as unknown as { [ORDER_CACHE]?: OrderReadCache })[ORDER_CACHE];
 }
 
 const FINAL_WRITES = new WeakSet<Prisma.Sql>();

@@ -3,7 +3,8 @@ import { Prisma, sqlRunner } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { ordersRepo } from './orders.repository';
 import type { SqlReads } from './sql-tx';
-import { SQL_READS, SQL_TX, sqlReadsOf, sqlTxOf } from './sql-tx';
+import { ORDER_CACHE, SQL_READS, SQL_TX, sqlReadsOf, sqlTxOf } from './sql-tx';
+import type { OrderReadCache } from '../orders/order-read-cache';
 
 export interface TransactionOptions {
   /** Longest wait for a connection from the pool [Prisma's default]. */
@@ -45,8 +46,11 @@ function rawCalls(conn: SqlConnection) {
  * With `onlyReads` (a request that only reads), $queryRaw goes to
  * SqlRunner.read: under load it may share a round trip with other requests'
  * reads. Nothing that writes may run on such a handle.
+ *
+ * With `orderCache` (a gateway's reads, GATEWAY_READ_CACHE), OrdersRepository's
+ * find and search on this handle answer from the cache when they can.
  */
-export function rawOnPg(prisma: PrismaClient, opts: { onlyReads?: boolean } = {}): Tx {
+export function rawOnPg(prisma: PrismaClient, opts: { onlyReads?: boolean; orderCache?: OrderReadCache } = {}): Tx {
   const sql = sqlRunner(prisma);
   if (!sql) return prisma;
   const raw = rawCalls(sql);
@@ -59,6 +63,7 @@ export function rawOnPg(prisma: PrismaClient, opts: { onlyReads?: boolean } = {}
     get(target, prop) {
       if (prop === '$queryRaw' || prop === '$executeRaw') return raw[prop];
       if (prop === SQL_READS) return together;
+      if (prop === ORDER_CACHE) return opts.orderCache;
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
@@ -120,12 +125,18 @@ export async function runPlannedTransaction<T>(
  * `rowLockNotTaken` expresses (true when not taken), without waiting. Its single row's
  * `held` is the index of the first lock not taken (all taken: keys.length, plus 1 with
  * a row lock).
+ *
+ * It also marks the transaction's changes to orders as told by the gateway
+ * (`epos_relay.told_by_gateway`): the order tables' triggers do not announce them
+ * (migration 20261203000000_order_change_notify), since the gateway that sent the
+ * request tells its read cache when it answers (RequestDispatcher, OrderReadCache).
  */
 function tryLocksSql(timeoutMs: string, keys: string[], rowLockNotTaken?: Prisma.Sql): { sql: Prisma.Sql; all: number } {
   const steps = keys.map((k, i) => Prisma.sql`WHEN NOT pg_try_advisory_xact_lock(hashtextextended(${k}, 0)) THEN ${i}::int`);
   if (rowLockNotTaken) steps.push(Prisma.sql`WHEN ${rowLockNotTaken} THEN ${keys.length}::int`);
   return {
-    sql: Prisma.sql`SELECT set_config('statement_timeout', ${timeoutMs}, true) AS t, CASE ${Prisma.join(steps, ' ')} ELSE ${steps.length}::int END AS held`,
+    sql: Prisma.sql`SELECT set_config('statement_timeout', ${timeoutMs}, true) AS t, set_config('epos_relay.told_by_gateway', 'on', true) AS g,
+      CASE ${Prisma.join(steps, ' ')} ELSE ${steps.length}::int END AS held`,
     all: steps.length,
   };
 }

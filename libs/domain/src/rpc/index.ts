@@ -9,3 +9,4 @@ export { dialects, readingDialects } from '../dialects';
 export { CONNECT_PAT } from '../dialects/connect-pat/dialect';
 export { dojoTablesDialect } from '../dialects/dojo-tables/dialect';
 export type { PatReply } from '../dialects/connect-pat/dialect';
+export * from '../orders/order-read-cache';

@@ -8,6 +8,7 @@ import type {
   RpcRequest as RpcJob} from '@app/contracts';
 import type { PrismaClient } from '@app/db';
 import { EPOS_DATA } from '../dialects/epos-data/dialect';
+import type { OrderReadCache } from '../orders/order-read-cache';
 import { requestIdempotencyKey } from '../core/rules';
 import { jsonValue } from '../shared/json-value';
 import { ordersRepo, OrdersRepository } from '../repositories/orders.repository';
@@ -33,6 +34,11 @@ export interface RpcDispatcherDeps<Res = JsonRpcResponse, E = EposError> {
   events: DojoEventIngest;
   /** Optional observer (the worker's metrics): stored responses replayed, and time spent in the database per method. */
   observe?: RpcObserver;
+  /**
+   * A gateway's copy of the orders it read (GATEWAY_READ_CACHE): reads of orders answer from it when it holds them.
+   * Only reads use it; a change always reads Postgres under its locks.
+   */
+  orderCache?: OrderReadCache;
 }
 
 /** What the dispatcher reports to the app's metrics; no metrics library here. */
@@ -90,7 +96,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
     // The default type arguments are EPOS Data's: without a dialect, Res and E are JsonRpcResponse and EposError.
     this.dialect = deps.dialect ?? (EPOS_DATA as unknown as Dialect<Res, E>);
     this.processed = new ProcessedRequests(deps.prisma);
-    this.reads = rawOnPg(deps.prisma, { onlyReads: this.dialect.pureReads === true });
+    this.reads = rawOnPg(deps.prisma, { onlyReads: this.dialect.pureReads === true, orderCache: deps.orderCache });
   }
 
   async handle(job: Job): Promise<Res> {

@@ -6,6 +6,7 @@ import type { ConnectionProfile, DecodedReply } from '../profiles/connection-pro
 import type { LocationConfig } from '../locations/location-config';
 import type { RememberedReply } from './reply-cache';
 import { ReplyCache } from './reply-cache';
+import type { ReadCacheHooks } from './read-cache';
 import { gatewayMetrics } from '@app/common';
 import type { MethodMetrics } from '../metrics';
 import { methodMetrics } from '../metrics';
@@ -79,6 +80,8 @@ export class RequestDispatcher {
     private readonly logger: Logger,
     private readonly recorder?: RequestRecorder,
     private readonly reads?: RpcCaller,
+    /** GATEWAY_READ_CACHE: told of every answer that may have changed a location, before Dojo sees it. */
+    private readonly readCache?: ReadCacheHooks,
   ) {}
 
   /** After this, new requests are refused (retryable) while in-flight ones finish. */
@@ -114,6 +117,7 @@ export class RequestDispatcher {
   /** Frees a location's reply cache once its link is closed for good on this replica. */
   forget(locationId: string): void {
     this.caches.delete(locationId);
+    this.readCache?.forget(locationId);
   }
 
   private cache(locationId: string): ReplyCache {
@@ -241,8 +245,12 @@ export class RequestDispatcher {
       const turn = decoded.ordered ? this.takeTurn(location.id) : undefined;
       if (turn) await turn.ready;
       let p: Promise<JsonRpcResponse>;
+      // Anything not answered here as a read may have changed the location's orders (GATEWAY_READ_CACHE).
+      let changes = true;
       try {
-        const caller = this.reads && profile.readsOnly(method) ? this.reads : this.rpc;
+        const local = this.reads !== undefined && profile.readsOnly(method);
+        changes = !local;
+        const caller = local ? this.reads! : this.rpc;
         p = caller.call(
           {
             locationId: location.id,
@@ -274,6 +282,8 @@ export class RequestDispatcher {
       } finally {
         this.inFlightGauge.dec();
         turn?.done();
+        // Before Dojo has the answer, so its next read is not served what the cache held before the change.
+        if (changes) this.readCache?.changed(location.id);
       }
       const o = profile.outcome(response);
       seen.outcome = o.errorType === undefined ? 'ok' : o.platformFailure ? 'failed' : 'error';
