@@ -41,9 +41,11 @@ export interface PgChangeFeedOptions {
 /**
  * One dedicated Postgres connection that LISTENs on a channel, for processes
  * that keep a copy of data (the gateway's OrderReadCache) and must hear of
- * every change to it. It says it is live only once its LISTEN has returned,
- * and says it is not as soon as the connection fails, ends or stops answering
- * its heartbeat (a dead TCP peer does not always close the socket); then it
+ * every change to it. It says it is live only once its LISTEN has returned
+ * and a notification sent from another connection has reached it (a probe:
+ * through a transaction-mode pooler LISTEN returns and hears nothing), and
+ * says it is not as soon as the connection fails, ends or stops answering its
+ * heartbeat (a dead TCP peer does not always close the socket); then it
  * connects and listens again with backoff. Between a false and the next true,
  * changes may have gone unannounced: the owner of the copy drops it.
  */

@@ -1,8 +1,9 @@
--- Announces every change to what a read of an order returns (the order row, its items, its payments) on the
--- channel 'epos_relay_order_changes', with the location id as payload: the gateways keep a copy of the orders they
--- read (OrderReadCache) and drop a location's copy when they hear of a change. Postgres sends a notification only
+-- Announces every change to what a read of an order returns (the order row, its items, its payments), and to the
+-- venue's tables and parties (the Tables API's session list shows them), on the channel 'epos_relay_order_changes',
+-- with the location id as payload: the gateways keep a copy of those reads (OrderReadCache) and drop a location's
+-- copy when they hear of a change. Postgres sends a notification only
 -- when its transaction commits, and folds repeats of one payload within a transaction into one. A TRUNCATE of any
--- of the three tables announces '*' (every location).
+-- of these tables announces '*' (every location).
 --
 -- Not announced: the changes of a transaction that set 'epos_relay.told_by_gateway' to 'on'. Only Dojo's
 -- requests do (RpcDispatcher's first statement): the gateway that owns the venue's link tells its cache itself when
@@ -33,10 +34,18 @@ CREATE TRIGGER "order_items_announce_change" AFTER INSERT OR UPDATE OR DELETE ON
   FOR EACH ROW EXECUTE FUNCTION "epos_relay_order_changed"();
 CREATE TRIGGER "payments_announce_change" AFTER INSERT OR UPDATE OR DELETE ON "payments"
   FOR EACH ROW EXECUTE FUNCTION "epos_relay_order_changed"();
+CREATE TRIGGER "dining_tables_announce_change" AFTER INSERT OR UPDATE OR DELETE ON "dining_tables"
+  FOR EACH ROW EXECUTE FUNCTION "epos_relay_order_changed"();
+CREATE TRIGGER "parties_announce_change" AFTER INSERT OR UPDATE OR DELETE ON "parties"
+  FOR EACH ROW EXECUTE FUNCTION "epos_relay_order_changed"();
 
 CREATE TRIGGER "orders_announce_truncate" AFTER TRUNCATE ON "orders"
   FOR EACH STATEMENT EXECUTE FUNCTION "epos_relay_order_changed"();
 CREATE TRIGGER "order_items_announce_truncate" AFTER TRUNCATE ON "order_items"
   FOR EACH STATEMENT EXECUTE FUNCTION "epos_relay_order_changed"();
 CREATE TRIGGER "payments_announce_truncate" AFTER TRUNCATE ON "payments"
+  FOR EACH STATEMENT EXECUTE FUNCTION "epos_relay_order_changed"();
+CREATE TRIGGER "dining_tables_announce_truncate" AFTER TRUNCATE ON "dining_tables"
+  FOR EACH STATEMENT EXECUTE FUNCTION "epos_relay_order_changed"();
+CREATE TRIGGER "parties_announce_truncate" AFTER TRUNCATE ON "parties"
   FOR EACH STATEMENT EXECUTE FUNCTION "epos_relay_order_changed"();

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { dojoTablesDialect, OrderReadCache } from '@app/domain/rpc';
 import { ORDER_CHANGES_CHANNEL, PgChangeFeed } from '@app/db';
 import { RpcWorkerHost } from '@app/queue';
 import { createLogger } from '@app/common';
@@ -227,5 +228,72 @@ describe('gateway read cache (GATEWAY_READ_CACHE)', () => {
     }
     await waitFor(async () => ((await metric('epos_relay_gateway_read_cache_live')) === 1 ? true : undefined), 'live again', 20_000);
     await cached();
+  });
+});
+
+/**
+ * The Tables API's session list (FindTableSessions) kept in the copy: the venue's sessions, tables and parties in
+ * one answer, dropped on any change to them (the tables' and parties' triggers announce too).
+ */
+describe('gateway read cache: the Tables API session list', () => {
+  let db: TestDatabase;
+  let feed: PgChangeFeed;
+  let cache: OrderReadCache;
+  let reads: RpcDispatcher<unknown, unknown>;
+  let loc: string;
+
+  before(async () => {
+    db = await createTestDatabase('rctables');
+    const fx = fixtures(db.prisma);
+    loc = (await fx.location({ softwareHouseId: (await fx.softwareHouse()).id })).id;
+    await fx.table(loc, { id: 'T1', name: 'Table 1', maxCovers: 4 });
+    await db.prisma.party.create({ data: { locationId: loc, id: 'P1', covers: 3, tableIds: ['T1'], status: 'Seated', startTime: new Date() } });
+    await fx.order(loc, { id: 'S-1', total: 2_000, tableId: 'T1', partyId: 'P1' });
+    cache = new OrderReadCache({ maxOrders: 1_000, maxAgeMs: 60_000 });
+    feed = new PgChangeFeed({ url: db.url, channel: ORDER_CHANGES_CHANNEL, onChange: (p) => cache.changed(p), onLive: (l) => cache.setLive(l), log: silent });
+    await feed.start();
+    reads = new RpcDispatcher({ prisma: db.prisma, logger: createLogger('t', 'silent'), events: { ingest: () => Promise.reject(new Error('no events')) }, dialect: dojoTablesDialect(), orderCache: cache });
+  });
+  after(async () => {
+    await feed?.close();
+    await db?.drop();
+  });
+
+  const listSessions = async () => {
+    const r = (await reads.handle({ ...rpcJob(loc, 'SearchOrdersV1', {}), method: 'ListSessions', dialect: 'dojo-tables', params: { isFinished: false } })) as { result?: { sessions: any[] } };
+    assert.ok(r.result, JSON.stringify(r));
+    return r.result.sessions;
+  };
+
+  it('answers the list from the copy, and reads it again after a change to the tables, the parties or the orders', async () => {
+    const first = await listSessions();
+    assert.equal(first.length, 1);
+    const hits = cache.hits;
+    assert.deepEqual(await listSessions(), first);
+    assert.equal(cache.hits, hits + 1, 'the second list came from the copy');
+    await unannounced(db.url, `UPDATE dining_tables SET name = 'Window' WHERE location_id = '${loc}'`);
+    assert.deepEqual(await listSessions(), first, 'an unannounced change is not seen');
+    for (const [table, sql] of [
+      ['dining_tables', `UPDATE dining_tables SET name = 'Garden' WHERE location_id = '${loc}'`],
+      ['parties', `UPDATE parties SET covers = 5 WHERE location_id = '${loc}'`],
+      ['orders', `UPDATE orders SET note = 'n' WHERE location_id = '${loc}'`],
+    ] as const) {
+      await listSessions();
+      const hits = cache.hits;
+      await listSessions();
+      assert.equal(cache.hits, hits + 1, `${table}: kept before the change`);
+      await db.prisma.$executeRawUnsafe(sql);
+      await waitFor(
+        async () => {
+          const misses = cache.misses;
+          await listSessions();
+          return cache.misses > misses || undefined;
+        },
+        `${table}: the list read again after the change`,
+        2_000,
+      );
+    }
+    const last = await listSessions();
+    assert.ok(JSON.stringify(last).includes('Garden'), JSON.stringify(last));
   });
 });

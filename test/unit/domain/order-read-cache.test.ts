@@ -110,6 +110,26 @@ describe('OrderReadCache', () => {
     assert.ok(c.order('L3', 'y'));
   });
 
+  it('keeps other reads of a venue (the Tables API session list) under the same rules, weighed as asked', () => {
+    const { c, tick } = cache({ maxOrders: 10, maxAgeMs: 1_000 });
+    const before = c.ticket();
+    c.changed('L1');
+    c.keepRead(before, 'L1', 'sessions:{}', { orders: [] }, 3);
+    assert.equal(c.read('L1', 'sessions:{}'), undefined, 'a read that raced a change is not kept');
+    c.keepRead(c.ticket(), 'L1', 'sessions:{}', { orders: [order('o1')] }, 3);
+    assert.equal(c.size, 3);
+    const kept = c.read<{ orders: Order[] }>('L1', 'sessions:{}')!;
+    assert.equal(kept.orders[0]!.id, 'o1');
+    assert.throws(() => kept.orders.push(order('o2')), TypeError, 'frozen');
+    c.changed('L1');
+    assert.equal(c.read('L1', 'sessions:{}'), undefined);
+    assert.equal(c.size, 0);
+    c.keepRead(c.ticket(), 'L1', 'k', 1, 1);
+    tick(1_001);
+    assert.equal(c.read('L1', 'k'), undefined, 'expired');
+    assert.equal(c.size, 0);
+  });
+
   it('hands out frozen orders and fresh arrays, so no caller can alter what the next one reads', () => {
     const { c } = cache();
     c.keepSearch(c.ticket(), 'L1', 'k', page('o1', 'o2'));

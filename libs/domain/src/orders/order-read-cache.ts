@@ -27,11 +27,15 @@ export interface OrderReadCacheOptions {
 interface Entry<T> {
   value: T;
   at: number;
+  /** What a kept read counts against maxOrders (keepRead). */
+  weight?: number;
 }
 
 interface Venue {
   orders: Map<string, Entry<OrderWithRelations | null>>;
   searches: Map<string, Entry<CachedSearch>>;
+  /** Other reads of the venue's orders, tables and parties (keepRead): the Tables API's session list. */
+  reads: Map<string, Entry<unknown>>;
   /** Orders held (searches count their rows). */
   size: number;
 }
@@ -41,15 +45,15 @@ export type CacheOutcome = 'hit' | 'miss' | 'off';
 
 /**
  * The gateway's copy of the orders it has read, per location, so that Dojo's
- * reads (SearchOrdersV1, GetOrderByIdV1, a Tables API bill) can be answered
- * without a round trip to Postgres. It is only as good as what tells it about
+ * reads (SearchOrdersV1, GetOrderByIdV1, a Tables API bill or session list)
+ * can be answered without a round trip to Postgres. It is only as good as what tells it about
  * changes, so it trusts nothing it was not told:
  *
  * - `live` is false until the change feed (Postgres LISTEN on the channel the
  *   order tables' triggers notify, see PgChangeFeed) is listening, and again
  *   whenever the feed is down: nothing is served or kept meanwhile, and going
  *   down forgets everything.
- * - Every change to a location's orders, items or payments is announced on
+ * - Every change to a location's orders, items, payments, tables or parties is announced on
  *   commit (`changed`), but for Dojo's own requests: the gateway that owns the
  *   venue's link sent them, and calls `changed` when it hands Dojo the answer
  *   (a request answered at its deadline can no longer commit). A venue first
@@ -166,6 +170,37 @@ export class OrderReadCache {
     return undefined;
   }
 
+  /**
+   * Another read kept for the venue (a use-case's answer built from its orders, tables and parties, which the
+   * triggers announce too), or undefined when it must be read again. `key` names the read and its arguments.
+   */
+  read<T>(locationId: string, key: string): T | undefined {
+    if (!this.isLive) return undefined;
+    const v = this.venue(locationId);
+    const e = v?.reads.get(key);
+    if (e && this.now() - e.at > this.opts.maxAgeMs) {
+      v!.reads.delete(key);
+      this.count(v!, -(e.weight ?? 1));
+    } else if (e) {
+      this.hits++;
+      return e.value as T;
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  /** Keeps `value` (frozen; it weighs `weight` orders) under `key`, unless a change was announced since `ticket`. */
+  keepRead(ticket: ReadTicket, locationId: string, key: string, value: unknown, weight: number): void {
+    const v = this.keepable(ticket, locationId);
+    if (!v) return;
+    const old = v.reads.get(key);
+    if (old) this.count(v, -(old.weight ?? 1));
+    const w = Math.max(1, weight);
+    v.reads.set(key, { value: deepFreeze(value), at: this.now(), weight: w });
+    this.count(v, w);
+    this.trim();
+  }
+
   /** Keeps the order read under `ticket` (null: none by that id), unless a change was announced since. */
   keepOrder(ticket: ReadTicket, locationId: string, orderId: string, order: OrderWithRelations | null): void {
     const v = this.keepable(ticket, locationId);
@@ -214,7 +249,7 @@ export class OrderReadCache {
       if (this.now() - since < grace) return undefined;
     }
     let v = this.venue(locationId);
-    if (!v) this.venues.set(locationId, (v = { orders: new Map(), searches: new Map(), size: 0 }));
+    if (!v) this.venues.set(locationId, (v = { orders: new Map(), searches: new Map(), reads: new Map(), size: 0 }));
     return v;
   }
 

@@ -4,6 +4,7 @@ import { partiesRepo } from '../../repositories/parties-reservations.repository'
 import type { TableRow } from '../../repositories/tables.repository';
 import { TablesRepository } from '../../repositories/tables.repository';
 import { readTogether } from '../../repositories/unit-of-work';
+import { orderCacheOf } from '../../repositories/sql-tx';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 
 /**
@@ -14,6 +15,12 @@ import type { ExecContext, UseCase } from '../../rpc/exec-context';
  */
 export class FindTableSessions implements UseCase<FindSessions, TableSessions> {
   async execute(ctx: ExecContext, cmd: FindSessions): Promise<TableSessions> {
+    // A gateway's read may be answered from its copy (GATEWAY_READ_CACHE: orders, tables and parties are announced).
+    const cache = orderCacheOf(ctx.db);
+    const key = cache ? `sessions:${JSON.stringify(cmd.filter)}` : '';
+    const kept = cache?.read<TableSessions>(ctx.locationId, key);
+    if (kept !== undefined) return kept;
+    const ticket = cache?.ticket();
     // The venue's tables and its sessions do not depend on each other (the sessions filter by table name in SQL):
     // one round trip for both on pg (readTogether).
     const [tableRows, sessionRows] = await readTogether(ctx.db, [
@@ -23,6 +30,8 @@ export class FindTableSessions implements UseCase<FindSessions, TableSessions> {
     const tables = tableRows as TableRow[];
     const orders = OrdersRepository.sessionsOf(sessionRows!);
     const partyIds = [...new Set(orders.flatMap((o) => (o.partyId === null ? [] : [o.partyId])))];
-    return { orders, tables, partyCovers: await partiesRepo(ctx.db).coversOfParties(ctx.locationId, partyIds) };
+    const found = { orders, tables, partyCovers: await partiesRepo(ctx.db).coversOfParties(ctx.locationId, partyIds) };
+    if (ticket !== undefined) cache!.keepRead(ticket, ctx.locationId, key, found, orders.length + 1);
+    return found;
   }
 }
