@@ -250,7 +250,7 @@ export class RequestDispatcher {
       try {
         const local = this.reads !== undefined && profile.readsOnly(method);
         changes = !local;
-        const caller = local ? this.reads! : this.rpc;
+        const caller = local ? this.reads : this.rpc;
         p = caller.call(
           {
             locationId: location.id,
