@@ -40,9 +40,6 @@ interface Venue {
   size: number;
 }
 
-/** What the cache did with one read (the gateway's metrics). */
-export type CacheOutcome = 'hit' | 'miss' | 'off';
-
 /**
  * The gateway's copy of the orders it has read, per location, so that Dojo's
  * reads (SearchOrdersV1, GetOrderByIdV1, a Tables API bill or session list)
