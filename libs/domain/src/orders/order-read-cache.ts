@@ -186,15 +186,20 @@ export class OrderReadCache {
     return undefined;
   }
 
-  /** Keeps `value` (frozen; it weighs `weight` orders) under `key`, unless a change was announced since `ticket`. */
-  keepRead(ticket: ReadTicket, locationId: string, key: string, value: unknown, weight: number): void {
+  /**
+   * Keeps `value` (frozen) under `key`, and each of `orders` (the orders in it, as a search's), unless a change was
+   * announced since `ticket`. It weighs one plus its orders.
+   */
+  keepRead(ticket: ReadTicket, locationId: string, key: string, value: unknown, orders: readonly OrderWithRelations[]): void {
     const v = this.keepable(ticket, locationId);
     if (!v) return;
+    const at = this.now();
     const old = v.reads.get(key);
     if (old) this.count(v, -(old.weight ?? 1));
-    const w = Math.max(1, weight);
-    v.reads.set(key, { value: deepFreeze(value), at: this.now(), weight: w });
+    const w = 1 + orders.length;
+    v.reads.set(key, { value: deepFreeze(value), at, weight: w });
     this.count(v, w);
+    for (const o of orders) this.setOrder(v, o.id, deepFreeze(o), at);
     this.trim();
   }
 

@@ -31,7 +31,8 @@ export class FindTableSessions implements UseCase<FindSessions, TableSessions> {
     const orders = OrdersRepository.sessionsOf(sessionRows!);
     const partyIds = [...new Set(orders.flatMap((o) => (o.partyId === null ? [] : [o.partyId])))];
     const found = { orders, tables, partyCovers: await partiesRepo(ctx.db).coversOfParties(ctx.locationId, partyIds) };
-    if (ticket !== undefined) cache!.keepRead(ticket, ctx.locationId, key, found, orders.length + 1);
+    // Its orders too: the card machine's next read is usually one of them (GetBillItems).
+    if (ticket !== undefined) cache!.keepRead(ticket, ctx.locationId, key, found, orders);
     return found;
   }
 }
