@@ -27,10 +27,10 @@ export class GatewayService implements OnApplicationBootstrap, BeforeApplication
     @Inject(LOGGER) logger: Logger,
   ) {
     const opts = gatewayManagerOptions(config);
-    this.readCache = gatewayReadCache(config, logger.child({ replicaId: opts.replicaId }));
     this.subscriber = createRedis(config.REDIS_URL, 'blocking');
     const processed = new ProcessedRequests(prisma);
     const log = logger.child({ replicaId: opts.replicaId });
+    this.readCache = gatewayReadCache(config, log);
     this.jobs = new JobEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
     const counterLog = log.child({ component: 'counter' });
     this.manager = new GatewayManager(opts, {

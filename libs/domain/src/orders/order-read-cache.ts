@@ -27,8 +27,8 @@ export interface OrderReadCacheOptions {
 interface Entry<T> {
   value: T;
   at: number;
-  /** What a kept read counts against maxOrders (keepRead). */
-  weight?: number;
+  /** What it counts against maxOrders: an order 1, a search its rows (at least 1), another read 1 + its orders. */
+  weight: number;
 }
 
 interface Venue {
@@ -137,12 +137,54 @@ export class OrderReadCache {
 
   /** The kept order (null: kept as absent), or undefined when the read must go to Postgres. */
   order(locationId: string, orderId: string): OrderWithRelations | null | undefined {
+    return this.lookup(locationId, (v) => v.orders, orderId);
+  }
+
+  /** The kept page of a search (`key`: its filter and page), or undefined when the read must go to Postgres. */
+  search(locationId: string, key: string): CachedSearch | undefined {
+    const e = this.lookup(locationId, (v) => v.searches, key);
+    return e && { rows: e.rows.slice(), beyond: e.beyond };
+  }
+
+  /**
+   * Another read kept for the venue (a use-case's answer built from its orders, tables and parties, which the
+   * triggers announce too), or undefined when it must be read again. `key` names the read and its arguments.
+   */
+  read<T>(locationId: string, key: string): T | undefined {
+    return this.lookup(locationId, (v) => v.reads, key) as T | undefined;
+  }
+
+  /**
+   * Keeps `value` (frozen) under `key`, and each of `orders` (the orders in it, as a search's), unless a change was
+   * announced since `ticket`. It weighs one plus its orders.
+   */
+  keepRead(ticket: ReadTicket, locationId: string, key: string, value: unknown, orders: readonly OrderWithRelations[]): void {
+    this.keep(ticket, locationId, (v) => v.reads, key, value, orders, 1 + orders.length);
+  }
+
+  /** Keeps the order read under `ticket` (null: none by that id), unless a change was announced since. */
+  keepOrder(ticket: ReadTicket, locationId: string, orderId: string, order: OrderWithRelations | null): void {
+    const v = this.keepable(ticket, locationId);
+    if (!v) return;
+    this.setOrder(v, orderId, deepFreeze(order), this.now());
+    this.trim();
+  }
+
+  /** Keeps a search's page read under `ticket`, and each of its orders, unless a change was announced since. */
+  keepSearch(ticket: ReadTicket, locationId: string, key: string, found: CachedSearch): void {
+    const rows = found.rows.slice(); // frozen when kept: the caller's array stays its own
+    this.keep(ticket, locationId, (v) => v.searches, key, { rows, beyond: found.beyond }, rows, Math.max(1, rows.length));
+  }
+
+  /** An entry of one of the venue's maps while live and fresh (an expired one is dropped), counted as a hit or miss. */
+  private lookup<T>(locationId: string, map: (v: Venue) => Map<string, Entry<T>>, key: string): T | undefined {
     if (!this.isLive) return undefined;
     const v = this.venue(locationId);
-    const e = v?.orders.get(orderId);
+    const m = v && map(v);
+    const e = m?.get(key);
     if (e && this.now() - e.at > this.opts.maxAgeMs) {
-      v!.orders.delete(orderId);
-      this.count(v!, -1);
+      m!.delete(key);
+      this.count(v!, -e.weight);
     } else if (e) {
       this.hits++;
       return e.value;
@@ -151,85 +193,31 @@ export class OrderReadCache {
     return undefined;
   }
 
-  /** The kept page of a search (`key`: its filter and page), or undefined when the read must go to Postgres. */
-  search(locationId: string, key: string): CachedSearch | undefined {
-    if (!this.isLive) return undefined;
-    const v = this.venue(locationId);
-    const e = v?.searches.get(key);
-    if (e && this.now() - e.at > this.opts.maxAgeMs) {
-      v!.searches.delete(key);
-      this.count(v!, -weight(e.value));
-    } else if (e) {
-      this.hits++;
-      return { rows: e.value.rows.slice(), beyond: e.value.beyond };
-    }
-    this.misses++;
-    return undefined;
-  }
-
-  /**
-   * Another read kept for the venue (a use-case's answer built from its orders, tables and parties, which the
-   * triggers announce too), or undefined when it must be read again. `key` names the read and its arguments.
-   */
-  read<T>(locationId: string, key: string): T | undefined {
-    if (!this.isLive) return undefined;
-    const v = this.venue(locationId);
-    const e = v?.reads.get(key);
-    if (e && this.now() - e.at > this.opts.maxAgeMs) {
-      v!.reads.delete(key);
-      this.count(v!, -(e.weight ?? 1));
-    } else if (e) {
-      this.hits++;
-      return e.value as T;
-    }
-    this.misses++;
-    return undefined;
-  }
-
-  /**
-   * Keeps `value` (frozen) under `key`, and each of `orders` (the orders in it, as a search's), unless a change was
-   * announced since `ticket`. It weighs one plus its orders.
-   */
-  keepRead(ticket: ReadTicket, locationId: string, key: string, value: unknown, orders: readonly OrderWithRelations[]): void {
+  /** Keeps `value` (frozen, weighing `weight`) under `key` in one of the venue's maps, and each of `orders`. */
+  private keep<T>(
+    ticket: ReadTicket,
+    locationId: string,
+    map: (v: Venue) => Map<string, Entry<T>>,
+    key: string,
+    value: T,
+    orders: readonly OrderWithRelations[],
+    weight: number,
+  ): void {
     const v = this.keepable(ticket, locationId);
     if (!v) return;
     const at = this.now();
-    const old = v.reads.get(key);
-    if (old) this.count(v, -(old.weight ?? 1));
-    const w = 1 + orders.length;
-    v.reads.set(key, { value: deepFreeze(value), at, weight: w });
-    this.count(v, w);
-    for (const o of orders) this.setOrder(v, o.id, deepFreeze(o), at);
-    this.trim();
-  }
-
-  /** Keeps the order read under `ticket` (null: none by that id), unless a change was announced since. */
-  keepOrder(ticket: ReadTicket, locationId: string, orderId: string, order: OrderWithRelations | null): void {
-    const v = this.keepable(ticket, locationId);
-    if (!v) return;
-    const at = this.now();
-    this.setOrder(v, orderId, order === null ? null : deepFreeze(order), at);
-    this.trim();
-  }
-
-  /** Keeps a search's page read under `ticket`, and each of its orders, unless a change was announced since. */
-  keepSearch(ticket: ReadTicket, locationId: string, key: string, found: CachedSearch): void {
-    const v = this.keepable(ticket, locationId);
-    if (!v) return;
-    const at = this.now();
-    const rows = found.rows.map((o) => deepFreeze(o));
-    const old = v.searches.get(key);
-    if (old) this.count(v, -weight(old.value));
-    const value = { rows, beyond: found.beyond };
-    v.searches.set(key, { value, at });
-    this.count(v, weight(value));
-    for (const o of rows) this.setOrder(v, o.id, o, at);
+    const m = map(v);
+    const old = m.get(key);
+    if (old) this.count(v, -old.weight);
+    m.set(key, { value: deepFreeze(value), at, weight });
+    this.count(v, weight);
+    for (const o of orders) this.setOrder(v, o.id, o, at);
     this.trim();
   }
 
   private setOrder(v: Venue, orderId: string, order: OrderWithRelations | null, at: number): void {
     if (!v.orders.has(orderId)) this.count(v, 1);
-    v.orders.set(orderId, { value: order, at });
+    v.orders.set(orderId, { value: order, at, weight: 1 });
   }
 
   private count(v: Venue, n: number): void {
@@ -287,9 +275,6 @@ export class OrderReadCache {
     this.forgottenFloor = this.seq;
   }
 }
-
-/** What a kept search counts against maxOrders: its rows, at least one. */
-const weight = (s: CachedSearch) => Math.max(1, s.rows.length);
 
 /** Freezes the order and everything in it (items, payments, their dates and JSON), once, when it is kept. */
 function deepFreeze<T>(value: T): T {
