@@ -1,10 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { createLogger } from '@app/common';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { dojoEventFactsOf, DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import { IngestDojoEvent } from '@app/domain/events/ingest-dojo-event.usecase';
 import { rawOnPg } from '@app/domain/repositories/unit-of-work';
+import { OrdersRepository } from '@app/domain/repositories/orders.repository';
 import type { LocationFixture, TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, pgRoundTripsOf } from '@app/testing';
 import { eventPayload } from './fixtures';
@@ -118,5 +120,108 @@ describe('Dojo event apply: SQL round trips', () => {
     const again = await pgRoundTripsOf(() => apply.execute({ eventRowId: rowId }));
     assert.equal(again.out.outcome, 'already_applied');
     assert.equal(again.trips, 1);
+  });
+
+  describe('applies asked for in one turn go together', () => {
+    const feedCount = async (eventId: string) =>
+      (await db.prisma.venueFeedEntry.findMany({ where: { locationId: loc.id, kind: 'event.received', entityId: eventId } })).length;
+    /** A logger at debug that keeps what it was told (the fallback to one by one is a debug line). */
+    const listening = () => {
+      const lines: { msg: string }[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as { msg: string });
+          done();
+        },
+      });
+      return { log: createLogger('test', 'debug', sink), fellBack: () => lines.filter((l) => l.msg.includes('applying each alone')).length };
+    };
+
+    it('one transaction for events of different intents: 2 round trips for the lot, each with its own outcome', async () => {
+      const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'));
+      const ids = ['tg-a', 'tg-b', 'tg-c', 'tg-d'];
+      const rows = await Promise.all(ids.map((id) => store(id, `pi_${id}`)));
+      const noIntent = await store('tg-noint', undefined);
+      const { out, trips } = await pgRoundTripsOf(() =>
+        Promise.all([
+          ...ids.map((id, i) => apply.execute({ eventRowId: rows[i]!, facts: factsOf(id, `pi_${id}`) })),
+          apply.execute({ eventRowId: noIntent, facts: factsOf('tg-noint', undefined) }),
+        ]),
+      );
+      assert.deepEqual(out.map((r) => r.outcome), ['pending_payment', 'pending_payment', 'pending_payment', 'pending_payment', 'applied']);
+      assert.equal(trips, 2, 'BEGIN with every lock and read; every write with COMMIT');
+      for (const r of rows) assert.equal(await state(r), 'pending_payment');
+      assert.equal(await state(noIntent), 'applied');
+      assert.equal(await feedCount('tg-noint'), 1);
+      // Again, together: every row is checked under its lock and left alone.
+      const again = await Promise.all([apply.execute({ eventRowId: noIntent, facts: factsOf('tg-noint', undefined) }), apply.execute({ eventRowId: rows[0]!, facts: factsOf('tg-a', 'pi_tg-a') })]);
+      assert.deepEqual(again.map((r) => r.outcome), ['already_applied', 'pending_payment']);
+      assert.equal(await feedCount('tg-noint'), 1, 'took effect once');
+    });
+
+    it('a second event of the same intent is applied alone (its reads must follow the first one\'s apply)', async () => {
+      const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'));
+      const first = await store('tg-same-1', 'pi_tg_same');
+      const second = await store('tg-same-2', 'pi_tg_same');
+      const other = await store('tg-same-other', 'pi_tg_same_other');
+      const { out, trips } = await pgRoundTripsOf(() =>
+        Promise.all([
+          apply.execute({ eventRowId: first, facts: factsOf('tg-same-1', 'pi_tg_same') }),
+          apply.execute({ eventRowId: second, facts: factsOf('tg-same-2', 'pi_tg_same') }),
+          apply.execute({ eventRowId: other, facts: factsOf('tg-same-other', 'pi_tg_same_other') }),
+        ]),
+      );
+      assert.deepEqual(out.map((r) => r.outcome), ['pending_payment', 'pending_payment', 'pending_payment']);
+      assert.equal(trips, 4, 'the first and the other together (2), the second alone (2)');
+    });
+
+    it('a row gone from the lot: nothing of the shared transaction stays, and each event is applied alone', async () => {
+      const { log, fellBack } = listening();
+      const apply = new ApplyDojoEvent(db.prisma, log);
+      const kept = await store('tg-gone-kept', undefined);
+      const pending = await store('tg-gone-pending', 'pi_tg_gone');
+      const missing = '00000000-0000-4000-8000-0000000000aa';
+      const out = await Promise.all([
+        apply.execute({ eventRowId: kept, facts: factsOf('tg-gone-kept', undefined) }),
+        apply.execute({ eventRowId: missing, facts: factsOf('tg-gone-missing', 'pi_tg_gone_missing') }),
+        apply.execute({ eventRowId: pending, facts: factsOf('tg-gone-pending', 'pi_tg_gone') }),
+      ]);
+      assert.deepEqual(out.map((r) => r.outcome), ['applied', 'missing', 'pending_payment']);
+      assert.equal(fellBack(), 1, 'the shared transaction failed once and its events went alone');
+      assert.equal(await feedCount('tg-gone-kept'), 1, 'applied once: the rolled-back attempt left nothing');
+    });
+
+    it('two appliers opening the same intents in opposite orders wait for each other: no deadlock, no fallback', async () => {
+      const a = listening();
+      const b = listening();
+      const applyA = new ApplyDojoEvent(db.prisma, a.log);
+      const applyB = new ApplyDojoEvent(db.prisma, b.log);
+      for (let round = 0; round < 3; round++) {
+        const [x, y] = [`pi_tg_x_${round}`, `pi_tg_y_${round}`];
+        const ev = async (n: number, intent: string) => {
+          const id = `tg-dl-${round}-${n}`;
+          return { eventRowId: await store(id, intent), facts: factsOf(id, intent) };
+        };
+        const [e1, e2, e3, e4] = await Promise.all([ev(1, x), ev(2, y), ev(3, y), ev(4, x)]);
+        // x's lock is held elsewhere while both open: A waits for x first; B, were it to take y before x, would hold y
+        // while waiting for x, and A would then wait for y: a deadlock once x is free.
+        let release!: () => void;
+        let locked!: () => void;
+        const isLocked = new Promise<void>((r) => (locked = r));
+        const holder = db.prisma.$transaction(async (tx) => {
+          await tx.$queryRaw(OrdersRepository.lockPaymentIntentSql(loc.id, x));
+          locked();
+          await new Promise<void>((r) => (release = r));
+        });
+        await isLocked;
+        const applying = Promise.all([applyA.execute(e1), applyA.execute(e2), applyB.execute(e3), applyB.execute(e4)]);
+        await new Promise((r) => setTimeout(r, 150));
+        release();
+        await holder;
+        const out = await applying;
+        assert.deepEqual(out.map((r) => r.outcome), ['pending_payment', 'pending_payment', 'pending_payment', 'pending_payment']);
+      }
+      assert.equal(a.fellBack() + b.fellBack(), 0, 'every shared transaction committed');
+    });
   });
 });

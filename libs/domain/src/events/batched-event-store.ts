@@ -1,5 +1,7 @@
 import type { DojoEventPayload } from '@app/contracts';
 import type { DojoEventsRepository, StoredDojoEvent, StoreItem } from '../repositories/dojo-events.repository';
+import type { BatchCall } from '../shared/turn-batch';
+import { TurnBatch } from '../shared/turn-batch';
 
 /** What IngestDojoEvent needs of the event store: DojoEventsRepository, or BatchedDojoEventStore in front of it. */
 export interface DojoEventStore {
@@ -11,11 +13,7 @@ export interface BatchedDojoEventStoreOptions {
   maxBatch?: number;
 }
 
-interface Waiting {
-  item: StoreItem;
-  resolve: (row: StoredDojoEvent | undefined) => void;
-  reject: (err: unknown) => void;
-}
+type Waiting = BatchCall<StoreItem, StoredDojoEvent | undefined>;
 
 /**
  * Stores the events of one event-loop turn together (the webhook app's hot path): the
@@ -28,27 +26,17 @@ interface Waiting {
  * the batch is answered at once.
  */
 export class BatchedDojoEventStore implements DojoEventStore {
-  private readonly maxBatch: number;
-  private waiting: Waiting[] = [];
+  private readonly turn: TurnBatch<StoreItem, StoredDojoEvent | undefined>;
 
   constructor(
     private readonly repository: DojoEventsRepository,
     opts: BatchedDojoEventStoreOptions = {},
   ) {
-    this.maxBatch = opts.maxBatch ?? 500;
+    this.turn = new TurnBatch((batch) => this.write(batch), opts.maxBatch ?? 500);
   }
 
   store(locationId: string, payload: DojoEventPayload, channel: StoreItem['channel'], occurred: Date): Promise<StoredDojoEvent | undefined> {
-    return new Promise((resolve, reject) => {
-      if (this.waiting.length === 0) setImmediate(() => this.flush());
-      this.waiting.push({ item: { locationId, payload, channel, occurred }, resolve, reject });
-    });
-  }
-
-  private flush(): void {
-    const all = this.waiting;
-    this.waiting = [];
-    for (let i = 0; i < all.length; i += this.maxBatch) void this.write(all.slice(i, i + this.maxBatch));
+    return this.turn.add({ locationId, payload, channel, occurred });
   }
 
   private async write(batch: Waiting[]): Promise<void> {

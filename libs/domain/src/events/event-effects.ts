@@ -44,6 +44,13 @@ export interface LoadedIntent {
   intent: PaymentIntentRow | null;
 }
 
+/** An event row to open for its apply (lockAndLoadEvents): where it belongs and its intent (a row's intent never changes). */
+export interface EventToOpen {
+  locationId: string;
+  eventRowId: string;
+  paymentIntentId: string | null;
+}
+
 /**
  * Opens an event's apply: waits for the intent lock (when the event names an
  * intent), locks and reads the event row, and reads the intent's payment and
@@ -58,17 +65,53 @@ export async function lockAndLoadEvent(
   eventRowId: string,
   paymentIntentId: string | null,
 ): Promise<{ ev: DojoEvent; loaded?: LoadedIntent }> {
-  if (!paymentIntentId) return { ev: await dojoEventsRepo(tx).lockAndRead(locationId, eventRowId) };
-  const [, evRows, paymentRows, intentRows] = await readTogether(tx, [
-    OrdersRepository.lockPaymentIntentSql(locationId, paymentIntentId),
-    DojoEventsRepository.lockAndReadSql(locationId, eventRowId),
-    OrdersRepository.findPaymentSql(locationId, paymentIntentId),
-    PaymentIntentsRepository.findByDojoIdSql(locationId, paymentIntentId),
-  ]);
-  const ev = DojoEventsRepository.lockedRow(locationId, eventRowId, evRows as DojoEvent[]);
-  // A row's intent never changes; were it to differ, these reads are not its intent's, and applyLockedEvent reads its own.
-  if (ev.paymentIntentId !== paymentIntentId) return { ev };
-  return { ev, loaded: { payment: (paymentRows![0] as PaymentRow | undefined) ?? null, intent: (intentRows![0] as PaymentIntentRow | undefined) ?? null } };
+  return (await lockAndLoadEvents(tx, [{ locationId, eventRowId, paymentIntentId }]))[0]!;
+}
+
+/**
+ * lockAndLoadEvent for several events in one transaction (ApplyDojoEvent's
+ * applies of one turn), all in one round trip: each event's intent lock, row
+ * lock and reads, event after event. The events are taken in one fixed order
+ * (location, intent, row), whatever order they come in, so two transactions
+ * opening overlapping sets wait for each other instead of deadlocking; the
+ * answers are in the order given. The caller gives each intent once: an
+ * event's reads are taken before the events ahead of it are applied.
+ */
+export async function lockAndLoadEvents(tx: Tx, events: EventToOpen[]): Promise<{ ev: DojoEvent; loaded?: LoadedIntent }[]> {
+  const key = (e: EventToOpen) => `${e.locationId}\u0000${e.paymentIntentId ?? ''}\u0000${e.eventRowId}`;
+  const order = events.map((_, i) => i).sort((a, b) => (key(events[a]!) < key(events[b]!) ? -1 : key(events[a]!) > key(events[b]!) ? 1 : 0));
+  const statements: Prisma.Sql[] = [];
+  for (const i of order) {
+    const { locationId, eventRowId, paymentIntentId } = events[i]!;
+    if (!paymentIntentId) {
+      statements.push(DojoEventsRepository.lockAndReadSql(locationId, eventRowId));
+      continue;
+    }
+    statements.push(
+      OrdersRepository.lockPaymentIntentSql(locationId, paymentIntentId),
+      DojoEventsRepository.lockAndReadSql(locationId, eventRowId),
+      OrdersRepository.findPaymentSql(locationId, paymentIntentId),
+      PaymentIntentsRepository.findByDojoIdSql(locationId, paymentIntentId),
+    );
+  }
+  const answers = await readTogether(tx, statements);
+  const out: { ev: DojoEvent; loaded?: LoadedIntent }[] = new Array(events.length);
+  let at = 0;
+  for (const i of order) {
+    const { locationId, eventRowId, paymentIntentId } = events[i]!;
+    if (!paymentIntentId) {
+      out[i] = { ev: DojoEventsRepository.lockedRow(locationId, eventRowId, answers[at++] as DojoEvent[]) };
+      continue;
+    }
+    const [, evRows, paymentRows, intentRows] = answers.slice(at, (at += 4));
+    const ev = DojoEventsRepository.lockedRow(locationId, eventRowId, evRows as DojoEvent[]);
+    // A row's intent never changes; were it to differ, these reads are not its intent's, and applyLockedEvent reads its own.
+    out[i] =
+      ev.paymentIntentId !== paymentIntentId
+        ? { ev }
+        : { ev, loaded: { payment: (paymentRows![0] as PaymentRow | undefined) ?? null, intent: (intentRows![0] as PaymentIntentRow | undefined) ?? null } };
+  }
+  return out;
 }
 
 /**
