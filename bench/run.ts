@@ -25,6 +25,7 @@
  *   --log-level warn        LOG_LEVEL of the apps (default warn; info logs every request)
  *   --pool-size N           DB_POOL_SIZE of every app (default 10)
  *   --worker-concurrency N  WORKER_CONCURRENCY (default 50)
+ *   --events-concurrency N  EVENTS_CONCURRENCY of the workers (default: the apps' own, 10)
  *   --connect-rate N        GATEWAY_CONNECT_RATE (default 200)
  *   --prepared-statements true|false   DB_PREPARED_STATEMENTS of every app (default true: no pooler in between)
  *   --read-lanes N          DB_READ_LANES of every app (default: the apps' own, 4; 0 sends each read on its own)
@@ -66,7 +67,7 @@ const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
 
 const VALUE_OPTIONS = [
   'locations', 'rates', 'duration-ms', 'warmup-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
-  'variants', 'rounds', 'workers', 'log-level', 'node-options', 'pool-size', 'worker-concurrency', 'connect-rate', 'prepared-statements', 'read-lanes', 'read-cache', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
+  'variants', 'rounds', 'workers', 'log-level', 'node-options', 'pool-size', 'worker-concurrency', 'events-concurrency', 'connect-rate', 'prepared-statements', 'read-lanes', 'read-cache', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
   'webhook-duration-ms', 'webhook-locations',
 ];
 
@@ -286,6 +287,7 @@ async function main(): Promise<number> {
     nodeOptions: opts['node-options'],
     poolSize: num(opts['pool-size'], 10),
     workerConcurrency: num(opts['worker-concurrency'], 50),
+    eventsConcurrency: opts['events-concurrency'] !== undefined ? Number(opts['events-concurrency']) : undefined,
     connectRate: num(opts['connect-rate'], 200),
     preparedStatements: (opts['prepared-statements'] ?? 'true') === 'true',
     readLanes: opts['read-lanes'] !== undefined ? Number(opts['read-lanes']) : undefined,

@@ -16,6 +16,8 @@ export interface BenchSettings {
   /** DB_POOL_SIZE of every app. */
   poolSize: number;
   workerConcurrency: number;
+  /** EVENTS_CONCURRENCY of the workers (the apps' default when absent). */
+  eventsConcurrency?: number;
   connectRate: number;
   /** DB_PREPARED_STATEMENTS of every app. */
   preparedStatements: boolean;
@@ -113,6 +115,7 @@ export class Platform {
       QUEUE_PREFIX: this.prefix,
       DB_POOL_SIZE: String(s.poolSize),
       WORKER_CONCURRENCY: String(s.workerConcurrency),
+      ...(s.eventsConcurrency !== undefined ? { EVENTS_CONCURRENCY: String(s.eventsConcurrency) } : {}),
       GATEWAY_CONNECT_RATE: String(s.connectRate),
       DB_PREPARED_STATEMENTS: String(s.preparedStatements),
       ...(s.readLanes !== undefined ? { DB_READ_LANES: String(s.readLanes) } : {}),
