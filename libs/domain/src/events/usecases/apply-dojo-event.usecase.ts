@@ -39,9 +39,10 @@ export interface ApplyDojoEventOptions {
    * counts what the venue API's refunds add up to (nothing known: a full undo).
    */
   dojoIntents?: DojoIntentReader;
-  /** Most events applied together in one transaction (the applies asked for in one turn) [50]. */
-  maxBatch?: number;
 }
+
+/** Most events in one shared transaction; more in one turn make several (the worker runs EVENTS_CONCURRENCY at once). */
+const MAX_SHARED = 50;
 
 type ApplyCall = BatchCall<ApplyDojoEventCommand & { facts: DojoEventFacts }, ApplyResult>;
 
@@ -82,7 +83,7 @@ export class ApplyDojoEvent {
     this.dojoIntents = opts.dojoIntents;
     this.deadLetters = new DeadLettersRepository(prisma);
     this.fast = rawOnPg(prisma);
-    this.together = new TurnBatch((calls) => this.applyTogether(calls), opts.maxBatch ?? 50);
+    this.together = new TurnBatch((calls) => this.applyTogether(calls), MAX_SHARED);
   }
 
   /** The applies of one turn that may go together (TurnBatch): carried facts, nothing to ask Dojo first. */
@@ -209,7 +210,7 @@ export class ApplyDojoEvent {
     const shared: ApplyCall[] = [];
     for (const c of calls) {
       const key = `${c.item.facts.locationId} ${c.item.facts.paymentIntentId ?? `row ${c.item.eventRowId}`}`;
-      if (seen.has(key) || calls.length === 1) void alone(c);
+      if (seen.has(key)) void alone(c);
       else shared.push(c);
       seen.add(key);
     }
