@@ -4,61 +4,29 @@
  * client and bus port and a short node timeout so that a killed master's
  * replica takes over within a few seconds.
  */
-import type { ChildProcess } from 'node:child_process';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { findRedisServer, freePort, stopChild, waitForPort } from '@app/infra';
+import { findRedisServer, stopChild } from '@app/infra';
 import { waitFor } from '@app/testing';
+import type { RedisNode } from './redis-nodes';
+import { alive, distinctFreePort, nodeArgs, startRedisNode } from './redis-nodes';
 
 const run = promisify(execFile);
 
-export interface ClusterNode {
-  port: number;
-  child: ChildProcess;
-}
+export type ClusterNode = RedisNode;
 
-/** A port no other node of this cluster uses (freePort may hand the same free port out twice). */
-async function distinctFreePort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (!taken.has(port)) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
-
-/**
- * One cluster-enabled redis-server, listening. A port found free can be taken
- * by another process before redis-server binds it (other test files start
- * servers at the same time), so a node that does not listen is started again
- * on new ports, up to three times; its log is in `dir`.
- */
+/** One cluster-enabled redis-server, listening (its bus port taken from the same pool). */
 async function startNode(bin: string, dir: string, nodeTimeoutMs: number, taken: Set<number>): Promise<ClusterNode> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await distinctFreePort(taken);
-    const bus = await distinctFreePort(taken);
-    const child = spawn(
-      bin,
-      ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-        '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs),
-        // A replica may take over however long its link to the master was down (a loaded machine delays pings).
-        '--cluster-replica-validity-factor', '0', '--dir', dir, '--logfile', join(dir, `redis-${port}.log`),
-        '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    try {
-      await waitForPort(port, '127.0.0.1', 15_000);
-      return { port, child };
-    } catch (err) {
-      await stopChild(child, [['SIGKILL', 2_000]]);
-      if (attempt >= 3) throw err;
-    }
-  }
+  return startRedisNode(bin, taken, async (port) => [
+    ...nodeArgs(dir, port), '--cluster-port', String(await distinctFreePort(taken)), '--cluster-enabled', 'yes',
+    '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs),
+    // A replica may take over however long its link to the master was down (a loaded machine delays pings).
+    '--cluster-replica-validity-factor', '0',
+  ]);
 }
 
 export class RedisClusterProcesses {
@@ -81,7 +49,7 @@ export class RedisClusterProcesses {
     const cluster = new RedisClusterProcesses(nodes, dir);
     // If the file ends without stop() (a timeout, a force exit), the nodes must not outlive it.
     process.once('exit', () => {
-      for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
+      for (const n of nodes) if (alive(n)) n.child.kill('SIGKILL');
     });
     try {
       const taken = new Set<number>();
@@ -100,7 +68,7 @@ export class RedisClusterProcesses {
     await waitFor(
       async () => {
         for (const n of this.nodes) {
-          if (n.child.exitCode !== null || n.child.signalCode !== null) continue;
+          if (!alive(n)) continue;
           const c = new Redis({ port: n.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
           try {
             await c.connect();
@@ -122,7 +90,7 @@ export class RedisClusterProcesses {
 
   /** The node (by port) that is master for the slot of `key`, asked of a live node. */
   async masterFor(key: string): Promise<ClusterNode> {
-    const live = this.nodes.find((n) => n.child.exitCode === null && n.child.signalCode === null)!;
+    const live = this.nodes.find((n) => alive(n))!;
     const c = new Redis({ port: live.port, host: '127.0.0.1' });
     try {
       const slot = Number(await c.cluster('KEYSLOT', key));
