@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, SECRET_BOX } from '@app/common';
+import { CONFIG, HEALTH, HealthRegistry, LOGGER, Logger, PRISMA, pipelineMetrics, SECRET_BOX } from '@app/common';
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
@@ -33,6 +33,7 @@ export class EventsWorker implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(SECRET_BOX) secretBox: SecretBox,
   ) {
     const log = logger.child({ component: 'dojo-events' });
+    const pipeline = pipelineMetrics();
     const dojo = new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS, maxAttempts: 2 });
     const credentials = new LocationCredentials(prisma, secretBox);
     const dojoIntents = {
@@ -43,7 +44,11 @@ export class EventsWorker implements OnApplicationBootstrap, OnApplicationShutdo
     };
     this.worker = new DojoEventsWorker(
       { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, concurrency: config.EVENTS_CONCURRENCY, health },
-      new ApplyDojoEvent(prisma, log, { maxAttempts: config.EVENTS_MAX_ATTEMPTS, dojoIntents }),
+      new ApplyDojoEvent(prisma, log, {
+        maxAttempts: config.EVENTS_MAX_ATTEMPTS,
+        dojoIntents,
+        observe: { applied: (n) => pipeline.eventsTogether.observe(n), sharedFailed: () => pipeline.eventsSharedFailed.inc() },
+      }),
       log,
     );
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });

@@ -399,6 +399,17 @@ export const pipelineMetrics = once(() => {
       labelNames: ['outcome'] as const,
       registers: [metricsRegistry],
     }),
+    eventsTogether: new Histogram({
+      name: `${METRICS_PREFIX}dojo_events_applied_together`,
+      help: 'Dojo events per transaction of the events worker: the applies running at once in one process share one (1 = applied alone)',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 50],
+      registers: [metricsRegistry],
+    }),
+    eventsSharedFailed: new Counter({
+      name: `${METRICS_PREFIX}dojo_events_shared_failed_total`,
+      help: 'Shared event transactions that failed (nothing of them stayed) and whose events were then applied one by one',
+      registers: [metricsRegistry],
+    }),
     eventsFailed: new Counter({
       name: `${METRICS_PREFIX}dojo_events_failed_total`,
       help: 'Attempts to apply a Dojo event that threw (BullMQ retries them)',

@@ -1,6 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createLogger } from '@app/common';
 import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
 import { dojoEventFactsOf, DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
@@ -125,20 +124,15 @@ describe('Dojo event apply: SQL round trips', () => {
   describe('applies asked for in one turn go together', () => {
     const feedCount = async (eventId: string) =>
       (await db.prisma.venueFeedEntry.findMany({ where: { locationId: loc.id, kind: 'event.received', entityId: eventId } })).length;
-    /** A logger at debug that keeps what it was told (the fallback to one by one is a debug line). */
-    const listening = () => {
-      const lines: { msg: string }[] = [];
-      const sink = new Writable({
-        write(chunk: Buffer, _enc, done) {
-          for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as { msg: string });
-          done();
-        },
-      });
-      return { log: createLogger('test', 'debug', sink), fellBack: () => lines.filter((l) => l.msg.includes('applying each alone')).length };
+    /** An observer that keeps what ApplyDojoEvent reports: events per transaction, shared transactions that failed. */
+    const observed = () => {
+      const seen = { applied: [] as number[], sharedFailed: [] as number[] };
+      return { seen, observe: { applied: (n: number) => void seen.applied.push(n), sharedFailed: (n: number) => void seen.sharedFailed.push(n) } };
     };
 
     it('one transaction for events of different intents: 2 round trips for the lot, each with its own outcome', async () => {
-      const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'));
+      const { seen, observe } = observed();
+      const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'), { observe });
       const ids = ['tg-a', 'tg-b', 'tg-c', 'tg-d'];
       const rows = await Promise.all(ids.map((id) => store(id, `pi_${id}`)));
       const noIntent = await store('tg-noint', undefined);
@@ -150,6 +144,7 @@ describe('Dojo event apply: SQL round trips', () => {
       );
       assert.deepEqual(out.map((r) => r.outcome), ['pending_payment', 'pending_payment', 'pending_payment', 'pending_payment', 'applied']);
       assert.equal(trips, 2, 'BEGIN with every lock and read; every write with COMMIT');
+      assert.deepEqual(seen.applied, [5], 'one transaction of five reported');
       for (const r of rows) assert.equal(await state(r), 'pending_payment');
       assert.equal(await state(noIntent), 'applied');
       assert.equal(await feedCount('tg-noint'), 1);
@@ -176,8 +171,8 @@ describe('Dojo event apply: SQL round trips', () => {
     });
 
     it('a row gone from the lot: nothing of the shared transaction stays, and each event is applied alone', async () => {
-      const { log, fellBack } = listening();
-      const apply = new ApplyDojoEvent(db.prisma, log);
+      const { seen, observe } = observed();
+      const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'), { observe });
       const kept = await store('tg-gone-kept', undefined);
       const pending = await store('tg-gone-pending', 'pi_tg_gone');
       const missing = '00000000-0000-4000-8000-0000000000aa';
@@ -187,15 +182,16 @@ describe('Dojo event apply: SQL round trips', () => {
         apply.execute({ eventRowId: pending, facts: factsOf('tg-gone-pending', 'pi_tg_gone') }),
       ]);
       assert.deepEqual(out.map((r) => r.outcome), ['applied', 'missing', 'pending_payment']);
-      assert.equal(fellBack(), 1, 'the shared transaction failed once and its events went alone');
+      assert.deepEqual(seen.sharedFailed, [3], 'the shared transaction failed once and its events went alone');
+      assert.deepEqual(seen.applied.sort(), [1, 1], 'the two rows there applied alone (the gone one opens no transaction that commits)');
       assert.equal(await feedCount('tg-gone-kept'), 1, 'applied once: the rolled-back attempt left nothing');
     });
 
     it('two appliers opening the same intents in opposite orders wait for each other: no deadlock, no fallback', async () => {
-      const a = listening();
-      const b = listening();
-      const applyA = new ApplyDojoEvent(db.prisma, a.log);
-      const applyB = new ApplyDojoEvent(db.prisma, b.log);
+      const a = observed();
+      const b = observed();
+      const applyA = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'), { observe: a.observe });
+      const applyB = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'), { observe: b.observe });
       for (let round = 0; round < 3; round++) {
         const [x, y] = [`pi_tg_x_${round}`, `pi_tg_y_${round}`];
         const ev = async (n: number, intent: string) => {
@@ -221,7 +217,8 @@ describe('Dojo event apply: SQL round trips', () => {
         const out = await applying;
         assert.deepEqual(out.map((r) => r.outcome), ['pending_payment', 'pending_payment', 'pending_payment', 'pending_payment']);
       }
-      assert.equal(a.fellBack() + b.fellBack(), 0, 'every shared transaction committed');
+      assert.deepEqual([...a.seen.sharedFailed, ...b.seen.sharedFailed], [], 'every shared transaction committed');
+      assert.deepEqual([...a.seen.applied, ...b.seen.applied], [2, 2, 2, 2, 2, 2], 'two events in each');
     });
   });
 });

@@ -52,6 +52,8 @@ const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
     epos_relay_dead_letters: ['gauge', ['kind']],
     epos_relay_dojo_events_applied_total: ['counter', ['outcome']],
     epos_relay_dojo_events_failed_total: ['counter', []],
+    epos_relay_dojo_events_applied_together: ['histogram', []],
+    epos_relay_dojo_events_shared_failed_total: ['counter', []],
     epos_relay_outbox_sent_total: ['counter', []],
     epos_relay_outbox_failures_total: ['counter', ['kind']],
     epos_relay_dojo_api_requests_total: ['counter', ['endpoint', 'status']],
@@ -241,6 +243,7 @@ describe('metrics: /metrics on every app', () => {
     assert.equal(moved('worker', 'epos_relay_worker_db_duration_seconds', { method: 'CreateOrderLockV1' }, 'epos_relay_worker_db_duration_seconds_count'), 2);
     assert.equal(moved('worker', 'epos_relay_worker_replays_total', { method: 'CreateOrderLockV1' }), 1, 'the retry was a replay');
     assert.ok(moved('worker', 'epos_relay_dojo_events_applied_total') >= 1, 'an event applied');
+    assert.ok(moved('worker', 'epos_relay_dojo_events_applied_together', {}, 'epos_relay_dojo_events_applied_together_count') >= 1, 'its transaction counted');
     assert.ok(moved('worker', 'epos_relay_outbox_sent_total') >= 1, 'a POS event sent');
     assert.ok(moved('worker', 'epos_relay_dojo_api_requests_total', { endpoint: 'POST /epos/events', status: '200' }) >= 1, 'a Dojo API call by route');
     for (const q of Object.values(QueueName)) {

@@ -39,6 +39,16 @@ export interface ApplyDojoEventOptions {
    * counts what the venue API's refunds add up to (nothing known: a full undo).
    */
   dojoIntents?: DojoIntentReader;
+  /** Told how many events each transaction applied, and of each shared transaction that failed (the worker's metrics). */
+  observe?: ApplyObserver;
+}
+
+/** What ApplyDojoEvent reports to the app's metrics; no metrics library here. */
+export interface ApplyObserver {
+  /** A transaction applied `events` events (1: alone). */
+  applied(events: number): void;
+  /** A shared transaction of `events` events failed; each is applied alone next. */
+  sharedFailed(events: number): void;
 }
 
 /** Most events in one shared transaction; more in one turn make several (the worker runs EVENTS_CONCURRENCY at once). */
@@ -81,6 +91,7 @@ export class ApplyDojoEvent {
   ) {
     this.maxAttempts = opts.maxAttempts ?? 10;
     this.dojoIntents = opts.dojoIntents;
+    this.observe = opts.observe;
     this.deadLetters = new DeadLettersRepository(prisma);
     this.fast = rawOnPg(prisma);
     this.together = new TurnBatch((calls) => this.applyTogether(calls), MAX_SHARED);
@@ -93,6 +104,8 @@ export class ApplyDojoEvent {
   private readonly fast: Tx;
 
   private readonly dojoIntents?: DojoIntentReader;
+
+  private readonly observe?: ApplyObserver;
 
   execute(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
     const facts = cmd.facts;
@@ -192,7 +205,10 @@ export class ApplyDojoEvent {
           return applyLockedEvent(tx, ev, this.logger, loaded);
         },
         { maxWait: 10_000, timeout: 30_000 },
-      );
+      ).then((r) => {
+        this.observe?.applied(1);
+        return r;
+      });
     } catch (err) {
       if (err instanceof DojoEventGone) return { outcome: 'missing' };
       throw err;
@@ -229,10 +245,12 @@ export class ApplyDojoEvent {
         { maxWait: 10_000, timeout: 30_000 },
       );
     } catch (err) {
+      this.observe?.sharedFailed(shared.length);
       this.logger.debug({ events: shared.length, err: (err as Error).message }, 'dojo events applied together failed; applying each alone');
       await Promise.all(shared.map(alone));
       return;
     }
+    this.observe?.applied(shared.length);
     shared.forEach((c, i) => {
       this.logger.debug({ eventRowId: c.item.eventRowId, ...results[i] }, 'dojo event processed');
       c.resolve(results[i]!);
