@@ -154,6 +154,37 @@ describe('Dojo event apply: SQL round trips', () => {
       assert.equal(await feedCount('tg-noint'), 1, 'took effect once');
     });
 
+    it('an online capture in the lot records its payment on the order inside the shared transaction; the others apply with it', async () => {
+      const { seen, observe } = observed();
+      const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'), { observe });
+      const order = await fixtures(db.prisma).order(loc.id, { total: 1_500 });
+      await db.prisma.paymentIntent.create({
+        data: {
+          locationId: loc.id, id: '00000000-0000-4000-8000-0000000000c1', paymentIntentId: 'pi_tg_online', orderId: order.id, idempotencyKey: 'tg-online',
+          requestHash: 'x', amount: 1_500n, currency: 'GBP', captureMode: 'Auto', tipsAllowed: false, status: 'Authorized',
+        },
+      });
+      const captured = await new DojoEventsRepository(rawOnPg(db.prisma)).store(
+        loc.id, eventPayload(loc.dojoAccountId, 'tg-online-captured', 'payment_intent.status_updated', 'pi_tg_online', 'Captured', at), 'webhook', at,
+      );
+      const other = await store('tg-online-other', 'pi_tg_online_other');
+      const noIntent = await store('tg-online-noint', undefined);
+      const out = await Promise.all([
+        apply.execute({ eventRowId: captured!.id, facts: factsOf('tg-online-captured', 'pi_tg_online', 'Captured') }),
+        apply.execute({ eventRowId: other, facts: factsOf('tg-online-other', 'pi_tg_online_other') }),
+        apply.execute({ eventRowId: noIntent, facts: factsOf('tg-online-noint', undefined) }),
+      ]);
+      assert.deepEqual(out.map((r) => r.outcome), ['applied', 'pending_payment', 'applied']);
+      assert.deepEqual(seen, { applied: [3], sharedFailed: [] }, 'one transaction for the three');
+      const payment = await db.prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.id, paymentIntentId: 'pi_tg_online' } } });
+      assert.equal(Number(payment.paidAmount), 1_500);
+      assert.equal(payment.intentStatus, 'Captured');
+      const paid = await db.prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: loc.id, id: order.id } } });
+      assert.equal(Number(paid.paidAmount), 1_500, 'the order is paid');
+      assert.equal(await state(captured!.id), 'applied');
+      assert.equal(await feedCount('tg-online-noint'), 1);
+    });
+
     it('a second event of the same intent is applied alone (its reads must follow the first one\'s apply)', async () => {
       const apply = new ApplyDojoEvent(db.prisma, createLogger('test', 'silent'));
       const first = await store('tg-same-1', 'pi_tg_same');
