@@ -4,7 +4,8 @@
  * no worker process), like a single-process connector. Same configuration as
  * the gateway app (gatewayEnv); run as a child process by bench/run.ts.
  */
-import { createLogger, createRedis } from '@app/common';
+import { createServer } from 'node:http';
+import { createLogger, createRedis, metricsRegistry } from '@app/common';
 import { gatewayEnv, loadConfig } from '@app/config';
 import { createPrisma, SecretBox } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
@@ -41,10 +42,20 @@ async function main(): Promise<void> {
     logger: logger.child({ replicaId: opts.replicaId }),
   });
   await manager.start();
+  // The bench reads the read cache's counters here (as it does at the gateway app's /metrics).
+  const metrics = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    metricsRegistry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(text),
+      (err: Error) => res.writeHead(500).end(err.message),
+    );
+  });
+  if (config.PORT) metrics.listen(config.PORT, '127.0.0.1');
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    metrics.close();
     await manager.stop().catch(() => undefined); // best effort on shutdown: the process exits next
     await readCache?.close();
     subscriber.disconnect();

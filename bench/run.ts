@@ -241,7 +241,10 @@ function print(results: Record<string, unknown>, goals: Goal[]): void {
   const rp = results['request-path'] as RequestPathResult | undefined;
   if (rp) {
     say(`\nRequest path: ${rp.locations} venues, payment mix, ${rp.durationMs / 1000} s per run, latency at the simulated Dojo from send to reply (ms); "fresh": the variant's first run, before the warm-up`);
-    say(table(['variant', 'offered/s', 'achieved/s', 'p50', 'p95', 'p99', 'max', 'errors', 'CPU ms/req', 'CPU (cores)'], rp.runs.map((r) => [r.fresh ? `${r.variant} (fresh)` : r.variant, r.offered, r.achieved, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.errors, cpuPerRequest(r.cpu, r.achieved), Object.entries(r.cpu).map(([k, v]) => `${k.split(' ')[0]} ${v.toFixed(2)}`).join(', ')])));
+    // The share of the gateway's reads of orders answered from its copy (GATEWAY_READ_CACHE), when it keeps one.
+    const fromCopy = (r: RequestPathResult['runs'][number]) =>
+      r.readCache && r.readCache.hits + r.readCache.misses > 0 ? `${Math.round((100 * r.readCache.hits) / (r.readCache.hits + r.readCache.misses))}%` : '-';
+    say(table(['variant', 'offered/s', 'achieved/s', 'p50', 'p95', 'p99', 'max', 'errors', 'reads from copy', 'CPU ms/req', 'CPU (cores)'], rp.runs.map((r) => [r.fresh ? `${r.variant} (fresh)` : r.variant, r.offered, r.achieved, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.errors, fromCopy(r), cpuPerRequest(r.cpu, r.achieved), Object.entries(r.cpu).map(([k, v]) => `${k.split(' ')[0]} ${v.toFixed(2)}`).join(', ')])));
     say('\nqueue / in-process');
     say(table(['offered/s', 'p50', 'p95', 'p99', 'max', 'p50 added (ms)'], rp.ratios.map((r) => [r.offered, `${r.p50}x`, `${r.p95}x`, `${r.p99}x`, `${r.max}x`, ms(r.p50DeltaMs)])));
   }

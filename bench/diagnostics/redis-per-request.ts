@@ -38,7 +38,7 @@ async function main() {
   const redis = new Redis(stack.redisUrl);
   try {
     const accountIds = await preparePaymentVenues(p, 200);
-    const pids = await startVariant(p, 'queue', accountIds, workers);
+    const { pids } = await startVariant(p, 'queue', accountIds, workers);
     if (rate === 0) {
       // Idle: what the platform costs with the venues connected and no requests (the fixed part of CPU per request).
       await new Promise((r) => setTimeout(r, 3_000));

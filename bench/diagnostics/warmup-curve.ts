@@ -33,7 +33,7 @@ async function main() {
   );
   try {
     const accountIds = await preparePaymentVenues(p, 500);
-    const pids = await startVariant(p, variant, accountIds);
+    const { pids } = await startVariant(p, variant, accountIds);
     const warmRate = Number(args[4] ?? 0);
     const warmSeconds = Number(args[5] ?? 0);
     if (warmRate > 0 && warmSeconds > 0) {

@@ -147,9 +147,28 @@ export class Platform {
     return p;
   }
 
-  /** The gateway variant that answers in its own process (RpcDispatcher.handle, no queue). */
-  startInProcessGateway(extra: Record<string, string | number> = {}): AppProcess {
-    return this.spawn('gateway-inprocess', join(DIST, 'bench', 'inprocess-gateway.js'), this.env({ PORT: 0, ...extra }), 'gateway-inprocess');
+  /** The gateway variant that answers in its own process (RpcDispatcher.handle, no queue); its /metrics on PORT. */
+  async startInProcessGateway(extra: Record<string, string | number> = {}): Promise<AppProcess> {
+    const port = await freePort();
+    const p = this.spawn('gateway-inprocess', join(DIST, 'bench', 'inprocess-gateway.js'), this.env({ PORT: port, ...extra }), 'gateway-inprocess');
+    p.url = `http://127.0.0.1:${port}`;
+    return p;
+  }
+
+  /**
+   * The read cache's hits and misses so far (epos_relay_gateway_read_cache_reads_total at the app's /metrics), or
+   * undefined when the app has no cache or does not answer.
+   */
+  async readCacheCounts(app: AppProcess): Promise<{ hits: number; misses: number } | undefined> {
+    if (!app.url) return undefined;
+    try {
+      const text = await (await fetch(`${app.url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+      const count = (result: string) => Number(new RegExp(`^epos_relay_gateway_read_cache_reads_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      const out = { hits: count('hit'), misses: count('miss') };
+      return Number.isFinite(out.hits) && Number.isFinite(out.misses) ? out : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Waits until the sandbox sees one connection per account id. */

@@ -29,6 +29,8 @@ export interface MixRun {
   mean: number;
   /** CPU of each process during the run, in cores (1 = one core busy). */
   cpu: Record<string, number>;
+  /** The gateway's read cache during the run: reads of orders answered from it and from Postgres (when it has one). */
+  readCache?: { hits: number; misses: number };
   byMethod: LoadReport['byMethod'];
   errorSamples: string[];
 }
@@ -70,17 +72,17 @@ export async function preparePaymentVenues(p: Platform, locations: number): Prom
 export type Variant = 'queue' | 'queue, reads queued' | 'in-process';
 
 /** Starts a variant and waits until every venue is connected. */
-export async function startVariant(p: Platform, variant: Variant, accountIds: string[], workers = 1): Promise<Record<string, number>> {
+export async function startVariant(p: Platform, variant: Variant, accountIds: string[], workers = 1): Promise<{ pids: Record<string, number>; gateway: AppProcess }> {
   const procs: AppProcess[] = [];
   if (variant !== 'in-process') {
     for (let i = 0; i < workers; i++) procs.push(await p.startApp('worker', `worker${i + 1}`));
     procs.push(await p.startApp('gateway', 'gateway', variant === 'queue, reads queued' ? { GATEWAY_READS: 'queue' } : {}));
   } else {
-    procs.push(p.startInProcessGateway());
+    procs.push(await p.startInProcessGateway());
   }
   const ok = await p.waitConnected(accountIds, 60_000);
   if (!ok) throw new Error(`${variant}: only ${p.sandbox!.hub.totalConnections()} of ${accountIds.length} venues connected within 60 s`);
-  return Object.fromEntries(procs.map((a) => [a.name.replace(/^[^-]+-/, ''), a.pid]));
+  return { pids: Object.fromEntries(procs.map((a) => [a.name.replace(/^[^-]+-/, ''), a.pid])), gateway: procs.at(-1)! };
 }
 
 export interface RequestPathResult {
@@ -117,16 +119,20 @@ export async function warmUp(run: LoadRun, rate: number, ms: number, log: (m: st
  */
 async function measureVariant(
   p: Platform,
-  pids: Record<string, number>,
+  started: { pids: Record<string, number>; gateway: AppProcess },
   variant: string,
   o: { rates: number[]; durationMs: number; warmupMs: number; log: (m: string) => void },
   run: LoadRun,
 ): Promise<MixRun[]> {
   const runs: MixRun[] = [];
   const measure = async (rate: number, fresh: boolean) => {
-    const meter = p.meter(pids);
+    const cache0 = await p.readCacheCounts(started.gateway);
+    const meter = p.meter(started.pids);
     const r = await run(rate, o.durationMs);
-    const out: MixRun = { ...toRun(variant, rate, r, meter.end()), ...(fresh ? { fresh: true } : {}) };
+    const cpu = meter.end();
+    const cache1 = cache0 && (await p.readCacheCounts(started.gateway));
+    const readCache = cache0 && cache1 ? { hits: cache1.hits - cache0.hits, misses: cache1.misses - cache0.misses } : undefined;
+    const out: MixRun = { ...toRun(variant, rate, r, cpu), ...(readCache ? { readCache } : {}), ...(fresh ? { fresh: true } : {}) };
     runs.push(out);
     o.log(
       `request-path: ${variant}${fresh ? ' (fresh processes)' : ''} @ ${rate}/s: p50 ${out.p50} p99 ${out.p99} max ${out.max} ms, errors ${out.errors}, CPU ${platformCpuMs(out.cpu, out.achieved).toFixed(2)} ms/request`,
@@ -160,9 +166,9 @@ async function tablesVariant(
   const locationOf = new Map(rows.map((r) => [r.dojoAccountId, r.id]));
   const sessionOf = (accountId: string, orderId: string) => tableSessionId(locationOf.get(accountId)!, orderId);
   try {
-    const pids = await startVariant(p, 'queue', accountIds);
+    const started = await startVariant(p, 'queue', accountIds);
     o.log(`request-path: queue variant over the Tables API up, ${accountIds.length} venues connected`);
-    const runs = await measureVariant(p, pids, 'queue, Tables API', o, (rate, ms) =>
+    const runs = await measureVariant(p, started, 'queue, Tables API', o, (rate, ms) =>
       runTablesMix(p, accountIds, rate, ms, { ordersPerLocation: ORDERS_PER_LOCATION, sessionOf }),
     );
     await p.stopApps();
@@ -211,10 +217,10 @@ export async function requestPath(
   for (let round = 1; round <= (o.rounds ?? 1); round++) {
     for (const variant of mixVariants) {
       await fromSeed();
-      const pids = await startVariant(p, variant, accountIds);
+      const started = await startVariant(p, variant, accountIds);
       o.log(`request-path: ${variant} variant up, ${accountIds.length} venues connected${(o.rounds ?? 1) > 1 ? ` (round ${round})` : ''}`);
       runs.push(
-        ...(await measureVariant(p, pids, variant, o, (rate, ms) =>
+        ...(await measureVariant(p, started, variant, o, (rate, ms) =>
           runMix(p, accountIds, rate, ms, { ordersPerLocation: ORDERS_PER_LOCATION, maxInFlight: o.maxInFlight }),
         )),
       );

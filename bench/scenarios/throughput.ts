@@ -48,7 +48,7 @@ export async function throughput(
   const ceilings: CeilingResult[] = [];
   for (const [i, workers] of o.workers.entries()) {
     if (i > 0) await p.restoreSeed(); // each ramp starts from the same rows
-    const pids = await startVariant(p, 'queue', accountIds, workers);
+    const { pids } = await startVariant(p, 'queue', accountIds, workers);
     o.log(`throughput: gateway + ${workers} worker(s) up`);
     // Warmed up as the request path's variants are: a ramp of 5 s steps on fresh processes measured V8 still compiling
     // (two workers share the warm-up's requests, so each was colder than a single one at the same step).
