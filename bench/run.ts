@@ -149,12 +149,14 @@ function evaluate(results: Record<string, unknown>): Goal[] {
       // Every variant through the queue (EPOS Data, the Tables API) has the queue's limit; only in-process has its own.
       const limit = r.variant.startsWith('queue') ? GOALS.queueCpuMs : GOALS.inProcessCpuMs;
       const v = platformCpuMs(r.cpu, r.achieved);
-      const judged = r.offered === GOALS.cpuRate && !r.fresh;
+      // `queue, reads queued` (GATEWAY_READS=queue) is not the platform as deployed (reads are answered by the
+      // gateway by default): it is shown, to size what that saves, as docs/performance.md's tables show it.
+      const judged = r.offered === GOALS.cpuRate && !r.fresh && r.variant !== 'queue, reads queued';
       const met = v <= limit && r.errors === 0;
       goals.push({
         goal: `CPU per request, ${r.variant} @ ${r.offered}/s${r.fresh ? ', fresh processes before the warm-up' : ''} (all processes)`,
         measured: `${ms(v)} ms${r.errors ? `, ${r.errors} errors` : ''}`,
-        target: judged ? `<= ${limit} ms` : r.fresh ? '(shown)' : '(shown, judged at 200/s)',
+        target: judged ? `<= ${limit} ms` : r.fresh || r.variant === 'queue, reads queued' ? '(shown)' : '(shown, judged at 200/s)',
         met: judged ? met : true,
         miss: !judged || met ? undefined : `over by ${ms(v - limit)} ms (${pct(v, limit)})`,
       });
