@@ -151,12 +151,13 @@ function evaluate(results: Record<string, unknown>): Goal[] {
       const v = platformCpuMs(r.cpu, r.achieved);
       // `queue, reads queued` (GATEWAY_READS=queue) is not the platform as deployed (reads are answered by the
       // gateway by default): it is shown, to size what that saves, as docs/performance.md's tables show it.
-      const judged = r.offered === GOALS.cpuRate && !r.fresh && r.variant !== 'queue, reads queued';
+      const shownOnly = r.fresh === true || r.variant === REQUEST_PATH_VARIANTS['reads-queued'];
+      const judged = r.offered === GOALS.cpuRate && !shownOnly;
       const met = v <= limit && r.errors === 0;
       goals.push({
         goal: `CPU per request, ${r.variant} @ ${r.offered}/s${r.fresh ? ', fresh processes before the warm-up' : ''} (all processes)`,
         measured: `${ms(v)} ms${r.errors ? `, ${r.errors} errors` : ''}`,
-        target: judged ? `<= ${limit} ms` : r.fresh || r.variant === 'queue, reads queued' ? '(shown)' : '(shown, judged at 200/s)',
+        target: judged ? `<= ${limit} ms` : shownOnly ? '(shown)' : '(shown, judged at 200/s)',
         met: judged ? met : true,
         miss: !judged || met ? undefined : `over by ${ms(v - limit)} ms (${pct(v, limit)})`,
       });

@@ -7,6 +7,7 @@ import { DojoSandbox } from '@app/dojo-sandbox';
 import type { Stack } from '@app/infra';
 import { freePort } from '@app/infra';
 import type { AppProcess } from './procs';
+import { metricsText, sampleOf } from './metrics-text';
 import { CpuMeter, ServerCpuMeter, spawnApp, until, waitHealthy } from './procs';
 
 export interface BenchSettings {
@@ -160,15 +161,10 @@ export class Platform {
    * undefined when the app has no cache or does not answer.
    */
   async readCacheCounts(app: AppProcess): Promise<{ hits: number; misses: number } | undefined> {
-    if (!app.url) return undefined;
-    try {
-      const text = await (await fetch(`${app.url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-      const count = (result: string) => Number(new RegExp(`^epos_relay_gateway_read_cache_reads_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-      const out = { hits: count('hit'), misses: count('miss') };
-      return Number.isFinite(out.hits) && Number.isFinite(out.misses) ? out : undefined;
-    } catch {
-      return undefined;
-    }
+    const text = await metricsText(app.url, 5_000);
+    const count = (result: string) => sampleOf(text, `epos_relay_gateway_read_cache_reads_total{result="${result}"}`);
+    const out = { hits: count('hit'), misses: count('miss') };
+    return Number.isFinite(out.hits) && Number.isFinite(out.misses) ? out : undefined;
   }
 
   /** Waits until the sandbox sees one connection per account id. */

@@ -10,6 +10,7 @@ import { createRedis } from '@app/common';
 import type { LocationChangedMessage } from '@app/contracts';
 import { Channels } from '@app/contracts';
 import { benchVenues } from '../lib/seed';
+import { metricsText, sampleOf } from '../lib/metrics-text';
 
 export interface ConnectResult {
   ms: number;
@@ -107,8 +108,8 @@ async function collectGarbage(url: string): Promise<void> {
 }
 
 async function gatewayMemory(url: string | undefined, pid: number): Promise<GatewayMemory> {
-  const text = url ? await fetch(`${url}/metrics`).then((r) => (r.ok ? r.text() : ''), () => '') : '';
-  const one = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  const text = await metricsText(url);
+  const one = (name: string) => sampleOf(text, name);
   const spaces: Record<string, number> = {};
   for (const m of text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="([a-z_]+)"\} (\S+)/gm)) spaces[m[1]!] = Number(m[2]);
   return { rss: rssBytes(pid), heapUsed: one('nodejs_heap_size_used_bytes'), heapTotal: one('nodejs_heap_size_total_bytes'), external: one('nodejs_external_memory_bytes'), spaces };

@@ -13,7 +13,7 @@ import Redis from 'ioredis';
 import { findRedisServer, stopChild } from '@app/infra';
 import { waitFor } from '@app/testing';
 import type { RedisNode } from './redis-nodes';
-import { alive, distinctFreePort, nodeArgs, startRedisNode } from './redis-nodes';
+import { alive, askNode, distinctFreePort, nodeArgs, startRedisNode } from './redis-nodes';
 
 const run = promisify(execFile);
 
@@ -69,16 +69,8 @@ export class RedisClusterProcesses {
       async () => {
         for (const n of this.nodes) {
           if (!alive(n)) continue;
-          const c = new Redis({ port: n.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-          try {
-            await c.connect();
-            const info = String(await c.cluster('INFO'));
-            if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) return false;
-          } catch {
-            return false;
-          } finally {
-            c.disconnect();
-          }
+          const info = await askNode(n.port, async (c) => String(await c.cluster('INFO'))).catch(() => '');
+          if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) return false;
         }
         return true;
       },

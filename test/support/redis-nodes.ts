@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { freePort, stopChild, waitForPort } from '@app/infra';
 
 export interface RedisNode {
@@ -50,3 +51,14 @@ export function nodeArgs(dir: string, port: number): string[] {
 
 /** Whether the node's process is still running. */
 export const alive = (n: RedisNode) => n.child.exitCode === null && n.child.signalCode === null;
+
+/** Runs `fn` on a fresh connection to the node at `port` (no retries: a node that does not answer fails it), then closes it. */
+export async function askNode<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
+  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await c.connect();
+    return await fn(c);
+  } finally {
+    c.disconnect();
+  }
+}

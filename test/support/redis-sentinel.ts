@@ -7,11 +7,11 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { findRedisServer, stopChild } from '@app/infra';
 import { waitFor } from '@app/testing';
 import type { RedisNode } from './redis-nodes';
-import { alive, nodeArgs, startRedisNode } from './redis-nodes';
+import { alive, askNode, nodeArgs, startRedisNode } from './redis-nodes';
 
 /** The master's name at the Sentinel. */
 const MASTER = 'epos';
@@ -70,14 +70,8 @@ export class RedisSentinelProcesses {
     }
   }
 
-  private async ask<T>(fn: (c: Redis) => Promise<T>, port = this.sentinel.port): Promise<T> {
-    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-    try {
-      await c.connect();
-      return await fn(c);
-    } finally {
-      c.disconnect();
-    }
+  private ask<T>(fn: (c: Redis) => Promise<T>, port = this.sentinel.port): Promise<T> {
+    return askNode(port, fn);
   }
 
   /** The node the Sentinel names as master now. */

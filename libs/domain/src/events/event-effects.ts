@@ -38,7 +38,7 @@ export async function lockPaymentIntent(tx: Tx, locationId: string, paymentInten
   await ordersRepo(tx).lockPaymentIntent(locationId, paymentIntentId);
 }
 
-/** What the apply reads about an event's intent under its locks (lockAndLoadEvent). */
+/** What the apply reads about an event's intent under its locks (lockAndLoadEvents). */
 export interface LoadedIntent {
   payment: PaymentRow | null;
   intent: PaymentIntentRow | null;
@@ -52,34 +52,21 @@ export interface EventToOpen {
 }
 
 /**
- * Opens an event's apply: waits for the intent lock (when the event names an
- * intent), locks and reads the event row, and reads the intent's payment and
- * online intent, in that order (readTogether: on pg one round trip with
- * BEGIN). Each statement runs after the locks before it were granted, so
- * every read is taken under the locks: a lock being waited for delays the
- * reads, it never lets one run without it.
- */
-export async function lockAndLoadEvent(
-  tx: Tx,
-  locationId: string,
-  eventRowId: string,
-  paymentIntentId: string | null,
-): Promise<{ ev: DojoEvent; loaded?: LoadedIntent }> {
-  return (await lockAndLoadEvents(tx, [{ locationId, eventRowId, paymentIntentId }]))[0]!;
-}
-
-/**
- * lockAndLoadEvent for several events in one transaction (ApplyDojoEvent's
- * applies of one turn), all in one round trip: each event's intent lock, row
- * lock and reads, event after event. The events are taken in one fixed order
- * (location, intent, row), whatever order they come in, so two transactions
- * opening overlapping sets wait for each other instead of deadlocking; the
- * answers are in the order given. The caller gives each intent once: an
- * event's reads are taken before the events ahead of it are applied.
+ * Opens the apply of one event or several in one transaction (ApplyDojoEvent:
+ * an event alone, or the applies of one turn), in one round trip (readTogether:
+ * on pg with BEGIN): for each event, the intent lock (when it names an intent),
+ * the row lock and read, and the intent's payment and online intent. Each
+ * statement runs after the locks before it were granted, so every read is taken
+ * under its locks: a lock being waited for delays the reads, it never lets one
+ * run without it. The events are taken in one fixed order (location, intent,
+ * row), whatever order they come in, so two transactions opening overlapping
+ * sets wait for each other instead of deadlocking; the answers are in the order
+ * given. The caller gives each intent once: an event's reads are taken before
+ * the events ahead of it are applied.
  */
 export async function lockAndLoadEvents(tx: Tx, events: EventToOpen[]): Promise<{ ev: DojoEvent; loaded?: LoadedIntent }[]> {
-  const key = (e: EventToOpen) => `${e.locationId}\u0000${e.paymentIntentId ?? ''}\u0000${e.eventRowId}`;
-  const order = events.map((_, i) => i).sort((a, b) => (key(events[a]!) < key(events[b]!) ? -1 : key(events[a]!) > key(events[b]!) ? 1 : 0));
+  const keys = events.map((e) => `${e.locationId}\u0000${e.paymentIntentId ?? ''}\u0000${e.eventRowId}`);
+  const order = events.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
   const statements: Prisma.Sql[] = [];
   for (const i of order) {
     const { locationId, eventRowId, paymentIntentId } = events[i]!;

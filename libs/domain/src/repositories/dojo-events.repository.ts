@@ -217,7 +217,7 @@ export class DojoEventsRepository {
     return DojoEventsRepository.lockedRow(locationId, eventRowId, await this.db.$queryRaw<DojoEventRow[]>(DojoEventsRepository.lockAndReadSql(locationId, eventRowId)));
   }
 
-  /** lockAndRead's statement, for a caller that sends it together with others (event-effects lockAndLoadEvent). */
+  /** lockAndRead's statement, for a caller that sends it together with others (event-effects lockAndLoadEvents). */
   static lockAndReadSql(locationId: string, eventRowId: string): Prisma.Sql {
     return Prisma.sql`
       SELECT ${EVENT_COLUMNS} FROM dojo_events

@@ -327,7 +327,7 @@ export class OrdersRepository {
     return rows[0] ?? null;
   }
 
-  /** findPayment's statement, for a caller that sends it together with others (event-effects lockAndLoadEvent). */
+  /** findPayment's statement, for a caller that sends it together with others (event-effects lockAndLoadEvents). */
   static findPaymentSql(locationId: string, paymentIntentId: string): Prisma.Sql {
     return Prisma.sql`
       SELECT location_id::text AS "locationId", payment_intent_id AS "paymentIntentId", order_id AS "orderId", currency,

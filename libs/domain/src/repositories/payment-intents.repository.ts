@@ -56,7 +56,7 @@ export class PaymentIntentsRepository {
     return rows[0] ?? null;
   }
 
-  /** findByDojoId's statement, for a caller that sends it together with others (event-effects lockAndLoadEvent). */
+  /** findByDojoId's statement, for a caller that sends it together with others (event-effects lockAndLoadEvents). */
   static findByDojoIdSql(locationId: string, paymentIntentId: string): Prisma.Sql {
     return Prisma.sql`
       SELECT location_id::text AS "locationId", id::text AS id, payment_intent_id AS "paymentIntentId", order_id AS "orderId",

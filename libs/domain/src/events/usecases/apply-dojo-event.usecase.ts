@@ -7,7 +7,8 @@ import type { Tx } from '../../shared/tx';
 import { DeadLettersRepository } from '../../repositories/dead-letters.repository';
 import { deadLetterErrorText } from '../../dead-letters/error-text';
 import type { ApplyResult} from '../event-effects';
-import { applyLockedEvent, lockAndLoadEvent, lockAndLoadEvents } from '../event-effects';
+import type { EventToOpen } from '../event-effects';
+import { applyLockedEvent, lockAndLoadEvents } from '../event-effects';
 import type { BatchCall } from '../../shared/turn-batch';
 import { TurnBatch } from '../../shared/turn-batch';
 import { settlementOf } from '../../core/rules';
@@ -196,23 +197,30 @@ export class ApplyDojoEvent {
   /** The event's transaction: its locks, the reads they guard and its effects; 'missing' when the row is not there. */
   private async applyLocked(eventRowId: string, facts: DojoEventFacts): Promise<ApplyResult> {
     try {
-      // On pg directly; a step that needs a Prisma model call (recording an online payment) reruns it all on Prisma.
-      return await runPlannedTransaction(
-        this.prisma,
-        async (tx) => {
-          // The intent lock, the row lock and the reads they guard: with BEGIN in one round trip on pg.
-          const { ev, loaded } = await lockAndLoadEvent(tx, facts.locationId, eventRowId, facts.paymentIntentId);
-          return applyLockedEvent(tx, ev, this.logger, loaded);
-        },
-        { maxWait: 10_000, timeout: 30_000 },
-      ).then((r) => {
-        this.observe?.applied(1);
-        return r;
-      });
+      return (await this.applyInOneTransaction([{ locationId: facts.locationId, eventRowId, paymentIntentId: facts.paymentIntentId }]))[0]!;
     } catch (err) {
       if (err instanceof DojoEventGone) return { outcome: 'missing' };
       throw err;
     }
+  }
+
+  /**
+   * One transaction for `events` (one, or a turn's lot): their intent locks, row locks and the reads they guard
+   * (with BEGIN in one round trip on pg), then each one's effects in turn; the results in the order given. On pg
+   * directly; a step that needs a Prisma model call (recording an online payment) reruns it all on Prisma.
+   */
+  private async applyInOneTransaction(events: EventToOpen[]): Promise<ApplyResult[]> {
+    const results = await runPlannedTransaction(
+      this.prisma,
+      async (tx) => {
+        const out: ApplyResult[] = [];
+        for (const { ev, loaded } of await lockAndLoadEvents(tx, events)) out.push(await applyLockedEvent(tx, ev, this.logger, loaded));
+        return out;
+      },
+      { maxWait: 10_000, timeout: 30_000 },
+    );
+    this.observe?.applied(events.length);
+    return results;
   }
 
   /**
@@ -234,23 +242,13 @@ export class ApplyDojoEvent {
     if (shared.length === 1) return alone(shared[0]!);
     let results: ApplyResult[];
     try {
-      results = await runPlannedTransaction(
-        this.prisma,
-        async (tx) => {
-          const opened = await lockAndLoadEvents(tx, shared.map((c) => ({ locationId: c.item.facts.locationId, eventRowId: c.item.eventRowId, paymentIntentId: c.item.facts.paymentIntentId })));
-          const out: ApplyResult[] = [];
-          for (const { ev, loaded } of opened) out.push(await applyLockedEvent(tx, ev, this.logger, loaded));
-          return out;
-        },
-        { maxWait: 10_000, timeout: 30_000 },
-      );
+      results = await this.applyInOneTransaction(shared.map((c) => ({ locationId: c.item.facts.locationId, eventRowId: c.item.eventRowId, paymentIntentId: c.item.facts.paymentIntentId })));
     } catch (err) {
       this.observe?.sharedFailed(shared.length);
       this.logger.debug({ events: shared.length, err: (err as Error).message }, 'dojo events applied together failed; applying each alone');
       await Promise.all(shared.map(alone));
       return;
     }
-    this.observe?.applied(shared.length);
     shared.forEach((c, i) => {
       this.logger.debug({ eventRowId: c.item.eventRowId, ...results[i] }, 'dojo event processed');
       c.resolve(results[i]!);
