@@ -23,6 +23,8 @@ export class BullmqEventEnqueuer {
   private readonly timeoutMs: number;
   /** Rows asked for in this turn of the event loop: they go to Redis together in one addBulk (one round trip). */
   private batch: { job: DojoEventJob; done: (err?: Error) => void }[] = [];
+  /** The addBulk calls not yet answered (close() waits for them). */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(opts: BullmqEventEnqueuerOptions) {
     this.timeoutMs = opts.timeoutMs ?? 1_000;
@@ -47,6 +49,7 @@ export class BullmqEventEnqueuer {
   }
 
   private flush(): void {
+    if (this.batch.length === 0) return;
     const batch = this.batch;
     this.batch = [];
     const opts = {
@@ -59,15 +62,26 @@ export class BullmqEventEnqueuer {
       removeOnFail: true,
     };
     // jobId = row id: an add of a row already waiting is a no-op, also within one batch.
-    this.jobs.queue(QueueName.DojoEvents).addBulk(
+    const sent = this.jobs.queue(QueueName.DojoEvents).addBulk(
       batch.map((b) => ({ name: JobName.ApplyDojoEvent, data: b.job, opts: { ...opts, jobId: b.job.eventRowId } })),
     ).then(
       () => batch.forEach((b) => b.done()),
       (err: unknown) => batch.forEach((b) => b.done(err instanceof Error ? err : new Error(String(err)))),
     );
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
   }
 
+  /**
+   * Sends what is still batched and waits (at most `timeoutMs`) for the adds in flight before closing: callers
+   * do not wait for their enqueue (IngestDojoEvent answers once the row is stored), so a shutdown would otherwise
+   * leave the last turn's rows to the sweeper.
+   */
   async close(): Promise<void> {
+    if (this.batch.length) this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, this.timeoutMs)))]);
+    clearTimeout(timer);
     await this.jobs.close();
   }
 }

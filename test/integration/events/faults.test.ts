@@ -139,6 +139,20 @@ describe('Dojo events under faults (private Postgres and Redis)', () => {
     assert.equal(p.intentStatus, 'Captured');
   });
 
+  it('answers once the event is stored, without waiting for the queue; the sweeper hands over what the queue never got', async () => {
+    let asked = 0;
+    const hanging = { enqueue: () => { asked++; return new Promise<void>(() => undefined); } };
+    const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), hanging, logger);
+    await fx.payment(loc.id, 'ord_1', { paymentIntentId: 'pi_hang', amount: 0 });
+    const payload = eventPayload(loc.dojoAccountId, 'evt_hang', 'payment_intent.status_updated', 'pi_hang', 'Captured', new Date());
+    const answered = await Promise.race([ingest.execute({ payload, channel: 'webhook', locationId: loc.id }), sleep(5_000).then(() => 'no answer' as const)]);
+    assert.notEqual(answered, 'no answer', 'the ingest waited for an enqueue that never ends');
+    const { eventRowId } = answered as { eventRowId: string };
+    assert.equal(asked, 1);
+    assert.equal((await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).state, 'received', 'stored before the answer');
+    await waitFor(async () => (await prisma.dojoEvent.findUniqueOrThrow({ where: { id: eventRowId } })).state === 'applied', 'the sweeper recovered the event', 20_000, 100);
+  });
+
   it('re-checks kept events when their payment appears without the hand-over (safety net)', async () => {
     const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), enqueuer, logger);
     const payload = eventPayload(loc.dojoAccountId, 'evt_net', 'payment_intent.status_updated', 'pi_net', 'Captured', new Date());

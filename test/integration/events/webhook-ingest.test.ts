@@ -6,7 +6,7 @@ import type { RunningApp } from '@app/common';
 import { QueueName, queuePrefix } from '@app/queue';
 import { sign } from '@app/domain/events/webhook-signature';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 
 const OLD = 'old-secret-still-active';
 const NEW = 'PDYkJQq6sESYHp_zJuTTBQ';
@@ -64,8 +64,8 @@ describe('POST /webhooks/dojo', () => {
     assert.equal(row.paymentStatus, 'Captured');
     assert.equal(row.occurredAt.toISOString(), '2026-11-21T10:00:00.123Z');
     assert.equal(row.state, 'received'); // the webhook app does not apply events
-    const job = await queue.getJob(row.id);
-    assert.ok(job, 'a job with id = row id was enqueued');
+    // The answer does not wait for the queue (the row is what 200 promises): the job follows within moments.
+    const job = await waitFor(() => queue.getJob(row.id), 'a job with id = row id was enqueued', 5_000, 20);
     assert.deepEqual(job.data, { eventRowId: row.id, facts: { locationId: loc.id, paymentIntentId: 'pi_1', paymentStatus: 'Captured' } }, 'the job carries the row\'s facts');
   });
 

@@ -31,9 +31,10 @@ export interface IngestDojoEventResult {
 /**
  * Accepts a Dojo event durably, whichever channel delivered it (webhook or
  * HandleEventV1): one row per (account, event id) in dojo_events; a repeat only
- * counts a delivery. Then it asks the pipeline to apply the row. Enqueueing is
- * best effort: when Redis is down the row stays 'received' and the worker's
- * sweeper picks it up later, so a stored event is never lost.
+ * counts a delivery. Then it asks the pipeline to apply the row, without waiting:
+ * enqueueing is best effort, and when Redis is down (or the process stops before
+ * the enqueue) the row stays 'received' and the worker's sweeper picks it up
+ * later, so a stored event is never lost.
  * Throws when the event could not be stored (the caller answers 5xx / an error).
  */
 export class IngestDojoEvent {
@@ -57,13 +58,14 @@ export class IngestDojoEvent {
       log().info({ eventType: payload.event, duplicate, state: row.state }, duplicate ? 'dojo event delivered again' : 'dojo event stored');
     }
     // A repeat of an event that is still waiting (e.g. Redis was down) is enqueued again; the job id makes it harmless.
+    // The answer does not wait for the queue: the row is durable once stored, and an enqueue that fails (or never
+    // happens: the process dies first) leaves it 'received' for the sweeper, which is what a failed enqueue did
+    // when it was awaited. So the acknowledgement costs Postgres' commit alone, not also a Redis round trip.
     if (!duplicate || row.state === 'received') {
-      try {
-        // A row this call inserted holds this payload's facts; a repeat's row holds its first delivery's.
-        await this.enqueuer.enqueue(row.id, row.inserted ? dojoEventFactsOf(locationId, payload) : undefined);
-      } catch (err) {
+      // A row this call inserted holds this payload's facts; a repeat's row holds its first delivery's.
+      this.enqueuer.enqueue(row.id, row.inserted ? dojoEventFactsOf(locationId, payload) : undefined).catch((err: unknown) => {
         log().warn({ err: (err as Error).message }, 'could not enqueue the dojo event; the sweeper will pick it up');
-      }
+      });
     }
     return { eventRowId: row.id, duplicate };
   }
