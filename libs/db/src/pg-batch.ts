@@ -9,9 +9,9 @@ import pg from 'pg';
  *
  * Written against pg's documented extension point, a submittable (an object
  * with `submit(connection)` that pg's Client feeds the backend's messages to:
- * what pg-cursor and pg-query-stream use), with pg's own Query objects
- * parsing each statement's rows, so rows come out exactly as `client.query`
- * gives them. pg has no API for one Sync over several statements.
+ * what pg-cursor and pg-query-stream use), with pg's own Result parsing each
+ * statement's rows, so rows come out exactly as `client.query` gives them.
+ * pg has no API for one Sync over several statements.
  *
  * Protocol: for each statement Parse (unless its name is already prepared on
  * this connection), Bind, Describe, Execute; then one Sync. After an error,
@@ -36,20 +36,103 @@ interface Wire {
   sync(): void;
 }
 
-/** pg's Query as a handler of one statement's messages (pg/lib/query.js). */
-interface StatementHandler {
-  handleRowDescription(msg: unknown): void;
-  handleDataRow(msg: unknown): void;
-  handleCommandComplete(msg: unknown, con: Wire): void;
-  _canceledDueToError: unknown;
-  _result: pg.QueryResult;
-}
-
 /** pg's conversion of a JS value to a parameter (what client.query applies). */
 const { prepareValue } = (pg as unknown as { utils: { prepareValue: (this: void, v: unknown) => unknown } }).utils;
 
+/** A column of a RowDescription, as pg-protocol parses it. */
+interface FieldDescription {
+  name: string;
+  dataTypeID: number;
+  format?: string;
+}
+
+/** pg's Result (pg/lib/result.js): the parts a statement's answer is built with, as pg's Query builds it. */
+interface PgResult extends pg.QueryResult {
+  addFields(fields: FieldDescription[]): void;
+  parseRow(values: unknown[]): Record<string, unknown>;
+  addRow(row: unknown): void;
+  addCommandComplete(msg: unknown): void;
+  _parsers: unknown[] | undefined;
+  _prebuiltEmptyResultObject: object | null;
+}
+const PgResultClass = (pg as unknown as { Result: new (rowMode: undefined, types: unknown) => PgResult }).Result;
+
+/** The row shape pg's Result.addFields builds from a RowDescription: the fields, their parsers, the empty row. */
+interface RowShape {
+  types: unknown;
+  fields: FieldDescription[];
+  parsers: unknown[] | undefined;
+  empty: object | null;
+}
+
+/** Named statements whose row shape is kept at most (SqlRunner names at most a few thousand). */
+const MAX_SHAPES = 4_096;
+
+/**
+ * The row shape of each named statement, built once per process instead of once per execution: a named
+ * statement's columns are fixed by its text (Postgres refuses to change a prepared statement's result type), and
+ * an answer is still checked against the kept shape, column by column, before the shape is used.
+ */
+const shapes = new Map<string, RowShape>();
+
+function sameColumns(a: FieldDescription[], b: FieldDescription[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.dataTypeID !== y.dataTypeID || x.format !== y.format) return false;
+  }
+  return true;
+}
+
+/**
+ * One statement's answer, built with pg's own Result (so rows come out exactly as `client.query` gives them) but
+ * without a pg Query per statement (an event emitter and a copy of its config each) and, for a named statement,
+ * without rebuilding its row shape on every execution.
+ */
+class StatementAnswer {
+  readonly result: PgResult;
+  /** A row that could not be parsed (pg's Query keeps the first such error and fails the query with it). */
+  rowError: Error | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly types: unknown,
+  ) {
+    this.result = new PgResultClass(undefined, types);
+  }
+
+  rowDescription(fields: FieldDescription[]): void {
+    const r = this.result;
+    const kept = this.name === '' ? undefined : shapes.get(this.name);
+    if (kept !== undefined && kept.types === this.types && sameColumns(kept.fields, fields)) {
+      r.fields = kept.fields as pg.FieldDef[];
+      r._parsers = kept.parsers;
+      r._prebuiltEmptyResultObject = kept.empty;
+      return;
+    }
+    r.addFields(fields);
+    if (this.name === '') return;
+    if (shapes.size >= MAX_SHAPES) shapes.clear();
+    shapes.set(this.name, { types: this.types, fields: r.fields as FieldDescription[], parsers: r._parsers, empty: r._prebuiltEmptyResultObject });
+  }
+
+  dataRow(values: unknown[]): void {
+    if (this.rowError) return;
+    try {
+      this.result.addRow(this.result.parseRow(values));
+    } catch (err) {
+      this.rowError = err as Error;
+    }
+  }
+
+  commandComplete(msg: unknown): void {
+    this.result.addCommandComplete(msg);
+  }
+}
+
 class StatementBatch {
-  private readonly handlers: StatementHandler[];
+  private readonly answers: StatementAnswer[];
   /** Index of the statement whose answer is coming. */
   private at = 0;
   private done = false;
@@ -63,7 +146,7 @@ class StatementBatch {
     readonly statements: pg.QueryConfig[],
     private readonly callback: (outcomes: StatementOutcome[]) => void,
   ) {
-    this.handlers = statements.map((s) => new pg.Query({ text: s.text, types: s.types }) as unknown as StatementHandler);
+    this.answers = statements.map((s) => new StatementAnswer(s.name ?? '', s.types));
   }
 
   /** Called by pg's Client when the batch's turn comes. Returns an error instead of throwing, as pg's Query does. */
@@ -98,22 +181,22 @@ class StatementBatch {
     return null;
   }
 
-  private current(): StatementHandler {
-    const h = this.handlers[this.at];
-    if (!h) throw new Error(`the batch of ${this.handlers.length} statements received an answer for one more`);
-    return h;
+  private current(): StatementAnswer {
+    const a = this.answers[this.at];
+    if (!a) throw new Error(`the batch of ${this.answers.length} statements received an answer for one more`);
+    return a;
   }
 
-  handleRowDescription(msg: unknown): void {
-    this.current().handleRowDescription(msg);
+  handleRowDescription(msg: { fields: FieldDescription[] }): void {
+    this.current().rowDescription(msg.fields);
   }
 
-  handleDataRow(msg: unknown): void {
-    this.current().handleDataRow(msg);
+  handleDataRow(msg: { fields: unknown[] }): void {
+    this.current().dataRow(msg.fields);
   }
 
-  handleCommandComplete(msg: unknown, con: Wire): void {
-    this.current().handleCommandComplete(msg, con);
+  handleCommandComplete(msg: unknown): void {
+    this.current().commandComplete(msg);
     this.at++;
   }
 
@@ -134,10 +217,10 @@ class StatementBatch {
       this.markParsed(this.failed.at);
       return this.finish(this.failed.at, this.failed.error);
     }
-    this.markParsed(this.handlers.length);
-    const bad = this.handlers.findIndex((h) => h._canceledDueToError);
-    if (bad >= 0) return this.finish(bad, this.handlers[bad]!._canceledDueToError as Error, true);
-    this.finish(this.handlers.length, null);
+    this.markParsed(this.answers.length);
+    const bad = this.answers.findIndex((a) => a.rowError !== undefined);
+    if (bad >= 0) return this.finish(bad, this.answers[bad]!.rowError!, true);
+    this.finish(this.answers.length, null);
   }
 
   handlePortalSuspended(): void {
@@ -170,9 +253,9 @@ class StatementBatch {
     if (this.done) return;
     this.done = true;
     this.callback(
-      this.handlers.map((h, i): StatementOutcome => {
+      this.answers.map((a, i): StatementOutcome => {
         if (i === failedAt && err) return { error: err };
-        return i < failedAt || restRan ? { result: h._result } : undefined;
+        return i < failedAt || restRan ? { result: a.result } : undefined;
       }),
     );
   }

@@ -8,7 +8,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import type { PrismaClient } from '@app/db';
+import { queryBatch } from '../../../libs/db/src/pg-batch';
 import { createPrisma, Prisma, sqlRunner, SqlTransactionRolledBack } from '@app/db';
 import { rawOnPg, readTogether, runPlannedTransaction } from '@app/domain/repositories/unit-of-work';
 import type { TestDatabase } from '@app/testing';
@@ -42,6 +44,32 @@ describe('SqlRunner: the request path on pg directly', () => {
     assert.ok(viaPg[0]!.t instanceof Date);
     // The tagged-template form gives the same.
     assert.deepEqual(await rawOnPg(db.prisma).$queryRaw`SELECT ${5}::int AS v`, [{ v: 5 }]);
+  });
+
+  it('rows of a named statement come out the same on every execution (its row shape is built once), with prepared statements on', async () => {
+    const handle = rawOnPg(prepared);
+    const first = await handle.$queryRaw<Record<string, unknown>[]>(TYPES);
+    for (let i = 0; i < 3; i++) assert.deepEqual(await handle.$queryRaw<Record<string, unknown>[]>(TYPES), first);
+    assert.deepEqual(first, await db.prisma.$queryRaw<Record<string, unknown>[]>(TYPES));
+  });
+
+  it('a statement name whose columns differ from the shape kept under it is read with its own columns', async () => {
+    const one = new pg.Client({ connectionString: db.url });
+    const two = new pg.Client({ connectionString: db.url });
+    await one.connect();
+    await two.connect();
+    try {
+      const name = `s_shape_${Date.now().toString(36)}`;
+      for (let i = 0; i < 2; i++) assert.deepEqual((await queryBatch(one, [{ name, text: 'SELECT 1::int AS a', values: [] }]))[0]!.rows, [{ a: 1 }]);
+      // The same name on another connection for another text (as after a deploy that changed the statement).
+      const other = await queryBatch(two, [{ name, text: "SELECT 'x'::text AS b, 2::int AS c", values: [] }]);
+      assert.deepEqual(other[0]!.rows, [{ b: 'x', c: 2 }]);
+      assert.deepEqual(other[0]!.fields.map((f) => f.name), ['b', 'c']);
+      assert.deepEqual((await queryBatch(one, [{ name, text: 'SELECT 1::int AS a', values: [] }]))[0]!.rows, [{ a: 1 }]);
+    } finally {
+      await one.end();
+      await two.end();
+    }
   });
 
   it('model calls on the reads handle still go through Prisma', async () => {
