@@ -44,6 +44,21 @@ export interface DojoEventJob {
   facts?: { locationId: string; paymentIntentId: string | null; paymentStatus: string | null };
 }
 
+/**
+ * A job of QueueName.DojoEvents: one stored event (the sweeper's, a replay's, a quiet moment's), or the events one
+ * enqueuer flushed together (the webhook's deliveries of one turn of its event loop), so that a burst costs one
+ * pass through the queue's scripts (add, fetch, finish) for up to MAX_EVENTS_PER_JOB events instead of one each.
+ */
+export type DojoEventsPayload = DojoEventJob | { events: DojoEventJob[] };
+
+/** Events one job carries at most. */
+export const MAX_EVENTS_PER_JOB = 50;
+
+/** The events a job of QueueName.DojoEvents carries, in the order they were enqueued. */
+export function eventsOfJob(data: DojoEventsPayload): DojoEventJob[] {
+  return 'events' in data ? data.events : [data];
+}
+
 /** A location whose capabilities should be registered with Dojo. */
 export interface RegistrationJob {
   locationId: string;
@@ -52,7 +67,7 @@ export interface RegistrationJob {
 /** Payload of each queue. */
 export interface QueuePayloads {
   [QueueName.Rpc]: RpcJob;
-  [QueueName.DojoEvents]: DojoEventJob;
+  [QueueName.DojoEvents]: DojoEventsPayload;
   [QueueName.Registration]: RegistrationJob;
   [QueueName.Counter]: CounterSettleJob;
 }

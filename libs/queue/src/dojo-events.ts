@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
 import type { HealthRegistry, Logger} from '@app/common';
 import { pipelineMetrics } from '@app/common';
-import type { DojoEventJob } from './catalog';
-import { JobName, QueueName } from './catalog';
+import type { DojoEventJob, DojoEventsPayload } from './catalog';
+import { eventsOfJob, JobName, MAX_EVENTS_PER_JOB, QueueName } from './catalog';
 import { JobEnqueuer } from './enqueuer';
 import { QueueWorker } from './worker-host';
 
@@ -15,8 +15,10 @@ export interface BullmqEventEnqueuerOptions {
 }
 
 /**
- * The BullMQ adapter of the domain's EventEnqueuer port: enqueues stored event
- * rows on QueueName.DojoEvents with jobId = row id, so double enqueues are harmless.
+ * The BullMQ adapter of the domain's EventEnqueuer port: enqueues stored event rows on QueueName.DojoEvents. The
+ * rows asked for in one turn of the event loop go in one round trip, and together in one job (up to
+ * MAX_EVENTS_PER_JOB each). A job of one row has jobId = row id, so enqueueing a waiting row again adds nothing; a
+ * row enqueued twice in different jobs is applied once all the same (the apply is idempotent under the row's lock).
  */
 export class BullmqEventEnqueuer {
   private readonly jobs: JobEnqueuer;
@@ -61,10 +63,18 @@ export class BullmqEventEnqueuer {
       // A job that failed every attempt is removed, so the sweeper can enqueue the row again later.
       removeOnFail: true,
     };
-    // jobId = row id: an add of a row already waiting is a no-op, also within one batch.
-    const sent = this.jobs.queue(QueueName.DojoEvents).addBulk(
-      batch.map((b) => ({ name: JobName.ApplyDojoEvent, data: b.job, opts: { ...opts, jobId: b.job.eventRowId } })),
-    ).then(
+    const jobs: { name: typeof JobName.ApplyDojoEvent; data: DojoEventsPayload; opts: typeof opts & { jobId?: string } }[] = [];
+    for (let i = 0; i < batch.length; i += MAX_EVENTS_PER_JOB) {
+      const chunk = batch.slice(i, i + MAX_EVENTS_PER_JOB);
+      // One row: jobId = row id, so an add of a row already waiting is a no-op. Several: BullMQ's own id (a row id
+      // would swallow the whole job were that row waiting in another).
+      jobs.push(
+        chunk.length === 1
+          ? { name: JobName.ApplyDojoEvent, data: chunk[0]!.job, opts: { ...opts, jobId: chunk[0]!.job.eventRowId } }
+          : { name: JobName.ApplyDojoEvent, data: { events: chunk.map((b) => b.job) }, opts },
+      );
+    }
+    const sent = this.jobs.queue(QueueName.DojoEvents).addBulk(jobs).then(
       () => batch.forEach((b) => b.done()),
       (err: unknown) => batch.forEach((b) => b.done(err instanceof Error ? err : new Error(String(err)))),
     );
@@ -93,12 +103,17 @@ export interface DojoEventsWorkerOptions {
   health?: HealthRegistry;
 }
 
-/** What applies one stored event (the domain's ApplyDojoEvent). */
+/** What applies a job's stored events (the domain's ApplyDojoEvent), saying what became of each. */
 export interface DojoEventApplier {
-  execute(cmd: DojoEventJob): Promise<{ outcome: string }>;
+  executeAll(cmds: DojoEventJob[]): Promise<PromiseSettledResult<{ outcome: string }>[]>;
 }
 
-/** Consumes QueueName.DojoEvents: one job per stored event row, applied by the given use-case. */
+/**
+ * Consumes QueueName.DojoEvents: each job's events are applied by the given use-case at once (ApplyDojoEvent puts
+ * them in one shared transaction where it can). A job whose events all took effect (or died) completes; when one
+ * failed (its failure is counted on its row) the job fails and the queue retries it with backoff: its other events
+ * are then found applied and left alone.
+ */
 export class DojoEventsWorker {
   private readonly worker: QueueWorker<typeof QueueName.DojoEvents>;
 
@@ -111,19 +126,25 @@ export class DojoEventsWorker {
         concurrency: opts.concurrency,
         logger,
         health: opts.health,
-        describe: (d: DojoEventJob) => ({ eventRowId: d.eventRowId }),
+        describe: (d: DojoEventsPayload) => ('events' in d ? { eventRowIds: d.events.map((e) => e.eventRowId) } : { eventRowId: d.eventRowId }),
       },
-      async (job: Job<DojoEventJob>) => {
+      async (job: Job<DojoEventsPayload>) => {
         const m = pipelineMetrics();
-        let outcome: string;
-        try {
-          outcome = (await apply.execute({ eventRowId: job.data.eventRowId, facts: job.data.facts })).outcome;
-        } catch (err) {
-          m.eventsFailed.inc();
-          throw err;
+        const events = eventsOfJob(job.data);
+        const settled = await apply.executeAll(events);
+        let failure: unknown;
+        const outcomes: string[] = [];
+        for (const s of settled) {
+          if (s.status === 'fulfilled') {
+            m.eventsApplied.labels(s.value.outcome).inc();
+            outcomes.push(s.value.outcome);
+          } else {
+            m.eventsFailed.inc();
+            failure ??= s.reason;
+          }
         }
-        m.eventsApplied.labels(outcome).inc();
-        return outcome;
+        if (failure !== undefined) throw failure;
+        return outcomes.join(',');
       },
     );
   }

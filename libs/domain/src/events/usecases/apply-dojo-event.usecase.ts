@@ -55,7 +55,22 @@ export interface ApplyObserver {
 /** Most events in one shared transaction; more in one turn make several (the worker runs EVENTS_CONCURRENCY at once). */
 const MAX_SHARED = 50;
 
+/** Events applied alone at once at most, of one job (they may ask Dojo first, or carry no facts) or of a failed lot. */
+const ALONE_AT_ONCE = 4;
+
 type ApplyCall = BatchCall<ApplyDojoEventCommand & { facts: DojoEventFacts }, ApplyResult>;
+
+/** The intent an event works on, or its own row when it names none: one per shared transaction. */
+const intentKey = (facts: DojoEventFacts, eventRowId: string): string => `${facts.locationId} ${facts.paymentIntentId ?? `row ${eventRowId}`}`;
+
+/** Runs `fn` over `items`, at most `atOnce` at a time. */
+async function inTurns<T>(items: T[], atOnce: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runner = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, runner));
+}
 
 /**
  * Applies one stored Dojo event (a dojo_events row) in one transaction: links
@@ -109,9 +124,49 @@ export class ApplyDojoEvent {
   private readonly observe?: ApplyObserver;
 
   execute(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
-    const facts = cmd.facts;
-    if (facts && !this.mayAskDojo(facts)) return this.together.add({ eventRowId: cmd.eventRowId, facts });
+    if (this.mayGoTogether(cmd)) return this.together.add(cmd);
     return this.executeAlone(cmd);
+  }
+
+  /**
+   * Applies the events of one queue job (several when the enqueuer flushed them together) and says what became of
+   * each. They go in waves of distinct intents, so a second event of an intent waits for the first one's wave, not
+   * for its lock on a held connection. In a wave the events that may go together share one transaction (execute);
+   * the others are applied alone, ALONE_AT_ONCE at a time, so a job of many online captures does not take the pool.
+   */
+  async executeAll(cmds: ApplyDojoEventCommand[]): Promise<PromiseSettledResult<ApplyResult>[]> {
+    const out: PromiseSettledResult<ApplyResult>[] = new Array(cmds.length);
+    const settle = (at: number, p: Promise<ApplyResult>): Promise<void> =>
+      p.then(
+        (value) => void (out[at] = { status: 'fulfilled', value }),
+        (reason: unknown) => void (out[at] = { status: 'rejected', reason }),
+      );
+    let waiting = cmds.map((cmd, at) => ({ cmd, at }));
+    while (waiting.length > 0) {
+      const intents = new Set<string>();
+      const together: typeof waiting = [];
+      const alone: typeof waiting = [];
+      const later: typeof waiting = [];
+      for (const w of waiting) {
+        const key = w.cmd.facts ? intentKey(w.cmd.facts, w.cmd.eventRowId) : undefined;
+        if (key !== undefined && intents.has(key)) later.push(w);
+        else {
+          if (key !== undefined) intents.add(key);
+          (this.mayGoTogether(w.cmd) ? together : alone).push(w);
+        }
+      }
+      await Promise.all([
+        ...together.map((w) => settle(w.at, this.execute(w.cmd))),
+        inTurns(alone, ALONE_AT_ONCE, (w) => settle(w.at, this.executeAlone(w.cmd))),
+      ]);
+      waiting = later;
+    }
+    return out;
+  }
+
+  /** Whether the event may share a transaction (TurnBatch): its job carries the row's facts, and nothing is asked of Dojo first. */
+  private mayGoTogether(cmd: ApplyDojoEventCommand): cmd is ApplyDojoEventCommand & { facts: DojoEventFacts } {
+    return cmd.facts !== undefined && !this.mayAskDojo(cmd.facts);
   }
 
   /** One event in its own transaction; a failure is counted on its row (see the class). */
@@ -233,7 +288,7 @@ export class ApplyDojoEvent {
     const seen = new Set<string>();
     const shared: ApplyCall[] = [];
     for (const c of calls) {
-      const key = `${c.item.facts.locationId} ${c.item.facts.paymentIntentId ?? `row ${c.item.eventRowId}`}`;
+      const key = intentKey(c.item.facts, c.item.eventRowId);
       if (seen.has(key)) void alone(c);
       else shared.push(c);
       seen.add(key);
@@ -246,7 +301,8 @@ export class ApplyDojoEvent {
     } catch (err) {
       this.observe?.sharedFailed(shared.length);
       this.logger.debug({ events: shared.length, err: (err as Error).message }, 'dojo events applied together failed; applying each alone');
-      await Promise.all(shared.map(alone));
+      // A few at a time: a lot of a job's events (up to 50) must not take every pooled connection at once.
+      await inTurns(shared, ALONE_AT_ONCE, alone);
       return;
     }
     shared.forEach((c, i) => {
