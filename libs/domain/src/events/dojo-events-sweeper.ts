@@ -1,5 +1,5 @@
 import type { Logger } from '@app/common';
-import type { DojoEventsRepository } from '../repositories/dojo-events.repository';
+import type { DojoEventsRepository, PendingCursor } from '../repositories/dojo-events.repository';
 import type { EventEnqueuer } from './ingest-dojo-event.usecase';
 
 /** Longest wait before the sweeper re-enqueues a row whose attempts keep failing. */
@@ -12,6 +12,8 @@ export interface DojoEventsSweeperOptions {
   staleAfterMs: number;
   /** Rows per sweep. */
   batchSize?: number;
+  /** 'pending_payment' rows looked at per sweep, oldest first, the next ones at the next sweep [2000]. */
+  pendingSlice?: number;
 }
 
 /**
@@ -19,7 +21,10 @@ export interface DojoEventsSweeperOptions {
  * queue are enqueued again. Enqueueing is idempotent (jobId = row id) and
  * applying is idempotent (row state), so several sweepers may run at once.
  * It also re-checks 'pending_payment' rows whose payment now exists, a safety
- * net for the hand-over with RecordOrderPayment.
+ * net for the hand-over with RecordOrderPayment: a slice of them per sweep
+ * (pendingSlice, oldest first, going round), so a sweep costs the same
+ * however many rows wait (events for intents this EPOS never records wait for
+ * ever), and every waiting row is looked at once per round.
  *
  * A row whose attempts have failed (the queue's own retries ran out) is
  * re-enqueued only after staleAfterMs doubled per failed attempt (at most
@@ -30,6 +35,8 @@ export class DojoEventsSweeper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopped = false;
+  /** Where the next slice of 'pending_payment' rows starts (null: from the oldest). */
+  private pendingCursor: PendingCursor | null = null;
 
   constructor(
     private readonly events: DojoEventsRepository,
@@ -42,7 +49,12 @@ export class DojoEventsSweeper {
   async sweepOnce(): Promise<number> {
     const limit = this.opts.batchSize ?? 500;
     const staleMs = this.opts.staleAfterMs;
-    const rows = await this.events.findStrandedAcrossLocations(staleMs, MAX_FAILED_BACKOFF_MS, limit);
+    const found = await this.events.findStrandedAcrossLocations(staleMs, MAX_FAILED_BACKOFF_MS, limit, {
+      after: this.pendingCursor,
+      slice: this.opts.pendingSlice ?? 2_000,
+    });
+    this.pendingCursor = found.nextPending;
+    const rows = found.ids;
     let enqueued = 0;
     for (const row of rows) {
       try {

@@ -1,0 +1,62 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger } from '@app/common';
+import { DojoEventsSweeper } from '@app/domain/events/dojo-events-sweeper';
+import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
+import { dojoEventFactsOf, DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
+import { rawOnPg } from '@app/domain/repositories/unit-of-work';
+import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures } from '@app/testing';
+import { eventPayload } from './fixtures';
+
+/**
+ * The sweeper's safety net for 'pending_payment' rows (a payment that appeared without the hand-over) looks at a
+ * slice of them per sweep, oldest first, going round: a sweep costs the same however many rows wait.
+ */
+describe('Dojo events sweeper: waiting rows a slice at a time', () => {
+  let db: TestDatabase;
+  let fx: Fixtures;
+  let loc: LocationFixture;
+  const logger = createLogger('sweeper-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+  before(async () => {
+    db = await createTestDatabase('sweeper');
+    fx = fixtures(db.prisma);
+    loc = await fx.location();
+    await fx.order(loc.id, { id: 'ord_sw', total: 10_000 });
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  it('finds a waiting row whose payment appeared, wherever it is in the queue of waiting rows, within one round of slices', async () => {
+    const apply = new ApplyDojoEvent(db.prisma, logger);
+    const repo = new DojoEventsRepository(rawOnPg(db.prisma));
+    const at = new Date(Date.now() - 60_000);
+    const rows: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const payload = eventPayload(loc.dojoAccountId, `evt_sw_${i}`, 'payment_intent.status_updated', `pi_sw_${i}`, 'Captured', at);
+      const row = await repo.store(loc.id, payload, 'webhook', at);
+      assert.equal((await apply.execute({ eventRowId: row!.id, facts: dojoEventFactsOf(loc.id, payload) })).outcome, 'pending_payment');
+      rows.push(row!.id);
+    }
+    // The payment of the sixth waiting row appears without the hand-over (as a payment written by other means would).
+    await fx.payment(loc.id, 'ord_sw', { paymentIntentId: 'pi_sw_5', amount: 0 });
+    const enqueued: string[] = [];
+    const sweeper = new DojoEventsSweeper(repo, { enqueue: async (id) => void enqueued.push(id) }, logger, { intervalMs: 60_000, staleAfterMs: 0, pendingSlice: 2 });
+    const found: number[] = [];
+    for (let sweep = 1; sweep <= 4 && enqueued.length === 0; sweep++) {
+      await sweeper.sweepOnce();
+      found.push(enqueued.length);
+    }
+    assert.deepEqual(found, [0, 0, 1], 'slices of two: rows 1-2, 3-4, then 5-6 holds it');
+    assert.deepEqual(enqueued, [rows[5]]);
+    // A round ends with a short slice (row 7 alone), and the next sweep starts again from the oldest.
+    await sweeper.sweepOnce();
+    assert.deepEqual(enqueued, [rows[5]], 'row 7 is not found (no payment)');
+    await sweeper.sweepOnce();
+    await sweeper.sweepOnce();
+    await sweeper.sweepOnce();
+    assert.deepEqual(enqueued, [rows[5], rows[5]], 'the next round found it again (until the worker applies it)');
+  });
+});
