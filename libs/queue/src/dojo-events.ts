@@ -12,6 +12,13 @@ export interface BullmqEventEnqueuerOptions {
   prefix: string;
   /** An add() that takes longer fails (the row stays for the sweeper). */
   timeoutMs?: number;
+  /**
+   * How long the first row asked for waits for others to go in the same job [0: the end of the turn]. For callers
+   * that do not wait for their enqueue (the webhook app answers once the row is stored), so a steady trickle of
+   * deliveries still makes jobs of several events: fewer passes through BullMQ's scripts, fewer transactions to
+   * apply them.
+   */
+  lingerMs?: number;
 }
 
 /**
@@ -27,16 +34,23 @@ export class BullmqEventEnqueuer {
   private batch: { job: DojoEventJob; done: (err?: Error) => void }[] = [];
   /** The addBulk calls not yet answered (close() waits for them). */
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly lingerMs: number;
+  /** The flush the batch waits for. */
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: BullmqEventEnqueuerOptions) {
     this.timeoutMs = opts.timeoutMs ?? 1_000;
+    this.lingerMs = opts.lingerMs ?? 0;
     this.jobs = new JobEnqueuer(opts);
   }
 
   async enqueue(eventRowId: string, facts?: DojoEventJob['facts']): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const add = new Promise<void>((resolve, reject) => {
-      if (this.batch.length === 0) setImmediate(() => this.flush());
+      if (this.batch.length === 0) {
+        if (this.lingerMs > 0) this.flushTimer = setTimeout(() => this.flush(), this.lingerMs);
+        else setImmediate(() => this.flush());
+      }
       this.batch.push({ job: facts ? { eventRowId, facts } : { eventRowId }, done: (err) => (err === undefined ? resolve() : reject(err)) });
     });
     add.catch(() => undefined);
@@ -51,6 +65,7 @@ export class BullmqEventEnqueuer {
   }
 
   private flush(): void {
+    clearTimeout(this.flushTimer);
     if (this.batch.length === 0) return;
     const batch = this.batch;
     this.batch = [];
