@@ -8,7 +8,7 @@
  * `node dist/bench/diagnostics/batch-answers.js [batches per round] [rounds]` (defaults 40000 and 5).
  */
 import pg from 'pg';
-import { queryBatch } from '../../libs/db/src/pg-batch';
+import { queryBatch } from '@app/db';
 
 const TEXT = 25;
 const INT4 = 23;

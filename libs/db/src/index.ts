@@ -1,5 +1,6 @@
 export * from './prisma';
 export * from './sql-runner';
+export { queryBatch } from './pg-batch';
 export * from './migrator';
 export * from './databases';
 export * from './secret-box';

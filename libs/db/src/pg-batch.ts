@@ -114,7 +114,7 @@ class StatementAnswer {
     r.addFields(fields);
     if (this.name === '') return;
     if (shapes.size >= MAX_SHAPES) shapes.clear();
-    shapes.set(this.name, { types: this.types, fields: r.fields as FieldDescription[], parsers: r._parsers, empty: r._prebuiltEmptyResultObject });
+    shapes.set(this.name, { types: this.types, fields: r.fields, parsers: r._parsers, empty: r._prebuiltEmptyResultObject });
   }
 
   dataRow(values: unknown[]): void {

@@ -147,7 +147,7 @@ export class DojoEventsWorker {
         const m = pipelineMetrics();
         const events = eventsOfJob(job.data);
         const settled = await apply.executeAll(events);
-        let failure: unknown;
+        let failure: Error | undefined;
         const outcomes: string[] = [];
         for (const s of settled) {
           if (s.status === 'fulfilled') {
@@ -155,7 +155,7 @@ export class DojoEventsWorker {
             outcomes.push(s.value.outcome);
           } else {
             m.eventsFailed.inc();
-            failure ??= s.reason;
+            failure ??= s.reason instanceof Error ? s.reason : new Error(typeof s.reason === 'string' ? s.reason : 'a dojo event of the job failed');
           }
         }
         if (failure !== undefined) throw failure;

@@ -87,14 +87,14 @@ describe('Dojo events queue: the rows of one turn in one job', () => {
     const enqueuer = new BullmqEventEnqueuer({ redisUrl: testRedisUrl(), prefix, lingerMs: 150 });
     closers.push(() => enqueuer.close());
     const [a, b, c] = await Promise.all([store('evq-linger-a', 'pi_evq_la'), store('evq-linger-b', 'pi_evq_lb'), store('evq-linger-c', 'pi_evq_lc')]);
-    const first = enqueuer.enqueue(a!.eventRowId, a!.facts);
+    const first = enqueuer.enqueue(a.eventRowId, a.facts);
     await new Promise((r) => setTimeout(r, 30)); // several turns later, within the linger
-    const second = enqueuer.enqueue(b!.eventRowId, b!.facts);
+    const second = enqueuer.enqueue(b.eventRowId, b.facts);
     assert.equal((await queue.getJobs(['waiting'])).length, 0, 'nothing sent while the first row lingers');
     await Promise.all([first, second]);
     const jobs = await queue.getJobs(['waiting']);
-    assert.deepEqual(jobs.map((j) => eventsOfJob(j.data).map((e) => e.eventRowId)), [[a!.eventRowId, b!.eventRowId]], 'one job for both');
-    await enqueuer.enqueue(c!.eventRowId, c!.facts);
+    assert.deepEqual(jobs.map((j) => eventsOfJob(j.data).map((e) => e.eventRowId)), [[a.eventRowId, b.eventRowId]], 'one job for both');
+    await enqueuer.enqueue(c.eventRowId, c.facts);
     assert.equal((await queue.getJobs(['waiting'])).length, 2, 'a row after the flush waits for a job of its own');
   });
 
