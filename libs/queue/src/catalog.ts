@@ -46,7 +46,7 @@ export interface DojoEventJob {
 
 /**
  * A job of QueueName.DojoEvents: one stored event (the sweeper's, a replay's, a quiet moment's), or the events one
- * enqueuer flushed together (the webhook's deliveries of one turn of its event loop), so that a burst costs one
+ * enqueuer flushed together (the webhook's deliveries of a few milliseconds: its lingerMs), so that a burst costs one
  * pass through the queue's scripts (add, fetch, finish) for up to MAX_EVENTS_PER_JOB events instead of one each.
  */
 export type DojoEventsPayload = DojoEventJob | { events: DojoEventJob[] };

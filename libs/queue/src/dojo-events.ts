@@ -23,14 +23,14 @@ export interface BullmqEventEnqueuerOptions {
 
 /**
  * The BullMQ adapter of the domain's EventEnqueuer port: enqueues stored event rows on QueueName.DojoEvents. The
- * rows asked for in one turn of the event loop go in one round trip, and together in one job (up to
- * MAX_EVENTS_PER_JOB each). A job of one row has jobId = row id, so enqueueing a waiting row again adds nothing; a
+ * rows asked for in one turn of the event loop (or within `lingerMs` of the first) go in one round trip, and
+ * together in one job (up to MAX_EVENTS_PER_JOB each). A job of one row has jobId = row id, so enqueueing a waiting row again adds nothing; a
  * row enqueued twice in different jobs is applied once all the same (the apply is idempotent under the row's lock).
  */
 export class BullmqEventEnqueuer {
   private readonly jobs: JobEnqueuer;
   private readonly timeoutMs: number;
-  /** Rows asked for in this turn of the event loop: they go to Redis together in one addBulk (one round trip). */
+  /** Rows asked for in this turn of the event loop (or this linger): they go to Redis together in one addBulk (one round trip). */
   private batch: { job: DojoEventJob; done: (err?: Error) => void }[] = [];
   /** The addBulk calls not yet answered (close() waits for them). */
   private readonly inFlight = new Set<Promise<void>>();
