@@ -39,16 +39,9 @@ interface Wire {
 /** pg's conversion of a JS value to a parameter (what client.query applies). */
 const { prepareValue } = (pg as unknown as { utils: { prepareValue: (this: void, v: unknown) => unknown } }).utils;
 
-/** A column of a RowDescription, as pg-protocol parses it. */
-interface FieldDescription {
-  name: string;
-  dataTypeID: number;
-  format?: string;
-}
-
 /** pg's Result (pg/lib/result.js): the parts a statement's answer is built with, as pg's Query builds it. */
 interface PgResult extends pg.QueryResult {
-  addFields(fields: FieldDescription[]): void;
+  addFields(fields: pg.FieldDef[]): void;
   parseRow(values: unknown[]): Record<string, unknown>;
   addRow(row: unknown): void;
   addCommandComplete(msg: unknown): void;
@@ -60,7 +53,7 @@ const PgResultClass = (pg as unknown as { Result: new (rowMode: undefined, types
 /** The row shape pg's Result.addFields builds from a RowDescription: the fields, their parsers, the empty row. */
 interface RowShape {
   types: unknown;
-  fields: FieldDescription[];
+  fields: pg.FieldDef[];
   parsers: unknown[] | undefined;
   empty: object | null;
 }
@@ -75,7 +68,7 @@ const MAX_SHAPES = 4_096;
  */
 const shapes = new Map<string, RowShape>();
 
-function sameColumns(a: FieldDescription[], b: FieldDescription[]): boolean {
+function sameColumns(a: pg.FieldDef[], b: pg.FieldDef[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
@@ -102,11 +95,11 @@ class StatementAnswer {
     this.result = new PgResultClass(undefined, types);
   }
 
-  rowDescription(fields: FieldDescription[]): void {
+  rowDescription(fields: pg.FieldDef[]): void {
     const r = this.result;
     const kept = this.name === '' ? undefined : shapes.get(this.name);
     if (kept !== undefined && kept.types === this.types && sameColumns(kept.fields, fields)) {
-      r.fields = kept.fields as pg.FieldDef[];
+      r.fields = kept.fields;
       r._parsers = kept.parsers;
       r._prebuiltEmptyResultObject = kept.empty;
       return;
@@ -187,7 +180,7 @@ class StatementBatch {
     return a;
   }
 
-  handleRowDescription(msg: { fields: FieldDescription[] }): void {
+  handleRowDescription(msg: { fields: pg.FieldDef[] }): void {
     this.current().rowDescription(msg.fields);
   }
 

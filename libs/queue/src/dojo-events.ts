@@ -44,24 +44,15 @@ export class BullmqEventEnqueuer {
     this.jobs = new JobEnqueuer(opts);
   }
 
-  async enqueue(eventRowId: string, facts?: DojoEventJob['facts']): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const add = new Promise<void>((resolve, reject) => {
+  /** Settles once the row's job is added, or fails when the add fails or takes longer than `timeoutMs`. */
+  enqueue(eventRowId: string, facts?: DojoEventJob['facts']): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       if (this.batch.length === 0) {
         if (this.lingerMs > 0) this.flushTimer = setTimeout(() => this.flush(), this.lingerMs);
         else setImmediate(() => this.flush());
       }
       this.batch.push({ job: facts ? { eventRowId, facts } : { eventRowId }, done: (err) => (err === undefined ? resolve() : reject(err)) });
     });
-    add.catch(() => undefined);
-    try {
-      await Promise.race([
-        add,
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`enqueue took longer than ${this.timeoutMs} ms`)), this.timeoutMs))),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private flush(): void {
@@ -89,10 +80,15 @@ export class BullmqEventEnqueuer {
           : { name: JobName.ApplyDojoEvent, data: { events: chunk.map((b) => b.job) }, opts },
       );
     }
-    const sent = this.jobs.queue(QueueName.DojoEvents).addBulk(jobs).then(
-      () => batch.forEach((b) => b.done()),
-      (err: unknown) => batch.forEach((b) => b.done(err instanceof Error ? err : new Error(String(err)))),
-    );
+    // One timer per add, not per row: the rows of the add wait for the same answer.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`enqueue took longer than ${this.timeoutMs} ms`)), this.timeoutMs)));
+    const sent = Promise.race([this.jobs.queue(QueueName.DojoEvents).addBulk(jobs), late])
+      .then(
+        () => batch.forEach((b) => b.done()),
+        (err: unknown) => batch.forEach((b) => b.done(err instanceof Error ? err : new Error(String(err)))),
+      )
+      .finally(() => clearTimeout(timer));
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
   }
