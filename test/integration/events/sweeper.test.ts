@@ -59,4 +59,34 @@ describe('Dojo events sweeper: waiting rows a slice at a time', () => {
     await sweeper.sweepOnce();
     assert.deepEqual(enqueued, [rows[5], rows[5]], 'the next round found it again (until the worker applies it)');
   });
+
+  it('ends a round and comes back to the oldest even while new waiting rows arrive as fast as the slices go', async () => {
+    const apply = new ApplyDojoEvent(db.prisma, logger);
+    const repo = new DojoEventsRepository(rawOnPg(db.prisma));
+    await db.prisma.$executeRaw`UPDATE dojo_events SET state = 'applied' WHERE state = 'pending_payment'`;
+    const wait = async (name: string, at: Date) => {
+      const payload = eventPayload(loc.dojoAccountId, `evt_rd_${name}`, 'payment_intent.status_updated', `pi_rd_${name}`, 'Captured', at);
+      const row = await repo.store(loc.id, payload, 'webhook', at);
+      assert.equal((await apply.execute({ eventRowId: row!.id, facts: dojoEventFactsOf(loc.id, payload) })).outcome, 'pending_payment');
+      return row!.id;
+    };
+    const old = new Date(Date.now() - 60_000);
+    const oldest = await wait('old_0', old);
+    await wait('old_1', old);
+    await wait('old_2', old);
+    const enqueued: string[] = [];
+    const sweeper = new DojoEventsSweeper(repo, { enqueue: async (id) => void enqueued.push(id) }, logger, { intervalMs: 60_000, staleAfterMs: 0, pendingSlice: 2 });
+    await sweeper.sweepOnce(); // the round's first slice: old_0 and old_1
+    // The oldest row's payment appears once the round has passed it; then every sweep brings a slice's worth of new rows.
+    await fx.payment(loc.id, 'ord_sw', { paymentIntentId: 'pi_rd_old_0', amount: 0 });
+    let sweeps = 1;
+    for (let i = 0; i < 5 && enqueued.length === 0; i++) {
+      await wait(`new_${i}_a`, new Date());
+      await wait(`new_${i}_b`, new Date());
+      await sweeper.sweepOnce();
+      sweeps++;
+    }
+    assert.deepEqual(enqueued, [oldest], 'the oldest row is looked at again');
+    assert.equal(sweeps, 3, 'the first round (old_2 alone after old_0-1) ended at sweep 2; the next began with the oldest');
+  });
 });

@@ -24,7 +24,9 @@ export interface DojoEventsSweeperOptions {
  * net for the hand-over with RecordOrderPayment: a slice of them per sweep
  * (pendingSlice, oldest first, going round), so a sweep costs the same
  * however many rows wait (events for intents this EPOS never records wait for
- * ever), and every waiting row is looked at once per round.
+ * ever), and every waiting row is looked at once per round. A round covers
+ * the rows waiting when it began, so however fast new ones arrive it ends and
+ * starts again from the oldest.
  *
  * A row whose attempts have failed (the queue's own retries ran out) is
  * re-enqueued only after staleAfterMs doubled per failed attempt (at most

@@ -36,10 +36,14 @@ export interface DojoEventHead extends DojoEventFacts {
 export class DojoEventGone extends Error {}
 
 /** What a dojo_events row keeps of its event that never changes: whose it is, its intent and the status it reports. */
-/** Where the sweeper's look at 'pending_payment' rows stopped: the last row of its previous slice. */
+/**
+ * Where the sweeper's look at 'pending_payment' rows stopped: the last row of its previous slice, and the end of
+ * the round it belongs to (rows received from `before` on wait for the next round).
+ */
 export interface PendingCursor {
   receivedAt: Date;
   id: string;
+  before: Date;
 }
 
 export interface DojoEventFacts {
@@ -189,7 +193,8 @@ export class DojoEventsRepository {
    * turned out to be an online one of ours (it arrived before the venue API stored Dojo's id; it applies without a
    * payment). The pending rows are looked at a slice per call, so a pass costs the same however many wait (events
    * for intents this EPOS never records wait for ever); `nextPending` is where the next slice starts (null: the
-   * slice reached the newest, start again from the oldest).
+   * round is over, start again from the oldest). A round covers the rows received before it began, so rows
+   * arriving faster than the slices go do not keep it from ending and coming back to the oldest.
    */
   async findStrandedAcrossLocations(
     staleMs: number,
@@ -197,35 +202,37 @@ export class DojoEventsRepository {
     limit: number,
     pending: { after: PendingCursor | null; slice: number },
   ): Promise<{ ids: string[]; nextPending: PendingCursor | null }> {
-    const after = pending.after ?? { receivedAt: new Date(0), id: '00000000-0000-0000-0000-000000000000' };
-    const rows = await this.db.$queryRaw<Array<{ kind: string; id: string; at: Date | null }>>`
-      WITH slice AS MATERIALIZED (
+    const after = pending.after ?? { receivedAt: new Date(0), id: '00000000-0000-0000-0000-000000000000', before: null };
+    const rows = await this.db.$queryRaw<Array<{ kind: string; id: string; at: Date | null; before: Date | null }>>`
+      WITH round AS MATERIALIZED (
+        SELECT coalesce(${after.before}::timestamptz, now() - make_interval(secs => ${staleMs / 1000}::float8)) AS before),
+      slice AS MATERIALIZED (
         SELECT id, location_id, payment_intent_id, received_at FROM dojo_events
-         WHERE state = 'pending_payment' AND received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+         WHERE state = 'pending_payment' AND received_at < (SELECT before FROM round)
            AND received_at >= ${after.receivedAt}::timestamptz AND (received_at, id) > (${after.receivedAt}::timestamptz, ${after.id}::uuid)
          ORDER BY received_at, id LIMIT ${pending.slice})
-      (SELECT 'received' AS kind, id::text AS id, NULL::timestamptz AS at FROM dojo_events
+      (SELECT 'received' AS kind, id::text AS id, NULL::timestamptz AS at, NULL::timestamptz AS before FROM dojo_events
         WHERE state = 'received' AND received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
           AND (last_failed_at IS NULL OR last_failed_at < now() - make_interval(
                 secs => least(${staleMs / 1000}::float8 * power(2, least(attempts, 20)), ${maxBackoffMs / 1000}::float8)))
         ORDER BY received_at LIMIT ${limit})
       UNION ALL
-      (SELECT 'paid', s.id::text, NULL FROM slice s
+      (SELECT 'paid', s.id::text, NULL, NULL FROM slice s
          JOIN payments p ON p.location_id = s.location_id AND p.payment_intent_id = s.payment_intent_id
         LIMIT ${limit})
       UNION ALL
-      (SELECT 'online', s.id::text, NULL FROM slice s
+      (SELECT 'online', s.id::text, NULL, NULL FROM slice s
          JOIN payment_intents i ON i.location_id = s.location_id AND i.payment_intent_id = s.payment_intent_id
         WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.location_id = s.location_id AND p.payment_intent_id = s.payment_intent_id)
         LIMIT ${limit})
       UNION ALL
-      (SELECT 'last', s.id::text, s.received_at FROM slice s
+      (SELECT 'last', s.id::text, s.received_at, (SELECT before FROM round) FROM slice s
         WHERE (SELECT count(*) FROM slice) = ${pending.slice}
         ORDER BY s.received_at DESC, s.id DESC LIMIT 1)`;
     const last = rows.find((r) => r.kind === 'last');
     return {
       ids: rows.filter((r) => r.kind !== 'last').map((r) => r.id),
-      nextPending: last ? { receivedAt: last.at!, id: last.id } : null,
+      nextPending: last ? { receivedAt: last.at!, id: last.id, before: last.before! } : null,
     };
   }
 
