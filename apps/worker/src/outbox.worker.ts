@@ -3,7 +3,7 @@ import { boundCounter, CONFIG, HEALTH, HealthIndicator, HealthRegistry, LOGGER, 
 import type { WorkerConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
-import { DispatchOutbox, OutboxLoop, OutboxRepository } from '@app/domain/outbox';
+import { DispatchOutbox, OutboxLoop, OutboxRepository, rawOnPg } from '@app/domain/outbox';
 
 /** Failing passes are reported by /health once they have failed without a success in between for this long. */
 const FAILING_FOR_MS = 5_000;
@@ -53,7 +53,8 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
     // Retries live in the outbox rows (backoff per row); the client itself retries briefly on 429/5xx.
     const dojo = new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, maxAttempts: 2, timeoutMs: 10_000 });
     const dispatch = new DispatchOutbox(
-      { outbox: new OutboxRepository(prisma), secretBox, dojo, log },
+      // Its statements go straight to pg as named prepared statements (planned once per connection, not per pass).
+      { outbox: new OutboxRepository(rawOnPg(prisma)), secretBox, dojo, log },
       { backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS, backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
     );
     const m = pipelineMetrics();

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SecretBox } from '@app/db';
 import { enqueuePosEvent } from '@app/domain';
-import { DispatchOutbox, OutboxRepository } from '@app/domain/outbox';
+import { DispatchOutbox, OutboxRepository, rawOnPg } from '@app/domain/outbox';
 import { DojoClient } from '@app/dojo-client';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, TEST_ENCRYPTION_KEY } from '@app/testing';
@@ -42,11 +42,11 @@ describe('outbox pass over several locations (batched credentials and marking)',
     await enqueuePosEvent(db.prisma, locs[0]!.id, 'PartyUpdated', 'P', { partyId: 'P' });
     await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'A', { orderId: 'A' });
     const dispatch = new DispatchOutbox(
-      { outbox: new OutboxRepository(db.prisma), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+      { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
       { backoffBaseMs: 100, backoffMaxMs: 200 },
     );
     const r = await dispatch.execute();
-    assert.deepEqual(r, { sent: 3, failed: 0, retried: 0 });
+    assert.deepEqual(r, { sent: 3, failed: 0, retried: 0, more: false });
 
     const sent = dojo.find((x) => x.path === '/epos/events');
     assert.equal(sent.length, 3, 'one send per entity: the second A row of location 0 rides on the first');
@@ -65,7 +65,18 @@ describe('outbox pass over several locations (batched credentials and marking)',
       [1, 0, 1, 1],
       'only the head row of each entity counts an attempt',
     );
-    assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 0, retried: 0 }, 'nothing left');
+    assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 0, retried: 0, more: false }, 'nothing left');
+  });
+
+  it('says a pass that claimed a full batch may have left more due, and one that claimed less has not', async () => {
+    await db.prisma.$executeRaw`UPDATE outbox_events SET state = 'sent' WHERE state = 'pending'`;
+    for (const e of ['F1', 'F2', 'F3']) await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', e, { orderId: e });
+    const dispatch = new DispatchOutbox(
+      { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+      { batchSize: 2, backoffBaseMs: 100, backoffMaxMs: 200 },
+    );
+    assert.deepEqual(await dispatch.execute(), { sent: 2, failed: 0, retried: 0, more: true });
+    assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false });
   });
 
   it('marks only the delivered rows of a pass: a failed send stays pending with its attempt counted', async () => {
@@ -74,10 +85,10 @@ describe('outbox pass over several locations (batched credentials and marking)',
     const stop = dojo.respond((x) => (x.path === '/epos/events' && x.body?.event?.orderId === 'BAD' ? { status: 503 } : undefined));
     try {
       const dispatch = new DispatchOutbox(
-        { outbox: new OutboxRepository(db.prisma), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+        { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
         { backoffBaseMs: 60_000, backoffMaxMs: 60_000 },
       );
-      assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 1 });
+      assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 1, more: false });
     } finally {
       stop();
     }

@@ -15,6 +15,15 @@ export interface OutboxDispatchOptions {
   maxAttempts?: number;
 }
 
+/** What one pass did. */
+export interface OutboxPass {
+  sent: number;
+  failed: number;
+  retried: number;
+  /** It claimed a full batch: more rows may be due now (the loop goes again at once). */
+  more: boolean;
+}
+
 export interface OutboxDeps {
   outbox: OutboxRepository;
   secretBox: SecretBox;
@@ -60,10 +69,10 @@ export class DispatchOutbox {
     this.outbox = d.outbox;
   }
 
-  /** One pass; returns how many rows were sent. */
-  async execute(): Promise<{ sent: number; failed: number; retried: number }> {
+  /** One pass: how many rows were sent, failed for good or will be retried, and whether it claimed a full batch (more may be due). */
+  async execute(): Promise<OutboxPass> {
     const claimed = await this.outbox.claimAcrossLocations(this.batchSize, this.leaseMs);
-    if (claimed.length === 0) return { sent: 0, failed: 0, retried: 0 };
+    if (claimed.length === 0) return { sent: 0, failed: 0, retried: 0, more: false };
     let failed = 0;
     let retried = 0;
     // One query for the credentials of every location in the batch, and one statement marking every delivered
@@ -99,7 +108,7 @@ export class DispatchOutbox {
       }),
     );
     if (delivered.length) await this.outbox.markSent(delivered);
-    return { sent: delivered.length, failed, retried };
+    return { sent: delivered.length, failed, retried, more: claimed.length >= this.batchSize };
   }
 
   private body(row: ClaimedPosEvent): PosEventBody {

@@ -1,9 +1,13 @@
 import type { DispatchOutbox } from './dispatch-outbox.usecase';
 
 /**
- * Runs DispatchOutbox every `pollMs` (immediately again while a pass found
- * work) until stopped. The outbox table is the durable queue: a restart
- * resumes from it.
+ * Runs DispatchOutbox every `pollMs` (immediately again while a pass claims a
+ * full batch: a backlog drains at once) until stopped. A pass that claimed
+ * less took everything that was due, so the next one waits `pollMs` whether
+ * or not it found work: under a steady stream of changes their POS events go
+ * out in one pass per `pollMs`, as they do when the venue is quiet, instead
+ * of a pass per handful of events. The outbox table is the durable queue: a
+ * restart resumes from it.
  */
 export class OutboxLoop {
   private timer?: NodeJS.Timeout;
@@ -41,13 +45,12 @@ export class OutboxLoop {
   }
 
   private async pass(): Promise<void> {
-    let busy = false;
+    let more = false;
     try {
-      const r = await this.dispatch.execute();
-      busy = r.sent + r.failed + r.retried > 0;
+      more = (await this.dispatch.execute()).more;
     } catch (err) {
       this.onError(err);
     }
-    if (!this.stopped) this.schedule(busy ? 0 : this.pollMs);
+    if (!this.stopped) this.schedule(more ? 0 : this.pollMs);
   }
 }
