@@ -4,6 +4,7 @@ import { BatchedDojoEventStore } from '@app/domain/events/batched-event-store';
 import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
 import { rawOnPg } from '@app/domain/repositories/unit-of-work';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
+import { createPrisma } from '@app/db';
 import { createTestDatabase, fixtures } from '@app/testing';
 import { eventPayload } from './fixtures';
 
@@ -87,6 +88,36 @@ describe('BatchedDojoEventStore: the store() calls of one turn in one statement'
     assert.equal((await g1)!.inserted, false);
     const byId = new Map((await rows(a.dojoAccountId)).map((r) => [r.eventId, r.deliveries]));
     assert.deepEqual([byId.get('g1'), byId.get('g2'), byId.get('g3')], [2, 2, 1]);
+  });
+
+  it("counts repeats with a statement Postgres plans once per connection, not on every call", async () => {
+    // One connection with named statements, as the webhook app runs them: its prepared statements are all on it.
+    const one = createPrisma(db.url, { poolSize: 1, preparedStatements: true });
+    try {
+      // A venue's history, analysed: the table a running platform has (on a near-empty one every plan is cheap).
+      await db.prisma.$executeRaw`
+        INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, occurred_at, channel, payload, state)
+        SELECT gen_random_uuid(), ${a.id}::uuid, ${a.dojoAccountId}, 'hist_' || g, 'payment_intent.status_updated', now(), 'webhook', '{}'::jsonb, 'applied'
+          FROM generate_series(1, 20000) g`;
+      await db.prisma.$executeRaw`ANALYZE dojo_events`;
+      const repo = new DojoEventsRepository(rawOnPg(one));
+      const ev = (id: string) => eventPayload(a.dojoAccountId, id, 'payment_intent.status_updated', `pi_${id}`, 'Authorized', at);
+      const item = (id: string) => ({ locationId: a.id, payload: ev(id), channel: 'webhook' as const, occurred: at });
+      await repo.storeMany([item('p1'), item('p2'), item('p3')]);
+      for (let i = 0; i < 8; i++) {
+        const out = await repo.storeMany([item('p1'), item('p2'), item('p3'), item(`p_new_${i}`)]);
+        assert.deepEqual(out.map((r) => r?.inserted), [false, false, false, true]);
+      }
+      const [plans] = await rawOnPg(one).$queryRaw<{ custom: number; generic: number }[]>`
+        SELECT custom_plans::int AS custom, generic_plans::int AS generic FROM pg_prepared_statements
+         WHERE statement LIKE '%SET deliveries = e.deliveries + b.n%'`;
+      assert.ok(plans, 'the repeats statement is a prepared statement of the connection');
+      assert.deepEqual(plans, { custom: 5, generic: 3 }, 'five plans for the values given, then the kept one');
+      const byId = new Map((await rows(a.dojoAccountId)).map((r) => [r.eventId, r.deliveries]));
+      assert.deepEqual([byId.get('p1'), byId.get('p2'), byId.get('p3')], [9, 9, 9]);
+    } finally {
+      await one.$disconnect();
+    }
   });
 
   it('tries each item on its own when the batch statement fails, so one bad item fails only its caller', async () => {
