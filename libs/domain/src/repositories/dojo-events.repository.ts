@@ -35,7 +35,6 @@ export interface DojoEventHead extends DojoEventFacts {
 /** Raised when the event row to lock is not there (lockAndRead). */
 export class DojoEventGone extends Error {}
 
-/** What a dojo_events row keeps of its event that never changes: whose it is, its intent and the status it reports. */
 /**
  * Where the sweeper's look at 'pending_payment' rows stopped: the last row of its previous slice, and the end of
  * the round it belongs to (rows received from `before` on wait for the next round).
@@ -46,6 +45,7 @@ export interface PendingCursor {
   before: Date;
 }
 
+/** What a dojo_events row keeps of its event that never changes: whose it is, its intent and the status it reports. */
 export interface DojoEventFacts {
   locationId: string;
   paymentIntentId: string | null;
