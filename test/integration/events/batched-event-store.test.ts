@@ -90,7 +90,7 @@ describe('BatchedDojoEventStore: the store() calls of one turn in one statement'
     assert.deepEqual([byId.get('g1'), byId.get('g2'), byId.get('g3')], [2, 2, 1]);
   });
 
-  it("counts repeats with a statement Postgres plans once per connection, not on every call", async () => {
+  it('counts repeats with a statement Postgres plans once per connection, not on every call', async () => {
     // One connection with named statements, as the webhook app runs them: its prepared statements are all on it.
     const one = createPrisma(db.url, { poolSize: 1, preparedStatements: true });
     try {
