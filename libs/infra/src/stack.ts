@@ -11,6 +11,8 @@ export interface StackOptions {
   postgresDataDir?: string;
   /** Keep the Postgres data directory when the stack stops. */
   persistent?: boolean;
+  /** A local Postgres collects pg_stat_statements (the bench's --pg-stats); a given or container one is as it is. */
+  statementStats?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -73,6 +75,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           dataDir: opts.postgresDataDir,
           persistent: opts.persistent,
           nonDurable: env[NON_DURABLE_ENV] === '1',
+          statementStats: opts.statementStats,
           log,
         });
         stops.push(() => pg.stop());

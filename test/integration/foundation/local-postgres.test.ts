@@ -43,6 +43,30 @@ describe('the local Postgres', () => {
     assert.match(log.join('\n'), /postgres \(local\) at .* NON-DURABLE \(EPOS_RELAY_PG_NON_DURABLE=1/);
   });
 
+  it("collects pg_stat_statements, planning included, only when asked to (the bench's --pg-stats)", async () => {
+    const preload = async (statementStats: boolean) => {
+      const stack = await startStack({ env: { EPOS_RELAY_NO_DOCKER: '1', EPOS_RELAY_NO_APT: '1', REDIS_URL: testRedisUrl() }, statementStats });
+      try {
+        const client = new Client({ connectionString: stack.databaseUrl });
+        await client.connect();
+        try {
+          const libraries = (await client.query('SHOW shared_preload_libraries')).rows[0].shared_preload_libraries as string;
+          if (!statementStats) return { libraries };
+          await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+          await client.query('SELECT $1::int AS pg_stats_probe', [42]);
+          const seen = await client.query(`SELECT calls, total_plan_time > 0 AS planned FROM pg_stat_statements WHERE query LIKE '%AS pg_stats_probe'`);
+          return { libraries, seen: seen.rows };
+        } finally {
+          await client.end();
+        }
+      } finally {
+        await stack.stop();
+      }
+    };
+    assert.deepEqual(await preload(false), { libraries: '' });
+    assert.deepEqual(await preload(true), { libraries: 'pg_stat_statements', seen: [{ calls: '1', planned: true }] });
+  });
+
   // Debian's /root is mode 700: the postgres user, which the server runs as under root,
   // cannot reach binaries inside a checkout there. The checkout is rebuilt
   // behind a mode-700 folder (copies of the binaries' packages, links to the rest) and started
