@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { onMaintenance } from '@app/db';
 import { table } from './table';
 
 /** One statement's figures over a scenario, from pg_stat_statements (all databases of the server). */
@@ -16,22 +16,12 @@ export interface StatementStats {
   query: string;
 }
 
-async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
 /**
- * Empties pg_stat_statements (creating the extension's views first). Throws when the server was not started with
+ * Empties pg_stat_statements (creating the extension's views in the server's maintenance database first). Throws when the server was not started with
  * the module loaded (a given DATABASE_URL without shared_preload_libraries=pg_stat_statements).
  */
 export async function resetStatementStats(url: string): Promise<void> {
-  await withClient(url, async (c) => {
+  await onMaintenance(url, async (c) => {
     await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     await c.query('SELECT pg_stat_statements_reset()');
   });
@@ -39,7 +29,7 @@ export async function resetStatementStats(url: string): Promise<void> {
 
 /** The costliest statements since the last reset (execution plus planning), the bench's own reads of the view left out. */
 export async function topStatements(url: string, limit: number): Promise<StatementStats[]> {
-  return withClient(url, async (c) => {
+  return onMaintenance(url, async (c) => {
     const { rows } = await c.query<{ calls: string; rows: string; exec: number; plan: number; hit: string; wal: string; query: string }>(
       `SELECT calls, rows, total_exec_time AS exec, total_plan_time AS plan, shared_blks_hit AS hit, wal_records AS wal, query
          FROM pg_stat_statements

@@ -11,7 +11,8 @@ function quoteIdent(name: string): string {
   return `"${name}"`;
 }
 
-async function onMaintenance<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+/** Runs `fn` on a connection of its own to the maintenance database ('postgres') of `url`'s server, closed after. */
+export async function onMaintenance<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const c = new Client({ connectionString: withDatabase(url, 'postgres') });
   await c.connect();
   try {
