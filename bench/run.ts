@@ -388,11 +388,16 @@ async function main(): Promise<number> {
         }
         Object.assign(results[name] as object, { wallMs: Date.now() - started, loadAvgBefore: Math.round(load * 100) / 100, loadAvgAfter: Math.round(loadavg()[0]! * 100) / 100 });
         if (pgStats) {
-          const statements = await topStatements(stack.databaseUrl, 25);
-          mkdirSync(settings.resultsDir, { recursive: true });
-          writeFileSync(join(settings.resultsDir, `${name}-statements.txt`), `${statementsTable(statements, 400)}\n`);
-          Object.assign(results[name] as object, { statements });
-          log(`${name}: its 25 costliest statements in ${join(settings.resultsDir, `${name}-statements.txt`)}`);
+          // A failure here loses the statements, not the scenario's figures.
+          try {
+            const statements = await topStatements(stack.databaseUrl, 25);
+            mkdirSync(settings.resultsDir, { recursive: true });
+            writeFileSync(join(settings.resultsDir, `${name}-statements.txt`), `${statementsTable(statements, 400)}\n`);
+            Object.assign(results[name] as object, { statements });
+            log(`${name}: its 25 costliest statements in ${join(settings.resultsDir, `${name}-statements.txt`)}`);
+          } catch (err) {
+            log(`${name}: statements not read (${(err as Error).message})`);
+          }
         }
       } catch (err) {
         failed = true;

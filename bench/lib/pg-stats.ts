@@ -17,8 +17,9 @@ export interface StatementStats {
 }
 
 /**
- * Empties pg_stat_statements (creating the extension's views in the server's maintenance database first). Throws when the server was not started with
- * the module loaded (a given DATABASE_URL without shared_preload_libraries=pg_stat_statements).
+ * Empties pg_stat_statements (creating the extension's views in the server's maintenance database first). Throws
+ * when the server was not started with the module loaded (a given DATABASE_URL without
+ * shared_preload_libraries=pg_stat_statements).
  */
 export async function resetStatementStats(url: string): Promise<void> {
   await onMaintenance(url, async (c) => {
