@@ -8,26 +8,39 @@ import { Client } from 'pg';
 import { startStack } from '@app/infra';
 import { testRedisUrl } from '@app/testing';
 
-// The local Postgres that `npm start` runs (no DATABASE_URL, no Docker).
-async function durability(env: Record<string, string>): Promise<{ settings: Record<string, string>; log: string[] }> {
+// The local Postgres that `npm start` runs (no DATABASE_URL, no Docker): `fn` on a connection to it, then it stops.
+async function onLocalPostgres<T>(
+  opts: { env?: Record<string, string>; statementStats?: boolean },
+  fn: (client: Client, log: string[]) => Promise<T>,
+): Promise<T> {
   const log: string[] = [];
   const stack = await startStack({
-    env: { EPOS_RELAY_NO_DOCKER: '1', EPOS_RELAY_NO_APT: '1', REDIS_URL: testRedisUrl(), ...env },
+    env: { EPOS_RELAY_NO_DOCKER: '1', EPOS_RELAY_NO_APT: '1', REDIS_URL: testRedisUrl(), ...opts.env },
     log: (m) => log.push(m),
+    statementStats: opts.statementStats,
   });
   try {
     assert.equal(stack.postgresProvider, 'local');
     const client = new Client({ connectionString: stack.databaseUrl });
     await client.connect();
+    try {
+      return await fn(client, log);
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+function durability(env: Record<string, string>): Promise<{ settings: Record<string, string>; log: string[] }> {
+  return onLocalPostgres({ env }, async (client, log) => {
     const settings: Record<string, string> = {};
     for (const name of ['fsync', 'synchronous_commit', 'full_page_writes']) {
       settings[name] = (await client.query(`SHOW ${name}`)).rows[0][name];
     }
-    await client.end();
     return { settings, log };
-  } finally {
-    await stack.stop();
-  }
+  });
 }
 
 describe('the local Postgres', () => {
@@ -44,25 +57,15 @@ describe('the local Postgres', () => {
   });
 
   it("collects pg_stat_statements, planning included, only when asked to (the bench's --pg-stats)", async () => {
-    const preload = async (statementStats: boolean) => {
-      const stack = await startStack({ env: { EPOS_RELAY_NO_DOCKER: '1', EPOS_RELAY_NO_APT: '1', REDIS_URL: testRedisUrl() }, statementStats });
-      try {
-        const client = new Client({ connectionString: stack.databaseUrl });
-        await client.connect();
-        try {
-          const libraries = (await client.query('SHOW shared_preload_libraries')).rows[0].shared_preload_libraries as string;
-          if (!statementStats) return { libraries };
-          await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-          await client.query('SELECT $1::int AS pg_stats_probe', [42]);
-          const seen = await client.query(`SELECT calls, total_plan_time > 0 AS planned FROM pg_stat_statements WHERE query LIKE '%AS pg_stats_probe'`);
-          return { libraries, seen: seen.rows };
-        } finally {
-          await client.end();
-        }
-      } finally {
-        await stack.stop();
-      }
-    };
+    const preload = (statementStats: boolean) =>
+      onLocalPostgres({ statementStats }, async (client) => {
+        const libraries = (await client.query('SHOW shared_preload_libraries')).rows[0].shared_preload_libraries as string;
+        if (!statementStats) return { libraries };
+        await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+        await client.query('SELECT $1::int AS pg_stats_probe', [42]);
+        const seen = await client.query(`SELECT calls, total_plan_time > 0 AS planned FROM pg_stat_statements WHERE query LIKE '%AS pg_stats_probe'`);
+        return { libraries, seen: seen.rows };
+      });
     assert.deepEqual(await preload(false), { libraries: '' });
     assert.deepEqual(await preload(true), { libraries: 'pg_stat_statements', seen: [{ calls: '1', planned: true }] });
   });
