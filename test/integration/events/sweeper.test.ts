@@ -29,17 +29,20 @@ describe('Dojo events sweeper: waiting rows a slice at a time', () => {
     await db?.drop();
   });
 
+  /** Stores and applies an event whose payment is not recorded, so its row waits ('pending_payment'); its row id. */
+  const waitingRow = async (repo: DojoEventsRepository, apply: ApplyDojoEvent, name: string, at: Date): Promise<string> => {
+    const payload = eventPayload(loc.dojoAccountId, `evt_${name}`, 'payment_intent.status_updated', `pi_${name}`, 'Captured', at);
+    const row = await repo.store(loc.id, payload, 'webhook', at);
+    assert.equal((await apply.execute({ eventRowId: row!.id, facts: dojoEventFactsOf(loc.id, payload) })).outcome, 'pending_payment');
+    return row!.id;
+  };
+
   it('finds a waiting row whose payment appeared, wherever it is in the queue of waiting rows, within one round of slices', async () => {
     const apply = new ApplyDojoEvent(db.prisma, logger);
     const repo = new DojoEventsRepository(rawOnPg(db.prisma));
     const at = new Date(Date.now() - 60_000);
     const rows: string[] = [];
-    for (let i = 0; i < 7; i++) {
-      const payload = eventPayload(loc.dojoAccountId, `evt_sw_${i}`, 'payment_intent.status_updated', `pi_sw_${i}`, 'Captured', at);
-      const row = await repo.store(loc.id, payload, 'webhook', at);
-      assert.equal((await apply.execute({ eventRowId: row!.id, facts: dojoEventFactsOf(loc.id, payload) })).outcome, 'pending_payment');
-      rows.push(row!.id);
-    }
+    for (let i = 0; i < 7; i++) rows.push(await waitingRow(repo, apply, `sw_${i}`, at));
     // The payment of the sixth waiting row appears without the hand-over (as a payment written by other means would).
     await fx.payment(loc.id, 'ord_sw', { paymentIntentId: 'pi_sw_5', amount: 0 });
     const enqueued: string[] = [];
@@ -64,12 +67,7 @@ describe('Dojo events sweeper: waiting rows a slice at a time', () => {
     const apply = new ApplyDojoEvent(db.prisma, logger);
     const repo = new DojoEventsRepository(rawOnPg(db.prisma));
     await db.prisma.$executeRaw`UPDATE dojo_events SET state = 'applied' WHERE state = 'pending_payment'`;
-    const wait = async (name: string, at: Date) => {
-      const payload = eventPayload(loc.dojoAccountId, `evt_rd_${name}`, 'payment_intent.status_updated', `pi_rd_${name}`, 'Captured', at);
-      const row = await repo.store(loc.id, payload, 'webhook', at);
-      assert.equal((await apply.execute({ eventRowId: row!.id, facts: dojoEventFactsOf(loc.id, payload) })).outcome, 'pending_payment');
-      return row!.id;
-    };
+    const wait = (name: string, at: Date) => waitingRow(repo, apply, `rd_${name}`, at);
     const old = new Date(Date.now() - 60_000);
     const oldest = await wait('old_0', old);
     await wait('old_1', old);
