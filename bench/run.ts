@@ -70,6 +70,8 @@ const SCENARIOS = ['request-path', 'throughput', 'connections', 'webhook'] as co
 type Scenario = (typeof SCENARIOS)[number];
 
 /** The Node processes --profile can run with --cpu-prof (Postgres and Redis are not Node: their CPU is in the tables). */
+/** How many of a scenario's costliest statements --pg-stats keeps (the ten first are printed). */
+const STATEMENTS_KEPT = 25;
 const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
 
 const VALUE_OPTIONS = [
@@ -285,7 +287,7 @@ function print(results: Record<string, unknown>, goals: Goal[]): void {
   for (const [name, r] of Object.entries(results)) {
     const statements = (r as { statements?: StatementStats[] }).statements;
     if (!statements) continue;
-    say(`\n${name}: the costliest statements (pg_stat_statements, execution plus planning, seeding included; 25 of them in <results>/${name}-statements.txt)`);
+    say(`\n${name}: the costliest statements (pg_stat_statements, execution plus planning, seeding included; ${statements.length} of them in <results>/${name}-statements.txt)`);
     say(statementsTable(statements.slice(0, 10), 70));
   }
   if (goals.length) {
@@ -321,8 +323,8 @@ async function main(): Promise<number> {
   const log = (m: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${m}\n`);
   // The local Postgres is durable (fsync and synchronous commits on), as `npm start` runs it and as the figures in
   // docs/performance.md were taken; EPOS_RELAY_PG_NON_DURABLE=1 measures a non-durable one (printed at start).
-  const stack: Stack = await startStack({ log: (m) => log(m), statementStats: opts['pg-stats'] === '1' });
   let pgStats = opts['pg-stats'] === '1';
+  const stack: Stack = await startStack({ log: (m) => log(m), statementStats: pgStats });
   const results: Record<string, unknown> = {};
   const config: Record<string, unknown> = { scenarios: names, settings };
   let failed = false;
@@ -390,11 +392,11 @@ async function main(): Promise<number> {
         if (pgStats) {
           // A failure here loses the statements, not the scenario's figures.
           try {
-            const statements = await topStatements(stack.databaseUrl, 25);
+            const statements = await topStatements(stack.databaseUrl, STATEMENTS_KEPT);
             mkdirSync(settings.resultsDir, { recursive: true });
             writeFileSync(join(settings.resultsDir, `${name}-statements.txt`), `${statementsTable(statements, 400)}\n`);
             Object.assign(results[name] as object, { statements });
-            log(`${name}: its 25 costliest statements in ${join(settings.resultsDir, `${name}-statements.txt`)}`);
+            log(`${name}: its ${statements.length} costliest statements in ${join(settings.resultsDir, `${name}-statements.txt`)}`);
           } catch (err) {
             log(`${name}: statements not read (${(err as Error).message})`);
           }
