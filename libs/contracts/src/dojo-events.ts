@@ -11,6 +11,16 @@ export interface DojoEventPayload {
 }
 
 /**
+ * What a stored Dojo event (a dojo_events row) keeps of its event that never changes: whose it is, its intent and
+ * the status it reports. The events queue's jobs carry it when the enqueuer knew it, so the apply need not read it.
+ */
+export interface DojoEventFacts {
+  locationId: string;
+  paymentIntentId: string | null;
+  paymentStatus: string | null;
+}
+
+/**
  * Order of payment-intent states for out-of-order delivery: a status never
  * moves back to a lower rank (a late Authorized does not overwrite Captured).
  * Terminal undo states (Reversed, Refunded, Canceled) outrank the rest.

@@ -1,4 +1,4 @@
-import type { CounterSettleJob, EposMethod, JsonRpcResponse, RpcRequest } from '@app/contracts';
+import type { CounterSettleJob, DojoEventFacts, EposMethod, JsonRpcResponse, RpcRequest } from '@app/contracts';
 
 /**
  * The queue catalog: every BullMQ queue, its job names and payloads. Producers
@@ -41,7 +41,7 @@ export interface RpcReply {
 export interface DojoEventJob {
   eventRowId: string;
   /** What the row holds of its event (its location, intent and status), when the enqueuer knew it: the apply then need not read it. */
-  facts?: { locationId: string; paymentIntentId: string | null; paymentStatus: string | null };
+  facts?: DojoEventFacts;
 }
 
 /**

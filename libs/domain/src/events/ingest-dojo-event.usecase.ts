@@ -1,7 +1,6 @@
 import type { Logger } from '@app/common';
-import type { DojoEventPayload} from '@app/contracts';
+import type { DojoEventFacts, DojoEventPayload } from '@app/contracts';
 import { EposError } from '@app/contracts';
-import type { DojoEventFacts } from '../repositories/dojo-events.repository';
 import { dojoEventFactsOf } from '../repositories/dojo-events.repository';
 import type { DojoEventStore } from './batched-event-store';
 

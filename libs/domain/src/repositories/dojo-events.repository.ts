@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DojoEventPayload } from '@app/contracts';
+import type { DojoEventFacts, DojoEventPayload } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { sqlTxOf } from './sql-tx';
@@ -43,13 +43,6 @@ export interface PendingCursor {
   receivedAt: Date;
   id: string;
   before: Date;
-}
-
-/** What a dojo_events row keeps of its event that never changes: whose it is, its intent and the status it reports. */
-export interface DojoEventFacts {
-  locationId: string;
-  paymentIntentId: string | null;
-  paymentStatus: string | null;
 }
 
 /** An optional string field of an event as its column keeps it (absent or empty: NULL). */

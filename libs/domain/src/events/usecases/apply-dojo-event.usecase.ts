@@ -1,6 +1,6 @@
 import type { Logger } from '@app/common';
+import type { DojoEventFacts } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
-import type { DojoEventFacts } from '../../repositories/dojo-events.repository';
 import { DojoEventGone, dojoEventsRepo } from '../../repositories/dojo-events.repository';
 import { rawOnPg, runPlannedTransaction } from '../../repositories/unit-of-work';
 import type { Tx } from '../../shared/tx';
