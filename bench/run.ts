@@ -34,7 +34,9 @@
  *   --rpc-transport bullmq|streams     RPC_TRANSPORT of the gateway and workers (default streams)
  *   --profile [gateway,worker,webhook,gateway-inprocess]   run those (alone: all of them) with node --cpu-prof; the
  *                          .cpuprofile files go to bench/results/<time>/profiles (open them in Chrome DevTools or
- *                          speedscope), and the top self time and the share per package are printed
+ *                          speedscope), and the top self time and the share per package are printed (from the end
+ *                          of the warm-up, or from the app's first healthy answer: start-up is left out of the summary,
+ *                          not out of the file)
  *   --heap-snapshot         connections: V8 heap snapshots of the gateway before/after, growth per connection by constructor
  *   --pg-stats              the local Postgres runs with pg_stat_statements (planning timed too); after each scenario its
  *                          costliest statements (execution plus planning, seeding included) are printed and written to
@@ -343,6 +345,8 @@ async function main(): Promise<number> {
   try {
     const machine = await machineFacts(stack.databaseUrl);
     const speed: { before?: WakeupCost; after?: WakeupCost } = { before: await probe('before the run') };
+    /** Per profile file: where its summary starts (Platform.profileFrom). */
+    const profileFrom = new Map<string, number>();
     for (const name of names) {
       const p = new Platform(stack, settings, name);
       const started = Date.now();
@@ -407,13 +411,16 @@ async function main(): Promise<number> {
         results[name] = { error: (err as Error).message };
       } finally {
         await p.close();
+        for (const [f, us] of p.profileFrom) profileFrom.set(f, us);
       }
     }
     const profiles: Record<string, unknown> = {};
     try {
       const dir = join(settings.resultsDir, 'profiles');
       for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
-        profiles[f] = { ...topSelfTime(join(dir, f)), byPackage: selfTimeByPackage(join(dir, f)) };
+        // From the end of the warm-up (or the app's first healthy answer): start-up is not where a request's time goes.
+        const fromUs = profileFrom.get(f);
+        profiles[f] = { ...topSelfTime(join(dir, f), 15, fromUs), byPackage: selfTimeByPackage(join(dir, f), fromUs), window: fromUs === undefined ? 'whole process' : 'after start-up and warm-up' };
       }
     } catch {
       /* no profiles */
@@ -433,8 +440,8 @@ async function main(): Promise<number> {
     }
     print(ok, goals);
     for (const [f, prof] of Object.entries(profiles)) {
-      const pr = prof as ReturnType<typeof topSelfTime> & { byPackage: { pkg: string; share: number }[] };
-      process.stdout.write(`\nCPU profile ${f}: ${(pr.totalMs / 1000).toFixed(1)} s sampled, ${pr.idleShare}% idle; self time of the busy part\n`);
+      const pr = prof as ReturnType<typeof topSelfTime> & { byPackage: { pkg: string; share: number }[]; window: string };
+      process.stdout.write(`\nCPU profile ${f} (${pr.window}): ${(pr.totalMs / 1000).toFixed(1)} s sampled, ${pr.idleShare}% idle; self time of the busy part\n`);
       process.stdout.write(table(['function', 'where', 'self ms', '%'], pr.top.map((t) => [t.fn.slice(0, 40), t.where.slice(0, 60), t.selfMs, t.share])) + '\n');
       process.stdout.write(`  by package: ${pr.byPackage.map((b) => `${b.pkg} ${b.share}%`).join(', ')}\n`);
     }

@@ -14,12 +14,36 @@ export interface SelfTime {
   share: number;
 }
 
-/** The functions with the most self time in a V8 .cpuprofile (what `node --cpu-prof` writes). */
-export function topSelfTime(file: string, top = 15): { totalMs: number; idleShare: number; top: SelfTime[] } {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+}
+
+/** A profile's samples as (node, µs) pairs, those taken from `fromUs` on (monotonicUs; all of them without it). */
+function samplesOf(file: string, fromUs?: number): { byId: Map<number, ProfileNode>; samples: [ProfileNode, number][] } {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const samples: [ProfileNode, number][] = [];
+  let at = prof.startTime;
+  prof.samples.forEach((id, i) => {
+    const us = Math.max(0, prof.timeDeltas[i] ?? 0);
+    at += prof.timeDeltas[i] ?? 0;
+    const n = byId.get(id);
+    if (n && (fromUs === undefined || at >= fromUs)) samples.push([n, us]);
+  });
+  return { byId, samples };
+}
+
+/**
+ * The functions with the most self time in a V8 .cpuprofile (what `node --cpu-prof` writes), over the samples taken
+ * from `fromUs` on (monotonicUs: e.g. the end of the warm-up, leaving start-up out), or over all of them.
+ */
+export function topSelfTime(file: string, top = 15, fromUs?: number): { totalMs: number; idleShare: number; top: SelfTime[] } {
+  const { byId, samples } = samplesOf(file, fromUs);
   const selfUs = new Map<number, number>();
-  prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, prof.timeDeltas[i] ?? 0)));
+  for (const [n, us] of samples) selfUs.set(n.id, (selfUs.get(n.id) ?? 0) + us);
   const agg = new Map<string, { fn: string; where: string; us: number }>();
   let total = 0;
   let idle = 0;
@@ -47,18 +71,14 @@ export function topSelfTime(file: string, top = 15): { totalMs: number; idleShar
   return { totalMs: Math.round(total / 1000), idleShare: Math.round((idle / Math.max(1, total)) * 1000) / 10, top: list };
 }
 
-/** Self time grouped by package (node_modules/<pkg>) or area (node internals, GC, project code). */
-export function selfTimeByPackage(file: string): { pkg: string; share: number }[] {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+/** Self time grouped by package (node_modules/<pkg>) or area (node internals, GC, project code); `fromUs` as topSelfTime's. */
+export function selfTimeByPackage(file: string, fromUs?: number): { pkg: string; share: number }[] {
+  const { samples } = samplesOf(file, fromUs);
   const agg = new Map<string, number>();
   let busy = 0;
-  prof.samples.forEach((id, i) => {
-    const n = byId.get(id);
-    if (!n) return;
+  for (const [n, us] of samples) {
     const name = n.callFrame.functionName;
-    if (name === '(idle)') return;
-    const us = Math.max(0, prof.timeDeltas[i] ?? 0);
+    if (name === '(idle)') continue;
     busy += us;
     const url = n.callFrame.url;
     let pkg: string;
@@ -70,7 +90,7 @@ export function selfTimeByPackage(file: string): { pkg: string; share: number }[
     else if (/\/(libs|apps|bench)\//.test(url)) pkg = 'project code';
     else pkg = url || '(other)';
     agg.set(pkg, (agg.get(pkg) ?? 0) + us);
-  });
+  }
   return [...agg.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 12)

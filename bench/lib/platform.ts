@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
 import { cloneDatabase, createPrisma, dropDatabase, ensureDatabase, migrate, SecretBox, withDatabase } from '@app/db';
@@ -8,7 +8,7 @@ import type { Stack } from '@app/infra';
 import { freePort } from '@app/infra';
 import type { AppProcess } from './procs';
 import { metricsText, sampleOf } from './metrics-text';
-import { CpuMeter, ServerCpuMeter, spawnApp, until, waitHealthy } from './procs';
+import { CpuMeter, monotonicUs, ServerCpuMeter, spawnApp, until, waitHealthy } from './procs';
 
 export interface BenchSettings {
   quick: boolean;
@@ -52,6 +52,11 @@ export class Platform {
   private databaseName = '';
   /** The copy keepSeed() made. */
   private seedName?: string;
+  /**
+   * Per CPU profile (its file name): where its summary starts (monotonicUs), so start-up is left out. Set when the
+   * app answers /health, and again by markProfiles() at the end of a warm-up.
+   */
+  readonly profileFrom = new Map<string, number>();
 
   constructor(
     readonly stack: Stack,
@@ -145,7 +150,13 @@ export class Platform {
     const p = this.spawn(name, APP_MAIN(app), this.env({ PORT: port, ...extra }), app, nodeArgs);
     p.url = `http://127.0.0.1:${port}`;
     await waitHealthy(p, p.url);
+    if (p.profileFile) this.profileFrom.set(basename(p.profileFile), monotonicUs());
     return p;
+  }
+
+  /** The running apps' profiles are summarised from now on (called at the end of a warm-up: the figures of record's part). */
+  markProfiles(): void {
+    for (const a of this.apps) if (a.profileFile) this.profileFrom.set(basename(a.profileFile), monotonicUs());
   }
 
   /** The gateway variant that answers in its own process (RpcDispatcher.handle, no queue); its /metrics on PORT. */

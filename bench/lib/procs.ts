@@ -51,6 +51,8 @@ export interface AppProcess {
   child: ChildProcess;
   pid: number;
   url?: string;
+  /** The .cpuprofile this process writes when it exits (run with --cpu-prof). */
+  profileFile?: string;
   stop(): Promise<void>;
 }
 
@@ -69,7 +71,8 @@ export interface SpawnOptions {
 export function spawnApp(o: SpawnOptions): AppProcess {
   mkdirSync(o.logDir, { recursive: true });
   const log = createWriteStream(join(o.logDir, `${o.name}.log`), { flags: 'a' });
-  const args = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${o.name}-${Date.now()}.cpuprofile`] : [];
+  const profileName = `${o.name}-${Date.now()}.cpuprofile`;
+  const args = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${profileName}`] : [];
   if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
   const child = spawn(process.execPath, [...args, ...(o.nodeArgs ?? []), o.script], { env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
@@ -78,6 +81,7 @@ export function spawnApp(o: SpawnOptions): AppProcess {
     name: o.name,
     child,
     pid: child.pid!,
+    ...(o.cpuProfDir ? { profileFile: join(o.cpuProfDir, profileName) } : {}),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -105,6 +109,14 @@ export async function waitHealthy(app: AppProcess, url: string, timeoutMs = 60_0
     if (Date.now() > deadline) throw new Error(`${app.name} did not become healthy within ${timeoutMs} ms`);
     await sleep(150);
   }
+}
+
+/**
+ * Now on the clock of a V8 CPU profile's timestamps (CLOCK_MONOTONIC in µs, as process.hrtime: the same in every
+ * process of the machine), so a moment of the bench can be found in an app's profile.
+ */
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -140,6 +140,7 @@ async function measureVariant(
   };
   await measure(Math.min(...o.rates), true);
   if (o.warmupMs > 0) await warmUp(run, Math.min(WARM_UP.rate, Math.max(...o.rates)), o.warmupMs, o.log, `request-path: ${variant}`);
+  p.markProfiles();
   for (const rate of o.rates) await measure(rate, false);
   return runs;
 }

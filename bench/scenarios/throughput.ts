@@ -56,6 +56,7 @@ export async function throughput(
       const mix = (rate: number, ms: number) => runMix(p, accountIds, rate, ms, { ordersPerLocation: ORDERS_PER_LOCATION, timeoutMs: 5_000 });
       await warmUp(mix, WARM_UP.rate, o.warmupMs, o.log, `throughput: ${workers} worker(s)`);
     }
+    p.markProfiles();
     const steps: MixRun[] = [];
     let highest = 0;
     let stoppedBy = `reached the top step (${o.rates[o.rates.length - 1]}/s)`;
