@@ -2,7 +2,7 @@ import type { CounterEventType, CounterFailure, CounterKind, CounterState } from
 import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { constrained } from './constraint-violation';
-import { jsonText } from './outbox.repository';
+import { jsonText } from '../shared/json-value';
 
 /** One counter transaction (counter_transactions), money in minor units. */
 export interface CounterTransactionRow {

@@ -4,7 +4,8 @@ import type { OrderCreateData, OrderWithRelations } from '../orders/order-mapper
 import type { MutationPlan } from '../rpc/exec-context';
 import type { FeedKind } from '../shared/venue-feed';
 import type { Tx } from '../shared/tx';
-import { jsonText, posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from './outbox.repository';
+import { jsonText } from '../shared/json-value';
+import { posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from './outbox.repository';
 import { TablesRepository } from './tables.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';

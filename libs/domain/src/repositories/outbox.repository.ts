@@ -1,6 +1,7 @@
 import type { SecretBox } from '@app/db';
 import { apiKeyAad, Prisma } from '@app/db';
 import type { DojoCredentials } from '@app/dojo-client';
+import { jsonText } from '../shared/json-value';
 import type { PosEventType } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import type { FeedKind } from '../shared/venue-feed';
@@ -11,11 +12,6 @@ import { isFinalWrite, sqlTxOf } from './sql-tx';
  * CTE fragments (`name AS (INSERT ...)`), so a use-case can write them in the
  * same statement as its own change. Same rows, same defaults.
  */
-
-/** BigInt-safe JSON text for a jsonb parameter (as toJson for Prisma Json columns). */
-export function jsonText(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)) ?? 'null';
-}
 
 export function venueFeedInsertCte(name: string, locationId: string, kind: FeedKind, entityType: string, entityId: string, data: unknown): Prisma.Sql {
   return Prisma.sql`${Prisma.raw(name)} AS (INSERT INTO venue_feed (location_id, kind, entity_type, entity_id, data)

@@ -4,7 +4,7 @@ import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
 import { jsonValue } from '../shared/json-value';
 import type { Tx } from '../shared/tx';
-import { jsonText } from './outbox.repository';
+import { jsonText } from '../shared/json-value';
 
 type Job = Pick<RpcRequest, 'locationId' | 'rpcId' | 'method' | 'traceId' | 'dialect'>;
 

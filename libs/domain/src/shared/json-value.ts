@@ -2,3 +2,21 @@
 export function jsonValue<T>(v: unknown): T {
   return (typeof v === 'string' ? JSON.parse(v) : v) as T;
 }
+
+/** A BigInt (a bigint id column's value) as JSON: a number. */
+const bigintAsNumber = (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
+
+/**
+ * BigInt-safe JSON text (for a jsonb parameter). Plain JSON.stringify first: it throws only on a BigInt, and a
+ * replacer function would take V8's slower path for every value (twice the time a call, on every change's writes).
+ */
+export function jsonText(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    text = JSON.stringify(value, bigintAsNumber);
+  }
+  return text ?? 'null';
+}

@@ -1,5 +1,6 @@
 import type { Tx } from './tx';
 import { runWrites, venueFeedInsertCte } from '../repositories/outbox.repository';
+import { jsonText } from './json-value';
 
 /** Kinds of entries in the venue feed (what happened on Dojo's side, for the POS to read). */
 export type FeedKind =
@@ -37,5 +38,5 @@ export async function appendVenueFeed(
 
 /** BigInt-safe JSON for Prisma Json columns. */
 export function toJson(value: unknown): any {
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)));
+  return JSON.parse(jsonText(value));
 }
