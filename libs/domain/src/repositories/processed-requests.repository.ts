@@ -2,9 +2,8 @@ import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
 import { EposError, failure } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
-import { jsonValue } from '../shared/json-value';
+import { jsonText, jsonValue } from '../shared/json-value';
 import type { Tx } from '../shared/tx';
-import { jsonText } from '../shared/json-value';
 
 type Job = Pick<RpcRequest, 'locationId' | 'rpcId' | 'method' | 'traceId' | 'dialect'>;
 

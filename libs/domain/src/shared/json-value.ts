@@ -7,8 +7,9 @@ export function jsonValue<T>(v: unknown): T {
 const bigintAsNumber = (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
 
 /**
- * BigInt-safe JSON text (for a jsonb parameter). Plain JSON.stringify first: it throws only on a BigInt, and a
- * replacer function would take V8's slower path for every value (twice the time a call, on every change's writes).
+ * BigInt-safe JSON text (for a jsonb parameter). Plain JSON.stringify first, the BigInt replacer only when that
+ * throws a TypeError (a BigInt; a cycle throws again there): a replacer function takes V8's slower path for every
+ * value, about twice the time a call, and every change writes a few of these.
  */
 export function jsonText(value: unknown): string {
   let text: string | undefined;
