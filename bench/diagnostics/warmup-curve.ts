@@ -7,33 +7,17 @@
  * [warm-up seconds]` (defaults 200, 10, 3, queue, none; variant: queue | reads-queued | in-process; with a warm-up
  * the mix first runs at that rate for that long, unmeasured; DATABASE_URL / REDIS_URL optional, as for the bench).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startStack } from '@app/infra';
-import { Platform } from '../lib/platform';
 import { platformCpuMs } from '../lib/procs';
-import { preparePaymentVenues, ORDERS_PER_LOCATION, REQUEST_PATH_VARIANTS, startVariant } from '../scenarios/request-path';
 import { runMix } from '../scenarios/mix';
+import { ORDERS_PER_LOCATION } from '../scenarios/request-path';
+import { diagnosticVariant, withMixVariant } from './mix-variant';
 
 async function main() {
   const args = process.argv.slice(2);
   const rate = Number(args[0] ?? 200);
   const windows = Number(args[1] ?? 10);
   const seconds = Number(args[2] ?? 3);
-  const key = args[3] ?? 'queue';
-  if (key !== 'queue' && key !== 'reads-queued' && key !== 'in-process') throw new Error(`unknown variant ${key}: queue, reads-queued or in-process`);
-  const variant = REQUEST_PATH_VARIANTS[key];
-  const stack = await startStack();
-  const dir = mkdtempSync(join(tmpdir(), 'warmup-curve-'));
-  const p = new Platform(
-    stack,
-    { quick: false, logLevel: 'warn', poolSize: 10, workerConcurrency: 50, connectRate: 200, preparedStatements: true, rpcTransport: 'streams', profile: [], resultsDir: dir, logDir: dir },
-    'warmup-curve',
-  );
-  try {
-    const accountIds = await preparePaymentVenues(p, 500);
-    const { pids } = await startVariant(p, variant, accountIds);
+  await withMixVariant('warmup-curve', diagnosticVariant(args[3]), async ({ p, variant, accountIds, pids }) => {
     const warmRate = Number(args[4] ?? 0);
     const warmSeconds = Number(args[5] ?? 0);
     if (warmRate > 0 && warmSeconds > 0) {
@@ -50,10 +34,7 @@ async function main() {
       const parts = Object.entries(cpu).map(([name, cores]) => `${name} ${((cores / r.achievedRatePerSec) * 1000).toFixed(3)}`);
       console.log(`  window ${String(w).padStart(2)} (requests ${String(sent - r.sent + 1).padStart(6)}–${String(sent).padEnd(6)}): ${platformCpuMs(cpu, r.achievedRatePerSec).toFixed(2)} ms/request, p50 ${r.latency.p50} ms, errors ${r.errors} | ${parts.join(', ')}`);
     }
-  } finally {
-    await p.close();
-    await stack.stop();
-  }
+  });
 }
 
 main().catch((err) => {

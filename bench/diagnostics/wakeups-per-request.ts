@@ -1,0 +1,141 @@
+/**
+ * Wake-ups and CPU per request, by process and thread: starts a variant of the payment mix, warms it up, then runs
+ * the mix at one rate and reads every platform thread's scheduler counters before and after
+ * (/proc/<pid>/task/<tid>/schedstat: CPU time, and how many times the thread was put on a CPU). On a VM where waking
+ * a process costs more than its work (docs/performance.md, "Where the CPU goes"), a change that takes out a hop shows
+ * here as fewer runs per request even when whole runs of the bench cannot tell it from the machine's drift.
+ * `node dist/bench/diagnostics/wakeups-per-request.js [rate] [seconds] [variant] [warm-up rate] [warm-up seconds]`
+ * (defaults 200, 10, queue, 1000, 10; variant: queue | reads-queued | in-process; DATABASE_URL / REDIS_URL
+ * optional, as for the bench). Linux only (it reads /proc).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { serverPids } from '../lib/procs';
+import { runMix } from '../scenarios/mix';
+import { ORDERS_PER_LOCATION } from '../scenarios/request-path';
+import { diagnosticVariant, withMixVariant } from './mix-variant';
+
+/** One thread's counters: CPU time (ns) and the times it was run. */
+interface ThreadCounters {
+  cpuNs: number;
+  runs: number;
+  main: boolean;
+}
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return ''; // the thread or process ended
+  }
+}
+
+/** Every thread of `pid`, by thread id. */
+function threadsOf(pid: number): Map<number, ThreadCounters> {
+  const out = new Map<number, ThreadCounters>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    const [cpuNs, , runs] = read(`/proc/${pid}/task/${tid}/schedstat`).trim().split(' ').map(Number);
+    if (cpuNs === undefined || runs === undefined || !Number.isFinite(cpuNs)) continue;
+    out.set(Number(tid), { cpuNs, runs, main: Number(tid) === pid });
+  }
+  return out;
+}
+
+type Snapshot = Map<string, Map<number, ThreadCounters>>;
+
+/** The counters of every thread of every process of each group (a group: one app, or all of Postgres, or Redis). */
+function snapshot(groups: Record<string, number[]>): Snapshot {
+  const out: Snapshot = new Map();
+  for (const [group, pids] of Object.entries(groups)) {
+    const threads = new Map<number, ThreadCounters>();
+    for (const pid of pids) for (const [tid, c] of threadsOf(pid)) threads.set(tid, c);
+    out.set(group, threads);
+  }
+  return out;
+}
+
+interface GroupDelta {
+  mainCpuMs: number;
+  mainRuns: number;
+  otherCpuMs: number;
+  otherRuns: number;
+}
+
+/** What each group's threads did between two snapshots (a thread that started in between counts from zero). */
+function delta(before: Snapshot, after: Snapshot): Map<string, GroupDelta> {
+  const out = new Map<string, GroupDelta>();
+  for (const [group, threads] of after) {
+    const d: GroupDelta = { mainCpuMs: 0, mainRuns: 0, otherCpuMs: 0, otherRuns: 0 };
+    for (const [tid, c] of threads) {
+      const b = before.get(group)?.get(tid);
+      const cpuMs = (c.cpuNs - (b?.cpuNs ?? 0)) / 1e6;
+      const runs = c.runs - (b?.runs ?? 0);
+      if (c.main) {
+        d.mainCpuMs += cpuMs;
+        d.mainRuns += runs;
+      } else {
+        d.otherCpuMs += cpuMs;
+        d.otherRuns += runs;
+      }
+    }
+    out.set(group, d);
+  }
+  return out;
+}
+
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+
+async function main() {
+  const args = process.argv.slice(2);
+  const rate = Number(args[0] ?? 200);
+  const seconds = Number(args[1] ?? 10);
+  const warmRate = Number(args[3] ?? 1000);
+  const warmSeconds = Number(args[4] ?? 10);
+  if (!(rate > 0) || !(seconds > 0)) throw new Error('rate and seconds must be positive numbers');
+  if (process.platform !== 'linux') throw new Error('this diagnostic reads /proc (Linux only)');
+  await withMixVariant('wakeups-per-request', diagnosticVariant(args[2]), async ({ stack, p, variant, accountIds, pids }) => {
+    if (warmRate > 0 && warmSeconds > 0) {
+      const w = await runMix(p, accountIds, warmRate, warmSeconds * 1000, { ordersPerLocation: ORDERS_PER_LOCATION });
+      console.log(`warm-up: ${w.sent} requests at ${warmRate}/s (errors ${w.errors}), unmeasured`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const pgPort = Number(new URL(stack.databaseUrl).port);
+    const redisPort = Number(new URL(stack.redisUrl).port);
+    // Postgres' backends come and go with the pools: the processes are looked up again at the end.
+    const groups = () => ({ ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, [pid]])), ...serverPids(pgPort, redisPort) });
+    const start = groups();
+    if (start.postgres.length === 0) console.log('(no local Postgres process found: a given DATABASE_URL is not counted)');
+    if (start.redis.length === 0) console.log('(no local redis-server found: a given REDIS_URL is not counted)');
+    const before = snapshot(start);
+    const r = await runMix(p, accountIds, rate, seconds * 1000, { ordersPerLocation: ORDERS_PER_LOCATION });
+    const after = snapshot(groups());
+    // Per request sent, as the bench's CPU per request (cores over the achieved rate).
+    const n = Math.max(1, r.sent);
+    console.log(`${variant} at ${rate}/s for ${seconds} s: ${r.sent} requests (errors ${r.errors}), p50 ${r.latency.p50} ms`);
+    // CPU ms: all the group's threads. Runs: times a thread was put on a CPU (each wake-up, and each return after
+    // being preempted). Postgres forks a process per connection: each counts as a main thread. Redis' main thread is
+    // its event loop, its other threads its background jobs.
+    console.log(`per request:         ${pad('CPU ms', 8)} ${pad('main thread runs', 17)} ${pad('µs a run', 9)} ${pad('other threads CPU ms', 21)} ${pad('runs', 6)}`);
+    let cpu = 0;
+    let runs = 0;
+    for (const [group, d] of delta(before, after)) {
+      const groupCpu = d.mainCpuMs + d.otherCpuMs;
+      cpu += groupCpu;
+      runs += d.mainRuns + d.otherRuns;
+      console.log(
+        `  ${group.padEnd(18)} ${pad((groupCpu / n).toFixed(3), 8)} ${pad((d.mainRuns / n).toFixed(2), 17)} ${pad(d.mainRuns ? Math.round((d.mainCpuMs * 1000) / d.mainRuns) : 0, 9)} ${pad((d.otherCpuMs / n).toFixed(3), 21)} ${pad((d.otherRuns / n).toFixed(2), 6)}`,
+      );
+    }
+    console.log(`  ${'all'.padEnd(18)} ${pad((cpu / n).toFixed(3), 8)} ${pad((runs / n).toFixed(2), 17)} (runs of every thread)`);
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
