@@ -8,8 +8,8 @@
  * (defaults 200, 10, queue, 1000, 10; variant: queue | reads-queued | in-process; DATABASE_URL / REDIS_URL
  * optional, as for the bench). Linux only (it reads /proc).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { serverPids } from '../lib/procs';
+import { readdirSync } from 'node:fs';
+import { readProc, serverPids } from '../lib/procs';
 import { runMix } from '../scenarios/mix';
 import { ORDERS_PER_LOCATION } from '../scenarios/request-path';
 import { diagnosticVariant, withMixVariant } from './mix-variant';
@@ -19,14 +19,6 @@ interface ThreadCounters {
   cpuNs: number;
   runs: number;
   main: boolean;
-}
-
-function read(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return ''; // the thread or process ended
-  }
 }
 
 /** Every thread of `pid`, by thread id. */
@@ -39,7 +31,7 @@ function threadsOf(pid: number): Map<number, ThreadCounters> {
     return out;
   }
   for (const tid of tids) {
-    const [cpuNs, , runs] = read(`/proc/${pid}/task/${tid}/schedstat`).trim().split(' ').map(Number);
+    const [cpuNs, , runs] = readProc(`${pid}/task/${tid}`, 'schedstat').trim().split(' ').map(Number);
     if (cpuNs === undefined || runs === undefined || !Number.isFinite(cpuNs)) continue;
     out.set(Number(tid), { cpuNs, runs, main: Number(tid) === pid });
   }

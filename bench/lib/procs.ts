@@ -131,7 +131,8 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
   return check();
 }
 
-function readProc(pid: string, file: string): string {
+/** /proc/<pid>/<file> ('' when the process, or the thread of a `<pid>/task/<tid>`, has ended). */
+export function readProc(pid: string, file: string): string {
   try {
     return readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
