@@ -94,7 +94,12 @@ export class SqlTransactionRolledBack extends Error {
 }
 
 export class SqlRunner implements SqlConnection {
-  private readonly names = new Map<string, string>();
+  /**
+   * Each statement text prepared so far, with its name and the text itself as first seen: config() hands pg that
+   * first copy, so pg's check that a name still means the same text (Query.prepare) compares one string with itself
+   * instead of the whole text with a new copy, which Prisma.Sql's `text` getter builds on every read.
+   */
+  private readonly prepared = new Map<string, { name: string; text: string }>();
   /** Reads waiting for a lane (read(), readTogether()), oldest first. */
   private readonly waiting: WaitingReads[] = [];
   /** Lanes running (read()). */
@@ -110,13 +115,15 @@ export class SqlRunner implements SqlConnection {
 
   private config(s: Statement): pg.QueryConfig {
     const values = s.values;
-    if (!this.preparedStatements) return { text: s.text, values, types: TYPES };
-    let name = this.names.get(s.text);
-    if (name === undefined && this.names.size < MAX_PREPARED) {
-      name = `s_${createHash('sha1').update(s.text).digest('base64url').slice(0, 20)}`;
-      this.names.set(s.text, name);
+    const text = s.text;
+    if (!this.preparedStatements) return { text, values, types: TYPES };
+    let known = this.prepared.get(text);
+    if (known === undefined) {
+      if (this.prepared.size >= MAX_PREPARED) return { text, values, types: TYPES };
+      known = { name: `s_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`, text };
+      this.prepared.set(text, known);
     }
-    return { name, text: s.text, values, types: TYPES };
+    return { name: known.name, text: known.text, values, types: TYPES };
   }
 
   async query<T>(s: Statement, client?: pg.PoolClient): Promise<T[]> {
