@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { DojoPaymentIntent } from '@app/dojo-client';
 import { DojoApiError } from '@app/dojo-client';
 import { DomainError, isUniqueViolation } from '../admin/errors';
@@ -10,6 +10,7 @@ import { runInTransaction } from '../repositories/unit-of-work';
 import { settleKnownRefund } from '../events/event-effects';
 import { checkoutQr } from './checkout-qr';
 import type { PaymentIntentDeps } from './ports';
+import { requestHash } from '../shared/request-hash';
 
 /** A payment intent as the venue API answers it (money in minor units). */
 export interface PaymentIntentView {
@@ -63,8 +64,6 @@ async function withQr(r: PaymentIntentRow): Promise<CreatedPaymentIntentView> {
  */
 const CLAIM_STALE_MS = 180_000;
 
-const hashOf = (v: unknown) => createHash('sha256').update(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))).digest('hex');
-
 export interface CreatePaymentIntentCommand {
   orderId: string;
   idempotencyKey: string;
@@ -89,7 +88,7 @@ export class CreatePaymentIntent {
   constructor(private readonly d: PaymentIntentDeps) {}
 
   async execute(locationId: string, cmd: CreatePaymentIntentCommand): Promise<CreatedPaymentIntentView> {
-    const hash = hashOf({ o: cmd.orderId, a: cmd.amount ?? null, t: cmd.tipsAllowed, c: cmd.captureMode, d: cmd.description ?? null });
+    const hash = requestHash({ o: cmd.orderId, a: cmd.amount ?? null, t: cmd.tipsAllowed, c: cmd.captureMode, d: cmd.description ?? null });
     const claimed = await runInTransaction(this.d.prisma, async (tx) => {
       const intents = paymentIntentsRepo(tx);
       const orders = ordersRepo(tx);
@@ -241,7 +240,7 @@ async function once(
 ): Promise<'new' | 'replay'> {
   const op = await paymentIntentsRepo(d.prisma).findOperation(locationId, key);
   if (!op) return 'new';
-  if (op.kind !== kind || op.paymentIntentId !== paymentIntentId || op.requestHash !== hashOf(request)) {
+  if (op.kind !== kind || op.paymentIntentId !== paymentIntentId || op.requestHash !== requestHash(request)) {
     throw DomainError.conflict(`idempotency key ${JSON.stringify(key)} was used for another request`);
   }
   return 'replay';
@@ -254,7 +253,7 @@ async function recordOp(d: PaymentIntentDeps, row: { locationId: string; key: st
       idempotencyKey: row.key,
       paymentIntentId: row.paymentIntentId,
       kind: row.kind,
-      requestHash: hashOf(row.request),
+      requestHash: requestHash(row.request),
       amount: row.amount,
       reason: row.reason,
       dojoRef: row.dojoRef,

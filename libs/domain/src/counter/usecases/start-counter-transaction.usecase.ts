@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { CounterKind, CounterTransactionView } from '@app/contracts';
 import { ConnectPac } from '@app/contracts';
 import { DomainError, isUniqueViolation } from '../../admin/errors';
@@ -10,6 +10,7 @@ import { ordersRepo } from '../../repositories/orders.repository';
 import { runInTransaction } from '../../repositories/unit-of-work';
 import type { CounterDeps } from '../ports';
 import { counterEventOf, counterView } from '../view';
+import { requestHash } from '../../shared/request-hash';
 
 export interface StartCounterTransactionCommand {
   idempotencyKey: string;
@@ -26,8 +27,6 @@ export interface StartCounterTransactionCommand {
 
 /** How long an accepted command may wait for a gateway by default (COUNTER_ACCEPT_TTL_MS). */
 export const COUNTER_ACCEPT_TTL_DEFAULT_MS = 60_000;
-
-const hashOf = (v: unknown) => createHash('sha256').update(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))).digest('hex');
 
 /** The location's PAC link, or 404 counter_not_configured. */
 export async function requireCounterLink(d: CounterDeps, locationId: string) {
@@ -69,7 +68,7 @@ export class StartCounterTransaction {
   async execute(locationId: string, cmd: StartCounterTransactionCommand): Promise<{ view: CounterTransactionView; created: boolean }> {
     const link = await requireCounterLink(this.d, locationId);
     const currency = cmd.currency ?? link.currency;
-    const hash = hashOf({ k: cmd.kind, t: cmd.tid, a: cmd.amount ?? null, cb: cmd.amountCashback ?? null, c: currency, o: cmd.orderId ?? null });
+    const hash = requestHash({ k: cmd.kind, t: cmd.tid, a: cmd.amount ?? null, cb: cmd.amountCashback ?? null, c: currency, o: cmd.orderId ?? null });
     const replay = (row: CounterTransactionRow) => {
       if (row.requestHash !== hash) {
         throw new DomainError('unprocessable', `idempotency key ${JSON.stringify(cmd.idempotencyKey)} was used for another request`, [], { error: 'idempotency_key_reused', transactionId: row.id });
