@@ -7,3 +7,4 @@ export * from './bootstrap';
 export * from './http-limits';
 export * from './metrics';
 export * from './fast-route';
+export * from './bearer-tokens';

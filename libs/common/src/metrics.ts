@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Optional, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, register, Registry } from 'prom-client';
+import { bearerToken, SecretTokens } from './bearer-tokens';
 import { CONFIG } from './tokens';
 
 /**
@@ -506,8 +506,6 @@ export const dojoApiMetrics = once(() => {
 
 // ---- GET /metrics --------------------------------------------------------------
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
 /**
  * The METRICS_TOKEN check of every metrics route: true when the request may
  * read (no token configured, or the right bearer); otherwise answers 401 and
@@ -515,8 +513,7 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
  */
 export function metricsAuthorized(res: Response, token: string | undefined): boolean {
   if (!token) return true;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(String(res.req.headers.authorization ?? ''));
-  if (m && timingSafeEqual(digest(m[1]!), digest(token))) return true;
+  if (new SecretTokens([token]).accepts(bearerToken(res.req.headers.authorization))) return true;
   res.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'a metrics bearer token is required (METRICS_TOKEN)' });
   return false;
 }

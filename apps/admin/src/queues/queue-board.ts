@@ -1,10 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { CONFIG } from '@app/common';
+import { bearerToken, CONFIG, SecretTokens } from '@app/common';
 import type { AdminConfig } from '@app/config';
 import { JobEnqueuer, QueueName } from '@app/queue';
 
@@ -20,8 +19,6 @@ const DESCRIPTIONS: Record<string, string> = {
   [QueueName.Registration]: 'Capability registrations with Dojo, per location',
   [QueueName.Counter]: 'Pay at counter: terminal transaction outcomes to settle',
 };
-
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 type Req = IncomingMessage & { body?: unknown; originalUrl?: string };
 type Next = (err?: unknown) => void;
@@ -77,11 +74,11 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 @Injectable()
 export class QueueBoard implements OnApplicationShutdown {
   private readonly queues: JobEnqueuer;
-  private readonly digests: Buffer[];
+  private readonly operators: SecretTokens;
   private readonly adapter = new ExpressAdapter();
 
   constructor(@Inject(CONFIG) config: AdminConfig) {
-    this.digests = config.ADMIN_OPERATOR_TOKENS.map(digest);
+    this.operators = new SecretTokens(config.ADMIN_OPERATOR_TOKENS);
     this.queues = new JobEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
     this.adapter.setBasePath(QUEUE_BOARD_PATH);
     createBullBoard({
@@ -99,17 +96,11 @@ export class QueueBoard implements OnApplicationShutdown {
 
   /** True when `token` is one of the operator tokens (compared in constant time, against every token). */
   private isOperator(token: string | undefined): boolean {
-    if (!token) return false;
-    const presented = digest(token);
-    let ok = false;
-    for (const d of this.digests) ok = timingSafeEqual(d, presented) || ok;
-    return ok;
+    return this.operators.accepts(token);
   }
 
   private presentedToken(req: IncomingMessage): string | undefined {
-    const h = req.headers.authorization;
-    const m = typeof h === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
-    return m?.[1] ?? cookie(req, OPERATOR_COOKIE);
+    return bearerToken(req.headers.authorization) ?? cookie(req, OPERATOR_COOKIE);
   }
 
   /** Express middleware for everything under /queues: sign-in and sign-out, then the authenticated board. */

@@ -1,28 +1,20 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import { CONFIG, PRISMA } from '@app/common';
+import { bearerToken, CONFIG, PRISMA, SecretTokens } from '@app/common';
 import type { AdminConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
 import { AuthenticateVenueToken, VenueTokensRepository } from '@app/domain/admin';
 import type { VenueAuth } from './tokens';
 
-function bearer(req: Request): string | undefined {
-  const h = req.headers.authorization;
-  if (typeof h !== 'string') return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  return m?.[1];
-}
-
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+const bearer = (req: Request): string | undefined => bearerToken(req.headers.authorization);
 
 /** Operator API: `Authorization: Bearer <one of ADMIN_OPERATOR_TOKENS>`, compared in constant time. */
 @Injectable()
 export class OperatorGuard implements CanActivate {
-  private readonly digests: Buffer[];
+  private readonly operators: SecretTokens;
 
   constructor(@Inject(CONFIG) config: AdminConfig) {
-    this.digests = config.ADMIN_OPERATOR_TOKENS.map(digest);
+    this.operators = new SecretTokens(config.ADMIN_OPERATOR_TOKENS);
   }
 
   canActivate(ctx: ExecutionContext): boolean {
@@ -34,11 +26,7 @@ export class OperatorGuard implements CanActivate {
 
   /** True when `token` is one of ADMIN_OPERATOR_TOKENS (also used by the console's WebSocket). */
   accepts(token: string): boolean {
-    // Digests have equal length, so timingSafeEqual applies; every configured token is compared.
-    const presented = digest(token);
-    let ok = false;
-    for (const d of this.digests) ok = timingSafeEqual(d, presented) || ok;
-    return ok;
+    return this.operators.accepts(token);
   }
 }
 
