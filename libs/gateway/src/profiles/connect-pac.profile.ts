@@ -3,10 +3,11 @@ import type { ConnectPacSettings, JsonRpcResponse } from '@app/contracts';
 import { ConnectPac, COUNTER_SIGNATURE_WAIT_MAX_MS } from '@app/contracts';
 import type { LocationConfig } from '../locations/location-config';
 import { CONNECT_PAC_PROFILE } from '../locations/location-config';
+import { connectCodeNames, connectRejection } from './connect-common';
 import type { ConnectionProfile, Decoded, GatewayFailure } from './connection-profile';
 
 const C = ConnectPac.PAC_ERROR_CODES;
-const CODE_NAMES = new Map<number, string>(Object.entries(C).map(([name, code]) => [code, name]));
+const CODE_NAMES = connectCodeNames(C);
 
 /** Request ids this profile gives Connect's messages: a notification's is never sent back, a signature request's maps back to Connect's id. */
 const NOTIFICATION_PREFIX = 'notification:';
@@ -66,16 +67,8 @@ export class ConnectPacProfile implements ConnectionProfile {
         return { kind: 'reply', id: d.id, error: { code: d.error.code, message: d.error.message } };
       case 'notice':
         return { kind: 'ignore', message: 'errorMessage from Connect', fields: { code: d.error.code, errorMessage: d.error.message.slice(0, 200), inReplyTo: d.id } };
-      case 'reject': {
-        const { id, error, method } = d;
-        return {
-          kind: 'reject',
-          id,
-          errorType: CODE_NAMES.get(error.code) ?? 'error',
-          reason: error.message,
-          response: (traceId) => ({ jsonrpc: '2.0', id, error: { ...error, data: { traceId, ...(method && id === null ? { method } : {}) } } }) as unknown as JsonRpcResponse,
-        };
-      }
+      case 'reject':
+        return connectRejection(d, CODE_NAMES);
       case 'notification':
         // In order: a terminal's progress reaches the POS as it happened.
         return { kind: 'request', id: this.remember(`${NOTIFICATION_PREFIX}${randomUUID()}`, { kind: 'notification' }), method: d.method, params: d.params, ordered: true };

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectPatSettings, JsonRpcResponse } from '@app/contracts';
 import { ConnectPat, connectPatBaseUrl } from '@app/contracts';
 import type { LocationConfig } from '../locations/location-config';
+import { connectCodeNames, connectRejection } from './connect-common';
 import type { ConnectionProfile, Decoded, GatewayFailure } from './connection-profile';
 
 export const CONNECT_PAT_PROFILE = 'connect-pat';
 
 const C = ConnectPat.PAT_ERROR_CODES;
 /** Error codes by number, for bounded labels (metrics, the request record). */
-const CODE_NAMES = new Map<number, string>(Object.entries(C).map(([name, code]) => [code, name]));
+const CODE_NAMES = connectCodeNames(C);
 
 /** The request id given to a message that came without one (a notification); it is never sent back. */
 const NOTIFICATION_PREFIX = 'notification:';
@@ -69,16 +70,7 @@ export class ConnectPatProfile implements ConnectionProfile {
         fields: { code: d.error.code, errorMessage: d.error.message.slice(0, 200), inReplyTo: d.id },
       };
     }
-    if (d.kind === 'reject') {
-      const { id, error, method } = d;
-      return {
-        kind: 'reject',
-        id,
-        errorType: CODE_NAMES.get(error.code) ?? 'error',
-        reason: error.message,
-        response: (traceId) => ({ jsonrpc: '2.0', id, error: { ...error, data: { traceId, ...(method && id === null ? { method } : {}) } } }) as unknown as JsonRpcResponse,
-      };
-    }
+    if (d.kind === 'reject') return connectRejection(d, CODE_NAMES);
     if (d.id !== null) return { kind: 'request', id: d.id, method: d.method, params: d.params };
     const id = `${NOTIFICATION_PREFIX}${randomUUID()}`;
     this.notifications.set(id, d.method);
