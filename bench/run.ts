@@ -72,9 +72,9 @@ const SCENARIOS = ['request-path', 'throughput', 'connections', 'webhook'] as co
 type Scenario = (typeof SCENARIOS)[number];
 
 /** The Node processes --profile can run with --cpu-prof (Postgres and Redis are not Node: their CPU is in the tables). */
+const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
 /** How many of a scenario's costliest statements --pg-stats keeps (the ten first are printed). */
 const STATEMENTS_KEPT = 25;
-const PROFILED = ['gateway', 'worker', 'webhook', 'gateway-inprocess'];
 
 const VALUE_OPTIONS = [
   'locations', 'rates', 'duration-ms', 'warmup-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
