@@ -27,15 +27,18 @@ function refusal(profile: 'connect-pat' | 'connect-pac', frame: unknown) {
   return { errorType: d.errorType, reason: d.reason, answer: d.response('trace-1') as unknown as Record<string, unknown> };
 }
 
+/** The answer to a refused frame that had no id: id null, the method named in data beside the trace id. */
+const answeredWithoutId = (code: number, message: string, method: string) => ({
+  jsonrpc: '2.0',
+  id: null,
+  error: { code, message, data: { traceId: 'trace-1', method } },
+});
+
 describe('Connect: refused frames', () => {
   it('pay at table: a request without its id is answered with id null and the method named in data', () => {
     const r = refusal('connect-pat', { jsonrpc: '2.0', method: 'tableListRequest', params: {} });
     assert.equal(r.errorType, 'invalidRequest');
-    assert.deepEqual(r.answer, {
-      jsonrpc: '2.0',
-      id: null,
-      error: { code: -32600, message: r.reason, data: { traceId: 'trace-1', method: 'tableListRequest' } },
-    });
+    assert.deepEqual(r.answer, answeredWithoutId(-32600, r.reason, 'tableListRequest'));
   });
 
   it('pay at table: a refused frame with an id is answered under it, with no method in data', () => {
@@ -47,11 +50,7 @@ describe('Connect: refused frames', () => {
   it('pay at counter: a notification with bad params is answered with id null and the method named in data', () => {
     const r = refusal('connect-pac', { jsonrpc: '2.0', method: 'terminalNotification', params: { tid: 42 } });
     assert.equal(r.errorType, 'invalidParams');
-    assert.deepEqual(r.answer, {
-      jsonrpc: '2.0',
-      id: null,
-      error: { code: -32602, message: r.reason, data: { traceId: 'trace-1', method: 'terminalNotification' } },
-    });
+    assert.deepEqual(r.answer, answeredWithoutId(-32602, r.reason, 'terminalNotification'));
   });
 
   it('pay at counter: a frame that is not JSON is a parse error with no id', () => {
