@@ -5,7 +5,7 @@
  * the gateway app (gatewayEnv); run as a child process by bench/run.ts.
  */
 import { createServer } from 'node:http';
-import { createLogger, createRedis, metricsRegistry } from '@app/common';
+import { createLogger, createRedis, metricsRegistry, prismaOptions } from '@app/common';
 import { gatewayEnv, loadConfig } from '@app/config';
 import { createPrisma, SecretBox } from '@app/db';
 import { IngestDojoEvent } from '@app/domain/events';
@@ -17,7 +17,7 @@ import { defaultProfiles, GatewayManager, gatewayManagerOptions, gatewayReadCach
 async function main(): Promise<void> {
   const config = loadConfig(gatewayEnv, process.env);
   const logger = createLogger('gateway-inprocess', config.LOG_LEVEL);
-  const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS, preparedStatements: config.DB_PREPARED_STATEMENTS, readLanes: config.DB_READ_LANES });
+  const prisma = createPrisma(config.DATABASE_URL, prismaOptions(config, 'gateway-inprocess', logger));
   const redis = createRedis(config.REDIS_URL);
   const subscriber = createRedis(config.REDIS_URL, 'blocking');
   const enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
+import type { PrismaOptions } from '@app/db';
 import { createPrisma, PrismaClient, SecretBox } from '@app/db';
 import type { CommonConfig } from '@app/config';
 import { createLogger, Logger } from './logger';
@@ -14,6 +15,19 @@ import { APP_NAME, CONFIG, HEALTH, LOGGER, PRISMA, REDIS, SECRET_BOX } from './t
  * HealthRegistry that components such as queue workers report to), and GET
  * /metrics (Prometheus, see ./metrics.ts).
  */
+/** The pool of an app as its configuration asks for it (DB_* variables), named after the app. */
+export function prismaOptions(config: CommonConfig, app: string, log?: Logger): PrismaOptions {
+  return {
+    poolSize: config.DB_POOL_SIZE,
+    acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
+    preparedStatements: config.DB_PREPARED_STATEMENTS,
+    readLanes: config.DB_READ_LANES,
+    announceAfterCommit: config.DB_ANNOUNCE_AFTER_COMMIT,
+    app,
+    ...(log ? { log } : {}),
+  };
+}
+
 @Global()
 @Module({})
 export class CoreModule implements OnApplicationShutdown {
@@ -36,7 +50,7 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: SECRET_BOX, useValue: new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY, config.EPOS_RELAY_ENCRYPTION_KEYS_OLD) },
         {
           provide: PRISMA,
-          useFactory: () => createPrisma(config.DATABASE_URL, { poolSize: config.DB_POOL_SIZE, acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS, preparedStatements: config.DB_PREPARED_STATEMENTS, readLanes: config.DB_READ_LANES }),
+          useFactory: () => createPrisma(config.DATABASE_URL, prismaOptions(config, app, log)),
         },
         { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL) },
       ],

@@ -24,6 +24,13 @@ export const commonEnv = {
    * wait and then go out together, several in one round trip (SqlRunner.read); 0 sends each read on its own.
    */
   DB_READ_LANES: env.int(4, 0, 100),
+  /**
+   * The apps announce their changes to orders, tables and parties after the commit (one lock-free pg_notify on a
+   * connection of their own) instead of in it, where every announcing commit holds a server-wide lock through its WAL
+   * flush and they commit one at a time. false: announced in the transaction (no window in which a process that
+   * dies after its commit leaves a change unannounced; see docs/operations.md).
+   */
+  DB_ANNOUNCE_AFTER_COMMIT: env.bool(true),
   /** Prefix of every BullMQ key, so several deployments can share one Redis. No braces: the keys' own `{hash tags}` follow it. */
   QUEUE_PREFIX: env.str('epos-relay').pipe(z.string().regex(/^[^{}]+$/, 'must not contain { or } (the keys carry their own Redis Cluster hash tags)')),
   /** The gateway -> worker request path: one Redis Stream with a consumer group (default) or a BullMQ queue (gateway and worker must agree). */

@@ -8,3 +8,4 @@ export { Prisma, PrismaClient } from './generated/prisma/client';
 export * from './generated/prisma/enums';
 export * from './drift/schema-shape';
 export * from './change-feed';
+export * from './announcements';

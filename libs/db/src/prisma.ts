@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { SqlRunner } from './sql-runner';
+import { ANNOUNCES_AFTER_COMMIT_PREFIX, ChangeAnnouncer } from './announcements';
 
 export interface PrismaOptions {
   /** Pool size (pg's default of 10 when omitted). */
@@ -12,17 +13,31 @@ export interface PrismaOptions {
   preparedStatements?: boolean;
   /** Most connections sqlRunner()'s read() keeps busy at once, reads that wait going out together (DB_READ_LANES); 0 (default): off. */
   readLanes?: number;
+  /**
+   * The pool's connections announce their order changes after the commit (ChangeAnnouncer; DB_ANNOUNCE_AFTER_COMMIT),
+   * not in it. Default true.
+   */
+  announceAfterCommit?: boolean;
+  /** The app's name, in the connections' application_name (`epos-relay/<app>`, or `epos-relay <app>`). Default `app`. */
+  app?: string;
+  /** Where the announcer says that it could not announce yet (any pino logger). */
+  log?: { warn(obj: object, msg: string): void };
 }
 
 const runners = new WeakMap<PrismaClient, SqlRunner>();
 
 export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): PrismaClient {
+  const afterCommit = opts.announceAfterCommit ?? true;
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
+    // The order tables' trigger announces after the commit on connections so named (announcements.ts).
+    application_name: `${afterCommit ? ANNOUNCES_AFTER_COMMIT_PREFIX : 'epos-relay '}${opts.app ?? 'app'}`,
   });
+  const announcer = afterCommit ? new ChangeAnnouncer({ url: databaseUrl, log: opts.log }) : undefined;
+  if (announcer) pool.on('connect', (c) => announcer.watch(c));
   // An idle connection that fails (Postgres restarted, the database dropped) is removed by the pool itself;
   // the next query opens a new one. Without a listener the 'error' event would crash the process.
   pool.on('error', () => undefined);
@@ -33,6 +48,7 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Pri
   client.$disconnect = async () => {
     await disconnect();
     if (!pool.ended) await pool.end();
+    await announcer?.close();
   };
   runners.set(client, new SqlRunner(pool, opts.preparedStatements ?? false, opts.readLanes ?? 0));
   return client;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { dojoTablesDialect, OrderReadCache } from '@app/domain/rpc';
-import { ORDER_CHANGES_CHANNEL, PgChangeFeed } from '@app/db';
+import { ANNOUNCES_AFTER_COMMIT_PREFIX, ChangeAnnouncer, ORDER_CHANGED_NOTICE, ORDER_CHANGES_CHANNEL, PgChangeFeed } from '@app/db';
 import { RpcWorkerHost } from '@app/queue';
 import { createLogger } from '@app/common';
 import type { TestDatabase } from '@app/testing';
@@ -95,6 +95,69 @@ describe('order change announcements (the order tables trigger, PgChangeFeed)', 
     await expectHeard([L2]); // the later, announced change arrives and the marked one never did
     await db.prisma.$executeRawUnsafe('TRUNCATE order_items');
     await expectHeard(['*']);
+  });
+
+  it("announces the platform's own changes after their commit, anyone else's in the transaction", async () => {
+    /** A change in a transaction on a connection of its own named `name`: the INFO messages it got, and when. */
+    const changeAs = async (name: string | undefined, sql: string) => {
+      const c = new Client({ connectionString: db.url, ...(name ? { application_name: name } : {}) });
+      const notices: string[] = [];
+      c.on('notice', (m) => notices.push(`${m.message}:${m.detail}`));
+      await c.connect();
+      try {
+        await c.query('BEGIN');
+        await c.query(sql);
+        await sleep(100);
+        assert.deepEqual(heard, [], 'nothing is announced before the commit');
+        const beforeCommit = [...notices];
+        await c.query('COMMIT');
+        return beforeCommit;
+      } finally {
+        await c.end();
+      }
+    };
+    // A connection named as the pool's: the trigger raises the location instead of notifying; with nobody to
+    // announce it (no ChangeAnnouncer follows this one), nothing is heard.
+    assert.deepEqual(await changeAs(`${ANNOUNCES_AFTER_COMMIT_PREFIX}test`, `UPDATE orders SET note = 'own' WHERE location_id = '${L1}'`), [`${ORDER_CHANGED_NOTICE}:${L1}`]);
+    await sleep(200);
+    assert.deepEqual(heard, []);
+    // Any other connection (psql, another tool): notified in its transaction, heard once it commits.
+    assert.deepEqual(await changeAs(undefined, `UPDATE orders SET note = 'psql' WHERE location_id = '${L1}'`), []);
+    await expectHeard([L1]);
+    // The pool (createPrisma): heard after the commit, from its announcer, each location once.
+    await db.prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe(`UPDATE orders SET note = 'pool' WHERE location_id IN ('${L1}', '${L2}')`);
+      await tx.$executeRawUnsafe(`UPDATE order_items SET note = 'pool' WHERE location_id = '${L1}'`);
+      await sleep(100);
+      assert.deepEqual(heard, [], 'nothing is announced before the commit');
+    });
+    await waitFor(() => heard.length >= 2 || undefined, 'the announcements');
+    await sleep(50);
+    assert.deepEqual(heard.splice(0).sort(), [L1, L2].sort());
+  });
+
+  it("announces the pool's changes again once its announcer's connection is back", async () => {
+    const killed = await db.prisma.$queryRawUnsafe<{ ok: boolean }[]>(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'epos-relay announcer' AND datname = current_database()`,
+    );
+    assert.equal(killed.length, 1, 'the pool has one announcer connection');
+    await db.prisma.$executeRawUnsafe(`UPDATE orders SET note = 'after the kill' WHERE location_id = '${L2}'`);
+    await expectHeard([L2]);
+  });
+
+  it('keeps an announcement that could not go out, and sends it once Postgres answers again', async () => {
+    const urls = ['postgresql://postgres:x@127.0.0.1:1/nowhere', db.url];
+    const warned: string[] = [];
+    const announcer = new ChangeAnnouncer({ url: () => urls.shift() ?? db.url, retryMs: 20, log: { warn: (_o, m) => warned.push(m) } });
+    try {
+      announcer.announce([L1, L2, L1]);
+      await expectHeard([L1, L2]);
+      assert.equal(announcer.failures, 1, 'the first connection was refused');
+      assert.equal(announcer.sent, 2);
+      assert.equal(warned.length, 1);
+    } finally {
+      await announcer.close();
+    }
   });
 
   it('goes down when its connection is killed, and listens again by itself', async () => {
