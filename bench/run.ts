@@ -30,6 +30,7 @@
  *   --prepared-statements true|false   DB_PREPARED_STATEMENTS of every app (default true: no pooler in between)
  *   --read-lanes N          DB_READ_LANES of every app (default: the apps' own, 4; 0 sends each read on its own)
  *   --read-cache true|false GATEWAY_READ_CACHE of the gateways (default: the apps' own, true)
+ *   --announce-after-commit true|false   DB_ANNOUNCE_AFTER_COMMIT of every app (default: the apps' own, true)
  *   --node-options '<flags>'  Node/V8 flags on the command line of every app under test (e.g. --single-threaded-gc; default none)
  *   --rpc-transport bullmq|streams     RPC_TRANSPORT of the gateway and workers (default streams)
  *   --profile [gateway,worker,webhook,gateway-inprocess]   run those (alone: all of them) with node --cpu-prof; the
@@ -78,7 +79,7 @@ const STATEMENTS_KEPT = 25;
 
 const VALUE_OPTIONS = [
   'locations', 'rates', 'duration-ms', 'warmup-ms', 'max-in-flight', 'connections', 'webhook-rates', 'ingest-only-rates', 'ceiling-rates', 'step-ms',
-  'variants', 'rounds', 'workers', 'log-level', 'node-options', 'pool-size', 'worker-concurrency', 'events-concurrency', 'connect-rate', 'prepared-statements', 'read-lanes', 'read-cache', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
+  'variants', 'rounds', 'workers', 'log-level', 'node-options', 'pool-size', 'worker-concurrency', 'events-concurrency', 'connect-rate', 'prepared-statements', 'read-lanes', 'read-cache', 'announce-after-commit', 'rpc-transport', 'profile', 'idle-ms', 'ping-interval-ms',
   'webhook-duration-ms', 'webhook-locations',
 ];
 
@@ -316,6 +317,7 @@ async function main(): Promise<number> {
     preparedStatements: (opts['prepared-statements'] ?? 'true') === 'true',
     readLanes: opts['read-lanes'] !== undefined ? Number(opts['read-lanes']) : undefined,
     readCache: opts['read-cache'] !== undefined ? opts['read-cache'] === 'true' : undefined,
+    announceAfterCommit: opts['announce-after-commit'] !== undefined ? opts['announce-after-commit'] === 'true' : undefined,
     rpcTransport: opts['rpc-transport'] === 'bullmq' ? 'bullmq' : 'streams',
     profile: opts.profile ? opts.profile.split(',') : [],
     resultsDir: join(resultsDir, `${stamp}`),

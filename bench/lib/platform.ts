@@ -26,6 +26,8 @@ export interface BenchSettings {
   readLanes?: number;
   /** GATEWAY_READ_CACHE of the gateways (the apps' default when absent). */
   readCache?: boolean;
+  /** DB_ANNOUNCE_AFTER_COMMIT of every app (the apps' default when absent). */
+  announceAfterCommit?: boolean;
   /** RPC_TRANSPORT of the gateway and workers (default streams). */
   rpcTransport?: 'bullmq' | 'streams';
   /** Apps to run with node --cpu-prof (gateway, worker, webhook, gateway-inprocess). */
@@ -126,6 +128,7 @@ export class Platform {
       DB_PREPARED_STATEMENTS: String(s.preparedStatements),
       ...(s.readLanes !== undefined ? { DB_READ_LANES: String(s.readLanes) } : {}),
       ...(s.readCache !== undefined ? { GATEWAY_READ_CACHE: String(s.readCache) } : {}),
+      ...(s.announceAfterCommit !== undefined ? { DB_ANNOUNCE_AFTER_COMMIT: String(s.announceAfterCommit) } : {}),
       RPC_TRANSPORT: s.rpcTransport ?? 'streams',
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),

@@ -116,7 +116,14 @@ export class ChangeAnnouncer {
     if (this.client) return this.client;
     if (this.closed) throw new Error('the announcer is closed');
     const url = typeof this.opts.url === 'string' ? this.opts.url : this.opts.url();
-    const client = new pg.Client({ connectionString: url, keepAlive: true, application_name: 'epos-relay announcer' });
+    const client = new pg.Client({
+      connectionString: url,
+      keepAlive: true,
+      application_name: 'epos-relay announcer',
+      // A server that stops answering fails the attempt (and it is tried again) rather than holding what waits.
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 5_000,
+    });
     client.on('error', () => this.drop(client)); // a broken connection shows as the next query's failure
     this.client = client;
     try {
@@ -134,11 +141,17 @@ export class ChangeAnnouncer {
     void client.end().catch(() => undefined); // given up; a new one is opened for the next announcement
   }
 
-  /** Announces what is still waiting (one try if a try is not already under way), then closes the connection. */
-  async close(): Promise<void> {
+  /**
+   * Announces what is still waiting (one try if a try is not already under way; at most `waitMs` spent on it), then
+   * closes the connection.
+   */
+  async close(waitMs = 3_000): Promise<void> {
     if (this.waiting.size > 0 && !this.sending) this.sending = this.send();
     this.closed = true;
-    await this.sending;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.sending, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+    if (this.waiting.size > 0) this.opts.log?.warn({ locations: this.waiting.size }, 'closing with order changes not announced');
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined); // closing: nothing depends on its goodbye

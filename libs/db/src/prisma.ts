@@ -46,9 +46,13 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Pri
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   const disconnect = client.$disconnect.bind(client);
   client.$disconnect = async () => {
-    await disconnect();
-    if (!pool.ended) await pool.end();
-    await announcer?.close();
+    try {
+      await disconnect();
+      if (!pool.ended) await pool.end();
+    } finally {
+      // What the last transactions changed is announced before the announcer's connection closes.
+      await announcer?.close();
+    }
   };
   runners.set(client, new SqlRunner(pool, opts.preparedStatements ?? false, opts.readLanes ?? 0));
   return client;
