@@ -33,9 +33,9 @@ export interface ChangeAnnouncerOptions {
  * flush, so it holds that lock only briefly, and the writes' commits share their flushes again.
  *
  * How: `watch` follows a pooled client. The trigger's INFO messages name the locations a transaction changed; when
- * the connection is next idle (ReadyForQuery with status I: the transaction committed or rolled back), those
- * locations are announced. A rolled-back change is announced too: an announcement only makes a gateway read the
- * location again. Announcements of one moment go out in one statement; while one is on its way the next ones wait
+ * the connection is next idle (ReadyForQuery with status I: the transaction committed or rolled back), or when it is
+ * lost (its COMMIT may have gone through unanswered), those locations are announced. A rolled-back change is
+ * announced too: an announcement only makes a gateway read the location again. Announcements of one moment go out in one statement; while one is on its way the next ones wait
  * and go out together. A failed one is tried again, with backoff, until it goes out or `close`.
  *
  * What it gives up: a process that dies between a commit and its announcement (a fraction of a millisecond) leaves
@@ -65,12 +65,17 @@ export class ChangeAnnouncer {
       if (msg.message === ORDER_CHANGED_NOTICE && msg.detail) changed.add(msg.detail);
     });
     // A pool's clients are pg Clients; their Connection reports each ReadyForQuery with the transaction status.
-    (client as pg.Client).connection.on('readyForQuery', (msg: { status?: string }) => {
-      if (msg.status !== 'I' || changed.size === 0) return;
+    const flush = () => {
+      if (changed.size === 0) return;
       const locations = changed;
       changed = new Set();
       this.announce(locations);
+    };
+    (client as pg.Client).connection.on('readyForQuery', (msg: { status?: string }) => {
+      if (msg.status === 'I') flush();
     });
+    // Lost with changes noticed: a COMMIT may have been carried out without its answer arriving, so they are announced.
+    client.on('end', flush);
   }
 
   /** Announces these locations' changes (after their commit). */

@@ -145,6 +145,16 @@ describe('order change announcements (the order tables trigger, PgChangeFeed)', 
     await expectHeard([L2]);
   });
 
+  it("announces the changes of a pool connection lost in its transaction (its COMMIT's answer may be what was lost)", async () => {
+    await assert.rejects(
+      db.prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`UPDATE orders SET note = 'lost' WHERE location_id = '${L2}'`);
+        await tx.$queryRawUnsafe('SELECT pg_terminate_backend(pg_backend_pid())');
+      }),
+    );
+    await expectHeard([L2]);
+  });
+
   it('keeps an announcement that could not go out, and sends it once Postgres answers again', async () => {
     const urls = ['postgresql://postgres:x@127.0.0.1:1/nowhere', db.url];
     const warned: string[] = [];
