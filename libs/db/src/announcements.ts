@@ -35,8 +35,9 @@ export interface ChangeAnnouncerOptions {
  * How: `watch` follows a pooled client. The trigger's INFO messages name the locations a transaction changed; when
  * the connection is next idle (ReadyForQuery with status I: the transaction committed or rolled back), or when it is
  * lost (its COMMIT may have gone through unanswered), those locations are announced. A rolled-back change is
- * announced too: an announcement only makes a gateway read the location again. Announcements of one moment go out in one statement; while one is on its way the next ones wait
- * and go out together. A failed one is tried again, with backoff, until it goes out or `close`.
+ * announced too: an announcement only makes a gateway read the location again. Announcements of one moment go out in
+ * one statement; while one is on its way the next ones wait and go out together. A failed one is tried again, with
+ * backoff, until it goes out or `close`.
  *
  * What it gives up: a process that dies between a commit and its announcement (a fraction of a millisecond) leaves
  * that change unannounced; a gateway then reads the location from its copy until the copy expires
@@ -64,13 +65,13 @@ export class ChangeAnnouncer {
     client.on('notice', (msg) => {
       if (msg.message === ORDER_CHANGED_NOTICE && msg.detail) changed.add(msg.detail);
     });
-    // A pool's clients are pg Clients; their Connection reports each ReadyForQuery with the transaction status.
     const flush = () => {
       if (changed.size === 0) return;
       const locations = changed;
       changed = new Set();
       this.announce(locations);
     };
+    // A pool's clients are pg Clients; their Connection reports each ReadyForQuery with the transaction status.
     (client as pg.Client).connection.on('readyForQuery', (msg: { status?: string }) => {
       if (msg.status === 'I') flush();
     });
@@ -108,7 +109,8 @@ export class ChangeAnnouncer {
           this.drop();
           if (this.closed) return;
           this.opts.log?.warn({ err: (err as Error).message, locations: locations.length }, 'order changes could not be announced yet; trying again');
-          await new Promise((r) => setTimeout(r, this.wait));
+          // Unref'd: a closing process does not wait for it (close() has its own bound).
+          await new Promise((r) => setTimeout(r, this.wait).unref());
           this.wait = Math.min(this.wait * 2, 5_000);
         }
       }
