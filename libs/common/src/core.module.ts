@@ -9,12 +9,6 @@ import { HealthController, HealthRegistry } from './health';
 import { enableDefaultMetrics, MetricsController } from './metrics';
 import { APP_NAME, CONFIG, HEALTH, LOGGER, PRISMA, REDIS, SECRET_BOX } from './tokens';
 
-/**
- * Infrastructure every app needs: validated config, Prisma (Postgres), a Redis
- * command connection, the logger, the secret box, and GET /health (with the
- * HealthRegistry that components such as queue workers report to), and GET
- * /metrics (Prometheus, see ./metrics.ts).
- */
 /** The pool of an app as its configuration asks for it (DB_* variables), named after the app. */
 export function prismaOptions(config: CommonConfig, app: string, log?: Logger): PrismaOptions {
   return {
@@ -28,6 +22,12 @@ export function prismaOptions(config: CommonConfig, app: string, log?: Logger): 
   };
 }
 
+/**
+ * Infrastructure every app needs: validated config, Prisma (Postgres), a Redis
+ * command connection, the logger, the secret box, and GET /health (with the
+ * HealthRegistry that components such as queue workers report to), and GET
+ * /metrics (Prometheus, see ./metrics.ts).
+ */
 @Global()
 @Module({})
 export class CoreModule implements OnApplicationShutdown {
