@@ -6,12 +6,14 @@ import type { CommonConfig } from '@app/config';
 import { createLogger, Logger } from './logger';
 import { createRedis } from './redis';
 import { HealthController, HealthRegistry } from './health';
-import { enableDefaultMetrics, MetricsController } from './metrics';
+import { announcementMetrics, enableDefaultMetrics, MetricsController } from './metrics';
 import { APP_NAME, CONFIG, HEALTH, LOGGER, PRISMA, REDIS, SECRET_BOX } from './tokens';
 
-/** The pool of an app as its configuration asks for it (DB_* variables), named after the app. */
+/** The pool of an app as its configuration asks for it (DB_* variables), named after the app, its announcements counted. */
 export function prismaOptions(config: CommonConfig, app: string, log?: Logger): PrismaOptions {
+  const counted = announcementMetrics();
   return {
+    announcementCounts: { sent: (n) => counted.announced.inc(n), failed: () => counted.failures.inc() },
     poolSize: config.DB_POOL_SIZE,
     acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
     preparedStatements: config.DB_PREPARED_STATEMENTS,

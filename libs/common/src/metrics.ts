@@ -70,6 +70,20 @@ function once<T>(make: () => T): () => T {
   return () => (v ??= make());
 }
 
+/** Every app: its pool's announcements of order changes after their commit (DB_ANNOUNCE_AFTER_COMMIT). */
+export const announcementMetrics = once(() => ({
+  announced: new Counter({
+    name: `${METRICS_PREFIX}db_announced_changes_total`,
+    help: 'Locations whose order changes this app announced after their commit (one per location per announcement)',
+    registers: [metricsRegistry],
+  }),
+  failures: new Counter({
+    name: `${METRICS_PREFIX}db_announce_failures_total`,
+    help: 'Attempts to announce order changes that failed; they are kept and tried again, and the gateways may serve old orders meanwhile',
+    registers: [metricsRegistry],
+  }),
+}));
+
 /**
  * The latest registered provider of a scrape-time value. An app registers one
  * at boot and removes it on shutdown; with several apps in one process the

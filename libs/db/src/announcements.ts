@@ -21,6 +21,14 @@ export interface ChangeAnnouncerOptions {
   log?: AnnouncerLog;
   /** First wait before trying again after a failed announcement; doubles up to 5 s. Default 100 ms. */
   retryMs?: number;
+  /** Told of each announcement sent (how many locations) and each attempt that failed (the apps' metrics). */
+  counts?: AnnouncementCounts;
+}
+
+/** What an announcer reports as it goes (the apps count it: epos_relay_db_announced_changes_total, ..._failures_total). */
+export interface AnnouncementCounts {
+  sent(locations: number): void;
+  failed(): void;
 }
 
 /**
@@ -102,9 +110,11 @@ export class ChangeAnnouncer {
           // Unnamed: a pooler in transaction mode may stand between (DATABASE_URL).
           await client.query('SELECT pg_notify($1, l) FROM unnest($2::text[]) AS l', [ORDER_CHANGES_CHANNEL, locations]);
           this.sent += locations.length;
+          this.opts.counts?.sent(locations.length);
           this.wait = this.opts.retryMs ?? 100;
         } catch (err) {
           this.failures++;
+          this.opts.counts?.failed();
           for (const l of locations) this.waiting.add(l);
           this.drop();
           if (this.closed) return;

@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { SqlRunner } from './sql-runner';
+import type { AnnouncementCounts } from './announcements';
 import { ANNOUNCES_AFTER_COMMIT_PREFIX, ChangeAnnouncer } from './announcements';
 
 export interface PrismaOptions {
@@ -22,6 +23,8 @@ export interface PrismaOptions {
   app?: string;
   /** Where the announcer says that it could not announce yet (any pino logger). */
   log?: { warn(obj: object, msg: string): void };
+  /** What the announcer reports (the app's metrics). */
+  announcementCounts?: AnnouncementCounts;
 }
 
 const runners = new WeakMap<PrismaClient, SqlRunner>();
@@ -36,7 +39,7 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Pri
     // The order tables' trigger announces after the commit on connections so named (announcements.ts).
     application_name: `${afterCommit ? ANNOUNCES_AFTER_COMMIT_PREFIX : 'epos-relay '}${opts.app ?? 'app'}`,
   });
-  const announcer = afterCommit ? new ChangeAnnouncer({ url: databaseUrl, log: opts.log }) : undefined;
+  const announcer = afterCommit ? new ChangeAnnouncer({ url: databaseUrl, log: opts.log, counts: opts.announcementCounts }) : undefined;
   if (announcer) pool.on('connect', (c) => announcer.watch(c));
   // An idle connection that fails (Postgres restarted, the database dropped) is removed by the pool itself;
   // the next query opens a new one. Without a listener the 'error' event would crash the process.

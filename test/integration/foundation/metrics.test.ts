@@ -21,9 +21,16 @@ const METRICS_TOKEN = 'metrics-token-0123456789';
 const SECRET = 'whsec_metrics_test';
 const REFUSED_KEY = 'sk_sandbox_refused_metrics_0001';
 
+/** Families every app exposes: its pool's announcements of order changes after their commit. */
+const EVERY_APP: Record<string, [string, string[]]> = {
+  epos_relay_db_announced_changes_total: ['counter', []],
+  epos_relay_db_announce_failures_total: ['counter', []],
+};
+
 /** Family → [type, label names] that each app must expose. */
 const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
   gateway: {
+    ...EVERY_APP,
     epos_relay_gateway_links: ['gauge', ['protocol', 'state']],
     epos_relay_gateway_connects_total: ['counter', ['protocol']],
     epos_relay_gateway_reconnects_total: ['counter', ['protocol']],
@@ -39,6 +46,7 @@ const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
     epos_relay_gateway_fencing_step_downs_total: ['counter', ['reason']],
   },
   worker: {
+    ...EVERY_APP,
     epos_relay_worker_job_duration_seconds: ['histogram', ['job', 'queue']],
     epos_relay_worker_db_duration_seconds: ['histogram', ['method']],
     epos_relay_worker_deadline_misses_total: ['counter', ['method', 'stage']],
@@ -60,13 +68,14 @@ const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
     epos_relay_dojo_api_request_duration_seconds: ['histogram', ['endpoint']],
   },
   webhook: {
+    ...EVERY_APP,
     epos_relay_webhook_received_total: ['counter', []],
     epos_relay_webhook_accepted_total: ['counter', []],
     epos_relay_webhook_duplicates_total: ['counter', []],
     epos_relay_webhook_rejected_total: ['counter', ['reason']],
     epos_relay_webhook_ack_duration_seconds: ['histogram', ['outcome']],
   },
-  admin: {},
+  admin: { ...EVERY_APP },
 };
 
 /** Families that only show samples once something happened (labelled families with no child yet). */
@@ -252,6 +261,10 @@ describe('metrics: /metrics on every app', () => {
       }
     }
     assert.equal(sampleSum(w, 'epos_relay_outbox_pending'), 0);
+
+    // The venue API's table and order were announced after their commits by the admin app's pool, without a failure.
+    assert.ok(moved('admin', 'epos_relay_db_announced_changes_total') >= 1, 'the venue writes announced');
+    for (const a of apps) assert.equal(sampleSum(after[a.name]!, 'epos_relay_db_announce_failures_total'), 0, `${a.name}: no failed announcement`);
 
     assert.equal(moved('webhook', 'epos_relay_webhook_received_total'), 3);
     assert.equal(moved('webhook', 'epos_relay_webhook_accepted_total'), 1);

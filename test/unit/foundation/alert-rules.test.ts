@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
+  announcementMetrics,
   dojoApiMetrics,
   enableDefaultMetrics,
   gatewayMetrics,
@@ -37,7 +38,7 @@ describe('deploy/prometheus/alerts.yml', () => {
 
   it('references only metrics defined in libs/common/src/metrics.ts', async () => {
     enableDefaultMetrics();
-    for (const group of [gatewayMetrics, workerMetrics, queueMetrics, pipelineMetrics, webhookMetrics, dojoApiMetrics]) group();
+    for (const group of [gatewayMetrics, workerMetrics, queueMetrics, pipelineMetrics, webhookMetrics, dojoApiMetrics, announcementMetrics]) group();
     const defined = new Set<string>();
     for (const m of await metricsRegistry.getMetricsAsJSON()) {
       defined.add(m.name);
