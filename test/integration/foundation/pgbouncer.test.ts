@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { startWorker } from '../../../apps/worker/src/main';
 import type { RunningApp } from '@app/common';
 import { ALL_CAPABILITIES } from '@app/contracts';
-import { migrate } from '@app/db';
+import { createPrisma, migrate, ORDER_CHANGES_CHANNEL } from '@app/db';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
 import { PgBouncerProcess } from '../../support/pgbouncer';
@@ -112,5 +112,30 @@ describe('through PgBouncer (transaction pooling)', () => {
     assert.equal(await db.prisma.payment.count({ where: { locationId: loc.id, orderId: 'PB-RACE' } }), 10);
     const seen = ok.map((r) => r.result.paidAmount.value as number).sort((a, b) => a - b);
     assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => (i + 1) * 1_000));
+  });
+
+  it("announces the pool's order changes after the commit through the pooler (its name and the trigger's INFO pass)", async () => {
+    // A listener straight on Postgres, as DATABASE_LISTEN_URL would give a gateway; the pool and its announcer through PgBouncer.
+    const heard: string[] = [];
+    const listener = new Client({ connectionString: db.url });
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.connect();
+    const pooled = createPrisma(viaBouncer, { poolSize: 2, app: 'pgbouncer-test' });
+    try {
+      await listener.query(`LISTEN ${ORDER_CHANGES_CHANNEL}`);
+      await fx.order(loc.id, { id: 'PB-A', total: 1_000 });
+      await waitFor(() => heard.includes(loc.id) || undefined, 'the fixture order announced');
+      heard.length = 0;
+      const names: string[] = [];
+      await pooled.$transaction(async (tx) => {
+        names.push(...(await tx.$queryRawUnsafe<{ name: string }[]>('SELECT current_setting($1) AS name', 'application_name')).map((r) => r.name));
+        await tx.$executeRawUnsafe(`UPDATE orders SET note = 'via the pooler' WHERE location_id = '${loc.id}' AND id = 'PB-A'`);
+      });
+      assert.deepEqual(names, ['epos-relay/pgbouncer-test'], 'the server connection PgBouncer lent carries the pool\'s name');
+      await waitFor(() => heard.includes(loc.id) || undefined, 'the change announced after its commit');
+    } finally {
+      await pooled.$disconnect();
+      await listener.end();
+    }
   });
 });
