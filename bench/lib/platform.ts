@@ -148,7 +148,7 @@ export class Platform {
     return app;
   }
 
-  async startApp(app: 'gateway' | 'worker' | 'webhook', name: string = app, extra: Record<string, string | number> = {}, nodeArgs: string[] = []): Promise<AppProcess> {
+  async startApp(app: 'gateway' | 'worker' | 'webhook' | 'admin', name: string = app, extra: Record<string, string | number> = {}, nodeArgs: string[] = []): Promise<AppProcess> {
     const port = await freePort();
     const p = this.spawn(name, APP_MAIN(app), this.env({ PORT: port, ...extra }), app, nodeArgs);
     p.url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,174 @@
+/**
+ * The venues' own writes: a POS replacing its orders through the venue API (PUT /venue/v1/locations/{id}/orders/{id},
+ * an order of one item with a modifier and a sub-item, the admin app as deployed), at fixed rates over keep-alive
+ * HTTP. Each write is a transaction that stores the order, queues its POS event for Dojo (the outbox) and is
+ * announced to the gateways' read caches after its commit (DB_ANNOUNCE_AFTER_COMMIT). Printed per rate: writes per
+ * second achieved, latency at the client (p50, p99), refusals, CPU per write of the admin app and of Postgres (no
+ * worker runs, so the POS events stay queued), the SQL statements a write sends (pg_stat_statements, BEGIN and
+ * COMMIT included; a local server only), and the announcements the admin app counted. It gives the
+ * capacity model its line for the venues' writes (docs/performance.md).
+ * `node dist/bench/diagnostics/venue-writes.js [rates, comma-separated] [seconds] [venues]` (defaults 100,300; 5; 100;
+ * DATABASE_URL / REDIS_URL optional, as for the bench; the first rate is run once first as a warm-up).
+ */
+import { Agent, request } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStack } from '@app/infra';
+import { fixtures } from '@app/testing';
+import { Platform } from '../lib/platform';
+import { CpuMeter, serverPids } from '../lib/procs';
+import { resetStatementStats, topStatements } from '../lib/pg-stats';
+import { benchVenues } from '../lib/seed';
+
+const OPERATOR_TOKEN = 'bench-operator-token-venue-writes';
+
+/** The order a POS sends (a dine-in order at the venue's table T1). */
+function orderBody(id: string, version: number): string {
+  return JSON.stringify({
+    id,
+    status: 'Accepted',
+    details: { orderType: 'DineIn', dineIn: { tableId: 'T1', waiterId: 'w1' } },
+    items: [
+      {
+        name: 'Burger',
+        plu: 'B1',
+        quantity: 1 + (version % 3),
+        amountPerItem: { value: 1000, currencyCode: 'GBP' },
+        modifiers: [{ name: 'Cheese', plu: 'M1', quantity: 1, amountPerModifier: { value: 100, currencyCode: 'GBP' } }],
+        subItems: [{ name: 'Fries', plu: 'F1', quantity: 1, amountPerItem: { value: 0, currencyCode: 'GBP' } }],
+      },
+    ],
+    totalAmount: { value: 1100 * (1 + (version % 3)), currencyCode: 'GBP' },
+    payable: true,
+    displayName: `Table 1 (${id})`,
+  });
+}
+
+interface Call {
+  status: number;
+  body: string;
+}
+
+function call(agent: Agent, url: string, method: string, token: string, body?: string): Promise<Call> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method, agent, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+}
+
+async function counted(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).text();
+  const line = text.split('\n').find((l) => l.startsWith('epos_relay_db_announced_changes_total '));
+  return line ? Number(line.split(' ').pop()) : NaN;
+}
+
+async function main(): Promise<void> {
+  const rates = (process.argv[2] ?? '100,300').split(',').map(Number);
+  const seconds = Number(process.argv[3] ?? 5);
+  const venueCount = Number(process.argv[4] ?? 100);
+  if (rates.some((r) => !(r > 0)) || !(seconds > 0) || !Number.isInteger(venueCount) || venueCount < 1) {
+    throw new Error('usage: venue-writes.js [rates, e.g. 100,300] [seconds] [venues]');
+  }
+  // pg_stat_statements on a local server: the statements a write sends (a given server may not have it; then none shown).
+  const stack = await startStack({ statementStats: true });
+  const dir = mkdtempSync(join(tmpdir(), 'venue-writes-'));
+  const p = new Platform(
+    stack,
+    { quick: false, logLevel: 'warn', poolSize: 10, workerConcurrency: 50, connectRate: 200, preparedStatements: true, rpcTransport: 'streams', profile: process.env.PROFILE_ADMIN ? ['admin'] : [], resultsDir: dir, logDir: dir },
+    'venuewrites',
+  );
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  try {
+    await p.init();
+    const venues = await benchVenues(fixtures(p.prisma, p.box), { count: venueCount, prefix: 'vw', ordersPerLocation: 0 });
+    const admin = await p.startApp('admin', 'admin', { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, METRICS_TOKEN: OPERATOR_TOKEN });
+    const base = admin.url!;
+    const tokens: string[] = [];
+    for (const v of venues) {
+      const r = await call(agent, `${base}/v1/locations/${v.id}/venue-tokens`, 'POST', OPERATOR_TOKEN, JSON.stringify({ name: 'bench till' }));
+      if (r.status !== 201 && r.status !== 200) throw new Error(`venue token for ${v.id}: ${r.status} ${r.body}`);
+      tokens.push((JSON.parse(r.body) as { token: string }).token);
+    }
+    const pgPort = Number(new URL(stack.databaseUrl).port || 5432);
+    const pids = (): Record<string, number> => {
+      const out: Record<string, number> = { admin: admin.pid };
+      serverPids(pgPort, Number(new URL(stack.redisUrl).port)).postgres.forEach((pid, i) => (out[`postgres${i}`] = pid));
+      return out;
+    };
+
+    let version = 0;
+    const run = async (rate: number) => {
+      const latencies: number[] = [];
+      const refused = new Map<number, number>();
+      const counting = await resetStatementStats(stack.databaseUrl).then(() => true, () => false);
+      const meter = new CpuMeter(pids()).begin();
+      const announced0 = await counted(base);
+      const started = performance.now();
+      const total = Math.round(rate * seconds);
+      const inFlight: Promise<void>[] = [];
+      for (let n = 0; n < total; n++) {
+        // Open loop: the n-th write leaves at n / rate, whatever the answers before it.
+        const due = started + (n * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        const k = n % venues.length;
+        const orderId = `o-${Math.floor(n / venues.length) % 4}`;
+        const body = orderBody(orderId, ++version);
+        const t0 = performance.now();
+        inFlight.push(
+          call(agent, `${base}/venue/v1/locations/${venues[k]!.id}/orders/${orderId}`, 'PUT', tokens[k]!, body).then(
+            (r) => {
+              latencies.push(performance.now() - t0);
+              if (r.status >= 300) refused.set(r.status, (refused.get(r.status) ?? 0) + 1);
+            },
+            () => void refused.set(0, (refused.get(0) ?? 0) + 1),
+          ),
+        );
+      }
+      await Promise.all(inFlight);
+      const elapsed = (performance.now() - started) / 1000;
+      await new Promise((r) => setTimeout(r, 200)); // the last announcements
+      const cpu = meter.end();
+      const announced = (await counted(base)) - announced0;
+      latencies.sort((a, b) => a - b);
+      const writes = latencies.length;
+      const statements = counting ? (await topStatements(stack.databaseUrl, 10_000)).reduce((a, st) => a + st.calls, 0) / Math.max(1, writes) : undefined;
+      const perWrite = (cores: number) => ((cores * elapsed * 1000) / Math.max(1, writes)).toFixed(2);
+      const pgCores = Object.entries(cpu).filter(([k]) => k.startsWith('postgres')).reduce((a, [, v]) => a + v, 0);
+      return { rate, achieved: writes / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), refused, admin: perWrite(cpu.admin ?? 0), postgres: perWrite(pgCores), announced, statements };
+    };
+
+    console.log(`venue API writes: ${venues.length} venues, PUT of an order (4 per venue, replaced in turn), ${seconds} s per rate; admin app alone (no worker)`);
+    await run(rates[0]!); // warm-up
+    console.log('offered/s  achieved/s  p50 ms   p99 ms  refused         admin CPU ms/write  Postgres CPU ms/write  statements/write  announcements counted');
+    for (const rate of rates) {
+      const r = await run(rate);
+      const refusedText = r.refused.size ? [...r.refused].map(([s, n]) => `${n}x${s || 'network'}`).join(' ') : '0';
+      console.log(
+        `${String(r.rate).padStart(9)}  ${r.achieved.toFixed(0).padStart(10)}  ${r.p50.toFixed(1).padStart(6)}  ${r.p99.toFixed(1).padStart(7)}  ${refusedText.padEnd(14)}  ${r.admin.padStart(18)}  ${r.postgres.padStart(21)}  ${(r.statements?.toFixed(1) ?? 'n/a').padStart(16)}  ${String(r.announced).padStart(21)}`,
+      );
+    }
+  } finally {
+    agent.destroy();
+    await p.close();
+    await stack.stop();
+    if (process.env.PROFILE_ADMIN) console.log(`profiles: ${dir}/profiles`);
+  }
+}
+
+void main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
