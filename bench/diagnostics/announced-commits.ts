@@ -26,6 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ANNOUNCES_AFTER_COMMIT_PREFIX, ChangeAnnouncer, createPrisma, dropDatabase, ensureDatabase, migrate, ORDER_CHANGES_CHANNEL, SecretBox, withDatabase } from '@app/db';
+import { percentile } from '@app/dojo-sandbox';
 import { startStack } from '@app/infra';
 import { fixtures } from '@app/testing';
 import { cpuSeconds, serverPids } from '../lib/procs';
@@ -47,9 +48,6 @@ interface WayRun {
 
 const UPDATE = 'UPDATE orders SET updated_at = now() WHERE location_id = $1 AND id = $2';
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
-}
 
 async function main(): Promise<void> {
   const connectionCounts = (process.argv[2] ?? '1,16').split(',').map(Number);

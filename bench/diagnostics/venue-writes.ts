@@ -14,6 +14,7 @@ import { Agent, request } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { percentile } from '@app/dojo-sandbox';
 import { startStack } from '@app/infra';
 import { fixtures } from '@app/testing';
 import { Platform } from '../lib/platform';
@@ -67,9 +68,6 @@ function call(agent: Agent, url: string, method: string, token: string, body?: s
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
-}
 
 async function counted(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).text();
