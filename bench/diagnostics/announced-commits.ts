@@ -29,7 +29,7 @@ import { ANNOUNCES_AFTER_COMMIT_PREFIX, ChangeAnnouncer, createPrisma, dropDatab
 import { percentile } from '@app/dojo-sandbox';
 import { startStack } from '@app/infra';
 import { fixtures } from '@app/testing';
-import { cpuSeconds, serverPids } from '../lib/procs';
+import { ServerCpuMeter } from '../lib/procs';
 import { benchVenues } from '../lib/seed';
 
 type Way = 'in the commit' | 'not announced' | 'after the commit';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     await prisma.$disconnect();
     const orders = venues.flatMap((v) => [0, 1, 2, 3].map((k) => [v.id, `ord_${k}`] as const));
     const pgPort = Number(new URL(stack.databaseUrl).port || 5432);
-    const pgCpu = () => serverPids(pgPort, Number(new URL(stack.redisUrl).port)).postgres.reduce((a, pid) => a + cpuSeconds(pid), 0);
+    const redisPort = Number(new URL(stack.redisUrl).port);
 
     const listener = new pg.Client({ connectionString: url });
     clients.push(listener);
@@ -95,7 +95,9 @@ async function main(): Promise<void> {
       const used = (way === 'after the commit' ? platform : plain).slice(0, n);
       if (way !== 'after the commit') for (const c of used) await c.query(way === 'in the commit' ? 'RESET epos_relay.told_by_gateway' : "SET epos_relay.told_by_gateway = 'on'");
       const latencies: number[] = [];
-      const cpu0 = pgCpu();
+      // Every Postgres process, backends opened during the run included.
+      const pgMeter = new ServerCpuMeter(pgPort, redisPort).begin();
+      const meterFrom = performance.now();
       heard = 0;
       const end = Date.now() + seconds * 1000;
       await Promise.all(
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
       const commits = latencies.length;
       await new Promise((r) => setTimeout(r, 200)); // the last notifications on their way
       latencies.sort((a, b) => a - b);
-      const pgCpuMs = (pgCpu() - cpu0) * 1000;
+      const pgCpuMs = pgMeter.end().postgres * (performance.now() - meterFrom);
       return {
         way,
         connections: n,

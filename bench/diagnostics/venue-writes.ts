@@ -18,7 +18,7 @@ import { percentile } from '@app/dojo-sandbox';
 import { startStack } from '@app/infra';
 import { fixtures } from '@app/testing';
 import { Platform } from '../lib/platform';
-import { CpuMeter, serverPids } from '../lib/procs';
+import { metricsText, sampleOf } from '../lib/metrics-text';
 import { resetStatementStats, topStatements } from '../lib/pg-stats';
 import { benchVenues } from '../lib/seed';
 
@@ -69,10 +69,9 @@ function call(agent: Agent, url: string, method: string, token: string, body?: s
 }
 
 
+/** The announcements the admin app has counted (its /metrics is open: no METRICS_TOKEN is given). */
 async function counted(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).text();
-  const line = text.split('\n').find((l) => l.startsWith('epos_relay_db_announced_changes_total '));
-  return line ? Number(line.split(' ').pop()) : NaN;
+  return sampleOf(await metricsText(url, 5_000), 'epos_relay_db_announced_changes_total');
 }
 
 async function main(): Promise<void> {
@@ -94,7 +93,7 @@ async function main(): Promise<void> {
   try {
     await p.init();
     const venues = await benchVenues(fixtures(p.prisma, p.box), { count: venueCount, prefix: 'vw', ordersPerLocation: 0 });
-    const admin = await p.startApp('admin', 'admin', { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, METRICS_TOKEN: OPERATOR_TOKEN });
+    const admin = await p.startApp('admin', 'admin', { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN });
     const base = admin.url!;
     const tokens: string[] = [];
     for (const v of venues) {
@@ -102,20 +101,15 @@ async function main(): Promise<void> {
       if (r.status !== 201 && r.status !== 200) throw new Error(`venue token for ${v.id}: ${r.status} ${r.body}`);
       tokens.push((JSON.parse(r.body) as { token: string }).token);
     }
-    const pgPort = Number(new URL(stack.databaseUrl).port || 5432);
-    const pids = (): Record<string, number> => {
-      const out: Record<string, number> = { admin: admin.pid };
-      serverPids(pgPort, Number(new URL(stack.redisUrl).port)).postgres.forEach((pid, i) => (out[`postgres${i}`] = pid));
-      return out;
-    };
 
     let version = 0;
     const run = async (rate: number) => {
       const latencies: number[] = [];
       const refused = new Map<number, number>();
       const counting = await resetStatementStats(stack.databaseUrl).then(() => true, () => false);
-      const meter = new CpuMeter(pids()).begin();
       const announced0 = await counted(base);
+      // The admin app, and every Postgres process (backends opened during the run included).
+      const meter = p.meter({ admin: admin.pid });
       const started = performance.now();
       const total = Math.round(rate * seconds);
       const inFlight: Promise<void>[] = [];
@@ -140,15 +134,14 @@ async function main(): Promise<void> {
       }
       await Promise.all(inFlight);
       const elapsed = (performance.now() - started) / 1000;
-      await new Promise((r) => setTimeout(r, 200)); // the last announcements
       const cpu = meter.end();
+      await new Promise((r) => setTimeout(r, 200)); // the last announcements
       const announced = (await counted(base)) - announced0;
       latencies.sort((a, b) => a - b);
       const writes = latencies.length;
       const statements = counting ? (await topStatements(stack.databaseUrl, 10_000)).reduce((a, st) => a + st.calls, 0) / Math.max(1, writes) : undefined;
       const perWrite = (cores: number) => ((cores * elapsed * 1000) / Math.max(1, writes)).toFixed(2);
-      const pgCores = Object.entries(cpu).filter(([k]) => k.startsWith('postgres')).reduce((a, [, v]) => a + v, 0);
-      return { rate, achieved: writes / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), refused, admin: perWrite(cpu.admin ?? 0), postgres: perWrite(pgCores), announced, statements };
+      return { rate, achieved: writes / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), refused, admin: perWrite(cpu.admin ?? 0), postgres: perWrite(cpu.postgres ?? 0), announced, statements };
     };
 
     console.log(`venue API writes: ${venues.length} venues, PUT of an order (4 per venue, replaced in turn), ${seconds} s per rate; admin app alone (no worker)`);
