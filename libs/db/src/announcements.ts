@@ -59,9 +59,6 @@ export class ChangeAnnouncer {
   private scheduled = false;
   private closed = false;
   private wait: number;
-  /** Announcements sent, and attempts that failed (tests, diagnostics). */
-  sent = 0;
-  failures = 0;
 
   constructor(private readonly opts: ChangeAnnouncerOptions) {
     this.wait = opts.retryMs ?? 100;
@@ -109,11 +106,9 @@ export class ChangeAnnouncer {
           const client = await this.connection();
           // Unnamed: a pooler in transaction mode may stand between (DATABASE_URL).
           await client.query('SELECT pg_notify($1, l) FROM unnest($2::text[]) AS l', [ORDER_CHANGES_CHANNEL, locations]);
-          this.sent += locations.length;
           this.opts.counts?.sent(locations.length);
           this.wait = this.opts.retryMs ?? 100;
         } catch (err) {
-          this.failures++;
           this.opts.counts?.failed();
           for (const l of locations) this.waiting.add(l);
           this.drop();
