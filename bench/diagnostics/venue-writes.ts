@@ -8,7 +8,8 @@
  * COMMIT included; a local server only), and the announcements the admin app counted. It gives the
  * capacity model its line for the venues' writes (docs/performance.md).
  * `node dist/bench/diagnostics/venue-writes.js [rates, comma-separated] [seconds] [venues]` (defaults 100,300; 5; 100;
- * DATABASE_URL / REDIS_URL optional, as for the bench; the first rate is run once first as a warm-up).
+ * DATABASE_URL / REDIS_URL optional, as for the bench; the first rate is run once first as a warm-up). SHOW_STATEMENTS=1
+ * also lists each rate's most frequent statements with their calls per write; PROFILE_ADMIN=1 writes the admin's CPU profile.
  */
 import { Agent, request } from 'node:http';
 import { mkdtempSync } from 'node:fs';
@@ -139,9 +140,11 @@ async function main(): Promise<void> {
       const announced = (await counted(base)) - announced0;
       latencies.sort((a, b) => a - b);
       const writes = latencies.length;
-      const statements = counting ? (await topStatements(stack.databaseUrl, 10_000)).reduce((a, st) => a + st.calls, 0) / Math.max(1, writes) : undefined;
+      const top = counting ? await topStatements(stack.databaseUrl, 10_000) : [];
+      const statements = counting ? top.reduce((a, st) => a + st.calls, 0) / Math.max(1, writes) : undefined;
+      const frequent = top.slice(0, 12).map((st) => `  ${(st.calls / Math.max(1, writes)).toFixed(2)}/write  ${st.query.slice(0, 110)}`);
       const perWrite = (cores: number) => ((cores * elapsed * 1000) / Math.max(1, writes)).toFixed(2);
-      return { rate, achieved: writes / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), refused, admin: perWrite(cpu.admin ?? 0), postgres: perWrite(cpu.postgres ?? 0), announced, statements };
+      return { rate, achieved: writes / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), refused, admin: perWrite(cpu.admin ?? 0), postgres: perWrite(cpu.postgres ?? 0), announced, statements, frequent };
     };
 
     console.log(`venue API writes: ${venues.length} venues, PUT of an order (4 per venue, replaced in turn), ${seconds} s per rate; admin app alone (no worker)`);
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
       console.log(
         `${String(r.rate).padStart(9)}  ${r.achieved.toFixed(0).padStart(10)}  ${r.p50.toFixed(1).padStart(6)}  ${r.p99.toFixed(1).padStart(7)}  ${refusedText.padEnd(14)}  ${r.admin.padStart(18)}  ${r.postgres.padStart(21)}  ${(r.statements?.toFixed(1) ?? 'n/a').padStart(16)}  ${String(r.announced).padStart(21)}`,
       );
+      if (process.env.SHOW_STATEMENTS) console.log(r.frequent.join('\n'));
     }
   } finally {
     agent.destroy();

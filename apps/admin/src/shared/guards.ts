@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { bearerToken, CONFIG, PRISMA, SecretTokens } from '@app/common';
 import type { AdminConfig } from '@app/config';
 import type { PrismaClient } from '@app/db';
-import { AuthenticateVenueToken, VenueTokensRepository } from '@app/domain/admin';
+import { AuthenticateVenueToken, rawOnPg, VenueTokensRepository } from '@app/domain/admin';
 import type { VenueAuth } from './tokens';
 
 const bearer = (req: Request): string | undefined => bearerToken(req.headers.authorization);
@@ -39,7 +39,8 @@ export class VenueGuard implements CanActivate {
   private readonly auth: AuthenticateVenueToken;
 
   constructor(@Inject(PRISMA) prisma: PrismaClient) {
-    this.auth = new AuthenticateVenueToken(new VenueTokensRepository(prisma));
+    // Every venue request looks its token up: on pg directly, without Prisma's runtime (rawOnPg).
+    this.auth = new AuthenticateVenueToken(new VenueTokensRepository(rawOnPg(prisma)));
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {

@@ -40,3 +40,4 @@ export { LocationsRepository } from '../repositories/locations.repository';
 export { SoftwareHousesRepository } from '../repositories/software-houses.repository';
 export { VenueTokensRepository } from '../repositories/venue-tokens.repository';
 export * from './usecases/set-counter-link.usecase';
+export { rawOnPg } from '../repositories/unit-of-work';

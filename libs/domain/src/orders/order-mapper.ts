@@ -160,6 +160,71 @@ export function orderRowsOf(
   return { order, items };
 }
 
+/** What an order row holds beyond its create data: the amounts that follow from its payments, its version and times. */
+export interface OrderRowState {
+  paidAmount: bigint;
+  tipsAmount: bigint;
+  payable: boolean;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  payments: OrderWithRelations['payments'];
+}
+
+/**
+ * The row a read would give for create data (orderRowsOf) in a given state:
+ * what a change writes (OrdersRepository.insertOrder, replaceFromVenue) and
+ * answers without reading it back. `seq` is assigned by the insert and is not
+ * part of the contract Order; it is left 0 here.
+ */
+export function orderRowOf(data: OrderCreateData, state: OrderRowState): OrderWithRelations {
+  const o = data.order;
+  return {
+    locationId: o.locationId,
+    id: o.id,
+    seq: 0n,
+    origin: o.origin ?? 'pos',
+    dojoOrderId: o.dojoOrderId ?? null,
+    reference: o.reference ?? null,
+    displayName: o.displayName ?? null,
+    note: o.note ?? null,
+    status: o.status ?? 'New',
+    orderType: o.orderType,
+    tableId: o.tableId ?? null,
+    waiterId: o.waiterId ?? null,
+    partyId: o.partyId ?? null,
+    reservationId: o.reservationId ?? null,
+    readyAt: (o.readyAt as Date | null | undefined) ?? null,
+    collectionAsap: o.collectionAsap ?? null,
+    collectAt: (o.collectAt as Date | null | undefined) ?? null,
+    customer: (o.customer ?? null) as OrderWithRelations['customer'],
+    discounts: o.discounts as OrderWithRelations['discounts'],
+    taxLines: o.taxLines as OrderWithRelations['taxLines'],
+    currency: o.currency,
+    totalAmount: BigInt(o.totalAmount),
+    serviceChargeAmount: o.serviceChargeAmount === null || o.serviceChargeAmount === undefined ? null : BigInt(o.serviceChargeAmount),
+    paidAmount: state.paidAmount,
+    tipsAmount: state.tipsAmount,
+    payable: state.payable,
+    version: state.version,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    items: data.items.map((it) => ({
+      locationId: it.locationId,
+      orderId: it.orderId,
+      position: it.position,
+      name: it.name,
+      plu: it.plu,
+      quantity: it.quantity,
+      amountPerItem: BigInt(it.amountPerItem as bigint),
+      note: it.note ?? null,
+      modifiers: it.modifiers as OrderWithRelations['items'][number]['modifiers'],
+      subItems: it.subItems as OrderWithRelations['items'][number]['subItems'],
+    })),
+    payments: state.payments,
+  };
+}
+
 function compact<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], null | undefined> } {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== null && v !== undefined) out[k] = v;

@@ -285,8 +285,17 @@ export class OrdersRepository {
 
   /** The order's lock row (live or expired), or null. */
   async findLock(locationId: string, orderId: string): Promise<OrderLockRow | null> {
-    const lock = await this.db.orderLock.findUnique({ where: { locationId_orderId: { locationId, orderId } } });
-    return lock ? { lockId: lock.lockId, expiresAt: lock.expiresAt } : null;
+    return OrdersRepository.lockOf(await this.db.$queryRaw<unknown>(OrdersRepository.findLockSql(locationId, orderId)));
+  }
+
+  /** findLock's statement, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: lockOf. */
+  static findLockSql(locationId: string, orderId: string): Prisma.Sql {
+    return Prisma.sql`SELECT lock_id AS "lockId", expires_at AS "expiresAt" FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${orderId}`;
+  }
+
+  /** The lock in findLockSql's rows. */
+  static lockOf(rows: unknown): OrderLockRow | null {
+    return (rows as OrderLockRow[])[0] ?? null;
   }
 
   /**
@@ -347,9 +356,18 @@ export class OrdersRepository {
    * after another. Undefined when the order does not exist at this location.
    */
   async lockRowIfExists(locationId: string, orderId: string): Promise<LockedOrderRow | undefined> {
-    const rows = await this.db.$queryRaw<{ paid_amount: bigint; version: number }[]>`
-      SELECT paid_amount, version FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
-    return rows.length ? { paidAmount: rows[0]!.paid_amount, version: rows[0]!.version } : undefined;
+    return OrdersRepository.lockedRowOf(await this.db.$queryRaw<unknown>(OrdersRepository.lockRowSql(locationId, orderId)));
+  }
+
+  /** lockRowIfExists' statement, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: lockedRowOf. */
+  static lockRowSql(locationId: string, orderId: string): Prisma.Sql {
+    return Prisma.sql`SELECT paid_amount AS "paidAmount", version FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
+  }
+
+  /** The locked order in lockRowSql's rows, undefined when there is none. */
+  static lockedRowOf(rows: unknown): LockedOrderRow | undefined {
+    const row = (rows as LockedOrderRow[])[0];
+    return row ? { paidAmount: row.paidAmount, version: row.version } : undefined;
   }
 
   /**
@@ -427,26 +445,33 @@ export class OrdersRepository {
   }
 
   /**
-   * The venue's create-or-replace of an order (venue API), its items replaced.
-   * Returns the order's version after the write.
+   * The venue's replace of an order it has (venue API) as write steps: the
+   * order's columns from `r`, its version bumped and updatedAt `r.updatedAt`,
+   * and its items replaced by `r.items`. Not written: its identity, origin and
+   * Dojo's order id, its paid and tips amounts (they follow its payments) and
+   * createdAt. The caller holds the order's row lock. Items are updated in
+   * place by position, and those past the new last one deleted, so the steps
+   * touch disjoint rows and may run in one statement in any order.
    */
-  async saveFromVenue(locationId: string, orderId: string, rows: OrderCreateData, fields: Record<string, unknown>, exists: boolean): Promise<number> {
-    const data = { ...fields, customer: rows.order.customer ?? Prisma.DbNull };
-    let version: number;
-    if (exists) {
-      const up = await this.db.order.update({
-        where: { locationId_id: { locationId, id: orderId } },
-        data: { ...data, version: { increment: 1 } },
-        select: { version: true },
-      });
-      version = up.version;
-      await this.db.orderItem.deleteMany({ where: { locationId, orderId } });
-    } else {
-      const created = await this.db.order.create({ data: { ...rows.order, ...data }, select: { version: true } });
-      version = created.version;
+  static replaceFromVenue(r: OrderWithRelations): Write[] {
+    const writes: Write[] = [
+      Prisma.sql`upd AS (UPDATE orders SET reference = ${r.reference}, display_name = ${r.displayName}, note = ${r.note},
+      status = ${r.status}::"OrderStatus", order_type = ${r.orderType}::"OrderType", table_id = ${r.tableId}, waiter_id = ${r.waiterId},
+      party_id = ${r.partyId}, reservation_id = ${r.reservationId}, ready_at = ${tsOrNull(r.readyAt)}, collection_asap = ${r.collectionAsap}::boolean,
+      collect_at = ${tsOrNull(r.collectAt)}, customer = ${jsonbOrNull(r.customer)}, discounts = ${jsonText(r.discounts)}::jsonb,
+      tax_lines = ${jsonText(r.taxLines)}::jsonb, currency = ${r.currency}, total_amount = ${r.totalAmount.toString()}::bigint,
+      service_charge_amount = ${r.serviceChargeAmount === null ? null : r.serviceChargeAmount.toString()}::bigint, payable = ${r.payable},
+      version = version + 1, updated_at = ${tsParam(r.updatedAt)}
+    WHERE location_id = ${r.locationId}::uuid AND id = ${r.id})`,
+      Prisma.sql`gone AS (DELETE FROM order_items WHERE location_id = ${r.locationId}::uuid AND order_id = ${r.id} AND position >= ${r.items.length}::int)`,
+    ];
+    if (r.items.length) {
+      writes.push(Prisma.sql`items AS (INSERT INTO order_items (location_id, order_id, position, name, plu, quantity, amount_per_item, note, modifiers, sub_items)
+    VALUES ${Prisma.join(itemValues(r), ', ')}
+    ON CONFLICT (location_id, order_id, position) DO UPDATE SET name = EXCLUDED.name, plu = EXCLUDED.plu, quantity = EXCLUDED.quantity,
+      amount_per_item = EXCLUDED.amount_per_item, note = EXCLUDED.note, modifiers = EXCLUDED.modifiers, sub_items = EXCLUDED.sub_items)`);
     }
-    if (rows.items.length) await this.db.orderItem.createMany({ data: rows.items });
-    return version;
+    return writes;
   }
 
   /** Replaces the order outright (no version carried over): the demo venue's seeding. */
@@ -456,8 +481,9 @@ export class OrdersRepository {
     await this.db.orderItem.createMany({ data: rows.items });
   }
 
-  async delete(locationId: string, orderId: string): Promise<void> {
-    await this.db.order.delete({ where: { locationId_id: { locationId, id: orderId } } });
+  /** Deletes the order (its items, lock and payments go with it: ON DELETE CASCADE). The caller holds its row lock. */
+  static deleteOrder(locationId: string, orderId: string): Write {
+    return Prisma.sql`del AS (DELETE FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId})`;
   }
 
   // ---- write steps of planned changes (one statement through commit) ----
@@ -523,12 +549,8 @@ export class OrdersRepository {
       ${r.tipsAmount.toString()}::bigint, ${r.payable}, ${r.version}::int, ${tsParam(r.createdAt)}, ${tsParam(r.updatedAt)}))`,
     ];
     if (r.items.length) {
-      const rows = r.items.map(
-        (it) => Prisma.sql`(${r.locationId}::uuid, ${r.id}, ${it.position}::int, ${it.name}, ${it.plu}, ${it.quantity}::int,
-      ${it.amountPerItem.toString()}::bigint, ${it.note}, ${jsonText(it.modifiers)}::jsonb, ${jsonText(it.subItems)}::jsonb)`,
-      );
       writes.push(Prisma.sql`items AS (INSERT INTO order_items (location_id, order_id, position, name, plu, quantity, amount_per_item, note, modifiers, sub_items)
-    VALUES ${Prisma.join(rows, ', ')})`);
+    VALUES ${Prisma.join(itemValues(r), ', ')})`);
     }
     if (r.payments.length) {
       const rows = r.payments.map(
@@ -540,6 +562,14 @@ export class OrdersRepository {
     }
     return writes;
   }
+}
+
+/** The order's items as rows of an INSERT's VALUES, in order_items' column order. */
+function itemValues(r: OrderWithRelations): Prisma.Sql[] {
+  return r.items.map(
+    (it) => Prisma.sql`(${r.locationId}::uuid, ${r.id}, ${it.position}::int, ${it.name}, ${it.plu}, ${it.quantity}::int,
+      ${it.amountPerItem.toString()}::bigint, ${it.note}, ${jsonText(it.modifiers)}::jsonb, ${jsonText(it.subItems)}::jsonb)`,
+  );
 }
 
 /** The repository on a database handle (the request's transaction, or the client for reads). */

@@ -45,9 +45,17 @@ export class TablesRepository {
    * that refers to it).
    */
   async lockExistingTableIds(locationId: string, ids: readonly string[]): Promise<Set<string>> {
-    const rows = await this.db.$queryRaw<{ id: string }[]>`
-      SELECT id FROM dining_tables WHERE location_id = ${locationId}::uuid AND id = ANY(${[...ids]}::text[]) FOR KEY SHARE`;
-    return new Set(rows.map((r) => r.id));
+    return TablesRepository.tableIdsOf(await this.db.$queryRaw<unknown>(TablesRepository.lockExistingTableIdsSql(locationId, ids)));
+  }
+
+  /** lockExistingTableIds' statement, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: tableIdsOf. */
+  static lockExistingTableIdsSql(locationId: string, ids: readonly string[]): Prisma.Sql {
+    return Prisma.sql`SELECT id FROM dining_tables WHERE location_id = ${locationId}::uuid AND id = ANY(${[...ids]}::text[]) FOR KEY SHARE`;
+  }
+
+  /** The table ids in lockExistingTableIdsSql's rows. */
+  static tableIdsOf(rows: unknown): Set<string> {
+    return new Set((rows as { id: string }[]).map((r) => r.id));
   }
 
   /**

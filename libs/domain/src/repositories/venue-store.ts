@@ -3,11 +3,28 @@ import type { PosEventType } from '../shared/pos-outbox';
 import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import { BillsRepository } from './bills.repository';
+import { constrained } from './constraint-violation';
+import type { LockedOrderRow, OrderLockRow, Write } from './orders.repository';
 import { OrdersRepository } from './orders.repository';
+import { posEventInsertCte, runWrites } from './outbox.repository';
 import { PartiesReservationsRepository } from './parties-reservations.repository';
+import { finalWrite } from './sql-tx';
 import { TablesRepository } from './tables.repository';
-import { runInTransaction } from './unit-of-work';
+import { readTogether, runInTransaction, runPlannedTransaction } from './unit-of-work';
 import { VenueFeedRepository } from './venue-feed.repository';
+
+/** What a venue's edit of an order reads under its locks (VenueStore.openOrderEdit). */
+export interface OrderEdit {
+  /** Those of the tables asked for that the venue has, key-share-locked until the transaction ends. */
+  tables: Set<string>;
+  /** The order as its row lock found it; undefined when the venue has no such order. */
+  current: LockedOrderRow | undefined;
+  /** Dojo's lock on the order (live or expired), read once the row lock was held. */
+  lock: OrderLockRow | null;
+}
+
+/** An order edit's transaction: Prisma's interactive-transaction defaults, which the venue API has always had. */
+const ORDER_EDIT_TX = { maxWait: 2000, timeout: 5000 };
 
 /**
  * The venue API's unit of work: the repositories of the rows a venue writes,
@@ -34,6 +51,48 @@ export class VenueStore {
   async transaction<T>(fn: (s: VenueStore) => Promise<T>): Promise<T> {
     if (!('$transaction' in this.db)) return fn(this);
     return runInTransaction(this.db as PrismaClient, (tx) => fn(new VenueStore(tx)));
+  }
+
+  /**
+   * Runs fn in one transaction whose statements are all raw SQL (an order's
+   * edit: openOrderEdit, then commitWithPosEvent), on pg directly with
+   * Prisma's pool when the client has a SqlRunner (runPlannedTransaction: two
+   * round trips, no Prisma runtime), else in Prisma's transaction. A unique or
+   * foreign-key violation, at any statement or at COMMIT, is thrown as a
+   * ConstraintViolation. Joins the current transaction when already inside one.
+   */
+  async sqlTransaction<T>(fn: (s: VenueStore) => Promise<T>): Promise<T> {
+    if (!('$transaction' in this.db)) return fn(this);
+    return constrained(() => runPlannedTransaction(this.db as PrismaClient, (tx) => fn(new VenueStore(tx)), ORDER_EDIT_TX));
+  }
+
+  /**
+   * Opens an edit of an order, in one round trip on pg (readTogether; with
+   * BEGIN when it is the transaction's first): key-share-locks the tables
+   * given that the venue has (none given: none read), takes the order's row
+   * lock, then reads Dojo's lock on it. Postgres runs them in that order, each
+   * after the locks before it were granted, so the lock read sees every lock
+   * committed before this edit held the row.
+   */
+  async openOrderEdit(locationId: string, orderId: string, tableIds: readonly string[]): Promise<OrderEdit> {
+    const statements = [OrdersRepository.lockRowSql(locationId, orderId), OrdersRepository.findLockSql(locationId, orderId)];
+    if (tableIds.length) statements.unshift(TablesRepository.lockExistingTableIdsSql(locationId, tableIds));
+    const answers = await readTogether(this.db, statements);
+    const [orderRows, lockRows] = answers.slice(-2);
+    return {
+      tables: tableIds.length ? TablesRepository.tableIdsOf(answers[0]) : new Set(),
+      current: OrdersRepository.lockedRowOf(orderRows),
+      lock: OrdersRepository.lockOf(lockRows),
+    };
+  }
+
+  /**
+   * Runs an edit's write steps (OrdersRepository's) and the POS event that
+   * tells Dojo the entity changed (outbox) as one statement; in sqlTransaction
+   * on pg it goes out with COMMIT, in the same round trip.
+   */
+  async commitWithPosEvent(writes: Write[], locationId: string, eventType: PosEventType, entityId: string, payload: unknown): Promise<void> {
+    await runWrites(this.db, [...writes, finalWrite(posEventInsertCte('outbox', locationId, eventType, entityId, payload))]);
   }
 
   /** Queues the POS event that tells Dojo a row changed (outbox), in this store's transaction. */

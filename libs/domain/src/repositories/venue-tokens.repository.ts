@@ -34,8 +34,14 @@ export class VenueTokensRepository {
     await this.db.venueToken.updateMany({ where: { id: tokenId, locationId, revokedAt: null }, data: { revokedAt: at } });
   }
 
-  /** The token with this hash, whichever location it belongs to (the lookup that finds the location). */
+  /**
+   * The token with this hash, whichever location it belongs to (the lookup that finds the location). A raw
+   * statement: every venue API request makes it, and on a rawOnPg handle it goes straight to pg, without Prisma's
+   * runtime.
+   */
   async findByHash(tokenHash: string): Promise<{ id: string; locationId: string; revokedAt: Date | null } | null> {
-    return this.db.venueToken.findUnique({ where: { tokenHash }, select: { id: true, locationId: true, revokedAt: true } });
+    const rows = await this.db.$queryRaw<{ id: string; locationId: string; revokedAt: Date | null }[]>`
+      SELECT id::text, location_id::text AS "locationId", revoked_at AS "revokedAt" FROM venue_tokens WHERE token_hash = ${tokenHash}`;
+    return rows[0] ?? null;
   }
 }

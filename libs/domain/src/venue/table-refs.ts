@@ -17,7 +17,11 @@ export interface TableRef {
 export async function requireVenueTables(tables: TablesRepository, locationId: string, refs: TableRef[]): Promise<void> {
   if (refs.length === 0) return;
   const ids = [...new Set(refs.map((r) => r.tableId))];
-  const found = await tables.lockExistingTableIds(locationId, ids);
+  refuseUnknownTables(refs, await tables.lockExistingTableIds(locationId, ids));
+}
+
+/** Refuses the references to tables not among those found at the venue, with one field error each. */
+export function refuseUnknownTables(refs: TableRef[], found: ReadonlySet<string>): void {
   const fields: FieldError[] = refs
     .filter((r) => !found.has(r.tableId))
     .map((r) => ({ field: r.field, reason: `no table ${JSON.stringify(r.tableId)} at this venue` }));

@@ -3,7 +3,7 @@ import { DomainRefusal } from '../../core/refusal';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import type { Order, PlaceOrder } from '../../core/commands';
 import type { OrderCreateData, OrderWithRelations } from '../order-mapper';
-import { orderRowsOf } from '../order-mapper';
+import { orderRowOf, orderRowsOf } from '../order-mapper';
 import { dojoOrderLockKey, isPayable, paidTotals, placedPaymentRefusal } from '../../core/rules';
 import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
 
@@ -76,52 +76,16 @@ export class CreateOrder implements UseCase<PlaceOrder, Order> {
 function createdRow(data: OrderCreateData, payments: OrderWithRelations['payments'], at: Date, dbNow: Date): OrderWithRelations {
   const o = data.order;
   const { paid, tips } = paidTotals(payments);
-  const status = (o.status ?? 'New');
   const initialPayable = o.payable ?? true;
-  const payable = isPayable({ status, totalAmount: BigInt(o.totalAmount), paidAmount: paid });
+  const payable = isPayable({ status: o.status ?? 'New', totalAmount: BigInt(o.totalAmount), paidAmount: paid });
   const changed = paid !== 0n || tips !== 0n || payable !== initialPayable;
-  return {
-    locationId: o.locationId,
-    id: o.id,
-    seq: 0n,
-    origin: o.origin ?? 'pos',
-    dojoOrderId: o.dojoOrderId ?? null,
-    reference: o.reference ?? null,
-    displayName: o.displayName ?? null,
-    note: o.note ?? null,
-    status,
-    orderType: o.orderType,
-    tableId: o.tableId ?? null,
-    waiterId: o.waiterId ?? null,
-    partyId: o.partyId ?? null,
-    reservationId: o.reservationId ?? null,
-    readyAt: (o.readyAt as Date | null | undefined) ?? null,
-    collectionAsap: o.collectionAsap ?? null,
-    collectAt: (o.collectAt as Date | null | undefined) ?? null,
-    customer: (o.customer ?? null) as OrderWithRelations['customer'],
-    discounts: o.discounts as OrderWithRelations['discounts'],
-    taxLines: o.taxLines as OrderWithRelations['taxLines'],
-    currency: o.currency,
-    totalAmount: BigInt(o.totalAmount),
-    serviceChargeAmount: o.serviceChargeAmount === null || o.serviceChargeAmount === undefined ? null : BigInt(o.serviceChargeAmount),
+  return orderRowOf(data, {
     paidAmount: paid,
     tipsAmount: tips,
     payable: changed ? payable : initialPayable,
     version: changed ? 2 : 1,
     createdAt: at,
     updatedAt: changed ? dbNow : at,
-    items: data.items.map((it) => ({
-      locationId: it.locationId,
-      orderId: it.orderId,
-      position: it.position,
-      name: it.name,
-      plu: it.plu,
-      quantity: it.quantity,
-      amountPerItem: BigInt(it.amountPerItem as bigint),
-      note: it.note ?? null,
-      modifiers: it.modifiers as OrderWithRelations['items'][number]['modifiers'],
-      subItems: it.subItems as OrderWithRelations['items'][number]['subItems'],
-    })),
     payments,
-  };
+  });
 }

@@ -2,14 +2,21 @@ import type { Models } from '@app/contracts';
 import { dojoOrderToCreateData } from '../../dialects/epos-data/orders.mapping';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
 import { isClosedStatus } from '../../core/rules';
+import type { OrderCreateData } from '../../orders/order-mapper';
+import { orderRowOf } from '../../orders/order-mapper';
+import { OrdersRepository as Orders } from '../../repositories/orders.repository';
 import { checkVenueOrder } from '../order-rows';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { DomainRefusal } from '../../core/refusal';
-import { DomainError } from '../../admin/errors';
+import { DomainError, isUniqueViolation } from '../../admin/errors';
 import { requireVenueEntity } from '../validation';
-import { requireVenueTables } from '../table-refs';
+import { refuseUnknownTables } from '../table-refs';
 
-/** Creates or replaces an order from Dojo's Order shape (its table, when given, must exist at the venue), and tells Dojo it changed (outbox). */
+/**
+ * Creates or replaces an order from Dojo's Order shape (its table, when given, must exist at the venue), and tells
+ * Dojo it changed (outbox). One transaction of two round trips on pg: the locks and reads (VenueStore.openOrderEdit),
+ * then the order, its items and the POS event as one statement sent with COMMIT.
+ */
 export class UpsertOrder {
   constructor(private readonly d: VenueDeps) {}
 
@@ -17,19 +24,33 @@ export class UpsertOrder {
     const order = requireVenueEntity<Models.Order>('Order', 'order', orderId, body);
     checkVenueOrder(order);
     const rows = rowsOf(locationId, orderId, order);
-    return this.d.venue.transaction(async (s) => {
+    try {
+      return await this.save(locationId, orderId, order, rows);
+    } catch (err) {
+      // Another write created the order after this one found none (two PUTs of a new order at once): this one
+      // then replaces it, as if it had come second, under the same checks (Dojo's lock, what was paid).
+      if (!isUniqueViolation(err)) throw err;
+      return this.save(locationId, orderId, order, rows);
+    }
+  }
+
+  private save(locationId: string, orderId: string, order: Models.Order, rows: OrderCreateData): Promise<VenueUpsertResult> {
+    const tableId = rows.order.tableId;
+    return this.d.venue.sqlTransaction(async (s) => {
+      const edit = await s.openOrderEdit(locationId, orderId, tableId ? [tableId] : []);
       // A dine-in order at a table the venue does not have would show at no table.
-      if (rows.order.tableId) await requireVenueTables(s.tables, locationId, [{ field: 'details.dineIn.tableId', tableId: rows.order.tableId }]);
-      const orders = s.orders;
-      const existing = await orders.lockRowIfExists(locationId, orderId);
-      if (existing) await assertOrderEditableByVenue(orders, locationId, orderId);
+      if (tableId) refuseUnknownTables([{ field: 'details.dineIn.tableId', tableId }], edit.tables);
+      const current = edit.current;
+      if (current) assertOrderEditableByVenue(edit.lock, orderId);
       const total = BigInt(rows.order.totalAmount);
       // Payable unless the venue says otherwise, the order is closed, or it is already fully paid.
-      const payable = rows.order.payable !== false && !isClosedStatus(order.status) && (!existing || existing.paidAmount < total);
-      const { locationId: _l, id: _i, origin: _o, dojoOrderId: _d, ...fields } = rows.order;
-      const version = await orders.saveFromVenue(locationId, orderId, rows, { ...fields, payable }, !!existing);
-      await s.enqueuePosEvent(locationId, 'OrderUpdated', orderId, { orderId });
-      return { id: orderId, version, created: !existing };
+      const payable = rows.order.payable !== false && !isClosedStatus(order.status) && (!current || current.paidAmount < total);
+      const version = current ? current.version + 1 : 1;
+      const at = new Date();
+      // Paid and tips amounts follow the payments: a replace leaves them as they are (replaceFromVenue does not write them).
+      const row = orderRowOf(rows, { paidAmount: 0n, tipsAmount: 0n, payable, version, createdAt: at, updatedAt: at, payments: [] });
+      await s.commitWithPosEvent(current ? Orders.replaceFromVenue(row) : Orders.insertOrder(row), locationId, 'OrderUpdated', orderId, { orderId });
+      return { id: orderId, version, created: !current };
     });
   }
 }

@@ -1,0 +1,194 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from 'pg';
+import type { RunningApp } from '@app/common';
+import { createLogger } from '@app/common';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, sleep, uniquePrefix, waitFor } from '@app/testing';
+import { startAdmin } from '../../../apps/admin/src/main';
+import { rpcJob } from '../worker/fixtures';
+import { DojoStandIn } from './support/dojo-stand-in';
+import type { Api } from './support/helpers';
+import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
+
+/**
+ * The venue API's order writes (PUT and DELETE /venue/v1/locations/{id}/orders/{id}) against a real Postgres, through
+ * the admin app as deployed: what a replace keeps and what it changes, writes of the same order at once, and a lock
+ * Dojo takes while a venue's write waits for the order.
+ */
+describe('venue API order writes', () => {
+  let db: TestDatabase;
+  let dojo: DojoStandIn;
+  let admin: RunningApp;
+  let api: Api;
+  let venue: Api;
+  let locationId: string;
+  let base: string;
+
+  before(async () => {
+    db = await createTestDatabase('venueorders');
+    dojo = await new DojoStandIn().start();
+    admin = await startAdmin(appEnv(db, { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, DOJO_API_URL: dojo.url, QUEUE_PREFIX: uniquePrefix('venueorders') }));
+    api = apiClient(admin.url);
+    const sh = await api('POST', '/v1/software-houses', { body: { name: 'Tills', dojoSoftwareHouseId: `sh-vo-${Date.now()}` } });
+    const loc = await api('POST', '/v1/locations', { body: { name: 'The Swan', softwareHouseId: sh.body.id, dojoAccountId: `acc_vo_${Date.now()}`, apiKey: sandboxKey() } });
+    assert.equal(loc.status, 201, JSON.stringify(loc.body));
+    locationId = loc.body.id;
+    base = `/venue/v1/locations/${locationId}`;
+    venue = apiClient(admin.url, (await api('POST', `/v1/locations/${locationId}/venue-tokens`, { body: { name: 'till' } })).body.token);
+    assert.equal((await venue('PUT', `${base}/tables/t1`, { body: { name: 'T1' } })).status, 200);
+  });
+
+  after(async () => {
+    await admin?.close();
+    await dojo?.stop();
+    await db?.drop();
+  });
+
+  const stored = (id: string) =>
+    db.prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId, id } }, include: { items: { orderBy: { position: 'asc' } } } });
+  /** Sessions of this database waiting for a lock (read outside any transaction: inside one, pg_stat_activity does not change). */
+  const lockWaiters = async () =>
+    (await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0]!.n;
+  const events = (id: string) => db.prisma.outboxEvent.count({ where: { locationId, entityId: id, eventType: 'OrderUpdated' } });
+
+  it('stores a new order as sent, and a replace changes its items and fields but keeps its payments, origin and creation time', async () => {
+    const two = sampleOrder('o-r', 3000) as any;
+    two.items.push({ name: 'Cola', plu: 'C1', quantity: 1, amountPerItem: { value: 500, currencyCode: 'GBP' } });
+    two.customer = { name: 'Ada' };
+    two.note = 'window seat';
+    let r = await venue('PUT', `${base}/orders/o-r`, { body: two });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { id: 'o-r', version: 1, created: true });
+    const first = await stored('o-r');
+    assert.equal(first.origin, 'pos');
+    assert.equal(first.status, 'Accepted');
+    assert.equal(first.tableId, 't1');
+    assert.equal(first.waiterId, 'w1');
+    assert.equal(first.totalAmount, 3000n);
+    assert.equal(first.serviceChargeAmount, 300n);
+    assert.deepEqual(first.customer, { name: 'Ada' });
+    assert.equal(first.note, 'window seat');
+    assert.deepEqual(
+      first.items.map((i) => [i.position, i.name, i.quantity, i.amountPerItem]),
+      [[0, 'Burger', 2, 1000n], [1, 'Cola', 1, 500n]],
+    );
+    assert.deepEqual(first.items[0]!.modifiers, two.items[0].modifiers);
+    assert.deepEqual(first.items[0]!.subItems, two.items[0].subItems);
+    assert.deepEqual(first.discounts, two.discounts);
+    assert.deepEqual(first.taxLines, two.taxLines);
+
+    // Dojo records a payment of 1,000 against it (the worker's path).
+    const dispatcher = new RpcDispatcher({ prisma: db.prisma, logger: createLogger('test', 'silent'), events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
+    const paid = await dispatcher.handle(
+      rpcJob(locationId, 'RecordOrderPaymentByIdV1', { orderId: 'o-r', paymentIntentId: 'pi_r', paidAmount: { value: 1000, currencyCode: 'GBP' }, tipsAmount: { value: 150, currencyCode: 'GBP' } }, { rpcId: 'rpc-r' }),
+    );
+    assert.ok('result' in paid, JSON.stringify(paid));
+    const afterPayment = await stored('o-r');
+
+    // The POS replaces it: one item fewer (as a different one), no customer, no note, another table-less total.
+    const one = sampleOrder('o-r', 2600) as any;
+    one.items[0].name = 'Veggie burger';
+    one.items[0].quantity = 1;
+    delete one.serviceChargeAmount;
+    r = await venue('PUT', `${base}/orders/o-r`, { body: one });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { id: 'o-r', version: afterPayment.version + 1, created: false });
+    const replaced = await stored('o-r');
+    assert.equal(replaced.version, afterPayment.version + 1);
+    assert.deepEqual(replaced.items.map((i) => [i.position, i.name, i.quantity]), [[0, 'Veggie burger', 1]]);
+    assert.equal(replaced.customer, null);
+    assert.equal(replaced.note, null);
+    assert.equal(replaced.serviceChargeAmount, null);
+    assert.equal(replaced.totalAmount, 2600n);
+    assert.equal(replaced.paidAmount, 1000n, 'what was paid stays');
+    assert.equal(replaced.tipsAmount, 150n, 'the tips stay');
+    assert.equal(replaced.payable, true, 'partly paid: still payable');
+    assert.equal(replaced.origin, 'pos');
+    assert.equal(replaced.createdAt.getTime(), first.createdAt.getTime());
+    assert.ok(replaced.updatedAt.getTime() >= afterPayment.updatedAt.getTime());
+    assert.equal(await db.prisma.payment.count({ where: { locationId, orderId: 'o-r' } }), 1);
+
+    // A total the payments already cover is not payable, whatever the POS says; nor is a closed order.
+    r = await venue('PUT', `${base}/orders/o-r`, { body: sampleOrder('o-r', 1000) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await stored('o-r')).payable, false);
+    r = await venue('PUT', `${base}/orders/o-r`, { body: { ...sampleOrder('o-r', 5000), status: 'Finalized' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await stored('o-r')).payable, false);
+    r = await venue('PUT', `${base}/orders/o-r`, { body: { ...sampleOrder('o-r', 5000), payable: true } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await stored('o-r')).payable, true, 'open again with more to pay');
+    assert.equal(await events('o-r'), 6, 'one POS event per write (5) and one for the payment Dojo recorded');
+  });
+
+  it('answers every PUT of a new order sent at once: one creates it, the others replace it in turn', async () => {
+    const n = 6;
+    // Each write first key-share-locks its table: holding the table's row here stops them all there, so that every
+    // one of them finds no order before any of them writes (without the hold, the admin's one event loop tends to
+    // finish one write before the next one reads, and nothing races).
+    const hold = new Client({ connectionString: db.url });
+    await hold.connect();
+    let pending: Promise<{ status: number; body: any }[]>;
+    try {
+      await hold.query('BEGIN');
+      await hold.query('SELECT 1 FROM dining_tables WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 't1']);
+      pending = Promise.all(Array.from({ length: n }, (_, i) => venue('PUT', `${base}/orders/o-race`, { body: sampleOrder('o-race', 1000 + i) })));
+      await waitFor(async () => (await lockWaiters()) >= n || undefined, 'every write waiting for the table');
+      await hold.query('ROLLBACK');
+    } finally {
+      await hold.end();
+    }
+    const answers = await pending;
+    for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(answers.filter((a) => a.body.created).length, 1, 'exactly one created it');
+    assert.deepEqual(answers.map((a) => a.body.version).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6]);
+    const last = answers.find((a) => a.body.version === n)!;
+    const order = await stored('o-race');
+    assert.equal(order.version, n);
+    assert.equal(order.totalAmount, BigInt(1000 + answers.indexOf(last)), 'the last write answered is the one stored');
+    assert.equal(order.items.length, 1);
+    assert.equal(await events('o-race'), n);
+  });
+
+  it('refuses a write that waited for the order while Dojo locked it, and deletes only an unlocked order', async () => {
+    assert.equal((await venue('PUT', `${base}/orders/o-wait`, { body: sampleOrder('o-wait') })).status, 200);
+    // Dojo's lock is taken under the order's row lock (as the worker does); the venue's write waits for that row.
+    const dojoSide = new Client({ connectionString: db.url });
+    await dojoSide.connect();
+    try {
+      const expiresAt = new Date(Date.now() + 60_000);
+      await dojoSide.query('BEGIN');
+      await dojoSide.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-wait']);
+      const put = venue('PUT', `${base}/orders/o-wait`, { body: sampleOrder('o-wait', 900) });
+      const del = venue('DELETE', `${base}/orders/o-wait`);
+      await waitFor(async () => (await lockWaiters()) >= 2 || undefined, 'both writes waiting for the row');
+      await dojoSide.query(`INSERT INTO order_locks (location_id, order_id, lock_id, expires_at, created_at, updated_at) VALUES ($1, $2, 'lk-w', $3, now(), now())`, [
+        locationId,
+        'o-wait',
+        expiresAt,
+      ]);
+      await sleep(50);
+      await dojoSide.query('COMMIT');
+      const [p, d] = await Promise.all([put, del]);
+      assert.equal(p.status, 409, JSON.stringify(p.body));
+      assert.equal(p.body.lockExpiresAt, expiresAt.toISOString());
+      assert.equal(d.status, 409, JSON.stringify(d.body));
+    } finally {
+      await dojoSide.end();
+    }
+    const kept = await stored('o-wait');
+    assert.equal(kept.totalAmount, 2500n, 'nothing written');
+    assert.equal(kept.version, 1);
+    assert.equal(await events('o-wait'), 1, 'no POS event for a refused write');
+
+    await db.prisma.orderLock.delete({ where: { locationId_orderId: { locationId, orderId: 'o-wait' } } });
+    assert.equal((await venue('DELETE', `${base}/orders/o-wait`)).status, 204);
+    assert.equal(await db.prisma.order.count({ where: { locationId, id: 'o-wait' } }), 0);
+    assert.equal(await db.prisma.orderItem.count({ where: { locationId, orderId: 'o-wait' } }), 0);
+    assert.equal(await events('o-wait'), 2, 'the delete is announced to Dojo');
+    const gone = await venue('DELETE', `${base}/orders/o-wait`);
+    assert.equal(gone.status, 404, JSON.stringify(gone.body));
+  });
+});
