@@ -7,7 +7,9 @@
  * worker runs, so the POS events stay queued), the SQL statements a write sends (pg_stat_statements, BEGIN and
  * COMMIT included; a local server only), and the announcements the admin app counted. It gives the
  * capacity model its line for the venues' writes (docs/performance.md).
- * `node dist/bench/diagnostics/venue-writes.js [rates, comma-separated] [seconds] [venues]` (defaults 100,300; 5; 100;
+ * With `feed` as its fifth argument it polls each venue's feed instead (GET /venue/v1/locations/{id}/feed, empty: what
+ * a POS waiting for payments sends), and the columns are per read.
+ * `node dist/bench/diagnostics/venue-writes.js [rates, comma-separated] [seconds] [venues] [put|feed]` (defaults 100,300; 5; 100; put;
  * DATABASE_URL / REDIS_URL optional, as for the bench; the first rate is run once first as a warm-up). SHOW_STATEMENTS=1
  * also lists each rate's most frequent statements with their calls per write; PROFILE_ADMIN=1 writes the admin's CPU profile.
  */
@@ -79,9 +81,11 @@ async function main(): Promise<void> {
   const rates = (process.argv[2] ?? '100,300').split(',').map(Number);
   const seconds = Number(process.argv[3] ?? 5);
   const venueCount = Number(process.argv[4] ?? 100);
-  if (rates.some((r) => !(r > 0)) || !(seconds > 0) || !Number.isInteger(venueCount) || venueCount < 1) {
-    throw new Error('usage: venue-writes.js [rates, e.g. 100,300] [seconds] [venues]');
+  const what = process.argv[5] ?? 'put';
+  if (rates.some((r) => !(r > 0)) || !(seconds > 0) || !Number.isInteger(venueCount) || venueCount < 1 || !['put', 'feed'].includes(what)) {
+    throw new Error('usage: venue-writes.js [rates, e.g. 100,300] [seconds] [venues] [put|feed]');
   }
+  const feed = what === 'feed';
   // pg_stat_statements on a local server: the statements a write sends (a given server may not have it; then none shown).
   const stack = await startStack({ statementStats: true });
   const dir = mkdtempSync(join(tmpdir(), 'venue-writes-'));
@@ -121,10 +125,13 @@ async function main(): Promise<void> {
         if (wait > 1) await new Promise((r) => setTimeout(r, wait));
         const k = n % venues.length;
         const orderId = `o-${Math.floor(n / venues.length) % 4}`;
-        const body = orderBody(orderId, ++version);
+        const body = feed ? undefined : orderBody(orderId, ++version);
         const t0 = performance.now();
+        const sent = feed
+          ? call(agent, `${base}/venue/v1/locations/${venues[k]!.id}/feed?limit=100`, 'GET', tokens[k]!)
+          : call(agent, `${base}/venue/v1/locations/${venues[k]!.id}/orders/${orderId}`, 'PUT', tokens[k]!, body);
         inFlight.push(
-          call(agent, `${base}/venue/v1/locations/${venues[k]!.id}/orders/${orderId}`, 'PUT', tokens[k]!, body).then(
+          sent.then(
             (r) => {
               latencies.push(performance.now() - t0);
               if (r.status >= 300) refused.set(r.status, (refused.get(r.status) ?? 0) + 1);
@@ -147,7 +154,11 @@ async function main(): Promise<void> {
       return { rate, achieved: writes / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), refused, admin: perWrite(cpu.admin ?? 0), postgres: perWrite(cpu.postgres ?? 0), announced, statements, frequent };
     };
 
-    console.log(`venue API writes: ${venues.length} venues, PUT of an order (4 per venue, replaced in turn), ${seconds} s per rate; admin app alone (no worker)`);
+    console.log(
+      feed
+        ? `venue API feed reads: ${venues.length} venues, GET of the feed from its start (empty: a POS polling), ${seconds} s per rate; admin app alone`
+        : `venue API writes: ${venues.length} venues, PUT of an order (4 per venue, replaced in turn), ${seconds} s per rate; admin app alone (no worker)`,
+    );
     await run(rates[0]!); // warm-up
     console.log('offered/s  achieved/s  p50 ms   p99 ms  refused         admin CPU ms/write  Postgres CPU ms/write  statements/write  announcements counted');
     for (const rate of rates) {

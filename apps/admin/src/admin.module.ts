@@ -7,7 +7,7 @@ import { Channels, LocationChangedMessage, LocationReconnectMessage } from '@app
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import type { AdminDeps } from '@app/domain/admin';
-import { LocationsRepository, SoftwareHousesRepository, VenueTokensRepository } from '@app/domain/admin';
+import { LocationsRepository, rawOnPg, SoftwareHousesRepository, VenueTokensRepository } from '@app/domain/admin';
 import type { VenueDeps } from '@app/domain/venue';
 import { VenueStore } from '@app/domain/venue';
 import { readConnectionStatuses, RedisCounterSignals } from '@app/queue';
@@ -136,7 +136,7 @@ export class AdminModule {
             return { prisma, signals: new RedisCounterSignals(redis, config.QUEUE_PREFIX, log), log, acceptTtlMs: config.COUNTER_ACCEPT_TTL_MS };
           },
         },
-        { provide: VENUE_DEPS, inject: [PRISMA], useFactory: (prisma: PrismaClient): VenueDeps => ({ venue: new VenueStore(prisma) }) },
+        { provide: VENUE_DEPS, inject: [PRISMA], useFactory: (prisma: PrismaClient): VenueDeps => ({ venue: new VenueStore(prisma, rawOnPg(prisma)) }) },
         ...USE_CASE_PROVIDERS,
       ],
     };

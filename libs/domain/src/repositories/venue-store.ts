@@ -39,12 +39,21 @@ export class VenueStore {
   readonly bills: BillsRepository;
   readonly feed: VenueFeedRepository;
 
-  constructor(private readonly db: Tx) {
-    this.orders = new OrdersRepository(db);
-    this.parties = new PartiesReservationsRepository(db);
-    this.tables = new TablesRepository(db);
-    this.bills = new BillsRepository(db);
-    this.feed = new VenueFeedRepository(db);
+  /**
+   * @param db the client, or a transaction's handle: what transactions open on and their repositories use
+   * @param direct outside a transaction, what the repositories use instead: the admin app gives `rawOnPg(client)`, so
+   *   their raw statements (the feed's read, an order's read, the token's lookup) go straight to pg without Prisma's
+   *   runtime, while their model calls still go through Prisma
+   */
+  constructor(
+    private readonly db: Tx,
+    direct: Tx = db,
+  ) {
+    this.orders = new OrdersRepository(direct);
+    this.parties = new PartiesReservationsRepository(direct);
+    this.tables = new TablesRepository(direct);
+    this.bills = new BillsRepository(direct);
+    this.feed = new VenueFeedRepository(direct);
   }
 
   /** Runs fn in one transaction with a store bound to it (joins the current one when already inside). */
