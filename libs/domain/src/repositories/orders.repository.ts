@@ -283,12 +283,7 @@ export class OrdersRepository {
     return jsonValue<OrderJson[]>((rows[0] as { page: unknown }).page).map(orderRowFromJson);
   }
 
-  /** The order's lock row (live or expired), or null. */
-  async findLock(locationId: string, orderId: string): Promise<OrderLockRow | null> {
-    return OrdersRepository.lockOf(await this.db.$queryRaw<unknown>(OrdersRepository.findLockSql(locationId, orderId)));
-  }
-
-  /** findLock's statement, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: lockOf. */
+  /** The order's lock row (live or expired), for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: lockOf. */
   static findLockSql(locationId: string, orderId: string): Prisma.Sql {
     return Prisma.sql`SELECT lock_id AS "lockId", expires_at AS "expiresAt" FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${orderId}`;
   }
