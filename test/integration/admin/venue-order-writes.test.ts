@@ -14,8 +14,8 @@ import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/he
 
 /**
  * The venue API's order writes (PUT and DELETE /venue/v1/locations/{id}/orders/{id}) against a real Postgres, through
- * the admin app as deployed: what a replace keeps and what it changes, writes of the same order at once, and a lock
- * Dojo takes while a venue's write waits for the order.
+ * the admin app as deployed: what a replace keeps and what it changes, writes of the same new order (party,
+ * reservation) at once, and a lock Dojo takes while a venue's write waits for the order.
  */
 describe('venue API order writes', () => {
   let db: TestDatabase;
@@ -123,24 +123,29 @@ describe('venue API order writes', () => {
     assert.equal(await events('o-r'), 6, 'one POS event per write (5) and one for the payment Dojo recorded');
   });
 
-  it('answers every PUT of a new order sent at once: one creates it, the others replace it in turn', async () => {
-    const n = 6;
-    // Each write first key-share-locks its table: holding the table's row here stops them all there, so that every
-    // one of them finds no order before any of them writes (without the hold, the admin's one event loop tends to
-    // finish one write before the next one reads, and nothing races).
+  /**
+   * Sends `n` PUTs at once while table t1's row is held: each write that names the table key-share-locks it first, so
+   * they all stop there and every one of them finds no row before any of them writes (without the hold, the admin's
+   * one event loop tends to finish one write before the next one reads, and nothing races). Their answers, in order.
+   */
+  const putAllAtOnce = async (n: number, path: string, body: (i: number) => unknown) => {
     const hold = new Client({ connectionString: db.url });
     await hold.connect();
-    let pending: Promise<{ status: number; body: any }[]>;
     try {
       await hold.query('BEGIN');
       await hold.query('SELECT 1 FROM dining_tables WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 't1']);
-      pending = Promise.all(Array.from({ length: n }, (_, i) => venue('PUT', `${base}/orders/o-race`, { body: sampleOrder('o-race', 1000 + i) })));
+      const pending = Promise.all(Array.from({ length: n }, (_, i) => venue('PUT', `${base}${path}`, { body: body(i) })));
       await waitFor(async () => (await lockWaiters()) >= n || undefined, 'every write waiting for the table');
       await hold.query('ROLLBACK');
+      return await pending;
     } finally {
       await hold.end();
     }
-    const answers = await pending;
+  };
+
+  it('answers every PUT of a new order sent at once: one creates it, the others replace it in turn', async () => {
+    const n = 6;
+    const answers = await putAllAtOnce(n, '/orders/o-race', (i) => sampleOrder('o-race', 1000 + i));
     for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
     assert.equal(answers.filter((a) => a.body.created).length, 1, 'exactly one created it');
     assert.deepEqual(answers.map((a) => a.body.version).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6]);
@@ -150,6 +155,25 @@ describe('venue API order writes', () => {
     assert.equal(order.totalAmount, BigInt(1000 + answers.indexOf(last)), 'the last write answered is the one stored');
     assert.equal(order.items.length, 1);
     assert.equal(await events('o-race'), n);
+  });
+
+  it('answers every PUT of a new party or reservation sent at once: one creates it, the others replace it in turn', async () => {
+    const n = 4;
+    const party = (i: number) => ({ tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 2 + i });
+    const reservation = (i: number) => ({ name: `Smith ${i}`, covers: 2 + i, startTime: '2026-11-22T19:00:00.000Z', endTime: '2026-11-22T21:00:00.000Z', tableIds: ['t1'] });
+    for (const [path, body, event, readRow] of [
+      ['/parties/p-race', party, 'PartyUpdated', () => db.prisma.party.findUniqueOrThrow({ where: { locationId_id: { locationId, id: 'p-race' } } })],
+      ['/reservations/r-race', reservation, 'ReservationUpdated', () => db.prisma.reservation.findUniqueOrThrow({ where: { locationId_id: { locationId, id: 'r-race' } } })],
+    ] as const) {
+      const answers = await putAllAtOnce(n, path, body);
+      for (const a of answers) assert.equal(a.status, 200, `${path}: ${JSON.stringify(a.body)}`);
+      assert.equal(answers.filter((a) => a.body.created).length, 1, `${path}: exactly one created it`);
+      assert.deepEqual(answers.map((a) => a.body.version).sort((a, b) => a - b), [1, 2, 3, 4], path);
+      const row = await readRow();
+      assert.equal(row.version, n, path);
+      assert.equal(row.covers, 2 + answers.findIndex((a) => a.body.version === n), `${path}: the last write answered is the one stored`);
+      assert.equal(await db.prisma.outboxEvent.count({ where: { locationId, entityId: path.split('/')[2], eventType: event } }), n, path);
+    }
   });
 
   it('refuses a write that waited for the order while Dojo locked it, and deletes only an unlocked order', async () => {

@@ -29,6 +29,7 @@ export async function constrained<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (err) {
+    if (err instanceof ConstraintViolation) throw err; // an inner write's, already in these terms
     const kind = violationKind(err);
     throw kind ? new ConstraintViolation(kind, err) : err;
   }

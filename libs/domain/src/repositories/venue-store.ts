@@ -56,10 +56,13 @@ export class VenueStore {
     this.feed = new VenueFeedRepository(direct);
   }
 
-  /** Runs fn in one transaction with a store bound to it (joins the current one when already inside). */
+  /**
+   * Runs fn in one transaction with a store bound to it (joins the current one when already inside). A unique or
+   * foreign-key violation is thrown as a ConstraintViolation, as sqlTransaction does.
+   */
   async transaction<T>(fn: (s: VenueStore) => Promise<T>): Promise<T> {
     if (!('$transaction' in this.db)) return fn(this);
-    return runInTransaction(this.db as PrismaClient, (tx) => fn(new VenueStore(tx)));
+    return constrained(() => runInTransaction(this.db as PrismaClient, (tx) => fn(new VenueStore(tx))));
   }
 
   /**

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '../admin/errors';
 import type { PosEventType } from '../shared/pos-outbox';
 import type { VenueStore } from '../repositories/venue-store';
 import type { VenueUpsertResult } from './ports';
@@ -15,18 +16,27 @@ export interface VersionedRowStore {
  * The venue API's create-or-replace of a row Dojo reads back (party,
  * reservation), in one transaction: replaces it when it exists, creates it
  * otherwise (after checking the tables it refers to exist), and queues the POS event that tells Dojo it changed (outbox).
+ * When another write created the row after this one found none (two PUTs of a new row at once), the create fails on
+ * the row's key and the whole write runs again once, as a replace.
  */
-export function upsertVersionedRow(
+export async function upsertVersionedRow(
   venue: VenueStore,
   locationId: string,
   id: string,
   event: { type: PosEventType; payload: unknown },
   store: VersionedRowStore,
 ): Promise<VenueUpsertResult> {
-  return venue.transaction(async (s) => {
-    await requireVenueTables(s.tables, locationId, store.tables ?? []);
-    const row = await store.save(s);
-    await s.enqueuePosEvent(locationId, event.type, id, event.payload);
-    return { id, version: row.version, created: row.created };
-  });
+  const write = () =>
+    venue.transaction(async (s) => {
+      await requireVenueTables(s.tables, locationId, store.tables ?? []);
+      const row = await store.save(s);
+      await s.enqueuePosEvent(locationId, event.type, id, event.payload);
+      return { id, version: row.version, created: row.created };
+    });
+  try {
+    return await write();
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return write();
+  }
 }
