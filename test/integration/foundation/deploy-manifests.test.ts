@@ -136,10 +136,14 @@ describe('deploy/k8s: kustomize overlays, schemas, environment, probes', () => {
       assert.equal(String(svc!.spec.ports[0].port), url.port);
       const auth = objects.find((o) => o.kind === 'TriggerAuthentication' && o.metadata.name === trigger.authenticationRef.name);
       assert.equal(auth!.spec.secretTargetRef[0].key, 'METRICS_TOKEN');
-      // The webhook scales on CPU; the public Ingress never routes /metrics or /health.
-      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler');
-      assert.equal(hpa!.spec.scaleTargetRef.name, 'epos-relay-webhook');
-      assert.equal(hpa!.spec.metrics[0].resource.name, 'cpu');
+      // The webhook and the admin app (the POSes' writes and polls) scale on CPU; the public Ingress never routes /metrics or /health.
+      const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+      assert.deepEqual(hpas.map((h) => h.spec.scaleTargetRef.name).sort(), ['epos-relay-admin', 'epos-relay-webhook']);
+      for (const hpa of hpas) {
+        assert.equal(hpa.spec.metrics[0].resource.name, 'cpu');
+        const target = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === hpa.spec.scaleTargetRef.name);
+        assert.ok(target?.spec.template.spec.containers[0].resources.requests.cpu, `${hpa.metadata.name}: its Deployment requests CPU (utilization is against it)`);
+      }
       const paths = objects.filter((o) => o.kind === 'Ingress').flatMap((o) => o.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.path as string)));
       assert.ok(paths.includes('/webhooks'));
       assert.ok(!paths.some((p) => p === '/' || p.startsWith('/metrics') || p.startsWith('/health')), `public paths: ${paths.join(' ')}`);
