@@ -476,7 +476,7 @@ export class OrdersRepository {
     await this.db.orderItem.createMany({ data: rows.items });
   }
 
-  /** Deletes the order (its items, lock and payments go with it: ON DELETE CASCADE). The caller holds its row lock. */
+  /** Deletes the order (its items, lock, payments and payment intents go with it: ON DELETE CASCADE). The caller holds its row lock. */
   static deleteOrder(locationId: string, orderId: string): Write {
     return Prisma.sql`del AS (DELETE FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId})`;
   }

@@ -42,8 +42,8 @@ export class VenueStore {
   /**
    * @param db the client, or a transaction's handle: what transactions open on and their repositories use
    * @param direct outside a transaction, what the repositories use instead: the admin app gives `rawOnPg(client)`, so
-   *   their raw statements (the feed's read, an order's read, the token's lookup) go straight to pg without Prisma's
-   *   runtime, while their model calls still go through Prisma
+   *   their raw statements (the feed's read, an order's read) go straight to pg without Prisma's runtime, while their
+   *   model calls still go through Prisma. Transactions still open on `db`.
    */
   constructor(
     private readonly db: Tx,
