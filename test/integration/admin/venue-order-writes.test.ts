@@ -15,7 +15,7 @@ import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/he
 /**
  * The venue API's order writes (PUT and DELETE /venue/v1/locations/{id}/orders/{id}) against a real Postgres, through
  * the admin app as deployed: what a replace keeps and what it changes, writes of the same new order (party,
- * reservation) at once, and a lock Dojo takes while a venue's write waits for the order.
+ * reservation, table) at once, and a lock Dojo takes while a venue's write waits for the order.
  */
 describe('venue API order writes', () => {
   let db: TestDatabase;
@@ -128,12 +128,12 @@ describe('venue API order writes', () => {
    * they all stop there and every one of them finds no row before any of them writes (without the hold, the admin's
    * one event loop tends to finish one write before the next one reads, and nothing races). Their answers, in order.
    */
-  const putAllAtOnce = async (n: number, path: string, body: (i: number) => unknown) => {
+  const putAllAtOnce = async (n: number, path: string, body: (i: number) => unknown, held = { table: 'dining_tables', id: 't1' }) => {
     const hold = new Client({ connectionString: db.url });
     await hold.connect();
     try {
       await hold.query('BEGIN');
-      await hold.query('SELECT 1 FROM dining_tables WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 't1']);
+      await hold.query(`SELECT 1 FROM ${held.table} WHERE location_id = $1 AND id = $2 FOR UPDATE`, [locationId, held.id]);
       const pending = Promise.all(Array.from({ length: n }, (_, i) => venue('PUT', `${base}${path}`, { body: body(i) })));
       await waitFor(async () => (await lockWaiters()) >= n || undefined, 'every write waiting for the table');
       await hold.query('ROLLBACK');
@@ -174,6 +174,26 @@ describe('venue API order writes', () => {
       assert.equal(row.covers, 2 + answers.findIndex((a) => a.body.version === n), `${path}: the last write answered is the one stored`);
       assert.equal(await db.prisma.outboxEvent.count({ where: { locationId, entityId: path.split('/')[2], eventType: event } }), n, path);
     }
+  });
+
+  it('answers every PUT of a new table sent at once with exactly one created', async () => {
+    assert.equal((await venue('PUT', `${base}/areas/a-race`, { body: { name: 'Bar' } })).status, 200);
+    // Each insert checks its area (a key-share lock on it): holding the area's row stops the first one there, and the
+    // others wait behind its insert of the same key.
+    const n = 4;
+    const answers = await putAllAtOnce(n, '/tables/t-race', (i) => ({ name: `T${i}`, areaId: 'a-race', maxCovers: 2 + i }), { table: 'areas', id: 'a-race' });
+    for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(answers.filter((a) => a.body.created).length, 1, 'exactly one created it');
+    const table = await db.prisma.diningTable.findUniqueOrThrow({ where: { locationId_id: { locationId, id: 't-race' } } });
+    assert.equal(table.areaId, 'a-race');
+    const again = await venue('PUT', `${base}/tables/t-race`, { body: { name: 'Window', waiterIds: ['w2'] } });
+    assert.deepEqual(again.body, { id: 't-race', created: false });
+    const replaced = await db.prisma.diningTable.findUniqueOrThrow({ where: { locationId_id: { locationId, id: 't-race' } } });
+    assert.deepEqual([replaced.name, replaced.areaId, replaced.maxCovers, replaced.waiterIds], ['Window', null, null, ['w2']]);
+    assert.ok(replaced.updatedAt.getTime() >= table.updatedAt.getTime());
+    const unknownArea = await venue('PUT', `${base}/tables/t-race`, { body: { name: 'Window', areaId: 'nope' } });
+    assert.equal(unknownArea.status, 400, JSON.stringify(unknownArea.body));
+    assert.equal(unknownArea.body.fields[0].field, 'areaId');
   });
 
   it('refuses a write that waited for the order while Dojo locked it, and deletes only an unlocked order', async () => {

@@ -89,12 +89,21 @@ export class TablesRepository {
     return (await this.db.diningTable.findFirst({ where: tableWhere(locationId, s, dir, id), select: { id: true } })) !== null;
   }
 
-  /** Creates or replaces a table; whether it was created. Throws Postgres' foreign-key violation for an unknown area. */
-  async saveTable(locationId: string, id: string, data: TableData): Promise<{ created: boolean }> {
-    const where = { locationId_id: { locationId, id } };
-    const existing = await this.db.diningTable.findUnique({ where, select: { id: true } });
-    await constrained(() => this.db.diningTable.upsert({ where, create: { locationId, id, ...data }, update: data }));
-    return { created: !existing };
+  /**
+   * Creates or replaces a table; whether it was created (createOrReplace). A foreign-key violation (an unknown area)
+   * is thrown as a ConstraintViolation.
+   */
+  saveTable(locationId: string, id: string, data: TableData): Promise<{ created: boolean }> {
+    return createOrReplace(
+      () => this.db.$queryRaw<unknown[]>`
+        INSERT INTO dining_tables (location_id, id, name, max_covers, area_id, waiter_ids, created_at, updated_at)
+        VALUES (${locationId}::uuid, ${id}, ${data.name}, ${data.maxCovers}::int, ${data.areaId}, ${data.waiterIds}::text[], now(), now())
+        ON CONFLICT (location_id, id) DO NOTHING RETURNING 1`,
+      () => this.db.$executeRaw`
+        UPDATE dining_tables SET name = ${data.name}, max_covers = ${data.maxCovers}::int, area_id = ${data.areaId},
+               waiter_ids = ${data.waiterIds}::text[], updated_at = now()
+         WHERE location_id = ${locationId}::uuid AND id = ${id}`,
+    );
   }
 
   async deleteTable(locationId: string, id: string): Promise<boolean> {
@@ -107,11 +116,17 @@ export class TablesRepository {
     return this.db.area.findMany({ where: { locationId }, orderBy: [{ name: 'asc' }, { id: 'asc' }] });
   }
 
-  async saveArea(locationId: string, id: string, data: { name: string; waiterIds: string[] }): Promise<{ created: boolean }> {
-    const where = { locationId_id: { locationId, id } };
-    const existing = await this.db.area.findUnique({ where, select: { id: true } });
-    await this.db.area.upsert({ where, create: { locationId, id, ...data }, update: data });
-    return { created: !existing };
+  /** Creates or replaces an area; whether it was created (createOrReplace). */
+  saveArea(locationId: string, id: string, data: { name: string; waiterIds: string[] }): Promise<{ created: boolean }> {
+    return createOrReplace(
+      () => this.db.$queryRaw<unknown[]>`
+        INSERT INTO areas (location_id, id, name, waiter_ids, created_at, updated_at)
+        VALUES (${locationId}::uuid, ${id}, ${data.name}, ${data.waiterIds}::text[], now(), now())
+        ON CONFLICT (location_id, id) DO NOTHING RETURNING 1`,
+      () => this.db.$executeRaw`
+        UPDATE areas SET name = ${data.name}, waiter_ids = ${data.waiterIds}::text[], updated_at = now()
+         WHERE location_id = ${locationId}::uuid AND id = ${id}`,
+    );
   }
 
   /** Deletes the area; false when there was none. Throws Postgres' foreign-key violation while tables are in it. */
@@ -119,6 +134,22 @@ export class TablesRepository {
     const { count } = await constrained(() => this.db.area.deleteMany({ where: { locationId, id } }));
     return count > 0;
   }
+}
+
+/**
+ * A create-or-replace of a row by its key, outside a transaction, that knows which it did: `insert` (INSERT ... ON
+ * CONFLICT DO NOTHING RETURNING a row) creates it, or finds the key taken and does nothing, waiting first for a
+ * write that is creating the same row at that moment; `update` then replaces it. Of several writes of a new row at
+ * once, exactly one answers created. A row deleted between the two is inserted again (up to three tries).
+ * Constraint violations are thrown as ConstraintViolation.
+ */
+async function createOrReplace(insert: () => Promise<unknown[]>, update: () => Promise<number>): Promise<{ created: boolean }> {
+  return constrained(async () => {
+    for (let attempt = 1; ; attempt++) {
+      if ((await insert()).length > 0) return { created: true };
+      if ((await update()) > 0 || attempt === 3) return { created: false };
+    }
+  });
 }
 
 export const tablesRepo = (db: Tx) => new TablesRepository(db);
