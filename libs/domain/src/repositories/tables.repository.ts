@@ -137,7 +137,7 @@ export class TablesRepository {
 }
 
 /**
- * A create-or-replace of a row by its key, outside a transaction, that knows which it did: `insert` (INSERT ... ON
+ * A create-or-replace of a row by its key, in a transaction or not, that knows which it did: `insert` (INSERT ... ON
  * CONFLICT DO NOTHING RETURNING a row) creates it, or finds the key taken and does nothing, waiting first for a
  * write that is creating the same row at that moment; `update` then replaces it. Of several writes of a new row at
  * once, exactly one answers created. A row deleted between the two is inserted again (up to three tries).
