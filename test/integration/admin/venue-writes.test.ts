@@ -13,11 +13,11 @@ import type { Api } from './support/helpers';
 import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
 
 /**
- * The venue API's order writes (PUT and DELETE /venue/v1/locations/{id}/orders/{id}) against a real Postgres, through
- * the admin app as deployed: what a replace keeps and what it changes, writes of the same new order (party,
- * reservation, table) at once, and a lock Dojo takes while a venue's write waits for the order.
+ * The venue API's writes against a real Postgres, through the admin app as deployed: what an order's replace (PUT
+ * /venue/v1/locations/{id}/orders/{id}) keeps and what it changes, writes of the same new order (party, reservation,
+ * table) at once, and a lock Dojo takes while a venue's PUT or DELETE of an order waits for it.
  */
-describe('venue API order writes', () => {
+describe('venue API writes', () => {
   let db: TestDatabase;
   let dojo: DojoStandIn;
   let admin: RunningApp;
@@ -124,9 +124,10 @@ describe('venue API order writes', () => {
   });
 
   /**
-   * Sends `n` PUTs at once while table t1's row is held: each write that names the table key-share-locks it first, so
-   * they all stop there and every one of them finds no row before any of them writes (without the hold, the admin's
-   * one event loop tends to finish one write before the next one reads, and nothing races). Their answers, in order.
+   * Sends `n` PUTs at once while a row they all lock first is held (table t1's by default: each write that names the
+   * table key-share-locks it first), so they all stop there and every one of them finds no row before any of them
+   * writes (without the hold, the admin's one event loop tends to finish one write before the next one reads, and
+   * nothing races). Their answers, in order.
    */
   const putAllAtOnce = async (n: number, path: string, body: (i: number) => unknown, held = { table: 'dining_tables', id: 't1' }) => {
     const hold = new Client({ connectionString: db.url });
@@ -135,7 +136,7 @@ describe('venue API order writes', () => {
       await hold.query('BEGIN');
       await hold.query(`SELECT 1 FROM ${held.table} WHERE location_id = $1 AND id = $2 FOR UPDATE`, [locationId, held.id]);
       const pending = Promise.all(Array.from({ length: n }, (_, i) => venue('PUT', `${base}${path}`, { body: body(i) })));
-      await waitFor(async () => (await lockWaiters()) >= n || undefined, 'every write waiting for the table');
+      await waitFor(async () => (await lockWaiters()) >= n || undefined, 'every write waiting for the held row');
       await hold.query('ROLLBACK');
       return await pending;
     } finally {
