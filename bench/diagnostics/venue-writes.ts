@@ -86,6 +86,8 @@ async function main(): Promise<void> {
     throw new Error('usage: venue-writes.js [rates, e.g. 100,300] [seconds] [venues] [put|feed]');
   }
   const feed = what === 'feed';
+  /** What the columns count per: a write, or a feed read. */
+  const unit = feed ? 'read' : 'write';
   // pg_stat_statements on a local server: the statements a write sends (a given server may not have it; then none shown).
   const stack = await startStack({ statementStats: true });
   const dir = mkdtempSync(join(tmpdir(), 'venue-writes-'));
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
       const writes = latencies.length;
       const top = counting ? await topStatements(stack.databaseUrl, 10_000) : [];
       const statements = counting ? top.reduce((a, st) => a + st.calls, 0) / Math.max(1, writes) : undefined;
-      const frequent = top.slice(0, 12).map((st) => `  ${(st.calls / Math.max(1, writes)).toFixed(2)}/write  ${st.query.slice(0, 110)}`);
+      const frequent = top.slice(0, 12).map((st) => `  ${(st.calls / Math.max(1, writes)).toFixed(2)}/${unit}  ${st.query.slice(0, 110)}`);
       const perWrite = (cores: number) => ((cores * elapsed * 1000) / Math.max(1, writes)).toFixed(2);
       return { rate, achieved: writes / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), refused, admin: perWrite(cpu.admin ?? 0), postgres: perWrite(cpu.postgres ?? 0), announced, statements, frequent };
     };
@@ -160,7 +162,8 @@ async function main(): Promise<void> {
         : `venue API writes: ${venues.length} venues, PUT of an order (4 per venue, replaced in turn), ${seconds} s per rate; admin app alone (no worker)`,
     );
     await run(rates[0]!); // warm-up
-    console.log('offered/s  achieved/s  p50 ms   p99 ms  refused         admin CPU ms/write  Postgres CPU ms/write  statements/write  announcements counted');
+    const u = unit.padEnd(5); // the columns line up as for writes
+    console.log(`offered/s  achieved/s  p50 ms   p99 ms  refused         admin CPU ms/${u}  Postgres CPU ms/${u}  statements/${u}  announcements counted`);
     for (const rate of rates) {
       const r = await run(rate);
       const refusedText = r.refused.size ? [...r.refused].map(([s, n]) => `${n}x${s || 'network'}`).join(' ') : '0';
