@@ -361,8 +361,7 @@ export class OrdersRepository {
 
   /** The locked order in lockRowSql's rows, undefined when there is none. */
   static lockedRowOf(rows: unknown): LockedOrderRow | undefined {
-    const row = (rows as LockedOrderRow[])[0];
-    return row ? { paidAmount: row.paidAmount, version: row.version } : undefined;
+    return (rows as LockedOrderRow[])[0];
   }
 
   /**

@@ -1,9 +1,9 @@
-import { isUniqueViolation } from '../admin/errors';
 import type { PosEventType } from '../shared/pos-outbox';
 import type { VenueStore } from '../repositories/venue-store';
 import type { VenueUpsertResult } from './ports';
 import type { TableRef } from './table-refs';
 import { requireVenueTables } from './table-refs';
+import { againIfCreatedMeanwhile } from './created-meanwhile';
 
 /** How one kind of versioned venue row is saved (created, or replaced with its version bumped) inside a transaction: a repository method. */
 export interface VersionedRowStore {
@@ -17,26 +17,21 @@ export interface VersionedRowStore {
  * reservation), in one transaction: replaces it when it exists, creates it
  * otherwise (after checking the tables it refers to exist), and queues the POS event that tells Dojo it changed (outbox).
  * When another write created the row after this one found none (two PUTs of a new row at once), the create fails on
- * the row's key and the whole write runs again once, as a replace.
+ * the row's key and the whole write runs again once, as a replace (againIfCreatedMeanwhile).
  */
-export async function upsertVersionedRow(
+export function upsertVersionedRow(
   venue: VenueStore,
   locationId: string,
   id: string,
   event: { type: PosEventType; payload: unknown },
   store: VersionedRowStore,
 ): Promise<VenueUpsertResult> {
-  const write = () =>
+  return againIfCreatedMeanwhile(() =>
     venue.transaction(async (s) => {
       await requireVenueTables(s.tables, locationId, store.tables ?? []);
       const row = await store.save(s);
       await s.enqueuePosEvent(locationId, event.type, id, event.payload);
       return { id, version: row.version, created: row.created };
-    });
-  try {
-    return await write();
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    return write();
-  }
+    }),
+  );
 }

@@ -8,7 +8,8 @@ import { OrdersRepository as Orders } from '../../repositories/orders.repository
 import { checkVenueOrder } from '../order-rows';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { DomainRefusal } from '../../core/refusal';
-import { DomainError, isUniqueViolation } from '../../admin/errors';
+import { DomainError } from '../../admin/errors';
+import { againIfCreatedMeanwhile } from '../created-meanwhile';
 import { requireVenueEntity } from '../validation';
 import { refuseUnknownTables } from '../table-refs';
 
@@ -24,14 +25,8 @@ export class UpsertOrder {
     const order = requireVenueEntity<Models.Order>('Order', 'order', orderId, body);
     checkVenueOrder(order);
     const rows = rowsOf(locationId, orderId, order);
-    try {
-      return await this.save(locationId, orderId, order, rows);
-    } catch (err) {
-      // Another write created the order after this one found none (two PUTs of a new order at once): this one
-      // then replaces it, as if it had come second, under the same checks (Dojo's lock, what was paid).
-      if (!isUniqueViolation(err)) throw err;
-      return this.save(locationId, orderId, order, rows);
-    }
+    // Two PUTs of a new order at once: the one that finds it created meanwhile replaces it (Dojo's lock, what was paid checked again).
+    return againIfCreatedMeanwhile(() => this.save(locationId, orderId, order, rows));
   }
 
   private save(locationId: string, orderId: string, order: Models.Order, rows: OrderCreateData): Promise<VenueUpsertResult> {
