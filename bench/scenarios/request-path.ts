@@ -108,7 +108,8 @@ type LoadRun = (rate: number, durationMs: number) => Promise<LoadReport & { load
 /** The warm-up: `ms` of `run` at `rate`, unmeasured and logged, then a second for what it left in flight to settle. */
 export async function warmUp(run: LoadRun, rate: number, ms: number, log: (m: string) => void, label: string): Promise<void> {
   const w = await run(rate, ms);
-  log(`${label}: warmed up with ${w.sent} requests at ${rate}/s (${w.errors} errors), unmeasured`);
+  const kinds = w.errors === 0 ? '' : `: ${w.timeouts} timed out, ${w.rpcErrors} error replies, ${w.notRouted + w.notConnected} not routed or connected${w.errorSamples.length ? `; first: ${w.errorSamples.slice(0, 3).join(' | ')}` : ''}`;
+  log(`${label}: warmed up with ${w.sent} requests at ${rate}/s (${w.errors} errors${kinds}), unmeasured`);
   await new Promise((res) => setTimeout(res, 1_000));
 }
 
