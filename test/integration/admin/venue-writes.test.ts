@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
@@ -15,7 +16,8 @@ import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/he
 /**
  * The venue API's writes against a real Postgres, through the admin app as deployed: what an order's replace (PUT
  * /venue/v1/locations/{id}/orders/{id}) keeps and what it changes, writes of the same new order (party, reservation,
- * table) at once, and a lock Dojo takes while a venue's PUT or DELETE of an order waits for it.
+ * table) at once, a lock Dojo takes while a venue's PUT or DELETE of an order waits for it, and the deletes refused
+ * for the money recorded against an order.
  */
 describe('venue API writes', () => {
   let db: TestDatabase;
@@ -235,5 +237,69 @@ describe('venue API writes', () => {
     assert.equal(await events('o-wait'), 2, 'the delete is announced to Dojo');
     const gone = await venue('DELETE', `${base}/orders/o-wait`);
     assert.equal(gone.status, 404, JSON.stringify(gone.body));
+  });
+
+  it('refuses to delete an order with money recorded against it, a payment that came while the delete waited included', async () => {
+    const refusedDelete = async (orderId: string) => {
+      const r = await venue('DELETE', `${base}/orders/${orderId}`);
+      assert.equal(r.status, 409, JSON.stringify(r.body));
+      assert.equal(r.body.error, 'order_has_payments', JSON.stringify(r.body));
+      return r.body;
+    };
+    const newOrder = async (orderId: string) => assert.equal((await venue('PUT', `${base}/orders/${orderId}`, { body: sampleOrder(orderId) })).status, 200);
+
+    // A payment Dojo records while the venue's delete waits for the order's row: the delete reads it once it holds the row.
+    await newOrder('o-paid');
+    const dojoSide = new Client({ connectionString: db.url });
+    await dojoSide.connect();
+    try {
+      await dojoSide.query('BEGIN');
+      await dojoSide.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-paid']);
+      const del = venue('DELETE', `${base}/orders/o-paid`);
+      await waitFor(async () => (await lockWaiters()) >= 1 || undefined, 'the delete waiting for the row');
+      await dojoSide.query(
+        `INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, updated_at) VALUES ($1, 'pi_paid', 'o-paid', 'GBP', 1000, 100, now())`,
+        [locationId],
+      );
+      await dojoSide.query('COMMIT');
+      const d = await del;
+      assert.equal(d.status, 409, JSON.stringify(d.body));
+      assert.equal(d.body.error, 'order_has_payments');
+      assert.equal(d.body.payments, 1);
+      assert.equal(d.body.paymentIntents, 0);
+      assert.equal(d.body.counterSaleRunning, false);
+      assert.match(d.body.message, /cannot be deleted: it has 1 payment, .*Finalized or Canceled/);
+    } finally {
+      await dojoSide.end();
+    }
+    assert.equal((await stored('o-paid')).version, 1, 'the order is kept');
+    assert.equal(await db.prisma.payment.count({ where: { locationId, orderId: 'o-paid' } }), 1, 'and its payment');
+    assert.equal(await events('o-paid'), 1, 'no POS event for a refused delete');
+    // Closing it is what the venue does instead.
+    assert.equal((await venue('PUT', `${base}/orders/o-paid`, { body: { ...sampleOrder('o-paid'), status: 'Canceled' } })).status, 200);
+    await refusedDelete('o-paid');
+
+    // A payment intent of any status (a checkout link may still be paid), with the payment it took.
+    await newOrder('o-online');
+    await db.prisma.paymentIntent.create({
+      data: { locationId, id: randomUUID(), paymentIntentId: 'pi_online', orderId: 'o-online', idempotencyKey: 'k-online', requestHash: 'h', amount: 2500n, currency: 'GBP', captureMode: 'Auto', tipsAllowed: false, status: 'Created' },
+    });
+    let body = await refusedDelete('o-online');
+    assert.deepEqual([body.payments, body.paymentIntents], [0, 1]);
+    await db.prisma.payment.create({ data: { locationId, paymentIntentId: 'pi_online', orderId: 'o-online', currency: 'GBP', paidAmount: 2500n } });
+    body = await refusedDelete('o-online');
+    assert.deepEqual([body.payments, body.paymentIntents], [1, 1]);
+    assert.match(body.message, /it has 1 payment and 1 payment intent,/);
+
+    // A counter sale running against it refuses the delete; once it ended without taking money, the delete goes ahead.
+    await newOrder('o-counter');
+    const sale = await db.prisma.counterTransaction.create({
+      data: { id: randomUUID(), locationId, idempotencyKey: 'k-counter', requestHash: 'h', kind: 'sale', tid: 'VT-1', amount: 2500n, currency: 'GBP', orderId: 'o-counter', state: 'sent', expiresAt: new Date(Date.now() + 60_000) },
+    });
+    body = await refusedDelete('o-counter');
+    assert.deepEqual([body.payments, body.paymentIntents, body.counterSaleRunning], [0, 0, true]);
+    await db.prisma.counterTransaction.update({ where: { id: sale.id }, data: { state: 'finished', result: 'DECLINED' } });
+    assert.equal((await venue('DELETE', `${base}/orders/o-counter`)).status, 204);
+    assert.equal(await db.prisma.order.count({ where: { locationId, id: 'o-counter' } }), 0);
   });
 });

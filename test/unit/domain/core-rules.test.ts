@@ -20,6 +20,7 @@ import {
   isSamePayment,
   isValidMinorAmount,
   liveLock,
+  orderDeletionRefusal,
   outstandingAmount,
   paidTotals,
   paymentIntentLockKey,
@@ -232,5 +233,26 @@ describe('a new order\'s amounts (checkOrderDraft, placedPaymentRefusal)', () =>
 
   it('knows every order status the database knows', () => {
     assert.deepEqual([...ORDER_STATUSES].sort(), Object.values(OrderStatusEnum).sort());
+  });
+});
+
+describe('an order the venue may not delete (orderDeletionRefusal)', () => {
+  const none = { payments: 0, paymentIntents: 0, openCounterSaleAmount: 0n };
+
+  it('lets an order with no money recorded against it go', () => {
+    assert.equal(orderDeletionRefusal('o1', none), undefined);
+  });
+
+  it('refuses for any payment, payment intent or running counter sale, naming each and what to do instead', () => {
+    assert.equal(
+      orderDeletionRefusal('o1', { ...none, payments: 1 }),
+      'order "o1" cannot be deleted: it has 1 payment, kept with it; close it instead (PUT with status Finalized or Canceled)',
+    );
+    assert.match(orderDeletionRefusal('o1', { ...none, paymentIntents: 2 })!, /it has 2 payment intents, kept/);
+    assert.match(orderDeletionRefusal('o1', { ...none, openCounterSaleAmount: 1n })!, /it has a counter sale still running, kept/);
+    assert.match(
+      orderDeletionRefusal('o1', { payments: 3, paymentIntents: 1, openCounterSaleAmount: 500n })!,
+      /it has 3 payments, 1 payment intent and a counter sale still running, kept/,
+    );
   });
 });

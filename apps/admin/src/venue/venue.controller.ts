@@ -64,7 +64,11 @@ export class VenueController {
 
   @Delete('orders/:orderId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete an order; refused with 409 while Dojo holds a lock' })
+  @ApiOperation({
+    summary: 'Delete an order; refused with 409 while Dojo holds a lock, and for an order with money recorded against it',
+    description:
+      'An order with any payment, any payment intent or a counter sale still running is kept with its records: 409 order_has_payments, with payments, paymentIntents and counterSaleRunning. Close it instead (PUT with status Finalized or Canceled).',
+  })
   async removeOrder(@Param('locationId') locationId: string, @Param('orderId') orderId: string) {
     await this.deleteOrder.execute(locationId, orderId);
   }

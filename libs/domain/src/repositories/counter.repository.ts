@@ -118,10 +118,20 @@ export class CounterRepository {
 
   /** What the open counter sales against an order may still take (minor units). */
   async openSaleAmount(locationId: string, orderId: string): Promise<bigint> {
-    const rows = await this.db.$queryRaw<{ s: bigint | null }[]>`
+    return CounterRepository.openSaleAmountOf(await this.db.$queryRaw<unknown>(CounterRepository.openSaleAmountSql(locationId, orderId)));
+  }
+
+  /** openSaleAmount's statement, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: openSaleAmountOf. */
+  static openSaleAmountSql(locationId: string, orderId: string): Prisma.Sql {
+    return Prisma.sql`
       SELECT sum(amount)::bigint AS s FROM counter_transactions
       WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND kind = 'sale' AND state IN ('accepted', 'sent', 'cancel_requested', 'recovering')`;
-    return rows[0]?.s ?? 0n;
+  }
+
+  /** The amount in openSaleAmountSql's rows (0 when no sale is open). */
+  static openSaleAmountOf(rows: unknown): bigint {
+    const s = (rows as { s: bigint | string | null }[])[0]?.s;
+    return s === null || s === undefined ? 0n : BigInt(s);
   }
 
   /** The transaction running on a terminal now (the newest sent one), if any. */

@@ -288,6 +288,11 @@ export class OrdersRepository {
     return Prisma.sql`SELECT lock_id AS "lockId", expires_at AS "expiresAt" FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${orderId}`;
   }
 
+  /** How many payments the order has, of any state, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: sql-tx countOf. */
+  static paymentCountSql(locationId: string, orderId: string): Prisma.Sql {
+    return Prisma.sql`SELECT count(*)::int AS n FROM payments WHERE location_id = ${locationId}::uuid AND order_id = ${orderId}`;
+  }
+
   /** The lock in findLockSql's rows. */
   static lockOf(rows: unknown): OrderLockRow | null {
     return (rows as OrderLockRow[])[0] ?? null;
@@ -475,7 +480,11 @@ export class OrdersRepository {
     await this.db.orderItem.createMany({ data: rows.items });
   }
 
-  /** Deletes the order (its items, lock, payments and payment intents go with it: ON DELETE CASCADE). The caller holds its row lock. */
+  /**
+   * Deletes the order; its items and lock go with it, as would its payments and payment intents (ON DELETE CASCADE,
+   * which the demo venue's reseed relies on): the venue's delete refuses an order that has any (orderDeletionRefusal).
+   * The caller holds its row lock.
+   */
   static deleteOrder(locationId: string, orderId: string): Write {
     return Prisma.sql`del AS (DELETE FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId})`;
   }

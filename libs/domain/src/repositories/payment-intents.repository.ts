@@ -67,6 +67,11 @@ export class PaymentIntentsRepository {
         FROM payment_intents WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId}`;
   }
 
+  /** How many intents the order has, of any status, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: sql-tx countOf. */
+  static countForOrderSql(locationId: string, orderId: string): Prisma.Sql {
+    return Prisma.sql`SELECT count(*)::int AS n FROM payment_intents WHERE location_id = ${locationId}::uuid AND order_id = ${orderId}`;
+  }
+
   /** The order's intents, oldest first. */
   listForOrder(locationId: string, orderId: string): Promise<PaymentIntentRow[]> {
     return this.db.paymentIntent.findMany({ where: { locationId, orderId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });

@@ -55,3 +55,8 @@ export function finalWrite(step: Prisma.Sql): Prisma.Sql {
 export function isFinalWrite(step: Prisma.Sql): boolean {
   return FINAL_WRITES.has(step);
 }
+
+/** The count in the rows of a `SELECT count(*)::int AS n ...` statement sent with others (readTogether). */
+export function countOf(rows: unknown): number {
+  return Number((rows as { n: number | string }[])[0]?.n ?? 0);
+}

@@ -1,14 +1,17 @@
 import type { PrismaClient } from '@app/db';
+import type { OrderMoneyRecords } from '../core/rules';
 import type { PosEventType } from '../shared/pos-outbox';
 import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import { BillsRepository } from './bills.repository';
 import { constrained } from './constraint-violation';
+import { CounterRepository } from './counter.repository';
 import type { LockedOrderRow, OrderLockRow, Write } from './orders.repository';
 import { OrdersRepository } from './orders.repository';
 import { posEventInsertCte, runWrites } from './outbox.repository';
 import { PartiesReservationsRepository } from './parties-reservations.repository';
-import { finalWrite } from './sql-tx';
+import { PaymentIntentsRepository } from './payment-intents.repository';
+import { countOf, finalWrite } from './sql-tx';
 import { TablesRepository } from './tables.repository';
 import { readTogether, runInTransaction, runPlannedTransaction } from './unit-of-work';
 import { VenueFeedRepository } from './venue-feed.repository';
@@ -21,6 +24,8 @@ export interface OrderEdit {
   current: LockedOrderRow | undefined;
   /** Dojo's lock on the order (live or expired), read once the row lock was held. */
   lock: OrderLockRow | null;
+  /** What records money against the order, read once the row lock was held; only when asked for (a delete). */
+  money?: OrderMoneyRecords;
 }
 
 /** An order edit's transaction: Prisma's interactive-transaction defaults, which the venue API has always had. */
@@ -82,19 +87,25 @@ export class VenueStore {
    * Opens an edit of an order, in one round trip on pg (readTogether; with
    * BEGIN when it is the transaction's first): key-share-locks the tables
    * given that the venue has (none given: none read), takes the order's row
-   * lock, then reads Dojo's lock on it. Postgres runs them in that order, each
-   * after the locks before it were granted, so the lock read sees every lock
-   * committed before this edit held the row.
+   * lock, then reads Dojo's lock on it and, with `money`, what records money
+   * against it (payments, payment intents, counter sales still running).
+   * Postgres runs them in that order, each after the locks before it were
+   * granted, so these reads see everything committed before this edit held the
+   * row; and what writes them holds the same row lock, so nothing new can be
+   * written until this edit's transaction ends.
    */
-  async openOrderEdit(locationId: string, orderId: string, tableIds: readonly string[]): Promise<OrderEdit> {
-    const statements = [OrdersRepository.lockRowSql(locationId, orderId), OrdersRepository.findLockSql(locationId, orderId)];
-    if (tableIds.length) statements.unshift(TablesRepository.lockExistingTableIdsSql(locationId, tableIds));
-    const answers = await readTogether(this.db, statements);
-    const [orderRows, lockRows] = answers.slice(-2);
+  async openOrderEdit(locationId: string, orderId: string, tableIds: readonly string[], o: { money?: boolean } = {}): Promise<OrderEdit> {
+    const tables = tableIds.length ? [TablesRepository.lockExistingTableIdsSql(locationId, tableIds)] : [];
+    const money = o.money
+      ? [OrdersRepository.paymentCountSql(locationId, orderId), PaymentIntentsRepository.countForOrderSql(locationId, orderId), CounterRepository.openSaleAmountSql(locationId, orderId)]
+      : [];
+    const answers = await readTogether(this.db, [...tables, OrdersRepository.lockRowSql(locationId, orderId), OrdersRepository.findLockSql(locationId, orderId), ...money]);
+    const [orderRows, lockRows, payments, intents, counterSales] = answers.slice(tables.length);
     return {
-      tables: tableIds.length ? TablesRepository.tableIdsOf(answers[0]) : new Set(),
+      tables: tables.length ? TablesRepository.tableIdsOf(answers[0]) : new Set(),
       current: OrdersRepository.lockedRowOf(orderRows),
       lock: OrdersRepository.lockOf(lockRows),
+      ...(o.money ? { money: { payments: countOf(payments), paymentIntents: countOf(intents), openCounterSaleAmount: CounterRepository.openSaleAmountOf(counterSales) } } : {}),
     };
   }
 

@@ -44,3 +44,29 @@ export function placedPaymentRefusal(p: PlacedPayment, i: number, currency: stri
   if (p.amount.value < 0 || (p.tips?.value ?? 0) < 0) return DomainRefusal.invalid(`payments[${i}] has a negative amount`);
   return undefined;
 }
+
+/** What records money against an order: its payments (any state), its payment intents (any status) and what the counter sales still running against it may take. */
+export interface OrderMoneyRecords {
+  payments: number;
+  paymentIntents: number;
+  openCounterSaleAmount: bigint;
+}
+
+/**
+ * Why the venue may not delete an order, if it may not. An order with money
+ * recorded against it is kept: deleting it would take its payments and payment
+ * intents with it (they belong to the order), and Dojo's later events for them
+ * would find nothing to apply to, while a checkout link or a counter sale still
+ * running could take money for an order that no longer exists. Such an order
+ * is closed instead (status Finalized or Canceled), which keeps the records.
+ */
+export function orderDeletionRefusal(orderId: string, r: OrderMoneyRecords): string | undefined {
+  const what = [
+    r.payments > 0 ? `${r.payments} payment${r.payments === 1 ? '' : 's'}` : undefined,
+    r.paymentIntents > 0 ? `${r.paymentIntents} payment intent${r.paymentIntents === 1 ? '' : 's'}` : undefined,
+    r.openCounterSaleAmount > 0n ? 'a counter sale still running' : undefined,
+  ].filter((w): w is string => w !== undefined);
+  if (what.length === 0) return undefined;
+  const list = what.length === 1 ? what[0] : `${what.slice(0, -1).join(', ')} and ${what[what.length - 1]}`;
+  return `order ${JSON.stringify(orderId)} cannot be deleted: it has ${list}, kept with it; close it instead (PUT with status Finalized or Canceled)`;
+}
