@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import type { RunningApp } from '@app/common';
 import { createLogger } from '@app/common';
+import { VENUE_LOCK_WAIT_MS } from '@app/domain/repositories/venue-store';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import type { TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, sleep, uniquePrefix, waitFor } from '@app/testing';
@@ -54,6 +55,7 @@ describe('venue API writes', () => {
   const lockWaiters = async () =>
     (await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0]!.n;
   const events = (id: string) => db.prisma.outboxEvent.count({ where: { locationId, entityId: id, eventType: 'OrderUpdated' } });
+  const newOrderOf = async (orderId: string) => assert.equal((await venue('PUT', `${base}/orders/${orderId}`, { body: sampleOrder(orderId) })).status, 200);
 
   it('stores a new order as sent, and a replace changes its items and fields but keeps its payments, origin and creation time', async () => {
     const two = sampleOrder('o-r', 3000) as any;
@@ -239,6 +241,41 @@ describe('venue API writes', () => {
     assert.equal(gone.status, 404, JSON.stringify(gone.body));
   });
 
+  // Without the bound the writes would wait as long as the holder holds: the timeout makes that a failure, not a hang.
+  it('gives up waiting for a row another transaction holds too long: 503 busy with Retry-After, nothing written', { timeout: 20_000 }, async () => {
+    await newOrderOf('o-held');
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-held']);
+      await holder.query('SELECT 1 FROM dining_tables WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 't1']);
+      const started = Date.now();
+      const [put, del, party] = await Promise.all([
+        venue('PUT', `${base}/orders/o-held`, { body: sampleOrder('o-held', 900) }),
+        venue('DELETE', `${base}/orders/o-held`),
+        // A party's insert checks its table (a key-share lock, which waits for the held row): the Prisma transaction path.
+        venue('PUT', `${base}/parties/p-held`, { body: { tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 2 } }),
+      ]);
+      const waited = Date.now() - started;
+      for (const r of [put, del, party]) {
+        assert.equal(r.status, 503, JSON.stringify(r.body));
+        assert.equal(r.body.error, 'busy');
+        assert.equal(r.headers.get('retry-after'), '1');
+      }
+      assert.ok(waited >= VENUE_LOCK_WAIT_MS - 50 && waited < VENUE_LOCK_WAIT_MS + 2_500, `gave up after ${waited} ms`);
+    } finally {
+      await holder.end();
+    }
+    const kept = await stored('o-held');
+    assert.deepEqual([kept.version, kept.totalAmount], [1, 2500n], 'nothing written');
+    assert.equal(await events('o-held'), 1, 'no POS event');
+    assert.equal(await db.prisma.party.count({ where: { locationId, id: 'p-held' } }), 0);
+    // Released: the same requests go through.
+    assert.equal((await venue('PUT', `${base}/orders/o-held`, { body: sampleOrder('o-held', 900) })).status, 200);
+    assert.equal((await venue('DELETE', `${base}/orders/o-held`)).status, 204);
+  });
+
   it('refuses to delete an order with money recorded against it, a payment that came while the delete waited included', async () => {
     const refusedDelete = async (orderId: string) => {
       const r = await venue('DELETE', `${base}/orders/${orderId}`);
@@ -246,10 +283,9 @@ describe('venue API writes', () => {
       assert.equal(r.body.error, 'order_has_payments', JSON.stringify(r.body));
       return r.body;
     };
-    const newOrder = async (orderId: string) => assert.equal((await venue('PUT', `${base}/orders/${orderId}`, { body: sampleOrder(orderId) })).status, 200);
 
     // A payment Dojo records while the venue's delete waits for the order's row: the delete reads it once it holds the row.
-    await newOrder('o-paid');
+    await newOrderOf('o-paid');
     const dojoSide = new Client({ connectionString: db.url });
     await dojoSide.connect();
     try {
@@ -280,7 +316,7 @@ describe('venue API writes', () => {
     await refusedDelete('o-paid');
 
     // A payment intent of any status (a checkout link may still be paid), with the payment it took.
-    await newOrder('o-online');
+    await newOrderOf('o-online');
     await db.prisma.paymentIntent.create({
       data: { locationId, id: randomUUID(), paymentIntentId: 'pi_online', orderId: 'o-online', idempotencyKey: 'k-online', requestHash: 'h', amount: 2500n, currency: 'GBP', captureMode: 'Auto', tipsAllowed: false, status: 'Created' },
     });
@@ -292,7 +328,7 @@ describe('venue API writes', () => {
     assert.match(body.message, /it has 1 payment and 1 payment intent,/);
 
     // A counter sale running against it refuses the delete; once it ended without taking money, the delete goes ahead.
-    await newOrder('o-counter');
+    await newOrderOf('o-counter');
     const sale = await db.prisma.counterTransaction.create({
       data: { id: randomUUID(), locationId, idempotencyKey: 'k-counter', requestHash: 'h', kind: 'sale', tid: 'VT-1', amount: 2500n, currency: 'GBP', orderId: 'o-counter', state: 'sent', expiresAt: new Date(Date.now() + 60_000) },
     });

@@ -13,15 +13,43 @@ export class ConstraintViolation extends Error {
   }
 }
 
-/** Prisma's codes (P2002, P2003; P2010 carrying the driver adapter's SQLSTATE), or Postgres' SQLSTATE (23505, 23503) where a raw statement failed through the pg adapter or on pg directly (SqlRunner). */
-function violationKind(err: unknown): ConstraintViolation['kind'] | undefined {
-  const e = err as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } }; cause?: { originalCode?: unknown; code?: unknown } } | null;
+/**
+ * A lock the transaction waited for was not granted within its lock_timeout (SQLSTATE 55P03): another transaction
+ * holds the row (or key) for longer than the caller waits. Nothing of the transaction was committed; the same request
+ * may be sent again.
+ */
+export class LockWaitTimedOut extends Error {
+  constructor(cause: unknown) {
+    super('another transaction held what this change waits for past its lock timeout', { cause });
+    this.name = 'LockWaitTimedOut';
+  }
+}
+
+type DriverError = { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } }; cause?: { originalCode?: unknown; code?: unknown } } | null;
+
+/**
+ * Postgres' SQLSTATE of a failed statement, however it came: on pg directly (SqlRunner), through the pg adapter
+ * (cause.originalCode), or as a raw statement through Prisma's client, P2010 ("Raw query failed") with the driver
+ * adapter's error in meta. Prisma's own code when there is none.
+ */
+function sqlstateOf(err: unknown): unknown {
+  const e = err as DriverError;
   if (!e || typeof e !== 'object') return undefined;
-  // A raw statement through Prisma's client fails as P2010 ("Raw query failed") with the driver adapter's error in meta.
-  const sqlstate = e.cause?.originalCode ?? e.cause?.code ?? e.meta?.driverAdapterError?.cause?.originalCode ?? e.code;
-  if (e.code === 'P2002' || sqlstate === '23505') return 'unique';
-  if (e.code === 'P2003' || sqlstate === '23503') return 'foreign_key';
+  return e.cause?.originalCode ?? e.cause?.code ?? e.meta?.driverAdapterError?.cause?.originalCode ?? e.code;
+}
+
+/** Prisma's codes (P2002, P2003), or Postgres' SQLSTATE (23505, 23503). */
+function violationKind(err: unknown): ConstraintViolation['kind'] | undefined {
+  const code = (err as DriverError)?.code;
+  const sqlstate = sqlstateOf(err);
+  if (code === 'P2002' || sqlstate === '23505') return 'unique';
+  if (code === 'P2003' || sqlstate === '23503') return 'foreign_key';
   return undefined;
+}
+
+/** True for a statement cancelled by the transaction's lock_timeout (55P03, lock_not_available). */
+export function isLockWaitTimeout(err: unknown): boolean {
+  return sqlstateOf(err) === '55P03';
 }
 
 /** Runs a repository write; a unique or foreign-key violation is rethrown as a ConstraintViolation. */

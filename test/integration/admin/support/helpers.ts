@@ -7,7 +7,7 @@ export function sandboxKey(): string {
 }
 
 export interface Api {
-  (method: string, path: string, opts?: { token?: string | null; body?: unknown; raw?: string }): Promise<{ status: number; body: any }>;
+  (method: string, path: string, opts?: { token?: string | null; body?: unknown; raw?: string }): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
 /** A tiny JSON client for the admin app. */
@@ -28,7 +28,7 @@ export function apiClient(baseUrl: string, defaultToken = OPERATOR_TOKEN): Api {
     } catch {
       /* not JSON */
     }
-    return { status: res.status, body: parsed };
+    return { status: res.status, body: parsed, headers: res.headers };
   };
 }
 
