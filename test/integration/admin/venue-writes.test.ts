@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import type { RunningApp } from '@app/common';
 import { createLogger } from '@app/common';
-import { VENUE_LOCK_WAIT_MS } from '@app/domain/repositories/venue-store';
+import { VENUE_WAIT_BOUND_MS } from '@app/domain/repositories/venue-store';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import type { TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, sleep, uniquePrefix, waitFor } from '@app/testing';
@@ -251,19 +251,23 @@ describe('venue API writes', () => {
       await holder.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-held']);
       await holder.query('SELECT 1 FROM dining_tables WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 't1']);
       const started = Date.now();
-      const [put, del, party] = await Promise.all([
+      const [put, del, party, intent] = await Promise.all([
         venue('PUT', `${base}/orders/o-held`, { body: sampleOrder('o-held', 900) }),
         venue('DELETE', `${base}/orders/o-held`),
         // A party's insert checks its table (a key-share lock, which waits for the held row): the Prisma transaction path.
         venue('PUT', `${base}/parties/p-held`, { body: { tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 2 } }),
+        // A payment intent's claim locks the order's row before Dojo is called.
+        venue('POST', `${base}/orders/o-held/payment-intents`, { body: {}, headers: { 'idempotency-key': 'k-held' } }),
       ]);
       const waited = Date.now() - started;
-      for (const r of [put, del, party]) {
+      for (const r of [put, del, party, intent]) {
         assert.equal(r.status, 503, JSON.stringify(r.body));
         assert.equal(r.body.error, 'busy');
         assert.equal(r.headers.get('retry-after'), '1');
       }
-      assert.ok(waited >= VENUE_LOCK_WAIT_MS - 50 && waited < VENUE_LOCK_WAIT_MS + 2_500, `gave up after ${waited} ms`);
+      // Each gives up after the bound, however many wait for the same row (lock_timeout, bounding each lock wait alone,
+      // let the payment intent's claim, queued behind the other waiters, wait twice: 4 s).
+      assert.ok(waited >= VENUE_WAIT_BOUND_MS - 50 && waited < VENUE_WAIT_BOUND_MS + 1_000, `gave up after ${waited} ms`);
     } finally {
       await holder.end();
     }
@@ -271,6 +275,8 @@ describe('venue API writes', () => {
     assert.deepEqual([kept.version, kept.totalAmount], [1, 2500n], 'nothing written');
     assert.equal(await events('o-held'), 1, 'no POS event');
     assert.equal(await db.prisma.party.count({ where: { locationId, id: 'p-held' } }), 0);
+    assert.equal(await db.prisma.paymentIntent.count({ where: { locationId, orderId: 'o-held' } }), 0);
+    assert.equal(dojo.find((r) => r.path.startsWith('/payment-intents')).length, 0, 'Dojo was not called');
     // Released: the same requests go through.
     assert.equal((await venue('PUT', `${base}/orders/o-held`, { body: sampleOrder('o-held', 900) })).status, 200);
     assert.equal((await venue('DELETE', `${base}/orders/o-held`)).status, 204);

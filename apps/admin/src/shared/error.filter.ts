@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { answerTooLarge, LOGGER, Logger } from '@app/common';
 import { EposError } from '@app/contracts';
 import { DojoApiError, DojoContractError } from '@app/dojo-client';
-import { DomainError, LockWaitTimedOut } from '@app/domain/admin';
+import { DomainError, WaitTimedOut } from '@app/domain/admin';
 
 /** The JSON body of a 413 (ADMIN_MAX_BODY_BYTES exceeded). */
 export function tooLargeBody(limit?: number): Record<string, unknown> {
@@ -44,7 +44,7 @@ export class AdminErrorFilter implements ExceptionFilter {
       });
       return;
     }
-    if (err instanceof LockWaitTimedOut) {
+    if (err instanceof WaitTimedOut) {
       // Nothing was written: the same request may be sent again. A stuck holder shows in the log as a run of these.
       this.logger.warn({ err: err.message }, 'a venue write gave up waiting for a row another transaction holds');
       res.setHeader('retry-after', '1');

@@ -1,7 +1,7 @@
 import { ConstraintViolation } from '../repositories/constraint-violation';
 
-/** A venue write that waited past VENUE_LOCK_WAIT_MS for a row another transaction held: the transport answers 503 busy. */
-export { LockWaitTimedOut } from '../repositories/constraint-violation';
+/** A venue write that waited past VENUE_WAIT_BOUND_MS for a row another transaction held: the transport answers 503 busy. */
+export { WaitTimedOut } from '../repositories/constraint-violation';
 
 /** A field-level problem with input. */
 export interface FieldError {

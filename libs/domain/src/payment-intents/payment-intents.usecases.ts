@@ -7,6 +7,7 @@ import { ordersRepo } from '../repositories/orders.repository';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
 import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
 import { runInTransaction } from '../repositories/unit-of-work';
+import { VENUE_WAIT_BOUND_MS } from '../repositories/venue-store';
 import { settleKnownRefund } from '../events/event-effects';
 import { checkoutQr } from './checkout-qr';
 import type { PaymentIntentDeps } from './ports';
@@ -116,7 +117,7 @@ export class CreatePaymentIntent {
         status: 'Creating',
       });
       return { row };
-    }).catch((err: unknown) => {
+    }, { waitBoundMs: VENUE_WAIT_BOUND_MS }).catch((err: unknown) => {
       if (isUniqueViolation(err)) throw DomainError.conflict(`idempotency key ${JSON.stringify(cmd.idempotencyKey)} is being used by another request; retry it`);
       throw err;
     });

@@ -14,14 +14,14 @@ export class ConstraintViolation extends Error {
 }
 
 /**
- * A lock the transaction waited for was not granted within its lock_timeout (SQLSTATE 55P03): another transaction
- * holds the row (or key) for longer than the caller waits. Nothing of the transaction was committed; the same request
- * may be sent again.
+ * A statement ran past its transaction's bound (unit-of-work waitBoundMs: statement_timeout, SQLSTATE 57014): in
+ * practice it waited for a row (or key) another transaction held for longer than the caller waits. Nothing of the
+ * transaction was committed; the same request may be sent again.
  */
-export class LockWaitTimedOut extends Error {
+export class WaitTimedOut extends Error {
   constructor(cause: unknown) {
-    super('another transaction held what this change waits for past its lock timeout', { cause });
-    this.name = 'LockWaitTimedOut';
+    super('a statement ran past its bound, waiting for what another transaction holds', { cause });
+    this.name = 'WaitTimedOut';
   }
 }
 
@@ -47,9 +47,10 @@ function violationKind(err: unknown): ConstraintViolation['kind'] | undefined {
   return undefined;
 }
 
-/** True for a statement cancelled by the transaction's lock_timeout (55P03, lock_not_available). */
-export function isLockWaitTimeout(err: unknown): boolean {
-  return sqlstateOf(err) === '55P03';
+/** True for a statement cancelled by statement_timeout (57014, query_canceled) or lock_timeout (55P03, lock_not_available). */
+export function isWaitTimeout(err: unknown): boolean {
+  const sqlstate = sqlstateOf(err);
+  return sqlstate === '57014' || sqlstate === '55P03';
 }
 
 /** Runs a repository write; a unique or foreign-key violation is rethrown as a ConstraintViolation. */

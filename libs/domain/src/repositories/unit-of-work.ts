@@ -1,6 +1,7 @@
 import type { PrismaClient, SqlConnection } from '@app/db';
 import { Prisma, sqlRunner } from '@app/db';
 import type { Tx } from '../shared/tx';
+import { isWaitTimeout, WaitTimedOut } from './constraint-violation';
 import { ordersRepo } from './orders.repository';
 import type { SqlReads } from './sql-tx';
 import { ORDER_CACHE, SQL_READS, SQL_TX, sqlReadsOf, sqlTxOf } from './sql-tx';
@@ -9,17 +10,49 @@ import type { OrderReadCache } from '../orders/order-read-cache';
 export interface TransactionOptions {
   /** Longest wait for a connection from the pool [Prisma's default]. */
   maxWait?: number;
-  /** Longest the transaction may stay open [Prisma's default]. */
+  /**
+   * Longest the transaction may stay open [Prisma's default]. It is only checked between statements: a statement
+   * waiting for a lock goes on waiting (see waitBoundMs).
+   */
   timeout?: number;
+  /**
+   * Longest any one statement of the transaction may run (statement_timeout, set by its first statement): in practice
+   * how long it waits for a row or key another transaction holds. A statement past it fails the transaction with
+   * WaitTimedOut. Not lock_timeout: that bounds each lock wait on its own, and a statement queued behind other
+   * waiters for the same row waits once for its place in the queue and again for the row. Unbounded when absent.
+   */
+  waitBoundMs?: number;
+}
+
+/** The statement that bounds each later statement of its transaction (waitBoundMs; set_config local: it ends with the transaction). */
+export function waitBoundSql(ms: number): Prisma.Sql {
+  return Prisma.sql`SELECT set_config('statement_timeout', ${`${Math.max(1, Math.round(ms))}ms`}, true) AS statement_timeout`;
+}
+
+/** A transaction's failure, with a statement cancelled by its statement_timeout as WaitTimedOut. */
+export async function waitsBounded<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw isWaitTimeout(err) ? new WaitTimedOut(err) : err;
+  }
 }
 
 /**
  * Runs `fn` in one interactive transaction: the only place outside a repository's
  * own methods that opens one. `fn` hands the transaction client to repositories
- * (ordersRepo(tx), dojoEventsRepo(tx), ...), never queries it itself.
+ * (ordersRepo(tx), dojoEventsRepo(tx), ...), never queries it itself. With
+ * `waitBoundMs`, one statement before fn's bounds the others.
  */
 export function runInTransaction<T>(prisma: PrismaClient, fn: (tx: Prisma.TransactionClient) => Promise<T>, opts?: TransactionOptions): Promise<T> {
-  return prisma.$transaction(fn, opts);
+  const { waitBoundMs, ...prismaOpts } = opts ?? {};
+  if (waitBoundMs === undefined) return prisma.$transaction(fn, prismaOpts);
+  return waitsBounded(() =>
+    prisma.$transaction(async (tx) => {
+      await tx.$queryRaw(waitBoundSql(waitBoundMs));
+      return fn(tx);
+    }, prismaOpts),
+  );
 }
 
 /** A statement from $queryRaw's two call forms: a tagged template, or one Prisma.Sql. */
@@ -91,7 +124,7 @@ class NeedsPrisma extends Error {
 export async function runPlannedTransaction<T>(
   prisma: PrismaClient,
   fn: (tx: Prisma.TransactionClient) => Promise<T>,
-  opts: Required<TransactionOptions>,
+  opts: Required<Pick<TransactionOptions, 'maxWait' | 'timeout'>>,
 ): Promise<T> {
   const sql = sqlRunner(prisma);
   if (!sql) return runInTransaction(prisma, fn, opts);

@@ -1,11 +1,10 @@
 import type { PrismaClient } from '@app/db';
-import { Prisma } from '@app/db';
 import type { OrderMoneyRecords } from '../core/rules';
 import type { PosEventType } from '../shared/pos-outbox';
 import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import { BillsRepository } from './bills.repository';
-import { constrained, isLockWaitTimeout, LockWaitTimedOut } from './constraint-violation';
+import { constrained } from './constraint-violation';
 import { CounterRepository } from './counter.repository';
 import type { LockedOrderRow, OrderLockRow, Write } from './orders.repository';
 import { OrdersRepository } from './orders.repository';
@@ -14,7 +13,7 @@ import { PartiesReservationsRepository } from './parties-reservations.repository
 import { PaymentIntentsRepository } from './payment-intents.repository';
 import { countOf, finalWrite } from './sql-tx';
 import { TablesRepository } from './tables.repository';
-import { readTogether, runInTransaction, runPlannedTransaction } from './unit-of-work';
+import { waitBoundSql, waitsBounded, readTogether, runInTransaction, runPlannedTransaction } from './unit-of-work';
 import { VenueFeedRepository } from './venue-feed.repository';
 
 /** What a venue's edit of an order reads under its locks (VenueStore.openOrderEdit). */
@@ -33,24 +32,15 @@ export interface OrderEdit {
 const ORDER_EDIT_TX = { maxWait: 2000, timeout: 5000 };
 
 /**
- * How long a venue's write waits for a row or key another transaction holds (its lock_timeout) before it gives up
- * with LockWaitTimedOut (the admin answers 503 busy). Dojo's changes and the workers hold an order's row for
+ * How long a venue's write waits for a row or key another transaction holds (its statement_timeout) before it gives up
+ * with WaitTimedOut (the admin answers 503 busy). Dojo's changes and the workers hold an order's row for
  * milliseconds; this bounds what a stuck holder (an operator's open psql transaction, a long migration) costs: each
- * waiting write would otherwise hold one of the admin's pooled connections until the holder let go.
+ * waiting write would otherwise hold one of the admin's pooled connections until the holder let go. The venue API's
+ * other order-locking writes (a payment intent's claim, a counter sale's start) use it too.
  */
-export const VENUE_LOCK_WAIT_MS = 2_000;
+export const VENUE_WAIT_BOUND_MS = 2_000;
 
-/** Sets the transaction's lock_timeout to VENUE_LOCK_WAIT_MS (set_config local: it ends with the transaction). */
-const BOUND_LOCK_WAITS = Prisma.sql`SELECT set_config('lock_timeout', ${`${VENUE_LOCK_WAIT_MS}ms`}, true) AS lock_timeout`;
-
-/** Runs a venue transaction: constraint violations as ConstraintViolation, a lock wait past its timeout as LockWaitTimedOut. */
-async function venueTransaction<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await constrained(run);
-  } catch (err) {
-    throw isLockWaitTimeout(err) ? new LockWaitTimedOut(err) : err;
-  }
-}
+const BOUND_WAITS = waitBoundSql(VENUE_WAIT_BOUND_MS);
 
 /**
  * The venue API's unit of work: the repositories of the rows a venue writes,
@@ -83,18 +73,13 @@ export class VenueStore {
   }
 
   /**
-   * Runs fn in one transaction with a store bound to it (joins the current one when already inside), its lock waits
-   * bounded by VENUE_LOCK_WAIT_MS (one statement before fn's). A unique or foreign-key violation is thrown as a
-   * ConstraintViolation and a lock wait past the bound as LockWaitTimedOut, as sqlTransaction does.
+   * Runs fn in one transaction with a store bound to it (joins the current one when already inside), its waits
+   * bounded by VENUE_WAIT_BOUND_MS (one statement before fn's). A unique or foreign-key violation is thrown as a
+   * ConstraintViolation and a wait past the bound as WaitTimedOut, as sqlTransaction does.
    */
   async transaction<T>(fn: (s: VenueStore) => Promise<T>): Promise<T> {
     if (!('$transaction' in this.db)) return fn(this);
-    return venueTransaction(() =>
-      runInTransaction(this.db as PrismaClient, async (tx) => {
-        await tx.$queryRaw(BOUND_LOCK_WAITS);
-        return fn(new VenueStore(tx));
-      }),
-    );
+    return constrained(() => runInTransaction(this.db as PrismaClient, (tx) => fn(new VenueStore(tx)), { waitBoundMs: VENUE_WAIT_BOUND_MS }));
   }
 
   /**
@@ -103,19 +88,19 @@ export class VenueStore {
    * Prisma's pool when the client has a SqlRunner (runPlannedTransaction: two
    * round trips, no Prisma runtime), else in Prisma's transaction. A unique or
    * foreign-key violation, at any statement or at COMMIT, is thrown as a
-   * ConstraintViolation, and a lock wait past VENUE_LOCK_WAIT_MS as
-   * LockWaitTimedOut (openOrderEdit, fn's first call, sets the bound). Joins
+   * ConstraintViolation, and a wait past VENUE_WAIT_BOUND_MS as
+   * WaitTimedOut (openOrderEdit, fn's first call, sets the bound). Joins
    * the current transaction when already inside one.
    */
   async sqlTransaction<T>(fn: (s: VenueStore) => Promise<T>): Promise<T> {
     if (!('$transaction' in this.db)) return fn(this);
-    return venueTransaction(() => runPlannedTransaction(this.db as PrismaClient, (tx) => fn(new VenueStore(tx)), ORDER_EDIT_TX));
+    return constrained(() => waitsBounded(() => runPlannedTransaction(this.db as PrismaClient, (tx) => fn(new VenueStore(tx)), ORDER_EDIT_TX)));
   }
 
   /**
    * Opens an edit of an order, in one round trip on pg (readTogether; with
-   * BEGIN when it is the transaction's first): bounds the transaction's lock
-   * waits (VENUE_LOCK_WAIT_MS), key-share-locks the tables
+   * BEGIN when it is the transaction's first): bounds the transaction's
+   * statements (VENUE_WAIT_BOUND_MS), key-share-locks the tables
    * given that the venue has (none given: none read), takes the order's row
    * lock, then reads Dojo's lock on it and, with `money`, what records money
    * against it (payments, payment intents, counter sales still running).
@@ -129,7 +114,7 @@ export class VenueStore {
     const money = o.money
       ? [OrdersRepository.paymentCountSql(locationId, orderId), PaymentIntentsRepository.countForOrderSql(locationId, orderId), CounterRepository.openSaleAmountSql(locationId, orderId)]
       : [];
-    const answers = await readTogether(this.db, [BOUND_LOCK_WAITS, ...tables, OrdersRepository.lockRowSql(locationId, orderId), OrdersRepository.findLockSql(locationId, orderId), ...money]);
+    const answers = await readTogether(this.db, [BOUND_WAITS, ...tables, OrdersRepository.lockRowSql(locationId, orderId), OrdersRepository.findLockSql(locationId, orderId), ...money]);
     const [orderRows, lockRows, payments, intents, counterSales] = answers.slice(1 + tables.length);
     return {
       tables: tables.length ? TablesRepository.tableIdsOf(answers[1]) : new Set(),

@@ -7,14 +7,14 @@ export function sandboxKey(): string {
 }
 
 export interface Api {
-  (method: string, path: string, opts?: { token?: string | null; body?: unknown; raw?: string }): Promise<{ status: number; body: any; headers: Headers }>;
+  (method: string, path: string, opts?: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
 /** A tiny JSON client for the admin app. */
 export function apiClient(baseUrl: string, defaultToken = OPERATOR_TOKEN): Api {
   return async (method, path, opts = {}) => {
     const token = opts.token === undefined ? defaultToken : opts.token;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...opts.headers };
     if (token) headers.authorization = `Bearer ${token}`;
     let body: string | undefined;
     if (opts.raw !== undefined) body = opts.raw;

@@ -8,6 +8,7 @@ import { counterRepo } from '../../repositories/counter.repository';
 import { LocationsRepository } from '../../repositories/locations.repository';
 import { ordersRepo } from '../../repositories/orders.repository';
 import { runInTransaction } from '../../repositories/unit-of-work';
+import { VENUE_WAIT_BOUND_MS } from '../../repositories/venue-store';
 import type { CounterDeps } from '../ports';
 import { counterEventOf, counterView } from '../view';
 import { requestHash } from '../../shared/request-hash';
@@ -108,7 +109,7 @@ export class StartCounterTransaction {
         });
         const events = await counter.appendEvents(locationId, [{ type: 'transaction', transactionId: row.id, tid: row.tid, data: { ...counterView(row) } }]);
         return { row, events: events.map(counterEventOf) };
-      });
+      }, { waitBoundMs: VENUE_WAIT_BOUND_MS });
     } catch (err) {
       // The same key, committed meanwhile by a concurrent request.
       if (!isUniqueViolation(err)) throw err;
