@@ -430,7 +430,7 @@ async function runCounterDemo(
   if (!vt.body?.token) throw new Error(`could not issue the counter venue's token: ${JSON.stringify(vt.body)}`);
   say(`  ${since()}  onboarded "${venue.name}" (${venue.dojoAccountId}, location ${locationId}) on Connect pay at counter (protocol connect-pac, terminals at ${sim.pacUrl})`);
   say('');
-  say(paint(1, 'Pay at counter: the POS starts a sale on a terminal through the venue API, follows it live, answers the signature check; then a declined card'));
+  say(paint(1, 'Pay at counter: the POS starts a sale on a terminal through the venue API, follows it live, answers the signature check; refunds part of it on another terminal; then a declined card'));
   const params = { accountId: venue.dojoAccountId, venueApi: admin, locationId, venueToken: vt.body.token };
   const status = await watchFlow({ sandboxUrl: sim.url, flow: 'pay-at-counter', params, timeoutMs: 120_000, onStep: (step) => say(formatStep(step)) });
   say(status === 'SUCCESS' ? paint(32, `pay-at-counter: SUCCESS (${since()} after start)`) : paint(31, `pay-at-counter: ${status}`));

@@ -67,8 +67,13 @@ export interface CounterTransactionView {
   /** The terminal's final transaction (receipt lines, card fields), once finished. */
   transaction?: PacTransaction;
   receiptLines?: TerminalReceipts;
-  /** The payment recorded on the order (its payment id), when a SUCCESSFUL sale against an order was recorded. */
+  /**
+   * The payment this transaction changed: recorded on the order (a SUCCESSFUL sale against an order; its payment id is
+   * the transaction id), or refunded (a SUCCESSFUL refund of a sale: that sale's payment).
+   */
   paymentId?: string;
+  /** A refund of an earlier counter sale: that sale's transaction id. */
+  refundOf?: string;
   /** The last notification value seen. */
   lastNotification?: string;
   createdAt: string;

@@ -367,6 +367,25 @@ describe('Connect pay at counter through the venue API, two gateway replicas, th
     assert.deepEqual(sent.map((q) => [q.method, q.params]), [['refund', { tid: 'VT-2', currency: 'GBP', amount: 650 }]]);
   });
 
+  it('a refund of a counter sale, through the venue API and the terminal, comes off the payment and the order', async () => {
+    const o = await fx.order(locationId, { total: 2000 });
+    const sale = await start('VT-1', { amount: 2000, orderId: o.id });
+    assert.equal((await settled(sale.body.id)).paymentId, sale.body.id);
+    const tooMuch = await start('VT-2', { kind: 'refund', amount: 2001, refundOf: sale.body.id });
+    assert.equal(tooMuch.status, 409, JSON.stringify(tooMuch.body));
+    assert.equal(tooMuch.body.error, 'not_refundable');
+    const notUuid = await start('VT-2', { kind: 'refund', amount: 500, refundOf: 'sale-1' });
+    assert.equal(notUuid.status, 400, JSON.stringify(notUuid.body));
+    const r = await start('VT-2', { kind: 'refund', amount: 500, refundOf: sale.body.id });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    assert.deepEqual([r.body.refundOf, r.body.orderId], [sale.body.id, o.id]);
+    const v = await settled(r.body.id);
+    assert.deepEqual([v.result, v.transaction.transactionType, v.paymentId], ['SUCCESSFUL', 'REFUND', sale.body.id]);
+    const after = await order(o.id);
+    assert.deepEqual([after.paidAmount, after.payable], [1500n, true], '500 of 2,000 refunded: 500 to pay again');
+    assert.deepEqual((await paymentsOf(o.id)).map((p) => [p.paidAmount, p.refundedAmount, p.state]), [[2000n, 500n, 'Recorded']]);
+  });
+
   it('a stuck terminal ends TIMED_OUT and nothing is recorded', async () => {
     const o = await fx.order(locationId, { total: 900 });
     const r = await start('VT-TIMEOUT', { amount: 900, orderId: o.id });

@@ -220,6 +220,66 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     assert.equal(feed.length, 1, 'the venue feed has the payment once');
   });
 
+  it('a refund of a counter sale comes off its payment and the order, once, refunds of one sale settling at once added up', async () => {
+    loc = await venue();
+    const take = new TakeCounterWork(deps);
+    const refund = (key: string, tid: string, amount: bigint, refundOf: string) => start(key, { tid, kind: 'refund', amount, refundOf });
+    const refundDone = (amount: number) => ({ kind: 'transaction' as const, transaction: approved(amount, { transactionType: 'REFUND', amountGratuity: 0, amountTotal: amount }) });
+    const order = async () => (await ordersRepo(db.prisma).find(loc, 'ord-1'))!;
+
+    // A sale of 5,000 + 150 tips recorded on ord-1; a declined one recorded nothing.
+    const sale = await start('rf-sale', { tid: 'T-RF', orderId: 'ord-1', amount: 5000n });
+    await take.takeWork(loc, owner('r1'));
+    await settle(sale.view.id, { kind: 'transaction', transaction: approved(5000) });
+    const declined = await start('rf-dec', { tid: 'T-RF', orderId: 'ord-2', amount: 1000n });
+    await take.takeWork(loc, owner('r1'));
+    await settle(declined.view.id, { kind: 'transaction', transaction: approved(1000, { transactionResult: 'DECLINED' }) });
+
+    // What a refund of a sale may be.
+    await expectDomainError(start('rf-bad-1', { tid: 'T-X', kind: 'sale', amount: 100n, refundOf: sale.view.id }), 'invalid');
+    await expectDomainError(refund('rf-bad-2', 'T-X', 100n, 'not-a-uuid'), 'invalid');
+    await expectDomainError(start('rf-bad-3', { tid: 'T-X', kind: 'refund', amount: 100n, orderId: 'ord-1' }), 'invalid');
+    await expectDomainError(refund('rf-bad-4', 'T-X', 100n, '00000000-0000-4000-8000-000000000000'), 'not_found');
+    await expectDomainError(refund('rf-bad-5', 'T-X', 100n, declined.view.id), 'conflict', 'not_refundable');
+    await expectDomainError(start('rf-bad-6', { tid: 'T-X', kind: 'refund', amount: 100n, currency: 'EUR', refundOf: sale.view.id }), 'conflict', 'not_refundable');
+    await expectDomainError(refund('rf-bad-7', 'T-X', 5151n, sale.view.id), 'conflict', 'not_refundable');
+    await expectDomainError(start('rf-other', { tid: 'T-X', kind: 'refund', amount: 100n, refundOf: sale.view.id }, other), 'not_found', undefined);
+
+    // Two refunds of 1,000 on two terminals, each settled twice and all at once: 2,000 comes off, paid first.
+    const r1 = await refund('rf-1', 'T-R1', 1000n, sale.view.id);
+    assert.equal(r1.view.orderId, 'ord-1', "the refund is on the sale's order");
+    assert.equal(r1.view.refundOf, sale.view.id);
+    const r2 = await refund('rf-2', 'T-R2', 1000n, sale.view.id);
+    // 5,150 - 2,000 running: 3,151 is refused while both run.
+    await expectDomainError(refund('rf-3', 'T-R3', 3151n, sale.view.id), 'conflict', 'not_refundable');
+    assert.equal((await take.takeWork(loc, owner('r1'))).length, 2);
+    const settled = await Promise.all([settle(r1.view.id, refundDone(1000)), settle(r2.view.id, refundDone(1000)), settle(r1.view.id, refundDone(1000)), settle(r2.view.id, refundDone(1000))]);
+    assert.equal(settled.filter((r) => r.kind === 'settled').length, 2);
+    for (const r of settled) if (r.kind === 'settled') assert.equal(r.view.paymentId, sale.view.id, 'the payment it changed');
+    let o = await order();
+    assert.deepEqual([o.paidAmount, o.tipsAmount, o.payable], [3000n, 150n, true], 'paid 5,000 less 2,000; payable again');
+    assert.deepEqual([o.payments[0]!.refundedAmount, o.payments[0]!.state], [2000n, 'Recorded']);
+
+    // The rest, tips included: the payment is Refunded and the order owes all of it again.
+    const r3 = await refund('rf-3b', 'T-R3', 3150n, sale.view.id);
+    await take.takeWork(loc, owner('r1'));
+    await settle(r3.view.id, refundDone(3150));
+    o = await order();
+    assert.deepEqual([o.paidAmount, o.tipsAmount, o.payable], [0n, 0n, true]);
+    assert.deepEqual([o.payments[0]!.refundedAmount, o.payments[0]!.state], [5150n, 'Refunded']);
+    await expectDomainError(refund('rf-4', 'T-R4', 1n, sale.view.id), 'conflict', 'not_refundable');
+    const feed = await db.prisma.venueFeedEntry.findMany({ where: { locationId: loc, kind: 'payment.updated', entityId: sale.view.id }, orderBy: { id: 'asc' } });
+    assert.deepEqual(feed.map((f) => (f.data as { refundedAmount: number }).refundedAmount), [1000, 2000, 5150], 'one payment.updated per refund applied');
+    assert.equal(await db.prisma.outboxEvent.count({ where: { locationId: loc, entityId: 'ord-1', eventType: 'OrderUpdated' } }), 4, 'the sale and each refund tell Dojo');
+
+    // A refund that names no sale changes no order.
+    const loose = await start('rf-loose', { tid: 'T-R5', kind: 'refund', amount: 700n });
+    await take.takeWork(loc, owner('r1'));
+    const l = await settle(loose.view.id, refundDone(700));
+    assert.equal(l.kind === 'settled' && l.view.paymentId, undefined);
+    assert.equal((await order()).payments[0]!.refundedAmount, 5150n);
+  });
+
   it('declined, refused and unreadable outcomes record nothing; a sale the order can no longer take is finished with a message', async () => {
     loc = await venue();
     const take = new TakeCounterWork(deps);

@@ -79,7 +79,7 @@ describe('pay-at-counter flow through the whole stack', () => {
     await db?.drop();
   });
 
-  it('runs green: terminals, a sale retried once on the terminal, the notifications, the signature, the order paid, the receipt, a decline', async () => {
+  it('runs green: terminals, a sale retried once on the terminal, the notifications, the signature, the order paid, the receipt, a refund, a decline', async () => {
     const r = await sim.runFlow('pay-at-counter', params());
     assert.equal(r.status, 'SUCCESS', explain(r));
     const names = r.steps.map((s) => s.name.trim());
@@ -99,6 +99,8 @@ describe('pay-at-counter flow through the whole stack', () => {
       'the terminal ran it once (sandbox)',
       'order paid (venue API)',
       'receipt (venue API)',
+      'refund part of the sale on VT-1 (venue API)',
+      'refund applied to the order (venue API)',
       'VT-DECLINE  DECLINED',
       'declined, nothing recorded (venue API)',
     ]) {
@@ -115,8 +117,12 @@ describe('pay-at-counter flow through the whole stack', () => {
     const [, txId, orderId] = /^transaction (\S+): sale .* for order (\S+),/.exec(sale)!;
     const payments = await db.prisma.payment.findMany({ where: { locationId, orderId: orderId! } });
     assert.equal(payments.length, 1);
+    assert.equal(payments[0]!.refundedAmount, 250n, 'the refund came off the sale\'s payment');
     const runs = sim.pac.runs.filter((x) => x.accountId === account);
-    assert.deepEqual(runs.map((x) => [x.tid, x.transaction?.transactionResult]), [['VT-SIGNATURE', 'SUCCESSFUL'], ['VT-DECLINE', 'DECLINED']]);
+    assert.deepEqual(
+      runs.map((x) => [x.tid, x.kind, x.transaction?.transactionResult]),
+      [['VT-SIGNATURE', 'sale', 'SUCCESSFUL'], ['VT-1', 'refund', 'SUCCESSFUL'], ['VT-DECLINE', 'sale', 'DECLINED']],
+    );
     assert.equal(String(runs[0]!.requestId), txId);
     assert.equal(runs[0]!.signature?.answer, true, 'the POS answered, not the default (decline)');
     const declined = r.steps.find((s) => s.name === 'start a sale on VT-DECLINE (venue API)')!.additionalInformation[0]!;

@@ -2,7 +2,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConnectPac } from '@app/contracts';
-import { cancelOf, counterSaleRefusal, counterSettlementOf, isCounterOpen, recordsPayment, recoveredMatches, RECOVER_CLOCK_SLACK_MS } from '@app/domain/core/rules';
+import {
+  appliesRefund, cancelOf, counterRefundRefusal, counterSaleRefusal, counterSettlementOf, isCounterOpen, recordsPayment, recoveredMatches, RECOVER_CLOCK_SLACK_MS,
+} from '@app/domain/core/rules';
 
 const sentAt = new Date('2026-11-30T12:00:00.000Z');
 const t = (over: Partial<ConnectPac.PacTransaction> = {}): ConnectPac.PacTransaction => ({
@@ -66,5 +68,30 @@ describe('pay at counter rules', () => {
     assert.match(counterSaleRefusal(order, 0n, 100n, 'EUR')!, /in GBP/);
     assert.match(counterSaleRefusal({ ...order, status: 'Canceled' }, 0n, 100n, 'GBP')!, /not payable/);
     assert.match(counterSaleRefusal({ ...order, paidAmount: 5000n }, 0n, 1n, 'GBP')!, /not payable/);
+  });
+
+  it('applies a refund only for a SUCCESSFUL refund that names a sale', () => {
+    const ok = counterSettlementOf({ kind: 'refund', amount: 1000n, sentAt }, { kind: 'transaction', transaction: t({ transactionType: 'REFUND' }) });
+    assert.equal(appliesRefund('refund', 's-1', ok), true);
+    assert.equal(appliesRefund('refund', null, ok), false, 'a refund naming no sale changes no order');
+    assert.equal(appliesRefund('sale', 's-1', ok), false);
+    const declined = counterSettlementOf({ kind: 'refund', amount: 1000n, sentAt }, { kind: 'transaction', transaction: t({ transactionType: 'REFUND', transactionResult: 'DECLINED' }) });
+    assert.equal(appliesRefund('refund', 's-1', declined), false);
+    assert.equal(appliesRefund('refund', 's-1', counterSettlementOf({ kind: 'refund', amount: 1000n, sentAt }, { kind: 'refused', code: -32009, message: 'busy' })), false);
+  });
+
+  it('a refund of a sale must fit what is left to refund of its payment, tips included, net of the refunds still running', () => {
+    const s1 = { id: 's-1', kind: 'sale', state: 'finished', result: 'SUCCESSFUL', paymentId: 's-1', currency: 'GBP' };
+    const paid = { state: 'Recorded', paidAmount: 5000n, tipsAmount: 150n, refundedAmount: 1000n };
+    assert.equal(counterRefundRefusal(s1, paid, 0n, 4150n, 'GBP'), undefined, 'paid and tips less what was refunded');
+    assert.match(counterRefundRefusal(s1, paid, 0n, 4151n, 'GBP')!, /4150 GBP left to refund; 4151 is more/);
+    assert.match(counterRefundRefusal(s1, paid, 4000n, 151n, 'GBP')!, /150 GBP left to refund \(4000 is in refunds still running\)/);
+    assert.match(counterRefundRefusal(s1, paid, 0n, 1n, 'EUR')!, /in GBP, not EUR/);
+    assert.match(counterRefundRefusal(s1, { ...paid, state: 'Refunded' }, 0n, 1n, 'GBP')!, /is Refunded/);
+    assert.match(counterRefundRefusal({ ...s1, result: 'DECLINED' }, null, 0n, 1n, 'GBP')!, /did not take money \(DECLINED\)/);
+    assert.match(counterRefundRefusal({ ...s1, state: 'sent', result: null }, null, 0n, 1n, 'GBP')!, /did not take money \(sent\)/);
+    assert.match(counterRefundRefusal({ ...s1, paymentId: null }, null, 0n, 1n, 'GBP')!, /not recorded on an order/);
+    assert.match(counterRefundRefusal({ ...s1, kind: 'refund' }, paid, 0n, 1n, 'GBP')!, /is a refund, not a sale/);
+    assert.match(counterRefundRefusal(s1, { ...paid, refundedAmount: 5150n }, 100n, 1n, 'GBP')!, /has 0 GBP left/, 'never a negative amount left');
   });
 });

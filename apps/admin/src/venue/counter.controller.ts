@@ -23,6 +23,7 @@ const TransactionBody = z.strictObject({
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as GBP').optional().describe("Default: the location's currency"),
   amountCashback: minor('amountCashback', ConnectPac.PAC_MAX_CASHBACK, 0).optional().describe('A sale only'),
   orderId: z.string().min(1).max(200).optional().describe("A sale against the venue's order: recorded on it once the terminal approves"),
+  refundOf: z.uuid('must be the transaction id of a counter sale').optional().describe("A refund of an earlier counter sale (its transaction id): applied to the payment that sale recorded on its order once the terminal approves"),
 });
 const SignatureBody = z.strictObject({ accepted: z.boolean() });
 const TerminalsQuery = z.object({ refresh: z.enum(['true', 'false']).optional() });
@@ -91,7 +92,7 @@ export class CounterController {
   @ApiOperation({
     summary: 'Start a sale or refund on a terminal: 202 with the transaction (state accepted), 200 with the same transaction for a retry of the Idempotency-Key',
     description:
-      'A sale against an order (`orderId`) must fit what the order has left to pay (net of counter sales still running against it), else 409 `order_not_payable`; once the terminal approves, the payment is recorded on the order once (payment id = the transaction id). Follow it on `terminal-events` or `terminal-transactions/{id}`.',
+      'A sale against an order (`orderId`) must fit what the order has left to pay (net of counter sales still running against it), else 409 `order_not_payable`; once the terminal approves, the payment is recorded on the order once (payment id = the transaction id). A refund of such a sale (`refundOf`: its transaction id) must fit what is left to refund of that payment, tips included and net of the refunds still running against it, else 409 `not_refundable` (404 for an unknown sale); once the terminal approves, it comes off the payment (paid first, then tips; the payment is Refunded once in full) and the order\'s totals follow. A refund without `refundOf` changes no order. Follow it on `terminal-events` or `terminal-transactions/{id}`.',
   })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiBody({ schema: jsonSchema(TransactionBody) })
@@ -111,6 +112,7 @@ export class CounterController {
       ...(b.amountCashback !== undefined ? { amountCashback: BigInt(b.amountCashback) } : {}),
       ...(b.currency ? { currency: b.currency } : {}),
       ...(b.orderId ? { orderId: b.orderId } : {}),
+      ...(b.refundOf ? { refundOf: b.refundOf } : {}),
     });
     res.status(r.created ? 202 : 200);
     return r.view;

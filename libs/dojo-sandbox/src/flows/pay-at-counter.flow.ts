@@ -133,11 +133,13 @@ async function follow(
  * payable order with an Idempotency-Key and retry it (the same transaction;
  * the terminal runs it once), print every notification as it happens, answer
  * the terminal's signature request, see the order paid, read the receipt;
- * then a declined sale on another order, which records nothing.
+ * refund part of the sale on another terminal and see it come off the
+ * payment and the order; then a declined sale on another order, which
+ * records nothing.
  */
 export const payAtCounterFlow: FlowDefinition = {
   name: 'pay-at-counter',
-  description: 'Connect PAC through the venue API: terminals, event stream, sale against an order (retried), notifications, signature answered, order paid, receipt; then a decline that records nothing',
+  description: 'Connect PAC through the venue API: terminals, event stream, sale against an order (retried), notifications, signature answered, order paid, receipt; part of it refunded; then a decline that records nothing',
   headers: {},
   params: [
     ACCOUNT_PARAM,
@@ -152,6 +154,7 @@ export const payAtCounterFlow: FlowDefinition = {
     const venue = venueClient(p);
     const tid = textParam(p, 'tid') ?? 'VT-SIGNATURE';
     const declineTid = 'VT-DECLINE';
+    const refundTid = 'VT-1';
 
     await ctx.task('terminals (venue API)', async () => {
       const until = Date.now() + 30_000;
@@ -159,15 +162,15 @@ export const payAtCounterFlow: FlowDefinition = {
       for (let refresh = true; ; refresh = false) {
         last = (await venue.call('GET', `/terminals${refresh ? '?refresh=true' : ''}`)).body;
         const list = (last.terminals ?? []) as { tid: string; status: string }[];
-        const want = [tid, declineTid].map((t) => list.find((x) => x.tid === t));
+        const want = [tid, refundTid, declineTid].map((t) => list.find((x) => x.tid === t));
         if (last.link?.state === 'open' && want.every((x) => x?.status === 'AVAILABLE')) {
           return { value: last, summary: `link open; ${list.length} terminal(s): ${list.map((x) => `${x.tid} ${x.status}`).join(', ')}` };
         }
-        const missing = [tid, declineTid].filter((t) => !list.some((x) => x.tid === t));
+        const missing = [tid, refundTid, declineTid].filter((t) => !list.some((x) => x.tid === t));
         if (last.link?.state === 'open' && last.observedAt && list.length > 0 && missing.length > 0) {
           throw new StepCheckError(`terminal ${missing.join(' and ')} is not connected (connected: ${list.map((x) => x.tid).join(', ')})`);
         }
-        if (Date.now() > until) throw new StepCheckError(`no open PAC link with ${tid} and ${declineTid} AVAILABLE within 30 s: ${JSON.stringify(last).slice(0, 300)}`);
+        if (Date.now() > until) throw new StepCheckError(`no open PAC link with ${tid}, ${refundTid} and ${declineTid} AVAILABLE within 30 s: ${JSON.stringify(last).slice(0, 300)}`);
         await new Promise((r) => setTimeout(r, 250));
       }
     });
@@ -241,6 +244,27 @@ export const payAtCounterFlow: FlowDefinition = {
         if (lines.length === 0) throw new StepCheckError(`transaction ${tx.id} has no customer receipt`);
         const texts = lines.filter((l) => l.type === 'TEXT' && l.value).map((l) => l.value!);
         return { value: r, summary: `customer copy, ${lines.length} lines: ${texts.slice(3, 9).join(' | ')}` };
+      });
+
+      // Part of it goes back to the guest: a refund of the sale, on another terminal, comes off its payment and the order.
+      const refundAmount = Math.min(250, order.amount);
+      const refundedAt = performance.now();
+      const refund = await ctx.task(`refund part of the sale on ${refundTid} (venue API)`, async () => {
+        const r = await venue.call('POST', `/terminals/${refundTid}/transactions`, { kind: 'refund', amount: refundAmount, refundOf: tx.id }, ctx.newId('pac-flow-'));
+        if (r.status !== 202) throw new StepCheckError(`expected 202 Accepted, got ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`);
+        const v = r.body as CounterTransactionView;
+        return { value: v, summary: `transaction ${v.id}: refund ${pounds(refundAmount, v.currency)} of sale ${tx.id}` };
+      });
+      const back = await follow(ctx, stream, venue, refund, true, refundedAt);
+      await ctx.task('refund applied to the order (venue API)', async () => {
+        if (back.view.result !== 'SUCCESSFUL') throw new StepCheckError(`the refund ended ${back.view.state} ${back.view.result ?? back.view.failure ?? ''} ${back.view.message ?? ''}`.trim());
+        if (back.view.paymentId !== tx.id) throw new StepCheckError(`the refund changed payment ${back.view.paymentId ?? 'none'}, not ${tx.id}: ${back.view.message ?? ''}`);
+        const o = (await venue.call('GET', `/orders/${encodeURIComponent(order.id)}`)).body;
+        const payment = ((o.payments ?? []) as Json[]).find((x) => x.paymentIntentId === tx.id);
+        if (payment?.refundedAmount !== refundAmount || o.outstandingAmount !== refundAmount || o.payable !== true) {
+          throw new StepCheckError(`order ${order.id} after the refund: ${JSON.stringify(o).slice(0, 300)}`);
+        }
+        return { value: o, summary: `payment ${tx.id}: ${pounds(refundAmount, order.currency)} refunded; order ${order.id} owes ${pounds(refundAmount, order.currency)} again, payable` };
       });
 
       // A declined card: the transaction ends DECLINED and the order is untouched.

@@ -20,6 +20,7 @@ export function counterView(r: CounterTransactionRow): CounterTransactionView {
     ...(t ? { transaction: t } : {}),
     ...(t?.receiptLines ? { receiptLines: t.receiptLines } : {}),
     ...(r.paymentId !== null ? { paymentId: r.paymentId } : {}),
+    ...(r.refundOf !== null ? { refundOf: r.refundOf } : {}),
     ...(r.lastNotification !== null ? { lastNotification: r.lastNotification } : {}),
     createdAt: r.createdAt.toISOString(),
     ...(r.sentAt ? { sentAt: r.sentAt.toISOString() } : {}),

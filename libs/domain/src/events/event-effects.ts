@@ -4,7 +4,7 @@ import type { PaymentIntentStatus} from '@app/contracts';
 import { isUndoStatus, STATUS_RANK } from '@app/contracts';
 import type { RecordPayment } from '../core/commands';
 import { DomainRefusal } from '../core/refusal';
-import { intentStatusAdvances, isFinalIntentStatus, isFullRefund, settlementOf } from '../core/rules';
+import { COUNTED_PAYMENT_STATE, intentStatusAdvances, isFinalIntentStatus, isFullRefund, settlementOf } from '../core/rules';
 import { RecordOrderPayment } from '../payments/usecases/record-order-payment.usecase';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
 import { PaymentIntentsRepository, paymentIntentsRepo } from '../repositories/payment-intents.repository';
@@ -178,7 +178,7 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger, loade
   }
 
   const advances = carriesStatus(ev.eventType) && isKnownStatus(status) && (await outranks(tx, ev, status, payment.intentStatus));
-  const change = await settlePayment(tx, ev.locationId, payment, intent, advances ? status : undefined);
+  const change = await settlePayment(tx, ev.locationId, payment, intent?.refundedAmount ?? 0n, advances ? status : undefined);
 
   await markAppliedAndReport(tx, ev, { ...describe(ev), orderId: payment.orderId, paymentChanged: change.paymentChanged });
   await publishPaymentChange(tx, ev.locationId, payment, change, ev.eventId);
@@ -197,10 +197,11 @@ interface PaymentChange {
 
 /**
  * Moves a payment to what is known of its intent: the status an event
- * brought (`advanceTo`, already checked to outrank the payment's), and for an
- * online intent what was refunded of it (the intent row's refundedAmount,
- * cumulative: read from Dojo before the event's transaction, or what the
- * venue API's refunds add up to). The refunded amount only grows (a repeated
+ * brought (`advanceTo`, already checked to outrank the payment's), and what
+ * was refunded of it (`knownRefunded`, cumulative: for an online intent the
+ * intent row's refundedAmount, read from Dojo before the event's transaction
+ * or what the venue API's refunds add up to; for a counter sale what its
+ * counter refunds add up to). The refunded amount only grows (a repeated
  * or late event changes nothing). An undo status undoes the payment, except
  * that a known partial refund (core/rules isFullRefund false) keeps it
  * Recorded and counted net of the refund (countedAmounts); a Refunded status
@@ -208,9 +209,9 @@ interface PaymentChange {
  * order row lock is taken here before the payment is written, and the order
  * recomputed when what the payment counts changed.
  */
-async function settlePayment(tx: Tx, locationId: string, payment: PaymentRow, intent: PaymentIntentRow | null, advanceTo: PaymentIntentStatus | undefined): Promise<PaymentChange> {
+async function settlePayment(tx: Tx, locationId: string, payment: PaymentRow, knownRefunded: bigint, advanceTo: PaymentIntentStatus | undefined): Promise<PaymentChange> {
   const before = { state: payment.state, intentStatus: payment.intentStatus, refundedAmount: payment.refundedAmount };
-  const known = intent?.refundedAmount ?? 0n;
+  const known = knownRefunded;
   const refundedAmount = known > payment.refundedAmount && payment.state === 'Recorded' ? known : payment.refundedAmount;
   let state: PaymentRow['state'] = advanceTo !== undefined && isUndoStatus(advanceTo) ? advanceTo : payment.state;
   if (payment.state === 'Recorded' && refundedAmount > 0n && (state === 'Recorded' || state === 'Refunded')) {
@@ -267,9 +268,28 @@ export async function settleKnownRefund(tx: Tx, locationId: string, paymentInten
   const payment = await ordersRepo(tx).findPayment(locationId, paymentIntentId);
   if (!payment) return false;
   const intent = await paymentIntentsRepo(tx).findByDojoId(locationId, paymentIntentId);
-  const change = await settlePayment(tx, locationId, payment, intent, undefined);
+  const change = await settlePayment(tx, locationId, payment, intent?.refundedAmount ?? 0n, undefined);
   await publishPaymentChange(tx, locationId, payment, change, null);
   return change.paymentStateChanged;
+}
+
+/**
+ * Applies `refunded`, what is known to be refunded of a payment (cumulative),
+ * as settleKnownRefund does for an online intent: the payment counted net of
+ * it (Refunded once in full), the order's totals, the venue feed's
+ * payment.updated and the OrderUpdated POS event. For a counter refund of a
+ * counter sale (SettleCounterTransaction), whose caller holds the payment's
+ * lock (lockPaymentIntent) since before it added the refunds up. Answers why
+ * it was not applied (no such payment, or one no longer counted), else
+ * undefined.
+ */
+export async function applyKnownRefund(tx: Tx, locationId: string, paymentId: string, refunded: bigint): Promise<string | undefined> {
+  const payment = await ordersRepo(tx).findPayment(locationId, paymentId);
+  if (!payment) return `payment ${paymentId} was not found`;
+  if (payment.state !== COUNTED_PAYMENT_STATE) return `payment ${paymentId} is ${payment.state}`;
+  const change = await settlePayment(tx, locationId, payment, refunded, undefined);
+  await publishPaymentChange(tx, locationId, payment, change, null);
+  return undefined;
 }
 
 /** Moves an online intent's status forward (never back); a final status ends the reconciler's watch. */

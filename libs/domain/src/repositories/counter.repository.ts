@@ -30,9 +30,20 @@ export interface CounterTransactionRow {
   cancelSentAt: Date | null;
   expiresAt: Date;
   finishedAt: Date | null;
+  /** The payment this transaction changed: recorded (a sale) or refunded (a refund of a sale). */
   paymentId: string | null;
+  /** A refund of an earlier counter sale: that sale's id. */
+  refundOf: string | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** What the refunds of one counter sale did and may still do (minor units). */
+export interface SaleRefunds {
+  /** The refunds that ran (finished SUCCESSFUL): the terminal's amountBase, else the amount asked. */
+  refunded: bigint;
+  /** What the refunds still running may take. */
+  open: bigint;
 }
 
 /** A row changed by a claim, with the state it had before (to tell a change from a re-claim). */
@@ -62,7 +73,8 @@ const COLUMNS = Prisma.sql`
   t.kind, t.tid, t.amount, t.amount_cashback AS "amountCashback", t.currency, t.order_id AS "orderId", t.state, t.result, t.failure,
   t.message, t.outcome, t.last_notification AS "lastNotification", t.fence, t.sent_by AS "sentBy", t.sent_at AS "sentAt",
   t.cancel_requested_at AS "cancelRequestedAt", t.cancel_sent_at AS "cancelSentAt", t.expires_at AS "expiresAt",
-  t.finished_at AS "finishedAt", t.payment_id AS "paymentId", t.created_at AS "createdAt", t.updated_at AS "updatedAt"`;
+  t.finished_at AS "finishedAt", t.payment_id AS "paymentId", t.refund_of::text AS "refundOf", t.created_at AS "createdAt",
+  t.updated_at AS "updatedAt"`;
 
 const EVENT_COLUMNS = Prisma.sql`
   e.id, e.tx_id AS "txId", e.location_id::text AS "locationId", e.transaction_id::text AS "transactionId", e.tid, e.type, e.data,
@@ -134,6 +146,16 @@ export class CounterRepository {
     return s === null || s === undefined ? 0n : BigInt(s);
   }
 
+  /** What the refunds of a counter sale did and may still do (SaleRefunds). */
+  async refundsOfSale(locationId: string, saleId: string): Promise<SaleRefunds> {
+    const rows = await this.db.$queryRaw<{ refunded: bigint | null; open: bigint | null }[]>`
+      SELECT sum(coalesce((outcome ->> 'amountBase')::bigint, amount)) FILTER (WHERE state = 'finished' AND result = 'SUCCESSFUL')::bigint AS refunded,
+             sum(amount) FILTER (WHERE state IN ('accepted', 'sent', 'cancel_requested', 'recovering'))::bigint AS open
+        FROM counter_transactions
+       WHERE location_id = ${locationId}::uuid AND refund_of = ${saleId}::uuid AND kind = 'refund'`;
+    return { refunded: rows[0]?.refunded ?? 0n, open: rows[0]?.open ?? 0n };
+  }
+
   /** The transaction running on a terminal now (the newest sent one), if any. */
   async openOnTerminal(locationId: string, tid: string): Promise<CounterTransactionRow | null> {
     const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
@@ -159,11 +181,13 @@ export class CounterRepository {
   }
 
   /** A new command (state accepted); a key taken meanwhile is a ConstraintViolation. */
-  async insert(row: Pick<CounterTransactionRow, 'id' | 'locationId' | 'idempotencyKey' | 'requestHash' | 'kind' | 'tid' | 'amount' | 'amountCashback' | 'currency' | 'orderId' | 'expiresAt'>): Promise<CounterTransactionRow> {
+  async insert(
+    row: Pick<CounterTransactionRow, 'id' | 'locationId' | 'idempotencyKey' | 'requestHash' | 'kind' | 'tid' | 'amount' | 'amountCashback' | 'currency' | 'orderId' | 'refundOf' | 'expiresAt'>,
+  ): Promise<CounterTransactionRow> {
     const rows = await constrained(() => this.db.$queryRaw<CounterTransactionRow[]>`
-      INSERT INTO counter_transactions AS t (id, location_id, idempotency_key, request_hash, kind, tid, amount, amount_cashback, currency, order_id, expires_at)
+      INSERT INTO counter_transactions AS t (id, location_id, idempotency_key, request_hash, kind, tid, amount, amount_cashback, currency, order_id, refund_of, expires_at)
       VALUES (${row.id}::uuid, ${row.locationId}::uuid, ${row.idempotencyKey}, ${row.requestHash}, ${row.kind}, ${row.tid}, ${row.amount}::bigint,
-        ${row.amountCashback}::bigint, ${row.currency}, ${row.orderId}, ${row.expiresAt.toISOString()}::timestamptz)
+        ${row.amountCashback}::bigint, ${row.currency}, ${row.orderId}, ${row.refundOf}::uuid, ${row.expiresAt.toISOString()}::timestamptz)
       RETURNING ${COLUMNS}`);
     return rows[0]!;
   }

@@ -4,7 +4,7 @@
  */
 import type { ConnectPac, CounterFailure, CounterKind, CounterOutcome, CounterState } from '@app/contracts';
 import { COUNTER_OPEN_STATES } from '@app/contracts';
-import { isPayable, outstandingAmount } from './money';
+import { COUNTED_PAYMENT_STATE, isPayable, outstandingAmount } from './money';
 
 type PacTransaction = ConnectPac.PacTransaction;
 
@@ -63,6 +63,37 @@ export function counterSettlementOf(req: CounterRequestFacts, outcome: CounterOu
 /** Whether the transaction may still change (not finished or failed). */
 export function isCounterOpen(state: string): state is CounterState {
   return (COUNTER_OPEN_STATES as readonly string[]).includes(state);
+}
+
+/** Whether a settled refund is to be applied to the payment of the sale it names: a SUCCESSFUL refund of a sale. */
+export function appliesRefund(kind: CounterKind, refundOf: string | null, s: CounterSettlement): s is Extract<CounterSettlement, { state: 'finished' }> {
+  return kind === 'refund' && refundOf !== null && s.state === 'finished' && s.result === 'SUCCESSFUL';
+}
+
+/**
+ * Whether a counter refund of `amount` may be started against an earlier
+ * counter sale: the sale ran (SUCCESSFUL) and was recorded on its order, its
+ * payment still counts (not undone or refunded in full), the refund is in
+ * the sale's currency, and it fits in what is left to refund of the payment
+ * (what was taken, tips included, less what was refunded and what the refunds
+ * still running against it may take). Cashback was handed out in cash and is
+ * not refunded.
+ */
+export function counterRefundRefusal(
+  sale: { id: string; kind: string; state: string; result: string | null; paymentId: string | null; currency: string },
+  payment: { state: string; paidAmount: bigint; tipsAmount: bigint; refundedAmount: bigint } | null,
+  openRefunds: bigint,
+  amount: bigint,
+  currency: string,
+): string | undefined {
+  if (sale.kind !== 'sale') return `counter transaction ${sale.id} is a ${sale.kind}, not a sale`;
+  if (sale.state !== 'finished' || sale.result !== 'SUCCESSFUL') return `counter sale ${sale.id} did not take money (${sale.result ?? sale.state})`;
+  if (sale.paymentId === null || payment === null) return `counter sale ${sale.id} was not recorded on an order: refund it without refundOf`;
+  if (payment.state !== COUNTED_PAYMENT_STATE) return `the payment of counter sale ${sale.id} is ${payment.state}`;
+  if (currency !== sale.currency) return `counter sale ${sale.id} is in ${sale.currency}, not ${currency}`;
+  const left = payment.paidAmount + payment.tipsAmount - payment.refundedAmount - openRefunds;
+  if (amount > left) return `counter sale ${sale.id} has ${left > 0n ? left : 0n} ${sale.currency} left to refund${openRefunds > 0n ? ` (${openRefunds} is in refunds still running)` : ''}; ${amount} is more`;
+  return undefined;
 }
 
 /** Whether a settled sale is to be recorded as a payment on its order: a SUCCESSFUL sale against an order. */

@@ -2,7 +2,8 @@ import type { Logger } from '@app/common';
 import type { ConnectPac, CounterSettleJob, CounterTransactionView } from '@app/contracts';
 import type { RecordPayment } from '../../core/commands';
 import { DomainRefusal } from '../../core/refusal';
-import { counterSettlementOf, isCounterOpen, recordsPayment } from '../../core/rules';
+import { appliesRefund, counterSettlementOf, isCounterOpen, recordsPayment } from '../../core/rules';
+import { applyKnownRefund, lockPaymentIntent } from '../../events/event-effects';
 import { RecordOrderPayment } from '../../payments/usecases/record-order-payment.usecase';
 import type { CounterTransactionRow } from '../../repositories/counter.repository';
 import { counterRepo } from '../../repositories/counter.repository';
@@ -63,12 +64,28 @@ async function recordCounterPayment(tx: Tx, row: CounterTransactionRow, t: Conne
 }
 
 /**
+ * Applies a SUCCESSFUL counter refund to the payment of the counter sale it
+ * refunds (payment id = the sale's id), inside the settling transaction: the
+ * payment's lock first, then what the sale's other successful refunds add up
+ * to (this one is still open), so two refunds of one sale settling at once are
+ * added up, never one taken for the other. Returns why it was not applied.
+ */
+async function applyCounterRefund(tx: Tx, row: CounterTransactionRow, t: ConnectPac.PacTransaction): Promise<string | undefined> {
+  const saleId = row.refundOf!;
+  await lockPaymentIntent(tx, row.locationId, saleId);
+  const before = await counterRepo(tx).refundsOfSale(row.locationId, saleId);
+  const amount = t.amountBase !== undefined ? BigInt(t.amountBase) : row.amount!;
+  return applyKnownRefund(tx, row.locationId, saleId, before.refunded + amount);
+}
+
+/**
  * SettleCounterTransaction (the worker, from a CounterSettleJob): one
  * transaction that locks the counter transaction's row and, only while it is
  * open, moves it to finished or failed (core/rules counterSettlementOf: a
  * `recovered` outcome settles it only when the terminal's last transaction is
  * this one). A SUCCESSFUL sale against an order is recorded on the order in
- * the same transaction. So duplicate jobs, a reply and a recovery of the
+ * the same transaction, and a SUCCESSFUL refund of a counter sale is applied
+ * to that sale's payment. So duplicate jobs, a reply and a recovery of the
  * same transaction, or two workers, settle it exactly once. The `transaction`
  * event is stored with it and published after the commit.
  */
@@ -90,6 +107,11 @@ export class SettleCounterTransaction {
         const refused = await recordCounterPayment(tx, row, s.transaction, job.traceId, log);
         if (refused === undefined) paymentId = row.id;
         else message = `the payment was not recorded on order ${row.orderId}: ${refused}`;
+      }
+      if (appliesRefund(row.kind, row.refundOf, s)) {
+        const refused = await applyCounterRefund(tx, row, s.transaction);
+        if (refused === undefined) paymentId = row.refundOf;
+        else message = `the refund was not applied to the payment of counter sale ${row.refundOf}: ${refused}`;
       }
       const updated = await repo.settle(
         job.locationId,

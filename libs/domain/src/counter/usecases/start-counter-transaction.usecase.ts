@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { CounterKind, CounterTransactionView } from '@app/contracts';
 import { ConnectPac } from '@app/contracts';
 import { DomainError, isUniqueViolation } from '../../admin/errors';
-import { counterSaleRefusal } from '../../core/rules';
+import { counterRefundRefusal, counterSaleRefusal } from '../../core/rules';
 import type { CounterTransactionRow } from '../../repositories/counter.repository';
-import { counterRepo } from '../../repositories/counter.repository';
+import { counterRepo, isUuid } from '../../repositories/counter.repository';
 import { LocationsRepository } from '../../repositories/locations.repository';
 import { ordersRepo } from '../../repositories/orders.repository';
 import { runInTransaction } from '../../repositories/unit-of-work';
@@ -24,6 +24,8 @@ export interface StartCounterTransactionCommand {
   currency?: string;
   /** A sale against the venue's order: recorded on it once SUCCESSFUL. */
   orderId?: string;
+  /** A refund of an earlier counter sale recorded on an order (its transaction id): applied to that payment once SUCCESSFUL. */
+  refundOf?: string;
 }
 
 /** How long an accepted command may wait for a gateway by default (COUNTER_ACCEPT_TTL_MS). */
@@ -39,14 +41,18 @@ export async function requireCounterLink(d: CounterDeps, locationId: string) {
 function checkAmounts(cmd: StartCounterTransactionCommand): void {
   const fields: { field: string; reason: string }[] = [];
   if (cmd.kind === 'duplicate') {
-    if (cmd.amount !== undefined || cmd.amountCashback !== undefined || cmd.orderId !== undefined) fields.push({ field: 'kind', reason: 'a duplicate takes no amount, cashback or order' });
+    if (cmd.amount !== undefined || cmd.amountCashback !== undefined || cmd.orderId !== undefined || cmd.refundOf !== undefined) {
+      fields.push({ field: 'kind', reason: 'a duplicate takes no amount, cashback, order or sale to refund' });
+    }
   } else {
     if (cmd.amount === undefined || cmd.amount < 1n || cmd.amount > BigInt(ConnectPac.PAC_MAX_AMOUNT)) fields.push({ field: 'amount', reason: `must be 1 to ${ConnectPac.PAC_MAX_AMOUNT} minor units` });
     if (cmd.amountCashback !== undefined) {
       if (cmd.kind !== 'sale') fields.push({ field: 'amountCashback', reason: 'only a sale takes cashback' });
       else if (cmd.amountCashback < 0n || cmd.amountCashback > BigInt(ConnectPac.PAC_MAX_CASHBACK)) fields.push({ field: 'amountCashback', reason: `must be 0 to ${ConnectPac.PAC_MAX_CASHBACK} minor units` });
     }
-    if (cmd.orderId !== undefined && cmd.kind !== 'sale') fields.push({ field: 'orderId', reason: 'only a sale is taken against an order' });
+    if (cmd.orderId !== undefined && cmd.kind !== 'sale') fields.push({ field: 'orderId', reason: 'only a sale is taken against an order (a refund names the sale it refunds: refundOf)' });
+    if (cmd.refundOf !== undefined && cmd.kind !== 'refund') fields.push({ field: 'refundOf', reason: 'only a refund names a sale to refund' });
+    else if (cmd.refundOf !== undefined && !isUuid(cmd.refundOf)) fields.push({ field: 'refundOf', reason: "must be a counter sale's transaction id" });
   }
   if (fields.length) throw DomainError.invalid(fields);
 }
@@ -60,8 +66,12 @@ function checkAmounts(cmd: StartCounterTransactionCommand): void {
  * idempotency_key_reused. A sale against an order is checked under the
  * order's row lock: the order exists at the location (404), is payable, in the
  * currency, and the amount fits in what is outstanding net of the counter
- * sales still running against it (409). It must be claimed within
- * COUNTER_ACCEPT_TTL_MS or it fails `not_sent`.
+ * sales still running against it (409). A refund of an earlier counter sale
+ * (`refundOf`) is checked under that sale's order row lock: the sale exists at
+ * the location (404), took money and was recorded on its order, and the amount
+ * fits in what is left to refund of that payment net of the refunds still
+ * running against it (409 not_refundable: core/rules counterRefundRefusal).
+ * It must be claimed within COUNTER_ACCEPT_TTL_MS or it fails `not_sent`.
  */
 export class StartCounterTransaction {
   constructor(private readonly d: CounterDeps) {}
@@ -69,7 +79,8 @@ export class StartCounterTransaction {
   async execute(locationId: string, cmd: StartCounterTransactionCommand): Promise<{ view: CounterTransactionView; created: boolean }> {
     const link = await requireCounterLink(this.d, locationId);
     const currency = cmd.currency ?? link.currency;
-    const hash = requestHash({ k: cmd.kind, t: cmd.tid, a: cmd.amount ?? null, cb: cmd.amountCashback ?? null, c: currency, o: cmd.orderId ?? null });
+    // refundOf joins the hash only when given, so the keys of requests made before it existed keep their hash.
+    const hash = requestHash({ k: cmd.kind, t: cmd.tid, a: cmd.amount ?? null, cb: cmd.amountCashback ?? null, c: currency, o: cmd.orderId ?? null, ...(cmd.refundOf !== undefined ? { r: cmd.refundOf } : {}) });
     const replay = (row: CounterTransactionRow) => {
       if (row.requestHash !== hash) {
         throw new DomainError('unprocessable', `idempotency key ${JSON.stringify(cmd.idempotencyKey)} was used for another request`, [], { error: 'idempotency_key_reused', transactionId: row.id });
@@ -94,6 +105,19 @@ export class StartCounterTransaction {
           const refused = counterSaleRefusal(order, await counter.openSaleAmount(locationId, cmd.orderId), cmd.amount!, currency);
           if (refused) throw DomainError.conflict(refused, { error: 'order_not_payable' });
         }
+        let orderId = cmd.orderId ?? null;
+        if (cmd.refundOf !== undefined) {
+          // The sale's order row first (as a payment's changes take it), then what the sale's payment and refunds are now.
+          const sale = await counter.find(locationId, cmd.refundOf);
+          if (!sale) throw DomainError.notFound('counter sale', cmd.refundOf);
+          if (sale.orderId !== null) await ordersRepo(tx).lockRowIfExists(locationId, sale.orderId);
+          const again = await counter.findByKey(locationId, cmd.idempotencyKey);
+          if (again) return { existing: again };
+          const payment = sale.paymentId === null ? null : await ordersRepo(tx).findPayment(locationId, sale.paymentId);
+          const refused = counterRefundRefusal(sale, payment, (await counter.refundsOfSale(locationId, sale.id)).open, cmd.amount!, currency);
+          if (refused) throw DomainError.conflict(refused, { error: 'not_refundable' });
+          orderId = sale.orderId;
+        }
         const row = await counter.insert({
           id: randomUUID(),
           locationId,
@@ -104,7 +128,8 @@ export class StartCounterTransaction {
           amount: cmd.amount ?? null,
           amountCashback: cmd.amountCashback ?? null,
           currency,
-          orderId: cmd.orderId ?? null,
+          orderId,
+          refundOf: cmd.refundOf ?? null,
           expiresAt: new Date(Date.now() + (this.d.acceptTtlMs ?? COUNTER_ACCEPT_TTL_DEFAULT_MS)),
         });
         const events = await counter.appendEvents(locationId, [{ type: 'transaction', transactionId: row.id, tid: row.tid, data: { ...counterView(row) } }]);
