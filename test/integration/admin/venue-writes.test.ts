@@ -251,16 +251,18 @@ describe('venue API writes', () => {
       await holder.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-held']);
       await holder.query('SELECT 1 FROM dining_tables WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 't1']);
       const started = Date.now();
-      const [put, del, party, intent] = await Promise.all([
+      const [put, del, party, intent, table] = await Promise.all([
         venue('PUT', `${base}/orders/o-held`, { body: sampleOrder('o-held', 900) }),
         venue('DELETE', `${base}/orders/o-held`),
         // A party's insert checks its table (a key-share lock, which waits for the held row): the Prisma transaction path.
         venue('PUT', `${base}/parties/p-held`, { body: { tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 2 } }),
         // A payment intent's claim locks the order's row before Dojo is called.
         venue('POST', `${base}/orders/o-held/payment-intents`, { body: {}, headers: { 'idempotency-key': 'k-held' } }),
+        // A replace of the held table.
+        venue('PUT', `${base}/tables/t1`, { body: { name: 'T1 (window)' } }),
       ]);
       const waited = Date.now() - started;
-      for (const r of [put, del, party, intent]) {
+      for (const r of [put, del, party, intent, table]) {
         assert.equal(r.status, 503, JSON.stringify(r.body));
         assert.equal(r.body.error, 'busy');
         assert.equal(r.headers.get('retry-after'), '1');
@@ -277,6 +279,7 @@ describe('venue API writes', () => {
     assert.equal(await db.prisma.party.count({ where: { locationId, id: 'p-held' } }), 0);
     assert.equal(await db.prisma.paymentIntent.count({ where: { locationId, orderId: 'o-held' } }), 0);
     assert.equal(dojo.find((r) => r.path.startsWith('/payment-intents')).length, 0, 'Dojo was not called');
+    assert.equal((await db.prisma.diningTable.findUniqueOrThrow({ where: { locationId_id: { locationId, id: 't1' } } })).name, 'T1');
     // Released: the same requests go through.
     assert.equal((await venue('PUT', `${base}/orders/o-held`, { body: sampleOrder('o-held', 900) })).status, 200);
     assert.equal((await venue('DELETE', `${base}/orders/o-held`)).status, 204);

@@ -7,7 +7,7 @@ export class DeleteArea {
 
   async execute(locationId: string, areaId: string): Promise<void> {
     try {
-      if (!(await this.d.venue.tables.deleteArea(locationId, areaId))) throw DomainError.notFound('area', areaId);
+      if (!(await this.d.venue.transaction((s) => s.tables.deleteArea(locationId, areaId)))) throw DomainError.notFound('area', areaId);
     } catch (err) {
       if (isForeignKeyViolation(err)) throw DomainError.conflict(`area ${JSON.stringify(areaId)} still has tables`);
       throw err;

@@ -6,6 +6,6 @@ export class DeleteBillTemplate {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string): Promise<void> {
-    if (!(await this.d.venue.bills.deleteTemplate(locationId))) throw DomainError.notFound('bill template', locationId);
+    if (!(await this.d.venue.transaction((s) => s.bills.deleteTemplate(locationId)))) throw DomainError.notFound('bill template', locationId);
   }
 }

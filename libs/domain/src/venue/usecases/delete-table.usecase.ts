@@ -6,6 +6,6 @@ export class DeleteTable {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, tableId: string): Promise<void> {
-    if (!(await this.d.venue.tables.deleteTable(locationId, tableId))) throw DomainError.notFound('table', tableId);
+    if (!(await this.d.venue.transaction((s) => s.tables.deleteTable(locationId, tableId)))) throw DomainError.notFound('table', tableId);
   }
 }

@@ -21,7 +21,7 @@ export class PutBillTemplate {
     }
     const header = toJson(b.header ?? []);
     const footer = toJson(b.footer ?? []);
-    await this.d.venue.bills.saveTemplate(locationId, { header, footer });
+    await this.d.venue.transaction((s) => s.bills.saveTemplate(locationId, { header, footer }));
     return { header, footer };
   }
 }

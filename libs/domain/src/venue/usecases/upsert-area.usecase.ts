@@ -8,7 +8,7 @@ export class UpsertArea {
 
   async execute(locationId: string, areaId: string, body: unknown): Promise<VenueUpsertResult> {
     const a = requireVenueEntity<Models.Area>('Area', 'area', areaId, body);
-    const { created } = await this.d.venue.tables.saveArea(locationId, areaId, { name: a.name, waiterIds: a.waiterIds ?? [] });
+    const { created } = await this.d.venue.transaction((s) => s.tables.saveArea(locationId, areaId, { name: a.name, waiterIds: a.waiterIds ?? [] }));
     return { id: areaId, created };
   }
 }

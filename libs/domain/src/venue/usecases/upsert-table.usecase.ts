@@ -13,7 +13,7 @@ export class UpsertTable {
     requireInt4([[t.maxCovers, 'maxCovers']]);
     const data = { name: t.name, maxCovers: t.maxCovers ?? null, areaId: t.areaId ?? null, waiterIds: t.waiterIds ?? [] };
     try {
-      const { created } = await this.d.venue.tables.saveTable(locationId, tableId, data);
+      const { created } = await this.d.venue.transaction((s) => s.tables.saveTable(locationId, tableId, data));
       return { id: tableId, created };
     } catch (err) {
       if (isForeignKeyViolation(err)) throw DomainError.invalid([{ field: 'areaId', reason: `no area ${JSON.stringify(t.areaId)} at this venue` }]);
