@@ -285,6 +285,27 @@ describe('venue API writes', () => {
     assert.equal((await venue('DELETE', `${base}/orders/o-held`)).status, 204);
   });
 
+  it('lets a replace move an order to another currency only while no money is recorded against it', async () => {
+    const inEur = (id: string) => JSON.parse(JSON.stringify(sampleOrder(id)).replaceAll('"GBP"', '"EUR"'));
+    await newOrderOf('o-cur');
+    let r = await venue('PUT', `${base}/orders/o-cur`, { body: inEur('o-cur') });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await stored('o-cur')).currency, 'EUR', 'nothing paid yet: the POS may correct it');
+    assert.equal((await venue('PUT', `${base}/orders/o-cur`, { body: sampleOrder('o-cur') })).status, 200);
+    // A checkout link for it, in GBP: the order's currency is now fixed.
+    await db.prisma.paymentIntent.create({
+      data: { locationId, id: randomUUID(), paymentIntentId: 'pi_cur', orderId: 'o-cur', idempotencyKey: 'k-cur', requestHash: 'h', amount: 2500n, currency: 'GBP', captureMode: 'Auto', tipsAllowed: false, status: 'Created' },
+    });
+    r = await venue('PUT', `${base}/orders/o-cur`, { body: inEur('o-cur') });
+    assert.equal(r.status, 409, JSON.stringify(r.body));
+    assert.equal(r.body.error, 'order_currency_fixed');
+    assert.equal(r.body.currency, 'GBP');
+    assert.match(r.body.message, /is in GBP and has 1 payment intent in it, so it cannot change to EUR/);
+    const kept = await stored('o-cur');
+    assert.deepEqual([kept.currency, kept.version], ['GBP', 3], 'nothing written');
+    assert.equal((await venue('PUT', `${base}/orders/o-cur`, { body: sampleOrder('o-cur', 3000) })).status, 200, 'a replace in its own currency goes through');
+  });
+
   it('refuses to delete an order with money recorded against it, a payment that came while the delete waited included', async () => {
     const refusedDelete = async (orderId: string) => {
       const r = await venue('DELETE', `${base}/orders/${orderId}`);

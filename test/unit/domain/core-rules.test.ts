@@ -20,6 +20,7 @@ import {
   isSamePayment,
   isValidMinorAmount,
   liveLock,
+  orderCurrencyChangeRefusal,
   orderDeletionRefusal,
   outstandingAmount,
   paidTotals,
@@ -254,5 +255,19 @@ describe('an order the venue may not delete (orderDeletionRefusal)', () => {
       orderDeletionRefusal('o1', { payments: 3, paymentIntents: 1, openCounterSaleAmount: 500n })!,
       /it has 3 payments, 1 payment intent and a counter sale still running, kept/,
     );
+  });
+});
+
+describe('an order whose currency may not change (orderCurrencyChangeRefusal)', () => {
+  const none = { payments: 0, paymentIntents: 0, openCounterSaleAmount: 0n };
+
+  it('lets the currency change while nothing records money against the order, and the same currency always', () => {
+    assert.equal(orderCurrencyChangeRefusal('o1', 'GBP', 'EUR', none), undefined);
+    assert.equal(orderCurrencyChangeRefusal('o1', 'GBP', 'GBP', { ...none, payments: 2 }), undefined);
+  });
+
+  it('refuses another currency once a payment, intent or running counter sale is in the old one', () => {
+    assert.equal(orderCurrencyChangeRefusal('o1', 'GBP', 'EUR', { ...none, payments: 1 }), 'order "o1" is in GBP and has 1 payment in it, so it cannot change to EUR');
+    assert.match(orderCurrencyChangeRefusal('o1', 'GBP', 'EUR', { ...none, openCounterSaleAmount: 10n })!, /has a counter sale still running in it/);
   });
 });

@@ -98,6 +98,7 @@ export interface SeqPage {
 export interface LockedOrderRow {
   paidAmount: bigint;
   version: number;
+  currency: string;
 }
 
 interface ChangeRaw {
@@ -361,7 +362,7 @@ export class OrdersRepository {
 
   /** lockRowIfExists' statement, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: lockedRowOf. */
   static lockRowSql(locationId: string, orderId: string): Prisma.Sql {
-    return Prisma.sql`SELECT paid_amount AS "paidAmount", version FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
+    return Prisma.sql`SELECT paid_amount AS "paidAmount", version, currency FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
   }
 
   /** The locked order in lockRowSql's rows, undefined when there is none. */

@@ -42,6 +42,15 @@ export const VENUE_WAIT_BOUND_MS = 2_000;
 
 const BOUND_WAITS = waitBoundSql(VENUE_WAIT_BOUND_MS);
 
+/** The reads of what records money against an order: its payments, its payment intents, its running counter sales (moneyOf). */
+function moneyStatements(locationId: string, orderId: string) {
+  return [OrdersRepository.paymentCountSql(locationId, orderId), PaymentIntentsRepository.countForOrderSql(locationId, orderId), CounterRepository.openSaleAmountSql(locationId, orderId)];
+}
+
+function moneyOf([payments, intents, counterSales]: unknown[][]): OrderMoneyRecords {
+  return { payments: countOf(payments), paymentIntents: countOf(intents), openCounterSaleAmount: CounterRepository.openSaleAmountOf(counterSales) };
+}
+
 /**
  * The venue API's unit of work: the repositories of the rows a venue writes,
  * all on one connection or transaction, and the POS-event outbox they feed.
@@ -111,17 +120,20 @@ export class VenueStore {
    */
   async openOrderEdit(locationId: string, orderId: string, tableIds: readonly string[], o: { money?: boolean } = {}): Promise<OrderEdit> {
     const tables = tableIds.length ? [TablesRepository.lockExistingTableIdsSql(locationId, tableIds)] : [];
-    const money = o.money
-      ? [OrdersRepository.paymentCountSql(locationId, orderId), PaymentIntentsRepository.countForOrderSql(locationId, orderId), CounterRepository.openSaleAmountSql(locationId, orderId)]
-      : [];
+    const money = o.money ? moneyStatements(locationId, orderId) : [];
     const answers = await readTogether(this.db, [BOUND_WAITS, ...tables, OrdersRepository.lockRowSql(locationId, orderId), OrdersRepository.findLockSql(locationId, orderId), ...money]);
-    const [orderRows, lockRows, payments, intents, counterSales] = answers.slice(1 + tables.length);
+    const [orderRows, lockRows, ...moneyRows] = answers.slice(1 + tables.length);
     return {
       tables: tables.length ? TablesRepository.tableIdsOf(answers[1]) : new Set(),
       current: OrdersRepository.lockedRowOf(orderRows),
       lock: OrdersRepository.lockOf(lockRows),
-      ...(o.money ? { money: { payments: countOf(payments), paymentIntents: countOf(intents), openCounterSaleAmount: CounterRepository.openSaleAmountOf(counterSales) } } : {}),
+      ...(o.money ? { money: moneyOf(moneyRows) } : {}),
     };
+  }
+
+  /** What records money against the order (as openOrderEdit's `money`), read in the edit's transaction under the order's row lock. */
+  async readOrderMoney(locationId: string, orderId: string): Promise<OrderMoneyRecords> {
+    return moneyOf(await readTogether(this.db, moneyStatements(locationId, orderId)));
   }
 
   /**

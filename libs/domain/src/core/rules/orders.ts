@@ -61,12 +61,29 @@ export interface OrderMoneyRecords {
  * is closed instead (status Finalized or Canceled), which keeps the records.
  */
 export function orderDeletionRefusal(orderId: string, r: OrderMoneyRecords): string | undefined {
+  const list = moneyRecordsText(r);
+  if (list === undefined) return undefined;
+  return `order ${JSON.stringify(orderId)} cannot be deleted: it has ${list}, kept with it; close it instead (PUT with status Finalized or Canceled)`;
+}
+
+/**
+ * Why a replace may not move an order to another currency, if it may not: its payments, payment intents and
+ * running counter sales are in the currency it has, and its paid amount and what is left to pay would mix the two.
+ */
+export function orderCurrencyChangeRefusal(orderId: string, from: string, to: string, r: OrderMoneyRecords): string | undefined {
+  if (from === to) return undefined;
+  const list = moneyRecordsText(r);
+  if (list === undefined) return undefined;
+  return `order ${JSON.stringify(orderId)} is in ${from} and has ${list} in it, so it cannot change to ${to}`;
+}
+
+/** "1 payment, 2 payment intents and a counter sale still running"; undefined when there is nothing. */
+function moneyRecordsText(r: OrderMoneyRecords): string | undefined {
   const what = [
     r.payments > 0 ? `${r.payments} payment${r.payments === 1 ? '' : 's'}` : undefined,
     r.paymentIntents > 0 ? `${r.paymentIntents} payment intent${r.paymentIntents === 1 ? '' : 's'}` : undefined,
     r.openCounterSaleAmount > 0n ? 'a counter sale still running' : undefined,
   ].filter((w): w is string => w !== undefined);
   if (what.length === 0) return undefined;
-  const list = what.length === 1 ? what[0] : `${what.slice(0, -1).join(', ')} and ${what[what.length - 1]}`;
-  return `order ${JSON.stringify(orderId)} cannot be deleted: it has ${list}, kept with it; close it instead (PUT with status Finalized or Canceled)`;
+  return what.length === 1 ? what[0] : `${what.slice(0, -1).join(', ')} and ${what[what.length - 1]}`;
 }

@@ -1,7 +1,7 @@
 import type { Models } from '@app/contracts';
 import { dojoOrderToCreateData } from '../../dialects/epos-data/orders.mapping';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
-import { isClosedStatus } from '../../core/rules';
+import { isClosedStatus, orderCurrencyChangeRefusal } from '../../core/rules';
 import type { OrderCreateData } from '../../orders/order-mapper';
 import { orderRowOf } from '../../orders/order-mapper';
 import { OrdersRepository as Orders } from '../../repositories/orders.repository';
@@ -37,6 +37,12 @@ export class UpsertOrder {
       if (tableId) refuseUnknownTables([{ field: 'details.dineIn.tableId', tableId }], edit.tables);
       const current = edit.current;
       if (current) assertOrderEditableByVenue(edit.lock, orderId);
+      if (current && current.currency !== rows.order.currency) {
+        // Rare: read only then, in the same transaction, under the row lock (what writes these holds it too).
+        const money = await s.readOrderMoney(locationId, orderId);
+        const refused = orderCurrencyChangeRefusal(orderId, current.currency, rows.order.currency, money);
+        if (refused) throw DomainError.conflict(refused, { error: 'order_currency_fixed', currency: current.currency });
+      }
       const total = BigInt(rows.order.totalAmount);
       // Payable unless the venue says otherwise, the order is closed, or it is already fully paid.
       const payable = rows.order.payable !== false && !isClosedStatus(order.status) && (!current || current.paidAmount < total);
