@@ -5,6 +5,7 @@
  * connect-pac dialect's signature default and POS answer, idempotent starts,
  * cancels, and the settle consumer through the real queue.
  */
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
@@ -17,6 +18,7 @@ import {
 } from '@app/domain/counter';
 import type { CounterDeps } from '@app/domain/counter';
 import { DomainError } from '@app/domain/admin';
+import { CreatePaymentIntent } from '@app/domain/payment-intents';
 import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import { CounterSettleWorker, enqueueCounterSettle, JobEnqueuer, RedisCounterSignals } from '@app/queue';
 import type { TestDatabase } from '@app/testing';
@@ -193,6 +195,27 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     assert.equal(ok.kind === 'settled' && ok.view.result, 'SUCCESSFUL');
     const late = await settle(b.view.id, { kind: 'transaction', transaction: approved(800) });
     assert.equal(late.kind, 'already', 'the late reply of the old owner changes nothing');
+  });
+
+  it('a counter sale and a checkout link count each other: together they never ask more than the order owes', async () => {
+    loc = await venue();
+    // A checkout link for 2,000 of ord-2's 3,000: a counter sale may take only the 1,000 left.
+    await db.prisma.paymentIntent.create({
+      data: { locationId: loc, id: randomUUID(), paymentIntentId: 'pi_x', orderId: 'ord-2', idempotencyKey: 'k-x', requestHash: 'h', amount: 2000n, currency: 'GBP', captureMode: 'Auto', tipsAllowed: false, status: 'Created' },
+    });
+    const over = await expectDomainError(start('x-1', { tid: 'T-X1', orderId: 'ord-2', amount: 1500n }), 'conflict', 'order_not_payable');
+    assert.match(over.message, /has 1000 GBP left to pay \(2000 in open payment intents\); 1500 is more/);
+    assert.equal((await start('x-2', { tid: 'T-X1', orderId: 'ord-2', amount: 1000n })).created, true);
+
+    // A counter sale of 1,500 of ord-3's 2,000 running: a new intent may ask only for the 500 left, refused before Dojo is called.
+    await start('x-3', { tid: 'T-X2', orderId: 'ord-3', amount: 1500n });
+    const dojoCalls: string[] = [];
+    const dojo = new Proxy({}, { get: (_t, prop) => () => { dojoCalls.push(String(prop)); throw new Error('Dojo must not be called'); } });
+    const intents = new CreatePaymentIntent({ prisma: db.prisma, dojo: dojo as never, credentials: { forLocation: async () => ({ apiKey: 'sk_sandbox_x' }) as never }, checkoutBase: 'http://checkout', firstCheckAfterMs: 60_000, log: logger });
+    const refused = await expectDomainError(intents.execute(loc, { orderId: 'ord-3', idempotencyKey: 'k-y', amount: 1000n, tipsAllowed: false, captureMode: 'Auto' }), 'conflict');
+    assert.match(refused.message, /more than the 500 left on order ord-3 \(outstanding 2000, 0 in open intents, 1500 in counter sales still running\)/);
+    assert.deepEqual(dojoCalls, []);
+    assert.equal(await db.prisma.paymentIntent.count({ where: { locationId: loc, orderId: 'ord-3' } }), 0);
   });
 
   it('a settle runs exactly once under duplicate jobs and records the payment once', async () => {

@@ -68,6 +68,10 @@ describe('pay at counter rules', () => {
     assert.match(counterSaleRefusal(order, 0n, 100n, 'EUR')!, /in GBP/);
     assert.match(counterSaleRefusal({ ...order, status: 'Canceled' }, 0n, 100n, 'GBP')!, /not payable/);
     assert.match(counterSaleRefusal({ ...order, paidAmount: 5000n }, 0n, 1n, 'GBP')!, /not payable/);
+    // Open payment intents hold their part too.
+    assert.equal(counterSaleRefusal(order, 1000n, 1000n, 'GBP', 2000n), undefined);
+    assert.match(counterSaleRefusal(order, 1000n, 1001n, 'GBP', 2000n)!, /1000 GBP left to pay \(1000 is in counter sales still running, 2000 in open payment intents\)/);
+    assert.match(counterSaleRefusal(order, 0n, 1n, 'GBP', 5000n)!, /0 GBP left to pay \(5000 in open payment intents\)/);
   });
 
   it('applies a refund only for a SUCCESSFUL refund that names a sale', () => {

@@ -10,6 +10,10 @@ describe('payment intent rules', () => {
   it('asks for what is outstanding minus the open intents, or a part of it', () => {
     assert.deepEqual(decideIntentAmount(order(), 0n, undefined), { kind: 'accept', amount: 5000n });
     assert.deepEqual(decideIntentAmount(order({ paidAmount: 1000n }), 1500n, undefined), { kind: 'accept', amount: 2500n });
+    // Counter sales still running hold their part too.
+    assert.deepEqual(decideIntentAmount(order({ paidAmount: 1000n }), 1500n, undefined, 500n), { kind: 'accept', amount: 2000n });
+    assert.deepEqual(decideIntentAmount(order(), 0n, undefined, 5000n), { kind: 'refuse', reason: 'counter sales still running already cover the 5000 outstanding on order o1' });
+    assert.match((decideIntentAmount(order(), 1000n, 4001n, 1000n) as { reason: string }).reason, /more than the 3000 left .*1000 in open intents, 1000 in counter sales still running/);
     assert.deepEqual(decideIntentAmount(order(), 2000n, 3000n), { kind: 'accept', amount: 3000n });
     assert.equal(decideIntentAmount(order(), 2000n, 3001n).kind, 'refuse');
     assert.match((decideIntentAmount(order(), 5000n, undefined) as { reason: string }).reason, /already cover/);

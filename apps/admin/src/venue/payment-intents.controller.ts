@@ -15,7 +15,7 @@ const minor = (what: string) =>
 const reason = z.string().trim().min(1, 'a reason is required').max(1024);
 
 const CreateBody = z.strictObject({
-  amount: minor('amount').optional().describe('Minor units; default: what is outstanding and not yet in open intents'),
+  amount: minor('amount').optional().describe('Minor units; default: what is outstanding and not yet in open intents or counter sales still running'),
   tipsAllowed: z.boolean().default(false),
   captureMode: oneOf(['Auto', 'Manual'] as const).default('Auto'),
   description: z.string().max(4096).optional(),
@@ -61,7 +61,7 @@ export class PaymentIntentsController {
   @HttpCode(201)
   @ApiOperation({
     summary:
-      "Create a payment intent for the order (all that is outstanding, or a part) in the order's currency; answers its id, status, checkout URL and a QR code of it (SVG, PNG data URL). 409 for a closed or non-payable order, or when open intents already cover what is outstanding",
+      "Create a payment intent for the order (all that is outstanding, or a part) in the order's currency; answers its id, status, checkout URL and a QR code of it (SVG, PNG data URL). 409 for a closed or non-payable order, or when open intents and counter sales still running already cover what is outstanding",
   })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiBody({ schema: jsonSchema(CreateBody) })

@@ -3,6 +3,7 @@ import type { DojoPaymentIntent } from '@app/dojo-client';
 import { DojoApiError } from '@app/dojo-client';
 import { DomainError, isUniqueViolation } from '../admin/errors';
 import { checkoutUrl, decideIntentAmount } from '../core/rules';
+import { counterRepo } from '../repositories/counter.repository';
 import { ordersRepo } from '../repositories/orders.repository';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
 import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
@@ -100,7 +101,7 @@ export class CreatePaymentIntent {
       if (!locked) throw DomainError.notFound('order', cmd.orderId);
       const order = await orders.find(locationId, cmd.orderId);
       if (!order) throw DomainError.notFound('order', cmd.orderId);
-      const decision = decideIntentAmount(order, await intents.openAmount(locationId, cmd.orderId), cmd.amount);
+      const decision = decideIntentAmount(order, await intents.openAmount(locationId, cmd.orderId), cmd.amount, await counterRepo(tx).openSaleAmount(locationId, cmd.orderId));
       if (decision.kind === 'invalid') throw DomainError.invalid([{ field: 'amount', reason: decision.reason }]);
       if (decision.kind === 'refuse') throw DomainError.conflict(decision.reason);
       const row = await intents.claim({

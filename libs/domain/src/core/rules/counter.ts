@@ -112,18 +112,24 @@ export function cancelOf(state: CounterState): 'fail' | 'request' | 'already' | 
 /**
  * Whether a counter sale of `amount` may be started against an order: the
  * order is payable, in the same currency, and the sale fits in what is
- * outstanding once the other counter sales still open against it are
- * counted (so two terminals never both charge the whole bill).
+ * outstanding once the other counter sales still open against it and its
+ * open payment intents (`openIntents`: a checkout link out) are counted (so
+ * two terminals, or a terminal and a checkout link, never both charge the
+ * whole bill).
  */
 export function counterSaleRefusal(
   order: { id: string; status: string; totalAmount: bigint; paidAmount: bigint; currency: string },
   openSales: bigint,
   amount: bigint,
   currency: string,
+  openIntents = 0n,
 ): string | undefined {
   if (!isPayable(order)) return `order ${order.id} is not payable (status ${order.status}, paid ${order.paidAmount} of ${order.totalAmount})`;
   if (order.currency !== currency) return `order ${order.id} is in ${order.currency}, not ${currency}`;
-  const room = outstandingAmount(order) - openSales;
-  if (amount > room) return `order ${order.id} has ${room} ${order.currency} left to pay${openSales > 0n ? ` (${openSales} is in counter sales still running)` : ''}; ${amount} is more`;
+  const room = outstandingAmount(order) - openSales - openIntents;
+  if (amount > room) {
+    const held = [openSales > 0n ? `${openSales} is in counter sales still running` : undefined, openIntents > 0n ? `${openIntents} in open payment intents` : undefined].filter(Boolean);
+    return `order ${order.id} has ${room > 0n ? room : 0n} ${order.currency} left to pay${held.length ? ` (${held.join(', ')})` : ''}; ${amount} is more`;
+  }
   return undefined;
 }

@@ -54,23 +54,28 @@ export type IntentAmountDecision = { kind: 'accept'; amount: bigint } | { kind: 
 
 /**
  * The amount of a new intent for an order: what is outstanding and not yet
- * asked for by the order's open intents (`openAmount`), or `requested` when
- * given (a part, e.g. one guest's share), which must be > 0 and fit in it.
+ * asked for by the order's open intents (`openAmount`) or by the counter sales
+ * still running against it (`openCounterSales`: a guest paying at the counter
+ * while a checkout link is out must not leave both able to take the whole
+ * bill), or `requested` when given (a part, e.g. one guest's share), which
+ * must be > 0 and fit in it.
  */
-export function decideIntentAmount(order: OrderForIntent, openAmount: bigint, requested: bigint | undefined): IntentAmountDecision {
+export function decideIntentAmount(order: OrderForIntent, openAmount: bigint, requested: bigint | undefined, openCounterSales = 0n): IntentAmountDecision {
   if (requested !== undefined && requested <= 0n) return { kind: 'invalid', reason: 'amount must be a positive integer of minor units' };
   if (isClosedStatus(order.status)) return { kind: 'refuse', reason: `order ${order.id} is ${order.status}` };
   if (!order.payable) return { kind: 'refuse', reason: `order ${order.id} is not payable (fully paid, or being edited at the venue)` };
   const outstanding = outstandingAmount(order);
-  const free = outstanding - openAmount;
+  const free = outstanding - openAmount - openCounterSales;
   if (free <= 0n) {
-    return { kind: 'refuse', reason: `open payment intents already cover the ${outstanding} outstanding on order ${order.id}` };
+    const by = openCounterSales > 0n ? (openAmount > 0n ? 'open payment intents and counter sales still running' : 'counter sales still running') : 'open payment intents';
+    return { kind: 'refuse', reason: `${by} already cover the ${outstanding} outstanding on order ${order.id}` };
   }
   if (requested === undefined) return { kind: 'accept', amount: free };
   if (requested > free) {
+    const counter = openCounterSales > 0n ? `, ${openCounterSales} in counter sales still running` : '';
     return {
       kind: 'refuse',
-      reason: `amount ${requested} is more than the ${free} left on order ${order.id} (outstanding ${outstanding}, ${openAmount} in open intents)`,
+      reason: `amount ${requested} is more than the ${free} left on order ${order.id} (outstanding ${outstanding}, ${openAmount} in open intents${counter})`,
     };
   }
   return { kind: 'accept', amount: requested };

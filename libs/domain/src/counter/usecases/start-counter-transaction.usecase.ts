@@ -7,6 +7,7 @@ import type { CounterTransactionRow } from '../../repositories/counter.repositor
 import { counterRepo, isUuid } from '../../repositories/counter.repository';
 import { LocationsRepository } from '../../repositories/locations.repository';
 import { ordersRepo } from '../../repositories/orders.repository';
+import { paymentIntentsRepo } from '../../repositories/payment-intents.repository';
 import { runInTransaction } from '../../repositories/unit-of-work';
 import { VENUE_WAIT_BOUND_MS } from '../../repositories/venue-store';
 import type { CounterDeps } from '../ports';
@@ -102,7 +103,8 @@ export class StartCounterTransaction {
           if (again) return { existing: again };
           const order = await orders.find(locationId, cmd.orderId);
           if (!order) throw DomainError.notFound('order', cmd.orderId);
-          const refused = counterSaleRefusal(order, await counter.openSaleAmount(locationId, cmd.orderId), cmd.amount!, currency);
+          const openIntents = await paymentIntentsRepo(tx).openAmount(locationId, cmd.orderId);
+          const refused = counterSaleRefusal(order, await counter.openSaleAmount(locationId, cmd.orderId), cmd.amount!, currency, openIntents);
           if (refused) throw DomainError.conflict(refused, { error: 'order_not_payable' });
         }
         let orderId = cmd.orderId ?? null;
