@@ -211,7 +211,7 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     await start('x-3', { tid: 'T-X2', orderId: 'ord-3', amount: 1500n });
     const dojoCalls: string[] = [];
     const dojo = new Proxy({}, { get: (_t, prop) => () => { dojoCalls.push(String(prop)); throw new Error('Dojo must not be called'); } });
-    const intents = new CreatePaymentIntent({ prisma: db.prisma, dojo: dojo as never, credentials: { forLocation: async () => ({ apiKey: 'sk_sandbox_x' }) as never }, checkoutBase: 'http://checkout', firstCheckAfterMs: 60_000, log: logger });
+    const intents = new CreatePaymentIntent({ prisma: db.prisma, dojo: dojo as never, credentials: { forLocation: async () => ({ apiKey: 'sk_sandbox_x' }) }, checkoutBase: 'http://checkout', firstCheckAfterMs: 60_000, log: logger });
     const refused = await expectDomainError(intents.execute(loc, { orderId: 'ord-3', idempotencyKey: 'k-y', amount: 1000n, tipsAllowed: false, captureMode: 'Auto' }), 'conflict');
     assert.match(refused.message, /more than the 500 left on order ord-3 \(outstanding 2000, 0 in open intents, 1500 in counter sales still running\)/);
     assert.deepEqual(dojoCalls, []);
