@@ -306,6 +306,90 @@ describe('venue API writes', () => {
     assert.equal((await venue('PUT', `${base}/orders/o-cur`, { body: sampleOrder('o-cur', 3000) })).status, 200, 'a replace in its own currency goes through');
   });
 
+  it('refuses to delete a table an open order names (409 table_in_use), and a replace keeps a table deleted since', async () => {
+    const at = (orderId: string, tableId: string, status = 'Accepted') => {
+      const o = sampleOrder(orderId) as any;
+      o.details.dineIn.tableId = tableId;
+      o.status = status;
+      return o;
+    };
+    const put = (path: string, body: unknown) => venue('PUT', `${base}${path}`, { body });
+    assert.equal((await put('/tables/t-del', { name: 'Patio' })).status, 200);
+    assert.equal((await put('/orders/o-del1', at('o-del1', 't-del'))).status, 200);
+    assert.equal((await put('/orders/o-del2', at('o-del2', 't-del'))).status, 200);
+    assert.equal((await put('/orders/o-del3', at('o-del3', 't-del', 'Finalized'))).status, 200);
+    const party = { tableIds: ['t-del'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 2 };
+    const reservation = { name: 'Smith', covers: 2, startTime: '2026-11-22T19:00:00.000Z', endTime: '2026-11-22T21:00:00.000Z', tableIds: ['t-del'] };
+    assert.equal((await put('/parties/p-del', party)).status, 200);
+    assert.equal((await put('/reservations/r-del', reservation)).status, 200);
+
+    // Two open orders name it (the closed one does not count): refused, the table kept.
+    let d = await venue('DELETE', `${base}/tables/t-del`);
+    assert.equal(d.status, 409, JSON.stringify(d.body));
+    assert.equal(d.body.error, 'table_in_use', JSON.stringify(d.body));
+    assert.equal(d.body.openOrders, 2);
+    assert.match(d.body.message, /2 open orders/);
+    assert.equal(await db.prisma.diningTable.count({ where: { locationId, id: 't-del' } }), 1);
+
+    // One moves to another table, the other is closed: the delete goes ahead (the party and reservation do not hold it).
+    assert.equal((await put('/orders/o-del1', at('o-del1', 't1'))).status, 200);
+    assert.equal((await put('/orders/o-del2', at('o-del2', 't-del', 'Canceled'))).status, 200);
+    d = await venue('DELETE', `${base}/tables/t-del`);
+    assert.equal(d.status, 204, JSON.stringify(d.body));
+    assert.equal((await venue('DELETE', `${base}/tables/t-del`)).status, 404);
+
+    // What already named it can be replaced still naming it: closed orders (a POS can always close an order), the party and the reservation.
+    for (const [path, body] of [
+      ['/orders/o-del2', at('o-del2', 't-del', 'Finalized')],
+      ['/orders/o-del3', at('o-del3', 't-del', 'Finalized')],
+      ['/parties/p-del', { ...party, endTime: '2026-11-21T14:00:00.000Z' }],
+      ['/reservations/r-del', { ...reservation, covers: 3 }],
+    ] as const) {
+      const r = await put(path, body);
+      assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+    }
+    assert.equal((await stored('o-del2')).status, 'Finalized');
+    // Newly naming it is refused: another order, a closed order opened again there, the first order moving back, a new party.
+    for (const [path, body, field] of [
+      ['/orders/o-del4', at('o-del4', 't-del'), 'details.dineIn.tableId'],
+      ['/orders/o-del3', at('o-del3', 't-del'), 'details.dineIn.tableId'],
+      ['/orders/o-del1', at('o-del1', 't-del'), 'details.dineIn.tableId'],
+      ['/parties/p-del2', party, 'tableIds.0'],
+      ['/parties/p-del', { ...party, tableIds: ['t-del', 't-gone'] }, 'tableIds.1'],
+    ] as const) {
+      const r = await put(path, body);
+      assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(r.body.fields.map((f: { field: string }) => f.field), [field], path);
+    }
+  });
+
+  it('refuses a table delete that waited for an order write naming the table, once that order is open there', async () => {
+    assert.equal((await venue('PUT', `${base}/tables/t-race-del`, { body: { name: 'Bar 2' } })).status, 200);
+    const o = sampleOrder('o-race-del') as any;
+    o.details.dineIn.tableId = 't-race-del';
+    assert.equal((await venue('PUT', `${base}/orders/o-race-del`, { body: { ...o, status: 'Finalized' } })).status, 200);
+    // The order's PUT (opening it again) takes its table's key-share lock, then waits for the order's row; the delete
+    // then waits for the table's row, and must count the order the PUT opened there.
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-race-del']);
+      const put = venue('PUT', `${base}/orders/o-race-del`, { body: o });
+      await waitFor(async () => (await lockWaiters()) >= 1 || undefined, 'the order write waiting for its row');
+      const del = venue('DELETE', `${base}/tables/t-race-del`);
+      await waitFor(async () => (await lockWaiters()) >= 2 || undefined, 'the delete waiting for the table');
+      await holder.query('ROLLBACK');
+      const [p, d] = await Promise.all([put, del]);
+      assert.equal(p.status, 200, JSON.stringify(p.body));
+      assert.equal(d.status, 409, JSON.stringify(d.body));
+      assert.equal(d.body.openOrders, 1);
+    } finally {
+      await holder.end();
+    }
+    assert.equal(await db.prisma.diningTable.count({ where: { locationId, id: 't-race-del' } }), 1);
+  });
+
   it('refuses to delete an order with money recorded against it, a payment that came while the delete waited included', async () => {
     const refusedDelete = async (orderId: string) => {
       const r = await venue('DELETE', `${base}/orders/${orderId}`);

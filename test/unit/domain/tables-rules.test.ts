@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSessionFinished, isWaiterAllowed, requestIdempotencyKey, tableOccupancy, tableSessionId } from '@app/domain/core/rules';
+import { isSessionFinished, isWaiterAllowed, mayKeepGoneTable, requestIdempotencyKey, tableDeletionRefusal, tableOccupancy, tableSessionId } from '@app/domain/core/rules';
 
 const order = (status: string, total: bigint, paid: bigint) => ({ status, payable: paid < total, totalAmount: total, paidAmount: paid });
 
@@ -19,6 +19,19 @@ describe('core rules for table sessions (pay-at-table dialects)', () => {
     assert.equal(tableOccupancy({ maxCovers: null }, [order('Finalized', 100n, 100n)]), 'available', 'closed orders do not count');
     assert.equal(tableOccupancy({ maxCovers: 4 }, [order('Accepted', 100n, 100n), order('Accepted', 50n, 10n)]), 'occupied');
     assert.equal(tableOccupancy({ maxCovers: 4 }, [order('Accepted', 100n, 100n)]), 'pending_available');
+  });
+
+  it('a table is not deleted while open orders name it, and an order keeps a deleted table only as it was', () => {
+    assert.equal(tableDeletionRefusal('t1', 0), undefined);
+    assert.match(tableDeletionRefusal('t1', 1)!, /^table "t1" cannot be deleted: 1 open order names it; close it \(PUT with status Finalized or Canceled\) or move it/);
+    assert.match(tableDeletionRefusal('t1', 3)!, /: 3 open orders name it; close them/);
+    assert.equal(mayKeepGoneTable(undefined, 't1', 'Finalized'), false, 'a new order may not name a gone table');
+    assert.equal(mayKeepGoneTable({ tableId: 't2', status: 'Accepted' }, 't1', 'Finalized'), false, 'nor may an order move to one');
+    assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Accepted' }, 't1', 'Accepted'), true, 'an open order there stays editable');
+    assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Accepted' }, 't1', 'Finalized'), true, 'and can be closed');
+    assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Canceled' }, 't1', 'Finalized'), true, 'a closed one stays closed');
+    assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Canceled' }, 't1', 'Accepted'), false, 'but is not opened again there');
+    assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Canceled' }, 't1', undefined), false, 'no status is New: open');
   });
 
   it('finished sessions and waiter ids', () => {

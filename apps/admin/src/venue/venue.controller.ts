@@ -124,7 +124,11 @@ export class VenueController {
 
   @Delete('tables/:tableId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a table' })
+  @ApiOperation({
+    summary: 'Delete a table; refused with 409 table_in_use while open orders name it',
+    description:
+      'Orders not closed (status other than Finalized, Canceled, Failed) at the table: 409 table_in_use with openOrders. Close them or move them to another table first. An order, party or reservation that names the table once it is gone can still be replaced naming it (a closed order is not opened again there).',
+  })
   async removeTable(@Param('locationId') locationId: string, @Param('tableId') tableId: string) {
     await this.deleteTable.execute(locationId, tableId);
   }

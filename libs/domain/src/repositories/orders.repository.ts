@@ -98,6 +98,8 @@ export interface SeqPage {
 export interface LockedOrderRow {
   paidAmount: bigint;
   version: number;
+  status: string;
+  tableId: string | null;
   currency: string;
 }
 
@@ -356,13 +358,21 @@ export class OrdersRepository {
    * cancellations, Dojo events and venue edits of the same order run one
    * after another. Undefined when the order does not exist at this location.
    */
+  /** How many open orders (status not closed: core/rules CLOSED_ORDER_STATUSES) name the table. */
+  async countOpenAtTable(locationId: string, tableId: string): Promise<number> {
+    const rows = await this.db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM orders o
+       WHERE o.location_id = ${locationId}::uuid AND o.table_id = ${tableId} AND o.status NOT IN (${CLOSED_STATUSES_SQL})`;
+    return rows[0]?.n ?? 0;
+  }
+
   async lockRowIfExists(locationId: string, orderId: string): Promise<LockedOrderRow | undefined> {
     return OrdersRepository.lockedRowOf(await this.db.$queryRaw<unknown>(OrdersRepository.lockRowSql(locationId, orderId)));
   }
 
   /** lockRowIfExists' statement, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: lockedRowOf. */
   static lockRowSql(locationId: string, orderId: string): Prisma.Sql {
-    return Prisma.sql`SELECT paid_amount AS "paidAmount", version, currency FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
+    return Prisma.sql`SELECT paid_amount AS "paidAmount", version, status::text AS status, table_id AS "tableId", currency FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
   }
 
   /** The locked order in lockRowSql's rows, undefined when there is none. */

@@ -1,4 +1,4 @@
-import type { Prisma } from '@app/db';
+import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 
 /**
@@ -40,6 +40,14 @@ export class PartiesReservationsRepository {
   /** Serialises the creation of the party or reservation for one Dojo id (a transaction advisory lock). */
   async lockDojoId(locationId: string, kind: 'party' | 'reservation', dojoId: string): Promise<void> {
     await this.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${kind}:${locationId}:${dojoId}`}, 0))`;
+  }
+
+  /** The table ids the party or reservation names (none when there is no such row), its row locked (FOR UPDATE) until the transaction ends. */
+  async lockTableIdsOf(locationId: string, kind: 'party' | 'reservation', id: string): Promise<string[]> {
+    const table = kind === 'party' ? Prisma.sql`parties` : Prisma.sql`reservations`;
+    const rows = await this.db.$queryRaw<{ table_ids: string[] }[]>`
+      SELECT table_ids FROM ${table} WHERE location_id = ${locationId}::uuid AND id = ${id} FOR UPDATE`;
+    return rows[0]?.table_ids ?? [];
   }
 
   // ---- parties ----

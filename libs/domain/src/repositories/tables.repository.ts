@@ -106,6 +106,15 @@ export class TablesRepository {
     );
   }
 
+  /**
+   * Locks the table's row for the rest of the transaction (FOR UPDATE: it waits for, and then holds off, the writes
+   * that key-share-lock the tables they name, lockExistingTableIds); whether there is such a table.
+   */
+  async lockTableForDelete(locationId: string, id: string): Promise<boolean> {
+    const rows = await this.db.$queryRaw<unknown[]>`SELECT 1 FROM dining_tables WHERE location_id = ${locationId}::uuid AND id = ${id} FOR UPDATE`;
+    return rows.length > 0;
+  }
+
   async deleteTable(locationId: string, id: string): Promise<boolean> {
     const { count } = await this.db.diningTable.deleteMany({ where: { locationId, id } });
     return count > 0;

@@ -35,3 +35,24 @@ export function isSessionFinished(order: { status: string }): boolean {
 export function isWaiterAllowed(orderWaiterId: string | null, requestWaiterId: string): boolean {
   return orderWaiterId === null || orderWaiterId === requestWaiterId;
 }
+
+/**
+ * Why a venue may not delete a table, or undefined when it may: while open orders (status not closed) name it. An
+ * order at a table the venue no longer has would show at no table on the card machines and could not be moved or
+ * reopened there; the POS closes those orders, or moves them to another table, first. Parties and reservations do
+ * not hold a table: a host moves them, and a replace keeps the table ids they already name (mayKeepGoneTable).
+ */
+export function tableDeletionRefusal(tableId: string, openOrders: number): string | undefined {
+  if (openOrders <= 0) return undefined;
+  const [orders, them] = openOrders === 1 ? ['1 open order names', 'it'] : [`${openOrders} open orders name`, 'them'];
+  return `table ${JSON.stringify(tableId)} cannot be deleted: ${orders} it; close ${them} (PUT with status Finalized or Canceled) or move ${them} to another table first`;
+}
+
+/**
+ * Whether a venue's replace of an order may name a table the venue no longer has (deleted since the order named it):
+ * only the table the stored order already names, and not to open a closed order there, so a POS can always edit or
+ * close an order whose table went while no open order is left at a table that is gone.
+ */
+export function mayKeepGoneTable(stored: { tableId: string | null; status: string } | undefined, tableId: string, status: string | undefined): boolean {
+  return stored !== undefined && stored.tableId === tableId && (!isClosedStatus(stored.status) || isClosedStatus(status));
+}

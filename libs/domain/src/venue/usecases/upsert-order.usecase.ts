@@ -1,7 +1,7 @@
 import type { Models } from '@app/contracts';
 import { dojoOrderToCreateData } from '../../dialects/epos-data/orders.mapping';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
-import { isClosedStatus, orderCurrencyChangeRefusal } from '../../core/rules';
+import { isClosedStatus, mayKeepGoneTable, orderCurrencyChangeRefusal } from '../../core/rules';
 import type { OrderCreateData } from '../../orders/order-mapper';
 import { orderRowOf } from '../../orders/order-mapper';
 import { OrdersRepository as Orders } from '../../repositories/orders.repository';
@@ -14,9 +14,10 @@ import { requireVenueEntity } from '../validation';
 import { refuseUnknownTables } from '../table-refs';
 
 /**
- * Creates or replaces an order from Dojo's Order shape (its table, when given, must exist at the venue), and tells
- * Dojo it changed (outbox). One transaction of two round trips on pg: the locks and reads (VenueStore.openOrderEdit),
- * then the order, its items and the POS event as one statement sent with COMMIT.
+ * Creates or replaces an order from Dojo's Order shape (its table, when given, must exist at the venue unless the
+ * stored order already names it: core/rules mayKeepGoneTable), and tells Dojo it changed (outbox). One transaction of
+ * two round trips on pg: the locks and reads (VenueStore.openOrderEdit), then the order, its items and the POS event
+ * as one statement sent with COMMIT.
  */
 export class UpsertOrder {
   constructor(private readonly d: VenueDeps) {}
@@ -33,9 +34,10 @@ export class UpsertOrder {
     const tableId = rows.order.tableId;
     return this.d.venue.sqlTransaction(async (s) => {
       const edit = await s.openOrderEdit(locationId, orderId, tableId ? [tableId] : []);
-      // A dine-in order at a table the venue does not have would show at no table.
-      if (tableId) refuseUnknownTables([{ field: 'details.dineIn.tableId', tableId }], edit.tables);
       const current = edit.current;
+      // A dine-in order at a table the venue does not have would show at no table; one already there (the table was
+      // deleted since) may stay, so that the POS can still edit and close it (core/rules mayKeepGoneTable).
+      if (tableId && !mayKeepGoneTable(current, tableId, order.status)) refuseUnknownTables([{ field: 'details.dineIn.tableId', tableId }], edit.tables);
       if (current) assertOrderEditableByVenue(edit.lock, orderId);
       if (current && current.currency !== rows.order.currency) {
         // Rare: read only then, in the same transaction, under the row lock (what writes these holds it too).

@@ -16,6 +16,7 @@ export class UpsertParty {
     return upsertVersionedRow(this.d.venue, locationId, partyId, { type: 'PartyUpdated', payload: { partyId } }, {
       save: (s) => s.parties.saveParty(locationId, partyId, data),
       tables: tableRefs('tableIds', p.tableIds),
+      storedTableIds: (s) => s.parties.lockTableIdsOf(locationId, 'party', partyId),
     });
   }
 }

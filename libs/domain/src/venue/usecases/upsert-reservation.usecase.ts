@@ -22,6 +22,7 @@ export class UpsertReservation {
     return upsertVersionedRow(this.d.venue, locationId, reservationId, { type: 'ReservationUpdated', payload: { reservationId } }, {
       save: (s) => s.parties.saveReservation(locationId, reservationId, data),
       tables: tableRefs('tableIds', r.tableIds),
+      storedTableIds: (s) => s.parties.lockTableIdsOf(locationId, 'reservation', reservationId),
     });
   }
 }
