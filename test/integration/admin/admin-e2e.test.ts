@@ -320,6 +320,14 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     r = await venue('PUT', `${base}/orders/o-9`, { body: wrongCurrency });
     assert.equal(r.status, 400);
     assert.equal(r.body.fields[0].field, 'items.0.amountPerItem.currencyCode');
+    // One currency throughout, but not an ISO 4217 code: refused at the total's, not stored for Dojo to refuse later.
+    for (const code of ['gbp', 'GB', 'POUND']) {
+      r = await venue('PUT', `${base}/orders/o-9`, { body: JSON.parse(JSON.stringify(sampleOrder('o-9')).replaceAll('"GBP"', JSON.stringify(code))) });
+      assert.equal(r.status, 400, `${code}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(r.body.fields.map((f: { field: string }) => f.field), ['totalAmount.currencyCode'], code);
+      assert.match(r.body.fields[0].reason, /ISO 4217/);
+    }
+    assert.equal(await db.prisma.order.count({ where: { locationId: loc.id, id: 'o-9' } }), 0);
     r = await venue('PUT', `${base}/orders/o-9`, { body: { ...sampleOrder('o-8') } });
     assert.equal(r.status, 400, 'body id must match the path');
 
@@ -344,6 +352,13 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     r = await venue('PUT', `${base}/parties/p2`, { body: { tableIds: [], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z' } });
     assert.equal(r.status, 400);
+    // A party's covers, when given, count guests: at least 1, as a reservation's.
+    for (const covers of [-1, 0]) {
+      r = await venue('PUT', `${base}/parties/p3`, { body: { tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers } });
+      assert.equal(r.status, 400, `${covers}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.fields[0].field, 'covers');
+    }
+    assert.equal(await db.prisma.party.count({ where: { locationId: loc.id, id: 'p3' } }), 0);
     r = await venue('PUT', `${base}/reservations/r1`, {
       body: { name: 'Smith', covers: 4, startTime: '2026-11-22T19:00:00.000Z', endTime: '2026-11-22T21:00:00.000Z', tableIds: ['t1'] },
     });

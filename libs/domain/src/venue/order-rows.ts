@@ -8,8 +8,8 @@ type Money = { value: number; currencyCode: string };
 
 /**
  * The venue API's checks on an order beyond the contract schema, reported per
- * field: totals and items present, one currency throughout, positive
- * quantities, no negative totals, details matching the order type. Rows are
+ * field: totals and items present, one currency throughout and that an ISO 4217
+ * code, positive quantities, no negative totals, details matching the order type. Rows are
  * then built by the worker's mapper (orders/order-mapper.ts), so the venue API
  * and the JSON-RPC methods store orders the same way.
  */
@@ -19,6 +19,8 @@ export function checkVenueOrder(o: Order): void {
   check(fields, !!total, 'totalAmount', 'is required');
   check(fields, Array.isArray(o.items), 'items', 'is required');
   const currency = total?.currencyCode ?? '';
+  // The others must equal it, so one check of the total's covers every amount.
+  if (total) check(fields, /^[A-Z]{3}$/.test(currency), 'totalAmount.currencyCode', 'must be an ISO 4217 code such as GBP (three capital letters)');
   const money = (m: Money | undefined, field: string, allowNegative = false) => {
     if (!m) return;
     check(fields, m.currencyCode === currency, `${field}.currencyCode`, `must be the order's currency ${currency}`);
@@ -44,5 +46,4 @@ export function checkVenueOrder(o: Order): void {
   if (details.orderType === 'DineIn') check(fields, !!details.dineIn, 'details.dineIn', 'is required for a DineIn order');
   if (details.orderType === 'Collection') check(fields, !!details.collection, 'details.collection', 'is required for a Collection order');
   if (fields.length) throw DomainError.invalid(fields);
-
 }
