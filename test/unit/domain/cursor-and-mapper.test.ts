@@ -4,6 +4,10 @@ import { contractValidator, EposError } from '@app/contracts';
 import { decodeSeqCursor, encodeCursor, pageRequest, paginate } from '@app/domain/rpc/cursor';
 import { orderToDojo } from '@app/domain/orders/order-mapper';
 import { dojoOrderToCreateData } from '@app/domain/dialects/epos-data/orders.mapping';
+import { DomainError } from '@app/domain/admin/errors';
+import { parseCounterCursor } from '@app/domain/counter/view';
+import type { VenueDeps } from '@app/domain/venue/ports';
+import { ReadVenueFeed } from '@app/domain/venue/usecases/read-venue-feed.usecase';
 
 describe('cursors', () => {
   it('round-trip, and refuse cursors of another kind or garbage as InvalidRequest', () => {
@@ -39,6 +43,38 @@ describe('cursors', () => {
     assert.deepEqual(p3, { data: [{ k: 5 }], before: 'c5' });
     const back = await run({ limit: 2, before: 5 });
     assert.deepEqual(back, { data: [{ k: 3 }, { k: 4 }], before: 'c3', after: 'c4' });
+  });
+});
+
+describe('cursors of (transaction id, id) pairs: both Postgres bigints', () => {
+  const MAX = '9223372036854775807';
+  const TOO_BIG = ['9223372036854775808', '99999999999999999999'];
+
+  it('a counter event id (Last-Event-ID) above 2^63-1 is not an event id', () => {
+    assert.deepEqual(parseCounterCursor(`${MAX}.${MAX}`), { tx: 9223372036854775807n, id: 9223372036854775807n });
+    assert.deepEqual(parseCounterCursor(' 12.34 '), { tx: 12n, id: 34n });
+    for (const big of TOO_BIG) {
+      assert.equal(parseCounterCursor(`${big}.1`), undefined, big);
+      assert.equal(parseCounterCursor(`1.${big}`), undefined, big);
+    }
+    for (const bad of ['', '1', '1.', '.1', '-1.1', '1.1.1', 'a.1']) assert.equal(parseCounterCursor(bad), undefined, bad);
+  });
+
+  it("the venue feed's `after` above 2^63-1 is refused (400 naming after) without reading the feed", async () => {
+    const asked: unknown[] = [];
+    const deps = { venue: { feed: { readAfter: async (_l: string, c: unknown) => (asked.push(c), []) } } } as unknown as VenueDeps;
+    const feed = new ReadVenueFeed(deps);
+    assert.deepEqual(await feed.execute('loc', `${MAX}.${MAX}`, 10), { entries: [], cursor: `${MAX}.${MAX}` });
+    assert.deepEqual(asked, [{ tx: 9223372036854775807n, id: 9223372036854775807n }]);
+    for (const after of [...TOO_BIG.flatMap((b) => [`${b}.1`, `1.${b}`]), '1', 'x.1']) {
+      await assert.rejects(feed.execute('loc', after, 10), (e: unknown) => e instanceof DomainError && e.kind === 'invalid' && e.fields[0]?.field === 'after', after);
+    }
+    assert.equal(asked.length, 1, 'nothing read for a refused cursor');
+  });
+
+  it('an RPC seq cursor above 2^63-1 is not a cursor this EPOS issued', () => {
+    assert.equal(decodeSeqCursor('o', encodeCursor('o', 9223372036854775807n), 'cursor.after'), 9223372036854775807n);
+    assert.throws(() => decodeSeqCursor('o', encodeCursor('o', '9223372036854775808'), 'cursor.after'), (e: unknown) => e instanceof EposError && e.errorType === 'InvalidRequest');
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ConnectPac, CounterEvent, CounterTransactionView } from '@app/contracts';
 import type { CounterEventRow, CounterTransactionRow } from '../repositories/counter.repository';
+import { parseTxIdCursor } from '../shared/int8';
 
 /** A transaction as the venue API shows it (and `transaction` events carry). */
 export function counterView(r: CounterTransactionRow): CounterTransactionView {
@@ -45,8 +46,7 @@ export function counterEventOf(e: CounterEventRow): CounterEvent {
   };
 }
 
-/** The cursor of an event id (`<tx_id>.<id>`), or undefined when it is not one. */
+/** The cursor of an event id (`<tx_id>.<id>`, both BIGINTs), or undefined when it is not one (a number past 2^63-1 included). */
 export function parseCounterCursor(s: string): { tx: bigint; id: bigint } | undefined {
-  const m = /^(\d{1,20})\.(\d{1,20})$/.exec(s.trim());
-  return m ? { tx: BigInt(m[1]!), id: BigInt(m[2]!) } : undefined;
+  return parseTxIdCursor(s.trim());
 }

@@ -1,4 +1,5 @@
 import { EposError } from '@app/contracts';
+import { parseInt8Key } from '../shared/int8';
 
 /**
  * Opaque pagination cursors for the Search* methods: base64url of
@@ -26,8 +27,9 @@ export function decodeCursor(kind: CursorKind, cursor: string, field: string): s
 
 export function decodeSeqCursor(kind: CursorKind, cursor: string, field: string): bigint {
   const key = decodeCursor(kind, cursor, field);
-  if (!/^\d{1,19}$/.test(key)) throw badCursor(field);
-  return BigInt(key);
+  const seq = parseInt8Key(key);
+  if (seq === undefined) throw badCursor(field);
+  return seq;
 }
 
 function badCursor(field: string): EposError {

@@ -1,4 +1,5 @@
 import { DomainError } from '../../admin/errors';
+import { parseTxIdCursor } from '../../shared/int8';
 import type { VenueDeps } from '../ports';
 
 export interface FeedEntryView {
@@ -18,11 +19,12 @@ export interface FeedPage {
 
 const START = '0.0';
 
+/** `after` as (tx_id, id): both BIGINTs, so a number past 2^63-1 is refused like any other string the feed never handed out. */
 function parseCursor(c: string | undefined): [bigint, bigint] {
   if (!c) return [0n, 0n];
-  const m = /^(\d{1,20})\.(\d{1,20})$/.exec(c);
-  if (!m) throw DomainError.invalid([{ field: 'after', reason: 'is not a cursor this feed handed out' }]);
-  return [BigInt(m[1]!), BigInt(m[2]!)];
+  const cursor = parseTxIdCursor(c);
+  if (!cursor) throw DomainError.invalid([{ field: 'after', reason: 'is not a cursor this feed handed out' }]);
+  return [cursor.tx, cursor.id];
 }
 
 /**
