@@ -4,7 +4,7 @@ import type { WorkerConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import { IngestDojoEvent } from '@app/domain/events';
-import { LocationCredentials, ReconcilePaymentIntents } from '@app/domain/payment-intents';
+import { dojoIntentReader, LocationCredentials, ReconcilePaymentIntents } from '@app/domain/payment-intents';
 import { DojoEventsSweeper } from '@app/domain/events';
 import { DojoEventsRepository } from '@app/domain/events';
 import { ApplyDojoEvent } from '@app/domain/events';
@@ -36,12 +36,7 @@ export class EventsWorker implements OnApplicationBootstrap, OnApplicationShutdo
     const pipeline = pipelineMetrics();
     const dojo = new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, timeoutMs: config.DOJO_TIMEOUT_MS, maxAttempts: 2 });
     const credentials = new LocationCredentials(prisma, secretBox);
-    const dojoIntents = {
-      read: async (locationId: string, paymentIntentId: string) => {
-        const pi = await dojo.getPaymentIntent(await credentials.forLocation(locationId), paymentIntentId);
-        return { tipsAmount: BigInt(pi.tipsAmount?.value ?? 0), refundedAmount: BigInt(pi.refundedAmount ?? 0) };
-      },
-    };
+    const dojoIntents = dojoIntentReader(dojo, credentials);
     this.worker = new DojoEventsWorker(
       { redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, concurrency: config.EVENTS_CONCURRENCY, health },
       new ApplyDojoEvent(prisma, log, {

@@ -88,11 +88,22 @@ export interface DojoPaymentIntent {
   tipsAmount?: DojoMoney | null;
   totalAmount?: DojoMoney;
   refundedAmount?: number;
+  /** Its captures (CaptureDetails): each one's amount without tips, its tipsAmount and status (Successful, ...). */
+  captures?: DojoCaptureDetails[] | null;
   reference?: string;
   paymentLink?: string | null;
   createdAt?: string;
   updatedAt?: string;
   [k: string]: unknown;
+}
+
+/** One capture of a payment intent (dojo-api-openapi.json CaptureDetails). */
+export interface DojoCaptureDetails {
+  id?: string | null;
+  amount?: number;
+  tipsAmount?: number | null;
+  status?: 'Created' | 'Successful' | 'Declined' | 'Failed';
+  createdAt?: string;
 }
 
 /** POST /payment-intents body (CreatePaymentIntentRequest), the fields epos-relay sets. */

@@ -25,7 +25,7 @@ import { PaymentIntentStore } from './payment-intents';
 
 /** The switches of a sandbox that behaves like Dojo (no misbehaviour). */
 function wellBehaved(): Misbehaviour {
-  return { duplicateRequests: false, duplicateWebhooks: false, webhooksOutOfOrder: false, loseIntentEvents: false, pingsPaused: false, pingDelayMs: 0, answerPongs: true };
+  return { duplicateRequests: false, duplicateWebhooks: false, webhooksOutOfOrder: false, loseIntentEvents: false, omitIntentCaptures: false, pingsPaused: false, pingDelayMs: 0, answerPongs: true };
 }
 
 export interface SandboxOptions {
@@ -285,6 +285,11 @@ export class DojoSandbox {
   /** Loses (true) or delivers again (false) the events of online payment intents. */
   loseIntentEvents(on: boolean): void {
     this.misbehaviour.loseIntentEvents = on;
+  }
+
+  /** Answers intents without (true) or with (false) their `captures`. */
+  omitIntentCaptures(on: boolean): void {
+    this.misbehaviour.omitIntentCaptures = on;
   }
 
   // ---- misbehaviour

@@ -13,7 +13,10 @@ export interface SandboxPaymentIntent {
   tipsAmount: { value: number; currencyCode: string } | null;
   tipsAllowed: boolean;
   refundedAmount: number;
+  /** What was captured, tips included (the refund ceiling). */
   capturedAmount: number;
+  /** Its captures, as Dojo's PaymentIntent.captures (CaptureDetails: amount without tips, tipsAmount). */
+  captures: SandboxCapture[];
   reference: string;
   description: string | null;
   metadata: Record<string, string>;
@@ -21,6 +24,15 @@ export interface SandboxPaymentIntent {
   updatedAt: string;
   /** The checkout card that paid it, last four digits. */
   cardLast4?: string;
+}
+
+/** One capture of an intent (dojo-api-openapi.json CaptureDetails). */
+export interface SandboxCapture {
+  id: string;
+  amount: number;
+  tipsAmount: number | null;
+  status: 'Successful';
+  createdAt: string;
 }
 
 /** A Dojo-style refusal of a call on an intent (409, or 404 for an unknown intent). */
@@ -100,6 +112,7 @@ export class PaymentIntentStore {
       tipsAllowed: b.config?.payment?.tipsAllowed === true,
       refundedAmount: 0,
       capturedAmount: 0,
+      captures: [],
       reference: b.reference,
       description: b.description ?? null,
       metadata: b.metadata ?? {},
@@ -130,7 +143,7 @@ export class PaymentIntentStore {
     return this.move(pi, 'Canceled');
   }
 
-  capture(accountId: string, id: string, body: unknown): StatusChanges {
+  capture(accountId: string, id: string, body: unknown): { captureId: string; changes: StatusChanges } {
     requireBody('CreateCaptureRequest', body);
     const pi = this.get(accountId, id);
     if (pi.status !== 'Authorized') throw new IntentStateError(409, `payment intent ${id} is ${pi.status}; only an Authorized intent can be captured`);
@@ -138,7 +151,8 @@ export class PaymentIntentStore {
     if (b.amount <= 0 || b.amount > pi.amount.value) throw new IntentStateError(409, `capture amount ${b.amount} is not within 1..${pi.amount.value}`);
     if (typeof b.tipsAmount === 'number' && b.tipsAmount > 0) pi.tipsAmount = { value: b.tipsAmount, currencyCode: pi.amount.currencyCode };
     pi.capturedAmount = b.amount + (pi.tipsAmount?.value ?? 0);
-    return this.move(pi, 'Captured');
+    const captureId = this.addCapture(pi, b.amount);
+    return { captureId, changes: this.move(pi, 'Captured') };
   }
 
   setTips(accountId: string, id: string, body: unknown): SandboxPaymentIntent {
@@ -192,9 +206,16 @@ export class PaymentIntentStore {
     const changes = this.move(pi, 'Authorized');
     if (outcome === 'success' && pi.captureMode === 'Auto') {
       pi.capturedAmount = pi.amount.value + (pi.tipsAmount?.value ?? 0);
+      this.addCapture(pi, pi.amount.value);
       changes.push(...this.move(pi, 'Captured'));
     }
     return { outcome, changes, intent: pi };
+  }
+
+  private addCapture(pi: SandboxPaymentIntent, amount: number): string {
+    const c: SandboxCapture = { id: newId('cp_'), amount, tipsAmount: pi.tipsAmount?.value ?? null, status: 'Successful', createdAt: new Date().toISOString() };
+    pi.captures.push(c);
+    return c.id;
   }
 
   private move(pi: SandboxPaymentIntent, status: SandboxPaymentIntent['status']): StatusChanges {
@@ -204,8 +225,11 @@ export class PaymentIntentStore {
   }
 }
 
-/** The PaymentIntent body Dojo answers (dojo-api-openapi.json PaymentIntent, the fields the sandbox keeps). */
-export function intentBody(pi: SandboxPaymentIntent, checkoutBase: string) {
+/**
+ * The PaymentIntent body Dojo answers (dojo-api-openapi.json PaymentIntent, the fields the sandbox keeps), with its
+ * `captures` (what each capture took) unless `o.captures` is false (an answer without that field).
+ */
+export function intentBody(pi: SandboxPaymentIntent, checkoutBase: string, o: { captures?: boolean } = {}) {
   const tips = pi.tipsAmount?.value ?? 0;
   return {
     id: pi.id,
@@ -227,5 +251,6 @@ export function intentBody(pi: SandboxPaymentIntent, checkoutBase: string) {
     paymentEvents: [],
     paymentLink: `${checkoutBase}/${pi.id}`,
     terminalSessionHistory: [],
+    ...(o.captures === false ? {} : { captures: pi.captures.map((c) => ({ ...c })) }),
   };
 }

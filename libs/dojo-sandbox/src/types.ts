@@ -112,6 +112,8 @@ export interface Misbehaviour {
   webhooksOutOfOrder: boolean;
   /** The events of online payment intents (checkout, refunds, ...) are lost on both channels: only GET /payment-intents/{id} tells. */
   loseIntentEvents: boolean;
+  /** GET /payment-intents/{id} answers without `captures` (what each capture took), as an answer lacking that field would. */
+  omitIntentCaptures: boolean;
   /** No pings are sent while true. */
   pingsPaused: boolean;
   /** Extra delay before each ping. */

@@ -359,6 +359,66 @@ describe('online payments', () => {
     assert.equal((await order(o.id)).tipsAmount, 300);
   });
 
+  const intentStatusIs = (pi: string, status: string) =>
+    waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${pi}`)).body.status === status ? true : undefined), `intent ${pi} ${status}`);
+
+  it('records what a partial capture took: the order is paid that part, payable for the rest, and a refund above it is refused before Dojo', async () => {
+    const o = await fx.order(a.id, { total: 3000 });
+    const pi = await createIntent(o.id, { captureMode: 'Manual' });
+    await payAtCheckout(pi.checkoutUrl);
+    await intentStatusIs(pi.id, 'Authorized');
+    const cap = await call('POST', `${venue(a)}/payment-intents/${pi.id}/capture`, { body: { amount: 1800 }, key: key() });
+    assert.equal(cap.status, 200, JSON.stringify(cap.body));
+    await waitFor(async () => ((await paymentsOf(o.id)).length === 1 ? true : undefined), 'the capture recorded on the order');
+    await eventsSettled(pi.id);
+    const view = await order(o.id);
+    assert.deepEqual([view.paidAmount, view.outstandingAmount, view.payable], [1800, 1200, true], 'paid what was captured, payable for the rest');
+    assert.equal((await paymentView(o.id)).capturedAmount, 1800);
+    assert.equal((await createIntent(o.id)).amount, 1200, 'a new intent asks for the rest');
+
+    const over = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 1801, reason: 'too much' }, key: key() });
+    assert.equal(over.status, 400, JSON.stringify(over.body));
+    assert.equal(over.body.fields[0].field, 'amount');
+    assert.match(over.body.fields[0].reason, /from 1 to 1800/);
+    assert.equal(sim.paymentIntents.get(a.dojoAccountId, pi.id).refundedAmount, 0, 'Dojo was not asked');
+    const all = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { reason: 'all of it' }, key: key() });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    assert.equal(all.body.refundedAmount, 1800, 'a refund in full is of what was captured');
+    assert.equal((await order(o.id)).paidAmount, 0);
+  });
+
+  it("records a partial capture made at Dojo (not through the venue API) from Dojo's captures", async () => {
+    const o = await fx.order(a.id, { total: 2400 });
+    const pi = await createIntent(o.id, { captureMode: 'Manual' });
+    await payAtCheckout(pi.checkoutUrl);
+    await intentStatusIs(pi.id, 'Authorized');
+    const r = sim.paymentIntents.capture(a.dojoAccountId, pi.id, { amount: 700 });
+    sim.emitIntentEvents(sim.paymentIntents.get(a.dojoAccountId, pi.id), r.changes);
+    await waitFor(async () => ((await paymentsOf(o.id)).length === 1 ? true : undefined), 'the capture recorded on the order');
+    await eventsSettled(pi.id);
+    assert.deepEqual([(await order(o.id)).paidAmount, (await order(o.id)).payable], [700, true]);
+  });
+
+  it("records a partial capture from the venue API's capture when Dojo's answer does not say what was captured", async () => {
+    const o = await fx.order(a.id, { total: 2000 });
+    const pi = await createIntent(o.id, { captureMode: 'Manual' });
+    await payAtCheckout(pi.checkoutUrl);
+    await intentStatusIs(pi.id, 'Authorized');
+    sim.omitIntentCaptures(true);
+    try {
+      const cap = await call('POST', `${venue(a)}/payment-intents/${pi.id}/capture`, { body: { amount: 500 }, key: key() });
+      assert.equal(cap.status, 200, JSON.stringify(cap.body));
+      await waitFor(async () => ((await paymentsOf(o.id)).length === 1 ? true : undefined), 'the capture recorded on the order');
+      await eventsSettled(pi.id);
+    } finally {
+      sim.omitIntentCaptures(false);
+    }
+    const view = await order(o.id);
+    assert.deepEqual([view.paidAmount, view.outstandingAmount, view.payable], [500, 1500, true]);
+    const over = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 501, reason: 'too much' }, key: key() });
+    assert.equal(over.status, 400, JSON.stringify(over.body));
+  });
+
   it('keeps a capture the order can no longer take off the order, with a note on the intent for the venue to refund', async () => {
     const o = await fx.order(a.id, { total: 1100 });
     const pi = await createIntent(o.id);

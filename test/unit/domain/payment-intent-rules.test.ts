@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkoutUrl, decideIntentAmount, intentStatusAdvances, isFinalIntentStatus, nextCheckDelayMs, settlementOf } from '@app/domain/core/rules';
+import { capturedAmountOf, checkoutUrl, decideIntentAmount, dojoCapturedAmount, intentStatusAdvances, isFinalIntentStatus, nextCheckDelayMs, settlementOf } from '@app/domain/core/rules';
 
 const order = (o: Partial<{ status: string; totalAmount: bigint; paidAmount: bigint; payable: boolean }> = {}) => ({
   id: 'o1', status: 'Accepted', currency: 'GBP', totalAmount: 5000n, paidAmount: 0n, payable: true, ...o,
@@ -46,6 +46,24 @@ describe('payment intent rules', () => {
 
   it('backs off the reconciler by doubling, capped', () => {
     assert.deepEqual([0, 1, 2, 3, 10, 100].map((n) => nextCheckDelayMs(n, 1000, 60_000)), [1000, 2000, 4000, 8000, 60_000, 60_000]);
+  });
+
+  it("takes what was captured from Dojo's report, else the venue API's captures, else the whole intent; never more than the intent", () => {
+    assert.equal(capturedAmountOf({ amount: 3000n, capturedAmount: 1800n }, 2000n), 1800n, "Dojo's report first");
+    assert.equal(capturedAmountOf({ amount: 3000n, capturedAmount: null }, 1800n), 1800n, "the venue API's captures next");
+    assert.equal(capturedAmountOf({ amount: 3000n, capturedAmount: null }, 0n), 3000n, 'nothing known: the whole intent');
+    assert.equal(capturedAmountOf({ amount: 3000n, capturedAmount: 0n }, 0n), 3000n);
+    assert.equal(capturedAmountOf({ amount: 3000n, capturedAmount: 3500n }, 0n), 3000n, 'capped at the intent');
+    assert.equal(capturedAmountOf({ amount: 3000n, capturedAmount: null }, 4000n), 3000n);
+  });
+
+  it("adds up Dojo's successful captures (CaptureDetails), null when the answer does not say", () => {
+    assert.equal(dojoCapturedAmount([{ amount: 1800, tipsAmount: 200, status: 'Successful' }]), 1800n, 'tips are not the amount');
+    assert.equal(dojoCapturedAmount([{ amount: 1000, status: 'Successful' }, { amount: 500, status: 'Successful' }, { amount: 700, status: 'Declined' }]), 1500n);
+    assert.equal(dojoCapturedAmount(undefined), null);
+    assert.equal(dojoCapturedAmount(null), null);
+    assert.equal(dojoCapturedAmount([]), null);
+    assert.equal(dojoCapturedAmount([{ amount: 900, status: 'Failed' }, { amount: 1.5, status: 'Successful' }, null, 'x']), null);
   });
 
   it('builds the checkout link', () => {

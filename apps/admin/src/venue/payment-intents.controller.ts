@@ -22,7 +22,7 @@ const CreateBody = z.strictObject({
 });
 const CaptureBody = z.strictObject({ amount: minor('amount').optional().describe('Minor units; default: the whole intent') });
 const TipsBody = z.strictObject({ tipsAmount: z.number().int('tipsAmount must be an integer of minor units').min(0).max(Number.MAX_SAFE_INTEGER) });
-const RefundBody = z.strictObject({ amount: minor('amount').optional().describe('Minor units; default: all not refunded yet'), reason });
+const RefundBody = z.strictObject({ amount: minor('amount').optional().describe('Minor units, at most what was captured plus tips, less what is refunded; default: all of that'), reason });
 const ReverseBody = z.strictObject({ reason });
 
 const IDEMPOTENCY_HEADER = { name: 'Idempotency-Key', required: true, description: 'One per new object (1-100 characters); a repeat answers the first result, a reuse with another body is 409' };
@@ -110,7 +110,10 @@ export class PaymentIntentsController {
 
   @Post('payment-intents/:paymentIntentId/refunds')
   @HttpCode(200)
-  @ApiOperation({ summary: "Refund a Captured intent in full or in part, with a reason; Dojo's Refunded event then undoes the payment on the order" })
+  @ApiOperation({
+    summary:
+      'Refund a Captured intent in full or in part, with a reason: at most what was captured of it (a partial capture took less than the intent) plus its tips, less what is refunded already (more is 400, Dojo is not asked); the refund comes off the payment on the order at once',
+  })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiBody({ schema: jsonSchema(RefundBody) })
   refundIntent(@Param('locationId') locationId: string, @Param('paymentIntentId') id: string, @Headers('idempotency-key') key: string | undefined, @Body() body: unknown) {

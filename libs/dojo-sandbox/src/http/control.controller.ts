@@ -111,7 +111,7 @@ export class ControlController {
     return this.state();
   }
 
-  /** Body: {duplicateRequests?, duplicateWebhooks?, webhooksOutOfOrder?, loseIntentEvents?, reset?}. */
+  /** Body: {duplicateRequests?, duplicateWebhooks?, webhooksOutOfOrder?, loseIntentEvents?, omitIntentCaptures?, reset?}. */
   @Post('misbehaviour')
   @HttpCode(200)
   misbehaviour(@Body() body: unknown) {
@@ -125,6 +125,8 @@ export class ControlController {
     if (o !== undefined) this.sim.webhooksOutOfOrder(o);
     const l = optBool(b.loseIntentEvents, 'loseIntentEvents');
     if (l !== undefined) this.sim.loseIntentEvents(l);
+    const c = optBool(b.omitIntentCaptures, 'omitIntentCaptures');
+    if (c !== undefined) this.sim.omitIntentCaptures(c);
     return this.state();
   }
 

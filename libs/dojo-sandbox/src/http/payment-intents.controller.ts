@@ -32,7 +32,7 @@ export class PaymentIntentsRestController {
   @Get(':id')
   get(@Headers('authorization') auth: string | undefined, @Param('id') id: string) {
     const a = this.account(auth);
-    return intentBody(this.sim.paymentIntents.get(a.accountId, id), this.sim.checkoutBase);
+    return intentBody(this.sim.paymentIntents.get(a.accountId, id), this.sim.checkoutBase, { captures: !this.sim.misbehaviour.omitIntentCaptures });
   }
 
   @Delete(':id')
@@ -48,9 +48,9 @@ export class PaymentIntentsRestController {
   @HttpCode(200)
   capture(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Body() body: unknown) {
     const a = this.account(auth);
-    const changes = this.sim.paymentIntents.capture(a.accountId, id, body);
-    this.sim.emitIntentEvents(this.sim.paymentIntents.get(a.accountId, id), changes);
-    return { message: 'Captured', captureId: `cp_${id.slice(-12)}${Date.now().toString(36)}` };
+    const r = this.sim.paymentIntents.capture(a.accountId, id, body);
+    this.sim.emitIntentEvents(this.sim.paymentIntents.get(a.accountId, id), r.changes);
+    return { message: 'Captured', captureId: r.captureId };
   }
 
   @Post(':id/tips-amount')

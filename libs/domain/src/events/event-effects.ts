@@ -4,7 +4,7 @@ import type { PaymentIntentStatus} from '@app/contracts';
 import { isUndoStatus, STATUS_RANK } from '@app/contracts';
 import type { RecordPayment } from '../core/commands';
 import { DomainRefusal } from '../core/refusal';
-import { COUNTED_PAYMENT_STATE, intentStatusAdvances, isFinalIntentStatus, isFullRefund, settlementOf } from '../core/rules';
+import { capturedAmountOf, COUNTED_PAYMENT_STATE, intentStatusAdvances, isFinalIntentStatus, isFullRefund, settlementOf } from '../core/rules';
 import { RecordOrderPayment } from '../payments/usecases/record-order-payment.usecase';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
 import { PaymentIntentsRepository, paymentIntentsRepo } from '../repositories/payment-intents.repository';
@@ -303,7 +303,10 @@ async function advanceIntent(tx: Tx, intent: PaymentIntentRow, status: string): 
 
 /**
  * Records a captured online intent's payment on its order through the same
- * use-case the card machines use (RecordPayment), in the caller's
+ * use-case the card machines use (RecordPayment), for what was captured of
+ * it (core/rules capturedAmountOf: what Dojo reported, read before the
+ * event's transaction, else the venue API's captures, else the whole
+ * intent; a capture may take part of it), in the caller's
  * transaction, under the intent's lock (held by the caller) and the order's
  * row lock: one payment per intent, whichever channel or dialect sees it
  * first (a card machine's RecordOrderPaymentByIdV1 for the same intent is then
@@ -312,10 +315,11 @@ async function advanceIntent(tx: Tx, intent: PaymentIntentRow, status: string): 
  * venue to refund), or undefined when recorded.
  */
 export async function recordOnlinePayment(tx: Tx, intent: PaymentIntentRow, ev: { eventId: string }, log: Logger): Promise<string | undefined> {
+  const byOperations = intent.capturedAmount === null ? await paymentIntentsRepo(tx).sumCaptureOperations(intent.locationId, intent.paymentIntentId!) : 0n;
   const cmd: RecordPayment = {
     orderId: intent.orderId,
     paymentRef: intent.paymentIntentId!,
-    amount: intent.amount,
+    amount: capturedAmountOf(intent, byOperations),
     tips: intent.tipsAmount,
     currency: intent.currency,
     source: 'online',

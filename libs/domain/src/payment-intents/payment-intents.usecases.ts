@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DojoPaymentIntent } from '@app/dojo-client';
 import { DojoApiError } from '@app/dojo-client';
 import { DomainError, isUniqueViolation } from '../admin/errors';
-import { checkoutUrl, decideIntentAmount } from '../core/rules';
+import { capturedAmountOf, checkoutUrl, decideIntentAmount } from '../core/rules';
 import { counterRepo } from '../repositories/counter.repository';
 import { ordersRepo } from '../repositories/orders.repository';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
@@ -309,7 +309,10 @@ export interface RefundCommand {
 
 /**
  * RefundPaymentIntent: refunds a Captured intent in full or in part, once per
- * idempotency key (sent to Dojo as its idempotencyKey). Once Dojo accepted it,
+ * idempotency key (sent to Dojo as its idempotencyKey), up to what was
+ * captured of it (core/rules capturedAmountOf: a capture may take part of the
+ * intent) plus its tips, less what is refunded already; more is refused
+ * before Dojo is called. Once Dojo accepted it,
  * the intent's refunded amount (cumulative) is applied to its payment at once
  * (settleKnownRefund): a partial refund makes the order payable for the
  * refunded amount, a full one undoes the payment. Dojo's Refunded status event
@@ -323,14 +326,15 @@ export class RefundPaymentIntent {
     const request = { amount: cmd.amount ?? null, reason: cmd.reason };
     if ((await once(this.d, locationId, paymentIntentId, cmd.idempotencyKey, 'refund', request)) === 'replay') return view(r);
     if (r.status !== 'Captured' && r.status !== 'Refunded') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only a Captured intent can be refunded`);
-    const left = r.amount + r.tipsAmount - r.refundedAmount;
+    const intents = paymentIntentsRepo(this.d.prisma);
+    const captured = capturedAmountOf(r, r.capturedAmount === null ? await intents.sumCaptureOperations(locationId, paymentIntentId) : 0n);
+    const left = captured + r.tipsAmount - r.refundedAmount;
     const amount = cmd.amount ?? left;
     if (amount <= 0n || amount > left) throw DomainError.invalid([{ field: 'amount', reason: `must be from 1 to ${left} (what is not refunded yet)` }]);
     const creds = await this.d.credentials.forLocation(locationId);
     const res = await atDojo(() => this.d.dojo.refundPaymentIntent(creds, paymentIntentId, { amount: Number(amount), refundReason: cmd.reason }, cmd.idempotencyKey));
     await recordOp(this.d, { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason, dojoRef: res.refundId ?? null });
     // Cumulative (the sum of the refunds Dojo accepted from us), never added: an event that read Dojo's refundedAmount meanwhile is not counted twice.
-    const intents = paymentIntentsRepo(this.d.prisma);
     await intents.raiseRefunded(locationId, paymentIntentId, await intents.sumRefundedOperations(locationId, paymentIntentId));
     // Settled on the order now: a second partial refund leaves the status Refunded, so Dojo sends no status event for it.
     await runInTransaction(this.d.prisma, (tx) => settleKnownRefund(tx, locationId, paymentIntentId), { maxWait: 10_000, timeout: 30_000 });

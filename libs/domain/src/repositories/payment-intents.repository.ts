@@ -18,6 +18,8 @@ export interface PaymentIntentRow {
   status: string;
   checkoutUrl: string | null;
   refundedAmount: bigint;
+  /** What Dojo reported captured of it (without tips), null while not known; see core/rules capturedAmountOf. */
+  capturedAmount: bigint | null;
   settlementNote: string | null;
   nextCheckAt: Date | null;
   checkAttempts: number;
@@ -62,7 +64,7 @@ export class PaymentIntentsRepository {
       SELECT location_id::text AS "locationId", id::text AS id, payment_intent_id AS "paymentIntentId", order_id AS "orderId",
              idempotency_key AS "idempotencyKey", request_hash AS "requestHash", amount, tips_amount AS "tipsAmount", currency,
              capture_mode AS "captureMode", tips_allowed AS "tipsAllowed", status, checkout_url AS "checkoutUrl",
-             refunded_amount AS "refundedAmount", settlement_note AS "settlementNote", next_check_at AS "nextCheckAt",
+             refunded_amount AS "refundedAmount", captured_amount AS "capturedAmount", settlement_note AS "settlementNote", next_check_at AS "nextCheckAt",
              check_attempts AS "checkAttempts", created_at AS "createdAt", updated_at AS "updatedAt"
         FROM payment_intents WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId}`;
   }
@@ -87,7 +89,7 @@ export class PaymentIntentsRepository {
   }
 
   /** Claims the idempotency key before Dojo is called (status Creating); a key taken meanwhile is a ConstraintViolation. */
-  claim(row: Omit<PaymentIntentRow, 'createdAt' | 'updatedAt' | 'refundedAmount' | 'settlementNote' | 'checkAttempts' | 'nextCheckAt' | 'paymentIntentId' | 'checkoutUrl'>): Promise<PaymentIntentRow> {
+  claim(row: Omit<PaymentIntentRow, 'createdAt' | 'updatedAt' | 'refundedAmount' | 'capturedAmount' | 'settlementNote' | 'checkAttempts' | 'nextCheckAt' | 'paymentIntentId' | 'checkoutUrl'>): Promise<PaymentIntentRow> {
     return constrained(() => this.db.paymentIntent.create({ data: { ...row } }));
   }
 
@@ -124,6 +126,18 @@ export class PaymentIntentsRepository {
     await this.db.paymentIntent.updateMany({ where: { locationId, paymentIntentId, refundedAmount: { lt: refundedAmount } }, data: { refundedAmount } });
   }
 
+  /**
+   * What Dojo reports captured of the intent (cumulative: its successful
+   * captures), kept only when more than the row has: never lowered, so a
+   * repeated or late read changes nothing.
+   */
+  async raiseCaptured(locationId: string, paymentIntentId: string, capturedAmount: bigint): Promise<void> {
+    await this.db.paymentIntent.updateMany({
+      where: { locationId, paymentIntentId, OR: [{ capturedAmount: null }, { capturedAmount: { lt: capturedAmount } }] },
+      data: { capturedAmount },
+    });
+  }
+
   /** The reconciler's next look at an intent, after a read that found it still open. */
   async scheduleCheck(locationId: string, paymentIntentId: string, nextCheckAt: Date | null, checkAttempts: number): Promise<void> {
     await this.db.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data: { nextCheckAt, checkAttempts } });
@@ -141,6 +155,14 @@ export class PaymentIntentsRepository {
 
   findOperation(locationId: string, idempotencyKey: string): Promise<PaymentIntentOperationRow | null> {
     return this.db.paymentIntentOperation.findUnique({ where: { locationId_idempotencyKey: { locationId, idempotencyKey } } });
+  }
+
+  /** What the venue API's captures of the intent took (Dojo accepted each), 0 when none; raw SQL, so it runs on an events transaction on pg. */
+  async sumCaptureOperations(locationId: string, paymentIntentId: string): Promise<bigint> {
+    const rows = await this.db.$queryRaw<{ sum: bigint | null }[]>(Prisma.sql`
+      SELECT sum(amount)::bigint AS sum FROM payment_intent_operations
+       WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId} AND kind = 'capture'`);
+    return BigInt(rows[0]?.sum ?? 0n);
   }
 
   sumRefundedOperations(locationId: string, paymentIntentId: string): Promise<bigint> {

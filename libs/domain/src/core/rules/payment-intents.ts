@@ -47,6 +47,44 @@ export function settlementOf(status: string, paymentRecorded: boolean): 'record'
   return status === 'Captured' || status === 'Refunded' ? 'record' : 'none';
 }
 
+/** What the capture rules read of an intent (minor units). */
+export interface IntentForCapture {
+  /** What the intent asks for (without tips). */
+  amount: bigint;
+  /** What Dojo reported captured of it (dojoCapturedAmount), null while not known. */
+  capturedAmount: bigint | null;
+}
+
+/**
+ * What was captured of an online intent, without tips: a capture may take
+ * part of it (Dojo's CreateCaptureRequest amount). What Dojo reported
+ * (`intent.capturedAmount`) first; else what the venue API's captures took
+ * (`capturedByOperations`, the sum of payment_intent_operations of kind
+ * capture, 0 when none); else the whole intent (a checkout's Auto capture).
+ * Never more than the intent's amount.
+ */
+export function capturedAmountOf(intent: IntentForCapture, capturedByOperations: bigint): bigint {
+  const known = intent.capturedAmount !== null && intent.capturedAmount > 0n ? intent.capturedAmount : capturedByOperations > 0n ? capturedByOperations : intent.amount;
+  return known < intent.amount ? known : intent.amount;
+}
+
+/**
+ * What Dojo's PaymentIntent says was captured, without tips: the sum of the
+ * `amount` of its `captures` (CaptureDetails) whose status is Successful, in
+ * minor units. Null when the answer has no `captures` list or no successful
+ * capture in it (nothing known: the caller falls back, capturedAmountOf).
+ */
+export function dojoCapturedAmount(captures: unknown): bigint | null {
+  if (!Array.isArray(captures)) return null;
+  let sum = 0n;
+  for (const c of captures as unknown[]) {
+    if (typeof c !== 'object' || c === null) continue;
+    const { amount, status } = c as { amount?: unknown; status?: unknown };
+    if (status === 'Successful' && typeof amount === 'number' && Number.isSafeInteger(amount) && amount > 0) sum += BigInt(amount);
+  }
+  return sum > 0n ? sum : null;
+}
+
 /** What the intent rules read of an order: the same fields as the payment rules. */
 export type OrderForIntent = OrderForPayment;
 

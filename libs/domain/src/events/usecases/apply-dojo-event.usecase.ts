@@ -23,11 +23,19 @@ export interface ApplyDojoEventCommand {
 
 /**
  * Port: an online intent as Dojo has it now (GET /payment-intents/{id}): the
- * tips the guest added at the checkout and what was refunded of it
- * (cumulative), in minor units.
+ * tips the guest added at the checkout, what was refunded of it
+ * (cumulative) and what its captures took (without tips; core/rules
+ * dojoCapturedAmount), in minor units. `capturedAmount` null or absent:
+ * Dojo's answer did not say.
  */
 export interface DojoIntentReader {
-  read(locationId: string, paymentIntentId: string): Promise<{ tipsAmount: bigint; refundedAmount: bigint }>;
+  read(locationId: string, paymentIntentId: string): Promise<DojoIntentRead>;
+}
+
+export interface DojoIntentRead {
+  tipsAmount: bigint;
+  refundedAmount: bigint;
+  capturedAmount?: bigint | null;
 }
 
 export interface ApplyDojoEventOptions {
@@ -35,8 +43,9 @@ export interface ApplyDojoEventOptions {
   maxAttempts?: number;
   /**
    * Reads an online intent from Dojo before its capture is recorded (the
-   * checkout tips) and before a Refunded status is applied (the refunded
-   * amount). Without it the intent's own tips are recorded and a refund
+   * checkout tips, what was captured) and before a Refunded status is applied
+   * (the refunded amount). Without it the intent's own tips are recorded, for
+   * what the venue API's captures took (else the whole intent), and a refund
    * counts what the venue API's refunds add up to (nothing known: a full undo).
    */
   dojoIntents?: DojoIntentReader;
@@ -193,9 +202,12 @@ export class ApplyDojoEvent {
   /**
    * Before the event's transaction (no network call holds locks), for an
    * online intent the event may settle, reads the intent from Dojo:
-   * - a Captured (or Refunded) status with no payment recorded yet, tips
-   *   allowed: the tips the guest chose at the checkout are kept on the intent;
-   *   a failed read is logged and the intent's known tips are recorded;
+   * - a Captured (or Refunded) status with no payment recorded yet: what
+   *   Dojo's captures took (a capture may take part of the intent) and, tips
+   *   allowed, the tips the guest chose at the checkout are kept on the intent;
+   *   a failed read, or an answer without captures, is logged and the payment
+   *   is recorded with the intent's known tips for what the venue API's
+   *   captures took (else the whole intent: core/rules capturedAmountOf);
    * - a Refunded status: Dojo's refundedAmount (cumulative) is kept on the
    *   intent (never lowered), so the transaction applies exactly what was
    *   refunded: a partial refund keeps the payment counted net of it. The
@@ -209,17 +221,20 @@ export class ApplyDojoEvent {
     const intents = paymentIntentsRepo(this.fast);
     const intent = await intents.findByDojoId(head.locationId, head.paymentIntentId);
     if (!intent) return;
-    const wantsTips = intent.tipsAllowed && !(await ordersRepo(this.fast).findPayment(head.locationId, head.paymentIntentId));
-    if (!refund && !wantsTips) return;
+    const toRecord = !(await ordersRepo(this.fast).findPayment(head.locationId, head.paymentIntentId));
+    const wantsTips = intent.tipsAllowed && toRecord;
+    if (!refund && !toRecord) return;
     const log = this.logger.child({ locationId: head.locationId, paymentIntentId: head.paymentIntentId });
-    let read: { tipsAmount: bigint; refundedAmount: bigint };
+    let read: DojoIntentRead;
     try {
       read = await this.dojoIntents.read(head.locationId, head.paymentIntentId);
     } catch (err) {
       if (refund) throw err;
-      log.warn({ err: (err as Error).message }, 'could not read checkout tips from Dojo; recording the intent without them');
+      log.warn({ err: (err as Error).message }, "could not read the intent from Dojo; recording it with its known tips, for what the venue API's captures took");
       return;
     }
+    if (toRecord && read.capturedAmount) await intents.raiseCaptured(head.locationId, head.paymentIntentId, read.capturedAmount);
+    else if (toRecord) log.debug("Dojo's answer does not say what was captured; recording what the venue API's captures took");
     if (wantsTips && read.tipsAmount !== intent.tipsAmount) await intents.setTips(head.locationId, head.paymentIntentId, read.tipsAmount);
     if (refund) await intents.raiseRefunded(head.locationId, head.paymentIntentId, read.refundedAmount);
   }
