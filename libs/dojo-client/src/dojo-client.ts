@@ -211,7 +211,7 @@ export class DojoClient {
     return this.request(creds, 'DELETE', `/payment-intents/${encodeURIComponent(paymentIntentId)}`) as Promise<DojoPaymentIntent>;
   }
 
-  /** POST /payment-intents/{id}/captures (Manual intents). Not repeated: partial captures add up. */
+  /** POST /payment-intents/{id}/captures (an Authorized intent, Manual or Auto). Not repeated: partial captures add up. */
   capturePaymentIntent(creds: DojoCredentials, paymentIntentId: string, body: { amount: number; tipsAmount?: number | null }, idempotencyKey: string): Promise<{ captureId?: string | null; message?: string | null }> {
     return this.request(creds, 'POST', `/payment-intents/${encodeURIComponent(paymentIntentId)}/captures`, body, {
       idempotent: false,

@@ -419,6 +419,20 @@ describe('online payments', () => {
     assert.equal(over.status, 400, JSON.stringify(over.body));
   });
 
+  it('captures an Auto intent left Authorized by a card that needs a capture', async () => {
+    const o = await fx.order(a.id, { total: 1300 });
+    const pi = await createIntent(o.id);
+    assert.equal(pi.captureMode, 'Auto');
+    const paid = await payAtCheckout(pi.checkoutUrl, TEST_CARDS.manualCapture);
+    assert.match(paid.text, /authorized/);
+    await intentStatusIs(pi.id, 'Authorized');
+    const cap = await call('POST', `${venue(a)}/payment-intents/${pi.id}/capture`, { body: {}, key: key() });
+    assert.equal(cap.status, 200, JSON.stringify(cap.body));
+    await paidIs(o.id, 1300);
+    await intentStatusIs(pi.id, 'Captured');
+    assert.equal((await paymentsOf(o.id)).length, 1);
+  });
+
   it('keeps a capture the order can no longer take off the order, with a note on the intent for the venue to refund', async () => {
     const o = await fx.order(a.id, { total: 1100 });
     const pi = await createIntent(o.id);

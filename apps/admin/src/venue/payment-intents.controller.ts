@@ -91,7 +91,10 @@ export class PaymentIntentsController {
 
   @Post('payment-intents/:paymentIntentId/capture')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Capture an Authorized intent created with captureMode Manual (all of it by default)' })
+  @ApiOperation({
+    summary:
+      "Capture an Authorized intent, whatever its captureMode (Manual, or Auto left Authorized by a card that needs a capture), all of it by default or a part; Dojo's Captured event then records what was captured on the order, which stays payable for the rest. 409 unless Authorized",
+  })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiBody({ schema: jsonSchema(CaptureBody) })
   captureIntent(@Param('locationId') locationId: string, @Param('paymentIntentId') id: string, @Headers('idempotency-key') key: string | undefined, @Body() body: unknown) {

@@ -266,7 +266,12 @@ async function recordOp(d: PaymentIntentDeps, row: { locationId: string; key: st
   }
 }
 
-/** CapturePaymentIntent: captures an Authorized Manual intent (all of it by default). */
+/**
+ * CapturePaymentIntent: captures an Authorized intent (all of it by default, or
+ * a part), whatever its capture mode: a Manual intent, or an Auto one left
+ * Authorized by a card that needs a capture (Dojo's capture endpoint takes any
+ * intent not yet refunded or reversed).
+ */
 export class CapturePaymentIntent {
   constructor(private readonly d: PaymentIntentDeps) {}
 
@@ -274,7 +279,6 @@ export class CapturePaymentIntent {
     const r = await requireIntent(this.d, locationId, paymentIntentId);
     const request = { amount: cmd.amount ?? null };
     if ((await once(this.d, locationId, paymentIntentId, cmd.idempotencyKey, 'capture', request)) === 'replay') return view(r);
-    if (r.captureMode !== 'Manual') throw DomainError.conflict(`payment intent ${paymentIntentId} is captured automatically (captureMode Auto)`);
     if (r.status !== 'Authorized') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only an Authorized intent can be captured`);
     const amount = cmd.amount ?? r.amount;
     if (amount <= 0n || amount > r.amount) throw DomainError.invalid([{ field: 'amount', reason: `must be from 1 to ${r.amount}` }]);
