@@ -433,6 +433,26 @@ describe('online payments', () => {
     assert.equal((await paymentsOf(o.id)).length, 1);
   });
 
+  it('answers a cancel with the intent Canceled, so the order may be asked for again at once; Dojo\'s Canceled event then changes nothing', async () => {
+    const o = await fx.order(a.id, { total: 2100 });
+    const pi = await createIntent(o.id);
+    const cancel = await call('POST', `${venue(a)}/payment-intents/${pi.id}/cancel`);
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+    assert.equal(cancel.body.status, 'Canceled');
+    const again = await call('POST', `${venue(a)}/orders/${o.id}/payment-intents`, { body: {}, key: key() });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.body.amount, 2100, 'the canceled intent reserves nothing');
+    await waitFor(async () => ((await db.prisma.dojoEvent.count({ where: { locationId: a.id, paymentIntentId: pi.id, paymentStatus: 'Canceled' } })) > 0 ? true : undefined), "Dojo's Canceled event stored");
+    await eventsSettled(pi.id);
+    const later = (await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body;
+    assert.deepEqual([later.status, later.updatedAt], ['Canceled', cancel.body.updatedAt], 'the event found the intent Canceled and left it');
+    const row = await db.prisma.paymentIntent.findFirstOrThrow({ where: { locationId: a.id, paymentIntentId: pi.id } });
+    assert.equal(row.nextCheckAt, null, 'final: the reconciler no longer looks at it');
+    assert.equal((await paymentsOf(o.id)).length, 0);
+    assert.deepEqual(await feedOf(pi.id, 'payment.updated'), []);
+    assert.equal((await call('GET', `${venue(a)}/payment-intents/${again.body.id}`)).body.status, 'Created');
+  });
+
   it('keeps a capture the order can no longer take off the order, with a note on the intent for the venue to refund', async () => {
     const o = await fx.order(a.id, { total: 1100 });
     const pi = await createIntent(o.id);

@@ -84,7 +84,10 @@ export class PaymentIntentsController {
 
   @Post('payment-intents/:paymentIntentId/cancel')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel an intent nobody has paid yet (status Created)' })
+  @ApiOperation({
+    summary:
+      "Cancel an intent nobody has paid yet (status Created). Once Dojo accepts, the answer is the intent Canceled and its amount is free at once: a new intent may ask for it straight away; Dojo's Canceled event then changes nothing. 409 for an intent past Created",
+  })
   cancelIntent(@Param('locationId') locationId: string, @Param('paymentIntentId') id: string) {
     return this.cancel.execute(locationId, id);
   }

@@ -292,6 +292,24 @@ export async function applyKnownRefund(tx: Tx, locationId: string, paymentId: st
   return undefined;
 }
 
+/**
+ * Moves an online intent to `status` at once, through the step its event
+ * takes (advanceIntent: forward only, a final status ends the reconciler's
+ * watch), under the intent's lock (in `tx`): for a venue API action Dojo has
+ * accepted (a cancel), so the answer and what the order may still ask for
+ * show it before Dojo's event comes, which then finds it there and changes
+ * nothing. The intent as it now is; null when there is no such intent.
+ */
+export async function advanceIntentNow(tx: Tx, locationId: string, paymentIntentId: string, status: PaymentIntentStatus): Promise<PaymentIntentRow | null> {
+  await lockPaymentIntent(tx, locationId, paymentIntentId);
+  const intents = paymentIntentsRepo(tx);
+  const intent = await intents.findByDojoId(locationId, paymentIntentId);
+  if (!intent) return null;
+  if (!intentStatusAdvances(intent.status, status)) return intent;
+  await advanceIntent(tx, intent, status);
+  return intents.findByDojoId(locationId, paymentIntentId);
+}
+
 /** Moves an online intent's status forward (never back); a final status ends the reconciler's watch. */
 async function advanceIntent(tx: Tx, intent: PaymentIntentRow, status: string): Promise<void> {
   if (!intentStatusAdvances(intent.status, status)) return;

@@ -9,7 +9,7 @@ import type { PaymentIntentRow } from '../repositories/payment-intents.repositor
 import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
 import { runInTransaction } from '../repositories/unit-of-work';
 import { VENUE_WAIT_BOUND_MS } from '../repositories/venue-store';
-import { settleKnownRefund } from '../events/event-effects';
+import { advanceIntentNow, settleKnownRefund } from '../events/event-effects';
 import { checkoutQr } from './checkout-qr';
 import type { PaymentIntentDeps } from './ports';
 import { requestHash } from '../shared/request-hash';
@@ -211,7 +211,13 @@ async function atDojo<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** CancelPaymentIntent: cancels an intent nobody has paid yet (Created); Dojo's Canceled event then closes it. */
+/**
+ * CancelPaymentIntent: cancels an intent nobody has paid yet (Created). Once
+ * Dojo accepted the cancel the intent is Canceled at once (advanceIntentNow:
+ * the events' forward-only step, under the intent's lock), so the answer says
+ * Canceled and its amount no longer counts against the order (a new intent
+ * may ask for it straight away); Dojo's Canceled event then changes nothing.
+ */
 export class CancelPaymentIntent {
   constructor(private readonly d: PaymentIntentDeps) {}
 
@@ -221,7 +227,8 @@ export class CancelPaymentIntent {
     if (r.status !== 'Created') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only an unpaid (Created) intent can be canceled`);
     const creds = await this.d.credentials.forLocation(locationId);
     await atDojo(() => this.d.dojo.cancelPaymentIntent(creds, paymentIntentId));
-    return view(await watch(this.d, r));
+    const now = await runInTransaction(this.d.prisma, (tx) => advanceIntentNow(tx, locationId, paymentIntentId, 'Canceled'), { maxWait: 10_000, timeout: 30_000 });
+    return view(now ?? r);
   }
 }
 
