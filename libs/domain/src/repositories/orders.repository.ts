@@ -352,12 +352,6 @@ export class OrdersRepository {
 
   // ---- locks taken outside a plan (events worker, venue API) ----
 
-  /**
-   * Takes the row lock on one order (SELECT ... FOR UPDATE) inside the
-   * caller's interactive transaction, so concurrent payments, lock changes,
-   * cancellations, Dojo events and venue edits of the same order run one
-   * after another. Undefined when the order does not exist at this location.
-   */
   /** How many open orders (status not closed: core/rules CLOSED_ORDER_STATUSES) name the table. */
   async countOpenAtTable(locationId: string, tableId: string): Promise<number> {
     const rows = await this.db.$queryRaw<{ n: number }[]>`
@@ -366,6 +360,12 @@ export class OrdersRepository {
     return rows[0]?.n ?? 0;
   }
 
+  /**
+   * Takes the row lock on one order (SELECT ... FOR UPDATE) inside the
+   * caller's interactive transaction, so concurrent payments, lock changes,
+   * cancellations, Dojo events and venue edits of the same order run one
+   * after another. Undefined when the order does not exist at this location.
+   */
   async lockRowIfExists(locationId: string, orderId: string): Promise<LockedOrderRow | undefined> {
     return OrdersRepository.lockedRowOf(await this.db.$queryRaw<unknown>(OrdersRepository.lockRowSql(locationId, orderId)));
   }
