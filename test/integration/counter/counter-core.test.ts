@@ -96,6 +96,13 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     await db?.drop();
   });
 
+  /** CreatePaymentIntent with a Dojo that records and refuses every call: for refusals that must come before Dojo is asked. */
+  const intentsWithoutDojo = () => {
+    const dojoCalls: string[] = [];
+    const dojo = new Proxy({}, { get: (_t, prop) => () => { dojoCalls.push(String(prop)); throw new Error('Dojo must not be called'); } });
+    const intents = new CreatePaymentIntent({ prisma: db.prisma, dojo: dojo as never, credentials: { forLocation: async () => ({ apiKey: 'sk_sandbox_x' }) }, checkoutBase: 'http://checkout', firstCheckAfterMs: 60_000, log: logger });
+    return { intents, dojoCalls };
+  };
   const start = (key: string, body: Partial<Parameters<StartCounterTransaction['execute']>[1]> & { tid: string }, at = loc) =>
     new StartCounterTransaction(deps).execute(at, { idempotencyKey: key, kind: 'sale', amount: 1000n, ...body });
   const settle = (transactionId: string, outcome: CounterSettleJob['outcome'], at = loc) =>
@@ -209,13 +216,26 @@ describe('pay at counter: domain on Postgres and Redis', () => {
 
     // A counter sale of 1,500 of ord-3's 2,000 running: a new intent may ask only for the 500 left, refused before Dojo is called.
     await start('x-3', { tid: 'T-X2', orderId: 'ord-3', amount: 1500n });
-    const dojoCalls: string[] = [];
-    const dojo = new Proxy({}, { get: (_t, prop) => () => { dojoCalls.push(String(prop)); throw new Error('Dojo must not be called'); } });
-    const intents = new CreatePaymentIntent({ prisma: db.prisma, dojo: dojo as never, credentials: { forLocation: async () => ({ apiKey: 'sk_sandbox_x' }) }, checkoutBase: 'http://checkout', firstCheckAfterMs: 60_000, log: logger });
+    const { intents, dojoCalls } = intentsWithoutDojo();
     const refused = await expectDomainError(intents.execute(loc, { orderId: 'ord-3', idempotencyKey: 'k-y', amount: 1000n, tipsAllowed: false, captureMode: 'Auto' }), 'conflict');
     assert.match(refused.message, /more than the 500 left on order ord-3 \(outstanding 2000, 0 in open intents, 1500 in counter sales still running\)/);
     assert.deepEqual(dojoCalls, []);
     assert.equal(await db.prisma.paymentIntent.count({ where: { locationId: loc, orderId: 'ord-3' } }), 0);
+  });
+
+  it("a counter sale or a checkout link is refused while Dojo holds a live lock on the order (a card machine taking payment)", async () => {
+    loc = await venue();
+    const expiresAt = new Date(Date.now() + 60_000);
+    await db.prisma.orderLock.create({ data: { locationId: loc, orderId: 'ord-1', lockId: 'lk-dojo', expiresAt } });
+    const sale = await expectDomainError(start('lk-1', { tid: 'T-LK', orderId: 'ord-1', amount: 5000n }), 'locked');
+    assert.equal(sale.details.lockExpiresAt, expiresAt.toISOString());
+    const { intents, dojoCalls } = intentsWithoutDojo();
+    await expectDomainError(intents.execute(loc, { orderId: 'ord-1', idempotencyKey: 'k-lk', tipsAllowed: false, captureMode: 'Auto' }), 'locked');
+    assert.deepEqual(dojoCalls, []);
+    assert.equal(await db.prisma.counterTransaction.count({ where: { locationId: loc, orderId: 'ord-1' } }), 0);
+    // Expired, it no longer holds the order.
+    await db.prisma.orderLock.update({ where: { locationId_orderId: { locationId: loc, orderId: 'ord-1' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    assert.equal((await start('lk-2', { tid: 'T-LK', orderId: 'ord-1', amount: 5000n })).created, true);
   });
 
   it('a settle runs exactly once under duplicate jobs and records the payment once', async () => {

@@ -10,6 +10,7 @@ import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
 import { runInTransaction } from '../repositories/unit-of-work';
 import { VENUE_WAIT_BOUND_MS } from '../repositories/venue-store';
 import { advanceIntentNow, settleKnownRefund } from '../events/event-effects';
+import { assertOrderEditableByVenue } from '../locks/order-lock-guard';
 import { checkoutQr } from './checkout-qr';
 import type { PaymentIntentDeps } from './ports';
 import { requestHash } from '../shared/request-hash';
@@ -99,6 +100,8 @@ export class CreatePaymentIntent {
       const existing = await intents.findByKey(locationId, cmd.idempotencyKey);
       if (existing) return { existing };
       if (!locked) throw DomainError.notFound('order', cmd.orderId);
+      // A card machine at the table holds Dojo's lock while it takes payment: a checkout link now could charge the bill twice.
+      assertOrderEditableByVenue(await orders.findLock(locationId, cmd.orderId), cmd.orderId);
       const order = await orders.find(locationId, cmd.orderId);
       if (!order) throw DomainError.notFound('order', cmd.orderId);
       const decision = decideIntentAmount(order, await intents.openAmount(locationId, cmd.orderId), cmd.amount, await counterRepo(tx).openSaleAmount(locationId, cmd.orderId));

@@ -291,14 +291,19 @@ export class OrdersRepository {
     return Prisma.sql`SELECT lock_id AS "lockId", expires_at AS "expiresAt" FROM order_locks WHERE location_id = ${locationId}::uuid AND order_id = ${orderId}`;
   }
 
-  /** How many payments the order has, of any state, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: sql-tx countOf. */
-  static paymentCountSql(locationId: string, orderId: string): Prisma.Sql {
-    return Prisma.sql`SELECT count(*)::int AS n FROM payments WHERE location_id = ${locationId}::uuid AND order_id = ${orderId}`;
-  }
-
   /** The lock in findLockSql's rows. */
   static lockOf(rows: unknown): OrderLockRow | null {
     return (rows as OrderLockRow[])[0] ?? null;
+  }
+
+  /** Dojo's lock on the order (live or expired), or null. Read it after the order's row lock (lockRowIfExists): no lock can then appear before the transaction ends. */
+  async findLock(locationId: string, orderId: string): Promise<OrderLockRow | null> {
+    return OrdersRepository.lockOf(await this.db.$queryRaw<unknown>(OrdersRepository.findLockSql(locationId, orderId)));
+  }
+
+  /** How many payments the order has, of any state, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: sql-tx countOf. */
+  static paymentCountSql(locationId: string, orderId: string): Prisma.Sql {
+    return Prisma.sql`SELECT count(*)::int AS n FROM payments WHERE location_id = ${locationId}::uuid AND order_id = ${orderId}`;
   }
 
   /**

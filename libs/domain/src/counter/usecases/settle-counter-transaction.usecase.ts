@@ -28,7 +28,9 @@ export type SettleOutcome =
  * transaction's id), inside the settling transaction: the plan's advisory
  * lock, the order row lock and the plan's read, as RpcDispatcher takes them.
  * Returns the refusal's message when the order cannot take it (closed, paid
- * meanwhile, another currency, locked by another): nothing is recorded then.
+ * meanwhile, another currency): nothing is recorded then. Dojo's lock is not
+ * checked here: a sale is refused at its start while Dojo holds one, and by now
+ * the terminal has charged the card, so it is recorded if the order can take it.
  */
 async function recordCounterPayment(tx: Tx, row: CounterTransactionRow, t: ConnectPac.PacTransaction, traceId: string, log: Logger): Promise<string | undefined> {
   const cmd: RecordPayment = {

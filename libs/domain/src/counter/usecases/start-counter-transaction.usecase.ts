@@ -3,6 +3,7 @@ import type { CounterKind, CounterTransactionView } from '@app/contracts';
 import { ConnectPac } from '@app/contracts';
 import { DomainError, isUniqueViolation } from '../../admin/errors';
 import { counterRefundRefusal, counterSaleRefusal } from '../../core/rules';
+import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
 import type { CounterTransactionRow } from '../../repositories/counter.repository';
 import { counterRepo, isUuid } from '../../repositories/counter.repository';
 import { LocationsRepository } from '../../repositories/locations.repository';
@@ -101,6 +102,8 @@ export class StartCounterTransaction {
           if (!(await orders.lockRowIfExists(locationId, cmd.orderId))) throw DomainError.notFound('order', cmd.orderId);
           const again = await counter.findByKey(locationId, cmd.idempotencyKey);
           if (again) return { existing: again };
+          // A card machine at the table holds Dojo's lock while it takes payment: a counter sale now could charge the bill twice.
+          assertOrderEditableByVenue(await orders.findLock(locationId, cmd.orderId), cmd.orderId);
           const order = await orders.find(locationId, cmd.orderId);
           if (!order) throw DomainError.notFound('order', cmd.orderId);
           const openIntents = await paymentIntentsRepo(tx).openAmount(locationId, cmd.orderId);
