@@ -128,25 +128,34 @@ describe('venue API writes', () => {
   });
 
   /**
+   * Runs `fn` with a second connection (another writer, e.g. Dojo's side) whose transaction holds the given rows of
+   * this venue FOR UPDATE; `fn` commits or rolls it back, and whatever it leaves open ends with the connection.
+   */
+  const holdingRows = async <T,>(rows: { table: string; id: string }[], fn: (holder: Client) => Promise<T>): Promise<T> => {
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      for (const r of rows) await holder.query(`SELECT 1 FROM ${r.table} WHERE location_id = $1 AND id = $2 FOR UPDATE`, [locationId, r.id]);
+      return await fn(holder);
+    } finally {
+      await holder.end();
+    }
+  };
+
+  /**
    * Sends `n` PUTs at once while a row they all lock first is held (table t1's by default: each write that names the
    * table key-share-locks it first), so they all stop there and every one of them finds no row before any of them
    * writes (without the hold, the admin's one event loop tends to finish one write before the next one reads, and
    * nothing races). Their answers, in order.
    */
-  const putAllAtOnce = async (n: number, path: string, body: (i: number) => unknown, held = { table: 'dining_tables', id: 't1' }) => {
-    const hold = new Client({ connectionString: db.url });
-    await hold.connect();
-    try {
-      await hold.query('BEGIN');
-      await hold.query(`SELECT 1 FROM ${held.table} WHERE location_id = $1 AND id = $2 FOR UPDATE`, [locationId, held.id]);
+  const putAllAtOnce = (n: number, path: string, body: (i: number) => unknown, held = { table: 'dining_tables', id: 't1' }) =>
+    holdingRows([held], async (hold) => {
       const pending = Promise.all(Array.from({ length: n }, (_, i) => venue('PUT', `${base}${path}`, { body: body(i) })));
       await waitFor(async () => (await lockWaiters()) >= n || undefined, 'every write waiting for the held row');
       await hold.query('ROLLBACK');
-      return await pending;
-    } finally {
-      await hold.end();
-    }
-  };
+      return pending;
+    });
 
   it('answers every PUT of a new order sent at once: one creates it, the others replace it in turn', async () => {
     const n = 6;
@@ -204,12 +213,8 @@ describe('venue API writes', () => {
   it('refuses a write that waited for the order while Dojo locked it, and deletes only an unlocked order', async () => {
     assert.equal((await venue('PUT', `${base}/orders/o-wait`, { body: sampleOrder('o-wait') })).status, 200);
     // Dojo's lock is taken under the order's row lock (as the worker does); the venue's write waits for that row.
-    const dojoSide = new Client({ connectionString: db.url });
-    await dojoSide.connect();
-    try {
+    await holdingRows([{ table: 'orders', id: 'o-wait' }], async (dojoSide) => {
       const expiresAt = new Date(Date.now() + 60_000);
-      await dojoSide.query('BEGIN');
-      await dojoSide.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-wait']);
       const put = venue('PUT', `${base}/orders/o-wait`, { body: sampleOrder('o-wait', 900) });
       const del = venue('DELETE', `${base}/orders/o-wait`);
       await waitFor(async () => (await lockWaiters()) >= 2 || undefined, 'both writes waiting for the row');
@@ -224,9 +229,7 @@ describe('venue API writes', () => {
       assert.equal(p.status, 409, JSON.stringify(p.body));
       assert.equal(p.body.lockExpiresAt, expiresAt.toISOString());
       assert.equal(d.status, 409, JSON.stringify(d.body));
-    } finally {
-      await dojoSide.end();
-    }
+    });
     const kept = await stored('o-wait');
     assert.equal(kept.totalAmount, 2500n, 'nothing written');
     assert.equal(kept.version, 1);
@@ -244,12 +247,7 @@ describe('venue API writes', () => {
   // Without the bound the writes would wait as long as the holder holds: the timeout makes that a failure, not a hang.
   it('gives up waiting for a row another transaction holds too long: 503 busy with Retry-After, nothing written', { timeout: 20_000 }, async () => {
     await newOrderOf('o-held');
-    const holder = new Client({ connectionString: db.url });
-    await holder.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-held']);
-      await holder.query('SELECT 1 FROM dining_tables WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 't1']);
+    await holdingRows([{ table: 'orders', id: 'o-held' }, { table: 'dining_tables', id: 't1' }], async () => {
       const started = Date.now();
       const [put, del, party, intent, table] = await Promise.all([
         venue('PUT', `${base}/orders/o-held`, { body: sampleOrder('o-held', 900) }),
@@ -270,9 +268,7 @@ describe('venue API writes', () => {
       // Each gives up after the bound, however many wait for the same row (lock_timeout, bounding each lock wait alone,
       // let the payment intent's claim, queued behind the other waiters, wait twice: 4 s).
       assert.ok(waited >= VENUE_WAIT_BOUND_MS - 50 && waited < VENUE_WAIT_BOUND_MS + 1_000, `gave up after ${waited} ms`);
-    } finally {
-      await holder.end();
-    }
+    });
     const kept = await stored('o-held');
     assert.deepEqual([kept.version, kept.totalAmount], [1, 2500n], 'nothing written');
     assert.equal(await events('o-held'), 1, 'no POS event');
@@ -370,11 +366,7 @@ describe('venue API writes', () => {
     assert.equal((await venue('PUT', `${base}/orders/o-race-del`, { body: { ...o, status: 'Finalized' } })).status, 200);
     // The order's PUT (opening it again) takes its table's key-share lock, then waits for the order's row; the delete
     // then waits for the table's row, and must count the order the PUT opened there.
-    const holder = new Client({ connectionString: db.url });
-    await holder.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-race-del']);
+    await holdingRows([{ table: 'orders', id: 'o-race-del' }], async (holder) => {
       const put = venue('PUT', `${base}/orders/o-race-del`, { body: o });
       await waitFor(async () => (await lockWaiters()) >= 1 || undefined, 'the order write waiting for its row');
       const del = venue('DELETE', `${base}/tables/t-race-del`);
@@ -384,9 +376,7 @@ describe('venue API writes', () => {
       assert.equal(p.status, 200, JSON.stringify(p.body));
       assert.equal(d.status, 409, JSON.stringify(d.body));
       assert.equal(d.body.openOrders, 1);
-    } finally {
-      await holder.end();
-    }
+    });
     assert.equal(await db.prisma.diningTable.count({ where: { locationId, id: 't-race-del' } }), 1);
   });
 
@@ -400,11 +390,7 @@ describe('venue API writes', () => {
 
     // A payment Dojo records while the venue's delete waits for the order's row: the delete reads it once it holds the row.
     await newOrderOf('o-paid');
-    const dojoSide = new Client({ connectionString: db.url });
-    await dojoSide.connect();
-    try {
-      await dojoSide.query('BEGIN');
-      await dojoSide.query('SELECT 1 FROM orders WHERE location_id = $1 AND id = $2 FOR UPDATE', [locationId, 'o-paid']);
+    await holdingRows([{ table: 'orders', id: 'o-paid' }], async (dojoSide) => {
       const del = venue('DELETE', `${base}/orders/o-paid`);
       await waitFor(async () => (await lockWaiters()) >= 1 || undefined, 'the delete waiting for the row');
       await dojoSide.query(
@@ -419,9 +405,7 @@ describe('venue API writes', () => {
       assert.equal(d.body.paymentIntents, 0);
       assert.equal(d.body.counterSaleRunning, false);
       assert.match(d.body.message, /cannot be deleted: it has 1 payment, .*Finalized or Canceled/);
-    } finally {
-      await dojoSide.end();
-    }
+    });
     assert.equal((await stored('o-paid')).version, 1, 'the order is kept');
     assert.equal(await db.prisma.payment.count({ where: { locationId, orderId: 'o-paid' } }), 1, 'and its payment');
     assert.equal(await events('o-paid'), 1, 'no POS event for a refused delete');
