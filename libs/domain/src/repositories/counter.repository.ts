@@ -1,4 +1,5 @@
 import type { CounterEventType, CounterFailure, CounterKind, CounterState } from '@app/contracts';
+import { COUNTER_OPEN_STATES } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { constrained } from './constraint-violation';
@@ -86,6 +87,9 @@ const STALE_CLAIM = '10 minutes';
 /** The open states in which the transaction is (or may be) running on the terminal. */
 const ON_TERMINAL = Prisma.sql`('sent', 'cancel_requested', 'recovering')`;
 
+/** The states in which a transaction may still change (@app/contracts COUNTER_OPEN_STATES), as an SQL list of literals. */
+const OPEN_STATES = Prisma.raw(`(${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join(', ')})`);
+
 /**
  * counter_transactions and counter_events: the only code that reads or writes
  * them. Location first, as every repository. The claims are conditional
@@ -137,7 +141,7 @@ export class CounterRepository {
   static openSaleAmountSql(locationId: string, orderId: string): Prisma.Sql {
     return Prisma.sql`
       SELECT sum(amount)::bigint AS s FROM counter_transactions
-      WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND kind = 'sale' AND state IN ('accepted', 'sent', 'cancel_requested', 'recovering')`;
+      WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND kind = 'sale' AND state IN ${OPEN_STATES}`;
   }
 
   /** The amount in openSaleAmountSql's rows (0 when no sale is open). */
@@ -150,7 +154,7 @@ export class CounterRepository {
   async refundsOfSale(locationId: string, saleId: string): Promise<SaleRefunds> {
     const rows = await this.db.$queryRaw<{ refunded: bigint | null; open: bigint | null }[]>`
       SELECT sum(coalesce((outcome ->> 'amountBase')::bigint, amount)) FILTER (WHERE state = 'finished' AND result = 'SUCCESSFUL')::bigint AS refunded,
-             sum(amount) FILTER (WHERE state IN ('accepted', 'sent', 'cancel_requested', 'recovering'))::bigint AS open
+             sum(amount) FILTER (WHERE state IN ${OPEN_STATES})::bigint AS open
         FROM counter_transactions
        WHERE location_id = ${locationId}::uuid AND refund_of = ${saleId}::uuid AND kind = 'refund'`;
     return { refunded: rows[0]?.refunded ?? 0n, open: rows[0]?.open ?? 0n };
@@ -201,7 +205,7 @@ export class CounterRepository {
     const keep = inFlight.filter(isUuid);
     const rows = await this.db.$queryRaw<{ n: number }[]>`
       SELECT 1 AS n FROM counter_transactions
-      WHERE location_id = ${locationId}::uuid AND state IN ('accepted', 'sent', 'cancel_requested', 'recovering')
+      WHERE location_id = ${locationId}::uuid AND state IN ${OPEN_STATES}
         AND (state = 'accepted' OR (state = 'cancel_requested' AND cancel_sent_at IS NULL)
              OR (NOT (id = ANY(${keep}::uuid[]))
                  AND (fence IS NULL OR fence < ${owner.fence}::bigint OR (fence = ${owner.fence}::bigint AND sent_by = ${owner.replicaId})
@@ -298,7 +302,7 @@ export class CounterRepository {
       SET state = ${s.state}, result = ${s.result ?? null}, failure = ${s.failure ?? null}, message = ${s.message ?? null},
         outcome = ${s.outcome === undefined ? null : jsonText(s.outcome)}::jsonb, payment_id = ${s.paymentId ?? null},
         finished_at = now(), updated_at = now()
-      WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid AND t.state IN ('accepted', 'sent', 'cancel_requested', 'recovering')
+      WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid AND t.state IN ${OPEN_STATES}
       RETURNING ${COLUMNS}`;
     return rows[0] ?? null;
   }
