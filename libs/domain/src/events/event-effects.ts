@@ -211,8 +211,7 @@ interface PaymentChange {
  */
 async function settlePayment(tx: Tx, locationId: string, payment: PaymentRow, knownRefunded: bigint, advanceTo: PaymentIntentStatus | undefined): Promise<PaymentChange> {
   const before = { state: payment.state, intentStatus: payment.intentStatus, refundedAmount: payment.refundedAmount };
-  const known = knownRefunded;
-  const refundedAmount = known > payment.refundedAmount && payment.state === 'Recorded' ? known : payment.refundedAmount;
+  const refundedAmount = knownRefunded > payment.refundedAmount && payment.state === 'Recorded' ? knownRefunded : payment.refundedAmount;
   let state: PaymentRow['state'] = advanceTo !== undefined && isUndoStatus(advanceTo) ? advanceTo : payment.state;
   if (payment.state === 'Recorded' && refundedAmount > 0n && (state === 'Recorded' || state === 'Refunded')) {
     state = isFullRefund(payment, refundedAmount) ? 'Refunded' : 'Recorded';

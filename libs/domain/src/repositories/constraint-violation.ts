@@ -47,10 +47,9 @@ function violationKind(err: unknown): ConstraintViolation['kind'] | undefined {
   return undefined;
 }
 
-/** True for a statement cancelled by statement_timeout (57014, query_canceled) or lock_timeout (55P03, lock_not_available). */
+/** True for a statement cancelled by the transaction's statement_timeout (57014, query_canceled). */
 export function isWaitTimeout(err: unknown): boolean {
-  const sqlstate = sqlstateOf(err);
-  return sqlstate === '57014' || sqlstate === '55P03';
+  return sqlstateOf(err) === '57014';
 }
 
 /** Runs a repository write; a unique or foreign-key violation is rethrown as a ConstraintViolation. */
