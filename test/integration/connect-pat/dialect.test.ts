@@ -60,6 +60,9 @@ describe('Connect PAT dialect: table-level pay at table through the shared comma
     await fx.order(A.id, { id: 'o3', total: 700, tableId: 'T2' });
     await fx.order(A.id, { id: 'o4', total: 800, tableId: 'T4' });
     await fx.order(A.id, { id: 'o5', total: 1000, tableId: 'T5' });
+    for (const id of ['T7', 'T8']) await fx.table(A.id, { id, name: `Table ${id}` });
+    await fx.order(A.id, { id: 'o7', total: 1000, tableId: 'T7' });
+    await fx.order(A.id, { id: 'o8', total: 800, tableId: 'T8' });
     // An order at a table the venue no longer has is not listed.
     await fx.table(A.id, { id: 'T6' });
     await fx.order(A.id, { id: 'o6', total: 100, tableId: 'T6' });
@@ -80,7 +83,7 @@ describe('Connect PAT dialect: table-level pay at table through the shared comma
   });
 
   it('tableListRequest lists the tables with something to pay, with the currency', async () => {
-    assert.deepEqual(result(await send('tableListRequest', {})), { tables: ['T1', 'T2', 'T4', 'T5'], currency: 'GBP' });
+    assert.deepEqual(result(await send('tableListRequest', {})), { tables: ['T1', 'T2', 'T4', 'T5', 'T7', 'T8'], currency: 'GBP' });
   });
 
   it('tableLockRequest locks every payable order at the table with the EPOS Data order lock, answered with the amount due', async () => {
@@ -162,6 +165,21 @@ describe('Connect PAT dialect: table-level pay at table through the shared comma
     const foreign = error(await send('transactionResponse', { tableId: 'T1', tid: 'TID2', currency: 'GBP', payments: [{ paymentId: 'pay-x', amountPaid: 100 }] }));
     assert.equal(foreign.code, C.conflict);
     assert.equal(await db.prisma.payment.count({ where: { locationId: A.id } }), 2);
+  });
+
+  it('a tid on the lock or on the payment but not both is the same terminal; a lock of another dialect refuses a payment without tid', async () => {
+    assert.equal(result(await send('tableLockRequest', { tableId: 'T7' })).confirmed, true);
+    assert.equal(result(await send('transactionResponse', { tableId: 'T7', tid: 'TID7', currency: 'GBP', payments: [{ paymentId: 'p7-1', amountPaid: 400 }] })).recorded, 1);
+    assert.equal(result(await send('transactionResponse', { tableId: 'T7', currency: 'GBP', payments: [{ paymentId: 'p7-2', amountPaid: 100 }] })).recorded, 1);
+    const o7 = await db.prisma.payment.findMany({ where: { locationId: A.id, orderId: 'o7' }, orderBy: { paymentIntentId: 'asc' } });
+    assert.deepEqual(o7.map((p) => [p.paymentIntentId, p.lockId]), [['p7-1', 'connect-pat:T7'], ['p7-2', 'connect-pat:T7']]);
+
+    const r = await eposCall('CreateOrderLockV1', { orderId: 'o8', lockId: 'dojo-lock-8', expiry: new Date(Date.now() + 60_000).toISOString() });
+    assert.ok(!isFailure(r), JSON.stringify(r));
+    const refused = error(await send('transactionResponse', { tableId: 'T8', currency: 'GBP', payments: [{ paymentId: 'p8-1', amountPaid: 100 }] }));
+    assert.equal(refused.code, C.conflict);
+    assert.match(refused.message, /locked by another lock \(dojo-lock-8\)/);
+    assert.equal(await db.prisma.payment.count({ where: { locationId: A.id, orderId: 'o8' } }), 0);
   });
 
   it('finalPOSReceiptRequest lists the payments taken; tableUnlock releases the orders; both unlocks are harmless twice', async () => {

@@ -208,6 +208,37 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     assert.equal((await result('GetTable', { name: 'Table 1' })).table.status, 'TABLE_STATUS_PENDING_AVAILABLE');
   });
 
+  it('a terminal named on the lock but not on the payment, or the other way round, pays under its lock; another terminal does not', async () => {
+    const payment = (sessionId: string, id: string, base: number, terminalId?: string) => ({
+      requestorInfo: undefined,
+      payment: {
+        id, sessionId, baseAmount: base, currency: 'GBP', paymentSuccessful: true, attemptedAt: '2026-11-30T12:00:00Z',
+        methodDetails: { method: 'PAYMENT_METHOD_CARD_PRESENT', cardPresentPaymentInfo: { entryMode: 'ENTRY_MODE_CONTACTLESS', ...(terminalId ? { terminalId } : {}) } },
+      },
+    });
+    await fx.table(loc.id, { id: 'T5', name: 'Terrace', maxCovers: 2 });
+    await fx.order(loc.id, { id: 'U', total: 1000, tableId: 'T5' });
+    await fx.order(loc.id, { id: 'V', total: 1000, tableId: 'T5' });
+    // Dojo's own example requestor carries `terminalId: []`: the lock names no terminal.
+    const u = sid('U');
+    assert.equal((await result('LockSession', { sessionId: u, requestorInfo: { requestorType: 'REQUESTOR_TYPE_CARD_MACHINE', cardMachineRequestorInfo: { terminalId: [] } } })).billItems.totalAmount, 1000);
+    assert.equal((await result('LockSession', { sessionId: u, requestorInfo: cardMachine('TID-2') })).errorCode, 'SESSION_ALREADY_LOCKED');
+    // The payment names its terminal in the card details only: the card was taken under that lock.
+    assert.deepEqual(await result('RecordPayment', payment(u, 'bbbbbbbb-0000-4000-8000-000000000001', 400, 'TID-3')), {});
+
+    // A lock that names TID-1: a payment naming TID-2 in its card details is another terminal's; one naming none is not.
+    const v = sid('V');
+    await result('LockSession', { sessionId: v });
+    assert.equal((await result('RecordPayment', payment(v, 'bbbbbbbb-0000-4000-8000-000000000002', 400, 'TID-2'))).errorCode, 'SESSION_NOT_LOCKED');
+    assert.deepEqual(await result('RecordPayment', payment(v, 'bbbbbbbb-0000-4000-8000-000000000003', 300)), {});
+    assert.deepEqual(await result('RecordPayment', payment(v, 'bbbbbbbb-0000-4000-8000-000000000004', 200, 'TID-1')), {});
+
+    const paid = await db.prisma.payment.findMany({ where: { locationId: loc.id, orderId: { in: ['U', 'V'] } }, orderBy: { paymentIntentId: 'asc' } });
+    assert.deepEqual(paid.map((p) => [p.orderId, p.paidAmount, p.lockId]), [
+      ['U', 400n, 'dojo-tables:terminal'], ['V', 300n, 'dojo-tables:TID-1'], ['V', 200n, 'dojo-tables:TID-1'],
+    ]);
+  });
+
   it('answers a frame it cannot parse with ERROR_PARSE_ERROR and keeps the socket; logs ErrorNotification and never answers it', async () => {
     const bad = await fake.sendRaw(conn, '{"jsonrpc":"2.0","id":');
     assert.deepEqual(bad, { jsonrpc: '2.0', id: null, result: { errorCode: 'ERROR_PARSE_ERROR', errorReason: 'the message is not valid JSON' } });

@@ -15,6 +15,9 @@ import {
   dojoOrderLockKey,
   isClosedStatus,
   isHeldByAnother,
+  isTerminalsLock,
+  paymentLockRef,
+  terminalLockRef,
   isLockLive,
   isPayable,
   isSamePayment,
@@ -136,6 +139,31 @@ describe('core rules: locks', () => {
     assert.equal(isHeldByAnother(lock, 'L1', now), false);
     assert.equal(isHeldByAnother({ ...lock, expiresAt: at(-1) }, 'L2', now), false);
     assert.equal(isHeldByAnother(null, 'L2', now), false);
+  });
+});
+
+describe('core rules: a terminal\'s lock in the legacy dialects (isTerminalsLock, paymentLockRef)', () => {
+  const named = { prefix: 'x:T1:', unnamed: 'x:T1', terminalId: 'A' };
+  const unnamed = { prefix: 'x:T1:', unnamed: 'x:T1' };
+  it('names the lock after the terminal when the message names it', () => {
+    assert.equal(terminalLockRef(named), 'x:T1:A');
+    assert.equal(terminalLockRef(unnamed), 'x:T1');
+  });
+  it('the same terminal, or a side that names none, is the payment\'s lock; another terminal or dialect is not', () => {
+    assert.equal(isTerminalsLock('x:T1:A', named), true);
+    assert.equal(isTerminalsLock('x:T1', named), true, 'the lock named no terminal');
+    assert.equal(isTerminalsLock('x:T1:B', named), false, 'another terminal');
+    assert.equal(isTerminalsLock('x:T1:B', unnamed), true, 'the payment names no terminal');
+    assert.equal(isTerminalsLock('x:T1', unnamed), true);
+    assert.equal(isTerminalsLock('dojo-lock', unnamed), false, 'another dialect\'s lock');
+    assert.equal(isTerminalsLock('x:T10:A', unnamed), false, 'another table');
+  });
+  it('a payment is recorded under the live lock its names cover, else under its own name', () => {
+    const live = { lockId: 'x:T1', expiresAt: new Date(Date.now() + 60_000) };
+    assert.equal(paymentLockRef(live, 'x:T1:A', named), 'x:T1');
+    assert.equal(paymentLockRef({ ...live, lockId: 'x:T1:B' }, 'x:T1:A', named), 'x:T1:A');
+    assert.equal(paymentLockRef(null, 'x:T1:A', named), 'x:T1:A');
+    assert.equal(paymentLockRef(live, 'L2', undefined), 'L2', 'exact names (EPOS Data) are taken as they are');
   });
 });
 

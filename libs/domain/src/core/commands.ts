@@ -5,6 +5,7 @@ import type { PartySearch, ReservationSearch } from '../repositories/parties-res
 import type { TableRow, TableSearch } from '../repositories/tables.repository';
 import type { SessionSearch } from '../repositories/orders.repository';
 import type { TableOccupancy } from './rules/tables';
+import type { TerminalLockNames } from './rules/locks';
 
 /**
  * The commands of the order/lock/payment core, in venue terms and free of any
@@ -88,8 +89,13 @@ export interface RecordPayment {
   /** The tips' currency when the dialect sends it apart from the amount's. */
   tipsCurrency?: string;
   lockRef?: string;
+  /**
+   * A legacy terminal dialect's names for the paying terminal's lock (`lockRef` is the name this message gives):
+   * a live lock they cover (core/rules isTerminalsLock) is the payment's own lock.
+   */
+  terminalLock?: TerminalLockNames;
   source: CommandSource;
-  /** Refuse (reason not_locked) unless `lockRef` is the order's live lock: the payment was taken under it. */
+  /** Refuse (reason not_locked) unless `lockRef` (or `terminalLock`) is the order's live lock: the payment was taken under it. */
   mustHoldLock?: boolean;
   /** Refuse a payment reference recorded already (reason already_recorded) instead of answering the order unchanged. */
   refuseReplay?: boolean;
@@ -366,6 +372,8 @@ export interface RecordTablePayments {
   currency: string;
   /** The lock the payments were taken under, when known (an order held by another live lock refuses them). */
   lockRef?: string;
+  /** The terminal's names for its lock, as on RecordPayment. */
+  terminalLock?: TerminalLockNames;
   payments: { paymentRef: string; amount: bigint; tips: bigint; cashback: bigint }[];
   source: CommandSource;
 }

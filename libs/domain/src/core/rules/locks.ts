@@ -26,3 +26,41 @@ export function isHeldByAnother(lock: OrderLockState | null | undefined, lockId:
 export function isValidLockExpiry(expiresAt: Date, now: Date): boolean {
   return expiresAt.getTime() > now.getTime();
 }
+
+/**
+ * How the legacy terminal dialects name a terminal's lock: `prefix + terminalId` when the message names the
+ * terminal, `unnamed` when it does not. A terminal's messages do not always name it alike (the Tables API's
+ * LockSession names it only in requestorInfo, its RecordPayment may name it only in the card details; Connect's
+ * `tid` is optional on each message), so a lock and the payment taken under it can carry different names.
+ */
+export interface TerminalLockNames {
+  prefix: string;
+  unnamed: string;
+  terminalId?: string;
+}
+
+/** The lock name a terminal's message gives. */
+export function terminalLockRef(names: TerminalLockNames): string {
+  return names.terminalId !== undefined ? names.prefix + names.terminalId : names.unnamed;
+}
+
+/**
+ * Whether a payment from the named (or unnamed) terminal was taken under lock `lockId`: the same terminal's lock,
+ * or one of the two does not name its terminal. Only a lock that names another terminal of the dialect, or a lock
+ * of another dialect, is someone else's. Refusing a payment the card machine has already taken is the costlier
+ * mistake, so a name that is missing on either side is not read as another terminal.
+ */
+export function isTerminalsLock(lockId: string, names: TerminalLockNames): boolean {
+  if (lockId === names.unnamed) return true;
+  if (!lockId.startsWith(names.prefix)) return false;
+  return names.terminalId === undefined || lockId === names.prefix + names.terminalId;
+}
+
+/**
+ * The lock a payment is recorded under: the order's live lock when the payment's terminal names cover it
+ * (isTerminalsLock), else the name the payment gives. Dialects that name locks exactly pass no names.
+ */
+export function paymentLockRef(live: OrderLockState | null, lockRef: string | undefined, names: TerminalLockNames | undefined): string | undefined {
+  if (names && live && isTerminalsLock(live.lockId, names)) return live.lockId;
+  return lockRef;
+}

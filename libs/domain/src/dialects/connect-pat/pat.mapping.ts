@@ -3,6 +3,7 @@ import type { ConnectPat } from '@app/contracts';
 import type {
   FindPayableTables, GetTableBill, LockTable, PayableTables, RecordTablePayments, TableBill, TableLock, TablePaymentsRecorded, TableUnlocked, UnlockTable,
 } from '../../core/commands';
+import { terminalLockRef, type TerminalLockNames } from '../../core/rules';
 import { tableReceipt } from './receipts';
 
 /**
@@ -26,9 +27,15 @@ type Results = ConnectPat.PatResults;
  */
 export const CONNECT_PAT_LOCK_TTL_MS = 10 * 60_000;
 
+/** How a Connect terminal's lock on a table is named: per table, and per terminal when the message names it (`tid`). */
+function patLockNames(p: { tableId: string; tid?: string | undefined }): TerminalLockNames {
+  const unnamed = `${SOURCE}:${p.tableId}`;
+  return { prefix: `${unnamed}:`, unnamed, ...(p.tid ? { terminalId: p.tid } : {}) };
+}
+
 /** The lock a terminal holds on a table: per table, and per terminal when Connect names it (`tid`). */
 export function patLockRef(p: { tableId: string; tid?: string | undefined }): string {
-  return p.tid ? `connect-pat:${p.tableId}:${p.tid}` : `connect-pat:${p.tableId}`;
+  return terminalLockRef(patLockNames(p));
 }
 
 const num = (v: bigint): number => Number(v);
@@ -73,9 +80,12 @@ export const transaction = {
         tips: BigInt(x.amountGratuity ?? 0),
         cashback: BigInt(x.amountCashback ?? 0),
       })),
+      // With or without tid: a lock held by another terminal, or taken in another dialect, refuses the payments
+      // (core/rules isTerminalsLock). A missing tid on the lock or on the payment is not read as another terminal.
+      lockRef: patLockRef(p),
+      terminalLock: patLockNames(p),
       source: SOURCE,
     };
-    if (p.tid) cmd.lockRef = patLockRef(p);
     return cmd;
   },
   toWire: (r: TablePaymentsRecorded): Results['transactionResponse'] => ({ tableId: r.tableId, recorded: r.recorded, amountDue: num(r.amountDue), currency: r.currency }),

@@ -3,7 +3,7 @@ import type { TablesBill, TablesFullBill, TablesParams, TableSession } from '@ap
 import { requestTerminalId, requestWaiterId } from '@app/contracts';
 import type { Bill, FindSessions, GetSession, LockOrder, Order, RecordPayment, SessionWithTable, TableSessions, UnlockOrder } from '../../core/commands';
 import { DomainRefusal } from '../../core/refusal';
-import { tableSessionId } from '../../core/rules';
+import { tableSessionId, terminalLockRef, type TerminalLockNames } from '../../core/rules';
 import type { RequestSettings } from '../../rpc/dialect';
 import type { Tx } from '../../shared/tx';
 import { TablesError } from './errors';
@@ -54,7 +54,11 @@ function listWaiter(req: RequestSettings, params: Parameters<typeof requestWaite
  * terminal's RecordPayment and UnlockSession name the lock it holds.
  */
 export function tablesLockRef(terminalId: string | undefined): string {
-  return `${SOURCE}:${terminalId ?? 'terminal'}`;
+  return terminalLockRef(tablesLockNames(terminalId));
+}
+
+function tablesLockNames(terminalId: string | undefined): TerminalLockNames {
+  return { prefix: `${SOURCE}:`, unnamed: `${SOURCE}:terminal`, ...(terminalId !== undefined ? { terminalId } : {}) };
 }
 
 const byId = (tables: TableSessions['tables']) => new Map(tables.map((t) => [t.id, t]));
@@ -198,6 +202,7 @@ export const recordPayment = {
     const paymentRef = pay.id.trim();
     if (paymentRef.length === 0) throw DomainRefusal.invalid('payment.id is empty', 'payment.id');
     const tips = pay.tipsAmount ?? pay.gratuityAmount ?? 0;
+    const terminal = tablesLockNames(paymentTerminalId(p));
     if (pay.tipsAmount != null && pay.gratuityAmount != null && pay.tipsAmount !== pay.gratuityAmount) {
       throw DomainRefusal.invalid(`tipsAmount ${pay.tipsAmount} and gratuityAmount ${pay.gratuityAmount} differ; send the tip once`, 'payment.tipsAmount');
     }
@@ -208,7 +213,10 @@ export const recordPayment = {
       tips: BigInt(tips),
       ...(pay.cashbackAmount ? { cashback: BigInt(pay.cashbackAmount) } : {}),
       currency: pay.currency.toUpperCase(),
-      lockRef: tablesLockRef(paymentTerminalId(p)),
+      lockRef: terminalLockRef(terminal),
+      // LockSession names the terminal from requestorInfo only; a payment may name it from the card details only,
+      // or not at all: a lock they cover is this terminal's (core/rules isTerminalsLock).
+      terminalLock: terminal,
       source: SOURCE,
       mustHoldLock: true,
       refuseReplay: true,

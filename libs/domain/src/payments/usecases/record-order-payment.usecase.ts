@@ -1,7 +1,7 @@
 import { DomainRefusal } from '../../core/refusal';
 import type { Order, RecordPayment } from '../../core/commands';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
-import { decidePayment, isPayable, isWaiterAllowed, liveLock, paidTotals } from '../../core/rules';
+import { decidePayment, isPayable, isWaiterAllowed, liveLock, paidTotals, paymentLockRef } from '../../core/rules';
 import { lockedOrderForChange, requireOrder } from '../../orders/order-for-change';
 import type { OrderWithRelations } from '../../orders/order-mapper';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
@@ -43,9 +43,10 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       throw DomainRefusal.conflict(`order ${order.id} belongs to another waiter than ${cmd.waiterId}`, 'wrong_waiter');
     }
     const live = liveLock(found.lock, now);
-    if (cmd.mustHoldLock && (!live || live.lockId !== cmd.lockRef)) {
+    const lockRef = paymentLockRef(live, cmd.lockRef, cmd.terminalLock);
+    if (cmd.mustHoldLock && (!live || live.lockId !== lockRef)) {
       throw DomainRefusal.conflict(
-        live ? `order ${order.id} is locked by another lock (${live.lockId}), not ${cmd.lockRef}` : `order ${order.id} is not locked; lock it before recording a payment`,
+        live ? `order ${order.id} is locked by another lock (${live.lockId}), not ${lockRef}` : `order ${order.id} is not locked; lock it before recording a payment`,
         'not_locked',
       );
     }
@@ -53,7 +54,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       ctx.log.info({ orderId: order.id, paymentRef: cmd.paymentRef }, 'failed payment attempt reported; nothing recorded');
       return order;
     }
-    const decision = decidePayment(order, live, existing, cmd, now);
+    const decision = decidePayment(order, live, existing, { ...cmd, lockRef }, now);
     if (decision.kind === 'mismatch') {
       throw DomainRefusal.conflict(
         `payment intent ${cmd.paymentRef} is already recorded against order ${decision.existing.orderId} ` +
@@ -79,7 +80,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       tipsAmount: cmd.tips,
       refundedAmount: 0n,
       cashbackAmount: cmd.cashback ?? 0n,
-      lockId: cmd.lockRef ?? null,
+      lockId: lockRef ?? null,
       state: 'Recorded',
       intentStatus: null,
       createdAt: at,
@@ -94,7 +95,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       tipsAmount: Number(cmd.tips),
       ...(cmd.cashback ? { cashbackAmount: Number(cmd.cashback) } : {}),
       currency: order.currency,
-      lockId: cmd.lockRef,
+      lockId: lockRef,
       orderPaidAmount: Number(updated.paidAmount),
       orderTotalAmount: Number(updated.totalAmount),
       payable: updated.payable,

@@ -62,6 +62,7 @@ export class RecordPaymentsAtTable implements UseCase<RecordTablePayments, Table
           source: cmd.source,
         };
         if (cmd.lockRef !== undefined) pay.lockRef = cmd.lockRef;
+        if (cmd.terminalLock !== undefined) pay.terminalLock = cmd.terminalLock;
         await runNestedChange(ctx, this.recordPayment, pay);
       }
       recorded++;
