@@ -8,9 +8,9 @@ const TRANSPORT = ['bullmq', 'ioredis', 'express', 'ws', '@nestjs/platform-expre
 
 // A lib is reached only through its index (`@app/<lib>`). libs/domain also has
 // sanctioned sub-entry points, one per folder with its own index.ts:
-// `@app/domain/{admin,counter,dead-letters,events,outbox,payment-intents,rpc,venue}`. Anything deeper, relative paths
+// `@app/domain/{admin,counter,dead-letters,events,outbox,payment-intents,retention,rpc,venue}`. Anything deeper, relative paths
 // into another lib's folder, and `@app/contracts/...` are refused.
-const DOMAIN_ENTRIES = ['admin', 'counter', 'dead-letters', 'events', 'outbox', 'payment-intents', 'rpc', 'venue'];
+const DOMAIN_ENTRIES = ['admin', 'counter', 'dead-letters', 'events', 'outbox', 'payment-intents', 'retention', 'rpc', 'venue'];
 const deepLibImport = {
   regex: `^@app/(?!domain/(?:${DOMAIN_ENTRIES.join('|')})$)[^/]+/.+`,
   message: 'Import another lib through its index (@app/<lib>, or a sanctioned sub-entry @app/domain/<area> that has an index.ts).',

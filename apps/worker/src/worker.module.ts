@@ -6,6 +6,7 @@ import { EventsWorker } from './events.worker';
 import { OutboxWorker } from './outbox.worker';
 import { RegistrationWorker } from './registration.worker';
 import { CounterWorker } from './counter.worker';
+import { RetentionWorker } from './retention.worker';
 import { QueueDepthController } from './queue-depth.controller';
 import { WorkerMetricsService } from './worker-metrics.service';
 
@@ -17,7 +18,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [CoreModule.forRoot('worker', config, logger)],
       controllers: [QueueDepthController],
-      providers: [RpcWorkerService, EventsWorker, OutboxWorker, RegistrationWorker, CounterWorker, WorkerMetricsService],
+      providers: [RpcWorkerService, EventsWorker, OutboxWorker, RegistrationWorker, CounterWorker, RetentionWorker, WorkerMetricsService],
     };
   }
 }

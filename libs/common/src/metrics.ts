@@ -339,6 +339,22 @@ export const queueMetrics = once(() => {
   return { snapshot, jobs, oldest };
 });
 
+// ---- Retention -----------------------------------------------------------------
+
+export const retentionMetrics = once(() => ({
+  removed: new Counter({
+    name: `${METRICS_PREFIX}retention_removed_total`,
+    help: 'Finished records removed by retention passes, by record (processed_requests, pos_events_sent, dojo_events_applied, venue_feed...; dojo_events_pending_payment counts events discarded)',
+    labelNames: ['record'] as const,
+    registers: [metricsRegistry],
+  }),
+  lastPass: new Gauge({
+    name: `${METRICS_PREFIX}retention_last_pass_timestamp_seconds`,
+    help: 'When this process last finished a retention pass (0: none yet); a pass that stops failing moves it again',
+    registers: [metricsRegistry],
+  }),
+}));
+
 // ---- Dojo events and the outbox ---------------------------------------------
 
 /** What the pipeline gauges read from Postgres at scrape time. */

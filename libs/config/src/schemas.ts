@@ -179,6 +179,18 @@ export const workerEnv = {
   PAYMENT_INTENT_CHECK_AFTER_MS: env.int(60_000, 10, 86_400_000),
   /** The longest delay between two reads of one intent. */
   PAYMENT_INTENT_CHECK_MAX_MS: env.int(900_000, 10, 86_400_000),
+  /** How often a retention pass removes finished records past their period (0: never). */
+  RETENTION_INTERVAL_MS: env.int(600_000, 0, 86_400_000),
+  /** Stored answers to Dojo's requests are kept this many days (0: for ever). */
+  RETENTION_REQUESTS_DAYS: env.int(7, 0, 3650),
+  /** Delivered POS events, applied Dojo events and venue feed entries are kept this many days (0: for ever). */
+  RETENTION_DELIVERED_DAYS: env.int(30, 0, 3650),
+  /** Dojo events waiting this many days for a payment that was never recorded are discarded (0: never). */
+  RETENTION_PENDING_PAYMENT_DAYS: env.int(30, 0, 3650),
+  /** Discarded Dojo and POS events are kept this many days for audit (0: for ever). */
+  RETENTION_DISCARDED_DAYS: env.int(90, 0, 3650),
+  /** Rows per retention statement. */
+  RETENTION_BATCH_SIZE: env.int(1_000, 10, 100_000),
   ...registrationEnv,
 };
 

@@ -58,6 +58,8 @@ const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
     epos_relay_outbox_pending: ['gauge', []],
     epos_relay_outbox_oldest_pending_age_seconds: ['gauge', []],
     epos_relay_dead_letters: ['gauge', ['kind']],
+    epos_relay_retention_removed_total: ['counter', ['record']],
+    epos_relay_retention_last_pass_timestamp_seconds: ['gauge', []],
     epos_relay_dojo_events_applied_total: ['counter', ['outcome']],
     epos_relay_dojo_events_failed_total: ['counter', []],
     epos_relay_dojo_events_applied_together: ['histogram', []],
@@ -78,8 +80,8 @@ const EXPECTED: Record<string, Record<string, [string, string[]]>> = {
   admin: { ...EVERY_APP },
 };
 
-/** Families that only show samples once something happened (labelled families with no child yet). */
-const MAY_BE_EMPTY = new Set(['epos_relay_worker_deadline_misses_total']);
+/** Families that only show samples once something happened (labelled families with no child yet: a deadline missed, a retention pass that removed something). */
+const MAY_BE_EMPTY = new Set(['epos_relay_worker_deadline_misses_total', 'epos_relay_retention_removed_total']);
 
 /** Label names that would make a series per venue: never allowed. */
 const FORBIDDEN_LABELS = /location|venue|account|tenant|url|rpc_?id|trace/i;

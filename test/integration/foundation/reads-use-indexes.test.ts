@@ -6,6 +6,7 @@ import { Prisma } from '@app/db';
 import { CounterRepository } from '@app/domain/repositories/counter.repository';
 import { DeadLettersRepository } from '@app/domain/repositories/dead-letters.repository';
 import { VenueFeedRepository } from '@app/domain/repositories/venue-feed.repository';
+import { retentionRepositories } from '@app/domain/retention';
 import type { Tx } from '@app/domain/shared/tx';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase } from '@app/testing';
@@ -17,7 +18,11 @@ function recorder(): { db: Tx & PrismaClient; statements: Prisma.Sql[] } {
     statements.push(first instanceof Prisma.Sql ? first : Prisma.sql(first, ...values));
     return Promise.resolve([]);
   };
-  return { db: { $queryRaw } as unknown as Tx & PrismaClient, statements };
+  const $executeRaw = (first: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => {
+    statements.push(first instanceof Prisma.Sql ? first : Prisma.sql(first, ...values));
+    return Promise.resolve(0);
+  };
+  return { db: { $queryRaw, $executeRaw } as unknown as Tx & PrismaClient, statements };
 }
 
 interface PlanNode {
@@ -33,7 +38,7 @@ function scans(node: PlanNode, out: string[] = []): string[] {
 }
 
 /**
- * The reads whose tables lost an index nothing read (migration 20261204000000) are still served by an index:
+ * The reads whose tables lost an index nothing read (migration 20261204000000), and retention's batches, are served by an index:
  * explained with sequential scans disabled, a read that no index can serve still plans a Seq Scan on its table.
  */
 describe('the reads of the append tables use their indexes', () => {
@@ -81,6 +86,22 @@ describe('the reads of the append tables use their indexes', () => {
     await repo.eventsOf(location, transaction);
     const found = await tableScans(r.statements, ['counter_events']);
     assert.ok(found.length >= 3, found.join(', '));
+    assert.deepEqual(found.filter((n) => n.startsWith('Seq Scan')), [], found.join(', '));
+  });
+
+  it("retention's batches find their rows by index on every table they prune (the venue feed's by its BRIN index)", async () => {
+    const r = recorder();
+    const repos = retentionRepositories(r.db);
+    const before = new Date('2026-11-01T00:00:00.000Z');
+    await repos.requests.deleteStoredBefore(before, 1000);
+    await repos.outbox.deleteSentBefore(before, 1000);
+    await repos.outbox.deleteDiscardedBefore(before, 1000);
+    await repos.events.deleteAppliedBefore(before, 1000);
+    await repos.events.deleteDiscardedBefore(before, 1000);
+    await repos.events.discardPendingPaymentBefore(before, 1000, 'retention');
+    await repos.feed.deleteBefore(before, 1000);
+    const found = await tableScans(r.statements, ['processed_requests', 'outbox_events', 'dojo_events', 'venue_feed']);
+    for (const t of ['processed_requests', 'outbox_events', 'dojo_events', 'venue_feed']) assert.ok(found.some((n) => n.endsWith(` on ${t}`)), `${t}: ${found.join(', ')}`);
     assert.deepEqual(found.filter((n) => n.startsWith('Seq Scan')), [], found.join(', '));
   });
 

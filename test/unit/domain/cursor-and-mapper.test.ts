@@ -62,7 +62,7 @@ describe('cursors of (transaction id, id) pairs: both Postgres bigints', () => {
 
   it("the venue feed's `after` above 2^63-1 is refused (400 naming after) without reading the feed", async () => {
     const asked: unknown[] = [];
-    const deps = { venue: { feed: { readAfter: async (_l: string, c: unknown) => (asked.push(c), []) } } } as unknown as VenueDeps;
+    const deps = { venue: { feed: { readAfter: async (_l: string, c: unknown) => (asked.push(c), { expired: false, rows: [] }) } } } as unknown as VenueDeps;
     const feed = new ReadVenueFeed(deps);
     assert.deepEqual(await feed.execute('loc', `${MAX}.${MAX}`, 10), { entries: [], cursor: `${MAX}.${MAX}` });
     assert.deepEqual(asked, [{ tx: 9223372036854775807n, id: 9223372036854775807n }]);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
   announcementMetrics,
+  retentionMetrics,
   dojoApiMetrics,
   enableDefaultMetrics,
   gatewayMetrics,
@@ -38,7 +39,7 @@ describe('deploy/prometheus/alerts.yml', () => {
 
   it('references only metrics defined in libs/common/src/metrics.ts', async () => {
     enableDefaultMetrics();
-    for (const group of [gatewayMetrics, workerMetrics, queueMetrics, pipelineMetrics, webhookMetrics, dojoApiMetrics, announcementMetrics]) group();
+    for (const group of [gatewayMetrics, workerMetrics, queueMetrics, pipelineMetrics, webhookMetrics, dojoApiMetrics, announcementMetrics, retentionMetrics]) group();
     const defined = new Set<string>();
     for (const m of await metricsRegistry.getMetricsAsJSON()) {
       defined.add(m.name);

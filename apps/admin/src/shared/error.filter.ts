@@ -20,7 +20,7 @@ function isDataException(err: unknown): boolean {
   return typeof e.message === 'string' && /value out of range|out of range for type|invalid byte sequence|unsupported Unicode escape/i.test(e.message);
 }
 
-const STATUS: Record<DomainError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, locked: 409, forbidden: 403, unprocessable: 422 };
+const STATUS: Record<DomainError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, locked: 409, forbidden: 403, unprocessable: 422, gone: 410 };
 
 /**
  * Errors as JSON: {statusCode, error, message, fields?, ...details}. Domain

@@ -9,12 +9,15 @@ export interface FieldError {
   reason: string;
 }
 
-/** `unprocessable`: the request is well formed but cannot be taken as it stands (an idempotency key reused for another request): 422. */
-export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'locked' | 'forbidden' | 'unprocessable';
+/**
+ * `unprocessable`: the request is well formed but cannot be taken as it stands (an idempotency key reused for another
+ * request): 422. `gone`: what the request points at was deleted by retention (a feed cursor too old): 410.
+ */
+export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'locked' | 'forbidden' | 'unprocessable' | 'gone';
 
 /**
  * An error a use-case of the admin or venue API raises for the caller to see.
- * The transport maps `kind` to an HTTP status (400, 404, 409, 409, 403, 422).
+ * The transport maps `kind` to an HTTP status (400, 404, 409, 409, 403, 422, 410).
  */
 export class DomainError extends Error {
   constructor(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DojoEventFacts, DojoEventPayload } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
+import { deleteBatch } from './retention-sql';
 import { sqlTxOf } from './sql-tx';
 
 export type DojoEventRow = Prisma.DojoEventModel;
@@ -265,6 +266,32 @@ export class DojoEventsRepository {
        WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId} AND state = 'pending_payment'
        ORDER BY occurred_at, event_id
          FOR UPDATE`;
+  }
+
+  /**
+   * Retention: up to `limit` events received and applied before `before` deleted; how many. A delivery of one of
+   * them after that is stored and applied again (an event's effects are forward-only and idempotent: the payment
+   * is recorded once, a status never moves back, refunds are Dojo's cumulative amounts).
+   */
+  deleteAppliedBefore(before: Date, limit: number): Promise<number> {
+    return deleteBatch(this.db, 'dojo_events', Prisma.sql`state = 'applied' AND received_at < ${before} AND applied_at < ${before}`, limit);
+  }
+
+  /** Retention: up to `limit` events discarded before `before` deleted (dead letters never); how many. */
+  deleteDiscardedBefore(before: Date, limit: number): Promise<number> {
+    return deleteBatch(this.db, 'dojo_events', Prisma.sql`state = 'discarded' AND discarded_at < ${before}`, limit);
+  }
+
+  /**
+   * Retention: up to `limit` events received before `before` and still waiting for their payment
+   * ('pending_payment') are discarded with `reason` (an operator may still replay one); how many. Rows being
+   * applied right now (their payment just recorded) are skipped.
+   */
+  discardPendingPaymentBefore(before: Date, limit: number, reason: string): Promise<number> {
+    return this.db.$executeRaw`
+      UPDATE dojo_events SET state = 'discarded', discarded_at = now(), discard_reason = ${reason}
+       WHERE ctid = ANY (ARRAY(SELECT ctid FROM dojo_events WHERE state = 'pending_payment' AND received_at < ${before}
+                                LIMIT ${limit} FOR UPDATE SKIP LOCKED))`;
   }
 
   /** The latest applied event of the intent that set `status` (occurredAt, then event id). */

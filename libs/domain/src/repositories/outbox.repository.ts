@@ -5,6 +5,7 @@ import { jsonText } from '../shared/json-value';
 import type { PosEventType } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
 import type { FeedKind } from '../shared/venue-feed';
+import { deleteBatch } from './retention-sql';
 import { isFinalWrite, sqlTxOf } from './sql-tx';
 
 /**
@@ -126,6 +127,24 @@ export class OutboxRepository {
         AS d(head, location_id, entity_type, entity_id, max_id)
       WHERE o.location_id = d.location_id AND o.entity_type = d.entity_type AND o.entity_id = d.entity_id
         AND o.state = 'pending' AND o.id <= d.max_id`;
+  }
+
+  /**
+   * Retention: up to `limit` POS events delivered before `before` deleted ('sent'; next_attempt_at is at or just
+   * after sent_at, which lets the (state, next_attempt_at) index find them); how many.
+   */
+  deleteSentBefore(before: Date, limit: number): Promise<number> {
+    return deleteBatch(this.db, 'outbox_events', Prisma.sql`state = 'sent' AND next_attempt_at < ${before} AND sent_at < ${before}`, limit);
+  }
+
+  /** Retention: up to `limit` POS events an operator discarded (or that failed for good) before `before` deleted; dead letters never; how many. */
+  deleteDiscardedBefore(before: Date, limit: number): Promise<number> {
+    return deleteBatch(
+      this.db,
+      'outbox_events',
+      Prisma.sql`((state = 'discarded' AND discarded_at < ${before}) OR (state = 'failed' AND next_attempt_at < ${before} AND created_at < ${before}))`,
+      limit,
+    );
   }
 
   /** The row's location is gone: the row fails for good. */

@@ -4,6 +4,7 @@ import { Prisma } from '@app/db';
 import type { PrismaClient } from '@app/db';
 import { jsonText, jsonValue } from '../shared/json-value';
 import type { Tx } from '../shared/tx';
+import { deleteBatch } from './retention-sql';
 
 type Job = Pick<RpcRequest, 'locationId' | 'rpcId' | 'method' | 'traceId' | 'dialect'>;
 
@@ -81,6 +82,11 @@ export class ProcessedRequests {
       };
     }
     return { claimed: false, response: jsonValue<JsonRpcResponse>(row.response) };
+  }
+
+  /** Retention: up to `limit` stored answers written before `before` deleted (a repeat of such an old id is then a new request); how many. */
+  deleteStoredBefore(before: Date, limit: number): Promise<number> {
+    return deleteBatch(this.prisma, 'processed_requests', Prisma.sql`created_at < ${before}`, limit);
   }
 }
 

@@ -15,3 +15,4 @@ export * from './payment-intents';
 export * from './tables';
 export * from './orders';
 export * from './counter';
+export * from './retention';

@@ -49,7 +49,16 @@ export class ReadVenueFeed {
 
   async execute(locationId: string, after: string | undefined, limit: number): Promise<FeedPage> {
     const [tx, id] = parseCursor(after);
-    const rows = await this.d.venue.feed.readAfter(locationId, { tx, id }, limit);
+    const { expired, rows } = await this.d.venue.feed.readAfter(locationId, { tx, id }, limit);
+    if (expired) {
+      throw new DomainError(
+        'gone',
+        `entries after cursor ${after} were deleted by retention; ` +
+          're-read the orders and payments this feed reports, then read the feed again without `after`',
+        [],
+        { error: 'cursor_expired' },
+      );
+    }
     const entries = rows.map((r) => ({
       cursor: `${r.tx_id}.${r.id}`,
       kind: r.kind,

@@ -1,0 +1,2 @@
+export * from './prune-expired-records.usecase';
+export * from './retention-sweeper';
