@@ -167,12 +167,14 @@ describe('Connect PAT dialect: table-level pay at table through the shared comma
     assert.equal(await db.prisma.payment.count({ where: { locationId: A.id } }), 2);
   });
 
-  it('a tid on the lock or on the payment but not both is the same terminal; a lock of another dialect refuses a payment without tid', async () => {
+  it('a tid on the lock or on the payment or unlock but not both is the same terminal; a lock of another dialect refuses a payment without tid and stays', async () => {
     assert.equal(result(await send('tableLockRequest', { tableId: 'T7' })).confirmed, true);
     assert.equal(result(await send('transactionResponse', { tableId: 'T7', tid: 'TID7', currency: 'GBP', payments: [{ paymentId: 'p7-1', amountPaid: 400 }] })).recorded, 1);
     assert.equal(result(await send('transactionResponse', { tableId: 'T7', currency: 'GBP', payments: [{ paymentId: 'p7-2', amountPaid: 100 }] })).recorded, 1);
     const o7 = await db.prisma.payment.findMany({ where: { locationId: A.id, orderId: 'o7' }, orderBy: { paymentIntentId: 'asc' } });
     assert.deepEqual(o7.map((p) => [p.paymentIntentId, p.lockId]), [['p7-1', 'connect-pat:T7'], ['p7-2', 'connect-pat:T7']]);
+    assert.deepEqual(result(await send('tableUnlock', { tableId: 'T7', tid: 'TID7' })), { tableId: 'T7', unlocked: true });
+    assert.deepEqual((await locks()).filter(([o]) => o === 'o7'), []);
 
     const r = await eposCall('CreateOrderLockV1', { orderId: 'o8', lockId: 'dojo-lock-8', expiry: new Date(Date.now() + 60_000).toISOString() });
     assert.ok(!isFailure(r), JSON.stringify(r));
@@ -180,6 +182,9 @@ describe('Connect PAT dialect: table-level pay at table through the shared comma
     assert.equal(refused.code, C.conflict);
     assert.match(refused.message, /locked by another lock \(dojo-lock-8\)/);
     assert.equal(await db.prisma.payment.count({ where: { locationId: A.id, orderId: 'o8' } }), 0);
+    // Nor does an unlock without tid release it.
+    assert.deepEqual(result(await send('tableUnlock', { tableId: 'T8' })), { tableId: 'T8', unlocked: false });
+    assert.deepEqual((await locks()).filter(([o]) => o === 'o8'), [['o8', 'dojo-lock-8']]);
   });
 
   it('finalPOSReceiptRequest lists the payments taken; tableUnlock releases the orders; both unlocks are harmless twice', async () => {

@@ -208,7 +208,7 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     assert.equal((await result('GetTable', { name: 'Table 1' })).table.status, 'TABLE_STATUS_PENDING_AVAILABLE');
   });
 
-  it('a terminal named on the lock but not on the payment, or the other way round, pays under its lock; another terminal does not', async () => {
+  it('a terminal named on the lock but not on the payment or unlock, or the other way round, pays and unlocks under its lock; another terminal does not', async () => {
     const payment = (sessionId: string, id: string, base: number, terminalId?: string) => ({
       requestorInfo: undefined,
       payment: {
@@ -237,6 +237,13 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     assert.deepEqual(paid.map((p) => [p.orderId, p.paidAmount, p.lockId]), [
       ['U', 400n, 'dojo-tables:terminal'], ['V', 300n, 'dojo-tables:TID-1'], ['V', 200n, 'dojo-tables:TID-1'],
     ]);
+
+    // Unlocks follow the same rule: a named terminal releases the unnamed lock, an unnamed one the named lock,
+    // another named terminal does not.
+    assert.deepEqual(await result('UnlockSession', { sessionId: u, requestorInfo: cardMachine('TID-2') }), {});
+    assert.equal((await result('UnlockSession', { sessionId: v, requestorInfo: cardMachine('TID-2') })).errorCode, 'SESSION_UNABLE_TO_UNLOCK');
+    assert.deepEqual(await result('UnlockSession', { sessionId: v, requestorInfo: undefined }), {});
+    assert.equal(await db.prisma.orderLock.count({ where: { locationId: loc.id, orderId: { in: ['U', 'V'] } } }), 0);
   });
 
   it('answers a frame it cannot parse with ERROR_PARSE_ERROR and keeps the socket; logs ErrorNotification and never answers it', async () => {

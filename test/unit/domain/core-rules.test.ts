@@ -16,7 +16,7 @@ import {
   isClosedStatus,
   isHeldByAnother,
   isTerminalsLock,
-  paymentLockRef,
+  heldLockRef,
   terminalLockRef,
   isLockLive,
   isPayable,
@@ -142,7 +142,7 @@ describe('core rules: locks', () => {
   });
 });
 
-describe('core rules: a terminal\'s lock in the legacy dialects (isTerminalsLock, paymentLockRef)', () => {
+describe('core rules: a terminal\'s lock in the legacy dialects (isTerminalsLock, heldLockRef)', () => {
   const named = { prefix: 'x:T1:', unnamed: 'x:T1', terminalId: 'A' };
   const unnamed = { prefix: 'x:T1:', unnamed: 'x:T1' };
   it('names the lock after the terminal when the message names it', () => {
@@ -158,12 +158,12 @@ describe('core rules: a terminal\'s lock in the legacy dialects (isTerminalsLock
     assert.equal(isTerminalsLock('dojo-lock', unnamed), false, 'another dialect\'s lock');
     assert.equal(isTerminalsLock('x:T10:A', unnamed), false, 'another table');
   });
-  it('a payment is recorded under the live lock its names cover, else under its own name', () => {
+  it('a payment or an unlock acts under the live lock its names cover, else under its own name', () => {
     const live = { lockId: 'x:T1', expiresAt: new Date(Date.now() + 60_000) };
-    assert.equal(paymentLockRef(live, 'x:T1:A', named), 'x:T1');
-    assert.equal(paymentLockRef({ ...live, lockId: 'x:T1:B' }, 'x:T1:A', named), 'x:T1:A');
-    assert.equal(paymentLockRef(null, 'x:T1:A', named), 'x:T1:A');
-    assert.equal(paymentLockRef(live, 'L2', undefined), 'L2', 'exact names (EPOS Data) are taken as they are');
+    assert.equal(heldLockRef(live, 'x:T1:A', named), 'x:T1');
+    assert.equal(heldLockRef({ ...live, lockId: 'x:T1:B' }, 'x:T1:A', named), 'x:T1:A');
+    assert.equal(heldLockRef(null, 'x:T1:A', named), 'x:T1:A');
+    assert.equal(heldLockRef(live, 'L2', undefined), 'L2', 'exact names (EPOS Data) are taken as they are');
   });
 });
 

@@ -56,6 +56,8 @@ export interface LockOrder {
 export interface UnlockOrder {
   orderId: string;
   lockRef: string;
+  /** A legacy terminal dialect's names for the unlocking terminal's lock, as on RecordPayment. */
+  terminalLock?: TerminalLockNames;
   source: CommandSource;
   /** Refuse (reason not_locked) when the order has no live lock, instead of answering that it is released. */
   mustHold?: boolean;
@@ -353,10 +355,12 @@ export interface TableLock {
   currency: string | null;
 }
 
-/** Release a table's lock: every order at the table held by lockRef. */
+/** Release a table's lock: every order at the table held by lockRef (or by a lock terminalLock covers). */
 export interface UnlockTable {
   tableId: string;
   lockRef: string;
+  /** The unlocking terminal's names for its lock (core/rules isTerminalsLock). */
+  terminalLock?: TerminalLockNames;
   source: CommandSource;
 }
 

@@ -331,12 +331,11 @@ export class OrdersRepository {
     return rows.map((r) => ({ paymentRef: r.ref, orderId: r.order_id, currency: r.currency, paidAmount: r.paid_amount, tipsAmount: r.tips_amount }));
   }
 
-  /** Ids of the orders at a table whose lock row (live or expired) is `lockId`. */
-  async ordersLockedAtTable(locationId: string, tableId: string, lockId: string): Promise<string[]> {
-    const rows = await this.db.$queryRaw<{ id: string }[]>`
-      SELECT o.id FROM orders o JOIN order_locks l ON l.location_id = o.location_id AND l.order_id = o.id
-       WHERE o.location_id = ${locationId}::uuid AND o.table_id = ${tableId} AND l.lock_id = ${lockId} ORDER BY o.id`;
-    return rows.map((r) => r.id);
+  /** The lock rows (live or expired) of the orders at a table, by order id. */
+  async locksAtTable(locationId: string, tableId: string): Promise<{ orderId: string; lockId: string }[]> {
+    return this.db.$queryRaw<{ orderId: string; lockId: string }[]>`
+      SELECT o.id AS "orderId", l.lock_id AS "lockId" FROM orders o JOIN order_locks l ON l.location_id = o.location_id AND l.order_id = o.id
+       WHERE o.location_id = ${locationId}::uuid AND o.table_id = ${tableId} ORDER BY o.id`;
   }
 
   /** The payment recorded for a payment intent, or null (every column, as Prisma's model call returns it). */

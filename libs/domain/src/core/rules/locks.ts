@@ -45,10 +45,11 @@ export function terminalLockRef(names: TerminalLockNames): string {
 }
 
 /**
- * Whether a payment from the named (or unnamed) terminal was taken under lock `lockId`: the same terminal's lock,
- * or one of the two does not name its terminal. Only a lock that names another terminal of the dialect, or a lock
- * of another dialect, is someone else's. Refusing a payment the card machine has already taken is the costlier
- * mistake, so a name that is missing on either side is not read as another terminal.
+ * Whether lock `lockId` is the named (or unnamed) terminal's own, for its payment or its unlock: the same
+ * terminal's lock, or one of the two does not name its terminal. Only a lock that names another terminal of the
+ * dialect, or a lock of another dialect, is someone else's. Refusing a payment the card machine has already taken,
+ * or keeping a table locked for its whole lifetime, costs more than trusting a missing name, so a name missing on
+ * either side is not read as another terminal.
  */
 export function isTerminalsLock(lockId: string, names: TerminalLockNames): boolean {
   if (lockId === names.unnamed) return true;
@@ -57,10 +58,11 @@ export function isTerminalsLock(lockId: string, names: TerminalLockNames): boole
 }
 
 /**
- * The lock a payment is recorded under: the order's live lock when the payment's terminal names cover it
- * (isTerminalsLock), else the name the payment gives. Dialects that name locks exactly pass no names.
+ * The lock a terminal's message (a payment, an unlock) acts under: the order's live lock when the message's
+ * terminal names cover it (isTerminalsLock), else the name the message gives. Dialects that name locks exactly
+ * pass no names.
  */
-export function paymentLockRef(live: OrderLockState | null, lockRef: string | undefined, names: TerminalLockNames | undefined): string | undefined {
+export function heldLockRef<R extends string | undefined>(live: OrderLockState | null, lockRef: R, names: TerminalLockNames | undefined): string | R {
   if (names && live && isTerminalsLock(live.lockId, names)) return live.lockId;
   return lockRef;
 }

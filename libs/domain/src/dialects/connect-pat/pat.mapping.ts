@@ -63,7 +63,7 @@ export const tableLock = (lockTtlMs: number) => ({
 });
 
 export const tableUnlock = {
-  toCommand: (p: Params['tableUnlock']): UnlockTable => ({ tableId: p.tableId, lockRef: patLockRef(p), source: SOURCE }),
+  toCommand: (p: Params['tableUnlock']): UnlockTable => ({ tableId: p.tableId, lockRef: patLockRef(p), terminalLock: patLockNames(p), source: SOURCE }),
   toWire: (r: TableUnlocked): Results['tableUnlock'] => ({ tableId: r.tableId, unlocked: r.orderIds.length > 0 }),
 };
 

@@ -164,12 +164,23 @@ export const lockSession = (lockTtlMs: number) => ({
   toWire: (order: Order): { billItems: TablesBill } => ({ billItems: tablesBill(order) }),
 });
 
-/** UnlockSession: releases the terminal's lock; SESSION_NOT_LOCKED when there is none, SESSION_UNABLE_TO_UNLOCK when another holds it. */
+/**
+ * UnlockSession: releases the terminal's lock (or a lock either side took without naming the terminal);
+ * SESSION_NOT_LOCKED when there is none, SESSION_UNABLE_TO_UNLOCK when another terminal or EPOS Data holds it.
+ */
 export const unlockSession = {
   resolve: (db: Tx, locationId: string, p: P<'UnlockSession'>) => resolveSession(db, locationId, p),
   toCommand(p: Resolved<P<'UnlockSession'>>, _now: Date, req: RequestSettings): UnlockOrder {
     const waiterId = waiterFor(req, requestWaiterId(p));
-    return { orderId: orderIdOf(p), lockRef: tablesLockRef(requestTerminalId(p)), source: SOURCE, mustHold: true, ...(waiterId !== undefined ? { waiterId } : {}) };
+    const terminal = tablesLockNames(requestTerminalId(p));
+    return {
+      orderId: orderIdOf(p),
+      lockRef: terminalLockRef(terminal),
+      terminalLock: terminal,
+      source: SOURCE,
+      mustHold: true,
+      ...(waiterId !== undefined ? { waiterId } : {}),
+    };
   },
   toWire: (): Record<string, never> => ({}),
 };

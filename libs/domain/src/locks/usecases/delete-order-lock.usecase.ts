@@ -1,6 +1,6 @@
 import { DomainRefusal } from '../../core/refusal';
 import type { Order, UnlockOrder } from '../../core/commands';
-import { isWaiterAllowed, liveLock } from '../../core/rules';
+import { heldLockRef, isWaiterAllowed, liveLock } from '../../core/rules';
 import { lockedOrderForChange } from '../../orders/order-for-change';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import type { Write } from '../../repositories/orders.repository';
@@ -8,7 +8,8 @@ import { ordersRepo, OrdersRepository as Orders } from '../../repositories/order
 
 /**
  * UnlockOrder: releases Dojo's lock. Releasing a lock that is already gone
- * (released, expired) returns the order; another live lock is Conflict.
+ * (released, expired) returns the order; another live lock is Conflict (a
+ * legacy terminal's names cover its own lock: core/rules isTerminalsLock).
  * Releasing a lock does not touch the order row, so the order read under its
  * row lock is what is returned.
  */
@@ -24,12 +25,13 @@ export class DeleteOrderLock implements UseCase<UnlockOrder, Order> {
       throw DomainRefusal.conflict(`order ${order.id} belongs to another waiter than ${cmd.waiterId}`, 'wrong_waiter');
     }
     const live = liveLock(current, now);
-    if (live && live.lockId !== cmd.lockRef) {
-      throw DomainRefusal.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${cmd.lockRef} is not held`, 'lock_held');
+    const lockRef = heldLockRef(live, cmd.lockRef, cmd.terminalLock);
+    if (live && live.lockId !== lockRef) {
+      throw DomainRefusal.conflict(`order ${cmd.orderId} is locked by another lock (${live.lockId}); lock ${lockRef} is not held`, 'lock_held');
     }
     if (!live && cmd.mustHold) throw DomainRefusal.conflict(`order ${cmd.orderId} is not locked`, 'not_locked');
     const writes: Write[] = [];
-    if (current && (current.lockId === cmd.lockRef || !live)) {
+    if (current && (current.lockId === lockRef || !live)) {
       writes.push(
         Orders.deleteLock(locationId, cmd.orderId),
         ...Orders.publishChange(locationId, cmd.orderId, 'lock.released', { orderId: cmd.orderId, lockId: current.lockId, expired: !live }),
