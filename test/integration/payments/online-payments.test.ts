@@ -323,6 +323,29 @@ describe('online payments', () => {
     assert.deepEqual([view.paidAmount, view.tipsAmount, view.payable], [0, 0, true]);
   });
 
+  it("settles a partial refund at Dojo of a card machine's payment from Dojo's refundedAmount; the rest stays counted", async () => {
+    const o = await fx.order(a.id, { total: 1800 });
+    // The card machine's intent is Dojo's own (the sandbox's store): never created through the venue API, so no
+    // payment_intents row; the card machine records it, and no Captured event is sent.
+    const pi = sim.paymentIntents.create(a.dojoAccountId, { amount: { value: 1800, currencyCode: 'GBP' }, reference: `card-${o.id}` }, undefined);
+    assert.equal(sim.paymentIntents.pay(pi.id, TEST_CARDS.success, undefined).intent.status, 'Captured');
+    const reply = await sim.call(a.dojoAccountId, 'RecordOrderPaymentByIdV1', { orderId: o.id, paymentIntentId: pi.id, paidAmount: { value: 1800, currencyCode: 'GBP' } });
+    assert.ok('result' in reply, JSON.stringify(reply));
+    await paidIs(o.id, 1800);
+    // 500 refunded at Dojo: the Refunded status alone would undo all 1800.
+    sim.paymentIntents.refund(a.dojoAccountId, pi.id, { amount: 500, refundReason: 'portal' }, `card-refund-1-${pi.id}`);
+    await deliverRefunded(pi.id, [`evt_${pi.id}_card_1`, `evt_${pi.id}_card_1b`], 1406);
+    await eventsSettled(pi.id);
+    await paidIs(o.id, 1300);
+    assert.equal((await order(o.id)).payable, true);
+    assert.deepEqual([(await paymentView(o.id)).state, (await paymentView(o.id)).refundedAmount], ['Recorded', 500]);
+    // The rest refunded: undone.
+    sim.paymentIntents.refund(a.dojoAccountId, pi.id, { amount: 1300, refundReason: 'portal' }, `card-refund-2-${pi.id}`);
+    await deliverRefunded(pi.id, [`evt_${pi.id}_card_2`], 1407);
+    await waitFor(async () => ((await paymentView(o.id)).state === 'Refunded' ? true : undefined), 'fully refunded');
+    assert.equal((await order(o.id)).paidAmount, 0);
+  });
+
   it('reverses a captured intent, undoing the payment: the order is payable again', async () => {
     const o2 = await fx.order(a.id, { total: 1200 });
     const pi2 = await createIntent(o2.id);

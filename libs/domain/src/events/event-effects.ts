@@ -49,6 +49,8 @@ export interface EventToOpen {
   locationId: string;
   eventRowId: string;
   paymentIntentId: string | null;
+  /** What Dojo said was refunded of a card machine's payment (cumulative), read before the transaction. */
+  learnedRefund?: bigint;
 }
 
 /**
@@ -145,7 +147,7 @@ function describe(ev: DojoEvent) {
  * An event for an intent with no recorded payment is kept as 'pending_payment'
  * and applied when the payment is recorded (applyPendingEventsForIntent).
  */
-export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger, loaded?: LoadedIntent): Promise<ApplyResult> {
+export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger, loaded?: LoadedIntent, learnedRefund?: bigint): Promise<ApplyResult> {
   if (ev.state === 'applied') return { outcome: 'already_applied' };
   if (ev.state === 'dead' || ev.state === 'discarded') return { outcome: ev.state };
   const events = dojoEventsRepo(tx);
@@ -178,7 +180,9 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger, loade
   }
 
   const advances = carriesStatus(ev.eventType) && isKnownStatus(status) && (await outranks(tx, ev, status, payment.intentStatus));
-  const change = await settlePayment(tx, ev.locationId, payment, intent?.refundedAmount ?? 0n, advances ? status : undefined);
+  // What is known refunded: an online intent's row (raised from Dojo's answers), or Dojo's answer for a card machine's payment.
+  const knownRefunded = intent ? intent.refundedAmount : (learnedRefund ?? 0n);
+  const change = await settlePayment(tx, ev.locationId, payment, knownRefunded, advances ? status : undefined);
 
   await markAppliedAndReport(tx, ev, { ...describe(ev), orderId: payment.orderId, paymentChanged: change.paymentChanged });
   await publishPaymentChange(tx, ev.locationId, payment, change, ev.eventId);

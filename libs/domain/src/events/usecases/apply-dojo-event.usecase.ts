@@ -11,7 +11,8 @@ import type { EventToOpen } from '../event-effects';
 import { applyLockedEvent, lockAndLoadEvents } from '../event-effects';
 import type { BatchCall } from '../../shared/turn-batch';
 import { TurnBatch } from '../../shared/turn-batch';
-import { settlementOf } from '../../core/rules';
+import { COUNTED_PAYMENT_STATE, settlementOf } from '../../core/rules';
+import { DojoApiError } from '@app/dojo-client';
 import { ordersRepo } from '../../repositories/orders.repository';
 import { paymentIntentsRepo } from '../../repositories/payment-intents.repository';
 
@@ -214,16 +215,22 @@ export class ApplyDojoEvent {
    *   status alone does not say how much, and refunds made outside the venue
    *   API (Dojo's portal) are only known this way, so a failed read fails the
    *   attempt: the event is retried with backoff rather than guessed.
+   *
+   * A card machine's payment (no online intent row) that a Refunded status
+   * would undo: Dojo's refundedAmount is read likewise and returned, for the
+   * transaction to apply (learnedRefund), so a partial refund keeps the rest
+   * of the payment counted. Dojo not knowing the intent (404) keeps the
+   * status's meaning: the payment is undone whole.
    */
-  private async learnFromDojo(head: DojoEventFacts): Promise<void> {
-    if (!this.mayAskDojo(head) || !this.dojoIntents || !head.paymentIntentId) return;
+  private async learnFromDojo(head: DojoEventFacts): Promise<bigint | undefined> {
+    if (!this.mayAskDojo(head) || !this.dojoIntents || !head.paymentIntentId) return undefined;
     const refund = head.paymentStatus === 'Refunded';
     const intents = paymentIntentsRepo(this.fast);
     const intent = await intents.findByDojoId(head.locationId, head.paymentIntentId);
-    if (!intent) return;
+    if (!intent) return refund ? this.cardPaymentRefunded(head.locationId, head.paymentIntentId) : undefined;
     const toRecord = !(await ordersRepo(this.fast).findPayment(head.locationId, head.paymentIntentId));
     const wantsTips = intent.tipsAllowed && toRecord;
-    if (!refund && !toRecord) return;
+    if (!refund && !toRecord) return undefined;
     const log = this.logger.child({ locationId: head.locationId, paymentIntentId: head.paymentIntentId });
     let read: DojoIntentRead;
     try {
@@ -231,12 +238,30 @@ export class ApplyDojoEvent {
     } catch (err) {
       if (refund) throw err;
       log.warn({ err: (err as Error).message }, "could not read the intent from Dojo; recording it with its known tips, for what the venue API's captures took");
-      return;
+      return undefined;
     }
     if (toRecord && read.capturedAmount) await intents.raiseCaptured(head.locationId, head.paymentIntentId, read.capturedAmount);
     else if (toRecord) log.debug("Dojo's answer does not say what was captured; recording what the venue API's captures took");
     if (wantsTips && read.tipsAmount !== intent.tipsAmount) await intents.setTips(head.locationId, head.paymentIntentId, read.tipsAmount);
     if (refund) await intents.raiseRefunded(head.locationId, head.paymentIntentId, read.refundedAmount);
+    return undefined;
+  }
+
+  /**
+   * Dojo's refundedAmount (cumulative) of a card machine's payment still counted, before a Refunded status is
+   * applied to it; undefined when there is no such payment, or Dojo does not know the intent (404: the status
+   * then undoes the payment whole, as it says). Any other failed read fails the attempt, as for an online intent.
+   */
+  private async cardPaymentRefunded(locationId: string, paymentIntentId: string): Promise<bigint | undefined> {
+    const payment = await ordersRepo(this.fast).findPayment(locationId, paymentIntentId);
+    if (!payment || payment.state !== COUNTED_PAYMENT_STATE) return undefined;
+    try {
+      return (await this.dojoIntents!.read(locationId, paymentIntentId)).refundedAmount;
+    } catch (err) {
+      if (!(err instanceof DojoApiError && err.status === 404)) throw err;
+      this.logger.warn({ locationId, paymentIntentId }, 'Dojo does not know the intent of this card payment; its Refunded status undoes it whole');
+      return undefined;
+    }
   }
 
   /**
@@ -260,14 +285,16 @@ export class ApplyDojoEvent {
     if (!head) return { outcome: 'missing' };
     if (head.state === 'applied') return { outcome: 'already_applied' };
     if (head.state === 'dead' || head.state === 'discarded') return { outcome: head.state };
-    await this.learnFromDojo(head);
-    return this.applyLocked(cmd.eventRowId, head);
+    const learnedRefund = await this.learnFromDojo(head);
+    return this.applyLocked(cmd.eventRowId, head, learnedRefund);
   }
 
   /** The event's transaction: its locks, the reads they guard and its effects; 'missing' when the row is not there. */
-  private async applyLocked(eventRowId: string, facts: DojoEventFacts): Promise<ApplyResult> {
+  private async applyLocked(eventRowId: string, facts: DojoEventFacts, learnedRefund?: bigint): Promise<ApplyResult> {
     try {
-      return (await this.applyInOneTransaction([{ locationId: facts.locationId, eventRowId, paymentIntentId: facts.paymentIntentId }]))[0]!;
+      const event: EventToOpen = { locationId: facts.locationId, eventRowId, paymentIntentId: facts.paymentIntentId };
+      if (learnedRefund !== undefined) event.learnedRefund = learnedRefund;
+      return (await this.applyInOneTransaction([event]))[0]!;
     } catch (err) {
       if (err instanceof DojoEventGone) return { outcome: 'missing' };
       throw err;
@@ -284,7 +311,9 @@ export class ApplyDojoEvent {
       this.prisma,
       async (tx) => {
         const out: ApplyResult[] = [];
-        for (const { ev, loaded } of await lockAndLoadEvents(tx, events)) out.push(await applyLockedEvent(tx, ev, this.logger, loaded));
+        for (const [i, { ev, loaded }] of (await lockAndLoadEvents(tx, events)).entries()) {
+          out.push(await applyLockedEvent(tx, ev, this.logger, loaded, events[i]!.learnedRefund));
+        }
         return out;
       },
       { maxWait: 10_000, timeout: 30_000 },
