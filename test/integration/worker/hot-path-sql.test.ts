@@ -19,6 +19,9 @@ import { CreateOrder } from '@app/domain/orders/usecases/create-order.usecase';
 import { placeOrder } from '@app/domain/dialects/epos-data/orders.mapping';
 import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repository';
+import { ApplyDojoEvent } from '@app/domain/events/usecases/apply-dojo-event.usecase';
+import { eventPayload } from '../events/fixtures';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures } from '@app/testing';
 import { GBP, rpcJob } from './fixtures';
@@ -178,6 +181,33 @@ describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
     // The same intent at another location is no clash.
     const atB = await ok<Models.Order>(locB, 'CreateOrderV1', req);
     assert.deepEqual(atB, await prismaRead(locB, atB.id!));
+  });
+
+  it('CreateOrder applies the Dojo events that came first for its payments (order and pay) and answers the order after them', async () => {
+    // Order and pay: Dojo took the payment, its events came before CreateOrderV1 and wait for the payment.
+    const account = (await prisma.location.findUniqueOrThrow({ where: { id: locA } })).dojoAccountId;
+    const events = new DojoEventsRepository(prisma);
+    const apply = new ApplyDojoEvent(prisma, createLogger('t', 'silent'));
+    const at = Date.now();
+    for (const [i, [id, status]] of ([['evt-op-1', 'Captured'], ['evt-op-2', 'Reversed']] as const).entries()) {
+      const when = new Date(at + i);
+      const row = await events.store(locA, eventPayload(account, id, 'payment_intent.status_updated', 'pi-op', status, when), 'webhook', when);
+      assert.equal((await apply.execute({ eventRowId: row!.id })).outcome, 'pending_payment');
+    }
+    const created = await ok<Models.Order>(locA, 'CreateOrderV1', {
+      dojoOrderId: 'dojo-op',
+      totalAmount: GBP(1000),
+      items: [{ name: 'Pie', plu: 'P', quantity: 1, amountPerItem: GBP(1000), modifiers: [], subItems: [] }],
+      taxLines: [],
+      discounts: [],
+      details: { orderType: 'Collection', collection: { asap: true } },
+      payments: [{ paymentIntentId: 'pi-op', paidAmount: GBP(1000) }],
+    });
+    assert.equal(created.paidAmount!.value, 0, 'the payment was reversed before the order reached the EPOS');
+    assert.deepEqual(created, await prismaRead(locA, created.id!));
+    const rows = await prisma.dojoEvent.findMany({ where: { locationId: locA, paymentIntentId: 'pi-op' } });
+    assert.deepEqual(rows.map((r) => r.state), ['applied', 'applied']);
+    assert.equal((await prisma.payment.findFirstOrThrow({ where: { locationId: locA, paymentIntentId: 'pi-op' } })).state, 'Reversed');
   });
 
   it('CreateOrder has one write path: a DineIn order paid in full equals a fresh read and is idempotent; without the plan nothing is written', async () => {

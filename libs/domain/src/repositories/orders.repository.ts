@@ -51,6 +51,8 @@ export interface OrderCreatePre {
   existing: OrderWithRelations | null;
   /** payment intent id -> order id, for the request's intents already recorded at the location. */
   clashes: Map<string, string>;
+  /** The request's intents with Dojo events waiting for their payment ('pending_payment'). */
+  eventsWaiting: string[];
   dbNow: Date;
 }
 
@@ -175,21 +177,33 @@ export class OrdersRepository {
     };
   }
 
-  /** The plan of creating the order for a Dojo order id: its advisory key, then one read of the existing order and the intents already recorded. */
+  /**
+   * The plan of creating the order for a Dojo order id: its advisory key and the lock of each payment intent it
+   * brings (the events worker's, so an event of one either sees the payment or is seen waiting here), then one
+   * read of the existing order, the intents already recorded and those with Dojo events waiting for their payment.
+   */
   static createPlan(locationId: string, dojoOrderId: string, advisoryKey: string, intents: string[]): MutationPlan {
+    const intentKeys = [...new Set(intents)].sort().map((i) => paymentIntentLockKey(locationId, i));
     return {
-      advisoryKeys: [advisoryKey],
+      advisoryKeys: [advisoryKey, ...intentKeys],
       read: Prisma.sql`json_build_object(
         'existing', (SELECT ${ORDER_JSON_SQL} FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.dojo_order_id = ${dojoOrderId}),
         'clashes', (SELECT json_object_agg(p.payment_intent_id, p.order_id) FROM payments p
                      WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ANY(${intents}::text[])),
+        'waiting', (SELECT json_agg(DISTINCT e.payment_intent_id) FROM dojo_events e
+                     WHERE e.location_id = ${locationId}::uuid AND e.payment_intent_id = ANY(${intents}::text[]) AND e.state = 'pending_payment'),
         'db_now', now()::timestamptz(3))`,
     };
   }
 
   static parseCreate(pre: unknown): OrderCreatePre {
-    const r = jsonValue<{ existing: OrderJson | null; clashes: Record<string, string> | null; db_now: string }>(pre);
-    return { existing: r.existing ? orderRowFromJson(r.existing) : null, clashes: new Map(Object.entries(r.clashes ?? {})), dbNow: new Date(r.db_now) };
+    const r = jsonValue<{ existing: OrderJson | null; clashes: Record<string, string> | null; waiting: string[] | null; db_now: string }>(pre);
+    return {
+      existing: r.existing ? orderRowFromJson(r.existing) : null,
+      clashes: new Map(Object.entries(r.clashes ?? {})),
+      eventsWaiting: r.waiting ?? [],
+      dbNow: new Date(r.db_now),
+    };
   }
 
   // ---- reads ----

@@ -6,6 +6,8 @@ import type { OrderCreateData, OrderWithRelations } from '../order-mapper';
 import { orderRowOf, orderRowsOf } from '../order-mapper';
 import { dojoOrderLockKey, isPayable, paidTotals, placedPaymentRefusal } from '../../core/rules';
 import { ordersRepo, OrdersRepository as Orders } from '../../repositories/orders.repository';
+import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
+import { requireOrder } from '../order-for-change';
 
 /**
  * Dojo places an order at the venue (PlaceOrder; EPOS Data's CreateOrderV1).
@@ -15,10 +17,14 @@ import { ordersRepo, OrdersRepository as Orders } from '../../repositories/order
  * recorded, and the venue sees the new order in its feed and as an
  * OrderUpdated POS event.
  *
- * Under RpcDispatcher the plan takes the Dojo order's advisory lock and reads
- * the existing order and the recorded payment references; the order, its items and
- * payments (with the totals recomputeOrderPaid would set), the venue feed
- * entry, the POS event and the stored response are then one statement.
+ * Under RpcDispatcher the plan takes the Dojo order's advisory lock and its
+ * payment intents' locks (the events worker's), and reads the existing order,
+ * the recorded payment references and the intents with Dojo events waiting
+ * for their payment; the order, its items and payments (with the totals
+ * recomputeOrderPaid would set), the venue feed entry, the POS event and the
+ * stored response are then one statement. Events that were waiting for these
+ * payments (order and pay: Dojo's events may come before CreateOrderV1) are
+ * applied in the same transaction, and the answer is the order after them.
  */
 export class CreateOrder implements UseCase<PlaceOrder, Order> {
   plan(locationId: string, cmd: PlaceOrder): MutationPlan {
@@ -55,14 +61,25 @@ export class CreateOrder implements UseCase<PlaceOrder, Order> {
     if (row.paidAmount > row.totalAmount) {
       throw DomainRefusal.invalid(`payments add up to ${row.paidAmount} but totalAmount is ${row.totalAmount}`);
     }
-    const result = row;
+    const orders = ordersRepo(ctx.db);
     const writes = [
       ...Orders.insertOrder(row),
       ...Orders.publishChange(locationId, id, 'order.created', { orderId: id, dojoOrderId: cmd.dojoOrderId }),
     ];
-    if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', result));
-    await ordersRepo(ctx.db).commit(writes);
-    return result;
+    const waiting = pre.eventsWaiting.filter((ref) => payments.some((p) => p.paymentIntentId === ref));
+    if (waiting.length === 0) {
+      if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', row));
+      await orders.commit(writes);
+      return row;
+    }
+    // Dojo's events for these payments came first (order and pay: the payment is taken before the order is
+    // placed): they apply now, as RecordPayment applies them, and the answer is the order after them.
+    await orders.commit(writes);
+    for (const ref of waiting) await applyPendingEventsForIntent(ctx.db, locationId, ref, ctx.log);
+    await orders.recomputePaid(locationId, id);
+    const updated = await requireOrder(ctx, id);
+    if (ctx.storeResponse) await orders.commit([ctx.storeResponse('pr', updated)]);
+    return updated;
   }
 }
 
