@@ -11,6 +11,7 @@ import { LocationLink } from './connection/location-link';
 import type { DispatchOptions, RpcCaller } from './dispatch/request-dispatcher';
 import { RequestDispatcher } from './dispatch/request-dispatcher';
 import type { ReadCacheHooks } from './dispatch/read-cache';
+import { LocationBook } from './locations/location-book';
 import type { LocationConfig } from './locations/location-config';
 import { besideCounterConfig, CONNECT_PAC_PROFILE } from './locations/location-config';
 import type { CounterPumpOptions, SettleQueue, PacSocket, TerminalsStore } from './counter/counter-pump';
@@ -76,7 +77,7 @@ export class GatewayManager {
   private readonly dispatcher: RequestDispatcher;
   private readonly requestLog: RequestLogWriter;
   private readonly gate: DialGate;
-  private readonly locations = new Map<string, LocationConfig>();
+  private readonly locations = new LocationBook();
   private readonly links = new Map<string, LocationLink>();
   /** PAC links held beside a location's own link (counter_links), under the same lease and fence. */
   private readonly counterLinks = new Map<string, LocationLink>();
@@ -238,17 +239,19 @@ export class GatewayManager {
   // ---- locations -----------------------------------------------------------
 
   private async resync(): Promise<void> {
+    const ticket = this.locations.startRead();
     const all = await this.deps.locations.loadAll();
     const seen = new Set<string>();
     for (const loc of all) {
       seen.add(loc.id);
-      this.applyLocation(loc);
+      this.applyLocation(ticket, loc);
     }
-    for (const id of [...this.locations.keys()]) if (!seen.has(id)) this.locations.delete(id);
+    this.locations.keepOnly(ticket, seen);
   }
 
-  private applyLocation(loc: LocationConfig): void {
-    this.locations.set(loc.id, loc);
+  /** A read's view of a location, unless a newer read's is already applied (LocationBook). */
+  private applyLocation(ticket: number, loc: LocationConfig): void {
+    if (!this.locations.put(ticket, loc)) return;
     const link = this.links.get(loc.id);
     if (link && link.location.configVersion !== loc.configVersion) {
       // A switched protocol re-dials with the new profile (URL, headers, codec); the venue's data stays as it is.
@@ -268,9 +271,10 @@ export class GatewayManager {
     }
     if (typeof msg?.locationId !== 'string' || !/^[0-9a-f-]{36}$/i.test(msg.locationId)) return;
     try {
+      const ticket = this.locations.startRead();
       const loc = await this.deps.locations.loadOne(msg.locationId);
-      if (loc) this.applyLocation(loc);
-      else this.locations.delete(msg.locationId);
+      if (loc) this.applyLocation(ticket, loc);
+      else this.locations.remove(ticket, msg.locationId);
       this.deps.logger.info({ locationId: msg.locationId, configVersion: loc?.configVersion }, 'location changed');
       this.requestTick();
     } catch (err) {

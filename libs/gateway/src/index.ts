@@ -1,5 +1,6 @@
 export * from './locations/location-config';
 export * from './locations/location-source';
+export * from './locations/location-book';
 export * from './profiles';
 export * from './connection/backoff';
 export * from './connection/dial-gate';
