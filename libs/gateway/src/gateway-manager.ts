@@ -77,6 +77,8 @@ export class GatewayManager {
   private readonly dispatcher: RequestDispatcher;
   private readonly requestLog: RequestLogWriter;
   private readonly gate: DialGate;
+  /** When the leases held were last renewed (renewHeld), for renewIfDue. */
+  private lastRenewAt = 0;
   private readonly locations = new LocationBook();
   private readonly links = new Map<string, LocationLink>();
   /** PAC links held beside a location's own link (counter_links), under the same lease and fence. */
@@ -333,21 +335,13 @@ export class GatewayManager {
     }
 
     // Renew what we hold; whatever is no longer ours is dropped at once (fencing).
-    const held = new Map([...this.links.values()].map((l) => [l.locationId, l.token] as const));
-    const lost = await this.leases.renewAll(held);
-    const lostSet = new Set(lost);
-    if (held.size > lost.length) this.renewed.inc(held.size - lost.length);
-    if (lost.length > 0) this.renewLost.inc(lost.length);
-    for (const [id] of held) if (!lostSet.has(id)) this.leaseValidUntil.set(id, started + this.opts.leaseTtlMs);
-    for (const id of lost) {
-      if (this.links.has(id)) this.stepDownLease.inc();
-      await this.stepDown(id, 'lease lost');
-    }
+    await this.renewHeld(started);
     if (this.stopping) return;
 
     const candidates: string[] = [];
     if (this.owners.size > this.locations.size + 1_000) this.owners.clear(); // removed locations
     for (const loc of this.locations.values()) {
+      await this.renewIfDue();
       const owner = this.ownerOf(loc.id);
       const mine = owner === me;
       const link = this.links.get(loc.id);
@@ -367,12 +361,44 @@ export class GatewayManager {
       } else if (!mine && !link) candidates.push(loc.id);
     }
     for (const id of [...this.links.keys()]) {
-      if (!this.locations.has(id)) await this.dropLink(this.links.get(id)!, 1000, 'location removed');
+      await this.renewIfDue();
+      const link = this.links.get(id);
+      if (link && !this.locations.has(id)) await this.dropLink(link, 1000, 'location removed');
     }
     for (const id of [...this.disabledSince.keys()]) if (!this.locations.has(id)) this.disabledSince.delete(id);
 
     await this.adoptOrphans(candidates);
     this.flushStatuses(true);
+  }
+
+  /**
+   * Renews the leases of every link held (started: when the renewal began, the safe side of their validity) and
+   * steps down the links whose lease is no longer this replica's.
+   */
+  private async renewHeld(started = Date.now()): Promise<void> {
+    this.lastRenewAt = started;
+    const held = new Map([...this.links.values()].map((l) => [l.locationId, l.token] as const));
+    const lost = await this.leases.renewAll(held);
+    const lostSet = new Set(lost);
+    if (held.size > lost.length) this.renewed.inc(held.size - lost.length);
+    if (lost.length > 0) this.renewLost.inc(lost.length);
+    for (const [id] of held) if (!lostSet.has(id)) this.leaseValidUntil.set(id, started + this.opts.leaseTtlMs);
+    for (const id of lost) {
+      if (this.links.has(id)) this.stepDownLease.inc();
+      await this.stepDown(id, 'lease lost');
+      await this.renewIfDue();
+    }
+  }
+
+  /**
+   * Inside a long tick (a replica joined and thousands of venues are handed over one close handshake after
+   * another, or orphans adopted one dial each), renews the leases still held once a third of their TTL has passed
+   * since the last renewal, so the venues this replica keeps never lapse to another replica while their sockets
+   * are still open here.
+   */
+  private async renewIfDue(): Promise<void> {
+    if (this.stopping || Date.now() - this.lastRenewAt < this.opts.leaseTtlMs / 3) return;
+    await this.renewHeld();
   }
 
   /** The rendezvous owner among the current members (hashed once per location while the member list stays the same). */
@@ -400,6 +426,7 @@ export class GatewayManager {
     }
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
+      await this.renewIfDue();
       if (values[i]) {
         this.orphanSince.delete(id);
         continue;

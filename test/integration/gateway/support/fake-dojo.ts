@@ -94,6 +94,15 @@ export class FakeDojo {
     return this;
   }
 
+  /**
+   * The sockets open now never answer a close frame from the EPOS (ws answers one by calling the socket's own
+   * close(): made a no-op here), so the EPOS side's close waits for its own timeout and then drops the connection,
+   * which the server still sees: a Dojo slow to finish the close handshake.
+   */
+  ignoreCloseFrames(): void {
+    for (const c of this.open()) (c.ws as unknown as { close: () => void }).close = () => undefined;
+  }
+
   /** Open connections for an API key. */
   open(apiKey?: string): FakeConnection[] {
     return this.connections.filter((c) => c.ws.readyState === WebSocket.OPEN && (apiKey === undefined || c.apiKey === apiKey));
