@@ -213,11 +213,15 @@ async function recordDojoEventFailure(
   eventRowId: string,
   error: string,
   maxAttempts: number,
+  mayDie: boolean,
 ): Promise<{ attempts: number; dead: boolean; locationId: string; eventId: string } | undefined> {
+  // A failure that may not kill (Dojo unavailable) counts up to one short of maxAttempts: its retries back off
+  // like any other's, and it is never dead.
   const rows = await prisma.$queryRaw<Array<{ attempts: number; dead: boolean; location_id: string; event_id: string }>>`
-    UPDATE dojo_events SET attempts = attempts + 1, last_error = ${error}, last_failed_at = now(),
-        state = CASE WHEN attempts + 1 >= ${maxAttempts} THEN 'dead'::"EventState" ELSE state END,
-        dead_at = CASE WHEN attempts + 1 >= ${maxAttempts} THEN now() ELSE dead_at END
+    UPDATE dojo_events SET attempts = CASE WHEN ${mayDie} THEN attempts + 1 ELSE GREATEST(attempts, LEAST(attempts + 1, ${maxAttempts - 1})) END,
+        last_error = ${error}, last_failed_at = now(),
+        state = CASE WHEN ${mayDie} AND attempts + 1 >= ${maxAttempts} THEN 'dead'::"EventState" ELSE state END,
+        dead_at = CASE WHEN ${mayDie} AND attempts + 1 >= ${maxAttempts} THEN now() ELSE dead_at END
       WHERE id = ${eventRowId}::uuid AND state IN ('received', 'queued', 'pending_payment')
     RETURNING attempts, state = 'dead' AS dead, location_id::text AS location_id, event_id`;
   const r = rows[0];
@@ -249,7 +253,8 @@ export class DeadLettersRepository {
   discard(ref: DeadLetterRef, reason: string): Promise<DeadLetterChange> {
     return discardDeadLetter(this.prisma, ref, reason);
   }
-  recordDojoEventFailureByRowId(eventRowId: string, error: string, maxAttempts: number) {
-    return recordDojoEventFailure(this.prisma, eventRowId, error, maxAttempts);
+  /** A failed attempt at applying the event; `mayDie` false (Dojo unavailable) never makes it a dead letter. */
+  recordDojoEventFailureByRowId(eventRowId: string, error: string, maxAttempts: number, mayDie = true) {
+    return recordDojoEventFailure(this.prisma, eventRowId, error, maxAttempts, mayDie);
   }
 }

@@ -94,8 +94,9 @@ async function inTurns<T>(items: T[], atOnce: number, fn: (item: T) => Promise<v
  * becomes 'dead' (dead_at set, a warn line logged) and the call resolves with
  * outcome 'dead': neither the queue nor the sweeper touches it again until an
  * operator replays it (POST /v1/dead-letters/{id}/replay). When the failure
- * cannot even be recorded (Postgres unreachable) nothing is counted: an outage
- * does not kill events.
+ * cannot even be recorded (Postgres unreachable) nothing is counted, and a
+ * failure to read Dojo (unavailable: no answer, 408, 429, 5xx) counts only up
+ * to one short of `maxAttempts`: neither outage kills events.
  *
  * Applies asked for in the same turn of the event loop (the events worker's
  * jobs running together) whose jobs carry the row's facts are applied together:
@@ -186,7 +187,10 @@ export class ApplyDojoEvent {
       result = await this.apply(cmd);
     } catch (err) {
       const text = deadLetterErrorText(err);
-      const failure = await this.deadLetters.recordDojoEventFailureByRowId(cmd.eventRowId, text, this.maxAttempts).catch(() => undefined);
+      // Dojo unavailable (no answer, 408, 429, 5xx) while its answer was needed: retried with backoff, never dead.
+      const dojoDown = err instanceof DojoApiError && err.retryable;
+      if (dojoDown) this.logger.warn({ eventRowId: cmd.eventRowId, err: text }, 'Dojo could not be read for this event; it is tried again (a Dojo outage does not kill events)');
+      const failure = await this.deadLetters.recordDojoEventFailureByRowId(cmd.eventRowId, text, this.maxAttempts, !dojoDown).catch(() => undefined);
       if (failure?.dead) {
         this.logger.warn(
           { deadLetter: `dojo-event:${cmd.eventRowId}`, locationId: failure.locationId, eventId: failure.eventId, attempts: failure.attempts, err: text },
