@@ -12,7 +12,7 @@ const loc: LocationConfig = {
   name: 'v',
   enabled: true,
   configVersion: 1,
-  capabilities: ['GetOrderById'],
+  capabilities: ['GetOrderById', 'GetOrderBill'],
   apiKey: 'sk_sandbox_abc',
   softwareHouseId: 'sh-1',
   profile: 'epos-data',
@@ -36,6 +36,10 @@ describe('in-process request path (the benchmark baseline seam)', () => {
     assert.deepEqual(first.result, { orderId: 'o1' });
     assert.deepEqual(again, first);
     assert.equal(jobs.length, 1, 'a repeated id is answered from the reply cache, not run again');
+    // The same id for another method is another request: never answered with the first one's reply.
+    const other = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 'a1', method: 'GetOrderBillByIdV1', params: { orderId: 'o1', headers: {} } }));
+    await d.handle(ctx, other);
+    assert.deepEqual(jobs.map((j) => j.method), ['GetOrderByIdV1', 'GetOrderBillByIdV1']);
     const job = jobs[0]!;
     assert.equal(job.locationId, loc.id);
     assert.equal(job.fence, 7);

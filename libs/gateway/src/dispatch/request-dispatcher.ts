@@ -223,8 +223,10 @@ export class RequestDispatcher {
         return profile.encode(response, id);
       }
       const cache = this.cache(location.id);
-      // Ids are per dialect: a profile switch never answers one dialect's id with another's reply.
-      const key = `${profile.dialect}:${typeof id}:${rpcId}`;
+      // Ids are per dialect: a profile switch never answers one dialect's id with another's reply. The method is part
+      // of the key: an id reused for another request (a HandleEventV1 after a SearchOrdersV1) is never answered with
+      // the earlier reply; it goes on, and the worker refuses a changing request's reused id itself.
+      const key = `${profile.dialect}:${method}:${typeof id}:${rpcId}`;
       const cached = cache.cached(key);
       if (cached) {
         if (infoOn) log().info('duplicate of a recently answered id: same reply');
