@@ -93,6 +93,8 @@ export class GatewayManager {
   /** Rendezvous owner per location, valid for the member list in ownersFor. */
   private readonly owners = new Map<string, string | undefined>();
   private ownersFor = '';
+  /** Closes links whose lease validity passed without a renewal (stepDownExpired). */
+  private leaseWatch?: NodeJS.Timeout;
   private tickTimer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -167,6 +169,7 @@ export class GatewayManager {
     await this.resync();
     await this.runTick();
     this.tickTimer = setInterval(() => this.requestTick(), this.heartbeatMs);
+    this.leaseWatch = setInterval(() => this.stepDownExpired(), Math.max(50, Math.floor(this.opts.leaseTtlMs / 4)));
     this.resyncTimer = setInterval(() => {
       void this.resync()
         .then(() => this.requestTick())
@@ -193,6 +196,7 @@ export class GatewayManager {
     const until = Date.now() + maxDeadline + 250;
     while (this.repliesInProgress > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.leaseWatch) clearInterval(this.leaseWatch);
     await this.ticking?.catch(() => undefined); // runTick logs a failed tick itself
     // The answered requests' records still waiting for their write window (flush never rejects).
     await this.requestLog.flush();
@@ -577,6 +581,24 @@ export class GatewayManager {
       return await this.leases.verify(locationId, token);
     } catch {
       return localOk;
+    }
+  }
+
+  /**
+   * Links whose lease this replica could not renew in time (Redis unreachable, or a renewal hanging on a dead
+   * connection: the tick then never gets to step them down) are closed once their lease's validity has passed:
+   * from then on another replica may hold the venue, and two sockets for one venue must not stay open. The tick
+   * takes the venue again when Redis answers and the lease is still free.
+   */
+  private stepDownExpired(): void {
+    if (this.stopping) return;
+    const now = Date.now();
+    for (const id of [...this.links.keys()]) {
+      if ((this.leaseValidUntil.get(id) ?? 0) > now) continue;
+      this.stepDownLease.inc();
+      void this.stepDown(id, 'lease not renewed in time (is Redis reachable?)').catch((err: Error) =>
+        this.deps.logger.warn({ locationId: id, err: err.message }, 'step-down failed'),
+      );
     }
   }
 
