@@ -88,6 +88,12 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
       body: { name: 'Clash venue', softwareHouseId: first.body.id, dojoAccountId: `acc_clash_${Date.now()}`, apiKey: sandboxKey() },
     });
     assert.equal(loc.status, 201, JSON.stringify(loc.body));
+    // Dojo's software-house-id goes out on the venue's link: changing it reaches the gateways through the location.
+    const moved = await api('PATCH', `/v1/software-houses/${first.body.id}`, { body: { dojoSoftwareHouseId: `${shId}-new` } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const bumped = (await api('GET', `/v1/locations/${loc.body.id}`)).body;
+    assert.equal(bumped.configVersion, loc.body.configVersion + 1);
+    await waitFor(() => published.find((m) => m.locationId === loc.body.id && m.configVersion === bumped.configVersion), 'software house change published');
     const busy = await api('DELETE', `/v1/software-houses/${first.body.id}`);
     assert.equal(busy.status, 409, JSON.stringify(busy.body));
     assert.match(busy.body.message, /still has locations/);

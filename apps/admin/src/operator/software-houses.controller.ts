@@ -43,7 +43,10 @@ export class SoftwareHousesController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Update a software house' })
+  @ApiOperation({
+    summary: 'Update a software house',
+    description: "A new dojoSoftwareHouseId or resellerId bumps every one of its locations' configVersion: their links re-dial with it at once.",
+  })
   @ApiBody({ schema: jsonSchema(SoftwareHouseUpdate) })
   updateOne(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
     return this.update.execute(id, parseBody(SoftwareHouseUpdate, body));

@@ -265,6 +265,17 @@ export class LocationsRepository {
     return this.db.location.findMany({ where, orderBy: { id: 'asc' }, take, select: LOCATION_SELECT });
   }
 
+  /**
+   * Bumps config_version of every location of the software house, whose fields (Dojo's software-house-id, the
+   * reseller id) the gateways read with each location; their ids and new versions.
+   */
+  async bumpConfigVersionOfSoftwareHouse(softwareHouseId: string): Promise<{ id: string; configVersion: number }[]> {
+    return this.db.$queryRaw<{ id: string; configVersion: number }[]>`
+      UPDATE locations SET config_version = config_version + 1, updated_at = now()
+       WHERE software_house_id = ${softwareHouseId}::uuid
+      RETURNING id::text AS id, config_version AS "configVersion"`;
+  }
+
   async enabledIdsOfSoftwareHouse(softwareHouseId: string): Promise<string[]> {
     const rows = await this.db.location.findMany({ where: { softwareHouseId, enabled: true }, select: { id: true } });
     return rows.map((r) => r.id);
