@@ -1,3 +1,4 @@
+import { PassLoop } from '../shared/pass-loop';
 import type { DispatchOutbox } from './dispatch-outbox.usecase';
 
 /**
@@ -10,47 +11,36 @@ import type { DispatchOutbox } from './dispatch-outbox.usecase';
  * restart resumes from it.
  */
 export class OutboxLoop {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop: PassLoop;
 
   constructor(
     private readonly dispatch: Pick<DispatchOutbox, 'execute'>,
     private readonly pollMs: number,
     private readonly onError: (err: unknown) => void = () => undefined,
-  ) {}
+  ) {
+    this.loop = new PassLoop(() => this.pass());
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start(0);
   }
 
   /** Runs a pass now (e.g. after a venue change), unless one is running. */
   kick(): void {
-    if (!this.running && !this.stopped) this.schedule(0);
+    this.loop.kick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.pass().finally(() => (this.running = undefined));
-    }, ms);
-    this.timer.unref?.();
-  }
-
-  private async pass(): Promise<void> {
+  private async pass(): Promise<number> {
     let more = false;
     try {
       more = (await this.dispatch.execute()).more;
     } catch (err) {
       this.onError(err);
     }
-    if (!this.stopped) this.schedule(more ? 0 : this.pollMs);
+    return more ? 0 : this.pollMs;
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '@app/common';
+import { PassLoop } from '../shared/pass-loop';
 import type { PruneExpiredRecords, RetentionPass } from './prune-expired-records.usecase';
 
 /**
@@ -8,45 +9,33 @@ import type { PruneExpiredRecords, RetentionPass } from './prune-expired-records
  * its current batch.
  */
 export class RetentionSweeper {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop: PassLoop;
 
   constructor(
     private readonly prune: Pick<PruneExpiredRecords, 'runPass' | 'stop'>,
     private readonly opts: { intervalMs: number; firstAfterMs: number; onPass?: (pass: RetentionPass) => void },
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.loop = new PassLoop(() => this.pass());
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(this.opts.firstAfterMs);
+    this.loop.start(this.opts.firstAfterMs);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
     this.prune.stop();
-    await this.running;
+    await this.loop.stop();
   }
 
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.pass().finally(() => (this.running = undefined));
-    }, ms);
-    this.timer.unref?.();
-  }
-
-  private async pass(): Promise<void> {
-    let again = false;
+  private async pass(): Promise<number> {
     try {
       const pass = await this.prune.runPass();
       this.opts.onPass?.(pass);
-      again = !pass.complete;
+      return pass.complete ? this.opts.intervalMs : 0;
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'retention pass failed; trying again at the next interval');
+      return this.opts.intervalMs;
     }
-    if (!this.stopped) this.schedule(again ? 0 : this.opts.intervalMs);
   }
 }
