@@ -1,3 +1,3 @@
 export * from './prune-expired-records.usecase';
 export * from './retention-sweeper';
-export { DEFAULT_RETENTION, type RetentionPolicy } from '../core/rules/retention';
+export { DEFAULT_RETENTION } from '../core/rules/retention';
