@@ -179,8 +179,8 @@ export const workerEnv = {
   PAYMENT_INTENT_CHECK_AFTER_MS: env.int(60_000, 10, 86_400_000),
   /** The longest delay between two reads of one intent. */
   PAYMENT_INTENT_CHECK_MAX_MS: env.int(900_000, 10, 86_400_000),
-  /** How often a retention pass removes finished records past their period (0: never). */
-  RETENTION_INTERVAL_MS: env.int(600_000, 0, 86_400_000),
+  /** How often a retention pass removes finished records past their period (0: never; else at least a second). */
+  RETENTION_INTERVAL_MS: env.int(600_000, 0, 86_400_000).refine((v) => v === 0 || v >= 1_000, 'must be 0 (off) or at least 1000'),
   /** Stored answers to Dojo's requests are kept this many days (0: for ever). */
   RETENTION_REQUESTS_DAYS: env.int(7, 0, 3650),
   /** Delivered POS events, applied Dojo events and venue feed entries are kept this many days (0: for ever). */

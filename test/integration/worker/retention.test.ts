@@ -170,7 +170,7 @@ describe('retention: finished records past their period are removed, nothing els
     await request(B.id, ago(3));
     let worker: RunningApp | undefined;
     try {
-      worker = await startWorker(appEnv(db, { RETENTION_INTERVAL_MS: '200', RETENTION_REQUESTS_DAYS: '5', DOJO_API_URL: 'http://127.0.0.1:9' }));
+      worker = await startWorker(appEnv(db, { RETENTION_INTERVAL_MS: '1000', RETENTION_REQUESTS_DAYS: '5', DOJO_API_URL: 'http://127.0.0.1:9' }));
       await waitFor(async () => (await count('processed_requests', `created_at < now() - interval '4 days'`)) === 0, 'the old answers removed', 15_000);
       assert.equal(await count('processed_requests', `created_at > now() - interval '4 days'`), 1, 'the answer of 3 days ago stays');
       // The pass goes on to the other kinds after the answers: its end shows in the metrics a moment later.

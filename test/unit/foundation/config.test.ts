@@ -37,6 +37,10 @@ describe('config', () => {
       assert.deepEqual(registrationRetry(both), { attempts: 5, backoffMs: 70 }, 'the new names win');
     }
     assert.match(problems(() => loadConfig(workerEnv, { ...base, REGISTRATION_ATTEMPTS: '0' }))[0] ?? '', /^REGISTRATION_ATTEMPTS is malformed/);
+    // Retention runs every 10 minutes by default, may be turned off, and never spins.
+    assert.equal(loadConfig(workerEnv, base).RETENTION_INTERVAL_MS, 600_000);
+    assert.equal(loadConfig(workerEnv, { ...base, RETENTION_INTERVAL_MS: '0' }).RETENTION_INTERVAL_MS, 0);
+    assert.match(problems(() => loadConfig(workerEnv, { ...base, RETENTION_INTERVAL_MS: '5' }))[0] ?? '', /RETENTION_INTERVAL_MS.*0 \(off\) or at least 1000/);
   });
 
   it('names a missing variable', () => {
