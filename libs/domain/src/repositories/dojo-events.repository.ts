@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DojoEventFacts, DojoEventPayload } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
-import { deleteBatch } from './retention-sql';
+import { batchRowsSql, deleteBatch } from './retention-sql';
 import { sqlTxOf } from './sql-tx';
 
 export type DojoEventRow = Prisma.DojoEventModel;
@@ -290,8 +290,7 @@ export class DojoEventsRepository {
   discardPendingPaymentBefore(before: Date, limit: number, reason: string): Promise<number> {
     return this.db.$executeRaw`
       UPDATE dojo_events SET state = 'discarded', discarded_at = now(), discard_reason = ${reason}
-       WHERE ctid = ANY (ARRAY(SELECT ctid FROM dojo_events WHERE state = 'pending_payment' AND received_at < ${before}
-                                LIMIT ${limit} FOR UPDATE SKIP LOCKED))`;
+       WHERE ${batchRowsSql('dojo_events', Prisma.sql`state = 'pending_payment' AND received_at < ${before}`, limit)}`;
   }
 
   /** The latest applied event of the intent that set `status` (occurredAt, then event id). */

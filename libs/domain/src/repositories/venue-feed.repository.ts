@@ -1,4 +1,6 @@
+import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
+import { batchRowsSql } from './retention-sql';
 
 export interface VenueFeedRow {
   id: bigint;
@@ -49,8 +51,7 @@ export class VenueFeedRepository {
   async deleteBefore(before: Date, limit: number): Promise<number> {
     const rows = await this.db.$queryRaw<{ n: number }[]>`
       WITH gone AS (
-        DELETE FROM venue_feed WHERE ctid = ANY (ARRAY(
-          SELECT ctid FROM venue_feed WHERE created_at < ${before} LIMIT ${limit} FOR UPDATE SKIP LOCKED))
+        DELETE FROM venue_feed WHERE ${batchRowsSql('venue_feed', Prisma.sql`created_at < ${before}`, limit)}
         RETURNING location_id, tx_id, id),
       last AS (SELECT DISTINCT ON (location_id) location_id, tx_id, id FROM gone ORDER BY location_id, tx_id DESC, id DESC),
       moved AS (

@@ -66,7 +66,8 @@ export class CreateOrder implements UseCase<PlaceOrder, Order> {
       ...Orders.insertOrder(row),
       ...Orders.publishChange(locationId, id, 'order.created', { orderId: id, dojoOrderId: cmd.dojoOrderId }),
     ];
-    const waiting = pre.eventsWaiting.filter((ref) => payments.some((p) => p.paymentIntentId === ref));
+    // The plan read them among this order's own payment references, under their intents' locks.
+    const waiting = pre.eventsWaiting;
     if (waiting.length === 0) {
       if (ctx.storeResponse) writes.push(ctx.storeResponse('pr', row));
       await orders.commit(writes);
