@@ -34,6 +34,12 @@ export interface GatewayManagerOptions {
   leaseTtlMs: number;
   resyncMs: number;
   connectRate: number;
+  /**
+   * How long stop() may wait for the replies in flight before it closes the links (from SHUTDOWN_TIMEOUT_MS, less
+   * what the close itself needs): past it, the leases are released in time instead of the process being ended with
+   * them still held. Unset: each method's deadline.
+   */
+  replyWaitMs?: number;
   link: LinkOptions;
   dispatch: DispatchOptions;
   /** The counter pump's timings (COUNTER_*); used when deps.counter is given. */
@@ -189,11 +195,12 @@ export class GatewayManager {
     this.dispatcher.drain();
     // Outcomes of transactions still on the terminals are recovered by the next owner (duplicate).
     this.counterPump?.stop();
-    // A signature request still waiting for the POS is not waited for (its deadline is far beyond a shutdown's):
-    // Connect decides by itself when its window passes.
+    // Replies are waited for within the longest deadline and the shutdown's budget, whichever ends first. A request
+    // still unanswered then (a PAC signature request waiting for the POS may wait 75 s) gets no reply from here: Dojo
+    // retries it on the next owner, and Connect decides a signature by itself when its window passes.
     const maxDeadline =
       this.opts.dispatch.deadlineOverrideMs > 0 ? this.opts.dispatch.deadlineOverrideMs : Math.max(...EPOS_METHODS.map((m) => METHOD_INFO[m].deadlineMs));
-    const until = Date.now() + maxDeadline + 250;
+    const until = Date.now() + Math.min(maxDeadline + 250, this.opts.replyWaitMs ?? Infinity);
     while (this.repliesInProgress > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.leaseWatch) clearInterval(this.leaseWatch);

@@ -7,6 +7,14 @@ export function defaultReplicaId(): string {
   return `${hostname().replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 30) || 'gw'}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * The part of SHUTDOWN_TIMEOUT_MS a stopping gateway spends waiting for replies in flight. The rest (2 s, or half of
+ * a shorter budget) closes the links, whose close handshakes may take 1 s each in parallel, and releases their leases.
+ */
+export function shutdownReplyWaitMs(shutdownTimeoutMs: number): number {
+  return shutdownTimeoutMs - Math.min(2_000, Math.floor(shutdownTimeoutMs / 2));
+}
+
 /** Maps the gateway's validated environment onto the manager's options. */
 export function gatewayManagerOptions(config: GatewayConfig, replicaId = config.GATEWAY_REPLICA_ID ?? defaultReplicaId()): GatewayManagerOptions {
   return {
@@ -15,6 +23,7 @@ export function gatewayManagerOptions(config: GatewayConfig, replicaId = config.
     leaseTtlMs: config.GATEWAY_LEASE_TTL_MS,
     resyncMs: config.GATEWAY_RESYNC_MS,
     connectRate: config.GATEWAY_CONNECT_RATE,
+    replyWaitMs: shutdownReplyWaitMs(config.SHUTDOWN_TIMEOUT_MS),
     link: {
       defaultUrl: config.DOJO_WS_URL,
       pingIntervalMs: config.GATEWAY_PING_INTERVAL_MS,

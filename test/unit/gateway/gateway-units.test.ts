@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { JsonRpcCode } from '@app/contracts';
 import { gatewayEnv, loadConfig } from '@app/config';
 import type { LocationConfig } from '@app/gateway';
-import { Backoff, EposDataProfile, gatewayManagerOptions, keepaliveCheckAt, keepaliveSlotMs, rendezvousOwner } from '@app/gateway';
+import { Backoff, EposDataProfile, gatewayManagerOptions, keepaliveCheckAt, keepaliveSlotMs, rendezvousOwner, shutdownReplyWaitMs } from '@app/gateway';
 
 const loc: LocationConfig = {
   id: '11111111-1111-1111-1111-111111111111',
@@ -26,6 +26,19 @@ describe('gateway units', () => {
     assert.equal(j.next('error'), 750);
     assert.equal(j.next('auth'), 225_000);
     assert.equal(j.next('auth'), 450_000);
+  });
+
+  it('a stopping replica waits for replies within SHUTDOWN_TIMEOUT_MS, keeping 2 s (or half a short budget) to hand over', () => {
+    assert.equal(shutdownReplyWaitMs(10_000), 8_000);
+    assert.equal(shutdownReplyWaitMs(15_000), 13_000);
+    assert.equal(shutdownReplyWaitMs(3_000), 1_500);
+    assert.equal(shutdownReplyWaitMs(100), 50);
+    const config = loadConfig(gatewayEnv, {
+      DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      EPOS_RELAY_ENCRYPTION_KEY: 'a'.repeat(64),
+    });
+    assert.equal(gatewayManagerOptions(config, 'gw-unit').replyWaitMs, 8_000, 'the default budget (10 s) leaves the longest deadline (10 s) unwaited past 8 s');
   });
 
   it('auth refusals with the default settings: first retry within 30 s, doubling to a 15-minute cap, reset by new credentials', () => {
