@@ -45,7 +45,7 @@ describe('Dojo event apply: SQL round trips', () => {
     assert.equal(out.outcome, 'pending_payment');
     assert.equal(await state(rowId), 'pending_payment');
     assert.equal(trips, 3);
-    assert.equal(statements, 8, 'head; BEGIN, intent lock, row lock+read, payment, intent; the mark, COMMIT');
+    assert.equal(statements, 9, 'head; BEGIN, the wait bound, intent lock, row lock+read, payment, intent; the mark, COMMIT');
     // Again: nothing left to do, one unlocked read.
     const again = await pgRoundTripsOf(() => apply.execute({ eventRowId: rowId }));
     assert.equal(again.out.outcome, 'pending_payment');
@@ -115,7 +115,7 @@ describe('Dojo event apply: SQL round trips', () => {
     const feed = await db.prisma.venueFeedEntry.findMany({ where: { locationId: loc.id, kind: 'event.received', entityId: 'rt-noint' } });
     assert.equal(feed.length, 1);
     assert.equal(trips, 3);
-    assert.equal(statements, 5, 'head; BEGIN, row lock+read; the write, COMMIT');
+    assert.equal(statements, 6, 'head; BEGIN, the wait bound, row lock+read; the write, COMMIT');
     const again = await pgRoundTripsOf(() => apply.execute({ eventRowId: rowId }));
     assert.equal(again.out.outcome, 'already_applied');
     assert.equal(again.trips, 1);

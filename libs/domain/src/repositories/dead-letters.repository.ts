@@ -216,14 +216,16 @@ async function recordDojoEventFailure(
   mayDie: boolean,
 ): Promise<{ attempts: number; dead: boolean; locationId: string; eventId: string } | undefined> {
   // A failure that may not kill (Dojo unavailable) counts up to one short of maxAttempts: its retries back off
-  // like any other's, and it is never dead.
+  // like any other's, and it is never dead. A row another transaction holds (an apply of the same event elsewhere,
+  // or what made this attempt give up) is not waited for: the attempt is not counted.
   const rows = await prisma.$queryRaw<Array<{ attempts: number; dead: boolean; location_id: string; event_id: string }>>`
-    UPDATE dojo_events SET attempts = CASE WHEN ${mayDie} THEN attempts + 1 ELSE GREATEST(attempts, LEAST(attempts + 1, ${maxAttempts - 1})) END,
+    UPDATE dojo_events d SET attempts = CASE WHEN ${mayDie} THEN d.attempts + 1 ELSE GREATEST(d.attempts, LEAST(d.attempts + 1, ${maxAttempts - 1})) END,
         last_error = ${error}, last_failed_at = now(),
-        state = CASE WHEN ${mayDie} AND attempts + 1 >= ${maxAttempts} THEN 'dead'::"EventState" ELSE state END,
-        dead_at = CASE WHEN ${mayDie} AND attempts + 1 >= ${maxAttempts} THEN now() ELSE dead_at END
-      WHERE id = ${eventRowId}::uuid AND state IN ('received', 'queued', 'pending_payment')
-    RETURNING attempts, state = 'dead' AS dead, location_id::text AS location_id, event_id`;
+        state = CASE WHEN ${mayDie} AND d.attempts + 1 >= ${maxAttempts} THEN 'dead'::"EventState" ELSE d.state END,
+        dead_at = CASE WHEN ${mayDie} AND d.attempts + 1 >= ${maxAttempts} THEN now() ELSE d.dead_at END
+      FROM (SELECT id FROM dojo_events WHERE id = ${eventRowId}::uuid AND state IN ('received', 'queued', 'pending_payment') FOR UPDATE SKIP LOCKED) free
+      WHERE d.id = free.id
+    RETURNING d.attempts, d.state = 'dead' AS dead, d.location_id::text AS location_id, d.event_id`;
   const r = rows[0];
   return r ? { attempts: Number(r.attempts), dead: r.dead, locationId: r.location_id, eventId: r.event_id } : undefined;
 }

@@ -120,17 +120,30 @@ class NeedsPrisma extends Error {
  * transaction rolls back whatever `fn` did with the error, and the whole of
  * `fn` runs again in a Prisma transaction: nothing of the first run was
  * committed. Prisma's transaction outright when the client has no SqlRunner.
+ *
+ * With `waitBoundMs`, its statement_timeout goes out with BEGIN (no round trip of its own) and a statement past it
+ * fails the transaction with WaitTimedOut.
  */
 export async function runPlannedTransaction<T>(
   prisma: PrismaClient,
   fn: (tx: Prisma.TransactionClient) => Promise<T>,
-  opts: Required<Pick<TransactionOptions, 'maxWait' | 'timeout'>>,
+  opts: Required<Pick<TransactionOptions, 'maxWait' | 'timeout'>> & Pick<TransactionOptions, 'waitBoundMs'>,
+): Promise<T> {
+  if (opts.waitBoundMs === undefined) return runPlanned(prisma, fn, opts);
+  return waitsBounded(() => runPlanned(prisma, fn, opts));
+}
+
+async function runPlanned<T>(
+  prisma: PrismaClient,
+  fn: (tx: Prisma.TransactionClient) => Promise<T>,
+  opts: Required<Pick<TransactionOptions, 'maxWait' | 'timeout'>> & Pick<TransactionOptions, 'waitBoundMs'>,
 ): Promise<T> {
   const sql = sqlRunner(prisma);
   if (!sql) return runInTransaction(prisma, fn, opts);
   let needsPrisma: NeedsPrisma | undefined;
   try {
     return await sql.transaction(async (conn) => {
+      if (opts.waitBoundMs !== undefined) conn.executeWithCommit(waitBoundSql(opts.waitBoundMs));
       const raw = rawCalls(conn);
       const tx = new Proxy(raw, {
         get(target, prop) {

@@ -13,6 +13,7 @@ import type { BatchCall } from '../../shared/turn-batch';
 import { TurnBatch } from '../../shared/turn-batch';
 import { COUNTED_PAYMENT_STATE, settlementOf } from '../../core/rules';
 import { DojoApiError } from '@app/dojo-client';
+import { WaitTimedOut } from '../../repositories/constraint-violation';
 import { ordersRepo } from '../../repositories/orders.repository';
 import { paymentIntentsRepo } from '../../repositories/payment-intents.repository';
 
@@ -52,7 +53,16 @@ export interface ApplyDojoEventOptions {
   dojoIntents?: DojoIntentReader;
   /** Told how many events each transaction applied, and of each shared transaction that failed (the worker's metrics). */
   observe?: ApplyObserver;
+  /**
+   * Longest one statement of an event's transaction waits for a row or key another transaction holds [10,000 ms].
+   * Past it the event is tried again later (a stuck holder, such as an operator's open psql transaction, never kills
+   * it), instead of holding one of EVENTS_CONCURRENCY's places and a pooled connection for as long as the holder does.
+   */
+  waitBoundMs?: number;
 }
+
+/** ApplyDojoEventOptions.waitBoundMs's default: far above the milliseconds the request path holds an order. */
+const EVENT_WAIT_BOUND_MS = 10_000;
 
 /** What ApplyDojoEvent reports to the app's metrics; no metrics library here. */
 export interface ApplyObserver {
@@ -119,6 +129,7 @@ export class ApplyDojoEvent {
     this.maxAttempts = opts.maxAttempts ?? 10;
     this.dojoIntents = opts.dojoIntents;
     this.observe = opts.observe;
+    this.waitBoundMs = opts.waitBoundMs ?? EVENT_WAIT_BOUND_MS;
     this.deadLetters = new DeadLettersRepository(prisma);
     this.fast = rawOnPg(prisma);
     this.together = new TurnBatch((calls) => this.applyTogether(calls), MAX_SHARED);
@@ -133,6 +144,8 @@ export class ApplyDojoEvent {
   private readonly dojoIntents?: DojoIntentReader;
 
   private readonly observe?: ApplyObserver;
+
+  private readonly waitBoundMs: number;
 
   execute(cmd: ApplyDojoEventCommand): Promise<ApplyResult> {
     if (this.mayGoTogether(cmd)) return this.together.add(cmd);
@@ -187,10 +200,13 @@ export class ApplyDojoEvent {
       result = await this.apply(cmd);
     } catch (err) {
       const text = deadLetterErrorText(err);
-      // Dojo unavailable (no answer, 408, 429, 5xx) while its answer was needed: retried with backoff, never dead.
+      // Dojo unavailable (no answer, 408, 429, 5xx) while its answer was needed, or a lock held past the wait bound:
+      // retried with backoff, never dead. Neither says anything about the event itself.
       const dojoDown = err instanceof DojoApiError && err.retryable;
+      const held = err instanceof WaitTimedOut;
       if (dojoDown) this.logger.warn({ eventRowId: cmd.eventRowId, err: text }, 'Dojo could not be read for this event; it is tried again (a Dojo outage does not kill events)');
-      const failure = await this.deadLetters.recordDojoEventFailureByRowId(cmd.eventRowId, text, this.maxAttempts, !dojoDown).catch(() => undefined);
+      if (held) this.logger.warn({ eventRowId: cmd.eventRowId, waitBoundMs: this.waitBoundMs }, 'another transaction held what this event needs past the wait bound; it is tried again');
+      const failure = await this.deadLetters.recordDojoEventFailureByRowId(cmd.eventRowId, text, this.maxAttempts, !dojoDown && !held).catch(() => undefined);
       if (failure?.dead) {
         this.logger.warn(
           { deadLetter: `dojo-event:${cmd.eventRowId}`, locationId: failure.locationId, eventId: failure.eventId, attempts: failure.attempts, err: text },
@@ -320,7 +336,7 @@ export class ApplyDojoEvent {
         }
         return out;
       },
-      { maxWait: 10_000, timeout: 30_000 },
+      { maxWait: 10_000, timeout: 30_000, waitBoundMs: this.waitBoundMs },
     );
     this.observe?.applied(events.length);
     return results;
