@@ -10,6 +10,7 @@ import { startAdmin } from '../../../apps/admin/src/main';
 import { startGateway } from '../../../apps/gateway/src/main';
 import { startWebhook } from '../../../apps/webhook/src/main';
 import { startWorker } from '../../../apps/worker/src/main';
+import { sampleOrder } from '../admin/support/helpers';
 
 const TOKEN = 'operator-token-online-payments-01';
 const SECRET_A = 'whsec_online_payments_secret_A_0001';
@@ -287,6 +288,35 @@ describe('online payments', () => {
     assert.equal((await order(o.id)).paidAmount, 0);
     const posEvents = await db.prisma.outboxEvent.count({ where: { locationId: a.id, eventType: 'OrderUpdated', entityId: o.id } });
     assert.equal(posEvents, 3, 'OrderUpdated for the payment and each refund, none for the repeated events');
+  });
+
+  it("keeps the POS's hold (payable false) through a refund and a reversal, until the POS lifts it", async () => {
+    const id = `held-${Date.now().toString(36)}`;
+    const sample = sampleOrder(id, 2500);
+    const put = (payable: boolean) => call('PUT', `${venue(a)}/orders/${id}`, { body: { ...sample, details: { orderType: 'Collection', collection: { asap: true } }, payable } });
+    const created = await put(true);
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const first = await createIntent(id, { amount: 1000 });
+    await payAtCheckout(first.checkoutUrl);
+    await paidIs(id, 1000);
+    await eventsSettled(first.id);
+    // The POS is editing the bill: nothing may be taken against it meanwhile.
+    assert.equal((await put(false)).status, 200);
+    assert.equal((await order(id)).payable, false);
+    const refund = await call('POST', `${venue(a)}/payment-intents/${first.id}/refunds`, { body: { amount: 400, reason: 'wrong dish' }, key: key() });
+    assert.equal(refund.status, 200, JSON.stringify(refund.body));
+    let view = await order(id);
+    assert.equal(view.paidAmount, 600);
+    assert.equal(view.payable, false, 'a refund recomputes the paid amount, not the hold');
+    await deliverRefunded(first.id, [`evt_${first.id}_refunded_held`], 1403);
+    await eventsSettled(first.id);
+    assert.equal((await order(id)).payable, false, "Dojo's Refunded event keeps it too");
+    const refused = await call('POST', `${venue(a)}/orders/${id}/payment-intents`, { body: {}, key: key() });
+    assert.equal(refused.status, 409, 'no intent while the venue holds the order');
+    // The POS is done editing: payable again for what is outstanding.
+    assert.equal((await put(true)).status, 200);
+    view = await order(id);
+    assert.deepEqual([view.paidAmount, view.payable], [600, true]);
   });
 
   it('settles refunds made at Dojo (not through the venue API) from the Refunded events, reading refundedAmount from Dojo, once', async () => {

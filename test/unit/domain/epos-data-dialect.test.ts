@@ -24,7 +24,7 @@ function order(over: Partial<Order> = {}): Order {
     locationId: 'loc', id: 'o1', seq: 7n, origin: 'pos', dojoOrderId: null, reference: null, displayName: null, note: null,
     status: 'Accepted', orderType: 'DineIn', tableId: 'T1', waiterId: null, partyId: null, reservationId: null, readyAt: null,
     collectionAsap: null, collectAt: null, customer: null, discounts: [], taxLines: [], currency: 'GBP', totalAmount: 1000n,
-    serviceChargeAmount: null, paidAmount: 400n, tipsAmount: 50n, payable: true, version: 3, createdAt: at, updatedAt: at, items: [],
+    serviceChargeAmount: null, paidAmount: 400n, tipsAmount: 50n, payable: true, heldByVenue: false, version: 3, createdAt: at, updatedAt: at, items: [],
     payments: [
       { locationId: 'loc', paymentIntentId: 'pi1', orderId: 'o1', currency: 'GBP', paidAmount: 400n, tipsAmount: 50n, cashbackAmount: 0n, refundedAmount: 0n, lockId: null, state: 'Recorded', intentStatus: null, createdAt: at, updatedAt: at },
       { locationId: 'loc', paymentIntentId: 'pi0', orderId: 'o1', currency: 'GBP', paidAmount: 100n, tipsAmount: 0n, cashbackAmount: 0n, refundedAmount: 0n, lockId: null, state: 'Refunded', intentStatus: 'Refunded', createdAt: at, updatedAt: at },

@@ -55,7 +55,7 @@ export class VenueController {
   @ApiOperation({
     summary: "Create or replace an order (Dojo's Order shape); refused with 409 while Dojo holds a lock",
     description:
-      'Writes of one order are applied one after another, each answering the version it wrote and whether it created the order: of several PUTs of a new order sent at once, one creates it and the others replace it in turn. paidAmount and tipsAmount follow the payments, whatever the body says; payable is false when the body says so, for a closed order, and for one its payments already cover. An order with a payment, a payment intent or a counter sale still running keeps its currency: another one is 409 order_currency_fixed.',
+      'Writes of one order are applied one after another, each answering the version it wrote and whether it created the order: of several PUTs of a new order sent at once, one creates it and the others replace it in turn. paidAmount and tipsAmount follow the payments, whatever the body says; payable is false when the body says so (the venue hold, which later changes of the payments keep until a PUT without it), for a closed order, and for one its payments already cover. An order with a payment, a payment intent or a counter sale still running keeps its currency: another one is 409 order_currency_fixed.',
   })
   @ApiBody({ schema: ref('Order') })
   putOrder(@Param('locationId') locationId: string, @Param('orderId') orderId: string, @Body() body: unknown) {

@@ -105,7 +105,9 @@ export interface OrderCreateData {
  * (positions 0..n-1), after checking its amounts (core/rules checkOrderDraft,
  * which refuses with a DomainRefusal). paidAmount/tipsAmount are not taken
  * from the draft: they follow from the payments. `payable` is the draft's when
- * given (a POS may mark an order it is editing as not payable), else true.
+ * given (a POS may mark an order it is editing as not payable), else true; a
+ * draft's `payable: false` is also the venue's hold (heldByVenue), which keeps
+ * the order not payable through every later change of its payments.
  *
  * @param opts.id the order id Dojo will see (the POS's own id, or one minted for Dojo's orders)
  * @param opts.origin 'pos' for the venue's orders, 'dojo' for orders Dojo placed
@@ -144,6 +146,7 @@ export function orderRowsOf(
     totalAmount: amounts.totalAmount,
     serviceChargeAmount: amounts.serviceChargeAmount,
     payable: draft.payable ?? true,
+    heldByVenue: draft.payable === false,
   };
   const items: Prisma.OrderItemCreateManyInput[] = draft.lines.map((it, position) => ({
     locationId,
@@ -206,6 +209,7 @@ export function orderRowOf(data: OrderCreateData, state: OrderRowState): OrderWi
     paidAmount: state.paidAmount,
     tipsAmount: state.tipsAmount,
     payable: state.payable,
+    heldByVenue: o.heldByVenue ?? false,
     version: state.version,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,

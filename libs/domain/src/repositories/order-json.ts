@@ -57,6 +57,7 @@ export type OrderJson = [
   updated_at: string,
   items: ItemJson[],
   payments: PaymentJson[],
+  held_by_venue: boolean,
 ];
 
 type ItemJson = [
@@ -103,7 +104,8 @@ export const ORDER_JSON_SQL = Prisma.sql`json_build_array(
   COALESCE((SELECT json_agg(json_build_array(
       p.payment_intent_id, p.currency, p.paid_amount::text, p.tips_amount::text, p.cashback_amount::text,
       p.refunded_amount::text, p.lock_id, p.state, p.intent_status, p.created_at, p.updated_at) ORDER BY p.created_at)
-    FROM payments p WHERE p.location_id = o.location_id AND p.order_id = o.id), '[]'::json))`;
+    FROM payments p WHERE p.location_id = o.location_id AND p.order_id = o.id), '[]'::json),
+  o.held_by_venue)`;
 
 /** The order `orderId` of the location as a json scalar subquery (NULL when absent). */
 export function orderJsonByIdSql(locationId: string, orderId: string): Prisma.Sql {
@@ -146,6 +148,7 @@ export function orderRowFromJson(j: OrderJson): OrderWithRelations {
     paidAmount: BigInt(j[23]),
     tipsAmount: BigInt(j[24]),
     payable: j[25],
+    heldByVenue: j[31],
     version: j[26],
     createdAt: date(j[27]),
     updatedAt: date(j[28]),

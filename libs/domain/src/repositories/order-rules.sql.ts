@@ -11,9 +11,12 @@ import { CLOSED_ORDER_STATUSES, COUNTED_PAYMENT_STATE } from '../core/rules';
  */
 export const CLOSED_STATUSES_SQL = Prisma.raw(CLOSED_ORDER_STATUSES.map((s) => `'${s}'`).join(', '));
 
-/** core/rules isPayable as an SQL expression over the order row `o` and a paid amount. */
+/**
+ * core/rules isPayable as an SQL expression over the order row `o` and a paid amount, within the venue's own hold
+ * (o.held_by_venue: its POS sent payable false), which no change of the payments lifts.
+ */
 export function payableSql(paid: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`(${paid} < o.total_amount AND o.status NOT IN (${CLOSED_STATUSES_SQL}))`;
+  return Prisma.sql`(NOT o.held_by_venue AND ${paid} < o.total_amount AND o.status NOT IN (${CLOSED_STATUSES_SQL}))`;
 }
 
 /**

@@ -489,7 +489,7 @@ export class OrdersRepository {
       collect_at = ${tsOrNull(r.collectAt)}, customer = ${jsonbOrNull(r.customer)}, discounts = ${jsonText(r.discounts)}::jsonb,
       tax_lines = ${jsonText(r.taxLines)}::jsonb, currency = ${r.currency}, total_amount = ${r.totalAmount.toString()}::bigint,
       service_charge_amount = ${r.serviceChargeAmount === null ? null : r.serviceChargeAmount.toString()}::bigint, payable = ${r.payable},
-      version = version + 1, updated_at = ${tsParam(r.updatedAt)}
+      held_by_venue = ${r.heldByVenue}, version = version + 1, updated_at = ${tsParam(r.updatedAt)}
     WHERE location_id = ${r.locationId}::uuid AND id = ${r.id})`,
       Prisma.sql`gone AS (DELETE FROM order_items WHERE location_id = ${r.locationId}::uuid AND order_id = ${r.id} AND position >= ${r.items.length}::int)`,
     ];
@@ -534,10 +534,13 @@ export class OrdersRepository {
               ${p.tipsAmount.toString()}::bigint, ${p.cashbackAmount.toString()}::bigint, ${p.lockId}, ${tsParam(p.createdAt)}, ${tsParam(p.updatedAt)}))`;
   }
 
-  /** The order's paid/tips/payable as computed from its payments (version bumped, updated_at the transaction's now()). */
+  /**
+   * The order's paid/tips/payable as computed from its payments (version bumped, updated_at the transaction's now()).
+   * Payable stays false while the venue holds the order (held_by_venue).
+   */
   static setPaidTotals(locationId: string, orderId: string, t: { paidAmount: bigint; tipsAmount: bigint; payable: boolean }): Write {
     return Prisma.sql`upd AS (UPDATE orders SET paid_amount = ${t.paidAmount.toString()}::bigint,
-          tips_amount = ${t.tipsAmount.toString()}::bigint, payable = ${t.payable}, version = version + 1, updated_at = now()
+          tips_amount = ${t.tipsAmount.toString()}::bigint, payable = ${t.payable} AND NOT held_by_venue, version = version + 1, updated_at = now()
         WHERE location_id = ${locationId}::uuid AND id = ${orderId})`;
   }
 
@@ -572,13 +575,13 @@ export class OrdersRepository {
     const writes: Write[] = [
       Prisma.sql`ord AS (INSERT INTO orders (location_id, id, origin, dojo_order_id, reference, display_name, note, status, order_type,
       table_id, waiter_id, party_id, reservation_id, ready_at, collection_asap, collect_at, customer, discounts, tax_lines, currency,
-      total_amount, service_charge_amount, paid_amount, tips_amount, payable, version, created_at, updated_at)
+      total_amount, service_charge_amount, paid_amount, tips_amount, payable, held_by_venue, version, created_at, updated_at)
     VALUES (${r.locationId}::uuid, ${r.id}, ${r.origin}::"OrderOrigin", ${r.dojoOrderId}, ${r.reference}, ${r.displayName}, ${r.note},
       ${r.status}::"OrderStatus", ${r.orderType}::"OrderType", ${r.tableId}, ${r.waiterId}, ${r.partyId}, ${r.reservationId},
       ${tsOrNull(r.readyAt)}, ${r.collectionAsap}::boolean, ${tsOrNull(r.collectAt)}, ${jsonbOrNull(r.customer)}, ${jsonText(r.discounts)}::jsonb,
       ${jsonText(r.taxLines)}::jsonb, ${r.currency}, ${r.totalAmount.toString()}::bigint,
       ${r.serviceChargeAmount === null ? null : r.serviceChargeAmount.toString()}::bigint, ${r.paidAmount.toString()}::bigint,
-      ${r.tipsAmount.toString()}::bigint, ${r.payable}, ${r.version}::int, ${tsParam(r.createdAt)}, ${tsParam(r.updatedAt)}))`,
+      ${r.tipsAmount.toString()}::bigint, ${r.payable}, ${r.heldByVenue}, ${r.version}::int, ${tsParam(r.createdAt)}, ${tsParam(r.updatedAt)}))`,
     ];
     if (r.items.length) {
       writes.push(Prisma.sql`items AS (INSERT INTO order_items (location_id, order_id, position, name, plu, quantity, amount_per_item, note, modifiers, sub_items)
