@@ -62,6 +62,8 @@ async function openStream(url: string, token: string, lastEventId?: string) {
   })();
   return {
     events,
+    /** Settles when the stream ends: closed here, or ended by the server. */
+    ended: done,
     get comments() {
       return comments;
     },
@@ -169,6 +171,31 @@ describe('pay at counter: venue API and event stream', () => {
     const sse = await call('GET', `${venue(plain)}/terminal-events`, { token: plainToken });
     assert.equal(sse.status, 404, 'no stream without a PAC link');
     assert.equal(sse.body.error, 'counter_not_configured');
+  });
+
+  it('ends a stream whose venue token is revoked, within a poll; a stream on another token stays open', async () => {
+    const res = await fetch(`${admin.url}/v1/locations/${loc}/venue-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'leaked till' }),
+    });
+    const leaked = (await res.json()) as { id: string; token: string };
+    const doomed = await openStream(`${admin.url}/venue/v1/locations/${loc}/terminal-events`, leaked.token);
+    const kept = await openStream(`${admin.url}/venue/v1/locations/${loc}/terminal-events`, token);
+    try {
+      let ended = false;
+      void doomed.ended.then(() => (ended = true));
+      const revoked = await fetch(`${admin.url}/v1/locations/${loc}/venue-tokens/${leaked.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.ok(revoked.status < 300, `revoked (${revoked.status})`);
+      await waitFor(() => ended || undefined, 'the revoked token\'s stream ended', 8_000, 50);
+      let keptEnded = false;
+      void kept.ended.then(() => (keptEnded = true));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(keptEnded, false, 'the other token\'s stream is still open');
+    } finally {
+      await doomed.close();
+      await kept.close();
+    }
   });
 
   it('lists the terminals the owning gateway read, with the link state; refresh waits for a newer read', async () => {

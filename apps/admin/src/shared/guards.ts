@@ -53,4 +53,14 @@ export class VenueGuard implements CanActivate {
     req.venue = who;
     return true;
   }
+
+  /**
+   * Whether the token a long-lived response (the terminal-events stream) was opened with still holds: not revoked
+   * since, and still the same location's. A revoked token must not keep a live view of the venue's transactions.
+   */
+  async stillAuthorized(req: Request & { venue?: VenueAuth }): Promise<boolean> {
+    const token = bearer(req);
+    const who = token ? await this.auth.execute(token) : undefined;
+    return who !== undefined && who.tokenId === req.venue?.tokenId && who.locationId === req.params.locationId;
+  }
 }

@@ -75,6 +75,7 @@ export class CounterController {
     private readonly events: ReadCounterEvents,
     private readonly head: CounterStreamHead,
     private readonly hub: CounterStreamHub,
+    private readonly guard: VenueGuard,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -243,7 +244,17 @@ export class CounterController {
     res.flushHeaders();
     res.write(': counter events\n\n');
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
-    const poll = setInterval(() => void pump(), POLL_MS);
+    // Each poll also checks the token the stream was opened with: revoking it ends the stream within POLL_MS.
+    const poll = setInterval(() => {
+      void this.guard.stillAuthorized(req).then(
+        (ok) => {
+          if (ok) return pump();
+          log.info('the venue token of this stream was revoked; closing it');
+          end();
+        },
+        (err: Error) => log.warn({ err: err.message }, 'could not check the stream token; checking again at the next poll'),
+      );
+    }, POLL_MS);
     req.on('close', end);
     subscription.stop = await this.hub.listen(
       locationId,
