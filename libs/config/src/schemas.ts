@@ -136,7 +136,7 @@ export const gatewayEnv = {
   COUNTER_POLL_MS: env.int(1_000, 10, 60_000),
   /** A terminal transaction without Connect's reply this long is recovered with duplicate (Connect ends a stuck terminal at ~200 s). */
   COUNTER_REPLY_TIMEOUT_MS: env.int(230_000, 100, 3_600_000),
-  /** A transaction being recovered whose terminal stays gone this long is settled without a transaction. */
+  /** A recovery that has not read the terminal's last transaction this long (terminal away or busy, duplicate failing) settles it failed outcome_unknown. */
   COUNTER_RECOVER_GIVE_UP_MS: env.int(240_000, 100, 3_600_000),
   /** connectedTerminals this often per PAC link (the venue API's terminal list). */
   COUNTER_TERMINALS_REFRESH_MS: env.int(15_000, 100, 3_600_000),

@@ -121,7 +121,8 @@ export const PAYMENT_METHODS = ['UNKNOWN', 'KEYED', 'SWIPED', 'ICC_CHIP', 'CONTA
 /** Terminal receipt line types [REST v2]: no images or barcodes, BOX_ lines instead. */
 export const TERMINAL_RECEIPT_LINE_TYPES = ['TEXT', 'BOX_DECLINE', 'BOX_VOID', 'CARRIAGE_RETURN', 'LINE_SEPARATOR_SINGLE', 'LINE_SEPARATOR_DOUBLE', 'TICKET_FEED'] as const;
 export const terminalReceiptLineSchema = z.looseObject({
-  type: z.enum(TERMINAL_RECEIPT_LINE_TYPES),
+  /** [REST v2: only `value` is required] */
+  type: z.enum(TERMINAL_RECEIPT_LINE_TYPES).optional(),
   format: z.array(z.enum(RECEIPT_FORMATS)).optional(),
   value: z.string().max(16_384).optional(),
 });
@@ -149,8 +150,12 @@ export const pacTransactionSchema = z.looseObject({
   primaryAccountNumber: z.string().max(32).optional(),
   transactionId: z.string().max(128).optional(),
   transactionNumber: z.string().max(64).optional(),
-  /** When the terminal ran it: matching a `duplicate` to a transaction we sent relies on it. */
-  transactionTime: z.iso.datetime({ offset: true }).optional(),
+  /**
+   * When the terminal ran it: matching a `duplicate` to a transaction we sent relies on it. [REST v2: format
+   * `YYYY-MM-DDThh:mm:ss`, no offset: the terminal's local time, read as UK time by core/rules terminalTimeMs]; a time
+   * with an offset or Z is taken as it says.
+   */
+  transactionTime: z.iso.datetime({ offset: true, local: true }).optional(),
   receiptLines: receiptLinesSchema.optional(),
   /** The notification values seen during the transaction. */
   notifications: z.array(z.string().max(64)).max(200).optional(),

@@ -30,7 +30,7 @@ export type CounterState = (typeof COUNTER_STATES)[number];
 export const COUNTER_OPEN_STATES: readonly CounterState[] = ['accepted', 'sent', 'cancel_requested', 'recovering'];
 
 /** Why a transaction failed without a result from the terminal. */
-export const COUNTER_FAILURES = ['not_sent', 'cancelled_before_sending', 'refused', 'not_executed', 'unreadable'] as const;
+export const COUNTER_FAILURES = ['not_sent', 'cancelled_before_sending', 'refused', 'not_executed', 'outcome_unknown', 'unreadable'] as const;
 export type CounterFailure = (typeof COUNTER_FAILURES)[number];
 
 /** Non-secret settings of a PAC link (locations.protocol_settings of a connect-pac location, or counter_links.settings). */
@@ -170,7 +170,12 @@ export type CounterOutcome =
   /** Connect refused the request (error reply): nothing ran on the terminal. */
   | { kind: 'refused'; code: number; message: string }
   /** A reply that does not fit the schema: kept, flagged, never treated as a success. */
-  | { kind: 'unreadable'; problem: string; raw: unknown };
+  | { kind: 'unreadable'; problem: string; raw: unknown }
+  /**
+   * Recovery gave up without reading the terminal's last transaction (the terminal stayed away, or `duplicate` kept
+   * failing, for COUNTER_RECOVER_GIVE_UP_MS): it may or may not have run. Settles it failed `outcome_unknown`.
+   */
+  | { kind: 'unknown'; reason: string };
 
 /** The worker's job (QueueName.Counter): settle one transaction exactly once. */
 export interface CounterSettleJob {

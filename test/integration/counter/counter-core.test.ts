@@ -23,6 +23,7 @@ import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import { CounterSettleWorker, enqueueCounterSettle, JobEnqueuer, RedisCounterSignals } from '@app/queue';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { connectTime } from '@app/dojo-sandbox';
 
 const logger = createLogger('counter-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -202,6 +203,37 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     assert.equal(ok.kind === 'settled' && ok.view.result, 'SUCCESSFUL');
     const late = await settle(b.view.id, { kind: 'transaction', transaction: approved(800) });
     assert.equal(late.kind, 'already', 'the late reply of the old owner changes nothing');
+  });
+
+  it("a sale that never reached the terminal is not taken for the one before it of the same amount, nor one duplicate for two", async () => {
+    loc = await venue();
+    const take = new TakeCounterWork(deps);
+    const o = await fx.order(loc, { total: 700 });
+    // Sale A ran and its reply settled it.
+    const a = await start('dup-a', { tid: 'T-DUP', amount: 350n, orderId: o.id });
+    await take.takeWork(loc, owner('gw', 1));
+    const ranA = approved(350, { transactionId: 'TERM-TX-1', transactionNumber: '000041', transactionTime: connectTime() });
+    assert.equal((await settle(a.view.id, { kind: 'transaction', transaction: ranA })).kind, 'settled');
+    // Sale B of the same amount, claimed a moment later but never written: the next owner recovers it, and the
+    // terminal's last transaction is still A's, well within the clock slack.
+    const b = await start('dup-b', { tid: 'T-DUP', amount: 350n, orderId: o.id });
+    await take.takeWork(loc, owner('gw', 1));
+    const [rb] = await take.takeWork(loc, owner('gw2', 2));
+    assert.equal(rb?.op, 'recover');
+    const settledB = await settle(b.view.id, { kind: 'recovered', transaction: ranA });
+    assert.equal(settledB.kind === 'settled' && settledB.view.failure, 'not_executed');
+    assert.match(settledB.kind === 'settled' ? (settledB.view.message ?? '') : '', new RegExp(a.view.id));
+    assert.equal((await db.prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId: loc, id: o.id } } })).paidAmount, 350n, 'A paid once; B recorded nothing');
+    // Two transactions recovered at once with the same duplicate: at most one takes it.
+    const c = await start('dup-c', { tid: 'T-DUP2', amount: 200n });
+    await take.takeWork(loc, owner('gw2', 2));
+    const d = await start('dup-d', { tid: 'T-DUP2', amount: 200n });
+    await db.prisma.counterTransaction.update({ where: { id: d.view.id }, data: { state: 'recovering', sentAt: new Date(), sentBy: 'gw2' } });
+    await db.prisma.counterTransaction.update({ where: { id: c.view.id }, data: { state: 'recovering' } });
+    const shared = approved(200, { transactionId: 'TERM-TX-2', transactionTime: connectTime() });
+    const both = await Promise.all([settle(c.view.id, { kind: 'recovered', transaction: shared }), settle(d.view.id, { kind: 'recovered', transaction: shared })]);
+    const finished = both.filter((x) => x.kind === 'settled' && x.view.state === 'finished');
+    assert.equal(finished.length, 1, `one of the two takes the terminal's transaction: ${JSON.stringify(both.map((x) => x.kind === 'settled' && [x.view.state, x.view.failure]))}`);
   });
 
   it('a counter sale and a checkout link count each other: together they never ask more than the order owes', async () => {

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import type { ConnectPac } from '@app/contracts';
 import {
   appliesRefund, cancelOf, counterRefundRefusal, counterSaleRefusal, counterSettlementOf, isCounterOpen, recordsPayment, recoveredMatches, RECOVER_CLOCK_SLACK_MS,
+  terminalTimeMs,
 } from '@app/domain/core/rules';
+import { connectTime } from '@app/dojo-sandbox';
 
 const sentAt = new Date('2026-11-30T12:00:00.000Z');
 const t = (over: Partial<ConnectPac.PacTransaction> = {}): ConnectPac.PacTransaction => ({
@@ -23,11 +25,47 @@ describe('pay at counter rules', () => {
     assert.equal(recoveredMatches(sale, t({ amountBase: 999 })), false);
     assert.equal(recoveredMatches(sale, t({ amountBase: undefined })), false);
     assert.equal(recoveredMatches(sale, t({ transactionTime: undefined })), false, 'no time: cannot be told from an older one');
+    assert.equal(recoveredMatches(sale, t({ transactionTime: 'not a time' })), false);
     assert.equal(recoveredMatches(sale, t({ transactionTime: new Date(sentAt.getTime() - RECOVER_CLOCK_SLACK_MS).toISOString() })), true);
     assert.equal(recoveredMatches(sale, t({ transactionTime: new Date(sentAt.getTime() - RECOVER_CLOCK_SLACK_MS - 1).toISOString() })), false);
     assert.equal(recoveredMatches({ kind: 'refund', amount: 1000n, sentAt }, t({ transactionType: 'REFUND' })), true);
     assert.equal(recoveredMatches({ kind: 'duplicate', amount: null, sentAt }, t({ transactionType: 'REFUND', amountBase: 5 })), true, 'a duplicate matches any type and amount');
     assert.equal(recoveredMatches({ ...sale, sentAt: null }, t()), false);
+  });
+
+  it("reads Connect's times without an offset as UK wall-clock time, summer and winter, across the clock changes", () => {
+    const at = (s: string) => new Date(terminalTimeMs(s)!).toISOString();
+    assert.equal(at('2026-11-30T12:00:03'), '2026-11-30T12:00:03.000Z', 'winter: GMT');
+    assert.equal(at('2026-07-01T13:00:00'), '2026-07-01T12:00:00.000Z', 'summer: BST, an hour ahead');
+    assert.equal(at('2026-07-01T13:00:00Z'), '2026-07-01T13:00:00.000Z', 'an explicit Z is taken as it says');
+    assert.equal(at('2026-07-01T13:00:00+02:00'), '2026-07-01T11:00:00.000Z', 'and an offset');
+    // 25 October 2026: 01:00-02:00 happens twice (BST, then GMT); the later instant is taken.
+    assert.equal(at('2026-10-25T01:30:00'), '2026-10-25T01:30:00.000Z');
+    assert.equal(at('2026-10-25T00:59:59'), '2026-10-24T23:59:59.000Z');
+    assert.equal(at('2026-10-25T02:00:00'), '2026-10-25T02:00:00.000Z');
+    // 29 March 2026: 01:00-02:00 never happens; read with the winter offset.
+    assert.equal(at('2026-03-29T01:30:00'), '2026-03-29T01:30:00.000Z');
+    assert.equal(at('2026-03-29T02:00:00'), '2026-03-29T01:00:00.000Z');
+    assert.equal(terminalTimeMs('yesterday'), undefined);
+    // The sandbox writes times as Connect does; they read back to the second (but for the repeated hour's first pass).
+    for (const d of ['2026-01-15T09:10:11.000Z', '2026-06-15T21:10:11.000Z', '2026-10-24T23:30:00.000Z', '2026-10-25T01:30:00.000Z']) {
+      assert.equal(new Date(terminalTimeMs(connectTime(new Date(d)))!).toISOString(), d, d);
+    }
+    // A summer sale recovered with Connect's time matches; read as UTC it would look an hour older than the send.
+    const summer = { kind: 'sale' as const, amount: 1000n, sentAt: new Date('2026-07-01T12:00:00.000Z') };
+    assert.equal(recoveredMatches(summer, t({ transactionTime: '2026-07-01T13:00:02' })), true);
+    assert.equal(recoveredMatches(summer, t({ transactionTime: '2026-07-01T12:00:02' })), false);
+  });
+
+  it("a recovered transaction another one already finished with, or one without a time, is not taken as this one's", () => {
+    const claimed = counterSettlementOf(sale, { kind: 'recovered', transaction: t({ transactionId: 'T-1' }) }, 'other-counter-tx');
+    assert.equal(claimed.state === 'failed' && claimed.failure, 'not_executed');
+    assert.match(claimed.state === 'failed' ? claimed.message : '', /other-counter-tx/);
+    const timeless = counterSettlementOf(sale, { kind: 'recovered', transaction: t({ transactionTime: undefined }) });
+    assert.equal(timeless.state === 'failed' && timeless.failure, 'outcome_unknown');
+    const unknown = counterSettlementOf(sale, { kind: 'unknown', reason: 'the terminal was not connected for 240 s' });
+    assert.equal(unknown.state === 'failed' && unknown.failure, 'outcome_unknown');
+    assert.match(unknown.state === 'failed' ? unknown.message : '', /not connected for 240 s.*check the terminal's receipts/);
   });
 
   it('settles each outcome kind', () => {

@@ -281,8 +281,8 @@ describe('counter pump (in-memory port and socket)', () => {
     }
   });
 
-  it('recovers with null when the terminal has no transaction, and when it stays gone past the give-up time', async () => {
-    const { port, settled, pump } = setup({ recoverGiveUpMs: 100 });
+  it('recovers with null when the terminal has no transaction; unknown when it stays gone past the give-up time', async () => {
+    const { port, settled, pump } = setup({ recoverGiveUpMs: 400 });
     const none = port.add({ tid: 'VT-1', state: 'sent', sentAt: new Date().toISOString() });
     const gone = port.add({ tid: 'VT-GONE', state: 'sent', sentAt: new Date().toISOString() });
     const socket = new MemorySocket(3);
@@ -294,9 +294,39 @@ describe('counter pump (in-memory port and socket)', () => {
       await waitFor(() => settled.length === 2, 'both settled');
       const by = new Map(settled.map((j) => [j.transactionId, j.outcome]));
       assert.deepEqual(by.get(none.id), { kind: 'recovered', transaction: null });
-      assert.deepEqual(by.get(gone.id), { kind: 'recovered', transaction: null });
+      assert.deepEqual(by.get(gone.id), { kind: 'unknown', reason: 'the terminal was not connected for 0 s' });
       assert.equal(socket.sent('duplicate').length, 1, 'never asks a terminal that is gone');
     } finally {
+      stop();
+    }
+  });
+
+  it('gives up as unknown when duplicate keeps failing or the terminal stays busy, instead of recovering for ever', async () => {
+    const { port, settled, pump } = setup({ recoverGiveUpMs: 300 });
+    const failing = port.add({ tid: 'VT-1', state: 'sent', sentAt: new Date().toISOString() });
+    const busy = port.add({ tid: 'VT-BUSY', state: 'sent', sentAt: new Date().toISOString() });
+    const socket = new MemorySocket(4);
+    pump.attach(LOC, socket);
+    const stop = answerTerminals(pump, socket, () => [{ tid: 'VT-1', status: 'AVAILABLE' }, { tid: 'VT-BUSY', status: 'BUSY' }]);
+    // A terminal that does not support duplicate (Connect: Ingenico only) answers every one with an error.
+    const answered = new Set<string | number>();
+    const refuse = setInterval(() => {
+      for (const d of socket.sent('duplicate')) {
+        if (answered.has(d.id)) continue;
+        answered.add(d.id);
+        pump.onReply(LOC, socket, { kind: 'reply', id: d.id, error: { code: -32601, message: 'duplicate not supported' } });
+      }
+    }, 5);
+    try {
+      await waitFor(() => settled.length === 2, 'both settled', 5_000);
+      const by = new Map(settled.map((j) => [j.transactionId, j.outcome]));
+      const f = by.get(failing.id) as { kind: string; reason: string };
+      assert.equal(f.kind, 'unknown');
+      assert.match(f.reason, /duplicate failed \(-32601: duplicate not supported\)/);
+      assert.deepEqual(by.get(busy.id), { kind: 'unknown', reason: 'the terminal stayed busy for 0 s' });
+      assert.ok(answered.size >= 2, 'duplicate was tried again meanwhile');
+    } finally {
+      clearInterval(refuse);
       stop();
     }
   });

@@ -30,7 +30,20 @@ describe('sandbox PAC terminals', () => {
         assert.deepEqual(Object.keys(t.receiptLines!), ['MERCHANT', 'CUSTOMER']);
         assert.equal(t.authCode !== undefined, result === 'SUCCESSFUL', `auth code only when approved (${result})`);
         assert.equal(t.transactionNumber, '000007');
+        assert.match(t.transactionTime!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/, "Connect's time: no offset");
       }
     }
+  });
+
+  it("reads Connect's own example of a transaction: a time without an offset, receipt lines with only a value", () => {
+    const documented = {
+      transactionType: 'SALE', transactionResult: 'SUCCESSFUL', amountBase: 100, amountTotal: 150, currency: 'GBP',
+      transactionTime: '2019-03-04T16:12:00', transactionId: '1234567', transactionNumber: '0012',
+      receiptLines: { MERCHANT: [{ value: "John's Shop" }, { type: 'TEXT', format: ['BOLD'], value: 'APPROVED' }], CUSTOMER: [] },
+      notifications: ['TRANSACTION_FINISHED', 'APPROVED'],
+    };
+    assert.equal(ConnectPac.pacResultProblem('sale', documented), undefined);
+    assert.equal(ConnectPac.pacResultProblem('duplicate', documented), undefined);
+    assert.notEqual(ConnectPac.pacResultProblem('sale', { ...documented, transactionTime: '4 March 2019' }), undefined);
   });
 });

@@ -115,6 +115,35 @@ export class CounterRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Serialises, until the transaction ends, the settling of a terminal's transactions with what the terminal
+   * reported (settledWith reads what the others settled with).
+   */
+  async lockTerminalSettling(locationId: string, tid: string): Promise<void> {
+    await this.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`counter-terminal:${locationId}:${tid}`}, 0))`;
+  }
+
+  /**
+   * Another transaction of the terminal that finished with the terminal's transaction `t` (the same Connect
+   * transactionId, or without one the same transactionNumber and transactionTime): its id. Looks back a day from
+   * `since` (a recovered transaction's sentAt: an older one cannot match it anyway).
+   */
+  async settledWith(locationId: string, tid: string, exceptId: string, t: { transactionId?: string; transactionNumber?: string; transactionTime?: string }, since: Date): Promise<string | undefined> {
+    const same =
+      t.transactionId !== undefined
+        ? Prisma.sql`t.outcome ->> 'transactionId' = ${t.transactionId}`
+        : t.transactionNumber !== undefined && t.transactionTime !== undefined
+          ? Prisma.sql`t.outcome ->> 'transactionId' IS NULL AND t.outcome ->> 'transactionNumber' = ${t.transactionNumber} AND t.outcome ->> 'transactionTime' = ${t.transactionTime}`
+          : undefined;
+    if (!same) return undefined;
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT t.id::text AS id FROM counter_transactions t
+      WHERE t.location_id = ${locationId}::uuid AND t.tid = ${tid} AND t.created_at >= ${since}::timestamptz - interval '1 day'
+        AND t.id <> ${exceptId}::uuid AND t.state = 'finished' AND ${same}
+      LIMIT 1`;
+    return rows[0]?.id;
+  }
+
   async findByKey(locationId: string, idempotencyKey: string): Promise<CounterTransactionRow | null> {
     const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
       SELECT ${COLUMNS} FROM counter_transactions t WHERE t.location_id = ${locationId}::uuid AND t.idempotency_key = ${idempotencyKey}`;

@@ -38,7 +38,7 @@ export interface CounterPumpOptions {
   pollMs: number;
   /** COUNTER_REPLY_TIMEOUT_MS: a transaction without a reply this long is dropped from inFlight (and recovered). */
   replyTimeoutMs: number;
-  /** COUNTER_RECOVER_GIVE_UP_MS: a recovered transaction whose terminal stays gone this long settles `recovered` with null. */
+  /** COUNTER_RECOVER_GIVE_UP_MS: a recovery that has not read the terminal's last transaction this long settles `unknown`. */
   recoverGiveUpMs: number;
   /** COUNTER_TERMINALS_REFRESH_MS: connectedTerminals this often. */
   terminalsRefreshMs: number;
@@ -392,6 +392,7 @@ class CounterSession {
   /**
    * A transaction whose reply this replica does not have: wait until its terminal is AVAILABLE, ask `duplicate`
    * (the terminal's last transaction), and settle `recovered` with it; the worker matches it to the transaction.
+   * Past recoverGiveUpMs without an answer, settle `unknown` (failed outcome_unknown).
    */
   private recover(item: CounterRecover): void {
     if (this.recovering.has(item.transactionId)) return;
@@ -406,19 +407,23 @@ class CounterSession {
   }
 
   private async runRecover(item: CounterRecover, log: Logger): Promise<void> {
-    let goneSince: number | undefined;
+    const startedAt = Date.now();
+    /** Why the terminal's last transaction has not been read yet: the reason given if recovery gives up. */
+    let why = 'the connected terminals could not be read';
     while (!this.closed) {
+      // Bounded whatever stands in the way (the terminal away or busy, `duplicate` failing on terminals that do not
+      // support it, the terminals unreadable): the transaction then ends outcome_unknown instead of staying
+      // `recovering`, which would keep every later command for this terminal waiting.
+      if (Date.now() - startedAt >= this.opts.recoverGiveUpMs) {
+        log.warn({ afterMs: this.opts.recoverGiveUpMs, why }, "the terminal's last transaction could not be read: its outcome is unknown");
+        await this.settle(item.transactionId, { kind: 'unknown', reason: `${why} for ${Math.round(this.opts.recoverGiveUpMs / 1000)} s` });
+        return;
+      }
       const terminals = await this.readTerminals();
       if (this.closed) return;
       const t = terminals?.find((x) => x.tid === item.tid);
-      if (terminals && !t) {
-        goneSince ??= Date.now();
-        if (Date.now() - goneSince >= this.opts.recoverGiveUpMs) {
-          log.warn({ afterMs: this.opts.recoverGiveUpMs }, 'the terminal stayed gone: recovered without a transaction');
-          await this.settle(item.transactionId, { kind: 'recovered', transaction: null });
-          return;
-        }
-      } else if (t) goneSince = undefined;
+      if (terminals && !t) why = 'the terminal was not connected';
+      else if (t && t.status !== 'AVAILABLE') why = 'the terminal stayed busy';
       if (t?.status === 'AVAILABLE') {
         const r = await this.request('duplicate', { tid: item.tid });
         if (this.closed) return;
@@ -428,6 +433,7 @@ class CounterSession {
             await this.settle(item.transactionId, { kind: 'recovered', transaction: null });
             return;
           }
+          why = `duplicate failed (${r.error.code}: ${r.error.message})`;
           log.warn({ code: r.error.code, err: r.error.message }, 'duplicate failed; trying again');
         } else {
           const problem = ConnectPac.pacResultProblem('duplicate', r.result);

@@ -20,21 +20,66 @@ export interface CounterRequestFacts {
 
 const TYPE_OF_KIND: Record<Exclude<CounterKind, 'duplicate'>, PacTransaction['transactionType']> = { sale: 'SALE', refund: 'REFUND' };
 
+/** Where Paymentsense's terminals run: Connect's times without an offset are this zone's wall-clock time. */
+const TERMINAL_TIME_ZONE = 'Europe/London';
+
+const londonParts = new Intl.DateTimeFormat('en-GB', {
+  timeZone: TERMINAL_TIME_ZONE,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** The UK's offset from UTC (ms) at instant `at`: 0 in winter, an hour in summer. */
+function londonOffsetMs(at: number): number {
+  const p = Object.fromEntries(londonParts.formatToParts(new Date(at)).map((x) => [x.type, x.value]));
+  const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  return wall - Math.floor(at / 1000) * 1000;
+}
+
+/**
+ * A terminal's transactionTime as an instant (ms), or undefined when unreadable. Connect's own format
+ * (`YYYY-MM-DDThh:mm:ss`, REST v2) carries no offset: it is the terminal's wall-clock time, UK time (Ireland's is the
+ * same). Of the two instants an hour that repeats when the clocks go back could be, the later is taken. A time with
+ * an offset or Z is taken as it says.
+ */
+export function terminalTimeMs(transactionTime: string): number | undefined {
+  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(transactionTime)) {
+    const at = Date.parse(transactionTime);
+    return Number.isFinite(at) ? at : undefined;
+  }
+  const wall = Date.parse(`${transactionTime}Z`); // the wall-clock fields, read as if UTC
+  if (!Number.isFinite(wall)) return undefined;
+  // The offset in force at that wall time: try both the offset an hour either side gives, keep those that read back.
+  const fits = [wall - londonOffsetMs(wall - 3_600_000), wall - londonOffsetMs(wall + 3_600_000)].filter((at) => at + londonOffsetMs(at) === wall);
+  // None: a wall time the clocks skip when they go forward; read it with the winter offset.
+  return fits.length ? Math.max(...fits) : wall;
+}
+
 /**
  * Whether the terminal's last transaction (read with `duplicate` while
  * recovering) is the one we sent: same type (a duplicate request matches any),
  * same base amount, and run no earlier than RECOVER_CLOCK_SLACK_MS before we
- * sent it. A transaction without a time cannot be told apart from an older
- * one, so it does not match.
+ * sent it. A transaction without a readable time cannot be told apart from an
+ * older one, so it does not match (recoveredMatch says which).
  */
 export function recoveredMatches(req: CounterRequestFacts, t: PacTransaction): boolean {
+  return recoveredMatch(req, t) === 'match';
+}
+
+/** recoveredMatches with its reason: another transaction, or one that cannot be placed in time. */
+export function recoveredMatch(req: CounterRequestFacts, t: PacTransaction): 'match' | 'other' | 'no_time' {
   if (req.kind !== 'duplicate') {
-    if (t.transactionType !== TYPE_OF_KIND[req.kind]) return false;
-    if (req.amount === null || t.amountBase === undefined || BigInt(t.amountBase) !== req.amount) return false;
+    if (t.transactionType !== TYPE_OF_KIND[req.kind]) return 'other';
+    if (req.amount === null || t.amountBase === undefined || BigInt(t.amountBase) !== req.amount) return 'other';
   }
-  if (!req.sentAt || !t.transactionTime) return false;
-  const ran = Date.parse(t.transactionTime);
-  return Number.isFinite(ran) && ran >= req.sentAt.getTime() - RECOVER_CLOCK_SLACK_MS;
+  const ran = t.transactionTime === undefined ? undefined : terminalTimeMs(t.transactionTime);
+  if (!req.sentAt || ran === undefined) return 'no_time';
+  return ran >= req.sentAt.getTime() - RECOVER_CLOCK_SLACK_MS ? 'match' : 'other';
 }
 
 /** What settling an outcome does to a transaction. */
@@ -42,17 +87,41 @@ export type CounterSettlement =
   | { state: 'finished'; result: PacTransaction['transactionResult']; transaction: PacTransaction }
   | { state: 'failed'; failure: CounterFailure; message: string; raw?: unknown };
 
-/** The settlement of `outcome` for a transaction still open (see isCounterOpen). */
-export function counterSettlementOf(req: CounterRequestFacts, outcome: CounterOutcome): CounterSettlement {
+/**
+ * The settlement of `outcome` for a transaction still open (see isCounterOpen). `claimedBy`: another transaction of
+ * the terminal already settled with the recovered transaction (CounterRepository.settledWith), which then is not this
+ * one's: a sale that never reached the terminal is not taken for the one before it.
+ */
+export function counterSettlementOf(req: CounterRequestFacts, outcome: CounterOutcome, claimedBy?: string): CounterSettlement {
   switch (outcome.kind) {
     case 'transaction':
       return { state: 'finished', result: outcome.transaction.transactionResult, transaction: outcome.transaction };
-    case 'recovered':
+    case 'recovered': {
       if (!outcome.transaction) return { state: 'failed', failure: 'not_executed', message: 'the terminal reports no transaction: it never ran' };
-      if (!recoveredMatches(req, outcome.transaction)) {
+      const match = recoveredMatch(req, outcome.transaction);
+      if (match === 'match' && claimedBy !== undefined) {
+        return {
+          state: 'failed',
+          failure: 'not_executed',
+          message: `the terminal's last transaction is the one counter transaction ${claimedBy} finished with: this one never ran`,
+          raw: outcome.transaction,
+        };
+      }
+      if (match === 'other') {
         return { state: 'failed', failure: 'not_executed', message: "the terminal's last transaction is not this one: it never ran", raw: outcome.transaction };
       }
+      if (match === 'no_time') {
+        return {
+          state: 'failed',
+          failure: 'outcome_unknown',
+          message: "the terminal's last transaction carries no time, so it cannot be told from an older one: check the terminal's receipts before charging again",
+          raw: outcome.transaction,
+        };
+      }
       return { state: 'finished', result: outcome.transaction.transactionResult, transaction: outcome.transaction };
+    }
+    case 'unknown':
+      return { state: 'failed', failure: 'outcome_unknown', message: `the outcome could not be read back from the terminal (${outcome.reason}): check the terminal's receipts before charging again` };
     case 'refused':
       return { state: 'failed', failure: 'refused', message: `Connect refused the request (${outcome.code}): ${outcome.message}` };
     case 'unreadable':

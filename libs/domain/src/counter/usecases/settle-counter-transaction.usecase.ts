@@ -102,7 +102,12 @@ export class SettleCounterTransaction {
       if (!row) return { kind: 'missing' as const };
       if (!isCounterOpen(row.state)) return { kind: 'already' as const, view: counterView(row) };
       if (row.state === 'accepted') return { kind: 'not_sent' as const, view: counterView(row) };
-      const s = counterSettlementOf({ kind: row.kind, amount: row.amount, sentAt: row.sentAt }, job.outcome);
+      // What the terminal reported is settled one transaction of the terminal at a time, so a recovered `duplicate`
+      // is never taken for two transactions, nor for one the terminal's own reply settled.
+      const reported = job.outcome.kind === 'transaction' || job.outcome.kind === 'recovered' ? job.outcome.transaction : null;
+      if (reported) await repo.lockTerminalSettling(row.locationId, row.tid);
+      const claimedBy = job.outcome.kind === 'recovered' && reported ? await repo.settledWith(row.locationId, row.tid, row.id, reported, row.sentAt ?? row.createdAt) : undefined;
+      const s = counterSettlementOf({ kind: row.kind, amount: row.amount, sentAt: row.sentAt }, job.outcome, claimedBy);
       let paymentId: string | null = null;
       let message = s.state === 'failed' ? s.message : (s.transaction.userMessage ?? null);
       if (recordsPayment(row.kind, row.orderId, s)) {
