@@ -38,17 +38,21 @@ export function badString(s: string, maxLength: number): string | undefined {
   return undefined;
 }
 
+/** The field path of `key` under `path`; an empty `path` (a body checked from its root) adds no leading dot. */
 function fieldOf(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}.${key}`;
+  const under = (k: string | number) => (path ? `${path}.${k}` : String(k));
+  if (typeof key === 'number') return under(key);
   // NUL is matched on purpose: it is one of the characters this guard refuses and must not echo back.
   // eslint-disable-next-line no-control-regex
   const safe = /^[A-Za-z0-9_$-]{1,64}$/.test(key) ? key : JSON.stringify(key.slice(0, 32).replace(/[\u0000\ud800-\udfff]/g, '?'));
-  return `${path}.${safe}`;
+  return under(safe);
 }
 
 /**
  * Checks every value under `value` (iteratively: no recursion however deep it
- * is). `path` names the value in messages, e.g. "params".
+ * is). `path` names the value in messages, e.g. "params"; with "" the fields are
+ * named from the value's root (e.g. "details.dineIn.waiterId"), and a problem
+ * with the value as a whole is reported on the field "".
  */
 export function checkInputValues(value: unknown, path: string, limits: InputLimits = DEFAULT_INPUT_LIMITS): ValidationResult {
   const stack: { v: unknown; path: string; depth: number; key: string }[] = [{ v: value, path, depth: 0, key: path }];

@@ -10,14 +10,20 @@ export function tooLargeBody(limit?: number): Record<string, unknown> {
   return { error: 'entity.too.large', message: limit ? `the body is larger than ${limit} bytes` : 'the body is too large', ...(limit ? { limit } : {}) };
 }
 
-/** Postgres data exceptions caused by input (Prisma P2020 value out of range, 22003, 22021, 22P05). */
+/**
+ * Postgres data exceptions caused by input (Prisma P2020 value out of range, 22003, 22021, 22P05), and 54000
+ * (program_limit_exceeded: a value too large for an index entry, which the venue API's limits on ids should stop first).
+ */
 function isDataException(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; cause?: { originalCode?: unknown } } | null;
   if (!e || typeof e !== 'object') return false;
   if (e.code === 'P2020') return true;
-  const code = e.cause?.originalCode;
-  if (typeof code === 'string' && ['22003', '22021', '22P05'].includes(code)) return true;
-  return typeof e.message === 'string' && /value out of range|out of range for type|invalid byte sequence|unsupported Unicode escape/i.test(e.message);
+  const codes = ['22003', '22021', '22P05', '54000'];
+  for (const code of [e.code, e.cause?.originalCode]) if (typeof code === 'string' && codes.includes(code)) return true;
+  return (
+    typeof e.message === 'string' &&
+    /value out of range|out of range for type|invalid byte sequence|unsupported Unicode escape|index row size|index row requires/i.test(e.message)
+  );
 }
 
 const STATUS: Record<DomainError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, locked: 409, forbidden: 403, unprocessable: 422, gone: 410 };
@@ -89,7 +95,7 @@ export class AdminErrorFilter implements ExceptionFilter {
     if (isDataException(err)) {
       // A value the checks above let through but Postgres cannot store: the caller's input, not our failure.
       this.logger.warn({ err: (err as Error)?.message }, 'admin request refused by the database as a data exception');
-      res.status(400).json({ statusCode: 400, error: 'invalid', message: 'a value cannot be stored (out of range, or not valid text)' });
+      res.status(400).json({ statusCode: 400, error: 'invalid', message: 'a value cannot be stored (out of range, too large, or not valid text)' });
       return;
     }
     this.logger.error({ err: (err as Error)?.message, stack: (err as Error)?.stack }, 'admin request failed');

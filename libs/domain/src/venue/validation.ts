@@ -1,4 +1,4 @@
-import { contractValidator } from '@app/contracts';
+import { checkInputValues, contractValidator } from '@app/contracts';
 import type { FieldError } from '../admin/errors';
 import { DomainError } from '../admin/errors';
 
@@ -26,8 +26,18 @@ export function requireVenueEntity<T>(schema: string, what: string, id: string, 
   return value as unknown as T;
 }
 
+/**
+ * The body as a JSON object, within the limits the JSON-RPC edge sets on every
+ * request (@app/contracts checkInputValues): ids (id, *Id, items of *Ids) of at
+ * most 256 characters, other strings of at most 16,384, at most 50,000 values.
+ * A longer id would otherwise reach a btree or GIN index (an order's waiterId,
+ * a table's areaId or waiterIds, ...), whose entries are limited to about
+ * 2.7 kB, and fail there as a 500.
+ */
 export function requireObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw DomainError.invalid([{ field: '(root)', reason: 'must be a JSON object' }]);
+  const limits = checkInputValues(body, '');
+  if (!limits.ok) throw DomainError.invalid([{ field: limits.field || '(root)', reason: limits.reason }]);
   return body as Record<string, unknown>;
 }
 

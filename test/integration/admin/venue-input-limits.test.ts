@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningApp } from '@app/common';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, uniquePrefix } from '@app/testing';
+import { startAdmin } from '../../../apps/admin/src/main';
+import { DojoStandIn } from './support/dojo-stand-in';
+import type { Api } from './support/helpers';
+import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
+
+/**
+ * The venue API's limits, against a real Postgres through the admin app: what it refuses with a 400 naming the field
+ * before Postgres would fail on it as a 500.
+ */
+describe('venue API input limits', () => {
+  let db: TestDatabase;
+  let dojo: DojoStandIn;
+  let admin: RunningApp;
+  let venue: Api;
+  let base: string;
+
+  before(async () => {
+    db = await createTestDatabase('venuelimits');
+    dojo = await new DojoStandIn().start();
+    admin = await startAdmin(appEnv(db, { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, DOJO_API_URL: dojo.url, QUEUE_PREFIX: uniquePrefix('venuelimits') }));
+    const api = apiClient(admin.url);
+    const sh = await api('POST', '/v1/software-houses', { body: { name: 'Tills', dojoSoftwareHouseId: `sh-vl-${Date.now()}` } });
+    const loc = await api('POST', '/v1/locations', { body: { name: 'The Swan', softwareHouseId: sh.body.id, dojoAccountId: `acc_vl_${Date.now()}`, apiKey: sandboxKey() } });
+    assert.equal(loc.status, 201, JSON.stringify(loc.body));
+    base = `/venue/v1/locations/${loc.body.id}`;
+    venue = apiClient(admin.url, (await api('POST', `/v1/locations/${loc.body.id}/venue-tokens`, { body: { name: 'till' } })).body.token);
+    assert.equal((await venue('PUT', `${base}/tables/t1`, { body: { name: 'T1' } })).status, 200);
+  });
+
+  after(async () => {
+    await admin?.close();
+    await dojo?.stop();
+    await db?.drop();
+  });
+
+  const party = { tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 2 };
+  const reservation = { name: 'Smith', covers: 2, startTime: '2026-11-22T19:00:00.000Z', endTime: '2026-11-22T21:00:00.000Z', tableIds: ['t1'] };
+  /** A PUT answered 400 naming exactly these fields. */
+  const refused = async (path: string, body: unknown, fields: string[]) => {
+    const r = await venue('PUT', `${base}${path}`, { body });
+    assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body).slice(0, 300)}`);
+    assert.deepEqual(r.body.fields.map((f: { field: string }) => f.field), fields, `${path}: ${JSON.stringify(r.body.fields).slice(0, 300)}`);
+    return r.body;
+  };
+  const dineIn = (id: string, over: Record<string, unknown>) => {
+    const o = sampleOrder(id) as any;
+    o.details.dineIn = { ...o.details.dineIn, ...over };
+    return o;
+  };
+
+  it('refuses ids longer than 256 characters in every venue body with 400 naming the field, and takes one of 256', async () => {
+    // Random, so that Postgres cannot compress it below an index entry's limit (about 2.7 kB) as it would 'xxx...'.
+    const long = randomBytes(3000).toString('base64url');
+    for (const key of ['waiterId', 'partyId', 'reservationId']) {
+      const body = await refused('/orders/O1', dineIn('O1', { [key]: long }), [`details.dineIn.${key}`]);
+      assert.match(body.fields[0].reason, /4000 characters long; at most 256/);
+    }
+    await refused('/tables/T2', { name: 'T2', areaId: long }, ['areaId']);
+    await refused('/tables/T3', { name: 'T3', waiterIds: ['w1', long] }, ['waiterIds.1']);
+    await refused('/areas/A1', { name: 'Bar', waiterIds: [long] }, ['waiterIds.0']);
+    await refused('/parties/P1', { ...party, reservationId: long }, ['reservationId']);
+    await refused('/parties/P1', { ...party, tableIds: [long] }, ['tableIds.0']);
+    await refused('/reservations/R1', { ...reservation, tableIds: [long] }, ['tableIds.0']);
+    const r = await venue('PUT', `${base}/orders/O1`, { body: dineIn('O1', { waiterId: 'w'.repeat(256), partyId: 'p'.repeat(256) }) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    // Ids in the path were capped already (128 characters).
+    assert.equal((await venue('PUT', `${base}/areas/${'a'.repeat(129)}`, { body: { name: 'Bar' } })).status, 400);
+  });
+
+});
