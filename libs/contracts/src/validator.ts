@@ -39,13 +39,7 @@ export class ContractValidator {
     addFormats(this.ajv);
     // Dojo's `int64` is a JS-safe integer in practice; accept any integer.
     this.ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-    // RFC 3339 as ajv-formats checks it, and also a time Postgres and JavaScript can both hold: year 0000 (which
-    // Postgres refuses) and leap seconds (which Date cannot parse) are refused here instead of failing later.
-    const rfc3339 = fullFormats['date-time'] as { validate: (s: string) => boolean };
-    this.ajv.addFormat('date-time', {
-      type: 'string',
-      validate: (s: string) => rfc3339.validate(s) && !s.startsWith('0000') && !Number.isNaN(Date.parse(s)),
-    });
+    this.ajv.addFormat('date-time', { type: 'string', validate: isStorableDateTime });
     this.ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
     this.ajv.addSchema({ $id: 'epos', components: { schemas: withInt32Default(contracts.schemas) } });
   }
@@ -83,6 +77,23 @@ export class ContractValidator {
     // Error responses are checked against the generic envelope (EPOSError), success ones against the method's schema.
     return this.validateSchema(m && m.error !== undefined ? 'JsonrpcResponseV1' : this.schemaNames(method).response, message);
   }
+}
+
+const rfc3339 = fullFormats['date-time'] as { validate: (s: string) => boolean };
+
+/**
+ * RFC 3339 as ajv-formats checks it, and also a time Postgres and JavaScript can both hold: year 0000 (which Postgres
+ * refuses) and leap seconds (which Date cannot parse) are refused, and so is a time whose year in UTC is not 1-9999.
+ * An offset moves the year: 9999-12-31T23:59:59-14:00 is in year 10000 in UTC, which toISOString() writes as
+ * "+010000-..." (not an RFC 3339 date-time, so not one Dojo's contract allows when we send it back) and which
+ * Postgres refuses in some casts; 0001-01-01T00:00:00+01:00 is in year 0.
+ */
+export function isStorableDateTime(s: string): boolean {
+  if (!rfc3339.validate(s) || s.startsWith('0000')) return false;
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) return false;
+  const year = new Date(ms).getUTCFullYear();
+  return year >= 1 && year <= 9999;
 }
 
 /**
@@ -131,6 +142,8 @@ function describe(errors: ErrorObject[]): ValidationFailure {
             ? `must be an integer from ${-(2 ** 31)} to ${2 ** 31 - 1}`
             : best.keyword === 'format' && best.params.format === 'int64'
               ? `must be an integer from ${-Number.MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`
+              : best.keyword === 'format' && best.params.format === 'date-time'
+                ? 'must be an RFC 3339 date-time (e.g. 2026-11-30T10:00:00Z) whose year in UTC is 1 to 9999, without a leap second'
           : (best.message ?? 'is invalid');
   return { ok: false, field: field || '(root)', reason };
 }

@@ -73,4 +73,17 @@ describe('venue API input limits', () => {
     assert.equal((await venue('PUT', `${base}/areas/${'a'.repeat(129)}`, { body: { name: 'Bar' } })).status, 400);
   });
 
+  it('refuses a date-time whose year in UTC is past 9999 (valid RFC 3339 with its offset) with 400, and takes 9999-12-31Z', async () => {
+    const late = '9999-12-31T23:59:59-14:00';
+    await refused('/orders/O2', dineIn('O2', { readyAt: late }), ['details.dineIn.readyAt']);
+    await refused('/reservations/R1', { ...reservation, endTime: late }, ['endTime']);
+    await refused('/parties/P1', { ...party, startTime: late }, ['startTime']);
+    const body = await refused('/parties/P1', { ...party, startTime: '0001-01-01T00:30:00+01:00' }, ['startTime']);
+    assert.match(body.fields[0].reason, /year in UTC is 1 to 9999/);
+    const r = await venue('PUT', `${base}/parties/P1`, { body: { ...party, expectedEndTime: '9999-12-31T23:59:59Z' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const stored = await db.prisma.party.findFirstOrThrow({ where: { id: 'P1' } });
+    assert.equal(stored.expectedEndTime!.toISOString(), '9999-12-31T23:59:59.000Z');
+  });
+
 });

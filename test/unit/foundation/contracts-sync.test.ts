@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ALL_CAPABILITIES, contractValidator, EPOS_METHODS, METHOD_INFO } from '@app/contracts';
+import { ALL_CAPABILITIES, contractValidator, EPOS_METHODS, isStorableDateTime, METHOD_INFO } from '@app/contracts';
 import { repoRoot, specsDir } from '@app/infra';
 import { deriveContracts, derivePaymentIntentSchemas } from '../../../scripts/generate-contracts';
 
@@ -49,6 +49,18 @@ describe('contracts derived from the AsyncAPI file', () => {
     assert.equal(!r.ok && r.field, 'params.paidAmount.value');
     const missing = v.validateRequest('RecordOrderPaymentByIdV1', { ...ok, params: { headers: {}, orderId: 'o1' } });
     assert.equal(!missing.ok && missing.field.startsWith('params.'), true);
+  });
+
+  it('take a date-time only when its year in UTC is 1 to 9999 (an offset can move it out), on every edge that validates the schemas', () => {
+    for (const ok of ['2026-11-21T12:00:00Z', '9999-12-31T23:59:59Z', '9999-12-31T23:59:59+14:00', '0001-01-01T00:00:00Z', '0001-01-01T10:00:00+09:00']) {
+      assert.equal(isStorableDateTime(ok), true, ok);
+    }
+    // Year 10000 in UTC (toISOString: "+010000-..."), year 0 in UTC, year 0000 as written, a leap second, not RFC 3339.
+    for (const bad of ['9999-12-31T23:59:59-14:00', '9999-12-31T12:00:00-12:00', '0001-01-01T00:30:00+01:00', '0000-06-01T00:00:00Z', '2026-12-31T23:59:60Z', '2026-11-21']) {
+      assert.equal(isStorableDateTime(bad), false, bad);
+    }
+    const r = contractValidator().validateSchema('Party', { id: 'p', tableIds: ['t1'], status: 'Seated', startTime: '9999-12-31T23:59:59-14:00' });
+    assert.deepEqual(r, { ok: false, field: 'startTime', reason: 'must be an RFC 3339 date-time (e.g. 2026-11-30T10:00:00Z) whose year in UTC is 1 to 9999, without a leap second' });
   });
 
   it('accept JSON-RPC responses without `method` (a quirk of the published file)', () => {
