@@ -14,7 +14,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
         'Query parameters a route does not document are refused with 400 naming them. ' +
         'Text containing NUL (\\u0000) or unpaired UTF-16 surrogates, and JSON nested more than 64 levels, are refused with 400 naming the field. ' +
         'Venue writes naming a table the venue does not have are refused with 400. ' +
-        'Venue bodies: ids (id, *Id, items of *Ids) of at most 256 characters and other strings of at most 16,384; date-times whose year in UTC is 1 to 9999; otherwise 400 naming the field. ' +
+        'Venue bodies: ids (id, *Id, items of *Ids) of at most 256 characters and other strings of at most 16,384; date-times whose year in UTC is 1 to 9999; at most 1,000 items in an order; otherwise 400 naming the field. ' +
         'Bodies over ADMIN_MAX_BODY_BYTES get 413. Operator lists page with `limit` and `cursor` (the previous page\'s `nextCursor`, null on the last page); the venue feed with `after`.',
     )
     .setVersion('1')

@@ -86,4 +86,18 @@ describe('venue API input limits', () => {
     assert.equal(stored.expectedEndTime!.toISOString(), '9999-12-31T23:59:59.000Z');
   });
 
+  it('refuses an order of more than 1,000 items with 400 naming items (more than about 6,500 would not fit one statement), and takes 1,000', async () => {
+    const withItems = (id: string, n: number) => {
+      const o = sampleOrder(id, n) as any;
+      o.items = Array.from({ length: n }, () => ({ name: 'x', plu: 'p', quantity: 1, amountPerItem: { value: 1, currencyCode: 'GBP' } }));
+      return o;
+    };
+    const body = await refused('/orders/O3', withItems('O3', 6600), ['items']);
+    assert.match(body.message, /6600 items; an order has at most 1000/);
+    await refused('/orders/O3', withItems('O3', 1001), ['items']);
+    const r = await venue('PUT', `${base}/orders/O3`, { body: withItems('O3', 1000) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(await db.prisma.orderItem.count({ where: { orderId: 'O3' } }), 1000);
+  });
+
 });

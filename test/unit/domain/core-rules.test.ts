@@ -23,6 +23,7 @@ import {
   isSamePayment,
   isValidMinorAmount,
   liveLock,
+  MAX_ORDER_ITEMS,
   orderCurrencyChangeRefusal,
   orderDeletionRefusal,
   outstandingAmount,
@@ -245,6 +246,16 @@ describe('a new order\'s amounts (checkOrderDraft, placedPaymentRefusal)', () =>
     for (const value of [-1, 1.5, Number.MAX_SAFE_INTEGER + 2]) {
       assert.equal(refusal(draft({ totalAmount: gbp(value) })).message, 'totalAmount.value must be a non-negative integer in minor units', String(value));
     }
+  });
+
+  it(`refuses more than MAX_ORDER_ITEMS (${MAX_ORDER_ITEMS}) items, naming items: ten parameters each must fit one statement`, () => {
+    const line = { name: 'Tea', plu: 'T', quantity: 1, amountPerItem: gbp(1), modifiers: [], subItems: [] };
+    assert.ok(MAX_ORDER_ITEMS * 10 < 65_535);
+    assert.equal(checkOrderDraft(draft({ lines: Array(MAX_ORDER_ITEMS).fill(line), totalAmount: gbp(MAX_ORDER_ITEMS) })).totalAmount, BigInt(MAX_ORDER_ITEMS));
+    assert.throws(
+      () => checkOrderDraft(draft({ lines: Array(MAX_ORDER_ITEMS + 1).fill(line) })),
+      (err: unknown) => err instanceof DomainRefusal && err.kind === 'invalid' && err.field === 'items' && /1001 items; an order has at most 1000/.test(err.message),
+    );
   });
 
   it('allows negative line amounts (a discount line)', () => {

@@ -14,8 +14,19 @@ export interface CheckedOrderAmounts {
   serviceChargeAmount: bigint | null;
 }
 
-/** Checks a draft's amounts; throws the refusal of the first problem found. */
+/**
+ * At most this many items in an order. An order's items are written in one statement with a parameter per column
+ * (ten per item), and Postgres takes at most 65,535 parameters: past about 6,500 items the write would fail. No
+ * venue's order comes near a thousand lines; sub-items and modifiers are kept as JSON inside their item, bounded
+ * only by the edges' limit on a request's values (50,000).
+ */
+export const MAX_ORDER_ITEMS = 1_000;
+
+/** Checks a draft's item count and amounts; throws the refusal of the first problem found. */
 export function checkOrderDraft(draft: OrderDraft): CheckedOrderAmounts {
+  if (draft.lines.length > MAX_ORDER_ITEMS) {
+    throw DomainRefusal.invalid(`items has ${draft.lines.length} items; an order has at most ${MAX_ORDER_ITEMS}`, 'items');
+  }
   const total = draft.totalAmount;
   if (!total) throw DomainRefusal.invalid('totalAmount is required', 'totalAmount');
   const currency = total.currency;
