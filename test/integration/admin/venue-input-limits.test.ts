@@ -11,7 +11,7 @@ import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/he
 
 /**
  * The venue API's limits, against a real Postgres through the admin app: what it refuses with a 400 naming the field
- * before Postgres would fail on it as a 500.
+ * before Postgres would fail on it as a 500; and a PUT racing a DELETE of the same party or reservation.
  */
 describe('venue API input limits', () => {
   let db: TestDatabase;
@@ -98,6 +98,23 @@ describe('venue API input limits', () => {
     const r = await venue('PUT', `${base}/orders/O3`, { body: withItems('O3', 1000) });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(await db.prisma.orderItem.count({ where: { orderId: 'O3' } }), 1000);
+  });
+
+  it('answers a PUT racing a DELETE of the same party or reservation with 200, 204 or 404, never 500', async () => {
+    const rounds = 60;
+    for (const [kind, body] of [['parties', party], ['reservations', reservation]] as const) {
+      const statuses = new Map<number, number>();
+      for (let i = 0; i < rounds; i++) {
+        const path = `${base}/${kind}/race`;
+        assert.equal((await venue('PUT', path, { body })).status, 200);
+        const answers = await Promise.all([venue('PUT', path, { body }), venue('DELETE', path), venue('PUT', path, { body }), venue('DELETE', path)]);
+        for (const a of answers) {
+          statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
+          assert.ok([200, 204, 404].includes(a.status), `${kind} round ${i}: ${a.status} ${JSON.stringify(a.body)}`);
+        }
+      }
+      assert.ok(statuses.get(204)! > 0 && statuses.get(200)! > 0, `${kind}: ${JSON.stringify([...statuses])}`);
+    }
   });
 
 });

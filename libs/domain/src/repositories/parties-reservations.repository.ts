@@ -91,10 +91,22 @@ export class PartiesReservationsRepository {
     return (await this.db.party.findFirst({ where: seqBound(partyWhere(locationId, s), dir, seq), select: { seq: true } })) !== null;
   }
 
+  /**
+   * Whether the party or reservation exists, its row locked (FOR UPDATE) until the transaction ends when it does. The
+   * venue's create-or-replace reads it so: a DELETE that commits after a plain read would leave the replace updating
+   * no row (Prisma's P2025, a 500). Locked, the DELETE waits for the replace; a DELETE that went first is waited for
+   * and the row is then found gone, so it is created again.
+   */
+  private async lockIfExists(kind: 'party' | 'reservation', locationId: string, id: string): Promise<boolean> {
+    const table = kind === 'party' ? Prisma.sql`parties` : Prisma.sql`reservations`;
+    const rows = await this.db.$queryRaw<unknown[]>`SELECT 1 FROM ${table} WHERE location_id = ${locationId}::uuid AND id = ${id} FOR UPDATE`;
+    return rows.length > 0;
+  }
+
   /** The venue's create-or-replace: the version after the write, and whether it was created. */
   async saveParty(locationId: string, id: string, data: PartyData): Promise<{ version: number; created: boolean }> {
     const where = { locationId_id: { locationId, id } };
-    const existing = await this.db.party.findUnique({ where, select });
+    const existing = await this.lockIfExists('party', locationId, id);
     const row = existing
       ? await this.db.party.update({ where, data: { ...data, version: { increment: 1 } }, select })
       : await this.db.party.create({ data: { ...data, locationId, id }, select });
@@ -132,9 +144,10 @@ export class PartiesReservationsRepository {
     return (await this.db.reservation.findFirst({ where: seqBound(reservationWhere(locationId, s), dir, seq), select: { seq: true } })) !== null;
   }
 
+  /** As saveParty. */
   async saveReservation(locationId: string, id: string, data: ReservationData): Promise<{ version: number; created: boolean }> {
     const where = { locationId_id: { locationId, id } };
-    const existing = await this.db.reservation.findUnique({ where, select });
+    const existing = await this.lockIfExists('reservation', locationId, id);
     const row = existing
       ? await this.db.reservation.update({ where, data: { ...data, version: { increment: 1 } }, select })
       : await this.db.reservation.create({ data: { ...data, locationId, id }, select });
