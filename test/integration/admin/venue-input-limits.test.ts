@@ -11,7 +11,8 @@ import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/he
 
 /**
  * The venue API's limits, against a real Postgres through the admin app: what it refuses with a 400 naming the field
- * before Postgres would fail on it as a 500; and a PUT racing a DELETE of the same party or reservation.
+ * before Postgres would fail on it as a 500, or store as nonsense (a party ending before it starts, a negative deposit,
+ * a negative modifier quantity); and a PUT racing a DELETE of the same party or reservation.
  */
 describe('venue API input limits', () => {
   let db: TestDatabase;
@@ -115,6 +116,22 @@ describe('venue API input limits', () => {
       }
       assert.ok(statuses.get(204)! > 0 && statuses.get(200)! > 0, `${kind}: ${JSON.stringify([...statuses])}`);
     }
+  });
+
+  it('refuses a party ending before it starts, a deposit that is not money and an order modifier of a negative quantity', async () => {
+    await refused('/parties/P2', { ...party, endTime: '2026-11-21T11:00:00.000Z' }, ['endTime']);
+    await refused('/parties/P2', { ...party, expectedEndTime: '2026-11-21T11:59:59.000Z' }, ['expectedEndTime']);
+    const deposit = { totalAmount: { value: -5000, currencyCode: 'XX' }, paymentIntentIds: [] };
+    await refused('/parties/P2', { ...party, deposit }, ['deposit.totalAmount.value', 'deposit.totalAmount.currencyCode']);
+    const o = sampleOrder('O4') as any;
+    o.items[0].modifiers[0].quantity = -3;
+    o.items[0].subItems[0].modifiers = [{ name: 'Salt', plu: 'S', quantity: 0, amountPerModifier: { value: 0, currencyCode: 'GBP' } }];
+    await refused('/orders/O4', o, ['items.0.modifiers.0.quantity', 'items.0.subItems.0.modifiers.0.quantity']);
+    // A party may name a reservation the venue has not sent (yet): the POS owns both and may send them in any order.
+    const r = await venue('PUT', `${base}/parties/P2`, {
+      body: { ...party, endTime: party.startTime, reservationId: 'r-not-yet', deposit: { ...deposit, totalAmount: { value: 5000, currencyCode: 'GBP' } } },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
   });
 
 });

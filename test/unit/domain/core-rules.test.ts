@@ -28,6 +28,7 @@ import {
   orderDeletionRefusal,
   outstandingAmount,
   paidTotals,
+  partyContentProblems,
   paymentIntentLockKey,
   requestIdempotencyKey,
 } from '@app/domain/core/rules';
@@ -308,5 +309,27 @@ describe('an order whose currency may not change (orderCurrencyChangeRefusal)', 
   it('refuses another currency once a payment, intent or running counter sale is in the old one', () => {
     assert.equal(orderCurrencyChangeRefusal('o1', 'GBP', 'EUR', { ...none, payments: 1 }), 'order "o1" is in GBP and has 1 payment in it, so it cannot change to EUR');
     assert.match(orderCurrencyChangeRefusal('o1', 'GBP', 'EUR', { ...none, openCounterSaleAmount: 10n })!, /has a counter sale still running in it/);
+  });
+});
+
+describe("a party's content (partyContentProblems)", () => {
+  const start = new Date('2026-11-21T12:00:00.000Z');
+  const party = (over: Partial<Parameters<typeof partyContentProblems>[0]> = {}) => ({ startTime: start, expectedEndTime: null, endTime: null, deposit: null, ...over });
+  const fields = (p: Parameters<typeof partyContentProblems>[0]) => partyContentProblems(p).map((x) => x.field);
+
+  it('takes a party without an end, one ending when or after it starts, and a deposit of minor units in an ISO 4217 currency', () => {
+    assert.deepEqual(fields(party()), []);
+    assert.deepEqual(fields(party({ endTime: start, expectedEndTime: new Date(start.getTime() + 3_600_000) })), []);
+    assert.deepEqual(fields(party({ deposit: { totalAmount: { value: 0, currencyCode: 'GBP' }, paymentIntentIds: [] } })), []);
+  });
+
+  it('refuses an end or expected end before the start, and a negative, fractional or unsafe deposit or one in no currency', () => {
+    const before = new Date(start.getTime() - 1);
+    assert.deepEqual(fields(party({ endTime: before, expectedEndTime: before })), ['endTime', 'expectedEndTime']);
+    assert.deepEqual(fields(party({ deposit: { totalAmount: { value: -5000, currencyCode: 'XX' } } })), ['deposit.totalAmount.value', 'deposit.totalAmount.currencyCode']);
+    for (const value of [1.5, Number.MAX_SAFE_INTEGER + 2, '100']) {
+      assert.deepEqual(fields(party({ deposit: { totalAmount: { value, currencyCode: 'GBP' } } })), ['deposit.totalAmount.value'], String(value));
+    }
+    assert.deepEqual(fields(party({ deposit: { totalAmount: { value: 1, currencyCode: 'gbp' } } })), ['deposit.totalAmount.currencyCode']);
   });
 });

@@ -84,12 +84,3 @@ export function partyColumns(d: PartyDetails & { status: string }) {
     deposit: d.deposit ? toJson(d.deposit) : Prisma.DbNull,
   };
 }
-
-/**
- * The party columns those fields set, for a create or a full replace: a field
- * left out is cleared. Ids (id, dojoPartyId) and the reservation link are the
- * caller's, as they differ between Dojo's requests and the venue API.
- */
-export function partyDataFromDojo(p: PartyFields) {
-  return partyColumns(partyDetailsFromDojo(p));
-}

@@ -10,6 +10,7 @@ export * from './locks';
 export * from './payments';
 export * from './keys';
 export * from './reservations';
+export * from './parties';
 export * from './table-payments';
 export * from './payment-intents';
 export * from './tables';

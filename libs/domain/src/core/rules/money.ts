@@ -67,3 +67,8 @@ export function outstandingAmount(order: { totalAmount: bigint; paidAmount: bigi
 export function isPayable(order: { status: string; totalAmount: bigint; paidAmount: bigint }): boolean {
   return order.paidAmount < order.totalAmount && !isClosedStatus(order.status);
 }
+
+/** An ISO 4217 currency code as the platform takes it: three capital letters (GBP, EUR). */
+export function isCurrencyCode(code: unknown): boolean {
+  return typeof code === 'string' && /^[A-Z]{3}$/.test(code);
+}

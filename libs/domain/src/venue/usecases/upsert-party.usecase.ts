@@ -1,5 +1,6 @@
 import type { Models } from '@app/contracts';
-import { partyDataFromDojo } from '../../parties/party-mapper';
+import { partyColumns, partyDetailsFromDojo } from '../../parties/party-mapper';
+import { partyContentProblems } from '../../core/rules';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { DomainError } from '../../admin/errors';
 import { requireInt4, requireVenueEntity } from '../validation';
@@ -17,7 +18,13 @@ export class UpsertParty {
       throw DomainError.invalid([{ field: 'covers', reason: 'must be a positive integer' }]);
     }
     requireInt4([[p.covers, 'covers']]);
-    const data = { ...partyDataFromDojo(p), reservationId: p.reservationId ?? null };
+    const details = partyDetailsFromDojo(p);
+    // Times in order and a deposit that is money (core/rules partyContentProblems).
+    const problems = partyContentProblems(details);
+    if (problems.length) throw DomainError.invalid(problems);
+    // The reservation it names need not exist (yet): the venue is the source of both and may send the party first,
+    // and deleting a reservation leaves its parties as they are (unlike Dojo's CreatePartyV1, which links to one).
+    const data = { ...partyColumns(details), reservationId: p.reservationId ?? null };
     return upsertVersionedRow(this.d.venue, locationId, partyId, { type: 'PartyUpdated', payload: { partyId } }, {
       save: (s) => s.parties.saveParty(locationId, partyId, data),
       tables: tableRefs('tableIds', p.tableIds),
