@@ -15,6 +15,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
         'Text containing NUL (\\u0000) or unpaired UTF-16 surrogates, and JSON nested more than 64 levels, are refused with 400 naming the field. ' +
         'Venue writes naming a table the venue does not have are refused with 400. ' +
         'Venue bodies: ids (id, *Id, items of *Ids) of at most 256 characters and other strings of at most 16,384; date-times whose year in UTC is 1 to 9999; at most 1,000 items in an order; otherwise 400 naming the field. ' +
+        "A failed Dojo call is 502 dojo_error with dojoStatus; the venue API's message does not quote Dojo. " +
         'Bodies over ADMIN_MAX_BODY_BYTES get 413. Operator lists page with `limit` and `cursor` (the previous page\'s `nextCursor`, null on the last page); the venue feed with `after`.',
     )
     .setVersion('1')

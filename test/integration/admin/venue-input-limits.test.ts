@@ -10,9 +10,10 @@ import type { Api } from './support/helpers';
 import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
 
 /**
- * The venue API's limits, against a real Postgres through the admin app: what it refuses with a 400 naming the field
- * before Postgres would fail on it as a 500, or store as nonsense (a party ending before it starts, a negative deposit,
- * a negative modifier quantity); and a PUT racing a DELETE of the same party or reservation.
+ * What the venue API refuses before it reaches Postgres or Dojo, against a real Postgres through the admin app: ids
+ * too long for an index, times whose year in UTC is past 9999, orders with more items than one statement can write,
+ * party and order content that makes no sense; a PUT racing a DELETE of the same party or reservation; and what a
+ * POS is told when Dojo fails.
  */
 describe('venue API input limits', () => {
   let db: TestDatabase;
@@ -134,4 +135,15 @@ describe('venue API input limits', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
   });
 
+  it("tells the POS Dojo's status when Dojo fails, but not Dojo's path, answer or our network error (those are logged)", async () => {
+    assert.equal((await venue('PUT', `${base}/orders/O5`, { body: sampleOrder('O5') })).status, 200);
+    const stop = dojo.respond((r) => (r.method === 'POST' && r.path.startsWith('/payment-intents') ? { status: 404, body: { title: 'merchant acc_secret_42 has no such route' } } : undefined));
+    try {
+      const r = await venue('POST', `${base}/orders/O5/payment-intents`, { body: {}, headers: { 'idempotency-key': 'k-dojo-fails' } });
+      assert.equal(r.status, 502, JSON.stringify(r.body));
+      assert.deepEqual(r.body, { statusCode: 502, error: 'dojo_error', message: 'Dojo answered with HTTP 404', dojoStatus: 404 });
+    } finally {
+      stop();
+    }
+  });
 });

@@ -26,6 +26,16 @@ function isDataException(err: unknown): boolean {
   );
 }
 
+/** The venue API's routes (a POS's token), as opposed to the operator API's. */
+function isVenueRoute(req: Request): boolean {
+  return (req.originalUrl ?? req.url ?? '').startsWith('/venue/');
+}
+
+/** What a venue's POS is told of a failed Dojo call: no path, no body, no network detail. */
+function dojoFailureText(status: number): string {
+  return status === 0 ? 'Dojo could not be reached' : `Dojo answered with HTTP ${status}`;
+}
+
 const STATUS: Record<DomainError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, locked: 409, forbidden: 403, unprocessable: 422, gone: 410 };
 
 /**
@@ -75,7 +85,12 @@ export class AdminErrorFilter implements ExceptionFilter {
       return;
     }
     if (err instanceof DojoApiError) {
-      res.status(502).json({ statusCode: 502, error: 'dojo_error', message: err.message, dojoStatus: err.status });
+      // The message names Dojo's path and quotes Dojo's answer (or our network error). A venue's POS gets a plain
+      // message and Dojo's status, the details go to the log; the operator API, whose callers run the platform,
+      // keeps them in the answer.
+      this.logger.warn({ err: err.message, dojoStatus: err.status }, 'a Dojo call failed');
+      const message = isVenueRoute(host.switchToHttp().getRequest<Request>()) ? dojoFailureText(err.status) : err.message;
+      res.status(502).json({ statusCode: 502, error: 'dojo_error', message, dojoStatus: err.status });
       return;
     }
     const e = err as { status?: number; statusCode?: number; type?: string; message?: string; limit?: number };
