@@ -71,6 +71,10 @@ describe('venue API input limits', () => {
     await refused('/reservations/R1', { ...reservation, tableIds: [long] }, ['tableIds.0']);
     const r = await venue('PUT', `${base}/orders/O1`, { body: dineIn('O1', { waiterId: 'w'.repeat(256), partyId: 'p'.repeat(256) }) });
     assert.equal(r.status, 200, JSON.stringify(r.body));
+    // A bill template's logo is a whole SVG document: longer than other text may be.
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg">${'<rect width="1" height="1"/>'.repeat(4000)}</svg>`;
+    const logo = await venue('PUT', `${base}/bill-template`, { body: { header: [{ lineType: 'Logo', logo: { svgImage: svg } }], footer: [] } });
+    assert.equal(logo.status, 200, JSON.stringify(logo.body).slice(0, 300));
     // Ids in the path were capped already (128 characters).
     assert.equal((await venue('PUT', `${base}/areas/${'a'.repeat(129)}`, { body: { name: 'Bar' } })).status, 400);
   });

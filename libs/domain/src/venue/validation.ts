@@ -1,4 +1,5 @@
-import { checkInputValues, contractValidator } from '@app/contracts';
+import type { InputLimits } from '@app/contracts';
+import { checkInputValues, contractValidator, DEFAULT_INPUT_LIMITS } from '@app/contracts';
 import type { FieldError } from '../admin/errors';
 import { DomainError } from '../admin/errors';
 
@@ -34,10 +35,10 @@ export function requireVenueEntity<T>(schema: string, what: string, id: string, 
  * a table's areaId or waiterIds, ...), whose entries are limited to about
  * 2.7 kB, and fail there as a 500.
  */
-export function requireObject(body: unknown): Record<string, unknown> {
+export function requireObject(body: unknown, limits: InputLimits = DEFAULT_INPUT_LIMITS): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw DomainError.invalid([{ field: '(root)', reason: 'must be a JSON object' }]);
-  const limits = checkInputValues(body, '');
-  if (!limits.ok) throw DomainError.invalid([{ field: limits.field || '(root)', reason: limits.reason }]);
+  const checked = checkInputValues(body, '', limits);
+  if (!checked.ok) throw DomainError.invalid([{ field: checked.field || '(root)', reason: checked.reason }]);
   return body as Record<string, unknown>;
 }
 

@@ -1,7 +1,11 @@
 import { toJson } from '../../shared/venue-feed';
 import { DomainError } from '../../admin/errors';
 import type { VenueDeps } from '../ports';
+import { DEFAULT_INPUT_LIMITS } from '@app/contracts';
 import { requireObject, requireSchema } from '../validation';
+
+/** A bill line's svgImage (a logo, an image) is a whole SVG document: far longer than other text (the body's size bounds it). */
+const BILL_TEMPLATE_LIMITS = { ...DEFAULT_INPUT_LIMITS, maxStringLength: 1_048_576 };
 
 export interface BillTemplateInput {
   header?: unknown[];
@@ -13,7 +17,7 @@ export class PutBillTemplate {
   constructor(private readonly d: VenueDeps) {}
 
   async execute(locationId: string, body: unknown): Promise<{ header: unknown[]; footer: unknown[] }> {
-    const b = requireObject(body) as BillTemplateInput;
+    const b = requireObject(body, BILL_TEMPLATE_LIMITS) as BillTemplateInput;
     for (const part of ['header', 'footer'] as const) {
       const lines = b[part] ?? [];
       if (!Array.isArray(lines)) throw DomainError.invalid([{ field: part, reason: 'must be an array of bill lines' }]);
