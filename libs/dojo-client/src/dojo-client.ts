@@ -71,6 +71,7 @@ export interface WebhookSubscription {
   events: string[];
   url: string;
   secrets?: { id: string; value: string; createdAt?: string; isActive?: boolean }[];
+  createdAt?: string;
 }
 
 /** Dojo's money: minor units and an ISO 4217 code. */
@@ -124,7 +125,7 @@ export interface RequestOptions {
    * Whether the call may be sent again after a 429, a 5xx, a timeout or a
    * network error. Only for calls whose repetition cannot do anything twice:
    * reads, replacements, and calls carrying an idempotency key Dojo honours.
-   * Default true (the capability, POS-event and webhook calls are all such).
+   * Default true (the capability and POS-event calls are all such; POST /webhooks is not).
    */
   idempotent?: boolean;
   /** Sent as Dojo's `idempotencyKey` header. */
@@ -184,9 +185,20 @@ export class DojoClient {
     return this.request(creds, 'POST', '/epos/events', body);
   }
 
-  /** POST /webhooks: subscribes `url` to `events`; the answer carries the signing secret(s). */
+  /**
+   * POST /webhooks: subscribes `url` to `events`; the answer carries the signing secret(s). Sent once, never
+   * repeated: Dojo creates a new subscription (with new secrets) per call and takes no idempotency key, so a repeat
+   * after a lost answer would leave a subscription whose secrets nobody stored. The caller looks for it instead
+   * (listWebhooks).
+   */
   subscribeWebhook(creds: DojoCredentials, url: string, events: string[]): Promise<WebhookSubscription> {
-    return this.request(creds, 'POST', '/webhooks', { events, url }) as Promise<WebhookSubscription>;
+    return this.request(creds, 'POST', '/webhooks', { events, url }, { idempotent: false }) as Promise<WebhookSubscription>;
+  }
+
+  /** GET /webhooks: the account's subscriptions, each with its secrets; repeated on 429/5xx. */
+  async listWebhooks(creds: DojoCredentials): Promise<WebhookSubscription[]> {
+    const list = await this.request(creds, 'GET', '/webhooks');
+    return Array.isArray(list) ? (list as WebhookSubscription[]) : [];
   }
 
   // ---- payment intents (dojo-api-openapi.json, tag "Payment intents", "Captures", "Refunds", "Reversal")

@@ -53,7 +53,12 @@ export class LocationSecretsController {
   }
 
   @Post('webhook-subscription')
-  @ApiOperation({ summary: "Subscribe the location's webhook with Dojo (POST /webhooks) and store the returned secret" })
+  @ApiOperation({
+    summary: "Subscribe the location's webhook with Dojo (POST /webhooks) and store the returned secret",
+    description:
+      'POST /webhooks is sent once, never repeated (each call makes a subscription at Dojo). An existing subscription of the account ' +
+      'to the same URL and events that no stored secret names (one whose answer was lost) is taken instead: adopted is then true.',
+  })
   @ApiBody({ schema: jsonSchema(WebhookSubscribe) })
   subscribeOne(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
     return this.subscribe.execute(id, parseBody(WebhookSubscribe, body));

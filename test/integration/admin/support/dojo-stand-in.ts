@@ -19,6 +19,10 @@ export type Responder = (req: RecordedRequest) => { status: number; body?: unkno
 export class DojoStandIn {
   readonly requests: RecordedRequest[] = [];
   private responders: Responder[] = [];
+  /** The webhook subscriptions made with POST /webhooks. */
+  readonly subscriptions: ReturnType<DojoStandIn['subscribe']>[] = [];
+  /** Whose each subscription is (the authorization it was made with): GET /webhooks lists the caller's own. */
+  private readonly subscriber = new Map<string, string | undefined>();
   private server?: Server;
   url = '';
 
@@ -27,6 +31,19 @@ export class DojoStandIn {
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  /**
+   * What POST /webhooks makes, as Dojo does: a new subscription (listed by GET /webhooks) with a new secret per call.
+   * A responder may call it and answer something else, as when Dojo made it but the answer was lost.
+   */
+  subscribe(r: RecordedRequest): { id: string; events: string[]; url: string; createdAt: string; secrets: { id: string; value: string; isActive: boolean }[] } {
+    const n = this.subscriptions.length + 1;
+    const secret = Buffer.from(`stand-in-secret-value-${String(n).padStart(2, '0')}`).toString('base64');
+    const sub = { id: `ws_standin${n}`, events: r.body?.events, url: r.body?.url, createdAt: new Date().toISOString(), secrets: [{ id: `sc_${n}`, value: secret, isActive: true }] };
+    this.subscriptions.push(sub);
+    this.subscriber.set(sub.id, r.headers.authorization);
+    return sub;
   }
 
   /** Adds a responder consulted before the default answer (first one that returns wins). */
@@ -72,12 +89,8 @@ export class DojoStandIn {
       return { status: 200, body: [{ capabilities: (r.body?.capabilities ?? []).map((c: any) => ({ ...c, updatedAt: now })), createdAt: now }] };
     }
     if (r.method === 'POST' && r.path === '/epos/events') return { status: 200, body: r.body };
-    if (r.method === 'POST' && r.path === '/webhooks') {
-      return {
-        status: 200,
-        body: { id: 'ws_standin1', events: r.body?.events, url: r.body?.url, secrets: [{ id: 'sc_1', value: 'c3RhbmQtaW4tc2VjcmV0LXZhbHVlLTAx', isActive: true }] },
-      };
-    }
+    if (r.method === 'POST' && r.path === '/webhooks') return { status: 200, body: this.subscribe(r) };
+    if (r.method === 'GET' && r.path === '/webhooks') return { status: 200, body: this.subscriptions.filter((s) => this.subscriber.get(s.id) === r.headers.authorization) };
     return { status: 404, body: { title: 'not found' } };
   }
 }

@@ -1,0 +1,89 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningApp } from '@app/common';
+import { SecretBox } from '@app/db';
+import type { TestDatabase } from '@app/testing';
+import { appEnv, createTestDatabase, TEST_ENCRYPTION_KEY, uniquePrefix } from '@app/testing';
+import { startAdmin } from '../../../apps/admin/src/main';
+import { DojoStandIn } from './support/dojo-stand-in';
+import type { Api } from './support/helpers';
+import { apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
+
+/**
+ * POST /v1/locations/{id}/webhook-subscription against a Dojo stand-in that, like Dojo, makes a new subscription per
+ * POST /webhooks: never more than one POST per call, a subscription made behind a lost answer found and stored.
+ */
+describe('webhook subscription with Dojo', () => {
+  let db: TestDatabase;
+  let dojo: DojoStandIn;
+  let admin: RunningApp;
+  let api: Api;
+  let softwareHouseId: string;
+  const hookUrl = 'https://hooks.example.com/dojo';
+  const posts = (key: string) => dojo.find((r) => r.method === 'POST' && r.path === '/webhooks' && r.headers.authorization === `Basic ${key}`);
+
+  before(async () => {
+    db = await createTestDatabase('webhooksub');
+    dojo = await new DojoStandIn().start();
+    admin = await startAdmin(appEnv(db, { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, DOJO_API_URL: dojo.url, QUEUE_PREFIX: uniquePrefix('whsub') }));
+    api = apiClient(admin.url);
+    const sh = await api('POST', '/v1/software-houses', { body: { name: 'Hooks Ltd', dojoSoftwareHouseId: `sh-hooks-${Date.now()}` } });
+    assert.equal(sh.status, 201, JSON.stringify(sh.body));
+    softwareHouseId = sh.body.id;
+  });
+
+  after(async () => {
+    await admin?.close();
+    await dojo?.stop();
+    await db?.drop();
+  });
+
+  const onboard = async (apiKey: string, extra: Record<string, unknown> = {}) => {
+    const res = await api('POST', '/v1/locations', {
+      body: { name: 'The Hook', softwareHouseId, dojoAccountId: `acc${Math.random().toString(36).slice(2)}`, apiKey, ...extra },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body as { id: string };
+  };
+
+  it('posts once when Dojo made the subscription but the answer was lost, and stores that subscription\'s secret', async () => {
+    const key = sandboxKey();
+    const loc = await onboard(key);
+    // Dojo makes it, then the answer fails (a 503 from a proxy after the fact, say).
+    const stop = dojo.respond((r) => (r.method === 'POST' && r.path === '/webhooks' ? (dojo.subscribe(r), { status: 503, body: { title: 'unavailable' } }) : undefined));
+    const res = await api('POST', `/v1/locations/${loc.id}/webhook-subscription`, { body: { url: hookUrl } });
+    stop();
+    assert.equal(posts(key).length, 1, 'POST /webhooks is never sent twice: each one makes a subscription');
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const made = dojo.subscriptions.filter((s) => s.url === hookUrl).at(-1)!;
+    assert.equal(res.body.subscriptionId, made.id);
+    assert.equal(res.body.adopted, true);
+    const rows = await db.prisma.webhookSecret.findMany({ where: { locationId: loc.id } });
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.dojoSubscriptionId, made.id);
+    assert.equal(new SecretBox(TEST_ENCRYPTION_KEY).decrypt(rows[0]!.secretCiphertext, `webhook-secret:${rows[0]!.id}`), made.secrets[0]!.value);
+
+    // Subscribing again makes a new subscription (the stored one is not taken twice).
+    const again = await api('POST', `/v1/locations/${loc.id}/webhook-subscription`, { body: { url: hookUrl } });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.body.adopted, false);
+    assert.notEqual(again.body.subscriptionId, made.id);
+    assert.equal(posts(key).length, 2);
+  });
+
+  it('answers 502 after one POST when Dojo failed and made nothing, and a later call posts again', async () => {
+    const key = sandboxKey();
+    const loc = await onboard(key);
+    const stop = dojo.respond((r) => (r.method === 'POST' && r.path === '/webhooks' ? { status: 500, body: { title: 'boom' } } : undefined));
+    const res = await api('POST', `/v1/locations/${loc.id}/webhook-subscription`, { body: { url: hookUrl } });
+    stop();
+    assert.equal(res.status, 502, JSON.stringify(res.body));
+    assert.equal(res.body.dojoStatus, 500);
+    assert.equal(posts(key).length, 1);
+    assert.equal(await db.prisma.webhookSecret.count({ where: { locationId: loc.id } }), 0);
+    const ok = await api('POST', `/v1/locations/${loc.id}/webhook-subscription`, { body: { url: hookUrl } });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.equal(posts(key).length, 2);
+    assert.equal(await db.prisma.webhookSecret.count({ where: { locationId: loc.id, dojoSubscriptionId: ok.body.subscriptionId } }), 1);
+  });
+});
