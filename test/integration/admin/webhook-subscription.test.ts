@@ -86,4 +86,19 @@ describe('webhook subscription with Dojo', () => {
     assert.equal(posts(key).length, 2);
     assert.equal(await db.prisma.webhookSecret.count({ where: { locationId: loc.id, dojoSubscriptionId: ok.body.subscriptionId } }), 1);
   });
+
+  it('refuses with 400 a location whose secret is not a Dojo API key, and sends Dojo nothing', async () => {
+    const tablesKey = 'tables-key-0123456789';
+    const tables = await onboard(tablesKey, { protocol: 'dojo-tables' });
+    const connectToken = 'connect-token-0123456789';
+    const pat = await onboard(connectToken, { protocol: 'connect-pat', connectPat: { hostAddress: 'venue-host', installerId: 'inst-1' } });
+    for (const loc of [tables, pat]) {
+      const res = await api('POST', `/v1/locations/${loc.id}/webhook-subscription`, { body: { url: hookUrl } });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.deepEqual(res.body.fields.map((f: { field: string }) => f.field), ['protocol']);
+    }
+    const leaked = dojo.find((r) => [tablesKey, connectToken].some((k) => String(r.headers.authorization ?? '').includes(k)));
+    assert.deepEqual(leaked.map((r) => `${r.method} ${r.path}`), []);
+    assert.equal(await db.prisma.webhookSecret.count({ where: { locationId: { in: [tables.id, pat.id] } } }), 0);
+  });
 });

@@ -134,3 +134,11 @@ export function checkConnectPacSettings(c: Partial<ConnectPacSettings> | null | 
 export function registersCapabilities(protocol: string): boolean {
   return protocol === 'epos-data';
 }
+
+/**
+ * Whether the location's secret is a Dojo REST API key (sk_...), the one Dojo's REST API (webhook subscriptions)
+ * takes. Only epos-data's is: a Tables API key is another credential, and a Connect token must never reach Dojo.
+ */
+export function usesDojoRestKey(protocol: string): boolean {
+  return protocol === 'epos-data';
+}

@@ -3,6 +3,7 @@ import { apiKeyAad, webhookSecretAad } from '@app/db';
 import type { DojoCredentials, WebhookSubscription } from '@app/dojo-client';
 import { DojoApiError } from '@app/dojo-client';
 import { DomainError } from '../errors';
+import { usesDojoRestKey } from '../location-rules';
 import type { AdminDeps } from '../ports';
 import type { WebhookSecretView } from '../webhook-secret-view';
 import { toWebhookSecretView } from '../webhook-secret-view';
@@ -30,6 +31,9 @@ export class SubscribeLocationWebhook {
   ): Promise<{ subscriptionId: string; adopted: boolean; secrets: WebhookSecretView[] }> {
     const loc = await this.d.locations.credentials(locationId);
     if (!loc) throw DomainError.notFound('location', locationId);
+    if (!usesDojoRestKey(loc.protocol)) {
+      throw DomainError.invalid([{ field: 'protocol', reason: `webhook subscription with Dojo applies to epos-data only (its key is a Dojo API key); this location speaks ${loc.protocol}` }]);
+    }
     const url = input.url ?? this.d.webhookPublicUrl;
     if (!url) throw DomainError.invalid([{ field: 'url', reason: 'is required when WEBHOOK_PUBLIC_URL is not configured' }]);
     const events = input.events ?? WEBHOOK_EVENTS;
