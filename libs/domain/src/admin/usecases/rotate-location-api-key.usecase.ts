@@ -9,7 +9,8 @@ import { checkProtocolCredentials, registersCapabilities } from '../location-rul
 /**
  * Replaces a location's secret (stored encrypted), checked by the rules of its
  * protocol: the Dojo API key, or Connect's token. The gateway reconnects with
- * it at once.
+ * it at once; an epos-data location's registration goes back to `pending`
+ * (attempts 0) and is scheduled now.
  */
 export class RotateLocationApiKey {
   constructor(private readonly d: AdminDeps) {}
@@ -26,16 +27,20 @@ export class RotateLocationApiKey {
       dojoAccountId: cur.dojoAccountId,
       ...(protocol === 'dojo-tables' ? { dojoTables: settings } : protocol === 'connect-pat' ? { connectPat: settings } : protocol === 'connect-pac' ? { connectPac: settings } : {}),
     });
+    // The registration starts again from nothing with the new key, as after a capability change or a re-sync: a
+    // `failed` one (a dead letter, often the old key's refusal) would otherwise stay failed, since the worker's sweep
+    // only picks up `pending` locations, and a registered one is confirmed with the key the gateway now uses.
+    const registers = registersCapabilities(cur.protocol);
     const row = await this.d.locations.update(id, {
       apiKeyCiphertext: new Uint8Array(this.d.secretBox.encrypt(apiKey, apiKeyAad(id))),
       apiKeyLast4: apiKey.slice(-4),
       environment,
+      ...(registers ? { registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : {}),
       bumpConfigVersion: true,
     });
     if (!row) throw DomainError.notFound('location', id);
     await this.d.publisher.publishChanged(id, row.configVersion);
-    // A registration that failed (for instance on the old key) is tried again with the new one.
-    if (registersCapabilities(row.protocol) && row.registrationState !== 'registered') await this.d.registration.schedule(id, { now: true });
+    if (registers) await this.d.registration.schedule(id, { now: true });
     return toLocationView(row);
   }
 }
