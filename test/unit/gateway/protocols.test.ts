@@ -45,6 +45,11 @@ describe('protocols: credentials per protocol', () => {
   it('epos-data needs a Dojo secret key; the environment comes from its prefix', () => {
     assert.equal(checkProtocolCredentials({ apiKey: 'sk_prod_abcdef', dojoAccountId: 'a' }).environment, 'production');
     assert.deepEqual(fieldsOf(() => checkProtocolCredentials({ apiKey: 'nope', dojoAccountId: 'a' })), ['apiKey']);
+    assert.equal(checkProtocolCredentials({ apiKey: 'sk_sandbox_a1!~Z', dojoAccountId: 'a' }).environment, 'sandbox');
+    // The key goes out as a header: anything Node would refuse to send there (ERR_INVALID_CHAR), or a space, is refused here.
+    for (const bad of ['sk_prod_abc\u200bdef', 'sk_prod_abc\u0007def', 'sk_prod_abc def', 'sk_prod_abcdéf', 'sk_prod_abc\u0394def', 'sk_prod_abcdef\n', 'sk_prod_abcd']) {
+      assert.deepEqual(fieldsOf(() => checkProtocolCredentials({ apiKey: bad, dojoAccountId: 'a' })), ['apiKey'], JSON.stringify(bad));
+    }
     assert.deepEqual(
       fieldsOf(() => checkProtocolCredentials({ apiKey: 'sk_prod_abcdef', dojoAccountId: 'a', connectPat: { hostAddress: 'h', installerId: 'i' } })),
       ['connectPat'],

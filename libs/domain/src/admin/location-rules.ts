@@ -2,14 +2,18 @@ import type { ConnectPacSettings, ConnectPatSettings, DojoTablesSettings, Locati
 import { ALL_CAPABILITIES, COUNTER_SIGNATURE_WAIT_DEFAULT_MS, COUNTER_SIGNATURE_WAIT_MAX_MS, unknownCapabilities } from '@app/contracts';
 import { DomainError } from './errors';
 
-const KEY_PREFIXES = { sk_sandbox_: 'sandbox', sk_prod_: 'production' } as const;
+/**
+ * A Dojo secret key: its prefix, then at least 5 printable ASCII characters. The key travels as-is in an HTTP header
+ * (`Authorization: Basic <key>`), which Node refuses to send with a control character, a space or anything outside
+ * Latin-1 (ERR_INVALID_CHAR): a pasted zero-width space would leave the venue never connecting.
+ */
+const DOJO_KEY = /^sk_(sandbox|prod)_[\x21-\x7e]{5,}$/;
 
 /** Checks a Dojo API key's shape; returns the environment its prefix names. */
 export function keyEnvironment(apiKey: string, field = 'apiKey'): 'sandbox' | 'production' {
-  for (const [prefix, env] of Object.entries(KEY_PREFIXES)) {
-    if (apiKey.startsWith(prefix) && apiKey.length > prefix.length + 4) return env;
-  }
-  throw DomainError.invalid([{ field, reason: 'must be a Dojo secret key starting with sk_sandbox_ or sk_prod_' }]);
+  const m = DOJO_KEY.exec(apiKey);
+  if (m) return m[1] === 'prod' ? 'production' : 'sandbox';
+  throw DomainError.invalid([{ field, reason: 'must be a Dojo secret key: sk_sandbox_ or sk_prod_ then at least 5 printable ASCII characters, no spaces' }]);
 }
 
 /** Refuses unknown capability names; returns the set de-duplicated in the platform's stable order. */
