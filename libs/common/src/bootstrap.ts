@@ -15,6 +15,40 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/** The 32 bytes a key names (64 hex or 44 base64 characters), whatever its spelling; undefined for anything else. */
+function keyBytes(v: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=$/.test(v)) return Buffer.from(v, 'base64');
+  return undefined;
+}
+
+/**
+ * Encryption keys anyone can read: the development key `npm start` and the tests use, and the one docker-compose.yml
+ * used to fall back to. Compared as bytes, so the same key in base64 or upper-case hex is refused too.
+ */
+const PUBLIC_KEYS = [SecretBox.developmentKey(), '3f1c0e8b9a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c'].map((k) => keyBytes(k)!);
+
+/** Operator tokens that are placeholders from examples (docker-compose.yml used to fall back to change-me-operator-token-0001). */
+const PLACEHOLDER_TOKEN = /^change-?me/i;
+
+interface PublicSecretsConfig {
+  EPOS_RELAY_ENCRYPTION_KEY?: string;
+  ADMIN_OPERATOR_TOKENS?: readonly string[];
+}
+
+/**
+ * What makes a configuration unfit for production: a public encryption key (anyone could decrypt the stored Dojo
+ * keys and webhook secrets) or a placeholder operator token (anyone could use the operator API). Empty when fine.
+ * Previous keys (EPOS_RELAY_ENCRYPTION_KEYS_OLD) are not checked: moving off a public key puts it there for a while.
+ */
+export function publicSecretProblems(config: PublicSecretsConfig): string[] {
+  const problems: string[] = [];
+  const key = config.EPOS_RELAY_ENCRYPTION_KEY === undefined ? undefined : keyBytes(config.EPOS_RELAY_ENCRYPTION_KEY);
+  if (key && PUBLIC_KEYS.some((k) => k.equals(key))) problems.push('EPOS_RELAY_ENCRYPTION_KEY is a public key (the development key or the docker-compose example)');
+  if (config.ADMIN_OPERATOR_TOKENS?.some((t) => PLACEHOLDER_TOKEN.test(t))) problems.push('ADMIN_OPERATOR_TOKENS holds a placeholder token (change-me...)');
+  return problems;
+}
+
 /**
  * Loads config (a bad variable stops boot with a message naming it), creates the
  * Nest app, listens, and wires SIGINT/SIGTERM to a graceful close bounded by
@@ -53,10 +87,12 @@ export async function bootstrapHttpApp<
     }
     throw err;
   }
-  const dev = SecretBox.developmentKey();
-  if ((config as { NODE_ENV?: string }).NODE_ENV === 'production' && (config as { EPOS_RELAY_ENCRYPTION_KEY?: string }).EPOS_RELAY_ENCRYPTION_KEY === dev) {
-    process.stderr.write(`[${opts.name}] cannot start: EPOS_RELAY_ENCRYPTION_KEY is the public development key; set your own with NODE_ENV=production\n`);
-    process.exit(78);
+  if ((config as { NODE_ENV?: string }).NODE_ENV === 'production') {
+    const problems = publicSecretProblems(config as PublicSecretsConfig);
+    if (problems.length) {
+      process.stderr.write(`[${opts.name}] cannot start: ${problems.join('; ')}; set your own with NODE_ENV=production\n`);
+      process.exit(78);
+    }
   }
   const logger = createLogger(opts.name, config.LOG_LEVEL);
   const app = await NestFactory.create(opts.module(config, logger) as never, {

@@ -166,8 +166,17 @@ describe('deploy/k8s: kustomize overlays, schemas, environment, probes', () => {
       // Without the compose plugin, `docker compose` is an unknown command (and `docker compose version` fails).
       const probe = spawnSync(cmd, cmd === 'docker' ? ['compose', 'version'] : ['version'], { encoding: 'utf8' });
       if (probe.error || probe.status !== 0) continue;
-      const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, EPOS_RELAY_ENCRYPTION_KEY: 'b'.repeat(64) } });
+      const own = { EPOS_RELAY_ENCRYPTION_KEY: 'b'.repeat(64), ADMIN_OPERATOR_TOKENS: 'own-operator-token-0123456789' };
+      const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...own } });
       assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+      // No secret has a fallback: without them the file does not even load (a fallback would be public).
+      for (const missing of Object.keys(own)) {
+        const env: NodeJS.ProcessEnv = { ...process.env, ...own };
+        delete env[missing];
+        const m = spawnSync(cmd, args, { encoding: 'utf8', env });
+        assert.notEqual(m.status, 0, `${missing} unset`);
+        assert.match(m.stderr, new RegExp(missing), `${missing} named`);
+      }
       return;
     }
     t.skip('no docker compose client here (install Docker Compose, or docker-compose on Debian)');
