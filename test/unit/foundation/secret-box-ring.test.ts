@@ -16,6 +16,14 @@ function legacy(keyHex: string, plaintext: string, aad: string): Uint8Array {
 }
 
 describe('SecretBox key ring (EPOS_RELAY_ENCRYPTION_KEY + EPOS_RELAY_ENCRYPTION_KEYS_OLD)', () => {
+  it('supports the two-phase rollout of docs/operations.md: a pod with the new key only in _OLD reads what a promoted pod writes', () => {
+    const readPhase = new SecretBox(OLD, [NEW]); // rolled first: still writes with the old key
+    const writePhase = new SecretBox(NEW, [OLD]); // rolled second
+    assert.equal(readPhase.isCurrent(readPhase.encrypt('x', 'a')), true, 'the read phase writes with the old key');
+    assert.equal(readPhase.decrypt(writePhase.encrypt('sk_sandbox_new', 'api-key:L2'), 'api-key:L2'), 'sk_sandbox_new');
+    assert.equal(writePhase.decrypt(readPhase.encrypt('sk_sandbox_mid', 'api-key:L3'), 'api-key:L3'), 'sk_sandbox_mid');
+  });
+
   it('reads ciphertexts of an old key, writes new ones with the current key, and tells which are current', () => {
     const before = new SecretBox(OLD);
     const oldCipher = before.encrypt('sk_sandbox_old', 'api-key:L1');
