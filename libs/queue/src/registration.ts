@@ -73,7 +73,10 @@ export interface CapabilityRegistrar {
     locationId: string,
     opts: { finalAttempt: boolean },
   ): Promise<
-    { outcome: 'registered'; capabilities: string[] } | { outcome: 'gone' } | { outcome: 'refused' | 'retry'; error: string; dead?: boolean; attempts?: number }
+    | { outcome: 'registered'; capabilities: string[] }
+    | { outcome: 'gone' }
+    | { outcome: 'refused' | 'retry'; error: string; dead?: boolean; attempts?: number }
+    | { outcome: 'superseded'; error: string }
   >;
 }
 
@@ -101,6 +104,8 @@ export class CapabilityRegistrationWorker {
     const r = await this.register.execute(job.data.locationId, { finalAttempt });
     const log = { locationId: job.data.locationId, attempt: job.attemptsMade + 1 };
     if (r.outcome === 'registered') this.logger.info({ ...log, capabilities: r.capabilities.length }, 'capabilities registered with Dojo');
+    // Its failure was not recorded: the set or key changed, or another attempt registered, after it started. Done.
+    if (r.outcome === 'superseded') this.logger.info({ ...log, err: r.error }, 'capability registration failed but was overtaken by a newer change; not recorded');
     if ((r.outcome === 'refused' || r.outcome === 'retry') && r.dead) {
       this.logger.warn(
         { ...log, deadLetter: `registration:${job.data.locationId}`, attempts: r.attempts, refused: r.outcome === 'refused', err: r.error },

@@ -1,8 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
+import { ALL_CAPABILITIES } from '@app/contracts';
+import { SecretBox } from '@app/db';
+import { DojoClient } from '@app/dojo-client';
+import { LocationsRepository, RegisterCapabilities } from '@app/domain/admin';
 import type { TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, uniquePrefix } from '@app/testing';
+import { appEnv, createTestDatabase, sleep, TEST_ENCRYPTION_KEY, uniquePrefix, waitFor } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { DojoStandIn } from './support/dojo-stand-in';
 import type { Api } from './support/helpers';
@@ -53,5 +57,63 @@ describe('registration state after operator changes', () => {
     const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
     assert.deepEqual([row.registrationState, row.registrationAttempts, row.registrationError], ['pending', 0, null]);
     assert.equal((await api('GET', `/v1/dead-letters?locationId=${id}`)).body.items.length, 0, 'no longer a dead letter');
+  });
+
+  /** A registration attempt held at Dojo until released, then refused (400): its failure lands after whatever the test did meanwhile. */
+  async function heldAttempt(key: string, id: string) {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const isPut = (r: { method: string; path: string; headers: Record<string, unknown> }) =>
+      r.method === 'PUT' && r.path === '/epos/integrations/ws' && r.headers.authorization === `Basic ${key}`;
+    const stop = dojo.respond(async (r) => (isPut(r) ? (await gate, { status: 400, body: { title: 'refused' } }) : undefined));
+    const register = new RegisterCapabilities({
+      locations: new LocationsRepository(db.prisma),
+      secretBox: new SecretBox(TEST_ENCRYPTION_KEY),
+      dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }),
+    });
+    const before = dojo.find(isPut).length;
+    const outcome = register.execute(id, { finalAttempt: true });
+    await waitFor(() => dojo.find(isPut).length > before || undefined, 'the attempt reached Dojo');
+    return { finish: async () => (release(), await outcome.finally(stop)) };
+  }
+
+  const onboard = async (capabilities: string[]) => {
+    const key = sandboxKey();
+    const res = await api('POST', '/v1/locations', {
+      body: { name: 'The Racer', softwareHouseId, dojoAccountId: `acc_${Math.random().toString(36).slice(2)}`, apiKey: key, capabilities },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return { id: res.body.id as string, key };
+  };
+
+  it('an outdated attempt that fails after a newer set registered leaves the newer success alone', async () => {
+    const { id, key } = await onboard([...ALL_CAPABILITIES]);
+    const stale = await heldAttempt(key, id);
+    // Meanwhile the operator narrowed the set, and its own registration went through.
+    const narrowed = ALL_CAPABILITIES.slice(0, 2);
+    await db.prisma.location.update({ where: { id }, data: { capabilities: narrowed } });
+    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, narrowed, new Date()), true);
+    const out = await stale.finish();
+    assert.equal(out.outcome, 'superseded');
+    const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+    assert.deepEqual([row.registrationState, row.registrationError, row.registrationDeadAt], ['registered', null, null]);
+    assert.equal((await api('GET', `/v1/dead-letters?locationId=${id}`)).body.items.length, 0);
+  });
+
+  it('an attempt overtaken by a later success of the same set does not mark it failed; one that is not overtaken does', async () => {
+    const caps = ALL_CAPABILITIES.slice(0, 3);
+    const { id, key } = await onboard(caps);
+    const stale = await heldAttempt(key, id);
+    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, caps, new Date()), true);
+    assert.equal((await stale.finish()).outcome, 'superseded');
+    assert.equal((await db.prisma.location.findUniqueOrThrow({ where: { id } })).registrationState, 'registered');
+
+    // Nothing newer: the refusal is recorded as before, a dead letter.
+    await sleep(10);
+    const plain = await heldAttempt(key, id);
+    assert.equal((await plain.finish()).outcome, 'refused');
+    const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+    assert.equal(row.registrationState, 'failed');
+    assert.ok(row.registrationDeadAt);
   });
 });

@@ -326,10 +326,24 @@ export class LocationsRepository {
     await this.db.location.deleteMany({ where: { id: locationId } });
   }
 
-  /** Records a failed registration attempt; `dead` marks it a dead letter. */
-  async recordRegistrationFailure(locationId: string, outcome: { state: RegistrationState; error: string; dead: boolean; at: Date }): Promise<void> {
-    await this.db.location.updateMany({
-      where: { id: locationId },
+  /**
+   * Records a failed registration attempt (`dead` marks it a dead letter), only if nothing newer happened since it
+   * started: the location still has the capability set and key it sent, and no registration succeeded after
+   * `attempt.startedAt`. False when it was left alone: an attempt on an outdated set or key, or one another attempt
+   * overtook, must not turn a newer success into `failed`.
+   */
+  async recordRegistrationFailure(
+    locationId: string,
+    outcome: { state: RegistrationState; error: string; dead: boolean; at: Date },
+    attempt: { capabilities: string[]; apiKeyCiphertext: Bytes; startedAt: Date },
+  ): Promise<boolean> {
+    const { count } = await this.db.location.updateMany({
+      where: {
+        id: locationId,
+        capabilities: { equals: attempt.capabilities },
+        apiKeyCiphertext: { equals: attempt.apiKeyCiphertext },
+        OR: [{ registeredAt: null }, { registeredAt: { lt: attempt.startedAt } }],
+      },
       data: {
         registrationState: outcome.state,
         registrationError: outcome.error,
@@ -337,6 +351,7 @@ export class LocationsRepository {
         ...(outcome.dead ? { registrationDeadAt: outcome.at, registrationDiscardedAt: null, registrationDiscardReason: null } : {}),
       },
     });
+    return count > 0;
   }
 
   /** Records a registration as done if the capability set is still the one sent; false when it changed. */

@@ -10,7 +10,7 @@ export interface RecordedRequest {
   at: number;
 }
 
-export type Responder = (req: RecordedRequest) => { status: number; body?: unknown } | undefined;
+export type Responder = (req: RecordedRequest) => { status: number; body?: unknown } | undefined | Promise<{ status: number; body?: unknown } | undefined>;
 
 /**
  * A local stand-in for Dojo's REST API: records every request, answers 200
@@ -75,7 +75,7 @@ export class DojoStandIn {
     this.requests.push(rec);
     let answer: { status: number; body?: unknown } | undefined;
     for (const r of this.responders) {
-      answer = r(rec);
+      answer = await r(rec);
       if (answer) break;
     }
     answer ??= this.defaultAnswer(rec);

@@ -10,7 +10,12 @@ export type RegistrationOutcome =
   /** Dojo refused for good (4xx other than 408/429): retrying the same request will not help. */
   | { outcome: 'refused'; error: string; dead: true; attempts: number }
   /** Worth another attempt later (network, timeout, 429, 5xx, or the set changed meanwhile); `dead` on the last attempt. */
-  | { outcome: 'retry'; error: string; dead?: boolean; attempts?: number };
+  | { outcome: 'retry'; error: string; dead?: boolean; attempts?: number }
+  /**
+   * Failed, but something newer happened meanwhile (the set or key changed, or another attempt registered): the
+   * failure is not recorded and this attempt stops. Whatever changed has its own registration, or is registered.
+   */
+  | { outcome: 'superseded'; error: string };
 
 /**
  * One attempt at PUT /epos/integrations/ws with the location's full capability
@@ -33,6 +38,7 @@ export class RegisterCapabilities {
     // A location switched to a protocol without registration after this job was scheduled: nothing to do.
     if (!registersCapabilities(loc.protocol)) return { outcome: 'gone' };
     const capabilities = [...loc.capabilities];
+    const startedAt = new Date();
     try {
       const apiKey = this.d.secretBox.decrypt(loc.apiKeyCiphertext, apiKeyAad(loc.id));
       await this.d.dojo.registerWsCapabilities(
@@ -49,7 +55,12 @@ export class RegisterCapabilities {
       const message = deadLetterErrorText(err instanceof DojoApiError ? err.message : `registration failed: ${(err as Error).message}`);
       const attempts = loc.registrationAttempts + 1;
       const dead = refused || opts.finalAttempt;
-      await this.d.locations.recordRegistrationFailure(locationId, { state: dead ? 'failed' : 'pending', error: message, dead, at: new Date() });
+      const recorded = await this.d.locations.recordRegistrationFailure(
+        locationId,
+        { state: dead ? 'failed' : 'pending', error: message, dead, at: new Date() },
+        { capabilities, apiKeyCiphertext: loc.apiKeyCiphertext, startedAt },
+      );
+      if (!recorded) return { outcome: 'superseded', error: message };
       return refused ? { outcome: 'refused', error: message, dead: true, attempts } : { outcome: 'retry', error: message, dead, attempts };
     }
     // Only the set that was sent counts as registered: if it changed during the call, go again.
