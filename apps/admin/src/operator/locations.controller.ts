@@ -4,6 +4,7 @@ import {
   BulkOnboardLocations, DeleteLocation, GetLocation, ListLocations, OnboardLocation, ResyncCapabilities, RotateLocationApiKey,
   SetLocationEnabled, SetLocationProtocol, UpdateLocation,
 } from '@app/domain/admin';
+import { LOGGER, Logger } from '@app/common';
 import { OperatorGuard } from '../shared/guards';
 import { jsonSchema, parseBody, parseQuery } from '../shared/validation';
 import {
@@ -31,6 +32,7 @@ export class LocationsController {
     private readonly rotate: RotateLocationApiKey,
     private readonly remove: DeleteLocation,
     private readonly resync: ResyncCapabilities,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   @Post()
@@ -42,7 +44,10 @@ export class LocationsController {
 
   @Post('bulk')
   @HttpCode(200)
-  @ApiOperation({ summary: "Onboard many venues; reports each row's outcome" })
+  @ApiOperation({
+    summary: "Onboard many venues; reports each row's outcome",
+    description: "Every row is tried. A row failing for a reason not its own is reported with error kind 'internal' (it may have been stored: look it up by dojoAccountId before sending it again).",
+  })
   @ApiBody({ schema: { type: 'object', required: ['locations'], properties: { locations: { type: 'array', items: jsonSchema(LocationCreate) } } } })
   async bulkCreate(@Body() body: unknown) {
     const { locations } = parseBody(LocationBulkCreate, body);
@@ -57,7 +62,10 @@ export class LocationsController {
         invalid.push({ index, ok: false, error: { kind: e.kind, message: e.message, fields: e.fields } });
       }
     });
-    const done = await this.bulk.execute(valid.map((v) => v.row));
+    const done = await this.bulk.execute(
+      valid.map((v) => v.row),
+      { onInternal: (i, err) => this.logger.error({ index: valid[i]!.index, err: (err as Error)?.message, stack: (err as Error)?.stack }, 'bulk onboarding: a row failed unexpectedly; the others go on') },
+    );
     const results = [
       ...done.results.map((r) => ({ ...r, index: valid[r.index]!.index })),
       ...invalid,
