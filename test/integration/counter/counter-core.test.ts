@@ -24,6 +24,9 @@ import { CounterSettleWorker, enqueueCounterSettle, JobEnqueuer, RedisCounterSig
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { connectTime } from '@app/dojo-sandbox';
+import { isFailure } from '@app/contracts';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { rpcJob } from '../worker/fixtures';
 
 const logger = createLogger('counter-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -268,6 +271,25 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     // Expired, it no longer holds the order.
     await db.prisma.orderLock.update({ where: { locationId_orderId: { locationId: loc, orderId: 'ord-1' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
     assert.equal((await start('lk-2', { tid: 'T-LK', orderId: 'ord-1', amount: 5000n })).created, true);
+  });
+
+  it('a card machine cannot lock an order for payment while a counter sale runs against it; it may once the sale ends', async () => {
+    loc = await venue();
+    const dispatcher = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
+    const lockOrder = (lockId: string) =>
+      dispatcher.handle(rpcJob(loc, 'CreateOrderLockV1', { orderId: 'ord-1', lockId, expiry: new Date(Date.now() + 60_000).toISOString() }));
+    const sale = await start('cl-1', { tid: 'T-CL', orderId: 'ord-1', amount: 2000n });
+    const refused = await lockOrder('lk-table');
+    assert.ok(isFailure(refused), `the lock must be refused, got ${JSON.stringify(refused)}`);
+    assert.equal(refused.error.errorType, 'Conflict');
+    assert.match(refused.error.debugMessage, /counter terminal/);
+    assert.equal(await db.prisma.orderLock.count({ where: { locationId: loc, orderId: 'ord-1' } }), 0, 'no lock written');
+    // The sale ends (declined here): the card machine may lock the order.
+    const [work] = await new TakeCounterWork(deps).takeWork(loc, owner('gw', 1));
+    assert.equal(work?.op, 'send');
+    await settle(sale.view.id, { kind: 'transaction', transaction: approved(2000, { transactionResult: 'DECLINED' }) });
+    const locked = await lockOrder('lk-table-2');
+    assert.ok(!isFailure(locked), JSON.stringify(locked));
   });
 
   it('a settle runs exactly once under duplicate jobs and records the payment once', async () => {

@@ -7,6 +7,7 @@ import type { Tx } from '../shared/tx';
 import { jsonText } from '../shared/json-value';
 import { posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from './outbox.repository';
 import { TablesRepository } from './tables.repository';
+import { CounterRepository } from './counter.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
 import { orderCacheOf } from './sql-tx';
@@ -44,6 +45,8 @@ export interface OrderForChange {
   payment: RecordedPayment | null;
   /** With changePlan's paymentIntentId: whether Dojo events wait for that payment (undefined without). */
   eventsWaiting?: boolean;
+  /** With changePlan's counterSales: what the counter sales still running against the order may take (0 without). */
+  openCounterSales: bigint;
 }
 
 /** What CreateOrder's plan reads (createPlan). */
@@ -111,6 +114,7 @@ interface ChangeRaw {
   db_now: string;
   payment?: { order_id: string; currency: string; paid_amount: string; tips_amount: string } | null;
   pending?: boolean;
+  counter_sales?: string | number | null;
 }
 
 const SEARCH_COLUMNS: Record<Exclude<keyof OrderSearch, 'payableOnly' | 'openOnly'>, string> = {
@@ -145,8 +149,10 @@ export class OrdersRepository {
    * with a payment intent also the payment recorded for it and whether Dojo
    * events wait for it.
    */
-  static changePlan(locationId: string, orderId: string, opts: { paymentIntentId?: string } = {}): MutationPlan {
+  static changePlan(locationId: string, orderId: string, opts: { paymentIntentId?: string; counterSales?: boolean } = {}): MutationPlan {
     const intent = opts.paymentIntentId;
+    // Read under the order's row lock, which a counter sale's start takes too: no sale can start unseen meanwhile.
+    const sales = opts.counterSales ? Prisma.sql`, 'counter_sales', (${CounterRepository.openSaleAmountSql(locationId, orderId)})` : Prisma.empty;
     const extra =
       intent === undefined
         ? Prisma.empty
@@ -161,7 +167,7 @@ export class OrdersRepository {
       read: Prisma.sql`json_build_object('order', ${orderJsonByIdSql(locationId, orderId)},
     'lock', (SELECT json_build_object('lock_id', l.lock_id, 'expires_at', l.expires_at) FROM order_locks l
               WHERE l.location_id = ${locationId}::uuid AND l.order_id = ${orderId}),
-    'db_now', now()::timestamptz(3)${extra})`,
+    'db_now', now()::timestamptz(3)${extra}${sales})`,
     };
   }
 
@@ -174,6 +180,7 @@ export class OrdersRepository {
       dbNow: new Date(r.db_now),
       payment: p ? { orderId: p.order_id, currency: p.currency, paidAmount: BigInt(p.paid_amount), tipsAmount: BigInt(p.tips_amount) } : null,
       eventsWaiting: r.pending,
+      openCounterSales: r.counter_sales === undefined || r.counter_sales === null ? 0n : BigInt(r.counter_sales),
     };
   }
 

@@ -17,6 +17,16 @@ export function liveLock<L extends OrderLockState>(lock: L | null | undefined, n
   return lock && isLockLive(lock, now) ? lock : null;
 }
 
+/**
+ * Why Dojo may not take a new lock on an order for payment while counter sales run against it (`openCounterSales`,
+ * minor units they may still take), or undefined when it may. A card machine at the table and a counter terminal
+ * would otherwise both charge the bill: a counter sale is refused while Dojo holds a lock, and this is the reverse.
+ */
+export function counterSaleLockRefusal(orderId: string, openCounterSales: bigint): string | undefined {
+  if (openCounterSales <= 0n) return undefined;
+  return `order ${orderId} is being paid at a counter terminal (${openCounterSales} still running); try again once it has finished`;
+}
+
 /** Whether a live lock at `now` is held by someone other than `lockId`. */
 export function isHeldByAnother(lock: OrderLockState | null | undefined, lockId: string, now: Date): boolean {
   return !!lock && isLockLive(lock, now) && lock.lockId !== lockId;

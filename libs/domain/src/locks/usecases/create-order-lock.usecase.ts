@@ -1,6 +1,6 @@
 import { DomainRefusal } from '../../core/refusal';
 import type { LockOrder, Order } from '../../core/commands';
-import { isClosedStatus, isWaiterAllowed, liveLock } from '../../core/rules';
+import { counterSaleLockRefusal, isClosedStatus, isWaiterAllowed, liveLock } from '../../core/rules';
 import { lockedOrderForChange } from '../../orders/order-for-change';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import type { Write } from '../../repositories/orders.repository';
@@ -18,13 +18,13 @@ import { ordersRepo, OrdersRepository as Orders } from '../../repositories/order
  */
 export class CreateOrderLock implements UseCase<LockOrder, Order> {
   plan(locationId: string, cmd: LockOrder): MutationPlan {
-    return Orders.changePlan(locationId, cmd.orderId);
+    return Orders.changePlan(locationId, cmd.orderId, { counterSales: true });
   }
 
   async execute(ctx: ExecContext, cmd: LockOrder): Promise<Order> {
     const { db, locationId, now } = ctx;
     const { expiresAt } = cmd;
-    const { order, lock: current } = lockedOrderForChange(ctx, cmd.orderId);
+    const { order, lock: current, openCounterSales } = lockedOrderForChange(ctx, cmd.orderId);
     if (cmd.waiterId !== undefined && !isWaiterAllowed(order.waiterId, cmd.waiterId)) {
       throw DomainRefusal.conflict(`order ${order.id} belongs to another waiter than ${cmd.waiterId}`, 'wrong_waiter');
     }
@@ -38,8 +38,12 @@ export class CreateOrderLock implements UseCase<LockOrder, Order> {
         'lock_held',
       );
     }
+    const renewal = live !== null && live.lockId === cmd.lockRef;
+    const counterSale = renewal ? undefined : counterSaleLockRefusal(order.id, openCounterSales);
+    // Held by the counter terminal as a lock would be: the dialects answer it as they answer a lock held.
+    if (counterSale) throw DomainRefusal.conflict(counterSale, 'lock_held');
     const writes: Write[] = [];
-    if (live && live.lockId === cmd.lockRef) {
+    if (renewal) {
       if (live.expiresAt.getTime() !== expiresAt.getTime()) {
         writes.push(Orders.setLockExpiry(locationId, order.id, expiresAt, new Date()));
       }

@@ -1,5 +1,5 @@
 import type { LockOrder, LockTable, Order, TableLock } from '../../core/commands';
-import { liveLock, outstandingAmount, tableLockKey } from '../../core/rules';
+import { counterSaleLockRefusal, liveLock, outstandingAmount, tableLockKey } from '../../core/rules';
 import { CreateOrderLock } from '../../locks/usecases/create-order-lock.usecase';
 import { lockedOrderForChange } from '../../orders/order-for-change';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
@@ -35,10 +35,13 @@ export class LockTableOrders implements UseCase<LockTable, TableLock> {
     for (const o of payable) {
       const lockCmd: LockOrder = { orderId: o.id, lockRef: cmd.lockRef, expiresAt: cmd.expiresAt, source: cmd.source };
       const sub = await planNestedChange(ctx, this.lockOrder, lockCmd);
-      const live = liveLock(lockedOrderForChange(sub, o.id).lock, ctx.now);
+      const { lock, openCounterSales } = lockedOrderForChange(sub, o.id);
+      const live = liveLock(lock, ctx.now);
       if (live && live.lockId !== cmd.lockRef) {
         return refused(`order ${o.id} at table ${cmd.tableId} is locked by another terminal until ${live.expiresAt.toISOString()}`);
       }
+      const counterSale = live ? undefined : counterSaleLockRefusal(o.id, openCounterSales);
+      if (counterSale) return refused(counterSale);
       staged.push({ sub, cmd: lockCmd });
     }
     const orders: Order[] = [];
