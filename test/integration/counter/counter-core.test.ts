@@ -411,7 +411,7 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     assert.equal(await paid('ord-3'), 2000n, 'not paid twice');
   });
 
-  it('cancel: accepted fails at once, sent asks the terminal once, finished is 409', async () => {
+  it('cancel: accepted fails at once, sent asks the terminal once (again if it still runs 10 s later), finished is 409', async () => {
     loc = await venue();
     const take = new TakeCounterWork(deps);
     const c = await start('can-1', { tid: 'T-CAN' });
@@ -422,6 +422,10 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const work = await take.takeWork(loc, owner('r1', 1, [c.view.id]));
     assert.deepEqual(work, [{ op: 'cancel', transactionId: c.view.id, tid: 'T-CAN' }]);
     assert.deepEqual(await take.takeWork(loc, owner('r1', 1, [c.view.id])), [], 'the cancel is sent once');
+    // Still running 10 s later (its write was lost with a closing socket, say): the cancel is sent again.
+    await db.prisma.counterTransaction.update({ where: { id: c.view.id }, data: { cancelSentAt: new Date(Date.now() - 11_000) } });
+    assert.deepEqual(await take.takeWork(loc, owner('r1', 1, [c.view.id])), [{ op: 'cancel', transactionId: c.view.id, tid: 'T-CAN' }], 'sent again');
+    assert.deepEqual(await take.takeWork(loc, owner('r1', 1, [c.view.id])), [], 'and not at once a third time');
     await settle(c.view.id, { kind: 'transaction', transaction: approved(1000, { transactionResult: 'CANCELLED' }) });
     await expectDomainError(new CancelCounterTransaction(deps).execute(loc, c.view.id), 'conflict', 'not_cancellable');
   });

@@ -88,6 +88,9 @@ const STALE_CLAIM = '10 minutes';
 const ON_TERMINAL = Prisma.sql`('sent', 'cancel_requested', 'recovering')`;
 
 /** The states in which a transaction may still change (@app/contracts COUNTER_OPEN_STATES), as an SQL list of literals. */
+/** A cancel to send (claimCancels): never sent, or sent 10 s ago while its transaction still runs. */
+const CANCEL_DUE = Prisma.sql`(cancel_sent_at IS NULL OR cancel_sent_at < now() - interval '10 seconds')`;
+
 const OPEN_STATES = Prisma.raw(`(${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join(', ')})`);
 
 /**
@@ -227,7 +230,7 @@ export class CounterRepository {
 
   /**
    * Whether takeWork has anything to do (one cheap read on the polling path):
-   * an accepted command, a cancel not yet sent, or a transaction on the
+   * an accepted command, a cancel due (CANCEL_DUE), or a transaction on the
    * terminal that the caller does not track.
    */
   async hasWork(locationId: string, owner: { fence: number; replicaId: string }, inFlight: readonly string[]): Promise<boolean> {
@@ -235,7 +238,7 @@ export class CounterRepository {
     const rows = await this.db.$queryRaw<{ n: number }[]>`
       SELECT 1 AS n FROM counter_transactions
       WHERE location_id = ${locationId}::uuid AND state IN ${OPEN_STATES}
-        AND (state = 'accepted' OR (state = 'cancel_requested' AND cancel_sent_at IS NULL)
+        AND (state = 'accepted' OR (state = 'cancel_requested' AND ${CANCEL_DUE})
              OR (NOT (id = ANY(${keep}::uuid[]))
                  AND (fence IS NULL OR fence < ${owner.fence}::bigint OR (fence = ${owner.fence}::bigint AND sent_by = ${owner.replicaId})
                       OR updated_at < now() - ${STALE_CLAIM}::interval)))
@@ -275,13 +278,19 @@ export class CounterRepository {
       RETURNING ${COLUMNS}, o.state AS "previousState"`;
   }
 
-  /** Cancels asked by the POS and not yet sent: marked sent (returned once). */
+  /**
+   * Cancels asked by the POS and not sent yet, or sent 10 s ago while the transaction still runs (CANCEL_DUE): marked
+   * sent and returned. Sending is not confirmed back, so a cancel whose write was lost (the socket closing, a replica
+   * losing the venue) is sent again rather than never; a cancel_requested transaction is still the one on its
+   * terminal (nothing else is sent to a terminal until it ends), so a repeated cancelTransaction can only stop it.
+   */
   claimCancels(locationId: string): Promise<ClaimedCounterRow[]> {
     return this.db.$queryRaw<ClaimedCounterRow[]>`
       UPDATE counter_transactions t SET cancel_sent_at = now(), updated_at = now()
       FROM (SELECT id, state FROM counter_transactions
-            WHERE location_id = ${locationId}::uuid AND state = 'cancel_requested' AND cancel_sent_at IS NULL FOR UPDATE) o
-      WHERE t.id = o.id AND t.state = 'cancel_requested' AND t.cancel_sent_at IS NULL
+            WHERE location_id = ${locationId}::uuid AND state = 'cancel_requested'
+              AND ${CANCEL_DUE} FOR UPDATE) o
+      WHERE t.id = o.id AND t.state = 'cancel_requested'
       RETURNING ${COLUMNS}, o.state AS "previousState"`;
   }
 

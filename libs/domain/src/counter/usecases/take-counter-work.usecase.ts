@@ -40,7 +40,8 @@ function workOf(op: CounterWork['op'], r: ClaimedCounterRow): CounterWork {
  *    `recover` items (the caller keeps them in inFlight while it recovers);
  *    taken only from an older fence or from the caller itself, so a replica
  *    that lost its lease never takes them back from the new owner;
- * 3. cancels asked by the POS and not yet sent: `cancel` items, once;
+ * 3. cancels asked by the POS and not yet sent: `cancel` items; again every
+ *    10 s while the transaction runs (a lost write is never the last word);
  * 4. the oldest accepted command of each terminal with nothing on it moves to
  *    `sent`: `send` items (one open transaction per terminal; a later one
  *    waits in `accepted` until the terminal is free or it expires).
