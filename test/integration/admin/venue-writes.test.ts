@@ -171,6 +171,36 @@ describe('venue API writes', () => {
     assert.equal(await events('o-race'), n);
   });
 
+  it('a PUT with If-Match writes only over the version it names: two tills editing the same version, one wins, the other gets 412', async () => {
+    const first = await venue('PUT', `${base}/orders/o-if`, { body: sampleOrder('o-if', 2500) });
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('etag'), '"1"');
+    const read = await venue('GET', `${base}/orders/o-if`);
+    assert.equal(read.headers.get('etag'), '"1"');
+    // Both tills read version 1 and send their edit at once: exactly one is written.
+    const edits = await Promise.all([2600, 2700].map((total) => venue('PUT', `${base}/orders/o-if`, { body: sampleOrder('o-if', total), headers: { 'if-match': '"1"' } })));
+    assert.deepEqual(edits.map((e) => e.status).sort(), [200, 412], JSON.stringify(edits.map((e) => e.body)));
+    const lost = edits.find((e) => e.status === 412)!;
+    assert.equal(lost.body.error, 'version_mismatch');
+    assert.equal(lost.body.version, 2, 'says the stored version');
+    const won = edits.find((e) => e.status === 200)!;
+    assert.equal(won.headers.get('etag'), '"2"');
+    assert.equal((await stored('o-if')).version, 2);
+    assert.equal(await events('o-if'), 2, 'the refused write told Dojo nothing');
+    // Read again, apply the change, send with the new version: written.
+    assert.equal((await venue('PUT', `${base}/orders/o-if`, { body: sampleOrder('o-if', 2800), headers: { 'if-match': '2' } })).status, 200);
+    // * only over an order that exists; a malformed If-Match is a 400.
+    assert.equal((await venue('PUT', `${base}/orders/o-if`, { body: sampleOrder('o-if', 2800), headers: { 'if-match': '*' } })).status, 200);
+    const none = await venue('PUT', `${base}/orders/o-if-new`, { body: sampleOrder('o-if-new', 2800), headers: { 'if-match': '*' } });
+    assert.equal(none.status, 412);
+    assert.equal(await db.prisma.order.count({ where: { locationId, id: 'o-if-new' } }), 0);
+    for (const bad of ['W/"3"', '"3", "4"', 'three', '"0"']) {
+      const r = await venue('PUT', `${base}/orders/o-if`, { body: sampleOrder('o-if', 2800), headers: { 'if-match': bad } });
+      assert.equal(r.status, 400, bad);
+      assert.equal(r.body.fields[0].field, 'If-Match');
+    }
+  });
+
   it('answers every PUT of a new party or reservation sent at once: one creates it, the others replace it in turn', async () => {
     const n = 4;
     const party = (i: number) => ({ tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 2 + i });

@@ -36,7 +36,16 @@ function dojoFailureText(status: number): string {
   return status === 0 ? 'Dojo could not be reached' : `Dojo answered with HTTP ${status}`;
 }
 
-const STATUS: Record<DomainError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, locked: 409, forbidden: 403, unprocessable: 422, gone: 410 };
+const STATUS: Record<DomainError['kind'], number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  locked: 409,
+  forbidden: 403,
+  unprocessable: 422,
+  gone: 410,
+  precondition_failed: 412,
+};
 
 /**
  * Errors as JSON: {statusCode, error, message, fields?, ...details}. Domain

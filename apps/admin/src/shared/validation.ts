@@ -32,6 +32,25 @@ export function unknownQueryParameters(unknown: string[], allowed: string[]): Do
   );
 }
 
+/**
+ * The If-Match header of a conditional write: `"<version>"` (the ETag a read or write of the entity answered; the
+ * quotes may be left out) writes only over that version, `*` only over an entity that exists. Absent: undefined.
+ * Anything else (a list, a weak tag) is a 400.
+ */
+export function parseIfMatch(header: string | undefined): { version: number } | 'exists' | undefined {
+  if (header === undefined) return undefined;
+  const v = header.trim();
+  if (v === '*') return 'exists';
+  const m = /^"?([1-9]\d{0,9})"?$/.exec(v);
+  if (m && Number(m[1]) <= 2 ** 31 - 1) return { version: Number(m[1]) };
+  throw DomainError.invalid([{ field: 'If-Match', reason: 'must be the ETag of the version the write replaces ("5", as GET and PUT answer it) or *' }]);
+}
+
+/** An entity's version as its ETag (strong; the If-Match of a conditional write names it). */
+export function etagOf(version: number): string {
+  return `"${version}"`;
+}
+
 /** A string enum whose error lists the allowed values. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: `must be one of: ${values.join(', ')}` });

@@ -1,12 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Put, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { z } from 'zod';
 import {
   DeleteArea, DeleteBillTemplate, DeleteOrder, GetVenueOrder, DeleteParty, DeleteReservation, DeleteTable, PutBillTemplate, ReadVenueFeed, UpsertArea,
   UpsertOrder, UpsertParty, UpsertReservation, UpsertTable,
 } from '@app/domain/venue';
 import { VenueGuard } from '../shared/guards';
-import { parseQuery } from '../shared/validation';
+import { etagOf, parseIfMatch, parseQuery } from '../shared/validation';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const FeedQuery = z.object({
@@ -47,8 +48,10 @@ export class VenueController {
     description:
       "A payment's paidAmount/tipsAmount are what it counts towards the order: net of what was refunded of it (a refund comes off paidAmount first, then tips), 0 once reversed, canceled or fully refunded; capturedAmount/capturedTipsAmount are what was taken and refundedAmount what was refunded of it (cumulative).",
   })
-  readOrder(@Param('locationId') locationId: string, @Param('orderId') orderId: string) {
-    return this.getOrder.execute(locationId, orderId);
+  async readOrder(@Param('locationId') locationId: string, @Param('orderId') orderId: string, @Res({ passthrough: true }) res: Response) {
+    const order = await this.getOrder.execute(locationId, orderId);
+    res.setHeader('ETag', etagOf(order.version));
+    return order;
   }
 
   @Put('orders/:orderId')
@@ -58,8 +61,21 @@ export class VenueController {
       'Writes of one order are applied one after another, each answering the version it wrote and whether it created the order: of several PUTs of a new order sent at once, one creates it and the others replace it in turn. paidAmount and tipsAmount follow the payments, whatever the body says; payable is false when the body says so (the venue hold, which later changes of the payments keep until a PUT without it), for a closed order, and for one its payments already cover. An order with a payment, a payment intent or a counter sale still running keeps its currency: another one is 409 order_currency_fixed.',
   })
   @ApiBody({ schema: ref('Order') })
-  putOrder(@Param('locationId') locationId: string, @Param('orderId') orderId: string, @Body() body: unknown) {
-    return this.upsertOrder.execute(locationId, orderId, body);
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The ETag of the version this write replaces ("5": GET and PUT answer it): 412 version_mismatch, with the stored version, when the order has changed since; * writes only over an existing order. Without it the last write wins.',
+  })
+  async putOrder(
+    @Param('locationId') locationId: string,
+    @Param('orderId') orderId: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const written = await this.upsertOrder.execute(locationId, orderId, body, parseIfMatch(ifMatch));
+    if (written.version !== undefined) res.setHeader('ETag', etagOf(written.version));
+    return written;
   }
 
   @Delete('orders/:orderId')

@@ -12,12 +12,13 @@ export interface FieldError {
 /**
  * `unprocessable`: the request is well formed but cannot be taken as it stands (an idempotency key reused for another
  * request): 422. `gone`: what the request points at was deleted by retention (a feed cursor too old): 410.
+ * `precondition_failed`: the write was conditional (If-Match) and the condition no longer holds: 412.
  */
-export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'locked' | 'forbidden' | 'unprocessable' | 'gone';
+export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'locked' | 'forbidden' | 'unprocessable' | 'gone' | 'precondition_failed';
 
 /**
  * An error a use-case of the admin or venue API raises for the caller to see.
- * The transport maps `kind` to an HTTP status (400, 404, 409, 409, 403, 422, 410).
+ * The transport maps `kind` to an HTTP status (400, 404, 409, 409, 403, 422, 410, 412).
  */
 export class DomainError extends Error {
   constructor(

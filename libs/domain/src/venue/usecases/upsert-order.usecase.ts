@@ -19,22 +19,30 @@ import { refuseUnknownTables } from '../table-refs';
  * two round trips on pg: the locks and reads (VenueStore.openOrderEdit), then the order, its items and the POS event
  * as one statement sent with COMMIT.
  */
+/**
+ * A conditional write (the PUT's If-Match): `version`, only while the stored order is at that version (what the POS
+ * read and edited); `exists`, only when there is an order to replace. Unconditional writes are last writer wins.
+ */
+export type OrderWriteCondition = { version: number } | 'exists';
+
 export class UpsertOrder {
   constructor(private readonly d: VenueDeps) {}
 
-  async execute(locationId: string, orderId: string, body: unknown): Promise<VenueUpsertResult> {
+  async execute(locationId: string, orderId: string, body: unknown, condition?: OrderWriteCondition): Promise<VenueUpsertResult> {
     const order = requireVenueEntity<Models.Order>('Order', 'order', orderId, body);
     checkVenueOrder(order);
     const rows = rowsOf(locationId, orderId, order);
     // Two PUTs of a new order at once: the one that finds it created meanwhile replaces it (Dojo's lock, what was paid checked again).
-    return againIfCreatedMeanwhile(() => this.save(locationId, orderId, order, rows));
+    return againIfCreatedMeanwhile(() => this.save(locationId, orderId, order, rows, condition));
   }
 
-  private save(locationId: string, orderId: string, order: Models.Order, rows: OrderCreateData): Promise<VenueUpsertResult> {
+  private save(locationId: string, orderId: string, order: Models.Order, rows: OrderCreateData, condition?: OrderWriteCondition): Promise<VenueUpsertResult> {
     const tableId = rows.order.tableId;
     return this.d.venue.sqlTransaction(async (s) => {
       const edit = await s.openOrderEdit(locationId, orderId, tableId ? [tableId] : []);
       const current = edit.current;
+      // Checked under the row lock: two tills that read version 5 cannot both replace it.
+      if (condition !== undefined) refuseUnmet(orderId, condition, current?.version);
       // A dine-in order at a table the venue does not have would show at no table; one already there (the table was
       // deleted since) may stay, so that the POS can still edit and close it (core/rules mayKeepGoneTable).
       if (tableId && !mayKeepGoneTable(current, tableId, order.status)) refuseUnknownTables([{ field: 'details.dineIn.tableId', tableId }], edit.tables);
@@ -54,6 +62,19 @@ export class UpsertOrder {
       const row = orderRowOf(rows, { paidAmount: 0n, tipsAmount: 0n, payable, version, createdAt: at, updatedAt: at, payments: [] });
       await s.commitWithPosEvent(current ? Orders.replaceFromVenue(row) : Orders.insertOrder(row), locationId, 'OrderUpdated', orderId, { orderId });
       return { id: orderId, version, created: !current };
+    });
+  }
+}
+
+/** 412 when the write's condition does not hold for the stored order (at `stored`, or none). */
+function refuseUnmet(orderId: string, condition: OrderWriteCondition, stored: number | undefined): void {
+  if (stored === undefined) {
+    throw new DomainError('precondition_failed', `order ${orderId} does not exist: If-Match needs an order to replace`, [], { error: 'version_mismatch', version: null });
+  }
+  if (condition !== 'exists' && condition.version !== stored) {
+    throw new DomainError('precondition_failed', `order ${orderId} is at version ${stored}, not ${condition.version}: read it again and apply your change to it`, [], {
+      error: 'version_mismatch',
+      version: stored,
     });
   }
 }
