@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Client } from 'pg';
 import type { RunningApp } from '@app/common';
 import type { TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, fixtures, uniquePrefix } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import type { Api } from './support/helpers';
 import { apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
@@ -121,6 +122,34 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
     const status = await api('GET', `/v1/locations/${id}`);
     assert.equal(status.body.protocol, 'connect-pat');
     assert.equal((await api('DELETE', `/v1/locations/${id}`)).status, 204);
+  });
+
+  it('a key rotation racing a protocol switch checks the key by the protocol it is stored under', async () => {
+    const c = await api('POST', '/v1/locations', { body: { name: 'Racer', softwareHouseId, dojoAccountId: account(), protocol: 'dojo-tables', apiKey: TABLES_KEY } });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    const id = c.body.id as string;
+    // The switch to epos-data holds the location's row while the rotation (a Tables API key) comes in.
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM locations WHERE id = $1 FOR UPDATE', [id]);
+      const rotation = api('PUT', `/v1/locations/${id}/api-key`, { body: { apiKey: 'another-tables-key-0042' } });
+      await waitFor(async () => {
+        const r = await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        return r.rows[0].n > 0 || undefined;
+      }, 'the rotation waits for the location row');
+      await holder.query(`UPDATE locations SET protocol = 'epos-data', protocol_settings = '{}'::jsonb WHERE id = $1`, [id]);
+      await holder.query('COMMIT');
+      const rotated = await rotation;
+      assert.equal(rotated.status, 400, `a Tables API key is not a Dojo API key: ${JSON.stringify(rotated.body)}`);
+      assert.deepEqual(rotated.body.fields.map((f: { field: string }) => f.field), ['apiKey']);
+    } finally {
+      await holder.end();
+    }
+    const now = await api('GET', `/v1/locations/${id}`);
+    assert.equal(now.body.protocol, 'epos-data');
+    assert.equal(now.body.apiKeyLast4, c.body.apiKeyLast4, 'the stored key is the one the switch left');
   });
 
   it('switches dojo-tables -> epos-data -> dojo-tables keeping the venue data, re-dialled via config_version', async () => {

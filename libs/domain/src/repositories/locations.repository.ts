@@ -231,6 +231,16 @@ export class LocationsRepository {
     return this.db.location.findUnique({ where: { id: locationId }, select: LOCATION_SELECT });
   }
 
+  /**
+   * The location as get reads it, its row locked until the transaction ends: for a change whose checks depend on
+   * what it read (the key checked by the protocol's rules), so a concurrent change of the protocol or the key waits
+   * instead of leaving one protocol's secret under another protocol.
+   */
+  async getForChange(locationId: string): Promise<LocationRow | null> {
+    const locked = await this.db.$queryRaw<unknown[]>`SELECT 1 FROM locations WHERE id = ${locationId}::uuid FOR UPDATE`;
+    return locked.length ? this.get(locationId) : null;
+  }
+
   async configVersion(locationId: string): Promise<number | null> {
     const row = await this.db.location.findUnique({ where: { id: locationId }, select: { configVersion: true } });
     return row?.configVersion ?? null;

@@ -5,6 +5,7 @@ import type { LocationView} from '../location-view';
 import { toLocationView } from '../location-view';
 import { isLocationProtocol } from '@app/contracts';
 import { checkProtocolCredentials, registersCapabilities } from '../location-rules';
+import type { LocationRow } from '../../repositories/locations.repository';
 
 /**
  * Replaces a location's secret (stored encrypted), checked by the rules of its
@@ -16,8 +17,19 @@ export class RotateLocationApiKey {
   constructor(private readonly d: AdminDeps) {}
 
   async execute(id: string, apiKey: string): Promise<LocationView> {
-    const cur = await this.d.locations.get(id);
-    if (!cur) throw DomainError.notFound('location', id);
+    // Checked and written under the location's row lock: a protocol switch meanwhile would otherwise leave this key,
+    // checked by the old protocol's rules, under the new protocol (or the new protocol's key replaced by this one).
+    const { row, registers } = await this.d.locations.transaction(async (locations) => {
+      const cur = await locations.getForChange(id);
+      if (!cur) throw DomainError.notFound('location', id);
+      return this.rotate(locations, id, cur, apiKey);
+    });
+    await this.d.publisher.publishChanged(id, row.configVersion);
+    if (registers) await this.d.registration.schedule(id, { now: true });
+    return toLocationView(row);
+  }
+
+  private async rotate(locations: AdminDeps['locations'], id: string, cur: LocationRow, apiKey: string) {
     const protocol = isLocationProtocol(cur.protocol) ? cur.protocol : 'epos-data';
     const settings = (cur.protocolSettings ?? {}) as Record<string, never>;
     // The stored settings pass their own check again; only the key's field errors can come out.
@@ -31,7 +43,7 @@ export class RotateLocationApiKey {
     // `failed` one (a dead letter, often the old key's refusal) would otherwise stay failed, since the worker's sweep
     // only picks up `pending` locations, and a registered one is confirmed with the key the gateway now uses.
     const registers = registersCapabilities(cur.protocol);
-    const row = await this.d.locations.update(id, {
+    const row = await locations.update(id, {
       apiKeyCiphertext: new Uint8Array(this.d.secretBox.encrypt(apiKey, apiKeyAad(id))),
       apiKeyLast4: apiKey.slice(-4),
       environment,
@@ -39,8 +51,6 @@ export class RotateLocationApiKey {
       bumpConfigVersion: true,
     });
     if (!row) throw DomainError.notFound('location', id);
-    await this.d.publisher.publishChanged(id, row.configVersion);
-    if (registers) await this.d.registration.schedule(id, { now: true });
-    return toLocationView(row);
+    return { row, registers };
   }
 }

@@ -29,7 +29,7 @@ export class SetLocationProtocol {
 
   async execute(id: string, input: SetLocationProtocolInput): Promise<LocationView> {
     const result = await this.d.locations.transaction(async (locations) => {
-      const cur = await locations.get(id);
+      const cur = await locations.getForChange(id);
       if (!cur) throw DomainError.notFound('location', id);
       const same = cur.protocol === input.protocol;
       let apiKey = input.apiKey;
