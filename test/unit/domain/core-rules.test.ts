@@ -53,9 +53,9 @@ describe('core rules: order status', () => {
     assert.equal(isClosedStatus(undefined), false);
   });
 
-  it('the SQL list and payable expression are generated from the same constant', () => {
+  it("the SQL list and payable expression are generated from the same constant, within the venue's hold", () => {
     assert.equal(CLOSED_STATUSES_SQL.sql, "'Canceled', 'Finalized', 'Failed'");
-    assert.equal(payableSql(Prisma.sql`s.paid`).sql, "(s.paid < o.total_amount AND o.status NOT IN ('Canceled', 'Finalized', 'Failed'))");
+    assert.equal(payableSql(Prisma.sql`s.paid`).sql, "(NOT o.held_by_venue AND s.paid < o.total_amount AND o.status NOT IN ('Canceled', 'Finalized', 'Failed'))");
   });
 
   it('the SQL of a payment\'s counted amounts is countedAmounts: Recorded only, net of refunds, paid first then tips', () => {
