@@ -482,7 +482,10 @@ export class GatewayManager {
       {
         fenceValid: (id, t) => this.fenceValid(id, t),
         onFenceLost: (id) => {
-          if (this.links.get(id)?.token === token) this.stepDownFence.inc();
+          // Only the link of this lease: a fence check of an older link that ended while it waited on Redis says
+          // nothing about the venue's newer link (re-adopted under a newer token), which must not be closed for it.
+          if (this.links.get(id)?.token !== token) return;
+          this.stepDownFence.inc();
           // Never rejects in practice: stepDown only stops the link, which handles its own socket errors.
           void this.stepDown(id, 'fencing check failed');
         },
