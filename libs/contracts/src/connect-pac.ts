@@ -131,6 +131,26 @@ export type TerminalReceiptLine = z.infer<typeof terminalReceiptLineSchema>;
 export const receiptLinesSchema = z.record(z.string().max(32), z.array(terminalReceiptLineSchema).max(2_000));
 export type TerminalReceipts = z.infer<typeof receiptLinesSchema>;
 
+const ukWallClock = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/**
+ * `at` as Connect writes a transactionTime [REST v2: `YYYY-MM-DDThh:mm:ss`, example `2019-03-04T16:12:00`]: the
+ * terminal's wall-clock time, which for Paymentsense's UK and Irish terminals is UK time, with no offset.
+ */
+export function connectTimeOf(at: Date): string {
+  const p = Object.fromEntries(ukWallClock.formatToParts(at).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+}
+
 /** The final transaction: the reply to sale, refund and duplicate [REST v2 transaction fields]. */
 export const pacTransactionSchema = z.looseObject({
   tid: tid.optional(),

@@ -4,7 +4,7 @@
  * reports at its end. Shapes are the codec's (libs/contracts/src/connect-pac.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ConnectPac } from '@app/contracts';
+import { ConnectPac } from '@app/contracts';
 
 /** What a virtual terminal does with a sale or refund. */
 export const PAC_OUTCOMES = ['approve', 'decline', 'signature', 'cancel', 'timeout', 'disconnect'] as const;
@@ -59,23 +59,6 @@ export interface PacRun {
   userMessage?: string;
 }
 
-const ukWallClock = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
-/** A time as Connect writes one (REST v2 `YYYY-MM-DDThh:mm:ss`): the terminal's UK wall-clock time, no offset. */
-export function connectTime(at: Date = new Date()): string {
-  const p = Object.fromEntries(ukWallClock.formatToParts(at).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
-}
-
 /** The terminal's final transaction, as the reply to sale/refund and to a later duplicate. */
 export function pacTransaction(r: PacRun): ConnectPac.PacTransaction {
   const ok = r.result === 'SUCCESSFUL';
@@ -93,7 +76,7 @@ export function pacTransaction(r: PacRun): ConnectPac.PacTransaction {
     amountTotal: r.amount + cashback,
     transactionId: randomUUID(),
     transactionNumber: String(r.transactionNumber).padStart(6, '0'),
-    transactionTime: connectTime(),
+    transactionTime: ConnectPac.connectTimeOf(new Date()),
     notifications: [...r.notifications],
     ...(r.userMessage ? { userMessage: r.userMessage } : {}),
   };

@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { createLogger, createRedis } from '@app/common';
-import type { ConnectPac, CounterEvent, CounterSettleJob, CounterWork } from '@app/contracts';
-import { CounterChannels } from '@app/contracts';
+import type { CounterEvent, CounterSettleJob, CounterWork } from '@app/contracts';
+import { ConnectPac, CounterChannels, isFailure } from '@app/contracts';
 import {
   AnswerCardholderSignature, CancelCounterTransaction, GetCounterTransaction, ReadCounterEvents, RecordTerminalNotification, SettleCounterTransaction,
   StartCounterTransaction, TakeCounterWork, VerifyCardholderSignature,
@@ -23,8 +23,6 @@ import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import { CounterSettleWorker, enqueueCounterSettle, JobEnqueuer, RedisCounterSignals } from '@app/queue';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { connectTime } from '@app/dojo-sandbox';
-import { isFailure } from '@app/contracts';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { rpcJob } from '../worker/fixtures';
 
@@ -215,7 +213,7 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     // Sale A ran and its reply settled it.
     const a = await start('dup-a', { tid: 'T-DUP', amount: 350n, orderId: o.id });
     await take.takeWork(loc, owner('gw', 1));
-    const ranA = approved(350, { transactionId: 'TERM-TX-1', transactionNumber: '000041', transactionTime: connectTime() });
+    const ranA = approved(350, { transactionId: 'TERM-TX-1', transactionNumber: '000041', transactionTime: ConnectPac.connectTimeOf(new Date()) });
     assert.equal((await settle(a.view.id, { kind: 'transaction', transaction: ranA })).kind, 'settled');
     // Sale B of the same amount, claimed a moment later but never written: the next owner recovers it, and the
     // terminal's last transaction is still A's, well within the clock slack.
@@ -233,7 +231,7 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const d = await start('dup-d', { tid: 'T-DUP2', amount: 200n });
     await db.prisma.counterTransaction.update({ where: { id: d.view.id }, data: { state: 'recovering', sentAt: new Date(), sentBy: 'gw2' } });
     await db.prisma.counterTransaction.update({ where: { id: c.view.id }, data: { state: 'recovering' } });
-    const shared = approved(200, { transactionId: 'TERM-TX-2', transactionTime: connectTime() });
+    const shared = approved(200, { transactionId: 'TERM-TX-2', transactionTime: ConnectPac.connectTimeOf(new Date()) });
     const both = await Promise.all([settle(c.view.id, { kind: 'recovered', transaction: shared }), settle(d.view.id, { kind: 'recovered', transaction: shared })]);
     const finished = both.filter((x) => x.kind === 'settled' && x.view.state === 'finished');
     assert.equal(finished.length, 1, `one of the two takes the terminal's transaction: ${JSON.stringify(both.map((x) => x.kind === 'settled' && [x.view.state, x.view.failure]))}`);

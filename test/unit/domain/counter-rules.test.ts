@@ -1,12 +1,11 @@
 /** Pay at counter's pure rules (libs/domain/src/core/rules/counter.ts), without a database. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConnectPac } from '@app/contracts';
+import { ConnectPac } from '@app/contracts';
 import {
   appliesRefund, cancelOf, counterRefundRefusal, counterSaleRefusal, counterSettlementOf, isCounterOpen, recordsPayment, recoveredMatches, RECOVER_CLOCK_SLACK_MS,
   terminalTimeMs,
 } from '@app/domain/core/rules';
-import { connectTime } from '@app/dojo-sandbox';
 
 const sentAt = new Date('2026-11-30T12:00:00.000Z');
 const t = (over: Partial<ConnectPac.PacTransaction> = {}): ConnectPac.PacTransaction => ({
@@ -49,7 +48,7 @@ describe('pay at counter rules', () => {
     assert.equal(terminalTimeMs('yesterday'), undefined);
     // The sandbox writes times as Connect does; they read back to the second (but for the repeated hour's first pass).
     for (const d of ['2026-01-15T09:10:11.000Z', '2026-06-15T21:10:11.000Z', '2026-10-24T23:30:00.000Z', '2026-10-25T01:30:00.000Z']) {
-      assert.equal(new Date(terminalTimeMs(connectTime(new Date(d)))!).toISOString(), d, d);
+      assert.equal(new Date(terminalTimeMs(ConnectPac.connectTimeOf(new Date(d)))!).toISOString(), d, d);
     }
     // A summer sale recovered with Connect's time matches; read as UTC it would look an hour older than the send.
     const summer = { kind: 'sale' as const, amount: 1000n, sentAt: new Date('2026-07-01T12:00:00.000Z') };

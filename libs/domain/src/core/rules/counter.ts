@@ -2,8 +2,8 @@
  * Pay at counter: the pure rules of a counter transaction (states in
  * @app/contracts counter.ts). No database, no transport.
  */
-import type { ConnectPac, CounterFailure, CounterKind, CounterOutcome, CounterState } from '@app/contracts';
-import { COUNTER_OPEN_STATES } from '@app/contracts';
+import type { CounterFailure, CounterKind, CounterOutcome, CounterState } from '@app/contracts';
+import { ConnectPac, COUNTER_OPEN_STATES } from '@app/contracts';
 import { COUNTED_PAYMENT_STATE, isPayable, outstandingAmount } from './money';
 
 type PacTransaction = ConnectPac.PacTransaction;
@@ -20,25 +20,9 @@ export interface CounterRequestFacts {
 
 const TYPE_OF_KIND: Record<Exclude<CounterKind, 'duplicate'>, PacTransaction['transactionType']> = { sale: 'SALE', refund: 'REFUND' };
 
-/** Where Paymentsense's terminals run: Connect's times without an offset are this zone's wall-clock time. */
-const TERMINAL_TIME_ZONE = 'Europe/London';
-
-const londonParts = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TERMINAL_TIME_ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
-/** The UK's offset from UTC (ms) at instant `at`: 0 in winter, an hour in summer. */
+/** The UK's offset from UTC (ms) at instant `at`: 0 in winter, an hour in summer (Connect's wall clock, read back). */
 function londonOffsetMs(at: number): number {
-  const p = Object.fromEntries(londonParts.formatToParts(new Date(at)).map((x) => [x.type, x.value]));
-  const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
-  return wall - Math.floor(at / 1000) * 1000;
+  return Date.parse(`${ConnectPac.connectTimeOf(new Date(at))}Z`) - Math.floor(at / 1000) * 1000;
 }
 
 /**
