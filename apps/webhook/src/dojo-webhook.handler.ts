@@ -6,11 +6,15 @@ import type { WebhookConfig } from '@app/config';
 import { AcceptDojoWebhook, WebhookRejection } from '@app/domain/events';
 import { BodyTooLarge, drainRequest, readRawBody } from './read-body';
 
-/** The HTTP answer to each refusal: 4xx = refused for good, 503 = not stored, Dojo should send it again. */
+/**
+ * The HTTP answer to each refusal: 4xx = refused for good, 503 = not stored, Dojo should send it again. An unknown
+ * account is a 401 like a signature that does not verify (with the same body), so probing cannot tell which accounts
+ * are onboarded; the metric's reason and the log tell operators which it was.
+ */
 const REJECTION_STATUS: Record<WebhookRejection, number> = {
   malformed: 400,
   unauthenticated: 401,
-  'unknown-account': 404,
+  'unknown-account': 401,
   unavailable: 503,
 };
 

@@ -46,6 +46,13 @@ describe('webhook ingest: cached account lookups', () => {
       data: { paymentIntentId: 'pi_1', paymentStatus: 'Captured', captureMode: 'Auto' },
     });
 
+  /** How many deliveries this app refused for an unknown account (its metric: the answer itself is a plain 401). */
+  const unknownAccounts = async (): Promise<number> => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('epos_relay_webhook_rejected_total{') && l.includes('reason="unknown_account"'));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+
   const deliver = async (accountId: string, secret: string): Promise<number> => {
     const raw = body(accountId);
     const res = await fetch(`${app.url}/webhooks/dojo`, {
@@ -86,14 +93,19 @@ describe('webhook ingest: cached account lookups', () => {
 
   it('does not cache unknown accounts, and forgets a deleted location when its change is published', async () => {
     const accountId = `acc_${randomUUID().slice(0, 8)}`;
-    assert.equal(await deliver(accountId, 's'), 404);
+    const unknownBefore = await unknownAccounts();
+    assert.equal(await deliver(accountId, 's'), 401);
+    assert.equal(await unknownAccounts(), unknownBefore + 1, 'refused as an unknown account');
     const loc = await fx.location({ webhookSecrets: [{ value: 'fresh' }] });
     assert.equal(await deliver(loc.dojoAccountId, 'fresh'), 200);
     await db.prisma.webhookSecret.deleteMany({ where: { locationId: loc.id } });
     await db.prisma.dojoEvent.deleteMany({ where: { locationId: loc.id } });
     await db.prisma.location.delete({ where: { id: loc.id } });
     await publishChanged(loc.id);
-    await waitFor(async () => (await deliver(loc.dojoAccountId, 'fresh')) === 404, 'the deleted location is unknown', 2_000, 50);
+    await waitFor(async () => {
+      const before = await unknownAccounts();
+      return (await deliver(loc.dojoAccountId, 'fresh')) === 401 && (await unknownAccounts()) === before + 1 ? true : undefined;
+    }, 'the deleted location is unknown', 2_000, 50);
     // A new location with an account never seen before is found on its first delivery.
     const next = await fx.location({ webhookSecrets: [{ value: 'newcomer' }] });
     assert.equal(await deliver(next.dojoAccountId, 'newcomer'), 200);

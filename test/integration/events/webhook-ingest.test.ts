@@ -117,16 +117,21 @@ describe('POST /webhooks/dojo', () => {
       ['unknown secret', post(raw, { 'dojo-signature': sign('nope', raw) }), 401],
       ['tampered body', post(raw.replace('Captured', 'Refunded'), { 'dojo-signature': sign(NEW, raw) }), 401],
       ['mangled header', post(raw, { 'dojo-signature': sign(NEW, raw).replaceAll('-', '') }), 401],
-      ['unknown account', post(body('evt_bad', { accountId: 'acc_unknown' }), { 'dojo-signature': sign(NEW, body('evt_bad', { accountId: 'acc_unknown' })) }), 404],
+      ['unknown account', post(body('evt_bad', { accountId: 'acc_unknown' }), { 'dojo-signature': sign(NEW, body('evt_bad', { accountId: 'acc_unknown' })) }), 401],
       ['malformed JSON', post('{"id":', { 'dojo-signature': sign(NEW, '{"id":') }), 400],
       ['signed but invalid shape', post(body('evt_bad', { createdAt: 'soon' }), { 'dojo-signature': sign(NEW, body('evt_bad', { createdAt: 'soon' })) }), 400],
     ];
+    const told = new Map<string, string>();
     for (const [what, res, status] of cases) {
       const r = await res.catch((err) => assert.fail(`${what}: ${(err as Error).message}`));
       assert.equal(r.status, status, what);
       const j = (await r.json()) as { error: string };
       assert.ok(j.error, `${what}: a reason is given`);
+      told.set(what, j.error);
     }
+    // No oracle of onboarded accounts: an unknown account reads exactly as a signature by another secret.
+    assert.equal(told.get('unknown account'), told.get('unknown secret'));
+    assert.equal(told.get('unknown account'), told.get('retired secret'));
     const big = body('evt_big', { pad: 'x'.repeat(MAX) });
     const r = await post(big, { 'dojo-signature': sign(NEW, big) });
     assert.equal(r.status, 413);

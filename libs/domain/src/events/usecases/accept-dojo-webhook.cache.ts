@@ -80,6 +80,10 @@ export class WebhookAccountCache {
   /** Drops an account's entry. */
   forgetAccount(accountId: string): void {
     this.epoch++;
+    this.drop(accountId);
+  }
+
+  private drop(accountId: string): void {
     const hit = this.entries.get(accountId);
     if (!hit) return;
     this.entries.delete(accountId);
@@ -92,7 +96,9 @@ export class WebhookAccountCache {
     const accounts = this.repository;
     const locationId = await accounts.locationIdOfAccount(accountId);
     if (locationId === undefined) {
-      this.forgetAccount(accountId);
+      // Its own entry only: bumping the epoch here would let deliveries for unknown accounts (junk, probes) keep
+      // every concurrent lookup of a real account from being cached.
+      this.drop(accountId);
       return null;
     }
     const location = { id: locationId };

@@ -38,6 +38,13 @@ export type AcceptDojoWebhookResult =
  * the cached secrets is checked once more against freshly read ones before it
  * is refused.
  */
+/**
+ * What a sender is told of a delivery that did not verify, whatever the cause: an account that is not ours, one
+ * without an active secret, a signature by another secret. The cause is logged with the traceId; the answer must not
+ * tell a prober which accounts are onboarded.
+ */
+const NOT_VERIFIED = 'dojo-signature does not verify for this account';
+
 export class AcceptDojoWebhook {
   readonly accounts: WebhookAccountCache;
 
@@ -52,10 +59,11 @@ export class AcceptDojoWebhook {
   }
 
   async execute(cmd: AcceptDojoWebhookCommand): Promise<AcceptDojoWebhookResult> {
-    const reject = (rejection: WebhookRejection, reason: string, extra: object = {}): AcceptDojoWebhookResult => {
+    /** `told`: what the sender reads (the reason itself unless given); the log has the reason. */
+    const reject = (rejection: WebhookRejection, reason: string, extra: object = {}, told = reason): AcceptDojoWebhookResult => {
       const log = this.logger.child({ traceId: cmd.traceId });
       (rejection === 'unavailable' ? log.error.bind(log) : log.warn.bind(log))({ rejection, reason, ...extra }, 'dojo webhook rejected');
-      return { outcome: 'rejected', rejection, reason };
+      return { outcome: 'rejected', rejection, reason: told };
     };
 
     let body: unknown;
@@ -77,19 +85,20 @@ export class AcceptDojoWebhook {
         return { failed: (err as Error).message };
       }
     };
+    // Before the account is looked up: the answer must not depend on whether the account is ours.
+    if (!cmd.signature) return reject('unauthenticated', 'dojo-signature header is missing', { accountId });
     let account = await lookup(false);
     if (account && 'failed' in account) return reject('unavailable', 'the event store is unavailable', { err: account.failed });
-    if (!account) return reject('unknown-account', 'unknown account', { accountId });
+    if (!account) return reject('unknown-account', 'unknown account', { accountId }, NOT_VERIFIED);
 
     let locationId = account.locationId;
-    if (!cmd.signature) return reject('unauthenticated', 'dojo-signature header is missing', { locationId });
     if (account.secrets.length === 0 || !verify(cmd.signature, cmd.rawBody, account.secrets)) {
       // The cached secrets may be stale (a secret added a moment ago): read them again once before refusing.
       account = await lookup(true);
       if (account && 'failed' in account) return reject('unavailable', 'the event store is unavailable', { err: account.failed });
-      if (!account) return reject('unknown-account', 'unknown account', { accountId });
-      if (account.secrets.length === 0) return reject('unauthenticated', 'the location has no active webhook secret', { locationId: account.locationId });
-      if (!verify(cmd.signature, cmd.rawBody, account.secrets)) return reject('unauthenticated', 'dojo-signature does not match', { locationId: account.locationId });
+      if (!account) return reject('unknown-account', 'unknown account', { accountId }, NOT_VERIFIED);
+      if (account.secrets.length === 0) return reject('unauthenticated', 'the location has no active webhook secret', { locationId: account.locationId }, NOT_VERIFIED);
+      if (!verify(cmd.signature, cmd.rawBody, account.secrets)) return reject('unauthenticated', 'dojo-signature does not match', { locationId: account.locationId }, NOT_VERIFIED);
       locationId = account.locationId;
     }
 
