@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
@@ -59,6 +60,22 @@ describe('outbox dispatcher in the worker app', () => {
     assert.ok(sentX.length >= 1);
     const rows = await db.prisma.outboxEvent.findMany({ orderBy: { id: 'asc' } });
     assert.ok(rows.every((r) => r.state === 'sent' && r.sentAt));
+  });
+
+  it("a location whose key does not decrypt fails its own events only: the rest of the pass is sent", async () => {
+    const broken = '0b8a1a9e-5c1e-4a57-9d59-3a3c3b0f0a02';
+    await fixtures(db.prisma).location({ id: broken, name: 'W', dojoAccountId: 'acc_outbox_broken', apiKey: sandboxKey(), capabilities: [] });
+    // Stored with a key this worker's key ring does not hold.
+    await db.prisma.location.update({ where: { id: broken }, data: { apiKeyCiphertext: new Uint8Array(randomBytes(64)) } });
+    await enqueuePosEvent(db.prisma, broken, 'OrderUpdated', 'B1', { orderId: 'B1' });
+    await enqueuePosEvent(db.prisma, locationId, 'OrderUpdated', 'G1', { orderId: 'G1' });
+    const t0 = Date.now();
+    await waitFor(() => events().some((e) => e.body.event.orderId === 'G1'), 'the other location is served', 10_000);
+    assert.ok(Date.now() - t0 < 10_000, 'not held back by the claim lease (60 s)');
+    await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { locationId: broken, entityId: 'B1', attempts: { gte: 1 } } })) ?? undefined, 'its failure counted');
+    const row = await db.prisma.outboxEvent.findFirstOrThrow({ where: { locationId: broken, entityId: 'B1' } });
+    assert.match(row.lastError ?? '', /does not decrypt/);
+    assert.ok(!events().some((e) => e.body.event.orderId === 'B1'), 'nothing sent without its key');
   });
 
   it('makes an event Dojo refuses as malformed a dead letter at once, without blocking the entity', async () => {

@@ -80,7 +80,8 @@ export class DispatchOutbox {
     // no longer starves the RPC handlers that share the pool (it made the request path's p99 several times higher).
     const creds = await this.outbox.credentialsOfLocations([...new Set(claimed.map((r) => r.location_id))], this.d.secretBox);
     const delivered: ClaimedPosEvent[] = [];
-    await Promise.all(
+    // Settled one by one: a row whose failure could not be recorded must not keep the delivered ones from being marked.
+    const settled = await Promise.allSettled(
       claimed.map(async (row) => {
         try {
           const c = creds.get(row.location_id);
@@ -89,6 +90,8 @@ export class DispatchOutbox {
             failed++;
             return;
           }
+          // That location's rows fail (and count towards a dead letter); the rest of the pass goes on.
+          if ('unreadable' in c) throw c.unreadable;
           await this.d.dojo.sendPosEvent(c, this.body(row));
           delivered.push(row);
         } catch (err) {
@@ -108,6 +111,9 @@ export class DispatchOutbox {
       }),
     );
     if (delivered.length) await this.outbox.markSent(delivered);
+    // Their rows are sent again once their lease passes (Dojo reads the entity's current state: a repeat is harmless).
+    const unrecorded = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (unrecorded) throw unrecorded.reason;
     return { sent: delivered.length, failed, retried, more: claimed.length >= this.batchSize };
   }
 

@@ -18,6 +18,7 @@ export class LocationCredentials implements DojoCredentialsSource {
   async forLocation(locationId: string): Promise<DojoCredentials> {
     const creds = (await this.repo.credentialsOfLocations([locationId], this.secretBox)).get(locationId);
     if (!creds) throw DomainError.notFound('location', locationId);
+    if ('unreadable' in creds) throw creds.unreadable;
     return creds;
   }
 }

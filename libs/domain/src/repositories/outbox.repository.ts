@@ -93,8 +93,11 @@ export class OutboxRepository {
           WHERE p.location_id = u.location_id AND p.entity_type = u.entity_type AND p.entity_id = u.entity_id AND p.state = 'pending') AS max_id`;
   }
 
-  /** Credentials of the given locations, in one query; a location that is gone has no entry. */
-  async credentialsOfLocations(locationIds: string[], secretBox: SecretBox): Promise<Map<string, DojoCredentials>> {
+  /**
+   * Credentials of the given locations, in one query; a location that is gone has no entry, and one whose key does
+   * not decrypt (a key ring without the key it was stored with) has the error instead, for its own rows to fail.
+   */
+  async credentialsOfLocations(locationIds: string[], secretBox: SecretBox): Promise<Map<string, DojoCredentials | { unreadable: Error }>> {
     const rows = await this.db.$queryRaw<
       { id: string; api_key_ciphertext: Uint8Array; rest_url: string | null; reseller_id: string | null; sh_id: string; sh_reseller_id: string | null }[]
     >`
@@ -102,14 +105,16 @@ export class OutboxRepository {
         s.dojo_software_house_id AS sh_id, s.reseller_id AS sh_reseller_id
       FROM locations l JOIN software_houses s ON s.id = l.software_house_id
       WHERE l.id = ANY(${locationIds}::uuid[])`;
-    const out = new Map<string, DojoCredentials>();
+    const out = new Map<string, DojoCredentials | { unreadable: Error }>();
     for (const loc of rows) {
-      out.set(loc.id, {
-        apiKey: secretBox.decrypt(loc.api_key_ciphertext, apiKeyAad(loc.id)),
-        baseUrl: loc.rest_url,
-        softwareHouseId: loc.sh_id,
-        resellerId: loc.reseller_id ?? loc.sh_reseller_id,
-      });
+      let apiKey: string;
+      try {
+        apiKey = secretBox.decrypt(loc.api_key_ciphertext, apiKeyAad(loc.id));
+      } catch (err) {
+        out.set(loc.id, { unreadable: new Error(`the location's API key does not decrypt (${(err as Error).message})`) });
+        continue;
+      }
+      out.set(loc.id, { apiKey, baseUrl: loc.rest_url, softwareHouseId: loc.sh_id, resellerId: loc.reseller_id ?? loc.sh_reseller_id });
     }
     return out;
   }
