@@ -17,6 +17,19 @@ const DEFAULT_MESSAGE: Record<EposErrorType, string> = {
 };
 
 /**
+ * Thrown by a request's handler when it cannot know whether the request was applied (its commit may have reached
+ * Postgres, and Postgres cannot be asked): the worker sends no reply at all, and the gateway's deadline claim
+ * (ProcessedRequests.claimAtDeadline) answers with what was stored, or stores and sends its error. Any reply sent
+ * instead would have to say "applied" or "not applied" without knowing which.
+ */
+export class ReplyWithheld extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'ReplyWithheld';
+  }
+}
+
+/**
  * An error a use-case raises for Dojo to see: errorType is Dojo's category,
  * debugMessage says what to do about it. Anything else thrown inside a handler
  * becomes UnexpectedError with a generic message (details go to the log only).

@@ -3,7 +3,7 @@ import type { HealthRegistry, Logger} from '@app/common';
 import { createRedis, workerMetrics } from '@app/common';
 import { parseRedisUrl } from '@app/config';
 import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
-import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
+import { EposError, failure, isEposMethod, METHOD_INFO, ReplyWithheld } from '@app/contracts';
 import type { RpcJob, RpcReply } from './catalog';
 import { fenceKey, QueueName } from './catalog';
 import { FAILOVER_RETRY_MS, retryAcrossFailover } from './failover-retry';
@@ -97,25 +97,31 @@ export class RpcWorkerHost {
 
   /** `finish`: the streams transport's XACK + XDEL of the request, issued with the reply so both go in one write. */
   private async process(jobId: string, data: RpcJob, finish?: () => Promise<void>): Promise<void> {
-    let response: JsonRpcResponse;
+    /** Undefined: no reply (the gateway's deadline claim answers from what is stored). */
+    let response: JsonRpcResponse | undefined;
     if (Date.now() >= data.deadline) {
       this.deadlineMisses.labels(data.method, 'picked_up_late').inc();
-      response = this.refuse(data, `${data.method} reached the EPOS after its deadline; it was not applied`);
+      // The gateway answers at its deadline whatever comes after it. A state-changing request's answer there comes from
+      // processed_requests: this may be Dojo's retry of an id already committed, whose answer is the stored success,
+      // so a "not applied" from here (had it come first) could be false. A read's refusal is always true.
+      response = mutates(data) ? undefined : this.refuse(data, `${data.method} reached the EPOS after its deadline; it was not applied`);
     } else if (await this.superseded(data)) {
       response = this.refuse(data, `${data.method} came from a connection that no longer owns the location; it was not applied`);
     } else {
       try {
         response = await this.opts.handler(data);
       } catch (err) {
-        this.opts.onError?.(err, data);
-        response = this.refuse(data, EposError.unexpected().debugMessage);
+        if (!(err instanceof ReplyWithheld)) {
+          this.opts.onError?.(err, data);
+          response = this.refuse(data, EposError.unexpected().debugMessage);
+        }
       }
       if (Date.now() >= data.deadline) this.deadlineMisses.labels(data.method, 'finished_late').inc();
     }
     // Both called in this turn: the reply's XADD and the entry's XACK + XDEL leave in one write of the auto-pipelining
     // connection (answered in one read). Acknowledging before the XADD is confirmed changes nothing: a job is never run
     // twice either way (a reply that still fails after its retries is left to the gateway's deadline, as a failed job is).
-    await Promise.all([this.reply(data.replyTo, { jobId, response }), finish?.()]);
+    await Promise.all([response === undefined ? undefined : this.reply(data.replyTo, { jobId, response }), finish?.()]);
   }
 
   /**
@@ -136,8 +142,7 @@ export class RpcWorkerHost {
   /** True when a gateway replica has acquired the location's lease since this request was accepted. */
   private async superseded(data: RpcRequest): Promise<boolean> {
     // Reads cannot do harm when answered by a superseded replica's request; a method whose dialect says nothing is checked.
-    const mutates = data.mutates ?? (isEposMethod(data.method) ? METHOD_INFO[data.method].mutates : true);
-    if (!(data.fence > 0) || !mutates) return false;
+    if (!(data.fence > 0) || !mutates(data)) return false;
     const current = this.fences
       ? await this.fences.current(data.locationId).catch(() => null)
       : await this.publisher.get(fenceKey(this.opts.prefix, data.locationId)).then((v) => (v === null ? null : Number(v)), () => null);
@@ -170,4 +175,9 @@ export class RpcWorkerHost {
     this.fences?.close();
     this.publisher.disconnect();
   }
+}
+
+/** Whether the request may change state (its dialect says so; a method it says nothing of is taken to). */
+function mutates(data: RpcRequest): boolean {
+  return data.mutates ?? (isEposMethod(data.method) ? METHOD_INFO[data.method].mutates : true);
 }

@@ -30,9 +30,10 @@ for (const transport of RPC_TRANSPORTS) describe(`deadline: an error reply means
   let A: LocationFixture;
   const logLines: string[] = [];
   /** How the worker treats a request, by rpcId. */
-  const mode = new Map<string, 'freeze-after-commit' | 'late-clock'>();
+  const mode = new Map<string, 'freeze-after-commit' | 'late-clock' | 'busy'>();
   const handled = new Map<string, Promise<JsonRpcResponse>>();
   const DEADLINE = 2_500;
+  let prefix: string;
 
   before(async () => {
     db = await createTestDatabase('deadline_claim');
@@ -47,7 +48,7 @@ for (const transport of RPC_TRANSPORTS) describe(`deadline: an error reply means
       }),
     );
     dispatcher = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: async () => ({ eventRowId: '0', duplicate: false }) } });
-    const prefix = uniquePrefix('deadline');
+    prefix = uniquePrefix('deadline');
     host = new RpcWorkerHost({
       redisUrl: testRedisUrl(),
       prefix,
@@ -62,6 +63,10 @@ for (const transport of RPC_TRANSPORTS) describe(`deadline: an error reply means
               await sleep(job.deadline - Date.now() + 1_500);
               return res;
             }
+            case 'busy':
+              // Keeps one of the worker's places taken, so what comes next waits in the queue.
+              await sleep(1_200);
+              return dispatcher.handle(job);
             case 'late-clock':
               // A worker that believes it still has time (frozen after its last deadline check, or a skewed clock):
               // only the database can stop its commit now.
@@ -171,6 +176,41 @@ for (const transport of RPC_TRANSPORTS) describe(`deadline: an error reply means
     assert.equal((res as any).result.paidAmount.value, 250);
     assert.ok(Date.now() - t0 >= DEADLINE + 1_000, 'it waited for the worker instead of answering at the deadline');
     assert.ok(logLines.some((l) => l.includes('pay-d3') && /could not settle the request/.test(l)), 'the failed claim is logged');
+  });
+
+  it("Dojo's retry of a committed id, picked up after its deadline: the stored answer, never a worker's 'not applied'", async () => {
+    await fixtures(db.prisma).order(A.id, { id: 'D-4', total: 1000, tableId: 'T4' });
+    const first = await client.call(pay('D-4', 'pi_d4', 200, 'pay-d4'));
+    assert.ok(!isFailure(first), JSON.stringify(first));
+    // A gateway whose claim is slow (Postgres under load): a late refusal from the worker would come first.
+    const processed = new ProcessedRequests(db.prisma);
+    const slowClaim = new RpcClient({
+      redisUrl: testRedisUrl(),
+      prefix,
+      transport,
+      replicaId: 'gw-deadline-slow',
+      claim: async (job, error) => {
+        await sleep(1_500);
+        return processed.claimAtDeadline(job, error);
+      },
+      logger: pino({ level: 'silent' }),
+    });
+    await slowClaim.start();
+    try {
+      // Every place of the worker busy for 1.2 s: the retry waits in the queue past its 300 ms deadline.
+      const busy = [1, 2, 3, 4].map((i) => {
+        mode.set(`busy-${i}`, 'busy');
+        return client.call(rpcJob(A.id, 'GetOrderByIdV1', { orderId: 'D-4' }, { rpcId: `busy-${i}`, deadline: Date.now() + 5_000 }));
+      });
+      await waitFor(() => (handled.has('busy-4') ? true : undefined), 'the worker is busy');
+      const retry = await slowClaim.call({ ...pay('D-4', 'pi_d4', 200, 'pay-d4'), deadline: Date.now() + 300 });
+      assert.ok(!isFailure(retry), `the retry must get the committed payment, got ${JSON.stringify(retry)}`);
+      assert.equal((retry as any).result.paidAmount.value, 200);
+      await Promise.all(busy);
+    } finally {
+      await slowClaim.close();
+    }
+    assert.equal(await db.prisma.payment.count({ where: { locationId: A.id, orderId: 'D-4' } }), 1);
   });
 
   it('a read still gets the plain deadline error', async () => {

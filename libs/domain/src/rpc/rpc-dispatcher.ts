@@ -6,6 +6,7 @@ import type {
   JsonRpcResponse,
   // The request as handed over by the gateway, whatever carries it (no queue types in the domain).
   RpcRequest as RpcJob} from '@app/contracts';
+import { ReplyWithheld } from '@app/contracts';
 import type { PrismaClient } from '@app/db';
 import { EPOS_DATA } from '../dialects/epos-data/dialect';
 import type { OrderReadCache } from '../orders/order-read-cache';
@@ -110,6 +111,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
       if ('replay' in result) this.deps.observe?.replayed(job.method);
       log.info({ ms: Date.now() - started, replayed: 'replay' in result }, 'rpc answered');
     } catch (err) {
+      if (err instanceof ReplyWithheld) throw err;
       const e = this.toError(err, job, log);
       response = dialect.failure(job.rpcId, e, job.traceId);
       log.info({ ms: Date.now() - started, ...dialect.describe(e) }, 'rpc refused');
@@ -171,9 +173,17 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
       return await this.mutate(job, method, params, req, ctx, remaining, log).finally(() => observe?.dbTime(job.method, (performance.now() - t0) / 1000));
     } catch (err) {
       if (err instanceof Refused || dialect.refusal(err, job.method) !== undefined) throw err;
-      // Rolled back. If an answer to this id is stored now, it was not ours: the gateway stored its error at the
-      // deadline (before our commit), and Dojo has been told nothing was applied. That answer stands.
-      const stored = await this.processed.find(job.locationId, job.rpcId, dialect.name).catch(() => undefined);
+      // Failed, and rolled back unless the failure came after Postgres took the COMMIT (a connection lost with its
+      // answer). An answer stored for this id is then either ours (committed) or the gateway's error stored at the
+      // deadline before our commit, which Dojo has been told; either way it stands.
+      let stored: Awaited<ReturnType<ProcessedRequests['find']>>;
+      try {
+        stored = await this.processed.find(job.locationId, job.rpcId, dialect.name);
+      } catch {
+        // Postgres cannot say whether the commit happened: no reply rather than a "not applied" that may be false.
+        log.warn({ err: (err as Error)?.message }, 'the request failed and Postgres cannot say whether it committed; no reply, the deadline claim answers');
+        throw new ReplyWithheld('the outcome of the commit is unknown');
+      }
       if (stored && stored.method === job.method) {
         log.warn(
           { deadline: new Date(job.deadline).toISOString() },
