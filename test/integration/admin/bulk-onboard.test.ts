@@ -1,25 +1,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningApp } from '@app/common';
 import type { TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, uniquePrefix } from '@app/testing';
-import { startAdmin } from '../../../apps/admin/src/main';
-import { DojoStandIn } from './support/dojo-stand-in';
+import type { AdminStand } from './support/admin-stand';
+import { startAdminStand } from './support/admin-stand';
 import type { Api } from './support/helpers';
-import { apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
+import { sandboxKey } from './support/helpers';
 
 /** POST /v1/locations/bulk when a row fails for a reason that is not the row's (here Postgres raising an internal error). */
 describe('bulk onboarding with an unexpected failure mid-list', () => {
   let db: TestDatabase;
-  let dojo: DojoStandIn;
-  let admin: RunningApp;
   let api: Api;
 
+  let stand: AdminStand;
+
   before(async () => {
-    db = await createTestDatabase('bulkonboard');
-    dojo = await new DojoStandIn().start();
-    admin = await startAdmin(appEnv(db, { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, DOJO_API_URL: dojo.url, QUEUE_PREFIX: uniquePrefix('bulk') }));
-    api = apiClient(admin.url);
+    stand = await startAdminStand('bulkonboard');
+    ({ db, api } = stand);
     // A real database failure for one row: not a constraint the use-case knows, so not a DomainError.
     await db.prisma.$executeRawUnsafe(`
       CREATE FUNCTION test_boom() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -28,9 +24,7 @@ describe('bulk onboarding with an unexpected failure mid-list', () => {
   });
 
   after(async () => {
-    await admin?.close();
-    await dojo?.stop();
-    await db?.drop();
+    await stand?.close();
   });
 
   it("reports the row as internal and still tries the rest, answering every row's outcome", async () => {

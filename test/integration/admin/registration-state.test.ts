@@ -1,16 +1,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningApp } from '@app/common';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import { SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import { LocationsRepository, RegisterCapabilities } from '@app/domain/admin';
 import type { TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, sleep, TEST_ENCRYPTION_KEY, uniquePrefix, waitFor } from '@app/testing';
-import { startAdmin } from '../../../apps/admin/src/main';
-import { DojoStandIn } from './support/dojo-stand-in';
+import { sleep, TEST_ENCRYPTION_KEY, waitFor } from '@app/testing';
+import type { DojoStandIn } from './support/dojo-stand-in';
+import type { AdminStand } from './support/admin-stand';
+import { newSoftwareHouse, startAdminStand } from './support/admin-stand';
 import type { Api } from './support/helpers';
-import { apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
+import { sandboxKey } from './support/helpers';
 
 /**
  * What the operator's changes do to a location's registration state. No worker runs here: a scheduled registration
@@ -19,24 +19,19 @@ import { apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
 describe('registration state after operator changes', () => {
   let db: TestDatabase;
   let dojo: DojoStandIn;
-  let admin: RunningApp;
   let api: Api;
   let softwareHouseId: string;
 
+  let stand: AdminStand;
+
   before(async () => {
-    db = await createTestDatabase('regstate');
-    dojo = await new DojoStandIn().start();
-    admin = await startAdmin(appEnv(db, { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, DOJO_API_URL: dojo.url, QUEUE_PREFIX: uniquePrefix('regstate') }));
-    api = apiClient(admin.url);
-    const sh = await api('POST', '/v1/software-houses', { body: { name: 'Reg Ltd', dojoSoftwareHouseId: `sh-reg-${Date.now()}` } });
-    assert.equal(sh.status, 201, JSON.stringify(sh.body));
-    softwareHouseId = sh.body.id;
+    stand = await startAdminStand('regstate');
+    ({ db, dojo, api } = stand);
+    softwareHouseId = await newSoftwareHouse(api, 'Reg Ltd');
   });
 
   after(async () => {
-    await admin?.close();
-    await dojo?.stop();
-    await db?.drop();
+    await stand?.close();
   });
 
   it('key rotation starts a failed (dead) registration again from nothing', async () => {

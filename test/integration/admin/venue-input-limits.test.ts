@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
 import type { TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, uniquePrefix } from '@app/testing';
-import { startAdmin } from '../../../apps/admin/src/main';
-import { DojoStandIn } from './support/dojo-stand-in';
+import type { DojoStandIn } from './support/dojo-stand-in';
+import type { AdminStand } from './support/admin-stand';
+import { newSoftwareHouse, startAdminStand } from './support/admin-stand';
 import type { Api } from './support/helpers';
-import { apiClient, OPERATOR_TOKEN, sampleOrder, sandboxKey } from './support/helpers';
+import { apiClient, sampleOrder, sandboxKey } from './support/helpers';
 
 /**
  * What the venue API refuses before it reaches Postgres or Dojo, against a real Postgres through the admin app: ids
@@ -22,13 +22,14 @@ describe('venue API input limits', () => {
   let venue: Api;
   let base: string;
 
+  let stand: AdminStand;
+
   before(async () => {
-    db = await createTestDatabase('venuelimits');
-    dojo = await new DojoStandIn().start();
-    admin = await startAdmin(appEnv(db, { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, DOJO_API_URL: dojo.url, QUEUE_PREFIX: uniquePrefix('venuelimits') }));
-    const api = apiClient(admin.url);
-    const sh = await api('POST', '/v1/software-houses', { body: { name: 'Tills', dojoSoftwareHouseId: `sh-vl-${Date.now()}` } });
-    const loc = await api('POST', '/v1/locations', { body: { name: 'The Swan', softwareHouseId: sh.body.id, dojoAccountId: `acc_vl_${Date.now()}`, apiKey: sandboxKey() } });
+    stand = await startAdminStand('venuelimits');
+    ({ db, dojo, admin } = stand);
+    const api = stand.api;
+    const softwareHouseId = await newSoftwareHouse(api, 'Tills');
+    const loc = await api('POST', '/v1/locations', { body: { name: 'The Swan', softwareHouseId, dojoAccountId: `acc_vl_${Date.now()}`, apiKey: sandboxKey() } });
     assert.equal(loc.status, 201, JSON.stringify(loc.body));
     base = `/venue/v1/locations/${loc.body.id}`;
     venue = apiClient(admin.url, (await api('POST', `/v1/locations/${loc.body.id}/venue-tokens`, { body: { name: 'till' } })).body.token);
@@ -36,9 +37,7 @@ describe('venue API input limits', () => {
   });
 
   after(async () => {
-    await admin?.close();
-    await dojo?.stop();
-    await db?.drop();
+    await stand?.close();
   });
 
   const party = { tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 2 };

@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningApp } from '@app/common';
 import { SecretBox } from '@app/db';
 import type { TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, TEST_ENCRYPTION_KEY, uniquePrefix } from '@app/testing';
-import { startAdmin } from '../../../apps/admin/src/main';
-import { DojoStandIn } from './support/dojo-stand-in';
+import { TEST_ENCRYPTION_KEY } from '@app/testing';
+import type { DojoStandIn } from './support/dojo-stand-in';
+import type { AdminStand } from './support/admin-stand';
+import { newSoftwareHouse, startAdminStand } from './support/admin-stand';
 import type { Api } from './support/helpers';
-import { apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
+import { sandboxKey } from './support/helpers';
 
 /**
  * POST /v1/locations/{id}/webhook-subscription against a Dojo stand-in that, like Dojo, makes a new subscription per
@@ -16,26 +16,21 @@ import { apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
 describe('webhook subscription with Dojo', () => {
   let db: TestDatabase;
   let dojo: DojoStandIn;
-  let admin: RunningApp;
   let api: Api;
   let softwareHouseId: string;
   const hookUrl = 'https://hooks.example.com/dojo';
   const posts = (key: string) => dojo.find((r) => r.method === 'POST' && r.path === '/webhooks' && r.headers.authorization === `Basic ${key}`);
 
+  let stand: AdminStand;
+
   before(async () => {
-    db = await createTestDatabase('webhooksub');
-    dojo = await new DojoStandIn().start();
-    admin = await startAdmin(appEnv(db, { ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, DOJO_API_URL: dojo.url, QUEUE_PREFIX: uniquePrefix('whsub') }));
-    api = apiClient(admin.url);
-    const sh = await api('POST', '/v1/software-houses', { body: { name: 'Hooks Ltd', dojoSoftwareHouseId: `sh-hooks-${Date.now()}` } });
-    assert.equal(sh.status, 201, JSON.stringify(sh.body));
-    softwareHouseId = sh.body.id;
+    stand = await startAdminStand('webhooksub');
+    ({ db, dojo, api } = stand);
+    softwareHouseId = await newSoftwareHouse(api, 'Hooks Ltd');
   });
 
   after(async () => {
-    await admin?.close();
-    await dojo?.stop();
-    await db?.drop();
+    await stand?.close();
   });
 
   const onboard = async (apiKey: string, extra: Record<string, unknown> = {}) => {
