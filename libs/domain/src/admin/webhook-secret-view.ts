@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { SecretBox } from '@app/db';
+import { webhookSecretAad } from '@app/db';
 import type { WebhookSecretRow } from '../repositories/locations.repository';
 import { DomainError } from './errors';
 import type { AdminDeps } from './ports';
@@ -21,6 +24,21 @@ export const toWebhookSecretView = (r: WebhookSecretRow): WebhookSecretView => (
   createdAt: r.createdAt.toISOString(),
   retiredAt: r.retiredAt?.toISOString() ?? null,
 });
+
+/**
+ * A new webhook secret's row: encrypted and bound to its own id (webhookSecretAad), active or retired now. The one
+ * way a secret is made for storing, whether the operator gave it or Dojo returned it with a subscription.
+ */
+export function newWebhookSecretRow(secretBox: SecretBox, value: string, opts: { active: boolean; dojoSubscriptionId: string | null }) {
+  const id = randomUUID();
+  return {
+    id,
+    secretCiphertext: new Uint8Array(secretBox.encrypt(value, webhookSecretAad(id))),
+    state: opts.active ? ('active' as const) : ('retired' as const),
+    retiredAt: opts.active ? null : new Date(),
+    dojoSubscriptionId: opts.dojoSubscriptionId,
+  };
+}
 
 /** Sets a webhook secret's state (active or retired); NotFound unless it belongs to this location. */
 export async function setWebhookSecretState(

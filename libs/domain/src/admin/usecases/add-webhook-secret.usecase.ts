@@ -1,9 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { webhookSecretAad } from '@app/db';
+import { randomBytes } from 'node:crypto';
 import type { AdminDeps } from '../ports';
 import { requireLocation } from '../location-view';
 import type { WebhookSecretView } from '../webhook-secret-view';
-import { toWebhookSecretView } from '../webhook-secret-view';
+import { newWebhookSecretRow, toWebhookSecretView } from '../webhook-secret-view';
 
 /**
  * Stores a webhook signing secret (encrypted, bound to its own id). Without a
@@ -16,14 +15,10 @@ export class AddWebhookSecret {
     await requireLocation(this.d, locationId);
     const generated = input.secret === undefined;
     const secret = input.secret ?? randomBytes(32).toString('base64');
-    const id = randomUUID();
-    const row = await this.d.locations.addWebhookSecret(locationId, {
-      id,
-      secretCiphertext: new Uint8Array(this.d.secretBox.encrypt(secret, webhookSecretAad(id))),
-      state: input.active === false ? 'retired' : 'active',
-      retiredAt: input.active === false ? new Date() : null,
-      dojoSubscriptionId: input.dojoSubscriptionId ?? null,
-    });
+    const row = await this.d.locations.addWebhookSecret(
+      locationId,
+      newWebhookSecretRow(this.d.secretBox, secret, { active: input.active !== false, dojoSubscriptionId: input.dojoSubscriptionId ?? null }),
+    );
     return { ...toWebhookSecretView(row), ...(generated ? { secret } : {}) };
   }
 }

@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { apiKeyAad, webhookSecretAad } from '@app/db';
+import { apiKeyAad } from '@app/db';
 import type { DojoCredentials, WebhookSubscription } from '@app/dojo-client';
 import { DojoApiError } from '@app/dojo-client';
 import { DomainError } from '../errors';
 import { usesDojoRestKey } from '../location-rules';
 import type { AdminDeps } from '../ports';
 import type { WebhookSecretView } from '../webhook-secret-view';
-import { toWebhookSecretView } from '../webhook-secret-view';
+import { newWebhookSecretRow, toWebhookSecretView } from '../webhook-secret-view';
 
 /** Payment-intent events the platform consumes. */
 export const WEBHOOK_EVENTS = ['payment_intent.created', 'payment_intent.status_updated'];
@@ -76,17 +75,7 @@ export class SubscribeLocationWebhook {
       const out = [];
       for (const s of sub.secrets ?? []) {
         if (!s.value) continue;
-        const id = randomUUID();
-        const active = s.isActive !== false;
-        out.push(
-          await locations.addWebhookSecret(locationId, {
-            id,
-            secretCiphertext: new Uint8Array(this.d.secretBox.encrypt(s.value, webhookSecretAad(id))),
-            state: active ? 'active' : 'retired',
-            retiredAt: active ? null : new Date(),
-            dojoSubscriptionId: sub.id,
-          }),
-        );
+        out.push(await locations.addWebhookSecret(locationId, newWebhookSecretRow(this.d.secretBox, s.value, { active: s.isActive !== false, dojoSubscriptionId: sub.id })));
       }
       return out;
     });
