@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnectPac } from '@app/contracts';
 import {
-  appliesRefund, cancelOf, counterRefundRefusal, counterSaleRefusal, counterSettlementOf, isCounterOpen, recordsPayment, recoveredMatches, RECOVER_CLOCK_SLACK_MS,
+  appliesRefund, cancelOf, counterRefundRefusal, counterSaleRefusal, counterSettlementOf, isCounterOpen, recordsPayment, recoveredMatch, RECOVER_CLOCK_SLACK_MS,
   terminalTimeMs,
 } from '@app/domain/core/rules';
 
@@ -19,17 +19,17 @@ const sale = { kind: 'sale' as const, amount: 1000n, sentAt };
 
 describe('pay at counter rules', () => {
   it('a recovered transaction is ours only with the same type, amount and a time no earlier than sending (minus the slack)', () => {
-    assert.equal(recoveredMatches(sale, t()), true);
-    assert.equal(recoveredMatches(sale, t({ transactionType: 'REFUND' })), false);
-    assert.equal(recoveredMatches(sale, t({ amountBase: 999 })), false);
-    assert.equal(recoveredMatches(sale, t({ amountBase: undefined })), false);
-    assert.equal(recoveredMatches(sale, t({ transactionTime: undefined })), false, 'no time: cannot be told from an older one');
-    assert.equal(recoveredMatches(sale, t({ transactionTime: 'not a time' })), false);
-    assert.equal(recoveredMatches(sale, t({ transactionTime: new Date(sentAt.getTime() - RECOVER_CLOCK_SLACK_MS).toISOString() })), true);
-    assert.equal(recoveredMatches(sale, t({ transactionTime: new Date(sentAt.getTime() - RECOVER_CLOCK_SLACK_MS - 1).toISOString() })), false);
-    assert.equal(recoveredMatches({ kind: 'refund', amount: 1000n, sentAt }, t({ transactionType: 'REFUND' })), true);
-    assert.equal(recoveredMatches({ kind: 'duplicate', amount: null, sentAt }, t({ transactionType: 'REFUND', amountBase: 5 })), true, 'a duplicate matches any type and amount');
-    assert.equal(recoveredMatches({ ...sale, sentAt: null }, t()), false);
+    assert.equal(recoveredMatch(sale, t()), 'match');
+    assert.equal(recoveredMatch(sale, t({ transactionType: 'REFUND' })), 'other');
+    assert.equal(recoveredMatch(sale, t({ amountBase: 999 })), 'other');
+    assert.equal(recoveredMatch(sale, t({ amountBase: undefined })), 'other');
+    assert.equal(recoveredMatch(sale, t({ transactionTime: undefined })), 'no_time', 'no time: cannot be told from an older one');
+    assert.equal(recoveredMatch(sale, t({ transactionTime: 'not a time' })), 'no_time');
+    assert.equal(recoveredMatch(sale, t({ transactionTime: new Date(sentAt.getTime() - RECOVER_CLOCK_SLACK_MS).toISOString() })), 'match');
+    assert.equal(recoveredMatch(sale, t({ transactionTime: new Date(sentAt.getTime() - RECOVER_CLOCK_SLACK_MS - 1).toISOString() })), 'other');
+    assert.equal(recoveredMatch({ kind: 'refund', amount: 1000n, sentAt }, t({ transactionType: 'REFUND' })), 'match');
+    assert.equal(recoveredMatch({ kind: 'duplicate', amount: null, sentAt }, t({ transactionType: 'REFUND', amountBase: 5 })), 'match', 'a duplicate matches any type and amount');
+    assert.equal(recoveredMatch({ ...sale, sentAt: null }, t()), 'no_time');
   });
 
   it("reads Connect's times without an offset as UK wall-clock time, summer and winter, across the clock changes", () => {
@@ -52,8 +52,8 @@ describe('pay at counter rules', () => {
     }
     // A summer sale recovered with Connect's time matches; read as UTC it would look an hour older than the send.
     const summer = { kind: 'sale' as const, amount: 1000n, sentAt: new Date('2026-07-01T12:00:00.000Z') };
-    assert.equal(recoveredMatches(summer, t({ transactionTime: '2026-07-01T13:00:02' })), true);
-    assert.equal(recoveredMatches(summer, t({ transactionTime: '2026-07-01T12:00:02' })), false);
+    assert.equal(recoveredMatch(summer, t({ transactionTime: '2026-07-01T13:00:02' })), 'match');
+    assert.equal(recoveredMatch(summer, t({ transactionTime: '2026-07-01T12:00:02' })), 'other');
   });
 
   it("a recovered transaction another one already finished with, or one without a time, is not taken as this one's", () => {

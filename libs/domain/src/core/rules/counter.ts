@@ -48,14 +48,9 @@ export function terminalTimeMs(transactionTime: string): number | undefined {
  * Whether the terminal's last transaction (read with `duplicate` while
  * recovering) is the one we sent: same type (a duplicate request matches any),
  * same base amount, and run no earlier than RECOVER_CLOCK_SLACK_MS before we
- * sent it. A transaction without a readable time cannot be told apart from an
- * older one, so it does not match (recoveredMatch says which).
+ * sent it (`match`); else `other`. A transaction without a readable time (or a
+ * request never marked sent) cannot be told apart from an older one: `no_time`.
  */
-export function recoveredMatches(req: CounterRequestFacts, t: PacTransaction): boolean {
-  return recoveredMatch(req, t) === 'match';
-}
-
-/** recoveredMatches with its reason: another transaction, or one that cannot be placed in time. */
 export function recoveredMatch(req: CounterRequestFacts, t: PacTransaction): 'match' | 'other' | 'no_time' {
   if (req.kind !== 'duplicate') {
     if (t.transactionType !== TYPE_OF_KIND[req.kind]) return 'other';
