@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError } from '@app/config';
-import { SecretBox } from '@app/db';
+import { isPublicKey } from '@app/db';
 import { hardenHttpServer } from './http-limits';
 import type { Logger } from './logger';
 import { createLogger, NestPinoLogger } from './logger';
@@ -14,19 +14,6 @@ export interface RunningApp {
   logger: Logger;
   close(): Promise<void>;
 }
-
-/** The 32 bytes a key names (64 hex or 44 base64 characters), whatever its spelling; undefined for anything else. */
-function keyBytes(v: string): Buffer | undefined {
-  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
-  if (/^[A-Za-z0-9+/]{43}=$/.test(v)) return Buffer.from(v, 'base64');
-  return undefined;
-}
-
-/**
- * Encryption keys anyone can read: the development key `npm start` and the tests use, and the one docker-compose.yml
- * used to fall back to. Compared as bytes, so the same key in base64 or upper-case hex is refused too.
- */
-const PUBLIC_KEYS = [SecretBox.developmentKey(), '3f1c0e8b9a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c'].map((k) => keyBytes(k)!);
 
 /** Operator tokens that are placeholders from examples (docker-compose.yml used to fall back to change-me-operator-token-0001). */
 const PLACEHOLDER_TOKEN = /^change-?me/i;
@@ -43,8 +30,7 @@ interface PublicSecretsConfig {
  */
 export function publicSecretProblems(config: PublicSecretsConfig): string[] {
   const problems: string[] = [];
-  const key = config.EPOS_RELAY_ENCRYPTION_KEY === undefined ? undefined : keyBytes(config.EPOS_RELAY_ENCRYPTION_KEY);
-  if (key && PUBLIC_KEYS.some((k) => k.equals(key))) problems.push('EPOS_RELAY_ENCRYPTION_KEY is a public key (the development key or the docker-compose example)');
+  if (config.EPOS_RELAY_ENCRYPTION_KEY !== undefined && isPublicKey(config.EPOS_RELAY_ENCRYPTION_KEY)) problems.push('EPOS_RELAY_ENCRYPTION_KEY is a public key (the development key or the docker-compose example)');
   if (config.ADMIN_OPERATOR_TOKENS?.some((t) => PLACEHOLDER_TOKEN.test(t))) problems.push('ADMIN_OPERATOR_TOKENS holds a placeholder token (change-me...)');
   return problems;
 }

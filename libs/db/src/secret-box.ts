@@ -25,6 +25,30 @@ function parseKey(keyMaterial: string): Buffer {
   return raw;
 }
 
+/**
+ * Encryption keys anyone can read: the development key (`npm start`, the tests) and the one docker-compose.yml used
+ * to fall back to.
+ */
+const PUBLIC_KEYS = [developmentKeyHex(), '3f1c0e8b9a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c'].map(parseKey);
+
+function developmentKeyHex(): string {
+  return createHash('sha256').update('epos-relay development key: not for production').digest('hex');
+}
+
+/**
+ * Whether `keyMaterial` names a public key (PUBLIC_KEYS), compared as the 32 bytes it names, so the same key in
+ * base64 or upper-case hex is one too. False for material that names no key (the config check refuses that).
+ */
+export function isPublicKey(keyMaterial: string): boolean {
+  let key: Buffer;
+  try {
+    key = parseKey(keyMaterial);
+  } catch {
+    return false;
+  }
+  return PUBLIC_KEYS.some((k) => k.equals(key));
+}
+
 /** A key's public id: the first 4 bytes of SHA-256 over "epos-relay key id" and the key (reveals nothing usable). */
 function keyId(key: Buffer): Buffer {
   return createHash('sha256').update('epos-relay key id\0').update(key).digest().subarray(0, KEY_ID_BYTES);
@@ -96,7 +120,7 @@ export class SecretBox {
 
   /** A development key derived from a fixed phrase (public); an app refuses to start with it when NODE_ENV=production (libs/common bootstrap). */
   static developmentKey(): string {
-    return createHash('sha256').update('epos-relay development key: not for production').digest('hex');
+    return developmentKeyHex();
   }
 }
 
