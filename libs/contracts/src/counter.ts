@@ -33,6 +33,15 @@ export const COUNTER_OPEN_STATES: readonly CounterState[] = ['accepted', 'sent',
 export const COUNTER_FAILURES = ['not_sent', 'cancelled_before_sending', 'refused', 'not_executed', 'outcome_unknown', 'unreadable'] as const;
 export type CounterFailure = (typeof COUNTER_FAILURES)[number];
 
+/**
+ * What the venue found on its terminal (its receipts, its report) for a transaction that failed `outcome_unknown`:
+ * the card was charged or not. Until it says, the transaction keeps holding its amount on its order (or on the sale
+ * it refunds), so nothing charges that money twice. `charged` records the payment (or applies the refund) as a
+ * SUCCESSFUL outcome would have.
+ */
+export const COUNTER_RESOLUTIONS = ['charged', 'not_charged'] as const;
+export type CounterResolution = (typeof COUNTER_RESOLUTIONS)[number];
+
 /** Non-secret settings of a PAC link (locations.protocol_settings of a connect-pac location, or counter_links.settings). */
 export interface ConnectPacSettings {
   /** `<host-address>.connect.paymentsense.cloud` (one host per site). */
@@ -76,6 +85,9 @@ export interface CounterTransactionView {
   refundOf?: string;
   /** The last notification value seen. */
   lastNotification?: string;
+  /** A failed `outcome_unknown` transaction the venue resolved (POST .../resolve): what its terminal showed. */
+  resolution?: CounterResolution;
+  resolvedAt?: string;
   createdAt: string;
   sentAt?: string;
   finishedAt?: string;

@@ -13,7 +13,7 @@ import { createLogger, createRedis } from '@app/common';
 import type { CounterEvent, CounterSettleJob, CounterWork } from '@app/contracts';
 import { ConnectPac, CounterChannels, isFailure } from '@app/contracts';
 import {
-  AnswerCardholderSignature, CancelCounterTransaction, GetCounterTransaction, ReadCounterEvents, RecordTerminalNotification, SettleCounterTransaction,
+  AnswerCardholderSignature, CancelCounterTransaction, GetCounterTransaction, ReadCounterEvents, RecordTerminalNotification, ResolveCounterTransaction, SettleCounterTransaction,
   StartCounterTransaction, TakeCounterWork, VerifyCardholderSignature,
 } from '@app/domain/counter';
 import type { CounterDeps } from '@app/domain/counter';
@@ -373,6 +373,72 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const l = await settle(loose.view.id, refundDone(700));
     assert.equal(l.kind === 'settled' && l.view.paymentId, undefined);
     assert.equal((await order()).payments[0]!.refundedAmount, 5150n);
+  });
+
+  it('an unknown outcome holds its amount until the venue resolves it: charged records the payment once, not_charged releases it', async () => {
+    loc = await venue();
+    const take = new TakeCounterWork(deps);
+    const resolve = (id: string, resolution: 'charged' | 'not_charged', amountGratuity?: bigint, at = loc) =>
+      new ResolveCounterTransaction(deps).execute(at, id, { resolution, ...(amountGratuity !== undefined ? { amountGratuity } : {}) }, 'trace');
+    const dispatcher = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
+    const lockOrder = (orderId: string, lockId: string) =>
+      dispatcher.handle(rpcJob(loc, 'CreateOrderLockV1', { orderId, lockId, expiry: new Date(Date.now() + 60_000).toISOString() }));
+    const lost = async (key: string, orderId: string, amount: bigint) => {
+      const s = await start(key, { tid: `T-${key}`, orderId, amount });
+      await take.takeWork(loc, owner('r1'));
+      const r = await settle(s.view.id, { kind: 'unknown', reason: 'terminal away' });
+      assert.equal(r.kind === 'settled' && r.view.failure, 'outcome_unknown');
+      return s.view.id;
+    };
+
+    // ord-1 (5000): a sale of 3,000 whose outcome is unknown may have charged the card, so it still holds 3,000.
+    const a = await lost('uk-a', 'ord-1', 3000n);
+    await expectDomainError(start('uk-more', { tid: 'T-more', orderId: 'ord-1', amount: 2001n }), 'conflict', 'order_not_payable');
+    const { intents, dojoCalls } = intentsWithoutDojo();
+    await expectDomainError(intents.execute(loc, { orderId: 'ord-1', idempotencyKey: 'uk-pi', amount: 2001n, tipsAllowed: false, captureMode: 'Auto' }), 'conflict');
+    assert.deepEqual(dojoCalls, [], 'refused before Dojo is asked');
+    const locked = await lockOrder('ord-1', 'lk-uk');
+    assert.ok(isFailure(locked), 'a card machine cannot lock the order either');
+    assert.match(locked.error.debugMessage, /not resolved/);
+
+    // Only such a transaction is resolved; another venue cannot resolve it; a tip only with a charged sale.
+    await expectDomainError(resolve(a, 'charged', undefined, other), 'not_found');
+    await expectDomainError(resolve(a, 'not_charged', 100n), 'invalid');
+    const declined = await start('uk-dec', { tid: 'T-dec', orderId: 'ord-3', amount: 500n });
+    await take.takeWork(loc, owner('r1'));
+    await settle(declined.view.id, { kind: 'transaction', transaction: approved(500, { transactionResult: 'DECLINED' }) });
+    await expectDomainError(resolve(declined.view.id, 'charged'), 'conflict', 'not_resolvable');
+
+    // Charged, resolved twice at once: the payment (with the receipt's tip) is recorded once.
+    const both = await Promise.all([resolve(a, 'charged', 120n), resolve(a, 'charged', 120n)]);
+    for (const v of both) assert.deepEqual([v.resolution, v.paymentId, v.state, v.failure], ['charged', a, 'failed', 'outcome_unknown']);
+    let o = (await ordersRepo(db.prisma).find(loc, 'ord-1'))!;
+    assert.deepEqual([o.paidAmount, o.tipsAmount, o.payments.length], [3000n, 120n, 1]);
+    await expectDomainError(resolve(a, 'not_charged'), 'conflict', 'already_resolved');
+    // The hold became the payment: 2,000 is left, and may be charged.
+    await start('uk-rest', { tid: 'T-rest', orderId: 'ord-1', amount: 2000n });
+    // A resolved charged sale may be refunded like a SUCCESSFUL one; a refund whose outcome is lost holds its amount on the sale.
+    const rf = await start('uk-rf', { tid: 'T-rf', kind: 'refund', amount: 3000n, refundOf: a });
+    await take.takeWork(loc, owner('r1'));
+    await settle(rf.view.id, { kind: 'unknown', reason: 'terminal away' });
+    await expectDomainError(start('uk-rf2', { tid: 'T-rf2', kind: 'refund', amount: 121n, refundOf: a }), 'conflict', 'not_refundable');
+    const rv = await resolve(rf.view.id, 'charged');
+    assert.equal(rv.paymentId, a);
+    o = (await ordersRepo(db.prisma).find(loc, 'ord-1'))!;
+    assert.deepEqual([o.payments[0]!.refundedAmount, o.paidAmount], [3000n, 0n]);
+    await start('uk-rf3', { tid: 'T-rf3', kind: 'refund', amount: 120n, refundOf: a });
+    await expectDomainError(start('uk-rf4', { tid: 'T-rf4', kind: 'refund', amount: 1n, refundOf: a }), 'conflict', 'not_refundable');
+
+    // ord-2 (3000): not charged releases the hold, records nothing, and the event stream says so.
+    const b = await lost('uk-b', 'ord-2', 3000n);
+    assert.ok(isFailure(await lockOrder('ord-2', 'lk-uk-2')));
+    const nb = await resolve(b, 'not_charged');
+    assert.deepEqual([nb.resolution, nb.paymentId], ['not_charged', undefined]);
+    assert.match(nb.message!, /resolved by the venue: not charged/);
+    assert.equal((await ordersRepo(db.prisma).find(loc, 'ord-2'))!.payments.length, 0);
+    assert.ok(!isFailure(await lockOrder('ord-2', 'lk-uk-3')), 'the card machine may lock it now');
+    const events = (await new GetCounterTransaction(deps).execute(loc, b)).events;
+    assert.equal(events.at(-1)?.data.resolution, 'not_charged', 'the resolution is a transaction event');
   });
 
   it('declined, refused and unreadable outcomes record nothing; a sale the order can no longer take is finished with a message', async () => {

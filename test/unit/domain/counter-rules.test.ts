@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ConnectPac } from '@app/contracts';
 import {
   appliesRefund, cancelOf, counterRefundRefusal, counterSaleRefusal, counterSettlementOf, isCounterOpen, recordsPayment, recoveredMatch, RECOVER_CLOCK_SLACK_MS,
-  terminalTimeMs,
+  resolutionOf, terminalTimeMs, tookMoney,
 } from '@app/domain/core/rules';
 
 const sentAt = new Date('2026-11-30T12:00:00.000Z');
@@ -107,7 +107,7 @@ describe('pay at counter rules', () => {
     assert.match(counterSaleRefusal({ ...order, paidAmount: 5000n }, 0n, 1n, 'GBP')!, /not payable/);
     // Open payment intents hold their part too.
     assert.equal(counterSaleRefusal(order, 1000n, 1000n, 'GBP', 2000n), undefined);
-    assert.match(counterSaleRefusal(order, 1000n, 1001n, 'GBP', 2000n)!, /1000 GBP left to pay \(1000 is in counter sales still running, 2000 in open payment intents\)/);
+    assert.match(counterSaleRefusal(order, 1000n, 1001n, 'GBP', 2000n)!, /1000 GBP left to pay \(1000 is in counter sales still running or not resolved, 2000 in open payment intents\)/);
     assert.match(counterSaleRefusal(order, 0n, 1n, 'GBP', 5000n)!, /0 GBP left to pay \(5000 in open payment intents\)/);
   });
 
@@ -122,7 +122,7 @@ describe('pay at counter rules', () => {
   });
 
   it('a refund of a sale must fit what is left to refund of its payment, tips included, net of the refunds still running', () => {
-    const s1 = { id: 's-1', kind: 'sale', state: 'finished', result: 'SUCCESSFUL', paymentId: 's-1', currency: 'GBP' };
+    const s1 = { id: 's-1', kind: 'sale', state: 'finished', result: 'SUCCESSFUL', resolution: null, paymentId: 's-1', currency: 'GBP' };
     const paid = { state: 'Recorded', paidAmount: 5000n, tipsAmount: 150n, refundedAmount: 1000n };
     assert.equal(counterRefundRefusal(s1, paid, 0n, 4150n, 'GBP'), undefined, 'paid and tips less what was refunded');
     assert.match(counterRefundRefusal(s1, paid, 0n, 4151n, 'GBP')!, /4150 GBP left to refund; 4151 is more/);
@@ -134,5 +134,23 @@ describe('pay at counter rules', () => {
     assert.match(counterRefundRefusal({ ...s1, paymentId: null }, null, 0n, 1n, 'GBP')!, /not recorded on an order/);
     assert.match(counterRefundRefusal({ ...s1, kind: 'refund' }, paid, 0n, 1n, 'GBP')!, /is a refund, not a sale/);
     assert.match(counterRefundRefusal(s1, { ...paid, refundedAmount: 5150n }, 100n, 1n, 'GBP')!, /has 0 GBP left/, 'never a negative amount left');
+    const resolved = { ...s1, state: 'failed', result: null };
+    assert.equal(counterRefundRefusal({ ...resolved, resolution: 'charged' }, paid, 0n, 1n, 'GBP'), undefined, 'an unknown outcome resolved as charged took money');
+    assert.match(counterRefundRefusal({ ...resolved, resolution: 'not_charged' }, paid, 0n, 1n, 'GBP')!, /did not take money \(not_charged\)/);
+  });
+
+  it('only a failed outcome_unknown transaction is resolved by the venue, once', () => {
+    const t0 = { id: 'c-1', state: 'failed', failure: 'outcome_unknown' as const, resolution: null };
+    assert.deepEqual(resolutionOf(t0, 'charged'), { do: 'resolve' });
+    assert.deepEqual(resolutionOf({ ...t0, resolution: 'charged' }, 'charged'), { do: 'already' }, 'the same resolution again answers as before');
+    const other = resolutionOf({ ...t0, resolution: 'charged' }, 'not_charged');
+    assert.equal(other.do === 'refuse' && other.error, 'already_resolved');
+    for (const t of [{ ...t0, failure: 'not_executed' as const }, { ...t0, state: 'recovering', failure: null }, { ...t0, state: 'finished', failure: null }]) {
+      const r = resolutionOf(t, 'not_charged');
+      assert.equal(r.do === 'refuse' && r.error, 'not_resolvable', JSON.stringify(t));
+    }
+    assert.equal(tookMoney({ state: 'failed', result: null, resolution: 'charged' }), true);
+    assert.equal(tookMoney({ state: 'failed', result: null, resolution: null }), false);
+    assert.equal(tookMoney({ state: 'finished', result: 'DECLINED', resolution: null }), false);
   });
 });

@@ -29,7 +29,7 @@ const paymentIntentUseCases: Ctor<Intents.PaymentIntentDeps>[] = [
 
 const counterUseCases: Ctor<Counter.CounterDeps>[] = [
   Counter.ListCounterTerminals, Counter.StartCounterTransaction, Counter.ListCounterTransactions, Counter.GetCounterTransaction,
-  Counter.CancelCounterTransaction, Counter.AnswerCardholderSignature, Counter.ReadCounterEvents, Counter.CounterStreamHead,
+  Counter.CancelCounterTransaction, Counter.ResolveCounterTransaction, Counter.AnswerCardholderSignature, Counter.ReadCounterEvents, Counter.CounterStreamHead,
 ];
 
 /** Every use-case as a provider, built from the shared dependencies. */

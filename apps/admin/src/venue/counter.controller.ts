@@ -1,14 +1,15 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { LOGGER, Logger } from '@app/common';
-import { ConnectPac, COUNTER_STATES } from '@app/contracts';
+import { ConnectPac, COUNTER_RESOLUTIONS, COUNTER_STATES } from '@app/contracts';
 import type { CounterEvent } from '@app/contracts';
 import { DomainError } from '@app/domain/admin';
 import {
   AnswerCardholderSignature, CancelCounterTransaction, CounterStreamHead, GetCounterTransaction, ListCounterTerminals, ListCounterTransactions,
-  parseCounterCursor, ReadCounterEvents, StartCounterTransaction,
+  parseCounterCursor, ReadCounterEvents, ResolveCounterTransaction, StartCounterTransaction,
 } from '@app/domain/counter';
 import { VenueGuard } from '../shared/guards';
 import { jsonSchema, oneOf, parseBody, parseQuery } from '../shared/validation';
@@ -26,6 +27,10 @@ const TransactionBody = z.strictObject({
   refundOf: z.uuid('must be the transaction id of a counter sale').optional().describe("A refund of an earlier counter sale (its transaction id): applied to the payment that sale recorded on its order once the terminal approves"),
 });
 const SignatureBody = z.strictObject({ accepted: z.boolean() });
+const ResolveBody = z.strictObject({
+  resolution: oneOf(COUNTER_RESOLUTIONS).describe("What the terminal's receipts show: the card was charged, or not"),
+  amountGratuity: minor('amountGratuity', ConnectPac.PAC_MAX_AMOUNT, 0).optional().describe("A sale resolved as charged: the tip on the terminal's receipt"),
+});
 const TerminalsQuery = z.object({ refresh: z.enum(['true', 'false']).optional() });
 const ListQuery = z.object({
   tid: z.string().min(1).max(64).optional(),
@@ -71,6 +76,7 @@ export class CounterController {
     private readonly list: ListCounterTransactions,
     private readonly get: GetCounterTransaction,
     private readonly cancel: CancelCounterTransaction,
+    private readonly resolve: ResolveCounterTransaction,
     private readonly answer: AnswerCardholderSignature,
     private readonly events: ReadCounterEvents,
     private readonly head: CounterStreamHead,
@@ -151,6 +157,19 @@ export class CounterController {
   })
   cancelTransaction(@Param('locationId') locationId: string, @Param('id') id: string) {
     return this.cancel.execute(locationId, id);
+  }
+
+  @Post('terminal-transactions/:id/resolve')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Resolve a transaction that failed `outcome_unknown` with what the terminal's receipts show",
+    description:
+      "Until it is resolved, such a transaction holds its amount on its order (or on the sale it refunds): no other counter sale, card machine lock or checkout link takes that money. `charged` records the sale's payment on its order (with `amountGratuity` as its tip), or applies the refund to its sale's payment, as a SUCCESSFUL outcome would have; `not_charged` releases the hold. The same resolution again answers the same; 409 `already_resolved` for the other one, 409 `not_resolvable` for a transaction that did not fail `outcome_unknown`.",
+  })
+  @ApiBody({ schema: jsonSchema(ResolveBody) })
+  resolveTransaction(@Param('locationId') locationId: string, @Param('id') id: string, @Body() body: unknown) {
+    const b = parseBody(ResolveBody, body);
+    return this.resolve.execute(locationId, id, { resolution: b.resolution, ...(b.amountGratuity !== undefined ? { amountGratuity: BigInt(b.amountGratuity) } : {}) }, randomUUID());
   }
 
   @Post('terminal-transactions/:id/signature')

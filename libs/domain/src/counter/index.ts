@@ -7,5 +7,6 @@ export * from './usecases/verify-cardholder-signature.usecase';
 export { CounterRepository } from '../repositories/counter.repository';
 export * from './usecases/start-counter-transaction.usecase';
 export * from './usecases/cancel-counter-transaction.usecase';
+export * from './usecases/resolve-counter-transaction.usecase';
 export * from './usecases/answer-cardholder-signature.usecase';
 export * from './usecases/read-counter.usecases';

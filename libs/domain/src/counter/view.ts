@@ -23,6 +23,8 @@ export function counterView(r: CounterTransactionRow): CounterTransactionView {
     ...(r.paymentId !== null ? { paymentId: r.paymentId } : {}),
     ...(r.refundOf !== null ? { refundOf: r.refundOf } : {}),
     ...(r.lastNotification !== null ? { lastNotification: r.lastNotification } : {}),
+    ...(r.resolution !== null ? { resolution: r.resolution } : {}),
+    ...(r.resolvedAt ? { resolvedAt: r.resolvedAt.toISOString() } : {}),
     createdAt: r.createdAt.toISOString(),
     ...(r.sentAt ? { sentAt: r.sentAt.toISOString() } : {}),
     ...(r.finishedAt ? { finishedAt: r.finishedAt.toISOString() } : {}),

@@ -1,4 +1,4 @@
-import type { CounterEventType, CounterFailure, CounterKind, CounterState } from '@app/contracts';
+import type { CounterEventType, CounterFailure, CounterKind, CounterResolution, CounterState } from '@app/contracts';
 import { COUNTER_OPEN_STATES } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
@@ -35,15 +35,18 @@ export interface CounterTransactionRow {
   paymentId: string | null;
   /** A refund of an earlier counter sale: that sale's id. */
   refundOf: string | null;
+  /** What the venue found on its terminal for a failed outcome_unknown transaction (resolve); null until then. */
+  resolution: CounterResolution | null;
+  resolvedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** What the refunds of one counter sale did and may still do (minor units). */
 export interface SaleRefunds {
-  /** The refunds that ran (finished SUCCESSFUL): the terminal's amountBase, else the amount asked. */
+  /** The refunds that ran: finished SUCCESSFUL (the terminal's amountBase, else the amount asked), or resolved charged (the amount asked). */
   refunded: bigint;
-  /** What the refunds still running may take. */
+  /** What the refunds still running, or of an outcome not resolved yet, may take. */
   open: bigint;
 }
 
@@ -74,7 +77,7 @@ const COLUMNS = Prisma.sql`
   t.kind, t.tid, t.amount, t.amount_cashback AS "amountCashback", t.currency, t.order_id AS "orderId", t.state, t.result, t.failure,
   t.message, t.outcome, t.last_notification AS "lastNotification", t.fence, t.sent_by AS "sentBy", t.sent_at AS "sentAt",
   t.cancel_requested_at AS "cancelRequestedAt", t.cancel_sent_at AS "cancelSentAt", t.expires_at AS "expiresAt",
-  t.finished_at AS "finishedAt", t.payment_id AS "paymentId", t.refund_of::text AS "refundOf", t.created_at AS "createdAt",
+  t.finished_at AS "finishedAt", t.payment_id AS "paymentId", t.refund_of::text AS "refundOf", t.resolution, t.resolved_at AS "resolvedAt", t.created_at AS "createdAt",
   t.updated_at AS "updatedAt"`;
 
 const EVENT_COLUMNS = Prisma.sql`
@@ -92,6 +95,12 @@ const ON_TERMINAL = Prisma.sql`('sent', 'cancel_requested', 'recovering')`;
 const CANCEL_DUE = Prisma.sql`(cancel_sent_at IS NULL OR cancel_sent_at < now() - interval '10 seconds')`;
 
 const OPEN_STATES = Prisma.raw(`(${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join(', ')})`);
+
+/**
+ * A transaction that still holds its amount (on its order, or on the sale it refunds): open, or failed
+ * outcome_unknown and not resolved yet (it may have charged the card; core/rules holdsAmount).
+ */
+const HOLDS = Prisma.raw(`(state IN (${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join(', ')}) OR (failure = 'outcome_unknown' AND resolution IS NULL))`);
 
 /**
  * counter_transactions and counter_events: the only code that reads or writes
@@ -164,7 +173,7 @@ export class CounterRepository {
       LIMIT ${f.limit}`;
   }
 
-  /** What the open counter sales against an order may still take (minor units). */
+  /** What the counter sales against an order may still take or may have taken unseen (minor units): those that hold (HOLDS). */
   async openSaleAmount(locationId: string, orderId: string): Promise<bigint> {
     return CounterRepository.openSaleAmountOf(await this.db.$queryRaw<unknown>(CounterRepository.openSaleAmountSql(locationId, orderId)));
   }
@@ -173,7 +182,7 @@ export class CounterRepository {
   static openSaleAmountSql(locationId: string, orderId: string): Prisma.Sql {
     return Prisma.sql`
       SELECT sum(amount)::bigint AS s FROM counter_transactions
-      WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND kind = 'sale' AND state IN ${OPEN_STATES}`;
+      WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND kind = 'sale' AND ${HOLDS}`;
   }
 
   /** The amount in openSaleAmountSql's rows (0 when no sale is open). */
@@ -185,8 +194,9 @@ export class CounterRepository {
   /** What the refunds of a counter sale did and may still do (SaleRefunds). */
   async refundsOfSale(locationId: string, saleId: string): Promise<SaleRefunds> {
     const rows = await this.db.$queryRaw<{ refunded: bigint | null; open: bigint | null }[]>`
-      SELECT sum(coalesce((outcome ->> 'amountBase')::bigint, amount)) FILTER (WHERE state = 'finished' AND result = 'SUCCESSFUL')::bigint AS refunded,
-             sum(amount) FILTER (WHERE state IN ${OPEN_STATES})::bigint AS open
+      SELECT (coalesce(sum(coalesce((outcome ->> 'amountBase')::bigint, amount)) FILTER (WHERE state = 'finished' AND result = 'SUCCESSFUL'), 0)
+              + coalesce(sum(amount) FILTER (WHERE resolution = 'charged'), 0))::bigint AS refunded,
+             sum(amount) FILTER (WHERE ${HOLDS})::bigint AS open
         FROM counter_transactions
        WHERE location_id = ${locationId}::uuid AND refund_of = ${saleId}::uuid AND kind = 'refund'`;
     return { refunded: rows[0]?.refunded ?? 0n, open: rows[0]?.open ?? 0n };
@@ -326,6 +336,19 @@ export class CounterRepository {
             UPDATE counter_transactions t SET state = 'cancel_requested', cancel_requested_at = now(), updated_at = now()
             WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid AND t.state = 'sent'
             RETURNING ${COLUMNS}`;
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Records the venue's resolution of a failed outcome_unknown transaction (a row locked with lockForSettle), once:
+   * null when it is not one, or was resolved before.
+   */
+  async resolve(locationId: string, id: string, resolution: CounterResolution, paymentId: string | null, message: string): Promise<CounterTransactionRow | null> {
+    const rows = await this.db.$queryRaw<CounterTransactionRow[]>`
+      UPDATE counter_transactions t
+      SET resolution = ${resolution}, resolved_at = now(), payment_id = ${paymentId}, message = ${message}, updated_at = now()
+      WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid AND t.state = 'failed' AND t.failure = 'outcome_unknown' AND t.resolution IS NULL
+      RETURNING ${COLUMNS}`;
     return rows[0] ?? null;
   }
 

@@ -2,7 +2,7 @@
  * Pay at counter: the pure rules of a counter transaction (states in
  * @app/contracts counter.ts). No database, no transport.
  */
-import type { CounterFailure, CounterKind, CounterOutcome, CounterState } from '@app/contracts';
+import type { CounterFailure, CounterKind, CounterOutcome, CounterResolution, CounterState } from '@app/contracts';
 import { ConnectPac, COUNTER_OPEN_STATES } from '@app/contracts';
 import { COUNTED_PAYMENT_STATE, isPayable, outstandingAmount } from './money';
 
@@ -93,14 +93,14 @@ export function counterSettlementOf(req: CounterRequestFacts, outcome: CounterOu
         return {
           state: 'failed',
           failure: 'outcome_unknown',
-          message: "the terminal's last transaction carries no time, so it cannot be told from an older one: check the terminal's receipts before charging again",
+          message: "the terminal's last transaction carries no time, so it cannot be told from an older one: check the terminal's receipts, then resolve it (it holds its amount until then)",
           raw: outcome.transaction,
         };
       }
       return { state: 'finished', result: outcome.transaction.transactionResult, transaction: outcome.transaction };
     }
     case 'unknown':
-      return { state: 'failed', failure: 'outcome_unknown', message: `the outcome could not be read back from the terminal (${outcome.reason}): check the terminal's receipts before charging again` };
+      return { state: 'failed', failure: 'outcome_unknown', message: `the outcome could not be read back from the terminal (${outcome.reason}): check the terminal's receipts, then resolve it (it holds its amount until then)` };
     case 'refused':
       return { state: 'failed', failure: 'refused', message: `Connect refused the request (${outcome.code}): ${outcome.message}` };
     case 'unreadable':
@@ -128,20 +128,41 @@ export function appliesRefund(kind: CounterKind, refundOf: string | null, s: Cou
  * not refunded.
  */
 export function counterRefundRefusal(
-  sale: { id: string; kind: string; state: string; result: string | null; paymentId: string | null; currency: string },
+  sale: { id: string; kind: string; state: string; result: string | null; resolution: CounterResolution | null; paymentId: string | null; currency: string },
   payment: { state: string; paidAmount: bigint; tipsAmount: bigint; refundedAmount: bigint } | null,
   openRefunds: bigint,
   amount: bigint,
   currency: string,
 ): string | undefined {
   if (sale.kind !== 'sale') return `counter transaction ${sale.id} is a ${sale.kind}, not a sale`;
-  if (sale.state !== 'finished' || sale.result !== 'SUCCESSFUL') return `counter sale ${sale.id} did not take money (${sale.result ?? sale.state})`;
+  if (!tookMoney(sale)) return `counter sale ${sale.id} did not take money (${sale.result ?? sale.resolution ?? sale.state})`;
   if (sale.paymentId === null || payment === null) return `counter sale ${sale.id} was not recorded on an order: refund it without refundOf`;
   if (payment.state !== COUNTED_PAYMENT_STATE) return `the payment of counter sale ${sale.id} is ${payment.state}`;
   if (currency !== sale.currency) return `counter sale ${sale.id} is in ${sale.currency}, not ${currency}`;
   const left = payment.paidAmount + payment.tipsAmount - payment.refundedAmount - openRefunds;
   if (amount > left) return `counter sale ${sale.id} has ${left > 0n ? left : 0n} ${sale.currency} left to refund${openRefunds > 0n ? ` (${openRefunds} is in refunds still running)` : ''}; ${amount} is more`;
   return undefined;
+}
+
+/** Whether a transaction ran with money: finished SUCCESSFUL, or an unknown outcome the venue resolved as charged. */
+export function tookMoney(t: { state: string; result: string | null; resolution: CounterResolution | null }): boolean {
+  return (t.state === 'finished' && t.result === 'SUCCESSFUL') || t.resolution === 'charged';
+}
+
+/**
+ * What the venue's resolution of a transaction does: only a failed `outcome_unknown` one may be resolved, once; the
+ * same resolution again answers as before; another one is refused.
+ */
+export function resolutionOf(
+  t: { id: string; state: string; failure: CounterFailure | null; resolution: CounterResolution | null },
+  asked: CounterResolution,
+): { do: 'resolve' | 'already' } | { do: 'refuse'; error: 'not_resolvable' | 'already_resolved'; message: string } {
+  if (t.state !== 'failed' || t.failure !== 'outcome_unknown') {
+    return { do: 'refuse', error: 'not_resolvable', message: `counter transaction ${t.id} is ${t.failure ?? t.state}: only an outcome_unknown one is resolved by the venue` };
+  }
+  if (t.resolution === null) return { do: 'resolve' };
+  if (t.resolution === asked) return { do: 'already' };
+  return { do: 'refuse', error: 'already_resolved', message: `counter transaction ${t.id} was resolved as ${t.resolution}` };
 }
 
 /** Whether a settled sale is to be recorded as a payment on its order: a SUCCESSFUL sale against an order. */
@@ -176,7 +197,7 @@ export function counterSaleRefusal(
   if (order.currency !== currency) return `order ${order.id} is in ${order.currency}, not ${currency}`;
   const room = outstandingAmount(order) - openSales - openIntents;
   if (amount > room) {
-    const held = [openSales > 0n ? `${openSales} is in counter sales still running` : undefined, openIntents > 0n ? `${openIntents} in open payment intents` : undefined].filter(Boolean);
+    const held = [openSales > 0n ? `${openSales} is in counter sales still running or not resolved` : undefined, openIntents > 0n ? `${openIntents} in open payment intents` : undefined].filter(Boolean);
     return `order ${order.id} has ${room > 0n ? room : 0n} ${order.currency} left to pay${held.length ? ` (${held.join(', ')})` : ''}; ${amount} is more`;
   }
   return undefined;

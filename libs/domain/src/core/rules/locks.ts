@@ -24,7 +24,7 @@ export function liveLock<L extends OrderLockState>(lock: L | null | undefined, n
  */
 export function counterSaleLockRefusal(orderId: string, openCounterSales: bigint): string | undefined {
   if (openCounterSales <= 0n) return undefined;
-  return `order ${orderId} is being paid at a counter terminal (${openCounterSales} still running); try again once it has finished`;
+  return `order ${orderId} is being paid at a counter terminal (${openCounterSales} still running, or with an outcome the venue has not resolved); try again once it has finished`;
 }
 
 /** Whether a live lock at `now` is held by someone other than `lockId`. */

@@ -93,7 +93,7 @@ function moneyRecordsText(r: OrderMoneyRecords): string | undefined {
   const what = [
     r.payments > 0 ? `${r.payments} payment${r.payments === 1 ? '' : 's'}` : undefined,
     r.paymentIntents > 0 ? `${r.paymentIntents} payment intent${r.paymentIntents === 1 ? '' : 's'}` : undefined,
-    r.openCounterSaleAmount > 0n ? 'a counter sale still running' : undefined,
+    r.openCounterSaleAmount > 0n ? 'a counter sale still running or not resolved' : undefined,
   ].filter((w): w is string => w !== undefined);
   if (what.length === 0) return undefined;
   return what.length === 1 ? what[0] : `${what.slice(0, -1).join(', ')} and ${what[what.length - 1]}`;

@@ -1,14 +1,8 @@
-import type { Logger } from '@app/common';
-import type { ConnectPac, CounterSettleJob, CounterTransactionView } from '@app/contracts';
-import type { RecordPayment } from '../../core/commands';
-import { DomainRefusal } from '../../core/refusal';
+import type { CounterSettleJob, CounterTransactionView } from '@app/contracts';
 import { appliesRefund, counterSettlementOf, isCounterOpen, recordsPayment } from '../../core/rules';
-import { applyKnownRefund, lockPaymentIntent } from '../../events/event-effects';
-import { RecordOrderPayment } from '../../payments/usecases/record-order-payment.usecase';
-import type { CounterTransactionRow } from '../../repositories/counter.repository';
 import { counterRepo } from '../../repositories/counter.repository';
-import { runInTransaction, takePlanInTransaction } from '../../repositories/unit-of-work';
-import type { Tx } from '../../shared/tx';
+import { runInTransaction } from '../../repositories/unit-of-work';
+import { applyCounterRefund, recordCounterPayment, takenBy } from '../counter-effects';
 import type { CounterDeps } from '../ports';
 import { counterEventOf, counterView } from '../view';
 
@@ -21,64 +15,6 @@ export type SettleOutcome =
   | { kind: 'not_sent'; view: CounterTransactionView }
   /** No such transaction at the location. */
   | { kind: 'missing' };
-
-/**
- * Records a SUCCESSFUL counter sale on its order through the shared
- * RecordOrderPayment command (source connect-pac, payment id = the counter
- * transaction's id), inside the settling transaction: the plan's advisory
- * lock, the order row lock and the plan's read, as RpcDispatcher takes them.
- * Returns the refusal's message when the order cannot take it (closed, paid
- * meanwhile, another currency): nothing is recorded then. Dojo's lock is not
- * checked here: a sale is refused at its start while Dojo holds one, and by now
- * the terminal has charged the card, so it is recorded if the order can take it.
- */
-async function recordCounterPayment(tx: Tx, row: CounterTransactionRow, t: ConnectPac.PacTransaction, traceId: string, log: Logger): Promise<string | undefined> {
-  const cmd: RecordPayment = {
-    orderId: row.orderId!,
-    paymentRef: row.id,
-    amount: t.amountBase !== undefined ? BigInt(t.amountBase) : row.amount!,
-    tips: BigInt(t.amountGratuity ?? 0),
-    ...(t.amountCashback ? { cashback: BigInt(t.amountCashback) } : {}),
-    currency: t.currency ?? row.currency,
-    source: 'connect-pac',
-  };
-  const uc = new RecordOrderPayment();
-  const plan = uc.plan(row.locationId, cmd);
-  const pre = await takePlanInTransaction(tx, row.locationId, plan);
-  const ctx = {
-    db: tx,
-    locationId: row.locationId,
-    rpcId: `counter:${row.id}`,
-    traceId,
-    log: log.child({ orderId: cmd.orderId }),
-    now: new Date(),
-    planned: { pre },
-  };
-  try {
-    await uc.execute(ctx, cmd);
-    return undefined;
-  } catch (err) {
-    // A refusal is decided before any write, so the settling transaction goes on; anything else rolls it back (the job is retried).
-    if (!(err instanceof DomainRefusal)) throw err;
-    ctx.log.warn({ err: err.message }, 'counter sale could not be recorded on its order; refund it on the terminal');
-    return err.message;
-  }
-}
-
-/**
- * Applies a SUCCESSFUL counter refund to the payment of the counter sale it
- * refunds (payment id = the sale's id), inside the settling transaction: the
- * payment's lock first, then what the sale's other successful refunds add up
- * to (this one is still open), so two refunds of one sale settling at once are
- * added up, never one taken for the other. Returns why it was not applied.
- */
-async function applyCounterRefund(tx: Tx, row: CounterTransactionRow, t: ConnectPac.PacTransaction): Promise<string | undefined> {
-  const saleId = row.refundOf!;
-  await lockPaymentIntent(tx, row.locationId, saleId);
-  const before = await counterRepo(tx).refundsOfSale(row.locationId, saleId);
-  const amount = t.amountBase !== undefined ? BigInt(t.amountBase) : row.amount!;
-  return applyKnownRefund(tx, row.locationId, saleId, before.refunded + amount);
-}
 
 /**
  * SettleCounterTransaction (the worker, from a CounterSettleJob): one
@@ -111,12 +47,12 @@ export class SettleCounterTransaction {
       let paymentId: string | null = null;
       let message = s.state === 'failed' ? s.message : (s.transaction.userMessage ?? null);
       if (recordsPayment(row.kind, row.orderId, s)) {
-        const refused = await recordCounterPayment(tx, row, s.transaction, job.traceId, log);
+        const refused = await recordCounterPayment(tx, row, takenBy(row, s.transaction), job.traceId, log);
         if (refused === undefined) paymentId = row.id;
         else message = `the payment was not recorded on order ${row.orderId}: ${refused}`;
       }
       if (appliesRefund(row.kind, row.refundOf, s)) {
-        const refused = await applyCounterRefund(tx, row, s.transaction);
+        const refused = await applyCounterRefund(tx, row, takenBy(row, s.transaction).amount);
         if (refused === undefined) paymentId = row.refundOf;
         else message = `the refund was not applied to the payment of counter sale ${row.refundOf}: ${refused}`;
       }
