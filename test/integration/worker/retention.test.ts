@@ -165,6 +165,22 @@ describe('retention: finished records past their period are removed, nothing els
     assert.deepEqual((await db.prisma.outboxEvent.findMany()).map((r) => r.state).sort(), ['dead', 'pending']);
   });
 
+  it("keeps an intent's latest applied event of each status: it decides between statuses of equal rank", async () => {
+    const C = await fx.location({ name: 'Crown' });
+    const applied = (status: string, days: number) =>
+      db.prisma.$executeRaw`INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id, payment_status, occurred_at,
+          channel, payload, state, received_at, applied_at)
+        VALUES (${randomUUID()}::uuid, ${C.id}::uuid, 'acc-c', ${`${status}-${days}`}, 'payment_intent.status_updated', 'pi_c', ${status}, ${ago(days)},
+          'webhook', '{}'::jsonb, 'applied'::"EventState", ${ago(days)}, ${ago(days)})`;
+    await applied('Authorized', 45);
+    await applied('Captured', 44);
+    await applied('Captured', 40);
+    await applied('Refunded', 35);
+    await prune({ batchSize: 100 }).runPass();
+    const left = await db.prisma.dojoEvent.findMany({ where: { locationId: C.id }, orderBy: { occurredAt: 'asc' } });
+    assert.deepEqual(left.map((e) => e.eventId), ['Authorized-45', 'Captured-40', 'Refunded-35'], 'only the older Captured goes');
+  });
+
   it('the worker app runs passes on its own (RETENTION_INTERVAL_MS), counted in its metrics', async () => {
     await request(B.id, ago(30));
     await request(B.id, ago(3));

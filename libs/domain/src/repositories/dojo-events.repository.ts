@@ -271,10 +271,22 @@ export class DojoEventsRepository {
   /**
    * Retention: up to `limit` events received and applied before `before` deleted; how many. A delivery of one of
    * them after that is stored and applied again (an event's effects are forward-only and idempotent: the payment
-   * is recorded once, a status never moves back, refunds are Dojo's cumulative amounts).
+   * is recorded once, a status never moves back, refunds are Dojo's cumulative amounts). The latest applied event
+   * of each status of an intent stays: it decides between two statuses of equal rank (lastAppliedWithStatus), so
+   * an older Reversed replayed or redelivered later never overturns the Refunded applied after it.
    */
   deleteAppliedBefore(before: Date, limit: number): Promise<number> {
-    return deleteBatch(this.db, 'dojo_events', Prisma.sql`state = 'applied' AND received_at < ${before} AND applied_at < ${before}`, limit);
+    return deleteBatch(
+      this.db,
+      'dojo_events',
+      Prisma.sql`state = 'applied' AND received_at < ${before} AND applied_at < ${before}
+        AND (payment_status IS NULL OR EXISTS (
+          SELECT 1 FROM dojo_events later
+           WHERE later.location_id = dojo_events.location_id AND later.payment_intent_id IS NOT DISTINCT FROM dojo_events.payment_intent_id
+             AND later.state = 'applied' AND later.payment_status = dojo_events.payment_status
+             AND (later.occurred_at, later.event_id) > (dojo_events.occurred_at, dojo_events.event_id)))`,
+      limit,
+    );
   }
 
   /** Retention: up to `limit` events discarded before `before` deleted (dead letters never); how many. */
