@@ -9,7 +9,9 @@ async function main() {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is required');
   await ensureDatabase(url);
-  const r = await migrate(url);
+  const r = await migrate(url, undefined, {
+    onLockRetry: (name, attempt, waitMs) => console.log(`${name}: a table it changes is busy (waited for its lock); trying again in ${waitMs} ms (attempt ${attempt})`),
+  });
   console.log(`${redact(url)}: applied ${r.applied.length} (${r.applied.join(', ') || 'none'}), already applied ${r.alreadyApplied.length}`);
 }
 

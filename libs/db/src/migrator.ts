@@ -15,7 +15,28 @@ export interface MigrationReport {
   alreadyApplied: string[];
 }
 
-export class MigrationError extends Error {}
+export class MigrationError extends Error {
+  /** True when a statement gave up waiting for a lock (lock_timeout): trying again later may succeed. */
+  constructor(message: string, readonly lockTimeout = false) {
+    super(message);
+  }
+}
+
+export interface MigrateOptions {
+  /**
+   * How long one statement of a migration waits for a lock another transaction holds (ms) before the migration
+   * gives up and is tried again. A migration that waits on a busy table (an ALTER behind a long transaction) would
+   * otherwise make every later query of that table wait behind it, stalling the apps still serving while it runs.
+   */
+  lockTimeoutMs?: number;
+  /** How long a migration is tried again after such a give-up (ms), doubling the pause from 250 ms to 5 s. */
+  retryForMs?: number;
+  /** Told of each give-up that will be tried again. */
+  onLockRetry?: (migration: string, attempt: number, waitMs: number) => void;
+}
+
+/** SQLSTATE lock_not_available: a statement gave up waiting at lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** Reads prisma/migrations/<timestamp>_<name>/migration.sql in name order. */
 export function loadMigrations(dir = join(repoRoot(), 'prisma', 'migrations')): Migration[] {
@@ -55,8 +76,12 @@ const ADVISORY_LOCK_KEY = 72707369;
  * is held between transactions, so this also works through PgBouncer in
  * transaction pooling mode, where a session lock could stay behind on a pooled
  * server connection. A migration whose file changed after it was applied stops the run.
+ * A statement waits at most `lockTimeoutMs` for a lock (MigrateOptions); the migration is then rolled back and
+ * tried again for up to `retryForMs`, so it never queues the apps' queries behind it for long.
  */
-export async function migrate(databaseUrl: string, migrations = loadMigrations()): Promise<MigrationReport> {
+export async function migrate(databaseUrl: string, migrations = loadMigrations(), opts: MigrateOptions = {}): Promise<MigrationReport> {
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 5_000;
+  const retryForMs = opts.retryForMs ?? 120_000;
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   const report: MigrationReport = { applied: [], alreadyApplied: [] };
@@ -65,6 +90,8 @@ export async function migrate(databaseUrl: string, migrations = loadMigrations()
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK_KEY]);
+      // After the migrators' own lock, which a second migrator waits for as long as the first one runs.
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
       const out = await fn();
       await client.query('COMMIT');
       return out;
@@ -83,29 +110,46 @@ export async function migrate(databaseUrl: string, migrations = loadMigrations()
   try {
     await locked(() => client.query(BOOKKEEPING));
     for (const m of migrations) {
-      const applied = await locked(async () => {
-        const row = await prior(m.name);
-        if (row) {
-          if (!row.finished_at) throw new MigrationError(`migration ${m.name} started earlier but never finished; fix the database by hand`);
-          if (row.checksum !== m.checksum) throw new MigrationError(`migration ${m.name} was edited after it was applied (checksum differs)`);
-          return false;
-        }
+      const until = Date.now() + retryForMs;
+      let wait = 250;
+      for (let attempt = 1; ; attempt++) {
         try {
-          await client.query(m.sql);
+          (await applyOne(m) ? report.applied : report.alreadyApplied).push(m.name);
+          break;
         } catch (err) {
-          throw new MigrationError(`migration ${m.name} failed: ${(err as Error).message}`);
+          if (!(err instanceof MigrationError && err.lockTimeout) || Date.now() + wait > until) throw err;
+          opts.onLockRetry?.(m.name, attempt, wait);
+          await new Promise((r) => setTimeout(r, wait));
+          wait = Math.min(wait * 2, 5_000);
         }
-        await client.query(
-          `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count)
-           VALUES ($1, $2, now(), $3, 1)`,
-          [randomUUID(), m.checksum, m.name],
-        );
-        return true;
-      });
-      (applied ? report.applied : report.alreadyApplied).push(m.name);
+      }
     }
     return report;
   } finally {
     await client.end();
+  }
+
+  /** Applies `m` unless it is in place (true when applied now). */
+  function applyOne(m: Migration): Promise<boolean> {
+    return locked(async () => {
+      const row = await prior(m.name);
+      if (row) {
+        if (!row.finished_at) throw new MigrationError(`migration ${m.name} started earlier but never finished; fix the database by hand`);
+        if (row.checksum !== m.checksum) throw new MigrationError(`migration ${m.name} was edited after it was applied (checksum differs)`);
+        return false;
+      }
+      try {
+        await client.query(m.sql);
+      } catch (err) {
+        const lockTimeout = (err as { code?: string }).code === LOCK_NOT_AVAILABLE;
+        throw new MigrationError(`migration ${m.name} failed: ${(err as Error).message}${lockTimeout ? ` (waited ${lockTimeoutMs} ms for a lock)` : ''}`, lockTimeout);
+      }
+      await client.query(
+        `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count)
+         VALUES ($1, $2, now(), $3, 1)`,
+        [randomUUID(), m.checksum, m.name],
+      );
+      return true;
+    });
   }
 }

@@ -87,6 +87,43 @@ describe('migrations', () => {
     await assert.rejects(migrate(url, edited), (err: Error) => err instanceof MigrationError && /edited after it was applied/.test(err.message));
   });
 
+  it('give up waiting for a busy table within the lock timeout, so no query queues behind them, and try again', async () => {
+    const url = await fresh();
+    await migrate(url);
+    const busy = new Client({ connectionString: url });
+    await busy.connect();
+    await busy.query('SET statement_timeout = 3000'); // without the lock timeout this read would wait for the holder
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    try {
+      // An app's long transaction holds a lock on orders; the new migration needs orders exclusively.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE orders IN ACCESS SHARE MODE');
+      const alter = [...loadMigrations(), { name: '29990101000001_busy', sql: 'ALTER TABLE orders ADD COLUMN busy_test int', checksum: 'b' }];
+      const retries: number[] = [];
+      const run = migrate(url, alter, { lockTimeoutMs: 200, retryForMs: 10_000, onLockRetry: (_m, n) => retries.push(n) });
+      // While the migration waits its turn, another app's read of orders is not queued behind it for long.
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      await busy.query('SELECT count(*) FROM orders');
+      assert.ok(Date.now() - t0 < 2_000, `a read waited ${Date.now() - t0} ms behind the migration`);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.ok(retries.length >= 1, 'the migration gave up and is trying again');
+      await holder.query('COMMIT');
+      const report = await run;
+      assert.deepEqual(report.applied, ['29990101000001_busy'], 'applied once the table was free');
+      // A table that stays busy past retryForMs fails the run, naming the wait.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE orders IN ACCESS SHARE MODE');
+      const again = [...alter, { name: '29990101000002_busy', sql: 'ALTER TABLE orders DROP COLUMN busy_test', checksum: 'c' }];
+      await assert.rejects(migrate(url, again, { lockTimeoutMs: 100, retryForMs: 500 }), (err: Error) => err instanceof MigrationError && err.lockTimeout && /waited 100 ms for a lock/.test(err.message));
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+      await busy.end();
+    }
+  });
+
   it('roll back a failing migration completely and report it', async () => {
     const url = await fresh();
     const broken = [...loadMigrations(), { name: '29990101000000_broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();', checksum: 'x' }];
