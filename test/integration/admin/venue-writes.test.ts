@@ -124,6 +124,11 @@ describe('venue API writes', () => {
     r = await venue('PUT', `${base}/orders/o-r`, { body: { ...sampleOrder('o-r', 5000), payable: true } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal((await stored('o-r')).payable, true, 'open again with more to pay');
+    // An open tab with nothing on it yet owes nothing: not payable until it has a total.
+    r = await venue('PUT', `${base}/orders/o-empty`, { body: sampleOrder('o-empty', 0) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.created, true);
+    assert.equal((await stored('o-empty')).payable, false);
     assert.equal(await events('o-r'), 6, 'one POS event per write (5) and one for the payment Dojo recorded');
   });
 

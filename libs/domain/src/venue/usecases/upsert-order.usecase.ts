@@ -55,7 +55,7 @@ export class UpsertOrder {
       }
       const total = BigInt(rows.order.totalAmount);
       // Payable unless the venue says otherwise, the order is closed, or it is already fully paid.
-      const payable = rows.order.payable !== false && !isClosedStatus(order.status) && (!current || current.paidAmount < total);
+      const payable = rows.order.payable !== false && !isClosedStatus(order.status) && (current?.paidAmount ?? 0n) < total;
       const version = current ? current.version + 1 : 1;
       const at = new Date();
       // Paid and tips amounts follow the payments: a replace leaves them as they are (replaceFromVenue does not write them).
