@@ -1,11 +1,20 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
+import type { CounterSettleJob } from '@app/contracts';
 import { JobEnqueuer, JobName, QueueName } from '@app/queue';
 import type { TestDatabase} from '@app/testing';
 import { appEnv, createTestDatabase, testRedisUrl, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { OPERATOR_TOKEN } from './support/helpers';
+
+const SETTLE: CounterSettleJob = {
+  locationId: '00000000-0000-4000-8000-000000000001',
+  transactionId: '00000000-0000-4000-8000-000000000002',
+  outcome: { kind: 'refused', code: 1, message: 'declined' },
+  replicaId: 'qboard',
+  traceId: 'qboard',
+};
 
 /** GET /queues on the admin app: bull-board over every catalog queue, behind the operator token or the epos_op cookie. */
 describe('admin: the queue board at /queues', () => {
@@ -20,6 +29,8 @@ describe('admin: the queue board at /queues', () => {
     jobs = new JobEnqueuer({ redisUrl: testRedisUrl(), prefix });
     // A delayed registration job: the board must read the app's own queues (same prefix).
     await jobs.add(JobName.RegisterCapabilities, { locationId: '00000000-0000-4000-8000-000000000001' }, { delay: 600_000, jobId: 'qboard-1' });
+    // A delayed settle job: what a terminal reported, which the board must not let anyone rewrite.
+    await jobs.add(JobName.SettleCounter, SETTLE, { delay: 600_000, jobId: 'qboard-settle' });
   });
 
   after(async () => {
@@ -56,7 +67,42 @@ describe('admin: the queue board at /queues', () => {
     assert.deepEqual(body.queues.map((q) => q.name).sort(), Object.values(QueueName).sort());
     const reg = body.queues.find((q) => q.name === QueueName.Registration)!;
     assert.equal(reg.counts.delayed, 1, 'the delayed registration job shows');
-    assert.equal(body.queues.find((q) => q.name === QueueName.Rpc)!.readOnlyMode, true, 'RPC jobs cannot be retried from the board');
+    for (const q of body.queues) assert.equal(q.readOnlyMode, true, `${q.name} is read-only on the board`);
+  });
+
+  it('refuses every write from the board: no job added, edited, retried, promoted, removed, and no queue emptied or paused', async () => {
+    const write = (method: string, path: string, body?: unknown) =>
+      fetch(`${admin.url}/queues/api/queues/${path}`, {
+        method,
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+    const forged: CounterSettleJob = { ...SETTLE, outcome: { kind: 'transaction', transaction: { transactionResult: 'SUCCESSFUL' } as never } };
+    const q = QueueName.Counter;
+    const writes: Array<[string, string, unknown?]> = [
+      ['POST', `${q}/add`, { name: JobName.SettleCounter, data: forged, options: {} }],
+      ['PATCH', `${q}/qboard-settle/update-data`, { jobData: forged }],
+      ['PUT', `${q}/qboard-settle/promote`],
+      ['PUT', `${q}/qboard-settle/clean`],
+      ['PUT', `${q}/retry/failed`],
+      ['PUT', `${q}/clean/delayed`],
+      ['PUT', `${q}/empty`],
+      ['PUT', `${q}/obliterate`],
+      ['PUT', `${q}/pause`],
+      ['POST', `${QueueName.Registration}/add`, { name: JobName.RegisterCapabilities, data: { locationId: SETTLE.locationId }, options: {} }],
+      ['PUT', `${QueueName.DojoEvents}/empty`],
+    ];
+    for (const [method, path, body] of writes) {
+      const res = await write(method, path, body);
+      assert.equal(res.status, 405, `${method} ${path} is refused`);
+      await res.arrayBuffer();
+    }
+    const counter = jobs.queue(q);
+    assert.deepEqual(await counter.getJobCounts('delayed', 'waiting', 'prioritized'), { delayed: 1, waiting: 0, prioritized: 0 }, 'nothing was added or moved');
+    assert.deepEqual((await counter.getJob('qboard-settle'))?.data, SETTLE, "the settle job's data is as the gateway wrote it");
+    assert.equal(await counter.isPaused(), false);
+    assert.equal((await jobs.queue(QueueName.Registration).getJobCounts('delayed')).delayed, 1);
   });
 
   it('signs in with POST /queues/login (token in the body) and then accepts the HttpOnly epos_op cookie; sign-out clears it', async () => {

@@ -14,7 +14,7 @@ export const OPERATOR_COOKIE = 'epos_op';
 
 /** What each catalog queue is, shown on the board. */
 const DESCRIPTIONS: Record<string, string> = {
-  [QueueName.Rpc]: "Dojo's JSON-RPC requests, from the gateways to the workers (read-only: a retried request is past its deadline)",
+  [QueueName.Rpc]: "Dojo's JSON-RPC requests, from the gateways to the workers",
   [QueueName.DojoEvents]: 'Stored Dojo events to apply',
   [QueueName.Registration]: 'Capability registrations with Dojo, per location',
   [QueueName.Counter]: 'Pay at counter: terminal transaction outcomes to settle',
@@ -69,7 +69,9 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
  * `epos_op` holding one, which `POST /queues/login` sets (token in a JSON or
  * form body, never in the URL; `GET /queues/login` serves the form and
  * `POST /queues/logout` clears it). The cookie is SameSite=Strict, scoped to
- * /queues, and Secure when the request came over HTTPS.
+ * /queues, and Secure when the request came over HTTPS. The board only
+ * shows: every queue is read-only (no adding, editing, retrying, cleaning,
+ * emptying or pausing from it).
  */
 @Injectable()
 export class QueueBoard implements OnApplicationShutdown {
@@ -85,7 +87,11 @@ export class QueueBoard implements OnApplicationShutdown {
       queues: Object.values(QueueName).map(
         (name) =>
           new BullMQAdapter(this.queues.queue(name), {
-            readOnlyMode: name === QueueName.Rpc,
+            // Every queue is read-only: a job's data is trusted by its worker (a counter-settle job is what a card
+            // terminal reported, so a job added or edited here could record a payment no card paid), a retried RPC job
+            // is past its deadline, and emptying a queue loses work. Dead letters are replayed through the operator
+            // API (/v1/dead-letters), which requeues from the stored rows.
+            readOnlyMode: true,
             description: DESCRIPTIONS[name] ?? '',
           }),
       ),
