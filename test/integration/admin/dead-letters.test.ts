@@ -457,6 +457,28 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
       assert.deepEqual(bulk.body, { requeued: 0 });
     });
 
+    it('bulk replay of everything needs {"all": true}: no body, an empty one, or one not sent as JSON is a 400 and requeues nothing', async () => {
+      const before = (await listOf('?limit=500')).items.map((i) => i.id).sort();
+      assert.ok(before.length >= 4, JSON.stringify(before));
+      const post = (headers: Record<string, string>, body?: string) =>
+        fetch(`${admin.url}/v1/dead-letters/replay`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, ...headers }, body });
+      const attempts: Array<[string, Promise<Response>]> = [
+        ['no body', post({})],
+        ['an empty JSON object', post({ 'content-type': 'application/json' }, '{}')],
+        ["curl -d's form", post({ 'content-type': 'application/x-www-form-urlencoded' }, `locationId=${a.id}`)],
+        ['JSON sent as text/plain', post({ 'content-type': 'text/plain' }, '{"all": true}')],
+        ['all: false', post({ 'content-type': 'application/json' }, '{"all": false}')],
+        ['all with a filter', post({ 'content-type': 'application/json' }, JSON.stringify({ all: true, locationId: a.id }))],
+      ];
+      for (const [what, pending] of attempts) {
+        const r = await pending;
+        const body = (await r.json()) as { fields?: unknown[] };
+        assert.equal(r.status, 400, `${what}: ${JSON.stringify(body)}`);
+        assert.ok(body.fields?.length, `${what}: ${JSON.stringify(body)}`);
+      }
+      assert.deepEqual((await listOf('?limit=500')).items.map((i) => i.id).sort(), before, 'nothing was requeued');
+    });
+
     it('bulk replay requeues what matches the filter, and refuses bad filters', async () => {
       for (const body of [{ kind: 'bogus' }, { locationId: 'x' }, { since: 'soon' }, { state: 'dead' }]) {
         const r = await api('POST', '/v1/dead-letters/replay', { body });
@@ -480,6 +502,14 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
         return r.state === 'applied' ? r : undefined;
       }, 'the replayed event is applied by the worker');
       assert.equal(b6.attempts, 0);
+
+      // Everything left, of every location, with the explicit request.
+      const all = await api('POST', '/v1/dead-letters/replay', { body: { all: true } });
+      assert.equal(all.status, 202, JSON.stringify(all.body));
+      assert.ok(all.body.requeued >= 2, JSON.stringify(all.body));
+      const b4 = await db.prisma.outboxEvent.findUniqueOrThrow({ where: { id: BigInt(ids.b4!.split(':')[1]!) } });
+      assert.equal(b4.state, 'pending');
+      assert.equal(b4.attempts, 0);
     });
   });
 });

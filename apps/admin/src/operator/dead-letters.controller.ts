@@ -62,7 +62,9 @@ export class DeadLettersController {
   @HttpCode(202)
   @ApiOperation({
     summary: 'Replay every dead letter matching the filter',
-    description: 'Each one gets its attempts reset and is requeued at once. An empty body replays them all.',
+    description:
+      'Each one gets its attempts reset and is requeued at once. The JSON body names at least one filter (they combine: AND), ' +
+      'or is {"all": true} to replay every dead letter of every location; an empty or missing body (or one not sent as JSON) is a 400.',
   })
   @ApiBody({ schema: jsonSchema(DeadLetterReplayFilter) })
   @ApiResponse({
@@ -70,7 +72,7 @@ export class DeadLettersController {
     description: 'How many were requeued',
     schema: { type: 'object', required: ['requeued'], properties: { requeued: { type: 'integer' } } },
   })
-  @ApiResponse({ status: 400, description: 'A bad filter, named in fields', schema: ERROR })
+  @ApiResponse({ status: 400, description: 'A bad filter, named in fields; no filter and no "all": true', schema: ERROR })
   replayAll(@Body() body: unknown) {
     return this.replayMany.execute(parseBody(DeadLetterReplayFilter, body));
   }

@@ -154,6 +154,7 @@ export const DeadLetterReplayFilter = z.strictObject({
   locationId: z.uuid().optional(),
   kind: oneOf(DEAD_LETTER_KIND_VALUES).optional(),
   since: isoInstant.optional(),
+  all: z.literal(true, { error: 'must be true' }).optional().describe('true, alone: replay every dead letter of every location'),
 });
 
 export const DeadLetterDiscard = z.strictObject({

@@ -81,11 +81,27 @@ export class ReplayDeadLetter {
   }
 }
 
-/** POST /v1/dead-letters/replay: every dead letter matching the filter, requeued. */
+/**
+ * POST /v1/dead-letters/replay: every dead letter matching the filter, requeued.
+ * Replaying every letter of every location takes `all: true`, never an empty
+ * filter: a body the admin did not parse (a form, no content type) reads as
+ * empty, and must not requeue the whole fleet's dead letters.
+ */
 export class ReplayDeadLetters {
   constructor(private readonly d: DeadLetterDeps) {}
 
-  async execute(f: DeadLetterFilter): Promise<{ requeued: number }> {
+  async execute(q: DeadLetterFilter & { all?: boolean }): Promise<{ requeued: number }> {
+    const f: DeadLetterFilter = { locationId: q.locationId, kind: q.kind, since: q.since };
+    const filtered = f.locationId !== undefined || f.kind !== undefined || f.since !== undefined;
+    if (q.all === true && filtered) {
+      throw DomainError.invalid([{ field: 'all', reason: 'replays every dead letter: send it alone, or leave it out to replay those matching the filter' }]);
+    }
+    if (q.all !== true && !filtered) {
+      throw DomainError.invalid(
+        [{ field: '(root)', reason: 'name a filter (locationId, kind, since), or send {"all": true} to replay every dead letter' }],
+        'a bulk replay needs a JSON body (Content-Type: application/json) with a filter or {"all": true}',
+      );
+    }
     const r = await this.d.deadLetters.requeue(f);
     await handOn(this.d, r);
     return { requeued: r.dojoEventIds.length + r.posEventIds.length + r.registrationLocationIds.length };
