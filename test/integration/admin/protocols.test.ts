@@ -73,6 +73,33 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
     assert.deepEqual(listed.body.items.map((l: { id: string }) => l.id), [connect.body.id]);
   });
 
+  it("shows every URL it answers redacted: a location's restUrl and wsUrl, a counter link's wsUrl", async () => {
+    const restUrl = 'https://relay:REST-PASS-7@dojo.example.test/api?token=REST-TOKEN-7&region=eu';
+    const shown = 'https://relay:***@dojo.example.test/api?token=***&region=eu';
+    const created = await api('POST', '/v1/locations', { body: { name: 'Proxy Arms', softwareHouseId, dojoAccountId: account(), apiKey: sandboxKey(), restUrl } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    assert.equal(created.body.restUrl, shown);
+    assert.equal((await api('GET', `/v1/locations/${id}`)).body.restUrl, shown);
+    const listed = await api('GET', '/v1/locations?limit=500');
+    assert.equal(listed.body.items.find((l: { id: string }) => l.id === id)?.restUrl, shown);
+    const patched = await api('PATCH', `/v1/locations/${id}`, { body: { restUrl: 'https://dojo.example.test/api?api_key=REST-KEY-8', wsUrl: 'wss://u:WS-PASS-8@dojo.example.test/ws' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.restUrl, 'https://dojo.example.test/api?api_key=***');
+    assert.equal(patched.body.wsUrl, 'wss://u:***@dojo.example.test/ws');
+    assert.equal((await db.prisma.location.findUniqueOrThrow({ where: { id } })).restUrl, 'https://dojo.example.test/api?api_key=REST-KEY-8', 'stored as given');
+
+    const link = { hostAddress: 'proxyarms', installerId: 'inst-1', token: 'pac-token-0042', wsUrl: 'wss://pac:LINK-PASS-9@pac.example.test/pac?token=LINK-TOKEN-9' };
+    const put = await api('PUT', `/v1/locations/${id}/counter-link`, { body: link });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.equal(put.body.wsUrl, 'wss://pac:***@pac.example.test/pac?token=***');
+    const got = await api('GET', `/v1/locations/${id}/counter-link`);
+    assert.equal(got.body.wsUrl, 'wss://pac:***@pac.example.test/pac?token=***');
+    for (const body of [created.body, patched.body, put.body, got.body]) {
+      assert.doesNotMatch(JSON.stringify(body), /REST-PASS|REST-TOKEN|REST-KEY|WS-PASS|LINK-PASS|LINK-TOKEN/);
+    }
+  });
+
   it('refuses bad credentials with one field error each, in single and bulk onboarding', async () => {
     const bad = await api('POST', '/v1/locations', {
       body: { name: 'X', softwareHouseId, dojoAccountId: account(), protocol: 'connect-pat', apiKey: 'has space', connectPat: { hostAddress: 'a.b', installerId: 'i' } },

@@ -26,9 +26,10 @@ export function toLocationView(l: LocationRow, connection?: ConnectionView): Loc
     apiKeyLast4: l.apiKeyLast4,
     environment: l.environment,
     resellerId: l.resellerId,
-    // A URL may carry a secret (a token in its query): shown redacted, like every URL the platform shows.
+    // A URL may carry a secret (a token in its query, a password before its host): shown redacted, like every URL
+    // the platform shows.
     wsUrl: l.wsUrl === null ? null : redactUrl(l.wsUrl),
-    restUrl: l.restUrl,
+    restUrl: l.restUrl === null ? null : redactUrl(l.restUrl),
     currency: l.currency,
     enabled: l.enabled,
     capabilities: l.capabilities,

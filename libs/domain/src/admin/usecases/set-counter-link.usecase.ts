@@ -1,4 +1,5 @@
 import type { ConnectPacSettings } from '@app/contracts';
+import { redactUrl } from '@app/contracts';
 import { counterTokenAad } from '@app/db';
 import { DomainError } from '../errors';
 import { checkConnectPacSettings } from '../location-rules';
@@ -66,7 +67,8 @@ export class SetCounterLink {
 }
 
 export function counterLinkView(locationId: string, l: { via: 'protocol' | 'link'; settings: ConnectPacSettings; tokenLast4: string; wsUrl: string | null; enabled: boolean }): CounterLinkView {
-  return { locationId, via: l.via, settings: l.settings, tokenLast4: l.tokenLast4, wsUrl: l.wsUrl, enabled: l.enabled };
+  // The URL may carry a secret (a token in its query, a password before its host): shown redacted, as a location's are.
+  return { locationId, via: l.via, settings: l.settings, tokenLast4: l.tokenLast4, wsUrl: l.wsUrl === null ? null : redactUrl(l.wsUrl), enabled: l.enabled };
 }
 
 /** DeleteCounterLink (DELETE /v1/locations/{id}/counter-link): removes the link beside the protocol; 409 on a connect-pac location, 404 without a link. */
