@@ -19,7 +19,10 @@ import { carriesStatus, isKnownStatus } from './dojo-event-payload';
 
 type DojoEvent = DojoEventRow;
 
-/** 'dead' / 'discarded': a dead letter (see libs/domain/src/dead-letters), left alone until an operator replays it. */
+/**
+ * 'dead': a dead letter (see libs/domain/src/dead-letters), left alone until an operator replays it. 'discarded': by
+ * an operator or by retention, never applied.
+ */
 export type ApplyOutcome = 'applied' | 'pending_payment' | 'already_applied' | 'missing' | 'dead' | 'discarded';
 
 export interface ApplyResult {

@@ -296,8 +296,11 @@ export class DojoEventsRepository {
 
   /**
    * Retention: up to `limit` events received before `before` and still waiting for their payment
-   * ('pending_payment') are discarded with `reason` (an operator may still replay one); how many. Rows being
-   * applied right now (their payment just recorded) are skipped.
+   * ('pending_payment') are discarded with `reason`; how many. Rows being applied right now (their payment just
+   * recorded) are skipped. A discarded row is kept for audit until deleteDiscardedBefore and is final: it is not a
+   * dead letter (most are events of payments taken elsewhere on the Dojo account, not failures, so listing them
+   * would bury real dead letters and keep them for ever), a replay answers 409, and a payment recorded later does
+   * not apply it.
    */
   discardPendingPaymentBefore(before: Date, limit: number, reason: string): Promise<number> {
     return this.db.$executeRaw`
