@@ -439,6 +439,20 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     assert.ok(!isFailure(await lockOrder('ord-2', 'lk-uk-3')), 'the card machine may lock it now');
     const events = (await new GetCounterTransaction(deps).execute(loc, b)).events;
     assert.equal(events.at(-1)?.data.resolution, 'not_charged', 'the resolution is a transaction event');
+
+    // ord-3 (2000): the POS stops a recovery it does not want to wait for; the sale then holds until resolved, and a
+    // recovered outcome arriving after that changes nothing.
+    const c = await start('uk-c', { tid: 'T-uk-c', orderId: 'ord-3', amount: 2000n });
+    await take.takeWork(loc, owner('old', 1));
+    const recover = (await take.takeWork(loc, owner('new', 2))).find((w) => w.transactionId === c.view.id);
+    assert.equal(recover?.op, 'recover');
+    const stopped = await new CancelCounterTransaction(deps).execute(loc, c.view.id);
+    assert.deepEqual([stopped.state, stopped.failure], ['failed', 'outcome_unknown']);
+    assert.match(stopped.message!, /stopped the recovery/);
+    await expectDomainError(start('uk-c2', { tid: 'T-uk-c2', orderId: 'ord-3', amount: 1n }), 'conflict', 'order_not_payable');
+    assert.equal((await settle(c.view.id, { kind: 'recovered', transaction: approved(2000) })).kind, 'already');
+    assert.equal((await resolve(c.view.id, 'charged')).paymentId, c.view.id);
+    assert.equal((await ordersRepo(db.prisma).find(loc, 'ord-3'))!.paidAmount, 2000n);
   });
 
   it('declined, refused and unreadable outcomes record nothing; a sale the order can no longer take is finished with a message', async () => {

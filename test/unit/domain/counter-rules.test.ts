@@ -93,7 +93,8 @@ describe('pay at counter rules', () => {
     assert.equal(cancelOf('accepted'), 'fail');
     assert.equal(cancelOf('sent'), 'request');
     assert.equal(cancelOf('cancel_requested'), 'already');
-    for (const s of ['recovering', 'finished', 'failed'] as const) assert.equal(cancelOf(s), 'refuse');
+    assert.equal(cancelOf('recovering'), 'give_up');
+    for (const s of ['finished', 'failed'] as const) assert.equal(cancelOf(s), 'refuse');
     assert.deepEqual(['accepted', 'sent', 'cancel_requested', 'recovering', 'finished', 'failed'].map(isCounterOpen), [true, true, true, true, false, false]);
   });
 

@@ -91,6 +91,9 @@ const STALE_CLAIM = '10 minutes';
 const ON_TERMINAL = Prisma.sql`('sent', 'cancel_requested', 'recovering')`;
 
 /** The states in which a transaction may still change (@app/contracts COUNTER_OPEN_STATES), as an SQL list of literals. */
+const RECOVERY_STOPPED =
+  "the POS stopped the recovery before the terminal's last transaction was read: check the terminal's receipts, then resolve it (it holds its amount until then)";
+
 /** A cancel to send (claimCancels): never sent, or sent 10 s ago while its transaction still runs. */
 const CANCEL_DUE = Prisma.sql`(cancel_sent_at IS NULL OR cancel_sent_at < now() - interval '10 seconds')`;
 
@@ -323,10 +326,19 @@ export class CounterRepository {
       RETURNING ${COLUMNS}, o.state AS "previousState"`;
   }
 
-  /** The POS's cancel: accepted -> failed cancelled_before_sending, sent -> cancel_requested. Null when the state moved meanwhile. */
-  async cancel(locationId: string, id: string, from: 'accepted' | 'sent'): Promise<CounterTransactionRow | null> {
+  /**
+   * The POS's cancel: accepted -> failed cancelled_before_sending, sent -> cancel_requested, recovering -> failed
+   * outcome_unknown (the recovery stops; a later recovered outcome finds it settled). Null when the state moved meanwhile.
+   */
+  async cancel(locationId: string, id: string, from: 'accepted' | 'sent' | 'recovering'): Promise<CounterTransactionRow | null> {
     const rows =
-      from === 'accepted'
+      from === 'recovering'
+        ? await this.db.$queryRaw<CounterTransactionRow[]>`
+            UPDATE counter_transactions t SET state = 'failed', failure = 'outcome_unknown', message = ${RECOVERY_STOPPED},
+              cancel_requested_at = now(), finished_at = now(), updated_at = now()
+            WHERE t.location_id = ${locationId}::uuid AND t.id = ${id}::uuid AND t.state = 'recovering'
+            RETURNING ${COLUMNS}`
+        : from === 'accepted'
         ? await this.db.$queryRaw<CounterTransactionRow[]>`
             UPDATE counter_transactions t SET state = 'failed', failure = 'cancelled_before_sending', message = 'cancelled by the POS before it was sent',
               cancel_requested_at = now(), finished_at = now(), updated_at = now()

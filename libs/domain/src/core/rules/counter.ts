@@ -170,10 +170,15 @@ export function recordsPayment(kind: CounterKind, orderId: string | null, s: Cou
   return kind === 'sale' && orderId !== null && s.state === 'finished' && s.result === 'SUCCESSFUL';
 }
 
-/** What the POS's cancel does: an accepted one fails at once, a sent one asks the terminal, anything else cannot be cancelled. */
-export function cancelOf(state: CounterState): 'fail' | 'request' | 'already' | 'refuse' {
+/**
+ * What the POS's cancel does: an accepted one fails at once, a sent one asks the terminal, a recovering one stops
+ * being recovered (`give_up`: failed outcome_unknown, holding its amount until the venue resolves it; the terminal
+ * may have run it), anything else cannot be cancelled.
+ */
+export function cancelOf(state: CounterState): 'fail' | 'request' | 'give_up' | 'already' | 'refuse' {
   if (state === 'accepted') return 'fail';
   if (state === 'sent') return 'request';
+  if (state === 'recovering') return 'give_up';
   if (state === 'cancel_requested') return 'already';
   return 'refuse';
 }

@@ -10,8 +10,11 @@ import { counterEventOf, counterView } from '../view';
  * CancelCounterTransaction (venue API): an accepted command fails at once
  * (`cancelled_before_sending`: it never reaches the terminal); a sent one
  * becomes `cancel_requested` and the owning gateway sends cancelTransaction
- * (the outcome still comes as the transaction's reply); a repeated cancel
- * answers the same; anything later is 409 not_cancellable.
+ * (the outcome still comes as the transaction's reply); a recovering one (its
+ * outcome lost, the terminal's last transaction not read yet) stops being
+ * recovered and fails `outcome_unknown`, for the venue to resolve from the
+ * terminal's receipts; a repeated cancel answers the same; anything later is
+ * 409 not_cancellable.
  */
 export class CancelCounterTransaction {
   constructor(private readonly d: CounterDeps) {}
@@ -25,7 +28,7 @@ export class CancelCounterTransaction {
       if (what === 'refuse') throw DomainError.conflict(`counter transaction ${id} is ${row.state}; it can no longer be cancelled`, { error: 'not_cancellable', state: row.state });
       const done = await runInTransaction(this.d.prisma, async (tx) => {
         const repo = counterRepo(tx);
-        const changed = await repo.cancel(locationId, id, what === 'fail' ? 'accepted' : 'sent');
+        const changed = await repo.cancel(locationId, id, what === 'fail' ? 'accepted' : what === 'give_up' ? 'recovering' : 'sent');
         if (!changed) return null;
         const events = await repo.appendEvents(locationId, [{ type: 'transaction', transactionId: id, tid: changed.tid, data: { ...counterView(changed) } }]);
         return { view: counterView(changed), events: events.map(counterEventOf) };
