@@ -68,6 +68,8 @@ describe('Connect PAT through the real gateway, queue and Postgres', () => {
     await fx.order(locationId, { id: 'o1', total: 1000, tableId: 'T1' });
     await fx.order(locationId, { id: 'o2', total: 600, tableId: 'T1' });
     await fx.order(locationId, { id: 'o3', total: 900, tableId: 'T2' });
+    await fx.table(locationId, { id: 'T4', name: 'Table T4' });
+    await fx.order(locationId, { id: 'o4', total: 800, tableId: 'T4' });
     prefix = uniquePrefix('patgw');
     const env = (name: string) =>
       appEnv(db, { QUEUE_PREFIX: prefix, LOG_LEVEL: 'debug', GATEWAY_REPLICA_ID: `${name}-${randomUUID().slice(0, 6)}`, GATEWAY_PING_INTERVAL_MS: '300', GATEWAY_LEASE_TTL_MS: '2000' });
@@ -123,6 +125,19 @@ describe('Connect PAT through the real gateway, queue and Postgres', () => {
     await sim.pat.call(accountId, 'transactionResponse', { tableId: 'T9', currency: 'GBP', payments: [{ paymentId: 'n1', amountPaid: 1 }] }, { notify: true });
     await waitFor(() => conn.notices.some((n: any) => n.params?.method === 'transactionResponse'), 'the refused notification is answered');
     assert.equal(conn.notices.filter((n: any) => n.params?.method === 'tableUnlock').length, 0);
+  });
+
+  it("handles a location's messages in arrival order: a receipt asked right after a payment notification shows the payment", async () => {
+    // The payment goes to a worker through the queue; the receipt is a read the gateway answers itself, so without
+    // the line it overtakes the payment and prints the whole bill as due.
+    const conn = sim.pat.routed(accountId)!;
+    const notices = conn.notices.length;
+    await sim.pat.call(accountId, 'transactionResponse', { tableId: 'T4', tid: 'TID4', currency: 'GBP', payments: [{ paymentId: 'inline-1', amountPaid: 800 }] }, { notify: true });
+    const texts = (result(await call('finalPOSReceiptRequest', { tableId: 'T4', tid: 'TID4' })).receiptLines as ConnectPat.ReceiptLine[]).map((l) => l.value ?? '');
+    assert.ok(texts.some((t) => /^Card payment +£8\.00$/.test(t)), texts.join('\n'));
+    assert.ok(texts.includes('PAID IN FULL'), texts.join('\n'));
+    assert.equal(conn.notices.length, notices, 'the payment notification was not refused');
+    assert.equal((await db.prisma.order.findUniqueOrThrow({ where: { locationId_id: { locationId, id: 'o4' } } })).paidAmount, 800n);
   });
 
   it('serves requests concurrently, echoing string and number ids exactly', async () => {

@@ -98,7 +98,8 @@ export class RequestDispatcher {
   /**
    * A place in the location's line of ordered requests: `ready` once every earlier one was answered; `done` lets the
    * next one go. Connect PAC's terminal notifications are ordered, so the POS sees the terminal's progress in order
-   * even though the workers run requests concurrently.
+   * even though the workers run requests concurrently; so are Connect PAT's messages, so a read the gateway answers
+   * itself (a receipt) never overtakes a change still on its way to a worker (the payment before it).
    */
   private takeTurn(locationId: string): { ready: Promise<void>; done: () => void } {
     const prev = this.ordered.get(locationId);

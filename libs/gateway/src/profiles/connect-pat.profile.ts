@@ -35,6 +35,17 @@ function settingsOf(location: LocationConfig): ConnectPatSettings {
  * Connect's own errorMessage is logged and never answered, and Connect's
  * "Connection Discontinued" (a newer PAT socket of the site took over) is
  * remembered so the link can tell a replaced link from a network drop.
+ *
+ * Every message is handled in the order it arrived (`ordered`: the next waits
+ * until the previous one is answered). A terminal may send a payment as a
+ * notification and ask for the final receipt at once, or unlock right after
+ * reporting its payments; the payment goes to a worker through the queue while
+ * a receipt is a read the gateway answers itself, so without the line the
+ * receipt could be printed from the bill before the payment is recorded, and
+ * the table unlocked before it is paid. The line costs little here: Connect
+ * serves one PAT socket per site and its terminals' messages are paced by
+ * people, and a read waiting behind a change has to see that change anyway.
+ * A message stuck in front holds the others up to its deadline (10 s).
  */
 export class ConnectPatProfile implements ConnectionProfile {
   readonly name = CONNECT_PAT_PROFILE;
@@ -71,11 +82,11 @@ export class ConnectPatProfile implements ConnectionProfile {
       };
     }
     if (d.kind === 'reject') return connectRejection(d, CODE_NAMES);
-    if (d.id !== null) return { kind: 'request', id: d.id, method: d.method, params: d.params };
+    if (d.id !== null) return { kind: 'request', id: d.id, method: d.method, params: d.params, ordered: true };
     const id = `${NOTIFICATION_PREFIX}${randomUUID()}`;
     this.notifications.set(id, d.method);
     if (this.notifications.size > MAX_OPEN_NOTIFICATIONS) this.notifications.delete(this.notifications.keys().next().value!);
-    return { kind: 'request', id, method: d.method, params: d.params };
+    return { kind: 'request', id, method: d.method, params: d.params, ordered: true };
   }
 
   /**

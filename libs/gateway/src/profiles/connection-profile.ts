@@ -20,7 +20,8 @@ export interface DecodedRequest {
   params: unknown;
   /**
    * Dispatched only once the location's previous ordered request was answered, so the workers apply them in the
-   * order they arrived (Connect PAC's terminal notifications: the POS sees a terminal's progress in order).
+   * order they arrived (Connect PAC's terminal notifications: the POS sees a terminal's progress in order; every
+   * Connect PAT message: a receipt or an unlock right after a payment sees the payment recorded).
    */
   ordered?: boolean;
 }
