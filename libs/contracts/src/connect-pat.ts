@@ -145,27 +145,49 @@ export const tableRefSchema = z.looseObject({ tableId, tid });
 
 export const TRANSACTION_RESULTS = ['SUCCESSFUL', 'DECLINED', 'VOID', 'UNSUCCESSFUL', 'CANCELLED', 'TIMED_OUT'] as const;
 
+/**
+ * A payment's field the EPOS never reads (it records the id, the amounts and the result): a value of another form
+ * than expected is dropped, never a reason to refuse the message, since the card payment it describes was already
+ * taken and refusing the message would leave it unrecorded.
+ */
+const unread = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
 export const patPaymentSchema = z.looseObject({
   paymentId: text(200),
   /** What the payment pays towards the bill (tips and cashback apart). */
   amountPaid: minor,
   amountGratuity: minor.optional(),
   amountCashback: minor.optional(),
+  /** [REST PAT: per payment] the transaction's currency when it names none itself. */
   currency: currency.optional(),
-  /** Absent means SUCCESSFUL; any other result is not recorded. */
+  /**
+   * Absent means SUCCESSFUL; any other result is not recorded. Read (it decides whether money was taken), so a value
+   * outside Connect's published results [PAC vocabulary] is refused rather than guessed either way.
+   */
   transactionResult: z.enum(TRANSACTION_RESULTS).optional(),
-  authCode: z.string().max(64).optional(),
-  cardSchemeName: z.string().max(64).optional(),
-  paymentMethod: z.string().max(64).optional(),
-  time: z.iso.datetime({ offset: true }).optional(),
+  authCode: unread(z.string().max(64)),
+  cardSchemeName: unread(z.string().max(64)),
+  paymentMethod: unread(z.string().max(64)),
+  /**
+   * [inference: no PAT time format is published] ISO 8601, with an offset or Z, or without one as Connect writes its
+   * PAC transactionTime (`YYYY-MM-DDThh:mm:ss`, the terminal's UK wall clock; see connect-pac.ts connectTimeOf).
+   */
+  time: unread(z.iso.datetime({ offset: true, local: true })),
 });
 export type PatPayment = z.infer<typeof patPaymentSchema>;
+
+/** The currencies the payments name, each once, in order. */
+const paymentCurrencies = (payments: readonly PatPayment[]): string[] => [...new Set(payments.flatMap((p) => (p.currency === undefined ? [] : [p.currency])))];
 
 export const transactionResponseSchema = z
   .looseObject({
     tableId,
     tid,
-    currency,
+    /**
+     * [REST PAT's table model carries the currency per payment; choice] optional: without it the transaction is in
+     * the one currency its payments name (output: always set).
+     */
+    currency: currency.optional(),
     /** Totals over the successful payments; when present they must match them. */
     amountPaid: minor.optional(),
     amountGratuity: minor.optional(),
@@ -185,12 +207,19 @@ export const transactionResponseSchema = z
         ctx.addIssue({ code: 'custom', path: [field], message: `is ${given} but the successful payments add up to ${computed}` });
       }
     }
+    if (t.currency === undefined) {
+      const named = paymentCurrencies(t.payments);
+      if (named.length === 0) ctx.addIssue({ code: 'custom', path: ['currency'], message: 'is required, here or on the payments' });
+      if (named.length > 1) ctx.addIssue({ code: 'custom', path: ['payments'], message: `are in more than one currency (${named.join(', ')}); one message pays in one currency` });
+      return;
+    }
     t.payments.forEach((p, i) => {
       if (p.currency !== undefined && p.currency !== t.currency) {
         ctx.addIssue({ code: 'custom', path: ['payments', i, 'currency'], message: `is ${p.currency} but the transaction is in ${t.currency}` });
       }
     });
-  });
+  })
+  .transform((t) => ({ ...t, currency: t.currency ?? paymentCurrencies(t.payments)[0]! }));
 
 /** Params of each message served. */
 export const PAT_PARAMS = {

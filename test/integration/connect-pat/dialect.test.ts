@@ -198,6 +198,13 @@ describe('Connect PAT dialect: table-level pay at table through the shared comma
     assert.deepEqual(result(await send('tableUnlock', { tableId: 'T1', tid: 'TID1' })), { tableId: 'T1', unlocked: false });
   });
 
+  it('transactionResponse naming its currency only on the payment, with a time without offset, is recorded', async () => {
+    const tx = { tableId: 'T2', tid: 'TID2', payments: [{ paymentId: 'p-local-time', amountPaid: 700, currency: 'GBP', time: '2025-01-01T12:00:00', authCode: 'X'.repeat(80) }] };
+    assert.deepEqual(result(await send('transactionResponse', tx)), { tableId: 'T2', recorded: 1, amountDue: 0, currency: 'GBP' });
+    const pay = await db.prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: A.id, paymentIntentId: 'p-local-time' } } });
+    assert.deepEqual([pay.orderId, pay.paidAmount, pay.currency], ['o3', 700n, 'GBP']);
+  });
+
   it('a message the dialect does not serve, and a reused id, are errorMessages', async () => {
     const r = await pat.handle({ locationId: A.id, method: 'sale', rpcId: 'x1', params: {}, deadline: Date.now() + 5000, traceId: randomUUID(), fence: 1 });
     assert.equal(error(r).code, C.methodNotFound);

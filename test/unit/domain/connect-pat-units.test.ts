@@ -108,6 +108,40 @@ describe('codec: Connect PAT frames at the edge', () => {
     expect(req('transactionResponse', { tableId: 'T1', currency: 'GBP', payments: [{ paymentId: 'p', amountPaid: 1, currency: 'EUR' }] }), C.invalidParams, /payments\.0\.currency/);
   });
 
+  it('transactionResponse: the currency from the payments, Connect times without an offset, unread fields never refuse it', () => {
+    const C = ConnectPat.PAT_ERROR_CODES;
+    const params = (d: ConnectPat.PatDecoded): any => {
+      assert.equal(d.kind, 'request', JSON.stringify(d));
+      return d.kind === 'request' ? d.params : undefined;
+    };
+    // No top-level currency, the payment's own, and a time as Connect writes PAC's transactionTime (no offset).
+    const p = params(decode(req('transactionResponse', { tableId: 'T1', payments: [{ paymentId: 'p1', amountPaid: 1000, currency: 'GBP', time: '2025-01-01T12:00:00' }] })));
+    assert.equal(p.currency, 'GBP');
+    assert.equal(p.payments[0].time, '2025-01-01T12:00:00');
+    assert.equal(params(decode(req('transactionResponse', { tableId: 'T1', payments: [{ paymentId: 'p1', amountPaid: 1, time: '2025-06-01T12:00:00+01:00' }], currency: 'EUR' }))).payments[0].time, '2025-06-01T12:00:00+01:00');
+    // Payments that name no currency take the one the others name.
+    const two = params(decode(req('transactionResponse', { tableId: 'T1', payments: [{ paymentId: 'a', amountPaid: 1 }, { paymentId: 'b', amountPaid: 2, currency: 'EUR' }] })));
+    assert.equal(two.currency, 'EUR');
+    // Fields the EPOS never reads: another form is dropped, the payment kept.
+    const odd = params(decode(req('transactionResponse', {
+      tableId: 'T1', currency: 'GBP',
+      payments: [{ paymentId: 'p1', amountPaid: 5, time: '01/01/2025 12:00', authCode: 'A'.repeat(100), cardSchemeName: 7, paymentMethod: { kind: 'ICC' } }],
+    })));
+    assert.deepEqual([odd.payments[0].paymentId, odd.payments[0].amountPaid], ['p1', 5]);
+    for (const f of ['time', 'authCode', 'cardSchemeName', 'paymentMethod']) assert.equal(odd.payments[0][f], undefined, f);
+
+    const refused = (m: unknown, re: RegExp) => {
+      const d = decode(m);
+      assert.ok(d.kind === 'reject' && d.error.code === C.invalidParams && re.test(d.error.message), JSON.stringify(d));
+    };
+    refused(req('transactionResponse', { tableId: 'T1', payments: [{ paymentId: 'p1', amountPaid: 1 }] }), /^params\.currency is required, here or on the payments/);
+    refused(req('transactionResponse', { tableId: 'T1', payments: [{ paymentId: 'a', amountPaid: 1, currency: 'GBP' }, { paymentId: 'b', amountPaid: 1, currency: 'EUR' }] }), /^params\.payments are in more than one currency \(GBP, EUR\)/);
+    // What is read stays strict: the result decides whether money was taken.
+    refused(req('transactionResponse', { tableId: 'T1', currency: 'GBP', payments: [{ paymentId: 'p1', amountPaid: 1, transactionResult: 'MAYBE' }] }), /^params\.payments\.0\.transactionResult/);
+    // And what the EPOS sends still validates strictly: the answer names its currency.
+    assert.match(ConnectPat.patResultProblem('transactionResponse', { tableId: 'T1', recorded: 1, amountDue: 0 }) ?? '', /^transactionResponse\.currency /);
+  });
+
   it("Connect's errorMessage is a notice, never answered; refusals encode as error or errorMessage notification", () => {
     const d = decode({ jsonrpc: '2.0', method: 'errorMessage', params: { code: 1, message: 'Connection Discontinued' } });
     assert.deepEqual(d, { kind: 'notice', id: null, error: { code: 1, message: 'Connection Discontinued' } });
