@@ -205,6 +205,21 @@ describe('Connect PAT dialect: table-level pay at table through the shared comma
     assert.deepEqual([pay.orderId, pay.paidAmount, pay.currency], ['o3', 700n, 'GBP']);
   });
 
+  it('the final receipt counts an order the venue holds as due: never PAID IN FULL while it is owed', async () => {
+    await fx.table(A.id, { id: 'T10', name: 'Table T10' });
+    await fx.order(A.id, { id: 'o10', total: 600, tableId: 'T10' });
+    await fx.order(A.id, { id: 'o11', total: 400, tableId: 'T10', payable: false });
+    // The terminal may take only what is payable: the held order is not locked nor paid.
+    assert.deepEqual(result(await send('tableLockRequest', { tableId: 'T10', tid: 'TID10' })), { tableId: 'T10', confirmed: true, amount: 600, currency: 'GBP' });
+    assert.equal(result(await send('transactionResponse', { tableId: 'T10', tid: 'TID10', currency: 'GBP', payments: [{ paymentId: 'p10', amountPaid: 600 }] })).amountDue, 0);
+    const texts = (result(await send('finalPOSReceiptRequest', { tableId: 'T10', tid: 'TID10' })).receiptLines as ConnectPat.ReceiptLine[]).map((l) => l.value ?? '');
+    assert.ok(!texts.includes('PAID IN FULL'), texts.join('\n'));
+    assert.ok(texts.some((t) => /^Total +£10\.00$/.test(t)), texts.join('\n'));
+    assert.ok(texts.some((t) => /^Due +£4\.00$/.test(t)), texts.join('\n'));
+    assert.ok(texts.some((t) => /^ {2}Pay at the till +£4\.00$/.test(t)), texts.join('\n'));
+    assert.deepEqual(result(await send('tableUnlock', { tableId: 'T10', tid: 'TID10' })), { tableId: 'T10', unlocked: true });
+  });
+
   it('a message the dialect does not serve, and a reused id, are errorMessages', async () => {
     const r = await pat.handle({ locationId: A.id, method: 'sale', rpcId: 'x1', params: {}, deadline: Date.now() + 5000, traceId: randomUUID(), fence: 1 });
     assert.equal(error(r).code, C.methodNotFound);

@@ -220,6 +220,21 @@ describe('receipts: a table bill in Connect receipt lines', () => {
     assert.ok(!pre.some((l) => l.value?.startsWith('Card payment')), 'payments are listed on the final receipt only');
   });
 
+  it('an order the venue holds is still due: never PAID IN FULL while it is owed', () => {
+    const held = { ...order('o2', 800n, 0n, [['Beer', 2, 400n]]), payable: false, heldByVenue: true } as Order;
+    const texts = tableReceipt({ ...bill, orders: [order('o1', 1500n, 1500n, [['Burger', 1, 1500n]]), held] }, 'final', log).map((l) => l.value ?? '');
+    assert.ok(!texts.includes('PAID IN FULL'), texts.join('\n'));
+    assert.ok(texts.some((t) => /^Due +£8\.00$/.test(t)), texts.join('\n'));
+    assert.ok(texts.some((t) => /^ {2}Pay at the till +£8\.00$/.test(t)), texts.join('\n'));
+    // Paid in full when nothing is owed, held or not; an order paid past a lowered total takes nothing off the others.
+    const paid = { ...order('o3', 500n, 600n, [['Tea', 1, 500n]]), payable: false } as Order;
+    const done = tableReceipt({ ...bill, orders: [order('o1', 1500n, 1500n, [['Burger', 1, 1500n]]), paid] }, 'final', log).map((l) => l.value ?? '');
+    assert.ok(done.includes('PAID IN FULL'), done.join('\n'));
+    assert.ok(!done.some((t) => t.includes('till')));
+    const mixed = tableReceipt({ ...bill, orders: [paid, order('o4', 300n, 0n, [['Cake', 1, 300n]])] }, 'bill', log).map((l) => l.value ?? '');
+    assert.ok(mixed.some((t) => /^Due +£3\.00$/.test(t)), mixed.join('\n'));
+  });
+
   it('without a template: the venue name heads it', () => {
     const lines = tableReceipt({ ...bill, hasTemplate: false, header: [], footer: [], venueName: 'Demo Arms' }, 'bill', log);
     assert.deepEqual(lines[0], { type: 'TEXT', format: ['BOLD', 'DOUBLE_HEIGHT'], value: 'Demo Arms' });

@@ -110,7 +110,8 @@ const barcodeValue = (v: string): string | undefined => (/^[\x20-\x7e]{1,48}$/.t
 /**
  * A table's receipt in Connect's receipt lines: the template's header (or the
  * venue's name), the table's open orders line by line, the total, what was
- * paid and what is due; the final receipt adds each payment taken with its
+ * paid and what is due (the orders the venue holds included, shown again as
+ * to pay at the till); the final receipt adds each payment taken with its
  * gratuity. Then the template's footer, the table id as a CODE128 barcode and
  * a ticket feed.
  */
@@ -123,11 +124,17 @@ export function tableReceipt(bill: TableBill, kind: 'bill' | 'final', log: Logge
   let total = 0n;
   let paid = 0n;
   let due = 0n;
+  let held = 0n;
   for (const o of bill.orders) {
     lines.push(...orderLines(o));
     total += o.totalAmount;
     paid += o.paidAmount;
-    due += o.payable ? outstandingAmount(o) : 0n;
+    // Every order on the bill is open, so what is left of it is owed, also when the venue holds it (payable false
+    // while its POS edits the bill): the terminal cannot take that part (the lock's amount leaves it out), but the
+    // receipt must not call the table paid in full while it is owed. An order paid past a lowered total owes nothing.
+    const owed = outstandingAmount(o) > 0n ? outstandingAmount(o) : 0n;
+    due += owed;
+    if (!o.payable) held += owed;
   }
   lines.push({ type: 'LINE_SEPARATOR_SINGLE' }, text(columns('Total', money(total, currency)), 'BOLD'));
   if (kind === 'final') {
@@ -143,6 +150,7 @@ export function tableReceipt(bill: TableBill, kind: 'bill' | 'final', log: Logge
   }
   if (paid > 0n) lines.push(text(columns('Paid', money(paid, currency))));
   lines.push(due === 0n && bill.orders.length > 0 ? text('PAID IN FULL', 'BOLD', 'DOUBLE_HEIGHT') : text(columns('Due', money(due, currency)), 'BOLD', 'DOUBLE_HEIGHT'));
+  if (held > 0n) lines.push(text(columns('  Pay at the till', money(held, currency))));
   lines.push({ type: 'LINE_SEPARATOR_DOUBLE' });
   if (bill.hasTemplate) bill.footer.forEach((l, i) => lines.push(...templateLine(l, log, 'footer', i)));
   const code = barcodeValue(bill.tableId);
