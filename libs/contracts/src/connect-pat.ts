@@ -153,7 +153,11 @@ export const TRANSACTION_RESULTS = ['SUCCESSFUL', 'DECLINED', 'VOID', 'UNSUCCESS
 const unread = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 
 export const patPaymentSchema = z.looseObject({
-  paymentId: text(200),
+  /**
+   * The payment's identity (recorded once per id, trimmed): one of only spaces would trim to "", and two different
+   * payments with blank ids would be taken as one, so it is refused.
+   */
+  paymentId: text(200).refine((v) => v.trim().length > 0, { message: 'must not be blank' }),
   /** What the payment pays towards the bill (tips and cashback apart). */
   amountPaid: minor,
   amountGratuity: minor.optional(),

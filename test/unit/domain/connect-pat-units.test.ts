@@ -106,6 +106,9 @@ describe('codec: Connect PAT frames at the edge', () => {
     expect(req('transactionResponse', { tableId: 'T1', currency: 'GBP', amountPaid: 5, payments: [{ paymentId: 'p', amountPaid: 4 }] }), C.invalidParams, /^params\.amountPaid is 5/);
     expect(req('transactionResponse', { tableId: 'T1', currency: 'GBP', payments: [{ paymentId: 'p', amountPaid: -1 }] }), C.invalidParams, /^params\.payments\.0\.amountPaid/);
     expect(req('transactionResponse', { tableId: 'T1', currency: 'GBP', payments: [{ paymentId: 'p', amountPaid: 1, currency: 'EUR' }] }), C.invalidParams, /payments\.0\.currency/);
+    // A blank payment id would trim to "" and two such payments would be taken as one.
+    expect(req('transactionResponse', { tableId: 'T1', currency: 'GBP', payments: [{ paymentId: '   ', amountPaid: 1 }] }), C.invalidParams, /^params\.payments\.0\.paymentId must not be blank/);
+    expect(req('transactionResponse', { tableId: 'T1', currency: 'GBP', payments: [{ paymentId: 'p', amountPaid: 1 }, { paymentId: '\t\n', amountPaid: 1 }] }), C.invalidParams, /^params\.payments\.1\.paymentId must not be blank/);
   });
 
   it('transactionResponse: the currency from the payments, Connect times without an offset, unread fields never refuse it', () => {

@@ -68,7 +68,7 @@ export const tableUnlock = {
 };
 
 export const transaction = {
-  /** Only successful payments are recorded (a declined or cancelled one took no money); the payment id is trimmed. */
+  /** Only successful payments are recorded (a declined or cancelled one took no money); the payment id is trimmed (the codec refuses a blank one). */
   toCommand(p: Params['transactionResponse']): RecordTablePayments {
     const ok = p.payments.filter((x) => (x.transactionResult ?? 'SUCCESSFUL') === 'SUCCESSFUL');
     const cmd: RecordTablePayments = {
