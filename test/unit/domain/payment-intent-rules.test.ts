@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { capturedAmountOf, checkoutUrl, decideIntentAmount, dojoCapturedAmount, intentStatusAdvances, isFinalIntentStatus, nextCheckDelayMs, settlementOf } from '@app/domain/core/rules';
+import { capturedAmountOf, checkoutUrl, decideIntentAmount, dojoCapturedAmount, intentStatusAdvances, isFinalIntentStatus, nextCheckDelayMs, paymentStatusToApply, settlementOf } from '@app/domain/core/rules';
 
 const order = (o: Partial<{ status: string; totalAmount: bigint; paidAmount: bigint; payable: boolean }> = {}) => ({
   id: 'o1', status: 'Accepted', currency: 'GBP', totalAmount: 5000n, paidAmount: 0n, payable: true, ...o,
@@ -42,6 +42,20 @@ describe('payment intent rules', () => {
     assert.equal(settlementOf('Refunded', false), 'record');
     assert.equal(settlementOf('Captured', true), 'none');
     for (const s of ['Created', 'Authorized', 'Reversed', 'Canceled']) assert.equal(settlementOf(s, false), 'none');
+  });
+
+  it("lets an intent already undone win over a late event on its payment, once; otherwise the event's status", () => {
+    // The Reversed (or Canceled) was applied before the payment existed: a late Captured records it, the intent's status undoes it.
+    assert.equal(paymentStatusToApply('Captured', 'Reversed', null), 'Reversed');
+    assert.equal(paymentStatusToApply('Captured', 'Canceled', null), 'Canceled');
+    assert.equal(paymentStatusToApply(undefined, 'Reversed', 'Captured'), 'Reversed');
+    assert.equal(paymentStatusToApply('Captured', 'Refunded', null), 'Refunded');
+    // The payment shows an undo already, or the intent is not undone: the event's status (or none).
+    assert.equal(paymentStatusToApply('Refunded', 'Refunded', 'Refunded'), 'Refunded');
+    assert.equal(paymentStatusToApply(undefined, 'Reversed', 'Reversed'), undefined);
+    assert.equal(paymentStatusToApply('Captured', 'Captured', null), 'Captured');
+    assert.equal(paymentStatusToApply('Reversed', 'Captured', 'Captured'), 'Reversed');
+    assert.equal(paymentStatusToApply(undefined, 'Authorized', null), undefined);
   });
 
   it('backs off the reconciler by doubling, capped', () => {

@@ -4,7 +4,7 @@ import type { PaymentIntentStatus} from '@app/contracts';
 import { isUndoStatus, STATUS_RANK } from '@app/contracts';
 import type { RecordPayment } from '../core/commands';
 import { DomainRefusal } from '../core/refusal';
-import { capturedAmountOf, COUNTED_PAYMENT_STATE, intentStatusAdvances, isFinalIntentStatus, isFullRefund, settlementOf } from '../core/rules';
+import { capturedAmountOf, COUNTED_PAYMENT_STATE, intentStatusAdvances, isFinalIntentStatus, isFullRefund, paymentStatusToApply, settlementOf } from '../core/rules';
 import { RecordOrderPayment } from '../payments/usecases/record-order-payment.usecase';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
 import { PaymentIntentsRepository, paymentIntentsRepo } from '../repositories/payment-intents.repository';
@@ -183,9 +183,12 @@ export async function applyLockedEvent(tx: Tx, ev: DojoEvent, log: Logger, loade
   }
 
   const advances = carriesStatus(ev.eventType) && isKnownStatus(status) && (await outranks(tx, ev, status, payment.intentStatus));
+  // An online intent already undone (Reversed, Canceled, Refunded) that the payment does not show yet: its undo was applied
+  // before the payment was recorded (a late Captured), so its status wins and undoes it now (core/rules paymentStatusToApply).
+  const advanceTo = intent ? paymentStatusToApply(advances ? status : undefined, intent.status, payment.intentStatus) : advances ? status : undefined;
   // What is known refunded: an online intent's row (raised from Dojo's answers), or Dojo's answer for a card machine's payment.
   const knownRefunded = intent ? intent.refundedAmount : (learnedRefund ?? 0n);
-  const change = await settlePayment(tx, ev.locationId, payment, knownRefunded, advances ? status : undefined);
+  const change = await settlePayment(tx, ev.locationId, payment, knownRefunded, isKnownStatus(advanceTo) ? advanceTo : undefined);
 
   await markAppliedAndReport(tx, ev, { ...describe(ev), orderId: payment.orderId, paymentChanged: change.paymentChanged });
   await publishPaymentChange(tx, ev.locationId, payment, change, ev.eventId);

@@ -40,11 +40,31 @@ export function intentStatusAdvances(current: string, next: string): boolean {
  * - `none`: nothing is taken yet (Created, Authorized) or nothing ever was
  *   (Reversed or Canceled before any capture).
  * The undo of a recorded payment (Reversed, Refunded, Canceled) is the events
- * pipeline's rule (isUndoStatus), applied once the payment exists.
+ * pipeline's rule (isUndoStatus), applied once the payment exists; a capture
+ * recorded after its intent was undone is undone at once (paymentStatusToApply).
  */
 export function settlementOf(status: string, paymentRecorded: boolean): 'record' | 'none' {
   if (paymentRecorded) return 'none';
   return status === 'Captured' || status === 'Refunded' ? 'record' : 'none';
+}
+
+/**
+ * The status an event applies to an online intent's recorded payment:
+ * `eventStatus` (the event's, undefined when it does not outrank the
+ * payment's), unless the intent's own row is already at a final status
+ * (Reversed, Refunded, Canceled) that the payment does not show
+ * (`paymentStatus`, the payment's intent status). That happens when the undo
+ * was applied before the payment existed, so it had nothing to undo: a
+ * Captured event reads Dojo before its transaction, and a Reversed that
+ * followed it may commit first. The late capture then records the payment
+ * and the intent's status undoes it at once, as the two events in order
+ * would have; otherwise the order would count money Dojo released. A final
+ * status the payment already shows is left to the event (statuses only move
+ * forward).
+ */
+export function paymentStatusToApply(eventStatus: string | undefined, intentStatus: string, paymentStatus: string | null): string | undefined {
+  const paymentFinal = paymentStatus !== null && isFinalIntentStatus(paymentStatus);
+  return isFinalIntentStatus(intentStatus) && !paymentFinal ? intentStatus : eventStatus;
 }
 
 /** What the capture rules read of an intent (minor units). */
