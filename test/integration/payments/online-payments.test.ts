@@ -290,6 +290,53 @@ describe('online payments', () => {
     assert.equal(posEvents, 3, 'OrderUpdated for the payment and each refund, none for the repeated events');
   });
 
+  it('settles a refund Dojo accepted but the order did not take (settlement failed) when the client retries its key', async () => {
+    const o = await fx.order(a.id, { total: 2000 });
+    const pi = await createIntent(o.id);
+    await payAtCheckout(pi.checkoutUrl);
+    await paidIs(o.id, 2000);
+    await waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body.status === 'Captured' ? true : undefined), 'Captured');
+    await eventsSettled(pi.id);
+    const first = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 500, reason: 'first' }, key: key() });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    await waitFor(async () => ((await paymentView(o.id)).intentStatus === 'Refunded' ? true : undefined), 'the Refunded event applied');
+    await eventsSettled(pi.id);
+    // Refunded is final: the reconciler stops looking, so only the retry below can settle the second refund.
+    await waitFor(async () => ((await db.prisma.paymentIntent.findFirstOrThrow({ where: { locationId: a.id, paymentIntentId: pi.id } })).nextCheckAt === null ? true : undefined), 'the reconciler done');
+    assert.equal((await order(o.id)).paidAmount, 1500);
+
+    // The second (partial) refund: Dojo accepts it and its operation is recorded, then the order's settlement fails.
+    await db.prisma.$executeRawUnsafe(`
+      CREATE FUNCTION test_refuse_refund_settle() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.payment_intent_id = '${pi.id}' AND NEW.refunded_amount <> OLD.refunded_amount THEN RAISE EXCEPTION 'settlement refused'; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.prisma.$executeRawUnsafe('CREATE TRIGGER test_refuse_refund_settle BEFORE UPDATE ON payments FOR EACH ROW EXECUTE FUNCTION test_refuse_refund_settle()');
+    const k = key();
+    try {
+      const failed = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 500, reason: 'second' }, key: k });
+      assert.ok(failed.status >= 500, JSON.stringify(failed));
+    } finally {
+      await db.prisma.$executeRawUnsafe('DROP TRIGGER test_refuse_refund_settle ON payments');
+      await db.prisma.$executeRawUnsafe('DROP FUNCTION test_refuse_refund_settle()');
+    }
+    assert.equal(sim.paymentIntents.get(a.dojoAccountId, pi.id).refundedAmount, 1000, 'Dojo refunded it');
+    assert.equal((await order(o.id)).paidAmount, 1500, 'the order did not take it');
+
+    // The client retries with the same key: Dojo is not asked again, and the refund comes off the order.
+    const retried = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 500, reason: 'second' }, key: k });
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal(retried.body.refundedAmount, 1000);
+    assert.equal(sim.paymentIntents.get(a.dojoAccountId, pi.id).refundedAmount, 1000, 'one refund at Dojo');
+    const view = await order(o.id);
+    assert.deepEqual([view.paidAmount, view.outstandingAmount, view.payable], [1000, 1000, true]);
+    assert.deepEqual([(await paymentView(o.id)).refundedAmount, (await paymentView(o.id)).state], [1000, 'Recorded']);
+    // Once settled, a further replay changes nothing.
+    await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 500, reason: 'second' }, key: k });
+    assert.equal((await order(o.id)).paidAmount, 1000);
+  });
+
   it("keeps the POS's hold (payable false) through a refund and a reversal, until the POS lifts it", async () => {
     const id = `held-${Date.now().toString(36)}`;
     const sample = sampleOrder(id, 2500);

@@ -330,7 +330,9 @@ export interface RefundCommand {
  * the intent's refunded amount (cumulative) is applied to its payment at once
  * (settleKnownRefund): a partial refund makes the order payable for the
  * refunded amount, a full one undoes the payment. Dojo's Refunded status event
- * then finds it applied (the refunded amount only grows: counted once).
+ * then finds it applied (the refunded amount only grows: counted once). A
+ * repeat of the key settles again what the refunds recorded, so a refund Dojo
+ * accepted whose settlement failed comes off the order when the client retries.
  */
 export class RefundPaymentIntent {
   constructor(private readonly d: PaymentIntentDeps) {}
@@ -338,7 +340,13 @@ export class RefundPaymentIntent {
   async execute(locationId: string, paymentIntentId: string, cmd: RefundCommand): Promise<PaymentIntentView> {
     const r = await requireIntent(this.d, locationId, paymentIntentId);
     const request = { amount: cmd.amount ?? null, reason: cmd.reason };
-    if ((await once(this.d, locationId, paymentIntentId, cmd.idempotencyKey, 'refund', request)) === 'replay') return view(r);
+    if ((await once(this.d, locationId, paymentIntentId, cmd.idempotencyKey, 'refund', request)) === 'replay') {
+      // The first run may have failed after its operation row committed (Dojo had accepted the refund) and before the
+      // order was settled; a further partial refund brings no status event, so nothing else would take it off the order.
+      // The retry settles what the refunds recorded: idempotent (the refunded amount only grows), a no-op when done.
+      await settleRecordedRefunds(this.d, locationId, paymentIntentId);
+      return view(await requireIntent(this.d, locationId, paymentIntentId));
+    }
     if (r.status !== 'Captured' && r.status !== 'Refunded') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only a Captured intent can be refunded`);
     const intents = paymentIntentsRepo(this.d.prisma);
     const captured = capturedAmountOf(r, r.capturedAmount === null ? await intents.sumCaptureOperations(locationId, paymentIntentId) : 0n);
@@ -348,12 +356,24 @@ export class RefundPaymentIntent {
     const creds = await this.d.credentials.forLocation(locationId);
     const res = await atDojo(() => this.d.dojo.refundPaymentIntent(creds, paymentIntentId, { amount: Number(amount), refundReason: cmd.reason }, cmd.idempotencyKey));
     await recordOp(this.d, { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason, dojoRef: res.refundId ?? null });
-    // Cumulative (the sum of the refunds Dojo accepted from us), never added: an event that read Dojo's refundedAmount meanwhile is not counted twice.
-    await intents.raiseRefunded(locationId, paymentIntentId, await intents.sumRefundedOperations(locationId, paymentIntentId));
-    // Settled on the order now: a second partial refund leaves the status Refunded, so Dojo sends no status event for it.
-    await runInTransaction(this.d.prisma, (tx) => settleKnownRefund(tx, locationId, paymentIntentId), { maxWait: 10_000, timeout: 30_000 });
+    await settleRecordedRefunds(this.d, locationId, paymentIntentId);
     return view(await watch(this.d, r));
   }
+}
+
+/**
+ * Applies what the venue API's refunds of an intent add up to (its refund
+ * operations, each recorded once Dojo accepted it) to the intent and its
+ * payment: after a refund, and again on a replay of its key, in case the
+ * first run stopped between the operation's row and the order. Idempotent:
+ * both amounts only grow.
+ */
+async function settleRecordedRefunds(d: PaymentIntentDeps, locationId: string, paymentIntentId: string): Promise<void> {
+  const intents = paymentIntentsRepo(d.prisma);
+  // Cumulative (the sum of the refunds Dojo accepted from us), never added: an event that read Dojo's refundedAmount meanwhile is not counted twice.
+  await intents.raiseRefunded(locationId, paymentIntentId, await intents.sumRefundedOperations(locationId, paymentIntentId));
+  // Settled on the order now: a second partial refund leaves the status Refunded, so Dojo sends no status event for it.
+  await runInTransaction(d.prisma, (tx) => settleKnownRefund(tx, locationId, paymentIntentId), { maxWait: 10_000, timeout: 30_000 });
 }
 
 /** ReversePaymentIntent: reverses an Authorized or Captured intent (before settlement), with a reason. */
