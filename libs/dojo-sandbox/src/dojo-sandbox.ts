@@ -25,7 +25,7 @@ import { PaymentIntentStore } from './payment-intents';
 
 /** The switches of a sandbox that behaves like Dojo (no misbehaviour). */
 function wellBehaved(): Misbehaviour {
-  return { duplicateRequests: false, duplicateWebhooks: false, webhooksOutOfOrder: false, loseIntentEvents: false, omitIntentCaptures: false, pingsPaused: false, pingDelayMs: 0, answerPongs: true };
+  return { duplicateRequests: false, duplicateWebhooks: false, webhooksOutOfOrder: false, loseIntentEvents: false, omitIntentCaptures: false, captureDelayMs: 0, pingsPaused: false, pingDelayMs: 0, answerPongs: true };
 }
 
 export interface SandboxOptions {
@@ -290,6 +290,11 @@ export class DojoSandbox {
   /** Answers intents without (true) or with (false) their `captures`. */
   omitIntentCaptures(on: boolean): void {
     this.misbehaviour.omitIntentCaptures = on;
+  }
+
+  /** Answers each capture `ms` after taking it (0: at once), so a test can send another request meanwhile. */
+  delayCaptureAnswers(ms: number): void {
+    this.misbehaviour.captureDelayMs = ms;
   }
 
   // ---- misbehaviour

@@ -86,6 +86,8 @@ export class PaymentIntentStore {
   private readonly intents = new Map<string, SandboxPaymentIntent>();
   private readonly byKey = new Map<string, string>();
   private readonly refunds = new Map<string, { refundId: string; paymentIntentId: string; amount: number; refundReason: string | null }>();
+  /** Every capture asked of an intent (POST /payment-intents/{id}/captures, or a direct call), refused ones too, in order. */
+  readonly captureRequests: Array<{ accountId: string; paymentIntentId: string; body: unknown }> = [];
 
   create(accountId: string, body: unknown, idempotencyKey: string | undefined): SandboxPaymentIntent {
     requireBody('CreatePaymentIntentRequest', body);
@@ -144,6 +146,7 @@ export class PaymentIntentStore {
   }
 
   capture(accountId: string, id: string, body: unknown): { captureId: string; changes: StatusChanges } {
+    this.captureRequests.push({ accountId, paymentIntentId: id, body });
     requireBody('CreateCaptureRequest', body);
     const pi = this.get(accountId, id);
     if (pi.status !== 'Authorized') throw new IntentStateError(409, `payment intent ${id} is ${pi.status}; only an Authorized intent can be captured`);

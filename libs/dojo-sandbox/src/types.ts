@@ -114,6 +114,8 @@ export interface Misbehaviour {
   loseIntentEvents: boolean;
   /** GET /payment-intents/{id} answers without `captures` (what each capture took), as an answer lacking that field would. */
   omitIntentCaptures: boolean;
+  /** POST /payment-intents/{id}/captures answers this long after the capture was taken (a slow Dojo). */
+  captureDelayMs: number;
   /** No pings are sent while true. */
   pingsPaused: boolean;
   /** Extra delay before each ping. */

@@ -533,6 +533,48 @@ describe('online payments', () => {
     assert.equal((await paymentsOf(o.id)).length, 1);
   });
 
+  it('sends one capture to Dojo for two concurrent requests with the same key; a capture Dojo refuses frees its key', async () => {
+    const o = await fx.order(a.id, { total: 1600 });
+    const pi = await createIntent(o.id, { captureMode: 'Manual' });
+    await payAtCheckout(pi.checkoutUrl);
+    await intentStatusIs(pi.id, 'Authorized');
+    const posts = (id: string) => sim.paymentIntents.captureRequests.filter((c) => c.paymentIntentId === id).length;
+    const capture = (id: string, k: string) => call('POST', `${venue(a)}/payment-intents/${id}/capture`, { body: { amount: 1000 }, key: k });
+    const k = key();
+    // Dojo takes the capture and answers slowly: the second request comes while the first is at Dojo.
+    sim.delayCaptureAnswers(500);
+    let both: Array<{ status: number; body: any }>;
+    try {
+      both = await Promise.all([capture(pi.id, k), capture(pi.id, k)]);
+    } finally {
+      sim.delayCaptureAnswers(0);
+    }
+    assert.equal(posts(pi.id), 1, 'one POST /captures at Dojo');
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 409], JSON.stringify(both));
+    assert.match(both.find((r) => r.status === 409)!.body.message, /answer is not known yet/);
+    const again = await capture(pi.id, k);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(posts(pi.id), 1, 'a repeat of the key after the answer is a replay');
+    await paidIs(o.id, 1000);
+    assert.equal((await paymentsOf(o.id)).length, 1);
+
+    // Reversed at Dojo (no event told us): Dojo refuses the capture, and its key is free again.
+    const o2 = await fx.order(a.id, { total: 800 });
+    const pi2 = await createIntent(o2.id, { captureMode: 'Manual' });
+    await payAtCheckout(pi2.checkoutUrl);
+    await intentStatusIs(pi2.id, 'Authorized');
+    // The reconciler would soon read the reversal and refuse the capture locally: it looks later.
+    await db.prisma.paymentIntent.updateMany({ where: { locationId: a.id, paymentIntentId: pi2.id }, data: { nextCheckAt: new Date(Date.now() + 3_600_000) } });
+    sim.paymentIntents.reverse(a.dojoAccountId, pi2.id);
+    const k2 = key();
+    const refused = await call('POST', `${venue(a)}/payment-intents/${pi2.id}/capture`, { body: {}, key: k2 });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /Dojo refused/);
+    assert.equal(await db.prisma.paymentIntentOperation.count({ where: { locationId: a.id, idempotencyKey: k2 } }), 0, 'the claim is freed');
+    assert.equal((await call('POST', `${venue(a)}/payment-intents/${pi2.id}/capture`, { body: {}, key: k2 })).status, 409);
+    assert.equal(posts(pi2.id), 2, 'the retry was sent to Dojo (refused again), not answered as a replay');
+  });
+
   it('answers a cancel with the intent Canceled, so the order may be asked for again at once; Dojo\'s Canceled event then changes nothing', async () => {
     const o = await fx.order(a.id, { total: 2100 });
     const pi = await createIntent(o.id);

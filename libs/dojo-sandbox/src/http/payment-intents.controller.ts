@@ -46,10 +46,13 @@ export class PaymentIntentsRestController {
 
   @Post(':id/captures')
   @HttpCode(200)
-  capture(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Body() body: unknown) {
+  async capture(@Headers('authorization') auth: string | undefined, @Param('id') id: string, @Body() body: unknown) {
     const a = this.account(auth);
     const r = this.sim.paymentIntents.capture(a.accountId, id, body);
     this.sim.emitIntentEvents(this.sim.paymentIntents.get(a.accountId, id), r.changes);
+    // A slow Dojo (delayCaptureAnswers): the capture is taken, its answer comes later.
+    const delay = this.sim.misbehaviour.captureDelayMs;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     return { message: 'Captured', captureId: r.captureId };
   }
 

@@ -255,7 +255,45 @@ async function once(
   if (op.kind !== kind || op.paymentIntentId !== paymentIntentId || op.requestHash !== requestHash(request)) {
     throw DomainError.conflict(`idempotency key ${JSON.stringify(key)} was used for another request`);
   }
+  if (op.pending) {
+    throw DomainError.conflict(
+      `the ${kind} with idempotency key ${JSON.stringify(key)} was sent to Dojo and its answer is not known yet (in progress, or Dojo did not answer); ` +
+        "the intent's status shows whether it was taken",
+    );
+  }
   return 'replay';
+}
+
+/**
+ * Claims the key of an operation Dojo cannot de-duplicate before Dojo is called (a pending row; see
+ * CapturePaymentIntent). 'replay' when the key was completed meanwhile; another request with the key, or one
+ * still pending, is 409 (once).
+ */
+async function claimOp(d: PaymentIntentDeps, row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null }): Promise<'new' | 'replay'> {
+  try {
+    await paymentIntentsRepo(d.prisma).claimOperation({
+      locationId: row.locationId,
+      idempotencyKey: row.key,
+      paymentIntentId: row.paymentIntentId,
+      kind: row.kind,
+      requestHash: requestHash(row.request),
+      amount: row.amount,
+      reason: null,
+    });
+    return 'new';
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    // Another request took the key since our first look: answered as a repeat of it.
+    return once(d, row.locationId, row.paymentIntentId, row.key, row.kind, row.request);
+  }
+}
+
+/**
+ * Whether a failed call may still have been carried out by Dojo: no answer (a network error or timeout, status 0)
+ * or a 5xx. Any other failure is definite: Dojo answered that it did not do it (4xx), or it was never sent.
+ */
+function outcomeUnknown(err: unknown): boolean {
+  return err instanceof DojoApiError && (err.status === 0 || err.status >= 500);
 }
 
 async function recordOp(d: PaymentIntentDeps, row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null; reason: string | null; dojoRef: string | null }) {
@@ -280,7 +318,13 @@ async function recordOp(d: PaymentIntentDeps, row: { locationId: string; key: st
  * CapturePaymentIntent: captures an Authorized intent (all of it by default, or
  * a part), whatever its capture mode: a Manual intent, or an Auto one left
  * Authorized by a card that needs a capture (Dojo's capture endpoint takes any
- * intent not yet refunded or reversed).
+ * intent not yet refunded or reversed). Once per idempotency key, claimed
+ * before Dojo is called: Dojo's captures endpoint documents no idempotency
+ * key, so the claim is what keeps a concurrent or repeated request with the
+ * key from sending a second capture (it answers 409 while the first is at
+ * Dojo, then the first one's result). A claim Dojo refused is freed; one whose
+ * answer never came stays (409 for its key) and the reconciler reads the
+ * intent soon, whose status shows whether Dojo took it.
  */
 export class CapturePaymentIntent {
   constructor(private readonly d: PaymentIntentDeps) {}
@@ -292,9 +336,25 @@ export class CapturePaymentIntent {
     if (r.status !== 'Authorized') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only an Authorized intent can be captured`);
     const amount = cmd.amount ?? r.amount;
     if (amount <= 0n || amount > r.amount) throw DomainError.invalid([{ field: 'amount', reason: `must be from 1 to ${r.amount}` }]);
-    const creds = await this.d.credentials.forLocation(locationId);
-    const res = await atDojo(() => this.d.dojo.capturePaymentIntent(creds, paymentIntentId, { amount: Number(amount), tipsAmount: Number(r.tipsAmount) }, cmd.idempotencyKey));
-    await recordOp(this.d, { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'capture', request, amount, reason: null, dojoRef: res.captureId ?? null });
+    const claim = { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'capture', request, amount };
+    if ((await claimOp(this.d, claim)) === 'replay') return view(await requireIntent(this.d, locationId, paymentIntentId));
+    const intents = paymentIntentsRepo(this.d.prisma);
+    let res: { captureId?: string | null };
+    try {
+      const creds = await this.d.credentials.forLocation(locationId);
+      res = await atDojo(() => this.d.dojo.capturePaymentIntent(creds, paymentIntentId, { amount: Number(amount), tipsAmount: Number(r.tipsAmount) }, cmd.idempotencyKey));
+    } catch (err) {
+      if (!outcomeUnknown(err)) {
+        // Dojo refused it (or it was never sent): nothing was captured, the key is free for a retry.
+        await intents.dropOperationClaim(locationId, cmd.idempotencyKey);
+        throw err;
+      }
+      // Dojo may have taken it: the claim stays, so the key is never sent again, and the reconciler looks soon.
+      this.d.log.warn({ locationId, paymentIntentId, idempotencyKey: cmd.idempotencyKey, err: (err as Error).message }, "Dojo's answer to a capture did not come; its key stays claimed");
+      await watch(this.d, r).catch(() => undefined);
+      throw err;
+    }
+    await intents.completeOperation(locationId, cmd.idempotencyKey, res.captureId ?? null);
     return view(await watch(this.d, r));
   }
 }

@@ -36,6 +36,8 @@ export interface PaymentIntentOperationRow {
   amount: bigint | null;
   reason: string | null;
   dojoRef: string | null;
+  /** Claimed before Dojo was called and not completed yet (a capture in flight, or one whose answer never came). */
+  pending: boolean;
   createdAt: Date;
 }
 
@@ -157,7 +159,12 @@ export class PaymentIntentsRepository {
     return this.db.paymentIntentOperation.findUnique({ where: { locationId_idempotencyKey: { locationId, idempotencyKey } } });
   }
 
-  /** What the venue API's captures of the intent took (Dojo accepted each), 0 when none; raw SQL, so it runs on an events transaction on pg. */
+  /**
+   * What the venue API's captures of the intent took, 0 when none; raw SQL, so it runs on an events transaction on pg.
+   * A claim still pending counts: this is read only once the intent is Captured, and a claim Dojo refused is
+   * deleted, so a pending one is (but for a capture made elsewhere at the same moment) the capture Dojo took, whose
+   * answer is not recorded yet: its Captured event may come first. Never more than the whole-intent fallback.
+   */
   async sumCaptureOperations(locationId: string, paymentIntentId: string): Promise<bigint> {
     const rows = await this.db.$queryRaw<{ sum: bigint | null }[]>(Prisma.sql`
       SELECT sum(amount)::bigint AS sum FROM payment_intent_operations
@@ -167,12 +174,27 @@ export class PaymentIntentsRepository {
 
   sumRefundedOperations(locationId: string, paymentIntentId: string): Promise<bigint> {
     return this.db.paymentIntentOperation
-      .aggregate({ where: { locationId, paymentIntentId, kind: 'refund' }, _sum: { amount: true } })
+      .aggregate({ where: { locationId, paymentIntentId, kind: 'refund', pending: false }, _sum: { amount: true } })
       .then((r) => r._sum.amount ?? 0n);
   }
 
-  async recordOperation(row: Omit<PaymentIntentOperationRow, 'createdAt'>): Promise<void> {
+  async recordOperation(row: Omit<PaymentIntentOperationRow, 'createdAt' | 'pending'>): Promise<void> {
     await constrained(() => this.db.paymentIntentOperation.create({ data: row }));
+  }
+
+  /** Claims an operation's key before Dojo is called (pending); a unique violation when the key is taken. */
+  async claimOperation(row: Omit<PaymentIntentOperationRow, 'createdAt' | 'pending' | 'dojoRef'>): Promise<void> {
+    await constrained(() => this.db.paymentIntentOperation.create({ data: { ...row, dojoRef: null, pending: true } }));
+  }
+
+  /** Completes a claim once Dojo accepted the operation. */
+  async completeOperation(locationId: string, idempotencyKey: string, dojoRef: string | null): Promise<void> {
+    await this.db.paymentIntentOperation.updateMany({ where: { locationId, idempotencyKey, pending: true }, data: { pending: false, dojoRef } });
+  }
+
+  /** Frees a claim's key after Dojo refused the operation (or it was never sent). */
+  async dropOperationClaim(locationId: string, idempotencyKey: string): Promise<void> {
+    await this.db.paymentIntentOperation.deleteMany({ where: { locationId, idempotencyKey, pending: true } });
   }
 }
 
