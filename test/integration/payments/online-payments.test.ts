@@ -519,6 +519,30 @@ describe('online payments', () => {
     assert.equal(over.status, 400, JSON.stringify(over.body));
   });
 
+  it("records a venue API partial capture for what it asked even when its Captured event is applied before Dojo's answer, which lists no captures", async () => {
+    const o = await fx.order(a.id, { total: 2000 });
+    const pi = await createIntent(o.id, { captureMode: 'Manual' });
+    await payAtCheckout(pi.checkoutUrl);
+    await intentStatusIs(pi.id, 'Authorized');
+    sim.omitIntentCaptures(true);
+    sim.delayCaptureAnswers(2500);
+    try {
+      let answered = false;
+      const capturing = call('POST', `${venue(a)}/payment-intents/${pi.id}/capture`, { body: { amount: 500 }, key: key() }).finally(() => (answered = true));
+      // Dojo sends Captured at once; its answer to the capture is still on its way when the event records the payment.
+      await waitFor(async () => ((await paymentsOf(o.id)).length === 1 ? true : undefined), 'the Captured event recorded the payment');
+      assert.equal(answered, false, 'recorded before the capture was answered');
+      assert.equal(Number((await paymentsOf(o.id))[0]!.paidAmount), 500, 'what the capture asked, not the whole intent');
+      assert.equal((await capturing).status, 200);
+      await eventsSettled(pi.id);
+    } finally {
+      sim.omitIntentCaptures(false);
+      sim.delayCaptureAnswers(0);
+    }
+    const view = await order(o.id);
+    assert.deepEqual([view.paidAmount, view.outstandingAmount, view.payable], [500, 1500, true]);
+  });
+
   it('captures an Auto intent left Authorized by a card that needs a capture', async () => {
     const o = await fx.order(a.id, { total: 1300 });
     const pi = await createIntent(o.id);
