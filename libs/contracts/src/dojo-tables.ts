@@ -178,7 +178,10 @@ const payment = z.looseObject({
   sessionId,
   waiterId: waiterId.optional().nullable(),
   baseAmount: minor,
-  /** The docs' name for the tip; the SDK reads gratuityAmount. Both are accepted and added. */
+  /**
+   * The docs' name for the tip; the SDK reads gratuityAmount. Both are accepted: one absent or 0 gives way to the
+   * other, the same amount under both is one tip, two different amounts are added (domain paymentTip).
+   */
   tipsAmount: minor.optional().nullable(),
   gratuityAmount: minor.optional().nullable(),
   cashbackAmount: minor.optional().nullable(),

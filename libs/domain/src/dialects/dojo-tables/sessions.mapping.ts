@@ -196,11 +196,23 @@ function paymentTerminalId(p: PaymentParams): string | undefined {
 }
 
 /**
+ * A payment's tip, which the docs send as tipsAmount and Dojo's SDK reads as gratuityAmount (protocols.md 1.4); the
+ * card was charged by then, so no combination of the two is refused. A field absent or 0 gives way to the other (a
+ * serializer writes its default, 0, in the one it does not use); the same amount under both names is one tip (a
+ * client filling both for either reader); two different amounts are both tips, added.
+ */
+export function paymentTip(pay: { tipsAmount?: number | null; gratuityAmount?: number | null }): number {
+  const tips = pay.tipsAmount ?? 0;
+  const gratuity = pay.gratuityAmount ?? 0;
+  return tips === gratuity ? tips : tips + gratuity;
+}
+
+/**
  * RecordPayment, through the shared RecordPayment command: needs the terminal's own lock (SESSION_NOT_LOCKED),
  * once per payment id, trimmed (Dojo's own example carries a trailing space; a repeat is PAYMENT_ALREADY_RECORDED
- * and changes nothing), tips from tipsAmount (the docs) or gratuityAmount (the SDK), the same tip under either
- * name, cashback recorded and never counted toward the bill. A failed attempt (paymentSuccessful false) changes
- * nothing and is answered `{}` once the session and its lock are checked.
+ * and changes nothing), tips from tipsAmount (the docs) or gratuityAmount (the SDK) as paymentTip reads them,
+ * cashback recorded and never counted toward the bill. A failed attempt (paymentSuccessful false) changes nothing
+ * and is answered `{}` once the session and its lock are checked.
  */
 export const recordPayment = {
   async resolve(db: Tx, locationId: string, p: PaymentParams): Promise<PaymentParams & { orderId?: string }> {
@@ -212,11 +224,8 @@ export const recordPayment = {
     const waiterId = waiterFor(req, requestWaiterId(p) ?? (typeof pay.waiterId === 'number' ? pay.waiterId : undefined));
     const paymentRef = pay.id.trim();
     if (paymentRef.length === 0) throw DomainRefusal.invalid('payment.id is empty', 'payment.id');
-    const tips = pay.tipsAmount ?? pay.gratuityAmount ?? 0;
+    const tips = paymentTip(pay);
     const terminal = tablesLockNames(paymentTerminalId(p));
-    if (pay.tipsAmount != null && pay.gratuityAmount != null && pay.tipsAmount !== pay.gratuityAmount) {
-      throw DomainRefusal.invalid(`tipsAmount ${pay.tipsAmount} and gratuityAmount ${pay.gratuityAmount} differ; send the tip once`, 'payment.tipsAmount');
-    }
     return {
       orderId: p.orderId,
       paymentRef,
