@@ -8,7 +8,7 @@ import type { RequestSettings } from '../../rpc/dialect';
 import type { Tx } from '../../shared/tx';
 import { TablesError } from './errors';
 import { sessionOrders } from './session-orders';
-import { tablesBill, tablesFullBill, tableSession } from './wire.mapping';
+import { listFilter, tablesBill, tablesFullBill, tableSession } from './wire.mapping';
 
 const SOURCE = 'dojo-tables' as const;
 
@@ -66,12 +66,13 @@ const byId = (tables: TableSessions['tables']) => new Map(tables.map((t) => [t.i
 export const listSessions = {
   toCommand(p: P<'ListSessions'>, _now: Date, req: RequestSettings): FindSessions {
     const w = listWaiter(req, p);
+    const tableNames = listFilter(p.tableNames);
     return {
       filter: {
         ...(p.isFinished != null ? { finished: p.isFinished } : {}),
         ...(p.hasTable != null ? { hasTable: p.hasTable } : {}),
         ...(p.isPayable != null ? { payable: p.isPayable } : {}),
-        ...(p.tableNames != null ? { tableNames: p.tableNames } : {}),
+        ...(tableNames !== undefined ? { tableNames } : {}),
         ...(w.waiterId !== undefined ? { waiterId: w.waiterId } : {}),
         ...(w.none ? { orderIds: [] } : {}),
       },
@@ -123,8 +124,9 @@ export const getFullBill = {
 
 export const listBillItems = {
   async resolve(db: Tx, locationId: string, p: P<'ListBillItems'>): Promise<P<'ListBillItems'> & { orderIds?: string[] }> {
-    if (p.sessionIds == null) return p;
-    const ids = await Promise.all(p.sessionIds.map((id) => sessionOrders.orderIdOf(db, locationId, id)));
+    const sessionIds = listFilter(p.sessionIds);
+    if (sessionIds === undefined) return p;
+    const ids = await Promise.all(sessionIds.map((id) => sessionOrders.orderIdOf(db, locationId, id)));
     // Unknown session ids are left out: the list answers what exists (no error code applies).
     return { ...p, orderIds: ids.filter((id): id is string => id !== null) };
   },

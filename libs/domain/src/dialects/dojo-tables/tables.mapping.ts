@@ -1,7 +1,7 @@
 import type { TablesParams, TablesTable } from '@app/contracts';
 import type { FindTableStates, TableState } from '../../core/commands';
 import { TablesError } from './errors';
-import { occupancyOf, tablesTable } from './wire.mapping';
+import { listFilter, occupancyOf, tablesTable } from './wire.mapping';
 
 export const getTable = {
   toCommand: (p: TablesParams['GetTable']): FindTableStates & { name: string } => ({ names: [p.name], name: p.name }),
@@ -13,6 +13,9 @@ export const getTable = {
 };
 
 export const listTables = {
-  toCommand: (p: TablesParams['ListTables']): FindTableStates => (p.statuses != null ? { occupancy: p.statuses.map(occupancyOf) } : {}),
+  toCommand(p: TablesParams['ListTables']): FindTableStates {
+    const statuses = listFilter(p.statuses);
+    return statuses !== undefined ? { occupancy: statuses.map(occupancyOf) } : {};
+  },
   toWire: (states: TableState[]): { tables: TablesTable[] } => ({ tables: states.map(tablesTable) }),
 };

@@ -22,6 +22,14 @@ import type { TableRow } from '../../repositories/tables.repository';
 
 const n = (v: bigint | number): number => (typeof v === 'bigint' ? Number(v) : v);
 
+/**
+ * A list filter as the Tables API means it: none (absent, null or `[]`, which Dojo's examples send for absent
+ * values, e.g. `terminalId: []`) is all (protocols.md 1.3), so only a list with something in it filters.
+ */
+export function listFilter<T>(values: readonly T[] | null | undefined): T[] | undefined {
+  return values != null && values.length > 0 ? [...values] : undefined;
+}
+
 interface DojoMoney {
   value?: number;
 }

@@ -1,0 +1,73 @@
+/**
+ * The Tables API dialect's reads as the dispatcher runs them (dojoTablesDialect on Postgres, in process): what a
+ * list's filters and a session's bill answer, each reply checked against the Tables API's result shapes.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger } from '@app/common';
+import type { TablesAnsweredMethod } from '@app/contracts';
+import { validateTablesReply } from '@app/contracts';
+import { tableSessionId } from '@app/domain';
+import { dojoTablesDialect } from '@app/domain/rpc';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import type { TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures } from '@app/testing';
+import { rpcJob } from './fixtures';
+
+describe('Tables API dialect: list filters and bills', () => {
+  let db: TestDatabase;
+  let loc: string;
+  let tables: RpcDispatcher<unknown, unknown>;
+  const sid = (orderId: string) => tableSessionId(loc, orderId);
+
+  before(async () => {
+    db = await createTestDatabase('tablesreads');
+    const fx = fixtures(db.prisma);
+    loc = (await fx.location({ softwareHouseId: (await fx.softwareHouse()).id })).id;
+    await fx.table(loc, { id: 'T1', name: 'Table 1', maxCovers: 4 });
+    await fx.table(loc, { id: 'T2', name: 'Table 2', maxCovers: 2 });
+    await fx.order(loc, { id: 'A', total: 2_000, tableId: 'T1' });
+    await fx.order(loc, { id: 'TAB', total: 1_500 });
+    tables = new RpcDispatcher({
+      prisma: db.prisma,
+      logger: createLogger('t', 'silent'),
+      events: { ingest: () => Promise.reject(new Error('no events')) },
+      dialect: dojoTablesDialect(),
+    });
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  /** A card machine's request (Dojo's example requestor: `terminalId: []`); the reply's `result`, shape checked. */
+  async function result(method: TablesAnsweredMethod, params: Record<string, unknown> = {}, settings: Record<string, unknown> = {}): Promise<any> {
+    const requestorInfo = { requestorType: 'REQUESTOR_TYPE_CARD_MACHINE', cardMachineRequestorInfo: { terminalId: [] } };
+    const reply = await tables.handle({ ...rpcJob(loc, 'SearchOrdersV1', {}), method, dialect: 'dojo-tables', params: { requestorInfo, ...params }, settings });
+    const v = validateTablesReply(method, reply);
+    assert.ok(v.ok, `${method} reply breaks the Tables API shapes: ${JSON.stringify(v)} in ${JSON.stringify(reply)}`);
+    return (reply as { result: unknown }).result;
+  }
+
+  it('ListSessions reads tableNames: [] as no filter (all), as an absent one', async () => {
+    const all = (await result('ListSessions')).sessions.map((s: any) => s.id);
+    assert.deepEqual(all, [sid('A'), sid('TAB')]);
+    assert.deepEqual((await result('ListSessions', { tableNames: [] })).sessions.map((s: any) => s.id), all, 'tableNames: []');
+    assert.deepEqual((await result('ListSessions', { tableNames: null })).sessions.map((s: any) => s.id), all, 'tableNames: null');
+    assert.deepEqual((await result('ListSessions', { tableNames: ['Table 1'] })).sessions.map((s: any) => s.id), [sid('A')], 'a name still filters');
+  });
+
+  it('ListBillItems reads sessionIds: [] as no filter (all)', async () => {
+    const all = [sid('A'), sid('TAB')];
+    const bills = (await result('ListBillItems')).billItems.map((b: any) => b.sessionId);
+    assert.deepEqual(bills, all);
+    assert.deepEqual((await result('ListBillItems', { sessionIds: [] })).billItems.map((b: any) => b.sessionId), all, 'sessionIds: []');
+    assert.deepEqual((await result('ListBillItems', { sessionIds: ['11111111-1111-3111-8111-111111111111'] })).billItems, [], 'unknown ids still match nothing');
+  });
+
+  it('ListTables reads statuses: [] as no filter (all)', async () => {
+    const names = (await result('ListTables')).tables.map((t: any) => t.name);
+    assert.deepEqual(names, ['Table 1', 'Table 2']);
+    assert.deepEqual((await result('ListTables', { statuses: [] })).tables.map((t: any) => t.name), names, 'statuses: []');
+    assert.deepEqual((await result('ListTables', { statuses: ['TABLE_STATUS_AVAILABLE'] })).tables.map((t: any) => t.name), ['Table 2']);
+  });
+});
