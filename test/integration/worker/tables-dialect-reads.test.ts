@@ -64,6 +64,22 @@ describe('Tables API dialect: list filters and bills', () => {
     assert.deepEqual((await result('ListBillItems', { sessionIds: ['11111111-1111-3111-8111-111111111111'] })).billItems, [], 'unknown ids still match nothing');
   });
 
+  it('ListBillItems leaves out the sessions GetBillItems has no bill for (canceled, failed), as it does', async () => {
+    const fx = fixtures(db.prisma);
+    await fx.order(loc, { id: 'VOID', total: 800, status: 'Canceled' });
+    await fx.order(loc, { id: 'FAILED', total: 900, status: 'Failed' });
+    await fx.order(loc, { id: 'DONE', total: 1_000, status: 'Finalized' });
+    for (const id of ['VOID', 'FAILED']) {
+      assert.equal((await result('GetBillItems', { sessionId: sid(id) })).errorCode, 'BILL_NO_SUCH_BILL', id);
+    }
+    assert.equal((await result('GetBillItems', { sessionId: sid('DONE') })).billItems.sessionId, sid('DONE'), 'a finalized order keeps its bill');
+    const listed = (await result('ListSessions')).sessions.map((s: any) => s.id);
+    assert.ok(listed.includes(sid('VOID')) && listed.includes(sid('FAILED')), 'they are still sessions (finished)');
+    const billed = [sid('A'), sid('TAB'), sid('DONE')];
+    assert.deepEqual((await result('ListBillItems')).billItems.map((b: any) => b.sessionId), billed);
+    assert.deepEqual((await result('ListBillItems', { sessionIds: [sid('VOID'), sid('DONE')] })).billItems.map((b: any) => b.sessionId), [sid('DONE')]);
+  });
+
   it('ListTables reads statuses: [] as no filter (all)', async () => {
     const names = (await result('ListTables')).tables.map((t: any) => t.name);
     assert.deepEqual(names, ['Table 1', 'Table 2']);

@@ -101,9 +101,12 @@ export const getSession = {
   toWire: (r: SessionWithTable): { session: TableSession } => ({ session: tableSession(r.order, r.table, r.covers) }),
 };
 
-/** A canceled or failed order has no bill to show or print (BILL_NO_SUCH_BILL); a finalized one keeps its bill. */
+/** A canceled or failed order has no bill to show or print; a finalized one keeps its bill. */
+const hasBill = (order: Order): boolean => order.status !== 'Canceled' && order.status !== 'Failed';
+
+/** The order's bill for GetBillItems and GetFullBill: BILL_NO_SUCH_BILL when it has none (hasBill). */
 function requireBill(order: Order): Order {
-  if (order.status === 'Canceled' || order.status === 'Failed') {
+  if (!hasBill(order)) {
     throw new TablesError('BILL_NO_SUCH_BILL', `session ${tableSessionId(order.locationId, order.id)} was ${order.status.toLowerCase()}; it has no bill`);
   }
   return order;
@@ -140,9 +143,11 @@ export const listBillItems = {
       },
     };
   },
+  /** The bills of the sessions that have one (hasBill): the sessions GetBillItems answers with a bill. */
   toWire: (r: TableSessions): { billItems: TablesBill[] } => {
-    const billItems = r.orders.map(tablesBill);
-    sessionOrders.learn(r.orders.map((o, i) => ({ locationId: o.locationId, sessionId: billItems[i]!.sessionId, orderId: o.id })));
+    const orders = r.orders.filter(hasBill);
+    const billItems = orders.map(tablesBill);
+    sessionOrders.learn(orders.map((o, i) => ({ locationId: o.locationId, sessionId: billItems[i]!.sessionId, orderId: o.id })));
     return { billItems };
   },
 };
