@@ -122,6 +122,22 @@ describe('venue API input limits', () => {
     }
   });
 
+  it('refuses a table name with " - " at a Tables API venue only (its card machines show "<table> - <session>"), naming the field', async () => {
+    const softwareHouseId = await newSoftwareHouse(stand.api, 'Old tills');
+    const loc = await stand.api('POST', '/v1/locations', {
+      body: { name: 'Old Tables Inn', softwareHouseId, dojoAccountId: `acctables_${Date.now()}`, protocol: 'dojo-tables', apiKey: '7d4773f2-367f-406c-881a-b4cb854971f3' },
+    });
+    assert.equal(loc.status, 201, JSON.stringify(loc.body));
+    const tablesBase = `/venue/v1/locations/${loc.body.id}`;
+    const tablesVenue = apiClient(admin.url, (await stand.api('POST', `/v1/locations/${loc.body.id}/venue-tokens`, { body: { name: 'till' } })).body.token);
+    const r = await tablesVenue('PUT', `${tablesBase}/tables/t1`, { body: { name: 'Bar - 1' } });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.deepEqual(r.body.fields, [{ field: 'name', reason: 'must not contain " - " at a venue on the Tables API: its card machines show "<table name> - <session name>"' }]);
+    assert.equal(await db.prisma.diningTable.count({ where: { locationId: loc.body.id } }), 0, 'nothing written');
+    assert.equal((await tablesVenue('PUT', `${tablesBase}/tables/t1`, { body: { name: 'Bar-1 (window)' } })).status, 200, 'a hyphen without the spaces is fine');
+    assert.equal((await venue('PUT', `${base}/tables/t-dash`, { body: { name: 'Bar - 1' } })).status, 200, 'EPOS Data has no such rule');
+  });
+
   it('refuses a party ending before it starts, a deposit that is not money and an order modifier of a negative quantity', async () => {
     await refused('/parties/P2', { ...party, endTime: '2026-11-21T11:00:00.000Z' }, ['endTime']);
     await refused('/parties/P2', { ...party, expectedEndTime: '2026-11-21T11:59:59.000Z' }, ['expectedEndTime']);

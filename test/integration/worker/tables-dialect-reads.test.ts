@@ -86,4 +86,11 @@ describe('Tables API dialect: list filters and bills', () => {
     assert.deepEqual((await result('ListTables', { statuses: [] })).tables.map((t: any) => t.name), names, 'statuses: []');
     assert.deepEqual((await result('ListTables', { statuses: ['TABLE_STATUS_AVAILABLE'] })).tables.map((t: any) => t.name), ['Table 2']);
   });
+
+  it('GetTable answers, of tables sharing a name, the one with the lowest id', async () => {
+    const fx = fixtures(db.prisma);
+    await fx.table(loc, { id: 'booth-b', name: 'Booth', maxCovers: 2 });
+    await fx.table(loc, { id: 'booth-a', name: 'Booth', maxCovers: 6 });
+    for (let i = 0; i < 3; i++) assert.deepEqual((await result('GetTable', { name: 'Booth' })).table, { name: 'Booth', maxCovers: 6, status: 'TABLE_STATUS_AVAILABLE' });
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSessionFinished, isWaiterAllowed, mayKeepGoneTable, requestIdempotencyKey, tableDeletionRefusal, tableOccupancy, tableSessionId } from '@app/domain/core/rules';
+import { isSessionFinished, isWaiterAllowed, mayKeepGoneTable, requestIdempotencyKey, tableDeletionRefusal, tableNameRefusal, tableOccupancy, tableSessionId } from '@app/domain/core/rules';
 
 const order = (status: string, total: bigint, paid: bigint) => ({ status, payable: paid < total, totalAmount: total, paidAmount: paid });
 
@@ -32,6 +32,13 @@ describe('core rules for table sessions (pay-at-table dialects)', () => {
     assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Canceled' }, 't1', 'Finalized'), true, 'a closed one stays closed');
     assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Canceled' }, 't1', 'Accepted'), false, 'but is not opened again there');
     assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Canceled' }, 't1', undefined), false, 'no status is New: open');
+  });
+
+  it('a table name with " - " is refused on the Tables API only (its terminals show "<table> - <session>")', () => {
+    assert.match(tableNameRefusal('Bar - 1', 'dojo-tables')!, /^must not contain " - " at a venue on the Tables API/);
+    assert.equal(tableNameRefusal('Bar-1', 'dojo-tables'), undefined);
+    assert.equal(tableNameRefusal('Bar – 1', 'dojo-tables'), undefined, 'an en dash is not the separator');
+    for (const protocol of ['epos-data', 'connect-pat', 'connect-pac']) assert.equal(tableNameRefusal('Bar - 1', protocol), undefined, protocol);
   });
 
   it('finished sessions and waiter ids', () => {

@@ -132,7 +132,10 @@ export class VenueController {
   }
 
   @Put('tables/:tableId')
-  @ApiOperation({ summary: "Create or replace a table (Dojo's Table shape)" })
+  @ApiOperation({
+    summary: "Create or replace a table (Dojo's Table shape)",
+    description: 'At a location on the Tables API (protocol dojo-tables) a name containing " - " is 400 naming name: its card machines show "<table name> - <session name>".',
+  })
   @ApiBody({ schema: ref('Table') })
   putTable(@Param('locationId') locationId: string, @Param('tableId') tableId: string, @Body() body: unknown) {
     return this.upsertTable.execute(locationId, tableId, body);

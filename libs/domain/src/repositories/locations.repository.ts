@@ -246,6 +246,12 @@ export class LocationsRepository {
     return row?.configVersion ?? null;
   }
 
+  /** The protocol the location's card machines speak (epos-data, dojo-tables, ...); null for no such location. */
+  async protocol(locationId: string): Promise<string | null> {
+    const row = await this.db.location.findUnique({ where: { id: locationId }, select: { protocol: true } });
+    return row?.protocol ?? null;
+  }
+
   async enabled(locationId: string): Promise<boolean | null> {
     const row = await this.db.location.findUnique({ where: { id: locationId }, select: { enabled: true } });
     return row?.enabled ?? null;

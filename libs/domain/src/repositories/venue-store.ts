@@ -6,6 +6,7 @@ import type { Tx } from '../shared/tx';
 import { BillsRepository } from './bills.repository';
 import { constrained } from './constraint-violation';
 import { CounterRepository } from './counter.repository';
+import { LocationsRepository } from './locations.repository';
 import type { LockedOrderRow, OrderLockRow, Write } from './orders.repository';
 import { OrdersRepository } from './orders.repository';
 import { posEventInsertCte, runWrites } from './outbox.repository';
@@ -63,6 +64,8 @@ export class VenueStore {
   readonly tables: TablesRepository;
   readonly bills: BillsRepository;
   readonly feed: VenueFeedRepository;
+  /** The venue's own location, read only (e.g. which protocol its card machines speak). */
+  readonly locations: LocationsRepository;
 
   /**
    * @param db the client, or a transaction's handle: what transactions open on and their repositories use
@@ -79,6 +82,7 @@ export class VenueStore {
     this.tables = new TablesRepository(direct);
     this.bills = new BillsRepository(direct);
     this.feed = new VenueFeedRepository(direct);
+    this.locations = new LocationsRepository(direct);
   }
 
   /**

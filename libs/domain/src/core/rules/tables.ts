@@ -37,6 +37,17 @@ export function isWaiterAllowed(orderWaiterId: string | null, requestWaiterId: s
 }
 
 /**
+ * Why a venue whose card machines speak `protocol` may not name a table `name`, or undefined when it may. The Tables
+ * API's terminals show a session as "<table name> - <session name>", so there a table's name must not contain " - "
+ * (protocols.md 1.4; the Tables reply validator refuses it too). EPOS Data has no such rule (its table names are
+ * only unique within an area), so other venues name tables freely.
+ */
+export function tableNameRefusal(name: string, protocol: string): string | undefined {
+  if (protocol !== 'dojo-tables' || !name.includes(' - ')) return undefined;
+  return 'must not contain " - " at a venue on the Tables API: its card machines show "<table name> - <session name>"';
+}
+
+/**
  * Why a venue may not delete a table, or undefined when it may: while open orders (status not closed) name it. An
  * order at a table the venue no longer has would show at no table on the card machines and could not be moved or
  * reopened there; the POS closes those orders, or moves them to another table, first. Parties and reservations do

@@ -3,6 +3,11 @@ import type { FindTableStates, TableState } from '../../core/commands';
 import { TablesError } from './errors';
 import { listFilter, occupancyOf, tablesTable } from './wire.mapping';
 
+/**
+ * GetTable by name. Names are unique on the Tables API, but the venue API does not refuse a second table of a name
+ * (EPOS Data names are unique only within an area): of tables sharing the name, the one with the lowest id answers
+ * (FindTableStatesOfVenue keeps the venue's tables in id order).
+ */
 export const getTable = {
   toCommand: (p: TablesParams['GetTable']): FindTableStates & { name: string } => ({ names: [p.name], name: p.name }),
   toWire(states: TableState[]): { table: TablesTable } {
