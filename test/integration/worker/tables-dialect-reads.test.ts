@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '@app/common';
 import type { TablesAnsweredMethod } from '@app/contracts';
-import { validateTablesReply } from '@app/contracts';
+import { parseTablesParams, validateTablesReply } from '@app/contracts';
 import { tableSessionId } from '@app/domain';
 import { dojoTablesDialect } from '@app/domain/rpc';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
@@ -39,10 +39,15 @@ describe('Tables API dialect: list filters and bills', () => {
     await db?.drop();
   });
 
-  /** A card machine's request (Dojo's example requestor: `terminalId: []`); the reply's `result`, shape checked. */
-  async function result(method: TablesAnsweredMethod, params: Record<string, unknown> = {}, settings: Record<string, unknown> = {}): Promise<any> {
+  /**
+   * A card machine's request (Dojo's example requestor: `terminalId: []`), its params parsed as the gateway parses
+   * them (parseTablesParams); the reply's `result`, shape checked.
+   */
+  async function result(method: TablesAnsweredMethod, params: Record<string, unknown> = {}, settings: Record<string, unknown> = {}, at = loc): Promise<any> {
     const requestorInfo = { requestorType: 'REQUESTOR_TYPE_CARD_MACHINE', cardMachineRequestorInfo: { terminalId: [] } };
-    const reply = await tables.handle({ ...rpcJob(loc, 'SearchOrdersV1', {}), method, dialect: 'dojo-tables', params: { requestorInfo, ...params }, settings });
+    const parsed = parseTablesParams(method, { requestorInfo, ...params });
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    const reply = await tables.handle({ ...rpcJob(at, 'SearchOrdersV1', {}), method, dialect: 'dojo-tables', params: parsed.params, settings });
     const v = validateTablesReply(method, reply);
     assert.ok(v.ok, `${method} reply breaks the Tables API shapes: ${JSON.stringify(v)} in ${JSON.stringify(reply)}`);
     return (reply as { result: unknown }).result;
@@ -92,5 +97,31 @@ describe('Tables API dialect: list filters and bills', () => {
     await fx.table(loc, { id: 'booth-b', name: 'Booth', maxCovers: 2 });
     await fx.table(loc, { id: 'booth-a', name: 'Booth', maxCovers: 6 });
     for (let i = 0; i < 3; i++) assert.deepEqual((await result('GetTable', { name: 'Booth' })).table, { name: 'Booth', maxCovers: 6, status: 'TABLE_STATUS_AVAILABLE' });
+  });
+
+  it('enforced waiter ids: the Tables API\'s integer waiter 1 is the venue\'s "001"; a venue id that is not digits matches no terminal', async () => {
+    const fx = fixtures(db.prisma);
+    const waiters = (await fx.location({ softwareHouseId: (await fx.softwareHouse()).id })).id;
+    await fx.table(waiters, { id: 'W1', name: 'W1', maxCovers: 4 });
+    await fx.order(waiters, { id: 'ONE', total: 1_000, tableId: 'W1', waiterId: '001' });
+    await fx.order(waiters, { id: 'AMY', total: 1_000, tableId: 'W1', waiterId: 'w-amy' });
+    await fx.order(waiters, { id: 'TWO', total: 1_000, tableId: 'W1', waiterId: '2' });
+    await fx.order(waiters, { id: 'ANY', total: 1_000, tableId: 'W1' });
+    const enforced = { enforceWaiterId: true };
+    const as = (waiterId: number | string) => ({ requestorInfo: { requestorType: 'REQUESTOR_TYPE_CARD_MACHINE', cardMachineRequestorInfo: { terminalId: 'T', waiterId } } });
+    const s = (orderId: string) => tableSessionId(waiters, orderId);
+
+    const all = (await result('ListSessions', {}, {}, waiters)).sessions as any[];
+    assert.deepEqual(all.map((x) => [x.id, x.waiter]), [[s('ONE'), { id: 1 }], [s('AMY'), undefined], [s('TWO'), { id: 2 }], [s('ANY'), undefined]], 'the waiter ids the terminals see');
+
+    for (const w of [1, '001']) {
+      assert.deepEqual((await result('ListSessions', as(w), enforced, waiters)).sessions.map((x: any) => x.id), [s('ONE'), s('ANY')], `ListSessions as waiter ${w}`);
+      assert.deepEqual((await result('ListBillItems', as(w), enforced, waiters)).billItems.map((b: any) => b.sessionId), [s('ONE'), s('ANY')], `ListBillItems as waiter ${w}`);
+      assert.equal((await result('GetSession', { sessionId: s('ONE'), ...as(w) }, enforced, waiters)).session.id, s('ONE'), `GetSession as waiter ${w}`);
+      assert.equal((await result('GetBillItems', { sessionId: s('ONE'), ...as(w) }, enforced, waiters)).billItems.sessionId, s('ONE'));
+    }
+    assert.equal((await result('GetSession', { sessionId: s('ONE'), ...as(2) }, enforced, waiters)).errorCode, 'WAITER_INCORRECT_WAITER_ID', 'another waiter');
+    assert.equal((await result('GetSession', { sessionId: s('AMY'), ...as(1) }, enforced, waiters)).errorCode, 'WAITER_INCORRECT_WAITER_ID', '"w-amy" is no number');
+    assert.deepEqual((await result('ListSessions', as(2), enforced, waiters)).sessions.map((x: any) => x.id), [s('TWO'), s('ANY')]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSessionFinished, isWaiterAllowed, mayKeepGoneTable, requestIdempotencyKey, tableDeletionRefusal, tableNameRefusal, tableOccupancy, tableSessionId } from '@app/domain/core/rules';
+import { isSessionFinished, isWaiterAllowed, mayKeepGoneTable, requestIdempotencyKey, tableDeletionRefusal, tableNameRefusal, tableOccupancy, tableSessionId, waiterNumber } from '@app/domain/core/rules';
 
 const order = (status: string, total: bigint, paid: bigint) => ({ status, payable: paid < total, totalAmount: total, paidAmount: paid });
 
@@ -47,6 +47,18 @@ describe('core rules for table sessions (pay-at-table dialects)', () => {
     assert.equal(isWaiterAllowed('7', '7'), true);
     assert.equal(isWaiterAllowed('7', '8'), false);
     assert.equal(isWaiterAllowed(null, '8'), true, 'an order without a waiter is any waiter\'s');
+    assert.equal(isWaiterAllowed('001', '1'), true, 'the Tables API names the venue\'s "001" as 1');
+    assert.equal(isWaiterAllowed('1', '001'), true);
+    assert.equal(isWaiterAllowed('0', '000'), true);
+    assert.equal(isWaiterAllowed('010', '1'), false);
+    assert.equal(isWaiterAllowed('w-amy', '1'), false, 'an id that is not digits matches only itself');
+    assert.equal(isWaiterAllowed('w-amy', 'w-amy'), true);
+    assert.equal(isWaiterAllowed('-1', '1'), false);
+    assert.equal(isWaiterAllowed('0001234567890', '1234567890'), false, 'past 9 digits ids are compared as written');
+    assert.equal(waiterNumber('001'), 1);
+    assert.equal(waiterNumber('999999999'), 999_999_999);
+    assert.equal(waiterNumber('1000000000'), undefined, 'past 9 digits: not a Tables API waiter id');
+    assert.equal(waiterNumber(' 1'), undefined);
   });
 
   it('request ids are unique per dialect; EPOS Data keeps its key', () => {

@@ -3,7 +3,7 @@
  * constants (one definition). Used by the orders repository only.
  */
 import { Prisma } from '@app/db';
-import { CLOSED_ORDER_STATUSES, COUNTED_PAYMENT_STATE } from '../core/rules';
+import { CLOSED_ORDER_STATUSES, COUNTED_PAYMENT_STATE, NUMERIC_WAITER_ID_PATTERN, waiterNumber } from '../core/rules';
 
 /**
  * The closed statuses as an SQL list, generated from the one definition
@@ -28,3 +28,14 @@ export const COUNTED_PAID_SQL = Prisma.sql`(CASE WHEN p.state = ${Prisma.raw(`'$
 
 /** core/rules countedAmounts' tips as SQL over `p`: the tips less what a refund took beyond the paid amount. */
 export const COUNTED_TIPS_SQL = Prisma.sql`(CASE WHEN p.state = ${Prisma.raw(`'${COUNTED_PAYMENT_STATE}'`)} THEN GREATEST(p.tips_amount - GREATEST(p.refunded_amount - p.paid_amount, 0), 0) ELSE 0 END)`;
+
+/**
+ * core/rules isWaiterAllowed as SQL over the order row `o` for the waiter `waiterId`: an order without a waiter, the
+ * same id, or (when `waiterId` is a number in digits) an id of digits of the same value. The CASE keeps the cast
+ * from ever seeing an id that is not digits (Postgres does not promise to test an AND's operands in order).
+ */
+export function waiterAllowedSql(waiterId: string): Prisma.Sql {
+  const n = waiterNumber(waiterId);
+  const byValue = n === undefined ? Prisma.empty : Prisma.sql` OR CASE WHEN o.waiter_id ~ ${NUMERIC_WAITER_ID_PATTERN} THEN o.waiter_id::int = ${n}::int ELSE false END`;
+  return Prisma.sql`(o.waiter_id IS NULL OR o.waiter_id = ${waiterId}${byValue})`;
+}

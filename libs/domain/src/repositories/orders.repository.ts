@@ -11,7 +11,7 @@ import { CounterRepository } from './counter.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
 import { orderCacheOf } from './sql-tx';
-import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql } from './order-rules.sql';
+import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql, waiterAllowedSql } from './order-rules.sql';
 
 /**
  * The orders aggregate: orders with their items, Dojo's lock and the
@@ -69,7 +69,7 @@ export interface SessionSearch {
   tableIds?: string[];
   /** At one of the venue's tables with these names (TablesRepository.idsNamedSql). */
   tableNames?: string[];
-  /** Orders of this waiter, and orders without a waiter. */
+  /** Orders of this waiter, and orders without a waiter (core/rules isWaiterAllowed: "001" is waiter 1). */
   waiterId?: string;
   /** These orders only. */
   orderIds?: string[];
@@ -294,7 +294,7 @@ export class OrdersRepository {
     if (f.payable !== undefined) conds.push(Prisma.sql`o.payable = ${f.payable}`);
     if (f.tableIds !== undefined) conds.push(Prisma.sql`o.table_id = ANY(${f.tableIds}::text[])`);
     if (f.tableNames !== undefined) conds.push(Prisma.sql`o.table_id IN (${TablesRepository.idsNamedSql(locationId, f.tableNames)})`);
-    if (f.waiterId !== undefined) conds.push(Prisma.sql`(o.waiter_id = ${f.waiterId} OR o.waiter_id IS NULL)`);
+    if (f.waiterId !== undefined) conds.push(waiterAllowedSql(f.waiterId));
     if (f.orderIds !== undefined) conds.push(Prisma.sql`o.id = ANY(${f.orderIds}::text[])`);
     return Prisma.sql`
       SELECT COALESCE(json_agg(${ORDER_JSON_SQL} ORDER BY o.seq), '[]'::json) AS page

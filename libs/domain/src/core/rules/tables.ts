@@ -29,11 +29,30 @@ export function isSessionFinished(order: { status: string }): boolean {
 }
 
 /**
+ * A waiter id that counts by its value: digits only, at most 9 (so it fits the Tables API's 32-bit integer waiter
+ * ids). A POSIX pattern, so the SQL of the same rule (order-rules.sql.ts waiterAllowedSql) uses it as it is.
+ */
+export const NUMERIC_WAITER_ID_PATTERN = '^[0-9]{1,9}$';
+const NUMERIC_WAITER_ID = new RegExp(NUMERIC_WAITER_ID_PATTERN);
+
+/**
+ * The number a waiter id written in digits is ("001" is 1), or undefined for any other id ("w-amy", "-1", longer
+ * ones). The Tables API carries waiter ids as integers: this is the only form in which a venue's waiter id reaches
+ * its card machines and comes back from them.
+ */
+export function waiterNumber(waiterId: string): number | undefined {
+  return NUMERIC_WAITER_ID.test(waiterId) ? Number(waiterId) : undefined;
+}
+
+/**
  * Waiter-id enforcement of the pay-at-table dialects: when the venue enforces it, only the order's own waiter
- * may act on it; an order without a waiter is open to any waiter.
+ * may act on it; an order without a waiter is open to any waiter. Two ids are the same waiter when they are equal,
+ * or both digits of the same value (waiterNumber: "001" and "1"), since the Tables API names the venue's "001" as 1.
  */
 export function isWaiterAllowed(orderWaiterId: string | null, requestWaiterId: string): boolean {
-  return orderWaiterId === null || orderWaiterId === requestWaiterId;
+  if (orderWaiterId === null || orderWaiterId === requestWaiterId) return true;
+  const n = waiterNumber(orderWaiterId);
+  return n !== undefined && n === waiterNumber(requestWaiterId);
 }
 
 /**

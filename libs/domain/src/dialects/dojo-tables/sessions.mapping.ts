@@ -30,7 +30,9 @@ const enforced = (req: RequestSettings): boolean => req.settings.enforceWaiterId
 
 /**
  * Waiter-id enforcement (a per-location setting, dojoTables.enforceWaiterId): when on, a single-session request
- * must carry a waiter id (else WAITER_INCORRECT_WAITER_ID), and the use-case refuses another waiter's order.
+ * must carry a waiter id (else WAITER_INCORRECT_WAITER_ID), and the use-case refuses another waiter's order. The
+ * Tables API's waiter ids are integers: the id goes to the core as its digits ("1"), which match the venue's "1"
+ * and "001" (core/rules isWaiterAllowed) but never a venue id that is not digits ("w-amy").
  */
 function waiterFor(req: RequestSettings, waiterId: number | undefined): string | undefined {
   if (!enforced(req)) return undefined;

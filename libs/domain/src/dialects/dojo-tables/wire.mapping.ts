@@ -11,7 +11,7 @@ import type {
 } from '@app/contracts';
 import type { Bill, Order, TableState } from '../../core/commands';
 import type { TableOccupancy } from '../../core/rules';
-import { isSessionFinished, tableSessionId } from '../../core/rules';
+import { isSessionFinished, tableSessionId, waiterNumber } from '../../core/rules';
 import type { TableRow } from '../../repositories/tables.repository';
 
 /**
@@ -101,9 +101,12 @@ export function tablesBill(order: Order): TablesBill {
   };
 }
 
-/** A waiter id the Tables API can carry (an integer); the venue's other ids are left out. */
+/**
+ * A waiter id as the Tables API carries it, an integer: the venue's id in digits as its value ("001" is 1, core/rules
+ * waiterNumber); the venue's other ids ("w-amy") cannot be carried and are left out.
+ */
 export function tablesWaiterId(waiterId: string | null): number | undefined {
-  return waiterId !== null && /^\d{1,9}$/.test(waiterId) ? Number(waiterId) : undefined;
+  return waiterId !== null ? waiterNumber(waiterId) : undefined;
 }
 
 /** An order as a TableSession: stable UUID id, the table's name, its party's covers, finishedAt only once it is closed. */
