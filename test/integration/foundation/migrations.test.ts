@@ -124,6 +124,41 @@ describe('migrations', () => {
     }
   });
 
+  it('release the counter transactions that failed outcome_unknown before holds existed (20261210000000)', async () => {
+    const url = await fresh();
+    const all = loadMigrations();
+    await migrate(url, all.filter((m) => m.name < '20261210000000'));
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      const sh = '00000000-0000-4000-8000-0000000000a1';
+      const loc = '00000000-0000-4000-8000-0000000000a2';
+      await c.query(`INSERT INTO software_houses (id, name, dojo_software_house_id, updated_at) VALUES ($1, 'SH', 'sh-mig', now())`, [sh]);
+      await c.query(
+        `INSERT INTO locations (id, software_house_id, name, dojo_account_id, api_key_ciphertext, api_key_last4, environment, protocol, updated_at)
+         VALUES ($1, $2, 'L', 'acc-mig', '\\x00', '0000', 'sandbox', 'connect-pac', now())`,
+        [loc, sh],
+      );
+      const tx = (id: string, state: string, failure: string | null) =>
+        c.query(
+          `INSERT INTO counter_transactions (id, location_id, idempotency_key, request_hash, kind, tid, amount, currency, order_id, state, failure, expires_at, finished_at)
+           VALUES ($1::uuid, $2, $1::text, 'h', 'sale', 'T1', 1000, 'GBP', 'o-1', $3::text, $4, now(), CASE WHEN $3::text IN ('failed', 'finished') THEN now() END)`,
+          [id, loc, state, failure],
+        );
+      await tx('00000000-0000-4000-8000-0000000000b1', 'failed', 'outcome_unknown');
+      await tx('00000000-0000-4000-8000-0000000000b2', 'failed', 'not_executed');
+      await tx('00000000-0000-4000-8000-0000000000b3', 'sent', null);
+      await migrate(url);
+      const rows = (await c.query<{ id: string; resolution: string | null; released: boolean }>(
+        `SELECT id::text, resolution, resolved_at IS NOT NULL AS released FROM counter_transactions ORDER BY id`,
+      )).rows;
+      assert.deepEqual(rows.map((r) => [r.id.slice(-2), r.resolution, r.released]), [['b1', null, true], ['b2', null, false], ['b3', null, false]],
+        'only the old outcome_unknown one is released, without a resolution of the venue');
+    } finally {
+      await c.end();
+    }
+  });
+
   it('roll back a failing migration completely and report it', async () => {
     const url = await fresh();
     const broken = [...loadMigrations(), { name: '29990101000000_broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();', checksum: 'x' }];

@@ -24,7 +24,7 @@ export function counterView(r: CounterTransactionRow): CounterTransactionView {
     ...(r.refundOf !== null ? { refundOf: r.refundOf } : {}),
     ...(r.lastNotification !== null ? { lastNotification: r.lastNotification } : {}),
     ...(r.resolution !== null ? { resolution: r.resolution } : {}),
-    ...(r.resolvedAt ? { resolvedAt: r.resolvedAt.toISOString() } : {}),
+    ...(r.resolution !== null && r.resolvedAt ? { resolvedAt: r.resolvedAt.toISOString() } : {}),
     createdAt: r.createdAt.toISOString(),
     ...(r.sentAt ? { sentAt: r.sentAt.toISOString() } : {}),
     ...(r.finishedAt ? { finishedAt: r.finishedAt.toISOString() } : {}),

@@ -101,9 +101,11 @@ const OPEN_STATES = Prisma.raw(`(${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join
 
 /**
  * A transaction that still holds its amount (on its order, or on the sale it refunds): open, or failed
- * outcome_unknown and not resolved yet (it may have charged the card; core/rules holdsAmount).
+ * outcome_unknown and not resolved yet (it may have charged the card; the venue resolves it, core/rules
+ * resolutionOf). Rows from before holds existed carry resolved_at without a resolution (migration
+ * 20261210000000): released, as the advice of their day was to check the receipts before charging again.
  */
-const HOLDS = Prisma.raw(`(state IN (${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join(', ')}) OR (failure = 'outcome_unknown' AND resolution IS NULL))`);
+const HOLDS = Prisma.raw(`(state IN (${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join(', ')}) OR (failure = 'outcome_unknown' AND resolved_at IS NULL))`);
 
 /**
  * counter_transactions and counter_events: the only code that reads or writes
