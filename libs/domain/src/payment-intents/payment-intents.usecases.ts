@@ -6,7 +6,7 @@ import { capturedAmountOf, checkoutUrl, decideIntentAmount } from '../core/rules
 import { counterRepo } from '../repositories/counter.repository';
 import { ordersRepo } from '../repositories/orders.repository';
 import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
-import { paymentIntentsRepo } from '../repositories/payment-intents.repository';
+import { DOJO_CALL_STALE_MS, paymentIntentsRepo } from '../repositories/payment-intents.repository';
 import { runInTransaction } from '../repositories/unit-of-work';
 import { VENUE_WAIT_BOUND_MS } from '../repositories/venue-store';
 import { advanceIntentNow, settleKnownRefund } from '../events/event-effects';
@@ -65,7 +65,7 @@ async function withQr(r: PaymentIntentRow): Promise<CreatedPaymentIntentView> {
  * DOJO_TIMEOUT_MS, at most 120 s): it is dropped so it neither blocks the key
  * nor counts against what the order may still ask for.
  */
-const CLAIM_STALE_MS = 180_000;
+const CLAIM_STALE_MS = DOJO_CALL_STALE_MS;
 
 export interface CreatePaymentIntentCommand {
   orderId: string;
@@ -270,21 +270,25 @@ async function once(
  * still pending, is 409 (once).
  */
 async function claimOp(d: PaymentIntentDeps, row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null }): Promise<'new' | 'replay'> {
-  try {
-    await paymentIntentsRepo(d.prisma).claimOperation({
-      locationId: row.locationId,
-      idempotencyKey: row.key,
-      paymentIntentId: row.paymentIntentId,
-      kind: row.kind,
-      requestHash: requestHash(row.request),
-      amount: row.amount,
-      reason: null,
-    });
-    return 'new';
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    // Another request took the key since our first look: answered as a repeat of it.
-    return once(d, row.locationId, row.paymentIntentId, row.key, row.kind, row.request);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await paymentIntentsRepo(d.prisma).claimOperation({
+        locationId: row.locationId,
+        idempotencyKey: row.key,
+        paymentIntentId: row.paymentIntentId,
+        kind: row.kind,
+        requestHash: requestHash(row.request),
+        amount: row.amount,
+        reason: null,
+      });
+      return 'new';
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // Another request took the key since our first look: answered as a repeat of it, unless its claim was freed
+      // meanwhile (Dojo refused it), when this one claims the key again rather than call Dojo without a claim.
+      if ((await once(d, row.locationId, row.paymentIntentId, row.key, row.kind, row.request)) === 'replay') return 'replay';
+      if (attempt >= 3) throw DomainError.conflict(`the ${row.kind} with idempotency key ${JSON.stringify(row.key)} is changing; retry it`, { error: 'retry' });
+    }
   }
 }
 

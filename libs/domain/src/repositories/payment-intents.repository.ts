@@ -27,6 +27,13 @@ export interface PaymentIntentRow {
   updatedAt: Date;
 }
 
+/**
+ * A call to Dojo that has not answered after this long never will: a create or a capture is sent once and times out
+ * after DOJO_TIMEOUT_MS, at most 120 s. A claim older than this was left by a call that ended without an answer (or a
+ * process that died during it).
+ */
+export const DOJO_CALL_STALE_MS = 180_000;
+
 export interface PaymentIntentOperationRow {
   locationId: string;
   idempotencyKey: string;
@@ -161,14 +168,18 @@ export class PaymentIntentsRepository {
 
   /**
    * What the venue API's captures of the intent took, 0 when none; raw SQL, so it runs on an events transaction on pg.
-   * A claim still pending counts: this is read only once the intent is Captured, and a claim Dojo refused is
-   * deleted, so a pending one is (but for a capture made elsewhere at the same moment) the capture Dojo took, whose
-   * answer is not recorded yet: its Captured event may come first. Never more than the whole-intent fallback.
+   * A claim still in flight counts: this is read only once the intent is Captured, and a claim Dojo refused is
+   * deleted, so a pending one still at Dojo is (but for a capture made elsewhere at the same moment) the capture Dojo
+   * took, whose answer is not recorded yet: its Captured event may come first. A claim pending longer than a call to
+   * Dojo can last (DOJO_CALL_STALE_MS) is one whose answer never came: whether Dojo took it is unknown, so it is not
+   * counted (a capture sent again under another key would otherwise count twice). Never more than the whole-intent
+   * fallback.
    */
   async sumCaptureOperations(locationId: string, paymentIntentId: string): Promise<bigint> {
     const rows = await this.db.$queryRaw<{ sum: bigint | null }[]>(Prisma.sql`
       SELECT sum(amount)::bigint AS sum FROM payment_intent_operations
-       WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId} AND kind = 'capture'`);
+       WHERE location_id = ${locationId}::uuid AND payment_intent_id = ${paymentIntentId} AND kind = 'capture'
+         AND (NOT pending OR created_at > now() - make_interval(secs => ${DOJO_CALL_STALE_MS / 1000}))`);
     return BigInt(rows[0]?.sum ?? 0n);
   }
 
