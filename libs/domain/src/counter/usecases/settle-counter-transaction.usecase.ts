@@ -72,6 +72,16 @@ export class SettleCounterTransaction {
       await this.d.signals.publishEvents(job.locationId, done.events);
       return { kind: 'settled', view: done.view };
     }
+    const late = job.outcome.kind === 'transaction' || job.outcome.kind === 'recovered' ? job.outcome.transaction : null;
+    if (done.kind === 'already' && done.view.failure === 'outcome_unknown' && done.view.resolution === undefined && late) {
+      // Given up (by the POS, or past the recovery's bound) before the terminal answered: the answer cannot settle it
+      // any more, but it is what the venue needs to resolve it, so it is logged where operators look.
+      log.warn(
+        { result: late.transactionResult, amountBase: late.amountBase, amountGratuity: late.amountGratuity, connectTransactionId: late.transactionId, transactionTime: late.transactionTime },
+        "the terminal's answer came after the transaction's outcome was given up as unknown; resolve it with this",
+      );
+      return done;
+    }
     if (done.kind === 'missing') log.warn('settle job for an unknown counter transaction; ignored');
     else log.info({ state: done.view.state, outcome: job.outcome.kind }, done.kind === 'already' ? 'counter transaction already settled; nothing changed' : 'counter transaction not sent yet; outcome ignored');
     return done;
