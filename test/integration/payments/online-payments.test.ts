@@ -232,14 +232,19 @@ describe('online payments', () => {
     await Promise.all(deliveries.map((d) => sim.sendPaymentEvent(a.dojoAccountId, d.e, { webhook: d.ch === 'webhook', socket: d.ch === 'socket' })));
   };
   const paymentView = async (orderId: string) => (await order(orderId)).payments[0];
-
-  it('refunds half through the venue API: the order is paid the other half and payable for the refunded one; the rest undoes it', async () => {
+  /** An order of 2,000 paid in full at checkout, the intent Captured and its events applied. */
+  const paidOnline = async () => {
     const o = await fx.order(a.id, { total: 2000 });
     const pi = await createIntent(o.id);
     await payAtCheckout(pi.checkoutUrl);
     await paidIs(o.id, 2000);
     await waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body.status === 'Captured' ? true : undefined), 'Captured');
     await eventsSettled(pi.id);
+    return { o, pi };
+  };
+
+  it('refunds half through the venue API: the order is paid the other half and payable for the refunded one; the rest undoes it', async () => {
+    const { o, pi } = await paidOnline();
     const k = key();
     const refund = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 1000, reason: 'cold soup' }, key: k });
     assert.equal(refund.status, 200, JSON.stringify(refund.body));
@@ -291,12 +296,7 @@ describe('online payments', () => {
   });
 
   it('settles a refund Dojo accepted but the order did not take (settlement failed) when the client retries its key', async () => {
-    const o = await fx.order(a.id, { total: 2000 });
-    const pi = await createIntent(o.id);
-    await payAtCheckout(pi.checkoutUrl);
-    await paidIs(o.id, 2000);
-    await waitFor(async () => ((await call('GET', `${venue(a)}/payment-intents/${pi.id}`)).body.status === 'Captured' ? true : undefined), 'Captured');
-    await eventsSettled(pi.id);
+    const { o, pi } = await paidOnline();
     const first = await call('POST', `${venue(a)}/payment-intents/${pi.id}/refunds`, { body: { amount: 500, reason: 'first' }, key: key() });
     assert.equal(first.status, 200, JSON.stringify(first.body));
     await waitFor(async () => ((await paymentView(o.id)).intentStatus === 'Refunded' ? true : undefined), 'the Refunded event applied');

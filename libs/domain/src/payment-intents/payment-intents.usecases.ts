@@ -264,6 +264,19 @@ async function once(
   return 'replay';
 }
 
+/** An operation's stored row (payment_intent_operations) from what a use-case knows of it. */
+function operationRow(row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null; reason: string | null }) {
+  return {
+    locationId: row.locationId,
+    idempotencyKey: row.key,
+    paymentIntentId: row.paymentIntentId,
+    kind: row.kind,
+    requestHash: requestHash(row.request),
+    amount: row.amount,
+    reason: row.reason,
+  };
+}
+
 /**
  * Claims the key of an operation Dojo cannot de-duplicate before Dojo is called (a pending row; see
  * CapturePaymentIntent). 'replay' when the key was completed meanwhile; another request with the key, or one
@@ -272,15 +285,7 @@ async function once(
 async function claimOp(d: PaymentIntentDeps, row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null }): Promise<'new' | 'replay'> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await paymentIntentsRepo(d.prisma).claimOperation({
-        locationId: row.locationId,
-        idempotencyKey: row.key,
-        paymentIntentId: row.paymentIntentId,
-        kind: row.kind,
-        requestHash: requestHash(row.request),
-        amount: row.amount,
-        reason: null,
-      });
+      await paymentIntentsRepo(d.prisma).claimOperation(operationRow({ ...row, reason: null }));
       return 'new';
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -302,16 +307,7 @@ function outcomeUnknown(err: unknown): boolean {
 
 async function recordOp(d: PaymentIntentDeps, row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null; reason: string | null; dojoRef: string | null }) {
   try {
-    await paymentIntentsRepo(d.prisma).recordOperation({
-      locationId: row.locationId,
-      idempotencyKey: row.key,
-      paymentIntentId: row.paymentIntentId,
-      kind: row.kind,
-      requestHash: requestHash(row.request),
-      amount: row.amount,
-      reason: row.reason,
-      dojoRef: row.dojoRef,
-    });
+    await paymentIntentsRepo(d.prisma).recordOperation({ ...operationRow(row), dojoRef: row.dojoRef });
   } catch (err) {
     // Two requests with the same key raced: Dojo de-duplicated by the key, the first row stands.
     if (!isUniqueViolation(err)) throw err;
