@@ -7,6 +7,7 @@ import { createRedis } from '@app/common';
 import { countRecentErrors, REQUEST_LOG_CAP, requestLogKey, RequestLogWriter, writeConnectionStatus } from '@app/queue';
 import type { Fixtures, LocationFixture, TestDatabase} from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { CONSOLE_MAX_UNSIGNED } from '../../../apps/admin/src/console/console.gateway';
 import { startAdmin } from '../../../apps/admin/src/main';
 import type { Api} from './support/helpers';
 import { apiClient, OPERATOR_TOKEN } from './support/helpers';
@@ -193,6 +194,20 @@ describe('console API: request record, activity routes, live fleet socket', () =
     );
     c.ws.close();
     await c.closed;
+  });
+
+  it('sockets waiting to sign in are capped: one more is closed at once, a signed-in page is not held up by them', async () => {
+    const waiting = await Promise.all(Array.from({ length: CONSOLE_MAX_UNSIGNED }, () => open()));
+    const extra = await open();
+    assert.equal(await extra.closed, 1013, 'the socket past the cap is closed at once');
+    // Signing in frees a place: an operator's page gets in as soon as one waiting socket goes.
+    waiting[0]!.ws.send(JSON.stringify({ event: 'auth', data: { token: OPERATOR_TOKEN } }));
+    await waitFor(() => waiting[0]!.messages.find((m) => m.event === 'snapshot'), 'snapshot');
+    const next = await open();
+    next.ws.send(JSON.stringify({ event: 'auth', data: { token: OPERATOR_TOKEN } }));
+    await waitFor(() => next.messages.find((m) => m.event === 'snapshot'), 'snapshot of the next page');
+    for (const c of [...waiting, next]) c.ws.close();
+    await Promise.all([...waiting, next].map((c) => c.closed));
   });
 
   it("a watching console does not hold up the admin's graceful shutdown", async () => {

@@ -33,6 +33,13 @@ const ERRORS_REFRESH_MS = 15_000;
 const AUTH_TIMEOUT_MS = 10_000;
 
 const CLOSE_UNAUTHORIZED = 4401;
+/**
+ * At most this many sockets wait to sign in at once; one more is closed at once (1013, try again later). Each waits
+ * up to AUTH_TIMEOUT_MS holding a socket and a timer, so without a bound anyone who can reach the admin could hold
+ * open as many as they liked; an operator's page signs in within a moment, so a real one rarely waits.
+ */
+export const CONSOLE_MAX_UNSIGNED = 64;
+const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /**
  * The console's live fleet, on ws://<admin>/console/ws. The page's first
@@ -72,6 +79,10 @@ export class ConsoleGateway implements OnGatewayConnection, OnGatewayDisconnect,
   }
 
   handleConnection(client: WebSocket): void {
+    if (this.timers.size >= CONSOLE_MAX_UNSIGNED) {
+      client.close(CLOSE_TRY_AGAIN_LATER, 'too many sockets waiting to sign in; try again later');
+      return;
+    }
     const t = setTimeout(() => client.close(CLOSE_UNAUTHORIZED, 'sign in first'), AUTH_TIMEOUT_MS);
     t.unref();
     this.timers.set(client, t);
