@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The token of an `Authorization: Bearer <token>` header (scheme in any case), or undefined for anything else. */
 export function bearerToken(authorization: unknown): string | undefined {
@@ -28,4 +28,29 @@ export class SecretTokens {
     for (const d of this.digests) ok = timingSafeEqual(d, presented) || ok;
     return ok;
   }
+
+  /**
+   * A session value for a browser that presented `token` (one of the configured tokens), good until `expiresAt`
+   * (`s1.<unix seconds>.<MAC>`): an HMAC keyed by the token's digest over `purpose` and the expiry. It does not
+   * contain the token, so a stolen cookie is not the operator token (good on every API, for ever); it ends at its
+   * expiry whatever the browser does, and with its token (a rotation ends every session made from the old one).
+   * Every replica with the same tokens checks it, with no shared state.
+   */
+  session(token: string, purpose: string, expiresAt: Date): string {
+    const exp = Math.floor(expiresAt.getTime() / 1000);
+    return `s1.${exp}.${sessionMac(digest(token), purpose, exp).toString('base64url')}`;
+  }
+
+  /** True when `value` is a session (session()) for `purpose` made from a configured token, not expired at `now`. */
+  acceptsSession(value: string | undefined, purpose: string, now = new Date()): boolean {
+    const m = value === undefined ? null : /^s1\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+    if (!m) return false;
+    const exp = Number(m[1]);
+    const given = Buffer.from(m[2]!, 'base64url');
+    let ok = false;
+    for (const d of this.digests) ok = timingSafeEqual(sessionMac(d, purpose, exp), given) || ok;
+    return ok && exp * 1000 > now.getTime();
+  }
 }
+
+const sessionMac = (key: Buffer, purpose: string, exp: number): Buffer => createHmac('sha256', key).update(`epos-relay session|${purpose}|${exp}`).digest();

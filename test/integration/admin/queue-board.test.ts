@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
+import { SecretTokens } from '@app/common';
 import type { CounterSettleJob } from '@app/contracts';
 import { JobEnqueuer, JobName, QueueName } from '@app/queue';
 import type { TestDatabase} from '@app/testing';
@@ -119,6 +120,8 @@ describe('admin: the queue board at /queues', () => {
     assert.match(setCookie, /SameSite=Strict/);
     assert.match(setCookie, /Path=\/queues/);
     const cookie = setCookie.split(';')[0]!;
+    assert.ok(!decodeURIComponent(cookie).includes(OPERATOR_TOKEN), 'the cookie is a session made from the token, not the token');
+    assert.match(setCookie, /Max-Age=43200/, 'a 12-hour session');
     const res = await get('/queues/api/queues', { cookie });
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { queues: unknown[] }).queues.length, Object.values(QueueName).length);
@@ -141,6 +144,15 @@ describe('admin: the queue board at /queues', () => {
 
   it('leaves the operator API as it was: the cookie is not an operator credential for /v1', async () => {
     assert.equal((await get('/v1/locations', { cookie: `epos_op=${OPERATOR_TOKEN}` })).status, 401);
+    // Nor is the token itself a board cookie any more, nor a session that has expired or was altered.
+    assert.equal((await get('/queues/api/queues', { cookie: `epos_op=${OPERATOR_TOKEN}` })).status, 401);
+    const tokens = new SecretTokens([OPERATOR_TOKEN]);
+    const expired = tokens.session(OPERATOR_TOKEN, 'queue-board', new Date(Date.now() - 1_000));
+    assert.equal((await get('/queues/api/queues', { cookie: `epos_op=${expired}` })).status, 401);
+    const live = tokens.session(OPERATOR_TOKEN, 'queue-board', new Date(Date.now() + 60_000));
+    assert.equal((await get('/queues/api/queues', { cookie: `epos_op=${live}` })).status, 200);
+    const later = live.replace(/^s1\.(\d+)\./, (_m, e: string) => `s1.${Number(e) + 3600}.`);
+    assert.equal((await get('/queues/api/queues', { cookie: `epos_op=${later}` })).status, 401, 'an expiry moved on is refused');
     assert.equal((await get('/v1/locations', bearer)).status, 200);
   });
 });

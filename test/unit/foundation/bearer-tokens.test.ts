@@ -33,3 +33,26 @@ describe('SecretTokens: configured tokens checked in constant time', () => {
     assert.equal(new SecretTokens([]).accepts(''), false);
   });
 });
+
+describe('SecretTokens sessions: a browser session made from a configured token', () => {
+  const tokens = new SecretTokens(['op-token-1', 'op-token-2-longer']);
+  const in1h = new Date(Date.now() + 3_600_000);
+
+  it('is accepted for its purpose until it expires, and never contains the token', () => {
+    const s = tokens.session('op-token-2-longer', 'board', in1h);
+    assert.ok(!s.includes('op-token'), s);
+    assert.equal(tokens.acceptsSession(s, 'board'), true);
+    assert.equal(tokens.acceptsSession(s, 'other-purpose'), false);
+    assert.equal(tokens.acceptsSession(s, 'board', new Date(in1h.getTime() + 1_000)), false, 'expired');
+  });
+
+  it('is refused when altered, made from another token, or after the token is rotated out', () => {
+    const s = tokens.session('op-token-1', 'board', in1h);
+    const [, exp, mac] = s.split('.');
+    assert.equal(tokens.acceptsSession(`s1.${Number(exp) + 60}.${mac}`, 'board'), false, 'a later expiry');
+    assert.equal(tokens.acceptsSession(`s1.${exp}.${mac!.slice(0, -1)}A`, 'board'), false);
+    assert.equal(tokens.acceptsSession(new SecretTokens(['elsewhere-token']).session('elsewhere-token', 'board', in1h), 'board'), false);
+    assert.equal(new SecretTokens(['op-token-2-longer']).acceptsSession(s, 'board'), false, 'op-token-1 no longer configured');
+    for (const v of ['op-token-1', '', 's1..', 's1.1.x', undefined]) assert.equal(tokens.acceptsSession(v, 'board'), false, String(v));
+  });
+});

@@ -9,8 +9,12 @@ import { JobEnqueuer, QueueName } from '@app/queue';
 
 /** Where the board is mounted on the admin app. */
 export const QUEUE_BOARD_PATH = '/queues';
-/** The HttpOnly cookie that carries an operator token for the board (set by POST /queues/login). */
+/** The HttpOnly cookie that carries an operator's board session (set by POST /queues/login). */
 export const OPERATOR_COOKIE = 'epos_op';
+/** What a board session is for (SecretTokens.session): a session is good for the board only. */
+const SESSION_PURPOSE = 'queue-board';
+/** How long a board session lasts. */
+const SESSION_SECONDS = 12 * 3600;
 
 /** What each catalog queue is, shown on the board. */
 const DESCRIPTIONS: Record<string, string> = {
@@ -66,8 +70,9 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
  * The BullMQ queue board (bull-board) of every catalog queue, at /queues on
  * the admin app, behind operator authentication: an operator bearer token
  * (`Authorization: Bearer <token>`, as for /v1) or the HttpOnly cookie
- * `epos_op` holding one, which `POST /queues/login` sets (token in a JSON or
- * form body, never in the URL; `GET /queues/login` serves the form and
+ * `epos_op` holding a 12-hour board session made from one (never the token
+ * itself), which `POST /queues/login` sets (token in a JSON or form body,
+ * never in the URL; `GET /queues/login` serves the form and
  * `POST /queues/logout` clears it). The cookie is SameSite=Strict, scoped to
  * /queues, and Secure when the request came over HTTPS. The board only
  * shows: every queue is read-only (no adding, editing, retrying, cleaning,
@@ -105,8 +110,11 @@ export class QueueBoard implements OnApplicationShutdown {
     return this.operators.accepts(token);
   }
 
-  private presentedToken(req: IncomingMessage): string | undefined {
-    return bearerToken(req.headers.authorization) ?? cookie(req, OPERATOR_COOKIE);
+  /** An operator bearer token, or the board session cookie that signing in set. */
+  private signedIn(req: IncomingMessage): boolean {
+    const bearer = bearerToken(req.headers.authorization);
+    if (bearer !== undefined) return this.isOperator(bearer);
+    return this.operators.acceptsSession(cookie(req, OPERATOR_COOKIE), SESSION_PURPOSE);
   }
 
   /** Express middleware for everything under /queues: sign-in and sign-out, then the authenticated board. */
@@ -122,7 +130,7 @@ export class QueueBoard implements OnApplicationShutdown {
       if (path === '/logout' && req.method === 'POST') {
         return send(res, 204, 'text/plain', '', { 'set-cookie': this.cookieHeader(req, '', 0) });
       }
-      if (!this.isOperator(this.presentedToken(req))) {
+      if (!this.signedIn(req)) {
         const html = /text\/html/.test(String(req.headers.accept ?? ''));
         if (html) {
           return send(res, 401, 'text/html; charset=utf-8', `<!doctype html><p>Operator sign-in required: <a href="${QUEUE_BOARD_PATH}/login">sign in</a>.</p>`);
@@ -161,7 +169,8 @@ export class QueueBoard implements OnApplicationShutdown {
     if (typeof token !== 'string' || !this.isOperator(token)) {
       return send(res, 401, 'application/json; charset=utf-8', JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: 'the operator token is not valid' }));
     }
-    const setCookie = this.cookieHeader(req, token, 12 * 3600);
+    // The cookie holds a session made from the token, never the token itself (SecretTokens.session).
+    const setCookie = this.cookieHeader(req, this.operators.session(token, SESSION_PURPOSE, new Date(Date.now() + SESSION_SECONDS * 1000)), SESSION_SECONDS);
     if (form) return send(res, 303, 'text/plain', '', { location: `${QUEUE_BOARD_PATH}/`, 'set-cookie': setCookie });
     send(res, 204, 'text/plain', '', { 'set-cookie': setCookie });
   }
