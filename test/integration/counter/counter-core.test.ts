@@ -400,6 +400,9 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const locked = await lockOrder('ord-1', 'lk-uk');
     assert.ok(isFailure(locked), 'a card machine cannot lock the order either');
     assert.match(locked.error.debugMessage, /not resolved/);
+    const cancelled = await dispatcher.handle(rpcJob(loc, 'CancelOrderByIdV1', { orderId: 'ord-1' }));
+    assert.ok(isFailure(cancelled), 'nor can Dojo cancel it');
+    assert.match(cancelled.error.debugMessage, /counter terminal/);
 
     // Only such a transaction is resolved; another venue cannot resolve it; a tip only with a charged sale.
     await expectDomainError(resolve(a, 'charged', undefined, other), 'not_found');
