@@ -465,6 +465,7 @@ export class GatewayManager {
     const token = await this.leases.acquire(loc.id);
     if (token === undefined) return;
     this.leaseValidUntil.set(loc.id, startedAt + this.opts.leaseTtlMs);
+    this.dispatcher.owned(loc.id);
     const link = this.newLink(loc, token, profile);
     this.links.set(loc.id, link);
     this.deps.logger.info({ locationId: loc.id, fence: token }, 'lease acquired');

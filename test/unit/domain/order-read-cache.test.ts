@@ -64,7 +64,7 @@ describe('OrderReadCache', () => {
     assert.equal(c.order('L1', 'o1'), undefined, "'*' (a TRUNCATE) drops every location");
   });
 
-  it('keeps nothing of a location until its grace has passed since it was first seen or last forgotten', () => {
+  it('keeps nothing of a location until its grace has passed since it was first seen or its lease was taken here again', () => {
     const { c, tick } = cache({ graceMs: 15_000 });
     c.keepOrder(c.ticket(), 'L1', 'o1', order('o1'));
     assert.equal(c.order('L1', 'o1'), undefined, 'first seen: the grace starts');
@@ -77,10 +77,16 @@ describe('OrderReadCache', () => {
     const before = c.ticket();
     c.forget('L1');
     assert.equal(c.order('L1', 'o1'), undefined);
+    // A read still in flight when the link closed starts no grace: the venue is not held here any more.
+    c.keepOrder(c.ticket(), 'L1', 'o1', order('o1'));
     tick(20_000);
     c.keepOrder(before, 'L1', 'o1', order('o1'));
     c.keepOrder(c.ticket(), 'L1', 'o1', order('o1'));
-    assert.equal(c.order('L1', 'o1'), undefined, 'forgotten (the link closed): a new grace, and no read from before');
+    assert.equal(c.order('L1', 'o1'), undefined, 'forgotten (the link closed): nothing kept, and no read from before');
+    // The lease comes back here minutes later: a new grace from then, not from that late read.
+    c.own('L1');
+    c.keepOrder(c.ticket(), 'L1', 'o1', order('o1'));
+    assert.equal(c.order('L1', 'o1'), undefined, 'taken again: a new grace');
     tick(15_000);
     c.keepOrder(c.ticket(), 'L1', 'o1', order('o1'));
     assert.equal(c.order('L1', 'o1')!.id, 'o1');

@@ -40,6 +40,9 @@ interface Venue {
   size: number;
 }
 
+/** `since` of a location whose link closed here and whose lease has not been taken here again. */
+const NOT_OWNED = Number.POSITIVE_INFINITY;
+
 /**
  * The gateway's copy of the orders it has read, per location, so that Dojo's
  * reads (SearchOrdersV1, GetOrderByIdV1, a Tables API bill or session list)
@@ -69,7 +72,11 @@ interface Venue {
  */
 export class OrderReadCache {
   private readonly venues = new Map<string, Venue>();
-  /** When each location was first seen since it was last forgotten (graceMs). */
+  /**
+   * When each location's grace began (graceMs): its lease taken here (own), or, without that word, its first read.
+   * NOT_OWNED once its link closed here (forget) until the lease is taken here again: a read still in flight then
+   * must not start a grace that would have run out by the time the venue comes back.
+   */
   private readonly since = new Map<string, number>();
   /** Per location, the sequence number of its last announced change. */
   private readonly changedAt = new Map<string, number>();
@@ -127,8 +134,13 @@ export class OrderReadCache {
    */
   forget(locationId: string): void {
     this.drop(locationId);
-    this.since.delete(locationId);
+    this.since.set(locationId, NOT_OWNED);
     this.changedAt.set(locationId, ++this.seq);
+  }
+
+  /** The location's lease was taken here: its grace starts now (a venue coming back after forget is kept only from then). */
+  own(locationId: string): void {
+    this.since.set(locationId, this.now());
   }
 
   ticket(): ReadTicket {
@@ -236,7 +248,7 @@ export class OrderReadCache {
         this.since.set(locationId, this.now());
         return undefined;
       }
-      if (this.now() - since < grace) return undefined;
+      if (since === NOT_OWNED || this.now() - since < grace) return undefined;
     }
     let v = this.venue(locationId);
     if (!v) this.venues.set(locationId, (v = { orders: new Map(), searches: new Map(), reads: new Map(), size: 0 }));

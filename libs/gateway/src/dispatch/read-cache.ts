@@ -11,6 +11,8 @@ export interface ReadCacheHooks {
   changed(locationId: string): void;
   /** The location's link closed here for good: its entries are only memory now. */
   forget(locationId: string): void;
+  /** The location's lease was taken here: its grace starts now. */
+  owned(locationId: string): void;
 }
 
 /**
@@ -53,6 +55,10 @@ export class GatewayReadCache implements ReadCacheHooks {
 
   forget(locationId: string): void {
     this.orders.forget(locationId);
+  }
+
+  owned(locationId: string): void {
+    this.orders.own(locationId);
   }
 
   async close(): Promise<void> {

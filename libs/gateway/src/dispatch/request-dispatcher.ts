@@ -115,6 +115,11 @@ export class RequestDispatcher {
     };
   }
 
+  /** The location's lease was taken on this replica (the read cache's grace starts now). */
+  owned(locationId: string): void {
+    this.readCache?.owned(locationId);
+  }
+
   /** Frees a location's reply cache once its link is closed for good on this replica. */
   forget(locationId: string): void {
     this.caches.delete(locationId);
