@@ -47,6 +47,8 @@ export class SecretTokens {
     if (!m) return false;
     const exp = Number(m[1]);
     const given = Buffer.from(m[2]!, 'base64url');
+    // Base64 leaves the last character's low bits unused: only the one spelling of the MAC is taken.
+    if (given.toString('base64url') !== m[2]) return false;
     let ok = false;
     for (const d of this.digests) ok = timingSafeEqual(sessionMac(d, purpose, exp), given) || ok;
     return ok && exp * 1000 > now.getTime();

@@ -50,7 +50,13 @@ describe('SecretTokens sessions: a browser session made from a configured token'
     const s = tokens.session('op-token-1', 'board', in1h);
     const [, exp, mac] = s.split('.');
     assert.equal(tokens.acceptsSession(`s1.${Number(exp) + 60}.${mac}`, 'board'), false, 'a later expiry');
-    assert.equal(tokens.acceptsSession(`s1.${exp}.${mac!.slice(0, -1)}A`, 'board'), false);
+    const flip = (c: string) => (c === 'A' ? 'B' : 'A');
+    assert.equal(tokens.acceptsSession(`s1.${exp}.${flip(mac![0]!)}${mac!.slice(1)}`, 'board'), false, 'another MAC');
+    // Every other spelling of the last character (base64's unused low bits) is refused too, though it decodes the same.
+    for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') {
+      const v = `s1.${exp}.${mac!.slice(0, -1)}${c}`;
+      assert.equal(tokens.acceptsSession(v, 'board'), v === s, v);
+    }
     assert.equal(tokens.acceptsSession(new SecretTokens(['elsewhere-token']).session('elsewhere-token', 'board', in1h), 'board'), false);
     assert.equal(new SecretTokens(['op-token-2-longer']).acceptsSession(s, 'board'), false, 'op-token-1 no longer configured');
     for (const v of ['op-token-1', '', 's1..', 's1.1.x', undefined]) assert.equal(tokens.acceptsSession(v, 'board'), false, String(v));
