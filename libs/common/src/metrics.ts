@@ -287,12 +287,6 @@ export const workerMetrics = once(() => ({
     labelNames: ['method', 'stage'] as const,
     registers: [metricsRegistry],
   }),
-  superseded: new Counter({
-    name: `${METRICS_PREFIX}worker_superseded_total`,
-    help: 'State-changing RPC jobs not run because the gateway replica that sent them has lost the location\'s lease since (no reply: it answers at its deadline from what is stored), by method',
-    labelNames: ['method'] as const,
-    registers: [metricsRegistry],
-  }),
   replays: new Counter({
     name: `${METRICS_PREFIX}worker_replays_total`,
     help: 'RPC requests answered with a stored response (a retried id already processed, or the answer the gateway stored at the deadline), by method',

@@ -38,13 +38,11 @@ export interface RpcWorkerOptions {
 /**
  * The worker's side of the request path: takes RPC jobs, runs the handler and
  * appends the response to the requesting gateway replica's reply stream. A job
- * is not run when its deadline already passed, or, for a method that changes
- * state, when its fencing token is older than the location's current one (the
- * replica that sent it lost its lease; the token comes from the gateways'
- * announcements, FenceWatch, without a Redis round trip). A read not run is
- * answered with an error; a state-changing request not run gets no reply, since
- * it may be Dojo's retry of an id already committed: the sending replica
- * answers it at its deadline from processed_requests. A read is not checked: it changes nothing, and
+ * is answered with an error without running when its deadline already passed,
+ * or, for a method that changes state, when its fencing token is older than
+ * the location's current one (the replica that sent it lost its lease, and
+ * would drop the reply anyway; the token comes from the gateways' announcements, FenceWatch, without a Redis
+ * round trip). A read is not checked: it changes nothing, and
  * its answer passes the sending replica's own fencing check before it reaches
  * the socket (one Redis round trip per read saved). A method this host does
  * not know (another dialect's) is checked. The jobs come from a BullMQ queue
@@ -58,7 +56,6 @@ export class RpcWorkerHost {
   /** The locations' fencing tokens as announced by the gateways (none on a Redis Cluster: each check reads Redis). */
   private readonly fences?: FenceWatch;
   private readonly deadlineMisses = workerMetrics().deadlineMisses;
-  private readonly supersededJobs = workerMetrics().superseded;
   private closing = false;
 
   constructor(private readonly opts: RpcWorkerOptions) {
@@ -109,11 +106,7 @@ export class RpcWorkerHost {
       // so a "not applied" from here (had it come first) could be false. A read's refusal is always true.
       response = mutates(data) ? undefined : this.refuse(data, `${data.method} reached the EPOS after its deadline; it was not applied`);
     } else if (await this.superseded(data)) {
-      // Not run: the replica that took the lease serves the location now. No reply either, for the reason above: this
-      // may be Dojo's retry of an id already committed, so "not applied" could be false; the sending replica answers
-      // at its deadline from processed_requests (the stored success, or its own "not applied" stored first).
-      this.supersededJobs.labels(data.method).inc();
-      response = undefined;
+      response = this.refuse(data, `${data.method} came from a connection that no longer owns the location; it was not applied`);
     } else {
       try {
         response = await this.opts.handler(data);

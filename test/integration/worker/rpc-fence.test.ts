@@ -2,17 +2,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { createRedis } from '@app/common';
-import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
+import type { RpcRequest} from '@app/contracts';
 import { isFailure, success } from '@app/contracts';
 import { fenceChannel, fenceKey, RpcClient, RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import { testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 
 /**
  * RpcRequest.fence is the gateway's lease token when it accepted the request.
- * A worker does not run a state-changing request from a replica that has
- * since lost the lease (the location's fencing counter moved on), nor reply to
- * it: the replica answers at its deadline from what is stored (its claim), so
- * Dojo's retry of an id already committed is never told "not applied".
+ * A worker answers a request from a replica that has since lost the lease
+ * (the location's fencing counter moved on) with an error, without running it.
  * A replica takes a token the way its lease script does (takeOver below): the
  * counter moves and the token is announced on fenceChannel; the worker keeps
  * the announced tokens (FenceWatch) and reads the counter only for a location
@@ -25,8 +23,6 @@ for (const transport of RPC_TRANSPORTS) describe(`rpc worker: requests from a su
   let redis: Redis;
   let host: RpcWorkerHost;
   let client: RpcClient;
-  /** What the gateway's deadline claim finds stored per rpcId (ProcessedRequests.claimAtDeadline in production). */
-  const stored = new Map<string, JsonRpcResponse>();
 
   before(async () => {
     redis = createRedis(testRedisUrl());
@@ -42,16 +38,7 @@ for (const transport of RPC_TRANSPORTS) describe(`rpc worker: requests from a su
     });
     host.start();
     await host.waitUntilReady();
-    client = new RpcClient({
-      redisUrl: testRedisUrl(),
-      prefix,
-      transport,
-      replicaId: 'fence-gw',
-      claim: async (job, error) => {
-        const s = stored.get(job.rpcId);
-        return s ? { claimed: false, response: s } : { claimed: true, response: error };
-      },
-    });
+    client = new RpcClient({ redisUrl: testRedisUrl(), prefix, transport, replicaId: 'fence-gw' });
     await client.start();
   });
 
@@ -69,13 +56,12 @@ for (const transport of RPC_TRANSPORTS) describe(`rpc worker: requests from a su
     await waitFor(() => host.heldFence(locationId) === token || undefined, `the worker holds token ${token}`);
   };
 
-  /** A request the worker will not answer (superseded) ends at its deadline: kept short. */
-  const request = (rpcId: string, fence: number, method: RpcRequest['method'] = 'RecordOrderPaymentByIdV1', ms = 5_000): RpcRequest => ({
+  const request = (rpcId: string, fence: number, method: RpcRequest['method'] = 'RecordOrderPaymentByIdV1'): RpcRequest => ({
     locationId,
     method,
     rpcId,
     params: {},
-    deadline: Date.now() + ms,
+    deadline: Date.now() + 5_000,
     traceId: `t-${rpcId}`,
     fence,
   });
@@ -87,18 +73,13 @@ for (const transport of RPC_TRANSPORTS) describe(`rpc worker: requests from a su
     assert.deepEqual(ran, ['no-counter', 'current']);
   });
 
-  it('does not run a request carrying an older token, nor answer it: its gateway answers at the deadline from what is stored', async () => {
+  it('answers a request carrying an older token with an error and does not run it', async () => {
     assert.equal(host.heldFence(locationId), 5, 'the token read for the last request is kept');
     await takeOver(6);
-    const res = await client.call(request('stale', 5, undefined, 800));
+    const res = await client.call(request('stale', 5));
     assert.ok(isFailure(res), JSON.stringify(res));
-    assert.match(JSON.stringify(res), /did not answer RecordOrderPaymentByIdV1 within its deadline; nothing was applied/);
+    assert.match(JSON.stringify(res), /no longer owns the location; it was not applied/);
     assert.ok(!ran.includes('stale'), 'the handler did not run');
-    // Dojo's retry of an id already committed (by the new owner's worker, say) is answered with the stored success.
-    stored.set('stale-retry', success('stale-retry', { recorded: true }));
-    const retry = await client.call(request('stale-retry', 5, undefined, 800));
-    assert.deepEqual(retry, success('stale-retry', { recorded: true }), 'never "not applied" for a committed id');
-    assert.ok(!ran.includes('stale-retry'));
   });
 
   it('runs a read carrying an older token: it changes nothing, and the sending replica fences its answer', async () => {
@@ -106,7 +87,7 @@ for (const transport of RPC_TRANSPORTS) describe(`rpc worker: requests from a su
     assert.equal(isFailure(await client.call(request('stale-read', 5, 'SearchOrdersV1'))), false);
     assert.ok(ran.includes('stale-read'));
     // The same token on a method that changes state is still refused.
-    assert.ok(isFailure(await client.call(request('stale-write', 5, 'CreateOrderLockV1', 800))));
+    assert.ok(isFailure(await client.call(request('stale-write', 5, 'CreateOrderLockV1'))));
     assert.ok(!ran.includes('stale-write'));
   });
 
@@ -114,11 +95,11 @@ for (const transport of RPC_TRANSPORTS) describe(`rpc worker: requests from a su
     // The counter itself is left behind on purpose: only the announcement says 9.
     await redis.publish(fenceChannel(prefix), `${locationId} 9`);
     await waitFor(() => host.heldFence(locationId) === 9 || undefined, 'the worker holds token 9');
-    assert.ok(isFailure(await client.call(request('before-9', 8, undefined, 800))), 'refused on the announced token, without reading the counter (7)');
+    assert.ok(isFailure(await client.call(request('before-9', 8))), 'refused on the announced token, without reading the counter (7)');
     assert.equal(isFailure(await client.call(request('at-9', 9))), false);
     // A late, lower announcement never lowers what is held.
     await redis.publish(fenceChannel(prefix), `${locationId} 4`);
-    assert.ok(isFailure(await client.call(request('still-before-9', 8, undefined, 800))));
+    assert.ok(isFailure(await client.call(request('still-before-9', 8))));
     await redis.set(fenceKey(prefix, locationId), '9');
   });
 
@@ -130,12 +111,12 @@ for (const transport of RPC_TRANSPORTS) describe(`rpc worker: requests from a su
     // Taken while the watch was away: announced to nobody, so only the counter knows.
     await redis.set(fenceKey(prefix, locationId), '12');
     await waitFor(() => host.heldFence(locationId) === undefined || undefined, 'the worker forgot what it held');
-    assert.ok(isFailure(await client.call(request('after-drop', 9, undefined, 800))), 'refused on the counter (12), not on the forgotten 9');
+    assert.ok(isFailure(await client.call(request('after-drop', 9))), 'refused on the counter (12), not on the forgotten 9');
     assert.equal(host.heldFence(locationId), undefined, 'a token read while not listening is not kept');
     await waitFor(() => host.hearsFences || undefined, 'the worker listens again');
     assert.equal(isFailure(await client.call(request('at-12', 12))), false);
     assert.equal(host.heldFence(locationId), 12, 'listening, the token read is kept');
     await takeOver(13);
-    assert.ok(isFailure(await client.call(request('before-13', 12, undefined, 800))));
+    assert.ok(isFailure(await client.call(request('before-13', 12))));
   });
 });
