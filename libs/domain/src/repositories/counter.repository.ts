@@ -90,14 +90,15 @@ const STALE_CLAIM = '10 minutes';
 /** The open states in which the transaction is (or may be) running on the terminal. */
 const ON_TERMINAL = Prisma.sql`('sent', 'cancel_requested', 'recovering')`;
 
-/** The states in which a transaction may still change (@app/contracts COUNTER_OPEN_STATES), as an SQL list of literals. */
 const RECOVERY_STOPPED =
   "the POS stopped the recovery before the terminal's last transaction was read: check the terminal's receipts, then resolve it (it holds its amount until then)";
 
 /** A cancel to send (claimCancels): never sent, or sent 10 s ago while its transaction still runs. */
 const CANCEL_DUE = Prisma.sql`(cancel_sent_at IS NULL OR cancel_sent_at < now() - interval '10 seconds')`;
 
-const OPEN_STATES = Prisma.raw(`(${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join(', ')})`);
+/** The states in which a transaction may still change (@app/contracts COUNTER_OPEN_STATES), as an SQL list of literals. */
+const OPEN_STATES_LIST = `(${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join(', ')})`;
+const OPEN_STATES = Prisma.raw(OPEN_STATES_LIST);
 
 /**
  * A transaction that still holds its amount (on its order, or on the sale it refunds): open, or failed
@@ -105,7 +106,7 @@ const OPEN_STATES = Prisma.raw(`(${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join
  * resolutionOf). Rows from before holds existed carry resolved_at without a resolution (migration
  * 20261210000000): released, as the advice of their day was to check the receipts before charging again.
  */
-const HOLDS = Prisma.raw(`(state IN (${COUNTER_OPEN_STATES.map((s) => `'${s}'`).join(', ')}) OR (failure = 'outcome_unknown' AND resolved_at IS NULL))`);
+const HOLDS = Prisma.raw(`(state IN ${OPEN_STATES_LIST} OR (failure = 'outcome_unknown' AND resolved_at IS NULL))`);
 
 /**
  * counter_transactions and counter_events: the only code that reads or writes
