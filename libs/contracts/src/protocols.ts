@@ -22,6 +22,13 @@ export function isLocationProtocol(v: unknown): v is LocationProtocol {
   return typeof v === 'string' && (LOCATION_PROTOCOLS as readonly string[]).includes(v);
 }
 
+/**
+ * The protocols whose location secret is a Dojo API key (sk_...), the credential Dojo's REST API takes: POS events,
+ * payment intents, webhook subscriptions, capability registration. A Tables API key and a Connect token are other
+ * credentials: they never go to Dojo's REST API, so those locations send no POS events and take no online payments.
+ */
+export const DOJO_REST_KEY_PROTOCOLS: readonly LocationProtocol[] = ['epos-data'];
+
 /** Dojo's Tables API endpoints by environment (DojoTablesConnector.cs; PAT-legacy getting-started). */
 export const DOJO_TABLES_URLS = {
   production: 'wss://api.dojo.tech/ws/v1/tables/epos',

@@ -159,6 +159,40 @@ describe('migrations', () => {
     }
   });
 
+  it("discard the POS events queued at locations without a Dojo API key, pending or dead (20261212000000)", async () => {
+    const url = await fresh();
+    await migrate(url, loadMigrations().filter((m) => m.name < '20261212000000'));
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      const sh = '00000000-0000-4000-8000-0000000000c1';
+      await c.query(`INSERT INTO software_houses (id, name, dojo_software_house_id, updated_at) VALUES ($1, 'SH', 'sh-mig-ob', now())`, [sh]);
+      const location = (id: string, protocol: string) =>
+        c.query(
+          `INSERT INTO locations (id, software_house_id, name, dojo_account_id, api_key_ciphertext, api_key_last4, environment, protocol, updated_at)
+           VALUES ($1::uuid, $2, $1::text, $1::text, '\\x00', '0000', 'sandbox', $3, now())`,
+          [id, sh, protocol],
+        );
+      const data = '00000000-0000-4000-8000-0000000000c2';
+      const pat = '00000000-0000-4000-8000-0000000000c3';
+      await location(data, 'epos-data');
+      await location(pat, 'connect-pat');
+      const row = (loc: string, entity: string, state: string) =>
+        c.query(`INSERT INTO outbox_events (location_id, event_type, entity_type, entity_id, payload, state) VALUES ($1, 'OrderUpdated', 'order', $2, '{}', $3::"OutboxState")`, [loc, entity, state]);
+      await row(data, 'd-pending', 'pending');
+      await row(data, 'd-dead', 'dead');
+      await row(pat, 'p-pending', 'pending');
+      await row(pat, 'p-dead', 'dead');
+      await row(pat, 'p-sent', 'sent');
+      await migrate(url);
+      const rows = (await c.query<{ entity_id: string; state: string; why: string | null }>(`SELECT entity_id, state::text, discard_reason AS why FROM outbox_events ORDER BY id`)).rows;
+      assert.deepEqual(rows.map((r) => [r.entity_id, r.state]), [['d-pending', 'pending'], ['d-dead', 'dead'], ['p-pending', 'discarded'], ['p-dead', 'discarded'], ['p-sent', 'sent']]);
+      assert.match(rows[2]!.why ?? '', /connect-pat/);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('roll back a failing migration completely and report it', async () => {
     const url = await fresh();
     const broken = [...loadMigrations(), { name: '29990101000000_broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();', checksum: 'x' }];

@@ -2,7 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SecretBox } from '@app/db';
 import { enqueuePosEvent } from '@app/domain';
+import { DomainError } from '@app/domain/admin';
 import { DispatchOutbox, OutboxRepository, rawOnPg } from '@app/domain/outbox';
+import { LocationCredentials } from '@app/domain/payment-intents';
 import { DojoClient } from '@app/dojo-client';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, TEST_ENCRYPTION_KEY } from '@app/testing';
@@ -98,5 +100,36 @@ describe('outbox pass over several locations (batched credentials and marking)',
     assert.equal(bad.state, 'pending');
     assert.equal(bad.attempts, 1);
     assert.match(bad.lastError ?? '', /503/);
+  });
+
+  it("never sends a Tables API key or a Connect token to Dojo: such a location queues no POS event, and a row left from before a switch is discarded", async () => {
+    const fx = fixtures(db.prisma, box);
+    const connect = await fx.location({ name: 'PAT', protocol: 'connect-pat', apiKey: 'connect-token-pat-0001', registrationState: 'not_required' });
+    await enqueuePosEvent(db.prisma, connect.id, 'OrderUpdated', 'C1', { orderId: 'C1' });
+    assert.equal(await db.prisma.outboxEvent.count({ where: { locationId: connect.id } }), 0, 'no POS event at a Connect location');
+
+    // Written while the venue spoke EPOS Data, still pending when it switched to the Tables API.
+    const switched = await fx.location({ name: 'Switched', apiKey: sandboxKey() });
+    await enqueuePosEvent(db.prisma, switched.id, 'OrderUpdated', 'S1', { orderId: 'S1' });
+    await db.prisma.location.update({
+      where: { id: switched.id },
+      data: { protocol: 'dojo-tables', apiKeyCiphertext: fx.encryptApiKey(switched.id, 'tables-key-0001'), registrationState: 'not_required' },
+    });
+    const before = dojo.find((x) => x.path === '/epos/events').length;
+    const dispatch = new DispatchOutbox(
+      { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+      { backoffBaseMs: 60_000, backoffMaxMs: 60_000 },
+    );
+    assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 1, retried: 0, more: false });
+    assert.equal(dojo.find((x) => x.path === '/epos/events').length, before, 'nothing went to Dojo');
+    const row = await db.prisma.outboxEvent.findFirstOrThrow({ where: { locationId: switched.id } });
+    assert.equal(row.state, 'discarded');
+    assert.match(row.discardReason ?? '', /dojo-tables/);
+
+    // Online payments need a Dojo API key too: refused before Dojo is asked.
+    const creds = new LocationCredentials(db.prisma, box);
+    await assert.rejects(creds.forLocation(switched.id), (err: unknown) => err instanceof DomainError && err.kind === 'conflict' && err.details.error === 'no_dojo_api_key');
+    await assert.rejects(creds.forLocation(connect.id), (err: unknown) => err instanceof DomainError && err.details.error === 'no_dojo_api_key');
+    assert.equal((await creds.forLocation(locs[0]!.id)).apiKey, locs[0]!.key, 'an EPOS Data location has its key');
   });
 });

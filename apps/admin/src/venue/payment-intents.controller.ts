@@ -61,7 +61,7 @@ export class PaymentIntentsController {
   @HttpCode(201)
   @ApiOperation({
     summary:
-      "Create a payment intent for the order (all that is outstanding, or a part) in the order's currency; answers its id, status, checkout URL and a QR code of it (SVG, PNG data URL). 409 for a closed or non-payable order, when open intents and counter sales still running already cover what is outstanding, or while Dojo holds a live lock on the order (locked, with lockExpiresAt)",
+      "Create a payment intent for the order (all that is outstanding, or a part) in the order's currency; answers its id, status, checkout URL and a QR code of it (SVG, PNG data URL). 409 for a closed or non-payable order, when open intents and counter sales still running already cover what is outstanding, or while Dojo holds a live lock on the order (locked, with lockExpiresAt); 409 no_dojo_api_key at a location that does not speak EPOS Data (its secret is not a Dojo API key)",
   })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiBody({ schema: jsonSchema(CreateBody) })

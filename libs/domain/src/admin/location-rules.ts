@@ -1,5 +1,5 @@
 import type { ConnectPacSettings, ConnectPatSettings, DojoTablesSettings, LocationProtocol, ProtocolSettingsOf } from '@app/contracts';
-import { ALL_CAPABILITIES, COUNTER_SIGNATURE_WAIT_DEFAULT_MS, COUNTER_SIGNATURE_WAIT_MAX_MS, unknownCapabilities } from '@app/contracts';
+import { ALL_CAPABILITIES, COUNTER_SIGNATURE_WAIT_DEFAULT_MS, DOJO_REST_KEY_PROTOCOLS, COUNTER_SIGNATURE_WAIT_MAX_MS, unknownCapabilities } from '@app/contracts';
 import { DomainError } from './errors';
 
 /**
@@ -144,5 +144,5 @@ export function registersCapabilities(protocol: string): boolean {
  * takes. Only epos-data's is: a Tables API key is another credential, and a Connect token must never reach Dojo.
  */
 export function usesDojoRestKey(protocol: string): boolean {
-  return protocol === 'epos-data';
+  return (DOJO_REST_KEY_PROTOCOLS as readonly string[]).includes(protocol);
 }

@@ -90,6 +90,11 @@ export class DispatchOutbox {
             failed++;
             return;
           }
+          if ('noDojoKey' in c) {
+            await this.outbox.discardWithoutDojoKey(row.location_id, row.id, c.noDojoKey);
+            failed++;
+            return;
+          }
           // That location's rows fail (and count towards a dead letter); the rest of the pass goes on.
           if ('unreadable' in c) throw c.unreadable;
           await this.d.dojo.sendPosEvent(c, this.body(row));

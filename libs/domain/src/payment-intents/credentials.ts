@@ -18,6 +18,12 @@ export class LocationCredentials implements DojoCredentialsSource {
   async forLocation(locationId: string): Promise<DojoCredentials> {
     const creds = (await this.repo.credentialsOfLocations([locationId], this.secretBox)).get(locationId);
     if (!creds) throw DomainError.notFound('location', locationId);
+    if ('noDojoKey' in creds) {
+      throw DomainError.conflict(
+        `online payments need the location's Dojo API key, and this location speaks ${creds.noDojoKey}, whose secret is not one (switch it to epos-data to take online payments)`,
+        { error: 'no_dojo_api_key', protocol: creds.noDojoKey },
+      );
+    }
     if ('unreadable' in creds) throw creds.unreadable;
     return creds;
   }

@@ -1,4 +1,5 @@
 import type { SecretBox } from '@app/db';
+import { DOJO_REST_KEY_PROTOCOLS } from '@app/contracts';
 import { apiKeyAad, Prisma } from '@app/db';
 import type { DojoCredentials } from '@app/dojo-client';
 import { jsonText } from '../shared/json-value';
@@ -21,9 +22,17 @@ export function venueFeedInsertCte(name: string, locationId: string, kind: FeedK
 
 const ENTITY: Record<PosEventType, string> = { OrderUpdated: 'order', PartyUpdated: 'party', ReservationUpdated: 'reservation' };
 
+/** `protocol = ANY(...)` of the locations whose secret Dojo's REST API takes (DOJO_REST_KEY_PROTOCOLS), as SQL. */
+const DOJO_REST_PROTOCOL_LIST = Prisma.raw(`(${DOJO_REST_KEY_PROTOCOLS.map((p) => `'${p}'`).join(', ')})`);
+
+/**
+ * The POS event's row, written only at a location whose secret is a Dojo API key (DOJO_REST_KEY_PROTOCOLS): Dojo's
+ * POST /epos/events takes no other credential, so a Tables API or Connect location's change queues nothing.
+ */
 export function posEventInsertCte(name: string, locationId: string, eventType: PosEventType, entityId: string, payload: unknown): Prisma.Sql {
   return Prisma.sql`${Prisma.raw(name)} AS (INSERT INTO outbox_events (location_id, event_type, entity_type, entity_id, payload)
-    VALUES (${locationId}::uuid, ${eventType}, ${ENTITY[eventType]}, ${entityId}, ${jsonText(payload)}::jsonb))`;
+    SELECT l.id, ${eventType}::text, ${ENTITY[eventType]}::text, ${entityId}::text, ${jsonText(payload)}::jsonb
+    FROM locations l WHERE l.id = ${locationId}::uuid AND l.protocol IN ${DOJO_REST_PROTOCOL_LIST})`;
 }
 
 /**
@@ -45,6 +54,9 @@ export async function runWrites(db: Tx, ctes: Prisma.Sql[]): Promise<void> {
 export function tsParam(d: Date): Prisma.Sql {
   return Prisma.sql`${d.toISOString()}::timestamptz`;
 }
+
+/** A location's Dojo credentials; or why it has none: its key does not decrypt, or its protocol has no Dojo API key. */
+export type LocationDojoCredentials = DojoCredentials | { unreadable: Error } | { noDojoKey: string };
 
 /** An outbox row claimed for delivery (snake_case: the row as the claim returns it). */
 export interface ClaimedPosEvent {
@@ -94,19 +106,25 @@ export class OutboxRepository {
   }
 
   /**
-   * Credentials of the given locations, in one query; a location that is gone has no entry, and one whose key does
-   * not decrypt (a key ring without the key it was stored with) has the error instead, for its own rows to fail.
+   * Credentials of the given locations, in one query; a location that is gone has no entry, one whose key does
+   * not decrypt (a key ring without the key it was stored with) has the error instead, for its own rows to fail, and
+   * one whose protocol's secret is not a Dojo API key (DOJO_REST_KEY_PROTOCOLS) has its protocol instead.
    */
-  async credentialsOfLocations(locationIds: string[], secretBox: SecretBox): Promise<Map<string, DojoCredentials | { unreadable: Error }>> {
+  async credentialsOfLocations(locationIds: string[], secretBox: SecretBox): Promise<Map<string, LocationDojoCredentials>> {
     const rows = await this.db.$queryRaw<
-      { id: string; api_key_ciphertext: Uint8Array; rest_url: string | null; reseller_id: string | null; sh_id: string; sh_reseller_id: string | null }[]
+      { id: string; protocol: string; api_key_ciphertext: Uint8Array; rest_url: string | null; reseller_id: string | null; sh_id: string; sh_reseller_id: string | null }[]
     >`
-      SELECT l.id::text AS id, l.api_key_ciphertext, l.rest_url, l.reseller_id,
+      SELECT l.id::text AS id, l.protocol, l.api_key_ciphertext, l.rest_url, l.reseller_id,
         s.dojo_software_house_id AS sh_id, s.reseller_id AS sh_reseller_id
       FROM locations l JOIN software_houses s ON s.id = l.software_house_id
       WHERE l.id = ANY(${locationIds}::uuid[])`;
-    const out = new Map<string, DojoCredentials | { unreadable: Error }>();
+    const out = new Map<string, LocationDojoCredentials>();
     for (const loc of rows) {
+      if (!(DOJO_REST_KEY_PROTOCOLS as readonly string[]).includes(loc.protocol)) {
+        // Its secret is a Tables API key or a Connect token: never sent to Dojo's REST API as if it were a Dojo key.
+        out.set(loc.id, { noDojoKey: loc.protocol });
+        continue;
+      }
       let apiKey: string;
       try {
         apiKey = secretBox.decrypt(loc.api_key_ciphertext, apiKeyAad(loc.id));
@@ -155,6 +173,17 @@ export class OutboxRepository {
   /** The row's location is gone: the row fails for good. */
   async markLocationGone(locationId: string, id: bigint): Promise<void> {
     await this.db.outboxEvent.updateMany({ where: { id, locationId }, data: { state: 'failed', lastError: 'location is gone' } });
+  }
+
+  /**
+   * A row of a location whose protocol's secret is not a Dojo API key (it switched away from EPOS Data after the row
+   * was written): discarded, with the reason, since Dojo's POST /epos/events would take no credential it has.
+   */
+  async discardWithoutDojoKey(locationId: string, id: bigint, protocol: string): Promise<void> {
+    await this.db.outboxEvent.updateMany({
+      where: { id, locationId, state: 'pending' },
+      data: { state: 'discarded', discardedAt: new Date(), discardReason: `the location speaks ${protocol}, whose secret is not a Dojo API key: POS events are sent for EPOS Data locations only` },
+    });
   }
 
   /** A failed delivery of a still-pending row: counted, then retried at nextAttemptAt or dead. */
