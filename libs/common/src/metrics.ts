@@ -512,23 +512,23 @@ export const dojoApiMetrics = once(() => {
     buckets: LATENCY_BUCKETS,
     registers: [metricsRegistry],
   });
-  const templates = new Map<string, string>();
+  // The route templates seen, not the raw paths: a path carries an intent's id, so each intent would be a new path,
+  // and the cap would soon be taken by one route's ids and label every new route `other`.
+  const templates = new Set<string>();
   return {
     calls,
     duration,
     /** `PUT /epos/integrations/ws`-style label of a call: ids, digits and query strings removed; at most MAX_ENDPOINTS distinct. */
     endpoint(method: string, path: string): string {
-      const key = `${method} ${path}`;
-      let t = templates.get(key);
-      if (t === undefined) {
-        const route = path
-          .split('?')[0]!
-          .split('/')
-          .map((seg) => (/\d/.test(seg) || seg.length > 40 || /^(pi|rfnd|cp|rvs)_/.test(seg) ? ':id' : seg))
-          .join('/');
-        t = templates.size < MAX_ENDPOINTS ? `${method.toUpperCase()} ${route}` : 'other';
-        templates.set(key, t);
-      }
+      const route = path
+        .split('?')[0]!
+        .split('/')
+        .map((seg) => (/\d/.test(seg) || seg.length > 40 || /^(pi|rfnd|cp|rvs)_/.test(seg) ? ':id' : seg))
+        .join('/');
+      const t = `${method.toUpperCase()} ${route}`;
+      if (templates.has(t)) return t;
+      if (templates.size >= MAX_ENDPOINTS) return 'other';
+      templates.add(t);
       return t;
     },
   };

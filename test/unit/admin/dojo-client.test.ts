@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dojoApiMetrics } from '@app/common';
 import { DojoApiError, DojoClient } from '@app/dojo-client';
 import { DojoStandIn } from '../../integration/admin/support/dojo-stand-in';
 
@@ -78,5 +79,21 @@ describe('DojoClient', () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe('Dojo API metrics: endpoint labels', () => {
+  it("labels a call by its route template: one route's many ids never push another route out, and only new templates past the cap read `other`", () => {
+    const metrics = dojoApiMetrics();
+    const endpoint = (method: string, path: string) => metrics.endpoint(method, path);
+    for (let i = 0; i < 200; i++) assert.equal(endpoint('GET', `/payment-intents/pi_sandbox_${i}?returnCanceled=true`), 'GET /payment-intents/:id');
+    assert.equal(endpoint('PUT', '/epos/integrations/ws'), 'PUT /epos/integrations/ws', 'a route first seen after 200 intents');
+    // Letters only, so no segment reads as an id: each is a template of its own, until the cap.
+    const name = (i: number) => String.fromCharCode(97 + (i % 26), 97 + Math.floor(i / 26));
+    const labels = Array.from({ length: 100 }, (_, i) => endpoint('GET', `/made-up/${name(i)}`));
+    assert.ok(labels.includes('other'), 'distinct templates are capped');
+    assert.ok(labels.filter((l) => l !== 'other').length < 64);
+    assert.equal(endpoint('GET', '/payment-intents/pi_new_one'), 'GET /payment-intents/:id', 'a template seen before the cap keeps its label');
+    assert.equal(endpoint('POST', '/never-seen'), 'other');
   });
 });
