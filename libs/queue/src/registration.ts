@@ -32,25 +32,32 @@ export class BullmqRegistrationScheduler {
 
   /**
    * Idempotent: a location has at most one waiting/delayed job. With `now`
-   * (the set or key changed, or an explicit re-sync) a delayed retry runs at
-   * once, and a job already running gets a follow-up so the newest set is
-   * what ends up registered. Never throws: a schedule that cannot reach Redis
-   * is picked up by the sweep, since the location stays `pending`.
+   * (the set or key changed, a re-sync or a replay) the registration
+   * starts again from nothing: a job still queued (a delayed retry above all,
+   * whose attempts are spent) is replaced by a fresh one with every attempt,
+   * and a job already running gets a fresh follow-up so the newest set is what
+   * ends up registered (the running one is left alone). Never throws: a
+   * schedule that cannot reach Redis is picked up by the sweep, since the
+   * location stays `pending`.
    */
   async schedule(locationId: string, opts: { now?: boolean } = {}): Promise<void> {
     try {
       const jobId = `reg.${locationId}`;
       const existing = await this.jobs.getJob(JobName.RegisterCapabilities, jobId);
       const state = existing ? await existing.getState() : undefined;
-      const live = state !== undefined && state !== 'completed' && state !== 'failed' && state !== 'unknown';
-      if (live && state === 'delayed' && opts.now) await existing!.promote().catch(() => undefined);
-      if (live && !(state === 'active' && opts.now)) return;
+      let running = state === 'active';
+      const queued = state !== undefined && !running && state !== 'completed' && state !== 'failed' && state !== 'unknown';
+      if ((queued || running) && !opts.now) return;
+      // Promoting it would keep its attemptsMade: the new set or key would run on the old registration's last
+      // attempts, and one more transient failure would make it a dead letter. remove() refuses a job that started
+      // meanwhile (it holds a lock): that one is running, and gets the follow-up.
+      if (queued) running = !(await existing!.remove().then(() => true, () => false));
       await this.jobs.add(
         JobName.RegisterCapabilities,
         { locationId },
         {
           // A job already running may be registering an older set: the follow-up gets its own id.
-          jobId: live ? `${jobId}.${Date.now()}` : jobId,
+          jobId: running ? `${jobId}.${Date.now()}` : jobId,
           attempts: this.retry.attempts,
           backoff: { type: 'exponential', delay: this.retry.backoffMs },
           removeOnComplete: true,
