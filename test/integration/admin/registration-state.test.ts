@@ -54,20 +54,23 @@ describe('registration state after operator changes', () => {
     assert.equal((await api('GET', `/v1/dead-letters?locationId=${id}`)).body.items.length, 0, 'no longer a dead letter');
   });
 
-  /** A registration attempt held at Dojo until released, then refused (400): its failure lands after whatever the test did meanwhile. */
-  async function heldAttempt(key: string, id: string) {
+  /**
+   * A registration attempt held at Dojo until released, then answered `status` (a refusal, 400, by default): its
+   * outcome lands after whatever the test did meanwhile. A job's last attempt unless `finalAttempt` is false.
+   */
+  async function heldAttempt(key: string, id: string, status = 400, finalAttempt = true) {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const isPut = (r: { method: string; path: string; headers: Record<string, unknown> }) =>
       r.method === 'PUT' && r.path === '/epos/integrations/ws' && r.headers.authorization === `Basic ${key}`;
-    const stop = dojo.respond(async (r) => (isPut(r) ? (await gate, { status: 400, body: { title: 'refused' } }) : undefined));
+    const stop = dojo.respond(async (r) => (isPut(r) ? (await gate, { status, body: status < 300 ? { capabilities: [] } : { title: 'refused' } }) : undefined));
     const register = new RegisterCapabilities({
       locations: new LocationsRepository(db.prisma),
       secretBox: new SecretBox(TEST_ENCRYPTION_KEY),
       dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }),
     });
     const before = dojo.find(isPut).length;
-    const outcome = register.execute(id, { finalAttempt: true });
+    const outcome = register.execute(id, { finalAttempt });
     await waitFor(() => dojo.find(isPut).length > before || undefined, 'the attempt reached Dojo');
     return { finish: async () => (release(), await outcome.finally(stop)) };
   }
@@ -86,8 +89,8 @@ describe('registration state after operator changes', () => {
     const stale = await heldAttempt(key, id);
     // Meanwhile the operator narrowed the set, and its own registration went through.
     const narrowed = ALL_CAPABILITIES.slice(0, 2);
-    await db.prisma.location.update({ where: { id }, data: { capabilities: narrowed } });
-    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, narrowed, new Date()), true);
+    const { apiKeyCiphertext } = await db.prisma.location.update({ where: { id }, data: { capabilities: narrowed } });
+    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, { capabilities: narrowed, apiKeyCiphertext }, new Date()), true);
     const out = await stale.finish();
     assert.equal(out.outcome, 'superseded');
     const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
@@ -99,7 +102,8 @@ describe('registration state after operator changes', () => {
     const caps = ALL_CAPABILITIES.slice(0, 3);
     const { id, key } = await onboard(caps);
     const stale = await heldAttempt(key, id);
-    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, caps, new Date()), true);
+    const { apiKeyCiphertext } = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, { capabilities: caps, apiKeyCiphertext }, new Date()), true);
     assert.equal((await stale.finish()).outcome, 'superseded');
     assert.equal((await db.prisma.location.findUniqueOrThrow({ where: { id } })).registrationState, 'registered');
 
@@ -110,5 +114,39 @@ describe('registration state after operator changes', () => {
     const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
     assert.equal(row.registrationState, 'failed');
     assert.ok(row.registrationDeadAt);
+  });
+
+  it("an old key's success that lands after the new key's attempt started is not the new key's registration: the new key's failure counts", async () => {
+    const { id, key: oldKey } = await onboard(ALL_CAPABILITIES.slice(0, 2));
+    const oldAttempt = await heldAttempt(oldKey, id, 200);
+    const newKey = sandboxKey();
+    assert.equal((await api('PUT', `/v1/locations/${id}/api-key`, { body: { apiKey: newKey } })).status, 200);
+    const newAttempt = await heldAttempt(newKey, id, 503, false);
+    const old = await oldAttempt.finish();
+    assert.equal(old.outcome, 'retry', 'the old key registered the old key\'s account: not recorded, tried again with the current key');
+    assert.equal((await db.prisma.location.findUniqueOrThrow({ where: { id } })).registrationState, 'pending');
+    const failed = await newAttempt.finish();
+    assert.equal(failed.outcome, 'retry', 'recorded, not superseded');
+    const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+    assert.deepEqual([row.registrationState, row.registeredAt], ['pending', null], 'never shown registered: the new key\'s account has no capabilities yet');
+    assert.match(row.registrationError ?? '', /503/);
+  });
+
+  it('an attempt overtaken by a success whose registration no longer stands (a later failure made it pending) counts its own failure', async () => {
+    const caps = ALL_CAPABILITIES.slice(0, 2);
+    const { id, key } = await onboard(caps);
+    const repo = new LocationsRepository(db.prisma);
+    const stale = await heldAttempt(key, id, 503, false);
+    const { apiKeyCiphertext } = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+    assert.equal(await repo.recordRegistered(id, { capabilities: caps, apiKeyCiphertext }, new Date()), true);
+    await sleep(10);
+    // A later attempt of the same key and set failed after that success: the location waits for a registration again.
+    const later = { capabilities: caps, apiKeyCiphertext, startedAt: new Date() };
+    assert.equal(await repo.recordRegistrationFailure(id, { state: 'pending', error: 'Dojo answered 502', dead: false, at: new Date() }, later), true);
+    const out = await stale.finish();
+    assert.equal(out.outcome, 'retry', 'not superseded: nothing registered stands for it');
+    const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+    assert.equal(row.registrationState, 'pending');
+    assert.match(row.registrationError ?? '', /503/);
   });
 });

@@ -344,9 +344,11 @@ export class LocationsRepository {
 
   /**
    * Records a failed registration attempt (`dead` marks it a dead letter), only if nothing newer happened since it
-   * started: the location still has the capability set and key it sent, and no registration succeeded after
-   * `attempt.startedAt`. False when it was left alone: an attempt on an outdated set or key, or one another attempt
-   * overtook, must not turn a newer success into `failed`.
+   * started: the location still has the capability set and key it sent, and is not registered with them by a success
+   * after `attempt.startedAt`. False when it was left alone: an attempt on an outdated set or key (the change that
+   * replaced them scheduled its own registration), or one another attempt overtook and whose registration still
+   * stands, must not turn a newer success into `failed`. Once a later failure has made the location `pending` again,
+   * an overtaken attempt's failure counts like any other.
    */
   async recordRegistrationFailure(
     locationId: string,
@@ -358,7 +360,7 @@ export class LocationsRepository {
         id: locationId,
         capabilities: { equals: attempt.capabilities },
         apiKeyCiphertext: { equals: attempt.apiKeyCiphertext },
-        OR: [{ registeredAt: null }, { registeredAt: { lt: attempt.startedAt } }],
+        OR: [{ registeredAt: null }, { registeredAt: { lt: attempt.startedAt } }, { registrationState: { not: 'registered' } }],
       },
       data: {
         registrationState: outcome.state,
@@ -370,10 +372,14 @@ export class LocationsRepository {
     return count > 0;
   }
 
-  /** Records a registration as done if the capability set is still the one sent; false when it changed. */
-  async recordRegistered(locationId: string, capabilities: string[], at: Date): Promise<boolean> {
+  /**
+   * Records a registration as done if the location still has the capability set and key that were sent; false when
+   * either changed meanwhile (a success with an old key registered another account, or the old key's: it must not
+   * stand for the new one).
+   */
+  async recordRegistered(locationId: string, sent: { capabilities: string[]; apiKeyCiphertext: Bytes }, at: Date): Promise<boolean> {
     const { count } = await this.db.location.updateMany({
-      where: { id: locationId, capabilities: { equals: capabilities } },
+      where: { id: locationId, capabilities: { equals: sent.capabilities }, apiKeyCiphertext: { equals: sent.apiKeyCiphertext } },
       data: {
         registrationState: 'registered', registrationError: null, registeredAt: at, registrationAttempts: { increment: 1 },
         registrationDeadAt: null, registrationDiscardedAt: null, registrationDiscardReason: null,

@@ -9,11 +9,12 @@ export type RegistrationOutcome =
   | { outcome: 'gone' }
   /** Dojo refused for good (4xx other than 408/429): retrying the same request will not help. */
   | { outcome: 'refused'; error: string; dead: true; attempts: number }
-  /** Worth another attempt later (network, timeout, 429, 5xx, or the set changed meanwhile); `dead` on the last attempt. */
+  /** Worth another attempt later (network, timeout, 429, 5xx, or the set or key changed meanwhile); `dead` on the last attempt. */
   | { outcome: 'retry'; error: string; dead?: boolean; attempts?: number }
   /**
-   * Failed, but something newer happened meanwhile (the set or key changed, or another attempt registered): the
-   * failure is not recorded and this attempt stops. Whatever changed has its own registration, or is registered.
+   * Failed, but something newer happened meanwhile (the set or key changed, or another attempt registered them and
+   * the location is still registered): the failure is not recorded and this attempt stops. Whatever changed has its
+   * own registration, or is registered.
    */
   | { outcome: 'superseded'; error: string };
 
@@ -63,8 +64,10 @@ export class RegisterCapabilities {
       if (!recorded) return { outcome: 'superseded', error: message };
       return refused ? { outcome: 'refused', error: message, dead: true, attempts } : { outcome: 'retry', error: message, dead, attempts };
     }
-    // Only the set that was sent counts as registered: if it changed during the call, go again.
-    if (!(await this.d.locations.recordRegistered(locationId, capabilities, new Date()))) return { outcome: 'retry', error: 'the capability set changed during registration' };
+    // Only the set and key that were sent count as registered: if either changed during the call, go again.
+    if (!(await this.d.locations.recordRegistered(locationId, { capabilities, apiKeyCiphertext: loc.apiKeyCiphertext }, new Date()))) {
+      return { outcome: 'retry', error: 'the capability set or key changed during registration' };
+    }
     return { outcome: 'registered', capabilities };
   }
 }
