@@ -32,7 +32,7 @@ export class BullmqRegistrationScheduler {
 
   /**
    * Idempotent: a location has at most one waiting/delayed job. With `now`
-   * (the set or key changed, a re-sync or a replay) the registration
+   * (the set, key or Dojo URL changed, a re-sync or a replay) the registration
    * starts again from nothing: a job still queued (a delayed retry above all,
    * whose attempts are spent) is replaced by a fresh one with every attempt,
    * and a job already running gets a fresh follow-up so the newest set is what

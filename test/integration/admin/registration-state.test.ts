@@ -54,6 +54,71 @@ describe('registration state after operator changes', () => {
     assert.equal((await api('GET', `/v1/dead-letters?locationId=${id}`)).body.items.length, 0, 'no longer a dead letter');
   });
 
+  /** As RegisterCapabilities leaves a location whose registration died, or went through. */
+  const markFailed = (id: string) =>
+    db.prisma.location.update({
+      where: { id },
+      data: { registrationState: 'failed', registrationAttempts: 8, registrationError: 'Dojo PUT /epos/integrations/ws answered 401', registrationDeadAt: new Date() },
+    });
+  const markRegistered = (id: string) => db.prisma.location.update({ where: { id }, data: { registrationState: 'registered', registrationAttempts: 1, registeredAt: new Date() } });
+  const registration = async (id: string) => {
+    const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+    return [row.registrationState, row.registrationAttempts, row.registrationError];
+  };
+
+  it('a new key through PUT /protocol on an epos-data location starts the registration again, as a key rotation does', async () => {
+    const res = await api('POST', '/v1/locations', {
+      body: { name: 'The Switch', softwareHouseId, dojoAccountId: `acc_${Math.random().toString(36).slice(2)}`, apiKey: sandboxKey() },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const id = res.body.id as string;
+    await markFailed(id);
+    const put = await api('PUT', `/v1/locations/${id}/protocol`, { body: { protocol: 'epos-data', apiKey: sandboxKey() } });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.deepEqual(await registration(id), ['pending', 0, null], 'no longer failed, nor a dead letter');
+    assert.equal((await api('GET', `/v1/dead-letters?locationId=${id}`)).body.items.length, 0);
+
+    await markRegistered(id);
+    assert.equal((await api('PUT', `/v1/locations/${id}/protocol`, { body: { protocol: 'epos-data', apiKey: sandboxKey() } })).status, 200);
+    assert.deepEqual(await registration(id), ['pending', 0, null], "registered with the old key's account: registered again with the new key");
+
+    await markRegistered(id);
+    assert.equal((await api('PUT', `/v1/locations/${id}/protocol`, { body: { protocol: 'epos-data' } })).status, 200);
+    assert.equal((await registration(id))[0], 'registered', 'the same key: nothing to register again');
+  });
+
+  it('a new restUrl on an epos-data location registers it again with that Dojo; on another protocol it changes nothing', async () => {
+    const res = await api('POST', '/v1/locations', {
+      body: { name: 'The Mover', softwareHouseId, dojoAccountId: `acc_${Math.random().toString(36).slice(2)}`, apiKey: sandboxKey() },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const id = res.body.id as string;
+    await markRegistered(id);
+    assert.equal((await api('PATCH', `/v1/locations/${id}`, { body: { name: 'The Mover (renamed)' } })).status, 200);
+    assert.equal((await registration(id))[0], 'registered', 'a change Dojo does not see leaves it alone');
+    const moved = await api('PATCH', `/v1/locations/${id}`, { body: { restUrl: 'https://api.other-dojo.example' } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.deepEqual(await registration(id), ['pending', 0, null]);
+
+    await markFailed(id);
+    assert.equal((await api('PATCH', `/v1/locations/${id}`, { body: { restUrl: null } })).status, 200);
+    assert.deepEqual(await registration(id), ['pending', 0, null], 'a failed one too');
+    assert.equal((await api('GET', `/v1/dead-letters?locationId=${id}`)).body.items.length, 0);
+
+    const tables = await api('PUT', `/v1/locations/${id}/protocol`, { body: { protocol: 'dojo-tables', apiKey: 'tables-key-0001' } });
+    assert.equal(tables.status, 200, JSON.stringify(tables.body));
+    assert.equal((await api('PATCH', `/v1/locations/${id}`, { body: { restUrl: 'https://api.third.example' } })).status, 200);
+    assert.equal((await registration(id))[0], 'not_required');
+  });
+
+  it("a success with the old restUrl that lands after it changed is not recorded: the new URL's Dojo has not registered anything", async () => {
+    const { id, key } = await onboard(ALL_CAPABILITIES.slice(0, 2));
+    const held = await heldAttempt(key, id, 200);
+    assert.equal((await api('PATCH', `/v1/locations/${id}`, { body: { restUrl: 'http://127.0.0.1:9' } })).status, 200);
+    assert.equal((await held.finish()).outcome, 'retry');
+    assert.deepEqual((await registration(id)).slice(0, 2), ['pending', 0]);
+  });
+
   /**
    * A registration attempt held at Dojo until released, then answered `status` (a refusal, 400, by default): its
    * outcome lands after whatever the test did meanwhile. A job's last attempt unless `finalAttempt` is false.
@@ -89,8 +154,8 @@ describe('registration state after operator changes', () => {
     const stale = await heldAttempt(key, id);
     // Meanwhile the operator narrowed the set, and its own registration went through.
     const narrowed = ALL_CAPABILITIES.slice(0, 2);
-    const { apiKeyCiphertext } = await db.prisma.location.update({ where: { id }, data: { capabilities: narrowed } });
-    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, { capabilities: narrowed, apiKeyCiphertext }, new Date()), true);
+    const { apiKeyCiphertext, restUrl } = await db.prisma.location.update({ where: { id }, data: { capabilities: narrowed } });
+    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, { capabilities: narrowed, apiKeyCiphertext, restUrl }, new Date()), true);
     const out = await stale.finish();
     assert.equal(out.outcome, 'superseded');
     const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
@@ -102,8 +167,8 @@ describe('registration state after operator changes', () => {
     const caps = ALL_CAPABILITIES.slice(0, 3);
     const { id, key } = await onboard(caps);
     const stale = await heldAttempt(key, id);
-    const { apiKeyCiphertext } = await db.prisma.location.findUniqueOrThrow({ where: { id } });
-    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, { capabilities: caps, apiKeyCiphertext }, new Date()), true);
+    const { apiKeyCiphertext, restUrl } = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+    assert.equal(await new LocationsRepository(db.prisma).recordRegistered(id, { capabilities: caps, apiKeyCiphertext, restUrl }, new Date()), true);
     assert.equal((await stale.finish()).outcome, 'superseded');
     assert.equal((await db.prisma.location.findUniqueOrThrow({ where: { id } })).registrationState, 'registered');
 
@@ -137,11 +202,11 @@ describe('registration state after operator changes', () => {
     const { id, key } = await onboard(caps);
     const repo = new LocationsRepository(db.prisma);
     const stale = await heldAttempt(key, id, 503, false);
-    const { apiKeyCiphertext } = await db.prisma.location.findUniqueOrThrow({ where: { id } });
-    assert.equal(await repo.recordRegistered(id, { capabilities: caps, apiKeyCiphertext }, new Date()), true);
+    const { apiKeyCiphertext, restUrl } = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+    assert.equal(await repo.recordRegistered(id, { capabilities: caps, apiKeyCiphertext, restUrl }, new Date()), true);
     await sleep(10);
     // A later attempt of the same key and set failed after that success: the location waits for a registration again.
-    const later = { capabilities: caps, apiKeyCiphertext, startedAt: new Date() };
+    const later = { capabilities: caps, apiKeyCiphertext, restUrl, startedAt: new Date() };
     assert.equal(await repo.recordRegistrationFailure(id, { state: 'pending', error: 'Dojo answered 502', dead: false, at: new Date() }, later), true);
     const out = await stale.finish();
     assert.equal(out.outcome, 'retry', 'not superseded: nothing registered stands for it');

@@ -105,7 +105,7 @@ export class LocationsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Update a location (a changed capability set is registered again)' })
+  @ApiOperation({ summary: 'Update a location (a changed capability set or restUrl is registered again)' })
   @ApiBody({ schema: jsonSchema(LocationUpdate) })
   updateOne(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
     return this.update.execute(id, parseBody(LocationUpdate, body));
@@ -138,7 +138,8 @@ export class LocationsController {
   @Put(':id/protocol')
   @ApiOperation({
     summary: "Switch a location's protocol (epos-data, dojo-tables, connect-pat) or change its protocol's settings",
-    description: "The venue's data stays; the gateway re-dials with the new protocol at once. Capability registration applies to epos-data only.",
+    description:
+      "The venue's data stays; the gateway re-dials with the new protocol at once. Capability registration applies to epos-data only; switching to it, or a new apiKey on it, registers again from nothing.",
   })
   @ApiBody({ schema: jsonSchema(LocationProtocolSet) })
   setProtocolOf(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {

@@ -9,6 +9,13 @@ export type WebhookSecretState = 'active' | 'retired';
 export type DojoEnvironment = 'sandbox' | 'production';
 type Bytes = Uint8Array<ArrayBuffer>;
 
+/** What one registration attempt sent: the capability set, with the location's key (its ciphertext) to its Dojo URL. */
+export interface RegistrationSent {
+  capabilities: string[];
+  apiKeyCiphertext: Bytes;
+  restUrl: string | null;
+}
+
 /** A location's pay-at-counter link (LocationsRepository.counterLink). */
 export interface CounterLinkInfo {
   /** `protocol`: the location speaks connect-pac; `link`: a counter_links row beside its own protocol. */
@@ -344,22 +351,20 @@ export class LocationsRepository {
 
   /**
    * Records a failed registration attempt (`dead` marks it a dead letter), only if nothing newer happened since it
-   * started: the location still has the capability set and key it sent, and is not registered with them by a success
-   * after `attempt.startedAt`. False when it was left alone: an attempt on an outdated set or key (the change that
-   * replaced them scheduled its own registration), or one another attempt overtook and whose registration still
-   * stands, must not turn a newer success into `failed`. Once a later failure has made the location `pending` again,
-   * an overtaken attempt's failure counts like any other.
+   * started: the location still has the capability set, key and Dojo URL it sent, and is not registered with them by
+   * a success after `attempt.startedAt`. False when it was left alone: an attempt on an outdated set, key or URL (the
+   * change that replaced them scheduled its own registration), or one another attempt overtook and whose
+   * registration still stands, must not turn a newer success into `failed`. Once a later failure has made the
+   * location `pending` again, an overtaken attempt's failure counts like any other.
    */
   async recordRegistrationFailure(
     locationId: string,
     outcome: { state: RegistrationState; error: string; dead: boolean; at: Date },
-    attempt: { capabilities: string[]; apiKeyCiphertext: Bytes; startedAt: Date },
+    attempt: RegistrationSent & { startedAt: Date },
   ): Promise<boolean> {
     const { count } = await this.db.location.updateMany({
       where: {
-        id: locationId,
-        capabilities: { equals: attempt.capabilities },
-        apiKeyCiphertext: { equals: attempt.apiKeyCiphertext },
+        ...sentWhere(locationId, attempt),
         OR: [{ registeredAt: null }, { registeredAt: { lt: attempt.startedAt } }, { registrationState: { not: 'registered' } }],
       },
       data: {
@@ -373,13 +378,13 @@ export class LocationsRepository {
   }
 
   /**
-   * Records a registration as done if the location still has the capability set and key that were sent; false when
-   * either changed meanwhile (a success with an old key registered another account, or the old key's: it must not
-   * stand for the new one).
+   * Records a registration as done if the location still has the capability set, key and Dojo URL that were sent;
+   * false when one changed meanwhile: a success with the old key registered the old key's account (with the old URL,
+   * the old Dojo), which must not stand for the new one.
    */
-  async recordRegistered(locationId: string, sent: { capabilities: string[]; apiKeyCiphertext: Bytes }, at: Date): Promise<boolean> {
+  async recordRegistered(locationId: string, sent: RegistrationSent, at: Date): Promise<boolean> {
     const { count } = await this.db.location.updateMany({
-      where: { id: locationId, capabilities: { equals: sent.capabilities }, apiKeyCiphertext: { equals: sent.apiKeyCiphertext } },
+      where: sentWhere(locationId, sent),
       data: {
         registrationState: 'registered', registrationError: null, registeredAt: at, registrationAttempts: { increment: 1 },
         registrationDeadAt: null, registrationDiscardedAt: null, registrationDiscardReason: null,
@@ -408,4 +413,9 @@ export class LocationsRepository {
     const { count } = await this.db.webhookSecret.updateMany({ where: { id: secretId, locationId }, data });
     return count > 0;
   }
+}
+
+/** The location, while it still has what a registration attempt sent. */
+function sentWhere(locationId: string, sent: RegistrationSent): Prisma.LocationWhereInput {
+  return { id: locationId, capabilities: { equals: sent.capabilities }, apiKeyCiphertext: { equals: sent.apiKeyCiphertext }, restUrl: sent.restUrl };
 }

@@ -9,10 +9,10 @@ export type RegistrationOutcome =
   | { outcome: 'gone' }
   /** Dojo refused for good (4xx other than 408/429): retrying the same request will not help. */
   | { outcome: 'refused'; error: string; dead: true; attempts: number }
-  /** Worth another attempt later (network, timeout, 429, 5xx, or the set or key changed meanwhile); `dead` on the last attempt. */
+  /** Worth another attempt later (network, timeout, 429, 5xx, or the set, key or URL changed meanwhile); `dead` on the last attempt. */
   | { outcome: 'retry'; error: string; dead?: boolean; attempts?: number }
   /**
-   * Failed, but something newer happened meanwhile (the set or key changed, or another attempt registered them and
+   * Failed, but something newer happened meanwhile (the set, key or URL changed, or another attempt registered them and
    * the location is still registered): the failure is not recorded and this attempt stops. Whatever changed has its
    * own registration, or is registered.
    */
@@ -39,6 +39,7 @@ export class RegisterCapabilities {
     // A location switched to a protocol without registration after this job was scheduled: nothing to do.
     if (!registersCapabilities(loc.protocol)) return { outcome: 'gone' };
     const capabilities = [...loc.capabilities];
+    const sent = { capabilities, apiKeyCiphertext: loc.apiKeyCiphertext, restUrl: loc.restUrl };
     const startedAt = new Date();
     try {
       const apiKey = this.d.secretBox.decrypt(loc.apiKeyCiphertext, apiKeyAad(loc.id));
@@ -59,14 +60,14 @@ export class RegisterCapabilities {
       const recorded = await this.d.locations.recordRegistrationFailure(
         locationId,
         { state: dead ? 'failed' : 'pending', error: message, dead, at: new Date() },
-        { capabilities, apiKeyCiphertext: loc.apiKeyCiphertext, startedAt },
+        { ...sent, startedAt },
       );
       if (!recorded) return { outcome: 'superseded', error: message };
       return refused ? { outcome: 'refused', error: message, dead: true, attempts } : { outcome: 'retry', error: message, dead, attempts };
     }
-    // Only the set and key that were sent count as registered: if either changed during the call, go again.
-    if (!(await this.d.locations.recordRegistered(locationId, { capabilities, apiKeyCiphertext: loc.apiKeyCiphertext }, new Date()))) {
-      return { outcome: 'retry', error: 'the capability set or key changed during registration' };
+    // Only the set, key and URL that were sent count as registered: if one changed during the call, go again.
+    if (!(await this.d.locations.recordRegistered(locationId, sent, new Date()))) {
+      return { outcome: 'retry', error: 'the capability set, key or Dojo URL changed during registration' };
     }
     return { outcome: 'registered', capabilities };
   }

@@ -21,8 +21,8 @@ export interface SetLocationProtocolInput {
  * encrypted), config_version is bumped so the gateway re-dials with the new
  * profile at once. Only the location row changes: the venue's tables, orders,
  * payments, locks and feed stay as they are, whichever dialect serves them.
- * Switching to epos-data schedules a capability registration; switching away
- * marks it not required.
+ * Switching to epos-data, or a new key on epos-data, schedules a capability
+ * registration from nothing; switching away marks it not required.
  */
 export class SetLocationProtocol {
   constructor(private readonly d: AdminDeps) {}
@@ -40,6 +40,9 @@ export class SetLocationProtocol {
       }
       const checked = checkProtocolCredentials({ ...input, apiKey, dojoAccountId: cur.dojoAccountId });
       const registers = registersCapabilities(checked.protocol);
+      // A new key within epos-data starts the registration again too, as a key rotation does: a `failed` one would
+      // stay failed (the sweep only picks up `pending`), a registered one would stay on the old key's account.
+      const restarts = registers && (!same || input.apiKey !== undefined);
       const row = await locations.update(id, {
         protocol: checked.protocol,
         protocolSettings: checked.settings as Record<string, string | boolean | number>,
@@ -47,11 +50,11 @@ export class SetLocationProtocol {
         ...(input.apiKey !== undefined
           ? { apiKeyCiphertext: new Uint8Array(this.d.secretBox.encrypt(input.apiKey, apiKeyAad(id))), apiKeyLast4: input.apiKey.slice(-4) }
           : {}),
-        ...(same ? {} : registers ? { registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : { registrationState: 'not_required', registrationError: null }),
+        ...(restarts ? { registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : same || registers ? {} : { registrationState: 'not_required', registrationError: null }),
         bumpConfigVersion: true,
       });
       if (!row) throw DomainError.notFound('location', id);
-      return { row, register: registers && !same };
+      return { row, register: restarts };
     });
     await this.d.publisher.publishChanged(id, result.row.configVersion);
     if (result.register) await this.d.registration.schedule(id, { now: true });

@@ -21,7 +21,8 @@ export interface UpdateLocationInput {
 /**
  * Changes a location. Changes the gateway acts on (URLs, capabilities, enabled)
  * bump config_version and are published after the commit; a changed capability
- * set is registered with Dojo again.
+ * set, or a changed restUrl (another Dojo), is registered with Dojo again from
+ * nothing (`pending`, attempts 0).
  */
 export class UpdateLocation {
   constructor(private readonly d: AdminDeps) {}
@@ -32,10 +33,13 @@ export class UpdateLocation {
       const cur = await locations.get(id);
       if (!cur) throw DomainError.notFound('location', id);
       const capsChanged = capabilities !== undefined && !sameSet(capabilities, cur.capabilities);
+      const restUrlChanged = input.restUrl !== undefined && input.restUrl !== cur.restUrl;
+      // A new set, or another Dojo to register it with (the old one's registration counts for nothing there).
+      const registers = (capsChanged || restUrlChanged) && registersCapabilities(cur.protocol);
       const gatewayChanged =
         capsChanged ||
         (input.wsUrl !== undefined && input.wsUrl !== cur.wsUrl) ||
-        (input.restUrl !== undefined && input.restUrl !== cur.restUrl) ||
+        restUrlChanged ||
         (input.resellerId !== undefined && input.resellerId !== cur.resellerId) ||
         (input.enabled !== undefined && input.enabled !== cur.enabled);
       const row = await locations.update(id, {
@@ -46,14 +50,14 @@ export class UpdateLocation {
         ...(input.currency !== undefined ? { currency: input.currency } : {}),
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
         ...(capsChanged ? { capabilities } : {}),
-        ...(capsChanged && registersCapabilities(cur.protocol) ? { registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : {}),
+        ...(registers ? { registrationState: 'pending', registrationError: null, registrationAttempts: 0 } : {}),
         ...(gatewayChanged ? { bumpConfigVersion: true } : {}),
       });
       if (!row) throw DomainError.notFound('location', id);
-      return { row, capsChanged: capsChanged && registersCapabilities(cur.protocol), gatewayChanged };
+      return { row, registers, gatewayChanged };
     });
     if (result.gatewayChanged) await this.d.publisher.publishChanged(id, result.row.configVersion);
-    if (result.capsChanged) await this.d.registration.schedule(id, { now: true });
+    if (result.registers) await this.d.registration.schedule(id, { now: true });
     return toLocationView(result.row);
   }
 }
