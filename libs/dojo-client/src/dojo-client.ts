@@ -41,6 +41,8 @@ export class DojoApiError extends Error {
     readonly status: number,
     readonly body: string,
     readonly attempts: number,
+    /** How long Dojo asked to wait before the next call (its Retry-After, on the last answer), when it said. */
+    readonly retryAfterMs?: number,
   ) {
     super(
       status === 0
@@ -296,9 +298,9 @@ export class DojoClient {
         metrics.duration.labels(endpoint).observe((performance.now() - t0) / 1000);
         status = '';
         if (res.status >= 200 && res.status < 300) return res.text ? safeJson(res.text) : undefined;
-        last = new DojoApiError(method, path, res.status, res.text, attempt);
-        if (!last.retryable) throw last;
         retryAfterMs = parseRetryAfter(res.retryAfter);
+        last = new DojoApiError(method, path, res.status, res.text, attempt, retryAfterMs);
+        if (!last.retryable) throw last;
       } catch (err) {
         if (err instanceof DojoApiError && !err.retryable) throw err;
         if (!(err instanceof DojoApiError)) {
@@ -310,7 +312,7 @@ export class DojoClient {
           last = new DojoApiError(method, path, 0, (err as Error).message, attempt);
         }
       }
-      if (attempt < attempts) await sleep(retryAfterMs ?? this.backoff(attempt));
+      if (attempt < attempts) await sleep(retryAfterMs === undefined ? this.backoff(attempt) : Math.min(MAX_RETRY_AFTER_SLEEP_MS, retryAfterMs));
     }
     throw last!;
   }
@@ -366,12 +368,16 @@ class TimeoutError extends Error {
   }
 }
 
+/** The longest a call sleeps on a Retry-After before its next attempt (the error carries what Dojo asked for). */
+const MAX_RETRY_AFTER_SLEEP_MS = 30_000;
+
+/** Retry-After (seconds, or an HTTP date) in milliseconds from now. */
 function parseRetryAfter(v: string | undefined): number | undefined {
   if (!v) return undefined;
   const secs = Number(v);
-  if (Number.isFinite(secs)) return Math.min(30_000, Math.max(0, secs * 1000));
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
   const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.min(30_000, Math.max(0, at - Date.now()));
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

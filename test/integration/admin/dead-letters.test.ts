@@ -223,9 +223,10 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
     }
   });
 
-  it('a POS event Dojo keeps answering 500 ends dead after OUTBOX_MAX_ATTEMPTS without blocking anyone, and replay delivers it once Dojo accepts', async () => {
+  // 403 (the key not allowed to send it), not an outage: a 5xx, 429 or no answer never makes a POS event dead.
+  it('a POS event Dojo keeps answering 403 ends dead after OUTBOX_MAX_ATTEMPTS without blocking anyone, and replay delivers it once Dojo accepts', async () => {
     let refusing = true;
-    const stop = dojo.respond((r) => (refusing && r.path === '/epos/events' && r.body?.event?.orderId === 'O-dead' ? { status: 500, body: { title: 'boom' } } : undefined));
+    const stop = dojo.respond((r) => (refusing && r.path === '/epos/events' && r.body?.event?.orderId === 'O-dead' ? { status: 403, body: { title: 'forbidden' } } : undefined));
     const sentFor = (orderId: string) => dojo.find((r) => r.path === '/epos/events' && r.body?.event?.orderId === orderId).length;
     await enqueuePosEvent(db.prisma, loc.id, 'OrderUpdated', 'O-dead', { orderId: 'O-dead' });
     await enqueuePosEvent(db.prisma, loc.id, 'OrderUpdated', 'O-other', { orderId: 'O-other' });
@@ -233,7 +234,7 @@ describe('dead letters: Dojo events, POS events and registrations stop, and the 
     const dead = await waitFor(() => db.prisma.outboxEvent.findFirst({ where: { entityId: 'O-dead', state: 'dead' } }), 'the POS event is dead');
     assert.equal(dead.attempts, 3);
     assert.ok(dead.deadAt);
-    assert.match(dead.lastError ?? '', /500/);
+    assert.match(dead.lastError ?? '', /403/);
     await waitFor(() => db.prisma.outboxEvent.findFirst({ where: { entityId: 'O-other', state: 'sent' } }), 'another entity is delivered');
 
     const requests = sentFor('O-dead');

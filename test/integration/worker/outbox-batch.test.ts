@@ -132,4 +132,89 @@ describe('outbox pass over several locations (batched credentials and marking)',
     await assert.rejects(creds.forLocation(connect.id), (err: unknown) => err instanceof DomainError && err.details.error === 'no_dojo_api_key');
     assert.equal((await creds.forLocation(locs[0]!.id)).apiKey, locs[0]!.key, 'an EPOS Data location has its key');
   });
+
+  describe('Dojo unavailable: retried for as long as it takes; only failures that are not an outage count to a dead letter', () => {
+    const due = (entityId: string) => db.prisma.$executeRaw`UPDATE outbox_events SET next_attempt_at = now() WHERE entity_id = ${entityId} AND state = 'pending'`;
+    const rowOf = (entityId: string) => db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId } });
+    const dispatcher = () =>
+      new DispatchOutbox(
+        { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1, timeoutMs: 300 }) },
+        { backoffBaseMs: 100, backoffMaxMs: 600_000, maxAttempts: 3 },
+      );
+
+    it('an outage outlasting maxAttempts never makes a POS event dead: its count stops one short and it goes on at the longest backoff; it is sent once Dojo answers', async () => {
+      await db.prisma.$executeRaw`UPDATE outbox_events SET state = 'sent' WHERE state = 'pending'`;
+      await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'OUT', { orderId: 'OUT' });
+      const answers = [{ status: 503 }, { status: 0 }, { status: 502 }, { status: 408 }, { status: 500 }];
+      let answer: { status: number } | undefined;
+      // Status 0 stands for no answer at all (the call times out), as when Dojo is unreachable.
+      const stop = dojo.respond((x) =>
+        x.path === '/epos/events' && x.body?.event?.orderId === 'OUT' ? (answer?.status === 0 ? new Promise<undefined>(() => undefined) : answer) : undefined,
+      );
+      try {
+        const dispatch = dispatcher();
+        for (const [i, a] of answers.entries()) {
+          answer = a;
+          await due('OUT');
+          assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 0, retried: 1, more: false }, `failure ${i + 1}: ${a.status || 'no answer'}`);
+          const row = await rowOf('OUT');
+          assert.equal(row.state, 'pending', `failure ${i + 1}`);
+          assert.equal(row.attempts, Math.min(i + 1, 2), 'counted up to one short of maxAttempts');
+        }
+        // Held one short: the longest backoff (jittered down by at most a quarter), not a short one that keeps hammering Dojo.
+        const wait = (await rowOf('OUT')).nextAttemptAt.getTime() - Date.now();
+        assert.ok(wait > 0.7 * 600_000, `next attempt in ${wait} ms`);
+
+        answer = undefined;
+        await due('OUT');
+        assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false });
+        assert.equal((await rowOf('OUT')).state, 'sent');
+      } finally {
+        stop();
+      }
+    });
+
+    it('a failure that is not an outage (401) still counts to a dead letter, also after an outage', async () => {
+      await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'KEY', { orderId: 'KEY' });
+      let status = 503;
+      const stop = dojo.respond((x) => (x.path === '/epos/events' && x.body?.event?.orderId === 'KEY' ? { status, body: { title: 'no' } } : undefined));
+      try {
+        const dispatch = dispatcher();
+        for (let i = 0; i < 4; i++) {
+          await due('KEY');
+          await dispatch.execute();
+        }
+        assert.deepEqual([(await rowOf('KEY')).state, (await rowOf('KEY')).attempts], ['pending', 2]);
+        status = 401;
+        await due('KEY');
+        assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 1, retried: 0, more: false });
+        const row = await rowOf('KEY');
+        assert.deepEqual([row.state, row.attempts], ['dead', 3]);
+        assert.match(row.lastError ?? '', /401/);
+      } finally {
+        stop();
+      }
+    });
+
+    it("waits out Dojo's Retry-After (429, 503) in next_attempt_at, up to the longest backoff", async () => {
+      await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'SLOW', { orderId: 'SLOW' });
+      await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'LONG', { orderId: 'LONG' });
+      const stop = dojo.respond((x) => {
+        if (x.path !== '/epos/events') return undefined;
+        if (x.body?.event?.orderId === 'SLOW') return { status: 429, headers: { 'retry-after': '120' } };
+        if (x.body?.event?.orderId === 'LONG') return { status: 503, headers: { 'retry-after': '86400' } };
+        return undefined;
+      });
+      try {
+        const t0 = Date.now();
+        assert.deepEqual(await dispatcher().execute(), { sent: 0, failed: 0, retried: 2, more: false });
+        const slow = (await rowOf('SLOW')).nextAttemptAt.getTime() - t0;
+        assert.ok(slow >= 119_000 && slow < 125_000, `Retry-After: 120 -> next attempt in ${slow} ms (the backoff alone would be 100 ms)`);
+        const long = (await rowOf('LONG')).nextAttemptAt.getTime() - t0;
+        assert.ok(long >= 599_000 && long < 605_000, `Retry-After: a day -> the longest backoff (600 s), ${long} ms`);
+      } finally {
+        stop();
+      }
+    });
+  });
 });

@@ -11,7 +11,7 @@ export interface OutboxDispatchOptions {
   leaseMs?: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
-  /** Failed deliveries before a POS event becomes a dead letter (OUTBOX_MAX_ATTEMPTS) [20]. */
+  /** Failed deliveries before a POS event becomes a dead letter (OUTBOX_MAX_ATTEMPTS) [20]; Dojo being unavailable never makes one. */
   maxAttempts?: number;
 }
 
@@ -41,12 +41,16 @@ export interface OutboxDeps {
  *   rows written after the claim are sent again.
  * - Claiming pushes next_attempt_at ahead by a lease (FOR UPDATE SKIP LOCKED),
  *   so several dispatchers share the work and a crashed one's rows come back.
- * - Failures (Dojo down, 429, 5xx, bad key) are retried with exponential
- *   backoff, up to `maxAttempts` deliveries; then the row becomes a dead letter
- *   ('dead', with its last error and dead_at) and a warn line is logged. A
- *   request Dojo refuses as malformed (400/404/422) is dead at once: sending
- *   it again cannot help. An operator replays (back to 'pending', attempts 0)
- *   or discards it through /v1/dead-letters.
+ * - Failures are retried with exponential backoff (at least Dojo's
+ *   Retry-After, up to the longest backoff). While Dojo is unavailable (no
+ *   answer, 408, 429, 5xx) a row is retried for as long as it takes: those
+ *   failures count up to one short of `maxAttempts`, then it goes on at the
+ *   longest backoff. Other failures (401/403, a key that does not decrypt)
+ *   count to `maxAttempts`; then the row becomes a dead letter ('dead', with
+ *   its last error and dead_at) and a warn line is logged. A request Dojo
+ *   refuses as malformed (400/404/422) is dead at once: sending it again
+ *   cannot help. An operator replays (back to 'pending', attempts 0) or
+ *   discards it through /v1/dead-letters.
  * - A dead row blocks no one: other entities never wait for it, and neither do
  *   later events of its own entity. A POS event carries only the entity's id
  *   and Dojo fetches the entity's current state, so a later event of the same
@@ -101,12 +105,21 @@ export class DispatchOutbox {
           delivered.push(row);
         } catch (err) {
           const refused = err instanceof DojoApiError && [400, 404, 422].includes(err.status);
+          // Dojo unavailable (no answer, 408, 429, 5xx) never kills a POS event, however long it lasts: its count
+          // stops one short of maxAttempts and it goes on at the longest backoff (as a Dojo event's does).
+          const unavailable = err instanceof DojoApiError && err.retryable;
           const message = deadLetterErrorText(err);
-          const attempts = row.attempts + 1;
-          const dead = refused || attempts >= this.maxAttempts;
-          const delay = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
+          const attempts = unavailable ? Math.max(row.attempts, Math.min(row.attempts + 1, this.maxAttempts - 1)) : row.attempts + 1;
+          const dead = refused || (!unavailable && attempts >= this.maxAttempts);
+          const delay =
+            unavailable && row.attempts + 1 >= this.maxAttempts
+              ? this.opts.backoffMaxMs
+              : Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
           const jittered = Math.round(delay * (0.75 + Math.random() * 0.25));
-          await this.outbox.recordFailure(row.location_id, row.id, dead ? { dead, attempts, message } : { dead, attempts, message, nextAttemptAt: new Date(Date.now() + jittered) });
+          // Dojo's Retry-After (429, 503) is waited out, up to the longest backoff, instead of being slept on in the call.
+          const retryAfter = unavailable ? Math.min(err.retryAfterMs ?? 0, this.opts.backoffMaxMs) : 0;
+          const nextAttemptAt = new Date(Date.now() + Math.max(jittered, retryAfter));
+          await this.outbox.recordFailure(row.location_id, row.id, dead ? { dead, attempts, message } : { dead, attempts, message, nextAttemptAt });
           if (dead) failed++;
           else retried++;
           const where = { locationId: row.location_id, outboxId: String(row.id), entity: `${row.entity_type} ${row.entity_id}`, attempts, refused, err: message };

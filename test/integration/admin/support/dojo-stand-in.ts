@@ -10,7 +10,14 @@ export interface RecordedRequest {
   at: number;
 }
 
-export type Responder = (req: RecordedRequest) => { status: number; body?: unknown } | undefined | Promise<{ status: number; body?: unknown } | undefined>;
+/** An answer: its status, JSON body and any further headers (e.g. retry-after). */
+export interface StandInAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Responder = (req: RecordedRequest) => StandInAnswer | undefined | Promise<StandInAnswer | undefined>;
 
 /**
  * A local stand-in for Dojo's REST API: records every request, answers 200
@@ -73,13 +80,13 @@ export class DojoStandIn {
     }
     const rec: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() };
     this.requests.push(rec);
-    let answer: { status: number; body?: unknown } | undefined;
+    let answer: StandInAnswer | undefined;
     for (const r of this.responders) {
       answer = await r(rec);
       if (answer) break;
     }
     answer ??= this.defaultAnswer(rec);
-    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
   }
 
