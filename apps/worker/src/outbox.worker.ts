@@ -5,6 +5,9 @@ import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import { DispatchOutbox, OutboxLoop, OutboxRepository, rawOnPg } from '@app/domain/outbox';
 
+/** Timeout of one POST /epos/events (ids only: Dojo answers it at once when it answers). */
+const POS_EVENT_TIMEOUT_MS = 5_000;
+
 /** Failing passes are reported by /health once they have failed without a success in between for this long. */
 const FAILING_FOR_MS = 5_000;
 
@@ -50,8 +53,10 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(HEALTH) private readonly registry: HealthRegistry,
   ) {
     const log = logger.child({ component: 'outbox' });
-    // Retries live in the outbox rows (backoff per row); the client itself retries briefly on 429/5xx.
-    const dojo = new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, maxAttempts: 2, timeoutMs: 10_000 });
+    // Retries live in the outbox rows (backoff per row, Retry-After in next_attempt_at): one attempt per call, never a
+    // sleep inside it. The timeout bounds a send the pass no longer waits for (DispatchOutbox passWaitMs): well under
+    // the claim's 60 s lease, and short enough for a shutdown (which waits for those sends) within SHUTDOWN_TIMEOUT_MS.
+    const dojo = new DojoClient({ baseUrl: config.DOJO_API_URL, apiVersion: config.DOJO_API_VERSION, maxAttempts: 1, timeoutMs: POS_EVENT_TIMEOUT_MS });
     const dispatch = new DispatchOutbox(
       // Its statements go straight to pg as named prepared statements (planned once per connection, not per pass).
       { outbox: new OutboxRepository(rawOnPg(prisma)), secretBox, dojo, log },
@@ -61,6 +66,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
     const retried = boundCounter(m.outboxFailedTotal, 'retried');
     const refused = boundCounter(m.outboxFailedTotal, 'refused');
     const reported = {
+      drain: () => dispatch.drain(),
       execute: async () => {
         const r = await dispatch.execute();
         if (r.sent) m.outboxSent.inc(r.sent);

@@ -87,4 +87,21 @@ describe('outbox dispatcher in the worker app', () => {
     await waitFor(async () => (await db.prisma.outboxEvent.findFirst({ where: { entityId: 'bad', state: 'sent' } })) !== null, 'next one sent');
     await sleep(10);
   });
+
+  it("a 429 with Retry-After holds up nothing: it is not slept on in the call, and the next events go out at once", async () => {
+    const stop = dojo.respond((r) => (r.path === '/epos/events' && r.body?.event?.orderId === 'RL' ? { status: 429, headers: { 'retry-after': '30' } } : undefined));
+    try {
+      await enqueuePosEvent(db.prisma, locationId, 'OrderUpdated', 'RL', { orderId: 'RL' });
+      await waitFor(() => events().some((e) => e.body.event.orderId === 'RL') || undefined, 'the rate-limited event is tried');
+      const t0 = Date.now();
+      await enqueuePosEvent(db.prisma, locationId, 'OrderUpdated', 'AFTER-RL', { orderId: 'AFTER-RL' });
+      await waitFor(() => events().some((e) => e.body.event.orderId === 'AFTER-RL') || undefined, 'the next event goes out', 15_000);
+      assert.ok(Date.now() - t0 < 15_000, `sent ${Date.now() - t0} ms later, not after the 30 s Retry-After`);
+      const rl = await db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId: 'RL' } });
+      assert.equal(rl.state, 'pending');
+      assert.match(rl.lastError ?? '', /429/);
+    } finally {
+      stop();
+    }
+  });
 });

@@ -14,6 +14,8 @@ import { sandboxKey } from '../admin/support/helpers';
 // One outbox pass over several locations: credentials come from one query and the delivered rows are marked sent in
 // one statement, so each location's events must still go out with that location's own key and reseller, and every
 // row of a delivered entity that was pending at the claim must end up sent (only the head row counts an attempt).
+// Passes here wait for all their sends (passWaitMs, a minute), so each pass's result is exact on a loaded machine too;
+// the last test is about a pass that stops waiting.
 describe('outbox pass over several locations (batched credentials and marking)', () => {
   let db: TestDatabase;
   let dojo: DojoStandIn;
@@ -45,7 +47,7 @@ describe('outbox pass over several locations (batched credentials and marking)',
     await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'A', { orderId: 'A' });
     const dispatch = new DispatchOutbox(
       { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
-      { backoffBaseMs: 100, backoffMaxMs: 200 },
+      { backoffBaseMs: 100, backoffMaxMs: 200, passWaitMs: 60_000 },
     );
     const r = await dispatch.execute();
     assert.deepEqual(r, { sent: 3, failed: 0, retried: 0, more: false });
@@ -75,7 +77,7 @@ describe('outbox pass over several locations (batched credentials and marking)',
     for (const e of ['F1', 'F2', 'F3']) await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', e, { orderId: e });
     const dispatch = new DispatchOutbox(
       { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
-      { batchSize: 2, backoffBaseMs: 100, backoffMaxMs: 200 },
+      { batchSize: 2, backoffBaseMs: 100, backoffMaxMs: 200, passWaitMs: 60_000 },
     );
     assert.deepEqual(await dispatch.execute(), { sent: 2, failed: 0, retried: 0, more: true });
     assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false });
@@ -88,7 +90,7 @@ describe('outbox pass over several locations (batched credentials and marking)',
     try {
       const dispatch = new DispatchOutbox(
         { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
-        { backoffBaseMs: 60_000, backoffMaxMs: 60_000 },
+        { backoffBaseMs: 60_000, backoffMaxMs: 60_000, passWaitMs: 60_000 },
       );
       assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 1, more: false });
     } finally {
@@ -138,8 +140,8 @@ describe('outbox pass over several locations (batched credentials and marking)',
     const rowOf = (entityId: string) => db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId } });
     const dispatcher = () =>
       new DispatchOutbox(
-        { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1, timeoutMs: 300 }) },
-        { backoffBaseMs: 100, backoffMaxMs: 600_000, maxAttempts: 3 },
+        { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1, timeoutMs: 1_000 }) },
+        { backoffBaseMs: 100, backoffMaxMs: 600_000, maxAttempts: 3, passWaitMs: 60_000 },
       );
 
     it('an outage outlasting maxAttempts never makes a POS event dead: its count stops one short and it goes on at the longest backoff; it is sent once Dojo answers', async () => {
@@ -216,5 +218,44 @@ describe('outbox pass over several locations (batched credentials and marking)',
         stop();
       }
     });
+  });
+
+  it('a slow location holds up no pass: the delivered rows are marked and the pass returns; the slow send settles in the background, its row leased', async () => {
+    await db.prisma.$executeRaw`UPDATE outbox_events SET state = 'sent' WHERE state = 'pending' AND next_attempt_at <= now()`;
+    let answerSlow!: () => void;
+    const slowAnswered = new Promise<void>((r) => (answerSlow = r));
+    const stop = dojo.respond(async (x) => (x.path === '/epos/events' && x.body?.event?.orderId === 'SLOW-LOC' ? (await slowAnswered, { status: 200, body: {} }) : undefined));
+    const slowCalls = () => dojo.find((x) => x.path === '/epos/events' && x.body?.event?.orderId === 'SLOW-LOC').length;
+    try {
+      await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'SLOW-LOC', { orderId: 'SLOW-LOC' });
+      await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'FAST-1', { orderId: 'FAST-1' });
+      await enqueuePosEvent(db.prisma, locs[0]!.id, 'PartyUpdated', 'FAST-2', { partyId: 'FAST-2' });
+      const dispatch = new DispatchOutbox(
+        { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1, timeoutMs: 30_000 }) },
+        { batchSize: 3, backoffBaseMs: 100, backoffMaxMs: 200, passWaitMs: 2_000 },
+      );
+      const t0 = Date.now();
+      assert.deepEqual(await dispatch.execute(), { sent: 2, failed: 0, retried: 0, more: true });
+      // It returned although the slow location has not answered (it answers only once the test lets it, below).
+      assert.ok(Date.now() - t0 < 10_000, `the pass returned after ${Date.now() - t0} ms`);
+      const state = async (entityId: string) => (await db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId } })).state;
+      assert.deepEqual([await state('FAST-1'), await state('FAST-2'), await state('SLOW-LOC')], ['sent', 'sent', 'pending']);
+
+      // The next pass goes on while the slow send is out: a new event is sent, the leased row is not sent twice.
+      await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'FAST-3', { orderId: 'FAST-3' });
+      assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false }, 'room for 2 (one send is out), 1 due');
+      assert.equal(await state('FAST-3'), 'sent');
+      assert.equal(slowCalls(), 1);
+
+      answerSlow();
+      await dispatch.drain();
+      assert.equal(await state('SLOW-LOC'), 'sent', 'settled once it answered');
+      assert.equal((await db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId: 'SLOW-LOC' } })).attempts, 1);
+      assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false }, 'the late delivery is reported by the next pass');
+      assert.equal(slowCalls(), 1);
+    } finally {
+      answerSlow();
+      stop();
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { SecretBox } from '@app/db';
 import type { DojoClient, PosEventBody } from '@app/dojo-client';
 import { DojoApiError } from '@app/dojo-client';
 import { deadLetterErrorText } from '../dead-letters/error-text';
-import type { ClaimedPosEvent, OutboxRepository } from '../repositories/outbox.repository';
+import type { ClaimedPosEvent, LocationDojoCredentials, OutboxRepository } from '../repositories/outbox.repository';
 
 export interface OutboxDispatchOptions {
   /** Rows claimed per pass. */
@@ -13,7 +13,16 @@ export interface OutboxDispatchOptions {
   backoffMaxMs: number;
   /** Failed deliveries before a POS event becomes a dead letter (OUTBOX_MAX_ATTEMPTS) [20]; Dojo being unavailable never makes one. */
   maxAttempts?: number;
+  /**
+   * How long a pass waits for its sends [1000]. Those still out then are settled in the background (their rows stay
+   * leased meanwhile), so a slow or unreachable location never holds up the next pass. The Dojo client's timeout
+   * must stay well under `leaseMs`.
+   */
+  passWaitMs?: number;
 }
+
+type Counts = { failed: number; retried: number };
+type Credentials = Map<string, LocationDojoCredentials>;
 
 /** What one pass did. */
 export interface OutboxPass {
@@ -51,6 +60,11 @@ export interface OutboxDeps {
  *   refuses as malformed (400/404/422) is dead at once: sending it again
  *   cannot help. An operator replays (back to 'pending', attempts 0) or
  *   discards it through /v1/dead-letters.
+ * - A pass waits at most `passWaitMs` for its sends: it marks what was
+ *   delivered and returns, and sends still out (a slow or unreachable
+ *   location) are settled in the background, their rows leased meanwhile, so
+ *   one slow location never holds up other venues' events. At most
+ *   `batchSize` sends are out at once.
  * - A dead row blocks no one: other entities never wait for it, and neither do
  *   later events of its own entity. A POS event carries only the entity's id
  *   and Dojo fetches the entity's current state, so a later event of the same
@@ -61,7 +75,13 @@ export class DispatchOutbox {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
+  private readonly passWaitMs: number;
   private readonly outbox: OutboxRepository;
+  /** Sends still out, of this pass and of earlier ones that stopped waiting for them. */
+  private sending = 0;
+  /** What earlier passes' slow sends settled after their pass had returned, still to be reported. */
+  private late = { sent: 0, failed: 0, retried: 0 };
+  private readonly stragglers = new Set<Promise<void>>();
 
   constructor(
     private readonly d: OutboxDeps,
@@ -70,69 +90,115 @@ export class DispatchOutbox {
     this.batchSize = opts.batchSize ?? 50;
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.maxAttempts = opts.maxAttempts ?? 20;
+    this.passWaitMs = opts.passWaitMs ?? 1_000;
     this.outbox = d.outbox;
   }
 
-  /** One pass: how many rows were sent, failed for good or will be retried, and whether it claimed a full batch (more may be due). */
+  /**
+   * One pass: how many rows were sent, failed for good or will be retried (with what slow sends of earlier passes
+   * settled since), and whether it claimed all it had room for (more may be due).
+   */
   async execute(): Promise<OutboxPass> {
-    const claimed = await this.outbox.claimAcrossLocations(this.batchSize, this.leaseMs);
-    if (claimed.length === 0) return { sent: 0, failed: 0, retried: 0, more: false };
-    let failed = 0;
-    let retried = 0;
+    const late = this.late;
+    this.late = { sent: 0, failed: 0, retried: 0 };
+    // At most batchSize sends out at once, counting the slow ones earlier passes left running.
+    const room = this.batchSize - this.sending;
+    const claimed = room > 0 ? await this.outbox.claimAcrossLocations(room, this.leaseMs) : [];
+    if (claimed.length === 0) return { ...late, more: false };
     // One query for the credentials of every location in the batch, and one statement marking every delivered
-    // row sent: a pass holds a pooled connection for 3 statements instead of 2 per row, so a burst of POS events
-    // no longer starves the RPC handlers that share the pool (it made the request path's p99 several times higher).
+    // row sent (one more for the slow ones, below): a pass holds a pooled connection for 3 statements instead of 2
+    // per row, so a burst of POS events no longer starves the RPC handlers that share the pool (it made the request
+    // path's p99 several times higher).
     const creds = await this.outbox.credentialsOfLocations([...new Set(claimed.map((r) => r.location_id))], this.d.secretBox);
     const delivered: ClaimedPosEvent[] = [];
+    const counts: Counts = { failed: 0, retried: 0 };
+    this.sending += claimed.length;
     // Settled one by one: a row whose failure could not be recorded must not keep the delivered ones from being marked.
-    const settled = await Promise.allSettled(
-      claimed.map(async (row) => {
-        try {
-          const c = creds.get(row.location_id);
-          if (!c) {
-            await this.outbox.markLocationGone(row.location_id, row.id);
-            failed++;
-            return;
-          }
-          if ('noDojoKey' in c) {
-            await this.outbox.discardWithoutDojoKey(row.location_id, row.id, c.noDojoKey);
-            failed++;
-            return;
-          }
-          // That location's rows fail (and count towards a dead letter); the rest of the pass goes on.
-          if ('unreadable' in c) throw c.unreadable;
-          await this.d.dojo.sendPosEvent(c, this.body(row));
-          delivered.push(row);
-        } catch (err) {
-          const refused = err instanceof DojoApiError && [400, 404, 422].includes(err.status);
-          // Dojo unavailable (no answer, 408, 429, 5xx) never kills a POS event, however long it lasts: its count
-          // stops one short of maxAttempts and it goes on at the longest backoff (as a Dojo event's does).
-          const unavailable = err instanceof DojoApiError && err.retryable;
-          const message = deadLetterErrorText(err);
-          const attempts = unavailable ? Math.max(row.attempts, Math.min(row.attempts + 1, this.maxAttempts - 1)) : row.attempts + 1;
-          const dead = refused || (!unavailable && attempts >= this.maxAttempts);
-          const delay =
-            unavailable && row.attempts + 1 >= this.maxAttempts
-              ? this.opts.backoffMaxMs
-              : Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
-          const jittered = Math.round(delay * (0.75 + Math.random() * 0.25));
-          // Dojo's Retry-After (429, 503) is waited out, up to the longest backoff, instead of being slept on in the call.
-          const retryAfter = unavailable ? Math.min(err.retryAfterMs ?? 0, this.opts.backoffMaxMs) : 0;
-          const nextAttemptAt = new Date(Date.now() + Math.max(jittered, retryAfter));
-          await this.outbox.recordFailure(row.location_id, row.id, dead ? { dead, attempts, message } : { dead, attempts, message, nextAttemptAt });
-          if (dead) failed++;
-          else retried++;
-          const where = { locationId: row.location_id, outboxId: String(row.id), entity: `${row.entity_type} ${row.entity_id}`, attempts, refused, err: message };
-          if (dead) this.d.log?.warn({ ...where, deadLetter: `pos-event:${row.id}` }, 'POS event is dead; replay or discard it through /v1/dead-letters');
-          else this.d.log?.warn(where, 'POS event not delivered');
-        }
-      }),
-    );
-    if (delivered.length) await this.outbox.markSent(delivered);
-    // Their rows are sent again once their lease passes (Dojo reads the entity's current state: a repeat is harmless).
-    const unrecorded = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (unrecorded) throw unrecorded.reason;
-    return { sent: delivered.length, failed, retried, more: claimed.length >= this.batchSize };
+    const settled = Promise.allSettled(claimed.map((row) => this.deliver(row, creds, delivered, counts).finally(() => this.sending--)));
+    // A slow or unreachable location must not hold up the pass (the next one, other venues' events): after
+    // passWaitMs the delivered rows are marked and the pass returns; the slow sends go on (their rows are leased, so
+    // no other pass sends them) and are settled, with one more statement, once the last of them is back.
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<false>((r) => (timer = setTimeout(() => r(false), this.passWaitMs)));
+    const inTime = await Promise.race([settled.then(() => true), waited]);
+    clearTimeout(timer);
+    const early = delivered.splice(0);
+    const pass = { sent: early.length, failed: counts.failed, retried: counts.retried };
+    if (!inTime) this.settleLater(settled, delivered, counts, pass);
+    if (early.length) await this.outbox.markSent(early);
+    if (inTime) {
+      // Their rows are sent again once their lease passes (Dojo reads the entity's current state: a repeat is harmless).
+      const unrecorded = (await settled).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (unrecorded) throw unrecorded.reason;
+    }
+    return { sent: pass.sent + late.sent, failed: pass.failed + late.failed, retried: pass.retried + late.retried, more: claimed.length >= room };
+  }
+
+  /** Resolves once the slow sends earlier passes left running are settled (stopping: nothing is left half done). */
+  async drain(): Promise<void> {
+    while (this.stragglers.size) await Promise.allSettled([...this.stragglers]);
+  }
+
+  /** A pass's sends still out when it returned: marked (delivered) and counted (all of them) once the last is back. */
+  private settleLater(settled: Promise<PromiseSettledResult<void>[]>, delivered: ClaimedPosEvent[], counts: Counts, reported: Counts): void {
+    const done: Promise<void> = settled
+      .then(async (results) => {
+        const rows = delivered.splice(0);
+        if (rows.length) await this.outbox.markSent(rows);
+        this.late.sent += rows.length;
+        this.late.failed += counts.failed - reported.failed;
+        this.late.retried += counts.retried - reported.retried;
+        const unrecorded = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (unrecorded) throw unrecorded.reason;
+      })
+      .catch((err: unknown) =>
+        this.d.log?.warn({ err: (err as Error)?.message ?? String(err) }, 'outcome of slow POS event sends not recorded; their rows are sent again once their lease passes'),
+      )
+      .finally(() => this.stragglers.delete(done));
+    this.stragglers.add(done);
+  }
+
+  /** Sends one row: pushed to `delivered`, or its failure recorded and counted; rejects only when that record failed. */
+  private async deliver(row: ClaimedPosEvent, creds: Credentials, delivered: ClaimedPosEvent[], counts: Counts): Promise<void> {
+    try {
+      const c = creds.get(row.location_id);
+      if (!c) {
+        await this.outbox.markLocationGone(row.location_id, row.id);
+        counts.failed++;
+        return;
+      }
+      if ('noDojoKey' in c) {
+        await this.outbox.discardWithoutDojoKey(row.location_id, row.id, c.noDojoKey);
+        counts.failed++;
+        return;
+      }
+      // That location's rows fail (and count towards a dead letter); the rest of the pass goes on.
+      if ('unreadable' in c) throw c.unreadable;
+      await this.d.dojo.sendPosEvent(c, this.body(row));
+      delivered.push(row);
+    } catch (err) {
+      const refused = err instanceof DojoApiError && [400, 404, 422].includes(err.status);
+      // Dojo unavailable (no answer, 408, 429, 5xx) never kills a POS event, however long it lasts: its count
+      // stops one short of maxAttempts and it goes on at the longest backoff (as a Dojo event's does).
+      const unavailable = err instanceof DojoApiError && err.retryable;
+      const message = deadLetterErrorText(err);
+      const attempts = unavailable ? Math.max(row.attempts, Math.min(row.attempts + 1, this.maxAttempts - 1)) : row.attempts + 1;
+      const dead = refused || (!unavailable && attempts >= this.maxAttempts);
+      const delay =
+        unavailable && row.attempts + 1 >= this.maxAttempts
+          ? this.opts.backoffMaxMs
+          : Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
+      const jittered = Math.round(delay * (0.75 + Math.random() * 0.25));
+      // Dojo's Retry-After (429, 503) is waited out, up to the longest backoff, instead of being slept on in the call.
+      const retryAfter = unavailable ? Math.min(err.retryAfterMs ?? 0, this.opts.backoffMaxMs) : 0;
+      const nextAttemptAt = new Date(Date.now() + Math.max(jittered, retryAfter));
+      await this.outbox.recordFailure(row.location_id, row.id, dead ? { dead, attempts, message } : { dead, attempts, message, nextAttemptAt });
+      if (dead) counts.failed++;
+      else counts.retried++;
+      const where = { locationId: row.location_id, outboxId: String(row.id), entity: `${row.entity_type} ${row.entity_id}`, attempts, refused, err: message };
+      if (dead) this.d.log?.warn({ ...where, deadLetter: `pos-event:${row.id}` }, 'POS event is dead; replay or discard it through /v1/dead-letters');
+      else this.d.log?.warn(where, 'POS event not delivered');
+    }
   }
 
   private body(row: ClaimedPosEvent): PosEventBody {

@@ -14,7 +14,7 @@ export class OutboxLoop {
   private readonly loop: PassLoop;
 
   constructor(
-    private readonly dispatch: Pick<DispatchOutbox, 'execute'>,
+    private readonly dispatch: Pick<DispatchOutbox, 'execute'> & Partial<Pick<DispatchOutbox, 'drain'>>,
     private readonly pollMs: number,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {
@@ -30,8 +30,10 @@ export class OutboxLoop {
     this.loop.kick();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  /** No pass after this; resolves once the running pass and the slow sends it or earlier ones left running are done. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await this.dispatch.drain?.();
   }
 
   private async pass(): Promise<number> {
