@@ -225,6 +225,58 @@ describe('venue API writes', () => {
     }
   });
 
+  it("a replace of a party or reservation Dojo created keeps the guest's requests, and the party's deposit when the body has none", async () => {
+    const dispatcher = new RpcDispatcher({ prisma: db.prisma, logger: createLogger('test', 'silent'), events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
+    const dojoCreates = async (method: 'CreatePartyV1' | 'CreateReservationV1', params: object) => {
+      const res = await dispatcher.handle(rpcJob(locationId, method, params));
+      assert.ok('result' in res, JSON.stringify(res));
+      return (res.result as { id: string }).id;
+    };
+    const deposit = { totalAmount: { value: 2000, currencyCode: 'GBP' }, paymentIntentIds: ['pi_dep'], description: 'Sunday lunch' };
+    const partyId = await dojoCreates('CreatePartyV1', {
+      dojoPartyId: 'dp-guest', tableIds: ['t1'], startTime: '2026-11-21T12:00:00.000Z', covers: 2, guestRequests: 'nut allergy', deposit,
+    });
+    const reservationId = await dojoCreates('CreateReservationV1', {
+      dojoReservationId: 'dr-guest', name: 'Ada', covers: 2, startTime: '2026-11-22T19:00:00.000Z', endTime: '2026-11-22T21:00:00.000Z', tableIds: ['t1'], guestRequests: 'a quiet corner',
+    });
+    const party = () => db.prisma.party.findUniqueOrThrow({ where: { locationId_id: { locationId, id: partyId } } });
+    const reservation = () => db.prisma.reservation.findUniqueOrThrow({ where: { locationId_id: { locationId, id: reservationId } } });
+    const put = async (path: string, body: object) => {
+      const r = await venue('PUT', `${base}${path}`, { body });
+      assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.created, false, path);
+    };
+
+    // The POS seats the party (without the guest's requests or the deposit in its body), then edits the reservation.
+    const seated = { tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 3, hostNotes: 'regulars' };
+    await put(`/parties/${partyId}`, seated);
+    let p = await party();
+    assert.deepEqual([p.covers, p.hostNotes, p.guestRequests, p.deposit], [3, 'regulars', 'nut allergy', deposit]);
+    const booked = { name: 'Ada L.', covers: 4, startTime: '2026-11-22T19:00:00.000Z', endTime: '2026-11-22T21:00:00.000Z', tableIds: ['t1'] };
+    await put(`/reservations/${reservationId}`, booked);
+    let r = await reservation();
+    assert.deepEqual([r.name, r.covers, r.guestRequests], ['Ada L.', 4, 'a quiet corner']);
+
+    // A body that carries other guest requests (an older copy, or an edit the EPOS may not make) is taken, but not them.
+    await put(`/parties/${partyId}`, { ...seated, guestRequests: 'none' });
+    await put(`/reservations/${reservationId}`, { ...booked, guestRequests: 'none' });
+    assert.equal((await party()).guestRequests, 'nut allergy');
+    assert.equal((await reservation()).guestRequests, 'a quiet corner');
+
+    // A body with a deposit replaces it.
+    const other = { totalAmount: { value: 3000, currencyCode: 'GBP' }, paymentIntentIds: ['pi_dep', 'pi_dep2'] };
+    await put(`/parties/${partyId}`, { ...seated, deposit: other });
+    p = await party();
+    assert.deepEqual([p.deposit, p.guestRequests, p.dojoPartyId], [other, 'nut allergy', 'dp-guest']);
+    r = await reservation();
+    assert.equal(r.dojoReservationId, 'dr-guest');
+
+    // A party the POS creates takes the body's guest requests.
+    const created = await venue('PUT', `${base}/parties/p-walk-in`, { body: { ...seated, guestRequests: 'high chair' } });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.equal((await db.prisma.party.findUniqueOrThrow({ where: { locationId_id: { locationId, id: 'p-walk-in' } } })).guestRequests, 'high chair');
+  });
+
   it('answers every PUT of a new table sent at once with exactly one created', async () => {
     assert.equal((await venue('PUT', `${base}/areas/a-race`, { body: { name: 'Bar' } })).status, 200);
     // Each insert checks its area (a key-share lock on it): holding the area's row stops the first one there, and the

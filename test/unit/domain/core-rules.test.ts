@@ -29,6 +29,8 @@ import {
   outstandingAmount,
   paidTotals,
   partyContentProblems,
+  partyFieldsKeptByVenueReplace,
+  RESERVATION_FIELDS_KEPT_BY_VENUE_REPLACE,
   paymentIntentLockKey,
   requestIdempotencyKey,
 } from '@app/domain/core/rules';
@@ -309,6 +311,15 @@ describe('an order whose currency may not change (orderCurrencyChangeRefusal)', 
   it('refuses another currency once a payment, intent or running counter sale is in the old one', () => {
     assert.equal(orderCurrencyChangeRefusal('o1', 'GBP', 'EUR', { ...none, payments: 1 }), 'order "o1" is in GBP and has 1 payment in it, so it cannot change to EUR');
     assert.match(orderCurrencyChangeRefusal('o1', 'GBP', 'EUR', { ...none, openCounterSaleAmount: 10n })!, /has a counter sale still running or not resolved in it/);
+  });
+});
+
+describe("what a venue's replace of a party or reservation keeps (partyFieldsKeptByVenueReplace)", () => {
+  it("keeps the guest's requests always, and the deposit when the body has none", () => {
+    assert.deepEqual(partyFieldsKeptByVenueReplace({}), ['guestRequests', 'deposit']);
+    assert.deepEqual(partyFieldsKeptByVenueReplace({ deposit: null }), ['guestRequests', 'deposit']);
+    assert.deepEqual(partyFieldsKeptByVenueReplace({ deposit: { totalAmount: { value: 500, currencyCode: 'GBP' }, paymentIntentIds: [] } }), ['guestRequests']);
+    assert.deepEqual([...RESERVATION_FIELDS_KEPT_BY_VENUE_REPLACE], ['guestRequests']);
   });
 });
 

@@ -90,7 +90,11 @@ export class VenueController {
   }
 
   @Put('parties/:partyId')
-  @ApiOperation({ summary: "Create or replace a party (Dojo's Party shape)" })
+  @ApiOperation({
+    summary: "Create or replace a party (Dojo's Party shape)",
+    description:
+      "A replace keeps the stored guestRequests whatever the body says (the guest's own requests, set through Dojo, which Dojo's contract says the EPOS may not edit: a body read earlier never overwrites what the guest changed since; a create takes the body's), and keeps the stored deposit when the body has none (a body with one replaces it).",
+  })
   @ApiBody({ schema: ref('Party') })
   putParty(@Param('locationId') locationId: string, @Param('partyId') partyId: string, @Body() body: unknown) {
     return this.upsertParty.execute(locationId, partyId, body);
@@ -104,7 +108,11 @@ export class VenueController {
   }
 
   @Put('reservations/:reservationId')
-  @ApiOperation({ summary: "Create or replace a reservation (Dojo's Reservation shape)" })
+  @ApiOperation({
+    summary: "Create or replace a reservation (Dojo's Reservation shape)",
+    description:
+      "A replace keeps the stored guestRequests whatever the body says (the guest's own requests, set through Dojo, which Dojo's contract says the EPOS may not edit; a create takes the body's).",
+  })
   @ApiBody({ schema: ref('Reservation') })
   putReservation(@Param('locationId') locationId: string, @Param('reservationId') reservationId: string, @Body() body: unknown) {
     return this.upsertReservation.execute(locationId, reservationId, body);

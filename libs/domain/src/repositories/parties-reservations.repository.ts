@@ -103,12 +103,20 @@ export class PartiesReservationsRepository {
     return rows.length > 0;
   }
 
-  /** The venue's create-or-replace: the version after the write, and whether it was created. */
-  async saveParty(locationId: string, id: string, data: PartyData): Promise<{ version: number; created: boolean }> {
+  /**
+   * The venue's create-or-replace: the version after the write, and whether it was created. A replace leaves the
+   * fields in `keptOnReplace` as stored (core/rules partyFieldsKeptByVenueReplace); a create sets them all.
+   */
+  async saveParty(
+    locationId: string,
+    id: string,
+    data: PartyData,
+    keptOnReplace: readonly (keyof PartyData)[] = [],
+  ): Promise<{ version: number; created: boolean }> {
     const where = { locationId_id: { locationId, id } };
     const existing = await this.lockIfExists('party', locationId, id);
     const row = existing
-      ? await this.db.party.update({ where, data: { ...data, version: { increment: 1 } }, select })
+      ? await this.db.party.update({ where, data: { ...without(data, keptOnReplace), version: { increment: 1 } }, select })
       : await this.db.party.create({ data: { ...data, locationId, id }, select });
     return { version: row.version, created: !existing };
   }
@@ -144,15 +152,27 @@ export class PartiesReservationsRepository {
     return (await this.db.reservation.findFirst({ where: seqBound(reservationWhere(locationId, s), dir, seq), select: { seq: true } })) !== null;
   }
 
-  /** As saveParty. */
-  async saveReservation(locationId: string, id: string, data: ReservationData): Promise<{ version: number; created: boolean }> {
+  /** As saveParty (core/rules RESERVATION_FIELDS_KEPT_BY_VENUE_REPLACE). */
+  async saveReservation(
+    locationId: string,
+    id: string,
+    data: ReservationData,
+    keptOnReplace: readonly (keyof ReservationData)[] = [],
+  ): Promise<{ version: number; created: boolean }> {
     const where = { locationId_id: { locationId, id } };
     const existing = await this.lockIfExists('reservation', locationId, id);
     const row = existing
-      ? await this.db.reservation.update({ where, data: { ...data, version: { increment: 1 } }, select })
+      ? await this.db.reservation.update({ where, data: { ...without(data, keptOnReplace), version: { increment: 1 } }, select })
       : await this.db.reservation.create({ data: { ...data, locationId, id }, select });
     return { version: row.version, created: !existing };
   }
+}
+
+/** `data` without the given fields (an update then leaves their columns as stored). */
+function without<T extends object>(data: T, fields: readonly (keyof T)[]): Partial<T> {
+  const out: Partial<T> = { ...data };
+  for (const f of fields) delete out[f];
+  return out;
 }
 
 function partyWhere(locationId: string, s: PartySearch): Prisma.PartyWhereInput {

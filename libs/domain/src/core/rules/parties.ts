@@ -30,3 +30,15 @@ export function partyContentProblems(p: PartyContent): { field: string; reason: 
   }
   return problems;
 }
+
+/**
+ * The fields of a stored party that a venue's replace (a PUT over the row) leaves as they are, whatever its body says:
+ * - `guestRequests`, always: the guest's own requests (dietary needs), which Dojo sets (CreatePartyV1, UpdatePartyV1)
+ *   and Dojo's contract says the EPOS partner may not edit. A POS that sends back the party it read, or an older copy
+ *   of it, so never overwrites what the guest changed meanwhile. A create takes the body's.
+ * - `deposit`, when the body has none: the deposit Dojo took for the party stays on it through a replace that leaves
+ *   it out (a body that has one replaces it).
+ */
+export function partyFieldsKeptByVenueReplace(body: { deposit?: unknown }): ('guestRequests' | 'deposit')[] {
+  return body.deposit === undefined || body.deposit === null ? ['guestRequests', 'deposit'] : ['guestRequests'];
+}

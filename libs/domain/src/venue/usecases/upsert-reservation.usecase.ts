@@ -1,12 +1,16 @@
 import type { Models } from '@app/contracts';
 import { DomainError } from '../../admin/errors';
+import { RESERVATION_FIELDS_KEPT_BY_VENUE_REPLACE } from '../../core/rules';
 import { reservationDataFromDojo } from '../../reservations/reservation-mapper';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
 import { requireInt4, requireVenueEntity } from '../validation';
 import { upsertVersionedRow } from '../versioned-upsert';
 import { tableRefs } from '../table-refs';
 
-/** Creates or replaces a reservation from Dojo's Reservation shape, and tells Dojo it changed (outbox). */
+/**
+ * Creates or replaces a reservation from Dojo's Reservation shape, and tells Dojo it changed (outbox). A replace keeps
+ * the stored guestRequests (core/rules RESERVATION_FIELDS_KEPT_BY_VENUE_REPLACE).
+ */
 export class UpsertReservation {
   constructor(private readonly d: VenueDeps) {}
 
@@ -20,7 +24,7 @@ export class UpsertReservation {
     requireInt4([[r.covers, 'covers']]);
     const data = reservationDataFromDojo(r);
     return upsertVersionedRow(this.d.venue, locationId, reservationId, { type: 'ReservationUpdated', payload: { reservationId } }, {
-      save: (s) => s.parties.saveReservation(locationId, reservationId, data),
+      save: (s) => s.parties.saveReservation(locationId, reservationId, data, RESERVATION_FIELDS_KEPT_BY_VENUE_REPLACE),
       tables: tableRefs('tableIds', r.tableIds),
       storedTableIds: (s) => s.parties.lockTableIdsOf(locationId, 'reservation', reservationId),
     });
