@@ -328,6 +328,28 @@ for (const transport of RPC_TRANSPORTS) describe(`worker: every EPOS Data API me
     assert.deepEqual(resultOf(await rpc(B, 'SearchReservationsV1', {})).data, []);
   }));
 
+  it("a party's or reservation's update keeps a table the venue deleted since, and may not newly name one that is gone", covers(['CreatePartyV1', 'UpdatePartyV1', 'CreateReservationV1', 'UpdateReservationV1'], async () => {
+    await fx.table(A.id, { id: 'T-gone', name: 'Patio' });
+    const startTime = '2026-11-21T18:00:00.000Z';
+    const party = resultOf(await rpc(A, 'CreatePartyV1', { dojoPartyId: 'dp-gone', tableIds: ['T1', 'T-gone'], startTime }));
+    const other = resultOf(await rpc(A, 'CreatePartyV1', { dojoPartyId: 'dp-stays', tableIds: ['T1'], startTime }));
+    const booking = { dojoReservationId: 'dr-gone', name: 'Lee', covers: 2, startTime: '2026-12-03T19:00:00.000Z', endTime: '2026-12-03T21:00:00.000Z', tableIds: ['T-gone'] };
+    const r = resultOf(await rpc(A, 'CreateReservationV1', booking));
+    // The venue deletes the table: parties and reservations do not hold one (DELETE tables/{id} checks open orders only).
+    await db.prisma.diningTable.delete({ where: { locationId_id: { locationId: A.id, id: 'T-gone' } } });
+
+    // What already names it is updated still naming it.
+    const seated = resultOf(await rpc(A, 'UpdatePartyV1', { id: party.id, dojoPartyId: 'dp-gone', tableIds: ['T1', 'T-gone'], status: 'Seated', startTime, covers: 3 }));
+    assert.deepEqual([seated.tableIds, seated.covers], [['T1', 'T-gone'], 3]);
+    const rebooked = resultOf(await rpc(A, 'UpdateReservationV1', { id: r.id, ...booking, covers: 4 }));
+    assert.deepEqual([rebooked.tableIds, rebooked.covers], [['T-gone'], 4]);
+    // Naming it anew, or naming an unknown table beside it, is NotFound as before.
+    assert.match(errorOf(await rpc(A, 'UpdatePartyV1', { id: other.id, dojoPartyId: 'dp-stays', tableIds: ['T1', 'T-gone'], status: 'Seated', startTime }), 'NotFound'), /T-gone/);
+    assert.match(errorOf(await rpc(A, 'UpdatePartyV1', { id: party.id, dojoPartyId: 'dp-gone', tableIds: ['T-gone', 'T9'], status: 'Seated', startTime }), 'NotFound'), /T9/);
+    assert.match(errorOf(await rpc(A, 'UpdateReservationV1', { id: r.id, ...booking, tableIds: ['T-gone', 'T9'] }), 'NotFound'), /T9/);
+    assert.match(errorOf(await rpc(A, 'CreatePartyV1', { dojoPartyId: 'dp-new', tableIds: ['T-gone'], startTime }), 'NotFound'), /T-gone/);
+  }));
+
   it('HandleEventV1 answers {} once the event is stored, once per event id', covers(['HandleEventV1'], async () => {
     const event = { id: 'evt_1', accountId: A.dojoAccountId, event: 'payment_intent.status_updated', createdAt: new Date().toISOString(), data: { paymentIntentId: 'pi_1', paymentStatus: 'Captured', captureMode: 'Auto' } };
     assert.deepEqual(resultOf(await rpc(A, 'HandleEventV1', event)), {});

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSessionFinished, isWaiterAllowed, mayKeepGoneTable, requestIdempotencyKey, tableDeletionRefusal, tableNameRefusal, tableOccupancy, tableSessionId, waiterNumber } from '@app/domain/core/rules';
+import { isSessionFinished, isWaiterAllowed, mayKeepGoneTable, requestIdempotencyKey, tableDeletionRefusal, tableNameRefusal, tableOccupancy, tableSessionId, tablesToFind, waiterNumber } from '@app/domain/core/rules';
 
 const order = (status: string, total: bigint, paid: bigint) => ({ status, payable: paid < total, totalAmount: total, paidAmount: paid });
 
@@ -32,6 +32,13 @@ describe('core rules for table sessions (pay-at-table dialects)', () => {
     assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Canceled' }, 't1', 'Finalized'), true, 'a closed one stays closed');
     assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Canceled' }, 't1', 'Accepted'), false, 'but is not opened again there');
     assert.equal(mayKeepGoneTable({ tableId: 't1', status: 'Canceled' }, 't1', undefined), false, 'no status is New: open');
+  });
+
+  it("a party's or reservation's write must find only the tables its stored row does not already name (tablesToFind)", () => {
+    assert.deepEqual(tablesToFind(['t1', 't2', 't1']), ['t1', 't2'], 'a create finds every table, once each');
+    assert.deepEqual(tablesToFind(['t1', 't2'], ['t2']), ['t1'], 'a table the row already names may be gone');
+    assert.deepEqual(tablesToFind(['t2'], ['t1', 't2']), []);
+    assert.deepEqual(tablesToFind(['t3'], ['t1']), ['t3'], 'a table named anew must exist');
   });
 
   it('a table name with " - " is refused on the Tables API only (its terminals show "<table> - <session>")', () => {

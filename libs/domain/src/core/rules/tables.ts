@@ -70,7 +70,7 @@ export function tableNameRefusal(name: string, protocol: string): string | undef
  * Why a venue may not delete a table, or undefined when it may: while open orders (status not closed) name it. An
  * order at a table the venue no longer has would show at no table on the card machines and could not be moved or
  * reopened there; the POS closes those orders, or moves them to another table, first. Parties and reservations do
- * not hold a table: a host moves them, and a replace keeps the table ids they already name (mayKeepGoneTable).
+ * not hold a table: a host moves them, and a replace keeps the table ids they already name (tablesToFind).
  */
 export function tableDeletionRefusal(tableId: string, openOrders: number): string | undefined {
   if (openOrders <= 0) return undefined;
@@ -85,4 +85,15 @@ export function tableDeletionRefusal(tableId: string, openOrders: number): strin
  */
 export function mayKeepGoneTable(stored: { tableId: string | null; status: string } | undefined, tableId: string, status: string | undefined): boolean {
   return stored !== undefined && stored.tableId === tableId && (!isClosedStatus(stored.status) || isClosedStatus(status));
+}
+
+/**
+ * The tables a write of a party or reservation must find at the venue: those it names that its stored row (none for a
+ * create) does not already name. Parties and reservations do not hold a table, so the venue may delete one they name;
+ * a replace that still names it (Dojo's UpdatePartyV1 and UpdateReservationV1, the venue's PUT) is not refused for it,
+ * while newly naming a table that is gone is.
+ */
+export function tablesToFind(tableIds: readonly string[], storedTableIds: readonly string[] = []): string[] {
+  const stored = new Set(storedTableIds);
+  return [...new Set(tableIds)].filter((id) => !stored.has(id));
 }

@@ -10,7 +10,8 @@ import { DEFAULT_PARTY_STATUS } from './create-party.usecase';
 /**
  * UpdatePartyV1: sets the party's details to those given (null clears); its
  * reservation link stays as it is. The dojoPartyId must be the one the party
- * was created with. The venue feed
+ * was created with. Its tables must exist at this location (NotFound), except
+ * the ones it already names (the venue may have deleted them since). The venue feed
  * entry is in the EPOS Data shape (the venue API shows it as is).
  */
 export class UpdateParty implements UseCase<SaveParty & { partyId: string }, Party> {
@@ -21,7 +22,8 @@ export class UpdateParty implements UseCase<SaveParty & { partyId: string }, Par
       throw DomainRefusal.invalid(`party ${cmd.partyId} belongs to Dojo party ${current.dojoPartyId}, not ${cmd.dojoPartyId}`);
     }
     const d = cmd.details;
-    await requireTables(db, locationId, d.tableIds);
+    // A table the party already names may have been deleted since: it may stay (core/rules tablesToFind).
+    await requireTables(db, locationId, d.tableIds, current.tableIds);
     const party = await partiesRepo(db).updateParty(locationId, cmd.partyId, {
       dojoPartyId: cmd.dojoPartyId,
       ...partyColumns({ ...d, status: d.status ?? DEFAULT_PARTY_STATUS }),

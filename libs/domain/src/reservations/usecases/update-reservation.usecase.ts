@@ -9,8 +9,9 @@ import { requireWindow } from './create-reservation.usecase';
 
 /**
  * UpdateReservationV1: sets the reservation's details to those given (null
- * clears). The dojoReservationId must be the one it was created with. The
- * venue feed entry is in the EPOS Data shape (the venue API shows it as is).
+ * clears). The dojoReservationId must be the one it was created with. Its
+ * tables must exist at this location (NotFound), except the ones it already
+ * names (the venue may have deleted them since). The venue feed entry is in the EPOS Data shape (the venue API shows it as is).
  */
 export class UpdateReservation implements UseCase<SaveReservation & { reservationId: string }, Reservation> {
   async execute(ctx: ExecContext, cmd: SaveReservation & { reservationId: string }): Promise<Reservation> {
@@ -22,7 +23,8 @@ export class UpdateReservation implements UseCase<SaveReservation & { reservatio
       );
     }
     requireWindow(cmd.details);
-    await requireTables(db, locationId, cmd.details.tableIds);
+    // A table the reservation already names may have been deleted since: it may stay (core/rules tablesToFind).
+    await requireTables(db, locationId, cmd.details.tableIds, current.tableIds);
     const r = await partiesRepo(db).updateReservation(locationId, cmd.reservationId, {
       dojoReservationId: cmd.dojoReservationId,
       ...reservationColumns(cmd.details),
