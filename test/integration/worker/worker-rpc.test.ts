@@ -11,7 +11,7 @@ import { DojoEventsRepository } from '@app/domain/repositories/dojo-events.repos
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcClient, RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import type { Fixtures, LocationFixture, TestDatabase } from '@app/testing';
-import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix } from '@app/testing';
+import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { call, errorOf, GBP, resultOf, rpcJob, seedVenue } from './fixtures';
 
 for (const transport of RPC_TRANSPORTS) describe(`worker: every EPOS Data API method through the real queue [${transport}]`, () => {
@@ -348,6 +348,34 @@ for (const transport of RPC_TRANSPORTS) describe(`worker: every EPOS Data API me
     assert.match(errorOf(await rpc(A, 'UpdatePartyV1', { id: party.id, dojoPartyId: 'dp-gone', tableIds: ['T-gone', 'T9'], status: 'Seated', startTime }), 'NotFound'), /T9/);
     assert.match(errorOf(await rpc(A, 'UpdateReservationV1', { id: r.id, ...booking, tableIds: ['T-gone', 'T9'] }), 'NotFound'), /T9/);
     assert.match(errorOf(await rpc(A, 'CreatePartyV1', { dojoPartyId: 'dp-new', tableIds: ['T-gone'], startTime }), 'NotFound'), /T-gone/);
+  }));
+
+  it("an update of a party or reservation the venue deletes meanwhile is NotFound, not an UnexpectedError", covers(['CreatePartyV1', 'UpdatePartyV1', 'CreateReservationV1', 'UpdateReservationV1'], async () => {
+    const startTime = '2026-11-21T18:00:00.000Z';
+    const party = resultOf(await rpc(A, 'CreatePartyV1', { dojoPartyId: 'dp-del', tableIds: ['T1'], startTime }));
+    const booking = { dojoReservationId: 'dr-del', name: 'Kim', covers: 2, startTime: '2026-12-04T19:00:00.000Z', endTime: '2026-12-04T21:00:00.000Z', tableIds: ['T1'] };
+    const r = resultOf(await rpc(A, 'CreateReservationV1', booking));
+    const lockWaiters = async () =>
+      (await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0]!.n;
+    // The venue's DELETE holds the row (its transaction has it locked) while Dojo's update comes in, then commits.
+    for (const [table, id, update] of [
+      ['parties', party.id, () => rpc(A, 'UpdatePartyV1', { id: party.id, dojoPartyId: 'dp-del', tableIds: ['T1'], status: 'Seated', startTime, covers: 3 })],
+      ['reservations', r.id, () => rpc(A, 'UpdateReservationV1', { id: r.id, ...booking, covers: 3 })],
+    ] as const) {
+      const venue = new Client({ connectionString: db.url });
+      await venue.connect();
+      try {
+        await venue.query('BEGIN');
+        await venue.query(`SELECT 1 FROM ${table} WHERE location_id = $1 AND id = $2 FOR UPDATE`, [A.id, id]);
+        const answer = update();
+        await waitFor(async () => (await lockWaiters()) >= 1 || undefined, `Dojo's update waiting for the ${table} row`);
+        await venue.query(`DELETE FROM ${table} WHERE location_id = $1 AND id = $2`, [A.id, id]);
+        await venue.query('COMMIT');
+        assert.match(errorOf(await answer, 'NotFound'), new RegExp(id), table);
+      } finally {
+        await venue.end();
+      }
+    }
   }));
 
   it('HandleEventV1 answers {} once the event is stored, once per event id', covers(['HandleEventV1'], async () => {

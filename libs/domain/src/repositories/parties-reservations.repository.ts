@@ -56,6 +56,15 @@ export class PartiesReservationsRepository {
     return this.db.party.findUnique({ where: { locationId_id: { locationId, id } } });
   }
 
+  /**
+   * The party, its row locked (FOR UPDATE) until the transaction ends, or null when there is none. Dojo's update reads
+   * it so: a delete that commits after a plain read would leave the update updating no row (Prisma's P2025, an
+   * UnexpectedError); locked, a delete waits for the update, and one that went first is waited for and then not found.
+   */
+  async lockParty(locationId: string, id: string): Promise<PartyRow | null> {
+    return (await this.lockIfExists('party', locationId, id)) ? this.findParty(locationId, id) : null;
+  }
+
   /** The covers of these parties (those that have some), by party id. */
   async coversOfParties(locationId: string, ids: readonly string[]): Promise<Map<string, number>> {
     if (ids.length === 0) return new Map();
@@ -93,7 +102,7 @@ export class PartiesReservationsRepository {
 
   /**
    * Whether the party or reservation exists, its row locked (FOR UPDATE) until the transaction ends when it does. The
-   * venue's create-or-replace reads it so: a DELETE that commits after a plain read would leave the replace updating
+   * venue's create-or-replace (and Dojo's update: lockParty, lockReservation) reads it so: a DELETE that commits after a plain read would leave the replace updating
    * no row (Prisma's P2025, a 500). Locked, the DELETE waits for the replace; a DELETE that went first is waited for
    * and the row is then found gone, so it is created again.
    */
@@ -125,6 +134,11 @@ export class PartiesReservationsRepository {
 
   findReservation(locationId: string, id: string): Promise<ReservationRow | null> {
     return this.db.reservation.findUnique({ where: { locationId_id: { locationId, id } } });
+  }
+
+  /** The reservation, its row locked (FOR UPDATE) until the transaction ends, or null when there is none (as lockParty). */
+  async lockReservation(locationId: string, id: string): Promise<ReservationRow | null> {
+    return (await this.lockIfExists('reservation', locationId, id)) ? this.findReservation(locationId, id) : null;
   }
 
   findReservationByDojoId(locationId: string, dojoReservationId: string): Promise<ReservationRow | null> {

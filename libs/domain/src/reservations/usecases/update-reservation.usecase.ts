@@ -4,7 +4,7 @@ import { partiesRepo } from '../../repositories/parties-reservations.repository'
 import { appendVenueFeed } from '../../shared/venue-feed';
 import type { ExecContext, UseCase } from '../../rpc/exec-context';
 import { requireTables } from '../../tables/table-refs';
-import { requireReservation, reservationColumns, reservationToDojo } from '../reservation-mapper';
+import { reservationColumns, reservationToDojo } from '../reservation-mapper';
 import { requireWindow } from './create-reservation.usecase';
 
 /**
@@ -16,7 +16,10 @@ import { requireWindow } from './create-reservation.usecase';
 export class UpdateReservation implements UseCase<SaveReservation & { reservationId: string }, Reservation> {
   async execute(ctx: ExecContext, cmd: SaveReservation & { reservationId: string }): Promise<Reservation> {
     const { db, locationId } = ctx;
-    const current = await requireReservation(db, locationId, cmd.reservationId);
+    // Read under the row's lock, as UpdateParty: a delete never leaves this updating no row.
+    const repo = partiesRepo(db);
+    const current = await repo.lockReservation(locationId, cmd.reservationId);
+    if (!current) throw DomainRefusal.notFound('reservation', cmd.reservationId);
     if (current.dojoReservationId !== null && current.dojoReservationId !== cmd.dojoReservationId) {
       throw DomainRefusal.invalid(
         `reservation ${cmd.reservationId} belongs to Dojo reservation ${current.dojoReservationId}, not ${cmd.dojoReservationId}`,
@@ -25,7 +28,7 @@ export class UpdateReservation implements UseCase<SaveReservation & { reservatio
     requireWindow(cmd.details);
     // A table the reservation already names may have been deleted since: it may stay (core/rules tablesToFind).
     await requireTables(db, locationId, cmd.details.tableIds, current.tableIds);
-    const r = await partiesRepo(db).updateReservation(locationId, cmd.reservationId, {
+    const r = await repo.updateReservation(locationId, cmd.reservationId, {
       dojoReservationId: cmd.dojoReservationId,
       ...reservationColumns(cmd.details),
     });
