@@ -22,6 +22,7 @@ export const QUIRKS = [
   'JsonrpcResponseV1: `method` removed from required (JSON-RPC 2.0 responses carry no method)',
   'array schemas with minLength: read as minItems (Reservation.tableIds, CreatePartyRequest.tableIds, ...)',
   'JsonrpcResponseV1.error: accepts JSON-RPC `code`/`message` beside Dojo\'s EPOSError fields',
+  'schemas with `properties` but no `type`: read as `type: object` (PartyDeposit: without it a deposit of [], "abc", 5 or true passed)',
 ];
 
 function clean(node: any): any {
@@ -36,6 +37,8 @@ function clean(node: any): any {
     out.minItems = out.minLength;
     delete out.minLength;
   }
+  // `required` and `properties` hold only for objects: without a type, any array, string, number or boolean fits.
+  if (out.type === undefined && out.properties && typeof out.properties === 'object') out.type = 'object';
   return out;
 }
 

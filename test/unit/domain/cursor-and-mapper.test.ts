@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { contractValidator, EposError } from '@app/contracts';
 import { decodeSeqCursor, encodeCursor, pageRequest, paginate } from '@app/domain/rpc/cursor';
 import { orderToDojo } from '@app/domain/orders/order-mapper';
+import { partyToDojo } from '@app/domain/parties/party-mapper';
+import type { PartyRow } from '@app/domain/repositories/parties-reservations.repository';
 import { dojoOrderToCreateData } from '@app/domain/dialects/epos-data/orders.mapping';
 import { DomainError } from '@app/domain/admin/errors';
 import { parseCounterCursor } from '@app/domain/counter/view';
@@ -129,5 +131,25 @@ describe('order mapper', () => {
         ),
       /EUR/,
     );
+  });
+});
+
+describe('party mapper', () => {
+  const row = (deposit: PartyRow['deposit']): PartyRow => ({
+    locationId: '7f73c3c0-0000-4000-8000-000000000001', id: 'p1', seq: 1n, dojoPartyId: null, name: null, covers: 2, tableIds: ['t1'], status: 'Seated',
+    startTime: new Date('2026-11-21T12:00:00.000Z'), expectedEndTime: null, endTime: null, hostNotes: null, guestRequests: null, reservationId: null,
+    deposit, version: 1, createdAt: new Date(), updatedAt: new Date(),
+  });
+
+  it('shows a stored deposit only when it is an object, so the Party it answers fits the contract', () => {
+    const deposit = { totalAmount: { value: 5000, currencyCode: 'GBP' }, paymentIntentIds: ['pi_1'] };
+    assert.deepEqual(partyToDojo(row(deposit)).deposit, deposit);
+    assert.deepEqual(contractValidator().validateSchema('Party', partyToDojo(row(deposit))), { ok: true });
+    // Stored before the contract's PartyDeposit was read as an object.
+    for (const bad of [[], ['x'], 'abc', 5, true]) {
+      const party = partyToDojo(row(bad));
+      assert.equal('deposit' in party, false, JSON.stringify(bad));
+      assert.deepEqual(contractValidator().validateSchema('Party', party), { ok: true }, JSON.stringify(bad));
+    }
   });
 });

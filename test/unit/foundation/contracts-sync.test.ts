@@ -63,6 +63,22 @@ describe('contracts derived from the AsyncAPI file', () => {
     assert.deepEqual(r, { ok: false, field: 'startTime', reason: 'must be an RFC 3339 date-time (e.g. 2026-11-30T10:00:00Z) whose year in UTC is 1 to 9999, without a leap second' });
   });
 
+  it("take a party's deposit only as an object (PartyDeposit has no type in the published file), for Dojo and the venue alike", () => {
+    const v = contractValidator();
+    const deposit = { totalAmount: { value: 5000, currencyCode: 'GBP' }, paymentIntentIds: ['pi_1'] };
+    const party = { id: 'p', tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00Z' };
+    const create = (d: unknown) => ({ jsonrpc: '2.0', id: '1', method: 'CreatePartyV1', params: { headers: {}, dojoPartyId: 'dp', tableIds: ['t1'], startTime: '2026-11-21T12:00:00Z', deposit: d } });
+    const update = (d: unknown) => ({ jsonrpc: '2.0', id: '1', method: 'UpdatePartyV1', params: { headers: {}, dojoPartyId: 'dp', ...party, deposit: d } });
+    assert.deepEqual(v.validateSchema('Party', { ...party, deposit }), { ok: true });
+    assert.deepEqual(v.validateRequest('CreatePartyV1', create(deposit)), { ok: true });
+    assert.deepEqual(v.validateRequest('UpdatePartyV1', update(deposit)), { ok: true });
+    for (const bad of [[], ['x'], 'abc', 5, true, null]) {
+      assert.deepEqual(v.validateSchema('Party', { ...party, deposit: bad }), { ok: false, field: 'deposit', reason: 'must be object' }, JSON.stringify(bad));
+      assert.deepEqual(v.validateRequest('CreatePartyV1', create(bad)), { ok: false, field: 'params.deposit', reason: 'must be object' }, JSON.stringify(bad));
+      assert.deepEqual(v.validateRequest('UpdatePartyV1', update(bad)), { ok: false, field: 'params.deposit', reason: 'must be object' }, JSON.stringify(bad));
+    }
+  });
+
   it('accept JSON-RPC responses without `method` (a quirk of the published file)', () => {
     const v = contractValidator();
     const resp = { jsonrpc: '2.0', id: '1', result: [{ id: 'a1', name: 'Main room' }] };

@@ -114,6 +114,16 @@ describe('gateway units', () => {
     assert.equal(code('{"jsonrpc":"2.0","id":"x"}'), JsonRpcCode.InvalidRequest);
     assert.equal(code('{"jsonrpc":"2.0","id":"x","method":"SearchOrdersV1","params":{"headers":{}}}'), JsonRpcCode.MethodNotFound);
     assert.equal(code('{"jsonrpc":"2.0","id":"x","method":"GetOrderByIdV1","params":{"headers":{}}}'), JsonRpcCode.InvalidParams);
+    // A party's deposit that is not an object (the contract's PartyDeposit has no type: read as one) is InvalidRequest naming it.
+    const party = { headers: {}, dojoPartyId: 'dp', tableIds: ['t1'], startTime: '2026-11-21T12:00:00Z' };
+    const withDeposit = (deposit: unknown) => p.decode(JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'CreatePartyV1', params: { ...party, deposit } }), { ...loc, capabilities: ['CreateParty'] });
+    assert.equal(withDeposit({ totalAmount: { value: 500, currencyCode: 'GBP' }, paymentIntentIds: [] }).kind, 'request');
+    for (const bad of [[], 'abc', 5, true]) {
+      const r = withDeposit(bad);
+      assert.equal(r.kind, 'reject', JSON.stringify(bad));
+      const { error } = (r as { response: (t: string) => { error: { code: number; errorType: string; debugMessage: string } } }).response('t');
+      assert.deepEqual([error.code, error.errorType, error.debugMessage], [JsonRpcCode.InvalidParams, 'InvalidRequest', 'params.deposit must be object'], JSON.stringify(bad));
+    }
     assert.equal(p.peekId('{"jsonrpc":"2.0","id":"abc-1","method":"X","params":{"pad":"xxxx'), 'abc-1');
     assert.equal(p.peekId('{"id":17,'), 17);
   });

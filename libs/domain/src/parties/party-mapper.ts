@@ -23,7 +23,8 @@ export function partyToDojo(p: PartyRow): Models.Party {
   if (p.hostNotes !== null) out.hostNotes = p.hostNotes;
   if (p.guestRequests !== null) out.guestRequests = p.guestRequests;
   if (p.reservationId !== null) out.reservationId = p.reservationId;
-  if (p.deposit !== null && typeof p.deposit === 'object') out.deposit = p.deposit as unknown as Models.PartyDeposit;
+  // Only an object is a PartyDeposit (a deposit of another JSON shape, taken before the contract's schema was read as an object, is left out).
+  if (p.deposit !== null && typeof p.deposit === 'object' && !Array.isArray(p.deposit)) out.deposit = p.deposit as unknown as Models.PartyDeposit;
   return out;
 }
 
