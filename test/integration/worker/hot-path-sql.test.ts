@@ -211,6 +211,7 @@ describe('worker: raw-SQL hot paths answer as the Prisma reads would', () => {
   });
 
   it('CreateOrder has one write path: a DineIn order paid in full equals a fresh read and is idempotent; without the plan nothing is written', async () => {
+    await fixtures(prisma).table(locA, { id: 'T9' });
     const req: Models.CreateOrderRequest = {
       dojoOrderId: 'dojo-own',
       totalAmount: GBP(2000),

@@ -378,6 +378,42 @@ for (const transport of RPC_TRANSPORTS) describe(`worker: every EPOS Data API me
     }
   }));
 
+  it('CreateOrderV1 places a dine-in order only at a table the venue has, and not at one a delete holds and removes', covers(['CreateOrderV1'], async () => {
+    const order = (dojoOrderId: string, tableId: string) => ({
+      dojoOrderId, items: [{ name: 'Soup', plu: 'S1', quantity: 1, amountPerItem: GBP(700) }], totalAmount: GBP(700), payments: [],
+      details: { orderType: 'DineIn', dineIn: { tableId } },
+    });
+    const placed = (dojoOrderId: string) => db.prisma.order.count({ where: { locationId: A.id, dojoOrderId } });
+    assert.match(errorOf(await rpc(A, 'CreateOrderV1', order('do-nowhere', 'T9')), 'NotFound'), /table "T9"/);
+    assert.equal(await placed('do-nowhere'), 0);
+    await fx.table(A.id, { id: 'T-at-A', name: 'Snug' });
+    assert.match(errorOf(await rpc(B, 'CreateOrderV1', order('do-elsewhere', 'T-at-A')), 'NotFound'), /T-at-A/, "another venue's table");
+
+    // The venue's DELETE tables/{id} locks the table's row (FOR UPDATE), counts the open orders there, then deletes it.
+    // An order placed meanwhile waits for it (its plan key-share-locks the table) and then finds the table gone;
+    // when the delete does not go ahead (409 table_in_use, rolled back), the order is placed there.
+    const lockWaiters = async () =>
+      (await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)[0]!.n;
+    for (const [tableId, deleted] of [['T-deleting', true], ['T-kept', false]] as const) {
+      await fx.table(A.id, { id: tableId, name: tableId });
+      const venue = new Client({ connectionString: db.url });
+      await venue.connect();
+      try {
+        await venue.query('BEGIN');
+        await venue.query('SELECT 1 FROM dining_tables WHERE location_id = $1 AND id = $2 FOR UPDATE', [A.id, tableId]);
+        const answer = rpc(A, 'CreateOrderV1', order(`do-${tableId}`, tableId));
+        await waitFor(async () => (await lockWaiters()) >= 1 || undefined, `the order waiting for table ${tableId}`);
+        if (deleted) await venue.query('DELETE FROM dining_tables WHERE location_id = $1 AND id = $2', [A.id, tableId]);
+        await venue.query(deleted ? 'COMMIT' : 'ROLLBACK');
+        if (deleted) assert.match(errorOf(await answer, 'NotFound'), new RegExp(tableId));
+        else assert.equal(resultOf(await answer).details.dineIn.tableId, tableId);
+        assert.equal(await placed(`do-${tableId}`), deleted ? 0 : 1, tableId);
+      } finally {
+        await venue.end();
+      }
+    }
+  }));
+
   it('HandleEventV1 answers {} once the event is stored, once per event id', covers(['HandleEventV1'], async () => {
     const event = { id: 'evt_1', accountId: A.dojoAccountId, event: 'payment_intent.status_updated', createdAt: new Date().toISOString(), data: { paymentIntentId: 'pi_1', paymentStatus: 'Captured', captureMode: 'Auto' } };
     assert.deepEqual(resultOf(await rpc(A, 'HandleEventV1', event)), {});

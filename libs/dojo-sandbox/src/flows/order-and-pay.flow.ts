@@ -14,7 +14,7 @@ export const orderAndPayFlow: FlowDefinition = {
     ACCOUNT_PARAM,
     { name: 'amount', type: 'integer', required: false, description: 'Order total in minor units', default: '1500' },
     { name: 'currency', type: 'string', required: false, description: 'ISO 4217 currency code', default: 'GBP' },
-    { name: 'tableId', type: 'string', required: false, description: 'Create a dine-in order at this table instead of a collection order' },
+    { name: 'tableId', type: 'string', required: false, description: 'Create a dine-in order at this table instead of a collection order (a table the venue has: another is NotFound)' },
   ],
   async run(ctx, p) {
     const amount = Number(p.amount ?? 1500);

@@ -56,6 +56,8 @@ export interface OrderCreatePre {
   clashes: Map<string, string>;
   /** The request's intents with Dojo events waiting for their payment ('pending_payment'). */
   eventsWaiting: string[];
+  /** With createPlan's tableId: whether the venue has that table (key-share-locked until the transaction ends when it does). */
+  tableFound?: boolean;
   dbNow: Date;
 }
 
@@ -187,13 +189,19 @@ export class OrdersRepository {
   /**
    * The plan of creating the order for a Dojo order id: its advisory key and the lock of each payment intent it
    * brings (the events worker's, so an event of one either sees the payment or is seen waiting here), then one
-   * read of the existing order, the intents already recorded and those with Dojo events waiting for their payment.
+   * read of the existing order, the intents already recorded and those with Dojo events waiting for their payment,
+   * and, with `tableId` (a dine-in order's table), whether the venue has that table, key-share-locking its row as the
+   * venue's order writes do (VenueStore.openOrderEdit): the venue's DELETE of the table (which locks the row FOR
+   * UPDATE, then counts the open orders there) waits for this order's commit and counts it, and a delete that went
+   * first is waited for and leaves the table not found.
    */
-  static createPlan(locationId: string, dojoOrderId: string, advisoryKey: string, intents: string[]): MutationPlan {
+  static createPlan(locationId: string, dojoOrderId: string, advisoryKey: string, intents: string[], tableId?: string): MutationPlan {
     const intentKeys = [...new Set(intents)].sort().map((i) => paymentIntentLockKey(locationId, i));
+    const table = tableId === undefined ? Prisma.empty : Prisma.sql`
+        'table', (${TablesRepository.lockExistingTableIdsSql(locationId, [tableId])}),`;
     return {
       advisoryKeys: [advisoryKey, ...intentKeys],
-      read: Prisma.sql`json_build_object(
+      read: Prisma.sql`json_build_object(${table}
         'existing', (SELECT ${ORDER_JSON_SQL} FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.dojo_order_id = ${dojoOrderId}),
         'clashes', (SELECT json_object_agg(p.payment_intent_id, p.order_id) FROM payments p
                      WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ANY(${intents}::text[])),
@@ -204,13 +212,15 @@ export class OrdersRepository {
   }
 
   static parseCreate(pre: unknown): OrderCreatePre {
-    const r = jsonValue<{ existing: OrderJson | null; clashes: Record<string, string> | null; waiting: string[] | null; db_now: string }>(pre);
-    return {
+    const r = jsonValue<{ existing: OrderJson | null; clashes: Record<string, string> | null; waiting: string[] | null; table?: string | null; db_now: string }>(pre);
+    const out: OrderCreatePre = {
       existing: r.existing ? orderRowFromJson(r.existing) : null,
       clashes: new Map(Object.entries(r.clashes ?? {})),
       eventsWaiting: r.waiting ?? [],
       dbNow: new Date(r.db_now),
     };
+    if (r.table !== undefined) out.tableFound = r.table !== null;
+    return out;
   }
 
   // ---- reads ----

@@ -17,10 +17,14 @@ import { requireOrder } from '../order-for-change';
  * recorded, and the venue sees the new order in its feed and as an
  * OrderUpdated POS event.
  *
+ * A dine-in order's table must exist at the venue (NotFound naming it, as
+ * CreatePartyV1's tables): the plan key-share-locks it, so the venue cannot
+ * delete it until the order is committed (and then finds the order open there).
+ *
  * Under RpcDispatcher the plan takes the Dojo order's advisory lock and its
  * payment intents' locks (the events worker's), and reads the existing order,
- * the recorded payment references and the intents with Dojo events waiting
- * for their payment; the order, its items and payments (with the totals
+ * the recorded payment references, the intents with Dojo events waiting
+ * for their payment and the table (key-share-locked); the order, its items and payments (with the totals
  * recomputeOrderPaid would set), the venue feed entry, the POS event and the
  * stored response are then one statement. Events that were waiting for these
  * payments (order and pay: Dojo's events may come before CreateOrderV1) are
@@ -29,7 +33,7 @@ import { requireOrder } from '../order-for-change';
 export class CreateOrder implements UseCase<PlaceOrder, Order> {
   plan(locationId: string, cmd: PlaceOrder): MutationPlan {
     const refs = cmd.payments.map((p) => p.paymentRef);
-    return Orders.createPlan(locationId, cmd.dojoOrderId, dojoOrderLockKey(locationId, cmd.dojoOrderId), refs);
+    return Orders.createPlan(locationId, cmd.dojoOrderId, dojoOrderLockKey(locationId, cmd.dojoOrderId), refs, tableOf(cmd));
   }
 
   async execute(ctx: ExecContext, cmd: PlaceOrder): Promise<Order> {
@@ -42,6 +46,9 @@ export class CreateOrder implements UseCase<PlaceOrder, Order> {
     }
     const id = randomUUID();
     const data = orderRowsOf(locationId, cmd.draft, { id, origin: 'dojo', dojoOrderId: cmd.dojoOrderId });
+    // Read (and key-share-locked) by the plan: a table the venue does not have, or deleted before this held it.
+    const tableId = tableOf(cmd);
+    if (tableId !== undefined && !pre.tableFound) throw DomainRefusal.notFound('table', tableId);
     const currency = String(data.order.currency);
     const at = new Date();
     const recorded = pre.clashes;
@@ -82,6 +89,11 @@ export class CreateOrder implements UseCase<PlaceOrder, Order> {
     if (ctx.storeResponse) await orders.commit([ctx.storeResponse('pr', updated)]);
     return updated;
   }
+}
+
+/** The table a dine-in order is placed at, if it names one. */
+function tableOf(cmd: PlaceOrder): string | undefined {
+  return cmd.draft.details.orderType === 'DineIn' ? cmd.draft.details.tableId : undefined;
 }
 
 /**
