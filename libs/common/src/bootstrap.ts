@@ -57,6 +57,8 @@ export async function bootstrapHttpApp<
   module: (config: C, logger: Logger) => unknown;
   configure?: (app: INestApplication, config: C) => void | Promise<void>;
   handleSignals?: boolean;
+  /** Fields added to every log line of the work in progress (createLogger's `context`), e.g. `requestLogFields`. */
+  logContext?: () => Record<string, unknown> | undefined;
 }): Promise<RunningApp> {
   let config: C;
   try {
@@ -80,7 +82,7 @@ export async function bootstrapHttpApp<
       process.exit(78);
     }
   }
-  const logger = createLogger(opts.name, config.LOG_LEVEL);
+  const logger = createLogger(opts.name, config.LOG_LEVEL, undefined, opts.logContext ? { context: opts.logContext } : {});
   const app = await NestFactory.create(opts.module(config, logger) as never, {
     logger: new NestPinoLogger(logger),
     bodyParser: false,

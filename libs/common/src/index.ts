@@ -1,4 +1,5 @@
 export * from './logger';
+export * from './request-scope';
 export * from './tokens';
 export * from './redis';
 export * from './health';

@@ -76,6 +76,31 @@ function withoutBoundKeys(fields: Record<string, unknown>, bound: Map<string, un
 }
 
 /**
+ * `fields` with the context's keys that neither the logger's bindings nor the call's own fields write (those win):
+ * a new object when a key is added, `fields` itself otherwise.
+ */
+function withContext(fields: Record<string, unknown>, ctx: Record<string, unknown> | undefined, bound: Map<string, unknown>): Record<string, unknown> {
+  if (!ctx) return fields;
+  let out: Record<string, unknown> | undefined;
+  for (const k in ctx) {
+    const v = ctx[k];
+    if (v === undefined || bound.has(k) || k === MESSAGE_KEY || Object.prototype.hasOwnProperty.call(fields, k)) continue;
+    out ??= {};
+    out[k] = v;
+  }
+  return out ? Object.assign(out, fields) : fields;
+}
+
+export interface CreateLoggerOptions {
+  /**
+   * Fields of the work in progress, asked for on every line (e.g. the admin's request id, from an
+   * AsyncLocalStorage): added to the line unless its logger's bindings or the call itself already write the key.
+   * Undefined when no work is in progress.
+   */
+  context?: () => Record<string, unknown> | undefined;
+}
+
+/**
  * Structured JSON logs (one object per line). Request-scoped children carry
  * `rpcId`, `locationId` and `traceId` so every line of a request can be found.
  *
@@ -86,7 +111,8 @@ function withoutBoundKeys(fields: Record<string, unknown>, bound: Map<string, un
  * logger drops a repeated key whose value is the same and renames one whose
  * value differs (`key_2`). The check costs one map lookup per field.
  */
-export function createLogger(app: string, level = 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(app: string, level = 'info', destination?: pino.DestinationStream, opts: CreateLoggerOptions = {}): Logger {
+  const { context } = opts;
   const options: pino.LoggerOptions = {
     level,
     base: { app, pid: process.pid },
@@ -96,7 +122,9 @@ export function createLogger(app: string, level = 'info', destination?: pino.Des
     // The mixin hands the logger's bound keys to the merge strategy, which returns
     // the call's fields without them (the same object when nothing clashes).
     mixin: (_obj, _level, logger) => boundOf(logger),
-    mixinMergeStrategy: (fields, bound) => withoutBoundKeys(fields as Record<string, unknown>, bound as unknown as Map<string, unknown>),
+    mixinMergeStrategy: context
+      ? (fields, bound) => withContext(withoutBoundKeys(fields as Record<string, unknown>, bound as unknown as Map<string, unknown>), context(), bound as unknown as Map<string, unknown>)
+      : (fields, bound) => withoutBoundKeys(fields as Record<string, unknown>, bound as unknown as Map<string, unknown>),
     hooks: {
       // log({ msg: 'a' }, 'b') would write msg twice: keep the field as msg_2.
       logMethod(args, method) {

@@ -165,7 +165,7 @@ describe('venue API input limits', () => {
     try {
       const r = await venue('POST', `${base}/orders/O5/payment-intents`, { body: {}, headers: { 'idempotency-key': 'k-dojo-fails' } });
       assert.equal(r.status, 502, JSON.stringify(r.body));
-      assert.deepEqual(r.body, { statusCode: 502, error: 'dojo_error', message: 'Dojo answered with HTTP 404', dojoStatus: 404 });
+      assert.deepEqual(r.body, { statusCode: 502, error: 'dojo_error', message: 'Dojo answered with HTTP 404', dojoStatus: 404, requestId: r.headers.get('x-request-id') });
     } finally {
       stop();
     }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger, lazyChild, NestPinoLogger } from '@app/common';
+import { createLogger, lazyChild, NestPinoLogger, requestIdFrom } from '@app/common';
 import { parseStrictJson } from '@app/testing';
 
 function capture() {
@@ -119,5 +119,38 @@ describe('logger: a request logger bound on its first line (lazyChild)', () => {
     const lines = parsed();
     assert.equal(lines.length, 1);
     assert.deepEqual([lines[0]!.rpcId, lines[0]!.method, lines[0]!.ms, lines[0]!.app], ['r3', 'GetOrderByIdV1', 1, 'unit']);
+  });
+});
+
+describe("logger: a context's fields on every line of the work in progress", () => {
+  it('adds the context unless the logger or the call writes the key; nothing outside the work', () => {
+    const lines: string[] = [];
+    let ctx: Record<string, unknown> | undefined;
+    const logger = createLogger('unit', 'info', { write: (s: string) => void lines.push(...s.split('\n').filter(Boolean)) }, { context: () => ctx });
+    const parsed = () => lines.map((l) => parseStrictJson(l) as Record<string, unknown>);
+    logger.info('before');
+    ctx = { requestId: 'r1', method: 'PUT', locationId: 'L1', msg: 'never', route: undefined };
+    const fields = { n: 1 };
+    logger.info(fields, 'inside');
+    logger.child({ locationId: 'L1', component: 'c' }).warn({ requestId: 'own' }, 'bound and own');
+    logger.info('plain');
+    ctx = undefined;
+    logger.info('after');
+    const [a, b, c, d, e] = parsed();
+    assert.equal(a!.requestId, undefined);
+    assert.deepEqual([b!.requestId, b!.method, b!.locationId, b!.msg, b!.n, 'route' in b!], ['r1', 'PUT', 'L1', 'inside', 1, false]);
+    assert.deepEqual(fields, { n: 1 }, "the caller's object is left as it was");
+    assert.deepEqual([c!.requestId, c!.locationId, c!.component, c!.method], ['own', 'L1', 'c', 'PUT'], 'bindings and the call win, each key once');
+    assert.equal(d!.requestId, 'r1');
+    assert.equal(e!.requestId, undefined);
+  });
+});
+
+describe('requestIdFrom: the x-request-id a request is known by', () => {
+  it("keeps a sane caller's id, makes a new one for anything else", () => {
+    assert.equal(requestIdFrom('pos-req-0001'), 'pos-req-0001');
+    assert.equal(requestIdFrom('x'.repeat(128)), 'x'.repeat(128));
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    for (const bad of [undefined, '', 'x'.repeat(129), 'two words', 'line\nbreak', 'caf\u00e9', ['a', 'b']]) assert.match(requestIdFrom(bad), uuid, JSON.stringify(bad));
   });
 });

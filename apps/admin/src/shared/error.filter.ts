@@ -1,13 +1,18 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { answerTooLarge, LOGGER, Logger } from '@app/common';
+import { answerTooLarge, LOGGER, Logger, requestScopeOf } from '@app/common';
 import { EposError } from '@app/contracts';
 import { DojoApiError, DojoContractError } from '@app/dojo-client';
 import { DomainError, WaitTimedOut } from '@app/domain/admin';
 
-/** The JSON body of a 413 (ADMIN_MAX_BODY_BYTES exceeded). */
-export function tooLargeBody(limit?: number): Record<string, unknown> {
-  return { error: 'entity.too.large', message: limit ? `the body is larger than ${limit} bytes` : 'the body is too large', ...(limit ? { limit } : {}) };
+/** The JSON body of a 413 (ADMIN_MAX_BODY_BYTES exceeded), with the request's id when it has one. */
+export function tooLargeBody(limit?: number, requestId?: string): Record<string, unknown> {
+  return {
+    error: 'entity.too.large',
+    message: limit ? `the body is larger than ${limit} bytes` : 'the body is too large',
+    ...(limit ? { limit } : {}),
+    ...(requestId ? { requestId } : {}),
+  };
 }
 
 /**
@@ -47,20 +52,39 @@ const STATUS: Record<DomainError['kind'], number> = {
   precondition_failed: 412,
 };
 
+/** What answering one error needs: the request, its response, a JSON sender that adds the request id, its logger. */
+interface Answering {
+  req: Request;
+  res: Response;
+  send: (status: number, body: object) => void;
+  log: Logger;
+  requestId: string | undefined;
+}
+
 /**
- * Errors as JSON: {statusCode, error, message, fields?, ...details}. Domain
+ * Errors as JSON: {statusCode, error, message, fields?, ...details, requestId}. Domain
  * errors map to 400/404/409, Dojo failures to 502, anything else to a generic
- * 500 (details only in the log).
+ * 500 (details only in the log, on a line with the same requestId).
  */
 @Catch()
 export class AdminErrorFilter implements ExceptionFilter {
   constructor(@Inject(LOGGER) private readonly logger: Logger) {}
 
   catch(err: unknown, host: ArgumentsHost) {
+    const req = host.switchToHttp().getRequest<Request>();
+    const scope = requestScopeOf(req);
     const res = host.switchToHttp().getResponse<Response>();
+    // Every body names the request, so a caller's report finds its log lines.
+    const send = (status: number, body: object) => void res.status(status).json(scope ? { ...body, requestId: scope.requestId } : body);
+    // The request's fields bound here too, not only through the log context: the line must carry them.
+    const log = scope ? this.logger.child(scope.fields()) : this.logger;
+    this.answer(err, { req, res, send, log, requestId: scope?.requestId });
+  }
+
+  private answer(err: unknown, { req, res, send, log, requestId }: Answering): void {
     if (err instanceof DomainError) {
       const status = STATUS[err.kind];
-      res.status(status).json({
+      send(status, {
         statusCode: status,
         error: err.kind,
         message: err.message,
@@ -71,58 +95,58 @@ export class AdminErrorFilter implements ExceptionFilter {
     }
     if (err instanceof WaitTimedOut) {
       // Nothing was written: the same request may be sent again. A stuck holder shows in the log as a run of these.
-      this.logger.warn({ err: err.message }, 'a venue write gave up waiting for a row another transaction holds');
+      log.warn({ err: err.message }, 'a venue write gave up waiting for a row another transaction holds');
       res.setHeader('retry-after', '1');
-      res.status(503).json({ statusCode: 503, error: 'busy', message: 'what this write changes is held by another change for too long; nothing was written, send it again' });
+      send(503, { statusCode: 503, error: 'busy', message: 'what this write changes is held by another change for too long; nothing was written, send it again' });
       return;
     }
     if (err instanceof EposError) {
       // Shared domain helpers (e.g. the order mapper) speak Dojo's error categories.
       const status = err.errorType === 'InvalidRequest' ? 400 : err.errorType === 'NotFound' ? 404 : err.errorType === 'Conflict' ? 409 : 500;
-      res.status(status).json({ statusCode: status, error: err.errorType, message: status === 500 ? 'internal error' : err.debugMessage });
+      send(status, { statusCode: status, error: err.errorType, message: status === 500 ? 'internal error' : err.debugMessage });
       return;
     }
     if (err instanceof HttpException) {
       const body = err.getResponse();
-      res.status(err.getStatus()).json(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      send(err.getStatus(), typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
       return;
     }
     if (err instanceof DojoContractError) {
       // Our request would not fit Dojo's contract: nothing was sent; logged in full, answered as a gateway failure.
-      this.logger.error({ err: err.message }, 'a Dojo call was not sent: its body does not fit the contract');
-      res.status(502).json({ statusCode: 502, error: 'dojo_contract', message: err.message });
+      log.error({ err: err.message }, 'a Dojo call was not sent: its body does not fit the contract');
+      send(502, { statusCode: 502, error: 'dojo_contract', message: err.message });
       return;
     }
     if (err instanceof DojoApiError) {
       // The message names Dojo's path and quotes Dojo's answer (or our network error). A venue's POS gets a plain
       // message and Dojo's status, the details go to the log; the operator API, whose callers run the platform,
       // keeps them in the answer.
-      this.logger.warn({ err: err.message, dojoStatus: err.status }, 'a Dojo call failed');
-      const message = isVenueRoute(host.switchToHttp().getRequest<Request>()) ? dojoFailureText(err.status) : err.message;
-      res.status(502).json({ statusCode: 502, error: 'dojo_error', message, dojoStatus: err.status });
+      log.warn({ err: err.message, dojoStatus: err.status }, 'a Dojo call failed');
+      const message = isVenueRoute(req) ? dojoFailureText(err.status) : err.message;
+      send(502, { statusCode: 502, error: 'dojo_error', message, dojoStatus: err.status });
       return;
     }
     const e = err as { status?: number; statusCode?: number; type?: string; message?: string; limit?: number };
     const status = e?.status ?? e?.statusCode;
     if (status === 413) {
       // body-parser stopped reading a body over the limit: read the rest through before answering.
-      const req = host.switchToHttp().getRequest<Request>();
       // Never rejects: answerTooLarge drains with its own error handling and gives up on an aborted request.
-      void answerTooLarge(req, res, tooLargeBody(e.limit));
+      void answerTooLarge(req, res, tooLargeBody(e.limit, requestId));
       return;
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // body-parser errors: malformed JSON, too large, wrong charset.
-      res.status(status).json({ statusCode: status, error: e.type ?? 'bad_request', message: e.message ?? 'bad request' });
+      send(status, { statusCode: status, error: e.type ?? 'bad_request', message: e.message ?? 'bad request' });
       return;
     }
     if (isDataException(err)) {
       // A value the checks above let through but Postgres cannot store: the caller's input, not our failure.
-      this.logger.warn({ err: (err as Error)?.message }, 'admin request refused by the database as a data exception');
-      res.status(400).json({ statusCode: 400, error: 'invalid', message: 'a value cannot be stored (out of range, too large, or not valid text)' });
+      log.warn({ err: (err as Error)?.message }, 'admin request refused by the database as a data exception');
+      send(400, { statusCode: 400, error: 'invalid', message: 'a value cannot be stored (out of range, too large, or not valid text)' });
       return;
     }
-    this.logger.error({ err: (err as Error)?.message, stack: (err as Error)?.stack }, 'admin request failed');
-    res.status(500).json({ statusCode: 500, error: 'internal', message: 'internal error' });
+    log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack }, 'admin request failed');
+    send(500, { statusCode: 500, error: 'internal', message: 'internal error' });
   }
 }
+
