@@ -20,6 +20,8 @@ export interface IngestDojoEventCommand {
   channel: 'webhook' | 'socket' | 'reconciler';
   /** Our location id; the payload's accountId must be this location's Dojo account. */
   locationId: string;
+  /** The trace id the deliverer was (or will be) told: the webhook's answer, the RPC's. Written on every line. */
+  traceId?: string;
 }
 
 export interface IngestDojoEventResult {
@@ -44,7 +46,7 @@ export class IngestDojoEvent {
   ) {}
 
   async execute(cmd: IngestDojoEventCommand): Promise<IngestDojoEventResult> {
-    const { payload, channel, locationId } = cmd;
+    const { payload, channel, locationId, traceId } = cmd;
     const occurred = new Date(payload.createdAt);
     if (Number.isNaN(occurred.getTime())) throw EposError.invalid('createdAt is not an ISO 8601 date-time');
     const row = await this.events.store(locationId, payload, channel, occurred);
@@ -52,7 +54,7 @@ export class IngestDojoEvent {
     const duplicate = !row.inserted;
     // The child logger is made only when a line is written (at LOG_LEVEL=warn an accepted event writes none).
     let child: Logger | undefined;
-    const log = () => (child ??= this.logger.child({ locationId, eventId: payload.id, eventRowId: row.id, channel }));
+    const log = () => (child ??= this.logger.child({ locationId, eventId: payload.id, eventRowId: row.id, channel, ...(traceId !== undefined ? { traceId } : {}) }));
     if (this.logger.isLevelEnabled('info')) {
       log().info({ eventType: payload.event, duplicate, state: row.state }, duplicate ? 'dojo event delivered again' : 'dojo event stored');
     }

@@ -24,7 +24,7 @@ import { rawOnPg, runInTransaction, runPlannedTransaction, tryLocksAndRead, wait
 
 /** The Dojo events pipeline as the dispatcher needs it (IngestDojoEvent implements it). */
 export interface DojoEventIngest {
-  ingest(cmd: { payload: DojoEventPayload; channel: 'socket'; locationId: string }): Promise<{ eventRowId: string; duplicate: boolean }>;
+  ingest(cmd: { payload: DojoEventPayload; channel: 'socket'; locationId: string; traceId?: string }): Promise<{ eventRowId: string; duplicate: boolean }>;
 }
 
 export interface RpcDispatcherDeps<Res = JsonRpcResponse, E = EposError> {
@@ -147,7 +147,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
     const dialect = this.dialect;
     if (job.method === dialect.eventMethod) {
       if (Date.now() >= job.deadline) throw new DeadlinePassed();
-      const stored = await this.deps.events.ingest({ payload: params as unknown as DojoEventPayload, channel: 'socket', locationId: job.locationId });
+      const stored = await this.deps.events.ingest({ payload: params as unknown as DojoEventPayload, channel: 'socket', locationId: job.locationId, traceId: job.traceId });
       log.info({ eventRowId: stored.eventRowId, duplicate: stored.duplicate }, 'dojo event stored');
       return { value: {} };
     }

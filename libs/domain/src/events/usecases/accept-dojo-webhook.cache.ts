@@ -52,16 +52,17 @@ export class WebhookAccountCache {
   /**
    * The account's location and active secrets, or null when no location has
    * this account. `fresh` skips the cached entry (and replaces it). Throws when
-   * Postgres cannot be read.
+   * Postgres cannot be read. `traceId`: the delivery's, written on the lines of a read it starts (a delivery that
+   * joins a read in flight shares that read's lines, under the first delivery's trace id).
    */
-  async load(accountId: string, fresh = false): Promise<WebhookAccount | null> {
+  async load(accountId: string, fresh = false, traceId?: string): Promise<WebhookAccount | null> {
     if (!fresh) {
       const hit = this.entries.get(accountId);
       if (hit && Date.now() - hit.at < this.ttlMs) return hit.account;
       const pending = this.loading.get(accountId);
       if (pending) return pending;
     }
-    const p = this.read(accountId).finally(() => {
+    const p = this.read(accountId, traceId).finally(() => {
       if (this.loading.get(accountId) === p) this.loading.delete(accountId);
     });
     this.loading.set(accountId, p);
@@ -90,7 +91,7 @@ export class WebhookAccountCache {
     this.accountOf.delete(hit.account.locationId);
   }
 
-  private async read(accountId: string): Promise<WebhookAccount | null> {
+  private async read(accountId: string, traceId: string | undefined): Promise<WebhookAccount | null> {
     const epoch = this.epoch;
     const startedAt = Date.now();
     const accounts = this.repository;
@@ -108,7 +109,7 @@ export class WebhookAccountCache {
       try {
         secrets.push(this.secretBox.decrypt(row.secretCiphertext, webhookSecretAad(row.id)));
       } catch {
-        this.logger.error({ locationId: location.id, secretId: row.id }, 'a webhook secret does not decrypt; it is skipped');
+        this.logger.error({ locationId: location.id, accountId, secretId: row.id, ...(traceId !== undefined ? { traceId } : {}) }, 'a webhook secret does not decrypt; it is skipped');
       }
     }
     const account: WebhookAccount = { locationId: location.id, secrets };

@@ -80,7 +80,7 @@ export class AcceptDojoWebhook {
 
     const lookup = async (fresh: boolean): Promise<WebhookAccount | null | { failed: string }> => {
       try {
-        return await this.accounts.load(accountId, fresh);
+        return await this.accounts.load(accountId, fresh, cmd.traceId);
       } catch (err) {
         return { failed: (err as Error).message };
       }
@@ -106,7 +106,7 @@ export class AcceptDojoWebhook {
     if (!parsed.ok) return reject('malformed', parsed.reason, { locationId });
 
     try {
-      const { eventRowId, duplicate } = await this.ingest.execute({ payload: parsed.payload, channel: 'webhook', locationId });
+      const { eventRowId, duplicate } = await this.ingest.execute({ payload: parsed.payload, channel: 'webhook', locationId, traceId: cmd.traceId });
       return { outcome: 'stored', eventRowId, duplicate };
     } catch (err) {
       // The cached location may be gone or changed: the next delivery reads it again.
