@@ -92,4 +92,33 @@ describe('encryption key rotation with a key ring', () => {
     assert.equal(await webhookAccepted(NEW_KEY, '', 'evt_rot_2'), 200);
     assert.match(await reencrypt(), /re-encrypted 0, already under the current key 3/);
   });
+
+  it('skips a secret no key of the ring decrypts, goes on with the rest, lists it and exits 2', async () => {
+    // A location whose API key was written with a key that is in no ring, with a readable webhook secret after it
+    // (a location's webhook secrets are re-encrypted after its key), and a retired secret copied from another row
+    // (bound to that row: it does not decrypt here).
+    const LOST_KEY = 'e5'.repeat(32);
+    const lost = await fixtures(db.prisma, new SecretBox(LOST_KEY)).location();
+    const readable = await fixtures(db.prisma, new SecretBox(OLD_KEY)).webhookSecret(lost.id, 'whsec_readable_after_a_lost_key');
+    const copied = await fixtures(db.prisma, new SecretBox(OLD_KEY)).webhookSecret(lost.id, 'whsec_copied_0001', 'retired');
+    const source = await db.prisma.webhookSecret.findUniqueOrThrow({ where: { id: readable.id } });
+    await db.prisma.webhookSecret.update({ where: { id: copied.id }, data: { secretCiphertext: source.secretCiphertext } });
+
+    const failed = await reencrypt().then(
+      () => assert.fail('the run must fail while a secret is unreadable'),
+      (err: { code?: number; stdout: string; stderr: string }) => err,
+    );
+    assert.equal(failed.code, 2, failed.stderr);
+    assert.match(failed.stdout, /re-encrypted 1, already under the current key 3, changed meanwhile 0, unreadable 2/);
+    const listed = failed.stderr.split('\n').filter((l) => l.includes('unreadable:'));
+    assert.equal(listed.length, 2, failed.stderr);
+    assert.ok(listed.some((l) => l.includes(`location ${lost.id} api-key:`) && /not in the key ring/.test(l)), failed.stderr);
+    assert.ok(listed.some((l) => l.includes(`location ${lost.id} webhook-secret ${copied.id} (retired):`)), failed.stderr);
+    for (const secret of [lost.apiKey, 'whsec_readable_after_a_lost_key', 'whsec_copied_0001']) assert.ok(!`${failed.stdout}${failed.stderr}`.includes(secret), 'no secret is printed');
+    // The readable secret after the lost key was still re-encrypted; the unreadable ones are as they were.
+    const after = await db.prisma.webhookSecret.findUniqueOrThrow({ where: { id: readable.id } });
+    assert.equal(new SecretBox(NEW_KEY).decrypt(after.secretCiphertext, webhookSecretAad(readable.id)), 'whsec_readable_after_a_lost_key');
+    const lostRow = await db.prisma.location.findUniqueOrThrow({ where: { id: lost.id } });
+    assert.equal(new SecretBox(LOST_KEY).decrypt(lostRow.apiKeyCiphertext, apiKeyAad(lost.id)), lost.apiKey);
+  });
 });

@@ -167,13 +167,13 @@ export class LocationsRepository {
   }
 
   /** Key rotation: the stored secrets of one location (its API key and its webhook secrets), ciphertexts as stored. */
-  async storedSecrets(locationId: string): Promise<{ apiKey: Bytes; webhookSecrets: { id: string; ciphertext: Bytes }[]; counterToken: Bytes | null } | null> {
+  async storedSecrets(locationId: string): Promise<{ apiKey: Bytes; webhookSecrets: { id: string; state: WebhookSecretState; ciphertext: Bytes }[]; counterToken: Bytes | null } | null> {
     const row = await this.db.location.findUnique({ where: { id: locationId }, select: { apiKeyCiphertext: true, counterLink: { select: { tokenCiphertext: true } } } });
     if (!row) return null;
-    const secrets = await this.db.webhookSecret.findMany({ where: { locationId }, orderBy: { id: 'asc' }, select: { id: true, secretCiphertext: true } });
+    const secrets = await this.db.webhookSecret.findMany({ where: { locationId }, orderBy: { id: 'asc' }, select: { id: true, state: true, secretCiphertext: true } });
     return {
       apiKey: row.apiKeyCiphertext,
-      webhookSecrets: secrets.map((s) => ({ id: s.id, ciphertext: s.secretCiphertext })),
+      webhookSecrets: secrets.map((s) => ({ id: s.id, state: s.state, ciphertext: s.secretCiphertext })),
       counterToken: row.counterLink?.tokenCiphertext ?? null,
     };
   }

@@ -1,6 +1,21 @@
 import type { SecretBox } from '@app/db';
 import { apiKeyAad, counterTokenAad, webhookSecretAad } from '@app/db';
-import type { LocationsRepository } from '../../repositories/locations.repository';
+import type { LocationsRepository, WebhookSecretState } from '../../repositories/locations.repository';
+
+/** Which stored secret: a location's API key (or its protocol's token), one of its webhook secrets, its counter link's token. */
+export type StoredSecretKind = 'api-key' | 'webhook-secret' | 'counter-token';
+
+/** A stored secret that no key of the ring decrypts. Names it, never holds it. */
+export interface UnreadableSecret {
+  locationId: string;
+  kind: StoredSecretKind;
+  /** The webhook secret's id (webhook secrets only). */
+  secretId?: string;
+  /** The webhook secret's state (webhook secrets only): a retired one verifies nothing. */
+  state?: WebhookSecretState;
+  /** Why it does not decrypt (the key ring's words: a key not in the ring, or no key of it authenticates it). */
+  reason: string;
+}
 
 export interface ReencryptReport {
   /** Ciphertexts rewritten under the current key. */
@@ -9,6 +24,8 @@ export interface ReencryptReport {
   current: number;
   /** Changed by someone else between the read and the write (they wrote with the current key). */
   raced: number;
+  /** Left as they are: no key of the ring decrypts them. */
+  unreadable: UnreadableSecret[];
 }
 
 /**
@@ -16,8 +33,10 @@ export interface ReencryptReport {
  * API key or Connect token, webhook secrets and pay-at-counter link token) that is not yet under the current key
  * (EPOS_RELAY_ENCRYPTION_KEY), decrypting it with whichever ring key made it.
  * Location by location, each write a compare-and-set on the old ciphertext, so
- * it can run while the platform serves and be run again at any time. Once it
- * reports nothing left, the old keys can leave EPOS_RELAY_ENCRYPTION_KEYS_OLD.
+ * it can run while the platform serves and be run again at any time. A secret
+ * no key of the ring decrypts is left as it is and reported (location, kind, id),
+ * and the run goes on. Once it reports nothing left to rewrite, the old keys can
+ * leave EPOS_RELAY_ENCRYPTION_KEYS_OLD.
  */
 export class ReencryptSecrets {
   constructor(
@@ -26,8 +45,23 @@ export class ReencryptSecrets {
   ) {}
 
   async execute(pageSize = 200): Promise<ReencryptReport> {
-    const report: ReencryptReport = { reencrypted: 0, current: 0, raced: 0 };
-    const count = (replaced: boolean) => (replaced ? report.reencrypted++ : report.raced++);
+    const report: ReencryptReport = { reencrypted: 0, current: 0, raced: 0, unreadable: [] };
+    /** Rewrites one ciphertext under the current key through `replace` (a compare-and-set), unless current or unreadable. */
+    const rewrite = async (stored: Uint8Array, aad: string, which: Omit<UnreadableSecret, 'reason'>, replace: (next: Uint8Array<ArrayBuffer>) => Promise<boolean>) => {
+      if (this.box.isCurrent(stored)) {
+        report.current++;
+        return;
+      }
+      let plain: string;
+      try {
+        plain = this.box.decrypt(stored, aad);
+      } catch (err) {
+        report.unreadable.push({ ...which, reason: (err as Error).message });
+        return;
+      }
+      if (await replace(this.box.encrypt(plain, aad))) report.reencrypted++;
+      else report.raced++;
+    };
     let after: string | undefined;
     for (;;) {
       const ids = await this.locations.idsAfter(after, pageSize);
@@ -35,21 +69,14 @@ export class ReencryptSecrets {
       for (const id of ids) {
         const stored = await this.locations.storedSecrets(id);
         if (!stored) continue; // deleted meanwhile
-        if (this.box.isCurrent(stored.apiKey)) report.current++;
-        else {
-          const next = this.box.encrypt(this.box.decrypt(stored.apiKey, apiKeyAad(id)), apiKeyAad(id));
-          count(await this.locations.replaceApiKeyCiphertext(id, stored.apiKey, next));
-        }
+        await rewrite(stored.apiKey, apiKeyAad(id), { locationId: id, kind: 'api-key' }, (next) => this.locations.replaceApiKeyCiphertext(id, stored.apiKey, next));
         for (const s of stored.webhookSecrets) {
-          if (this.box.isCurrent(s.ciphertext)) report.current++;
-          else {
-            const next = this.box.encrypt(this.box.decrypt(s.ciphertext, webhookSecretAad(s.id)), webhookSecretAad(s.id));
-            count(await this.locations.replaceWebhookSecretCiphertext(id, s.id, s.ciphertext, next));
-          }
+          await rewrite(s.ciphertext, webhookSecretAad(s.id), { locationId: id, kind: 'webhook-secret', secretId: s.id, state: s.state }, (next) =>
+            this.locations.replaceWebhookSecretCiphertext(id, s.id, s.ciphertext, next),
+          );
         }
         const t = stored.counterToken;
-        if (t && this.box.isCurrent(t)) report.current++;
-        else if (t) count(await this.locations.replaceCounterTokenCiphertext(id, t, this.box.encrypt(this.box.decrypt(t, counterTokenAad(id)), counterTokenAad(id))));
+        if (t) await rewrite(t, counterTokenAad(id), { locationId: id, kind: 'counter-token' }, (next) => this.locations.replaceCounterTokenCiphertext(id, t, next));
       }
       after = ids[ids.length - 1];
     }
