@@ -36,11 +36,11 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
     const tables = await api('POST', '/v1/locations', {
       body: {
         name: 'Old Tables Inn', softwareHouseId, dojoAccountId: 'abcdef0000000', protocol: 'dojo-tables', apiKey: TABLES_KEY, dojoTables: { enforceWaiterId: true },
-        wsUrl: 'wss://tables.example.test/ws/v1/tables/epos?token=URL-SECRET-1',
+        wsUrl: 'wss://tables.example.test/ws/v1/tables/epos?region=eu',
       },
     });
     assert.equal(tables.status, 201, JSON.stringify(tables.body));
-    assert.equal(tables.body.wsUrl, 'wss://tables.example.test/ws/v1/tables/epos?token=***', 'a URL is shown redacted');
+    assert.equal(tables.body.wsUrl, 'wss://tables.example.test/ws/v1/tables/epos?region=eu');
     assert.equal(tables.body.protocol, 'dojo-tables');
     assert.deepEqual(tables.body.protocolSettings, { accountName: 'abcdef0000000', environment: 'production', enforceWaiterId: true });
     assert.equal(tables.body.registration.state, 'not_required');
@@ -73,31 +73,107 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
     assert.deepEqual(listed.body.items.map((l: { id: string }) => l.id), [connect.body.id]);
   });
 
-  it("shows every URL it answers redacted: a location's restUrl and wsUrl, a counter link's wsUrl", async () => {
-    const restUrl = 'https://relay:REST-PASS-7@dojo.example.test/api?token=REST-TOKEN-7&region=eu';
-    const shown = 'https://relay:***@dojo.example.test/api?token=***&region=eu';
-    const created = await api('POST', '/v1/locations', { body: { name: 'Proxy Arms', softwareHouseId, dojoAccountId: account(), apiKey: sandboxKey(), restUrl } });
+  it("shows every URL it answers redacted: a location's restUrl and wsUrl, a counter link's wsUrl (stored before URLs with credentials were refused)", async () => {
+    const created = await api('POST', '/v1/locations', { body: { name: 'Proxy Arms', softwareHouseId, dojoAccountId: account(), apiKey: sandboxKey() } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const id = created.body.id as string;
-    assert.equal(created.body.restUrl, shown);
-    assert.equal((await api('GET', `/v1/locations/${id}`)).body.restUrl, shown);
-    const listed = await api('GET', '/v1/locations?limit=500');
-    assert.equal(listed.body.items.find((l: { id: string }) => l.id === id)?.restUrl, shown);
-    const patched = await api('PATCH', `/v1/locations/${id}`, { body: { restUrl: 'https://dojo.example.test/api?api_key=REST-KEY-8', wsUrl: 'wss://u:WS-PASS-8@dojo.example.test/ws' } });
-    assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    assert.equal(patched.body.restUrl, 'https://dojo.example.test/api?api_key=***');
-    assert.equal(patched.body.wsUrl, 'wss://u:***@dojo.example.test/ws');
-    assert.equal((await db.prisma.location.findUniqueOrThrow({ where: { id } })).restUrl, 'https://dojo.example.test/api?api_key=REST-KEY-8', 'stored as given');
-
-    const link = { hostAddress: 'proxyarms', installerId: 'inst-1', token: 'pac-token-0042', wsUrl: 'wss://pac:LINK-PASS-9@pac.example.test/pac?token=LINK-TOKEN-9' };
-    const put = await api('PUT', `/v1/locations/${id}/counter-link`, { body: link });
+    const put = await api('PUT', `/v1/locations/${id}/counter-link`, { body: { hostAddress: 'proxyarms', installerId: 'inst-1', token: 'pac-token-0042', wsUrl: 'wss://pac.example.test/pac' } });
     assert.equal(put.status, 200, JSON.stringify(put.body));
-    assert.equal(put.body.wsUrl, 'wss://pac:***@pac.example.test/pac?token=***');
-    const got = await api('GET', `/v1/locations/${id}/counter-link`);
-    assert.equal(got.body.wsUrl, 'wss://pac:***@pac.example.test/pac?token=***');
-    for (const body of [created.body, patched.body, put.body, got.body]) {
-      assert.doesNotMatch(JSON.stringify(body), /REST-PASS|REST-TOKEN|REST-KEY|WS-PASS|LINK-PASS|LINK-TOKEN/);
+    // Rows written by an older release, which stored such URLs as given.
+    await db.prisma.location.update({
+      where: { id },
+      data: { restUrl: 'https://relay:REST-PASS-7@dojo.example.test/api?token=REST-TOKEN-7&region=eu', wsUrl: 'wss://u:WS-PASS-8@dojo.example.test/ws?api_key=WS-KEY-8' },
+    });
+    await db.prisma.counterLink.update({ where: { locationId: id }, data: { wsUrl: 'wss://pac:LINK-PASS-9@pac.example.test/pac?token=LINK-TOKEN-9' } });
+    const shown = { restUrl: 'https://relay:***@dojo.example.test/api?token=***&region=eu', wsUrl: 'wss://u:***@dojo.example.test/ws?api_key=***' };
+    const got = await api('GET', `/v1/locations/${id}`);
+    assert.deepEqual([got.body.restUrl, got.body.wsUrl], [shown.restUrl, shown.wsUrl]);
+    const listed = await api('GET', '/v1/locations?limit=500');
+    assert.equal(listed.body.items.find((l: { id: string }) => l.id === id)?.restUrl, shown.restUrl);
+    const renamed = await api('PATCH', `/v1/locations/${id}`, { body: { name: 'Proxy Arms II' } });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.equal(renamed.body.wsUrl, shown.wsUrl);
+    const link = await api('GET', `/v1/locations/${id}/counter-link`);
+    assert.equal(link.body.wsUrl, 'wss://pac:***@pac.example.test/pac?token=***');
+    for (const body of [got.body, listed.body, renamed.body, link.body]) {
+      assert.doesNotMatch(JSON.stringify(body), /REST-PASS|REST-TOKEN|WS-PASS|WS-KEY|LINK-PASS|LINK-TOKEN/);
     }
+  });
+
+  it('refuses URLs that carry credentials, and URLs without TLS for a production location, on every route that takes one', async () => {
+    const fieldsOf = (r: { body: { fields?: { field: string; reason: string }[] } }) => (r.body.fields ?? []).map((f) => f.field);
+    const reasonOf = (r: { body: { fields?: { field: string; reason: string }[] } }, field: string) => r.body.fields?.find((f) => f.field === field)?.reason ?? '';
+    const onboard = (extra: Record<string, unknown>, apiKey = sandboxKey()) =>
+      api('POST', '/v1/locations', { body: { name: 'Url Arms', softwareHouseId, dojoAccountId: account(), apiKey, ...extra } });
+    const prodKey = () => `sk_prod_${Math.random().toString(36).slice(2, 12)}`;
+
+    // Credentials: before the host, or in a query parameter whose name looks like a secret's; any environment.
+    for (const [field, url] of [
+      ['wsUrl', 'wss://proxy.example.test/epos?token=abc'],
+      ['wsUrl', 'wss://proxy.example.test/epos?region=eu&X-Amz-Signature=abc'],
+      ['wsUrl', 'wss://proxy.example.test/epos?accessToken=abc'],
+      ['wsUrl', 'ws://127.0.0.1:9/epos?API_KEY=abc'],
+      ['restUrl', 'https://user:pass@dojo.example.test'],
+      ['restUrl', 'https://token-only@dojo.example.test'],
+      ['restUrl', 'https://dojo.example.test/api?sig=abc'],
+    ] as const) {
+      const r = await onboard({ [field]: url });
+      assert.equal(r.status, 400, `${url}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(fieldsOf(r), [field]);
+      assert.match(reasonOf(r, field), /credentials.*apiKey/, url);
+    }
+    // Production: TLS only. Sandbox: ws: and http: too (the local sandbox).
+    const plainProd = await onboard({ wsUrl: 'ws://127.0.0.1:9/epos', restUrl: 'http://127.0.0.1:9' }, prodKey());
+    assert.equal(plainProd.status, 400, JSON.stringify(plainProd.body));
+    assert.deepEqual(fieldsOf(plainProd), ['wsUrl', 'restUrl']);
+    assert.match(reasonOf(plainProd, 'wsUrl'), /TLS \(wss:\).*production/);
+    const tablesProd = await onboard({ protocol: 'dojo-tables', wsUrl: 'ws://127.0.0.1:9/ws/v1/tables/epos' }, TABLES_KEY);
+    assert.deepEqual([tablesProd.status, fieldsOf(tablesProd)], [400, ['wsUrl']], 'a Tables API venue is production unless its environment is staging');
+    const tlsProd = await onboard({ wsUrl: 'wss://eu.ws.dojo.tech/epos?region=eu', restUrl: 'https://api.dojo.tech' }, prodKey());
+    assert.equal(tlsProd.status, 201, JSON.stringify(tlsProd.body));
+    const plainSandbox = await onboard({ wsUrl: 'ws://127.0.0.1:9/epos', restUrl: 'http://127.0.0.1:9' });
+    assert.equal(plainSandbox.status, 201, JSON.stringify(plainSandbox.body));
+    const sandboxId = plainSandbox.body.id as string;
+    assert.equal(await db.prisma.location.count({ where: { name: 'Url Arms' } }), 2, 'nothing refused was stored');
+
+    // Bulk onboarding: each row by the same rules.
+    const bulk = await api('POST', '/v1/locations/bulk', {
+      body: {
+        locations: [
+          { name: 'Bulk Url 1', softwareHouseId, dojoAccountId: account(), apiKey: sandboxKey(), wsUrl: 'wss://proxy.example.test/epos?secret=abc' },
+          { name: 'Bulk Url 2', softwareHouseId, dojoAccountId: account(), apiKey: prodKey(), restUrl: 'http://127.0.0.1:9' },
+          { name: 'Bulk Url 3', softwareHouseId, dojoAccountId: account(), apiKey: sandboxKey(), wsUrl: 'ws://127.0.0.1:9/epos' },
+        ],
+      },
+    });
+    assert.equal(bulk.status, 200, JSON.stringify(bulk.body));
+    assert.deepEqual(bulk.body.results.map((r: { ok: boolean }) => r.ok), [false, false, true]);
+    assert.deepEqual(bulk.body.results[0].error.fields.map((f: { field: string }) => f.field), ['wsUrl']);
+    assert.deepEqual(bulk.body.results[1].error.fields.map((f: { field: string }) => f.field), ['restUrl']);
+
+    // A change of a location's URLs.
+    const patched = await api('PATCH', `/v1/locations/${sandboxId}`, { body: { wsUrl: 'wss://proxy.example.test/epos?password=abc' } });
+    assert.deepEqual([patched.status, fieldsOf(patched)], [400, ['wsUrl']]);
+    assert.equal((await db.prisma.location.findUniqueOrThrow({ where: { id: sandboxId } })).wsUrl, 'ws://127.0.0.1:9/epos');
+
+    // A production key for a location whose URLs are not TLS: refused until they are.
+    const toProd = await api('PUT', `/v1/locations/${sandboxId}/api-key`, { body: { apiKey: prodKey() } });
+    assert.equal(toProd.status, 400, JSON.stringify(toProd.body));
+    assert.deepEqual(fieldsOf(toProd), ['wsUrl', 'restUrl']);
+    assert.equal((await api('GET', `/v1/locations/${sandboxId}`)).body.environment, 'sandbox');
+
+    // A counter link: its own environment (production unless test) decides.
+    const link = (body: Record<string, unknown>) => api('PUT', `/v1/locations/${sandboxId}/counter-link`, { body: { hostAddress: 'urlarms', installerId: 'inst-1', token: 'pac-token-0042', ...body } });
+    const linkCreds = await link({ environment: 'test', wsUrl: 'ws://127.0.0.1:9/pac?auth=abc' });
+    assert.deepEqual([linkCreds.status, fieldsOf(linkCreds)], [400, ['wsUrl']]);
+    const linkPlainProd = await link({ wsUrl: 'ws://127.0.0.1:9/pac' });
+    assert.deepEqual([linkPlainProd.status, fieldsOf(linkPlainProd)], [400, ['wsUrl']]);
+    const linkTest = await link({ environment: 'test', wsUrl: 'ws://127.0.0.1:9/pac' });
+    assert.equal(linkTest.status, 200, JSON.stringify(linkTest.body));
+    const keptPlain = await link({ environment: 'production' });
+    assert.deepEqual([keptPlain.status, fieldsOf(keptPlain)], [400, ['wsUrl']], 'moved to production, the link may not keep its ws: URL');
+    const movedWithUrl = await link({ environment: 'production', wsUrl: 'wss://pac.example.test/pac' });
+    assert.equal(movedWithUrl.status, 200, JSON.stringify(movedWithUrl.body));
   });
 
   it('refuses bad credentials with one field error each, in single and bulk onboarding', async () => {

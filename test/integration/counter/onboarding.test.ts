@@ -120,7 +120,8 @@ describe('pay at counter: onboarding', () => {
     await waitFor(() => changes.some((c) => c.locationId === loc.id && c.configVersion === v1), 'announced with the new config version');
 
     // Settings only: the token stays.
-    const changed = await op('PUT', `/v1/locations/${loc.id}/counter-link`, { hostAddress: 'pub', installerId: 'inst', signatureDefault: 'accept', enabled: false });
+    // (environment: test again: left out it is production, which may not keep the ws: URL.)
+    const changed = await op('PUT', `/v1/locations/${loc.id}/counter-link`, { hostAddress: 'pub', installerId: 'inst', environment: 'test', signatureDefault: 'accept', enabled: false });
     assert.equal(changed.status, 200);
     assert.equal(changed.body.tokenLast4, '1234');
     assert.equal(changed.body.enabled, false);

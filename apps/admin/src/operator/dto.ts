@@ -1,10 +1,17 @@
 import { z } from 'zod';
 import { ALL_CAPABILITIES, LOCATION_PROTOCOLS } from '@app/contracts';
+import { urlCredentialProblem } from '@app/domain/admin';
 import { oneOf } from '../shared/validation';
 
 const text = (max = 200) => z.string().trim().min(1).max(max);
-const httpUrl = z.url({ protocol: /^https?$/ });
-const wsUrl = z.url({ protocol: /^wss?$/ });
+/** No credentials in a URL (it is stored in clear): the domain's rule, here so that every route that takes one refuses them. */
+const noCredentials = (url: string, ctx: z.RefinementCtx) => {
+  const problem = urlCredentialProblem(url);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+};
+const URL_RULES = 'No user:password@ and no secret-looking query parameter (token, key, secret, password, auth, signature, ...): the secret goes in apiKey. A production location needs TLS.';
+const httpUrl = z.url({ protocol: /^https?$/ }).superRefine(noCredentials).describe(`https:// (http:// for a sandbox location). ${URL_RULES}`);
+const wsUrl = z.url({ protocol: /^wss?$/ }).superRefine(noCredentials).describe(`wss:// (ws:// for a sandbox location). ${URL_RULES}`);
 /** The protocol's secret; its shape is checked by the protocol's rules (location-rules checkProtocolCredentials). */
 const apiKey = z
   .string()
@@ -41,7 +48,7 @@ const connectPac = z.strictObject(pacSettings).describe("connect-pac credentials
 export const CounterLinkSet = z.strictObject({
   ...pacSettings,
   token: z.string().min(1).max(500).optional().describe("Connect's API key (token) of the site; required when the location has no counter link yet"),
-  wsUrl: wsUrl.nullable().optional().describe('Replaces wss://<host>.connect.paymentsense.cloud/pac (the sandbox); the query is always added'),
+  wsUrl: wsUrl.nullable().optional().describe('Replaces wss://<host>.connect.paymentsense.cloud/pac (the sandbox); the query (with the token) is always added. wss:// unless environment is test; no credentials in it'),
   enabled: z.boolean().optional(),
 });
 

@@ -1,5 +1,6 @@
 import type { ConnectPacSettings, ConnectPatSettings, DojoTablesSettings, LocationProtocol, ProtocolSettingsOf } from '@app/contracts';
-import { ALL_CAPABILITIES, COUNTER_SIGNATURE_WAIT_DEFAULT_MS, DOJO_REST_KEY_PROTOCOLS, COUNTER_SIGNATURE_WAIT_MAX_MS, unknownCapabilities } from '@app/contracts';
+import { ALL_CAPABILITIES, COUNTER_SIGNATURE_WAIT_DEFAULT_MS, COUNTER_SIGNATURE_WAIT_MAX_MS, DOJO_REST_KEY_PROTOCOLS, unknownCapabilities } from '@app/contracts';
+import type { FieldError } from './errors';
 import { DomainError } from './errors';
 
 /**
@@ -132,6 +133,67 @@ export function checkConnectPacSettings(c: Partial<ConnectPacSettings> | null | 
     signatureDefault: c.signatureDefault ?? 'decline',
     signatureWaitMs: c.signatureWaitMs ?? COUNTER_SIGNATURE_WAIT_DEFAULT_MS,
   };
+}
+
+/** Words that make a URL query parameter's name a secret's: `token`, `access_token`, `apiKey`, `X-Amz-Signature`, `sig`. */
+const SECRET_PARAM_WORDS = new Set(['token', 'key', 'apikey', 'secret', 'password', 'passwd', 'auth', 'authorization', 'credential', 'credentials', 'signature', 'sig']);
+
+/** Whether a query parameter's name looks like a secret's: any of its words (split at `-`, `_`, `.` and camelCase) is one. */
+export function isSecretQueryParamName(name: string): boolean {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/);
+  return words.some((w) => SECRET_PARAM_WORDS.has(w));
+}
+
+/**
+ * Why a URL a location or counter link dials must not be stored, or undefined when it may: a user name or password
+ * before the host, or a query parameter whose name looks like a secret's. Such URLs would be stored in clear (only the
+ * apiKey or token is encrypted) and travel in logs of proxies; the secret belongs in apiKey (or the link's token).
+ */
+export function urlCredentialProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'must be a URL';
+  }
+  if (u.username || u.password) return 'must not carry credentials before the host (user:password@): put the secret in apiKey (a counter link: token), which is stored encrypted';
+  const secret = [...new Set(u.searchParams.keys())].filter(isSecretQueryParamName);
+  if (secret.length) {
+    return `must not carry credentials in its query (${secret.join(', ')}): put the secret in apiKey (a counter link: token), which is stored encrypted`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a URL may not carry a secret of `environment` (undefined when it may): a production secret (an sk_prod_ key, a
+ * production Tables or Connect credential) is sent over it (a header, or the query that is added), so it must use TLS
+ * (wss:, https:); a sandbox's may be ws: or http: (the local sandbox, tests).
+ */
+export function urlTlsProblem(url: string, environment: 'sandbox' | 'production'): string | undefined {
+  if (environment !== 'production') return undefined;
+  let scheme: string;
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    return 'must be a URL';
+  }
+  if (scheme !== 'ws:' && scheme !== 'http:') return undefined;
+  return `must use TLS (${scheme === 'ws:' ? 'wss:' : 'https:'}) for a production location, whose secret is sent over it; ${scheme} is for a sandbox only`;
+}
+
+/**
+ * The URLs a location (or its counter link) is given, checked for the environment its secret belongs to: none may
+ * carry credentials (urlCredentialProblem), and a production one must use TLS (urlTlsProblem). One field error per URL
+ * refused; empty when all may be stored. Null and undefined URLs (none, or unchanged) are not checked.
+ */
+export function locationUrlProblems(urls: Record<string, string | null | undefined>, environment: 'sandbox' | 'production'): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [field, url] of Object.entries(urls)) {
+    if (url == null) continue;
+    const problem = urlCredentialProblem(url) ?? urlTlsProblem(url, environment);
+    if (problem) errors.push({ field, reason: problem });
+  }
+  return errors;
 }
 
 /** Capability registration with Dojo (PUT /epos/integrations/ws) exists for the EPOS Data API only. */

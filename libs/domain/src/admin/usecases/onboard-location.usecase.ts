@@ -5,7 +5,7 @@ import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
 import { toLocationView } from '../location-view';
 import type { ConnectPacSettings, ConnectPatSettings, DojoTablesSettings, LocationProtocol } from '@app/contracts';
-import { checkProtocolCredentials, normaliseCapabilities, registersCapabilities } from '../location-rules';
+import { checkProtocolCredentials, locationUrlProblems, normaliseCapabilities, registersCapabilities } from '../location-rules';
 
 export interface OnboardLocationInput {
   name: string;
@@ -28,13 +28,17 @@ export interface OnboardLocationInput {
 /**
  * Onboards one venue in its protocol: stores it with its secret (API key or
  * token) encrypted, then announces it and, for epos-data, schedules the
- * capability registration (the other protocols have none).
+ * capability registration (the other protocols have none). Its URLs may carry
+ * no credentials, and a production venue's must use TLS (locationUrlProblems).
  */
 export class OnboardLocation {
   constructor(private readonly d: AdminDeps) {}
 
   async execute(input: OnboardLocationInput): Promise<LocationView> {
     const { protocol, settings, environment } = checkProtocolCredentials(input);
+    // No credentials in a URL (stored in clear), and TLS for a production secret.
+    const urlErrors = locationUrlProblems({ wsUrl: input.wsUrl, restUrl: input.restUrl }, environment);
+    if (urlErrors.length) throw DomainError.invalid(urlErrors);
     const capabilities = normaliseCapabilities(input.capabilities);
     // The id is minted first: the ciphertext's associated data binds the key to this location.
     const id = randomUUID();

@@ -2,7 +2,7 @@ import type { ConnectPacSettings } from '@app/contracts';
 import { redactUrl } from '@app/contracts';
 import { counterTokenAad } from '@app/db';
 import { DomainError } from '../errors';
-import { checkConnectPacSettings } from '../location-rules';
+import { checkConnectPacSettings, locationUrlProblems, urlTlsProblem } from '../location-rules';
 import type { AdminDeps } from '../ports';
 
 export interface SetCounterLinkInput extends Partial<ConnectPacSettings> {
@@ -40,6 +40,9 @@ export class SetCounterLink {
     const settings = checkConnectPacSettings(input, 'body', errors);
     for (const e of errors) e.field = e.field.replace(/^body\./, '');
     if (input.token !== undefined && !URL_SAFE_SECRET.test(input.token)) errors.push({ field: 'token', reason: 'must be the Connect API key (token): 8-200 of A-Z a-z 0-9 . _ ~ -' });
+    // The link's token is sent in its URL's query: no credentials of its own in it, and TLS for a production link.
+    const environment = settings.environment === 'test' ? 'sandbox' : 'production';
+    errors.push(...locationUrlProblems({ wsUrl: input.wsUrl }, environment));
     if (errors.length) throw DomainError.invalid(errors);
     const out = await this.d.locations.transaction(async (locations) => {
       const cur = await locations.get(id);
@@ -51,6 +54,11 @@ export class SetCounterLink {
       if (!existing && input.token === undefined) throw DomainError.invalid([{ field: 'token', reason: 'is required for a new counter link' }]);
       const tokenCiphertext = input.token !== undefined ? new Uint8Array(this.d.secretBox.encrypt(input.token, counterTokenAad(id))) : existing!;
       const prev = await locations.counterLink(id);
+      // A link moved to production keeps its stored URL only if that URL is TLS.
+      const keptUrlProblem = input.wsUrl === undefined && prev?.wsUrl ? urlTlsProblem(prev.wsUrl, environment) : undefined;
+      if (keptUrlProblem) {
+        throw DomainError.invalid([{ field: 'wsUrl', reason: `the stored wsUrl ${keptUrlProblem} (environment ${settings.environment}${input.environment === undefined ? ', the default' : ''}): send a wss: wsUrl (or null) with it, or environment test` }]);
+      }
       await locations.saveCounterLink(id, {
         settings,
         tokenCiphertext,
