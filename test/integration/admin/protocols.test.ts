@@ -161,6 +161,16 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
     assert.equal(toProd.status, 400, JSON.stringify(toProd.body));
     assert.deepEqual(fieldsOf(toProd), ['wsUrl', 'restUrl']);
     assert.equal((await api('GET', `/v1/locations/${sandboxId}`)).body.environment, 'sandbox');
+    // So is a protocol switch that makes it production (a Tables API venue is production by default).
+    const switched = await api('PUT', `/v1/locations/${sandboxId}/protocol`, { body: { protocol: 'dojo-tables', apiKey: TABLES_KEY } });
+    assert.deepEqual([switched.status, fieldsOf(switched)], [400, ['wsUrl', 'restUrl']], JSON.stringify(switched.body));
+    assert.equal((await api('GET', `/v1/locations/${sandboxId}`)).body.protocol, 'epos-data');
+    // A production location's URLs changed to plain ones: refused; TLS ones are taken.
+    const tlsId = tlsProd.body.id as string;
+    const plainPatch = await api('PATCH', `/v1/locations/${tlsId}`, { body: { wsUrl: 'ws://127.0.0.1:9/epos' } });
+    assert.deepEqual([plainPatch.status, fieldsOf(plainPatch)], [400, ['wsUrl']], JSON.stringify(plainPatch.body));
+    const tlsPatch = await api('PATCH', `/v1/locations/${tlsId}`, { body: { restUrl: 'https://eu.api.dojo.tech' } });
+    assert.equal(tlsPatch.status, 200, JSON.stringify(tlsPatch.body));
 
     // A counter link: its own environment (production unless test) decides.
     const link = (body: Record<string, unknown>) => api('PUT', `/v1/locations/${sandboxId}/counter-link`, { body: { hostAddress: 'urlarms', installerId: 'inst-1', token: 'pac-token-0042', ...body } });

@@ -196,6 +196,18 @@ export function locationUrlProblems(urls: Record<string, string | null | undefin
   return errors;
 }
 
+/**
+ * A location's stored URLs that a change making it (or keeping it) production could not keep: a `ws:` or `http:` one
+ * (urlTlsProblem), with the field to change first. Key rotation and a protocol switch use it.
+ */
+export function keptUrlTlsProblems(stored: { wsUrl: string | null; restUrl: string | null }, environment: 'sandbox' | 'production'): FieldError[] {
+  return (['wsUrl', 'restUrl'] as const).flatMap((field) => {
+    const url = stored[field];
+    const problem = url ? urlTlsProblem(url, environment) : undefined;
+    return problem ? [{ field, reason: `the location's ${field} ${problem}: change it first (PATCH /v1/locations/{id})` }] : [];
+  });
+}
+
 /** Capability registration with Dojo (PUT /epos/integrations/ws) exists for the EPOS Data API only. */
 export function registersCapabilities(protocol: string): boolean {
   return protocol === 'epos-data';

@@ -4,7 +4,7 @@ import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
 import { toLocationView } from '../location-view';
 import { isLocationProtocol } from '@app/contracts';
-import { checkProtocolCredentials, registersCapabilities, urlTlsProblem } from '../location-rules';
+import { checkProtocolCredentials, keptUrlTlsProblems, registersCapabilities } from '../location-rules';
 import type { LocationRow } from '../../repositories/locations.repository';
 
 /**
@@ -40,11 +40,7 @@ export class RotateLocationApiKey {
       ...(protocol === 'dojo-tables' ? { dojoTables: settings } : protocol === 'connect-pat' ? { connectPat: settings } : protocol === 'connect-pac' ? { connectPac: settings } : {}),
     });
     // A sandbox location given a production key keeps its URLs only if they are TLS: the key is sent over them.
-    const urlErrors = (['wsUrl', 'restUrl'] as const).flatMap((field) => {
-      const url = cur[field];
-      const problem = url ? urlTlsProblem(url, environment) : undefined;
-      return problem ? [{ field, reason: `the location's ${field} ${problem}: change it first (PATCH /v1/locations/{id})` }] : [];
-    });
+    const urlErrors = keptUrlTlsProblems(cur, environment);
     if (urlErrors.length) throw DomainError.invalid(urlErrors);
     // The registration starts again from nothing with the new key, as after a capability change or a re-sync: a
     // `failed` one (a dead letter, often the old key's refusal) would otherwise stay failed, since the worker's sweep

@@ -4,7 +4,7 @@ import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView } from '../location-view';
 import { toLocationView } from '../location-view';
-import { checkProtocolCredentials, registersCapabilities } from '../location-rules';
+import { checkProtocolCredentials, keptUrlTlsProblems, registersCapabilities } from '../location-rules';
 
 export interface SetLocationProtocolInput {
   protocol: LocationProtocol;
@@ -39,6 +39,9 @@ export class SetLocationProtocol {
         apiKey = this.d.secretBox.decrypt(creds!.apiKeyCiphertext, apiKeyAad(id));
       }
       const checked = checkProtocolCredentials({ ...input, apiKey, dojoAccountId: cur.dojoAccountId });
+      // A location the switch makes production keeps its URLs only if they are TLS: its secret is sent over them.
+      const urlErrors = keptUrlTlsProblems(cur, checked.environment);
+      if (urlErrors.length) throw DomainError.invalid(urlErrors);
       const registers = registersCapabilities(checked.protocol);
       // A new key within epos-data starts the registration again too, as a key rotation does: a `failed` one would
       // stay failed (the sweep only picks up `pending`), a registered one would stay on the old key's account.

@@ -2,7 +2,7 @@ import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
 import { toLocationView } from '../location-view';
-import { normaliseCapabilities, registersCapabilities } from '../location-rules';
+import { locationUrlProblems, normaliseCapabilities, registersCapabilities } from '../location-rules';
 
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
@@ -30,8 +30,12 @@ export class UpdateLocation {
   async execute(id: string, input: UpdateLocationInput): Promise<LocationView> {
     const capabilities = input.capabilities === undefined ? undefined : normaliseCapabilities(input.capabilities);
     const result = await this.d.locations.transaction(async (locations) => {
-      const cur = await locations.get(id);
+      // Locked: a key rotation or protocol switch running meanwhile may change the environment the URLs are checked for.
+      const cur = await locations.getForChange(id);
       if (!cur) throw DomainError.notFound('location', id);
+      // The request schema refused credentials in the URLs; a production location's must also use TLS.
+      const urlErrors = locationUrlProblems({ wsUrl: input.wsUrl, restUrl: input.restUrl }, cur.environment === 'production' ? 'production' : 'sandbox');
+      if (urlErrors.length) throw DomainError.invalid(urlErrors);
       const capsChanged = capabilities !== undefined && !sameSet(capabilities, cur.capabilities);
       const restUrlChanged = input.restUrl !== undefined && input.restUrl !== cur.restUrl;
       // A new set, or another Dojo to register it with (the old one's registration counts for nothing there).
