@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Gauge } from 'prom-client';
 import { parse } from 'yaml';
 import {
   announcementMetrics,
@@ -52,5 +53,22 @@ describe('deploy/prometheus/alerts.yml', () => {
     }
     const unknown = referenced.filter((n) => !defined.has(n));
     assert.deepEqual(unknown, []);
+  });
+
+  it('aggregates the gauges every worker replica reports alike (read from Postgres or Redis) with max, never sum', () => {
+    // Each worker reads the same queue counts and backlog at scrape time: summed over replicas they multiply by the worker count.
+    const shared = [...Object.values(queueMetrics()), ...Object.values(pipelineMetrics())]
+      .filter((m): m is Gauge => m instanceof Gauge)
+      .map((g) => (g as unknown as { name: string }).name);
+    assert.ok(shared.includes('epos_relay_dead_letters') && shared.includes('epos_relay_queue_jobs'), shared.join(' '));
+    const wrapped = /(?:\bmax(?:\s+(?:by|without)\s*\([^()]*\))?\s*\(|\babsent\s*\()\s*$/;
+    const wrong: string[] = [];
+    for (const r of alertRules(doc)) {
+      const expr = typeof r.expr === 'string' ? r.expr : '';
+      for (const m of expr.matchAll(/\bepos_relay_[a-zA-Z0-9_]+/g)) {
+        if (shared.includes(m[0]) && !wrapped.test(expr.slice(0, m.index))) wrong.push(`${r.alert}: ${m[0]}`);
+      }
+    }
+    assert.deepEqual(wrong, [], 'each is read inside max(...) / max by (...) (...) (or absent(...))');
   });
 });
