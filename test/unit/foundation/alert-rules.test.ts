@@ -71,4 +71,21 @@ describe('deploy/prometheus/alerts.yml', () => {
     }
     assert.deepEqual(wrong, [], 'each is read inside max(...) / max by (...) (...) (or absent(...))');
   });
+
+  it("never pages for a venue whose key Dojo refuses (auth_failed): that is a ticket", () => {
+    /** Whether an expression selects gateway links in the state auth_failed by a positive state matcher. */
+    const selectsAuthFailed = (expr: string) =>
+      [...expr.matchAll(/\bepos_relay_gateway_links\s*\{([^}]*)\}/g)].some((sel) =>
+        [...sel[1]!.matchAll(/\bstate\s*(=~|=|!=|!~)\s*"([^"]*)"/g)].some(
+          ([, op, v]) => (op === '=' && v === 'auth_failed') || (op === '=~' && new RegExp(`^(?:${v})$`).test('auth_failed')),
+        ),
+      );
+    const rules = alertRules(doc) as Record<string, any>[];
+    const paging = rules.filter((r) => r.labels?.severity === 'page' && selectsAuthFailed(String(r.expr))).map((r) => r.alert as string);
+    assert.deepEqual(paging, [], 'one revoked key would page for as long as the venue keeps it');
+    assert.ok(
+      rules.some((r) => r.labels?.severity === 'ticket' && selectsAuthFailed(String(r.expr))),
+      'a ticket for links in auth_failed',
+    );
+  });
 });
