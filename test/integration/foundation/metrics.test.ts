@@ -12,7 +12,7 @@ import { DojoStandIn } from '../admin/support/dojo-stand-in';
 import { apiClient, sampleOrder } from '../admin/support/helpers';
 import type { Family} from '../../support/prometheus-text';
 import { labelNames, parsePrometheusText, sampleSum } from '../../support/prometheus-text';
-import { alertMetricNames } from '../../support/alert-rules';
+import { alertMetricNames, alertRules } from '../../support/alert-rules';
 import type { AppProcess } from '../../support/app-processes';
 import { killApps, spawnApps } from '../../support/app-processes';
 
@@ -285,6 +285,14 @@ describe('metrics: /metrics on every app', () => {
     const rules = parse(readFileSync(join(__dirname, '../../../../deploy/prometheus/alerts.yml'), 'utf8'));
     const missing = alertMetricNames(rules).filter((n) => !exposed.has(n));
     assert.deepEqual(missing, [], `alert rules reference metrics no app exposes: ${missing.join(', ')}`);
+    // A metric an absent() rule watches (the app is down when it is gone) must be one app's own, with a sample from
+    // boot on: before any traffic, or absent() would fire for an app that is up.
+    for (const m of alertRules(rules).map((r) => String(r.expr)).join('\n').matchAll(/\babsent\s*\(\s*(epos_relay_[a-zA-Z0-9_]+)/g)) {
+      const name = m[1]!;
+      const owners = Object.entries(before).filter(([, families]) => families.has(name)).map(([app]) => app);
+      assert.equal(owners.length, 1, `${name} is exposed by one app only (${owners.join(', ')})`);
+      assert.ok((before[owners[0]!]!.get(name)?.samples.length ?? 0) > 0, `${name} has a sample on ${owners[0]} before any traffic`);
+    }
   });
 
   it('METRICS_TOKEN, when set, is required as a bearer token', async () => {

@@ -72,6 +72,24 @@ describe('deploy/prometheus/alerts.yml', () => {
     assert.deepEqual(wrong, [], 'each is read inside max(...) / max by (...) (...) (or absent(...))');
   });
 
+  it('pages when the gateway, the worker or the webhook app is gone altogether (absent() of a metric of its own)', () => {
+    // With every replica of an app down its series vanish, and the rules on them are silent rather than firing.
+    const absent = (alertRules(doc) as Record<string, any>[])
+      .filter((r) => r.labels?.severity === 'page')
+      .flatMap((r) => [...String(r.expr).matchAll(/\babsent\s*\(\s*(epos_relay_[a-zA-Z0-9_]+)/g)].map((m) => m[1]!));
+    const namesOf = (...groups: (() => object)[]) =>
+      groups.flatMap((g) => Object.values(g()).flatMap((m: unknown) => (m && typeof m === 'object' && typeof (m as { name?: unknown }).name === 'string' ? [(m as { name: string }).name] : [])));
+    const apps: Record<string, string[]> = {
+      gateway: namesOf(gatewayMetrics),
+      worker: namesOf(workerMetrics, queueMetrics, pipelineMetrics, retentionMetrics),
+      webhook: namesOf(webhookMetrics),
+    };
+    for (const [app, names] of Object.entries(apps)) {
+      assert.ok(names.length >= 3, `${app}: ${names.join(' ')}`);
+      assert.ok(absent.some((n) => names.includes(n)), `${app}: a page rule on absent() of one of its metrics (rules watch: ${absent.join(', ') || 'none'})`);
+    }
+  });
+
   it("never pages for a venue whose key Dojo refuses (auth_failed): that is a ticket", () => {
     /** Whether an expression selects gateway links in the state auth_failed by a positive state matcher. */
     const selectsAuthFailed = (expr: string) =>
