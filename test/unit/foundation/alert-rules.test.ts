@@ -16,9 +16,11 @@ import {
   webhookMetrics,
   workerMetrics,
 } from '@app/common';
+import { QueueName } from '@app/queue';
 import { alertMetricNames, alertRules } from '../../support/alert-rules';
 
 const FILE = join(__dirname, '../../../../deploy/prometheus/alerts.yml');
+const OPERATIONS = join(__dirname, '../../../../docs/operations.md');
 
 describe('deploy/prometheus/alerts.yml', () => {
   const doc = parse(readFileSync(FILE, 'utf8'));
@@ -88,6 +90,21 @@ describe('deploy/prometheus/alerts.yml', () => {
       assert.ok(names.length >= 3, `${app}: ${names.join(' ')}`);
       assert.ok(absent.some((n) => names.includes(n)), `${app}: a page rule on absent() of one of its metrics (rules watch: ${absent.join(', ') || 'none'})`);
     }
+  });
+
+  it('alerts on a pay-at-counter settlement that keeps retrying, with a runbook in docs/operations.md', () => {
+    // Its job retries for about 3 days and is then removed a day later: the failed state alone comes too late.
+    const retrying = (alertRules(doc) as Record<string, any>[]).filter((r) =>
+      [...String(r.expr).matchAll(/\bepos_relay_queue_jobs\s*\{([^}]*)\}/g)].some(
+        ([, sel]) => sel!.includes(`queue="${QueueName.Counter}"`) && /\bstate\s*=~?\s*"([^"]*)"/.exec(sel!)?.[1]?.split('|').includes('delayed'),
+      ),
+    );
+    assert.equal(retrying.length, 1, 'one rule on the counter-settle queue\'s delayed jobs');
+    const rule = retrying[0]!;
+    assert.ok(/^\d+m$/.test(String(rule.for)) && parseInt(String(rule.for), 10) <= 15, `fires within minutes (for: ${rule.for})`);
+    const runbook = /docs\/operations\.md, "([^"]+)"/.exec(String(rule.annotations?.description))?.[1];
+    assert.ok(runbook, 'the description names its runbook section');
+    assert.ok(readFileSync(OPERATIONS, 'utf8').split('\n').includes(`## ${runbook}`), `docs/operations.md has a section "${runbook}"`);
   });
 
   it("never pages for a venue whose key Dojo refuses (auth_failed): that is a ticket", () => {
