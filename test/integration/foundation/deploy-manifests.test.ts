@@ -144,6 +144,13 @@ describe('deploy/k8s: kustomize overlays, schemas, environment, probes', () => {
         const target = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === hpa.spec.scaleTargetRef.name);
         assert.ok(target?.spec.template.spec.containers[0].resources.requests.cpu, `${hpa.metadata.name}: its Deployment requests CPU (utilization is against it)`);
       }
+      // An autoscaled Deployment sets no replicas (each apply, an upgrade included, would scale it back to that count
+      // until its autoscaler caught up); the others (the gateways) set theirs.
+      const autoscaled = new Set([...hpas, ...objects.filter((o) => o.kind === 'ScaledObject')].map((a) => a.spec.scaleTargetRef.name as string));
+      for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+        if (autoscaled.has(d.metadata.name)) assert.equal(d.spec.replicas, undefined, `${d.metadata.name}: replicas left to its autoscaler`);
+        else assert.ok(Number.isInteger(d.spec.replicas) && d.spec.replicas >= 1, `${d.metadata.name}: replicas set (no autoscaler)`);
+      }
       const paths = objects.filter((o) => o.kind === 'Ingress').flatMap((o) => o.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.path as string)));
       assert.ok(paths.includes('/webhooks'));
       assert.ok(!paths.some((p) => p === '/' || p.startsWith('/metrics') || p.startsWith('/health')), `public paths: ${paths.join(' ')}`);
