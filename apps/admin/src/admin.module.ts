@@ -43,7 +43,9 @@ export class AdminModule {
   static forRoot(config: AdminConfig, logger: Logger): DynamicModule {
     return {
       module: AdminModule,
-      imports: [CoreModule.forRoot('admin', config, logger)],
+      // Ready without Redis: the venue API's orders, tables and feed (the POSes' writes and polls) are Postgres only;
+      // what needs Redis (registrations, the queue board, connection statuses, pay at counter) answers its own errors.
+      imports: [CoreModule.forRoot('admin', config, logger, { readinessNeedsRedis: false })],
       controllers: [
         SoftwareHousesController,
         LocationsController,

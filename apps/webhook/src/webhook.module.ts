@@ -44,7 +44,9 @@ export class WebhookModule implements OnApplicationShutdown {
   static forRoot(config: WebhookConfig, logger: Logger): DynamicModule {
     return {
       module: WebhookModule,
-      imports: [CoreModule.forRoot('webhook', config, logger)],
+      // Ready without Redis: an event is stored in Postgres before the answer, and its enqueue is not waited for (the
+      // sweeper enqueues what Redis missed), so a Redis blip must not take every replica out of the Service.
+      imports: [CoreModule.forRoot('webhook', config, logger, { readinessNeedsRedis: false })],
       providers: [
         DojoWebhookHandler,
         // The answer does not wait for the enqueue (IngestDojoEvent), so the rows of a few milliseconds of deliveries

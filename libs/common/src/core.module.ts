@@ -38,7 +38,8 @@ export class CoreModule implements OnApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
-  static forRoot(app: string, config: CommonConfig, logger?: Logger): DynamicModule {
+  /** `readinessNeedsRedis: false` leaves Redis out of GET /health/ready (see HealthRegistry). */
+  static forRoot(app: string, config: CommonConfig, logger?: Logger, opts: { readinessNeedsRedis?: boolean } = {}): DynamicModule {
     const log = logger ?? createLogger(app, config.LOG_LEVEL);
     enableDefaultMetrics();
     return {
@@ -46,7 +47,7 @@ export class CoreModule implements OnApplicationShutdown {
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: APP_NAME, useValue: app },
-        { provide: HEALTH, useValue: new HealthRegistry() },
+        { provide: HEALTH, useValue: new HealthRegistry(opts.readinessNeedsRedis ?? true) },
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: log },
         { provide: SECRET_BOX, useValue: new SecretBox(config.EPOS_RELAY_ENCRYPTION_KEY, config.EPOS_RELAY_ENCRYPTION_KEYS_OLD) },

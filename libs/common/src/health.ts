@@ -59,6 +59,13 @@ export class HealthRegistry {
   /** Set once SIGTERM/SIGINT arrives (shutdown.ts): GET /health/ready answers 503 from then on. */
   draining = false;
 
+  /**
+   * @param readinessNeedsRedis false for an app whose main traffic does not need Redis (the webhook app stores events in
+   * Postgres and does not wait for their enqueue; the admin's venue API is Postgres only): GET /health/ready then leaves
+   * Redis out, so a Redis blip does not take every replica out of its Service at once. GET /health still reports it.
+   */
+  constructor(readonly readinessNeedsRedis = true) {}
+
   register(indicator: HealthIndicator): void {
     this.indicators.set(indicator.name, indicator);
   }
@@ -105,7 +112,9 @@ export class HealthController {
   /**
    * GET /health/ready: the readiness probe. 503 `draining` from the shutdown
    * signal on (so a load balancer stops sending before the app closes, see
-   * SHUTDOWN_DRAIN_MS), else the same answer as GET /health.
+   * SHUTDOWN_DRAIN_MS), else the same answer as GET /health, except that an app
+   * whose readiness does not need Redis (HealthRegistry.readinessNeedsRedis)
+   * answers 200 without it (its check still shown, listed in `notRequired`).
    */
   @Get('ready')
   async ready(@Res() res: Response) {
@@ -113,16 +122,20 @@ export class HealthController {
       res.status(503).json({ status: 'draining', app: this.app, checks: {} });
       return;
     }
-    await this.health(res);
+    await this.answer(res, this.registry.readinessNeedsRedis ? [] : ['redis']);
   }
 
   @Get()
   async health(@Res() res: Response) {
+    await this.answer(res, []);
+  }
+
+  private async answer(res: Response, notRequired: string[]) {
     const checks: Record<string, { ok: boolean; error?: string }> = {
       ...(await checkDependencies(this.prisma, this.redis)),
       ...this.registry.checks(),
     };
-    const ok = Object.values(checks).every((c) => c.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unhealthy', app: this.app, checks });
+    const ok = Object.entries(checks).every(([name, c]) => c.ok || notRequired.includes(name));
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unhealthy', app: this.app, checks, ...(notRequired.length ? { notRequired } : {}) });
   }
 }

@@ -104,6 +104,8 @@ describe('deploy/k8s: kustomize overlays, schemas, environment, probes', () => {
         // Probes: liveness and readiness differ, readiness is the draining one.
         assert.equal(c.livenessProbe.httpGet.path, '/health/live');
         assert.equal(c.readinessProbe.httpGet.path, '/health/ready');
+        // One failed probe (a busy pool, a Redis blip) must not take every replica out of the Service at once.
+        assert.ok(c.readinessProbe.failureThreshold >= 3, `${app}: readiness failureThreshold ${c.readinessProbe.failureThreshold} >= 3`);
         // The grace period covers the drain plus a shutdown that itself outlasts the longest RPC deadline.
         const drain = Number(env.SHUTDOWN_DRAIN_MS);
         const shutdown = Number(env.SHUTDOWN_TIMEOUT_MS);

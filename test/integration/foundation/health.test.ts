@@ -59,6 +59,14 @@ describe('every app boots and reports its dependencies on GET /health', () => {
       assert.equal(body.checks.postgres.ok, true);
       assert.equal(body.checks.redis.ok, false);
       assert.ok(body.checks.redis.error && body.checks.redis.error.length > 5, `${name} gives a reason: ${body.checks.redis.error}`);
+      // Readiness: the webhook app (events stored in Postgres, their enqueue not waited for) and the admin app (the
+      // venue API is Postgres only) stay in their Services; the gateway and the worker cannot work without Redis.
+      const ready = await fetch(`${app.url}/health/ready`);
+      const readyBody = (await ready.json()) as Health & { notRequired?: string[] };
+      const needsRedis = name === 'gateway' || name === 'worker';
+      assert.equal(ready.status, needsRedis ? 503 : 200, `${name} /health/ready: ${JSON.stringify(readyBody)}`);
+      assert.equal(readyBody.checks.redis.ok, false, `${name}: the Redis check is still reported`);
+      if (!needsRedis) assert.deepEqual(readyBody.notRequired, ['redis']);
     }
     await redis.start();
     for (const [name, app] of Object.entries(apps)) {
