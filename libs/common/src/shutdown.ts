@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { HealthRegistry } from './health';
@@ -40,16 +41,21 @@ export function closeOnSignals(app: INestApplication, name: string, logger: Logg
       process.exit(1);
     }, drainMs + timeoutMs);
     const drained = drainMs > 0 ? new Promise<void>((r) => setTimeout(r, drainMs)) : Promise.resolve();
-    drained.then(() => app.close()).then(
-      () => {
-        logger.info(`${name} stopped`);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, `${name}: shutdown failed`);
-        process.exit(1);
-      },
-    );
+    drained
+      .then(() => {
+        shortenKeepAlive(app);
+        return app.close();
+      })
+      .then(
+        () => {
+          logger.info(`${name} stopped`);
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, `${name}: shutdown failed`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -65,6 +71,20 @@ export function closeOnSignals(app: INestApplication, name: string, logger: Logg
       }
     }
   };
+}
+
+/** How long a connection may stay idle once the app is closing. */
+const CLOSING_KEEP_ALIVE_MS = 1_000;
+
+/**
+ * Node's server.close() closes the idle connections only: one still answering a request when the drain ends would then
+ * stay open for the keep-alive timeout after its answer (HTTP_KEEP_ALIVE_TIMEOUT_MS, 65 s behind the ingress in
+ * deploy/k8s), holding the close past SHUTDOWN_TIMEOUT_MS. The load balancers stopped sending during the drain, so a
+ * short one is enough from then on.
+ */
+function shortenKeepAlive(app: INestApplication): void {
+  const server = app.getHttpServer() as Server | undefined;
+  if (server && server.keepAliveTimeout > CLOSING_KEEP_ALIVE_MS) server.keepAliveTimeout = CLOSING_KEEP_ALIVE_MS;
 }
 
 /** Records which lifecycle hooks (and the HTTP server's close) have started and not yet finished. */

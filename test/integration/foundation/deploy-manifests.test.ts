@@ -153,6 +153,18 @@ describe('deploy/k8s: kustomize overlays, schemas, environment, probes', () => {
         if (autoscaled.has(d.metadata.name)) assert.equal(d.spec.replicas, undefined, `${d.metadata.name}: replicas left to its autoscaler`);
         else assert.ok(Number.isInteger(d.spec.replicas) && d.spec.replicas >= 1, `${d.metadata.name}: replicas set (no autoscaler)`);
       }
+      // The apps behind the Ingress keep idle connections longer than ingress-nginx's upstream keep-alive (60 s), so that
+      // nginx, not the app, closes them: otherwise a POST sent as the app closes its end gets a 502.
+      const backends = new Set(
+        objects.filter((o) => o.kind === 'Ingress').flatMap((o) => o.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.backend.service.name as string))),
+      );
+      assert.ok(backends.size >= 2, [...backends].join(' '));
+      for (const name of backends) {
+        const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === name)!;
+        const dep = objects.find((o) => o.kind === 'Deployment' && o.spec.selector.matchLabels['app.kubernetes.io/name'] === svc.spec.selector['app.kubernetes.io/name'])!;
+        const env = containerEnv(dep.spec.template.spec.containers[0], configMaps);
+        assert.ok(Number(env.HTTP_KEEP_ALIVE_TIMEOUT_MS) > 60_000, `${dep.metadata.name}: HTTP_KEEP_ALIVE_TIMEOUT_MS ${env.HTTP_KEEP_ALIVE_TIMEOUT_MS} > 60000`);
+      }
       const paths = objects.filter((o) => o.kind === 'Ingress').flatMap((o) => o.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.path as string)));
       assert.ok(paths.includes('/webhooks'));
       assert.ok(!paths.some((p) => p === '/' || p.startsWith('/metrics') || p.startsWith('/health')), `public paths: ${paths.join(' ')}`);
