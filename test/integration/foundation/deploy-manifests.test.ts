@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
@@ -170,6 +171,18 @@ describe('deploy/k8s: kustomize overlays, schemas, environment, probes', () => {
       assert.ok(!paths.some((p) => p === '/' || p.startsWith('/metrics') || p.startsWith('/health')), `public paths: ${paths.join(' ')}`);
     });
   }
+
+  it('the sections of docs/operations.md that deploy/ cites exist (its figures are kept there only)', () => {
+    const headings = new Set(readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8').split('\n').filter((l) => l.startsWith('## ')).map((l) => l.slice(3).trim()));
+    const files = execFileSync('git', ['ls-files', 'deploy'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter((f) => /\.(ya?ml|md)$/.test(f));
+    const cited: string[] = [];
+    for (const f of files) {
+      for (const m of readFileSync(join(ROOT, f), 'utf8').matchAll(/docs\/operations\.md,?\s*(?:\\?")([^"\\]+)\\?"/g)) cited.push(`${f}: ${m[1]}`);
+    }
+    assert.ok(cited.length >= 3, cited.join('; '));
+    const missing = cited.filter((c) => !headings.has(c.slice(c.indexOf(': ') + 2)));
+    assert.deepEqual(missing, [], `cited sections that docs/operations.md lacks (it has: ${[...headings].join(' | ')})`);
+  });
 
   it('the schema check catches a broken object (sanity check of the validator)', () => {
     const dep = render('base').find((o) => o.kind === 'Deployment')!;
