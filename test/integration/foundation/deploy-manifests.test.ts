@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { adminEnv, gatewayEnv, loadConfig, webhookEnv, workerEnv } from '@app/config';
 import { METHOD_INFO } from '@app/contracts';
@@ -189,6 +189,20 @@ describe('deploy/k8s: kustomize overlays, schemas, environment, probes', () => {
     const broken = structuredClone(dep);
     broken.spec.replicas = 'two';
     assert.throws(() => new (modelOf(broken))(broken).validate());
+  });
+
+  it('docker-compose.yml: Postgres is healthy only once it takes TCP connections to the database the migrator uses', () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'));
+    const url = new URL(compose.services.migrate.environment.DATABASE_URL);
+    assert.equal(compose.services.migrate.depends_on.postgres.condition, 'service_healthy');
+    const test = [compose.services.postgres.healthcheck.test].flat().join(' ');
+    assert.match(test, /\bpg_isready\b/);
+    // On a fresh volume the image's init phase runs a server on the Unix socket only: pg_isready without -h passes
+    // then, and the migrator's TCP connection is refused (it exits 1, and the apps that wait for it never start).
+    const host = /(?:-h|--host)[ =](\S+)/.exec(test)?.[1];
+    assert.ok(host && !host.startsWith('/'), `pg_isready over TCP (-h ${host})`);
+    assert.equal(/(?:-d|--dbname)[ =](\S+)/.exec(test)?.[1], url.pathname.slice(1));
+    assert.equal(/(?:-U|--username)[ =](\S+)/.exec(test)?.[1], url.username);
   });
 
   it('docker-compose.yml passes `docker compose config` (where a compose client exists)', (t) => {
