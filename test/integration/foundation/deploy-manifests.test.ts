@@ -25,6 +25,7 @@ const APPS: Record<string, z.ZodRawShape> = { gateway: gatewayEnv, worker: worke
 const SECRET_EXAMPLES: Record<string, string> = {
   DATABASE_URL: 'postgresql://epos:pw@pgbouncer:6432/epos_relay',
   MIGRATION_DATABASE_URL: 'postgresql://epos:pw@postgres:5432/epos_relay',
+  DATABASE_LISTEN_URL: 'postgresql://epos_relay_listen:pw@postgres:5432/epos_relay',
   REDIS_URL: 'redis+cluster://redis-0.redis:6379,redis-1.redis:6379,redis-2.redis:6379',
   EPOS_RELAY_ENCRYPTION_KEY: 'a'.repeat(64),
   METRICS_TOKEN: 'metrics-token-0123456789',
@@ -120,6 +121,11 @@ describe('deploy/k8s: kustomize overlays, schemas, environment, probes', () => {
           assert.ok(k.resources.requests.cpu && k.resources.requests.memory && k.resources.limits.memory, `${app}/${k.name} resources`);
         }
         assert.ok(pod.initContainers.some((k: any) => containerEnv(k, configMaps).APP === 'migrate'), `${app}: migrates before it starts`);
+        // The migrator's credentials (they change the schema) go to the migrator only, never to the app's own container.
+        for (const k of pod.containers) {
+          const keys = (k.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.key as string | undefined);
+          assert.ok(!keys.includes('MIGRATION_DATABASE_URL'), `${app}/${k.name}: no MIGRATION_DATABASE_URL`);
+        }
         assert.ok(objects.some((o) => o.kind === 'PodDisruptionBudget' && o.spec.selector.matchLabels['app.kubernetes.io/name'] === `epos-relay-${app}`), `${app}: a PDB`);
       }
 
