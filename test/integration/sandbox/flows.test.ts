@@ -161,6 +161,31 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     }
   });
 
+  it('pay-at-table fails when the search answers an order at another table, or one that is not payable', async () => {
+    epos.seedOrder('ord_6', 'T6', 1800);
+    const cases: Array<[string, (order: Record<string, any>) => void, RegExp]> = [
+      ['another table', (o) => (o.details = { orderType: 'DineIn', dineIn: { tableId: 'T9' } }), /order ord_6 is at table T9, not at table T6/],
+      ['no table', (o) => (o.details = { orderType: 'Collection', collection: { asap: true } }), /order ord_6 is at no table, not at table T6/],
+      ['not payable', (o) => (o.payable = false), /order ord_6 is not payable \(payable false\)/],
+    ];
+    for (const [what, change, message] of cases) {
+      epos.corrupt = (method, reply) => {
+        if (method === 'SearchOrdersV1' && reply.result) for (const o of reply.result.data) change(o);
+        return reply;
+      };
+      try {
+        const r = await sim.runFlow('pay-at-table', { accountId: 'acc_flow', tableId: 'T6' });
+        assert.equal(r.status, 'FAILURE', `${what}: ${explain(r)}`);
+        assert.equal(failedStep(r)!.name, 'SearchOrdersV1', what);
+        assert.match(failedStep(r)!.additionalInformation[0]!, message, what);
+        assert.equal(r.steps.length, 1, `${what}: the flow stops at the search`);
+      } finally {
+        epos.corrupt = undefined;
+      }
+    }
+    assert.equal(epos.orders.get('ord_6')!.paidAmount.value, 0, 'nothing was paid');
+  });
+
   it('a reply that never comes makes the step TIMED_OUT', async () => {
     const quiet = await DojoSandbox.start({ port: 0, callTimeoutMs: 200 });
     try {

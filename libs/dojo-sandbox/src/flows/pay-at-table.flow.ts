@@ -42,12 +42,18 @@ export const payAtTableFlow: FlowDefinition = {
       method: 'SearchOrdersV1',
       params: { dineIn: { tableId }, payableOnly: true },
       summary: (r) => {
-        const payable = r.data.filter((o) => o.payable !== false && o.id);
-        if (payable.length === 0) throw new StepCheckError(`no payable order at table ${tableId}`);
-        return `${r.data.length} payable order(s) at table ${tableId}: ${payable.map((o) => o.id).join(', ')}`;
+        if (r.data.length === 0) throw new StepCheckError(`no payable order at table ${tableId}`);
+        // The search asked for this table's payable orders: anything else in the answer is the EPOS's mistake.
+        for (const o of r.data) {
+          if (!o.id) throw new StepCheckError('an order in the answer has no id');
+          const at = o.details?.dineIn?.tableId;
+          if (at !== tableId) throw new StepCheckError(`order ${o.id} is ${at ? `at table ${at}` : 'at no table'}, not at table ${tableId}`);
+          if (o.payable !== true) throw new StepCheckError(`order ${o.id} is not payable (payable ${String(o.payable)}), though only payable orders were asked for`);
+        }
+        return `${r.data.length} payable order(s) at table ${tableId}: ${r.data.map((o) => o.id).join(', ')}`;
       },
     });
-    const orderId = page.data.find((o) => o.payable !== false && o.id)!.id as string;
+    const orderId = page.data[0]!.id as string;
 
     const order = await ctx.rpc<Order>({
       method: 'GetOrderByIdV1',
