@@ -186,6 +186,69 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     assert.equal(epos.orders.get('ord_6')!.paidAmount.value, 0, 'nothing was paid');
   });
 
+  it('order-and-pay fails when the payment\'s answer is another order, lacks its amounts, or is still payable', async () => {
+    const cases: Array<[string, (order: Record<string, any>) => void, RegExp]> = [
+      ['another order', (o) => (o.id = 'ord_someone_else'), /paid order ord_new_\d+ but the reply is order ord_someone_else/],
+      ['no amounts', (o) => { delete o.paidAmount; delete o.totalAmount; }, /order ord_new_\d+ has no totalAmount/],
+      ['no paidAmount', (o) => delete o.paidAmount, /order ord_new_\d+ has no paidAmount/],
+      ['still payable', (o) => (o.payable = true), /order ord_new_\d+ is fully paid but payable is true/],
+    ];
+    for (const [what, change, message] of cases) {
+      epos.corrupt = (method, reply) => {
+        if (method === 'RecordOrderPaymentByIdV1' && reply.result) change(reply.result);
+        return reply;
+      };
+      try {
+        const r = await sim.runFlow('order-and-pay', { accountId: 'acc_flow' });
+        assert.equal(r.status, 'FAILURE', `${what}: ${explain(r)}`);
+        assert.equal(failedStep(r)!.name, 'RecordOrderPaymentByIdV1', what);
+        assert.match(failedStep(r)!.additionalInformation[0]!, message, what);
+      } finally {
+        epos.corrupt = undefined;
+      }
+    }
+  });
+
+  it('online-payment fails at once when the order read back is another order or lacks its amounts', async () => {
+    epos.seedOrder('ord_op', 'T7', 2000);
+    // The venue API and the checkout page, as far as the flow reaches them before reading the order over the socket.
+    const venueApi = createServer((req, res) => {
+      const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      req.resume();
+      if (req.method === 'GET' && req.url === '/venue/v1/locations/loc_op/payment-intents/pi_op') {
+        json(200, { id: 'pi_op', orderId: 'ord_op', amount: 2000, currency: 'GBP', status: 'Created', checkoutUrl: `http://127.0.0.1:${(venueApi.address() as { port: number }).port}/checkout/pi_op` });
+      } else if (req.method === 'POST' && req.url === '/checkout/pi_op/pay') {
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<p>Payment successful</p>');
+      } else if (req.method === 'POST' && req.url === '/venue/v1/locations/loc_op/payment-intents/pi_op/refunds') {
+        json(200, { id: 'rf_op' });
+      } else json(404, {});
+    });
+    await new Promise<void>((r) => venueApi.listen(0, '127.0.0.1', () => r()));
+    const params = { accountId: 'acc_flow', venueApi: `http://127.0.0.1:${(venueApi.address() as { port: number }).port}`, locationId: 'loc_op', venueToken: 'vt_op', paymentIntentId: 'pi_op' };
+    const cases: Array<[string, (order: Record<string, any>) => void, RegExp]> = [
+      ['another order', (o) => (o.id = 'ord_someone_else'), /asked for order ord_op, got ord_someone_else/],
+      ['no amounts', (o) => { delete o.paidAmount; delete o.totalAmount; o.payable = false; }, /order ord_op has no totalAmount, no paidAmount/],
+      ['no payable', (o) => { o.paidAmount = o.totalAmount; delete o.payable; }, /order ord_op has no payable/],
+    ];
+    try {
+      for (const [what, change, message] of cases) {
+        epos.corrupt = (method, reply) => {
+          if (method === 'GetOrderByIdV1' && reply.result) change(reply.result);
+          return reply;
+        };
+        const started = Date.now();
+        const r = await sim.runFlow('online-payment', params);
+        assert.equal(r.status, 'FAILURE', `${what}: ${explain(r)}`);
+        assert.equal(failedStep(r)!.name, 'order paid (GetOrderByIdV1)', `${what}: ${explain(r)}`);
+        assert.match(failedStep(r)!.additionalInformation[0]!, message, what);
+        assert.ok(Date.now() - started < 5_000, `${what}: failed at the first read, not at the step's time limit`);
+      }
+    } finally {
+      epos.corrupt = undefined;
+      await new Promise((r) => venueApi.close(r));
+    }
+  });
+
   it('a reply that never comes makes the step TIMED_OUT', async () => {
     const quiet = await DojoSandbox.start({ port: 0, callTimeoutMs: 200 });
     try {

@@ -7,8 +7,14 @@ import { ACCOUNT_PARAM, textParam } from './flow-definition';
 
 type Order = Models.Order;
 
-/** Reads the order as Dojo sees it (GetOrderByIdV1) until `done` holds, for at most `ms`. */
-async function orderUntil(ctx: FlowContext, orderId: string, name: string, done: (o: Order) => string | undefined, ms = 20_000): Promise<void> {
+/** An order read back whose amounts can be compared: Dojo relies on id, totalAmount, paidAmount and payable being present. */
+type ReadOrder = Order & { totalAmount: Models.Money; paidAmount: Models.Money };
+
+/**
+ * Reads the order as Dojo sees it (GetOrderByIdV1) until `done` holds, for at most `ms`. Another order's id, or an
+ * order without its amounts or `payable`, fails the step at once.
+ */
+async function orderUntil(ctx: FlowContext, orderId: string, name: string, done: (o: ReadOrder) => string | undefined, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
   let last: Order | undefined;
   await ctx.task(
@@ -16,7 +22,16 @@ async function orderUntil(ctx: FlowContext, orderId: string, name: string, done:
     async () => {
       for (;;) {
         last = await ctx.deps.hub.call(ctx.accountId, 'GetOrderByIdV1', { orderId, headers: {} }).then((r) => ('result' in r ? (r.result as Order) : undefined));
-        const summary = last ? done(last) : undefined;
+        if (last) {
+          if (last.id !== orderId) throw new StepCheckError(`asked for order ${orderId}, got ${last.id ?? 'one without an id'}`);
+          const missing = [
+            typeof last.totalAmount?.value !== 'number' && 'totalAmount',
+            typeof last.paidAmount?.value !== 'number' && 'paidAmount',
+            typeof last.payable !== 'boolean' && 'payable',
+          ].filter(Boolean);
+          if (missing.length) throw new StepCheckError(`order ${orderId} has no ${missing.join(', no ')}`);
+        }
+        const summary = last ? done(last as ReadOrder) : undefined;
         if (summary) return { value: last, summary };
         if (Date.now() > until) throw new StepCheckError(`order ${orderId} did not get there within ${ms / 1000} s (paid ${money(last?.paidAmount)}, payable ${String(last?.payable)})`);
         await new Promise((r) => setTimeout(r, 200));
@@ -95,7 +110,7 @@ export const onlinePaymentFlow: FlowDefinition = {
       return { value: undefined, summary: `paid with test card ${TEST_CARDS.success.slice(-4)}` };
     });
     await orderUntil(ctx, orderId, 'order paid (GetOrderByIdV1)', (o) =>
-      o.payable === false && o.paidAmount?.value === o.totalAmount?.value ? `paid ${money(o.paidAmount)} of ${money(o.totalAmount)}; not payable` : undefined,
+      o.payable === false && o.paidAmount.value === o.totalAmount.value ? `paid ${money(o.paidAmount)} of ${money(o.totalAmount)}; not payable` : undefined,
     );
     const half = Math.floor(Number(intent.amount) / 2);
     await ctx.task('refund half (venue API)', async () => {
@@ -103,7 +118,7 @@ export const onlinePaymentFlow: FlowDefinition = {
       return { value: r, summary: `refunded ${money({ value: half, currencyCode: intent.currency })}` };
     });
     await orderUntil(ctx, orderId, 'order payable for the refunded half (GetOrderByIdV1)', (o) =>
-      o.payable === true && o.paidAmount?.value === (o.totalAmount?.value ?? 0) - half
+      o.payable === true && o.paidAmount.value === o.totalAmount.value - half
         ? `payable for the refunded half: paid ${money(o.paidAmount)} of ${money(o.totalAmount)}`
         : undefined,
     );

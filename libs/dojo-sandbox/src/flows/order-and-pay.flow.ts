@@ -45,9 +45,13 @@ export const orderAndPayFlow: FlowDefinition = {
       method: 'RecordOrderPaymentByIdV1',
       params: { orderId, paymentIntentId: ctx.newId('pi_sandbox_'), paidAmount: total },
       summary: (o) => {
-        if (o.paidAmount?.value !== o.totalAmount?.value) {
+        if (o.id !== orderId) throw new StepCheckError(`paid order ${orderId} but the reply is order ${o.id ?? '(no id)'}`);
+        if (typeof o.totalAmount?.value !== 'number') throw new StepCheckError(`order ${orderId} has no totalAmount`);
+        if (typeof o.paidAmount?.value !== 'number') throw new StepCheckError(`order ${orderId} has no paidAmount`);
+        if (o.paidAmount.value !== o.totalAmount.value) {
           throw new StepCheckError(`paidAmount ${money(o.paidAmount)} does not reach totalAmount ${money(o.totalAmount)}`);
         }
+        if (o.payable !== false) throw new StepCheckError(`order ${orderId} is fully paid but payable is ${String(o.payable)}`);
         return `paid ${money(total)}; order ${orderId} fully paid`;
       },
     });
