@@ -42,6 +42,8 @@ export class FakeEpos {
   closeCode: number | undefined;
   /** Change a reply before it is sent (to break the contract on purpose). */
   corrupt?: (method: string, reply: Json) => Json;
+  /** Answer deletes of these with success but keep them (a POS that forgets to delete). */
+  readonly keepDeleted = new Set<'party' | 'reservation'>();
   readonly orders = new Map<string, Json>();
   readonly parties = new Map<string, Json>();
   readonly reservations = new Map<string, Json>();
@@ -191,6 +193,7 @@ export class FakeEpos {
       case 'SearchPartiesV1':
         return ok({ data: [...this.parties.values()].filter((x) => !p.tableId || x.tableIds.includes(p.tableId)) });
       case 'DeletePartyByIdV1':
+        if (this.keepDeleted.has('party')) return this.parties.has(p.partyId) ? ok({}) : err(id, 'NotFound', 'no party');
         return this.parties.delete(p.partyId) ? ok({}) : err(id, 'NotFound', 'no party');
       case 'CreateReservationV1': {
         const r = { id: `rsv_${++this.seq}`, name: p.name, covers: p.covers, startTime: p.startTime, endTime: p.endTime, tableIds: p.tableIds };
@@ -208,6 +211,7 @@ export class FakeEpos {
       case 'SearchReservationsV1':
         return ok({ data: [...this.reservations.values()].filter((x) => !p.tableId || x.tableIds.includes(p.tableId)) });
       case 'DeleteReservationByIdV1':
+        if (this.keepDeleted.has('reservation')) return this.reservations.has(p.reservationId) ? ok({}) : err(id, 'NotFound', 'no reservation');
         return this.reservations.delete(p.reservationId) ? ok({}) : err(id, 'NotFound', 'no reservation');
       case 'HandleEventV1':
         this.events.push(p);

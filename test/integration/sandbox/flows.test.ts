@@ -83,9 +83,10 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     const b = await sim.runFlow('bookings', { accountId: 'acc_flow', tableId: 'T9' });
     assert.equal(b.status, 'SUCCESS', explain(b));
     assert.deepEqual(b.steps.map((s) => s.method), [
-      'CreatePartyV1', 'GetPartyByIdV1', 'UpdatePartyV1', 'SearchPartiesV1', 'DeletePartyByIdV1',
-      'CreateReservationV1', 'GetReservationByIdV1', 'UpdateReservationV1', 'SearchReservationsV1', 'DeleteReservationByIdV1',
+      'CreatePartyV1', 'GetPartyByIdV1', 'UpdatePartyV1', 'SearchPartiesV1', 'DeletePartyByIdV1', 'GetPartyByIdV1',
+      'CreateReservationV1', 'GetReservationByIdV1', 'UpdateReservationV1', 'SearchReservationsV1', 'DeleteReservationByIdV1', 'GetReservationByIdV1',
     ]);
+    assert.match(b.steps[5]!.additionalInformation[0]!, /^NotFound as expected/);
     assert.equal(epos.parties.size, 0);
     assert.equal(epos.reservations.size, 0);
   });
@@ -246,6 +247,23 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     } finally {
       epos.corrupt = undefined;
       await new Promise((r) => venueApi.close(r));
+    }
+  });
+
+  it('bookings fails when a deleted party or reservation is still there', async () => {
+    for (const kind of ['party', 'reservation'] as const) {
+      epos.keepDeleted.add(kind);
+      try {
+        const r = await sim.runFlow('bookings', { accountId: 'acc_flow', tableId: 'T8' });
+        assert.equal(r.status, 'FAILURE', explain(r));
+        const method = kind === 'party' ? 'GetPartyByIdV1' : 'GetReservationByIdV1';
+        assert.equal(failedStep(r)!.name, `${method} (deleted)`, explain(r));
+        assert.match(failedStep(r)!.additionalInformation[0]!, new RegExp(`${method} should have answered NotFound but returned a result`));
+      } finally {
+        epos.keepDeleted.clear();
+        epos.parties.clear();
+        epos.reservations.clear();
+      }
     }
   });
 

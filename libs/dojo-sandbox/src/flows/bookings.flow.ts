@@ -9,10 +9,10 @@ type Paged<T> = { data: T[] };
 
 const iso = (msFromNow: number) => new Date(Math.floor((Date.now() + msFromNow) / 1000) * 1000).toISOString();
 
-/** Bookings: the party and reservation lifecycles (create, get, update, search, delete). */
+/** Bookings: the party and reservation lifecycles (create, get, update, search, delete, then NotFound when read again). */
 export const bookingsFlow: FlowDefinition = {
   name: 'bookings',
-  description: 'CreateParty, GetPartyById, UpdateParty, SearchParties, DeletePartyById, then the same for reservations',
+  description: 'CreateParty, GetPartyById, UpdateParty, SearchParties, DeletePartyById, GetPartyById (NotFound), then the same for reservations',
   headers: { dojoRequestingProduct: 'Bookings', deviceId: 'sandbox-host-stand', deviceType: 'Web' },
   params: [
     ACCOUNT_PARAM,
@@ -59,6 +59,14 @@ export const bookingsFlow: FlowDefinition = {
       params: { partyId },
       summary: () => `deleted party ${partyId}`,
     });
+    // An empty answer alone does not show the party is gone: read it back.
+    await ctx.rpc<Party>({
+      name: 'GetPartyByIdV1 (deleted)',
+      method: 'GetPartyByIdV1',
+      params: { partyId },
+      expectError: 'NotFound',
+      summary: () => '',
+    });
 
     // Reservations
     const dojoReservationId = ctx.newId('rsv_dojo_');
@@ -98,6 +106,13 @@ export const bookingsFlow: FlowDefinition = {
       method: 'DeleteReservationByIdV1',
       params: { reservationId },
       summary: () => `deleted reservation ${reservationId}`,
+    });
+    await ctx.rpc<Reservation>({
+      name: 'GetReservationByIdV1 (deleted)',
+      method: 'GetReservationByIdV1',
+      params: { reservationId },
+      expectError: 'NotFound',
+      summary: () => '',
     });
   },
 };
