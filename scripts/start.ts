@@ -12,8 +12,8 @@
  *    START_SOFTWARE_HOUSE_NAME, with nothing seeded (a venue token is issued to
  *    load the venue's data through the venue API).
  * 6. A pay-at-table flow, printed step by step as Dojo's side sees it.
- * Ctrl-C stops everything: the apps (each bounded by SHUTDOWN_TIMEOUT_MS), then
- * the sandbox, Redis and Postgres (which run in their own process groups, so a
+ * Ctrl-C (or SIGTERM, or the terminal closing: SIGHUP) stops everything: the apps (each bounded by
+ * SHUTDOWN_TIMEOUT_MS), then the sandbox, Redis and Postgres (which run in their own process groups, so a
  * terminal's Ctrl-C does not stop them under the apps). A second Ctrl-C forces
  * it at once. Logs of each app go to .epos-relay/logs/<app>.log.
  *
@@ -162,7 +162,7 @@ async function main(): Promise<number> {
       );
       return;
     }
-    // A SIGTERM while stopping: the stop is already bounded. A SIGINT within a second of the
+    // A SIGTERM or SIGHUP while stopping: the stop is already bounded. A SIGINT within a second of the
     // first is the same Ctrl-C delivered twice: `npm start` forwards the terminal's SIGINT to
     // this script, which the terminal has already signalled with its whole process group.
     if (signal !== 'SIGINT' || Date.now() - firstSignalAt < 1_000) return;
@@ -173,6 +173,11 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The terminal closing hangs up its jobs: SIGHUP, whose default would end this script at once and leave
+  // Redis and Postgres (in their own process groups) running. It stops everything like SIGTERM.
+  process.on('SIGHUP', onSignal);
+  // Writes to a terminal that has gone fail (EIO): the stop must go on rather than end on an unhandled error.
+  for (const out of [process.stdout, process.stderr]) out.on('error', () => undefined);
 
   try {
     say(paint(1, 'epos-relay: starting the platform'));

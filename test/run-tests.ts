@@ -116,7 +116,8 @@ async function main(): Promise<number> {
     log: (m) => console.log(`[test] ${m}`),
   });
   const stopStack = async () => stack.stop();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stopStack().finally(() => process.exit(130)));
+  // SIGHUP too (the terminal closed): Redis and Postgres run in their own process groups and would outlive this runner.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => void stopStack().finally(() => process.exit(130)));
   try {
     const templateUrl = withDatabase(stack.databaseUrl, TEMPLATE_DB);
     await dropDatabase(stack.databaseUrl, TEMPLATE_DB);

@@ -7,7 +7,7 @@ import { freePort } from '@app/infra';
 import type { TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, uniquePrefix, waitFor } from '@app/testing';
 import type { TerminalProcess } from './terminal';
-import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts } from './terminal';
+import { assertPortsClosed, closeTerminal, pressCtrlC, processesLeft, spawnInTerminal, stackPorts } from './terminal';
 
 const dist = join(__dirname, '..', '..');
 
@@ -52,6 +52,22 @@ describe('Ctrl-C in a terminal (SIGINT to the whole process group)', () => {
     assert.ok(stop.seconds < 15, `stopped ${stop.seconds} s after Ctrl-C`);
     await assertPortsClosed({ admin: port }, term.output());
     assert.deepEqual(processesLeft(term.child.pid!, []), []);
+  });
+
+  it('stops one app alone on a hang-up (the terminal closed) as on Ctrl-C: exit code 0, port closed', async () => {
+    const port = await freePort();
+    const term = spawnInTerminal(
+      join(dist, 'apps', 'admin', 'src', 'main.js'),
+      { PATH: process.env.PATH, ...appEnv(db, { PORT: String(port), ADMIN_OPERATOR_TOKENS: 'operator-token-lifecycle-01', LOG_LEVEL: 'info', QUEUE_PREFIX: uniquePrefix('lc') }) },
+    );
+    running.push(term);
+    await waitFor(() => healthy(port), 'the admin app to answer /health', 60_000, 100);
+    const stop = await closeTerminal(term);
+    assert.equal(stop.signal, null, `ended by ${stop.signal}, not by closing:\n${term.output()}`);
+    assert.equal(stop.code, 0, term.output());
+    assert.ok(stop.seconds < 15, `stopped ${stop.seconds} s after the hang-up`);
+    assert.match(term.output(), /"signal":"SIGHUP".*shutting down/);
+    await assertPortsClosed({ admin: port }, term.output());
   });
 
   it('bounds an app\'s shutdown: past SHUTDOWN_TIMEOUT_MS it says what it still waits for and exits 1', async () => {

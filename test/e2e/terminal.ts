@@ -14,6 +14,8 @@ export interface TerminalProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   /** SIGINT to the whole process group, as Ctrl-C in a terminal. */
   ctrlC(): void;
+  /** SIGHUP to the whole process group, as a terminal that is closed hangs up its jobs. */
+  hangUp(): void;
   /** SIGKILL to the group while its leader lives (test cleanup). */
   kill(): void;
 }
@@ -36,7 +38,7 @@ export function spawnInTerminal(file: string, env: NodeJS.ProcessEnv): TerminalP
       /* the group is gone */
     }
   };
-  return { child, output: () => out, exited, ctrlC: () => group('SIGINT'), kill: () => group('SIGKILL') };
+  return { child, output: () => out, exited, ctrlC: () => group('SIGINT'), hangUp: () => group('SIGHUP'), kill: () => group('SIGKILL') };
 }
 
 /** Ctrl-C, then the exit code and how long the exit took. */
@@ -48,7 +50,18 @@ export async function pressCtrlC(
   p.ctrlC();
   // npm run-script forwards the SIGINT it got from the terminal to its child (`exec node ...`).
   if (opts.forwardedByNpm) setTimeout(() => p.child.kill('SIGINT'), 20);
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit 30 s after Ctrl-C:\n${p.output()}`)), 30_000).unref());
+  return exitAfter(p, t0, 'Ctrl-C');
+}
+
+/** The terminal closed (a hang-up), then the exit code and how long the exit took. */
+export async function closeTerminal(p: TerminalProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; seconds: number }> {
+  const t0 = Date.now();
+  p.hangUp();
+  return exitAfter(p, t0, 'the hang-up');
+}
+
+async function exitAfter(p: TerminalProcess, t0: number, what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; seconds: number }> {
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit 30 s after ${what}:\n${p.output()}`)), 30_000).unref());
   const { code, signal, at } = await Promise.race([p.exited, timeout]);
   return { code, signal, seconds: (at - t0) / 1000 };
 }

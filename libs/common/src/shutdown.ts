@@ -6,14 +6,17 @@ import type { Logger } from './logger';
 import { HEALTH } from './tokens';
 
 const HOOKS = ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown'] as const;
+/** The signals that close an app: Ctrl-C, a supervisor's stop, and the terminal closing (hang-up). */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
- * SIGINT/SIGTERM close the app gracefully, within `timeoutMs`. Past it the app
+ * SIGINT/SIGTERM/SIGHUP close the app gracefully, within `timeoutMs`. Past it the app
  * logs what it was still waiting for (the lifecycle hooks that had not returned,
  * the HTTP server, Node's active resources) and exits with code 1. A second
  * SIGINT (Ctrl-C again, a second or more after the first) exits at once (code
- * 130); a SIGTERM while closing is ignored, because a supervisor (`npm start`) sends one to apps that may have
- * had the terminal's SIGINT already. A graceful close exits with code 0.
+ * 130); a SIGTERM or SIGHUP while closing is ignored, because a supervisor (`npm start`) sends one to apps that may have
+ * had the terminal's SIGINT already. SIGHUP is the terminal closing (its default would end the app without closing
+ * anything). A graceful close exits with code 0.
  */
 export function closeOnSignals(app: INestApplication, name: string, logger: Logger, timeoutMs: number, drainMs = 0): void {
   const pending = trackShutdown(app);
@@ -21,7 +24,7 @@ export function closeOnSignals(app: INestApplication, name: string, logger: Logg
   let firstAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {
-      // Already closing within the deadline: a SIGTERM, or the same Ctrl-C delivered twice
+      // Already closing within the deadline: a SIGTERM or SIGHUP, or the same Ctrl-C delivered twice
       // (a SIGINT less than a second after the first), changes nothing.
       if (signal !== 'SIGINT' || Date.now() - firstAt < 1_000) return;
       logger.warn({ signal, waitingFor: [...pending] }, `${name}: second ${signal}, exiting at once`);
@@ -57,18 +60,14 @@ export function closeOnSignals(app: INestApplication, name: string, logger: Logg
         },
       );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
   // Closed by its owner (in-process tests): stop listening, so closed apps do not pile up listeners.
   const close = app.close.bind(app);
   app.close = async (...args: Parameters<typeof close>) => {
     try {
       return await close(...args);
     } finally {
-      if (!closing) {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-      }
+      if (!closing) for (const signal of SIGNALS) process.removeListener(signal, onSignal);
     }
   };
 }
