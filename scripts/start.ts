@@ -111,6 +111,9 @@ async function main(): Promise<number> {
   const children = new Map<AppName, ChildProcess>();
   let sandbox: DojoSandbox | undefined;
   let stack: Stack | undefined;
+  // Redis and Postgres while they start: a stop then aborts the start, which stops what it has started.
+  let stackStarting: Promise<Stack> | undefined;
+  const starting = new AbortController();
   const gone = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
   const within = <T>(p: Promise<T>, ms: number) =>
     // A stop that fails counts like one that times out: the caller escalates to SIGKILL either way.
@@ -142,8 +145,10 @@ async function main(): Promise<number> {
       await stopApp('gateway');
       await Promise.all(APPS.filter((n) => n !== 'gateway').map(stopApp));
       await within(sandbox?.close() ?? Promise.resolve(), 3_000);
-      // Redis and Postgres last; their stops are bounded too, also when they died from a signal.
-      await within(stack?.stop() ?? Promise.resolve(), 20_000);
+      // Redis and Postgres last; their stops are bounded too, also when they died from a signal. Still starting,
+      // they are told to stop, and the start ends once what it had started has stopped (its data directory gone).
+      starting.abort();
+      await within((stack ? stack.stop() : stackStarting?.then((s) => s.stop())) ?? Promise.resolve(), 20_000);
       return code;
     })());
   let firstSignalAt = 0;
@@ -181,7 +186,8 @@ async function main(): Promise<number> {
 
   try {
     say(paint(1, 'epos-relay: starting the platform'));
-    stack = await startStack({ log: (m) => say(`  ${since()}  ${m}`) });
+    stackStarting = startStack({ log: (m) => say(`  ${since()}  ${m}`), signal: starting.signal });
+    stack = await stackStarting;
     const m = await migrate(stack.databaseUrl);
     say(`  ${since()}  migrations: ${m.applied.length} applied, ${m.alreadyApplied.length} already in place`);
 
@@ -229,6 +235,8 @@ async function main(): Promise<number> {
       // The simulator's own checkout page stands in for https://pay.dojo.tech/checkout.
       ...(sandbox ? { DOJO_CHECKOUT_URL: sandbox.checkoutBase } : {}),
     };
+    // Stopping already (a signal while starting): start no app, which the stop might have passed by.
+    if (stopping) throw new Error('stopped while starting');
     for (const name of APPS) {
       const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
       const child = spawn(process.execPath, ['--enable-source-maps', join(__dirname, '..', 'apps', name, 'src', 'main.js')], {
@@ -346,8 +354,9 @@ async function main(): Promise<number> {
     await new Promise(() => undefined);
     return 0;
   } catch (err) {
-    // One line, no stack trace (e.g. Postgres that cannot start says what to do instead).
-    process.stderr.write(paint(31, `start failed: ${(err as Error).message}\n`));
+    // One line, no stack trace (e.g. Postgres that cannot start says what to do instead). A start cut short by a
+    // signal says nothing more: the stop it began reports.
+    if (!stopping) process.stderr.write(paint(31, `start failed: ${(err as Error).message}\n`));
     await stopAll();
     return 1;
   }

@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { freePort } from '@app/infra';
@@ -92,6 +94,48 @@ describe('Ctrl-C in a terminal (SIGINT to the whole process group)', () => {
     } finally {
       slow.destroy();
     }
+  });
+
+  it('stops npm start on a hang-up while it is still starting Postgres: nothing left running, no data directory', async () => {
+    const [admin, gateway, worker, webhook, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const tmp = tmpdir();
+    const term = spawnInTerminal(join(dist, 'scripts', 'start.js'), {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: tmp,
+      EPOS_RELAY_PG_NON_DURABLE: '1', // a quicker initdb; durability is not what this is about
+      EPOS_RELAY_NO_APT: '1',
+      EPOS_RELAY_NO_DOCKER: '1',
+      ADMIN_PORT: String(admin),
+      GATEWAY_PORT: String(gateway),
+      WORKER_PORT: String(worker),
+      WEBHOOK_PORT: String(webhook),
+      SANDBOX_PORT: String(sandbox),
+      LOG_LEVEL: 'warn',
+    });
+    running.push(term);
+    const pid = term.child.pid!;
+    const left = () => readdirSync(tmp).filter((n) => n.startsWith(`epos-relay-pg-${pid}-`));
+    // The server is starting (its postmaster.pid written, not yet ready to accept connections): the stack is still
+    // starting. initdb's standalone backends write the file too, with their pid negated.
+    const postmaster = () =>
+      left().some((n) => {
+        try {
+          return Number(readFileSync(join(tmp, n, 'postmaster.pid'), 'utf8').split('\n')[0]) > 0;
+        } catch {
+          return false;
+        }
+      });
+    await waitFor(() => postmaster() || term.child.exitCode !== null, 'npm start to start its Postgres server', 60_000, 10);
+    const stop = await closeTerminal(term);
+    assert.equal(stop.signal, null, `ended by ${stop.signal}, not by stopping:\n${term.output()}`);
+    assert.equal(stop.code, 0, term.output());
+    assert.doesNotMatch(term.output(), /start failed/);
+    const stack = stackPorts(term.output());
+    await assertPortsClosed({ admin, gateway, worker, webhook, sandbox, ...stack }, term.output());
+    const patterns = [`epos-relay-pg-${pid}-`, ...(stack.redis ? [`redis-server 127.0.0.1:${stack.redis}`] : [])];
+    assert.deepEqual(processesLeft(pid, patterns), [], term.output());
+    assert.deepEqual(left(), [], `the data directory and its log are removed:\n${term.output()}`);
   });
 
   it('stops npm start within 15 s even after an app and Postgres died from a signal', async () => {

@@ -86,14 +86,20 @@ export class PostgresProcess {
     const runAs = postgresUser();
     const bins = await usableBinaries(runAs, opts.nativeDir, opts.cacheRoot ?? tmpdir(), log);
     const port = opts.port ?? (await freePort());
+    if (!opts.dataDir) removeStaleDataDirs(tmpdir(), log);
+    // The default name carries this process' pid, which tells removeStaleDataDirs whether its owner still runs.
     const dataDir = resolve(opts.dataDir ?? join(tmpdir(), `epos-relay-pg-${process.pid}-${port}`));
     const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
-    if (fresh) await initdb(join(bins.native, 'bin', 'initdb'), dataDir, runAs, Boolean(opts.nonDurable));
     const proc = new PostgresProcess(join(bins.native, 'bin', 'postgres'), runAs, port, dataDir, opts.persistent ?? false, Boolean(opts.nonDurable), Boolean(opts.statementStats));
     try {
+      // initdb is in this process' group: a terminal's Ctrl-C or hang-up can end it half way.
+      if (fresh) await initdb(join(bins.native, 'bin', 'initdb'), dataDir, runAs, Boolean(opts.nonDurable));
       await proc.start();
     } catch (err) {
-      if (fresh && !proc.persistent) rmSync(dataDir, { recursive: true, force: true });
+      if (fresh && !proc.persistent) {
+        rmSync(dataDir, { recursive: true, force: true });
+        rmSync(proc.logFile, { force: true });
+      }
       throw err;
     }
     return proc;
@@ -109,7 +115,8 @@ export class PostgresProcess {
     return usableSocketPath(join(this.dataDir, `.s.PGSQL.${this.port}.lock`)) ? this.dataDir : undefined;
   }
 
-  private get logFile(): string {
+  /** The server's log, beside its data directory. */
+  get logFile(): string {
     return `${this.dataDir}.log`;
   }
 
@@ -216,6 +223,61 @@ export class PostgresProcess {
       return '';
     }
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, as another user's process.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the default data directories (`epos-relay-pg-<pid of the process that started the server>-<port>`) and
+ * their logs in `root` that earlier runs left behind: a process that was killed, or forced out (a second Ctrl-C),
+ * cannot remove its own. One is left when the process that made it (the pid in its name) still runs, or when the
+ * server that its postmaster.pid names still runs (processes are told apart by pid, so `root` is assumed to be
+ * shared only within one pid namespace). Best effort: what cannot be read or removed is left. Returns the names
+ * removed.
+ */
+export function removeStaleDataDirs(root: string, log: (msg: string) => void = () => undefined): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /^epos-relay-pg-(\d+)-(\d+)(\.log)?$/.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    const dir = join(root, m[3] ? name.slice(0, -'.log'.length) : name);
+    // A log stays with its data directory, which is judged on its own (and removed with it).
+    if (m[3] && (existsSync(dir) || !existsSync(join(root, name)))) continue;
+    if (!m[3]) {
+      let server: number | undefined;
+      try {
+        // A standalone backend (initdb's) writes its pid negated.
+        server = Math.abs(Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0])) || undefined;
+      } catch (err) {
+        // No postmaster.pid: the server is not running. Unreadable: leave the directory alone.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') continue;
+      }
+      if (server !== undefined && alive(server)) continue;
+    }
+    try {
+      rmSync(join(root, name), { recursive: true, force: true });
+      if (!m[3]) rmSync(`${dir}.log`, { force: true });
+      removed.push(name);
+    } catch {
+      /* another user's, or going away */
+    }
+  }
+  if (removed.length) log(`removed what earlier runs' Postgres servers left behind in ${root}: ${removed.join(', ')}`);
+  return removed;
 }
 
 function groupAlive(pgid: number): boolean {

@@ -13,6 +13,11 @@ export interface StackOptions {
   persistent?: boolean;
   /** A local Postgres collects pg_stat_statements (the bench's --pg-stats); a given or container one is as it is. */
   statementStats?: boolean;
+  /**
+   * Aborted while the stack is starting (Ctrl-C during `npm start`): what has started so far is stopped (a local
+   * Postgres' data directory removed) and startStack rejects with a StackError once it has.
+   */
+  signal?: AbortSignal;
   log?: (msg: string) => void;
 }
 
@@ -57,12 +62,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     postgresProvider: 'given',
     redisProvider: 'given',
     stop: async () => {
-      // Best effort: stop every provider even when one fails (test and dev stacks only).
-      for (const s of stops.reverse()) await s().catch(() => undefined);
+      // Best effort: stop every provider even when one fails (test and dev stacks only); each once.
+      for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
     },
   };
+  // Each provider's start runs to its end (none can be cut short); an abort is acted on between them.
+  const stopIfAborted = () => {
+    if (opts.signal?.aborted) throw new StackError('stopped while starting');
+  };
   try {
+    stopIfAborted();
     const docker = !stack.databaseUrl || !stack.redisUrl ? await dockerAnswers(env) : false;
+    stopIfAborted();
     if (!stack.databaseUrl) {
       if (docker) {
         const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
@@ -88,6 +99,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         `postgres (${stack.postgresProvider}) at ${redact(stack.databaseUrl)}` +
           (nonDurable ? ` NON-DURABLE (${NON_DURABLE_ENV}=1: fsync, synchronous_commit and full_page_writes off; a crash can lose acknowledged writes)` : ''),
       );
+      stopIfAborted();
     }
     if (!stack.redisUrl) {
       if (docker) {
@@ -113,6 +125,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         stack.redis = redis;
       }
       log(`redis (${stack.redisProvider}) at ${redact(stack.redisUrl)}${stack.appsRedisUrl !== stack.redisUrl ? `, the apps over ${redact(stack.appsRedisUrl)}` : ''}`);
+      stopIfAborted();
     }
     return stack;
   } catch (err) {
