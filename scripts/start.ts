@@ -58,6 +58,7 @@ function readConfig() {
     START_VENUE_NAME: z.string().min(1).max(200).optional(),
     START_SOFTWARE_HOUSE_NAME: z.string().min(1).max(200).optional(),
     SHUTDOWN_TIMEOUT_MS: e.int(10_000, 100, 600_000),
+    SHUTDOWN_DRAIN_MS: e.int(0, 0, 120_000),
   });
 }
 
@@ -129,8 +130,8 @@ async function main(): Promise<number> {
     (stopping ??= (async () => {
       say(`\n${paint(2, 'stopping...')}`);
       let code = 0;
-      // The apps' own deadline is SHUTDOWN_TIMEOUT_MS; past it and a margin, they are killed.
-      const deadline = Date.now() + cfg.SHUTDOWN_TIMEOUT_MS + 2_000;
+      // The apps' own deadline is SHUTDOWN_DRAIN_MS + SHUTDOWN_TIMEOUT_MS (they inherit both); past it and a margin, they are killed.
+      const deadline = Date.now() + cfg.SHUTDOWN_DRAIN_MS + cfg.SHUTDOWN_TIMEOUT_MS + 2_000;
       const stopApp = async (name: AppName) => {
         const c = children.get(name);
         if (!c || gone(c)) return;
