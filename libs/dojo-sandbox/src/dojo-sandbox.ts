@@ -7,7 +7,7 @@ import { createLogger, NestPinoLogger } from '@app/common';
 import type { DojoEventPayload, JsonRpcResponse } from '@app/contracts';
 import { AccountRegistry } from './accounts';
 import type { CallOptions, ConnectionInfo, StrayFrame } from './epos-hub';
-import { EposHub } from './epos-hub';
+import { EposHub, NotRoutedError } from './epos-hub';
 import { PatHub } from './pat-hub';
 import type { PacSettings } from './pac-hub';
 import { PacHub } from './pac-hub';
@@ -20,6 +20,7 @@ import type { PatLoadOptions, PatLoadReport } from './pat-load';
 import { runPatLoad } from './pat-load';
 import type { FlowResult, Misbehaviour, PosEventRecord, SandboxAccount, WebhookDelivery, WsIntegration } from './types';
 import { WebhookSender } from './webhooks';
+import { pause, REDELIVERY_DELAYS_MS, REDELIVERY_WINDOW_MS } from './redelivery';
 import type { SandboxPaymentIntent, StatusChanges } from './payment-intents';
 import { PaymentIntentStore } from './payment-intents';
 
@@ -68,6 +69,8 @@ export class DojoSandbox {
   /** Dojo's online payment intents (REST /payment-intents and the /checkout page). */
   readonly paymentIntents = new PaymentIntentStore();
   private readonly emitting = new Set<Promise<unknown>>();
+  /** Aborted by close(): no redelivery is started. */
+  private readonly closing = new AbortController();
   private app?: INestApplication;
   private _url = '';
 
@@ -78,7 +81,7 @@ export class DojoSandbox {
     this.hub = new EposHub(this.accounts, logger, { ...opts }, this.misbehaviour);
     this.pat = new PatHub(this.accounts, logger, { ...opts }, this.misbehaviour);
     this.pac = new PacHub(this.accounts, logger, { ...opts });
-    this.webhooks = new WebhookSender(this.accounts, logger);
+    this.webhooks = new WebhookSender(this.accounts, logger, { signal: this.closing.signal });
     this.flows = new FlowEngine(FLOWS, {
       hub: this.hub,
       pat: this.pat,
@@ -227,30 +230,70 @@ export class DojoSandbox {
     return this.flows.get(flowId);
   }
 
-  /** Sends one payment-intent event by webhook (signed) and, when routed, over the socket as HandleEventV1. */
+  /**
+   * Sends one payment-intent event by webhook (signed) and, when routed, over the socket as HandleEventV1, each
+   * at least once as Dojo does: a failed delivery is made again (see REDELIVERY_DELAYS_MS), so this resolves
+   * once each channel has taken the event or its redeliveries ran out. The webhook goes first, then the socket;
+   * `tried` is called once both have made their first attempt (redeliveries may still be going on).
+   */
   async sendPaymentEvent(
     accountId: string,
     event: Partial<DojoEventPayload> & { data?: Partial<DojoEventPayload['data']> } = {},
-    o: { webhook?: boolean; socket?: boolean } = {},
+    o: { webhook?: boolean; socket?: boolean; tried?: () => void } = {},
   ): Promise<{ event: DojoEventPayload; deliveries: WebhookDelivery[]; reply?: JsonRpcResponse; socketError?: string }> {
     this.accounts.require(accountId);
     const base = paymentIntentEvents(accountId, event.data?.paymentIntentId ?? `pi_sandbox_${Date.now().toString(36)}`, (p) => `${p}${Math.random().toString(36).slice(2, 12)}`)[0];
     const full: DojoEventPayload = { ...base, ...event, accountId, data: { ...base.data, ...(event.data ?? {}) } };
     const deliveries: WebhookDelivery[] = [];
-    if (o.webhook !== false) {
+    let webhookTried!: () => void;
+    const webhookFirst = new Promise<void>((r) => (webhookTried = r));
+    const byWebhook = (async () => {
+      if (o.webhook === false) return webhookTried();
       const times = this.misbehaviour.duplicateWebhooks ? 2 : 1;
-      for (let i = 0; i < times; i++) deliveries.push(...(await this.webhooks.deliver(full)));
-    }
-    let reply: JsonRpcResponse | undefined;
-    let socketError: string | undefined;
-    if (o.socket !== false) {
-      try {
-        reply = await this.call(accountId, 'HandleEventV1', { ...full });
-      } catch (err) {
-        socketError = (err as Error).message;
-      }
-    }
+      for (let i = 0; i < times; i++) deliveries.push(...(await this.webhooks.deliver(full, i === times - 1 ? webhookTried : undefined)));
+    })();
+    await webhookFirst;
+    let bySocket: Promise<{ reply?: JsonRpcResponse; socketError?: string }> = Promise.resolve({});
+    if (o.socket !== false) bySocket = this.deliverOverSocket(accountId, full, o.tried);
+    else o.tried?.();
+    await byWebhook;
+    const { reply, socketError } = await bySocket;
     return { event: full, deliveries, reply, socketError };
+  }
+
+  /**
+   * HandleEventV1, sent again (the same event, a new request) after no answer in time, an error answer or a
+   * lost connection: once the account has a routed connection again, after REDELIVERY_DELAYS_MS, for at most
+   * REDELIVERY_WINDOW_MS, and not once the sandbox is closing. An event whose capability is not registered is not
+   * sent at all (NotRoutedError), as by Dojo. Resolves with the last answer, or the last failure when none came.
+   */
+  private async deliverOverSocket(accountId: string, event: DojoEventPayload, tried?: () => void): Promise<{ reply?: JsonRpcResponse; socketError?: string }> {
+    const signal = this.closing.signal;
+    const until = Date.now() + REDELIVERY_WINDOW_MS;
+    for (let send = 1; ; send++) {
+      let reply: JsonRpcResponse | undefined;
+      let socketError: string | undefined;
+      try {
+        reply = await this.call(accountId, 'HandleEventV1', { ...event });
+        if (!('error' in reply)) return { reply };
+      } catch (err) {
+        if (err instanceof NotRoutedError) return { socketError: err.message };
+        socketError = (err as Error).message;
+      } finally {
+        if (send === 1) tried?.();
+      }
+      const failure = socketError ?? (reply && 'error' in reply ? `${reply.error.errorType}: ${reply.error.debugMessage}` : '');
+      const delay = REDELIVERY_DELAYS_MS[send - 1];
+      if (delay === undefined || Date.now() >= until || signal.aborted) {
+        this.logger.warn({ locationId: accountId, eventId: event.id, sends: send, failure }, 'HandleEventV1 not taken; no more sends');
+        return { reply, socketError };
+      }
+      this.logger.debug({ locationId: accountId, eventId: event.id, sends: send, failure }, 'HandleEventV1 not taken; sending it again');
+      await pause(delay, signal);
+      // A lost connection: wait for the EPOS to connect again (it reconnects by itself).
+      while (!this.hub.ready(accountId, 'HandleEventV1', event) && Date.now() < until && !signal.aborted) await pause(100, signal);
+      if (signal.aborted) return { reply, socketError };
+    }
   }
 
   /**
@@ -271,15 +314,26 @@ export class DojoSandbox {
       data: { paymentIntentId: pi.id, paymentStatus: status, captureMode: pi.captureMode },
     }));
     if (this.misbehaviour.webhooksOutOfOrder) events.reverse();
-    const run = (async () => {
-      await new Promise((r) => setImmediate(r));
-      for (const e of events) {
-        const out = await this.sendPaymentEvent(pi.accountId, e);
-        if (out.socketError) this.logger.debug({ eventId: e.id, err: out.socketError }, 'payment intent event not sent over the socket');
-      }
-    })().catch((err: Error) => this.logger.warn({ err: err.message, paymentIntentId: pi.id }, 'payment intent events could not be sent'));
-    this.emitting.add(run);
-    void run.finally(() => this.emitting.delete(run));
+    const track = (p: Promise<unknown>) => {
+      this.emitting.add(p);
+      void p.finally(() => this.emitting.delete(p));
+    };
+    track(
+      (async () => {
+        await new Promise((r) => setImmediate(r));
+        // In order, each once the one before has been tried on both channels; a redelivery goes on beside the next
+        // events (sendPaymentEvent says what it could not deliver in the end).
+        for (const e of events) {
+          await new Promise<void>((tried) => {
+            const delivery = this.sendPaymentEvent(pi.accountId, e, { tried }).catch((err: Error) =>
+              this.logger.warn({ err: err.message, paymentIntentId: pi.id, eventId: e.id }, 'payment intent event could not be sent'),
+            );
+            track(delivery);
+            void delivery.finally(tried);
+          });
+        }
+      })(),
+    );
   }
 
   /** Loses (true) or delivers again (false) the events of online payment intents. */
@@ -365,7 +419,9 @@ export class DojoSandbox {
     return runPatLoad(this.pat, o);
   }
 
+  /** Stops the redeliveries at once, lets the deliveries in flight end, closes the sockets, waits for the flows, and closes the server. */
   async close(): Promise<void> {
+    this.closing.abort();
     await Promise.allSettled([...this.emitting]);
     await this.hub.close();
     await this.pat.close();

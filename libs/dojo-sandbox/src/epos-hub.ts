@@ -390,6 +390,11 @@ export class EposHub {
     return method === 'HandleEventV1' ? needed.some((c) => caps.includes(c)) : methodEnabled(method, caps);
   }
 
+  /** Whether a call of `method` would go out now: routed (isRouted), on a connection that is open. */
+  ready(accountId: string, method: string, params?: unknown): boolean {
+    return this.isRouted(accountId, method, params) && this.routed(accountId)?.socket.readyState === WebSocket.OPEN;
+  }
+
   /** Sends one JSON-RPC request to the routed connection and resolves with the reply. */
   call(accountId: string, method: string, params: unknown, opts: CallOptions = {}): Promise<JsonRpcResponse> {
     if (!opts.bypassRouting && !this.isRouted(accountId, method, params)) {

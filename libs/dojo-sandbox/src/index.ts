@@ -4,6 +4,7 @@ export * from './latency';
 export * from './accounts';
 export * from './epos-hub';
 export * from './webhooks';
+export * from './redelivery';
 export * from './load-generator';
 export * from './flows';
 export * from './dojo-sandbox';

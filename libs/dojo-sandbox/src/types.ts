@@ -63,6 +63,8 @@ export interface WebhookDelivery {
   error?: string;
   ms: number;
   at: string;
+  /** 1 for the first attempt at this event and target; more for a redelivery after a failed one. */
+  attempt: number;
 }
 
 export type FlowStatus = 'SUCCESS' | 'FAILURE' | 'TIMED_OUT' | 'IN_PROGRESS';

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import type { RunningApp } from '@app/common';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import type { DojoEventPayload } from '@app/contracts';
@@ -186,6 +187,56 @@ describe('online payments', () => {
       assert.equal(rows.length, 2, 'Authorized and Captured, each stored once however often delivered');
       assert.ok(rows.every((r) => r.state === 'applied' && r.deliveries === 2 * c.channels.length), JSON.stringify(rows.map((r) => [r.state, r.deliveries])));
       assert.ok(rows.every((r) => c.channels.includes(r.channel as 'webhook' | 'socket')));
+    }
+  });
+
+  it('stores once an event whose webhook first answered 500, and one sent over a socket that had just dropped (Dojo delivers at least once)', async () => {
+    // In front of the webhook app: the first delivery of an event named here is answered 500 without reaching it.
+    const failOnce = new Set<string>();
+    const front = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (failOnce.delete(String(JSON.parse(Buffer.concat(chunks).toString('utf8')).id))) return void res.writeHead(500).end();
+        fetch(`${webhook.url}/webhooks/dojo`, { method: 'POST', headers: { 'content-type': 'application/json', 'dojo-signature': String(req.headers['dojo-signature']) }, body: Buffer.concat(chunks) })
+          .then(async (r) => res.writeHead(r.status).end(await r.text()))
+          .catch(() => res.writeHead(502).end());
+      });
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+    const account = sim.accounts.get(a.dojoAccountId)!;
+    const direct = account.webhookUrl;
+    account.webhookUrl = `http://127.0.0.1:${(front.address() as { port: number }).port}/webhooks/dojo`;
+    try {
+      const o = await fx.order(a.id, { total: 1200 });
+      const pi = await createIntent(o.id);
+      sim.loseIntentEvents(true);
+      try {
+        assert.deepEqual(sim.paymentIntents.pay(pi.id, TEST_CARDS.success, undefined).changes, ['Authorized', 'Captured']);
+      } finally {
+        sim.loseIntentEvents(false);
+      }
+      const ev = (status: string, i: number): DojoEventPayload => ({
+        id: `evt_again_${pi.id}_${status}`, event: 'payment_intent.status_updated', accountId: a.dojoAccountId,
+        createdAt: new Date(Date.now() + i).toISOString(), data: { paymentIntentId: pi.id, paymentStatus: status, captureMode: 'Auto' },
+      });
+      failOnce.add(ev('Authorized', 0).id);
+      const byWebhook = await sim.sendPaymentEvent(a.dojoAccountId, ev('Authorized', 0), { socket: false });
+      assert.deepEqual(byWebhook.deliveries.map((d) => [d.attempt, d.status]), [[2, 200]]);
+      // The gateway's socket drops just before the event goes: it is sent once the gateway has dialled again.
+      sim.dropConnections(a.dojoAccountId);
+      const bySocket = await sim.sendPaymentEvent(a.dojoAccountId, ev('Captured', 1), { webhook: false });
+      assert.ok(bySocket.reply && 'result' in bySocket.reply, JSON.stringify(bySocket));
+      const where = { locationId: a.id, eventId: { startsWith: `evt_again_${pi.id}_` } };
+      await waitFor(async () => ((await db.prisma.dojoEvent.count({ where: { ...where, state: 'applied' } })) === 2 ? true : undefined), 'both events applied');
+      const rows = await db.prisma.dojoEvent.findMany({ where, orderBy: { occurredAt: 'asc' } });
+      assert.deepEqual(rows.map((r) => [r.paymentStatus, r.channel, r.deliveries]), [['Authorized', 'webhook', 1], ['Captured', 'socket', 1]]);
+      await paidIs(o.id, 1200);
+      assert.equal((await paymentsOf(o.id)).length, 1);
+    } finally {
+      account.webhookUrl = direct;
+      await new Promise((r) => front.close(r));
+      await waitFor(() => sim.connectionsFor(a.dojoAccountId) === 1 || undefined, 'the gateway connected venue A again', 20_000);
     }
   });
 

@@ -42,6 +42,8 @@ export class FakeEpos {
   closeCode: number | undefined;
   /** Change a reply before it is sent (to break the contract on purpose). */
   corrupt?: (method: string, reply: Json) => Json;
+  /** Answer this many HandleEventV1 requests with an error (the event not taken), then take them again. */
+  failEvents = 0;
   /** Answer deletes of these with success but keep them (a POS that forgets to delete). */
   readonly keepDeleted = new Set<'party' | 'reservation'>();
   readonly orders = new Map<string, Json>();
@@ -214,6 +216,10 @@ export class FakeEpos {
         if (this.keepDeleted.has('reservation')) return this.reservations.has(p.reservationId) ? ok({}) : err(id, 'NotFound', 'no reservation');
         return this.reservations.delete(p.reservationId) ? ok({}) : err(id, 'NotFound', 'no reservation');
       case 'HandleEventV1':
+        if (this.failEvents > 0) {
+          this.failEvents--;
+          return err(id, 'UnexpectedError', 'the event could not be stored just now', -32000);
+        }
         this.events.push(p);
         return ok({});
       default:

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { FlowResult } from '@app/dojo-sandbox';
+import type { FlowResult, SandboxPaymentIntent } from '@app/dojo-sandbox';
 import { dojoSignature, DojoSandbox } from '@app/dojo-sandbox';
 import { waitFor } from '@app/testing';
 import { FakeEpos } from './fake-epos';
@@ -20,6 +20,8 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
   let receiverUrl: string;
   const received: { body: string; signature: string }[] = [];
   const secret = 'PDYkJQq6sESYHp_zJuTTBQ';
+  /** The receiver answers this many webhooks 500, then 200 again. */
+  let failWebhooks = 0;
 
   before(async () => {
     receiver = createServer((req, res) => {
@@ -27,7 +29,9 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
         received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['dojo-signature']) });
-        res.writeHead(200).end();
+        const fail = failWebhooks > 0;
+        if (fail) failWebhooks--;
+        res.writeHead(fail ? 500 : 200).end();
       });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
@@ -106,6 +110,62 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     assert.equal(socketEvents.length, 4);
     assert.equal(socketEvents[0]!.id, socketEvents[3]!.id);
     assert.ok(r.steps.some((s) => /\(duplicate\)/.test(s.name)));
+  });
+
+  it('delivers an event again, with the same id, after its webhook answered 500 and after HandleEventV1 answered an error', async () => {
+    received.length = 0;
+    failWebhooks = 1;
+    epos.failEvents = 1;
+    const before = epos.events.length;
+    const out = await sim.sendPaymentEvent('acc_flow', { data: { paymentIntentId: 'pi_redelivered' } });
+    assert.deepEqual(received.map((r) => JSON.parse(r.body).id), [out.event.id, out.event.id], 'the webhook twice');
+    assert.deepEqual(out.deliveries.map((d) => [d.attempt, d.status]), [[2, 200]]);
+    assert.deepEqual(sim.webhookDeliveries.filter((d) => d.eventId === out.event.id).map((d) => [d.attempt, d.status]), [[1, 500], [2, 200]]);
+    assert.ok(out.reply && 'result' in out.reply, JSON.stringify(out));
+    const sends = epos.received.filter((r) => r.method === 'HandleEventV1' && r.params.id === out.event.id);
+    assert.equal(sends.length, 2, 'HandleEventV1 twice');
+    assert.notEqual(sends[0]!.id, sends[1]!.id, 'as a new request');
+    assert.deepEqual(epos.events.slice(before).map((e) => e.id), [out.event.id], 'taken once');
+  });
+
+  it('delivers HandleEventV1 again once the EPOS has connected again', async () => {
+    sim.addAccount({ apiKey: 'sk_sandbox_flow_b', softwareHouseId: 'sh_test', accountId: 'acc_flow_b' });
+    const opts = { wsUrl: sim.wsUrl, restUrl: sim.url, apiKey: 'sk_sandbox_flow_b', softwareHouseId: 'sh_test' };
+    const first = await new FakeEpos(opts).connect();
+    await first.register();
+    first.close();
+    await waitFor(() => sim.connectionsFor('acc_flow_b') === 0 || undefined, 'the connection gone');
+    const sending = sim.sendPaymentEvent('acc_flow_b', { data: { paymentIntentId: 'pi_reconnect' } }, { webhook: false });
+    await new Promise((r) => setTimeout(r, 400));
+    const second = await new FakeEpos(opts).connect();
+    try {
+      const out = await sending;
+      assert.ok(out.reply && 'result' in out.reply, JSON.stringify(out));
+      assert.deepEqual(second.events.map((e) => e.id), [out.event.id]);
+    } finally {
+      second.close();
+    }
+  });
+
+  it('close() stops redelivering at once', async () => {
+    const failing = createServer((req, res) => req.resume().on('end', () => res.writeHead(503).end()));
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', () => r()));
+    const quick = await DojoSandbox.start({ port: 0 });
+    const closing = { done: false };
+    try {
+      quick.addAccount({ apiKey: 'sk_sandbox_c', softwareHouseId: 'sh', accountId: 'acc_c', webhookUrl: `http://127.0.0.1:${(failing.address() as { port: number }).port}/hook`, webhookSecret: secret });
+      quick.emitIntentEvents({ id: 'pi_closing', accountId: 'acc_c', captureMode: 'Auto' } as SandboxPaymentIntent, ['Authorized']);
+      await waitFor(() => quick.webhookDeliveries.length > 0 || undefined, 'the first attempt');
+      const t0 = Date.now();
+      closing.done = true;
+      await quick.close();
+      assert.ok(Date.now() - t0 < 1_000, `close() took ${Date.now() - t0} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(quick.webhookDeliveries.map((d) => [d.attempt, d.status]), [[1, 503]], 'no attempt after close()');
+    } finally {
+      if (!closing.done) await quick.close();
+      await new Promise((r) => failing.close(r));
+    }
   });
 
   it('runs a flow over HTTP: POST /flows returns an id, GET /flows/{id} shows per-step status', async () => {

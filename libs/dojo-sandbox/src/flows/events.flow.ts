@@ -58,7 +58,8 @@ export const eventsFlow: FlowDefinition = {
           const bad = out.filter((d) => d.status === null || d.status < 200 || d.status >= 300);
           const [firstBad] = bad;
           if (firstBad) throw new StepCheckError(`webhook to ${firstBad.url} answered ${firstBad.status ?? firstBad.error}`);
-          return { value: out, summary: `delivered ${e.id} signed to ${out.length} target(s)${times > 1 ? ' (twice)' : ''}` };
+          const attempts = Math.max(...out.map((d) => d.attempt));
+          return { value: out, summary: `delivered ${e.id} signed to ${out.length} target(s)${times > 1 ? ' (twice)' : ''}${attempts > 1 ? `, after ${attempts} attempts` : ''}` };
         });
       }
       if (viaSocket) {
