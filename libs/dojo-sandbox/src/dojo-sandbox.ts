@@ -24,6 +24,9 @@ import { pause, REDELIVERY_DELAYS_MS, REDELIVERY_WINDOW_MS } from './redelivery'
 import type { SandboxPaymentIntent, StatusChanges } from './payment-intents';
 import { PaymentIntentStore } from './payment-intents';
 
+/** How long close() waits for the flows, once told to stop, to end (a step in an outside call may take its time). */
+const FLOWS_DRAIN_MS = 2_000;
+
 /** The switches of a sandbox that behaves like Dojo (no misbehaviour). */
 function wellBehaved(): Misbehaviour {
   return { duplicateRequests: false, duplicateWebhooks: false, webhooksOutOfOrder: false, loseIntentEvents: false, omitIntentCaptures: false, captureDelayMs: 0, pingsPaused: false, pingDelayMs: 0, answerPongs: true };
@@ -69,7 +72,7 @@ export class DojoSandbox {
   /** Dojo's online payment intents (REST /payment-intents and the /checkout page). */
   readonly paymentIntents = new PaymentIntentStore();
   private readonly emitting = new Set<Promise<unknown>>();
-  /** Aborted by close(): no redelivery is started. */
+  /** Aborted by close(): flows stop at their next step and their waits end; no redelivery is started. */
   private readonly closing = new AbortController();
   private app?: INestApplication;
   private _url = '';
@@ -91,6 +94,7 @@ export class DojoSandbox {
       misbehaviour: this.misbehaviour,
       logger,
       callTimeoutMs: opts.callTimeoutMs,
+      signal: this.closing.signal,
     });
   }
 
@@ -419,14 +423,17 @@ export class DojoSandbox {
     return runPatLoad(this.pat, o);
   }
 
-  /** Stops the redeliveries at once, lets the deliveries in flight end, closes the sockets, waits for the flows, and closes the server. */
+  /**
+   * Stops at once what waits (redeliveries, flows' steps and waits), lets the deliveries in flight end, closes the
+   * sockets, gives the flows a moment to record how they ended, and closes the server.
+   */
   async close(): Promise<void> {
     this.closing.abort();
     await Promise.allSettled([...this.emitting]);
     await this.hub.close();
     await this.pat.close();
     await this.pac.close();
-    await this.flows.drain();
+    await this.flows.drain(FLOWS_DRAIN_MS);
     await this.app?.close();
   }
 }

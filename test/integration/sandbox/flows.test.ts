@@ -168,6 +168,32 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     }
   });
 
+  it('close() ends a flow that waits on an outside call (the venue API) at once', async () => {
+    // A venue API that never answers: the pay-at-counter flow's first step waits on it (up to 15 s per call).
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const quick = await DojoSandbox.start({ port: 0 });
+    const closing = { done: false };
+    try {
+      quick.addAccount({ apiKey: 'sk_sandbox_ctr', softwareHouseId: 'sh', accountId: 'acc_ctr' });
+      const venueApi = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+      const id = quick.startFlow('pay-at-counter', { accountId: 'acc_ctr', venueApi, locationId: 'loc', venueToken: 'vt_x' });
+      await waitFor(() => (quick.getFlow(id)?.steps[0]?.status === 'IN_PROGRESS' ? true : undefined), 'the flow waiting on the venue API');
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      closing.done = true;
+      await quick.close();
+      assert.ok(Date.now() - t0 < 3_000, `close() took ${Date.now() - t0} ms`);
+      const r = quick.getFlow(id)!;
+      assert.equal(r.status, 'FAILURE', explain(r));
+      assert.deepEqual(r.steps.map((x) => [x.name, x.status, x.additionalInformation[0]]), [['terminals (venue API)', 'FAILURE', 'the sandbox is closing']]);
+    } finally {
+      if (!closing.done) await quick.close();
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
   it('runs a flow over HTTP: POST /flows returns an id, GET /flows/{id} shows per-step status', async () => {
     const res = await fetch(`${sim.url}/flows`, {
       method: 'POST',

@@ -22,7 +22,12 @@ export interface FlowDeps {
   misbehaviour: Misbehaviour;
   logger: Logger;
   callTimeoutMs: number;
+  /** Aborted when the sandbox closes: a flow stops at its next step, and a step that waits stops waiting. */
+  signal?: AbortSignal;
 }
+
+/** The message of a flow's last step when the sandbox closes under it. */
+const CLOSING = 'the sandbox is closing';
 
 /** Thrown inside a step's summary function when the reply is contract-valid but wrong for the flow. */
 export class StepCheckError extends Error {
@@ -86,6 +91,38 @@ export class FlowContext {
     private readonly onChange: () => void,
   ) {}
 
+  /** Aborted when the sandbox closes (see FlowDeps.signal). */
+  get signal(): AbortSignal | undefined {
+    return this.deps.signal;
+  }
+
+  /** A signal for a call outside the sandbox (fetch): aborted after `ms`, or when the sandbox closes. */
+  timeout(ms: number): AbortSignal {
+    const t = AbortSignal.timeout(ms);
+    return this.deps.signal ? AbortSignal.any([t, this.deps.signal]) : t;
+  }
+
+  /** A step may not start once the sandbox is closing: the flow stops with it. */
+  private stopIfClosing(name: string, method?: string): void {
+    if (!this.deps.signal?.aborted) return;
+    const step = this.begin(name, method);
+    this.end(step, performance.now(), 'FAILURE', [CLOSING]);
+    throw new FlowStopped('FAILURE');
+  }
+
+  /** `work`, or a rejection as soon as the sandbox closes (the work itself is left to end on its own). */
+  private untilClosed<T>(work: Promise<T>): Promise<T> {
+    const signal = this.deps.signal;
+    if (!signal) return work;
+    let onAbort: (() => void) | undefined;
+    const closed = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new Error(CLOSING));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return Promise.race([work, closed]).finally(() => signal.removeEventListener('abort', onAbort!));
+  }
+
   newId(prefix: string): string {
     return `${prefix}${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   }
@@ -107,6 +144,7 @@ export class FlowContext {
 
   /** Sends one method to the EPOS, validates the reply, and returns `result`; stops the flow on any failure. */
   async rpc<R>(s: RpcStep<R>): Promise<R> {
+    this.stopIfClosing(s.name ?? s.method, s.method);
     const step = this.begin(s.name ?? s.method, s.method);
     const t0 = performance.now();
     let reply: JsonRpcResponse;
@@ -154,6 +192,7 @@ export class FlowContext {
    * failure, an error result included unless expected.
    */
   async tablesRpc<R>(s: TablesStep<R>, requestorInfo: Record<string, unknown>): Promise<R> {
+    this.stopIfClosing(s.name ?? s.method, s.method);
     const step = this.begin(s.name ?? s.method, s.method);
     const t0 = performance.now();
     let reply: JsonRpcResponse;
@@ -190,10 +229,11 @@ export class FlowContext {
 
   /** A non-RPC step (e.g. a webhook delivery). `fn` returns the summary or throws StepCheckError. */
   async task<T>(name: string, fn: () => Promise<{ value: T; summary: string }>, method?: string): Promise<T> {
+    this.stopIfClosing(name, method);
     const step = this.begin(name, method);
     const t0 = performance.now();
     try {
-      const { value, summary } = await fn();
+      const { value, summary } = await this.untilClosed(fn());
       this.end(step, t0, 'SUCCESS', [summary]);
       return value;
     } catch (err) {

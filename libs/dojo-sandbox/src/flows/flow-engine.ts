@@ -105,7 +105,15 @@ export class FlowEngine {
     return (await this.running.get(id)) ?? this.results.get(id)!;
   }
 
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.running.values()]);
+  /** Waits for the running flows to end, for at most `limitMs` when given. */
+  async drain(limitMs?: number): Promise<void> {
+    const all = Promise.allSettled([...this.running.values()]);
+    if (limitMs === undefined) {
+      await all;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, limitMs)))]);
+    clearTimeout(timer);
   }
 }

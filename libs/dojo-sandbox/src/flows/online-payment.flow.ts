@@ -67,7 +67,7 @@ export const onlinePaymentFlow: FlowDefinition = {
         method,
         headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(key ? { 'idempotency-key': key } : {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
+        signal: ctx.timeout(15_000),
       });
       const json = (await res.json().catch(() => undefined)) as Record<string, any> | undefined;
       if (!res.ok) throw new StepCheckError(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
@@ -103,7 +103,7 @@ export const onlinePaymentFlow: FlowDefinition = {
       const res = await fetch(`${intent.checkoutUrl}/pay`, {
         method: 'POST',
         body: new URLSearchParams({ cardNumber: TEST_CARDS.success, expiry: '12/30', cvc: '123' }),
-        signal: AbortSignal.timeout(15_000),
+        signal: ctx.timeout(15_000),
       });
       const text = await res.text();
       if (!res.ok || !/Payment successful/.test(text)) throw new StepCheckError(`the checkout answered ${res.status}: ${text.replace(/<[^>]+>/g, ' ').slice(0, 200)}`);

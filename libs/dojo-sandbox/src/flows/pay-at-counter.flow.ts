@@ -39,7 +39,7 @@ const SAYS: Record<string, string> = {
 };
 
 /** The venue API as a POS calls it: bearer token, JSON, an Idempotency-Key where given. */
-function venueClient(p: Record<string, unknown>) {
+function venueClient(ctx: FlowContext, p: Record<string, unknown>) {
   const base = `${textParam(p, 'venueApi')!.replace(/\/+$/, '')}/venue/v1/locations/${encodeURIComponent(textParam(p, 'locationId')!)}`;
   const auth = { authorization: `Bearer ${textParam(p, 'venueToken')!}` };
   const call = async (method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: Json }> => {
@@ -47,7 +47,7 @@ function venueClient(p: Record<string, unknown>) {
       method,
       headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(key ? { 'idempotency-key': key } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
+      signal: ctx.timeout(15_000),
     });
     const json = (await res.json().catch(() => ({}))) as Json;
     if (!res.ok) throw new StepCheckError(`${method} ${path} answered ${res.status}: ${JSON.stringify(json).slice(0, 300)}`);
@@ -151,7 +151,7 @@ export const payAtCounterFlow: FlowDefinition = {
     { name: 'amount', type: 'integer', required: false, description: "The new order's amount in minor units (without orderId)", default: '1250' },
   ],
   async run(ctx, p) {
-    const venue = venueClient(p);
+    const venue = venueClient(ctx, p);
     const tid = textParam(p, 'tid') ?? 'VT-SIGNATURE';
     const declineTid = 'VT-DECLINE';
     const refundTid = 'VT-1';
@@ -177,8 +177,12 @@ export const payAtCounterFlow: FlowDefinition = {
 
     const stream = await ctx.task('open the event stream (SSE)', async () => {
       const s = await VenueEventStream.open(`${venue.base}/terminal-events`, venue.auth);
+      if (ctx.signal?.aborted) s.close(); // opened as the sandbox closed: the step has already ended
       return { value: s, summary: 'GET /terminal-events: listening' };
     });
+    // The sandbox closing ends the stream, and with it any wait for the terminal's next notification.
+    const closeStream = () => stream.close();
+    ctx.signal?.addEventListener('abort', closeStream, { once: true });
     try {
       const putOrder = async (amount: number, name: string) =>
         ctx.task(name, async () => {
@@ -284,6 +288,7 @@ export const payAtCounterFlow: FlowDefinition = {
         return { value: o, summary: `DECLINED (${end.view.transaction?.userMessage ?? 'no message'}); order ${second.id} still owes ${pounds(Number(o.outstandingAmount), second.currency)}` };
       });
     } finally {
+      ctx.signal?.removeEventListener('abort', closeStream);
       stream.close();
     }
   },
