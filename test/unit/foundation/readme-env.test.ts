@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { adminEnv, gatewayEnv, sandboxEnv, webhookEnv, workerEnv } from '@app/config';
 import { repoRoot } from '@app/infra';
 
@@ -11,6 +11,15 @@ describe('README', () => {
     const names = new Set([adminEnv, gatewayEnv, sandboxEnv, webhookEnv, workerEnv].flatMap((s) => Object.keys(s)));
     const missing = [...names].filter((n) => !readme.includes(`\`${n}\``));
     assert.deepEqual(missing, [], `README lacks: ${missing.join(', ')}`);
+  });
+
+  it("documents the simulator's variables in its own table, the shared ones included", () => {
+    const readme = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
+    const from = readme.indexOf('**dojo-sandbox**');
+    assert.ok(from > 0, 'the README has a dojo-sandbox table');
+    const table = readme.slice(from, readme.indexOf('\n**', from + 1));
+    const missing = Object.keys(sandboxEnv).filter((n) => !table.includes(`\`${n}\``));
+    assert.deepEqual(missing, [], `the dojo-sandbox table lacks: ${missing.join(', ')}`);
   });
 
   it('documents the variables of npm start and npm test', () => {
@@ -28,6 +37,27 @@ describe('README', () => {
       assert.ok(used.has(known), `the scan finds ${known}`);
     }
     const missing = [...used].filter((n) => !readme.includes(`\`${n}\``));
+    assert.deepEqual(missing, [], `README lacks: ${missing.join(', ')}`);
+  });
+
+  it('documents the variables the tests and the benchmarks read', () => {
+    const readme = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? (e.name === 'results' ? [] : sources(join(dir, e.name))) : /\.(ts|mjs)$/.test(e.name) ? [join(dir, e.name)] : [],
+      );
+    // What they read (not the variables they set for the processes they start: those are the apps' own, above).
+    const read = new Map<string, string>();
+    for (const f of [...sources(join(repoRoot(), 'test')), ...sources(join(repoRoot(), 'bench'))]) {
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/process\.env(?:\.|\[['"])([A-Z][A-Z0-9_]+)|(?<![\w.])env\.([A-Z][A-Z0-9_]+)/g)) {
+        const name = (m[1] ?? m[2])!;
+        if (!read.has(name)) read.set(name, relative(repoRoot(), f));
+      }
+    }
+    for (const system of ['PATH', 'HOME']) read.delete(system);
+    for (const known of ['FUZZ_SEED', 'FUZZ_FRAMES', 'TEST_LOG_LEVEL', 'PROFILE_ADMIN', 'CLUSTER_DEBUG']) assert.ok(read.has(known), `the scan finds ${known}`);
+    const missing = [...read].filter(([n]) => !readme.includes(`\`${n}\``)).map(([n, f]) => `${n} (${f})`);
     assert.deepEqual(missing, [], `README lacks: ${missing.join(', ')}`);
   });
 });
