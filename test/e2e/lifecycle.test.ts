@@ -9,7 +9,7 @@ import { freePort } from '@app/infra';
 import type { TestDatabase } from '@app/testing';
 import { appEnv, createTestDatabase, uniquePrefix, waitFor } from '@app/testing';
 import type { TerminalProcess } from './terminal';
-import { assertPortsClosed, closeTerminal, pressCtrlC, processesLeft, spawnInTerminal, stackPorts } from './terminal';
+import { assertPortsClosed, closeTerminal, pressCtrlC, processesLeft, spawnInTerminal, stackPorts, startEnv } from './terminal';
 
 const dist = join(__dirname, '..', '..');
 
@@ -99,20 +99,12 @@ describe('Ctrl-C in a terminal (SIGINT to the whole process group)', () => {
   it('stops npm start on a hang-up while it is still starting Postgres: nothing left running, no data directory', async () => {
     const [admin, gateway, worker, webhook, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const tmp = tmpdir();
-    const term = spawnInTerminal(join(dist, 'scripts', 'start.js'), {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+    const term = spawnInTerminal(join(dist, 'scripts', 'start.js'), startEnv({ admin, gateway, worker, webhook, sandbox }, {
       TMPDIR: tmp,
       EPOS_RELAY_PG_NON_DURABLE: '1', // a quicker initdb; durability is not what this is about
       EPOS_RELAY_NO_APT: '1',
       EPOS_RELAY_NO_DOCKER: '1',
-      ADMIN_PORT: String(admin),
-      GATEWAY_PORT: String(gateway),
-      WORKER_PORT: String(worker),
-      WEBHOOK_PORT: String(webhook),
-      SANDBOX_PORT: String(sandbox),
-      LOG_LEVEL: 'warn',
-    });
+    }));
     running.push(term);
     const pid = term.child.pid!;
     const left = () => readdirSync(tmp).filter((n) => n.startsWith(`epos-relay-pg-${pid}-`));
@@ -140,21 +132,13 @@ describe('Ctrl-C in a terminal (SIGINT to the whole process group)', () => {
 
   it('stops npm start within 15 s even after an app and Postgres died from a signal, the apps\' drain included', async () => {
     const [admin, gateway, worker, webhook, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const term = spawnInTerminal(join(dist, 'scripts', 'start.js'), {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+    const term = spawnInTerminal(join(dist, 'scripts', 'start.js'), startEnv({ admin, gateway, worker, webhook, sandbox }, {
       EPOS_RELAY_NO_APT: '1',
       EPOS_RELAY_NO_DOCKER: '1',
-      ADMIN_PORT: String(admin),
-      GATEWAY_PORT: String(gateway),
-      WORKER_PORT: String(worker),
-      WEBHOOK_PORT: String(webhook),
-      SANDBOX_PORT: String(sandbox),
-      LOG_LEVEL: 'warn',
       // A drain longer than the close's own deadline and its margin: npm start must wait for both.
       SHUTDOWN_DRAIN_MS: '6000',
       SHUTDOWN_TIMEOUT_MS: '3000',
-    });
+    }));
     running.push(term);
     const { child } = term;
     await waitFor(() => term.output().includes('keeps running') || child.exitCode !== null, 'the platform to start', 90_000, 100);

@@ -6,7 +6,7 @@ import { freePort } from '@app/infra';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import type { TerminalProcess } from './terminal';
-import { pressCtrlC, spawnInTerminal } from './terminal';
+import { pressCtrlC, spawnInTerminal, startEnv } from './terminal';
 
 // `npm start` with DOJO_API_KEY, DOJO_ACCOUNT_ID and DOJO_SOFTWARE_HOUSE_ID: a real Dojo
 // account, whose card machines would show whatever the platform holds for it. Dojo is
@@ -30,9 +30,7 @@ describe('npm start against real Dojo', () => {
 
   it('onboards the account with the names given, seeds nothing, and says how to load the venue through the venue API', async () => {
     const [admin, gateway, worker, webhook, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    term = spawnInTerminal(join(__dirname, '..', '..', 'scripts', 'start.js'), {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+    term = spawnInTerminal(join(__dirname, '..', '..', 'scripts', 'start.js'), startEnv({ admin, gateway, worker, webhook, sandbox }, {
       DATABASE_URL: db.url,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: uniquePrefix('realdojo'),
@@ -43,13 +41,7 @@ describe('npm start against real Dojo', () => {
       DOJO_WS_URL: dojo.wsUrl,
       START_VENUE_NAME: 'The Real Rose & Crown',
       START_SOFTWARE_HOUSE_NAME: 'Real Tills plc',
-      ADMIN_PORT: String(admin),
-      GATEWAY_PORT: String(gateway),
-      WORKER_PORT: String(worker),
-      WEBHOOK_PORT: String(webhook),
-      SANDBOX_PORT: String(sandbox),
-      LOG_LEVEL: 'warn',
-    });
+    }));
     const out = () => term!.output();
     await waitFor(() => out().includes('Ctrl-C stops everything') || term!.child.exitCode !== null, 'npm start to be ready', 90_000, 100);
     assert.equal(term.child.exitCode, null, out());

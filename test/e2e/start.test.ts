@@ -5,7 +5,7 @@ import { watchFlow } from '@app/dojo-sandbox';
 import { freePort } from '@app/infra';
 import { waitFor } from '@app/testing';
 import type { TerminalProcess } from './terminal';
-import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts } from './terminal';
+import { assertPortsClosed, pressCtrlC, processesLeft, spawnInTerminal, stackPorts, startEnv } from './terminal';
 
 // The README's run command, end to end: its own Postgres and Redis, the sandbox,
 // the four apps as processes, the demo venue and a pay-at-table flow; then the
@@ -17,17 +17,9 @@ describe('npm start', () => {
 
   it('brings the platform up, runs every flow green, and stops cleanly on Ctrl-C', async () => {
     const [admin, gateway, worker, webhook, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+    const env: NodeJS.ProcessEnv = startEnv({ admin, gateway, worker, webhook, sandbox }, {
       EPOS_RELAY_NO_APT: '1',
-      ADMIN_PORT: String(admin),
-      GATEWAY_PORT: String(gateway),
-      WORKER_PORT: String(worker),
-      WEBHOOK_PORT: String(webhook),
-      SANDBOX_PORT: String(sandbox),
-      LOG_LEVEL: 'warn',
-    };
+    });
     const started = Date.now();
     term = spawnInTerminal(join(__dirname, '..', '..', 'scripts', 'start.js'), env);
     const { child } = term;

@@ -109,3 +109,30 @@ export function stackPorts(out: string): Record<string, number> {
   if (redis) ports.redis = Number(redis[1]);
   return ports;
 }
+
+/** The ports of npm start's five apps. */
+export interface AppPorts {
+  admin: number;
+  gateway: number;
+  worker: number;
+  webhook: number;
+  sandbox: number;
+}
+
+/**
+ * npm start's environment in a test: PATH and HOME, the apps' ports, warn-level logs, then `extra` (which wins). Nothing
+ * else of the test runner's environment leaks in.
+ */
+export function startEnv(ports: AppPorts, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ADMIN_PORT: String(ports.admin),
+    GATEWAY_PORT: String(ports.gateway),
+    WORKER_PORT: String(ports.worker),
+    WEBHOOK_PORT: String(ports.webhook),
+    SANDBOX_PORT: String(ports.sandbox),
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
