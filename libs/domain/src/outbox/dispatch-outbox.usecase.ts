@@ -101,6 +101,18 @@ export class DispatchOutbox {
   async execute(): Promise<OutboxPass> {
     const late = this.late;
     this.late = { sent: 0, failed: 0, retried: 0 };
+    try {
+      return await this.pass(late);
+    } catch (err) {
+      // The slow sends' counts are reported by the next pass that goes through, not lost with this one.
+      this.late.sent += late.sent;
+      this.late.failed += late.failed;
+      this.late.retried += late.retried;
+      throw err;
+    }
+  }
+
+  private async pass(late: { sent: number; failed: number; retried: number }): Promise<OutboxPass> {
     // At most batchSize sends out at once, counting the slow ones earlier passes left running.
     const room = this.batchSize - this.sending;
     const claimed = room > 0 ? await this.outbox.claimAcrossLocations(room, this.leaseMs) : [];
