@@ -1,5 +1,6 @@
 export * from './logger';
 export * from './request-scope';
+export * from './uuid';
 export * from './tokens';
 export * from './redis';
 export * from './health';

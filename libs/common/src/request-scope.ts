@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isUuid } from './uuid';
 
 /** The header a request id comes in (from a proxy or the caller) and goes back out in. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -78,9 +79,7 @@ export function requestLogFields(): Record<string, unknown> | undefined {
   return scope?.open ? scope.fields() : undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** `value` when it is a UUID (a location id as routes carry it), else undefined: nothing else from a URL goes into a log line. */
 export function uuidOrUndefined(value: unknown): string | undefined {
-  return typeof value === 'string' && UUID.test(value) ? value : undefined;
+  return isUuid(value) ? value : undefined;
 }

@@ -1,3 +1,4 @@
+import { isUuid } from '@app/common';
 import type { CounterEventType, CounterFailure, CounterKind, CounterResolution, CounterState } from '@app/contracts';
 import { COUNTER_OPEN_STATES } from '@app/contracts';
 import { Prisma } from '@app/db';
@@ -453,12 +454,6 @@ export class CounterRepository {
       ORDER BY e.tx_id, e.id
       LIMIT ${limit}`;
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids the POS sends are checked before they reach a uuid cast (another id is simply not found). */
-export function isUuid(s: string): boolean {
-  return UUID.test(s);
 }
 
 export const counterRepo = (db: Tx) => new CounterRepository(db);

@@ -1,3 +1,4 @@
+import { isUuid } from '@app/common';
 import type { PrismaClient } from '@app/db';
 import { Prisma } from '@app/db';
 
@@ -38,7 +39,6 @@ export interface DeadLetterCursor {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Splits "<kind>:<row id>"; undefined when it cannot name a row (unknown kind, malformed row id). */
 export function parseDeadLetterId(id: string): DeadLetterRef | undefined {
@@ -47,7 +47,7 @@ export function parseDeadLetterId(id: string): DeadLetterRef | undefined {
   const kind = id.slice(0, at) as DeadLetterKind;
   const rowId = id.slice(at + 1);
   if (!DEAD_LETTER_KINDS.includes(kind)) return undefined;
-  if (kind === 'pos-event' ? !/^[1-9][0-9]{0,18}$/.test(rowId) || BigInt(rowId) > 9223372036854775807n : !UUID.test(rowId)) return undefined;
+  if (kind === 'pos-event' ? !/^[1-9][0-9]{0,18}$/.test(rowId) || BigInt(rowId) > 9223372036854775807n : !isUuid(rowId)) return undefined;
   return { kind, rowId: rowId.toLowerCase() };
 }
 

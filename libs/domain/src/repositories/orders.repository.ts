@@ -1,3 +1,4 @@
+import { isUuid } from '@app/common';
 import { Prisma } from '@app/db';
 import { paymentIntentLockKey, type RecordedPayment } from '../core/rules';
 import type { OrderCreateData, OrderWithRelations } from '../orders/order-mapper';
@@ -285,7 +286,7 @@ export class OrdersRepository {
 
   /** The order a table session id names (core/rules tableSessionId), or null. An index probe on the generated session_id. */
   async orderIdOfSession(locationId: string, sessionId: string): Promise<string | null> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sessionId)) return null;
+    if (!isUuid(sessionId)) return null;
     const rows = await this.db.$queryRaw<{ id: string }[]>`
       SELECT o.id FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.session_id = ${sessionId.toLowerCase()}::uuid LIMIT 1`;
     return rows[0]?.id ?? null;

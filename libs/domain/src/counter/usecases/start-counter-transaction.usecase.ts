@@ -1,3 +1,4 @@
+import { isUuid } from '@app/common';
 import { randomUUID } from 'node:crypto';
 import type { CounterKind, CounterTransactionView } from '@app/contracts';
 import { ConnectPac } from '@app/contracts';
@@ -5,7 +6,7 @@ import { DomainError, isUniqueViolation } from '../../admin/errors';
 import { counterRefundRefusal, counterSaleRefusal } from '../../core/rules';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
 import type { CounterTransactionRow } from '../../repositories/counter.repository';
-import { counterRepo, isUuid } from '../../repositories/counter.repository';
+import { counterRepo } from '../../repositories/counter.repository';
 import { LocationsRepository } from '../../repositories/locations.repository';
 import { ordersRepo } from '../../repositories/orders.repository';
 import { paymentIntentsRepo } from '../../repositories/payment-intents.repository';
