@@ -22,6 +22,10 @@ export interface OutboxDispatchOptions {
 }
 
 type Counts = { failed: number; retried: number };
+/** A pass's outcome counts (OutboxPass without `more`). */
+type Tally = Counts & { sent: number };
+const NONE: Tally = { sent: 0, failed: 0, retried: 0 };
+const plus = (a: Tally, b: Tally): Tally => ({ sent: a.sent + b.sent, failed: a.failed + b.failed, retried: a.retried + b.retried });
 type Credentials = Map<string, LocationDojoCredentials>;
 
 /** What one pass did. */
@@ -80,7 +84,7 @@ export class DispatchOutbox {
   /** Sends still out, of this pass and of earlier ones that stopped waiting for them. */
   private sending = 0;
   /** What earlier passes' slow sends settled after their pass had returned, still to be reported. */
-  private late = { sent: 0, failed: 0, retried: 0 };
+  private late: Tally = NONE;
   private readonly stragglers = new Set<Promise<void>>();
 
   constructor(
@@ -100,19 +104,17 @@ export class DispatchOutbox {
    */
   async execute(): Promise<OutboxPass> {
     const late = this.late;
-    this.late = { sent: 0, failed: 0, retried: 0 };
+    this.late = NONE;
     try {
       return await this.pass(late);
     } catch (err) {
       // The slow sends' counts are reported by the next pass that goes through, not lost with this one.
-      this.late.sent += late.sent;
-      this.late.failed += late.failed;
-      this.late.retried += late.retried;
+      this.late = plus(this.late, late);
       throw err;
     }
   }
 
-  private async pass(late: { sent: number; failed: number; retried: number }): Promise<OutboxPass> {
+  private async pass(late: Tally): Promise<OutboxPass> {
     // At most batchSize sends out at once, counting the slow ones earlier passes left running.
     const room = this.batchSize - this.sending;
     const claimed = room > 0 ? await this.outbox.claimAcrossLocations(room, this.leaseMs) : [];
@@ -143,7 +145,7 @@ export class DispatchOutbox {
       const unrecorded = (await settled).find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (unrecorded) throw unrecorded.reason;
     }
-    return { sent: pass.sent + late.sent, failed: pass.failed + late.failed, retried: pass.retried + late.retried, more: claimed.length >= room };
+    return { ...plus(pass, late), more: claimed.length >= room };
   }
 
   /** Resolves once the slow sends earlier passes left running are settled (stopping: nothing is left half done). */
@@ -157,9 +159,7 @@ export class DispatchOutbox {
       .then(async (results) => {
         const rows = delivered.splice(0);
         if (rows.length) await this.outbox.markSent(rows);
-        this.late.sent += rows.length;
-        this.late.failed += counts.failed - reported.failed;
-        this.late.retried += counts.retried - reported.retried;
+        this.late = plus(this.late, { sent: rows.length, failed: counts.failed - reported.failed, retried: counts.retried - reported.retried });
         const unrecorded = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (unrecorded) throw unrecorded.reason;
       })
