@@ -67,13 +67,22 @@ export function connectPatBaseUrl(s: Pick<ConnectPatSettings, 'hostAddress' | 'e
   return `wss://${s.hostAddress}.${s.environment === 'test' ? 'test.' : ''}connect.paymentsense.cloud/pat`;
 }
 
-/** Query parameter and field names whose values are secrets wherever they appear in a URL. */
-const SECRET_PARAMS = /^(token|api[-_]?key|key|secret|password|access[-_]?token)$/i;
+/** Words that make a URL query parameter's name a secret's: `token`, `access_token`, `apiKey`, `X-Amz-Signature`, `sig`. */
+const SECRET_PARAM_WORDS = new Set(['token', 'key', 'apikey', 'secret', 'password', 'passwd', 'auth', 'authorization', 'credential', 'credentials', 'signature', 'sig']);
+
+/** Whether a query parameter's name looks like a secret's: any of its words (split at `-`, `_`, `.` and camelCase) is one. */
+export function isSecretQueryParamName(name: string): boolean {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/);
+  return words.some((w) => SECRET_PARAM_WORDS.has(w));
+}
+
 const REDACTED = '***';
 
 /**
  * A URL with its secrets replaced by `***`: the values of secret query
- * parameters (Connect's `token=<api key>`) and a password in the user info.
+ * parameters (isSecretQueryParamName, the rule by which the operator API
+ * refuses such URLs; Connect's `token=<api key>`) and a password in the user
+ * info.
  * Used by every log line, status record and error that may show a URL.
  * Text that does not parse as a URL goes through redactSecretsInText.
  */
@@ -87,7 +96,7 @@ export function redactUrl(url: string): string {
   if (u.password) u.password = REDACTED;
   let changed = false;
   for (const k of [...u.searchParams.keys()]) {
-    if (SECRET_PARAMS.test(k)) {
+    if (isSecretQueryParamName(k)) {
       u.searchParams.set(k, REDACTED);
       changed = true;
     }
@@ -100,7 +109,7 @@ export function redactUrl(url: string): string {
     .map((pair) => {
       const eq = pair.indexOf('=');
       const name = eq < 0 ? pair : pair.slice(0, eq);
-      return eq >= 0 && SECRET_PARAMS.test(decodeURIComponentSafe(name)) ? `${name}=${REDACTED}` : pair;
+      return eq >= 0 && isSecretQueryParamName(decodeURIComponentSafe(name)) ? `${name}=${REDACTED}` : pair;
     })
     .join('&');
   const base = `${u.protocol}//${u.username ? `${u.username}${u.password ? `:${REDACTED}` : ''}@` : ''}${u.host}${u.pathname}`;

@@ -1,7 +1,8 @@
 /** The rules for the URLs a location or counter link dials (libs/domain/src/admin/location-rules.ts): no database. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSecretQueryParamName, locationUrlProblems, urlCredentialProblem, urlTlsProblem } from '@app/domain/admin';
+import { isSecretQueryParamName } from '@app/contracts';
+import { locationUrlProblems, urlCredentialProblem, urlTlsProblem } from '@app/domain/admin';
 
 describe('location URLs: no credentials, TLS for production', () => {
   it('takes a query parameter for a secret when any of its words is one', () => {

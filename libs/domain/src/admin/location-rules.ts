@@ -1,5 +1,5 @@
 import type { ConnectPacSettings, ConnectPatSettings, DojoTablesSettings, LocationProtocol, ProtocolSettingsOf } from '@app/contracts';
-import { ALL_CAPABILITIES, COUNTER_SIGNATURE_WAIT_DEFAULT_MS, COUNTER_SIGNATURE_WAIT_MAX_MS, DOJO_REST_KEY_PROTOCOLS, unknownCapabilities } from '@app/contracts';
+import { ALL_CAPABILITIES, COUNTER_SIGNATURE_WAIT_DEFAULT_MS, COUNTER_SIGNATURE_WAIT_MAX_MS, DOJO_REST_KEY_PROTOCOLS, isSecretQueryParamName, unknownCapabilities } from '@app/contracts';
 import type { FieldError } from './errors';
 import { DomainError } from './errors';
 
@@ -133,15 +133,6 @@ export function checkConnectPacSettings(c: Partial<ConnectPacSettings> | null | 
     signatureDefault: c.signatureDefault ?? 'decline',
     signatureWaitMs: c.signatureWaitMs ?? COUNTER_SIGNATURE_WAIT_DEFAULT_MS,
   };
-}
-
-/** Words that make a URL query parameter's name a secret's: `token`, `access_token`, `apiKey`, `X-Amz-Signature`, `sig`. */
-const SECRET_PARAM_WORDS = new Set(['token', 'key', 'apikey', 'secret', 'password', 'passwd', 'auth', 'authorization', 'credential', 'credentials', 'signature', 'sig']);
-
-/** Whether a query parameter's name looks like a secret's: any of its words (split at `-`, `_`, `.` and camelCase) is one. */
-export function isSecretQueryParamName(name: string): boolean {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/);
-  return words.some((w) => SECRET_PARAM_WORDS.has(w));
 }
 
 /**
