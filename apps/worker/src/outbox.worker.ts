@@ -60,7 +60,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
     const dispatch = new DispatchOutbox(
       // Its statements go straight to pg as named prepared statements (planned once per connection, not per pass).
       { outbox: new OutboxRepository(rawOnPg(prisma)), secretBox, dojo, log },
-      { backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS, backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
+      { backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS, backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, perLocation: config.OUTBOX_SENDS_PER_LOCATION },
     );
     const m = pipelineMetrics();
     const retried = boundCounter(m.outboxFailedTotal, 'retried');

@@ -171,6 +171,8 @@ export const workerEnv = {
   OUTBOX_BACKOFF_MAX_MS: env.int(300_000, 10, 86_400_000),
   /** Failed deliveries of a POS event before it becomes a dead letter. */
   OUTBOX_MAX_ATTEMPTS: env.int(20, 1, 10_000),
+  /** POS-event sends out at once to one location, per worker: a backlog or a slow location takes no more of a pass. */
+  OUTBOX_SENDS_PER_LOCATION: env.int(10, 1, 50),
   /** Timeout of one call to the Dojo API (capability registration). */
   DOJO_TIMEOUT_MS: env.int(10_000, 100, 120_000),
   /** How often the payment-intent reconciler looks for online intents due for a read from Dojo. */

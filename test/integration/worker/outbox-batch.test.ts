@@ -258,4 +258,59 @@ describe('outbox pass over several locations (batched credentials and marking)',
       stop();
     }
   });
+
+  describe('a share per location: a backlog or a slow location never takes a whole batch', () => {
+    const settleAll = () => db.prisma.$executeRaw`UPDATE outbox_events SET state = 'sent' WHERE state = 'pending'`;
+    const dispatcher = (o: { batchSize: number; perLocation: number; passWaitMs: number }) =>
+      new DispatchOutbox(
+        { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1, timeoutMs: 30_000 }) },
+        { backoffBaseMs: 100, backoffMaxMs: 200, ...o },
+      );
+    const state = async (entityId: string) => (await db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId } })).state;
+
+    it("a location's older backlog leaves room for another's events in the same pass, and its share says more may be due", async () => {
+      await settleAll();
+      for (const e of ['B1', 'B2', 'B3', 'B4']) await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', e, { orderId: e });
+      for (const e of ['N1', 'N2']) await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', e, { orderId: e });
+      const dispatch = dispatcher({ batchSize: 5, perLocation: 2, passWaitMs: 60_000 });
+      assert.deepEqual(await dispatch.execute(), { sent: 4, failed: 0, retried: 0, more: true }, 'two of the backlog and both of the other location');
+      assert.deepEqual(
+        [await state('B1'), await state('B2'), await state('B3'), await state('B4'), await state('N1'), await state('N2')],
+        ['sent', 'sent', 'pending', 'pending', 'sent', 'sent'],
+        'the backlog goes oldest first',
+      );
+      assert.deepEqual(await dispatch.execute(), { sent: 2, failed: 0, retried: 0, more: true }, 'the rest of the backlog, its share again');
+      assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 0, retried: 0, more: false });
+    });
+
+    it('a slow location with many rows due holds only its share of slots; its other rows wait until its sends are back', async () => {
+      await settleAll();
+      let answerSlow!: () => void;
+      const slowAnswered = new Promise<void>((r) => (answerSlow = r));
+      const isSlow = (x: { path: string; body?: { event?: { orderId?: string } } }) => x.path === '/epos/events' && String(x.body?.event?.orderId).startsWith('LAG-');
+      const stop = dojo.respond(async (x) => (isSlow(x) ? (await slowAnswered, { status: 200, body: {} }) : undefined));
+      try {
+        for (const e of ['LAG-1', 'LAG-2', 'LAG-3', 'LAG-4']) await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', e, { orderId: e });
+        await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'QUICK-1', { orderId: 'QUICK-1' });
+        const dispatch = dispatcher({ batchSize: 3, perLocation: 2, passWaitMs: 1_000 });
+        assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: true }, "the slow location's share (2) and the quick event");
+        assert.equal(await state('QUICK-1'), 'sent');
+        // The slow location's share is out: its other due rows are not claimed, another location's event is.
+        await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'QUICK-2', { orderId: 'QUICK-2' });
+        assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: true }, 'room for 1 (two sends are out), the quick one');
+        assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 0, retried: 0, more: false }, 'nothing claimed while the share is out');
+        assert.equal(dojo.find(isSlow).length, 2);
+        assert.deepEqual([await state('LAG-3'), await state('LAG-4')], ['pending', 'pending']);
+
+        answerSlow();
+        await dispatch.drain();
+        assert.deepEqual(await dispatch.execute(), { sent: 4, failed: 0, retried: 0, more: true }, 'the two late ones reported, the next two sent');
+        assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 0, retried: 0, more: false });
+        assert.equal(dojo.find(isSlow).length, 4, 'each slow row sent once');
+      } finally {
+        answerSlow();
+        stop();
+      }
+    });
+  });
 });

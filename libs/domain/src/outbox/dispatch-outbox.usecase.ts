@@ -19,6 +19,11 @@ export interface OutboxDispatchOptions {
    * must stay well under `leaseMs`.
    */
   passWaitMs?: number;
+  /**
+   * Sends out at once to one location (this dispatcher's) [10]: a location with a backlog or slow answers takes at
+   * most this many of the batch, and none while that many of its sends are still out.
+   */
+  perLocation?: number;
 }
 
 type Counts = { failed: number; retried: number };
@@ -33,7 +38,7 @@ export interface OutboxPass {
   sent: number;
   failed: number;
   retried: number;
-  /** It claimed a full batch: more rows may be due now (the loop goes again at once). */
+  /** It claimed a full batch, or a location's full share: more rows may be due now (the loop goes again at once). */
   more: boolean;
 }
 
@@ -68,7 +73,9 @@ export interface OutboxDeps {
  *   delivered and returns, and sends still out (a slow or unreachable
  *   location) are settled in the background, their rows leased meanwhile, so
  *   one slow location never holds up other venues' events. At most
- *   `batchSize` sends are out at once.
+ *   `batchSize` sends are out at once, and at most `perLocation` to one
+ *   location: a location with a backlog or slow answers never fills a batch,
+ *   and while its share of sends is out its rows are not claimed at all.
  * - A dead row blocks no one: other entities never wait for it, and neither do
  *   later events of its own entity. A POS event carries only the entity's id
  *   and Dojo fetches the entity's current state, so a later event of the same
@@ -80,9 +87,12 @@ export class DispatchOutbox {
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
   private readonly passWaitMs: number;
+  private readonly perLocation: number;
   private readonly outbox: OutboxRepository;
   /** Sends still out, of this pass and of earlier ones that stopped waiting for them. */
   private sending = 0;
+  /** The same, per location (none listed once its last send is back). */
+  private readonly sendingTo = new Map<string, number>();
   /** What earlier passes' slow sends settled after their pass had returned, still to be reported. */
   private late: Tally = NONE;
   private readonly stragglers = new Set<Promise<void>>();
@@ -95,6 +105,7 @@ export class DispatchOutbox {
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.maxAttempts = opts.maxAttempts ?? 20;
     this.passWaitMs = opts.passWaitMs ?? 1_000;
+    this.perLocation = opts.perLocation ?? 10;
     this.outbox = d.outbox;
   }
 
@@ -115,10 +126,20 @@ export class DispatchOutbox {
   }
 
   private async pass(late: Tally): Promise<OutboxPass> {
-    // At most batchSize sends out at once, counting the slow ones earlier passes left running.
+    // At most batchSize sends out at once, and perLocation to one location, counting the slow ones earlier passes
+    // left running.
     const room = this.batchSize - this.sending;
-    const claimed = room > 0 ? await this.outbox.claimAcrossLocations(room, this.leaseMs) : [];
+    const busy = [...this.sendingTo];
+    const share = new Map(busy.map(([loc, n]) => [loc, this.perLocation - n]));
+    const claimed =
+      room > 0
+        ? await this.outbox.claimAcrossLocations(room, this.leaseMs, this.perLocation, { locationIds: busy.map(([loc]) => loc), room: busy.map(([loc]) => share.get(loc)!) })
+        : [];
     if (claimed.length === 0) return { ...late, more: false };
+    const taken = new Map<string, number>();
+    for (const r of claimed) taken.set(r.location_id, (taken.get(r.location_id) ?? 0) + 1);
+    // A location that filled its share may have more due: go again at once (it is left out while its sends are out).
+    const more = claimed.length >= room || [...taken].some(([loc, n]) => n >= (share.get(loc) ?? this.perLocation));
     // One query for the credentials of every location in the batch, and one statement marking every delivered
     // row sent (one more for the slow ones, below): a pass holds a pooled connection for 3 statements instead of 2
     // per row, so a burst of POS events no longer starves the RPC handlers that share the pool (it made the request
@@ -127,8 +148,9 @@ export class DispatchOutbox {
     const delivered: ClaimedPosEvent[] = [];
     const counts: Counts = { failed: 0, retried: 0 };
     this.sending += claimed.length;
+    for (const [loc, n] of taken) this.sendingTo.set(loc, (this.sendingTo.get(loc) ?? 0) + n);
     // Settled one by one: a row whose failure could not be recorded must not keep the delivered ones from being marked.
-    const settled = Promise.allSettled(claimed.map((row) => this.deliver(row, creds, delivered, counts).finally(() => this.sending--)));
+    const settled = Promise.allSettled(claimed.map((row) => this.deliver(row, creds, delivered, counts).finally(() => this.sent(row.location_id))));
     // A slow or unreachable location must not hold up the pass (the next one, other venues' events): after
     // passWaitMs the delivered rows are marked and the pass returns; the slow sends go on (their rows are leased, so
     // no other pass sends them) and are settled, with one more statement, once the last of them is back.
@@ -145,7 +167,15 @@ export class DispatchOutbox {
       const unrecorded = (await settled).find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (unrecorded) throw unrecorded.reason;
     }
-    return { ...plus(pass, late), more: claimed.length >= room };
+    return { ...plus(pass, late), more };
+  }
+
+  /** One send to the location is back. */
+  private sent(locationId: string): void {
+    this.sending--;
+    const n = (this.sendingTo.get(locationId) ?? 1) - 1;
+    if (n > 0) this.sendingTo.set(locationId, n);
+    else this.sendingTo.delete(locationId);
   }
 
   /** Resolves once the slow sends earlier passes left running are settled (stopping: nothing is left half done). */

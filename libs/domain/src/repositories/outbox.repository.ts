@@ -80,23 +80,43 @@ export class OutboxRepository {
   constructor(private readonly db: Tx) {}
 
   /**
-   * Across all enabled locations: claims up to batchSize head rows (the oldest pending row of each entity,
-   * due now) by pushing next_attempt_at ahead by leaseMs (FOR UPDATE SKIP LOCKED). One statement.
+   * Across all enabled locations: claims up to batchSize head rows (the oldest pending row of each entity, due now),
+   * oldest due first, by pushing next_attempt_at ahead by leaseMs (FOR UPDATE SKIP LOCKED). One statement.
+   *
+   * At most `perLocation` rows of one location, and fewer for a location listed in `busy` (its own room: the sends
+   * the caller still has out to it count against the cap; one with no room is not looked at). So a location with a
+   * backlog, or one whose sends are slow, never takes a whole batch. The candidates are locked first (up to four
+   * batches' worth: FOR UPDATE does not mix with the window function that ranks them per location), then ranked;
+   * a candidate not taken is unlocked when the statement ends, untouched.
    */
-  claimAcrossLocations(batchSize: number, leaseMs: number): Promise<ClaimedPosEvent[]> {
+  claimAcrossLocations(
+    batchSize: number,
+    leaseMs: number,
+    perLocation: number,
+    busy: { locationIds: string[]; room: number[] } = { locationIds: [], room: [] },
+  ): Promise<ClaimedPosEvent[]> {
     const lease = `${leaseMs} milliseconds`;
+    const full = busy.locationIds.filter((_, i) => (busy.room[i] ?? 0) <= 0);
     return this.db.$queryRaw<ClaimedPosEvent[]>`
-      WITH heads AS (
-        SELECT o.id FROM outbox_events o
+      WITH due AS (
+        SELECT o.id, o.location_id, o.next_attempt_at FROM outbox_events o
         JOIN locations l ON l.id = o.location_id AND l.enabled
         WHERE o.state = 'pending' AND o.next_attempt_at <= now()
+          AND o.location_id <> ALL(${full}::uuid[])
           AND NOT EXISTS (
             SELECT 1 FROM outbox_events p
             WHERE p.location_id = o.location_id AND p.entity_type = o.entity_type AND p.entity_id = o.entity_id
               AND p.state = 'pending' AND p.id < o.id)
         ORDER BY o.next_attempt_at, o.id
-        LIMIT ${batchSize}
+        LIMIT ${batchSize * 4}
         FOR UPDATE OF o SKIP LOCKED
+      ), ranked AS (
+        SELECT d.id, d.next_attempt_at,
+          row_number() OVER (PARTITION BY d.location_id ORDER BY d.next_attempt_at, d.id) AS n,
+          COALESCE(b.room, ${perLocation}) AS room
+        FROM due d LEFT JOIN unnest(${busy.locationIds}::uuid[], ${busy.room}::int[]) AS b(location_id, room) ON b.location_id = d.location_id
+      ), heads AS (
+        SELECT id FROM ranked WHERE n <= room ORDER BY next_attempt_at, id LIMIT ${batchSize}
       )
       UPDATE outbox_events u SET next_attempt_at = now() + ${lease}::interval
       FROM heads WHERE u.id = heads.id
