@@ -32,7 +32,7 @@
 import { z } from 'zod';
 import { badString, checkInputValues } from './input-guard';
 import { peekJsonId } from './jsonrpc';
-import { connectPatUrl, describeIssue, errorMessageSchema, RECEIPT_FORMATS, TRANSACTION_RESULTS } from './connect-pat';
+import { connectPatUrl, describeIssue, errorMessageSchema, RECEIPT_FORMATS, TRANSACTION_RESULTS, unread } from './connect-pat';
 import type { PatError } from './connect-pat';
 
 // ---- connection ----
@@ -102,6 +102,10 @@ export const PAC_REQUEST_PARAMS = {
 export type PacRequestParams = { [M in PacRequestMethod]: z.infer<(typeof PAC_REQUEST_PARAMS)[M]> };
 
 // ---- Connect's results (lenient: unknown fields are kept; what we rely on is checked) ----
+//
+// A transaction reply reports a card that may already be charged. Only what decides money is checked, and a reply
+// that breaks it is unreadable (settled outcome_unknown: it holds its amount until the venue resolves it). A field
+// that decides nothing (card and receipt details) is read with `unread`: a value of another form is dropped.
 
 export const TERMINAL_STATUSES = ['AVAILABLE', 'BUSY'] as const;
 export const terminalSchema = z.looseObject({
@@ -121,10 +125,10 @@ export const PAYMENT_METHODS = ['UNKNOWN', 'KEYED', 'SWIPED', 'ICC_CHIP', 'CONTA
 /** Terminal receipt line types [REST v2]: no images or barcodes, BOX_ lines instead. */
 export const TERMINAL_RECEIPT_LINE_TYPES = ['TEXT', 'BOX_DECLINE', 'BOX_VOID', 'CARRIAGE_RETURN', 'LINE_SEPARATOR_SINGLE', 'LINE_SEPARATOR_DOUBLE', 'TICKET_FEED'] as const;
 export const terminalReceiptLineSchema = z.looseObject({
-  /** [REST v2: only `value` is required] */
-  type: z.enum(TERMINAL_RECEIPT_LINE_TYPES).optional(),
-  format: z.array(z.enum(RECEIPT_FORMATS)).optional(),
-  value: z.string().max(16_384).optional(),
+  /** [REST v2: only `value` is required] A type or format of another form (a new one) is dropped, the line kept. */
+  type: unread(z.enum(TERMINAL_RECEIPT_LINE_TYPES)),
+  format: unread(z.array(z.enum(RECEIPT_FORMATS))),
+  value: unread(z.string().max(16_384)),
 });
 export type TerminalReceiptLine = z.infer<typeof terminalReceiptLineSchema>;
 /** [REST v2: an object whose keys are not published; choice] one array of lines per copy: `MERCHANT`, `CUSTOMER`. */
@@ -151,9 +155,19 @@ export function connectTimeOf(at: Date): string {
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
 }
 
-/** The final transaction: the reply to sale, refund and duplicate [REST v2 transaction fields]. */
+/** An ISO 8601 date-time; a space in place of the `T` (as RFC 3339 allows) is read as the `T`. */
+const dateTime = z.preprocess(
+  (v) => (typeof v === 'string' ? v.replace(/^(\d{4}-\d{2}-\d{2}) (?=\d{2}:)/, '$1T') : v),
+  z.iso.datetime({ offset: true, local: true }),
+);
+
+/**
+ * The final transaction: the reply to sale, refund and duplicate [REST v2 transaction fields]. Checked: its type,
+ * result, amounts and currency (what is recorded), and the transactionId and transactionNumber that tell one terminal
+ * transaction from another when recovering (CounterRepository.settledWith). Every other field is `unread`.
+ */
 export const pacTransactionSchema = z.looseObject({
-  tid: tid.optional(),
+  tid: unread(tid),
   transactionType: z.enum(PAC_TRANSACTION_TYPES),
   transactionResult: z.enum(TRANSACTION_RESULTS),
   currency: currency.optional(),
@@ -161,25 +175,26 @@ export const pacTransactionSchema = z.looseObject({
   amountCashback: minor.optional(),
   amountGratuity: minor.optional(),
   amountTotal: minor.optional(),
-  authCode: z.string().max(64).optional(),
-  cardSchemeName: z.string().max(64).optional(),
-  applicationLabel: z.string().max(64).optional(),
-  cardHolderVerificationMethod: z.enum(CARDHOLDER_VERIFICATION_METHODS).optional(),
-  paymentMethod: z.enum(PAYMENT_METHODS).optional(),
+  authCode: unread(z.string().max(64)),
+  cardSchemeName: unread(z.string().max(64)),
+  applicationLabel: unread(z.string().max(64)),
+  cardHolderVerificationMethod: unread(z.enum(CARDHOLDER_VERIFICATION_METHODS)),
+  paymentMethod: unread(z.enum(PAYMENT_METHODS)),
   /** Masked by Connect (e.g. ************1234). */
-  primaryAccountNumber: z.string().max(32).optional(),
+  primaryAccountNumber: unread(z.string().max(32)),
   transactionId: z.string().max(128).optional(),
   transactionNumber: z.string().max(64).optional(),
   /**
    * When the terminal ran it: matching a `duplicate` to a transaction we sent relies on it. [REST v2: format
    * `YYYY-MM-DDThh:mm:ss`, no offset: the terminal's local time, read as UK time by core/rules terminalTimeMs]; a time
-   * with an offset or Z is taken as it says.
+   * with an offset or Z is taken as it says. One of another form is dropped: a recovery then cannot tell the
+   * transaction from an older one and settles outcome_unknown (core/rules recoveredMatch), and a reply needs no time.
    */
-  transactionTime: z.iso.datetime({ offset: true, local: true }).optional(),
-  receiptLines: receiptLinesSchema.optional(),
+  transactionTime: unread(dateTime),
+  receiptLines: unread(receiptLinesSchema),
   /** The notification values seen during the transaction. */
-  notifications: z.array(z.string().max(64)).max(200).optional(),
-  userMessage: z.string().max(1_000).optional(),
+  notifications: unread(z.array(z.string().max(64)).max(200)),
+  userMessage: unread(z.string().max(1_000)),
 });
 export type PacTransaction = z.infer<typeof pacTransactionSchema>;
 
@@ -249,8 +264,8 @@ export type TerminalNotification = z.infer<typeof terminalNotificationSchema>;
 
 export const signatureVerificationRequestSchema = z.looseObject({
   tid,
-  /** [3P] the receipt lines to check the signature against. */
-  receiptLines: receiptLinesSchema.optional(),
+  /** [3P] the receipt lines to check the signature against (of another form: dropped, the request still asked). */
+  receiptLines: unread(receiptLinesSchema),
 });
 export type SignatureVerificationRequest = z.infer<typeof signatureVerificationRequestSchema>;
 
@@ -355,13 +370,20 @@ export function decodePacFrame(frame: string): PacDecoded {
 }
 
 /**
- * Checks Connect's result for our request `method`: undefined when it fits,
- * else `<method>.<field> <reason>` (the gateway then treats the reply as an
- * unreadable outcome, never as a success).
+ * Reads Connect's result for our request `method`: the result as read (fields
+ * of another form that decide nothing dropped, see pacTransactionSchema), or
+ * `<method>.<field> <reason>` when what it relies on does not fit (the gateway
+ * then treats the reply as an unreadable outcome, never as a success).
  */
-export function pacResultProblem(method: PacRequestMethod, result: unknown): string | undefined {
+export function readPacResult<M extends PacRequestMethod>(method: M, result: unknown): { ok: true; result: PacResults[M] } | { ok: false; problem: string } {
   const r = PAC_RESULTS[method].safeParse(result);
-  return r.success ? undefined : describeIssue(r.error, method);
+  return r.success ? { ok: true, result: r.data as PacResults[M] } : { ok: false, problem: describeIssue(r.error, method) };
+}
+
+/** readPacResult's problem, or undefined when the result is read. */
+export function pacResultProblem(method: PacRequestMethod, result: unknown): string | undefined {
+  const r = readPacResult(method, result);
+  return r.ok ? undefined : r.problem;
 }
 
 // ---- encoding ----

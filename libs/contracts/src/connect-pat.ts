@@ -148,9 +148,9 @@ export const TRANSACTION_RESULTS = ['SUCCESSFUL', 'DECLINED', 'VOID', 'UNSUCCESS
 /**
  * A payment's field the EPOS never reads (it records the id, the amounts and the result): a value of another form
  * than expected is dropped, never a reason to refuse the message, since the card payment it describes was already
- * taken and refusing the message would leave it unrecorded.
+ * taken and refusing the message would leave it unrecorded. (Pay at counter reads its transactions the same way.)
  */
-const unread = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+export const unread = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 
 export const patPaymentSchema = z.looseObject({
   /**

@@ -29,7 +29,10 @@ export type CounterState = (typeof COUNTER_STATES)[number];
 /** States in which the transaction may still be running on the terminal. */
 export const COUNTER_OPEN_STATES: readonly CounterState[] = ['accepted', 'sent', 'cancel_requested', 'recovering'];
 
-/** Why a transaction failed without a result from the terminal. */
+/**
+ * Why a transaction failed without a result from the terminal. `unreadable` is no longer written (an answer that
+ * cannot be read fails `outcome_unknown`, which holds its amount until the venue resolves it); older rows may carry it.
+ */
 export const COUNTER_FAILURES = ['not_sent', 'cancelled_before_sending', 'refused', 'not_executed', 'outcome_unknown', 'unreadable'] as const;
 export type CounterFailure = (typeof COUNTER_FAILURES)[number];
 
@@ -181,7 +184,10 @@ export type CounterOutcome =
   | { kind: 'recovered'; transaction: PacTransaction | null }
   /** Connect refused the request (error reply): nothing ran on the terminal. */
   | { kind: 'refused'; code: number; message: string }
-  /** A reply that does not fit the schema: kept, flagged, never treated as a success. */
+  /**
+   * A reply whose type, result, amounts, currency or ids do not fit the schema (connect-pac.ts readPacResult): kept,
+   * never treated as a success. The card may have been charged, so it settles failed `outcome_unknown`.
+   */
   | { kind: 'unreadable'; problem: string; raw: unknown }
   /**
    * Recovery gave up without reading the terminal's last transaction (the terminal stayed away, or `duplicate` kept

@@ -458,7 +458,7 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     assert.equal((await ordersRepo(db.prisma).find(loc, 'ord-3'))!.paidAmount, 2000n);
   });
 
-  it('declined, refused and unreadable outcomes record nothing; a sale the order can no longer take is finished with a message', async () => {
+  it('declined and refused outcomes record nothing, an unreadable one holds its amount until resolved; a sale the order can no longer take is finished with a message', async () => {
     loc = await venue();
     const take = new TakeCounterWork(deps);
     const paid = async (id: string) => (await ordersRepo(db.prisma).find(loc, id))!.paidAmount;
@@ -476,8 +476,12 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const u = await start('unr-1', { tid: 'T-DEC', orderId: 'ord-3', amount: 2000n });
     await take.takeWork(loc, owner('r1'));
     const unreadable = await settle(u.view.id, { kind: 'unreadable', problem: 'sale.transactionResult is missing', raw: { transactionType: 'SALE' } });
-    assert.equal(unreadable.kind === 'settled' && unreadable.view.failure, 'unreadable');
+    assert.equal(unreadable.kind === 'settled' && unreadable.view.failure, 'outcome_unknown', 'the card may have been charged');
     assert.equal(await paid('ord-3'), 0n);
+    // It holds its 2000 on the order, so nothing charges it again, until the venue reads its terminal's receipts.
+    await expectDomainError(start('unr-2', { tid: 'T-UNR', orderId: 'ord-3', amount: 1n }), 'conflict', 'order_not_payable');
+    const released = await new ResolveCounterTransaction(deps).execute(loc, u.view.id, { resolution: 'not_charged' }, 'trace');
+    assert.deepEqual([released.state, released.failure, released.resolution], ['failed', 'outcome_unknown', 'not_charged']);
 
     // Two sales of 2000 are accepted one after the other; the order is paid by something else meanwhile.
     const s = await start('late-1', { tid: 'T-LATE', orderId: 'ord-3', amount: 2000n });

@@ -75,8 +75,12 @@ describe('pay at counter rules', () => {
     assert.equal(counterSettlementOf(sale, { kind: 'recovered', transaction: t() }).state, 'finished');
     const refused = counterSettlementOf(sale, { kind: 'refused', code: -32009, message: 'busy' });
     assert.equal(refused.state === 'failed' && refused.failure, 'refused');
-    const bad = counterSettlementOf(sale, { kind: 'unreadable', problem: 'sale.transactionResult is required', raw: {} });
-    assert.equal(bad.state === 'failed' && bad.failure, 'unreadable');
+    // An answer that cannot be read may be a charged card: it holds its amount until the venue resolves it.
+    const bad = counterSettlementOf(sale, { kind: 'unreadable', problem: 'sale.transactionResult is required', raw: { amountBase: 1000 } });
+    assert.equal(bad.state === 'failed' && bad.failure, 'outcome_unknown');
+    assert.match(bad.state === 'failed' ? bad.message : '', /could not be read \(sale\.transactionResult is required\).*check the terminal's receipts, then resolve it/);
+    assert.deepEqual(bad.state === 'failed' && bad.raw, { amountBase: 1000 }, 'what came is kept');
+    assert.equal(resolutionOf({ id: 'c-1', state: bad.state, failure: bad.state === 'failed' ? bad.failure : null, resolution: null }, 'charged').do, 'resolve');
   });
 
   it('records a payment only for a SUCCESSFUL sale against an order', () => {

@@ -188,6 +188,47 @@ describe('counter pump (in-memory port and socket)', () => {
     assert.match((by.get(c.id) as any).problem, /transactionType/);
   });
 
+  it('settles a successful sale whose fields that decide no money have unexpected values, those values dropped', async () => {
+    const { port, settled, pump } = setup();
+    const direct = port.add({ tid: 'VT-1' });
+    const lost = port.add({ tid: 'VT-2', state: 'sent', sentAt: new Date().toISOString() });
+    const socket = new MemorySocket(1);
+    pump.attach(LOC, socket);
+    const stop = answerTerminals(pump, socket, () => [{ tid: 'VT-2', status: 'AVAILABLE' }]);
+    const odd = {
+      paymentMethod: 'MOBILE_WALLET',
+      cardHolderVerificationMethod: 'CDCVM',
+      applicationLabel: 'A'.repeat(65),
+      authCode: 123456,
+      notifications: 'TRANSACTION_FINISHED',
+      receiptLines: { CUSTOMER: [{ type: 'QR_CODE', format: ['BLINK'], value: 'APPROVED' }, { value: 'THANK YOU' }] },
+      transactionTime: '2026-11-30 12:00:03',
+      transactionId: 'T-77',
+      futureField: { kept: true },
+    };
+    try {
+      await waitFor(() => socket.sent('sale').length === 1, 'written');
+      pump.onReply(LOC, socket, { kind: 'reply', id: direct.id, result: sale('VT-1', 'SUCCESSFUL', odd) });
+      const dup = await waitFor(() => socket.sent('duplicate')[0], 'duplicate asked');
+      pump.onReply(LOC, socket, { kind: 'reply', id: dup.id, result: sale('VT-2', 'SUCCESSFUL', { ...odd, receiptLines: [{ value: 'APPROVED' }] }) });
+      await waitFor(() => settled.length === 2, 'both settled');
+    } finally {
+      stop();
+    }
+    const by = new Map(settled.map((j) => [j.transactionId, j.outcome]));
+    const reply = by.get(direct.id) as Extract<CounterSettleJob['outcome'], { kind: 'transaction' }>;
+    assert.equal(reply.kind, 'transaction', 'the card was charged: never unreadable for a field that decides no money');
+    const t = reply.transaction;
+    assert.deepEqual([t.transactionType, t.transactionResult, t.amountBase, t.currency, t.transactionId], ['SALE', 'SUCCESSFUL', 1000, 'GBP', 'T-77']);
+    assert.equal(t.transactionTime, '2026-11-30T12:00:03', 'a space for the T is read as ISO 8601');
+    for (const f of ['paymentMethod', 'cardHolderVerificationMethod', 'applicationLabel', 'authCode', 'notifications'] as const) assert.equal(t[f], undefined, f);
+    assert.deepEqual(JSON.parse(JSON.stringify(t.receiptLines)), { CUSTOMER: [{ value: 'APPROVED' }, { value: 'THANK YOU' }] }, 'an unknown line type or format is dropped, the line kept');
+    assert.deepEqual((t as Record<string, unknown>).futureField, { kept: true });
+    const recovered = by.get(lost.id) as Extract<CounterSettleJob['outcome'], { kind: 'recovered' }>;
+    assert.equal(recovered.kind, 'recovered');
+    assert.deepEqual([recovered.transaction!.transactionResult, recovered.transaction!.amountBase, recovered.transaction!.receiptLines], ['SUCCESSFUL', 1000, undefined]);
+  });
+
   it('does not recover a transaction whose outcome is queued while the worker has not settled it yet', async () => {
     const { port, settled, pump } = setup({ settleLater: true });
     const tx = port.add({ tid: 'VT-1' });

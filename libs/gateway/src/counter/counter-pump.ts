@@ -311,9 +311,9 @@ class CounterSession {
 
   private outcomeOf(kind: ConnectPac.PacTransactionMethod, reply: DecodedReply): CounterOutcome {
     if (reply.error) return { kind: 'refused', code: reply.error.code, message: reply.error.message };
-    const problem = ConnectPac.pacResultProblem(kind, reply.result);
-    if (problem) return { kind: 'unreadable', problem, raw: reply.result };
-    return { kind: 'transaction', transaction: reply.result as ConnectPac.PacTransaction };
+    // The transaction as read: a field that decides no money and has another form is dropped, never the outcome.
+    const read = ConnectPac.readPacResult(kind, reply.result);
+    return read.ok ? { kind: 'transaction', transaction: read.result } : { kind: 'unreadable', problem: read.problem, raw: reply.result };
   }
 
   /** Enqueues the settle job, retrying briefly; an outcome that cannot be queued is left to recovery. */
@@ -436,8 +436,8 @@ class CounterSession {
           why = `duplicate failed (${r.error.code}: ${r.error.message})`;
           log.warn({ code: r.error.code, err: r.error.message }, 'duplicate failed; trying again');
         } else {
-          const problem = ConnectPac.pacResultProblem('duplicate', r.result);
-          const outcome: CounterOutcome = problem ? { kind: 'unreadable', problem, raw: r.result } : { kind: 'recovered', transaction: r.result as ConnectPac.PacTransaction };
+          const read = ConnectPac.readPacResult('duplicate', r.result);
+          const outcome: CounterOutcome = read.ok ? { kind: 'recovered', transaction: read.result } : { kind: 'unreadable', problem: read.problem, raw: r.result };
           log.info({ outcome: outcome.kind }, 'duplicate answered');
           await this.settle(item.transactionId, outcome);
           return;

@@ -104,7 +104,13 @@ export function counterSettlementOf(req: CounterRequestFacts, outcome: CounterOu
     case 'refused':
       return { state: 'failed', failure: 'refused', message: `Connect refused the request (${outcome.code}): ${outcome.message}` };
     case 'unreadable':
-      return { state: 'failed', failure: 'unreadable', message: `Connect's answer could not be read (${outcome.problem}); check the terminal`, raw: outcome.raw };
+      // What decides money could not be read: the card may have been charged, so it holds like an unknown outcome.
+      return {
+        state: 'failed',
+        failure: 'outcome_unknown',
+        message: `Connect's answer could not be read (${outcome.problem}): check the terminal's receipts, then resolve it (it holds its amount until then)`,
+        raw: outcome.raw,
+      };
   }
 }
 
