@@ -20,9 +20,16 @@ const sale = { kind: 'sale' as const, amount: 1000n, sentAt };
 describe('pay at counter rules', () => {
   it('a recovered transaction is ours only with the same type, amount and a time no earlier than sending (minus the slack)', () => {
     assert.equal(recoveredMatch(sale, t()), 'match');
-    assert.equal(recoveredMatch(sale, t({ transactionType: 'REFUND' })), 'other');
-    assert.equal(recoveredMatch(sale, t({ amountBase: 999 })), 'other');
-    assert.equal(recoveredMatch(sale, t({ amountBase: undefined })), 'other');
+    // Another transaction the terminal ran after ours was sent (a standalone sale, a terminal another EPOS shares):
+    // ours may have run before it, so it does not say ours never ran.
+    assert.equal(recoveredMatch(sale, t({ transactionType: 'REFUND' })), 'later');
+    assert.equal(recoveredMatch(sale, t({ amountBase: 999 })), 'later');
+    assert.equal(recoveredMatch(sale, t({ amountBase: undefined })), 'later');
+    // One that ran before ours was sent is the terminal's last: ours never ran.
+    const before = new Date(sentAt.getTime() - RECOVER_CLOCK_SLACK_MS - 1).toISOString();
+    assert.equal(recoveredMatch(sale, t({ amountBase: 999, transactionTime: before })), 'other');
+    assert.equal(recoveredMatch(sale, t({ transactionType: 'REFUND', transactionTime: before })), 'other');
+    assert.equal(recoveredMatch(sale, t({ amountBase: 999, transactionTime: undefined })), 'no_time', 'another one without a time: before or after ours?');
     assert.equal(recoveredMatch(sale, t({ transactionTime: undefined })), 'no_time', 'no time: cannot be told from an older one');
     assert.equal(recoveredMatch(sale, t({ transactionTime: 'not a time' })), 'no_time');
     assert.equal(recoveredMatch(sale, t({ transactionTime: new Date(sentAt.getTime() - RECOVER_CLOCK_SLACK_MS).toISOString() })), 'match');
@@ -60,6 +67,9 @@ describe('pay at counter rules', () => {
     const claimed = counterSettlementOf(sale, { kind: 'recovered', transaction: t({ transactionId: 'T-1' }) }, 'other-counter-tx');
     assert.equal(claimed.state === 'failed' && claimed.failure, 'not_executed');
     assert.match(claimed.state === 'failed' ? claimed.message : '', /other-counter-tx/);
+    // Another transaction of ours finished with it: ours was sent after that one ended, so it is no later one of ours.
+    const claimedOther = counterSettlementOf(sale, { kind: 'recovered', transaction: t({ transactionId: 'T-1', amountBase: 350 }) }, 'other-counter-tx');
+    assert.equal(claimedOther.state === 'failed' && claimedOther.failure, 'not_executed');
     const timeless = counterSettlementOf(sale, { kind: 'recovered', transaction: t({ transactionTime: undefined }) });
     assert.equal(timeless.state === 'failed' && timeless.failure, 'outcome_unknown');
     const unknown = counterSettlementOf(sale, { kind: 'unknown', reason: 'the terminal was not connected for 240 s' });
@@ -70,8 +80,12 @@ describe('pay at counter rules', () => {
   it('settles each outcome kind', () => {
     assert.deepEqual(counterSettlementOf(sale, { kind: 'transaction', transaction: t({ transactionResult: 'DECLINED' }) }), { state: 'finished', result: 'DECLINED', transaction: t({ transactionResult: 'DECLINED' }) });
     assert.equal(counterSettlementOf(sale, { kind: 'recovered', transaction: null }).state, 'failed');
-    const stale = counterSettlementOf(sale, { kind: 'recovered', transaction: t({ amountBase: 1 }) });
-    assert.equal(stale.state === 'failed' && stale.failure, 'not_executed');
+    const stale = counterSettlementOf(sale, { kind: 'recovered', transaction: t({ amountBase: 1, transactionTime: '2026-11-30T11:59:00.000Z' }) });
+    assert.equal(stale.state === 'failed' && stale.failure, 'not_executed', 'the last transaction ran before this one was sent');
+    const later = counterSettlementOf(sale, { kind: 'recovered', transaction: t({ amountBase: 1 }) });
+    assert.equal(later.state === 'failed' && later.failure, 'outcome_unknown', 'another transaction ran after this one was sent: this one may have run too');
+    assert.match(later.state === 'failed' ? later.message : '', /ran another transaction after this one was sent.*check the terminal's receipts, then resolve it/);
+    assert.deepEqual(later.state === 'failed' && later.raw, t({ amountBase: 1 }));
     assert.equal(counterSettlementOf(sale, { kind: 'recovered', transaction: t() }).state, 'finished');
     const refused = counterSettlementOf(sale, { kind: 'refused', code: -32009, message: 'busy' });
     assert.equal(refused.state === 'failed' && refused.failure, 'refused');

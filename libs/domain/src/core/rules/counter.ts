@@ -46,19 +46,21 @@ export function terminalTimeMs(transactionTime: string): number | undefined {
 
 /**
  * Whether the terminal's last transaction (read with `duplicate` while
- * recovering) is the one we sent: same type (a duplicate request matches any),
- * same base amount, and run no earlier than RECOVER_CLOCK_SLACK_MS before we
- * sent it (`match`); else `other`. A transaction without a readable time (or a
- * request never marked sent) cannot be told apart from an older one: `no_time`.
+ * recovering) is the one we sent. One that ran more than RECOVER_CLOCK_SLACK_MS
+ * before we sent ours is `other`: it is the terminal's last, so ours never ran.
+ * One run since is `match` with the same type (a duplicate request matches any)
+ * and base amount, else `later`: another transaction ran after ours was sent
+ * (the terminal used on its own, or by another EPOS), so ours may have run
+ * before it. A transaction without a readable time (or a request never marked
+ * sent) cannot be placed before or after ours: `no_time`.
  */
-export function recoveredMatch(req: CounterRequestFacts, t: PacTransaction): 'match' | 'other' | 'no_time' {
-  if (req.kind !== 'duplicate') {
-    if (t.transactionType !== TYPE_OF_KIND[req.kind]) return 'other';
-    if (req.amount === null || t.amountBase === undefined || BigInt(t.amountBase) !== req.amount) return 'other';
-  }
+export function recoveredMatch(req: CounterRequestFacts, t: PacTransaction): 'match' | 'other' | 'later' | 'no_time' {
   const ran = t.transactionTime === undefined ? undefined : terminalTimeMs(t.transactionTime);
   if (!req.sentAt || ran === undefined) return 'no_time';
-  return ran >= req.sentAt.getTime() - RECOVER_CLOCK_SLACK_MS ? 'match' : 'other';
+  if (ran < req.sentAt.getTime() - RECOVER_CLOCK_SLACK_MS) return 'other';
+  if (req.kind === 'duplicate') return 'match';
+  const same = t.transactionType === TYPE_OF_KIND[req.kind] && req.amount !== null && t.amountBase !== undefined && BigInt(t.amountBase) === req.amount;
+  return same ? 'match' : 'later';
 }
 
 /** What settling an outcome does to a transaction. */
@@ -78,7 +80,9 @@ export function counterSettlementOf(req: CounterRequestFacts, outcome: CounterOu
     case 'recovered': {
       if (!outcome.transaction) return { state: 'failed', failure: 'not_executed', message: 'the terminal reports no transaction: it never ran' };
       const match = recoveredMatch(req, outcome.transaction);
-      if (match === 'match' && claimedBy !== undefined) {
+      // Another transaction of the terminal finished with it, so this one was sent after it ended: had this one run,
+      // it would be the terminal's last.
+      if ((match === 'match' || match === 'later') && claimedBy !== undefined) {
         return {
           state: 'failed',
           failure: 'not_executed',
@@ -87,7 +91,15 @@ export function counterSettlementOf(req: CounterRequestFacts, outcome: CounterOu
         };
       }
       if (match === 'other') {
-        return { state: 'failed', failure: 'not_executed', message: "the terminal's last transaction is not this one: it never ran", raw: outcome.transaction };
+        return { state: 'failed', failure: 'not_executed', message: "the terminal's last transaction ran before this one was sent: this one never ran", raw: outcome.transaction };
+      }
+      if (match === 'later') {
+        return {
+          state: 'failed',
+          failure: 'outcome_unknown',
+          message: "the terminal ran another transaction after this one was sent, so its last transaction does not tell whether this one ran: check the terminal's receipts, then resolve it (it holds its amount until then)",
+          raw: outcome.transaction,
+        };
       }
       if (match === 'no_time') {
         return {
