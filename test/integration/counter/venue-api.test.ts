@@ -103,7 +103,7 @@ describe('pay at counter: venue API and event stream', () => {
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text)) : undefined };
   };
-  const pacRequest = (method: 'terminalNotification' | 'signatureVerificationRequest', params: object) =>
+  const pacRequest = (method: 'terminalNotification' | 'signatureVerificationRequest', params: object, deadline = Date.now() + 30_000) =>
     rpc.call({
       locationId: loc,
       dialect: 'connect-pac',
@@ -111,7 +111,7 @@ describe('pay at counter: venue API and event stream', () => {
       mutates: false,
       rpcId: `${method}:${randomUUID()}`,
       params,
-      deadline: Date.now() + 30_000,
+      deadline,
       traceId: randomUUID(),
       fence: 1,
     });
@@ -357,5 +357,26 @@ describe('pay at counter: venue API and event stream', () => {
     const late = await call('POST', `${venue()}/terminal-transactions/${id}/signature`, { body: { accepted: true } });
     assert.equal(late.status, 409);
     assert.deepEqual(late.body.applied, { accepted: false, by: 'default' });
+  });
+
+  it("a listening POS's time to answer a signature ends before the request's deadline: the default is answered in time", async () => {
+    // A request that waited in the queue, or a short GATEWAY_DEADLINE_OVERRIDE_MS: 4 s left, signatureWaitMs is 10 s.
+    const stream = await openStream(`${admin.url}${venue()}/terminal-events`, token);
+    try {
+      const s = await call('POST', `${venue()}/terminals/VT-4/transactions`, { body: { kind: 'refund', amount: 400 }, key: 'sig-deadline' });
+      const id = s.body.id as string;
+      await take.takeWork(loc, { fence: 1, replicaId: 'gw-1', inFlight: [] });
+      const deadline = Date.now() + 4_000;
+      const r = await pacRequest('signatureVerificationRequest', { tid: 'VT-4' }, deadline);
+      assert.deepEqual((r as { result?: unknown }).result, { accepted: false }, "the default, not the gateway's error at its deadline");
+      assert.ok(Date.now() < deadline, 'answered before the deadline');
+      const asked = await waitFor(() => stream.events.find((e) => e.event === 'signature.requested' && e.data.transactionId === id), 'the request on the stream');
+      assert.ok(Date.parse(asked.data.data.answerBy as string) < deadline, 'the POS is told to answer before the deadline');
+      const late = await call('POST', `${venue()}/terminal-transactions/${id}/signature`, { body: { accepted: true } });
+      assert.equal(late.status, 409, 'a POS answer after it is not taken');
+      assert.deepEqual(late.body.applied, { accepted: false, by: 'default' });
+    } finally {
+      await stream.close();
+    }
   });
 });

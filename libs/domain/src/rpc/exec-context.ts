@@ -17,6 +17,11 @@ export interface ExecContext {
   /** One "now" per request, so every comparison in it agrees. */
   now: Date;
   /**
+   * When the gateway answers the request itself (epoch ms; set by RpcDispatcher from the job): a use-case that waits
+   * (a PAC signature request) answers before it, since an answer after it is never sent.
+   */
+  deadline?: number;
+  /**
    * Set by RpcDispatcher for a use-case with a plan(): the locks of the plan
    * are held, and `pre` is the value of the plan's `read`, read after they
    * were taken (so it is current). Absent for a use-case without a plan (reads,

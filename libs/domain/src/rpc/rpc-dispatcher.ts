@@ -142,6 +142,7 @@ export class RpcDispatcher<Res = JsonRpcResponse, E = EposError> {
       traceId: job.traceId,
       log,
       now: new Date(),
+      deadline: job.deadline,
     });
 
     const dialect = this.dialect;

@@ -13,6 +13,8 @@ export interface VerifyCardholderSignatureCommand {
 
 /** How often the wait looks for the POS's answer. */
 const POLL_MS = 100;
+/** Kept after the wait, before the request's deadline, to store and send the answer (the gateway sends an error at it). */
+const SIGNATURE_ANSWER_MARGIN_MS = 2_000;
 
 /**
  * VerifyCardholderSignature (connect-pac's signatureVerificationRequest):
@@ -20,7 +22,10 @@ const POLL_MS = 100;
  * answer by and the default). When nobody listens to the venue's stream the
  * venue's default (`signatureDefault`) is applied at once; else the POS has
  * `signatureWaitMs` (at most COUNTER_SIGNATURE_WAIT_MAX_MS, below Connect's
- * own window) to answer through the venue API, and the default after that.
+ * own window) to answer through the venue API, and the default after that;
+ * never past the request's deadline less SIGNATURE_ANSWER_MARGIN_MS (a request
+ * that waited in the queue, or a short GATEWAY_DEADLINE_OVERRIDE_MS), so the
+ * answer reaches Connect, not the gateway's error at the deadline.
  * The decision is stored first-writer-wins (the POS's answer racing the
  * default never gives two answers), stored as `signature.answered {by}`, and
  * the answer is `{accepted}`. A repeated request for the same transaction is
@@ -42,7 +47,8 @@ export class VerifyCardholderSignature implements UseCase<VerifyCardholderSignat
       return { accepted: taken.accepted };
     }
     const ids = open ? { transactionId: open.id } : {};
-    const answerBy = new Date(Date.now() + waitMs).toISOString();
+    const until = Math.min(Date.now() + waitMs, (ctx.deadline ?? Infinity) - SIGNATURE_ANSWER_MARGIN_MS);
+    const answerBy = new Date(Math.max(until, Date.now())).toISOString();
     const requested = await repo.appendEvents(ctx.locationId, [
       {
         type: 'signature.requested',
@@ -53,7 +59,7 @@ export class VerifyCardholderSignature implements UseCase<VerifyCardholderSignat
     ]);
     const listeners = await this.signals.publishEvents(ctx.locationId, requested.map(counterEventOf));
     let decision: SignatureDecision | null = null;
-    if (open && listeners > 0) decision = await this.waitForPos(open.id, Date.now() + waitMs);
+    if (open && listeners > 0 && until > Date.now()) decision = await this.waitForPos(open.id, until);
     if (!decision) {
       // First writer wins: a POS answer that lands at the last moment is the one applied.
       decision = open && !(await this.signals.decideSignature(open.id, byDefault)) ? ((await this.signals.signatureDecision(open.id)) ?? byDefault) : byDefault;
