@@ -146,6 +146,17 @@ export const COUNTER_TERMINALS_TTL_S = 120;
 /** A signature decision, first writer wins (SET NX): the POS's answer or the default (JSON {accepted, by}). */
 export const counterSignatureKey = (prefix: string, transactionId: string) => `${prefix}:{counter}:signature:${transactionId}`;
 
+/**
+ * Whether a POS listens to a location's event stream: a sorted set of the admin replicas with an open stream of the
+ * location, each scored with when its presence lapses (epoch ms), refreshed every COUNTER_PRESENCE_REFRESH_MS while
+ * a stream is open and removed when the last closes. PUBLISH's count of receivers cannot say it on a Redis Cluster
+ * (it counts only the subscribers of the node that ran it).
+ */
+export const counterListenersKey = (prefix: string, locationId: string) => `${prefix}:{counter}:listeners:${locationId}`;
+export const COUNTER_PRESENCE_REFRESH_MS = 5_000;
+/** A presence not refreshed this long (its replica died) lapses; three refreshes, with room for clocks apart. */
+export const COUNTER_PRESENCE_TTL_MS = 15_000;
+
 // ---- the gateway's port (implemented in libs/domain over the counter repository) ----
 
 /** A command the owner must write to the socket now: already moved to `sent` with the owner's fence. */

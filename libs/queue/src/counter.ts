@@ -2,7 +2,7 @@ import type { Job, JobsOptions } from 'bullmq';
 import type Redis from 'ioredis';
 import type { HealthRegistry, Logger } from '@app/common';
 import type { CounterCommandMessage, CounterEvent, CounterSettleJob, CounterTerminalsSnapshot } from '@app/contracts';
-import { CounterChannels, counterSignatureKey, counterTerminalsKey } from '@app/contracts';
+import { COUNTER_PRESENCE_TTL_MS, CounterChannels, counterListenersKey, counterSignatureKey, counterTerminalsKey } from '@app/contracts';
 import { JobName, QueueName } from './catalog';
 import { readConnectionStatuses } from './connection-status';
 import type { JobEnqueuer } from './enqueuer';
@@ -19,9 +19,10 @@ const SIGNATURE_TTL_S = 3_600;
 
 /**
  * The Redis side of pay at counter (the domain's CounterSignals port): events
- * published on the location's channel after their commit, the gateways'
- * wake-up, first-writer-wins signature decisions (SET NX), the terminals
- * snapshot the owning gateway writes and its link state. A failed publish is
+ * published on the location's channel after their commit, whether a POS
+ * listens (the admin's streams' presence), the gateways' wake-up,
+ * first-writer-wins signature decisions (SET NX), the terminals snapshot the
+ * owning gateway writes and its link state. A failed publish is
  * logged, never thrown: the gateways poll and the SSE streams read Postgres.
  */
 export class RedisCounterSignals {
@@ -41,6 +42,38 @@ export class RedisCounterSignals {
       }
     }
     return listeners;
+  }
+
+  /**
+   * Marks `holder` (an admin replica's stream hub) as having a stream of the location open, until
+   * COUNTER_PRESENCE_TTL_MS from now unless refreshed; lapsed holders are dropped on the way.
+   */
+  async present(locationId: string, holder: string): Promise<void> {
+    const key = counterListenersKey(this.prefix, locationId);
+    const now = Date.now();
+    try {
+      await this.redis.multi().zadd(key, now + COUNTER_PRESENCE_TTL_MS, holder).zremrangebyscore(key, '-inf', now).pexpire(key, COUNTER_PRESENCE_TTL_MS).exec();
+    } catch (err) {
+      this.logger.warn({ locationId, err: (err as Error).message }, 'could not mark the counter stream present; a signature request may take the default at once');
+    }
+  }
+
+  /** `holder` has no stream of the location open any more. */
+  async absent(locationId: string, holder: string): Promise<void> {
+    try {
+      await this.redis.zrem(counterListenersKey(this.prefix, locationId), holder);
+    } catch (err) {
+      this.logger.warn({ locationId, err: (err as Error).message }, 'could not mark the counter stream absent; it lapses by itself');
+    }
+  }
+
+  async listening(locationId: string): Promise<boolean> {
+    try {
+      return (await this.redis.zcount(counterListenersKey(this.prefix, locationId), Date.now(), '+inf')) > 0;
+    } catch (err) {
+      this.logger.warn({ locationId, err: (err as Error).message }, 'could not read whether a POS listens; taken as not');
+      return false;
+    }
   }
 
   async notifyGateways(msg: CounterCommandMessage): Promise<void> {

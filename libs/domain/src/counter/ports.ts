@@ -14,8 +14,13 @@ export interface SignatureDecision {
  * delays (the gateways poll, the SSE streams read Postgres).
  */
 export interface CounterSignals {
-  /** Publishes stored events on CounterChannels.events(locationId), after their commit; how many listeners received them (0: nobody listens). */
+  /**
+   * Publishes stored events on CounterChannels.events(locationId), after their commit; how many listeners received
+   * them as Redis counts them (on a Redis Cluster only the subscribers of one node: see `listening`).
+   */
   publishEvents(locationId: string, events: readonly CounterEvent[]): Promise<number>;
+  /** Whether a POS has the location's event stream open (counterListenersKey); false when Redis cannot say. */
+  listening(locationId: string): Promise<boolean>;
   /** Tells the gateways that a location has counter work (CounterChannels.commands). */
   notifyGateways(msg: CounterCommandMessage): Promise<void>;
   /** Stores the decision unless one is stored (first writer wins); true when this one was stored. */

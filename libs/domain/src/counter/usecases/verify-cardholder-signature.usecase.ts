@@ -19,7 +19,8 @@ const SIGNATURE_ANSWER_MARGIN_MS = 2_000;
 /**
  * VerifyCardholderSignature (connect-pac's signatureVerificationRequest):
  * stores and publishes `signature.requested` (with the receipt lines, when to
- * answer by and the default). When nobody listens to the venue's stream the
+ * answer by and the default). When nobody listens to the venue's stream (no
+ * receiver of the publish, and no stream present: CounterSignals.listening) the
  * venue's default (`signatureDefault`) is applied at once; else the POS has
  * `signatureWaitMs` (at most COUNTER_SIGNATURE_WAIT_MAX_MS, below Connect's
  * own window) to answer through the venue API, and the default after that;
@@ -58,8 +59,10 @@ export class VerifyCardholderSignature implements UseCase<VerifyCardholderSignat
       },
     ]);
     const listeners = await this.signals.publishEvents(ctx.locationId, requested.map(counterEventOf));
+    // PUBLISH's count misses a stream subscribed on another node of a Redis Cluster: the streams' presence says it.
+    const listening = listeners > 0 || (open !== null && (await this.signals.listening(ctx.locationId)));
     let decision: SignatureDecision | null = null;
-    if (open && listeners > 0 && until > Date.now()) decision = await this.waitForPos(open.id, until);
+    if (open && listening && until > Date.now()) decision = await this.waitForPos(open.id, until);
     if (!decision) {
       // First writer wins: a POS answer that lands at the last moment is the one applied.
       decision = open && !(await this.signals.decideSignature(open.id, byDefault)) ? ((await this.signals.signatureDecision(open.id)) ?? byDefault) : byDefault;
@@ -68,7 +71,7 @@ export class VerifyCardholderSignature implements UseCase<VerifyCardholderSignat
       { type: 'signature.answered', ...ids, tid: cmd.tid, data: { ...ids, tid: cmd.tid, accepted: decision.accepted, by: decision.by } },
     ]);
     await this.signals.publishEvents(ctx.locationId, answered.map(counterEventOf));
-    log.info({ accepted: decision.accepted, by: decision.by, listeners }, 'signature verification answered');
+    log.info({ accepted: decision.accepted, by: decision.by, listeners, listening }, 'signature verification answered');
     return { accepted: decision.accepted };
   }
 
