@@ -41,10 +41,10 @@ import { DomainRefusal } from '@app/domain/core/refusal';
 
 const now = new Date('2026-01-01T12:00:00.000Z');
 const at = (ms: number) => new Date(now.getTime() + ms);
-const order = (o: Partial<{ id: string; status: string; currency: string; totalAmount: bigint; paidAmount: bigint; payable: boolean }> = {}) => ({
+const order = (o: Partial<{ id: string; status: string; currency: string; totalAmount: bigint; paidAmount: bigint; payable: boolean; heldByVenue: boolean }> = {}) => ({
   id: 'o1', status: 'New', currency: 'GBP', totalAmount: 1000n, paidAmount: 0n, payable: true, ...o,
 });
-const attempt = (a: Partial<Parameters<typeof decidePayment>[3]> = {}) => ({ paymentRef: 'pi1', amount: 400n, tips: 0n, currency: 'GBP', ...a });
+const attempt = (a: Partial<Parameters<typeof decidePayment>[3]> & { source?: string } = {}) => ({ paymentRef: 'pi1', amount: 400n, tips: 0n, currency: 'GBP', ...a });
 
 describe('core rules: order status', () => {
   it('Canceled, Finalized and Failed are closed; every other status is open', () => {
@@ -185,6 +185,21 @@ describe('core rules: payment acceptance', () => {
     assert.match(refused(decidePayment(order({ payable: false }), null, null, attempt(), now)), /not payable/);
     assert.match(refused(decidePayment(order(), null, null, attempt({ currency: 'EUR' }), now)), /the order is in GBP but the payment is in EUR/);
     assert.match(refused(decidePayment(order(), null, null, attempt({ tipsCurrency: 'USD' }), now)), /the payment is in USD/);
+  });
+
+  it("the venue's hold refuses a card machine's or a checkout link's payment, never the venue's own counter sale", () => {
+    const held = order({ payable: false, heldByVenue: true });
+    for (const source of ['epos-data', 'dojo-tables', 'connect-pat', 'online', undefined] as const) {
+      const d = decidePayment(held, null, null, attempt({ source }), now);
+      assert.equal(d.kind, 'refuse', String(source));
+      assert.match((d as { reason: string }).reason, /not payable/);
+    }
+    assert.deepEqual(decidePayment(held, null, null, attempt({ source: 'connect-pac' }), now), { kind: 'accept' });
+    // Only the hold is passed: a closed order, one paid in full, or more than is outstanding is still refused.
+    assert.match((decidePayment(order({ payable: false, heldByVenue: true, status: 'Canceled' }), null, null, attempt({ source: 'connect-pac' }), now) as { reason: string }).reason, /is Canceled/);
+    assert.match((decidePayment(order({ payable: false, heldByVenue: true, paidAmount: 1000n }), null, null, attempt({ source: 'connect-pac' }), now) as { reason: string }).reason, /not payable/);
+    assert.match((decidePayment(order({ payable: false }), null, null, attempt({ source: 'connect-pac' }), now) as { reason: string }).reason, /not payable/, 'not payable without a hold');
+    assert.match((decidePayment(held, null, null, attempt({ source: 'connect-pac', amount: 1001n }), now) as { reason: string }).reason, /more than the 1000 outstanding/);
   });
 
   it('a live lock of another id refuses a payment that names its lock; an expired lock or no lockRef does not', () => {

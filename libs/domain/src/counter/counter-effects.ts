@@ -42,7 +42,9 @@ export function takenBy(row: CounterTransactionRow, t: ConnectPac.PacTransaction
  * when the order cannot take it (closed, paid meanwhile, another currency):
  * nothing is recorded then. Dojo's lock is not checked here: a sale is
  * refused at its start while Dojo holds one, and by now the terminal has
- * charged the card, so it is recorded if the order can take it.
+ * charged the card, so it is recorded if the order can take it. Nor is the
+ * venue's hold (its POS sent `payable: false`, before or after the sale
+ * started): the POS started the sale itself (core/rules isPayableFor).
  */
 export async function recordCounterPayment(tx: Tx, row: CounterTransactionRow, taken: CounterTaken, traceId: string, log: Logger): Promise<string | undefined> {
   const cmd: RecordPayment = {

@@ -1,3 +1,4 @@
+import type { CommandSource } from '../commands';
 import type { OrderLockState } from './locks';
 import { isHeldByAnother } from './locks';
 import { outstandingAmount } from './money';
@@ -20,6 +21,25 @@ export interface PaymentAttempt {
   tipsCurrency?: string;
   /** The lock the payment was taken under, when the dialect names it. */
   lockRef?: string;
+  /** Who sent the payment (paymentTakerOf reads it); absent: a card machine's. */
+  source?: CommandSource;
+}
+
+/**
+ * Who took a payment's money, as the payment rule reads it:
+ * - `card_machine`: one of Dojo's card machines (EPOS Data, the Tables API, Connect pay at table). It is refused
+ *   while the order is not payable, the venue's hold included: Dojo then reverses it.
+ * - `counter`: a counter sale the venue's own POS started (pay at counter). By the time it is recorded the card is
+ *   charged; the POS's hold on the order (it sent `payable: false`) is its own and does not refuse it. It is still
+ *   refused on a closed order or beyond what is outstanding.
+ * - `online`: a checkout link's payment intent, captured at Dojo.
+ */
+export type PaymentTaker = 'card_machine' | 'counter' | 'online';
+
+export function paymentTakerOf(source: CommandSource | undefined): PaymentTaker {
+  if (source === 'connect-pac') return 'counter';
+  if (source === 'online') return 'online';
+  return 'card_machine';
 }
 
 export interface OrderForPayment {
@@ -29,6 +49,17 @@ export interface OrderForPayment {
   totalAmount: bigint;
   paidAmount: bigint;
   payable: boolean;
+  /** The venue's hold (its POS sent `payable: false`); absent: none. */
+  heldByVenue?: boolean;
+}
+
+/**
+ * Whether the order is payable for a payment taken by `taker`: the order's payable flag, except that a counter
+ * sale is not refused by the venue's own hold (a held order whose hold is the only reason it is not payable).
+ */
+export function isPayableFor(order: OrderForPayment, taker: PaymentTaker): boolean {
+  if (order.payable) return true;
+  return taker === 'counter' && order.heldByVenue === true && !isClosedStatus(order.status) && order.paidAmount < order.totalAmount;
 }
 
 export interface RecordedPayment {
@@ -58,8 +89,9 @@ export type PaymentDecision =
 /**
  * The rule, checked in this order: a payment already recorded for the
  * reference is a replay (same values) or a mismatch; then the order must be
- * open, payable, in the payment's currency, not held by another live lock,
- * and the amount at most what is outstanding.
+ * open, payable (isPayableFor: a counter sale passes the venue's own hold), in
+ * the payment's currency, not held by another live lock, and the amount at
+ * most what is outstanding.
  */
 export function decidePayment(
   order: OrderForPayment,
@@ -70,7 +102,7 @@ export function decidePayment(
 ): PaymentDecision {
   if (existing) return isSamePayment(existing, order.id, attempt) ? { kind: 'replay' } : { kind: 'mismatch', existing };
   if (isClosedStatus(order.status)) return { kind: 'refuse', reason: `order ${order.id} is ${order.status}` };
-  if (!order.payable) return { kind: 'refuse', reason: `order ${order.id} is not payable (fully paid, or being edited at the venue)` };
+  if (!isPayableFor(order, paymentTakerOf(attempt.source))) return { kind: 'refuse', reason: `order ${order.id} is not payable (fully paid, or being edited at the venue)` };
   const tipsCurrency = attempt.tipsCurrency ?? attempt.currency;
   if (attempt.currency !== order.currency || tipsCurrency !== order.currency) {
     return { kind: 'refuse', reason: `the order is in ${order.currency} but the payment is in ${tipsCurrency !== order.currency ? tipsCurrency : attempt.currency}` };

@@ -16,7 +16,9 @@ import { ordersRepo, OrdersRepository as Orders } from '../../repositories/order
  *   Conflict.
  * - Refused with Conflict (Dojo then refunds) when the order is closed, not
  *   payable, held by another live lock, in another currency, or when the
- *   amount is more than what is outstanding.
+ *   amount is more than what is outstanding. A counter sale (source
+ *   connect-pac: the venue's POS started it, and the card is charged) is not
+ *   refused by the venue's own hold (payable false).
  * - Runs under the order's row lock, so racing payments are applied one at a
  *   time: no lost update, no overpayment.
  *
@@ -128,9 +130,10 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
 /**
  * The order as a fresh read gives it after `payment` (state Recorded) is added
  * and recomputeOrderPaid ran: paid/tips are the sums over Recorded payments,
- * payable is paid < total (the order is open), and only when one of them
+ * payable is paid < total (the order is open, not held by the venue), and only when one of them
  * changed are version bumped and updatedAt set to the transaction's now().
- * `changed` says whether the orders row is to be updated.
+ * `changed` says whether the orders row is to be updated. A held order
+ * (heldByVenue) stays not payable.
  */
 function withPayment(
   order: OrderWithRelations,
@@ -142,7 +145,8 @@ function withPayment(
   while (i > 0 && payments[i - 1]!.createdAt.getTime() > payment.createdAt.getTime()) i--;
   payments.splice(i, 0, payment);
   const { paid, tips } = paidTotals(payments);
-  const payable = isPayable({ status: order.status, totalAmount: order.totalAmount, paidAmount: paid });
+  // The venue's hold stands through any payment (setPaidTotals writes payable AND NOT held_by_venue).
+  const payable = isPayable({ status: order.status, totalAmount: order.totalAmount, paidAmount: paid }) && !order.heldByVenue;
   const changed = paid !== order.paidAmount || tips !== order.tipsAmount || payable !== order.payable;
   if (!changed) return { updated: { ...order, payments }, changed };
   return { updated: { ...order, payments, paidAmount: paid, tipsAmount: tips, payable, version: order.version + 1, updatedAt: dbNow }, changed };

@@ -1,0 +1,126 @@
+/**
+ * What an order's holds do to the payments taken on it, on real Postgres and Redis: the venue's own hold
+ * (`payable: false`) and a counter sale it started; a counter sale still running and Dojo's card machines; the
+ * venue's replace of an order with money in flight; Dojo's cancel while a checkout link is out; a Tables API
+ * payment after its lock's lifetime.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type Redis from 'ioredis';
+import { createLogger, createRedis } from '@app/common';
+import type { CounterSettleJob, JsonRpcResponse } from '@app/contracts';
+import { ConnectPac, isFailure } from '@app/contracts';
+import type { CounterDeps } from '@app/domain/counter';
+import { ResolveCounterTransaction, SettleCounterTransaction, StartCounterTransaction, TakeCounterWork } from '@app/domain/counter';
+import { UpsertOrder, VenueStore } from '@app/domain/venue';
+import { ordersRepo } from '@app/domain/repositories/orders.repository';
+import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
+import { RedisCounterSignals } from '@app/queue';
+import type { Fixtures, TestDatabase } from '@app/testing';
+import { createTestDatabase, fixtures, testRedisUrl, uniquePrefix } from '@app/testing';
+import { GBP, rpcJob } from '../worker/fixtures';
+
+const logger = createLogger('payment-holds-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+function approved(amountBase: number, over: Partial<ConnectPac.PacTransaction> = {}): ConnectPac.PacTransaction {
+  return {
+    transactionType: 'SALE',
+    transactionResult: 'SUCCESSFUL',
+    currency: 'GBP',
+    amountBase,
+    amountGratuity: 0,
+    amountTotal: amountBase,
+    transactionTime: new Date().toISOString(),
+    ...over,
+  };
+}
+
+/** A venue's order as its POS PUTs it: one line, the total, and its hold when `payable` is false. */
+const venueOrder = (id: string, total: number, payable = true) => ({
+  id,
+  status: 'Accepted',
+  details: { orderType: 'Collection', collection: { asap: true } },
+  items: [{ name: 'Tea', plu: 'T1', quantity: 1, amountPerItem: GBP(total) }],
+  totalAmount: GBP(total),
+  payable,
+});
+
+describe('payments and the holds on an order', () => {
+  let db: TestDatabase;
+  let redis: Redis;
+  let fx: Fixtures;
+  let deps: CounterDeps;
+  let dispatcher: RpcDispatcher;
+
+  before(async () => {
+    db = await createTestDatabase('paymentholds');
+    redis = createRedis(testRedisUrl());
+    fx = fixtures(db.prisma);
+    deps = { prisma: db.prisma, signals: new RedisCounterSignals(redis, uniquePrefix('holds'), logger), log: logger };
+    dispatcher = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: async () => ({ eventRowId: '', duplicate: false }) } });
+  });
+  after(async () => {
+    redis?.disconnect();
+    await db?.drop();
+  });
+
+  /** A venue with a pay-at-counter link (its card machines may still send EPOS Data payments). */
+  const pacVenue = async () =>
+    (
+      await fx.location({
+        name: 'Holds',
+        protocol: 'connect-pac',
+        protocolSettings: { hostAddress: 'venue1', environment: 'test', installerId: 'inst-1', signatureDefault: 'decline', signatureWaitMs: 2_000 },
+        registrationState: 'not_required',
+      })
+    ).id;
+  const put = (loc: string, id: string, total: number, payable = true, condition?: Parameters<UpsertOrder['execute']>[3]) =>
+    new UpsertOrder({ venue: new VenueStore(db.prisma) }).execute(loc, id, venueOrder(id, total, payable), condition);
+  const order = async (loc: string, id: string) => (await ordersRepo(db.prisma).find(loc, id))!;
+  const start = (loc: string, key: string, orderId: string, amount: bigint) =>
+    new StartCounterTransaction(deps).execute(loc, { idempotencyKey: key, kind: 'sale', tid: `T-${key}`, amount, orderId });
+  /** Starts a sale and has the gateway take it to the terminal (state sent). */
+  const sent = async (loc: string, key: string, orderId: string, amount: bigint) => {
+    const s = await start(loc, key, orderId, amount);
+    await new TakeCounterWork(deps).takeWork(loc, { replicaId: 'r1', fence: 1, inFlight: [] });
+    return s.view.id;
+  };
+  const settle = (loc: string, transactionId: string, outcome: CounterSettleJob['outcome']) =>
+    new SettleCounterTransaction(deps).execute({ locationId: loc, transactionId, outcome, replicaId: 'r1', traceId: 'trace' });
+  const eposPayment = (loc: string, orderId: string, paymentIntentId: string, paid: number): Promise<JsonRpcResponse> =>
+    dispatcher.handle(rpcJob(loc, 'RecordOrderPaymentByIdV1', { orderId, paymentIntentId, paidAmount: GBP(paid) }));
+
+  it('a counter sale on an order the POS holds (payable: false) is recorded once the card is charged; the order stays held', async () => {
+    const loc = await pacVenue();
+    // The hold comes while the sale runs on the terminal.
+    await put(loc, 'h-1', 1250);
+    const sale = await sent(loc, 'h1', 'h-1', 1250n);
+    await put(loc, 'h-1', 1250, false);
+    const done = await settle(loc, sale, { kind: 'transaction', transaction: approved(1250) });
+    assert.equal(done.kind, 'settled');
+    assert.equal(done.kind === 'settled' && done.view.paymentId, sale, `recorded: ${done.kind === 'settled' ? done.view.message : ''}`);
+    let o = await order(loc, 'h-1');
+    assert.deepEqual([o.paidAmount, o.payable, o.heldByVenue, o.payments.length], [1250n, false, true, 1]);
+    const feed = await db.prisma.venueFeedEntry.findFirstOrThrow({ where: { locationId: loc, kind: 'payment.recorded', entityId: 'h-1' } });
+    assert.equal((feed.data as { payable: boolean }).payable, false, 'the feed shows the order as stored');
+
+    // The hold comes before the sale starts; the outcome is lost and the venue resolves it as charged.
+    await put(loc, 'h-2', 1000, false);
+    const lost = await sent(loc, 'h2', 'h-2', 600n);
+    const unknown = await settle(loc, lost, { kind: 'unknown', reason: 'terminal away' });
+    assert.equal(unknown.kind === 'settled' && unknown.view.failure, 'outcome_unknown');
+    const resolved = await new ResolveCounterTransaction(deps).execute(loc, lost, { resolution: 'charged' }, 'trace');
+    assert.equal(resolved.paymentId, lost, `recorded: ${resolved.message}`);
+    o = await order(loc, 'h-2');
+    assert.deepEqual([o.paidAmount, o.payable, o.heldByVenue], [600n, false, true], 'still held with 400 outstanding');
+
+    // A card machine is still refused while the hold stands; lifting it makes the order payable for the rest.
+    const refused = await eposPayment(loc, 'h-2', 'pi_h2', 400);
+    assert.ok(isFailure(refused) && refused.error.errorType === 'Conflict', JSON.stringify(refused));
+    assert.match(refused.error.debugMessage, /not payable/);
+    await put(loc, 'h-2', 1000);
+    assert.ok(!isFailure(await eposPayment(loc, 'h-2', 'pi_h2', 400)));
+    o = await order(loc, 'h-2');
+    assert.deepEqual([o.paidAmount, o.payable], [1000n, false]);
+  });
+});
