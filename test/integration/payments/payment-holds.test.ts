@@ -123,4 +123,30 @@ describe('payments and the holds on an order', () => {
     o = await order(loc, 'h-2');
     assert.deepEqual([o.paidAmount, o.payable], [1000n, false]);
   });
+
+  it("a card machine's payment leaves what a counter sale still running may take, so the bill is never charged twice", async () => {
+    const loc = await pacVenue();
+    // The POS charges the whole 12.50 at the counter; Dojo's card machine pays 12.50 on the same order meanwhile.
+    await put(loc, 'c-1', 1250);
+    const sale = await sent(loc, 'c1', 'c-1', 1250n);
+    const card = await eposPayment(loc, 'c-1', 'pi_c1', 1250);
+    assert.ok(isFailure(card) && card.error.errorType === 'Conflict', `refused, for Dojo to reverse: ${JSON.stringify(card)}`);
+    assert.match(card.error.debugMessage, /1250 is being paid at a counter terminal/);
+    const done = await settle(loc, sale, { kind: 'transaction', transaction: approved(1250) });
+    assert.equal(done.kind === 'settled' && done.view.paymentId, sale, 'the counter sale is recorded');
+    let o = await order(loc, 'c-1');
+    assert.deepEqual([o.paidAmount, o.payments.map((p) => p.paymentIntentId)], [1250n, [sale]], 'paid once');
+
+    // A counter sale of 5.00 of 12.50: a card machine may pay the 7.50 left, not more; an unknown outcome still holds.
+    await put(loc, 'c-2', 1250);
+    const part = await sent(loc, 'c2', 'c-2', 500n);
+    assert.ok(isFailure(await eposPayment(loc, 'c-2', 'pi_c2a', 751)));
+    assert.ok(!isFailure(await eposPayment(loc, 'c-2', 'pi_c2b', 750)));
+    await settle(loc, part, { kind: 'unknown', reason: 'terminal away' });
+    assert.ok(isFailure(await eposPayment(loc, 'c-2', 'pi_c2c', 500)), 'held until the venue resolves it');
+    await new ResolveCounterTransaction(deps).execute(loc, part, { resolution: 'not_charged' }, 'trace');
+    assert.ok(!isFailure(await eposPayment(loc, 'c-2', 'pi_c2c', 500)), 'released: the card machine takes the rest');
+    o = await order(loc, 'c-2');
+    assert.deepEqual([o.paidAmount, o.payable], [1250n, false]);
+  });
 });

@@ -202,6 +202,24 @@ describe('core rules: payment acceptance', () => {
     assert.match((decidePayment(held, null, null, attempt({ source: 'connect-pac', amount: 1001n }), now) as { reason: string }).reason, /more than the 1000 outstanding/);
   });
 
+  it("a card machine's payment leaves what the counter sales still running may take; a counter sale's or a checkout link's is not held back", () => {
+    // 1000 outstanding, 700 of it in a counter sale running: a card machine may pay 300.
+    const d = decidePayment(order(), null, null, attempt({ amount: 301n, source: 'epos-data' }), now, 700n);
+    assert.equal(d.kind, 'refuse');
+    assert.match((d as { reason: string }).reason, /paidAmount 301 is more than the 300 left on order o1: of the 1000 outstanding, 700 is being paid at a counter terminal/);
+    for (const source of ['epos-data', 'dojo-tables', 'connect-pat', undefined] as const) {
+      assert.equal(decidePayment(order(), null, null, attempt({ amount: 300n, source }), now, 700n).kind, 'accept', String(source));
+      assert.equal(decidePayment(order(), null, null, attempt({ amount: 301n, source }), now, 700n).kind, 'refuse', String(source));
+    }
+    assert.match((decidePayment(order({ paidAmount: 500n }), null, null, attempt({ amount: 1n }), now, 700n) as { reason: string }).reason, /more than the 0 left/);
+    for (const source of ['connect-pac', 'online'] as const) {
+      assert.equal(decidePayment(order(), null, null, attempt({ amount: 1000n, source }), now, 700n).kind, 'accept', source);
+    }
+    // A replay is answered as before, whatever runs since.
+    const existing = { orderId: 'o1', currency: 'GBP', paidAmount: 400n, tipsAmount: 0n };
+    assert.deepEqual(decidePayment(order(), null, existing, attempt({ source: 'epos-data' }), now, 1000n), { kind: 'replay' });
+  });
+
   it('a live lock of another id refuses a payment that names its lock; an expired lock or no lockRef does not', () => {
     const lock = { lockId: 'L1', expiresAt: at(1000) };
     const d = decidePayment(order(), lock, null, attempt({ lockRef: 'L2' }), now);

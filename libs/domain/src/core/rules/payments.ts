@@ -28,11 +28,16 @@ export interface PaymentAttempt {
 /**
  * Who took a payment's money, as the payment rule reads it:
  * - `card_machine`: one of Dojo's card machines (EPOS Data, the Tables API, Connect pay at table). It is refused
- *   while the order is not payable, the venue's hold included: Dojo then reverses it.
+ *   while the order is not payable, the venue's hold included, and must leave what the counter sales still
+ *   running against the order may take (they were started against what was outstanding, and their terminal may
+ *   be charging the card now): refused, Dojo reverses it, which a counter sale refused once its card is charged
+ *   cannot be.
  * - `counter`: a counter sale the venue's own POS started (pay at counter). By the time it is recorded the card is
  *   charged; the POS's hold on the order (it sent `payable: false`) is its own and does not refuse it. It is still
- *   refused on a closed order or beyond what is outstanding.
- * - `online`: a checkout link's payment intent, captured at Dojo.
+ *   refused on a closed order or beyond what is outstanding. Its start fitted it in what was outstanding net of
+ *   the other counter sales and the open payment intents.
+ * - `online`: a checkout link's payment intent, captured at Dojo; its creation fitted it in what was outstanding
+ *   net of the counter sales running and the other open intents.
  */
 export type PaymentTaker = 'card_machine' | 'counter' | 'online';
 
@@ -91,7 +96,9 @@ export type PaymentDecision =
  * reference is a replay (same values) or a mismatch; then the order must be
  * open, payable (isPayableFor: a counter sale passes the venue's own hold), in
  * the payment's currency, not held by another live lock, and the amount at
- * most what is outstanding.
+ * most what is outstanding; a card machine's at most what is outstanding less
+ * `openCounterSales`, what the counter sales still running against the order
+ * (or failed outcome_unknown and not resolved) may take.
  */
 export function decidePayment(
   order: OrderForPayment,
@@ -99,10 +106,12 @@ export function decidePayment(
   existing: RecordedPayment | null,
   attempt: PaymentAttempt,
   now: Date,
+  openCounterSales = 0n,
 ): PaymentDecision {
   if (existing) return isSamePayment(existing, order.id, attempt) ? { kind: 'replay' } : { kind: 'mismatch', existing };
   if (isClosedStatus(order.status)) return { kind: 'refuse', reason: `order ${order.id} is ${order.status}` };
-  if (!isPayableFor(order, paymentTakerOf(attempt.source))) return { kind: 'refuse', reason: `order ${order.id} is not payable (fully paid, or being edited at the venue)` };
+  const taker = paymentTakerOf(attempt.source);
+  if (!isPayableFor(order, taker)) return { kind: 'refuse', reason: `order ${order.id} is not payable (fully paid, or being edited at the venue)` };
   const tipsCurrency = attempt.tipsCurrency ?? attempt.currency;
   if (attempt.currency !== order.currency || tipsCurrency !== order.currency) {
     return { kind: 'refuse', reason: `the order is in ${order.currency} but the payment is in ${tipsCurrency !== order.currency ? tipsCurrency : attempt.currency}` };
@@ -115,6 +124,15 @@ export function decidePayment(
     return {
       kind: 'refuse',
       reason: `paidAmount ${attempt.amount} is more than the ${outstanding} outstanding on order ${order.id} (total ${order.totalAmount}, paid ${order.paidAmount})`,
+    };
+  }
+  if (taker === 'card_machine' && openCounterSales > 0n && attempt.amount > outstanding - openCounterSales) {
+    const room = outstanding > openCounterSales ? outstanding - openCounterSales : 0n;
+    return {
+      kind: 'refuse',
+      reason:
+        `paidAmount ${attempt.amount} is more than the ${room} left on order ${order.id}: of the ${outstanding} outstanding, ` +
+        `${openCounterSales} is being paid at a counter terminal (counter sales still running, or with an outcome the venue has not resolved)`,
     };
   }
   return { kind: 'accept' };

@@ -1,7 +1,7 @@
 import { DomainRefusal } from '../../core/refusal';
 import type { Order, RecordPayment } from '../../core/commands';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
-import { decidePayment, isPayable, isWaiterAllowed, liveLock, paidTotals, heldLockRef } from '../../core/rules';
+import { decidePayment, isPayable, isWaiterAllowed, liveLock, paidTotals, paymentTakerOf, heldLockRef } from '../../core/rules';
 import { lockedOrderForChange, requireOrder } from '../../orders/order-for-change';
 import type { OrderWithRelations } from '../../orders/order-mapper';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
@@ -18,14 +18,19 @@ import { ordersRepo, OrdersRepository as Orders } from '../../repositories/order
  *   payable, held by another live lock, in another currency, or when the
  *   amount is more than what is outstanding. A counter sale (source
  *   connect-pac: the venue's POS started it, and the card is charged) is not
- *   refused by the venue's own hold (payable false).
+ *   refused by the venue's own hold (payable false). A card machine's payment
+ *   (EPOS Data, Tables API, Connect PAT) is also refused beyond what is
+ *   outstanding less what the counter sales still running against the order
+ *   may take: the counter terminal may be charging the bill at that moment.
  * - Runs under the order's row lock, so racing payments are applied one at a
  *   time: no lost update, no overpayment.
  *
  * Under RpcDispatcher the plan takes the payment intent's lock (the one the
  * events worker takes, before the order row lock, in the events worker's
- * order) and reads the order, its lock, the intent's payment and whether
- * events wait for the intent. With no event waiting, the payment, the order's
+ * order) and reads the order, its lock, the intent's payment, whether
+ * events wait for the intent and, for a card machine's payment, what the
+ * counter sales running against the order hold (a sale's start takes the
+ * order's row lock too, so none starts unseen). With no event waiting, the payment, the order's
  * new totals (as recomputeOrderPaid would set them), the venue feed entry, the
  * POS event and the stored response are one statement, and the returned order
  * is computed from what was read. When events wait, they are applied
@@ -33,7 +38,8 @@ import { ordersRepo, OrdersRepository as Orders } from '../../repositories/order
  */
 export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
   plan(locationId: string, cmd: RecordPayment): MutationPlan {
-    return Orders.changePlan(locationId, cmd.orderId, { paymentIntentId: cmd.paymentRef });
+    // A card machine's payment must leave what the counter sales running against the order may take (decidePayment).
+    return Orders.changePlan(locationId, cmd.orderId, { paymentIntentId: cmd.paymentRef, counterSales: paymentTakerOf(cmd.source) === 'card_machine' });
   }
 
   async execute(ctx: ExecContext, cmd: RecordPayment): Promise<Order> {
@@ -56,7 +62,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       ctx.log.info({ orderId: order.id, paymentRef: cmd.paymentRef }, 'failed payment attempt reported; nothing recorded');
       return order;
     }
-    const decision = decidePayment(order, live, existing, { ...cmd, lockRef }, now);
+    const decision = decidePayment(order, live, existing, { ...cmd, lockRef }, now, found.openCounterSales);
     if (decision.kind === 'mismatch') {
       throw DomainRefusal.conflict(
         `payment intent ${cmd.paymentRef} is already recorded against order ${decision.existing.orderId} ` +
