@@ -4,6 +4,7 @@
  * venue's replace of an order with money in flight; Dojo's cancel while a checkout link is out; a Tables API
  * payment after its lock's lifetime.
  */
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
@@ -12,6 +13,7 @@ import type { CounterSettleJob, JsonRpcResponse } from '@app/contracts';
 import { ConnectPac, isFailure } from '@app/contracts';
 import type { CounterDeps } from '@app/domain/counter';
 import { ResolveCounterTransaction, SettleCounterTransaction, StartCounterTransaction, TakeCounterWork } from '@app/domain/counter';
+import { DomainError } from '@app/domain/admin';
 import { UpsertOrder, VenueStore } from '@app/domain/venue';
 import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
@@ -44,6 +46,18 @@ const venueOrder = (id: string, total: number, payable = true) => ({
   totalAmount: GBP(total),
   payable,
 });
+
+async function refusedWith(p: Promise<unknown>, kind: DomainError['kind'], code: string): Promise<DomainError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof DomainError, `expected a DomainError, got ${String(err)}`);
+    assert.equal(err.kind, kind, err.message);
+    assert.equal(err.details.error, code, err.message);
+    return err;
+  }
+  assert.fail(`expected ${kind} ${code}`);
+}
 
 describe('payments and the holds on an order', () => {
   let db: TestDatabase;
@@ -148,5 +162,38 @@ describe('payments and the holds on an order', () => {
     assert.ok(!isFailure(await eposPayment(loc, 'c-2', 'pi_c2c', 500)), 'released: the card machine takes the rest');
     o = await order(loc, 'c-2');
     assert.deepEqual([o.paidAmount, o.payable], [1250n, false]);
+  });
+
+  it("a venue's replace never lowers the total below what is paid plus what open intents and running counter sales may take", async () => {
+    const loc = await pacVenue();
+    // 12.00 of 20.00 paid: 11.99 would leave the order overpaid.
+    await put(loc, 'p-1', 2000);
+    assert.ok(!isFailure(await eposPayment(loc, 'p-1', 'pi_p1', 1200)));
+    const before = (await order(loc, 'p-1')).version;
+    const over = await refusedWith(put(loc, 'p-1', 1199), 'conflict', 'order_total_below_paid');
+    assert.deepEqual([over.details.paidAmount, over.details.heldAmount, over.details.leastTotalAmount], [1200, 0, 1200]);
+    assert.match(over.message, /has 1200 paid: its totalAmount cannot go below 1200 \(asked 1199\); refund first/);
+    let o = await order(loc, 'p-1');
+    assert.deepEqual([o.totalAmount, o.version], [2000n, before], 'nothing written');
+    assert.equal((await put(loc, 'p-1', 1200)).version, before + 1, 'down to what is paid');
+    o = await order(loc, 'p-1');
+    assert.deepEqual([o.totalAmount, o.payable], [1200n, false]);
+    assert.equal((await put(loc, 'p-1', 1200, true, { version: before + 1 })).version, before + 2, 'kept: never refused');
+
+    // 3.00 in a counter sale running and a 5.00 checkout link out, nothing paid yet: 8.00 is the least total.
+    await put(loc, 'p-2', 2000);
+    await sent(loc, 'p2', 'p-2', 300n);
+    await db.prisma.paymentIntent.create({
+      data: { locationId: loc, id: randomUUID(), paymentIntentId: 'pi_p2', orderId: 'p-2', idempotencyKey: 'k-p2', requestHash: 'h', amount: 500n, currency: 'GBP', captureMode: 'Auto', tipsAllowed: false, status: 'Created' },
+    });
+    const held = await refusedWith(put(loc, 'p-2', 799), 'conflict', 'order_total_below_paid');
+    assert.deepEqual([held.details.paidAmount, held.details.heldAmount, held.details.leastTotalAmount], [0, 800, 800]);
+    assert.match(held.message, /500 in open payment intents and 300 in counter sales still running/);
+    assert.equal((await put(loc, 'p-2', 800)).created, false);
+    // The link canceled: only the counter sale holds.
+    await db.prisma.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId: loc, paymentIntentId: 'pi_p2' } }, data: { status: 'Canceled' } });
+    await refusedWith(put(loc, 'p-2', 299), 'conflict', 'order_total_below_paid');
+    assert.equal((await put(loc, 'p-2', 300)).created, false);
+    assert.equal((await order(loc, 'p-2')).totalAmount, 300n);
   });
 });

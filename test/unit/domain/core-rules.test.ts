@@ -26,6 +26,7 @@ import {
   MAX_ORDER_ITEMS,
   orderCurrencyChangeRefusal,
   orderDeletionRefusal,
+  orderTotalRefusal,
   outstandingAmount,
   paidTotals,
   partyContentProblems,
@@ -330,6 +331,27 @@ describe('an order the venue may not delete (orderDeletionRefusal)', () => {
       orderDeletionRefusal('o1', { payments: 3, paymentIntents: 1, openCounterSaleAmount: 500n })!,
       /it has 3 payments, 1 payment intent and a counter sale still running or not resolved, kept/,
     );
+  });
+});
+
+describe("how low a venue's replace may set an order's total (orderTotalRefusal)", () => {
+  const none = { openIntentAmount: 0n, openCounterSaleAmount: 0n };
+  const paid = (paidAmount: bigint) => ({ totalAmount: 2000n, paidAmount });
+
+  it('lets the total go down to what is paid plus what is in flight, and never refuses a total kept or raised', () => {
+    assert.equal(orderTotalRefusal('o1', 1200n, paid(1200n), none), undefined);
+    assert.equal(orderTotalRefusal('o1', 1700n, paid(1200n), { openIntentAmount: 300n, openCounterSaleAmount: 200n }), undefined);
+    assert.equal(orderTotalRefusal('o1', 2000n, { totalAmount: 2000n, paidAmount: 2500n }, none), undefined, 'kept: not made worse');
+    assert.equal(orderTotalRefusal('o1', 2100n, { totalAmount: 2000n, paidAmount: 2500n }, none), undefined, 'raised');
+  });
+
+  it('refuses a total below what is paid (overpaid), or below what is paid plus open intents and running counter sales', () => {
+    assert.equal(orderTotalRefusal('o1', 1199n, paid(1200n), none), 'order "o1" has 1200 paid: its totalAmount cannot go below 1200 (asked 1199); refund first');
+    assert.equal(
+      orderTotalRefusal('o1', 1699n, paid(1200n), { openIntentAmount: 300n, openCounterSaleAmount: 200n }),
+      'order "o1" has 1200 paid and 300 in open payment intents and 200 in counter sales still running or not resolved: its totalAmount cannot go below 1700 (asked 1699); refund or cancel first, or wait for them to end',
+    );
+    assert.match(orderTotalRefusal('o1', 0n, paid(0n), { ...none, openCounterSaleAmount: 1n })!, /has 0 paid and 1 in counter sales still running or not resolved: its totalAmount cannot go below 1/);
   });
 });
 

@@ -58,7 +58,7 @@ export class VenueController {
   @ApiOperation({
     summary: "Create or replace an order (Dojo's Order shape); refused with 409 while Dojo holds a lock",
     description:
-      'Writes of one order are applied one after another, each answering the version it wrote and whether it created the order: of several PUTs of a new order sent at once, one creates it and the others replace it in turn. paidAmount and tipsAmount follow the payments, whatever the body says; payable is false when the body says so (the venue hold, which later changes of the payments keep until a PUT without it), for a closed order, and for one its payments already cover. An order with a payment, a payment intent or a counter sale still running keeps its currency: another one is 409 order_currency_fixed.',
+      'Writes of one order are applied one after another, each answering the version it wrote and whether it created the order: of several PUTs of a new order sent at once, one creates it and the others replace it in turn. paidAmount and tipsAmount follow the payments, whatever the body says; payable is false when the body says so (the venue hold, which later changes of the payments keep until a PUT without it), for a closed order, and for one its payments already cover. An order with a payment, a payment intent or a counter sale still running keeps its currency: another one is 409 order_currency_fixed. A replace may not lower totalAmount below what is paid plus what open payment intents and counter sales still running may take: 409 order_total_below_paid, with paidAmount, heldAmount and leastTotalAmount (refund, cancel the intent or let the sale end first).',
   })
   @ApiBody({ schema: ref('Order') })
   @ApiHeader({

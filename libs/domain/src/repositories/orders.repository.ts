@@ -105,6 +105,7 @@ export interface SeqPage {
 /** What taking the row lock reads of the order: enough to decide on a change without loading it. */
 export interface LockedOrderRow {
   paidAmount: bigint;
+  totalAmount: bigint;
   version: number;
   status: string;
   tableId: string | null;
@@ -408,7 +409,7 @@ export class OrdersRepository {
 
   /** lockRowIfExists' statement, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: lockedRowOf. */
   static lockRowSql(locationId: string, orderId: string): Prisma.Sql {
-    return Prisma.sql`SELECT paid_amount AS "paidAmount", version, status::text AS status, table_id AS "tableId", currency FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
+    return Prisma.sql`SELECT paid_amount AS "paidAmount", total_amount AS "totalAmount", version, status::text AS status, table_id AS "tableId", currency FROM orders WHERE location_id = ${locationId}::uuid AND id = ${orderId} FOR UPDATE`;
   }
 
   /** The locked order in lockRowSql's rows, undefined when there is none. */

@@ -88,6 +88,19 @@ export class PaymentIntentsRepository {
     return this.db.paymentIntent.findMany({ where: { locationId, orderId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   }
 
+  /** openAmount's statement, for a caller that sends it together with others (VenueStore.readMoneyInFlight); its rows: openAmountOf. */
+  static openAmountSql(locationId: string, orderId: string): Prisma.Sql {
+    return Prisma.sql`
+      SELECT sum(amount)::bigint AS s FROM payment_intents
+      WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND status IN (${Prisma.join([...OPEN_INTENT_STATUSES])})`;
+  }
+
+  /** The amount in openAmountSql's rows (0 when no intent is open). */
+  static openAmountOf(rows: unknown): bigint {
+    const s = (rows as { s: bigint | string | null }[])[0]?.s;
+    return s === null || s === undefined ? 0n : BigInt(s);
+  }
+
   /** What the order's open intents (not yet paid, not canceled) may still take. */
   async openAmount(locationId: string, orderId: string): Promise<bigint> {
     const r = await this.db.paymentIntent.aggregate({

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@app/db';
-import type { OrderMoneyRecords } from '../core/rules';
+import type { OrderMoneyInFlight, OrderMoneyRecords } from '../core/rules';
 import type { PosEventType } from '../shared/pos-outbox';
 import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
@@ -138,6 +138,16 @@ export class VenueStore {
   /** What records money against the order (as openOrderEdit's `money`), read in the edit's transaction under the order's row lock. */
   async readOrderMoney(locationId: string, orderId: string): Promise<OrderMoneyRecords> {
     return moneyOf(await readTogether(this.db, moneyStatements(locationId, orderId)));
+  }
+
+  /**
+   * What may still be paid on the order by what is in flight (as openOrderEdit's reads, in the edit's transaction
+   * under the order's row lock): its open payment intents and the counter sales that still hold (running, or
+   * outcome_unknown and not resolved). Both are written under the same row lock, so neither grows meanwhile.
+   */
+  async readMoneyInFlight(locationId: string, orderId: string): Promise<OrderMoneyInFlight> {
+    const [intents, counterSales] = await readTogether(this.db, [PaymentIntentsRepository.openAmountSql(locationId, orderId), CounterRepository.openSaleAmountSql(locationId, orderId)]);
+    return { openIntentAmount: PaymentIntentsRepository.openAmountOf(intents), openCounterSaleAmount: CounterRepository.openSaleAmountOf(counterSales) };
   }
 
   /**

@@ -88,6 +88,36 @@ export function orderCurrencyChangeRefusal(orderId: string, from: string, to: st
   return `order ${JSON.stringify(orderId)} is in ${from} and has ${list} in it, so it cannot change to ${to}`;
 }
 
+/** What may still be paid on an order by what is in flight: its open payment intents (a checkout link out) and the counter sales that still hold. */
+export interface OrderMoneyInFlight {
+  openIntentAmount: bigint;
+  openCounterSaleAmount: bigint;
+}
+
+/** The least total a replace may lower an order to: what is paid plus what is in flight. */
+export function leastOrderTotal(paidAmount: bigint, inFlight: OrderMoneyInFlight): bigint {
+  return paidAmount + inFlight.openIntentAmount + inFlight.openCounterSaleAmount;
+}
+
+/**
+ * Why a replace may not lower an order's total from `current.totalAmount` to `total`, if it may not: below what is
+ * paid the order would be overpaid (outstanding below 0), and below what is paid plus what is in flight a checkout
+ * link or a counter sale that takes what it was started for would find the order unable to take it, after the card
+ * was charged. A replace that keeps or raises the total is never refused (whatever the order was before).
+ */
+export function orderTotalRefusal(orderId: string, total: bigint, current: { totalAmount: bigint; paidAmount: bigint }, inFlight: OrderMoneyInFlight): string | undefined {
+  if (total >= current.totalAmount) return undefined;
+  const least = leastOrderTotal(current.paidAmount, inFlight);
+  if (total >= least) return undefined;
+  const held = [
+    inFlight.openIntentAmount > 0n ? `${inFlight.openIntentAmount} in open payment intents` : undefined,
+    inFlight.openCounterSaleAmount > 0n ? `${inFlight.openCounterSaleAmount} in counter sales still running or not resolved` : undefined,
+  ].filter((h): h is string => h !== undefined);
+  const what = held.length ? `${current.paidAmount} paid and ${held.join(' and ')}` : `${current.paidAmount} paid`;
+  const fix = held.length ? '; refund or cancel first, or wait for them to end' : '; refund first';
+  return `order ${JSON.stringify(orderId)} has ${what}: its totalAmount cannot go below ${least} (asked ${total})${fix}`;
+}
+
 /** "1 payment, 2 payment intents and a counter sale still running"; undefined when there is nothing. */
 function moneyRecordsText(r: OrderMoneyRecords): string | undefined {
   const what = [

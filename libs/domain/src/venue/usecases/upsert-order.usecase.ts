@@ -1,7 +1,7 @@
 import type { Models } from '@app/contracts';
 import { dojoOrderToCreateData } from '../../dialects/epos-data/orders.mapping';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
-import { isClosedStatus, mayKeepGoneTable, orderCurrencyChangeRefusal } from '../../core/rules';
+import { isClosedStatus, leastOrderTotal, mayKeepGoneTable, orderCurrencyChangeRefusal, orderTotalRefusal } from '../../core/rules';
 import type { OrderCreateData } from '../../orders/order-mapper';
 import { orderRowOf } from '../../orders/order-mapper';
 import { OrdersRepository as Orders } from '../../repositories/orders.repository';
@@ -15,7 +15,9 @@ import { refuseUnknownTables } from '../table-refs';
 
 /**
  * Creates or replaces an order from Dojo's Order shape (its table, when given, must exist at the venue unless the
- * stored order already names it: core/rules mayKeepGoneTable), and tells Dojo it changed (outbox). One transaction of
+ * stored order already names it: core/rules mayKeepGoneTable), and tells Dojo it changed (outbox). A replace may not
+ * lower the total below what is paid plus what open payment intents and running counter sales may take (409
+ * order_total_below_paid: core/rules orderTotalRefusal). One transaction of
  * two round trips on pg: the locks and reads (VenueStore.openOrderEdit), then the order, its items and the POS event
  * as one statement sent with COMMIT.
  */
@@ -54,6 +56,19 @@ export class UpsertOrder {
         if (refused) throw DomainError.conflict(refused, { error: 'order_currency_fixed', currency: current.currency });
       }
       const total = BigInt(rows.order.totalAmount);
+      if (current && total < current.totalAmount) {
+        // Rare: read only then, under the row lock, which the writes of payments, intents and counter sales take too.
+        const inFlight = await s.readMoneyInFlight(locationId, orderId);
+        const refused = orderTotalRefusal(orderId, total, current, inFlight);
+        if (refused) {
+          throw DomainError.conflict(refused, {
+            error: 'order_total_below_paid',
+            paidAmount: Number(current.paidAmount),
+            heldAmount: Number(inFlight.openIntentAmount + inFlight.openCounterSaleAmount),
+            leastTotalAmount: Number(leastOrderTotal(current.paidAmount, inFlight)),
+          });
+        }
+      }
       // Payable unless the venue says otherwise, the order is closed, or it is already fully paid.
       const payable = rows.order.payable !== false && !isClosedStatus(order.status) && (current?.paidAmount ?? 0n) < total;
       const version = current ? current.version + 1 : 1;
