@@ -196,4 +196,26 @@ describe('payments and the holds on an order', () => {
     assert.equal((await put(loc, 'p-2', 300)).created, false);
     assert.equal((await order(loc, 'p-2')).totalAmount, 300n);
   });
+
+  it("Dojo's cancel of an order with a checkout link out is refused until the intent ends", async () => {
+    const loc = await pacVenue();
+    await put(loc, 'x-1', 2000);
+    const intent = (status: string) => db.prisma.paymentIntent.upsert({
+      where: { locationId_paymentIntentId: { locationId: loc, paymentIntentId: 'pi_x1' } },
+      create: { locationId: loc, id: randomUUID(), paymentIntentId: 'pi_x1', orderId: 'x-1', idempotencyKey: 'k-x1', requestHash: 'h', amount: 2000n, currency: 'GBP', captureMode: 'Auto', tipsAllowed: false, status },
+      update: { status },
+    });
+    const cancel = () => dispatcher.handle(rpcJob(loc, 'CancelOrderByIdV1', { orderId: 'x-1' }));
+    for (const status of ['Creating', 'Created', 'Authorized']) {
+      await intent(status);
+      const refused = await cancel();
+      assert.ok(isFailure(refused) && refused.error.errorType === 'Conflict', `${status}: ${JSON.stringify(refused)}`);
+      assert.match(refused.error.debugMessage, /checkout link out \(2000 in open payment intents/);
+      assert.equal((await order(loc, 'x-1')).status, 'Accepted', 'not cancelled');
+    }
+    await intent('Canceled');
+    const cancelled = await cancel();
+    assert.ok(!isFailure(cancelled), JSON.stringify(cancelled));
+    assert.equal((await order(loc, 'x-1')).status, 'Canceled');
+  });
 });

@@ -9,6 +9,7 @@ import { jsonText } from '../shared/json-value';
 import { posEventInsertCte, runWrites, tsParam, venueFeedInsertCte } from './outbox.repository';
 import { TablesRepository } from './tables.repository';
 import { CounterRepository } from './counter.repository';
+import { PaymentIntentsRepository } from './payment-intents.repository';
 import type { OrderJson} from './order-json';
 import { jsonValue, ORDER_JSON_SQL, orderJsonByIdSql, orderRowFromJson } from './order-json';
 import { orderCacheOf } from './sql-tx';
@@ -48,6 +49,8 @@ export interface OrderForChange {
   eventsWaiting?: boolean;
   /** With changePlan's counterSales: what the counter sales still running against the order may take (0 without). */
   openCounterSales: bigint;
+  /** With changePlan's openIntents: what the order's open payment intents (a checkout link out) may take (0 without). */
+  openIntents: bigint;
 }
 
 /** What CreateOrder's plan reads (createPlan). */
@@ -119,6 +122,7 @@ interface ChangeRaw {
   payment?: { order_id: string; currency: string; paid_amount: string; tips_amount: string } | null;
   pending?: boolean;
   counter_sales?: string | number | null;
+  open_intents?: string | number | null;
 }
 
 const SEARCH_COLUMNS: Record<Exclude<keyof OrderSearch, 'payableOnly' | 'openOnly'>, string> = {
@@ -151,12 +155,15 @@ export class OrdersRepository {
    * lock), the order's row lock, and one read of the order with items,
    * payments and its lock row (live or expired) and the transaction's now();
    * with a payment intent also the payment recorded for it and whether Dojo
-   * events wait for it.
+   * events wait for it; with counterSales what the counter sales still
+   * running against the order hold, with openIntents what its open payment
+   * intents may take.
    */
-  static changePlan(locationId: string, orderId: string, opts: { paymentIntentId?: string; counterSales?: boolean } = {}): MutationPlan {
+  static changePlan(locationId: string, orderId: string, opts: { paymentIntentId?: string; counterSales?: boolean; openIntents?: boolean } = {}): MutationPlan {
     const intent = opts.paymentIntentId;
-    // Read under the order's row lock, which a counter sale's start takes too: no sale can start unseen meanwhile.
+    // Read under the order's row lock, which a counter sale's start and an intent's creation take too: neither can begin unseen meanwhile.
     const sales = opts.counterSales ? Prisma.sql`, 'counter_sales', (${CounterRepository.openSaleAmountSql(locationId, orderId)})` : Prisma.empty;
+    const intents = opts.openIntents ? Prisma.sql`, 'open_intents', (${PaymentIntentsRepository.openAmountSql(locationId, orderId)})` : Prisma.empty;
     const extra =
       intent === undefined
         ? Prisma.empty
@@ -171,7 +178,7 @@ export class OrdersRepository {
       read: Prisma.sql`json_build_object('order', ${orderJsonByIdSql(locationId, orderId)},
     'lock', (SELECT json_build_object('lock_id', l.lock_id, 'expires_at', l.expires_at) FROM order_locks l
               WHERE l.location_id = ${locationId}::uuid AND l.order_id = ${orderId}),
-    'db_now', now()::timestamptz(3)${extra}${sales})`,
+    'db_now', now()::timestamptz(3)${extra}${sales}${intents})`,
     };
   }
 
@@ -185,6 +192,7 @@ export class OrdersRepository {
       payment: p ? { orderId: p.order_id, currency: p.currency, paidAmount: BigInt(p.paid_amount), tipsAmount: BigInt(p.tips_amount) } : null,
       eventsWaiting: r.pending,
       openCounterSales: r.counter_sales === undefined || r.counter_sales === null ? 0n : BigInt(r.counter_sales),
+      openIntents: r.open_intents === undefined || r.open_intents === null ? 0n : BigInt(r.open_intents),
     };
   }
 
