@@ -9,8 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { createLogger, createRedis } from '@app/common';
-import type { CounterSettleJob, JsonRpcResponse } from '@app/contracts';
-import { ConnectPac, isFailure } from '@app/contracts';
+import type { CounterSettleJob, JsonRpcResponse, TablesAnsweredMethod } from '@app/contracts';
+import { ConnectPac, isFailure, parseTablesParams } from '@app/contracts';
+import { tableSessionId } from '@app/domain';
+import { dojoTablesDialect } from '@app/domain/rpc';
 import type { CounterDeps } from '@app/domain/counter';
 import { ResolveCounterTransaction, SettleCounterTransaction, StartCounterTransaction, TakeCounterWork } from '@app/domain/counter';
 import { DomainError } from '@app/domain/admin';
@@ -217,5 +219,49 @@ describe('payments and the holds on an order', () => {
     const cancelled = await cancel();
     assert.ok(!isFailure(cancelled), JSON.stringify(cancelled));
     assert.equal((await order(loc, 'x-1')).status, 'Canceled');
+  });
+
+  it('a Tables API payment arriving after its lock expired is taken under it while no one has locked the order since', async () => {
+    const loc = (await fx.location({ protocol: 'dojo-tables', registrationState: 'not_required' })).id;
+    await fx.table(loc, { id: 'T1', name: 'Table 1', maxCovers: 4 });
+    for (const id of ['s-1', 's-2', 's-3']) await fx.order(loc, { id, total: 2000, tableId: 'T1' });
+    const tables = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: () => Promise.reject(new Error('no events')) }, dialect: dojoTablesDialect() });
+    const result = async (method: TablesAnsweredMethod, params: Record<string, unknown>, terminalId: string): Promise<any> => {
+      const requestorInfo = { requestorType: 'REQUESTOR_TYPE_CARD_MACHINE', cardMachineRequestorInfo: { terminalId } };
+      const parsed = parseTablesParams(method, { requestorInfo, ...params });
+      assert.ok(parsed.ok, JSON.stringify(parsed));
+      const reply = await tables.handle({ ...rpcJob(loc, 'SearchOrdersV1', {}), method, dialect: 'dojo-tables', params: parsed.params, settings: {} });
+      return (reply as { result: unknown }).result;
+    };
+    const pay = (orderId: string, id: string, baseAmount: number, terminalId: string) =>
+      result('RecordPayment', {
+        payment: {
+          id, sessionId: tableSessionId(loc, orderId), baseAmount, currency: 'GBP', paymentSuccessful: true, attemptedAt: new Date().toISOString(),
+          methodDetails: { method: 'PAYMENT_METHOD_CARD_PRESENT', cardPresentPaymentInfo: { entryMode: 'ENTRY_MODE_CONTACTLESS' } },
+        },
+      }, terminalId);
+    const lockThenExpire = async (orderId: string, terminalId: string) => {
+      assert.equal((await result('LockSession', { sessionId: tableSessionId(loc, orderId) }, terminalId)).billItems.totalAmount, 2000);
+      await db.prisma.orderLock.update({ where: { locationId_orderId: { locationId: loc, orderId } }, data: { expiresAt: new Date(Date.now() - 10_000) } });
+    };
+
+    // TID-1 locked s-1; its payment comes 10 s past the lock's lifetime: recorded under that lock, never more than is owed.
+    await lockThenExpire('s-1', 'TID-1');
+    assert.equal((await pay('s-1', 'aaaaaaaa-0000-4000-8000-000000000001', 2001, 'TID-1')).errorCode, 'PAYMENT_NOT_RECORDED');
+    assert.deepEqual(await pay('s-1', 'aaaaaaaa-0000-4000-8000-000000000002', 1500, 'TID-1'), {});
+    const p = await db.prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc, paymentIntentId: 'aaaaaaaa-0000-4000-8000-000000000002' } } });
+    assert.deepEqual([p.orderId, p.paidAmount, p.lockId], ['s-1', 1500n, 'dojo-tables:TID-1']);
+    // Another terminal's payment is not taken under TID-1's expired lock.
+    assert.equal((await pay('s-1', 'aaaaaaaa-0000-4000-8000-000000000003', 100, 'TID-2')).errorCode, 'SESSION_NOT_LOCKED');
+
+    // Once another terminal has locked the order, TID-1's late payment is refused.
+    await lockThenExpire('s-2', 'TID-1');
+    await result('LockSession', { sessionId: tableSessionId(loc, 's-2') }, 'TID-2');
+    assert.equal((await pay('s-2', 'aaaaaaaa-0000-4000-8000-000000000004', 500, 'TID-1')).errorCode, 'SESSION_NOT_LOCKED');
+    // And once the terminal unlocked the session, as before.
+    await result('LockSession', { sessionId: tableSessionId(loc, 's-3') }, 'TID-1');
+    assert.deepEqual(await result('UnlockSession', { sessionId: tableSessionId(loc, 's-3') }, 'TID-1'), {});
+    assert.equal((await pay('s-3', 'aaaaaaaa-0000-4000-8000-000000000005', 500, 'TID-1')).errorCode, 'SESSION_NOT_LOCKED');
+    assert.equal(await db.prisma.payment.count({ where: { locationId: loc, orderId: { in: ['s-2', 's-3'] } } }), 0);
   });
 });

@@ -33,6 +33,7 @@ import {
   partyFieldsKeptByVenueReplace,
   RESERVATION_FIELDS_KEPT_BY_VENUE_REPLACE,
   paymentIntentLockKey,
+  paymentLockOf,
   requestIdempotencyKey,
 } from '@app/domain/core/rules';
 import { CLOSED_STATUSES_SQL, COUNTED_PAID_SQL, COUNTED_TIPS_SQL, payableSql } from '@app/domain/repositories/order-rules.sql';
@@ -219,6 +220,21 @@ describe('core rules: payment acceptance', () => {
     // A replay is answered as before, whatever runs since.
     const existing = { orderId: 'o1', currency: 'GBP', paidAmount: 400n, tipsAmount: 0n };
     assert.deepEqual(decidePayment(order(), null, existing, attempt({ source: 'epos-data' }), now, 1000n), { kind: 'replay' });
+  });
+
+  it("a payment that must hold its terminal's lock is taken under the order's lock row when it is the terminal's, live or expired", () => {
+    const names = (terminalId?: string) => ({ prefix: 'dojo-tables:', unnamed: 'dojo-tables:terminal', ...(terminalId ? { terminalId } : {}) });
+    const expired = (lockId: string) => ({ lockId, expiresAt: at(-60_000) });
+    const live = (lockId: string) => ({ lockId, expiresAt: at(60_000) });
+    for (const lock of [live('dojo-tables:TID-1'), expired('dojo-tables:TID-1')]) {
+      assert.equal(paymentLockOf(lock, 'dojo-tables:TID-1', names('TID-1')), 'dojo-tables:TID-1');
+      assert.equal(paymentLockOf(lock, 'dojo-tables:terminal', names()), 'dojo-tables:TID-1', 'a payment naming no terminal');
+      assert.equal(paymentLockOf(lock, 'dojo-tables:TID-2', names('TID-2')), undefined, "another terminal's lock");
+    }
+    assert.equal(paymentLockOf(expired('dojo-tables:terminal'), 'dojo-tables:TID-3', names('TID-3')), 'dojo-tables:terminal', 'a lock naming no terminal');
+    assert.equal(paymentLockOf(expired('lk-epos'), 'dojo-tables:TID-1', names('TID-1')), undefined, 'an EPOS Data lock');
+    assert.equal(paymentLockOf(expired('lk-epos'), 'lk-epos', undefined), 'lk-epos', 'a dialect naming locks exactly');
+    assert.equal(paymentLockOf(null, 'dojo-tables:TID-1', names('TID-1')), undefined, 'unlocked');
   });
 
   it('a live lock of another id refuses a payment that names its lock; an expired lock or no lockRef does not', () => {

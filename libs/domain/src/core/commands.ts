@@ -97,7 +97,10 @@ export interface RecordPayment {
    */
   terminalLock?: TerminalLockNames;
   source: CommandSource;
-  /** Refuse (reason not_locked) unless `lockRef` (or `terminalLock`) is the order's live lock: the payment was taken under it. */
+  /**
+   * Refuse (reason not_locked) unless `lockRef` (or `terminalLock`) is the order's lock: the payment was taken under it. Its
+   * own lock past its expiry still counts while no one has locked the order since (core/rules paymentLockOf).
+   */
   mustHoldLock?: boolean;
   /** Refuse a payment reference recorded already (reason already_recorded) instead of answering the order unchanged. */
   refuseReplay?: boolean;

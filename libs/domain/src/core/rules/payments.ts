@@ -1,6 +1,6 @@
 import type { CommandSource } from '../commands';
-import type { OrderLockState } from './locks';
-import { isHeldByAnother } from './locks';
+import type { OrderLockState, TerminalLockNames } from './locks';
+import { isHeldByAnother, isTerminalsLock } from './locks';
 import { outstandingAmount } from './money';
 import { isClosedStatus } from './order-status';
 
@@ -72,6 +72,21 @@ export interface RecordedPayment {
   currency: string;
   paidAmount: bigint;
   tipsAmount: bigint;
+}
+
+/**
+ * The lock a payment that must be taken under its terminal's lock (RecordPayment's mustHoldLock: the Tables API) was
+ * taken under, or undefined when the order holds none of the terminal's: the order's lock row when it is the
+ * terminal's (`lockRef`, or one `names` covers: isTerminalsLock, as heldLockRef reads a live one), live or expired. An order has one lock row and a new
+ * lock replaces an expired one, so an expired row of the terminal's means no one else has locked the order since.
+ * The lifetime bounds how long a lock keeps others out, not how long its terminal may take to report a card it has
+ * charged (a slow guest, a link that reconnects): the Tables API has no expiry, and decidePayment still stops an
+ * overpayment. An unlocked order (no row) is still refused.
+ */
+export function paymentLockOf(lock: OrderLockState | null, lockRef: string | undefined, names: TerminalLockNames | undefined): string | undefined {
+  if (!lock) return undefined;
+  const own = lock.lockId === lockRef || (names !== undefined && isTerminalsLock(lock.lockId, names));
+  return own ? lock.lockId : undefined;
 }
 
 /** An amount a payment may carry: a non-negative safe integer of minor units. */

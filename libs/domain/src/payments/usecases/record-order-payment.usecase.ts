@@ -1,7 +1,7 @@
 import { DomainRefusal } from '../../core/refusal';
 import type { Order, RecordPayment } from '../../core/commands';
 import { applyPendingEventsForIntent } from '../../events/apply-pending-events';
-import { decidePayment, isPayable, isWaiterAllowed, liveLock, paidTotals, paymentTakerOf, heldLockRef } from '../../core/rules';
+import { decidePayment, isPayable, isWaiterAllowed, liveLock, paidTotals, paymentLockOf, paymentTakerOf, heldLockRef } from '../../core/rules';
 import { lockedOrderForChange, requireOrder } from '../../orders/order-for-change';
 import type { OrderWithRelations } from '../../orders/order-mapper';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
@@ -51,12 +51,17 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       throw DomainRefusal.conflict(`order ${order.id} belongs to another waiter than ${cmd.waiterId}`, 'wrong_waiter');
     }
     const live = liveLock(found.lock, now);
-    const lockRef = heldLockRef(live, cmd.lockRef, cmd.terminalLock);
-    if (cmd.mustHoldLock && (!live || live.lockId !== lockRef)) {
-      throw DomainRefusal.conflict(
-        live ? `order ${order.id} is locked by another lock (${live.lockId}), not ${lockRef}` : `order ${order.id} is not locked; lock it before recording a payment`,
-        'not_locked',
-      );
+    let lockRef = heldLockRef(live, cmd.lockRef, cmd.terminalLock);
+    if (cmd.mustHoldLock) {
+      // The terminal's own lock, also once expired while no one has locked the order since (core/rules paymentLockOf).
+      const own = paymentLockOf(found.lock, cmd.lockRef, cmd.terminalLock);
+      if (own === undefined) {
+        throw DomainRefusal.conflict(
+          live ? `order ${order.id} is locked by another lock (${live.lockId}), not ${lockRef}` : `order ${order.id} is not locked; lock it before recording a payment`,
+          'not_locked',
+        );
+      }
+      lockRef = own;
     }
     if (cmd.attemptFailed) {
       ctx.log.info({ orderId: order.id, paymentRef: cmd.paymentRef }, 'failed payment attempt reported; nothing recorded');
