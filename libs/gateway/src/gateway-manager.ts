@@ -105,6 +105,8 @@ export class GatewayManager {
   private resyncTimer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private tickAgain = false;
+  /** Step-downs whose links are still closing (stop() waits for them). */
+  private readonly steppingDown = new Set<Promise<void>>();
   private started = false;
   private stopping = false;
   /** Frames received and not yet answered on their socket (dispatch plus the fenced send). */
@@ -203,8 +205,17 @@ export class GatewayManager {
     const until = Date.now() + Math.min(maxDeadline + 250, this.opts.replyWaitMs ?? Infinity);
     while (this.repliesInProgress > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     if (this.tickTimer) clearInterval(this.tickTimer);
-    if (this.leaseWatch) clearInterval(this.leaseWatch);
+    // A tick still running (a long handover) stops at its next venue; until it has, it keeps renewing the leases
+    // held, and the lease watch keeps closing a link whose lease could not be renewed.
     await this.ticking?.catch(() => undefined); // runTick logs a failed tick itself
+    // One renewal more, so each lease outlasts its link's close below (a link whose lease is lost steps down here);
+    // not waited for past a third of the TTL (a Redis that hangs), the links are closed either way.
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.renewHeld().catch((err: Error) => log.warn({ err: err.message }, 'leases not renewed before closing the links')),
+      new Promise((r) => (waited = setTimeout(r, Math.max(50, Math.floor(this.opts.leaseTtlMs / 3))))),
+    ]);
+    clearTimeout(waited);
     // The answered requests' records still waiting for their write window (flush never rejects).
     await this.requestLog.flush();
     const links = [...this.links.values()];
@@ -218,6 +229,9 @@ export class GatewayManager {
           .catch((err: Error) => log.warn({ locationId: link.locationId, err: err.message }, 'lease not released on shutdown; it expires by itself'));
       }),
     );
+    if (this.leaseWatch) clearInterval(this.leaseWatch);
+    // Links the lease watch or a lost renewal stepped down meanwhile: closed too before the replica says it stopped.
+    await Promise.all([...this.steppingDown].map((p) => p.catch(() => undefined)));
     // Best effort: without the notice, other replicas adopt these locations on their next heartbeat instead of at once.
     if (links.length > 0) await this.deps.redis.publish(releasedChannel(this.opts.prefix), 'shutdown').catch(() => 0);
     // Best effort on the way out: the connections are being dropped either way.
@@ -351,7 +365,10 @@ export class GatewayManager {
 
     const candidates: string[] = [];
     if (this.owners.size > this.locations.size + 1_000) this.owners.clear(); // removed locations
+    // Each loop below stops at the next venue once stop() began: stop() waits for this tick before it closes the
+    // links, and takes no venue on (the member list it would go by no longer has this replica).
     for (const loc of this.locations.values()) {
+      if (this.stopping) return;
       await this.renewIfDue();
       const owner = this.ownerOf(loc.id);
       const mine = owner === me;
@@ -372,6 +389,7 @@ export class GatewayManager {
       } else if (!mine && !link) candidates.push(loc.id);
     }
     for (const id of [...this.links.keys()]) {
+      if (this.stopping) return;
       await this.renewIfDue();
       const link = this.links.get(id);
       if (link && !this.locations.has(id)) await this.dropLink(link, 1000, 'location removed');
@@ -408,7 +426,8 @@ export class GatewayManager {
    * are still open here.
    */
   private async renewIfDue(): Promise<void> {
-    if (this.stopping || Date.now() - this.lastRenewAt < this.opts.leaseTtlMs / 3) return;
+    // Also while stopping: the links held stay open until stop() closes them, and their leases must outlast them.
+    if (Date.now() - this.lastRenewAt < this.opts.leaseTtlMs / 3) return;
     await this.renewHeld();
   }
 
@@ -436,6 +455,7 @@ export class GatewayManager {
       values.push(...(await this.deps.redis.mget(...ids.slice(i, i + 500).map((id) => leaseKey(this.opts.prefix, id)))));
     }
     for (let i = 0; i < ids.length; i++) {
+      if (this.stopping) return;
       const id = ids[i]!;
       await this.renewIfDue();
       if (values[i]) {
@@ -461,9 +481,15 @@ export class GatewayManager {
       this.deps.logger.error({ locationId: loc.id, profile: loc.profile }, 'no connection profile of that name');
       return;
     }
+    if (this.stopping) return;
     const startedAt = Date.now();
     const token = await this.leases.acquire(loc.id);
     if (token === undefined) return;
+    if (this.stopping) {
+      // stop() began while the lease was being taken: give it back at once rather than dial only to hang up.
+      await this.leases.release(loc.id, token).catch(() => undefined); // otherwise it expires by itself
+      return;
+    }
     this.leaseValidUntil.set(loc.id, startedAt + this.opts.leaseTtlMs);
     this.dispatcher.owned(loc.id);
     const link = this.newLink(loc, token, profile);
@@ -602,7 +628,7 @@ export class GatewayManager {
    * takes the venue again when Redis answers and the lease is still free.
    */
   private stepDownExpired(): void {
-    if (this.stopping) return;
+    // Also while stopping, until stop() has closed the links: a link past its lease must not stay open meanwhile.
     const now = Date.now();
     for (const id of [...this.links.keys()]) {
       if ((this.leaseValidUntil.get(id) ?? 0) > now) continue;
@@ -619,10 +645,18 @@ export class GatewayManager {
     this.links.delete(locationId);
     this.leaseValidUntil.delete(locationId);
     this.deps.logger.warn({ locationId, fence: link.token, why }, 'stepping down');
-    await this.stopCounterLink(locationId, 1001, 'EPOS gateway handing over');
-    await link.stop(1001, 'EPOS gateway handing over');
-    // Its requests now reach another replica: free the reply cache.
-    this.dispatcher.forget(locationId);
+    const closing = (async () => {
+      await this.stopCounterLink(locationId, 1001, 'EPOS gateway handing over');
+      await link.stop(1001, 'EPOS gateway handing over');
+      // Its requests now reach another replica: free the reply cache.
+      this.dispatcher.forget(locationId);
+    })();
+    this.steppingDown.add(closing);
+    try {
+      await closing;
+    } finally {
+      this.steppingDown.delete(closing);
+    }
   }
 
   private async dropLink(link: LocationLink, code: number, reason: string): Promise<void> {
