@@ -84,7 +84,7 @@ export class RequestDispatcher {
     private readonly readCache?: ReadCacheHooks,
   ) {}
 
-  /** After this, new requests are refused (retryable) while in-flight ones finish. */
+  /** After this, new requests are refused (retryable) while in-flight ones finish; a retried id in flight or answered is served as before. */
   drain(): void {
     this.draining = true;
   }
@@ -221,13 +221,6 @@ export class RequestDispatcher {
       let child: Logger | undefined;
       const log = () => (child ??= this.logger.child({ locationId: location.id, rpcId, traceId, method }));
       const infoOn = this.logger.isLevelEnabled('info');
-      if (this.draining) {
-        if (infoOn) log().info('request refused: replica shutting down');
-        seen.outcome = 'failed';
-        const response = profile.failure(id, 'draining', 'the EPOS gateway is restarting; nothing was applied, please retry', traceId);
-        seen.errorType = profile.outcome(response).errorType;
-        return profile.encode(response, id);
-      }
       const cache = this.cache(location.id);
       // Ids are per dialect: a profile switch never answers one dialect's id with another's reply. The method is part
       // of the key: an id reused for another request (a HandleEventV1 after a SearchOrdersV1) is never answered with
@@ -245,6 +238,15 @@ export class RequestDispatcher {
         if (infoOn) log().info('duplicate of an id in flight: joining it');
         seen.outcome = 'duplicate';
         const response = await pending;
+        seen.errorType = profile.outcome(response).errorType;
+        return profile.encode(response, id);
+      }
+      // Only a new id is refused while draining: a retry of one answered or in flight above may have been applied,
+      // and its answer must not say that nothing was.
+      if (this.draining) {
+        if (infoOn) log().info('request refused: replica shutting down');
+        seen.outcome = 'failed';
+        const response = profile.failure(id, 'draining', 'the EPOS gateway is restarting; nothing was applied, please retry', traceId);
         seen.errorType = profile.outcome(response).errorType;
         return profile.encode(response, id);
       }
