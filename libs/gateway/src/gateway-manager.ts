@@ -94,6 +94,11 @@ export class GatewayManager {
   private readonly pacSockets = new WeakMap<WebSocket, PacSocket>();
   private readonly leaseValidUntil = new Map<string, number>();
   private readonly orphanSince = new Map<string, number>();
+  /**
+   * Orphans this replica adopted, with the member list (ownerOf's key) they were adopted under: not handed back to
+   * their rendezvous owner, which left them free for two lease periods, until the member list changes.
+   */
+  private readonly adopted = new Map<string, string>();
   private readonly disabledSince = new Map<string, Date>();
   private members: string[] = [];
   /** Rendezvous owner per location, valid for the member list in ownersFor. */
@@ -381,8 +386,14 @@ export class GatewayManager {
         continue;
       }
       this.disabledSince.delete(loc.id);
+      if (mine) this.adopted.delete(loc.id);
       if (mine && !link) await this.tryAcquire(loc);
       else if (!mine && link) {
+        // Adopted from an owner that did not take it (an older build without its profile during a rollout, or one that
+        // cannot read it): handing it back would only leave it unlinked for two more lease periods, over and over.
+        // It goes back once the member list changes (a restarted owner rejoins, a replica leaves or joins).
+        if (this.adopted.get(loc.id) === this.ownersFor) continue;
+        this.adopted.delete(loc.id);
         // The rightful owner is alive (it is in the member list): hand over.
         this.deps.logger.info({ locationId: loc.id, to: owner }, 'handing location over');
         await this.dropLink(link, 1001, 'handed over to another replica');
@@ -467,8 +478,9 @@ export class GatewayManager {
       else if (now - since >= 2 * this.opts.leaseTtlMs) {
         const loc = this.locations.get(id);
         if (loc) {
-          this.deps.logger.info({ locationId: id }, 'adopting an orphaned location');
+          this.deps.logger.info({ locationId: id, owner: this.ownerOf(id) }, 'adopting an orphaned location');
           await this.tryAcquire(loc);
+          if (this.links.has(id)) this.adopted.set(id, this.ownersFor);
         }
         this.orphanSince.delete(id);
       }
@@ -644,6 +656,7 @@ export class GatewayManager {
     if (!link) return;
     this.links.delete(locationId);
     this.leaseValidUntil.delete(locationId);
+    this.adopted.delete(locationId);
     this.deps.logger.warn({ locationId, fence: link.token, why }, 'stepping down');
     const closing = (async () => {
       await this.stopCounterLink(locationId, 1001, 'EPOS gateway handing over');
@@ -662,6 +675,7 @@ export class GatewayManager {
   private async dropLink(link: LocationLink, code: number, reason: string): Promise<void> {
     this.links.delete(link.locationId);
     this.leaseValidUntil.delete(link.locationId);
+    this.adopted.delete(link.locationId);
     await this.stopCounterLink(link.locationId, code, reason);
     await link.stop(code, reason);
     // The link is closed for good here (disabled, removed or handed over): free its reply cache.
