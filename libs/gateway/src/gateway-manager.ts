@@ -200,8 +200,9 @@ export class GatewayManager {
     // Best effort: a replica that cannot say goodbye drops out of the member list when its entry expires.
     await this.membership.leave().catch(() => undefined);
     this.dispatcher.drain();
-    // Outcomes of transactions still on the terminals are recovered by the next owner (duplicate).
-    this.counterPump?.stop();
+    // No new counter work; the replies to what is on the terminals are still settled while the PAC sockets are open
+    // (until the links close below). Outcomes that come later are recovered by the next owner (duplicate).
+    this.counterPump?.drain();
     // Replies are waited for within the longest deadline and the shutdown's budget, whichever ends first. A request
     // still unanswered then (a PAC signature request waiting for the POS may wait 75 s) gets no reply from here: Dojo
     // retries it on the next owner, and Connect decides a signature by itself when its window passes.
@@ -234,6 +235,7 @@ export class GatewayManager {
           .catch((err: Error) => log.warn({ locationId: link.locationId, err: err.message }, 'lease not released on shutdown; it expires by itself'));
       }),
     );
+    this.counterPump?.stop();
     if (this.leaseWatch) clearInterval(this.leaseWatch);
     // Links the lease watch or a lost renewal stepped down meanwhile: closed too before the replica says it stopped.
     await Promise.all([...this.steppingDown].map((p) => p.catch(() => undefined)));

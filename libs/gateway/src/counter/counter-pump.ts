@@ -73,6 +73,7 @@ const SETTLE_RETRY_MS = 200;
 export class CounterPump {
   private readonly sessions = new Map<string, CounterSession>();
   private stopped = false;
+  private draining = false;
 
   constructor(
     private readonly opts: CounterPumpOptions,
@@ -81,7 +82,7 @@ export class CounterPump {
 
   /** A PAC socket opened for the location: start pumping on it (a previous session of the location ends). */
   attach(locationId: string, socket: PacSocket): void {
-    if (this.stopped) return;
+    if (this.stopped || this.draining) return;
     this.sessions.get(locationId)?.close('replaced by a new socket');
     const s = new CounterSession(locationId, socket, this.opts, this.deps);
     this.sessions.set(locationId, s);
@@ -124,6 +125,15 @@ export class CounterPump {
     await this.sessions.get(locationId)?.idle();
   }
 
+  /**
+   * The gateway is stopping: no new work is taken (no takeWork round starts, no new socket is pumped), while the
+   * sessions go on settling the replies to what is in flight until their sockets close (detach) or stop().
+   */
+  drain(): void {
+    this.draining = true;
+    for (const s of this.sessions.values()) s.drain();
+  }
+
   stop(): void {
     this.stopped = true;
     for (const s of this.sessions.values()) s.close('gateway stopping');
@@ -152,6 +162,8 @@ class CounterSession {
   private running?: Promise<void>;
   private again = false;
   private closed = false;
+  /** No takeWork round starts (CounterPump.drain); replies are still settled. */
+  private draining = false;
   private readonly log: Logger;
   private readonly requestTimeoutMs: number;
 
@@ -170,6 +182,11 @@ class CounterSession {
     this.timers.push(setInterval(() => this.refreshTerminals(), this.opts.terminalsRefreshMs));
     this.refreshTerminals();
     this.kick();
+  }
+
+  drain(): void {
+    this.draining = true;
+    for (const t of this.timers) clearInterval(t);
   }
 
   inFlightIds(): string[] {
@@ -198,7 +215,7 @@ class CounterSession {
 
   /** Runs takeWork now, or once more after the round in progress (calls for the location are serialised). */
   kick(): void {
-    if (this.closed) return;
+    if (this.closed || this.draining) return;
     if (this.running) {
       this.again = true;
       return;
