@@ -104,8 +104,15 @@ export class GatewayManager {
   /** Rendezvous owner per location, valid for the member list in ownersFor. */
   private readonly owners = new Map<string, string | undefined>();
   private ownersFor = '';
-  /** Closes links whose lease validity passed without a renewal (stepDownExpired). */
+  /**
+   * Closes links whose lease is about to lapse without a renewal (stepDownExpired): one timer, armed for the
+   * earliest validity among the links (watchLease), so each link closes on time without a timer per link.
+   */
   private leaseWatch?: NodeJS.Timeout;
+  /** When leaseWatch fires. */
+  private leaseWatchAt = Infinity;
+  /** Set once stop() has closed the links: the lease watch is not armed again. */
+  private linksClosed = false;
   private tickTimer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -182,7 +189,6 @@ export class GatewayManager {
     await this.resync();
     await this.runTick();
     this.tickTimer = setInterval(() => this.requestTick(), this.heartbeatMs);
-    this.leaseWatch = setInterval(() => this.stepDownExpired(), Math.max(50, Math.floor(this.opts.leaseTtlMs / 4)));
     this.resyncTimer = setInterval(() => {
       void this.resync()
         .then(() => this.requestTick())
@@ -236,7 +242,8 @@ export class GatewayManager {
       }),
     );
     this.counterPump?.stop();
-    if (this.leaseWatch) clearInterval(this.leaseWatch);
+    this.linksClosed = true;
+    clearTimeout(this.leaseWatch);
     // Links the lease watch or a lost renewal stepped down meanwhile: closed too before the replica says it stopped.
     await Promise.all([...this.steppingDown].map((p) => p.catch(() => undefined)));
     // Best effort: without the notice, other replicas adopt these locations on their next heartbeat instead of at once.
@@ -425,6 +432,7 @@ export class GatewayManager {
     if (held.size > lost.length) this.renewed.inc(held.size - lost.length);
     if (lost.length > 0) this.renewLost.inc(lost.length);
     for (const [id] of held) if (!lostSet.has(id)) this.leaseValidUntil.set(id, started + this.opts.leaseTtlMs);
+    if (held.size > lost.length) this.watchLease(started + this.opts.leaseTtlMs);
     for (const id of lost) {
       if (this.links.has(id)) this.stepDownLease.inc();
       await this.stepDown(id, 'lease lost');
@@ -505,6 +513,7 @@ export class GatewayManager {
       return;
     }
     this.leaseValidUntil.set(loc.id, startedAt + this.opts.leaseTtlMs);
+    this.watchLease(startedAt + this.opts.leaseTtlMs);
     this.dispatcher.owned(loc.id);
     const link = this.newLink(loc, token, profile);
     this.links.set(loc.id, link);
@@ -636,21 +645,49 @@ export class GatewayManager {
   }
 
   /**
+   * How long before its lease's validity ends a link whose lease was not renewed is closed: a tenth of the TTL, at
+   * most 1 s (what a close handshake may take, LocationLink.stop), so the socket is gone by about when the lease lapses
+   * in Redis. A replica that renews on time (every third of the TTL) never comes that close.
+   */
+  private get stepDownMarginMs(): number {
+    return Math.min(1_000, Math.floor(this.opts.leaseTtlMs / 10));
+  }
+
+  /** Arms the lease watch for a link whose lease is valid until `validUntil`, unless it is armed for no later. */
+  private watchLease(validUntil: number): void {
+    const at = validUntil - this.stepDownMarginMs;
+    if (this.linksClosed || (this.leaseWatch !== undefined && this.leaseWatchAt <= at)) return;
+    clearTimeout(this.leaseWatch);
+    this.leaseWatchAt = at;
+    this.leaseWatch = setTimeout(() => this.stepDownExpired(), Math.max(0, at - Date.now()));
+  }
+
+  /**
    * Links whose lease this replica could not renew in time (Redis unreachable, or a renewal hanging on a dead
-   * connection: the tick then never gets to step them down) are closed once their lease's validity has passed:
-   * from then on another replica may hold the venue, and two sockets for one venue must not stay open. The tick
-   * takes the venue again when Redis answers and the lease is still free.
+   * connection: the tick then never gets to step them down) are closed just before their lease's validity passes
+   * (stepDownMarginMs): from then on another replica may hold the venue, and two sockets for one venue must not stay
+   * open. The tick takes the venue again when Redis answers and the lease is still free. Runs when the lease watch
+   * fires (about once per renewal while all is well: the renewals have moved every validity on), and arms it again
+   * for the earliest validity left.
    */
   private stepDownExpired(): void {
+    this.leaseWatch = undefined;
+    this.leaseWatchAt = Infinity;
     // Also while stopping, until stop() has closed the links: a link past its lease must not stay open meanwhile.
     const now = Date.now();
+    let next = Infinity;
     for (const id of [...this.links.keys()]) {
-      if ((this.leaseValidUntil.get(id) ?? 0) > now) continue;
+      const validUntil = this.leaseValidUntil.get(id) ?? 0;
+      if (validUntil - this.stepDownMarginMs > now) {
+        next = Math.min(next, validUntil);
+        continue;
+      }
       this.stepDownLease.inc();
       void this.stepDown(id, 'lease not renewed in time (is Redis reachable?)').catch((err: Error) =>
         this.deps.logger.warn({ locationId: id, err: err.message }, 'step-down failed'),
       );
     }
+    if (next !== Infinity) this.watchLease(next);
   }
 
   private async stepDown(locationId: string, why: string): Promise<void> {

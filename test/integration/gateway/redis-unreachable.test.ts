@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import { leaseKey } from '@app/gateway';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,8 @@ import { FakeDojo } from './support/fake-dojo';
 import type { TestGateway } from './support/harness';
 import { bootGateway } from './support/harness';
 
-const LEASE_TTL_MS = 1000;
+/** Links close a tenth of it (200 ms) before their lease lapses: room for a late timer on a busy machine. */
+const LEASE_TTL_MS = 2000;
 
 /**
  * The gateway's Redis stops answering while Dojo is still reachable (a frozen Redis: its connection stays open
@@ -28,6 +31,7 @@ describe('gateway: links close when their leases cannot be renewed', () => {
   let dir: string;
   let gateway: TestGateway | undefined;
   const keys: string[] = [];
+  const ids: string[] = [];
 
   before(async () => {
     db = await createTestDatabase('gwredisfrozen');
@@ -38,7 +42,11 @@ describe('gateway: links close when their leases cannot be renewed', () => {
     dir = mkdtempSync(join(tmpdir(), 'epos-redis-frozen-'));
     redis = await startRedisNode(bin, new Set(), (port) => nodeArgs(dir, port));
     const sh = await fx.softwareHouse();
-    for (let i = 0; i < 3; i++) keys.push((await fx.location({ softwareHouseId: sh.id })).apiKey);
+    for (let i = 0; i < 3; i++) {
+      const loc = await fx.location({ softwareHouseId: sh.id });
+      keys.push(loc.apiKey);
+      ids.push(loc.id);
+    }
   });
 
   after(async () => {
@@ -50,20 +58,36 @@ describe('gateway: links close when their leases cannot be renewed', () => {
     await db?.drop();
   });
 
-  it('closes every link within a lease period or so of Redis freezing', async () => {
+  it('closes every link within a lease period or so of Redis freezing, before its lease expires in Redis', async () => {
+    const prefix = uniquePrefix('gwfrozen');
     gateway = await bootGateway(db, {
       REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-      QUEUE_PREFIX: uniquePrefix('gwfrozen'),
+      QUEUE_PREFIX: prefix,
       DOJO_WS_URL: fake.url,
       GATEWAY_LEASE_TTL_MS: String(LEASE_TTL_MS),
       GATEWAY_PING_INTERVAL_MS: '30000',
     });
     await waitFor(() => keys.every((k) => fake.open(k).length === 1) || undefined, 'every venue connected', 20_000);
-    redis.child.kill('SIGSTOP');
+    // Frozen just after a renewal (a lease's remaining time went up), knowing when each lease then expires in Redis:
+    // from that moment another replica may take the venue, so its socket must be closed by then.
+    const r = new Redis(`redis://127.0.0.1:${redis.port}`);
+    let expiresAt = 0;
+    try {
+      let prev = await r.pttl(leaseKey(prefix, ids[0]!));
+      for (let p = prev; p <= prev; p = await r.pttl(leaseKey(prefix, ids[0]!))) prev = p;
+      const ttls = (await r.pipeline(ids.map((id) => ['pttl', leaseKey(prefix, id)])).exec())!.map(([, v]) => Number(v));
+      expiresAt = Date.now() + Math.min(...ttls);
+      assert.ok(ttls.every((t) => t > 0), 'every venue leased');
+      redis.child.kill('SIGSTOP');
+    } finally {
+      r.disconnect();
+    }
     const frozenAt = Date.now();
     await waitFor(() => keys.every((k) => fake.open(k).length === 0) || undefined, 'every link closed', 10_000);
     const took = Date.now() - frozenAt;
     assert.ok(took <= 2 * LEASE_TTL_MS + 1_000, `closed ${took} ms after Redis froze`);
+    const closedAt = keys.map((k) => Math.max(...fake.connections.filter((c) => c.apiKey === k).map((c) => c.closedAt ?? Infinity)));
+    for (const at of closedAt) assert.ok(at <= expiresAt, `a link closed ${at - expiresAt} ms after its lease expired in Redis`);
     // Redis answers again: the replica takes its venues back.
     redis.child.kill('SIGCONT');
     await waitFor(() => keys.every((k) => fake.open(k).length === 1) || undefined, 'every venue connected again', 20_000);
