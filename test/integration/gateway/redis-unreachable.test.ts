@@ -71,7 +71,7 @@ describe('gateway: links close when their leases cannot be renewed', () => {
     // Frozen just after a renewal (a lease's remaining time went up), knowing when each lease then expires in Redis:
     // from that moment another replica may take the venue, so its socket must be closed by then.
     const r = new Redis(`redis://127.0.0.1:${redis.port}`);
-    let expiresAt = 0;
+    let expiresAt: number;
     try {
       let prev = await r.pttl(leaseKey(prefix, ids[0]!));
       for (let p = prev; p <= prev; p = await r.pttl(leaseKey(prefix, ids[0]!))) prev = p;

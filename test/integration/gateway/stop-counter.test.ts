@@ -60,7 +60,7 @@ describe('gateway: a stopping replica settles the PAC outcomes that arrive befor
         handedOut = true;
         return [{ op: 'send', transactionId: txId, kind: 'sale', tid: 'VT-1', amount: 1250, currency: 'GBP' }];
       },
-    } as unknown as CounterCommandPort;
+    };
     const settled: CounterSettleJob[] = [];
     let notifications = 0;
     redis.push(new Redis(testRedisUrl()), new Redis(testRedisUrl()));

@@ -71,7 +71,7 @@ describe('gateway: a replica stopped during a long handover', () => {
 
     fake.ignoreCloseFrames();
     const doubles = new Set<string>();
-    let took = 0;
+    let took: number;
     const monitor = setInterval(() => {
       for (const l of locs) if (fake.open(l.apiKey).length > 1) doubles.add(l.id);
     }, 10);
