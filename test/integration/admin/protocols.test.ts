@@ -265,6 +265,49 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
     assert.equal(now.body.apiKeyLast4, c.body.apiKeyLast4, 'the stored key is the one the switch left');
   });
 
+  it("changes only the settings named when the protocol stays: the others keep their stored values, not the defaults", async () => {
+    const t = await api('POST', '/v1/locations', {
+      body: { name: 'Staging Tables', softwareHouseId, dojoAccountId: account(), protocol: 'dojo-tables', apiKey: TABLES_KEY, dojoTables: { accountName: 'acct7', environment: 'staging' } },
+    });
+    assert.equal(t.status, 201, JSON.stringify(t.body));
+    assert.equal(t.body.environment, 'sandbox');
+    const flag = await api('PUT', `/v1/locations/${t.body.id}/protocol`, { body: { protocol: 'dojo-tables', dojoTables: { enforceWaiterId: true } } });
+    assert.equal(flag.status, 200, JSON.stringify(flag.body));
+    assert.deepEqual(flag.body.protocolSettings, { accountName: 'acct7', environment: 'staging', enforceWaiterId: true }, 'still staging, its account name kept');
+    assert.equal(flag.body.environment, 'sandbox', 'a staging key is not re-dialled to production');
+    const moved = await api('PUT', `/v1/locations/${t.body.id}/protocol`, { body: { protocol: 'dojo-tables', dojoTables: { environment: 'production' } } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.deepEqual(moved.body.protocolSettings, { accountName: 'acct7', environment: 'production', enforceWaiterId: true });
+
+    const pac = await api('POST', '/v1/locations', {
+      body: {
+        name: 'Counter Settings', softwareHouseId, dojoAccountId: account(), protocol: 'connect-pac', apiKey: CONNECT_TOKEN,
+        connectPac: { hostAddress: 'counterset', installerId: 'inst-1', environment: 'test', signatureDefault: 'accept' },
+      },
+    });
+    assert.equal(pac.status, 201, JSON.stringify(pac.body));
+    const wait = await api('PUT', `/v1/locations/${pac.body.id}/protocol`, { body: { protocol: 'connect-pac', connectPac: { signatureWaitMs: 5_000 } } });
+    assert.equal(wait.status, 200, JSON.stringify(wait.body));
+    assert.deepEqual(wait.body.protocolSettings, { hostAddress: 'counterset', environment: 'test', installerId: 'inst-1', signatureDefault: 'accept', signatureWaitMs: 5_000 });
+    assert.equal(wait.body.environment, 'sandbox');
+
+    const pat = await api('POST', '/v1/locations', {
+      body: { name: 'Pat Settings', softwareHouseId, dojoAccountId: account(), protocol: 'connect-pat', apiKey: CONNECT_TOKEN, connectPat: { hostAddress: 'patset', installerId: 'inst-2', environment: 'test' } },
+    });
+    assert.equal(pat.status, 201, JSON.stringify(pat.body));
+    const receipt = await api('PUT', `/v1/locations/${pat.body.id}/protocol`, { body: { protocol: 'connect-pat', connectPat: { finalPosReceiptRequest: true } } });
+    assert.equal(receipt.status, 200, JSON.stringify(receipt.body));
+    assert.deepEqual(receipt.body.protocolSettings, { hostAddress: 'patset', environment: 'test', installerId: 'inst-2', finalPosReceiptRequest: true });
+    // A new token alone keeps every setting, as a key rotation does.
+    const token = await api('PUT', `/v1/locations/${pat.body.id}/protocol`, { body: { protocol: 'connect-pat', apiKey: 'connect-token-NEW-0077' } });
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    assert.deepEqual(token.body.protocolSettings, receipt.body.protocolSettings);
+    assert.equal(token.body.apiKeyLast4, '0077');
+    // Settings refused by the rules still are, field by field.
+    const bad = await api('PUT', `/v1/locations/${pat.body.id}/protocol`, { body: { protocol: 'connect-pat', connectPat: { hostAddress: 'not.one.label' } } });
+    assert.deepEqual([bad.status, bad.body.fields?.map((f: { field: string }) => f.field)], [400, ['connectPat.hostAddress']], JSON.stringify(bad.body));
+  });
+
   it('switches dojo-tables -> epos-data -> dojo-tables keeping the venue data, re-dialled via config_version', async () => {
     const t = await api('POST', '/v1/locations', {
       body: { name: 'Switcher', softwareHouseId, dojoAccountId: account(), protocol: 'dojo-tables', apiKey: TABLES_KEY },

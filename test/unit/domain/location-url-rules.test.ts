@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSecretQueryParamName } from '@app/contracts';
-import { locationUrlProblems, urlCredentialProblem, urlTlsProblem } from '@app/domain/admin';
+import { checkProtocolCredentials, locationUrlProblems, settingsKept, urlCredentialProblem, urlTlsProblem } from '@app/domain/admin';
 
 describe('location URLs: no credentials, TLS for production', () => {
   it('takes a query parameter for a secret when any of its words is one', () => {
@@ -33,5 +33,25 @@ describe('location URLs: no credentials, TLS for production', () => {
     assert.match(problems[0]!.reason, /TLS/);
     assert.match(problems[1]!.reason, /credentials/);
     assert.deepEqual(locationUrlProblems({ wsUrl: 'ws://127.0.0.1:9/epos' }, 'sandbox'), []);
+  });
+});
+
+describe('a protocol settings change keeps what it does not name', () => {
+  it('lays the given fields over the stored ones; left out or null keeps them all', () => {
+    const stored = { accountName: 'acct7', environment: 'staging', enforceWaiterId: false };
+    assert.deepEqual(settingsKept('dojo-tables', stored, { dojoTables: { enforceWaiterId: true } }), { dojoTables: { accountName: 'acct7', environment: 'staging', enforceWaiterId: true } });
+    assert.deepEqual(settingsKept('dojo-tables', stored, { dojoTables: { environment: undefined } }), { dojoTables: stored });
+    assert.deepEqual(settingsKept('dojo-tables', stored, { dojoTables: null }), { dojoTables: stored });
+    assert.deepEqual(settingsKept('dojo-tables', stored), { dojoTables: stored });
+    assert.deepEqual(settingsKept('epos-data', {}, {}), {});
+    const pac = { hostAddress: 'h', environment: 'test', installerId: 'i', signatureDefault: 'accept', signatureWaitMs: 30_000 };
+    assert.deepEqual(settingsKept('connect-pac', pac, { connectPac: { signatureWaitMs: 5_000 } }), { connectPac: { ...pac, signatureWaitMs: 5_000 } });
+  });
+
+  it('gives checkProtocolCredentials the stored environment, not the default', () => {
+    const kept = settingsKept('dojo-tables', { accountName: 'acct7', environment: 'staging', enforceWaiterId: false }, { dojoTables: { enforceWaiterId: true } });
+    const checked = checkProtocolCredentials({ protocol: 'dojo-tables', apiKey: 'tables-key-0001', dojoAccountId: 'acc', ...kept });
+    assert.equal(checked.environment, 'sandbox');
+    assert.deepEqual(checked.settings, { accountName: 'acct7', environment: 'staging', enforceWaiterId: true });
   });
 });

@@ -82,9 +82,9 @@ export const LocationCreate = z.strictObject({
 export const LocationProtocolSet = z.strictObject({
   protocol,
   apiKey: apiKey.optional().describe("The new protocol's secret; may be omitted when only the settings of the current protocol change"),
-  dojoTables: dojoTables.nullable().optional(),
-  connectPat: connectPat.nullable().optional(),
-  connectPac: connectPac.nullable().optional(),
+  dojoTables: dojoTables.nullable().optional().describe('A switch: the settings (defaults for what is left out). The same protocol: only the fields given change'),
+  connectPat: connectPat.partial().nullable().optional().describe('A switch: the settings (hostAddress and installerId required). The same protocol: only the fields given change'),
+  connectPac: connectPac.partial().nullable().optional().describe('A switch: the settings (hostAddress and installerId required). The same protocol: only the fields given change'),
 });
 
 export const LocationBulkCreate = z.strictObject({ locations: z.array(z.unknown()).min(1).max(1000) });

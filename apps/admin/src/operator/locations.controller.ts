@@ -137,9 +137,11 @@ export class LocationsController {
 
   @Put(':id/protocol')
   @ApiOperation({
-    summary: "Switch a location's protocol (epos-data, dojo-tables, connect-pat) or change its protocol's settings",
+    summary: "Switch a location's protocol (epos-data, dojo-tables, connect-pat, connect-pac) or change its protocol's settings",
     description:
-      "The venue's data stays; the gateway re-dials with the new protocol at once. Capability registration applies to epos-data only; switching to it, or a new apiKey on it, registers again from nothing.",
+      "The venue's data stays; the gateway re-dials with the new protocol at once. A switch takes the new protocol's settings as given (defaults for what is left out); " +
+      "with the same protocol only the settings named change, and every field left out (apiKey too) keeps its stored value. " +
+      'Capability registration applies to epos-data only; switching to it, or a new apiKey on it, registers again from nothing.',
   })
   @ApiBody({ schema: jsonSchema(LocationProtocolSet) })
   setProtocolOf(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {

@@ -44,6 +44,32 @@ export interface CheckedProtocolCredentials {
   environment: 'sandbox' | 'production';
 }
 
+/** The field of ProtocolCredentialsInput that carries a protocol's settings (none for epos-data). */
+const SETTINGS_FIELD: Record<LocationProtocol, 'dojoTables' | 'connectPat' | 'connectPac' | undefined> = {
+  'epos-data': undefined,
+  'dojo-tables': 'dojoTables',
+  'connect-pat': 'connectPat',
+  'connect-pac': 'connectPac',
+};
+
+/**
+ * The settings part of ProtocolCredentialsInput for a location that keeps its protocol: the settings `given` for it
+ * over the stored ones, field by field. A field left out (or the settings object left out, or null) keeps its stored
+ * value, as a key rotation keeps them all: changing one setting never resets the others to their defaults (a staging
+ * Tables API venue given `enforceWaiterId` stays on staging). The result passes checkProtocolCredentials like any input.
+ */
+export function settingsKept(
+  protocol: LocationProtocol,
+  stored: unknown,
+  given: Pick<ProtocolCredentialsInput, 'dojoTables' | 'connectPat' | 'connectPac'> = {},
+): Pick<ProtocolCredentialsInput, 'dojoTables' | 'connectPat' | 'connectPac'> {
+  const field = SETTINGS_FIELD[protocol];
+  if (!field) return {};
+  const base = typeof stored === 'object' && stored !== null && !Array.isArray(stored) ? (stored as Record<string, unknown>) : {};
+  const changes = Object.entries(given[field] ?? {}).filter(([, v]) => v !== undefined);
+  return { [field]: { ...base, ...Object.fromEntries(changes) } };
+}
+
 const PRINTABLE_SECRET = /^[\x21-\x7e]{8,200}$/;
 const URL_SAFE_SECRET = /^[A-Za-z0-9._~-]{8,200}$/;
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;

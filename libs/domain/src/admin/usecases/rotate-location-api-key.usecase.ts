@@ -4,7 +4,7 @@ import type { AdminDeps } from '../ports';
 import type { LocationView} from '../location-view';
 import { toLocationView } from '../location-view';
 import { isLocationProtocol } from '@app/contracts';
-import { checkProtocolCredentials, keptUrlTlsProblems, registersCapabilities } from '../location-rules';
+import { checkProtocolCredentials, keptUrlTlsProblems, registersCapabilities, settingsKept } from '../location-rules';
 import type { LocationRow } from '../../repositories/locations.repository';
 
 /**
@@ -31,14 +31,8 @@ export class RotateLocationApiKey {
 
   private async rotate(locations: AdminDeps['locations'], id: string, cur: LocationRow, apiKey: string) {
     const protocol = isLocationProtocol(cur.protocol) ? cur.protocol : 'epos-data';
-    const settings = (cur.protocolSettings ?? {}) as Record<string, never>;
     // The stored settings pass their own check again; only the key's field errors can come out.
-    const { environment } = checkProtocolCredentials({
-      protocol,
-      apiKey,
-      dojoAccountId: cur.dojoAccountId,
-      ...(protocol === 'dojo-tables' ? { dojoTables: settings } : protocol === 'connect-pat' ? { connectPat: settings } : protocol === 'connect-pac' ? { connectPac: settings } : {}),
-    });
+    const { environment } = checkProtocolCredentials({ protocol, apiKey, dojoAccountId: cur.dojoAccountId, ...settingsKept(protocol, cur.protocolSettings) });
     // A sandbox location given a production key keeps its URLs only if they are TLS: the key is sent over them.
     const urlErrors = keptUrlTlsProblems(cur, environment);
     if (urlErrors.length) throw DomainError.invalid(urlErrors);

@@ -4,7 +4,7 @@ import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView } from '../location-view';
 import { toLocationView } from '../location-view';
-import { checkProtocolCredentials, keptUrlTlsProblems, registersCapabilities } from '../location-rules';
+import { checkProtocolCredentials, keptUrlTlsProblems, registersCapabilities, settingsKept } from '../location-rules';
 
 export interface SetLocationProtocolInput {
   protocol: LocationProtocol;
@@ -19,7 +19,10 @@ export interface SetLocationProtocolInput {
  * Switches a location to a protocol (or changes its protocol's settings): the
  * credentials are checked by the new protocol's rules and stored (the secret
  * encrypted), config_version is bumped so the gateway re-dials with the new
- * profile at once. Only the location row changes: the venue's tables, orders,
+ * profile at once. A switch takes the new protocol's settings as given (their
+ * defaults for what is left out); a change within the same protocol changes
+ * only the settings it names and keeps the others (settingsKept), as the key
+ * is kept when left out. Only the location row changes: the venue's tables, orders,
  * payments, locks and feed stay as they are, whichever dialect serves them.
  * Switching to epos-data, or a new key on epos-data, schedules a capability
  * registration from nothing; switching away marks it not required.
@@ -38,7 +41,9 @@ export class SetLocationProtocol {
         const creds = await locations.credentials(id);
         apiKey = this.d.secretBox.decrypt(creds!.apiKeyCiphertext, apiKeyAad(id));
       }
-      const checked = checkProtocolCredentials({ ...input, apiKey, dojoAccountId: cur.dojoAccountId });
+      // The same protocol: the given settings change only the fields they name; a new one starts from its defaults.
+      const settings = same ? settingsKept(input.protocol, cur.protocolSettings, input) : {};
+      const checked = checkProtocolCredentials({ ...input, ...settings, apiKey, dojoAccountId: cur.dojoAccountId });
       // A location the switch makes production keeps its URLs only if they are TLS: its secret is sent over them.
       const urlErrors = keptUrlTlsProblems(cur, checked.environment);
       if (urlErrors.length) throw DomainError.invalid(urlErrors);
