@@ -161,10 +161,20 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
     assert.equal(toProd.status, 400, JSON.stringify(toProd.body));
     assert.deepEqual(fieldsOf(toProd), ['wsUrl', 'restUrl']);
     assert.equal((await api('GET', `/v1/locations/${sandboxId}`)).body.environment, 'sandbox');
-    // So is a protocol switch that makes it production (a Tables API venue is production by default).
-    const switched = await api('PUT', `/v1/locations/${sandboxId}/protocol`, { body: { protocol: 'dojo-tables', apiKey: TABLES_KEY } });
-    assert.deepEqual([switched.status, fieldsOf(switched)], [400, ['wsUrl', 'restUrl']], JSON.stringify(switched.body));
+    // So is a protocol switch to production given plain URLs (a Tables API venue is production by default), and
+    // credentials in them; a restUrl for a protocol without Dojo's REST API is refused too.
+    const switched = await api('PUT', `/v1/locations/${sandboxId}/protocol`, { body: { protocol: 'dojo-tables', apiKey: TABLES_KEY, wsUrl: 'ws://127.0.0.1:9/ws/v1/tables/epos' } });
+    assert.deepEqual([switched.status, fieldsOf(switched)], [400, ['wsUrl']], JSON.stringify(switched.body));
+    const switchedCreds = await api('PUT', `/v1/locations/${sandboxId}/protocol`, { body: { protocol: 'dojo-tables', apiKey: TABLES_KEY, wsUrl: 'wss://proxy.example.test/ws?token=abc' } });
+    assert.deepEqual([switchedCreds.status, fieldsOf(switchedCreds)], [400, ['wsUrl']], JSON.stringify(switchedCreds.body));
+    const switchedRest = await api('PUT', `/v1/locations/${sandboxId}/protocol`, { body: { protocol: 'dojo-tables', apiKey: TABLES_KEY, restUrl: 'https://api.dojo.tech' } });
+    assert.deepEqual([switchedRest.status, fieldsOf(switchedRest)], [400, ['restUrl']], JSON.stringify(switchedRest.body));
     assert.equal((await api('GET', `/v1/locations/${sandboxId}`)).body.protocol, 'epos-data');
+    // And a settings change that makes a location production while it keeps a plain URL.
+    const staging = await onboard({ protocol: 'dojo-tables', dojoTables: { environment: 'staging' }, wsUrl: 'ws://127.0.0.1:9/ws/v1/tables/epos' }, TABLES_KEY);
+    assert.equal(staging.status, 201, JSON.stringify(staging.body));
+    const toProduction = await api('PUT', `/v1/locations/${staging.body.id}/protocol`, { body: { protocol: 'dojo-tables', dojoTables: { environment: 'production' } } });
+    assert.deepEqual([toProduction.status, fieldsOf(toProduction)], [400, ['wsUrl']], JSON.stringify(toProduction.body));
     // A production location's URLs changed to plain ones: refused; TLS ones are taken.
     const tlsId = tlsProd.body.id as string;
     const plainPatch = await api('PATCH', `/v1/locations/${tlsId}`, { body: { wsUrl: 'ws://127.0.0.1:9/epos' } });
@@ -263,6 +273,49 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
     const now = await api('GET', `/v1/locations/${id}`);
     assert.equal(now.body.protocol, 'epos-data');
     assert.equal(now.body.apiKeyLast4, c.body.apiKeyLast4, 'the stored key is the one the switch left');
+  });
+
+  it("a switch dials the new protocol's own endpoint unless given one: the old protocol's URLs are cleared, never sent the new secret", async () => {
+    const e = await api('POST', '/v1/locations', {
+      body: { name: 'Url Switcher', softwareHouseId, dojoAccountId: account(), apiKey: sandboxKey(), wsUrl: 'ws://127.0.0.1:9/epos', restUrl: 'http://127.0.0.1:9' },
+    });
+    assert.equal(e.status, 201, JSON.stringify(e.body));
+    const id = e.body.id as string;
+    const stored = async () => {
+      const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
+      return { wsUrl: row.wsUrl, restUrl: row.restUrl };
+    };
+    // Settings of the same protocol: the URLs stay.
+    const same = await api('PUT', `/v1/locations/${id}/protocol`, { body: { protocol: 'epos-data', apiKey: sandboxKey() } });
+    assert.equal(same.status, 200, JSON.stringify(same.body));
+    assert.deepEqual(await stored(), { wsUrl: 'ws://127.0.0.1:9/epos', restUrl: 'http://127.0.0.1:9' });
+
+    // To Connect PAT without a URL: Dojo's EPOS socket would get the Connect token as ?token=; the profile's default is dialled.
+    const toPat = await api('PUT', `/v1/locations/${id}/protocol`, {
+      body: { protocol: 'connect-pat', apiKey: CONNECT_TOKEN, connectPat: { hostAddress: 'urlswitch', installerId: 'inst-1', environment: 'test' } },
+    });
+    assert.equal(toPat.status, 200, JSON.stringify(toPat.body));
+    assert.deepEqual([toPat.body.wsUrl, toPat.body.restUrl], [null, null]);
+    assert.deepEqual(await stored(), { wsUrl: null, restUrl: null });
+
+    // Given one, the switch takes it (the sandbox's, say); the same protocol keeps it, null clears it.
+    const toTables = await api('PUT', `/v1/locations/${id}/protocol`, {
+      body: { protocol: 'dojo-tables', apiKey: TABLES_KEY, dojoTables: { environment: 'staging' }, wsUrl: 'ws://127.0.0.1:9/ws/v1/tables/epos' },
+    });
+    assert.equal(toTables.status, 200, JSON.stringify(toTables.body));
+    assert.deepEqual(await stored(), { wsUrl: 'ws://127.0.0.1:9/ws/v1/tables/epos', restUrl: null });
+    const flag = await api('PUT', `/v1/locations/${id}/protocol`, { body: { protocol: 'dojo-tables', dojoTables: { enforceWaiterId: true } } });
+    assert.equal(flag.status, 200, JSON.stringify(flag.body));
+    assert.equal((await stored()).wsUrl, 'ws://127.0.0.1:9/ws/v1/tables/epos');
+    const cleared = await api('PUT', `/v1/locations/${id}/protocol`, { body: { protocol: 'dojo-tables', wsUrl: null } });
+    assert.equal(cleared.status, 200, JSON.stringify(cleared.body));
+    assert.equal((await stored()).wsUrl, null);
+
+    // Back to epos-data with its own URLs: taken, and registered again from nothing.
+    const back = await api('PUT', `/v1/locations/${id}/protocol`, { body: { protocol: 'epos-data', apiKey: sandboxKey(), wsUrl: 'ws://127.0.0.1:9/epos', restUrl: 'http://127.0.0.1:9' } });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    assert.deepEqual(await stored(), { wsUrl: 'ws://127.0.0.1:9/epos', restUrl: 'http://127.0.0.1:9' });
+    assert.equal(back.body.registration.state, 'pending');
   });
 
   it("changes only the settings named when the protocol stays: the others keep their stored values, not the defaults", async () => {

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSecretQueryParamName } from '@app/contracts';
-import { checkProtocolCredentials, locationUrlProblems, settingsKept, urlCredentialProblem, urlTlsProblem } from '@app/domain/admin';
+import { checkProtocolCredentials, locationUrlProblems, settingsKept, urlCredentialProblem, urlsAfterProtocolSet, urlTlsProblem } from '@app/domain/admin';
 
 describe('location URLs: no credentials, TLS for production', () => {
   it('takes a query parameter for a secret when any of its words is one', () => {
@@ -53,5 +53,29 @@ describe('a protocol settings change keeps what it does not name', () => {
     const checked = checkProtocolCredentials({ protocol: 'dojo-tables', apiKey: 'tables-key-0001', dojoAccountId: 'acc', ...kept });
     assert.equal(checked.environment, 'sandbox');
     assert.deepEqual(checked.settings, { accountName: 'acct7', environment: 'staging', enforceWaiterId: true });
+  });
+});
+
+describe("a protocol switch and the location's URLs", () => {
+  const stored = { wsUrl: 'wss://eu.ws.dojo.tech/epos', restUrl: 'https://api.dojo.tech' };
+  it('clears them on a switch unless given, keeps them within the protocol; null clears either way', () => {
+    const sw = { same: false, protocol: 'connect-pat', environment: 'production' } as const;
+    assert.deepEqual(urlsAfterProtocolSet(stored, {}, sw), { urls: { wsUrl: null, restUrl: null }, errors: [] });
+    assert.deepEqual(urlsAfterProtocolSet(stored, { wsUrl: 'wss://proxy.example.test/pat' }, sw).urls, { wsUrl: 'wss://proxy.example.test/pat', restUrl: null });
+    const same = { same: true, protocol: 'epos-data', environment: 'production' } as const;
+    assert.deepEqual(urlsAfterProtocolSet(stored, {}, same), { urls: stored, errors: [] });
+    assert.deepEqual(urlsAfterProtocolSet(stored, { wsUrl: null }, same).urls, { wsUrl: null, restUrl: stored.restUrl });
+  });
+
+  it('refuses a restUrl outside epos-data, plain or credentialed URLs given, and plain URLs kept into production', () => {
+    const pat = { same: false, protocol: 'connect-pat', environment: 'sandbox' } as const;
+    assert.deepEqual(urlsAfterProtocolSet(stored, { restUrl: 'https://api.dojo.tech' }, pat).errors.map((e) => e.field), ['restUrl']);
+    assert.deepEqual(urlsAfterProtocolSet(stored, { restUrl: null }, pat).errors, []);
+    const prod = { same: false, protocol: 'dojo-tables', environment: 'production' } as const;
+    assert.deepEqual(urlsAfterProtocolSet(stored, { wsUrl: 'ws://127.0.0.1:9/t' }, prod).errors.map((e) => e.field), ['wsUrl']);
+    assert.deepEqual(urlsAfterProtocolSet(stored, { wsUrl: 'wss://h/t?token=x' }, prod).errors.map((e) => e.field), ['wsUrl']);
+    const plain = { wsUrl: 'ws://127.0.0.1:9/t', restUrl: null };
+    assert.deepEqual(urlsAfterProtocolSet(plain, {}, { ...prod, same: true }).errors.map((e) => e.field), ['wsUrl']);
+    assert.deepEqual(urlsAfterProtocolSet(plain, {}, prod).errors, [], 'a switch clears it: nothing kept to refuse');
   });
 });

@@ -85,6 +85,14 @@ export const LocationProtocolSet = z.strictObject({
   dojoTables: dojoTables.nullable().optional().describe('A switch: the settings (defaults for what is left out). The same protocol: only the fields given change'),
   connectPat: connectPat.partial().nullable().optional().describe('A switch: the settings (hostAddress and installerId required). The same protocol: only the fields given change'),
   connectPac: connectPac.partial().nullable().optional().describe('A switch: the settings (hostAddress and installerId required). The same protocol: only the fields given change'),
+  wsUrl: wsUrl
+    .nullable()
+    .optional()
+    .describe("The socket the protocol dials; null: its default. Left out, a switch clears the stored one (the old protocol's endpoint must not get the new secret) and the same protocol keeps it. wss:// (ws:// for a sandbox location); no credentials in it"),
+  restUrl: httpUrl
+    .nullable()
+    .optional()
+    .describe("Dojo's REST API, epos-data only; null: DOJO_API_URL. Left out as wsUrl is. https:// (http:// for a sandbox location); no credentials in it"),
 });
 
 export const LocationBulkCreate = z.strictObject({ locations: z.array(z.unknown()).min(1).max(1000) });

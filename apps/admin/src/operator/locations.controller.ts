@@ -141,6 +141,7 @@ export class LocationsController {
     description:
       "The venue's data stays; the gateway re-dials with the new protocol at once. A switch takes the new protocol's settings as given (defaults for what is left out); " +
       "with the same protocol only the settings named change, and every field left out (apiKey too) keeps its stored value. " +
+      "A switch clears the location's wsUrl and restUrl unless given (the new protocol dials its default, never the old protocol's endpoint); the same protocol keeps them. " +
       'Capability registration applies to epos-data only; switching to it, or a new apiKey on it, registers again from nothing.',
   })
   @ApiBody({ schema: jsonSchema(LocationProtocolSet) })

@@ -225,6 +225,36 @@ export function keptUrlTlsProblems(stored: { wsUrl: string | null; restUrl: stri
   });
 }
 
+/** A location's own URLs: null is the connection profile's default (wsUrl) or DOJO_API_URL (restUrl). */
+export interface LocationUrls {
+  wsUrl: string | null;
+  restUrl: string | null;
+}
+
+/**
+ * The URLs a location has after PUT /v1/locations/{id}/protocol, and the field errors that refuse the change. A URL
+ * given is taken (null: back to the default); one left out is kept while the protocol stays, and cleared by a switch:
+ * every profile dials the location's wsUrl rather than its own default, so a kept one would send the new protocol's
+ * secret to the old protocol's endpoint (a Connect token as `?token=` to Dojo's EPOS socket, a Dojo key to a Connect
+ * host). restUrl is Dojo's REST API, which only an epos-data key calls (usesDojoRestKey): another protocol is refused
+ * one. URLs given follow locationUrlProblems; URLs kept must use TLS if the location is (or becomes) production.
+ */
+export function urlsAfterProtocolSet(
+  stored: LocationUrls,
+  given: { wsUrl?: string | null; restUrl?: string | null },
+  change: { same: boolean; protocol: LocationProtocol; environment: 'sandbox' | 'production' },
+): { urls: LocationUrls; errors: FieldError[] } {
+  const pick = (field: keyof LocationUrls): string | null => (given[field] !== undefined ? given[field] : change.same ? stored[field] : null);
+  const urls = { wsUrl: pick('wsUrl'), restUrl: pick('restUrl') };
+  const errors = locationUrlProblems({ wsUrl: given.wsUrl, restUrl: given.restUrl }, change.environment);
+  if (given.restUrl != null && !usesDojoRestKey(change.protocol)) {
+    errors.push({ field: 'restUrl', reason: `only for protocol epos-data (Dojo's REST API, called with its Dojo API key); ${change.protocol} has none` });
+  }
+  const kept = { wsUrl: given.wsUrl === undefined ? urls.wsUrl : null, restUrl: given.restUrl === undefined ? urls.restUrl : null };
+  errors.push(...keptUrlTlsProblems(kept, change.environment));
+  return { urls, errors };
+}
+
 /** Capability registration with Dojo (PUT /epos/integrations/ws) exists for the EPOS Data API only. */
 export function registersCapabilities(protocol: string): boolean {
   return protocol === 'epos-data';

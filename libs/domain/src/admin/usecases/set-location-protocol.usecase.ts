@@ -4,7 +4,7 @@ import { DomainError } from '../errors';
 import type { AdminDeps } from '../ports';
 import type { LocationView } from '../location-view';
 import { toLocationView } from '../location-view';
-import { checkProtocolCredentials, keptUrlTlsProblems, registersCapabilities, settingsKept } from '../location-rules';
+import { checkProtocolCredentials, registersCapabilities, settingsKept, urlsAfterProtocolSet } from '../location-rules';
 
 export interface SetLocationProtocolInput {
   protocol: LocationProtocol;
@@ -13,6 +13,13 @@ export interface SetLocationProtocolInput {
   dojoTables?: Partial<DojoTablesSettings> | null;
   connectPat?: Partial<ConnectPatSettings> | null;
   connectPac?: Partial<ConnectPacSettings> | null;
+  /**
+   * The socket the new protocol dials (null: its profile's default). Left out, a switch clears the stored one (the
+   * old protocol's endpoint) and a change within the protocol keeps it.
+   */
+  wsUrl?: string | null;
+  /** Dojo's REST API (epos-data only; null: DOJO_API_URL). Left out as wsUrl is. */
+  restUrl?: string | null;
 }
 
 /**
@@ -22,7 +29,8 @@ export interface SetLocationProtocolInput {
  * profile at once. A switch takes the new protocol's settings as given (their
  * defaults for what is left out); a change within the same protocol changes
  * only the settings it names and keeps the others (settingsKept), as the key
- * is kept when left out. Only the location row changes: the venue's tables, orders,
+ * is kept when left out. A switch also clears the location's wsUrl and
+ * restUrl unless given (urlsAfterProtocolSet). Only the location row changes: the venue's tables, orders,
  * payments, locks and feed stay as they are, whichever dialect serves them.
  * Switching to epos-data, or a new key on epos-data, schedules a capability
  * registration from nothing; switching away marks it not required.
@@ -44,15 +52,19 @@ export class SetLocationProtocol {
       // The same protocol: the given settings change only the fields they name; a new one starts from its defaults.
       const settings = same ? settingsKept(input.protocol, cur.protocolSettings, input) : {};
       const checked = checkProtocolCredentials({ ...input, ...settings, apiKey, dojoAccountId: cur.dojoAccountId });
-      // A location the switch makes production keeps its URLs only if they are TLS: its secret is sent over them.
-      const urlErrors = keptUrlTlsProblems(cur, checked.environment);
+      // A switch dials the new protocol's default unless given a URL: the old endpoint must not get the new secret.
+      // URLs kept or given must use TLS if the location is (or becomes) production: its secret is sent over them.
+      const { urls, errors: urlErrors } = urlsAfterProtocolSet(cur, input, { same, protocol: checked.protocol, environment: checked.environment });
       if (urlErrors.length) throw DomainError.invalid(urlErrors);
       const registers = registersCapabilities(checked.protocol);
-      // A new key within epos-data starts the registration again too, as a key rotation does: a `failed` one would
-      // stay failed (the sweep only picks up `pending`), a registered one would stay on the old key's account.
-      const restarts = registers && (!same || input.apiKey !== undefined);
+      // A new key or Dojo URL within epos-data starts the registration again too, as a key rotation or a PATCH does:
+      // a `failed` one would stay failed (the sweep only picks up `pending`), a registered one would stay on the old
+      // key's account or the old Dojo.
+      const restarts = registers && (!same || input.apiKey !== undefined || urls.restUrl !== cur.restUrl);
       const row = await locations.update(id, {
         protocol: checked.protocol,
+        wsUrl: urls.wsUrl,
+        restUrl: urls.restUrl,
         protocolSettings: checked.settings as Record<string, string | boolean | number>,
         environment: checked.environment,
         ...(input.apiKey !== undefined
