@@ -318,6 +318,39 @@ describe('operator API: a location per protocol (epos-data, dojo-tables, connect
     assert.equal(back.body.registration.state, 'pending');
   });
 
+  it('refuses a switch to connect-pac while a counter link is beside the protocol; the link is deleted first', async () => {
+    const e = await api('POST', '/v1/locations', { body: { name: 'Counter Beside', softwareHouseId, dojoAccountId: account(), apiKey: sandboxKey() } });
+    assert.equal(e.status, 201, JSON.stringify(e.body));
+    const id = e.body.id as string;
+    const link = await api('PUT', `/v1/locations/${id}/counter-link`, { body: { hostAddress: 'beside', installerId: 'inst-1', token: 'pac-token-0042', environment: 'test' } });
+    assert.equal(link.status, 200, JSON.stringify(link.body));
+    const toPac = { protocol: 'connect-pac', apiKey: CONNECT_TOKEN, connectPac: { hostAddress: 'beside', installerId: 'inst-1', environment: 'test' } };
+    const refused = await api('PUT', `/v1/locations/${id}/protocol`, { body: toPac });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error, 'counter_link_exists');
+    assert.match(refused.body.message, /DELETE \/v1\/locations\/\{id\}\/counter-link/);
+    assert.equal((await api('GET', `/v1/locations/${id}`)).body.protocol, 'epos-data', 'nothing changed');
+    assert.equal((await api('GET', `/v1/locations/${id}/counter-link`)).body.via, 'link');
+
+    assert.equal((await api('DELETE', `/v1/locations/${id}/counter-link`)).status, 204);
+    const switched = await api('PUT', `/v1/locations/${id}/protocol`, { body: toPac });
+    assert.equal(switched.status, 200, JSON.stringify(switched.body));
+    assert.equal(await db.prisma.counterLink.count({ where: { locationId: id } }), 0);
+    assert.equal((await api('GET', `/v1/locations/${id}/counter-link`)).body.via, 'protocol');
+    assert.equal((await api('DELETE', `/v1/locations/${id}/counter-link`)).body.error, 'counter_is_protocol');
+
+    // A link left beside a location switched to connect-pac before such switches were refused: it can be deleted.
+    await db.prisma.counterLink.create({
+      data: { locationId: id, settings: { hostAddress: 'old', environment: 'test', installerId: 'i', signatureDefault: 'decline', signatureWaitMs: 30_000 }, tokenCiphertext: new Uint8Array([1, 2, 3]), tokenLast4: '0042', wsUrl: null, enabled: true },
+    });
+    const before = (await api('GET', `/v1/locations/${id}`)).body.configVersion as number;
+    assert.equal((await api('DELETE', `/v1/locations/${id}/counter-link`)).status, 204);
+    assert.equal(await db.prisma.counterLink.count({ where: { locationId: id } }), 0);
+    assert.equal((await api('GET', `/v1/locations/${id}`)).body.configVersion, before + 1);
+    const again = await api('DELETE', `/v1/locations/${id}/counter-link`);
+    assert.deepEqual([again.status, again.body.error], [409, 'counter_is_protocol']);
+  });
+
   it("changes only the settings named when the protocol stays: the others keep their stored values, not the defaults", async () => {
     const t = await api('POST', '/v1/locations', {
       body: { name: 'Staging Tables', softwareHouseId, dojoAccountId: account(), protocol: 'dojo-tables', apiKey: TABLES_KEY, dojoTables: { accountName: 'acct7', environment: 'staging' } },

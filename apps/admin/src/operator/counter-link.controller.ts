@@ -40,7 +40,11 @@ export class CounterLinkController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove the pay-at-counter link beside the protocol; 409 on a connect-pac location' })
+  @ApiOperation({
+    summary: 'Remove the pay-at-counter link beside the protocol',
+    description:
+      '409 counter_is_protocol on a connect-pac location (its counter is its protocol), unless a link was left beside it by a switch to connect-pac made before such switches were refused: that one is removed.',
+  })
   async deleteLink(@Param('id', ParseUUIDPipe) id: string) {
     await this.remove.execute(id);
   }

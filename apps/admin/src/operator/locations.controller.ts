@@ -142,9 +142,13 @@ export class LocationsController {
       "The venue's data stays; the gateway re-dials with the new protocol at once. A switch takes the new protocol's settings as given (defaults for what is left out); " +
       "with the same protocol only the settings named change, and every field left out (apiKey too) keeps its stored value. " +
       "A switch clears the location's wsUrl and restUrl unless given (the new protocol dials its default, never the old protocol's endpoint); the same protocol keeps them. " +
-      'Capability registration applies to epos-data only; switching to it, or a new apiKey on it, registers again from nothing.',
+      'Capability registration applies to epos-data only; switching to it, or a new apiKey on it, registers again from nothing. ' +
+      'A switch to connect-pac is refused with 409 counter_link_exists while the location has a counter link beside its protocol: delete the link first.',
   })
   @ApiBody({ schema: jsonSchema(LocationProtocolSet) })
+  @ApiResponse({ status: 400, description: 'Credentials, settings or URLs refused, one field error each' })
+  @ApiResponse({ status: 404, description: 'No such location' })
+  @ApiResponse({ status: 409, description: 'counter_link_exists: a switch to connect-pac while a counter link is beside the protocol (DELETE .../counter-link first)' })
   setProtocolOf(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown) {
     return this.setProtocol.execute(id, parseBody(LocationProtocolSet, body));
   }

@@ -45,7 +45,8 @@ export class SetCounterLink {
     errors.push(...locationUrlProblems({ wsUrl: input.wsUrl }, environment));
     if (errors.length) throw DomainError.invalid(errors);
     const out = await this.d.locations.transaction(async (locations) => {
-      const cur = await locations.get(id);
+      // Locked: a protocol switch to connect-pac meanwhile (which refuses a location with a link) must not miss this one.
+      const cur = await locations.getForChange(id);
       if (!cur) throw DomainError.notFound('location', id);
       if (cur.protocol === 'connect-pac') {
         throw DomainError.conflict('this location speaks connect-pac: its pay-at-counter settings are its protocol settings (PUT /v1/locations/{id}/protocol)', { error: 'counter_is_protocol' });
@@ -79,16 +80,21 @@ export function counterLinkView(locationId: string, l: { via: 'protocol' | 'link
   return { locationId, via: l.via, settings: l.settings, tokenLast4: l.tokenLast4, wsUrl: l.wsUrl === null ? null : redactUrl(l.wsUrl), enabled: l.enabled };
 }
 
-/** DeleteCounterLink (DELETE /v1/locations/{id}/counter-link): removes the link beside the protocol; 409 on a connect-pac location, 404 without a link. */
+/**
+ * DeleteCounterLink (DELETE /v1/locations/{id}/counter-link): removes the link beside the protocol; 404 without a
+ * link. On a connect-pac location it removes a link left beside it (switched to connect-pac before such switches were
+ * refused: unseen, it would come back on a switch away) and is 409 counter_is_protocol otherwise.
+ */
 export class DeleteCounterLink {
   constructor(private readonly d: AdminDeps) {}
 
   async execute(id: string): Promise<void> {
     const configVersion = await this.d.locations.transaction(async (locations) => {
-      const cur = await locations.get(id);
+      const cur = await locations.getForChange(id);
       if (!cur) throw DomainError.notFound('location', id);
-      if (cur.protocol === 'connect-pac') throw DomainError.conflict('this location speaks connect-pac: switch its protocol instead', { error: 'counter_is_protocol' });
-      if (!(await locations.deleteCounterLink(id))) throw DomainError.notFound('counter link of location', id);
+      const deleted = await locations.deleteCounterLink(id);
+      if (!deleted && cur.protocol === 'connect-pac') throw DomainError.conflict('this location speaks connect-pac: switch its protocol instead', { error: 'counter_is_protocol' });
+      if (!deleted) throw DomainError.notFound('counter link of location', id);
       return (await locations.update(id, { bumpConfigVersion: true }))!.configVersion;
     });
     await this.d.publisher.publishChanged(id, configVersion);

@@ -33,7 +33,9 @@ export interface SetLocationProtocolInput {
  * restUrl unless given (urlsAfterProtocolSet). Only the location row changes: the venue's tables, orders,
  * payments, locks and feed stay as they are, whichever dialect serves them.
  * Switching to epos-data, or a new key on epos-data, schedules a capability
- * registration from nothing; switching away marks it not required.
+ * registration from nothing; switching away marks it not required. A switch
+ * to connect-pac is refused (409 counter_link_exists) while the location has a
+ * counter link beside its protocol: the operator deletes the link first.
  */
 export class SetLocationProtocol {
   constructor(private readonly d: AdminDeps) {}
@@ -43,6 +45,14 @@ export class SetLocationProtocol {
       const cur = await locations.getForChange(id);
       if (!cur) throw DomainError.notFound('location', id);
       const same = cur.protocol === input.protocol;
+      // A connect-pac location's counter is its protocol: a link beside the old protocol would stay stored, unseen and
+      // not deletable (409 counter_is_protocol), and come back, dialled with its old token, on a later switch away.
+      if (input.protocol === 'connect-pac' && !same && (await locations.counterLinkToken(id)) !== null) {
+        throw DomainError.conflict(
+          'this location has a pay-at-counter link beside its protocol: delete it first (DELETE /v1/locations/{id}/counter-link), then switch to connect-pac with its settings',
+          { error: 'counter_link_exists' },
+        );
+      }
       let apiKey = input.apiKey;
       if (apiKey === undefined) {
         if (!same) throw DomainError.invalid([{ field: 'apiKey', reason: `is required when switching from ${cur.protocol} to ${input.protocol}` }]);
