@@ -6,6 +6,9 @@ import { JobName, QueueName } from './catalog';
 import { JobEnqueuer } from './enqueuer';
 import { QueueWorker } from './worker-host';
 
+/** How long a schedule waits for Redis before it leaves the location to the sweep (BullmqRegistrationScheduler.schedule). */
+export const SCHEDULE_WAIT_MS = 5_000;
+
 export interface RegistrationRetry {
   /** Attempts of one registration before it is marked failed. */
   attempts: number;
@@ -21,13 +24,31 @@ export interface RegistrationRetry {
  */
 export class BullmqRegistrationScheduler {
   private readonly jobs: JobEnqueuer;
+  private readonly waitMs: number;
 
   constructor(
-    opts: { redisUrl: string; prefix: string },
+    opts: { redisUrl: string; prefix: string; waitMs?: number },
     private readonly retry: RegistrationRetry,
     private readonly logger: Logger,
   ) {
     this.jobs = new JobEnqueuer(opts);
+    this.waitMs = opts.waitMs ?? SCHEDULE_WAIT_MS;
+  }
+
+  /**
+   * Schedules the location's registration (below), waiting at most SCHEDULE_WAIT_MS. BullMQ waits for its
+   * connection to be ready before a command, without end while Redis is down: an operator's change (onboarding, a
+   * key) must not hang on it. Past the bound the schedule is left to finish when Redis answers again, and the
+   * location, `pending`, is scheduled by the sweep meanwhile.
+   */
+  async schedule(locationId: string, opts: { now?: boolean } = {}): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.waitMs);
+      timer.unref();
+    });
+    const outcome = await Promise.race([this.scheduleNow(locationId, opts), late]).finally(() => clearTimeout(timer));
+    if (outcome === 'late') this.logger.warn({ locationId, waitedMs: this.waitMs }, 'capability registration not scheduled in time (Redis not answering); the sweep will retry');
   }
 
   /**
@@ -40,7 +61,7 @@ export class BullmqRegistrationScheduler {
    * schedule that cannot reach Redis is picked up by the sweep, since the
    * location stays `pending`.
    */
-  async schedule(locationId: string, opts: { now?: boolean } = {}): Promise<void> {
+  private async scheduleNow(locationId: string, opts: { now?: boolean }): Promise<void> {
     try {
       const jobId = `reg.${locationId}`;
       const existing = await this.jobs.getJob(JobName.RegisterCapabilities, jobId);

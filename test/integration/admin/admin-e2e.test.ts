@@ -217,6 +217,10 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
     assert.deepEqual(res.body.results.map((r: { ok: boolean }) => r.ok), [true, false, false]);
     assert.equal(res.body.results[1].error.fields[0].field, 'apiKey');
     assert.equal(res.body.results[2].error.kind, 'conflict');
+    // The stored row is announced after the batch and registered by the worker.
+    const created = res.body.results[0].location as { id: string; configVersion: number };
+    await waitFor(() => published.some((m) => m.locationId === created.id && m.configVersion === created.configVersion) || undefined, 'announced');
+    await waitFor(async () => (await api('GET', `/v1/locations/${created.id}`)).body.registration.state === 'registered' || undefined, 'registered');
   });
 
   it('key rotation and disabling bump config_version and publish the change', async () => {

@@ -6,6 +6,7 @@ import type { LocationView} from '../location-view';
 import { toLocationView } from '../location-view';
 import type { ConnectPacSettings, ConnectPatSettings, DojoTablesSettings, LocationProtocol } from '@app/contracts';
 import { checkProtocolCredentials, locationUrlProblems, normaliseCapabilities, registersCapabilities } from '../location-rules';
+import type { LocationRow } from '../../repositories/locations.repository';
 
 export interface OnboardLocationInput {
   name: string;
@@ -35,6 +36,13 @@ export class OnboardLocation {
   constructor(private readonly d: AdminDeps) {}
 
   async execute(input: OnboardLocationInput): Promise<LocationView> {
+    const row = await this.store(input);
+    await this.announce(row);
+    return toLocationView(row);
+  }
+
+  /** Checks and stores the venue (its own commit); nothing is announced yet. */
+  async store(input: OnboardLocationInput): Promise<LocationRow> {
     const { protocol, settings, environment } = checkProtocolCredentials(input);
     // No credentials in a URL (stored in clear), and TLS for a production secret.
     const urlErrors = locationUrlProblems({ wsUrl: input.wsUrl, restUrl: input.restUrl }, environment);
@@ -65,8 +73,19 @@ export class OnboardLocation {
       if (isForeignKeyViolation(err)) throw DomainError.invalid([{ field: 'softwareHouseId', reason: 'no such software house' }]);
       throw err;
     }
-    await this.d.publisher.publishChanged(row.id, row.configVersion);
-    if (registersCapabilities(protocol)) await this.d.registration.schedule(row.id);
-    return toLocationView(row);
+    return row;
+  }
+
+  /**
+   * After the commit: tells the gateways (they also find the venue by their periodic re-read, GATEWAY_RESYNC_MS) and,
+   * for epos-data, schedules the capability registration (a schedule that cannot reach Redis leaves the venue
+   * `pending`, which the worker's sweep schedules again).
+   */
+  async announce(row: LocationRow): Promise<void> {
+    // Side by side: each waits for Redis on its own, so an outage costs the longer of the two waits, not their sum.
+    await Promise.all([
+      this.d.publisher.publishChanged(row.id, row.configVersion),
+      registersCapabilities(row.protocol) ? this.d.registration.schedule(row.id) : undefined,
+    ]);
   }
 }
