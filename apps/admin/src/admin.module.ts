@@ -7,7 +7,7 @@ import { Channels, LocationChangedMessage, LocationReconnectMessage } from '@app
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import type { AdminDeps } from '@app/domain/admin';
-import { LocationsRepository, rawOnPg, SoftwareHousesRepository, VenueTokensRepository } from '@app/domain/admin';
+import { LocationsRepository, rawOnPg, RedisUnavailable, SoftwareHousesRepository, VenueTokensRepository } from '@app/domain/admin';
 import type { VenueDeps } from '@app/domain/venue';
 import { VenueStore } from '@app/domain/venue';
 import { readConnectionStatuses, RedisCounterSignals } from '@app/queue';
@@ -107,10 +107,14 @@ export class AdminModule {
                   logger.warn({ locationId, configVersion, err: (err as Error).message }, 'could not publish location change');
                 }
               },
-              // Every gateway replica subscribes; the one holding the location acts. A failure here is the caller's error (503/500).
+              // Every gateway replica subscribes; the one holding the location acts. Redis failing is the caller's 503.
               requestReconnect: async (locationId) => {
                 const msg: LocationReconnectMessage = { locationId, requestedAt: new Date().toISOString() };
-                return redis.publish(Channels.locationReconnect, JSON.stringify(msg));
+                try {
+                  return await redis.publish(Channels.locationReconnect, JSON.stringify(msg));
+                } catch (err) {
+                  throw new RedisUnavailable('the reconnect could not be passed to the gateways', err);
+                }
               },
             },
             connections: { read: (ids) => readConnectionStatuses(redis, config.QUEUE_PREFIX, ids) },

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { RunningApp } from '@app/common';
 import { findRedisServer, RedisProcess } from '@app/infra';
 import type { TestDatabase } from '@app/testing';
-import { appEnv, createTestDatabase, uniquePrefix } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, uniquePrefix } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import type { Api } from './support/helpers';
 import { newSoftwareHouse } from './support/admin-stand';
@@ -11,7 +11,7 @@ import { apiClient, OPERATOR_TOKEN, sandboxKey } from './support/helpers';
 
 /**
  * The operator API while its Redis is down (a private Redis, stopped): what is Postgres only still works and answers
- * in bounded time.
+ * in bounded time; what needs Redis says so (503 redis_unavailable) instead of a bare 500.
  */
 describe('operator API during a Redis outage', () => {
   let db: TestDatabase;
@@ -19,6 +19,7 @@ describe('operator API during a Redis outage', () => {
   let admin: RunningApp;
   let api: Api;
   let softwareHouseId: string;
+  let locationId: string;
 
   before(async () => {
     db = await createTestDatabase('adminredisout');
@@ -26,6 +27,8 @@ describe('operator API during a Redis outage', () => {
     admin = await startAdmin(appEnv(db, { REDIS_URL: redis.url, ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, QUEUE_PREFIX: uniquePrefix('redisout') }));
     api = apiClient(admin.url);
     softwareHouseId = await newSoftwareHouse(api, 'Outage Ltd');
+    // Written directly: the admin's BullMQ connection is first used once Redis is down (it then waits without end).
+    locationId = (await fixtures(db.prisma).location({ softwareHouseId })).id;
     await redis.stop();
   });
 
@@ -54,5 +57,22 @@ describe('operator API during a Redis outage', () => {
     const took = Date.now() - t0;
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.ok(took < 10_000, `answered in ${took} ms`);
+  });
+
+  it("answers 503 redis_unavailable with Retry-After where the route needs Redis: a reconnect, a location's request records", async () => {
+    for (const [method, path] of [['POST', `/v1/locations/${locationId}/reconnect`], ['GET', `/v1/locations/${locationId}/requests`]] as const) {
+      const t0 = Date.now();
+      const res = await fetch(`${admin.url}${path}`, { method, headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
+      const body = (await res.json()) as { error?: string; message?: string; requestId?: string };
+      assert.equal(res.status, 503, `${method} ${path}: ${JSON.stringify(body)}`);
+      assert.equal(body.error, 'redis_unavailable');
+      assert.match(body.message ?? '', /Redis/);
+      assert.ok(body.requestId);
+      assert.ok(Number(res.headers.get('retry-after')) > 0, 'Retry-After');
+      assert.ok(Date.now() - t0 < 10_000, `${path} answered in ${Date.now() - t0} ms`);
+    }
+    // What does not need Redis still answers: no such location is 404 before Redis is asked.
+    const missing = await api('POST', '/v1/locations/00000000-0000-4000-8000-000000000000/reconnect');
+    assert.equal(missing.status, 404);
   });
 });

@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { z } from 'zod';
 import { CONFIG, REDIS } from '@app/common';
 import type { AdminConfig } from '@app/config';
-import { DomainError, ListLocationDojoEvents, ListLocationOutbox, LocationActivityRepository } from '@app/domain/admin';
+import { DomainError, ListLocationDojoEvents, ListLocationOutbox, LocationActivityRepository, RedisUnavailable } from '@app/domain/admin';
 import { PRISMA } from '@app/common';
 import type { PrismaClient } from '@app/db';
 import { readRequestLog, REQUEST_LOG_CAP } from '@app/queue';
@@ -85,10 +85,16 @@ export class LocationActivityController {
     },
   })
   @ApiResponse({ status: 404, description: 'No such location' })
+  @ApiResponse({ status: 503, description: 'redis_unavailable: Redis, which keeps the records, is not answering (Retry-After)' })
   async requests(@Param('id', ParseUUIDPipe) id: string, @Query() query: unknown) {
     const q = parseQuery(RequestsQuery, query);
     if (!(await this.repo.locationExists(id))) throw DomainError.notFound('location', id);
-    const items = await readRequestLog(this.redis, this.config.QUEUE_PREFIX, id, q.limit);
+    let items;
+    try {
+      items = await readRequestLog(this.redis, this.config.QUEUE_PREFIX, id, q.limit);
+    } catch (err) {
+      throw new RedisUnavailable("the location's request records (kept in Redis) could not be read", err);
+    }
     const since = Date.now() - 5 * 60_000;
     const errorsLast5m = items.filter((e) => e.outcome === 'error' && Date.parse(e.at) >= since).length;
     return { items, errorsLast5m };

@@ -188,6 +188,7 @@ export class LocationsController {
   })
   @ApiResponse({ status: 404, description: 'No such location' })
   @ApiResponse({ status: 409, description: 'The location is disabled' })
+  @ApiResponse({ status: 503, description: 'redis_unavailable: Redis, through which the gateways hear it, is not answering (Retry-After); send it again' })
   reconnectOne(@Param('id', ParseUUIDPipe) id: string) {
     return this.reconnect.execute(id);
   }

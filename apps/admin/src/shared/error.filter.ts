@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { answerTooLarge, LOGGER, Logger, requestScopeOf } from '@app/common';
 import { EposError } from '@app/contracts';
 import { DojoApiError, DojoContractError } from '@app/dojo-client';
-import { DomainError, WaitTimedOut } from '@app/domain/admin';
+import { DomainError, RedisUnavailable, WaitTimedOut } from '@app/domain/admin';
 
 /** The JSON body of a 413 (ADMIN_MAX_BODY_BYTES exceeded), with the request's id when it has one. */
 export function tooLargeBody(limit?: number, requestId?: string): Record<string, unknown> {
@@ -41,6 +41,9 @@ function dojoFailureText(status: number): string {
   return status === 0 ? 'Dojo could not be reached' : `Dojo answered with HTTP ${status}`;
 }
 
+/** Retry-After of a 503 redis_unavailable: about what a reconnect to Redis (or a Sentinel failover) takes. */
+const REDIS_RETRY_AFTER_S = 5;
+
 const STATUS: Record<DomainError['kind'], number> = {
   invalid: 400,
   not_found: 404,
@@ -63,8 +66,9 @@ interface Answering {
 
 /**
  * Errors as JSON: {statusCode, error, message, fields?, ...details, requestId}. Domain
- * errors map to 400/404/409, Dojo failures to 502, anything else to a generic
- * 500 (details only in the log, on a line with the same requestId).
+ * errors map to 400/404/409, Dojo failures to 502, Redis not answering to 503
+ * redis_unavailable, anything else to a generic 500 (details only in the log,
+ * on a line with the same requestId).
  */
 @Catch()
 export class AdminErrorFilter implements ExceptionFilter {
@@ -98,6 +102,13 @@ export class AdminErrorFilter implements ExceptionFilter {
       log.warn({ err: err.message }, 'a venue write gave up waiting for a row another transaction holds');
       res.setHeader('retry-after', '1');
       send(503, { statusCode: 503, error: 'busy', message: 'what this write changes is held by another change for too long; nothing was written, send it again' });
+      return;
+    }
+    if (err instanceof RedisUnavailable) {
+      // Redis is down or failing over: the caller may try again shortly. The Redis error itself goes to the log only.
+      log.warn({ err: (err.cause as Error | undefined)?.message }, err.message);
+      res.setHeader('retry-after', String(REDIS_RETRY_AFTER_S));
+      send(503, { statusCode: 503, error: 'redis_unavailable', message: `${err.message}: Redis is not answering; try again shortly` });
       return;
     }
     if (err instanceof EposError) {

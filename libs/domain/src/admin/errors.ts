@@ -3,6 +3,18 @@ import { ConstraintViolation } from '../repositories/constraint-violation';
 /** A venue write that waited past VENUE_WAIT_BOUND_MS for a row another transaction held: the transport answers 503 busy. */
 export { WaitTimedOut } from '../repositories/constraint-violation';
 
+/**
+ * What the request needs of Redis (the gateways' channel, their request records) could not be had: Redis did not
+ * answer. The transport answers 503 `redis_unavailable` with Retry-After; the request may be sent again. `message`
+ * says what could not be done, never the Redis error (logged).
+ */
+export class RedisUnavailable extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'RedisUnavailable';
+  }
+}
+
 /** A field-level problem with input. */
 export interface FieldError {
   field: string;

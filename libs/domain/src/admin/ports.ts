@@ -10,7 +10,10 @@ import type { VenueTokensRepository } from '../repositories/venue-tokens.reposit
 /** Publishes LocationChangedMessage so gateways act at once (called after the DB commit). */
 export interface LocationChangePublisher {
   publishChanged(locationId: string, configVersion: number): Promise<void>;
-  /** Asks the gateway replica holding the location to reset its backoff and dial now; resolves to how many replicas heard it. */
+  /**
+   * Asks the gateway replica holding the location to reset its backoff and dial now; resolves to how many replicas
+   * heard it. Rejects with RedisUnavailable when the request could not be passed on.
+   */
   requestReconnect(locationId: string): Promise<number>;
 }
 

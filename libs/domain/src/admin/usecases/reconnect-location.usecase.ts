@@ -19,7 +19,9 @@ export interface ReconnectRequested {
 /**
  * An operator's "reconnect now": the gateway replica holding the location's
  * link forgets its backoff (after an authentication refusal it can be minutes)
- * and dials again at once; an open link is closed and dialled again.
+ * and dials again at once; an open link is closed and dialled again. Redis
+ * not answering is RedisUnavailable (503 redis_unavailable): the request may
+ * not have reached the gateways, and sending it again is harmless.
  */
 export class ReconnectLocation {
   constructor(private readonly d: AdminDeps) {}
@@ -28,9 +30,12 @@ export class ReconnectLocation {
     const enabled = await this.d.locations.enabled(id);
     if (enabled === null) throw DomainError.notFound('location', id);
     if (!enabled) throw DomainError.conflict('the location is disabled: enable it (POST /v1/locations/{id}/enable) to connect it', { locationId: id });
-    const connection = (await connectionsFor(this.d, [id])).get(id)!;
     const requestedAt = new Date().toISOString();
-    const gatewaysNotified = await this.d.publisher.requestReconnect(id);
+    // Both go to Redis, the status read first: side by side, an outage costs one wait (then 503 redis_unavailable
+    // from the request), not two in a row.
+    const status = connectionsFor(this.d, [id]);
+    const [connections, gatewaysNotified] = await Promise.all([status, this.d.publisher.requestReconnect(id)]);
+    const connection = connections.get(id)!;
     return {
       locationId: id,
       status: 'reconnect_requested',
