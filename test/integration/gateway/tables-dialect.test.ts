@@ -235,7 +235,7 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
 
     const paid = await db.prisma.payment.findMany({ where: { locationId: loc.id, orderId: { in: ['U', 'V'] } }, orderBy: { paymentIntentId: 'asc' } });
     assert.deepEqual(paid.map((p) => [p.orderId, p.paidAmount, p.lockId]), [
-      ['U', 400n, 'dojo-tables:terminal'], ['V', 300n, 'dojo-tables:TID-1'], ['V', 200n, 'dojo-tables:TID-1'],
+      ['U', 400n, 'dojo-tables'], ['V', 300n, 'dojo-tables:TID-1'], ['V', 200n, 'dojo-tables:TID-1'],
     ]);
 
     // Unlocks follow the same rule: a named terminal releases the unnamed lock, an unnamed one the named lock,

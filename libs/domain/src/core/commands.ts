@@ -51,6 +51,12 @@ export interface LockOrder {
   source: CommandSource;
   /** Waiter ids enforced: only this waiter's order (core/rules isWaiterAllowed). */
   waiterId?: string;
+  /**
+   * The lock names no holder (a legacy terminal that did not say which it is), so a second lock of the same name
+   * may come from another device: it is never a renewal, and any live lock refuses it (lock_held). A retry of the
+   * same request is answered from processed_requests.
+   */
+  unnamed?: boolean;
 }
 
 export interface UnlockOrder {

@@ -53,14 +53,16 @@ function listWaiter(req: RequestSettings, params: Parameters<typeof requestWaite
 /**
  * The lock a terminal takes: one per terminal id (requestorInfo.cardMachineRequestorInfo.terminalId), so a second
  * terminal's LockSession is SESSION_ALREADY_LOCKED while the first one's retry is idempotent, and the same
- * terminal's RecordPayment and UnlockSession name the lock it holds.
+ * terminal's RecordPayment and UnlockSession name the lock it holds. A request that names no terminal (Dojo's
+ * example sends `terminalId: []`; a consumer device has none) takes the lock `dojo-tables`, which no terminal's
+ * name (`dojo-tables:<id>`, the id never empty) can equal.
  */
 export function tablesLockRef(terminalId: string | undefined): string {
   return terminalLockRef(tablesLockNames(terminalId));
 }
 
 function tablesLockNames(terminalId: string | undefined): TerminalLockNames {
-  return { prefix: `${SOURCE}:`, unnamed: `${SOURCE}:terminal`, ...(terminalId !== undefined ? { terminalId } : {}) };
+  return { prefix: `${SOURCE}:`, unnamed: SOURCE, ...(terminalId !== undefined ? { terminalId } : {}) };
 }
 
 const byId = (tables: TableSessions['tables']) => new Map(tables.map((t) => [t.id, t]));
@@ -157,17 +159,23 @@ export const listBillItems = {
 /**
  * LockSession: the same order lock EPOS Data's CreateOrderLock takes (so a lock in one dialect blocks the other),
  * for `lockTtlMs` (the protocol has no expiry; see README "Tables API locks"), answered with the bill as locked.
+ * A LockSession that names no terminal is never a renewal: two devices that name none would otherwise share one
+ * lock, both charge the bill and release each other's lock (payments must be sequential under a lock,
+ * protocols.md 1.5). Any live lock answers it SESSION_ALREADY_LOCKED; its own retry (the same request id) is
+ * answered from processed_requests.
  */
 export const lockSession = (lockTtlMs: number) => ({
   resolve: (db: Tx, locationId: string, p: P<'LockSession'>) => resolveSession(db, locationId, p),
   toCommand(p: Resolved<P<'LockSession'>>, now: Date, req: RequestSettings): LockOrder {
     const waiterId = waiterFor(req, requestWaiterId(p));
+    const terminalId = requestTerminalId(p);
     return {
       orderId: orderIdOf(p),
-      lockRef: tablesLockRef(requestTerminalId(p)),
+      lockRef: tablesLockRef(terminalId),
       expiresAt: new Date(now.getTime() + lockTtlMs),
       source: SOURCE,
       ...(waiterId !== undefined ? { waiterId } : {}),
+      ...(terminalId === undefined ? { unnamed: true } : {}),
     };
   },
   toWire: (order: Order): { billItems: TablesBill } => ({ billItems: tablesBill(order) }),

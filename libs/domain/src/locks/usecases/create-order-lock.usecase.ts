@@ -8,8 +8,9 @@ import { ordersRepo, OrdersRepository as Orders } from '../../repositories/order
 
 /**
  * LockOrder: Dojo's write lock on an order while it takes a payment. The same
- * lockRef again is idempotent (its expiry is set to the one sent); another
- * live lock is Conflict; an expired lock is replaced; a closed order cannot be
+ * lockRef again is idempotent (its expiry is set to the one sent), unless the
+ * lock names no holder (`unnamed`: any live lock refuses it); another live
+ * lock is Conflict; an expired lock is replaced; a closed order cannot be
  * locked. Returns the order as it is once locked.
  *
  * The order row lock and the read of the order with its lock row come from the
@@ -32,13 +33,15 @@ export class CreateOrderLock implements UseCase<LockOrder, Order> {
       throw DomainRefusal.conflict(`order ${order.id} is ${order.status}; there is nothing to lock for payment`, 'closed');
     }
     const live = liveLock(current, now);
-    if (live && live.lockId !== cmd.lockRef) {
+    // A lock that names no holder cannot tell its own retry from another device's lock: it is never renewed.
+    const renewal = live !== null && live.lockId === cmd.lockRef && !cmd.unnamed;
+    if (live && !renewal) {
+      const whose = cmd.unnamed ? ' (a lock that names no terminal is not renewed: it may be another device\'s)' : '';
       throw DomainRefusal.conflict(
-        `order ${order.id} is already locked by lock ${live.lockId} until ${live.expiresAt.toISOString()}; release it first`,
+        `order ${order.id} is already locked by lock ${live.lockId} until ${live.expiresAt.toISOString()}${whose}; release it first`,
         'lock_held',
       );
     }
-    const renewal = live !== null && live.lockId === cmd.lockRef;
     const counterSale = renewal ? undefined : counterSaleLockRefusal(order.id, openCounterSales);
     // Held by the counter terminal as a lock would be: the dialects answer it as they answer a lock held.
     if (counterSale) throw DomainRefusal.conflict(counterSale, 'lock_held');
