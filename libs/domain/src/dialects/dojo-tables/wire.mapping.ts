@@ -53,8 +53,12 @@ interface DojoAmountLine {
 
 const arr = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
-function modifier(m: DojoModifier, i: number): TablesModifier {
-  return { id: m.plu || `m${i + 1}`, name: m.name ?? '', amountPerModifier: m.amountPerModifier?.value ?? 0, quantity: m.quantity ?? 1 };
+/**
+ * A modifier as the Tables API carries it, on one of its item's units. EPOS Data counts a modifier per single
+ * (sub-)item, so one on a sub-item is applied `per` (the sub-item's quantity) times as often to each unit of the item.
+ */
+function modifier(m: DojoModifier, i: number, per = 1): TablesModifier {
+  return { id: m.plu || `m${i + 1}`, name: m.name ?? '', amountPerModifier: m.amountPerModifier?.value ?? 0, quantity: (m.quantity ?? 1) * per };
 }
 
 /** Discounts and vouchers as lines with a negative amount, as Dojo's simulator shows them. */
@@ -63,7 +67,8 @@ function discountLine(d: DojoAmountLine, i: number, at: string): TablesBillItem 
 }
 
 /**
- * An order as a Tables Bill: its items (sub-items and modifiers as modifiers, since the Tables API has one level),
+ * An order as a Tables Bill: its items (sub-items and modifiers as modifiers, since the Tables API has one level; a
+ * sub-item's modifier counted per unit of the item, as its sub-item is),
  * discounts as negative lines, the sum of its tax lines, its service charge and what was paid. Item categories are
  * not kept by the venue API (EPOS Data's order has none), so each item's category is empty.
  */
@@ -71,10 +76,10 @@ export function tablesBill(order: Order): TablesBill {
   const at = order.updatedAt.toISOString();
   const items: TablesBillItem[] = order.items.map((it) => {
     const modifiers = [
-      ...arr<DojoModifier>(it.modifiers).map(modifier),
+      ...arr<DojoModifier>(it.modifiers).map((m, i) => modifier(m, i)),
       ...arr<DojoSubItem>(it.subItems).flatMap((sub, i) => [
         { id: sub.plu || `s${i + 1}`, name: sub.name ?? '', amountPerModifier: sub.amountPerItem?.value ?? 0, quantity: sub.quantity ?? 1 },
-        ...arr<DojoModifier>(sub.modifiers).map(modifier),
+        ...arr<DojoModifier>(sub.modifiers).map((m, j) => modifier(m, j, sub.quantity ?? 1)),
       ]),
     ];
     return {
