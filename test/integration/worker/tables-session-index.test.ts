@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { tableSessionId } from '@app/domain';
 import { SessionOrders } from '@app/domain/dialects/dojo-tables/session-orders';
+import { listBillItems } from '@app/domain/dialects/dojo-tables/sessions.mapping';
 import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import type { Tx } from '@app/domain/shared/tx';
 import type { TestDatabase } from '@app/testing';
@@ -126,6 +127,26 @@ describe("the Tables API dialect remembers which order a session id names", () =
     assert.equal(await mem.orderIdOf(tx, loc, unknown), null);
     assert.equal(await mem.orderIdOf(tx, loc, unknown), null);
     assert.equal(lookups(), 5);
+  });
+
+  it('ListBillItems finds the orders of all the session ids it names in one statement, not one per id', async () => {
+    const fx = fixtures(db.prisma);
+    const ids = Array.from({ length: 200 }, (_, i) => `bulk-${i}`);
+    await fx.orders(ids.map((id) => ({ locationId: loc, id })));
+    const sessionIds = [
+      ...ids.map((id, i) => (i % 2 ? tableSessionId(loc, id) : tableSessionId(loc, id).toUpperCase())),
+      tableSessionId(loc, 'no-such-order'),
+      tableSessionId(other, 'A'),
+      'not-a-uuid',
+    ];
+    const { tx, lookups } = counted();
+    const resolved = await listBillItems.resolve(tx, loc, { sessionIds });
+    assert.deepEqual([...(resolved.orderIds ?? [])].sort(), [...ids].sort(), "unknown ids, another venue's and ones that are no UUID are left out");
+    assert.equal(lookups(), 1);
+    // Remembered from then on: the same list again needs no statement for them.
+    const again = await listBillItems.resolve(tx, loc, { sessionIds: sessionIds.slice(0, 200) });
+    assert.equal(again.orderIds?.length, 200);
+    assert.equal(lookups(), 1);
   });
 
   it('knows the sessions of listed orders without a lookup, and forgets the oldest past its bound', async () => {

@@ -301,6 +301,18 @@ export class OrdersRepository {
     return rows[0]?.id ?? null;
   }
 
+  /**
+   * The orders these table session ids name, by session id in lower case (ids that name none, or are no UUID, are
+   * absent). One statement on the same index as orderIdOfSession.
+   */
+  async orderIdsOfSessions(locationId: string, sessionIds: readonly string[]): Promise<Map<string, string>> {
+    const ids = [...new Set(sessionIds.filter((s) => isUuid(s)).map((s) => s.toLowerCase()))];
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.$queryRaw<{ id: string; session_id: string }[]>`
+      SELECT o.id, o.session_id::text AS session_id FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.session_id = ANY(${ids}::uuid[])`;
+    return new Map(rows.map((r) => [r.session_id, r.id]));
+  }
+
   /** The location's orders matching every filter given, oldest first, at most MAX_SESSIONS. One statement. */
   async findSessions(locationId: string, f: SessionSearch): Promise<OrderWithRelations[]> {
     return OrdersRepository.sessionsOf(await this.db.$queryRaw<unknown[]>(OrdersRepository.findSessionsSql(locationId, f)));

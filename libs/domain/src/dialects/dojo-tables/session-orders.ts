@@ -33,6 +33,26 @@ export class SessionOrders {
   }
 
   /**
+   * The orders `sessionIds` name at the location (ids that name none are left out): those remembered from memory,
+   * the rest in one statement (a ListBillItems may name 500), remembered from then on.
+   */
+  async orderIdsOf(db: Tx, locationId: string, sessionIds: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    const unknown: string[] = [];
+    for (const sessionId of sessionIds) {
+      const known = this.known.get(SessionOrders.key(locationId, sessionId));
+      if (known !== undefined) found.push(known);
+      else unknown.push(sessionId);
+    }
+    if (unknown.length === 0) return found;
+    for (const [sessionId, orderId] of await ordersRepo(db).orderIdsOfSessions(locationId, unknown)) {
+      this.put(SessionOrders.key(locationId, sessionId), orderId);
+      found.push(orderId);
+    }
+    return found;
+  }
+
+  /**
    * Remembers the sessions an answer lists (the ids the card machine will send next), with the session ids the
    * answer already computed (core/rules tableSessionId, in the wire mapping).
    */

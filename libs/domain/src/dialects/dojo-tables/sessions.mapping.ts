@@ -133,9 +133,8 @@ export const listBillItems = {
   async resolve(db: Tx, locationId: string, p: P<'ListBillItems'>): Promise<P<'ListBillItems'> & { orderIds?: string[] }> {
     const sessionIds = listFilter(p.sessionIds);
     if (sessionIds === undefined) return p;
-    const ids = await Promise.all(sessionIds.map((id) => sessionOrders.orderIdOf(db, locationId, id)));
     // Unknown session ids are left out: the list answers what exists (no error code applies).
-    return { ...p, orderIds: ids.filter((id): id is string => id !== null) };
+    return { ...p, orderIds: await sessionOrders.orderIdsOf(db, locationId, sessionIds) };
   },
   toCommand(p: P<'ListBillItems'> & { orderIds?: string[] }, _now: Date, req: RequestSettings): FindSessions {
     const w = listWaiter(req, p);
