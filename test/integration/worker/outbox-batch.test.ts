@@ -283,6 +283,20 @@ describe('outbox pass over several locations (batched credentials and marking)',
       assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 0, retried: 0, more: false });
     });
 
+    it("a fast location's backlog far larger than a batch never hides another location's newer event", async () => {
+      await settleAll();
+      const backlog = Array.from({ length: 15 }, (_, i) => `BIG-${i}`);
+      for (const e of backlog) await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', e, { orderId: e });
+      await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'SMALL-1', { orderId: 'SMALL-1' });
+      const dispatch = dispatcher({ batchSize: 3, perLocation: 2, passWaitMs: 60_000 });
+      assert.deepEqual(await dispatch.execute(), { sent: 3, failed: 0, retried: 0, more: true }, "two of the backlog's oldest and the other location's one");
+      assert.equal(await state('SMALL-1'), 'sent', 'not held behind fifteen older rows of another location (five batches of them)');
+      let passes = 1;
+      while ((await dispatch.execute()).more) passes++;
+      assert.ok((await db.prisma.outboxEvent.count({ where: { state: 'pending', entityId: { in: backlog } } })) === 0, 'the backlog drained');
+      assert.ok(passes >= 7, `two per pass (its share): ${passes} passes`);
+    });
+
     it('a slow location with many rows due holds only its share of slots; its other rows wait until its sends are back', async () => {
       await settleAll();
       let answerSlow!: () => void;

@@ -85,9 +85,10 @@ export class OutboxRepository {
    *
    * At most `perLocation` rows of one location, and fewer for a location listed in `busy` (its own room: the sends
    * the caller still has out to it count against the cap; one with no room is not looked at). So a location with a
-   * backlog, or one whose sends are slow, never takes a whole batch. The candidates are locked first (up to four
-   * batches' worth: FOR UPDATE does not mix with the window function that ranks them per location), then ranked;
-   * a candidate not taken is unlocked when the statement ends, untouched.
+   * backlog, or one whose sends are slow, never takes a whole batch, and its backlog never hides other locations'
+   * rows: the locations with rows due are taken oldest due first (at most batchSize of them, each of which may give
+   * a row), and each gives its oldest due heads up to its room, locked as they are read; of those, the batchSize
+   * oldest are claimed (at most batchSize x perLocation rows are locked for the statement).
    */
   claimAcrossLocations(
     batchSize: number,
@@ -98,8 +99,8 @@ export class OutboxRepository {
     const lease = `${leaseMs} milliseconds`;
     const full = busy.locationIds.filter((_, i) => (busy.room[i] ?? 0) <= 0);
     return this.db.$queryRaw<ClaimedPosEvent[]>`
-      WITH due AS (
-        SELECT o.id, o.location_id, o.next_attempt_at FROM outbox_events o
+      WITH venues AS (
+        SELECT o.location_id, min(o.next_attempt_at) AS first_due FROM outbox_events o
         JOIN locations l ON l.id = o.location_id AND l.enabled
         WHERE o.state = 'pending' AND o.next_attempt_at <= now()
           AND o.location_id <> ALL(${full}::uuid[])
@@ -107,16 +108,25 @@ export class OutboxRepository {
             SELECT 1 FROM outbox_events p
             WHERE p.location_id = o.location_id AND p.entity_type = o.entity_type AND p.entity_id = o.entity_id
               AND p.state = 'pending' AND p.id < o.id)
-        ORDER BY o.next_attempt_at, o.id
-        LIMIT ${batchSize * 4}
-        FOR UPDATE OF o SKIP LOCKED
-      ), ranked AS (
-        SELECT d.id, d.next_attempt_at,
-          row_number() OVER (PARTITION BY d.location_id ORDER BY d.next_attempt_at, d.id) AS n,
-          COALESCE(b.room, ${perLocation}) AS room
-        FROM due d LEFT JOIN unnest(${busy.locationIds}::uuid[], ${busy.room}::int[]) AS b(location_id, room) ON b.location_id = d.location_id
+        GROUP BY o.location_id
+        ORDER BY first_due
+        LIMIT ${batchSize}
       ), heads AS (
-        SELECT id FROM ranked WHERE n <= room ORDER BY next_attempt_at, id LIMIT ${batchSize}
+        SELECT c.id FROM venues v
+        LEFT JOIN unnest(${busy.locationIds}::uuid[], ${busy.room}::int[]) AS b(location_id, room) ON b.location_id = v.location_id
+        CROSS JOIN LATERAL (
+          SELECT o.id, o.next_attempt_at FROM outbox_events o
+          WHERE o.location_id = v.location_id AND o.state = 'pending' AND o.next_attempt_at <= now()
+            AND NOT EXISTS (
+              SELECT 1 FROM outbox_events p
+              WHERE p.location_id = o.location_id AND p.entity_type = o.entity_type AND p.entity_id = o.entity_id
+                AND p.state = 'pending' AND p.id < o.id)
+          ORDER BY o.next_attempt_at, o.id
+          LIMIT COALESCE(b.room, ${perLocation})
+          FOR UPDATE OF o SKIP LOCKED
+        ) c
+        ORDER BY c.next_attempt_at, c.id
+        LIMIT ${batchSize}
       )
       UPDATE outbox_events u SET next_attempt_at = now() + ${lease}::interval
       FROM heads WHERE u.id = heads.id
