@@ -253,6 +253,10 @@ describe('payments and the holds on an order', () => {
     assert.deepEqual([p.orderId, p.paidAmount, p.lockId], ['s-1', 1500n, 'dojo-tables:TID-1']);
     // Another terminal's payment is not taken under TID-1's expired lock.
     assert.equal((await pay('s-1', 'aaaaaaaa-0000-4000-8000-000000000003', 100, 'TID-2')).errorCode, 'SESSION_NOT_LOCKED');
+    // Its unlock (Dojo unlocks after every payment) releases its own expired lock, which then takes no payment.
+    assert.deepEqual(await result('UnlockSession', { sessionId: tableSessionId(loc, 's-1') }, 'TID-1'), {});
+    assert.equal(await db.prisma.orderLock.count({ where: { locationId: loc, orderId: 's-1' } }), 0);
+    assert.equal((await pay('s-1', 'aaaaaaaa-0000-4000-8000-000000000006', 100, 'TID-1')).errorCode, 'SESSION_NOT_LOCKED');
 
     // Once another terminal has locked the order, TID-1's late payment is refused.
     await lockThenExpire('s-2', 'TID-1');

@@ -222,19 +222,21 @@ describe('core rules: payment acceptance', () => {
     assert.deepEqual(decidePayment(order(), null, existing, attempt({ source: 'epos-data' }), now, 1000n), { kind: 'replay' });
   });
 
-  it("a payment that must hold its terminal's lock is taken under the order's lock row when it is the terminal's, live or expired", () => {
-    const names = (terminalId?: string) => ({ prefix: 'dojo-tables:', unnamed: 'dojo-tables:terminal', ...(terminalId ? { terminalId } : {}) });
+  it("a payment that must hold its terminal's lock is taken under the order's live lock row when it is the terminal's, an expired one only under its own name", () => {
+    const names = (terminalId?: string) => ({ prefix: 'dojo-tables:', unnamed: 'dojo-tables', ...(terminalId ? { terminalId } : {}) });
     const expired = (lockId: string) => ({ lockId, expiresAt: at(-60_000) });
     const live = (lockId: string) => ({ lockId, expiresAt: at(60_000) });
-    for (const lock of [live('dojo-tables:TID-1'), expired('dojo-tables:TID-1')]) {
-      assert.equal(paymentLockOf(lock, 'dojo-tables:TID-1', names('TID-1')), 'dojo-tables:TID-1');
-      assert.equal(paymentLockOf(lock, 'dojo-tables:terminal', names()), 'dojo-tables:TID-1', 'a payment naming no terminal');
-      assert.equal(paymentLockOf(lock, 'dojo-tables:TID-2', names('TID-2')), undefined, "another terminal's lock");
-    }
-    assert.equal(paymentLockOf(expired('dojo-tables:terminal'), 'dojo-tables:TID-3', names('TID-3')), 'dojo-tables:terminal', 'a lock naming no terminal');
-    assert.equal(paymentLockOf(expired('lk-epos'), 'dojo-tables:TID-1', names('TID-1')), undefined, 'an EPOS Data lock');
-    assert.equal(paymentLockOf(expired('lk-epos'), 'lk-epos', undefined), 'lk-epos', 'a dialect naming locks exactly');
-    assert.equal(paymentLockOf(null, 'dojo-tables:TID-1', names('TID-1')), undefined, 'unlocked');
+    assert.equal(paymentLockOf(live('dojo-tables:TID-1'), true, 'dojo-tables:TID-1', names('TID-1')), 'dojo-tables:TID-1');
+    assert.equal(paymentLockOf(live('dojo-tables:TID-1'), true, 'dojo-tables', names()), 'dojo-tables:TID-1', 'a payment naming no terminal, live lock');
+    assert.equal(paymentLockOf(live('dojo-tables:TID-1'), true, 'dojo-tables:TID-2', names('TID-2')), undefined, "another terminal's lock");
+    assert.equal(paymentLockOf(expired('dojo-tables:TID-1'), false, 'dojo-tables:TID-1', names('TID-1')), 'dojo-tables:TID-1', 'its own, expired');
+    assert.equal(paymentLockOf(expired('dojo-tables:TID-1'), false, 'dojo-tables', names()), undefined, "an expired named lock is not a payment naming none's");
+    assert.equal(paymentLockOf(expired('dojo-tables:TID-1'), false, 'dojo-tables:TID-2', names('TID-2')), undefined, "another terminal's, expired");
+    assert.equal(paymentLockOf(expired('dojo-tables'), false, 'dojo-tables:TID-3', names('TID-3')), undefined, 'an expired lock naming no terminal may be any device\'s');
+    assert.equal(paymentLockOf(expired('dojo-tables'), false, 'dojo-tables', names()), 'dojo-tables', 'a payment naming none under the expired lock naming none');
+    assert.equal(paymentLockOf(expired('lk-epos'), false, 'dojo-tables:TID-1', names('TID-1')), undefined, 'an EPOS Data lock');
+    assert.equal(paymentLockOf(expired('lk-epos'), false, 'lk-epos', undefined), 'lk-epos', 'a dialect naming locks exactly');
+    assert.equal(paymentLockOf(null, false, 'dojo-tables:TID-1', names('TID-1')), undefined, 'unlocked');
   });
 
   it('a live lock of another id refuses a payment that names its lock; an expired lock or no lockRef does not', () => {

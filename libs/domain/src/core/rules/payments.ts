@@ -76,15 +76,19 @@ export interface RecordedPayment {
 
 /**
  * The lock a payment that must be taken under its terminal's lock (RecordPayment's mustHoldLock: the Tables API) was
- * taken under, or undefined when the order holds none of the terminal's: the order's lock row when it is the
- * terminal's (`lockRef`, or one `names` covers: isTerminalsLock, as heldLockRef reads a live one), live or expired. An order has one lock row and a new
- * lock replaces an expired one, so an expired row of the terminal's means no one else has locked the order since.
+ * taken under, or undefined when the order holds none of the terminal's:
+ * - a live lock row of the terminal's (`lockRef`, or one `names` covers: isTerminalsLock, as heldLockRef reads it);
+ * - an expired row only when it is exactly the payment's own lock name (`lockRef`). An order has one lock row and a
+ *   new lock replaces an expired one, so an expired row of the terminal's own name means no one else has locked the
+ *   order since. A missing name is not trusted here: an expired row that names no terminal may be any device's,
+ *   and an expired row of a named terminal is not a payment naming none's.
  * The lifetime bounds how long a lock keeps others out, not how long its terminal may take to report a card it has
  * charged (a slow guest, a link that reconnects): the Tables API has no expiry, and decidePayment still stops an
  * overpayment. An unlocked order (no row) is still refused.
  */
-export function paymentLockOf(lock: OrderLockState | null, lockRef: string | undefined, names: TerminalLockNames | undefined): string | undefined {
+export function paymentLockOf(lock: OrderLockState | null, live: boolean, lockRef: string | undefined, names: TerminalLockNames | undefined): string | undefined {
   if (!lock) return undefined;
+  if (!live) return lock.lockId === lockRef ? lock.lockId : undefined;
   const own = lock.lockId === lockRef || (names !== undefined && isTerminalsLock(lock.lockId, names));
   return own ? lock.lockId : undefined;
 }

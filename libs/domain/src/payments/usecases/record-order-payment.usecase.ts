@@ -54,7 +54,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
     let lockRef = heldLockRef(live, cmd.lockRef, cmd.terminalLock);
     if (cmd.mustHoldLock) {
       // The terminal's own lock, also once expired while no one has locked the order since (core/rules paymentLockOf).
-      const own = paymentLockOf(found.lock, cmd.lockRef, cmd.terminalLock);
+      const own = paymentLockOf(found.lock, live !== null, cmd.lockRef, cmd.terminalLock);
       if (own === undefined) {
         throw DomainRefusal.conflict(
           live ? `order ${order.id} is locked by another lock (${live.lockId}), not ${lockRef}` : `order ${order.id} is not locked; lock it before recording a payment`,
