@@ -215,6 +215,25 @@ describe('payments and the holds on an order', () => {
       assert.match(refused.error.debugMessage, /checkout link out \(2000 in open payment intents/);
       assert.equal((await order(loc, 'x-1')).status, 'Accepted', 'not cancelled');
     }
+    // A claim its process left Creating past DOJO_CALL_STALE_MS (its link never handed out) holds nothing.
+    await intent('Creating');
+    await db.prisma.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId: loc, paymentIntentId: 'pi_x1' } }, data: { createdAt: new Date(Date.now() - 181_000) } });
+    const pastStale = await cancel();
+    assert.ok(!isFailure(pastStale), JSON.stringify(pastStale));
+    assert.equal((await order(loc, 'x-1')).status, 'Canceled');
+  });
+
+  it("Dojo's cancel goes through once the checkout link has ended", async () => {
+    const loc = await pacVenue();
+    await put(loc, 'x-1', 2000);
+    const intent = (status: string) => db.prisma.paymentIntent.upsert({
+      where: { locationId_paymentIntentId: { locationId: loc, paymentIntentId: 'pi_x1' } },
+      create: { locationId: loc, id: randomUUID(), paymentIntentId: 'pi_x1', orderId: 'x-1', idempotencyKey: 'k-x1', requestHash: 'h', amount: 2000n, currency: 'GBP', captureMode: 'Auto', tipsAllowed: false, status },
+      update: { status },
+    });
+    const cancel = () => dispatcher.handle(rpcJob(loc, 'CancelOrderByIdV1', { orderId: 'x-1' }));
+    await intent('Created');
+    assert.ok(isFailure(await cancel()));
     await intent('Canceled');
     const cancelled = await cancel();
     assert.ok(!isFailure(cancelled), JSON.stringify(cancelled));

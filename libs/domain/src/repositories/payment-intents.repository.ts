@@ -88,11 +88,17 @@ export class PaymentIntentsRepository {
     return this.db.paymentIntent.findMany({ where: { locationId, orderId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   }
 
+  /**
+   * A claim left `Creating` longer than DOJO_CALL_STALE_MS (its process died while Dojo was called; nothing ends it
+   * but the next creation's dropStaleClaims) no longer counts: its link was never handed out, and counting it would
+   * refuse Dojo's cancel and hold up the venue's total for ever.
+   */
   /** openAmount's statement, for a caller that sends it together with others (VenueStore.readMoneyInFlight); its rows: openAmountOf. */
   static openAmountSql(locationId: string, orderId: string): Prisma.Sql {
     return Prisma.sql`
       SELECT sum(amount)::bigint AS s FROM payment_intents
-      WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND status IN (${Prisma.join([...OPEN_INTENT_STATUSES])})`;
+      WHERE location_id = ${locationId}::uuid AND order_id = ${orderId} AND status IN (${Prisma.join([...OPEN_INTENT_STATUSES])})
+        AND (status <> 'Creating' OR created_at >= now() - ${`${DOJO_CALL_STALE_MS} milliseconds`}::interval)`;
   }
 
   /** The amount in openAmountSql's rows (0 when no intent is open). */
