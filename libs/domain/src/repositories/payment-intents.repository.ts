@@ -107,13 +107,9 @@ export class PaymentIntentsRepository {
     return s === null || s === undefined ? 0n : BigInt(s);
   }
 
-  /** What the order's open intents (not yet paid, not canceled) may still take. */
+  /** What the order's open intents (not yet paid, not canceled; a stale claim not counted: openAmountSql) may still take. */
   async openAmount(locationId: string, orderId: string): Promise<bigint> {
-    const r = await this.db.paymentIntent.aggregate({
-      where: { locationId, orderId, status: { in: [...OPEN_INTENT_STATUSES] } },
-      _sum: { amount: true },
-    });
-    return r._sum.amount ?? 0n;
+    return PaymentIntentsRepository.openAmountOf(await this.db.$queryRaw(PaymentIntentsRepository.openAmountSql(locationId, orderId)));
   }
 
   /** Claims the idempotency key before Dojo is called (status Creating); a key taken meanwhile is a ConstraintViolation. */
