@@ -46,6 +46,16 @@
   function setUpdated(at) {
     $('updated').textContent = '· updated ' + new Date(at).toLocaleTimeString([], { hour12: false });
   }
+  // A snapshot or update carries `stale` while the admin cannot read the live states (they show as unknown):
+  // the page says it is not live until an update without it arrives.
+  function setLiveness(data) {
+    if (data.stale) {
+      setLive('Not live: ' + data.stale);
+    } else {
+      setLive('Live');
+      setUpdated(data.at);
+    }
+  }
 
   // ---- API -----------------------------------------------------------------
   async function api(method, path, body) {
@@ -108,14 +118,13 @@
         wsRetry = 0;
         fleet.clear();
         for (const it of msg.data.items) fleet.set(it.id, it);
-        setLive('Live');
-        setUpdated(msg.data.at);
+        setLiveness(msg.data);
         renderFleet();
         renderSummary();
       } else if (msg.event === 'update') {
         for (const it of msg.data.items) fleet.set(it.id, it);
         for (const id of msg.data.removed || []) fleet.delete(id);
-        setUpdated(msg.data.at);
+        setLiveness(msg.data);
         renderFleet();
         if (current && msg.data.items.some((i) => i.id === current)) {
           renderSummary();

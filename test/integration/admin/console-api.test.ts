@@ -11,6 +11,7 @@ import { CONSOLE_MAX_UNSIGNED } from '../../../apps/admin/src/console/console.ga
 import { startAdmin } from '../../../apps/admin/src/main';
 import type { Api} from './support/helpers';
 import { apiClient, OPERATOR_TOKEN } from './support/helpers';
+import { CuttableProxy } from '../../support/cuttable-proxy';
 
 /**
  * What the operator console reads, without a browser: the capped request record
@@ -27,6 +28,8 @@ describe('console API: request record, activity routes, live fleet socket', () =
   let prefix: string;
   let loc: LocationFixture;
   let other: LocationFixture;
+  /** The admin's way to Redis, cut to play an outage (the test's own client goes direct). */
+  let proxy: CuttableProxy;
 
   before(async () => {
     db = await createTestDatabase('consoleapi');
@@ -36,13 +39,15 @@ describe('console API: request record, activity routes, live fleet socket', () =
     const sh = await fx.softwareHouse();
     loc = await fx.location({ softwareHouseId: sh.id, name: 'Kings Head' });
     other = await fx.location({ softwareHouseId: sh.id, name: 'Queens Arms' });
-    admin = await startAdmin(appEnv(db, { QUEUE_PREFIX: prefix, ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN }));
+    proxy = await new CuttableProxy().start(new URL(testRedisUrl()));
+    admin = await startAdmin(appEnv(db, { QUEUE_PREFIX: prefix, ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN, REDIS_URL: `redis://127.0.0.1:${proxy.port}` }));
     api = apiClient(admin.url);
   });
 
   let adminClosed = false;
   after(async () => {
     if (!adminClosed) await admin?.close();
+    await proxy?.cut();
     redis?.disconnect();
     await db?.drop();
   });
@@ -208,6 +213,48 @@ describe('console API: request record, activity routes, live fleet socket', () =
     await waitFor(() => next.messages.find((m) => m.event === 'snapshot'), 'snapshot of the next page');
     for (const c of [...waiting, next]) c.ws.close();
     await Promise.all([...waiting, next].map((c) => c.closed));
+  });
+
+  it('while Redis is away the fleet shows state unknown and says it is not live, at sign-in too; live again once it is back', async () => {
+    const watching = await open();
+    watching.ws.send(JSON.stringify({ event: 'auth', data: { token: OPERATOR_TOKEN } }));
+    const live = await waitFor(() => watching.messages.find((m) => m.event === 'snapshot'), 'snapshot');
+    assert.equal(live.data.stale, undefined, 'live at first');
+
+    await proxy.cut();
+    try {
+      const down = await waitFor(() => watching.messages.find((m) => m.event === 'update' && m.data.stale), 'an update that says the page is not live', 10_000);
+      assert.match(down.data.stale, /connection states cannot be read/);
+      const states = new Map(down.data.items.map((i: { id: string; state: string }) => [i.id, i.state]));
+      assert.equal(states.get(loc.id), 'unknown', 'no state from before the outage stays on the page');
+      assert.equal(states.get(other.id), 'unknown');
+
+      // A page signing in meanwhile gets the locations (from Postgres) with state unknown, not a closed socket.
+      const late = await open();
+      late.ws.send(JSON.stringify({ event: 'auth', data: { token: OPERATOR_TOKEN } }));
+      const snap = await waitFor(() => late.messages.find((m) => m.event === 'snapshot' || m.event === 'error'), 'an answer to the sign-in', 10_000);
+      assert.equal(snap.event, 'snapshot', JSON.stringify(snap));
+      assert.match(snap.data.stale, /connection states cannot be read/);
+      assert.deepEqual(
+        snap.data.items.map((i: { name: string; state: string }) => [i.name, i.state]),
+        [['Kings Head', 'unknown'], ['Queens Arms', 'unknown']],
+      );
+      late.ws.close();
+      await late.closed;
+    } finally {
+      await proxy.restore();
+    }
+    await writeConnectionStatus(redis, prefix, {
+      locationId: other.id, state: 'backing_off', since: new Date().toISOString(), replicaId: 'gw-test', reconnects: 3, requestsServed: 8,
+    });
+    const back = await waitFor(
+      () => watching.messages.find((m) => m.event === 'update' && !m.data.stale && m.data.items.some((i: { id: string }) => i.id === other.id)),
+      'an update without stale once Redis is back',
+      15_000,
+    );
+    assert.equal(back.data.items.find((i: { id: string }) => i.id === other.id).state, 'backing_off');
+    watching.ws.close();
+    await watching.closed;
   });
 
   it("a watching console does not hold up the admin's graceful shutdown", async () => {

@@ -7,11 +7,12 @@ import type { RunningApp } from '@app/common';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import { DojoSandbox } from '@app/dojo-sandbox';
 import type { Fixtures, LocationFixture, TestDatabase} from '@app/testing';
-import { appEnv, createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
+import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { startAdmin } from '../../../apps/admin/src/main';
 import { startGateway } from '../../../apps/gateway/src/main';
 import { startWorker } from '../../../apps/worker/src/main';
 import { launchChromium, skipWithoutChromium } from '../../support/browser';
+import { CuttableProxy } from '../../support/cuttable-proxy';
 
 const TOKEN = 'operator-token-console-browser-01';
 const ARTIFACTS = join(process.cwd(), '.epos-relay', 'artifacts');
@@ -38,6 +39,8 @@ describe('operator console in a browser', { skip: noChromium }, () => {
   let dark: LocationFixture;
   let closed: LocationFixture;
   let shDojoId: string;
+  /** The admin's way to Redis (the gateway and worker go direct), cut to play an outage the admin sees. */
+  let proxy: CuttableProxy;
   const pageErrors: string[] = [];
 
   const api = async (method: string, path: string, body?: unknown) => {
@@ -73,7 +76,8 @@ describe('operator console in a browser', { skip: noChromium }, () => {
       GATEWAY_AUTH_BACKOFF_MS: '60000', // a refused venue stays dark until the operator acts
       GATEWAY_LEASE_TTL_MS: '2000',
     });
-    admin = await startAdmin(env);
+    proxy = await new CuttableProxy().start(new URL(testRedisUrl()));
+    admin = await startAdmin({ ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
     worker = await startWorker(env);
     gateway = await startGateway(env);
     browser = await launchChromium();
@@ -92,6 +96,7 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     await worker?.close().catch(() => undefined);
     await admin?.close().catch(() => undefined);
     await sim?.close().catch(() => undefined);
+    await proxy?.cut().catch(() => undefined);
     await db?.drop();
   });
 
@@ -140,6 +145,20 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     })()`);
     assert.deepEqual(audit, { banner: 1, main: 1, h1: 1, unnamed: [], tablesWithoutCaption: 0, headerCellsWithoutScope: 0, positiveTabindex: 0 });
     await page.screenshot({ path: join(ARTIFACTS, 'console-fleet.png'), fullPage: true });
+  });
+
+  it('while the admin cannot read the live states (Redis away) the page says it is not live and shows them unknown; live again after', async () => {
+    assert.equal(await page.locator('#live').textContent(), 'Live');
+    await proxy.cut();
+    try {
+      await page.locator('#live', { hasText: /^Not live: connection states cannot be read/ }).waitFor();
+      await waitFor(async () => (await row('Alpha Arms').getAttribute('data-state')) === 'unknown', 'Alpha Arms unknown, not open', 10_000);
+      assert.equal(await page.locator('#updated').textContent(), '', 'no "updated" time while not live');
+    } finally {
+      await proxy.restore();
+    }
+    await page.locator('#live', { hasText: /^Live$/ }).waitFor({ timeout: 20_000 });
+    await waitFor(async () => (await row('Alpha Arms').getAttribute('data-state')) === 'open', 'Alpha Arms open again', 20_000);
   });
 
   it("lists a connected venue's last requests with their latencies and outcomes", async () => {

@@ -1,7 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server, Socket } from 'node:net';
-import { connect, createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { JsonRpcResponse } from '@app/contracts';
@@ -11,44 +9,8 @@ import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { RpcClient, RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
 import type { TestDatabase, LocationFixture } from '@app/testing';
 import { createTestDatabase, sleep, testRedisUrl, uniquePrefix, fixtures } from '@app/testing';
+import { CuttableProxy } from '../../support/cuttable-proxy';
 import { GBP, rpcJob } from './fixtures';
-
-/** A TCP proxy to the test Redis that can be cut: Redis "goes away" for whoever connected through it. */
-class CuttableProxy {
-  private readonly sockets = new Set<Socket>();
-  private server!: Server;
-  private target!: URL;
-  port = 0;
-
-  async start(target: URL, port = 0): Promise<this> {
-    this.target = target;
-    this.server = createServer((down) => {
-      const up = connect(Number(target.port), target.hostname);
-      for (const s of [down, up]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined); // the proxy cuts sockets on purpose
-        s.on('close', () => this.sockets.delete(s));
-      }
-      down.pipe(up);
-      up.pipe(down);
-    });
-    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', () => r()));
-    this.port = (this.server.address() as { port: number }).port;
-    return this;
-  }
-
-  /** Stops accepting and drops every connection: the port is closed from now on. */
-  async cut(): Promise<void> {
-    const closed = new Promise<void>((r) => this.server.close(() => r()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
-  }
-
-  /** Accepts again on the same port (Redis is back, as after a failover). */
-  async restore(): Promise<void> {
-    await this.start(this.target, this.port);
-  }
-}
 
 /** Words of Redis / ioredis / BullMQ / Node errors that must never reach Dojo. */
 const INTERNAL = /redis|ioredis|bullmq|max retries|ECONNREFUSED|connect|stream isn't writeable|enableOfflineQueue|127\.0\.0\.1|\(.*Error/i;

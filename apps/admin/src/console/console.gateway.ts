@@ -12,6 +12,7 @@ import { OperatorGuard } from '../shared/guards';
 
 /** One row of the console's fleet table. */
 export interface FleetItem extends FleetRow {
+  /** As the gateways report it; `unknown` while their status records cannot be read (Redis unavailable). */
   state: string;
   replicaId: string | null;
   since: string | null;
@@ -41,13 +42,26 @@ const CLOSE_UNAUTHORIZED = 4401;
 export const CONSOLE_MAX_UNSIGNED = 64;
 const CLOSE_TRY_AGAIN_LATER = 1013;
 
+/** What the page is told while the states cannot be read (the `stale` of a snapshot or update). */
+const STATES_UNAVAILABLE = 'connection states cannot be read right now; they show as unknown until they can';
+const FLEET_UNAVAILABLE = 'the fleet cannot be read right now; what is shown may be out of date';
+
+/** The fleet as read, and why it is not live when it is not (the page says so). */
+interface FleetRead {
+  items: FleetItem[];
+  stale?: string;
+}
+
 /**
  * The console's live fleet, on ws://<admin>/console/ws. The page's first
  * message is `{"event":"auth","data":{"token":"<operator token>"}}` (never in
  * the URL); the answer is `{"event":"snapshot","data":{items}}`, then
  * `{"event":"update","data":{items,removed}}` with only what changed. The
  * admin reads the gateways' status records in Redis every CONSOLE_POLL_MS
- * while at least one signed-in page is open.
+ * while at least one signed-in page is open. While they cannot be read (Redis
+ * unavailable), the locations (from Postgres) show with state `unknown`, and
+ * the snapshot and updates carry `stale` (why the page is not live) until a
+ * read succeeds again: an update without `stale` says so.
  */
 // The page only ever sends its sign-in message: anything larger than 16 KiB closes the socket (1009).
 @WebSocketGateway({ path: '/console/ws', maxPayload: 16 * 1024, perMessageDeflate: false })
@@ -64,6 +78,8 @@ export class ConsoleGateway implements OnGatewayConnection, OnGatewayDisconnect,
   private readonly activeAt = new Map<string, number>();
   /** What each client was last sent, per location, as JSON. */
   private last = new Map<string, string>();
+  /** The `stale` the signed-in pages were last sent (undefined: live). */
+  private sentStale: string | undefined;
   private pollTimer?: NodeJS.Timeout;
   private polling = false;
   private closed = false;
@@ -105,16 +121,17 @@ export class ConsoleGateway implements OnGatewayConnection, OnGatewayDisconnect,
     clearTimeout(this.timers.get(client));
     this.timers.delete(client);
     try {
-      const items = await this.read(true);
+      const { items, stale } = await this.read(true);
       if (client.readyState !== WebSocket.OPEN) return;
       // The first watcher's snapshot is the baseline of the diffs. With others already watching, the baseline
       // stays theirs: the next update may repeat to this page what its snapshot already showed (harmless).
       if (this.authed.size === 0) {
         this.last.clear();
         for (const i of items) this.last.set(i.id, JSON.stringify(i));
+        this.sentStale = stale;
       }
       this.authed.add(client);
-      send(client, 'snapshot', { items, at: new Date().toISOString(), pollMs: CONSOLE_POLL_MS });
+      send(client, 'snapshot', { items, at: new Date().toISOString(), pollMs: CONSOLE_POLL_MS, ...(stale ? { stale } : {}) });
       this.schedule();
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'console: could not read the fleet');
@@ -144,36 +161,66 @@ export class ConsoleGateway implements OnGatewayConnection, OnGatewayDisconnect,
     }
     this.polling = true;
     try {
-      const before = new Set(this.last.keys());
-      const items = await this.read(false);
-      const changed: FleetItem[] = [];
-      for (const item of items) {
-        before.delete(item.id);
-        const json = JSON.stringify(item);
-        if (this.last.get(item.id) !== json) {
-          this.last.set(item.id, json);
-          changed.push(item);
-        }
+      let read: FleetRead | undefined;
+      try {
+        read = await this.read(false);
+      } catch (err) {
+        // The location list itself (Postgres) could not be read: no row changes, but the page is told it is not live.
+        this.logger.warn({ err: (err as Error).message }, 'console: status poll failed');
       }
-      for (const id of before) this.last.delete(id);
-      if (changed.length || before.size) {
-        for (const c of this.authed) send(c, 'update', { items: changed, removed: [...before], at: new Date().toISOString() });
+      const stale = read ? read.stale : FLEET_UNAVAILABLE;
+      const { changed, removed } = read ? this.diff(read.items) : { changed: [], removed: [] };
+      // Every change of liveness is pushed, even with no row changed, so a page never shows "Live" over stale states.
+      if (changed.length || removed.length || stale !== this.sentStale) {
+        const at = new Date().toISOString();
+        for (const c of this.authed) send(c, 'update', { items: changed, removed, at, ...(stale ? { stale } : {}) });
+        this.sentStale = stale;
       }
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'console: status poll failed');
     } finally {
       this.polling = false;
       this.schedule();
     }
   }
 
-  /** The fleet with live statuses; `full` re-reads everything (a new page's snapshot). */
-  private async read(full: boolean): Promise<FleetItem[]> {
+  /** What changed since the pages were last sent the fleet (this.last, brought up to date). */
+  private diff(items: FleetItem[]): { changed: FleetItem[]; removed: string[] } {
+    const removed = new Set(this.last.keys());
+    const changed: FleetItem[] = [];
+    for (const item of items) {
+      removed.delete(item.id);
+      const json = JSON.stringify(item);
+      if (this.last.get(item.id) !== json) {
+        this.last.set(item.id, json);
+        changed.push(item);
+      }
+    }
+    for (const id of removed) this.last.delete(id);
+    return { changed, removed: [...removed] };
+  }
+
+  /**
+   * The fleet with live statuses; `full` re-reads everything (a new page's snapshot). Throws only when the location
+   * list (Postgres) cannot be read: when the statuses (Redis) cannot, every location is `unknown` and `stale` says so.
+   */
+  private async read(full: boolean): Promise<FleetRead> {
     const now = Date.now();
     if (full || now - this.fleetAt >= FLEET_REFRESH_MS) {
       this.fleet = await this.repo.fleet();
       this.fleetAt = now;
     }
+    let statuses: Map<string, ConnectionStatus>;
+    try {
+      statuses = await this.readStatuses(full, now);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'console: connection statuses cannot be read; the fleet shows them as unknown');
+      // The error counts come from Redis too: the last ones read are kept (the page says it is not live).
+      return { items: this.fleet.map((f) => toItem(f, undefined, this.errors.get(f.id) ?? 0, 'unknown')), stale: STATES_UNAVAILABLE };
+    }
+    return { items: this.fleet.map((f) => toItem(f, statuses.get(f.id), this.errors.get(f.id) ?? 0)) };
+  }
+
+  /** The fleet's status records, and its error counts brought up to date (both from Redis). */
+  private async readStatuses(full: boolean, now: number): Promise<Map<string, ConnectionStatus>> {
     const ids = this.fleet.map((f) => f.id);
     const statuses = await readConnectionStatuses(this.redis, this.config.QUEUE_PREFIX, ids);
     // Errors in the last 5 minutes, from the request records. Recounted where requestsServed moved; every
@@ -191,14 +238,14 @@ export class ConsoleGateway implements OnGatewayConnection, OnGatewayDisconnect,
       if (full || moved || !this.errors.has(id) || (periodic && ((this.errors.get(id) ?? 0) > 0 || recent))) recount.push(id);
     }
     if (recount.length) for (const [id, n] of await countRecentErrors(this.redis, this.config.QUEUE_PREFIX, recount, 5 * 60_000, now)) this.errors.set(id, n);
-    return this.fleet.map((f) => toItem(f, statuses.get(f.id), this.errors.get(f.id) ?? 0));
+    return statuses;
   }
 }
 
-function toItem(f: FleetRow, s: ConnectionStatus | undefined, errorsLast5m: number): FleetItem {
+function toItem(f: FleetRow, s: ConnectionStatus | undefined, errorsLast5m: number, noStatus = 'unowned'): FleetItem {
   return {
     ...f,
-    state: s?.state ?? 'unowned',
+    state: s?.state ?? noStatus,
     replicaId: s?.replicaId ?? null,
     // No record (no replica reports on it): readConnectionStatuses stamps `since` with the time of reading; not shown.
     since: s?.updatedAt ? s.since : null,
