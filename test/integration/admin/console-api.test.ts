@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 import WebSocket from 'ws';
 import type { RunningApp } from '@app/common';
 import { createRedis } from '@app/common';
+import { LOCATION_PROTOCOLS } from '@app/contracts';
 import { countRecentErrors, REQUEST_LOG_CAP, requestLogKey, RequestLogWriter, writeConnectionStatus } from '@app/queue';
 import type { Fixtures, LocationFixture, TestDatabase} from '@app/testing';
 import { appEnv, createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
@@ -145,6 +146,13 @@ describe('console API: request record, activity routes, live fleet socket', () =
     assert.match(await res.text(), /<main id="main"/);
     assert.equal((await fetch(`${admin.url}/console/console.js`)).status, 200);
     assert.equal((await fetch(`${admin.url}/console/nope.js`)).status, 404);
+  });
+
+  it("the fleet's protocol filter offers every protocol a location can have", async () => {
+    const html = await (await fetch(`${admin.url}/console`)).text();
+    const select = /<select id="protocol-filter"[^>]*>([\s\S]*?)<\/select>/.exec(html)?.[1] ?? '';
+    const offered = [...select.matchAll(/<option(?: value="([^"]*)")?>([^<]*)<\/option>/g)].map((m) => m[1] ?? m[2]).filter(Boolean);
+    assert.deepEqual(offered, [...LOCATION_PROTOCOLS]);
   });
 
   const open = async () => {

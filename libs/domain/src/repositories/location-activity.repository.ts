@@ -36,7 +36,7 @@ export interface FleetRow {
   name: string;
   dojoAccountId: string;
   enabled: boolean;
-  /** epos-data | dojo-tables | connect-pat. */
+  /** One of LOCATION_PROTOCOLS (@app/contracts): epos-data | dojo-tables | connect-pat | connect-pac. */
   protocol: string;
 }
 
