@@ -143,6 +143,7 @@ describe('console API: request record, activity routes, live fleet socket', () =
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.match(res.headers.get('content-security-policy') ?? '', /connect-src 'self';/, "sockets to this origin only, not ws: or wss: anywhere");
     assert.match(await res.text(), /<main id="main"/);
     assert.equal((await fetch(`${admin.url}/console/console.js`)).status, 200);
     assert.equal((await fetch(`${admin.url}/console/nope.js`)).status, 404);

@@ -326,4 +326,23 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     assert.equal(await page.evaluate("sessionStorage.getItem('epos-relay.console.token')"), null);
     assert.deepEqual(pageErrors, [], 'no script errors on the page');
   });
+
+  it("its content security policy lets the page open sockets to the admin's own origin only", async () => {
+    // The console's own socket worked above (the fleet went live); one to another origin is refused by the policy.
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${admin.url}/console`);
+      const elsewhere = admin.url.replace(/^http:\/\/127\.0\.0\.1/, 'ws://localhost') + '/console/ws';
+      assert.notEqual(elsewhere, admin.url.replace(/^http/, 'ws') + '/console/ws', 'another origin');
+      // A string: the tests are compiled without the DOM's types.
+      const blocked = await other.evaluate<string | null>(`new Promise((resolve) => {
+        document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective + ' ' + e.blockedURI));
+        try { new WebSocket(${JSON.stringify(elsewhere)}); } catch { /* some engines throw as well */ }
+        setTimeout(() => resolve(null), 3000);
+      })`);
+      assert.match(blocked ?? 'not blocked', /^connect-src /);
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -21,7 +21,8 @@ const FILES: Record<string, { file: string; type: string }> = {
 /**
  * Express middleware mounted at /console: serves the three files (read once),
  * with a strict content security policy (scripts and styles from this origin
- * only, WebSocket to this origin). Anything else under /console is a 404.
+ * only, WebSocket to this origin: CSP 3's 'self' covers ws:/wss: to the same host and port, which is all the page
+ * opens). Anything else under /console is a 404.
  */
 export function consoleStatic(dir = consoleDir()) {
   const cache = new Map<string, Buffer>();
@@ -46,7 +47,7 @@ export function consoleStatic(dir = consoleDir()) {
     res.setHeader('referrer-policy', 'no-referrer');
     res.setHeader(
       'content-security-policy',
-      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     );
     res.end(req.method === 'HEAD' ? undefined : body);
   };
