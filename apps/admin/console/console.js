@@ -34,6 +34,17 @@
     const d = new Date(iso);
     return el('time', { datetime: iso, title: iso }, d.toLocaleTimeString([], { hour12: false }) + (Date.now() - d.getTime() > 86400000 ? ' ' + d.toLocaleDateString() : ''));
   }
+  // An amount in minor units, in the currency's own unit: its number of minor digits (0 for JPY, 3 for KWD) as the
+  // browser's Intl knows it; 2 for a code it cannot format.
+  function money(minor, currency) {
+    let digits = 2;
+    try {
+      digits = new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+    } catch {
+      // not a well-formed currency code
+    }
+    return (Number(minor) / 10 ** digits).toFixed(digits) + ' ' + currency;
+  }
   function stateBadge(state) {
     return el('span', { class: 'state state-' + state }, state);
   }
@@ -240,7 +251,7 @@
     $('counter-transactions-table').tBodies[0].replaceChildren(...c.lastTransactions.map((t) =>
       el('tr', { 'data-transaction-id': t.id, 'data-state': t.state },
         el('td', {}, time(t.createdAt)), el('td', {}, t.tid), el('td', {}, t.kind),
-        el('td', { class: 'num' }, t.amount === undefined ? '—' : (t.amount / 100).toFixed(2) + ' ' + t.currency),
+        el('td', { class: 'num' }, t.amount === undefined ? '—' : money(t.amount, t.currency)),
         el('td', {}, t.orderId || '—'), el('td', {}, t.state), el('td', {}, t.result || t.failure || '—'),
         el('td', {}, t.lastNotification || '—'), el('td', {}, t.message || ''))));
   }

@@ -309,12 +309,22 @@ describe('operator console in a browser', { skip: noChromium }, () => {
     await db.prisma.counterTransaction.create({
       data: { id: '6f1f6c3e-6a43-4d5c-9a59-3f4b8a2a0001', locationId: counter.id, idempotencyKey: 'k1', requestHash: 'h', kind: 'sale', tid: 'VT-7', amount: 1250n, currency: 'GBP', state: 'finished', result: 'SUCCESSFUL', expiresAt: new Date() },
     });
+    // Older ones in currencies with no and three minor digits: amounts are shown in the currency's own unit.
+    const earlier = (s: number) => new Date(Date.now() - s * 1000);
+    await db.prisma.counterTransaction.create({
+      data: { id: '6f1f6c3e-6a43-4d5c-9a59-3f4b8a2a0002', locationId: counter.id, idempotencyKey: 'k2', requestHash: 'h', kind: 'sale', tid: 'VT-7', amount: 1250n, currency: 'JPY', state: 'finished', result: 'SUCCESSFUL', expiresAt: new Date(), createdAt: earlier(60) },
+    });
+    await db.prisma.counterTransaction.create({
+      data: { id: '6f1f6c3e-6a43-4d5c-9a59-3f4b8a2a0003', locationId: counter.id, idempotencyKey: 'k3', requestHash: 'h', kind: 'sale', tid: 'VT-7', amount: 12345n, currency: 'KWD', state: 'finished', result: 'SUCCESSFUL', expiresAt: new Date(), createdAt: earlier(120) },
+    });
     await page.goto(`${admin.url}/console#/locations/${counter.id}`);
     await page.getByRole('heading', { name: 'Pay at counter', level: 3 }).waitFor();
     assert.equal(await page.locator('#counter-summary dd[data-field="Token"]').textContent(), '…9876');
     assert.equal(await page.locator('#counter-summary dd[data-field="Host"]').textContent(), 'corner');
     const cells = await page.locator('#counter-transactions-table tbody tr').first().locator('td').allTextContents();
     assert.deepEqual(cells.slice(1, 7), ['VT-7', 'sale', '12.50 GBP', '—', 'finished', 'SUCCESSFUL']);
+    const amounts = await page.locator('#counter-transactions-table tbody tr td:nth-child(4)').allTextContents();
+    assert.deepEqual(amounts, ['12.50 GBP', '1250 JPY', '12.345 KWD']);
     await page.goto(`${admin.url}/console#/locations/${alpha.id}`);
     await page.getByRole('heading', { name: 'Alpha Arms', level: 2 }).waitFor();
     assert.equal(await page.locator('#counter-section').isHidden(), true, 'no counter section without a link');
