@@ -2,17 +2,17 @@
  * What an order's holds do to the payments taken on it, on real Postgres and Redis: the venue's own hold
  * (`payable: false`) and a counter sale it started; a counter sale still running and Dojo's card machines; the
  * venue's replace of an order with money in flight; Dojo's cancel while a checkout link is out; a Tables API
- * payment after its lock's lifetime.
+ * payment after its lock's lifetime; a Connect PAT table payment over orders a counter terminal is paying.
  */
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { createLogger, createRedis } from '@app/common';
-import type { ConnectPac, CounterSettleJob, JsonRpcResponse, TablesAnsweredMethod } from '@app/contracts';
-import { isFailure, parseTablesParams } from '@app/contracts';
+import type { CounterSettleJob, JsonRpcResponse, TablesAnsweredMethod } from '@app/contracts';
+import { ConnectPac, ConnectPat, isFailure, parseTablesParams } from '@app/contracts';
 import { tableSessionId } from '@app/domain';
-import { dojoTablesDialect } from '@app/domain/rpc';
+import { CONNECT_PAT, dojoTablesDialect } from '@app/domain/rpc';
 import type { CounterDeps } from '@app/domain/counter';
 import { ResolveCounterTransaction, SettleCounterTransaction, StartCounterTransaction, TakeCounterWork } from '@app/domain/counter';
 import { DomainError } from '@app/domain/admin';
@@ -274,5 +274,31 @@ describe('payments and the holds on an order', () => {
     assert.deepEqual(await result('UnlockSession', { sessionId: tableSessionId(loc, 's-3') }, 'TID-1'), {});
     assert.equal((await pay('s-3', 'aaaaaaaa-0000-4000-8000-000000000005', 500, 'TID-1')).errorCode, 'SESSION_NOT_LOCKED');
     assert.equal(await db.prisma.payment.count({ where: { locationId: loc, orderId: { in: ['s-2', 's-3'] } } }), 0);
+  });
+
+  it('a Connect PAT payment for a table goes to what card machines may pay: around a counter sale still running, never onto it', async () => {
+    const loc = await pacVenue();
+    await fx.table(loc, { id: 'P1', name: 'Table P1' });
+    await fx.order(loc, { id: 'p-1', total: 1000, tableId: 'P1' });
+    await fx.order(loc, { id: 'p-2', total: 500, tableId: 'P1' });
+    // The counter takes 6.00 of the oldest order's 10.00 while the table's terminal pays 9.00 without a lock.
+    const sale = await sent(loc, 'p1', 'p-1', 600n);
+    const pat = new RpcDispatcher({ prisma: db.prisma, logger, events: { ingest: () => Promise.reject(new Error('no events')) }, dialect: CONNECT_PAT });
+    let n = 0;
+    const pay = async (paymentId: string, amountPaid: number) => {
+      const frame = ConnectPat.decodePatFrame(JSON.stringify({ jsonrpc: '2.0', id: `pat${++n}`, method: 'transactionResponse', params: { tableId: 'P1', currency: 'GBP', payments: [{ paymentId, amountPaid }] } }), { finalReceipt: true });
+      assert.equal(frame.kind, 'request', JSON.stringify(frame));
+      return pat.handle({ ...rpcJob(loc, 'SearchOrdersV1', {}), method: 'transactionResponse', rpcId: `pat${n}`, params: frame.kind === 'request' ? frame.params : {} });
+    };
+    const over = await pay('pat-over', 901);
+    assert.ok('error' in over, `9.01 is more than the 9.00 card machines may pay: ${JSON.stringify(over)}`);
+    const paid = await pay('pat-1', 900);
+    assert.ok('result' in paid, JSON.stringify(paid));
+    assert.deepEqual(paid.result, { tableId: 'P1', recorded: 1, amountDue: 0, currency: 'GBP' }, 'nothing left for card machines while the sale runs');
+    assert.deepEqual([(await order(loc, 'p-1')).paidAmount, (await order(loc, 'p-2')).paidAmount], [400n, 500n], '4.00 on the oldest order, the rest on the next');
+    // The counter sale is charged: the oldest order is paid in full, once.
+    const done = await settle(loc, sale, { kind: 'transaction', transaction: approved(600) });
+    assert.equal(done.kind === 'settled' && done.view.paymentId, sale);
+    assert.deepEqual([(await order(loc, 'p-1')).paidAmount, (await order(loc, 'p-1')).payable], [1000n, false]);
   });
 });

@@ -185,6 +185,16 @@ export class CounterRepository {
     return CounterRepository.openSaleAmountOf(await this.db.$queryRaw<unknown>(CounterRepository.openSaleAmountSql(locationId, orderId)));
   }
 
+  /** openSaleAmount of several orders in one statement: order id to amount, orders with no holding sale left out. */
+  async openSaleAmounts(locationId: string, orderIds: readonly string[]): Promise<Map<string, bigint>> {
+    if (orderIds.length === 0) return new Map();
+    const rows = await this.db.$queryRaw<{ order_id: string; s: bigint | string }[]>`
+      SELECT order_id, sum(amount)::bigint AS s FROM counter_transactions
+      WHERE location_id = ${locationId}::uuid AND order_id = ANY(${[...orderIds]}::text[]) AND kind = 'sale' AND ${HOLDS}
+      GROUP BY order_id`;
+    return new Map(rows.map((r) => [r.order_id, BigInt(r.s)]));
+  }
+
   /** openSaleAmount's statement, for a caller that sends it together with others (VenueStore.openOrderEdit); its rows: openSaleAmountOf. */
   static openSaleAmountSql(locationId: string, orderId: string): Prisma.Sql {
     return Prisma.sql`

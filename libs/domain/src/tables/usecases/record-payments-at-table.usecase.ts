@@ -6,12 +6,13 @@ import { ordersRepo } from '../../repositories/orders.repository';
 import type { ExecContext, MutationPlan, UseCase } from '../../rpc/exec-context';
 import { runNestedChange } from '../../rpc/nested-change';
 import { requireTables } from '../table-refs';
-import { duesOf, ordersAtTable } from '../table-orders';
+import { tableDues } from '../table-orders';
 
 /**
  * RecordTablePayments: each payment taken against the table is split over the
  * table's payable orders by core/rules allocateTablePayment (oldest first,
- * never overpaying an order; tips and cashback with the first part) and each
+ * never overpaying an order nor taking what a counter sale still running
+ * against it may take: tableDues; tips and cashback with the first part) and each
  * part recorded through RecordPayment (RecordOrderPayment: the venue feed and
  * the POS event as for any payment). Idempotent on the payment id: a payment
  * whose parts are already recorded with the same amounts is not recorded
@@ -48,7 +49,7 @@ export class RecordPaymentsAtTable implements UseCase<RecordTablePayments, Table
         continue;
       }
       // Re-read each time: a payment earlier in the same message changed what is outstanding.
-      const due = duesOf(await ordersAtTable(ctx, cmd.tableId, { payableOnly: true }));
+      const due = await tableDues(ctx, cmd.tableId);
       const allocation = allocateTablePayment(due, p);
       if (allocation.kind === 'refuse') throw DomainRefusal.conflict(`payment ${p.paymentRef} was not recorded: ${allocation.reason}`);
       for (const part of allocation.parts) {
@@ -67,7 +68,7 @@ export class RecordPaymentsAtTable implements UseCase<RecordTablePayments, Table
       }
       recorded++;
     }
-    const amountDue = tableAmountDue(duesOf(await ordersAtTable(ctx, cmd.tableId, { payableOnly: true })));
+    const amountDue = tableAmountDue(await tableDues(ctx, cmd.tableId));
     return { tableId: cmd.tableId, recorded, amountDue, currency: cmd.currency };
   }
 }
