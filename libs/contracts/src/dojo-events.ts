@@ -34,6 +34,14 @@ export const STATUS_RANK: Record<PaymentIntentStatus, number> = {
   Refunded: 4,
 };
 
+/**
+ * The statuses that share their rank with another (Reversed and Canceled): only between those does the order of
+ * the events applied decide which stands, so only their latest applied event is history worth keeping.
+ */
+export const TIED_RANK_STATUSES: readonly PaymentIntentStatus[] = (Object.keys(STATUS_RANK) as PaymentIntentStatus[]).filter((s) =>
+  (Object.keys(STATUS_RANK) as PaymentIntentStatus[]).some((o) => o !== s && STATUS_RANK[o] === STATUS_RANK[s]),
+);
+
 export function isUndoStatus(s: string): s is 'Reversed' | 'Refunded' | 'Canceled' {
   return s === 'Reversed' || s === 'Refunded' || s === 'Canceled';
 }

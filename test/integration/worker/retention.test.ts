@@ -165,20 +165,25 @@ describe('retention: finished records past their period are removed, nothing els
     assert.deepEqual((await db.prisma.outboxEvent.findMany()).map((r) => r.state).sort(), ['dead', 'pending']);
   });
 
-  it("keeps an intent's latest applied event of each status: it decides between statuses of equal rank", async () => {
+  it("keeps only an intent's latest applied Reversed and Canceled events: they decide between those two statuses of equal rank", async () => {
     const C = await fx.location({ name: 'Crown' });
     const applied = (status: string, days: number) =>
       db.prisma.$executeRaw`INSERT INTO dojo_events (id, location_id, dojo_account_id, event_id, event_type, payment_intent_id, payment_status, occurred_at,
           channel, payload, state, received_at, applied_at)
         VALUES (${randomUUID()}::uuid, ${C.id}::uuid, 'acc-c', ${`${status}-${days}`}, 'payment_intent.status_updated', 'pi_c', ${status}, ${ago(days)},
           'webhook', '{}'::jsonb, 'applied'::"EventState", ${ago(days)}, ${ago(days)})`;
+    // An intent's whole life, each status once or more: rank alone decides among these, so none of them stays.
+    await applied('Created', 46);
     await applied('Authorized', 45);
     await applied('Captured', 44);
     await applied('Captured', 40);
+    await applied('Canceled', 39);
+    await applied('Reversed', 38);
+    await applied('Canceled', 37);
     await applied('Refunded', 35);
     await prune({ batchSize: 100 }).runPass();
     const left = await db.prisma.dojoEvent.findMany({ where: { locationId: C.id }, orderBy: { occurredAt: 'asc' } });
-    assert.deepEqual(left.map((e) => e.eventId), ['Authorized-45', 'Captured-40', 'Refunded-35'], 'only the older Captured goes');
+    assert.deepEqual(left.map((e) => e.eventId), ['Reversed-38', 'Canceled-37'], 'the latest Reversed and Canceled stay; everything else goes');
   });
 
   it('the worker app runs passes on its own (RETENTION_INTERVAL_MS), counted in its metrics', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DojoEventFacts, DojoEventPayload } from '@app/contracts';
+import { TIED_RANK_STATUSES } from '@app/contracts';
 import { Prisma } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { batchRowsSql, deleteBatch } from './retention-sql';
@@ -271,16 +272,17 @@ export class DojoEventsRepository {
   /**
    * Retention: up to `limit` events received and applied before `before` deleted; how many. A delivery of one of
    * them after that is stored and applied again (an event's effects are forward-only and idempotent: the payment
-   * is recorded once, a status never moves back, refunds are Dojo's cumulative amounts). The latest applied event
-   * of each status of an intent stays: it decides between two statuses of equal rank (lastAppliedWithStatus), so
-   * an older Reversed replayed or redelivered later never overturns the Refunded applied after it.
+   * is recorded once, a status never moves back, refunds are Dojo's cumulative amounts). An intent's latest applied
+   * event of a status that shares its rank with another (TIED_RANK_STATUSES: Reversed, Canceled) stays: it decides
+   * between the two (lastAppliedWithStatus, read only then), so an older Canceled replayed or redelivered later never
+   * overturns the Reversed applied after it. Every other status is decided by rank alone and its events go.
    */
   deleteAppliedBefore(before: Date, limit: number): Promise<number> {
     return deleteBatch(
       this.db,
       'dojo_events',
       Prisma.sql`state = 'applied' AND received_at < ${before} AND applied_at < ${before}
-        AND (payment_status IS NULL OR EXISTS (
+        AND (payment_status IS NULL OR payment_status <> ALL(${[...TIED_RANK_STATUSES]}::text[]) OR EXISTS (
           SELECT 1 FROM dojo_events later
            WHERE later.location_id = dojo_events.location_id AND later.payment_intent_id IS NOT DISTINCT FROM dojo_events.payment_intent_id
              AND later.state = 'applied' AND later.payment_status = dojo_events.payment_status
