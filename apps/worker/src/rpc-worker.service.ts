@@ -12,12 +12,14 @@ import { BullmqEventEnqueuer, RedisCounterSignals, RpcWorkerHost } from '@app/qu
  * Serves Dojo's JSON-RPC requests: takes jobs from the RPC queue (QUEUE_PREFIX,
  * WORKER_CONCURRENCY at a time) and answers them with the RpcDispatcher.
  * Scale out by running more worker processes. On shutdown the queue worker is
- * closed (in-flight jobs finish) before Prisma disconnects.
+ * closed (in-flight jobs finish; a signature wait ends with the venue's default)
+ * before Prisma disconnects.
  */
 @Injectable()
 export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly host: RpcWorkerHost;
   private readonly enqueuer: BullmqEventEnqueuer;
+  private readonly counter: RedisCounterSignals;
   private readonly log: Logger;
 
   constructor(
@@ -31,6 +33,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
     this.enqueuer = new BullmqEventEnqueuer({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
     const ingest = new IngestDojoEvent(new DojoEventsRepository(prisma), this.enqueuer, this.log);
     const m = workerMetrics();
+    this.counter = new RedisCounterSignals(redis, config.QUEUE_PREFIX, this.log);
     const replays = perLabel((method) => m.replays.labels(method));
     const db = perLabel((method) => m.dbDuration.labels(method));
     // One dispatcher per wire dialect; each job names its own (RpcJob.dialect).
@@ -47,7 +50,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
       tablesLockTtlMs: config.TABLES_LOCK_TTL_MS,
       connectPatLockTtlMs: config.CONNECT_PAT_LOCK_TTL_MS,
       // Pay at counter: notifications and signature requests publish their events; a signature waits for the POS (holding a job slot).
-      counter: new RedisCounterSignals(redis, config.QUEUE_PREFIX, this.log),
+      counter: this.counter,
     }));
     this.host = new RpcWorkerHost({
       redisUrl: config.REDIS_URL,
@@ -70,6 +73,9 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    // A signature may wait for the POS up to 70 s, far past SHUTDOWN_TIMEOUT_MS: the waits end now with the venue's
+    // default, so their jobs answer before the close instead of being run (and the POS asked) again by another worker.
+    this.counter.stop();
     await this.host.close();
     await this.enqueuer.close();
     this.log.info('rpc worker closed');

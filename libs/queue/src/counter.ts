@@ -26,6 +26,8 @@ const SIGNATURE_TTL_S = 3_600;
  * logged, never thrown: the gateways poll and the SSE streams read Postgres.
  */
 export class RedisCounterSignals {
+  private stopped = false;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -97,6 +99,15 @@ export class RedisCounterSignals {
   async terminals(locationId: string): Promise<CounterTerminalsSnapshot | null> {
     const raw = await this.redis.get(counterTerminalsKey(this.prefix, locationId));
     return raw ? (JSON.parse(raw) as CounterTerminalsSnapshot) : null;
+  }
+
+  /** From now on `stopping()` is true: the worker is closing, its signature waits end with the venue's default. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  stopping(): boolean {
+    return this.stopped;
   }
 
   /** The PAC link's state: the status record's `counter` part (beside another link), or the record itself when connect-pac is the location's protocol. */

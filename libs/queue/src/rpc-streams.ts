@@ -147,10 +147,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * request that did commit before the crash answers its stored response
  * (processed_requests): a request id is applied at most once. A job running
  * longer than claimIdleMs (a signature waiting for the POS) has its idle time
- * reset by its own consumer (XCLAIM ... JUSTID) so it is not taken over.
+ * reset by its own consumer (XCLAIM ... JUSTID) so it is not taken over, also
+ * while its worker is stopping.
  *
- * close() stops reading, waits for the blocked read to return, runs what it
- * returned and every job in flight to the end, then disconnects.
+ * close() stops reading and taking over, waits for the blocked read to return,
+ * runs what it returned and every job in flight to the end (still keeping their
+ * entries from being taken over), then disconnects.
  */
 export class RpcStreamConsumer implements HealthIndicator {
   readonly name = `worker:${QueueName.Rpc}`;
@@ -164,7 +166,8 @@ export class RpcStreamConsumer implements HealthIndicator {
   private loop?: Promise<void>;
   private claimTimer?: NodeJS.Timeout;
   private claimCursor = '0-0';
-  private claiming = false;
+  /** The claim tick under way, if any. */
+  private claiming?: Promise<void>;
   private lastForgetAt = Date.now();
   private ready?: Promise<void>;
   /** The health rules of every queue consumer (started, closing, dead, Redis down, failing loop). */
@@ -212,7 +215,9 @@ export class RpcStreamConsumer implements HealthIndicator {
       },
       (err: Error) => this.loopHealth.die(`the read loop stopped: ${err.message}`),
     );
-    this.claimTimer = setInterval(() => void this.claimTick(), Math.max(50, Math.floor(this.claimIdleMs / 2)));
+    this.claimTimer = setInterval(() => {
+      this.claiming ??= this.claimTick().finally(() => (this.claiming = undefined));
+    }, Math.max(50, Math.floor(this.claimIdleMs / 2)));
     this.claimTimer.unref();
   }
 
@@ -297,10 +302,11 @@ export class RpcStreamConsumer implements HealthIndicator {
     }
   }
 
-  /** Keeps this consumer's long jobs from being claimed, takes over entries of dead consumers, forgets old consumers. */
+  /**
+   * Keeps this consumer's long jobs from being claimed; unless closing, also takes over entries of dead consumers and
+   * forgets old consumers. Never rejects.
+   */
   private async claimTick(): Promise<void> {
-    if (this.claiming || this.loopHealth.closing) return;
-    this.claiming = true;
     try {
       const now = Date.now();
       const old = [...this.inFlight].filter(([, f]) => now - f.touchedAt >= this.claimIdleMs / 3).map(([id]) => id);
@@ -311,6 +317,8 @@ export class RpcStreamConsumer implements HealthIndicator {
           if (f) f.touchedAt = now;
         }
       }
+      // A stopping consumer takes nothing new: it only keeps its own jobs' entries until they are answered.
+      if (this.loopHealth.closing) return;
       const free = this.opts.concurrency - this.inFlight.size;
       if (free > 0) {
         const [cursor, entries] = (await this.opts.commands.call(
@@ -329,8 +337,6 @@ export class RpcStreamConsumer implements HealthIndicator {
       }
     } catch (err) {
       if (!this.loopHealth.closing) this.loopHealth.noteError(err as Error);
-    } finally {
-      this.claiming = false;
     }
   }
 
@@ -348,19 +354,24 @@ export class RpcStreamConsumer implements HealthIndicator {
     return this.loopHealth.check();
   }
 
-  /** Graceful: no new reads, the blocked read's entries and every job in flight run to the end. */
+  /**
+   * Graceful: no new reads and no takeovers; the blocked read's entries and every job in flight run to the end. The
+   * claim timer runs until then: its keep-alive stops another worker from taking over (and running again) a job still
+   * running here, such as a signature waiting for the POS.
+   */
   async close(): Promise<void> {
     this.loopHealth.closing = true;
     this.opts.health?.unregister(this);
-    clearInterval(this.claimTimer);
     const freed = this.slotFreed;
     this.slotFreed = undefined;
     freed?.();
-    // With Redis unreachable the read never returns: wait at most one block time plus a margin.
+    // Also for a takeover under way when closing began: the jobs it adds run too. With Redis unreachable the read never
+    // returns: wait at most one block time plus a margin.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.loop, new Promise<void>((r) => (timer = setTimeout(r, this.blockMs + 1_000)))]);
+    await Promise.race([Promise.all([this.loop, this.claiming]), new Promise<void>((r) => (timer = setTimeout(r, this.blockMs + 1_000)))]);
     clearTimeout(timer);
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((f) => f.done));
+    clearInterval(this.claimTimer);
     this.reader.disconnect();
   }
 

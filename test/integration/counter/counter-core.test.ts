@@ -22,7 +22,7 @@ import { CreatePaymentIntent } from '@app/domain/payment-intents';
 import { ordersRepo } from '@app/domain/repositories/orders.repository';
 import { CounterSettleWorker, enqueueCounterSettle, JobEnqueuer, RedisCounterSignals } from '@app/queue';
 import type { TestDatabase } from '@app/testing';
-import { createTestDatabase, fixtures, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { createTestDatabase, fixtures, sleep, testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { rpcJob } from '../worker/fixtures';
 
@@ -621,6 +621,26 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     assert.ok(Date.now() - t1 >= 1_900, 'waited for the POS');
     const evC = (await new GetCounterTransaction(deps).execute(loc, c.view.id)).events;
     assert.equal(evC.find((e) => e.type === 'signature.answered')?.data.by, 'default');
+    await sub.unsubscribe();
+  });
+
+  it('signature: a stopping worker ends the wait at once with the default, so no other worker asks the POS again', async () => {
+    loc = await venue({ signatureWaitMs: 30_000 });
+    // The worker's own signals (RpcWorkerService stops them when it closes).
+    const signals = new RedisCounterSignals(redis, prefix, logger);
+    const a = await start('sig-stop', { tid: 'T-STOP' });
+    await new TakeCounterWork(deps).takeWork(loc, owner('r1'));
+    await sub.subscribe(CounterChannels.events(loc)); // a POS listens and does not answer
+    const t0 = Date.now();
+    const ctx = { db: db.prisma, locationId: loc, rpcId: 's', traceId: 't', log: logger, now: new Date(), deadline: Date.now() + 8_000 };
+    const answer = new VerifyCardholderSignature(signals).execute(ctx, { tid: 'T-STOP' });
+    await sleep(500);
+    signals.stop();
+    assert.deepEqual(await answer, { accepted: false });
+    assert.ok(Date.now() - t0 < 2_000, `answered when the worker stopped, not at the end of the wait (${Date.now() - t0} ms)`);
+    const ev = (await new GetCounterTransaction(deps).execute(loc, a.view.id)).events;
+    assert.deepEqual(ev.find((e) => e.type === 'signature.answered')?.data, { transactionId: a.view.id, tid: 'T-STOP', accepted: false, by: 'default' });
+    await expectDomainError(new AnswerCardholderSignature(deps).execute(loc, a.view.id, true), 'conflict', 'signature_already_answered');
     await sub.unsubscribe();
   });
 

@@ -175,6 +175,55 @@ describe('rpc streams: a long job is not taken over while its worker runs it', (
   });
 });
 
+describe('rpc streams: a stopping worker keeps its running jobs from being taken over', () => {
+  const prefix = uniquePrefix('rpcstop');
+  const ran: string[] = [];
+  const hosts: RpcWorkerHost[] = [];
+  let client: RpcClient;
+
+  const startHost = async (i: number) => {
+    const host = new RpcWorkerHost({
+      redisUrl: testRedisUrl(),
+      prefix,
+      transport: 'streams',
+      claimIdleMs: 300,
+      concurrency: 2,
+      handler: async (job) => {
+        ran.push(`${i}:${job.rpcId}`);
+        await sleep(1_500); // five claim periods, all of them while its worker is closing
+        return success(job.rpcId, { ok: true });
+      },
+    });
+    host.start();
+    await host.waitUntilReady();
+    hosts.push(host);
+    return host;
+  };
+
+  before(async () => {
+    client = new RpcClient({ redisUrl: testRedisUrl(), prefix, replicaId: 'stop-gw', transport: 'streams' });
+    await client.start();
+  });
+
+  after(async () => {
+    await client?.close();
+    for (const h of hosts) await h.close();
+  });
+
+  it('runs once: the job finishes on the closing worker and the other worker does not run it again', async () => {
+    const first = await startHost(0);
+    const call = client.call(rpcJob('00000000-0000-4000-8000-0000000010ab', 'SearchOrdersV1', {}, { rpcId: 'stop-1', deadline: Date.now() + 10_000 }));
+    await waitFor(() => ran.length === 1, 'the job runs on the first worker', 5_000);
+    await startHost(1);
+    const closed = first.close();
+    const res = await call;
+    assert.ok(!isFailure(res), JSON.stringify(res));
+    await closed;
+    await sleep(600); // claim ticks of the other worker after the answer
+    assert.deepEqual(ran, ['0:stop-1']);
+  });
+});
+
 for (const transport of RPC_TRANSPORTS) describe(`rpc worker: close() lets jobs in flight finish and answer [${transport}]`, () => {
   const prefix = uniquePrefix('rpcdrain');
   let started = 0;

@@ -31,6 +31,11 @@ export interface CounterSignals {
   terminals(locationId: string): Promise<CounterTerminalsSnapshot | null>;
   /** The link's state as the owning gateway reports it. */
   linkState(locationId: string): Promise<{ state: string; since?: string; lastError?: string } | null>;
+  /**
+   * True once this process is stopping: a signature wait then ends with the venue's default (first writer wins)
+   * instead of outliving the worker's shutdown, after which another worker would ask the POS again.
+   */
+  stopping?(): boolean;
 }
 
 /** What the counter use-cases receive. The client is only handed to runInTransaction and repositories. */

@@ -30,7 +30,8 @@ const SIGNATURE_ANSWER_MARGIN_MS = 2_000;
  * The decision is stored first-writer-wins (the POS's answer racing the
  * default never gives two answers), stored as `signature.answered {by}`, and
  * the answer is `{accepted}`. A repeated request for the same transaction is
- * answered with the decision already taken. The wait holds a worker slot.
+ * answered with the decision already taken. The wait holds a worker slot, and
+ * ends with the default at once when the worker stops (CounterSignals.stopping).
  */
 export class VerifyCardholderSignature implements UseCase<VerifyCardholderSignatureCommand, { accepted: boolean }> {
   constructor(private readonly signals: CounterSignals) {}
@@ -63,6 +64,7 @@ export class VerifyCardholderSignature implements UseCase<VerifyCardholderSignat
     const listening = listeners > 0 || (open !== null && (await this.signals.listening(ctx.locationId)));
     let decision: SignatureDecision | null = null;
     if (open && listening && until > Date.now()) decision = await this.waitForPos(open.id, until);
+    const stopped = decision === null && this.signals.stopping?.() === true;
     if (!decision) {
       // First writer wins: a POS answer that lands at the last moment is the one applied.
       decision = open && !(await this.signals.decideSignature(open.id, byDefault)) ? ((await this.signals.signatureDecision(open.id)) ?? byDefault) : byDefault;
@@ -71,7 +73,7 @@ export class VerifyCardholderSignature implements UseCase<VerifyCardholderSignat
       { type: 'signature.answered', ...ids, tid: cmd.tid, data: { ...ids, tid: cmd.tid, accepted: decision.accepted, by: decision.by } },
     ]);
     await this.signals.publishEvents(ctx.locationId, answered.map(counterEventOf));
-    log.info({ accepted: decision.accepted, by: decision.by, listeners, listening }, 'signature verification answered');
+    log.info({ accepted: decision.accepted, by: decision.by, listeners, listening, ...(stopped ? { workerStopping: true } : {}) }, 'signature verification answered');
     return { accepted: decision.accepted };
   }
 
@@ -80,7 +82,7 @@ export class VerifyCardholderSignature implements UseCase<VerifyCardholderSignat
       const d = await this.signals.signatureDecision(transactionId);
       if (d) return d;
       const left = until - Date.now();
-      if (left <= 0) return null;
+      if (left <= 0 || this.signals.stopping?.()) return null;
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, left)));
     }
   }
