@@ -56,7 +56,6 @@ export class RpcWorkerHost {
   /** The locations' fencing tokens as announced by the gateways (none on a Redis Cluster: each check reads Redis). */
   private readonly fences?: FenceWatch;
   private readonly deadlineMisses = workerMetrics().deadlineMisses;
-  private closing = false;
 
   constructor(private readonly opts: RpcWorkerOptions) {
     // Replies (XADD) and fencing checks (GET) of the jobs that finish in one event-loop turn go to Redis in one
@@ -121,17 +120,18 @@ export class RpcWorkerHost {
     // Both called in this turn: the reply's XADD and the entry's XACK + XDEL leave in one write of the auto-pipelining
     // connection (answered in one read). Acknowledging before the XADD is confirmed changes nothing: a job is never run
     // twice either way (a reply that still fails after its retries is left to the gateway's deadline, as a failed job is).
-    await Promise.all([response === undefined ? undefined : this.reply(data.replyTo, { jobId, response }), finish?.()]);
+    await Promise.all([response === undefined ? undefined : this.reply(data, { jobId, response }), finish?.()]);
   }
 
   /**
-   * ReplyPublisher.publish, tried again across a Redis failover (the first attempt is issued in the caller's turn).
-   * Without it the gateway waited for the deadline and then found the answer in processed_requests (a state-changing
-   * request) or answered with an error (a read).
+   * ReplyPublisher.publish, tried again across a Redis failover (the first attempt is issued in the caller's turn)
+   * until the request's deadline, past which the gateway has answered it itself. Without it the gateway waited for the
+   * deadline and then found the answer in processed_requests (a state-changing request) or answered with an error (a
+   * read). Also while this worker is closing: close() waits for the job, retries included.
    */
-  private reply(stream: string, reply: RpcReply): Promise<void> {
+  private reply(data: RpcJob, reply: RpcReply): Promise<void> {
     // A second copy of a reply that did arrive is harmless: the gateway takes the first and ignores the rest.
-    return retryAcrossFailover(() => this.replies.publish(stream, reply), { until: Date.now() + FAILOVER_RETRY_MS, stop: () => this.closing });
+    return retryAcrossFailover(() => this.replies.publish(data.replyTo, reply), { until: Math.min(Date.now() + FAILOVER_RETRY_MS, data.deadline) });
   }
 
   private refuse(data: RpcRequest, message: string): JsonRpcResponse {
@@ -170,7 +170,6 @@ export class RpcWorkerHost {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
     await this.worker.close();
     this.fences?.close();
     this.publisher.disconnect();

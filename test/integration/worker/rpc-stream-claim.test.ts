@@ -263,3 +263,49 @@ for (const transport of RPC_TRANSPORTS) describe(`rpc worker: close() lets jobs 
     assert.ok(closed);
   });
 });
+
+for (const transport of RPC_TRANSPORTS) describe(`rpc worker: a reply that fails while the worker closes is tried again [${transport}]`, () => {
+  const prefix = uniquePrefix('rpcdrainretry');
+  let started = 0;
+  let redis: Redis;
+  let host: RpcWorkerHost;
+  let client: RpcClient;
+
+  before(async () => {
+    redis = createRedis(testRedisUrl());
+    client = new RpcClient({ redisUrl: testRedisUrl(), prefix, replicaId: 'drain-retry-gw', transport });
+    await client.start();
+    host = new RpcWorkerHost({
+      redisUrl: testRedisUrl(),
+      prefix,
+      transport,
+      concurrency: 2,
+      handler: async (job) => {
+        started++;
+        await sleep(500);
+        // The reply's first XADD fails (the reply stream's key holds a string, as a write refused during a failover
+        // would); the key is freed a little later, in time for a retry.
+        setTimeout(() => void redis.del(client.replyTo), 300);
+        return success(job.rpcId, { drained: true });
+      },
+    });
+    host.start();
+    await host.waitUntilReady();
+  });
+
+  after(async () => {
+    await client?.close();
+    await redis?.del(client.replyTo);
+    redis?.disconnect();
+  });
+
+  it('the answer reaches the gateway', async () => {
+    await redis.set(client.replyTo, 'not a stream');
+    const call = client.call(rpcJob('00000000-0000-4000-8000-0000000010ac', 'SearchOrdersV1', {}, { rpcId: 'drain-retry-1', deadline: Date.now() + 4_000 }));
+    await waitFor(() => started === 1, 'the job runs', 5_000);
+    const closing = host.close();
+    const res = await call;
+    assert.deepEqual((res as { result: unknown }).result, { drained: true }, JSON.stringify(res));
+    await closing;
+  });
+});
