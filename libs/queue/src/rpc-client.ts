@@ -52,6 +52,8 @@ interface Pending {
 }
 
 const CLAIM_RETRY_MAX_MS = 5_000;
+/** BullMQ transport: a completed RPC job is kept this long past the longest resend of its request (clock skew margin). */
+const KEEP_COMPLETED_MARGIN_S = 5;
 /** A send is not tried again when less than this is left before the deadline (the worker would not have time). */
 const SEND_MIN_TIME_LEFT_MS = 1_000;
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -106,9 +108,15 @@ export class RpcClient {
     const queue = new Queue(QueueName.Rpc, {
       connection: this.queueConnection,
       prefix: queuePrefix(this.opts.prefix, QueueName.Rpc),
-      // A completed job is deleted at once: its answer went to the reply stream and nothing reads it again (keeping
-      // thousands for minutes cost a ZADD and a trim in Redis per request). Failed jobs are kept an hour for diagnosis.
-      defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 3_600, count: 20_000 } },
+      // A completed job is kept only a few seconds longer than a resend of its request may come (sendRetryMs): a
+      // resend after an add that reached Redis but failed here then finds the id and adds nothing, where a job deleted
+      // at once would run the request a second time. Its answer went to the reply stream and nothing else reads it.
+      // Failed jobs are kept an hour for diagnosis.
+      defaultJobOptions: {
+        attempts: 1,
+        removeOnComplete: { age: Math.ceil((this.opts.sendRetryMs ?? FAILOVER_RETRY_MS) / 1000) + KEEP_COMPLETED_MARGIN_S },
+        removeOnFail: { age: 3_600, count: 20_000 },
+      },
     });
     // Connection errors surface as failed add() calls (logged with the request); no unhandled 'error' events.
     queue.on('error', () => undefined);
@@ -211,7 +219,7 @@ export class RpcClient {
   /**
    * enqueue(), tried again with a doubling wait while the request is still waiting, for at most sendRetryMs and never
    * with less than SEND_MIN_TIME_LEFT_MS left before its deadline. Sending twice is safe: a BullMQ job id is added
-   * once; a stream entry that did reach Redis before the error is run again, which a state-changing request answers
+   * once (a completed job is kept past the last resend, see bullQueue); a stream entry that did reach Redis before the error is run again, which a state-changing request answers
    * from processed_requests, and its second reply finds nothing waiting.
    */
   private async send(jobId: string, data: RpcJob): Promise<void> {
