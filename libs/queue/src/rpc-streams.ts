@@ -248,7 +248,8 @@ export class RpcStreamConsumer implements HealthIndicator {
     }
   }
 
-  private dispatch(entryId: string, fields: string[] | null): void {
+  /** `takenOver`: the entry came from another consumer by XAUTOCLAIM (logged). */
+  private dispatch(entryId: string, fields: string[] | null, takenOver = false): void {
     if (this.inFlight.has(entryId)) return; // reclaimed while still running here
     const jobId = fields ? fields[fields.indexOf('j') + 1] : undefined;
     const raw = fields ? fields[fields.indexOf('d') + 1] : undefined;
@@ -262,6 +263,12 @@ export class RpcStreamConsumer implements HealthIndicator {
       this.opts.logger?.warn({ queue: QueueName.Rpc, entryId }, 'unreadable request stream entry; dropped');
       void this.finish(entryId);
       return;
+    }
+    if (takenOver) {
+      this.opts.logger?.warn(
+        { queue: QueueName.Rpc, entryId, locationId: data.locationId, method: data.method, rpcId: data.rpcId, traceId: data.traceId },
+        'took over a request whose worker stopped answering',
+      );
     }
     let finished: Promise<void> | undefined;
     const job: StreamRpcJob = { entryId, jobId, data, finish: () => (finished ??= this.finish(entryId)) };
@@ -326,9 +333,7 @@ export class RpcStreamConsumer implements HealthIndicator {
         )) as [string, [string, string[] | null][]];
         this.claimCursor = cursor;
         for (const [id, fields] of entries) {
-          if (this.inFlight.has(id)) continue;
-          this.opts.logger?.warn({ queue: QueueName.Rpc, entryId: id }, 'took over a request whose worker stopped answering');
-          this.dispatch(id, fields);
+          if (!this.inFlight.has(id)) this.dispatch(id, fields, true);
         }
       }
       if (now - this.lastForgetAt >= FORGET_EVERY_MS) {

@@ -100,11 +100,13 @@ export class RpcWorkerHost {
     let response: JsonRpcResponse | undefined;
     if (Date.now() >= data.deadline) {
       this.deadlineMisses.labels(data.method, 'picked_up_late').inc();
+      this.log(data)?.warn({ deadline: new Date(data.deadline).toISOString() }, 'request picked up after its deadline; not run');
       // The gateway answers at its deadline whatever comes after it. A state-changing request's answer there comes from
       // processed_requests: this may be Dojo's retry of an id already committed, whose answer is the stored success,
       // so a "not applied" from here (had it come first) could be false. A read's refusal is always true.
       response = mutates(data) ? undefined : this.refuse(data, `${data.method} reached the EPOS after its deadline; it was not applied`);
     } else if (await this.superseded(data)) {
+      this.log(data)?.warn({ fence: data.fence }, 'request from a connection that no longer owns the location; not run');
       response = this.refuse(data, `${data.method} came from a connection that no longer owns the location; it was not applied`);
     } else {
       try {
@@ -132,6 +134,11 @@ export class RpcWorkerHost {
   private reply(data: RpcJob, reply: RpcReply): Promise<void> {
     // A second copy of a reply that did arrive is harmless: the gateway takes the first and ignores the rest.
     return retryAcrossFailover(() => this.replies.publish(data.replyTo, reply), { until: Math.min(Date.now() + FAILOVER_RETRY_MS, data.deadline) });
+  }
+
+  /** A request's lines carry its location, request id and trace (made only when a line is written). */
+  private log(data: RpcRequest): Logger | undefined {
+    return this.opts.logger?.child({ queue: QueueName.Rpc, locationId: data.locationId, method: data.method, rpcId: data.rpcId, traceId: data.traceId });
   }
 
   private refuse(data: RpcRequest, message: string): JsonRpcResponse {
