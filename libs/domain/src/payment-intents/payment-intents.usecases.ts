@@ -5,7 +5,7 @@ import { DomainError, isUniqueViolation } from '../admin/errors';
 import { capturedAmountOf, checkoutUrl, decideIntentAmount } from '../core/rules';
 import { counterRepo } from '../repositories/counter.repository';
 import { ordersRepo } from '../repositories/orders.repository';
-import type { PaymentIntentRow } from '../repositories/payment-intents.repository';
+import type { PaymentIntentOperationRow, PaymentIntentRow } from '../repositories/payment-intents.repository';
 import { DOJO_CALL_STALE_MS, paymentIntentsRepo } from '../repositories/payment-intents.repository';
 import { runInTransaction } from '../repositories/unit-of-work';
 import { VENUE_WAIT_BOUND_MS } from '../repositories/venue-store';
@@ -252,9 +252,7 @@ async function once(
 ): Promise<'new' | 'replay'> {
   const op = await paymentIntentsRepo(d.prisma).findOperation(locationId, key);
   if (!op) return 'new';
-  if (op.kind !== kind || op.paymentIntentId !== paymentIntentId || op.requestHash !== requestHash(request)) {
-    throw DomainError.conflict(`idempotency key ${JSON.stringify(key)} was used for another request`);
-  }
+  assertSameOperation(op, paymentIntentId, key, kind, request);
   if (op.pending) {
     throw DomainError.conflict(
       `the ${kind} with idempotency key ${JSON.stringify(key)} was sent to Dojo and its answer is not known yet (in progress, or Dojo did not answer); ` +
@@ -262,6 +260,13 @@ async function once(
     );
   }
   return 'replay';
+}
+
+/** A stored operation of the key is this request (kind, intent and body), else 409. */
+function assertSameOperation(op: PaymentIntentOperationRow, paymentIntentId: string, key: string, kind: string, request: unknown): void {
+  if (op.kind !== kind || op.paymentIntentId !== paymentIntentId || op.requestHash !== requestHash(request)) {
+    throw DomainError.conflict(`idempotency key ${JSON.stringify(key)} was used for another request`);
+  }
 }
 
 /** An operation's stored row (payment_intent_operations) from what a use-case knows of it. */
@@ -278,14 +283,17 @@ function operationRow(row: { locationId: string; key: string; paymentIntentId: s
 }
 
 /**
- * Claims the key of an operation Dojo cannot de-duplicate before Dojo is called (a pending row; see
- * CapturePaymentIntent). 'replay' when the key was completed meanwhile; another request with the key, or one
+ * Claims the key of an operation before Dojo is called (a pending row; see CapturePaymentIntent and
+ * RefundPaymentIntent). 'replay' when the key was completed meanwhile; another request with the key, or one
  * still pending, is 409 (once).
  */
-async function claimOp(d: PaymentIntentDeps, row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null }): Promise<'new' | 'replay'> {
+async function claimOp(
+  d: PaymentIntentDeps,
+  row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null; reason?: string },
+): Promise<'new' | 'replay'> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await paymentIntentsRepo(d.prisma).claimOperation(operationRow({ ...row, reason: null }));
+      await paymentIntentsRepo(d.prisma).claimOperation(operationRow({ ...row, reason: row.reason ?? null }));
       return 'new';
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -303,15 +311,6 @@ async function claimOp(d: PaymentIntentDeps, row: { locationId: string; key: str
  */
 function outcomeUnknown(err: unknown): boolean {
   return err instanceof DojoApiError && (err.status === 0 || err.status >= 500);
-}
-
-async function recordOp(d: PaymentIntentDeps, row: { locationId: string; key: string; paymentIntentId: string; kind: string; request: unknown; amount: bigint | null; reason: string | null; dojoRef: string | null }) {
-  try {
-    await paymentIntentsRepo(d.prisma).recordOperation({ ...operationRow(row), dojoRef: row.dojoRef });
-  } catch (err) {
-    // Two requests with the same key raced: Dojo de-duplicated by the key, the first row stands.
-    if (!isUniqueViolation(err)) throw err;
-  }
 }
 
 /**
@@ -386,7 +385,12 @@ export interface RefundCommand {
  * idempotency key (sent to Dojo as its idempotencyKey), up to what was
  * captured of it (core/rules capturedAmountOf: a capture may take part of the
  * intent) plus its tips, less what is refunded already; more is refused
- * before Dojo is called. Once Dojo accepted it,
+ * before Dojo is called. The key is claimed (a pending operation with the
+ * intent and amount) before Dojo is called, so a reuse of it for another
+ * intent or amount is 409 even when the first answer was lost; a claim Dojo
+ * refused is freed, one whose answer never came stays and is sent again under
+ * the same key by a retry (Dojo answers it with the same refund), and the
+ * reconciler reads the intent soon. Once Dojo accepted it,
  * the intent's refunded amount (cumulative) is applied to its payment at once
  * (settleKnownRefund): a partial refund makes the order payable for the
  * refunded amount, a full one undoes the payment. Dojo's Refunded status event
@@ -400,24 +404,58 @@ export class RefundPaymentIntent {
   async execute(locationId: string, paymentIntentId: string, cmd: RefundCommand): Promise<PaymentIntentView> {
     const r = await requireIntent(this.d, locationId, paymentIntentId);
     const request = { amount: cmd.amount ?? null, reason: cmd.reason };
-    if ((await once(this.d, locationId, paymentIntentId, cmd.idempotencyKey, 'refund', request)) === 'replay') {
-      // The first run may have failed after its operation row committed (Dojo had accepted the refund) and before the
-      // order was settled; a further partial refund brings no status event, so nothing else would take it off the order.
-      // The retry settles what the refunds recorded: idempotent (the refunded amount only grows), a no-op when done.
-      await settleRecordedRefunds(this.d, locationId, paymentIntentId);
-      return view(await requireIntent(this.d, locationId, paymentIntentId));
-    }
-    if (r.status !== 'Captured' && r.status !== 'Refunded') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only a Captured intent can be refunded`);
     const intents = paymentIntentsRepo(this.d.prisma);
-    const captured = capturedAmountOf(r, r.capturedAmount === null ? await intents.sumCaptureOperations(locationId, paymentIntentId) : 0n);
-    const left = captured + r.tipsAmount - r.refundedAmount;
-    const amount = cmd.amount ?? left;
-    if (amount <= 0n || amount > left) throw DomainError.invalid([{ field: 'amount', reason: `must be from 1 to ${left} (what is not refunded yet)` }]);
-    const creds = await this.d.credentials.forLocation(locationId);
-    const res = await atDojo(() => this.d.dojo.refundPaymentIntent(creds, paymentIntentId, { amount: Number(amount), refundReason: cmd.reason }, cmd.idempotencyKey));
-    await recordOp(this.d, { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason, dojoRef: res.refundId ?? null });
+    const key = cmd.idempotencyKey;
+    const op = await intents.findOperation(locationId, key);
+    if (op) assertSameOperation(op, paymentIntentId, key, 'refund', request);
+    if (op && !op.pending) return this.replay(locationId, paymentIntentId);
+    let amount: bigint;
+    if (op) {
+      // Claimed, its answer not known (lost, or still coming): sent again under its key, which Dojo answers with the
+      // same refund (or makes it, if the first never arrived). Not checked against what is left: it may be in it.
+      amount = op.amount!;
+    } else {
+      if (r.status !== 'Captured' && r.status !== 'Refunded') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only a Captured intent can be refunded`);
+      const captured = capturedAmountOf(r, r.capturedAmount === null ? await intents.sumCaptureOperations(locationId, paymentIntentId) : 0n);
+      const left = captured + r.tipsAmount - r.refundedAmount;
+      amount = cmd.amount ?? left;
+      if (amount <= 0n || amount > left) throw DomainError.invalid([{ field: 'amount', reason: `must be from 1 to ${left} (what is not refunded yet)` }]);
+      // Claimed before Dojo is called, so the key stays bound to this intent and amount whatever Dojo answers.
+      if ((await claimOp(this.d, { locationId, key, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason })) === 'replay') return this.replay(locationId, paymentIntentId);
+    }
+    let res: { refundId?: string | null; paymentIntentId?: string | null };
+    try {
+      const creds = await this.d.credentials.forLocation(locationId);
+      res = await atDojo(() => this.d.dojo.refundPaymentIntent(creds, paymentIntentId, { amount: Number(amount), refundReason: cmd.reason }, key));
+    } catch (err) {
+      if (!outcomeUnknown(err)) {
+        // Dojo refused it (or it was never sent): the key is free again. A claim sent again stays (its first send may still be at Dojo).
+        if (!op) await intents.dropOperationClaim(locationId, key);
+        throw err;
+      }
+      // Dojo may have refunded: the claim stays (a retry of the key sends it again), and the reconciler reads the intent soon.
+      this.d.log.warn({ locationId, paymentIntentId, idempotencyKey: key, err: (err as Error).message }, "Dojo's answer to a refund did not come; its key stays claimed");
+      await watch(this.d, r).catch(() => undefined);
+      throw err;
+    }
+    if (res.paymentIntentId && res.paymentIntentId !== paymentIntentId) {
+      // Dojo answered with a refund of another intent made under this key (outside the venue API): nothing was refunded here.
+      if (!op) await intents.dropOperationClaim(locationId, key);
+      throw DomainError.conflict(`idempotency key ${JSON.stringify(key)} was used at Dojo for a refund of another payment intent`);
+    }
+    await intents.completeOperation(locationId, key, res.refundId ?? null);
     await settleRecordedRefunds(this.d, locationId, paymentIntentId);
     return view(await watch(this.d, r));
+  }
+
+  /**
+   * A repeat of a refund Dojo accepted. The first run may have failed after its operation row committed and before
+   * the order was settled; a further partial refund brings no status event, so nothing else would take it off the
+   * order. The retry settles what the refunds recorded: idempotent (the refunded amount only grows), a no-op when done.
+   */
+  private async replay(locationId: string, paymentIntentId: string): Promise<PaymentIntentView> {
+    await settleRecordedRefunds(this.d, locationId, paymentIntentId);
+    return view(await requireIntent(this.d, locationId, paymentIntentId));
   }
 }
 
@@ -436,18 +474,40 @@ async function settleRecordedRefunds(d: PaymentIntentDeps, locationId: string, p
   await runInTransaction(d.prisma, (tx) => settleKnownRefund(tx, locationId, paymentIntentId), { maxWait: 10_000, timeout: 30_000 });
 }
 
-/** ReversePaymentIntent: reverses an Authorized or Captured intent (before settlement), with a reason. */
+/**
+ * ReversePaymentIntent: reverses an Authorized or Captured intent (before settlement), with a reason. Dojo's
+ * reversal takes no idempotency key, so the venue's key is claimed before Dojo is called, as a capture's is
+ * (CapturePaymentIntent): freed when Dojo refuses it, kept (409 for its key) when Dojo's answer never came. Either
+ * failure watches the intent again, so the reconciler reads whether Dojo reversed it (a refusal may be Dojo's
+ * answer to an intent already reversed by a call whose answer was lost).
+ */
 export class ReversePaymentIntent {
   constructor(private readonly d: PaymentIntentDeps) {}
 
   async execute(locationId: string, paymentIntentId: string, cmd: { idempotencyKey: string; reason: string }): Promise<PaymentIntentView> {
     const r = await requireIntent(this.d, locationId, paymentIntentId);
     const request = { reason: cmd.reason };
-    if ((await once(this.d, locationId, paymentIntentId, cmd.idempotencyKey, 'reversal', request)) === 'replay') return view(r);
+    const key = cmd.idempotencyKey;
+    if ((await once(this.d, locationId, paymentIntentId, key, 'reversal', request)) === 'replay') return view(r);
     if (r.status !== 'Authorized' && r.status !== 'Captured') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only an Authorized or Captured intent can be reversed`);
-    const creds = await this.d.credentials.forLocation(locationId);
-    const res = await atDojo(() => this.d.dojo.reversePaymentIntent(creds, paymentIntentId, cmd.idempotencyKey));
-    await recordOp(this.d, { locationId, key: cmd.idempotencyKey, paymentIntentId, kind: 'reversal', request, amount: null, reason: cmd.reason, dojoRef: res.reversalId ?? null });
+    if ((await claimOp(this.d, { locationId, key, paymentIntentId, kind: 'reversal', request, amount: null, reason: cmd.reason })) === 'replay') {
+      return view(await requireIntent(this.d, locationId, paymentIntentId));
+    }
+    const intents = paymentIntentsRepo(this.d.prisma);
+    let res: { reversalId?: string | null };
+    try {
+      const creds = await this.d.credentials.forLocation(locationId);
+      res = await atDojo(() => this.d.dojo.reversePaymentIntent(creds, paymentIntentId, key));
+    } catch (err) {
+      if (!outcomeUnknown(err)) {
+        await intents.dropOperationClaim(locationId, key);
+      } else {
+        this.d.log.warn({ locationId, paymentIntentId, idempotencyKey: key, err: (err as Error).message }, "Dojo's answer to a reversal did not come; its key stays claimed");
+      }
+      await watch(this.d, r).catch(() => undefined);
+      throw err;
+    }
+    await intents.completeOperation(locationId, key, res.reversalId ?? null);
     return view(await watch(this.d, r));
   }
 }
