@@ -13,6 +13,11 @@ export interface ReconcileOptions {
   maxMs: number;
   /** Intents read per run. */
   batch?: number;
+  /**
+   * How long a run holds the intents it claimed (their next_check_at moved this far on); one whose run died is read
+   * again after it. Longer than a run's reads take (default 5 min).
+   */
+  leaseMs?: number;
 }
 
 /**
@@ -25,7 +30,10 @@ export interface ReconcileOptions {
  * past what is known (a further partial refund, which moves no status) gives
  * `reconciler:<intent>:Refunded:<refundedAmount>`. Captured, and the final statuses, end the
  * watch; otherwise the next read is later, doubling (backoff), and a failed
- * read counts the same way.
+ * read counts the same way. Every worker replica runs it: a run claims the
+ * intents it reads (claimDueAcrossLocations, rows another run holds skipped),
+ * and writes their next look only while the claim is theirs, so a watch the
+ * venue API set during the read (or an event that ended it) stands.
  */
 export class ReconcilePaymentIntents {
   private timer?: NodeJS.Timeout;
@@ -43,7 +51,8 @@ export class ReconcilePaymentIntents {
 
   async runOnce(now = new Date()): Promise<{ checked: number; moved: number }> {
     const intents = paymentIntentsRepo(this.prisma);
-    const due = await intents.dueForCheckAcrossLocations(now, this.opts.batch ?? 50);
+    const claimedUntil = new Date(now.getTime() + (this.opts.leaseMs ?? 300_000));
+    const due = await intents.claimDueAcrossLocations(now, this.opts.batch ?? 50, claimedUntil);
     let moved = 0;
     for (const r of due) {
       const id = r.paymentIntentId!;
@@ -65,7 +74,7 @@ export class ReconcilePaymentIntents {
             payload: {
               id: advanced ? `reconciler:${id}:${status}` : `reconciler:${id}:Refunded:${refunded}`,
               event: 'payment_intent.status_updated',
-              accountId: r.location.dojoAccountId,
+              accountId: r.dojoAccountId,
               createdAt: pi.updatedAt && !Number.isNaN(Date.parse(pi.updatedAt)) ? new Date(pi.updatedAt).toISOString() : now.toISOString(),
               data: { paymentIntentId: id, paymentStatus: status, captureMode: pi.captureMode ?? r.captureMode },
             },
@@ -73,10 +82,10 @@ export class ReconcilePaymentIntents {
           log.info({ from: r.status, to: status, refundedAmount: Number(refunded) }, 'reconciler found a payment intent status (or refund) no event had brought');
         }
         const settled = status === 'Captured' || isFinalIntentStatus(status);
-        await intents.scheduleCheck(r.locationId, id, settled ? null : later, settled ? 0 : attempts);
+        await intents.rescheduleClaimed(r.locationId, id, claimedUntil, settled ? null : later, settled ? 0 : attempts);
       } catch (err) {
         log.warn({ err: (err as Error).message, nextCheckAt: later.toISOString() }, 'reconciler could not read the payment intent from Dojo; it tries again later');
-        await intents.scheduleCheck(r.locationId, id, later, attempts);
+        await intents.rescheduleClaimed(r.locationId, id, claimedUntil, later, attempts);
       }
     }
     return { checked: due.length, moved };

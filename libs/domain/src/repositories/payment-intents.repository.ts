@@ -162,19 +162,42 @@ export class PaymentIntentsRepository {
     });
   }
 
-  /** The reconciler's next look at an intent, after a read that found it still open. */
+  /** The intent's next look by the reconciler from now on (an action through the venue API watches it again). */
   async scheduleCheck(locationId: string, paymentIntentId: string, nextCheckAt: Date | null, checkAttempts: number): Promise<void> {
     await this.db.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId, paymentIntentId } }, data: { nextCheckAt, checkAttempts } });
   }
 
-  /** Intents due for the reconciler, across every location (oldest due first). */
-  dueForCheckAcrossLocations(now: Date, limit: number): Promise<(PaymentIntentRow & { location: { dojoAccountId: string } })[]> {
-    return this.db.paymentIntent.findMany({
-      where: { nextCheckAt: { lte: now }, paymentIntentId: { not: null } },
-      orderBy: { nextCheckAt: 'asc' },
-      take: limit,
-      include: { location: { select: { dojoAccountId: true } } },
-    });
+  /**
+   * The reconciler's next look at an intent it claimed (claimDueAcrossLocations), written only while its
+   * next_check_at is still the claim's (`claimedUntil`): a watch the venue API set meanwhile, or an event that ended
+   * the watch, stands. False when it did not.
+   */
+  async rescheduleClaimed(locationId: string, paymentIntentId: string, claimedUntil: Date, nextCheckAt: Date | null, checkAttempts: number): Promise<boolean> {
+    const r = await this.db.paymentIntent.updateMany({ where: { locationId, paymentIntentId, nextCheckAt: claimedUntil }, data: { nextCheckAt, checkAttempts } });
+    return r.count > 0;
+  }
+
+  /**
+   * Claims intents due for the reconciler, across every location (oldest due first, at most `limit`): their
+   * next_check_at moves to `until` in the same statement, rows another run holds skipped (FOR UPDATE SKIP LOCKED),
+   * so replicas running the reconciler at once read different intents, and an intent whose run died is due again
+   * at `until`. Each row comes with that claimed next_check_at (for rescheduleClaimed) and its location's Dojo account.
+   */
+  async claimDueAcrossLocations(now: Date, limit: number, until: Date): Promise<(PaymentIntentRow & { dojoAccountId: string })[]> {
+    return this.db.$queryRaw<(PaymentIntentRow & { dojoAccountId: string })[]>(Prisma.sql`
+      WITH due AS (
+        SELECT location_id, id FROM payment_intents
+         WHERE next_check_at <= ${now} AND payment_intent_id IS NOT NULL
+         ORDER BY next_check_at LIMIT ${limit}
+           FOR UPDATE SKIP LOCKED)
+      UPDATE payment_intents p SET next_check_at = ${until}
+        FROM due, locations l
+       WHERE p.location_id = due.location_id AND p.id = due.id AND l.id = p.location_id
+      RETURNING p.location_id::text AS "locationId", p.id::text AS id, p.payment_intent_id AS "paymentIntentId", p.order_id AS "orderId",
+             p.idempotency_key AS "idempotencyKey", p.request_hash AS "requestHash", p.amount, p.tips_amount AS "tipsAmount", p.currency,
+             p.capture_mode AS "captureMode", p.tips_allowed AS "tipsAllowed", p.status, p.checkout_url AS "checkoutUrl",
+             p.refunded_amount AS "refundedAmount", p.captured_amount AS "capturedAmount", p.settlement_note AS "settlementNote", p.next_check_at AS "nextCheckAt",
+             p.check_attempts AS "checkAttempts", p.created_at AS "createdAt", p.updated_at AS "updatedAt", l.dojo_account_id AS "dojoAccountId"`);
   }
 
   findOperation(locationId: string, idempotencyKey: string): Promise<PaymentIntentOperationRow | null> {
