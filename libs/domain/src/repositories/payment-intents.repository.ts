@@ -227,10 +227,6 @@ export class PaymentIntentsRepository {
       .then((r) => r._sum.amount ?? 0n);
   }
 
-  async recordOperation(row: Omit<PaymentIntentOperationRow, 'createdAt' | 'pending'>): Promise<void> {
-    await constrained(() => this.db.paymentIntentOperation.create({ data: row }));
-  }
-
   /** Claims an operation's key before Dojo is called (pending); a unique violation when the key is taken. */
   async claimOperation(row: Omit<PaymentIntentOperationRow, 'createdAt' | 'pending' | 'dojoRef'>): Promise<void> {
     await constrained(() => this.db.paymentIntentOperation.create({ data: { ...row, dojoRef: null, pending: true } }));
