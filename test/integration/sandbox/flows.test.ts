@@ -296,7 +296,7 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     }
   });
 
-  it('online-payment fails at once when the order read back is another order or lacks its amounts', async () => {
+  it('online-payment fails at once when the order read back is another order, lacks its amounts, breaks the contract or is an error', async () => {
     epos.seedOrder('ord_op', 'T7', 2000);
     // The venue API and the checkout page, as far as the flow reaches them before reading the order over the socket.
     const venueApi = createServer((req, res) => {
@@ -312,17 +312,24 @@ describe('dojo sandbox: flows against a fake EPOS', () => {
     });
     await new Promise<void>((r) => venueApi.listen(0, '127.0.0.1', () => r()));
     const params = { accountId: 'acc_flow', venueApi: `http://127.0.0.1:${(venueApi.address() as { port: number }).port}`, locationId: 'loc_op', venueToken: 'vt_op', paymentIntentId: 'pi_op' };
-    const cases: Array<[string, (order: Record<string, any>) => void, RegExp]> = [
-      ['another order', (o) => (o.id = 'ord_someone_else'), /asked for order ord_op, got ord_someone_else/],
-      ['no amounts', (o) => { delete o.paidAmount; delete o.totalAmount; o.payable = false; }, /order ord_op has no totalAmount, no paidAmount/],
-      ['no payable', (o) => { o.paidAmount = o.totalAmount; delete o.payable; }, /order ord_op has no payable/],
+    const order = (change: (o: Record<string, any>) => void) => (reply: Record<string, any>) => {
+      if (reply.result) change(reply.result);
+      return reply;
+    };
+    const cases: Array<[string, (reply: Record<string, any>) => Record<string, any>, RegExp]> = [
+      ['another order', order((o) => (o.id = 'ord_someone_else')), /asked for order ord_op, got ord_someone_else/],
+      ['no amounts', order((o) => { delete o.paidAmount; delete o.totalAmount; o.payable = false; }), /order ord_op has no totalAmount, no paidAmount/],
+      ['no payable', order((o) => { o.paidAmount = o.totalAmount; delete o.payable; }), /order ord_op has no payable/],
+      ['a contract violation', order((o) => (o.paidAmount = { ...o.totalAmount, value: 'all of it' })), /GetOrderByIdV1 response breaks the contract: result\.paidAmount\.value .*integer/],
+      [
+        'an error reply',
+        (reply) => ({ jsonrpc: '2.0', id: reply.id, error: { code: -32004, message: 'NotFound', errorType: 'NotFound', debugMessage: 'no order ord_op here', traceId: 't' } }),
+        /GetOrderByIdV1 returned NotFound: no order ord_op here/,
+      ],
     ];
     try {
       for (const [what, change, message] of cases) {
-        epos.corrupt = (method, reply) => {
-          if (method === 'GetOrderByIdV1' && reply.result) change(reply.result);
-          return reply;
-        };
+        epos.corrupt = (method, reply) => (method === 'GetOrderByIdV1' ? change(reply) : reply);
         const started = Date.now();
         const r = await sim.runFlow('online-payment', params);
         assert.equal(r.status, 'FAILURE', `${what}: ${explain(r)}`);

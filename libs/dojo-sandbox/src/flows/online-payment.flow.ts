@@ -1,4 +1,5 @@
 import type { Models } from '@app/contracts';
+import { contractValidator } from '@app/contracts';
 import { TEST_CARDS } from '../payment-intents';
 import { money, StepCheckError } from './flow-context';
 import type { FlowContext } from './flow-context';
@@ -11,8 +12,9 @@ type Order = Models.Order;
 type ReadOrder = Order & { totalAmount: Models.Money; paidAmount: Models.Money };
 
 /**
- * Reads the order as Dojo sees it (GetOrderByIdV1) until `done` holds, for at most `ms`. Another order's id, or an
- * order without its amounts or `payable`, fails the step at once.
+ * Reads the order as Dojo sees it (GetOrderByIdV1) until `done` holds, for at most `ms`. Each reply is validated
+ * against the contract; a violation, an error reply, another order's id, or an order without its amounts or
+ * `payable`, fails the step at once.
  */
 async function orderUntil(ctx: FlowContext, orderId: string, name: string, done: (o: ReadOrder) => string | undefined, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
@@ -21,7 +23,12 @@ async function orderUntil(ctx: FlowContext, orderId: string, name: string, done:
     name,
     async () => {
       for (;;) {
-        last = await ctx.deps.hub.call(ctx.accountId, 'GetOrderByIdV1', { orderId, headers: {} }).then((r) => ('result' in r ? (r.result as Order) : undefined));
+        const reply = await ctx.deps.hub.call(ctx.accountId, 'GetOrderByIdV1', { orderId, headers: {} });
+        const v = contractValidator().validateResponse('GetOrderByIdV1', reply);
+        if (!v.ok) throw new StepCheckError(`GetOrderByIdV1 response breaks the contract: ${v.field} ${v.reason}`);
+        const error = (reply as { error?: { errorType: string; debugMessage?: string } }).error;
+        if (error) throw new StepCheckError(`GetOrderByIdV1 returned ${error.errorType}${error.debugMessage ? `: ${error.debugMessage}` : ''}`);
+        last = (reply as { result?: Order }).result;
         if (last) {
           if (last.id !== orderId) throw new StepCheckError(`asked for order ${orderId}, got ${last.id ?? 'one without an id'}`);
           const missing = [
