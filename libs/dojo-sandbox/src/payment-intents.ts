@@ -251,7 +251,6 @@ export function intentBody(pi: SandboxPaymentIntent, checkoutBase: string, o: { 
     taxLines: [],
     config: { payment: { tipsAllowed: pi.tipsAllowed } },
     metadata: pi.metadata,
-    paymentEvents: [],
     paymentLink: `${checkoutBase}/${pi.id}`,
     terminalSessionHistory: [],
     ...(o.captures === false ? {} : { captures: pi.captures.map((c) => ({ ...c })) }),

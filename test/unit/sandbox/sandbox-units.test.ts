@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccountRegistry, dojoSignature, parseAccountsSetting, percentile, SandboxInputError, summarize } from '@app/dojo-sandbox';
+import { validatePaymentIntentBody } from '@app/contracts';
+import { AccountRegistry, dojoSignature, intentBody, parseAccountsSetting, PaymentIntentStore, percentile, SandboxInputError, summarize, TEST_CARDS } from '@app/dojo-sandbox';
 
 describe('sandbox units', () => {
   it('signs webhooks like Dojo (worked example from the webhook docs)', () => {
@@ -51,5 +52,34 @@ describe('sandbox units', () => {
     assert.equal(r.fromAuthorization('Basic sk_1')?.accountId, 'acc_1');
     assert.equal(r.fromAuthorization(`Basic ${Buffer.from('sk_1').toString('base64')}`), undefined);
     assert.equal(r.fromAuthorization('Bearer sk_1'), undefined);
+  });
+
+  it("answers payment intents as Dojo's PaymentIntent schema allows: created, paid with tips, captured manually, refunded", () => {
+    const store = new PaymentIntentStore();
+    const checkout = 'http://127.0.0.1:1/checkout';
+    const valid = (what: string, pi: Parameters<typeof intentBody>[0]) => {
+      for (const captures of [true, false]) {
+        const body = intentBody(pi, checkout, { captures });
+        assert.equal('captures' in body, captures, what);
+        assert.deepEqual(validatePaymentIntentBody('PaymentIntent', body), { ok: true }, `${what}${captures ? '' : ' (without captures)'}`);
+      }
+    };
+    const create = (key: string, extra: Record<string, unknown> = {}) =>
+      store.create('acc_1', { amount: { value: 2000, currencyCode: 'GBP' }, reference: `ref-${key}`, ...extra }, key);
+    const auto = create('k1', { description: 'table 4', config: { payment: { tipsAllowed: true } }, metadata: { orderId: 'ord_1' } });
+    valid('created', auto);
+    store.pay(auto.id, TEST_CARDS.success, 150);
+    assert.equal(auto.captures.length, 1);
+    valid('paid with tips and captured', auto);
+    store.refund('acc_1', auto.id, { amount: 500 }, 'rk1');
+    valid('refunded', auto);
+    const manual = create('k2', { captureMode: 'Manual' });
+    store.pay(manual.id, TEST_CARDS.manualCapture, undefined);
+    valid('authorized', manual);
+    store.capture('acc_1', manual.id, { amount: 2000 });
+    valid('captured manually', manual);
+    const canceled = create('k3');
+    store.cancel('acc_1', canceled.id);
+    valid('canceled', canceled);
   });
 });
