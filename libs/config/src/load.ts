@@ -61,6 +61,17 @@ export const env = {
       .optional()
       .transform((v) => (v === undefined ? def : v === 'true' || v === '1')),
   str: (def?: string) => (def === undefined ? z.string().min(1) : z.string().optional().transform((v) => v ?? def)),
+  /** A calendar date as YYYY-MM-DD (e.g. Dojo's API `version` header), `def` when unset. */
+  date: (def: string) =>
+    z
+      .string()
+      .optional()
+      .transform((v) => v ?? def)
+      .refine((v) => {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+        const d = new Date(`${v}T00:00:00Z`);
+        return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+      }, 'must be a date as YYYY-MM-DD, e.g. 2026-02-27'),
   list: () =>
     z
       .string()

@@ -161,8 +161,8 @@ export const workerEnv = {
   /** Failed attempts at applying a stored Dojo event before it becomes a dead letter. */
   EVENTS_MAX_ATTEMPTS: env.int(10, 1, 1000),
   DOJO_API_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://api.dojo.tech'),
-  /** Dojo API version header for POS events sent by the outbox dispatcher. */
-  DOJO_API_VERSION: env.str('2026-02-27'),
+  /** Dojo API `version` header (a date, YYYY-MM-DD) for the calls to Dojo's REST API. */
+  DOJO_API_VERSION: env.date('2026-02-27'),
   /** How often the outbox dispatcher looks for due POS events. */
   OUTBOX_POLL_MS: env.int(500, 10, 60_000),
   /** First retry delay of a failed POS event; doubles per attempt. */
@@ -208,7 +208,7 @@ export const adminEnv = {
   /** Comma-separated bearer tokens for the operator API. */
   ADMIN_OPERATOR_TOKENS: env.list().pipe(z.array(z.string().min(16, 'each operator token needs 16+ characters')).min(1, 'at least one token')),
   DOJO_API_URL: env.url(['http', 'https']).optional().transform((v) => v ?? 'https://api.dojo.tech'),
-  DOJO_API_VERSION: env.str('2026-02-27'),
+  DOJO_API_VERSION: env.date('2026-02-27'),
   /** Full public URL Dojo delivers webhooks to (the webhook app's /webhooks/dojo); default target when subscribing through Dojo. */
   WEBHOOK_PUBLIC_URL: env.url(['http', 'https']).optional(),
   /** Largest JSON body the admin API accepts, in bytes. */

@@ -15,10 +15,16 @@ describe('dojo sandbox: handshake, pings, routing, REST stand-ins', () => {
     fakes.push(f);
     return f;
   };
-  const rest = (path: string, init: RequestInit & { key?: string } = {}) =>
+  /** A call to the sandbox's REST API as Dojo's clients make it: with the `version` header unless `version: null`. */
+  const rest = (path: string, init: RequestInit & { key?: string; version?: string | null } = {}) =>
     fetch(`${sim.url}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json', ...(init.key ? { authorization: `Basic ${init.key}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(init.key ? { authorization: `Basic ${init.key}` } : {}),
+        ...(init.version === null ? {} : { version: init.version ?? '2026-02-27' }),
+        ...(init.headers as Record<string, string> | undefined),
+      },
     });
 
   before(async () => {
@@ -166,5 +172,40 @@ describe('dojo sandbox: handshake, pings, routing, REST stand-ins', () => {
     assert.equal(list.length, 1);
     assert.equal((await rest('/webhooks', { method: 'POST', key: 'sk_sandbox_a', body: JSON.stringify({ events: [], url: 'x' }) })).status, 400);
     await sleep(0);
+  });
+
+  it("requires Dojo's version header (a date) on the payment-intent and webhook calls: 400 naming it", async () => {
+    const create = (version?: string | null) =>
+      rest('/payment-intents', { method: 'POST', key: 'sk_sandbox_a', version, body: JSON.stringify({ amount: { value: 1000, currencyCode: 'GBP' }, reference: 'ref-version' }) });
+    const created = await create();
+    assert.equal(created.status, 200, await created.clone().text());
+    const pi = (await created.json()) as { id: string };
+    const calls: Array<[string, string, string?]> = [
+      ['POST', '/payment-intents', JSON.stringify({ amount: { value: 1000, currencyCode: 'GBP' }, reference: 'ref-version' })],
+      ['GET', `/payment-intents/${pi.id}`],
+      ['DELETE', `/payment-intents/${pi.id}`],
+      ['POST', `/payment-intents/${pi.id}/captures`, JSON.stringify({ amount: 1000 })],
+      ['POST', `/payment-intents/${pi.id}/tips-amount`, JSON.stringify({ tipsAmount: { value: 100, currencyCode: 'GBP' } })],
+      ['POST', `/payment-intents/${pi.id}/refunds`, JSON.stringify({ amount: 100 })],
+      ['POST', `/payment-intents/${pi.id}/reversal`],
+      ['POST', '/webhooks', JSON.stringify({ events: ['payment_intent.created'], url: 'https://example.com/hook' })],
+      ['GET', '/webhooks'],
+    ];
+    for (const [method, path, body] of calls) {
+      for (const version of [null, '', '27-02-2026', '2026-02-30', '2026-02-27T00:00:00Z']) {
+        const res = await rest(path, { method, key: 'sk_sandbox_a', version, body, ...(path.endsWith('/refunds') ? { headers: { idempotencyKey: 'k' } } : {}) });
+        assert.equal(res.status, 400, `${method} ${path} with version ${JSON.stringify(version)}`);
+        const problem = (await res.json()) as { status: number; title: string; detail: string; errors: Record<string, string[]> };
+        assert.equal(problem.status, 400);
+        assert.equal(problem.title, 'Bad Request');
+        assert.match(problem.detail, /the version header (is required|must be a date as YYYY-MM-DD)/);
+        assert.ok(problem.errors.version?.length, `${method} ${path}: errors name version`);
+      }
+      assert.equal((await rest(path, { method, key: 'sk_sandbox_nope', version: null, body })).status, 401, `${method} ${path}: an unknown key is still 401`);
+    }
+    assert.equal((await rest(`/payment-intents/${pi.id}`, { key: 'sk_sandbox_a' })).status, 200, 'with the header the same read is answered');
+    assert.equal((await rest('/webhooks', { key: 'sk_sandbox_a' })).status, 200);
+    assert.equal((await rest('/epos/integrations', { key: 'sk_sandbox_a', version: null })).status, 200, 'the EPOS calls have no version header in the spec');
+    assert.equal(sim.paymentIntents.captureRequests.length, 0, 'a refused call changed nothing');
   });
 });

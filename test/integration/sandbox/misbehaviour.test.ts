@@ -129,7 +129,7 @@ describe('dojo sandbox: misbehaviour switches', () => {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
       const sub = await fetch(`${sim.url}/webhooks`, {
         method: 'POST',
-        headers: { authorization: 'Basic sk_d', 'content-type': 'application/json' },
+        headers: { authorization: 'Basic sk_d', 'content-type': 'application/json', version: '2026-02-27' },
         body: JSON.stringify({ events: ['payment_intent.created', 'payment_intent.status_updated'], url }),
       });
       const secret = ((await sub.json()) as any).secrets[0].value as string;

@@ -72,6 +72,17 @@ describe('config', () => {
     assert.equal(loadConfig(gatewayEnv, { ...base, GATEWAY_AUTH_BACKOFF_MS: '60000', GATEWAY_AUTH_BACKOFF_MAX_MS: '600000' }).GATEWAY_AUTH_BACKOFF_MAX_MS, 600_000);
   });
 
+  it("takes DOJO_API_VERSION only as a date (Dojo's version header, YYYY-MM-DD) in the worker and the admin", () => {
+    const admin = { ...base, ADMIN_OPERATOR_TOKENS: 'operator-token-0123456789' };
+    for (const [shape, env] of [[workerEnv, base], [adminEnv, admin]] as const) {
+      assert.equal(loadConfig(shape, env).DOJO_API_VERSION, '2026-02-27');
+      assert.equal(loadConfig(shape, { ...env, DOJO_API_VERSION: '2024-02-05' }).DOJO_API_VERSION, '2024-02-05');
+      for (const bad of ['v1', '2026-2-27', '27-02-2026', '2026-02-30', '2026-02-27T00:00:00Z', ' 2026-02-27']) {
+        assert.deepEqual(problems(() => loadConfig(shape, { ...env, DOJO_API_VERSION: bad })), ['DOJO_API_VERSION is malformed: must be a date as YYYY-MM-DD, e.g. 2026-02-27'], bad);
+      }
+    }
+  });
+
   it('requires operator tokens for the admin app', () => {
     const p = problems(() => loadConfig(adminEnv, base));
     assert.ok(p.some((x) => x.startsWith('ADMIN_OPERATOR_TOKENS')), p.join('\n'));

@@ -3,11 +3,13 @@ import { SandboxInputError } from '../accounts';
 import type { DojoSandbox } from '../dojo-sandbox';
 import { SandboxAccount, WsIntegration } from '../types';
 import { unauthorized } from './errors';
+import { requireApiVersion } from './version';
 import { SANDBOX } from './token';
 
 /**
  * Stand-ins for Dojo's REST API (bodies per dojo-api-openapi.json), authenticated
- * like Dojo: `Authorization: Basic <key>` with the key as-is.
+ * like Dojo: `Authorization: Basic <key>` with the key as-is. The webhook operations
+ * also require the `version` header (a date); the EPOS ones have none in the spec.
  */
 @Controller()
 export class DojoRestController {
@@ -54,14 +56,16 @@ export class DojoRestController {
 
   @Post('webhooks')
   @HttpCode(200)
-  subscribe(@Headers('authorization') auth: string | undefined, @Body() body: unknown) {
+  subscribe(@Headers('authorization') auth: string | undefined, @Headers('version') version: string | undefined, @Body() body: unknown) {
     const a = this.account(auth);
+    requireApiVersion(version);
     return this.sim.accounts.subscribe(a.accountId, body);
   }
 
   @Get('webhooks')
-  subscriptions(@Headers('authorization') auth: string | undefined) {
+  subscriptions(@Headers('authorization') auth: string | undefined, @Headers('version') version: string | undefined) {
     const a = this.account(auth);
+    requireApiVersion(version);
     return this.sim.accounts.subscriptions.get(a.accountId) ?? [];
   }
 }
