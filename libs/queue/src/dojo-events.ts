@@ -94,6 +94,26 @@ export class BullmqEventEnqueuer {
   }
 
   /**
+   * When the oldest job still in the events queue (waiting, running, or waiting to retry) was added, by the clock of
+   * the process that added it; null when the queue is empty. Fails when Redis does not answer within `timeoutMs`.
+   * The sweeper leaves the rows stored since then to the jobs ahead of it (DojoEventsSweeper).
+   */
+  async oldestJobAddedAt(): Promise<Date | null> {
+    // The oldest of each: the lists (wait, active) from their tail, the sorted sets (delayed, prioritized) from the
+    // first due. A retry's job keeps the time it was first added.
+    const read = this.jobs.queue(QueueName.DojoEvents).getJobs(['wait', 'active', 'delayed', 'prioritized'], 0, 0, true);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`reading the events queue took longer than ${this.timeoutMs} ms`)), this.timeoutMs)));
+    try {
+      const jobs = await Promise.race([read, late]);
+      const times = jobs.map((j) => j.timestamp).filter((t) => Number.isFinite(t) && t > 0);
+      return times.length ? new Date(Math.min(...times)) : null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
    * Sends what is still batched and waits (at most `timeoutMs`) for the adds in flight before closing: callers
    * do not wait for their enqueue (IngestDojoEvent answers once the row is stored), so a shutdown would otherwise
    * leave the last turn's rows to the sweeper.

@@ -5,6 +5,12 @@ import type { EventEnqueuer } from './ingest-dojo-event.usecase';
 /** Longest wait before the sweeper re-enqueues a row whose attempts keep failing. */
 const MAX_FAILED_BACKOFF_MS = 300_000;
 
+/** What the sweeper asks the events queue (the BullMQ adapter has it): how far behind it is. */
+export interface EventQueueBacklog {
+  /** When the oldest job still in the queue (waiting, running or waiting to retry) was added; null when none is. */
+  oldestJobAddedAt(): Promise<Date | null>;
+}
+
 export interface DojoEventsSweeperOptions {
   /** How often to look for stranded rows. */
   intervalMs: number;
@@ -14,6 +20,11 @@ export interface DojoEventsSweeperOptions {
   batchSize?: number;
   /** 'pending_payment' rows looked at per sweep, oldest first, the next ones at the next sweep [2000]. */
   pendingSlice?: number;
+  /**
+   * While the queue lags, a 'received' row stored after its oldest job (less staleAfterMs) is left alone, since its
+   * own job may still be waiting; past this age it is enqueued again all the same (a job stuck in the queue) [1 hour].
+   */
+  maxHoldMs?: number;
 }
 
 /**
@@ -32,6 +43,12 @@ export interface DojoEventsSweeperOptions {
  * re-enqueued only after staleAfterMs doubled per failed attempt (at most
  * 5 minutes) since its last failure, so EVENTS_MAX_ATTEMPTS spans minutes
  * rather than seconds; at EVENTS_MAX_ATTEMPTS it is dead and never swept.
+ *
+ * A 'received' row is stale against the queue, not only the clock: when the enqueuer can say how far behind the
+ * queue is (EventQueueBacklog), rows stored less than staleAfterMs before its oldest job are taken to be in a job
+ * still waiting, and left alone (a lagging queue is not fed a second job for each of its rows), until the queue has
+ * moved past them or maxHoldMs. A row whose enqueue never reached Redis is enqueued once the queue has gone past
+ * where its job would be.
  */
 export class DojoEventsSweeper {
   private timer?: NodeJS.Timeout;
@@ -42,7 +59,7 @@ export class DojoEventsSweeper {
 
   constructor(
     private readonly events: DojoEventsRepository,
-    private readonly enqueuer: EventEnqueuer,
+    private readonly enqueuer: EventEnqueuer & Partial<EventQueueBacklog>,
     private readonly logger: Logger,
     private readonly opts: DojoEventsSweeperOptions,
   ) {}
@@ -51,10 +68,13 @@ export class DojoEventsSweeper {
   async sweepOnce(): Promise<number> {
     const limit = this.opts.batchSize ?? 500;
     const staleMs = this.opts.staleAfterMs;
-    const found = await this.events.findStrandedAcrossLocations(staleMs, MAX_FAILED_BACKOFF_MS, limit, {
-      after: this.pendingCursor,
-      slice: this.opts.pendingSlice ?? 2_000,
-    });
+    const found = await this.events.findStrandedAcrossLocations(
+      staleMs,
+      MAX_FAILED_BACKOFF_MS,
+      limit,
+      { after: this.pendingCursor, slice: this.opts.pendingSlice ?? 2_000 },
+      { oldestJobAt: await this.oldestJobAt(), maxHoldMs: this.opts.maxHoldMs ?? 3_600_000 },
+    );
     this.pendingCursor = found.nextPending;
     const rows = found.ids;
     let enqueued = 0;
@@ -69,6 +89,17 @@ export class DojoEventsSweeper {
     }
     if (enqueued > 0) this.logger.info({ enqueued }, 'sweeper enqueued stranded dojo events');
     return enqueued;
+  }
+
+  /** The queue's oldest job's time; null (the clock alone decides) when there is none or the queue cannot say. */
+  private async oldestJobAt(): Promise<Date | null> {
+    if (!this.enqueuer.oldestJobAddedAt) return null;
+    try {
+      return await this.enqueuer.oldestJobAddedAt();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'sweeper could not read the events queue backlog; stale rows go by the clock');
+      return null;
+    }
   }
 
   start(): void {

@@ -193,13 +193,20 @@ export class DojoEventsRepository {
    * for intents this EPOS never records wait for ever); `nextPending` is where the next slice starts (null: the
    * round is over, start again from the oldest). A round covers the rows received before it began, so rows
    * arriving faster than the slices go do not keep it from ending and coming back to the oldest.
+   *
+   * `queue.oldestJobAt` (when the oldest job still in the events queue was added) measures the 'received' rows'
+   * staleness against the queue rather than the clock: a row stored within staleMs of it, or after it, may still be
+   * in a job on its way (the queue lags) and is left alone, unless it was received more than `queue.maxHoldMs` ago.
    */
   async findStrandedAcrossLocations(
     staleMs: number,
     maxBackoffMs: number,
     limit: number,
     pending: { after: PendingCursor | null; slice: number },
+    queue?: { oldestJobAt: Date | null; maxHoldMs: number },
   ): Promise<{ ids: string[]; nextPending: PendingCursor | null }> {
+    const oldestJobAt = queue?.oldestJobAt ?? null;
+    const holdMs = Math.max(staleMs, queue?.maxHoldMs ?? staleMs);
     const after = pending.after ?? { receivedAt: new Date(0), id: '00000000-0000-0000-0000-000000000000', before: null };
     const rows = await this.db.$queryRaw<Array<{ kind: string; id: string; at: Date | null; before: Date | null }>>`
       WITH round AS MATERIALIZED (
@@ -210,7 +217,9 @@ export class DojoEventsRepository {
            AND received_at >= ${after.receivedAt}::timestamptz AND (received_at, id) > (${after.receivedAt}::timestamptz, ${after.id}::uuid)
          ORDER BY received_at, id LIMIT ${pending.slice})
       (SELECT 'received' AS kind, id::text AS id, NULL::timestamptz AS at, NULL::timestamptz AS before FROM dojo_events
-        WHERE state = 'received' AND received_at < now() - make_interval(secs => ${staleMs / 1000}::float8)
+        WHERE state = 'received'
+          AND received_at < greatest(least(now(), coalesce(${oldestJobAt}::timestamptz, now())) - make_interval(secs => ${staleMs / 1000}::float8),
+                                     now() - make_interval(secs => ${holdMs / 1000}::float8))
           AND (last_failed_at IS NULL OR last_failed_at < now() - make_interval(
                 secs => least(${staleMs / 1000}::float8 * power(2, least(attempts, 20)), ${maxBackoffMs / 1000}::float8)))
         ORDER BY received_at LIMIT ${limit})
