@@ -1,11 +1,14 @@
 /** RPC helpers for the worker tests (not a test file itself); rows come from `fixtures()` in @app/testing. */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from '@app/common';
 import type { EposMethod, JsonRpcResponse, Models } from '@app/contracts';
-import { contractValidator, isFailure, METHOD_INFO } from '@app/contracts';
-import type { RpcJob } from '@app/queue';
+import { contractValidator, isFailure, METHOD_INFO, success } from '@app/contracts';
+import type { RpcJob, RpcTransport } from '@app/queue';
 import type { RpcClient } from '@app/queue';
+import { RpcWorkerHost } from '@app/queue';
 import type { Fixtures } from '@app/testing';
+import { testRedisUrl } from '@app/testing';
 
 export const GBP = (value: number): Models.Money => ({ value, currencyCode: 'GBP' });
 
@@ -65,4 +68,26 @@ export function errorOf(res: JsonRpcResponse, errorType: string): string {
   assert.equal(res.error.errorType, errorType, `expected ${errorType}: ${res.error.debugMessage}`);
   assert.ok(res.error.debugMessage.length > 10, 'debugMessage should say what to do');
   return res.error.debugMessage;
+}
+
+/**
+ * A worker host on real Redis whose handler records each request id it runs (`ran`) and answers `{ ok: true }`,
+ * started and ready; close it in the suite's `after`.
+ */
+export async function recordingWorkerHost(o: { prefix: string; transport: RpcTransport; logger?: Logger }): Promise<{ host: RpcWorkerHost; ran: string[] }> {
+  const ran: string[] = [];
+  const host = new RpcWorkerHost({
+    redisUrl: testRedisUrl(),
+    prefix: o.prefix,
+    transport: o.transport,
+    concurrency: 2,
+    ...(o.logger ? { logger: o.logger } : {}),
+    handler: async (job) => {
+      ran.push(job.rpcId);
+      return success(job.rpcId, { ok: true });
+    },
+  });
+  host.start();
+  await host.waitUntilReady();
+  return { host, ran };
 }

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { createRedis } from '@app/common';
-import { isFailure, success } from '@app/contracts';
-import type { RpcJob, RpcReply } from '@app/queue';
-import { QueueName, queuePrefix, RpcClient, RpcWorkerHost } from '@app/queue';
+import { isFailure } from '@app/contracts';
+import type { RpcJob, RpcReply, RpcWorkerHost } from '@app/queue';
+import { QueueName, queuePrefix, RpcClient } from '@app/queue';
 import { sleep, testRedisUrl, uniquePrefix } from '@app/testing';
-import { rpcJob } from './fixtures';
+import { recordingWorkerHost, rpcJob } from './fixtures';
 
 /**
  * RPC_TRANSPORT=bullmq: the gateway sends a request again when its add failed on the gateway's side (RpcClient.send),
@@ -16,7 +16,7 @@ import { rpcJob } from './fixtures';
  */
 describe('rpc bullmq: a resend of a request whose job already finished runs nothing', () => {
   const prefix = uniquePrefix('rpcresend');
-  const ran: string[] = [];
+  let ran: string[] = [];
   let redis: Redis;
   let queueConnection: Redis;
   let queue: Queue;
@@ -25,18 +25,7 @@ describe('rpc bullmq: a resend of a request whose job already finished runs noth
 
   before(async () => {
     redis = createRedis(testRedisUrl());
-    host = new RpcWorkerHost({
-      redisUrl: testRedisUrl(),
-      prefix,
-      transport: 'bullmq',
-      concurrency: 2,
-      handler: async (job) => {
-        ran.push(job.rpcId);
-        return success(job.rpcId, { ok: true });
-      },
-    });
-    host.start();
-    await host.waitUntilReady();
+    ({ host, ran } = await recordingWorkerHost({ prefix, transport: 'bullmq' }));
     client = new RpcClient({ redisUrl: testRedisUrl(), prefix, replicaId: 'resend-gw', transport: 'bullmq' });
     await client.start();
     queueConnection = createRedis(testRedisUrl(), 'command');

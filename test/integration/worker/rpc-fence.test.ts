@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { createRedis } from '@app/common';
 import type { RpcRequest} from '@app/contracts';
-import { isFailure, success } from '@app/contracts';
-import { fenceChannel, fenceKey, RpcClient, RpcWorkerHost, RPC_TRANSPORTS } from '@app/queue';
+import { isFailure } from '@app/contracts';
+import type { RpcWorkerHost } from '@app/queue';
+import { fenceChannel, fenceKey, RpcClient, RPC_TRANSPORTS } from '@app/queue';
 import { testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { recordingWorkerHost } from './fixtures';
 
 /**
  * RpcRequest.fence is the gateway's lease token when it accepted the request.
@@ -19,25 +21,14 @@ import { testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 for (const transport of RPC_TRANSPORTS) describe(`rpc worker: requests from a superseded lease are not run [${transport}]`, () => {
   const prefix = uniquePrefix('rpcfence');
   const locationId = '00000000-0000-4000-8000-00000000f00d';
-  const ran: string[] = [];
+  let ran: string[] = [];
   let redis: Redis;
   let host: RpcWorkerHost;
   let client: RpcClient;
 
   before(async () => {
     redis = createRedis(testRedisUrl());
-    host = new RpcWorkerHost({
-      redisUrl: testRedisUrl(),
-      prefix,
-      transport,
-      concurrency: 2,
-      handler: async (job) => {
-        ran.push(job.rpcId);
-        return success(job.rpcId, { ok: true });
-      },
-    });
-    host.start();
-    await host.waitUntilReady();
+    ({ host, ran } = await recordingWorkerHost({ prefix, transport }));
     client = new RpcClient({ redisUrl: testRedisUrl(), prefix, transport, replicaId: 'fence-gw' });
     await client.start();
   });

@@ -8,7 +8,7 @@ import { isFailure, success } from '@app/contracts';
 import type { RpcJob } from '@app/queue';
 import { fenceKey, RPC_STREAM_GROUP, RPC_TRANSPORTS, RpcClient, rpcStreamKey, RpcWorkerHost, StreamRpcSender } from '@app/queue';
 import { testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
-import { rpcJob } from './fixtures';
+import { recordingWorkerHost, rpcJob } from './fixtures';
 
 /** A logger whose lines (parsed) land in `lines`. */
 function capture(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
@@ -38,26 +38,14 @@ for (const transport of RPC_TRANSPORTS) describe(`rpc worker: what it does not r
   const prefix = uniquePrefix('rpclogs');
   const locationId = '00000000-0000-4000-8000-0000000010ae';
   const { logger, lines } = capture();
-  const ran: string[] = [];
+  let ran: string[] = [];
   let redis: Redis;
   let host: RpcWorkerHost;
   let client: RpcClient;
 
   before(async () => {
     redis = createRedis(testRedisUrl());
-    host = new RpcWorkerHost({
-      redisUrl: testRedisUrl(),
-      prefix,
-      transport,
-      concurrency: 2,
-      logger,
-      handler: async (job) => {
-        ran.push(job.rpcId);
-        return success(job.rpcId, { ok: true });
-      },
-    });
-    host.start();
-    await host.waitUntilReady();
+    ({ host, ran } = await recordingWorkerHost({ prefix, transport, logger }));
     client = new RpcClient({ redisUrl: testRedisUrl(), prefix, replicaId: 'logs-gw', transport });
     await client.start();
   });
