@@ -50,7 +50,8 @@ describe('payment intent reconciler: claims', () => {
         return { id, status: 'Captured' } as DojoPaymentIntent;
       },
     }) as unknown as DojoClient;
-  const reconciler = (d: DojoClient) => new ReconcilePaymentIntents(db.prisma, d, credentials, ingest, log, { baseMs: 1_000, maxMs: 2_000 });
+  const reconciler = (d: DojoClient, leaseMs?: number) =>
+    new ReconcilePaymentIntents(db.prisma, d, credentials, ingest, log, { baseMs: 1_000, maxMs: 2_000, ...(leaseMs ? { leaseMs } : {}) });
 
   it('two runs at once read each due intent once', async () => {
     const ids = [await dueIntent(), await dueIntent(), await dueIntent()];
@@ -77,5 +78,37 @@ describe('payment intent reconciler: claims', () => {
     assert.equal(run.checked, 1);
     const row = await db.prisma.paymentIntent.findFirstOrThrow({ where: { locationId: loc, paymentIntentId: pi } });
     assert.equal(row.nextCheckAt?.getTime(), watchedUntil.getTime(), "the venue API's watch stands");
+  });
+
+  it('a run slowed down by Dojo stops before its lease ends; what it did not read is due when the lease ends', async () => {
+    const ids = [await dueIntent(), await dueIntent(), await dueIntent()];
+    const reads: string[] = [];
+    // A 500 ms lease, stopping 100 ms before its end; each read takes 250 ms: two reads, then the run stops.
+    const run = await reconciler(dojo(async (id) => {
+      reads.push(id);
+      await sleep(250);
+    }), 500).runOnce();
+    assert.deepEqual([run.checked, reads.length], [2, 2]);
+    const left = await db.prisma.paymentIntent.findMany({ where: { locationId: loc, paymentIntentId: { in: ids }, nextCheckAt: { not: null } } });
+    assert.equal(left.length, 1, 'one intent not read');
+    assert.ok(left[0]!.nextCheckAt!.getTime() <= Date.now() + 500, 'due again when the lease ends');
+    await sleep(Math.max(0, left[0]!.nextCheckAt!.getTime() - Date.now()) + 10);
+    assert.equal((await reconciler(dojo(async () => undefined)).runOnce()).checked, 1, 'the next run reads it');
+  });
+
+  it("an operation Dojo accepted is recorded even when another request's refusal freed its claim meanwhile", async () => {
+    const intents = paymentIntentsRepo(db.prisma);
+    const row = { locationId: loc, idempotencyKey: `op-${++n}`, paymentIntentId: 'pi_op', kind: 'refund', requestHash: 'h1', amount: 500n, reason: 'r' };
+    await intents.claimOperation(row);
+    await intents.dropOperationClaim(loc, row.idempotencyKey);
+    await intents.completeOperation(row, 'rf_1');
+    const op = await intents.findOperation(loc, row.idempotencyKey);
+    assert.deepEqual([op?.pending, op?.dojoRef, op?.amount, op?.paymentIntentId], [false, 'rf_1', 500n, 'pi_op']);
+    // The key claimed by another request (another body) meanwhile: its claim is left as it is.
+    const other = { ...row, idempotencyKey: `op-${++n}` };
+    await intents.claimOperation({ ...other, requestHash: 'h2', amount: 700n });
+    await intents.completeOperation(other, 'rf_2');
+    const kept = await intents.findOperation(loc, other.idempotencyKey);
+    assert.deepEqual([kept?.pending, kept?.dojoRef, kept?.amount], [true, null, 700n]);
   });
 });

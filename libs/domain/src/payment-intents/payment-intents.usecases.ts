@@ -353,7 +353,7 @@ export class CapturePaymentIntent {
       await watch(this.d, r).catch(() => undefined);
       throw err;
     }
-    await intents.completeOperation(locationId, cmd.idempotencyKey, res.captureId ?? null);
+    await intents.completeOperation(operationRow({ ...claim, reason: null }), res.captureId ?? null);
     return view(await watch(this.d, r));
   }
 }
@@ -443,7 +443,7 @@ export class RefundPaymentIntent {
       if (!op) await intents.dropOperationClaim(locationId, key);
       throw DomainError.conflict(`idempotency key ${JSON.stringify(key)} was used at Dojo for a refund of another payment intent`);
     }
-    await intents.completeOperation(locationId, key, res.refundId ?? null);
+    await intents.completeOperation(operationRow({ locationId, key, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason }), res.refundId ?? null);
     await settleRecordedRefunds(this.d, locationId, paymentIntentId);
     return view(await watch(this.d, r));
   }
@@ -507,7 +507,7 @@ export class ReversePaymentIntent {
       await watch(this.d, r).catch(() => undefined);
       throw err;
     }
-    await intents.completeOperation(locationId, key, res.reversalId ?? null);
+    await intents.completeOperation(operationRow({ locationId, key, paymentIntentId, kind: 'reversal', request, amount: null, reason: cmd.reason }), res.reversalId ?? null);
     return view(await watch(this.d, r));
   }
 }

@@ -232,9 +232,19 @@ export class PaymentIntentsRepository {
     await constrained(() => this.db.paymentIntentOperation.create({ data: { ...row, dojoRef: null, pending: true } }));
   }
 
-  /** Completes a claim once Dojo accepted the operation. */
-  async completeOperation(locationId: string, idempotencyKey: string, dojoRef: string | null): Promise<void> {
-    await this.db.paymentIntentOperation.updateMany({ where: { locationId, idempotencyKey, pending: true }, data: { pending: false, dojoRef } });
+  /**
+   * Completes a claim once Dojo accepted the operation. The row is written again when its claim is gone: a request
+   * that re-sent a pending refund under its key may be answered after the first sender, refused, freed the claim;
+   * what Dojo accepted is recorded all the same and the key stays bound. A claim of the key by another request
+   * (another body) is left as it is.
+   */
+  async completeOperation(row: Omit<PaymentIntentOperationRow, 'createdAt' | 'pending' | 'dojoRef'>, dojoRef: string | null): Promise<void> {
+    await this.db.$executeRaw`
+      INSERT INTO payment_intent_operations (location_id, idempotency_key, payment_intent_id, kind, request_hash, amount, reason, dojo_ref, pending)
+      VALUES (${row.locationId}::uuid, ${row.idempotencyKey}, ${row.paymentIntentId}, ${row.kind}, ${row.requestHash}, ${row.amount}, ${row.reason}, ${dojoRef}, false)
+      ON CONFLICT (location_id, idempotency_key) DO UPDATE SET pending = false, dojo_ref = EXCLUDED.dojo_ref
+       WHERE payment_intent_operations.pending AND payment_intent_operations.request_hash = EXCLUDED.request_hash
+         AND payment_intent_operations.kind = EXCLUDED.kind AND payment_intent_operations.payment_intent_id = EXCLUDED.payment_intent_id`;
   }
 
   /** Frees a claim's key after Dojo refused the operation (or it was never sent). */
