@@ -35,6 +35,28 @@ async function pendingByConsumer(redis: Redis, prefix: string): Promise<Record<s
  * passed; a request a running worker is still working on is never taken over.
  * Real worker app processes, Postgres and Redis.
  */
+/**
+ * A streams worker with a short claim period (300 ms) whose every job takes 1.5 s, five claim periods, recording
+ * `<i>:<rpcId>` in `ran` when it starts one: a job run twice shows twice.
+ */
+async function slowStreamsHost(prefix: string, i: number, ran: string[]): Promise<RpcWorkerHost> {
+  const host = new RpcWorkerHost({
+    redisUrl: testRedisUrl(),
+    prefix,
+    transport: 'streams',
+    claimIdleMs: 300,
+    concurrency: 2,
+    handler: async (job) => {
+      ran.push(`${i}:${job.rpcId}`);
+      await sleep(1_500);
+      return success(job.rpcId, { ok: true });
+    },
+  });
+  host.start();
+  await host.waitUntilReady();
+  return host;
+}
+
 describe('rpc streams: a killed worker\'s requests are claimed by another, never past their deadline', () => {
   let db: TestDatabase;
   let fx: Fixtures;
@@ -141,23 +163,7 @@ describe('rpc streams: a long job is not taken over while its worker runs it', (
   let client: RpcClient;
 
   before(async () => {
-    for (let i = 0; i < 2; i++) {
-      const host = new RpcWorkerHost({
-        redisUrl: testRedisUrl(),
-        prefix,
-        transport: 'streams',
-        claimIdleMs: 300,
-        concurrency: 2,
-        handler: async (job) => {
-          ran.push(`${i}:${job.rpcId}`);
-          await sleep(1_500); // five claim periods
-          return success(job.rpcId, { ok: true });
-        },
-      });
-      host.start();
-      await host.waitUntilReady();
-      hosts.push(host);
-    }
+    for (let i = 0; i < 2; i++) hosts.push(await slowStreamsHost(prefix, i, ran));
     client = new RpcClient({ redisUrl: testRedisUrl(), prefix, replicaId: 'long-gw', transport: 'streams' });
     await client.start();
   });
@@ -181,21 +187,9 @@ describe('rpc streams: a stopping worker keeps its running jobs from being taken
   const hosts: RpcWorkerHost[] = [];
   let client: RpcClient;
 
+  /** Its jobs' five claim periods pass while the worker is closing. */
   const startHost = async (i: number) => {
-    const host = new RpcWorkerHost({
-      redisUrl: testRedisUrl(),
-      prefix,
-      transport: 'streams',
-      claimIdleMs: 300,
-      concurrency: 2,
-      handler: async (job) => {
-        ran.push(`${i}:${job.rpcId}`);
-        await sleep(1_500); // five claim periods, all of them while its worker is closing
-        return success(job.rpcId, { ok: true });
-      },
-    });
-    host.start();
-    await host.waitUntilReady();
+    const host = await slowStreamsHost(prefix, i, ran);
     hosts.push(host);
     return host;
   };
