@@ -28,6 +28,13 @@ export function loadConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.Proces
   throw new ConfigError(problems);
 }
 
+/** Whether `v` is a calendar date as YYYY-MM-DD (OpenAPI's `format: date`), such as Dojo's API `version` header. */
+export function isCalendarDate(v: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+}
+
 /** Helpers for env values (all strings). */
 export const env = {
   url: (protocols: string[]) =>
@@ -67,11 +74,7 @@ export const env = {
       .string()
       .optional()
       .transform((v) => v ?? def)
-      .refine((v) => {
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
-        const d = new Date(`${v}T00:00:00Z`);
-        return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
-      }, 'must be a date as YYYY-MM-DD, e.g. 2026-02-27'),
+      .refine(isCalendarDate, 'must be a date as YYYY-MM-DD, e.g. 2026-02-27'),
   list: () =>
     z
       .string()
