@@ -31,6 +31,11 @@ export interface RpcJob extends RpcRequest {
   replyTo: string;
 }
 
+/** What every log line about an RPC request carries: its location, method, request id and trace. */
+export function rpcLogFields(r: Pick<RpcRequest, 'locationId' | 'method' | 'rpcId' | 'traceId'>) {
+  return { locationId: r.locationId, method: r.method, rpcId: r.rpcId, traceId: r.traceId };
+}
+
 /** What a worker appends to the `replyTo` stream. */
 export interface RpcReply {
   jobId: string;

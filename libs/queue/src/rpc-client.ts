@@ -6,7 +6,7 @@ import { createRedis } from '@app/common';
 import type { JsonRpcResponse} from '@app/contracts';
 import { EposError, failure, isEposMethod, METHOD_INFO } from '@app/contracts';
 import type { RpcJob, RpcReply } from './catalog';
-import { QueueName, queuePrefix } from './catalog';
+import { QueueName, queuePrefix, rpcLogFields } from './catalog';
 import { FAILOVER_RETRY_MS, retryAcrossFailover } from './failover-retry';
 import { replyStreamKey } from './reply-stream';
 import type { RpcTransport } from './rpc-streams';
@@ -246,7 +246,7 @@ export class RpcClient {
   }
 
   private log(job: Omit<RpcJob, 'replyTo'>): Logger | undefined {
-    return this.opts.logger?.child({ traceId: job.traceId, locationId: job.locationId, rpcId: job.rpcId, method: job.method });
+    return this.opts.logger?.child(rpcLogFields(job));
   }
 
   /** The gateway answers `job` itself with an error (see call()). */

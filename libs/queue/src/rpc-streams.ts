@@ -5,7 +5,7 @@ import type { HealthIndicator, HealthRegistry, Logger } from '@app/common';
 import { createRedis, workerMetrics } from '@app/common';
 import type { Histogram } from 'prom-client';
 import type { RpcJob } from './catalog';
-import { QueueName, queuePrefix } from './catalog';
+import { QueueName, queuePrefix, rpcLogFields } from './catalog';
 import { LoopHealth } from './loop-health';
 
 /**
@@ -266,7 +266,7 @@ export class RpcStreamConsumer implements HealthIndicator {
     }
     if (takenOver) {
       this.opts.logger?.warn(
-        { queue: QueueName.Rpc, entryId, locationId: data.locationId, method: data.method, rpcId: data.rpcId, traceId: data.traceId },
+        { queue: QueueName.Rpc, entryId, ...rpcLogFields(data) },
         'took over a request whose worker stopped answering',
       );
     }

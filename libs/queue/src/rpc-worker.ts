@@ -5,7 +5,7 @@ import { parseRedisUrl } from '@app/config';
 import type { JsonRpcResponse, RpcRequest } from '@app/contracts';
 import { EposError, failure, isEposMethod, METHOD_INFO, ReplyWithheld } from '@app/contracts';
 import type { RpcJob, RpcReply } from './catalog';
-import { fenceKey, QueueName } from './catalog';
+import { fenceKey, QueueName, rpcLogFields } from './catalog';
 import { FAILOVER_RETRY_MS, retryAcrossFailover } from './failover-retry';
 import { FenceWatch } from './fence-watch';
 import { ReplyPublisher } from './reply-stream';
@@ -138,7 +138,7 @@ export class RpcWorkerHost {
 
   /** A request's lines carry its location, request id and trace (made only when a line is written). */
   private log(data: RpcRequest): Logger | undefined {
-    return this.opts.logger?.child({ queue: QueueName.Rpc, locationId: data.locationId, method: data.method, rpcId: data.rpcId, traceId: data.traceId });
+    return this.opts.logger?.child({ queue: QueueName.Rpc, ...rpcLogFields(data) });
   }
 
   private refuse(data: RpcRequest, message: string): JsonRpcResponse {
