@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  cardMachineRoom,
   checkOrderDraft,
   CLOSED_ORDER_STATUSES,
   countedAmounts,
@@ -174,6 +175,12 @@ describe('core rules: a terminal\'s lock in the legacy dialects (isTerminalsLock
 });
 
 describe('core rules: payment acceptance', () => {
+  it('a card machine may pay what is outstanding less what counter sales still running may take, never below 0', () => {
+    assert.equal(cardMachineRoom(1000n, 0n), 1000n);
+    assert.equal(cardMachineRoom(1000n, 600n), 400n);
+    assert.equal(cardMachineRoom(1000n, 1000n), 0n);
+    assert.equal(cardMachineRoom(500n, 600n), 0n);
+  });
   it('accepts a payment up to what is outstanding, in the order currency', () => {
     assert.deepEqual(decidePayment(order(), null, null, attempt(), now), { kind: 'accept' });
     assert.deepEqual(decidePayment(order({ paidAmount: 600n }), null, null, attempt(), now), { kind: 'accept' });

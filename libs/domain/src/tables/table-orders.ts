@@ -1,6 +1,6 @@
 import type { Order } from '../core/commands';
 import { DomainRefusal } from '../core/refusal';
-import { outstandingAmount, type OrderDue } from '../core/rules';
+import { cardMachineRoom, outstandingAmount, type OrderDue } from '../core/rules';
 import { counterRepo } from '../repositories/counter.repository';
 import { ordersRepo } from '../repositories/orders.repository';
 import type { ExecContext } from '../rpc/exec-context';
@@ -19,15 +19,12 @@ export async function ordersAtTable(ctx: Pick<ExecContext, 'db' | 'locationId'>,
 
 /**
  * What a card machine may pay on each of the table's payable orders, for core/rules allocateTablePayment, oldest
- * first: what is outstanding less what the venue's counter sales still running against the order may take (the
- * card-machine rule of core/rules decidePayment), so a table payment goes to orders that can take it rather than
- * being refused on one a counter terminal is paying.
+ * first: what is outstanding less what counter sales still running against the order may take (core/rules
+ * cardMachineRoom, the room decidePayment gives a card machine), so a table payment goes to orders that can take it
+ * rather than being refused on one a counter terminal is paying.
  */
 export async function tableDues(ctx: Pick<ExecContext, 'db' | 'locationId'>, tableId: string): Promise<OrderDue[]> {
   const orders = await ordersAtTable(ctx, tableId, { payableOnly: true });
   const held = await counterRepo(ctx.db).openSaleAmounts(ctx.locationId, orders.map((o) => o.id));
-  return orders.map((o) => {
-    const outstanding = o.payable ? outstandingAmount(o) - (held.get(o.id) ?? 0n) : 0n;
-    return { orderId: o.id, outstanding: outstanding > 0n ? outstanding : 0n };
-  });
+  return orders.map((o) => ({ orderId: o.id, outstanding: o.payable ? cardMachineRoom(outstandingAmount(o), held.get(o.id) ?? 0n) : 0n }));
 }

@@ -103,6 +103,14 @@ export function isSamePayment(existing: RecordedPayment, orderId: string, attemp
   return existing.orderId === orderId && existing.paidAmount === attempt.amount && existing.tipsAmount === attempt.tips && existing.currency === attempt.currency;
 }
 
+/**
+ * What a card machine may still pay on an order: what is outstanding less what the counter sales still running
+ * against it (or failed outcome_unknown and not resolved) may take, never below 0.
+ */
+export function cardMachineRoom(outstanding: bigint, openCounterSales: bigint): bigint {
+  return outstanding > openCounterSales ? outstanding - openCounterSales : 0n;
+}
+
 export type PaymentDecision =
   | { kind: 'accept' }
   | { kind: 'replay' }
@@ -146,7 +154,7 @@ export function decidePayment(
     };
   }
   if (taker === 'card_machine' && openCounterSales > 0n && attempt.amount > outstanding - openCounterSales) {
-    const room = outstanding > openCounterSales ? outstanding - openCounterSales : 0n;
+    const room = cardMachineRoom(outstanding, openCounterSales);
     return {
       kind: 'refuse',
       reason:
