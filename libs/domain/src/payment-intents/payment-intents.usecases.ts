@@ -420,9 +420,10 @@ export class RefundPaymentIntent {
       const left = captured + r.tipsAmount - r.refundedAmount;
       amount = cmd.amount ?? left;
       if (amount <= 0n || amount > left) throw DomainError.invalid([{ field: 'amount', reason: `must be from 1 to ${left} (what is not refunded yet)` }]);
-      // Claimed before Dojo is called, so the key stays bound to this intent and amount whatever Dojo answers.
-      if ((await claimOp(this.d, { locationId, key, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason })) === 'replay') return this.replay(locationId, paymentIntentId);
     }
+    const claim = { locationId, key, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason };
+    // Claimed before Dojo is called, so the key stays bound to this intent and amount whatever Dojo answers.
+    if (!op && (await claimOp(this.d, claim)) === 'replay') return this.replay(locationId, paymentIntentId);
     let res: { refundId?: string | null; paymentIntentId?: string | null };
     try {
       const creds = await this.d.credentials.forLocation(locationId);
@@ -443,7 +444,7 @@ export class RefundPaymentIntent {
       if (!op) await intents.dropOperationClaim(locationId, key);
       throw DomainError.conflict(`idempotency key ${JSON.stringify(key)} was used at Dojo for a refund of another payment intent`);
     }
-    await intents.completeOperation(operationRow({ locationId, key, paymentIntentId, kind: 'refund', request, amount, reason: cmd.reason }), res.refundId ?? null);
+    await intents.completeOperation(operationRow(claim), res.refundId ?? null);
     await settleRecordedRefunds(this.d, locationId, paymentIntentId);
     return view(await watch(this.d, r));
   }
@@ -490,7 +491,8 @@ export class ReversePaymentIntent {
     const key = cmd.idempotencyKey;
     if ((await once(this.d, locationId, paymentIntentId, key, 'reversal', request)) === 'replay') return view(r);
     if (r.status !== 'Authorized' && r.status !== 'Captured') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only an Authorized or Captured intent can be reversed`);
-    if ((await claimOp(this.d, { locationId, key, paymentIntentId, kind: 'reversal', request, amount: null, reason: cmd.reason })) === 'replay') {
+    const claim = { locationId, key, paymentIntentId, kind: 'reversal', request, amount: null, reason: cmd.reason };
+    if ((await claimOp(this.d, claim)) === 'replay') {
       return view(await requireIntent(this.d, locationId, paymentIntentId));
     }
     const intents = paymentIntentsRepo(this.d.prisma);
@@ -507,7 +509,7 @@ export class ReversePaymentIntent {
       await watch(this.d, r).catch(() => undefined);
       throw err;
     }
-    await intents.completeOperation(operationRow({ locationId, key, paymentIntentId, kind: 'reversal', request, amount: null, reason: cmd.reason }), res.reversalId ?? null);
+    await intents.completeOperation(operationRow(claim), res.reversalId ?? null);
     return view(await watch(this.d, r));
   }
 }
