@@ -81,14 +81,10 @@ export class BullmqEventEnqueuer {
       );
     }
     // One timer per add, not per row: the rows of the add wait for the same answer.
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`enqueue took longer than ${this.timeoutMs} ms`)), this.timeoutMs)));
-    const sent = Promise.race([this.jobs.queue(QueueName.DojoEvents).addBulk(jobs), late])
-      .then(
-        () => batch.forEach((b) => b.done()),
-        (err: unknown) => batch.forEach((b) => b.done(err instanceof Error ? err : new Error(String(err)))),
-      )
-      .finally(() => clearTimeout(timer));
+    const sent = this.withinTimeout(this.jobs.queue(QueueName.DojoEvents).addBulk(jobs), 'enqueue').then(
+      () => batch.forEach((b) => b.done()),
+      (err: unknown) => batch.forEach((b) => b.done(err instanceof Error ? err : new Error(String(err)))),
+    );
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
   }
@@ -102,12 +98,17 @@ export class BullmqEventEnqueuer {
     // The oldest of each: the lists (wait, active) from their tail, the sorted sets (delayed, prioritized) from the
     // first due. A retry's job keeps the time it was first added.
     const read = this.jobs.queue(QueueName.DojoEvents).getJobs(['wait', 'active', 'delayed', 'prioritized'], 0, 0, true);
+    const jobs = await this.withinTimeout(read, 'reading the events queue');
+    const times = jobs.map((j) => j.timestamp).filter((t) => Number.isFinite(t) && t > 0);
+    return times.length ? new Date(Math.min(...times)) : null;
+  }
+
+  /** `p`, or a rejection naming `what` when Redis has not answered it within `timeoutMs`. */
+  private async withinTimeout<T>(p: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`reading the events queue took longer than ${this.timeoutMs} ms`)), this.timeoutMs)));
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${this.timeoutMs} ms`)), this.timeoutMs)));
     try {
-      const jobs = await Promise.race([read, late]);
-      const times = jobs.map((j) => j.timestamp).filter((t) => Number.isFinite(t) && t > 0);
-      return times.length ? new Date(Math.min(...times)) : null;
+      return await Promise.race([p, late]);
     } finally {
       clearTimeout(timer);
     }
