@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { RpcDispatcher } from '@app/domain/rpc/rpc-dispatcher';
 import { dojoTablesDialect, OrderReadCache } from '@app/domain/rpc';
-import { ANNOUNCES_AFTER_COMMIT_PREFIX, ChangeAnnouncer, ORDER_CHANGED_NOTICE, ORDER_CHANGES_CHANNEL, PgChangeFeed } from '@app/db';
+import { ANNOUNCES_AFTER_COMMIT_PREFIX, ChangeAnnouncer, createPrisma, ORDER_CHANGED_NOTICE, ORDER_CHANGES_CHANNEL, PgChangeFeed } from '@app/db';
 import { RpcWorkerHost } from '@app/queue';
 import { createLogger } from '@app/common';
 import type { TestDatabase } from '@app/testing';
@@ -319,11 +319,19 @@ describe('gateway read cache: the Tables API session list', () => {
 
   before(async () => {
     db = await createTestDatabase('rctables');
-    const fx = fixtures(db.prisma);
-    loc = (await fx.location({ softwareHouseId: (await fx.softwareHouse()).id })).id;
-    await fx.table(loc, { id: 'T1', name: 'Table 1', maxCovers: 4 });
-    await db.prisma.party.create({ data: { locationId: loc, id: 'P1', covers: 3, tableIds: ['T1'], status: 'Seated', startTime: new Date() } });
-    await fx.order(loc, { id: 'S-1', total: 2_000, tableId: 'T1', partyId: 'P1' });
+    // Written by a pool that announces in the transaction: the announcements are sent at each commit, before the feed
+    // below listens. db.prisma's would go out after the commit, on the announcer's own connection, and one late
+    // enough to reach the feed would drop the copy in the middle of the test.
+    const setup = createPrisma(db.url, { poolSize: 1, announceAfterCommit: false });
+    try {
+      const fx = fixtures(setup);
+      loc = (await fx.location({ softwareHouseId: (await fx.softwareHouse()).id })).id;
+      await fx.table(loc, { id: 'T1', name: 'Table 1', maxCovers: 4 });
+      await setup.party.create({ data: { locationId: loc, id: 'P1', covers: 3, tableIds: ['T1'], status: 'Seated', startTime: new Date() } });
+      await fx.order(loc, { id: 'S-1', total: 2_000, tableId: 'T1', partyId: 'P1' });
+    } finally {
+      await setup.$disconnect();
+    }
     cache = new OrderReadCache({ maxOrders: 1_000, maxAgeMs: 60_000 });
     feed = new PgChangeFeed({ url: db.url, channel: ORDER_CHANGES_CHANNEL, onChange: (p) => cache.changed(p), onLive: (l) => cache.setLive(l), log: silent });
     await feed.start();
