@@ -23,7 +23,7 @@ async function orderUntil(ctx: FlowContext, orderId: string, name: string, done:
     name,
     async () => {
       for (;;) {
-        const reply = await ctx.deps.hub.call(ctx.accountId, 'GetOrderByIdV1', { orderId, headers: {} });
+        const reply = await ctx.deps.hub.call(ctx.accountId, 'GetOrderByIdV1', { orderId, headers: ctx.headers }, { timeoutMs: ctx.deps.callTimeoutMs });
         const v = contractValidator().validateResponse('GetOrderByIdV1', reply);
         if (!v.ok) throw new StepCheckError(`GetOrderByIdV1 response breaks the contract: ${v.field} ${v.reason}`);
         const error = (reply as { error?: { errorType: string; debugMessage?: string } }).error;
