@@ -198,6 +198,35 @@ describe('pay at counter: venue API and event stream', () => {
     }
   });
 
+  it('a stream whose client leaves while it is still being set up starts nothing: no listening POS stays marked', async () => {
+    const signals = new RedisCounterSignals(redis, prefix, logger);
+    await waitFor(async () => !(await signals.listening(loc)) || undefined, 'no stream of the location open');
+    // The stream's first reads (its head) wait behind this lock while the client goes away.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    const ctrl = new AbortController();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE counter_events IN ACCESS EXCLUSIVE MODE');
+      const gone = fetch(`${admin.url}${venue()}/terminal-events`, { headers: { authorization: `Bearer ${token}` }, signal: ctrl.signal }).catch(() => undefined);
+      await waitFor(async () => {
+        const r = await holder.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+        );
+        return r.rows[0]!.n > 0 || undefined;
+      }, "the stream's reads waiting on the lock");
+      ctrl.abort();
+      await gone;
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      ctrl.abort();
+      await holder.query('COMMIT').catch(() => undefined);
+      await holder.end();
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(await signals.listening(loc), false, 'the location is not marked as having a listening POS');
+  });
+
   it('lists the terminals the owning gateway read, with the link state; refresh waits for a newer read', async () => {
     const snap = (at: Date, tids: string[]): CounterTerminalsSnapshot => ({
       locationId: loc,

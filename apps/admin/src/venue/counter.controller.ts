@@ -201,6 +201,10 @@ export class CounterController {
     // Without a cursor the stream starts now: after the newest readable event, and without the events after it that
     // were already committed when it opened (readable later only because an older transaction of the cluster runs).
     const head = await this.head.execute(locationId);
+    // A client gone while the guard or the head read ran has already closed (its 'close' came before anyone listened):
+    // no timers, no hub listener (it would mark the location as having a listening POS). Nothing below awaits until
+    // the close handler is on.
+    if (res.destroyed) return;
     let cursor = given || head.cursor;
     const before = given ? new Set<string>() : head.seen;
     const log = this.logger.child({ locationId, component: 'counter-stream' });
