@@ -1,5 +1,8 @@
+import type { PrismaClient } from '@app/db';
 import type { Tx } from '../shared/tx';
 import { constrained } from './constraint-violation';
+import { LocationsRepository } from './locations.repository';
+import { runInTransaction } from './unit-of-work';
 
 /** A software house row, with its location count where asked for. */
 export interface SoftwareHouseRow {
@@ -48,8 +51,18 @@ export class SoftwareHousesRepository {
     return (await this.db.softwareHouse.findUnique({ where: { id }, select: { id: true } })) !== null;
   }
 
-  async update(id: string, data: Partial<SoftwareHouseData>): Promise<SoftwareHouseRow> {
-    return constrained(() => this.db.softwareHouse.update({ where: { id }, data }));
+  /** Runs fn in one transaction with this repository and the locations' bound to it (joins the current one when already inside). */
+  async transaction<T>(fn: (houses: SoftwareHousesRepository, locations: LocationsRepository) => Promise<T>): Promise<T> {
+    if (!('$transaction' in this.db)) return fn(this, new LocationsRepository(this.db));
+    return runInTransaction(this.db as PrismaClient, (tx) => fn(new SoftwareHousesRepository(tx), new LocationsRepository(tx)));
+  }
+
+  /** Applies the change; null when there is no such software house (deleted meanwhile too). */
+  async update(id: string, data: Partial<SoftwareHouseData>): Promise<SoftwareHouseRow | null> {
+    return constrained(() => this.db.softwareHouse.update({ where: { id }, data })).catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'P2025') return null;
+      throw err;
+    });
   }
 
   /** Deletes the software house; false when there was none. */

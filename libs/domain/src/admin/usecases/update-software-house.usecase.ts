@@ -6,26 +6,31 @@ import { toSoftwareHouseView } from '../software-house-view';
 /**
  * Changes the given fields of a software house. Dojo's software-house-id and the reseller id go out on every
  * link of its locations (handshake headers): a change to either bumps each location's config version and tells
- * the gateways, which re-dial with the new values at once.
+ * the gateways (after the commit), which re-dial with the new values at once. One transaction: the change and
+ * the bumps commit together or not at all.
  */
 export class UpdateSoftwareHouse {
   constructor(private readonly d: AdminDeps) {}
   async execute(id: string, input: Partial<SoftwareHouseInput>): Promise<SoftwareHouseView> {
-    if (!(await this.d.softwareHouses.exists(id))) throw DomainError.notFound('software house', id);
-    let row;
+    const relinks = input.dojoSoftwareHouseId !== undefined || input.resellerId !== undefined;
+    // The change and its locations' config versions commit together: the gateways re-read a location only when its
+    // version moves, so a change committed without the bump would stay off their links.
+    let out;
     try {
-      row = await this.d.softwareHouses.update(id, {
-        ...(input.name !== undefined ? { name: input.name } : {}),
-        ...(input.dojoSoftwareHouseId !== undefined ? { dojoSoftwareHouseId: input.dojoSoftwareHouseId } : {}),
-        ...(input.resellerId !== undefined ? { resellerId: input.resellerId } : {}),
+      out = await this.d.softwareHouses.transaction(async (houses, locations) => {
+        const row = await houses.update(id, {
+          ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.dojoSoftwareHouseId !== undefined ? { dojoSoftwareHouseId: input.dojoSoftwareHouseId } : {}),
+          ...(input.resellerId !== undefined ? { resellerId: input.resellerId } : {}),
+        });
+        if (!row) throw DomainError.notFound('software house', id);
+        return { row, bumped: relinks ? await locations.bumpConfigVersionOfSoftwareHouse(id) : [] };
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw DomainError.conflict('another software house has that dojoSoftwareHouseId');
       throw err;
     }
-    if (input.dojoSoftwareHouseId !== undefined || input.resellerId !== undefined) {
-      for (const loc of await this.d.locations.bumpConfigVersionOfSoftwareHouse(id)) await this.d.publisher.publishChanged(loc.id, loc.configVersion);
-    }
-    return toSoftwareHouseView(row);
+    for (const loc of out.bumped) await this.d.publisher.publishChanged(loc.id, loc.configVersion);
+    return toSoftwareHouseView(out.row);
   }
 }
