@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { ALL_CAPABILITIES } from '@app/contracts';
 import { SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
@@ -213,5 +214,32 @@ describe('registration state after operator changes', () => {
     const row = await db.prisma.location.findUniqueOrThrow({ where: { id } });
     assert.equal(row.registrationState, 'pending');
     assert.match(row.registrationError ?? '', /503/);
+  });
+
+  it('a re-sync racing a switch away from epos-data never leaves the other protocol pending: it waits for the switch and is refused', async () => {
+    const { id } = await onboard(ALL_CAPABILITIES.slice(0, 2));
+    await markFailed(id);
+    // A protocol switch holding the row (as PUT /protocol does under its lock), committed while the re-sync waits.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query("UPDATE locations SET protocol = 'dojo-tables', registration_state = 'not_required' WHERE id = $1::uuid", [id]);
+      const resync = api('POST', `/v1/locations/${id}/registration/resync`);
+      await waitFor(async () => {
+        const r = await holder.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+        );
+        return r.rows[0]!.n > 0 || undefined;
+      }, 'the re-sync waiting on the row the switch holds');
+      await holder.query('COMMIT');
+      const res = await resync;
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.fields[0].field, 'protocol');
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    assert.equal((await registration(id))[0], 'not_required', 'not swept as pending');
   });
 });
