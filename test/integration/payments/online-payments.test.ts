@@ -645,6 +645,10 @@ describe('online payments', () => {
     const refused = await call('POST', `${venue(a)}/payment-intents/${pi2.id}/capture`, { body: {}, key: k2 });
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
     assert.match(refused.body.message, /Dojo refused/);
+    // Dojo's status only: its path and its answer (a problem body) are logged, not shown to a POS.
+    assert.ok(refused.body.dojoStatus >= 400 && refused.body.dojoStatus < 500, JSON.stringify(refused.body));
+    assert.equal(refused.body.message, `Dojo refused: it answered with HTTP ${refused.body.dojoStatus}`);
+    assert.doesNotMatch(refused.body.message, /payment-intents|captures|title|detail|[{}]/);
     assert.equal(await db.prisma.paymentIntentOperation.count({ where: { locationId: a.id, idempotencyKey: k2 } }), 0, 'the claim is freed');
     assert.equal((await call('POST', `${venue(a)}/payment-intents/${pi2.id}/capture`, { body: {}, key: k2 })).status, 409);
     assert.equal(posts(pi2.id), 2, 'the retry was sent to Dojo (refused again), not answered as a replay');

@@ -202,13 +202,17 @@ async function watch(d: PaymentIntentDeps, r: PaymentIntentRow): Promise<Payment
   return (await paymentIntentsRepo(d.prisma).findByDojoId(r.locationId, r.paymentIntentId!))!;
 }
 
-/** Dojo's 4xx answer to an action as a 409 quoting it (the intent's state at Dojo does not allow it). */
-async function atDojo<T>(call: () => Promise<T>): Promise<T> {
+/**
+ * Dojo's 4xx answer to an action as a 409 with Dojo's status (the intent's state at Dojo does not allow it). The
+ * POS is told only that status: Dojo's path and answer go to the log, as for any failed Dojo call of the venue API.
+ */
+async function atDojo<T>(d: PaymentIntentDeps, at: { locationId: string; paymentIntentId: string }, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (err instanceof DojoApiError && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 429) {
-      throw DomainError.conflict(`Dojo refused: ${err.message}`, { dojoStatus: err.status });
+      d.log.warn({ ...at, err: err.message, dojoStatus: err.status }, 'Dojo refused an action on a payment intent');
+      throw DomainError.conflict(`Dojo refused: it answered with HTTP ${err.status}`, { dojoStatus: err.status });
     }
     throw err;
   }
@@ -229,7 +233,7 @@ export class CancelPaymentIntent {
     if (r.status === 'Canceled') return view(r);
     if (r.status !== 'Created') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; only an unpaid (Created) intent can be canceled`);
     const creds = await this.d.credentials.forLocation(locationId);
-    await atDojo(() => this.d.dojo.cancelPaymentIntent(creds, paymentIntentId));
+    await atDojo(this.d, { locationId, paymentIntentId }, () => this.d.dojo.cancelPaymentIntent(creds, paymentIntentId));
     const now = await runInTransaction(this.d.prisma, (tx) => advanceIntentNow(tx, locationId, paymentIntentId, 'Canceled'), { maxWait: 10_000, timeout: 30_000 });
     return view(now ?? r);
   }
@@ -341,7 +345,7 @@ export class CapturePaymentIntent {
     let res: { captureId?: string | null };
     try {
       const creds = await this.d.credentials.forLocation(locationId);
-      res = await atDojo(() => this.d.dojo.capturePaymentIntent(creds, paymentIntentId, { amount: Number(amount), tipsAmount: Number(r.tipsAmount) }, cmd.idempotencyKey));
+      res = await atDojo(this.d, { locationId, paymentIntentId }, () => this.d.dojo.capturePaymentIntent(creds, paymentIntentId, { amount: Number(amount), tipsAmount: Number(r.tipsAmount) }, cmd.idempotencyKey));
     } catch (err) {
       if (!outcomeUnknown(err)) {
         // Dojo refused it (or it was never sent): nothing was captured, the key is free for a retry.
@@ -367,7 +371,7 @@ export class ChangePaymentIntentTips {
     if (!r.tipsAllowed) throw DomainError.conflict(`payment intent ${paymentIntentId} was created without tips`);
     if (r.status !== 'Created' && r.status !== 'Authorized') throw DomainError.conflict(`payment intent ${paymentIntentId} is ${r.status}; tips can change only before it is captured`);
     const creds = await this.d.credentials.forLocation(locationId);
-    await atDojo(() => this.d.dojo.setPaymentIntentTips(creds, paymentIntentId, { value: Number(tipsAmount), currencyCode: r.currency }));
+    await atDojo(this.d, { locationId, paymentIntentId }, () => this.d.dojo.setPaymentIntentTips(creds, paymentIntentId, { value: Number(tipsAmount), currencyCode: r.currency }));
     await paymentIntentsRepo(this.d.prisma).setTips(locationId, paymentIntentId, tipsAmount);
     return view((await paymentIntentsRepo(this.d.prisma).findByDojoId(locationId, paymentIntentId))!);
   }
@@ -427,7 +431,7 @@ export class RefundPaymentIntent {
     let res: { refundId?: string | null; paymentIntentId?: string | null };
     try {
       const creds = await this.d.credentials.forLocation(locationId);
-      res = await atDojo(() => this.d.dojo.refundPaymentIntent(creds, paymentIntentId, { amount: Number(amount), refundReason: cmd.reason }, key));
+      res = await atDojo(this.d, { locationId, paymentIntentId }, () => this.d.dojo.refundPaymentIntent(creds, paymentIntentId, { amount: Number(amount), refundReason: cmd.reason }, key));
     } catch (err) {
       if (!outcomeUnknown(err)) {
         // Dojo refused it (or it was never sent): the key is free again. A claim sent again stays (its first send may still be at Dojo).
@@ -499,7 +503,7 @@ export class ReversePaymentIntent {
     let res: { reversalId?: string | null };
     try {
       const creds = await this.d.credentials.forLocation(locationId);
-      res = await atDojo(() => this.d.dojo.reversePaymentIntent(creds, paymentIntentId, key));
+      res = await atDojo(this.d, { locationId, paymentIntentId }, () => this.d.dojo.reversePaymentIntent(creds, paymentIntentId, key));
     } catch (err) {
       if (!outcomeUnknown(err)) {
         await intents.dropOperationClaim(locationId, key);
