@@ -174,7 +174,7 @@ describe('order change announcements (the order tables trigger, PgChangeFeed)', 
 
   it('goes down when its connection is killed, and listens again by itself', async () => {
     lives.splice(0);
-    await db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'epos-relay change feed'`);
+    await db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'epos-relay change feed' AND datname = current_database()`);
     await waitFor(() => (lives.length >= 2 ? true : undefined), 'down and up again');
     assert.deepEqual(lives, [false, true]);
     assert.ok(feed.isLive);
@@ -289,7 +289,7 @@ describe('gateway read cache (GATEWAY_READ_CACHE)', () => {
     };
     await allow(false);
     try {
-      await db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'epos-relay change feed'`);
+      await db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'epos-relay change feed' AND datname = current_database()`);
       await waitFor(async () => ((await metric('epos_relay_gateway_read_cache_live')) === 0 ? true : undefined), 'the cache off');
       await db.prisma.$transaction([
         db.prisma.$executeRawUnsafe(`SELECT set_config('epos_relay.told_by_gateway', 'on', true)`),
