@@ -185,6 +185,9 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     const p1 = 'aaaaaaaa-0000-4000-8000-000000000001';
     assert.deepEqual(await result('RecordPayment', payment(`${p1} `, 2000, { tipsAmount: 300, cashbackAmount: 1000 })), {});
     assert.equal((await result('RecordPayment', payment(p1, 2000, { tipsAmount: 300, cashbackAmount: 1000 }))).errorCode, 'PAYMENT_ALREADY_RECORDED');
+    // The id again with other amounts is not this payment: Dojo must not read it as on the bill.
+    assert.equal((await result('RecordPayment', payment(p1, 1500, { tipsAmount: 300 }))).errorCode, 'PAYMENT_NOT_RECORDED', 'another amount');
+    assert.equal((await result('RecordPayment', payment(p1, 2000, { tipsAmount: 200 }))).errorCode, 'PAYMENT_NOT_RECORDED', 'another tip');
     assert.deepEqual(await result('RecordPayment', payment('aaaaaaaa-0000-4000-8000-00000000000f', 2300, { paymentSuccessful: false })), {}, 'a failed attempt is acknowledged');
     assert.equal((await result('RecordPayment', payment('aaaaaaaa-0000-4000-8000-000000000002', 9999))).errorCode, 'PAYMENT_NOT_RECORDED', 'never overpays');
     assert.deepEqual(await result('UnlockSession', { sessionId: s }), {});
@@ -196,6 +199,7 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     assert.equal(row.tipsAmount, 300n);
     const pay = await db.prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.id, paymentIntentId: p1 } } });
     assert.equal(pay.cashbackAmount, 1000n, 'the trimmed id, with its cashback recorded');
+    assert.deepEqual([pay.paidAmount, pay.tipsAmount], [2000n, 300n], 'the refused reuses of its id changed nothing');
 
     await result('LockSession', { sessionId: s });
     assert.deepEqual(await result('RecordPayment', payment('aaaaaaaa-0000-4000-8000-000000000004', 2300, { gratuityAmount: 100 })), {});

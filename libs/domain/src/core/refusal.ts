@@ -23,8 +23,10 @@ export type RefusalReason =
   | 'lock_held'
   /** The command needs the caller's own live lock and there is none. */
   | 'not_locked'
-  /** The payment reference is recorded already (a replay refused, or other values). */
+  /** The payment reference is recorded already with the same values (a replay, refused). */
   | 'already_recorded'
+  /** The payment reference is recorded already with other values: this payment is not recorded. */
+  | 'reference_reused'
   /** Waiter ids are enforced and the order belongs to another waiter. */
   | 'wrong_waiter'
   /** The order is closed (Canceled, Finalized, Failed). */

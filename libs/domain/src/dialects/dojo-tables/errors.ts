@@ -32,8 +32,9 @@ const noSuch = (method: string): TablesErrorCode => (method === 'GetTable' ? 'TA
  * - LockSession: a lock held by another -> SESSION_ALREADY_LOCKED; a finished session -> SESSION_NO_SUCH_SESSION
  *   (there is no payable session of that id any more);
  * - UnlockSession: not locked -> SESSION_NOT_LOCKED; held by another -> SESSION_UNABLE_TO_UNLOCK;
- * - RecordPayment: not locked -> SESSION_NOT_LOCKED; the payment id recorded already -> PAYMENT_ALREADY_RECORDED;
- *   anything else (closed, not payable, overpayment, currency, amounts) -> PAYMENT_NOT_RECORDED;
+ * - RecordPayment: not locked -> SESSION_NOT_LOCKED; the payment id recorded already with the same amounts ->
+ *   PAYMENT_ALREADY_RECORDED; anything else (the id recorded with other amounts, closed, not payable, overpayment,
+ *   currency) -> PAYMENT_NOT_RECORDED: Dojo takes PAYMENT_ALREADY_RECORDED as "this payment is on the bill";
  * - other invalid input -> ERROR_PARSE_ERROR.
  */
 export function tablesErrorOf(err: unknown, method = ''): TablesError | undefined {

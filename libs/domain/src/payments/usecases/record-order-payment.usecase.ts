@@ -73,7 +73,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
         `payment intent ${cmd.paymentRef} is already recorded against order ${decision.existing.orderId} ` +
           `with paidAmount ${decision.existing.paidAmount} and tipsAmount ${decision.existing.tipsAmount} ${decision.existing.currency}; ` +
           'it cannot be recorded again with other values',
-        'already_recorded',
+        'reference_reused',
       );
     }
     if (decision.kind === 'replay') {
