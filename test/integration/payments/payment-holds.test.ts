@@ -199,6 +199,36 @@ describe('payments and the holds on an order', () => {
     assert.equal((await order(loc, 'p-2')).totalAmount, 300n);
   });
 
+  it("a venue's replace does not close an order while an open intent or a running counter sale may take money for it", async () => {
+    const loc = await pacVenue();
+    const close = (id: string, status: 'Finalized' | 'Canceled') =>
+      new UpsertOrder({ venue: new VenueStore(db.prisma) }).execute(loc, id, { ...venueOrder(id, 2000), status });
+    // A 5.00 checkout link out.
+    await put(loc, 'f-1', 2000);
+    await db.prisma.paymentIntent.create({
+      data: { locationId: loc, id: randomUUID(), paymentIntentId: 'pi_f1', orderId: 'f-1', idempotencyKey: 'k-f1', requestHash: 'h', amount: 500n, currency: 'GBP', captureMode: 'Auto', tipsAllowed: false, status: 'Created' },
+    });
+    const before = (await order(loc, 'f-1')).version;
+    const refused = await refusedWith(close('f-1', 'Finalized'), 'conflict', 'order_payment_in_flight');
+    assert.deepEqual([refused.details.openIntentAmount, refused.details.counterSaleAmount], [500, 0]);
+    assert.match(refused.message, /has 500 in open payment intents: it cannot be Finalized/);
+    let o = await order(loc, 'f-1');
+    assert.deepEqual([o.status, o.version], ['Accepted', before], 'nothing written');
+    assert.equal((await put(loc, 'f-1', 2100)).created, false, 'other edits go on');
+    // The link canceled: the order may close.
+    await db.prisma.paymentIntent.update({ where: { locationId_paymentIntentId: { locationId: loc, paymentIntentId: 'pi_f1' } }, data: { status: 'Canceled' } });
+    await close('f-1', 'Finalized');
+    o = await order(loc, 'f-1');
+    assert.equal(o.status, 'Finalized');
+
+    // A 3.00 counter sale running.
+    await put(loc, 'f-2', 2000);
+    await sent(loc, 'f2', 'f-2', 300n);
+    const counter = await refusedWith(close('f-2', 'Canceled'), 'conflict', 'order_payment_in_flight');
+    assert.deepEqual([counter.details.openIntentAmount, counter.details.counterSaleAmount], [0, 300]);
+    assert.equal((await order(loc, 'f-2')).status, 'Accepted');
+  });
+
   it("Dojo's cancel of an order with a checkout link out is refused until the intent ends, or its claim is stale", async () => {
     const loc = await pacVenue();
     const intent = (orderId: string, status: string) => db.prisma.paymentIntent.upsert({

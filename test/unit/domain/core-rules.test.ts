@@ -28,6 +28,7 @@ import {
   orderCurrencyChangeRefusal,
   orderDeletionRefusal,
   orderTotalRefusal,
+  orderCloseRefusal,
   outstandingAmount,
   paidTotals,
   partyContentProblems,
@@ -377,6 +378,24 @@ describe("how low a venue's replace may set an order's total (orderTotalRefusal)
       'order "o1" has 1200 paid and 300 in open payment intents and 200 in counter sales still running or not resolved: its totalAmount cannot go below 1700 (asked 1699); refund or cancel first, or wait for them to end',
     );
     assert.match(orderTotalRefusal('o1', 0n, paid(0n), { ...none, openCounterSaleAmount: 1n })!, /has 0 paid and 1 in counter sales still running or not resolved: its totalAmount cannot go below 1/);
+  });
+});
+
+describe('closing an order while money is in flight for it (orderCloseRefusal)', () => {
+  const none = { openIntentAmount: 0n, openCounterSaleAmount: 0n };
+
+  it('refuses closing an open order while an open intent or a running counter sale may take money for it', () => {
+    assert.equal(
+      orderCloseRefusal('o1', 'Submitted', 'Finalized', { ...none, openIntentAmount: 500n }),
+      'order "o1" has 500 in open payment intents: it cannot be Finalized while they may still take money; cancel them first, or wait for them to end',
+    );
+    assert.match(orderCloseRefusal('o1', 'Submitted', 'Canceled', { ...none, openCounterSaleAmount: 300n })!, /300 in counter sales still running or not resolved: it cannot be Canceled/);
+  });
+
+  it('lets an order close with nothing in flight, stay open, or be replaced once closed', () => {
+    assert.equal(orderCloseRefusal('o1', 'Submitted', 'Finalized', none), undefined);
+    assert.equal(orderCloseRefusal('o1', 'Submitted', 'Ready', { ...none, openIntentAmount: 500n }), undefined, 'not closing');
+    assert.equal(orderCloseRefusal('o1', 'Canceled', 'Canceled', { ...none, openIntentAmount: 500n }), undefined, 'already closed');
   });
 });
 

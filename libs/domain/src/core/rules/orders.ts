@@ -1,4 +1,5 @@
 import { DomainRefusal } from '../refusal';
+import { isClosedStatus } from './order-status';
 import type { OrderDraft, PlacedPayment, StatedAmount } from '../commands';
 
 /**
@@ -109,13 +110,31 @@ export function orderTotalRefusal(orderId: string, total: bigint, current: { tot
   if (total >= current.totalAmount) return undefined;
   const least = leastOrderTotal(current.paidAmount, inFlight);
   if (total >= least) return undefined;
-  const held = [
-    inFlight.openIntentAmount > 0n ? `${inFlight.openIntentAmount} in open payment intents` : undefined,
-    inFlight.openCounterSaleAmount > 0n ? `${inFlight.openCounterSaleAmount} in counter sales still running or not resolved` : undefined,
-  ].filter((h): h is string => h !== undefined);
+  const held = inFlightTexts(inFlight);
   const what = held.length ? `${current.paidAmount} paid and ${held.join(' and ')}` : `${current.paidAmount} paid`;
   const fix = held.length ? '; refund or cancel first, or wait for them to end' : '; refund first';
   return `order ${JSON.stringify(orderId)} has ${what}: its totalAmount cannot go below ${least} (asked ${total})${fix}`;
+}
+
+/**
+ * Why a replace may not close an open order (status Finalized, Canceled or Failed), if it may not: an open payment
+ * intent (a checkout link out) or a counter sale still running may take money for it, and a closed order refuses
+ * that payment after the card was charged (the money then waits on the intent as a note, to be refunded). Closing an
+ * order with nothing in flight, or replacing one already closed, is never refused.
+ */
+export function orderCloseRefusal(orderId: string, from: string, to: string, inFlight: OrderMoneyInFlight): string | undefined {
+  if (!isClosedStatus(to) || isClosedStatus(from)) return undefined;
+  const held = inFlightTexts(inFlight);
+  if (held.length === 0) return undefined;
+  return `order ${JSON.stringify(orderId)} has ${held.join(' and ')}: it cannot be ${to} while they may still take money; cancel them first, or wait for them to end`;
+}
+
+/** "500 in open payment intents", "300 in counter sales still running or not resolved": what is in flight, if anything. */
+function inFlightTexts(inFlight: OrderMoneyInFlight): string[] {
+  return [
+    inFlight.openIntentAmount > 0n ? `${inFlight.openIntentAmount} in open payment intents` : undefined,
+    inFlight.openCounterSaleAmount > 0n ? `${inFlight.openCounterSaleAmount} in counter sales still running or not resolved` : undefined,
+  ].filter((h): h is string => h !== undefined);
 }
 
 /** "1 payment, 2 payment intents and a counter sale still running"; undefined when there is nothing. */

@@ -1,7 +1,8 @@
 import type { Models } from '@app/contracts';
 import { dojoOrderToCreateData } from '../../dialects/epos-data/orders.mapping';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
-import { isClosedStatus, leastOrderTotal, mayKeepGoneTable, orderCurrencyChangeRefusal, orderTotalRefusal } from '../../core/rules';
+import { isClosedStatus, leastOrderTotal, mayKeepGoneTable, orderCloseRefusal, orderCurrencyChangeRefusal, orderTotalRefusal } from '../../core/rules';
+import type { OrderMoneyInFlight } from '../../core/rules';
 import type { OrderCreateData } from '../../orders/order-mapper';
 import { orderRowOf } from '../../orders/order-mapper';
 import { OrdersRepository as Orders } from '../../repositories/orders.repository';
@@ -17,7 +18,9 @@ import { refuseUnknownTables } from '../table-refs';
  * Creates or replaces an order from Dojo's Order shape (its table, when given, must exist at the venue unless the
  * stored order already names it: core/rules mayKeepGoneTable), and tells Dojo it changed (outbox). A replace may not
  * lower the total below what is paid plus what open payment intents and running counter sales may take (409
- * order_total_below_paid: core/rules orderTotalRefusal). One transaction of
+ * order_total_below_paid: core/rules orderTotalRefusal), nor close an open order while an open payment intent or a
+ * running counter sale may still take money for it (409 order_payment_in_flight: core/rules orderCloseRefusal). One
+ * transaction of
  * two round trips on pg: the locks and reads (VenueStore.openOrderEdit), then the order, its items and the POS event
  * as one statement sent with COMMIT.
  */
@@ -56,9 +59,10 @@ export class UpsertOrder {
         if (refused) throw DomainError.conflict(refused, { error: 'order_currency_fixed', currency: current.currency });
       }
       const total = BigInt(rows.order.totalAmount);
+      // Rare: read only when needed, under the row lock, which the writes of payments, intents and counter sales take too.
+      let inFlight: OrderMoneyInFlight | undefined;
       if (current && total < current.totalAmount) {
-        // Rare: read only then, under the row lock, which the writes of payments, intents and counter sales take too.
-        const inFlight = await s.readMoneyInFlight(locationId, orderId);
+        inFlight = await s.readMoneyInFlight(locationId, orderId);
         const refused = orderTotalRefusal(orderId, total, current, inFlight);
         if (refused) {
           throw DomainError.conflict(refused, {
@@ -66,6 +70,17 @@ export class UpsertOrder {
             paidAmount: Number(current.paidAmount),
             heldAmount: Number(inFlight.openIntentAmount + inFlight.openCounterSaleAmount),
             leastTotalAmount: Number(leastOrderTotal(current.paidAmount, inFlight)),
+          });
+        }
+      }
+      if (current && isClosedStatus(order.status) && !isClosedStatus(current.status)) {
+        inFlight ??= await s.readMoneyInFlight(locationId, orderId);
+        const refused = orderCloseRefusal(orderId, current.status, order.status, inFlight);
+        if (refused) {
+          throw DomainError.conflict(refused, {
+            error: 'order_payment_in_flight',
+            openIntentAmount: Number(inFlight.openIntentAmount),
+            counterSaleAmount: Number(inFlight.openCounterSaleAmount),
           });
         }
       }
