@@ -71,8 +71,11 @@ describe('Connect PAT through the real gateway, queue and Postgres', () => {
     await fx.table(locationId, { id: 'T4', name: 'Table T4' });
     await fx.order(locationId, { id: 'o4', total: 800, tableId: 'T4' });
     prefix = uniquePrefix('patgw');
+    // Leases of 8 s: nothing here waits for one to expire, and with 2 s a replica starved of CPU for that long (the
+    // whole suite runs on two cores) lost its lease with its socket still open, so the other replica's dial took the
+    // site over ("Connection Discontinued"), which the replicas test below rightly counts as a failure.
     const env = (name: string) =>
-      appEnv(db, { QUEUE_PREFIX: prefix, LOG_LEVEL: 'debug', GATEWAY_REPLICA_ID: `${name}-${randomUUID().slice(0, 6)}`, GATEWAY_PING_INTERVAL_MS: '300', GATEWAY_LEASE_TTL_MS: '2000' });
+      appEnv(db, { QUEUE_PREFIX: prefix, LOG_LEVEL: 'debug', GATEWAY_REPLICA_ID: `${name}-${randomUUID().slice(0, 6)}`, GATEWAY_PING_INTERVAL_MS: '300', GATEWAY_LEASE_TTL_MS: '8000' });
     apps = await spawnApps(['gateway', 'gateway', 'worker'], env);
     // Both replicas see each other, and the location's link has settled on the one that owns it.
     await waitFor(async () => {
