@@ -226,8 +226,8 @@ export function paymentTip(pay: { tipsAmount?: number | null; gratuityAmount?: n
 /**
  * RecordPayment, through the shared RecordPayment command: needs the terminal's own lock (SESSION_NOT_LOCKED),
  * once per payment id, trimmed (Dojo's own example carries a trailing space; a repeat is PAYMENT_ALREADY_RECORDED
- * and changes nothing, the id again with other amounts PAYMENT_NOT_RECORDED), tips from tipsAmount (the docs) or gratuityAmount (the SDK) as paymentTip reads them,
- * cashback recorded and never counted toward the bill. A failed attempt (paymentSuccessful false) changes nothing
+ * and changes nothing, the id again with other amounts PAYMENT_NOT_RECORDED), tips from tipsAmount (the docs) or
+ * gratuityAmount (the SDK) as paymentTip reads them, cashback recorded and never counted toward the bill. A failed attempt (paymentSuccessful false) changes nothing
  * and is answered `{}` once the session and its lock are checked.
  */
 export const recordPayment = {
