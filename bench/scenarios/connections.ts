@@ -239,7 +239,7 @@ export async function connections(
   const redis = createRedis(p.stack.redisUrl, 'command');
   try {
     const pipe = redis.pipeline();
-    for (const l of rest) pipe.publish(Channels.locationChanged, JSON.stringify({ locationId: l.id, configVersion: 1 } satisfies LocationChangedMessage));
+    for (const l of rest) pipe.publish(Channels.locationChanged(p.prefix), JSON.stringify({ locationId: l.id, configVersion: 1 } satisfies LocationChangedMessage));
     await pipe.exec();
   } finally {
     redis.disconnect();

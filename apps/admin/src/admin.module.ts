@@ -102,7 +102,7 @@ export class AdminModule {
               publishChanged: async (locationId, configVersion) => {
                 const msg: LocationChangedMessage = { locationId, configVersion };
                 try {
-                  await redis.publish(Channels.locationChanged, JSON.stringify(msg));
+                  await redis.publish(Channels.locationChanged(config.QUEUE_PREFIX), JSON.stringify(msg));
                 } catch (err) {
                   logger.warn({ locationId, configVersion, err: (err as Error).message }, 'could not publish location change');
                 }
@@ -111,7 +111,7 @@ export class AdminModule {
               requestReconnect: async (locationId) => {
                 const msg: LocationReconnectMessage = { locationId, requestedAt: new Date().toISOString() };
                 try {
-                  return await redis.publish(Channels.locationReconnect, JSON.stringify(msg));
+                  return await redis.publish(Channels.locationReconnect(config.QUEUE_PREFIX), JSON.stringify(msg));
                 } catch (err) {
                   throw new RedisUnavailable('the reconnect could not be passed to the gateways', err);
                 }

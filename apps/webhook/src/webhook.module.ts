@@ -19,8 +19,9 @@ const LOCATION_CHANGES = Symbol('LOCATION_CHANGES');
 
 function subscribeLocationChanges(config: WebhookConfig, cache: WebhookAccountCache, logger: Logger): Redis {
   const sub = createRedis(config.REDIS_URL, 'blocking');
+  const changed = Channels.locationChanged(config.QUEUE_PREFIX);
   sub.on('message', (channel: string, message: string) => {
-    if (channel !== Channels.locationChanged) return;
+    if (channel !== changed) return;
     try {
       const msg = JSON.parse(message) as LocationChangedMessage;
       if (typeof msg?.locationId === 'string') cache.forgetLocation(msg.locationId);
@@ -29,7 +30,7 @@ function subscribeLocationChanges(config: WebhookConfig, cache: WebhookAccountCa
     }
   });
   // Best effort: without the subscription, entries still expire after a few seconds.
-  sub.subscribe(Channels.locationChanged).catch((err: Error) => logger.warn({ err: err.message }, 'could not subscribe to location changes'));
+  sub.subscribe(changed).catch((err: Error) => logger.warn({ err: err.message }, 'could not subscribe to location changes'));
   return sub;
 }
 

@@ -32,12 +32,15 @@ export interface RpcRequest {
   fence: number;
 }
 
-/** Redis pub/sub channels used between apps. */
+/**
+ * Redis pub/sub channels used between apps, named under the deployment's QUEUE_PREFIX as its keys are, so deployments
+ * that share one Redis do not hear each other (the default prefix, `epos-relay`, gives the names of old).
+ */
 export const Channels = {
   /** Location changes (enable, disable, key rotation, capabilities): the gateways react at once. */
-  locationChanged: 'epos-relay:location-changed',
+  locationChanged: (prefix: string) => `${prefix}:location-changed`,
   /** An operator asks for a location's link to be re-dialled now; only the replica holding it acts. */
-  locationReconnect: 'epos-relay:location-reconnect',
+  locationReconnect: (prefix: string) => `${prefix}:location-reconnect`,
 } as const;
 
 export interface LocationChangedMessage {

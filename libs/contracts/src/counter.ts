@@ -120,12 +120,12 @@ export interface CounterEvent {
   at: string;
 }
 
-/** Redis pub/sub channels of the counter (see also Channels in channels.ts). */
+/** Redis pub/sub channels of the counter, under the deployment's QUEUE_PREFIX (see also Channels in channels.ts). */
 export const CounterChannels = {
   /** To the gateways: a location has counter work (a new command, a cancel, a terminals refresh). Only the owner acts; it also polls, so a lost message only delays. */
-  commands: 'epos-relay:counter-commands',
+  commands: (prefix: string) => `${prefix}:counter-commands`,
   /** To the venue API's SSE streams of one location: each stored CounterEvent as JSON, published after commit. */
-  events: (locationId: string) => `epos-relay:counter-events:{${locationId}}`,
+  events: (prefix: string, locationId: string) => `${prefix}:counter-events:{${locationId}}`,
 } as const;
 
 export interface CounterCommandMessage {

@@ -177,14 +177,17 @@ export class GatewayManager {
     const log = this.deps.logger;
     await this.deps.rpc.start();
     const released = releasedChannel(this.opts.prefix);
+    const changed = Channels.locationChanged(this.opts.prefix);
+    const reconnect = Channels.locationReconnect(this.opts.prefix);
+    const counterCommands = CounterChannels.commands(this.opts.prefix);
     this.deps.subscriber.on('message', (channel: string, message: string) => {
       // Never rejects: onLocationChanged logs its own failures.
-      if (channel === Channels.locationChanged) void this.onLocationChanged(message);
-      else if (channel === Channels.locationReconnect) this.onReconnectRequested(message);
+      if (channel === changed) void this.onLocationChanged(message);
+      else if (channel === reconnect) this.onReconnectRequested(message);
       else if (channel === released) this.requestTick();
-      else if (channel === CounterChannels.commands) this.onCounterCommand(message);
+      else if (channel === counterCommands) this.onCounterCommand(message);
     });
-    await this.deps.subscriber.subscribe(Channels.locationChanged, Channels.locationReconnect, released, ...(this.counterPump ? [CounterChannels.commands] : []));
+    await this.deps.subscriber.subscribe(changed, reconnect, released, ...(this.counterPump ? [counterCommands] : []));
     this.unprovideLinks = this.metrics.links.provide(() => this.linkSamples());
     await this.resync();
     await this.runTick();

@@ -38,7 +38,7 @@ export class RedisCounterSignals {
     let listeners = 0;
     for (const e of events) {
       try {
-        listeners = Math.max(listeners, await this.redis.publish(CounterChannels.events(locationId), JSON.stringify(e)));
+        listeners = Math.max(listeners, await this.redis.publish(CounterChannels.events(this.prefix, locationId), JSON.stringify(e)));
       } catch (err) {
         this.logger.warn({ locationId, eventId: e.id, err: (err as Error).message }, 'could not publish a counter event; streams read it from Postgres');
       }
@@ -80,7 +80,7 @@ export class RedisCounterSignals {
 
   async notifyGateways(msg: CounterCommandMessage): Promise<void> {
     try {
-      await this.redis.publish(CounterChannels.commands, JSON.stringify(msg));
+      await this.redis.publish(CounterChannels.commands(this.prefix), JSON.stringify(msg));
     } catch (err) {
       this.logger.warn({ locationId: msg.locationId, what: msg.what, err: (err as Error).message }, 'could not wake the gateways; the owner polls');
     }

@@ -36,13 +36,14 @@ describe('admin app end to end (with a Dojo stand-in)', () => {
   before(async () => {
     db = await createTestDatabase('admine2e');
     dojo = await new DojoStandIn().start();
+    const prefix = uniquePrefix('admin');
     sub = createRedis(testRedisUrl(), 'blocking');
-    await sub.subscribe(Channels.locationChanged);
+    await sub.subscribe(Channels.locationChanged(prefix));
     sub.on('message', (_ch, msg) => published.push(JSON.parse(msg)));
     env = appEnv(db, {
       ADMIN_OPERATOR_TOKENS: OPERATOR_TOKEN,
       DOJO_API_URL: dojo.url,
-      QUEUE_PREFIX: uniquePrefix('admin'),
+      QUEUE_PREFIX: prefix,
       // The former ADMIN_ names, still accepted (read by both apps: admin schedules, the worker's sweep too).
       ADMIN_REGISTRATION_BACKOFF_MS: '50',
       ADMIN_REGISTRATION_ATTEMPTS: '6',

@@ -62,7 +62,7 @@ describe('pay at counter on a Redis Cluster: a POS listening on another node', (
     hub = new CounterStreamHub({ REDIS_URL: cluster.url, QUEUE_PREFIX: prefix } as AdminConfig, logger, redis);
     const woken: (string | undefined)[] = [];
     const stop = await hub.listen(loc, (id) => woken.push(id), () => undefined);
-    const channel = CounterChannels.events(loc);
+    const channel = CounterChannels.events(prefix, loc);
     const subscribedOn = await waitFor(async () => {
       for (const n of cluster.nodes) {
         const [, count] = (await askNode(n.port, (c) => c.pubsub('NUMSUB', channel))) as [string, number];

@@ -546,7 +546,7 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const s = await start('note-1', { tid: 'T-NOTE' });
     await new TakeCounterWork(deps).takeWork(loc, owner('r1'));
     const received: CounterEvent[] = [];
-    await sub.subscribe(CounterChannels.events(loc));
+    await sub.subscribe(CounterChannels.events(prefix, loc));
     sub.on('message', (_c, m) => received.push(JSON.parse(m) as CounterEvent));
     const note = new RecordTerminalNotification(deps.signals);
     const ctx = { db: db.prisma, locationId: loc, rpcId: 'n', traceId: 't', log: logger, now: new Date() };
@@ -605,7 +605,7 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const b = await start('sig-2', { tid: 'T-SIG' });
     await take.takeWork(loc, owner('r1'));
     await expectDomainError(new AnswerCardholderSignature(deps).execute(loc, b.view.id, true), 'conflict', 'no_signature_request');
-    await sub.subscribe(CounterChannels.events(loc));
+    await sub.subscribe(CounterChannels.events(prefix, loc));
     sub.on('message', (_c, m) => {
       const e = JSON.parse(m) as CounterEvent;
       if (e.type === 'signature.requested' && e.transactionId === b.view.id) void new AnswerCardholderSignature(deps).execute(loc, b.view.id, true);
@@ -636,7 +636,7 @@ describe('pay at counter: domain on Postgres and Redis', () => {
     const signals = new RedisCounterSignals(redis, prefix, logger);
     const a = await start('sig-stop', { tid: 'T-STOP' });
     await new TakeCounterWork(deps).takeWork(loc, owner('r1'));
-    await sub.subscribe(CounterChannels.events(loc)); // a POS listens and does not answer
+    await sub.subscribe(CounterChannels.events(prefix, loc)); // a POS listens and does not answer
     const t0 = Date.now();
     const ctx = { db: db.prisma, locationId: loc, rpcId: 's', traceId: 't', log: logger, now: new Date(), deadline: Date.now() + 8_000 };
     const answer = new VerifyCardholderSignature(signals).execute(ctx, { tid: 'T-STOP' });

@@ -48,7 +48,7 @@ describe('pay at counter: onboarding', () => {
     admin = await startAdmin(appEnv(db, { QUEUE_PREFIX: prefix, ADMIN_OPERATOR_TOKENS: TOKEN }));
     redis = createRedis(testRedisUrl());
     sub = createRedis(testRedisUrl());
-    await sub.subscribe(Channels.locationChanged);
+    await sub.subscribe(Channels.locationChanged(prefix));
     sub.on('message', (_c, m) => changes.push(JSON.parse(m) as LocationChangedMessage));
   });
   after(async () => {

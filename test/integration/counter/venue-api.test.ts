@@ -243,7 +243,7 @@ describe('pay at counter: venue API and event stream', () => {
 
     // A gateway answering refresh_terminals with a newer read.
     const gw = createRedis(testRedisUrl());
-    await gw.subscribe(CounterChannels.commands);
+    await gw.subscribe(CounterChannels.commands(prefix));
     gw.on('message', (_c, m) => {
       const msg = JSON.parse(m) as CounterCommandMessage;
       if (msg.locationId === loc && msg.what === 'refresh_terminals') void redis.set(counterTerminalsKey(prefix, loc), JSON.stringify(snap(new Date(), ['VT-1', 'VT-2'])), 'EX', 60);

@@ -67,7 +67,7 @@ describe('webhook ingest: cached account lookups', () => {
 
   const addSecret = async (locationId: string, value: string, state: 'active' | 'retired' = 'active') => (await fx.webhookSecret(locationId, value, state)).id;
 
-  const publishChanged = (locationId: string) => redis.publish(Channels.locationChanged, JSON.stringify({ locationId, configVersion: 2 } satisfies LocationChangedMessage));
+  const publishChanged = (locationId: string) => redis.publish(Channels.locationChanged(prefix), JSON.stringify({ locationId, configVersion: 2 } satisfies LocationChangedMessage));
 
   it('a secret added after the account was cached verifies at once', async () => {
     const loc = await fx.location({ webhookSecrets: [{ value: 'first-secret' }] });

@@ -50,10 +50,10 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
     await db.prisma.location.updateMany({ where: { id: { notIn: ids } }, data: { enabled: false } });
   }
 
-  async function publishChange(locationId: string) {
+  async function publishChange(prefix: string, locationId: string) {
     const loc = await db.prisma.location.update({ where: { id: locationId }, data: { configVersion: { increment: 1 } } });
     const msg: LocationChangedMessage = { locationId, configVersion: loc.configVersion };
-    await redis.publish(Channels.locationChanged, JSON.stringify(msg));
+    await redis.publish(Channels.locationChanged(prefix), JSON.stringify(msg));
   }
 
   it('dials each enabled location once with the exact handshake headers, over HTTP/1.1, without permessage-deflate', async () => {
@@ -220,7 +220,7 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
     // credentials). The link is waiting out an auth refusal, so it tries again at once.
     fake.refuse.delete(loc.apiKey);
     const changed = Date.now();
-    await publishChange(loc.id);
+    await publishChange(prefix, loc.id);
     await waitFor(() => fake.open(loc.apiKey).length === 1, 'link up after the same key was submitted again', 5_000);
     assert.ok(Date.now() - changed < 1_000, `re-dialled in ${Date.now() - changed} ms`);
     assert.equal(tries().length, 2, 'one refused attempt, then one accepted');
@@ -270,14 +270,18 @@ describe('gateway links: handshake, keepalive, backoff, auth refusal', () => {
     const newKey = 'sk_sandbox_rotated_key_0001';
     await db.prisma.location.update({ where: { id: loc.id }, data: { apiKeyCiphertext: fx.encryptApiKey(loc.id, newKey), apiKeyLast4: '0001' } });
     const changed = Date.now();
-    await publishChange(loc.id);
+    await publishChange(prefix, loc.id);
     await waitFor(() => fake.open(newKey).length === 1, 'link with the new key', 5_000);
     assert.ok(Date.now() - changed < 1_000, `re-dialled in ${Date.now() - changed} ms`);
     assert.equal(fake.open(newKey)[0]!.headers.authorization, `Basic ${newKey}`);
 
-    // Disabling reaches the owner too: the link closes and the status says disabled.
+    // Disabling reaches the owner too: the link closes and the status says disabled. Not when another deployment
+    // (another QUEUE_PREFIX on the same Redis) publishes it: its channels are its own.
     await db.prisma.location.update({ where: { id: loc.id }, data: { enabled: false } });
-    await publishChange(loc.id);
+    await publishChange(uniquePrefix('other-deployment'), loc.id);
+    await sleep(500);
+    assert.equal(fake.open(newKey).length, 1, "another deployment's message is not heard");
+    await publishChange(prefix, loc.id);
     await waitFor(() => fake.open(newKey).length === 0, 'link closed when disabled', 5_000);
     await waitFor(async () => (await readConnectionStatuses(redis, prefix, [loc.id])).get(loc.id)!.state === 'disabled', 'disabled status');
     void gw; // not a promise: marks gw as deliberately unused here

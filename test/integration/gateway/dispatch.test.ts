@@ -224,7 +224,7 @@ for (const transport of RPC_TRANSPORTS) describe(`gateway dispatch: concurrency,
       data: { capabilities: ['GetOrderById', 'SearchOrders', 'ListAreas'], configVersion: { increment: 1 } },
     });
     const v = await db.prisma.location.findUniqueOrThrow({ where: { id: locationId } });
-    await redis.publish(Channels.locationChanged, JSON.stringify({ locationId, configVersion: v.configVersion }));
+    await redis.publish(Channels.locationChanged(prefix), JSON.stringify({ locationId, configVersion: v.configVersion }));
     const enabled = await waitFor(async () => {
       const id = `la-${Math.random()}`;
       const r = await fake.request(conn, { jsonrpc: '2.0', id, method: 'ListAreasV1', params: { headers: {} } }, id);

@@ -177,11 +177,11 @@ describe('gateway replicas: one connection per location, failover, rebalancing, 
     const target = locs[0]!;
     await db.prisma.location.update({ where: { id: target.id }, data: { enabled: false, configVersion: { increment: 1 } } });
     const t0 = Date.now();
-    await redis.publish(Channels.locationChanged, JSON.stringify({ locationId: target.id, configVersion: 0 }));
+    await redis.publish(Channels.locationChanged(prefix), JSON.stringify({ locationId: target.id, configVersion: 0 }));
     await waitFor(() => fake.open(target.apiKey).length === 0, 'disabled location closed', 5_000);
     assert.ok(Date.now() - t0 < 5_000);
     await db.prisma.location.update({ where: { id: target.id }, data: { enabled: true, configVersion: { increment: 1 } } });
-    await redis.publish(Channels.locationChanged, JSON.stringify({ locationId: target.id, configVersion: 0 }));
+    await redis.publish(Channels.locationChanged(prefix), JSON.stringify({ locationId: target.id, configVersion: 0 }));
     await waitFor(() => fake.open(target.apiKey).length === 1, 're-enabled location dialled', 5_000);
     assert.deepEqual(doubles, []);
   });

@@ -34,6 +34,7 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
   let apps: AppProcess[] = [];
   let loc: LocationFixture;
   let enforced: LocationFixture;
+  let prefix = '';
   let conn: FakeConnection;
   let n = 0;
   const call = async (method: string, params: Record<string, unknown> = {}, id: string | number = `r${++n}`, c = conn) =>
@@ -80,7 +81,8 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     await fx.order(enforced.id, { id: 'W-7', total: 1000, tableId: 'W1', waiterId: '7' });
     await fx.order(enforced.id, { id: 'W-8', total: 1000, tableId: 'W1', waiterId: '8' });
 
-    const env = appEnv(db, { QUEUE_PREFIX: uniquePrefix('tables'), LOG_LEVEL: 'trace', DOJO_WS_URL: fake.url, TABLES_LOCK_TTL_MS: '120000' });
+    prefix = uniquePrefix('tables');
+    const env = appEnv(db, { QUEUE_PREFIX: prefix, LOG_LEVEL: 'trace', DOJO_WS_URL: fake.url, TABLES_LOCK_TTL_MS: '120000' });
     apps = await spawnApps(['gateway', 'worker'], () => env);
     await waitFor(() => fake.open().length === 2, 'both Tables links open', 30_000);
     conn = fake.open().find((c) => c.path.includes('token='))!;
@@ -293,7 +295,7 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     const publish = async (data: Record<string, unknown>) => {
       const row = await db.prisma.location.update({ where: { id: loc.id }, data: { ...data, configVersion: { increment: 1 } } });
       const msg: LocationChangedMessage = { locationId: loc.id, configVersion: row.configVersion };
-      await redis.publish(Channels.locationChanged, JSON.stringify(msg));
+      await redis.publish(Channels.locationChanged(prefix), JSON.stringify(msg));
     };
     const eposKey = 'sk_sandbox_switch0001';
     await publish({ protocol: 'epos-data', protocolSettings: {}, apiKeyCiphertext: fx.encryptApiKey(loc.id, eposKey), wsUrl: fake.url });

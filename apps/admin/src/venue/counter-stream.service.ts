@@ -62,7 +62,7 @@ export class CounterStreamHub implements BeforeApplicationShutdown {
     if (!set) {
       set = new Set();
       this.listeners.set(locationId, set);
-      await Promise.all([this.subscriber().subscribe(CounterChannels.events(locationId)), this.presence.present(locationId, this.holder)]);
+      await Promise.all([this.subscriber().subscribe(CounterChannels.events(this.config.QUEUE_PREFIX, locationId)), this.presence.present(locationId, this.holder)]);
       this.refresh ??= setInterval(() => {
         for (const l of this.listeners.keys()) void this.presence.present(l, this.holder);
       }, COUNTER_PRESENCE_REFRESH_MS).unref();
@@ -77,7 +77,7 @@ export class CounterStreamHub implements BeforeApplicationShutdown {
       if (s.size === 0) {
         this.listeners.delete(locationId);
         void this.presence.absent(locationId, this.holder);
-        this.sub?.unsubscribe(CounterChannels.events(locationId)).catch((err: Error) => this.logger.warn({ locationId, err: err.message }, 'counter stream unsubscribe failed'));
+        this.sub?.unsubscribe(CounterChannels.events(this.config.QUEUE_PREFIX, locationId)).catch((err: Error) => this.logger.warn({ locationId, err: err.message }, 'counter stream unsubscribe failed'));
       }
     };
   }
