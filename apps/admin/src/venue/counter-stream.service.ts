@@ -18,10 +18,17 @@ type Wake = (eventId: string | undefined) => void;
  * COUNTER_PRESENCE_REFRESH_MS, removed with the last stream): that is what tells
  * a signature request that a POS listens, on a Redis Cluster too.
  */
+/** A location's streams on this hub: their wake-ups, and the subscription and presence they all wait for. */
+interface Listening {
+  wakes: Set<Wake>;
+  /** Settles once the location's channel is subscribed and the hub is marked present there. */
+  ready: Promise<void>;
+}
+
 @Injectable()
 export class CounterStreamHub implements BeforeApplicationShutdown {
   private sub?: Redis;
-  private readonly listeners = new Map<string, Set<Wake>>();
+  private readonly listening = new Map<string, Listening>();
   private readonly closers = new Set<() => void>();
   private readonly presence: RedisCounterSignals;
   /** This hub's name in the locations' presence sets. */
@@ -42,44 +49,54 @@ export class CounterStreamHub implements BeforeApplicationShutdown {
       this.sub.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'counter stream subscriber error; streams still poll'));
       this.sub.on('message', (channel: string, message: string) => {
         const m = /\{([0-9a-f-]{36})\}$/.exec(channel);
-        const set = m ? this.listeners.get(m[1]!) : undefined;
-        if (!set) return;
+        const entry = m ? this.listening.get(m[1]!) : undefined;
+        if (!entry) return;
         let id: string | undefined;
         try {
           id = (JSON.parse(message) as { id?: string }).id;
         } catch {
           id = undefined; // a wake-up without an id still makes the streams read
         }
-        for (const wake of set) wake(id);
+        for (const wake of entry.wakes) wake(id);
       });
     }
     return this.sub;
   }
 
-  /** Listens to a location's events until the returned function is called; `close` ends the stream when the app shuts down. */
+  /**
+   * Listens to a location's events until the returned function is called; `close` ends the stream when the app shuts
+   * down. Resolves once the location's channel is subscribed and the hub is marked present there, for the first
+   * stream of the location and for any opened while that is under way alike: a stream that reads after this resolves
+   * misses no wake-up. The wake is counted from the call on, so a stream of the location that closes meanwhile does
+   * not take the subscription from under this one.
+   */
   async listen(locationId: string, wake: Wake, close: () => void): Promise<() => void> {
-    let set = this.listeners.get(locationId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(locationId, set);
-      await Promise.all([this.subscriber().subscribe(CounterChannels.events(this.config.QUEUE_PREFIX, locationId)), this.presence.present(locationId, this.holder)]);
+    let entry = this.listening.get(locationId);
+    if (!entry) {
+      const channel = CounterChannels.events(this.config.QUEUE_PREFIX, locationId);
+      entry = { wakes: new Set(), ready: Promise.all([this.subscriber().subscribe(channel), this.presence.present(locationId, this.holder)]).then(() => undefined) };
+      this.listening.set(locationId, entry);
       this.refresh ??= setInterval(() => {
-        for (const l of this.listeners.keys()) void this.presence.present(l, this.holder);
+        for (const l of this.listening.keys()) void this.presence.present(l, this.holder);
       }, COUNTER_PRESENCE_REFRESH_MS).unref();
     }
-    set.add(wake);
+    const own = entry;
+    own.wakes.add(wake);
     this.closers.add(close);
-    return () => {
+    const stop = () => {
       this.closers.delete(close);
-      const s = this.listeners.get(locationId);
-      if (!s) return;
-      s.delete(wake);
-      if (s.size === 0) {
-        this.listeners.delete(locationId);
-        void this.presence.absent(locationId, this.holder);
-        this.sub?.unsubscribe(CounterChannels.events(this.config.QUEUE_PREFIX, locationId)).catch((err: Error) => this.logger.warn({ locationId, err: err.message }, 'counter stream unsubscribe failed'));
-      }
+      if (!own.wakes.delete(wake) || own.wakes.size > 0 || this.listening.get(locationId) !== own) return;
+      this.listening.delete(locationId);
+      void this.presence.absent(locationId, this.holder);
+      this.sub?.unsubscribe(CounterChannels.events(this.config.QUEUE_PREFIX, locationId)).catch((err: Error) => this.logger.warn({ locationId, err: err.message }, 'counter stream unsubscribe failed'));
     };
+    try {
+      await own.ready;
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    return stop;
   }
 
   beforeApplicationShutdown(): void {
