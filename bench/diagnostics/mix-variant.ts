@@ -28,9 +28,10 @@ export interface MixVariant {
 
 /**
  * Runs `body` on a variant of the payment mix as the bench starts it (500 venues with their orders, connected to the
- * sandbox, on the bench's stack: local Postgres and Redis unless DATABASE_URL / REDIS_URL are given), then stops it all.
+ * sandbox, on the bench's stack: local Postgres and Redis unless DATABASE_URL / REDIS_URL are given), with `workers`
+ * worker processes where the variant has workers, then stops it all.
  */
-export async function withMixVariant<T>(label: string, key: DiagnosticVariant, body: (m: MixVariant) => Promise<T>): Promise<T> {
+export async function withMixVariant<T>(label: string, key: DiagnosticVariant, body: (m: MixVariant) => Promise<T>, workers = 1): Promise<T> {
   const stack = await startStack();
   const dir = mkdtempSync(join(tmpdir(), `${label}-`));
   const p = new Platform(
@@ -42,7 +43,7 @@ export async function withMixVariant<T>(label: string, key: DiagnosticVariant, b
   try {
     const variant = REQUEST_PATH_VARIANTS[key];
     const accountIds = await preparePaymentVenues(p, 500);
-    const { pids } = await startVariant(p, variant, accountIds);
+    const { pids } = await startVariant(p, variant, accountIds, workers);
     return await body({ stack, p, variant, accountIds, pids });
   } finally {
     await p.close();

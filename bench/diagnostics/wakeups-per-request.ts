@@ -4,8 +4,8 @@
  * (/proc/<pid>/task/<tid>/schedstat: CPU time, and how many times the thread was put on a CPU). On a VM where waking
  * a process costs more than its work (docs/performance.md, "Where the CPU goes"), a change that takes out a hop shows
  * here as fewer runs per request even when whole runs of the bench cannot tell it from the machine's drift.
- * `node dist/bench/diagnostics/wakeups-per-request.js [rate] [seconds] [variant] [warm-up rate] [warm-up seconds]`
- * (defaults 200, 10, queue, 1000, 10; variant: queue | reads-queued | in-process; DATABASE_URL / REDIS_URL
+ * `node dist/bench/diagnostics/wakeups-per-request.js [rate] [seconds] [variant] [warm-up rate] [warm-up seconds] [workers]`
+ * (defaults 200, 10, queue, 1000, 10, 1; workers: worker processes of a variant that has them; variant: queue | reads-queued | in-process; DATABASE_URL / REDIS_URL
  * optional, as for the bench). Linux only (it reads /proc).
  */
 import { readdirSync } from 'node:fs';
@@ -88,7 +88,9 @@ async function main() {
   const seconds = Number(args[1] ?? 10);
   const warmRate = Number(args[3] ?? 1000);
   const warmSeconds = Number(args[4] ?? 10);
+  const workers = Number(args[5] ?? 1);
   if (!(rate > 0) || !(seconds > 0)) throw new Error('rate and seconds must be positive numbers');
+  if (!Number.isInteger(workers) || workers < 1) throw new Error('workers must be a whole number of at least 1');
   if (process.platform !== 'linux') throw new Error('this diagnostic reads /proc (Linux only)');
   await withMixVariant('wakeups-per-request', diagnosticVariant(args[2]), async ({ stack, p, variant, accountIds, pids }) => {
     if (warmRate > 0 && warmSeconds > 0) {
@@ -108,7 +110,7 @@ async function main() {
     const after = snapshot(groups());
     // Per request sent, as the bench's CPU per request (cores over the achieved rate).
     const n = Math.max(1, r.sent);
-    console.log(`${variant} at ${rate}/s for ${seconds} s: ${r.sent} requests (errors ${r.errors}), p50 ${r.latency.p50} ms`);
+    console.log(`${variant}${workers > 1 ? `, ${workers} workers,` : ''} at ${rate}/s for ${seconds} s: ${r.sent} requests (errors ${r.errors}), p50 ${r.latency.p50} ms`);
     // CPU ms: all the group's threads. Runs: times a thread was put on a CPU (each wake-up, and each return after
     // being preempted). Postgres forks a process per connection: each counts as a main thread. Redis' main thread is
     // its event loop, its other threads its background jobs.
@@ -124,7 +126,7 @@ async function main() {
       );
     }
     console.log(`  ${'all'.padEnd(18)} ${pad((cpu / n).toFixed(3), 8)} ${pad((runs / n).toFixed(2), 17)} (runs of every thread)`);
-  });
+  }, workers);
 }
 
 main().catch((err) => {
