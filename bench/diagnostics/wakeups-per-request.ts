@@ -5,8 +5,8 @@
  * a process costs more than its work (docs/performance.md, "Where the CPU goes"), a change that takes out a hop shows
  * here as fewer runs per request even when whole runs of the bench cannot tell it from the machine's drift.
  * `node dist/bench/diagnostics/wakeups-per-request.js [rate] [seconds] [variant] [warm-up rate] [warm-up seconds] [workers]`
- * (defaults 200, 10, queue, 1000, 10, 1; workers: worker processes of a variant that has them; variant: queue | reads-queued | in-process; DATABASE_URL / REDIS_URL
- * optional, as for the bench). Linux only (it reads /proc).
+ * (defaults 200, 10, queue, 1000, 10, 1; variant: queue | reads-queued | in-process; workers: the worker processes of a
+ * variant that has them; DATABASE_URL / REDIS_URL optional, as for the bench). Linux only (it reads /proc).
  */
 import { readdirSync } from 'node:fs';
 import { readProc, serverPids } from '../lib/procs';

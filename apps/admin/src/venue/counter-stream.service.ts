@@ -8,6 +8,13 @@ import { RedisCounterSignals } from '@app/queue';
 
 type Wake = (eventId: string | undefined) => void;
 
+/** A location's streams on this hub: their wake-ups, and the subscription and presence they all wait for. */
+interface Listening {
+  wakes: Set<Wake>;
+  /** Settles once the location's channel is subscribed and the hub is marked present there. */
+  ready: Promise<void>;
+}
+
 /**
  * One Redis subscriber for the admin app's counter streams (SSE): a
  * location's channel is subscribed while at least one of its streams is open,
@@ -18,13 +25,6 @@ type Wake = (eventId: string | undefined) => void;
  * COUNTER_PRESENCE_REFRESH_MS, removed with the last stream): that is what tells
  * a signature request that a POS listens, on a Redis Cluster too.
  */
-/** A location's streams on this hub: their wake-ups, and the subscription and presence they all wait for. */
-interface Listening {
-  wakes: Set<Wake>;
-  /** Settles once the location's channel is subscribed and the hub is marked present there. */
-  ready: Promise<void>;
-}
-
 @Injectable()
 export class CounterStreamHub implements BeforeApplicationShutdown {
   private sub?: Redis;
