@@ -64,7 +64,7 @@ describe('counter stream hub (real Redis)', () => {
     const locationId = randomUUID();
     const woken: string[] = [];
     const opening = h.listen(locationId, (id) => woken.push(id ?? ''), () => undefined);
-    // A second stream of the location comes and goes before the first is subscribed.
+    // A second stream of the location comes and goes while the first one's listen has not returned yet.
     const stopSecond = await h.listen(locationId, () => undefined, () => undefined);
     stopSecond();
     const stopFirst = await opening;

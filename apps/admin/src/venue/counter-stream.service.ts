@@ -71,32 +71,37 @@ export class CounterStreamHub implements BeforeApplicationShutdown {
    * not take the subscription from under this one.
    */
   async listen(locationId: string, wake: Wake, close: () => void): Promise<() => void> {
-    let entry = this.listening.get(locationId);
-    if (!entry) {
-      const channel = CounterChannels.events(this.config.QUEUE_PREFIX, locationId);
-      entry = { wakes: new Set(), ready: Promise.all([this.subscriber().subscribe(channel), this.presence.present(locationId, this.holder)]).then(() => undefined) };
-      this.listening.set(locationId, entry);
-      this.refresh ??= setInterval(() => {
-        for (const l of this.listening.keys()) void this.presence.present(l, this.holder);
-      }, COUNTER_PRESENCE_REFRESH_MS).unref();
-    }
-    const own = entry;
-    own.wakes.add(wake);
+    const channel = CounterChannels.events(this.config.QUEUE_PREFIX, locationId);
+    const entry = this.listening.get(locationId) ?? this.startListening(locationId, channel);
+    entry.wakes.add(wake);
     this.closers.add(close);
     const stop = () => {
       this.closers.delete(close);
-      if (!own.wakes.delete(wake) || own.wakes.size > 0 || this.listening.get(locationId) !== own) return;
+      if (!entry.wakes.delete(wake) || entry.wakes.size > 0 || this.listening.get(locationId) !== entry) return;
       this.listening.delete(locationId);
       void this.presence.absent(locationId, this.holder);
-      this.sub?.unsubscribe(CounterChannels.events(this.config.QUEUE_PREFIX, locationId)).catch((err: Error) => this.logger.warn({ locationId, err: err.message }, 'counter stream unsubscribe failed'));
+      this.sub?.unsubscribe(channel).catch((err: Error) => this.logger.warn({ locationId, err: err.message }, 'counter stream unsubscribe failed'));
     };
     try {
-      await own.ready;
+      await entry.ready;
     } catch (err) {
       stop();
       throw err;
     }
     return stop;
+  }
+
+  /** A location's first stream here: subscribes its channel and marks the hub present there (kept so while it listens). */
+  private startListening(locationId: string, channel: string): Listening {
+    const entry: Listening = {
+      wakes: new Set(),
+      ready: Promise.all([this.subscriber().subscribe(channel), this.presence.present(locationId, this.holder)]).then(() => undefined),
+    };
+    this.listening.set(locationId, entry);
+    this.refresh ??= setInterval(() => {
+      for (const l of this.listening.keys()) void this.presence.present(l, this.holder);
+    }, COUNTER_PRESENCE_REFRESH_MS).unref();
+    return entry;
   }
 
   beforeApplicationShutdown(): void {
