@@ -9,6 +9,7 @@
  * variant that has them; DATABASE_URL / REDIS_URL optional, as for the bench). Linux only (it reads /proc).
  */
 import { readdirSync } from 'node:fs';
+import pg from 'pg';
 import { readProc, serverPids } from '../lib/procs';
 import { runMix } from '../scenarios/mix';
 import { ORDERS_PER_LOCATION } from '../scenarios/request-path';
@@ -82,6 +83,37 @@ function delta(before: Snapshot, after: Snapshot): Map<string, GroupDelta> {
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 
+/**
+ * Who each Postgres process is: a backend's application_name (`epos-relay/worker1`, `epos-relay announcer`, ...), or
+ * its backend type (walwriter, checkpointer, autovacuum worker, ...); the postmaster is not in pg_stat_activity.
+ */
+async function postgresRoles(databaseUrl: string): Promise<Map<number, string>> {
+  const c = new pg.Client({ connectionString: databaseUrl, application_name: 'wakeups-per-request' });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ pid: number; who: string }>(
+      "SELECT pid, coalesce(nullif(application_name, ''), backend_type) AS who FROM pg_stat_activity",
+    );
+    return new Map(rows.map((r) => [r.pid, r.who]));
+  } finally {
+    await c.end();
+  }
+}
+
+/** Postgres' CPU and runs by role over the window (a backend that ended before the end counts as `gone`). */
+function postgresByRole(before: Snapshot, after: Snapshot, roles: Map<number, string>): Map<string, { cpuMs: number; runs: number }> {
+  const out = new Map<string, { cpuMs: number; runs: number }>();
+  for (const [tid, c] of after.get('postgres') ?? []) {
+    const b = before.get('postgres')?.get(tid);
+    const who = roles.get(tid) ?? (b ? 'postmaster or gone' : 'new, gone');
+    const r = out.get(who) ?? { cpuMs: 0, runs: 0 };
+    r.cpuMs += (c.cpuNs - (b?.cpuNs ?? 0)) / 1e6;
+    r.runs += c.runs - (b?.runs ?? 0);
+    out.set(who, r);
+  }
+  return out;
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const rate = Number(args[0] ?? 200);
@@ -108,6 +140,7 @@ async function main() {
     const before = snapshot(start);
     const r = await runMix(p, accountIds, rate, seconds * 1000, { ordersPerLocation: ORDERS_PER_LOCATION });
     const after = snapshot(groups());
+    const roles = await postgresRoles(stack.databaseUrl);
     // Per request sent, as the bench's CPU per request (cores over the achieved rate).
     const n = Math.max(1, r.sent);
     console.log(`${variant}${workers > 1 ? `, ${workers} workers,` : ''} at ${rate}/s for ${seconds} s: ${r.sent} requests (errors ${r.errors}), p50 ${r.latency.p50} ms`);
@@ -126,6 +159,12 @@ async function main() {
       );
     }
     console.log(`  ${'all'.padEnd(18)} ${pad((cpu / n).toFixed(3), 8)} ${pad((runs / n).toFixed(2), 17)} (runs of every thread)`);
+    // Postgres by role: whose backends its share goes to (the pools' connections are named after their app).
+    console.log(`postgres by role, per request: ${pad('CPU ms', 8)} ${pad('runs', 6)} ${pad('µs a run', 9)}`);
+    const byRole = [...postgresByRole(before, after, roles)].filter(([, r]) => r.runs > 0).sort((a, b) => b[1].cpuMs - a[1].cpuMs);
+    for (const [who, r] of byRole) {
+      console.log(`  ${who.slice(0, 28).padEnd(29)} ${pad((r.cpuMs / n).toFixed(3), 8)} ${pad((r.runs / n).toFixed(2), 6)} ${pad(Math.round((r.cpuMs * 1000) / r.runs), 9)}`);
+    }
   }, workers);
 }
 
