@@ -190,6 +190,10 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     // The id again with other amounts is not this payment: Dojo must not read it as on the bill.
     assert.equal((await result('RecordPayment', payment(p1, 1500, { tipsAmount: 300 }))).errorCode, 'PAYMENT_NOT_RECORDED', 'another amount');
     assert.equal((await result('RecordPayment', payment(p1, 2000, { tipsAmount: 200 }))).errorCode, 'PAYMENT_NOT_RECORDED', 'another tip');
+    // Dojo's rule: the same amounts and attemptedAt. The same instant written otherwise is the same attempt.
+    const sameAmounts = { tipsAmount: 300, cashbackAmount: 1000 };
+    assert.equal((await result('RecordPayment', payment(p1, 2000, { ...sameAmounts, attemptedAt: '2026-11-30T12:05:00Z' }))).errorCode, 'PAYMENT_NOT_RECORDED', 'another attemptedAt');
+    assert.equal((await result('RecordPayment', payment(p1, 2000, { ...sameAmounts, attemptedAt: '2026-11-30T13:00:00.000+01:00' }))).errorCode, 'PAYMENT_ALREADY_RECORDED', 'the same instant');
     assert.deepEqual(await result('RecordPayment', payment('aaaaaaaa-0000-4000-8000-00000000000f', 2300, { paymentSuccessful: false })), {}, 'a failed attempt is acknowledged');
     assert.equal((await result('RecordPayment', payment('aaaaaaaa-0000-4000-8000-000000000002', 9999))).errorCode, 'PAYMENT_NOT_RECORDED', 'never overpays');
     assert.deepEqual(await result('UnlockSession', { sessionId: s }), {});
@@ -202,6 +206,7 @@ describe('Tables API dialect through the gateway, queue, worker and Postgres', (
     const pay = await db.prisma.payment.findUniqueOrThrow({ where: { locationId_paymentIntentId: { locationId: loc.id, paymentIntentId: p1 } } });
     assert.equal(pay.cashbackAmount, 1000n, 'the trimmed id, with its cashback recorded');
     assert.deepEqual([pay.paidAmount, pay.tipsAmount], [2000n, 300n], 'the refused reuses of its id changed nothing');
+    assert.equal(pay.attemptedAt?.toISOString(), '2026-11-30T12:00:00.000Z', 'kept from the first attempt');
 
     await result('LockSession', { sessionId: s });
     assert.deepEqual(await result('RecordPayment', payment('aaaaaaaa-0000-4000-8000-000000000004', 2300, { gratuityAmount: 100 })), {});

@@ -266,6 +266,16 @@ describe('core rules: payment acceptance', () => {
     }
     assert.equal(decidePayment(order({ id: 'o2' }), null, existing, attempt(), now).kind, 'mismatch');
   });
+
+  it('with a time on both sides (the Tables API\'s attemptedAt), a replay is also at the same time; a time on one side only is not compared', () => {
+    const t = new Date('2026-01-01T11:59:00.123Z');
+    const timed = { orderId: 'o1', currency: 'GBP', paidAmount: 400n, tipsAmount: 0n, attemptedAt: t };
+    assert.deepEqual(decidePayment(order(), null, timed, attempt({ attemptedAt: new Date(t.getTime()) }), now), { kind: 'replay' });
+    assert.deepEqual(decidePayment(order(), null, timed, attempt({ attemptedAt: new Date(t.getTime() + 1) }), now), { kind: 'mismatch', existing: timed });
+    assert.equal(isSamePayment(timed, 'o1', attempt()), true, 'the repeat states no time');
+    assert.equal(isSamePayment({ ...timed, attemptedAt: null }, 'o1', attempt({ attemptedAt: t })), true, 'recorded without a time');
+    assert.equal(isSamePayment(timed, 'o1', attempt({ attemptedAt: t, amount: 401n })), false, 'the same time does not make other amounts a repeat');
+  });
 });
 
 describe('core rules: keys', () => {

@@ -33,6 +33,25 @@ describe('Tables API dialect: RecordPayment', () => {
     assert.equal(pay({ tipsAmount: 300, gratuityAmount: 300 }), 300n, 'the same tip under both names is one tip');
     assert.equal(pay({ tipsAmount: 300, gratuityAmount: 100 }), 400n, 'two different amounts are added');
   });
+
+  it('reads attemptedAt as an instant of an ISO 8601 date-time, and takes anything else as not stated', () => {
+    const at = (attemptedAt: string | null | undefined) =>
+      sessions.recordPayment.toCommand(
+        { orderId: 'o1', payment: { id: 'p1', sessionId: 's1', baseAmount: 2000, currency: 'GBP', paymentSuccessful: true, attemptedAt } },
+        now,
+        open,
+      ).attemptedAt?.toISOString();
+    assert.equal(at('2026-01-01T11:59:00.123Z'), '2026-01-01T11:59:00.123Z');
+    assert.equal(at('2026-01-01T12:59:00.123+01:00'), '2026-01-01T11:59:00.123Z', 'an offset');
+    assert.equal(at('2026-01-01T12:59:00+0100'), '2026-01-01T11:59:00.000Z', 'an offset without a colon');
+    assert.equal(at('2026-01-01T12:59:00+01'), '2026-01-01T11:59:00.000Z', 'an offset of hours');
+    assert.equal(at('2026-01-01T11:59:00.1234567Z'), '2026-01-01T11:59:00.123Z', 'beyond milliseconds cut, as stored');
+    assert.equal(at('2026-01-01T11:59:00'), '2026-01-01T11:59:00.000Z', 'no offset: UTC');
+    assert.equal(at(' 2026-01-01 11:59:00Z '), '2026-01-01T11:59:00.000Z', 'a space for the T, and blanks around');
+    for (const raw of [undefined, null, '', 'yesterday', 'Thu, 01 Jan 2026 11:59:00 GMT', '2026-13-01T11:59:00Z', '2026-01-01']) {
+      assert.equal(at(raw), undefined, String(raw));
+    }
+  });
 });
 
 describe('Tables API dialect: bill items', () => {

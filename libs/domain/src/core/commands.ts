@@ -96,6 +96,11 @@ export interface RecordPayment {
   currency: string;
   /** The tips' currency when the dialect sends it apart from the amount's. */
   tipsCurrency?: string;
+  /**
+   * When the terminal attempted the payment, when the dialect states it (the Tables API's attemptedAt): kept with the
+   * payment, and a repeat of the reference at another time is not the same payment (core/rules isSamePayment).
+   */
+  attemptedAt?: Date;
   lockRef?: string;
   /**
    * A legacy terminal dialect's names for the paying terminal's lock (`lockRef` is the name this message gives):

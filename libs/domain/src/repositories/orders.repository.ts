@@ -119,7 +119,7 @@ interface ChangeRaw {
   order: OrderJson | null;
   lock: { lock_id: string; expires_at: string } | null;
   db_now: string;
-  payment?: { order_id: string; currency: string; paid_amount: string; tips_amount: string } | null;
+  payment?: { order_id: string; currency: string; paid_amount: string; tips_amount: string; attempted_at: string | null } | null;
   pending?: boolean;
   counter_sales?: string | number | null;
   open_intents?: string | number | null;
@@ -168,7 +168,7 @@ export class OrdersRepository {
       intent === undefined
         ? Prisma.empty
         : Prisma.sql`, 'payment', (SELECT json_build_object('order_id', p.order_id, 'currency', p.currency,
-        'paid_amount', p.paid_amount::text, 'tips_amount', p.tips_amount::text)
+        'paid_amount', p.paid_amount::text, 'tips_amount', p.tips_amount::text, 'attempted_at', p.attempted_at)
       FROM payments p WHERE p.location_id = ${locationId}::uuid AND p.payment_intent_id = ${intent}),
     'pending', EXISTS (SELECT 1 FROM dojo_events e WHERE e.location_id = ${locationId}::uuid
       AND e.payment_intent_id = ${intent} AND e.state = 'pending_payment')`;
@@ -189,7 +189,9 @@ export class OrdersRepository {
       order: r.order ? orderRowFromJson(r.order) : null,
       lock: r.lock ? { lockId: r.lock.lock_id, expiresAt: new Date(r.lock.expires_at) } : null,
       dbNow: new Date(r.db_now),
-      payment: p ? { orderId: p.order_id, currency: p.currency, paidAmount: BigInt(p.paid_amount), tipsAmount: BigInt(p.tips_amount) } : null,
+      payment: p
+        ? { orderId: p.order_id, currency: p.currency, paidAmount: BigInt(p.paid_amount), tipsAmount: BigInt(p.tips_amount), attemptedAt: p.attempted_at ? new Date(p.attempted_at) : null }
+        : null,
       eventsWaiting: r.pending,
       openCounterSales: r.counter_sales === undefined || r.counter_sales === null ? 0n : BigInt(r.counter_sales),
       openIntents: r.open_intents === undefined || r.open_intents === null ? 0n : BigInt(r.open_intents),
@@ -567,10 +569,12 @@ export class OrdersRepository {
     return [venueFeedInsertCte('feed', locationId, kind, 'order', orderId, data), posEventInsertCte('outbox', locationId, 'OrderUpdated', orderId, { orderId })];
   }
 
-  static insertPayment(p: OrderWithRelations['payments'][number]): Write {
-    return Prisma.sql`pay AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, cashback_amount, lock_id, created_at, updated_at)
+  /** The payment's insert; `attemptedAt`: when the terminal attempted it, if its dialect said (RecordPayment). */
+  static insertPayment(p: OrderWithRelations['payments'][number], attemptedAt?: Date): Write {
+    return Prisma.sql`pay AS (INSERT INTO payments (location_id, payment_intent_id, order_id, currency, paid_amount, tips_amount, cashback_amount, lock_id, attempted_at, created_at, updated_at)
       VALUES (${p.locationId}::uuid, ${p.paymentIntentId}, ${p.orderId}, ${p.currency}, ${p.paidAmount.toString()}::bigint,
-              ${p.tipsAmount.toString()}::bigint, ${p.cashbackAmount.toString()}::bigint, ${p.lockId}, ${tsParam(p.createdAt)}, ${tsParam(p.updatedAt)}))`;
+              ${p.tipsAmount.toString()}::bigint, ${p.cashbackAmount.toString()}::bigint, ${p.lockId}, ${attemptedAt?.toISOString() ?? null}::timestamptz,
+              ${tsParam(p.createdAt)}, ${tsParam(p.updatedAt)}))`;
   }
 
   /**

@@ -19,6 +19,8 @@ export interface PaymentAttempt {
   currency: string;
   /** Currency of the tips when the dialect sends it apart (else the same as currency). */
   tipsCurrency?: string;
+  /** When the terminal attempted it, when the dialect states it (the Tables API's attemptedAt). */
+  attemptedAt?: Date;
   /** The lock the payment was taken under, when the dialect names it. */
   lockRef?: string;
   /** Who sent the payment (paymentTakerOf reads it); absent: a card machine's. */
@@ -72,6 +74,8 @@ export interface RecordedPayment {
   currency: string;
   paidAmount: bigint;
   tipsAmount: bigint;
+  /** When the terminal attempted it, if its dialect said (null or absent: not stated). */
+  attemptedAt?: Date | null;
 }
 
 /**
@@ -98,9 +102,15 @@ export function isValidMinorAmount(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
 }
 
-/** A payment already recorded for the reference is the same payment again (an idempotent replay) only with the same order, amounts and currency. */
+/**
+ * A payment already recorded for the reference is the same payment again (an idempotent replay) only with the same
+ * order, amounts and currency, and, when both state when the terminal attempted it, the same time (Dojo's rule for
+ * the Tables API: the same id with the same amounts and attemptedAt). A time only one of them states is not compared:
+ * a payment recorded before times were kept, or through a channel that has none, is still repeated by its values.
+ */
 export function isSamePayment(existing: RecordedPayment, orderId: string, attempt: PaymentAttempt): boolean {
-  return existing.orderId === orderId && existing.paidAmount === attempt.amount && existing.tipsAmount === attempt.tips && existing.currency === attempt.currency;
+  const sameTime = !existing.attemptedAt || !attempt.attemptedAt || existing.attemptedAt.getTime() === attempt.attemptedAt.getTime();
+  return sameTime && existing.orderId === orderId && existing.paidAmount === attempt.amount && existing.tipsAmount === attempt.tips && existing.currency === attempt.currency;
 }
 
 /**

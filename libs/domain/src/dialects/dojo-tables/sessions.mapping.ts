@@ -223,10 +223,29 @@ export function paymentTip(pay: { tipsAmount?: number | null; gratuityAmount?: n
   return tips === gratuity ? tips : tips + gratuity;
 }
 
+const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * A payment's attemptedAt as an instant: an ISO 8601 date-time (UTC when it names no offset; beyond milliseconds cut,
+ * as a timestamptz(3) keeps it). Anything else is not a time this platform can compare, and is taken as not stated:
+ * it only serves the duplicate check, and refusing a payment the card machine has charged over it would make Dojo
+ * refund the guest.
+ */
+export function paymentAttemptedAt(raw: string | null | undefined): Date | undefined {
+  const m = raw ? ISO_DATE_TIME.exec(raw.trim()) : null;
+  if (!m) return undefined;
+  const zone = m[3] ? m[3].toUpperCase() : 'Z';
+  const [date, time] = [m[1], m[2]!.replace(/(\.\d{3})\d+$/, '$1')];
+  const offset = zone === 'Z' ? zone : `${zone.slice(0, 3)}:${zone.length > 3 ? zone.slice(-2) : '00'}`;
+  const at = new Date(`${date}T${time}${offset}`);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
 /**
  * RecordPayment, through the shared RecordPayment command: needs the terminal's own lock (SESSION_NOT_LOCKED),
- * once per payment id, trimmed (Dojo's own example carries a trailing space; a repeat is PAYMENT_ALREADY_RECORDED
- * and changes nothing, the id again with other amounts PAYMENT_NOT_RECORDED), tips from tipsAmount (the docs) or
+ * once per payment id, trimmed (Dojo's own example carries a trailing space; a repeat, with the same amounts and
+ * attemptedAt, is PAYMENT_ALREADY_RECORDED and changes nothing, the id again with other amounts or at another
+ * attemptedAt PAYMENT_NOT_RECORDED), tips from tipsAmount (the docs) or
  * gratuityAmount (the SDK) as paymentTip reads them, cashback recorded and never counted toward the bill. A failed attempt (paymentSuccessful false) changes nothing
  * and is answered `{}` once the session and its lock are checked.
  */
@@ -241,6 +260,7 @@ export const recordPayment = {
     const paymentRef = pay.id.trim();
     if (paymentRef.length === 0) throw DomainRefusal.invalid('payment.id is empty', 'payment.id');
     const tips = paymentTip(pay);
+    const attemptedAt = paymentAttemptedAt(pay.attemptedAt);
     const terminal = tablesLockNames(paymentTerminalId(p));
     return {
       orderId: p.orderId,
@@ -249,6 +269,7 @@ export const recordPayment = {
       tips: BigInt(tips),
       ...(pay.cashbackAmount ? { cashback: BigInt(pay.cashbackAmount) } : {}),
       currency: pay.currency.toUpperCase(),
+      ...(attemptedAt ? { attemptedAt } : {}),
       lockRef: terminalLockRef(terminal),
       // LockSession names the terminal from requestorInfo only; a payment may name it from the card details only,
       // or not at all: a lock they cover is this terminal's (core/rules isTerminalsLock).

@@ -71,7 +71,8 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
     if (decision.kind === 'mismatch') {
       throw DomainRefusal.conflict(
         `payment intent ${cmd.paymentRef} is already recorded against order ${decision.existing.orderId} ` +
-          `with paidAmount ${decision.existing.paidAmount} and tipsAmount ${decision.existing.tipsAmount} ${decision.existing.currency}; ` +
+          `with paidAmount ${decision.existing.paidAmount} and tipsAmount ${decision.existing.tipsAmount} ${decision.existing.currency}` +
+          `${decision.existing.attemptedAt ? `, attempted at ${decision.existing.attemptedAt.toISOString()}` : ''}; ` +
           'it cannot be recorded again with other values',
         'reference_reused',
       );
@@ -100,7 +101,7 @@ export class RecordOrderPayment implements UseCase<RecordPayment, Order> {
       updatedAt: at,
     };
     const orders = ordersRepo(db);
-    const insertPayment = Orders.insertPayment(payment);
+    const insertPayment = Orders.insertPayment(payment, cmd.attemptedAt);
     const feedData = (updated: OrderWithRelations) => ({
       orderId: order.id,
       paymentIntentId: cmd.paymentRef,
