@@ -26,7 +26,8 @@ export type OrderWithRelations = OrderRow & { items: OrderItemRow[]; payments: P
 /** Prisma `include` that loads what orderToDojo reads. */
 export const ORDER_INCLUDE = {
   items: { orderBy: { position: 'asc' } },
-  payments: { orderBy: { createdAt: 'asc' } },
+  // As PaymentRow: the attempt's time serves only the duplicate check, which reads it itself.
+  payments: { orderBy: { createdAt: 'asc' }, omit: { attemptedAt: true } },
 } as const satisfies Prisma.OrderInclude;
 
 export function money(value: bigint | number, currencyCode: string): Models.Money {
