@@ -130,6 +130,8 @@ export class Platform {
       ...(s.readCache !== undefined ? { GATEWAY_READ_CACHE: String(s.readCache) } : {}),
       ...(s.announceAfterCommit !== undefined ? { DB_ANNOUNCE_AFTER_COMMIT: String(s.announceAfterCommit) } : {}),
       RPC_TRANSPORT: s.rpcTransport ?? 'streams',
+      // The workers' default unless the bench is run with it set (to compare the two ways of handing out requests).
+      ...(process.env.RPC_CONCENTRATE !== undefined ? { RPC_CONCENTRATE: process.env.RPC_CONCENTRATE } : {}),
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
     };

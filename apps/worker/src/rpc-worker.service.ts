@@ -58,6 +58,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
       concurrency: config.WORKER_CONCURRENCY,
       transport: config.RPC_TRANSPORT,
       claimIdleMs: config.RPC_CLAIM_IDLE_MS,
+      concentrate: config.RPC_CONCENTRATE,
       handler: (job) => router.handle(job),
       refuse: (job, message) => router.refuse(job, message),
       logger: this.log,

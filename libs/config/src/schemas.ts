@@ -148,6 +148,8 @@ export const workerEnv = {
   WORKER_CONCURRENCY: env.int(50, 1, 1000),
   /** RPC_TRANSPORT=streams: a request held this long by a worker that stopped answering is taken over by another. */
   RPC_CLAIM_IDLE_MS: env.int(10_000, 100, 600_000),
+  /** RPC_TRANSPORT=streams: requests go to one worker while it keeps up; the others take what it leaves (RpcStreamConsumer). */
+  RPC_CONCENTRATE: env.bool(true),
   /** How long a Tables API LockSession holds the order when nothing releases it (the protocol has no expiry). */
   TABLES_LOCK_TTL_MS: env.int(300_000, 1_000, 3_600_000),
   /** How long a Connect PAT table lock holds the table's orders when the terminal never unlocks (no expiry on the wire). */

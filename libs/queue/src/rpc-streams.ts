@@ -92,6 +92,9 @@ function ageOf(entryId: string): number {
   return Math.max(0, (Date.now() - Number(entryId.split('-')[0])) / 1000);
 }
 
+/** What XREADGROUP answers: per stream, its entries as [id, [field, value, ...]]; null when a blocking read timed out. */
+type StreamRead = [string, [string, string[]][]][] | null;
+
 /** One request taken from the stream. */
 export interface StreamRpcJob {
   /** The stream entry's id (acknowledged and deleted once answered). */
@@ -123,10 +126,39 @@ export interface RpcStreamConsumerOptions {
   claimIdleMs?: number;
   /** How long one XREADGROUP blocks; close() waits at most this long for it. */
   blockMs?: number;
+  /**
+   * Requests go to one worker while it keeps up (RPC_CONCENTRATE, default true): the holder of the reader lease blocks
+   * on the stream as every worker did before; the others read without blocking, again at once while they find
+   * requests and after a wait that doubles up to `pollMaxMs` while they find none. So at a rate one worker keeps up
+   * with, one process wakes per request instead of each worker in turn (Redis hands an entry to the reader that has
+   * waited longest); when the lease holder falls behind, requests wait in the stream and the others take them.
+   * False: every worker blocks, and entries go to them in turn.
+   */
+  concentrate?: boolean;
+  /** The reader lease's lifetime (renewed at a third of it); a holder that stops renewing is replaced after it. */
+  leaseMs?: number;
+  /** The longest wait between two reads of a worker without the lease that found nothing. */
+  pollMaxMs?: number;
 }
 
 const DEFAULT_CLAIM_IDLE_MS = 10_000;
 const DEFAULT_BLOCK_MS = 1_000;
+const DEFAULT_LEASE_MS = 3_000;
+const DEFAULT_POLL_MAX_MS = 25;
+
+/** The reader lease: kept by its holder (PEXPIRE), else taken when free. 1: held by ARGV[1]. */
+const TAKE_LEASE = `local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+/** Gives the lease back if ARGV[1] holds it (a worker stopping), so another takes it at once. */
+const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** The key of the reader lease (RpcStreamConsumerOptions.concentrate): the stream's hash tag, one Cluster slot. */
+export function rpcReaderLeaseKey(prefix: string): string {
+  return `${queuePrefix(prefix, QueueName.Rpc)}:reader`;
+}
 const READ_RETRY_MS = 500;
 /** Consumers of dead processes that hold nothing and were idle this long are removed from the group. */
 const FORGET_CONSUMER_AFTER_MS = 3_600_000;
@@ -161,6 +193,13 @@ export class RpcStreamConsumer implements HealthIndicator {
   private readonly reader: Redis;
   private readonly claimIdleMs: number;
   private readonly blockMs: number;
+  private readonly leaseKey: string;
+  /** Holds the reader lease (always true when not concentrating: every consumer blocks). */
+  private leader: boolean;
+  private leaseTimer?: NodeJS.Timeout;
+  private leasing?: Promise<void>;
+  /** Wait before the next read of a consumer without the lease (0 while its reads find requests). */
+  private pollWaitMs = 0;
   private readonly inFlight = new Map<string, { touchedAt: number; done: Promise<void> }>();
   private slotFreed?: () => void;
   private loop?: Promise<void>;
@@ -181,6 +220,8 @@ export class RpcStreamConsumer implements HealthIndicator {
     this.key = rpcStreamKey(opts.prefix);
     this.claimIdleMs = opts.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS;
     this.blockMs = opts.blockMs ?? DEFAULT_BLOCK_MS;
+    this.leaseKey = rpcReaderLeaseKey(opts.prefix);
+    this.leader = opts.concentrate === false;
     this.reader = createRedis(opts.redisUrl, 'blocking');
     this.loopHealth = new LoopHealth(QueueName.Rpc, this.reader, opts.logger);
     opts.health?.register(this);
@@ -188,6 +229,11 @@ export class RpcStreamConsumer implements HealthIndicator {
 
   get running(): number {
     return this.inFlight.size;
+  }
+
+  /** Whether this consumer blocks on the stream (it holds the reader lease, or requests are not concentrated). */
+  get blocking(): boolean {
+    return this.leader;
   }
 
   /** Creates the group if needed (from the stream's start: requests sent before any worker existed are served). */
@@ -209,6 +255,13 @@ export class RpcStreamConsumer implements HealthIndicator {
 
   start(): void {
     this.loopHealth.started = true;
+    if (this.opts.concentrate !== false) {
+      const leaseMs = this.opts.leaseMs ?? DEFAULT_LEASE_MS;
+      const tick = () => (this.leasing ??= this.leaseTick(leaseMs).finally(() => (this.leasing = undefined)));
+      void tick();
+      this.leaseTimer = setInterval(() => void tick(), Math.max(10, Math.floor(leaseMs / 3)));
+      this.leaseTimer.unref();
+    }
     this.loop = this.readLoop().then(
       () => {
         if (!this.loopHealth.closing) this.loopHealth.die('the read loop ended without being asked to');
@@ -221,19 +274,42 @@ export class RpcStreamConsumer implements HealthIndicator {
     this.claimTimer.unref();
   }
 
+  /** Keeps or takes the reader lease; on an error this consumer keeps its role until a tick gets through. Never rejects. */
+  private async leaseTick(leaseMs: number): Promise<void> {
+    try {
+      const held = Number(await this.opts.commands.eval(TAKE_LEASE, 1, this.leaseKey, this.consumer, String(leaseMs))) === 1;
+      if (held !== this.leader && !this.loopHealth.closing) {
+        this.opts.logger?.info({ queue: QueueName.Rpc, consumer: this.consumer }, held ? 'this worker now takes requests first (reader lease)' : 'another worker now takes requests first; this one takes what it leaves');
+      }
+      this.leader = held;
+    } catch (err) {
+      if (!this.loopHealth.closing) this.loopHealth.noteError(err as Error);
+    }
+  }
+
+  /** One XREADGROUP of up to `count` new entries: blocking (the lease holder, or every consumer without concentration) or not. */
+  private async read(count: number, blocking: boolean): Promise<StreamRead> {
+    await this.waitUntilReady();
+    return (await (blocking
+      ? this.reader.xreadgroup('GROUP', RPC_STREAM_GROUP, this.consumer, 'COUNT', count, 'BLOCK', this.blockMs, 'STREAMS', this.key, '>')
+      : this.reader.xreadgroup('GROUP', RPC_STREAM_GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.key, '>'))) as StreamRead;
+  }
+
   private async readLoop(): Promise<void> {
+    // The first lease tick decides whether the first read blocks.
+    await this.leasing;
     while (!this.loopHealth.closing) {
       const free = this.opts.concurrency - this.inFlight.size;
       if (free <= 0) {
         await new Promise<void>((r) => (this.slotFreed = r));
         continue;
       }
-      let res: [string, [string, string[]][]][] | null;
+      const blocking = this.leader;
+      if (!blocking && this.pollWaitMs > 0) await sleep(this.pollWaitMs);
+      if (this.loopHealth.closing) return;
+      let res: StreamRead;
       try {
-        await this.waitUntilReady();
-        res = (await this.reader.xreadgroup(
-          'GROUP', RPC_STREAM_GROUP, this.consumer, 'COUNT', free, 'BLOCK', this.blockMs, 'STREAMS', this.key, '>',
-        )) as [string, [string, string[]][]][] | null;
+        res = await this.read(free, blocking);
       } catch (err) {
         if (this.loopHealth.closing) return;
         // The stream or group was deleted (a Redis flush, a failover to an empty replica): create them again.
@@ -243,8 +319,10 @@ export class RpcStreamConsumer implements HealthIndicator {
         continue;
       }
       this.loopHealth.progress();
-      if (!res) continue;
-      for (const [, entries] of res) for (const [id, fields] of entries) this.dispatch(id, fields);
+      const entries = res?.flatMap(([, e]) => e) ?? [];
+      // Without the lease: read again at once while reads find requests (the holder is behind), else after pollMaxMs.
+      this.pollWaitMs = entries.length > 0 ? 0 : (this.opts.pollMaxMs ?? DEFAULT_POLL_MAX_MS);
+      for (const [id, fields] of entries) this.dispatch(id, fields);
     }
   }
 
@@ -355,6 +433,16 @@ export class RpcStreamConsumer implements HealthIndicator {
     }
   }
 
+  private async releaseLease(): Promise<void> {
+    try {
+      await this.leasing;
+      await this.opts.commands.eval(RELEASE_LEASE, 1, this.leaseKey, this.consumer);
+    } catch {
+      // Redis unreachable: the lease runs out on its own.
+    }
+    this.leader = false;
+  }
+
   check(): { ok: boolean; error?: string } {
     return this.loopHealth.check();
   }
@@ -373,8 +461,11 @@ export class RpcStreamConsumer implements HealthIndicator {
     // Also for a takeover under way when closing began: the jobs it adds run too. With Redis unreachable the read never
     // returns: wait at most one block time plus a margin.
     let timer: NodeJS.Timeout | undefined;
+    clearInterval(this.leaseTimer);
     await Promise.race([Promise.all([this.loop, this.claiming]), new Promise<void>((r) => (timer = setTimeout(r, this.blockMs + 1_000)))]);
     clearTimeout(timer);
+    // Another worker takes the lease at its next tick rather than after the lease runs out.
+    if (this.opts.concentrate !== false) await this.releaseLease();
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((f) => f.done));
     clearInterval(this.claimTimer);
     this.reader.disconnect();

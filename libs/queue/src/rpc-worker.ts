@@ -33,6 +33,8 @@ export interface RpcWorkerOptions {
   transport?: RpcTransport;
   /** `streams` only: how long a dead worker's request stays pending before another worker takes it over (ms). */
   claimIdleMs?: number;
+  /** `streams` only: requests go to one worker while it keeps up (RpcStreamConsumerOptions.concentrate). Default true. */
+  concentrate?: boolean;
 }
 
 /**
@@ -75,6 +77,7 @@ export class RpcWorkerHost {
           logger: opts.logger,
           health: opts.health,
           claimIdleMs: opts.claimIdleMs,
+          concentrate: opts.concentrate,
         },
         (job) => this.process(job.jobId, job.data, job.finish),
       )

@@ -43,7 +43,8 @@ describe('through PgBouncer (transaction pooling)', () => {
     const prefix = uniquePrefix('pgb');
     const env = (extra: Record<string, string> = {}) =>
       appEnv({ ...db, url: viaBouncer }, { QUEUE_PREFIX: prefix, DOJO_WS_URL: fake.url, DOJO_API_URL: 'http://127.0.0.1:9', ...extra }) as Record<string, string>;
-    for (let i = 0; i < 2; i++) workers.push(await startWorker(env({ WORKER_CONCURRENCY: '8', DB_POOL_SIZE: '6' })));
+    // RPC_CONCENTRATE off: the requests go to both workers in turn, so the race below is one between the two processes.
+    for (let i = 0; i < 2; i++) workers.push(await startWorker(env({ WORKER_CONCURRENCY: '8', DB_POOL_SIZE: '6', RPC_CONCENTRATE: 'false' })));
     gw = await bootGateway(db, env());
     conn = await waitFor(() => fake.open(loc.apiKey)[0], 'the venue linked', 15_000);
   });

@@ -1,0 +1,142 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type Redis from 'ioredis';
+import { createRedis } from '@app/common';
+import type { RpcStreamConsumerOptions } from '@app/queue';
+import { RpcStreamConsumer, rpcReaderLeaseKey, rpcStreamKey, StreamRpcSender } from '@app/queue';
+import { testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
+import { rpcJob } from './fixtures';
+
+const locationId = '00000000-0000-4000-8000-00000000c0c0';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * RPC_CONCENTRATE on the request stream, on real Redis: requests go to the worker holding the reader lease while it
+ * keeps up, the others take what it leaves, and the lease passes on when its holder stops. Each consumer records
+ * which requests it ran.
+ */
+describe('rpc streams: requests concentrated on one worker', () => {
+  const opened: { consumers: RpcStreamConsumer[]; redis: Redis[] } = { consumers: [], redis: [] };
+
+  /** A started consumer whose processor records the request's rpcId under `name` (and waits for `hold` if given). */
+  async function consumer(prefix: string, name: string, ran: Map<string, string>, o: Partial<RpcStreamConsumerOptions> & { hold?: Promise<void> } = {}) {
+    const commands = createRedis(testRedisUrl(), 'command', { enableAutoPipelining: true });
+    opened.redis.push(commands);
+    const { hold, ...opts } = o;
+    const c = new RpcStreamConsumer({ redisUrl: testRedisUrl(), prefix, concurrency: 4, commands, leaseMs: 600, ...opts }, async (job) => {
+      ran.set(job.data.rpcId, name);
+      if (hold) await hold;
+      await job.finish();
+    });
+    opened.consumers.push(c);
+    await c.waitUntilReady();
+    c.start();
+    return c;
+  }
+
+  function sender(prefix: string) {
+    const redis = createRedis(testRedisUrl(), 'command');
+    opened.redis.push(redis);
+    let n = 0;
+    const s = new StreamRpcSender(redis, prefix);
+    return {
+      redis,
+      /** Sends one request and returns its rpcId. */
+      send: async () => {
+        const job = { ...rpcJob(locationId, 'SearchOrdersV1', {}, { rpcId: `c-${++n}` }), replyTo: 'nobody' };
+        await s.add(job.rpcId, job);
+        return job.rpcId;
+      },
+    };
+  }
+
+  /** Sends `count` requests `gapMs` apart and waits until all ran; how many each consumer ran. */
+  async function spread(prefix: string, ran: Map<string, string>, count: number, gapMs: number): Promise<Record<string, number>> {
+    const { send } = sender(prefix);
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      ids.push(await send());
+      await sleep(gapMs);
+    }
+    await waitFor(() => ids.every((id) => ran.has(id)), `all ${count} requests ran`);
+    const by: Record<string, number> = {};
+    for (const id of ids) by[ran.get(id)!] = (by[ran.get(id)!] ?? 0) + 1;
+    return by;
+  }
+
+  after(async () => {
+    await Promise.all(opened.consumers.map((c) => c.close()));
+    for (const r of opened.redis) r.disconnect();
+  });
+
+  it('at a rate the lease holder keeps up with, it runs (nearly) every request; without concentration they alternate', async () => {
+    const prefix = uniquePrefix('rpcconc');
+    const ran = new Map<string, string>();
+    const a = await consumer(prefix, 'a', ran);
+    await waitFor(() => a.blocking, 'the first consumer takes the reader lease');
+    const b = await consumer(prefix, 'b', ran);
+    await sleep(100);
+    assert.equal(b.blocking, false, 'one lease holder');
+    const by = await spread(prefix, ran, 40, 5);
+    assert.ok((by.a ?? 0) >= 36, `the lease holder ran ${by.a ?? 0} of 40 (the other ${by.b ?? 0})`);
+
+    // The same with RPC_CONCENTRATE=false: both block, and Redis hands each entry to the one that waited longest.
+    const prefix2 = uniquePrefix('rpcrr');
+    const ran2 = new Map<string, string>();
+    const c = await consumer(prefix2, 'c', ran2, { concentrate: false });
+    const d = await consumer(prefix2, 'd', ran2, { concentrate: false });
+    assert.ok(c.blocking && d.blocking);
+    await sleep(50);
+    const by2 = await spread(prefix2, ran2, 40, 5);
+    assert.ok((by2.c ?? 0) >= 10 && (by2.d ?? 0) >= 10, `in turn: ${JSON.stringify(by2)}`);
+    assert.equal(await opened.redis[0]!.exists(rpcReaderLeaseKey(prefix2)), 0, 'no lease without concentration');
+  });
+
+  it('requests the lease holder cannot take (every slot busy) are taken by another worker', async () => {
+    const prefix = uniquePrefix('rpcconcbusy');
+    const ran = new Map<string, string>();
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    try {
+      const a = await consumer(prefix, 'a', ran, { concurrency: 1, hold });
+      await waitFor(() => a.blocking, 'the first consumer takes the reader lease');
+      const b = await consumer(prefix, 'b', ran);
+      const { send } = sender(prefix);
+      const first = await send();
+      await waitFor(() => ran.get(first) === 'a', 'the lease holder takes the first request');
+      // Its one slot is held: the next requests wait in the stream until the other worker's read finds them.
+      const next = [await send(), await send(), await send()];
+      await waitFor(() => next.every((id) => ran.get(id) === 'b'), 'the other worker runs the requests the holder left', 2_000);
+      assert.equal(a.blocking, true, 'the lease stays with its holder');
+      assert.equal(b.blocking, false);
+    } finally {
+      release(); // else the held job keeps its consumer's close() waiting
+    }
+  });
+
+  it('the lease passes on when its holder stops, or when a holder stops renewing it', async () => {
+    const prefix = uniquePrefix('rpcconclease');
+    const ran = new Map<string, string>();
+    const a = await consumer(prefix, 'a', ran);
+    await waitFor(() => a.blocking, 'the first consumer takes the reader lease');
+    const b = await consumer(prefix, 'b', ran);
+    await a.close();
+    await waitFor(() => b.blocking, 'the other worker takes the lease at its next renewal', 2_000);
+    const by = await spread(prefix, ran, 10, 5);
+    assert.deepEqual(by, { b: 10 }, 'and runs the requests');
+
+    // A holder that stopped renewing (a process frozen or gone without closing): its lease runs out, then another takes it.
+    const redis = opened.redis[0]!;
+    const prefix2 = uniquePrefix('rpcconcstale');
+    await redis.set(rpcReaderLeaseKey(prefix2), 'a-frozen-worker', 'PX', 800);
+    const ran2 = new Map<string, string>();
+    const c = await consumer(prefix2, 'c', ran2);
+    await sleep(300);
+    assert.equal(c.blocking, false, 'not while the lease is held');
+    const first = await sender(prefix2).send();
+    await waitFor(() => ran2.get(first) === 'c', 'meanwhile it takes the requests by reading without blocking', 2_000);
+    await waitFor(() => c.blocking, 'it holds the lease once the old one ran out', 3_000);
+    assert.equal(await redis.get(rpcReaderLeaseKey(prefix2)), c.consumer);
+    assert.ok((await redis.xlen(rpcStreamKey(prefix2))) === 0, 'answered requests are deleted');
+  });
+});
