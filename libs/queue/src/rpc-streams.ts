@@ -129,7 +129,7 @@ export interface RpcStreamConsumerOptions {
   /**
    * Requests go to one worker while it keeps up (RPC_CONCENTRATE, default true): the holder of the reader lease blocks
    * on the stream as every worker did before; the others read without blocking, again at once while they find
-   * requests and after a wait that doubles up to `pollMaxMs` while they find none. So at a rate one worker keeps up
+   * requests and every `pollMaxMs` while they find none. So at a rate one worker keeps up
    * with, one process wakes per request instead of each worker in turn (Redis hands an entry to the reader that has
    * waited longest); when the lease holder falls behind, requests wait in the stream and the others take them.
    * False: every worker blocks, and entries go to them in turn.
@@ -137,12 +137,16 @@ export interface RpcStreamConsumerOptions {
   concentrate?: boolean;
   /** The reader lease's lifetime (renewed at a third of it); a holder that stops renewing is replaced after it. */
   leaseMs?: number;
-  /** The longest wait between two reads of a worker without the lease that found nothing. */
+  /** How long a worker without the lease waits after a read that found nothing (25 ms). */
   pollMaxMs?: number;
 }
 
 const DEFAULT_CLAIM_IDLE_MS = 10_000;
 const DEFAULT_BLOCK_MS = 1_000;
+const READ_RETRY_MS = 500;
+/** Consumers of dead processes that hold nothing and were idle this long are removed from the group. */
+const FORGET_CONSUMER_AFTER_MS = 3_600_000;
+const FORGET_EVERY_MS = 60_000;
 const DEFAULT_LEASE_MS = 3_000;
 const DEFAULT_POLL_MAX_MS = 25;
 
@@ -151,7 +155,7 @@ const TAKE_LEASE = `local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0`;
-/** Gives the lease back if ARGV[1] holds it (a worker stopping), so another takes it at once. */
+/** Gives the lease back if ARGV[1] holds it (a worker stopping): another takes it at its next renewal, not when it runs out. */
 const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
@@ -159,10 +163,6 @@ return 0`;
 export function rpcReaderLeaseKey(prefix: string): string {
   return `${queuePrefix(prefix, QueueName.Rpc)}:reader`;
 }
-const READ_RETRY_MS = 500;
-/** Consumers of dead processes that hold nothing and were idle this long are removed from the group. */
-const FORGET_CONSUMER_AFTER_MS = 3_600_000;
-const FORGET_EVERY_MS = 60_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -172,6 +172,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * `concurrency` jobs run and none waits in this process while another could
  * take it), the processor (which XADDs the reply and, in the same write,
  * the entry's XACK and XDEL: the stream holds only unanswered requests).
+ * With `concentrate` (RPC_CONCENTRATE) only the reader lease's holder
+ * blocks; the other consumers read without blocking and take what it leaves.
  *
  * A worker that dies leaves its entries pending; every worker runs XAUTOCLAIM
  * every claimIdleMs/2 for entries idle longer than claimIdleMs and runs them.
