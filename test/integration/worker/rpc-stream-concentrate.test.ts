@@ -64,17 +64,23 @@ describe('rpc streams: requests concentrated on one worker', () => {
     return by;
   }
 
+  /** A lease holder `a` (started first, waited for) and another consumer `b` on a new prefix. */
+  async function holderAndOther(label: string, aOpts: Partial<RpcStreamConsumerOptions> & { hold?: Promise<void> } = {}) {
+    const prefix = uniquePrefix(label);
+    const ran = new Map<string, string>();
+    const a = await consumer(prefix, 'a', ran, aOpts);
+    await waitFor(() => a.blocking, 'the first consumer takes the reader lease');
+    const b = await consumer(prefix, 'b', ran);
+    return { prefix, ran, a, b };
+  }
+
   after(async () => {
     await Promise.all(opened.consumers.map((c) => c.close()));
     for (const r of opened.redis) r.disconnect();
   });
 
   it('at a rate the lease holder keeps up with, it runs (nearly) every request; without concentration they alternate', async () => {
-    const prefix = uniquePrefix('rpcconc');
-    const ran = new Map<string, string>();
-    const a = await consumer(prefix, 'a', ran);
-    await waitFor(() => a.blocking, 'the first consumer takes the reader lease');
-    const b = await consumer(prefix, 'b', ran);
+    const { prefix, ran, b } = await holderAndOther('rpcconc');
     await sleep(100);
     assert.equal(b.blocking, false, 'one lease holder');
     const by = await spread(prefix, ran, 40, 5);
@@ -93,14 +99,10 @@ describe('rpc streams: requests concentrated on one worker', () => {
   });
 
   it('requests the lease holder cannot take (every slot busy) are taken by another worker', async () => {
-    const prefix = uniquePrefix('rpcconcbusy');
-    const ran = new Map<string, string>();
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));
     try {
-      const a = await consumer(prefix, 'a', ran, { concurrency: 1, hold });
-      await waitFor(() => a.blocking, 'the first consumer takes the reader lease');
-      const b = await consumer(prefix, 'b', ran);
+      const { prefix, ran, a, b } = await holderAndOther('rpcconcbusy', { concurrency: 1, hold });
       const { send } = sender(prefix);
       const first = await send();
       await waitFor(() => ran.get(first) === 'a', 'the lease holder takes the first request');
@@ -115,11 +117,7 @@ describe('rpc streams: requests concentrated on one worker', () => {
   });
 
   it('the lease passes on when its holder stops, or when a holder stops renewing it', async () => {
-    const prefix = uniquePrefix('rpcconclease');
-    const ran = new Map<string, string>();
-    const a = await consumer(prefix, 'a', ran);
-    await waitFor(() => a.blocking, 'the first consumer takes the reader lease');
-    const b = await consumer(prefix, 'b', ran);
+    const { prefix, ran, a, b } = await holderAndOther('rpcconclease');
     await a.close();
     await waitFor(() => b.blocking, 'the other worker takes the lease at its next renewal', 2_000);
     const by = await spread(prefix, ran, 10, 5);
