@@ -10,3 +10,4 @@ export * from './connection-status';
 export * from './request-log';
 export * from './counter';
 export * from './rpc-streams';
+export * from './redis-scripts';

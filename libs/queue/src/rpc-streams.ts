@@ -7,6 +7,7 @@ import type { Histogram } from 'prom-client';
 import type { RpcJob } from './catalog';
 import { QueueName, queuePrefix, rpcLogFields } from './catalog';
 import { LoopHealth } from './loop-health';
+import { DELETE_IF_VALUE } from './redis-scripts';
 
 /**
  * The two implementations of the gateway -> worker request path (RPC_TRANSPORT):
@@ -129,7 +130,7 @@ export interface RpcStreamConsumerOptions {
   /**
    * Requests go to one worker while it keeps up (RPC_CONCENTRATE, default true): the holder of the reader lease blocks
    * on the stream as every worker did before; the others read without blocking, again at once while they find
-   * requests and every `pollMaxMs` while they find none. So at a rate one worker keeps up
+   * requests and every `pollMs` while they find none. So at a rate one worker keeps up
    * with, one process wakes per request instead of each worker in turn (Redis hands an entry to the reader that has
    * waited longest); when the lease holder falls behind, requests wait in the stream and the others take them.
    * False: every worker blocks, and entries go to them in turn.
@@ -138,7 +139,7 @@ export interface RpcStreamConsumerOptions {
   /** The reader lease's lifetime (renewed at a third of it); a holder that stops renewing is replaced after it. */
   leaseMs?: number;
   /** How long a worker without the lease waits after a read that found nothing (25 ms). */
-  pollMaxMs?: number;
+  pollMs?: number;
 }
 
 const DEFAULT_CLAIM_IDLE_MS = 10_000;
@@ -148,15 +149,12 @@ const READ_RETRY_MS = 500;
 const FORGET_CONSUMER_AFTER_MS = 3_600_000;
 const FORGET_EVERY_MS = 60_000;
 const DEFAULT_LEASE_MS = 3_000;
-const DEFAULT_POLL_MAX_MS = 25;
+const DEFAULT_POLL_MS = 25;
 
 /** The reader lease: kept by its holder (PEXPIRE), else taken when free. 1: held by ARGV[1]. */
 const TAKE_LEASE = `local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0`;
-/** Gives the lease back if ARGV[1] holds it (a worker stopping): another takes it at its next renewal, not when it runs out. */
-const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
 /** The key of the reader lease (RpcStreamConsumerOptions.concentrate): the stream's hash tag, one Cluster slot. */
@@ -200,8 +198,8 @@ export class RpcStreamConsumer implements HealthIndicator {
   private leader: boolean;
   private leaseTimer?: NodeJS.Timeout;
   private leasing?: Promise<void>;
-  /** Wait before the next read of a consumer without the lease (0 while its reads find requests). */
-  private pollWaitMs = 0;
+  /** Whether the last read found requests: a consumer without the lease then reads again at once. */
+  private lastReadFound = true;
   private readonly inFlight = new Map<string, { touchedAt: number; done: Promise<void> }>();
   private slotFreed?: () => void;
   private loop?: Promise<void>;
@@ -307,7 +305,7 @@ export class RpcStreamConsumer implements HealthIndicator {
         continue;
       }
       const blocking = this.leader;
-      if (!blocking && this.pollWaitMs > 0) await sleep(this.pollWaitMs);
+      if (!blocking && !this.lastReadFound) await sleep(this.opts.pollMs ?? DEFAULT_POLL_MS);
       if (this.loopHealth.closing) return;
       let res: StreamRead;
       try {
@@ -322,8 +320,8 @@ export class RpcStreamConsumer implements HealthIndicator {
       }
       this.loopHealth.progress();
       const entries = res?.flatMap(([, e]) => e) ?? [];
-      // Without the lease: read again at once while reads find requests (the holder is behind), else after pollMaxMs.
-      this.pollWaitMs = entries.length > 0 ? 0 : (this.opts.pollMaxMs ?? DEFAULT_POLL_MAX_MS);
+      // Without the lease: read again at once while reads find requests (the holder is behind), else after pollMs.
+      this.lastReadFound = entries.length > 0;
       for (const [id, fields] of entries) this.dispatch(id, fields);
     }
   }
@@ -438,7 +436,8 @@ export class RpcStreamConsumer implements HealthIndicator {
   private async releaseLease(): Promise<void> {
     try {
       await this.leasing;
-      await this.opts.commands.eval(RELEASE_LEASE, 1, this.leaseKey, this.consumer);
+      // Only if this consumer still holds it: another takes it at its next renewal, not when it runs out.
+      await this.opts.commands.eval(DELETE_IF_VALUE, 1, this.leaseKey, this.consumer);
     } catch {
       // Redis unreachable: the lease runs out on its own.
     }

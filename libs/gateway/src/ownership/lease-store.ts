@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { fenceChannel, fenceKey, keyFamily } from '@app/queue';
+import { DELETE_IF_VALUE, fenceChannel, fenceKey, keyFamily } from '@app/queue';
 
 /** In the fencing counters' hash slot (keyFamily 'gw-lease'): ACQUIRE touches both, RENEW_MANY many leases. */
 export function leaseKey(prefix: string, locationId: string): string {
@@ -41,13 +41,6 @@ return out`;
 /** Leases renewed per script call (several calls still go out in one pipeline). */
 const RENEW_CHUNK = 1_000;
 
-// KEYS: lease. ARGV: expected value.
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`;
-
 type LeaseRedis = Redis & {
   gwAcquire(lease: string, fence: string, replicaId: string, ttlMs: number, channel: string, locationId: string): Promise<number>;
   gwRelease(lease: string, value: string): Promise<number>;
@@ -73,7 +66,7 @@ export class LeaseStore {
     this.r = redis as LeaseRedis;
     if (typeof this.r.gwAcquire !== 'function') {
       redis.defineCommand('gwAcquire', { numberOfKeys: 2, lua: ACQUIRE });
-      redis.defineCommand('gwRelease', { numberOfKeys: 1, lua: RELEASE });
+      redis.defineCommand('gwRelease', { numberOfKeys: 1, lua: DELETE_IF_VALUE });
     }
     if (typeof this.r.gwRenewMany !== 'function') redis.defineCommand('gwRenewMany', { lua: RENEW_MANY });
   }

@@ -235,7 +235,8 @@ export function paymentAttemptedAt(raw: string | null | undefined): Date | undef
   const m = raw ? ISO_DATE_TIME.exec(raw.trim()) : null;
   if (!m) return undefined;
   const zone = m[3] ? m[3].toUpperCase() : 'Z';
-  const [date, time] = [m[1], m[2]!.replace(/(\.\d{3})\d+$/, '$1')];
+  const date = m[1]!;
+  const time = m[2]!.replace(/(\.\d{3})\d+$/, '$1');
   const offset = zone === 'Z' ? zone : `${zone.slice(0, 3)}:${zone.length > 3 ? zone.slice(-2) : '00'}`;
   const at = new Date(`${date}T${time}${offset}`);
   return Number.isNaN(at.getTime()) ? undefined : at;
