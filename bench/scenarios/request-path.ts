@@ -1,4 +1,6 @@
 import type { LoadReport } from '@app/dojo-sandbox';
+import type { AppStall } from '../lib/app-stalls';
+import type { PgBackgroundDelta } from '../lib/pg-background';
 import type { Platform } from '../lib/platform';
 import type { AppProcess } from '../lib/procs';
 import { platformCpuMs } from '../lib/procs';
@@ -31,6 +33,10 @@ export interface MixRun {
   cpu: Record<string, number>;
   /** The gateway's read cache during the run: reads of orders answered from it and from Postgres (when it has one). */
   readCache?: { hits: number; misses: number };
+  /** The throughput ramp: checkpoints completed and autovacuum runs during the step (Postgres' own work). */
+  pgBackground?: PgBackgroundDelta;
+  /** The throughput ramp: each app's longest event-loop delay and garbage collection during the step. */
+  appStalls?: Record<string, AppStall>;
   byMethod: LoadReport['byMethod'];
   errorSamples: string[];
 }
@@ -72,7 +78,7 @@ export async function preparePaymentVenues(p: Platform, locations: number): Prom
 export type Variant = 'queue' | 'queue, reads queued' | 'in-process';
 
 /** Starts a variant and waits until every venue is connected. */
-export async function startVariant(p: Platform, variant: Variant, accountIds: string[], workers = 1): Promise<{ pids: Record<string, number>; gateway: AppProcess }> {
+export async function startVariant(p: Platform, variant: Variant, accountIds: string[], workers = 1): Promise<{ pids: Record<string, number>; gateway: AppProcess; apps: AppProcess[] }> {
   const procs: AppProcess[] = [];
   if (variant !== 'in-process') {
     for (let i = 0; i < workers; i++) procs.push(await p.startApp('worker', `worker${i + 1}`));
@@ -82,7 +88,7 @@ export async function startVariant(p: Platform, variant: Variant, accountIds: st
   }
   const ok = await p.waitConnected(accountIds, 60_000);
   if (!ok) throw new Error(`${variant}: only ${p.sandbox!.hub.totalConnections()} of ${accountIds.length} venues connected within 60 s`);
-  return { pids: Object.fromEntries(procs.map((a) => [a.name.replace(/^[^-]+-/, ''), a.pid])), gateway: procs.at(-1)! };
+  return { pids: Object.fromEntries(procs.map((a) => [a.name.replace(/^[^-]+-/, ''), a.pid])), gateway: procs.at(-1)!, apps: procs };
 }
 
 export interface RequestPathResult {

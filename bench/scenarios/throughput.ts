@@ -1,3 +1,5 @@
+import { describeAppStalls, watchAppStalls } from '../lib/app-stalls';
+import { describePgBackground, pgBackgroundDelta, readPgBackground } from '../lib/pg-background';
 import type { Platform } from '../lib/platform';
 import { runMix } from './mix';
 import type { MixRun } from './request-path';
@@ -19,6 +21,16 @@ export interface ThroughputResult {
   /** Whether a step over the p99 limit was run once more before it ended the ramp. */
   confirmMisses: boolean;
   ceilings: CeilingResult[];
+}
+
+/**
+ * A step's log suffix naming what may have held its slowest requests: Postgres' own work (a checkpoint completed, an
+ * autovacuum run) and any app whose event loop stood still for 50 ms or more, or that ran a major GC.
+ */
+function stallNote(r: MixRun): string {
+  const pg = r.pgBackground && describePgBackground(r.pgBackground);
+  const apps = r.appStalls && describeAppStalls(r.appStalls, 50);
+  return [pg ? ` [postgres: ${pg}]` : '', apps ? ` [apps: ${apps}]` : ''].join('');
 }
 
 /** A step is clean when p99 <= the limit, no errors, and the generator offered what it should (within 3%). */
@@ -48,7 +60,7 @@ export async function throughput(
   const ceilings: CeilingResult[] = [];
   for (const [i, workers] of o.workers.entries()) {
     if (i > 0) await p.restoreSeed(); // each ramp starts from the same rows
-    const { pids } = await startVariant(p, 'queue', accountIds, workers);
+    const { pids, apps } = await startVariant(p, 'queue', accountIds, workers);
     o.log(`throughput: gateway + ${workers} worker(s) up`);
     // Warmed up as the request path's variants are: a ramp of 5 s steps on fresh processes measured V8 still compiling
     // (two workers share the warm-up's requests, so each was colder than a single one at the same step).
@@ -61,9 +73,14 @@ export async function throughput(
     let highest = 0;
     let stoppedBy = `reached the top step (${o.rates[o.rates.length - 1]}/s)`;
     const step = async (rate: number, repeat: boolean) => {
+      const bg0 = await readPgBackground(p.prisma);
+      const stalls = await watchAppStalls(apps);
       const meter = p.meter(pids);
       const r = await runMix(p, accountIds, rate, o.stepMs, { ordersPerLocation: ORDERS_PER_LOCATION, timeoutMs: 5_000 });
-      const run: MixRun = { ...toRun(`queue, ${workers} worker(s)`, rate, r, meter.end()), ...(repeat ? { repeat: true } : {}) };
+      const cpu = meter.end();
+      const appStalls = await stalls.end();
+      const pgBackground = pgBackgroundDelta(bg0, await readPgBackground(p.prisma));
+      const run: MixRun = { ...toRun(`queue, ${workers} worker(s)`, rate, r, cpu), pgBackground, appStalls, ...(repeat ? { repeat: true } : {}) };
       steps.push(run);
       return run;
     };
@@ -74,13 +91,13 @@ export async function throughput(
       // a pause of the host (seen in this VM's own wake-up costs, which drift by half within an hour) can put them
       // over the limit at a rate the platform sustains. Errors and a short offer stop the ramp at once.
       if (bad?.tail && o.confirmMisses) {
-        o.log(`throughput: ${workers} worker(s) @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} ms (${bad.why}): running the step again`);
+        o.log(`throughput: ${workers} worker(s) @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} ms (${bad.why})${stallNote(run)}: running the step again`);
         await new Promise((res) => setTimeout(res, 1_000));
         const again = await step(rate, true);
         bad = verdict(again, o.p99LimitMs);
-        o.log(`throughput: ${workers} worker(s) @ ${rate}/s, again: p50 ${again.p50} p99 ${again.p99} ms, errors ${again.errors}${bad ? ` -> stop (missed twice; ${bad.why})` : ''}`);
+        o.log(`throughput: ${workers} worker(s) @ ${rate}/s, again: p50 ${again.p50} p99 ${again.p99} ms, errors ${again.errors}${stallNote(again)}${bad ? ` -> stop (missed twice; ${bad.why})` : ''}`);
       } else {
-        o.log(`throughput: ${workers} worker(s) @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} ms, errors ${run.errors}${bad ? ` -> stop (${bad.why})` : ''}`);
+        o.log(`throughput: ${workers} worker(s) @ ${rate}/s: p50 ${run.p50} p99 ${run.p99} ms, errors ${run.errors}${stallNote(run)}${bad ? ` -> stop (${bad.why})` : ''}`);
       }
       if (bad) {
         stoppedBy = bad.why;

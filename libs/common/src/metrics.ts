@@ -31,7 +31,7 @@ let defaultsOn = false;
  * at 200 requests/s that default alone added half a wake-up per request to every process. At 100 ms a scrape every
  * 15 s still rests on 150 samples, and any stall longer than 100 ms is seen.
  */
-const EVENT_LOOP_SAMPLE_MS = 100;
+export const EVENT_LOOP_SAMPLE_MS = 100;
 
 /** Process metrics (CPU, memory, event loop lag, GC, handles), once per process, collected on scrape. */
 export function enableDefaultMetrics(): void {
