@@ -15,6 +15,7 @@ export function prismaOptions(config: CommonConfig, app: string, log?: Logger): 
   return {
     announcementCounts: { sent: (n) => counted.announced.inc(n), failed: () => counted.failures.inc() },
     poolSize: config.DB_POOL_SIZE,
+    idleTimeoutMs: config.DB_POOL_IDLE_TIMEOUT_MS,
     acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
     preparedStatements: config.DB_PREPARED_STATEMENTS,
     readLanes: config.DB_READ_LANES,

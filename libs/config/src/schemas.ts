@@ -13,6 +13,12 @@ export const commonEnv = {
   /** Previous encryption keys, comma-separated: they still decrypt, never encrypt (key rotation, docs/operations.md). */
   EPOS_RELAY_ENCRYPTION_KEYS_OLD: env.list().pipe(z.array(z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'each key must be 32 bytes as 64 hex or 44 base64 characters'))),
   DB_POOL_SIZE: env.int(10, 1, 500),
+  /**
+   * How long a pooled connection may sit idle before the pool closes it; 0 (default): never, so a pool that grew
+   * for a peak keeps its connections. A pool that shrinks in a quiet spell opens them again when load returns, each a
+   * new Postgres backend with empty caches, all at the moment latency matters most.
+   */
+  DB_POOL_IDLE_TIMEOUT_MS: env.int(0, 0, 86_400_000),
   DB_ACQUIRE_TIMEOUT_MS: env.int(5_000, 100, 120_000),
   /**
    * Named prepared statements for the request path's SQL (parsed once per connection). Leave off when a

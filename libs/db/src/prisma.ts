@@ -8,6 +8,8 @@ import { ANNOUNCES_AFTER_COMMIT_PREFIX, ChangeAnnouncer } from './announcements'
 export interface PrismaOptions {
   /** Pool size (pg's default of 10 when omitted). */
   poolSize?: number;
+  /** How long a pooled connection may sit idle before it is closed (DB_POOL_IDLE_TIMEOUT_MS); 0 or omitted: never. */
+  idleTimeoutMs?: number;
   /** How long a query waits for a pooled connection before failing. Prisma 7 over pg sets none by default. */
   acquireTimeoutMs?: number;
   /** Named prepared statements for sqlRunner()'s statements (DB_PREPARED_STATEMENTS); off by default. */
@@ -35,7 +37,8 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Pri
     connectionString: databaseUrl,
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5_000,
-    idleTimeoutMillis: 30_000,
+    // pg's 0 keeps idle connections open (its default would close them after 10 s).
+    idleTimeoutMillis: opts.idleTimeoutMs ?? 0,
     // The order tables' trigger announces after the commit on connections so named (announcements.ts).
     application_name: `${afterCommit ? ANNOUNCES_AFTER_COMMIT_PREFIX : 'epos-relay '}${opts.app ?? 'app'}`,
   });
