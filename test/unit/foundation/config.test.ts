@@ -24,6 +24,7 @@ describe('config', () => {
     assert.equal(c.DOJO_WS_URL, 'wss://eu.ws.dojo.tech/epos');
     assert.equal(c.GATEWAY_PING_INTERVAL_MS, 25_000);
     assert.equal(c.LOG_LEVEL, 'info');
+    assert.equal(c.DB_POOL_IDLE_TIMEOUT_MS, 0, 'pools keep their connections');
     assert.equal(loadConfig(workerEnv, base).WORKER_CONCURRENCY, 50);
   });
 
