@@ -49,7 +49,7 @@ export async function watchAppStalls(apps: AppProcess[]): Promise<{ end(): Promi
           const b = before.get(a.name) ?? { allSeconds: 0, majorSeconds: 0, majors: 0 };
           const g = gcTotals(text);
           const ms = (s: number) => Math.round(s * 10_000) / 10;
-          out[a.name.replace(/^[^-]+-/, '')] = { loopMaxMs: Math.max(0, ms(loopMax) - EVENT_LOOP_SAMPLE_MS), gcMs: ms(g.allSeconds - b.allSeconds), majorGcMs: ms(g.majorSeconds - b.majorSeconds), majors: g.majors - b.majors };
+          out[a.name.replace(/^[^-]+-/, '')] = { loopMaxMs: Math.max(0, Math.round((loopMax * 1000 - EVENT_LOOP_SAMPLE_MS) * 10) / 10), gcMs: ms(g.allSeconds - b.allSeconds), majorGcMs: ms(g.majorSeconds - b.majorSeconds), majors: g.majors - b.majors };
         }),
       );
       return out;

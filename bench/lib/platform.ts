@@ -43,6 +43,12 @@ const DIST = join(__dirname, '..', '..');
 const APP_MAIN = (name: string) => join(DIST, 'apps', name, 'src', 'main.js');
 
 /** One scenario's platform: its own database and queue prefix on the shared Postgres/Redis, and the app processes. */
+/**
+ * Settings the apps under test take from the bench's own environment when it has them, so that a run can compare
+ * one against its default: how the workers hand out requests, and how long the pools keep idle connections.
+ */
+const BENCH_PASSED_THROUGH = ['RPC_CONCENTRATE', 'DB_POOL_IDLE_TIMEOUT_MS'] as const;
+
 export class Platform {
   readonly apps: AppProcess[] = [];
   readonly box: SecretBox;
@@ -130,8 +136,8 @@ export class Platform {
       ...(s.readCache !== undefined ? { GATEWAY_READ_CACHE: String(s.readCache) } : {}),
       ...(s.announceAfterCommit !== undefined ? { DB_ANNOUNCE_AFTER_COMMIT: String(s.announceAfterCommit) } : {}),
       RPC_TRANSPORT: s.rpcTransport ?? 'streams',
-      // The workers' default unless the bench is run with it set (to compare the two ways of handing out requests).
-      ...(process.env.RPC_CONCENTRATE !== undefined ? { RPC_CONCENTRATE: process.env.RPC_CONCENTRATE } : {}),
+      // The apps' defaults unless the bench is run with them set (to compare settings: BENCH_PASSED_THROUGH).
+      ...Object.fromEntries(BENCH_PASSED_THROUGH.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])),
       ...(this.sandbox ? { DOJO_WS_URL: this.sandbox.wsUrl, DOJO_API_URL: this.sandbox.url } : {}),
       ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
     };
