@@ -33,7 +33,7 @@ export interface MixRun {
   cpu: Record<string, number>;
   /** The gateway's read cache during the run: reads of orders answered from it and from Postgres (when it has one). */
   readCache?: { hits: number; misses: number };
-  /** The throughput ramp: checkpoints completed and autovacuum runs during the step (Postgres' own work). */
+  /** The throughput ramp: Postgres' own work during the step (checkpoints completed, autovacuum runs) and the connections opened. */
   pgBackground?: PgBackgroundDelta;
   /** The throughput ramp: each app's longest event-loop delay and garbage collection during the step. */
   appStalls?: Record<string, AppStall>;

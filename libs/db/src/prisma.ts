@@ -39,6 +39,11 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Pri
     connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5_000,
     // pg's 0 keeps idle connections open (its default would close them after 10 s).
     idleTimeoutMillis: opts.idleTimeoutMs ?? 0,
+    // Held connections may sit idle for hours: TCP keepalive after 30 s idle keeps a NAT or load balancer on the way
+    // from dropping them silently (AWS NAT gateways forget a flow after 350 s), and lets the kernel find a dead peer,
+    // which the pool then removes (its 'error' listener below) instead of handing it to the next query.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
     // The order tables' trigger announces after the commit on connections so named (announcements.ts).
     application_name: `${afterCommit ? ANNOUNCES_AFTER_COMMIT_PREFIX : 'epos-relay '}${opts.app ?? 'app'}`,
   });
