@@ -1,9 +1,11 @@
 /**
  * An app's Postgres pool and idle connections (DB_POOL_IDLE_TIMEOUT_MS): by default the pool keeps what it opened for
- * a burst, so the next burst finds warm backends; with a timeout it closes them once idle that long.
+ * a burst, so the next burst finds warm backends; with a timeout it closes them once idle that long. Held connections
+ * have TCP keepalive on (seen with `ss`, over TCP: a Unix socket has none).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { loadConfig, workerEnv } from '@app/config';
 import { prismaOptions } from '@app/common';
 import type { PrismaClient } from '@app/db';
@@ -54,5 +56,19 @@ describe('Postgres pools and idle connections', () => {
     while ((await backends('pool-closes')) > 0 && Date.now() < deadline) await sleep(100);
     assert.equal(await backends('pool-closes'), 0, 'closed once idle for 200 ms');
     assert.deepEqual(await pool.$queryRawUnsafe('SELECT 1 AS one'), [{ one: 1 }], 'the pool still answers (with a new connection)');
+  });
+
+  it('holds its connections over TCP with keepalive on', { skip: process.platform !== 'linux' && 'reads sockets with ss (Linux)' }, async () => {
+    const url = new URL(db.url);
+    url.searchParams.delete('host'); // the server's TCP port, not its Unix socket
+    const pool = createPrisma(url.toString(), { poolSize: 2, app: 'pool-keepalive' });
+    pools.push(pool);
+    await Promise.all([1, 2].map(() => pool.$queryRawUnsafe('SELECT pg_sleep(0.1)::text AS slept')));
+    // This process's established sockets to the server's port, with their timers (-o) and owners (-p).
+    const mine = execFileSync('ss', ['-tnopH', 'state', 'established', 'dport', '=', `:${url.port}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(`pid=${process.pid},`));
+    assert.ok(mine.length >= 2, `the pool's two connections are listed:\n${mine.join('\n')}`);
+    for (const l of mine) assert.match(l, /timer:\(keepalive,/, `each has TCP keepalive on: ${l}`);
   });
 });
