@@ -35,8 +35,8 @@ const config: KnipConfig = {
     'kubernetes-models',
     '@kubernetes-models/keda',
   ],
-  // System programs started by libs/infra, bench and tests (kubectl: the manifest test), not npm packages.
-  ignoreBinaries: ['redis-server', 'groupadd', 'useradd', 'apt-get', 'kubectl'],
+  // System programs started by libs/infra, bench and tests (kubectl: the manifest test; ss: the pool test's sockets), not npm packages.
+  ignoreBinaries: ['redis-server', 'groupadd', 'useradd', 'apt-get', 'kubectl', 'ss'],
   // The Nest CLI is not used (scripts/build.mjs builds with tsc); nest-cli.json is only read by editors.
   nest: false,
 };
