@@ -1,6 +1,7 @@
 import { EVENT_LOOP_SAMPLE_MS } from '@app/common';
 import { metricsText, sampleOf } from './metrics-text';
 import type { AppProcess } from './procs';
+import { appLabel } from './procs';
 
 /**
  * What stalled each app's event loop during a window, from its /metrics (prom-client's default metrics): the
@@ -49,7 +50,7 @@ export async function watchAppStalls(apps: AppProcess[]): Promise<{ end(): Promi
           const b = before.get(a.name) ?? { allSeconds: 0, majorSeconds: 0, majors: 0 };
           const g = gcTotals(text);
           const ms = (s: number) => Math.round(s * 10_000) / 10;
-          out[a.name.replace(/^[^-]+-/, '')] = { loopMaxMs: Math.max(0, Math.round((loopMax * 1000 - EVENT_LOOP_SAMPLE_MS) * 10) / 10), gcMs: ms(g.allSeconds - b.allSeconds), majorGcMs: ms(g.majorSeconds - b.majorSeconds), majors: g.majors - b.majors };
+          out[appLabel(a)] = { loopMaxMs: Math.max(0, Math.round((loopMax * 1000 - EVENT_LOOP_SAMPLE_MS) * 10) / 10), gcMs: ms(g.allSeconds - b.allSeconds), majorGcMs: ms(g.majorSeconds - b.majorSeconds), majors: g.majors - b.majors };
         }),
       );
       return out;

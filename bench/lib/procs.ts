@@ -56,6 +56,11 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
+/** An app's name without its scenario's label (`path-worker1` -> `worker1`): how figures name the process. */
+export function appLabel(app: Pick<AppProcess, 'name'>): string {
+  return app.name.replace(/^[^-]+-/, '');
+}
+
 export interface SpawnOptions {
   name: string;
   script: string;

@@ -3,7 +3,7 @@ import type { AppStall } from '../lib/app-stalls';
 import type { PgBackgroundDelta } from '../lib/pg-background';
 import type { Platform } from '../lib/platform';
 import type { AppProcess } from '../lib/procs';
-import { platformCpuMs } from '../lib/procs';
+import { appLabel, platformCpuMs } from '../lib/procs';
 import { fixtures } from '@app/testing';
 import { benchVenues } from '../lib/seed';
 import { tableSessionId } from '@app/domain';
@@ -88,7 +88,7 @@ export async function startVariant(p: Platform, variant: Variant, accountIds: st
   }
   const ok = await p.waitConnected(accountIds, 60_000);
   if (!ok) throw new Error(`${variant}: only ${p.sandbox!.hub.totalConnections()} of ${accountIds.length} venues connected within 60 s`);
-  return { pids: Object.fromEntries(procs.map((a) => [a.name.replace(/^[^-]+-/, ''), a.pid])), gateway: procs.at(-1)!, apps: procs };
+  return { pids: Object.fromEntries(procs.map((a) => [appLabel(a), a.pid])), gateway: procs.at(-1)!, apps: procs };
 }
 
 export interface RequestPathResult {

@@ -11,9 +11,7 @@ import { prismaOptions } from '@app/common';
 import type { PrismaClient } from '@app/db';
 import { createPrisma } from '@app/db';
 import type { TestDatabase } from '@app/testing';
-import { createTestDatabase } from '@app/testing';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { appEnv, createTestDatabase, sleep, waitFor } from '@app/testing';
 
 /** Why the socket test cannot run here (it reads this process's sockets with iproute2's ss, Linux), or false. */
 function noSs(): string | false {
@@ -47,7 +45,7 @@ describe('Postgres pools and idle connections', () => {
 
   /** A pool of 3 for `app`, made to open all three at once (three overlapping statements). */
   const burst = async (app: string, idleTimeoutMs?: string) => {
-    const env = { DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379', EPOS_RELAY_ENCRYPTION_KEY: 'a'.repeat(64), DB_POOL_SIZE: '3', ...(idleTimeoutMs ? { DB_POOL_IDLE_TIMEOUT_MS: idleTimeoutMs } : {}) };
+    const env = appEnv(db, { DB_POOL_SIZE: '3', ...(idleTimeoutMs ? { DB_POOL_IDLE_TIMEOUT_MS: idleTimeoutMs } : {}) });
     const pool = createPrisma(db.url, prismaOptions(loadConfig(workerEnv, env), app));
     pools.push(pool);
     await Promise.all([1, 2, 3].map(() => pool.$queryRawUnsafe('SELECT pg_sleep(0.1)::text AS slept')));
@@ -63,8 +61,7 @@ describe('Postgres pools and idle connections', () => {
 
   it('closes idle connections after DB_POOL_IDLE_TIMEOUT_MS, and opens them again for the next burst', async () => {
     const pool = await burst('pool-closes', '200');
-    const deadline = Date.now() + 5_000;
-    while ((await backends('pool-closes')) > 0 && Date.now() < deadline) await sleep(100);
+    await waitFor(async () => (await backends('pool-closes')) === 0, 'the idle connections to close', 5_000, 100);
     assert.equal(await backends('pool-closes'), 0, 'closed once idle for 200 ms');
     assert.deepEqual(await pool.$queryRawUnsafe('SELECT 1 AS one'), [{ one: 1 }], 'the pool still answers (with a new connection)');
   });
