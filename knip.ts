@@ -15,6 +15,8 @@ const config: KnipConfig = {
     'test/run-tests.ts',
     // Loaded with --import by test/run-tests.ts for unit runs.
     'test/support/unit-guard.ts',
+    // Started as its own process by test/integration/foundation/shutdown-during-start.test.ts (by its path in dist).
+    'test/support/slow-start-app.ts',
   ],
   project: ['apps/**/*.ts', 'libs/**/*.ts', 'scripts/**/*.{ts,mjs}', 'bench/**/*.ts', 'test/**/*.ts', '*.mjs', 'prisma/**/*.prisma'],
   // Exports a file uses itself are not dead code.

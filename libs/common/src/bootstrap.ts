@@ -95,10 +95,16 @@ export async function bootstrapHttpApp<
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 5_000,
   });
   await opts.configure?.(app, config);
+  // Signals are handled from before listen(): its init runs the onApplicationBootstrap hooks, which start consuming
+  // queues; a SIGTERM then (a supervisor stopping an app that is still starting) must close them, not kill the process
+  // with jobs in hand. The close begins once the start has finished (see closeOnSignals' `started`).
+  let startFinished!: () => void;
+  const started = new Promise<void>((resolve) => (startFinished = resolve));
+  if (opts.handleSignals !== false) closeOnSignals(app, opts.name, logger, config.SHUTDOWN_TIMEOUT_MS ?? 10_000, config.SHUTDOWN_DRAIN_MS ?? 0, started);
   await app.listen(config.PORT, config.HOST);
   const addr = app.getHttpServer().address();
   const url = `http://${config.HOST}:${typeof addr === 'object' && addr ? addr.port : config.PORT}`;
   logger.info({ url }, `${opts.name} listening`);
-  if (opts.handleSignals !== false) closeOnSignals(app, opts.name, logger, config.SHUTDOWN_TIMEOUT_MS ?? 10_000, config.SHUTDOWN_DRAIN_MS ?? 0);
+  startFinished();
   return { app, url, logger, close: () => app.close() };
 }

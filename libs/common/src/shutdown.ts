@@ -17,9 +17,16 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * 130); a SIGTERM or SIGHUP while closing is ignored, because a supervisor (`npm start`) sends one to apps that may have
  * had the terminal's SIGINT already. SIGHUP is the terminal closing (its default would end the app without closing
  * anything). A graceful close exits with code 0.
+ *
+ * `started` settles when the app has finished starting (listen() returned). A signal that comes before closes the app
+ * once it has: Nest's close run beside a start still in its onApplicationBootstrap hooks would close half-started
+ * services that the start then carries on with. The deadline counts from the signal all the same.
  */
-export function closeOnSignals(app: INestApplication, name: string, logger: Logger, timeoutMs: number, drainMs = 0): void {
+export function closeOnSignals(app: INestApplication, name: string, logger: Logger, timeoutMs: number, drainMs = 0, started: Promise<void> = Promise.resolve()): void {
   const pending = trackShutdown(app);
+  const STARTING = 'the app to finish starting (listen)';
+  pending.add(STARTING);
+  void started.then(() => pending.delete(STARTING));
   let closing = false;
   let firstAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -44,7 +51,7 @@ export function closeOnSignals(app: INestApplication, name: string, logger: Logg
       process.exit(1);
     }, drainMs + timeoutMs);
     const drained = drainMs > 0 ? new Promise<void>((r) => setTimeout(r, drainMs)) : Promise.resolve();
-    drained
+    Promise.all([drained, started])
       .then(() => {
         shortenKeepAlive(app);
         return app.close();

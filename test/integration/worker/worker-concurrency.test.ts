@@ -43,7 +43,8 @@ for (const transport of RPC_TRANSPORTS) describe(`worker: races on one order acr
       const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
       procs.push({ child, out, exited });
     }
-    for (const p of procs) await waitFor(() => p.out.join('').includes('rpc worker ready'), `worker process ${p.child.pid} ready:\n${p.out.join('')}`, 30_000);
+    // Listening is the end of the start (the queue workers are ready before it).
+    for (const p of procs) await waitFor(() => p.out.join('').includes('"worker listening"'), `worker process ${p.child.pid} started:\n${p.out.join('')}`, 30_000);
     client = new RpcClient({ redisUrl: testRedisUrl(), prefix, transport, replicaId: 'race-gw' });
     await client.start();
   });
