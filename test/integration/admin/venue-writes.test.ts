@@ -206,6 +206,42 @@ describe('venue API writes', () => {
     }
   });
 
+  it('a conditional PUT retried after its answer was lost is answered as made (RFC 9110 §13.1.1), not 412; a different body still gets 412', async () => {
+    const edit = (total: number) => ({
+      ...sampleOrder('o-retry', total),
+      // Keys in an order jsonb does not keep, a time with a zone offset, a customer: compared as stored, not as sent.
+      customer: { phoneNumber: '+441234567890', id: 'c-1', emailAddress: 'ann@example.com' },
+      details: { orderType: 'DineIn', dineIn: { waiterId: 'w1', tableId: 't1', readyAt: '2026-12-04T20:30:00+01:00' } },
+    });
+    assert.equal((await venue('PUT', `${base}/orders/o-retry`, { body: edit(2500) })).status, 200);
+    const first = await venue('PUT', `${base}/orders/o-retry`, { body: edit(2600), headers: { 'if-match': '"1"' } });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.headers.get('etag'), '"2"');
+    // The answer was lost; the till sends the same request again.
+    const retried = await venue('PUT', `${base}/orders/o-retry`, { body: edit(2600), headers: { 'if-match': '"1"' } });
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.deepEqual(retried.body, { id: 'o-retry', version: 2, created: false, unchanged: true });
+    assert.equal(retried.headers.get('etag'), '"2"');
+    assert.equal((await stored('o-retry')).version, 2, 'nothing written again');
+    assert.equal(await events('o-retry'), 2, 'Dojo was not told twice');
+    // Another till's edit of version 1 differs from what is stored (one field, one item's modifier, the customer): 412.
+    const item = edit(2600).items[0]!;
+    for (const other of [
+      edit(2700),
+      { ...edit(2600), note: 'no onions' },
+      { ...edit(2600), items: [{ ...item, modifiers: [{ ...item.modifiers[0]!, quantity: 2 }] }] },
+      { ...edit(2600), customer: { id: 'c-1' } },
+      { ...edit(2600), payable: false },
+    ]) {
+      const r = await venue('PUT', `${base}/orders/o-retry`, { body: other, headers: { 'if-match': '"1"' } });
+      assert.equal(r.status, 412, JSON.stringify(other));
+      assert.equal(r.body.version, 2);
+    }
+    assert.equal((await stored('o-retry')).version, 2);
+    // If-Match * has nothing to compare: it holds for any stored order and writes.
+    assert.equal((await venue('PUT', `${base}/orders/o-retry`, { body: edit(2600), headers: { 'if-match': '*' } })).body.version, 3);
+  });
+
   it('answers every PUT of a new party or reservation sent at once: one creates it, the others replace it in turn', async () => {
     const n = 4;
     const party = (i: number) => ({ tableIds: ['t1'], status: 'Seated', startTime: '2026-11-21T12:00:00.000Z', covers: 2 + i });

@@ -64,7 +64,7 @@ export class VenueController {
   @ApiHeader({
     name: 'If-Match',
     required: false,
-    description: 'The ETag of the version this write replaces ("5": GET and PUT answer it): 412 version_mismatch, with the stored version, when the order has changed since; * writes only over an existing order. Without it the last write wins.',
+    description: 'The ETag of the version this write replaces ("5": GET and PUT answer it): 412 version_mismatch, with the stored version, when the order has changed since, unless it already holds exactly what this body would write (a retry after a lost answer: 200 with unchanged: true and the stored version, nothing written); * writes only over an existing order. Without it the last write wins.',
   })
   async putOrder(
     @Param('locationId') locationId: string,

@@ -243,10 +243,20 @@ export class OrdersRepository {
     const kept = cache?.order(locationId, orderId);
     if (kept !== undefined) return kept;
     const ticket = cache?.ticket();
-    const rows = await this.db.$queryRaw<{ o: unknown }[]>`SELECT ${ORDER_JSON_SQL} AS o FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.id = ${orderId}`;
-    const order = rows.length ? orderRowFromJson(jsonValue<OrderJson>(rows[0]!.o)) : null;
+    const order = OrdersRepository.foundOf(await this.db.$queryRaw<unknown[]>(OrdersRepository.findSql(locationId, orderId)));
     if (ticket !== undefined) cache!.keepOrder(ticket, locationId, orderId, order);
     return order;
+  }
+
+  /** find's statement, for a caller that sends it with others (VenueStore.readOrder); its rows: foundOf. */
+  static findSql(locationId: string, orderId: string): Prisma.Sql {
+    return Prisma.sql`SELECT ${ORDER_JSON_SQL} AS o FROM orders o WHERE o.location_id = ${locationId}::uuid AND o.id = ${orderId}`;
+  }
+
+  /** The order with items and payments in findSql's rows, or null. */
+  static foundOf(rows: unknown): OrderWithRelations | null {
+    const row = (rows as { o: unknown }[])[0];
+    return row ? orderRowFromJson(jsonValue<OrderJson>(row.o)) : null;
   }
 
   /**

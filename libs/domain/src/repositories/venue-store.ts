@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@app/db';
 import type { OrderMoneyInFlight, OrderMoneyRecords } from '../core/rules';
+import type { OrderWithRelations } from '../orders/order-mapper';
 import type { PosEventType } from '../shared/pos-outbox';
 import { enqueuePosEvent } from '../shared/pos-outbox';
 import type { Tx } from '../shared/tx';
@@ -133,6 +134,12 @@ export class VenueStore {
       lock: OrdersRepository.lockOf(lockRows),
       ...(o.money ? { money: moneyOf(moneyRows) } : {}),
     };
+  }
+
+  /** The whole order (items and payments), read in the edit's transaction under the order's row lock; null when there is none. */
+  async readOrder(locationId: string, orderId: string): Promise<OrderWithRelations | null> {
+    const [rows] = await readTogether(this.db, [OrdersRepository.findSql(locationId, orderId)]);
+    return OrdersRepository.foundOf(rows);
   }
 
   /** What records money against the order (as openOrderEdit's `money`), read in the edit's transaction under the order's row lock. */

@@ -6,4 +6,5 @@ export interface VenueDeps {
 }
 
 /** What a venue create-or-replace answers: the entity id, its version where it has one, and whether it was new. */
-export type VenueUpsertResult = { id: string; version?: number; created: boolean };
+/** `unchanged`: a conditional write that found its change already made (a retry of a write whose answer was lost): nothing written. */
+export type VenueUpsertResult = { id: string; version?: number; created: boolean; unchanged?: true };

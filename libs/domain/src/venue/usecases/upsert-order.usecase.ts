@@ -3,8 +3,9 @@ import { dojoOrderToCreateData } from '../../dialects/epos-data/orders.mapping';
 import { assertOrderEditableByVenue } from '../../locks/order-lock-guard';
 import { isClosedStatus, leastOrderTotal, mayKeepGoneTable, orderCloseRefusal, orderCurrencyChangeRefusal, orderTotalRefusal } from '../../core/rules';
 import type { OrderMoneyInFlight } from '../../core/rules';
-import type { OrderCreateData } from '../../orders/order-mapper';
+import type { OrderCreateData, OrderWithRelations } from '../../orders/order-mapper';
 import { orderRowOf } from '../../orders/order-mapper';
+import { holdsVenueContent } from '../../orders/order-content';
 import { OrdersRepository as Orders } from '../../repositories/orders.repository';
 import { checkVenueOrder } from '../order-rows';
 import type { VenueDeps, VenueUpsertResult } from '../ports';
@@ -47,7 +48,14 @@ export class UpsertOrder {
       const edit = await s.openOrderEdit(locationId, orderId, tableId ? [tableId] : []);
       const current = edit.current;
       // Checked under the row lock: two tills that read version 5 cannot both replace it.
-      if (condition !== undefined) refuseUnmet(orderId, condition, current?.version);
+      if (condition !== undefined && !conditionHolds(condition, current?.version)) {
+        // A PUT retried after its answer was lost finds the version it wrote: when the order already holds exactly
+        // what this write would write, the change has been made and is answered as made (RFC 9110 §13.1.1), at the
+        // stored version, without writing again. Read only then, under the row lock.
+        const stored = current ? await s.readOrder(locationId, orderId) : null;
+        if (stored && holdsVenueContent(stored, proposedRow(rows, stored))) return { id: orderId, version: stored.version, created: false, unchanged: true };
+        refuseUnmet(orderId, condition, current?.version);
+      }
       // A dine-in order at a table the venue does not have would show at no table; one already there (the table was
       // deleted since) may stay, so that the POS can still edit and close it (core/rules mayKeepGoneTable).
       if (tableId && !mayKeepGoneTable(current, tableId, order.status)) refuseUnknownTables([{ field: 'details.dineIn.tableId', tableId }], edit.tables);
@@ -96,17 +104,25 @@ export class UpsertOrder {
   }
 }
 
-/** 412 when the write's condition does not hold for the stored order (at `stored`, or none). */
-function refuseUnmet(orderId: string, condition: OrderWriteCondition, stored: number | undefined): void {
+/** Whether the write's condition holds for the stored order (at `stored`, or none). */
+function conditionHolds(condition: OrderWriteCondition, stored: number | undefined): boolean {
+  return stored !== undefined && (condition === 'exists' || condition.version === stored);
+}
+
+/** 412 for a write whose condition does not hold for the stored order (at `stored`, or none). */
+function refuseUnmet(orderId: string, condition: OrderWriteCondition, stored: number | undefined): never {
   if (stored === undefined) {
     throw new DomainError('precondition_failed', `order ${orderId} does not exist: If-Match needs an order to replace`, [], { error: 'version_mismatch', version: null });
   }
-  if (condition !== 'exists' && condition.version !== stored) {
-    throw new DomainError('precondition_failed', `order ${orderId} is at version ${stored}, not ${condition.version}: read it again and apply your change to it`, [], {
-      error: 'version_mismatch',
-      version: stored,
-    });
-  }
+  throw new DomainError('precondition_failed', `order ${orderId} is at version ${stored}${condition === 'exists' ? '' : `, not ${condition.version}`}: read it again and apply your change to it`, [], {
+    error: 'version_mismatch',
+    version: stored,
+  });
+}
+
+/** The row this write would leave, with the stored order's server-kept fields (what holdsVenueContent leaves out). */
+function proposedRow(rows: OrderCreateData, stored: OrderWithRelations): OrderWithRelations {
+  return orderRowOf(rows, { paidAmount: stored.paidAmount, tipsAmount: stored.tipsAmount, payable: stored.payable, version: stored.version, createdAt: stored.createdAt, updatedAt: stored.updatedAt, payments: stored.payments });
 }
 
 /** The order's rows; the core's refusal of its amounts (checkVenueOrder catches most first) as the venue API's field error. */
