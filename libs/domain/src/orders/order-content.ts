@@ -4,7 +4,7 @@ import type { OrderWithRelations } from './order-mapper';
  * What a row holds that the venue's write does not set: kept by the server (its sequence, origin and Dojo's id, the
  * amounts and payability that follow from the payments, its version and times, the payments themselves).
  */
-const SERVER_KEPT = new Set<string>(['seq', 'origin', 'dojoOrderId', 'paidAmount', 'tipsAmount', 'payable', 'version', 'createdAt', 'updatedAt', 'payments', 'items', 'sessionId']);
+const SERVER_KEPT = new Set<string>(['seq', 'origin', 'dojoOrderId', 'paidAmount', 'tipsAmount', 'payable', 'version', 'createdAt', 'updatedAt', 'payments', 'sessionId']);
 /** Timestamps stored to the millisecond: compared as instants, whether a Date or an ISO string. */
 const INSTANTS = new Set<string>(['readyAt', 'collectAt']);
 
@@ -16,10 +16,8 @@ const INSTANTS = new Set<string>(['readyAt', 'collectAt']);
  * store would keep otherwise, such as a time finer than a millisecond) keeps the 412.
  */
 export function holdsVenueContent(stored: OrderWithRelations, proposed: OrderWithRelations): boolean {
-  if (canonical(venueFields(stored)) !== canonical(venueFields(proposed))) return false;
-  if (stored.items.length !== proposed.items.length) return false;
-  const byPosition = (o: OrderWithRelations) => [...o.items].sort((a, b) => a.position - b.position);
-  return canonical(byPosition(stored)) === canonical(byPosition(proposed));
+  // Items are compared in their array order: both sides list them by position (ORDER_JSON_SQL, orderRowOf).
+  return canonical(venueFields(stored)) === canonical(venueFields(proposed));
 }
 
 function venueFields(o: OrderWithRelations): Record<string, unknown> {
