@@ -42,8 +42,8 @@
  *   --pg-stats              the local Postgres runs with pg_stat_statements (planning timed too); after each scenario its
  *                          costliest statements (execution plus planning, seeding included) are printed and written to
  *                          bench/results/<time>/<scenario>-statements.txt and the JSON. Its own overhead is in the figures
- * Postgres/Redis: DATABASE_URL / REDIS_URL when set, else started like `npm start` does. RPC_CONCENTRATE and
- * DB_POOL_IDLE_TIMEOUT_MS, when set, go to the apps under test (to compare a setting with its default).
+ * Postgres/Redis: DATABASE_URL / REDIS_URL when set, else started like `npm start` does. RPC_CONCENTRATE,
+ * RPC_HELP_AFTER_MS and DB_POOL_IDLE_TIMEOUT_MS, when set, go to the apps under test (to compare a setting with its default).
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Stack } from '@app/infra';
 import { startStack } from '@app/infra';
 import { Platform } from '../lib/platform';
+import type { AppProcess } from '../lib/procs';
 import type { Variant } from '../scenarios/request-path';
 import { preparePaymentVenues, REQUEST_PATH_VARIANTS, startVariant } from '../scenarios/request-path';
 
@@ -24,6 +25,8 @@ export interface MixVariant {
   accountIds: string[];
   /** The variant's app processes by name (worker1, gateway, gateway-inprocess). */
   pids: Record<string, number>;
+  /** The same processes (their metrics URLs). */
+  apps: AppProcess[];
 }
 
 /**
@@ -43,8 +46,8 @@ export async function withMixVariant<T>(label: string, key: DiagnosticVariant, b
   try {
     const variant = REQUEST_PATH_VARIANTS[key];
     const accountIds = await preparePaymentVenues(p, 500);
-    const { pids } = await startVariant(p, variant, accountIds, workers);
-    return await body({ stack, p, variant, accountIds, pids });
+    const { pids, apps } = await startVariant(p, variant, accountIds, workers);
+    return await body({ stack, p, variant, accountIds, pids, apps });
   } finally {
     await p.close();
     await stack.stop();

@@ -10,7 +10,9 @@
  */
 import { readdirSync } from 'node:fs';
 import pg from 'pg';
-import { readProc, serverPids } from '../lib/procs';
+import { metricsText } from '../lib/metrics-text';
+import type { AppProcess } from '../lib/procs';
+import { appLabel, readProc, serverPids } from '../lib/procs';
 import { runMix } from '../scenarios/mix';
 import { ORDERS_PER_LOCATION } from '../scenarios/request-path';
 import { diagnosticVariant, withMixVariant } from './mix-variant';
@@ -114,6 +116,18 @@ function postgresByRole(before: Snapshot, after: Snapshot, roles: Map<number, st
   return out;
 }
 
+/** RPC jobs each worker process has run so far (its epos_relay_worker_job_duration_seconds counts, every method). */
+async function rpcJobsByWorker(apps: AppProcess[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const a of apps.filter((x) => /^worker/.test(appLabel(x)))) {
+    const text = await metricsText(a.url, 5_000);
+    let n = 0;
+    for (const m of text.matchAll(/^epos_relay_worker_job_duration_seconds_count\{[^}]*queue="epos-rpc"[^}]*\} (\S+)$/gm)) n += Number(m[1]);
+    out.set(appLabel(a), n);
+  }
+  return out;
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const rate = Number(args[0] ?? 200);
@@ -124,7 +138,7 @@ async function main() {
   if (!(rate > 0) || !(seconds > 0)) throw new Error('rate and seconds must be positive numbers');
   if (!Number.isInteger(workers) || workers < 1) throw new Error('workers must be a whole number of at least 1');
   if (process.platform !== 'linux') throw new Error('this diagnostic reads /proc (Linux only)');
-  await withMixVariant('wakeups-per-request', diagnosticVariant(args[2]), async ({ stack, p, variant, accountIds, pids }) => {
+  await withMixVariant('wakeups-per-request', diagnosticVariant(args[2]), async ({ stack, p, variant, accountIds, pids, apps }) => {
     if (warmRate > 0 && warmSeconds > 0) {
       const w = await runMix(p, accountIds, warmRate, warmSeconds * 1000, { ordersPerLocation: ORDERS_PER_LOCATION });
       console.log(`warm-up: ${w.sent} requests at ${warmRate}/s (errors ${w.errors}), unmeasured`);
@@ -137,9 +151,11 @@ async function main() {
     const start = groups();
     if (start.postgres.length === 0) console.log('(no local Postgres process found: a given DATABASE_URL is not counted)');
     if (start.redis.length === 0) console.log('(no local redis-server found: a given REDIS_URL is not counted)');
+    const jobsBefore = await rpcJobsByWorker(apps);
     const before = snapshot(start);
     const r = await runMix(p, accountIds, rate, seconds * 1000, { ordersPerLocation: ORDERS_PER_LOCATION });
     const after = snapshot(groups());
+    const jobsAfter = await rpcJobsByWorker(apps);
     const roles = await postgresRoles(stack.databaseUrl);
     // Per request sent, as the bench's CPU per request (cores over the achieved rate).
     const n = Math.max(1, r.sent);
@@ -159,6 +175,11 @@ async function main() {
       );
     }
     console.log(`  ${'all'.padEnd(18)} ${pad((cpu / n).toFixed(3), 8)} ${pad((runs / n).toFixed(2), 17)} (runs of every thread)`);
+    // With several workers: how the requests were shared (RPC_CONCENTRATE, RPC_HELP_AFTER_MS).
+    if (jobsAfter.size > 1) {
+      const ran = [...jobsAfter].map(([w, c]) => `${w} ${c - (jobsBefore.get(w) ?? 0)}`);
+      console.log(`RPC jobs run by each worker: ${ran.join(', ')}`);
+    }
     // Postgres by role: whose backends its share goes to (the pools' connections are named after their app).
     console.log(`postgres by role, per request: ${pad('CPU ms', 8)} ${pad('runs', 6)} ${pad('µs a run', 9)}`);
     const byRole = [...postgresByRole(before, after, roles)].filter(([, r]) => r.runs > 0).sort((a, b) => b[1].cpuMs - a[1].cpuMs);

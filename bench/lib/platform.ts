@@ -46,7 +46,7 @@ const APP_MAIN = (name: string) => join(DIST, 'apps', name, 'src', 'main.js');
  * Settings the apps under test take from the bench's own environment when it has them, so that a run can compare
  * one against its default: how the workers hand out requests, and how long the pools keep idle connections.
  */
-const BENCH_PASSED_THROUGH = ['RPC_CONCENTRATE', 'DB_POOL_IDLE_TIMEOUT_MS'] as const;
+const BENCH_PASSED_THROUGH = ['RPC_CONCENTRATE', 'RPC_HELP_AFTER_MS', 'DB_POOL_IDLE_TIMEOUT_MS'] as const;
 
 /** One scenario's platform: its own database and queue prefix on the shared Postgres/Redis, and the app processes. */
 export class Platform {

@@ -59,6 +59,7 @@ export class RpcWorkerService implements OnApplicationBootstrap, BeforeApplicati
       transport: config.RPC_TRANSPORT,
       claimIdleMs: config.RPC_CLAIM_IDLE_MS,
       concentrate: config.RPC_CONCENTRATE,
+      helpAfterMs: config.RPC_HELP_AFTER_MS,
       handler: (job) => router.handle(job),
       refuse: (job, message) => router.refuse(job, message),
       logger: this.log,

@@ -156,6 +156,8 @@ export const workerEnv = {
   RPC_CLAIM_IDLE_MS: env.int(10_000, 100, 600_000),
   /** RPC_TRANSPORT=streams: requests go to one worker while it keeps up; the others take what it leaves (RpcStreamConsumer). */
   RPC_CONCENTRATE: env.bool(true),
+  /** With RPC_CONCENTRATE: a worker without the reader lease takes requests once the oldest waiting one is this old. */
+  RPC_HELP_AFTER_MS: env.int(20, 0, 10_000),
   /** How long a Tables API LockSession holds the order when nothing releases it (the protocol has no expiry). */
   TABLES_LOCK_TTL_MS: env.int(300_000, 1_000, 3_600_000),
   /** How long a Connect PAT table lock holds the table's orders when the terminal never unlocks (no expiry on the wire). */

@@ -129,10 +129,11 @@ export interface RpcStreamConsumerOptions {
   blockMs?: number;
   /**
    * Requests go to one worker while it keeps up (RPC_CONCENTRATE, default true): the holder of the reader lease blocks
-   * on the stream as every worker did before; the others read without blocking, again at once while they find
-   * requests and every `pollMs` while they find none. So at a rate one worker keeps up
-   * with, one process wakes per request instead of each worker in turn (Redis hands an entry to the reader that has
-   * waited longest); when the lease holder falls behind, requests wait in the stream and the others take them.
+   * on the stream as every worker did before; the others read without blocking and take only requests that have
+   * waited `helpAfterMs`, again at once while they find such requests, when the oldest waiting one turns that old,
+   * or every `pollMs` while none waits. So at a rate one worker keeps up with, one process wakes per request instead
+   * of each worker in turn (Redis hands an entry to the reader that has waited longest); when the lease holder falls
+   * behind, requests wait in the stream and the others take them.
    * False: every worker blocks, and entries go to them in turn.
    */
   concentrate?: boolean;
@@ -140,6 +141,14 @@ export interface RpcStreamConsumerOptions {
   leaseMs?: number;
   /** How long a worker without the lease waits after a read that found nothing (25 ms). */
   pollMs?: number;
+  /**
+   * A worker without the lease takes requests only once the oldest one not yet delivered has waited this long (20 ms,
+   * RPC_HELP_AFTER_MS; 0: as soon as it finds any). While the holder keeps up, a request waits in the stream at most
+   * one turn of the holder's event loop and is left to it; when the holder stalls (a long GC pause, a burst beyond
+   * what it keeps up with, a process that froze), the others take the backlog. Without this, a worker that found
+   * requests read again at once and took a share of them whenever the holder was a turn behind.
+   */
+  helpAfterMs?: number;
 }
 
 const DEFAULT_CLAIM_IDLE_MS = 10_000;
@@ -150,6 +159,32 @@ const FORGET_CONSUMER_AFTER_MS = 3_600_000;
 const FORGET_EVERY_MS = 60_000;
 const DEFAULT_LEASE_MS = 3_000;
 const DEFAULT_POLL_MS = 25;
+const DEFAULT_HELP_AFTER_MS = 20;
+
+/**
+ * The read of a worker without the reader lease: takes up to ARGV[3] new entries for consumer ARGV[2] of group ARGV[1],
+ * but only when the oldest entry not yet delivered (the first after the group's last-delivered-id) has waited ARGV[4]
+ * ms or more by Redis's clock (an entry id's first part is the XADD time in ms). Answers {-1} without the group, {0}
+ * when nothing waits, {1, age} when the oldest waiting entry is younger, {2, age, XREADGROUP's answer} when it read.
+ */
+const READ_IF_LATE = `local last
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local name, id
+  for i = 1, #g, 2 do
+    if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then id = g[i + 1] end
+  end
+  if name == ARGV[1] then last = id end
+end
+if not last then return {-1} end
+local nxt = redis.call('XRANGE', KEYS[1], '(' .. last, '+', 'COUNT', 1)
+if #nxt == 0 then return {0} end
+local t = redis.call('TIME')
+local age = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(string.match(nxt[1][1], '^(%d+)'))
+if age < tonumber(ARGV[4]) then return {1, age} end
+return {2, age, redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')}`;
+
+type ReadIfLate = [-1] | [0] | [1, number] | [2, number, StreamRead];
+type ReaderRedis = Redis & { rpcReadIfLate(key: string, group: string, consumer: string, count: number, minAgeMs: number): Promise<ReadIfLate> };
 
 /** The reader lease: kept by its holder (PEXPIRE), else taken when free. 1: held by ARGV[1]. */
 const TAKE_LEASE = `local v = redis.call('GET', KEYS[1])
@@ -171,7 +206,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * take it), the processor (which XADDs the reply and, in the same write,
  * the entry's XACK and XDEL: the stream holds only unanswered requests).
  * With `concentrate` (RPC_CONCENTRATE) only the reader lease's holder
- * blocks; the other consumers read without blocking and take what it leaves.
+ * blocks; the other consumers read without blocking and take what it leaves
+ * waiting for `helpAfterMs` (RPC_HELP_AFTER_MS).
  *
  * A worker that dies leaves its entries pending; every worker runs XAUTOCLAIM
  * every claimIdleMs/2 for entries idle longer than claimIdleMs and runs them.
@@ -198,8 +234,9 @@ export class RpcStreamConsumer implements HealthIndicator {
   private leader: boolean;
   private leaseTimer?: NodeJS.Timeout;
   private leasing?: Promise<void>;
-  /** Whether the last read found requests: a consumer without the lease then reads again at once. */
-  private lastReadFound = true;
+  /** A consumer without the lease: how long to wait before its next read (0 after a read that took requests). */
+  private nextReadInMs = 0;
+  private readonly helpAfterMs: number;
   private readonly inFlight = new Map<string, { touchedAt: number; done: Promise<void> }>();
   private slotFreed?: () => void;
   private loop?: Promise<void>;
@@ -222,7 +259,9 @@ export class RpcStreamConsumer implements HealthIndicator {
     this.blockMs = opts.blockMs ?? DEFAULT_BLOCK_MS;
     this.leaseKey = rpcReaderLeaseKey(opts.prefix);
     this.leader = opts.concentrate === false;
+    this.helpAfterMs = opts.helpAfterMs ?? DEFAULT_HELP_AFTER_MS;
     this.reader = createRedis(opts.redisUrl, 'blocking');
+    this.reader.defineCommand('rpcReadIfLate', { numberOfKeys: 1, lua: READ_IF_LATE });
     this.loopHealth = new LoopHealth(QueueName.Rpc, this.reader, opts.logger);
     opts.health?.register(this);
   }
@@ -287,12 +326,30 @@ export class RpcStreamConsumer implements HealthIndicator {
     }
   }
 
-  /** One XREADGROUP of up to `count` new entries: blocking (the lease holder, or every consumer without concentration) or not. */
+  /**
+   * One read of up to `count` new entries. Blocking (the lease holder, or every consumer without concentration): one
+   * XREADGROUP. Otherwise READ_IF_LATE, which also sets when to read next: at once after it took requests, when the
+   * oldest waiting one turns helpAfterMs old, or after pollMs when none waits.
+   */
   private async read(count: number, blocking: boolean): Promise<StreamRead> {
     await this.waitUntilReady();
-    return (await (blocking
-      ? this.reader.xreadgroup('GROUP', RPC_STREAM_GROUP, this.consumer, 'COUNT', count, 'BLOCK', this.blockMs, 'STREAMS', this.key, '>')
-      : this.reader.xreadgroup('GROUP', RPC_STREAM_GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.key, '>'))) as StreamRead;
+    if (blocking) {
+      return (await this.reader.xreadgroup('GROUP', RPC_STREAM_GROUP, this.consumer, 'COUNT', count, 'BLOCK', this.blockMs, 'STREAMS', this.key, '>')) as StreamRead;
+    }
+    const res = await (this.reader as ReaderRedis).rpcReadIfLate(this.key, RPC_STREAM_GROUP, this.consumer, count, this.helpAfterMs);
+    switch (res[0]) {
+      case -1:
+        throw new Error(`NOGROUP no consumer group ${RPC_STREAM_GROUP} on ${this.key}`);
+      case 0:
+        this.nextReadInMs = this.opts.pollMs ?? DEFAULT_POLL_MS;
+        return null;
+      case 1:
+        this.nextReadInMs = Math.max(1, this.helpAfterMs - res[1]);
+        return null;
+      default:
+        this.nextReadInMs = 0;
+        return res[2];
+    }
   }
 
   private async readLoop(): Promise<void> {
@@ -305,7 +362,7 @@ export class RpcStreamConsumer implements HealthIndicator {
         continue;
       }
       const blocking = this.leader;
-      if (!blocking && !this.lastReadFound) await sleep(this.opts.pollMs ?? DEFAULT_POLL_MS);
+      if (!blocking && this.nextReadInMs > 0) await sleep(this.nextReadInMs);
       if (this.loopHealth.closing) return;
       let res: StreamRead;
       try {
@@ -313,15 +370,13 @@ export class RpcStreamConsumer implements HealthIndicator {
       } catch (err) {
         if (this.loopHealth.closing) return;
         // The stream or group was deleted (a Redis flush, a failover to an empty replica): create them again.
-        if (/NOGROUP/.test((err as Error).message)) this.ready = undefined;
+        if (/NOGROUP|no such key/i.test((err as Error).message)) this.ready = undefined;
         this.loopHealth.noteError(err as Error);
         await sleep(READ_RETRY_MS);
         continue;
       }
       this.loopHealth.progress();
       const entries = res?.flatMap(([, e]) => e) ?? [];
-      // Without the lease: read again at once while reads find requests (the holder is behind), else after pollMs.
-      this.lastReadFound = entries.length > 0;
       for (const [id, fields] of entries) this.dispatch(id, fields);
     }
   }

@@ -35,6 +35,8 @@ export interface RpcWorkerOptions {
   claimIdleMs?: number;
   /** `streams` only: requests go to one worker while it keeps up (RpcStreamConsumerOptions.concentrate). Default true. */
   concentrate?: boolean;
+  /** `streams` with `concentrate`: a worker without the reader lease takes requests that waited this long (RpcStreamConsumerOptions.helpAfterMs). */
+  helpAfterMs?: number;
 }
 
 /**
@@ -78,6 +80,7 @@ export class RpcWorkerHost {
           health: opts.health,
           claimIdleMs: opts.claimIdleMs,
           concentrate: opts.concentrate,
+          helpAfterMs: opts.helpAfterMs,
         },
         (job) => this.process(job.jobId, job.data, job.finish),
       )

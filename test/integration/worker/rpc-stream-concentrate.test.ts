@@ -12,7 +12,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * RPC_CONCENTRATE on the request stream, on real Redis: requests go to the worker holding the reader lease while it
- * keeps up, the others take what it leaves, and the lease passes on when its holder stops. Each consumer records
+ * keeps up, the others take what it leaves waiting (RPC_HELP_AFTER_MS), and the lease passes on when its holder stops. Each consumer records
  * which requests it ran.
  */
 describe('rpc streams: requests concentrated on one worker', () => {
@@ -65,12 +65,12 @@ describe('rpc streams: requests concentrated on one worker', () => {
   }
 
   /** A lease holder `a` (started first, waited for) and another consumer `b` on a new prefix. */
-  async function holderAndOther(label: string, aOpts: Partial<RpcStreamConsumerOptions> & { hold?: Promise<void> } = {}) {
+  async function holderAndOther(label: string, aOpts: Partial<RpcStreamConsumerOptions> & { hold?: Promise<void> } = {}, bOpts: Partial<RpcStreamConsumerOptions> = {}) {
     const prefix = uniquePrefix(label);
     const ran = new Map<string, string>();
     const a = await consumer(prefix, 'a', ran, aOpts);
     await waitFor(() => a.blocking, 'the first consumer takes the reader lease');
-    const b = await consumer(prefix, 'b', ran);
+    const b = await consumer(prefix, 'b', ran, bOpts);
     return { prefix, ran, a, b };
   }
 
@@ -113,6 +113,27 @@ describe('rpc streams: requests concentrated on one worker', () => {
       assert.equal(b.blocking, false);
     } finally {
       release(); // else the held job keeps its consumer's close() waiting
+    }
+  });
+
+  it('another worker leaves a waiting request to the holder until it has waited helpAfterMs, then takes it', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    try {
+      const { prefix, ran } = await holderAndOther('rpcconclate', { concurrency: 1, hold }, { helpAfterMs: 400, pollMs: 10 });
+      const { send } = sender(prefix);
+      const first = await send();
+      await waitFor(() => ran.get(first) === 'a', 'the lease holder takes the first request');
+      // The holder's one slot is held, so the next request waits in the stream; the other worker reads every 10 ms.
+      const sentAt = Date.now();
+      const next = await send();
+      await sleep(250);
+      assert.equal(ran.get(next), undefined, 'not taken while it has waited less than helpAfterMs');
+      await waitFor(() => ran.get(next) === 'b', 'taken by the other worker once it has waited helpAfterMs', 2_000);
+      const waited = Date.now() - sentAt;
+      assert.ok(waited >= 390 && waited < 1_000, `taken after ${waited} ms`);
+    } finally {
+      release();
     }
   });
 
