@@ -116,14 +116,14 @@ function postgresByRole(before: Snapshot, after: Snapshot, roles: Map<number, st
   return out;
 }
 
-/** RPC jobs each worker process has run so far (its epos_relay_worker_job_duration_seconds counts, every method). */
-async function rpcJobsByWorker(apps: AppProcess[]): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
+/** RPC jobs each worker process has run so far and their seconds (epos_relay_worker_job_duration_seconds, every method). */
+async function rpcJobsByWorker(apps: AppProcess[]): Promise<Map<string, { jobs: number; seconds: number }>> {
+  const out = new Map<string, { jobs: number; seconds: number }>();
   for (const a of apps.filter((x) => /^worker/.test(appLabel(x)))) {
     const text = await metricsText(a.url, 5_000);
-    let n = 0;
-    for (const m of text.matchAll(/^epos_relay_worker_job_duration_seconds_count\{[^}]*queue="epos-rpc"[^}]*\} (\S+)$/gm)) n += Number(m[1]);
-    out.set(appLabel(a), n);
+    const total = (part: 'count' | 'sum') =>
+      [...text.matchAll(new RegExp(`^epos_relay_worker_job_duration_seconds_${part}\\{[^}]*queue="epos-rpc"[^}]*\\} (\\S+)$`, 'gm'))].reduce((t, m) => t + Number(m[1]), 0);
+    out.set(appLabel(a), { jobs: total('count'), seconds: total('sum') });
   }
   return out;
 }
@@ -177,7 +177,11 @@ async function main() {
     console.log(`  ${'all'.padEnd(18)} ${pad((cpu / n).toFixed(3), 8)} ${pad((runs / n).toFixed(2), 17)} (runs of every thread)`);
     // With several workers: how the requests were shared (RPC_CONCENTRATE, RPC_HELP_AFTER_MS).
     if (jobsAfter.size > 1) {
-      const ran = [...jobsAfter].map(([w, c]) => `${w} ${c - (jobsBefore.get(w) ?? 0)}`);
+      const ran = [...jobsAfter].map(([w, c]) => {
+        const jobs = c.jobs - (jobsBefore.get(w)?.jobs ?? 0);
+        const ms = ((c.seconds - (jobsBefore.get(w)?.seconds ?? 0)) * 1000) / Math.max(1, jobs);
+        return `${w} ${jobs} (${ms.toFixed(2)} ms a job from pick-up to reply)`;
+      });
       console.log(`RPC jobs run by each worker: ${ran.join(', ')}`);
     }
     // Postgres by role: whose backends its share goes to (the pools' connections are named after their app).

@@ -220,6 +220,22 @@ describe('outbox pass over several locations (batched credentials and marking)',
     });
   });
 
+  it('a row made due with now() is claimed by a pass right after it, although the column rounds now() to the ms (up to 0.5 ms ahead)', async () => {
+    await db.prisma.$executeRaw`UPDATE outbox_events SET state = 'sent' WHERE state = 'pending'`;
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'NOW', { orderId: 'NOW' });
+    const outbox = new OutboxRepository(rawOnPg(db.prisma));
+    // Each round makes the row due with the statement's now() and claims at once: before the claim compared at the
+    // column's precision, about half of such claims (those where now() was rounded up) found nothing.
+    const missed: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await db.prisma.$executeRaw`UPDATE outbox_events SET next_attempt_at = now() WHERE entity_id = 'NOW' AND state = 'pending'`;
+      const claimed = await outbox.claimAcrossLocations(10, 60_000, 10);
+      if (claimed.length !== 1) missed.push(i);
+    }
+    assert.deepEqual(missed, [], 'rounds whose claim found the due row not yet due');
+    await db.prisma.$executeRaw`UPDATE outbox_events SET state = 'sent' WHERE entity_id = 'NOW'`;
+  });
+
   it('a slow location holds up no pass: the delivered rows are marked and the pass returns; the slow send settles in the background, its row leased', async () => {
     await db.prisma.$executeRaw`UPDATE outbox_events SET state = 'sent' WHERE state = 'pending' AND next_attempt_at <= now()`;
     let answerSlow!: () => void;

@@ -83,6 +83,10 @@ export class OutboxRepository {
    * Across all enabled locations: claims up to batchSize head rows (the oldest pending row of each entity, due now),
    * oldest due first, by pushing next_attempt_at ahead by leaseMs (FOR UPDATE SKIP LOCKED). One statement.
    *
+   * Due means next_attempt_at <= now() at the column's precision (ms): a row stored with now() (the default, a
+   * retry made due) is rounded to the nearest ms, up to 0.5 ms ahead, and compared with the exact now() a claim
+   * right after it found it not yet due (on local Postgres, 888 of 2,000 claims one round trip after the insert).
+   *
    * At most `perLocation` rows of one location, and fewer for a location listed in `busy` (its own room: the sends
    * the caller still has out to it count against the cap; one with no room is not looked at). So a location with a
    * backlog, or one whose sends are slow, never takes a whole batch, and its backlog never hides other locations'
@@ -102,7 +106,7 @@ export class OutboxRepository {
       WITH venues AS (
         SELECT o.location_id, min(o.next_attempt_at) AS first_due FROM outbox_events o
         JOIN locations l ON l.id = o.location_id AND l.enabled
-        WHERE o.state = 'pending' AND o.next_attempt_at <= now()
+        WHERE o.state = 'pending' AND o.next_attempt_at <= now()::timestamptz(3)
           AND o.location_id <> ALL(${full}::uuid[])
           AND NOT EXISTS (
             SELECT 1 FROM outbox_events p
@@ -116,7 +120,7 @@ export class OutboxRepository {
         LEFT JOIN unnest(${busy.locationIds}::uuid[], ${busy.room}::int[]) AS b(location_id, room) ON b.location_id = v.location_id
         CROSS JOIN LATERAL (
           SELECT o.id, o.next_attempt_at FROM outbox_events o
-          WHERE o.location_id = v.location_id AND o.state = 'pending' AND o.next_attempt_at <= now()
+          WHERE o.location_id = v.location_id AND o.state = 'pending' AND o.next_attempt_at <= now()::timestamptz(3)
             AND NOT EXISTS (
               SELECT 1 FROM outbox_events p
               WHERE p.location_id = o.location_id AND p.entity_type = o.entity_type AND p.entity_id = o.entity_id
