@@ -34,12 +34,13 @@ export interface MixVariant {
  * sandbox, on the bench's stack: local Postgres and Redis unless DATABASE_URL / REDIS_URL are given), with `workers`
  * worker processes where the variant has workers, then stops it all.
  */
-export async function withMixVariant<T>(label: string, key: DiagnosticVariant, body: (m: MixVariant) => Promise<T>, workers = 1): Promise<T> {
+export async function withMixVariant<T>(label: string, key: DiagnosticVariant, body: (m: MixVariant) => Promise<T>, workers = 1, profile: string[] = []): Promise<T> {
   const stack = await startStack();
   const dir = mkdtempSync(join(tmpdir(), `${label}-`));
   const p = new Platform(
     stack,
-    { quick: false, logLevel: 'warn', poolSize: 10, workerConcurrency: 50, connectRate: 200, preparedStatements: true, rpcTransport: 'streams', profile: [], resultsDir: dir, logDir: dir },
+    // profile: the apps (gateway, worker) that write a CPU profile when they stop, under <dir>/profiles.
+    { quick: false, logLevel: 'warn', poolSize: 10, workerConcurrency: 50, connectRate: 200, preparedStatements: true, rpcTransport: 'streams', profile, resultsDir: dir, logDir: dir },
     // The apps are named `<label>-<app>` and known by what follows the first '-' (startVariant): no '-' in the label.
     label.replace(/-/g, ''),
   );
@@ -51,5 +52,6 @@ export async function withMixVariant<T>(label: string, key: DiagnosticVariant, b
   } finally {
     await p.close();
     await stack.stop();
+    if (profile.length > 0) console.log(`CPU profiles: ${join(dir, 'profiles')}`);
   }
 }

@@ -4,9 +4,10 @@
  * (/proc/<pid>/task/<tid>/schedstat: CPU time, and how many times the thread was put on a CPU). On a VM where waking
  * a process costs more than its work (docs/performance.md, "Where the CPU goes"), a change that takes out a hop shows
  * here as fewer runs per request even when whole runs of the bench cannot tell it from the machine's drift.
- * `node dist/bench/diagnostics/wakeups-per-request.js [rate] [seconds] [variant] [warm-up rate] [warm-up seconds] [workers]`
- * (defaults 200, 10, queue, 1000, 10, 1; variant: queue | reads-queued | in-process; workers: the worker processes of a
- * variant that has them; DATABASE_URL / REDIS_URL optional, as for the bench). Linux only (it reads /proc).
+ * `node dist/bench/diagnostics/wakeups-per-request.js [rate] [seconds] [variant] [warm-up rate] [warm-up seconds] [workers] [profile]`
+ * (defaults 200, 10, queue, 1000, 10, 1, none; variant: queue | reads-queued | in-process; workers: the worker processes of a
+ * variant that has them; profile: the apps that write CPU profiles, e.g. `gateway,worker`, whole runs from start to stop;
+ * DATABASE_URL / REDIS_URL optional, as for the bench). Linux only (it reads /proc).
  */
 import { readdirSync } from 'node:fs';
 import pg from 'pg';
@@ -135,6 +136,7 @@ async function main() {
   const warmRate = Number(args[3] ?? 1000);
   const warmSeconds = Number(args[4] ?? 10);
   const workers = Number(args[5] ?? 1);
+  const profile = (args[6] ?? '').split(',').filter(Boolean);
   if (!(rate > 0) || !(seconds > 0)) throw new Error('rate and seconds must be positive numbers');
   if (!Number.isInteger(workers) || workers < 1) throw new Error('workers must be a whole number of at least 1');
   if (process.platform !== 'linux') throw new Error('this diagnostic reads /proc (Linux only)');
@@ -159,7 +161,7 @@ async function main() {
     const roles = await postgresRoles(stack.databaseUrl);
     // Per request sent, as the bench's CPU per request (cores over the achieved rate).
     const n = Math.max(1, r.sent);
-    console.log(`${variant}${workers > 1 ? `, ${workers} workers,` : ''} at ${rate}/s for ${seconds} s: ${r.sent} requests (errors ${r.errors}), p50 ${r.latency.p50} ms`);
+    console.log(`${variant}${workers > 1 ? `, ${workers} workers,` : ''} at ${rate}/s for ${seconds} s: ${r.sent} requests (errors ${r.errors}), p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
     // CPU ms: all the group's threads. Runs: times a thread was put on a CPU (each wake-up, and each return after
     // being preempted). Postgres forks a process per connection: each counts as a main thread. Redis' main thread is
     // its event loop, its other threads its background jobs.
@@ -190,7 +192,7 @@ async function main() {
     for (const [who, r] of byRole) {
       console.log(`  ${who.slice(0, 28).padEnd(29)} ${pad((r.cpuMs / n).toFixed(3), 8)} ${pad((r.runs / n).toFixed(2), 6)} ${pad(Math.round((r.cpuMs * 1000) / r.runs), 9)}`);
     }
-  }, workers);
+  }, workers, profile);
 }
 
 main().catch((err) => {
