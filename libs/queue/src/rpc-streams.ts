@@ -164,8 +164,11 @@ const DEFAULT_HELP_AFTER_MS = 20;
 /**
  * The read of a worker without the reader lease: takes up to ARGV[3] new entries for consumer ARGV[2] of group ARGV[1],
  * but only when the oldest entry not yet delivered (the first after the group's last-delivered-id) has waited ARGV[4]
- * ms or more by Redis's clock (an entry id's first part is the XADD time in ms). Answers {-1} without the group, {0}
- * when nothing waits, {1, age} when the oldest waiting entry is younger, {2, age, XREADGROUP's answer} when it read.
+ * ms or more by Redis's clock (an entry id's first part is the XADD time in ms), or is ahead of that clock (ids never
+ * go back: after Redis's clock stepped back, or on a promoted replica whose clock is behind the old master's, new
+ * entries carry the old clock's time, and waiting for it would leave them to the holder alone). Answers {-1} without
+ * the group, {0} when nothing waits, {1, age} when the oldest waiting entry is younger, {2, age, XREADGROUP's answer}
+ * when it read.
  */
 const READ_IF_LATE = `local last
 for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
@@ -180,7 +183,7 @@ local nxt = redis.call('XRANGE', KEYS[1], '(' .. last, '+', 'COUNT', 1)
 if #nxt == 0 then return {0} end
 local t = redis.call('TIME')
 local age = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(string.match(nxt[1][1], '^(%d+)'))
-if age < tonumber(ARGV[4]) then return {1, age} end
+if age >= 0 and age < tonumber(ARGV[4]) then return {1, age} end
 return {2, age, redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')}`;
 
 type ReadIfLate = [-1] | [0] | [1, number] | [2, number, StreamRead];

@@ -137,6 +137,23 @@ describe('rpc streams: requests concentrated on one worker', () => {
     }
   });
 
+  it("an entry whose id is ahead of Redis's clock (a clock that stepped back) is not left waiting for it", async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    try {
+      const { prefix, ran } = await holderAndOther('rpcconcclock', { concurrency: 1, hold }, { helpAfterMs: 400, pollMs: 10 });
+      const { send, redis } = sender(prefix);
+      const first = await send();
+      await waitFor(() => ran.get(first) === 'a', 'the lease holder takes the first request');
+      // As XADD * numbers entries after Redis's clock stepped back a minute: after the last id, a minute ahead.
+      const job = { ...rpcJob(locationId, 'SearchOrdersV1', {}, { rpcId: 'ahead' }), replyTo: 'nobody' };
+      await redis.xadd(rpcStreamKey(prefix), `${Date.now() + 60_000}-0`, 'j', 'ahead', 'd', JSON.stringify(job));
+      await waitFor(() => ran.get('ahead') === 'b', 'taken by the other worker without waiting for the clock', 1_000);
+    } finally {
+      release();
+    }
+  });
+
   it('the lease passes on when its holder stops, or when a holder stops renewing it', async () => {
     const { prefix, ran, a, b } = await holderAndOther('rpcconclease');
     await a.close();
