@@ -74,6 +74,28 @@ describe('rpc streams: requests concentrated on one worker', () => {
     return { prefix, ran, a, b };
   }
 
+  /**
+   * A lease holder whose one slot is taken by a first request it holds until `body` has run (released in any case, else
+   * the held job keeps its consumer's close() waiting), and another consumer with `bOpts`.
+   */
+  async function withBusyHolder(
+    label: string,
+    bOpts: Partial<RpcStreamConsumerOptions>,
+    body: (t: Awaited<ReturnType<typeof holderAndOther>> & ReturnType<typeof sender>) => Promise<void>,
+  ): Promise<void> {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    try {
+      const pair = await holderAndOther(label, { concurrency: 1, hold }, bOpts);
+      const s = sender(pair.prefix);
+      const first = await s.send();
+      await waitFor(() => pair.ran.get(first) === 'a', 'the lease holder takes the first request');
+      await body({ ...pair, ...s });
+    } finally {
+      release();
+    }
+  }
+
   after(async () => {
     await Promise.all(opened.consumers.map((c) => c.close()));
     for (const r of opened.redis) r.disconnect();
@@ -99,31 +121,17 @@ describe('rpc streams: requests concentrated on one worker', () => {
   });
 
   it('requests the lease holder cannot take (every slot busy) are taken by another worker', async () => {
-    let release!: () => void;
-    const hold = new Promise<void>((r) => (release = r));
-    try {
-      const { prefix, ran, a, b } = await holderAndOther('rpcconcbusy', { concurrency: 1, hold });
-      const { send } = sender(prefix);
-      const first = await send();
-      await waitFor(() => ran.get(first) === 'a', 'the lease holder takes the first request');
+    await withBusyHolder('rpcconcbusy', {}, async ({ ran, a, b, send }) => {
       // Its one slot is held: the next requests wait in the stream until the other worker's read finds them.
       const next = [await send(), await send(), await send()];
       await waitFor(() => next.every((id) => ran.get(id) === 'b'), 'the other worker runs the requests the holder left', 2_000);
       assert.equal(a.blocking, true, 'the lease stays with its holder');
       assert.equal(b.blocking, false);
-    } finally {
-      release(); // else the held job keeps its consumer's close() waiting
-    }
+    });
   });
 
   it('another worker leaves a waiting request to the holder until it has waited helpAfterMs, then takes it', async () => {
-    let release!: () => void;
-    const hold = new Promise<void>((r) => (release = r));
-    try {
-      const { prefix, ran } = await holderAndOther('rpcconclate', { concurrency: 1, hold }, { helpAfterMs: 400, pollMs: 10 });
-      const { send } = sender(prefix);
-      const first = await send();
-      await waitFor(() => ran.get(first) === 'a', 'the lease holder takes the first request');
+    await withBusyHolder('rpcconclate', { helpAfterMs: 400, pollMs: 10 }, async ({ ran, send }) => {
       // The holder's one slot is held, so the next request waits in the stream; the other worker reads every 10 ms.
       const sentAt = Date.now();
       const next = await send();
@@ -132,26 +140,16 @@ describe('rpc streams: requests concentrated on one worker', () => {
       await waitFor(() => ran.get(next) === 'b', 'taken by the other worker once it has waited helpAfterMs', 2_000);
       const waited = Date.now() - sentAt;
       assert.ok(waited >= 390 && waited < 1_000, `taken after ${waited} ms`);
-    } finally {
-      release();
-    }
+    });
   });
 
   it("an entry whose id is ahead of Redis's clock (a clock that stepped back) is not left waiting for it", async () => {
-    let release!: () => void;
-    const hold = new Promise<void>((r) => (release = r));
-    try {
-      const { prefix, ran } = await holderAndOther('rpcconcclock', { concurrency: 1, hold }, { helpAfterMs: 400, pollMs: 10 });
-      const { send, redis } = sender(prefix);
-      const first = await send();
-      await waitFor(() => ran.get(first) === 'a', 'the lease holder takes the first request');
+    await withBusyHolder('rpcconcclock', { helpAfterMs: 400, pollMs: 10 }, async ({ prefix, ran, redis }) => {
       // As XADD * numbers entries after Redis's clock stepped back a minute: after the last id, a minute ahead.
       const job = { ...rpcJob(locationId, 'SearchOrdersV1', {}, { rpcId: 'ahead' }), replyTo: 'nobody' };
       await redis.xadd(rpcStreamKey(prefix), `${Date.now() + 60_000}-0`, 'j', 'ahead', 'd', JSON.stringify(job));
       await waitFor(() => ran.get('ahead') === 'b', 'taken by the other worker without waiting for the clock', 1_000);
-    } finally {
-      release();
-    }
+    });
   });
 
   it('the lease passes on when its holder stops, or when a holder stops renewing it', async () => {
