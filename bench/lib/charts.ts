@@ -98,7 +98,8 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; se
 export function stackedBars(o: { title: string; xLabel: string; rows: { label: string; parts: Record<string, number> }[] }): string {
   const names = [...new Set(o.rows.flatMap((r) => Object.keys(r.parts)))];
   const height = Math.max(H, M.top + M.bottom + o.rows.length * 26 + 20);
-  const left = 170;
+  // Room for the longest row label (about 6.2 px a character at 11 px sans-serif), at least 170 px.
+  const left = Math.max(170, Math.ceil(12 + 6.2 * Math.max(0, ...o.rows.map((r) => r.label.length))));
   const pw = W - left - M.right;
   const max = Math.max(0.001, ...o.rows.map((r) => Object.values(r.parts).reduce((a, b) => a + b, 0))) * 1.1;
   const sx = (v: number) => (v / max) * pw;
