@@ -64,7 +64,7 @@ export interface DispatchContext {
  */
 export class RequestDispatcher {
   private readonly caches = new Map<string, ReplyCache>();
-  /** Per location, the last ordered request's completion (takeTurn). */
+  /** Per line (a location, or a location and a key: `orderedBy`), the last ordered request's completion (takeTurn). */
   private readonly ordered = new Map<string, Promise<void>>();
   private draining = false;
   private readonly invalid: MethodMetrics = methodMetrics(INVALID);
@@ -96,21 +96,22 @@ export class RequestDispatcher {
   }
 
   /**
-   * A place in the location's line of ordered requests: `ready` once every earlier one was answered; `done` lets the
-   * next one go. Connect PAC's terminal notifications are ordered, so the POS sees the terminal's progress in order
-   * even though the workers run requests concurrently; so are Connect PAT's messages, so a read the gateway answers
-   * itself (a receipt) never overtakes a change still on its way to a worker (the payment before it).
+   * A place in a line of ordered requests (a location's, or its requests with one key: the Tables API's sessions):
+   * `ready` once every earlier one was answered; `done` lets the next one go. Connect PAC's terminal notifications
+   * are ordered, so the POS sees the terminal's progress in order even though the workers run requests concurrently;
+   * so are Connect PAT's messages, so a read the gateway answers itself (a receipt) never overtakes a change still on
+   * its way to a worker (the payment before it); and the Tables API's requests about one session, for the same reason.
    */
-  private takeTurn(locationId: string): { ready: Promise<void>; done: () => void } {
-    const prev = this.ordered.get(locationId);
+  private takeTurn(line: string): { ready: Promise<void>; done: () => void } {
+    const prev = this.ordered.get(line);
     let done!: () => void;
     const mine = new Promise<void>((r) => (done = r));
-    this.ordered.set(locationId, mine);
+    this.ordered.set(line, mine);
     return {
       ready: prev ?? Promise.resolve(),
       done: () => {
         done();
-        if (this.ordered.get(locationId) === mine) this.ordered.delete(locationId);
+        if (this.ordered.get(line) === mine) this.ordered.delete(line);
       },
     };
   }
@@ -251,8 +252,10 @@ export class RequestDispatcher {
         return profile.encode(response, id);
       }
       const deadlineMs = this.opts.deadlineOverrideMs > 0 ? this.opts.deadlineOverrideMs : profile.deadlineMs(method);
-      // An ordered request waits for the location's previous ordered one to be answered (bounded by that one's deadline).
-      const turn = decoded.ordered ? this.takeTurn(location.id) : undefined;
+      // An ordered request waits for the location's previous ordered one to be answered, one ordered by a key for the
+      // previous one with that key (each wait bounded by the earlier request's deadline).
+      const line = decoded.ordered ? location.id : decoded.orderedBy !== undefined ? `${location.id}\u0000${decoded.orderedBy}` : undefined;
+      const turn = line !== undefined ? this.takeTurn(line) : undefined;
       if (turn) await turn.ready;
       let p: Promise<JsonRpcResponse>;
       // Anything not answered here as a read may have changed the location's orders (GATEWAY_READ_CACHE).

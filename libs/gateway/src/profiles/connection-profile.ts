@@ -24,6 +24,13 @@ export interface DecodedRequest {
    * Connect PAT message: a receipt or an unlock right after a payment sees the payment recorded).
    */
   ordered?: boolean;
+  /**
+   * Dispatched only once the location's previous request with the same key was answered; requests with other keys
+   * (or none) go on at once. The Tables API's requests about one session carry its id, so a payment is recorded
+   * before the unlock or the bill read that Dojo sends after it, even when Dojo sends again before an answer came
+   * (protocols.md, Part 1: "serialise per sessionId").
+   */
+  orderedBy?: string;
 }
 
 /** A message the profile refused: answer it at once with `response`. */

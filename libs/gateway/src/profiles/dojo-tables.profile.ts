@@ -45,6 +45,13 @@ function idOf(v: unknown): { id: string | number | null; wrong?: string } {
   return { id: null };
 }
 
+/** The session a request is about (its sessionId, or its payment's), which orders it behind the session's earlier ones. */
+function sessionOf(params: unknown): string | undefined {
+  if (!isRecord(params)) return undefined;
+  if (typeof params.sessionId === 'string') return params.sessionId;
+  return isRecord(params.payment) && typeof params.payment.sessionId === 'string' ? params.payment.sessionId : undefined;
+}
+
 /**
  * Dojo's legacy Tables API (protocols.md Part 1):
  * - dials `wss://api.dojo.tech/ws/v1/tables/epos` (staging `wss://staging-api.dojo.dev/ws/v1/tables/epos`,
@@ -53,7 +60,8 @@ function idOf(v: unknown): { id: string | number | null; wrong?: string } {
  * - JSON-RPC 2.0 requests whose answers, errors included, are always `result` (`{errorCode, errorReason}`);
  * - a frame that cannot be parsed gets ERROR_PARSE_ERROR and the socket stays open (Dojo's own connector
  *   dropped the socket); `ErrorNotification` is logged with the id it refers to and never answered;
- * - string or number ids, echoed exactly.
+ * - string or number ids, echoed exactly;
+ * - the requests about one session are dispatched one after another, in the order they arrived (`orderedBy`).
  */
 export class DojoTablesProfile implements ConnectionProfile {
   readonly name = DOJO_TABLES_PROFILE;
@@ -104,7 +112,8 @@ export class DojoTablesProfile implements ConnectionProfile {
     if (!values.ok) return reject(id, 'ERROR_PARSE_ERROR', `${values.field} ${values.reason}`);
     const parsed = parseTablesParams(method, msg.params);
     if (!parsed.ok) return reject(id, 'ERROR_PARSE_ERROR', `${parsed.field}: ${parsed.reason}`);
-    return { kind: 'request', id, method, params: parsed.params };
+    const session = sessionOf(parsed.params);
+    return { kind: 'request', id, method, params: parsed.params, ...(session !== undefined ? { orderedBy: session } : {}) };
   }
 
   encode(response: InternalResponse, id: string | number | null): string {
