@@ -27,7 +27,7 @@ export interface DecodedRequest {
   /**
    * Dispatched only once the location's previous request with the same key was answered; requests with other keys
    * (or none) go on at once. The Tables API's requests about one session carry its id, so a payment is recorded
-   * before the unlock or the bill read that Dojo sends after it, even when Dojo sends those before the payment is answered
+   * before the unlock or the bill read that Dojo sends after it, even when those come before the payment's answer
    * (protocols.md, Part 1: "serialise per sessionId").
    */
   orderedBy?: string;
