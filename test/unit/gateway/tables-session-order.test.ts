@@ -24,6 +24,9 @@ const unlock = (id: string, sessionId: string) => frame(id, 'UnlockSession', { s
 const pay = (id: string, sessionId: string) =>
   frame(id, 'RecordPayment', { payment: { id: `p-${id}`, sessionId, baseAmount: 1_000, currency: 'GBP', paymentSuccessful: true } });
 const turn = () => new Promise((r) => setImmediate(r));
+const dispatcher = (rpc: { call: (job: Omit<RpcJob, 'replyTo'>) => Promise<ReturnType<typeof success>> }) =>
+  new RequestDispatcher(rpc, { maxMessageBytes: 65_536, replyCacheMs: 60_000, deadlineOverrideMs: 0 }, createLogger('t', 'silent'));
+const ctx = () => ({ location: loc, fence: 1, profile: new DojoTablesProfile(), receivedAt: Date.now() });
 
 /**
  * The Tables API's requests about one session go to the workers one after another, in the order they arrived
@@ -40,8 +43,7 @@ describe('request dispatcher: the Tables API, one session at a time', () => {
         return success(job.rpcId, { ok: job.rpcId });
       },
     };
-    const d = new RequestDispatcher(rpc, { maxMessageBytes: 65_536, replyCacheMs: 60_000, deadlineOverrideMs: 0 }, createLogger('t', 'silent'));
-    const ctx = () => ({ location: loc, fence: 1, profile: new DojoTablesProfile(), receivedAt: Date.now() });
+    const d = dispatcher(rpc);
 
     const replies = [d.handle(ctx(), lock('l-1', 's-1')), d.handle(ctx(), pay('p-1', 's-1')), d.handle(ctx(), unlock('u-1', 's-1')), d.handle(ctx(), lock('l-2', 's-2'))];
     await turn();
@@ -82,8 +84,7 @@ describe('request dispatcher: the Tables API, one session at a time', () => {
         return success(job.rpcId, { ok: job.rpcId });
       },
     };
-    const d = new RequestDispatcher(rpc, { maxMessageBytes: 65_536, replyCacheMs: 60_000, deadlineOverrideMs: 0 }, createLogger('t', 'silent'));
-    const ctx = () => ({ location: loc, fence: 1, profile: new DojoTablesProfile(), receivedAt: Date.now() });
+    const d = dispatcher(rpc);
     const [failed, next] = await Promise.all([d.handle(ctx(), lock('l-1', 's-1')), d.handle(ctx(), unlock('u-1', 's-1'))]);
     assert.match(failed!, /errorCode/, 'the failed lock is answered with an error');
     assert.deepEqual(JSON.parse(next!).result, { ok: 'u-1' });
