@@ -91,6 +91,37 @@ describe('request dispatcher: the Tables API, one session at a time', () => {
     assert.deepEqual(started, ['l-1', 'u-1']);
   });
 
+  it('a repeat of an id still waiting for its turn joins it: one call, the same reply to both', async () => {
+    const started: string[] = [];
+    const release = new Map<string, () => void>();
+    const rpc = {
+      call: async (job: Omit<RpcJob, 'replyTo'>) => {
+        started.push(job.rpcId);
+        await new Promise<void>((r) => release.set(job.rpcId, r));
+        return success(job.rpcId, { ok: job.rpcId, call: started.length });
+      },
+    };
+    const d = dispatcher(rpc);
+    const first = d.handle(ctx(), lock('l-1', 's-1'));
+    const waiting = d.handle(ctx(), pay('p-1', 's-1'));
+    await turn();
+    const repeat = d.handle(ctx(), pay('p-1', 's-1'));
+    await turn();
+    assert.deepEqual(started, ['l-1'], 'the payment and its repeat wait for the lock');
+    assert.equal(d.inFlight, 2, "the waiting payment is counted in flight (the replica's status)");
+
+    release.get('l-1')!();
+    await turn();
+    assert.deepEqual(started, ['l-1', 'p-1'], 'the payment goes once, not a second time for its repeat');
+    release.get('p-1')!();
+    await turn();
+    assert.deepEqual(started, ['l-1', 'p-1'], 'the answered payment lets no second call of it go');
+    const [a, b, c] = await Promise.all([first, waiting, repeat]);
+    assert.deepEqual(JSON.parse(a!).result, { ok: 'l-1', call: 1 });
+    assert.deepEqual(JSON.parse(b!).result, { ok: 'p-1', call: 2 });
+    assert.equal(c, b, 'the repeat is answered with the same reply');
+  });
+
   it('the profile names the session a request is about; requests about no session are not ordered', () => {
     const p = new DojoTablesProfile();
     const d1 = p.decode(lock('a', 's-9').toString());

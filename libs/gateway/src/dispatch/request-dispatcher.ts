@@ -256,15 +256,12 @@ export class RequestDispatcher {
       // previous one with that key (each wait bounded by the earlier request's deadline).
       const line = decoded.ordered ? location.id : decoded.orderedBy !== undefined ? `${location.id}\u0000${decoded.orderedBy}` : undefined;
       const turn = line !== undefined ? this.takeTurn(line) : undefined;
-      if (turn) await turn.ready;
-      let p: Promise<JsonRpcResponse>;
       // Anything not answered here as a read may have changed the location's orders (GATEWAY_READ_CACHE).
-      let changes = true;
-      try {
-        const local = this.reads !== undefined && profile.readsOnly(method);
-        changes = !local;
-        const caller = local ? this.reads : this.rpc;
-        p = caller.call(
+      const local = this.reads !== undefined && profile.readsOnly(method);
+      const changes = !local;
+      const caller = local ? this.reads! : this.rpc;
+      const call = () =>
+        caller.call(
           {
             locationId: location.id,
             dialect: profile.dialect,
@@ -280,10 +277,10 @@ export class RequestDispatcher {
           },
           (message) => profile.failure(rpcId, 'deadline', message, traceId),
         );
-      } catch (err) {
-        turn?.done(); // the next ordered request must not wait for one that never started
-        throw err;
-      }
+      // An ordered request is tracked while it still waits for its turn, so a duplicate of its id that arrives
+      // meanwhile joins it (above) rather than taking a second turn. A call that throws there is a rejected promise,
+      // answered below like any failed call, and the turn is given back in the finally.
+      const p: Promise<JsonRpcResponse> = turn ? turn.ready.then(call) : call();
       cache.track(key, p);
       this.inFlightGauge.inc();
       let response: JsonRpcResponse;
