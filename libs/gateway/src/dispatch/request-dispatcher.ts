@@ -259,7 +259,7 @@ export class RequestDispatcher {
       // Anything not answered here as a read may have changed the location's orders (GATEWAY_READ_CACHE).
       const local = this.reads !== undefined && profile.readsOnly(method);
       const changes = !local;
-      const caller = local ? this.reads! : this.rpc;
+      const caller = local ? this.reads : this.rpc;
       const call = () =>
         caller.call(
           {
