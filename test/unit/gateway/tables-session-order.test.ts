@@ -27,6 +27,20 @@ const turn = () => new Promise((r) => setImmediate(r));
 const dispatcher = (rpc: { call: (job: Omit<RpcJob, 'replyTo'>) => Promise<ReturnType<typeof success>> }) =>
   new RequestDispatcher(rpc, { maxMessageBytes: 65_536, replyCacheMs: 60_000, deadlineOverrideMs: 0 }, createLogger('t', 'silent'));
 const ctx = () => ({ location: loc, fence: 1, profile: new DojoTablesProfile(), receivedAt: Date.now() });
+/** A worker whose calls are held until released by id; each answers `{ ok: id, call: how many calls had started }`. */
+const heldCalls = () => {
+  const started: string[] = [];
+  const release = new Map<string, () => void>();
+  const rpc = {
+    call: async (job: Omit<RpcJob, 'replyTo'>) => {
+      started.push(job.rpcId);
+      const call = started.length;
+      await new Promise<void>((r) => release.set(job.rpcId, r));
+      return success(job.rpcId, { ok: job.rpcId, call });
+    },
+  };
+  return { rpc, started, release };
+};
 
 /**
  * The Tables API's requests about one session go to the workers one after another, in the order they arrived
@@ -34,15 +48,7 @@ const ctx = () => ({ location: loc, fence: 1, profile: new DojoTablesProfile(), 
  */
 describe('request dispatcher: the Tables API, one session at a time', () => {
   it('dispatches a session request only once the previous one of that session was answered; other sessions at once', async () => {
-    const started: string[] = [];
-    const release = new Map<string, () => void>();
-    const rpc = {
-      call: async (job: Omit<RpcJob, 'replyTo'>) => {
-        started.push(job.rpcId);
-        await new Promise<void>((r) => release.set(job.rpcId, r));
-        return success(job.rpcId, { ok: job.rpcId });
-      },
-    };
+    const { rpc, started, release } = heldCalls();
     const d = dispatcher(rpc);
 
     const replies = [d.handle(ctx(), lock('l-1', 's-1')), d.handle(ctx(), pay('p-1', 's-1')), d.handle(ctx(), unlock('u-1', 's-1')), d.handle(ctx(), lock('l-2', 's-2'))];
@@ -92,15 +98,7 @@ describe('request dispatcher: the Tables API, one session at a time', () => {
   });
 
   it('a repeat of an id still waiting for its turn joins it: one call, the same reply to both', async () => {
-    const started: string[] = [];
-    const release = new Map<string, () => void>();
-    const rpc = {
-      call: async (job: Omit<RpcJob, 'replyTo'>) => {
-        started.push(job.rpcId);
-        await new Promise<void>((r) => release.set(job.rpcId, r));
-        return success(job.rpcId, { ok: job.rpcId, call: started.length });
-      },
-    };
+    const { rpc, started, release } = heldCalls();
     const d = dispatcher(rpc);
     const first = d.handle(ctx(), lock('l-1', 's-1'));
     const waiting = d.handle(ctx(), pay('p-1', 's-1'));
