@@ -255,11 +255,12 @@ export class RequestDispatcher {
       // An ordered request waits for the location's previous ordered one to be answered, one ordered by a key for the
       // previous one with that key (each wait bounded by the earlier request's deadline).
       const line = decoded.ordered ? location.id : decoded.orderedBy !== undefined ? `${location.id}\u0000${decoded.orderedBy}` : undefined;
-      const turn = line !== undefined ? this.takeTurn(line) : undefined;
       // Anything not answered here as a read may have changed the location's orders (GATEWAY_READ_CACHE).
       const local = this.reads !== undefined && profile.readsOnly(method);
       const changes = !local;
       const caller = local ? this.reads : this.rpc;
+      // Taken once the lookups above are done, so that none of them can leave it held; the finally below gives it back.
+      const turn = line !== undefined ? this.takeTurn(line) : undefined;
       const call = () =>
         caller.call(
           {
