@@ -12,7 +12,7 @@ import type { AdminConfig } from '@app/config';
 import { createLogger, createRedis } from '@app/common';
 import { CounterChannels } from '@app/contracts';
 import type { CounterDeps } from '@app/domain/counter';
-import { AnswerCardholderSignature, StartCounterTransaction, TakeCounterWork, VerifyCardholderSignature } from '@app/domain/counter';
+import { AnswerCardholderSignature, CounterRepository, StartCounterTransaction, TakeCounterWork, VerifyCardholderSignature } from '@app/domain/counter';
 import { RedisCounterSignals } from '@app/queue';
 import type { TestDatabase } from '@app/testing';
 import { createTestDatabase, fixtures, uniquePrefix, waitFor } from '@app/testing';
@@ -83,7 +83,11 @@ describe('pay at counter on a Redis Cluster: a POS listening on another node', (
       const verify = new VerifyCardholderSignature(signals);
       const ctx = { db: db.prisma, locationId: loc, rpcId: 'sig', traceId: 't', log: logger, now: new Date(), deadline: Date.now() + 20_000 };
       const asked = verify.execute(ctx, { tid: 'T-1' });
-      await waitFor(() => woken.length > 0, 'the stream woken by signature.requested');
+      // A wake alone is not the request: on a cluster a PUBLISH reaches other nodes' subscribers over the cluster bus,
+      // so the work event published before the hub subscribed can wake it late. The POS answers once the request is
+      // there to be read, as a stream reading Postgres after the wake would.
+      const requests = new CounterRepository(db.prisma);
+      await waitFor(async () => woken.length > 0 && (await requests.hasEvent(loc, s.view.id, 'signature.requested')), 'the stream woken, and signature.requested stored');
       const pos = await new AnswerCardholderSignature(deps).execute(loc, s.view.id, true);
       assert.deepEqual(pos, { accepted: true, by: 'pos' }, "the POS's answer is taken, not the default answered at once");
       assert.deepEqual(await asked, { accepted: true });
