@@ -4,6 +4,7 @@ import type { WorkerConfig } from '@app/config';
 import type { PrismaClient, SecretBox } from '@app/db';
 import { DojoClient } from '@app/dojo-client';
 import { DispatchOutbox, OutboxLoop, OutboxRepository, rawOnPg } from '@app/domain/outbox';
+import { RpcWorkerService } from './rpc-worker.service';
 
 /** Timeout of one POST /epos/events (ids only: Dojo answers it at once when it answers). */
 const POS_EVENT_TIMEOUT_MS = 5_000;
@@ -51,6 +52,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(SECRET_BOX) secretBox: SecretBox,
     @Inject(LOGGER) logger: Logger,
     @Inject(HEALTH) private readonly registry: HealthRegistry,
+    rpc: RpcWorkerService,
   ) {
     const log = logger.child({ component: 'outbox' });
     // Retries live in the outbox rows (backoff per row, Retry-After in next_attempt_at): one attempt per call, never a
@@ -60,7 +62,16 @@ export class OutboxWorker implements OnApplicationBootstrap, OnApplicationShutdo
     const dispatch = new DispatchOutbox(
       // Its statements go straight to pg as named prepared statements (planned once per connection, not per pass).
       { outbox: new OutboxRepository(rawOnPg(prisma)), secretBox, dojo, log },
-      { backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS, backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, perLocation: config.OUTBOX_SENDS_PER_LOCATION },
+      {
+        backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS,
+        backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS,
+        maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+        perLocation: config.OUTBOX_SENDS_PER_LOCATION,
+        // The worker that takes requests first sends the POS events too; the others only those it left due for
+        // OUTBOX_HELP_AFTER_MS (a second worker's own sends cost the box more than they save: docs/performance.md).
+        helping: () => !rpc.host.takesRequestsFirst,
+        helpAfterMs: config.OUTBOX_HELP_AFTER_MS,
+      },
     );
     const m = pipelineMetrics();
     const retried = boundCounter(m.outboxFailedTotal, 'retried');

@@ -175,6 +175,8 @@ export const workerEnv = {
   DOJO_API_VERSION: env.date('2026-02-27'),
   /** How often the outbox dispatcher looks for due POS events. */
   OUTBOX_POLL_MS: env.int(500, 10, 60_000),
+  /** A worker that does not take requests first (RPC_CONCENTRATE) sends only POS events due for this long; 0: all. */
+  OUTBOX_HELP_AFTER_MS: env.int(2_000, 0, 600_000),
   /** First retry delay of a failed POS event; doubles per attempt. */
   OUTBOX_BACKOFF_BASE_MS: env.int(1_000, 10, 600_000),
   /** Longest delay between retries of a POS event. */

@@ -100,6 +100,14 @@ export class RpcWorkerHost {
     );
   }
 
+  /**
+   * Whether this worker takes requests first: it holds the request stream's reader lease, or every worker does
+   * (`concentrate` false, or the bullmq transport). The outbox follows it (OUTBOX_HELP_AFTER_MS).
+   */
+  get takesRequestsFirst(): boolean {
+    return this.worker instanceof RpcStreamConsumer ? this.worker.blocking : true;
+  }
+
   /** `finish`: the streams transport's XACK + XDEL of the request, issued with the reply so both go in one write. */
   private async process(jobId: string, data: RpcJob, finish?: () => Promise<void>): Promise<void> {
     /** Undefined: no reply (the gateway's deadline claim answers from what is stored). */

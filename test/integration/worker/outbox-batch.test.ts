@@ -83,6 +83,30 @@ describe('outbox pass over several locations (batched credentials and marking)',
     assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false });
   });
 
+  it('a helping pass sends only rows due for helpAfterMs; the first dispatcher sends every due row', async () => {
+    await db.prisma.$executeRaw`UPDATE outbox_events SET state = 'sent' WHERE state = 'pending'`;
+    await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'NEW', { orderId: 'NEW' });
+    await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'OLD', { orderId: 'OLD' });
+    await db.prisma.$executeRaw`UPDATE outbox_events SET next_attempt_at = now() - interval '3 seconds' WHERE entity_id = 'OLD'`;
+    let helping = true;
+    const dispatch = new DispatchOutbox(
+      { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
+      { backoffBaseMs: 100, backoffMaxMs: 200, passWaitMs: 60_000, helping: () => helping, helpAfterMs: 2_000 },
+    );
+    const before = dojo.find((x) => x.path === '/epos/events').length;
+    assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false }, 'helping: only the row due for 3 s');
+    const helped = dojo.find((x) => x.path === '/epos/events').slice(before);
+    assert.deepEqual(helped.map((x) => x.body?.event?.orderId), ['OLD']);
+    const fresh = await db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId: 'NEW' } });
+    assert.equal(fresh.state, 'pending', 'a row due for less than helpAfterMs is left to the first dispatcher');
+    assert.equal(fresh.attempts, 0);
+    assert.deepEqual(await dispatch.execute(), { sent: 0, failed: 0, retried: 0, more: false }, 'still helping: nothing overdue');
+
+    helping = false;
+    assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false }, 'first: every due row');
+    assert.equal((await db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId: 'NEW' } })).state, 'sent');
+  });
+
   it('marks only the delivered rows of a pass: a failed send stays pending with its attempt counted', async () => {
     await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'OK', { orderId: 'OK' });
     await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'BAD', { orderId: 'BAD' });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { createRedis } from '@app/common';
 import type { RpcStreamConsumerOptions } from '@app/queue';
-import { RpcStreamConsumer, rpcReaderLeaseKey, rpcStreamKey, StreamRpcSender } from '@app/queue';
+import { success } from '@app/contracts';
+import { RpcStreamConsumer, rpcReaderLeaseKey, rpcStreamKey, RpcWorkerHost, StreamRpcSender } from '@app/queue';
 import { testRedisUrl, uniquePrefix, waitFor } from '@app/testing';
 import { rpcJob } from './fixtures';
 
@@ -172,5 +173,43 @@ describe('rpc streams: requests concentrated on one worker', () => {
     await waitFor(() => c.blocking, 'it holds the lease once the old one ran out', 3_000);
     assert.equal(await redis.get(rpcReaderLeaseKey(prefix2)), c.consumer);
     assert.ok((await redis.xlen(rpcStreamKey(prefix2))) === 0, 'answered requests are deleted');
+  });
+});
+
+/**
+ * What the outbox follows (OUTBOX_HELP_AFTER_MS): a worker host takes requests first while it holds the reader lease,
+ * every host does when requests are not concentrated or go through BullMQ, and the role passes on with the lease.
+ */
+describe('rpc worker host: whether it takes requests first', () => {
+  const hosts: RpcWorkerHost[] = [];
+  const host = async (prefix: string, o: { transport?: 'streams' | 'bullmq'; concentrate?: boolean } = {}) => {
+    const h = new RpcWorkerHost({ redisUrl: testRedisUrl(), prefix, concurrency: 2, ...o, handler: async (job) => success(job.rpcId, { ok: true }) });
+    hosts.push(h);
+    await h.waitUntilReady();
+    h.start();
+    return h;
+  };
+
+  after(async () => {
+    await Promise.all(hosts.map((h) => h.close()));
+  });
+
+  it('one of two concentrated hosts, and the other once the first stops', async () => {
+    const prefix = uniquePrefix('firsthost');
+    const a = await host(prefix);
+    await waitFor(() => a.takesRequestsFirst, 'the first host takes the reader lease');
+    const b = await host(prefix);
+    await sleep(1_500); // several lease ticks of b
+    assert.equal(a.takesRequestsFirst, true);
+    assert.equal(b.takesRequestsFirst, false, 'only the lease holder');
+    await a.close();
+    await waitFor(() => b.takesRequestsFirst, 'the other host takes the lease once the first has stopped');
+  });
+
+  it('every host without concentration, and every BullMQ host', async () => {
+    const c = await host(uniquePrefix('firstall'), { concentrate: false });
+    const d = await host(uniquePrefix('firstbull'), { transport: 'bullmq' });
+    assert.equal(c.takesRequestsFirst, true);
+    assert.equal(d.takesRequestsFirst, true);
   });
 });

@@ -24,6 +24,15 @@ export interface OutboxDispatchOptions {
    * most this many of the batch, and none while that many of its sends are still out.
    */
   perLocation?: number;
+  /**
+   * Whether this dispatcher only helps another one, asked at each pass (the worker: it does not hold the request
+   * stream's reader lease, RPC_CONCENTRATE). A helping pass claims only rows due for `helpAfterMs` or longer, so while
+   * the first dispatcher keeps up one process sends the POS events, and when it stalls or falls behind the others
+   * send what it leaves. Absent: every pass claims every due row.
+   */
+  helping?: () => boolean;
+  /** How long a row must have been due before a helping pass claims it (OUTBOX_HELP_AFTER_MS) [2000]. */
+  helpAfterMs?: number;
 }
 
 type Counts = { failed: number; retried: number };
@@ -88,6 +97,7 @@ export class DispatchOutbox {
   private readonly maxAttempts: number;
   private readonly passWaitMs: number;
   private readonly perLocation: number;
+  private readonly helpAfterMs: number;
   private readonly outbox: OutboxRepository;
   /** Sends still out, of this pass and of earlier ones that stopped waiting for them. */
   private sending = 0;
@@ -106,6 +116,7 @@ export class DispatchOutbox {
     this.maxAttempts = opts.maxAttempts ?? 20;
     this.passWaitMs = opts.passWaitMs ?? 1_000;
     this.perLocation = opts.perLocation ?? 10;
+    this.helpAfterMs = opts.helpAfterMs ?? 2_000;
     this.outbox = d.outbox;
   }
 
@@ -131,9 +142,10 @@ export class DispatchOutbox {
     const room = this.batchSize - this.sending;
     const busy = [...this.sendingTo];
     const share = new Map(busy.map(([loc, n]) => [loc, this.perLocation - n]));
+    const overdueMs = this.opts.helping?.() ? this.helpAfterMs : 0;
     const claimed =
       room > 0
-        ? await this.outbox.claimAcrossLocations(room, this.leaseMs, this.perLocation, { locationIds: busy.map(([loc]) => loc), room: busy.map(([loc]) => share.get(loc)!) })
+        ? await this.outbox.claimAcrossLocations(room, this.leaseMs, this.perLocation, { locationIds: busy.map(([loc]) => loc), room: busy.map(([loc]) => share.get(loc)!) }, overdueMs)
         : [];
     if (claimed.length === 0) return { ...late, more: false };
     const taken = new Map<string, number>();

@@ -93,20 +93,25 @@ export class OutboxRepository {
    * rows: the locations with rows due are taken oldest due first (at most batchSize of them, each of which may give
    * a row), and each gives its oldest due heads up to its room, locked as they are read; of those, the batchSize
    * oldest are claimed (at most batchSize x perLocation rows are locked for the statement).
+   *
+   * `overdueMs` (0: every due row): only rows due for at least that long are looked at, the share of a dispatcher
+   * that helps the one sending the outbox first (DispatchOutbox's `helping`).
    */
   claimAcrossLocations(
     batchSize: number,
     leaseMs: number,
     perLocation: number,
     busy: { locationIds: string[]; room: number[] } = { locationIds: [], room: [] },
+    overdueMs = 0,
   ): Promise<ClaimedPosEvent[]> {
     const lease = `${leaseMs} milliseconds`;
+    const overdue = `${overdueMs} milliseconds`;
     const full = busy.locationIds.filter((_, i) => (busy.room[i] ?? 0) <= 0);
     return this.db.$queryRaw<ClaimedPosEvent[]>`
       WITH venues AS (
         SELECT o.location_id, min(o.next_attempt_at) AS first_due FROM outbox_events o
         JOIN locations l ON l.id = o.location_id AND l.enabled
-        WHERE o.state = 'pending' AND o.next_attempt_at <= now()::timestamptz(3)
+        WHERE o.state = 'pending' AND o.next_attempt_at <= now()::timestamptz(3) - ${overdue}::interval
           AND o.location_id <> ALL(${full}::uuid[])
           AND NOT EXISTS (
             SELECT 1 FROM outbox_events p
@@ -120,7 +125,7 @@ export class OutboxRepository {
         LEFT JOIN unnest(${busy.locationIds}::uuid[], ${busy.room}::int[]) AS b(location_id, room) ON b.location_id = v.location_id
         CROSS JOIN LATERAL (
           SELECT o.id, o.next_attempt_at FROM outbox_events o
-          WHERE o.location_id = v.location_id AND o.state = 'pending' AND o.next_attempt_at <= now()::timestamptz(3)
+          WHERE o.location_id = v.location_id AND o.state = 'pending' AND o.next_attempt_at <= now()::timestamptz(3) - ${overdue}::interval
             AND NOT EXISTS (
               SELECT 1 FROM outbox_events p
               WHERE p.location_id = o.location_id AND p.entity_type = o.entity_type AND p.entity_id = o.entity_id
