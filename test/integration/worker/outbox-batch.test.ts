@@ -87,14 +87,14 @@ describe('outbox pass over several locations (batched credentials and marking)',
     await db.prisma.$executeRaw`UPDATE outbox_events SET state = 'sent' WHERE state = 'pending'`;
     await enqueuePosEvent(db.prisma, locs[0]!.id, 'OrderUpdated', 'NEW', { orderId: 'NEW' });
     await enqueuePosEvent(db.prisma, locs[1]!.id, 'OrderUpdated', 'OLD', { orderId: 'OLD' });
-    await db.prisma.$executeRaw`UPDATE outbox_events SET next_attempt_at = now() - interval '3 seconds' WHERE entity_id = 'OLD'`;
+    await db.prisma.$executeRaw`UPDATE outbox_events SET next_attempt_at = now() - interval '2 minutes' WHERE entity_id = 'OLD'`;
     let helping = true;
     const dispatch = new DispatchOutbox(
       { outbox: new OutboxRepository(rawOnPg(db.prisma)), secretBox: box, dojo: new DojoClient({ baseUrl: dojo.url, apiVersion: '2026-02-27', maxAttempts: 1 }) },
-      { backoffBaseMs: 100, backoffMaxMs: 200, passWaitMs: 60_000, helping: () => helping, helpAfterMs: 2_000 },
+      { backoffBaseMs: 100, backoffMaxMs: 200, passWaitMs: 60_000, helping: () => helping, helpAfterMs: 60_000 },
     );
     const before = dojo.find((x) => x.path === '/epos/events').length;
-    assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false }, 'helping: only the row due for 3 s');
+    assert.deepEqual(await dispatch.execute(), { sent: 1, failed: 0, retried: 0, more: false }, 'helping: only the row due for 2 minutes');
     const helped = dojo.find((x) => x.path === '/epos/events').slice(before);
     assert.deepEqual(helped.map((x) => x.body?.event?.orderId), ['OLD']);
     const fresh = await db.prisma.outboxEvent.findFirstOrThrow({ where: { entityId: 'NEW' } });
